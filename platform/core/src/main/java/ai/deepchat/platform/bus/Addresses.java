@@ -1,0 +1,34 @@
+package ai.deepchat.platform.bus;
+
+/**
+ * Every event-bus address of the platform, in one place. Addresses are dotted lowercase nouns; the
+ * ones that carry a per-request or per-model suffix are built by the static helpers below.
+ */
+public final class Addresses {
+
+  private Addresses() {
+  }
+
+  /** Prefix of the generation address of one model version, served by engine worker verticles. */
+  public static final String ENGINE_GENERATE = "engine.generate";
+  /** Cancels a running generation; published, since any worker may hold the request. */
+  public static final String ENGINE_CANCEL = "engine.cancel";
+  /** Workers publish which model versions they serve, periodically and on start/stop. */
+  public static final String ENGINE_ANNOUNCE = "engine.announce";
+
+  /** Retrieval from a tenant's knowledge base (request/reply). */
+  public static final String RAG_RETRIEVE = "rag.retrieve";
+
+  /** Liveness probe used by health checks and cluster tests (request/reply). */
+  public static final String PLATFORM_PING = "platform.ping";
+
+  /** Generation requests for one model version go here. */
+  public static String engineGenerate(String modelKey) {
+    return ENGINE_GENERATE + "." + modelKey;
+  }
+
+  /** Streamed events of one generation go to the address the caller chose for it. */
+  public static String generationEvents(String requestId) {
+    return "engine.events." + requestId;
+  }
+}

@@ -1,0 +1,55 @@
+package ai.deepchat.platform.engine;
+
+import java.util.List;
+
+/** Event-bus contracts between the chat pipeline and the engine worker verticles. */
+public final class EngineMessages {
+
+  private EngineMessages() {
+  }
+
+  public static final List<Class<? extends Record>> TYPES = List.of(
+      GenerateRequest.class, GenerationEvent.class, CancelGeneration.class, WorkerAnnouncement.class,
+      ChatMessage.class, SamplingParams.class, Usage.class);
+
+  /** One chat message as the model sees it (role: system, user, assistant). */
+  public record ChatMessage(String role, String content) {
+  }
+
+  /** Sampling options; temperature 0 means greedy. */
+  public record SamplingParams(double temperature, double topP, int topK, double repetitionPenalty,
+                               long seed, int maxTokens, List<String> stop) {
+    public static SamplingParams greedy(int maxTokens) {
+      return new SamplingParams(0, 1, 0, 1, 0, maxTokens, List.of());
+    }
+  }
+
+  /**
+   * Starts a generation. Events are sent to {@code eventsAddress} (see
+   * {@code Addresses.generationEvents}); the reply to this request only acknowledges acceptance.
+   */
+  public record GenerateRequest(String requestId, String tenantId, String modelKey,
+                                List<ChatMessage> messages, SamplingParams sampling,
+                                String eventsAddress) {
+  }
+
+  public record Usage(int promptTokens, int completionTokens) {
+  }
+
+  /**
+   * One step of a generation: a text delta (content and/or reasoning), or the end with a finish reason
+   * ("stop", "length", "cancelled", "error") and the usage.
+   */
+  public record GenerationEvent(String requestId, Kind kind, String content, String reasoning,
+                                String finishReason, Usage usage, String error) {
+    public enum Kind { DELTA, DONE, ERROR }
+  }
+
+  public record CancelGeneration(String requestId) {
+  }
+
+  /** A worker says which model keys it serves, and how busy it is. */
+  public record WorkerAnnouncement(String workerId, String nodeId, List<String> modelKeys,
+                                   int activeSequences, boolean leaving) {
+  }
+}

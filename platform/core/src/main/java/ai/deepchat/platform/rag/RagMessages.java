@@ -1,0 +1,26 @@
+package ai.deepchat.platform.rag;
+
+import java.util.List;
+
+/** Event-bus contracts of retrieval. */
+public final class RagMessages {
+
+  private RagMessages() {
+  }
+
+  public static final List<Class<? extends Record>> TYPES = List.of(
+      RetrieveRequest.class, RetrieveReply.class, RetrievedChunk.class);
+
+  public record RetrieveRequest(String tenantId, String knowledgeBaseId, String query, int topK) {
+  }
+
+  /** One hit with its scores; section path like "Install > Linux". */
+  public record RetrievedChunk(String chunkId, String documentId, String documentTitle,
+                               String sectionPath, String text, double lexicalScore,
+                               double vectorScore, double fusedScore) {
+  }
+
+  public record RetrieveReply(String knowledgeBaseId, long knowledgeBaseVersion,
+                              List<RetrievedChunk> hits) {
+  }
+}
