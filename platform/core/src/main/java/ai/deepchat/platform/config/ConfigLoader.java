@@ -1,0 +1,184 @@
+package ai.deepchat.platform.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Reads configuration from, in rising priority: an optional properties file ({@code CONFIG_FILE}),
+ * environment variables, and command-line flags ({@code --roles=gateway} sets ROLES). Keys are the
+ * environment variable names. Every value is validated here so start-up fails with one line.
+ */
+public final class ConfigLoader {
+
+  private final Map<String, String> values;
+
+  private ConfigLoader(Map<String, String> values) {
+    this.values = values;
+  }
+
+  public static PlatformConfig load(Map<String, String> env, String[] args) {
+    Map<String, String> merged = new HashMap<>();
+    Map<String, String> flags = parseArgs(args);
+    String file = flags.getOrDefault("CONFIG_FILE", env.get("CONFIG_FILE"));
+    if (file != null && !file.isBlank()) {
+      merged.putAll(readFile(file));
+    }
+    merged.putAll(env);
+    merged.putAll(flags);
+    return new ConfigLoader(merged).parse();
+  }
+
+  private static Map<String, String> parseArgs(String[] args) {
+    Map<String, String> flags = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("--")) {
+        throw new ConfigException("arguments", "unexpected argument '" + arg + "' (flags look like --roles=gateway)");
+      }
+      String body = arg.substring(2);
+      String name;
+      String value;
+      int eq = body.indexOf('=');
+      if (eq >= 0) {
+        name = body.substring(0, eq);
+        value = body.substring(eq + 1);
+      } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+        name = body;
+        value = args[++i];
+      } else {
+        throw new ConfigException("--" + body, "needs a value");
+      }
+      flags.put(name.toUpperCase().replace('-', '_'), value);
+    }
+    return flags;
+  }
+
+  private static Map<String, String> readFile(String file) {
+    Properties props = new Properties();
+    try (Reader reader = Files.newBufferedReader(Path.of(file))) {
+      props.load(reader);
+    } catch (IOException e) {
+      throw new ConfigException("CONFIG_FILE", "cannot read " + file + " (" + e.getMessage() + ")");
+    }
+    Map<String, String> map = new HashMap<>();
+    props.forEach((k, v) -> map.put(k.toString().trim(), v.toString().trim()));
+    return map;
+  }
+
+  private PlatformConfig parse() {
+    Path dataDir = Path.of(string("DATA_DIR", "data")).toAbsolutePath().normalize();
+    return new PlatformConfig(
+        Role.parseList("ROLES", values.get("ROLES")),
+        new PlatformConfig.Http(string("HTTP_HOST", "0.0.0.0"), port("HTTP_PORT", 8080)),
+        new PlatformConfig.Database(databaseUrl(), port("EMBEDDED_PG_PORT", 0),
+            intIn("DB_POOL_SIZE", 16, 1, 512), optional("DATABASE_APP_PASSWORD")),
+        dataDir,
+        cluster(),
+        new PlatformConfig.Seed(bool("SEED_DEMO", true), string("SEED_TENANT", "demo"),
+            string("ADMIN_EMAIL", "admin@demo.local"), optional("ADMIN_PASSWORD")),
+        new PlatformConfig.Engine(optional("MODEL_DIR").map(Path::of), engineBackend(),
+            intIn("ENGINE_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024)));
+  }
+
+  private PlatformConfig.Cluster cluster() {
+    String mode = string("CLUSTER", "none").toLowerCase();
+    if (!mode.equals("none") && !mode.equals("hazelcast")) {
+      throw new ConfigException("CLUSTER", "unknown mode '" + mode + "' (none or hazelcast)");
+    }
+    List<String> members = Arrays.stream(string("CLUSTER_MEMBERS", "").split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    for (String m : members) {
+      if (!m.matches("[A-Za-z0-9.\\-\\[\\]:]+(:\\d{1,5})?")) {
+        throw new ConfigException("CLUSTER_MEMBERS", "'" + m + "' is not host or host:port");
+      }
+    }
+    Optional<PlatformConfig.EventBusTls> tls = optional("EVENTBUS_TLS_KEYSTORE").map(path -> {
+      if (!Files.isReadable(Path.of(path))) {
+        throw new ConfigException("EVENTBUS_TLS_KEYSTORE", "cannot read " + path);
+      }
+      return new PlatformConfig.EventBusTls(Path.of(path), optional("EVENTBUS_TLS_PASSWORD").orElseThrow(
+          () -> new ConfigException("EVENTBUS_TLS_PASSWORD", "required with EVENTBUS_TLS_KEYSTORE")));
+    });
+    return new PlatformConfig.Cluster(mode, members, string("CLUSTER_HOST", "127.0.0.1"),
+        port("CLUSTER_PORT", 5701), port("EVENTBUS_PORT", 0),
+        intIn("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", 10, 2, 120), tls);
+  }
+
+  private Optional<String> databaseUrl() {
+    Optional<String> url = optional("DATABASE_URL");
+    url.ifPresent(u -> {
+      try {
+        URI uri = new URI(u);
+        if (!"postgres".equals(uri.getScheme()) && !"postgresql".equals(uri.getScheme())) {
+          throw new ConfigException("DATABASE_URL", "must start with postgres:// or postgresql://");
+        }
+        if (uri.getHost() == null) {
+          throw new ConfigException("DATABASE_URL", "has no host");
+        }
+      } catch (URISyntaxException e) {
+        throw new ConfigException("DATABASE_URL", "is not a URL (" + e.getReason() + ")");
+      }
+    });
+    return url;
+  }
+
+  private String engineBackend() {
+    String backend = string("ENGINE_BACKEND", "cpu");
+    if (!backend.equals("cpu") && !backend.matches("cuda:\\d+")) {
+      throw new ConfigException("ENGINE_BACKEND", "'" + backend + "' is not cpu or cuda:N");
+    }
+    return backend;
+  }
+
+  private Optional<String> optional(String key) {
+    String v = values.get(key);
+    return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+  }
+
+  private String string(String key, String fallback) {
+    return optional(key).orElse(fallback);
+  }
+
+  private boolean bool(String key, boolean fallback) {
+    Optional<String> v = optional(key);
+    if (v.isEmpty()) {
+      return fallback;
+    }
+    return switch (v.get().toLowerCase()) {
+      case "true", "1", "yes", "on" -> true;
+      case "false", "0", "no", "off" -> false;
+      default -> throw new ConfigException(key, "'" + v.get() + "' is not true or false");
+    };
+  }
+
+  private int port(String key, int fallback) {
+    int port = intIn(key, fallback, 0, 65535);
+    return port;
+  }
+
+  private int intIn(String key, int fallback, int min, int max) {
+    Optional<String> v = optional(key);
+    if (v.isEmpty()) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(v.get());
+      if (n < min || n > max) {
+        throw new ConfigException(key, "'" + v.get() + "' is outside " + min + ".." + max);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key, "'" + v.get() + "' is not a number");
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package ai.deepchat.platform.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The typed configuration of one node, parsed once at start by {@link ConfigLoader}. Every key is
+ * documented in docs/configuration.md.
+ */
+public record PlatformConfig(
+    Set<Role> roles,
+    Http http,
+    Database database,
+    Path dataDir,
+    Cluster cluster,
+    Seed seed,
+    Engine engine) {
+
+  public record Http(String host, int port) {
+  }
+
+  /**
+   * Database: {@code url} empty means the embedded PostgreSQL under {@code dataDir/postgres}.
+   * {@code appPassword} empty means a generated password kept in the data directory.
+   */
+  public record Database(Optional<String> url, int embeddedPort, int poolSize,
+                         Optional<String> appPassword) {
+    public boolean embedded() {
+      return url.isEmpty();
+    }
+  }
+
+  /** Clustering: mode "none" or "hazelcast" (TCP-IP join with an explicit member list). */
+  public record Cluster(String mode, List<String> members, String host, int port,
+                        int eventBusPort, int heartbeatTimeoutSeconds, Optional<EventBusTls> tls) {
+    public boolean enabled() {
+      return "hazelcast".equals(mode);
+    }
+  }
+
+  /** Event-bus TLS between nodes: a PKCS#12 key store used both as key and trust store. */
+  public record EventBusTls(Path keyStore, String password) {
+  }
+
+  /** First-start seeding of the demo tenant (embedded default only, idempotent). */
+  public record Seed(boolean enabled, String tenantSlug, String adminEmail,
+                     Optional<String> adminPassword) {
+  }
+
+  /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
+  public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  }
+}

@@ -1,0 +1,167 @@
+package ai.deepchat.platform.db;
+
+import ai.deepchat.platform.config.ConfigException;
+import ai.deepchat.platform.config.PlatformConfig;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.PoolOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Brings the database up before any verticle starts: the embedded server (or the configured one),
+ * migrations as the owning role, the application role's login, and the application pool. Blocking:
+ * it runs on the launcher's main thread, never on an event loop.
+ */
+public final class DatabaseBootstrap implements AutoCloseable {
+
+  public static final String APP_ROLE = "deepchat_app";
+  static final String EMBEDDED_DB = "deepchat";
+
+  private final EmbeddedDatabase embedded;
+  private final Database database;
+  private final int migrationsApplied;
+
+  private DatabaseBootstrap(EmbeddedDatabase embedded, Database database, int migrationsApplied) {
+    this.embedded = embedded;
+    this.database = database;
+    this.migrationsApplied = migrationsApplied;
+  }
+
+  public static DatabaseBootstrap start(Vertx vertx, PlatformConfig config) {
+    PlatformConfig.Database db = config.database();
+    EmbeddedDatabase embedded = null;
+    DatabaseEndpoint owner;
+    if (db.embedded()) {
+      embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"), db.embeddedPort());
+      owner = createDatabaseIfMissing(embedded.ownerEndpoint(), EMBEDDED_DB);
+    } else {
+      owner = DatabaseEndpoint.fromUrl(db.url().get());
+    }
+    try {
+      checkReachable(owner, db.embedded() ? "embedded PostgreSQL" : "DATABASE_URL");
+      int applied = Migrations.apply(owner);
+      String appPassword = appPassword(owner, db.appPassword(), config.dataDir());
+      Database database = connectApp(vertx, owner.as(APP_ROLE, appPassword), db.poolSize());
+      return new DatabaseBootstrap(embedded, database, applied);
+    } catch (RuntimeException e) {
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+  }
+
+  /** The application pool, as {@link #APP_ROLE}; usable from any verticle. */
+  public static Database connectApp(Vertx vertx, DatabaseEndpoint app, int poolSize) {
+    PgConnectOptions connect = new PgConnectOptions()
+        .setHost(app.host()).setPort(app.port()).setDatabase(app.database())
+        .setUser(app.user()).setPassword(app.password())
+        .setCachePreparedStatements(true);
+    PoolOptions pool = new PoolOptions().setMaxSize(poolSize);
+    return new Database(PgBuilder.pool().with(pool).connectingTo(connect).using(vertx).build());
+  }
+
+  /**
+   * Gives the application role a login. With DATABASE_APP_PASSWORD set, the operator manages the role
+   * and nothing is changed; otherwise a generated password is kept in the data directory.
+   */
+  static String appPassword(DatabaseEndpoint owner, Optional<String> configured, Path dataDir) {
+    if (configured.isPresent()) {
+      return configured.get();
+    }
+    String password = readOrCreateSecret(dataDir.resolve("secrets").resolve("db-app-password"));
+    try (Connection c = jdbc(owner); Statement s = c.createStatement()) {
+      s.execute("ALTER ROLE " + APP_ROLE + " WITH LOGIN PASSWORD '" + password + "'");
+    } catch (SQLException e) {
+      throw new ConfigException("DATABASE_URL", "role '" + owner.user() + "' cannot give " + APP_ROLE
+          + " a login (" + e.getMessage() + "); create the login yourself and set DATABASE_APP_PASSWORD");
+    }
+    return password;
+  }
+
+  /** A 32-hex-digit secret created once with owner-only permissions; only [0-9a-f], safe to inline. */
+  public static String readOrCreateSecret(Path file) {
+    try {
+      if (Files.exists(file)) {
+        return Files.readString(file).trim();
+      }
+      Files.createDirectories(file.getParent());
+      byte[] bytes = new byte[16];
+      new SecureRandom().nextBytes(bytes);
+      String secret = HexFormat.of().formatHex(bytes);
+      Files.writeString(file, secret);
+      try {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException notPosix) {
+        // best effort on filesystems without POSIX permissions
+      }
+      return secret;
+    } catch (IOException e) {
+      throw new ConfigException("DATA_DIR", "cannot keep secret " + file + " (" + e.getMessage() + ")");
+    }
+  }
+
+  static DatabaseEndpoint createDatabaseIfMissing(DatabaseEndpoint server, String name) {
+    try (Connection c = jdbc(server); Statement s = c.createStatement()) {
+      var rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + name + "'");
+      if (!rs.next()) {
+        s.execute("CREATE DATABASE " + name);
+      }
+    } catch (SQLException e) {
+      throw new UncheckedIOException(new IOException("cannot create database " + name + ": " + e.getMessage(), e));
+    }
+    return new DatabaseEndpoint(server.host(), server.port(), name, server.user(), server.password());
+  }
+
+  private static void checkReachable(DatabaseEndpoint owner, String key) {
+    try (Connection ignored = jdbc(owner)) {
+      // reachable
+    } catch (SQLException e) {
+      throw new ConfigException(key, "cannot connect to " + owner.host() + ":" + owner.port() + "/"
+          + owner.database() + " as " + owner.user() + " (" + e.getMessage() + ")");
+    }
+  }
+
+  static Connection jdbc(DatabaseEndpoint endpoint) throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", endpoint.user());
+    props.setProperty("password", endpoint.password());
+    props.setProperty("connectTimeout", "5");
+    props.setProperty("loginTimeout", "5");
+    return DriverManager.getConnection(endpoint.jdbcUrl(), props);
+  }
+
+  public Database database() {
+    return database;
+  }
+
+  public int migrationsApplied() {
+    return migrationsApplied;
+  }
+
+  /** Closes the pool, then stops the embedded server (if any), waiting for both. */
+  @Override
+  public void close() {
+    try {
+      database.close().toCompletionStage().toCompletableFuture().join();
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+}

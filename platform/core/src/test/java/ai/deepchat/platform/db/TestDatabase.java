@@ -1,0 +1,61 @@
+package ai.deepchat.platform.db;
+
+import io.vertx.core.Vertx;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Real PostgreSQL for tests: one embedded server per test JVM, and a freshly migrated database for
+ * each caller, reached through the application role exactly as in production.
+ */
+public final class TestDatabase {
+
+  private static EmbeddedDatabase server;
+  private static Path dataDir;
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+
+  private final DatabaseEndpoint owner;
+  private final Database database;
+
+  private TestDatabase(DatabaseEndpoint owner, Database database) {
+    this.owner = owner;
+    this.database = database;
+  }
+
+  /** A new, migrated database; the pool belongs to {@code vertx} and closes with it. */
+  public static synchronized TestDatabase fresh(Vertx vertx) {
+    if (server == null) {
+      try {
+        dataDir = Files.createTempDirectory("deepchat-test-pg");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      server = EmbeddedDatabase.start(dataDir.resolve("postgres"), 0);
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+    }
+    DatabaseEndpoint owner = DatabaseBootstrap.createDatabaseIfMissing(server.ownerEndpoint(),
+        "test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet());
+    Migrations.apply(owner);
+    String password = DatabaseBootstrap.appPassword(owner, java.util.Optional.empty(), dataDir);
+    Database db = DatabaseBootstrap.connectApp(vertx, owner.as(DatabaseBootstrap.APP_ROLE, password), 8);
+    return new TestDatabase(owner, db);
+  }
+
+  /** The application's view: row-level security applies. */
+  public Database database() {
+    return database;
+  }
+
+  /** The owning role, for assertions that must see every tenant's rows. */
+  public DatabaseEndpoint owner() {
+    return owner;
+  }
+
+  public java.sql.Connection ownerJdbc() throws java.sql.SQLException {
+    return DatabaseBootstrap.jdbc(owner);
+  }
+}
