@@ -153,15 +153,14 @@ public final class DatabaseBootstrap implements AutoCloseable {
     return migrationsApplied;
   }
 
-  /** Closes the pool, then stops the embedded server (if any), waiting for both. */
+  /**
+   * Stops the embedded server, if any. The pool belongs to Vert.x and closes with it, so close Vert.x
+   * first: verticles finish their queries before the server goes away.
+   */
   @Override
   public void close() {
-    try {
-      database.close().toCompletionStage().toCompletableFuture().join();
-    } finally {
-      if (embedded != null) {
-        embedded.close();
-      }
+    if (embedded != null) {
+      embedded.close();
     }
   }
 }

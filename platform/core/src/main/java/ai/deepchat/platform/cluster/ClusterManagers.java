@@ -1,0 +1,53 @@
+package ai.deepchat.platform.cluster;
+
+import ai.deepchat.platform.config.PlatformConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.net.JksOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+/**
+ * Hazelcast membership for clustered mode: TCP-IP join with an explicit member list (no multicast),
+ * a short no-heartbeat timeout so dead nodes leave quickly, and graceful shutdown so a stopping node
+ * hands its partitions back before it leaves.
+ */
+public final class ClusterManagers {
+
+  private ClusterManagers() {
+  }
+
+  public static HazelcastClusterManager hazelcast(PlatformConfig.Cluster cluster) {
+    Config config = ConfigUtil.loadConfig();
+    config.setClusterName("deepchat");
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(cluster.heartbeatTimeoutSeconds()));
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
+    config.setProperty("hazelcast.graceful.shutdown.max.wait", "30");
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(true);
+    config.getNetworkConfig().getInterfaces().setEnabled(false);
+    config.getNetworkConfig().setPublicAddress(null);
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members().isEmpty()
+        ? java.util.List.of(cluster.host()) : cluster.members());
+    config.getNetworkConfig().getJoin().getTcpIpConfig().setConnectionTimeoutSeconds(5);
+    return new HazelcastClusterManager(config);
+  }
+
+  /** Event-bus transport between nodes: bound to the cluster host, TLS when a key store is configured. */
+  public static EventBusOptions eventBus(PlatformConfig.Cluster cluster) {
+    EventBusOptions options = new EventBusOptions()
+        .setHost(cluster.host()).setPort(cluster.eventBusPort())
+        .setClusterPublicHost(cluster.host());
+    cluster.tls().ifPresent(tls -> {
+      JksOptions store = new JksOptions().setPath(tls.keyStore().toString()).setPassword(tls.password());
+      options.setSsl(true).setKeyCertOptions(store).setTrustOptions(store);
+    });
+    return options;
+  }
+}

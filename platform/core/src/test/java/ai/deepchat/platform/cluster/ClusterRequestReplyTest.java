@@ -1,0 +1,77 @@
+package ai.deepchat.platform.cluster;
+
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
+import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Two clustered Vert.x nodes over Hazelcast on loopback: the bus carries our records between them. */
+class ClusterRequestReplyTest {
+
+  private final List<Vertx> nodes = new ArrayList<>();
+
+  @AfterEach
+  void closeNodes() throws Exception {
+    for (Vertx v : nodes) {
+      await(v.close());
+    }
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private Vertx startNode(int hazelcastPort) throws Exception {
+    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
+        List.of("127.0.0.1:15701", "127.0.0.1:15702"), "127.0.0.1", hazelcastPort, 0, 5, Optional.empty());
+    Vertx vertx = await(Vertx.builder()
+        .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
+        .withClusterManager(ClusterManagers.hazelcast(cluster))
+        .buildClustered());
+    Codecs.registerAll(vertx);
+    nodes.add(vertx);
+    return vertx;
+  }
+
+  @Test
+  void requestAndReplyCrossBetweenTwoNodes() throws Exception {
+    Vertx gateway = startNode(15701);
+    Vertx worker = startNode(15702);
+    await(worker.deployVerticle(new NodePingVerticle("worker-node")));
+    await(worker.eventBus().<CancelGeneration>consumer("test.cancel", msg ->
+        msg.reply(new WorkerAnnouncement("w1", "worker-node", List.of(msg.body().requestId()), 3, false)))
+        .completion());
+
+    // The subscription travels through Hazelcast; retry until it is visible on the other node.
+    String pong = null;
+    for (int i = 0; i < 50 && pong == null; i++) {
+      try {
+        pong = (String) await(gateway.eventBus().request(Addresses.PLATFORM_PING, "ping",
+            new DeliveryOptions().setSendTimeout(2000))).body();
+      } catch (Exception notYet) {
+        Thread.sleep(200);
+      }
+    }
+    assertThat(pong).isEqualTo("worker-node");
+
+    WorkerAnnouncement reply = (WorkerAnnouncement) await(gateway.eventBus().request("test.cancel",
+        new CancelGeneration("req-42"), new DeliveryOptions().setSendTimeout(5000))).body();
+    assertThat(reply.modelKeys()).containsExactly("req-42");
+    assertThat(reply.nodeId()).isEqualTo("worker-node");
+    assertThat(reply.activeSequences()).isEqualTo(3);
+  }
+}

@@ -1,0 +1,36 @@
+package ai.deepchat.launcher;
+
+import ai.deepchat.platform.config.ConfigException;
+import ai.deepchat.platform.config.ConfigLoader;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.config.Role;
+
+import java.util.stream.Collectors;
+
+/** The one entry point: configuration, database, roles. Exit code 2 means bad configuration. */
+public final class Main {
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    PlatformConfig config;
+    Node node;
+    try {
+      config = ConfigLoader.load(System.getenv(), args);
+      node = Node.start(config);
+    } catch (ConfigException e) {
+      System.err.println("deepchat: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "deepchat-shutdown"));
+    String roles = config.roles().stream().map(Role::key).collect(Collectors.joining(","));
+    System.out.println("DeepChat is running (roles: " + roles + ", node " + node.platform().nodeId() + ")");
+    if (node.httpPort() > 0) {
+      String base = "http://localhost:" + node.httpPort();
+      System.out.println("  Health:     " + base + "/health/ready");
+      System.out.println("  Metrics:    " + base + "/metrics");
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package ai.deepchat.launcher;
+
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.cluster.ClusterManagers;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.db.DatabaseBootstrap;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One running node: Vert.x (clustered or not), the database, and the verticles of its roles. Start
+ * and close are blocking and meant for the launcher's main thread and for tests.
+ */
+public final class Node implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+  private final Vertx vertx;
+  private final DatabaseBootstrap database;
+  private final Platform platform;
+  private final RoleDeployer.Deployed deployed;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Node(Vertx vertx, DatabaseBootstrap database, Platform platform, RoleDeployer.Deployed deployed) {
+    this.vertx = vertx;
+    this.database = database;
+    this.platform = platform;
+    this.deployed = deployed;
+  }
+
+  public static Node start(PlatformConfig config) {
+    Vertx vertx = createVertx(config);
+    DatabaseBootstrap database = null;
+    try {
+      Codecs.registerAll(vertx);
+      database = DatabaseBootstrap.start(vertx, config);
+      if (database.migrationsApplied() > 0) {
+        LOG.info("applied {} database migration(s)", database.migrationsApplied());
+      }
+      
+      Platform platform = new Platform(config, database.database(), nodeId(config));
+      if (config.database().embedded() && config.seed().enabled()) {
+        DemoSeed.ensure(platform).ifPresent(Node::announceAdminPassword);
+      }
+      RoleDeployer.Deployed deployed = await(RoleDeployer.deploy(vertx, platform));
+      return new Node(vertx, database, platform, deployed);
+    } catch (RuntimeException e) {
+      if (database != null) {
+        database.close();
+      }
+      await(vertx.close());
+      throw e;
+    }
+  }
+
+  private static String nodeId(PlatformConfig config) {
+    return config.cluster().enabled() ? config.cluster().host() + ":" + config.cluster().port() + "/"
+        + UUID.randomUUID().toString().substring(0, 8) : "local";
+  }
+
+  private static Vertx createVertx(PlatformConfig config) {
+    VertxOptions options = new VertxOptions()
+        .setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .setJvmMetricsEnabled(true)
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory());
+    if (!config.cluster().enabled()) {
+      return builder.build();
+    }
+    options.setEventBusOptions(ClusterManagers.eventBus(config.cluster()));
+    return await(builder.with(options).withClusterManager(ClusterManagers.hazelcast(config.cluster())).buildClustered());
+  }
+
+  private static void announceAdminPassword(String password) {
+    // Printed once, on the first start only; the hash is what the database keeps.
+    System.out.println();
+    System.out.println("  Demo tenant created. Console login: workspace 'demo', e-mail admin@demo.local (ADMIN_EMAIL), password: " + password);
+    System.out.println("  (shown once; set ADMIN_PASSWORD to choose it)");
+    System.out.println();
+  }
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("timed out", e);
+    }
+  }
+
+  public int httpPort() {
+    return deployed.httpPort();
+  }
+
+  public Platform platform() {
+    return platform;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Stops verticles (the HTTP server closes its port), leaves the cluster, then stops the database. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      await(vertx.close());
+    } finally {
+      database.close();
+    }
+  }
+}

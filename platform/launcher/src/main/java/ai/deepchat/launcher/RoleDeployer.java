@@ -1,0 +1,43 @@
+package ai.deepchat.launcher;
+
+import ai.deepchat.gateway.GatewayVerticle;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.cluster.NodePingVerticle;
+import ai.deepchat.platform.config.Role;
+import ai.deepchat.platform.http.HttpModule;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Deploys the verticles of the roles this node runs, in dependency order. */
+final class RoleDeployer {
+
+  record Deployed(List<String> deploymentIds, int httpPort) {
+  }
+
+  private RoleDeployer() {
+  }
+
+  static Future<Deployed> deploy(Vertx vertx, Platform platform) {
+    List<String> ids = new ArrayList<>();
+    Future<Void> chain = vertx.deployVerticle(new NodePingVerticle(platform.nodeId())).map(id -> {
+      ids.add(id);
+      return null;
+    });
+    if (!platform.config().roles().contains(Role.GATEWAY)) {
+      return chain.map(v -> new Deployed(ids, -1));
+    }
+    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(platform));
+    return chain.compose(v -> vertx.deployVerticle(gateway))
+        .map(id -> {
+          ids.add(id);
+          return new Deployed(ids, gateway.actualPort());
+        });
+  }
+
+  private static List<HttpModule> httpModules(Platform platform) {
+    return List.of();
+  }
+}

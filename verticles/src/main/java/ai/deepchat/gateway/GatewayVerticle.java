@@ -1,0 +1,68 @@
+package ai.deepchat.gateway;
+
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.http.HttpModule;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+import java.util.List;
+
+/**
+ * The HTTP edge: one server and one router with request ids, health, metrics and every feature's
+ * routes. Several instances share the port (Vert.x balances connections across event loops).
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+  private final Platform platform;
+  private final List<HttpModule> modules;
+  private HttpServer server;
+
+  public GatewayVerticle(Platform platform, List<HttpModule> modules) {
+    this.platform = platform;
+    this.modules = modules;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(new RequestIdHandler());
+    router.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    for (HttpModule module : modules) {
+      module.mount(router);
+    }
+    router.route().last().handler(ctx -> HttpErrors.send(ctx, 404, "No such endpoint: "
+        + ctx.request().method() + " " + ctx.request().path(), "invalid_request_error", "not_found"));
+    router.route().failureHandler(HttpErrors::onFailure);
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(platform.config().http().host())
+        .setPort(platform.config().http().port())
+        .setCompressionSupported(true)
+        .setMaxWebSocketFrameSize(1 << 20);
+    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+  }
+
+  /** Ready: the database answers (which also means migrations ran: the gateway starts after them). */
+  private HealthChecks readiness() {
+    HealthChecks checks = HealthChecks.create(vertx);
+    checks.register("database", 2000, promise -> platform.database().ping()
+        .onSuccess(ok -> promise.complete(Status.OK()))
+        .onFailure(err -> promise.complete(Status.KO(new io.vertx.core.json.JsonObject()
+            .put("error", String.valueOf(err.getMessage()))))));
+    return checks;
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+}

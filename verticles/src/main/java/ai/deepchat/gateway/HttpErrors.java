@@ -1,0 +1,49 @@
+package ai.deepchat.gateway;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Error bodies in the OpenAI shape ({"error": {"message", "type", "code"}}), used by every JSON
+ * endpoint so clients parse one format.
+ */
+public final class HttpErrors {
+
+  private HttpErrors() {
+  }
+
+  public static JsonObject body(String message, String type, String code) {
+    return new JsonObject().put("error", new JsonObject()
+        .put("message", message).put("type", type).put("code", code));
+  }
+
+  public static void send(RoutingContext ctx, int status, String message, String type, String code) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status)
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .end(body(message, type, code).encode());
+  }
+
+  /** Maps a failed route (thrown exception, ctx.fail(status)) to a JSON error without a stack trace. */
+  public static void onFailure(RoutingContext ctx) {
+    int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+    String message = switch (status) {
+      case 400 -> "The request is malformed.";
+      case 401 -> "Authentication is required.";
+      case 403 -> "You may not do this.";
+      case 404 -> "Not found.";
+      case 405 -> "Method not allowed.";
+      case 413 -> "The request body is too large.";
+      case 415 -> "Unsupported media type.";
+      default -> status >= 500 ? "Internal error; the request id identifies it in the logs." : "Request failed.";
+    };
+    if (status >= 500 && ctx.failure() != null) {
+      org.slf4j.LoggerFactory.getLogger(HttpErrors.class).error("request {} failed",
+          (Object) ctx.get(RequestIdHandler.CONTEXT_KEY), ctx.failure());
+    }
+    String type = status >= 500 ? "server_error" : "invalid_request_error";
+    send(ctx, status, message, type, "http_" + status);
+  }
+}
