@@ -42,7 +42,7 @@ final class Jinja2Source {
       boolean block = kind != '{';
       char modifier = open + 2 < n ? template.charAt(open + 2) : ' ';
       if (block && modifier != '-' && modifier != '+') {
-        lstrip(out);
+        lstrip(template, i, open, out);
       }
       int start = out.length();
       int stop;
@@ -57,7 +57,8 @@ final class Jinja2Source {
         out.deleteCharAt(start + 2);
       }
       boolean raw = kind == '%' && isRawTag(template, open, stop);
-      if (block && stop >= 3 && template.startsWith("}", stop - 1)) {
+      // jinja2 keeps the newline after {% raw %}: raw content is verbatim.
+      if (block && !raw && stop >= 3 && template.startsWith("}", stop - 1)) {
         stop = trimAfter(template, stop, out);
       }
       if (raw) {
@@ -70,16 +71,23 @@ final class Jinja2Source {
     return out.toString();
   }
 
-  /** lstrip_blocks: drops spaces and tabs between the line start and a block or comment tag. */
-  private static void lstrip(StringBuilder out) {
-    int lineStart = out.lastIndexOf("\n") + 1;
-    for (int k = lineStart; k < out.length(); k++) {
-      char c = out.charAt(k);
+  /**
+   * lstrip_blocks: drops the spaces and tabs between a source line start and a block or comment
+   * tag. Judged on the source, as jinja2 does: a line start whose newline trim_blocks removed
+   * still counts. Those characters are the tail of {@code out}, copied from {@code textStart} on.
+   */
+  private static void lstrip(String t, int textStart, int open, StringBuilder out) {
+    int lineStart = t.lastIndexOf('\n', open - 1) + 1;
+    if (lineStart < textStart) {
+      return;
+    }
+    for (int k = lineStart; k < open; k++) {
+      char c = t.charAt(k);
       if (c != ' ' && c != '\t') {
         return;
       }
     }
-    out.setLength(lineStart);
+    out.setLength(out.length() - (open - lineStart));
   }
 
   /**

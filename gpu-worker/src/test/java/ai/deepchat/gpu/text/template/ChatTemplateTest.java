@@ -121,9 +121,14 @@ class ChatTemplateTest {
     // jinja2 with trim_blocks + lstrip_blocks: block lines vanish entirely, expressions keep indent.
     String t = "  {% if true %}\n  x\n  {% endif %}\n  {{ 'y' }}\n{%- if true -%}\n  z  {% endif %}";
     assertThat(render(t)).isEqualTo("  x\n  yz  ");
+    // A line whose newline trim_blocks ate still starts a line for lstrip (as in jinja2 3.1).
+    String multiline = "{% for m in messages %}\n  {% if m.role == 'user' %}\nU: {{ m.content }}\n"
+        + "  {% else %}\n    B: {{ m.content }}   {# note #}\n  {% endif %}\n{% endfor %}";
+    assertThat(render(multiline, List.of(msg("user", "hi"), msg("assistant", "yo")), false))
+        .isEqualTo("U: hi\n    B: yo   ");
     // Comments too; "+" opts a tag out of both.
     assertThat(render("a\n  {# c #}\nb\n  {%+ if true +%}\nc{% endif %}")).isEqualTo("a\nb\n  \nc");
-    assertThat(render("{% raw %}\n {{ x }}{% endraw %}")).isEqualTo(" {{ x }}");
+    assertThat(render("{% raw %}\n {{ x }}{% endraw %}")).isEqualTo("\n {{ x }}");
   }
 
   @Test
