@@ -135,6 +135,9 @@ public final class ChatTemplate {
     resolver.add(new PyMethodResolver());
     resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
     JinjavaConfig config = JinjavaConfig.newBuilder()
+        // Jinjava 2.x re-renders strings that look like templates, message content included: a user
+        // writing "{{ ... }}" would run code in the worker. jinja2 never does; off.
+        .withNestedInterpretationEnabled(false)
         // trim_blocks and lstrip_blocks are applied by Jinja2Source, jinja2's way.
         .withElResolver(resolver)
         .withLegacyOverrides(LegacyOverrides.newBuilder()

@@ -63,6 +63,14 @@ class ChatTemplateTest {
   }
 
   @Test
+  void messageContentIsNeverInterpretedAsTemplate() {
+    String content = "{{ 7 * 7 }} {% if true %}X{% endif %} {# c #} {{ raise_exception('x') }}";
+    String rendered = ChatTemplate.load(Golden.deepSeekV3Dir())
+        .render(List.of(msg("user", content)), false);
+    assertThat(rendered).contains(content);
+  }
+
+  @Test
   void withoutGenerationPromptTheAssistantMarkerIsNotAppended() {
     ChatTemplate template = ChatTemplate.load(Golden.deepSeekV3Dir());
     Golden.Chat chat = Golden.deepSeekV3().chats().get(0);
