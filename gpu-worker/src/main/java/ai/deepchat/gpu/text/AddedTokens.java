@@ -104,6 +104,13 @@ final class AddedTokens {
           }
           ids.set(id);
         }
+      } else if ("vocab".equals(name) && t == JsonToken.START_ARRAY) {
+        // Unigram models list [piece, score] pairs; the id is the position.
+        int id = 0;
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          p.skipChildren();
+          ids.set(id++);
+        }
       } else {
         p.skipChildren();
       }

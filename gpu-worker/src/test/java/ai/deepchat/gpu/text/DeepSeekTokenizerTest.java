@@ -1,5 +1,7 @@
 package ai.deepchat.gpu.text;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -8,7 +10,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -106,6 +110,35 @@ class DeepSeekTokenizerTest {
   }
 
   @Test
+  void vocabSizeIsTheNumberOfDistinctVocabAndAddedTokenIds() throws IOException {
+    // HF's len(tokenizer), computed here with a plain tree parse of the same file.
+    JsonNode root = new ObjectMapper().readTree(
+        Golden.deepSeekV3Dir().resolve("tokenizer.json").toFile());
+    Set<Integer> ids = new HashSet<>();
+    root.get("model").get("vocab").forEach(id -> ids.add(id.asInt()));
+    root.get("added_tokens").forEach(t -> ids.add(t.get("id").asInt()));
+    assertThat(tokenizer.vocabSize()).isEqualTo(ids.size());
+  }
+
+  @Test
+  void unigramVocabularyIsCountedByPosition(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("tokenizer.json"), """
+        {"version": "1.0", "truncation": null, "padding": null,
+         "added_tokens": [{"id": 3, "content": "<s>", "single_word": false, "lstrip": false,
+           "rstrip": false, "normalized": false, "special": true}],
+         "normalizer": null, "pre_tokenizer": null, "post_processor": null, "decoder": null,
+         "model": {"type": "Unigram", "unk_id": 0, "byte_fallback": false,
+           "vocab": [["<unk>", 0.0], ["a", -1.0], ["b", -2.0], ["<s>", 0.0]]}}
+        """);
+    try (DeepSeekTokenizer unigram = DeepSeekTokenizer.load(dir)) {
+      assertThat(unigram.vocabSize()).isEqualTo(4);
+      assertThat(unigram.encode("<s>ab", false)).containsExactly(3, 1, 2);
+      assertThat(unigram.tokenToId("<s>")).hasValue(3);
+      assertThat(unigram.bosTokenId()).isEmpty(); // no tokenizer_config.json
+    }
+  }
+
+  @Test
   void vocabSizeCoversEveryIdAndRejectsIdsBeyond() {
     int max = tokenizer.tokenToId("<｜Assistant｜>").orElseThrow();
     assertThat(tokenizer.vocabSize()).isGreaterThan(max);
@@ -141,6 +174,12 @@ class DeepSeekTokenizerTest {
     assertThatThrownBy(() -> DeepSeekTokenizer.load(file, Optional.empty()))
         .isInstanceOf(TokenizerException.class)
         .hasMessageContaining(file.toString());
+  }
+
+  @Test
+  void djlRunsOffline() {
+    // Loading must have switched DJL to offline mode: no call-home, no hub downloads.
+    assertThat(System.getProperty("ai.djl.offline")).isEqualTo("true");
   }
 
   @Test
