@@ -120,8 +120,8 @@ class DeepSeekTokenizerTest {
     assertThat(tokenizer.vocabSize()).isEqualTo(ids.size());
   }
 
-  @Test
-  void unigramVocabularyIsCountedByPosition(@TempDir Path dir) throws IOException {
+  /** A four-token Unigram tokenizer, for tests that need any tokenizer but not a large one. */
+  private static Path tinyUnigram(Path dir) throws IOException {
     Files.writeString(dir.resolve("tokenizer.json"), """
         {"version": "1.0", "truncation": null, "padding": null,
          "added_tokens": [{"id": 3, "content": "<s>", "single_word": false, "lstrip": false,
@@ -130,7 +130,12 @@ class DeepSeekTokenizerTest {
          "model": {"type": "Unigram", "unk_id": 0, "byte_fallback": false,
            "vocab": [["<unk>", 0.0], ["a", -1.0], ["b", -2.0], ["<s>", 0.0]]}}
         """);
-    try (DeepSeekTokenizer unigram = DeepSeekTokenizer.load(dir)) {
+    return dir;
+  }
+
+  @Test
+  void unigramVocabularyIsCountedByPosition(@TempDir Path dir) throws IOException {
+    try (DeepSeekTokenizer unigram = DeepSeekTokenizer.load(tinyUnigram(dir))) {
       assertThat(unigram.vocabSize()).isEqualTo(4);
       assertThat(unigram.encode("<s>ab", false)).containsExactly(3, 1, 2);
       assertThat(unigram.tokenToId("<s>")).hasValue(3);
@@ -183,8 +188,8 @@ class DeepSeekTokenizerTest {
   }
 
   @Test
-  void closedTokenizerRefusesWork() {
-    DeepSeekTokenizer t = DeepSeekTokenizer.load(Golden.deepSeekV3Dir());
+  void closedTokenizerRefusesWork(@TempDir Path dir) throws IOException {
+    DeepSeekTokenizer t = DeepSeekTokenizer.load(tinyUnigram(dir));
     t.close();
     t.close();
     assertThatThrownBy(() -> t.encode("x")).isInstanceOf(IllegalStateException.class)
