@@ -25,11 +25,13 @@ import java.util.stream.Collectors;
  * A HF chat template ({@code tokenizer_config.json}'s {@code chat_template}) rendered with Jinjava
  * configured like HF's jinja2 environment: {@code trim_blocks}, {@code lstrip_blocks}, loop controls,
  * {@code namespace}, {@code raise_exception}, Python-style {@code tojson} and Python str methods.
- * Immutable and thread-safe; render on a worker thread (a render takes about a millisecond).
+ * Immutable and thread-safe; render on a worker thread (a render takes around a millisecond).
+ * Message content is data: Jinja syntax inside it is never evaluated.
  *
- * <p>Known gaps against jinja2, none used by DeepSeek templates: loop filters
- * ({@code for x in xs if c}), string repetition ({@code 'a' * 3}), and {@code None} printing as
- * empty rather than "None".
+ * <p>Known gaps against jinja2 (checked with jinja2 3.1), none used by DeepSeek templates: loop
+ * filters ({@code for x in xs if c}), string repetition ({@code 'a' * 3}), a dict literal ending in
+ * {@code }}} inside {@code {{ }}}, and printing {@code None}/{@code True} as "" and "true" where
+ * Python prints "None" and "True".
  */
 public final class ChatTemplate {
 
