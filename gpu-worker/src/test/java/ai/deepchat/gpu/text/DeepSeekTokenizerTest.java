@@ -45,8 +45,8 @@ class DeepSeekTokenizerTest {
     for (Golden.Encoding e : golden.encodings()) {
       assertThat(tokenizer.encode(e.text(), false)).as(e.text()).containsExactly(e.ids());
       assertThat(tokenizer.encode(e.text(), true)).as(e.text())
-          .containsExactly(e.ids_with_special());
-      assertThat(tokenizer.encode(e.text())).as(e.text()).containsExactly(e.ids_with_special());
+          .containsExactly(e.idsWithSpecial());
+      assertThat(tokenizer.encode(e.text())).as(e.text()).containsExactly(e.idsWithSpecial());
     }
   }
 

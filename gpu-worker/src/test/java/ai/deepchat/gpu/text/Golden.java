@@ -1,5 +1,6 @@
 package ai.deepchat.gpu.text;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -16,10 +17,12 @@ import java.util.Map;
  */
 public record Golden(String reference, List<Encoding> encodings, List<Chat> chats) {
 
-  public record Encoding(String text, int[] ids, int[] ids_with_special) {
+  public record Encoding(String text, int[] ids,
+      @JsonProperty("ids_with_special") int[] idsWithSpecial) {
   }
 
-  public record Chat(List<Map<String, Object>> messages, boolean add_generation_prompt,
+  public record Chat(List<Map<String, Object>> messages,
+      @JsonProperty("add_generation_prompt") boolean addGenerationPrompt,
       String rendered, int[] ids) {
   }
 

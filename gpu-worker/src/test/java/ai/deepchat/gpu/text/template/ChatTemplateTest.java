@@ -46,7 +46,7 @@ class ChatTemplateTest {
     ChatTemplate template = ChatTemplate.load(Golden.deepSeekV3Dir());
     try (DeepSeekTokenizer tokenizer = DeepSeekTokenizer.load(Golden.deepSeekV3Dir())) {
       for (Golden.Chat chat : golden.chats()) {
-        String rendered = template.render(chat.messages(), chat.add_generation_prompt());
+        String rendered = template.render(chat.messages(), chat.addGenerationPrompt());
         assertThat(rendered).isEqualTo(chat.rendered());
         assertThat(tokenizer.encode(rendered, false)).containsExactly(chat.ids());
       }
