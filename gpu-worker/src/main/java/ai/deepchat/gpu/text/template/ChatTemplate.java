@@ -30,9 +30,8 @@ import java.util.stream.Collectors;
  *
  * <p>Known gaps against jinja2 (checked with jinja2 3.1), none used by DeepSeek templates: loop
  * filters ({@code for x in xs if c}), {@code %}-formatting and repetition ({@code 'a' * 3}) of
- * strings, a nested dict literal
- * (ending in two closing braces) inside an expression tag, and printing {@code None}/{@code True}
- * as "" and "true" where Python prints "None" and "True".
+ * strings, a nested dict literal (ending in two closing braces) inside an expression tag, and
+ * printing {@code None}/{@code True} as "" and "true" where Python prints "None" and "True".
  */
 public final class ChatTemplate {
 
