@@ -1,0 +1,61 @@
+package ai.deepchat.policy.privacy;
+
+import ai.deepchat.gateway.HttpErrors;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.security.TenantKeys;
+import io.vertx.core.Handler;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Authenticates {@code Authorization: Bearer dck_...} API keys: the key names its tenant, and its
+ * SHA-256 must be a non-revoked key of that tenant. On success the context holds
+ * {@link #TENANT_ID} (UUID) and {@link #API_KEY_ID} (String); otherwise 401 in the OpenAI error shape.
+ */
+public final class ApiKeyAuth implements Handler<RoutingContext> {
+
+  public static final String TENANT_ID = "tenantId";
+  public static final String API_KEY_ID = "apiKeyId";
+
+  private final Database database;
+
+  public ApiKeyAuth(Database database) {
+    this.database = database;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    Optional<TenantKeys.PresentedKey> key = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? TenantKeys.parseApiKey(header.substring(7)) : Optional.empty();
+    if (key.isEmpty()) {
+      unauthorized(ctx);
+      return;
+    }
+    UUID tenant = key.get().tenantId();
+    database.inTenant(tenant, conn -> conn.preparedQuery(
+            "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL RETURNING id")
+        .execute(Tuple.of(key.get().hash()))
+        .compose(rows -> Future.succeededFuture(rows.size() == 1 ? rows.iterator().next().getUUID("id") : null)))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(503, ar.cause());
+          } else if (ar.result() == null) {
+            unauthorized(ctx);
+          } else {
+            ctx.put(TENANT_ID, tenant);
+            ctx.put(API_KEY_ID, ar.result().toString());
+            ctx.next();
+          }
+        });
+  }
+
+  private static void unauthorized(RoutingContext ctx) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer");
+    HttpErrors.send(ctx, 401, "Invalid or missing API key.", "invalid_request_error", "invalid_api_key");
+  }
+}
