@@ -10,7 +10,8 @@ import java.util.Set;
  * could still be the beginning of a word is held back: at most {@code maxWordLength - 1} folded chars
  * (one more only when a whole-word match of maximal length still waits for its right boundary).
  * Everything before it is released, masked, at once. In block mode the first match stops the stream:
- * nothing more is released and the caller ends the answer (e.g. with the tenant's blocked reply).
+ * the clean text before the word is released, nothing after it, and the caller ends the answer (e.g.
+ * with the tenant's blocked reply).
  *
  * <p>One instance per stream; not thread-safe (a stream is handled on one context).
  */
@@ -74,10 +75,12 @@ public final class StreamingModerator {
     WordMatcher.Scan scan = matcher.scan(norm, before, atEnd);
     int n = norm.length();
     if (block && !scan.hits().isEmpty()) {
+      // the clean text before the word still goes out; nothing after it does
       scan.hits().forEach(h -> matched.add(h.word()));
+      String clean = scanned.substring(0, norm.start[scan.hits().get(0).start()]);
       stopped = true;
       pending = "";
-      return output("");
+      return output(clean);
     }
     int release = atEnd ? n : Math.min(Math.max(0, n - (matcher.maxWordLength() - 1)), scan.undecidedFrom());
     release = extendOverMatches(release, scan.hits());
