@@ -33,7 +33,7 @@ record OrderStatusConfig(String urlTemplate, OutboundUrlGuard.Policy policy, Pat
                          Map<String, String> headers) {
 
   static final String DEFAULT_PATTERN =
-      "(?i)(?:order|订单)\\s*(?:no\\.?|number|号|编号)?\\s*[#:：]?\\s*([A-Z0-9][A-Z0-9-]{5,31})";
+      "(?i)(?:order|订单)\\s*(?:no\\.?(?![a-z0-9])|number|号|编号)?\\s*[#:：]?\\s*([A-Z0-9][A-Z0-9-]{5,31})";
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
   static OrderStatusConfig parse(JsonObject c) {
