@@ -1,5 +1,7 @@
 package ai.deepchat.policy.ratelimit;
 
+import ai.deepchat.policy.MutableClock;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package ai.deepchat.policy.ratelimit;
 
+import ai.deepchat.policy.MutableClock;
+
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import io.vertx.core.Vertx;

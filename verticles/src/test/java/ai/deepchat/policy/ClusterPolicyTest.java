@@ -1,8 +1,19 @@
-package ai.deepchat.policy.ratelimit;
+package ai.deepchat.policy;
 
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.cluster.ClusterManagers;
 import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict.Action;
+import ai.deepchat.policy.moderation.ModerationService;
+import ai.deepchat.policy.moderation.SensitiveWords;
+import ai.deepchat.policy.audit.AuditLog;
+import ai.deepchat.policy.ratelimit.ClusteredRateLimiter;
+import ai.deepchat.policy.ratelimit.LocalRateLimiter;
+import ai.deepchat.policy.ratelimit.RateDecision;
+import ai.deepchat.policy.ratelimit.RateLimiter;
+import ai.deepchat.policy.ratelimit.RateLimiters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -21,22 +32,27 @@ import java.util.UUID;
 import static ai.deepchat.policy.PolicyTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Two clustered Vert.x nodes in one JVM on loopback share one bucket through Hazelcast. */
-class ClusteredRateLimiterTest {
+/**
+ * Two clustered Vert.x nodes in one JVM on loopback: they share one rate-limit bucket through
+ * Hazelcast, and a word-list change made on one node reaches the other's cache over the bus.
+ */
+class ClusterPolicyTest {
 
   private static final List<Vertx> nodes = new ArrayList<>();
   private static final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   private static RateLimiter first;
   private static RateLimiter second;
+  private static Vertx nodeA;
+  private static Vertx nodeB;
 
   @BeforeAll
   static void startCluster() throws Exception {
     // a cluster name of its own, so parallel test runs on this host never join each other
     String name = "policy-test-" + UUID.randomUUID();
-    Vertx a = startNode(name, 15741);
-    Vertx b = startNode(name, 15742);
-    first = RateLimiters.forVertx(a, clock, 1000);
-    second = RateLimiters.forVertx(b, clock, 1000);
+    nodeA = startNode(name, 15741);
+    nodeB = startNode(name, 15742);
+    first = RateLimiters.forVertx(nodeA, clock, 1000);
+    second = RateLimiters.forVertx(nodeB, clock, 1000);
   }
 
   private static Vertx startNode(String clusterName, int port) throws Exception {
@@ -103,5 +119,26 @@ class ClusteredRateLimiterTest {
     await(Future.all(all));
     long granted = all.stream().filter(f -> f.result().allowed()).count();
     assertThat(granted).isEqualTo(10);
+  }
+
+  @Test
+  void aWordListChangedOnOneNodeIsDroppedFromTheOthersCache() throws Exception {
+    TestDatabase testDb = TestDatabase.fresh(nodeA);
+    Database dbA = testDb.database();
+    UUID tenant = PolicyTestSupport.createTenant(dbA, "clustered-words");
+    ModerationService onB = ModerationService.create(nodeB, dbA);
+    await(onB.ready());
+    assertThat(await(onB.checkInput(tenant, "win at roulette")).action()).isEqualTo(Action.ALLOW);
+
+    await(new SensitiveWords(nodeA, dbA, new AuditLog(dbA)).add(tenant, List.of("roulette"), "user:admin", null));
+    Action seen = Action.ALLOW;
+    for (int i = 0; i < 100 && seen == Action.ALLOW; i++) {
+      seen = await(onB.checkInput(tenant, "win at roulette")).action();
+      if (seen == Action.ALLOW) {
+        Thread.sleep(50);
+      }
+    }
+    assertThat(seen).isEqualTo(Action.BLOCK);
+    await(onB.close());
   }
 }
