@@ -14,7 +14,8 @@ import java.util.UUID;
  * tenant, api_key_requests_per_minute per API key, visitor_requests_per_minute per widget visitor.
  * The narrower bucket is checked first, so a visitor over its own limit does not spend the tenant's.
  * Limits are cached for a minute per tenant (and dropped by {@link #invalidate}); if they cannot be
- * read, the schema defaults apply, so a database hiccup never switches limiting off.
+ * read, the schema defaults apply, so a database hiccup never switches limiting off; a limiter that
+ * cannot answer lets the request through (logged).
  */
 public final class RequestLimits {
 
@@ -61,7 +62,7 @@ public final class RequestLimits {
 
   /** Only the tenant's bucket (console and other authenticated calls). */
   public Future<RateDecision> checkTenant(UUID tenantId) {
-    return limits(tenantId).compose(l -> limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute()));
+    return limits(tenantId).compose(l -> failOpen(limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute())));
   }
 
   /** Drops the cached limits of a tenant (after an admin changed them). */
@@ -106,6 +107,17 @@ public final class RequestLimits {
 
   private static Future<RateDecision> chain(Future<RateDecision> first,
                                             java.util.function.Supplier<Future<RateDecision>> second) {
-    return first.compose(d -> d.allowed() ? second.get() : Future.succeededFuture(d));
+    return failOpen(first).compose(d -> d.allowed() ? failOpen(second.get()) : Future.succeededFuture(d));
+  }
+
+  /**
+   * A limiter that cannot answer (Hazelcast migrating a partition, say) lets the request through:
+   * limits are approximate by design, and refusing all traffic would turn a cluster hiccup into an outage.
+   */
+  private static Future<RateDecision> failOpen(Future<RateDecision> decision) {
+    return decision.recover(err -> {
+      LOG.warn("rate limiter unavailable, request allowed: {}", err.toString());
+      return Future.succeededFuture(RateDecision.allow(0));
+    });
   }
 }

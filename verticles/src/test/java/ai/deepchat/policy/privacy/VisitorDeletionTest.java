@@ -129,6 +129,8 @@ class VisitorDeletionTest {
         + " AND target = 'vis-1' AND (details->>'messages')::int = 5", a)).isEqualTo(1);
     assertThat(await(new AuditLog(db).verify(a)).intact()).isTrue();
 
+    assertThat(count("SELECT count(*) FROM api_keys WHERE tenant_id = ? AND last_used_at IS NOT NULL", a)).isEqualTo(1);
+
     HttpResponse<Buffer> again = delete("vis-1", keyA);
     assertThat(again.statusCode()).isEqualTo(200);
     assertThat(again.bodyAsJsonObject().getLong("conversations_deleted")).isZero();
