@@ -35,7 +35,6 @@ import java.util.UUID;
 public final class AuditLog {
 
   public static final String GENESIS = "0".repeat(64);
-  private static final int LOCK_NAMESPACE = 0x41554454; // "AUDT"
   private static final int PAGE = 500;
   private static final int MAX_FIELD = 2000;
 
@@ -82,8 +81,9 @@ public final class AuditLog {
     OffsetDateTime at = OffsetDateTime.ofInstant(clock.instant().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
     JsonObject details = new JsonObject(entry.details() == null ? Map.of() : entry.details());
     String target = entry.target() == null ? "" : entry.target();
-    return conn.preparedQuery("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-        .execute(Tuple.of(LOCK_NAMESPACE, tenant))
+    // the same lock key as any other writer of audit_log (the console), so no two appends interleave
+    return conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1::uuid::text, 0))")
+        .execute(Tuple.of(tenant))
         .compose(locked -> conn.preparedQuery("SELECT $1::jsonb::text AS details, (SELECT hash FROM audit_log"
                 + " WHERE tenant_id = $2::uuid ORDER BY id DESC LIMIT 1) AS prev")
             .execute(Tuple.of(details, tenant)))

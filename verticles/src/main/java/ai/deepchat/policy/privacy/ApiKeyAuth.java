@@ -15,7 +15,8 @@ import java.util.UUID;
 /**
  * Authenticates {@code Authorization: Bearer dck_...} API keys: the key names its tenant, and its
  * SHA-256 must be a non-revoked key of that tenant. On success the context holds
- * {@link #TENANT_ID} (UUID) and {@link #API_KEY_ID} (String); otherwise 401 in the OpenAI error shape.
+ * {@link #TENANT_ID} (UUID) and {@link #API_KEY_ID} (String); otherwise 401 in the OpenAI error shape,
+ * or 403 when the tenant is suspended.
  */
 public final class ApiKeyAuth implements Handler<RoutingContext> {
 
@@ -39,14 +40,18 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
     }
     UUID tenant = key.get().tenantId();
     database.inTenant(tenant, conn -> conn.preparedQuery(
-            "SELECT id, last_used_at < now() - interval '1 minute' OR last_used_at IS NULL AS stale"
-                + " FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            "SELECT k.id, k.last_used_at < now() - interval '1 minute' OR k.last_used_at IS NULL AS stale,"
+                + " t.status FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+                + " WHERE k.key_hash = $1 AND k.revoked_at IS NULL")
         .execute(Tuple.of(key.get().hash()))
         .compose(rows -> {
           if (rows.size() != 1) {
             return Future.succeededFuture((UUID) null);
           }
           Row row = rows.iterator().next();
+          if (!"active".equals(row.getString("status"))) {
+            return Future.failedFuture(new SuspendedTenant());
+          }
           UUID id = row.getUUID("id");
           // last use is kept to the minute: a write per request would contend on one hot row
           return row.getBoolean("stale")
@@ -54,7 +59,9 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
               : Future.succeededFuture(id);
         }))
         .onComplete(ar -> {
-          if (ar.failed()) {
+          if (ar.failed() && ar.cause() instanceof SuspendedTenant) {
+            HttpErrors.send(ctx, 403, "This workspace is suspended.", "permission_error", "tenant_suspended");
+          } else if (ar.failed()) {
             ctx.fail(503, ar.cause());
           } else if (ar.result() == null) {
             unauthorized(ctx);
@@ -64,6 +71,12 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
             ctx.next();
           }
         });
+  }
+
+  private static final class SuspendedTenant extends RuntimeException {
+    SuspendedTenant() {
+      super("tenant suspended", null, false, false);
+    }
   }
 
   private static void unauthorized(RoutingContext ctx) {

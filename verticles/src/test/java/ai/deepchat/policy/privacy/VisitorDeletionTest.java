@@ -165,6 +165,18 @@ class VisitorDeletionTest {
   }
 
   @Test
+  void suspendedTenantIs403() throws Exception {
+    UUID t = createTenant(db, "shop-suspended");
+    String key = newKey(t);
+    conversation(t, "vis-s", 1);
+    await(db.global(c -> c.preparedQuery("UPDATE tenants SET status = 'suspended' WHERE id = $1").execute(Tuple.of(t))));
+    HttpResponse<Buffer> resp = delete("vis-s", key);
+    assertThat(resp.statusCode()).isEqualTo(403);
+    assertThat(resp.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("tenant_suspended");
+    assertThat(conversations(t, "vis-s")).isEqualTo(1);
+  }
+
+  @Test
   void malformedVisitorIdIs400() throws Exception {
     UUID t = createTenant(db, "shop-bad");
     HttpResponse<Buffer> resp = delete("bad%20id", newKey(t));
