@@ -1,6 +1,8 @@
 package ai.deepchat.policy;
 
 import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.audit.AuditLog;
 import ai.deepchat.policy.audit.AuditVerticle;
@@ -18,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * The policy components of one node, shared by every verticle that needs them in-process (the chat
@@ -27,13 +30,35 @@ import java.util.List;
 public record PolicyServices(ModerationService moderation, RequestLimits limits, AuditLog audit,
                              PluginRegistry plugins) {
 
+  /**
+   * Creates the services; the moderation cache, the limits cache and the plugin configs all drop a
+   * tenant's entries when {@link #publishChanged} announces a change on any node.
+   */
   public static PolicyServices create(Vertx vertx, Platform platform) {
-    return new PolicyServices(
+    PolicyServices services = new PolicyServices(
         ModerationService.create(vertx, platform.database()),
         new RequestLimits(platform.database(), RateLimiters.forVertx(vertx, Clock.systemUTC(),
             platform.config().policy().rateLimitMaxBuckets())),
         new AuditLog(platform.database()),
         PluginRegistry.load(vertx, platform.database()));
+    vertx.eventBus().<TenantPolicyChanged>consumer(Addresses.POLICY_CHANGED, msg -> {
+      try {
+        UUID tenant = UUID.fromString(msg.body().tenantId());
+        services.limits().invalidate(tenant);
+        services.plugins().invalidate(tenant);
+      } catch (IllegalArgumentException ignored) {
+        // names no tenant: nothing cached under it
+      }
+    });
+    return services;
+  }
+
+  /**
+   * Call after committing an admin change to a tenant's word list, moderation action or reply, rate
+   * limits or plugin configs: every node drops its cached copies of that tenant's policy.
+   */
+  public static void publishChanged(Vertx vertx, UUID tenantId) {
+    ModerationService.publishChanged(vertx, tenantId);
   }
 
   /** Routes of the gateway role: DELETE /v1/visitors/{visitorId}. */

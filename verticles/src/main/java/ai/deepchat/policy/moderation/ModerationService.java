@@ -3,7 +3,8 @@ package ai.deepchat.policy.moderation;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict;
-import ai.deepchat.platform.policy.PolicyMessages.SensitiveWordsChanged;
+import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
+import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -18,8 +19,8 @@ import java.util.UUID;
 
 /**
  * Moderation for in-process callers (the chat pipeline) and for {@link ModerationVerticle}: each
- * tenant's word list is loaded once and cached. Admin changes publish {@link SensitiveWordsChanged} on
- * {@link Addresses#POLICY_WORDS_CHANGED}; every service on every node listens and drops its copy. The
+ * tenant's word list is loaded once and cached. Admin changes publish {@link TenantPolicyChanged} on
+ * {@link Addresses#POLICY_CHANGED}; every service on every node listens and drops its copy. The
  * bus is best-effort, so cached lists also expire after {@link #MAX_AGE_NANOS} as a safety net.
  */
 public final class ModerationService {
@@ -32,7 +33,7 @@ public final class ModerationService {
 
   private final Vertx vertx;
   private final Database database;
-  private final MessageConsumer<SensitiveWordsChanged> invalidations;
+  private final MessageConsumer<TenantPolicyChanged> invalidations;
   private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
@@ -43,7 +44,7 @@ public final class ModerationService {
   private ModerationService(Vertx vertx, Database database) {
     this.vertx = vertx;
     this.database = database;
-    this.invalidations = vertx.eventBus().consumer(Addresses.POLICY_WORDS_CHANGED, msg -> {
+    this.invalidations = vertx.eventBus().consumer(Addresses.POLICY_CHANGED, msg -> {
       try {
         invalidate(UUID.fromString(msg.body().tenantId()));
       } catch (IllegalArgumentException ignored) {
@@ -57,14 +58,21 @@ public final class ModerationService {
     return new ModerationService(vertx, database);
   }
 
-  /** Tells every node that a tenant's words or moderation settings changed. Call after the commit. */
-  public static void publishWordsChanged(Vertx vertx, UUID tenantId) {
-    vertx.eventBus().publish(Addresses.POLICY_WORDS_CHANGED, new SensitiveWordsChanged(tenantId.toString()));
+  /**
+   * Tells every node that a tenant's policy settings changed (words, moderation action or reply, rate
+   * limits, plugin configs). Call after the commit.
+   */
+  public static void publishChanged(Vertx vertx, UUID tenantId) {
+    vertx.eventBus().publish(Addresses.POLICY_CHANGED, new TenantPolicyChanged(tenantId.toString()));
   }
 
   /** Checks a user message: ALLOW, MASK (masked text) or BLOCK (the tenant's polite reply). */
   public Future<ModerationVerdict> checkInput(UUID tenantId, String text) {
-    return forTenant(tenantId).map(m -> m.checkInput(text));
+    return forTenant(tenantId).map(m -> {
+      ModerationVerdict verdict = m.checkInput(text);
+      PolicyMetrics.moderation("input", verdict.action().name().toLowerCase(java.util.Locale.ROOT));
+      return verdict;
+    });
   }
 
   /** A moderator for one streamed answer of this tenant. */

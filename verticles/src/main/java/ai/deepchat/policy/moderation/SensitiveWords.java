@@ -79,7 +79,7 @@ public final class SensitiveWords {
     return database.inTenant(tenantId, conn -> write.apply(conn)
             .compose(n -> audit.append(conn, new AuditEntry(tenantId.toString(), actor, action, "sensitive_words", ip,
                 Map.of("words", List.copyOf(words), "changed", n))).map(receipt -> n)))
-        .onSuccess(n -> ModerationService.publishWordsChanged(vertx, tenantId));
+        .onSuccess(n -> ModerationService.publishChanged(vertx, tenantId));
   }
 
   private static Set<String> clean(List<String> words) {

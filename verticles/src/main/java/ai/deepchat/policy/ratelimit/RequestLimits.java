@@ -1,6 +1,7 @@
 package ai.deepchat.policy.ratelimit;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,21 +49,21 @@ public final class RequestLimits {
 
   /** A request made with an API key: the key's bucket, then the tenant's. */
   public Future<RateDecision> checkApiKey(UUID tenantId, String apiKeyId) {
-    return limits(tenantId).compose(l -> chain(
+    return limits(tenantId).compose(l -> chain("api_key",
         limiter.tryAcquire("k:" + tenantId + ":" + apiKeyId, l.apiKeyPerMinute()),
         () -> limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute())));
   }
 
   /** A widget visitor's message: the visitor's bucket, then the tenant's. */
   public Future<RateDecision> checkVisitor(UUID tenantId, String visitorId) {
-    return limits(tenantId).compose(l -> chain(
+    return limits(tenantId).compose(l -> chain("visitor",
         limiter.tryAcquire("v:" + tenantId + ":" + visitorId, l.visitorPerMinute()),
         () -> limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute())));
   }
 
   /** Only the tenant's bucket (console and other authenticated calls). */
   public Future<RateDecision> checkTenant(UUID tenantId) {
-    return limits(tenantId).compose(l -> failOpen(limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute())));
+    return limits(tenantId).compose(l -> counted("tenant", failOpen(limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute()))));
   }
 
   /** Drops the cached limits of a tenant (after an admin changed them). */
@@ -105,9 +106,18 @@ public final class RequestLimits {
     return v == null ? 1 : Math.max(1, Math.min(MAX_PER_MINUTE, v));
   }
 
-  private static Future<RateDecision> chain(Future<RateDecision> first,
+  private static Future<RateDecision> chain(String firstScope, Future<RateDecision> first,
                                             java.util.function.Supplier<Future<RateDecision>> second) {
-    return failOpen(first).compose(d -> d.allowed() ? failOpen(second.get()) : Future.succeededFuture(d));
+    return counted(firstScope, failOpen(first))
+        .compose(d -> d.allowed() ? counted("tenant", failOpen(second.get())) : Future.succeededFuture(d));
+  }
+
+  private static Future<RateDecision> counted(String scope, Future<RateDecision> decision) {
+    return decision.onSuccess(d -> {
+      if (!d.allowed()) {
+        PolicyMetrics.rateLimited(scope);
+      }
+    });
   }
 
   /**

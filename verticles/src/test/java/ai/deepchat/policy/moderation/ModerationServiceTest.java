@@ -86,7 +86,7 @@ class ModerationServiceTest {
     exec(db, tenant, "INSERT INTO sensitive_words (tenant_id, word) VALUES ($1, 'lottery')", tenant);
     // still cached: the change was not announced yet
     assertThat(await(service.checkInput(tenant, "buy lottery tickets")).action()).isEqualTo(Action.ALLOW);
-    ModerationService.publishWordsChanged(vertx, tenant);
+    ModerationService.publishChanged(vertx, tenant);
     ModerationVerdict after = null;
     for (int i = 0; i < 50; i++) {
       after = await(service.checkInput(tenant, "buy lottery tickets"));

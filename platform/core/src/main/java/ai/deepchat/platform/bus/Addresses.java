@@ -21,8 +21,11 @@ public final class Addresses {
 
   /** Moderation of one user message against the tenant's word list (request/reply). */
   public static final String POLICY_MODERATE = "policy.moderation.check";
-  /** A tenant's word list or moderation settings changed; published so every node drops its cache. */
-  public static final String POLICY_WORDS_CHANGED = "policy.moderation.words.changed";
+  /**
+   * A tenant's policy settings changed (word list, moderation action, rate limits, plugin configs);
+   * published so every node drops its cached copies.
+   */
+  public static final String POLICY_CHANGED = "policy.tenant.changed";
   /** Appends one row to a tenant's hash-chained audit log (request/reply). */
   public static final String POLICY_AUDIT_APPEND = "policy.audit.append";
 

@@ -13,7 +13,7 @@ public final class PolicyMessages {
   }
 
   public static final List<Class<? extends Record>> TYPES = List.of(
-      ModerationRequest.class, ModerationVerdict.class, SensitiveWordsChanged.class,
+      ModerationRequest.class, ModerationVerdict.class, TenantPolicyChanged.class,
       AuditEntry.class, AuditReceipt.class);
 
   /** Checks one user message against the tenant's sensitive words (request/reply). */
@@ -33,8 +33,11 @@ public final class PolicyMessages {
     }
   }
 
-  /** Published when an admin changes a tenant's word list or moderation settings: every node drops its copy. */
-  public record SensitiveWordsChanged(String tenantId) {
+  /**
+   * Published when an admin changes a tenant's word list, moderation action or reply, rate limits or
+   * plugin configs: every node drops its cached copies of that tenant's policy.
+   */
+  public record TenantPolicyChanged(String tenantId) {
   }
 
   /**
