@@ -5,6 +5,7 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.PolicyServices;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -26,10 +27,17 @@ final class RoleDeployer {
       ids.add(id);
       return null;
     });
+    PolicyServices policy = PolicyServices.create(vertx, platform);
+    if (platform.config().roles().contains(Role.PIPELINE)) {
+      chain = chain.compose(v -> PolicyServices.deployVerticles(vertx, platform)).map(policyIds -> {
+        ids.addAll(policyIds);
+        return null;
+      });
+    }
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       return chain.map(v -> new Deployed(ids, -1));
     }
-    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(platform));
+    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(platform, policy));
     return chain.compose(v -> vertx.deployVerticle(gateway))
         .map(id -> {
           ids.add(id);
@@ -37,7 +45,9 @@ final class RoleDeployer {
         });
   }
 
-  private static List<HttpModule> httpModules(Platform platform) {
-    return List.of();
+  private static List<HttpModule> httpModules(Platform platform, PolicyServices policy) {
+    List<HttpModule> modules = new ArrayList<>();
+    modules.addAll(policy.httpModules(platform));
+    return modules;
   }
 }

@@ -16,7 +16,8 @@ public record PlatformConfig(
     Path dataDir,
     Cluster cluster,
     Seed seed,
-    Engine engine) {
+    Engine engine,
+    Policy policy) {
 
   public record Http(String host, int port) {
   }
@@ -51,5 +52,12 @@ public record PlatformConfig(
 
   /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
   public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  }
+
+  /**
+   * Policy: how often the retention job runs, and how many in-JVM rate-limit buckets a node keeps
+   * (least recently used ones are dropped first; a dropped bucket restarts full).
+   */
+  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
   }
 }
