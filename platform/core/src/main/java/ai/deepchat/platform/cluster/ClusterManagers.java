@@ -9,7 +9,8 @@ import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
- * Hazelcast membership for clustered mode: TCP-IP join with an explicit member list (no multicast),
+ * Hazelcast membership for clustered mode: TCP-IP join with an explicit member list (no multicast)
+ * or Kubernetes discovery of a headless service,
  * a short no-heartbeat timeout so dead nodes leave quickly, and graceful shutdown so a stopping node
  * hands its partitions back before it leaves.
  */
@@ -33,10 +34,27 @@ public final class ClusterManagers {
     JoinConfig join = config.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members().isEmpty()
-        ? java.util.List.of(cluster.host()) : cluster.members());
-    config.getNetworkConfig().getJoin().getTcpIpConfig().setConnectionTimeoutSeconds(5);
+    if (cluster.kubernetes()) {
+      kubernetesJoin(join, cluster);
+    } else {
+      join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members().isEmpty()
+          ? java.util.List.of(cluster.host()) : cluster.members());
+      join.getTcpIpConfig().setConnectionTimeoutSeconds(5);
+    }
     return new HazelcastClusterManager(config);
+  }
+
+  /**
+   * Hazelcast's built-in Kubernetes discovery in DNS-less API mode: members are the ready endpoints
+   * of a headless service (the pod's service account needs get/list on endpoints and pods). The
+   * namespace defaults to the pod's own (read by Hazelcast from the service-account mount).
+   */
+  private static void kubernetesJoin(JoinConfig join, PlatformConfig.Cluster cluster) {
+    join.getTcpIpConfig().setEnabled(false);
+    var k8s = join.getKubernetesConfig().setEnabled(true)
+        .setProperty("service-name", cluster.kubernetesServiceName())
+        .setProperty("service-port", String.valueOf(cluster.port()));
+    cluster.kubernetesNamespace().ifPresent(ns -> k8s.setProperty("namespace", ns));
   }
 
   /** Event-bus transport between nodes: bound to the cluster host, TLS when a key store is configured. */

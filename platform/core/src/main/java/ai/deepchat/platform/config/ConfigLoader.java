@@ -89,7 +89,26 @@ public final class ConfigLoader {
         new PlatformConfig.Engine(optional("MODEL_DIR").map(Path::of), engineBackend(),
             intIn("ENGINE_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024)),
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
-            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000)));
+            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000)),
+        new PlatformConfig.Operations(intIn("SHUTDOWN_GRACE_SECONDS", 30, 0, 3600),
+            intIn("MAX_CONCURRENT_STREAMS", 512, 1, 1_000_000), intIn("RETRY_AFTER_SECONDS", 2, 1, 3600)),
+        new PlatformConfig.Metrics(metricsTenants(), intIn("METRICS_TENANT_BUCKETS", 16, 0, 256),
+            intIn("GPU_METRICS_INTERVAL_SECONDS", 10, 1, 3600)));
+  }
+
+  private List<String> metricsTenants() {
+    List<String> tenants = Arrays.stream(string("METRICS_TENANTS", "").split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    if (tenants.size() > 100) {
+      throw new ConfigException("METRICS_TENANTS", "lists " + tenants.size()
+          + " tenants; at most 100 get their own label (the rest share hash buckets)");
+    }
+    for (String t : tenants) {
+      if (!t.matches("[A-Za-z0-9_-]{1,64}")) {
+        throw new ConfigException("METRICS_TENANTS", "'" + t + "' is not a tenant id or slug");
+      }
+    }
+    return tenants;
   }
 
   private PlatformConfig.Cluster cluster() {
@@ -111,9 +130,23 @@ public final class ConfigLoader {
       return new PlatformConfig.EventBusTls(Path.of(path), optional("EVENTBUS_TLS_PASSWORD").orElseThrow(
           () -> new ConfigException("EVENTBUS_TLS_PASSWORD", "required with EVENTBUS_TLS_KEYSTORE")));
     });
+    String discovery = string("CLUSTER_DISCOVERY", "tcp").toLowerCase();
+    if (!discovery.equals("tcp") && !discovery.equals("kubernetes")) {
+      throw new ConfigException("CLUSTER_DISCOVERY", "unknown discovery '" + discovery + "' (tcp or kubernetes)");
+    }
+    String service = string("CLUSTER_K8S_SERVICE", "deepchat-hazelcast");
+    if (!service.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+      throw new ConfigException("CLUSTER_K8S_SERVICE", "'" + service + "' is not a Kubernetes service name");
+    }
+    Optional<String> namespace = optional("CLUSTER_K8S_NAMESPACE");
+    namespace.ifPresent(ns -> {
+      if (!ns.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+        throw new ConfigException("CLUSTER_K8S_NAMESPACE", "'" + ns + "' is not a Kubernetes namespace");
+      }
+    });
     return new PlatformConfig.Cluster(mode, members, string("CLUSTER_HOST", "127.0.0.1"),
         port("CLUSTER_PORT", 5701), port("EVENTBUS_PORT", 0),
-        intIn("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", 10, 2, 120), tls);
+        intIn("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", 10, 2, 120), tls, discovery, service, namespace);
   }
 
   private Optional<String> databaseUrl() {

@@ -17,7 +17,15 @@ public record PlatformConfig(
     Cluster cluster,
     Seed seed,
     Engine engine,
-    Policy policy) {
+    Policy policy,
+    Operations operations,
+    Metrics metrics) {
+
+  /** The configuration before the operations keys existed: operations and metrics at their defaults. */
+  public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
+                        Engine engine, Policy policy) {
+    this(roles, http, database, dataDir, cluster, seed, engine, policy, Operations.defaults(), Metrics.defaults());
+  }
 
   public record Http(String host, int port) {
   }
@@ -33,11 +41,27 @@ public record PlatformConfig(
     }
   }
 
-  /** Clustering: mode "none" or "hazelcast" (TCP-IP join with an explicit member list). */
+  /**
+   * Clustering: mode "none" or "hazelcast". Discovery "tcp" joins the explicit member list;
+   * "kubernetes" asks the Kubernetes API for the endpoints of a (headless) service.
+   */
   public record Cluster(String mode, List<String> members, String host, int port,
-                        int eventBusPort, int heartbeatTimeoutSeconds, Optional<EventBusTls> tls) {
+                        int eventBusPort, int heartbeatTimeoutSeconds, Optional<EventBusTls> tls,
+                        String discovery, String kubernetesServiceName, Optional<String> kubernetesNamespace) {
+
+    /** TCP-IP discovery with the member list. */
+    public Cluster(String mode, List<String> members, String host, int port, int eventBusPort,
+                   int heartbeatTimeoutSeconds, Optional<EventBusTls> tls) {
+      this(mode, members, host, port, eventBusPort, heartbeatTimeoutSeconds, tls, "tcp", "deepchat-hazelcast",
+          Optional.empty());
+    }
+
     public boolean enabled() {
       return "hazelcast".equals(mode);
+    }
+
+    public boolean kubernetes() {
+      return "kubernetes".equals(discovery);
     }
   }
 
@@ -59,5 +83,26 @@ public record PlatformConfig(
    * (least recently used ones are dropped first; a dropped bucket restarts full).
    */
   public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
+  }
+
+  /**
+   * Operations: how long a stopping node lets in-flight requests finish after readiness goes down,
+   * how many streamed answers one gateway serves at once (the excess gets 503 + Retry-After), and
+   * the Retry-After it suggests.
+   */
+  public record Operations(int shutdownGraceSeconds, int maxConcurrentStreams, int retryAfterSeconds) {
+    public static Operations defaults() {
+      return new Operations(30, 512, 2);
+    }
+  }
+
+  /**
+   * Metrics: tenants labelled by their own id/slug (the allow-list), how many hash buckets the
+   * others share, and how often nvidia-smi is polled where it exists.
+   */
+  public record Metrics(List<String> tenants, int tenantBuckets, int gpuPollSeconds) {
+    public static Metrics defaults() {
+      return new Metrics(List.of(), 16, 10);
+    }
   }
 }

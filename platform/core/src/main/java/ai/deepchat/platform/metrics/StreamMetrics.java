@@ -1,0 +1,74 @@
+package ai.deepchat.platform.metrics;
+
+import io.micrometer.core.instrument.Clock;
+import io.micrometer.core.instrument.Tags;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Timing of one streamed answer. Not thread-safe: call it from the one context that forwards the
+ * answer's deltas (an event loop), which is where the client-visible timing happens.
+ */
+public final class StreamMetrics {
+
+  /** Outcomes; a fixed set so the label stays bounded. */
+  public enum Outcome { COMPLETE, ERROR, CANCELLED, INTERRUPTED }
+
+  private final PlatformMetrics metrics;
+  private final Tags tags;
+  private final Clock clock;
+  private final long started;
+  private final AtomicBoolean finished = new AtomicBoolean();
+  private long firstTokenAt = -1;
+  private long lastTokenAt = -1;
+  private long tokens;
+
+  StreamMetrics(PlatformMetrics metrics, Tags tags, Clock clock) {
+    this.metrics = metrics;
+    this.tags = tags;
+    this.clock = clock;
+    this.started = clock.monotonicTime();
+  }
+
+  /**
+   * {@code count} tokens were just sent to the client. The first call records time to first token;
+   * later calls record the gap since the previous delta spread evenly over its tokens.
+   */
+  public void tokens(int count) {
+    if (count <= 0 || finished.get()) {
+      return;
+    }
+    long now = clock.monotonicTime();
+    if (firstTokenAt < 0) {
+      firstTokenAt = now;
+      metrics.ttft(tags).record(now - started, TimeUnit.NANOSECONDS);
+    } else {
+      long each = (now - lastTokenAt) / count;
+      var timer = metrics.interToken(tags);
+      for (int i = 0; i < count; i++) {
+        timer.record(each, TimeUnit.NANOSECONDS);
+      }
+    }
+    lastTokenAt = now;
+    tokens += count;
+    metrics.generatedTokens(tags).increment(count);
+  }
+
+  /** Ends the stream once (later calls are ignored): outcome counter and decode speed. */
+  public void finish(Outcome outcome) {
+    if (!finished.compareAndSet(false, true)) {
+      return;
+    }
+    metrics.streams(tags, outcome.name().toLowerCase()).increment();
+    if (tokens > 1 && lastTokenAt > firstTokenAt) {
+      double seconds = (lastTokenAt - firstTokenAt) / 1e9;
+      metrics.tokensPerSecond(Tags.of(tags.stream().filter(t -> t.getKey().equals("model")).toList()))
+          .record((tokens - 1) / seconds);
+    }
+  }
+
+  public long tokenCount() {
+    return tokens;
+  }
+}
