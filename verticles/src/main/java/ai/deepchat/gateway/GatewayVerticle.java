@@ -32,9 +32,12 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    GatewayAdmission admission = GatewayAdmission.of(vertx, platform.config().operations());
     router.route().handler(new RequestIdHandler());
+    router.route().handler(new InFlightHandler(admission));
+    StreamingRoutes.guard(router, admission);
     router.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
-    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness(admission)));
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
     for (HttpModule module : modules) {
       module.mount(router);
@@ -51,9 +54,15 @@ public final class GatewayVerticle extends VerticleBase {
     return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
   }
 
-  /** Ready: the database answers (which also means migrations ran: the gateway starts after them). */
-  private HealthChecks readiness() {
+  /**
+   * Ready: not draining, and the database answers (which also means migrations ran: the gateway
+   * starts after them).
+   */
+  private HealthChecks readiness(GatewayAdmission admission) {
     HealthChecks checks = HealthChecks.create(vertx);
+    // A draining node reports DOWN first, so load balancers stop sending before it stops answering.
+    checks.register("accepting", promise -> promise.complete(admission.draining()
+        ? Status.KO(new io.vertx.core.json.JsonObject().put("reason", "shutting down")) : Status.OK()));
     checks.register("database", 2000, promise -> platform.database().ping()
         .onSuccess(ok -> promise.complete(Status.OK()))
         .onFailure(err -> promise.complete(Status.KO(new io.vertx.core.json.JsonObject()

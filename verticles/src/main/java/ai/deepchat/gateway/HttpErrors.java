@@ -28,6 +28,14 @@ public final class HttpErrors {
 
   /** Maps a failed route (thrown exception, ctx.fail(status)) to a JSON error without a stack trace. */
   public static void onFailure(RoutingContext ctx) {
+    if ((ctx.statusCode() <= 0 || ctx.statusCode() >= 500) && DatabaseFailures.unavailable(ctx.failure())) {
+      // Expected while PostgreSQL restarts: a clear, retryable answer, not an internal error.
+      org.slf4j.LoggerFactory.getLogger(HttpErrors.class).warn("request {}: database unavailable ({})",
+          (Object) ctx.get(RequestIdHandler.CONTEXT_KEY), String.valueOf(ctx.failure().getMessage()));
+      ctx.response().putHeader("Retry-After", "5");
+      send(ctx, 503, "The database is unavailable; retry shortly.", "server_error", "database_unavailable");
+      return;
+    }
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
     String message = switch (status) {
       case 400 -> "The request is malformed.";

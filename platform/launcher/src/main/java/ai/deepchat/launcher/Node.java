@@ -5,6 +5,10 @@ import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.cluster.ClusterManagers;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.DatabaseBootstrap;
+import ai.deepchat.gateway.GatewayAdmission;
+import ai.deepchat.platform.metrics.PlatformMetrics;
+import ai.deepchat.platform.metrics.TenantLabels;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -12,9 +16,11 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,6 +56,11 @@ public final class Node implements AutoCloseable {
         LOG.info("applied {} database migration(s)", database.migrationsApplied());
       }
       
+      MeterRegistry registry = BackendRegistries.getDefaultNow();
+      if (registry != null) {
+        PlatformMetrics.install(new PlatformMetrics(registry,
+            new TenantLabels(config.metrics().tenants(), config.metrics().tenantBuckets())));
+      }
       Platform platform = new Platform(config, database.database(), nodeId(config));
       if (config.database().embedded() && config.seed().enabled()) {
         DemoSeed.ensure(platform).ifPresent(Node::announceAdminPassword);
@@ -108,6 +119,24 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  private void drain() {
+    int grace = platform.config().operations().shutdownGraceSeconds();
+    GatewayAdmission.find(vertx).ifPresent(admission -> {
+      LOG.info("draining: readiness DOWN, new streams refused, up to {} s for {} request(s) in flight",
+          grace, admission.inFlightRequests());
+      boolean finished = await(admission.drain(vertx, Duration.ofSeconds(grace)));
+      if (!finished) {
+        LOG.warn("grace period over with {} request(s) still in flight; closing them",
+            admission.inFlightRequests());
+      }
+    });
+  }
+
+  /** The database this node started (the embedded server, when it runs one). */
+  public DatabaseBootstrap database() {
+    return database;
+  }
+
   public int httpPort() {
     return deployed.httpPort();
   }
@@ -120,13 +149,18 @@ public final class Node implements AutoCloseable {
     return vertx;
   }
 
-  /** Stops verticles (the HTTP server closes its port), leaves the cluster, then stops the database. */
+  /**
+   * Drains (readiness DOWN, new streams refused, in-flight requests given SHUTDOWN_GRACE_SECONDS to
+   * finish), stops verticles (the HTTP server closes its port), leaves the cluster, then stops the
+   * database.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     try {
+      drain();
       await(vertx.close());
     } finally {
       database.close();

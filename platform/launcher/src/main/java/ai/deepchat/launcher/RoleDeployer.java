@@ -6,11 +6,14 @@ import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
+import ai.deepchat.platform.metrics.GpuMonitor;
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Deploys the verticles of the roles this node runs, in dependency order. */
 final class RoleDeployer {
@@ -33,6 +36,11 @@ final class RoleDeployer {
         ids.addAll(policyIds);
         return null;
       });
+    }
+    if (platform.config().roles().contains(Role.WORKER)) {
+      // GPU gauges where nvidia-smi exists; the poll timer is Vert.x's and stops with it.
+      GpuMonitor.start(vertx, PlatformMetrics.get().registry(), Optional.empty(),
+          platform.config().metrics().gpuPollSeconds());
     }
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       return chain.map(v -> new Deployed(ids, -1));

@@ -1,0 +1,136 @@
+package ai.deepchat.gateway;
+
+import ai.deepchat.platform.config.PlatformConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.Shareable;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What one node's gateway admits: a bound on concurrent streamed answers (the excess is refused at
+ * once, never queued) and the drain state of a stopping node. One per Vert.x instance, shared by
+ * every gateway verticle instance and by the chat routes (found with {@link #of}).
+ */
+public final class GatewayAdmission implements Shareable {
+
+  private static final String MAP = "deepchat.gateway";
+  private static final String KEY = "admission";
+
+  /** Why a stream was refused; the metric label and the error code. */
+  public enum Refusal { OVERLOAD, DRAINING }
+
+  private final int maxStreams;
+  private final int retryAfterSeconds;
+  private final AtomicInteger streams = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean draining;
+
+  GatewayAdmission(int maxStreams, int retryAfterSeconds) {
+    this.maxStreams = maxStreams;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /** This Vert.x instance's admission, created from {@code ops} on first use. */
+  public static GatewayAdmission of(Vertx vertx, PlatformConfig.Operations ops) {
+    return (GatewayAdmission) vertx.sharedData().getLocalMap(MAP)
+        .computeIfAbsent(KEY, k -> new GatewayAdmission(ops.maxConcurrentStreams(), ops.retryAfterSeconds()));
+  }
+
+  /** The admission the gateway installed, if this node runs one. */
+  public static Optional<GatewayAdmission> find(Vertx vertx) {
+    return Optional.ofNullable((GatewayAdmission) vertx.sharedData().getLocalMap(MAP).get(KEY));
+  }
+
+  /**
+   * A slot for one streamed answer, or the reason there is none. Release the permit when the answer
+   * ends (done, error, client gone); releasing twice is harmless.
+   */
+  public Admitted tryAcquireStream() {
+    if (draining) {
+      return new Admitted(null, Refusal.DRAINING);
+    }
+    while (true) {
+      int n = streams.get();
+      if (n >= maxStreams) {
+        return new Admitted(null, Refusal.OVERLOAD);
+      }
+      if (streams.compareAndSet(n, n + 1)) {
+        return new Admitted(new Permit(), null);
+      }
+    }
+  }
+
+  /** Either a permit or a refusal. */
+  public record Admitted(Permit permit, Refusal refusal) {
+    public boolean admitted() {
+      return permit != null;
+    }
+  }
+
+  /** One held stream slot. */
+  public final class Permit implements AutoCloseable {
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    private Permit() {
+    }
+
+    @Override
+    public void close() {
+      if (released.compareAndSet(false, true)) {
+        streams.decrementAndGet();
+      }
+    }
+  }
+
+  void requestStarted() {
+    inFlight.incrementAndGet();
+  }
+
+  void requestEnded() {
+    inFlight.decrementAndGet();
+  }
+
+  public boolean draining() {
+    return draining;
+  }
+
+  public int activeStreams() {
+    return streams.get();
+  }
+
+  public int inFlightRequests() {
+    return inFlight.get();
+  }
+
+  public int maxStreams() {
+    return maxStreams;
+  }
+
+  public int retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
+  /**
+   * Stops admitting streams (readiness turns DOWN, new streams get 503) and completes once no request
+   * or stream is in flight, or when {@code grace} has passed, whichever comes first. The boolean says
+   * whether everything finished in time.
+   */
+  public Future<Boolean> drain(Vertx vertx, Duration grace) {
+    draining = true;
+    Promise<Boolean> done = Promise.promise();
+    long deadline = System.nanoTime() + grace.toNanos();
+    vertx.setPeriodic(0, 50, id -> {
+      boolean idle = streams.get() == 0 && inFlight.get() == 0;
+      if (idle || System.nanoTime() >= deadline) {
+        vertx.cancelTimer(id);
+        done.tryComplete(idle);
+      }
+    });
+    return done.future();
+  }
+}

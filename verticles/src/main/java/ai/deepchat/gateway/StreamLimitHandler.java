@@ -1,0 +1,59 @@
+package ai.deepchat.gateway;
+
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.metrics.PlatformMetrics;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Admission for streaming HTTP endpoints: takes a stream slot from {@link GatewayAdmission} for the
+ * life of the response, or answers 503 with Retry-After and an OpenAI-style error at once, so the
+ * excess never reaches the pipeline. Mount it before body parsing and authentication work:
+ * {@code router.post("/v1/chat/completions").handler(StreamLimitHandler.create()).handler(...)}.
+ * The gateway already mounts it on the known streaming paths; mounting it again on the same request
+ * is harmless (one slot per request). WebSocket turns hold a slot per turn instead, via
+ * {@link GatewayAdmission#tryAcquireStream()}.
+ */
+public final class StreamLimitHandler implements Handler<RoutingContext> {
+
+  static final String PERMIT_KEY = "deepchat.stream.permit";
+
+  private final PlatformConfig.Operations fallback;
+
+  private StreamLimitHandler(PlatformConfig.Operations fallback) {
+    this.fallback = fallback;
+  }
+
+  public static StreamLimitHandler create() {
+    return new StreamLimitHandler(PlatformConfig.Operations.defaults());
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    if (ctx.get(PERMIT_KEY) != null) {
+      ctx.next();
+      return;
+    }
+    GatewayAdmission admission = GatewayAdmission.of(ctx.vertx(), fallback);
+    GatewayAdmission.Admitted result = admission.tryAcquireStream();
+    if (!result.admitted()) {
+      refuse(ctx, admission, result.refusal());
+      return;
+    }
+    GatewayAdmission.Permit permit = result.permit();
+    ctx.put(PERMIT_KEY, permit);
+    ctx.addEndHandler(ar -> permit.close());
+    ctx.next();
+  }
+
+  /** The 503 for a refused stream, also usable by WebSocket code that refuses a turn over HTTP. */
+  public static void refuse(RoutingContext ctx, GatewayAdmission admission, GatewayAdmission.Refusal refusal) {
+    PlatformMetrics.get().shed(refusal.name().toLowerCase());
+    String message = refusal == GatewayAdmission.Refusal.DRAINING
+        ? "This server is shutting down; retry and another will answer."
+        : "The server is at capacity; retry after " + admission.retryAfterSeconds() + " s.";
+    ctx.response().putHeader("Retry-After", String.valueOf(admission.retryAfterSeconds()));
+    HttpErrors.send(ctx, 503, message, "server_error",
+        refusal == GatewayAdmission.Refusal.DRAINING ? "shutting_down" : "overloaded");
+  }
+}
