@@ -116,17 +116,20 @@ public final class GatewayAdmission implements Shareable {
   }
 
   /**
-   * Stops admitting streams (readiness turns DOWN, new streams get 503) and completes once no request
-   * or stream is in flight, or when {@code grace} has passed, whichever comes first. The boolean says
-   * whether everything finished in time.
+   * Stops admitting streams (readiness turns DOWN, new streams get 503) and completes once at least
+   * {@code minimum} has passed and no request or stream is in flight, or when {@code grace} has
+   * passed, whichever comes first. The boolean says whether everything finished in time.
    */
-  public Future<Boolean> drain(Vertx vertx, Duration grace) {
+  public Future<Boolean> drain(Vertx vertx, Duration minimum, Duration grace) {
     draining = true;
     Promise<Boolean> done = Promise.promise();
-    long deadline = System.nanoTime() + grace.toNanos();
+    long start = System.nanoTime();
+    long earliest = start + Math.min(minimum.toNanos(), grace.toNanos());
+    long deadline = start + grace.toNanos();
     vertx.setPeriodic(0, 50, id -> {
+      long now = System.nanoTime();
       boolean idle = streams.get() == 0 && inFlight.get() == 0;
-      if (idle || System.nanoTime() >= deadline) {
+      if ((idle && now >= earliest) || now >= deadline) {
         vertx.cancelTimer(id);
         done.tryComplete(idle);
       }

@@ -149,7 +149,7 @@ class StreamAdmissionTest {
     HttpResponse<InputStream> inFlight = openStream(s.port());
     assertThat(inFlight.statusCode()).isEqualTo(200);
 
-    var drained = s.admission().drain(vertx, Duration.ofSeconds(20)).toCompletionStage().toCompletableFuture();
+    var drained = s.admission().drain(vertx, Duration.ZERO, Duration.ofSeconds(20)).toCompletionStage().toCompletableFuture();
     HttpResponse<String> ready = get(s.port(), "/health/ready");
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.body()).contains("accepting").contains("shutting down");
@@ -172,7 +172,7 @@ class StreamAdmissionTest {
     HttpResponse<InputStream> stuck = openStream(s.port());
     assertThat(stuck.statusCode()).isEqualTo(200);
     long t0 = System.nanoTime();
-    boolean finished = s.admission().drain(vertx, Duration.ofMillis(500)).toCompletionStage().toCompletableFuture()
+    boolean finished = s.admission().drain(vertx, Duration.ZERO, Duration.ofMillis(500)).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     assertThat(finished).isFalse();
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isGreaterThanOrEqualTo(500);

@@ -121,10 +121,20 @@ public final class Node implements AutoCloseable {
 
   private void drain() {
     int grace = platform.config().operations().shutdownGraceSeconds();
+    int delay = platform.config().operations().shutdownReadinessDelaySeconds();
     GatewayAdmission.find(vertx).ifPresent(admission -> {
       LOG.info("draining: readiness DOWN, new streams refused, up to {} s for {} request(s) in flight",
           grace, admission.inFlightRequests());
-      boolean finished = await(admission.drain(vertx, Duration.ofSeconds(grace)));
+      boolean finished;
+      try {
+        finished = admission.drain(vertx, Duration.ofSeconds(delay), Duration.ofSeconds(grace))
+            .toCompletionStage().toCompletableFuture().get(grace + 10L, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        finished = false;
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        finished = false;
+      }
       if (!finished) {
         LOG.warn("grace period over with {} request(s) still in flight; closing them",
             admission.inFlightRequests());

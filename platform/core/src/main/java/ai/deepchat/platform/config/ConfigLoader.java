@@ -91,6 +91,7 @@ public final class ConfigLoader {
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
             intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000)),
         new PlatformConfig.Operations(intIn("SHUTDOWN_GRACE_SECONDS", 30, 0, 3600),
+            intIn("SHUTDOWN_READINESS_DELAY_SECONDS", 0, 0, 600),
             intIn("MAX_CONCURRENT_STREAMS", 512, 1, 1_000_000), intIn("RETRY_AFTER_SECONDS", 2, 1, 3600)),
         new PlatformConfig.Metrics(metricsTenants(), intIn("METRICS_TENANT_BUCKETS", 16, 0, 256),
             intIn("GPU_METRICS_INTERVAL_SECONDS", 10, 1, 3600)));

@@ -87,12 +87,15 @@ public record PlatformConfig(
 
   /**
    * Operations: how long a stopping node lets in-flight requests finish after readiness goes down,
+   * how long it keeps answering (readiness DOWN) before closing even when idle, so load balancers
+   * that poll readiness stop sending first,
    * how many streamed answers one gateway serves at once (the excess gets 503 + Retry-After), and
    * the Retry-After it suggests.
    */
-  public record Operations(int shutdownGraceSeconds, int maxConcurrentStreams, int retryAfterSeconds) {
+  public record Operations(int shutdownGraceSeconds, int shutdownReadinessDelaySeconds, int maxConcurrentStreams,
+                           int retryAfterSeconds) {
     public static Operations defaults() {
-      return new Operations(30, 512, 2);
+      return new Operations(30, 0, 512, 2);
     }
   }
 

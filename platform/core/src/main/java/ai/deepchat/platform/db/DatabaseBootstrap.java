@@ -149,6 +149,11 @@ public final class DatabaseBootstrap implements AutoCloseable {
     return database;
   }
 
+  /** The embedded server this node runs, if it runs one. */
+  public Optional<EmbeddedDatabase> embedded() {
+    return Optional.ofNullable(embedded);
+  }
+
   public int migrationsApplied() {
     return migrationsApplied;
   }

@@ -13,14 +13,22 @@ import java.nio.file.Path;
  */
 public final class EmbeddedDatabase implements AutoCloseable {
 
-  private final EmbeddedPostgres postgres;
+  private final Path dataDir;
+  private final int port;
+  private EmbeddedPostgres postgres;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres) {
+  private EmbeddedDatabase(Path dataDir, EmbeddedPostgres postgres) {
+    this.dataDir = dataDir;
     this.postgres = postgres;
+    this.port = postgres.getPort();
   }
 
   /** Starts (initialising on first use) the server whose data lives in {@code dataDir}. */
   public static EmbeddedDatabase start(Path dataDir, int port) {
+    return new EmbeddedDatabase(dataDir, launch(dataDir, port));
+  }
+
+  private static EmbeddedPostgres launch(Path dataDir, int port) {
     try {
       Files.createDirectories(dataDir);
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
@@ -31,7 +39,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
       if (port > 0) {
         builder.setPort(port);
       }
-      return new EmbeddedDatabase(builder.start());
+      return builder.start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
     }
@@ -39,19 +47,39 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** The superuser endpoint, used for migrations and administration only. */
   public DatabaseEndpoint ownerEndpoint() {
-    return new DatabaseEndpoint("localhost", postgres.getPort(), "postgres", "postgres", "postgres");
+    return new DatabaseEndpoint("localhost", port, "postgres", "postgres", "postgres");
   }
 
   public int port() {
-    return postgres.getPort();
+    return port;
   }
 
-  @Override
-  public void close() {
+  /**
+   * Stops the server, keeping its data (a clean shutdown: connected clients are disconnected). Used
+   * by maintenance and by the outage tests; {@link #restart} brings it back on the same port.
+   */
+  public synchronized void stop() {
+    if (postgres == null) {
+      return;
+    }
     try {
       postgres.close();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      postgres = null;
     }
+  }
+
+  /** Starts a stopped server again on the same port and data directory. */
+  public synchronized void restart() {
+    if (postgres == null) {
+      postgres = launch(dataDir, port);
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
   }
 }

@@ -58,7 +58,7 @@ class KubernetesDiscoveryTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("METRICS_TENANTS");
     PlatformConfig ok = load(Map.of("SHUTDOWN_GRACE_SECONDS", "5", "MAX_CONCURRENT_STREAMS", "3",
         "METRICS_TENANTS", "acme, 0f3c", "METRICS_TENANT_BUCKETS", "0"));
-    assertThat(ok.operations()).isEqualTo(new PlatformConfig.Operations(5, 3, 2));
+    assertThat(ok.operations()).isEqualTo(new PlatformConfig.Operations(5, 0, 3, 2));
     assertThat(ok.metrics().tenants()).containsExactly("acme", "0f3c");
     assertThat(ok.metrics().tenantBuckets()).isZero();
   }
