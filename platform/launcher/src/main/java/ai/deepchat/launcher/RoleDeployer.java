@@ -1,6 +1,7 @@
 package ai.deepchat.launcher;
 
 import ai.deepchat.gateway.GatewayVerticle;
+import ai.deepchat.gateway.ManagementVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
@@ -43,7 +44,11 @@ final class RoleDeployer {
           platform.config().metrics().gpuPollSeconds());
     }
     if (!platform.config().roles().contains(Role.GATEWAY)) {
-      return chain.map(v -> new Deployed(ids, -1));
+      ManagementVerticle management = new ManagementVerticle(platform); // probes and metrics only
+      return chain.compose(v -> vertx.deployVerticle(management)).map(id -> {
+        ids.add(id);
+        return new Deployed(ids, management.actualPort());
+      });
     }
     GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(platform, policy));
     return chain.compose(v -> vertx.deployVerticle(gateway))
