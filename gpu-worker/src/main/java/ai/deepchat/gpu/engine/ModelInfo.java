@@ -1,0 +1,21 @@
+package ai.deepchat.gpu.engine;
+
+/**
+ * What the loaded checkpoint is.
+ *
+ * @param maxContext tokens per sequence the engine accepts (options and model limit combined)
+ * @param bosTokenId -1 when the config names none
+ * @param weightBytes host memory held by the weights
+ */
+public record ModelInfo(String architecture, int vocabSize, int maxContext, int bosTokenId, int[] eosTokenIds,
+    int hiddenSize, int layers, int heads, int kvHeads, int maxSequences, long weightBytes) {
+
+  public ModelInfo {
+    eosTokenIds = eosTokenIds.clone();
+  }
+
+  @Override
+  public int[] eosTokenIds() {
+    return eosTokenIds.clone();
+  }
+}
