@@ -92,14 +92,14 @@ inline int run_all(int argc, char** argv) {
   } while (0)
 
 // Expects `expr` to throw dse::EngineError of `kind` whose message contains `needle`.
-#define CHECK_THROWS(expr, kind, needle)                                                \
+#define CHECK_THROWS(expr, ekind, needle)                                                \
   do {                                                                                  \
     bool thrown_ = false;                                                               \
     try {                                                                               \
       expr;                                                                             \
     } catch (const dse::EngineError& e_) {                                              \
       thrown_ = true;                                                                   \
-      if (e_.kind() != (kind)) FAILMSG("wrong error kind for: " << e_.what());           \
+      if (e_.kind() != (ekind)) FAILMSG("wrong error kind for: " << e_.what());           \
       if (std::string(e_.what()).find(needle) == std::string::npos)                     \
         FAILMSG("message lacks '" << (needle) << "': " << e_.what());                   \
     }                                                                                   \
