@@ -15,7 +15,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& model_dir, const EngineO
 }
 
 Engine::Engine(std::unique_ptr<TensorSource> src, const ModelConfig& cfg, const EngineOptions& opts)
-    : opts_(opts), src_(std::move(src)) {
+    : opts_(opts) {
   if (opts_.max_sequences <= 0) fail(ErrorKind::kBadRequest, "max_sequences must be > 0");
   if (opts_.threads < 0) fail(ErrorKind::kBadRequest, "threads must be >= 0");
   BackendOptions bo;
@@ -23,7 +23,8 @@ Engine::Engine(std::unique_ptr<TensorSource> src, const ModelConfig& cfg, const 
   bo.threads = opts.threads;
   bo.load.int8 = opts.int8;
   bo.slots = opts.max_sequences + 1;  // the extra slot serves forward_logits
-  backend_ = make_backend(cfg, *src_, bo);
+  backend_ = make_backend(cfg, *src, bo);
+  src.reset();  // weights are copied into backend memory; drop the mapping or source buffers
   max_context_ = opts.max_context > 0 ? std::min(opts.max_context, cfg.max_position) : cfg.max_position;
   slot_busy_.assign(static_cast<size_t>(opts.max_sequences), false);
 }

@@ -35,6 +35,7 @@ struct StepEvent {
 class Engine {
  public:
   static std::unique_ptr<Engine> load(const std::string& model_dir, const EngineOptions& opts);
+  // The backend copies what it needs from `src`, which is released (unmapped) before returning.
   Engine(std::unique_ptr<TensorSource> src, const ModelConfig& cfg, const EngineOptions& opts);
   ~Engine();
 
@@ -73,7 +74,6 @@ class Engine {
 
   mutable std::mutex mu_;
   EngineOptions opts_;
-  std::unique_ptr<TensorSource> src_;  // mmap kept alive for the backend's lifetime
   std::unique_ptr<Backend> backend_;
   int max_context_ = 0;
   int next_id_ = 1;
