@@ -83,10 +83,73 @@ void dot4(const WT* w, const float* x, int64_t cols, float* out) {
   out[3] = r3;
 }
 
+// Two weight rows against four tokens: 8 accumulators, 6 loads per 8 FMAs, so prefill is bound by
+// the FMA units rather than by loads.
+template <typename WT>
+void dot2x4(const WT* w0, const WT* w1, const float* x, int64_t cols, float* out0, float* out1) {
+  const float* x0 = x;
+  const float* x1 = x + cols;
+  const float* x2 = x + 2 * cols;
+  const float* x3 = x + 3 * cols;
+  __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps(), a03 = _mm256_setzero_ps();
+  __m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps(), a13 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= cols; i += 8) {
+    __m256 v0 = load8(w0 + i), v1 = load8(w1 + i);
+    __m256 y0 = _mm256_loadu_ps(x0 + i), y1 = _mm256_loadu_ps(x1 + i);
+    __m256 y2 = _mm256_loadu_ps(x2 + i), y3 = _mm256_loadu_ps(x3 + i);
+    a00 = _mm256_fmadd_ps(v0, y0, a00);
+    a01 = _mm256_fmadd_ps(v0, y1, a01);
+    a02 = _mm256_fmadd_ps(v0, y2, a02);
+    a03 = _mm256_fmadd_ps(v0, y3, a03);
+    a10 = _mm256_fmadd_ps(v1, y0, a10);
+    a11 = _mm256_fmadd_ps(v1, y1, a11);
+    a12 = _mm256_fmadd_ps(v1, y2, a12);
+    a13 = _mm256_fmadd_ps(v1, y3, a13);
+  }
+  float r[8] = {hsum(a00), hsum(a01), hsum(a02), hsum(a03), hsum(a10), hsum(a11), hsum(a12), hsum(a13)};
+  for (; i < cols; ++i) {
+    const float f0 = scalar(w0[i]), f1 = scalar(w1[i]);
+    r[0] += f0 * x0[i];
+    r[1] += f0 * x1[i];
+    r[2] += f0 * x2[i];
+    r[3] += f0 * x3[i];
+    r[4] += f1 * x0[i];
+    r[5] += f1 * x1[i];
+    r[6] += f1 * x2[i];
+    r[7] += f1 * x3[i];
+  }
+  for (int k = 0; k < 4; ++k) {
+    out0[k] = r[k];
+    out1[k] = r[4 + k];
+  }
+}
+
 template <typename WT>
 void tile(const WT* wd, const float* scale, int64_t rows, int64_t cols, const float* x, int64_t r0, int64_t r1,
           int64_t t0, int64_t t1, float* y) {
-  for (int64_t o = r0; o < r1; ++o) {
+  int64_t o = r0;
+  if (t1 - t0 >= 4) {
+    for (; o + 2 <= r1; o += 2) {
+      const WT* w0 = wd + o * cols;
+      const WT* w1 = w0 + cols;
+      const float s0 = scale ? scale[o] : 1.f, s1 = scale ? scale[o + 1] : 1.f;
+      int64_t t = t0;
+      for (; t + 4 <= t1; t += 4) {
+        float a[4], b[4];
+        dot2x4(w0, w1, x + t * cols, cols, a, b);
+        for (int k = 0; k < 4; ++k) {
+          y[(t + k) * rows + o] = a[k] * s0;
+          y[(t + k) * rows + o + 1] = b[k] * s1;
+        }
+      }
+      for (; t < t1; ++t) {
+        y[t * rows + o] = dot1(w0, x + t * cols, cols) * s0;
+        y[t * rows + o + 1] = dot1(w1, x + t * cols, cols) * s1;
+      }
+    }
+  }
+  for (; o < r1; ++o) {
     const WT* w = wd + o * cols;
     const float s = scale ? scale[o] : 1.f;
     int64_t t = t0;

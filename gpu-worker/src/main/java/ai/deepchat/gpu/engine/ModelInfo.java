@@ -18,4 +18,11 @@ public record ModelInfo(String architecture, int vocabSize, int maxContext, int 
   public int[] eosTokenIds() {
     return eosTokenIds.clone();
   }
+
+  @Override
+  public String toString() {
+    return "ModelInfo[" + architecture + ", vocab " + vocabSize + ", context " + maxContext + ", bos " + bosTokenId
+        + ", eos " + java.util.Arrays.toString(eosTokenIds) + ", hidden " + hiddenSize + ", layers " + layers
+        + ", heads " + heads + "/" + kvHeads + ", sequences " + maxSequences + ", " + weightBytes + " weight bytes]";
+  }
 }
