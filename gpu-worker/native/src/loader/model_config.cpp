@@ -145,7 +145,8 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
       if (c.n_routed_experts > 1024 || c.n_group > 256)
         fail(ErrorKind::kUnsupported, origin + ": more than 1024 routed experts or 256 groups");
       if (c.n_routed_experts > 0 &&
-          (c.experts_per_token <= 0 || c.n_routed_experts % c.n_group != 0 || c.topk_group > c.n_group))
+          (c.experts_per_token <= 0 || c.n_routed_experts % c.n_group != 0 || c.topk_group > c.n_group ||
+           c.experts_per_token > c.n_routed_experts / c.n_group * c.topk_group))
         fail(ErrorKind::kBadCheckpoint, origin + ": inconsistent MoE routing parameters");
     } else {
       c.head_dim = get_or<int>(j, "head_dim", 0);

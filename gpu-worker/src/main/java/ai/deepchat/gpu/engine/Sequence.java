@@ -1,5 +1,7 @@
 package ai.deepchat.gpu.engine;
 
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -9,6 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * with the finish reason (or exceptionally with the {@link EngineException}). Closing cancels.
  */
 public final class Sequence implements AutoCloseable {
+  private static final Logger LOG = System.getLogger(Sequence.class.getName());
   private final EngineScheduler scheduler;
   private final int[] prompt;
   private final Sampling sampling;
@@ -74,6 +77,9 @@ public final class Sequence implements AutoCloseable {
     completionTokens = completion;
     try {
       listener.onFinish(reason, prompt.length, completion);
+    } catch (RuntimeException e) {
+      // A listener must not take the scheduler thread down with it.
+      LOG.log(Level.WARNING, "TokenListener.onFinish failed", e);
     } finally {
       this.completion.complete(reason);
     }
@@ -83,6 +89,8 @@ public final class Sequence implements AutoCloseable {
     if (!ended.compareAndSet(false, true)) return;
     try {
       listener.onError(e);
+    } catch (RuntimeException le) {
+      LOG.log(Level.WARNING, "TokenListener.onError failed", le);
     } finally {
       completion.completeExceptionally(e);
     }

@@ -69,6 +69,37 @@ class EngineBehaviourTest {
   }
 
   @Test
+  void closeCancelsRunningSequencesAndSurvivesThrowingListeners() throws Exception {
+    Engine engine = Engine.load(Fixtures.model("tiny-llama"), Fixtures.options());
+    CountDownLatch started = new CountDownLatch(2);
+    EngineGoldenTest.RecordingListener throwing = new EngineGoldenTest.RecordingListener(new ArrayList<>()) {
+      @Override
+      public void onToken(int tokenId) {
+        started.countDown();
+        throw new IllegalStateException("listener bug");
+      }
+    };
+    EngineGoldenTest.RecordingListener slow = new EngineGoldenTest.RecordingListener(
+        Collections.synchronizedList(new ArrayList<>())) {
+      @Override
+      public void onToken(int tokenId) {
+        super.onToken(tokenId);
+        started.countDown();
+      }
+    };
+    Sequence bad = engine.start(new int[] {3, 4}, Sampling.greedy(100), throwing);
+    Sequence running = engine.start(new int[] {1, 2, 3}, Sampling.greedy(4000), slow);
+    assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThatThrownBy(() -> bad.completion().toCompletableFuture().get(30, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(EngineException.class).hasMessageContaining("listener bug");
+    engine.close();
+    assertThat(running.completion().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(FinishReason.CANCELLED);
+    assertThat(slow.reason).isEqualTo(FinishReason.CANCELLED);
+    assertThatThrownBy(() -> engine.start(new int[] {1}, Sampling.greedy(1), slow))
+        .isInstanceOf(EngineException.class).hasMessageContaining("closed");
+  }
+
+  @Test
   void stopTokenEndsWithStop() throws Exception {
     JsonNode g = Fixtures.golden("tiny-llama");
     int[] ids = Fixtures.ints(g.get("input_ids"));
