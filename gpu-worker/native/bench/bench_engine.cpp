@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
   const int64_t hd = cfg.head_dim, qd = cfg.num_heads * hd, kvd = cfg.num_kv_heads * hd;
 
   std::printf("engine-cpu bench: %s, %d threads, SIMD %s\n", cpu_name().c_str(), threads,
-              simd_available() ? "AVX2+FMA" : "none (portable kernels)");
+              simd_name(simd_level()));
+  // (DSE_SIMD=avx512 selects the 512-bit kernel where the CPU has it.)
   std::printf("model: R1-Distill-Qwen-1.5B shape, %d layers, bf16 random weights%s\n", a.layers,
               a.int8 ? " quantized to int8" : "");
   auto t0 = Clock::now();

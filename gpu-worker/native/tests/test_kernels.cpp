@@ -39,8 +39,9 @@ Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed) {
   return w;
 }
 
-void check_matmul(bool simd) {
-  set_simd_enabled(simd);
+void check_matmul(SimdLevel level) {
+  set_simd_level(level);
+  CHECK(simd_level() == level);
   ThreadPool pool(3);
   const int64_t shapes[][3] = {{1, 1, 1}, {1, 7, 5}, {3, 33, 17}, {5, 100, 65}, {37, 130, 129}, {4, 8, 64}, {64, 96, 300}};
   for (WFormat fmt : {WFormat::kF32, WFormat::kBF16, WFormat::kI8}) {
@@ -60,19 +61,27 @@ void check_matmul(bool simd) {
       for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y1[i], y[i], tol);
     }
   }
-  set_simd_enabled(true);
+  set_simd_level(simd_available());
 }
 
 }  // namespace
 
-TEST(matmul_portable_matches_reference) { check_matmul(false); }
+TEST(matmul_portable_matches_reference) { check_matmul(SimdLevel::kNone); }
 
-TEST(matmul_simd_matches_reference) {
-  if (!simd_available()) {
-    std::printf("  (no AVX2/FMA on this CPU: portable path only)\n");
+TEST(matmul_avx2_matches_reference) {
+  if (simd_available() < SimdLevel::kAvx2) {
+    std::printf("  (no AVX2/FMA on this CPU or build: skipped)\n");
     return;
   }
-  check_matmul(true);
+  check_matmul(SimdLevel::kAvx2);
+}
+
+TEST(matmul_avx512_matches_reference) {
+  if (simd_available() < SimdLevel::kAvx512) {
+    std::printf("  (no AVX-512 on this CPU or build: skipped)\n");
+    return;
+  }
+  check_matmul(SimdLevel::kAvx512);
 }
 
 TEST(thread_pool_covers_range_once) {
