@@ -73,6 +73,14 @@ std::string cpu_name() {
   return "unknown CPU";
 }
 
+// 1-minute load average: other processes on the machine skew every figure, so it is printed.
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one.empty() ? "?" : one;
+}
+
 // Read bandwidth: all threads sum disjoint parts of a buffer much larger than the caches (one
 // integer accumulator per thread, which the compiler vectorises); best of several passes.
 double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf) {
@@ -139,7 +147,8 @@ int main(int argc, char** argv) {
   const int64_t H = cfg.hidden_size, I = cfg.intermediate_size, V = cfg.vocab_size;
   const int64_t hd = cfg.head_dim, qd = cfg.num_heads * hd, kvd = cfg.num_kv_heads * hd;
 
-  std::printf("engine-cpu bench: %s, %d threads, SIMD %s\n", cpu_name().c_str(), threads,
+  std::printf("engine-cpu bench: %s, %d threads, load average %s, SIMD %s\n", cpu_name().c_str(), threads,
+              loadavg().c_str(),
               simd_name(simd_level()));
   // (DSE_SIMD=avx512 selects the 512-bit kernel where the CPU has it.)
   std::printf("model: R1-Distill-Qwen-1.5B shape, %d layers, bf16 random weights%s\n", a.layers,
@@ -209,6 +218,8 @@ int main(int argc, char** argv) {
   std::printf("decode:  %d tokens in %.2f s = %.2f tokens/s (single stream)\n", decoded, decode_s, decode_tps);
   std::printf("memory:  read %.1f GB/s (%d threads), memcpy %.1f GB/s (read+write, 1 thread)\n", read_bw / 1e9,
               threads, copy_bw / 1e9);
+  std::printf("load average at the end: %s (above the thread count means the figures are shared)\n",
+              loadavg().c_str());
   std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode reaches %.0f%% of it\n", roofline,
               bytes_per_token / 1e9, 100.0 * decode_tps / roofline);
   return 0;
