@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "check.h"
+#include "engine/engine.h"
 #include "common/dtype.h"
 #include "loader/safetensors.h"
 #include "loader/weight_loader.h"
@@ -106,6 +107,90 @@ TEST(loader_decodes_bf16_f16_fp8_tensors) {
   SafetensorsSource src2(dir);
   WeightLoader wl2(src2, LoadOptions{});
   CHECK_THROWS(wl2.matrix("f8", rows, cols), ErrorKind::kBadCheckpoint, "f8_scale_inv");
+}
+
+namespace {
+
+// Nearest E4M3 encoding by search over the 254 finite codes (test-only, so simplicity wins).
+uint8_t encode_fp8(float v) {
+  uint8_t best = 0;
+  for (int b = 0; b < 256; ++b) {
+    if ((b & 0x7f) == 0x7f) continue;
+    if (std::fabs(fp8_ref(static_cast<uint8_t>(b)) - v) < std::fabs(fp8_ref(best) - v)) best = static_cast<uint8_t>(b);
+  }
+  return best;
+}
+
+// Rewrites every 2-D weight of a fixture as `dtype` (FP8 with DeepSeek-V3 block scales of
+// `block`), runs the model and returns the max logit difference to float32 and the logit range.
+std::pair<double, double> convert_and_compare(const std::string& model, DType dtype, int block) {
+  const std::string src = testutil::model_dir(model);
+  const std::string dir = testutil::temp_dir(std::string("conv-") + dtype_name(dtype));
+  auto tensors = testutil::read_safetensors(src + "/model.safetensors");
+  std::map<std::string, testutil::RawTensor> out;
+  for (auto& kv : tensors) {
+    const auto& t = kv.second;
+    if (t.shape.size() != 2 || kv.first.find("embed_tokens") != std::string::npos) {
+      out[kv.first] = t;
+      continue;
+    }
+    auto v = testutil::tensor_f32(t);
+    const int64_t rows = t.shape[0], cols = t.shape[1];
+    testutil::RawTensor r{dtype, t.shape, {}};
+    if (dtype == DType::kF8E4M3) {
+      const int64_t br = (rows + block - 1) / block, bc = (cols + block - 1) / block;
+      std::vector<float> scale(br * bc, 0.f);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          scale[(i / block) * bc + j / block] = std::max(scale[(i / block) * bc + j / block], std::fabs(v[i * cols + j]));
+      for (auto& s : scale) s = s > 0 ? s / 448.f : 1.f;
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j) r.bytes.push_back(encode_fp8(v[i * cols + j] / scale[(i / block) * bc + j / block]));
+      out[kv.first + "_scale_inv"] = testutil::f32_tensor({br, bc}, scale);
+    } else {
+      for (float x : v) {
+        uint16_t h = dtype == DType::kBF16 ? f32_to_bf16(x) : f32_to_f16(x);
+        r.bytes.push_back(static_cast<uint8_t>(h & 0xff));
+        r.bytes.push_back(static_cast<uint8_t>(h >> 8));
+      }
+    }
+    out[kv.first] = r;
+  }
+  testutil::write_safetensors(dir + "/model.safetensors", out);
+  std::string cfg = testutil::read_file(src + "/config.json");
+  if (dtype == DType::kF8E4M3) {
+    auto j = nlohmann::json::parse(cfg);
+    j["quantization_config"] = {{"quant_method", "fp8"}, {"fmt", "e4m3"}, {"weight_block_size", {block, block}}};
+    cfg = j.dump();
+  }
+  testutil::write_file(dir + "/config.json", cfg);
+
+  auto ids = testutil::read_json(src + "/golden.json")["input_ids"].get<std::vector<int>>();
+  EngineOptions o;
+  o.threads = 2;
+  auto ref = Engine::load(src, o)->forward_logits(ids, true);
+  auto got = Engine::load(dir, o)->forward_logits(ids, true);
+  double worst = 0, lo = 1e30, hi = -1e30;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    worst = std::max(worst, std::fabs(double(ref[i]) - got[i]));
+    lo = std::min(lo, double(ref[i]));
+    hi = std::max(hi, double(ref[i]));
+  }
+  std::printf("  %s as %s: max |dlogit| = %.4f over range %.2f\n", model.c_str(), dtype_name(dtype), worst, hi - lo);
+  return {worst, hi - lo};
+}
+
+}  // namespace
+
+// Whole-model checks: the same fixture stored as BF16 / F16 / FP8 (block 32, so the 64-wide
+// matrices have several blocks) gives float32's logits within the format's precision.
+TEST(model_in_bf16_f16_fp8_matches_f32) {
+  auto bf = convert_and_compare("tiny-deepseek-v3", DType::kBF16, 0);
+  CHECK(bf.first <= 0.01 * bf.second);
+  auto h = convert_and_compare("tiny-llama", DType::kF16, 0);
+  CHECK(h.first <= 0.002 * h.second);
+  auto f8 = convert_and_compare("tiny-deepseek-v3", DType::kF8E4M3, 32);
+  CHECK(f8.first <= 0.08 * f8.second);
 }
 
 TEST_MAIN()

@@ -22,6 +22,7 @@ Engine::Engine(std::unique_ptr<TensorSource> src, const ModelConfig& cfg, const 
   bo.spec = opts.backend;
   bo.threads = opts.threads;
   bo.load.int8 = opts.int8;
+  bo.load.fp8_block = cfg.fp8_block;
   bo.slots = opts.max_sequences + 1;  // the extra slot serves forward_logits
   backend_ = make_backend(cfg, *src, bo);
   src.reset();  // weights are copied into backend memory; drop the mapping or source buffers

@@ -115,6 +115,13 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
     c.bos_token_id = bos.empty() ? -1 : bos[0];
     c.eos_token_ids = token_ids(j, "eos_token_id");
     parse_rope(j, c);
+    auto q = j.find("quantization_config");
+    if (q != j.end() && q->is_object() && q->contains("weight_block_size")) {
+      auto b = (*q)["weight_block_size"].get<std::vector<int>>();
+      if (b.size() != 2 || b[0] != b[1] || b[0] <= 0)
+        fail(ErrorKind::kUnsupported, origin + ": only square FP8 weight blocks are supported");
+      c.fp8_block = b[0];
+    }
 
     if (c.is_mla()) {
       c.q_lora_rank = get_or<int>(j, "q_lora_rank", 0);

@@ -37,6 +37,7 @@ struct ModelConfig {
   std::vector<int> eos_token_ids;
   RopeConfig rope;
   bool rope_interleave = false;
+  int fp8_block = 128;  // quantization_config.weight_block_size (square blocks only)
 
   // MLA (DeepSeek V2/V3)
   int q_lora_rank = 0;  // 0: q_proj directly

@@ -56,7 +56,7 @@ std::vector<float> WeightLoader::decode_f32(const TensorView& v) const {
         fail(ErrorKind::kBadCheckpoint, "FP8 tensor '" + v.name + "' must be 2-D to carry block scales");
       std::string sname = v.name + "_scale_inv";
       const int64_t rows = v.shape[0], cols = v.shape[1];
-      const int64_t block = 128;
+      const int64_t block = opts_.fp8_block;
       std::vector<int64_t> sshape = {(rows + block - 1) / block, (cols + block - 1) / block};
       const TensorView& s = checked(sname, sshape);
       if (s.dtype != DType::kF32)

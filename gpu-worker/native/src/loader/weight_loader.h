@@ -10,7 +10,8 @@
 namespace dse {
 
 struct LoadOptions {
-  bool int8 = false;  // quantize matrices to int8 with per-row scales
+  bool int8 = false;       // quantize matrices to int8 with per-row scales
+  int64_t fp8_block = 128;  // FP8 block-scale tile (quantization_config.weight_block_size)
 };
 
 class WeightLoader {
