@@ -64,6 +64,31 @@ TEST(interleaved_sequences_match_solo_runs) {
   }
 }
 
+TEST(chunked_prefill_matches_whole_prompt) {
+  auto g = testutil::read_json(testutil::model_dir("tiny-deepseek-noqlora") + "/golden.json");
+  auto ids = g["input_ids"].get<std::vector<int>>();
+  auto expect = g["greedy_continuation"].get<std::vector<int>>();
+  for (int chunk : {1, 5, 24, 0}) {
+    EngineOptions o = opts();
+    o.prefill_chunk = chunk;
+    auto e = Engine::load(testutil::model_dir("tiny-deepseek-noqlora"), o);
+    SamplingParams sp;
+    sp.max_tokens = static_cast<int>(expect.size());
+    int steps_without_events = 0;
+    int id = e->start(ids, sp);
+    std::vector<int> got;
+    while (e->active() > 0) {
+      auto evs = e->step();
+      steps_without_events += evs.empty();
+      for (auto& ev : evs) got.push_back(ev.token);
+    }
+    (void)id;
+    CHECK(got == expect);
+    const int chunks = chunk > 0 ? (static_cast<int>(ids.size()) + chunk - 1) / chunk : 1;
+    CHECK_EQ(steps_without_events, chunks - 1);
+  }
+}
+
 TEST(cancellation_frees_the_slot) {
   auto e = Engine::load(testutil::model_dir("tiny-llama"), opts(2));
   SamplingParams sp;

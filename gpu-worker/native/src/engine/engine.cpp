@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <limits>
 #include <new>
 
 #include "common/error.h"
@@ -101,25 +102,34 @@ std::vector<StepEvent> Engine::step() {
   events.swap(pending_);
   if (seqs_.empty()) return events;
 
+  // Prompts are fed in chunks of at most prefill_chunk rows per step, so one long prompt does not
+  // stall the decode of every other sequence (nor size the scratch buffers) for its whole length.
   batch_.clear();
-  std::vector<Seq*> order;
+  std::vector<Seq*> fed;      // sequences in this batch, with fed_rows set
+  std::vector<Seq*> sampled;  // sequences with a logits row, in batch (= logits) order
+  const int chunk = opts_.prefill_chunk > 0 ? opts_.prefill_chunk : std::numeric_limits<int>::max();
   for (auto& kv : seqs_) {
     Seq& s = kv.second;
-    if (s.cached == 0) {
-      for (size_t i = 0; i < s.prompt.size(); ++i)
-        batch_.push_back({s.prompt[i], static_cast<int32_t>(i), s.slot, i + 1 == s.prompt.size()});
+    const int P = static_cast<int>(s.prompt.size());
+    if (s.cached < P) {
+      const int n = std::min(P - s.cached, chunk);
+      for (int i = s.cached; i < s.cached + n; ++i) batch_.push_back({s.prompt[i], i, s.slot, i + 1 == P});
+      s.fed_rows = n;
+      if (s.cached + n == P) sampled.push_back(&s);
     } else {
       batch_.push_back({s.last_token, s.cached, s.slot, true});
+      s.fed_rows = 1;
+      sampled.push_back(&s);
     }
-    order.push_back(&s);
+    fed.push_back(&s);
   }
   const int vocab = config().vocab_size;
-  if (logits_.size() < order.size() * static_cast<size_t>(vocab)) logits_.resize(order.size() * vocab);
+  if (logits_.size() < sampled.size() * static_cast<size_t>(vocab)) logits_.resize(sampled.size() * vocab);
   backend_->forward(batch_, logits_.data());
+  for (Seq* s : fed) s->cached += s->fed_rows;
 
-  for (size_t i = 0; i < order.size(); ++i) {
-    Seq& s = *order[i];
-    s.cached = s.cached == 0 ? static_cast<int>(s.prompt.size()) : s.cached + 1;
+  for (size_t i = 0; i < sampled.size(); ++i) {
+    Seq& s = *sampled[i];
     const int tok = s.sampler->sample(logits_.data() + i * vocab);
     ++s.generated;
     StepEvent ev;

@@ -1,6 +1,6 @@
 // The engine's scheduler: owns the backend and the table of live sequences, and advances every
-// live sequence by one token per step() (prompts are prefilled whole in their first step, batched
-// with the decode rows of the others). All methods are thread-safe; the intended driver is one
+// live sequence by one token per step(): prompts are prefilled in chunks, batched with the decode
+// rows of the others, and a sequence's first token is sampled in the step its prompt completes. All methods are thread-safe; the intended driver is one
 // thread calling step() in a loop (the Java Engine's scheduler thread).
 #pragma once
 #include <map>
@@ -20,6 +20,7 @@ struct EngineOptions {
   bool int8 = false;
   int max_sequences = 8;
   int max_context = 0;  // 0: the model's max_position_embeddings
+  int prefill_chunk = 512;  // prompt rows per sequence per step; 0: whole prompts at once
 };
 
 enum class FinishReason : int { kNone = 0, kStop = 1, kLength = 2, kCancelled = 3 };
@@ -63,6 +64,7 @@ class Engine {
     int slot = 0;
     std::vector<int> prompt;
     int cached = 0;      // tokens in the KV cache
+    int fed_rows = 0;    // rows this sequence put in the current step's batch
     int generated = 0;   // sampled tokens so far
     int last_token = -1;
     SamplingParams params;
