@@ -20,9 +20,9 @@ public final class Engine implements AutoCloseable {
   private final ModelInfo info;
 
   private Engine(long handle) {
-    this.scheduler = new EngineScheduler(handle);
-    this.cleanable = CLEANER.register(this, scheduler);
     this.info = readInfo(handle);
+    this.scheduler = new EngineScheduler(handle, info.maxSequences());
+    this.cleanable = CLEANER.register(this, scheduler);
   }
 
   /** Loads a Hugging Face checkpoint folder (config.json + *.safetensors). */
@@ -51,7 +51,7 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Queues a generation. Prompt problems (empty, longer than the context, token outside the
+   * Queues a generation; beyond {@code maxSequences} live ones it waits for a free slot. Prompt problems (empty, longer than the context, token outside the
    * vocabulary) throw here; problems found when the scheduler admits it go to
    * {@link TokenListener#onError}.
    */

@@ -23,14 +23,18 @@ final class EngineScheduler implements Runnable {
   private final ArrayDeque<Sequence> toStart = new ArrayDeque<>();
   private final ArrayDeque<Sequence> toCancel = new ArrayDeque<>();
   private final Map<Integer, Sequence> running = new HashMap<>();  // scheduler thread only
+  // Admitted in order once a native slot is free, so callers never see "slots busy".
+  private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();  // scheduler thread only
+  private final int maxSequences;
   // Direct native calls (forwardLogits) hold the read lock; freeing the handle takes the write lock.
   private final ReentrantReadWriteLock handleLock = new ReentrantReadWriteLock();
   private boolean shutdown;
   private boolean released;
   private Thread thread;
 
-  EngineScheduler(long handle) {
+  EngineScheduler(long handle, int maxSequences) {
     this.handle = handle;
+    this.maxSequences = maxSequences;
   }
 
   long handle() {
@@ -112,17 +116,21 @@ final class EngineScheduler implements Runnable {
     try {
       while (true) {
         synchronized (lock) {
-          while (!shutdown && toStart.isEmpty() && toCancel.isEmpty() && running.isEmpty()) lock.wait();
+          while (!shutdown && toStart.isEmpty() && toCancel.isEmpty() && running.isEmpty() && waiting.isEmpty()) {
+            lock.wait();
+          }
           if (shutdown) break;
           starts.addAll(toStart);
           toStart.clear();
           cancels.addAll(toCancel);
           toCancel.clear();
         }
-        for (Sequence s : starts) begin(s);
+        waiting.addAll(starts);
         for (Sequence s : cancels) {
           if (s.nativeId >= 0 && running.containsKey(s.nativeId)) NativeEngine.cancel(handle, s.nativeId);
+          else if (waiting.remove(s)) s.finish(FinishReason.CANCELLED, 0);
         }
+        while (!waiting.isEmpty() && running.size() < maxSequences) begin(waiting.poll());
         starts.clear();
         cancels.clear();
         if (!running.isEmpty()) stepOnce();
@@ -132,6 +140,8 @@ final class EngineScheduler implements Runnable {
     } finally {
       for (Sequence s : running.values()) s.finish(FinishReason.CANCELLED, s.completionTokens());
       running.clear();
+      for (Sequence s : waiting) s.finish(FinishReason.CANCELLED, 0);
+      waiting.clear();
       boolean selfClose;
       synchronized (lock) {
         selfClose = shutdown;

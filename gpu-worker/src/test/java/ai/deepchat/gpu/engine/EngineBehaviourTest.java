@@ -48,6 +48,35 @@ class EngineBehaviourTest {
   }
 
   @Test
+  void startsBeyondMaxSequencesWaitForASlot() throws Exception {
+    int[][] prompts = {{5, 6, 7}, {8, 9}, {10, 11, 12, 13}};
+    try (Engine one = Engine.load(Fixtures.model("tiny-deepseek-v3"), new EngineOptions("cpu", 2, false, 1, 0));
+        Engine many = Engine.load(Fixtures.model("tiny-deepseek-v3"), Fixtures.options())) {
+      List<List<Integer>> queued = new ArrayList<>();
+      List<Sequence> seqs = new ArrayList<>();
+      for (int[] p : prompts) {
+        List<Integer> got = Collections.synchronizedList(new ArrayList<>());
+        queued.add(got);
+        seqs.add(one.start(p, Sampling.greedy(6), new EngineGoldenTest.RecordingListener(got)));
+      }
+      Sequence cancelledWhileWaiting = one.start(new int[] {1}, Sampling.greedy(6),
+          new EngineGoldenTest.RecordingListener(new ArrayList<>()));
+      cancelledWhileWaiting.cancel();
+      for (Sequence s : seqs) {
+        assertThat(s.completion().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(FinishReason.LENGTH);
+      }
+      assertThat(cancelledWhileWaiting.completion().toCompletableFuture().get(30, TimeUnit.SECONDS))
+          .isEqualTo(FinishReason.CANCELLED);
+      for (int i = 0; i < prompts.length; i++) {
+        List<Integer> solo = Collections.synchronizedList(new ArrayList<>());
+        many.start(prompts[i], Sampling.greedy(6), new EngineGoldenTest.RecordingListener(solo))
+            .completion().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertThat(queued.get(i)).hasSize(6).isEqualTo(solo);
+      }
+    }
+  }
+
+  @Test
   void cancelStopsGenerationAndReportsCancelled() throws Exception {
     try (Engine engine = Engine.load(Fixtures.model("tiny-llama"), Fixtures.options())) {
       CountDownLatch firstToken = new CountDownLatch(1);
