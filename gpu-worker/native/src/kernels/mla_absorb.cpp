@@ -1,5 +1,7 @@
 #include "kernels/mla_absorb.h"
 
+#include "kernels/dot.h"
+
 namespace dse {
 
 void mla_absorb_query(const float* kv_b, int64_t heads, int64_t nope, int64_t vdim, int64_t rank,
@@ -23,10 +25,7 @@ void mla_expand_value(const float* kv_b, int64_t heads, int64_t nope, int64_t vd
     const float* wv = kv_b + (h * (nope + vdim) + nope) * rank;
     const float* l = lat + h * ldl;
     for (int64_t j = 0; j < vdim; ++j) {
-      const float* wrow = wv + j * rank;
-      float acc = 0.f;
-      for (int64_t r = 0; r < rank; ++r) acc += l[r] * wrow[r];
-      out[h * ldo + j] = acc;
+      out[h * ldo + j] = dot_f32(l, wv + j * rank, rank);
     }
   }
 }
