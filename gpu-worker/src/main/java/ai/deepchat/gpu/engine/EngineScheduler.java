@@ -191,7 +191,10 @@ final class EngineScheduler implements Runnable {
       if (token >= 0) {
         try {
           s.deliverToken(token);
-        } catch (RuntimeException e) {
+        } catch (VirtualMachineError e) {
+          throw e;
+        } catch (Throwable e) {
+          // Listener code is foreign: whatever it throws ends its own sequence, not the scheduler.
           LOG.log(Level.WARNING, "token listener failed; cancelling its sequence", e);
           if (finish == 0) NativeEngine.cancel(handle, s.nativeId);
           running.remove(ev[i]);

@@ -77,7 +77,9 @@ public final class Sequence implements AutoCloseable {
     completionTokens = completion;
     try {
       listener.onFinish(reason, prompt.length, completion);
-    } catch (RuntimeException e) {
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
       // A listener must not take the scheduler thread down with it.
       LOG.log(Level.WARNING, "TokenListener.onFinish failed", e);
     } finally {
@@ -89,7 +91,9 @@ public final class Sequence implements AutoCloseable {
     if (!ended.compareAndSet(false, true)) return;
     try {
       listener.onError(e);
-    } catch (RuntimeException le) {
+    } catch (VirtualMachineError le) {
+      throw le;
+    } catch (Throwable le) {
       LOG.log(Level.WARNING, "TokenListener.onError failed", le);
     } finally {
       completion.completeExceptionally(e);
