@@ -27,6 +27,9 @@ public final class Engine implements AutoCloseable {
 
   /** Loads a Hugging Face checkpoint folder (config.json + *.safetensors). */
   public static Engine load(Path modelDir, EngineOptions options) {
+    // Loading here (not only in NativeEngine's static initializer) makes a missing library an
+    // EngineException on every attempt instead of an ExceptionInInitializerError once.
+    NativeLibrary.load();
     if (!Files.isDirectory(modelDir)) {
       throw new EngineException(EngineException.Kind.BAD_CHECKPOINT, "model folder not found: " + modelDir);
     }
