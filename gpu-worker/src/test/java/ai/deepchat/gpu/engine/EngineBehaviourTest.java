@@ -77,6 +77,25 @@ class EngineBehaviourTest {
   }
 
   @Test
+  void forwardLogitsIsSafeFromManyThreadsDuringGeneration() throws Exception {
+    int[] ids = {3, 1, 4, 1, 5, 9, 2, 6};
+    try (Engine engine = Engine.load(Fixtures.model("tiny-deepseek-v2-lite"), Fixtures.options())) {
+      float[] expected = engine.forwardLogits(ids);
+      Sequence gen = engine.start(new int[] {7, 7, 7}, Sampling.greedy(200),
+          new EngineGoldenTest.RecordingListener(Collections.synchronizedList(new ArrayList<>())));
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<float[]>> results = new ArrayList<>();
+        for (int i = 0; i < 16; i++) results.add(pool.submit(() -> engine.forwardLogits(ids)));
+        for (java.util.concurrent.Future<float[]> f : results) assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo(expected);
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(gen.completion().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(FinishReason.LENGTH);
+    }
+  }
+
+  @Test
   void cancelStopsGenerationAndReportsCancelled() throws Exception {
     try (Engine engine = Engine.load(Fixtures.model("tiny-llama"), Fixtures.options())) {
       CountDownLatch firstToken = new CountDownLatch(1);
