@@ -125,7 +125,12 @@ std::vector<StepEvent> Engine::step() {
   }
   const int vocab = config().vocab_size;
   if (logits_.size() < sampled.size() * static_cast<size_t>(vocab)) logits_.resize(sampled.size() * vocab);
-  backend_->forward(batch_, logits_.data());
+  try {
+    backend_->forward(batch_, logits_.data());
+  } catch (...) {
+    pending_ = std::move(events);  // keep the cancellations for the caller's next step
+    throw;
+  }
   for (Seq* s : fed) s->cached += s->fed_rows;
 
   for (size_t i = 0; i < sampled.size(); ++i) {
