@@ -2,6 +2,7 @@ package ai.deepchat.launcher;
 
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gateway.ManagementVerticle;
+import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
@@ -42,6 +43,11 @@ final class RoleDeployer {
       // GPU gauges where nvidia-smi exists; the poll timer is Vert.x's and stops with it.
       GpuMonitor.start(vertx, PlatformMetrics.get().registry(), Optional.empty(),
           platform.config().metrics().gpuPollSeconds());
+      EngineWorkerVerticle worker = WorkerSetup.worker(platform);
+      chain = chain.compose(v -> vertx.deployVerticle(worker)).map(id -> {
+        ids.add(id);
+        return null;
+      });
     }
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       ManagementVerticle management = new ManagementVerticle(platform); // probes and metrics only
