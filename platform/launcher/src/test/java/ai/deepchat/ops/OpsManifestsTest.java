@@ -177,6 +177,24 @@ class OpsManifestsTest {
     assertThat(roles).containsExactlyInAnyOrder("gateway", "pipeline,rag", "worker");
   }
 
+  /**
+   * promtool (Debian package prometheus) checks the rules, runs the alert unit tests in
+   * alerts.test.yml and checks the scrape configs; skipped where promtool is not installed.
+   */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void promtoolAcceptsRulesConfigsAndAlertUnitTests() throws Exception {
+    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+        .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, "promtool")));
+    org.junit.jupiter.api.Assumptions.assumeTrue(present, "promtool not installed (apt-get install prometheus)");
+    Process p = new ProcessBuilder("bash", root.resolve("ops/prometheus/check.sh").toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("SUCCESS: 6 rules found").contains("Unit Testing");
+  }
+
   /** Keys in docs/configuration.md tables, plus JAVA_OPTS (read by the image's entry point, not the JVM). */
   private static Set<String> documentedKeys() throws IOException {
     Set<String> keys = new HashSet<>(Set.of("JAVA_OPTS"));
