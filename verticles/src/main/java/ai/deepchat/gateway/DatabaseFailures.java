@@ -3,9 +3,13 @@ package ai.deepchat.gateway;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 
-import java.net.ConnectException;
+import java.net.SocketException;
 
-/** Tells a failure caused by PostgreSQL being unreachable or restarting from other failures. */
+/**
+ * Tells a failure caused by PostgreSQL being unreachable or restarting from other failures. Network
+ * failures count as the database's because the database is the one network peer routes pass raw
+ * failures from; routes calling other services answer their failures themselves.
+ */
 final class DatabaseFailures {
 
   private DatabaseFailures() {
@@ -13,7 +17,8 @@ final class DatabaseFailures {
 
   static boolean unavailable(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof ConnectException || t instanceof ClosedConnectionException) {
+      // refused, reset while connecting, closed mid-query: the server is stopping or gone
+      if (t instanceof SocketException || t instanceof ClosedConnectionException) {
         return true;
       }
       if (t instanceof PgException pg && pg.getSqlState() != null

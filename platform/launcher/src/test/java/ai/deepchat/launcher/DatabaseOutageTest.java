@@ -45,7 +45,7 @@ class DatabaseOutageTest {
   void requestsFailFastWhileDatabaseIsDownAndRecoverWithoutRestart(@TempDir Path dataDir) throws Exception {
     int port = NodeLifecycleTest.freePort();
     PlatformConfig config = ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString(), "HTTP_PORT",
-        String.valueOf(port), "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false", "DB_POOL_SIZE", "4"), new String[0]);
+        String.valueOf(port), "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false", "DB_POOL_SIZE", "4", "ROLES", "gateway,pipeline"), new String[0]);
     try (Node node = Node.start(config)) {
       var db = node.platform().database();
       UUID tenant = Node.await(db.global(c -> c.query("INSERT INTO tenants (slug, name) VALUES ('outage','outage')"

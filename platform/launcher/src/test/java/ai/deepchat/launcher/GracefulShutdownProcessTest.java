@@ -45,7 +45,7 @@ class GracefulShutdownProcessTest {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.equals("DATABASE_URL") || k.equals("ROLES"));
     pb.environment().putAll(java.util.Map.of("DATA_DIR", dir.toString(), "HTTP_PORT", String.valueOf(port),
-        "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false", "SHUTDOWN_READINESS_DELAY_SECONDS", "4",
+        "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false", "ROLES", "gateway,pipeline", "SHUTDOWN_READINESS_DELAY_SECONDS", "4",
         "SHUTDOWN_GRACE_SECONDS", "20", "RETRY_AFTER_SECONDS", "7"));
     pb.redirectOutput(dir.resolve("stdout.log").toFile());
     pb.redirectError(dir.resolve("stderr.log").toFile());
