@@ -1,5 +1,6 @@
 package ai.deepchat.platform.bus;
 
+import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.rag.RagMessages;
 import io.vertx.core.Vertx;
@@ -19,6 +20,7 @@ public final class Codecs {
     List<Class<? extends Record>> all = new ArrayList<>();
     all.addAll(EngineMessages.TYPES);
     all.addAll(RagMessages.TYPES);
+    all.addAll(ChatMessages.TYPES);
     return all;
   }
 

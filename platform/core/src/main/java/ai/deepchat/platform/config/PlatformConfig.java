@@ -16,7 +16,8 @@ public record PlatformConfig(
     Path dataDir,
     Cluster cluster,
     Seed seed,
-    Engine engine) {
+    Engine engine,
+    Chat chat) {
 
   public record Http(String host, int port) {
   }
@@ -51,5 +52,16 @@ public record PlatformConfig(
 
   /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
   public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  }
+
+  /**
+   * The chat pipeline. {@code jwtSecret} empty: a secret generated once into the data directory.
+   * DeepSeek's API is the remote backend when {@code deepseekApiKey} is set; {@code engineModelKey}
+   * names the model the local engine serves from MODEL_DIR. Timeouts in milliseconds.
+   */
+  public record Chat(long maxBodyBytes, Optional<String> jwtSecret, Optional<String> deepseekApiKey,
+                     String deepseekBaseUrl, String deepseekModel, Optional<String> engineModelKey,
+                     int contextTokens, int defaultMaxTokens, long requestTimeoutMs, long idleTimeoutMs,
+                     long retrievalTimeoutMs, int cacheSize, long cacheTtlSeconds) {
   }
 }
