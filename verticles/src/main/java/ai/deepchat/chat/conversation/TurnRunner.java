@@ -1,0 +1,273 @@
+package ai.deepchat.chat.conversation;
+
+import ai.deepchat.chat.cache.ResponseCache;
+import ai.deepchat.chat.dispatch.Backends;
+import ai.deepchat.chat.dispatch.GenerationListener;
+import ai.deepchat.chat.dispatch.ModelChoice;
+import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.chat.ChatMessages.Citation;
+import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
+import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
+import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
+import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
+import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * One acknowledged turn from routing to the stored answer: replay of a stored answer, an FAQ answer,
+ * a cached answer, or a generation (with retrieved sources for knowledge questions). Events go to the
+ * edge's address; the answer row is written once, before the final event, so a retry after "done"
+ * always finds it.
+ */
+final class TurnRunner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TurnRunner.class);
+  static final int RETRIEVAL_TOP_K = 5;
+
+  record Deps(Vertx vertx, ConversationStore store, Backends backends, ResponseCache cache, TokenCounter tokens,
+              PlatformConfig.Chat config) {
+  }
+
+  private final Deps deps;
+  private final TurnRequest req;
+  private final UUID tenantId;
+  private final ModelChoice model;
+  private final ConversationStore.Begun turn;
+  private final SamplingParams sampling;
+  private final ChatMessage question;
+  private final Promise<Void> finished = Promise.promise();
+
+  private GenerationListener.Generation generation;
+  private RouteDecision route = RouteDecision.chat(0);
+  private List<Citation> citations = List.of();
+  private int promptTokens;
+  private final StringBuilder content = new StringBuilder();
+  private final StringBuilder reasoning = new StringBuilder();
+  private boolean ended;
+
+  TurnRunner(Deps deps, TurnRequest req, UUID tenantId, ModelChoice model, ConversationStore.Begun turn,
+             SamplingParams sampling) {
+    this.deps = deps;
+    this.req = req;
+    this.tenantId = tenantId;
+    this.model = model;
+    this.turn = turn;
+    this.sampling = sampling;
+    this.question = req.messages().get(req.messages().size() - 1);
+  }
+
+  Future<Void> run() {
+    if (turn.replay() != null) {
+      ConversationStore.StoredAnswer a = turn.replay();
+      emitWhole(a.content(), a.reasoning(), a.citations());
+      end(TurnEvent.done(req.turnId(), a.intent(), a.usage(), "stop"));
+      return finished.future();
+    }
+    deps.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE, new RouteRequest(req.tenantId(), question.content()),
+            new DeliveryOptions().setSendTimeout(deps.config().requestTimeoutMs()))
+        .map(msg -> msg.body())
+        .recover(err -> {
+          LOG.warn("turn {}: intent routing unavailable ({}); answering with the model", req.turnId(), err.getMessage());
+          return Future.succeededFuture(RouteDecision.chat(0));
+        })
+        .onSuccess(this::onRoute);
+    return finished.future();
+  }
+
+  /** The client left: stop generating and keep what was delivered. */
+  void cancel() {
+    if (ended) {
+      return;
+    }
+    if (generation != null) {
+      generation.cancel();
+    }
+    interrupt(null);
+  }
+
+  private void onRoute(RouteDecision decision) {
+    if (ended) {
+      return;
+    }
+    route = decision;
+    if (RouteDecision.FAQ.equals(decision.intent())) {
+      emitWhole(decision.faqAnswer(), null, List.of());
+      complete(new Usage(0, 0), "stop");
+      return;
+    }
+    boolean deterministic = sampling.temperature() == 0
+        && turn.history().stream().allMatch(m -> m.role().equals("system"));
+    ResponseCache.Key key = deterministic ? cacheKey() : null;
+    if (key != null) {
+      var hit = deps.cache().get(key);
+      if (hit.isPresent()) {
+        citations = hit.get().citations();
+        emitWhole(hit.get().content(), hit.get().reasoning(), citations);
+        complete(new Usage(0, 0), "stop");
+        return;
+      }
+    }
+    Future<List<RetrievedChunk>> sources = RouteDecision.KNOWLEDGE.equals(decision.intent())
+        ? retrieve(decision) : Future.succeededFuture(List.of());
+    sources.onSuccess(chunks -> {
+      if (ended) {
+        return;
+      }
+      if (RouteDecision.KNOWLEDGE.equals(route.intent()) && chunks.isEmpty()) {
+        route = RouteDecision.chat(route.score());
+      }
+      generate(chunks, deterministic ? cacheKey() : null);
+    });
+  }
+
+  /** The caller's own system messages and stop sequences shape the answer too, so they are part of the key. */
+  private ResponseCache.Key cacheKey() {
+    StringBuilder instructions = new StringBuilder();
+    turn.history().forEach(m -> instructions.append(m.content()).append('\u0000'));
+    return ResponseCache.key(req.tenantId(), instructions + question.content(), route.knowledgeBaseId(),
+        route.knowledgeBaseVersion(), model.cacheIdentity() + "|stop=" + sampling.stop(), route.intent());
+  }
+
+  private Future<List<RetrievedChunk>> retrieve(RouteDecision decision) {
+    return deps.vertx().eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
+            new RetrieveRequest(req.tenantId(), decision.knowledgeBaseId(), question.content(), RETRIEVAL_TOP_K),
+            new DeliveryOptions().setSendTimeout(deps.config().retrievalTimeoutMs()))
+        .map(msg -> {
+          RetrieveReply reply = msg.body();
+          // the knowledge-base version retrieval saw is what the answer depends on
+          route = new RouteDecision(route.intent(), route.score(), null, null, reply.knowledgeBaseId(),
+              reply.knowledgeBaseVersion());
+          return reply.hits() == null ? List.<RetrievedChunk>of() : reply.hits();
+        })
+        .recover(err -> {
+          LOG.warn("turn {}: retrieval unavailable ({}); answering without the knowledge base", req.turnId(),
+              err.getMessage());
+          return Future.succeededFuture(List.of());
+        });
+  }
+
+  private void generate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
+    PromptBuilder.Prompt prompt = PromptBuilder.build(turn.settings().systemPrompt(), chunks, turn.history(), question,
+        model.contextTokens(), sampling.maxTokens(), deps.tokens());
+    promptTokens = prompt.promptTokens();
+    List<Citation> cites = new ArrayList<>();
+    for (int i = 0; i < prompt.usedSources().size(); i++) {
+      RetrievedChunk c = prompt.usedSources().get(i);
+      cites.add(new Citation(i + 1, c.documentTitle(), c.sectionPath(), c.documentId()));
+    }
+    citations = List.copyOf(cites);
+    if (!citations.isEmpty()) {
+      send(TurnEvent.citations(req.turnId(), citations));
+    }
+    generation = deps.backends().forChoice(model).start(req.turnId(), req.tenantId(), prompt.messages(), sampling,
+        new GenerationListener() {
+          @Override
+          public void onDelta(String c, String r) {
+            if (ended) {
+              return;
+            }
+            if (c != null) {
+              content.append(c);
+            }
+            if (r != null) {
+              reasoning.append(r);
+            }
+            send(TurnEvent.delta(req.turnId(), c, r));
+          }
+
+          @Override
+          public void onDone(String finishReason, Usage usage) {
+            if (ended) {
+              return;
+            }
+            Usage u = usage != null ? usage : new Usage(promptTokens, deliveredTokens());
+            if (key != null && "stop".equals(finishReason)) {
+              deps.cache().put(key, new ResponseCache.Answer(content.toString(), reasoning.toString(), citations));
+            }
+            complete(u, finishReason);
+          }
+
+          @Override
+          public void onError(String code, String message) {
+            interrupt(TurnEvent.error(req.turnId(), code, message));
+          }
+        });
+  }
+
+  private int deliveredTokens() {
+    return deps.tokens().count(content.toString()) + deps.tokens().count(reasoning.toString());
+  }
+
+  private void emitWhole(String text, String thinking, List<Citation> cites) {
+    content.append(text == null ? "" : text);
+    reasoning.append(thinking == null ? "" : thinking);
+    if (cites != null && !cites.isEmpty()) {
+      send(TurnEvent.citations(req.turnId(), cites));
+    }
+    send(TurnEvent.delta(req.turnId(), text, thinking == null || thinking.isEmpty() ? null : thinking));
+  }
+
+  private void complete(Usage usage, String finishReason) {
+    ended = true;
+    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), "complete", content.toString(),
+            reasoning.toString(), citations, route.intent(), route.score(), usage)
+        .onComplete(stored -> {
+          if (stored.failed()) {
+            LOG.error("turn {}: the answer could not be stored", req.turnId(), stored.cause());
+            end(TurnEvent.error(req.turnId(), "storage_error", "The answer could not be stored."));
+          } else {
+            end(TurnEvent.done(req.turnId(), route.intent(), usage, finishReason));
+          }
+        });
+  }
+
+  /** Stores what was delivered as 'interrupted' (with its tokens), then sends {@code last} if any. */
+  private void interrupt(TurnEvent last) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), "interrupted", content.toString(),
+            reasoning.toString(), citations, route.intent(), route.score(),
+            new Usage(generation == null ? 0 : promptTokens, deliveredTokens()))
+        .onComplete(stored -> {
+          if (stored.failed()) {
+            LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), stored.cause());
+          }
+          if (last != null) {
+            send(last);
+          }
+          finished.tryComplete();
+        });
+  }
+
+  private void end(TurnEvent last) {
+    ended = true;
+    send(last);
+    finished.tryComplete();
+  }
+
+  private void send(TurnEvent event) {
+    deps.vertx().eventBus().send(req.eventsAddress(), event);
+  }
+
+  String turnId() {
+    return req.turnId();
+  }
+}
