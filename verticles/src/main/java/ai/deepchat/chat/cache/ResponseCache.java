@@ -6,7 +6,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.time.Duration;
@@ -45,10 +45,12 @@ public final class ResponseCache {
         .description("Share of response cache lookups answered from the cache").register(registry);
   }
 
-  /** The Vert.x metrics registry when metrics are on (Prometheus /metrics), else the global one. */
-  private static MeterRegistry registry() {
+  private static final MeterRegistry LOCAL = new SimpleMeterRegistry();
+
+  /** The Vert.x metrics registry when metrics are on (Prometheus /metrics), else a local one. */
+  public static MeterRegistry registry() {
     MeterRegistry vertxRegistry = BackendRegistries.getDefaultNow();
-    return vertxRegistry != null ? vertxRegistry : Metrics.globalRegistry;
+    return vertxRegistry != null ? vertxRegistry : LOCAL;
   }
 
   public static Key key(String tenantId, String question, String kbId, long kbVersion, String model, String intent) {
