@@ -54,7 +54,8 @@ public final class VisitorTokens {
     return jwt.authenticate(new TokenCredentials(token))
         .recover(err -> Future.failedFuture(unauthorized()))
         .compose(user -> {
-          JsonObject claims = user.principal();
+          // the decoded payload; principal() drops the time claims
+          JsonObject claims = user.attributes().getJsonObject("accessToken", new JsonObject());
           Object exp = claims.getValue("exp");
           Object tenant = claims.getValue("tenant");
           Object vid = claims.getValue("vid");
