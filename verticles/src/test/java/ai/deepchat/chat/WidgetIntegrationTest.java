@@ -32,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The widget protocol over real HTTP, WebSocket and PostgreSQL. */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class WidgetIT {
+class WidgetIntegrationTest {
 
   private ChatHarness h;
   private ChatHarness.Tenant a;

@@ -32,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The OpenAI-compatible API over real HTTP and PostgreSQL, with DeepSeek's API emulated. */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ChatApiIT {
+class ChatApiIntegrationTest {
 
   private ChatHarness h;
   private ChatHarness.Tenant a;
