@@ -23,7 +23,7 @@ import java.util.UUID;
  */
 public final class TenantModelDispatcher implements ModelDispatcher {
 
-  public static final String TEST_MODEL_KEY = "tiny-test";
+  public static final String TEST_MODEL_KEY = ai.deepchat.gpu.testmodel.TinyTestModel.MODEL_KEY;
 
   private static final String COLUMNS = "id, name, backend, location, params";
 
