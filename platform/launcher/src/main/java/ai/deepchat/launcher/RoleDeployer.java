@@ -1,5 +1,6 @@
 package ai.deepchat.launcher;
 
+import ai.deepchat.chat.ChatFeature;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
@@ -26,10 +27,16 @@ final class RoleDeployer {
       ids.add(id);
       return null;
     });
+    if (platform.config().roles().contains(Role.PIPELINE)) {
+      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform)).map(chatIds -> {
+        ids.addAll(chatIds);
+        return null;
+      });
+    }
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       return chain.map(v -> new Deployed(ids, -1));
     }
-    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(platform));
+    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(vertx, platform));
     return chain.compose(v -> vertx.deployVerticle(gateway))
         .map(id -> {
           ids.add(id);
@@ -37,7 +44,9 @@ final class RoleDeployer {
         });
   }
 
-  private static List<HttpModule> httpModules(Platform platform) {
-    return List.of();
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform) {
+    List<HttpModule> modules = new ArrayList<>();
+    modules.addAll(ChatFeature.httpModules(vertx, platform));
+    return modules;
   }
 }

@@ -1,0 +1,46 @@
+package ai.deepchat.chat;
+
+import ai.deepchat.chat.api.ChatApiModule;
+import ai.deepchat.chat.conversation.ConversationVerticle;
+import ai.deepchat.chat.dispatch.ApproxTokenCounter;
+import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.chat.intent.IntentRouterVerticle;
+import ai.deepchat.chat.widget.WidgetModule;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.http.HttpModule;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** How the launcher wires the chat path: HTTP modules for the gateway role, verticles for the pipeline role. */
+public final class ChatFeature {
+
+  private ChatFeature() {
+  }
+
+  /** The OpenAI-compatible API and the widget endpoints. */
+  public static List<HttpModule> httpModules(Vertx vertx, Platform platform) {
+    return List.of(new ChatApiModule(vertx, platform), new WidgetModule(vertx, platform));
+  }
+
+  /** Intent routing, then conversations (which ask the router); returns the deployment ids. */
+  public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform) {
+    List<String> ids = new ArrayList<>();
+    return vertx.deployVerticle(new IntentRouterVerticle(platform))
+        .compose(id -> {
+          ids.add(id);
+          return vertx.deployVerticle(new ConversationVerticle(platform, tokenCounter(platform)));
+        })
+        .map(id -> {
+          ids.add(id);
+          return ids;
+        });
+  }
+
+  /** Token counts for context budgets. */
+  public static TokenCounter tokenCounter(Platform platform) {
+    return new ApproxTokenCounter();
+  }
+}
