@@ -329,4 +329,55 @@ class ChatApiIntegrationTest {
     assertThat(h.string("SELECT status FROM messages WHERE role = 'assistant' AND reply_to IN "
         + "(SELECT id FROM messages WHERE content = 'no fallback')")).isEqualTo("interrupted");
   }
+
+  @Test
+  void rulesForceAnIntentAndKnowledgeWithoutRetrievalFallsBackToTheModel() {
+    ChatHarness.Tenant t = h.tenant("rules-co");
+    h.execOwner("INSERT INTO faq_entries (tenant_id, question, answer) VALUES ('" + t.id()
+        + "', 'How do I reset my password?', 'Use the reset link.'), ('" + t.id()
+        + "', 'What are your opening hours?', 'Nine to five.')");
+    h.execOwner("INSERT INTO intent_rules (tenant_id, intent, kind, pattern, priority) VALUES "
+        + "('" + t.id() + "', 'chat', 'keyword', 'PASSWORD', 10), "
+        + "('" + t.id() + "', 'faq', 'regex', '^hours\\b', 5)");
+    int before = h.remote.requests.size();
+    JsonObject forcedChat = new JsonObject(complete(t.apiKey(), ask("How do I reset my password?").put("temperature", 1)).body());
+    assertThat(forcedChat.getString("intent")).isEqualTo("chat");
+    assertThat(h.remote.requests.size()).isEqualTo(before + 1);
+    JsonObject forcedFaq = new JsonObject(complete(t.apiKey(), ask("hours on saturday").put("temperature", 1)).body());
+    assertThat(forcedFaq.getString("intent")).isEqualTo("faq");
+    assertThat(forcedFaq.getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content"))
+        .isEqualTo("Nine to five.");
+    assertThat(h.remote.requests.size()).isEqualTo(before + 1);
+
+    // a default knowledge base with ready documents routes to retrieval; with no retriever answering,
+    // the question is answered by the model without sources instead of failing
+    ChatHarness.Tenant k = h.tenant("kb-co");
+    h.execOwner("INSERT INTO knowledge_bases (id, tenant_id, name, version) VALUES ('11111111-1111-1111-1111-111111111111', '"
+        + k.id() + "', 'docs', 3)");
+    h.execOwner("INSERT INTO documents (tenant_id, knowledge_base_id, title, source_name, content_type, content_hash, status) "
+        + "VALUES ('" + k.id() + "', '11111111-1111-1111-1111-111111111111', 'Guide', 'guide.md', 'text/markdown', 'h', 'ready')");
+    h.execOwner("UPDATE tenant_settings SET default_knowledge_base_id = '11111111-1111-1111-1111-111111111111' "
+        + "WHERE tenant_id = '" + k.id() + "'");
+    HttpResponse<String> resp = complete(k.apiKey(), ask("What does the guide say?").put("temperature", 1));
+    assertThat(resp.statusCode()).isEqualTo(200);
+    JsonObject body = new JsonObject(resp.body());
+    assertThat(body.getString("intent")).isEqualTo("chat");
+    assertThat(body.getJsonArray("citations")).isEmpty();
+  }
+
+  @Test
+  void idempotencyKeysAreScopedToTheirTenant() {
+    String key = "shared-key-" + System.nanoTime();
+    HttpResponse<String> ra = h.send(h.request("/v1/chat/completions").header("Authorization", "Bearer " + a.apiKey())
+        .header("Idempotency-Key", key).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(ask("tenant A private question").put("temperature", 1).encode())));
+    HttpResponse<String> rb = h.send(h.request("/v1/chat/completions").header("Authorization", "Bearer " + b.apiKey())
+        .header("Idempotency-Key", key).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(ask("tenant B question").put("temperature", 1).encode())));
+    assertThat(ra.statusCode()).isEqualTo(200);
+    assertThat(rb.statusCode()).isEqualTo(200);
+    assertThat(rb.body()).doesNotContain("private");
+    assertThat(new JsonObject(rb.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("content")).isEqualTo("Echo: tenant B question");
+  }
 }
