@@ -380,4 +380,32 @@ class ChatApiIntegrationTest {
     assertThat(new JsonObject(rb.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
         .getString("content")).isEqualTo("Echo: tenant B question");
   }
+
+  @Test
+  void aRetryTakesOverAnAnswerWhoseNodeDiedAndWaitsForOneStillRunning() {
+    String conv = "22222222-2222-2222-2222-222222222222";
+    h.execOwner("INSERT INTO conversations (id, tenant_id, channel) VALUES ('" + conv + "', '" + a.id() + "', 'api')");
+    h.execOwner("INSERT INTO messages (id, tenant_id, conversation_id, role, content, idempotency_key) VALUES "
+        + "('33333333-3333-3333-3333-333333333333', '" + a.id() + "', '" + conv + "', 'user', 'orphaned question', 'api:stale-1'), "
+        + "('44444444-4444-4444-4444-444444444444', '" + a.id() + "', '" + conv + "', 'user', 'running question', 'api:live-1')");
+    h.execOwner("INSERT INTO messages (tenant_id, conversation_id, role, content, status, reply_to, updated_at) VALUES "
+        + "('" + a.id() + "', '" + conv + "', 'assistant', 'half', 'streaming', '33333333-3333-3333-3333-333333333333', now() - interval '10 minutes'), "
+        + "('" + a.id() + "', '" + conv + "', 'assistant', 'half', 'streaming', '44444444-4444-4444-4444-444444444444', now())");
+    HttpResponse<String> stale = h.send(h.request("/v1/chat/completions").header("Authorization", "Bearer " + a.apiKey())
+        .header("Idempotency-Key", "stale-1").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(ask("orphaned question").put("temperature", 1).encode())));
+    assertThat(stale.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(stale.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("content")).isEqualTo("Echo: orphaned question");
+    assertThat(h.string("SELECT status || '|' || content FROM messages WHERE reply_to = '33333333-3333-3333-3333-333333333333'"))
+        .isEqualTo("complete|Echo: orphaned question");
+    assertThat(h.count("SELECT count(*) FROM messages WHERE conversation_id = '" + conv + "'")).isEqualTo(4);
+
+    HttpResponse<String> live = h.send(h.request("/v1/chat/completions").header("Authorization", "Bearer " + a.apiKey())
+        .header("Idempotency-Key", "live-1").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(ask("running question").put("temperature", 1).encode())));
+    assertThat(live.statusCode()).isEqualTo(409);
+    assertThat(new JsonObject(live.body()).getJsonObject("error").getString("code")).isEqualTo("turn_in_progress");
+    assertThat(h.count("SELECT count(*) FROM messages WHERE conversation_id = '" + conv + "'")).isEqualTo(4);
+  }
 }
