@@ -299,4 +299,38 @@ class WidgetIntegrationTest {
     assertThat(h.count("SELECT count(*) FROM messages")).isEqualTo(msgs);
     assertThat(h.postJson("/widget/chat", null, "{}").statusCode()).isEqualTo(401);
   }
+
+  @Test
+  void closingTheSocketStopsTheGenerationAndKeepsWhatWasDelivered() throws Exception {
+    String token = newVisitor(a).getString("visitorToken");
+    BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
+    WebSocket ws = connect(token, a.origin(), inbox);
+    ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "SLOW widget question").putNull("conversationId")
+        .put("clientMessageId", UUID.randomUUID().toString()).encode());
+    JsonObject start = inbox.poll(10, TimeUnit.SECONDS);
+    assertThat(start.getString("type")).isEqualTo("start");
+    JsonObject first = inbox.poll(10, TimeUnit.SECONDS);
+    assertThat(first.getString("content")).isEqualTo("partial");
+    // a second message while the first is answered is refused, not interleaved
+    ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "me too").putNull("conversationId")
+        .put("clientMessageId", UUID.randomUUID().toString()).encode());
+    JsonObject busy;
+    do {
+      busy = inbox.poll(10, TimeUnit.SECONDS);
+    } while (busy != null && busy.getString("type").equals("delta"));
+    assertThat(busy.getString("code")).isEqualTo("busy");
+    ChatHarness.await(ws.close());
+    h.remote.slowClosed.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    String messageId = start.getString("messageId");
+    long deadline = System.currentTimeMillis() + 5000;
+    String row = null;
+    while (System.currentTimeMillis() < deadline) {
+      row = h.string("SELECT status || '|' || content FROM messages WHERE id = '" + messageId + "'");
+      if (row != null && row.startsWith("interrupted")) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    assertThat(row).startsWith("interrupted|partial");
+  }
 }
