@@ -59,8 +59,9 @@ final class ConversationStore {
     ChatMessage user = msgs.get(msgs.size() - 1);
     return db.inTenant(tenantId, c -> settings(c).compose(settings -> {
       for (ChatMessage m : msgs) {
-        if (m.content().length() > settings.maxMessageChars()) {
-          return Future.failedFuture(ChatError.MESSAGE_TOO_LONG.exception("A message has " + m.content().length()
+        int chars = m.content().codePointCount(0, m.content().length());
+        if (chars > settings.maxMessageChars()) {
+          return Future.failedFuture(ChatError.MESSAGE_TOO_LONG.exception("A message has " + chars
               + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
         }
       }

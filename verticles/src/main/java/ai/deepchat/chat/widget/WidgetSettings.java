@@ -15,13 +15,17 @@ record WidgetSettings(UUID tenantId, String publicKey, List<String> allowedOrigi
                       String primaryColor, String language, String position) {
 
   static Future<WidgetSettings> load(Database db, UUID tenantId) {
-    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT public_key, allowed_origins, title, greeting, "
-            + "primary_color, language, position FROM widget_settings").execute())
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT w.public_key, w.allowed_origins, w.title, w.greeting, "
+            + "w.primary_color, w.language, w.position, t.status FROM widget_settings w "
+            + "JOIN tenants t ON t.id = w.tenant_id").execute())
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.failedFuture(HttpProblem.notFound("widget_not_found", "No widget is set up for this key."));
           }
           Row r = rows.iterator().next();
+          if (!"active".equals(r.getString("status"))) {
+            return Future.failedFuture(HttpProblem.forbidden("tenant_suspended", "This workspace is suspended."));
+          }
           String[] origins = r.getArrayOfStrings("allowed_origins");
           return Future.succeededFuture(new WidgetSettings(tenantId, r.getString("public_key"),
               origins == null ? List.of() : List.of(origins), r.getString("title"), r.getString("greeting"),
