@@ -9,6 +9,7 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
@@ -46,17 +47,18 @@ final class ConversationStore {
                List<ChatMessage> history, StoredAnswer replay) {
   }
 
+  private final Vertx vertx;
   private final Database db;
   private final TokenCounter tokens;
 
-  ConversationStore(Database db, TokenCounter tokens) {
+  ConversationStore(Vertx vertx, Database db, TokenCounter tokens) {
+    this.vertx = vertx;
     this.db = db;
     this.tokens = tokens;
   }
 
   Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model, int maxTokens) {
     List<ChatMessage> msgs = req.messages();
-    ChatMessage user = msgs.get(msgs.size() - 1);
     return db.inTenant(tenantId, c -> settings(c).compose(settings -> {
       for (ChatMessage m : msgs) {
         int chars = m.content().codePointCount(0, m.content().length());
@@ -65,19 +67,9 @@ final class ConversationStore {
               + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
         }
       }
-      int pinned = tokens.count(settings.systemPrompt()) + TokenCounter.MESSAGE_OVERHEAD + tokens.count(user);
-      for (ChatMessage m : msgs.subList(0, msgs.size() - 1)) {
-        pinned += m.role().equals("system") ? tokens.count(m) : 0;
-      }
-      if (pinned + maxTokens > model.contextTokens()) {
-        return Future.failedFuture(ChatError.CONTEXT_TOO_LONG.exception("This model's context is "
-            + model.contextTokens() + " tokens; the prompt needs about " + pinned + " and max_tokens asks for "
-            + maxTokens + ". Shorten the message or lower max_tokens."));
-      }
-      Future<Begun> existing = req.idempotencyKey() == null ? Future.succeededFuture(null)
-          : byIdempotencyKey(c, req, settings);
-      return existing.compose(found -> found != null ? Future.succeededFuture(found)
-          : insertTurn(c, req, conversationId, user, model, settings));
+      // tokenizers are native code: count on a worker thread
+      return vertx.executeBlocking(() -> pinnedTokens(settings, msgs), false)
+          .compose(pinned -> begin(c, req, conversationId, model, maxTokens, settings, pinned));
     })).recover(err -> {
       if (err instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
         return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
@@ -85,6 +77,29 @@ final class ConversationStore {
       }
       return Future.failedFuture(err);
     });
+  }
+
+  /** What the model must see whatever the history: system prompt, the caller's system messages, the question. */
+  private int pinnedTokens(Settings settings, List<ChatMessage> msgs) {
+    int pinned = tokens.count(settings.systemPrompt()) + TokenCounter.MESSAGE_OVERHEAD + tokens.count(msgs.get(msgs.size() - 1));
+    for (ChatMessage m : msgs.subList(0, msgs.size() - 1)) {
+      pinned += m.role().equals("system") ? tokens.count(m) : 0;
+    }
+    return pinned;
+  }
+
+  private Future<Begun> begin(SqlConnection c, TurnRequest req, UUID conversationId, ModelChoice model, int maxTokens,
+                              Settings settings, int pinned) {
+    ChatMessage user = req.messages().get(req.messages().size() - 1);
+    if (pinned + maxTokens > model.contextTokens()) {
+      return Future.failedFuture(ChatError.CONTEXT_TOO_LONG.exception("This model's context is "
+          + model.contextTokens() + " tokens; the prompt needs about " + pinned + " and max_tokens asks for "
+          + maxTokens + ". Shorten the message or lower max_tokens."));
+    }
+    Future<Begun> existing = req.idempotencyKey() == null ? Future.succeededFuture(null)
+        : byIdempotencyKey(c, req, settings);
+    return existing.compose(found -> found != null ? Future.succeededFuture(found)
+        : insertTurn(c, req, conversationId, user, model, settings));
   }
 
   private Future<Settings> settings(SqlConnection c) {

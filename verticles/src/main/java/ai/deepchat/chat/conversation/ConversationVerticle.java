@@ -52,7 +52,7 @@ public final class ConversationVerticle extends VerticleBase {
   public Future<?> start() {
     var chat = platform.config().chat();
     dispatcher = new TenantModelDispatcher(platform.database(), platform.config());
-    store = new ConversationStore(platform.database(), tokens);
+    store = new ConversationStore(vertx, platform.database(), tokens);
     backends = new Backends(vertx, chat);
     ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, chat);

@@ -163,8 +163,21 @@ final class TurnRunner {
   }
 
   private void generate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
-    PromptBuilder.Prompt prompt = PromptBuilder.build(turn.settings().systemPrompt(), chunks, turn.history(), question,
-        model.contextTokens(), sampling.maxTokens(), deps.tokens());
+    // token counting runs the tokenizer (native code): on a worker thread
+    deps.vertx().executeBlocking(() -> PromptBuilder.build(turn.settings().systemPrompt(), chunks, turn.history(),
+            question, model.contextTokens(), sampling.maxTokens(), deps.tokens()), false)
+        .onSuccess(prompt -> {
+          if (!ended) {
+            generate(prompt, key);
+          }
+        })
+        .onFailure(err -> {
+          LOG.error("turn {}: the prompt could not be built", req.turnId(), err);
+          interrupt(TurnEvent.error(req.turnId(), "internal_error", "The prompt could not be built."));
+        });
+  }
+
+  private void generate(PromptBuilder.Prompt prompt, ResponseCache.Key key) {
     promptTokens = prompt.promptTokens();
     List<Citation> cites = new ArrayList<>();
     for (int i = 0; i < prompt.usedSources().size(); i++) {
@@ -196,11 +209,16 @@ final class TurnRunner {
             if (ended) {
               return;
             }
-            Usage u = usage != null ? usage : new Usage(promptTokens, deliveredTokens());
             if (key != null && "stop".equals(finishReason)) {
               deps.cache().put(key, new ResponseCache.Answer(content.toString(), reasoning.toString(), citations));
             }
-            complete(u, finishReason);
+            if (usage != null) {
+              complete(usage, finishReason);
+            } else {
+              ended = true;
+              deliveredTokens().onComplete(n -> complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0),
+                  finishReason));
+            }
           }
 
           @Override
@@ -210,8 +228,11 @@ final class TurnRunner {
         });
   }
 
-  private int deliveredTokens() {
-    return deps.tokens().count(content.toString()) + deps.tokens().count(reasoning.toString());
+  /** Tokens delivered so far, counted when the backend did not report them (cancelled or remote). */
+  private Future<Integer> deliveredTokens() {
+    String c = content.toString();
+    String r = reasoning.toString();
+    return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
   }
 
   private void emitWhole(String text, String thinking, List<Citation> cites) {
@@ -243,9 +264,10 @@ final class TurnRunner {
       return;
     }
     ended = true;
-    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), "interrupted", content.toString(),
-            reasoning.toString(), citations, route.intent(), route.score(),
-            new Usage(generation == null ? 0 : promptTokens, deliveredTokens()))
+    deliveredTokens().recover(err -> Future.succeededFuture(0))
+        .compose(delivered -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
+            "interrupted", content.toString(), reasoning.toString(), citations, route.intent(), route.score(),
+            new Usage(generation == null ? 0 : promptTokens, delivered)))
         .onComplete(stored -> {
           if (stored.failed()) {
             LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), stored.cause());
