@@ -142,6 +142,7 @@ class ChatApiIntegrationTest {
         new Case("[1,2]".getBytes(StandardCharsets.UTF_8), 400, "invalid_json"),
         new Case(ask("hi").put("model", "no-such-model").encode().getBytes(StandardCharsets.UTF_8), 404, "model_not_found"),
         new Case(ask("x".repeat(501)).encode().getBytes(StandardCharsets.UTF_8), 400, "message_too_long"),
+        new Case(ask("hi").put("max_tokens", 8190).encode().getBytes(StandardCharsets.UTF_8), 400, "context_length_exceeded"),
         new Case(ask("hi").put("temperature", 7).encode().getBytes(StandardCharsets.UTF_8), 400, "invalid_temperature"),
         new Case(ask("hi").put("max_tokens", 100_000_000).encode().getBytes(StandardCharsets.UTF_8), 400, "invalid_max_tokens"),
         new Case(new JsonObject().put("messages", new JsonArray().add(new JsonObject().put("role", "tool")
@@ -182,6 +183,10 @@ class ChatApiIntegrationTest {
     List<String> ids = new ArrayList<>();
     new JsonObject(resp.body()).getJsonArray("data").forEach(o -> ids.add(((JsonObject) o).getString("id")));
     assertThat(ids).contains("deepseek-chat", "alpha-stable").doesNotContain("alpha-old", "beta-secret");
+    HttpResponse<String> one = h.send(h.request("/v1/models/alpha-stable").header("Authorization", "Bearer " + a.apiKey()));
+    assertThat(new JsonObject(one.body()).getString("id")).isEqualTo("alpha-stable");
+    assertThat(h.send(h.request("/v1/models/beta-secret").header("Authorization", "Bearer " + a.apiKey())).statusCode())
+        .isEqualTo(404);
     // another tenant's model by name does not exist for this one
     HttpResponse<String> cross = complete(a.apiKey(), ask("hi").put("model", "beta-secret"));
     assertThat(cross.statusCode()).isEqualTo(404);

@@ -54,6 +54,23 @@ public final class ChatApiModule implements HttpModule {
         .handler(BodyHandler.create(false).setBodyLimit(platform.config().chat().maxBodyBytes()))
         .handler(this::completions);
     router.get("/v1/models").handler(this::listModels);
+    router.get("/v1/models/:model").handler(this::getModel);
+  }
+
+  private void getModel(RoutingContext ctx) {
+    String name = ctx.pathParam("model");
+    auth.authenticate(ctx)
+        .compose(caller -> models.available(caller.tenantId()))
+        .onSuccess(list -> list.stream().filter(m -> m.name().equals(name)).findFirst().ifPresentOrElse(
+            m -> ctx.json(describe(m)),
+            () -> HttpProblem.notFound("model_not_found", "The model '" + name + "' does not exist.").send(ctx)))
+        .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  private static JsonObject describe(ModelChoice m) {
+    return new JsonObject().put("id", m.name()).put("object", "model").put("created", 0)
+        .put("owned_by", m.versionId() == null ? "deepchat" : "tenant")
+        .put("test_model", m.testModel()).put("notice", m.notice());
   }
 
   private void listModels(RoutingContext ctx) {
@@ -62,9 +79,7 @@ public final class ChatApiModule implements HttpModule {
         .onSuccess(list -> {
           JsonArray data = new JsonArray();
           for (ModelChoice m : list) {
-            data.add(new JsonObject().put("id", m.name()).put("object", "model").put("created", 0)
-                .put("owned_by", m.versionId() == null ? "deepchat" : "tenant")
-                .put("test_model", m.testModel()).put("notice", m.notice()));
+            data.add(describe(m));
           }
           ctx.json(new JsonObject().put("object", "list").put("data", data));
         })
