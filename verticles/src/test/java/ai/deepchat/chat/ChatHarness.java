@@ -57,13 +57,20 @@ final class ChatHarness {
   }
 
   ChatHarness start() throws Exception {
+    return start(true);
+  }
+
+  /** {@code remoteConfigured}: DeepSeek's (emulated) API is the default model; else the bundled test model. */
+  ChatHarness start(boolean remoteConfigured) throws Exception {
     int remotePort = remote.start(vertx);
     Path dataDir = Files.createTempDirectory("chat-it");
     Map<String, String> env = new HashMap<>();
     env.put("DATA_DIR", dataDir.toString());
     env.put("HTTP_HOST", "127.0.0.1");
     env.put("HTTP_PORT", "0");
-    env.put("DEEPSEEK_API_KEY", "sk-test");
+    if (remoteConfigured) {
+      env.put("DEEPSEEK_API_KEY", "sk-test");
+    }
     env.put("DEEPSEEK_BASE_URL", "http://127.0.0.1:" + remotePort + "/v1");
     env.put("DEEPSEEK_MODEL", "deepseek-chat");
     env.put("CHAT_MAX_BODY_BYTES", "65536");
