@@ -10,6 +10,8 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import java.util.function.Function;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
@@ -44,7 +46,7 @@ final class ConversationStore {
 
   /** A begun turn: ids, the tenant's settings, earlier turns (widget), and a stored answer to replay. */
   record Begun(UUID conversationId, UUID userMessageId, UUID assistantMessageId, Settings settings,
-               List<ChatMessage> history, StoredAnswer replay) {
+               List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling) {
   }
 
   private final Vertx vertx;
@@ -57,7 +59,11 @@ final class ConversationStore {
     this.tokens = tokens;
   }
 
-  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model, int maxTokens) {
+  /**
+   * {@code tenantSampling}: sampling from the tenant's settings JSON, for turns that bring none (widget).
+   */
+  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
+                      Function<JsonObject, SamplingParams> tenantSampling) {
     List<ChatMessage> msgs = req.messages();
     return db.inTenant(tenantId, c -> settings(c).compose(settings -> {
       for (ChatMessage m : msgs) {
@@ -67,9 +73,12 @@ final class ConversationStore {
               + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
         }
       }
+      SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(settings.extra());
       // tokenizers are native code: count on a worker thread
       return vertx.executeBlocking(() -> pinnedTokens(settings, msgs), false)
-          .compose(pinned -> begin(c, req, conversationId, model, maxTokens, settings, pinned));
+          .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
+          .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
+              b.replay(), sampling));
     })).recover(err -> {
       if (err instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
         return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
@@ -88,8 +97,9 @@ final class ConversationStore {
     return pinned;
   }
 
-  private Future<Begun> begin(SqlConnection c, TurnRequest req, UUID conversationId, ModelChoice model, int maxTokens,
-                              Settings settings, int pinned) {
+  private Future<Begun> begin(SqlConnection c, TurnRequest req, UUID conversationId, ModelChoice model,
+                              SamplingParams sampling, Settings settings, int pinned) {
+    int maxTokens = sampling.maxTokens();
     ChatMessage user = req.messages().get(req.messages().size() - 1);
     if (pinned + maxTokens > model.contextTokens()) {
       return Future.failedFuture(ChatError.CONTEXT_TOO_LONG.exception("This model's context is "
@@ -144,7 +154,7 @@ final class ConversationStore {
             StoredAnswer answer = new StoredAnswer(r.getString("content"), r.getString("reasoning"),
                 Citations.fromJson(r.getJsonArray("citations")), r.getString("intent"),
                 new Usage(r.getInteger("prompt_tokens"), r.getInteger("completion_tokens")));
-            return Future.succeededFuture(new Begun(conv, userId, answerId, settings, List.of(), answer));
+            return Future.succeededFuture(new Begun(conv, userId, answerId, settings, List.of(), answer, null));
           }
           if ("streaming".equals(status) && !Boolean.TRUE.equals(r.getBoolean("stale"))) {
             return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
@@ -155,7 +165,7 @@ final class ConversationStore {
               : c.preparedQuery("UPDATE messages SET status = 'streaming', content = '', reasoning = NULL, "
                   + "citations = '[]', updated_at = now() WHERE id = $1").execute(Tuple.of(answerId)).map(answerId);
           return answer.compose(aid -> history(c, req, conv, userId)
-              .map(h -> new Begun(conv, userId, aid, settings, h, null)));
+              .map(h -> new Begun(conv, userId, aid, settings, h, null, null)));
         });
   }
 
@@ -184,7 +194,7 @@ final class ConversationStore {
             .execute(Tuple.of(conversationId, user.content(), req.idempotencyKey()))
             .map(rows -> rows.iterator().next().getUUID(0))
             .compose(userId -> insertAnswer(c, conversationId, userId, modelVersion)
-                .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null))));
+                .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
   }
 
   private Future<UUID> insertAnswer(SqlConnection c, UUID conversationId, UUID userId, UUID modelVersion) {

@@ -88,12 +88,9 @@ public final class ConversationVerticle extends VerticleBase {
     }
     dispatcher.choose(tenantId, conversationId, req.requestedModel())
         .compose(model -> {
-          SamplingParams sampling = req.sampling() != null ? req.sampling() : SamplingParams.greedy(
-              platform.config().chat().defaultMaxTokens());
-          return store.begin(tenantId, req, conversationId, model, sampling.maxTokens())
+          return store.begin(tenantId, req, conversationId, model, this::tenantSampling)
               .map(turn -> {
-                SamplingParams effective = req.sampling() != null ? sampling : widgetSampling(turn.settings().extra());
-                TurnRunner runner = new TurnRunner(deps, req, tenantId, model, turn, effective);
+                TurnRunner runner = new TurnRunner(deps, req, tenantId, model, turn, turn.sampling());
                 msg.reply(new TurnAck(req.turnId(), turn.conversationId().toString(), turn.userMessageId().toString(),
                     turn.assistantMessageId().toString(), model.name(), model.testModel(), turn.replay() != null));
                 running.put(req.turnId(), runner);
@@ -109,7 +106,7 @@ public final class ConversationVerticle extends VerticleBase {
    * default is greedy: support answers should be consistent, and repeated questions then come from the
    * response cache.
    */
-  private SamplingParams widgetSampling(JsonObject extra) {
+  private SamplingParams tenantSampling(JsonObject extra) {
     int maxTokens = platform.config().chat().defaultMaxTokens();
     double temperature = 0;
     try {
