@@ -287,6 +287,9 @@ class ChatApiIntegrationTest {
           null, "hmm", null, null, null));
       vertx.eventBus().send(req.eventsAddress(), new GenerationEvent(req.requestId(), GenerationEvent.Kind.DELTA,
           "local: " + q, null, null, null, null));
+      if (q.contains("STALL")) {
+        return; // accepted, then silence: the idle timeout must end it
+      }
       if (!q.contains("SLOW")) {
         vertx.eventBus().send(req.eventsAddress(), new GenerationEvent(req.requestId(), GenerationEvent.Kind.DONE,
             null, null, "stop", new Usage(5, 3), null));
@@ -314,6 +317,21 @@ class ChatApiIntegrationTest {
     }
     String requestId = cancelled.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(started).contains(requestId);
+
+    // an engine that accepts and then goes silent: the idle timeout (3 s here) ends the turn with 504
+    Promise<String> stallCancelled = Promise.promise();
+    vertx.eventBus().<CancelGeneration>consumer(Addresses.ENGINE_CANCEL, m -> {
+      if (!m.body().requestId().equals(requestId)) {
+        stallCancelled.tryComplete(m.body().requestId());
+      }
+    });
+    long t0 = System.nanoTime();
+    HttpResponse<String> stalled = complete(t.apiKey(), ask("STALL please").put("temperature", 1));
+    assertThat(stalled.statusCode()).isEqualTo(504);
+    assertThat(new JsonObject(stalled.body()).getJsonObject("error").getString("code")).isEqualTo("backend_timeout");
+    assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(2_500L, 15_000L);
+    assertThat(stallCancelled.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS))
+        .isIn(started);
   }
 
   @Test
