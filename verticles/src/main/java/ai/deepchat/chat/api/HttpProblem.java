@@ -68,6 +68,12 @@ public final class HttpProblem extends RuntimeException {
       return new HttpProblem(503, "server_error", "service_unavailable",
           "The chat service is not available right now; retry shortly.");
     }
+    if (err instanceof java.io.IOException || err instanceof io.vertx.core.VertxException) {
+      // the database or a node is unreachable: fail fast, the client may retry
+      LOG.warn("dependency unavailable: {}", err.toString());
+      return new HttpProblem(503, "server_error", "service_unavailable",
+          "The service is temporarily unavailable; retry shortly.");
+    }
     LOG.error("unexpected failure", err);
     return new HttpProblem(500, "server_error", "internal_error", "Internal error; the request id identifies it in the logs.");
   }

@@ -138,6 +138,10 @@ public final class ConversationVerticle extends VerticleBase {
   private static void fail(Message<?> msg, Throwable err) {
     if (err instanceof ChatError.ChatException ce) {
       msg.fail(ce.error().code(), ce.getMessage());
+    } else if (err instanceof java.io.IOException || err instanceof io.vertx.core.VertxException) {
+      // the database is unreachable (restarting, say): fail fast so the client retries
+      LOG.warn("turn refused, dependency unavailable: {}", err.toString());
+      msg.fail(ChatError.UNAVAILABLE.code(), "The service is temporarily unavailable; retry shortly.");
     } else {
       LOG.error("turn failed", err);
       msg.fail(ChatError.INTERNAL.code(), "internal error");
