@@ -68,7 +68,7 @@ public final class HttpProblem extends RuntimeException {
       return new HttpProblem(503, "server_error", "service_unavailable",
           "The chat service is not available right now; retry shortly.");
     }
-    if (err instanceof java.io.IOException || (err instanceof io.vertx.core.VertxException && !(err instanceof io.vertx.sqlclient.DatabaseException))) {
+    if (ChatError.isTransient(err)) {
       // the database or a node is unreachable: fail fast, the client may retry
       LOG.warn("dependency unavailable: {}", err.toString());
       return new HttpProblem(503, "server_error", "service_unavailable",

@@ -138,7 +138,7 @@ public final class ConversationVerticle extends VerticleBase {
   private static void fail(Message<?> msg, Throwable err) {
     if (err instanceof ChatError.ChatException ce) {
       msg.fail(ce.error().code(), ce.getMessage());
-    } else if (err instanceof java.io.IOException || (err instanceof io.vertx.core.VertxException && !(err instanceof io.vertx.sqlclient.DatabaseException))) {
+    } else if (ChatError.isTransient(err)) {
       // the database is unreachable (restarting, say): fail fast so the client retries
       LOG.warn("turn refused, dependency unavailable: {}", err.toString());
       msg.fail(ChatError.UNAVAILABLE.code(), "The service is temporarily unavailable; retry shortly.");

@@ -43,6 +43,15 @@ public enum ChatError {
     return Arrays.stream(values()).filter(e -> e.code == code).findFirst();
   }
 
+  /**
+   * A failure worth retrying: a dependency (database, another node) unreachable. SQL errors are not:
+   * they are bugs or constraint violations.
+   */
+  public static boolean isTransient(Throwable err) {
+    return err instanceof java.io.IOException
+        || (err instanceof io.vertx.core.VertxException && !(err instanceof io.vertx.sqlclient.DatabaseException));
+  }
+
   /** A failure carrying its code, so futures can fail with it and handlers reply with it. */
   public ChatException exception(String message) {
     return new ChatException(this, message);
