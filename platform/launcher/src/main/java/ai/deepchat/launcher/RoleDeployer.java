@@ -6,6 +6,7 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.PolicyServices;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -27,7 +28,12 @@ final class RoleDeployer {
       ids.add(id);
       return null;
     });
+    PolicyServices policy = PolicyServices.create(vertx, platform);
     if (platform.config().roles().contains(Role.PIPELINE)) {
+      chain = chain.compose(v -> PolicyServices.deployVerticles(vertx, platform)).map(policyIds -> {
+        ids.addAll(policyIds);
+        return null;
+      });
       chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform)).map(chatIds -> {
         ids.addAll(chatIds);
         return null;
@@ -36,7 +42,7 @@ final class RoleDeployer {
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       return chain.map(v -> new Deployed(ids, -1));
     }
-    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(vertx, platform));
+    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(vertx, platform, policy));
     return chain.compose(v -> vertx.deployVerticle(gateway))
         .map(id -> {
           ids.add(id);
@@ -44,8 +50,9 @@ final class RoleDeployer {
         });
   }
 
-  private static List<HttpModule> httpModules(Vertx vertx, Platform platform) {
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
     List<HttpModule> modules = new ArrayList<>();
+    modules.addAll(policy.httpModules(platform));
     modules.addAll(ChatFeature.httpModules(vertx, platform));
     return modules;
   }

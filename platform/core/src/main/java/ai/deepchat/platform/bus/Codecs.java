@@ -2,6 +2,7 @@ package ai.deepchat.platform.bus;
 
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.engine.EngineMessages;
+import ai.deepchat.platform.policy.PolicyMessages;
 import ai.deepchat.platform.rag.RagMessages;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
@@ -21,6 +22,7 @@ public final class Codecs {
     all.addAll(EngineMessages.TYPES);
     all.addAll(RagMessages.TYPES);
     all.addAll(ChatMessages.TYPES);
+    all.addAll(PolicyMessages.TYPES);
     return all;
   }
 

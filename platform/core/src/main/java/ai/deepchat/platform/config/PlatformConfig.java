@@ -17,6 +17,7 @@ public record PlatformConfig(
     Cluster cluster,
     Seed seed,
     Engine engine,
+    Policy policy,
     Chat chat) {
 
   public record Http(String host, int port) {
@@ -52,6 +53,13 @@ public record PlatformConfig(
 
   /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
   public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  }
+
+  /**
+   * Policy: how often the retention job runs, and how many in-JVM rate-limit buckets a node keeps
+   * (least recently used ones are dropped first; a dropped bucket restarts full).
+   */
+  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
   }
 
   /**
