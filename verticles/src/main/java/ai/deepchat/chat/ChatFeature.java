@@ -2,8 +2,8 @@ package ai.deepchat.chat;
 
 import ai.deepchat.chat.api.ChatApiModule;
 import ai.deepchat.chat.conversation.ConversationVerticle;
-import ai.deepchat.chat.dispatch.ApproxTokenCounter;
 import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
 import ai.deepchat.chat.intent.IntentRouterVerticle;
 import ai.deepchat.chat.widget.WidgetModule;
 import ai.deepchat.platform.Platform;
@@ -25,22 +25,29 @@ public final class ChatFeature {
     return List.of(new ChatApiModule(vertx, platform), new WidgetModule(vertx, platform));
   }
 
-  /** Intent routing, then conversations (which ask the router); returns the deployment ids. */
+  /**
+   * Intent routing, then conversations (which ask the router), with the model's tokenizer loaded on a
+   * worker thread; returns the deployment ids.
+   */
   public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform) {
     List<String> ids = new ArrayList<>();
     return vertx.deployVerticle(new IntentRouterVerticle(platform))
         .compose(id -> {
           ids.add(id);
-          return vertx.deployVerticle(new ConversationVerticle(platform, tokenCounter(platform)));
+          return vertx.executeBlocking(() -> tokenCounter(platform));
         })
+        .compose(tokens -> vertx.deployVerticle(new ConversationVerticle(platform, tokens)))
         .map(id -> {
           ids.add(id);
           return ids;
         });
   }
 
-  /** Token counts for context budgets. */
+  /**
+   * Token counts for context budgets: the served model's tokenizer (MODEL_DIR), else the DeepSeek-V3
+   * tokenizer (the test model's and DeepSeek API's). Blocking: loads a tokenizer file.
+   */
   public static TokenCounter tokenCounter(Platform platform) {
-    return new ApproxTokenCounter();
+    return TokenizerTokenCounter.forConfig(platform.config());
   }
 }

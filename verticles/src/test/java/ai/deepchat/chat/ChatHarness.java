@@ -1,10 +1,5 @@
 package ai.deepchat.chat;
 
-import ai.deepchat.chat.api.ChatApiModule;
-import ai.deepchat.chat.conversation.ConversationVerticle;
-import ai.deepchat.chat.dispatch.ApproxTokenCounter;
-import ai.deepchat.chat.intent.IntentRouterVerticle;
-import ai.deepchat.chat.widget.WidgetModule;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Codecs;
@@ -80,11 +75,9 @@ final class ChatHarness {
     PlatformConfig config = ConfigLoader.load(env, new String[0]);
     platform = new Platform(config, db, "test-node");
     Codecs.registerAll(vertx);
-    GatewayVerticle gateway = new GatewayVerticle(platform,
-        List.of(new ChatApiModule(vertx, platform), new WidgetModule(vertx, platform)));
-    await(vertx.deployVerticle(new IntentRouterVerticle(platform))
-        .compose(x -> vertx.deployVerticle(new ConversationVerticle(platform, new ApproxTokenCounter())))
-        .compose(x -> vertx.deployVerticle(gateway)));
+    // deployed exactly as the launcher does it (real tokenizer included)
+    GatewayVerticle gateway = new GatewayVerticle(platform, ChatFeature.httpModules(vertx, platform));
+    await(ChatFeature.deployPipeline(vertx, platform).compose(x -> vertx.deployVerticle(gateway)));
     port = gateway.actualPort();
     return this;
   }
