@@ -431,4 +431,47 @@ class ChatApiIntegrationTest {
     assertThat(new JsonObject(live.body()).getJsonObject("error").getString("code")).isEqualTo("turn_in_progress");
     assertThat(h.count("SELECT count(*) FROM messages WHERE conversation_id = '" + conv + "'")).isEqualTo(4);
   }
+
+  @Test
+  void theTenantsWordListBlocksOrMasksBeforeTheModelAndPersonalDataIsNotStored() {
+    ChatHarness.Tenant blocking = h.tenant("mod-block");
+    h.execOwner("INSERT INTO sensitive_words (tenant_id, word) VALUES ('" + blocking.id() + "', 'forbidden')");
+    int before = h.remote.requests.size();
+    HttpResponse<String> blocked = complete(blocking.apiKey(), ask("tell me the forbidden thing").put("temperature", 1));
+    assertThat(blocked.statusCode()).isEqualTo(200);
+    JsonObject body = new JsonObject(blocked.body());
+    JsonObject choice = body.getJsonArray("choices").getJsonObject(0);
+    assertThat(choice.getJsonObject("message").getString("content")).isEqualTo("Sorry, I cannot help with that request.");
+    assertThat(choice.getString("finish_reason")).isEqualTo("content_filter");
+    assertThat(body.getString("intent")).isEqualTo("blocked");
+    assertThat(h.remote.requests.size()).isEqualTo(before);
+    assertThat(h.string("SELECT status FROM messages WHERE role = 'assistant' AND tenant_id = '" + blocking.id() + "'"))
+        .isEqualTo("blocked");
+
+    ChatHarness.Tenant masking = h.tenant("mod-mask");
+    h.execOwner("UPDATE tenant_settings SET moderation_action = 'mask' WHERE tenant_id = '" + masking.id() + "'");
+    h.execOwner("INSERT INTO sensitive_words (tenant_id, word) VALUES ('" + masking.id() + "', 'forbidden')");
+    HttpResponse<String> masked = complete(masking.apiKey(),
+        ask("the forbidden word, and call me on 13812345678").put("temperature", 1));
+    assertThat(masked.statusCode()).isEqualTo(200);
+    JsonObject sent = h.remote.requests.get(h.remote.requests.size() - 1);
+    String question = sent.getJsonArray("messages").getJsonObject(sent.getJsonArray("messages").size() - 1)
+        .getString("content");
+    assertThat(question).doesNotContain("forbidden").contains("13812345678");
+    String stored = h.string("SELECT content FROM messages WHERE role = 'user' AND tenant_id = '" + masking.id() + "'");
+    assertThat(stored).doesNotContain("forbidden").doesNotContain("13812345678");
+  }
+
+  @Test
+  void requestsOverTheKeysLimitGet429WithRetryAfterAndStoreNothing() {
+    ChatHarness.Tenant t = h.tenant("limited-co");
+    h.execOwner("UPDATE tenant_settings SET api_key_requests_per_minute = 2 WHERE tenant_id = '" + t.id() + "'");
+    assertThat(complete(t.apiKey(), ask("one").put("temperature", 1)).statusCode()).isEqualTo(200);
+    assertThat(complete(t.apiKey(), ask("two").put("temperature", 1)).statusCode()).isEqualTo(200);
+    HttpResponse<String> third = complete(t.apiKey(), ask("three").put("temperature", 1));
+    assertThat(third.statusCode()).isEqualTo(429);
+    assertThat(third.headers().firstValue("Retry-After")).isPresent();
+    assertThat(new JsonObject(third.body()).getJsonObject("error").getString("code")).isEqualTo("rate_limit_exceeded");
+    assertThat(h.count("SELECT count(*) FROM messages WHERE content = 'three'")).isZero();
+  }
 }

@@ -8,6 +8,7 @@ import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.security.TenantKeys;
+import ai.deepchat.policy.PolicyServices;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Tuple;
@@ -43,6 +44,7 @@ final class ChatHarness {
   final FakeOpenAi remote = new FakeOpenAi();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   Platform platform;
+  PolicyServices policy;
   int port;
 
   ChatHarness(Vertx vertx) {
@@ -76,8 +78,9 @@ final class ChatHarness {
     platform = new Platform(config, db, "test-node");
     Codecs.registerAll(vertx);
     // deployed exactly as the launcher does it (real tokenizer included)
-    GatewayVerticle gateway = new GatewayVerticle(platform, ChatFeature.httpModules(vertx, platform));
-    await(ChatFeature.deployPipeline(vertx, platform).compose(x -> vertx.deployVerticle(gateway)));
+    policy = PolicyServices.create(vertx, platform);
+    GatewayVerticle gateway = new GatewayVerticle(platform, ChatFeature.httpModules(vertx, platform, policy));
+    await(ChatFeature.deployPipeline(vertx, platform, policy).compose(x -> vertx.deployVerticle(gateway)));
     port = gateway.actualPort();
     return this;
   }

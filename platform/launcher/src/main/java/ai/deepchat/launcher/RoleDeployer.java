@@ -34,7 +34,7 @@ final class RoleDeployer {
         ids.addAll(policyIds);
         return null;
       });
-      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform)).map(chatIds -> {
+      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy)).map(chatIds -> {
         ids.addAll(chatIds);
         return null;
       });
@@ -53,7 +53,7 @@ final class RoleDeployer {
   private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
     List<HttpModule> modules = new ArrayList<>();
     modules.addAll(policy.httpModules(platform));
-    modules.addAll(ChatFeature.httpModules(vertx, platform));
+    modules.addAll(ChatFeature.httpModules(vertx, platform, policy));
     return modules;
   }
 }

@@ -12,6 +12,8 @@ import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.ratelimit.RequestLimits;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -38,10 +40,11 @@ public final class ChatApiModule implements HttpModule {
   private final ApiKeyAuth auth;
   private final ModelDispatcher models;
   private final TurnClient turns;
+  private final RequestLimits limits;
 
-  public ChatApiModule(Vertx vertx, Platform platform) {
-
+  public ChatApiModule(Vertx vertx, Platform platform, RequestLimits limits) {
     this.platform = platform;
+    this.limits = limits;
     this.auth = new ApiKeyAuth(platform.database());
     this.models = new TenantModelDispatcher(platform.database(), platform.config());
     var chat = platform.config().chat();
@@ -59,12 +62,23 @@ public final class ChatApiModule implements HttpModule {
 
   private void getModel(RoutingContext ctx) {
     String name = ctx.pathParam("model");
-    auth.authenticate(ctx)
+    admitted(ctx)
         .compose(caller -> models.available(caller.tenantId()))
         .onSuccess(list -> list.stream().filter(m -> m.name().equals(name)).findFirst().ifPresentOrElse(
             m -> ctx.json(describe(m)),
             () -> HttpProblem.notFound("model_not_found", "The model '" + name + "' does not exist.").send(ctx)))
-        .onFailure(err -> HttpProblem.of(err).send(ctx));
+        .onFailure(err -> sendFailure(ctx, err));
+  }
+
+  /** The authenticated caller, within its API key's and tenant's rate limits. */
+  private Future<ApiKeyAuth.Caller> admitted(RoutingContext ctx) {
+    return auth.authenticate(ctx).compose(caller -> limits.checkApiKey(caller.tenantId(), caller.keyId().toString())
+        .compose(decision -> decision.allowed()
+            ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(decision))));
+  }
+
+  private static void sendFailure(RoutingContext ctx, Throwable err) {
+    RateLimited.send(ctx, err);
   }
 
   private static JsonObject describe(ModelChoice m) {
@@ -74,7 +88,7 @@ public final class ChatApiModule implements HttpModule {
   }
 
   private void listModels(RoutingContext ctx) {
-    auth.authenticate(ctx)
+    admitted(ctx)
         .compose(caller -> models.available(caller.tenantId()))
         .onSuccess(list -> {
           JsonArray data = new JsonArray();
@@ -83,7 +97,7 @@ public final class ChatApiModule implements HttpModule {
           }
           ctx.json(new JsonObject().put("object", "list").put("data", data));
         })
-        .onFailure(err -> HttpProblem.of(err).send(ctx));
+        .onFailure(err -> sendFailure(ctx, err));
   }
 
   private void completions(RoutingContext ctx) {
@@ -101,7 +115,7 @@ public final class ChatApiModule implements HttpModule {
       auth.authenticate(ctx).onComplete(ar -> (ar.failed() ? HttpProblem.of(ar.cause()) : p).send(ctx));
       return;
     }
-    auth.authenticate(ctx).onFailure(err -> HttpProblem.of(err).send(ctx)).onSuccess(caller -> {
+    admitted(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
       String turnId = UUID.randomUUID().toString();
       TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),

@@ -6,6 +6,7 @@ import ai.deepchat.platform.chat.ChatError;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.policy.privacy.PiiMasker;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import io.vertx.core.Future;
@@ -25,7 +26,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Conversations and messages in PostgreSQL. A turn is begun in one transaction (validation,
+ * Conversations and messages in PostgreSQL, with personal data (phone numbers, e-mail addresses, ID
+ * and card numbers) masked before any text is stored. A turn is begun in one transaction (validation,
  * idempotency check, conversation, the user message and the assistant row in status 'streaming') before
  * it is acknowledged, so an acknowledged turn is never lost and a rejected one leaves nothing behind.
  */
@@ -180,7 +182,7 @@ final class ConversationStore {
           .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
               : Future.failedFuture(ChatError.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
     } else {
-      String title = user.content().strip();
+      String title = PiiMasker.mask(user.content()).strip();
       title = title.substring(0, Math.min(title.length(), 80));
       conversation = c.preparedQuery("INSERT INTO conversations (id, tenant_id, visitor_id, channel, title, "
               + "model_version_id) VALUES ($1, app_tenant(), $2, $3, $4, $5)")
@@ -191,7 +193,7 @@ final class ConversationStore {
         .compose(history -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, "
                 + "status, idempotency_key, created_at) VALUES (app_tenant(), $1, 'user', $2, 'complete', $3, "
                 + "clock_timestamp()) RETURNING id")
-            .execute(Tuple.of(conversationId, user.content(), req.idempotencyKey()))
+            .execute(Tuple.of(conversationId, PiiMasker.mask(user.content()), req.idempotencyKey()))
             .map(rows -> rows.iterator().next().getUUID(0))
             .compose(userId -> insertAnswer(c, conversationId, userId, modelVersion)
                 .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
@@ -236,7 +238,7 @@ final class ConversationStore {
     return db.inTenant(tenantId, c -> c.preparedQuery("UPDATE messages SET status = $2, content = $3, reasoning = $4, "
                 + "citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, completion_tokens = $9, "
                 + "updated_at = now() WHERE id = $1 AND status = 'streaming'")
-            .execute(Tuple.tuple(List.of(answerId, status, content, reasoning == null || reasoning.isEmpty() ? "" : reasoning,
+            .execute(Tuple.tuple(List.of(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
                 cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens())))
             .compose(v -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
                 .execute(Tuple.of(conversationId)))

@@ -6,6 +6,7 @@ import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.Platform;
+import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatError;
 import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
@@ -37,15 +38,17 @@ public final class ConversationVerticle extends VerticleBase {
 
   private final Platform platform;
   private final TokenCounter tokens;
+  private final ModerationService moderation;
   private final Map<String, TurnRunner> running = new HashMap<>();
   private ModelDispatcher dispatcher;
   private ConversationStore store;
   private Backends backends;
   private TurnRunner.Deps deps;
 
-  public ConversationVerticle(Platform platform, TokenCounter tokens) {
+  public ConversationVerticle(Platform platform, TokenCounter tokens, ModerationService moderation) {
     this.platform = platform;
     this.tokens = tokens;
+    this.moderation = moderation;
   }
 
   @Override
@@ -86,19 +89,53 @@ public final class ConversationVerticle extends VerticleBase {
       fail(msg, ChatError.INVALID_REQUEST.exception(e.getMessage() == null ? "invalid turn" : e.getMessage()));
       return;
     }
-    dispatcher.choose(tenantId, conversationId, req.requestedModel())
+    UUID tenant = tenantId;
+    moderate(tenantId, req).compose(moderated -> dispatcher.choose(tenant, conversationId, moderated.request().requestedModel())
         .compose(model -> {
-          return store.begin(tenantId, req, conversationId, model, this::tenantSampling)
+          TurnRequest turnReq = moderated.request();
+          return store.begin(tenant, turnReq, conversationId, model, this::tenantSampling)
               .map(turn -> {
-                TurnRunner runner = new TurnRunner(deps, req, tenantId, model, turn, turn.sampling());
+                TurnRunner runner = new TurnRunner(deps, turnReq, tenant, model, turn, turn.sampling(),
+                    moderated.blockedReply());
                 msg.reply(new TurnAck(req.turnId(), turn.conversationId().toString(), turn.userMessageId().toString(),
                     turn.assistantMessageId().toString(), model.name(), model.testModel(), turn.replay() != null));
                 running.put(req.turnId(), runner);
                 runner.run().onComplete(done -> running.remove(req.turnId()));
                 return runner;
               });
-        })
+        }))
         .onFailure(err -> fail(msg, err));
+  }
+
+  /** The request after input moderation; {@code blockedReply} set when the tenant's word list blocks it. */
+  private record Moderated(TurnRequest request, String blockedReply) {
+  }
+
+  /**
+   * Checks the new user message against the tenant's word list: masked words are masked before the
+   * message is stored or sent anywhere; a blocked message is stored and answered with the tenant's
+   * polite reply, without the model. If the word list cannot be read the message passes (logged): the
+   * database being down fails the turn at the next step anyway.
+   */
+  private Future<Moderated> moderate(UUID tenantId, TurnRequest req) {
+    List<ChatMessage> msgs = req.messages();
+    ChatMessage last = msgs.get(msgs.size() - 1);
+    return moderation.checkInput(tenantId, last.content())
+        .map(verdict -> switch (verdict.action()) {
+          case ALLOW -> new Moderated(req, null);
+          case BLOCK -> new Moderated(req, verdict.text());
+          case MASK -> {
+            List<ChatMessage> masked = new java.util.ArrayList<>(msgs.subList(0, msgs.size() - 1));
+            masked.add(new ChatMessage(last.role(), verdict.text()));
+            yield new Moderated(new TurnRequest(req.turnId(), req.tenantId(), req.channel(), req.conversationId(),
+                req.visitorId(), req.idempotencyKey(), List.copyOf(masked), req.requestedModel(), req.sampling(),
+                req.eventsAddress()), null);
+          }
+        })
+        .recover(err -> {
+          LOG.warn("moderation unavailable for tenant {} ({}); message passed unchecked", tenantId, err.toString());
+          return Future.succeededFuture(new Moderated(req, null));
+        });
   }
 
   /**

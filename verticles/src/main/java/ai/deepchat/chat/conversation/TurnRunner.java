@@ -39,6 +39,8 @@ final class TurnRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(TurnRunner.class);
   static final int RETRIEVAL_TOP_K = 5;
+  /** The intent recorded for a message the tenant's word list blocked. */
+  static final String BLOCKED = "blocked";
 
   record Deps(Vertx vertx, ConversationStore store, Backends backends, ResponseCache cache, TokenCounter tokens,
               PlatformConfig.Chat config) {
@@ -52,6 +54,7 @@ final class TurnRunner {
   private final SamplingParams sampling;
   private final ChatMessage question;
   private final Promise<Void> finished = Promise.promise();
+  private final String blockedReply;
 
   private GenerationListener.Generation generation;
   private RouteDecision route = RouteDecision.chat(0);
@@ -62,7 +65,8 @@ final class TurnRunner {
   private boolean ended;
 
   TurnRunner(Deps deps, TurnRequest req, UUID tenantId, ModelChoice model, ConversationStore.Begun turn,
-             SamplingParams sampling) {
+             SamplingParams sampling, String blockedReply) {
+    this.blockedReply = blockedReply;
     this.deps = deps;
     this.req = req;
     this.tenantId = tenantId;
@@ -77,6 +81,13 @@ final class TurnRunner {
       ConversationStore.StoredAnswer a = turn.replay();
       emitWhole(a.content(), a.reasoning(), a.citations());
       end(TurnEvent.done(req.turnId(), a.intent(), a.usage(), "stop"));
+      return finished.future();
+    }
+    if (blockedReply != null) {
+      // the tenant's word list refused the message: its polite reply answers, no model runs
+      route = new RouteDecision(BLOCKED, 1, null, null, null, 0);
+      emitWhole(blockedReply, null, List.of());
+      complete(new Usage(0, 0), "content_filter", "blocked");
       return finished.future();
     }
     deps.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE, new RouteRequest(req.tenantId(), question.content()),
@@ -245,8 +256,12 @@ final class TurnRunner {
   }
 
   private void complete(Usage usage, String finishReason) {
+    complete(usage, finishReason, "complete");
+  }
+
+  private void complete(Usage usage, String finishReason, String status) {
     ended = true;
-    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), "complete", content.toString(),
+    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, content.toString(),
             reasoning.toString(), citations, route.intent(), route.score(), usage)
         .onComplete(stored -> {
           if (stored.failed()) {

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.chat.api.HttpProblem;
+import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.chat.conversation.Citations;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
@@ -43,6 +44,9 @@ final class WidgetEvents {
   }
 
   static JsonObject error(Throwable err) {
+    if (err instanceof RateLimited limited) {
+      return error("rate_limit_exceeded", limited.getMessage()).put("retryAfter", limited.decision().retryAfterSeconds());
+    }
     HttpProblem p = HttpProblem.of(err);
     return error(p.code(), p.getMessage());
   }

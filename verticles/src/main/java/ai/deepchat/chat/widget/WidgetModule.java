@@ -1,6 +1,8 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.chat.api.HttpProblem;
+import ai.deepchat.chat.api.RateLimited;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.chat.api.StrictJson;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
@@ -34,13 +36,13 @@ public final class WidgetModule implements HttpModule {
   private final ModelDispatcher models;
   private final WidgetTurns turns;
 
-  public WidgetModule(Vertx vertx, Platform platform) {
+  public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits) {
     this.platform = platform;
     this.tokens = new VisitorTokens(vertx, platform.config());
     this.conversations = new VisitorConversations(platform.database());
     this.models = new TenantModelDispatcher(platform.database(), platform.config());
     var chat = platform.config().chat();
-    this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()));
+    this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits);
   }
 
   @Override
@@ -180,7 +182,7 @@ public final class WidgetModule implements HttpModule {
           });
         })
         .onSuccess(stream -> resp.closeHandler(x -> stream.cancel()))
-        .onFailure(err -> HttpProblem.of(err).send(ctx));
+        .onFailure(err -> RateLimited.send(ctx, err));
   }
 
   /** The visitor of a Bearer token, after the origin check against its tenant's allow-list. */

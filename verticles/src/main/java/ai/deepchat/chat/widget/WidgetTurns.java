@@ -1,6 +1,8 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.chat.api.HttpProblem;
+import ai.deepchat.chat.api.RateLimited;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatMessages;
@@ -46,17 +48,26 @@ final class WidgetTurns {
   }
 
   private final TurnClient turns;
+  private final RequestLimits limits;
 
-  WidgetTurns(TurnClient turns) {
+  WidgetTurns(TurnClient turns, RequestLimits limits) {
     this.turns = turns;
+    this.limits = limits;
   }
 
   /**
    * Runs one turn; {@code out} receives start, delta, citations, then done or error. The returned stream
-   * (after the ack) can be cancelled when the visitor leaves; a refused turn fails the future.
+   * (after the ack) can be cancelled when the visitor leaves; a refused turn (rate limit, bad
+   * conversation) fails the future.
    */
   Future<TurnClient.Stream> run(VisitorTokens.Visitor visitor, WidgetMessage m, Consumer<JsonObject> out,
                                 Runnable onEnd) {
+    return RateLimited.checkVisitor(limits, visitor.tenantId(), visitor.visitorId())
+        .compose(allowed -> start(visitor, m, out, onEnd));
+  }
+
+  private Future<TurnClient.Stream> start(VisitorTokens.Visitor visitor, WidgetMessage m, Consumer<JsonObject> out,
+                                          Runnable onEnd) {
     String turnId = UUID.randomUUID().toString();
     TurnRequest req = new TurnRequest(turnId, visitor.tenantId().toString(), ChatMessages.CHANNEL_WIDGET,
         m.conversationId() == null ? null : m.conversationId().toString(), visitor.visitorId(),
