@@ -333,4 +333,29 @@ class WidgetIntegrationTest {
     }
     assertThat(row).startsWith("interrupted|partial");
   }
+
+  @Test
+  void aVisitorOverItsLimitIsToldWhenToRetry() throws Exception {
+    ChatHarness.Tenant t = h.tenant("wid-limited");
+    h.execOwner("UPDATE tenant_settings SET visitor_requests_per_minute = 1 WHERE tenant_id = '" + t.id() + "'");
+    String token = newVisitor(t).getString("visitorToken");
+    BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
+    WebSocket ws = connect(token, t.origin(), inbox);
+    ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "first").putNull("conversationId")
+        .put("clientMessageId", UUID.randomUUID().toString()).encode());
+    assertThat(untilEnd(inbox).get(0).getString("type")).isEqualTo("start");
+    ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "second").putNull("conversationId")
+        .put("clientMessageId", UUID.randomUUID().toString()).encode());
+    JsonObject refused = inbox.poll(10, TimeUnit.SECONDS);
+    assertThat(refused.getString("type")).isEqualTo("error");
+    assertThat(refused.getString("code")).isEqualTo("rate_limit_exceeded");
+    assertThat(refused.getLong("retryAfter")).isPositive();
+    ws.close();
+    HttpResponse<String> sse = h.send(h.request("/widget/chat").header("Authorization", "Bearer " + token)
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(new JsonObject()
+            .put("text", "third").put("clientMessageId", "sse-limited").encode())));
+    assertThat(sse.statusCode()).isEqualTo(429);
+    assertThat(sse.headers().firstValue("Retry-After")).isPresent();
+    assertThat(h.count("SELECT count(*) FROM messages WHERE content IN ('second', 'third')")).isZero();
+  }
 }
