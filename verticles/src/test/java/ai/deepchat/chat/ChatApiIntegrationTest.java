@@ -474,4 +474,25 @@ class ChatApiIntegrationTest {
     assertThat(new JsonObject(third.body()).getJsonObject("error").getString("code")).isEqualTo("rate_limit_exceeded");
     assertThat(h.count("SELECT count(*) FROM messages WHERE content = 'three'")).isZero();
   }
+
+  @Test
+  void theWordListAlsoWatchesTheStreamedAnswer() {
+    ChatHarness.Tenant masking = h.tenant("out-mask");
+    h.execOwner("UPDATE tenant_settings SET moderation_action = 'mask' WHERE tenant_id = '" + masking.id() + "'");
+    h.execOwner("INSERT INTO sensitive_words (tenant_id, word) VALUES ('" + masking.id() + "', 'echo')");
+    HttpResponse<String> masked = complete(masking.apiKey(), ask("mask the answer").put("temperature", 1));
+    String maskedAnswer = new JsonObject(masked.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("content");
+    assertThat(maskedAnswer).isEqualTo("****: mask the answer");
+
+    ChatHarness.Tenant blocking = h.tenant("out-block");
+    h.execOwner("INSERT INTO sensitive_words (tenant_id, word) VALUES ('" + blocking.id() + "', 'echo')");
+    HttpResponse<String> blocked = complete(blocking.apiKey(), ask("block the answer").put("temperature", 1));
+    JsonObject choice = new JsonObject(blocked.body()).getJsonArray("choices").getJsonObject(0);
+    assertThat(choice.getString("finish_reason")).isEqualTo("content_filter");
+    assertThat(choice.getJsonObject("message").getString("content")).doesNotContainIgnoringCase("echo")
+        .endsWith("Sorry, I cannot help with that request.");
+    assertThat(h.string("SELECT status FROM messages WHERE role = 'assistant' AND tenant_id = '" + blocking.id() + "'"))
+        .isEqualTo("blocked");
+  }
 }

@@ -58,7 +58,7 @@ public final class ConversationVerticle extends VerticleBase {
     store = new ConversationStore(vertx, platform.database(), tokens);
     backends = new Backends(vertx, chat);
     ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
-    deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, chat);
+    deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, moderation, chat);
     return Future.all(
         vertx.eventBus().<TurnRequest>consumer(Addresses.CHAT_TURN, this::onTurn).completion(),
         vertx.eventBus().<CancelTurn>consumer(Addresses.CHAT_TURN_CANCEL, msg -> {

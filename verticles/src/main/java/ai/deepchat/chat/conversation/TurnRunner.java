@@ -18,6 +18,9 @@ import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import ai.deepchat.policy.moderation.ModerationService;
+import ai.deepchat.policy.moderation.StreamingModerator;
+import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -43,6 +46,7 @@ final class TurnRunner {
   static final String BLOCKED = "blocked";
 
   record Deps(Vertx vertx, ConversationStore store, Backends backends, ResponseCache cache, TokenCounter tokens,
+              ModerationService moderation,
               PlatformConfig.Chat config) {
   }
 
@@ -55,6 +59,9 @@ final class TurnRunner {
   private final ChatMessage question;
   private final Promise<Void> finished = Promise.promise();
   private final String blockedReply;
+  private TenantModeration outputPolicy;
+  private StreamingModerator contentModerator;
+  private StreamingModerator reasoningModerator;
 
   private GenerationListener.Generation generation;
   private RouteDecision route = RouteDecision.chat(0);
@@ -174,6 +181,22 @@ final class TurnRunner {
   }
 
   private void generate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
+    // the tenant's word list also watches the answer as it streams; unreadable: the answer is not held
+    deps.moderation().forTenant(tenantId).onComplete(tm -> {
+      if (tm.succeeded()) {
+        outputPolicy = tm.result();
+        contentModerator = outputPolicy.outputModerator();
+        reasoningModerator = outputPolicy.outputModerator();
+      } else {
+        LOG.warn("turn {}: output moderation unavailable ({})", req.turnId(), tm.cause().toString());
+      }
+      if (!ended) {
+        buildAndGenerate(chunks, key);
+      }
+    });
+  }
+
+  private void buildAndGenerate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
     // token counting runs the tokenizer (native code): on a worker thread
     deps.vertx().executeBlocking(() -> PromptBuilder.build(turn.settings().systemPrompt(), chunks, turn.history(),
             question, model.contextTokens(), sampling.maxTokens(), deps.tokens()), false)
@@ -206,13 +229,17 @@ final class TurnRunner {
             if (ended) {
               return;
             }
-            if (c != null) {
-              content.append(c);
+            StreamingModerator.Output oc = c == null || contentModerator == null ? null : contentModerator.accept(c);
+            StreamingModerator.Output or = r == null || reasoningModerator == null ? null : reasoningModerator.accept(r);
+            deliver(oc == null ? c : oc.text(), or == null ? r : or.text());
+            if ((oc != null && oc.stopped()) || (or != null && or.stopped())) {
+              // the answer reached a blocked word: stop it there and end with the tenant's reply
+              generation.cancel();
+              deliver("\n\n" + outputPolicy.blockedReply(), null);
+              ended = true;
+              deliveredTokens().onComplete(n -> complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0),
+                  "content_filter", "blocked"));
             }
-            if (r != null) {
-              reasoning.append(r);
-            }
-            send(TurnEvent.delta(req.turnId(), c, r));
           }
 
           @Override
@@ -220,6 +247,9 @@ final class TurnRunner {
             if (ended) {
               return;
             }
+            // what the moderators held back (a possible word start) is released, masked
+            deliver(contentModerator == null ? null : contentModerator.finish().text(),
+                reasoningModerator == null ? null : reasoningModerator.finish().text());
             if (key != null && "stop".equals(finishReason)) {
               deps.cache().put(key, new ResponseCache.Answer(content.toString(), reasoning.toString(), citations));
             }
@@ -244,6 +274,22 @@ final class TurnRunner {
     String c = content.toString();
     String r = reasoning.toString();
     return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
+  }
+
+  /** Appends and sends a delta; empty parts (all held back by moderation) are not sent. */
+  private void deliver(String c, String r) {
+    String content0 = c == null || c.isEmpty() ? null : c;
+    String reasoning0 = r == null || r.isEmpty() ? null : r;
+    if (content0 == null && reasoning0 == null) {
+      return;
+    }
+    if (content0 != null) {
+      content.append(content0);
+    }
+    if (reasoning0 != null) {
+      reasoning.append(reasoning0);
+    }
+    send(TurnEvent.delta(req.turnId(), content0, reasoning0));
   }
 
   private void emitWhole(String text, String thinking, List<Citation> cites) {
