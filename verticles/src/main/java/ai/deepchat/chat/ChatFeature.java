@@ -40,7 +40,7 @@ public final class ChatFeature {
           ids.add(id);
           return vertx.executeBlocking(() -> tokenCounter(platform));
         })
-        .compose(tokens -> vertx.deployVerticle(new ConversationVerticle(platform, tokens, policy.moderation())))
+        .compose(tokens -> vertx.deployVerticle(new ConversationVerticle(platform, tokens, policy)))
         .map(id -> {
           ids.add(id);
           return ids;

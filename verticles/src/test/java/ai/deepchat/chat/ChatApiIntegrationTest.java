@@ -495,4 +495,36 @@ class ChatApiIntegrationTest {
     assertThat(h.string("SELECT status FROM messages WHERE role = 'assistant' AND tenant_id = '" + blocking.id() + "'"))
         .isEqualTo("blocked");
   }
+
+  @Test
+  void anEnabledPluginAnswersBeforeTheModel(Vertx vertx) {
+    // the tenant's order system: an external service, emulated
+    int ordersPort = ChatHarness.await(vertx.createHttpServer().requestHandler(req -> req.response()
+            .putHeader("Content-Type", "application/json")
+            .end(new JsonObject().put("status", "shipped").encode()))
+        .listen(0, "127.0.0.1")).actualPort();
+    ChatHarness.Tenant t = h.tenant("plugin-co");
+    JsonObject config = new JsonObject()
+        .put("urlTemplate", "http://127.0.0.1:" + ordersPort + "/orders/{order}")
+        .put("allowedHosts", new JsonArray().add("127.0.0.1"))
+        .put("httpAllowedHosts", new JsonArray().add("127.0.0.1"))
+        .put("allowLoopbackForDevelopment", true)
+        .put("statusField", "status")
+        .put("answerTemplate", "Order {order} is {status}.")
+        .put("timeoutMs", 2000);
+    h.execOwner("INSERT INTO plugin_configs (tenant_id, plugin, enabled, config) VALUES ('" + t.id()
+        + "', 'order-status', true, '" + config.encode() + "')");
+    int before = h.remote.requests.size();
+    HttpResponse<String> resp = complete(t.apiKey(), ask("Where is my order #AB123456?").put("temperature", 1));
+    assertThat(resp.statusCode()).isEqualTo(200);
+    JsonObject body = new JsonObject(resp.body());
+    assertThat(body.getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content"))
+        .isEqualTo("Order AB123456 is shipped.");
+    assertThat(body.getString("intent")).isEqualTo("plugin");
+    assertThat(h.remote.requests.size()).isEqualTo(before);
+    // other questions still reach the model
+    HttpResponse<String> other = complete(t.apiKey(), ask("What is your return policy?").put("temperature", 1));
+    assertThat(new JsonObject(other.body()).getString("intent")).isEqualTo("chat");
+    assertThat(h.remote.requests.size()).isEqualTo(before + 1);
+  }
 }

@@ -6,6 +6,7 @@ import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.Platform;
+import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatError;
@@ -38,6 +39,7 @@ public final class ConversationVerticle extends VerticleBase {
 
   private final Platform platform;
   private final TokenCounter tokens;
+  private final PolicyServices policy;
   private final ModerationService moderation;
   private final Map<String, TurnRunner> running = new HashMap<>();
   private ModelDispatcher dispatcher;
@@ -45,10 +47,11 @@ public final class ConversationVerticle extends VerticleBase {
   private Backends backends;
   private TurnRunner.Deps deps;
 
-  public ConversationVerticle(Platform platform, TokenCounter tokens, ModerationService moderation) {
+  public ConversationVerticle(Platform platform, TokenCounter tokens, PolicyServices policy) {
     this.platform = platform;
     this.tokens = tokens;
-    this.moderation = moderation;
+    this.policy = policy;
+    this.moderation = policy.moderation();
   }
 
   @Override
@@ -58,7 +61,7 @@ public final class ConversationVerticle extends VerticleBase {
     store = new ConversationStore(vertx, platform.database(), tokens);
     backends = new Backends(vertx, chat);
     ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
-    deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, moderation, chat);
+    deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat);
     return Future.all(
         vertx.eventBus().<TurnRequest>consumer(Addresses.CHAT_TURN, this::onTurn).completion(),
         vertx.eventBus().<CancelTurn>consumer(Addresses.CHAT_TURN_CANCEL, msg -> {

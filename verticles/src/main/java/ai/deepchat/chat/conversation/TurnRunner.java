@@ -19,6 +19,7 @@ import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.policy.moderation.ModerationService;
+import ai.deepchat.policy.plugin.PluginRegistry;
 import ai.deepchat.policy.moderation.StreamingModerator;
 import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Future;
@@ -44,9 +45,11 @@ final class TurnRunner {
   static final int RETRIEVAL_TOP_K = 5;
   /** The intent recorded for a message the tenant's word list blocked. */
   static final String BLOCKED = "blocked";
+  /** The intent recorded for an answer a tenant plugin gave. */
+  static final String PLUGIN = "plugin";
 
   record Deps(Vertx vertx, ConversationStore store, Backends backends, ResponseCache cache, TokenCounter tokens,
-              ModerationService moderation,
+              ModerationService moderation, PluginRegistry plugins,
               PlatformConfig.Chat config) {
   }
 
@@ -56,7 +59,7 @@ final class TurnRunner {
   private final ModelChoice model;
   private final ConversationStore.Begun turn;
   private final SamplingParams sampling;
-  private final ChatMessage question;
+  private ChatMessage question;
   private final Promise<Void> finished = Promise.promise();
   private final String blockedReply;
   private TenantModeration outputPolicy;
@@ -97,6 +100,31 @@ final class TurnRunner {
       complete(new Usage(0, 0), "content_filter", "blocked");
       return finished.future();
     }
+    // the tenant's plugins (order status, say) may answer first, or rewrite the question
+    deps.plugins().preProcess(tenantId, question.content())
+        .recover(err -> {
+          LOG.warn("turn {}: plugins unavailable ({}); continuing without them", req.turnId(), err.toString());
+          return Future.succeededFuture(null);
+        })
+        .onSuccess(outcome -> {
+          if (ended) {
+            return;
+          }
+          if (outcome != null && outcome.answered()) {
+            route = new RouteDecision(PLUGIN, 1, null, null, null, 0);
+            emitWhole(outcome.answer(), null, List.of());
+            complete(new Usage(0, 0), "stop");
+            return;
+          }
+          if (outcome != null && outcome.message() != null && !outcome.message().isBlank()) {
+            question = new ChatMessage(question.role(), outcome.message());
+          }
+          route();
+        });
+    return finished.future();
+  }
+
+  private void route() {
     deps.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE, new RouteRequest(req.tenantId(), question.content()),
             new DeliveryOptions().setSendTimeout(deps.config().requestTimeoutMs()))
         .map(msg -> msg.body())
@@ -105,7 +133,6 @@ final class TurnRunner {
           return Future.succeededFuture(RouteDecision.chat(0));
         })
         .onSuccess(this::onRoute);
-    return finished.future();
   }
 
   /** The client left: stop generating and keep what was delivered. */
