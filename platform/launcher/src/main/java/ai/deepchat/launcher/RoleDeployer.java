@@ -2,6 +2,7 @@ package ai.deepchat.launcher;
 
 import ai.deepchat.chat.ChatFeature;
 import ai.deepchat.gateway.GatewayVerticle;
+import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
@@ -36,6 +37,13 @@ final class RoleDeployer {
       });
       chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy)).map(chatIds -> {
         ids.addAll(chatIds);
+        return null;
+      });
+    }
+    if (platform.config().roles().contains(Role.WORKER)) {
+      EngineWorkerVerticle worker = WorkerSetup.worker(platform);
+      chain = chain.compose(v -> vertx.deployVerticle(worker)).map(id -> {
+        ids.add(id);
         return null;
       });
     }
