@@ -7,6 +7,7 @@ import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The context the model sees: the tenant's system prompt (with the retrieved sources numbered [1], [2],
@@ -24,14 +25,29 @@ final class PromptBuilder {
   record Prompt(List<ChatMessage> messages, List<RetrievedChunk> usedSources, int promptTokens) {
   }
 
+  /** DeepSeek's control tokens, written with full-width bars: <｜User｜>, <｜end▁of▁sentence｜>, ... */
+  private static final Pattern CONTROL_TOKEN = Pattern.compile("<｜([^<>｜]{0,64})｜>");
+
+  /**
+   * Text from users, callers and documents must not carry the model's control tokens: the tokenizer
+   * would turn "<｜Assistant｜>" typed by a user into the real role marker and let them forge turns. The
+   * bars become ASCII, which the tokenizer reads as plain text.
+   */
+  static String neutralize(String text) {
+    return text == null || text.indexOf('｜') < 0 ? text : CONTROL_TOKEN.matcher(text).replaceAll("<|$1|>");
+  }
+
   private PromptBuilder() {
   }
 
   static Prompt build(String systemPrompt, List<RetrievedChunk> sources, List<ChatMessage> history,
                       ChatMessage question, int contextTokens, int maxTokens, TokenCounter counter) {
     int budget = contextTokens - maxTokens;
-    List<ChatMessage> pinned = history.stream().filter(m -> m.role().equals("system")).toList();
-    List<ChatMessage> turns = history.stream().filter(m -> !m.role().equals("system")).toList();
+    question = new ChatMessage(question.role(), neutralize(question.content()));
+    List<ChatMessage> pinned = history.stream().filter(m -> m.role().equals("system"))
+        .map(m -> new ChatMessage(m.role(), neutralize(m.content()))).toList();
+    List<ChatMessage> turns = history.stream().filter(m -> !m.role().equals("system"))
+        .map(m -> new ChatMessage(m.role(), neutralize(m.content()))).toList();
     int fixed = counter.count(question) + counter.count(pinned);
 
     List<RetrievedChunk> used = new ArrayList<>(sources);
@@ -80,7 +96,7 @@ final class PromptBuilder {
         if (c.sectionPath() != null && !c.sectionPath().isBlank()) {
           sb.append(" — ").append(c.sectionPath());
         }
-        sb.append("\n").append(c.text().strip()).append("\n");
+        sb.append("\n").append(neutralize(c.text().strip())).append("\n");
       }
       sb.append("</sources>");
     }
