@@ -119,7 +119,12 @@ class GuardAndShadowTest {
     assertThat(details.getInteger("errors")).isEqualTo(10);
     assertThat(await(new AuditLog(db).verify(tenant)).intact()).isTrue();
 
-    // after the rollback every conversation goes to stable (the change event reloaded the snapshot)
+    // after the rollback every conversation goes to stable, once the change event reloaded the snapshot
+    long until = System.currentTimeMillis() + 1000;
+    while (await(services.chooser().routing(Scope.tenant(tenant))).active() != null
+        && System.currentTimeMillis() < until) {
+      Thread.sleep(10);
+    }
     for (int i = 0; i < 50; i++) {
       Assignment a = await(services.chooser().choose(tenant, UUID.randomUUID())).orElseThrow();
       assertThat(a.version().id()).isEqualTo(stable.id());

@@ -57,7 +57,7 @@ public final class CanaryApiModule implements HttpModule {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(64 * 1024);
     ApiKeyAuth auth = new ApiKeyAuth(database);
     for (String prefix : List.of(VERSIONS, VERSIONS + "/*", ROLLOUTS, ROLLOUTS + "/*")) {
-      router.route(prefix).handler(auth).handler(body);
+      router.route(prefix).handler(body).handler(auth);
     }
     router.get(VERSIONS).handler(json(200, ctx -> canary.registry().list(scope(ctx)).compose(this::versionList)));
     router.post(VERSIONS).handler(json(201, ctx -> canary.registry().create(scope(ctx),
@@ -193,18 +193,19 @@ public final class CanaryApiModule implements HttpModule {
   }
 
   private Future<JsonObject> versionList(List<ModelVersion> list) {
-    if (list.isEmpty()) {
-      return Future.succeededFuture(new JsonObject().put("object", "list").put("data", new JsonArray()));
-    }
-    return canary.chooser().routing(scope(list.get(0))).map(routing -> {
-      JsonArray data = new JsonArray();
-      list.forEach(v -> data.add(json(v, routing.serving())));
-      return new JsonObject().put("object", "list").put("data", data);
-    });
+    // serving is read from the rows themselves, not from a routing snapshot that may be reloading
+    ModelVersion serving = list.stream().filter(v -> v.state() == ai.deepchat.canary.registry.VersionState.STABLE)
+        .filter(v -> v.stableSince() != null)
+        .max(java.util.Comparator.comparing(ModelVersion::stableSince)).orElse(null);
+    JsonArray data = new JsonArray();
+    list.forEach(v -> data.add(json(v, serving)));
+    return Future.succeededFuture(new JsonObject().put("object", "list").put("data", data));
   }
 
   private Future<JsonObject> versionJson(ModelVersion v) {
-    return canary.chooser().routing(scope(v)).map(routing -> json(v, routing.serving()));
+    return canary.registry().list(scope(v)).compose(this::versionList).map(all -> all.getJsonArray("data").stream()
+        .map(JsonObject.class::cast).filter(o -> o.getString("id").equals(v.id().toString())).findFirst()
+        .orElseGet(() -> json(v, null)));
   }
 
   private JsonObject json(ModelVersion v, ModelVersion serving) {
