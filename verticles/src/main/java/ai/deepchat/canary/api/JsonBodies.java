@@ -33,7 +33,7 @@ final class JsonBodies {
       throw CanaryException.invalid("the body is not valid UTF-8");
     }
     try {
-      Object parsed = Json.decode(text);
+      Object parsed = io.vertx.core.json.Json.decodeValue(text);
       if (!(parsed instanceof JsonObject o)) {
         throw CanaryException.invalid("the body must be a JSON object");
       }
@@ -111,12 +111,6 @@ final class JsonBodies {
       return UUID.fromString(ctx.pathParam("id"));
     } catch (IllegalArgumentException e) {
       throw CanaryException.notFound(what);
-    }
-  }
-
-  private static final class Json {
-    static Object decode(String text) {
-      return io.vertx.core.json.Json.decodeValue(text);
     }
   }
 }

@@ -20,6 +20,11 @@ public record GuardSettings(boolean enabled, double maxErrorRate, long maxP95Ttf
   /** Settings from a rollout's guards JSON, each missing field taken from {@code defaults}. */
   public static GuardSettings from(JsonObject json, GuardSettings defaults) {
     JsonObject j = json == null ? new JsonObject() : json;
+    for (String key : j.fieldNames()) {
+      if (!java.util.Set.of("enabled", "maxErrorRate", "maxP95TtftMs", "windowSeconds", "minSamples").contains(key)) {
+        throw CanaryException.invalid("guards: unknown field '" + key + "'");
+      }
+    }
     try {
       GuardSettings g = new GuardSettings(j.getBoolean("enabled", defaults.enabled()),
           j.getNumber("maxErrorRate", defaults.maxErrorRate()).doubleValue(),
