@@ -200,4 +200,21 @@ class GuardAndShadowTest {
         .map(r -> r.iterator().next().getLong(0))));
     assertThat(visible).isZero();
   }
+
+  @Test
+  void withTheCandidatesWorkerGoneEveryCallerIsAnsweredByStable() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "workerless");
+    FakeModelServer good = server("stable answer", n -> false);
+    ModelVersion stable = CanaryTestSupport.stable(services, tenant,
+        CanaryTestSupport.openai(services, tenant, "remote", good.url()));
+    ModelVersion candidate = CanaryTestSupport.local(services, tenant, "gpu-next", "model-nobody-serves");
+    await(services.rollouts().start(Scope.tenant(tenant),
+        new StartRequest(RolloutMode.CANARY, candidate.id(), 10_000, List.of(), null), ADMIN));
+    for (int i = 0; i < 20; i++) {
+      TestDispatch.Answer a = await(dispatch.ask(tenant, UUID.randomUUID(), "hi"));
+      assertThat(a.text()).isEqualTo("stable answer");
+      assertThat(a.versionId()).isEqualTo(stable.id());
+    }
+    assertThat(good.served()).isEqualTo(20);
+  }
 }
