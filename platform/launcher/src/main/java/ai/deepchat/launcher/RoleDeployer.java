@@ -1,6 +1,7 @@
 package ai.deepchat.launcher;
 
 import ai.deepchat.chat.ChatFeature;
+import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.Platform;
@@ -47,14 +48,21 @@ final class RoleDeployer {
         return null;
       });
     }
+    // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API
+    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
     if (!platform.config().roles().contains(Role.GATEWAY)) {
-      return chain.map(v -> new Deployed(ids, -1));
+      return canary.map(v -> new Deployed(ids, -1));
     }
-    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(vertx, platform, policy));
-    return chain.compose(v -> vertx.deployVerticle(gateway))
+    GatewayVerticle[] gateway = new GatewayVerticle[1];
+    return canary.compose(c -> {
+          List<HttpModule> modules = httpModules(vertx, platform, policy);
+          modules.add(c.httpModule(platform));
+          gateway[0] = new GatewayVerticle(platform, modules);
+          return vertx.deployVerticle(gateway[0]);
+        })
         .map(id -> {
           ids.add(id);
-          return new Deployed(ids, gateway.actualPort());
+          return new Deployed(ids, gateway[0].actualPort());
         });
   }
 
