@@ -140,15 +140,21 @@ public final class TenantModelDispatcher implements ModelDispatcher {
   }
 
   private ModelChoice fromRow(Row row) {
-    JsonObject params = row.getJsonObject("params");
-    if (params == null) {
-      params = new JsonObject();
-    }
-    BackendSpec primary = spec(row.getString("backend"), row.getString("location"), params);
-    JsonObject fb = params.getJsonObject("fallback");
+    return toChoice(row.getUUID("id").toString(), row.getString("name"), row.getString("backend"),
+        row.getString("location"), row.getJsonObject("params"));
+  }
+
+  /**
+   * A model_versions row (or a registry version with the same fields) as the dispatcher runs it; public
+   * so another chooser of versions (rollout routing) can hand its choice to the same backends.
+   */
+  public ModelChoice toChoice(String versionId, String name, String backend, String location, JsonObject params) {
+    JsonObject p = params == null ? new JsonObject() : params;
+    BackendSpec primary = spec(backend, location, p);
+    JsonObject fb = p.getJsonObject("fallback");
     BackendSpec fallback = fb == null ? null : spec(fb.getString("backend", "openai"), fb.getString("location", ""), fb);
-    int context = params.getInteger("context_tokens", chat.contextTokens());
-    return new ModelChoice(row.getUUID("id").toString(), row.getString("name"), primary, fallback, context,
+    int context = p.getInteger("context_tokens", chat.contextTokens());
+    return new ModelChoice(versionId, name, primary, fallback, context,
         primary.kind() == BackendSpec.Kind.LOCAL && TEST_MODEL_KEY.equals(primary.target()));
   }
 
