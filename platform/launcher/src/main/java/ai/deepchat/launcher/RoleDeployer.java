@@ -1,5 +1,7 @@
 package ai.deepchat.launcher;
 
+import ai.deepchat.chat.ChatFeature;
+import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gateway.ManagementVerticle;
 import ai.deepchat.gpu.worker.EngineWorkerVerticle;
@@ -38,6 +40,10 @@ final class RoleDeployer {
         ids.addAll(policyIds);
         return null;
       });
+      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy)).map(chatIds -> {
+        ids.addAll(chatIds);
+        return null;
+      });
     }
     if (platform.config().roles().contains(Role.WORKER)) {
       // GPU gauges where nvidia-smi exists; the poll timer is Vert.x's and stops with it.
@@ -49,24 +55,32 @@ final class RoleDeployer {
         return null;
       });
     }
+    // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API
+    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       ManagementVerticle management = new ManagementVerticle(platform); // probes and metrics only
-      return chain.compose(v -> vertx.deployVerticle(management)).map(id -> {
+      return canary.compose(v -> vertx.deployVerticle(management)).map(id -> {
         ids.add(id);
         return new Deployed(ids, management.actualPort());
       });
     }
-    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(platform, policy));
-    return chain.compose(v -> vertx.deployVerticle(gateway))
+    GatewayVerticle[] gateway = new GatewayVerticle[1];
+    return canary.compose(c -> {
+          List<HttpModule> modules = httpModules(vertx, platform, policy);
+          modules.add(c.httpModule(platform));
+          gateway[0] = new GatewayVerticle(platform, modules);
+          return vertx.deployVerticle(gateway[0]);
+        })
         .map(id -> {
           ids.add(id);
-          return new Deployed(ids, gateway.actualPort());
+          return new Deployed(ids, gateway[0].actualPort());
         });
   }
 
-  private static List<HttpModule> httpModules(Platform platform, PolicyServices policy) {
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
     List<HttpModule> modules = new ArrayList<>();
     modules.addAll(policy.httpModules(platform));
+    modules.addAll(ChatFeature.httpModules(vertx, platform, policy));
     return modules;
   }
 }

@@ -19,6 +19,12 @@ public final class Addresses {
   /** Retrieval from a tenant's knowledge base (request/reply). */
   public static final String RAG_RETRIEVE = "rag.retrieve";
 
+  /** Starts a chat turn on a conversation verticle (request/reply; the reply acknowledges it). */
+  public static final String CHAT_TURN = "chat.turn";
+  /** The client of a turn went away; published, since any pipeline node may run it. */
+  public static final String CHAT_TURN_CANCEL = "chat.turn.cancel";
+  /** Intent routing of one question (request/reply). */
+  public static final String CHAT_ROUTE = "chat.route";
   /** Moderation of one user message against the tenant's word list (request/reply). */
   public static final String POLICY_MODERATE = "policy.moderation.check";
   /**
@@ -28,6 +34,12 @@ public final class Addresses {
   public static final String POLICY_CHANGED = "policy.tenant.changed";
   /** Appends one row to a tenant's hash-chained audit log (request/reply). */
   public static final String POLICY_AUDIT_APPEND = "policy.audit.append";
+
+  /**
+   * A tenant's (or the platform's) model versions or rollouts changed; published so every node
+   * reloads its routing from PostgreSQL.
+   */
+  public static final String CANARY_CHANGED = "canary.routing.changed";
 
   /** Liveness probe used by health checks and cluster tests (request/reply). */
   public static final String PLATFORM_PING = "platform.ping";
@@ -40,5 +52,10 @@ public final class Addresses {
   /** Streamed events of one generation go to the address the caller chose for it. */
   public static String generationEvents(String requestId) {
     return "engine.events." + requestId;
+  }
+
+  /** Streamed events of one chat turn go to the address its HTTP edge chose for it. */
+  public static String turnEvents(String turnId) {
+    return "chat.turn.events." + turnId;
   }
 }

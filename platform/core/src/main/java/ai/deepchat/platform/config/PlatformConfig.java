@@ -18,13 +18,16 @@ public record PlatformConfig(
     Seed seed,
     Engine engine,
     Policy policy,
+    Canary canary,
+    Chat chat,
     Operations operations,
     Metrics metrics) {
 
   /** The configuration before the operations keys existed: operations and metrics at their defaults. */
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
-                        Engine engine, Policy policy) {
-    this(roles, http, database, dataDir, cluster, seed, engine, policy, Operations.defaults(), Metrics.defaults());
+                        Engine engine, Policy policy, Canary canary, Chat chat) {
+    this(roles, http, database, dataDir, cluster, seed, engine, policy, canary, chat, Operations.defaults(),
+        Metrics.defaults());
   }
 
   public record Http(String host, int port) {
@@ -83,6 +86,27 @@ public record PlatformConfig(
    * (least recently used ones are dropped first; a dropped bucket restarts full).
    */
   public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
+  }
+
+  /**
+   * Model rollouts: how often each node reloads routing as a safety net beside the change events, how
+   * long a worker announcement stays valid, the similarity at which a shadow answer counts as agreeing,
+   * and the default guard of a rollout (bounds on the candidate's error rate and p95 time to first
+   * token, over a sliding window once it holds a minimum number of requests).
+   */
+  public record Canary(int refreshSeconds, int workerTtlSeconds, double shadowAgreementThreshold,
+                       double maxErrorRate, int maxP95TtftMillis, int guardWindowSeconds, int guardMinSamples) {
+  }
+
+  /**
+   * The chat pipeline. {@code jwtSecret} empty: a secret generated once into the data directory.
+   * DeepSeek's API is the remote backend when {@code deepseekApiKey} is set; {@code engineModelKey}
+   * names the model the local engine serves from MODEL_DIR. Timeouts in milliseconds.
+   */
+  public record Chat(long maxBodyBytes, Optional<String> jwtSecret, Optional<String> deepseekApiKey,
+                     String deepseekBaseUrl, String deepseekModel, Optional<String> engineModelKey,
+                     int contextTokens, int defaultMaxTokens, long requestTimeoutMs, long idleTimeoutMs,
+                     long retrievalTimeoutMs, int cacheSize, long cacheTtlSeconds) {
   }
 
   /**
