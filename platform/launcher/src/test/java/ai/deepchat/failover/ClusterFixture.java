@@ -1,0 +1,107 @@
+package ai.deepchat.failover;
+
+import ai.deepchat.platform.db.EmbeddedDatabase;
+import ai.deepchat.platform.security.TenantKeys;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Several node processes clustered over loopback (TCP member list), sharing one real PostgreSQL
+ * server the test controls, with a tenant and API key ready. Closing stops every node, then PostgreSQL.
+ */
+final class ClusterFixture implements AutoCloseable {
+
+  final EmbeddedDatabase pg;
+  final String jdbc;
+  private final Path dir;
+  private final Map<String, String> base = new HashMap<>();
+  private final List<NodeProcess> nodes = new ArrayList<>();
+  private final List<Integer> hazelcastPorts = new ArrayList<>();
+
+  ClusterFixture(Path dir, int nodeCount, Map<String, String> extra) throws Exception {
+    this.dir = dir;
+    pg = EmbeddedDatabase.start(dir.resolve("pg"), NodeProcess.freePort());
+    String server = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/";
+    try (Connection c = DriverManager.getConnection(server + "postgres", "postgres", "postgres");
+         Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE deepchat");
+    }
+    jdbc = server + "deepchat";
+    StringBuilder members = new StringBuilder();
+    for (int i = 0; i < nodeCount; i++) {
+      int port = NodeProcess.freePort();
+      hazelcastPorts.add(port);
+      members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(port);
+    }
+    base.putAll(Map.of("CLUSTER", "hazelcast", "CLUSTER_HOST", "127.0.0.1", "CLUSTER_MEMBERS", members.toString(),
+        "CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", "5", "DATABASE_URL",
+        "postgres://postgres:postgres@127.0.0.1:" + pg.port() + "/deepchat", "DB_POOL_SIZE", "4",
+        "JWT_SECRET", "failover-test-secret-0123456789abcdef"));
+    base.putAll(extra);
+  }
+
+  /** Starts node {@code index} (its own Hazelcast port) with {@code roles}, and waits until it is ready. */
+  NodeProcess start(int index, String name, String roles) throws Exception {
+    Map<String, String> env = new HashMap<>(base);
+    env.put("ROLES", roles);
+    env.put("CLUSTER_PORT", String.valueOf(hazelcastPorts.get(index)));
+    NodeProcess node = NodeProcess.start(name, dir, NodeProcess.freePort(), env).awaitReady(Duration.ofSeconds(120));
+    nodes.add(node);
+    return node;
+  }
+
+  /** A tenant with generous limits (these tests are about failures, not quotas); returns its API key. */
+  String tenantWithKey(String slug) throws Exception {
+    try (Connection c = owner()) {
+      UUID tenant;
+      try (PreparedStatement st = c.prepareStatement("INSERT INTO tenants (slug, name) VALUES (?, ?) RETURNING id")) {
+        st.setString(1, slug);
+        st.setString(2, slug);
+        ResultSet rs = st.executeQuery();
+        rs.next();
+        tenant = (UUID) rs.getObject(1);
+      }
+      try (PreparedStatement st = c.prepareStatement("INSERT INTO tenant_settings (tenant_id, requests_per_minute,"
+          + " api_key_requests_per_minute) VALUES (?, 100000, 100000) ON CONFLICT (tenant_id) DO UPDATE"
+          + " SET requests_per_minute = 100000, api_key_requests_per_minute = 100000")) {
+        st.setObject(1, tenant);
+        st.executeUpdate();
+      }
+      TenantKeys.NewApiKey key = TenantKeys.newApiKey(tenant);
+      try (PreparedStatement st = c.prepareStatement(
+          "INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash) VALUES (?, 'failover', ?, ?)")) {
+        st.setObject(1, tenant);
+        st.setString(2, key.prefix());
+        st.setString(3, key.hash());
+        st.executeUpdate();
+      }
+      return key.plaintext();
+    }
+  }
+
+  Connection owner() throws Exception {
+    return DriverManager.getConnection(jdbc, "postgres", "postgres");
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (NodeProcess n : nodes) {
+      n.sigkill();
+    }
+    for (NodeProcess n : nodes) {
+      n.awaitExit(Duration.ofSeconds(20));
+    }
+    pg.close();
+  }
+}
