@@ -126,12 +126,13 @@ public final class GatewayAdmission implements Shareable {
     long start = System.nanoTime();
     long earliest = start + Math.min(minimum.toNanos(), grace.toNanos());
     long deadline = start + grace.toNanos();
-    vertx.setPeriodic(0, 50, id -> {
+    // complete before cancelling: a timer cancelled from its own first run can fail in Vert.x
+    vertx.setPeriodic(1, 50, id -> {
       long now = System.nanoTime();
       boolean idle = streams.get() == 0 && inFlight.get() == 0;
-      if ((idle && now >= earliest) || now >= deadline) {
-        vertx.cancelTimer(id);
+      if (done.future().isComplete() || (idle && now >= earliest) || now >= deadline) {
         done.tryComplete(idle);
+        vertx.cancelTimer(id);
       }
     });
     return done.future();

@@ -3,7 +3,11 @@ package ai.deepchat.gateway;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
-/** Counts requests in flight so a draining node knows when the last one has been answered. */
+/**
+ * Counts requests in flight so a draining node knows when the last one has been answered. WebSocket
+ * upgrades are not counted: an idle socket must not hold a shutdown for the whole grace period, and
+ * the turns a socket carries hold stream permits of their own.
+ */
 final class InFlightHandler implements Handler<RoutingContext> {
 
   private final GatewayAdmission admission;
@@ -14,6 +18,10 @@ final class InFlightHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (ctx.request().headers().contains("Upgrade", "websocket", true)) {
+      ctx.next();
+      return;
+    }
     admission.requestStarted();
     ctx.addEndHandler(ar -> admission.requestEnded());
     ctx.next();

@@ -52,6 +52,7 @@ class StreamAdmissionTest {
         r.write("data: {\"delta\":\"first\"}\n\n");
         open.add(r);
       });
+      router.get("/widget/ws").handler(ctx -> ctx.request().toWebSocket().onSuccess(ws -> ws.writeTextMessage("hi")));
     }
 
     void endOne() {
@@ -164,6 +165,37 @@ class StreamAdmissionTest {
     s.streams().endOne();
     assertThat(rest(inFlight)).endsWith("[DONE]\n\n");
     assertThat(drained.get(10, TimeUnit.SECONDS)).as("drained before the grace period").isTrue();
+  }
+
+  @Test
+  void anIdleWebSocketDoesNotHoldTheDrainButNewSocketsAreRefused(Vertx vertx) throws Exception {
+    Started s = start(vertx, 10);
+    java.util.concurrent.CompletableFuture<String> greeting = new java.util.concurrent.CompletableFuture<>();
+    var socket = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/widget/ws"),
+        new java.net.http.WebSocket.Listener() {
+          @Override
+          public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data,
+                                                                boolean last) {
+            greeting.complete(data.toString());
+            return null;
+          }
+        }).get(10, TimeUnit.SECONDS);
+    assertThat(greeting.get(10, TimeUnit.SECONDS)).isEqualTo("hi");
+    assertThat(s.admission().inFlightRequests()).isZero();
+
+    long t0 = System.nanoTime();
+    boolean finished = s.admission().drain(vertx, Duration.ZERO, Duration.ofSeconds(20))
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertThat(finished).isTrue();
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(5);
+    // while draining, a new socket is refused with 503 before the upgrade
+    var refused = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/widget/ws"),
+        new java.net.http.WebSocket.Listener() { });
+    Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> refused.get(10, TimeUnit.SECONDS));
+    assertThat(failure).hasCauseInstanceOf(java.net.http.WebSocketHandshakeException.class);
+    var handshake = (java.net.http.WebSocketHandshakeException) failure.getCause();
+    assertThat(handshake.getResponse().statusCode()).isEqualTo(503);
+    socket.abort();
   }
 
   @Test
