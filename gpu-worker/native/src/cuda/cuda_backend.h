@@ -1,8 +1,11 @@
 // CUDA backend: bf16 weights and fp32 activations in device memory, a paged fp32 KV cache
-// (BlockAllocator + PageTable), and the forward pass of the dense architectures (Llama, Qwen2) as a
-// sequence of the kernels in this folder. Logits are copied back to the host and sampled there by
-// the engine's sampler (one [rows, vocab] fp32 copy per step), so sampling semantics stay identical
-// to the CPU backend. DeepSeek V2/V3 (MLA + MoE) are refused with kUnsupported for now.
+// (BlockAllocator + PageTable), and the forward pass of all five architectures as a sequence of the
+// kernels in this folder: dense GQA (Llama, Qwen2) and MLA over the compressed latent cache with
+// absorbed kv_b_proj (DeepSeek V2/V3), SwiGLU MLPs and DeepSeekMoE. The MoE router runs on the host
+// (f32 gate + kernels/moe_route, the CPU backend's exact rules) after one small device->host copy per
+// MoE layer; experts and the combine run on device. Logits are copied back to the host and sampled
+// there by the engine's sampler (one [rows, vocab] fp32 copy per step), so sampling semantics stay
+// identical to the CPU backend.
 #pragma once
 #include <memory>
 

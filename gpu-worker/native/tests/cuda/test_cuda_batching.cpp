@@ -110,6 +110,7 @@ void run(const std::string& model, int prefill_chunk) {
 
 TEST(batching_matches_solo_llama) { run("tiny-llama", 16); }
 TEST(batching_matches_solo_qwen2_whole_prompts) { run("tiny-qwen2", 0); }
+TEST(batching_matches_solo_deepseek_v3) { run("tiny-deepseek-v3", 16); }
 
 TEST(cuda_spec_parsing) {
   EngineOptions opts;

@@ -7,9 +7,10 @@
 // when our gap logit[b] - logit[a] <= 2 * eps. So a position whose argmax differs from HF's must be a
 // near-tie by that measure in our logits, else the test fails. Greedy continuation: compared token
 // by token; at the first difference the same near-tie rule is checked on our logits for that prefix,
-// and the comparison stops there (after a legitimate flip the continuations diverge). The DeepSeek
-// (MLA/MoE) models are not on the CUDA backend yet: their cases assert the clear kUnsupported refusal
-// and must be switched to run_golden when MLA/MoE land. Skips (exit 77) without a GPU.
+// and the comparison stops there (after a legitimate flip the continuations diverge). For the MoE
+// models a bf16-induced routing flip (an expert swapped at a near-tie of router scores) can move
+// logits by more than the bound; the printed worst error says how close each model runs.
+// Skips (exit 77) without a GPU.
 #include <algorithm>
 
 #include "../check.h"
@@ -96,17 +97,13 @@ void run_golden(const std::string& name) {
   CHECK_EQ(engine->active(), 0);
 }
 
-void refused(const std::string& name) {
-  CHECK_THROWS(load_cuda(testutil::model_dir(name)), ErrorKind::kUnsupported, "MLA/MoE");
-}
-
 }  // namespace
 
 TEST(cuda_golden_tiny_llama) { run_golden("tiny-llama"); }
 TEST(cuda_golden_tiny_qwen2) { run_golden("tiny-qwen2"); }
-TEST(cuda_refuses_tiny_deepseek_v3) { refused("tiny-deepseek-v3"); }
-TEST(cuda_refuses_tiny_deepseek_noqlora) { refused("tiny-deepseek-noqlora"); }
-TEST(cuda_refuses_tiny_deepseek_v2_lite) { refused("tiny-deepseek-v2-lite"); }
+TEST(cuda_golden_tiny_deepseek_v3) { run_golden("tiny-deepseek-v3"); }
+TEST(cuda_golden_tiny_deepseek_noqlora) { run_golden("tiny-deepseek-noqlora"); }
+TEST(cuda_golden_tiny_deepseek_v2_lite) { run_golden("tiny-deepseek-v2-lite"); }
 
 int main(int argc, char** argv) {
   if (cudatest::skip_without_device()) return cudatest::kSkip;

@@ -11,6 +11,8 @@
 #include "cuda/embed.cuh"
 #include "cuda/gather_rows.cuh"
 #include "cuda/matmul.cuh"
+#include "cuda/mla_absorb.cuh"
+#include "cuda/moe_combine.cuh"
 #include "cuda/paged_attention.cuh"
 #include "cuda/paged_kv.cuh"
 #include "cuda/rmsnorm.cuh"
@@ -19,6 +21,7 @@
 #include "cuda_test_util.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
+#include "kernels/mla_absorb.h"
 #include "kernels/rmsnorm.h"
 #include "kernels/rope.h"
 #include "kernels/silu_mul.h"
@@ -177,7 +180,7 @@ static void check_paged_attention(int heads, int group, int d, int dv, int64_t k
     total_blocks += (n + bs - 1) / bs;
   }
   total_blocks += 3;  // unused blocks too
-  std::vector<int32_t> perm(size_t(total_blocks));
+  std::vector<int32_t> perm(static_cast<size_t>(total_blocks));
   std::iota(perm.begin(), perm.end(), 0);
   std::shuffle(perm.begin(), perm.end(), std::mt19937(5));
   std::vector<int32_t> tables(size_t(S * max_blocks), -1);
@@ -185,7 +188,7 @@ static void check_paged_attention(int heads, int group, int d, int dv, int64_t k
   for (int s = 0; s < S; ++s)
     for (int b = 0; b < (seq_len[size_t(s)] + bs - 1) / bs; ++b) tables[size_t(s * max_blocks + b)] = perm[size_t(next++)];
   // Per-sequence contiguous rows [n, width] and their scatter into the paged cache.
-  std::vector<std::vector<float>> rows(size_t(S));
+  std::vector<std::vector<float>> rows(static_cast<size_t>(S));
   auto cache = testutil::random_vec(size_t(total_blocks * bs * width), 99);  // garbage outside written rows
   std::vector<float> all_rows;
   std::vector<int32_t> row_index;
@@ -240,7 +243,7 @@ static void check_paged_attention(int heads, int group, int d, int dv, int64_t k
   a.T = T;
   cuda::paged_attention(a, nullptr);
   auto got = to_host(dout);
-  std::vector<float> scores(4096), ref(size_t(dv));
+  std::vector<float> scores(4096), ref(static_cast<size_t>(dv));
   for (int64_t t = 0; t < T; ++t) {
     const auto& r = rows[size_t(row_seq[size_t(t)])];
     for (int h = 0; h < heads; ++h) {
@@ -265,6 +268,50 @@ TEST(paged_attention_mla_shared_latent) {
 
 TEST(paged_attention_odd_dims) {
   check_paged_attention(3, 1, 37, 53, 0, 0, 37, 90, {2, 16, 33});
+}
+
+TEST(mla_absorb_query_and_value) {
+  // Odd sizes: 3 heads, nope 13, rope 6, v 11, latent rank 37, 4 tokens.
+  const int64_t T = 4, nh = 3, nope = 13, P = 6, vd = 11, R = 37, qk = nope + P, w = R + P;
+  auto kvb = testutil::random_vec(size_t(nh * (nope + vd) * R), 40);
+  auto q = testutil::random_vec(size_t(T * nh * qk), 41);
+  auto lat = testutil::random_vec(size_t(T * nh * R), 42);
+  std::vector<float> ref_q(size_t(T * nh * w)), ref_o(size_t(T * nh * vd));
+  for (int64_t t = 0; t < T; ++t) {
+    mla_absorb_query(kvb.data(), nh, nope, vd, R, q.data() + t * nh * qk, qk, ref_q.data() + t * nh * w, w);
+    for (int64_t h = 0; h < nh; ++h)
+      for (int64_t p = 0; p < P; ++p) ref_q[size_t((t * nh + h) * w + R + p)] = q[size_t((t * nh + h) * qk + nope + p)];
+    mla_expand_value(kvb.data(), nh, nope, vd, R, lat.data() + t * nh * R, R, ref_o.data() + t * nh * vd, vd);
+  }
+  auto dkvb = to_device(kvb), dq = to_device(q), dlat = to_device(lat);
+  auto dqa = to_device(std::vector<float>(ref_q.size(), 0.f)), dout = to_device(std::vector<float>(ref_o.size(), 0.f));
+  cuda::mla_absorb_query(dkvb.get(), T, nh, nope, P, vd, R, dq.get(), dqa.get(), nullptr);
+  cuda::mla_expand_value(dkvb.get(), T, nh, nope, vd, R, dlat.get(), dout.get(), nullptr);
+  auto gq = to_host(dqa), go = to_host(dout);
+  for (size_t i = 0; i < gq.size(); ++i) CHECK_NEAR(gq[i], ref_q[i], 1e-5 * (std::sqrt(double(nope)) + 1));
+  for (size_t i = 0; i < go.size(); ++i) CHECK_NEAR(go[i], ref_o[i], 1e-5 * (std::sqrt(double(R)) + 1));
+}
+
+TEST(moe_combine_weighted_rows) {
+  const int64_t T = 5, K = 3, H = 19, ldx = 23;
+  auto x = testutil::random_vec(size_t(T * ldx), 50);
+  auto eo = testutil::random_vec(size_t(T * K * H), 51);
+  auto w = testutil::random_vec(size_t(T * K), 52);
+  std::vector<int32_t> slot(size_t(T * K));
+  std::iota(slot.begin(), slot.end(), 0);
+  std::shuffle(slot.begin(), slot.end(), std::mt19937(3));
+  auto ref = x;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t j = 0; j < H; ++j) {
+      float s = 0.f;
+      for (int64_t k = 0; k < K; ++k) s += w[size_t(t * K + k)] * eo[size_t(slot[size_t(t * K + k)] * H + j)];
+      ref[size_t(t * ldx + j)] += s;
+    }
+  auto dx = to_device(x), deo = to_device(eo), dw = to_device(w);
+  auto ds = to_device(slot);
+  cuda::moe_combine(dx.get(), ldx, T, K, H, dw.get(), ds.get(), deo.get(), nullptr);
+  auto got = to_host(dx);
+  for (size_t i = 0; i < got.size(); ++i) CHECK_NEAR(got[i], ref[i], 1e-5);
 }
 
 int main(int argc, char** argv) {
