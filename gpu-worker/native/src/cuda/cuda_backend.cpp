@@ -129,6 +129,14 @@ int parse_device(const std::string& spec) {
 }  // namespace
 
 struct CudaBackend::Impl {
+  ~Impl() {
+    if (stream) {  // also runs when the constructor throws after creating the stream
+      cudaSetDevice(copts.device);
+      cudaStreamSynchronize(stream);
+      cudaStreamDestroy(stream);
+    }
+  }
+
   ModelConfig cfg;
   CudaBackendOptions copts;
   int slots = 0;
@@ -613,13 +621,7 @@ CudaBackend::CudaBackend(const ModelConfig& cfg, const TensorSource& src, const 
   m.alloc_activations();
 }
 
-CudaBackend::~CudaBackend() {
-  if (impl_ && impl_->stream) {
-    cudaSetDevice(impl_->copts.device);
-    cudaStreamSynchronize(impl_->stream);
-    cudaStreamDestroy(impl_->stream);
-  }
-}
+CudaBackend::~CudaBackend() = default;
 
 std::string CudaBackend::name() const { return "cuda:" + std::to_string(impl_->copts.device); }
 const ModelConfig& CudaBackend::config() const { return impl_->cfg; }
