@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <tuple>
 #include <new>
 #include <string>
 
@@ -133,6 +135,7 @@ struct CudaBackend::Impl {
     if (stream) {  // also runs when the constructor throws after creating the stream
       cudaSetDevice(copts.device);
       cudaStreamSynchronize(stream);
+      for (auto& kv_graph : graphs) cudaGraphExecDestroy(kv_graph.second);
       cudaStreamDestroy(stream);
     }
   }
@@ -179,6 +182,12 @@ struct CudaBackend::Impl {
   PinnedBuffer<float> moe_w_host;       // [R*K]
   DeviceBuffer<int32_t> moe_meta_dev;
   DeviceBuffer<float> moe_w_dev;
+
+  // CUDA graphs (copts.cuda_graphs): one instantiated graph per decode-step shape
+  // (rows, logits rows, block-table stride); only for models without MoE (the host router syncs).
+  static constexpr int64_t kGraphMaxRows = 256;
+  std::map<std::tuple<int64_t, int64_t, int32_t>, cudaGraphExec_t> graphs;
+  bool has_moe = false;
 
   // Activations, views into one arena, sized for max_rows.
   std::unique_ptr<DeviceArena> arena;
@@ -537,6 +546,11 @@ struct CudaBackend::Impl {
       }
     }
     width_blocks = std::max<int32_t>(width_blocks, 1);
+    if (copts.cuda_graphs) {  // few distinct strides -> few captured shapes
+      int32_t p2 = 1;
+      while (p2 < width_blocks) p2 *= 2;
+      width_blocks = std::min(p2, max_blocks_per_seq);
+    }
     int64_t nl = 0;
     for (size_t i = b0; i < b1; ++i) {
       const BatchToken& b = batch[i];
@@ -573,22 +587,54 @@ struct CudaBackend::Impl {
     a.max_blocks = width_blocks;
     a.block_size = bs;
     a.T = T;
-    cuda::embed_rows(embed.w.get(), H, d_tokens, T, x, H, stream);
-    for (int l = 0; l < cfg.num_layers; ++l) {
-      Layer& L = layers[static_cast<size_t>(l)];
-      a.cache = kv.get() + int64_t(l) * layer_floats;
-      cuda::rmsnorm(x, H, L.in_norm.get(), T, H, eps, h, H, stream);
-      if (cfg.is_mla()) mla_attention(L, T, d_pos, d_rowidx, a);
-      else dense_attention(L, l, T, d_pos, d_rowidx, a);
-      cuda::rmsnorm(x, H, L.post_norm.get(), T, H, eps, h, H, stream);
-      if (L.moe) moe_forward(*L.moe_block, T);
-      else mlp_forward(L.mlp, h, T, cfg.intermediate_size, g, u, x, true);  // x += mlp(h)
+    // Everything between the metadata upload and the logits download: fixed device pointers, shape
+    // (T, nl, width_blocks) in kernel arguments, so it can be captured once per shape as a graph.
+    auto body = [&]() {
+      cuda::embed_rows(embed.w.get(), H, d_tokens, T, x, H, stream);
+      for (int l = 0; l < cfg.num_layers; ++l) {
+        Layer& L = layers[static_cast<size_t>(l)];
+        a.cache = kv.get() + int64_t(l) * layer_floats;
+        cuda::rmsnorm(x, H, L.in_norm.get(), T, H, eps, h, H, stream);
+        if (cfg.is_mla()) mla_attention(L, T, d_pos, d_rowidx, a);
+        else dense_attention(L, l, T, d_pos, d_rowidx, a);
+        cuda::rmsnorm(x, H, L.post_norm.get(), T, H, eps, h, H, stream);
+        if (L.moe) moe_forward(*L.moe_block, T);
+        else mlp_forward(L.mlp, h, T, cfg.intermediate_size, g, u, x, true);  // x += mlp(h)
+      }
+      if (nl > 0) {
+        cuda::gather_rows(x, H, d_logit, nl, H, logit_x, H, stream);
+        cuda::rmsnorm(logit_x, H, final_norm.get(), nl, H, eps, logit_x, H, stream);
+        const DevMatrix& head = lm_head.rows ? lm_head : embed;
+        cuda::matmul_bf16(head.w.get(), V, H, logit_x, H, nl, logits, V, nullptr, false, stream);
+      }
+    };
+    // Graphs for decode-shaped steps only (every row wants logits), so prefill sizes are not cached.
+    if (copts.cuda_graphs && !has_moe && nl == T && T <= kGraphMaxRows) {
+      const auto key = std::make_tuple(T, nl, width_blocks);
+      auto it = graphs.find(key);
+      if (it == graphs.end()) {
+        CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed));
+        try {
+          body();
+        } catch (...) {
+          cudaGraph_t broken = nullptr;
+          cudaStreamEndCapture(stream, &broken);
+          if (broken) cudaGraphDestroy(broken);
+          throw;
+        }
+        cudaGraph_t graph = nullptr;
+        CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+        cudaGraphExec_t exec = nullptr;
+        const cudaError_t inst = cudaGraphInstantiate(&exec, graph, 0);
+        cudaGraphDestroy(graph);
+        CUDA_CHECK(inst);
+        it = graphs.emplace(key, exec).first;
+      }
+      CUDA_CHECK(cudaGraphLaunch(it->second, stream));
+    } else {
+      body();
     }
     if (nl > 0) {
-      cuda::gather_rows(x, H, d_logit, nl, H, logit_x, H, stream);
-      cuda::rmsnorm(logit_x, H, final_norm.get(), nl, H, eps, logit_x, H, stream);
-      const DevMatrix& head = lm_head.rows ? lm_head : embed;
-      cuda::matmul_bf16(head.w.get(), V, H, logit_x, H, nl, logits, V, nullptr, false, stream);
       CUDA_CHECK(cudaMemcpyAsync(logits_host.get(), logits, static_cast<size_t>(nl * V) * sizeof(float),
                                  cudaMemcpyDeviceToHost, stream));
     }
@@ -607,6 +653,7 @@ CudaBackend::CudaBackend(const ModelConfig& cfg, const TensorSource& src, const 
   m.slots = opts.slots;
   if (const char* e = std::getenv("DSE_CUDA_KV_BYTES")) m.copts.kv_bytes = std::atoll(e);
   if (const char* e = std::getenv("DSE_CUDA_MAX_ROWS")) m.copts.max_rows = std::max(1LL, std::atoll(e));
+  if (const char* e = std::getenv("DSE_CUDA_GRAPHS")) m.copts.cuda_graphs = std::string(e) == "1";
   if (!cuda_device_available())
     fail(ErrorKind::kUnsupported, "backend '" + opts.spec + "': no CUDA device available");
   int n = 0;
@@ -617,6 +664,7 @@ CudaBackend::CudaBackend(const ModelConfig& cfg, const TensorSource& src, const 
   CUDA_CHECK(cudaSetDevice(copts.device));
   CUDA_CHECK(cudaStreamCreateWithFlags(&m.stream, cudaStreamNonBlocking));
   m.load(src, opts.load);
+  m.has_moe = m.any_moe();
   m.alloc_kv();
   m.alloc_activations();
 }

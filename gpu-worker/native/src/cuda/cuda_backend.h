@@ -19,6 +19,7 @@ struct CudaBackendOptions {
   int32_t block_size = 16;    // tokens per KV block
   int64_t max_rows = 512;     // rows per device forward chunk (bigger batches run in chunks)
   int64_t kv_bytes = 0;       // 0: enough for every slot at max_position, capped at 85% of free memory
+  bool cuda_graphs = false;   // capture decode steps as CUDA graphs (env DSE_CUDA_GRAPHS=1); dense models
 };
 
 // Whether a CUDA device is usable (false without a driver or device; never throws).
