@@ -6,6 +6,8 @@ public enum RagError {
   NOT_FOUND(404),
   /** Empty, binary or non-UTF-8 upload, blank query, malformed ids. */
   INVALID_INPUT(400),
+  /** A knowledge base of that name exists already. */
+  CONFLICT(409),
   /** Upload above the configured limit. */
   TOO_LARGE(413),
   /** A file type we cannot ingest. */
