@@ -1,5 +1,7 @@
 package ai.deepchat.rag;
 
+import io.vertx.core.json.JsonObject;
+
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -30,6 +32,19 @@ public record RagConfig(Path dataDir, long maxUploadBytes, int chunkTokens, int 
 
   public static RagConfig defaults(Path dataDir) {
     return new RagConfig(dataDir, DEFAULT_MAX_UPLOAD_BYTES, 320, 48, 16, "Flat");
+  }
+
+  /**
+   * From the "rag" object of the platform configuration; absent keys keep their defaults:
+   * {@code {"dataDir", "maxUploadBytes", "chunkTokens", "overlapTokens", "embedBatch", "indexFactory"}}.
+   */
+  public static RagConfig fromJson(JsonObject json, Path defaultDataDir) {
+    RagConfig d = defaults(Path.of(json.getString("dataDir", defaultDataDir.toString())));
+    return new RagConfig(d.dataDir(), json.getLong("maxUploadBytes", d.maxUploadBytes()),
+        json.getInteger("chunkTokens", d.chunkTokens()),
+        json.getInteger("overlapTokens", d.overlapTokens()),
+        json.getInteger("embedBatch", d.embedBatch()),
+        json.getString("indexFactory", d.indexFactory()));
   }
 
   public RagConfig withMaxUploadBytes(long bytes) {
