@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * FAISS build time, single-query p50/p99 latency and recall@10 against exact search for HNSW and
  * IVF-PQ on 512-dimensional vectors, and ingestion throughput of real Markdown through the bge
  * models. Options: --sizes 100000,1000000  --queries 200  --recall-queries 100  --hnsw-max 1000000
- * --markdown DIR (default /usr/share/doc)  --max-chunks 200  --skip-vectors  --skip-ingest.
+ * --markdown DIR (default /usr/share/doc)  --max-chunks 200
+ * --train N (IVF-PQ training sample, default 32 per inverted list)  --skip-vectors  --skip-ingest.
  */
 public final class RagBench {
 
@@ -96,7 +97,7 @@ public final class RagBench {
       long t = System.nanoTime();
       // 32 points per list: below FAISS's advice of 39, but k-means and the 64 PQ codebooks train
       // in minutes rather than tens of minutes on two cores, at a small cost in recall
-      int train = Math.min(n, 32 * nlist);
+      int train = Math.min(n, o.train > 0 ? o.train : 32 * nlist);
       ivfpq.train(Arrays.copyOf(data, train * DIM));
       add(ivfpq, data, ids);
       double build = seconds(t);
@@ -215,7 +216,7 @@ public final class RagBench {
   }
 
   private record Options(int[] sizes, int queries, int recallQueries, int hnswMax, Path markdown,
-                         int maxChunks, boolean skipVectors, boolean skipIngest) {
+                         int maxChunks, boolean skipVectors, boolean skipIngest, int train) {
 
     static Options parse(String[] args) {
       int[] sizes = {100_000, 1_000_000};
@@ -226,6 +227,7 @@ public final class RagBench {
       int maxChunks = 200;
       boolean skipVectors = false;
       boolean skipIngest = false;
+      int train = 0;
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
@@ -236,11 +238,12 @@ public final class RagBench {
           case "--max-chunks" -> maxChunks = Integer.parseInt(args[++i]);
           case "--skip-vectors" -> skipVectors = true;
           case "--skip-ingest" -> skipIngest = true;
+          case "--train" -> train = Integer.parseInt(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
       }
       return new Options(sizes, queries, recallQueries, hnswMax, markdown, maxChunks, skipVectors,
-          skipIngest);
+          skipIngest, train);
     }
   }
 }

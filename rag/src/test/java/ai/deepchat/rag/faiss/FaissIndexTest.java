@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -142,6 +143,40 @@ class FaissIndexTest {
     assertThatThrownBy(() -> index.search(new float[DIM], 1)).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> index.add(new float[DIM], new long[] {1}))
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void concurrentSearchesWithOneWriter() throws Exception {
+    float[] data = random(2_000, 9);
+    long[] ids = ids(2_000);
+    try (FaissIndex index = FaissIndex.create(DIM, "Flat", Metric.INNER_PRODUCT)) {
+      index.add(Arrays.copyOf(data, 1_000 * DIM), Arrays.copyOf(ids, 1_000));
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<?>> readers = new java.util.ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+          readers.add(pool.submit(() -> {
+            for (int i = 0; i < 300; i++) {
+              FaissIndex.SearchResult r = index.search(Arrays.copyOfRange(data, 0, DIM), 5);
+              assertThat(r.id(0, 0)).isEqualTo(ids[0]);
+            }
+          }));
+        }
+        java.util.concurrent.Future<?> writer = pool.submit(() -> {
+          for (int i = 1_000; i < 2_000; i += 100) {
+            index.add(Arrays.copyOfRange(data, i * DIM, (i + 100) * DIM), Arrays.copyOfRange(ids, i, i + 100));
+            index.remove(ids[i + 1]);
+          }
+        });
+        writer.get();
+        for (java.util.concurrent.Future<?> reader : readers) {
+          reader.get();
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(index.ntotal()).isEqualTo(1_990);
+    }
   }
 
   static float[] random(int n, long seed) {
