@@ -5,8 +5,9 @@
 --    embedding model (minutes of CPU per thousand chunks on small machines).
 --  * chunks.lexical serves the lexical half of hybrid search: English words through the 'english'
 --    configuration (stemmed), and Chinese as overlapping character bigrams, since PostgreSQL has no
---    Chinese word segmenter and pg_trgm is not guaranteed in every distribution (the embedded one
---    ships without contrib). The query side builds the same bigrams.
+--    Chinese word segmenter. pg_trgm ships with the embedded PostgreSQL 14, but bigrams fit Chinese
+--    better (most words are two characters) and need no CREATE EXTENSION, which a managed database may
+--    refuse to the migration role. The query side builds the same bigrams (LexicalQuery).
 --  * No new tenant table: documents already carry the status and progress of their ingestion job,
 --    under the row-level security of V1.
 
