@@ -67,8 +67,11 @@ public final class Rag {
     return vectors.indexFile(tenantId, knowledgeBaseId);
   }
 
+  /** Closes the open indexes (on a worker: it waits for running searches), then the worker pools. */
   public Future<Void> close() {
-    vectors.close();
-    return Future.all(ingestWorker.close(), queryWorker.close()).mapEmpty();
+    return queryWorker.executeBlocking(() -> {
+      vectors.close();
+      return null;
+    }, false).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close())).mapEmpty();
   }
 }

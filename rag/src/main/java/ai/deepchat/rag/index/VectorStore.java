@@ -115,12 +115,12 @@ public final class VectorStore implements AutoCloseable {
     if (loaded == null) {
       return Future.succeededFuture();
     }
-    return loaded.transform(ar -> {
-      if (ar.succeeded()) {
-        ar.result().close();
-      }
-      return Future.succeededFuture();
-    });
+    // close() waits for running searches and frees native memory: not on an event loop
+    return loaded.transform(ar -> ar.failed() ? Future.succeededFuture()
+        : worker.<Void>executeBlocking(() -> {
+          ar.result().close();
+          return null;
+        }, false));
   }
 
   private Future<FaissIndex> index(Key key, int dimension) {
