@@ -93,7 +93,7 @@ class MidStreamFailoverTest {
     try (FakeDeepSeek deepseek = new FakeDeepSeek(40, 100);
          ClusterFixture cluster = new ClusterFixture(dir, 3, Map.of("DEEPSEEK_API_KEY", "fake-key",
              "DEEPSEEK_BASE_URL", deepseek.baseUrl()))) {
-      cluster.start(0, "pipeline", "pipeline");
+      NodeProcess pipeline = cluster.start(0, "pipeline", "pipeline");
       NodeProcess gw1 = cluster.start(1, "gateway-1", "gateway");
       NodeProcess gw2 = cluster.start(2, "gateway-2", "gateway");
       String key = cluster.tenantWithKey("acme");
@@ -120,6 +120,13 @@ class MidStreamFailoverTest {
       assertThat(String.join("", replayed.deltas())).as("a completed turn is replayed, not regenerated")
           .isEqualTo(String.join("", retried.deltas()));
       assertThat(deepseek.requests.get()).isEqualTo(backendCalls);
+
+      // the pipeline timed the generated answers (PlatformMetrics), scraped like Prometheus does
+      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + pipeline.httpPort
+          + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("deepchat_time_to_first_token_seconds_bucket")
+          .contains("deepchat_inter_token_latency_seconds_count").contains("deepchat_generated_tokens_total")
+          .contains("outcome=\"complete\"");
 
       try (Connection c = cluster.owner(); PreparedStatement st = c.prepareStatement(
           "SELECT m.role, m.status FROM messages m WHERE m.conversation_id ="

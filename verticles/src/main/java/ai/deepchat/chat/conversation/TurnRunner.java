@@ -1,5 +1,7 @@
 package ai.deepchat.chat.conversation;
 
+import ai.deepchat.platform.metrics.PlatformMetrics;
+import ai.deepchat.platform.metrics.StreamMetrics;
 import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.chat.dispatch.Backends;
 import ai.deepchat.chat.dispatch.GenerationListener;
@@ -56,6 +58,7 @@ final class TurnRunner {
   private final Deps deps;
   private final TurnRequest req;
   private final UUID tenantId;
+  private final StreamMetrics streamMetrics;
   private final ModelChoice model;
   private final ConversationStore.Begun turn;
   private final SamplingParams sampling;
@@ -84,6 +87,8 @@ final class TurnRunner {
     this.turn = turn;
     this.sampling = sampling;
     this.question = req.messages().get(req.messages().size() - 1);
+    // time to first token counts from here: retrieval, prompt building and queueing are waited for too
+    this.streamMetrics = PlatformMetrics.get().startStream(req.tenantId(), model == null ? null : model.name());
   }
 
   Future<Void> run() {
@@ -259,6 +264,7 @@ final class TurnRunner {
             StreamingModerator.Output oc = c == null || contentModerator == null ? null : contentModerator.accept(c);
             StreamingModerator.Output or = r == null || reasoningModerator == null ? null : reasoningModerator.accept(r);
             deliver(oc == null ? c : oc.text(), or == null ? r : or.text());
+            streamMetrics.tokens(1); // a backend delta carries one token (engine and OpenAI-style streams)
             if ((oc != null && oc.stopped()) || (or != null && or.stopped())) {
               // the answer reached a blocked word: stop it there and end with the tenant's reply
               generation.cancel();
@@ -333,6 +339,7 @@ final class TurnRunner {
   }
 
   private void complete(Usage usage, String finishReason, String status) {
+    streamMetrics.finish(StreamMetrics.Outcome.COMPLETE);
     ended = true;
     deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, content.toString(),
             reasoning.toString(), citations, route.intent(), route.score(), usage)
@@ -352,6 +359,7 @@ final class TurnRunner {
       return;
     }
     ended = true;
+    streamMetrics.finish(last == null ? StreamMetrics.Outcome.CANCELLED : StreamMetrics.Outcome.ERROR);
     deliveredTokens().recover(err -> Future.succeededFuture(0))
         .compose(delivered -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
             "interrupted", content.toString(), reasoning.toString(), citations, route.intent(), route.score(),
