@@ -1,5 +1,7 @@
 package ai.deepchat.chat.widget;
 
+import ai.deepchat.gateway.GatewayAdmission;
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.platform.db.Database;
@@ -36,7 +38,7 @@ final class WidgetSocket {
           HttpProblem.of(err).send(ctx);
         })
         .onSuccess(visitor -> ctx.request().toWebSocket()
-            .onSuccess(ws -> new Session(ws, visitor).open())
+            .onSuccess(ws -> new Session(ctx.vertx(), ws, visitor).open())
             .onFailure(err -> {
               if (!ctx.response().ended()) {
                 HttpProblem.badRequest("websocket_required", "Connect with a WebSocket upgrade.").send(ctx);
@@ -45,13 +47,16 @@ final class WidgetSocket {
   }
 
   private final class Session {
+    private final io.vertx.core.Vertx vertx;
     private final ServerWebSocket ws;
     private final VisitorTokens.Visitor visitor;
     private TurnClient.Stream running;
     private boolean busy;
     private boolean closed;
+    private GatewayAdmission.Permit permit; // the gateway's stream slot, held for one turn
 
-    Session(ServerWebSocket ws, VisitorTokens.Visitor visitor) {
+    Session(io.vertx.core.Vertx vertx, ServerWebSocket ws, VisitorTokens.Visitor visitor) {
+      this.vertx = vertx;
       this.ws = ws;
       this.visitor = visitor;
     }
@@ -61,6 +66,7 @@ final class WidgetSocket {
       ws.binaryMessageHandler(b -> send(WidgetEvents.error("invalid_message", "Send JSON text frames.")));
       ws.closeHandler(v -> {
         closed = true;
+        release();
         if (running != null) {
           running.cancel();
         }
@@ -98,10 +104,14 @@ final class WidgetSocket {
         send(WidgetEvents.error(p.code(), p.getMessage()));
         return;
       }
+      if (!admit()) {
+        return;
+      }
       busy = true;
       turns.run(visitor, m, this::send, () -> {
             busy = false;
             running = null;
+            release();
           })
           .onSuccess(stream -> {
             if (closed) {
@@ -112,8 +122,34 @@ final class WidgetSocket {
           })
           .onFailure(err -> {
             busy = false;
+            release();
             send(WidgetEvents.error(err));
           });
+    }
+
+    /** One gateway stream slot per turn (MAX_CONCURRENT_STREAMS); refused turns get an error frame at once. */
+    private boolean admit() {
+      var admission = GatewayAdmission.find(vertx);
+      if (admission.isEmpty()) {
+        return true;
+      }
+      GatewayAdmission.Admitted slot = admission.get().tryAcquireStream();
+      if (slot.admitted()) {
+        permit = slot.permit();
+        return true;
+      }
+      PlatformMetrics.get().shed(slot.refusal().name().toLowerCase());
+      send(slot.refusal() == GatewayAdmission.Refusal.DRAINING
+          ? WidgetEvents.error("shutting_down", "This server is shutting down; reconnect and retry.")
+          : WidgetEvents.error("overloaded", "The service is busy; retry in a few seconds."));
+      return false;
+    }
+
+    private void release() {
+      if (permit != null) {
+        permit.close();
+        permit = null;
+      }
     }
 
     private void send(JsonObject event) {
