@@ -1,5 +1,6 @@
 package ai.deepchat.launcher;
 
+import ai.deepchat.console.ConsoleModule;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
@@ -7,6 +8,7 @@ import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.http.HttpModule;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import ai.deepchat.widget.WidgetModule;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +31,7 @@ final class RoleDeployer {
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       return chain.map(v -> new Deployed(ids, -1));
     }
-    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(platform));
+    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(vertx, platform));
     return chain.compose(v -> vertx.deployVerticle(gateway))
         .map(id -> {
           ids.add(id);
@@ -37,7 +39,11 @@ final class RoleDeployer {
         });
   }
 
-  private static List<HttpModule> httpModules(Platform platform) {
-    return List.of();
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform) {
+    List<HttpModule> modules = new ArrayList<>();
+    modules.add(new WidgetModule());
+    // ingestion: none wired yet on this node (uploads report "unavailable"; retrieval uses the bus)
+    modules.add(new ConsoleModule(vertx, platform, null));
+    return modules;
   }
 }

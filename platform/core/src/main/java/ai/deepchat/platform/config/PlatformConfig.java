@@ -16,7 +16,8 @@ public record PlatformConfig(
     Path dataDir,
     Cluster cluster,
     Seed seed,
-    Engine engine) {
+    Engine engine,
+    Console console) {
 
   public record Http(String host, int port) {
   }
@@ -51,5 +52,14 @@ public record PlatformConfig(
 
   /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
   public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  }
+
+  /**
+   * Admin console: the JWT signing secret (empty = generated once under DATA_DIR/secrets/jwt-secret),
+   * whether session cookies are Secure (empty = only when the request came over https), and the
+   * platform super-admin created at first start.
+   */
+  public record Console(Optional<String> jwtSecret, Optional<Boolean> secureCookies,
+                        Optional<String> superadminEmail, Optional<String> superadminPassword) {
   }
 }
