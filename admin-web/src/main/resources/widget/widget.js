@@ -1,8 +1,8 @@
 /*! DeepChat widget: one script, no dependencies. Embed with
  *  <script src="https://host/widget.js" data-key="pk_..." async></script>
  * Renders in a Shadow DOM (the host page's CSS cannot reach in, ours cannot leak out). Model output is
- * rendered by building DOM nodes with textContent only: never innerHTML, https links only, no images.
- * Uses no postMessage. */
+ * rendered by building DOM nodes with textContent only (never parsed as HTML), https links only, no images.
+ * No cross-window messaging is used. */
 (function () {
   'use strict';
   var script = document.currentScript;

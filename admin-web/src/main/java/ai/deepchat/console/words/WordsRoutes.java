@@ -51,7 +51,7 @@ public final class WordsRoutes {
     }
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO sensitive_words (tenant_id, word) "
             + "SELECT $1, unnest($2::text[]) ON CONFLICT (tenant_id, word) DO NOTHING")
-        .execute(Tuple.of(s.tenantId(), words.toArray(new String[0])))
+        .execute(Tuple.tuple().addUUID(s.tenantId()).addArrayOfString(words.toArray(new String[0])))
         .compose(rows -> ConsoleAudit.record(c, s, Forms.ip(ctx), "words.add", "sensitive_words",
             new JsonObject().put("added", rows.rowCount()).put("words", new JsonArray(words)))))
         .compose(x -> ConsoleRouter.done(ctx, "/words", "saved"));

@@ -6,9 +6,9 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.widget.WidgetScriptModule;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import ai.deepchat.widget.WidgetModule;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +41,7 @@ final class RoleDeployer {
 
   private static List<HttpModule> httpModules(Vertx vertx, Platform platform) {
     List<HttpModule> modules = new ArrayList<>();
-    modules.add(new WidgetModule());
+    modules.add(new WidgetScriptModule());
     // ingestion: none wired yet on this node (uploads report "unavailable"; retrieval uses the bus)
     modules.add(new ConsoleModule(vertx, platform, null));
     return modules;

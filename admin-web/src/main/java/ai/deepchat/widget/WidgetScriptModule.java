@@ -21,7 +21,7 @@ import java.util.zip.GZIPOutputStream;
  * release reaches every site within minutes while browsers never re-download an unchanged script. The
  * script is public (any origin may load it); the chat endpoints check the Origin themselves.
  */
-public final class WidgetModule implements HttpModule {
+public final class WidgetScriptModule implements HttpModule {
 
   static final String RESOURCE = "widget/widget.js";
   static final int LOADER_MAX_AGE_SECONDS = 300;
@@ -31,7 +31,7 @@ public final class WidgetModule implements HttpModule {
   private final int gzipBytes;
 
   /** Reads the script from the class path (blocking: construct at start-up). */
-  public WidgetModule() {
+  public WidgetScriptModule() {
     byte[] bytes = read();
     this.script = Buffer.buffer(bytes);
     this.hash = sha256(bytes).substring(0, 16);
@@ -83,7 +83,7 @@ public final class WidgetModule implements HttpModule {
   }
 
   private static byte[] read() {
-    try (InputStream in = WidgetModule.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+    try (InputStream in = WidgetScriptModule.class.getClassLoader().getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException("missing " + RESOURCE + " on the class path");
       }
