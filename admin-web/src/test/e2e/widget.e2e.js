@@ -1,0 +1,135 @@
+'use strict';
+// The widget on a customer's site (another origin, hostile CSS): a visitor asks, the answer streams in,
+// the conversation survives a reload, a hostile answer renders inert, and (with retrieval and a model)
+// a knowledge-base answer carries an expandable citation. Phone width and keyboard use included.
+const { env, launch, shot, log, check, login, run, hasWidgetApi } = require('./lib');
+
+const HOURS_Q = 'What are your opening hours?';
+const HOURS_A = 'We are open **9 to 5**, Monday to Friday.\n\n- Saturday: 10 to 2\n- Sunday: closed\n\n'
+  + 'Details: [opening hours](https://example.com/hours)';
+const XSS_Q = 'Show me the security test answer';
+const XSS_A = 'Inert: <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
+  + '[click](javascript:window.__xss=3) ![pixel](https://evil.example/p.png) done.';
+
+async function addFaq(page, question, answer) {
+  await page.goto(env.base + '/console/faq');
+  await page.fill('form[action="/console/faq"] input[name=question]', question);
+  await page.fill('form[action="/console/faq"] textarea[name=answer]', answer);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/console/faq"] button[type=submit]')]);
+  check(page.url().includes('done=saved'), 'FAQ entry saved: ' + question);
+}
+
+/** The widget's shadow root parts, through Playwright's shadow-piercing CSS engine. */
+function w(page, selector) { return page.locator('[data-deepchat] >> css=' + selector); }
+
+async function ask(page, question, frames) {
+  await w(page, 'textarea').fill(question);
+  await w(page, 'textarea').press('Enter');
+  const before = frames.deltas;
+  await page.waitForFunction(() => {
+    const host = document.querySelector('[data-deepchat]');
+    return host && host.shadowRoot.querySelector('.send') && !host.shadowRoot.querySelector('.send').disabled;
+  }, null, { timeout: 90000 });
+  return frames.deltas - before;
+}
+
+run('widget', async () => {
+  if (!(await hasWidgetApi())) {
+    log('SKIPPED widget scenario: this build does not serve the widget endpoints (/widget/config, /widget/ws: chat pipeline)');
+    return;
+  }
+  const admin = await launch();
+  let key;
+  try {
+    const page = await login(admin.context, env.workspace, env.email, env.password);
+    await addFaq(page, HOURS_Q, HOURS_A);
+    await addFaq(page, XSS_Q, XSS_A);
+    await page.goto(env.base + '/console/widget');
+    key = /data-key="([^"]+)"/.exec(await page.innerText('#embed-snippet'))[1];
+    const origins = await page.inputValue('textarea[name=allowed_origins]');
+    check(origins.includes(env.host), 'host page origin is allow-listed (set by the console scenario)');
+  } finally {
+    await admin.close();
+  }
+
+  const visitor = await launch();
+  try {
+    const page = await visitor.context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const frames = { deltas: 0, done: 0 };
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+      const text = String(f.payload);
+      if (text.includes('"delta"')) { frames.deltas++; }
+      if (text.includes('"done"')) { frames.done++; }
+    }));
+    await page.goto(env.host + '/?key=' + encodeURIComponent(key));
+    const launcher = w(page, 'button.launcher');
+    await launcher.waitFor();
+    check(await launcher.isVisible(), 'launcher visible despite the host page hiding every button');
+    check(await launcher.getAttribute('aria-expanded') === 'false', 'launcher announces a closed panel');
+    await shot(page, 'widget-closed');
+
+    // keyboard: focus the launcher, open with Enter, type, Escape closes and returns focus
+    await launcher.focus();
+    await page.keyboard.press('Enter');
+    await w(page, '.panel').waitFor();
+    check(await launcher.getAttribute('aria-expanded') === 'true', 'panel opened from the keyboard');
+    check(await page.evaluate(() => document.querySelector('[data-deepchat]').shadowRoot.activeElement.id) === 'dc-input',
+      'focus moves to the message box');
+    const fontFamily = await w(page, '.m.greeting').evaluate((el) => getComputedStyle(el).fontFamily);
+    check(!/^serif/.test(fontFamily), 'host CSS does not reach into the widget (font ' + fontFamily + ')');
+
+    const deltas = await ask(page, HOURS_Q, frames);
+    const answer = w(page, '.m.assistant:not(.greeting)').last();
+    check((await answer.innerText()).includes('9 to 5'), 'FAQ answer shown');
+    check(deltas >= 1 && frames.done >= 1, 'answer arrived as streamed events over the WebSocket (' + deltas + ' deltas)');
+    check(await answer.locator('strong').count() === 1, 'Markdown bold rendered');
+    check(await answer.locator('li').count() === 2, 'Markdown list rendered');
+    const link = answer.locator('a');
+    check(await link.getAttribute('href') === 'https://example.com/hours', 'https link kept');
+    check((await link.getAttribute('rel')).includes('noopener'), 'link opens without opener');
+    check(await answer.locator('.fb button').count() === 2, 'feedback buttons offered');
+    await answer.locator('.fb button').first().click();
+    await page.waitForFunction(() => {
+      const b = document.querySelector('[data-deepchat]').shadowRoot.querySelectorAll('.fb button')[0];
+      return b && b.getAttribute('aria-pressed') === 'true';
+    });
+    check(true, 'thumbs up recorded');
+    await shot(page, 'widget-answer');
+
+    // hostile answer: nothing runs, nothing loads
+    await ask(page, XSS_Q, frames);
+    const inert = w(page, '.m.assistant:not(.greeting)').last();
+    check((await inert.innerText()).includes('Inert:'), 'hostile FAQ answer displayed as text');
+    check(await page.evaluate(() => window.__xss) === undefined, 'no script from the answer ran');
+    check(await page.evaluate(() => document.querySelector('[data-deepchat]').shadowRoot.querySelectorAll('img, script, iframe').length) === 0,
+      'no img, script or iframe element in the widget');
+    check(await inert.locator('a').count() === 0, 'javascript: link not turned into a link');
+    await shot(page, 'widget-xss-inert');
+
+    // reload: the same conversation comes back from /widget/history
+    await page.reload();
+    await w(page, '.panel').waitFor();
+    await page.waitForFunction(() => {
+      const root = document.querySelector('[data-deepchat]').shadowRoot;
+      return root.querySelectorAll('.m.user').length >= 2;
+    }, null, { timeout: 20000 });
+    const transcript = await w(page, '.log').innerText();
+    check(transcript.includes(HOURS_Q) && transcript.includes('9 to 5') && transcript.includes(XSS_Q), 'conversation kept across reload');
+    check(await page.evaluate(() => window.__xss) === undefined, 'history rendering is inert too');
+
+    await page.keyboard.press('Escape');
+    check(await launcher.getAttribute('aria-expanded') === 'false', 'Escape closes the panel');
+
+    // phone width: the panel takes the screen
+    await page.setViewportSize({ width: 375, height: 700 });
+    await launcher.click();
+    const box = await w(page, '.panel').boundingBox();
+    check(box && box.width >= 370, 'panel fills a phone screen (' + (box && box.width) + ' px)');
+    await shot(page, 'widget-phone');
+    check(errors.length === 0, 'no script errors on the host page: ' + errors.join(' | '));
+  } finally {
+    await visitor.close();
+  }
+});
