@@ -119,8 +119,11 @@ run('widget', async () => {
     check(transcript.includes(HOURS_Q) && transcript.includes('9 to 5') && transcript.includes(XSS_Q), 'conversation kept across reload');
     check(await page.evaluate(() => window.__xss) === undefined, 'history rendering is inert too');
 
+    await w(page, 'textarea').focus();
     await page.keyboard.press('Escape');
     check(await launcher.getAttribute('aria-expanded') === 'false', 'Escape closes the panel');
+    check(await page.evaluate(() => document.querySelector('[data-deepchat]').shadowRoot.activeElement.className) === 'launcher',
+      'focus returns to the launcher');
 
     // phone width: the panel takes the screen
     await page.setViewportSize({ width: 375, height: 700 });

@@ -154,7 +154,7 @@
   // ---- UI ----
   var CSS = ':host{all:initial}' +
     '*{box-sizing:border-box}' +
-    '.dc{--c:#2563eb;position:fixed;bottom:20px;right:20px;z-index:2147483000;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;color:#1f2430}' +
+    '.dc{all:initial;--c:#2563eb;position:fixed;letter-spacing:normal;word-spacing:normal;text-transform:none;text-align:left;font-style:normal;font-weight:400;white-space:normal;direction:ltr;bottom:20px;right:20px;z-index:2147483000;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;color:#1f2430}' +
     '.dc.left{left:20px;right:auto}' +
     '.launcher{width:56px;height:56px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:grid;place-items:center}' +
     '.launcher svg{width:26px;height:26px;fill:currentColor}' +
@@ -180,6 +180,7 @@
     '.cites summary{cursor:pointer;color:#475569}.cites ol{margin:4px 0 0;padding-left:18px}.cites li span{color:#64748b}' +
     '.fb{display:flex;gap:4px;margin-top:6px}.fb button{border:1px solid #e5e7eb;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:13px}' +
     '.fb button[aria-pressed=true]{background:var(--c);color:#fff;border-color:var(--c)}' +
+    '.fb svg{width:14px;height:14px;fill:currentColor;display:block}.fb .down svg{transform:rotate(180deg)}' +
     '.typing{align-self:flex-start;display:flex;gap:4px;padding:10px 12px;background:#fff;border:1px solid #e5e7eb;border-radius:12px}' +
     '.typing[hidden]{display:none}.typing i{width:6px;height:6px;border-radius:50%;background:#94a3b8;animation:b 1s infinite}' +
     '.typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}' +
@@ -269,6 +270,16 @@
   function scroll() { ui.log.scrollTop = ui.log.scrollHeight; }
 
   // ---- messages ----
+  var THUMB = 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6C6.2 7.9 6 8.4 6 9v10'
+    + 'a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z';
+  function icon(d) {
+    var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24'); svg.setAttribute('aria-hidden', 'true');
+    var p = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    p.setAttribute('d', d);
+    svg.appendChild(p);
+    return svg;
+  }
   function bubble(role) {
     var b = el('div', 'm ' + role);
     b.appendChild(el('span', 'sr', (role === 'user' ? t.you : t.assistant) + ': '));
@@ -293,8 +304,9 @@
   function feedback(b, messageId, current) {
     if (!messageId || b.querySelector('.fb')) { return; }
     var row = b.appendChild(el('div', 'fb'));
-    [[1, '👍', t.helpful], [-1, '👎', t.unhelpful]].forEach(function (f) {
-      var button = row.appendChild(el('button', null, f[1]));
+    [[1, THUMB, t.helpful], [-1, THUMB, t.unhelpful]].forEach(function (f) {
+      var button = row.appendChild(el('button', f[0] < 0 ? 'down' : 'up'));
+      button.appendChild(icon(f[1]));
       button.type = 'button'; button.setAttribute('aria-label', f[2]);
       button.setAttribute('aria-pressed', String(current === f[0]));
       button.addEventListener('click', function () {
