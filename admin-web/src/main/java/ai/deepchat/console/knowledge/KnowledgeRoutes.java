@@ -56,6 +56,7 @@ public final class KnowledgeRoutes {
     routes.get("/kb/:kb/documents/:doc", ConsoleRole.VIEWER, this::document);
     routes.upload("/kb/:kb/upload", ConsoleRole.EDITOR, UPLOAD_LIMIT + 64 * 1024, this::upload);
     routes.post("/kb/:kb/reindex", ConsoleRole.EDITOR, this::reindex);
+    routes.post("/kb/:kb/default", ConsoleRole.ADMIN, this::makeDefault);
     routes.get("/kb/:kb/search", ConsoleRole.VIEWER, this::search);
   }
 
@@ -91,7 +92,8 @@ public final class KnowledgeRoutes {
   /** The knowledge base of this tenant named by the path, or a 404 (also for another tenant's id). */
   private Future<Map<String, Object>> base(ConsoleSession s, UUID kb) {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT id, name, description, version, "
-        + "embedding_model FROM knowledge_bases WHERE id = $1").execute(Tuple.of(kb)))
+        + "embedding_model, (id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS is_default "
+        + "FROM knowledge_bases WHERE id = $1").execute(Tuple.of(kb)))
         .map(rows -> {
           if (rows.size() == 0) {
             throw ConsoleException.notFound();
@@ -186,6 +188,18 @@ public final class KnowledgeRoutes {
               .end(new JsonObject().put("error", status == 503 ? views.message(ctx, "kb.unavailable")
                   : String.valueOf(err.getMessage())).encode());
         });
+  }
+
+  /** The knowledge base that answers questions in the widget and the API (the pipeline's default). */
+  private Future<?> makeDefault(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    return base(s, kb)
+        .compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO tenant_settings "
+                + "(tenant_id, default_knowledge_base_id) VALUES ($1, $2) ON CONFLICT (tenant_id) DO UPDATE "
+                + "SET default_knowledge_base_id = $2, updated_at = now()").execute(Tuple.of(s.tenantId(), kb))
+            .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "kb.make_default", "kb:" + kb,
+                new JsonObject().put("name", base.get("name"))))))
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "saved"));
   }
 
   private Future<?> reindex(RoutingContext ctx, ConsoleSession s) {
