@@ -174,4 +174,22 @@ run('widget', async () => {
   } finally {
     await visitor.close();
   }
+
+  // the console shows the visitor's conversation: intents, feedback, the overview's numbers
+  const review = await launch();
+  try {
+    const page = await login(review.context, env.workspace, env.email, env.password);
+    check(Number(await page.locator('.stat .value').first().innerText()) >= 1, 'overview counts the conversation');
+    await shot(page, 'console-overview-data');
+    await page.goto(env.base + '/console/conversations?q=' + encodeURIComponent('opening hours'));
+    await Promise.all([page.waitForNavigation(), page.locator('table a').first().click()]);
+    const transcript = await page.innerText('main');
+    check(transcript.includes(HOURS_Q) && transcript.includes('9 to 5'), 'transcript found by search');
+    check(/intent: faq/.test(transcript), 'transcript shows the intent');
+    check(transcript.includes('helpful'), 'transcript shows the feedback');
+    check(await page.locator('main img, main script').count() === 0, 'hostile answer inert in the console too');
+    await shot(page, 'console-conversation');
+  } finally {
+    await review.close();
+  }
 });

@@ -177,7 +177,7 @@
     '.m ul,.m ol{margin:4px 0;padding-left:20px}.m blockquote{margin:4px 0;padding-left:8px;border-left:3px solid #e5e7eb;color:#4b5563}' +
     '.m.user a{color:#fff}.m a{color:var(--c)}' +
     '.cites{margin-top:6px;font-size:12.5px;border-top:1px solid #f1f5f9;padding-top:4px}' +
-    '.cites summary{cursor:pointer;color:#475569}.cites ol{margin:4px 0 0;padding-left:18px}.cites li span{color:#64748b}' +
+    '.cites summary{cursor:pointer;color:#475569}.cites ol{margin:4px 0 0;padding-left:4px;list-style:none}.cites li span{color:#64748b}' +
     '.fb{display:flex;gap:4px;margin-top:6px}.fb button{border:1px solid #e5e7eb;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:13px}' +
     '.fb button[aria-pressed=true]{background:var(--c);color:#fff;border-color:var(--c)}' +
     '.fb svg{width:14px;height:14px;fill:currentColor;display:block}.fb .down svg{transform:rotate(180deg)}' +
