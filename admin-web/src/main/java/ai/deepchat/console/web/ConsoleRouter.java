@@ -106,7 +106,7 @@ public final class ConsoleRouter {
     Cookie cookie = ctx.request().getCookie(SESSION_COOKIE);
     Future<ConsoleSession> session = cookie == null ? Future.succeededFuture(null)
         : tokens.verify(cookie.getValue()).compose(sessions::load)
-            .onFailure(err -> LOG.info("console session refused: {}", err.getMessage()))
+            .onFailure(err -> LOG.debug("console session refused: {}", err.getMessage()))
             .otherwise((ConsoleSession) null);
     session.onComplete(done -> {
       ConsoleSession s = done.succeeded() ? done.result() : null;
