@@ -48,6 +48,7 @@ public final class ConsoleModule implements HttpModule {
   private final PlatformConfig.Console config;
   private final String secret;
   private final KnowledgeBackend knowledge;
+  private final String uploads;
 
   /**
    * @param ingest the node's ingestion service, or null when this node has none (uploads then say the
@@ -59,6 +60,7 @@ public final class ConsoleModule implements HttpModule {
     this.config = platform.config().console();
     this.secret = jwtSecret(platform.config());
     this.knowledge = new BusKnowledgeBackend(vertx, ingest);
+    this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
   }
 
   /** JWT_SECRET, else a secret generated once under DATA_DIR/secrets (blocking: call at start-up). */
@@ -73,7 +75,7 @@ public final class ConsoleModule implements HttpModule {
     Csrf csrf = new Csrf(secret, cookies);
     Views views = new Views(vertx, new I18n(), csrf);
     SessionTokens tokens = new SessionTokens(vertx, secret);
-    ConsoleRouter routes = new ConsoleRouter(router, views, tokens, new Sessions(database), csrf);
+    ConsoleRouter routes = new ConsoleRouter(router, views, tokens, new Sessions(database), csrf, uploads);
 
     Future<Void> superAdmin = config.superadminEmail().isPresent()
         ? TenantRoutes.ensureSuperAdmin(vertx, database, config.superadminEmail().get(),

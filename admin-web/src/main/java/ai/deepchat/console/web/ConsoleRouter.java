@@ -43,8 +43,12 @@ public final class ConsoleRouter {
   private final SessionTokens tokens;
   private final Sessions sessions;
   private final Csrf csrf;
+  private final String uploadsDirectory;
 
-  public ConsoleRouter(Router router, Views views, SessionTokens tokens, Sessions sessions, Csrf csrf) {
+  /** {@code uploadsDirectory}: where multipart files wait while a request runs (removed when it ends). */
+  public ConsoleRouter(Router router, Views views, SessionTokens tokens, Sessions sessions, Csrf csrf,
+                       String uploadsDirectory) {
+    this.uploadsDirectory = uploadsDirectory;
     this.router = router;
     this.views = views;
     this.tokens = tokens;
@@ -70,7 +74,7 @@ public final class ConsoleRouter {
   /** A multipart upload (bigger body limit, files kept in memory only); CSRF-checked. */
   public void upload(String path, ConsoleRole role, long limit, Action action) {
     Route route = router.post(BASE + path).handler(BodyHandler.create(false).setBodyLimit(limit)
-        .setHandleFileUploads(true).setDeleteUploadedFilesOnEnd(true));
+        .setHandleFileUploads(true).setUploadsDirectory(uploadsDirectory).setDeleteUploadedFilesOnEnd(true));
     guarded(route, Audience.TENANT, role, action);
   }
 
