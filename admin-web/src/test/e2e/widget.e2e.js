@@ -175,13 +175,31 @@ run('widget', async () => {
     await visitor.close();
   }
 
+  // where WebSockets are unavailable (old proxies), the same turn runs over server-sent events
+  const sse = await launch();
+  try {
+    const page = await sse.context.newPage();
+    await page.addInitScript(() => { window.WebSocket = undefined; });
+    let sseRequests = 0;
+    page.on('request', (r) => { if (r.url().endsWith('/widget/chat')) { sseRequests++; } });
+    await page.goto(env.host + '/?key=' + encodeURIComponent(key));
+    await w(page, 'button.launcher').click();
+    await ask(page, HOURS_Q, { deltas: 0 });
+    const answer = w(page, '.m.assistant:not(.greeting)').last();
+    check((await answer.innerText()).includes('9 to 5'), 'answer arrives over the SSE fallback');
+    check(sseRequests === 1, 'one POST /widget/chat carried the turn');
+    await shot(page, 'widget-sse');
+  } finally {
+    await sse.close();
+  }
+
   // the console shows the visitor's conversation: intents, feedback, the overview's numbers
   const review = await launch();
   try {
     const page = await login(review.context, env.workspace, env.email, env.password);
     check(Number(await page.locator('.stat .value').first().innerText()) >= 1, 'overview counts the conversation');
     await shot(page, 'console-overview-data');
-    await page.goto(env.base + '/console/conversations?q=' + encodeURIComponent('opening hours'));
+    await page.goto(env.base + '/console/conversations?q=' + encodeURIComponent('security test answer'));
     await Promise.all([page.waitForNavigation(), page.locator('table a').first().click()]);
     const transcript = await page.innerText('main');
     check(transcript.includes(HOURS_Q) && transcript.includes('9 to 5'), 'transcript found by search');
