@@ -13,6 +13,7 @@ import ai.deepchat.console.knowledge.KnowledgeBackend;
 import ai.deepchat.console.knowledge.KnowledgeRoutes;
 import ai.deepchat.console.models.ModelRoutes;
 import ai.deepchat.console.overview.OverviewRoutes;
+import ai.deepchat.console.settings.SettingsRoutes;
 import ai.deepchat.console.tenants.TenantRoutes;
 import ai.deepchat.console.users.UserRoutes;
 import ai.deepchat.console.web.ConsoleRouter;
@@ -101,6 +102,7 @@ public final class ConsoleModule implements HttpModule {
     new FaqRoutes(database, views).mount(routes);
     new WordsRoutes(database, views).mount(routes);
     new WidgetSettingsRoutes(database, views).mount(routes);
+    new SettingsRoutes(database, views).mount(routes);
     new ApiKeyRoutes(database, views).mount(routes);
     new UserRoutes(vertx, database, views).mount(routes);
     new ConversationRoutes(database, views).mount(routes);

@@ -162,6 +162,34 @@ class ConsoleFeaturesTest {
   }
 
   @Test
+  void assistantSettingsAreValidatedAndOnlyAdminsChangeThem() throws Exception {
+    await(h.db.inTenant(h.beta, c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id) VALUES ($1) "
+        + "ON CONFLICT DO NOTHING").execute(io.vertx.sqlclient.Tuple.of(h.beta))));
+    Map<String, String> form = new java.util.HashMap<>(Map.of("system_prompt", "Be brief.", "faq_threshold", "0.85",
+        "retention_days", "90", "moderation_action", "mask", "blocked_reply", "No.", "requests_per_minute", "100",
+        "visitor_requests_per_minute", "5", "api_key_requests_per_minute", "50", "max_message_chars", "2000"));
+    var viewer = h.browser().signedIn("beta", "viewer@beta.test");
+    assertThat(viewer.get("/console/settings").statusCode()).isEqualTo(200);
+    assertThat(viewer.submit("/console/settings", form).statusCode()).isEqualTo(403);
+
+    var admin = h.browser().signedIn("beta", "admin@beta.test");
+    admin.get("/console/settings");
+    assertThat(admin.submit("/console/settings", form).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT system_prompt || '|' || faq_threshold || '|' || moderation_action || '|' || "
+        + "visitor_requests_per_minute FROM tenant_settings WHERE tenant_id = '" + h.beta + "'"))
+        .isEqualTo("Be brief.|0.85|mask|5");
+    for (var bad : Map.of("faq_threshold", "1.5", "retention_days", "0", "moderation_action", "drop",
+        "max_message_chars", "many").entrySet()) {
+      Map<String, String> wrong = new java.util.HashMap<>(form);
+      wrong.put(bad.getKey(), bad.getValue());
+      wrong.put("system_prompt", "changed");
+      assertThat(admin.submit("/console/settings", wrong).statusCode()).as(bad.getKey()).isEqualTo(400);
+    }
+    assertThat(one("SELECT system_prompt FROM tenant_settings WHERE tenant_id = '" + h.beta + "'")).isEqualTo("Be brief.");
+    assertThat(admin.get("/console/settings").body()).contains("Be brief.");
+  }
+
+  @Test
   void everyChangeLeavesAChainedAuditRowThatTheAuditPageFilters() throws Exception {
     var admin = h.browser().signedIn("alpha", "admin@alpha.test");
     admin.get("/console/words");
