@@ -7,6 +7,7 @@ import ai.deepchat.console.auth.SessionTokens;
 import ai.deepchat.console.auth.Sessions;
 import ai.deepchat.console.conversations.ConversationRoutes;
 import ai.deepchat.console.faq.FaqRoutes;
+import ai.deepchat.console.faq.IntentRuleRoutes;
 import ai.deepchat.console.keys.ApiKeyRoutes;
 import ai.deepchat.console.knowledge.BusKnowledgeBackend;
 import ai.deepchat.console.knowledge.KnowledgeBackend;
@@ -100,6 +101,7 @@ public final class ConsoleModule implements HttpModule {
     new OverviewRoutes(database, views).mount(routes);
     new KnowledgeRoutes(vertx, database, views, knowledge).mount(routes);
     new FaqRoutes(database, views).mount(routes);
+    new IntentRuleRoutes(database, views).mount(routes);
     new WordsRoutes(database, views).mount(routes);
     new WidgetSettingsRoutes(database, views).mount(routes);
     new SettingsRoutes(database, views).mount(routes);

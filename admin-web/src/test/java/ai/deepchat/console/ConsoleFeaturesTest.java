@@ -190,6 +190,26 @@ class ConsoleFeaturesTest {
   }
 
   @Test
+  void routingRulesNeedAValidPatternAndStayInTheirTenant() throws Exception {
+    var editor = h.browser().signedIn("alpha", "editor@alpha.test");
+    editor.get("/console/rules");
+    assertThat(editor.submit("/console/rules", Map.of("kind", "regex", "pattern", "(unclosed", "intent", "faq"))
+        .statusCode()).isEqualTo(400);
+    assertThat(editor.submit("/console/rules", Map.of("kind", "keyword", "pattern", "refund", "intent", "knowledge",
+        "priority", "5")).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT intent || '/' || kind || '/' || priority FROM intent_rules WHERE pattern = 'refund'"))
+        .isEqualTo("knowledge/keyword/5");
+    String id = one("SELECT id FROM intent_rules WHERE pattern = 'refund'");
+    var other = h.browser().signedIn("beta", "owner@beta.test");
+    other.get("/console/rules");
+    assertThat(other.submit("/console/rules/" + id + "/delete", Map.of()).statusCode()).isEqualTo(404);
+    assertThat(one("SELECT count(*) FROM intent_rules WHERE id = '" + id + "'")).isEqualTo("1");
+    var viewer = h.browser().signedIn("alpha", "viewer@alpha.test");
+    assertThat(viewer.get("/console/rules").body()).contains("refund");
+    assertThat(viewer.submit("/console/rules/" + id + "/delete", Map.of()).statusCode()).isEqualTo(403);
+  }
+
+  @Test
   void everyChangeLeavesAChainedAuditRowThatTheAuditPageFilters() throws Exception {
     var admin = h.browser().signedIn("alpha", "admin@alpha.test");
     admin.get("/console/words");
