@@ -253,6 +253,43 @@ class ConsoleSecurityTest {
   }
 
   @Test
+  void passwordChangesEndOldSessions() throws Exception {
+    await(h.db.inTenant(h.alpha, c -> c.preparedQuery("INSERT INTO users (tenant_id, email, password_hash, role) "
+        + "SELECT tenant_id, 'pw@alpha.test', password_hash, 'editor' FROM users WHERE email = 'owner@alpha.test'")
+        .execute()));
+    var user = h.browser().signedIn("alpha", "pw@alpha.test");
+    String oldToken = user.sessionCookie();
+    user.get("/console/account");
+    assertThat(user.submit("/console/account/password", Map.of("current", "wrong one!", "password", "brand new pw 1"))
+        .statusCode()).isEqualTo(400);
+    assertThat(user.submit("/console/account/password", Map.of("current", PASSWORD, "password", "short"))
+        .statusCode()).isEqualTo(400);
+    assertThat(user.submit("/console/account/password", Map.of("current", PASSWORD, "password", "brand new pw 1"))
+        .statusCode()).isEqualTo(302);
+    assertThat(status(oldToken)).isEqualTo(302);
+    assertThat(h.browser().login("alpha", "pw@alpha.test", PASSWORD).statusCode()).isEqualTo(401);
+    var again = h.browser();
+    assertThat(again.login("alpha", "pw@alpha.test", "brand new pw 1").statusCode()).isEqualTo(303);
+    String second = again.sessionCookie();
+
+    // an admin's reset ends the user's sessions too
+    UUID id = await(h.db.inTenant(h.alpha, c -> c.query("SELECT id FROM users WHERE email = 'pw@alpha.test'")
+        .execute().map(r -> r.iterator().next().getUUID(0))));
+    var admin = h.browser().signedIn("alpha", "admin@alpha.test");
+    admin.get("/console/users");
+    assertThat(admin.submit("/console/users/" + id + "/password", Map.of("password", "reset by admin"))
+        .statusCode()).isEqualTo(302);
+    assertThat(status(second)).isEqualTo(302);
+    assertThat(h.browser().login("alpha", "pw@alpha.test", "reset by admin").statusCode()).isEqualTo(303);
+    // an admin cannot reset an owner's password
+    UUID ownerId = await(h.db.inTenant(h.alpha, c -> c.query("SELECT id FROM users WHERE email = 'owner@alpha.test'")
+        .execute().map(r -> r.iterator().next().getUUID(0))));
+    assertThat(admin.submit("/console/users/" + ownerId + "/password", Map.of("password", "taken over!!"))
+        .statusCode()).isEqualTo(403);
+    assertThat(h.browser().login("alpha", "owner@alpha.test", PASSWORD).statusCode()).isEqualTo(303);
+  }
+
+  @Test
   void superAdminCreatesATenantWithItsOwnerAndTenantUsersCannotReachPlatformPages() throws Exception {
     var root = h.browser();
     HttpResponse<String> login = root.login("", "root@platform.test", PASSWORD);

@@ -45,6 +45,54 @@ public final class UserRoutes {
     routes.post("/users/:id/role", ConsoleRole.ADMIN, this::changeRole);
     routes.post("/users/:id/unlock", ConsoleRole.ADMIN, this::unlock);
     routes.post("/users/:id/delete", ConsoleRole.ADMIN, this::delete);
+    routes.post("/users/:id/password", ConsoleRole.ADMIN, this::resetPassword);
+    routes.get("/account", ConsoleRole.VIEWER, (ctx, s) -> views.render(ctx, "account", Map.of("section", "account")));
+    routes.post("/account/password", ConsoleRole.VIEWER, this::changeOwnPassword);
+  }
+
+  private static String newPassword(RoutingContext ctx, String field) {
+    String password = ctx.request().getFormAttribute(field);
+    if (password == null || password.length() < MIN_PASSWORD || password.length() > 1024) {
+      throw ConsoleException.badRequest("users.error.password", MIN_PASSWORD);
+    }
+    return password;
+  }
+
+  /** Sets a new password and ends the account's sessions (a reset is what follows a suspected leak). */
+  private Future<?> resetPassword(RoutingContext ctx, ConsoleSession s) {
+    UUID id = Forms.id(ctx, "id");
+    String password = newPassword(ctx, "password");
+    return vertx.executeBlocking(() -> PasswordHasher.hash(password), false)
+        .compose(hash -> database.inTenant(s.tenantId(), c -> target(c, s, id)
+            .compose(email -> c.preparedQuery("UPDATE users SET password_hash = $2, sessions_valid_after = now(), "
+                    + "failed_logins = 0, locked_until = NULL WHERE id = $1").execute(Tuple.of(id, hash))
+                .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "user.password_reset", "user:" + id,
+                    new JsonObject().put("email", email))))))
+        .compose(x -> ConsoleRouter.done(ctx, "/users", "saved"));
+  }
+
+  /** The signed-in user's own password: the current one is checked first (on a worker thread). */
+  private Future<?> changeOwnPassword(RoutingContext ctx, ConsoleSession s) {
+    String current = ctx.request().getFormAttribute("current");
+    String password = newPassword(ctx, "password");
+    if (current == null || current.length() > 1024) {
+      throw ConsoleException.badRequest("error.required", "current");
+    }
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT password_hash FROM users WHERE id = $1")
+            .execute(Tuple.of(s.userId())).map(rows -> rows.iterator().next().getString(0)))
+        .compose(stored -> vertx.executeBlocking(() -> PasswordHasher.verify(current, stored)
+            ? PasswordHasher.hash(password) : null, false))
+        .compose(hash -> {
+          if (hash == null) {
+            return Future.failedFuture(ConsoleException.badRequest("account.error.current"));
+          }
+          // other sessions end; this browser signs in again with the new password
+          return database.inTenant(s.tenantId(), c -> c.preparedQuery("UPDATE users SET password_hash = $2, "
+                  + "sessions_valid_after = now() WHERE id = $1").execute(Tuple.of(s.userId(), hash))
+              .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "user.password_change", "user:" + s.userId(),
+                  null)));
+        })
+        .compose(x -> ctx.redirect(ConsoleRouter.BASE + "/login?done=passwordChanged"));
   }
 
   private Future<?> list(RoutingContext ctx, ConsoleSession s) {
