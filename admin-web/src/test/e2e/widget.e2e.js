@@ -8,6 +8,8 @@ const HOURS_Q = 'What are your opening hours?';
 const HOURS_A = 'We are open **9 to 5**, Monday to Friday.\n\n- Saturday: 10 to 2\n- Sunday: closed\n\n'
   + 'Details: [opening hours](https://example.com/hours)';
 const XSS_Q = 'Show me the security test answer';
+const SHOP_Q = 'Where is your shop?';
+const SHOP_A = 'At **Main Street 1**, next to the station.';
 const XSS_A = 'Inert: <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
   + '[click](javascript:window.__xss=3) ![pixel](https://evil.example/p.png) done.';
 
@@ -60,6 +62,7 @@ run('widget', async () => {
     const page = await login(admin.context, env.workspace, env.email, env.password);
     await addFaq(page, HOURS_Q, HOURS_A);
     await addFaq(page, XSS_Q, XSS_A);
+    await addFaq(page, SHOP_Q, SHOP_A);
     await page.goto(env.base + '/console/widget');
     key = /data-key="([^"]+)"/.exec(await page.innerText('#embed-snippet'))[1];
     const origins = await page.inputValue('textarea[name=allowed_origins]');
@@ -91,6 +94,7 @@ run('widget', async () => {
     await page.keyboard.press('Enter');
     await w(page, '.panel').waitFor();
     check(await launcher.getAttribute('aria-expanded') === 'true', 'panel opened from the keyboard');
+    await page.waitForSelector('[data-deepchat][data-connected=true]', { state: 'attached' });
     check(await page.evaluate(() => document.querySelector('[data-deepchat]').shadowRoot.activeElement.id) === 'dc-input',
       'focus moves to the message box');
     const fontFamily = await w(page, '.m.greeting').evaluate((el) => getComputedStyle(el).fontFamily);
@@ -191,6 +195,42 @@ run('widget', async () => {
     await shot(page, 'widget-sse');
   } finally {
     await sse.close();
+  }
+
+  // the socket drops right after a question is sent: the widget retries that turn over SSE with the same
+  // clientMessageId (stored once) and reconnects the socket with backoff
+  const flaky = await launch();
+  try {
+    const page = await flaky.context.newPage();
+    let connections = 0;
+    let dropped = false;
+    await page.routeWebSocket(/\/widget\/ws/, (ws) => {
+      connections++;
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        if (!dropped && String(message).includes('"type":"message"')) {
+          dropped = true;
+          ws.close({ code: 1006, reason: 'network' });
+          return;
+        }
+        server.send(message);
+      });
+      server.onMessage((message) => ws.send(message));
+    });
+    await page.goto(env.host + '/?key=' + encodeURIComponent(key));
+    await w(page, 'button.launcher').click();
+    await page.waitForSelector('[data-deepchat][data-connected=true]', { state: 'attached' });
+    await ask(page, SHOP_Q, { deltas: 0 });
+    check(dropped, 'the socket was cut after the question went out');
+    const answers = w(page, '.m.assistant:not(.greeting)');
+    check((await answers.last().innerText()).includes('Main Street 1'), 'the turn completed over the SSE retry');
+    check(await answers.count() === 1, 'the answer appears once');
+    await page.waitForSelector('[data-deepchat][data-connected=true]', { state: 'attached', timeout: 15000 });
+    check(connections >= 2, 'the socket reconnected (' + connections + ' connections)');
+    await ask(page, HOURS_Q, { deltas: 0 });
+    check((await answers.last().innerText()).includes('9 to 5'), 'the next question works on the new socket');
+  } finally {
+    await flaky.close();
   }
 
   // the console shows the visitor's conversation: intents, feedback, the overview's numbers

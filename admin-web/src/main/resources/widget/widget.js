@@ -370,7 +370,10 @@
     try { socket = new WebSocket(url); } catch (e) { wsFailures++; return; }
     var opened = false;
     ws = socket;
-    socket.onopen = function () { opened = true; wsFailures = 0; backoff = 500; };
+    socket.onopen = function () {
+      opened = true; wsFailures = 0; backoff = 500;
+      ui.host.setAttribute('data-connected', 'true'); // lets tests and host pages see the live transport
+    };
     socket.onmessage = function (e) {
       var event;
       try { event = JSON.parse(e.data); } catch (err) { return; }
@@ -379,6 +382,7 @@
     };
     socket.onclose = function () {
       ws = null;
+      ui.host.setAttribute('data-connected', 'false');
       if (!opened) { wsFailures++; }
       if (pending && !pending.viaSse) { retryOverSse(); }
       // reconnect with exponential backoff and jitter, only while the visitor may still chat
