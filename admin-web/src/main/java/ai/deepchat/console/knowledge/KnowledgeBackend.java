@@ -15,6 +15,9 @@ public interface KnowledgeBackend {
   /** Accepts the file and ingests it in the background; the future holds the document id. */
   Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Buffer content);
 
+  /** Removes a document, its chunks and their vectors. */
+  Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
+
   /** Rebuilds the knowledge base's index from its stored chunks. */
   Future<Void> reindex(UUID tenantId, UUID knowledgeBaseId);
 

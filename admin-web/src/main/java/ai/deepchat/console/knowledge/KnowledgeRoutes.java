@@ -57,6 +57,7 @@ public final class KnowledgeRoutes {
     routes.upload("/kb/:kb/upload", ConsoleRole.EDITOR, UPLOAD_LIMIT + 64 * 1024, this::upload);
     routes.post("/kb/:kb/reindex", ConsoleRole.EDITOR, this::reindex);
     routes.post("/kb/:kb/default", ConsoleRole.ADMIN, this::makeDefault);
+    routes.post("/kb/:kb/documents/:doc/delete", ConsoleRole.EDITOR, this::deleteDocument);
     routes.get("/kb/:kb/search", ConsoleRole.VIEWER, this::search);
   }
 
@@ -200,6 +201,26 @@ public final class KnowledgeRoutes {
             .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "kb.make_default", "kb:" + kb,
                 new JsonObject().put("name", base.get("name"))))))
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "saved"));
+  }
+
+  private Future<?> deleteDocument(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    UUID doc = Forms.id(ctx, "doc");
+    return base(s, kb)
+        .compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT title FROM documents "
+            + "WHERE id = $1 AND knowledge_base_id = $2").execute(Tuple.of(doc, kb))))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            throw ConsoleException.notFound();
+          }
+          String title = rows.iterator().next().getString("title");
+          return backend.deleteDocument(s.tenantId(), kb, doc)
+              .compose(x -> database.inTenant(s.tenantId(), c -> ConsoleAudit.record(c, s, Forms.ip(ctx),
+                  "kb.document_delete", "document:" + doc, new JsonObject().put("kb", kb.toString()).put("title", title))));
+        })
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "deleted"))
+        .recover(err -> err instanceof KnowledgeBackend.Unavailable
+            ? ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable") : Future.failedFuture(err));
   }
 
   private Future<?> reindex(RoutingContext ctx, ConsoleSession s) {
