@@ -1,6 +1,7 @@
 package ai.deepchat.console;
 
 import ai.deepchat.console.audit.AuditRoutes;
+import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.Csrf;
 import ai.deepchat.console.auth.LoginRoutes;
 import ai.deepchat.console.auth.SessionTokens;
@@ -28,6 +29,7 @@ import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.DatabaseBootstrap;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.audit.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -51,13 +53,16 @@ public final class ConsoleModule implements HttpModule {
   private final String secret;
   private final KnowledgeBackend knowledge;
   private final String uploads;
+  private final ConsoleAudit audit;
 
   /**
+   * @param auditLog the platform's audit log (every console change is recorded through it)
    * @param ingest the node's ingestion service, or null when this node has none (uploads then say the
    *               service is unavailable; retrieval goes over the event bus either way)
    */
-  public ConsoleModule(Vertx vertx, Platform platform, KnowledgeBackend ingest) {
+  public ConsoleModule(Vertx vertx, Platform platform, AuditLog auditLog, KnowledgeBackend ingest) {
     this.vertx = vertx;
+    this.audit = new ConsoleAudit(auditLog);
     this.database = platform.database();
     this.config = platform.config().console();
     this.secret = jwtSecret(platform.config());
@@ -97,20 +102,20 @@ public final class ConsoleModule implements HttpModule {
     router.get(ConsoleRouter.BASE + "/static/*").handler(StaticHandler.create("console/static")
         .setCachingEnabled(true).setMaxAgeSeconds(3600).setDirectoryListing(false).setIncludeHidden(false));
 
-    new LoginRoutes(vertx, database, views, tokens, cookies, superAdmin).mount(routes);
+    new LoginRoutes(vertx, database, views, tokens, cookies, superAdmin, audit).mount(routes);
     new OverviewRoutes(database, views).mount(routes);
-    new KnowledgeRoutes(vertx, database, views, knowledge).mount(routes);
-    new FaqRoutes(database, views).mount(routes);
-    new IntentRuleRoutes(database, views).mount(routes);
-    new WordsRoutes(database, views).mount(routes);
-    new WidgetSettingsRoutes(database, views).mount(routes);
-    new SettingsRoutes(database, views).mount(routes);
-    new ApiKeyRoutes(database, views).mount(routes);
-    new UserRoutes(vertx, database, views).mount(routes);
+    new KnowledgeRoutes(vertx, database, views, knowledge, audit).mount(routes);
+    new FaqRoutes(database, views, audit).mount(routes);
+    new IntentRuleRoutes(database, views, audit).mount(routes);
+    new WordsRoutes(vertx, database, views, audit).mount(routes);
+    new WidgetSettingsRoutes(database, views, audit).mount(routes);
+    new SettingsRoutes(vertx, database, views, audit).mount(routes);
+    new ApiKeyRoutes(database, views, audit).mount(routes);
+    new UserRoutes(vertx, database, views, audit).mount(routes);
     new ConversationRoutes(database, views).mount(routes);
     new AuditRoutes(database, views).mount(routes);
-    new ModelRoutes(database, views).mount(routes);
-    new TenantRoutes(vertx, database, views).mount(routes);
+    new ModelRoutes(database, views, audit).mount(routes);
+    new TenantRoutes(vertx, database, views, audit).mount(routes);
 
     // Anything else under /console is a rendered 404; failures become rendered error pages.
     router.route(ConsoleRouter.BASE + "/*").handler(ctx -> views.error(ctx, 404, "error.404"));

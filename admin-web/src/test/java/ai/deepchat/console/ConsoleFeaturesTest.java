@@ -222,6 +222,11 @@ class ConsoleFeaturesTest {
     assertThat(one("SELECT count(*) FROM (SELECT prev_hash, lag(hash) OVER (PARTITION BY tenant_id ORDER BY id) AS prev "
         + "FROM audit_log) t WHERE prev IS NOT NULL AND prev <> prev_hash")).isEqualTo("0");
 
+    // and the platform's verifier accepts the whole chain
+    var verification = await(new ai.deepchat.policy.audit.AuditLog(h.db).verify(h.alpha));
+    assertThat(verification.intact()).as(String.valueOf(verification.problem())).isTrue();
+    assertThat(verification.rowsChecked()).isPositive();
+
     HttpResponse<String> filtered = admin.get("/console/audit?action=words.add&actor=admin%40alpha");
     assertThat(filtered.statusCode()).isEqualTo(200);
     assertThat(filtered.body()).contains("<span class=\"badge\">words.add</span>")

@@ -69,7 +69,7 @@ final class ConsoleHarness {
       ctx.next();
     });
     new WidgetScriptModule().mount(router);
-    new ConsoleModule(vertx, platform, null).mount(router);
+    new ConsoleModule(vertx, platform, new ai.deepchat.policy.audit.AuditLog(testDb.database()), null).mount(router);
     HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     return new ConsoleHarness(vertx, testDb, server.actualPort(), alpha, beta);
   }

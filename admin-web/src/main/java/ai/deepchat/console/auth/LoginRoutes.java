@@ -43,6 +43,7 @@ public final class LoginRoutes {
   private final Vertx vertx;
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
   private final SessionTokens tokens;
   private final Csrf.CookiePolicy cookies;
   private final Future<Void> superAdminReady;
@@ -52,7 +53,8 @@ public final class LoginRoutes {
   }
 
   public LoginRoutes(Vertx vertx, Database database, Views views, SessionTokens tokens,
-                     Csrf.CookiePolicy cookies, Future<Void> superAdminReady) {
+                     Csrf.CookiePolicy cookies, Future<Void> superAdminReady, ConsoleAudit audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.database = database;
     this.views = views;
@@ -118,7 +120,7 @@ public final class LoginRoutes {
                   : database.inTenant(tenantId, c -> c.preparedQuery(String.format(FAIL_SQL, "users"))
                       .execute(Tuple.of(acc.id())).compose(r -> {
                         boolean locked = r.iterator().next().getBoolean("locked");
-                        return locked ? ConsoleAudit.record(c, tenantId, "user:" + email, Forms.ip(ctx),
+                        return locked ? audit.record(c, tenantId, "user:" + email, Forms.ip(ctx),
                             "console.account_locked", "user:" + acc.id(), new JsonObject()).map(true)
                             : Future.succeededFuture(false);
                       }));
@@ -127,7 +129,7 @@ public final class LoginRoutes {
             }
             return database.inTenant(tenantId, c -> c.preparedQuery(
                     "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").execute(Tuple.of(acc.id()))
-                .compose(x -> ConsoleAudit.record(c, tenantId, "user:" + email, Forms.ip(ctx), "console.login",
+                .compose(x -> audit.record(c, tenantId, "user:" + email, Forms.ip(ctx), "console.login",
                     "user:" + acc.id(), new JsonObject())))
                 .compose(x -> startSession(ctx, tokens.issue(acc.id(), tenantId, false), next));
           }));
@@ -184,7 +186,7 @@ public final class LoginRoutes {
             .execute(Tuple.of(s.userId())))
         : database.inTenant(s.tenantId(), c -> c.preparedQuery(
                 "UPDATE users SET sessions_valid_after = now() WHERE id = $1").execute(Tuple.of(s.userId()))
-            .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "console.logout", "user:" + s.userId(), null)));
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "console.logout", "user:" + s.userId(), null)));
     return revoke.compose(x -> {
       ctx.response().addCookie(cookies.apply(ctx, Cookie.cookie(ConsoleRouter.SESSION_COOKIE, "")).setMaxAge(0));
       return ctx.response().setStatusCode(303).putHeader("Location", ConsoleRouter.BASE + "/login?done=signedOut").end();

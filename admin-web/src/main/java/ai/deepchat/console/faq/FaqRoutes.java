@@ -27,8 +27,10 @@ public final class FaqRoutes {
 
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public FaqRoutes(Database database, Views views) {
+  public FaqRoutes(Database database, Views views, ConsoleAudit audit) {
+    this.audit = audit;
     this.database = database;
     this.views = views;
   }
@@ -57,7 +59,7 @@ public final class FaqRoutes {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO faq_entries "
             + "(tenant_id, question, answer, enabled) VALUES ($1, $2, $3, $4) RETURNING id")
         .execute(Tuple.of(s.tenantId(), question, answer, enabled))
-        .compose(rows -> ConsoleAudit.record(c, s, Forms.ip(ctx), "faq.create",
+        .compose(rows -> audit.record(c, s, Forms.ip(ctx), "faq.create",
             "faq:" + rows.iterator().next().getUUID("id"), new JsonObject().put("question", question))))
         .compose(x -> ConsoleRouter.done(ctx, "/faq", "saved"));
   }
@@ -74,7 +76,7 @@ public final class FaqRoutes {
           if (rows.rowCount() == 0) {
             throw ConsoleException.notFound();
           }
-          return ConsoleAudit.record(c, s, Forms.ip(ctx), "faq.update", "faq:" + id,
+          return audit.record(c, s, Forms.ip(ctx), "faq.update", "faq:" + id,
               new JsonObject().put("question", question).put("enabled", enabled));
         }))
         .compose(x -> ConsoleRouter.done(ctx, "/faq", "saved"));
@@ -88,7 +90,7 @@ public final class FaqRoutes {
           if (rows.size() == 0) {
             throw ConsoleException.notFound();
           }
-          return ConsoleAudit.record(c, s, Forms.ip(ctx), "faq.delete", "faq:" + id,
+          return audit.record(c, s, Forms.ip(ctx), "faq.delete", "faq:" + id,
               new JsonObject().put("question", rows.iterator().next().getString("question")));
         }))
         .compose(x -> ConsoleRouter.done(ctx, "/faq", "deleted"));

@@ -30,8 +30,10 @@ public final class IntentRuleRoutes {
 
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public IntentRuleRoutes(Database database, Views views) {
+  public IntentRuleRoutes(Database database, Views views, ConsoleAudit audit) {
+    this.audit = audit;
     this.database = database;
     this.views = views;
   }
@@ -72,7 +74,7 @@ public final class IntentRuleRoutes {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO intent_rules (tenant_id, intent, kind, "
             + "pattern, priority) VALUES ($1, $2, $3, $4, $5) RETURNING id")
         .execute(Tuple.of(s.tenantId(), intent, kind, pattern, priority))
-        .compose(rows -> ConsoleAudit.record(c, s, Forms.ip(ctx), "rule.create", "rule:" + rows.iterator().next()
+        .compose(rows -> audit.record(c, s, Forms.ip(ctx), "rule.create", "rule:" + rows.iterator().next()
             .getUUID("id"), new JsonObject().put("intent", intent).put("kind", kind).put("pattern", pattern))))
         .compose(x -> ConsoleRouter.done(ctx, "/rules", "saved"));
   }
@@ -85,7 +87,7 @@ public final class IntentRuleRoutes {
           if (rows.size() == 0) {
             throw ConsoleException.notFound();
           }
-          return ConsoleAudit.record(c, s, Forms.ip(ctx), "rule.delete", "rule:" + id,
+          return audit.record(c, s, Forms.ip(ctx), "rule.delete", "rule:" + id,
               new JsonObject().put("pattern", rows.iterator().next().getString("pattern")));
         }))
         .compose(x -> ConsoleRouter.done(ctx, "/rules", "deleted"));

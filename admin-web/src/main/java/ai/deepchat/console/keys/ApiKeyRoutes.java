@@ -27,8 +27,10 @@ public final class ApiKeyRoutes {
 
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public ApiKeyRoutes(Database database, Views views) {
+  public ApiKeyRoutes(Database database, Views views, ConsoleAudit audit) {
+    this.audit = audit;
     this.database = database;
     this.views = views;
   }
@@ -58,7 +60,7 @@ public final class ApiKeyRoutes {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO api_keys "
             + "(tenant_id, name, key_prefix, key_hash, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id")
         .execute(Tuple.of(s.tenantId(), name, key.prefix(), key.hash(), s.userId()))
-        .compose(rows -> ConsoleAudit.record(c, s, Forms.ip(ctx), "api_key.create",
+        .compose(rows -> audit.record(c, s, Forms.ip(ctx), "api_key.create",
             "api_key:" + rows.iterator().next().getUUID("id"),
             new JsonObject().put("name", name).put("prefix", key.prefix()))))
         // Rendered directly (not a redirect) so the plaintext never lands in a URL or a later page.
@@ -73,7 +75,7 @@ public final class ApiKeyRoutes {
           if (rows.size() == 0) {
             throw ConsoleException.notFound();
           }
-          return ConsoleAudit.record(c, s, Forms.ip(ctx), "api_key.revoke", "api_key:" + id,
+          return audit.record(c, s, Forms.ip(ctx), "api_key.revoke", "api_key:" + id,
               new JsonObject().put("name", rows.iterator().next().getString("name")));
         }))
         .compose(x -> ConsoleRouter.done(ctx, "/keys", "revoked"));

@@ -39,9 +39,11 @@ public final class KnowledgeRoutes {
   private final Vertx vertx;
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
   private final KnowledgeBackend backend;
 
-  public KnowledgeRoutes(Vertx vertx, Database database, Views views, KnowledgeBackend backend) {
+  public KnowledgeRoutes(Vertx vertx, Database database, Views views, KnowledgeBackend backend, ConsoleAudit audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.database = database;
     this.views = views;
@@ -82,7 +84,7 @@ public final class KnowledgeRoutes {
         .execute(Tuple.of(s.tenantId(), name, description, embedding))
         .compose(rows -> {
           UUID id = rows.iterator().next().getUUID("id");
-          return ConsoleAudit.record(c, s, Forms.ip(ctx), "kb.create", "kb:" + id,
+          return audit.record(c, s, Forms.ip(ctx), "kb.create", "kb:" + id,
               new JsonObject().put("name", name)).map(id);
         }))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
@@ -176,7 +178,7 @@ public final class KnowledgeRoutes {
     return base(s, kb)
         .compose(base -> vertx.fileSystem().readFile(file.uploadedFileName()))
         .compose(content -> backend.upload(s.tenantId(), kb, name, content))
-        .compose(docId -> database.inTenant(s.tenantId(), c -> ConsoleAudit.record(c, s, Forms.ip(ctx),
+        .compose(docId -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
             "kb.upload", "document:" + docId, new JsonObject().put("kb", kb.toString()).put("file", name)
                 .put("bytes", file.size()))).map(docId))
         .compose(docId -> ctx.json(new JsonObject().put("documentId", docId.toString())))
@@ -198,7 +200,7 @@ public final class KnowledgeRoutes {
         .compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO tenant_settings "
                 + "(tenant_id, default_knowledge_base_id) VALUES ($1, $2) ON CONFLICT (tenant_id) DO UPDATE "
                 + "SET default_knowledge_base_id = $2, updated_at = now()").execute(Tuple.of(s.tenantId(), kb))
-            .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "kb.make_default", "kb:" + kb,
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "kb.make_default", "kb:" + kb,
                 new JsonObject().put("name", base.get("name"))))))
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "saved"));
   }
@@ -215,7 +217,7 @@ public final class KnowledgeRoutes {
           }
           String title = rows.iterator().next().getString("title");
           return backend.deleteDocument(s.tenantId(), kb, doc)
-              .compose(x -> database.inTenant(s.tenantId(), c -> ConsoleAudit.record(c, s, Forms.ip(ctx),
+              .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
                   "kb.document_delete", "document:" + doc, new JsonObject().put("kb", kb.toString()).put("title", title))));
         })
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "deleted"))
@@ -227,7 +229,7 @@ public final class KnowledgeRoutes {
     UUID kb = Forms.id(ctx, "kb");
     return base(s, kb)
         .compose(base -> backend.reindex(s.tenantId(), kb))
-        .compose(x -> database.inTenant(s.tenantId(), c -> ConsoleAudit.record(c, s, Forms.ip(ctx),
+        .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
             "kb.reindex", "kb:" + kb, null)))
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "reindexed"))
         .recover(err -> err instanceof KnowledgeBackend.Unavailable

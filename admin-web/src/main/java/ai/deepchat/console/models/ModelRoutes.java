@@ -29,8 +29,10 @@ public final class ModelRoutes {
 
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public ModelRoutes(Database database, Views views) {
+  public ModelRoutes(Database database, Views views, ConsoleAudit audit) {
+    this.audit = audit;
     this.database = database;
     this.views = views;
   }
@@ -95,7 +97,7 @@ public final class ModelRoutes {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO model_versions "
             + "(tenant_id, name, backend, location, params, system_prompt_template) VALUES ($1, $2, $3, $4, $5, $6) "
             + "RETURNING id").execute(Tuple.of(s.tenantId(), name, backend, location, params, prompt))
-        .compose(rows -> ConsoleAudit.record(c, s, Forms.ip(ctx), "model.create",
+        .compose(rows -> audit.record(c, s, Forms.ip(ctx), "model.create",
             "model:" + rows.iterator().next().getUUID("id"),
             new JsonObject().put("name", name).put("backend", backend).put("location", location))))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
@@ -103,20 +105,20 @@ public final class ModelRoutes {
         .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
   }
 
-  private ConsoleRouter.Action versionAction(String audit, BiFunction<SqlConnection, UUID, Future<Void>> change) {
+  private ConsoleRouter.Action versionAction(String action, BiFunction<SqlConnection, UUID, Future<Void>> change) {
     return (ctx, s) -> {
       UUID id = Forms.id(ctx, "id");
       return database.inTenant(s.tenantId(), c -> change.apply(c, id)
-              .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), audit, "model:" + id, null)))
+              .compose(x -> audit.record(c, s, Forms.ip(ctx), action, "model:" + id, null)))
           .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
     };
   }
 
-  private ConsoleRouter.Action rolloutAction(String audit, BiFunction<SqlConnection, UUID, Future<Void>> change) {
+  private ConsoleRouter.Action rolloutAction(String action, BiFunction<SqlConnection, UUID, Future<Void>> change) {
     return (ctx, s) -> {
       UUID id = Forms.id(ctx, "id");
       return database.inTenant(s.tenantId(), c -> change.apply(c, id)
-              .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), audit, "rollout:" + id, null)))
+              .compose(x -> audit.record(c, s, Forms.ip(ctx), action, "rollout:" + id, null)))
           .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
     };
   }
@@ -146,7 +148,7 @@ public final class ModelRoutes {
     UUID candidate = formId(ctx, "candidate");
     BigDecimal pct = percentage(ctx);
     return database.inTenant(s.tenantId(), c -> RolloutService.startCanary(c, s.tenantId(), stable, candidate, pct)
-            .compose(id -> ConsoleAudit.record(c, s, Forms.ip(ctx), "rollout.start", "rollout:" + id,
+            .compose(id -> audit.record(c, s, Forms.ip(ctx), "rollout.start", "rollout:" + id,
                 new JsonObject().put("stable", stable.toString()).put("candidate", candidate.toString())
                     .put("percentage", pct.toPlainString()))))
         .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
@@ -156,7 +158,7 @@ public final class ModelRoutes {
     UUID id = Forms.id(ctx, "id");
     BigDecimal pct = percentage(ctx);
     return database.inTenant(s.tenantId(), c -> RolloutService.setPercentage(c, id, pct)
-            .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "rollout.percentage", "rollout:" + id,
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "rollout.percentage", "rollout:" + id,
                 new JsonObject().put("percentage", pct.toPlainString()))))
         .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
   }

@@ -1,5 +1,7 @@
 package ai.deepchat.console.settings;
 
+import ai.deepchat.policy.PolicyServices;
+import io.vertx.core.Vertx;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
@@ -27,10 +29,14 @@ public final class SettingsRoutes {
       + "blocked_reply, requests_per_minute, visitor_requests_per_minute, api_key_requests_per_minute, "
       + "max_message_chars";
 
+  private final Vertx vertx;
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public SettingsRoutes(Database database, Views views) {
+  public SettingsRoutes(Vertx vertx, Database database, Views views, ConsoleAudit audit) {
+    this.vertx = vertx;
+    this.audit = audit;
     this.database = database;
     this.views = views;
   }
@@ -92,7 +98,9 @@ public final class SettingsRoutes {
             .execute(Tuple.tuple().addUUID(s.tenantId()).addString(prompt).addInteger(retention).addFloat(t)
                 .addString(action).addString(blockedReply).addInteger(rpm).addInteger(visitorRpm).addInteger(keyRpm)
                 .addInteger(maxChars))
-            .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "settings.update", "tenant_settings", changed)))
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "settings.update", "tenant_settings", changed)))
+        // moderation action, reply and limits are cached per node: every node drops this tenant's copy
+        .onSuccess(x -> PolicyServices.publishChanged(vertx, s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/settings", "saved"));
   }
 }

@@ -28,8 +28,10 @@ public final class TenantRoutes {
   private final Vertx vertx;
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public TenantRoutes(Vertx vertx, Database database, Views views) {
+  public TenantRoutes(Vertx vertx, Database database, Views views, ConsoleAudit audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.database = database;
     this.views = views;
@@ -70,7 +72,7 @@ public final class TenantRoutes {
                     + "VALUES ($1, $2, '', $3, 'owner')").execute(Tuple.of(tenantId, email, hash)))
                 .compose(x -> c.preparedQuery("INSERT INTO widget_settings (tenant_id, public_key) VALUES ($1, $2)")
                     .execute(Tuple.of(tenantId, TenantKeys.newWidgetKey(tenantId))))
-                .compose(x -> ConsoleAudit.record(c, tenantId, s.actor(), Forms.ip(ctx), "tenant.create",
+                .compose(x -> audit.record(c, tenantId, s.actor(), Forms.ip(ctx), "tenant.create",
                     "tenant:" + tenantId, new JsonObject().put("slug", slug).put("owner", email))))))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
             ? Future.failedFuture(ConsoleException.badRequest("error.duplicate", slug)) : Future.failedFuture(err))

@@ -32,8 +32,10 @@ public final class UserRoutes {
   private final Vertx vertx;
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public UserRoutes(Vertx vertx, Database database, Views views) {
+  public UserRoutes(Vertx vertx, Database database, Views views, ConsoleAudit audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.database = database;
     this.views = views;
@@ -66,7 +68,7 @@ public final class UserRoutes {
         .compose(hash -> database.inTenant(s.tenantId(), c -> target(c, s, id)
             .compose(email -> c.preparedQuery("UPDATE users SET password_hash = $2, sessions_valid_after = now(), "
                     + "failed_logins = 0, locked_until = NULL WHERE id = $1").execute(Tuple.of(id, hash))
-                .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "user.password_reset", "user:" + id,
+                .compose(x -> audit.record(c, s, Forms.ip(ctx), "user.password_reset", "user:" + id,
                     new JsonObject().put("email", email))))))
         .compose(x -> ConsoleRouter.done(ctx, "/users", "saved"));
   }
@@ -89,7 +91,7 @@ public final class UserRoutes {
           // other sessions end; this browser signs in again with the new password
           return database.inTenant(s.tenantId(), c -> c.preparedQuery("UPDATE users SET password_hash = $2, "
                   + "sessions_valid_after = now() WHERE id = $1").execute(Tuple.of(s.userId(), hash))
-              .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "user.password_change", "user:" + s.userId(),
+              .compose(x -> audit.record(c, s, Forms.ip(ctx), "user.password_change", "user:" + s.userId(),
                   null)));
         })
         .compose(x -> ctx.redirect(ConsoleRouter.BASE + "/login?done=passwordChanged"));
@@ -126,7 +128,7 @@ public final class UserRoutes {
         .compose(hash -> database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO users "
                 + "(tenant_id, email, display_name, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .execute(Tuple.of(s.tenantId(), email, name, hash, role.dbName()))
-            .compose(rows -> ConsoleAudit.record(c, s, Forms.ip(ctx), "user.create",
+            .compose(rows -> audit.record(c, s, Forms.ip(ctx), "user.create",
                 "user:" + rows.iterator().next().getUUID("id"),
                 new JsonObject().put("email", email).put("role", role.dbName())))))
         .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
@@ -156,7 +158,7 @@ public final class UserRoutes {
     }
     return database.inTenant(s.tenantId(), c -> target(c, s, id)
         .compose(email -> c.preparedQuery("UPDATE users SET role = $2 WHERE id = $1").execute(Tuple.of(id, role.dbName()))
-            .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "user.role", "user:" + id,
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "user.role", "user:" + id,
                 new JsonObject().put("email", email).put("role", role.dbName())))))
         .compose(x -> ConsoleRouter.done(ctx, "/users", "saved"));
   }
@@ -166,7 +168,7 @@ public final class UserRoutes {
     return database.inTenant(s.tenantId(), c -> target(c, s, id)
         .compose(email -> c.preparedQuery("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .execute(Tuple.of(id))
-            .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "user.unlock", "user:" + id,
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "user.unlock", "user:" + id,
                 new JsonObject().put("email", email)))))
         .compose(x -> ConsoleRouter.done(ctx, "/users", "saved"));
   }
@@ -178,7 +180,7 @@ public final class UserRoutes {
     }
     return database.inTenant(s.tenantId(), c -> target(c, s, id)
         .compose(email -> c.preparedQuery("DELETE FROM users WHERE id = $1").execute(Tuple.of(id))
-            .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "user.delete", "user:" + id,
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "user.delete", "user:" + id,
                 new JsonObject().put("email", email)))))
         .compose(x -> ConsoleRouter.done(ctx, "/users", "deleted"));
   }

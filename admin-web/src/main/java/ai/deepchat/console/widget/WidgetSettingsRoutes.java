@@ -38,8 +38,10 @@ public final class WidgetSettingsRoutes {
 
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public WidgetSettingsRoutes(Database database, Views views) {
+  public WidgetSettingsRoutes(Database database, Views views, ConsoleAudit audit) {
+    this.audit = audit;
     this.database = database;
     this.views = views;
   }
@@ -113,7 +115,7 @@ public final class WidgetSettingsRoutes {
                 + "primary_color = $4, language = $5, position = $6, updated_at = now() WHERE tenant_id = $7")
             .execute(Tuple.of(origins.toArray(new String[0]), title, greeting, color.toLowerCase(Locale.ROOT),
                 language, position, s.tenantId())))
-        .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "widget.update", "widget",
+        .compose(x -> audit.record(c, s, Forms.ip(ctx), "widget.update", "widget",
             new JsonObject().put("allowed_origins", new JsonArray(origins)).put("title", title)
                 .put("primary_color", color).put("language", language).put("position", position))))
         .compose(x -> ConsoleRouter.done(ctx, "/widget", "saved"));
@@ -124,7 +126,7 @@ public final class WidgetSettingsRoutes {
     return database.inTenant(s.tenantId(), c -> ensure(c, s)
         .compose(x -> c.preparedQuery("UPDATE widget_settings SET public_key = $1, updated_at = now() WHERE tenant_id = $2")
             .execute(Tuple.of(key, s.tenantId())))
-        .compose(x -> ConsoleAudit.record(c, s, Forms.ip(ctx), "widget.rotate_key", "widget", null)))
+        .compose(x -> audit.record(c, s, Forms.ip(ctx), "widget.rotate_key", "widget", null)))
         .compose(x -> ConsoleRouter.done(ctx, "/widget", "rotated"));
   }
 }

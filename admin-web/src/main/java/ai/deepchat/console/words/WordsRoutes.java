@@ -1,5 +1,7 @@
 package ai.deepchat.console.words;
 
+import ai.deepchat.policy.PolicyServices;
+import io.vertx.core.Vertx;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
@@ -23,10 +25,14 @@ import java.util.UUID;
 /** Sensitive words the moderation step blocks or masks; added one per line, duplicates ignored. */
 public final class WordsRoutes {
 
+  private final Vertx vertx;
   private final Database database;
   private final Views views;
+  private final ConsoleAudit audit;
 
-  public WordsRoutes(Database database, Views views) {
+  public WordsRoutes(Vertx vertx, Database database, Views views, ConsoleAudit audit) {
+    this.vertx = vertx;
+    this.audit = audit;
     this.database = database;
     this.views = views;
   }
@@ -52,8 +58,10 @@ public final class WordsRoutes {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO sensitive_words (tenant_id, word) "
             + "SELECT $1, unnest($2::text[]) ON CONFLICT (tenant_id, word) DO NOTHING")
         .execute(Tuple.tuple().addUUID(s.tenantId()).addArrayOfString(words.toArray(new String[0])))
-        .compose(rows -> ConsoleAudit.record(c, s, Forms.ip(ctx), "words.add", "sensitive_words",
+        .compose(rows -> audit.record(c, s, Forms.ip(ctx), "words.add", "sensitive_words",
             new JsonObject().put("added", rows.rowCount()).put("words", new JsonArray(words)))))
+        // every node drops its cached moderation automaton of this tenant
+        .onSuccess(x -> PolicyServices.publishChanged(vertx, s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/words", "saved"));
   }
 
@@ -65,9 +73,10 @@ public final class WordsRoutes {
           if (rows.size() == 0) {
             throw ConsoleException.notFound();
           }
-          return ConsoleAudit.record(c, s, Forms.ip(ctx), "words.delete", "word:" + id,
+          return audit.record(c, s, Forms.ip(ctx), "words.delete", "word:" + id,
               new JsonObject().put("word", rows.iterator().next().getString("word")));
         }))
+        .onSuccess(x -> PolicyServices.publishChanged(vertx, s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/words", "deleted"));
   }
 }

@@ -6,6 +6,7 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.widget.WidgetScriptModule;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,10 +29,17 @@ final class RoleDeployer {
       ids.add(id);
       return null;
     });
+    PolicyServices policy = PolicyServices.create(vertx, platform);
+    if (platform.config().roles().contains(Role.PIPELINE)) {
+      chain = chain.compose(v -> PolicyServices.deployVerticles(vertx, platform)).map(policyIds -> {
+        ids.addAll(policyIds);
+        return null;
+      });
+    }
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       return chain.map(v -> new Deployed(ids, -1));
     }
-    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(vertx, platform));
+    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(vertx, platform, policy));
     return chain.compose(v -> vertx.deployVerticle(gateway))
         .map(id -> {
           ids.add(id);
@@ -39,11 +47,12 @@ final class RoleDeployer {
         });
   }
 
-  private static List<HttpModule> httpModules(Vertx vertx, Platform platform) {
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
     List<HttpModule> modules = new ArrayList<>();
+    modules.addAll(policy.httpModules(platform));
     modules.add(new WidgetScriptModule());
     // ingestion: none wired yet on this node (uploads report "unavailable"; retrieval uses the bus)
-    modules.add(new ConsoleModule(vertx, platform, null));
+    modules.add(new ConsoleModule(vertx, platform, policy.audit(), null));
     return modules;
   }
 }

@@ -19,6 +19,16 @@ public final class Addresses {
   /** Retrieval from a tenant's knowledge base (request/reply). */
   public static final String RAG_RETRIEVE = "rag.retrieve";
 
+  /** Moderation of one user message against the tenant's word list (request/reply). */
+  public static final String POLICY_MODERATE = "policy.moderation.check";
+  /**
+   * A tenant's policy settings changed (word list, moderation action, rate limits, plugin configs);
+   * published so every node drops its cached copies.
+   */
+  public static final String POLICY_CHANGED = "policy.tenant.changed";
+  /** Appends one row to a tenant's hash-chained audit log (request/reply). */
+  public static final String POLICY_AUDIT_APPEND = "policy.audit.append";
+
   /** Liveness probe used by health checks and cluster tests (request/reply). */
   public static final String PLATFORM_PING = "platform.ping";
 

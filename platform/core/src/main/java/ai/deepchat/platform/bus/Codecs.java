@@ -1,6 +1,7 @@
 package ai.deepchat.platform.bus;
 
 import ai.deepchat.platform.engine.EngineMessages;
+import ai.deepchat.platform.policy.PolicyMessages;
 import ai.deepchat.platform.rag.RagMessages;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
@@ -19,6 +20,7 @@ public final class Codecs {
     List<Class<? extends Record>> all = new ArrayList<>();
     all.addAll(EngineMessages.TYPES);
     all.addAll(RagMessages.TYPES);
+    all.addAll(PolicyMessages.TYPES);
     return all;
   }
 

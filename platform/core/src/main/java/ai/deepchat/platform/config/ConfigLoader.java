@@ -88,7 +88,9 @@ public final class ConfigLoader {
             string("ADMIN_EMAIL", "admin@demo.local"), optional("ADMIN_PASSWORD")),
         new PlatformConfig.Engine(optional("MODEL_DIR").map(Path::of), engineBackend(),
             intIn("ENGINE_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024)),
-        console());
+        console(),
+        new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
+            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000)));
   }
 
   private PlatformConfig.Console console() {

@@ -17,7 +17,8 @@ public record PlatformConfig(
     Cluster cluster,
     Seed seed,
     Engine engine,
-    Console console) {
+    Console console,
+    Policy policy) {
 
   public record Http(String host, int port) {
   }
@@ -61,5 +62,12 @@ public record PlatformConfig(
    */
   public record Console(Optional<String> jwtSecret, Optional<Boolean> secureCookies,
                         Optional<String> superadminEmail, Optional<String> superadminPassword) {
+  }
+
+  /**
+   * Policy: how often the retention job runs, and how many in-JVM rate-limit buckets a node keeps
+   * (least recently used ones are dropped first; a dropped bucket restarts full).
+   */
+  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
   }
 }

@@ -1,0 +1,133 @@
+package ai.deepchat.policy.moderation;
+
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict;
+import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
+import ai.deepchat.policy.PolicyMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Moderation for in-process callers (the chat pipeline) and for {@link ModerationVerticle}: each
+ * tenant's word list is loaded once and cached. Admin changes publish {@link TenantPolicyChanged} on
+ * {@link Addresses#POLICY_CHANGED}; every service on every node listens and drops its copy. The
+ * bus is best-effort, so cached lists also expire after {@link #MAX_AGE_NANOS} as a safety net.
+ */
+public final class ModerationService {
+
+  static final long MAX_AGE_NANOS = 5L * 60 * 1_000_000_000L;
+  private static final int MAX_TENANTS = 10_000;
+
+  private record Cached(Future<TenantModeration> value, long loadedAt) {
+  }
+
+  private final Vertx vertx;
+  private final Database database;
+  private final MessageConsumer<TenantPolicyChanged> invalidations;
+  private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
+      return size() > MAX_TENANTS;
+    }
+  };
+
+  private ModerationService(Vertx vertx, Database database) {
+    this.vertx = vertx;
+    this.database = database;
+    this.invalidations = vertx.eventBus().consumer(Addresses.POLICY_CHANGED, msg -> {
+      try {
+        invalidate(UUID.fromString(msg.body().tenantId()));
+      } catch (IllegalArgumentException ignored) {
+        // a malformed id names no tenant: nothing cached under it
+      }
+    });
+  }
+
+  /** Creates a service and subscribes it to invalidations; {@link #close()} unsubscribes. */
+  public static ModerationService create(Vertx vertx, Database database) {
+    return new ModerationService(vertx, database);
+  }
+
+  /**
+   * Tells every node that a tenant's policy settings changed (words, moderation action or reply, rate
+   * limits, plugin configs). Call after the commit.
+   */
+  public static void publishChanged(Vertx vertx, UUID tenantId) {
+    vertx.eventBus().publish(Addresses.POLICY_CHANGED, new TenantPolicyChanged(tenantId.toString()));
+  }
+
+  /** Checks a user message: ALLOW, MASK (masked text) or BLOCK (the tenant's polite reply). */
+  public Future<ModerationVerdict> checkInput(UUID tenantId, String text) {
+    return forTenant(tenantId).map(m -> {
+      ModerationVerdict verdict = m.checkInput(text);
+      PolicyMetrics.moderation("input", verdict.action().name().toLowerCase(java.util.Locale.ROOT));
+      return verdict;
+    });
+  }
+
+  /** A moderator for one streamed answer of this tenant. */
+  public Future<StreamingModerator> outputModerator(UUID tenantId) {
+    return forTenant(tenantId).map(TenantModeration::outputModerator);
+  }
+
+  public Future<TenantModeration> forTenant(UUID tenantId) {
+    long now = System.nanoTime();
+    synchronized (cache) {
+      Cached cached = cache.get(tenantId);
+      if (cached != null && !cached.value().failed() && now - cached.loadedAt() < MAX_AGE_NANOS) {
+        return cached.value();
+      }
+      Future<TenantModeration> loading = load(tenantId);
+      cache.put(tenantId, new Cached(loading, now));
+      return loading;
+    }
+  }
+
+  public void invalidate(UUID tenantId) {
+    synchronized (cache) {
+      cache.remove(tenantId);
+    }
+  }
+
+  public Future<Void> close() {
+    return invalidations.unregister();
+  }
+
+  /** Completes once the invalidation subscription has reached the cluster. */
+  public Future<Void> ready() {
+    return invalidations.completion();
+  }
+
+  private Future<TenantModeration> load(UUID tenantId) {
+    return database.inTenant(tenantId, conn -> conn
+            .query("SELECT moderation_action, blocked_reply FROM tenant_settings").execute()
+            .compose(settings -> conn.query("SELECT word FROM sensitive_words").execute()
+                .map(words -> new Loaded(settings, words))))
+        // building the automaton for a long list is CPU work: keep it off the event loop
+        .compose(loaded -> vertx.executeBlocking(loaded::build, false));
+  }
+
+  private record Loaded(RowSet<Row> settings, RowSet<Row> words) {
+    TenantModeration build() {
+      boolean block = true;
+      String reply = TenantModeration.DEFAULT_BLOCKED_REPLY;
+      for (Row row : settings) {
+        block = !"mask".equals(row.getString("moderation_action"));
+        reply = row.getString("blocked_reply");
+      }
+      List<String> list = new ArrayList<>(words.size());
+      words.forEach(r -> list.add(r.getString("word")));
+      return new TenantModeration(WordMatcher.of(list), block, reply);
+    }
+  }
+}

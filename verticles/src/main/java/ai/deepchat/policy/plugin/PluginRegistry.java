@@ -1,0 +1,183 @@
+package ai.deepchat.policy.plugin;
+
+import ai.deepchat.platform.db.Database;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The plugins found on the class path and each tenant's enabled ones (plugin_configs). Plugins run
+ * in name order; the first direct answer ends pre-processing. A plugin that fails or takes longer
+ * than {@link #HOOK_TIMEOUT_MS} is skipped for that message (logged), so a broken plugin never breaks
+ * chat. Tenant configurations are cached for 30 s; {@link #invalidate} drops one at once.
+ */
+public final class PluginRegistry {
+
+  static final long HOOK_TIMEOUT_MS = 12_000;
+  private static final long CACHE_NANOS = 30_000_000_000L;
+  private static final Logger LOG = LoggerFactory.getLogger(PluginRegistry.class);
+
+  /** One enabled plugin of a tenant with its configuration. */
+  public record Enabled(ChatPlugin plugin, JsonObject config) {
+  }
+
+  private record Cached(Future<List<Enabled>> value, long at) {
+  }
+
+  private final Vertx vertx;
+  private final Database database;
+  private final Map<String, ChatPlugin> plugins;
+  private final HttpClient httpClient;
+  private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
+      return size() > 10_000;
+    }
+  };
+
+  public PluginRegistry(Vertx vertx, Database database, List<ChatPlugin> plugins) {
+    this.vertx = vertx;
+    this.database = database;
+    Map<String, ChatPlugin> byName = new TreeMap<>();
+    for (ChatPlugin p : plugins) {
+      if (byName.putIfAbsent(p.name(), p) != null) {
+        throw new IllegalStateException("two plugins are named " + p.name());
+      }
+    }
+    this.plugins = Collections.unmodifiableMap(byName);
+    // plugins set followRedirects(false) per request (the default): a redirect could lead anywhere unchecked
+    this.httpClient = vertx.createHttpClient(new HttpClientOptions()
+        .setVerifyHost(true).setForceSni(true)
+        .setConnectTimeout(5000).setIdleTimeout(15).setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(16));
+  }
+
+  /** Every {@link ChatPlugin} listed under META-INF/services on the class path. */
+  public static PluginRegistry load(Vertx vertx, Database database) {
+    List<ChatPlugin> found = new ArrayList<>();
+    ServiceLoader.load(ChatPlugin.class).forEach(found::add);
+    return new PluginRegistry(vertx, database, found);
+  }
+
+  public Map<String, ChatPlugin> available() {
+    return plugins;
+  }
+
+  /** Checks a configuration an admin wants to save; fails with the plugin's message. */
+  public void validate(String plugin, JsonObject config) {
+    ChatPlugin p = plugins.get(plugin);
+    if (p == null) {
+      throw new IllegalArgumentException("no plugin named " + plugin);
+    }
+    p.validateConfig(config);
+  }
+
+  /** Runs the tenant's enabled plugins on a user message, before intent routing. */
+  public Future<PluginOutcome> preProcess(UUID tenantId, String message) {
+    return enabled(tenantId).compose(list -> preFrom(tenantId, list, 0, message));
+  }
+
+  /** Runs the tenant's enabled plugins on a complete answer; returns the answer to keep. */
+  public Future<String> postProcess(UUID tenantId, String message, String answer) {
+    return enabled(tenantId).compose(list -> postFrom(tenantId, list, 0, message, answer));
+  }
+
+  public void invalidate(UUID tenantId) {
+    synchronized (cache) {
+      cache.remove(tenantId);
+    }
+  }
+
+  public Future<List<Enabled>> enabled(UUID tenantId) {
+    if (plugins.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    long now = System.nanoTime();
+    synchronized (cache) {
+      Cached c = cache.get(tenantId);
+      if (c != null && !c.value().failed() && now - c.at() < CACHE_NANOS) {
+        return c.value();
+      }
+      Future<List<Enabled>> loading = database.inTenant(tenantId, conn -> conn
+              .query("SELECT plugin, config FROM plugin_configs WHERE enabled ORDER BY plugin").execute())
+          .map(rows -> {
+            List<Enabled> list = new ArrayList<>();
+            for (var r : rows) {
+              ChatPlugin p = plugins.get(r.getString("plugin"));
+              Object cfg = r.getValue("config");
+              if (p != null) {
+                list.add(new Enabled(p, cfg instanceof JsonObject j ? j : new JsonObject()));
+              }
+            }
+            return List.copyOf(list);
+          });
+      cache.put(tenantId, new Cached(loading, now));
+      return loading;
+    }
+  }
+
+  public Future<Void> close() {
+    return httpClient.close();
+  }
+
+  private PluginContext context(UUID tenantId, Enabled e) {
+    return new PluginContext(vertx, tenantId, e.config(), httpClient);
+  }
+
+  private Future<PluginOutcome> preFrom(UUID tenantId, List<Enabled> list, int i, String message) {
+    if (i >= list.size()) {
+      return Future.succeededFuture(new PluginOutcome(message, null, null));
+    }
+    Enabled e = list.get(i);
+    Future<PreResult> step;
+    try {
+      step = e.plugin().preProcess(context(tenantId, e), message);
+    } catch (RuntimeException err) {
+      step = Future.failedFuture(err);
+    }
+    return step.timeout(HOOK_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .recover(err -> {
+          LOG.warn("tenant {}: plugin {} pre-processing failed: {}", tenantId, e.plugin().name(), err.toString());
+          return Future.succeededFuture(PreResult.proceed(message));
+        })
+        .compose(r -> {
+          String next = r.message() == null ? message : r.message();
+          return r.answered() ? Future.succeededFuture(new PluginOutcome(next, r.answer(), e.plugin().name()))
+              : preFrom(tenantId, list, i + 1, next);
+        });
+  }
+
+  private Future<String> postFrom(UUID tenantId, List<Enabled> list, int i, String message, String answer) {
+    if (i >= list.size()) {
+      return Future.succeededFuture(answer);
+    }
+    Enabled e = list.get(i);
+    Future<String> step;
+    try {
+      step = e.plugin().postProcess(context(tenantId, e), message, answer);
+    } catch (RuntimeException err) {
+      step = Future.failedFuture(err);
+    }
+    return step.timeout(HOOK_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .recover(err -> {
+          LOG.warn("tenant {}: plugin {} post-processing failed: {}", tenantId, e.plugin().name(), err.toString());
+          return Future.succeededFuture(answer);
+        })
+        .compose(next -> postFrom(tenantId, list, i + 1, message, next == null ? answer : next));
+  }
+}

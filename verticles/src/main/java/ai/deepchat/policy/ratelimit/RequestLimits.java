@@ -1,0 +1,133 @@
+package ai.deepchat.policy.ratelimit;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.policy.PolicyMetrics;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The per-tenant limits of tenant_settings applied to requests: requests_per_minute for the whole
+ * tenant, api_key_requests_per_minute per API key, visitor_requests_per_minute per widget visitor.
+ * The narrower bucket is checked first, so a visitor over its own limit does not spend the tenant's.
+ * Limits are cached for a minute per tenant (and dropped by {@link #invalidate}); if they cannot be
+ * read, the schema defaults apply, so a database hiccup never switches limiting off; a limiter that
+ * cannot answer lets the request through (logged).
+ */
+public final class RequestLimits {
+
+  /** A tenant's three limits, per minute. */
+  public record Limits(int tenantPerMinute, int apiKeyPerMinute, int visitorPerMinute) {
+    public static final Limits DEFAULTS = new Limits(600, 120, 20);
+  }
+
+  private static final Logger LOG = LoggerFactory.getLogger(RequestLimits.class);
+  private static final long CACHE_NANOS = 60_000_000_000L;
+  private static final int MAX_PER_MINUTE = 1_000_000;
+  private static final int MAX_TENANTS = 10_000;
+
+  private record Cached(Limits limits, long at) {
+  }
+
+  private final Database database;
+  private final RateLimiter limiter;
+  private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
+      return size() > MAX_TENANTS;
+    }
+  };
+
+  public RequestLimits(Database database, RateLimiter limiter) {
+    this.database = database;
+    this.limiter = limiter;
+  }
+
+  /** A request made with an API key: the key's bucket, then the tenant's. */
+  public Future<RateDecision> checkApiKey(UUID tenantId, String apiKeyId) {
+    return limits(tenantId).compose(l -> chain("api_key",
+        limiter.tryAcquire("k:" + tenantId + ":" + apiKeyId, l.apiKeyPerMinute()),
+        () -> limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute())));
+  }
+
+  /** A widget visitor's message: the visitor's bucket, then the tenant's. */
+  public Future<RateDecision> checkVisitor(UUID tenantId, String visitorId) {
+    return limits(tenantId).compose(l -> chain("visitor",
+        limiter.tryAcquire("v:" + tenantId + ":" + visitorId, l.visitorPerMinute()),
+        () -> limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute())));
+  }
+
+  /** Only the tenant's bucket (console and other authenticated calls). */
+  public Future<RateDecision> checkTenant(UUID tenantId) {
+    return limits(tenantId).compose(l -> counted("tenant", failOpen(limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute()))));
+  }
+
+  /** Drops the cached limits of a tenant (after an admin changed them). */
+  public void invalidate(UUID tenantId) {
+    synchronized (cache) {
+      cache.remove(tenantId);
+    }
+  }
+
+  public Future<Limits> limits(UUID tenantId) {
+    long now = System.nanoTime();
+    synchronized (cache) {
+      Cached c = cache.get(tenantId);
+      if (c != null && now - c.at() < CACHE_NANOS) {
+        return Future.succeededFuture(c.limits());
+      }
+    }
+    return database.inTenant(tenantId, conn -> conn.query(
+            "SELECT requests_per_minute, api_key_requests_per_minute, visitor_requests_per_minute"
+                + " FROM tenant_settings").execute()
+        .map(rows -> {
+          Limits l = Limits.DEFAULTS;
+          for (var r : rows) {
+            l = new Limits(cap(r.getInteger(0)), cap(r.getInteger(1)), cap(r.getInteger(2)));
+          }
+          return l;
+        }))
+        .onSuccess(l -> {
+          synchronized (cache) {
+            cache.put(tenantId, new Cached(l, now));
+          }
+        })
+        .recover(err -> {
+          LOG.warn("cannot read rate limits of tenant {}, using defaults: {}", tenantId, err.getMessage());
+          return Future.succeededFuture(Limits.DEFAULTS);
+        });
+  }
+
+  private static int cap(Integer v) {
+    return v == null ? 1 : Math.max(1, Math.min(MAX_PER_MINUTE, v));
+  }
+
+  private static Future<RateDecision> chain(String firstScope, Future<RateDecision> first,
+                                            java.util.function.Supplier<Future<RateDecision>> second) {
+    return counted(firstScope, failOpen(first))
+        .compose(d -> d.allowed() ? counted("tenant", failOpen(second.get())) : Future.succeededFuture(d));
+  }
+
+  private static Future<RateDecision> counted(String scope, Future<RateDecision> decision) {
+    return decision.onSuccess(d -> {
+      if (!d.allowed()) {
+        PolicyMetrics.rateLimited(scope);
+      }
+    });
+  }
+
+  /**
+   * A limiter that cannot answer (Hazelcast migrating a partition, say) lets the request through:
+   * limits are approximate by design, and refusing all traffic would turn a cluster hiccup into an outage.
+   */
+  private static Future<RateDecision> failOpen(Future<RateDecision> decision) {
+    return decision.recover(err -> {
+      LOG.warn("rate limiter unavailable, request allowed: {}", err.toString());
+      return Future.succeededFuture(RateDecision.allow(0));
+    });
+  }
+}

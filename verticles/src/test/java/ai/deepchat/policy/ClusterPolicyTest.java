@@ -1,0 +1,144 @@
+package ai.deepchat.policy;
+
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.cluster.ClusterManagers;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict.Action;
+import ai.deepchat.policy.moderation.ModerationService;
+import ai.deepchat.policy.moderation.SensitiveWords;
+import ai.deepchat.policy.audit.AuditLog;
+import ai.deepchat.policy.ratelimit.ClusteredRateLimiter;
+import ai.deepchat.policy.ratelimit.LocalRateLimiter;
+import ai.deepchat.policy.ratelimit.RateDecision;
+import ai.deepchat.policy.ratelimit.RateLimiter;
+import ai.deepchat.policy.ratelimit.RateLimiters;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import static ai.deepchat.policy.PolicyTestSupport.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two clustered Vert.x nodes in one JVM on loopback: they share one rate-limit bucket through
+ * Hazelcast, and a word-list change made on one node reaches the other's cache over the bus.
+ */
+class ClusterPolicyTest {
+
+  private static final List<Vertx> nodes = new ArrayList<>();
+  private static final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  private static RateLimiter first;
+  private static RateLimiter second;
+  private static Vertx nodeA;
+  private static Vertx nodeB;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    // a cluster name of its own, so parallel test runs on this host never join each other
+    String name = "policy-test-" + UUID.randomUUID();
+    nodeA = startNode(name, 15741);
+    nodeB = startNode(name, 15742);
+    first = RateLimiters.forVertx(nodeA, clock, 1000);
+    second = RateLimiters.forVertx(nodeB, clock, 1000);
+  }
+
+  private static Vertx startNode(String clusterName, int port) throws Exception {
+    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
+        List.of("127.0.0.1:15741", "127.0.0.1:15742"), "127.0.0.1", port, 0, 5, Optional.empty());
+    HazelcastClusterManager manager = ClusterManagers.hazelcast(cluster);
+    manager.getConfig().setClusterName(clusterName);
+    Vertx vertx = await(Vertx.builder()
+        .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
+        .withClusterManager(manager)
+        .buildClustered());
+    Codecs.registerAll(vertx);
+    nodes.add(vertx);
+    return vertx;
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (Vertx v : nodes) {
+      await(v.close());
+    }
+  }
+
+  @Test
+  void clusteredVertxGetsTheSharedLimiter() {
+    assertThat(first).isInstanceOf(ClusteredRateLimiter.class);
+    assertThat(second).isInstanceOf(ClusteredRateLimiter.class);
+    Vertx local = Vertx.vertx();
+    try {
+      assertThat(RateLimiters.forVertx(local, clock, 10)).isInstanceOf(LocalRateLimiter.class);
+    } finally {
+      local.close();
+    }
+  }
+
+  @Test
+  void bothNodesDrawFromOneBucket() throws Exception {
+    String key = "t:" + UUID.randomUUID();
+    int allowed = 0;
+    for (int i = 0; i < 5; i++) {
+      RateLimiter node = i % 2 == 0 ? first : second;
+      if (await(node.tryAcquire(key, 5)).allowed()) {
+        allowed++;
+      }
+    }
+    assertThat(allowed).isEqualTo(5);
+    RateDecision onFirst = await(first.tryAcquire(key, 5));
+    RateDecision onSecond = await(second.tryAcquire(key, 5));
+    assertThat(onFirst.allowed()).isFalse();
+    assertThat(onSecond.allowed()).isFalse();
+    assertThat(onSecond.retryAfterSeconds()).isEqualTo(12);
+    clock.advance(Duration.ofSeconds(12));
+    assertThat(await(second.tryAcquire(key, 5)).allowed()).isTrue();
+    assertThat(await(first.tryAcquire(key, 5)).allowed()).isFalse();
+  }
+
+  @Test
+  void concurrentTakesFromBothNodesNeverOverGrant() throws Exception {
+    String key = "v:" + UUID.randomUUID();
+    List<Future<RateDecision>> all = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      all.add((i % 2 == 0 ? first : second).tryAcquire(key, 10));
+    }
+    await(Future.all(all));
+    long granted = all.stream().filter(f -> f.result().allowed()).count();
+    assertThat(granted).isEqualTo(10);
+  }
+
+  @Test
+  void aWordListChangedOnOneNodeIsDroppedFromTheOthersCache() throws Exception {
+    TestDatabase testDb = TestDatabase.fresh(nodeA);
+    Database dbA = testDb.database();
+    UUID tenant = PolicyTestSupport.createTenant(dbA, "clustered-words");
+    ModerationService onB = ModerationService.create(nodeB, dbA);
+    await(onB.ready());
+    assertThat(await(onB.checkInput(tenant, "win at roulette")).action()).isEqualTo(Action.ALLOW);
+
+    await(new SensitiveWords(nodeA, dbA, new AuditLog(dbA)).add(tenant, List.of("roulette"), "user:admin", null));
+    Action seen = Action.ALLOW;
+    for (int i = 0; i < 100 && seen == Action.ALLOW; i++) {
+      seen = await(onB.checkInput(tenant, "win at roulette")).action();
+      if (seen == Action.ALLOW) {
+        Thread.sleep(50);
+      }
+    }
+    assertThat(seen).isEqualTo(Action.BLOCK);
+    await(onB.close());
+  }
+}

@@ -1,0 +1,59 @@
+package ai.deepchat.policy;
+
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.config.ConfigLoader;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.policy.ratelimit.RequestLimits;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+import static ai.deepchat.policy.PolicyTestSupport.await;
+import static ai.deepchat.policy.PolicyTestSupport.createTenant;
+import static ai.deepchat.policy.PolicyTestSupport.exec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** One announcement drops every cached piece of a tenant's policy: limits and plugin configs too. */
+@ExtendWith(VertxExtension.class)
+class PolicyServicesTest {
+
+  @Test
+  void publishedChangeReloadsLimitsAndPluginConfigs(Vertx vertx) throws Exception {
+    Codecs.registerAll(vertx);
+    Database db = TestDatabase.fresh(vertx).database();
+    Platform platform = new Platform(ConfigLoader.load(Map.of(), new String[0]), db, "test");
+    PolicyServices policy = PolicyServices.create(vertx, platform);
+    UUID tenant = createTenant(db, "services");
+
+    assertThat(await(policy.limits().limits(tenant))).isEqualTo(RequestLimits.Limits.DEFAULTS);
+    assertThat(await(policy.plugins().enabled(tenant))).isEmpty();
+    exec(db, tenant, "UPDATE tenant_settings SET requests_per_minute = 7");
+    exec(db, tenant, "INSERT INTO plugin_configs (tenant_id, plugin, config) VALUES ($1, 'order-status', $2)",
+        tenant, new JsonObject().put("urlTemplate", "https://shop.example.com/o/{order}"));
+    // cached until announced
+    assertThat(await(policy.limits().limits(tenant)).tenantPerMinute()).isEqualTo(600);
+    assertThat(await(policy.plugins().enabled(tenant))).isEmpty();
+
+    PolicyServices.publishChanged(vertx, tenant);
+    assertThat(eventually(() -> await(policy.limits().limits(tenant)).tenantPerMinute(), 7)).isEqualTo(7);
+    assertThat(eventually(() -> await(policy.plugins().enabled(tenant)).size(), 1)).isEqualTo(1);
+  }
+
+  private static <T> T eventually(Callable<T> read, T wanted) throws Exception {
+    T seen = read.call();
+    for (int i = 0; i < 100 && !wanted.equals(seen); i++) {
+      Thread.sleep(20);
+      seen = read.call();
+    }
+    return seen;
+  }
+}

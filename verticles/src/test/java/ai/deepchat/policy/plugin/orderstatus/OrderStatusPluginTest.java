@@ -1,0 +1,189 @@
+package ai.deepchat.policy.plugin.orderstatus;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.policy.plugin.OutboundUrlGuard;
+import ai.deepchat.policy.plugin.PluginContext;
+import ai.deepchat.policy.plugin.PluginOutcome;
+import ai.deepchat.policy.plugin.PluginRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static ai.deepchat.policy.PolicyTestSupport.await;
+import static ai.deepchat.policy.PolicyTestSupport.createTenant;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The order-status plugin loaded by ServiceLoader, configured per tenant in the real database, calling
+ * a local Vert.x server that stands in for the tenant's order API.
+ */
+@ExtendWith(VertxExtension.class)
+class OrderStatusPluginTest {
+
+  static Database db;
+  static int port;
+  static final List<String> requests = new CopyOnWriteArrayList<>();
+  static PluginRegistry registry;
+
+  @BeforeAll
+  static void setUp(Vertx vertx) throws Exception {
+    db = TestDatabase.fresh(vertx).database();
+    Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      requests.add(ctx.request().path() + " host=" + ctx.request().authority().host());
+      ctx.next();
+    });
+    router.get("/orders/NOTFOUND1").handler(ctx -> ctx.response().setStatusCode(404).end());
+    router.get("/orders/:id").handler(ctx -> ctx.json(new JsonObject()
+        .put("order", new JsonObject().put("id", ctx.pathParam("id")).put("status", "shipped"))));
+    router.get("/redirect/:id").handler(ctx -> ctx.response().setStatusCode(302)
+        .putHeader("Location", "http://127.0.0.1:" + port + "/orders/" + ctx.pathParam("id")).end());
+    router.get("/slow/:id").handler(ctx -> { /* never answers */ });
+    router.get("/big/:id").handler(ctx -> ctx.json(new JsonObject().put("status", "x".repeat(100_000))));
+    HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+    port = server.actualPort();
+    registry = PluginRegistry.load(vertx, db);
+  }
+
+  @BeforeEach
+  void clear() {
+    requests.clear();
+  }
+
+  static JsonObject config(String path, boolean loopbackFlag) {
+    return new JsonObject()
+        .put("urlTemplate", "http://127.0.0.1:" + port + path + "{order}")
+        .put("allowedHosts", new JsonArray().add("127.0.0.1"))
+        .put("httpAllowedHosts", new JsonArray().add("127.0.0.1"))
+        .put("allowLoopbackForDevelopment", loopbackFlag)
+        .put("statusField", "order.status")
+        .put("answerTemplate", "订单 {order} 状态：{status}")
+        .put("timeoutMs", 500);
+  }
+
+  static UUID tenantWith(String slug, JsonObject config, boolean enabled) throws Exception {
+    UUID t = createTenant(db, slug);
+    await(db.inTenant(t, c -> c.preparedQuery(
+            "INSERT INTO plugin_configs (tenant_id, plugin, enabled, config) VALUES ($1, 'order-status', $2, $3)")
+        .execute(Tuple.of(t, enabled, config))));
+    return t;
+  }
+
+  @Test
+  void serviceLoaderFindsThePlugin() {
+    assertThat(registry.available()).containsKey(OrderStatusPlugin.NAME);
+  }
+
+  @Test
+  void answersWithTheStatusFromTheAllowListedServer() throws Exception {
+    UUID t = tenantWith("orders-ok", config("/orders/", true), true);
+    PluginOutcome out = await(registry.preProcess(t, "Hi, where is my order #AB123456? Thanks"));
+    assertThat(out.answered()).isTrue();
+    assertThat(out.answer()).isEqualTo("订单 AB123456 状态：shipped");
+    assertThat(out.answeredBy()).isEqualTo("order-status");
+    assertThat(requests).containsExactly("/orders/AB123456 host=127.0.0.1");
+
+    PluginOutcome chinese = await(registry.preProcess(t, "我的订单号：CN2024001 到哪了"));
+    assertThat(chinese.answer()).isEqualTo("订单 CN2024001 状态：shipped");
+    assertThat(await(registry.preProcess(t, "Order No. XY-778899 status?")).answer())
+        .isEqualTo("订单 XY-778899 状态：shipped");
+
+    PluginOutcome none = await(registry.preProcess(t, "What are your opening hours?"));
+    assertThat(none.answered()).isFalse();
+    assertThat(none.message()).isEqualTo("What are your opening hours?");
+    assertThat(await(registry.postProcess(t, "q", "the answer"))).isEqualTo("the answer");
+  }
+
+  @Test
+  void unknownOrderGetsTheNotFoundAnswer() throws Exception {
+    UUID t = tenantWith("orders-404", config("/orders/", true).put("notFoundAnswer", "No order {order}."), true);
+    assertThat(await(registry.preProcess(t, "order NOTFOUND1 please")).answer()).isEqualTo("No order NOTFOUND1.");
+  }
+
+  @Test
+  void withoutTheDevelopmentFlagLoopbackIsRefusedBeforeAnyRequest(Vertx vertx) throws Exception {
+    UUID t = tenantWith("orders-noflag", config("/orders/", false), true);
+    PluginOutcome out = await(registry.preProcess(t, "where is order AB123456"));
+    assertThat(out.answered()).isFalse();
+    assertThat(out.message()).isEqualTo("where is order AB123456");
+    assertThat(requests).isEmpty();
+    assertThatThrownBy(() -> await(lookup(vertx, config("/orders/", false), "AB123456")))
+        .hasCauseInstanceOf(OutboundUrlGuard.RefusedException.class)
+        .hasMessageContaining("loopback");
+  }
+
+  @Test
+  void aNameThatResolvesToLoopbackIsRefusedToo(Vertx vertx) {
+    JsonObject c = config("/orders/", false).put("urlTemplate", "http://localhost:" + port + "/orders/{order}")
+        .put("allowedHosts", new JsonArray().add("localhost")).put("httpAllowedHosts", new JsonArray().add("localhost"));
+    assertThatThrownBy(() -> await(lookup(vertx, c, "AB123456"))).hasMessageContaining("loopback");
+    assertThat(requests).isEmpty();
+  }
+
+  @Test
+  void metadataAndPrivateAddressesAreRefused(Vertx vertx) {
+    for (String host : new String[] {"169.254.169.254", "10.0.0.1", "192.168.0.10", "[fd00::1]"}) {
+      JsonObject c = config("/", true).put("urlTemplate", "http://" + host + "/latest/{order}")
+          .put("allowedHosts", new JsonArray().add(host)).put("httpAllowedHosts", new JsonArray().add(host));
+      assertThatThrownBy(() -> await(lookup(vertx, c, "AB123456"))).as(host)
+          .hasCauseInstanceOf(OutboundUrlGuard.RefusedException.class);
+    }
+  }
+
+  @Test
+  void redirectsAreNotFollowed(Vertx vertx) {
+    assertThatThrownBy(() -> await(lookup(vertx, config("/redirect/", true), "AB123456")))
+        .hasMessageContaining("redirect");
+    assertThat(requests).containsExactly("/redirect/AB123456 host=127.0.0.1");
+  }
+
+  @Test
+  void slowAndOversizedRepliesFail(Vertx vertx) throws Exception {
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> await(lookup(vertx, config("/slow/", true), "AB123456"))).isNotNull();
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+    assertThatThrownBy(() -> await(lookup(vertx, config("/big/", true).put("statusField", "status"), "AB123456")))
+        .hasMessageContaining("larger than");
+    // a failed lookup lets the message go on to the model
+    UUID t = tenantWith("orders-slow", config("/slow/", true), true);
+    assertThat(await(registry.preProcess(t, "order AB123456")).answered()).isFalse();
+  }
+
+  @Test
+  void disabledPluginDoesNotRun() throws Exception {
+    UUID t = tenantWith("orders-off", config("/orders/", true), false);
+    assertThat(await(registry.preProcess(t, "order AB123456")).answered()).isFalse();
+    assertThat(requests).isEmpty();
+  }
+
+  @Test
+  void invalidConfigurationsAreExplained() {
+    assertThatThrownBy(() -> registry.validate("order-status", new JsonObject()))
+        .hasMessageContaining("urlTemplate");
+    assertThatThrownBy(() -> registry.validate("order-status", config("/orders/", false).put("orderPattern", "(")))
+        .hasMessageContaining("orderPattern");
+    assertThatThrownBy(() -> registry.validate("order-status", config("/orders/", false)
+        .put("httpAllowedHosts", new JsonArray()))).hasMessageContaining("https required");
+    assertThatThrownBy(() -> registry.validate("nope", new JsonObject())).hasMessageContaining("no plugin");
+  }
+
+  private static io.vertx.core.Future<String> lookup(Vertx vertx, JsonObject config, String order) {
+    OrderStatusPlugin plugin = new OrderStatusPlugin();
+    return plugin.lookup(new PluginContext(vertx, UUID.randomUUID(), config, vertx.createHttpClient()),
+        OrderStatusConfig.parse(config), order);
+  }
+}

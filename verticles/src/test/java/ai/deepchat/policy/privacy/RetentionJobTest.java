@@ -1,0 +1,107 @@
+package ai.deepchat.policy.privacy;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.policy.audit.AuditLog;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.UUID;
+
+import static ai.deepchat.policy.PolicyTestSupport.await;
+import static ai.deepchat.policy.PolicyTestSupport.createTenant;
+import static ai.deepchat.policy.PolicyTestSupport.exec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Retention against the real database: only conversations past their tenant's retention go. */
+@ExtendWith(VertxExtension.class)
+class RetentionJobTest {
+
+  TestDatabase testDb;
+  Database db;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    testDb = TestDatabase.fresh(vertx);
+    db = testDb.database();
+  }
+
+  private void conversations(UUID tenant, int n, int daysOld, String title) throws Exception {
+    await(db.inTenant(tenant, c -> c.preparedQuery(
+            "WITH conv AS (INSERT INTO conversations (tenant_id, title, created_at, updated_at)"
+                + " SELECT $1, $2, now() - make_interval(days => $3), now() - make_interval(days => $3)"
+                + " FROM generate_series(1, $4) RETURNING id)"
+                + " INSERT INTO messages (tenant_id, conversation_id, role, content) SELECT $1, id, 'user', 'hi' FROM conv")
+        .execute(Tuple.of(tenant, title, daysOld, n))));
+  }
+
+  private long count(String sql, Object... params) throws Exception {
+    try (Connection c = testDb.ownerJdbc(); PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        st.setObject(i + 1, params[i]);
+      }
+      ResultSet rs = st.executeQuery();
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void deletesOnlyConversationsPastTheTenantsRetention() throws Exception {
+    UUID shortLived = createTenant(db, "short");
+    UUID longLived = createTenant(db, "long");
+    exec(db, shortLived, "UPDATE tenant_settings SET retention_days = 30");
+    conversations(shortLived, 2, 40, "expired");
+    conversations(shortLived, 1, 10, "recent");
+    conversations(longLived, 1, 40, "kept");
+
+    RetentionJob job = new RetentionJob(db, new AuditLog(db));
+    assertThat(await(job.runOnce())).isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM conversations WHERE title = 'expired'")).isZero();
+    assertThat(count("SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        + " WHERE c.tenant_id = ?", shortLived)).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM messages WHERE tenant_id = ?", shortLived)).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM conversations WHERE title = 'recent'")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM conversations WHERE title = 'kept'")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM audit_log WHERE tenant_id = ? AND action = 'retention.purged'"
+        + " AND (details->>'conversations')::int = 2", shortLived)).isEqualTo(1);
+
+    // idempotent: a second run finds nothing and writes no audit row
+    assertThat(await(job.runOnce())).isZero();
+    assertThat(count("SELECT count(*) FROM audit_log WHERE tenant_id = ?", shortLived)).isEqualTo(1);
+  }
+
+  @Test
+  void purgesInBatchesUntilNothingExpiredIsLeft() throws Exception {
+    UUID tenant = createTenant(db, "many");
+    exec(db, tenant, "UPDATE tenant_settings SET retention_days = 7");
+    conversations(tenant, RetentionJob.BATCH * 2 + 17, 8, "old");
+    conversations(tenant, 3, 6, "young");
+    assertThat(await(new RetentionJob(db, new AuditLog(db)).purgeTenant(tenant))).isEqualTo(RetentionJob.BATCH * 2 + 17);
+    assertThat(count("SELECT count(*) FROM conversations WHERE tenant_id = ?", tenant)).isEqualTo(3);
+    assertThat(count("SELECT count(*) FROM audit_log WHERE tenant_id = ?", tenant)).isEqualTo(3);
+    assertThat(await(new AuditLog(db).verify(tenant)).intact()).isTrue();
+  }
+
+  @Test
+  void verticleRunsTheJobOnItsTimer(Vertx vertx) throws Exception {
+    UUID tenant = createTenant(db, "timer");
+    exec(db, tenant, "UPDATE tenant_settings SET retention_days = 1");
+    conversations(tenant, 1, 2, "stale");
+    await(vertx.deployVerticle(new RetentionVerticle(db, Duration.ofHours(1), Duration.ofMillis(10))));
+    long left = 1;
+    for (int i = 0; i < 100 && left > 0; i++) {
+      Thread.sleep(50);
+      left = count("SELECT count(*) FROM conversations WHERE tenant_id = ?", tenant);
+    }
+    assertThat(left).isZero();
+  }
+}
