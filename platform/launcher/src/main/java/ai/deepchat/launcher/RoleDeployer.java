@@ -2,6 +2,7 @@ package ai.deepchat.launcher;
 
 import ai.deepchat.console.ConsoleModule;
 import ai.deepchat.gateway.GatewayVerticle;
+import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
@@ -33,6 +34,13 @@ final class RoleDeployer {
     if (platform.config().roles().contains(Role.PIPELINE)) {
       chain = chain.compose(v -> PolicyServices.deployVerticles(vertx, platform)).map(policyIds -> {
         ids.addAll(policyIds);
+        return null;
+      });
+    }
+    if (platform.config().roles().contains(Role.WORKER)) {
+      EngineWorkerVerticle worker = WorkerSetup.worker(platform);
+      chain = chain.compose(v -> vertx.deployVerticle(worker)).map(id -> {
+        ids.add(id);
         return null;
       });
     }

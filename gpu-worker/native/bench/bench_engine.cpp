@@ -1,0 +1,226 @@
+// CPU engine benchmark (not a test): builds a random-weight bf16 model with the shape of
+// DeepSeek-R1-Distill-Qwen-1.5B in memory, measures prefill and single-stream decode tokens/s
+// through the real Engine (scheduler + sampler), and compares decode with the memory-bandwidth
+// roofline measured on the same machine: tokens/s <= read bandwidth / weight bytes read per token.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/dtype.h"
+#include "common/thread_pool.h"
+#include "engine/engine.h"
+#include "kernels/matmul.h"
+#include "loader/model_config.h"
+#include "loader/tensor_source.h"
+
+using namespace dse;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+  int layers = 28;
+  int prompt = 128;
+  int decode = 32;
+  int threads = 0;
+  bool int8 = false;
+};
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+uint64_t g_rng = 0x9e3779b97f4a7c15ULL;
+uint64_t next_rand() {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 7;
+  g_rng ^= g_rng << 17;
+  return g_rng;
+}
+
+// Random bf16 values of magnitude 2^-10..2^-6 with random sign: cheap to make, no denormals.
+std::vector<uint8_t> random_bf16(int64_t n) {
+  std::vector<uint8_t> bytes(static_cast<size_t>(n) * 2);
+  auto* p = reinterpret_cast<uint16_t*>(bytes.data());
+  for (int64_t i = 0; i < n; i += 4) {
+    uint64_t r = next_rand();
+    for (int k = 0; k < 4 && i + k < n; ++k, r >>= 16) {
+      uint16_t sign = (r & 1) << 15, exp = 117 + ((r >> 1) & 3), mant = (r >> 3) & 0x7f;
+      p[i + k] = sign | static_cast<uint16_t>(exp << 7) | mant;
+    }
+  }
+  return bytes;
+}
+
+std::vector<uint8_t> constant_f32(int64_t n, float v) {
+  std::vector<uint8_t> bytes(static_cast<size_t>(n) * 4);
+  for (int64_t i = 0; i < n; ++i) std::memcpy(bytes.data() + 4 * i, &v, 4);
+  return bytes;
+}
+
+void add_bf16(MemorySource& s, const std::string& name, int64_t rows, int64_t cols) {
+  s.add(name, DType::kBF16, {rows, cols}, random_bf16(rows * cols));
+}
+
+std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+// 1-minute load average: other processes on the machine skew every figure, so it is printed.
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one.empty() ? "?" : one;
+}
+
+// Read bandwidth: all threads sum disjoint parts of a buffer much larger than the caches (one
+// integer accumulator per thread, which the compiler vectorises); best of several passes.
+double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf) {
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::vector<uint64_t> partial(static_cast<size_t>(pool.size()) * 8, 0);
+    auto t0 = Clock::now();
+    pool.parallel_for(pool.size(), [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) {
+        const int64_t n = static_cast<int64_t>(buf.size());
+        const uint64_t* p = buf.data();
+        uint64_t acc = 0;
+        for (int64_t i = n * c / pool.size(), hi = n * (c + 1) / pool.size(); i < hi; ++i) acc += p[i];
+        partial[c * 8] = acc;
+      }
+    });
+    double s = seconds_since(t0);
+    uint64_t sink = 0;
+    for (auto v : partial) sink += v;
+    if (sink != buf.size()) std::printf("(bandwidth check sum mismatch)\n");
+    best = std::max(best, buf.size() * 8.0 / s);
+  }
+  return best;
+}
+
+double memcpy_bandwidth(const std::vector<uint64_t>& buf) {
+  std::vector<uint64_t> dst(buf.size() / 2);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = Clock::now();
+    std::memcpy(dst.data(), buf.data(), dst.size() * 8);
+    double s = seconds_since(t0);
+    best = std::max(best, 2.0 * dst.size() * 8 / s);  // bytes read + bytes written
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto val = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
+    if (k == "--layers") a.layers = val();
+    else if (k == "--prompt") a.prompt = val();
+    else if (k == "--decode") a.decode = val();
+    else if (k == "--threads") a.threads = val();
+    else if (k == "--int8") a.int8 = true;
+    else {
+      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8]\n", argv[0]);
+      return 2;
+    }
+  }
+  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  // DeepSeek-R1-Distill-Qwen-1.5B: Qwen2 architecture, untied lm_head, q/k/v bias.
+  const char* config_json = R"({"architectures":["Qwen2ForCausalLM"],"hidden_size":1536,"intermediate_size":8960,
+    "num_hidden_layers":28,"num_attention_heads":12,"num_key_value_heads":2,"vocab_size":151936,
+    "max_position_embeddings":131072,"rms_norm_eps":1e-6,"rope_theta":10000,"tie_word_embeddings":false,
+    "bos_token_id":151646,"eos_token_id":151643})";
+  ModelConfig cfg = parse_model_config(config_json, "bench");
+  cfg.num_layers = a.layers;
+  const int64_t H = cfg.hidden_size, I = cfg.intermediate_size, V = cfg.vocab_size;
+  const int64_t hd = cfg.head_dim, qd = cfg.num_heads * hd, kvd = cfg.num_kv_heads * hd;
+
+  std::printf("engine-cpu bench: %s, %d threads, load average %s, SIMD %s\n", cpu_name().c_str(), threads,
+              loadavg().c_str(),
+              simd_name(simd_level()));
+  // (DSE_SIMD=avx512 selects the 512-bit kernel where the CPU has it.)
+  std::printf("model: R1-Distill-Qwen-1.5B shape, %d layers, bf16 random weights%s\n", a.layers,
+              a.int8 ? " quantized to int8" : "");
+  auto t0 = Clock::now();
+  auto src = std::make_unique<MemorySource>();
+  add_bf16(*src, "model.embed_tokens.weight", V, H);
+  add_bf16(*src, "lm_head.weight", V, H);
+  src->add("model.norm.weight", DType::kF32, {H}, constant_f32(H, 1.f));
+  for (int l = 0; l < a.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    src->add(p + "input_layernorm.weight", DType::kF32, {H}, constant_f32(H, 1.f));
+    src->add(p + "post_attention_layernorm.weight", DType::kF32, {H}, constant_f32(H, 1.f));
+    add_bf16(*src, p + "self_attn.q_proj.weight", qd, H);
+    add_bf16(*src, p + "self_attn.k_proj.weight", kvd, H);
+    add_bf16(*src, p + "self_attn.v_proj.weight", kvd, H);
+    add_bf16(*src, p + "self_attn.o_proj.weight", H, qd);
+    src->add(p + "self_attn.q_proj.bias", DType::kF32, {qd}, constant_f32(qd, 0.01f));
+    src->add(p + "self_attn.k_proj.bias", DType::kF32, {kvd}, constant_f32(kvd, 0.01f));
+    src->add(p + "self_attn.v_proj.bias", DType::kF32, {kvd}, constant_f32(kvd, 0.01f));
+    add_bf16(*src, p + "mlp.gate_proj.weight", I, H);
+    add_bf16(*src, p + "mlp.up_proj.weight", I, H);
+    add_bf16(*src, p + "mlp.down_proj.weight", H, I);
+  }
+  EngineOptions eo;
+  eo.threads = threads;
+  eo.int8 = a.int8;
+  eo.max_sequences = 1;
+  eo.max_context = a.prompt + a.decode + 8;
+  Engine engine(std::move(src), cfg, eo);
+  const double total_bytes = static_cast<double>(engine.weight_bytes());
+  const double embed_bytes = static_cast<double>(V * H * 2);  // bf16 table; one row read per token
+  const double bytes_per_token = total_bytes - embed_bytes;
+  std::printf("weights: %.2f GB in memory, %.2f GB read per decoded token (all but the embedding table); "
+              "setup %.1f s\n", total_bytes / 1e9, bytes_per_token / 1e9, seconds_since(t0));
+
+  std::vector<int> prompt(static_cast<size_t>(a.prompt));
+  for (int i = 0; i < a.prompt; ++i) prompt[i] = static_cast<int>(next_rand() % V);
+  SamplingParams sp;
+  sp.max_tokens = a.decode + 1;
+  engine.step();  // warm the pool
+  int id = engine.start(prompt, sp);
+  auto tp = Clock::now();
+  auto first = engine.step();  // the whole prompt in one batched forward, plus the first sample
+  const double prefill_s = seconds_since(tp);
+  int decoded = 0;
+  auto td = Clock::now();
+  while (decoded < a.decode) {
+    auto ev = engine.step();
+    if (ev.empty()) break;
+    decoded += static_cast<int>(ev.size());
+    if (ev[0].finish != FinishReason::kNone) break;
+  }
+  const double decode_s = seconds_since(td);
+  (void)id;
+  (void)first;
+
+  ThreadPool pool(threads);
+  std::vector<uint64_t> buf(static_cast<size_t>(1) << 27, 1);  // 1 GiB
+  const double read_bw = read_bandwidth(pool, buf);
+  const double copy_bw = memcpy_bandwidth(buf);
+
+  const double prefill_tps = a.prompt / prefill_s;
+  const double decode_tps = decoded / decode_s;
+  const double roofline = read_bw / bytes_per_token;
+  std::printf("prefill: %d tokens in %.2f s = %.1f tokens/s\n", a.prompt, prefill_s, prefill_tps);
+  std::printf("decode:  %d tokens in %.2f s = %.2f tokens/s (single stream)\n", decoded, decode_s, decode_tps);
+  std::printf("memory:  read %.1f GB/s (%d threads), memcpy %.1f GB/s (read+write, 1 thread)\n", read_bw / 1e9,
+              threads, copy_bw / 1e9);
+  std::printf("load average at the end: %s (above the thread count means the figures are shared)\n",
+              loadavg().c_str());
+  std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode reaches %.0f%% of it\n", roofline,
+              bytes_per_token / 1e9, 100.0 * decode_tps / roofline);
+  return 0;
+}

@@ -1,0 +1,39 @@
+// The seam between the scheduler and the hardware. A backend owns the weights and the KV memory of
+// every sequence slot and runs one forward over a flattened multi-sequence batch. The CPU backend
+// implements it here; a CUDA backend (paged KV cache, continuous batching) plugs in behind the same
+// four calls, and make_backend picks one from the "cpu" / "cuda:N" spec.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loader/model_config.h"
+#include "loader/tensor_source.h"
+#include "loader/weight_loader.h"
+#include "model/model.h"
+
+namespace dse {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual const ModelConfig& config() const = 0;
+  virtual size_t weight_bytes() const = 0;
+  // Reserves KV memory for `capacity` tokens in `slot` (0 <= slot < slots given at creation).
+  virtual void open_sequence(int slot, int64_t capacity) = 0;
+  virtual void close_sequence(int slot) = 0;
+  // One forward over the batch; logits: [rows with logits=true, vocab].
+  virtual void forward(const std::vector<BatchToken>& batch, float* logits) = 0;
+};
+
+struct BackendOptions {
+  std::string spec = "cpu";  // "cpu" or "cuda:N"
+  int threads = 0;           // 0: all hardware threads
+  LoadOptions load;
+  int slots = 1;
+};
+
+std::unique_ptr<Backend> make_backend(const ModelConfig& cfg, const TensorSource& src, const BackendOptions& opts);
+
+}  // namespace dse

@@ -1,0 +1,29 @@
+// Host backend: weights in RAM (f32/bf16/int8), per-slot KV cache, a worker pool for the kernels.
+#pragma once
+#include "backend/backend.h"
+#include "common/thread_pool.h"
+#include "memory/kv_cache.h"
+
+namespace dse {
+
+class CpuBackend : public Backend {
+ public:
+  CpuBackend(const ModelConfig& cfg, const TensorSource& src, const BackendOptions& opts);
+  std::string name() const override { return "cpu"; }
+  const ModelConfig& config() const override { return model_->config(); }
+  size_t weight_bytes() const override { return model_->weight_bytes(); }
+  void open_sequence(int slot, int64_t capacity) override { kv_.open(slot, capacity); }
+  void close_sequence(int slot) override { kv_.close(slot); }
+  void forward(const std::vector<BatchToken>& batch, float* logits) override;
+
+  Model& model() { return *model_; }
+  KvCache& kv() { return kv_; }
+  ThreadPool& pool() { return pool_; }
+
+ private:
+  std::unique_ptr<Model> model_;
+  ThreadPool pool_;
+  KvCache kv_;
+};
+
+}  // namespace dse

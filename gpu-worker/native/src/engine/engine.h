@@ -1,0 +1,89 @@
+// The engine's scheduler: owns the backend and the table of live sequences, and advances every
+// live sequence by one token per step(): prompts are prefilled in chunks, batched with the decode
+// rows of the others, and a sequence's first token is sampled in the step its prompt completes. All methods are thread-safe; the intended driver is one
+// thread calling step() in a loop (the Java Engine's scheduler thread).
+#pragma once
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "engine/sampler.h"
+
+namespace dse {
+
+struct EngineOptions {
+  std::string backend = "cpu";
+  int threads = 0;
+  bool int8 = false;
+  int max_sequences = 8;
+  int max_context = 0;  // 0: the model's max_position_embeddings
+  int prefill_chunk = 512;  // prompt rows per sequence per step; 0: whole prompts at once
+};
+
+enum class FinishReason : int { kNone = 0, kStop = 1, kLength = 2, kCancelled = 3 };
+
+struct StepEvent {
+  int seq_id = 0;
+  int token = -1;  // -1 when the event only carries a finish (stop token, cancellation)
+  FinishReason finish = FinishReason::kNone;
+  int prompt_tokens = 0;
+  int completion_tokens = 0;  // tokens delivered with a token id so far, this one included
+};
+
+class Engine {
+ public:
+  static std::unique_ptr<Engine> load(const std::string& model_dir, const EngineOptions& opts);
+  // The backend copies what it needs from `src`, which is released (unmapped) before returning.
+  Engine(std::unique_ptr<TensorSource> src, const ModelConfig& cfg, const EngineOptions& opts);
+  ~Engine();
+
+  const ModelConfig& config() const { return backend_->config(); }
+  int max_context() const { return max_context_; }
+  int max_sequences() const { return opts_.max_sequences; }
+  size_t weight_bytes() const { return backend_->weight_bytes(); }
+  Backend& backend() { return *backend_; }
+
+  // Validates and registers a sequence; it starts generating at the next step(). Returns its id.
+  int start(const std::vector<int>& prompt, const SamplingParams& sampling);
+  // Frees the sequence's KV at once; the next step() reports it finished with kCancelled.
+  // Unknown or finished ids are ignored (cancel races with natural completion).
+  void cancel(int seq_id);
+  // Runs one batched forward for all live sequences and returns their new tokens and finishes.
+  std::vector<StepEvent> step();
+  int active() const;
+
+  // Logits of a one-off prompt: all positions ([n, vocab]) or the last one ([vocab]).
+  std::vector<float> forward_logits(const std::vector<int>& tokens, bool all_positions);
+
+ private:
+  struct Seq {
+    int id = 0;
+    int slot = 0;
+    std::vector<int> prompt;
+    int cached = 0;      // tokens in the KV cache
+    int fed_rows = 0;    // rows this sequence put in the current step's batch
+    int generated = 0;   // sampled tokens so far
+    int last_token = -1;
+    SamplingParams params;
+    std::unique_ptr<Sampler> sampler;
+  };
+
+  void validate_prompt(const std::vector<int>& tokens) const;
+  void release(Seq& s);
+
+  mutable std::mutex mu_;
+  EngineOptions opts_;
+  std::unique_ptr<Backend> backend_;
+  int max_context_ = 0;
+  int next_id_ = 1;
+  std::map<int, Seq> seqs_;
+  std::vector<bool> slot_busy_;
+  std::vector<StepEvent> pending_;  // cancellations to report
+  std::vector<BatchToken> batch_;
+  std::vector<float> logits_;
+};
+
+}  // namespace dse

@@ -1,0 +1,43 @@
+// Per-sequence token sampling: repetition penalty (HF semantics), temperature, top-k, top-p, and a
+// seeded generator of its own so a sequence's output does not depend on its neighbours.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace dse {
+
+struct SamplingParams {
+  float temperature = 0.f;  // <= 0: greedy
+  float top_p = 1.f;        // (0, 1]
+  int top_k = 0;            // 0: no limit
+  float repetition_penalty = 1.f;
+  uint64_t seed = 0;
+  int max_tokens = 256;
+  std::vector<int> stop_token_ids;
+};
+
+// Throws EngineError(kBadRequest) naming the offending parameter.
+void validate_sampling(const SamplingParams& p);
+
+class Sampler {
+ public:
+  Sampler(const SamplingParams& p, int vocab);
+  // Records a prompt or generated token for the repetition penalty.
+  void observe(int token);
+  // Picks the next token; `logits` ([vocab]) is used as scratch and modified.
+  int sample(float* logits);
+  // Uniform in [0, 1) from xoshiro256** (portable, unlike std distributions).
+  double next_uniform();
+
+ private:
+  uint64_t next();
+
+  SamplingParams p_;
+  int vocab_;
+  uint64_t s_[4];
+  std::vector<uint8_t> seen_;    // [vocab]
+  std::vector<int> order_;       // [vocab] candidate indices
+  std::vector<float> probs_;     // [vocab]
+};
+
+}  // namespace dse

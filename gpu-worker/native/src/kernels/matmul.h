@@ -1,0 +1,39 @@
+// y[t, o] = sum_i x[t, i] * W[o, i] (+ bias[o]): the one GEMM/GEMV entry point of the CPU backend.
+// One call serves decode (T = 1, memory bound, split over output rows) and prefill (T > 1, tiled
+// so a weight tile is reused across many tokens).
+#pragma once
+#include <cstdint>
+
+#include "common/thread_pool.h"
+#include "memory/weight.h"
+
+namespace dse {
+
+// x: [T, w.cols] row-major, y: [T, w.rows] row-major, bias: [w.rows] or null.
+void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool);
+
+// Plain triple loop in double precision: the reference every path is tested against.
+void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, const float* bias);
+
+// The kernel is chosen at run time from what the CPU supports (the library is built without
+// -march=native so a packaged jar runs on any x86-64): AVX2+FMA by default, AVX-512 on request
+// (env DSE_SIMD=avx512), portable code otherwise. Tests set each level to check each path.
+enum class SimdLevel : int { kNone = 0, kAvx2 = 1, kAvx512 = 2 };
+// Best level this CPU and build support.
+SimdLevel simd_available();
+// Clamped to what the CPU (and the build) supports.
+void set_simd_level(SimdLevel level);
+SimdLevel simd_level();
+const char* simd_name(SimdLevel level);
+
+namespace detail {
+// Row tile [row_begin, row_end) x token tile [t_begin, t_end); implemented per instruction set.
+void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin,
+                          int64_t t_end, float* y);
+void matmul_tile_avx2(WFormat fmt, const void* wdata, const float* scale, int64_t rows, int64_t cols,
+                      const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
+void matmul_tile_avx512(WFormat fmt, const void* wdata, const float* scale, int64_t rows, int64_t cols,
+                        const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
+}  // namespace detail
+
+}  // namespace dse

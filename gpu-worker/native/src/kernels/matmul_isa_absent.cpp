@@ -1,0 +1,24 @@
+// Stand-ins for targets or compilers without the x86 SIMD kernels: never called, because the
+// run-time check reports no such level when these are linked instead of matmul_avx2/avx512.cpp.
+#include "common/error.h"
+#include "kernels/matmul.h"
+
+namespace dse {
+namespace detail {
+
+#if !defined(DSE_HAVE_AVX2_TU)
+void matmul_tile_avx2(WFormat, const void*, const float*, int64_t, int64_t, const float*, int64_t, int64_t, int64_t,
+                      int64_t, float*) {
+  fail(ErrorKind::kInternal, "AVX2 kernel not built for this target");
+}
+#endif
+
+#if !defined(DSE_HAVE_AVX512_TU)
+void matmul_tile_avx512(WFormat, const void*, const float*, int64_t, int64_t, const float*, int64_t, int64_t, int64_t,
+                        int64_t, float*) {
+  fail(ErrorKind::kInternal, "AVX-512 kernel not built for this target");
+}
+#endif
+
+}  // namespace detail
+}  // namespace dse

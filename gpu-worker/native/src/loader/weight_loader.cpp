@@ -1,0 +1,121 @@
+#include "loader/weight_loader.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "common/error.h"
+
+namespace dse {
+
+void quantize_rows_i8(const float* w, int64_t rows, int64_t cols, int8_t* q, float* scale) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = w + r * cols;
+    float amax = 0.f;
+    for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(row[c]));
+    float s = amax > 0.f ? amax / 127.f : 1.f;
+    float inv = 1.f / s;
+    for (int64_t c = 0; c < cols; ++c) {
+      float v = std::nearbyint(row[c] * inv);
+      q[r * cols + c] = static_cast<int8_t>(std::max(-127.f, std::min(127.f, v)));
+    }
+    scale[r] = s;
+  }
+}
+
+const TensorView& WeightLoader::checked(const std::string& name, std::vector<int64_t> shape) const {
+  const TensorView& v = src_.get(name);
+  if (v.shape != shape)
+    fail(ErrorKind::kBadCheckpoint, "tensor '" + name + "' has shape " + shape_str(v.shape) + ", expected " +
+                                        shape_str(shape) + " (checkpoint " + src_.where() + ")");
+  return v;
+}
+
+std::vector<float> WeightLoader::decode_f32(const TensorView& v) const {
+  const int64_t n = v.numel();
+  std::vector<float> out(static_cast<size_t>(n));
+  switch (v.dtype) {
+    case DType::kF32:
+      std::memcpy(out.data(), v.data, static_cast<size_t>(n) * 4);
+      break;
+    case DType::kBF16:
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, v.data + 2 * i, 2);
+        out[i] = bf16_to_f32(h);
+      }
+      break;
+    case DType::kF16:
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, v.data + 2 * i, 2);
+        out[i] = f16_to_f32(h);
+      }
+      break;
+    case DType::kF8E4M3: {
+      if (v.shape.size() != 2)
+        fail(ErrorKind::kBadCheckpoint, "FP8 tensor '" + v.name + "' must be 2-D to carry block scales");
+      std::string sname = v.name + "_scale_inv";
+      const int64_t rows = v.shape[0], cols = v.shape[1];
+      const int64_t block = opts_.fp8_block;
+      std::vector<int64_t> sshape = {(rows + block - 1) / block, (cols + block - 1) / block};
+      const TensorView& s = checked(sname, sshape);
+      if (s.dtype != DType::kF32)
+        fail(ErrorKind::kUnsupported, "block scale '" + sname + "' has dtype " + dtype_name(s.dtype) + ", expected F32");
+      std::vector<float> scales(static_cast<size_t>(s.numel()));
+      std::memcpy(scales.data(), s.data, scales.size() * 4);
+      dequant_fp8_blockscale(v.data, scales.data(), rows, cols, block, out.data());
+      break;
+    }
+    default:
+      fail(ErrorKind::kUnsupported, "tensor '" + v.name + "' has unsupported dtype");
+  }
+  return out;
+}
+
+Weight WeightLoader::matrix(const std::string& name, int64_t rows, int64_t cols, bool allow_int8) const {
+  const TensorView& v = checked(name, {rows, cols});
+  Weight w;
+  w.rows = rows;
+  w.cols = cols;
+  if (opts_.int8 && allow_int8) {
+    std::vector<float> f = decode_f32(v);
+    w.format = WFormat::kI8;
+    w.i8.resize(static_cast<size_t>(rows * cols));
+    w.scale.resize(static_cast<size_t>(rows));
+    quantize_rows_i8(f.data(), rows, cols, w.i8.data(), w.scale.data());
+  } else if (v.dtype == DType::kBF16) {
+    w.format = WFormat::kBF16;
+    w.bf16.resize(static_cast<size_t>(rows * cols));
+    std::memcpy(w.bf16.data(), v.data, w.bf16.size() * 2);
+  } else if (v.dtype == DType::kF8E4M3) {
+    // Halves memory against f32; the bf16 rounding of dequantized FP8 loses at most 1 ulp of bf16.
+    std::vector<float> f = decode_f32(v);
+    w.format = WFormat::kBF16;
+    w.bf16.resize(f.size());
+    for (size_t i = 0; i < f.size(); ++i) w.bf16[i] = f32_to_bf16(f[i]);
+  } else {
+    w.format = WFormat::kF32;
+    w.f32 = decode_f32(v);
+  }
+  loaded_bytes_ += w.bytes();
+  return w;
+}
+
+Weight WeightLoader::matrix_f32(const std::string& name, int64_t rows, int64_t cols) const {
+  const TensorView& v = checked(name, {rows, cols});
+  Weight w;
+  w.rows = rows;
+  w.cols = cols;
+  w.format = WFormat::kF32;
+  w.f32 = decode_f32(v);
+  loaded_bytes_ += w.bytes();
+  return w;
+}
+
+std::vector<float> WeightLoader::vector(const std::string& name, int64_t n) const {
+  const TensorView& v = checked(name, {n});
+  loaded_bytes_ += static_cast<size_t>(n) * 4;
+  return decode_f32(v);
+}
+
+}  // namespace dse

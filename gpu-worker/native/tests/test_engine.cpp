@@ -1,0 +1,223 @@
+// Scheduler and sampling: interleaved sequences equal solo runs, cancellation frees the slot,
+// seeded sampling is reproducible, top-k / top-p restrict the support, repetition penalty applies.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "check.h"
+#include "engine/engine.h"
+#include "engine/sampler.h"
+#include "test_util.h"
+
+using namespace dse;
+
+namespace {
+
+EngineOptions opts(int max_seq = 4) {
+  EngineOptions o;
+  o.threads = 2;
+  o.max_sequences = max_seq;
+  return o;
+}
+
+// Runs until every id finished; returns tokens per id.
+std::map<int, std::vector<int>> drain(Engine& e, std::map<int, FinishReason>* finish = nullptr) {
+  std::map<int, std::vector<int>> out;
+  for (int guard = 0; guard < 1000 && (e.active() > 0 || guard == 0); ++guard)
+    for (auto& ev : e.step()) {
+      if (ev.token >= 0) out[ev.seq_id].push_back(ev.token);
+      if (finish && ev.finish != FinishReason::kNone) (*finish)[ev.seq_id] = ev.finish;
+    }
+  return out;
+}
+
+std::vector<int> solo(Engine& e, const std::vector<int>& prompt, const SamplingParams& sp) {
+  int id = e.start(prompt, sp);
+  return drain(e)[id];
+}
+
+}  // namespace
+
+TEST(interleaved_sequences_match_solo_runs) {
+  for (const char* model : {"tiny-deepseek-v3", "tiny-qwen2"}) {
+    auto e = Engine::load(testutil::model_dir(model), opts());
+    std::vector<std::vector<int>> prompts = {{5, 6, 7, 8, 9, 10, 11}, {300, 2}, {42, 17, 99, 100, 101}};
+    SamplingParams sp;
+    sp.max_tokens = 10;
+    std::vector<std::vector<int>> alone;
+    for (auto& p : prompts) alone.push_back(solo(*e, p, sp));
+    // Staggered starts: the second and third join while the first is decoding, so steps mix a
+    // prefill with decode rows of other sequences.
+    std::map<int, std::vector<int>> got;
+    int a = e->start(prompts[0], sp);
+    for (auto& ev : e->step()) got[ev.seq_id].push_back(ev.token);
+    int b = e->start(prompts[1], sp);
+    for (auto& ev : e->step()) got[ev.seq_id].push_back(ev.token);
+    for (auto& ev : e->step()) got[ev.seq_id].push_back(ev.token);
+    int c = e->start(prompts[2], sp);
+    for (auto& kv : drain(*e))
+      for (int t : kv.second) got[kv.first].push_back(t);
+    CHECK(got[a] == alone[0]);
+    CHECK(got[b] == alone[1]);
+    CHECK(got[c] == alone[2]);
+    CHECK_EQ(got[a].size(), 10u);
+  }
+}
+
+TEST(chunked_prefill_matches_whole_prompt) {
+  auto g = testutil::read_json(testutil::model_dir("tiny-deepseek-noqlora") + "/golden.json");
+  auto ids = g["input_ids"].get<std::vector<int>>();
+  auto expect = g["greedy_continuation"].get<std::vector<int>>();
+  for (int chunk : {1, 5, 24, 0}) {
+    EngineOptions o = opts();
+    o.prefill_chunk = chunk;
+    auto e = Engine::load(testutil::model_dir("tiny-deepseek-noqlora"), o);
+    SamplingParams sp;
+    sp.max_tokens = static_cast<int>(expect.size());
+    int steps_without_events = 0;
+    int id = e->start(ids, sp);
+    std::vector<int> got;
+    while (e->active() > 0) {
+      auto evs = e->step();
+      steps_without_events += evs.empty();
+      for (auto& ev : evs) got.push_back(ev.token);
+    }
+    (void)id;
+    CHECK(got == expect);
+    const int chunks = chunk > 0 ? (static_cast<int>(ids.size()) + chunk - 1) / chunk : 1;
+    CHECK_EQ(steps_without_events, chunks - 1);
+  }
+}
+
+TEST(cancellation_frees_the_slot) {
+  auto e = Engine::load(testutil::model_dir("tiny-llama"), opts(2));
+  SamplingParams sp;
+  sp.max_tokens = 1000;
+  int a = e->start({1, 2, 3}, sp);
+  int b = e->start({4, 5}, sp);
+  for (int i = 0; i < 3; ++i) e->step();
+  e->cancel(a);
+  e->cancel(a);     // twice: ignored
+  e->cancel(9999);  // unknown: ignored
+  CHECK_EQ(e->active(), 1);
+  int c = e->start({7}, sp);  // a's slot is free again
+  auto evs = e->step();
+  int cancelled = 0;
+  for (auto& ev : evs)
+    if (ev.seq_id == a) {
+      CHECK(ev.finish == FinishReason::kCancelled);
+      CHECK_EQ(ev.token, -1);
+      CHECK_EQ(ev.completion_tokens, 3);
+      ++cancelled;
+    }
+  CHECK_EQ(cancelled, 1);
+  e->cancel(b);
+  e->cancel(c);
+  std::map<int, FinishReason> fin;
+  drain(*e, &fin);
+  CHECK(fin[b] == FinishReason::kCancelled);
+  CHECK(fin[c] == FinishReason::kCancelled);
+  CHECK_EQ(e->active(), 0);
+}
+
+TEST(stop_token_finishes_without_delivering_it) {
+  auto e = Engine::load(testutil::model_dir("tiny-qwen2"), opts());
+  auto g = testutil::read_json(testutil::model_dir("tiny-qwen2") + "/golden.json");
+  auto ids = g["input_ids"].get<std::vector<int>>();
+  auto cont = g["greedy_continuation"].get<std::vector<int>>();
+  SamplingParams sp;
+  sp.max_tokens = 16;
+  sp.stop_token_ids = {cont[3]};
+  std::map<int, FinishReason> fin;
+  int id = e->start(ids, sp);
+  auto got = drain(*e, &fin)[id];
+  CHECK(fin[id] == FinishReason::kStop);
+  CHECK(got == std::vector<int>(cont.begin(), cont.begin() + 3));
+}
+
+TEST(seeded_sampling_is_reproducible_and_seed_sensitive) {
+  auto e = Engine::load(testutil::model_dir("tiny-deepseek-v2-lite"), opts());
+  SamplingParams sp;
+  sp.temperature = 1.5f;
+  sp.max_tokens = 24;
+  sp.seed = 1234;
+  auto a = solo(*e, {10, 20, 30}, sp);
+  auto b = solo(*e, {10, 20, 30}, sp);
+  CHECK(a == b);
+  sp.seed = 99;
+  auto c = solo(*e, {10, 20, 30}, sp);
+  CHECK(a != c);
+  // top_k = 1 at any temperature is greedy.
+  SamplingParams g;
+  g.max_tokens = 12;
+  SamplingParams k1 = sp;
+  k1.top_k = 1;
+  k1.max_tokens = 12;
+  CHECK(solo(*e, {10, 20, 30}, g) == solo(*e, {10, 20, 30}, k1));
+}
+
+TEST(top_k_and_top_p_restrict_the_support) {
+  const int V = 50;
+  std::vector<float> base(V);
+  for (int i = 0; i < V; ++i) base[i] = 0.1f * i;  // token 49 most likely
+  SamplingParams sp;
+  sp.temperature = 5.f;  // flat enough that without filters many tokens appear
+  sp.seed = 7;
+  sp.top_k = 4;
+  Sampler s(sp, V);
+  std::set<int> seen;
+  for (int i = 0; i < 3000; ++i) {
+    auto l = base;
+    seen.insert(s.sample(l.data()));
+  }
+  CHECK(seen == (std::set<int>{46, 47, 48, 49}));
+
+  // top-p: probabilities 0.5, 0.3, 0.2 (logits are log-probs, temperature 1).
+  std::vector<float> lp = {std::log(0.2f), std::log(0.5f), std::log(0.3f)};
+  SamplingParams pp;
+  pp.temperature = 1.f;
+  pp.top_p = 0.75f;  // needs 0.5 + 0.3: token 0 excluded
+  Sampler sp2(pp, 3);
+  std::map<int, int> count;
+  for (int i = 0; i < 4000; ++i) {
+    auto l = lp;
+    count[sp2.sample(l.data())]++;
+  }
+  CHECK_EQ(count[0], 0);
+  CHECK(count[1] > 0 && count[2] > 0);
+  CHECK_NEAR(count[1] / 4000.0, 0.5 / 0.8, 0.04);  // renormalised over the kept tokens
+
+  pp.top_p = 0.4f;  // the top token alone suffices
+  Sampler sp3(pp, 3);
+  for (int i = 0; i < 200; ++i) {
+    auto l = lp;
+    CHECK_EQ(sp3.sample(l.data()), 1);
+  }
+
+  // Without filters all three tokens appear, in proportion.
+  SamplingParams none;
+  none.temperature = 1.f;
+  Sampler sp4(none, 3);
+  std::map<int, int> c4;
+  for (int i = 0; i < 4000; ++i) {
+    auto l = lp;
+    c4[sp4.sample(l.data())]++;
+  }
+  CHECK_NEAR(c4[0] / 4000.0, 0.2, 0.03);
+}
+
+TEST(repetition_penalty_follows_hf) {
+  SamplingParams sp;
+  sp.repetition_penalty = 2.f;
+  Sampler s(sp, 4);
+  s.observe(0);
+  s.observe(2);
+  // Seen token 0 (logit 3 -> 1.5) loses to unseen token 1 (2.0); seen negative logit is multiplied.
+  std::vector<float> l = {3.f, 2.f, -1.f, -1.5f};
+  CHECK_EQ(s.sample(l.data()), 1);
+  CHECK_EQ(l[0], 1.5f);
+  CHECK_EQ(l[2], -2.f);
+  CHECK_EQ(l[3], -1.5f);
+}
+
+TEST_MAIN()

@@ -1,0 +1,268 @@
+// Every kernel against a plain reference, over odd shapes; matmul over each weight format and
+// both the AVX2 and the portable path.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "check.h"
+#include "common/dtype.h"
+#include "common/thread_pool.h"
+#include "kernels/attention.h"
+#include "kernels/matmul.h"
+#include "kernels/moe_route.h"
+#include "kernels/rmsnorm.h"
+#include "kernels/rope.h"
+#include "kernels/silu_mul.h"
+#include "kernels/softmax.h"
+#include "loader/weight_loader.h"
+#include "test_util.h"
+
+using namespace dse;
+
+namespace {
+
+Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed) {
+  auto v = testutil::random_vec(static_cast<size_t>(rows * cols), seed);
+  Weight w;
+  w.format = fmt;
+  w.rows = rows;
+  w.cols = cols;
+  if (fmt == WFormat::kF32) {
+    w.f32 = v;
+  } else if (fmt == WFormat::kBF16) {
+    for (float f : v) w.bf16.push_back(f32_to_bf16(f));
+  } else {
+    w.i8.resize(v.size());
+    w.scale.resize(static_cast<size_t>(rows));
+    quantize_rows_i8(v.data(), rows, cols, w.i8.data(), w.scale.data());
+  }
+  return w;
+}
+
+void check_matmul(SimdLevel level) {
+  set_simd_level(level);
+  CHECK(simd_level() == level);
+  ThreadPool pool(3);
+  const int64_t shapes[][3] = {{1, 1, 1}, {1, 7, 5}, {3, 33, 17}, {5, 100, 65}, {37, 130, 129}, {4, 8, 64}, {64, 96, 300}};
+  for (WFormat fmt : {WFormat::kF32, WFormat::kBF16, WFormat::kI8}) {
+    for (const auto& s : shapes) {
+      const int64_t T = s[0], cols = s[1], rows = s[2];
+      Weight w = make_weight(fmt, rows, cols, static_cast<uint32_t>(T * 1000 + cols));
+      auto x = testutil::random_vec(static_cast<size_t>(T * cols), 7);
+      auto bias = testutil::random_vec(static_cast<size_t>(rows), 8);
+      std::vector<float> y(static_cast<size_t>(T * rows)), ref(y.size());
+      matmul(w, x.data(), T, y.data(), bias.data(), &pool);
+      matmul_reference(w, x.data(), T, ref.data(), bias.data());
+      // f32 accumulation over `cols` terms of magnitude <= 1: error grows like sqrt(cols) * eps.
+      const double tol = 1e-5 * std::sqrt(static_cast<double>(cols)) * 4;
+      for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y[i], ref[i], tol);
+      std::vector<float> y1(y.size());
+      matmul(w, x.data(), T, y1.data(), bias.data(), nullptr);  // no pool: same result
+      for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y1[i], y[i], tol);
+    }
+  }
+  set_simd_level(simd_available());
+}
+
+}  // namespace
+
+TEST(matmul_portable_matches_reference) { check_matmul(SimdLevel::kNone); }
+
+TEST(matmul_avx2_matches_reference) {
+  if (simd_available() < SimdLevel::kAvx2) {
+    std::printf("  (no AVX2/FMA on this CPU or build: skipped)\n");
+    return;
+  }
+  check_matmul(SimdLevel::kAvx2);
+}
+
+TEST(matmul_avx512_matches_reference) {
+  if (simd_available() < SimdLevel::kAvx512) {
+    std::printf("  (no AVX-512 on this CPU or build: skipped)\n");
+    return;
+  }
+  check_matmul(SimdLevel::kAvx512);
+}
+
+TEST(thread_pool_covers_range_once) {
+  ThreadPool pool(4);
+  for (int64_t n : {1, 3, 4, 5, 1000}) {
+    std::vector<int> hits(static_cast<size_t>(n), 0);
+    pool.parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) hits[i]++;
+    });
+    for (int h : hits) CHECK_EQ(h, 1);
+  }
+  bool thrown = false;
+  try {
+    pool.parallel_for(8, [](int64_t b, int64_t) {
+      if (b > 0) throw std::runtime_error("boom");
+    });
+  } catch (const std::runtime_error&) {
+    thrown = true;
+  }
+  CHECK(thrown);
+}
+
+TEST(rmsnorm_matches_reference) {
+  for (int64_t n : {1, 7, 64, 129}) {
+    auto x = testutil::random_vec(static_cast<size_t>(3 * n), 1, 3.f);
+    auto w = testutil::random_vec(static_cast<size_t>(n), 2);
+    std::vector<float> y(x.size());
+    rmsnorm(x.data(), n, w.data(), 3, n, 1e-6f, y.data(), n);
+    for (int r = 0; r < 3; ++r) {
+      double ss = 0;
+      for (int64_t i = 0; i < n; ++i) ss += double(x[r * n + i]) * x[r * n + i];
+      double inv = 1.0 / std::sqrt(ss / n + 1e-6);
+      for (int64_t i = 0; i < n; ++i) CHECK_NEAR(y[r * n + i], x[r * n + i] * inv * w[i], 1e-5);
+    }
+  }
+}
+
+TEST(softmax_and_silu_match_reference) {
+  for (int64_t n : {1, 2, 9, 100}) {
+    auto x = testutil::random_vec(static_cast<size_t>(n), 3, 20.f);
+    auto y = x;
+    softmax(y.data(), n);
+    double m = *std::max_element(x.begin(), x.end()), sum = 0;
+    for (float v : x) sum += std::exp(v - m);
+    for (int64_t i = 0; i < n; ++i) CHECK_NEAR(y[i], std::exp(x[i] - m) / sum, 1e-6);
+  }
+  auto g = testutil::random_vec(2 * 13, 4, 6.f), u = testutil::random_vec(2 * 13, 5);
+  std::vector<float> out(26);
+  silu_mul(g.data(), 13, u.data(), 13, 2, 13, out.data(), 13);
+  for (int i = 0; i < 26; ++i) CHECK_NEAR(out[i], g[i] / (1 + std::exp(-double(g[i]))) * u[i], 1e-5);
+}
+
+TEST(rope_matches_complex_rotation_in_both_layouts) {
+  RopeConfig cfg;
+  cfg.theta = 10000;
+  const int dim = 8;
+  RopeTable t = make_rope_table(cfg, dim, 4096);
+  for (int i = 0; i < dim / 2; ++i) CHECK_NEAR(t.inv_freq[i], std::pow(10000.0, -2.0 * i / dim), 1e-7);
+  auto x = testutil::random_vec(2 * 10, 6);  // 2 heads, stride 10, rotary part 8
+  for (bool inter : {false, true}) {
+    auto y = x;
+    apply_rope(t, y.data(), 2, 10, 17, inter);
+    for (int h = 0; h < 2; ++h) {
+      for (int i = 0; i < dim / 2; ++i) {
+        int a = inter ? 2 * i : i, b = inter ? 2 * i + 1 : i + dim / 2;
+        double ang = 17 * double(t.inv_freq[i]);
+        double re = x[h * 10 + a] * std::cos(ang) - x[h * 10 + b] * std::sin(ang);
+        double im = x[h * 10 + b] * std::cos(ang) + x[h * 10 + a] * std::sin(ang);
+        CHECK_NEAR(y[h * 10 + a], re, 1e-5);
+        CHECK_NEAR(y[h * 10 + b], im, 1e-5);
+      }
+      CHECK_EQ(y[h * 10 + 8], x[h * 10 + 8]);  // beyond the rotary part: untouched
+    }
+  }
+}
+
+TEST(rope_yarn_and_llama3_tables) {
+  RopeConfig y;
+  y.type = "yarn";
+  y.theta = 10000;
+  y.factor = 4;
+  y.original_max_position = 1024;
+  y.mscale = 1;
+  y.mscale_all_dim = 1;
+  RopeTable t = make_rope_table(y, 8, 4096);
+  CHECK_NEAR(t.attention_factor, 1.0, 1e-7);  // mscale / mscale_all_dim cancel
+  // Highest frequency is extrapolated (unchanged), lowest interpolated (divided by the factor).
+  CHECK_NEAR(t.inv_freq[0], 1.0, 1e-7);
+  CHECK_NEAR(t.inv_freq[3], std::pow(10000.0, -6.0 / 8) / 4, 1e-7);
+  y.mscale = 0;
+  CHECK_NEAR(make_rope_table(y, 8, 4096).attention_factor, 0.1 * std::log(4.0) + 1, 1e-6);
+
+  RopeConfig l;
+  l.type = "llama3";
+  l.theta = 500000;
+  l.factor = 8;
+  l.original_max_position = 1024;
+  RopeTable lt = make_rope_table(l, 16, 4096);
+  for (int i = 0; i < 8; ++i) {
+    double f = std::pow(500000.0, -2.0 * i / 16), wl = 2 * M_PI / f, expect = f;
+    if (wl > 1024) expect = f / 8;
+    else if (wl >= 256) {
+      double s = (1024 / wl - 1) / 3;
+      expect = (1 - s) * f / 8 + s * f;
+    }
+    CHECK_NEAR(lt.inv_freq[i], expect, 1e-6 * f + 1e-9);
+  }
+}
+
+TEST(attention_head_matches_naive) {
+  for (int64_t n : {1, 2, 17}) {
+    const int64_t d = 12, dv = 5, ld = 20;
+    auto q = testutil::random_vec(d, 1), k = testutil::random_vec(n * ld, 2), v = testutil::random_vec(n * ld, 3);
+    std::vector<float> sc(n), out(dv);
+    attention_head(q.data(), k.data(), ld, v.data() + 3, ld, n, d, dv, 0.3f, sc.data(), out.data());
+    std::vector<double> p(n);
+    double m = -1e30, sum = 0;
+    for (int64_t t = 0; t < n; ++t) {
+      double s = 0;
+      for (int64_t i = 0; i < d; ++i) s += double(q[i]) * k[t * ld + i];
+      p[t] = s * 0.3;
+      m = std::max(m, p[t]);
+    }
+    for (auto& x : p) sum += (x = std::exp(x - m));
+    for (int64_t j = 0; j < dv; ++j) {
+      double o = 0;
+      for (int64_t t = 0; t < n; ++t) o += p[t] / sum * v[t * ld + 3 + j];
+      CHECK_NEAR(out[j], o, 1e-5);
+    }
+  }
+}
+
+TEST(moe_route_v3_group_limited_masks_with_minus_inf) {
+  RouterParams p;
+  p.n_experts = 8;
+  p.top_k = 3;
+  p.n_group = 2;
+  p.topk_group = 1;
+  p.sigmoid = true;
+  p.method = "noaux_tc";
+  p.norm_topk_prob = true;
+  p.routed_scaling_factor = 2.5f;
+  // Group 0 wins (best two biased scores), but holds only two experts with non-negative biased
+  // scores: the third pick must come from group 0 too (-inf masking), never from group 1, even
+  // though group 1's biased scores are larger than group 0's negative ones (HF's 0.0 mask differs).
+  float logits[8] = {4, 3, -2, -2, 0, 0, 0, 0};
+  float bias[8] = {0, 0, -1.5f, -1.2f, -0.9f, -0.9f, -0.9f, -0.9f};
+  float scratch[18];
+  int idx[3];
+  float w[3];
+  moe_route(logits, bias, p, scratch, idx, w);
+  std::vector<int> sel(idx, idx + 3);
+  std::sort(sel.begin(), sel.end());
+  CHECK_EQ(sel[0], 0);
+  CHECK_EQ(sel[1], 1);
+  CHECK_EQ(sel[2], 3);  // 3's biased score (0.119-1.2) beats 2's (0.119-1.5)
+  // Weights use unbiased sigmoid scores, renormalised, times the scaling factor.
+  double s0 = 1 / (1 + std::exp(-4.0)), s1 = 1 / (1 + std::exp(-3.0)), s3 = 1 / (1 + std::exp(2.0));
+  double sum = s0 + s1 + s3;
+  for (int k = 0; k < 3; ++k) {
+    double s = idx[k] == 0 ? s0 : idx[k] == 1 ? s1 : s3;
+    CHECK_NEAR(w[k], s / sum * 2.5, 1e-6);
+  }
+}
+
+TEST(moe_route_v2_softmax_greedy) {
+  RouterParams p;
+  p.n_experts = 5;
+  p.top_k = 2;
+  p.method = "greedy";
+  float logits[5] = {0.1f, 2.f, -1.f, 1.5f, 0.f};
+  float scratch[11];
+  int idx[2];
+  float w[2];
+  moe_route(logits, nullptr, p, scratch, idx, w);
+  CHECK_EQ(idx[0], 1);
+  CHECK_EQ(idx[1], 3);
+  double z = 0;
+  for (float l : logits) z += std::exp(double(l));
+  CHECK_NEAR(w[0], std::exp(2.0) / z, 1e-6);  // not renormalised (norm_topk_prob false)
+  CHECK_NEAR(w[1], std::exp(1.5) / z, 1e-6);
+}
+
+TEST_MAIN()

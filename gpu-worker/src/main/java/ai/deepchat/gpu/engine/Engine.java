@@ -1,0 +1,107 @@
+package ai.deepchat.gpu.engine;
+
+import java.lang.ref.Cleaner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A loaded model and its generation scheduler. {@link #start} is non-blocking: generation runs on
+ * the engine's own scheduler thread and tokens arrive at the {@link TokenListener}. Loading and
+ * {@link #forwardLogits} block, so call them from worker verticles, never from an event loop.
+ * Thread-safe. {@link #close()} frees native memory once; a Cleaner does it if an engine is dropped.
+ */
+public final class Engine implements AutoCloseable {
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  private final EngineScheduler scheduler;
+  private final Cleaner.Cleanable cleanable;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final ModelInfo info;
+
+  private Engine(long handle) {
+    this.info = readInfo(handle);
+    this.scheduler = new EngineScheduler(handle, info.maxSequences());
+    this.cleanable = CLEANER.register(this, scheduler);
+  }
+
+  /** Loads a Hugging Face checkpoint folder (config.json + *.safetensors). */
+  public static Engine load(Path modelDir, EngineOptions options) {
+    // Loading here (not only in NativeEngine's static initializer) makes a missing library an
+    // EngineException on every attempt instead of an ExceptionInInitializerError once.
+    NativeLibrary.load();
+    if (!Files.isDirectory(modelDir)) {
+      throw new EngineException(EngineException.Kind.BAD_CHECKPOINT, "model folder not found: " + modelDir);
+    }
+    long handle = NativeEngine.load(modelDir.toAbsolutePath().toString(), options.backend(), options.threads(),
+        options.int8(), options.maxSequences(), options.maxContext());
+    try {
+      return new Engine(handle);
+    } catch (RuntimeException | Error e) {
+      NativeEngine.close(handle);
+      throw e;
+    }
+  }
+
+  private static ModelInfo readInfo(long h) {
+    int[] i = NativeEngine.info(h);
+    return new ModelInfo(NativeEngine.architecture(h), i[0], i[1], i[2], NativeEngine.eosTokenIds(h), i[3], i[4],
+        i[5], i[6], i[7], NativeEngine.weightBytes(h));
+  }
+
+  public ModelInfo info() {
+    return info;
+  }
+
+  /**
+   * Queues a generation; beyond {@code maxSequences} live ones it waits for a free slot. Prompt problems (empty, longer than the context, token outside the
+   * vocabulary) throw here; problems found when the scheduler admits it go to
+   * {@link TokenListener#onError}.
+   */
+  public Sequence start(int[] promptTokens, Sampling sampling, TokenListener listener) {
+    ensureOpen();
+    if (sampling == null || listener == null) throw new IllegalArgumentException("sampling and listener are required");
+    int[] prompt = checkPrompt(promptTokens);
+    Sequence s = new Sequence(scheduler, prompt, sampling, listener);
+    scheduler.submit(s);
+    return s;
+  }
+
+  /** Logits of the last position ({@code vocabSize} floats). */
+  public float[] forwardLogits(int[] tokens) {
+    return forwardLogits(tokens, false);
+  }
+
+  /** Logits of every position ({@code tokens.length * vocabSize}, row-major) or of the last one. */
+  public float[] forwardLogits(int[] tokens, boolean allPositions) {
+    ensureOpen();
+    int[] prompt = checkPrompt(tokens);
+    return scheduler.withHandle(h -> NativeEngine.forwardLogits(h, prompt, allPositions));
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) cleanable.clean();
+  }
+
+  private void ensureOpen() {
+    if (closed.get()) throw new EngineException(EngineException.Kind.BAD_REQUEST, "engine is closed");
+  }
+
+  private int[] checkPrompt(int[] tokens) {
+    if (tokens == null || tokens.length == 0) {
+      throw new EngineException(EngineException.Kind.BAD_REQUEST, "prompt is empty");
+    }
+    if (tokens.length > info.maxContext()) {
+      throw new EngineException(EngineException.Kind.BAD_REQUEST, "prompt of " + tokens.length
+          + " tokens is longer than the context of " + info.maxContext() + " tokens");
+    }
+    for (int i = 0; i < tokens.length; i++) {
+      if (tokens[i] < 0 || tokens[i] >= info.vocabSize()) {
+        throw new EngineException(EngineException.Kind.BAD_REQUEST, "prompt token " + i + " has id " + tokens[i]
+            + " outside the vocabulary of " + info.vocabSize());
+      }
+    }
+    return tokens.clone();
+  }
+}

@@ -1,0 +1,211 @@
+package ai.deepchat.gpu.engine;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Owns the native handle and the scheduler thread. The thread loops while sequences are live:
+ * applies queued starts and cancellations, runs one native batched step, dispatches the events to
+ * listeners. Native code never calls back into Java. This object, not {@link Engine}, is what the
+ * thread references, so an abandoned Engine can still be reached by its Cleaner (see {@link #run}).
+ */
+final class EngineScheduler implements Runnable {
+  private static final Logger LOG = System.getLogger(EngineScheduler.class.getName());
+
+  private final long handle;
+  private final Object lock = new Object();
+  private final ArrayDeque<Sequence> toStart = new ArrayDeque<>();
+  private final ArrayDeque<Sequence> toCancel = new ArrayDeque<>();
+  private final Map<Integer, Sequence> running = new HashMap<>();  // scheduler thread only
+  // Admitted in order once a native slot is free, so callers never see "slots busy".
+  private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();  // scheduler thread only
+  private final int maxSequences;
+  // Direct native calls (forwardLogits) hold the read lock; freeing the handle takes the write lock.
+  private final ReentrantReadWriteLock handleLock = new ReentrantReadWriteLock();
+  private boolean shutdown;
+  private boolean released;
+  private Thread thread;
+
+  EngineScheduler(long handle, int maxSequences) {
+    this.handle = handle;
+    this.maxSequences = maxSequences;
+  }
+
+  long handle() {
+    return handle;
+  }
+
+  void submit(Sequence s) {
+    synchronized (lock) {
+      if (shutdown) throw new EngineException(EngineException.Kind.BAD_REQUEST, "engine is closed");
+      toStart.add(s);
+      if (thread == null) {
+        thread = new Thread(this::loop, "dsengine-scheduler");
+        thread.setDaemon(true);
+        thread.start();
+      }
+      lock.notifyAll();
+    }
+  }
+
+  void cancel(Sequence s) {
+    synchronized (lock) {
+      toCancel.add(s);
+      lock.notifyAll();
+    }
+  }
+
+  <T> T withHandle(java.util.function.LongFunction<T> call) {
+    handleLock.readLock().lock();
+    try {
+      if (released) throw new EngineException(EngineException.Kind.BAD_REQUEST, "engine is closed");
+      return call.apply(handle);
+    } finally {
+      handleLock.readLock().unlock();
+    }
+  }
+
+  /** Cleaner action and close(): stops the thread, cancels what is left, frees native memory. */
+  @Override
+  public void run() {
+    Thread t;
+    synchronized (lock) {
+      shutdown = true;
+      lock.notifyAll();
+      t = thread;
+    }
+    if (t == Thread.currentThread()) return;  // close() from a listener: the loop finishes the job
+    if (t != null) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    release();
+  }
+
+  private void release() {
+    List<Sequence> leftover;
+    synchronized (lock) {
+      leftover = new ArrayList<>(toStart);
+      toStart.clear();
+      toCancel.clear();
+    }
+    for (Sequence s : leftover) s.finish(FinishReason.CANCELLED, 0);
+    handleLock.writeLock().lock();
+    try {
+      if (!released) {
+        released = true;
+        NativeEngine.close(handle);
+      }
+    } finally {
+      handleLock.writeLock().unlock();
+    }
+  }
+
+  private void loop() {
+    List<Sequence> starts = new ArrayList<>();
+    List<Sequence> cancels = new ArrayList<>();
+    try {
+      while (true) {
+        synchronized (lock) {
+          while (!shutdown && toStart.isEmpty() && toCancel.isEmpty() && running.isEmpty() && waiting.isEmpty()) {
+            lock.wait();
+          }
+          if (shutdown) break;
+          starts.addAll(toStart);
+          toStart.clear();
+          cancels.addAll(toCancel);
+          toCancel.clear();
+        }
+        waiting.addAll(starts);
+        for (Sequence s : cancels) {
+          if (s.nativeId >= 0 && running.containsKey(s.nativeId)) NativeEngine.cancel(handle, s.nativeId);
+          else if (waiting.remove(s)) s.finish(FinishReason.CANCELLED, 0);
+        }
+        while (!waiting.isEmpty() && running.size() < maxSequences) begin(waiting.poll());
+        starts.clear();
+        cancels.clear();
+        if (!running.isEmpty()) stepOnce();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      for (Sequence s : running.values()) s.finish(FinishReason.CANCELLED, s.completionTokens());
+      running.clear();
+      for (Sequence s : waiting) s.finish(FinishReason.CANCELLED, 0);
+      waiting.clear();
+      boolean selfClose;
+      synchronized (lock) {
+        selfClose = shutdown;
+      }
+      if (selfClose) release();
+    }
+  }
+
+  private void begin(Sequence s) {
+    if (s.cancelRequested()) {
+      s.finish(FinishReason.CANCELLED, 0);
+      return;
+    }
+    Sampling p = s.sampling();
+    try {
+      s.nativeId = NativeEngine.start(handle, s.prompt(), p.temperature(), p.topP(), p.topK(), p.repetitionPenalty(),
+          p.seed(), p.maxTokens(), p.stopTokenIds());
+      running.put(s.nativeId, s);
+    } catch (EngineException e) {
+      s.fail(e);
+    }
+  }
+
+  private void stepOnce() {
+    int[] ev;
+    try {
+      ev = NativeEngine.step(handle);
+    } catch (EngineException e) {
+      // A failed step leaves no sequence in a known state: end them all with the error.
+      for (Sequence s : running.values()) {
+        NativeEngine.cancel(handle, s.nativeId);
+        s.fail(e);
+      }
+      running.clear();
+      try {
+        NativeEngine.step(handle);  // drains the cancellation events
+      } catch (EngineException ignored) {
+        // Already reported to every listener above.
+      }
+      return;
+    }
+    for (int i = 0; i + NativeEngine.EVENT_INTS <= ev.length; i += NativeEngine.EVENT_INTS) {
+      Sequence s = running.get(ev[i]);
+      if (s == null) continue;
+      int token = ev[i + 1];
+      int finish = ev[i + 2];
+      if (token >= 0) {
+        try {
+          s.deliverToken(token);
+        } catch (VirtualMachineError e) {
+          throw e;
+        } catch (Throwable e) {
+          // Listener code is foreign: whatever it throws ends its own sequence, not the scheduler.
+          LOG.log(Level.WARNING, "token listener failed; cancelling its sequence", e);
+          if (finish == 0) NativeEngine.cancel(handle, s.nativeId);
+          running.remove(ev[i]);
+          s.fail(new EngineException(EngineException.Kind.INTERNAL, "token listener failed: " + e, e));
+          continue;
+        }
+      }
+      if (finish != 0) {
+        running.remove(ev[i]);
+        s.finish(FinishReason.fromNative(finish), ev[i + 4]);
+      }
+    }
+  }
+}

@@ -1,0 +1,14 @@
+package ai.deepchat.gpu.engine;
+
+/**
+ * Receives one sequence's output. Called on the engine's scheduler thread, in order, never
+ * concurrently for one sequence: implementations must return quickly (hand off to a Vert.x context
+ * rather than doing I/O here). Exactly one of {@link #onFinish} or {@link #onError} ends the stream.
+ */
+public interface TokenListener {
+  void onToken(int tokenId);
+
+  void onFinish(FinishReason reason, int promptTokens, int completionTokens);
+
+  void onError(EngineException e);
+}

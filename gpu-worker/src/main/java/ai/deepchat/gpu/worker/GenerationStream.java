@@ -1,0 +1,103 @@
+package ai.deepchat.gpu.worker;
+
+import ai.deepchat.gpu.engine.EngineException;
+import ai.deepchat.gpu.engine.FinishReason;
+import ai.deepchat.gpu.engine.Sequence;
+import ai.deepchat.gpu.engine.TokenListener;
+import ai.deepchat.gpu.text.stream.GenerationText;
+import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
+import ai.deepchat.platform.engine.EngineMessages.Usage;
+import io.vertx.core.eventbus.EventBus;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Turns one sequence's tokens into text events on the bus: detokenized incrementally, split into
+ * reasoning and content, cut at stop strings. Runs on the engine's scheduler thread; sending on the
+ * event bus is thread-safe and does not block.
+ */
+final class GenerationStream implements TokenListener {
+
+  private final String requestId;
+  private final String eventsAddress;
+  private final EventBus bus;
+  private final GenerationText text;
+  private final Runnable onEnd;
+  private final AtomicReference<Sequence> sequence = new AtomicReference<>();
+  private volatile boolean stoppedByString;
+  private volatile boolean cancelled;
+
+  GenerationStream(String requestId, String eventsAddress, EventBus bus, GenerationText text, Runnable onEnd) {
+    this.requestId = requestId;
+    this.eventsAddress = eventsAddress;
+    this.bus = bus;
+    this.text = text;
+    this.onEnd = onEnd;
+  }
+
+  void attach(Sequence started) {
+    sequence.set(started);
+    if (stoppedByString || cancelled) {
+      started.cancel();
+    }
+  }
+
+  /** Cancels now, or as soon as the sequence is attached. */
+  void cancel() {
+    cancelled = true;
+    Sequence s = sequence.get();
+    if (s != null) {
+      s.cancel();
+    }
+  }
+
+  @Override
+  public void onToken(int tokenId) {
+    if (stoppedByString) {
+      return;
+    }
+    GenerationText.Step step = text.accept(tokenId);
+    emit(step);
+    if (step.stopped()) {
+      stoppedByString = true;
+      Sequence s = sequence.get();
+      if (s != null) {
+        s.cancel();
+      }
+    }
+  }
+
+  @Override
+  public void onFinish(FinishReason reason, int promptTokens, int completionTokens) {
+    if (!stoppedByString) {
+      emit(text.finish());
+    }
+    String finish = stoppedByString ? "stop" : switch (reason) {
+      case STOP -> "stop";
+      case LENGTH -> "length";
+      case CANCELLED -> "cancelled";
+    };
+    bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.DONE, null, null, finish,
+        new Usage(promptTokens, completionTokens), null));
+    onEnd.run();
+  }
+
+  @Override
+  public void onError(EngineException e) {
+    bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.ERROR, null, null, "error",
+        null, e.getMessage()));
+    onEnd.run();
+  }
+
+  private void emit(GenerationText.Step step) {
+    if (step.isEmpty()) {
+      return;
+    }
+    bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.DELTA,
+        emptyToNull(step.content()), emptyToNull(step.reasoning()), null, null, null));
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+}

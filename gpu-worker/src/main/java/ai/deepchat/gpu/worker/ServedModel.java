@@ -1,0 +1,87 @@
+package ai.deepchat.gpu.worker;
+
+import ai.deepchat.gpu.engine.Engine;
+import ai.deepchat.gpu.engine.EngineException;
+import ai.deepchat.gpu.engine.EngineOptions;
+import ai.deepchat.gpu.text.DeepSeekTokenizer;
+import ai.deepchat.gpu.text.template.ChatTemplate;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * One model as a worker serves it: the native engine, the tokenizer and the chat template of one
+ * Hugging Face folder. Loading and prompt rendering block; callers run them on worker threads.
+ */
+public final class ServedModel implements AutoCloseable {
+
+  /** A rendered prompt: the text (for the reasoning splitter) and its token ids. */
+  public record Prompt(String text, int[] tokens) {
+  }
+
+  private final String modelKey;
+  private final Engine engine;
+  private final DeepSeekTokenizer tokenizer;
+  private final ChatTemplate template;
+  private final int[] stopTokenIds;
+
+  private ServedModel(String modelKey, Engine engine, DeepSeekTokenizer tokenizer, ChatTemplate template) {
+    this.modelKey = modelKey;
+    this.engine = engine;
+    this.tokenizer = tokenizer;
+    this.template = template;
+    IntStream eos = Arrays.stream(engine.info().eosTokenIds());
+    if (tokenizer.eosTokenId().isPresent()) {
+      eos = IntStream.concat(eos, IntStream.of(tokenizer.eosTokenId().getAsInt()));
+    }
+    this.stopTokenIds = eos.distinct().toArray();
+  }
+
+  public static ServedModel load(String modelKey, Path modelDir, EngineOptions options) {
+    DeepSeekTokenizer tokenizer = DeepSeekTokenizer.load(modelDir);
+    try {
+      ChatTemplate template = ChatTemplate.fromConfig(tokenizer.config().orElseThrow(() ->
+          new EngineException(EngineException.Kind.BAD_CHECKPOINT,
+              modelDir + ": tokenizer_config.json with a chat_template is required")));
+      Engine engine = Engine.load(modelDir, options);
+      return new ServedModel(modelKey, engine, tokenizer, template);
+    } catch (RuntimeException e) {
+      tokenizer.close();
+      throw e;
+    }
+  }
+
+  /** Renders the chat template with a generation prompt and encodes it (the template writes BOS). */
+  public Prompt prompt(List<ChatMessage> messages) {
+    String text = template.renderChat(messages, true);
+    return new Prompt(text, tokenizer.encode(text, false));
+  }
+
+  public String modelKey() {
+    return modelKey;
+  }
+
+  public Engine engine() {
+    return engine;
+  }
+
+  public DeepSeekTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public int[] stopTokenIds() {
+    return stopTokenIds.clone();
+  }
+
+  @Override
+  public void close() {
+    try {
+      engine.close();
+    } finally {
+      tokenizer.close();
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package ai.deepchat.gpu.worker;
+
+import ai.deepchat.gpu.engine.Engine;
+import ai.deepchat.gpu.engine.EngineException;
+import ai.deepchat.gpu.engine.EngineOptions;
+import ai.deepchat.gpu.engine.FinishReason;
+import ai.deepchat.gpu.engine.Sampling;
+import ai.deepchat.gpu.engine.TokenListener;
+import ai.deepchat.gpu.testmodel.TinyTestModel;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
+import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
+import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The worker verticle on the real engine, real tokenizer and template, over the real event bus. */
+@ExtendWith(VertxExtension.class)
+class EngineWorkerVerticleTest {
+
+  @TempDir
+  static Path dataDir;
+  static Path modelDir;
+  static Vertx vertx;
+  static EngineWorkerVerticle worker;
+  static final List<ChatMessage> CHAT = List.of(new ChatMessage("system", "You are terse."),
+      new ChatMessage("user", "Say something in 中文, please."));
+
+  @BeforeAll
+  static void deploy() throws Exception {
+    modelDir = TinyTestModel.ensure(dataDir);
+    vertx = Vertx.vertx();
+    Codecs.registerAll(vertx);
+    worker = new EngineWorkerVerticle("tiny-test", modelDir, new EngineOptions("cpu", 1, false, 4, 0), "test-node");
+    await(vertx.deployVerticle(worker));
+  }
+
+  @AfterAll
+  static void close() throws Exception {
+    await(vertx.close());
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  record Run(List<GenerationEvent> events) {
+    String content() {
+      StringBuilder sb = new StringBuilder();
+      events.stream().filter(e -> e.kind() == GenerationEvent.Kind.DELTA).forEach(e -> {
+        if (e.content() != null) sb.append(e.content());
+        if (e.reasoning() != null) sb.append(e.reasoning());
+      });
+      return sb.toString();
+    }
+
+    GenerationEvent last() {
+      return events.get(events.size() - 1);
+    }
+  }
+
+  /** Sends a request and collects its events until DONE or ERROR; cancels after the first delta if asked. */
+  static Run generate(SamplingParams sampling, boolean cancelAfterFirstDelta) throws Exception {
+    String requestId = UUID.randomUUID().toString();
+    String address = Addresses.generationEvents(requestId);
+    List<GenerationEvent> events = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    var consumer = vertx.eventBus().<GenerationEvent>consumer(address, msg -> {
+      GenerationEvent e = msg.body();
+      events.add(e);
+      if (cancelAfterFirstDelta && e.kind() == GenerationEvent.Kind.DELTA && events.size() == 1) {
+        vertx.eventBus().publish(Addresses.ENGINE_CANCEL, new CancelGeneration(requestId));
+      }
+      if (e.kind() != GenerationEvent.Kind.DELTA) {
+        done.complete(null);
+      }
+    });
+    await(consumer.completion());
+    Object ack = await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"),
+        new GenerateRequest(requestId, "tenant", "tiny-test", CHAT, sampling, address))).body();
+    assertThat(ack).isEqualTo("accepted");
+    done.get(60, TimeUnit.SECONDS);
+    await(consumer.unregister());
+    return new Run(new ArrayList<>(events));
+  }
+
+  /** The same generation straight on the engine: the token ids the worker must have turned into text. */
+  static String directGreedyText(int maxTokens) throws Exception {
+    try (ServedModel model = ServedModel.load("direct", modelDir, new EngineOptions("cpu", 1, false, 1, 0))) {
+      List<Integer> ids = new CopyOnWriteArrayList<>();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      model.engine().start(model.prompt(CHAT).tokens(), Sampling.greedy(maxTokens, model.stopTokenIds()),
+          new TokenListener() {
+            @Override public void onToken(int tokenId) { ids.add(tokenId); }
+            @Override public void onFinish(FinishReason r, int p, int c) { done.complete(null); }
+            @Override public void onError(EngineException e) { done.completeExceptionally(e); }
+          });
+      done.get(60, TimeUnit.SECONDS);
+      return model.tokenizer().decode(ids.stream().mapToInt(Integer::intValue).toArray(), true);
+    }
+  }
+
+  @Test
+  void streamsTheEnginesGreedyTokensAsText() throws Exception {
+    Run run = generate(SamplingParams.greedy(12), false);
+    assertThat(run.last().kind()).isEqualTo(GenerationEvent.Kind.DONE);
+    assertThat(run.last().usage().promptTokens()).isGreaterThan(10);
+    assertThat(run.last().usage().completionTokens()).isBetween(1, 12);
+    String expected = directGreedyText(12);
+    assertThat(expected).isNotEmpty();
+    assertThat(run.content()).isEqualTo(expected);
+  }
+
+  @Test
+  void aStopStringCutsTheAnswerBeforeIt() throws Exception {
+    String full = generate(SamplingParams.greedy(12), false).content();
+    assertThat(full.length()).isGreaterThan(4);
+    String stop = full.substring(full.length() / 2, full.length() / 2 + 2);
+    Run run = generate(new SamplingParams(0, 1, 0, 1, 0, 12, List.of(stop)), false);
+    assertThat(run.last().finishReason()).isEqualTo("stop");
+    assertThat(run.content()).isEqualTo(full.substring(0, full.indexOf(stop)));
+  }
+
+  @Test
+  void aPublishedCancelStopsTheGenerationAndFreesItsSlot() throws Exception {
+    Run run = generate(SamplingParams.greedy(3000), true);
+    assertThat(run.last().kind()).isEqualTo(GenerationEvent.Kind.DONE);
+    assertThat(run.last().finishReason()).isEqualTo("cancelled");
+    assertThat(run.last().usage().completionTokens()).isLessThan(3000);
+    assertThat(worker.activeSequences()).isZero();
+  }
+
+  @Test
+  void badRequestsFailWithCode400() {
+    assertThatThrownBy(() -> await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"),
+        new GenerateRequest("r", "t", "tiny-test", List.of(), SamplingParams.greedy(4), "nowhere"))))
+        .isInstanceOfSatisfying(java.util.concurrent.ExecutionException.class,
+            e -> assertThat(((ReplyException) e.getCause()).failureCode()).isEqualTo(400));
+    // a prompt longer than the model's context
+    String huge = "word ".repeat(5000);
+    assertThatThrownBy(() -> await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"),
+        new GenerateRequest("r2", "t", "tiny-test", List.of(new ChatMessage("user", huge)),
+            SamplingParams.greedy(4), "nowhere"))))
+        .isInstanceOfSatisfying(java.util.concurrent.ExecutionException.class,
+            e -> assertThat(((ReplyException) e.getCause()).failureCode()).isEqualTo(400));
+  }
+
+  @Test
+  void announcesTheModelItServes() throws Exception {
+    CompletableFuture<WorkerAnnouncement> seen = new CompletableFuture<>();
+    var c = vertx.eventBus().<WorkerAnnouncement>consumer(Addresses.ENGINE_ANNOUNCE, m -> seen.complete(m.body()));
+    WorkerAnnouncement a = seen.get(10, TimeUnit.SECONDS);
+    await(c.unregister());
+    assertThat(a.modelKeys()).containsExactly("tiny-test");
+    assertThat(a.nodeId()).isEqualTo("test-node");
+    assertThat(a.leaving()).isFalse();
+  }
+}

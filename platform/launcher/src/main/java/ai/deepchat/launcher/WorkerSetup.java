@@ -1,0 +1,29 @@
+package ai.deepchat.launcher;
+
+import ai.deepchat.gpu.engine.EngineOptions;
+import ai.deepchat.gpu.testmodel.TinyTestModel;
+import ai.deepchat.gpu.worker.EngineWorkerVerticle;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.config.PlatformConfig;
+
+import java.nio.file.Path;
+
+/** Which model this node's engine worker serves: MODEL_DIR, or the bundled tiny test model. */
+final class WorkerSetup {
+
+  private WorkerSetup() {
+  }
+
+  static EngineWorkerVerticle worker(Platform platform) {
+    PlatformConfig.Engine engine = platform.config().engine();
+    Path dir = engine.modelDir().orElseGet(() -> TinyTestModel.ensure(platform.config().dataDir()));
+    String key = engine.modelDir().isPresent() ? modelKey(dir) : TinyTestModel.MODEL_KEY;
+    EngineOptions options = new EngineOptions(engine.backend(), engine.threads(), false, 8, 0);
+    return new EngineWorkerVerticle(key, dir, options, platform.nodeId());
+  }
+
+  /** The folder name, as Hugging Face names models ("DeepSeek-R1-Distill-Qwen-1.5B"). */
+  static String modelKey(Path dir) {
+    return dir.toAbsolutePath().normalize().getFileName().toString();
+  }
+}
