@@ -1,5 +1,6 @@
 package ai.deepchat.console;
 
+import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.console.audit.AuditRoutes;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.Csrf;
@@ -54,14 +55,18 @@ public final class ConsoleModule implements HttpModule {
   private final KnowledgeBackend knowledge;
   private final String uploads;
   private final ConsoleAudit audit;
+  private final CanaryServices canary;
 
   /**
    * @param auditLog the platform's audit log (every console change is recorded through it)
+   * @param canary the node's model registry and rollouts (the Models page changes them through it)
    * @param ingest the node's ingestion service, or null when this node has none (uploads then say the
    *               service is unavailable; retrieval goes over the event bus either way)
    */
-  public ConsoleModule(Vertx vertx, Platform platform, AuditLog auditLog, KnowledgeBackend ingest) {
+  public ConsoleModule(Vertx vertx, Platform platform, AuditLog auditLog, CanaryServices canary,
+                       KnowledgeBackend ingest) {
     this.vertx = vertx;
+    this.canary = canary;
     this.audit = new ConsoleAudit(auditLog);
     this.database = platform.database();
     this.config = platform.config().console();
@@ -114,7 +119,7 @@ public final class ConsoleModule implements HttpModule {
     new UserRoutes(vertx, database, views, audit).mount(routes);
     new ConversationRoutes(database, views).mount(routes);
     new AuditRoutes(database, views).mount(routes);
-    new ModelRoutes(database, views, audit).mount(routes);
+    new ModelRoutes(database, views, canary).mount(routes);
     new TenantRoutes(vertx, database, views, audit).mount(routes);
 
     // Anything else under /console is a rendered 404; failures become rendered error pages.

@@ -114,26 +114,27 @@ class ConsoleFeaturesTest {
   }
 
   @Test
-  void canaryRolloutPromotesAndRollsBack() throws Exception {
+  void canaryRolloutPromotesAndRollsBackThroughTheModelRegistry() throws Exception {
     var admin = h.browser().signedIn("beta", "owner@beta.test");
     admin.get("/console/models");
     for (String name : new String[] {"v1", "v2", "v3"}) {
-      assertThat(admin.submit("/console/models", Map.of("name", name, "backend", "local", "location", "/models/" + name,
+      assertThat(admin.submit("/console/models", Map.of("name", name, "backend", "local", "location", "model-" + name,
           "params", "{\"temperature\": 0.6}")).statusCode()).isEqualTo(302);
     }
-    assertThat(admin.submit("/console/models", Map.of("name", "bad", "backend", "openai",
-        "location", "http://plain.example")).statusCode()).isEqualTo(400);
+    assertThat(admin.submit("/console/models", Map.of("name", "bad", "backend", "local", "location", "m",
+        "params", "[not json")).statusCode()).isEqualTo(400);
+    assertThat(admin.submit("/console/models", Map.of("name", "v1", "backend", "local", "location", "m")).statusCode())
+        .as("duplicate name").isIn(400, 409);
     String v1 = one("SELECT id FROM model_versions WHERE name = 'v1'");
     String v2 = one("SELECT id FROM model_versions WHERE name = 'v2'");
     String v3 = one("SELECT id FROM model_versions WHERE name = 'v3'");
     assertThat(admin.submit("/console/models/" + v1 + "/stable", Map.of()).statusCode()).isEqualTo(302);
-    // only one stable version: v2 cannot be made stable directly
-    assertThat(admin.submit("/console/models/" + v2 + "/stable", Map.of()).statusCode()).isEqualTo(409);
+    assertThat(one("SELECT state FROM model_versions WHERE id = '" + v1 + "'")).isEqualTo("stable");
 
-    assertThat(admin.submit("/console/rollouts", Map.of("stable", v1, "candidate", v2, "percentage", "10"))
-        .statusCode()).isEqualTo(302);
-    assertThat(admin.submit("/console/rollouts", Map.of("stable", v1, "candidate", v3, "percentage", "10"))
-        .statusCode()).as("one active rollout").isEqualTo(409);
+    assertThat(admin.submit("/console/rollouts", Map.of("candidate", v2, "percentage", "10")).statusCode())
+        .isEqualTo(302);
+    assertThat(admin.submit("/console/rollouts", Map.of("candidate", v3, "percentage", "10")).statusCode())
+        .as("one active rollout").isEqualTo(409);
     String r1 = one("SELECT id FROM rollouts WHERE candidate_version_id = '" + v2 + "'");
     assertThat(admin.submit("/console/rollouts/" + r1 + "/percentage", Map.of("percentage", "150")).statusCode())
         .isEqualTo(400);
@@ -141,24 +142,31 @@ class ConsoleFeaturesTest {
         .isEqualTo(302);
     assertThat(one("SELECT percentage FROM rollouts WHERE id = '" + r1 + "'")).isEqualTo("25.00");
     assertThat(admin.submit("/console/rollouts/" + r1 + "/rollback", Map.of()).statusCode()).isEqualTo(302);
-    assertThat(one("SELECT state || '/' || (SELECT state FROM model_versions WHERE id = '" + v2 + "') FROM rollouts "
-        + "WHERE id = '" + r1 + "'")).isEqualTo("rolled_back/draft");
-    assertThat(admin.submit("/console/rollouts/" + r1 + "/promote", Map.of()).statusCode()).as("over").isEqualTo(409);
+    assertThat(one("SELECT state FROM rollouts WHERE id = '" + r1 + "'")).isEqualTo("rolled_back");
+    HttpResponse<String> over = admin.submit("/console/rollouts/" + r1 + "/promote", Map.of());
+    assertThat(over.statusCode()).as("a finished rollout").isEqualTo(409);
 
-    assertThat(admin.submit("/console/rollouts", Map.of("stable", v1, "candidate", v3, "percentage", "5"))
-        .statusCode()).isEqualTo(302);
+    assertThat(admin.submit("/console/rollouts", Map.of("candidate", v3, "percentage", "5")).statusCode())
+        .isEqualTo(302);
     String r2 = one("SELECT id FROM rollouts WHERE candidate_version_id = '" + v3 + "'");
     assertThat(admin.submit("/console/rollouts/" + r2 + "/promote", Map.of()).statusCode()).isEqualTo(302);
-    assertThat(one("SELECT string_agg(name || '=' || state, ',' ORDER BY name) FROM model_versions "
-        + "WHERE tenant_id = '" + h.beta + "'")).isEqualTo("v1=retired,v2=draft,v3=stable");
+    assertThat(one("SELECT name FROM model_versions WHERE tenant_id = '" + h.beta + "' AND state = 'stable' "
+        + "ORDER BY stable_since DESC LIMIT 1")).isEqualTo("v3");
+    assertThat(one("SELECT count(*) FROM audit_log WHERE tenant_id = '" + h.beta + "' AND actor = 'user:owner@beta.test' "
+        + "AND action LIKE '%rollout%'")).isNotEqualTo("0");
+    assertThat(admin.get("/console/models").body()).contains("v3").contains("promoted");
 
     // another tenant's version cannot be used in a rollout
     String alphaVersion = await(h.db.inTenant(h.alpha, c -> c.preparedQuery("INSERT INTO model_versions "
-        + "(tenant_id, name, backend, location) VALUES ($1, 'alpha-v', 'local', '/m') RETURNING id")
+        + "(tenant_id, name, backend, location) VALUES ($1, 'alpha-v', 'local', 'm') RETURNING id")
         .execute(io.vertx.sqlclient.Tuple.of(h.alpha)).map(r -> r.iterator().next().getUUID(0)))).toString();
-    assertThat(admin.submit("/console/rollouts", Map.of("stable", v3, "candidate", alphaVersion, "percentage", "5"))
+    assertThat(admin.submit("/console/rollouts", Map.of("candidate", alphaVersion, "percentage", "5"))
         .statusCode()).isEqualTo(404);
     assertThat(one("SELECT state FROM model_versions WHERE id = '" + alphaVersion + "'")).isEqualTo("draft");
+    // a viewer sees the page but no buttons work
+    var viewer = h.browser().signedIn("beta", "viewer@beta.test");
+    assertThat(viewer.get("/console/models").statusCode()).isEqualTo(200);
+    assertThat(viewer.submit("/console/models/" + v2 + "/retire", Map.of()).statusCode()).isEqualTo(403);
   }
 
   @Test

@@ -69,7 +69,10 @@ final class ConsoleHarness {
       ctx.next();
     });
     new WidgetScriptModule().mount(router);
-    new ConsoleModule(vertx, platform, new ai.deepchat.policy.audit.AuditLog(testDb.database()), null).mount(router);
+    ai.deepchat.platform.bus.Codecs.registerAll(vertx);
+    var audit = new ai.deepchat.policy.audit.AuditLog(testDb.database());
+    var canary = await(ai.deepchat.canary.CanaryServices.create(vertx, platform, audit));
+    new ConsoleModule(vertx, platform, audit, canary, null).mount(router);
     HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     return new ConsoleHarness(vertx, testDb, server.actualPort(), alpha, beta);
   }

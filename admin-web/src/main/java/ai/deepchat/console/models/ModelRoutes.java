@@ -1,6 +1,13 @@
 package ai.deepchat.console.models;
 
-import ai.deepchat.console.audit.ConsoleAudit;
+import ai.deepchat.canary.CanaryServices;
+import ai.deepchat.canary.registry.Actor;
+import ai.deepchat.canary.registry.Backend;
+import ai.deepchat.canary.registry.CanaryException;
+import ai.deepchat.canary.registry.ModelRegistry.VersionSpec;
+import ai.deepchat.canary.registry.Scope;
+import ai.deepchat.canary.rollout.RolloutMode;
+import ai.deepchat.canary.rollout.RolloutService.StartRequest;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
 import ai.deepchat.console.web.ConsoleException;
@@ -13,51 +20,75 @@ import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.pgclient.PgException;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
-/** Model versions (create, make stable, retire) and canary rollouts (start, percentage, promote, rollback). */
+/**
+ * Model versions and canary rollouts. Every change goes through the platform's model registry and
+ * rollout service (which validate states, write the audit trail and tell every node's router at once);
+ * this page lists their rows and offers the buttons.
+ */
 public final class ModelRoutes {
 
   private final Database database;
   private final Views views;
-  private final ConsoleAudit audit;
+  private final CanaryServices canary;
 
-  public ModelRoutes(Database database, Views views, ConsoleAudit audit) {
-    this.audit = audit;
+  public ModelRoutes(Database database, Views views, CanaryServices canary) {
     this.database = database;
     this.views = views;
+    this.canary = canary;
   }
 
   public void mount(ConsoleRouter routes) {
     routes.get("/models", ConsoleRole.VIEWER, this::page);
     routes.post("/models", ConsoleRole.ADMIN, this::create);
-    routes.post("/models/:id/stable", ConsoleRole.ADMIN,
-        versionAction("model.make_stable", (c, id) -> RolloutService.makeStable(c, id)));
-    routes.post("/models/:id/retire", ConsoleRole.ADMIN,
-        versionAction("model.retire", (c, id) -> RolloutService.retire(c, id)));
+    routes.post("/models/:id/stable", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.registry()
+        .activate(Scope.tenant(s.tenantId()), id, actor(ctx, s), "activated in the console")));
+    routes.post("/models/:id/retire", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.registry()
+        .retire(Scope.tenant(s.tenantId()), id, actor(ctx, s))));
     routes.post("/rollouts", ConsoleRole.ADMIN, this::startCanary);
-    routes.post("/rollouts/:id/percentage", ConsoleRole.ADMIN, this::percentage);
-    routes.post("/rollouts/:id/promote", ConsoleRole.ADMIN,
-        rolloutAction("rollout.promote", (c, id) -> RolloutService.promote(c, id)));
-    routes.post("/rollouts/:id/rollback", ConsoleRole.ADMIN,
-        rolloutAction("rollout.rollback", (c, id) -> RolloutService.rollback(c, id)));
+    routes.post("/rollouts/:id/percentage", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.rollouts()
+        .setPercentage(Scope.tenant(s.tenantId()), id, basisPoints(ctx), actor(ctx, s))));
+    routes.post("/rollouts/:id/promote", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.rollouts()
+        .promote(Scope.tenant(s.tenantId()), id, null, actor(ctx, s), "promoted in the console")));
+    routes.post("/rollouts/:id/rollback", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.rollouts()
+        .rollback(Scope.tenant(s.tenantId()), id, actor(ctx, s), "rolled back in the console", Map.of())));
+  }
+
+  @FunctionalInterface
+  private interface Change {
+    Future<?> apply(RoutingContext ctx, ConsoleSession s, UUID id);
+  }
+
+  private ConsoleRouter.Action change(Change change) {
+    return (ctx, s) -> refused(change.apply(ctx, s, Forms.id(ctx, "id")))
+        .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
+  }
+
+  private static Actor actor(RoutingContext ctx, ConsoleSession s) {
+    return new Actor(s.actor(), Forms.ip(ctx));
+  }
+
+  /** The registry's refusals as console error pages with the same status and its explanation. */
+  private static <T> Future<T> refused(Future<T> f) {
+    return f.recover(err -> err instanceof CanaryException ce
+        ? Future.failedFuture(new ConsoleException(ce.status(), "models.error.refused", ce.getMessage()))
+        : Future.failedFuture(err));
   }
 
   private Future<?> page(RoutingContext ctx, ConsoleSession s) {
-    return database.inTenant(s.tenantId(), c -> c.query("SELECT id, name, backend, location, state, updated_at "
-            + "FROM model_versions ORDER BY CASE state WHEN 'stable' THEN 0 WHEN 'canary' THEN 1 WHEN 'draft' THEN 2 "
-            + "ELSE 3 END, name").execute()
-        .compose(versions -> c.query("SELECT r.id, r.mode, r.state, r.percentage, r.updated_at, s.name AS stable, "
-                + "cand.name AS candidate FROM rollouts r JOIN model_versions s ON s.id = r.stable_version_id "
+    return database.inTenant(s.tenantId(), c -> c.query("SELECT id, name, backend, location, state, updated_at, "
+            + "stable_since FROM model_versions ORDER BY CASE state WHEN 'stable' THEN 0 WHEN 'canary' THEN 1 "
+            + "WHEN 'draft' THEN 2 ELSE 3 END, stable_since DESC NULLS LAST, name").execute()
+        .compose(versions -> c.query("SELECT r.id, r.mode, r.state, r.percentage, r.reason, r.updated_at, "
+                + "s.name AS stable, cand.name AS candidate FROM rollouts r JOIN model_versions s ON s.id = r.stable_version_id "
                 + "LEFT JOIN model_versions cand ON cand.id = r.candidate_version_id "
                 + "ORDER BY (r.state = 'active') DESC, r.updated_at DESC LIMIT 50").execute()
             .map(rollouts -> {
@@ -85,81 +116,40 @@ public final class ModelRoutes {
     if (!List.of("local", "openai").contains(backend)) {
       throw ConsoleException.badRequest("error.invalid", "backend");
     }
-    if ("openai".equals(backend) && !location.startsWith("https://")) {
-      throw ConsoleException.badRequest("models.error.location");
-    }
     JsonObject params;
     try {
       params = paramsText.isEmpty() ? new JsonObject() : new JsonObject(paramsText);
     } catch (DecodeException | ClassCastException e) {
       throw ConsoleException.badRequest("models.error.params");
     }
-    return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO model_versions "
-            + "(tenant_id, name, backend, location, params, system_prompt_template) VALUES ($1, $2, $3, $4, $5, $6) "
-            + "RETURNING id").execute(Tuple.of(s.tenantId(), name, backend, location, params, prompt))
-        .compose(rows -> audit.record(c, s, Forms.ip(ctx), "model.create",
-            "model:" + rows.iterator().next().getUUID("id"),
-            new JsonObject().put("name", name).put("backend", backend).put("location", location))))
-        .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
-            ? Future.failedFuture(ConsoleException.badRequest("error.duplicate", name)) : Future.failedFuture(err))
+    VersionSpec spec = new VersionSpec(name, backend.equals("local") ? Backend.LOCAL : Backend.OPENAI, location,
+        params, prompt);
+    return refused(canary.registry().create(Scope.tenant(s.tenantId()), spec, actor(ctx, s)))
         .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
   }
 
-  private ConsoleRouter.Action versionAction(String action, BiFunction<SqlConnection, UUID, Future<Void>> change) {
-    return (ctx, s) -> {
-      UUID id = Forms.id(ctx, "id");
-      return database.inTenant(s.tenantId(), c -> change.apply(c, id)
-              .compose(x -> audit.record(c, s, Forms.ip(ctx), action, "model:" + id, null)))
-          .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
-    };
-  }
-
-  private ConsoleRouter.Action rolloutAction(String action, BiFunction<SqlConnection, UUID, Future<Void>> change) {
-    return (ctx, s) -> {
-      UUID id = Forms.id(ctx, "id");
-      return database.inTenant(s.tenantId(), c -> change.apply(c, id)
-              .compose(x -> audit.record(c, s, Forms.ip(ctx), action, "rollout:" + id, null)))
-          .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
-    };
-  }
-
-  private static BigDecimal percentage(RoutingContext ctx) {
+  /** A percentage with up to two decimals, as basis points (1% = 100). */
+  private static int basisPoints(RoutingContext ctx) {
     try {
       BigDecimal p = new BigDecimal(Forms.text(ctx, "percentage", 6, true));
       if (p.signum() < 0 || p.compareTo(BigDecimal.valueOf(100)) > 0) {
         throw new NumberFormatException();
       }
-      return p.setScale(2, java.math.RoundingMode.HALF_UP);
-    } catch (NumberFormatException e) {
+      return p.setScale(2, RoundingMode.HALF_UP).movePointRight(2).intValueExact();
+    } catch (NumberFormatException | ArithmeticException e) {
       throw ConsoleException.badRequest("error.invalid", "percentage");
     }
   }
 
-  private static UUID formId(RoutingContext ctx, String name) {
+  private Future<?> startCanary(RoutingContext ctx, ConsoleSession s) {
+    UUID candidate;
     try {
-      return UUID.fromString(Forms.text(ctx, name, 36, true));
+      candidate = UUID.fromString(Forms.text(ctx, "candidate", 36, true));
     } catch (IllegalArgumentException e) {
       throw ConsoleException.notFound();
     }
-  }
-
-  private Future<?> startCanary(RoutingContext ctx, ConsoleSession s) {
-    UUID stable = formId(ctx, "stable");
-    UUID candidate = formId(ctx, "candidate");
-    BigDecimal pct = percentage(ctx);
-    return database.inTenant(s.tenantId(), c -> RolloutService.startCanary(c, s.tenantId(), stable, candidate, pct)
-            .compose(id -> audit.record(c, s, Forms.ip(ctx), "rollout.start", "rollout:" + id,
-                new JsonObject().put("stable", stable.toString()).put("candidate", candidate.toString())
-                    .put("percentage", pct.toPlainString()))))
-        .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
-  }
-
-  private Future<?> percentage(RoutingContext ctx, ConsoleSession s) {
-    UUID id = Forms.id(ctx, "id");
-    BigDecimal pct = percentage(ctx);
-    return database.inTenant(s.tenantId(), c -> RolloutService.setPercentage(c, id, pct)
-            .compose(x -> audit.record(c, s, Forms.ip(ctx), "rollout.percentage", "rollout:" + id,
-                new JsonObject().put("percentage", pct.toPlainString()))))
-        .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
+    StartRequest req = new StartRequest(RolloutMode.CANARY, candidate, basisPoints(ctx), List.of(), new JsonObject());
+    Function<Object, Future<Void>> done = x -> ConsoleRouter.done(ctx, "/models", "saved");
+    return refused(canary.rollouts().start(Scope.tenant(s.tenantId()), req, actor(ctx, s))).compose(done);
   }
 }

@@ -1,5 +1,6 @@
 package ai.deepchat.launcher;
 
+import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.console.ConsoleModule;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gpu.worker.EngineWorkerVerticle;
@@ -44,23 +45,31 @@ final class RoleDeployer {
         return null;
       });
     }
+    // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API
+    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
     if (!platform.config().roles().contains(Role.GATEWAY)) {
-      return chain.map(v -> new Deployed(ids, -1));
+      return canary.map(v -> new Deployed(ids, -1));
     }
-    GatewayVerticle gateway = new GatewayVerticle(platform, httpModules(vertx, platform, policy));
-    return chain.compose(v -> vertx.deployVerticle(gateway))
+    GatewayVerticle[] gateway = new GatewayVerticle[1];
+    return canary.compose(c -> {
+          List<HttpModule> modules = httpModules(vertx, platform, policy, c);
+          modules.add(c.httpModule(platform));
+          gateway[0] = new GatewayVerticle(platform, modules);
+          return vertx.deployVerticle(gateway[0]);
+        })
         .map(id -> {
           ids.add(id);
-          return new Deployed(ids, gateway.actualPort());
+          return new Deployed(ids, gateway[0].actualPort());
         });
   }
 
-  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
+                                              CanaryServices canary) {
     List<HttpModule> modules = new ArrayList<>();
     modules.addAll(policy.httpModules(platform));
     modules.add(new WidgetScriptModule());
     // ingestion: none wired yet on this node (uploads report "unavailable"; retrieval uses the bus)
-    modules.add(new ConsoleModule(vertx, platform, policy.audit(), null));
+    modules.add(new ConsoleModule(vertx, platform, policy.audit(), canary, null));
     return modules;
   }
 }

@@ -29,6 +29,12 @@ public final class Addresses {
   /** Appends one row to a tenant's hash-chained audit log (request/reply). */
   public static final String POLICY_AUDIT_APPEND = "policy.audit.append";
 
+  /**
+   * A tenant's (or the platform's) model versions or rollouts changed; published so every node
+   * reloads its routing from PostgreSQL.
+   */
+  public static final String CANARY_CHANGED = "canary.routing.changed";
+
   /** Liveness probe used by health checks and cluster tests (request/reply). */
   public static final String PLATFORM_PING = "platform.ping";
 

@@ -90,7 +90,14 @@ public final class ConfigLoader {
             intIn("ENGINE_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024)),
         console(),
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
-            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000)));
+            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000)),
+        new PlatformConfig.Canary(intIn("CANARY_REFRESH_SECONDS", 30, 1, 3600),
+            intIn("CANARY_WORKER_TTL_SECONDS", 6, 2, 300),
+            fraction("CANARY_SHADOW_AGREEMENT", 0.85),
+            fraction("CANARY_MAX_ERROR_RATE", 0.05),
+            intIn("CANARY_MAX_P95_TTFT_MS", 5000, 10, 600_000),
+            intIn("CANARY_GUARD_WINDOW_SECONDS", 300, 10, 86_400),
+            intIn("CANARY_GUARD_MIN_SAMPLES", 50, 1, 1_000_000)));
   }
 
   private PlatformConfig.Console console() {
@@ -183,6 +190,22 @@ public final class ConfigLoader {
       case "false", "0", "no", "off" -> false;
       default -> throw new ConfigException(key, "'" + v.get() + "' is not true or false");
     };
+  }
+
+  private double fraction(String key, double fallback) {
+    Optional<String> v = optional(key);
+    if (v.isEmpty()) {
+      return fallback;
+    }
+    try {
+      double d = Double.parseDouble(v.get());
+      if (!(d >= 0 && d <= 1)) {
+        throw new ConfigException(key, "'" + v.get() + "' is outside 0..1");
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key, "'" + v.get() + "' is not a number");
+    }
   }
 
   private int port(String key, int fallback) {

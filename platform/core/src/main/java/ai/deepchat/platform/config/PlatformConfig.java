@@ -18,7 +18,8 @@ public record PlatformConfig(
     Seed seed,
     Engine engine,
     Console console,
-    Policy policy) {
+    Policy policy,
+    Canary canary) {
 
   public record Http(String host, int port) {
   }
@@ -69,5 +70,15 @@ public record PlatformConfig(
    * (least recently used ones are dropped first; a dropped bucket restarts full).
    */
   public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
+  }
+
+  /**
+   * Model rollouts: how often each node reloads routing as a safety net beside the change events, how
+   * long a worker announcement stays valid, the similarity at which a shadow answer counts as agreeing,
+   * and the default guard of a rollout (bounds on the candidate's error rate and p95 time to first
+   * token, over a sliding window once it holds a minimum number of requests).
+   */
+  public record Canary(int refreshSeconds, int workerTtlSeconds, double shadowAgreementThreshold,
+                       double maxErrorRate, int maxP95TtftMillis, int guardWindowSeconds, int guardMinSamples) {
   }
 }

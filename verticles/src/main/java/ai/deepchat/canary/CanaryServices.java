@@ -1,0 +1,119 @@
+package ai.deepchat.canary;
+
+import ai.deepchat.canary.api.CanaryApiModule;
+import ai.deepchat.canary.guard.CanaryOutcomes;
+import ai.deepchat.canary.guard.LiveWorkers;
+import ai.deepchat.canary.metrics.BgeEmbedder;
+import ai.deepchat.canary.metrics.CanarySummary;
+import ai.deepchat.canary.metrics.ShadowRecorder;
+import ai.deepchat.canary.metrics.TextEmbedder;
+import ai.deepchat.canary.registry.ChangeLog;
+import ai.deepchat.canary.registry.ModelRegistry;
+import ai.deepchat.canary.registry.Scope;
+import ai.deepchat.canary.rollout.GuardSettings;
+import ai.deepchat.canary.rollout.ModelChooser;
+import ai.deepchat.canary.rollout.RolloutService;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.canary.CanaryMessages.RoutingChanged;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.audit.AuditLog;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * The model registry and rollouts of one node: create once per node (after {@code Codecs.registerAll})
+ * and share. The chooser's routing snapshots reload on every {@link Addresses#CANARY_CHANGED} event from
+ * any node and every CANARY_REFRESH_SECONDS; {@link LiveWorkers} follows the workers' announcements.
+ */
+public final class CanaryServices {
+
+  private final Vertx vertx;
+  private final ModelRegistry registry;
+  private final RolloutService rollouts;
+  private final LiveWorkers liveWorkers;
+  private final ModelChooser chooser;
+  private final CanaryOutcomes outcomes;
+  private final ShadowRecorder shadow;
+  private final CanarySummary summary;
+  private MessageConsumer<RoutingChanged> changes;
+  private long refreshTimer = -1;
+
+  private CanaryServices(Vertx vertx, Platform platform, AuditLog audit, TextEmbedder embedder, Clock clock) {
+    this.vertx = vertx;
+    PlatformConfig.Canary config = platform.config().canary();
+    ChangeLog log = new ChangeLog(vertx, audit);
+    GuardSettings defaults = GuardSettings.defaults(config);
+    this.registry = new ModelRegistry(platform.database(), log);
+    this.rollouts = new RolloutService(platform.database(), log, defaults);
+    this.liveWorkers = new LiveWorkers(vertx, Duration.ofSeconds(config.workerTtlSeconds()));
+    this.chooser = new ModelChooser(platform.database(), liveWorkers);
+    this.outcomes = new CanaryOutcomes(rollouts, clock, config.guardWindowSeconds() * 1000L);
+    this.shadow = new ShadowRecorder(vertx, platform.database(), embedder, config.shadowAgreementThreshold());
+    this.summary = new CanarySummary(platform.database(), chooser, outcomes, rollouts);
+  }
+
+  /** Creates and starts the services of this node; {@code audit} is {@code PolicyServices.audit()}. */
+  public static Future<CanaryServices> create(Vertx vertx, Platform platform, AuditLog audit) {
+    return create(vertx, platform, audit, new BgeEmbedder(), Clock.systemUTC());
+  }
+
+  public static Future<CanaryServices> create(Vertx vertx, Platform platform, AuditLog audit, TextEmbedder embedder,
+                                              Clock clock) {
+    CanaryServices s = new CanaryServices(vertx, platform, audit, embedder, clock);
+    s.changes = vertx.eventBus().consumer(Addresses.CANARY_CHANGED, msg -> {
+      String tenant = msg.body().tenantId();
+      try {
+        s.chooser.refresh(tenant == null ? Scope.PLATFORM : Scope.tenant(UUID.fromString(tenant)));
+      } catch (IllegalArgumentException ignored) {
+        // names no tenant: nothing cached under it
+      }
+    });
+    s.refreshTimer = vertx.setPeriodic(platform.config().canary().refreshSeconds() * 1000L, id -> s.chooser.refreshAll());
+    return s.changes.completion().compose(x -> s.liveWorkers.start()).map(s);
+  }
+
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  public RolloutService rollouts() {
+    return rollouts;
+  }
+
+  public ModelChooser chooser() {
+    return chooser;
+  }
+
+  public CanaryOutcomes outcomes() {
+    return outcomes;
+  }
+
+  public ShadowRecorder shadow() {
+    return shadow;
+  }
+
+  public LiveWorkers liveWorkers() {
+    return liveWorkers;
+  }
+
+  public CanarySummary summary() {
+    return summary;
+  }
+
+  /** The gateway's routes: /v1/admin/model-versions and /v1/admin/rollouts (tenant API keys). */
+  public HttpModule httpModule(Platform platform) {
+    return new CanaryApiModule(platform.database(), this);
+  }
+
+  public Future<Void> close() {
+    vertx.cancelTimer(refreshTimer);
+    return changes.unregister().compose(x -> liveWorkers.close());
+  }
+}

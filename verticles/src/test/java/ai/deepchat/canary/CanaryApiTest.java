@@ -1,0 +1,293 @@
+package ai.deepchat.canary;
+
+import ai.deepchat.gateway.GatewayVerticle;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.TestDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Row;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static ai.deepchat.canary.CanaryTestSupport.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The admin API over real HTTP through the gateway, with tenant API keys and real PostgreSQL. */
+@ExtendWith(VertxExtension.class)
+class CanaryApiTest {
+
+  static Database db;
+  static CanaryServices services;
+  static WebClient http;
+  static int port;
+  static UUID tenantA;
+  static UUID tenantB;
+  static String keyA;
+  static String keyB;
+
+  @BeforeAll
+  static void setUp(Vertx vertx) throws Exception {
+    Codecs.registerAll(vertx);
+    db = TestDatabase.fresh(vertx).database();
+    Platform platform = CanaryTestSupport.platform(db, Map.of());
+    services = CanaryTestSupport.services(vertx, platform);
+    GatewayVerticle gateway = new GatewayVerticle(platform, List.of(services.httpModule(platform)));
+    await(vertx.deployVerticle(gateway));
+    port = gateway.actualPort();
+    http = WebClient.create(vertx);
+    tenantA = CanaryTestSupport.createTenant(db, "api-a");
+    tenantB = CanaryTestSupport.createTenant(db, "api-b");
+    keyA = CanaryTestSupport.apiKey(db, tenantA);
+    keyB = CanaryTestSupport.apiKey(db, tenantB);
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    await(services.close());
+  }
+
+  static HttpResponse<Buffer> call(HttpMethod method, String path, String key, Object body) throws Exception {
+    var req = http.request(method, port, "127.0.0.1", path);
+    if (key != null) {
+      req.putHeader("Authorization", "Bearer " + key);
+    }
+    if (body == null) {
+      return await(req.send());
+    }
+    Buffer buf = body instanceof Buffer b ? b : body instanceof JsonObject j ? j.toBuffer() : Buffer.buffer(body.toString());
+    return await(req.putHeader("Content-Type", "application/json").sendBuffer(buf));
+  }
+
+  static JsonObject ok(HttpResponse<Buffer> r, int status) {
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(status);
+    return r.bodyAsJsonObject();
+  }
+
+  static String error(HttpResponse<Buffer> r, int status) {
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(status);
+    return r.bodyAsJsonObject().getJsonObject("error").getString("code");
+  }
+
+  static JsonObject version(String key, String name, JsonObject extra) throws Exception {
+    JsonObject body = new JsonObject().put("name", name).put("backend", "openai")
+        .put("location", "https://models.example.com").put("params", new JsonObject().put("temperature", 0.2)
+            .put("api_key", "sk-secret")).put("systemPromptTemplate", "Be brief.");
+    return ok(call(HttpMethod.POST, "/v1/admin/model-versions", key, body.mergeIn(extra)), 201);
+  }
+
+  @Test
+  void versionsAndACanaryFromStartToPromotionAndInstantRollback() throws Exception {
+    JsonObject v1 = version(keyA, "flow-v1", new JsonObject());
+    assertThat(v1.getString("state")).isEqualTo("draft");
+    assertThat(v1.getJsonObject("params").getString("api_key")).isEqualTo("********");
+    String v1Id = v1.getString("id");
+    JsonObject active = ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + v1Id + "/activate", keyA, null), 200);
+    assertThat(active.getString("state")).isEqualTo("stable");
+    assertThat(active.getBoolean("serving")).isTrue();
+
+    JsonObject v2 = ok(call(HttpMethod.POST, "/v1/admin/model-versions", keyA, new JsonObject().put("name", "flow-v2")
+        .put("modelKey", "deepseek-7b").put("params", new JsonObject().put("max_tokens", 2048))), 201);
+    assertThat(v2.getString("backend")).isEqualTo("local");
+    assertThat(v2.getBoolean("live")).isFalse();
+    String v2Id = v2.getString("id");
+    JsonObject patched = ok(call(HttpMethod.PATCH, "/v1/admin/model-versions/" + v2Id, keyA,
+        new JsonObject().put("systemPromptTemplate", "Be kind.")), 200);
+    assertThat(patched.getString("systemPromptTemplate")).isEqualTo("Be kind.");
+
+    JsonObject rollout = ok(call(HttpMethod.POST, "/v1/admin/rollouts", keyA, new JsonObject().put("mode", "canary")
+        .put("candidateVersionId", v2Id).put("percentage", 10)
+        .put("guards", new JsonObject().put("maxErrorRate", 0.1))), 201);
+    String rid = rollout.getString("id");
+    assertThat(rollout.getString("stableVersionId")).isEqualTo(v1Id);
+    assertThat(rollout.getJsonObject("guards").getDouble("maxErrorRate")).isEqualTo(0.1);
+    assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", keyA, new JsonObject().put("mode", "canary")
+        .put("candidateVersionId", v2Id).put("percentage", 10)), 409)).isIn("rollout_active", "candidate_not_draft");
+    assertThat(ok(call(HttpMethod.PATCH, "/v1/admin/rollouts/" + rid, keyA, new JsonObject().put("percentage", 25.5)),
+        200).getDouble("percentage")).isEqualTo(25.5);
+    assertThat(ok(call(HttpMethod.GET, "/v1/admin/model-versions/" + v2Id, keyA, null), 200).getString("state"))
+        .isEqualTo("canary");
+
+    JsonObject promoted = ok(call(HttpMethod.POST, "/v1/admin/rollouts/" + rid + "/promote", keyA,
+        new JsonObject().put("reason", "good numbers")), 200);
+    assertThat(promoted.getString("state")).isEqualTo("promoted");
+    JsonArray list = ok(call(HttpMethod.GET, "/v1/admin/model-versions", keyA, null), 200).getJsonArray("data");
+    JsonObject newStable = find(list, v2Id);
+    JsonObject oldStable = find(list, v1Id);
+    assertThat(newStable.getString("state")).isEqualTo("stable");
+    assertThat(newStable.getBoolean("serving")).isTrue();
+    assertThat(oldStable.getString("state")).isEqualTo("stable");
+    assertThat(oldStable.getBoolean("rollbackReady")).isTrue();
+
+    // instant rollback: the kept stable version serves again
+    JsonObject back = ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + v1Id + "/activate", keyA,
+        new JsonObject().put("reason", "regression reported")), 200);
+    assertThat(back.getBoolean("serving")).isTrue();
+    // the routing snapshot reloads on the change event, which follows the commit by a moment
+    String routed = null;
+    for (int i = 0; i < 100 && !v1Id.equals(routed); i++) {
+      routed = await(services.chooser().choose(tenantA, UUID.randomUUID())).orElseThrow().version().id().toString();
+      Thread.sleep(routed.equals(v1Id) ? 0 : 10);
+    }
+    assertThat(routed).isEqualTo(v1Id);
+
+    List<String> actions = await(db.inTenant(tenantA, c -> c.query("SELECT action, actor FROM audit_log ORDER BY id")
+        .execute().map(rows -> {
+          List<String> out = new ArrayList<>();
+          for (Row r : rows) {
+            assertThat(r.getString("actor")).startsWith("apikey:");
+            out.add(r.getString("action"));
+          }
+          return out;
+        })));
+    assertThat(actions).containsSubsequence("model_version.created", "model_version.activated",
+        "model_version.created", "model_version.updated", "rollout.started", "rollout.percentage",
+        "rollout.promoted", "model_version.activated");
+
+    JsonObject summary = ok(call(HttpMethod.GET, "/v1/admin/model-versions/metrics", keyA, null), 200);
+    assertThat(summary.getJsonArray("versions").size()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void onlyTheThreeNewestStableVersionsAreKept() throws Exception {
+    // a fresh tenant so earlier tests' stables do not count
+    UUID tenant = CanaryTestSupport.createTenant(db, "keeper");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String id = version(key, "k" + i, new JsonObject()).getString("id");
+      ids.add(id);
+      if (i == 0) {
+        ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + id + "/activate", key, null), 200);
+      } else {
+        String rid = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "canary")
+            .put("candidateVersionId", id).put("percentage", 5)), 201).getString("id");
+        ok(call(HttpMethod.POST, "/v1/admin/rollouts/" + rid + "/promote", key, null), 200);
+      }
+    }
+    JsonArray list = ok(call(HttpMethod.GET, "/v1/admin/model-versions", key, null), 200).getJsonArray("data");
+    assertThat(find(list, ids.get(0)).getString("state")).isEqualTo("retired");
+    assertThat(find(list, ids.get(1)).getString("state")).isEqualTo("retired");
+    assertThat(find(list, ids.get(2)).getBoolean("rollbackReady")).isTrue();
+    assertThat(find(list, ids.get(3)).getBoolean("rollbackReady")).isTrue();
+    assertThat(find(list, ids.get(4)).getBoolean("serving")).isTrue();
+  }
+
+  @Test
+  void abRolloutThroughTheApiPromotesTheNamedArm() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "api-ab");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    String a = version(key, "ab-a", new JsonObject()).getString("id");
+    ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + a + "/activate", key, null), 200);
+    String b = version(key, "ab-b", new JsonObject()).getString("id");
+    String c = version(key, "ab-c", new JsonObject()).getString("id");
+    assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "ab")
+        .put("arms", new JsonArray().add(arm(a, 50)).add(arm(b, 40)))), 400)).isEqualTo("invalid_value");
+    String rid = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "ab")
+        .put("arms", new JsonArray().add(arm(a, 34)).add(arm(b, 33)).add(arm(c, 33)))), 201).getString("id");
+    assertThat(error(call(HttpMethod.PATCH, "/v1/admin/rollouts/" + rid, key, new JsonObject().put("percentage", 5)),
+        409)).isEqualTo("fixed_arms");
+    assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts/" + rid + "/promote", key, null), 400))
+        .isEqualTo("invalid_value");
+    ok(call(HttpMethod.POST, "/v1/admin/rollouts/" + rid + "/promote", key, new JsonObject().put("versionId", c)), 200);
+    JsonArray list = ok(call(HttpMethod.GET, "/v1/admin/model-versions", key, null), 200).getJsonArray("data");
+    assertThat(find(list, c).getBoolean("serving")).isTrue();
+    assertThat(find(list, b).getString("state")).isEqualTo("draft");
+  }
+
+  @Test
+  void anotherTenantsIdsAreNotFoundAndNothingChanges() throws Exception {
+    String bStable = version(keyB, "b-stable", new JsonObject()).getString("id");
+    ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + bStable + "/activate", keyB, null), 200);
+    String bDraft = version(keyB, "b-draft", new JsonObject()).getString("id");
+    String bRollout = ok(call(HttpMethod.POST, "/v1/admin/rollouts", keyB, new JsonObject().put("mode", "canary")
+        .put("candidateVersionId", bDraft).put("percentage", 20)), 201).getString("id");
+    String bSpare = version(keyB, "b-spare", new JsonObject()).getString("id");
+
+    String v = "/v1/admin/model-versions/";
+    String r = "/v1/admin/rollouts/";
+    assertThat(error(call(HttpMethod.GET, v + bStable, keyA, null), 404)).isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.PATCH, v + bSpare, keyA, new JsonObject().put("systemPromptTemplate", "x")), 404))
+        .isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.POST, v + bSpare + "/retire", keyA, null), 404)).isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.POST, v + bStable + "/activate", keyA, null), 404)).isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.GET, r + bRollout, keyA, null), 404)).isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.PATCH, r + bRollout, keyA, new JsonObject().put("percentage", 90)), 404))
+        .isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.POST, r + bRollout + "/promote", keyA, null), 404)).isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.POST, r + bRollout + "/rollback", keyA, null), 404)).isEqualTo("not_found");
+    // A's own rollout naming B's version as candidate
+    UUID fresh = CanaryTestSupport.createTenant(db, "api-a2");
+    String keyA2 = CanaryTestSupport.apiKey(db, fresh);
+    String a2 = version(keyA2, "a2", new JsonObject()).getString("id");
+    ok(call(HttpMethod.POST, v + a2 + "/activate", keyA2, null), 200);
+    assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", keyA2, new JsonObject().put("mode", "canary")
+        .put("candidateVersionId", bSpare).put("percentage", 20)), 404)).isEqualTo("not_found");
+    assertThat(ok(call(HttpMethod.GET, "/v1/admin/model-versions", keyA, null), 200).getJsonArray("data").stream()
+        .map(o -> ((JsonObject) o).getString("name"))).noneMatch(n -> n.startsWith("b-"));
+
+    JsonObject rollout = ok(call(HttpMethod.GET, r + bRollout, keyB, null), 200);
+    assertThat(rollout.getString("state")).isEqualTo("active");
+    assertThat(rollout.getDouble("percentage")).isEqualTo(20.0);
+    assertThat(ok(call(HttpMethod.GET, v + bSpare, keyB, null), 200).getString("systemPromptTemplate"))
+        .isEqualTo("Be brief.");
+    assertThat(ok(call(HttpMethod.GET, v + bSpare, keyB, null), 200).getString("state")).isEqualTo("draft");
+  }
+
+  @Test
+  void badInputGetsClearErrors() throws Exception {
+    String path = "/v1/admin/model-versions";
+    assertThat(error(call(HttpMethod.GET, path, null, null), 401)).isEqualTo("invalid_api_key");
+    assertThat(error(call(HttpMethod.GET, path, "dck_nonsense", null), 401)).isEqualTo("invalid_api_key");
+    assertThat(error(call(HttpMethod.POST, path, keyA, "{\"name\": "), 400)).isEqualTo("invalid_value");
+    assertThat(error(call(HttpMethod.POST, path, keyA, "[1,2]"), 400)).isEqualTo("invalid_value");
+    Buffer badUtf8 = Buffer.buffer("{\"name\":\"x").appendBytes(new byte[] {(byte) 0xC3, (byte) 0x28})
+        .appendString("\",\"backend\":\"openai\",\"location\":\"https://a.b\"}");
+    assertThat(call(HttpMethod.POST, path, keyA, badUtf8).bodyAsJsonObject().getJsonObject("error")
+        .getString("message")).contains("UTF-8");
+    assertThat(error(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "x").put("backend", "openai")
+        .put("location", "https://a.b").put("color", "red")), 400)).isEqualTo("invalid_value");
+    assertThat(error(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "x").put("backend", "grpc")
+        .put("location", "https://a.b")), 400)).isEqualTo("invalid_value");
+    assertThat(error(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "x").put("backend", "openai")
+        .put("location", "ftp://a.b")), 400)).isEqualTo("invalid_value");
+    assertThat(error(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "x").put("backend", "openai")
+        .put("location", "https://a.b").put("params", new JsonObject().put("temperature", 7))), 400))
+        .isEqualTo("invalid_value");
+    assertThat(error(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "x").put("backend", "local")
+        .put("location", "../etc/passwd")), 400)).isEqualTo("invalid_value");
+    version(keyA, "dup", new JsonObject());
+    assertThat(error(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "dup").put("backend", "openai")
+        .put("location", "https://a.b")), 409)).isEqualTo("name_taken");
+    assertThat(call(HttpMethod.POST, path, keyA, Buffer.buffer("{\"name\":\"" + "a".repeat(70_000) + "\"}"))
+        .statusCode()).isEqualTo(413);
+    assertThat(error(call(HttpMethod.GET, path + "/not-a-uuid", keyA, null), 404)).isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", keyA, new JsonObject().put("mode", "canary")
+        .put("candidateVersionId", UUID.randomUUID().toString()).put("percentage", 10.125)), 400))
+        .isEqualTo("invalid_value");
+    assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", keyA, new JsonObject().put("mode", "blue-green")), 400))
+        .isEqualTo("invalid_value");
+  }
+
+  static JsonObject arm(String id, double pct) {
+    return new JsonObject().put("versionId", id).put("percentage", pct);
+  }
+
+  static JsonObject find(JsonArray list, String id) {
+    return list.stream().map(JsonObject.class::cast).filter(o -> o.getString("id").equals(id)).findFirst().orElseThrow();
+  }
+}

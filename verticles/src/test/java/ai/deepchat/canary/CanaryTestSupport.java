@@ -1,0 +1,74 @@
+package ai.deepchat.canary;
+
+import ai.deepchat.canary.registry.Actor;
+import ai.deepchat.canary.registry.Backend;
+import ai.deepchat.canary.registry.ModelRegistry.VersionSpec;
+import ai.deepchat.canary.registry.ModelVersion;
+import ai.deepchat.canary.registry.Scope;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.config.ConfigLoader;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.security.TenantKeys;
+import ai.deepchat.policy.audit.AuditLog;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/** Shared test helpers: platform config, tenants, API keys, versions, services. */
+public final class CanaryTestSupport {
+
+  public static final Actor ADMIN = new Actor("user:test-admin", "127.0.0.1");
+
+  private CanaryTestSupport() {
+  }
+
+  public static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  public static Platform platform(Database db, Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>(Map.of("HTTP_HOST", "127.0.0.1", "HTTP_PORT", "0"));
+    env.putAll(extra);
+    return new Platform(ConfigLoader.load(env, new String[0]), db, "test");
+  }
+
+  public static CanaryServices services(Vertx vertx, Platform platform) throws Exception {
+    return await(CanaryServices.create(vertx, platform, new AuditLog(platform.database()),
+        new ai.deepchat.canary.metrics.BgeEmbedder(), Clock.systemUTC()));
+  }
+
+  public static UUID createTenant(Database db, String slug) throws Exception {
+    return await(db.global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id")
+        .execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID("id"))));
+  }
+
+  /** A fresh API key of the tenant; returns the plaintext. */
+  public static String apiKey(Database db, UUID tenant) throws Exception {
+    TenantKeys.NewApiKey key = TenantKeys.newApiKey(tenant);
+    await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash)"
+        + " VALUES ($1, 'test', $2, $3)").execute(Tuple.of(tenant, key.prefix(), key.hash()))));
+    return key.plaintext();
+  }
+
+  public static ModelVersion openai(CanaryServices s, UUID tenant, String name, String baseUrl) throws Exception {
+    return await(s.registry().create(Scope.tenant(tenant), new VersionSpec(name, Backend.OPENAI, baseUrl,
+        new JsonObject().put("model", name).put("temperature", 0.3), "You are {name}."), ADMIN));
+  }
+
+  public static ModelVersion local(CanaryServices s, UUID tenant, String name, String modelKey) throws Exception {
+    return await(s.registry().create(Scope.tenant(tenant), new VersionSpec(name, Backend.LOCAL, modelKey,
+        new JsonObject(), ""), ADMIN));
+  }
+
+  /** A version created and made the tenant's serving stable one. */
+  public static ModelVersion stable(CanaryServices s, UUID tenant, ModelVersion draft) throws Exception {
+    return await(s.registry().activate(Scope.tenant(tenant), draft.id(), ADMIN, "first stable"));
+  }
+}
