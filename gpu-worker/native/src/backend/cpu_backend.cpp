@@ -4,6 +4,9 @@
 #include <thread>
 
 #include "common/error.h"
+#ifdef DSE_HAVE_CUDA
+#include "cuda/cuda_backend.h"
+#endif
 
 namespace dse {
 
@@ -37,6 +40,9 @@ std::unique_ptr<Backend> make_backend(const ModelConfig& cfg, const TensorSource
                                         src.where());
     }
   }
+#ifdef DSE_HAVE_CUDA
+  if (opts.spec == "cuda" || opts.spec.rfind("cuda:", 0) == 0) return make_cuda_backend(cfg, src, opts);
+#endif
   if (opts.spec.rfind("cuda", 0) == 0)
     fail(ErrorKind::kUnsupported, "backend '" + opts.spec + "' is not built into this library (CPU only)");
   fail(ErrorKind::kUnsupported, "unknown backend '" + opts.spec + "' (expected \"cpu\" or \"cuda:N\")");

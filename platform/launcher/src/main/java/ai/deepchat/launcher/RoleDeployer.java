@@ -1,5 +1,6 @@
 package ai.deepchat.launcher;
 
+import ai.deepchat.chat.ChatFeature;
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.console.ConsoleModule;
 import ai.deepchat.gateway.GatewayVerticle;
@@ -37,6 +38,10 @@ final class RoleDeployer {
         ids.addAll(policyIds);
         return null;
       });
+      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy)).map(chatIds -> {
+        ids.addAll(chatIds);
+        return null;
+      });
     }
     if (platform.config().roles().contains(Role.WORKER)) {
       EngineWorkerVerticle worker = WorkerSetup.worker(platform);
@@ -70,6 +75,7 @@ final class RoleDeployer {
     modules.add(new WidgetScriptModule());
     // ingestion: none wired yet on this node (uploads report "unavailable"; retrieval uses the bus)
     modules.add(new ConsoleModule(vertx, platform, policy.audit(), canary, null));
+    modules.addAll(ChatFeature.httpModules(vertx, platform, policy));
     return modules;
   }
 }

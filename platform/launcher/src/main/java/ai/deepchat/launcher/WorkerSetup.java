@@ -17,7 +17,8 @@ final class WorkerSetup {
   static EngineWorkerVerticle worker(Platform platform) {
     PlatformConfig.Engine engine = platform.config().engine();
     Path dir = engine.modelDir().orElseGet(() -> TinyTestModel.ensure(platform.config().dataDir()));
-    String key = engine.modelDir().isPresent() ? modelKey(dir) : TinyTestModel.MODEL_KEY;
+    String key = engine.modelDir().isPresent()
+        ? platform.config().chat().engineModelKey().orElse(modelKey(dir)) : TinyTestModel.MODEL_KEY;
     EngineOptions options = new EngineOptions(engine.backend(), engine.threads(), false, 8, 0);
     return new EngineWorkerVerticle(key, dir, options, platform.nodeId());
   }

@@ -19,6 +19,12 @@ public final class Addresses {
   /** Retrieval from a tenant's knowledge base (request/reply). */
   public static final String RAG_RETRIEVE = "rag.retrieve";
 
+  /** Starts a chat turn on a conversation verticle (request/reply; the reply acknowledges it). */
+  public static final String CHAT_TURN = "chat.turn";
+  /** The client of a turn went away; published, since any pipeline node may run it. */
+  public static final String CHAT_TURN_CANCEL = "chat.turn.cancel";
+  /** Intent routing of one question (request/reply). */
+  public static final String CHAT_ROUTE = "chat.route";
   /** Moderation of one user message against the tenant's word list (request/reply). */
   public static final String POLICY_MODERATE = "policy.moderation.check";
   /**
@@ -46,5 +52,10 @@ public final class Addresses {
   /** Streamed events of one generation go to the address the caller chose for it. */
   public static String generationEvents(String requestId) {
     return "engine.events." + requestId;
+  }
+
+  /** Streamed events of one chat turn go to the address its HTTP edge chose for it. */
+  public static String turnEvents(String turnId) {
+    return "chat.turn.events." + turnId;
   }
 }

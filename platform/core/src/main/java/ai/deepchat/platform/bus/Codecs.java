@@ -1,5 +1,6 @@
 package ai.deepchat.platform.bus;
 
+import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.canary.CanaryMessages;
 import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.policy.PolicyMessages;
@@ -21,6 +22,7 @@ public final class Codecs {
     List<Class<? extends Record>> all = new ArrayList<>();
     all.addAll(EngineMessages.TYPES);
     all.addAll(RagMessages.TYPES);
+    all.addAll(ChatMessages.TYPES);
     all.addAll(PolicyMessages.TYPES);
     all.addAll(CanaryMessages.TYPES);
     return all;

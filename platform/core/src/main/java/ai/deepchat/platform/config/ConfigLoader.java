@@ -97,7 +97,43 @@ public final class ConfigLoader {
             fraction("CANARY_MAX_ERROR_RATE", 0.05),
             intIn("CANARY_MAX_P95_TTFT_MS", 5000, 10, 600_000),
             intIn("CANARY_GUARD_WINDOW_SECONDS", 300, 10, 86_400),
-            intIn("CANARY_GUARD_MIN_SAMPLES", 50, 1, 1_000_000)));
+            intIn("CANARY_GUARD_MIN_SAMPLES", 50, 1, 1_000_000)),
+        chat());
+  }
+
+  private PlatformConfig.Chat chat() {
+    Optional<String> jwtSecret = optional("JWT_SECRET");
+    jwtSecret.ifPresent(secret -> {
+      if (secret.length() < 32) {
+        throw new ConfigException("JWT_SECRET", "must be at least 32 characters (HS256 needs a long secret)");
+      }
+    });
+    String baseUrl = string("DEEPSEEK_BASE_URL", "https://api.deepseek.com");
+    try {
+      URI uri = new URI(baseUrl);
+      if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
+        throw new ConfigException("DEEPSEEK_BASE_URL", "must be an http(s) URL with a host");
+      }
+    } catch (URISyntaxException e) {
+      throw new ConfigException("DEEPSEEK_BASE_URL", "is not a URL (" + e.getReason() + ")");
+    }
+    Optional<String> modelKey = optional("ENGINE_MODEL_KEY");
+    modelKey.ifPresent(k -> {
+      if (!k.matches("[A-Za-z0-9._-]{1,128}")) {
+        throw new ConfigException("ENGINE_MODEL_KEY", "'" + k + "' may use only letters, digits, '.', '_', '-'");
+      }
+    });
+    return new PlatformConfig.Chat(
+        intIn("CHAT_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
+        jwtSecret, optional("DEEPSEEK_API_KEY"), baseUrl.replaceAll("/+$", ""),
+        string("DEEPSEEK_MODEL", "deepseek-chat"), modelKey,
+        intIn("CHAT_CONTEXT_TOKENS", 8192, 256, 1 << 20),
+        intIn("CHAT_DEFAULT_MAX_TOKENS", 1024, 1, 1 << 16),
+        intIn("CHAT_REQUEST_TIMEOUT_MS", 10_000, 100, 29_000),
+        intIn("CHAT_IDLE_TIMEOUT_MS", 20_000, 100, 600_000),
+        intIn("CHAT_RETRIEVAL_TIMEOUT_MS", 2_000, 50, 29_000),
+        intIn("CHAT_CACHE_SIZE", 10_000, 0, 10_000_000),
+        intIn("CHAT_CACHE_TTL_SECONDS", 3600, 1, 30 * 86400));
   }
 
   private PlatformConfig.Console console() {

@@ -19,7 +19,8 @@ public record PlatformConfig(
     Engine engine,
     Console console,
     Policy policy,
-    Canary canary) {
+    Canary canary,
+    Chat chat) {
 
   public record Http(String host, int port) {
   }
@@ -80,5 +81,16 @@ public record PlatformConfig(
    */
   public record Canary(int refreshSeconds, int workerTtlSeconds, double shadowAgreementThreshold,
                        double maxErrorRate, int maxP95TtftMillis, int guardWindowSeconds, int guardMinSamples) {
+  }
+
+  /**
+   * The chat pipeline. {@code jwtSecret} empty: a secret generated once into the data directory.
+   * DeepSeek's API is the remote backend when {@code deepseekApiKey} is set; {@code engineModelKey}
+   * names the model the local engine serves from MODEL_DIR. Timeouts in milliseconds.
+   */
+  public record Chat(long maxBodyBytes, Optional<String> jwtSecret, Optional<String> deepseekApiKey,
+                     String deepseekBaseUrl, String deepseekModel, Optional<String> engineModelKey,
+                     int contextTokens, int defaultMaxTokens, long requestTimeoutMs, long idleTimeoutMs,
+                     long retrievalTimeoutMs, int cacheSize, long cacheTtlSeconds) {
   }
 }

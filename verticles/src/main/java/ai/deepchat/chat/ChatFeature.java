@@ -1,0 +1,57 @@
+package ai.deepchat.chat;
+
+import ai.deepchat.chat.api.ChatApiModule;
+import ai.deepchat.chat.conversation.ConversationVerticle;
+import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
+import ai.deepchat.chat.intent.IntentRouterVerticle;
+import ai.deepchat.chat.widget.WidgetModule;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.PolicyServices;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How the launcher wires the chat path: HTTP modules for the gateway role (rate-limited with the
+ * policy's request limits), verticles for the pipeline role (input moderated by the policy's word lists).
+ */
+public final class ChatFeature {
+
+  private ChatFeature() {
+  }
+
+  /** The OpenAI-compatible API and the widget endpoints. */
+  public static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
+    return List.of(new ChatApiModule(vertx, platform, policy.limits()), new WidgetModule(vertx, platform, policy.limits()));
+  }
+
+  /**
+   * Intent routing, then conversations (which ask the router), with the model's tokenizer loaded on a
+   * worker thread; returns the deployment ids.
+   */
+  public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform, PolicyServices policy) {
+    List<String> ids = new ArrayList<>();
+    return vertx.deployVerticle(new IntentRouterVerticle(platform))
+        .compose(id -> {
+          ids.add(id);
+          return vertx.executeBlocking(() -> tokenCounter(platform));
+        })
+        .compose(tokens -> vertx.deployVerticle(new ConversationVerticle(platform, tokens, policy)))
+        .map(id -> {
+          ids.add(id);
+          return ids;
+        });
+  }
+
+  /**
+   * Token counts for context budgets: the served model's tokenizer (MODEL_DIR), else the DeepSeek-V3
+   * tokenizer (the test model's and DeepSeek API's). Blocking: loads a tokenizer file.
+   */
+  public static TokenCounter tokenCounter(Platform platform) {
+    return TokenizerTokenCounter.forConfig(platform.config());
+  }
+}

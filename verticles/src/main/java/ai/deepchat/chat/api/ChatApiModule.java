@@ -1,0 +1,242 @@
+package ai.deepchat.chat.api;
+
+import ai.deepchat.chat.conversation.Citations;
+import ai.deepchat.chat.dispatch.ModelChoice;
+import ai.deepchat.chat.dispatch.ModelDispatcher;
+import ai.deepchat.chat.dispatch.TenantModelDispatcher;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.chat.ChatMessages;
+import ai.deepchat.platform.chat.ChatMessages.TurnAck;
+import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
+import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.ratelimit.RequestLimits;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The OpenAI-compatible API: {@code POST /v1/chat/completions} (streamed as SSE chunks or answered
+ * whole; DeepSeek-R1 thinking as {@code reasoning_content}; {@code citations} when the knowledge base
+ * answered) and {@code GET /v1/models}. Authenticated with tenant API keys; an {@code Idempotency-Key}
+ * header makes retries safe.
+ */
+public final class ChatApiModule implements HttpModule {
+
+  private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,200}");
+
+  private final Platform platform;
+  private final ApiKeyAuth auth;
+  private final ModelDispatcher models;
+  private final TurnClient turns;
+  private final RequestLimits limits;
+
+  public ChatApiModule(Vertx vertx, Platform platform, RequestLimits limits) {
+    this.platform = platform;
+    this.limits = limits;
+    this.auth = new ApiKeyAuth(platform.database());
+    this.models = new TenantModelDispatcher(platform.database(), platform.config());
+    var chat = platform.config().chat();
+    this.turns = new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs());
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.post("/v1/chat/completions")
+        .handler(BodyHandler.create(false).setBodyLimit(platform.config().chat().maxBodyBytes()))
+        .handler(this::completions);
+    router.get("/v1/models").handler(this::listModels);
+    router.get("/v1/models/:model").handler(this::getModel);
+  }
+
+  private void getModel(RoutingContext ctx) {
+    String name = ctx.pathParam("model");
+    admitted(ctx)
+        .compose(caller -> models.available(caller.tenantId()))
+        .onSuccess(list -> list.stream().filter(m -> m.name().equals(name)).findFirst().ifPresentOrElse(
+            m -> ctx.json(describe(m)),
+            () -> HttpProblem.notFound("model_not_found", "The model '" + name + "' does not exist.").send(ctx)))
+        .onFailure(err -> sendFailure(ctx, err));
+  }
+
+  /** The authenticated caller, within its API key's and tenant's rate limits. */
+  private Future<ApiKeyAuth.Caller> admitted(RoutingContext ctx) {
+    return auth.authenticate(ctx).compose(caller -> limits.checkApiKey(caller.tenantId(), caller.keyId().toString())
+        .compose(decision -> decision.allowed()
+            ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(decision))));
+  }
+
+  private static void sendFailure(RoutingContext ctx, Throwable err) {
+    RateLimited.send(ctx, err);
+  }
+
+  private static JsonObject describe(ModelChoice m) {
+    return new JsonObject().put("id", m.name()).put("object", "model").put("created", 0)
+        .put("owned_by", m.versionId() == null ? "deepchat" : "tenant")
+        .put("test_model", m.testModel()).put("notice", m.notice());
+  }
+
+  private void listModels(RoutingContext ctx) {
+    admitted(ctx)
+        .compose(caller -> models.available(caller.tenantId()))
+        .onSuccess(list -> {
+          JsonArray data = new JsonArray();
+          for (ModelChoice m : list) {
+            data.add(describe(m));
+          }
+          ctx.json(new JsonObject().put("object", "list").put("data", data));
+        })
+        .onFailure(err -> sendFailure(ctx, err));
+  }
+
+  private void completions(RoutingContext ctx) {
+    CompletionRequest request;
+    String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
+    try {
+      if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
+        throw HttpProblem.badRequest("invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 200 visible ASCII characters.");
+      }
+      request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
+          platform.config().chat().defaultMaxTokens());
+    } catch (HttpProblem p) {
+      // authentication still comes first: an anonymous caller learns nothing about the body
+      auth.authenticate(ctx).onComplete(ar -> (ar.failed() ? HttpProblem.of(ar.cause()) : p).send(ctx));
+      return;
+    }
+    admitted(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
+      String turnId = UUID.randomUUID().toString();
+      TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
+          request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),
+          request.model(), request.sampling(), Addresses.turnEvents(turnId));
+      TurnClient.Stream stream = turns.start(turn);
+      ctx.response().closeHandler(v -> stream.cancel());
+      stream.ack()
+          .onFailure(err -> HttpProblem.of(err).send(ctx))
+          .onSuccess(ack -> {
+            if (request.stream()) {
+              streamAnswer(ctx, stream, ack);
+            } else {
+              wholeAnswer(ctx, stream, ack);
+            }
+          });
+    });
+  }
+
+  private void wholeAnswer(RoutingContext ctx, TurnClient.Stream stream, TurnAck ack) {
+    StringBuilder content = new StringBuilder();
+    StringBuilder reasoning = new StringBuilder();
+    JsonArray citations = new JsonArray();
+    stream.handler(event -> {
+      switch (event.kind()) {
+        case DELTA -> {
+          if (event.content() != null) {
+            content.append(event.content());
+          }
+          if (event.reasoning() != null) {
+            reasoning.append(event.reasoning());
+          }
+        }
+        case CITATIONS -> citations.addAll(Citations.toJson(event.citations()));
+        case ERROR -> backendProblem(event).send(ctx);
+        case DONE -> {
+          JsonObject message = new JsonObject().put("role", "assistant").put("content", content.toString());
+          if (reasoning.length() > 0) {
+            message.put("reasoning_content", reasoning.toString());
+          }
+          ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
+              .end(envelope(ack, "chat.completion")
+                  .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
+                      .put("finish_reason", event.finishReason())))
+                  .put("usage", usage(event.usage()))
+                  .put("citations", citations)
+                  .put("intent", event.intent())
+                  .encode());
+        }
+      }
+    });
+  }
+
+  private void streamAnswer(RoutingContext ctx, TurnClient.Stream stream, TurnAck ack) {
+    HttpServerResponse resp = ctx.response();
+    resp.setChunked(true)
+        .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+    chunk(resp, ack, new JsonObject().put("role", "assistant").put("content", ""), null);
+    stream.handler(event -> {
+      if (resp.ended() || resp.closed()) {
+        return;
+      }
+      switch (event.kind()) {
+        case DELTA -> {
+          JsonObject delta = new JsonObject();
+          if (event.content() != null) {
+            delta.put("content", event.content());
+          }
+          if (event.reasoning() != null) {
+            delta.put("reasoning_content", event.reasoning());
+          }
+          chunk(resp, ack, delta, null);
+        }
+        case CITATIONS -> resp.write("data: " + envelope(ack, "chat.completion.chunk")
+            .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", new JsonObject())))
+            .put("citations", Citations.toJson(event.citations())).encode() + "\n\n");
+        case ERROR -> {
+          HttpProblem p = backendProblem(event);
+          resp.write("data: " + new JsonObject().put("error", new JsonObject().put("message", p.getMessage())
+              .put("type", p.type()).put("code", p.code())).encode() + "\n\n");
+          resp.end("data: [DONE]\n\n");
+        }
+        case DONE -> {
+          chunk(resp, ack, new JsonObject(), event.finishReason());
+          resp.write("data: " + envelope(ack, "chat.completion.chunk").put("choices", new JsonArray())
+              .put("usage", usage(event.usage())).put("intent", event.intent()).encode() + "\n\n");
+          resp.end("data: [DONE]\n\n");
+        }
+      }
+    });
+  }
+
+  private static void chunk(HttpServerResponse resp, TurnAck ack, JsonObject delta, String finishReason) {
+    resp.write("data: " + envelope(ack, "chat.completion.chunk")
+        .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", delta)
+            .put("finish_reason", finishReason)))
+        .encode() + "\n\n");
+  }
+
+  private static JsonObject envelope(TurnAck ack, String object) {
+    return new JsonObject().put("id", "chatcmpl-" + ack.assistantMessageId()).put("object", object)
+        .put("created", System.currentTimeMillis() / 1000).put("model", ack.model())
+        .put("conversation_id", ack.conversationId());
+  }
+
+  private static JsonObject usage(Usage u) {
+    Usage usage = u == null ? new Usage(0, 0) : u;
+    return new JsonObject().put("prompt_tokens", usage.promptTokens())
+        .put("completion_tokens", usage.completionTokens())
+        .put("total_tokens", usage.promptTokens() + usage.completionTokens());
+  }
+
+  /** A generation that failed after the turn was accepted: the model, not the request, is at fault. */
+  static HttpProblem backendProblem(TurnEvent event) {
+    int status = switch (event.errorCode() == null ? "" : event.errorCode()) {
+      case "backend_timeout", "timeout" -> 504;
+      case "backend_unavailable" -> 503;
+      default -> 502;
+    };
+    return new HttpProblem(status, "server_error", event.errorCode(), event.error());
+  }
+
+}

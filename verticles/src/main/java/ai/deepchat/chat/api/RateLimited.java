@@ -1,0 +1,39 @@
+package ai.deepchat.chat.api;
+
+import ai.deepchat.policy.ratelimit.RateDecision;
+import ai.deepchat.policy.ratelimit.RateLimitHttp;
+import ai.deepchat.policy.ratelimit.RequestLimits;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.UUID;
+
+/** A request over its tenant's, key's or visitor's rate limit: answered 429 with Retry-After. */
+public final class RateLimited extends RuntimeException {
+
+  private final RateDecision decision;
+
+  public RateLimited(RateDecision decision) {
+    super("Rate limit exceeded; retry after " + decision.retryAfterSeconds() + " s.", null, false, false);
+    this.decision = decision;
+  }
+
+  public RateDecision decision() {
+    return decision;
+  }
+
+  /** Succeeds when the visitor (then the tenant) still has room; fails with {@link RateLimited}. */
+  public static Future<Void> checkVisitor(RequestLimits limits, UUID tenantId, String visitorId) {
+    return limits.checkVisitor(tenantId, visitorId).compose(d -> d.allowed()
+        ? Future.<Void>succeededFuture() : Future.failedFuture(new RateLimited(d)));
+  }
+
+  /** Sends the failure: 429 for a rate limit, else the problem it maps to. */
+  public static void send(RoutingContext ctx, Throwable err) {
+    if (err instanceof RateLimited limited) {
+      RateLimitHttp.tooManyRequests(ctx, limited.decision());
+    } else {
+      HttpProblem.of(err).send(ctx);
+    }
+  }
+}

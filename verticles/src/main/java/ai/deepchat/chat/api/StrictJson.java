@@ -1,0 +1,45 @@
+package ai.deepchat.chat.api;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Request bodies as JSON objects, decoded strictly: invalid UTF-8 is refused rather than replaced with
+ * U+FFFD (a silently altered message would be stored and answered as if the user had sent it).
+ */
+public final class StrictJson {
+
+  private StrictJson() {
+  }
+
+  public static JsonObject object(Buffer body) {
+    if (body == null || body.length() == 0) {
+      throw HttpProblem.badRequest("invalid_json", "The request body is empty; send a JSON object.");
+    }
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(body.getBytes())).toString();
+    } catch (CharacterCodingException e) {
+      throw HttpProblem.badRequest("invalid_utf8", "The request body is not valid UTF-8.");
+    }
+    Object parsed;
+    try {
+      parsed = io.vertx.core.json.Json.decodeValue(text);
+    } catch (DecodeException e) {
+      throw HttpProblem.badRequest("invalid_json", "The request body is not valid JSON.");
+    }
+    if (!(parsed instanceof JsonObject obj)) {
+      throw HttpProblem.badRequest("invalid_json", "The request body must be a JSON object.");
+    }
+    return obj;
+  }
+}

@@ -1,0 +1,247 @@
+package ai.deepchat.chat.conversation;
+
+import ai.deepchat.chat.dispatch.ModelChoice;
+import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.chat.ChatMessages.Citation;
+import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.policy.privacy.PiiMasker;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.Usage;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import java.util.function.Function;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Conversations and messages in PostgreSQL, with personal data (phone numbers, e-mail addresses, ID
+ * and card numbers) masked before any text is stored. A turn is begun in one transaction (validation,
+ * idempotency check, conversation, the user message and the assistant row in status 'streaming') before
+ * it is acknowledged, so an acknowledged turn is never lost and a rejected one leaves nothing behind.
+ */
+final class ConversationStore {
+
+  /** How long a 'streaming' answer may go without progress before a retry may take it over. */
+  static final String STALE_AFTER = "2 minutes";
+  private static final int HISTORY_LIMIT = 200;
+  private static final String UNIQUE_VIOLATION = "23505";
+
+  record Settings(String systemPrompt, int maxMessageChars, JsonObject extra) {
+  }
+
+  /** A stored answer found by idempotency key. */
+  record StoredAnswer(String content, String reasoning, List<Citation> citations, String intent,
+                      Usage usage) {
+  }
+
+  /** A begun turn: ids, the tenant's settings, earlier turns (widget), and a stored answer to replay. */
+  record Begun(UUID conversationId, UUID userMessageId, UUID assistantMessageId, Settings settings,
+               List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling) {
+  }
+
+  private final Vertx vertx;
+  private final Database db;
+  private final TokenCounter tokens;
+
+  ConversationStore(Vertx vertx, Database db, TokenCounter tokens) {
+    this.vertx = vertx;
+    this.db = db;
+    this.tokens = tokens;
+  }
+
+  /**
+   * {@code tenantSampling}: sampling from the tenant's settings JSON, for turns that bring none (widget).
+   */
+  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
+                      Function<JsonObject, SamplingParams> tenantSampling) {
+    List<ChatMessage> msgs = req.messages();
+    return db.inTenant(tenantId, c -> settings(c).compose(settings -> {
+      for (ChatMessage m : msgs) {
+        int chars = m.content().codePointCount(0, m.content().length());
+        if (chars > settings.maxMessageChars()) {
+          return Future.failedFuture(ChatError.MESSAGE_TOO_LONG.exception("A message has " + chars
+              + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
+        }
+      }
+      SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(settings.extra());
+      // tokenizers are native code: count on a worker thread
+      return vertx.executeBlocking(() -> pinnedTokens(settings, msgs), false)
+          .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
+          .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
+              b.replay(), sampling));
+    })).recover(err -> {
+      if (err instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
+        return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
+            "A request with this idempotency key is being processed."));
+      }
+      return Future.failedFuture(err);
+    });
+  }
+
+  /** What the model must see whatever the history: system prompt, the caller's system messages, the question. */
+  private int pinnedTokens(Settings settings, List<ChatMessage> msgs) {
+    int pinned = tokens.count(settings.systemPrompt()) + TokenCounter.MESSAGE_OVERHEAD + tokens.count(msgs.get(msgs.size() - 1));
+    for (ChatMessage m : msgs.subList(0, msgs.size() - 1)) {
+      pinned += m.role().equals("system") ? tokens.count(m) : 0;
+    }
+    return pinned;
+  }
+
+  private Future<Begun> begin(SqlConnection c, TurnRequest req, UUID conversationId, ModelChoice model,
+                              SamplingParams sampling, Settings settings, int pinned) {
+    int maxTokens = sampling.maxTokens();
+    ChatMessage user = req.messages().get(req.messages().size() - 1);
+    if (pinned + maxTokens > model.contextTokens()) {
+      return Future.failedFuture(ChatError.CONTEXT_TOO_LONG.exception("This model's context is "
+          + model.contextTokens() + " tokens; the prompt needs about " + pinned + " and max_tokens asks for "
+          + maxTokens + ". Shorten the message or lower max_tokens."));
+    }
+    Future<Begun> existing = req.idempotencyKey() == null ? Future.succeededFuture(null)
+        : byIdempotencyKey(c, req, settings);
+    return existing.compose(found -> found != null ? Future.succeededFuture(found)
+        : insertTurn(c, req, conversationId, user, model, settings));
+  }
+
+  private Future<Settings> settings(SqlConnection c) {
+    return c.preparedQuery("SELECT system_prompt, max_message_chars, settings FROM tenant_settings").execute()
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return new Settings("", 8000, new JsonObject());
+          }
+          Row r = rows.iterator().next();
+          JsonObject extra = r.getJsonObject("settings");
+          return new Settings(r.getString("system_prompt"), r.getInteger("max_message_chars"),
+              extra == null ? new JsonObject() : extra);
+        });
+  }
+
+  /**
+   * A retry: a complete answer is replayed; one still streaming is in progress (409) unless it stalled
+   * (its node died), and a stalled or interrupted one is generated again into the same row.
+   */
+  private Future<Begun> byIdempotencyKey(SqlConnection c, TurnRequest req, Settings settings) {
+    return c.preparedQuery("SELECT u.id AS user_id, u.conversation_id, cv.channel, cv.visitor_id, a.id AS answer_id, "
+            + "a.status, a.content, a.reasoning, a.citations, a.intent, a.prompt_tokens, a.completion_tokens, "
+            + "a.updated_at < now() - interval '" + STALE_AFTER + "' AS stale "
+            + "FROM messages u JOIN conversations cv ON cv.id = u.conversation_id "
+            + "LEFT JOIN messages a ON a.reply_to = u.id WHERE u.idempotency_key = $1 FOR UPDATE OF u")
+        .execute(Tuple.of(req.idempotencyKey()))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(null);
+          }
+          Row r = rows.iterator().next();
+          if (!req.channel().equals(r.getString("channel"))
+              || !java.util.Objects.equals(req.visitorId(), r.getString("visitor_id"))) {
+            return Future.failedFuture(ChatError.INVALID_REQUEST.exception(
+                "This idempotency key was already used for a different conversation."));
+          }
+          UUID conv = r.getUUID("conversation_id");
+          UUID userId = r.getUUID("user_id");
+          UUID answerId = r.getUUID("answer_id");
+          String status = r.getString("status");
+          if ("complete".equals(status) || "blocked".equals(status)) {
+            StoredAnswer answer = new StoredAnswer(r.getString("content"), r.getString("reasoning"),
+                Citations.fromJson(r.getJsonArray("citations")), r.getString("intent"),
+                new Usage(r.getInteger("prompt_tokens"), r.getInteger("completion_tokens")));
+            return Future.succeededFuture(new Begun(conv, userId, answerId, settings, List.of(), answer, null));
+          }
+          if ("streaming".equals(status) && !Boolean.TRUE.equals(r.getBoolean("stale"))) {
+            return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
+                "The answer to this request is still being generated; retry when it is done."));
+          }
+          Future<UUID> answer = answerId == null
+              ? insertAnswer(c, conv, userId, null)
+              : c.preparedQuery("UPDATE messages SET status = 'streaming', content = '', reasoning = NULL, "
+                  + "citations = '[]', updated_at = now() WHERE id = $1").execute(Tuple.of(answerId)).map(answerId);
+          return answer.compose(aid -> history(c, req, conv, userId)
+              .map(h -> new Begun(conv, userId, aid, settings, h, null, null)));
+        });
+  }
+
+  private Future<Begun> insertTurn(SqlConnection c, TurnRequest req, UUID conversationId, ChatMessage user,
+                                   ModelChoice model, Settings settings) {
+    UUID modelVersion = model.versionId() == null ? null : UUID.fromString(model.versionId());
+    Future<Void> conversation;
+    if (req.conversationId() != null) {
+      conversation = c.preparedQuery("UPDATE conversations SET updated_at = now() "
+              + "WHERE id = $1 AND channel = $2 AND visitor_id IS NOT DISTINCT FROM $3")
+          .execute(Tuple.of(conversationId, req.channel(), req.visitorId()))
+          .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
+              : Future.failedFuture(ChatError.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
+    } else {
+      String title = PiiMasker.mask(user.content()).strip();
+      title = title.substring(0, Math.min(title.length(), 80));
+      conversation = c.preparedQuery("INSERT INTO conversations (id, tenant_id, visitor_id, channel, title, "
+              + "model_version_id) VALUES ($1, app_tenant(), $2, $3, $4, $5)")
+          .execute(Tuple.of(conversationId, req.visitorId(), req.channel(), title, modelVersion)).mapEmpty();
+    }
+    return conversation
+        .compose(v -> history(c, req, conversationId, null))
+        .compose(history -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, "
+                + "status, idempotency_key, created_at) VALUES (app_tenant(), $1, 'user', $2, 'complete', $3, "
+                + "clock_timestamp()) RETURNING id")
+            .execute(Tuple.of(conversationId, PiiMasker.mask(user.content()), req.idempotencyKey()))
+            .map(rows -> rows.iterator().next().getUUID(0))
+            .compose(userId -> insertAnswer(c, conversationId, userId, modelVersion)
+                .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
+  }
+
+  private Future<UUID> insertAnswer(SqlConnection c, UUID conversationId, UUID userId, UUID modelVersion) {
+    return c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, status, reply_to, "
+            + "model_version_id, created_at) VALUES (app_tenant(), $1, 'assistant', '', 'streaming', $2, $3, "
+            + "clock_timestamp()) RETURNING id")
+        .execute(Tuple.of(conversationId, userId, modelVersion))
+        .map(rows -> rows.iterator().next().getUUID(0));
+  }
+
+  /**
+   * Earlier turns: for the API the caller sends them (all but the last message); for the widget they come
+   * from this conversation, complete answers only, before {@code before} when it is set.
+   */
+  private Future<List<ChatMessage>> history(SqlConnection c, TurnRequest req, UUID conversationId, UUID before) {
+    List<ChatMessage> msgs = req.messages();
+    if (!req.channel().equals("widget")) {
+      return Future.succeededFuture(List.copyOf(msgs.subList(0, msgs.size() - 1)));
+    }
+    return c.preparedQuery("SELECT role, content FROM messages WHERE conversation_id = $1 AND status = 'complete' "
+            + "AND content <> '' AND role IN ('user', 'assistant') "
+            + "AND ($2::uuid IS NULL OR created_at < (SELECT created_at FROM messages WHERE id = $2)) "
+            + "ORDER BY created_at DESC LIMIT " + HISTORY_LIMIT)
+        .execute(Tuple.of(conversationId, before))
+        .map(rows -> {
+          List<ChatMessage> h = new ArrayList<>();
+          for (Row r : rows) {
+            h.add(new ChatMessage(r.getString("role"), r.getString("content")));
+          }
+          Collections.reverse(h);
+          return h;
+        });
+  }
+
+  /** Stores the answer once: the row leaves 'streaming' for 'complete' or 'interrupted'. */
+  Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
+                      String reasoning, List<Citation> citations, String intent, double score, Usage usage) {
+    JsonArray cites = Citations.toJson(citations);
+    return db.inTenant(tenantId, c -> c.preparedQuery("UPDATE messages SET status = $2, content = $3, reasoning = $4, "
+                + "citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, completion_tokens = $9, "
+                + "updated_at = now() WHERE id = $1 AND status = 'streaming'")
+            .execute(Tuple.tuple(List.of(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
+                cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens())))
+            .compose(v -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
+                .execute(Tuple.of(conversationId)))
+            .mapEmpty());
+  }
+}

@@ -1,0 +1,190 @@
+package ai.deepchat.chat.conversation;
+
+import ai.deepchat.chat.cache.ResponseCache;
+import ai.deepchat.chat.dispatch.Backends;
+import ai.deepchat.chat.dispatch.ModelDispatcher;
+import ai.deepchat.chat.dispatch.TenantModelDispatcher;
+import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.policy.PolicyServices;
+import ai.deepchat.policy.moderation.ModerationService;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
+import ai.deepchat.platform.chat.ChatMessages.TurnAck;
+import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The pipeline's conversation role: takes turns from the HTTP edges, persists the user turn before
+ * acknowledging it, chooses the model version, and runs each turn ({@link TurnRunner}) until its answer
+ * is stored. Cancels arrive published; only the instance running the turn acts on one.
+ */
+public final class ConversationVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConversationVerticle.class);
+
+  private final Platform platform;
+  private final TokenCounter tokens;
+  private final PolicyServices policy;
+  private final ModerationService moderation;
+  private final Map<String, TurnRunner> running = new HashMap<>();
+  private ModelDispatcher dispatcher;
+  private ConversationStore store;
+  private Backends backends;
+  private TurnRunner.Deps deps;
+
+  public ConversationVerticle(Platform platform, TokenCounter tokens, PolicyServices policy) {
+    this.platform = platform;
+    this.tokens = tokens;
+    this.policy = policy;
+    this.moderation = policy.moderation();
+  }
+
+  @Override
+  public Future<?> start() {
+    var chat = platform.config().chat();
+    dispatcher = new TenantModelDispatcher(platform.database(), platform.config());
+    store = new ConversationStore(vertx, platform.database(), tokens);
+    backends = new Backends(vertx, chat);
+    ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
+    deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat);
+    return Future.all(
+        vertx.eventBus().<TurnRequest>consumer(Addresses.CHAT_TURN, this::onTurn).completion(),
+        vertx.eventBus().<CancelTurn>consumer(Addresses.CHAT_TURN_CANCEL, msg -> {
+          TurnRunner runner = running.get(msg.body().turnId());
+          if (runner != null) {
+            runner.cancel();
+          }
+        }).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    // a node going down keeps what its open turns delivered, marked interrupted
+    List.copyOf(running.values()).forEach(TurnRunner::cancel);
+    backends.close();
+    return Future.succeededFuture();
+  }
+
+  private void onTurn(Message<TurnRequest> msg) {
+    TurnRequest req = msg.body();
+    UUID tenantId;
+    UUID conversationId;
+    try {
+      tenantId = UUID.fromString(req.tenantId());
+      conversationId = req.conversationId() == null ? UUID.randomUUID() : UUID.fromString(req.conversationId());
+      validate(req);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      fail(msg, ChatError.INVALID_REQUEST.exception(e.getMessage() == null ? "invalid turn" : e.getMessage()));
+      return;
+    }
+    UUID tenant = tenantId;
+    moderate(tenantId, req).compose(moderated -> dispatcher.choose(tenant, conversationId, moderated.request().requestedModel())
+        .compose(model -> {
+          TurnRequest turnReq = moderated.request();
+          return store.begin(tenant, turnReq, conversationId, model, this::tenantSampling)
+              .map(turn -> {
+                TurnRunner runner = new TurnRunner(deps, turnReq, tenant, model, turn, turn.sampling(),
+                    moderated.blockedReply());
+                msg.reply(new TurnAck(req.turnId(), turn.conversationId().toString(), turn.userMessageId().toString(),
+                    turn.assistantMessageId().toString(), model.name(), model.testModel(), turn.replay() != null));
+                running.put(req.turnId(), runner);
+                runner.run().onComplete(done -> running.remove(req.turnId()));
+                return runner;
+              });
+        }))
+        .onFailure(err -> fail(msg, err));
+  }
+
+  /** The request after input moderation; {@code blockedReply} set when the tenant's word list blocks it. */
+  private record Moderated(TurnRequest request, String blockedReply) {
+  }
+
+  /**
+   * Checks the new user message against the tenant's word list: masked words are masked before the
+   * message is stored or sent anywhere; a blocked message is stored and answered with the tenant's
+   * polite reply, without the model. If the word list cannot be read the message passes (logged): the
+   * database being down fails the turn at the next step anyway.
+   */
+  private Future<Moderated> moderate(UUID tenantId, TurnRequest req) {
+    List<ChatMessage> msgs = req.messages();
+    ChatMessage last = msgs.get(msgs.size() - 1);
+    return moderation.checkInput(tenantId, last.content())
+        .map(verdict -> switch (verdict.action()) {
+          case ALLOW -> new Moderated(req, null);
+          case BLOCK -> new Moderated(req, verdict.text());
+          case MASK -> {
+            List<ChatMessage> masked = new java.util.ArrayList<>(msgs.subList(0, msgs.size() - 1));
+            masked.add(new ChatMessage(last.role(), verdict.text()));
+            yield new Moderated(new TurnRequest(req.turnId(), req.tenantId(), req.channel(), req.conversationId(),
+                req.visitorId(), req.idempotencyKey(), List.copyOf(masked), req.requestedModel(), req.sampling(),
+                req.eventsAddress()), null);
+          }
+        })
+        .recover(err -> {
+          LOG.warn("moderation unavailable for tenant {} ({}); message passed unchecked", tenantId, err.toString());
+          return Future.succeededFuture(new Moderated(req, null));
+        });
+  }
+
+  /**
+   * Sampling for widget turns comes from the tenant (settings.temperature, settings.max_tokens). The
+   * default is greedy: support answers should be consistent, and repeated questions then come from the
+   * response cache.
+   */
+  private SamplingParams tenantSampling(JsonObject extra) {
+    int maxTokens = platform.config().chat().defaultMaxTokens();
+    double temperature = 0;
+    try {
+      maxTokens = Math.max(1, Math.min(extra.getInteger("max_tokens", maxTokens), 1 << 16));
+      temperature = Math.max(0, Math.min(extra.getDouble("temperature", 0.0), 2));
+    } catch (ClassCastException badSetting) {
+      LOG.warn("tenant settings hold a non-numeric temperature or max_tokens; using defaults");
+    }
+    return new SamplingParams(temperature, temperature == 0 ? 1 : 0.95, 0, 1.05, 0, maxTokens, List.of());
+  }
+
+  private static void validate(TurnRequest req) {
+    if (req.turnId() == null || req.eventsAddress() == null || req.channel() == null) {
+      throw new IllegalArgumentException("turnId, eventsAddress and channel are required");
+    }
+    if (req.messages() == null || req.messages().isEmpty()) {
+      throw new IllegalArgumentException("messages must not be empty");
+    }
+    for (ChatMessage m : req.messages()) {
+      if (m == null || m.content() == null || !List.of("system", "user", "assistant").contains(m.role())) {
+        throw new IllegalArgumentException("each message needs a role (system, user, assistant) and content");
+      }
+    }
+    if (!req.messages().get(req.messages().size() - 1).role().equals("user")) {
+      throw new IllegalArgumentException("the last message must be the user's");
+    }
+  }
+
+  private static void fail(Message<?> msg, Throwable err) {
+    if (err instanceof ChatError.ChatException ce) {
+      msg.fail(ce.error().code(), ce.getMessage());
+    } else if (ChatError.isTransient(err)) {
+      // the database is unreachable (restarting, say): fail fast so the client retries
+      LOG.warn("turn refused, dependency unavailable: {}", err.toString());
+      msg.fail(ChatError.UNAVAILABLE.code(), "The service is temporarily unavailable; retry shortly.");
+    } else {
+      LOG.error("turn failed", err);
+      msg.fail(ChatError.INTERNAL.code(), "internal error");
+    }
+  }
+}

@@ -1,0 +1,383 @@
+package ai.deepchat.chat.conversation;
+
+import ai.deepchat.chat.cache.ResponseCache;
+import ai.deepchat.chat.dispatch.Backends;
+import ai.deepchat.chat.dispatch.GenerationListener;
+import ai.deepchat.chat.dispatch.ModelChoice;
+import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.chat.ChatMessages.Citation;
+import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
+import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
+import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
+import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
+import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import ai.deepchat.policy.moderation.ModerationService;
+import ai.deepchat.policy.plugin.PluginRegistry;
+import ai.deepchat.policy.moderation.StreamingModerator;
+import ai.deepchat.policy.moderation.TenantModeration;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * One acknowledged turn from routing to the stored answer: replay of a stored answer, an FAQ answer,
+ * a cached answer, or a generation (with retrieved sources for knowledge questions). Events go to the
+ * edge's address; the answer row is written once, before the final event, so a retry after "done"
+ * always finds it.
+ */
+final class TurnRunner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TurnRunner.class);
+  static final int RETRIEVAL_TOP_K = 5;
+  /** The intent recorded for a message the tenant's word list blocked. */
+  static final String BLOCKED = "blocked";
+  /** The intent recorded for an answer a tenant plugin gave. */
+  static final String PLUGIN = "plugin";
+
+  record Deps(Vertx vertx, ConversationStore store, Backends backends, ResponseCache cache, TokenCounter tokens,
+              ModerationService moderation, PluginRegistry plugins,
+              PlatformConfig.Chat config) {
+  }
+
+  private final Deps deps;
+  private final TurnRequest req;
+  private final UUID tenantId;
+  private final ModelChoice model;
+  private final ConversationStore.Begun turn;
+  private final SamplingParams sampling;
+  private ChatMessage question;
+  private final Promise<Void> finished = Promise.promise();
+  private final String blockedReply;
+  private TenantModeration outputPolicy;
+  private StreamingModerator contentModerator;
+  private StreamingModerator reasoningModerator;
+
+  private GenerationListener.Generation generation;
+  private RouteDecision route = RouteDecision.chat(0);
+  private List<Citation> citations = List.of();
+  private int promptTokens;
+  private final StringBuilder content = new StringBuilder();
+  private final StringBuilder reasoning = new StringBuilder();
+  private boolean ended;
+
+  TurnRunner(Deps deps, TurnRequest req, UUID tenantId, ModelChoice model, ConversationStore.Begun turn,
+             SamplingParams sampling, String blockedReply) {
+    this.blockedReply = blockedReply;
+    this.deps = deps;
+    this.req = req;
+    this.tenantId = tenantId;
+    this.model = model;
+    this.turn = turn;
+    this.sampling = sampling;
+    this.question = req.messages().get(req.messages().size() - 1);
+  }
+
+  Future<Void> run() {
+    if (turn.replay() != null) {
+      ConversationStore.StoredAnswer a = turn.replay();
+      emitWhole(a.content(), a.reasoning(), a.citations());
+      end(TurnEvent.done(req.turnId(), a.intent(), a.usage(), "stop"));
+      return finished.future();
+    }
+    if (blockedReply != null) {
+      // the tenant's word list refused the message: its polite reply answers, no model runs
+      route = new RouteDecision(BLOCKED, 1, null, null, null, 0);
+      emitWhole(blockedReply, null, List.of());
+      complete(new Usage(0, 0), "content_filter", "blocked");
+      return finished.future();
+    }
+    // the tenant's plugins (order status, say) may answer first, or rewrite the question
+    deps.plugins().preProcess(tenantId, question.content())
+        .recover(err -> {
+          LOG.warn("turn {}: plugins unavailable ({}); continuing without them", req.turnId(), err.toString());
+          return Future.succeededFuture(null);
+        })
+        .onSuccess(outcome -> {
+          if (ended) {
+            return;
+          }
+          if (outcome != null && outcome.answered()) {
+            route = new RouteDecision(PLUGIN, 1, null, null, null, 0);
+            emitWhole(outcome.answer(), null, List.of());
+            complete(new Usage(0, 0), "stop");
+            return;
+          }
+          if (outcome != null && outcome.message() != null && !outcome.message().isBlank()) {
+            question = new ChatMessage(question.role(), outcome.message());
+          }
+          route();
+        });
+    return finished.future();
+  }
+
+  private void route() {
+    deps.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE, new RouteRequest(req.tenantId(), question.content()),
+            new DeliveryOptions().setSendTimeout(deps.config().requestTimeoutMs()))
+        .map(msg -> msg.body())
+        .recover(err -> {
+          LOG.warn("turn {}: intent routing unavailable ({}); answering with the model", req.turnId(), err.getMessage());
+          return Future.succeededFuture(RouteDecision.chat(0));
+        })
+        .onSuccess(this::onRoute);
+  }
+
+  /** The client left: stop generating and keep what was delivered. */
+  void cancel() {
+    if (ended) {
+      return;
+    }
+    if (generation != null) {
+      generation.cancel();
+    }
+    interrupt(null);
+  }
+
+  private void onRoute(RouteDecision decision) {
+    if (ended) {
+      return;
+    }
+    route = decision;
+    if (RouteDecision.FAQ.equals(decision.intent())) {
+      emitWhole(decision.faqAnswer(), null, List.of());
+      complete(new Usage(0, 0), "stop");
+      return;
+    }
+    boolean deterministic = sampling.temperature() == 0
+        && turn.history().stream().allMatch(m -> m.role().equals("system"));
+    ResponseCache.Key key = deterministic ? cacheKey() : null;
+    if (key != null) {
+      var hit = deps.cache().get(key);
+      if (hit.isPresent()) {
+        citations = hit.get().citations();
+        emitWhole(hit.get().content(), hit.get().reasoning(), citations);
+        complete(new Usage(0, 0), "stop");
+        return;
+      }
+    }
+    Future<List<RetrievedChunk>> sources = RouteDecision.KNOWLEDGE.equals(decision.intent())
+        ? retrieve(decision) : Future.succeededFuture(List.of());
+    sources.onSuccess(chunks -> {
+      if (ended) {
+        return;
+      }
+      if (RouteDecision.KNOWLEDGE.equals(route.intent()) && chunks.isEmpty()) {
+        route = RouteDecision.chat(route.score());
+      }
+      generate(chunks, deterministic ? cacheKey() : null);
+    });
+  }
+
+  /** The caller's own system messages and stop sequences shape the answer too, so they are part of the key. */
+  private ResponseCache.Key cacheKey() {
+    StringBuilder instructions = new StringBuilder();
+    turn.history().forEach(m -> instructions.append(m.content()).append('\u0000'));
+    return ResponseCache.key(req.tenantId(), instructions + question.content(), route.knowledgeBaseId(),
+        route.knowledgeBaseVersion(), model.cacheIdentity() + "|stop=" + sampling.stop(), route.intent());
+  }
+
+  private Future<List<RetrievedChunk>> retrieve(RouteDecision decision) {
+    return deps.vertx().eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
+            new RetrieveRequest(req.tenantId(), decision.knowledgeBaseId(), question.content(), RETRIEVAL_TOP_K),
+            new DeliveryOptions().setSendTimeout(deps.config().retrievalTimeoutMs()))
+        .map(msg -> {
+          RetrieveReply reply = msg.body();
+          // the knowledge-base version retrieval saw is what the answer depends on
+          route = new RouteDecision(route.intent(), route.score(), null, null, reply.knowledgeBaseId(),
+              reply.knowledgeBaseVersion());
+          return reply.hits() == null ? List.<RetrievedChunk>of() : reply.hits();
+        })
+        .recover(err -> {
+          LOG.warn("turn {}: retrieval unavailable ({}); answering without the knowledge base", req.turnId(),
+              err.getMessage());
+          return Future.succeededFuture(List.of());
+        });
+  }
+
+  private void generate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
+    // the tenant's word list also watches the answer as it streams; unreadable: the answer is not held
+    deps.moderation().forTenant(tenantId).onComplete(tm -> {
+      if (tm.succeeded()) {
+        outputPolicy = tm.result();
+        contentModerator = outputPolicy.outputModerator();
+        reasoningModerator = outputPolicy.outputModerator();
+      } else {
+        LOG.warn("turn {}: output moderation unavailable ({})", req.turnId(), tm.cause().toString());
+      }
+      if (!ended) {
+        buildAndGenerate(chunks, key);
+      }
+    });
+  }
+
+  private void buildAndGenerate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
+    // token counting runs the tokenizer (native code): on a worker thread
+    deps.vertx().executeBlocking(() -> PromptBuilder.build(turn.settings().systemPrompt(), chunks, turn.history(),
+            question, model.contextTokens(), sampling.maxTokens(), deps.tokens()), false)
+        .onSuccess(prompt -> {
+          if (!ended) {
+            generate(prompt, key);
+          }
+        })
+        .onFailure(err -> {
+          LOG.error("turn {}: the prompt could not be built", req.turnId(), err);
+          interrupt(TurnEvent.error(req.turnId(), "internal_error", "The prompt could not be built."));
+        });
+  }
+
+  private void generate(PromptBuilder.Prompt prompt, ResponseCache.Key key) {
+    promptTokens = prompt.promptTokens();
+    List<Citation> cites = new ArrayList<>();
+    for (int i = 0; i < prompt.usedSources().size(); i++) {
+      RetrievedChunk c = prompt.usedSources().get(i);
+      cites.add(new Citation(i + 1, c.documentTitle(), c.sectionPath(), c.documentId()));
+    }
+    citations = List.copyOf(cites);
+    if (!citations.isEmpty()) {
+      send(TurnEvent.citations(req.turnId(), citations));
+    }
+    generation = deps.backends().forChoice(model).start(req.turnId(), req.tenantId(), prompt.messages(), sampling,
+        new GenerationListener() {
+          @Override
+          public void onDelta(String c, String r) {
+            if (ended) {
+              return;
+            }
+            StreamingModerator.Output oc = c == null || contentModerator == null ? null : contentModerator.accept(c);
+            StreamingModerator.Output or = r == null || reasoningModerator == null ? null : reasoningModerator.accept(r);
+            deliver(oc == null ? c : oc.text(), or == null ? r : or.text());
+            if ((oc != null && oc.stopped()) || (or != null && or.stopped())) {
+              // the answer reached a blocked word: stop it there and end with the tenant's reply
+              generation.cancel();
+              deliver("\n\n" + outputPolicy.blockedReply(), null);
+              ended = true;
+              deliveredTokens().onComplete(n -> complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0),
+                  "content_filter", "blocked"));
+            }
+          }
+
+          @Override
+          public void onDone(String finishReason, Usage usage) {
+            if (ended) {
+              return;
+            }
+            // what the moderators held back (a possible word start) is released, masked
+            deliver(contentModerator == null ? null : contentModerator.finish().text(),
+                reasoningModerator == null ? null : reasoningModerator.finish().text());
+            if (key != null && "stop".equals(finishReason)) {
+              deps.cache().put(key, new ResponseCache.Answer(content.toString(), reasoning.toString(), citations));
+            }
+            if (usage != null) {
+              complete(usage, finishReason);
+            } else {
+              ended = true;
+              deliveredTokens().onComplete(n -> complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0),
+                  finishReason));
+            }
+          }
+
+          @Override
+          public void onError(String code, String message) {
+            interrupt(TurnEvent.error(req.turnId(), code, message));
+          }
+        });
+  }
+
+  /** Tokens delivered so far, counted when the backend did not report them (cancelled or remote). */
+  private Future<Integer> deliveredTokens() {
+    String c = content.toString();
+    String r = reasoning.toString();
+    return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
+  }
+
+  /** Appends and sends a delta; empty parts (all held back by moderation) are not sent. */
+  private void deliver(String c, String r) {
+    String content0 = c == null || c.isEmpty() ? null : c;
+    String reasoning0 = r == null || r.isEmpty() ? null : r;
+    if (content0 == null && reasoning0 == null) {
+      return;
+    }
+    if (content0 != null) {
+      content.append(content0);
+    }
+    if (reasoning0 != null) {
+      reasoning.append(reasoning0);
+    }
+    send(TurnEvent.delta(req.turnId(), content0, reasoning0));
+  }
+
+  private void emitWhole(String text, String thinking, List<Citation> cites) {
+    content.append(text == null ? "" : text);
+    reasoning.append(thinking == null ? "" : thinking);
+    if (cites != null && !cites.isEmpty()) {
+      send(TurnEvent.citations(req.turnId(), cites));
+    }
+    send(TurnEvent.delta(req.turnId(), text, thinking == null || thinking.isEmpty() ? null : thinking));
+  }
+
+  private void complete(Usage usage, String finishReason) {
+    complete(usage, finishReason, "complete");
+  }
+
+  private void complete(Usage usage, String finishReason, String status) {
+    ended = true;
+    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, content.toString(),
+            reasoning.toString(), citations, route.intent(), route.score(), usage)
+        .onComplete(stored -> {
+          if (stored.failed()) {
+            LOG.error("turn {}: the answer could not be stored", req.turnId(), stored.cause());
+            end(TurnEvent.error(req.turnId(), "storage_error", "The answer could not be stored."));
+          } else {
+            end(TurnEvent.done(req.turnId(), route.intent(), usage, finishReason));
+          }
+        });
+  }
+
+  /** Stores what was delivered as 'interrupted' (with its tokens), then sends {@code last} if any. */
+  private void interrupt(TurnEvent last) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    deliveredTokens().recover(err -> Future.succeededFuture(0))
+        .compose(delivered -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
+            "interrupted", content.toString(), reasoning.toString(), citations, route.intent(), route.score(),
+            new Usage(generation == null ? 0 : promptTokens, delivered)))
+        .onComplete(stored -> {
+          if (stored.failed()) {
+            LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), stored.cause());
+          }
+          if (last != null) {
+            send(last);
+          }
+          finished.tryComplete();
+        });
+  }
+
+  private void end(TurnEvent last) {
+    ended = true;
+    send(last);
+    finished.tryComplete();
+  }
+
+  private void send(TurnEvent event) {
+    deps.vertx().eventBus().send(req.eventsAddress(), event);
+  }
+
+  String turnId() {
+    return req.turnId();
+  }
+}

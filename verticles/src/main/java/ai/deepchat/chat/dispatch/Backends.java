@@ -1,0 +1,42 @@
+package ai.deepchat.chat.dispatch;
+
+import ai.deepchat.platform.config.PlatformConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+
+/** Builds the backend of a model choice; one HTTP client (connection pool) per pipeline verticle. */
+public final class Backends {
+
+  private final Vertx vertx;
+  private final HttpClient http;
+  private final long requestTimeoutMs;
+  private final long idleTimeoutMs;
+
+  public Backends(Vertx vertx, PlatformConfig.Chat chat) {
+    this.vertx = vertx;
+    this.requestTimeoutMs = chat.requestTimeoutMs();
+    this.idleTimeoutMs = chat.idleTimeoutMs();
+    this.http = vertx.createHttpClient(new HttpClientOptions()
+        .setConnectTimeout((int) chat.requestTimeoutMs())
+        .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(64));
+  }
+
+  public ModelBackend forChoice(ModelChoice choice) {
+    ModelBackend primary = of(choice.primary());
+    return choice.fallback() == null ? primary
+        : new FallbackBackend(primary, of(choice.fallback()), choice.primary().describe());
+  }
+
+  private ModelBackend of(BackendSpec spec) {
+    return switch (spec.kind()) {
+      case LOCAL -> new EngineBusBackend(vertx, spec.target(), requestTimeoutMs, idleTimeoutMs);
+      case OPENAI -> new OpenAiHttpBackend(vertx, http, spec, requestTimeoutMs, idleTimeoutMs);
+    };
+  }
+
+  public void close() {
+    http.close();
+  }
+}

@@ -1,0 +1,172 @@
+package ai.deepchat.chat.dispatch;
+
+import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.db.Database;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Chooses model versions from the tenant's model_versions and rollouts. Row mapping: backend 'local'
+ * runs location as the engine's model key; backend 'openai' calls location as base URL (empty: the
+ * configured DEEPSEEK_BASE_URL with DEEPSEEK_API_KEY), params.model names the remote model,
+ * params.api_key is the tenant's own key for its own endpoint, params.context_tokens the window, and
+ * params.fallback ({backend, location, model, api_key}) the fallback backend.
+ */
+public final class TenantModelDispatcher implements ModelDispatcher {
+
+  public static final String TEST_MODEL_KEY = ai.deepchat.gpu.testmodel.TinyTestModel.MODEL_KEY;
+
+  private static final String COLUMNS = "id, name, backend, location, params";
+
+  private final Database database;
+  private final PlatformConfig.Chat chat;
+  private final ModelChoice platformDefault;
+
+  public TenantModelDispatcher(Database database, PlatformConfig config) {
+    this.database = database;
+    this.chat = config.chat();
+    this.platformDefault = platformDefault(config);
+  }
+
+  /** MODEL_DIR served locally (DeepSeek's API as fallback when keyed), else DeepSeek's API, else the test model. */
+  static ModelChoice platformDefault(PlatformConfig config) {
+    PlatformConfig.Chat chat = config.chat();
+    BackendSpec remote = chat.deepseekApiKey()
+        .map(key -> BackendSpec.openai(chat.deepseekBaseUrl(), chat.deepseekModel(), key)).orElse(null);
+    if (config.engine().modelDir().isPresent()) {
+      Path dir = config.engine().modelDir().get();
+      String key = chat.engineModelKey().orElse(dir.getFileName() == null ? "default" : dir.getFileName().toString());
+      return new ModelChoice(null, key, BackendSpec.local(key), remote, chat.contextTokens(), false);
+    }
+    if (remote != null) {
+      return new ModelChoice(null, chat.deepseekModel(), remote, null, chat.contextTokens(), false);
+    }
+    return new ModelChoice(null, TEST_MODEL_KEY, BackendSpec.local(TEST_MODEL_KEY), null,
+        Math.min(chat.contextTokens(), 2048), true);
+  }
+
+  @Override
+  public ModelChoice platformDefault() {
+    return platformDefault;
+  }
+
+  @Override
+  public Future<ModelChoice> choose(UUID tenantId, UUID conversationId, String requestedModel) {
+    boolean unnamed = requestedModel == null || requestedModel.isBlank() || requestedModel.equals("default");
+    if (!unnamed && requestedModel.equals(platformDefault.name())) {
+      return database.inTenant(tenantId, c -> byName(c, requestedModel))
+          .map(row -> row == null ? platformDefault : row);
+    }
+    return database.inTenant(tenantId, c -> unnamed ? stableOrCandidate(c, conversationId) : byName(c, requestedModel))
+        .compose(choice -> {
+          if (choice != null) {
+            return Future.succeededFuture(choice);
+          }
+          if (unnamed) {
+            return Future.succeededFuture(platformDefault);
+          }
+          return Future.failedFuture(ChatError.MODEL_NOT_FOUND.exception(
+              "The model '" + requestedModel + "' does not exist or you do not have access to it."));
+        });
+  }
+
+  @Override
+  public Future<List<ModelChoice>> available(UUID tenantId) {
+    return database.inTenant(tenantId, c -> c.preparedQuery("SELECT " + COLUMNS
+            + " FROM model_versions WHERE state <> 'retired' ORDER BY name").execute())
+        .map(rows -> {
+          List<ModelChoice> all = new ArrayList<>();
+          boolean defaultShadowed = false;
+          for (Row row : rows) {
+            ModelChoice choice = fromRow(row);
+            defaultShadowed |= choice.name().equals(platformDefault.name());
+            all.add(choice);
+          }
+          if (!defaultShadowed) {
+            all.add(0, platformDefault);
+          }
+          return all;
+        });
+  }
+
+  private Future<ModelChoice> byName(SqlConnection c, String name) {
+    return c.preparedQuery("SELECT " + COLUMNS + " FROM model_versions WHERE name = $1 AND state <> 'retired'")
+        .execute(Tuple.of(name))
+        .map(rows -> rows.size() == 0 ? null : fromRow(rows.iterator().next()));
+  }
+
+  /** The stable version, or an active canary/A-B candidate for the share of conversations it covers. */
+  private Future<ModelChoice> stableOrCandidate(SqlConnection c, UUID conversationId) {
+    return c.preparedQuery("SELECT " + COLUMNS + " FROM model_versions WHERE state = 'stable' "
+            + "ORDER BY updated_at DESC LIMIT 1").execute()
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(null);
+          }
+          Row stable = rows.iterator().next();
+          ModelChoice stableChoice = fromRow(stable);
+          if (conversationId == null) {
+            return Future.succeededFuture(stableChoice);
+          }
+          return c.preparedQuery("SELECT v.id, v.name, v.backend, v.location, v.params, r.percentage "
+                  + "FROM rollouts r JOIN model_versions v ON v.id = r.candidate_version_id "
+                  + "WHERE r.state = 'active' AND r.mode IN ('canary', 'ab') AND r.stable_version_id = $1 "
+                  + "AND v.state <> 'retired' ORDER BY r.created_at DESC LIMIT 1")
+              .execute(Tuple.of(stable.getUUID("id")))
+              .map(candidates -> {
+                if (candidates.size() == 0) {
+                  return stableChoice;
+                }
+                Row candidate = candidates.iterator().next();
+                double share = candidate.getNumeric("percentage").doubleValue();
+                return bucket(conversationId) < share ? fromRow(candidate) : stableChoice;
+              });
+        });
+  }
+
+  /** 0 ≤ bucket < 100, fixed per conversation so a conversation never switches models mid-way. */
+  static double bucket(UUID conversationId) {
+    long mixed = conversationId.getMostSignificantBits() * 31 + conversationId.getLeastSignificantBits();
+    return Math.floorMod(mixed, 10_000) / 100.0;
+  }
+
+  private ModelChoice fromRow(Row row) {
+    return toChoice(row.getUUID("id").toString(), row.getString("name"), row.getString("backend"),
+        row.getString("location"), row.getJsonObject("params"));
+  }
+
+  /**
+   * A model_versions row (or a registry version with the same fields) as the dispatcher runs it; public
+   * so another chooser of versions (rollout routing) can hand its choice to the same backends.
+   */
+  public ModelChoice toChoice(String versionId, String name, String backend, String location, JsonObject params) {
+    JsonObject p = params == null ? new JsonObject() : params;
+    BackendSpec primary = spec(backend, location, p);
+    JsonObject fb = p.getJsonObject("fallback");
+    BackendSpec fallback = fb == null ? null : spec(fb.getString("backend", "openai"), fb.getString("location", ""), fb);
+    int context = p.getInteger("context_tokens", chat.contextTokens());
+    return new ModelChoice(versionId, name, primary, fallback, context,
+        primary.kind() == BackendSpec.Kind.LOCAL && TEST_MODEL_KEY.equals(primary.target()));
+  }
+
+  private BackendSpec spec(String backend, String location, JsonObject params) {
+    if ("local".equals(backend)) {
+      return BackendSpec.local(location);
+    }
+    String base = location == null || location.isBlank() ? chat.deepseekBaseUrl() : location.replaceAll("/+$", "");
+    String key = params.getString("api_key");
+    if ((key == null || key.isBlank()) && base.equals(chat.deepseekBaseUrl())) {
+      key = chat.deepseekApiKey().orElse(null);
+    }
+    return BackendSpec.openai(base, params.getString("model", chat.deepseekModel()), key);
+  }
+}

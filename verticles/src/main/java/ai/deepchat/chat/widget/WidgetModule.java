@@ -1,0 +1,208 @@
+package ai.deepchat.chat.widget;
+
+import ai.deepchat.chat.api.HttpProblem;
+import ai.deepchat.chat.api.RateLimited;
+import ai.deepchat.policy.ratelimit.RequestLimits;
+import ai.deepchat.chat.api.StrictJson;
+import ai.deepchat.chat.api.TurnClient;
+import ai.deepchat.chat.dispatch.ModelDispatcher;
+import ai.deepchat.chat.dispatch.TenantModelDispatcher;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.security.TenantKeys;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.UUID;
+
+/**
+ * The widget's endpoints (see the widget protocol in docs/api.md): config, session (visitor tokens),
+ * history, feedback, and chat over a WebSocket or, as a fallback, SSE. Every request from a browser is
+ * checked against the tenant's exact origin allow-list; CORS headers name only allowed origins.
+ */
+public final class WidgetModule implements HttpModule {
+
+  static final long MAX_BODY = 64 * 1024;
+
+  private final Platform platform;
+  private final VisitorTokens tokens;
+  private final VisitorConversations conversations;
+  private final ModelDispatcher models;
+  private final WidgetTurns turns;
+
+  public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits) {
+    this.platform = platform;
+    this.tokens = new VisitorTokens(vertx, platform.config());
+    this.conversations = new VisitorConversations(platform.database());
+    this.models = new TenantModelDispatcher(platform.database(), platform.config());
+    var chat = platform.config().chat();
+    this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits);
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.options("/widget/*").handler(this::preflight);
+    router.get("/widget/config").handler(this::config);
+    router.post("/widget/session").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::session);
+    router.get("/widget/history").handler(this::history);
+    router.post("/widget/feedback").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::feedback);
+    router.post("/widget/chat").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::chatSse);
+    router.get("/widget/ws").handler(new WidgetSocket(tokens, turns, platform.database())::upgrade);
+  }
+
+  /**
+   * Preflights carry no credentials, so they name no tenant: they pass when some tenant's widget allows
+   * the origin. The request that follows is checked against its own tenant's list before it does anything.
+   */
+  private void preflight(RoutingContext ctx) {
+    String origin = ctx.request().getHeader("Origin");
+    if (origin == null) {
+      HttpProblem.forbidden("origin_not_allowed", "CORS preflight without an Origin.").send(ctx);
+      return;
+    }
+    platform.database().global(c -> c.preparedQuery("SELECT widget_origin_allowed($1)")
+            .execute(Tuple.of(WidgetSettings.normalizeOrigin(origin))).map(rows -> rows.iterator().next().getBoolean(0)))
+        .onSuccess(allowed -> {
+          if (!allowed) {
+            HttpProblem.forbidden("origin_not_allowed", "The origin " + origin + " may not use this widget.").send(ctx);
+            return;
+          }
+          ctx.response().setStatusCode(204)
+              .putHeader("Access-Control-Allow-Origin", origin).putHeader("Vary", "Origin")
+              .putHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+              .putHeader("Access-Control-Allow-Headers", "Authorization, Content-Type")
+              .putHeader("Access-Control-Max-Age", "600").end();
+        })
+        .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  private void config(RoutingContext ctx) {
+    keySettings(ctx.request().getParam("key"))
+        .compose(s -> {
+          s.checkOrigin(ctx.request().getHeader("Origin"), false, ctx.response());
+          return models.choose(s.tenantId(), null, null).map(model -> new JsonObject()
+              .put("title", s.title()).put("greeting", s.greeting()).put("primaryColor", s.primaryColor())
+              .put("language", s.language()).put("position", s.position())
+              .put("testModel", model.testModel()).put("notice", model.notice()));
+        })
+        .onSuccess(ctx::json)
+        .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  private void session(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = StrictJson.object(ctx.body().buffer());
+    } catch (HttpProblem p) {
+      p.send(ctx);
+      return;
+    }
+    String key = body.getValue("key") instanceof String k ? k : null;
+    String presented = body.getValue("visitorToken") instanceof String t ? t : null;
+    keySettings(key)
+        .compose(s -> {
+          s.checkOrigin(ctx.request().getHeader("Origin"), true, ctx.response());
+          Future<String> visitorId = presented == null ? Future.succeededFuture(null)
+              : tokens.verify(presented).map(v -> {
+                if (!v.tenantId().equals(s.tenantId())) {
+                  throw HttpProblem.forbidden("wrong_tenant", "This visitor token belongs to another widget.");
+                }
+                return v.visitorId();
+              }).recover(err -> err instanceof HttpProblem p && p.status() == 403
+                  ? Future.failedFuture(err) : Future.succeededFuture(null)); // expired or foreign: a new visitor
+          return visitorId.compose(vid -> {
+            VisitorTokens.Visitor visitor = new VisitorTokens.Visitor(s.tenantId(),
+                vid != null ? vid : "v_" + UUID.randomUUID().toString().replace("-", ""));
+            return conversations.latest(visitor).map(conv -> new JsonObject()
+                .put("visitorToken", tokens.issue(visitor.tenantId(), visitor.visitorId()))
+                .put("visitorId", visitor.visitorId())
+                .put("conversationId", conv == null ? null : conv.toString()));
+          });
+        })
+        .onSuccess(ctx::json)
+        .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  private void history(RoutingContext ctx) {
+    UUID conversationId;
+    try {
+      String raw = ctx.request().getParam("conversationId");
+      conversationId = raw == null || raw.isBlank() ? null : UUID.fromString(raw);
+    } catch (IllegalArgumentException e) {
+      HttpProblem.badRequest("invalid_conversation_id", "'conversationId' must be a UUID.").send(ctx);
+      return;
+    }
+    visitor(ctx).compose(v -> conversations.history(v, conversationId))
+        .onSuccess(ctx::json)
+        .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  private void feedback(RoutingContext ctx) {
+    visitor(ctx).compose(v -> {
+          JsonObject body = StrictJson.object(ctx.body().buffer());
+          UUID messageId;
+          try {
+            messageId = UUID.fromString((String) body.getValue("messageId"));
+          } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
+            throw HttpProblem.badRequest("invalid_message_id", "'messageId' must be a UUID.");
+          }
+          Object value = body.getValue("value");
+          if (!(value instanceof Integer i) || (i != 1 && i != -1)) {
+            throw HttpProblem.badRequest("invalid_value", "'value' must be 1 or -1.");
+          }
+          return conversations.feedback(v, messageId, (Integer) value);
+        })
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  /** SSE fallback of the WebSocket: one message in, that turn's events out, then the response ends. */
+  private void chatSse(RoutingContext ctx) {
+    HttpServerResponse resp = ctx.response();
+    visitor(ctx).compose(v -> {
+          WidgetTurns.WidgetMessage m = WidgetTurns.WidgetMessage.parse(StrictJson.object(ctx.body().buffer()));
+          return turns.run(v, m, event -> {
+            if (!resp.headWritten()) {
+              resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                  .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
+            }
+            if (!resp.ended() && !resp.closed()) {
+              resp.write("data: " + event.encode() + "\n\n");
+            }
+          }, () -> {
+            if (!resp.ended() && !resp.closed()) {
+              resp.end();
+            }
+          });
+        })
+        .onSuccess(stream -> resp.closeHandler(x -> stream.cancel()))
+        .onFailure(err -> RateLimited.send(ctx, err));
+  }
+
+  /** The visitor of a Bearer token, after the origin check against its tenant's allow-list. */
+  private Future<VisitorTokens.Visitor> visitor(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip() : null;
+    return tokens.verify(token).compose(v -> WidgetSettings.load(platform.database(), v.tenantId()).map(s -> {
+      s.checkOrigin(ctx.request().getHeader("Origin"), false, ctx.response());
+      return v;
+    }));
+  }
+
+  /** The tenant's widget for a public key; the key must be the one currently stored. */
+  private Future<WidgetSettings> keySettings(String key) {
+    var tenant = TenantKeys.widgetKeyTenant(key);
+    if (tenant.isEmpty()) {
+      return Future.failedFuture(HttpProblem.notFound("widget_not_found", "Unknown widget key."));
+    }
+    return WidgetSettings.load(platform.database(), tenant.get()).compose(s -> s.publicKey().equals(key.strip())
+        ? Future.succeededFuture(s)
+        : Future.failedFuture(HttpProblem.notFound("widget_not_found", "Unknown widget key.")));
+  }
+}

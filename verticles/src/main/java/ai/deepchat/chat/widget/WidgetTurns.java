@@ -1,0 +1,89 @@
+package ai.deepchat.chat.widget;
+
+import ai.deepchat.chat.api.HttpProblem;
+import ai.deepchat.chat.api.RateLimited;
+import ai.deepchat.policy.ratelimit.RequestLimits;
+import ai.deepchat.chat.api.TurnClient;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.chat.ChatMessages;
+import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/** Starts a visitor's turn from a widget message and forwards its events in the widget protocol. */
+final class WidgetTurns {
+
+  private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+
+  /** A parsed {"type":"message","text","conversationId","clientMessageId"}. */
+  record WidgetMessage(String text, UUID conversationId, String clientMessageId) {
+
+    static WidgetMessage parse(JsonObject o) {
+      Object text = o.getValue("text");
+      if (!(text instanceof String t) || t.isBlank()) {
+        throw HttpProblem.badRequest("invalid_text", "'text' must be a non-empty string.");
+      }
+      Object conv = o.getValue("conversationId");
+      UUID conversationId = null;
+      if (conv != null) {
+        try {
+          conversationId = UUID.fromString((String) conv);
+        } catch (ClassCastException | IllegalArgumentException e) {
+          throw HttpProblem.badRequest("invalid_conversation_id", "'conversationId' must be a UUID or null.");
+        }
+      }
+      Object id = o.getValue("clientMessageId");
+      if (!(id instanceof String cid) || !CLIENT_ID.matcher(cid).matches()) {
+        throw HttpProblem.badRequest("invalid_client_message_id",
+            "'clientMessageId' must be 1 to 100 letters, digits, '-' or '_' (a UUID is ideal).");
+      }
+      return new WidgetMessage(t, conversationId, cid);
+    }
+  }
+
+  private final TurnClient turns;
+  private final RequestLimits limits;
+
+  WidgetTurns(TurnClient turns, RequestLimits limits) {
+    this.turns = turns;
+    this.limits = limits;
+  }
+
+  /**
+   * Runs one turn; {@code out} receives start, delta, citations, then done or error. The returned stream
+   * (after the ack) can be cancelled when the visitor leaves; a refused turn (rate limit, bad
+   * conversation) fails the future.
+   */
+  Future<TurnClient.Stream> run(VisitorTokens.Visitor visitor, WidgetMessage m, Consumer<JsonObject> out,
+                                Runnable onEnd) {
+    return RateLimited.checkVisitor(limits, visitor.tenantId(), visitor.visitorId())
+        .compose(allowed -> start(visitor, m, out, onEnd));
+  }
+
+  private Future<TurnClient.Stream> start(VisitorTokens.Visitor visitor, WidgetMessage m, Consumer<JsonObject> out,
+                                          Runnable onEnd) {
+    String turnId = UUID.randomUUID().toString();
+    TurnRequest req = new TurnRequest(turnId, visitor.tenantId().toString(), ChatMessages.CHANNEL_WIDGET,
+        m.conversationId() == null ? null : m.conversationId().toString(), visitor.visitorId(),
+        "widget:" + m.clientMessageId(), List.of(new ChatMessage("user", m.text())), null, null,
+        Addresses.turnEvents(turnId));
+    TurnClient.Stream stream = turns.start(req);
+    return stream.ack().map(ack -> {
+      out.accept(WidgetEvents.start(ack));
+      stream.handler(event -> {
+        out.accept(WidgetEvents.of(event, ack));
+        if (event.terminal()) {
+          onEnd.run();
+        }
+      });
+      return stream;
+    });
+  }
+
+}

@@ -1,0 +1,158 @@
+package ai.deepchat.chat;
+
+import ai.deepchat.gateway.GatewayVerticle;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.config.ConfigLoader;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.platform.security.TenantKeys;
+import ai.deepchat.policy.PolicyServices;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Tuple;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The chat path as deployed: real PostgreSQL, the gateway with the chat modules on a random port, the
+ * conversation and intent verticles, and an emulated DeepSeek API as the remote backend.
+ */
+final class ChatHarness {
+
+  record Tenant(UUID id, String apiKey, String widgetKey, String origin) {
+  }
+
+  final Vertx vertx;
+  final TestDatabase testDb;
+  final Database db;
+  final FakeOpenAi remote = new FakeOpenAi();
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  Platform platform;
+  PolicyServices policy;
+  int port;
+
+  ChatHarness(Vertx vertx) {
+    this.vertx = vertx;
+    this.testDb = TestDatabase.fresh(vertx);
+    this.db = testDb.database();
+  }
+
+  ChatHarness start() throws Exception {
+    return start(true);
+  }
+
+  /** {@code remoteConfigured}: DeepSeek's (emulated) API is the default model; else the bundled test model. */
+  ChatHarness start(boolean remoteConfigured) throws Exception {
+    int remotePort = remote.start(vertx);
+    Path dataDir = Files.createTempDirectory("chat-it");
+    Map<String, String> env = new HashMap<>();
+    env.put("DATA_DIR", dataDir.toString());
+    env.put("HTTP_HOST", "127.0.0.1");
+    env.put("HTTP_PORT", "0");
+    if (remoteConfigured) {
+      env.put("DEEPSEEK_API_KEY", "sk-test");
+    }
+    env.put("DEEPSEEK_BASE_URL", "http://127.0.0.1:" + remotePort + "/v1");
+    env.put("DEEPSEEK_MODEL", "deepseek-chat");
+    env.put("CHAT_MAX_BODY_BYTES", "65536");
+    env.put("CHAT_REQUEST_TIMEOUT_MS", "2000");
+    env.put("CHAT_IDLE_TIMEOUT_MS", "3000");
+    env.put("CHAT_RETRIEVAL_TIMEOUT_MS", "300");
+    PlatformConfig config = ConfigLoader.load(env, new String[0]);
+    platform = new Platform(config, db, "test-node");
+    Codecs.registerAll(vertx);
+    // deployed exactly as the launcher does it (real tokenizer included)
+    policy = PolicyServices.create(vertx, platform);
+    GatewayVerticle gateway = new GatewayVerticle(platform, ChatFeature.httpModules(vertx, platform, policy));
+    await(ChatFeature.deployPipeline(vertx, platform, policy).compose(x -> vertx.deployVerticle(gateway)));
+    port = gateway.actualPort();
+    return this;
+  }
+
+  Tenant tenant(String slug) {
+    UUID id = await(db.global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id")
+        .execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID(0))));
+    var key = TenantKeys.newApiKey(id);
+    String widgetKey = TenantKeys.newWidgetKey(id);
+    String origin = "https://" + slug + ".example";
+    await(db.inTenant(id, c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, system_prompt, max_message_chars) "
+            + "VALUES ($1, 'You are the assistant of " + slug + ".', 500)").execute(Tuple.of(id))
+        .compose(x -> c.preparedQuery("INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash) VALUES ($1, 'test', $2, $3)")
+            .execute(Tuple.of(id, key.prefix(), key.hash())))
+        .compose(x -> c.preparedQuery("INSERT INTO widget_settings (tenant_id, public_key, allowed_origins) "
+            + "VALUES ($1, $2, ARRAY[$3])").execute(Tuple.of(id, widgetKey, origin)))
+        .mapEmpty()));
+    return new Tenant(id, key.plaintext(), widgetKey, origin);
+  }
+
+  static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  HttpResponse<String> send(HttpRequest.Builder b) {
+    try {
+      return http.send(b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+  }
+
+  HttpResponse<String> postJson(String path, String bearer, String json) {
+    HttpRequest.Builder b = request(path).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return send(b);
+  }
+
+  /** A number from the owner's view of the database (sees every tenant), for assertions. */
+  long count(String sql) {
+    try (Connection c = testDb.ownerJdbc(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  String string(String sql) {
+    try (Connection c = testDb.ownerJdbc(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  void execOwner(String sql) {
+    try (Connection c = testDb.ownerJdbc(); Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}

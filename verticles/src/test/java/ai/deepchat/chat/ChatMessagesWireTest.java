@@ -1,0 +1,50 @@
+package ai.deepchat.chat;
+
+import ai.deepchat.platform.bus.RecordCodec;
+import ai.deepchat.platform.chat.ChatMessages;
+import ai.deepchat.platform.chat.ChatMessages.Citation;
+import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
+import ai.deepchat.platform.chat.ChatMessages.TurnAck;
+import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
+import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.Usage;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Chat contracts survive the trip between cluster nodes (the codec's wire form) unchanged. */
+class ChatMessagesWireTest {
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Record> T roundTrip(T value) {
+    RecordCodec<T> codec = new RecordCodec<>((Class<T>) value.getClass());
+    Buffer buffer = Buffer.buffer();
+    codec.encodeToWire(buffer, value);
+    return codec.decodeFromWire(0, buffer);
+  }
+
+  @Test
+  void everyChatRecordRoundTrips() {
+    List<Record> samples = List.of(
+        new TurnRequest("t1", "tenant", ChatMessages.CHANNEL_WIDGET, null, "v_1", "widget:abc",
+            List.of(new ChatMessage("user", "你好 <b>")), null, new SamplingParams(0.5, 0.9, 0, 1, 7, 64, List.of("\n\n")),
+            "chat.turn.events.t1"),
+        new TurnAck("t1", "c", "u", "a", "deepseek-chat", true, false),
+        TurnEvent.delta("t1", "Hi", null),
+        TurnEvent.citations("t1", List.of(new Citation(1, "Guide", "Setup > Linux", "d1"))),
+        TurnEvent.done("t1", "knowledge", new Usage(3, 4), "stop"),
+        TurnEvent.error("t1", "backend_timeout", "slow"),
+        new ChatMessages.CancelTurn("t1"),
+        new ChatMessages.RouteRequest("tenant", "q"),
+        new RouteDecision(RouteDecision.KNOWLEDGE, 0.5, null, null, "kb", 9));
+    for (Record r : samples) {
+      assertThat(roundTrip(r)).isEqualTo(r);
+    }
+    assertThat(ChatMessages.TYPES).containsAll(samples.stream().map(Record::getClass).toList());
+  }
+}

@@ -1,0 +1,61 @@
+package ai.deepchat.chat;
+
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An emulated OpenAI-compatible endpoint (the external system DeepSeek's API stands for): streams
+ * reasoning, then the answer, then usage, as DeepSeek does. A question containing "SLOW" gets an
+ * endless stream (one chunk every 100 ms) until the client closes the connection.
+ */
+final class FakeOpenAi {
+
+  final List<JsonObject> requests = new CopyOnWriteArrayList<>();
+  final Promise<Void> slowClosed = Promise.promise();
+  private HttpServer server;
+
+  int start(Vertx vertx) throws Exception {
+    server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+      JsonObject json = body.toJsonObject();
+      requests.add(json);
+      if (!"Bearer sk-test".equals(req.getHeader("Authorization"))) {
+        req.response().setStatusCode(401).end("{\"error\":{\"message\":\"bad key\"}}");
+        return;
+      }
+      JsonArray messages = json.getJsonArray("messages");
+      String question = messages.getJsonObject(messages.size() - 1).getString("content");
+      HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+      if (question.contains("SLOW")) {
+        resp.write(chunk(new JsonObject().put("content", "partial"), null));
+        long timer = vertx.setPeriodic(100, t -> resp.write(chunk(new JsonObject().put("content", "."), null)));
+        req.connection().closeHandler(v -> {
+          vertx.cancelTimer(timer);
+          slowClosed.tryComplete();
+        });
+        return;
+      }
+      resp.write(chunk(new JsonObject().put("role", "assistant").put("reasoning_content", "Thinking about it."), null));
+      resp.write(chunk(new JsonObject().put("content", "Echo: "), null));
+      resp.write(chunk(new JsonObject().put("content", question), null));
+      resp.write(chunk(new JsonObject(), "stop"));
+      resp.write("data: " + new JsonObject().put("choices", new JsonArray())
+          .put("usage", new JsonObject().put("prompt_tokens", 11).put("completion_tokens", 7)).encode() + "\n\n");
+      resp.end("data: [DONE]\n\n");
+    }));
+    return server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+  }
+
+  private static String chunk(JsonObject delta, String finish) {
+    return "data: " + new JsonObject().put("id", "x").put("object", "chat.completion.chunk")
+        .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", delta)
+            .put("finish_reason", finish))).encode() + "\n\n";
+  }
+}
