@@ -233,7 +233,7 @@ public final class KnowledgeRoutes {
             "kb.reindex", "kb:" + kb, null)))
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "reindexed"))
         .recover(err -> err instanceof KnowledgeBackend.Unavailable
-            ? ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable") : Future.failedFuture(err));
+            ? ConsoleRouter.done(ctx, "/kb/" + kb, "reindexUnavailable") : Future.failedFuture(err));
   }
 
   private Future<?> search(RoutingContext ctx, ConsoleSession s) {

@@ -3,6 +3,7 @@ package ai.deepchat.launcher;
 import ai.deepchat.chat.ChatFeature;
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.console.ConsoleModule;
+import ai.deepchat.console.knowledge.RagKnowledgeBackend;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.Platform;
@@ -10,6 +11,8 @@ import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
+import ai.deepchat.rag.Rag;
+import ai.deepchat.rag.RagConfig;
 import ai.deepchat.widget.WidgetScriptModule;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -43,6 +46,17 @@ final class RoleDeployer {
         return null;
       });
     }
+    // one RAG module per node (FAISS indexes under DATA_DIR/faiss): retrieval on the bus for the rag role,
+    // uploads and retrieval tests in process for the console of the gateway role
+    boolean ragRole = platform.config().roles().contains(Role.RAG);
+    Rag rag = ragRole || platform.config().roles().contains(Role.GATEWAY)
+        ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())) : null;
+    if (ragRole) {
+      chain = chain.compose(v -> vertx.deployVerticle(rag.retrieverVerticle())).map(id -> {
+        ids.add(id);
+        return null;
+      });
+    }
     if (platform.config().roles().contains(Role.WORKER)) {
       EngineWorkerVerticle worker = WorkerSetup.worker(platform);
       chain = chain.compose(v -> vertx.deployVerticle(worker)).map(id -> {
@@ -57,7 +71,7 @@ final class RoleDeployer {
     }
     GatewayVerticle[] gateway = new GatewayVerticle[1];
     return canary.compose(c -> {
-          List<HttpModule> modules = httpModules(vertx, platform, policy, c);
+          List<HttpModule> modules = httpModules(vertx, platform, policy, c, rag);
           modules.add(c.httpModule(platform));
           gateway[0] = new GatewayVerticle(platform, modules);
           return vertx.deployVerticle(gateway[0]);
@@ -69,12 +83,12 @@ final class RoleDeployer {
   }
 
   private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
-                                              CanaryServices canary) {
+                                              CanaryServices canary, Rag rag) {
     List<HttpModule> modules = new ArrayList<>();
     modules.addAll(policy.httpModules(platform));
     modules.add(new WidgetScriptModule());
-    // ingestion: none wired yet on this node (uploads report "unavailable"; retrieval uses the bus)
-    modules.add(new ConsoleModule(vertx, platform, policy.audit(), canary, null));
+    modules.add(new ConsoleModule(vertx, platform, policy.audit(), canary,
+        rag == null ? null : new RagKnowledgeBackend(rag)));
     modules.addAll(ChatFeature.httpModules(vertx, platform, policy));
     return modules;
   }
