@@ -4,6 +4,8 @@ import ai.deepchat.chat.ChatFeature;
 import ai.deepchat.chat.api.ApiKeyAuth;
 import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.canary.CanaryServices;
+import ai.deepchat.console.ConsoleModule;
+import ai.deepchat.console.knowledge.RagKnowledgeBackend;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.Platform;
@@ -11,10 +13,11 @@ import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
+import ai.deepchat.widget.WidgetScriptModule;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +41,8 @@ final class RoleDeployer {
     });
     PolicyServices policy = PolicyServices.create(vertx, platform);
     Set<Role> roles = platform.config().roles();
-    // in-process knowledge bases: retrieval for the rag role, uploads and searches for the gateway's API
+    // one RAG module per node (FAISS indexes under DATA_DIR/faiss): retrieval on the bus for the rag
+    // role, uploads and retrieval tests in process for the console and the API of the gateway role
     Rag rag = roles.contains(Role.RAG) || roles.contains(Role.GATEWAY)
         ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())) : null;
     if (roles.contains(Role.RAG)) {
@@ -71,7 +75,7 @@ final class RoleDeployer {
     }
     GatewayVerticle[] gateway = new GatewayVerticle[1];
     return canary.compose(c -> {
-          List<HttpModule> modules = httpModules(vertx, platform, policy);
+          List<HttpModule> modules = httpModules(vertx, platform, policy, c, rag);
           modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag));
           modules.add(c.httpModule(platform));
           gateway[0] = new GatewayVerticle(platform, modules);
@@ -83,9 +87,13 @@ final class RoleDeployer {
         });
   }
 
-  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
+                                              CanaryServices canary, Rag rag) {
     List<HttpModule> modules = new ArrayList<>();
     modules.addAll(policy.httpModules(platform));
+    modules.add(new WidgetScriptModule());
+    modules.add(new ConsoleModule(vertx, platform, policy.audit(), canary,
+        rag == null ? null : new RagKnowledgeBackend(rag)));
     modules.addAll(ChatFeature.httpModules(vertx, platform, policy));
     return modules;
   }

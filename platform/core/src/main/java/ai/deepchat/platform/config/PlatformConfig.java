@@ -17,6 +17,7 @@ public record PlatformConfig(
     Cluster cluster,
     Seed seed,
     Engine engine,
+    Console console,
     Policy policy,
     Canary canary,
     Chat chat) {
@@ -54,6 +55,15 @@ public record PlatformConfig(
 
   /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
   public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  }
+
+  /**
+   * Admin console: the JWT signing secret (empty = generated once under DATA_DIR/secrets/jwt-secret),
+   * whether session cookies are Secure (empty = only when the request came over https), and the
+   * platform super-admin created at first start.
+   */
+  public record Console(Optional<String> jwtSecret, Optional<Boolean> secureCookies,
+                        Optional<String> superadminEmail, Optional<String> superadminPassword) {
   }
 
   /**
