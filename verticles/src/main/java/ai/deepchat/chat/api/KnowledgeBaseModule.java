@@ -21,6 +21,14 @@ public final class KnowledgeBaseModule implements HttpModule {
 
   @Override
   public void mount(Router router) {
+    // the collection itself ("/v1/knowledge-bases") is the sub-router's "/"
+    router.route("/v1/knowledge-bases").handler(ctx -> {
+      if (ctx.request().path().endsWith("/")) {
+        ctx.next();
+      } else {
+        ctx.reroute(ctx.request().method(), "/v1/knowledge-bases/");
+      }
+    });
     router.route("/v1/knowledge-bases/*").handler(ctx -> {
       ctx.request().pause();
       auth.authenticate(ctx).onComplete(ar -> {
