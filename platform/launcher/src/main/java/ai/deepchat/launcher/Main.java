@@ -29,6 +29,9 @@ public final class Main {
     System.out.println("DeepChat is running (roles: " + roles + ", node " + node.platform().nodeId() + ")");
     if (node.httpPort() > 0) {
       String base = "http://localhost:" + node.httpPort();
+      System.out.println("  Console:    " + base + "/console");
+      System.out.println("  API:        " + base + "/v1/chat/completions  (OpenAI format; docs/api.md)");
+      System.out.println("  Widget:     <script src=\"" + base + "/widget.js\" data-key=\"pk_...\" async></script>");
       System.out.println("  Health:     " + base + "/health/ready");
       System.out.println("  Metrics:    " + base + "/metrics");
     }

@@ -1,7 +1,11 @@
 package ai.deepchat.launcher;
 
 import ai.deepchat.chat.ChatFeature;
+import ai.deepchat.chat.api.ApiKeyAuth;
+import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.canary.CanaryServices;
+import ai.deepchat.console.ConsoleModule;
+import ai.deepchat.console.knowledge.RagKnowledgeBackend;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gateway.ManagementVerticle;
 import ai.deepchat.gpu.worker.EngineWorkerVerticle;
@@ -12,17 +16,22 @@ import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.platform.metrics.GpuMonitor;
 import ai.deepchat.platform.metrics.PlatformMetrics;
+import ai.deepchat.rag.Rag;
+import ai.deepchat.rag.RagConfig;
+import ai.deepchat.widget.WidgetScriptModule;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** Deploys the verticles of the roles this node runs, in dependency order. */
 final class RoleDeployer {
 
-  record Deployed(List<String> deploymentIds, int httpPort) {
+  /** What a node deployed; {@code rag} is null on nodes without the rag or gateway role. */
+  record Deployed(List<String> deploymentIds, int httpPort, Rag rag) {
   }
 
   private RoleDeployer() {
@@ -35,6 +44,17 @@ final class RoleDeployer {
       return null;
     });
     PolicyServices policy = PolicyServices.create(vertx, platform);
+    Set<Role> roles = platform.config().roles();
+    // one RAG module per node (FAISS indexes under DATA_DIR/faiss): retrieval on the bus for the rag
+    // role, uploads and retrieval tests in process for the console and the API of the gateway role
+    Rag rag = roles.contains(Role.RAG) || roles.contains(Role.GATEWAY)
+        ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())) : null;
+    if (roles.contains(Role.RAG)) {
+      chain = chain.compose(v -> vertx.deployVerticle(rag.retrieverVerticle())).map(id -> {
+        ids.add(id);
+        return null;
+      });
+    }
     if (platform.config().roles().contains(Role.PIPELINE)) {
       chain = chain.compose(v -> PolicyServices.deployVerticles(vertx, platform)).map(policyIds -> {
         ids.addAll(policyIds);
@@ -61,25 +81,30 @@ final class RoleDeployer {
       ManagementVerticle management = new ManagementVerticle(platform); // probes and metrics only
       return canary.compose(v -> vertx.deployVerticle(management)).map(id -> {
         ids.add(id);
-        return new Deployed(ids, management.actualPort());
+        return new Deployed(ids, management.actualPort(), rag);
       });
     }
     GatewayVerticle[] gateway = new GatewayVerticle[1];
     return canary.compose(c -> {
-          List<HttpModule> modules = httpModules(vertx, platform, policy);
+          List<HttpModule> modules = httpModules(vertx, platform, policy, c, rag);
+          modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag));
           modules.add(c.httpModule(platform));
           gateway[0] = new GatewayVerticle(platform, modules);
           return vertx.deployVerticle(gateway[0]);
         })
         .map(id -> {
           ids.add(id);
-          return new Deployed(ids, gateway[0].actualPort());
+          return new Deployed(ids, gateway[0].actualPort(), rag);
         });
   }
 
-  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
+                                              CanaryServices canary, Rag rag) {
     List<HttpModule> modules = new ArrayList<>();
     modules.addAll(policy.httpModules(platform));
+    modules.add(new WidgetScriptModule());
+    modules.add(new ConsoleModule(vertx, platform, policy.audit(), canary,
+        rag == null ? null : new RagKnowledgeBackend(rag)));
     modules.addAll(ChatFeature.httpModules(vertx, platform, policy));
     return modules;
   }

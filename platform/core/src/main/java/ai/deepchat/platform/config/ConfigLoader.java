@@ -88,6 +88,7 @@ public final class ConfigLoader {
             string("ADMIN_EMAIL", "admin@demo.local"), optional("ADMIN_PASSWORD")),
         new PlatformConfig.Engine(optional("MODEL_DIR").map(Path::of), engineBackend(),
             intIn("ENGINE_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024)),
+        console(),
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
             intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000)),
         new PlatformConfig.Canary(intIn("CANARY_REFRESH_SECONDS", 30, 1, 3600),
@@ -153,6 +154,27 @@ public final class ConfigLoader {
       }
     }
     return tenants;
+  }
+
+  private PlatformConfig.Console console() {
+    Optional<String> secret = optional("JWT_SECRET");
+    if (secret.isPresent() && secret.get().length() < 32) {
+      throw new ConfigException("JWT_SECRET", "must be at least 32 characters");
+    }
+    Optional<Boolean> secure = optional("CONSOLE_SECURE_COOKIES").map(v -> bool("CONSOLE_SECURE_COOKIES", false));
+    Optional<String> email = optional("SUPERADMIN_EMAIL");
+    Optional<String> password = optional("SUPERADMIN_PASSWORD");
+    if (email.isPresent() != password.isPresent()) {
+      throw new ConfigException(email.isPresent() ? "SUPERADMIN_PASSWORD" : "SUPERADMIN_EMAIL",
+          "SUPERADMIN_EMAIL and SUPERADMIN_PASSWORD go together");
+    }
+    if (email.isPresent() && !email.get().matches("[^@\\s]+@[^@\\s]+")) {
+      throw new ConfigException("SUPERADMIN_EMAIL", "'" + email.get() + "' is not an e-mail address");
+    }
+    if (password.isPresent() && password.get().length() < 10) {
+      throw new ConfigException("SUPERADMIN_PASSWORD", "must be at least 10 characters");
+    }
+    return new PlatformConfig.Console(secret, secure, email, password);
   }
 
   private PlatformConfig.Cluster cluster() {

@@ -17,6 +17,7 @@ public record PlatformConfig(
     Cluster cluster,
     Seed seed,
     Engine engine,
+    Console console,
     Policy policy,
     Canary canary,
     Chat chat,
@@ -25,9 +26,9 @@ public record PlatformConfig(
 
   /** The configuration before the operations keys existed: operations and metrics at their defaults. */
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
-                        Engine engine, Policy policy, Canary canary, Chat chat) {
-    this(roles, http, database, dataDir, cluster, seed, engine, policy, canary, chat, Operations.defaults(),
-        Metrics.defaults());
+                        Engine engine, Console console, Policy policy, Canary canary, Chat chat) {
+    this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat,
+        Operations.defaults(), Metrics.defaults());
   }
 
   public record Http(String host, int port) {
@@ -79,6 +80,15 @@ public record PlatformConfig(
 
   /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
   public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  }
+
+  /**
+   * Admin console: the JWT signing secret (empty = generated once under DATA_DIR/secrets/jwt-secret),
+   * whether session cookies are Secure (empty = only when the request came over https), and the
+   * platform super-admin created at first start.
+   */
+  public record Console(Optional<String> jwtSecret, Optional<Boolean> secureCookies,
+                        Optional<String> superadminEmail, Optional<String> superadminPassword) {
   }
 
   /**

@@ -1,0 +1,129 @@
+package ai.deepchat.console;
+
+import ai.deepchat.canary.CanaryServices;
+import ai.deepchat.console.audit.AuditRoutes;
+import ai.deepchat.console.audit.ConsoleAudit;
+import ai.deepchat.console.auth.Csrf;
+import ai.deepchat.console.auth.LoginRoutes;
+import ai.deepchat.console.auth.SessionTokens;
+import ai.deepchat.console.auth.Sessions;
+import ai.deepchat.console.conversations.ConversationRoutes;
+import ai.deepchat.console.faq.FaqRoutes;
+import ai.deepchat.console.faq.IntentRuleRoutes;
+import ai.deepchat.console.keys.ApiKeyRoutes;
+import ai.deepchat.console.knowledge.BusKnowledgeBackend;
+import ai.deepchat.console.knowledge.KnowledgeBackend;
+import ai.deepchat.console.knowledge.KnowledgeRoutes;
+import ai.deepchat.console.models.ModelRoutes;
+import ai.deepchat.console.overview.OverviewRoutes;
+import ai.deepchat.console.settings.SettingsRoutes;
+import ai.deepchat.console.tenants.TenantRoutes;
+import ai.deepchat.console.users.UserRoutes;
+import ai.deepchat.console.web.ConsoleRouter;
+import ai.deepchat.console.web.I18n;
+import ai.deepchat.console.web.SecurityHeaders;
+import ai.deepchat.console.web.Views;
+import ai.deepchat.console.widget.WidgetSettingsRoutes;
+import ai.deepchat.console.words.WordsRoutes;
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.DatabaseBootstrap;
+import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.audit.AuditLog;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin console under {@code /console}: server-rendered pages (Thymeleaf), static assets, and the
+ * guards every route shares (session, role, CSRF, security headers, error pages).
+ */
+public final class ConsoleModule implements HttpModule {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConsoleModule.class);
+  /** The secret file shared with the widget's visitor tokens (chat pipeline). */
+  public static final String JWT_SECRET_FILE = "jwt-secret";
+
+  private final Vertx vertx;
+  private final Database database;
+  private final PlatformConfig.Console config;
+  private final String secret;
+  private final KnowledgeBackend knowledge;
+  private final String uploads;
+  private final ConsoleAudit audit;
+  private final CanaryServices canary;
+
+  /**
+   * @param auditLog the platform's audit log (every console change is recorded through it)
+   * @param canary the node's model registry and rollouts (the Models page changes them through it)
+   * @param ingest the node's ingestion service, or null when this node has none (uploads then say the
+   *               service is unavailable; retrieval goes over the event bus either way)
+   */
+  public ConsoleModule(Vertx vertx, Platform platform, AuditLog auditLog, CanaryServices canary,
+                       KnowledgeBackend ingest) {
+    this.vertx = vertx;
+    this.canary = canary;
+    this.audit = new ConsoleAudit(auditLog);
+    this.database = platform.database();
+    this.config = platform.config().console();
+    this.secret = jwtSecret(platform.config());
+    this.knowledge = new BusKnowledgeBackend(vertx, ingest);
+    this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
+  }
+
+  /** JWT_SECRET, else a secret generated once under DATA_DIR/secrets (blocking: call at start-up). */
+  public static String jwtSecret(PlatformConfig config) {
+    return config.console().jwtSecret().orElseGet(() -> DatabaseBootstrap.readOrCreateSecret(
+        config.dataDir().resolve("secrets").resolve(JWT_SECRET_FILE)));
+  }
+
+  @Override
+  public void mount(Router router) {
+    Csrf.CookiePolicy cookies = new Csrf.CookiePolicy(config.secureCookies());
+    Csrf csrf = new Csrf(secret, cookies);
+    Views views = new Views(vertx, new I18n(), csrf);
+    SessionTokens tokens = new SessionTokens(vertx, secret);
+    ConsoleRouter routes = new ConsoleRouter(router, views, tokens, new Sessions(database), csrf, uploads);
+
+    Future<Void> superAdmin = config.superadminEmail().isPresent()
+        ? TenantRoutes.ensureSuperAdmin(vertx, database, config.superadminEmail().get(),
+            config.superadminPassword().orElseThrow())
+            .onFailure(err -> LOG.error("could not create the platform super-admin", err))
+        : Future.succeededFuture();
+
+    router.route(ConsoleRouter.BASE + "*").handler(new SecurityHeaders());
+    // exactly /console (a route for "/console" would also match "/console/")
+    router.get(ConsoleRouter.BASE).handler(ctx -> {
+      if (ctx.request().path().equals(ConsoleRouter.BASE)) {
+        ctx.redirect(ConsoleRouter.BASE + "/");
+      } else {
+        ctx.next();
+      }
+    });
+    router.get(ConsoleRouter.BASE + "/static/*").handler(StaticHandler.create("console/static")
+        .setCachingEnabled(true).setMaxAgeSeconds(3600).setDirectoryListing(false).setIncludeHidden(false));
+
+    new LoginRoutes(vertx, database, views, tokens, cookies, superAdmin, audit).mount(routes);
+    new OverviewRoutes(database, views).mount(routes);
+    new KnowledgeRoutes(vertx, database, views, knowledge, audit).mount(routes);
+    new FaqRoutes(database, views, audit).mount(routes);
+    new IntentRuleRoutes(database, views, audit).mount(routes);
+    new WordsRoutes(vertx, database, views, audit).mount(routes);
+    new WidgetSettingsRoutes(database, views, audit).mount(routes);
+    new SettingsRoutes(vertx, database, views, audit).mount(routes);
+    new ApiKeyRoutes(database, views, audit).mount(routes);
+    new UserRoutes(vertx, database, views, audit).mount(routes);
+    new ConversationRoutes(database, views).mount(routes);
+    new AuditRoutes(database, views).mount(routes);
+    new ModelRoutes(database, views, canary).mount(routes);
+    new TenantRoutes(vertx, database, views, audit).mount(routes);
+
+    // Anything else under /console is a rendered 404; failures become rendered error pages.
+    router.route(ConsoleRouter.BASE + "/*").handler(ctx -> views.error(ctx, 404, "error.404"));
+    router.route(ConsoleRouter.BASE + "*").failureHandler(views::failure);
+  }
+}

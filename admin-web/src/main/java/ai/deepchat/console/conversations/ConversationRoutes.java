@@ -1,0 +1,129 @@
+package ai.deepchat.console.conversations;
+
+import ai.deepchat.console.auth.ConsoleRole;
+import ai.deepchat.console.auth.ConsoleSession;
+import ai.deepchat.console.markdown.SafeMarkdown;
+import ai.deepchat.console.web.ConsoleException;
+import ai.deepchat.console.web.ConsoleRouter;
+import ai.deepchat.console.web.Forms;
+import ai.deepchat.console.web.Rows;
+import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.db.Database;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Conversations: search over message text, and a transcript with intents, citations and feedback. */
+public final class ConversationRoutes {
+
+  private static final int PAGE = 50;
+
+  private final Database database;
+  private final Views views;
+
+  public ConversationRoutes(Database database, Views views) {
+    this.database = database;
+    this.views = views;
+  }
+
+  public void mount(ConsoleRouter routes) {
+    routes.get("/conversations", ConsoleRole.VIEWER, this::list);
+    routes.get("/conversations/:id", ConsoleRole.VIEWER, this::transcript);
+  }
+
+  private Future<?> list(RoutingContext ctx, ConsoleSession s) {
+    String q = ctx.request().getParam("q", "").strip();
+    String channel = ctx.request().getParam("channel", "");
+    if (q.length() > 200) {
+      throw ConsoleException.badRequest("error.tooLong", "q", 200);
+    }
+    if (!channel.isEmpty() && !List.of("api", "widget", "console").contains(channel)) {
+      channel = "";
+    }
+    // ILIKE with the user's text as a literal pattern (%, _ and \ escaped)
+    String like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+    String ch = channel;
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT cv.id, cv.channel, cv.title, cv.visitor_id, "
+            + "cv.updated_at, (SELECT count(*) FROM messages m WHERE m.conversation_id = cv.id) AS messages, "
+            + "(SELECT m.content FROM messages m WHERE m.conversation_id = cv.id AND m.role = 'user' "
+            + "ORDER BY m.created_at LIMIT 1) AS first_question FROM conversations cv "
+            + "WHERE ($1 = '' OR cv.channel = $1) AND ($2 = '%%' OR cv.title ILIKE $2 OR EXISTS (SELECT 1 FROM messages m "
+            + "WHERE m.conversation_id = cv.id AND m.content ILIKE $2)) ORDER BY cv.updated_at DESC LIMIT " + PAGE)
+        .execute(Tuple.of(ch, like)))
+        .compose(rows -> {
+          List<Map<String, Object>> list = Rows.maps(rows);
+          list.forEach(m -> {
+            Object first = m.get("first_question");
+            if (first instanceof String f && f.length() > 140) {
+              m.put("first_question", f.substring(0, 140) + "…");
+            }
+          });
+          Map<String, Object> model = new HashMap<>();
+          model.put("section", "conversations");
+          model.put("conversations", list);
+          model.put("q", q);
+          model.put("channel", ch);
+          return views.render(ctx, "conversations", model);
+        });
+  }
+
+  private Future<?> transcript(RoutingContext ctx, ConsoleSession s) {
+    UUID id = Forms.id(ctx, "id");
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT id, channel, title, visitor_id, created_at "
+            + "FROM conversations WHERE id = $1").execute(Tuple.of(id))
+        .compose(conv -> {
+          if (conv.size() == 0) {
+            throw ConsoleException.notFound();
+          }
+          return c.preparedQuery("SELECT id, role, content, status, intent, intent_score, citations, feedback, "
+                  + "prompt_tokens, completion_tokens, created_at FROM messages WHERE conversation_id = $1 "
+                  + "AND role <> 'system' ORDER BY created_at, id").execute(Tuple.of(id))
+              .map(msgs -> {
+                List<Map<String, Object>> messages = new ArrayList<>();
+                for (Row r : msgs) {
+                  Map<String, Object> m = Rows.map(r);
+                  m.put("html", SafeMarkdown.toHtml(r.getString("content")));
+                  m.put("citations", citations(r.getValue("citations")));
+                  messages.add(m);
+                }
+                Map<String, Object> model = new HashMap<>();
+                model.put("section", "conversations");
+                model.put("conversation", Rows.map(conv.iterator().next()));
+                model.put("messages", messages);
+                return model;
+              });
+        }))
+        .compose(model -> views.render(ctx, "conversation", model));
+  }
+
+  /** Citations as stored by the pipeline: [{n, title, section, documentId}], tolerant of missing fields. */
+  static List<Map<String, Object>> citations(Object value) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    if (!(value instanceof JsonArray array)) {
+      return out;
+    }
+    int i = 1;
+    for (Object o : array) {
+      if (o instanceof JsonObject j) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("n", j.getValue("n", i));
+        m.put("title", String.valueOf(j.getValue("title", "")));
+        m.put("section", String.valueOf(j.getValue("section", "")));
+        m.put("documentId", String.valueOf(j.getValue("documentId", "")));
+        out.add(m);
+      }
+      i++;
+    }
+    return out;
+  }
+}

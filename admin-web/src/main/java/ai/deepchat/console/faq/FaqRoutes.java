@@ -1,0 +1,98 @@
+package ai.deepchat.console.faq;
+
+import ai.deepchat.console.audit.ConsoleAudit;
+import ai.deepchat.console.auth.ConsoleRole;
+import ai.deepchat.console.auth.ConsoleSession;
+import ai.deepchat.console.markdown.SafeMarkdown;
+import ai.deepchat.console.web.ConsoleException;
+import ai.deepchat.console.web.ConsoleRouter;
+import ai.deepchat.console.web.Forms;
+import ai.deepchat.console.web.Rows;
+import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.db.Database;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * FAQ answers: question, Markdown answer (previewed sanitized), enabled flag. Editing a question
+ * clears its stored embedding so the pipeline computes it again.
+ */
+public final class FaqRoutes {
+
+  private final Database database;
+  private final Views views;
+  private final ConsoleAudit audit;
+
+  public FaqRoutes(Database database, Views views, ConsoleAudit audit) {
+    this.audit = audit;
+    this.database = database;
+    this.views = views;
+  }
+
+  public void mount(ConsoleRouter routes) {
+    routes.get("/faq", ConsoleRole.VIEWER, this::list);
+    routes.post("/faq", ConsoleRole.EDITOR, this::create);
+    routes.post("/faq/:id", ConsoleRole.EDITOR, this::update);
+    routes.post("/faq/:id/delete", ConsoleRole.EDITOR, this::delete);
+  }
+
+  private Future<?> list(RoutingContext ctx, ConsoleSession s) {
+    return database.inTenant(s.tenantId(), c -> c.query("SELECT id, question, answer, enabled, updated_at "
+            + "FROM faq_entries ORDER BY updated_at DESC").execute())
+        .compose(rows -> {
+          List<Map<String, Object>> entries = Rows.maps(rows);
+          entries.forEach(m -> m.put("html", SafeMarkdown.toHtml((String) m.get("answer"))));
+          return views.render(ctx, "faq", Map.of("section", "faq", "entries", entries));
+        });
+  }
+
+  private Future<?> create(RoutingContext ctx, ConsoleSession s) {
+    String question = Forms.text(ctx, "question", 1000, true);
+    String answer = Forms.text(ctx, "answer", 20_000, true);
+    boolean enabled = Forms.checkbox(ctx, "enabled");
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO faq_entries "
+            + "(tenant_id, question, answer, enabled) VALUES ($1, $2, $3, $4) RETURNING id")
+        .execute(Tuple.of(s.tenantId(), question, answer, enabled))
+        .compose(rows -> audit.record(c, s, Forms.ip(ctx), "faq.create",
+            "faq:" + rows.iterator().next().getUUID("id"), new JsonObject().put("question", question))))
+        .compose(x -> ConsoleRouter.done(ctx, "/faq", "saved"));
+  }
+
+  private Future<?> update(RoutingContext ctx, ConsoleSession s) {
+    UUID id = Forms.id(ctx, "id");
+    String question = Forms.text(ctx, "question", 1000, true);
+    String answer = Forms.text(ctx, "answer", 20_000, true);
+    boolean enabled = Forms.checkbox(ctx, "enabled");
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("UPDATE faq_entries SET question = $2, answer = $3, "
+            + "enabled = $4, embedding = CASE WHEN question = $2 THEN embedding END, updated_at = now() "
+            + "WHERE id = $1").execute(Tuple.of(id, question, answer, enabled))
+        .compose(rows -> {
+          if (rows.rowCount() == 0) {
+            throw ConsoleException.notFound();
+          }
+          return audit.record(c, s, Forms.ip(ctx), "faq.update", "faq:" + id,
+              new JsonObject().put("question", question).put("enabled", enabled));
+        }))
+        .compose(x -> ConsoleRouter.done(ctx, "/faq", "saved"));
+  }
+
+  private Future<?> delete(RoutingContext ctx, ConsoleSession s) {
+    UUID id = Forms.id(ctx, "id");
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("DELETE FROM faq_entries WHERE id = $1 RETURNING question")
+        .execute(Tuple.of(id))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            throw ConsoleException.notFound();
+          }
+          return audit.record(c, s, Forms.ip(ctx), "faq.delete", "faq:" + id,
+              new JsonObject().put("question", rows.iterator().next().getString("question")));
+        }))
+        .compose(x -> ConsoleRouter.done(ctx, "/faq", "deleted"));
+  }
+}

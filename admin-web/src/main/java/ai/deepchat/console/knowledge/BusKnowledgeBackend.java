@@ -1,0 +1,59 @@
+package ai.deepchat.console.knowledge;
+
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+import java.util.UUID;
+
+/**
+ * Retrieval over the event bus ({@link Addresses#RAG_RETRIEVE}), which works wherever the retriever
+ * runs in the cluster; ingestion is delegated to {@code ingest} when this node has one.
+ */
+public final class BusKnowledgeBackend implements KnowledgeBackend {
+
+  private static final long TIMEOUT_MS = 10_000;
+
+  private final Vertx vertx;
+  private final KnowledgeBackend ingest;
+
+  /** {@code ingest} may be null: uploads and re-indexing then report the service as unavailable. */
+  public BusKnowledgeBackend(Vertx vertx, KnowledgeBackend ingest) {
+    this.vertx = vertx;
+    this.ingest = ingest;
+  }
+
+  @Override
+  public Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Buffer content) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
+        : ingest.upload(tenantId, knowledgeBaseId, fileName, content);
+  }
+
+  @Override
+  public Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
+        : ingest.deleteDocument(tenantId, knowledgeBaseId, documentId);
+  }
+
+  @Override
+  public Future<Void> reindex(UUID tenantId, UUID knowledgeBaseId) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
+        : ingest.reindex(tenantId, knowledgeBaseId);
+  }
+
+  @Override
+  public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
+    return vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
+            new RetrieveRequest(tenantId.toString(), knowledgeBaseId.toString(), query, topK),
+            new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
+        .map(msg -> msg.body())
+        .recover(err -> err instanceof ReplyException re && re.failureType() != ReplyFailure.RECIPIENT_FAILURE
+            ? Future.failedFuture(new Unavailable(re.getMessage())) : Future.failedFuture(err));
+  }
+}

@@ -1,0 +1,32 @@
+package ai.deepchat.console.knowledge;
+
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.UUID;
+
+/**
+ * What the console needs from the retrieval module: ingest an uploaded file, rebuild a knowledge
+ * base's index, and run a query with its scores. Every call is scoped to one tenant.
+ */
+public interface KnowledgeBackend {
+
+  /** Accepts the file and ingests it in the background; the future holds the document id. */
+  Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Buffer content);
+
+  /** Removes a document, its chunks and their vectors. */
+  Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
+
+  /** Rebuilds the knowledge base's index from its stored chunks. */
+  Future<Void> reindex(UUID tenantId, UUID knowledgeBaseId);
+
+  Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK);
+
+  /** Failure of a backend call that the console shows as "unavailable" rather than as an error. */
+  final class Unavailable extends RuntimeException {
+    public Unavailable(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

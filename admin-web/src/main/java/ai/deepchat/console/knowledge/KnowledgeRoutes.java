@@ -1,0 +1,283 @@
+package ai.deepchat.console.knowledge;
+
+import ai.deepchat.console.audit.ConsoleAudit;
+import ai.deepchat.console.auth.ConsoleRole;
+import ai.deepchat.console.auth.ConsoleSession;
+import ai.deepchat.console.markdown.SafeMarkdown;
+import ai.deepchat.console.web.ConsoleException;
+import ai.deepchat.console.web.ConsoleRouter;
+import ai.deepchat.console.web.Forms;
+import ai.deepchat.console.web.Rows;
+import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Knowledge bases: list and create, documents with their ingestion progress, chunks, upload (XHR with
+ * progress), re-index, and the retrieval test that shows each hit's lexical, vector and fused scores.
+ */
+public final class KnowledgeRoutes {
+
+  public static final long UPLOAD_LIMIT = 20L * 1024 * 1024;
+  private static final int TOP_K = 8;
+
+  private final Vertx vertx;
+  private final Database database;
+  private final Views views;
+  private final ConsoleAudit audit;
+  private final KnowledgeBackend backend;
+
+  public KnowledgeRoutes(Vertx vertx, Database database, Views views, KnowledgeBackend backend, ConsoleAudit audit) {
+    this.audit = audit;
+    this.vertx = vertx;
+    this.database = database;
+    this.views = views;
+    this.backend = backend;
+  }
+
+  public void mount(ConsoleRouter routes) {
+    routes.get("/kb", ConsoleRole.VIEWER, this::list);
+    routes.post("/kb", ConsoleRole.EDITOR, this::create);
+    routes.get("/kb/:kb", ConsoleRole.VIEWER, this::detail);
+    routes.get("/kb/:kb/documents.json", ConsoleRole.VIEWER, this::documentsJson);
+    routes.get("/kb/:kb/documents/:doc", ConsoleRole.VIEWER, this::document);
+    routes.upload("/kb/:kb/upload", ConsoleRole.EDITOR, UPLOAD_LIMIT + 64 * 1024, this::upload);
+    routes.post("/kb/:kb/reindex", ConsoleRole.EDITOR, this::reindex);
+    routes.post("/kb/:kb/default", ConsoleRole.ADMIN, this::makeDefault);
+    routes.post("/kb/:kb/documents/:doc/delete", ConsoleRole.EDITOR, this::deleteDocument);
+    routes.get("/kb/:kb/search", ConsoleRole.VIEWER, this::search);
+  }
+
+  private Future<?> list(RoutingContext ctx, ConsoleSession s) {
+    return database.inTenant(s.tenantId(), c -> c.query("SELECT kb.id, kb.name, kb.description, kb.version, "
+            + "kb.embedding_model, kb.updated_at, (SELECT count(*) FROM documents d WHERE d.knowledge_base_id = kb.id) "
+            + "AS documents, (SELECT count(*) FROM chunks ch WHERE ch.knowledge_base_id = kb.id) AS chunks "
+            + "FROM knowledge_bases kb ORDER BY kb.name").execute())
+        .compose(rows -> views.render(ctx, "kb-list", Map.of("section", "kb", "bases", Rows.maps(rows))));
+  }
+
+  private Future<?> create(RoutingContext ctx, ConsoleSession s) {
+    String name = Forms.text(ctx, "name", 120, true);
+    String description = Forms.text(ctx, "description", 1000, false);
+    String model = Forms.text(ctx, "embedding_model", 60, false);
+    if (!model.isEmpty() && !List.of("bge-small-zh-v1.5-q", "bge-small-en-v1.5-q").contains(model)) {
+      throw ConsoleException.badRequest("error.invalid", "embedding_model");
+    }
+    String embedding = model.isEmpty() ? "bge-small-zh-v1.5-q" : model;
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO knowledge_bases "
+            + "(tenant_id, name, description, embedding_model) VALUES ($1, $2, $3, $4) RETURNING id")
+        .execute(Tuple.of(s.tenantId(), name, description, embedding))
+        .compose(rows -> {
+          UUID id = rows.iterator().next().getUUID("id");
+          return audit.record(c, s, Forms.ip(ctx), "kb.create", "kb:" + id,
+              new JsonObject().put("name", name)).map(id);
+        }))
+        .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
+            ? Future.failedFuture(ConsoleException.badRequest("error.duplicate", name)) : Future.failedFuture(err))
+        .compose(id -> ConsoleRouter.done(ctx, "/kb/" + id, "created"));
+  }
+
+  /** The knowledge base of this tenant named by the path, or a 404 (also for another tenant's id). */
+  private Future<Map<String, Object>> base(ConsoleSession s, UUID kb) {
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT id, name, description, version, "
+        + "embedding_model, (id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS is_default "
+        + "FROM knowledge_bases WHERE id = $1").execute(Tuple.of(kb)))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw ConsoleException.notFound();
+          }
+          return Rows.map(rows.iterator().next());
+        });
+  }
+
+  private Future<?> detail(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    return base(s, kb).compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery(
+            "SELECT id, title, source_name, content_type, size_bytes, status, progress, error, chunk_count, "
+                + "updated_at FROM documents WHERE knowledge_base_id = $1 ORDER BY updated_at DESC")
+        .execute(Tuple.of(kb)))
+        .compose(docs -> {
+          Map<String, Object> model = new HashMap<>();
+          model.put("section", "kb");
+          model.put("kb", base);
+          model.put("documents", Rows.maps(docs));
+          model.put("uploadLimitMb", UPLOAD_LIMIT / (1024 * 1024));
+          return views.render(ctx, "kb-detail", model);
+        }));
+  }
+
+  private Future<?> documentsJson(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    return base(s, kb).compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery(
+            "SELECT id, title, status, progress, error, chunk_count FROM documents WHERE knowledge_base_id = $1 "
+                + "ORDER BY updated_at DESC").execute(Tuple.of(kb))))
+        .compose(rows -> {
+          JsonArray docs = new JsonArray();
+          rows.forEach(r -> docs.add(new JsonObject().put("id", r.getUUID("id").toString())
+              .put("title", r.getString("title")).put("status", r.getString("status"))
+              .put("progress", r.getFloat("progress")).put("error", r.getString("error"))
+              .put("chunks", r.getInteger("chunk_count"))));
+          return ctx.json(new JsonObject().put("documents", docs));
+        });
+  }
+
+  private Future<?> document(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    UUID doc = Forms.id(ctx, "doc");
+    return base(s, kb).compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery(
+            "SELECT id, title, source_name, status, progress, error, chunk_count, size_bytes, updated_at "
+                + "FROM documents WHERE id = $1 AND knowledge_base_id = $2").execute(Tuple.of(doc, kb))
+        .compose(docRows -> {
+          if (docRows.size() == 0) {
+            throw ConsoleException.notFound();
+          }
+          return c.preparedQuery("SELECT id, ordinal, section_path, text, token_count FROM chunks "
+                  + "WHERE document_id = $1 ORDER BY ordinal LIMIT 500").execute(Tuple.of(doc))
+              .map(chunks -> {
+                List<Map<String, Object>> list = Rows.maps(chunks);
+                list.forEach(m -> m.put("html", SafeMarkdown.toHtml((String) m.get("text"))));
+                Map<String, Object> model = new HashMap<>();
+                model.put("section", "kb");
+                model.put("kb", base);
+                model.put("doc", Rows.map(docRows.iterator().next()));
+                model.put("chunks", list);
+                return model;
+              });
+        })))
+        .compose(model -> views.render(ctx, "kb-document", model));
+  }
+
+  private Future<?> upload(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    List<FileUpload> files = ctx.fileUploads();
+    if (files.size() != 1) {
+      return ctx.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", views.message(ctx, "kb.upload.one")).encode());
+    }
+    FileUpload file = files.get(0);
+    String name = file.fileName() == null ? "" : file.fileName().replaceAll("[\\\\/]", "_").strip();
+    if (name.isEmpty() || name.length() > 200 || file.size() > UPLOAD_LIMIT) {
+      return ctx.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", views.message(ctx, "kb.upload.invalid")).encode());
+    }
+    return base(s, kb)
+        .compose(base -> vertx.fileSystem().readFile(file.uploadedFileName()))
+        .compose(content -> backend.upload(s.tenantId(), kb, name, content))
+        .compose(docId -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
+            "kb.upload", "document:" + docId, new JsonObject().put("kb", kb.toString()).put("file", name)
+                .put("bytes", file.size()))).map(docId))
+        .compose(docId -> ctx.json(new JsonObject().put("documentId", docId.toString())))
+        .recover(err -> {
+          if (err instanceof ConsoleException) {
+            return Future.failedFuture(err);
+          }
+          int status = err instanceof KnowledgeBackend.Unavailable ? 503 : 400;
+          return ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+              .end(new JsonObject().put("error", status == 503 ? views.message(ctx, "kb.unavailable")
+                  : String.valueOf(err.getMessage())).encode());
+        });
+  }
+
+  /** The knowledge base that answers questions in the widget and the API (the pipeline's default). */
+  private Future<?> makeDefault(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    return base(s, kb)
+        .compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO tenant_settings "
+                + "(tenant_id, default_knowledge_base_id) VALUES ($1, $2) ON CONFLICT (tenant_id) DO UPDATE "
+                + "SET default_knowledge_base_id = $2, updated_at = now()").execute(Tuple.of(s.tenantId(), kb))
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "kb.make_default", "kb:" + kb,
+                new JsonObject().put("name", base.get("name"))))))
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "saved"));
+  }
+
+  private Future<?> deleteDocument(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    UUID doc = Forms.id(ctx, "doc");
+    return base(s, kb)
+        .compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT title FROM documents "
+            + "WHERE id = $1 AND knowledge_base_id = $2").execute(Tuple.of(doc, kb))))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            throw ConsoleException.notFound();
+          }
+          String title = rows.iterator().next().getString("title");
+          return backend.deleteDocument(s.tenantId(), kb, doc)
+              .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
+                  "kb.document_delete", "document:" + doc, new JsonObject().put("kb", kb.toString()).put("title", title))));
+        })
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "deleted"))
+        .recover(err -> err instanceof KnowledgeBackend.Unavailable
+            ? ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable") : Future.failedFuture(err));
+  }
+
+  private Future<?> reindex(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    return base(s, kb)
+        .compose(base -> backend.reindex(s.tenantId(), kb))
+        .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
+            "kb.reindex", "kb:" + kb, null)))
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "reindexed"))
+        .recover(err -> err instanceof KnowledgeBackend.Unavailable
+            ? ConsoleRouter.done(ctx, "/kb/" + kb, "reindexUnavailable") : Future.failedFuture(err));
+  }
+
+  private Future<?> search(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    String q = ctx.request().getParam("q", "").strip();
+    if (q.length() > 1000) {
+      throw ConsoleException.badRequest("error.tooLong", "q", 1000);
+    }
+    return base(s, kb).compose(base -> {
+      Map<String, Object> model = new HashMap<>();
+      model.put("section", "kb");
+      model.put("kb", base);
+      model.put("q", q);
+      if (q.isEmpty()) {
+        return views.render(ctx, "kb-search", model);
+      }
+      return backend.retrieve(s.tenantId(), kb, q, TOP_K)
+          .map(reply -> {
+            List<Map<String, Object>> hits = new ArrayList<>();
+            int rank = 1;
+            for (RetrievedChunk h : reply.hits()) {
+              Map<String, Object> m = new HashMap<>();
+              m.put("rank", rank++);
+              m.put("title", h.documentTitle());
+              m.put("documentId", h.documentId());
+              m.put("section", h.sectionPath());
+              m.put("html", SafeMarkdown.toHtml(h.text()));
+              m.put("lexical", String.format("%.4f", h.lexicalScore()));
+              m.put("vector", String.format("%.4f", h.vectorScore()));
+              m.put("fused", String.format("%.4f", h.fusedScore()));
+              hits.add(m);
+            }
+            model.put("hits", hits);
+            model.put("searched", true);
+            return model;
+          })
+          .recover(err -> {
+            if (!(err instanceof KnowledgeBackend.Unavailable)) {
+              return Future.failedFuture(err);
+            }
+            model.put("unavailable", true);
+            return Future.succeededFuture(model);
+          })
+          .compose(m -> views.render(ctx, "kb-search", m));
+    });
+  }
+}

@@ -1,0 +1,47 @@
+package ai.deepchat.console.knowledge;
+
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.rag.Rag;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.UUID;
+
+/**
+ * The console's knowledge operations on this node's RAG module: uploads are validated and ingested in
+ * the background by it (progress on the document row, which the console polls), deletions remove the
+ * document's chunks and vectors, and retrieval runs in process.
+ */
+public final class RagKnowledgeBackend implements KnowledgeBackend {
+
+  private final Rag rag;
+
+  public RagKnowledgeBackend(Rag rag) {
+    this.rag = rag;
+  }
+
+  @Override
+  public Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Buffer content) {
+    return rag.knowledgeBases().upload(tenantId, knowledgeBaseId, fileName, content)
+        .map(upload -> upload.accepted().id());
+  }
+
+  @Override
+  public Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return rag.knowledgeBases().deleteDocument(tenantId, knowledgeBaseId, documentId);
+  }
+
+  /**
+   * The RAG module checks each index against PostgreSQL when it loads it and rebuilds it when they
+   * differ; it offers no explicit rebuild call yet, so the console says so instead of pretending.
+   */
+  @Override
+  public Future<Void> reindex(UUID tenantId, UUID knowledgeBaseId) {
+    return Future.failedFuture(new Unavailable("explicit re-indexing is not offered by the RAG module"));
+  }
+
+  @Override
+  public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
+    return rag.retriever().retrieve(tenantId, knowledgeBaseId, query, topK);
+  }
+}

@@ -1,0 +1,107 @@
+package ai.deepchat.console.overview;
+
+import ai.deepchat.console.auth.ConsoleRole;
+import ai.deepchat.console.auth.ConsoleSession;
+import ai.deepchat.console.web.ConsoleRouter;
+import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.db.Database;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The overview: the last 30 days of conversations, answers per intent, response time, feedback and
+ * the share of answers served from FAQ entries without running the model (the answer cache).
+ */
+public final class OverviewRoutes {
+
+  private static final int DAYS = 30;
+
+  private final Database database;
+  private final Views views;
+
+  public OverviewRoutes(Database database, Views views) {
+    this.database = database;
+    this.views = views;
+  }
+
+  public void mount(ConsoleRouter routes) {
+    routes.get("/", ConsoleRole.VIEWER, this::overview);
+  }
+
+  private Future<?> overview(RoutingContext ctx, ConsoleSession s) {
+    return database.inTenant(s.tenantId(), c -> {
+      Map<String, Object> model = new HashMap<>();
+      model.put("section", "overview");
+      Future<?> perDay = c.query("SELECT d::date AS day, count(cv.id) AS n FROM generate_series("
+              + "current_date - " + (DAYS - 1) + ", current_date, interval '1 day') d "
+              + "LEFT JOIN conversations cv ON cv.created_at >= d AND cv.created_at < d + interval '1 day' "
+              + "GROUP BY d ORDER BY d").execute()
+          .onSuccess(rows -> {
+            List<String> labels = new ArrayList<>();
+            List<Long> values = new ArrayList<>();
+            long total = 0;
+            for (Row r : rows) {
+              LocalDate day = r.getLocalDate("day");
+              labels.add(day.toString());
+              values.add(r.getLong("n"));
+              total += r.getLong("n");
+            }
+            model.put("conversations", total);
+            model.put("conversationBars", Charts.columns(labels, values));
+            model.put("firstDay", labels.isEmpty() ? "" : labels.get(0));
+            model.put("lastDay", labels.isEmpty() ? "" : labels.get(labels.size() - 1));
+          });
+      Future<?> intents = c.query("SELECT coalesce(intent, 'other') AS intent, count(*) AS n FROM messages "
+              + "WHERE role = 'assistant' AND created_at > now() - interval '" + DAYS + " days' "
+              + "GROUP BY 1 ORDER BY 2 DESC").execute()
+          .onSuccess(rows -> {
+            Map<String, Long> counts = new LinkedHashMap<>();
+            long answers = 0;
+            long faq = 0;
+            for (Row r : rows) {
+              counts.put(r.getString("intent"), r.getLong("n"));
+              answers += r.getLong("n");
+              if ("faq".equals(r.getString("intent"))) {
+                faq += r.getLong("n");
+              }
+            }
+            model.put("answers", answers);
+            model.put("intentBars", Charts.shares(counts));
+            model.put("cacheHitRate", answers == 0 ? null : Math.round(1000.0 * faq / answers) / 10.0);
+          });
+      // response time: an answer's creation after the visitor message before it in its conversation
+      Future<?> latency = c.query("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, "
+              + "percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95 FROM ("
+              + "SELECT extract(epoch FROM created_at - lag(created_at) OVER w) * 1000 AS ms, role, "
+              + "lag(role) OVER w AS prev_role FROM messages "
+              + "WHERE created_at > now() - interval '" + DAYS + " days' "
+              + "WINDOW w AS (PARTITION BY conversation_id ORDER BY created_at)) t "
+              + "WHERE role = 'assistant' AND prev_role = 'user'").execute()
+          .onSuccess(rows -> {
+            Row r = rows.iterator().next();
+            model.put("latencyP50", r.getValue("p50") == null ? null : Math.round(r.getDouble("p50")));
+            model.put("latencyP95", r.getValue("p95") == null ? null : Math.round(r.getDouble("p95")));
+          });
+      Future<?> feedback = c.query("SELECT count(*) FILTER (WHERE feedback = 1) AS up, "
+              + "count(*) FILTER (WHERE feedback = -1) AS down FROM messages "
+              + "WHERE created_at > now() - interval '" + DAYS + " days'").execute()
+          .onSuccess(rows -> {
+            Row r = rows.iterator().next();
+            long up = r.getLong("up");
+            long down = r.getLong("down");
+            model.put("feedbackUp", up);
+            model.put("feedbackDown", down);
+            model.put("satisfaction", up + down == 0 ? null : Math.round(100.0 * up / (up + down)));
+          });
+      return Future.all(perDay, intents, latency, feedback).map(x -> model);
+    }).compose(model -> views.render(ctx, "overview", model));
+  }
+}

@@ -1,0 +1,106 @@
+package ai.deepchat.console.settings;
+
+import ai.deepchat.policy.PolicyServices;
+import io.vertx.core.Vertx;
+import ai.deepchat.console.audit.ConsoleAudit;
+import ai.deepchat.console.auth.ConsoleRole;
+import ai.deepchat.console.auth.ConsoleSession;
+import ai.deepchat.console.web.ConsoleException;
+import ai.deepchat.console.web.ConsoleRouter;
+import ai.deepchat.console.web.Forms;
+import ai.deepchat.console.web.Rows;
+import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.db.Database;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.Map;
+
+/**
+ * The assistant's workspace settings: system prompt, FAQ match threshold, what moderation does with a
+ * sensitive word, the reply to blocked messages, rate limits, message size and how long conversations
+ * are kept. Everyone reads them; admins change them.
+ */
+public final class SettingsRoutes {
+
+  private static final String COLUMNS = "system_prompt, retention_days, faq_threshold, moderation_action, "
+      + "blocked_reply, requests_per_minute, visitor_requests_per_minute, api_key_requests_per_minute, "
+      + "max_message_chars";
+
+  private final Vertx vertx;
+  private final Database database;
+  private final Views views;
+  private final ConsoleAudit audit;
+
+  public SettingsRoutes(Vertx vertx, Database database, Views views, ConsoleAudit audit) {
+    this.vertx = vertx;
+    this.audit = audit;
+    this.database = database;
+    this.views = views;
+  }
+
+  public void mount(ConsoleRouter routes) {
+    routes.get("/settings", ConsoleRole.VIEWER, this::page);
+    routes.post("/settings", ConsoleRole.ADMIN, this::save);
+  }
+
+  private Future<?> page(RoutingContext ctx, ConsoleSession s) {
+    return database.inTenant(s.tenantId(), c -> c.query("SELECT " + COLUMNS + " FROM tenant_settings").execute())
+        .compose(rows -> views.render(ctx, "settings", Map.of("section", "settings",
+            "settings", rows.size() == 0 ? Map.of() : Rows.map(rows.iterator().next()))));
+  }
+
+  private static int integer(RoutingContext ctx, String name, int min, int max) {
+    try {
+      int v = Integer.parseInt(Forms.text(ctx, name, 10, true));
+      if (v < min || v > max) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw ConsoleException.badRequest("settings.error.range", name, min, max);
+    }
+  }
+
+  private Future<?> save(RoutingContext ctx, ConsoleSession s) {
+    String prompt = Forms.text(ctx, "system_prompt", 20_000, false);
+    String blockedReply = Forms.text(ctx, "blocked_reply", 1000, true);
+    String action = Forms.text(ctx, "moderation_action", 5, true);
+    if (!action.equals("block") && !action.equals("mask")) {
+      throw ConsoleException.badRequest("error.invalid", "moderation_action");
+    }
+    float threshold;
+    try {
+      threshold = Float.parseFloat(Forms.text(ctx, "faq_threshold", 6, true));
+    } catch (NumberFormatException e) {
+      threshold = -1;
+    }
+    if (!(threshold >= 0 && threshold <= 1)) {
+      throw ConsoleException.badRequest("settings.error.threshold");
+    }
+    int retention = integer(ctx, "retention_days", 1, 3650);
+    int rpm = integer(ctx, "requests_per_minute", 1, 1_000_000);
+    int visitorRpm = integer(ctx, "visitor_requests_per_minute", 1, 1_000_000);
+    int keyRpm = integer(ctx, "api_key_requests_per_minute", 1, 1_000_000);
+    int maxChars = integer(ctx, "max_message_chars", 1, 100_000);
+    JsonObject changed = new JsonObject().put("retention_days", retention).put("faq_threshold", threshold)
+        .put("moderation_action", action).put("requests_per_minute", rpm)
+        .put("visitor_requests_per_minute", visitorRpm).put("api_key_requests_per_minute", keyRpm)
+        .put("max_message_chars", maxChars).put("system_prompt_chars", prompt.length());
+    float t = threshold;
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, "
+                + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant_id) DO UPDATE SET "
+                + "system_prompt = $2, retention_days = $3, faq_threshold = $4, moderation_action = $5, "
+                + "blocked_reply = $6, requests_per_minute = $7, visitor_requests_per_minute = $8, "
+                + "api_key_requests_per_minute = $9, max_message_chars = $10, updated_at = now()")
+            .execute(Tuple.tuple().addUUID(s.tenantId()).addString(prompt).addInteger(retention).addFloat(t)
+                .addString(action).addString(blockedReply).addInteger(rpm).addInteger(visitorRpm).addInteger(keyRpm)
+                .addInteger(maxChars))
+            .compose(x -> audit.record(c, s, Forms.ip(ctx), "settings.update", "tenant_settings", changed)))
+        // moderation action, reply and limits are cached per node: every node drops this tenant's copy
+        .onSuccess(x -> PolicyServices.publishChanged(vertx, s.tenantId()))
+        .compose(x -> ConsoleRouter.done(ctx, "/settings", "saved"));
+  }
+}

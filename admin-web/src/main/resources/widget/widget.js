@@ -1,0 +1,509 @@
+/*! DeepChat widget: one script, no dependencies. Embed with
+ *  <script src="https://host/widget.js" data-key="pk_..." async></script>
+ * Renders in a Shadow DOM (the host page's CSS cannot reach in, ours cannot leak out). Model output is
+ * rendered by building DOM nodes with textContent only (never parsed as HTML), https links only, no images.
+ * No cross-window messaging is used. */
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  if (!script || window.__deepchatWidget) { return; }
+  window.__deepchatWidget = true;
+  var KEY = script.getAttribute('data-key') || '';
+  var BASE = new URL(script.src, location.href).origin;
+  var STORE = 'deepchat:' + KEY;
+  var TEXT = {
+    en: { open: 'Open chat', close: 'Close chat', send: 'Send', placeholder: 'Type your question…',
+      typing: 'Assistant is typing', sources: 'Sources', helpful: 'Helpful', unhelpful: 'Not helpful',
+      thanks: 'Thanks for the feedback', error: 'Something went wrong. Please try again.',
+      offline: 'Connection lost. Reconnecting…', message: 'Message', you: 'You', assistant: 'Assistant' },
+    zh: { open: '打开聊天', close: '关闭聊天', send: '发送', placeholder: '请输入您的问题…',
+      typing: '助手正在输入', sources: '参考来源', helpful: '有帮助', unhelpful: '没帮助',
+      thanks: '感谢您的反馈', error: '出错了，请重试。', offline: '连接已断开，正在重连…', message: '消息',
+      you: '您', assistant: '助手' }
+  };
+  var t = TEXT.en;
+  var state = load();
+  var config = null;
+  var ws = null;
+  var wsFailures = 0;
+  var backoff = 500;
+  var reconnectTimer = null;
+  var pending = null; // the turn in flight: {clientMessageId, text, bubble, content, reasoning, viaSse}
+  var ui = {};
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
+  }
+  function save() {
+    try { localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode: per-page only */ }
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = new Uint8Array(16); crypto.getRandomValues(b);
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) { n.className = cls; }
+    if (text != null) { n.textContent = text; }
+    return n;
+  }
+  function api(path, options) {
+    options = options || {};
+    var headers = { 'Accept': 'application/json' };
+    if (options.body) { headers['Content-Type'] = 'application/json'; }
+    if (options.auth && state.visitorToken) { headers.Authorization = 'Bearer ' + state.visitorToken; }
+    return fetch(BASE + path, { method: options.method || 'GET', headers: headers, mode: 'cors', credentials: 'omit',
+      body: options.body ? JSON.stringify(options.body) : undefined });
+  }
+
+  // ---- safe Markdown: DOM nodes and textContent only ----
+  function safeUrl(href) {
+    try {
+      var u = new URL(href);
+      return u.protocol === 'https:' ? u.href : null;
+    } catch (e) { return null; }
+  }
+  var INLINE = /(`[^`\n]+`)|(!\[[^\]]*\]\([^)]*\))|(\[[^\]\n]+\]\([^)\s]+\))|(\*\*[^*\n]+\*\*)|(__[^_\n]+__)|(\*[^*\s][^*\n]*\*)|(https:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/g;
+  function inline(parent, text) {
+    var last = 0;
+    text.replace(INLINE, function (m, code, img, link, bold, bold2, em, bare, offset) {
+      if (offset > last) { parent.appendChild(document.createTextNode(text.slice(last, offset))); }
+      if (code) {
+        parent.appendChild(el('code', null, code.slice(1, -1)));
+      } else if (img) {
+        // images are never loaded (they could leak data to another host): keep the alt text
+        parent.appendChild(document.createTextNode(img.slice(2, img.indexOf(']'))));
+      } else if (link) {
+        var close = link.indexOf('](');
+        var label = link.slice(1, close);
+        var href = safeUrl(link.slice(close + 2, -1));
+        if (href) {
+          var a = el('a', null, label);
+          a.href = href; a.target = '_blank'; a.rel = 'noopener nofollow noreferrer';
+          parent.appendChild(a);
+        } else {
+          parent.appendChild(document.createTextNode(label));
+        }
+      } else if (bold || bold2) {
+        inline(parent.appendChild(el('strong')), (bold || bold2).slice(2, -2));
+      } else if (em) {
+        inline(parent.appendChild(el('em')), em.slice(1, -1));
+      } else if (bare) {
+        var url = safeUrl(bare);
+        if (url) {
+          var b = el('a', null, bare);
+          b.href = url; b.target = '_blank'; b.rel = 'noopener nofollow noreferrer';
+          parent.appendChild(b);
+        } else {
+          parent.appendChild(document.createTextNode(bare));
+        }
+      }
+      last = offset + m.length;
+      return m;
+    });
+    if (last < text.length) { parent.appendChild(document.createTextNode(text.slice(last))); }
+  }
+  function lines(parent, textLines) {
+    textLines.forEach(function (line, i) {
+      if (i > 0) { parent.appendChild(el('br')); }
+      inline(parent, line);
+    });
+  }
+  function markdown(target, source) {
+    while (target.firstChild) { target.removeChild(target.firstChild); }
+    var rows = String(source).replace(/\r\n?/g, '\n').split('\n');
+    var i = 0;
+    while (i < rows.length) {
+      var row = rows[i];
+      if (/^\s*```/.test(row)) {
+        var code = [];
+        i++;
+        while (i < rows.length && !/^\s*```/.test(rows[i])) { code.push(rows[i]); i++; }
+        i++;
+        var pre = el('pre');
+        pre.appendChild(el('code', null, code.join('\n')));
+        target.appendChild(pre);
+      } else if (/^\s*$/.test(row)) {
+        i++;
+      } else if (/^#{1,6}\s/.test(row)) {
+        inline(target.appendChild(el('p', 'h')), row.replace(/^#{1,6}\s+/, ''));
+        i++;
+      } else if (/^\s*([-*+]|\d{1,3}[.)])\s+/.test(row)) {
+        var ordered = /^\s*\d/.test(row);
+        var list = target.appendChild(el(ordered ? 'ol' : 'ul'));
+        while (i < rows.length && /^\s*([-*+]|\d{1,3}[.)])\s+/.test(rows[i]) && /^\s*\d/.test(rows[i]) === ordered) {
+          inline(list.appendChild(el('li')), rows[i].replace(/^\s*([-*+]|\d{1,3}[.)])\s+/, ''));
+          i++;
+        }
+      } else if (/^>\s?/.test(row)) {
+        var quote = [];
+        while (i < rows.length && /^>\s?/.test(rows[i])) { quote.push(rows[i].replace(/^>\s?/, '')); i++; }
+        lines(target.appendChild(el('blockquote')), quote);
+      } else {
+        var para = [];
+        while (i < rows.length && !/^\s*$/.test(rows[i]) && !/^\s*```/.test(rows[i]) && !/^#{1,6}\s/.test(rows[i])
+          && !/^\s*([-*+]|\d{1,3}[.)])\s+/.test(rows[i])) { para.push(rows[i]); i++; }
+        lines(target.appendChild(el('p')), para);
+      }
+    }
+  }
+
+  // ---- UI ----
+  var CSS = ':host{all:initial}' +
+    '*{box-sizing:border-box}' +
+    '.dc{all:initial;--c:#2563eb;position:fixed;letter-spacing:normal;word-spacing:normal;text-transform:none;text-align:left;font-style:normal;font-weight:400;white-space:normal;direction:ltr;bottom:20px;right:20px;z-index:2147483000;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;color:#1f2430}' +
+    '.dc.left{left:20px;right:auto}' +
+    '.launcher{width:56px;height:56px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:grid;place-items:center}' +
+    '.launcher svg{width:26px;height:26px;fill:currentColor}' +
+    '.launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible,summary:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}' +
+    '.panel{position:absolute;bottom:72px;right:0;width:370px;height:min(600px,calc(100vh - 110px));background:#fff;border-radius:14px;box-shadow:0 12px 40px rgba(0,0,0,.2);display:flex;flex-direction:column;overflow:hidden}' +
+    '.left .panel{left:0;right:auto}' +
+    '.panel[hidden]{display:none}' +
+    '.head{background:var(--c);color:#fff;padding:12px 14px;display:flex;align-items:center;justify-content:space-between;gap:8px}' +
+    '.head h2{font-size:15px;margin:0;font-weight:650}' +
+    '.x{background:transparent;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:2px 6px;border-radius:6px}' +
+    '.notice{background:#fffbeb;color:#92400e;font-size:12px;padding:6px 12px;border-bottom:1px solid #fde68a}' +
+    '.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;background:#f8fafc}' +
+    '.m{max-width:86%;padding:8px 11px;border-radius:12px;overflow-wrap:anywhere;white-space:normal}' +
+    '.m.user{align-self:flex-end;background:var(--c);color:#fff;border-bottom-right-radius:4px}' +
+    '.m.assistant{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-bottom-left-radius:4px}' +
+    '.m.error{align-self:center;background:#fef2f2;color:#991b1b;font-size:13px}' +
+    '.m p{margin:0 0 6px}.m p:last-child{margin:0}.m p.h{font-weight:700}' +
+    '.m pre{background:#0f172a;color:#e2e8f0;padding:8px;border-radius:8px;overflow-x:auto;white-space:pre-wrap;margin:6px 0}' +
+    '.m code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}' +
+    '.m ul,.m ol{margin:4px 0;padding-left:20px}.m blockquote{margin:4px 0;padding-left:8px;border-left:3px solid #e5e7eb;color:#4b5563}' +
+    '.m.user a{color:#fff}.m a{color:var(--c)}' +
+    '.cites{margin-top:6px;font-size:12.5px;border-top:1px solid #f1f5f9;padding-top:4px}' +
+    '.cites summary{cursor:pointer;color:#475569}.cites ol{margin:4px 0 0;padding-left:4px;list-style:none}.cites li span{color:#64748b}' +
+    '.fb{display:flex;gap:4px;margin-top:6px}.fb button{border:1px solid #e5e7eb;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:13px}' +
+    '.fb button[aria-pressed=true]{background:var(--c);color:#fff;border-color:var(--c)}' +
+    '.fb svg{width:14px;height:14px;fill:currentColor;display:block}.fb .down svg{transform:rotate(180deg)}' +
+    '.typing{align-self:flex-start;display:flex;gap:4px;padding:10px 12px;background:#fff;border:1px solid #e5e7eb;border-radius:12px}' +
+    '.typing[hidden]{display:none}.typing i{width:6px;height:6px;border-radius:50%;background:#94a3b8;animation:b 1s infinite}' +
+    '.typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}' +
+    '@keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}' +
+    '@media (prefers-reduced-motion:reduce){.typing i{animation:none}}' +
+    '.form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}' +
+    '.form textarea{flex:1;resize:none;border:1px solid #d1d5db;border-radius:10px;padding:8px 10px;font:inherit;height:42px;max-height:120px;color:#1f2430}' +
+    '.send{border:0;background:var(--c);color:#fff;border-radius:10px;padding:0 14px;cursor:pointer;font:inherit;font-weight:600}' +
+    '.send:disabled{opacity:.5;cursor:default}' +
+    '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
+    '@media (max-width:480px){.dc{bottom:12px;right:12px}.dc.left{left:12px}.panel{position:fixed;inset:0;width:auto;height:auto;border-radius:0}}';
+
+  function build() {
+    var host = el('div');
+    host.setAttribute('data-deepchat', '');
+    var root = host.attachShadow({ mode: 'open' });
+    if (root.adoptedStyleSheets !== undefined && typeof CSSStyleSheet === 'function') {
+      try {
+        var sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); root.adoptedStyleSheets = [sheet];
+      } catch (e) { root.appendChild(el('style', null, CSS)); }
+    } else {
+      root.appendChild(el('style', null, CSS));
+    }
+    var wrap = root.appendChild(el('div', 'dc' + (config.position === 'left' ? ' left' : '')));
+    if (/^#[0-9a-fA-F]{6}$/.test(config.primaryColor || '')) { wrap.style.setProperty('--c', config.primaryColor); }
+    var panel = wrap.appendChild(el('div', 'panel'));
+    panel.id = 'dc-panel'; panel.hidden = true;
+    panel.setAttribute('role', 'dialog'); panel.setAttribute('aria-labelledby', 'dc-title');
+    var head = panel.appendChild(el('div', 'head'));
+    var title = head.appendChild(el('h2', null, config.title || 'Chat'));
+    title.id = 'dc-title';
+    var close = head.appendChild(el('button', 'x', '×'));
+    close.type = 'button'; close.setAttribute('aria-label', t.close);
+    if (config.testModel && config.notice) {
+      var notice = panel.appendChild(el('div', 'notice', config.notice));
+      notice.setAttribute('role', 'note');
+    }
+    var log = panel.appendChild(el('div', 'log'));
+    log.setAttribute('role', 'log'); log.setAttribute('aria-live', 'polite'); log.setAttribute('aria-label', config.title || 'Chat');
+    log.setAttribute('tabindex', '0');
+    if (config.greeting) { markdown(log.appendChild(el('div', 'm assistant greeting')), config.greeting); }
+    var typing = el('div', 'typing');
+    typing.hidden = true; typing.setAttribute('role', 'status'); typing.setAttribute('aria-label', t.typing);
+    typing.appendChild(el('i')); typing.appendChild(el('i')); typing.appendChild(el('i'));
+    var form = panel.appendChild(el('form', 'form'));
+    var label = form.appendChild(el('label', 'sr', t.message));
+    label.htmlFor = 'dc-input';
+    var input = form.appendChild(el('textarea'));
+    input.id = 'dc-input'; input.rows = 1; input.placeholder = t.placeholder; input.maxLength = 8000;
+    var send = form.appendChild(el('button', 'send', t.send));
+    send.type = 'submit';
+    var launcher = wrap.appendChild(el('button', 'launcher'));
+    launcher.type = 'button'; launcher.setAttribute('aria-label', t.open);
+    launcher.setAttribute('aria-expanded', 'false'); launcher.setAttribute('aria-controls', 'dc-panel');
+    var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24'); svg.setAttribute('aria-hidden', 'true');
+    var path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    path.setAttribute('d', 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z');
+    svg.appendChild(path); launcher.appendChild(svg);
+
+    ui = { host: host, panel: panel, log: log, typing: typing, input: input, send: send, launcher: launcher };
+    launcher.addEventListener('click', function () { toggle(panel.hidden); });
+    close.addEventListener('click', function () { toggle(false); });
+    panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.stopPropagation(); toggle(false); } });
+    input.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    });
+    form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
+    document.body.appendChild(host);
+    if (state.open) { toggle(true, true); }
+  }
+
+  function toggle(open, restoring) {
+    ui.panel.hidden = !open;
+    ui.launcher.setAttribute('aria-expanded', String(open));
+    ui.launcher.setAttribute('aria-label', open ? t.close : t.open);
+    state.open = open; save();
+    if (open) {
+      connect();
+      if (!restoring) { ui.input.focus(); }
+      scroll();
+    } else if (!restoring) {
+      ui.launcher.focus();
+    }
+  }
+
+  function scroll() { ui.log.scrollTop = ui.log.scrollHeight; }
+
+  // ---- messages ----
+  var THUMB = 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6C6.2 7.9 6 8.4 6 9v10'
+    + 'a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z';
+  function icon(d) {
+    var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24'); svg.setAttribute('aria-hidden', 'true');
+    var p = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    p.setAttribute('d', d);
+    svg.appendChild(p);
+    return svg;
+  }
+  function bubble(role) {
+    var b = el('div', 'm ' + role);
+    b.appendChild(el('span', 'sr', (role === 'user' ? t.you : t.assistant) + ': '));
+    b.appendChild(el('div', 'body'));
+    ui.log.insertBefore(b, ui.typing.parentNode === ui.log ? ui.typing : null);
+    return b;
+  }
+  function setBody(b, text) { markdown(b.querySelector('.body'), text); }
+  function citations(b, list) {
+    var old = b.querySelector('.cites');
+    if (old) { old.parentNode.removeChild(old); }
+    if (!list || !list.length) { return; }
+    var details = el('details', 'cites');
+    details.appendChild(el('summary', null, t.sources + ' (' + list.length + ')'));
+    var ol = details.appendChild(el('ol'));
+    list.forEach(function (c) {
+      var li = ol.appendChild(el('li', null, '[' + (c.n != null ? c.n : '') + '] ' + (c.title || '')));
+      if (c.section) { li.appendChild(document.createTextNode(' ')); li.appendChild(el('span', null, c.section)); }
+    });
+    b.appendChild(details);
+  }
+  function feedback(b, messageId, current) {
+    if (!messageId || b.querySelector('.fb')) { return; }
+    var row = b.appendChild(el('div', 'fb'));
+    [[1, THUMB, t.helpful], [-1, THUMB, t.unhelpful]].forEach(function (f) {
+      var button = row.appendChild(el('button', f[0] < 0 ? 'down' : 'up'));
+      button.appendChild(icon(f[1]));
+      button.type = 'button'; button.setAttribute('aria-label', f[2]);
+      button.setAttribute('aria-pressed', String(current === f[0]));
+      button.addEventListener('click', function () {
+        api('/widget/feedback', { method: 'POST', auth: true, body: { messageId: messageId, value: f[0] } }).then(function (r) {
+          if (!r.ok) { return; }
+          row.querySelectorAll('button').forEach(function (x) { x.setAttribute('aria-pressed', String(x === button)); });
+          button.title = t.thanks;
+        });
+      });
+    });
+  }
+  function showError(text) {
+    var e = el('div', 'm error', text);
+    e.setAttribute('role', 'alert');
+    ui.log.insertBefore(e, ui.typing.parentNode === ui.log ? ui.typing : null);
+    scroll();
+  }
+  function typing(on) {
+    if (on) { ui.log.appendChild(ui.typing); }
+    ui.typing.hidden = !on;
+    scroll();
+  }
+
+  // ---- session and history ----
+  function session() {
+    return api('/widget/session', { method: 'POST', body: { key: KEY, visitorToken: state.visitorToken || undefined } })
+      .then(function (r) {
+        if (r.status === 401 && state.visitorToken) { state.visitorToken = null; save(); return session(); }
+        if (!r.ok) { throw new Error('session ' + r.status); }
+        return r.json();
+      }).then(function (s) {
+        if (!s || !s.visitorToken) { return s; }
+        state.visitorToken = s.visitorToken;
+        state.visitorId = s.visitorId;
+        if (!state.conversationId && s.conversationId) { state.conversationId = s.conversationId; }
+        save();
+        return s;
+      });
+  }
+  function history() {
+    var q = state.conversationId ? '?conversationId=' + encodeURIComponent(state.conversationId) : '';
+    return api('/widget/history' + q, { auth: true }).then(function (r) { return r.ok ? r.json() : null; }).then(function (h) {
+      if (!h || !h.messages) { return; }
+      if (h.conversationId) { state.conversationId = h.conversationId; save(); }
+      h.messages.forEach(function (m) {
+        if (m.role !== 'user' && m.role !== 'assistant') { return; }
+        var b = bubble(m.role);
+        b.setAttribute('data-message-id', m.id || '');
+        setBody(b, m.content || '');
+        if (m.role === 'assistant') { citations(b, m.citations); feedback(b, m.id, m.feedback); }
+      });
+      scroll();
+    });
+  }
+
+  // ---- streaming: WebSocket first, SSE (POST /widget/chat) as fallback ----
+  function connect() {
+    if (ws || reconnectTimer || !state.visitorToken || wsFailures >= 3 || typeof WebSocket !== 'function') { return; }
+    var url = BASE.replace(/^http/, 'ws') + '/widget/ws?token=' + encodeURIComponent(state.visitorToken);
+    var socket;
+    try { socket = new WebSocket(url); } catch (e) { wsFailures++; return; }
+    var opened = false;
+    ws = socket;
+    socket.onopen = function () {
+      opened = true; wsFailures = 0; backoff = 500;
+      ui.host.setAttribute('data-connected', 'true'); // lets tests and host pages see the live transport
+    };
+    socket.onmessage = function (e) {
+      var event;
+      try { event = JSON.parse(e.data); } catch (err) { return; }
+      if (event.type === 'ping') { socket.send(JSON.stringify({ type: 'pong' })); return; }
+      handle(event);
+    };
+    socket.onclose = function () {
+      ws = null;
+      ui.host.setAttribute('data-connected', 'false');
+      if (!opened) { wsFailures++; }
+      if (pending && !pending.viaSse) { retryOverSse(); }
+      // reconnect with exponential backoff and jitter, only while the visitor may still chat
+      var delay = Math.min(30000, backoff) * (0.75 + Math.random() * 0.5);
+      backoff = Math.min(30000, backoff * 2);
+      reconnectTimer = setTimeout(function () { reconnectTimer = null; if (state.open) { connect(); } }, delay);
+    };
+  }
+
+  function submit() {
+    var text = ui.input.value.trim();
+    if (!text || pending) { return; }
+    ui.input.value = '';
+    setBody(bubble('user'), text);
+    pending = { clientMessageId: uuid(), text: text, bubble: null, content: '', viaSse: false };
+    ui.send.disabled = true;
+    typing(true);
+    var message = { type: 'message', text: text, conversationId: state.conversationId || null,
+      clientMessageId: pending.clientMessageId };
+    if (ws && ws.readyState === 1) {
+      ws.send(JSON.stringify(message));
+    } else {
+      retryOverSse();
+    }
+  }
+
+  // The same clientMessageId makes a retry idempotent: the server stores the turn once.
+  function retryOverSse() {
+    var turn = pending;
+    turn.viaSse = true;
+    fetch(BASE + '/widget/chat', { method: 'POST', mode: 'cors', credentials: 'omit',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'text/event-stream', 'Authorization': 'Bearer ' + state.visitorToken },
+      body: JSON.stringify({ type: 'message', text: turn.text, conversationId: state.conversationId || null,
+        clientMessageId: turn.clientMessageId }) })
+      .then(function (r) {
+        if (!r.ok || !r.body) {
+          return r.json().then(function (b) { throw new Error(b && b.error && b.error.message || String(r.status)); },
+            function () { throw new Error(String(r.status)); });
+        }
+        var reader = r.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = '';
+        var pump = function () {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) { if (pending === turn) { handle({ type: 'error', message: t.error }); } return; }
+            buffer += decoder.decode(chunk.value, { stream: true });
+            var events = buffer.split(/\n\n/);
+            buffer = events.pop();
+            events.forEach(function (block) {
+              var data = block.split('\n').filter(function (l) { return l.indexOf('data:') === 0; })
+                .map(function (l) { return l.slice(5).replace(/^ /, ''); }).join('\n');
+              if (data) { try { handle(JSON.parse(data)); } catch (e) { /* malformed event: skip */ } }
+            });
+            return pending === turn ? pump() : reader.cancel();
+          });
+        };
+        return pump();
+      })
+      .catch(function (err) { if (pending === turn) { handle({ type: 'error', message: err && err.message }); } });
+  }
+
+  var renderQueued = false;
+  function render() {
+    if (renderQueued) { return; }
+    renderQueued = true;
+    requestAnimationFrame(function () {
+      renderQueued = false;
+      if (pending && pending.bubble) { setBody(pending.bubble, pending.content); scroll(); }
+    });
+  }
+
+  function handle(event) {
+    if (!pending) { return; }
+    if (event.type === 'start') {
+      if (event.conversationId) { state.conversationId = event.conversationId; save(); }
+      if (!pending.bubble) { pending.bubble = bubble('assistant'); }
+      pending.bubble.setAttribute('data-message-id', event.messageId || '');
+      pending.bubble.setAttribute('aria-busy', 'true');
+      pending.messageId = event.messageId;
+    } else if (event.type === 'delta') {
+      if (!pending.bubble) { pending.bubble = bubble('assistant'); }
+      if (typeof event.content === 'string') { pending.content += event.content; }
+      typing(false);
+      render();
+    } else if (event.type === 'citations') {
+      if (!pending.bubble) { pending.bubble = bubble('assistant'); }
+      citations(pending.bubble, event.citations);
+    } else if (event.type === 'done') {
+      typing(false);
+      var b = pending.bubble || bubble('assistant');
+      setBody(b, pending.content);
+      b.removeAttribute('aria-busy');
+      var cites = b.querySelector('.cites');
+      if (cites) { b.appendChild(cites); }
+      feedback(b, event.messageId || pending.messageId, null);
+      finish();
+    } else if (event.type === 'error') {
+      typing(false);
+      if (pending.bubble) { pending.bubble.removeAttribute('aria-busy'); }
+      showError(event.message || t.error);
+      finish();
+    }
+  }
+  function finish() {
+    pending = null;
+    ui.send.disabled = false;
+    scroll();
+  }
+
+  // ---- start ----
+  function start() {
+    if (!KEY) { return; }
+    fetch(BASE + '/widget/config?key=' + encodeURIComponent(KEY), { mode: 'cors', credentials: 'omit' })
+      .then(function (r) { if (!r.ok) { throw new Error('config ' + r.status); } return r.json(); })
+      .then(function (c) {
+        config = c || {};
+        t = TEXT[config.language] || TEXT.en;
+        build();
+        return session().then(history).then(function () { if (state.open) { connect(); } });
+      })
+      .catch(function (err) { if (window.console) { console.warn('DeepChat widget unavailable:', err && err.message); } });
+  }
+  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', start); } else { start(); }
+})();

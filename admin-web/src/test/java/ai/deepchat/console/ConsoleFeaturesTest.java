@@ -1,0 +1,247 @@
+package ai.deepchat.console;
+
+import ai.deepchat.platform.security.TenantKeys;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static ai.deepchat.console.ConsoleHarness.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What the console's pages do to the database, over real HTTP: keys, widget, FAQ, models, audit. */
+@ExtendWith(VertxExtension.class)
+class ConsoleFeaturesTest {
+
+  @TempDir
+  static Path dataDir;
+  static Vertx vertx;
+  static ConsoleHarness h;
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    h = ConsoleHarness.start(vertx, dataDir);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    await(vertx.close());
+  }
+
+  private String one(String sql) throws Exception {
+    try (Connection c = h.testDb.ownerJdbc(); ResultSet rs = c.createStatement().executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  @Test
+  void apiKeysAreShownOnceStoredHashedAndRevocable() throws Exception {
+    var admin = h.browser().signedIn("alpha", "admin@alpha.test");
+    admin.get("/console/keys");
+    HttpResponse<String> created = admin.submit("/console/keys", Map.of("name", "backend"));
+    assertThat(created.statusCode()).isEqualTo(200);
+    Matcher m = Pattern.compile("dck_[0-9a-f]{32}_[A-Za-z0-9]{32}").matcher(created.body());
+    assertThat(m.find()).isTrue();
+    String plaintext = m.group();
+    assertThat(TenantKeys.parseApiKey(plaintext).orElseThrow().tenantId()).isEqualTo(h.alpha);
+    String stored = one("SELECT key_hash FROM api_keys WHERE name = 'backend'");
+    assertThat(stored).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+        .digest(plaintext.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    assertThat(admin.get("/console/keys").body()).doesNotContain(plaintext);
+
+    String id = one("SELECT id FROM api_keys WHERE name = 'backend'");
+    assertThat(admin.submit("/console/keys/" + id + "/revoke", Map.of()).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT revoked_at IS NOT NULL FROM api_keys WHERE id = '" + id + "'")).isEqualTo("t");
+    assertThat(one("SELECT count(*) FROM audit_log WHERE action IN ('api_key.create', 'api_key.revoke')")).isEqualTo("2");
+  }
+
+  @Test
+  void widgetSettingsAcceptOnlyExactOriginsAndValidValues() throws Exception {
+    var admin = h.browser().signedIn("beta", "admin@beta.test");
+    assertThat(admin.get("/console/widget").body()).contains("data-key=&quot;pk_" + h.beta.toString().replace("-", ""));
+    Map<String, String> good = Map.of("allowed_origins", "https://shop.example.com\nhttp://localhost:3000/",
+        "title", "Help", "greeting", "Hi", "primary_color", "#112233", "language", "zh", "position", "left");
+    assertThat(admin.submit("/console/widget", good).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT array_to_string(allowed_origins, ' ') FROM widget_settings WHERE tenant_id = '" + h.beta + "'"))
+        .isEqualTo("https://shop.example.com http://localhost:3000");
+
+    for (String bad : new String[] {"https://shop.example.com/path", "*", "https://*.example.com", "javascript:alert(1)",
+        "https://shop.example.com?x", "shop.example.com"}) {
+      Map<String, String> form = new java.util.HashMap<>(good);
+      form.put("allowed_origins", bad);
+      assertThat(admin.submit("/console/widget", form).statusCode()).as(bad).isEqualTo(400);
+    }
+    Map<String, String> badColour = new java.util.HashMap<>(good);
+    badColour.put("primary_color", "red;background:url(x)");
+    assertThat(admin.submit("/console/widget", badColour).statusCode()).isEqualTo(400);
+    assertThat(one("SELECT primary_color FROM widget_settings WHERE tenant_id = '" + h.beta + "'")).isEqualTo("#112233");
+
+    String before = one("SELECT public_key FROM widget_settings WHERE tenant_id = '" + h.beta + "'");
+    assertThat(admin.submit("/console/widget/rotate-key", Map.of()).statusCode()).isEqualTo(302);
+    String after = one("SELECT public_key FROM widget_settings WHERE tenant_id = '" + h.beta + "'");
+    assertThat(after).isNotEqualTo(before).startsWith("pk_" + h.beta.toString().replace("-", ""));
+  }
+
+  @Test
+  void faqMarkdownIsSanitizedInTheConsole() throws Exception {
+    var editor = h.browser().signedIn("alpha", "editor@alpha.test");
+    editor.get("/console/faq");
+    assertThat(editor.submit("/console/faq", Map.of("question", "xss?", "enabled", "on",
+        "answer", "**ok** <img src=x onerror=alert(1)> <script>alert(2)</script> [a](javascript:alert(3)) "
+            + "[b](https://example.com)")).statusCode()).isEqualTo(302);
+    String page = editor.get("/console/faq").body();
+    String rendered = page.substring(page.indexOf("<div class=\"md\">"));
+    rendered = rendered.substring(0, rendered.indexOf("</div>"));
+    assertThat(rendered).contains("<strong>ok</strong>").contains("href=\"https://example.com\"")
+        .doesNotContain("<img").doesNotContain("<script").doesNotContain("javascript:");
+    // the editable copy is escaped text inside the textarea
+    assertThat(page).contains("&lt;script&gt;alert(2)&lt;/script&gt;");
+  }
+
+  @Test
+  void canaryRolloutPromotesAndRollsBackThroughTheModelRegistry() throws Exception {
+    var admin = h.browser().signedIn("beta", "owner@beta.test");
+    admin.get("/console/models");
+    for (String name : new String[] {"v1", "v2", "v3"}) {
+      assertThat(admin.submit("/console/models", Map.of("name", name, "backend", "local", "location", "model-" + name,
+          "params", "{\"temperature\": 0.6}")).statusCode()).isEqualTo(302);
+    }
+    assertThat(admin.submit("/console/models", Map.of("name", "bad", "backend", "local", "location", "m",
+        "params", "[not json")).statusCode()).isEqualTo(400);
+    assertThat(admin.submit("/console/models", Map.of("name", "v1", "backend", "local", "location", "m")).statusCode())
+        .as("duplicate name").isIn(400, 409);
+    String v1 = one("SELECT id FROM model_versions WHERE name = 'v1'");
+    String v2 = one("SELECT id FROM model_versions WHERE name = 'v2'");
+    String v3 = one("SELECT id FROM model_versions WHERE name = 'v3'");
+    assertThat(admin.submit("/console/models/" + v1 + "/stable", Map.of()).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT state FROM model_versions WHERE id = '" + v1 + "'")).isEqualTo("stable");
+
+    assertThat(admin.submit("/console/rollouts", Map.of("candidate", v2, "percentage", "10")).statusCode())
+        .isEqualTo(302);
+    assertThat(admin.submit("/console/rollouts", Map.of("candidate", v3, "percentage", "10")).statusCode())
+        .as("one active rollout").isEqualTo(409);
+    String r1 = one("SELECT id FROM rollouts WHERE candidate_version_id = '" + v2 + "'");
+    assertThat(admin.submit("/console/rollouts/" + r1 + "/percentage", Map.of("percentage", "150")).statusCode())
+        .isEqualTo(400);
+    assertThat(admin.submit("/console/rollouts/" + r1 + "/percentage", Map.of("percentage", "25")).statusCode())
+        .isEqualTo(302);
+    assertThat(one("SELECT percentage FROM rollouts WHERE id = '" + r1 + "'")).isEqualTo("25.00");
+    assertThat(admin.submit("/console/rollouts/" + r1 + "/rollback", Map.of()).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT state FROM rollouts WHERE id = '" + r1 + "'")).isEqualTo("rolled_back");
+    HttpResponse<String> over = admin.submit("/console/rollouts/" + r1 + "/promote", Map.of());
+    assertThat(over.statusCode()).as("a finished rollout").isEqualTo(409);
+
+    assertThat(admin.submit("/console/rollouts", Map.of("candidate", v3, "percentage", "5")).statusCode())
+        .isEqualTo(302);
+    String r2 = one("SELECT id FROM rollouts WHERE candidate_version_id = '" + v3 + "'");
+    assertThat(admin.submit("/console/rollouts/" + r2 + "/promote", Map.of()).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT name FROM model_versions WHERE tenant_id = '" + h.beta + "' AND state = 'stable' "
+        + "ORDER BY stable_since DESC LIMIT 1")).isEqualTo("v3");
+    assertThat(one("SELECT count(*) FROM audit_log WHERE tenant_id = '" + h.beta + "' AND actor = 'user:owner@beta.test' "
+        + "AND action LIKE '%rollout%'")).isNotEqualTo("0");
+    assertThat(admin.get("/console/models").body()).contains("v3").contains("promoted");
+
+    // another tenant's version cannot be used in a rollout
+    String alphaVersion = await(h.db.inTenant(h.alpha, c -> c.preparedQuery("INSERT INTO model_versions "
+        + "(tenant_id, name, backend, location) VALUES ($1, 'alpha-v', 'local', 'm') RETURNING id")
+        .execute(io.vertx.sqlclient.Tuple.of(h.alpha)).map(r -> r.iterator().next().getUUID(0)))).toString();
+    assertThat(admin.submit("/console/rollouts", Map.of("candidate", alphaVersion, "percentage", "5"))
+        .statusCode()).isEqualTo(404);
+    assertThat(one("SELECT state FROM model_versions WHERE id = '" + alphaVersion + "'")).isEqualTo("draft");
+    // a viewer sees the page but no buttons work
+    var viewer = h.browser().signedIn("beta", "viewer@beta.test");
+    assertThat(viewer.get("/console/models").statusCode()).isEqualTo(200);
+    assertThat(viewer.submit("/console/models/" + v2 + "/retire", Map.of()).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void assistantSettingsAreValidatedAndOnlyAdminsChangeThem() throws Exception {
+    await(h.db.inTenant(h.beta, c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id) VALUES ($1) "
+        + "ON CONFLICT DO NOTHING").execute(io.vertx.sqlclient.Tuple.of(h.beta))));
+    Map<String, String> form = new java.util.HashMap<>(Map.of("system_prompt", "Be brief.", "faq_threshold", "0.85",
+        "retention_days", "90", "moderation_action", "mask", "blocked_reply", "No.", "requests_per_minute", "100",
+        "visitor_requests_per_minute", "5", "api_key_requests_per_minute", "50", "max_message_chars", "2000"));
+    var viewer = h.browser().signedIn("beta", "viewer@beta.test");
+    assertThat(viewer.get("/console/settings").statusCode()).isEqualTo(200);
+    assertThat(viewer.submit("/console/settings", form).statusCode()).isEqualTo(403);
+
+    var admin = h.browser().signedIn("beta", "admin@beta.test");
+    admin.get("/console/settings");
+    assertThat(admin.submit("/console/settings", form).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT system_prompt || '|' || faq_threshold || '|' || moderation_action || '|' || "
+        + "visitor_requests_per_minute FROM tenant_settings WHERE tenant_id = '" + h.beta + "'"))
+        .isEqualTo("Be brief.|0.85|mask|5");
+    for (var bad : Map.of("faq_threshold", "1.5", "retention_days", "0", "moderation_action", "drop",
+        "max_message_chars", "many").entrySet()) {
+      Map<String, String> wrong = new java.util.HashMap<>(form);
+      wrong.put(bad.getKey(), bad.getValue());
+      wrong.put("system_prompt", "changed");
+      assertThat(admin.submit("/console/settings", wrong).statusCode()).as(bad.getKey()).isEqualTo(400);
+    }
+    assertThat(one("SELECT system_prompt FROM tenant_settings WHERE tenant_id = '" + h.beta + "'")).isEqualTo("Be brief.");
+    assertThat(admin.get("/console/settings").body()).contains("Be brief.");
+  }
+
+  @Test
+  void routingRulesNeedAValidPatternAndStayInTheirTenant() throws Exception {
+    var editor = h.browser().signedIn("alpha", "editor@alpha.test");
+    editor.get("/console/rules");
+    assertThat(editor.submit("/console/rules", Map.of("kind", "regex", "pattern", "(unclosed", "intent", "faq"))
+        .statusCode()).isEqualTo(400);
+    assertThat(editor.submit("/console/rules", Map.of("kind", "keyword", "pattern", "refund", "intent", "knowledge",
+        "priority", "5")).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT intent || '/' || kind || '/' || priority FROM intent_rules WHERE pattern = 'refund'"))
+        .isEqualTo("knowledge/keyword/5");
+    String id = one("SELECT id FROM intent_rules WHERE pattern = 'refund'");
+    var other = h.browser().signedIn("beta", "owner@beta.test");
+    other.get("/console/rules");
+    assertThat(other.submit("/console/rules/" + id + "/delete", Map.of()).statusCode()).isEqualTo(404);
+    assertThat(one("SELECT count(*) FROM intent_rules WHERE id = '" + id + "'")).isEqualTo("1");
+    var viewer = h.browser().signedIn("alpha", "viewer@alpha.test");
+    assertThat(viewer.get("/console/rules").body()).contains("refund");
+    assertThat(viewer.submit("/console/rules/" + id + "/delete", Map.of()).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void everyChangeLeavesAChainedAuditRowThatTheAuditPageFilters() throws Exception {
+    var admin = h.browser().signedIn("alpha", "admin@alpha.test");
+    admin.get("/console/words");
+    assertThat(admin.submit("/console/words", Map.of("words", "audit-one\naudit-two")).statusCode()).isEqualTo(302);
+    String words = one("SELECT details::text FROM audit_log WHERE action = 'words.add' ORDER BY id DESC LIMIT 1");
+    assertThat(words).contains("audit-one").contains("audit-two");
+    assertThat(one("SELECT actor FROM audit_log WHERE action = 'words.add' ORDER BY id DESC LIMIT 1"))
+        .isEqualTo("user:admin@alpha.test");
+    // each row's prev_hash is the hash of the tenant's row before it
+    assertThat(one("SELECT count(*) FROM (SELECT prev_hash, lag(hash) OVER (PARTITION BY tenant_id ORDER BY id) AS prev "
+        + "FROM audit_log) t WHERE prev IS NOT NULL AND prev <> prev_hash")).isEqualTo("0");
+
+    // and the platform's verifier accepts the whole chain
+    var verification = await(new ai.deepchat.policy.audit.AuditLog(h.db).verify(h.alpha));
+    assertThat(verification.intact()).as(String.valueOf(verification.problem())).isTrue();
+    assertThat(verification.rowsChecked()).isPositive();
+
+    HttpResponse<String> filtered = admin.get("/console/audit?action=words.add&actor=admin%40alpha");
+    assertThat(filtered.statusCode()).isEqualTo(200);
+    assertThat(filtered.body()).contains("<span class=\"badge\">words.add</span>")
+        .doesNotContain("<span class=\"badge\">console.login</span>");
+    assertThat(admin.get("/console/audit?from=not-a-date").statusCode()).isEqualTo(400);
+    assertThat(admin.get("/console/audit?from=2000-01-01&to=2000-01-02").body()).doesNotContain("<span class=\"badge\">words.add</span>");
+    // beta's admin sees none of alpha's entries
+    assertThat(h.browser().signedIn("beta", "admin@beta.test").get("/console/audit").body()).doesNotContain("audit-one");
+  }
+}

@@ -1,0 +1,160 @@
+package ai.deepchat.e2e;
+
+import ai.deepchat.launcher.Node;
+import ai.deepchat.platform.config.ConfigLoader;
+import ai.deepchat.platform.config.PlatformConfig;
+import io.vertx.core.http.HttpServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Browser tests: a whole node (embedded PostgreSQL in a temporary directory, every role) plus a static
+ * "customer site" on another loopback origin, driven by the Node scripts in admin-web/src/test/e2e
+ * (playwright-core with Debian's Chromium). Each script exits non-zero on the first failed check;
+ * screenshots go to target/e2e-screenshots. Skipped, with the reason, only when chromium or node is
+ * missing on this machine ({@code ./dev test} installs chromium).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BrowserE2ETest {
+
+  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  static final String PASSWORD = "e2e admin password";
+  private static final Pattern WIDGET_KEY = Pattern.compile("pk_[0-9a-f]{32}_[A-Za-z0-9]{16}");
+
+  static Path dataDir;
+  static Node node;
+  static HttpServer hostSite;
+  static Path scripts;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Assumptions.assumeTrue(Files.isExecutable(CHROMIUM),
+        "browser tests skipped: /usr/bin/chromium is missing (apt-get install -y chromium, or ./dev test)");
+    Assumptions.assumeTrue(onPath("node") && onPath("npm"),
+        "browser tests skipped: node and npm are not on the PATH");
+    scripts = Path.of("").toAbsolutePath().resolve("../../admin-web/src/test/e2e").normalize();
+    assertThat(scripts.resolve("package-lock.json")).exists();
+    if (!Files.isDirectory(scripts.resolve("node_modules/playwright-core"))) {
+      assertThat(exec(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 300)).as("npm ci").isZero();
+    }
+    dataDir = Files.createTempDirectory("deepchat-e2e");
+    int port = freePort();
+    PlatformConfig config = ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString(),
+        "HTTP_PORT", String.valueOf(port), "HTTP_HOST", "127.0.0.1", "ADMIN_PASSWORD", PASSWORD), new String[0]);
+    node = Node.start(config);
+    hostSite = startHostSite(port);
+  }
+
+  /** A customer's site on another origin (localhost vs 127.0.0.1, own port) with hostile CSS. */
+  static HttpServer startHostSite(int nodePort) throws Exception {
+    String nodeBase = "http://127.0.0.1:" + nodePort;
+    return node.vertx().createHttpServer().requestHandler(req -> {
+      String key = req.getParam("key", "");
+      if (!WIDGET_KEY.matcher(key).matches()) {
+        req.response().setStatusCode(400).end("key?");
+        return;
+      }
+      req.response().putHeader("Content-Type", "text/html; charset=utf-8").end("<!doctype html><html lang=\"en\">"
+          + "<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+          + "<title>Demo Shop</title><style>"
+          // hostile host styles: none of them may reach into the widget
+          + "* { font-family: serif !important; color: #0a0 !important; letter-spacing: 3px; }"
+          + "button { display: none !important; } p, li, div { font-size: 30px !important; }"
+          + "body { background: #fafafa; margin: 40px; }</style></head><body>"
+          + "<h1>Demo Shop</h1><p>Our customers' site, with its own (hostile) CSS.</p>"
+          + "<script src=\"" + nodeBase + "/widget.js\" data-key=\"" + key + "\" async></script>"
+          + "</body></html>");
+    }).listen(0, "localhost").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (node != null) {
+      node.close();
+    }
+    if (dataDir != null) {
+      try (var files = Files.walk(dataDir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void consoleScenario() throws Exception {
+    assertThat(script("console.e2e.js")).isZero();
+  }
+
+  @Test
+  @Order(2)
+  void widgetScenario() throws Exception {
+    assertThat(script("widget.e2e.js")).isZero();
+  }
+
+  private int script(String name) throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put("BASE_URL", "http://127.0.0.1:" + node.httpPort());
+    env.put("HOST_URL", "http://localhost:" + hostSite.actualPort());
+    env.put("ADMIN_WORKSPACE", "demo");
+    env.put("ADMIN_EMAIL", "admin@demo.local");
+    env.put("ADMIN_PASSWORD", PASSWORD);
+    env.put("CHROMIUM", CHROMIUM.toString());
+    env.put("SCREENSHOT_DIR", Path.of("target/e2e-screenshots").toAbsolutePath().toString());
+    return exec(List.of("node", name), env, 480);
+  }
+
+  private static int exec(List<String> command, Map<String, String> env, int timeoutSeconds) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).directory(scripts.toFile())
+        .redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    Thread pump = new Thread(() -> {
+      try (var in = p.getInputStream()) {
+        in.transferTo(System.out);
+      } catch (IOException ignored) {
+        // the process ended
+      }
+    });
+    pump.start();
+    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(command + " timed out after " + timeoutSeconds + " s");
+    }
+    pump.join(5000);
+    return p.exitValue();
+  }
+
+  private static boolean onPath(String program) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+}
