@@ -31,12 +31,16 @@ final class RoleDeployer {
       return null;
     });
     PolicyServices policy = PolicyServices.create(vertx, platform);
+    // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API;
+    // created first: the pipeline chooses versions with it and reports outcomes to it
+    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
+    chain = canary.mapEmpty();
     if (platform.config().roles().contains(Role.PIPELINE)) {
       chain = chain.compose(v -> PolicyServices.deployVerticles(vertx, platform)).map(policyIds -> {
         ids.addAll(policyIds);
         return null;
       });
-      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy)).map(chatIds -> {
+      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy, canary.result())).map(chatIds -> {
         ids.addAll(chatIds);
         return null;
       });
@@ -48,14 +52,13 @@ final class RoleDeployer {
         return null;
       });
     }
-    // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API
-    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
     if (!platform.config().roles().contains(Role.GATEWAY)) {
-      return canary.map(v -> new Deployed(ids, -1));
+      return chain.map(v -> new Deployed(ids, -1));
     }
     GatewayVerticle[] gateway = new GatewayVerticle[1];
-    return canary.compose(c -> {
-          List<HttpModule> modules = httpModules(vertx, platform, policy);
+    return chain.compose(v -> {
+          CanaryServices c = canary.result();
+          List<HttpModule> modules = httpModules(vertx, platform, policy, c);
           modules.add(c.httpModule(platform));
           gateway[0] = new GatewayVerticle(platform, modules);
           return vertx.deployVerticle(gateway[0]);
@@ -66,10 +69,11 @@ final class RoleDeployer {
         });
   }
 
-  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
+  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
+                                              CanaryServices canary) {
     List<HttpModule> modules = new ArrayList<>();
     modules.addAll(policy.httpModules(platform));
-    modules.addAll(ChatFeature.httpModules(vertx, platform, policy));
+    modules.addAll(ChatFeature.httpModules(vertx, platform, policy, canary));
     return modules;
   }
 }
