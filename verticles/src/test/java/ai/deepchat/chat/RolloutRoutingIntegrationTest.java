@@ -145,6 +145,10 @@ class RolloutRoutingIntegrationTest {
     assertThat(text(second)).isEqualTo("stable answer");
     assertThat(s.stableEndpoint().questions).contains("And when does it arrive?");
     assertThat(text(widgetTurn(s.tenant(), token, null, "A new question"))).isEqualTo("candidate answer");
+    // widget turns bring no sampling: the version's own defaults apply (temperature 0.3 in its params)
+    assertThat(s.candidateEndpoint().requests.get(s.candidateEndpoint().requests.size() - 1).getDouble("temperature"))
+        .isEqualTo(0.3);
+    assertThat(s.stableEndpoint().requests.get(0).getDouble("temperature")).isEqualTo(0.3);
 
     // a rating reaches the answer's row (and the version's metrics)
     String messageId = second.get(0).getString("messageId");
@@ -169,14 +173,21 @@ class RolloutRoutingIntegrationTest {
       rolledBack = !CanaryTestSupport.await(h.canary.rollouts().get(Scope.tenant(s.tenant().id()), rollout.id())).active();
     }
     assertThat(rolledBack).as("rolled back within 60 requests").isTrue();
-    // the guard decided on its minimum sample: 10 candidate requests, 5 of them failed
-    assertThat(s.candidateEndpoint().served()).isEqualTo(10);
-    assertThat(s.stableEndpoint().served()).isEqualTo(5);
+    // outcomes are reported after the answer, so a request may still reach the candidate while the rollback commits
+    assertThat(s.candidateEndpoint().served()).isBetween(10, 12);
+    // every failed candidate request was answered by the stable fallback instead
+    assertThat(s.stableEndpoint().served()).isGreaterThanOrEqualTo(s.candidateEndpoint().served() / 2);
     Rollout ended = CanaryTestSupport.await(h.canary.rollouts().get(Scope.tenant(s.tenant().id()), rollout.id()));
     assertThat(ended.state()).isEqualTo("rolled_back");
     assertThat(ended.reason()).contains("error rate");
     assertThat(h.string("SELECT actor || ' ' || target FROM audit_log WHERE tenant_id = '" + s.tenant().id()
         + "' AND action = 'rollout.rolled_back'")).isEqualTo("system:canary-guard " + rollout.id());
+    // the guard decided on its minimum sample: 10 candidate requests, 5 of them failed
+    JsonObject details = new JsonObject(h.string("SELECT details FROM audit_log WHERE tenant_id = '" + s.tenant().id()
+        + "' AND action = 'rollout.rolled_back'"));
+    assertThat(details.getInteger("requests")).isEqualTo(10);
+    assertThat(details.getInteger("errors")).isEqualTo(5);
+    assertThat(details.getBoolean("automatic")).isTrue();
 
     awaitRouting(s, routing -> routing.active() == null);
     int candidateServed = s.candidateEndpoint().served();

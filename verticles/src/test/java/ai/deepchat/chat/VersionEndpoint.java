@@ -20,6 +20,7 @@ import java.util.function.IntPredicate;
 final class VersionEndpoint {
 
   final List<String> questions = new CopyOnWriteArrayList<>();
+  final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger counter = new AtomicInteger();
   private HttpServer server;
 
@@ -27,6 +28,7 @@ final class VersionEndpoint {
     VersionEndpoint e = new VersionEndpoint();
     e.server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
       int n = e.counter.incrementAndGet();
+      e.requests.add(body.toJsonObject());
       JsonArray messages = body.toJsonObject().getJsonArray("messages");
       e.questions.add(messages.getJsonObject(messages.size() - 1).getString("content"));
       if (fails.test(n)) {

@@ -114,7 +114,8 @@ public final class ConversationVerticle extends VerticleBase {
     moderate(tenantId, req).compose(moderated -> dispatcher.choose(tenant, conversationId, moderated.request().requestedModel())
         .compose(model -> {
           TurnRequest turnReq = moderated.request();
-          return store.begin(tenant, turnReq, conversationId, model, this::tenantSampling)
+          return store.begin(tenant, turnReq, conversationId, model,
+                  extra -> VersionSampling.of(model, extra, tenantSampling(extra)))
               .map(turn -> {
                 TurnRunner runner = new TurnRunner(deps, turnReq, tenant, model, turn, turn.sampling(),
                     moderated.blockedReply());
