@@ -7,6 +7,7 @@ import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.chat.api.StrictJson;
 import ai.deepchat.chat.api.TurnClient;
+import ai.deepchat.chat.dispatch.CanaryModelDispatcher;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.platform.Platform;
@@ -49,7 +50,9 @@ public final class WidgetModule implements HttpModule {
     this.platform = platform;
     this.tokens = new VisitorTokens(vertx, platform.config());
     this.conversations = new VisitorConversations(platform.database());
-    this.models = new TenantModelDispatcher(platform.database(), platform.config());
+    TenantModelDispatcher plain = new TenantModelDispatcher(platform.database(), platform.config());
+    // the test-model notice follows what actually serves, a platform-wide registered version included
+    this.models = canary == null ? plain : new CanaryModelDispatcher(platform.database(), canary.chooser(), plain);
     var chat = platform.config().chat();
     this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits);
   }
