@@ -52,9 +52,12 @@ public final class Node implements AutoCloseable {
       
       Platform platform = new Platform(config, database.database(), nodeId(config));
       if (config.database().embedded() && config.seed().enabled()) {
-        DemoSeed.ensure(platform).ifPresent(Node::announceAdminPassword);
+        DemoSeed.ensure(platform).ifPresent(created -> announce(config, created));
       }
       RoleDeployer.Deployed deployed = await(RoleDeployer.deploy(vertx, platform));
+      if (config.database().embedded() && config.seed().enabled() && deployed.rag() != null) {
+        await(DemoSeed.ensureDemoDocument(platform, deployed.rag()));
+      }
       return new Node(vertx, database, platform, deployed);
     } catch (RuntimeException e) {
       if (database != null) {
@@ -84,11 +87,15 @@ public final class Node implements AutoCloseable {
     return await(builder.with(options).withClusterManager(ClusterManagers.hazelcast(config.cluster())).buildClustered());
   }
 
-  private static void announceAdminPassword(String password) {
-    // Printed once, on the first start only; the hash is what the database keeps.
+  private static void announce(PlatformConfig config, DemoSeed.Created created) {
+    // Printed once, on the first start only; the database keeps only hashes.
     System.out.println();
-    System.out.println("  Demo tenant created. Console login: workspace 'demo', e-mail admin@demo.local (ADMIN_EMAIL), password: " + password);
-    System.out.println("  (shown once; set ADMIN_PASSWORD to choose it)");
+    System.out.println("  Demo tenant created (workspace '" + config.seed().tenantSlug() + "').");
+    System.out.println("    console login:  " + config.seed().adminEmail() + " / "
+        + created.generatedPassword().orElse("(ADMIN_PASSWORD)"));
+    System.out.println("    API key:        " + created.apiKey());
+    System.out.println("    widget key:     " + created.widgetKey());
+    System.out.println("  These are shown once; create more in the console.");
     System.out.println();
   }
 

@@ -1,6 +1,8 @@
 package ai.deepchat.launcher;
 
 import ai.deepchat.chat.ChatFeature;
+import ai.deepchat.chat.api.ApiKeyAuth;
+import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gpu.worker.EngineWorkerVerticle;
@@ -11,14 +13,18 @@ import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import ai.deepchat.rag.Rag;
+import ai.deepchat.rag.RagConfig;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /** Deploys the verticles of the roles this node runs, in dependency order. */
 final class RoleDeployer {
 
-  record Deployed(List<String> deploymentIds, int httpPort) {
+  /** What a node deployed; {@code rag} is null on nodes without the rag or gateway role. */
+  record Deployed(List<String> deploymentIds, int httpPort, Rag rag) {
   }
 
   private RoleDeployer() {
@@ -35,6 +41,16 @@ final class RoleDeployer {
     // created first: the pipeline chooses versions with it and reports outcomes to it
     Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
     chain = canary.mapEmpty();
+    Set<Role> roles = platform.config().roles();
+    // in-process knowledge bases: retrieval for the rag role, uploads and searches for the gateway's API
+    Rag rag = roles.contains(Role.RAG) || roles.contains(Role.GATEWAY)
+        ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())) : null;
+    if (roles.contains(Role.RAG)) {
+      chain = chain.compose(v -> vertx.deployVerticle(rag.retrieverVerticle())).map(id -> {
+        ids.add(id);
+        return null;
+      });
+    }
     if (platform.config().roles().contains(Role.PIPELINE)) {
       chain = chain.compose(v -> PolicyServices.deployVerticles(vertx, platform)).map(policyIds -> {
         ids.addAll(policyIds);
@@ -53,19 +69,20 @@ final class RoleDeployer {
       });
     }
     if (!platform.config().roles().contains(Role.GATEWAY)) {
-      return chain.map(v -> new Deployed(ids, -1));
+      return chain.map(v -> new Deployed(ids, -1, rag));
     }
     GatewayVerticle[] gateway = new GatewayVerticle[1];
     return chain.compose(v -> {
           CanaryServices c = canary.result();
           List<HttpModule> modules = httpModules(vertx, platform, policy, c);
+          modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag));
           modules.add(c.httpModule(platform));
           gateway[0] = new GatewayVerticle(platform, modules);
           return vertx.deployVerticle(gateway[0]);
         })
         .map(id -> {
           ids.add(id);
-          return new Deployed(ids, gateway[0].actualPort());
+          return new Deployed(ids, gateway[0].actualPort(), rag);
         });
   }
 

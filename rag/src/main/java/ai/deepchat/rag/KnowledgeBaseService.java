@@ -1,0 +1,37 @@
+package ai.deepchat.rag;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Knowledge bases and their documents, always within one tenant (row-level security applies). Failed
+ * futures carry a {@link RagException}; another tenant's ids read as {@link RagError#NOT_FOUND}.
+ */
+public interface KnowledgeBaseService {
+
+  /** Embedding models a knowledge base may use; the first is the default. */
+  List<String> EMBEDDING_MODELS = List.of("bge-small-zh-v1.5-q", "bge-small-en-v1.5-q");
+
+  Future<KnowledgeBase> createKnowledgeBase(UUID tenantId, String name, String description,
+                                            String embeddingModel);
+
+  Future<List<KnowledgeBase>> listKnowledgeBases(UUID tenantId);
+
+  Future<KnowledgeBase> knowledgeBase(UUID tenantId, UUID knowledgeBaseId);
+
+  /**
+   * Validates and accepts a Markdown (.md), plain text (.txt) or HTML (.html) upload, then ingests it
+   * in the background. The same source name replaces the earlier document and its chunks.
+   */
+  Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Buffer content);
+
+  Future<List<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId);
+
+  Future<DocumentStatus> document(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
+
+  /** Removes the document, its chunks and their vectors. */
+  Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
+}

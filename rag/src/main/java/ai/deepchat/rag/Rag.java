@@ -1,0 +1,77 @@
+package ai.deepchat.rag;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.http.RagRoutes;
+import ai.deepchat.rag.index.PgVectorSource;
+import ai.deepchat.rag.index.VectorStore;
+import ai.deepchat.rag.ingest.IngestionService;
+import ai.deepchat.rag.retrieve.HybridRetriever;
+import ai.deepchat.rag.retrieve.RetrieverVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.ext.web.Router;
+
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * The RAG module wired together: one per process (or per test), over one data directory and one
+ * database. Ingestion and queries get separate worker pools so a large upload never delays a search.
+ */
+public final class Rag {
+
+  private final Vertx vertx;
+  private final RagConfig config;
+  private final WorkerExecutor ingestWorker;
+  private final WorkerExecutor queryWorker;
+  private final VectorStore vectors;
+  private final IngestionService knowledgeBases;
+  private final HybridRetriever retriever;
+
+  private Rag(Vertx vertx, Database database, RagConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+    this.ingestWorker = vertx.createSharedWorkerExecutor("rag-ingest", 1);
+    this.queryWorker = vertx.createSharedWorkerExecutor("rag-query", 4);
+    this.vectors = new VectorStore(config.dataDir(), config.indexFactory(), queryWorker,
+        new PgVectorSource(database));
+    this.knowledgeBases = new IngestionService(database, vectors, ingestWorker, config);
+    this.retriever = new HybridRetriever(database, knowledgeBases, vectors, queryWorker);
+  }
+
+  public static Rag create(Vertx vertx, Database database, RagConfig config) {
+    return new Rag(vertx, database, config);
+  }
+
+  public KnowledgeBaseService knowledgeBases() {
+    return knowledgeBases;
+  }
+
+  public Retriever retriever() {
+    return retriever;
+  }
+
+  /** The consumer of the retrieval address; deploy it where retrieval should be served. */
+  public RetrieverVerticle retrieverVerticle() {
+    return new RetrieverVerticle(retriever);
+  }
+
+  /** HTTP routes to mount under {@code /v1/knowledge-bases}; see {@link RagRoutes}. */
+  public Router router() {
+    return RagRoutes.create(vertx, knowledgeBases, retriever, config);
+  }
+
+  /** Where the FAISS index of a knowledge base lives (for operators and tests). */
+  public Path indexFile(UUID tenantId, UUID knowledgeBaseId) {
+    return vectors.indexFile(tenantId, knowledgeBaseId);
+  }
+
+  /** Closes the open indexes (on a worker: it waits for running searches), then the worker pools. */
+  public Future<Void> close() {
+    return queryWorker.executeBlocking(() -> {
+      vectors.close();
+      return null;
+    }, false).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close())).mapEmpty();
+  }
+}

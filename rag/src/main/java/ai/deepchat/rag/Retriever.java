@@ -1,0 +1,18 @@
+package ai.deepchat.rag;
+
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import io.vertx.core.Future;
+
+import java.util.UUID;
+
+/** Hybrid (vector + lexical, reciprocal rank fusion) search in one tenant's knowledge base. */
+public interface Retriever {
+
+  int MAX_TOP_K = 50;
+
+  /**
+   * The best {@code topK} chunks for {@code query}, best first. Fails with {@link RagError#NOT_FOUND}
+   * for a knowledge base the tenant does not have.
+   */
+  Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK);
+}

@@ -1,0 +1,49 @@
+package ai.deepchat.rag.embed;
+
+import ai.deepchat.rag.RagError;
+import ai.deepchat.rag.RagException;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.bgesmallzhv15q.BgeSmallZhV15QuantizedEmbeddingModel;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The embedding models a knowledge base can name in {@code embedding_model}. Each ONNX model is loaded
+ * once per JVM, on first use (a few seconds, on the calling worker thread), and shared: the runtime is
+ * thread-safe and a second copy would only cost memory.
+ */
+public final class EmbeddingModels {
+
+  public static final String BGE_SMALL_ZH = "bge-small-zh-v1.5-q";
+  public static final String BGE_SMALL_EN = "bge-small-en-v1.5-q";
+
+  private static final Map<String, EmbeddingModel> LOADED = new ConcurrentHashMap<>();
+  private static final Map<String, Embedder> EMBEDDERS = Map.of(
+      BGE_SMALL_ZH, new BgeEmbedder(BGE_SMALL_ZH, 512, "为这个句子生成表示以用于检索相关文章：",
+          shared(BGE_SMALL_ZH, BgeSmallZhV15QuantizedEmbeddingModel::new)),
+      BGE_SMALL_EN, new BgeEmbedder(BGE_SMALL_EN, 384,
+          "Represent this sentence for searching relevant passages: ",
+          shared(BGE_SMALL_EN, BgeSmallEnV15QuantizedEmbeddingModel::new)));
+
+  private EmbeddingModels() {
+  }
+
+  public static boolean isKnown(String name) {
+    return EMBEDDERS.containsKey(name);
+  }
+
+  public static Embedder get(String name) {
+    Embedder embedder = EMBEDDERS.get(name);
+    if (embedder == null) {
+      throw new RagException(RagError.INVALID_INPUT, "unknown embedding model: " + name);
+    }
+    return embedder;
+  }
+
+  private static Supplier<EmbeddingModel> shared(String name, Supplier<EmbeddingModel> load) {
+    return () -> LOADED.computeIfAbsent(name, n -> load.get());
+  }
+}

@@ -1,0 +1,240 @@
+package ai.deepchat.rag.ingest;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.DocumentStatus;
+import ai.deepchat.rag.KnowledgeBase;
+import ai.deepchat.rag.RagError;
+import ai.deepchat.rag.RagException;
+import ai.deepchat.rag.index.PgVectorSource;
+import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** SQL of knowledge bases, documents and chunks; every statement runs under the tenant's RLS. */
+final class DocumentRepository {
+
+  private static final String DOCUMENT_COLUMNS = "id, knowledge_base_id, title, source_name, "
+      + "content_type, size_bytes, status, progress, error, chunk_count";
+  private static final String KB_COLUMNS = "id, name, description, embedding_model, version";
+
+  /** What accepting an upload found: the stored row, and whether it already holds this content. */
+  record Accepted(DocumentStatus document, boolean unchanged) {
+  }
+
+  /** The outcome of replacing a document's chunks; {@code superseded} when a newer upload won. */
+  record Replaced(long[] oldIds, long[] newIds, boolean superseded) {
+  }
+
+  private final Database database;
+
+  DocumentRepository(Database database) {
+    this.database = database;
+  }
+
+  Future<KnowledgeBase> createKnowledgeBase(UUID tenantId, String name, String description,
+                                            String model) {
+    return database.inTenant(tenantId, conn -> conn
+            .preparedQuery("INSERT INTO knowledge_bases (tenant_id, name, description, embedding_model) "
+                + "VALUES ($1, $2, $3, $4) RETURNING " + KB_COLUMNS)
+            .execute(Tuple.of(tenantId, name, description, model))
+            .map(rows -> knowledgeBase(rows.iterator().next())))
+        .recover(failure -> failure instanceof PgException pg && "23505".equals(pg.getSqlState())
+            ? Future.failedFuture(new RagException(RagError.CONFLICT,
+                "a knowledge base named '" + name + "' exists already"))
+            : Future.failedFuture(failure));
+  }
+
+  Future<List<KnowledgeBase>> listKnowledgeBases(UUID tenantId) {
+    return database.inTenant(tenantId, conn -> conn
+        .query("SELECT " + KB_COLUMNS + " FROM knowledge_bases ORDER BY name").execute()
+        .map(rows -> {
+          List<KnowledgeBase> out = new ArrayList<>();
+          rows.forEach(row -> out.add(knowledgeBase(row)));
+          return out;
+        }));
+  }
+
+  Future<KnowledgeBase> knowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("SELECT " + KB_COLUMNS + " FROM knowledge_bases WHERE id = $1")
+        .execute(Tuple.of(knowledgeBaseId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw new RagException(RagError.NOT_FOUND, "knowledge base not found: " + knowledgeBaseId);
+          }
+          return knowledgeBase(rows.iterator().next());
+        }));
+  }
+
+  /** Creates the document row, or resets an existing one of the same source name to pending. */
+  Future<Accepted> accept(UUID tenantId, UUID knowledgeBaseId, String sourceName, String title,
+                          SourceFormat format, String hash, long size) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("SELECT " + DOCUMENT_COLUMNS + ", content_hash FROM documents "
+            + "WHERE knowledge_base_id = $1 AND source_name = $2 FOR UPDATE")
+        .execute(Tuple.of(knowledgeBaseId, sourceName))
+        .compose(existing -> {
+          if (existing.size() > 0) {
+            Row row = existing.iterator().next();
+            if (hash.equals(row.getString("content_hash")) && "ready".equals(row.getString("status"))) {
+              return Future.succeededFuture(new Accepted(document(row), true));
+            }
+          }
+          return conn.preparedQuery("INSERT INTO documents (tenant_id, knowledge_base_id, title, "
+                  + "source_name, content_type, content_hash, size_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                  + "ON CONFLICT (tenant_id, knowledge_base_id, source_name) DO UPDATE SET "
+                  + "content_type = EXCLUDED.content_type, content_hash = EXCLUDED.content_hash, "
+                  + "size_bytes = EXCLUDED.size_bytes, status = 'pending', progress = 0, error = NULL, "
+                  + "updated_at = now() RETURNING " + DOCUMENT_COLUMNS)
+              .execute(Tuple.of(tenantId, knowledgeBaseId, title, sourceName, format.contentType(),
+                  hash, size))
+              .map(rows -> new Accepted(document(rows.iterator().next()), false));
+        }));
+  }
+
+  Future<Void> progress(UUID tenantId, UUID documentId, String hash, double progress) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("UPDATE documents SET status = 'processing', progress = $3, updated_at = now() "
+            + "WHERE id = $1 AND content_hash = $2")
+        .execute(Tuple.of(documentId, hash, (float) progress)).mapEmpty());
+  }
+
+  Future<Void> fail(UUID tenantId, UUID documentId, String hash, String error) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("UPDATE documents SET status = 'failed', error = $3, updated_at = now() "
+            + "WHERE id = $1 AND content_hash = $2")
+        .execute(Tuple.of(documentId, hash, error)).mapEmpty());
+  }
+
+  /**
+   * In one transaction: drops the document's old chunks, stores the new ones with their embeddings,
+   * marks the document ready and bumps the knowledge base's version. Nothing changes when a newer
+   * upload of the same document (another content hash) arrived meanwhile.
+   */
+  Future<Replaced> replaceChunks(UUID tenantId, UUID knowledgeBaseId, UUID documentId, String hash,
+                                 ParsedDocument parsed, List<float[]> vectors) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("SELECT id FROM documents WHERE id = $1 AND content_hash = $2 FOR UPDATE")
+        .execute(Tuple.of(documentId, hash))
+        .compose(current -> {
+          if (current.size() == 0) {
+            return Future.succeededFuture(new Replaced(new long[0], new long[0], true));
+          }
+          return deleteChunks(conn, documentId).compose(oldIds -> insertChunks(conn, tenantId,
+                  knowledgeBaseId, documentId, parsed.chunks(), vectors)
+              .compose(newIds -> conn.preparedQuery("UPDATE documents SET status = 'ready', "
+                      + "progress = 1, error = NULL, chunk_count = $2, title = $3, updated_at = now() "
+                      + "WHERE id = $1")
+                  .execute(Tuple.of(documentId, newIds.length, parsed.title()))
+                  .compose(ignored -> bumpVersion(conn, knowledgeBaseId))
+                  .map(ignored -> new Replaced(oldIds, newIds, false))));
+        }));
+  }
+
+  /** Deletes the document and its chunks; returns the ids of the chunks removed. */
+  Future<long[]> delete(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("SELECT id FROM documents WHERE id = $1 AND knowledge_base_id = $2 FOR UPDATE")
+        .execute(Tuple.of(documentId, knowledgeBaseId))
+        .compose(found -> {
+          if (found.size() == 0) {
+            return Future.failedFuture(new RagException(RagError.NOT_FOUND,
+                "document not found: " + documentId));
+          }
+          return deleteChunks(conn, documentId)
+              .compose(ids -> conn.preparedQuery("DELETE FROM documents WHERE id = $1")
+                  .execute(Tuple.of(documentId))
+                  .compose(ignored -> bumpVersion(conn, knowledgeBaseId))
+                  .map(ignored -> ids));
+        }));
+  }
+
+  Future<List<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("SELECT " + DOCUMENT_COLUMNS + " FROM documents WHERE knowledge_base_id = $1 "
+            + "ORDER BY source_name")
+        .execute(Tuple.of(knowledgeBaseId))
+        .map(rows -> {
+          List<DocumentStatus> out = new ArrayList<>();
+          rows.forEach(row -> out.add(document(row)));
+          return out;
+        }));
+  }
+
+  Future<DocumentStatus> document(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("SELECT " + DOCUMENT_COLUMNS + " FROM documents "
+            + "WHERE id = $1 AND knowledge_base_id = $2")
+        .execute(Tuple.of(documentId, knowledgeBaseId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw new RagException(RagError.NOT_FOUND, "document not found: " + documentId);
+          }
+          return document(rows.iterator().next());
+        }));
+  }
+
+  private static Future<long[]> deleteChunks(SqlConnection conn, UUID documentId) {
+    return conn.preparedQuery("DELETE FROM chunks WHERE document_id = $1 RETURNING id")
+        .execute(Tuple.of(documentId))
+        .map(DocumentRepository::ids);
+  }
+
+  private static Future<long[]> insertChunks(SqlConnection conn, UUID tenantId, UUID knowledgeBaseId,
+                                             UUID documentId, List<Chunk> chunks,
+                                             List<float[]> vectors) {
+    List<Tuple> batch = new ArrayList<>(chunks.size());
+    for (int i = 0; i < chunks.size(); i++) {
+      Chunk chunk = chunks.get(i);
+      batch.add(Tuple.of(tenantId, knowledgeBaseId, documentId, chunk.ordinal(), chunk.sectionPath(),
+          chunk.text(), chunk.tokenCount(), PgVectorSource.encode(vectors.get(i))));
+    }
+    return conn.preparedQuery("INSERT INTO chunks (tenant_id, knowledge_base_id, document_id, ordinal, "
+            + "section_path, text, token_count, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            + "RETURNING id")
+        .executeBatch(batch)
+        .map(first -> {
+          long[] ids = new long[chunks.size()];
+          int i = 0;
+          for (RowSet<Row> rows = first; rows != null; rows = rows.next()) {
+            for (Row row : rows) {
+              ids[i++] = row.getLong(0);
+            }
+          }
+          return ids;
+        });
+  }
+
+  private static Future<Void> bumpVersion(SqlConnection conn, UUID knowledgeBaseId) {
+    return conn.preparedQuery("UPDATE knowledge_bases SET version = version + 1, updated_at = now() "
+        + "WHERE id = $1").execute(Tuple.of(knowledgeBaseId)).mapEmpty();
+  }
+
+  private static long[] ids(RowSet<Row> rows) {
+    long[] ids = new long[rows.size()];
+    int i = 0;
+    for (Row row : rows) {
+      ids[i++] = row.getLong(0);
+    }
+    return ids;
+  }
+
+  private static KnowledgeBase knowledgeBase(Row row) {
+    return new KnowledgeBase(row.getUUID("id"), row.getString("name"), row.getString("description"),
+        row.getString("embedding_model"), row.getLong("version"));
+  }
+
+  private static DocumentStatus document(Row row) {
+    return new DocumentStatus(row.getUUID("id"), row.getUUID("knowledge_base_id"),
+        row.getString("title"), row.getString("source_name"), row.getString("content_type"),
+        row.getLong("size_bytes"), row.getString("status"), row.getFloat("progress"),
+        row.getString("error"), row.getInteger("chunk_count"));
+  }
+}

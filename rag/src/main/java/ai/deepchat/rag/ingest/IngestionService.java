@@ -1,0 +1,212 @@
+package ai.deepchat.rag.ingest;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.DocumentStatus;
+import ai.deepchat.rag.KnowledgeBase;
+import ai.deepchat.rag.KnowledgeBaseService;
+import ai.deepchat.rag.RagConfig;
+import ai.deepchat.rag.RagError;
+import ai.deepchat.rag.RagException;
+import ai.deepchat.rag.Upload;
+import ai.deepchat.rag.embed.Embedder;
+import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.rag.index.VectorStore;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Knowledge bases and ingestion. An upload is validated (type, size, UTF-8 text) before it is
+ * accepted; conversion, chunking and embedding then run in the background on the ingestion worker
+ * pool, with progress stored on the document row, and the result is committed to PostgreSQL first
+ * (the source of truth) and to the FAISS index second.
+ */
+public final class IngestionService implements KnowledgeBaseService {
+
+  private static final Logger LOG = LoggerFactory.getLogger(IngestionService.class);
+  private static final int MAX_NAME = 255;
+
+  private final RagConfig config;
+  private final DocumentRepository repository;
+  private final VectorStore vectors;
+  private final WorkerExecutor worker;
+  private final DocumentParser parser;
+  private final KeyedSerializer commits = new KeyedSerializer();
+
+  /** @param worker where parsing and embedding run; never an event loop */
+  public IngestionService(Database database, VectorStore vectors, WorkerExecutor worker,
+                          RagConfig config) {
+    this.config = config;
+    this.repository = new DocumentRepository(database);
+    this.vectors = vectors;
+    this.worker = worker;
+    this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens());
+  }
+
+  @Override
+  public Future<KnowledgeBase> createKnowledgeBase(UUID tenantId, String name, String description,
+                                                   String embeddingModel) {
+    String model = embeddingModel == null || embeddingModel.isBlank()
+        ? EMBEDDING_MODELS.get(0) : embeddingModel;
+    if (name == null || name.isBlank() || name.length() > MAX_NAME) {
+      return invalid("a knowledge base needs a name of 1 to " + MAX_NAME + " characters");
+    }
+    if (!EmbeddingModels.isKnown(model)) {
+      return invalid("unknown embedding model " + model + "; expected one of " + EMBEDDING_MODELS);
+    }
+    return repository.createKnowledgeBase(tenantId, name.strip(),
+        description == null ? "" : description, model);
+  }
+
+  @Override
+  public Future<List<KnowledgeBase>> listKnowledgeBases(UUID tenantId) {
+    return repository.listKnowledgeBases(tenantId);
+  }
+
+  @Override
+  public Future<KnowledgeBase> knowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
+    return repository.knowledgeBase(tenantId, knowledgeBaseId);
+  }
+
+  @Override
+  public Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName,
+                               Buffer content) {
+    if (sourceName == null || sourceName.isBlank() || sourceName.length() > MAX_NAME) {
+      return invalid("a document needs a file name of 1 to " + MAX_NAME + " characters");
+    }
+    SourceFormat format;
+    try {
+      format = SourceFormat.of(sourceName);
+    } catch (RagException e) {
+      return Future.failedFuture(e);
+    }
+    if (content.length() > config.maxUploadBytes()) {
+      return Future.failedFuture(new RagException(RagError.TOO_LARGE, sourceName + " has "
+          + content.length() + " bytes, above the upload limit of " + config.maxUploadBytes()));
+    }
+    return repository.knowledgeBase(tenantId, knowledgeBaseId)
+        .compose(base -> worker.executeBlocking(() -> {
+          byte[] bytes = content.getBytes();
+          return new Decoded(DocumentDecoder.decode(sourceName, bytes), sha256(bytes), bytes.length);
+        }, false).compose(decoded -> repository.accept(tenantId, knowledgeBaseId, sourceName,
+                DocumentParser.baseName(sourceName), format, decoded.hash(), decoded.size())
+            .map(accepted -> {
+              if (accepted.unchanged()) {
+                return new Upload(accepted.document(), Future.succeededFuture(accepted.document()));
+              }
+              Job job = new Job(tenantId, base, accepted.document().id(), sourceName, format,
+                  decoded.hash());
+              return new Upload(accepted.document(), run(job, decoded.text()));
+            })));
+  }
+
+  @Override
+  public Future<List<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId) {
+    return repository.knowledgeBase(tenantId, knowledgeBaseId)
+        .compose(base -> repository.listDocuments(tenantId, knowledgeBaseId));
+  }
+
+  @Override
+  public Future<DocumentStatus> document(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return repository.document(tenantId, knowledgeBaseId, documentId);
+  }
+
+  @Override
+  public Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return repository.knowledgeBase(tenantId, knowledgeBaseId)
+        .compose(base -> commits.run(knowledgeBaseId, () -> repository
+            .delete(tenantId, knowledgeBaseId, documentId)
+            .compose(ids -> vectors.update(tenantId, knowledgeBaseId, dimensionOf(base), ids,
+                    new long[0], new float[0])
+                .recover(indexFailure -> Future.succeededFuture()))));
+  }
+
+  private record Decoded(String text, String hash, long size) {
+  }
+
+  private record Job(UUID tenantId, KnowledgeBase base, UUID documentId, String sourceName,
+                     SourceFormat format, String hash) {
+  }
+
+  /** The background ingestion; its future always completes with the document's final status. */
+  private Future<DocumentStatus> run(Job job, String text) {
+    Embedder embedder = EmbeddingModels.get(job.base().embeddingModel());
+    return worker.executeBlocking(() -> parser.parse(job.sourceName(), job.format(), text), false)
+        .compose(parsed -> repository.progress(job.tenantId(), job.documentId(), job.hash(), 0.05)
+            .compose(ignored -> embed(job, embedder, parsed, 0, new ArrayList<>()))
+            .compose(embedded -> commits.run(job.base().id(), () -> commit(job, embedder, parsed,
+                embedded))))
+        .recover(failure -> {
+          String message = failure instanceof RagException ? failure.getMessage()
+              : "ingestion failed: " + failure;
+          LOG.warn("ingestion of {} failed", job.sourceName(), failure);
+          return repository.fail(job.tenantId(), job.documentId(), job.hash(), message);
+        })
+        .transform(ignored -> repository.document(job.tenantId(), job.base().id(), job.documentId()))
+        .recover(gone -> Future.succeededFuture(new DocumentStatus(job.documentId(), job.base().id(),
+            job.sourceName(), job.sourceName(), job.format().contentType(), 0, "failed", 0,
+            "document was deleted during ingestion", 0)));
+  }
+
+  // One batch at a time, so progress moves and the worker pool is shared fairly between uploads.
+  private Future<List<float[]>> embed(Job job, Embedder embedder, ParsedDocument parsed, int from,
+                                      List<float[]> done) {
+    List<Chunk> chunks = parsed.chunks();
+    if (from >= chunks.size()) {
+      return Future.succeededFuture(done);
+    }
+    int to = Math.min(chunks.size(), from + config.embedBatch());
+    List<String> texts = chunks.subList(from, to).stream().map(Chunk::embeddingText).toList();
+    return worker.executeBlocking(() -> embedder.embedPassages(texts), false)
+        .compose(batch -> {
+          done.addAll(batch);
+          return repository.progress(job.tenantId(), job.documentId(), job.hash(),
+              0.05 + 0.9 * to / chunks.size());
+        })
+        .compose(ignored -> embed(job, embedder, parsed, to, done));
+  }
+
+  private Future<Void> commit(Job job, Embedder embedder, ParsedDocument parsed,
+                              List<float[]> embedded) {
+    return repository.replaceChunks(job.tenantId(), job.base().id(), job.documentId(), job.hash(),
+            parsed, embedded)
+        .compose(replaced -> {
+          if (replaced.superseded()) {
+            return Future.succeededFuture();
+          }
+          float[] flat = new float[embedded.size() * embedder.dimension()];
+          for (int i = 0; i < embedded.size(); i++) {
+            System.arraycopy(embedded.get(i), 0, flat, i * embedder.dimension(), embedder.dimension());
+          }
+          // PostgreSQL holds the chunks now; a failed index update only costs a rebuild later.
+          return vectors.update(job.tenantId(), job.base().id(), embedder.dimension(),
+                  replaced.oldIds(), replaced.newIds(), flat)
+              .recover(indexFailure -> Future.succeededFuture());
+        });
+  }
+
+  private static int dimensionOf(KnowledgeBase base) {
+    return EmbeddingModels.get(base.embeddingModel()).dimension();
+  }
+
+  private static <T> Future<T> invalid(String message) {
+    return Future.failedFuture(new RagException(RagError.INVALID_INPUT, message));
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package ai.deepchat.rag.retrieve;
+
+import ai.deepchat.platform.db.Database;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** SQL of retrieval, always under the tenant's row-level security and filtered by knowledge base. */
+final class ChunkSearch {
+
+  record Scored(long chunkId, double score) {
+  }
+
+  record Stored(long chunkId, UUID documentId, String title, String sectionPath, String text) {
+  }
+
+  private final Database database;
+
+  ChunkSearch(Database database) {
+    this.database = database;
+  }
+
+  /** Full-text hits, best first (ts_rank over English lexemes and CJK bigrams). */
+  Future<List<Scored>> lexical(UUID tenantId, UUID knowledgeBaseId, LexicalQuery query, int limit) {
+    if (query.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<Object> params = new ArrayList<>(List.of(knowledgeBaseId, limit));
+    List<String> parts = new ArrayList<>();
+    if (!query.words().isEmpty()) {
+      params.add(query.words());
+      parts.add("to_tsquery('english', $" + params.size() + ")");
+    }
+    if (!query.bigrams().isEmpty()) {
+      params.add(query.bigrams());
+      // sent as text: the client cannot encode a tsquery parameter
+      parts.add("$" + params.size() + "::text::tsquery");
+    }
+    String sql = "SELECT c.id, ts_rank(c.lexical, q.query) AS rank FROM chunks c, "
+        + "(SELECT " + String.join(" || ", parts) + " AS query) q "
+        + "WHERE c.knowledge_base_id = $1 AND c.lexical @@ q.query "
+        + "ORDER BY rank DESC, c.id LIMIT $2";
+    return database.inTenant(tenantId, conn -> conn.preparedQuery(sql)
+        .execute(Tuple.from(params))
+        .map(rows -> {
+          List<Scored> out = new ArrayList<>();
+          for (Row row : rows) {
+            out.add(new Scored(row.getLong(0), row.getFloat(1)));
+          }
+          return out;
+        }));
+  }
+
+  /**
+   * The stored chunks among {@code ids} that belong to this tenant's knowledge base. Vector hits come
+   * from an index outside RLS, so only what this returns may be shown.
+   */
+  Future<Map<Long, Stored>> load(UUID tenantId, UUID knowledgeBaseId, List<Long> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("SELECT c.id, c.document_id, d.title, c.section_path, c.text "
+            + "FROM chunks c JOIN documents d ON d.id = c.document_id "
+            + "WHERE c.knowledge_base_id = $1 AND c.id = ANY($2)")
+        .execute(Tuple.tuple().addUUID(knowledgeBaseId).addArrayOfLong(ids.toArray(new Long[0])))
+        .map(rows -> {
+          Map<Long, Stored> out = new HashMap<>();
+          for (Row row : rows) {
+            out.put(row.getLong(0), new Stored(row.getLong(0), row.getUUID(1), row.getString(2),
+                row.getString(3), row.getString(4)));
+          }
+          return out;
+        }));
+  }
+}

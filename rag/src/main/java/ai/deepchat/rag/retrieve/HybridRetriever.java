@@ -1,0 +1,111 @@
+package ai.deepchat.rag.retrieve;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import ai.deepchat.rag.KnowledgeBaseService;
+import ai.deepchat.rag.RagError;
+import ai.deepchat.rag.RagException;
+import ai.deepchat.rag.Retriever;
+import ai.deepchat.rag.embed.Embedder;
+import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.rag.index.VectorStore;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Vector search (FAISS, bge query embedding) and lexical search (PostgreSQL full text) run side by
+ * side over a candidate pool larger than top-k, then reciprocal rank fusion orders the union. Every
+ * candidate is loaded back through SQL under the tenant, which also drops vectors of chunks deleted
+ * since the index was written.
+ */
+public final class HybridRetriever implements Retriever {
+
+  public static final int MAX_QUERY_CHARS = 2_000;
+  private static final int MIN_CANDIDATES = 40;
+
+  private final KnowledgeBaseService knowledgeBases;
+  private final VectorStore vectors;
+  private final ChunkSearch search;
+  private final WorkerExecutor worker;
+
+  /** @param worker where the query is embedded; not the ingestion pool, so queries never queue behind uploads */
+  public HybridRetriever(Database database, KnowledgeBaseService knowledgeBases, VectorStore vectors,
+                         WorkerExecutor worker) {
+    this.knowledgeBases = knowledgeBases;
+    this.vectors = vectors;
+    this.search = new ChunkSearch(database);
+    this.worker = worker;
+  }
+
+  @Override
+  public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
+    if (query == null || query.isBlank()) {
+      return Future.failedFuture(new RagException(RagError.INVALID_INPUT, "the query is empty"));
+    }
+    if (query.length() > MAX_QUERY_CHARS) {
+      return Future.failedFuture(new RagException(RagError.INVALID_INPUT,
+          "the query is longer than " + MAX_QUERY_CHARS + " characters"));
+    }
+    int k = Math.max(1, Math.min(topK, MAX_TOP_K));
+    int candidates = Math.max(MIN_CANDIDATES, 4 * k);
+    return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base -> {
+      Embedder embedder = EmbeddingModels.get(base.embeddingModel());
+      Future<List<VectorStore.Hit>> vectorHits = worker
+          .executeBlocking(() -> embedder.embedQuery(query), false)
+          .compose(vector -> vectors.search(tenantId, knowledgeBaseId, embedder.dimension(), vector,
+              candidates));
+      Future<List<ChunkSearch.Scored>> lexicalHits =
+          search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(query), candidates);
+      return Future.all(vectorHits, lexicalHits)
+          .compose(both -> fuse(tenantId, knowledgeBaseId, vectorHits.result(), lexicalHits.result(), k))
+          .map(hits -> new RetrieveReply(knowledgeBaseId.toString(), base.version(), hits));
+    });
+  }
+
+  private Future<List<RetrievedChunk>> fuse(UUID tenantId, UUID knowledgeBaseId,
+                                            List<VectorStore.Hit> vectorHits,
+                                            List<ChunkSearch.Scored> lexicalHits, int k) {
+    Map<Long, Double> vectorScore = new HashMap<>();
+    vectorHits.forEach(h -> vectorScore.putIfAbsent(h.chunkId(), (double) h.score()));
+    Map<Long, Double> lexicalScore = new HashMap<>();
+    lexicalHits.forEach(h -> lexicalScore.putIfAbsent(h.chunkId(), h.score()));
+    Set<Long> union = new HashSet<>(vectorScore.keySet());
+    union.addAll(lexicalScore.keySet());
+    return search.load(tenantId, knowledgeBaseId, new ArrayList<>(union)).map(stored -> {
+      // Rank only what exists in this tenant's knowledge base, so stale vectors cannot take a rank.
+      List<Long> byVector = vectorHits.stream().map(VectorStore.Hit::chunkId)
+          .filter(stored::containsKey).distinct().toList();
+      List<Long> byLexical = lexicalHits.stream().map(ChunkSearch.Scored::chunkId)
+          .filter(stored::containsKey).toList();
+      Map<Long, Double> fused = ReciprocalRankFusion.fuse(List.of(byVector, byLexical));
+      // Equal fused scores mean the two searches disagree symmetrically (1st/2nd against 2nd/1st):
+      // matching terms are then the firmer evidence, so the lexical score decides, then the vector one.
+      Comparator<Map.Entry<Long, Double>> order =
+          Map.Entry.<Long, Double>comparingByValue(Comparator.reverseOrder())
+              .thenComparing(e -> -lexicalScore.getOrDefault(e.getKey(), 0.0))
+              .thenComparing(e -> -vectorScore.getOrDefault(e.getKey(), 0.0))
+              .thenComparing(Map.Entry::getKey);
+      return fused.entrySet().stream()
+          .sorted(order)
+          .limit(k)
+          .map(e -> {
+            ChunkSearch.Stored chunk = stored.get(e.getKey());
+            return new RetrievedChunk(Long.toString(chunk.chunkId()), chunk.documentId().toString(),
+                chunk.title(), chunk.sectionPath(), chunk.text(),
+                lexicalScore.getOrDefault(chunk.chunkId(), 0.0),
+                vectorScore.getOrDefault(chunk.chunkId(), 0.0), e.getValue());
+          })
+          .toList();
+    });
+  }
+}

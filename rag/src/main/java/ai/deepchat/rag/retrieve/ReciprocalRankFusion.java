@@ -1,0 +1,28 @@
+package ai.deepchat.rag.retrieve;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reciprocal rank fusion (Cormack et al., 2009): each list adds 1 / (k + rank) for the ids it ranks,
+ * rank counted from 1. It needs no score calibration between BM25-like and cosine scores.
+ */
+public final class ReciprocalRankFusion {
+
+  public static final int K = 60;
+
+  private ReciprocalRankFusion() {
+  }
+
+  /** Fused score per id over the ranked lists, each best first. */
+  public static Map<Long, Double> fuse(List<List<Long>> rankings) {
+    Map<Long, Double> fused = new HashMap<>();
+    for (List<Long> ranking : rankings) {
+      for (int i = 0; i < ranking.size(); i++) {
+        fused.merge(ranking.get(i), 1.0 / (K + i + 1), Double::sum);
+      }
+    }
+    return fused;
+  }
+}

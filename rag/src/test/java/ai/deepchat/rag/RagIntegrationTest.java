@@ -1,0 +1,310 @@
+package ai.deepchat.rag;
+
+import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import ai.deepchat.rag.faiss.FaissIndex;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.UUID;
+
+import static ai.deepchat.rag.RagTestSupport.await;
+import static ai.deepchat.rag.RagTestSupport.failure;
+import static ai.deepchat.rag.RagTestSupport.ingest;
+import static ai.deepchat.rag.RagTestSupport.resource;
+import static ai.deepchat.rag.RagTestSupport.tenant;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Ingestion and hybrid retrieval end to end: real PostgreSQL (row-level security), real FAISS, the
+ * real bge-small-zh model, over a small bilingual corpus (src/test/resources/corpus).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RagIntegrationTest {
+
+  private Vertx vertx;
+  private TestDatabase db;
+  private Path dataDir;
+  private Rag rag;
+  private UUID tenantA;
+  private UUID tenantB;
+  private UUID kbA;
+  private UUID kbB;
+  private UUID guideId;
+
+  @BeforeAll
+  void ingestCorpus() throws Exception {
+    vertx = Vertx.vertx();
+    db = TestDatabase.fresh(vertx);
+    dataDir = Files.createTempDirectory("rag-it");
+    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
+    tenantA = tenant(db.database(), "tenant-a");
+    tenantB = tenant(db.database(), "tenant-b");
+    KnowledgeBaseService service = rag.knowledgeBases();
+    kbA = await(service.createKnowledgeBase(tenantA, "support", "", null)).id();
+    kbB = await(service.createKnowledgeBase(tenantB, "internal", "", null)).id();
+    DocumentStatus guide = ingest(service, tenantA, kbA, "server-guide.md", resource("server-guide.md"));
+    guideId = guide.id();
+    ingest(service, tenantA, kbA, "faq-zh.md", resource("faq-zh.md"));
+    ingest(service, tenantB, kbB, "tenant-b-secret.md", resource("tenant-b-secret.md"));
+  }
+
+  @AfterAll
+  void close() {
+    await(rag.close());
+    await(vertx.close());
+  }
+
+  @Test
+  @Order(1)
+  void documentsAreReadyWithSectionPathsAndVersionBumps() throws Exception {
+    List<DocumentStatus> docs = await(rag.knowledgeBases().listDocuments(tenantA, kbA));
+    assertThat(docs).extracting(DocumentStatus::sourceName).containsExactly("faq-zh.md", "server-guide.md");
+    assertThat(docs).allSatisfy(d -> {
+      assertThat(d.status()).isEqualTo("ready");
+      assertThat(d.progress()).isEqualTo(1.0);
+      assertThat(d.chunkCount()).isPositive();
+    });
+    assertThat(docs).extracting(DocumentStatus::title).containsExactly("星云云盘常见问题", "Orbit Server Guide");
+    assertThat(sectionPaths(kbA)).contains("Orbit Server Guide > Installation > Linux",
+        "Orbit Server Guide > Configuration", "星云云盘常见问题 > 计费 > 退款政策");
+    assertThat(await(rag.knowledgeBases().knowledgeBase(tenantA, kbA)).version()).isEqualTo(2);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @Order(2)
+  @CsvSource(delimiter = '|', value = {
+      "How do I set the relay up on an Ubuntu machine? | Installation > Linux",
+      "which TCP port do clients use and how many can connect at once | Configuration",
+      "my disk died, how do I get my queues back from a copy | Backup and Restore",
+      "The service quits immediately after launch, what should I check? | Troubleshooting",
+      "我忘了登录密码，怎么重新设置？ | 账户 > 重置密码",
+      "买了会员不满意可以把钱要回来吗 | 计费 > 退款政策",
+      "怎样把文件列表下载成表格 | 数据 > 数据导出",
+      "公司报销需要的发票在哪里申请 | 计费 > 发票",
+  })
+  void paraphrasedQuestionsFindTheirSection(String question, String expectedSection) {
+    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, question, 3));
+    assertThat(reply.hits()).isNotEmpty();
+    assertThat(reply.hits().get(0).sectionPath()).as("top hit for %s: %s", question, reply.hits())
+        .endsWith(expectedSection);
+    assertThat(reply.knowledgeBaseVersion()).isPositive();
+  }
+
+  @Test
+  @Order(3)
+  void hitsCarryScoresDocumentAndText() {
+    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "default value of the max_clients setting", 5));
+    RetrievedChunk top = reply.hits().get(0);
+    assertThat(top.sectionPath()).endsWith("Configuration");
+    assertThat(top.text()).contains("| listen_port | 7400 |");
+    assertThat(top.documentTitle()).isEqualTo("Orbit Server Guide");
+    assertThat(top.documentId()).isEqualTo(guideId.toString());
+    assertThat(top.lexicalScore()).isPositive();
+    assertThat(top.vectorScore()).isPositive();
+    assertThat(top.fusedScore()).isGreaterThanOrEqualTo(reply.hits().get(1).fusedScore());
+  }
+
+  @Test
+  @Order(4)
+  void otherTenantsKnowledgeBaseIsNotFoundAndItsChunksNeverLeak() {
+    Throwable crossTenant = failure(rag.retriever().retrieve(tenantA, kbB, "vault combination", 5));
+    assertThat(RagException.errorOf(crossTenant)).isEqualTo(RagError.NOT_FOUND);
+    assertThat(RagException.errorOf(failure(rag.retriever().retrieve(tenantB, kbA, "install", 5))))
+        .isEqualTo(RagError.NOT_FOUND);
+    assertThat(RagException.errorOf(failure(rag.knowledgeBases().upload(tenantA, kbB, "x.md",
+        Buffer.buffer("# hi"))))).isEqualTo(RagError.NOT_FOUND);
+    RetrieveReply own = await(rag.retriever().retrieve(tenantA, kbA, "CANARY-ZEBRA-4471 vault 忘记密码", 50));
+    assertThat(own.hits()).noneSatisfy(h -> assertThat(h.text()).contains("CANARY"));
+    RetrieveReply b = await(rag.retriever().retrieve(tenantB, kbB, "vault combination", 5));
+    assertThat(b.hits()).singleElement().satisfies(h -> assertThat(h.text()).contains("CANARY"));
+  }
+
+  @Test
+  @Order(5)
+  void badUploadsGetClearErrors() {
+    KnowledgeBaseService service = rag.knowledgeBases();
+    assertThat(errorOf(service.upload(tenantA, kbA, "empty.md", Buffer.buffer())))
+        .isEqualTo(RagError.INVALID_INPUT);
+    byte[] big = new byte[50 * 1024 * 1024];
+    java.util.Arrays.fill(big, (byte) 'a');
+    Throwable tooLarge = failure(service.upload(tenantA, kbA, "big.md", Buffer.buffer(big)));
+    assertThat(RagException.errorOf(tooLarge)).isEqualTo(RagError.TOO_LARGE);
+    assertThat(tooLarge).hasMessageContaining("upload limit");
+    byte[] png = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    assertThat(failure(service.upload(tenantA, kbA, "image.md", Buffer.buffer(png))))
+        .hasMessageContaining("binary");
+    assertThat(failure(service.upload(tenantA, kbA, "latin1.md",
+        Buffer.buffer("caf\u00e9".getBytes(StandardCharsets.ISO_8859_1))))).hasMessageContaining("UTF-8");
+    assertThat(errorOf(service.upload(tenantA, kbA, "doc.pdf", Buffer.buffer("%PDF-1.4"))))
+        .isEqualTo(RagError.UNSUPPORTED_TYPE);
+    assertThat(errorOf(service.upload(tenantA, UUID.randomUUID(), "a.md", Buffer.buffer("# a"))))
+        .isEqualTo(RagError.NOT_FOUND);
+    assertThat(errorOf(rag.retriever().retrieve(tenantA, kbA, "  ", 5))).isEqualTo(RagError.INVALID_INPUT);
+    // nothing of the refused uploads was stored
+    assertThat(await(service.listDocuments(tenantA, kbA))).hasSize(2);
+  }
+
+  @Test
+  @Order(6)
+  void reuploadReplacesChunksAndSameContentIsANoOp() throws Exception {
+    KnowledgeBaseService service = rag.knowledgeBases();
+    long before = await(service.knowledgeBase(tenantA, kbA)).version();
+    DocumentStatus v1 = ingest(service, tenantA, kbA, "notes.txt",
+        Buffer.buffer("The quartermaster keeps the spare antenna in locker nineteen."));
+    DocumentStatus same = ingest(service, tenantA, kbA, "notes.txt",
+        Buffer.buffer("The quartermaster keeps the spare antenna in locker nineteen."));
+    assertThat(same.id()).isEqualTo(v1.id());
+    assertThat(await(service.knowledgeBase(tenantA, kbA)).version()).isEqualTo(before + 1);
+    DocumentStatus v2 = ingest(service, tenantA, kbA, "notes.txt",
+        Buffer.buffer("The spare antenna moved to the rooftop cabinet."));
+    assertThat(v2.id()).isEqualTo(v1.id());
+    assertThat(v2.status()).isEqualTo("ready");
+    assertThat(chunkTexts(v1.id())).containsExactly("The spare antenna moved to the rooftop cabinet.");
+    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "where is the spare antenna", 10));
+    assertThat(reply.hits()).noneSatisfy(h -> assertThat(h.text()).contains("locker nineteen"));
+    assertThat(reply.hits().get(0).text()).contains("rooftop cabinet");
+    assertThat(reply.knowledgeBaseVersion()).isEqualTo(before + 2);
+  }
+
+  @Test
+  @Order(7)
+  void deletingADocumentRemovesItFromBothSearches() throws Exception {
+    long indexedBefore = indexedVectors();
+    int guideChunks = chunkTexts(guideId).size();
+    await(rag.knowledgeBases().deleteDocument(tenantA, kbA, guideId));
+    assertThat(chunkTexts(guideId)).isEmpty();
+    assertThat(indexedVectors()).isEqualTo(indexedBefore - guideChunks);
+    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "orbit-server systemctl listen_port", 50));
+    assertThat(reply.hits()).noneSatisfy(h -> assertThat(h.documentId()).isEqualTo(guideId.toString()));
+    assertThat(reply.hits()).allSatisfy(h -> assertThat(h.lexicalScore()).isZero());
+    assertThat(errorOf(rag.knowledgeBases().deleteDocument(tenantA, kbA, guideId)))
+        .isEqualTo(RagError.NOT_FOUND);
+    assertThat(errorOf(rag.knowledgeBases().deleteDocument(tenantB, kbA, UUID.randomUUID())))
+        .isEqualTo(RagError.NOT_FOUND);
+  }
+
+  @Test
+  @Order(8)
+  void restartReloadsTheIndexFromDisk() throws Exception {
+    Path file = rag.indexFile(tenantA, kbA);
+    long written = Files.getLastModifiedTime(file).toMillis();
+    byte[] bytes = Files.readAllBytes(file);
+    await(rag.close());
+    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
+    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "申请退款多久能到账", 3));
+    assertThat(reply.hits().get(0).sectionPath()).endsWith("退款政策");
+    assertThat(reply.hits().get(0).vectorScore()).isPositive();
+    assertThat(Files.getLastModifiedTime(file).toMillis()).isEqualTo(written);
+    assertThat(Files.readAllBytes(file)).isEqualTo(bytes);
+  }
+
+  @Test
+  @Order(9)
+  void corruptIndexFileIsRebuiltFromTheDatabase() throws Exception {
+    Path file = rag.indexFile(tenantA, kbA);
+    await(rag.close());
+    try (RandomAccessFile raw = new RandomAccessFile(file.toFile(), "rw")) {
+      raw.seek(raw.length() / 2);
+      raw.write(new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+      raw.setLength(raw.length() - 100);
+    }
+    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
+    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "忘记密码怎么办", 3));
+    assertThat(reply.hits().get(0).sectionPath()).endsWith("重置密码");
+    assertThat(reply.hits().get(0).vectorScore()).isPositive();
+    assertThat(indexedVectors()).isEqualTo(chunkCount(kbA));
+
+    // and a missing file too
+    await(rag.close());
+    Files.delete(file);
+    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
+    assertThat(await(rag.retriever().retrieve(tenantA, kbA, "退款", 3)).hits()).isNotEmpty();
+    assertThat(Files.exists(file)).isTrue();
+  }
+
+  @Test
+  @Order(10)
+  void largeUploadShowsProgressWhileIngesting() throws Exception {
+    StringBuilder md = new StringBuilder("# Big manual\n\n");
+    for (int i = 0; i < 40; i++) {
+      md.append("## Part ").append(i).append("\n\n")
+          .append("Paragraph ").append(i).append(" describes step ").append(i)
+          .append(" of the maintenance procedure in some detail. ".repeat(3)).append("\n\n");
+    }
+    Upload upload = await(rag.knowledgeBases().upload(tenantA, kbA, "big-manual.md",
+        Buffer.buffer(md.toString())));
+    assertThat(upload.accepted().status()).isEqualTo("pending");
+    boolean sawProgress = false;
+    while (!upload.completion().isComplete()) {
+      DocumentStatus now = await(rag.knowledgeBases().document(tenantA, kbA, upload.accepted().id()));
+      sawProgress |= "processing".equals(now.status()) && now.progress() > 0 && now.progress() < 1;
+      Thread.sleep(20);
+    }
+    assertThat(sawProgress).isTrue();
+    DocumentStatus done = await(upload.completion());
+    assertThat(done.status()).isEqualTo("ready");
+    assertThat(done.chunkCount()).isEqualTo(40);
+  }
+
+  private static RagError errorOf(io.vertx.core.Future<?> future) {
+    return RagException.errorOf(failure(future));
+  }
+
+  private long indexedVectors() {
+    try (FaissIndex index = FaissIndex.read(rag.indexFile(tenantA, kbA))) {
+      return index.ntotal();
+    }
+  }
+
+  private long chunkCount(UUID kb) throws Exception {
+    try (Connection c = db.ownerJdbc();
+         PreparedStatement st = c.prepareStatement("SELECT count(*) FROM chunks WHERE knowledge_base_id = ?")) {
+      st.setObject(1, kb);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private List<String> sectionPaths(UUID kb) throws Exception {
+    return strings("SELECT section_path FROM chunks WHERE knowledge_base_id = ? ORDER BY id", kb);
+  }
+
+  private List<String> chunkTexts(UUID document) throws Exception {
+    return strings("SELECT text FROM chunks WHERE document_id = ? ORDER BY ordinal", document);
+  }
+
+  private List<String> strings(String sql, UUID param) throws Exception {
+    try (Connection c = db.ownerJdbc(); PreparedStatement st = c.prepareStatement(sql)) {
+      st.setObject(1, param);
+      try (ResultSet rs = st.executeQuery()) {
+        List<String> out = new java.util.ArrayList<>();
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+        return out;
+      }
+    }
+  }
+}
