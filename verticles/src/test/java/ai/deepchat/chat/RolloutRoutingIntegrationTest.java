@@ -216,4 +216,30 @@ class RolloutRoutingIntegrationTest {
         "stable answer", "candidate answer", "t"));
     assertThat(s.candidateEndpoint().questions).containsExactly("Shadowed question");
   }
+
+  @Test
+  void aPlatformWideVersionAnswersTenantsWithoutTheirOwnAndIsNotStoredAsATenantVersion() throws Exception {
+    VersionEndpoint platformEndpoint = VersionEndpoint.start(vertx, "platform answer", n -> false);
+    ModelVersion platformVersion = CanaryTestSupport.await(h.canary.registry().create(Scope.PLATFORM,
+        new ai.deepchat.canary.registry.ModelRegistry.VersionSpec("platform-v1",
+            ai.deepchat.canary.registry.Backend.OPENAI, platformEndpoint.url(), new JsonObject().put("model", "p1"), ""),
+        ADMIN));
+    CanaryTestSupport.await(h.canary.registry().activate(Scope.PLATFORM, platformVersion.id(), ADMIN, "platform default"));
+    ChatHarness.Tenant t = h.tenant("platform-routed");
+    for (int i = 0; i < 100; i++) {
+      Routing r = CanaryTestSupport.await(h.canary.chooser().routing(Scope.PLATFORM));
+      if (r.serving() != null && r.serving().id().equals(platformVersion.id())) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    JsonObject completion = complete(t, "Platform question");
+    assertThat(answer(completion)).isEqualTo("platform answer");
+    assertThat(completion.getString("model")).isEqualTo("platform-v1");
+    // model_version_id references tenant versions only: the turn is stored without one
+    assertThat(h.count("SELECT count(*) FROM messages WHERE tenant_id = '" + t.id() + "' AND role = 'assistant'"
+        + " AND status = 'complete' AND model_version_id IS NULL")).isEqualTo(1);
+    assertThat(h.count("SELECT count(*) FROM conversations WHERE tenant_id = '" + t.id() + "'"
+        + " AND model_version_id IS NULL")).isEqualTo(1);
+  }
 }
