@@ -1,5 +1,6 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.chat.api.ChatApiModule;
 import ai.deepchat.chat.conversation.ConversationVerticle;
 import ai.deepchat.chat.dispatch.TokenCounter;
@@ -26,7 +27,14 @@ public final class ChatFeature {
 
   /** The OpenAI-compatible API and the widget endpoints. */
   public static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
-    return List.of(new ChatApiModule(vertx, platform, policy.limits()), new WidgetModule(vertx, platform, policy.limits()));
+    return httpModules(vertx, platform, policy, null);
+  }
+
+  /** As above, with widget ratings reported to rollout routing ({@code canary} may be null). */
+  public static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
+                                             CanaryServices canary) {
+    return List.of(new ChatApiModule(vertx, platform, policy.limits()),
+        new WidgetModule(vertx, platform, policy.limits(), canary));
   }
 
   /**
@@ -34,13 +42,22 @@ public final class ChatFeature {
    * worker thread; returns the deployment ids.
    */
   public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform, PolicyServices policy) {
+    return deployPipeline(vertx, platform, policy, null);
+  }
+
+  /**
+   * As above, with model versions chosen by rollout routing ({@code canary}): canary and A/B candidates,
+   * shadow answers, outcomes reported to the rollout guard. Null: the tenant's stable version answers.
+   */
+  public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform, PolicyServices policy,
+                                                    CanaryServices canary) {
     List<String> ids = new ArrayList<>();
     return vertx.deployVerticle(new IntentRouterVerticle(platform))
         .compose(id -> {
           ids.add(id);
           return vertx.executeBlocking(() -> tokenCounter(platform));
         })
-        .compose(tokens -> vertx.deployVerticle(new ConversationVerticle(platform, tokens, policy)))
+        .compose(tokens -> vertx.deployVerticle(new ConversationVerticle(platform, tokens, policy, canary)))
         .map(id -> {
           ids.add(id);
           return ids;

@@ -1,6 +1,8 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.gateway.GatewayVerticle;
+import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.config.ConfigLoader;
@@ -23,6 +25,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +48,8 @@ final class ChatHarness {
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   Platform platform;
   PolicyServices policy;
+  /** Rollout routing, when started with it. */
+  CanaryServices canary;
   int port;
 
   ChatHarness(Vertx vertx) {
@@ -59,6 +64,16 @@ final class ChatHarness {
 
   /** {@code remoteConfigured}: DeepSeek's (emulated) API is the default model; else the bundled test model. */
   ChatHarness start(boolean remoteConfigured) throws Exception {
+    return start(remoteConfigured, Map.of(), false);
+  }
+
+  /** With rollout routing deployed as the launcher deploys it; {@code extraEnv} e.g. guard settings. */
+  ChatHarness startWithCanary(Map<String, String> extraEnv) throws Exception {
+    return start(true, extraEnv, true);
+  }
+
+  private ChatHarness start(boolean remoteConfigured, Map<String, String> extraEnv, boolean withCanary)
+      throws Exception {
     int remotePort = remote.start(vertx);
     Path dataDir = Files.createTempDirectory("chat-it");
     Map<String, String> env = new HashMap<>();
@@ -74,13 +89,20 @@ final class ChatHarness {
     env.put("CHAT_REQUEST_TIMEOUT_MS", "2000");
     env.put("CHAT_IDLE_TIMEOUT_MS", "3000");
     env.put("CHAT_RETRIEVAL_TIMEOUT_MS", "300");
+    env.putAll(extraEnv);
     PlatformConfig config = ConfigLoader.load(env, new String[0]);
     platform = new Platform(config, db, "test-node");
     Codecs.registerAll(vertx);
     // deployed exactly as the launcher does it (real tokenizer included)
     policy = PolicyServices.create(vertx, platform);
-    GatewayVerticle gateway = new GatewayVerticle(platform, ChatFeature.httpModules(vertx, platform, policy));
-    await(ChatFeature.deployPipeline(vertx, platform, policy).compose(x -> vertx.deployVerticle(gateway)));
+    List<HttpModule> modules = new ArrayList<>();
+    if (withCanary) {
+      canary = await(CanaryServices.create(vertx, platform, policy.audit()));
+      modules.add(canary.httpModule(platform));
+    }
+    modules.addAll(ChatFeature.httpModules(vertx, platform, policy, canary));
+    GatewayVerticle gateway = new GatewayVerticle(platform, modules);
+    await(ChatFeature.deployPipeline(vertx, platform, policy, canary).compose(x -> vertx.deployVerticle(gateway)));
     port = gateway.actualPort();
     return this;
   }

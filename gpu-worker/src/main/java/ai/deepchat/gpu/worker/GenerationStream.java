@@ -77,16 +77,16 @@ final class GenerationStream implements TokenListener {
       case LENGTH -> "length";
       case CANCELLED -> "cancelled";
     };
+    onEnd.run(); // before the last event: whoever sees DONE sees the slot free
     bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.DONE, null, null, finish,
         new Usage(promptTokens, completionTokens), null));
-    onEnd.run();
   }
 
   @Override
   public void onError(EngineException e) {
+    onEnd.run();
     bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.ERROR, null, null, "error",
         null, e.getMessage()));
-    onEnd.run();
   }
 
   private void emit(GenerationText.Step step) {

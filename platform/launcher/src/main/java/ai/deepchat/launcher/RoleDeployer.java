@@ -44,6 +44,10 @@ final class RoleDeployer {
       return null;
     });
     PolicyServices policy = PolicyServices.create(vertx, platform);
+    // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API;
+    // created first: the pipeline chooses versions with it and reports outcomes to it
+    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
+    chain = canary.mapEmpty();
     Set<Role> roles = platform.config().roles();
     // one RAG module per node (FAISS indexes under DATA_DIR/faiss): retrieval on the bus for the rag
     // role, uploads and retrieval tests in process for the console and the API of the gateway role
@@ -60,7 +64,7 @@ final class RoleDeployer {
         ids.addAll(policyIds);
         return null;
       });
-      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy)).map(chatIds -> {
+      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy, canary.result())).map(chatIds -> {
         ids.addAll(chatIds);
         return null;
       });
@@ -75,17 +79,16 @@ final class RoleDeployer {
         return null;
       });
     }
-    // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API
-    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
     if (!platform.config().roles().contains(Role.GATEWAY)) {
       ManagementVerticle management = new ManagementVerticle(platform); // probes and metrics only
-      return canary.compose(v -> vertx.deployVerticle(management)).map(id -> {
+      return chain.compose(v -> vertx.deployVerticle(management)).map(id -> {
         ids.add(id);
         return new Deployed(ids, management.actualPort(), rag);
       });
     }
     GatewayVerticle[] gateway = new GatewayVerticle[1];
-    return canary.compose(c -> {
+    return chain.compose(v -> {
+          CanaryServices c = canary.result();
           List<HttpModule> modules = httpModules(vertx, platform, policy, c, rag);
           modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag));
           modules.add(c.httpModule(platform));
@@ -105,7 +108,7 @@ final class RoleDeployer {
     modules.add(new WidgetScriptModule());
     modules.add(new ConsoleModule(vertx, platform, policy.audit(), canary,
         rag == null ? null : new RagKnowledgeBackend(rag)));
-    modules.addAll(ChatFeature.httpModules(vertx, platform, policy));
+    modules.addAll(ChatFeature.httpModules(vertx, platform, policy, canary));
     return modules;
   }
 }

@@ -173,12 +173,14 @@ final class ConversationStore {
 
   private Future<Begun> insertTurn(SqlConnection c, TurnRequest req, UUID conversationId, ChatMessage user,
                                    ModelChoice model, Settings settings) {
-    UUID modelVersion = model.versionId() == null ? null : UUID.fromString(model.versionId());
+    UUID modelVersion = model.storedVersionId();
     Future<Void> conversation;
     if (req.conversationId() != null) {
-      conversation = c.preparedQuery("UPDATE conversations SET updated_at = now() "
+      // the version answering now is the one the next turn is pinned to (it changes only on rollback/promotion)
+      conversation = c.preparedQuery("UPDATE conversations SET updated_at = now(), "
+              + "model_version_id = COALESCE($4, model_version_id) "
               + "WHERE id = $1 AND channel = $2 AND visitor_id IS NOT DISTINCT FROM $3")
-          .execute(Tuple.of(conversationId, req.channel(), req.visitorId()))
+          .execute(Tuple.of(conversationId, req.channel(), req.visitorId(), modelVersion))
           .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
               : Future.failedFuture(ChatError.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
     } else {

@@ -1,7 +1,9 @@
 package ai.deepchat.chat.conversation;
 
 import ai.deepchat.chat.cache.ResponseCache;
+import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.chat.dispatch.Backends;
+import ai.deepchat.chat.dispatch.CanaryModelDispatcher;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.chat.dispatch.TokenCounter;
@@ -38,6 +40,7 @@ public final class ConversationVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ConversationVerticle.class);
 
   private final Platform platform;
+  private final CanaryServices canary;
   private final TokenCounter tokens;
   private final PolicyServices policy;
   private final ModerationService moderation;
@@ -48,6 +51,12 @@ public final class ConversationVerticle extends VerticleBase {
   private TurnRunner.Deps deps;
 
   public ConversationVerticle(Platform platform, TokenCounter tokens, PolicyServices policy) {
+    this(platform, tokens, policy, null);
+  }
+
+  /** {@code canary} null: no rollout routing, the tenant's stable version (or the platform default) answers. */
+  public ConversationVerticle(Platform platform, TokenCounter tokens, PolicyServices policy, CanaryServices canary) {
+    this.canary = canary;
     this.platform = platform;
     this.tokens = tokens;
     this.policy = policy;
@@ -57,11 +66,20 @@ public final class ConversationVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var chat = platform.config().chat();
-    dispatcher = new TenantModelDispatcher(platform.database(), platform.config());
+    TenantModelDispatcher plain = new TenantModelDispatcher(platform.database(), platform.config());
+    CanaryTurn.Routing routing = null;
+    if (canary == null) {
+      dispatcher = plain;
+    } else {
+      CanaryModelDispatcher routed = new CanaryModelDispatcher(platform.database(), canary.chooser(), plain);
+      routing = new CanaryTurn.Routing(canary, routed);
+      dispatcher = routed;
+    }
     store = new ConversationStore(vertx, platform.database(), tokens);
     backends = new Backends(vertx, chat);
     ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
-    deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat);
+    deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
+        routing);
     return Future.all(
         vertx.eventBus().<TurnRequest>consumer(Addresses.CHAT_TURN, this::onTurn).completion(),
         vertx.eventBus().<CancelTurn>consumer(Addresses.CHAT_TURN_CANCEL, msg -> {
@@ -96,7 +114,8 @@ public final class ConversationVerticle extends VerticleBase {
     moderate(tenantId, req).compose(moderated -> dispatcher.choose(tenant, conversationId, moderated.request().requestedModel())
         .compose(model -> {
           TurnRequest turnReq = moderated.request();
-          return store.begin(tenant, turnReq, conversationId, model, this::tenantSampling)
+          return store.begin(tenant, turnReq, conversationId, model,
+                  extra -> VersionSampling.of(model, extra, tenantSampling(extra)))
               .map(turn -> {
                 TurnRunner runner = new TurnRunner(deps, turnReq, tenant, model, turn, turn.sampling(),
                     moderated.blockedReply());

@@ -52,7 +52,7 @@ final class TurnRunner {
 
   record Deps(Vertx vertx, ConversationStore store, Backends backends, ResponseCache cache, TokenCounter tokens,
               ModerationService moderation, PluginRegistry plugins,
-              PlatformConfig.Chat config) {
+              PlatformConfig.Chat config, CanaryTurn.Routing canary) {
   }
 
   private final Deps deps;
@@ -254,6 +254,7 @@ final class TurnRunner {
     if (!citations.isEmpty()) {
       send(TurnEvent.citations(req.turnId(), citations));
     }
+    CanaryTurn outcome = new CanaryTurn(deps.canary(), model);
     generation = deps.backends().forChoice(model).start(req.turnId(), req.tenantId(), prompt.messages(), sampling,
         new GenerationListener() {
           @Override
@@ -261,6 +262,7 @@ final class TurnRunner {
             if (ended) {
               return;
             }
+            outcome.onToken();
             StreamingModerator.Output oc = c == null || contentModerator == null ? null : contentModerator.accept(c);
             StreamingModerator.Output or = r == null || reasoningModerator == null ? null : reasoningModerator.accept(r);
             deliver(oc == null ? c : oc.text(), or == null ? r : or.text());
@@ -270,8 +272,10 @@ final class TurnRunner {
               generation.cancel();
               deliver("\n\n" + outputPolicy.blockedReply(), null);
               ended = true;
-              deliveredTokens().onComplete(n -> complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0),
-                  "content_filter", "blocked"));
+              deliveredTokens().onComplete(n -> {
+                outcome.onDone(n.succeeded() ? n.result() : 0, true);
+                complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0), "content_filter", "blocked");
+              });
             }
           }
 
@@ -286,17 +290,30 @@ final class TurnRunner {
             if (key != null && "stop".equals(finishReason)) {
               deps.cache().put(key, new ResponseCache.Answer(content.toString(), reasoning.toString(), citations));
             }
+            outcome.shadow(deps.backends(), req.turnId(), tenantId, turn.conversationId(), prompt.messages(), sampling,
+                question.content(), content.toString());
             if (usage != null) {
+              outcome.onDone(usage.completionTokens(), false);
               complete(usage, finishReason);
             } else {
               ended = true;
-              deliveredTokens().onComplete(n -> complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0),
-                  finishReason));
+              deliveredTokens().onComplete(n -> {
+                outcome.onDone(n.succeeded() ? n.result() : 0, false);
+                complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0), finishReason);
+              });
             }
           }
 
           @Override
+          public void onFallback(String code, String message) {
+            outcome.onFallback(code);
+          }
+
+          @Override
           public void onError(String code, String message) {
+            if (!ended) {
+              outcome.onError(code);
+            }
             interrupt(TurnEvent.error(req.turnId(), code, message));
           }
         });

@@ -50,6 +50,7 @@ public final class FallbackBackend implements ModelBackend {
         }
         LOG.warn("request {}: primary {} failed before its first token ({}); using the fallback",
             requestId, primaryName, message);
+        listener.onFallback(code, message);
         run.current = fallback.start(requestId + "-fb", tenantId, messages, sampling, listener);
       }
     });

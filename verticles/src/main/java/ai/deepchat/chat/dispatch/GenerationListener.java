@@ -15,6 +15,13 @@ public interface GenerationListener {
 
   void onError(String code, String message);
 
+  /**
+   * The primary backend failed before its first token and the fallback now answers; the generation
+   * goes on, so this is no end. Rollout guards count it as the primary version's failure.
+   */
+  default void onFallback(String code, String message) {
+  }
+
   /** A running generation. */
   interface Generation {
     void cancel();

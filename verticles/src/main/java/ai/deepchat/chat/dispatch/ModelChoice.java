@@ -1,12 +1,37 @@
 package ai.deepchat.chat.dispatch;
 
+import ai.deepchat.canary.rollout.Assignment;
+
+import java.util.UUID;
+
 /**
  * The model version that answers a turn: its row (null for the platform default), the name clients
  * see, where it runs (a fallback is tried only when the primary fails before its first token), the
- * context window, and whether it is the bundled test checkpoint.
+ * context window, whether it is the bundled test checkpoint, and the rollout assignment that chose it
+ * (null when rollout routing did not), which the conversation reports the turn's outcome against.
  */
 public record ModelChoice(String versionId, String name, BackendSpec primary, BackendSpec fallback,
-                          int contextTokens, boolean testModel) {
+                          int contextTokens, boolean testModel, Assignment assignment) {
+
+  public ModelChoice(String versionId, String name, BackendSpec primary, BackendSpec fallback, int contextTokens,
+                     boolean testModel) {
+    this(versionId, name, primary, fallback, contextTokens, testModel, null);
+  }
+
+  public ModelChoice withAssignment(Assignment a, BackendSpec fallbackSpec) {
+    return new ModelChoice(versionId, name, primary, fallbackSpec, contextTokens, testModel, a);
+  }
+
+  /**
+   * The id to store in conversations/messages.model_version_id: only tenant versions, whose rows that
+   * column references; a platform-wide version (platform_model_versions) would violate the foreign key.
+   */
+  public UUID storedVersionId() {
+    if (versionId == null || assignment != null && assignment.version().tenantId() == null) {
+      return null;
+    }
+    return UUID.fromString(versionId);
+  }
 
   /** Shown wherever the bundled test checkpoint answers, so nobody mistakes it for a real model. */
   public static final String TEST_MODEL_NOTICE = "This is a tiny test model bundled with DeepChat; its answers are "

@@ -1,10 +1,13 @@
 package ai.deepchat.chat.widget;
 
+import ai.deepchat.canary.CanaryServices;
+import ai.deepchat.canary.registry.Scope;
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.chat.api.StrictJson;
 import ai.deepchat.chat.api.TurnClient;
+import ai.deepchat.chat.dispatch.CanaryModelDispatcher;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.platform.Platform;
@@ -35,12 +38,21 @@ public final class WidgetModule implements HttpModule {
   private final VisitorConversations conversations;
   private final ModelDispatcher models;
   private final WidgetTurns turns;
+  private final CanaryServices canary;
 
   public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits) {
+    this(vertx, platform, limits, null);
+  }
+
+  /** {@code canary}: where ratings of a model version's answers are reported; null without rollout routing. */
+  public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits, CanaryServices canary) {
+    this.canary = canary;
     this.platform = platform;
     this.tokens = new VisitorTokens(vertx, platform.config());
     this.conversations = new VisitorConversations(platform.database());
-    this.models = new TenantModelDispatcher(platform.database(), platform.config());
+    TenantModelDispatcher plain = new TenantModelDispatcher(platform.database(), platform.config());
+    // the test-model notice follows what actually serves, a platform-wide registered version included
+    this.models = canary == null ? plain : new CanaryModelDispatcher(platform.database(), canary.chooser(), plain);
     var chat = platform.config().chat();
     this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits);
   }
@@ -156,10 +168,20 @@ public final class WidgetModule implements HttpModule {
           if (!(value instanceof Integer i) || (i != 1 && i != -1)) {
             throw HttpProblem.badRequest("invalid_value", "'value' must be 1 or -1.");
           }
-          return conversations.feedback(v, messageId, (Integer) value);
+          int rating = (Integer) value;
+          return conversations.feedback(v, messageId, rating).onSuccess(version -> reportFeedback(v, version, rating));
         })
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  /** The rating counts toward the version's metrics (rollout comparisons); the visitor is not kept waiting. */
+  private void reportFeedback(VisitorTokens.Visitor visitor, UUID versionId, int value) {
+    if (canary == null || versionId == null) {
+      return;
+    }
+    canary.registry().get(Scope.tenant(visitor.tenantId()), versionId)
+        .onSuccess(version -> canary.outcomes().feedback(version, value));
   }
 
   /** SSE fallback of the WebSocket: one message in, that turn's events out, then the response ends. */
