@@ -55,8 +55,9 @@ final class DemoSeed {
             + "VALUES ($1, 'Demo knowledge base', 'Product documentation of the demo tenant')")
             .execute(Tuple.of(tenantId)))
         .compose(x -> c.preparedQuery("INSERT INTO faq_entries (tenant_id, question, answer) VALUES "
-            + "($1, 'What are your opening hours?', 'Our support team answers Monday to Friday, 9 am to 6 pm.'), "
-            + "($1, '你们的客服工作时间是什么？', '我们的客服团队周一至周五 9:00–18:00 在线。')").execute(Tuple.of(tenantId)))
+            + "($1, 'How can I contact customer support?', 'Write to support@demo.example or ask here in the chat; "
+            + "our team answers Monday to Friday, 9 am to 6 pm.'), "
+            + "($1, '怎么联系人工客服？', '请发送邮件至 support@demo.example，或直接在此对话中提问；客服团队周一至周五 9:00–18:00 在线。')").execute(Tuple.of(tenantId)))
         .compose(x -> c.preparedQuery("INSERT INTO widget_settings (tenant_id, public_key, allowed_origins, title) "
             + "VALUES ($1, $2, $3, 'Demo Company')").execute(Tuple.of(tenantId, widgetKey,
             new String[] {"http://localhost:" + port, "http://127.0.0.1:" + port})))
