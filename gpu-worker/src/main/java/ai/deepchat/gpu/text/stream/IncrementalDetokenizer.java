@@ -42,6 +42,11 @@ public final class IncrementalDetokenizer {
 
   /** Adds one generated id; returns the text it completes, possibly empty. */
   public String accept(int tokenId) {
+    if (tokenId < 0 || tokenId >= tokenizer.vocabSize()) {
+      // a model's embedding table is often padded past the tokenizer (DeepSeek-V3: 129,280 rows for
+      // 128,815 tokens); those ids have no text, and HF's decoder skips them too
+      return "";
+    }
     if (size == ids.length) {
       ids = Arrays.copyOf(ids, size * 2);
     }

@@ -55,6 +55,23 @@ class IncrementalDetokenizerTest {
   }
 
   @Test
+  void idsPastTheTokenizerVocabularyAreSkippedNotFatal() {
+    int[] ids = tokenizer.encode("Hello world");
+    IncrementalDetokenizer detok = new IncrementalDetokenizer(tokenizer, true);
+    StringBuilder text = new StringBuilder(detok.accept(ids[0]));
+    // the model's padding rows (DeepSeek-V3 has 129,280 embedding rows) and garbage have no text
+    assertThat(detok.accept(tokenizer.vocabSize())).isEmpty();
+    assertThat(detok.accept(129_279)).isEmpty();
+    assertThat(detok.accept(-1)).isEmpty();
+    for (int k = 1; k < ids.length; k++) {
+      text.append(detok.accept(ids[k]));
+    }
+    text.append(detok.finish());
+    assertThat(text.toString()).isEqualTo("Hello world");
+    assertThat(detok.ids()).containsExactly(ids);
+  }
+
+  @Test
   void deltasOfEveryGoldenTextAddUpToTheFullDecode() {
     for (Golden.Encoding e : golden.encodings()) {
       String joined = String.join("", stream(e.ids(), false, true));
