@@ -78,8 +78,11 @@ public record PlatformConfig(
                      Optional<String> adminPassword) {
   }
 
-  /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
-  public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  /**
+   * Engine workers: the model folder served locally, the backend ("cpu", "cuda:0"), CPU threads, and
+   * how many sequences generate at once (more wait in the worker's queue).
+   */
+  public record Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences) {
   }
 
   /**
