@@ -2,6 +2,8 @@ package ai.deepchat.chat;
 
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
+import ai.deepchat.platform.cluster.ClusterMembership;
+import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -281,7 +283,7 @@ class ChatApiIntegrationTest {
     ChatHarness.await(vertx.eventBus().<GenerateRequest>consumer(Addresses.engineGenerate("test-engine"), m -> {
       GenerateRequest req = m.body();
       started.add(req.requestId());
-      m.reply("accepted");
+      m.reply(new GenerateAccepted("test-worker", ClusterMembership.LOCAL));
       String q = req.messages().get(req.messages().size() - 1).content();
       vertx.eventBus().send(req.eventsAddress(), new GenerationEvent(req.requestId(), GenerationEvent.Kind.DELTA,
           null, "hmm", null, null, null));

@@ -7,7 +7,9 @@ import ai.deepchat.gpu.text.stream.GenerationText;
 import ai.deepchat.gpu.text.stream.ReasoningSplitter;
 import ai.deepchat.gpu.text.template.ChatTemplateException;
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.cluster.ClusterMembership;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
+import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
@@ -25,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Owns one engine instance for one model and serves {@code engine.generate.<modelKey>}: the request is
- * acknowledged once the sequence is admitted (reply "accepted"), tokens stream to the request's events
+ * acknowledged once the sequence is admitted (reply {@link GenerateAccepted}), tokens stream to the request's events
  * address, a published {@link CancelGeneration} stops it. Loading, rendering and encoding run on worker
  * threads; the engine generates on its own scheduler thread; the event loop only routes messages.
  */
@@ -93,7 +95,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
     }
     vertx.executeBlocking(() -> admit(request)).onComplete(ar -> {
       if (ar.succeeded()) {
-        msg.reply("accepted");
+        msg.reply(new GenerateAccepted(workerId, ClusterMembership.localNodeId(vertx)));
       } else if (ar.cause() instanceof EngineException e && e.kind() == EngineException.Kind.BAD_REQUEST
           || ar.cause() instanceof ChatTemplateException || ar.cause() instanceof IllegalArgumentException) {
         msg.fail(BAD_REQUEST, ar.cause().getMessage());

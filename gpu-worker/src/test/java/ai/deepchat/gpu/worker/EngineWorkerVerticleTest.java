@@ -11,6 +11,8 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.cluster.ClusterMembership;
+import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
@@ -100,7 +102,8 @@ class EngineWorkerVerticleTest {
     await(consumer.completion());
     Object ack = await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"),
         new GenerateRequest(requestId, "tenant", "tiny-test", CHAT, sampling, address))).body();
-    assertThat(ack).isEqualTo("accepted");
+    assertThat(ack).isInstanceOfSatisfying(GenerateAccepted.class,
+        a -> assertThat(a.nodeId()).isEqualTo(ClusterMembership.LOCAL));
     done.get(60, TimeUnit.SECONDS);
     await(consumer.unregister());
     return new Run(new ArrayList<>(events));

@@ -6,18 +6,23 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 
-/** Builds the backend of a model choice; one HTTP client (connection pool) per pipeline verticle. */
+/**
+ * Builds the backend of a model choice; one HTTP client (connection pool) and one watch on worker
+ * nodes per pipeline verticle.
+ */
 public final class Backends {
 
   private final Vertx vertx;
   private final HttpClient http;
   private final long requestTimeoutMs;
   private final long idleTimeoutMs;
+  private final WorkerWatch workers;
 
   public Backends(Vertx vertx, PlatformConfig.Chat chat) {
     this.vertx = vertx;
     this.requestTimeoutMs = chat.requestTimeoutMs();
     this.idleTimeoutMs = chat.idleTimeoutMs();
+    this.workers = new WorkerWatch(vertx);
     this.http = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout((int) chat.requestTimeoutMs())
         .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(64));
@@ -31,12 +36,17 @@ public final class Backends {
 
   private ModelBackend of(BackendSpec spec) {
     return switch (spec.kind()) {
-      case LOCAL -> new EngineBusBackend(vertx, spec.target(), requestTimeoutMs, idleTimeoutMs);
+      case LOCAL -> new EngineBusBackend(vertx, spec.target(), requestTimeoutMs, idleTimeoutMs, workers);
       case OPENAI -> new OpenAiHttpBackend(vertx, http, spec, requestTimeoutMs, idleTimeoutMs);
     };
   }
 
   public void close() {
+    try {
+      workers.close();
+    } catch (Exception e) {
+      // the cluster is going down with us; nothing to release
+    }
     http.close();
   }
 }

@@ -3,62 +3,136 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
 /**
  * The local engine over the event bus: a GenerateRequest to the model's address (acknowledged within
  * the request timeout, far below the bus default of 30 s, so a dead worker is noticed early), events on
- * a per-request address, and CancelGeneration published when the client leaves or the stream stalls
+ * a per-attempt address, and CancelGeneration published when the client leaves or the stream stalls
  * for longer than the idle timeout.
+ *
+ * <p>When the worker goes away before the first token (its node leaves the cluster, it hands the
+ * generation back while draining, or it does not accept in time) the generation starts again on
+ * another worker, up to {@link #MAX_ATTEMPTS} in all: the user has seen nothing yet, so nothing is
+ * contradicted. After the first token a lost worker ends the stream with an error.
  */
 public final class EngineBusBackend implements ModelBackend {
+
+  static final int MAX_ATTEMPTS = 3;
+  private static final long RETRY_BACKOFF_MS = 200;
+  private static final Logger LOG = LoggerFactory.getLogger(EngineBusBackend.class);
 
   private final Vertx vertx;
   private final String modelKey;
   private final long requestTimeoutMs;
   private final long idleTimeoutMs;
+  private final WorkerWatch workers;
 
-  public EngineBusBackend(Vertx vertx, String modelKey, long requestTimeoutMs, long idleTimeoutMs) {
+  EngineBusBackend(Vertx vertx, String modelKey, long requestTimeoutMs, long idleTimeoutMs, WorkerWatch workers) {
     this.vertx = vertx;
     this.modelKey = modelKey;
     this.requestTimeoutMs = requestTimeoutMs;
     this.idleTimeoutMs = idleTimeoutMs;
+    this.workers = workers;
   }
 
   @Override
   public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
                                              SamplingParams sampling, GenerationListener listener) {
-    Run run = new Run(requestId, listener);
-    String eventsAddress = Addresses.generationEvents(requestId);
-    run.consumer = vertx.eventBus().consumer(eventsAddress, msg -> run.onEvent(msg.body()));
-    run.armIdle();
-    GenerateRequest request = new GenerateRequest(requestId, tenantId, modelKey, messages, sampling, eventsAddress);
-    run.consumer.completion()
-        .compose(registered -> vertx.eventBus().request(Addresses.engineGenerate(modelKey), request,
-            new DeliveryOptions().setSendTimeout(requestTimeoutMs)))
-        .onFailure(run::onRequestFailed);
+    Run run = new Run(requestId, tenantId, messages, sampling, listener);
+    run.attempt();
     return run;
   }
 
   private final class Run implements GenerationListener.Generation {
     private final String requestId;
+    private final String tenantId;
+    private final List<ChatMessage> messages;
+    private final SamplingParams sampling;
     private final GenerationListener listener;
+    private int attempt;
+    private String attemptId;
     private MessageConsumer<GenerationEvent> consumer;
+    private AutoCloseable watch = () -> { };
     private long idleTimer = -1;
+    private boolean delivered;
     private boolean finished;
 
-    Run(String requestId, GenerationListener listener) {
+    Run(String requestId, String tenantId, List<ChatMessage> messages, SamplingParams sampling,
+        GenerationListener listener) {
       this.requestId = requestId;
+      this.tenantId = tenantId;
+      this.messages = messages;
+      this.sampling = sampling;
       this.listener = listener;
+    }
+
+    void attempt() {
+      // a fresh id per attempt: late events of a worker thought dead cannot mix into the retry
+      String id = attempt == 0 ? requestId : requestId + "-r" + attempt;
+      attemptId = id;
+      String eventsAddress = Addresses.generationEvents(id);
+      consumer = vertx.eventBus().consumer(eventsAddress, msg -> {
+        if (id.equals(attemptId)) {
+          onEvent(msg.body());
+        }
+      });
+      armIdle();
+      GenerateRequest request = new GenerateRequest(id, tenantId, modelKey, messages, sampling, eventsAddress);
+      consumer.completion()
+          .compose(registered -> vertx.eventBus().<Object>request(Addresses.engineGenerate(modelKey), request,
+              new DeliveryOptions().setSendTimeout(requestTimeoutMs)))
+          .onComplete(ar -> {
+            if (id.equals(attemptId) && !finished) {
+              onReply(ar);
+            }
+          });
+    }
+
+    private void onReply(AsyncResult<Message<Object>> ar) {
+      if (ar.succeeded()) {
+        if (ar.result().body() instanceof GenerateAccepted accepted) {
+          watch = workers.watch(accepted.nodeId(), () -> workerLost("the engine worker's node left the cluster"));
+        }
+        return;
+      }
+      if (!(ar.cause() instanceof ReplyException err)) {
+        workerLost("the request to the engine failed: " + ar.cause().getMessage());
+        return;
+      }
+      switch (err.failureType()) {
+        case NO_HANDLERS -> {
+          if (attempt == 0) {
+            fail("backend_unavailable", "no engine worker serves model '" + modelKey + "'");
+          } else {
+            // a worker was there a moment ago: the bus may still be dropping the dead one's route
+            workerLost("no engine worker serves model '" + modelKey + "' now");
+          }
+        }
+        case TIMEOUT -> workerLost("the engine did not accept the request within " + requestTimeoutMs + " ms");
+        case RECIPIENT_FAILURE -> {
+          if (err.failureCode() == 503) {
+            workerLost("the engine could not start the generation: " + err.getMessage());
+          } else {
+            fail("backend_error", "the engine refused the request: " + err.getMessage());
+          }
+        }
+        // the bus could not reach the worker's node (connection refused or reset): it is going away
+        default -> workerLost("the engine worker could not be reached: " + err.getMessage());
+      }
     }
 
     void onEvent(GenerationEvent event) {
@@ -67,32 +141,46 @@ public final class EngineBusBackend implements ModelBackend {
       }
       armIdle();
       switch (event.kind()) {
-        case DELTA -> listener.onDelta(event.content(), event.reasoning());
+        case DELTA -> {
+          delivered = true;
+          listener.onDelta(event.content(), event.reasoning());
+        }
         case DONE -> {
-          finish();
+          endAttempt(false);
+          finished = true;
           listener.onDone(event.finishReason() == null ? "stop" : event.finishReason(), event.usage());
         }
         case ERROR -> {
-          finish();
-          listener.onError("backend_error", event.error() == null ? "the engine failed" : event.error());
+          String why = event.error() == null ? "the engine failed" : event.error();
+          if (GenerationEvent.HANDED_BACK.equals(event.finishReason())) {
+            workerLost(why);
+          } else {
+            endAttempt(false);
+            finished = true;
+            listener.onError("backend_error", why);
+          }
         }
       }
     }
 
-    void onRequestFailed(Throwable err) {
+    /** The worker is gone or gave the generation back: start again elsewhere if nothing was shown yet. */
+    private void workerLost(String why) {
       if (finished) {
         return;
       }
-      finish();
-      if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
-        listener.onError("backend_unavailable", "no engine worker serves model '" + modelKey + "'");
-      } else if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
-        vertx.eventBus().publish(Addresses.ENGINE_CANCEL, new CancelGeneration(requestId));
-        listener.onError("backend_timeout", "the engine did not accept the request within "
-            + requestTimeoutMs + " ms");
-      } else {
-        listener.onError("backend_error", "the engine refused the request: " + err.getMessage());
+      if (delivered || attempt + 1 >= MAX_ATTEMPTS) {
+        fail("backend_unavailable", why + (delivered ? " while answering" : " (tried " + (attempt + 1) + " times)"));
+        return;
       }
+      LOG.warn("generation {} attempt {} lost its worker before the first token ({}); starting it again",
+          requestId, attempt + 1, why);
+      endAttempt(true);
+      attempt++;
+      vertx.setTimer(RETRY_BACKOFF_MS * attempt, t -> {
+        if (!finished) {
+          attempt();
+        }
+      });
     }
 
     void armIdle() {
@@ -101,9 +189,7 @@ public final class EngineBusBackend implements ModelBackend {
       }
       idleTimer = vertx.setTimer(idleTimeoutMs, t -> {
         if (!finished) {
-          finish();
-          vertx.eventBus().publish(Addresses.ENGINE_CANCEL, new CancelGeneration(requestId));
-          listener.onError("backend_timeout", "the model sent nothing for " + idleTimeoutMs + " ms");
+          fail("backend_timeout", "the model sent nothing for " + idleTimeoutMs + " ms");
         }
       });
     }
@@ -111,17 +197,33 @@ public final class EngineBusBackend implements ModelBackend {
     @Override
     public void cancel() {
       if (!finished) {
-        finish();
-        vertx.eventBus().publish(Addresses.ENGINE_CANCEL, new CancelGeneration(requestId));
+        finished = true;
+        endAttempt(true);
       }
     }
 
-    private void finish() {
+    private void fail(String code, String message) {
       finished = true;
+      endAttempt(true);
+      listener.onError(code, message);
+    }
+
+    /** Stops listening to the current attempt; {@code cancel} also tells its worker to stop. */
+    private void endAttempt(boolean cancel) {
       if (idleTimer >= 0) {
         vertx.cancelTimer(idleTimer);
+        idleTimer = -1;
       }
+      try {
+        watch.close();
+      } catch (Exception ignored) {
+        // closing a watch only removes a list entry
+      }
+      watch = () -> { };
       consumer.unregister();
+      if (cancel) {
+        vertx.eventBus().publish(Addresses.ENGINE_CANCEL, new CancelGeneration(attemptId));
+      }
     }
   }
 }

@@ -9,8 +9,8 @@ public final class EngineMessages {
   }
 
   public static final List<Class<? extends Record>> TYPES = List.of(
-      GenerateRequest.class, GenerationEvent.class, CancelGeneration.class, WorkerAnnouncement.class,
-      ChatMessage.class, SamplingParams.class, Usage.class);
+      GenerateRequest.class, GenerateAccepted.class, GenerationEvent.class, CancelGeneration.class,
+      WorkerAnnouncement.class, ChatMessage.class, SamplingParams.class, Usage.class);
 
   /** One chat message as the model sees it (role: system, user, assistant). */
   public record ChatMessage(String role, String content) {
@@ -33,15 +33,26 @@ public final class EngineMessages {
                                 String eventsAddress) {
   }
 
+  /**
+   * The reply to a {@link GenerateRequest}: which worker took it, and on which Vert.x node (see
+   * {@code ClusterMembership}), so the caller can fail or retry early when that node leaves.
+   */
+  public record GenerateAccepted(String workerId, String nodeId) {
+  }
+
   public record Usage(int promptTokens, int completionTokens) {
   }
 
   /**
    * One step of a generation: a text delta (content and/or reasoning), or the end with a finish reason
-   * ("stop", "length", "cancelled", "error") and the usage.
+   * ("stop", "length", "cancelled", "error") and the usage. An ERROR whose finish reason is
+   * {@link #HANDED_BACK} comes before any delta from a worker that is going away: the caller may start
+   * the generation again elsewhere.
    */
   public record GenerationEvent(String requestId, Kind kind, String content, String reasoning,
                                 String finishReason, Usage usage, String error) {
+    public static final String HANDED_BACK = "handed_back";
+
     public enum Kind { DELTA, DONE, ERROR }
   }
 

@@ -1,0 +1,78 @@
+package ai.deepchat.platform.cluster;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * Which Vert.x node this is, and which nodes leave the cluster. The event bus is best-effort: a
+ * request to a node that died waits for its timeout, and a stream from it just stops. Hazelcast
+ * membership tells us sooner, so callers that wait on a node watch it here.
+ *
+ * <p>Vert.x's own {@code ClusterManager.nodeListener} has room for one listener (its HA manager), so
+ * this adds a Hazelcast membership listener of its own.
+ */
+public final class ClusterMembership {
+
+  /** The node id of a Vert.x instance that is not clustered. */
+  public static final String LOCAL = "local";
+
+  /** The member attribute in which vertx-hazelcast keeps the Vert.x node id. */
+  private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
+  private ClusterMembership() {
+  }
+
+  /** This instance's Vert.x node id (as event-bus routing knows it), or {@link #LOCAL}. */
+  public static String localNodeId(Vertx vertx) {
+    if (vertx.isClustered() && vertx instanceof VertxInternal internal && internal.clusterManager() != null) {
+      return internal.clusterManager().getNodeId();
+    }
+    return LOCAL;
+  }
+
+  /**
+   * Calls {@code onLeft} with the node id of every node that leaves the cluster, on the caller's
+   * context. Not clustered: never called. Close the result to stop listening.
+   */
+  public static AutoCloseable onNodeLeft(Vertx vertx, Consumer<String> onLeft) {
+    HazelcastInstance hazelcast = hazelcast(vertx);
+    if (hazelcast == null) {
+      return () -> { };
+    }
+    Context context = vertx.getOrCreateContext();
+    UUID registration = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        String nodeId = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+        if (nodeId != null) {
+          context.runOnContext(v -> onLeft.accept(nodeId));
+        }
+      }
+    });
+    return () -> {
+      if (hazelcast.getLifecycleService().isRunning()) {
+        hazelcast.getCluster().removeMembershipListener(registration);
+      }
+    };
+  }
+
+  private static HazelcastInstance hazelcast(Vertx vertx) {
+    if (vertx.isClustered() && vertx instanceof VertxInternal internal
+        && internal.clusterManager() instanceof HazelcastClusterManager manager) {
+      return manager.getHazelcastInstance();
+    }
+    return null;
+  }
+}
