@@ -2,7 +2,9 @@ package ai.deepchat.policy.plugin;
 
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.policy.PolicyMetrics;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -92,7 +94,8 @@ public final class PluginRegistry {
 
   /** Runs the tenant's enabled plugins on a user message, before intent routing. */
   public Future<PluginOutcome> preProcess(UUID tenantId, String message) {
-    return enabled(tenantId).compose(list -> preFrom(tenantId, list, 0, message));
+    Context caller = Vertx.currentContext();
+    return enabled(tenantId).compose(list -> preFrom(caller, tenantId, list, 0, message));
   }
 
   /** The tenant's post hooks as enabled now; a turn takes them once and runs them on its answer. */
@@ -142,7 +145,21 @@ public final class PluginRegistry {
     return new PluginContext(vertx, tenantId, e.config(), httpClient);
   }
 
-  private Future<PluginOutcome> preFrom(UUID tenantId, List<Enabled> list, int i, String message) {
+  /**
+   * {@code step} bounded to {@code ms}, completing on {@code caller} (when there is one): a plugin may
+   * complete its future, and a timeout fires, on any thread, but the pipeline's state is its event loop's.
+   */
+  static <T> Future<T> bounded(Context caller, Future<T> step, long ms) {
+    Future<T> timed = step.timeout(ms, TimeUnit.MILLISECONDS);
+    if (caller == null) {
+      return timed;
+    }
+    Promise<T> onCaller = Promise.promise();
+    timed.onComplete(ar -> caller.runOnContext(v -> onCaller.handle(ar)));
+    return onCaller.future();
+  }
+
+  private Future<PluginOutcome> preFrom(Context caller, UUID tenantId, List<Enabled> list, int i, String message) {
     if (i >= list.size()) {
       return Future.succeededFuture(new PluginOutcome(message, null, null));
     }
@@ -153,7 +170,7 @@ public final class PluginRegistry {
     } catch (RuntimeException err) {
       step = Future.failedFuture(err);
     }
-    return step.timeout(HOOK_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return bounded(caller, step, HOOK_TIMEOUT_MS)
         .recover(err -> {
           LOG.warn("tenant {}: plugin {} pre-processing failed: {}", tenantId, e.plugin().name(), err.toString());
           PolicyMetrics.pluginFailed(e.plugin().name(), "pre");
@@ -162,7 +179,7 @@ public final class PluginRegistry {
         .compose(r -> {
           String next = r.message() == null ? message : r.message();
           return r.answered() ? Future.succeededFuture(new PluginOutcome(next, r.answer(), e.plugin().name()))
-              : preFrom(tenantId, list, i + 1, next);
+              : preFrom(caller, tenantId, list, i + 1, next);
         });
   }
 }

@@ -1,14 +1,15 @@
 package ai.deepchat.policy.plugin;
 
 import ai.deepchat.policy.PolicyMetrics;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -53,7 +54,7 @@ public final class PostHooks {
 
   /** All hooks' changes as one: keep, append (everything appended) or replace (the final answer). Never fails. */
   public Future<PostResult> run(String userMessage, String answer) {
-    return from(0, userMessage, answer, PostResult.keep());
+    return from(Vertx.currentContext(), 0, userMessage, answer, PostResult.keep());
   }
 
   /** Rejects a {@value #TIMEOUT_KEY} outside 100..10000 ms. */
@@ -71,7 +72,7 @@ public final class PostHooks {
     return Math.max(MIN_TIMEOUT_MS, Math.min(ms, MAX_TIMEOUT_MS));
   }
 
-  private Future<PostResult> from(int i, String userMessage, String answer, PostResult sofar) {
+  private Future<PostResult> from(Context caller, int i, String userMessage, String answer, PostResult sofar) {
     if (i >= plugins.size()) {
       return Future.succeededFuture(sofar);
     }
@@ -83,7 +84,7 @@ public final class PostHooks {
     } catch (RuntimeException err) {
       step = Future.failedFuture(err);
     }
-    return step.timeout(timeoutMs(e.config()), TimeUnit.MILLISECONDS)
+    return PluginRegistry.bounded(caller, step, timeoutMs(e.config()))
         .map(r -> {
           if (r == null) {
             return PostResult.keep();
@@ -99,6 +100,6 @@ public final class PostHooks {
           PolicyMetrics.pluginFailed(e.plugin().name(), "post");
           return Future.succeededFuture(PostResult.keep());
         })
-        .compose(r -> from(i + 1, userMessage, answer, sofar.andThen(r)));
+        .compose(r -> from(caller, i + 1, userMessage, answer, sofar.andThen(r)));
   }
 }

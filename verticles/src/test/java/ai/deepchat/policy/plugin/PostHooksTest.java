@@ -1,5 +1,6 @@
 package ai.deepchat.policy.plugin;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -10,6 +11,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 
@@ -87,6 +90,32 @@ class PostHooksTest {
     assertThat(run(vertx, List.of(on(fails, new JsonObject()), on(throwing, new JsonObject()),
         on(hangs, new JsonObject().put(PostHooks.TIMEOUT_KEY, 100)), on(nothing, new JsonObject()),
         on(FOOTER, new JsonObject())), "abc")).isEqualTo(PostResult.append("\n\nF"));
+  }
+
+  @Test
+  void hooksRunAndTheResultArrivesOnTheCallersContext(Vertx vertx) throws Exception {
+    Context caller = vertx.getOrCreateContext();
+    List<Boolean> onCaller = new CopyOnWriteArrayList<>();
+    ChatPlugin elsewhere = plugin("a-elsewhere", false, (a, c) -> {
+      Promise<PostResult> p = Promise.promise();
+      new Thread(() -> p.complete(PostResult.append("!"))).start();
+      return p.future();
+    });
+    ChatPlugin hangs = plugin("b-hangs", false, (a, c) -> Promise.<PostResult>promise().future());
+    ChatPlugin checks = plugin("c-checks", false, (a, c) -> {
+      onCaller.add(Vertx.currentContext() == caller);
+      return Future.succeededFuture(PostResult.keep());
+    });
+    PostHooks hooks = new PostHooks(TENANT, List.of(on(elsewhere, new JsonObject()), on(checks, new JsonObject()),
+        on(hangs, new JsonObject().put(PostHooks.TIMEOUT_KEY, 100)), on(checks, new JsonObject())),
+        e -> new PluginContext(vertx, TENANT, e.config(), null));
+    CompletableFuture<PostResult> result = new CompletableFuture<>();
+    caller.runOnContext(v -> hooks.run("q", "a").onComplete(ar -> {
+      onCaller.add(Vertx.currentContext() == caller);
+      result.complete(ar.result());
+    }));
+    assertThat(result.get(10, TimeUnit.SECONDS)).isEqualTo(PostResult.append("!"));
+    assertThat(onCaller).containsExactly(true, true, true);
   }
 
   @Test
