@@ -4,8 +4,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 /**
- * Policy counters on the node's Prometheus registry (scraped at /metrics): moderation outcomes and
- * rate-limit refusals. No-ops when metrics are off (tests, embedded use).
+ * Policy counters on the node's Prometheus registry (scraped at /metrics): moderation outcomes,
+ * rate-limit refusals and plugin hook failures. No-ops when metrics are off (tests, embedded use).
  */
 public final class PolicyMetrics {
 
@@ -25,6 +25,14 @@ public final class PolicyMetrics {
     MeterRegistry registry = BackendRegistries.getDefaultNow();
     if (registry != null) {
       registry.counter("deepchat_policy_rate_limited", "scope", scope).increment();
+    }
+  }
+
+  /** deepchat_policy_plugin_failures_total{plugin, hook="pre|post"}: failed or timed-out hooks (plugins are few). */
+  public static void pluginFailed(String plugin, String hook) {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null) {
+      registry.counter("deepchat_policy_plugin_failures", "plugin", plugin, "hook", hook).increment();
     }
   }
 }

@@ -2,6 +2,9 @@ package ai.deepchat.chat;
 
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.gateway.GatewayVerticle;
+import ai.deepchat.gpu.engine.EngineOptions;
+import ai.deepchat.gpu.testmodel.TinyTestModel;
+import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Codecs;
@@ -104,6 +107,14 @@ final class ChatHarness {
     GatewayVerticle gateway = new GatewayVerticle(platform, modules);
     await(ChatFeature.deployPipeline(vertx, platform, policy, canary).compose(x -> vertx.deployVerticle(gateway)));
     port = gateway.actualPort();
+    return this;
+  }
+
+  /** A real engine worker on the bundled tiny model, the default model when started with {@code start(false)}. */
+  ChatHarness withEngine() {
+    Path modelDir = TinyTestModel.ensure(platform.config().dataDir());
+    await(vertx.deployVerticle(new EngineWorkerVerticle(TinyTestModel.MODEL_KEY, modelDir,
+        new EngineOptions("cpu", 1, false, 4, 0), "test-node")));
     return this;
   }
 

@@ -17,8 +17,8 @@ import java.util.Queue;
 /**
  * The HTTP edges' side of a turn: listens on the turn's events address, asks a conversation verticle
  * to start the turn (a short request timeout, so a dead pipeline node fails fast), and delivers events
- * in order until the terminal one. If the pipeline goes silent for longer than its own idle timeout the
- * stream ends with an error event, so no client waits forever.
+ * in order until the terminal one. If the pipeline goes silent (keep-alives count as a sign of life) for
+ * longer than its own idle timeout the stream ends with an error event, so no client waits forever.
  */
 public final class TurnClient {
 
@@ -82,6 +82,9 @@ public final class TurnClient {
         return;
       }
       armSilence();
+      if (event.isKeepAlive()) {
+        return;
+      }
       if (handler == null) {
         early.add(event);
       } else {

@@ -22,6 +22,8 @@ import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.policy.plugin.PluginRegistry;
+import ai.deepchat.policy.plugin.PostHooks;
+import ai.deepchat.policy.plugin.PostResult;
 import ai.deepchat.policy.moderation.StreamingModerator;
 import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Future;
@@ -37,9 +39,11 @@ import java.util.UUID;
 
 /**
  * One acknowledged turn from routing to the stored answer: replay of a stored answer, an FAQ answer,
- * a cached answer, or a generation (with retrieved sources for knowledge questions). Events go to the
- * edge's address; the answer row is written once, before the final event, so a retry after "done"
- * always finds it.
+ * a cached answer, or a generation (with retrieved sources for knowledge questions). The tenant's post
+ * hooks run on every complete answer ({@link PostProcessing}); while one of them may rewrite it, the
+ * answer is held back and sent as one delta. Events go to the edge's address; the answer row is written
+ * once, before the final event, with the text the client got (personal data masked), so a retry after
+ * "done" always finds it.
  */
 final class TurnRunner {
 
@@ -65,6 +69,10 @@ final class TurnRunner {
   private ChatMessage question;
   private final Promise<Void> finished = Promise.promise();
   private final String blockedReply;
+  private PostHooks postHooks;
+  /** A post hook may rewrite the answer: nothing of it is sent before the hooks ran. */
+  private boolean buffered;
+  private long lastSentNanos = System.nanoTime();
   private TenantModeration outputPolicy;
   private StreamingModerator contentModerator;
   private StreamingModerator reasoningModerator;
@@ -87,6 +95,7 @@ final class TurnRunner {
     this.turn = turn;
     this.sampling = sampling;
     this.question = req.messages().get(req.messages().size() - 1);
+    this.postHooks = PostHooks.none(tenantId);
     // time to first token counts from here: retrieval, prompt building and queueing are waited for too
     this.streamMetrics = PlatformMetrics.get().startStream(req.tenantId(), model == null ? null : model.name());
   }
@@ -102,11 +111,17 @@ final class TurnRunner {
       // the tenant's word list refused the message: its polite reply answers, no model runs
       route = new RouteDecision(BLOCKED, 1, null, null, null, 0);
       emitWhole(blockedReply, null, List.of());
-      complete(new Usage(0, 0), "content_filter", "blocked");
+      store(content.toString(), new Usage(0, 0), "content_filter", "blocked");
       return finished.future();
     }
-    // the tenant's plugins (order status, say) may answer first, or rewrite the question
-    deps.plugins().preProcess(tenantId, question.content())
+    // the tenant's plugins (order status, say) may answer first, or rewrite the question; the post hooks
+    // are taken now so that the whole turn, buffering included, sees the same ones
+    deps.plugins().postHooks(tenantId)
+        .compose(hooks -> {
+          postHooks = hooks;
+          buffered = hooks.buffersAnswer();
+          return deps.plugins().preProcess(tenantId, question.content());
+        })
         .recover(err -> {
           LOG.warn("turn {}: plugins unavailable ({}); continuing without them", req.turnId(), err.toString());
           return Future.succeededFuture(null);
@@ -274,7 +289,9 @@ final class TurnRunner {
               ended = true;
               deliveredTokens().onComplete(n -> {
                 outcome.onDone(n.succeeded() ? n.result() : 0, true);
-                complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0), "content_filter", "blocked");
+                // a refusal: the tenant's reply ends the answer, no post hook changes it
+                store(content.toString(), new Usage(promptTokens, n.succeeded() ? n.result() : 0), "content_filter",
+                    "blocked");
               });
             }
           }
@@ -319,14 +336,14 @@ final class TurnRunner {
         });
   }
 
-  /** Tokens delivered so far, counted when the backend did not report them (cancelled or remote). */
+  /** The model's tokens so far, counted when the backend did not report them (cancelled or remote). */
   private Future<Integer> deliveredTokens() {
     String c = content.toString();
     String r = reasoning.toString();
     return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
   }
 
-  /** Appends and sends a delta; empty parts (all held back by moderation) are not sent. */
+  /** Appends and sends (unless buffered) a delta; empty parts (all held back by moderation) are not sent. */
   private void deliver(String c, String r) {
     String content0 = c == null || c.isEmpty() ? null : c;
     String reasoning0 = r == null || r.isEmpty() ? null : r;
@@ -339,7 +356,16 @@ final class TurnRunner {
     if (reasoning0 != null) {
       reasoning.append(reasoning0);
     }
-    send(TurnEvent.delta(req.turnId(), content0, reasoning0));
+    if (!buffered) {
+      send(TurnEvent.delta(req.turnId(), content0, reasoning0));
+    } else if (System.nanoTime() - lastSentNanos > keepAliveMs() * 1_000_000L) {
+      send(TurnEvent.keepAlive(req.turnId()));
+    }
+  }
+
+  /** Well within the edge's silence limit, which is longer than the idle timeout. */
+  private long keepAliveMs() {
+    return Math.max(1, Math.min(1000, deps.config().idleTimeoutMs() / 2));
   }
 
   private void emitWhole(String text, String thinking, List<Citation> cites) {
@@ -348,17 +374,38 @@ final class TurnRunner {
     if (cites != null && !cites.isEmpty()) {
       send(TurnEvent.citations(req.turnId(), cites));
     }
-    send(TurnEvent.delta(req.turnId(), text, thinking == null || thinking.isEmpty() ? null : thinking));
+    if (!buffered) {
+      send(TurnEvent.delta(req.turnId(), text, thinking == null || thinking.isEmpty() ? null : thinking));
+    }
   }
 
+  /** A complete answer: the post hooks run, the client gets what it has not seen yet, then it is stored. */
   private void complete(Usage usage, String finishReason) {
-    complete(usage, finishReason, "complete");
+    ended = true;
+    String answer = content.toString();
+    // hooks may take seconds each: the edge must not take the silence for a dead pipeline
+    long keepAlive = postHooks.isEmpty() ? -1
+        : deps.vertx().setPeriodic(keepAliveMs(), t -> send(TurnEvent.keepAlive(req.turnId())));
+    PostProcessing.run(postHooks, deps.moderation(), tenantId, question.content(), answer).onComplete(post -> {
+      deps.vertx().cancelTimer(keepAlive);
+      PostResult change = post.succeeded() ? post.result() : PostResult.keep();
+      // a replacement comes only from a hook that rewrites, so the answer was buffered
+      if (!buffered && change.kind() == PostResult.Kind.APPEND) {
+        send(TurnEvent.delta(req.turnId(), change.text(), null));
+      }
+      store(change.applyTo(answer), usage, finishReason, "complete");
+    });
   }
 
-  private void complete(Usage usage, String finishReason, String status) {
+  /** Stores the final answer (sent first as one delta when buffered), then ends with "done". */
+  private void store(String answer, Usage usage, String finishReason, String status) {
     streamMetrics.finish(StreamMetrics.Outcome.COMPLETE);
     ended = true;
-    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, content.toString(),
+    if (buffered && !(answer.isEmpty() && reasoning.isEmpty())) {
+      send(TurnEvent.delta(req.turnId(), answer.isEmpty() ? null : answer,
+          reasoning.isEmpty() ? null : reasoning.toString()));
+    }
+    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, answer,
             reasoning.toString(), citations, route.intent(), route.score(), usage)
         .onComplete(stored -> {
           if (stored.failed()) {
@@ -370,7 +417,10 @@ final class TurnRunner {
         });
   }
 
-  /** Stores what was delivered as 'interrupted' (with its tokens), then sends {@code last} if any. */
+  /**
+   * Stores what was delivered as 'interrupted' (with the model's tokens), then sends {@code last} if any.
+   * A buffered answer was not delivered at all.
+   */
   private void interrupt(TurnEvent last) {
     if (ended) {
       return;
@@ -379,7 +429,8 @@ final class TurnRunner {
     streamMetrics.finish(last == null ? StreamMetrics.Outcome.CANCELLED : StreamMetrics.Outcome.ERROR);
     deliveredTokens().recover(err -> Future.succeededFuture(0))
         .compose(delivered -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
-            "interrupted", content.toString(), reasoning.toString(), citations, route.intent(), route.score(),
+            "interrupted", buffered ? "" : content.toString(), buffered ? "" : reasoning.toString(), citations,
+            route.intent(), route.score(),
             new Usage(generation == null ? 0 : promptTokens, delivered)))
         .onComplete(stored -> {
           if (stored.failed()) {
@@ -399,6 +450,7 @@ final class TurnRunner {
   }
 
   private void send(TurnEvent event) {
+    lastSentNanos = System.nanoTime();
     deps.vertx().eventBus().send(req.eventsAddress(), event);
   }
 

@@ -28,6 +28,11 @@ public record TenantModeration(WordMatcher matcher, boolean block, String blocke
         : new ModerationVerdict(Action.MASK, WordMatcher.mask(text, matches), List.copyOf(words));
   }
 
+  /** Checks text added to an answer in one piece (a plugin's footer or rewrite) by the same rules. */
+  public ModerationVerdict checkOutput(String text) {
+    return checkInput(text);
+  }
+
   /** A fresh moderator for one streamed answer. */
   public StreamingModerator outputModerator() {
     return new StreamingModerator(matcher, block);

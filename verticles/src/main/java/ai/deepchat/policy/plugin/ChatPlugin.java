@@ -23,10 +23,24 @@ public interface ChatPlugin {
    * Runs before intent routing with the user's (already moderated) message: continue with the same
    * or a rewritten message, or answer directly (the pipeline then skips the model).
    */
-  Future<PreResult> preProcess(PluginContext ctx, String userMessage);
+  default Future<PreResult> preProcess(PluginContext ctx, String userMessage) {
+    return Future.succeededFuture(PreResult.proceed(userMessage));
+  }
 
-  /** Runs on the complete answer before it is stored; returns the answer to keep. */
-  default Future<String> postProcess(PluginContext ctx, String userMessage, String answer) {
-    return Future.succeededFuture(answer);
+  /**
+   * Whether {@link #postProcess} may return {@link PostResult#replace}. While a tenant has such a plugin
+   * enabled its answers are not streamed live: the client gets the final answer as one delta.
+   */
+  default boolean rewritesAnswer() {
+    return false;
+  }
+
+  /**
+   * Runs on the complete answer (model, FAQ, cache or a plugin's direct answer) before it is stored and
+   * before the client's final event, with the message the answer replies to. Bounded by the plugin
+   * config's {@code postTimeoutMs} (default 2 s); a failure or timeout keeps the answer unchanged.
+   */
+  default Future<PostResult> postProcess(PluginContext ctx, String userMessage, String answer) {
+    return Future.succeededFuture(PostResult.keep());
   }
 }

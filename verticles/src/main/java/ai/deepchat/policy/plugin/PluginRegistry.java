@@ -1,7 +1,10 @@
 package ai.deepchat.policy.plugin;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.policy.PolicyMetrics;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -24,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * The plugins found on the class path and each tenant's enabled ones (plugin_configs). Plugins run
  * in name order; the first direct answer ends pre-processing. A plugin that fails or takes longer
  * than {@link #HOOK_TIMEOUT_MS} is skipped for that message (logged), so a broken plugin never breaks
- * chat. Tenant configurations are cached for 30 s; {@link #invalidate} drops one at once.
+ * chat; post hooks run through {@link PostHooks}. Tenant configurations are cached for 30 s;
+ * {@link #invalidate} drops one at once.
  */
 public final class PluginRegistry {
 
@@ -84,17 +88,19 @@ public final class PluginRegistry {
     if (p == null) {
       throw new IllegalArgumentException("no plugin named " + plugin);
     }
+    PostHooks.validateTimeout(config);
     p.validateConfig(config);
   }
 
   /** Runs the tenant's enabled plugins on a user message, before intent routing. */
   public Future<PluginOutcome> preProcess(UUID tenantId, String message) {
-    return enabled(tenantId).compose(list -> preFrom(tenantId, list, 0, message));
+    Context caller = Vertx.currentContext();
+    return enabled(tenantId).compose(list -> preFrom(caller, tenantId, list, 0, message));
   }
 
-  /** Runs the tenant's enabled plugins on a complete answer; returns the answer to keep. */
-  public Future<String> postProcess(UUID tenantId, String message, String answer) {
-    return enabled(tenantId).compose(list -> postFrom(tenantId, list, 0, message, answer));
+  /** The tenant's post hooks as enabled now; a turn takes them once and runs them on its answer. */
+  public Future<PostHooks> postHooks(UUID tenantId) {
+    return enabled(tenantId).map(list -> new PostHooks(tenantId, list, e -> context(tenantId, e)));
   }
 
   public void invalidate(UUID tenantId) {
@@ -139,7 +145,21 @@ public final class PluginRegistry {
     return new PluginContext(vertx, tenantId, e.config(), httpClient);
   }
 
-  private Future<PluginOutcome> preFrom(UUID tenantId, List<Enabled> list, int i, String message) {
+  /**
+   * {@code step} bounded to {@code ms}, completing on {@code caller} (when there is one): a plugin may
+   * complete its future, and a timeout fires, on any thread, but the pipeline's state is its event loop's.
+   */
+  static <T> Future<T> bounded(Context caller, Future<T> step, long ms) {
+    Future<T> timed = step.timeout(ms, TimeUnit.MILLISECONDS);
+    if (caller == null) {
+      return timed;
+    }
+    Promise<T> onCaller = Promise.promise();
+    timed.onComplete(ar -> caller.runOnContext(v -> onCaller.handle(ar)));
+    return onCaller.future();
+  }
+
+  private Future<PluginOutcome> preFrom(Context caller, UUID tenantId, List<Enabled> list, int i, String message) {
     if (i >= list.size()) {
       return Future.succeededFuture(new PluginOutcome(message, null, null));
     }
@@ -150,34 +170,16 @@ public final class PluginRegistry {
     } catch (RuntimeException err) {
       step = Future.failedFuture(err);
     }
-    return step.timeout(HOOK_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return bounded(caller, step, HOOK_TIMEOUT_MS)
         .recover(err -> {
           LOG.warn("tenant {}: plugin {} pre-processing failed: {}", tenantId, e.plugin().name(), err.toString());
+          PolicyMetrics.pluginFailed(e.plugin().name(), "pre");
           return Future.succeededFuture(PreResult.proceed(message));
         })
         .compose(r -> {
           String next = r.message() == null ? message : r.message();
           return r.answered() ? Future.succeededFuture(new PluginOutcome(next, r.answer(), e.plugin().name()))
-              : preFrom(tenantId, list, i + 1, next);
+              : preFrom(caller, tenantId, list, i + 1, next);
         });
-  }
-
-  private Future<String> postFrom(UUID tenantId, List<Enabled> list, int i, String message, String answer) {
-    if (i >= list.size()) {
-      return Future.succeededFuture(answer);
-    }
-    Enabled e = list.get(i);
-    Future<String> step;
-    try {
-      step = e.plugin().postProcess(context(tenantId, e), message, answer);
-    } catch (RuntimeException err) {
-      step = Future.failedFuture(err);
-    }
-    return step.timeout(HOOK_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .recover(err -> {
-          LOG.warn("tenant {}: plugin {} post-processing failed: {}", tenantId, e.plugin().name(), err.toString());
-          return Future.succeededFuture(answer);
-        })
-        .compose(next -> postFrom(tenantId, list, i + 1, message, next == null ? answer : next));
   }
 }

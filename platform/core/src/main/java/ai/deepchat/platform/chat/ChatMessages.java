@@ -46,7 +46,7 @@ public final class ChatMessages {
 
   /**
    * One step of an answer: DELTA (content and/or reasoning), CITATIONS, then exactly one DONE (intent,
-   * usage, finish reason) or ERROR (code, message).
+   * usage, finish reason) or ERROR (code, message). A DELTA with neither is a keep-alive.
    */
   public record TurnEvent(String turnId, Kind kind, String content, String reasoning,
                           List<Citation> citations, String intent, Usage usage, String finishReason,
@@ -55,6 +55,15 @@ public final class ChatMessages {
 
     public static TurnEvent delta(String turnId, String content, String reasoning) {
       return new TurnEvent(turnId, Kind.DELTA, content, reasoning, null, null, null, null, null, null);
+    }
+
+    /** Nothing to show yet (an answer held back for post-processing); the edge's silence timer restarts. */
+    public static TurnEvent keepAlive(String turnId) {
+      return delta(turnId, null, null);
+    }
+
+    public boolean isKeepAlive() {
+      return kind == Kind.DELTA && content == null && reasoning == null;
     }
 
     public static TurnEvent citations(String turnId, List<Citation> citations) {

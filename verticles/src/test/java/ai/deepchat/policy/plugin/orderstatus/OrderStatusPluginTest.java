@@ -6,6 +6,7 @@ import ai.deepchat.policy.plugin.OutboundUrlGuard;
 import ai.deepchat.policy.plugin.PluginContext;
 import ai.deepchat.policy.plugin.PluginOutcome;
 import ai.deepchat.policy.plugin.PluginRegistry;
+import ai.deepchat.policy.plugin.PostResult;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -105,7 +106,8 @@ class OrderStatusPluginTest {
     PluginOutcome none = await(registry.preProcess(t, "What are your opening hours?"));
     assertThat(none.answered()).isFalse();
     assertThat(none.message()).isEqualTo("What are your opening hours?");
-    assertThat(await(registry.postProcess(t, "q", "the answer"))).isEqualTo("the answer");
+    PostResult post = await(registry.postHooks(t).compose(hooks -> hooks.run("q", "the answer")));
+    assertThat(post).isEqualTo(PostResult.keep());
   }
 
   @Test

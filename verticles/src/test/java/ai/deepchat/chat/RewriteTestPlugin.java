@@ -1,0 +1,43 @@
+package ai.deepchat.chat;
+
+import ai.deepchat.policy.plugin.ChatPlugin;
+import ai.deepchat.policy.plugin.PluginContext;
+import ai.deepchat.policy.plugin.PostResult;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+
+/**
+ * A test-only plugin that rewrites answers. Config: {@code {"replacement": "..."}} replaces the answer,
+ * with {@code "behaviour": "slow", "delayMs": n} after n ms; {@code "behaviour": "fail" | "hang" |
+ * "throw"} misbehaves instead.
+ */
+public final class RewriteTestPlugin implements ChatPlugin {
+
+  public static final String NAME = "test-rewrite";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public boolean rewritesAnswer() {
+    return true;
+  }
+
+  @Override
+  public Future<PostResult> postProcess(PluginContext ctx, String userMessage, String answer) {
+    return switch (ctx.config().getString("behaviour", "replace")) {
+      case "fail" -> Future.failedFuture(new IllegalStateException("the rewriting service is down"));
+      case "hang" -> Promise.<PostResult>promise().future();
+      case "throw" -> throw new IllegalStateException("bug in the plugin");
+      case "slow" -> {
+        Promise<PostResult> later = Promise.promise();
+        ctx.vertx().setTimer(ctx.config().getLong("delayMs"),
+            t -> later.complete(PostResult.replace(ctx.config().getString("replacement"))));
+        yield later.future();
+      }
+      default -> Future.succeededFuture(PostResult.replace(ctx.config().getString("replacement")));
+    };
+  }
+}
