@@ -51,6 +51,9 @@ class PostProcessingIntegrationTest {
     }
   }
 
+  /** The raw SSE text of the last {@link #streamed} answer. */
+  private String lastStreamBody;
+
   private ChatHarness.Tenant tenantWith(String slug, String plugin, JsonObject config) {
     ChatHarness.Tenant t = h.tenant(slug);
     h.execOwner("INSERT INTO plugin_configs (tenant_id, plugin, enabled, config) VALUES ('" + t.id() + "', '"
@@ -58,7 +61,7 @@ class PostProcessingIntegrationTest {
     return t;
   }
 
-  /** Greedy: the tiny model's sampling can pick ids past its tokenizer's vocabulary (an engine issue). */
+  /** Greedy and short: the same question gives the same answer, quickly. */
   private static JsonObject ask(String text, boolean stream) {
     return new JsonObject().put("max_tokens", 8).put("temperature", 0).put("stream", stream)
         .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", text)));
@@ -76,6 +79,7 @@ class PostProcessingIntegrationTest {
   private Reply streamed(ChatHarness.Tenant t, String question) {
     HttpResponse<String> resp = h.postJson("/v1/chat/completions", t.apiKey(), ask(question, true).encode());
     assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+    lastStreamBody = resp.body();
     List<String> data = resp.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
     assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
     List<JsonObject> chunks = data.subList(0, data.size() - 1).stream().map(JsonObject::new).toList();
@@ -174,6 +178,8 @@ class PostProcessingIntegrationTest {
     Reply r = streamed(t, "Is it worth the wait?");
     assertThat(r.deltas()).containsExactly("Worth the wait.");
     assertThat(stored(r)).isEqualTo(r.completionTokens() + "|Worth the wait.");
+    assertThat(lastStreamBody).as("SSE comments keep proxies from cutting the held-back stream")
+        .contains("\n: keep-alive\n\n");
   }
 
   @Test

@@ -175,6 +175,12 @@ public final class ChatApiModule implements HttpModule {
         .putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no");
     chunk(resp, ack, new JsonObject().put("role", "assistant").put("content", ""), null);
+    // an SSE comment: clients skip it, proxies see a live connection while the answer is held back
+    stream.keepAliveHandler(() -> {
+      if (!resp.ended() && !resp.closed()) {
+        resp.write(": keep-alive\n\n");
+      }
+    });
     stream.handler(event -> {
       if (resp.ended() || resp.closed()) {
         return;

@@ -44,6 +44,7 @@ public final class TurnClient {
     private final Queue<TurnEvent> early = new ArrayDeque<>();
     private final Future<TurnAck> ack;
     private Handler<TurnEvent> handler;
+    private Runnable keepAliveHandler;
     private long silenceTimer = -1;
     private boolean closed;
 
@@ -69,6 +70,14 @@ public final class TurnClient {
       }
     }
 
+    /**
+     * Called on each keep-alive of the pipeline (sent while an answer is held back for a rewriting
+     * plugin), so an edge can keep its connection busy for proxies with short read timeouts.
+     */
+    public void keepAliveHandler(Runnable keepAliveHandler) {
+      this.keepAliveHandler = keepAliveHandler;
+    }
+
     /** The client went away: the pipeline stops generating and stores what was delivered. */
     public void cancel() {
       if (!closed) {
@@ -83,6 +92,9 @@ public final class TurnClient {
       }
       armSilence();
       if (event.isKeepAlive()) {
+        if (keepAliveHandler != null && handler != null) {
+          keepAliveHandler.run();
+        }
         return;
       }
       if (handler == null) {
