@@ -78,8 +78,15 @@ public record PlatformConfig(
                      Optional<String> adminPassword) {
   }
 
-  /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
-  public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  /**
+   * Engine workers: the model folder served locally, the backend ("cpu", "cuda:0"), and how long a
+   * stopping worker lets running generations finish before it cuts them.
+   */
+  public record Engine(Optional<Path> modelDir, String backend, int threads, int drainSeconds) {
+    /** The drain at its default (30 s). */
+    public Engine(Optional<Path> modelDir, String backend, int threads) {
+      this(modelDir, backend, threads, 30);
+    }
   }
 
   /**
