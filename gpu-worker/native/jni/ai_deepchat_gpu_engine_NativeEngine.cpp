@@ -102,6 +102,13 @@ JNIEXPORT jint JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_active(JNIEnv* e
   return guarded<jint>(env, 0, [&] { return static_cast<jint>(engine_of(handle)->active()); });
 }
 
+JNIEXPORT jlongArray JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_stats(JNIEnv* env, jclass, jlong handle) {
+  return guarded<jlongArray>(env, nullptr, [&] {
+    const dse::EngineStats s = engine_of(handle)->stats();
+    return to_jlongs(env, {s.active, s.kv_used_tokens, s.kv_total_tokens});
+  });
+}
+
 JNIEXPORT jfloatArray JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_forwardLogits(JNIEnv* env, jclass,
                                                                                      jlong handle, jintArray tokens,
                                                                                      jboolean all) {

@@ -91,6 +91,14 @@ JNIEXPORT jint JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_active
 
 /*
  * Class:     ai_deepchat_gpu_engine_NativeEngine
+ * Method:    stats
+ * Signature: (J)[J
+ */
+JNIEXPORT jlongArray JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_stats
+  (JNIEnv *, jclass, jlong);
+
+/*
+ * Class:     ai_deepchat_gpu_engine_NativeEngine
  * Method:    forwardLogits
  * Signature: (J[IZ)[F
  */

@@ -40,6 +40,14 @@ jintArray to_jints(JNIEnv* env, const std::vector<int>& v) {
   return a;
 }
 
+jlongArray to_jlongs(JNIEnv* env, const std::vector<int64_t>& v) {
+  jlongArray a = env->NewLongArray(static_cast<jsize>(v.size()));
+  if (!a) throw JavaPending{};
+  static_assert(sizeof(jlong) == sizeof(int64_t), "jlong is 64 bits");
+  env->SetLongArrayRegion(a, 0, static_cast<jsize>(v.size()), reinterpret_cast<const jlong*>(v.data()));
+  return a;
+}
+
 jfloatArray to_jfloats(JNIEnv* env, const std::vector<float>& v) {
   jfloatArray a = env->NewFloatArray(static_cast<jsize>(v.size()));
   if (!a) throw JavaPending{};

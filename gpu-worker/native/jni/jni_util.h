@@ -3,6 +3,7 @@
 #pragma once
 #include <jni.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ R guarded(JNIEnv* env, R fallback, F&& fn) {
 std::string to_string(JNIEnv* env, jstring s);
 std::vector<int> to_ints(JNIEnv* env, jintArray a);
 jintArray to_jints(JNIEnv* env, const std::vector<int>& v);
+jlongArray to_jlongs(JNIEnv* env, const std::vector<int64_t>& v);
 jfloatArray to_jfloats(JNIEnv* env, const std::vector<float>& v);
 
 }  // namespace dsejni

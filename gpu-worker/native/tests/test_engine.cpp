@@ -1,4 +1,5 @@
-// Scheduler and sampling: interleaved sequences equal solo runs, cancellation frees the slot,
+// Scheduler and sampling: interleaved sequences equal solo runs, cancellation frees the slot, stats
+// count live sequences and their KV reservation,
 // seeded sampling is reproducible, top-k / top-p restrict the support, repetition penalty applies.
 #include <algorithm>
 #include <map>
@@ -118,6 +119,33 @@ TEST(cancellation_frees_the_slot) {
   CHECK(fin[b] == FinishReason::kCancelled);
   CHECK(fin[c] == FinishReason::kCancelled);
   CHECK_EQ(e->active(), 0);
+}
+
+TEST(stats_count_live_sequences_and_their_kv_reservation) {
+  EngineOptions o = opts(2);
+  o.max_context = 64;
+  auto e = Engine::load(testutil::model_dir("tiny-llama"), o);
+  EngineStats idle = e->stats();
+  CHECK_EQ(idle.active, 0);
+  CHECK_EQ(idle.kv_used_tokens, 0);
+  CHECK_EQ(idle.kv_total_tokens, 2 * 64);  // host cache: every slot at the full context
+  SamplingParams sp;
+  sp.max_tokens = 10;
+  int a = e->start({1, 2, 3}, sp);  // reserves prompt + max_tokens = 13 positions
+  sp.max_tokens = 1000;
+  e->start({4, 5}, sp);  // capped at the context: 64 positions
+  EngineStats busy = e->stats();
+  CHECK_EQ(busy.active, 2);
+  CHECK_EQ(busy.kv_used_tokens, 13 + 64);
+  CHECK_EQ(busy.kv_total_tokens, 2 * 64);
+  e->step();
+  CHECK_EQ(e->stats().kv_used_tokens, 13 + 64);  // reserved up front, not grown per token
+  e->cancel(a);
+  EngineStats after = e->stats();
+  CHECK_EQ(after.active, 1);
+  CHECK_EQ(after.kv_used_tokens, 64);
+  drain(*e);
+  CHECK_EQ(e->stats().kv_used_tokens, 0);
 }
 
 TEST(stop_token_finishes_without_delivering_it) {

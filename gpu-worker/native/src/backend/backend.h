@@ -23,6 +23,13 @@ class Backend {
   // Reserves KV memory for `capacity` tokens in `slot` (0 <= slot < slots given at creation).
   virtual void open_sequence(int slot, int64_t capacity) = 0;
   virtual void close_sequence(int slot) = 0;
+  // KV memory reserved by open sequences and the size of the pool, in tokens. A backend without a
+  // fixed pool (host memory, allocated per sequence) reports total 0; the engine then sizes it.
+  struct KvUsage {
+    int64_t used_tokens = 0;
+    int64_t total_tokens = 0;
+  };
+  virtual KvUsage kv_usage() const = 0;
   // One forward over the batch; logits: [rows with logits=true, vocab].
   virtual void forward(const std::vector<BatchToken>& batch, float* logits) = 0;
 };

@@ -14,6 +14,7 @@ class CpuBackend : public Backend {
   size_t weight_bytes() const override { return model_->weight_bytes(); }
   void open_sequence(int slot, int64_t capacity) override { kv_.open(slot, capacity); }
   void close_sequence(int slot) override { kv_.close(slot); }
+  KvUsage kv_usage() const override { return {kv_.tokens_reserved(), 0}; }
   void forward(const std::vector<BatchToken>& batch, float* logits) override;
 
   Model& model() { return *model_; }

@@ -676,6 +676,10 @@ const ModelConfig& CudaBackend::config() const { return impl_->cfg; }
 size_t CudaBackend::weight_bytes() const { return impl_->weight_bytes; }
 int32_t CudaBackend::kv_blocks_total() const { return impl_->alloc->total(); }
 int32_t CudaBackend::kv_blocks_free() const { return impl_->alloc->free_count(); }
+Backend::KvUsage CudaBackend::kv_usage() const {
+  const int64_t bs = impl_->pages->block_size();
+  return {int64_t(impl_->alloc->used_count()) * bs, int64_t(impl_->alloc->total()) * bs};
+}
 
 void CudaBackend::open_sequence(int slot, int64_t capacity) {
   if (capacity > impl_->cfg.max_position)

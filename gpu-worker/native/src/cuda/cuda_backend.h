@@ -35,6 +35,7 @@ class CudaBackend : public Backend {
   size_t weight_bytes() const override;
   void open_sequence(int slot, int64_t capacity) override;
   void close_sequence(int slot) override;
+  KvUsage kv_usage() const override;
   void forward(const std::vector<BatchToken>& batch, float* logits) override;
 
   // KV accounting (tests assert every block returns).

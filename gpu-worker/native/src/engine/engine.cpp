@@ -96,6 +96,16 @@ int Engine::active() const {
   return static_cast<int>(seqs_.size());
 }
 
+EngineStats Engine::stats() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  const Backend::KvUsage kv = backend_->kv_usage();
+  EngineStats s;
+  s.active = static_cast<int>(seqs_.size());
+  s.kv_used_tokens = kv.used_tokens;
+  s.kv_total_tokens = kv.total_tokens > 0 ? kv.total_tokens : int64_t(opts_.max_sequences) * max_context_;
+  return s;
+}
+
 std::vector<StepEvent> Engine::step() {
   std::lock_guard<std::mutex> lk(mu_);
   std::vector<StepEvent> events;

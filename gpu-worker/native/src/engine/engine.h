@@ -33,6 +33,14 @@ struct StepEvent {
   int completion_tokens = 0;  // tokens delivered with a token id so far, this one included
 };
 
+// What the engine holds now, for the worker's gauges. KV positions are reserved when a sequence
+// starts (prompt + max_tokens, capped at the context), so used/total is the share admission sees.
+struct EngineStats {
+  int active = 0;               // live sequences (prefilling or decoding)
+  int64_t kv_used_tokens = 0;   // KV positions reserved by live sequences
+  int64_t kv_total_tokens = 0;  // KV positions the cache can hold
+};
+
 class Engine {
  public:
   static std::unique_ptr<Engine> load(const std::string& model_dir, const EngineOptions& opts);
@@ -54,6 +62,7 @@ class Engine {
   // Runs one batched forward for all live sequences and returns their new tokens and finishes.
   std::vector<StepEvent> step();
   int active() const;
+  EngineStats stats() const;
 
   // Logits of a one-off prompt: all positions ([n, vocab]) or the last one ([vocab]).
   std::vector<float> forward_logits(const std::vector<int>& tokens, bool all_positions);

@@ -39,4 +39,11 @@ size_t KvCache::bytes_in_use() const {
   return b;
 }
 
+int64_t KvCache::tokens_reserved() const {
+  int64_t n = 0;
+  for (const auto& s : slots_)
+    if (s.open) n += s.capacity;
+  return n;
+}
+
 }  // namespace dse

@@ -31,6 +31,8 @@ class KvCache {
     return s.data.data() + static_cast<int64_t>(layer) * s.capacity * width_;
   }
   size_t bytes_in_use() const;
+  // Token positions reserved by the open slots (the sum of their capacities).
+  int64_t tokens_reserved() const;
 
  private:
   struct Slot {

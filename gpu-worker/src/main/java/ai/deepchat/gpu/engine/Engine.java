@@ -67,6 +67,14 @@ public final class Engine implements AutoCloseable {
     return s;
   }
 
+  /**
+   * Sequences and KV use as the scheduler thread saw them after its last step: a snapshot read
+   * without locking or native calls, so cheap enough for a metrics scrape on an event loop.
+   */
+  public EngineStats stats() {
+    return scheduler.stats();
+  }
+
   /** Logits of the last position ({@code vocabSize} floats). */
   public float[] forwardLogits(int[] tokens) {
     return forwardLogits(tokens, false);

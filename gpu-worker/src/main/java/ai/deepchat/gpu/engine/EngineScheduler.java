@@ -28,6 +28,8 @@ final class EngineScheduler implements Runnable {
   private final int maxSequences;
   // Direct native calls (forwardLogits) hold the read lock; freeing the handle takes the write lock.
   private final ReentrantReadWriteLock handleLock = new ReentrantReadWriteLock();
+  // Published by the scheduler thread after admissions and after each step (see stats()).
+  private volatile EngineStats stats;
   private boolean shutdown;
   private boolean released;
   private Thread thread;
@@ -35,10 +37,16 @@ final class EngineScheduler implements Runnable {
   EngineScheduler(long handle, int maxSequences) {
     this.handle = handle;
     this.maxSequences = maxSequences;
+    long[] s = NativeEngine.stats(handle);
+    this.stats = new EngineStats(0, 0, 0, s[2]);
   }
 
   long handle() {
     return handle;
+  }
+
+  EngineStats stats() {
+    return stats;
   }
 
   void submit(Sequence s) {
@@ -133,7 +141,11 @@ final class EngineScheduler implements Runnable {
         while (!waiting.isEmpty() && running.size() < maxSequences) begin(waiting.poll());
         starts.clear();
         cancels.clear();
-        if (!running.isEmpty()) stepOnce();
+        publishStats();
+        if (!running.isEmpty()) {
+          stepOnce();
+          publishStats();
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -147,6 +159,22 @@ final class EngineScheduler implements Runnable {
         selfClose = shutdown;
       }
       if (selfClose) release();
+      stats = new EngineStats(0, 0, 0, stats.kvTotalTokens());
+    }
+  }
+
+  /** Scheduler thread only: between steps, so the native lock is free and the count is exact. */
+  private void publishStats() {
+    int queued;
+    synchronized (lock) {
+      queued = toStart.size();
+    }
+    try {
+      long[] s = NativeEngine.stats(handle);
+      stats = new EngineStats((int) s[0], queued + waiting.size(), s[1], s[2]);
+    } catch (EngineException e) {
+      // Only gauges read this; keep the last snapshot rather than stop the scheduler.
+      LOG.log(Level.WARNING, "engine stats unavailable", e);
     }
   }
 

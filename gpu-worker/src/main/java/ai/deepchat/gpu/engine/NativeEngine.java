@@ -38,5 +38,8 @@ final class NativeEngine {
 
   static native int active(long handle);
 
+  /** Live sequences, KV positions they reserve, KV positions in the cache. */
+  static native long[] stats(long handle);
+
   static native float[] forwardLogits(long handle, int[] tokens, boolean allPositions);
 }

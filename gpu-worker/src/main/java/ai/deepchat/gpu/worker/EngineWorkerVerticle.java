@@ -8,18 +8,23 @@ import ai.deepchat.gpu.text.stream.ReasoningSplitter;
 import ai.deepchat.gpu.text.template.ChatTemplateException;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.cluster.ClusterMembership;
+import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -30,6 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * acknowledged once the sequence is admitted (reply {@link GenerateAccepted}), tokens stream to the request's events
  * address, a published {@link CancelGeneration} stops it. Loading, rendering and encoding run on worker
  * threads; the engine generates on its own scheduler thread; the event loop only routes messages.
+ * Queue depth and KV use are gauges on the node's /metrics; a stopping node drains the worker first
+ * ({@link #drain}).
  */
 public final class EngineWorkerVerticle extends VerticleBase {
 
@@ -39,21 +46,38 @@ public final class EngineWorkerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(EngineWorkerVerticle.class);
   private static final long ANNOUNCE_MS = 2000;
+  /** Drain default (ENGINE_DRAIN_SECONDS). */
+  public static final Duration DRAIN_DEADLINE = Duration.ofSeconds(30);
+  /** How long cut generations get to send their last event before the drain completes anyway. */
+  private static final long CUT_GRACE_MS = 5000;
+  private static final String HANDED_BACK = "the worker is shutting down before this generation sent a token";
 
   private final String modelKey;
   private final Path modelDir;
   private final EngineOptions options;
   private final String nodeId;
+  private final Duration drainDeadline;
   private final String workerId = "worker-" + UUID.randomUUID().toString().substring(0, 8);
   private final Map<String, GenerationStream> active = new ConcurrentHashMap<>();
+  private final NodeDrain.Participant drainer = this::drain;
   private ServedModel model;
   private long announceTimer = -1;
+  private MessageConsumer<GenerateRequest> generate;
+  private AutoCloseable gauges;
+  private volatile boolean draining;
 
   public EngineWorkerVerticle(String modelKey, Path modelDir, EngineOptions options, String nodeId) {
+    this(modelKey, modelDir, options, nodeId, DRAIN_DEADLINE);
+  }
+
+  /** {@code drainDeadline}: how long a draining worker lets running generations finish. */
+  public EngineWorkerVerticle(String modelKey, Path modelDir, EngineOptions options, String nodeId,
+                              Duration drainDeadline) {
     this.modelKey = modelKey;
     this.modelDir = modelDir;
     this.options = options;
     this.nodeId = nodeId;
+    this.drainDeadline = drainDeadline;
   }
 
   @Override
@@ -63,13 +87,16 @@ public final class EngineWorkerVerticle extends VerticleBase {
           model = loaded;
           LOG.info("serving model '{}' from {} ({})", modelKey, modelDir, loaded.engine().info());
           var bus = vertx.eventBus();
-          Future<Void> generate = bus.<GenerateRequest>consumer(Addresses.engineGenerate(modelKey), this::onGenerate)
-              .completion();
+          generate = bus.consumer(Addresses.engineGenerate(modelKey), this::onGenerate);
           Future<Void> cancel = bus.<CancelGeneration>consumer(Addresses.ENGINE_CANCEL,
               msg -> cancel(msg.body().requestId())).completion();
-          return Future.all(generate, cancel);
+          return Future.all(generate.completion(), cancel);
         })
         .onSuccess(v -> {
+          // read at scrape time from the engine's published snapshot: no lock, no native call
+          gauges = PlatformMetrics.get().registerWorker(workerId, modelKey,
+              () -> model.engine().stats().queued(), () -> model.engine().stats().kvUse());
+          NodeDrain.of(vertx).join(drainer);
           announce(false);
           announceTimer = vertx.setPeriodic(ANNOUNCE_MS, id -> announce(false));
         });
@@ -77,6 +104,8 @@ public final class EngineWorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    NodeDrain.of(vertx).leave(drainer);
+    closeGauges();
     vertx.cancelTimer(announceTimer);
     announce(true);
     active.values().forEach(GenerationStream::cancel);
@@ -125,7 +154,59 @@ public final class EngineWorkerVerticle extends VerticleBase {
       active.remove(request.requestId());
       throw e;
     }
+    if (draining) { // it arrived while the consumer was leaving
+      stream.handBack(HANDED_BACK);
+    }
     return null;
+  }
+
+  /**
+   * Stops taking generations and lets the running ones end before the node leaves: the generate
+   * consumer leaves the cluster, the announcement says leaving, generations that have sent no token
+   * are handed back at once (ERROR "handed_back": the dispatcher starts them on another worker), the
+   * others finish until the drain deadline and are cut after it (ERROR "error"). Completes when none
+   * is left; true when none had to be cut.
+   */
+  public Future<Boolean> drain() {
+    Promise<Boolean> done = Promise.promise();
+    context.runOnContext(v -> {
+      draining = true;
+      vertx.cancelTimer(announceTimer);
+      announce(true);
+      generate.unregister().onComplete(ar -> {
+        long handedBack = active.values().stream().filter(s -> s.handBack(HANDED_BACK)).count();
+        LOG.info("draining worker {}: new generations go elsewhere; {} handed back, {} running, up to {} s",
+            workerId, handedBack, active.size() - handedBack, drainDeadline.toSeconds());
+        awaitIdle(System.nanoTime() + drainDeadline.toNanos(), done);
+      });
+    });
+    return done.future();
+  }
+
+  /** Polls until no generation is left; past the deadline cuts the rest, and gives them a short grace to end. */
+  private void awaitIdle(long deadline, Promise<Boolean> done) {
+    boolean[] cut = {false};
+    vertx.setPeriodic(1, 50, id -> {
+      long now = System.nanoTime();
+      if (active.isEmpty() || now >= deadline + CUT_GRACE_MS * 1_000_000) {
+        done.tryComplete(!cut[0] && active.isEmpty()); // before cancelling: see GatewayAdmission.drain
+        vertx.cancelTimer(id);
+      } else if (now >= deadline && !cut[0]) {
+        cut[0] = true;
+        LOG.warn("drain deadline passed: cutting {} generation(s)", active.size());
+        active.values().forEach(s -> s.cut("the worker shut down before the answer was complete"));
+      }
+    });
+  }
+
+  private void closeGauges() {
+    try {
+      if (gauges != null) {
+        gauges.close();
+      }
+    } catch (Exception e) {
+      LOG.warn("could not remove the worker gauges", e);
+    }
   }
 
   private void cancel(String requestId) {

@@ -14,9 +14,14 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Turns one sequence's tokens into text events on the bus: detokenized incrementally, split into
  * reasoning and content, cut at stop strings. Runs on the engine's scheduler thread; sending on the
- * event bus is thread-safe and does not block.
+ * event bus is thread-safe and does not block. A draining worker ends it early ({@link #handBack},
+ * {@link #cut}): no delta goes out after that, and the last event is an ERROR saying why.
  */
 final class GenerationStream implements TokenListener {
+
+  /** Why the worker ended a generation early: the ERROR event's finish reason and text. */
+  private record EarlyEnd(String finishReason, String error) {
+  }
 
   private final String requestId;
   private final String eventsAddress;
@@ -26,6 +31,8 @@ final class GenerationStream implements TokenListener {
   private final AtomicReference<Sequence> sequence = new AtomicReference<>();
   private volatile boolean stoppedByString;
   private volatile boolean cancelled;
+  private boolean sentDelta; // guarded by this, with earlyEnd: a hand-back is only allowed before any delta
+  private EarlyEnd earlyEnd;
 
   GenerationStream(String requestId, String eventsAddress, EventBus bus, GenerationText text, Runnable onEnd) {
     this.requestId = requestId;
@@ -51,6 +58,35 @@ final class GenerationStream implements TokenListener {
     }
   }
 
+  /**
+   * Ends the generation with ERROR "handed_back" if it has sent no delta yet, so the dispatcher can
+   * start it again on another worker; false when it already streams.
+   */
+  boolean handBack(String why) {
+    synchronized (this) {
+      if (sentDelta || earlyEnd != null) {
+        return false;
+      }
+      earlyEnd = new EarlyEnd(GenerationEvent.HANDED_BACK, why);
+    }
+    cancel();
+    return true;
+  }
+
+  /** Ends the generation with a clean ERROR "error" event (what was sent stays sent). */
+  void cut(String why) {
+    synchronized (this) {
+      if (earlyEnd == null) {
+        earlyEnd = new EarlyEnd("error", why);
+      }
+    }
+    cancel();
+  }
+
+  private synchronized EarlyEnd earlyEnd() {
+    return earlyEnd;
+  }
+
   @Override
   public void onToken(int tokenId) {
     if (stoppedByString) {
@@ -69,6 +105,13 @@ final class GenerationStream implements TokenListener {
 
   @Override
   public void onFinish(FinishReason reason, int promptTokens, int completionTokens) {
+    EarlyEnd early = earlyEnd();
+    if (early != null) {
+      onEnd.run();
+      bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.ERROR, null, null,
+          early.finishReason(), null, early.error()));
+      return;
+    }
     if (!stoppedByString) {
       emit(text.finish());
     }
@@ -92,6 +135,12 @@ final class GenerationStream implements TokenListener {
   private void emit(GenerationText.Step step) {
     if (step.isEmpty()) {
       return;
+    }
+    synchronized (this) {
+      if (earlyEnd != null) {
+        return;
+      }
+      sentDelta = true;
     }
     bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.DELTA,
         emptyToNull(step.content()), emptyToNull(step.reasoning()), null, null, null));

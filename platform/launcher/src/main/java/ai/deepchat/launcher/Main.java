@@ -24,7 +24,20 @@ public final class Main {
       System.exit(2);
       return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "deepchat-shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      int status = 0;
+      try {
+        node.close();
+      } catch (RuntimeException e) {
+        e.printStackTrace();
+        status = 1;
+      }
+      // A drained stop is a clean exit: 0 rather than the JVM's 143 for SIGTERM. Halting is the only
+      // way to set the status from a shutdown hook; the node has closed everything it opened.
+      System.out.flush();
+      System.err.flush();
+      Runtime.getRuntime().halt(status);
+    }, "deepchat-shutdown"));
     String roles = config.roles().stream().map(Role::key).collect(Collectors.joining(","));
     System.out.println("DeepChat is running (roles: " + roles + ", node " + node.platform().nodeId() + ")");
     if (node.httpPort() > 0) {

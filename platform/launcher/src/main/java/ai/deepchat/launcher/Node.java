@@ -3,6 +3,7 @@ package ai.deepchat.launcher;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.cluster.ClusterManagers;
+import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.DatabaseBootstrap;
 import ai.deepchat.gateway.GatewayAdmission;
@@ -129,6 +130,9 @@ public final class Node implements AutoCloseable {
   private void drain() {
     int grace = platform.config().operations().shutdownGraceSeconds();
     int delay = platform.config().operations().shutdownReadinessDelaySeconds();
+    // workers and pipelines stop taking work and finish theirs at the same time as the gateway drains
+    NodeDrain parts = NodeDrain.of(vertx);
+    Future<Boolean> partsDrained = parts.drainAll();
     GatewayAdmission.find(vertx).ifPresent(admission -> {
       LOG.info("draining: readiness DOWN, new streams refused, up to {} s for {} request(s) in flight",
           grace, admission.inFlightRequests());
@@ -147,6 +151,19 @@ public final class Node implements AutoCloseable {
             admission.inFlightRequests());
       }
     });
+    if (parts.size() > 0) {
+      // each part bounds its own wait (ENGINE_DRAIN_SECONDS, SHUTDOWN_GRACE_SECONDS); this is a backstop
+      int bound = Math.max(grace, platform.config().engine().drainSeconds()) + 15;
+      try {
+        if (!partsDrained.toCompletionStage().toCompletableFuture().get(bound, TimeUnit.SECONDS)) {
+          LOG.warn("drained with work cut at its deadline");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        LOG.warn("drain did not complete: {}", e.toString());
+      }
+    }
   }
 
   /** The database this node started (the embedded server, when it runs one). */
@@ -168,7 +185,8 @@ public final class Node implements AutoCloseable {
 
   /**
    * Drains (readiness DOWN, new streams refused, in-flight requests given SHUTDOWN_GRACE_SECONDS to
-   * finish), stops verticles (the HTTP server closes its port), leaves the cluster, then stops the
+   * finish; engine workers and pipelines stop taking work and finish theirs, see {@link NodeDrain}),
+   * stops verticles (the HTTP server closes its port), leaves the cluster, then stops the
    * database.
    */
   @Override

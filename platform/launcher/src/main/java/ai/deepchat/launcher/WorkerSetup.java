@@ -7,6 +7,7 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.config.PlatformConfig;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /** Which model this node's engine worker serves: MODEL_DIR, or the bundled tiny test model. */
 final class WorkerSetup {
@@ -20,7 +21,7 @@ final class WorkerSetup {
     String key = engine.modelDir().isPresent()
         ? platform.config().chat().engineModelKey().orElse(modelKey(dir)) : TinyTestModel.MODEL_KEY;
     EngineOptions options = new EngineOptions(engine.backend(), engine.threads(), false, engine.maxSequences(), 0);
-    return new EngineWorkerVerticle(key, dir, options, platform.nodeId());
+    return new EngineWorkerVerticle(key, dir, options, platform.nodeId(), Duration.ofSeconds(engine.drainSeconds()));
   }
 
   /** The folder name, as Hugging Face names models ("DeepSeek-R1-Distill-Qwen-1.5B"). */

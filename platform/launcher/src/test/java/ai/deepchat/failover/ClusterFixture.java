@@ -53,10 +53,15 @@ final class ClusterFixture implements AutoCloseable {
 
   /** Starts node {@code index} (its own Hazelcast port) with {@code roles}, and waits until it is ready. */
   NodeProcess start(int index, String name, String roles) throws Exception {
+    return start(index, name, roles, NodeProcess.freePort());
+  }
+
+  /** Starts node {@code index} on a given HTTP port (a restarted node keeps its address). */
+  NodeProcess start(int index, String name, String roles, int httpPort) throws Exception {
     Map<String, String> env = new HashMap<>(base);
     env.put("ROLES", roles);
     env.put("CLUSTER_PORT", String.valueOf(hazelcastPorts.get(index)));
-    NodeProcess node = NodeProcess.start(name, dir, NodeProcess.freePort(), env).awaitReady(Duration.ofSeconds(120));
+    NodeProcess node = NodeProcess.start(name, dir, httpPort, env).awaitReady(Duration.ofSeconds(120));
     nodes.add(node);
     return node;
   }

@@ -93,6 +93,31 @@ final class NodeProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  int exitValue() {
+    return process.exitValue();
+  }
+
+  /** Freezes the JVM (SIGSTOP), like a long GC pause or a stalled VM; {@link #sigcont} resumes it. */
+  void sigstop() throws Exception {
+    signal("STOP");
+  }
+
+  void sigcont() throws Exception {
+    signal("CONT");
+  }
+
+  private void signal(String name) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+    }
+  }
+
+  /** The node's whole log. */
+  String output() throws IOException {
+    return Files.readString(log);
+  }
+
   String tail() {
     try {
       List<String> lines = Files.readAllLines(log);

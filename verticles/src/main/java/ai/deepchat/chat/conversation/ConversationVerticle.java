@@ -11,6 +11,7 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.chat.ChatError;
 import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
@@ -18,8 +19,10 @@ import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +36,8 @@ import java.util.UUID;
 /**
  * The pipeline's conversation role: takes turns from the HTTP edges, persists the user turn before
  * acknowledging it, chooses the model version, and runs each turn ({@link TurnRunner}) until its answer
- * is stored. Cancels arrive published; only the instance running the turn acts on one.
+ * is stored. Cancels arrive published; only the instance running the turn acts on one. A stopping
+ * node drains it first: it stops taking turns and lets the running ones finish ({@link #drain}).
  */
 public final class ConversationVerticle extends VerticleBase {
 
@@ -45,6 +49,9 @@ public final class ConversationVerticle extends VerticleBase {
   private final PolicyServices policy;
   private final ModerationService moderation;
   private final Map<String, TurnRunner> running = new HashMap<>();
+  private final NodeDrain.Participant drainer = this::drain;
+  private MessageConsumer<TurnRequest> turns;
+  private int turnsInFlight; // from the request to the stored answer, so a drain also waits for turns still starting
   private ModelDispatcher dispatcher;
   private ConversationStore store;
   private Backends backends;
@@ -80,18 +87,37 @@ public final class ConversationVerticle extends VerticleBase {
     ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
         routing);
+    turns = vertx.eventBus().consumer(Addresses.CHAT_TURN, this::onTurn);
     return Future.all(
-        vertx.eventBus().<TurnRequest>consumer(Addresses.CHAT_TURN, this::onTurn).completion(),
+        turns.completion(),
         vertx.eventBus().<CancelTurn>consumer(Addresses.CHAT_TURN_CANCEL, msg -> {
           TurnRunner runner = running.get(msg.body().turnId());
           if (runner != null) {
             runner.cancel();
           }
-        }).completion());
+        }).completion())
+        .onSuccess(v -> NodeDrain.of(vertx).join(drainer));
+  }
+
+  /**
+   * Stops taking turns (the consumer leaves the cluster; the gateways' next turns go to other
+   * pipelines) and completes once the running turns are stored, or after SHUTDOWN_GRACE_SECONDS.
+   */
+  private Future<Boolean> drain() {
+    Promise<Boolean> done = Promise.promise();
+    long deadline = System.nanoTime() + Duration.ofSeconds(platform.config().operations().shutdownGraceSeconds()).toNanos();
+    context.runOnContext(v -> turns.unregister().onComplete(ar -> vertx.setPeriodic(1, 50, id -> {
+      if (turnsInFlight == 0 || System.nanoTime() >= deadline) {
+        done.tryComplete(turnsInFlight == 0); // before cancelling: see GatewayAdmission.drain
+        vertx.cancelTimer(id);
+      }
+    })));
+    return done.future();
   }
 
   @Override
   public Future<?> stop() {
+    NodeDrain.of(vertx).leave(drainer);
     // a node going down keeps what its open turns delivered, marked interrupted
     List.copyOf(running.values()).forEach(TurnRunner::cancel);
     backends.close();
@@ -111,6 +137,7 @@ public final class ConversationVerticle extends VerticleBase {
       return;
     }
     UUID tenant = tenantId;
+    turnsInFlight++;
     moderate(tenantId, req).compose(moderated -> dispatcher.choose(tenant, conversationId, moderated.request().requestedModel())
         .compose(model -> {
           TurnRequest turnReq = moderated.request();
@@ -122,11 +149,17 @@ public final class ConversationVerticle extends VerticleBase {
                 msg.reply(new TurnAck(req.turnId(), turn.conversationId().toString(), turn.userMessageId().toString(),
                     turn.assistantMessageId().toString(), model.name(), model.testModel(), turn.replay() != null));
                 running.put(req.turnId(), runner);
-                runner.run().onComplete(done -> running.remove(req.turnId()));
+                runner.run().onComplete(done -> {
+                  running.remove(req.turnId());
+                  turnsInFlight--;
+                });
                 return runner;
               });
         }))
-        .onFailure(err -> fail(msg, err));
+        .onFailure(err -> {
+          turnsInFlight--;
+          fail(msg, err);
+        });
   }
 
   /** The request after input moderation; {@code blockedReply} set when the tenant's word list blocks it. */

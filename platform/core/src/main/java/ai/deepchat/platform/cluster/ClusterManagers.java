@@ -24,6 +24,10 @@ public final class ClusterManagers {
     config.setClusterName("deepchat");
     config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(cluster.heartbeatTimeoutSeconds()));
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    // No Hazelcast shutdown hook: on SIGTERM it would leave the cluster at once, while the node still
+    // drains (its answers would lose their routes, and peers would take its running generations for
+    // dead). The launcher's hook drains, then Vert.x leaves the cluster gracefully on close.
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
     config.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
     config.setProperty("hazelcast.graceful.shutdown.max.wait", "30");
     config.setProperty("hazelcast.logging.type", "slf4j");

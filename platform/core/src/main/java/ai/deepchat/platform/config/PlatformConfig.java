@@ -79,10 +79,12 @@ public record PlatformConfig(
   }
 
   /**
-   * Engine workers: the model folder served locally, the backend ("cpu", "cuda:0"), CPU threads, and
-   * how many sequences generate at once (more wait in the worker's queue).
+   * Engine workers: the model folder served locally, the backend ("cpu", "cuda:0"), CPU threads, how
+   * many sequences generate at once (more wait in the worker's queue), and how long a stopping worker
+   * lets running generations finish before it cuts them.
    */
-  public record Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences) {
+  public record Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences,
+                       int drainSeconds) {
   }
 
   /**
