@@ -1,20 +1,16 @@
 package ai.deepchat.failover;
 
-import io.vertx.core.json.JsonObject;
+import ai.deepchat.failover.SseStreams.Seen;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -36,54 +32,15 @@ class MidStreamFailoverTest {
 
   private static final String BODY = "{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a long story\"}],"
       + "\"stream\":true}";
+  private final SseStreams sse = new SseStreams();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
-  /** What a streaming client saw: content deltas, and how the stream ended. */
-  private record Seen(List<String> deltas, String ending, long endedAtNanos) {
-  }
-
   private HttpResponse<InputStream> open(int port, String key, String idempotencyKey, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
-        .timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + key)
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
-    if (idempotencyKey != null) {
-      b.header("Idempotency-Key", idempotencyKey);
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    return sse.open(port, key, idempotencyKey, body);
   }
 
-  /** Reads SSE until [DONE], an error event, or the connection ends; runs {@code afterDeltas} once after n deltas. */
   private static Seen read(HttpResponse<InputStream> r, int n, Runnable afterDeltas) {
-    List<String> deltas = new ArrayList<>();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        if (!line.startsWith("data: ")) {
-          continue;
-        }
-        String data = line.substring(6);
-        if (data.equals("[DONE]")) {
-          return new Seen(deltas, "done", System.nanoTime());
-        }
-        JsonObject event = new JsonObject(data);
-        if (event.containsKey("error")) {
-          return new Seen(deltas, "error:" + event.getJsonObject("error").getString("code"), System.nanoTime());
-        }
-        var choices = event.getJsonArray("choices");
-        if (choices != null && !choices.isEmpty()) {
-          String content = choices.getJsonObject(0).getJsonObject("delta", new JsonObject()).getString("content");
-          if (content != null) {
-            deltas.add(content);
-            if (deltas.size() == n) {
-              afterDeltas.run();
-            }
-          }
-        }
-      }
-      return new Seen(deltas, "eof", System.nanoTime());
-    } catch (IOException e) {
-      return new Seen(deltas, "reset", System.nanoTime());
-    }
+    return SseStreams.read(r, n, afterDeltas);
   }
 
   @Test
