@@ -152,7 +152,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
       active.remove(request.requestId());
       throw e;
     }
-    if (draining) { // it arrived while the consumer was leaving
+    if (draining) { // it arrived after the handover: a peer's view of the routing lagged
       stream.handBack(HANDED_BACK);
     }
     return null;
@@ -168,6 +168,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
    */
   public Future<Boolean> drain() {
     Promise<Boolean> done = Promise.promise();
+    long deadline = System.nanoTime() + drainDeadline.toNanos();
     context.runOnContext(v -> {
       vertx.cancelTimer(announceTimer);
       announce(true);
@@ -178,7 +179,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
         long handedBack = active.values().stream().filter(s -> s.handBack(HANDED_BACK)).count();
         LOG.info("draining worker {}: new generations go elsewhere; {} handed back, {} running, up to {} s",
             workerId, handedBack, active.size() - handedBack, drainDeadline.toSeconds());
-        awaitIdle(System.nanoTime() + drainDeadline.toNanos(), done);
+        awaitIdle(deadline, done);
       });
     });
     return done.future();
