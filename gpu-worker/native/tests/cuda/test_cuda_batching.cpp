@@ -141,6 +141,29 @@ TEST(cuda_graphs_match_eager) {
   }
 }
 
+// Engine::stats() reads the paged pool: the positions of the blocks in use over the pool's positions.
+TEST(stats_follow_the_paged_pool) {
+  EngineOptions opts;
+  opts.backend = "cuda:0";
+  opts.max_sequences = 4;
+  auto e = Engine::load(testutil::model_dir("tiny-llama"), opts);
+  auto* cb = dynamic_cast<CudaBackend*>(&e->backend());
+  CHECK(cb != nullptr);
+  const int64_t per_block = e->stats().kv_total_tokens / cb->kv_blocks_total();
+  CHECK(per_block > 0);
+  CHECK_EQ(e->stats().kv_total_tokens, per_block * cb->kv_blocks_total());
+  CHECK_EQ(e->stats().kv_used_tokens, int64_t{0});
+  SamplingParams sp;
+  sp.max_tokens = 40;
+  const int id = e->start({1, 2, 3}, sp);  // reserves ceil(43 / block size) blocks
+  const EngineStats s = e->stats();
+  CHECK_EQ(s.active, 1);
+  CHECK_EQ(s.kv_used_tokens, int64_t(cb->kv_blocks_total() - cb->kv_blocks_free()) * per_block);
+  CHECK_EQ(s.kv_used_tokens, (43 + per_block - 1) / per_block * per_block);
+  e->cancel(id);
+  CHECK_EQ(e->stats().kv_used_tokens, int64_t{0});
+}
+
 TEST(cuda_spec_parsing) {
   EngineOptions opts;
   opts.backend = "cuda:x";

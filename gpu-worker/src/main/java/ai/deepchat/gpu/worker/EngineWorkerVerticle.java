@@ -154,30 +154,34 @@ public final class EngineWorkerVerticle extends VerticleBase {
       active.remove(request.requestId());
       throw e;
     }
-    if (draining) { // it arrived while the consumer was leaving
+    if (draining) { // it arrived after the handover: a peer's view of the routing lagged
       stream.handBack(HANDED_BACK);
     }
     return null;
   }
 
   /**
-   * Stops taking generations and lets the running ones end before the node leaves: the generate
-   * consumer leaves the cluster, the announcement says leaving, generations that have sent no token
-   * are handed back at once (ERROR "handed_back": the dispatcher starts them on another worker), the
-   * others finish until the drain deadline and are cut after it (ERROR "error"). Completes when none
-   * is left; true when none had to be cut.
+   * Stops taking generations and lets the running ones end before the node leaves: the announcement
+   * says leaving, the worker leaves the cluster's routing for its model (what peers still send
+   * meanwhile is served), then generations that have sent no token are handed back (ERROR
+   * "handed_back": the dispatcher starts them on another worker), the others finish until the drain
+   * deadline and are cut after it (ERROR "error"). Completes when none is left; true when none had to
+   * be cut.
    */
   public Future<Boolean> drain() {
     Promise<Boolean> done = Promise.promise();
+    long deadline = System.nanoTime() + drainDeadline.toNanos();
     context.runOnContext(v -> {
-      draining = true;
       vertx.cancelTimer(announceTimer);
       announce(true);
-      generate.unregister().onComplete(ar -> {
+      NodeDrain.withdraw(vertx, Addresses.engineGenerate(modelKey)).eventually(() -> {
+        draining = true;
+        return generate.unregister();
+      }).onComplete(ar -> {
         long handedBack = active.values().stream().filter(s -> s.handBack(HANDED_BACK)).count();
         LOG.info("draining worker {}: new generations go elsewhere; {} handed back, {} running, up to {} s",
             workerId, handedBack, active.size() - handedBack, drainDeadline.toSeconds());
-        awaitIdle(System.nanoTime() + drainDeadline.toNanos(), done);
+        awaitIdle(deadline, done);
       });
     });
     return done.future();

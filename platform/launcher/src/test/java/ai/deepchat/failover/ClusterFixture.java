@@ -1,7 +1,12 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.cluster.ClusterManagers;
+import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.EmbeddedDatabase;
 import ai.deepchat.platform.security.TenantKeys;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,7 +19,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Several node processes clustered over loopback (TCP member list), sharing one real PostgreSQL
@@ -26,8 +33,9 @@ final class ClusterFixture implements AutoCloseable {
   final String jdbc;
   private final Path dir;
   private final Map<String, String> base = new HashMap<>();
-  private final List<NodeProcess> nodes = new ArrayList<>();
+  private final List<NodeProcess> nodes = java.util.Collections.synchronizedList(new ArrayList<>());
   private final List<Integer> hazelcastPorts = new ArrayList<>();
+  private final List<Vertx> probes = new ArrayList<>();
 
   ClusterFixture(Path dir, int nodeCount, Map<String, String> extra) throws Exception {
     this.dir = dir;
@@ -54,6 +62,25 @@ final class ClusterFixture implements AutoCloseable {
   /** Starts node {@code index} (its own Hazelcast port) with {@code roles}, and waits until it is ready. */
   NodeProcess start(int index, String name, String roles) throws Exception {
     return start(index, name, roles, NodeProcess.freePort());
+  }
+
+  /** Starts nodes 0..n-1 at once (names and roles by index) and returns them, in order, once all are ready. */
+  List<NodeProcess> startAll(List<String> names, List<String> roles) throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(names.size());
+    try {
+      List<java.util.concurrent.Future<NodeProcess>> starting = new ArrayList<>();
+      for (int i = 0; i < names.size(); i++) {
+        int index = i;
+        starting.add(pool.submit(() -> start(index, names.get(index), roles.get(index))));
+      }
+      List<NodeProcess> started = new ArrayList<>();
+      for (var f : starting) {
+        started.add(f.get(180, TimeUnit.SECONDS));
+      }
+      return started;
+    } finally {
+      pool.shutdown();
+    }
   }
 
   /** Starts node {@code index} on a given HTTP port (a restarted node keeps its address). */
@@ -95,12 +122,31 @@ final class ClusterFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * A clustered Vert.x in this JVM, joined like a node (same member list, heartbeat, codecs) but
+   * running nothing: it probes the bus the way nodes see it. Closed with the fixture.
+   */
+  Vertx joinProbe() throws Exception {
+    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
+        List.of(base.get("CLUSTER_MEMBERS").split(",")), "127.0.0.1", NodeProcess.freePort(), 0,
+        Integer.parseInt(base.get("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS")), Optional.empty());
+    Vertx vertx = Vertx.builder().with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
+        .withClusterManager(ClusterManagers.hazelcast(cluster)).buildClustered()
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    Codecs.registerAll(vertx);
+    probes.add(vertx);
+    return vertx;
+  }
+
   Connection owner() throws Exception {
     return DriverManager.getConnection(jdbc, "postgres", "postgres");
   }
 
   @Override
   public void close() throws Exception {
+    for (Vertx probe : probes) {
+      probe.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
     for (NodeProcess n : nodes) {
       n.sigkill();
     }

@@ -100,18 +100,20 @@ public final class ConversationVerticle extends VerticleBase {
   }
 
   /**
-   * Stops taking turns (the consumer leaves the cluster; the gateways' next turns go to other
-   * pipelines) and completes once the running turns are stored, or after SHUTDOWN_GRACE_SECONDS.
+   * Stops taking turns (the pipeline leaves the cluster's routing for turns, serving what gateways
+   * still send meanwhile, then its consumer goes) and completes once the running turns are stored, or
+   * after SHUTDOWN_GRACE_SECONDS.
    */
   private Future<Boolean> drain() {
     Promise<Boolean> done = Promise.promise();
     long deadline = System.nanoTime() + Duration.ofSeconds(platform.config().operations().shutdownGraceSeconds()).toNanos();
-    context.runOnContext(v -> turns.unregister().onComplete(ar -> vertx.setPeriodic(1, 50, id -> {
-      if (turnsInFlight == 0 || System.nanoTime() >= deadline) {
-        done.tryComplete(turnsInFlight == 0); // before cancelling: see GatewayAdmission.drain
-        vertx.cancelTimer(id);
-      }
-    })));
+    context.runOnContext(v -> NodeDrain.withdraw(vertx, Addresses.CHAT_TURN).eventually(turns::unregister)
+        .onComplete(ar -> vertx.setPeriodic(1, 50, id -> {
+          if (turnsInFlight == 0 || System.nanoTime() >= deadline) {
+            done.tryComplete(turnsInFlight == 0); // before cancelling: see GatewayAdmission.drain
+            vertx.cancelTimer(id);
+          }
+        })));
     return done.future();
   }
 

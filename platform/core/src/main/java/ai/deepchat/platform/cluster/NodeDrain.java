@@ -1,9 +1,14 @@
 package ai.deepchat.platform.cluster;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.shareddata.Shareable;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +23,11 @@ public final class NodeDrain implements Shareable {
 
   private static final String MAP = "deepchat.node";
   private static final String KEY = "drain";
+  /**
+   * How long peers get to see a withdrawn subscription: Hazelcast's entry event, Vert.x's 20 ms
+   * throttle and a re-read of the address, with room for a busy machine.
+   */
+  public static final Duration HANDOVER = Duration.ofSeconds(2);
 
   /** One part of a node that drains. */
   @FunctionalInterface
@@ -45,6 +55,33 @@ public final class NodeDrain implements Shareable {
 
   public int size() {
     return participants.size();
+  }
+
+  /**
+   * Takes this node out of the cluster's routing for {@code address} while its consumers keep
+   * receiving, and completes once peers have had {@link #HANDOVER} to see it; then unregister the
+   * consumers. Unregistering alone removes the local handler before the cluster entry, so a request a
+   * peer routes by its not yet updated view in between is dropped without an answer (the sender
+   * waits for its timeout). Uses Vert.x's cluster-manager SPI (io.vertx.core.internal): the public
+   * API has no way to leave the routing and keep the handler. Not clustered: nothing to withdraw.
+   */
+  public static Future<Void> withdraw(Vertx vertx, String address) {
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    if (cluster == null) {
+      return Future.succeededFuture();
+    }
+    Promise<List<RegistrationInfo>> registered = Promise.promise();
+    cluster.getRegistrations(address, registered);
+    return registered.future()
+        .compose(all -> Future.all(all.stream()
+            .filter(r -> r.nodeId().equals(cluster.getNodeId()) && !r.localOnly())
+            .map(r -> {
+              Promise<Void> removed = Promise.promise();
+              cluster.removeRegistration(address, r, removed);
+              return removed.future();
+            }).toList()))
+        .compose(v -> vertx.timer(HANDOVER.toMillis()))
+        .mapEmpty();
   }
 
   /** Drains every participant at once; true when all finished their work within their deadlines. */

@@ -1,0 +1,90 @@
+package ai.deepchat.failover;
+
+import ai.deepchat.gpu.testmodel.TinyTestModel;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
+import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
+import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
+import ai.deepchat.platform.policy.PolicyMessages.ModerationRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Request/reply probes over a cluster's event bus: for each request/reply address of the platform, a
+ * body its consumer answers at once without side effects (most are refused as malformed; a refusal
+ * still proves a live consumer got it). A probe fails when no reply comes (a stale subscription of a
+ * node that is gone) or no consumer is known.
+ */
+final class BusProbe {
+
+  /** The addresses pipeline nodes serve. */
+  static final Map<String, Object> PIPELINE = Map.of(
+      Addresses.CHAT_TURN, new TurnRequest(null, "probe", null, null, null, null, List.of(), null, null, null),
+      Addresses.CHAT_ROUTE, new RouteRequest("probe", "probe"),
+      Addresses.POLICY_MODERATE, new ModerationRequest("probe", "probe"),
+      Addresses.POLICY_AUDIT_APPEND, new AuditEntry("probe", "probe", "probe", "probe", null, Map.of()));
+  /** The address workers serving the bundled test model answer (an empty prompt is refused). */
+  static final Map<String, Object> WORKER = Map.of(Addresses.engineGenerate(TinyTestModel.MODEL_KEY),
+      new GenerateRequest("probe", "probe", TinyTestModel.MODEL_KEY, List.of(), SamplingParams.greedy(1), "nowhere"));
+  /** Every node answers pings. */
+  static final Map<String, Object> EVERY_NODE = Map.of(Addresses.PLATFORM_PING, "probe");
+
+  private BusProbe() {
+  }
+
+  static Map<String, Object> addresses(List<Map<String, Object>> groups) {
+    Map<String, Object> all = new LinkedHashMap<>();
+    groups.forEach(all::putAll);
+    return all;
+  }
+
+  /** Sends {@code perAddress} requests to each address at once; returns the failures by address (empty: all reached). */
+  static Map<String, List<String>> failures(Vertx probe, Map<String, Object> addresses, int perAddress,
+                                            Duration timeout) throws Exception {
+    Map<String, List<Future<Object>>> sent = new LinkedHashMap<>();
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeout.toMillis());
+    addresses.forEach((address, body) -> {
+      List<Future<Object>> replies = new ArrayList<>();
+      for (int i = 0; i < perAddress; i++) {
+        replies.add(probe.eventBus().request(address, body, options).map(m -> (Object) m.body())
+            .recover(err -> err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+                ? Future.succeededFuture("refused") : Future.failedFuture(err)));
+      }
+      sent.put(address, replies);
+    });
+    Future.join(sent.values().stream().flatMap(List::stream).toList()).otherwiseEmpty()
+        .toCompletionStage().toCompletableFuture().get(timeout.toMillis() + 30_000, TimeUnit.MILLISECONDS);
+    Map<String, List<String>> failed = new LinkedHashMap<>();
+    sent.forEach((address, replies) -> replies.stream().filter(Future::failed).forEach(f ->
+        failed.computeIfAbsent(address, a -> new ArrayList<>()).add(f.cause().getMessage())));
+    return failed;
+  }
+
+  /** The node ids that answer {@code n} pings (round-robin over the nodes that serve the address). */
+  static Set<Object> pingers(Vertx probe, int n, Duration timeout) throws Exception {
+    List<Future<Object>> replies = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      replies.add(probe.eventBus().request(Addresses.PLATFORM_PING, "probe",
+          new DeliveryOptions().setSendTimeout(timeout.toMillis())).map(m -> (Object) m.body()));
+    }
+    Future.join(replies).otherwiseEmpty().toCompletionStage().toCompletableFuture()
+        .get(timeout.toMillis() + 30_000, TimeUnit.MILLISECONDS);
+    Set<Object> ids = new HashSet<>();
+    replies.stream().filter(Future::succeeded).forEach(f -> ids.add(f.result()));
+    return ids;
+  }
+}

@@ -1,0 +1,102 @@
+package ai.deepchat.failover;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * RELIABILITY.md scenario 11: a node frozen (SIGSTOP) past the Hazelcast heartbeat timeout, then
+ * resumed (SIGCONT), as a long GC pause or a stalled VM would. While it is frozen the others drop it,
+ * and every request/reply address still reaches a live consumer: no stale subscription of the frozen
+ * node is left. Once resumed it rejoins (its consumers answer again) or exits cleanly, and again every
+ * address reaches a live consumer. The probes come from a cluster member in this JVM.
+ */
+class FrozenNodeTest {
+
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void aFrozenNodeIsDroppedThenRejoinsWithoutStaleSubscriptions(
+      @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
+    Assumptions.assumeTrue(getClass().getResource("/META-INF/native/linux-x86_64/libdsengine_jni.so") != null,
+        "native engine not built");
+    try (ClusterFixture cluster = new ClusterFixture(dir, 3, Map.of("ENGINE_THREADS", "1"))) {
+      List<NodeProcess> nodes = cluster.startAll(List.of("a", "b", "c"),
+          List.of("pipeline", "pipeline,worker", "pipeline,worker"));
+      NodeProcess frozen = nodes.get(2);
+      Vertx probe = cluster.joinProbe();
+      Map<String, Object> addresses = BusProbe.addresses(List.of(BusProbe.EVERY_NODE, BusProbe.PIPELINE,
+          BusProbe.WORKER));
+      awaitTrue("every node answers pings", 60, () -> BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
+      assertThat(BusProbe.failures(probe, addresses, 50, PROBE_TIMEOUT)).isEmpty();
+
+      frozen.sigstop();
+      phase("frozen");
+      // a, b and the probe remain once the heartbeat timeout (5 s) has dropped the frozen node
+      awaitTrue("the frozen node is dropped", 60, () -> members(probe) == 3);
+      long dropped = System.nanoTime();
+      phase("dropped");
+      // the members clean the dropped node's subscriptions from the cluster map just after
+      awaitClean(probe, addresses, 30);
+      System.out.printf("stale subscriptions cleaned %d ms after the drop%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - dropped));
+      assertThat(BusProbe.failures(probe, addresses, 100, PROBE_TIMEOUT))
+          .as("no stale subscription of the frozen node").isEmpty();
+      assertThat(BusProbe.pingers(probe, 30, PROBE_TIMEOUT)).hasSize(2);
+
+      frozen.sigcont();
+      phase("resumed");
+      awaitTrue("the resumed node rejoins or leaves", 120,
+          () -> !frozen.alive() || BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
+      if (!frozen.alive()) {
+        assertThat(frozen.exitValue()).as("left cleanly").isZero();
+      } else {
+        assertThat(members(probe)).isEqualTo(4);
+      }
+      assertThat(BusProbe.failures(probe, addresses, 100, PROBE_TIMEOUT))
+          .as("every address reaches a live consumer after the resume").isEmpty();
+    }
+  }
+
+  /** Waits until a round of probes all reach live consumers; fails with the last round's failures. */
+  private static void awaitClean(Vertx probe, Map<String, Object> addresses, int seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    Map<String, List<String>> failures = BusProbe.failures(probe, addresses, 10, PROBE_TIMEOUT);
+    while (!failures.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      failures = BusProbe.failures(probe, addresses, 10, PROBE_TIMEOUT);
+    }
+    assertThat(failures).as("probes still failing after " + seconds + " s").isEmpty();
+  }
+
+  /** Phase marks with the time of day, to read beside the nodes' logs. */
+  private static void phase(String what) {
+    System.out.println(java.time.LocalTime.now() + " " + what);
+  }
+
+  private static int members(Vertx probe) {
+    return ((VertxInternal) probe).clusterManager().getNodes().size();
+  }
+
+  private static void awaitTrue(String what, int seconds, Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.call()) {
+      assertThat(System.nanoTime()).as(what + " within " + seconds + " s").isLessThan(deadline);
+      Thread.sleep(200);
+    }
+  }
+}
