@@ -132,13 +132,13 @@ class RollingRestartTest {
         }
         String id = "rolling-" + requestIds.incrementAndGet();
         try {
-          HttpResponse<InputStream> r = ChatCall.open(http, port, key, id, ChatCall.body("Say something", 16));
+          HttpResponse<InputStream> r = SseStreams.open(http, port, key, id, SseStreams.body("Say something", 16));
           if (r.statusCode() != 200) {
             failures.add(id + " via " + port + ": HTTP " + r.statusCode() + " "
                 + new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
             continue;
           }
-          ChatCall.Seen seen = ChatCall.read(r, 0, null);
+          SseStreams.Seen seen = SseStreams.read(r, 0, null);
           if (seen.completed()) {
             served.incrementAndGet();
             servedBy.get(port).incrementAndGet();

@@ -47,12 +47,12 @@ class WorkerDrainProcessTest {
       NodeProcess w2 = cluster.start(2, "worker2", "worker");
       String key = cluster.tenantWithKey("acme");
 
-      HttpResponse<InputStream> r = ChatCall.open(http, gateway.httpPort, key, "drain-1",
-          ChatCall.body("Write a long essay", 800));
+      HttpResponse<InputStream> r = SseStreams.open(http, gateway.httpPort, key, "drain-1",
+          SseStreams.body("Write a long essay", 1900)); // near the test model's window: outlasts the 2 s handover
       assertThat(r.statusCode()).isEqualTo(200);
       AtomicReference<NodeProcess> serving = new AtomicReference<>();
       AtomicReference<String> gauges = new AtomicReference<>();
-      ChatCall.Seen seen = ChatCall.read(r, 3, () -> {
+      SseStreams.Seen seen = SseStreams.read(r, 3, () -> {
         double kv1 = gauge(w1, KV);
         double kv2 = gauge(w2, KV);
         gauges.set("kv " + kv1 + " / " + kv2 + ", queue " + gauge(w1, QUEUE) + " / " + gauge(w2, QUEUE));
@@ -72,10 +72,10 @@ class WorkerDrainProcessTest {
       assertThat(stopped.output()).as("it drained with the answer still running")
           .contains("0 handed back, 1 running");
 
-      HttpResponse<InputStream> next = ChatCall.open(http, gateway.httpPort, key, "drain-2",
-          ChatCall.body("And another one", 40));
+      HttpResponse<InputStream> next = SseStreams.open(http, gateway.httpPort, key, "drain-2",
+          SseStreams.body("And another one", 40));
       assertThat(next.statusCode()).isEqualTo(200);
-      assertThat(ChatCall.read(next, 0, null).completed()).as("served by the remaining worker").isTrue();
+      assertThat(SseStreams.read(next, 0, null).completed()).as("served by the remaining worker").isTrue();
     }
   }
 

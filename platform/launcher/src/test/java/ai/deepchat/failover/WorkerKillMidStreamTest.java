@@ -76,7 +76,7 @@ class WorkerKillMidStreamTest {
                   + "\"user\",\"content\":\"Tell me story number " + n + "\"}],\"stream\":true,\"max_tokens\":300,"
                   + "\"temperature\":1.0,\"seed\":" + n + "}");
               if (r.statusCode() != 200) {
-                return new Seen(List.of(), "status:" + r.statusCode(),
+                return new Seen(List.of(), "status:" + r.statusCode(), null,
                     new String(r.body().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), System.nanoTime());
               }
               Seen seen = SseStreams.read(r, 1, () -> {
