@@ -19,7 +19,7 @@ final class WorkerSetup {
     Path dir = engine.modelDir().orElseGet(() -> TinyTestModel.ensure(platform.config().dataDir()));
     String key = engine.modelDir().isPresent()
         ? platform.config().chat().engineModelKey().orElse(modelKey(dir)) : TinyTestModel.MODEL_KEY;
-    EngineOptions options = new EngineOptions(engine.backend(), engine.threads(), false, 8, 0);
+    EngineOptions options = new EngineOptions(engine.backend(), engine.threads(), false, engine.maxSequences(), 0);
     return new EngineWorkerVerticle(key, dir, options, platform.nodeId());
   }
 

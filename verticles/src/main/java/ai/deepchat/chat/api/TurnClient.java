@@ -5,6 +5,8 @@ import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineStamp;
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -18,7 +20,8 @@ import java.util.Queue;
  * The HTTP edges' side of a turn: listens on the turn's events address, asks a conversation verticle
  * to start the turn (a short request timeout, so a dead pipeline node fails fast), and delivers events
  * in order until the terminal one. If the pipeline goes silent for longer than its own idle timeout the
- * stream ends with an error event, so no client waits forever.
+ * stream ends with an error event, so no client waits forever. Deltas from the local engine are timed
+ * here, where they are written to the client: the platform's added latency (see {@link #measure}).
  */
 public final class TurnClient {
 
@@ -44,6 +47,8 @@ public final class TurnClient {
     private final Queue<TurnEvent> early = new ArrayDeque<>();
     private final Future<TurnAck> ack;
     private Handler<TurnEvent> handler;
+    private final long startedAtMicros = EngineStamp.nowMicros();
+    private boolean firstDelta = true;
     private long silenceTimer = -1;
     private boolean closed;
 
@@ -94,6 +99,28 @@ public final class TurnClient {
         close();
       }
       handler.handle(event);
+      if (event.kind() == TurnEvent.Kind.DELTA) {
+        measure(event.engine());
+      }
+    }
+
+    /**
+     * Called once the handler wrote a delta: the time since the worker emitted it is the platform's
+     * (bus hops, moderation, encoding, the write). For the first delta, the gateway's time to first token
+     * minus the engine's own (admission to first token) is what the platform added before the first token.
+     */
+    private void measure(EngineStamp engine) {
+      boolean first = firstDelta;
+      firstDelta = false;
+      if (engine == null) {
+        return; // a cached, FAQ or remote answer: no engine clock to compare with
+      }
+      long now = EngineStamp.nowMicros();
+      PlatformMetrics metrics = PlatformMetrics.get();
+      metrics.addedLatency(request.channel(), now - engine.emittedAtMicros());
+      if (first) {
+        metrics.addedTimeToFirstToken(request.channel(), now - startedAtMicros - engine.engineMicros());
+      }
     }
 
     private void armSilence() {

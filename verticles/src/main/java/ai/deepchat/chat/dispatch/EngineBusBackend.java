@@ -67,7 +67,7 @@ public final class EngineBusBackend implements ModelBackend {
       }
       armIdle();
       switch (event.kind()) {
-        case DELTA -> listener.onDelta(event.content(), event.reasoning());
+        case DELTA -> listener.onDelta(event.content(), event.reasoning(), event.stamp());
         case DONE -> {
           finish();
           listener.onDone(event.finishReason() == null ? "stop" : event.finishReason(), event.usage());

@@ -78,8 +78,16 @@ public record PlatformConfig(
                      Optional<String> adminPassword) {
   }
 
-  /** Engine workers: the model folder served locally, and the backend ("cpu", "cuda:0"). */
-  public record Engine(Optional<Path> modelDir, String backend, int threads) {
+  /**
+   * Engine workers: the model folder served locally, the backend ("cpu", "cuda:0"), CPU threads, and
+   * how many sequences one engine generates at once (the batch; more wait for a free slot).
+   */
+  public record Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences) {
+
+    /** The default batch of 8 sequences. */
+    public Engine(Optional<Path> modelDir, String backend, int threads) {
+      this(modelDir, backend, threads, 8);
+    }
   }
 
   /**
