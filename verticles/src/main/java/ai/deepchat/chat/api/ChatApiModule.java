@@ -174,7 +174,12 @@ public final class ChatApiModule implements HttpModule {
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no");
-    chunk(resp, ack, new JsonObject().put("role", "assistant").put("content", ""), null);
+    // every chunk of a completion carries the same id, created and model (as OpenAI's do), so the part
+    // of a delta chunk before the delta is encoded once per stream, not once per token
+    JsonObject envelope = envelope(ack, "chat.completion.chunk");
+    String encoded = envelope.encode();
+    String deltaPrefix = "data: " + encoded.substring(0, encoded.length() - 1) + ",\"choices\":[{\"index\":0,\"delta\":";
+    chunk(resp, envelope, new JsonObject().put("role", "assistant").put("content", ""), null);
     stream.handler(event -> {
       if (resp.ended() || resp.closed()) {
         return;
@@ -188,9 +193,9 @@ public final class ChatApiModule implements HttpModule {
           if (event.reasoning() != null) {
             delta.put("reasoning_content", event.reasoning());
           }
-          chunk(resp, ack, delta, null);
+          resp.write(deltaPrefix + delta.encode() + ",\"finish_reason\":null}]}\n\n");
         }
-        case CITATIONS -> resp.write("data: " + envelope(ack, "chat.completion.chunk")
+        case CITATIONS -> resp.write("data: " + envelope.copy()
             .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", new JsonObject())))
             .put("citations", Citations.toJson(event.citations())).encode() + "\n\n");
         case ERROR -> {
@@ -200,8 +205,8 @@ public final class ChatApiModule implements HttpModule {
           resp.end("data: [DONE]\n\n");
         }
         case DONE -> {
-          chunk(resp, ack, new JsonObject(), event.finishReason());
-          resp.write("data: " + envelope(ack, "chat.completion.chunk").put("choices", new JsonArray())
+          chunk(resp, envelope, new JsonObject(), event.finishReason());
+          resp.write("data: " + envelope.copy().put("choices", new JsonArray())
               .put("usage", usage(event.usage())).put("intent", event.intent()).encode() + "\n\n");
           resp.end("data: [DONE]\n\n");
         }
@@ -209,8 +214,8 @@ public final class ChatApiModule implements HttpModule {
     });
   }
 
-  private static void chunk(HttpServerResponse resp, TurnAck ack, JsonObject delta, String finishReason) {
-    resp.write("data: " + envelope(ack, "chat.completion.chunk")
+  private static void chunk(HttpServerResponse resp, JsonObject envelope, JsonObject delta, String finishReason) {
+    resp.write("data: " + envelope.copy()
         .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", delta)
             .put("finish_reason", finishReason)))
         .encode() + "\n\n");

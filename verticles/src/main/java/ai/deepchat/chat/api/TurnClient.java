@@ -50,6 +50,7 @@ public final class TurnClient {
     private final long startedAtMicros = EngineStamp.nowMicros();
     private boolean firstDelta = true;
     private long silenceTimer = -1;
+    private long lastEventAt = System.nanoTime();
     private boolean closed;
 
     private Stream(TurnRequest request) {
@@ -86,7 +87,7 @@ public final class TurnClient {
       if (closed) {
         return;
       }
-      armSilence();
+      lastEventAt = System.nanoTime();
       if (handler == null) {
         early.add(event);
       } else {
@@ -123,19 +124,32 @@ public final class TurnClient {
       }
     }
 
+    /**
+     * Watches for silence from the ack on. One timer per stream, re-armed only when it fires early: an
+     * event just records its time, since cancelling and setting a timer on every token costs a
+     * scheduler-queue removal and insertion each.
+     */
     private void armSilence() {
-      if (closed) {
-        return;
+      lastEventAt = System.nanoTime();
+      if (!closed && silenceTimer < 0) {
+        watchSilence(silenceLimitMs);
       }
-      if (silenceTimer >= 0) {
-        vertx.cancelTimer(silenceTimer);
-      }
-      silenceTimer = vertx.setTimer(silenceLimitMs, t -> {
-        if (!closed) {
-          cancel();
-          if (handler != null) {
-            handler.handle(TurnEvent.error(request.turnId(), "timeout", "The answer stopped arriving."));
-          }
+    }
+
+    private void watchSilence(long delayMs) {
+      silenceTimer = vertx.setTimer(Math.max(1, delayMs), t -> {
+        silenceTimer = -1;
+        if (closed) {
+          return;
+        }
+        long quietMs = (System.nanoTime() - lastEventAt) / 1_000_000;
+        if (quietMs < silenceLimitMs) {
+          watchSilence(silenceLimitMs - quietMs);
+          return;
+        }
+        cancel();
+        if (handler != null) {
+          handler.handle(TurnEvent.error(request.turnId(), "timeout", "The answer stopped arriving."));
         }
       });
     }
