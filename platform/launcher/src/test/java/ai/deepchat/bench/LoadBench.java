@@ -42,17 +42,18 @@ public final class LoadBench {
     DEFAULTS.put("steps", "50,100,200,500,1000");
     DEFAULTS.put("warmup-seconds", "10");
     DEFAULTS.put("seconds", "30");
+    DEFAULTS.put("jit-warmup-seconds", "20");
     DEFAULTS.put("api-share", "0.5");
     DEFAULTS.put("think-ms", "200");
     DEFAULTS.put("max-tokens", "16");
     DEFAULTS.put("temperature", "0");
     DEFAULTS.put("message", "What are your opening hours?");
-    DEFAULTS.put("idle-sockets", "1000");
+    DEFAULTS.put("idle-sockets", "500");
     DEFAULTS.put("engine-peer", "true");
     DEFAULTS.put("peer-seconds", "15");
     DEFAULTS.put("engine-threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
     DEFAULTS.put("engine-batch", "2048");
-    DEFAULTS.put("node-jvm", "-Xms1g -Xmx1g");
+    DEFAULTS.put("node-jvm", "-Xms1g -Xmx1g -XX:+AlwaysPreTouch");
     DEFAULTS.put("node-config", "");
     DEFAULTS.put("ws-deflate", "true");
     DEFAULTS.put("gzip", "true");
@@ -127,11 +128,19 @@ public final class LoadBench {
             Integer.parseInt(opts.get("engine-threads")), false, Integer.parseInt(opts.get("engine-batch")), 0));
       }
       List<StepReport> rows = new ArrayList<>();
+      long jitWarmup = Long.parseLong(opts.get("jit-warmup-seconds")) * 1000;
+      if (jitWarmup > 0) {
+        // the JIT compiles for a minute or more on two busy cores; the first step should not pay for it
+        int users = Integer.parseInt(opts.get("steps").split(",")[0].trim());
+        line(String.format("warming up: %d users for %d s (not measured)", users, jitWarmup / 1000));
+        step(users, 0, jitWarmup);
+      }
       line("");
       line(StepReport.HEADER);
       for (String s : opts.get("steps").split(",")) {
         int users = Integer.parseInt(s.trim());
-        StepReport row = step(users);
+        StepReport row = step(users, Long.parseLong(opts.get("warmup-seconds")) * 1000,
+            Long.parseLong(opts.get("seconds")) * 1000);
         if (peerModel != null) {
           row = row.withPeer(EnginePeer.run(peerModel, users, opts.get("message"),
               Integer.parseInt(opts.get("max-tokens")), Double.parseDouble(opts.get("temperature")),
@@ -190,37 +199,53 @@ public final class LoadBench {
   }
 
   /**
-   * Heap (after GC) and resident memory of the node per open widget socket: {@code n} sockets idle, then
-   * the same sockets after one turn each (a conversation's socket keeps its compression state).
+   * Heap (after GC) and resident memory of the node per open widget socket. Idle: {@code n} sockets
+   * opened, no turn yet. In conversation: a first {@code n} sockets each take one turn, then a second
+   * {@code n}; only the second round's growth is counted, because the first also raises high-water
+   * marks that are not per socket (the engine's per-sequence buffers, allocator arenas, JIT code).
    */
   private void memoryPerConnection(NodeProcess node, int n) throws Exception {
-    long[] before = node.heapAfterGc();
     StepStats none = new StepStats();
     HttpClient http = httpClient(16, false);
-    WebSocketClient ws = wsClient(n);
+    WebSocketClient ws = wsClient(2 * n);
+    long[] before = node.heapAfterGc();
+    List<WidgetVisitor> first = openSockets(none, http, ws, n);
+    long[] idle = node.heapAfterGc();
+    memoryLine(first.size() + " idle sockets", before, idle, first.size());
+    turnEach(first);
+    long[] oneRound = node.heapAfterGc();
+    List<WidgetVisitor> second = openSockets(none, http, ws, n);
+    turnEach(second);
+    long[] twoRounds = node.heapAfterGc();
+    memoryLine(second.size() + " more sockets after one turn each", oneRound, twoRounds, second.size());
+    line("  (errors while measuring: " + none.errorsByCode() + ")");
+    first.forEach(WidgetVisitor::close);
+    second.forEach(WidgetVisitor::close);
+    await(ws.close());
+    await(http.close());
+  }
+
+  private List<WidgetVisitor> openSockets(StepStats stats, HttpClient http, WebSocketClient ws, int n) throws Exception {
     List<WidgetVisitor> sockets = new ArrayList<>();
     for (int i = 0; i < n; i += 100) {
       List<Future<?>> batch = new ArrayList<>();
       for (int j = i; j < Math.min(n, i + 100); j++) {
-        WidgetVisitor v = new WidgetVisitor(vertx, none, opts.get("message"), 0, http, ws, widgetKey, origin);
+        WidgetVisitor v = new WidgetVisitor(vertx, stats, opts.get("message"), 0, http, ws, widgetKey, origin);
         sockets.add(v);
         batch.add(v.open());
       }
       await(Future.join(batch));
     }
-    long opened = sockets.stream().filter(v -> !v.finished().isComplete()).count();
-    long[] idle = node.heapAfterGc();
-    memoryLine(opened + " idle sockets", before, idle, opened);
+    sockets.removeIf(v -> v.finished().isComplete());
+    return sockets;
+  }
+
+  /** One turn on every socket, 100 at a time. */
+  private void turnEach(List<WidgetVisitor> sockets) throws Exception {
     for (int i = 0; i < sockets.size(); i += 100) {
       await(Future.join(sockets.subList(i, Math.min(sockets.size(), i + 100)).stream()
-          .filter(v -> !v.finished().isComplete()).map(LoadClient::oneTurn).toList()));
+          .map(LoadClient::oneTurn).toList()));
     }
-    long[] conversed = node.heapAfterGc();
-    memoryLine("the same sockets after one turn each", before, conversed, opened);
-    line("  (errors while measuring: " + none.errorsByCode() + ")");
-    sockets.forEach(WidgetVisitor::close);
-    await(ws.close());
-    await(http.close());
   }
 
   private void memoryLine(String what, long[] before, long[] after, long sockets) {
@@ -232,10 +257,8 @@ public final class LoadBench {
   }
 
   /** One step: {@code users} clients (the API share on SSE, the rest on the widget socket) for warm-up + window. */
-  private StepReport step(int users) throws Exception {
+  private StepReport step(int users, long warmupMs, long windowMs) throws Exception {
     int apiUsers = (int) Math.round(users * Double.parseDouble(opts.get("api-share")));
-    long warmupMs = Long.parseLong(opts.get("warmup-seconds")) * 1000;
-    long windowMs = Long.parseLong(opts.get("seconds")) * 1000;
     long thinkMs = Long.parseLong(opts.get("think-ms"));
     int maxTokens = Integer.parseInt(opts.get("max-tokens"));
     double temperature = Double.parseDouble(opts.get("temperature"));
