@@ -92,6 +92,20 @@ final class CpuAccount {
     }
   }
 
+  /** Resident set size of a process in bytes (VmRSS), -1 where unknown. */
+  static long residentBytes(long pid) {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+        if (l.startsWith("VmRSS:")) {
+          return Long.parseLong(l.replaceAll("\\D", "")) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or the process is gone
+    }
+    return -1;
+  }
+
   static double toCores(long ticks, double seconds) {
     return ticks / TICKS / seconds;
   }

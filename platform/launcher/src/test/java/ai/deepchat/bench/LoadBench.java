@@ -297,6 +297,7 @@ public final class LoadBench {
     sleepUntil(to);
     Map<String, Double> cores = CpuAccount.cores(cpuBefore, CpuAccount.snapshot(nodePid, nodeDataDir), windowMs / 1000.0);
     double machineCores = CpuAccount.toCores(CpuAccount.machineBusy() - machineBefore, windowMs / 1000.0);
+    long resident = nodePid > 0 ? CpuAccount.residentBytes(nodePid) : -1;
     String metricsAfter = scrape();
     double loadAfter = loadAverage();
     if (profile) {
@@ -320,7 +321,7 @@ public final class LoadBench {
             .minus(ScrapedHistogram.parse(metricsBefore, "deepchat_platform_added_latency_seconds")),
         ScrapedHistogram.parse(metricsAfter, "deepchat_platform_added_ttft_seconds")
             .minus(ScrapedHistogram.parse(metricsBefore, "deepchat_platform_added_ttft_seconds")),
-        cores, machineCores, null);
+        cores, machineCores, resident, null);
   }
 
   private HttpClient httpClient(int connections, boolean gzip) {
@@ -368,9 +369,10 @@ public final class LoadBench {
       double tokens = Math.max(1, row.stats().tokens.sum());
       double seconds = row.seconds();
       line(String.format("    cpu (cores):  %smachine %.2f busy of %d; per delivered token: platform %.0f us"
-              + " (node JVM without the engine, and PostgreSQL), engine %.0f us", cpu,
-          row.machineCores(), Runtime.getRuntime().availableProcessors(),
-          1e6 * row.platformCores() * seconds / tokens, 1e6 * row.cores().getOrDefault("engine", 0.0) * seconds / tokens));
+              + " (node JVM without the engine, and PostgreSQL), engine %.0f us; node resident %d MiB at the end",
+          cpu, row.machineCores(), Runtime.getRuntime().availableProcessors(),
+          1e6 * row.platformCores() * seconds / tokens, 1e6 * row.cores().getOrDefault("engine", 0.0) * seconds / tokens,
+          row.residentBytes() >> 20));
     }
     if (row.peer() != null) {
       line(String.format("    engine alone: %.0f tokens/s; TTFT %s; gaps %s", row.peer().tokensPerSecond(),

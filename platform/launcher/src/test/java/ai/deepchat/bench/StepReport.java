@@ -3,7 +3,7 @@ package ai.deepchat.bench;
 /** One ramp step's figures: the clients' view, the platform's added-latency histograms, the engine alone. */
 record StepReport(int users, int apiUsers, double seconds, StepStats stats, double loadBefore, double loadAfter,
                   ScrapedHistogram added, ScrapedHistogram addedTtft, java.util.Map<String, Double> cores,
-                  double machineCores, EnginePeer.Result peer) {
+                  double machineCores, long residentBytes, EnginePeer.Result peer) {
 
   static final String HEADER = "| users | open streams (mean) | delivered tok/s | engine alone tok/s | TTFT p50 / p99"
       + " (ms) | added TTFT p50 / p99 (ms) | ITL p50 / p99 (ms) | added per token p50 / p99 (ms) | <= 10 ms | <= 50 ms"
@@ -11,7 +11,7 @@ record StepReport(int users, int apiUsers, double seconds, StepStats stats, doub
 
   StepReport withPeer(EnginePeer.Result result) {
     return new StepReport(users, apiUsers, seconds, stats, loadBefore, loadAfter, added, addedTtft, cores,
-        machineCores, result);
+        machineCores, residentBytes, result);
   }
 
   /** Cores the platform used in the window: the node's JVM without the engine, and PostgreSQL. */
