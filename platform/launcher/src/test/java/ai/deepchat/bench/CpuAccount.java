@@ -106,6 +106,25 @@ final class CpuAccount {
     return -1;
   }
 
+  /** Thread ids of process {@code pid} whose name starts with {@code prefix}. */
+  static java.util.List<String> threadIds(long pid, String prefix) {
+    java.util.List<String> ids = new java.util.ArrayList<>();
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", String.valueOf(pid), "task"))) {
+      for (Path task : tasks) {
+        try {
+          if (Files.readString(task.resolve("comm")).startsWith(prefix)) {
+            ids.add(task.getFileName().toString());
+          }
+        } catch (IOException gone) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      // no /proc
+    }
+    return ids;
+  }
+
   static double toCores(long ticks, double seconds) {
     return ticks / TICKS / seconds;
   }

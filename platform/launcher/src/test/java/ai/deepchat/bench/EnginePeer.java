@@ -32,7 +32,7 @@ final class EnginePeer {
   }
 
   static Result run(ServedModel model, int users, String message, int maxTokens, double temperature, long thinkMs,
-                    long warmupMs, long measureMs) throws InterruptedException {
+                    long warmupMs, long measureMs, Runnable atWindowStart) throws InterruptedException {
     ServedModel.Prompt prompt = model.prompt(List.of(new ChatMessage("user", message + " (100.1)")));
     StepStats stats = new StepStats();
     AtomicBoolean stopping = new AtomicBoolean();
@@ -46,7 +46,9 @@ final class EnginePeer {
       long from = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);
       long to = from + TimeUnit.MILLISECONDS.toNanos(measureMs);
       stats.window(from, to);
-      Thread.sleep(warmupMs + measureMs);
+      Thread.sleep(warmupMs);
+      atWindowStart.run();
+      Thread.sleep(measureMs);
       stopping.set(true);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (running.sum() > 0 && System.nanoTime() < deadline) {

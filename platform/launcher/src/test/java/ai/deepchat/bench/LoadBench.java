@@ -53,6 +53,7 @@ public final class LoadBench {
     DEFAULTS.put("peer-seconds", "15");
     DEFAULTS.put("engine-threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
     DEFAULTS.put("engine-batch", "2048");
+    DEFAULTS.put("engine-nice", "19");
     DEFAULTS.put("node-jvm", "-Xms1g -Xmx1g -XX:+AlwaysPreTouch");
     DEFAULTS.put("node-config", "");
     DEFAULTS.put("ws-deflate", "true");
@@ -144,7 +145,8 @@ public final class LoadBench {
         if (peerModel != null) {
           row = row.withPeer(EnginePeer.run(peerModel, users, opts.get("message"),
               Integer.parseInt(opts.get("max-tokens")), Double.parseDouble(opts.get("temperature")),
-              Long.parseLong(opts.get("think-ms")), 5_000, Long.parseLong(opts.get("peer-seconds")) * 1000));
+              Long.parseLong(opts.get("think-ms")), 5_000, Long.parseLong(opts.get("peer-seconds")) * 1000,
+              () -> reniceEngine(ProcessHandle.current().pid())));
         }
         rows.add(row);
         line(row.markdown());
@@ -286,6 +288,7 @@ public final class LoadBench {
     }
     long sampler = vertx.setPeriodic(200, t -> stats.sampleOpen(System.nanoTime()));
     sleepUntil(from);
+    reniceEngine(nodePid);
     String metricsBefore = scrape();
     double loadBefore = loadAverage();
     Map<String, Long> cpuBefore = CpuAccount.snapshot(nodePid, nodeDataDir);
@@ -340,6 +343,31 @@ public final class LoadBench {
         .setDefaultPort(base.getPort()).setSsl("https".equals(base.getScheme()))
         .setMaxConnections(Math.max(1, sockets * 2))
         .setTryUsePerMessageCompression(Boolean.parseBoolean(opts.get("ws-deflate"))));
+  }
+
+  /**
+   * On a GPU host the engine does not compete with the platform for the CPU; on a CPU-only bench machine
+   * its threads would take the cores the platform needs, and the platform's added latency would mostly
+   * be the scheduler's. So the engine's threads (named dsengine-*) get the lowest priority: they use what
+   * the platform leaves. Applied to the engine alone too, so both figures are taken alike.
+   */
+  private void reniceEngine(long pid) {
+    String nice = opts.get("engine-nice");
+    if (pid <= 0 || nice.equals("off")) {
+      return;
+    }
+    List<String> ids = CpuAccount.threadIds(pid, "dsengine");
+    if (ids.isEmpty()) {
+      return;
+    }
+    List<String> cmd = new ArrayList<>(List.of("renice", "-n", nice, "-p"));
+    cmd.addAll(ids);
+    try {
+      new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+          .waitFor(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      line("warning: could not renice the engine's threads: " + e);
+    }
   }
 
   /** A diagnostic command to the self-hosted node (profiling: a flight recording over a step's window). */
