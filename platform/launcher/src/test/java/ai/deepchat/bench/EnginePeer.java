@@ -19,8 +19,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The engine alone, as the peer figure of a platform step: the same number of users in the same closed
- * loop (prompt, answer length, sampling, think time) straight on an engine with the worker's options,
- * tokens detokenized as the worker does, no platform in between. Its tokens/s is what the engine can
+ * loop (prompts, answer length, sampling, think time) straight on an engine with the worker's options,
+ * tokens detokenized as the worker does, no platform in between. Prompts have the platform step's
+ * shape: API users send one message; widget users' prompts carry their conversation so far (earlier
+ * questions with answers of about {@code maxTokens} tokens), which makes their prefill longer. Its tokens/s is what the engine can
  * give this load on this machine; the platform's delivered tokens/s is read against it.
  */
 final class EnginePeer {
@@ -31,16 +33,26 @@ final class EnginePeer {
   private EnginePeer() {
   }
 
-  static Result run(ServedModel model, int users, String message, int maxTokens, double temperature, long thinkMs,
-                    long warmupMs, long measureMs, Runnable atWindowStart) throws InterruptedException {
-    ServedModel.Prompt prompt = model.prompt(List.of(new ChatMessage("user", message + " (100.1)")));
+  static Result run(ServedModel model, int users, int apiUsers, int turnsPerConversation, String message,
+                    int maxTokens, double temperature, long thinkMs, long warmupMs, long measureMs,
+                    Runnable atWindowStart) throws InterruptedException {
+    List<ServedModel.Prompt> single = List.of(model.prompt(List.of(new ChatMessage("user", message + " (100.1)"))));
+    List<ServedModel.Prompt> conversation = new java.util.ArrayList<>();
+    List<ChatMessage> history = new java.util.ArrayList<>();
+    String answer = String.join(" ", java.util.Collections.nCopies(Math.max(1, maxTokens / 2), "open daily"));
+    for (int t = 0; t < Math.max(1, turnsPerConversation); t++) {
+      history.add(new ChatMessage("user", message + " (100." + t + ")"));
+      conversation.add(model.prompt(List.copyOf(history)));
+      history.add(new ChatMessage("assistant", answer));
+    }
     StepStats stats = new StepStats();
     AtomicBoolean stopping = new AtomicBoolean();
     LongAdder running = new LongAdder();
     ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
     try {
       for (int i = 0; i < users; i++) {
-        new User(model, prompt, stats, maxTokens, temperature, thinkMs, timers, stopping, running)
+        new User(model, i < apiUsers ? single : conversation, stats, maxTokens, temperature, thinkMs, timers,
+            stopping, running)
             .later(ThreadLocalRandom.current().nextLong(Math.max(1, warmupMs / 2)));
       }
       long from = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);
@@ -60,10 +72,12 @@ final class EnginePeer {
     }
   }
 
-  /** One user: a sequence, its tokens, think time, the next sequence. */
+  /** One user: a sequence, its tokens, think time, the next sequence (the next prompt of its cycle). */
   private static final class User implements TokenListener {
     private final ServedModel model;
-    private final ServedModel.Prompt prompt;
+    private final List<ServedModel.Prompt> prompts;
+    private int turns;
+    private ServedModel.Prompt prompt;
     private final StepStats stats;
     private final Sampling sampling;
     private final long thinkMs;
@@ -73,10 +87,10 @@ final class EnginePeer {
     private GenerationText text;
     private StepStats.Turn turn;
 
-    User(ServedModel model, ServedModel.Prompt prompt, StepStats stats, int maxTokens, double temperature,
+    User(ServedModel model, List<ServedModel.Prompt> prompts, StepStats stats, int maxTokens, double temperature,
          long thinkMs, ScheduledExecutorService timers, AtomicBoolean stopping, LongAdder running) {
       this.model = model;
-      this.prompt = prompt;
+      this.prompts = prompts;
       this.stats = stats;
       // the widget tenant's sampling (ConversationVerticle.tenantSampling) at this temperature
       this.sampling = new Sampling((float) temperature, temperature == 0 ? 1f : 0.95f, 0, 1.05f,
@@ -96,6 +110,7 @@ final class EnginePeer {
         return;
       }
       running.increment();
+      prompt = prompts.get(turns++ % prompts.size());
       text = new GenerationText(model.tokenizer(), ReasoningSplitter.forPrompt(prompt.text()), List.of());
       turn = stats.new Turn();
       model.engine().start(prompt.tokens(), sampling, this);

@@ -48,6 +48,7 @@ public final class LoadBench {
     DEFAULTS.put("max-tokens", "16");
     DEFAULTS.put("temperature", "0");
     DEFAULTS.put("message", "What are your opening hours?");
+    DEFAULTS.put("turns-per-conversation", "4");
     DEFAULTS.put("idle-sockets", "500");
     DEFAULTS.put("engine-peer", "true");
     DEFAULTS.put("peer-seconds", "15");
@@ -143,7 +144,8 @@ public final class LoadBench {
         StepReport row = step(users, Long.parseLong(opts.get("warmup-seconds")) * 1000,
             Long.parseLong(opts.get("seconds")) * 1000);
         if (peerModel != null) {
-          row = row.withPeer(EnginePeer.run(peerModel, users, opts.get("message"),
+          row = row.withPeer(EnginePeer.run(peerModel, users, (int) Math.round(users * Double.parseDouble(
+                  opts.get("api-share"))), Integer.parseInt(opts.get("turns-per-conversation")), opts.get("message"),
               Integer.parseInt(opts.get("max-tokens")), Double.parseDouble(opts.get("temperature")),
               Long.parseLong(opts.get("think-ms")), 5_000, Long.parseLong(opts.get("peer-seconds")) * 1000,
               () -> reniceEngine(ProcessHandle.current().pid())));
@@ -232,7 +234,7 @@ public final class LoadBench {
     for (int i = 0; i < n; i += 100) {
       List<Future<?>> batch = new ArrayList<>();
       for (int j = i; j < Math.min(n, i + 100); j++) {
-        WidgetVisitor v = new WidgetVisitor(vertx, stats, opts.get("message"), 0, http, ws, widgetKey, origin);
+        WidgetVisitor v = new WidgetVisitor(vertx, stats, opts.get("message"), 0, http, ws, widgetKey, origin, 1);
         sockets.add(v);
         batch.add(v.open());
       }
@@ -273,7 +275,8 @@ public final class LoadBench {
     for (int i = 0; i < users; i++) {
       clients.add(i < apiUsers
           ? new ApiStreamer(vertx, stats, message, thinkMs, api, apiKey, maxTokens, temperature)
-          : new WidgetVisitor(vertx, stats, message, thinkMs, sessions, ws, widgetKey, origin));
+          : new WidgetVisitor(vertx, stats, message, thinkMs, sessions, ws, widgetKey, origin,
+              Integer.parseInt(opts.get("turns-per-conversation"))));
     }
     java.util.Collections.shuffle(clients);
     long start = System.nanoTime();

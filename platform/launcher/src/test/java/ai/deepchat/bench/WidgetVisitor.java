@@ -13,7 +13,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 
 /**
- * A widget visitor: a session (POST /widget/session), one WebSocket, then turns in one conversation.
+ * A widget visitor: a session (POST /widget/session), one WebSocket, then turns in conversations of
+ * {@code turnsPerConversation} turns (each turn's prompt carries the conversation so far).
  * Delta frames are recognised by their prefix rather than parsed, to keep the load generator's CPU
  * for the platform on a small machine; the other frames are parsed.
  */
@@ -25,17 +26,20 @@ final class WidgetVisitor extends LoadClient {
   private final WebSocketClient ws;
   private final String key;
   private final String origin;
+  private final int turnsPerConversation;
+  private int turnsInConversation;
   private WebSocket socket;
   private String conversationId;
   private StepStats.Turn turn;
 
   WidgetVisitor(Vertx vertx, StepStats stats, String message, long thinkMs, HttpClient http, WebSocketClient ws,
-                String key, String origin) {
+                String key, String origin, int turnsPerConversation) {
     super(vertx, stats, message, thinkMs);
     this.http = http;
     this.ws = ws;
     this.key = key;
     this.origin = origin;
+    this.turnsPerConversation = Math.max(1, turnsPerConversation);
   }
 
   @Override
@@ -81,6 +85,10 @@ final class WidgetVisitor extends LoadClient {
 
   @Override
   protected void sendTurn() {
+    if (turnsInConversation++ == turnsPerConversation) {
+      conversationId = null; // a new conversation
+      turnsInConversation = 1;
+    }
     turn = stats.new Turn();
     socket.writeTextMessage(new JsonObject().put("type", "message").put("text", message())
         .put("conversationId", conversationId).put("clientMessageId", UUID.randomUUID().toString()).encode());

@@ -11,6 +11,7 @@ import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
@@ -101,6 +102,7 @@ public final class ChatApiModule implements HttpModule {
   }
 
   private void completions(RoutingContext ctx) {
+    long receivedAtMicros = EngineStamp.nowMicros(); // the platform's added time to first token starts here
     CompletionRequest request;
     String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
     try {
@@ -120,7 +122,7 @@ public final class ChatApiModule implements HttpModule {
       TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),
           request.model(), request.sampling(), Addresses.turnEvents(turnId));
-      TurnClient.Stream stream = turns.start(turn);
+      TurnClient.Stream stream = turns.start(turn, receivedAtMicros);
       ctx.response().closeHandler(v -> stream.cancel());
       stream.ack()
           .onFailure(err -> HttpProblem.of(err).send(ctx))

@@ -36,8 +36,12 @@ public final class TurnClient {
     this.silenceLimitMs = idleTimeoutMs + 2 * requestTimeoutMs;
   }
 
-  public Stream start(TurnRequest request) {
-    return new Stream(request);
+  /**
+   * {@code receivedAtMicros}: when the edge received the request (wall clock, epoch microseconds), where
+   * the platform's added time to first token starts: authentication and rate limiting come before this.
+   */
+  public Stream start(TurnRequest request, long receivedAtMicros) {
+    return new Stream(request, receivedAtMicros);
   }
 
   /** One turn's events. Set the handler once the ack arrived; earlier events wait in order. */
@@ -47,14 +51,15 @@ public final class TurnClient {
     private final Queue<TurnEvent> early = new ArrayDeque<>();
     private final Future<TurnAck> ack;
     private Handler<TurnEvent> handler;
-    private final long startedAtMicros = EngineStamp.nowMicros();
+    private final long receivedAtMicros;
     private boolean firstDelta = true;
     private long silenceTimer = -1;
     private long lastEventAt = System.nanoTime();
     private boolean closed;
 
-    private Stream(TurnRequest request) {
+    private Stream(TurnRequest request, long receivedAtMicros) {
       this.request = request;
+      this.receivedAtMicros = receivedAtMicros;
       this.consumer = vertx.eventBus().consumer(request.eventsAddress(), msg -> deliver(msg.body()));
       this.ack = consumer.completion()
           .compose(v -> vertx.eventBus().<TurnAck>request(Addresses.CHAT_TURN, request,
@@ -108,7 +113,8 @@ public final class TurnClient {
     /**
      * Called once the handler wrote a delta: the time since the worker emitted it is the platform's
      * (bus hops, moderation, encoding, the write). For the first delta, the gateway's time to first token
-     * minus the engine's own (admission to first token) is what the platform added before the first token.
+     * (from the request's arrival) minus the engine's own (admission to first token) is what the platform
+     * added before the first token.
      */
     private void measure(EngineStamp engine) {
       boolean first = firstDelta;
@@ -120,7 +126,7 @@ public final class TurnClient {
       PlatformMetrics metrics = PlatformMetrics.get();
       metrics.addedLatency(request.channel(), now - engine.emittedAtMicros());
       if (first) {
-        metrics.addedTimeToFirstToken(request.channel(), now - startedAtMicros - engine.engineMicros());
+        metrics.addedTimeToFirstToken(request.channel(), now - receivedAtMicros - engine.engineMicros());
       }
     }
 
