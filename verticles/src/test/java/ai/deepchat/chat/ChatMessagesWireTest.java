@@ -10,6 +10,7 @@ import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineStamp;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +37,7 @@ class ChatMessagesWireTest {
             "chat.turn.events.t1"),
         new TurnAck("t1", "c", "u", "a", "deepseek-chat", true, false),
         TurnEvent.delta("t1", "Hi", null),
+        TurnEvent.delta("t1", "there", null, new EngineStamp(1_700_000_000_000_000L, 1_700_000_000_250_000L)),
         TurnEvent.citations("t1", List.of(new Citation(1, "Guide", "Setup > Linux", "d1"))),
         TurnEvent.done("t1", "knowledge", new Usage(3, 4), "stop"),
         TurnEvent.error("t1", "backend_timeout", "slow"),

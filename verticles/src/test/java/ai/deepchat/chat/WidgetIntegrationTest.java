@@ -2,6 +2,7 @@ package ai.deepchat.chat;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -270,6 +271,18 @@ class WidgetIntegrationTest {
     assertThat(vertx.createWebSocketClient().connect(noToken).toCompletionStage().toCompletableFuture())
         .failsWithin(10, TimeUnit.SECONDS);
     assertThat(get("/widget/ws?token=" + token, null, b.origin()).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void aBrowserOfferingPermessageDeflateGetsAnUncompressedSocket() {
+    String token = newVisitor(a).getString("visitorToken");
+    WebSocket ws = ChatHarness.await(vertx.createWebSocketClient(new WebSocketClientOptions()
+            .setTryUsePerMessageCompression(true))
+        .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)
+            .setURI("/widget/ws?token=" + token).addHeader("Origin", a.origin())));
+    // a compressed socket would keep a zlib deflater and inflater for as long as it stays open
+    assertThat(ws.headers().get("Sec-WebSocket-Extensions")).isNull();
+    ws.close();
   }
 
   @Test

@@ -14,6 +14,7 @@ import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
+import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -118,11 +119,13 @@ public final class EngineWorkerVerticle extends VerticleBase {
 
   private void onGenerate(Message<GenerateRequest> msg) {
     GenerateRequest request = msg.body();
+    // the engine's time starts here: rendering, encoding, waiting for a batch slot and prefill are its own
+    long admittedAtMicros = EngineStamp.nowMicros();
     if (request.messages() == null || request.messages().isEmpty()) {
       msg.fail(BAD_REQUEST, "no messages");
       return;
     }
-    vertx.executeBlocking(() -> admit(request)).onComplete(ar -> {
+    vertx.executeBlocking(() -> admit(request, admittedAtMicros)).onComplete(ar -> {
       if (ar.succeeded()) {
         msg.reply(new GenerateAccepted(workerId, ClusterMembership.localNodeId(vertx)));
       } else if (ar.cause() instanceof EngineException e && e.kind() == EngineException.Kind.BAD_REQUEST
@@ -136,13 +139,13 @@ public final class EngineWorkerVerticle extends VerticleBase {
   }
 
   /** Renders, encodes and starts the sequence; runs on a worker thread. */
-  private Void admit(GenerateRequest request) {
+  private Void admit(GenerateRequest request, long admittedAtMicros) {
     ServedModel.Prompt prompt = model.prompt(request.messages());
     SamplingParams p = request.sampling();
     GenerationText text = new GenerationText(model.tokenizer(), ReasoningSplitter.forPrompt(prompt.text()),
         p.stop() == null ? List.of() : p.stop());
     GenerationStream stream = new GenerationStream(request.requestId(), request.eventsAddress(),
-        vertx.eventBus(), text, () -> active.remove(request.requestId()));
+        vertx.eventBus(), text, () -> active.remove(request.requestId()), admittedAtMicros);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),
         (float) p.repetitionPenalty(), p.seed(), p.maxTokens(), model.stopTokenIds());
     // registered before it starts, so a cancel that arrives meanwhile is not lost; the stream

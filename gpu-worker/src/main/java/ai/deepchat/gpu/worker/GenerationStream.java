@@ -7,6 +7,7 @@ import ai.deepchat.gpu.engine.TokenListener;
 import ai.deepchat.gpu.text.stream.GenerationText;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineStamp;
 import io.vertx.core.eventbus.EventBus;
 
 import java.util.concurrent.atomic.AtomicReference;
@@ -15,7 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Turns one sequence's tokens into text events on the bus: detokenized incrementally, split into
  * reasoning and content, cut at stop strings. Runs on the engine's scheduler thread; sending on the
  * event bus is thread-safe and does not block. A draining worker ends it early ({@link #handBack},
- * {@link #cut}): no delta goes out after that, and the last event is an ERROR saying why.
+ * {@link #cut}): no delta goes out after that, and the last event is an ERROR saying why. Every event
+ * carries the worker's clock (admission and emission), so the platform can tell its own latency from
+ * the engine's.
  */
 final class GenerationStream implements TokenListener {
 
@@ -28,14 +31,17 @@ final class GenerationStream implements TokenListener {
   private final EventBus bus;
   private final GenerationText text;
   private final Runnable onEnd;
+  private final long admittedAtMicros;
   private final AtomicReference<Sequence> sequence = new AtomicReference<>();
   private volatile boolean stoppedByString;
   private volatile boolean cancelled;
   private boolean sentDelta; // guarded by this, with earlyEnd: a hand-back is only allowed before any delta
   private EarlyEnd earlyEnd;
 
-  GenerationStream(String requestId, String eventsAddress, EventBus bus, GenerationText text, Runnable onEnd) {
+  GenerationStream(String requestId, String eventsAddress, EventBus bus, GenerationText text, Runnable onEnd,
+                   long admittedAtMicros) {
     this.requestId = requestId;
+    this.admittedAtMicros = admittedAtMicros;
     this.eventsAddress = eventsAddress;
     this.bus = bus;
     this.text = text;
@@ -122,14 +128,14 @@ final class GenerationStream implements TokenListener {
     };
     onEnd.run(); // before the last event: whoever sees DONE sees the slot free
     bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.DONE, null, null, finish,
-        new Usage(promptTokens, completionTokens), null));
+        new Usage(promptTokens, completionTokens), null, stamp()));
   }
 
   @Override
   public void onError(EngineException e) {
     onEnd.run();
     bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.ERROR, null, null, "error",
-        null, e.getMessage()));
+        null, e.getMessage(), stamp()));
   }
 
   private void emit(GenerationText.Step step) {
@@ -143,7 +149,11 @@ final class GenerationStream implements TokenListener {
       sentDelta = true;
     }
     bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.DELTA,
-        emptyToNull(step.content()), emptyToNull(step.reasoning()), null, null, null));
+        emptyToNull(step.content()), emptyToNull(step.reasoning()), null, null, null, stamp()));
+  }
+
+  private EngineStamp stamp() {
+    return new EngineStamp(admittedAtMicros, EngineStamp.nowMicros());
   }
 
   private static String emptyToNull(String s) {

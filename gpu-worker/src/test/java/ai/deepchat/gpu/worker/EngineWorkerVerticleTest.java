@@ -15,6 +15,7 @@ import ai.deepchat.platform.cluster.ClusterMembership;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
+import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
 import io.vertx.core.Future;
@@ -134,6 +135,21 @@ class EngineWorkerVerticleTest {
     String expected = directGreedyText(12);
     assertThat(expected).isNotEmpty();
     assertThat(run.content()).isEqualTo(expected);
+  }
+
+  @Test
+  void everyEventCarriesTheWorkersClockFromAdmissionOn() throws Exception {
+    long before = EngineStamp.nowMicros();
+    Run run = generate(SamplingParams.greedy(6), false);
+    long after = EngineStamp.nowMicros();
+    assertThat(run.events()).allSatisfy(e -> {
+      assertThat(e.stamp()).isNotNull();
+      assertThat(e.stamp().admittedAtMicros()).isBetween(before, after);
+      assertThat(e.stamp().emittedAtMicros()).isBetween(e.stamp().admittedAtMicros(), after);
+    });
+    // one admission per generation; events stamped in the order they were sent
+    assertThat(run.events().stream().map(e -> e.stamp().admittedAtMicros()).distinct()).hasSize(1);
+    assertThat(run.events().stream().map(e -> e.stamp().emittedAtMicros()).toList()).isSorted();
   }
 
   @Test

@@ -2,7 +2,7 @@ package ai.deepchat.bench;
 
 import java.util.Arrays;
 
-/** Latencies in nanoseconds, kept exactly (a bench run holds at most a few million samples). */
+/** Latencies in nanoseconds, kept exactly (a bench step holds at most a few million samples). */
 final class Histogram {
 
   private long[] values = new long[1024];
@@ -13,6 +13,20 @@ final class Histogram {
       values = Arrays.copyOf(values, size * 2);
     }
     values[size++] = nanos;
+  }
+
+  synchronized int count() {
+    return size;
+  }
+
+  /** The q-quantile in milliseconds, NaN without samples. */
+  synchronized double millis(double q) {
+    if (size == 0) {
+      return Double.NaN;
+    }
+    long[] sorted = Arrays.copyOf(values, size);
+    Arrays.sort(sorted);
+    return at(sorted, q);
   }
 
   synchronized String summary() {

@@ -1,244 +1,460 @@
 package ai.deepchat.bench;
 
-import ai.deepchat.launcher.Node;
-import ai.deepchat.platform.config.ConfigLoader;
-import ai.deepchat.platform.security.TenantKeys;
+import ai.deepchat.gpu.engine.EngineOptions;
+import ai.deepchat.gpu.testmodel.TinyTestModel;
+import ai.deepchat.gpu.worker.ServedModel;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Tuple;
 
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Chat load over the widget WebSocket protocol: N visitors, each in a loop of message → streamed
- * answer → think time, for a duration. Reports time to first token, inter-token gaps, answers, and
- * errors by code (overload refusals included). Against a running deployment:
- * {@code bench/load --url http://host:8080 --widget-key pk_... --origin https://shop.example --clients 50 --seconds 600}
- * or self-hosted (embedded PostgreSQL, all roles, the bundled model): {@code bench/load --self-host}.
+ * Chat load on the platform's two streaming edges at once: widget visitors on the WebSocket protocol
+ * and API clients on {@code /v1/chat/completions} (server-sent events), in a closed loop, stepped up
+ * through a list of concurrencies. Per step it reports delivered tokens/s, end-to-end time to first
+ * token and inter-token gaps as the clients see them, and the latency the platform adds on top of the
+ * engine (the gateway's {@code deepchat_platform_added_*} histograms, scraped from /metrics before and
+ * after the step's window); with {@code --self-host} also the engine alone under the same load, and
+ * the node's memory per open WebSocket. See docs/performance.md ("Platform load") and bench/load.
  */
 public final class LoadBench {
 
+  private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("steps", "50,100,200,500,1000");
+    DEFAULTS.put("warmup-seconds", "10");
+    DEFAULTS.put("seconds", "30");
+    DEFAULTS.put("jit-warmup-seconds", "20");
+    DEFAULTS.put("api-share", "0.5");
+    DEFAULTS.put("think-ms", "200");
+    DEFAULTS.put("max-tokens", "16");
+    DEFAULTS.put("temperature", "0");
+    DEFAULTS.put("message", "What are your opening hours?");
+    DEFAULTS.put("turns-per-conversation", "4");
+    DEFAULTS.put("idle-sockets", "500");
+    DEFAULTS.put("engine-peer", "true");
+    DEFAULTS.put("peer-seconds", "15");
+    DEFAULTS.put("engine-threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
+    DEFAULTS.put("engine-batch", "2048");
+    DEFAULTS.put("engine-nice", "19");
+    DEFAULTS.put("node-jvm", "-Xms1g -Xmx1g -XX:+AlwaysPreTouch");
+    DEFAULTS.put("node-config", "");
+    DEFAULTS.put("ws-deflate", "true");
+    DEFAULTS.put("gzip", "true");
+    DEFAULTS.put("out", "bench/out/load");
+    DEFAULTS.put("profile", "false");
+  }
+
+  private final Map<String, String> opts;
   private final Vertx vertx = Vertx.vertx();
-  private final Histogram ttft = new Histogram();
-  private final Histogram gaps = new Histogram();
-  private final AtomicLong answers = new AtomicLong();
-  private final AtomicLong tokens = new AtomicLong();
-  private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
+  private final java.net.http.HttpClient scraper = java.net.http.HttpClient.newHttpClient();
+  private final StringBuilder report = new StringBuilder();
+  private String url;
+  private String widgetKey;
+  private String apiKey;
+  private String origin;
+  private long nodePid = -1;
+  private String nodeDataDir = "";
+  private Path out;
+  private String stamp;
+
+  private LoadBench(Map<String, String> opts) {
+    this.opts = opts;
+  }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> opts = new java.util.HashMap<>(Map.of("clients", "20", "seconds", "60", "think-ms", "500",
-        "message", "What are your opening hours?"));
+    Map<String, String> opts = new HashMap<>(DEFAULTS);
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--self-host")) {
         opts.put("self-host", "true");
       } else if (a.startsWith("--") && i + 1 < args.length) {
-        opts.put(a.substring(2), args[++i]);
+        String key = a.substring(2);
+        if (!DEFAULTS.containsKey(key) && !List.of("url", "widget-key", "api-key", "origin", "clients").contains(key)) {
+          throw new IllegalArgumentException("unknown option " + a + " (see bench/load)");
+        }
+        opts.put(key, args[++i]);
       } else {
-        throw new IllegalArgumentException("unexpected argument " + a);
+        throw new IllegalArgumentException("unexpected argument " + a + " (see bench/load)");
       }
     }
-    new LoadBench().run(opts);
+    if (opts.containsKey("clients")) {
+      opts.put("steps", opts.get("clients"));
+    }
+    new LoadBench(opts).run();
+    System.exit(0);
   }
 
-  private void run(Map<String, String> opts) throws Exception {
-    Node node = null;
+  private void run() throws Exception {
+    out = Path.of(opts.get("out"));
+    Files.createDirectories(out);
+    stamp = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString().replace(":", "");
+    line("load bench " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + ", load average at start: " + loadAverage());
+    line("options: " + new java.util.TreeMap<>(opts));
+    NodeProcess node = null;
+    ServedModel peerModel = null;
     try {
-      String url;
-      String key;
-      String origin;
-      if (opts.containsKey("self-host")) {
-        origin = "https://bench.example";
-        Path data = Files.createTempDirectory("deepchat-bench");
-        node = Node.start(ConfigLoader.load(Map.of("DATA_DIR", data.toString(), "HTTP_HOST", "127.0.0.1",
-            "HTTP_PORT", "0", "SEED_DEMO", "false"), new String[0]));
-        key = widgetTenant(node, origin);
-        url = "http://127.0.0.1:" + node.httpPort();
+      boolean selfHost = opts.containsKey("self-host");
+      if (selfHost) {
+        node = startNode(out.resolve("node-" + stamp + ".log"));
       } else {
-        url = require(opts, "url");
-        key = require(opts, "widget-key");
-        origin = require(opts, "origin");
+        url = require("url");
+        widgetKey = require("widget-key");
+        apiKey = require("api-key");
+        origin = require("origin");
       }
-      int clients = Integer.parseInt(opts.get("clients"));
-      long seconds = Long.parseLong(opts.get("seconds"));
-      System.out.printf("load: %d visitors for %d s against %s%n", clients, seconds, url);
-      URI base = URI.create(url);
-      HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(base.getHost())
-          .setDefaultPort(base.getPort()).setSsl("https".equals(base.getScheme())));
-      WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setDefaultHost(base.getHost())
-          .setDefaultPort(base.getPort()).setSsl("https".equals(base.getScheme())).setMaxConnections(clients * 2));
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      CountDownLatch done = new CountDownLatch(clients);
-      for (int i = 0; i < clients; i++) {
-        new Visitor(http, ws, key, origin, opts.get("message"), Long.parseLong(opts.get("think-ms")), end)
-            .start().onComplete(ar -> done.countDown());
+      if (selfHost && Integer.parseInt(opts.get("idle-sockets")) > 0) {
+        memoryPerConnection(node, Integer.parseInt(opts.get("idle-sockets")));
       }
-      long t0 = System.nanoTime();
-      if (!done.await(seconds + 120, TimeUnit.SECONDS)) {
-        System.out.println("warning: some visitors did not finish");
+      if (selfHost && Boolean.parseBoolean(opts.get("engine-peer"))) {
+        Path data = Files.createTempDirectory("deepchat-bench-peer");
+        peerModel = ServedModel.load("peer", TinyTestModel.ensure(data), new EngineOptions("cpu",
+            Integer.parseInt(opts.get("engine-threads")), false, Integer.parseInt(opts.get("engine-batch")), 0));
       }
-      double elapsed = (System.nanoTime() - t0) / 1e9;
-      report(elapsed);
+      List<StepReport> rows = new ArrayList<>();
+      long jitWarmup = Long.parseLong(opts.get("jit-warmup-seconds")) * 1000;
+      if (jitWarmup > 0) {
+        // the JIT compiles for a minute or more on two busy cores; the first step should not pay for it
+        int users = Integer.parseInt(opts.get("steps").split(",")[0].trim());
+        line(String.format("warming up: %d users for %d s (not measured)", users, jitWarmup / 1000));
+        step(users, 0, jitWarmup);
+      }
+      line("");
+      line(StepReport.HEADER);
+      for (String s : opts.get("steps").split(",")) {
+        int users = Integer.parseInt(s.trim());
+        StepReport row = step(users, Long.parseLong(opts.get("warmup-seconds")) * 1000,
+            Long.parseLong(opts.get("seconds")) * 1000);
+        if (peerModel != null) {
+          row = row.withPeer(EnginePeer.run(peerModel, users, (int) Math.round(users * Double.parseDouble(
+                  opts.get("api-share"))), Integer.parseInt(opts.get("turns-per-conversation")), opts.get("message"),
+              Integer.parseInt(opts.get("max-tokens")), Double.parseDouble(opts.get("temperature")),
+              Long.parseLong(opts.get("think-ms")), 5_000, Long.parseLong(opts.get("peer-seconds")) * 1000,
+              () -> reniceEngine(ProcessHandle.current().pid())));
+        }
+        rows.add(row);
+        line(row.markdown());
+        detail(row);
+      }
+      line("");
+      verdict(rows);
     } finally {
+      if (peerModel != null) {
+        peerModel.close();
+      }
       if (node != null) {
         node.close();
       }
+      line("load average at end: " + loadAverage());
+      Files.writeString(out.resolve("summary-" + stamp + ".md"), report);
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
   }
 
-  private void report(double seconds) {
-    System.out.printf("answers: %d (%.1f/s), tokens: %d (%.1f/s)%n", answers.get(), answers.get() / seconds,
-        tokens.get(), tokens.get() / seconds);
-    System.out.printf("time to first token: %s%n", ttft.summary());
-    System.out.printf("inter-token gap:     %s%n", gaps.summary());
-    long errorCount = errors.values().stream().mapToLong(AtomicLong::get).sum();
-    System.out.printf("errors: %d (%.2f%% of attempts) %s%n", errorCount,
-        100.0 * errorCount / Math.max(1, errorCount + answers.get()), errors);
-  }
-
-  private void error(String code) {
-    errors.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
-  }
-
-  /** One anonymous visitor: a session, a socket, turns until the end time. */
-  private final class Visitor {
-    private final HttpClient http;
-    private final WebSocketClient ws;
-    private final String key;
-    private final String origin;
-    private final String message;
-    private final long thinkMs;
-    private final long end;
-    private final Promise<Void> finished = Promise.promise();
-    private WebSocket socket;
-    private String conversationId;
-    private long sentAt;
-    private long lastTokenAt;
-
-    Visitor(HttpClient http, WebSocketClient ws, String key, String origin, String message, long thinkMs, long end) {
-      this.http = http;
-      this.ws = ws;
-      this.key = key;
-      this.origin = origin;
-      this.message = message;
-      this.thinkMs = thinkMs;
-      this.end = end;
-    }
-
-    Future<Void> start() {
-      session().compose(this::connect).onSuccess(s -> {
-        socket = s;
-        s.textMessageHandler(this::onFrame);
-        s.closeHandler(v -> finished.tryComplete());
-        s.exceptionHandler(err -> error("socket:" + err.getClass().getSimpleName()));
-        send();
-      }).onFailure(err -> {
-        error("connect:" + err.getMessage());
-        finished.tryComplete();
-      });
-      return finished.future();
-    }
-
-    private Future<String> session() {
-      return http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/widget/session")
-              .putHeader("Origin", origin).putHeader("Content-Type", "application/json"))
-          .compose(req -> req.send(new JsonObject().put("key", key).encode()))
-          .compose(resp -> resp.body().map(body -> {
-            if (resp.statusCode() != 200) {
-              throw new IllegalStateException("session " + resp.statusCode() + " " + body);
-            }
-            return new JsonObject(body).getString("visitorToken");
-          }));
-    }
-
-    private Future<WebSocket> connect(String token) {
-      return ws.connect(new WebSocketConnectOptions().setURI("/widget/ws?token=" + token).addHeader("Origin", origin));
-    }
-
-    private void send() {
-      if (System.nanoTime() >= end) {
-        socket.close();
-        finished.tryComplete();
-        return;
-      }
-      sentAt = System.nanoTime();
-      lastTokenAt = -1;
-      socket.writeTextMessage(new JsonObject().put("type", "message").put("text", message)
-          .put("conversationId", conversationId).put("clientMessageId", UUID.randomUUID().toString()).encode());
-    }
-
-    private void onFrame(String text) {
-      JsonObject frame = new JsonObject(text);
-      long now = System.nanoTime();
-      switch (frame.getString("type", "")) {
-        case "start" -> conversationId = frame.getString("conversationId");
-        case "delta" -> {
-          if (lastTokenAt < 0) {
-            ttft.record(now - sentAt);
-          } else {
-            gaps.record(now - lastTokenAt);
-          }
-          lastTokenAt = now;
-          tokens.incrementAndGet();
-        }
-        case "done" -> {
-          answers.incrementAndGet();
-          vertx.setTimer(Math.max(1, thinkMs), id -> send());
-        }
-        case "error" -> {
-          error(frame.getString("code", "error"));
-          vertx.setTimer(Math.max(1, thinkMs), id -> send());
-        }
-        default -> {
-          // citations, pong: nothing to measure
-        }
+  private NodeProcess startNode(Path log) throws Exception {
+    Map<String, String> config = new LinkedHashMap<>();
+    nodeDataDir = Files.createTempDirectory("deepchat-bench").toString();
+    config.put("DATA_DIR", nodeDataDir);
+    config.put("HTTP_HOST", "127.0.0.1");
+    config.put("HTTP_PORT", "0");
+    config.put("SEED_DEMO", "false");
+    // the bench measures the platform, not the gateway's stream cap or the rate limits (set to their maximum)
+    config.put("MAX_CONCURRENT_STREAMS", "1000000");
+    config.put("ENGINE_THREADS", opts.get("engine-threads"));
+    config.put("ENGINE_MAX_SEQUENCES", opts.get("engine-batch"));
+    config.put("BENCH_ORIGIN", "https://bench.example");
+    config.put("BENCH_MAX_TOKENS", opts.get("max-tokens"));
+    config.put("BENCH_TEMPERATURE", opts.get("temperature"));
+    for (String kv : opts.get("node-config").trim().split("\\s+")) {
+      if (!kv.isEmpty()) {
+        config.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
       }
     }
+    List<String> jvm = new ArrayList<>(Arrays.asList(opts.get("node-jvm").trim().split("\\s+")));
+    jvm.removeIf(String::isEmpty);
+    line("node: " + jvm + " " + config + ", log " + log);
+    NodeProcess node = new NodeProcess(jvm, config, log);
+    JsonObject ready = node.ready();
+    url = ready.getString("url");
+    widgetKey = ready.getString("widgetKey");
+    apiKey = ready.getString("apiKey");
+    origin = ready.getString("origin");
+    nodePid = ready.getLong("pid");
+    line("node ready at " + url + " (pid " + nodePid + ")");
+    return node;
   }
 
-  /** A tenant whose widget accepts the bench's origin; returns the widget public key. */
-  private static String widgetTenant(Node node, String origin) {
-    var db = node.platform().database();
-    UUID tenant = await(db.global(c -> c.query("INSERT INTO tenants (slug, name) VALUES ('bench', 'bench')"
-        + " RETURNING id").execute().map(rows -> rows.iterator().next().getUUID(0))));
-    String key = TenantKeys.newWidgetKey(tenant);
-    await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, requests_per_minute,"
-            + " visitor_requests_per_minute) VALUES ($1, 1000000, 1000000) ON CONFLICT (tenant_id) DO UPDATE"
-            + " SET requests_per_minute = 1000000, visitor_requests_per_minute = 1000000")
-        .execute(Tuple.of(tenant))
-        .compose(r -> c.preparedQuery("INSERT INTO widget_settings (tenant_id, public_key, allowed_origins)"
-            + " VALUES ($1, $2, $3)").execute(Tuple.of(tenant, key, new String[] {origin})))));
-    return key;
+  /**
+   * Heap (after GC) and resident memory of the node per open widget socket. Idle: {@code n} sockets
+   * opened, no turn yet. In conversation: a first {@code n} sockets each take one turn, then a second
+   * {@code n}; only the second round's growth is counted, because the first also raises high-water
+   * marks that are not per socket (the engine's per-sequence buffers, allocator arenas, JIT code).
+   */
+  private void memoryPerConnection(NodeProcess node, int n) throws Exception {
+    StepStats none = new StepStats();
+    HttpClient http = httpClient(16, false);
+    WebSocketClient ws = wsClient(2 * n);
+    long[] before = node.heapAfterGc();
+    List<WidgetVisitor> first = openSockets(none, http, ws, n);
+    long[] idle = node.heapAfterGc();
+    memoryLine(first.size() + " idle sockets", before, idle, first.size());
+    turnEach(first);
+    long[] oneRound = node.heapAfterGc();
+    List<WidgetVisitor> second = openSockets(none, http, ws, n);
+    turnEach(second);
+    long[] twoRounds = node.heapAfterGc();
+    memoryLine(second.size() + " more sockets after one turn each", oneRound, twoRounds, second.size());
+    line("  (errors while measuring: " + none.errorsByCode() + ")");
+    first.forEach(WidgetVisitor::close);
+    second.forEach(WidgetVisitor::close);
+    await(ws.close());
+    await(http.close());
   }
 
-  private static <T> T await(Future<T> f) {
+  private List<WidgetVisitor> openSockets(StepStats stats, HttpClient http, WebSocketClient ws, int n) throws Exception {
+    List<WidgetVisitor> sockets = new ArrayList<>();
+    for (int i = 0; i < n; i += 100) {
+      List<Future<?>> batch = new ArrayList<>();
+      for (int j = i; j < Math.min(n, i + 100); j++) {
+        WidgetVisitor v = new WidgetVisitor(vertx, stats, opts.get("message"), 0, http, ws, widgetKey, origin, 1);
+        sockets.add(v);
+        batch.add(v.open());
+      }
+      await(Future.join(batch));
+    }
+    sockets.removeIf(v -> v.finished().isComplete());
+    return sockets;
+  }
+
+  /** One turn on every socket, 100 at a time. */
+  private void turnEach(List<WidgetVisitor> sockets) throws Exception {
+    for (int i = 0; i < sockets.size(); i += 100) {
+      await(Future.join(sockets.subList(i, Math.min(sockets.size(), i + 100)).stream()
+          .map(LoadClient::oneTurn).toList()));
+    }
+  }
+
+  private void memoryLine(String what, long[] before, long[] after, long sockets) {
+    line(String.format("memory per open widget WebSocket, %s%s: heap %.1f KiB after GC, resident %.1f KiB"
+            + " (node heap %d -> %d MiB, resident %d -> %d MiB)", what,
+        Boolean.parseBoolean(opts.get("ws-deflate")) ? " (permessage-deflate offered, as browsers do)" : "",
+        (after[0] - before[0]) / 1024.0 / sockets, (after[1] - before[1]) / 1024.0 / sockets,
+        before[0] >> 20, after[0] >> 20, before[1] >> 20, after[1] >> 20));
+  }
+
+  /** One step: {@code users} clients (the API share on SSE, the rest on the widget socket) for warm-up + window. */
+  private StepReport step(int users, long warmupMs, long windowMs) throws Exception {
+    int apiUsers = (int) Math.round(users * Double.parseDouble(opts.get("api-share")));
+    long thinkMs = Long.parseLong(opts.get("think-ms"));
+    int maxTokens = Integer.parseInt(opts.get("max-tokens"));
+    double temperature = Double.parseDouble(opts.get("temperature"));
+    String message = opts.get("message");
+    StepStats stats = new StepStats();
+    HttpClient api = httpClient(apiUsers + 8, Boolean.parseBoolean(opts.get("gzip")));
+    HttpClient sessions = httpClient(16, false);
+    WebSocketClient ws = wsClient(users - apiUsers);
+    List<LoadClient> clients = new ArrayList<>();
+    for (int i = 0; i < users; i++) {
+      clients.add(i < apiUsers
+          ? new ApiStreamer(vertx, stats, message, thinkMs, api, apiKey, maxTokens, temperature)
+          : new WidgetVisitor(vertx, stats, message, thinkMs, sessions, ws, widgetKey, origin,
+              Integer.parseInt(opts.get("turns-per-conversation"))));
+    }
+    java.util.Collections.shuffle(clients);
+    long start = System.nanoTime();
+    long from = start + TimeUnit.MILLISECONDS.toNanos(warmupMs);
+    long to = from + TimeUnit.MILLISECONDS.toNanos(windowMs);
+    stats.window(from, to);
+    // users arrive spread over the first half of the warm-up
+    long spreadNanos = TimeUnit.MILLISECONDS.toNanos(warmupMs / 2) / Math.max(1, users);
+    for (int i = 0; i < users; i++) {
+      LoadClient c = clients.get(i);
+      vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(i * spreadNanos)), t -> c.start());
+    }
+    long sampler = vertx.setPeriodic(200, t -> stats.sampleOpen(System.nanoTime()));
+    sleepUntil(from);
+    reniceEngine(nodePid);
+    String metricsBefore = scrape();
+    double loadBefore = loadAverage();
+    Map<String, Long> cpuBefore = CpuAccount.snapshot(nodePid, nodeDataDir);
+    long machineBefore = CpuAccount.machineBusy();
+    boolean profile = Boolean.parseBoolean(opts.get("profile")) && nodePid > 0;
+    if (profile) {
+      jcmd("JFR.start", "name=bench", "settings=profile");
+    }
+    sleepUntil(to);
+    Map<String, Double> cores = CpuAccount.cores(cpuBefore, CpuAccount.snapshot(nodePid, nodeDataDir), windowMs / 1000.0);
+    double machineCores = CpuAccount.toCores(CpuAccount.machineBusy() - machineBefore, windowMs / 1000.0);
+    long resident = nodePid > 0 ? CpuAccount.residentBytes(nodePid) : -1;
+    String metricsAfter = scrape();
+    double loadAfter = loadAverage();
+    if (profile) {
+      Path jfr = out.resolve("node-" + stamp + "-" + users + ".jfr").toAbsolutePath();
+      jcmd("JFR.stop", "name=bench", "filename=" + jfr);
+      line("  profile of the node over the window: " + jfr);
+    }
+    vertx.cancelTimer(sampler);
+    clients.forEach(LoadClient::stop);
+    Future<?> all = Future.join(clients.stream().map(LoadClient::finished).toList());
     try {
-      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      all.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      line("warning: some clients did not finish their last answer within 60 s");
+    }
+    await(ws.close());
+    await(api.close());
+    await(sessions.close());
+    return new StepReport(users, apiUsers, windowMs / 1000.0, stats, loadBefore, loadAfter,
+        ScrapedHistogram.parse(metricsAfter, "deepchat_platform_added_latency_seconds")
+            .minus(ScrapedHistogram.parse(metricsBefore, "deepchat_platform_added_latency_seconds")),
+        ScrapedHistogram.parse(metricsAfter, "deepchat_platform_added_ttft_seconds")
+            .minus(ScrapedHistogram.parse(metricsBefore, "deepchat_platform_added_ttft_seconds")),
+        cores, machineCores, resident, null);
+  }
+
+  private HttpClient httpClient(int connections, boolean gzip) {
+    URI base = URI.create(url);
+    // like the OpenAI SDKs (httpx), the API clients ask for gzip; the platform decides whether to use it
+    return vertx.createHttpClient(new HttpClientOptions().setDefaultHost(base.getHost())
+            .setDefaultPort(base.getPort()).setSsl("https".equals(base.getScheme())).setKeepAlive(true)
+            .setDecompressionSupported(gzip),
+        new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+  }
+
+  private WebSocketClient wsClient(int sockets) {
+    URI base = URI.create(url);
+    // browsers offer permessage-deflate on every WebSocket; the bench does the same unless told not to
+    return vertx.createWebSocketClient(new WebSocketClientOptions().setDefaultHost(base.getHost())
+        .setDefaultPort(base.getPort()).setSsl("https".equals(base.getScheme()))
+        .setMaxConnections(Math.max(1, sockets * 2))
+        .setTryUsePerMessageCompression(Boolean.parseBoolean(opts.get("ws-deflate"))));
+  }
+
+  /**
+   * On a GPU host the engine does not compete with the platform for the CPU; on a CPU-only bench machine
+   * its threads would take the cores the platform needs, and the platform's added latency would mostly
+   * be the scheduler's. So the engine's threads (named dsengine-*) get the lowest priority: they use what
+   * the platform leaves. Applied to the engine alone too, so both figures are taken alike.
+   */
+  private void reniceEngine(long pid) {
+    String nice = opts.get("engine-nice");
+    if (pid <= 0 || nice.equals("off")) {
+      return;
+    }
+    List<String> ids = CpuAccount.threadIds(pid, "dsengine");
+    if (ids.isEmpty()) {
+      return;
+    }
+    List<String> cmd = new ArrayList<>(List.of("renice", "-n", nice, "-p"));
+    cmd.addAll(ids);
+    try {
+      new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+          .waitFor(10, TimeUnit.SECONDS);
     } catch (Exception e) {
-      throw new IllegalStateException(e);
+      line("warning: could not renice the engine's threads: " + e);
     }
   }
 
-  private static String require(Map<String, String> opts, String key) {
+  /** A diagnostic command to the self-hosted node (profiling: a flight recording over a step's window). */
+  private void jcmd(String... command) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        String.valueOf(nodePid)));
+    cmd.addAll(List.of(command));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    p.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  private String scrape() throws Exception {
+    var resp = scraper.send(java.net.http.HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return resp.statusCode() == 200 ? resp.body() : "";
+  }
+
+  private void detail(StepReport row) {
+    line(String.format("  step %d: %d API + %d widget users, load average %.2f -> %.2f, answers %d, deltas %d,"
+            + " errors %s", row.users(), row.apiUsers(), row.users() - row.apiUsers(), row.loadBefore(),
+        row.loadAfter(), row.stats().answers.sum(), row.stats().deltas.sum(), row.stats().errorsByCode()));
+    line("    end to end:   TTFT " + row.stats().ttft.summary() + "; gaps " + row.stats().gaps.summary());
+    line("    added:        per token n=" + row.added().count() + ", first token n=" + row.addedTtft().count());
+    if (!row.cores().isEmpty()) {
+      StringBuilder cpu = new StringBuilder();
+      row.cores().forEach((role, c) -> cpu.append(String.format("%s %.2f, ", role, c)));
+      double tokens = Math.max(1, row.stats().tokens.sum());
+      double seconds = row.seconds();
+      line(String.format("    cpu (cores):  %smachine %.2f busy of %d; per delivered token: platform %.0f us"
+              + " (node JVM without the engine, and PostgreSQL), engine %.0f us; node resident %d MiB at the end",
+          cpu, row.machineCores(), Runtime.getRuntime().availableProcessors(),
+          1e6 * row.platformCores() * seconds / tokens, 1e6 * row.cores().getOrDefault("engine", 0.0) * seconds / tokens,
+          row.residentBytes() >> 20));
+    }
+    if (row.peer() != null) {
+      line(String.format("    engine alone: %.0f tokens/s; TTFT %s; gaps %s", row.peer().tokensPerSecond(),
+          row.peer().ttft().summary(), row.peer().gaps().summary()));
+    }
+  }
+
+  private void verdict(List<StepReport> rows) {
+    StepReport held = null;
+    StepReport tenMs = null;
+    for (StepReport r : rows) {
+      if (r.healthy() && r.added().shareAtOrUnder(0.05) >= 0.99) {
+        held = r;
+      }
+      if (r.healthy() && r.users() >= 1000 && r.added().shareAtOrUnder(0.01) >= 0.99) {
+        tenMs = r;
+      }
+    }
+    line(held == null
+        ? "no step held p99 added latency per token under 50 ms with errors under 1%"
+        : String.format("largest step with p99 added latency per token under 50 ms (errors under 1%%): %d concurrent"
+            + " users, %.0f streams open on average", held.users(), held.stats().meanOpen()));
+    line("target 1,000 concurrent streams at p99 added latency <= 10 ms: " + (tenMs == null ? "NOT met"
+        : String.format("met (%d users, %.0f streams open on average)", tenMs.users(), tenMs.stats().meanOpen())));
+  }
+
+  private void line(String s) {
+    System.out.println(s);
+    report.append(s).append('\n');
+  }
+
+  private static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (Exception e) {
+      return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+  }
+
+  private static void sleepUntil(long nanos) throws InterruptedException {
+    long left = nanos - System.nanoTime();
+    if (left > 0) {
+      TimeUnit.NANOSECONDS.sleep(left);
+    }
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+  }
+
+  private String require(String key) {
     String v = opts.get(key);
     if (v == null) {
       throw new IllegalArgumentException("--" + key + " is required (or --self-host)");

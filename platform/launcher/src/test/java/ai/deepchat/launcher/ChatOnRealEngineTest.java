@@ -1,7 +1,10 @@
 package ai.deepchat.launcher;
 
 import ai.deepchat.platform.config.ConfigLoader;
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.platform.security.TenantKeys;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
@@ -113,6 +116,33 @@ class ChatOnRealEngineTest {
     String conversation = chunks.stream().map(c -> c.getString("conversation_id")).filter(java.util.Objects::nonNull)
         .findFirst().orElseThrow();
     assertThat(storedAnswer(conversation).getString("content")).isEqualTo(text.toString());
+  }
+
+  @Test
+  void eachStreamedEngineDeltaReportsTheLatencyThePlatformAdded() throws Exception {
+    var registry = PlatformMetrics.get().registry();
+    long deltasBefore = timerCount(registry, "deepchat.platform.added.latency");
+    long firstTokensBefore = timerCount(registry, "deepchat.platform.added.ttft");
+    // sampled, not greedy, so the answer cannot come from the response cache (no engine clock there)
+    HttpResponse<String> r = HTTP.send(completion("{\"stream\":true,\"max_tokens\":6,\"temperature\":0.8,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"Which lamp suits a reading corner?\"}]}").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    long contentChunks = r.body().lines().filter(l -> l.startsWith("data: {"))
+        .map(l -> new JsonObject(l.substring(6)).getJsonArray("choices"))
+        .filter(choices -> !choices.isEmpty())
+        .map(choices -> choices.getJsonObject(0).getJsonObject("delta"))
+        .filter(d -> d.getString("content") != null && !d.getString("content").isEmpty()
+            || d.getString("reasoning_content") != null)
+        .count();
+    assertThat(contentChunks).isPositive();
+    assertThat(timerCount(registry, "deepchat.platform.added.latency") - deltasBefore).isEqualTo(contentChunks);
+    assertThat(timerCount(registry, "deepchat.platform.added.ttft") - firstTokensBefore).isEqualTo(1);
+  }
+
+  private static long timerCount(MeterRegistry registry, String name) {
+    Timer t = registry.find(name).tag("channel", "api").timer();
+    return t == null ? 0 : t.count();
   }
 
   @Test

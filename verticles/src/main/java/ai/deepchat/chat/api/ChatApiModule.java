@@ -11,6 +11,7 @@ import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
@@ -101,6 +102,7 @@ public final class ChatApiModule implements HttpModule {
   }
 
   private void completions(RoutingContext ctx) {
+    long receivedAtMicros = EngineStamp.nowMicros(); // the platform's added time to first token starts here
     CompletionRequest request;
     String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
     try {
@@ -120,7 +122,7 @@ public final class ChatApiModule implements HttpModule {
       TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),
           request.model(), request.sampling(), Addresses.turnEvents(turnId));
-      TurnClient.Stream stream = turns.start(turn);
+      TurnClient.Stream stream = turns.start(turn, receivedAtMicros);
       ctx.response().closeHandler(v -> stream.cancel());
       stream.ack()
           .onFailure(err -> HttpProblem.of(err).send(ctx))
@@ -174,7 +176,12 @@ public final class ChatApiModule implements HttpModule {
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no");
-    chunk(resp, ack, new JsonObject().put("role", "assistant").put("content", ""), null);
+    // every chunk of a completion carries the same id, created and model (as OpenAI's do), so the part
+    // of a delta chunk before the delta is encoded once per stream, not once per token
+    JsonObject envelope = envelope(ack, "chat.completion.chunk");
+    String encoded = envelope.encode();
+    String deltaPrefix = "data: " + encoded.substring(0, encoded.length() - 1) + ",\"choices\":[{\"index\":0,\"delta\":";
+    chunk(resp, envelope, new JsonObject().put("role", "assistant").put("content", ""), null);
     // an SSE comment: clients skip it, proxies see a live connection while the answer is held back
     stream.keepAliveHandler(() -> {
       if (!resp.ended() && !resp.closed()) {
@@ -194,9 +201,9 @@ public final class ChatApiModule implements HttpModule {
           if (event.reasoning() != null) {
             delta.put("reasoning_content", event.reasoning());
           }
-          chunk(resp, ack, delta, null);
+          resp.write(deltaPrefix + delta.encode() + ",\"finish_reason\":null}]}\n\n");
         }
-        case CITATIONS -> resp.write("data: " + envelope(ack, "chat.completion.chunk")
+        case CITATIONS -> resp.write("data: " + envelope.copy()
             .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", new JsonObject())))
             .put("citations", Citations.toJson(event.citations())).encode() + "\n\n");
         case ERROR -> {
@@ -206,8 +213,8 @@ public final class ChatApiModule implements HttpModule {
           resp.end("data: [DONE]\n\n");
         }
         case DONE -> {
-          chunk(resp, ack, new JsonObject(), event.finishReason());
-          resp.write("data: " + envelope(ack, "chat.completion.chunk").put("choices", new JsonArray())
+          chunk(resp, envelope, new JsonObject(), event.finishReason());
+          resp.write("data: " + envelope.copy().put("choices", new JsonArray())
               .put("usage", usage(event.usage())).put("intent", event.intent()).encode() + "\n\n");
           resp.end("data: [DONE]\n\n");
         }
@@ -215,8 +222,8 @@ public final class ChatApiModule implements HttpModule {
     });
   }
 
-  private static void chunk(HttpServerResponse resp, TurnAck ack, JsonObject delta, String finishReason) {
-    resp.write("data: " + envelope(ack, "chat.completion.chunk")
+  private static void chunk(HttpServerResponse resp, JsonObject envelope, JsonObject delta, String finishReason) {
+    resp.write("data: " + envelope.copy()
         .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", delta)
             .put("finish_reason", finishReason)))
         .encode() + "\n\n");

@@ -5,6 +5,8 @@ import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineStamp;
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -19,6 +21,8 @@ import java.util.Queue;
  * to start the turn (a short request timeout, so a dead pipeline node fails fast), and delivers events
  * in order until the terminal one. If the pipeline goes silent (keep-alives count as a sign of life) for
  * longer than its own idle timeout the stream ends with an error event, so no client waits forever.
+ * Deltas from the local engine are timed here, where they are written to the client: the platform's
+ * added latency (see {@link #measure}).
  */
 public final class TurnClient {
 
@@ -33,8 +37,12 @@ public final class TurnClient {
     this.silenceLimitMs = idleTimeoutMs + 2 * requestTimeoutMs;
   }
 
-  public Stream start(TurnRequest request) {
-    return new Stream(request);
+  /**
+   * {@code receivedAtMicros}: when the edge received the request (wall clock, epoch microseconds), where
+   * the platform's added time to first token starts: authentication and rate limiting come before this.
+   */
+  public Stream start(TurnRequest request, long receivedAtMicros) {
+    return new Stream(request, receivedAtMicros);
   }
 
   /** One turn's events. Set the handler once the ack arrived; earlier events wait in order. */
@@ -45,11 +53,15 @@ public final class TurnClient {
     private final Future<TurnAck> ack;
     private Handler<TurnEvent> handler;
     private Runnable keepAliveHandler;
+    private final long receivedAtMicros;
+    private boolean firstDelta = true;
     private long silenceTimer = -1;
+    private long lastEventAt = System.nanoTime();
     private boolean closed;
 
-    private Stream(TurnRequest request) {
+    private Stream(TurnRequest request, long receivedAtMicros) {
       this.request = request;
+      this.receivedAtMicros = receivedAtMicros;
       this.consumer = vertx.eventBus().consumer(request.eventsAddress(), msg -> deliver(msg.body()));
       this.ack = consumer.completion()
           .compose(v -> vertx.eventBus().<TurnAck>request(Addresses.CHAT_TURN, request,
@@ -90,7 +102,7 @@ public final class TurnClient {
       if (closed) {
         return;
       }
-      armSilence();
+      lastEventAt = System.nanoTime();
       if (event.isKeepAlive()) {
         if (keepAliveHandler != null && handler != null) {
           keepAliveHandler.run();
@@ -109,21 +121,57 @@ public final class TurnClient {
         close();
       }
       handler.handle(event);
+      if (event.kind() == TurnEvent.Kind.DELTA) {
+        measure(event.engine());
+      }
     }
 
+    /**
+     * Called once the handler wrote a delta: the time since the worker emitted it is the platform's
+     * (bus hops, moderation, encoding, the write). For the first delta, the gateway's time to first token
+     * (from the request's arrival) minus the engine's own (admission to first token) is what the platform
+     * added before the first token.
+     */
+    private void measure(EngineStamp engine) {
+      boolean first = firstDelta;
+      firstDelta = false;
+      if (engine == null) {
+        return; // a cached, FAQ or remote answer: no engine clock to compare with
+      }
+      long now = EngineStamp.nowMicros();
+      PlatformMetrics metrics = PlatformMetrics.get();
+      metrics.addedLatency(request.channel(), now - engine.emittedAtMicros());
+      if (first) {
+        metrics.addedTimeToFirstToken(request.channel(), now - receivedAtMicros - engine.engineMicros());
+      }
+    }
+
+    /**
+     * Watches for silence from the ack on. One timer per stream, re-armed only when it fires early: an
+     * event just records its time, since cancelling and setting a timer on every token costs a
+     * scheduler-queue removal and insertion each.
+     */
     private void armSilence() {
-      if (closed) {
-        return;
+      lastEventAt = System.nanoTime();
+      if (!closed && silenceTimer < 0) {
+        watchSilence(silenceLimitMs);
       }
-      if (silenceTimer >= 0) {
-        vertx.cancelTimer(silenceTimer);
-      }
-      silenceTimer = vertx.setTimer(silenceLimitMs, t -> {
-        if (!closed) {
-          cancel();
-          if (handler != null) {
-            handler.handle(TurnEvent.error(request.turnId(), "timeout", "The answer stopped arriving."));
-          }
+    }
+
+    private void watchSilence(long delayMs) {
+      silenceTimer = vertx.setTimer(Math.max(1, delayMs), t -> {
+        silenceTimer = -1;
+        if (closed) {
+          return;
+        }
+        long quietMs = (System.nanoTime() - lastEventAt) / 1_000_000;
+        if (quietMs < silenceLimitMs) {
+          watchSilence(silenceLimitMs - quietMs);
+          return;
+        }
+        cancel();
+        if (handler != null) {
+          handler.handle(TurnEvent.error(request.turnId(), "timeout", "The answer stopped arriving."));
         }
       });
     }

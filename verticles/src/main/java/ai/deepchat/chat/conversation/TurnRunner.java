@@ -17,6 +17,7 @@ import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
@@ -274,18 +275,23 @@ final class TurnRunner {
         new GenerationListener() {
           @Override
           public void onDelta(String c, String r) {
+            onDelta(c, r, null);
+          }
+
+          @Override
+          public void onDelta(String c, String r, EngineStamp stamp) {
             if (ended) {
               return;
             }
             outcome.onToken();
             StreamingModerator.Output oc = c == null || contentModerator == null ? null : contentModerator.accept(c);
             StreamingModerator.Output or = r == null || reasoningModerator == null ? null : reasoningModerator.accept(r);
-            deliver(oc == null ? c : oc.text(), or == null ? r : or.text());
+            deliver(oc == null ? c : oc.text(), or == null ? r : or.text(), stamp);
             streamMetrics.tokens(1); // a backend delta carries one token (engine and OpenAI-style streams)
             if ((oc != null && oc.stopped()) || (or != null && or.stopped())) {
               // the answer reached a blocked word: stop it there and end with the tenant's reply
               generation.cancel();
-              deliver("\n\n" + outputPolicy.blockedReply(), null);
+              deliver("\n\n" + outputPolicy.blockedReply(), null, null);
               ended = true;
               deliveredTokens().onComplete(n -> {
                 outcome.onDone(n.succeeded() ? n.result() : 0, true);
@@ -303,7 +309,7 @@ final class TurnRunner {
             }
             // what the moderators held back (a possible word start) is released, masked
             deliver(contentModerator == null ? null : contentModerator.finish().text(),
-                reasoningModerator == null ? null : reasoningModerator.finish().text());
+                reasoningModerator == null ? null : reasoningModerator.finish().text(), null);
             if (key != null && "stop".equals(finishReason)) {
               deps.cache().put(key, new ResponseCache.Answer(content.toString(), reasoning.toString(), citations));
             }
@@ -343,8 +349,11 @@ final class TurnRunner {
     return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
   }
 
-  /** Appends and sends (unless buffered) a delta; empty parts (all held back by moderation) are not sent. */
-  private void deliver(String c, String r) {
+  /**
+   * Appends and sends (unless buffered) a delta; empty parts (all held back by moderation) are not sent.
+   * {@code stamp}: the engine event this delta answers, passed on for the gateway's added-latency metrics.
+   */
+  private void deliver(String c, String r, EngineStamp stamp) {
     String content0 = c == null || c.isEmpty() ? null : c;
     String reasoning0 = r == null || r.isEmpty() ? null : r;
     if (content0 == null && reasoning0 == null) {
@@ -357,7 +366,7 @@ final class TurnRunner {
       reasoning.append(reasoning0);
     }
     if (!buffered) {
-      send(TurnEvent.delta(req.turnId(), content0, reasoning0));
+      send(TurnEvent.delta(req.turnId(), content0, reasoning0, stamp));
     } else if (System.nanoTime() - lastSentNanos > keepAliveMs() * 1_000_000L) {
       send(TurnEvent.keepAlive(req.turnId()));
     }

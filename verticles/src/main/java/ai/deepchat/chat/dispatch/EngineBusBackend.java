@@ -143,7 +143,7 @@ public final class EngineBusBackend implements ModelBackend {
       switch (event.kind()) {
         case DELTA -> {
           delivered = true;
-          listener.onDelta(event.content(), event.reasoning());
+          listener.onDelta(event.content(), event.reasoning(), event.stamp());
         }
         case DONE -> {
           endAttempt(false);

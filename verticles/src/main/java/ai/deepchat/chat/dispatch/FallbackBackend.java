@@ -3,6 +3,7 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineStamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,12 @@ public final class FallbackBackend implements ModelBackend {
       public void onDelta(String content, String reasoning) {
         run.started = true;
         listener.onDelta(content, reasoning);
+      }
+
+      @Override
+      public void onDelta(String content, String reasoning, EngineStamp stamp) {
+        run.started = true;
+        listener.onDelta(content, reasoning, stamp);
       }
 
       @Override

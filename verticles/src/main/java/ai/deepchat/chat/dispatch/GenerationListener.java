@@ -1,6 +1,7 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineStamp;
 
 /**
  * Receives one generation. Exactly one of {@link #onDone} and {@link #onError} ends it; nothing is
@@ -9,6 +10,14 @@ import ai.deepchat.platform.engine.EngineMessages.Usage;
 public interface GenerationListener {
 
   void onDelta(String content, String reasoning);
+
+  /**
+   * A delta with the engine worker's timing ({@code stamp} null when the backend has none); listeners
+   * that measure the platform's added latency override this one.
+   */
+  default void onDelta(String content, String reasoning, EngineStamp stamp) {
+    onDelta(content, reasoning);
+  }
 
   /** {@code usage} is null when the backend did not report it. */
   void onDone(String finishReason, Usage usage);

@@ -11,6 +11,7 @@ import ai.deepchat.chat.dispatch.CanaryModelDispatcher;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.Future;
@@ -187,9 +188,10 @@ public final class WidgetModule implements HttpModule {
   /** SSE fallback of the WebSocket: one message in, that turn's events out, then the response ends. */
   private void chatSse(RoutingContext ctx) {
     HttpServerResponse resp = ctx.response();
+    long receivedAtMicros = EngineStamp.nowMicros();
     visitor(ctx).compose(v -> {
           WidgetTurns.WidgetMessage m = WidgetTurns.WidgetMessage.parse(StrictJson.object(ctx.body().buffer()));
-          return turns.run(v, m, event -> {
+          return turns.run(v, m, receivedAtMicros, event -> {
             if (!resp.headWritten()) {
               resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
                   .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");

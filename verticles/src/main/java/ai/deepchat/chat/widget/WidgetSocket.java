@@ -5,6 +5,7 @@ import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.engine.EngineStamp;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -74,6 +75,7 @@ final class WidgetSocket {
     }
 
     private void onText(String text) {
+      long receivedAtMicros = EngineStamp.nowMicros();
       JsonObject msg;
       try {
         msg = new JsonObject(text);
@@ -87,12 +89,12 @@ final class WidgetSocket {
         case "pong" -> {
           // keepalive answer from the client
         }
-        case "message" -> onMessage(msg);
+        case "message" -> onMessage(msg, receivedAtMicros);
         default -> send(WidgetEvents.error("invalid_type", "Unknown message type '" + type + "'."));
       }
     }
 
-    private void onMessage(JsonObject msg) {
+    private void onMessage(JsonObject msg, long receivedAtMicros) {
       if (busy) {
         send(WidgetEvents.error("busy", "Wait for the current answer to finish."));
         return;
@@ -108,7 +110,7 @@ final class WidgetSocket {
         return;
       }
       busy = true;
-      turns.run(visitor, m, this::send, () -> {
+      turns.run(visitor, m, receivedAtMicros, this::send, () -> {
             busy = false;
             running = null;
             release();

@@ -58,22 +58,23 @@ final class WidgetTurns {
   /**
    * Runs one turn; {@code out} receives start, delta, citations, then done or error. The returned stream
    * (after the ack) can be cancelled when the visitor leaves; a refused turn (rate limit, bad
-   * conversation) fails the future.
+   * conversation) fails the future. {@code receivedAtMicros}: when the message arrived (wall clock, epoch
+   * microseconds), where the platform's added time to first token starts.
    */
-  Future<TurnClient.Stream> run(VisitorTokens.Visitor visitor, WidgetMessage m, Consumer<JsonObject> out,
-                                Runnable onEnd) {
+  Future<TurnClient.Stream> run(VisitorTokens.Visitor visitor, WidgetMessage m, long receivedAtMicros,
+                                Consumer<JsonObject> out, Runnable onEnd) {
     return RateLimited.checkVisitor(limits, visitor.tenantId(), visitor.visitorId())
-        .compose(allowed -> start(visitor, m, out, onEnd));
+        .compose(allowed -> start(visitor, m, receivedAtMicros, out, onEnd));
   }
 
-  private Future<TurnClient.Stream> start(VisitorTokens.Visitor visitor, WidgetMessage m, Consumer<JsonObject> out,
-                                          Runnable onEnd) {
+  private Future<TurnClient.Stream> start(VisitorTokens.Visitor visitor, WidgetMessage m, long receivedAtMicros,
+                                          Consumer<JsonObject> out, Runnable onEnd) {
     String turnId = UUID.randomUUID().toString();
     TurnRequest req = new TurnRequest(turnId, visitor.tenantId().toString(), ChatMessages.CHANNEL_WIDGET,
         m.conversationId() == null ? null : m.conversationId().toString(), visitor.visitorId(),
         "widget:" + m.clientMessageId(), List.of(new ChatMessage("user", m.text())), null, null,
         Addresses.turnEvents(turnId));
-    TurnClient.Stream stream = turns.start(req);
+    TurnClient.Stream stream = turns.start(req, receivedAtMicros);
     return stream.ack().map(ack -> {
       out.accept(WidgetEvents.start(ack));
       stream.handler(event -> {

@@ -47,13 +47,20 @@ public final class EngineMessages {
    * One step of a generation: a text delta (content and/or reasoning), or the end with a finish reason
    * ("stop", "length", "cancelled", "error") and the usage. An ERROR whose finish reason is
    * {@link #HANDED_BACK} comes before any delta from a worker that is going away: the caller may start
-   * the generation again elsewhere.
+   * the generation again elsewhere. {@code stamp}: the worker's admission and emission times (null from
+   * senders that do not stamp), for the platform's added-latency metrics.
    */
   public record GenerationEvent(String requestId, Kind kind, String content, String reasoning,
-                                String finishReason, Usage usage, String error) {
+                                String finishReason, Usage usage, String error, EngineStamp stamp) {
     public static final String HANDED_BACK = "handed_back";
 
     public enum Kind { DELTA, DONE, ERROR }
+
+    /** An event without timing. */
+    public GenerationEvent(String requestId, Kind kind, String content, String reasoning, String finishReason,
+                           Usage usage, String error) {
+      this(requestId, kind, content, reasoning, finishReason, usage, error, null);
+    }
   }
 
   public record CancelGeneration(String requestId) {

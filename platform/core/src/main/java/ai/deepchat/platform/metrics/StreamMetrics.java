@@ -1,7 +1,9 @@
 package ai.deepchat.platform.metrics;
 
 import io.micrometer.core.instrument.Clock;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,6 +25,9 @@ public final class StreamMetrics {
   private long firstTokenAt = -1;
   private long lastTokenAt = -1;
   private long tokens;
+  // looked up at the first token, not at every one: a registry lookup builds an id and hashes its tags
+  private Timer interToken;
+  private Counter generated;
 
   StreamMetrics(PlatformMetrics metrics, Tags tags, Clock clock) {
     this.metrics = metrics;
@@ -43,16 +48,17 @@ public final class StreamMetrics {
     if (firstTokenAt < 0) {
       firstTokenAt = now;
       metrics.ttft(tags).record(now - started, TimeUnit.NANOSECONDS);
+      interToken = metrics.interToken(tags);
+      generated = metrics.generatedTokens(tags);
     } else {
       long each = (now - lastTokenAt) / count;
-      var timer = metrics.interToken(tags);
       for (int i = 0; i < count; i++) {
-        timer.record(each, TimeUnit.NANOSECONDS);
+        interToken.record(each, TimeUnit.NANOSECONDS);
       }
     }
     lastTokenAt = now;
     tokens += count;
-    metrics.generatedTokens(tags).increment(count);
+    generated.increment(count);
   }
 
   /** Ends the stream once (later calls are ignored): outcome counter and decode speed. */

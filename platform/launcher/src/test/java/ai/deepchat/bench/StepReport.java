@@ -1,0 +1,61 @@
+package ai.deepchat.bench;
+
+/** One ramp step's figures: the clients' view, the platform's added-latency histograms, the engine alone. */
+record StepReport(int users, int apiUsers, double seconds, StepStats stats, double loadBefore, double loadAfter,
+                  ScrapedHistogram added, ScrapedHistogram addedTtft, java.util.Map<String, Double> cores,
+                  double machineCores, long residentBytes, EnginePeer.Result peer) {
+
+  static final String HEADER = "| users | open streams (mean) | delivered tok/s | engine alone tok/s | TTFT p50 / p99"
+      + " (ms) | added TTFT p50 / p99 (ms) | ITL p50 / p99 (ms) | added per token p50 / p99 (ms) | <= 10 ms | <= 50 ms"
+      + " | errors | load avg |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
+
+  StepReport withPeer(EnginePeer.Result result) {
+    return new StepReport(users, apiUsers, seconds, stats, loadBefore, loadAfter, added, addedTtft, cores,
+        machineCores, residentBytes, result);
+  }
+
+  /** Cores the platform used in the window: the node's JVM without the engine, and PostgreSQL. */
+  double platformCores() {
+    return cores.entrySet().stream()
+        .filter(e -> !e.getKey().equals("engine") && !e.getKey().equals("load generator"))
+        .mapToDouble(java.util.Map.Entry::getValue).sum();
+  }
+
+  double errorShare() {
+    long errors = stats.errorCount();
+    return (double) errors / Math.max(1, errors + stats.answers.sum());
+  }
+
+  /** Errors under 1% (RELIABILITY.md scenario 1) and answers actually delivered. */
+  boolean healthy() {
+    return stats.answers.sum() > 0 && errorShare() < 0.01;
+  }
+
+  String markdown() {
+    return String.format("| %d | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s | %d (%.1f%%) | %.1f-%.1f |", users,
+        stats.meanOpen(), stats.tokens.sum() / seconds,
+        peer == null ? "-" : String.format("%.0f", peer.tokensPerSecond()),
+        pair(stats.ttft.millis(0.5), stats.ttft.millis(0.99)), pair(addedTtft.millis(0.5), addedTtft.millis(0.99)),
+        pair(stats.gaps.millis(0.5), stats.gaps.millis(0.99)), pair(added.millis(0.5), added.millis(0.99)),
+        percent(added.shareAtOrUnder(0.01)), percent(added.shareAtOrUnder(0.05)), stats.errorCount(),
+        100 * errorShare(), loadBefore, loadAfter);
+  }
+
+  private static String pair(double p50, double p99) {
+    return format(p50) + " / " + format(p99);
+  }
+
+  private static String format(double ms) {
+    if (Double.isNaN(ms)) {
+      return "-";
+    }
+    if (Double.isInfinite(ms)) {
+      return "> 10000";
+    }
+    return ms < 10 ? String.format("%.2f", ms) : String.format("%.0f", ms);
+  }
+
+  private static String percent(double share) {
+    return Double.isNaN(share) ? "-" : String.format("%.1f%%", 100 * share);
+  }
+}

@@ -1,0 +1,91 @@
+package ai.deepchat.bench;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What the clients of one bench step saw, counted only inside the step's measurement window (after
+ * the warm-up): end-to-end time to first token and inter-token gaps, tokens, answers, errors by code,
+ * and how many streams were open.
+ */
+final class StepStats {
+
+  final Histogram ttft = new Histogram();
+  final Histogram gaps = new Histogram();
+  /** Completion tokens of answers that ended in the window (the usage the platform reported). */
+  final LongAdder tokens = new LongAdder();
+  final LongAdder deltas = new LongAdder();
+  final LongAdder answers = new LongAdder();
+  final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+  /** Streams in flight now (a turn sent and its answer not yet ended), sampled for the mean. */
+  final AtomicInteger open = new AtomicInteger();
+  private final LongAdder openSamples = new LongAdder();
+  private final LongAdder openSum = new LongAdder();
+  private volatile long from = Long.MAX_VALUE;
+  private volatile long to = Long.MAX_VALUE;
+
+  void window(long fromNanos, long toNanos) {
+    from = fromNanos;
+    to = toNanos;
+  }
+
+  boolean counts(long nanos) {
+    return nanos >= from && nanos < to;
+  }
+
+  void sampleOpen(long now) {
+    if (counts(now)) {
+      openSamples.increment();
+      openSum.add(open.get());
+    }
+  }
+
+  double meanOpen() {
+    long n = openSamples.sum();
+    return n == 0 ? 0 : (double) openSum.sum() / n;
+  }
+
+  void error(String code, long now) {
+    if (counts(now)) {
+      errors.computeIfAbsent(code, k -> new LongAdder()).increment();
+    }
+  }
+
+  long errorCount() {
+    return errors.values().stream().mapToLong(LongAdder::sum).sum();
+  }
+
+  Map<String, Long> errorsByCode() {
+    Map<String, Long> out = new TreeMap<>();
+    errors.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+
+  /** Timing of one turn as the client sees it. */
+  final class Turn {
+    private final long sentAt = System.nanoTime();
+    private long lastTokenAt = -1;
+
+    void delta(long now) {
+      if (counts(now)) {
+        if (lastTokenAt < 0) {
+          ttft.record(now - sentAt);
+        } else {
+          gaps.record(now - lastTokenAt);
+        }
+        deltas.increment();
+      }
+      lastTokenAt = now;
+    }
+
+    void done(long now, int completionTokens) {
+      if (counts(now)) {
+        answers.increment();
+        tokens.add(completionTokens);
+      }
+    }
+  }
+}
