@@ -122,7 +122,12 @@ public final class LoadBench {
         origin = require("origin");
       }
       if (selfHost && Integer.parseInt(opts.get("idle-sockets")) > 0) {
-        memoryPerConnection(node, Integer.parseInt(opts.get("idle-sockets")));
+        HttpClient http = httpClient(16, false);
+        WebSocketClient ws = wsClient(2 * Integer.parseInt(opts.get("idle-sockets")));
+        new MemoryPerSocket(vertx, node, http, ws, widgetKey, origin, opts.get("message"),
+            Boolean.parseBoolean(opts.get("ws-deflate")), this::line).measure(Integer.parseInt(opts.get("idle-sockets")));
+        await(ws.close());
+        await(http.close());
       }
       if (selfHost && Boolean.parseBoolean(opts.get("engine-peer"))) {
         Path data = Files.createTempDirectory("deepchat-bench-peer");
@@ -200,64 +205,6 @@ public final class LoadBench {
     nodePid = ready.getLong("pid");
     line("node ready at " + url + " (pid " + nodePid + ")");
     return node;
-  }
-
-  /**
-   * Heap (after GC) and resident memory of the node per open widget socket. Idle: {@code n} sockets
-   * opened, no turn yet. In conversation: a first {@code n} sockets each take one turn, then a second
-   * {@code n}; only the second round's growth is counted, because the first also raises high-water
-   * marks that are not per socket (the engine's per-sequence buffers, allocator arenas, JIT code).
-   */
-  private void memoryPerConnection(NodeProcess node, int n) throws Exception {
-    StepStats none = new StepStats();
-    HttpClient http = httpClient(16, false);
-    WebSocketClient ws = wsClient(2 * n);
-    long[] before = node.heapAfterGc();
-    List<WidgetVisitor> first = openSockets(none, http, ws, n);
-    long[] idle = node.heapAfterGc();
-    memoryLine(first.size() + " idle sockets", before, idle, first.size());
-    turnEach(first);
-    long[] oneRound = node.heapAfterGc();
-    List<WidgetVisitor> second = openSockets(none, http, ws, n);
-    turnEach(second);
-    long[] twoRounds = node.heapAfterGc();
-    memoryLine(second.size() + " more sockets after one turn each", oneRound, twoRounds, second.size());
-    line("  (errors while measuring: " + none.errorsByCode() + ")");
-    first.forEach(WidgetVisitor::close);
-    second.forEach(WidgetVisitor::close);
-    await(ws.close());
-    await(http.close());
-  }
-
-  private List<WidgetVisitor> openSockets(StepStats stats, HttpClient http, WebSocketClient ws, int n) throws Exception {
-    List<WidgetVisitor> sockets = new ArrayList<>();
-    for (int i = 0; i < n; i += 100) {
-      List<Future<?>> batch = new ArrayList<>();
-      for (int j = i; j < Math.min(n, i + 100); j++) {
-        WidgetVisitor v = new WidgetVisitor(vertx, stats, opts.get("message"), 0, http, ws, widgetKey, origin, 1);
-        sockets.add(v);
-        batch.add(v.open());
-      }
-      await(Future.join(batch));
-    }
-    sockets.removeIf(v -> v.finished().isComplete());
-    return sockets;
-  }
-
-  /** One turn on every socket, 100 at a time. */
-  private void turnEach(List<WidgetVisitor> sockets) throws Exception {
-    for (int i = 0; i < sockets.size(); i += 100) {
-      await(Future.join(sockets.subList(i, Math.min(sockets.size(), i + 100)).stream()
-          .map(LoadClient::oneTurn).toList()));
-    }
-  }
-
-  private void memoryLine(String what, long[] before, long[] after, long sockets) {
-    line(String.format("memory per open widget WebSocket, %s%s: heap %.1f KiB after GC, resident %.1f KiB"
-            + " (node heap %d -> %d MiB, resident %d -> %d MiB)", what,
-        Boolean.parseBoolean(opts.get("ws-deflate")) ? " (permessage-deflate offered, as browsers do)" : "",
-        (after[0] - before[0]) / 1024.0 / sockets, (after[1] - before[1]) / 1024.0 / sockets,
-        before[0] >> 20, after[0] >> 20, before[1] >> 20, after[1] >> 20));
   }
 
   /** One step: {@code users} clients (the API share on SSE, the rest on the widget socket) for warm-up + window. */
@@ -394,7 +341,7 @@ public final class LoadBench {
         row.loadAfter(), row.stats().answers.sum(), row.stats().deltas.sum(), row.stats().errorsByCode()));
     line("    end to end:   TTFT " + row.stats().ttft.summary() + "; gaps " + row.stats().gaps.summary());
     line("    added:        per token n=" + row.added().count() + ", first token n=" + row.addedTtft().count());
-    if (!row.cores().isEmpty()) {
+    if (nodePid > 0) {
       StringBuilder cpu = new StringBuilder();
       row.cores().forEach((role, c) -> cpu.append(String.format("%s %.2f, ", role, c)));
       double tokens = Math.max(1, row.stats().tokens.sum());
