@@ -68,6 +68,7 @@ public final class EngineBusBackend implements ModelBackend {
     private MessageConsumer<GenerationEvent> consumer;
     private AutoCloseable watch = () -> { };
     private long idleTimer = -1;
+    private long lastEventNanos;
     private boolean delivered;
     private boolean finished;
 
@@ -139,7 +140,7 @@ public final class EngineBusBackend implements ModelBackend {
       if (finished) {
         return;
       }
-      armIdle();
+      lastEventNanos = System.nanoTime();
       switch (event.kind()) {
         case DELTA -> {
           delivered = true;
@@ -183,15 +184,28 @@ public final class EngineBusBackend implements ModelBackend {
       });
     }
 
+    /**
+     * One timer per attempt, not one per token: events only note their time, and the timer re-arms
+     * for the rest of the window when it fires early.
+     */
     void armIdle() {
-      if (idleTimer >= 0) {
-        vertx.cancelTimer(idleTimer);
+      lastEventNanos = System.nanoTime();
+      if (idleTimer < 0) {
+        idleTimer = vertx.setTimer(idleTimeoutMs, this::onIdleTimer);
       }
-      idleTimer = vertx.setTimer(idleTimeoutMs, t -> {
-        if (!finished) {
-          fail("backend_timeout", "the model sent nothing for " + idleTimeoutMs + " ms");
-        }
-      });
+    }
+
+    private void onIdleTimer(long id) {
+      idleTimer = -1;
+      if (finished) {
+        return;
+      }
+      long quietMs = (System.nanoTime() - lastEventNanos) / 1_000_000;
+      if (quietMs >= idleTimeoutMs) {
+        fail("backend_timeout", "the model sent nothing for " + idleTimeoutMs + " ms");
+      } else {
+        idleTimer = vertx.setTimer(idleTimeoutMs - quietMs, this::onIdleTimer);
+      }
     }
 
     @Override
