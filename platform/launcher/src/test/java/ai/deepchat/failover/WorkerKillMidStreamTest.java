@@ -64,7 +64,6 @@ class WorkerKillMidStreamTest {
       SseStreams sse = new SseStreams();
       AtomicInteger streaming = new AtomicInteger();
       AtomicLong killedAt = new AtomicLong();
-      boolean[] streamingAtKill = new boolean[CONVERSATIONS];
       ExecutorService clients = Executors.newFixedThreadPool(CONVERSATIONS);
       List<CompletableFuture<Seen>> answers = new ArrayList<>();
       try {
@@ -79,16 +78,9 @@ class WorkerKillMidStreamTest {
                 return new Seen(List.of(), "status:" + r.statusCode(), null,
                     new String(r.body().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), System.nanoTime());
               }
-              Seen seen = SseStreams.read(r, 1, () -> {
-                synchronized (streamingAtKill) {
-                  streamingAtKill[n] = killedAt.get() == 0;
-                  streaming.incrementAndGet();
-                }
-              });
-              synchronized (streamingAtKill) {
-                if (!seen.deltas().isEmpty()) {
-                  streaming.decrementAndGet();
-                }
+              Seen seen = SseStreams.read(r, 1, streaming::incrementAndGet);
+              if (!seen.deltas().isEmpty()) {
+                streaming.decrementAndGet();
               }
               return seen;
             } catch (Exception e) {
@@ -104,12 +96,10 @@ class WorkerKillMidStreamTest {
           Thread.sleep(50);
         }
         while (true) {
-          synchronized (streamingAtKill) {
-            if (streaming.get() >= BATCH + 2) {
-              doomed.sigkill();
-              killedAt.set(System.nanoTime());
-              break;
-            }
+          if (streaming.get() >= BATCH + 2) {
+            doomed.sigkill();
+            killedAt.set(System.nanoTime());
+            break;
           }
           assertThat(System.nanoTime()).as("answers started streaming on both workers").isLessThan(deadline);
           Thread.sleep(20);
@@ -130,7 +120,11 @@ class WorkerKillMidStreamTest {
           complete++;
         } else {
           failed++;
-          assertThat(streamingAtKill[i]).as(who + ": only answers already streaming may fail").isTrue();
+          // "already streaming" is the worker's view: tokens it sent just before the kill may reach the
+          // client after it (a busy CI box buffers a few hundred ms), so the client's clock cannot tell.
+          // An answer that had not started is retried, so every failed one carries the dead worker's
+          // tokens; and that worker streams at most BATCH answers at once.
+          assertThat(seen.deltas()).as(who + ": only answers already streaming may fail").isNotEmpty();
           long millis = TimeUnit.NANOSECONDS.toMillis(seen.endedAtNanos() - killedAt.get());
           assertThat(millis).as(who + ": found through membership, before the idle timeout")
               .isLessThan(IDLE_TIMEOUT_MS / 3);
@@ -138,6 +132,7 @@ class WorkerKillMidStreamTest {
         assertStored(cluster, "conv-" + i, seen);
       }
       assertThat(failed).as("the killed worker was streaming some answers").isPositive();
+      assertThat(failed).as("no more failures than answers the killed worker streams at once").isLessThanOrEqualTo(BATCH);
       String pipelineLogs = Files.readString(front.log) + Files.readString(survivor.log);
       assertThat(pipelineLogs).as("answers queued on the dead worker were started again elsewhere")
           .contains("lost its worker before the first token");
