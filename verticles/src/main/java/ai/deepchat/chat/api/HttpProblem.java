@@ -84,6 +84,10 @@ public final class HttpProblem extends RuntimeException {
   }
 
   public void send(RoutingContext ctx) {
+    if (status == 503 && !ctx.response().headers().contains("Retry-After")) {
+      // every 503 here is transient (a node, a worker or the database out of reach): say when to retry
+      ctx.response().putHeader("Retry-After", "5");
+    }
     HttpErrors.send(ctx, status, getMessage(), type, code);
   }
 }

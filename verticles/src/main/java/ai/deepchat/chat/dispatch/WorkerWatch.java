@@ -16,7 +16,11 @@ import java.util.Map;
  */
 final class WorkerWatch implements AutoCloseable {
 
-  /** Nodes that left lately: a reply that arrives after its node's leave event must still be caught. */
+  /**
+   * Nodes that left lately and have not joined again: a reply that arrives after its node's leave
+   * event must still be caught. A node cut off by a network partition joins again, with the same
+   * id, when the cluster merges.
+   */
   private static final int REMEMBERED = 64;
 
   private final Map<String, List<Runnable>> watchers = new HashMap<>();
@@ -24,7 +28,7 @@ final class WorkerWatch implements AutoCloseable {
   private final AutoCloseable membership;
 
   WorkerWatch(Vertx vertx) {
-    membership = ClusterMembership.onNodeLeft(vertx, this::nodeLeft);
+    membership = ClusterMembership.onMembership(vertx, this::nodeLeft, left::remove);
   }
 
   /** Runs {@code onLeft} once if {@code nodeId} leaves (at once if it has left); close to stop watching. */

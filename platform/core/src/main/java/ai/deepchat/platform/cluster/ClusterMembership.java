@@ -43,6 +43,16 @@ public final class ClusterMembership {
    * context. Not clustered: never called. Close the result to stop listening.
    */
   public static AutoCloseable onNodeLeft(Vertx vertx, Consumer<String> onLeft) {
+    return onMembership(vertx, onLeft, nodeId -> { });
+  }
+
+  /**
+   * Calls {@code onLeft} / {@code onJoined} with the node id of every node that leaves / joins the
+   * cluster, on the caller's context. A node dropped in a network partition or a long pause joins
+   * again with the same node id when the cluster merges. Not clustered: never called. Close the
+   * result to stop listening.
+   */
+  public static AutoCloseable onMembership(Vertx vertx, Consumer<String> onLeft, Consumer<String> onJoined) {
     HazelcastInstance hazelcast = hazelcast(vertx);
     if (hazelcast == null) {
       return () -> { };
@@ -51,6 +61,10 @@ public final class ClusterMembership {
     UUID registration = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
+        String nodeId = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+        if (nodeId != null) {
+          context.runOnContext(v -> onJoined.accept(nodeId));
+        }
       }
 
       @Override
