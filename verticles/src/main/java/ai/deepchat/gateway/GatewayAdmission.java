@@ -1,5 +1,6 @@
 package ai.deepchat.gateway;
 
+import ai.deepchat.platform.cluster.ClusterQuorum;
 import ai.deepchat.platform.config.PlatformConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -13,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What one node's gateway admits: a bound on concurrent streamed answers (the excess is refused at
- * once, never queued) and the drain state of a stopping node. One per Vert.x instance, shared by
+ * once, never queued), the drain state of a stopping node, and whether the node is on the majority
+ * side of its cluster ({@link ClusterQuorum}). One per Vert.x instance, shared by
  * every gateway verticle instance and by the chat routes (found with {@link #of}).
  */
 public final class GatewayAdmission implements Shareable {
@@ -22,23 +24,26 @@ public final class GatewayAdmission implements Shareable {
   private static final String KEY = "admission";
 
   /** Why a stream was refused; the metric label and the error code. */
-  public enum Refusal { OVERLOAD, DRAINING }
+  public enum Refusal { OVERLOAD, DRAINING, NO_MAJORITY }
 
   private final int maxStreams;
   private final int retryAfterSeconds;
+  private final ClusterQuorum quorum;
   private final AtomicInteger streams = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean draining;
 
-  GatewayAdmission(int maxStreams, int retryAfterSeconds) {
+  GatewayAdmission(int maxStreams, int retryAfterSeconds, ClusterQuorum quorum) {
     this.maxStreams = maxStreams;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.quorum = quorum;
   }
 
   /** This Vert.x instance's admission, created from {@code ops} on first use. */
   public static GatewayAdmission of(Vertx vertx, PlatformConfig.Operations ops) {
     return (GatewayAdmission) vertx.sharedData().getLocalMap(MAP)
-        .computeIfAbsent(KEY, k -> new GatewayAdmission(ops.maxConcurrentStreams(), ops.retryAfterSeconds()));
+        .computeIfAbsent(KEY, k -> new GatewayAdmission(ops.maxConcurrentStreams(), ops.retryAfterSeconds(),
+            ClusterQuorum.of(vertx)));
   }
 
   /** The admission the gateway installed, if this node runs one. */
@@ -53,6 +58,9 @@ public final class GatewayAdmission implements Shareable {
   public Admitted tryAcquireStream() {
     if (draining) {
       return new Admitted(null, Refusal.DRAINING);
+    }
+    if (!quorum.hasMajority()) {
+      return new Admitted(null, Refusal.NO_MAJORITY);
     }
     while (true) {
       int n = streams.get();
@@ -97,6 +105,15 @@ public final class GatewayAdmission implements Shareable {
 
   public boolean draining() {
     return draining;
+  }
+
+  /** False while this node is cut off from most of its cluster. */
+  public boolean hasMajority() {
+    return quorum.hasMajority();
+  }
+
+  public ClusterQuorum quorum() {
+    return quorum;
   }
 
   public int activeStreams() {

@@ -61,7 +61,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /**
-   * Ready: not draining, and the database answers (which also means migrations ran: the gateway
+   * Ready: not draining, on the majority side of the cluster, and the database answers (which also means migrations ran: the gateway
    * starts after them).
    */
   private HealthChecks readiness(GatewayAdmission admission) {
@@ -69,6 +69,10 @@ public final class GatewayVerticle extends VerticleBase {
     // A draining node reports DOWN first, so load balancers stop sending before it stops answering.
     checks.register("accepting", promise -> promise.complete(admission.draining()
         ? Status.KO(new io.vertx.core.json.JsonObject().put("reason", "shutting down")) : Status.OK()));
+    // Cut off from most of the cluster: not ready, so load balancers send chats to the majority side.
+    checks.register("cluster-majority", promise -> promise.complete(admission.hasMajority() ? Status.OK()
+        : Status.KO(new io.vertx.core.json.JsonObject().put("members", admission.quorum().members())
+            .put("quorum", admission.quorum().quorum()))));
     checks.register("database", 2000, promise -> platform.database().ping()
         .onSuccess(ok -> promise.complete(Status.OK()))
         .onFailure(err -> promise.complete(Status.KO(new io.vertx.core.json.JsonObject()

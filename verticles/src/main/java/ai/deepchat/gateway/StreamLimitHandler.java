@@ -49,11 +49,25 @@ public final class StreamLimitHandler implements Handler<RoutingContext> {
   /** The 503 for a refused stream, also usable by WebSocket code that refuses a turn over HTTP. */
   public static void refuse(RoutingContext ctx, GatewayAdmission admission, GatewayAdmission.Refusal refusal) {
     PlatformMetrics.get().shed(refusal.name().toLowerCase());
-    String message = refusal == GatewayAdmission.Refusal.DRAINING
-        ? "This server is shutting down; retry and another will answer."
-        : "The server is at capacity; retry after " + admission.retryAfterSeconds() + " s.";
     ctx.response().putHeader("Retry-After", String.valueOf(admission.retryAfterSeconds()));
-    HttpErrors.send(ctx, 503, message, "server_error",
-        refusal == GatewayAdmission.Refusal.DRAINING ? "shutting_down" : "overloaded");
+    HttpErrors.send(ctx, 503, message(refusal, admission), "server_error", code(refusal));
+  }
+
+  /** The error code a refusal is reported with, over HTTP and on the widget socket. */
+  public static String code(GatewayAdmission.Refusal refusal) {
+    return switch (refusal) {
+      case DRAINING -> "shutting_down";
+      case OVERLOAD -> "overloaded";
+      case NO_MAJORITY -> "cluster_minority";
+    };
+  }
+
+  private static String message(GatewayAdmission.Refusal refusal, GatewayAdmission admission) {
+    return switch (refusal) {
+      case DRAINING -> "This server is shutting down; retry and another will answer.";
+      case OVERLOAD -> "The server is at capacity; retry after " + admission.retryAfterSeconds() + " s.";
+      case NO_MAJORITY -> "This server has lost contact with most of its cluster and takes no new chats until"
+          + " it is back; retry and another server will answer.";
+    };
   }
 }

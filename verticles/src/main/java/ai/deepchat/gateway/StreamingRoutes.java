@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * The streaming endpoints the gateway guards before any feature sees them: each HTTP answer holds a
- * stream slot for its lifetime; WebSocket upgrades are only refused while draining, because a
- * socket carries many turns and the chat code takes one slot per turn.
+ * stream slot for its lifetime; WebSocket upgrades are only refused while draining or cut off from
+ * the cluster's majority, because a socket carries many turns and the chat code takes one slot per turn.
  */
 final class StreamingRoutes {
 
@@ -28,6 +28,8 @@ final class StreamingRoutes {
       router.route(HttpMethod.GET, path).handler(ctx -> {
         if (admission.draining()) {
           StreamLimitHandler.refuse(ctx, admission, GatewayAdmission.Refusal.DRAINING);
+        } else if (!admission.hasMajority()) {
+          StreamLimitHandler.refuse(ctx, admission, GatewayAdmission.Refusal.NO_MAJORITY);
         } else {
           ctx.next();
         }

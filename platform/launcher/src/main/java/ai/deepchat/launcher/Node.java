@@ -3,6 +3,7 @@ package ai.deepchat.launcher;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.cluster.ClusterManagers;
+import ai.deepchat.platform.cluster.ClusterQuorum;
 import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.DatabaseBootstrap;
@@ -52,15 +53,16 @@ public final class Node implements AutoCloseable {
     DatabaseBootstrap database = null;
     try {
       Codecs.registerAll(vertx);
+      ClusterQuorum quorum = ClusterQuorum.install(vertx, config.cluster().quorum());
       database = DatabaseBootstrap.start(vertx, config);
       if (database.migrationsApplied() > 0) {
         LOG.info("applied {} database migration(s)", database.migrationsApplied());
       }
-      
       MeterRegistry registry = BackendRegistries.getDefaultNow();
       if (registry != null) {
         PlatformMetrics.install(new PlatformMetrics(registry,
             new TenantLabels(config.metrics().tenants(), config.metrics().tenantBuckets())));
+        PlatformMetrics.get().registerCluster(quorum::members, quorum::hasMajority);
       }
       Platform platform = new Platform(config, database.database(), nodeId(config));
       if (config.database().embedded() && config.seed().enabled()) {

@@ -192,7 +192,7 @@ class OpsManifestsTest {
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();
-    assertThat(out).contains("SUCCESS: 6 rules found").contains("Unit Testing");
+    assertThat(out).contains("SUCCESS: 7 rules found").contains("Unit Testing");
   }
 
   /** Keys in docs/configuration.md tables, plus JAVA_OPTS (read by the image's entry point, not the JVM). */

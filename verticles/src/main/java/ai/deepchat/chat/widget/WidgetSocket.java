@@ -1,6 +1,7 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.gateway.GatewayAdmission;
+import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.chat.api.TurnClient;
@@ -141,9 +142,11 @@ final class WidgetSocket {
         return true;
       }
       PlatformMetrics.get().shed(slot.refusal().name().toLowerCase());
-      send(slot.refusal() == GatewayAdmission.Refusal.DRAINING
-          ? WidgetEvents.error("shutting_down", "This server is shutting down; reconnect and retry.")
-          : WidgetEvents.error("overloaded", "The service is busy; retry in a few seconds."));
+      send(WidgetEvents.error(StreamLimitHandler.code(slot.refusal()), switch (slot.refusal()) {
+        case DRAINING -> "This server is shutting down; reconnect and retry.";
+        case OVERLOAD -> "The service is busy; retry in a few seconds.";
+        case NO_MAJORITY -> "This server is cut off from the rest of the service; reconnect and retry.";
+      }));
       return false;
     }
 

@@ -212,9 +212,12 @@ public final class ConfigLoader {
         throw new ConfigException("CLUSTER_K8S_NAMESPACE", "'" + ns + "' is not a Kubernetes namespace");
       }
     });
+    // Kubernetes discovery has no member list to count: the operator sets the quorum there.
+    int quorum = intIn("CLUSTER_QUORUM", discovery.equals("tcp") ? PlatformConfig.Cluster.majorityOf(members) : 0,
+        0, 1000);
     return new PlatformConfig.Cluster(mode, members, string("CLUSTER_HOST", "127.0.0.1"),
         port("CLUSTER_PORT", 5701), port("EVENTBUS_PORT", 0),
-        intIn("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", 10, 2, 120), tls, discovery, service, namespace);
+        intIn("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", 10, 2, 120), tls, discovery, service, namespace, quorum);
   }
 
   private Optional<String> databaseUrl() {

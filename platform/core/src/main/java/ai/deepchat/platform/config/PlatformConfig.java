@@ -47,17 +47,24 @@ public record PlatformConfig(
 
   /**
    * Clustering: mode "none" or "hazelcast". Discovery "tcp" joins the explicit member list;
-   * "kubernetes" asks the Kubernetes API for the endpoints of a (headless) service.
+   * "kubernetes" asks the Kubernetes API for the endpoints of a (headless) service. {@code quorum}:
+   * the members a node must see to take new chat turns (0: no such rule), see {@code ClusterQuorum}.
    */
   public record Cluster(String mode, List<String> members, String host, int port,
                         int eventBusPort, int heartbeatTimeoutSeconds, Optional<EventBusTls> tls,
-                        String discovery, String kubernetesServiceName, Optional<String> kubernetesNamespace) {
+                        String discovery, String kubernetesServiceName, Optional<String> kubernetesNamespace,
+                        int quorum) {
 
-    /** TCP-IP discovery with the member list. */
+    /** TCP-IP discovery with the member list, no quorum rule. */
     public Cluster(String mode, List<String> members, String host, int port, int eventBusPort,
                    int heartbeatTimeoutSeconds, Optional<EventBusTls> tls) {
       this(mode, members, host, port, eventBusPort, heartbeatTimeoutSeconds, tls, "tcp", "deepchat-hazelcast",
-          Optional.empty());
+          Optional.empty(), 0);
+    }
+
+    /** The default quorum: a majority of the member list when it names three or more, else none. */
+    public static int majorityOf(List<String> members) {
+      return members.size() >= 3 ? members.size() / 2 + 1 : 0;
     }
 
     public boolean enabled() {

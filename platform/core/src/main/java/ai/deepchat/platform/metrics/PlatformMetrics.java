@@ -127,7 +127,7 @@ public final class PlatformMetrics {
         .record(Math.max(0, micros), TimeUnit.MICROSECONDS);
   }
 
-  /** deepchat_gateway_shed_total{reason=overload|draining}: requests refused with 503 at the gateway. */
+  /** deepchat_gateway_shed_total{reason=overload|draining|no_majority}: requests refused with 503 at the gateway. */
   public void shed(String reason) {
     registry.counter("deepchat.gateway.shed", "reason", reason).increment();
   }
@@ -146,6 +146,17 @@ public final class PlatformMetrics {
         Gauge.builder("deepchat.worker.kv.cache.usage.ratio", kvCacheUsage).tags(tags)
             .description("Fraction of KV-cache blocks in use").register(registry));
     return () -> meters.forEach(registry::remove);
+  }
+
+  /**
+   * Registers a clustered node's gauges: deepchat_cluster_members (members it sees, itself included)
+   * and deepchat_cluster_majority (1 while it may take new chats, 0 while cut off from the majority).
+   */
+  public void registerCluster(Supplier<Number> members, Supplier<Boolean> majority) {
+    Gauge.builder("deepchat.cluster.members", members)
+        .description("Cluster members this node sees, itself included").register(registry);
+    Gauge.builder("deepchat.cluster.majority", () -> majority.get() ? 1 : 0)
+        .description("1 while this node sees the cluster quorum (takes new chats), 0 while cut off").register(registry);
   }
 
   Timer ttft(Tags tags) {

@@ -1,0 +1,112 @@
+package ai.deepchat.platform.cluster;
+
+import ai.deepchat.platform.config.ConfigException;
+import ai.deepchat.platform.config.ConfigLoader;
+import ai.deepchat.platform.config.PlatformConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The majority rule for new chat turns: its default, its memory of having been whole, and real membership. */
+class ClusterQuorumTest {
+
+  private final List<Vertx> nodes = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    for (Vertx v : nodes) {
+      await(v.close());
+    }
+  }
+
+  @Test
+  void theDefaultIsAMajorityOfTheMemberListFromThreeMembersOn() {
+    assertThat(quorum(Map.of("CLUSTER", "hazelcast", "CLUSTER_MEMBERS", "a,b"))).isZero();
+    assertThat(quorum(Map.of("CLUSTER", "hazelcast", "CLUSTER_MEMBERS", "a,b,c"))).isEqualTo(2);
+    assertThat(quorum(Map.of("CLUSTER", "hazelcast", "CLUSTER_MEMBERS", "a,b,c,d"))).isEqualTo(3);
+    assertThat(quorum(Map.of("CLUSTER", "hazelcast", "CLUSTER_MEMBERS", "a:1,b:2,c:3,d:4,e:5"))).isEqualTo(3);
+    assertThat(quorum(Map.of("CLUSTER", "hazelcast", "CLUSTER_MEMBERS", "a,b,c", "CLUSTER_QUORUM", "0"))).isZero();
+    assertThat(quorum(Map.of("CLUSTER", "hazelcast", "CLUSTER_DISCOVERY", "kubernetes"))).isZero();
+    assertThat(quorum(Map.of("CLUSTER", "hazelcast", "CLUSTER_DISCOVERY", "kubernetes", "CLUSTER_QUORUM", "2")))
+        .isEqualTo(2);
+    assertThatThrownBy(() -> quorum(Map.of("CLUSTER_QUORUM", "-1")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("CLUSTER_QUORUM");
+    assertThatThrownBy(() -> quorum(Map.of("CLUSTER_QUORUM", "many")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("CLUSTER_QUORUM");
+  }
+
+  @Test
+  void aNodeThatWasWholeRefusesOnceItSeesTooFewMembers() {
+    AtomicInteger members = new AtomicInteger(1);
+    ClusterQuorum q = new ClusterQuorum(3, members::get);
+    assertThat(q.hasMajority()).as("starting: the others have not joined yet").isTrue();
+    members.set(3);
+    assertThat(q.hasMajority()).isTrue();
+    members.set(2);
+    assertThat(q.hasMajority()).as("cut off from the majority").isFalse();
+    members.set(5);
+    assertThat(q.hasMajority()).as("healed").isTrue();
+    assertThat(new ClusterQuorum(0, () -> 1).hasMajority()).as("no rule").isTrue();
+  }
+
+  @Test
+  void followsRealHazelcastMembership() throws Exception {
+    Vertx a = startNode(15711);
+    ClusterQuorum q = ClusterQuorum.install(a, 2);
+    assertThat(ClusterQuorum.of(a)).isSameAs(q);
+    assertThat(q.hasMajority()).as("alone at start").isTrue();
+    Vertx b = startNode(15712);
+    awaitTrue(() -> q.members() == 2);
+    nodes.remove(b);
+    await(b.close());
+    awaitTrue(() -> q.members() == 1);
+    assertThat(q.hasMajority()).as("alone after having had company").isFalse();
+    startNode(15712);
+    awaitTrue(q::hasMajority);
+
+    Vertx local = Vertx.vertx();
+    nodes.add(local);
+    assertThat(ClusterQuorum.install(local, 2).hasMajority()).as("not clustered: no rule").isTrue();
+    assertThat(ClusterQuorum.of(local).quorum()).isZero();
+  }
+
+  private static int quorum(Map<String, String> env) {
+    return ConfigLoader.load(env, new String[0]).cluster().quorum();
+  }
+
+  private Vertx startNode(int hazelcastPort) throws Exception {
+    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
+        List.of("127.0.0.1:15711", "127.0.0.1:15712"), "127.0.0.1", hazelcastPort, 0, 5, Optional.empty());
+    Vertx vertx = await(Vertx.builder()
+        .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
+        .withClusterManager(ClusterManagers.hazelcast(cluster))
+        .buildClustered());
+    nodes.add(vertx);
+    return vertx;
+  }
+
+  private static void awaitTrue(Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.call()) {
+      assertThat(System.nanoTime()).as("within 30 s").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}
