@@ -24,21 +24,29 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Several node processes clustered over loopback (TCP member list), sharing one real PostgreSQL
- * server the test controls, with a tenant and API key ready. Closing stops every node, then PostgreSQL.
+ * Several node processes clustered over loopback (TCP member list), or each in a network namespace
+ * of its own ({@link NetnsLab}), sharing one real PostgreSQL server the test controls, with a tenant
+ * and API key ready. Closing stops every node, then PostgreSQL.
  */
 final class ClusterFixture implements AutoCloseable {
 
   final EmbeddedDatabase pg;
   final String jdbc;
   private final Path dir;
+  private final NodeNetwork network;
+  private final TcpForwarder database;
   private final Map<String, String> base = new HashMap<>();
   private final List<NodeProcess> nodes = java.util.Collections.synchronizedList(new ArrayList<>());
   private final List<Integer> hazelcastPorts = new ArrayList<>();
   private final List<Vertx> probes = new ArrayList<>();
 
   ClusterFixture(Path dir, int nodeCount, Map<String, String> extra) throws Exception {
+    this(dir, nodeCount, extra, NodeNetwork.LOOPBACK);
+  }
+
+  ClusterFixture(Path dir, int nodeCount, Map<String, String> extra, NodeNetwork network) throws Exception {
     this.dir = dir;
+    this.network = network;
     pg = EmbeddedDatabase.start(dir.resolve("pg"), NodeProcess.freePort());
     String server = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/";
     try (Connection c = DriverManager.getConnection(server + "postgres", "postgres", "postgres");
@@ -46,15 +54,16 @@ final class ClusterFixture implements AutoCloseable {
       s.execute("CREATE DATABASE deepchat");
     }
     jdbc = server + "deepchat";
+    // nodes outside this network namespace reach PostgreSQL (listening on loopback) through a relay
+    database = network == NodeNetwork.LOOPBACK ? null : TcpForwarder.start(NodeProcess.freePort(), pg.port());
     StringBuilder members = new StringBuilder();
     for (int i = 0; i < nodeCount; i++) {
       int port = NodeProcess.freePort();
       hazelcastPorts.add(port);
-      members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(port);
+      members.append(i == 0 ? "" : ",").append(network.clusterHost(i)).append(':').append(port);
     }
-    base.putAll(Map.of("CLUSTER", "hazelcast", "CLUSTER_HOST", "127.0.0.1", "CLUSTER_MEMBERS", members.toString(),
-        "CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", "5", "DATABASE_URL",
-        "postgres://postgres:postgres@127.0.0.1:" + pg.port() + "/deepchat", "DB_POOL_SIZE", "4",
+    base.putAll(Map.of("CLUSTER", "hazelcast", "CLUSTER_MEMBERS", members.toString(),
+        "CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", "5", "DB_POOL_SIZE", "4",
         "JWT_SECRET", "failover-test-secret-0123456789abcdef"));
     base.putAll(extra);
   }
@@ -88,7 +97,13 @@ final class ClusterFixture implements AutoCloseable {
     Map<String, String> env = new HashMap<>(base);
     env.put("ROLES", roles);
     env.put("CLUSTER_PORT", String.valueOf(hazelcastPorts.get(index)));
-    NodeProcess node = NodeProcess.start(name, dir, httpPort, env).awaitReady(Duration.ofSeconds(120));
+    env.put("CLUSTER_HOST", network.clusterHost(index));
+    env.put("DATABASE_URL", "postgres://postgres:postgres@" + network.databaseHost(index) + ":"
+        + (database == null ? pg.port() : database.port()) + "/deepchat");
+    String host = network.httpHost(index);
+    env.put("HTTP_HOST", host);
+    NodeProcess node = NodeProcess.start(name, dir, host, httpPort, env, network.launcher(index))
+        .awaitReady(Duration.ofSeconds(120));
     nodes.add(node);
     return node;
   }
@@ -128,7 +143,7 @@ final class ClusterFixture implements AutoCloseable {
    */
   Vertx joinProbe() throws Exception {
     PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
-        List.of(base.get("CLUSTER_MEMBERS").split(",")), "127.0.0.1", NodeProcess.freePort(), 0,
+        List.of(base.get("CLUSTER_MEMBERS").split(",")), network.probeHost(), NodeProcess.freePort(), 0,
         Integer.parseInt(base.get("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS")), Optional.empty());
     Vertx vertx = Vertx.builder().with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
         .withClusterManager(ClusterManagers.hazelcast(cluster)).buildClustered()
@@ -152,6 +167,9 @@ final class ClusterFixture implements AutoCloseable {
     }
     for (NodeProcess n : nodes) {
       n.awaitExit(Duration.ofSeconds(20));
+    }
+    if (database != null) {
+      database.close();
     }
     pg.close();
   }

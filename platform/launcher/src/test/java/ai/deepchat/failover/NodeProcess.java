@@ -23,12 +23,15 @@ import java.util.concurrent.TimeUnit;
 final class NodeProcess implements AutoCloseable {
 
   final String name;
+  /** Where the test reaches the node's HTTP port. */
+  final String host;
   final int httpPort;
   final Path log;
   private final Process process;
 
-  private NodeProcess(String name, int httpPort, Path log, Process process) {
+  private NodeProcess(String name, String host, int httpPort, Path log, Process process) {
     this.name = name;
+    this.host = host;
     this.httpPort = httpPort;
     this.log = log;
     this.process = process;
@@ -42,7 +45,17 @@ final class NodeProcess implements AutoCloseable {
 
   /** Starts a node; {@code env} adds to a loopback-only base (no demo seed, no inherited ROLES/DATABASE_URL). */
   static NodeProcess start(String name, Path dir, int httpPort, Map<String, String> env) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    return start(name, dir, "127.0.0.1", httpPort, env, List.of());
+  }
+
+  /**
+   * Starts a node reached at {@code host}; {@code launcher} goes before the java command (e.g.
+   * {@code ip netns exec NAME}, which execs java in place, so signals reach the JVM itself).
+   */
+  static NodeProcess start(String name, Path dir, String host, int httpPort, Map<String, String> env,
+                           List<String> launcher) throws IOException {
+    List<String> cmd = new ArrayList<>(launcher);
+    cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.equals("DATABASE_URL") || k.equals("ROLES") || k.startsWith("CLUSTER"));
@@ -52,7 +65,7 @@ final class NodeProcess implements AutoCloseable {
     pb.environment().putAll(env);
     Path log = dir.resolve(name + ".log");
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
-    return new NodeProcess(name, httpPort, log, pb.start());
+    return new NodeProcess(name, host, httpPort, log, pb.start());
   }
 
   /** Waits for /health/ready = 200, failing early if the process dies. */
@@ -64,7 +77,7 @@ final class NodeProcess implements AutoCloseable {
         throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + tail());
       }
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + httpPort
             + "/health/ready")).timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
           return this;

@@ -37,6 +37,10 @@ public final class ClusterManagers {
     config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
+    // announce CLUSTER_HOST, not whichever interface Hazelcast would pick on a host with several
+    if (!cluster.host().isBlank() && !cluster.host().equals("0.0.0.0")) {
+      config.setProperty("hazelcast.local.localAddress", cluster.host());
+    }
     config.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(true);
     config.getNetworkConfig().getInterfaces().setEnabled(false);
     config.getNetworkConfig().setPublicAddress(null);
