@@ -2,7 +2,9 @@
 // count live sequences and their KV reservation,
 // seeded sampling is reproducible, top-k / top-p restrict the support, repetition penalty applies.
 #include <algorithm>
+#include <cmath>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "check.h"
@@ -232,6 +234,94 @@ TEST(top_k_and_top_p_restrict_the_support) {
     c4[sp4.sample(l.data())]++;
   }
   CHECK_NEAR(c4[0] / 4000.0, 0.2, 0.03);
+}
+
+// The plain reference for top-p (and top-k) sampling: sort the whole vocabulary, cut the smallest
+// prefix whose share of the mass reaches top_p, pick with the uniform draw u.
+static int reference_sample(std::vector<float> logits, const SamplingParams& p, double u) {
+  const int V = static_cast<int>(logits.size());
+  std::vector<int> order(V);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return logits[a] > logits[b]; });
+  int n = p.top_k > 0 && p.top_k < V ? p.top_k : V;
+  std::vector<double> probs(n);
+  double sum = 0;
+  const float inv_t = 1.f / p.temperature;
+  for (int i = 0; i < n; ++i) sum += probs[i] = std::exp((logits[order[i]] - logits[order[0]]) * inv_t);
+  double cum = 0;
+  for (int i = 0; i < n; ++i) {
+    cum += probs[i] / sum;
+    if (cum >= p.top_p) {
+      n = i + 1;
+      break;
+    }
+  }
+  sum = 0;
+  for (int i = 0; i < n; ++i) sum += probs[i];
+  double r = u * sum;
+  for (int i = 0; i < n; ++i) {
+    r -= probs[i];
+    if (r < 0) return order[i];
+  }
+  return order[n - 1];
+}
+
+TEST(top_p_sorts_only_the_head_and_still_matches_the_full_sort) {
+  // A DeepSeek-sized vocabulary: peaked distributions (the head path), flat ones (the fallback),
+  // ties, and top-k with top-p; each pick equals the reference's with the same uniform draw.
+  const int V = 129280;
+  uint64_t x = 12345;
+  auto uniform = [&x] {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(x >> 11) * (1.0 / 9007199254740992.0);
+  };
+  int checked = 0;
+  for (float scale : {0.5f, 2.f, 8.f}) {
+    for (float temperature : {0.3f, 0.7f, 1.f, 1.5f}) {
+      for (float top_p : {0.5f, 0.9f, 0.95f, 0.999f}) {
+        for (int top_k : {0, 40}) {
+          SamplingParams sp;
+          sp.temperature = temperature;
+          sp.top_p = top_p;
+          sp.top_k = top_k;
+          sp.seed = static_cast<uint64_t>(checked) + 1;
+          Sampler s(sp, V);
+          Sampler draws(sp, V);  // the same generator: the uniform draw s uses for its pick
+          std::vector<float> logits(V);
+          for (int i = 0; i < V; ++i) {
+            // a long tail, a few strong tokens, and ties among them
+            logits[i] = static_cast<float>(scale * (uniform() * 4 - 2));
+            if (i % 9973 == 0) logits[i] = scale * 6.f + static_cast<float>(i % 3);
+          }
+          auto scratch = logits;
+          const int got = s.sample(scratch.data());
+          CHECK_EQ(got, reference_sample(logits, sp, draws.next_uniform()));
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK_EQ(checked, 3 * 4 * 4 * 2);
+
+  // One strong token and a crowd just outside the head window holding 0.7% of the mass: top_p 0.999
+  // reaches into the crowd, so the sampler must sort everything (the fallback) and pick from it.
+  SamplingParams sp;
+  sp.temperature = 1.f;
+  sp.top_p = 0.999f;
+  sp.seed = 99;
+  Sampler s(sp, V);
+  Sampler draws(sp, V);
+  std::vector<float> crowd(V);
+  for (int i = 0; i < V; ++i) crowd[i] = -16.5f - static_cast<float>(uniform() * 0.01);
+  crowd[7] = 0.f;
+  int outside = 0;
+  for (int round = 0; round < 400; ++round) {
+    auto scratch = crowd;
+    const int got = s.sample(scratch.data());
+    CHECK_EQ(got, reference_sample(crowd, sp, draws.next_uniform()));
+    outside += got != 7;
+  }
+  CHECK(outside > 0);  // about 0.7% of picks come from the crowd
 }
 
 TEST(repetition_penalty_follows_hf) {

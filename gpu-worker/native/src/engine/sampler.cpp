@@ -53,6 +53,42 @@ void Sampler::observe(int token) {
   if (token >= 0 && token < vocab_) seen_[token] = 1;
 }
 
+// Descending logit, ties by lower id: the order HF's sort gives and every path here must agree on.
+static auto by_logit_desc(const float* logits) {
+  return [logits](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+}
+
+int Sampler::sort_top_p_head(const float* logits, float inv_t, double* mass) {
+  // Top-p needs only the head of the sorted vocabulary, and sorting all of it (129k ids for
+  // DeepSeek-V3) costs milliseconds per token. Tokens within kHeadNats of the best (after
+  // temperature) precede every other token in that order; when their share of the whole mass
+  // reaches top_p, the top-p prefix lies among them and only they are sorted. A flat distribution
+  // falls back to sorting everything.
+  constexpr float kHeadNats = 16.f;
+  float m = logits[0];
+  for (int i = 1; i < vocab_; ++i) m = std::max(m, logits[i]);
+  const float floor = m - kHeadNats / inv_t;
+  double all = 0, head = 0;
+  int k = 0;
+  for (int i = 0; i < vocab_; ++i) {
+    const double p = std::exp((logits[i] - m) * inv_t);
+    all += p;
+    if (logits[i] >= floor) {
+      order_[k++] = i;
+      head += p;
+    }
+  }
+  *mass = all;
+  // the margin keeps a prefix that reaches top_p only by rounding on the safe side of the fallback
+  if (head >= p_.top_p * all * (1 + 1e-9)) {
+    std::sort(order_.begin(), order_.begin() + k, by_logit_desc(logits));
+    return k;
+  }
+  std::iota(order_.begin(), order_.end(), 0);
+  std::sort(order_.begin(), order_.end(), by_logit_desc(logits));
+  return vocab_;
+}
+
 int Sampler::sample(float* logits) {
   if (p_.repetition_penalty != 1.f) {
     for (int i = 0; i < vocab_; ++i) {
@@ -67,16 +103,18 @@ int Sampler::sample(float* logits) {
     return best;
   }
   // Candidates in descending logit order; only as many as top-k / top-p can need are sorted.
+  const float inv_t = 1.f / p_.temperature;
   int n = vocab_;
-  std::iota(order_.begin(), order_.end(), 0);
-  auto desc = [logits](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  double mass = 0;  // what top_p is a share of: the mass of every candidate, not only the sorted ones
   if (p_.top_k > 0 && p_.top_k < vocab_) {
     n = p_.top_k;
-    std::partial_sort(order_.begin(), order_.begin() + n, order_.end(), desc);
+    std::iota(order_.begin(), order_.end(), 0);
+    std::partial_sort(order_.begin(), order_.begin() + n, order_.end(), by_logit_desc(logits));
   } else if (p_.top_p < 1.f) {
-    std::sort(order_.begin(), order_.end(), desc);
+    n = sort_top_p_head(logits, inv_t, &mass);
+  } else {
+    std::iota(order_.begin(), order_.end(), 0);
   }
-  const float inv_t = 1.f / p_.temperature;
   float m = logits[order_[0]];
   for (int i = 1; i < n; ++i) m = std::max(m, logits[order_[i]]);
   double sum = 0;
@@ -84,12 +122,13 @@ int Sampler::sample(float* logits) {
     probs_[i] = std::exp((logits[order_[i]] - m) * inv_t);
     sum += probs_[i];
   }
+  if (mass == 0) mass = sum;
   if (p_.top_p < 1.f) {
     // Smallest prefix whose mass reaches top_p (always at least one token).
     double cum = 0;
     int keep = n;
     for (int i = 0; i < n; ++i) {
-      cum += probs_[i] / sum;
+      cum += probs_[i] / mass;
       if (cum >= p_.top_p) {
         keep = i + 1;
         break;

@@ -31,6 +31,9 @@ class Sampler {
 
  private:
   uint64_t next();
+  // Sorts into order_ a head of the vocabulary that surely holds the top-p prefix; returns its size
+  // (vocab when it sorted everything) and sets *mass to the whole vocabulary's (unnormalised) mass.
+  int sort_top_p_head(const float* logits, float inv_t, double* mass);
 
   SamplingParams p_;
   int vocab_;
