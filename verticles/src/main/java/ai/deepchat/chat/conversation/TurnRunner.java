@@ -25,7 +25,6 @@ import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.policy.plugin.PluginRegistry;
 import ai.deepchat.policy.plugin.PostHooks;
 import ai.deepchat.policy.plugin.PostResult;
-import ai.deepchat.policy.moderation.StreamingModerator;
 import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -71,19 +70,13 @@ final class TurnRunner {
   private final Promise<Void> finished = Promise.promise();
   private final String blockedReply;
   private PostHooks postHooks;
-  /** A post hook may rewrite the answer: nothing of it is sent before the hooks ran. */
-  private boolean buffered;
-  private long lastSentNanos = System.nanoTime();
+  private final AnswerStream answer;
   private TenantModeration outputPolicy;
-  private StreamingModerator contentModerator;
-  private StreamingModerator reasoningModerator;
 
   private GenerationListener.Generation generation;
   private RouteDecision route = RouteDecision.chat(0);
   private List<Citation> citations = List.of();
   private int promptTokens;
-  private final StringBuilder content = new StringBuilder();
-  private final StringBuilder reasoning = new StringBuilder();
   private boolean ended;
 
   TurnRunner(Deps deps, TurnRequest req, UUID tenantId, ModelChoice model, ConversationStore.Begun turn,
@@ -97,6 +90,9 @@ final class TurnRunner {
     this.sampling = sampling;
     this.question = req.messages().get(req.messages().size() - 1);
     this.postHooks = PostHooks.none(tenantId);
+    // keep-alives well within the edge's silence limit, which is longer than the idle timeout
+    this.answer = new AnswerStream(deps.vertx(), req.turnId(), req.eventsAddress(),
+        Math.max(1, Math.min(1000, deps.config().idleTimeoutMs() / 2)));
     // time to first token counts from here: retrieval, prompt building and queueing are waited for too
     this.streamMetrics = PlatformMetrics.get().startStream(req.tenantId(), model == null ? null : model.name());
   }
@@ -104,15 +100,15 @@ final class TurnRunner {
   Future<Void> run() {
     if (turn.replay() != null) {
       ConversationStore.StoredAnswer a = turn.replay();
-      emitWhole(a.content(), a.reasoning(), a.citations());
+      answer.whole(a.content(), a.reasoning(), a.citations());
       end(TurnEvent.done(req.turnId(), a.intent(), a.usage(), "stop"));
       return finished.future();
     }
     if (blockedReply != null) {
       // the tenant's word list refused the message: its polite reply answers, no model runs
       route = new RouteDecision(BLOCKED, 1, null, null, null, 0);
-      emitWhole(blockedReply, null, List.of());
-      store(content.toString(), new Usage(0, 0), "content_filter", "blocked");
+      answer.whole(blockedReply, null, List.of());
+      store(answer.content(), new Usage(0, 0), "content_filter", "blocked");
       return finished.future();
     }
     // the tenant's plugins (order status, say) may answer first, or rewrite the question; the post hooks
@@ -120,7 +116,9 @@ final class TurnRunner {
     deps.plugins().postHooks(tenantId)
         .compose(hooks -> {
           postHooks = hooks;
-          buffered = hooks.buffersAnswer();
+          if (hooks.buffersAnswer()) {
+            answer.buffer(); // a post hook may rewrite the answer: nothing of it is sent before the hooks ran
+          }
           return deps.plugins().preProcess(tenantId, question.content());
         })
         .recover(err -> {
@@ -133,7 +131,7 @@ final class TurnRunner {
           }
           if (outcome != null && outcome.answered()) {
             route = new RouteDecision(PLUGIN, 1, null, null, null, 0);
-            emitWhole(outcome.answer(), null, List.of());
+            answer.whole(outcome.answer(), null, List.of());
             complete(new Usage(0, 0), "stop");
             return;
           }
@@ -173,7 +171,7 @@ final class TurnRunner {
     }
     route = decision;
     if (RouteDecision.FAQ.equals(decision.intent())) {
-      emitWhole(decision.faqAnswer(), null, List.of());
+      answer.whole(decision.faqAnswer(), null, List.of());
       complete(new Usage(0, 0), "stop");
       return;
     }
@@ -184,7 +182,7 @@ final class TurnRunner {
       var hit = deps.cache().get(key);
       if (hit.isPresent()) {
         citations = hit.get().citations();
-        emitWhole(hit.get().content(), hit.get().reasoning(), citations);
+        answer.whole(hit.get().content(), hit.get().reasoning(), citations);
         complete(new Usage(0, 0), "stop");
         return;
       }
@@ -233,8 +231,7 @@ final class TurnRunner {
     deps.moderation().forTenant(tenantId).onComplete(tm -> {
       if (tm.succeeded()) {
         outputPolicy = tm.result();
-        contentModerator = outputPolicy.outputModerator();
-        reasoningModerator = outputPolicy.outputModerator();
+        answer.moderateWith(outputPolicy);
       } else {
         LOG.warn("turn {}: output moderation unavailable ({})", req.turnId(), tm.cause().toString());
       }
@@ -268,7 +265,7 @@ final class TurnRunner {
     }
     citations = List.copyOf(cites);
     if (!citations.isEmpty()) {
-      send(TurnEvent.citations(req.turnId(), citations));
+      answer.send(TurnEvent.citations(req.turnId(), citations));
     }
     CanaryTurn outcome = new CanaryTurn(deps.canary(), model);
     generation = deps.backends().forChoice(model).start(req.turnId(), req.tenantId(), prompt.messages(), sampling,
@@ -284,19 +281,17 @@ final class TurnRunner {
               return;
             }
             outcome.onToken();
-            StreamingModerator.Output oc = c == null || contentModerator == null ? null : contentModerator.accept(c);
-            StreamingModerator.Output or = r == null || reasoningModerator == null ? null : reasoningModerator.accept(r);
-            deliver(oc == null ? c : oc.text(), or == null ? r : or.text(), stamp);
+            boolean blocked = answer.modelDelta(c, r, stamp);
             streamMetrics.tokens(1); // a backend delta carries one token (engine and OpenAI-style streams)
-            if ((oc != null && oc.stopped()) || (or != null && or.stopped())) {
+            if (blocked) {
               // the answer reached a blocked word: stop it there and end with the tenant's reply
               generation.cancel();
-              deliver("\n\n" + outputPolicy.blockedReply(), null, null);
+              answer.deliver("\n\n" + outputPolicy.blockedReply(), null, null);
               ended = true;
               deliveredTokens().onComplete(n -> {
                 outcome.onDone(n.succeeded() ? n.result() : 0, true);
                 // a refusal: the tenant's reply ends the answer, no post hook changes it
-                store(content.toString(), new Usage(promptTokens, n.succeeded() ? n.result() : 0), "content_filter",
+                store(answer.content(), new Usage(promptTokens, n.succeeded() ? n.result() : 0), "content_filter",
                     "blocked");
               });
             }
@@ -307,14 +302,12 @@ final class TurnRunner {
             if (ended) {
               return;
             }
-            // what the moderators held back (a possible word start) is released, masked
-            deliver(contentModerator == null ? null : contentModerator.finish().text(),
-                reasoningModerator == null ? null : reasoningModerator.finish().text(), null);
+            answer.releaseHeldBack();
             if (key != null && "stop".equals(finishReason)) {
-              deps.cache().put(key, new ResponseCache.Answer(content.toString(), reasoning.toString(), citations));
+              deps.cache().put(key, new ResponseCache.Answer(answer.content(), answer.reasoning(), citations));
             }
             outcome.shadow(deps.backends(), req.turnId(), tenantId, turn.conversationId(), prompt.messages(), sampling,
-                question.content(), content.toString());
+                question.content(), answer.content());
             if (usage != null) {
               outcome.onDone(usage.completionTokens(), false);
               complete(usage, finishReason);
@@ -344,78 +337,39 @@ final class TurnRunner {
 
   /** The model's tokens so far, counted when the backend did not report them (cancelled or remote). */
   private Future<Integer> deliveredTokens() {
-    String c = content.toString();
-    String r = reasoning.toString();
+    String c = answer.content();
+    String r = answer.reasoning();
     return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
-  }
-
-  /**
-   * Appends and sends (unless buffered) a delta; empty parts (all held back by moderation) are not sent.
-   * {@code stamp}: the engine event this delta answers, passed on for the gateway's added-latency metrics.
-   */
-  private void deliver(String c, String r, EngineStamp stamp) {
-    String content0 = c == null || c.isEmpty() ? null : c;
-    String reasoning0 = r == null || r.isEmpty() ? null : r;
-    if (content0 == null && reasoning0 == null) {
-      return;
-    }
-    if (content0 != null) {
-      content.append(content0);
-    }
-    if (reasoning0 != null) {
-      reasoning.append(reasoning0);
-    }
-    if (!buffered) {
-      send(TurnEvent.delta(req.turnId(), content0, reasoning0, stamp));
-    } else if (System.nanoTime() - lastSentNanos > keepAliveMs() * 1_000_000L) {
-      send(TurnEvent.keepAlive(req.turnId()));
-    }
-  }
-
-  /** Well within the edge's silence limit, which is longer than the idle timeout. */
-  private long keepAliveMs() {
-    return Math.max(1, Math.min(1000, deps.config().idleTimeoutMs() / 2));
-  }
-
-  private void emitWhole(String text, String thinking, List<Citation> cites) {
-    content.append(text == null ? "" : text);
-    reasoning.append(thinking == null ? "" : thinking);
-    if (cites != null && !cites.isEmpty()) {
-      send(TurnEvent.citations(req.turnId(), cites));
-    }
-    if (!buffered) {
-      send(TurnEvent.delta(req.turnId(), text, thinking == null || thinking.isEmpty() ? null : thinking));
-    }
   }
 
   /** A complete answer: the post hooks run, the client gets what it has not seen yet, then it is stored. */
   private void complete(Usage usage, String finishReason) {
     ended = true;
-    String answer = content.toString();
+    String text = answer.content();
     // hooks may take seconds each: the edge must not take the silence for a dead pipeline
     long keepAlive = postHooks.isEmpty() ? -1
-        : deps.vertx().setPeriodic(keepAliveMs(), t -> send(TurnEvent.keepAlive(req.turnId())));
-    PostProcessing.run(postHooks, deps.moderation(), tenantId, question.content(), answer).onComplete(post -> {
+        : deps.vertx().setPeriodic(answer.keepAliveMs(), t -> answer.send(TurnEvent.keepAlive(req.turnId())));
+    PostProcessing.run(postHooks, deps.moderation(), tenantId, question.content(), text).onComplete(post -> {
       deps.vertx().cancelTimer(keepAlive);
       PostResult change = post.succeeded() ? post.result() : PostResult.keep();
       // a replacement comes only from a hook that rewrites, so the answer was buffered
-      if (!buffered && change.kind() == PostResult.Kind.APPEND) {
-        send(TurnEvent.delta(req.turnId(), change.text(), null));
+      if (!answer.buffered() && change.kind() == PostResult.Kind.APPEND) {
+        answer.send(TurnEvent.delta(req.turnId(), change.text(), null));
       }
-      store(change.applyTo(answer), usage, finishReason, "complete");
+      store(change.applyTo(text), usage, finishReason, "complete");
     });
   }
 
   /** Stores the final answer (sent first as one delta when buffered), then ends with "done". */
-  private void store(String answer, Usage usage, String finishReason, String status) {
+  private void store(String text, Usage usage, String finishReason, String status) {
     streamMetrics.finish(StreamMetrics.Outcome.COMPLETE);
     ended = true;
-    if (buffered && !(answer.isEmpty() && reasoning.isEmpty())) {
-      send(TurnEvent.delta(req.turnId(), answer.isEmpty() ? null : answer,
-          reasoning.isEmpty() ? null : reasoning.toString()));
+    String thinking = answer.reasoning();
+    if (answer.buffered() && !(text.isEmpty() && thinking.isEmpty())) {
+      answer.send(TurnEvent.delta(req.turnId(), text.isEmpty() ? null : text, thinking.isEmpty() ? null : thinking));
     }
-    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, answer,
-            reasoning.toString(), citations, route.intent(), route.score(), usage)
+    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
+            thinking, citations, route.intent(), route.score(), usage)
         .onComplete(stored -> {
           if (stored.failed()) {
             LOG.error("turn {}: the answer could not be stored", req.turnId(), stored.cause());
@@ -438,7 +392,8 @@ final class TurnRunner {
     streamMetrics.finish(last == null ? StreamMetrics.Outcome.CANCELLED : StreamMetrics.Outcome.ERROR);
     deliveredTokens().recover(err -> Future.succeededFuture(0))
         .compose(delivered -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
-            "interrupted", buffered ? "" : content.toString(), buffered ? "" : reasoning.toString(), citations,
+            "interrupted", answer.buffered() ? "" : answer.content(), answer.buffered() ? "" : answer.reasoning(),
+            citations,
             route.intent(), route.score(),
             new Usage(generation == null ? 0 : promptTokens, delivered)))
         .onComplete(stored -> {
@@ -446,7 +401,7 @@ final class TurnRunner {
             LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), stored.cause());
           }
           if (last != null) {
-            send(last);
+            answer.send(last);
           }
           finished.tryComplete();
         });
@@ -454,13 +409,8 @@ final class TurnRunner {
 
   private void end(TurnEvent last) {
     ended = true;
-    send(last);
+    answer.send(last);
     finished.tryComplete();
-  }
-
-  private void send(TurnEvent event) {
-    lastSentNanos = System.nanoTime();
-    deps.vertx().eventBus().send(req.eventsAddress(), event);
   }
 
   String turnId() {
