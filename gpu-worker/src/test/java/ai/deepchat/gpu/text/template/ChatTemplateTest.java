@@ -53,6 +53,38 @@ class ChatTemplateTest {
     }
   }
 
+  /** Renders reuse a per-thread copy of Jinjava's context and parsed tree: nothing may leak between them. */
+  @Test
+  void oneTemplateRendersAlikeAgainOnManyThreadsAfterFailures() throws Exception {
+    Golden golden = Golden.deepSeekV3();
+    ChatTemplate template = ChatTemplate.load(Golden.deepSeekV3Dir());
+    String t = "{% set ns = namespace(n=0) %}{% for m in messages %}{% if m.role == 'tool' %}"
+        + "{{ raise_exception('no tools') }}{% endif %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}";
+    ChatTemplate counting = ChatTemplate.of(t, Optional.empty(), Optional.empty(), "counting");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+      for (int w = 0; w < 4; w++) {
+        runs.add(pool.submit(() -> {
+          for (int round = 0; round < 25; round++) {
+            for (Golden.Chat chat : golden.chats()) {
+              assertThat(template.render(chat.messages(), chat.addGenerationPrompt())).isEqualTo(chat.rendered());
+            }
+            assertThatThrownBy(() -> counting.render(List.of(msg("user", "a"), msg("tool", "r")), false))
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("no tools");
+            assertThat(counting.render(List.of(msg("user", "a"), msg("assistant", "b")), false)).isEqualTo("2");
+          }
+          return null;
+        }));
+      }
+      for (var run : runs) {
+        run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void platformMessagesRenderLikeMaps() {
     Golden.Chat chat = Golden.deepSeekV3().chats().get(2);
