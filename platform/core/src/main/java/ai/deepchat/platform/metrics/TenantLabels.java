@@ -4,7 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Bounded values for the {@code tenant} label. Every distinct label value is a separate time series
@@ -21,8 +23,14 @@ public final class TenantLabels {
   public static final String OTHER = "other";
   public static final String NONE = "none";
 
+  /** Tenants whose label is remembered; beyond it labels are computed again (still bounded values). */
+  private static final int CACHED = 10_000;
+
   private final Set<String> allowed;
   private final int buckets;
+  private final String[] bucketNames;
+  /** Every stream start asks (a SHA-256 and a format each time showed in event-loop profiles). */
+  private final Map<String, String> cache = new ConcurrentHashMap<>();
 
   public TenantLabels(List<String> allowed, int buckets) {
     if (buckets < 0 || buckets > 1024) {
@@ -30,6 +38,10 @@ public final class TenantLabels {
     }
     this.allowed = Set.copyOf(allowed.stream().map(TenantLabels::normalize).toList());
     this.buckets = buckets;
+    this.bucketNames = new String[buckets];
+    for (int i = 0; i < buckets; i++) {
+      bucketNames[i] = String.format("bucket-%02d", i);
+    }
   }
 
   /** Default: no allow-list, 16 buckets. */
@@ -42,14 +54,16 @@ public final class TenantLabels {
     if (tenant == null || tenant.isBlank()) {
       return NONE;
     }
+    String cached = cache.get(tenant);
+    if (cached != null) {
+      return cached;
+    }
     String key = normalize(tenant);
-    if (allowed.contains(key)) {
-      return key;
+    String label = allowed.contains(key) ? key : buckets == 0 ? OTHER : bucketNames[bucketOf(key)];
+    if (cache.size() < CACHED) {
+      cache.put(tenant, label);
     }
-    if (buckets == 0) {
-      return OTHER;
-    }
-    return String.format("bucket-%02d", bucketOf(key));
+    return label;
   }
 
   /** The most label values this mapping can produce. */
