@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Owns one engine instance for one model and serves {@code engine.generate.<modelKey>}: the request is
@@ -60,6 +61,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
   private final Duration drainDeadline;
   private final String workerId = "worker-" + UUID.randomUUID().toString().substring(0, 8);
   private final Map<String, GenerationStream> active = new ConcurrentHashMap<>();
+  private final LongAdder generatedTokens = new LongAdder();
   private final NodeDrain.Participant drainer = this::drain;
   private ServedModel model;
   private long announceTimer = -1;
@@ -96,7 +98,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
         .onSuccess(v -> {
           // read at scrape time from the engine's published snapshot: no lock, no native call
           gauges = PlatformMetrics.get().registerWorker(workerId, modelKey,
-              () -> model.engine().stats().queued(), () -> model.engine().stats().kvUse());
+              () -> model.engine().stats().queued(), () -> model.engine().stats().kvUse(), generatedTokens::sum);
           NodeDrain.of(vertx).join(drainer);
           announce(false);
           announceTimer = vertx.setPeriodic(ANNOUNCE_MS, id -> announce(false));
@@ -145,7 +147,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
     GenerationText text = new GenerationText(model.tokenizer(), ReasoningSplitter.forPrompt(prompt.text()),
         p.stop() == null ? List.of() : p.stop());
     GenerationStream stream = new GenerationStream(request.requestId(), request.eventsAddress(),
-        vertx.eventBus(), text, () -> active.remove(request.requestId()), admittedAtMicros);
+        vertx.eventBus(), text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),
         (float) p.repetitionPenalty(), p.seed(), p.maxTokens(), model.stopTokenIds());
     // registered before it starts, so a cancel that arrives meanwhile is not lost; the stream

@@ -11,6 +11,7 @@ import ai.deepchat.platform.engine.EngineStamp;
 import io.vertx.core.eventbus.EventBus;
 
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Turns one sequence's tokens into text events on the bus: detokenized incrementally, split into
@@ -31,6 +32,7 @@ final class GenerationStream implements TokenListener {
   private final EventBus bus;
   private final GenerationText text;
   private final Runnable onEnd;
+  private final LongAdder generatedTokens;
   private final long admittedAtMicros;
   private final AtomicReference<Sequence> sequence = new AtomicReference<>();
   private volatile boolean stoppedByString;
@@ -38,9 +40,11 @@ final class GenerationStream implements TokenListener {
   private boolean sentDelta; // guarded by this, with earlyEnd: a hand-back is only allowed before any delta
   private EarlyEnd earlyEnd;
 
+  /** {@code generatedTokens}: the worker's count of tokens its engine produced, for its metrics. */
   GenerationStream(String requestId, String eventsAddress, EventBus bus, GenerationText text, Runnable onEnd,
-                   long admittedAtMicros) {
+                   LongAdder generatedTokens, long admittedAtMicros) {
     this.requestId = requestId;
+    this.generatedTokens = generatedTokens;
     this.admittedAtMicros = admittedAtMicros;
     this.eventsAddress = eventsAddress;
     this.bus = bus;
@@ -95,6 +99,7 @@ final class GenerationStream implements TokenListener {
 
   @Override
   public void onToken(int tokenId) {
+    generatedTokens.increment();
     if (stoppedByString) {
       return;
     }

@@ -132,13 +132,19 @@ class EngineWorkerDrainTest {
 
     vertx.eventBus().publish(Addresses.ENGINE_CANCEL, new CancelGeneration(running.requestId()));
     assertThat(running.ended().get(30, TimeUnit.SECONDS).finishReason()).isEqualTo("cancelled");
-    assertThat(queued.ended().get(30, TimeUnit.SECONDS).kind()).isEqualTo(GenerationEvent.Kind.DONE);
+    GenerationEvent done = queued.ended().get(30, TimeUnit.SECONDS);
+    assertThat(done.kind()).isEqualTo(GenerationEvent.Kind.DONE);
     awaitTrue("idle again", () -> gauge("deepchat.worker.queue.depth") == 0
         && gauge("deepchat.worker.kv.cache.usage.ratio") == 0);
+    // every token the engine made counts: the cancelled one's and the 8 (or fewer) of the queued one
+    double generated = registry.find("deepchat.worker.generated.tokens").tag("model", TinyTestModel.MODEL_KEY)
+        .functionCounter().count();
+    assertThat(generated).isGreaterThanOrEqualTo(running.deltas() + done.usage().completionTokens());
 
     await(vertx.undeploy(id));
     assertThat(registry.find("deepchat.worker.queue.depth").gauges()).isEmpty();
     assertThat(registry.find("deepchat.worker.kv.cache.usage.ratio").gauges()).isEmpty();
+    assertThat(registry.find("deepchat.worker.generated.tokens").functionCounters()).isEmpty();
   }
 
   @Test

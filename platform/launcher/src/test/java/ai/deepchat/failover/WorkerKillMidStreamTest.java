@@ -25,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,7 +61,13 @@ class WorkerKillMidStreamTest {
       String key = cluster.tenantWithKey("acme");
 
       SseStreams sse = new SseStreams();
-      AtomicInteger streaming = new AtomicInteger();
+      // until the pipelines route to the doomed worker too (its subscription reaches them through the
+      // cluster a little after it is ready), every answer would go to the survivor
+      long routed = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      for (int w = 0; generatedTokens(doomed) == 0; w++) {
+        assertThat(System.nanoTime()).as("the pipelines route to the doomed worker").isLessThan(routed);
+        SseStreams.read(sse.open(front.httpPort, key, "warm-" + w, SseStreams.body("Warm up " + w, 4)), 0, null);
+      }
       AtomicLong killedAt = new AtomicLong();
       ExecutorService clients = Executors.newFixedThreadPool(CONVERSATIONS);
       List<CompletableFuture<Seen>> answers = new ArrayList<>();
@@ -78,31 +83,27 @@ class WorkerKillMidStreamTest {
                 return new Seen(List.of(), "status:" + r.statusCode(), null,
                     new String(r.body().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), System.nanoTime());
               }
-              Seen seen = SseStreams.read(r, 1, streaming::incrementAndGet);
-              if (!seen.deltas().isEmpty()) {
-                streaming.decrementAndGet();
-              }
-              return seen;
+              return SseStreams.read(r, 0, null);
             } catch (Exception e) {
               throw new IllegalStateException(e);
             }
           }, clients));
         }
-        // the doomed worker has all its places busy and more waiting (its queue gauge), and more answers
-        // stream than one worker runs at once: it is streaming some and holds some not yet started
+        // the doomed worker has all its places busy and more waiting (its queue gauge), and its engine is
+        // producing tokens (its token counter moves): it streams some answers and holds some not started.
+        // Client-side signs are not enough: a busy box delivers finished answers for seconds after.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (queueDepth(doomed) < 1) {
-          assertThat(System.nanoTime()).as("the doomed worker queues requests").isLessThan(deadline);
-          Thread.sleep(50);
-        }
+        double before = generatedTokens(doomed);
         while (true) {
-          if (streaming.get() >= BATCH + 2) {
+          Thread.sleep(100);
+          double now = generatedTokens(doomed);
+          if (now > before && queueDepth(doomed) >= 1) {
             doomed.sigkill();
             killedAt.set(System.nanoTime());
             break;
           }
-          assertThat(System.nanoTime()).as("answers started streaming on both workers").isLessThan(deadline);
-          Thread.sleep(20);
+          before = now;
+          assertThat(System.nanoTime()).as("the doomed worker generates with requests queued").isLessThan(deadline);
         }
         CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(240, TimeUnit.SECONDS);
       } finally {
@@ -142,9 +143,18 @@ class WorkerKillMidStreamTest {
 
   /** The worker's deepchat_worker_queue_depth gauge, from its node's /metrics. */
   private static double queueDepth(NodeProcess worker) throws Exception {
+    return metric(worker, "deepchat_worker_queue_depth{");
+  }
+
+  /** The worker's deepchat_worker_generated_tokens_total counter. */
+  private static double generatedTokens(NodeProcess worker) throws Exception {
+    return metric(worker, "deepchat_worker_generated_tokens_total{");
+  }
+
+  private static double metric(NodeProcess worker, String prefix) throws Exception {
     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + worker.httpPort
         + "/metrics")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-    return r.body().lines().filter(l -> l.startsWith("deepchat_worker_queue_depth{"))
+    return r.body().lines().filter(l -> l.startsWith(prefix))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 

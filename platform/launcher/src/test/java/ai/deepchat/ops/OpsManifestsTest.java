@@ -261,7 +261,7 @@ class OpsManifestsTest {
       metrics.cacheLookup("faq", true);
       metrics.moderationHit("tenant", "output", "block");
       metrics.shed("overload");
-      AutoCloseable worker = metrics.registerWorker("w", "model", () -> 1, () -> 0.5);
+      AutoCloseable worker = metrics.registerWorker("w", "model", () -> 1, () -> 0.5, () -> 3L);
       PolicyMetrics.moderation("input", "block");
       PolicyMetrics.rateLimited("tenant");
       Path smi = dir.resolve("nvidia-smi");

@@ -2,6 +2,7 @@ package ai.deepchat.platform.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -133,18 +134,21 @@ public final class PlatformMetrics {
   }
 
   /**
-   * Registers a worker's gauges, read at scrape time: deepchat_worker_queue_depth (requests waiting
-   * for a batch slot) and deepchat_worker_kv_cache_usage_ratio (0..1 of KV blocks in use). Close the
-   * returned handle when the worker stops.
+   * Registers a worker's meters, read at scrape time: deepchat_worker_queue_depth (requests waiting
+   * for a batch slot), deepchat_worker_kv_cache_usage_ratio (0..1 of KV blocks in use) and
+   * deepchat_worker_generated_tokens_total. Close the returned handle when the worker stops.
    */
   public AutoCloseable registerWorker(String workerId, String modelVersion, Supplier<Number> queueDepth,
-                                      Supplier<Number> kvCacheUsage) {
+                                      Supplier<Number> kvCacheUsage, Supplier<Number> generatedTokens) {
     Tags tags = Tags.of("worker", workerId, "model", model(modelVersion));
     List<Meter> meters = List.of(
         Gauge.builder("deepchat.worker.queue.depth", queueDepth).tags(tags)
             .description("Generation requests waiting for a batch slot").register(registry),
         Gauge.builder("deepchat.worker.kv.cache.usage.ratio", kvCacheUsage).tags(tags)
-            .description("Fraction of KV-cache blocks in use").register(registry));
+            .description("Fraction of KV-cache blocks in use").register(registry),
+        FunctionCounter.builder("deepchat.worker.generated.tokens", generatedTokens,
+                g -> g.get().doubleValue()).tags(tags)
+            .description("Tokens this worker's engine generated (rate: the worker's tokens/s)").register(registry));
     return () -> meters.forEach(registry::remove);
   }
 

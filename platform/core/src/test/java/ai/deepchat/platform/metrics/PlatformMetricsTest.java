@@ -66,7 +66,7 @@ class PlatformMetricsTest {
     metrics.moderationHit("t", "output", "mask");
     metrics.shed("overload");
     AtomicInteger queue = new AtomicInteger(7);
-    AutoCloseable worker = metrics.registerWorker("w1", "m", queue::get, () -> 0.25);
+    AutoCloseable worker = metrics.registerWorker("w1", "m", queue::get, () -> 0.25, () -> 42L);
 
     String text = registry.scrape();
     assertThat(text)
@@ -82,7 +82,8 @@ class PlatformMetricsTest {
         .contains("deepchat_moderation_hits_total{action=\"mask\",direction=\"output\",tenant=\"bucket-")
         .contains("deepchat_gateway_shed_total{reason=\"overload\"} 1.0")
         .contains("deepchat_worker_queue_depth{model=\"m\",worker=\"w1\"} 7.0")
-        .contains("deepchat_worker_kv_cache_usage_ratio{model=\"m\",worker=\"w1\"} 0.25");
+        .contains("deepchat_worker_kv_cache_usage_ratio{model=\"m\",worker=\"w1\"} 0.25")
+        .contains("deepchat_worker_generated_tokens_total{model=\"m\",worker=\"w1\"} 42.0");
     queue.set(3);
     assertThat(registry.scrape()).contains("deepchat_worker_queue_depth{model=\"m\",worker=\"w1\"} 3.0");
     try {
