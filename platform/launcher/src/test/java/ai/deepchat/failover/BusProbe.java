@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.VertxInternal;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Request/reply probes over a cluster's event bus: for each request/reply address of the platform, a
@@ -72,6 +75,22 @@ final class BusProbe {
     sent.forEach((address, replies) -> replies.stream().filter(Future::failed).forEach(f ->
         failed.computeIfAbsent(address, a -> new ArrayList<>()).add(f.cause().getMessage())));
     return failed;
+  }
+
+  /** Members of the cluster as the probe sees them, itself included. */
+  static int members(Vertx probe) {
+    return ((VertxInternal) probe).clusterManager().getNodes().size();
+  }
+
+  /** Waits until a round of 10 probes per address all reach live consumers; fails with the last round's failures. */
+  static void awaitClean(Vertx probe, Map<String, Object> addresses, int seconds, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    Map<String, List<String>> failures = failures(probe, addresses, 10, timeout);
+    while (!failures.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      failures = failures(probe, addresses, 10, timeout);
+    }
+    assertThat(failures).as("probes still failing after " + seconds + " s").isEmpty();
   }
 
   /** The node ids that answer {@code n} pings (round-robin over the nodes that serve the address). */

@@ -1,7 +1,6 @@
 package ai.deepchat.failover;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,17 +39,17 @@ class FrozenNodeTest {
       Vertx probe = cluster.joinProbe();
       Map<String, Object> addresses = BusProbe.addresses(List.of(BusProbe.EVERY_NODE, BusProbe.PIPELINE,
           BusProbe.WORKER));
-      awaitTrue("every node answers pings", 60, () -> BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
+      Waits.awaitTrue("every node answers pings", 60, () -> BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
       assertThat(BusProbe.failures(probe, addresses, 50, PROBE_TIMEOUT)).isEmpty();
 
       frozen.sigstop();
-      phase("frozen");
+      Waits.phase("frozen");
       // a, b and the probe remain once the heartbeat timeout (5 s) has dropped the frozen node
-      awaitTrue("the frozen node is dropped", 60, () -> members(probe) == 3);
+      Waits.awaitTrue("the frozen node is dropped", 60, () -> BusProbe.members(probe) == 3);
       long dropped = System.nanoTime();
-      phase("dropped");
+      Waits.phase("dropped");
       // the members clean the dropped node's subscriptions from the cluster map just after
-      awaitClean(probe, addresses, 30);
+      BusProbe.awaitClean(probe, addresses, 30, PROBE_TIMEOUT);
       System.out.printf("stale subscriptions cleaned %d ms after the drop%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - dropped));
       assertThat(BusProbe.failures(probe, addresses, 100, PROBE_TIMEOUT))
@@ -59,44 +57,16 @@ class FrozenNodeTest {
       assertThat(BusProbe.pingers(probe, 30, PROBE_TIMEOUT)).hasSize(2);
 
       frozen.sigcont();
-      phase("resumed");
-      awaitTrue("the resumed node rejoins or leaves", 120,
+      Waits.phase("resumed");
+      Waits.awaitTrue("the resumed node rejoins or leaves", 120,
           () -> !frozen.alive() || BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
       if (!frozen.alive()) {
         assertThat(frozen.exitValue()).as("left cleanly").isZero();
       } else {
-        assertThat(members(probe)).isEqualTo(4);
+        assertThat(BusProbe.members(probe)).isEqualTo(4);
       }
       assertThat(BusProbe.failures(probe, addresses, 100, PROBE_TIMEOUT))
           .as("every address reaches a live consumer after the resume").isEmpty();
-    }
-  }
-
-  /** Waits until a round of probes all reach live consumers; fails with the last round's failures. */
-  private static void awaitClean(Vertx probe, Map<String, Object> addresses, int seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    Map<String, List<String>> failures = BusProbe.failures(probe, addresses, 10, PROBE_TIMEOUT);
-    while (!failures.isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-      failures = BusProbe.failures(probe, addresses, 10, PROBE_TIMEOUT);
-    }
-    assertThat(failures).as("probes still failing after " + seconds + " s").isEmpty();
-  }
-
-  /** Phase marks with the time of day, to read beside the nodes' logs. */
-  private static void phase(String what) {
-    System.out.println(java.time.LocalTime.now() + " " + what);
-  }
-
-  private static int members(Vertx probe) {
-    return ((VertxInternal) probe).clusterManager().getNodes().size();
-  }
-
-  private static void awaitTrue(String what, int seconds, Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.call()) {
-      assertThat(System.nanoTime()).as(what + " within " + seconds + " s").isLessThan(deadline);
-      Thread.sleep(200);
     }
   }
 }

@@ -1,7 +1,6 @@
 package ai.deepchat.failover;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -78,7 +76,7 @@ class PartitionTest {
       Vertx probe = cluster.joinProbe();
       Map<String, Object> addresses = BusProbe.addresses(List.of(BusProbe.EVERY_NODE, BusProbe.PIPELINE,
           BusProbe.WORKER));
-      awaitTrue("every node answers pings", 90, () -> BusProbe.pingers(probe, 50, PROBE_TIMEOUT).size() == 5);
+      Waits.awaitTrue("every node answers pings", 90, () -> BusProbe.pingers(probe, 50, PROBE_TIMEOUT).size() == 5);
       String key = cluster.tenantWithKey("acme");
       assertThat(chat(majorityGateway, key, "warm-a", 0).status()).isEqualTo(200);
       assertThat(chat(minorityGateway, key, "warm-b", 3).status()).isEqualTo(200);
@@ -105,14 +103,14 @@ class PartitionTest {
 
       lab.partition(MINORITY);
       long cutAt = System.nanoTime();
-      phase("cut 2|3");
-      awaitTrue("the minority gateway reports not ready", 40, () -> readiness(minorityGateway) == 503);
+      Waits.phase("cut 2|3");
+      Waits.awaitTrue("the minority gateway reports not ready", 40, () -> readiness(minorityGateway) == 503);
       long minorityRefusesAt = System.nanoTime();
-      phase("minority not ready");
-      awaitTrue("the majority drops the cut nodes", 40, () -> members(probe) == 4);
-      awaitClean(probe, addresses, 40);
+      Waits.phase("minority not ready");
+      Waits.awaitTrue("the majority drops the cut nodes", 40, () -> BusProbe.members(probe) == 4);
+      BusProbe.awaitClean(probe, addresses, 40, PROBE_TIMEOUT);
       long majorityCleanAt = System.nanoTime();
-      phase("majority clean");
+      Waits.phase("majority clean");
       JsonObject notReady = new JsonObject(get(minorityGateway, "/health/ready").body());
       assertThat(notReady.encode()).as("readiness names the lost majority").contains("cluster-majority");
       assertThat(readiness(majorityGateway)).isEqualTo(200);
@@ -124,11 +122,11 @@ class PartitionTest {
 
       lab.heal();
       long healAt = System.nanoTime();
-      phase("healed");
-      awaitTrue("the sides merge", 120, () -> members(probe) == 6 && readiness(minorityGateway) == 200);
-      awaitClean(probe, addresses, 60);
+      Waits.phase("healed");
+      Waits.awaitTrue("the sides merge", 120, () -> BusProbe.members(probe) == 6 && readiness(minorityGateway) == 200);
+      BusProbe.awaitClean(probe, addresses, 60, PROBE_TIMEOUT);
       long mergedAt = System.nanoTime();
-      phase("merged, " + TimeUnit.NANOSECONDS.toSeconds(mergedAt - healAt) + " s after the heal");
+      Waits.phase("merged, " + TimeUnit.NANOSECONDS.toSeconds(mergedAt - healAt) + " s after the heal");
       Thread.sleep(10_000);
       stop.set(true);
       for (Future<?> loop : loops) {
@@ -275,36 +273,10 @@ class PartitionTest {
         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static int members(Vertx probe) {
-    return ((VertxInternal) probe).clusterManager().getNodes().size();
-  }
-
-  private static void awaitClean(Vertx probe, Map<String, Object> addresses, int seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    Map<String, List<String>> failures = BusProbe.failures(probe, addresses, 10, PROBE_TIMEOUT);
-    while (!failures.isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-      failures = BusProbe.failures(probe, addresses, 10, PROBE_TIMEOUT);
-    }
-    assertThat(failures).as("probes still failing after " + seconds + " s").isEmpty();
-  }
-
-  private static void awaitTrue(String what, int seconds, Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.call()) {
-      assertThat(System.nanoTime()).as(what + " within " + seconds + " s").isLessThan(deadline);
-      Thread.sleep(200);
-    }
-  }
-
   private static void sleepUntil(long nanos) throws InterruptedException {
     long left = nanos - System.nanoTime();
     if (left > 0) {
       TimeUnit.NANOSECONDS.sleep(left);
     }
-  }
-
-  private static void phase(String what) {
-    System.out.println(java.time.LocalTime.now() + " " + what);
   }
 }
