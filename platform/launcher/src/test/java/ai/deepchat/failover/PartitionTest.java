@@ -60,7 +60,7 @@ class PartitionTest {
   }
 
   @Test
-  @Timeout(value = 480, unit = TimeUnit.SECONDS)
+  @Timeout(value = 600, unit = TimeUnit.SECONDS)
   void theMinorityRefusesNewChatsAndTheMergedClusterLosesNothing(
       @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
     Assumptions.assumeTrue(getClass().getResource("/META-INF/native/linux-x86_64/libdsengine_jni.so") != null,
@@ -125,12 +125,17 @@ class PartitionTest {
       Waits.phase("healed");
       Waits.awaitTrue("the sides merge", 120, () -> BusProbe.members(probe) == 6 && readiness(minorityGateway) == 200);
       BusProbe.awaitClean(probe, addresses, 60, PROBE_TIMEOUT);
+      // vertx-hazelcast republishes a merged node's subscriptions under a lock that can wait for the
+      // partition table to settle (vert-x3/vertx-hazelcast#215): chats through that node may stall for
+      // up to a minute after the merge. Measured from when it answers again.
+      Waits.awaitTrue("the minority gateway answers chats again", 150,
+          () -> chat(minorityGateway, key, "merge-" + System.nanoTime(), 3).status() == 200);
       long mergedAt = System.nanoTime();
       Waits.phase("merged, " + TimeUnit.NANOSECONDS.toSeconds(mergedAt - healAt) + " s after the heal");
       Thread.sleep(10_000);
       stop.set(true);
       for (Future<?> loop : loops) {
-        loop.get(60, TimeUnit.SECONDS);
+        loop.get(90, TimeUnit.SECONDS);
       }
       clients.shutdown();
 
