@@ -60,13 +60,6 @@ class GracefulShutdownProcessTest {
 
       HttpResponse<String> ready = awaitStatus(port, "/health/ready", 503);
       assertThat(ready.body()).contains("shutting down");
-      // the embedded PostgreSQL outlives the drain (answers finishing now are still stored), also
-      // well into it: its own shutdown hook would have stopped it at the SIGTERM
-      assertThat(databaseCheck(ready)).as(ready.body()).isEqualTo("UP");
-      Thread.sleep(2000);
-      HttpResponse<String> later = send(port, "GET", "/health/ready");
-      assertThat(later.body()).contains("shutting down");
-      assertThat(databaseCheck(later)).as(later.body()).isEqualTo("UP");
       HttpResponse<String> chat = send(port, "POST", "/v1/chat/completions");
       assertThat(chat.statusCode()).isEqualTo(503);
       assertThat(chat.headers().firstValue("Retry-After")).contains("7");
@@ -85,11 +78,6 @@ class GracefulShutdownProcessTest {
     } finally {
       p.destroyForcibly();
     }
-  }
-
-  private static String databaseCheck(HttpResponse<String> readiness) {
-    return new JsonObject(readiness.body()).getJsonArray("checks").stream().map(c -> (JsonObject) c)
-        .filter(c -> "database".equals(c.getString("id"))).findFirst().orElseThrow().getString("status");
   }
 
   private HttpResponse<String> awaitStatus(int port, String path, int status) throws Exception {

@@ -46,8 +46,7 @@ public final class DatabaseBootstrap implements AutoCloseable {
     EmbeddedDatabase embedded = null;
     DatabaseEndpoint owner;
     if (db.embedded()) {
-      // the node stops it after draining (its close), not at the first moment of JVM shutdown
-      embedded = EmbeddedDatabase.startOwned(config.dataDir().resolve("postgres"), db.embeddedPort());
+      embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"), db.embeddedPort());
       owner = createDatabaseIfMissing(embedded.ownerEndpoint(), EMBEDDED_DB);
     } else {
       owner = DatabaseEndpoint.fromUrl(db.url().get());

@@ -15,42 +15,27 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   private final Path dataDir;
   private final int port;
-  private final boolean stopAtJvmExit;
   private EmbeddedPostgres postgres;
 
-  private EmbeddedDatabase(Path dataDir, EmbeddedPostgres postgres, boolean stopAtJvmExit) {
+  private EmbeddedDatabase(Path dataDir, EmbeddedPostgres postgres) {
     this.dataDir = dataDir;
     this.postgres = postgres;
     this.port = postgres.getPort();
-    this.stopAtJvmExit = stopAtJvmExit;
   }
 
-  /**
-   * Starts (initialising on first use) the server whose data lives in {@code dataDir}; it stops by
-   * itself when the JVM exits, if not closed before.
-   */
+  /** Starts (initialising on first use) the server whose data lives in {@code dataDir}. */
   public static EmbeddedDatabase start(Path dataDir, int port) {
-    return new EmbeddedDatabase(dataDir, launch(dataDir, port, true), true);
+    return new EmbeddedDatabase(dataDir, launch(dataDir, port));
   }
 
-  /**
-   * Starts the server for an owner that closes it in its own shutdown hook, after work that still
-   * needs it: a node draining on SIGTERM stores the answers it finishes. A hook of the server's own
-   * would stop PostgreSQL at once, beside the drain (JVM shutdown hooks run concurrently).
-   */
-  public static EmbeddedDatabase startOwned(Path dataDir, int port) {
-    return new EmbeddedDatabase(dataDir, launch(dataDir, port, false), false);
-  }
-
-  private static EmbeddedPostgres launch(Path dataDir, int port, boolean stopAtJvmExit) {
+  private static EmbeddedPostgres launch(Path dataDir, int port) {
     try {
       Files.createDirectories(dataDir);
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dataDir)
           .setCleanDataDirectory(false)
           .setServerConfig("max_connections", "200")
-          .setServerConfig("timezone", "UTC")
-          .setRegisterShutdownHook(stopAtJvmExit);
+          .setServerConfig("timezone", "UTC");
       if (port > 0) {
         builder.setPort(port);
       }
@@ -89,7 +74,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   /** Starts a stopped server again on the same port and data directory. */
   public synchronized void restart() {
     if (postgres == null) {
-      postgres = launch(dataDir, port, stopAtJvmExit);
+      postgres = launch(dataDir, port);
     }
   }
 
