@@ -68,6 +68,15 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
+   * Runs {@code hook} after each round of listener calls (a step's tokens, admissions and
+   * cancellations, what is left at close), on the thread that made them, so listeners can hold what
+   * they pass on and send it as one batch there. Replaces any earlier hook.
+   */
+  public void afterEvents(Runnable hook) {
+    scheduler.afterEvents(java.util.Objects.requireNonNull(hook));
+  }
+
+  /**
    * Sequences and KV use as the scheduler thread saw them after its last step: a snapshot read
    * without locking or native calls, so cheap enough for a metrics scrape on an event loop.
    */

@@ -30,6 +30,8 @@ final class EngineScheduler implements Runnable {
   private final ReentrantReadWriteLock handleLock = new ReentrantReadWriteLock();
   // Published by the scheduler thread after admissions and after each step (see stats()).
   private volatile EngineStats stats;
+  // Called after each round of listener calls, on the thread that made them (see Engine.afterEvents).
+  private volatile Runnable afterEvents = () -> { };
   private boolean shutdown;
   private boolean released;
   private Thread thread;
@@ -59,6 +61,19 @@ final class EngineScheduler implements Runnable {
         thread.start();
       }
       lock.notifyAll();
+    }
+  }
+
+  void afterEvents(Runnable hook) {
+    afterEvents = hook;
+  }
+
+  private void eventsDispatched() {
+    try {
+      afterEvents.run();
+    } catch (RuntimeException e) {
+      // foreign code, like a listener: it must not stop the scheduler
+      LOG.log(Level.WARNING, "after-events hook failed", e);
     }
   }
 
@@ -107,6 +122,7 @@ final class EngineScheduler implements Runnable {
       toCancel.clear();
     }
     for (Sequence s : leftover) s.finish(FinishReason.CANCELLED, 0);
+    eventsDispatched();
     handleLock.writeLock().lock();
     try {
       if (!released) {
@@ -146,6 +162,7 @@ final class EngineScheduler implements Runnable {
           stepOnce();
           publishStats();
         }
+        eventsDispatched();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -154,6 +171,7 @@ final class EngineScheduler implements Runnable {
       running.clear();
       for (Sequence s : waiting) s.finish(FinishReason.CANCELLED, 0);
       waiting.clear();
+      eventsDispatched();
       boolean selfClose;
       synchronized (lock) {
         selfClose = shutdown;

@@ -7,6 +7,7 @@ import ai.deepchat.gpu.text.stream.GenerationText;
 import ai.deepchat.gpu.text.stream.ReasoningSplitter;
 import ai.deepchat.gpu.text.template.ChatTemplateException;
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.cluster.ClusterMembership;
 import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
@@ -64,6 +65,8 @@ public final class EngineWorkerVerticle extends VerticleBase {
   private final LongAdder generatedTokens = new LongAdder();
   private final NodeDrain.Participant drainer = this::drain;
   private ServedModel model;
+  // a step's events for each pipeline inbox leave as one message, when the engine's scheduler has dispatched them
+  private StreamOutbox events;
   private long announceTimer = -1;
   private MessageConsumer<GenerateRequest> generate;
   private AutoCloseable gauges;
@@ -88,6 +91,8 @@ public final class EngineWorkerVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> ServedModel.load(modelKey, modelDir, options))
         .compose(loaded -> {
           model = loaded;
+          events = StreamOutbox.manual(vertx.eventBus());
+          loaded.engine().afterEvents(events::flush);
           LOG.info("serving model '{}' from {} ({})", modelKey, modelDir, loaded.engine().info());
           var bus = vertx.eventBus();
           generate = bus.consumer(Addresses.engineGenerate(modelKey), this::onGenerate);
@@ -147,7 +152,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
     GenerationText text = new GenerationText(model.tokenizer(), ReasoningSplitter.forPrompt(prompt.text()),
         p.stop() == null ? List.of() : p.stop());
     GenerationStream stream = new GenerationStream(request.requestId(), request.eventsAddress(),
-        vertx.eventBus(), text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros);
+        events, text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),
         (float) p.repetitionPenalty(), p.seed(), p.maxTokens(), model.stopTokenIds());
     // registered before it starts, so a cancel that arrives meanwhile is not lost; the stream

@@ -5,18 +5,19 @@ import ai.deepchat.gpu.engine.FinishReason;
 import ai.deepchat.gpu.engine.Sequence;
 import ai.deepchat.gpu.engine.TokenListener;
 import ai.deepchat.gpu.text.stream.GenerationText;
+import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
-import io.vertx.core.eventbus.EventBus;
+import ai.deepchat.platform.bus.StreamOutbox;
 
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Turns one sequence's tokens into text events on the bus: detokenized incrementally, split into
- * reasoning and content, cut at stop strings. Runs on the engine's scheduler thread; sending on the
- * event bus is thread-safe and does not block. A draining worker ends it early ({@link #handBack},
+ * reasoning and content, cut at stop strings. Runs on the engine's scheduler thread; events go to the
+ * worker's outbox, which the scheduler flushes after each step (one message per pipeline inbox). A draining worker ends it early ({@link #handBack},
  * {@link #cut}): no delta goes out after that, and the last event is an ERROR saying why. Every event
  * carries the worker's clock (admission and emission), so the platform can tell its own latency from
  * the engine's.
@@ -29,7 +30,7 @@ final class GenerationStream implements TokenListener {
 
   private final String requestId;
   private final String eventsAddress;
-  private final EventBus bus;
+  private final StreamOutbox outbox;
   private final GenerationText text;
   private final Runnable onEnd;
   private final LongAdder generatedTokens;
@@ -41,13 +42,13 @@ final class GenerationStream implements TokenListener {
   private EarlyEnd earlyEnd;
 
   /** {@code generatedTokens}: the worker's count of tokens its engine produced, for its metrics. */
-  GenerationStream(String requestId, String eventsAddress, EventBus bus, GenerationText text, Runnable onEnd,
+  GenerationStream(String requestId, String eventsAddress, StreamOutbox outbox, GenerationText text, Runnable onEnd,
                    LongAdder generatedTokens, long admittedAtMicros) {
     this.requestId = requestId;
     this.generatedTokens = generatedTokens;
     this.admittedAtMicros = admittedAtMicros;
     this.eventsAddress = eventsAddress;
-    this.bus = bus;
+    this.outbox = outbox;
     this.text = text;
     this.onEnd = onEnd;
   }
@@ -119,7 +120,7 @@ final class GenerationStream implements TokenListener {
     EarlyEnd early = earlyEnd();
     if (early != null) {
       onEnd.run();
-      bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.ERROR, null, null,
+      send(new GenerationEvent(requestId, GenerationEvent.Kind.ERROR, null, null,
           early.finishReason(), null, early.error()));
       return;
     }
@@ -132,14 +133,14 @@ final class GenerationStream implements TokenListener {
       case CANCELLED -> "cancelled";
     };
     onEnd.run(); // before the last event: whoever sees DONE sees the slot free
-    bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.DONE, null, null, finish,
+    send(new GenerationEvent(requestId, GenerationEvent.Kind.DONE, null, null, finish,
         new Usage(promptTokens, completionTokens), null, stamp()));
   }
 
   @Override
   public void onError(EngineException e) {
     onEnd.run();
-    bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.ERROR, null, null, "error",
+    send(new GenerationEvent(requestId, GenerationEvent.Kind.ERROR, null, null, "error",
         null, e.getMessage(), stamp()));
   }
 
@@ -153,8 +154,12 @@ final class GenerationStream implements TokenListener {
       }
       sentDelta = true;
     }
-    bus.send(eventsAddress, new GenerationEvent(requestId, GenerationEvent.Kind.DELTA,
+    send(new GenerationEvent(requestId, GenerationEvent.Kind.DELTA,
         emptyToNull(step.content()), emptyToNull(step.reasoning()), null, null, null, stamp()));
+  }
+
+  private void send(GenerationEvent event) {
+    outbox.send(EngineMessages.GENERATION_STREAM, eventsAddress, event);
   }
 
   private EngineStamp stamp() {

@@ -9,6 +9,8 @@ import ai.deepchat.gpu.engine.TokenListener;
 import ai.deepchat.gpu.testmodel.TinyTestModel;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.bus.StreamInbox;
+import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.cluster.ClusterMembership;
@@ -31,6 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -124,6 +129,50 @@ class EngineWorkerVerticleTest {
       done.get(60, TimeUnit.SECONDS);
       return model.tokenizer().decode(ids.stream().mapToInt(Integer::intValue).toArray(), true);
     }
+  }
+
+  @Test
+  void concurrentGenerationsReachAPipelineInboxAsOneMessagePerStep() throws Exception {
+    int n = 4; // the worker's batch: all of them run in the same engine steps
+    Map<String, List<GenerationEvent>> events = new ConcurrentHashMap<>();
+    AtomicInteger messages = new AtomicInteger();
+    CompletableFuture<StreamInbox<GenerationEvent>> made = new CompletableFuture<>();
+    vertx.getOrCreateContext().runOnContext(v -> {
+      StreamInbox<GenerationEvent> inbox = StreamInbox.current(vertx, EngineMessages.GENERATION_STREAM);
+      for (int i = 0; i < n; i++) {
+        String id = "batched-" + i;
+        inbox.register(id, e -> events.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(e));
+      }
+      made.complete(inbox);
+    });
+    StreamInbox<GenerationEvent> inbox = made.get(10, TimeUnit.SECONDS);
+    await(inbox.ready());
+    vertx.eventBus().addOutboundInterceptor(dc -> {
+      if (dc.message().address().equals(inbox.address())) {
+        messages.incrementAndGet();
+      }
+      dc.next();
+    });
+    List<Future<?>> accepted = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      accepted.add(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"), new GenerateRequest(
+          "batched-" + i, "tenant", "tiny-test", CHAT, SamplingParams.greedy(12), inbox.address())));
+    }
+    await(Future.all(accepted));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (events.values().stream().filter(l -> l.get(l.size() - 1).kind() != GenerationEvent.Kind.DELTA).count() < n) {
+      assertThat(System.nanoTime()).isLessThan(deadline);
+      Thread.sleep(10);
+    }
+    String expected = directGreedyText(12);
+    int total = 0;
+    for (List<GenerationEvent> run : events.values()) {
+      assertThat(new Run(run).content()).isEqualTo(expected);
+      assertThat(new Run(run).last().kind()).isEqualTo(GenerationEvent.Kind.DONE);
+      total += run.size();
+    }
+    // one message per engine step for the four generations, not one per event
+    assertThat(messages.get()).isPositive().isLessThanOrEqualTo(total / 2);
   }
 
   @Test

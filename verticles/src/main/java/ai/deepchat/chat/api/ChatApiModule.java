@@ -5,7 +5,6 @@ import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.platform.Platform;
-import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
@@ -121,7 +120,7 @@ public final class ChatApiModule implements HttpModule {
       String turnId = UUID.randomUUID().toString();
       TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),
-          request.model(), request.sampling(), Addresses.turnEvents(turnId));
+          request.model(), request.sampling(), null); // events address: set by TurnClient
       TurnClient.Stream stream = turns.start(turn, receivedAtMicros);
       ctx.response().closeHandler(v -> stream.cancel());
       stream.ack()

@@ -1,6 +1,8 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.StreamInbox;
+import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
@@ -11,14 +13,14 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.MessageConsumer;
 
 import java.util.ArrayDeque;
 import java.util.Queue;
 
 /**
- * The HTTP edges' side of a turn: listens on the turn's events address, asks a conversation verticle
- * to start the turn (a short request timeout, so a dead pipeline node fails fast), and delivers events
+ * The HTTP edges' side of a turn: listens for the turn's events on this context's {@link StreamInbox}
+ * (the pipeline sends each inbox one message per batch of events, for all its turns), asks a
+ * conversation verticle to start the turn (a short request timeout, so a dead pipeline node fails fast), and delivers events
  * in order until the terminal one. If the pipeline goes silent (keep-alives count as a sign of life) for
  * longer than its own idle timeout the stream ends with an error event, so no client waits forever.
  * Deltas from the local engine are timed here, where they are written to the client: the platform's
@@ -38,8 +40,9 @@ public final class TurnClient {
   }
 
   /**
-   * {@code receivedAtMicros}: when the edge received the request (wall clock, epoch microseconds), where
-   * the platform's added time to first token starts: authentication and rate limiting come before this.
+   * Starts {@code request} (its events address is set here). {@code receivedAtMicros}: when the edge
+   * received the request (wall clock, epoch microseconds), where the platform's added time to first
+   * token starts: authentication and rate limiting come before this. Call on the edge's context.
    */
   public Stream start(TurnRequest request, long receivedAtMicros) {
     return new Stream(request, receivedAtMicros);
@@ -48,7 +51,7 @@ public final class TurnClient {
   /** One turn's events. Set the handler once the ack arrived; earlier events wait in order. */
   public final class Stream {
     private final TurnRequest request;
-    private final MessageConsumer<TurnEvent> consumer;
+    private final StreamInbox<TurnEvent> inbox;
     private final Queue<TurnEvent> early = new ArrayDeque<>();
     private final Future<TurnAck> ack;
     private Handler<TurnEvent> handler;
@@ -59,11 +62,12 @@ public final class TurnClient {
     private long lastEventAt = System.nanoTime();
     private boolean closed;
 
-    private Stream(TurnRequest request, long receivedAtMicros) {
-      this.request = request;
+    private Stream(TurnRequest turn, long receivedAtMicros) {
+      this.inbox = StreamInbox.current(vertx, ChatMessages.TURN_STREAM);
+      this.request = turn.withEventsAddress(inbox.address());
       this.receivedAtMicros = receivedAtMicros;
-      this.consumer = vertx.eventBus().consumer(request.eventsAddress(), msg -> deliver(msg.body()));
-      this.ack = consumer.completion()
+      inbox.register(request.turnId(), this::deliver);
+      this.ack = inbox.ready()
           .compose(v -> vertx.eventBus().<TurnAck>request(Addresses.CHAT_TURN, request,
               new DeliveryOptions().setSendTimeout(requestTimeoutMs)))
           .map(msg -> msg.body())
@@ -181,7 +185,7 @@ public final class TurnClient {
       if (silenceTimer >= 0) {
         vertx.cancelTimer(silenceTimer);
       }
-      consumer.unregister();
+      inbox.unregister(request.turnId());
     }
   }
 }

@@ -1,5 +1,7 @@
 package ai.deepchat.chat.conversation;
 
+import ai.deepchat.platform.bus.StreamOutbox;
+import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.engine.EngineStamp;
@@ -103,9 +105,10 @@ final class AnswerStream {
     }
   }
 
+  /** Through the context's outbox: what one engine step gives the turns of one edge leaves as one message. */
   void send(TurnEvent event) {
     lastSentNanos = System.nanoTime();
-    vertx.eventBus().send(address, event);
+    StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
   }
 
   long keepAliveMs() {

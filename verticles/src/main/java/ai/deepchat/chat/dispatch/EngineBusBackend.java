@@ -1,6 +1,8 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.StreamInbox;
+import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
@@ -11,7 +13,6 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +21,9 @@ import java.util.List;
 
 /**
  * The local engine over the event bus: a GenerateRequest to the model's address (acknowledged within
- * the request timeout, far below the bus default of 30 s, so a dead worker is noticed early), events on
- * a per-attempt address, and CancelGeneration published when the client leaves or the stream stalls
+ * the request timeout, far below the bus default of 30 s, so a dead worker is noticed early), events
+ * through this context's {@link StreamInbox} (a worker sends one message per engine step for all the
+ * generations of one inbox) under a per-attempt id, and CancelGeneration published when the client leaves or the stream stalls
  * for longer than the idle timeout.
  *
  * <p>When the worker goes away before the first token (its node leaves the cluster, it hands the
@@ -65,7 +67,7 @@ public final class EngineBusBackend implements ModelBackend {
     private final GenerationListener listener;
     private int attempt;
     private String attemptId;
-    private MessageConsumer<GenerationEvent> consumer;
+    private final StreamInbox<GenerationEvent> inbox;
     private AutoCloseable watch = () -> { };
     private long idleTimer = -1;
     private long lastEventNanos;
@@ -79,21 +81,21 @@ public final class EngineBusBackend implements ModelBackend {
       this.messages = messages;
       this.sampling = sampling;
       this.listener = listener;
+      this.inbox = StreamInbox.current(vertx, EngineMessages.GENERATION_STREAM);
     }
 
     void attempt() {
       // a fresh id per attempt: late events of a worker thought dead cannot mix into the retry
       String id = attempt == 0 ? requestId : requestId + "-r" + attempt;
       attemptId = id;
-      String eventsAddress = Addresses.generationEvents(id);
-      consumer = vertx.eventBus().consumer(eventsAddress, msg -> {
+      inbox.register(id, event -> {
         if (id.equals(attemptId)) {
-          onEvent(msg.body());
+          onEvent(event);
         }
       });
       armIdle();
-      GenerateRequest request = new GenerateRequest(id, tenantId, modelKey, messages, sampling, eventsAddress);
-      consumer.completion()
+      GenerateRequest request = new GenerateRequest(id, tenantId, modelKey, messages, sampling, inbox.address());
+      inbox.ready()
           .compose(registered -> vertx.eventBus().<Object>request(Addresses.engineGenerate(modelKey), request,
               new DeliveryOptions().setSendTimeout(requestTimeoutMs)))
           .onComplete(ar -> {
@@ -234,7 +236,7 @@ public final class EngineBusBackend implements ModelBackend {
         // closing a watch only removes a list entry
       }
       watch = () -> { };
-      consumer.unregister();
+      inbox.unregister(attemptId);
       if (cancel) {
         vertx.eventBus().publish(Addresses.ENGINE_CANCEL, new CancelGeneration(attemptId));
       }

@@ -4,7 +4,6 @@ import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.chat.api.TurnClient;
-import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
@@ -73,7 +72,7 @@ final class WidgetTurns {
     TurnRequest req = new TurnRequest(turnId, visitor.tenantId().toString(), ChatMessages.CHANNEL_WIDGET,
         m.conversationId() == null ? null : m.conversationId().toString(), visitor.visitorId(),
         "widget:" + m.clientMessageId(), List.of(new ChatMessage("user", m.text())), null, null,
-        Addresses.turnEvents(turnId));
+        null); // events address: set by TurnClient
     TurnClient.Stream stream = turns.start(req, receivedAtMicros);
     return stream.ack().map(ack -> {
       out.accept(WidgetEvents.start(ack));

@@ -49,13 +49,11 @@ public final class Addresses {
     return ENGINE_GENERATE + "." + modelKey;
   }
 
-  /** Streamed events of one generation go to the address the caller chose for it. */
+  /**
+   * An address for the events of one generation alone (one event per message), for callers without a
+   * {@code StreamInbox}: tests, and pipelines of older versions during a rolling upgrade.
+   */
   public static String generationEvents(String requestId) {
     return "engine.events." + requestId;
-  }
-
-  /** Streamed events of one chat turn go to the address its HTTP edge chose for it. */
-  public static String turnEvents(String turnId) {
-    return "chat.turn.events." + turnId;
   }
 }

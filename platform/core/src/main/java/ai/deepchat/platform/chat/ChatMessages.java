@@ -1,5 +1,6 @@
 package ai.deepchat.platform.chat;
 
+import ai.deepchat.platform.bus.StreamKind;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -18,7 +19,7 @@ public final class ChatMessages {
   }
 
   public static final List<Class<? extends Record>> TYPES = List.of(
-      TurnRequest.class, TurnAck.class, TurnEvent.class, Citation.class, CancelTurn.class,
+      TurnRequest.class, TurnAck.class, TurnEvent.class, TurnEvents.class, Citation.class, CancelTurn.class,
       RouteRequest.class, RouteDecision.class);
 
   /** Where a turn came from; matches conversations.channel. */
@@ -29,11 +30,16 @@ public final class ChatMessages {
    * Starts one turn. {@code messages}: for the API the caller's whole message list (the last one is the
    * new user turn); for the widget only the new user message (history comes from the database).
    * {@code idempotencyKey} makes retries safe: the same key never stores a second turn. Events go to
-   * {@code eventsAddress}; the reply ({@link TurnAck}) is sent once the user turn is persisted.
+   * {@code eventsAddress} (the edge's inbox for {@link #TURN_STREAM}, or an address of this turn alone); the reply ({@link TurnAck}) is sent once the user turn is persisted.
    */
   public record TurnRequest(String turnId, String tenantId, String channel, String conversationId,
                             String visitorId, String idempotencyKey, List<ChatMessage> messages,
                             String requestedModel, SamplingParams sampling, String eventsAddress) {
+    /** The same turn, its events sent to {@code address}. */
+    public TurnRequest withEventsAddress(String address) {
+      return new TurnRequest(turnId, tenantId, channel, conversationId, visitorId, idempotencyKey, messages,
+          requestedModel, sampling, address);
+    }
   }
 
   /** The user turn is stored; {@code replay} says the answer is a stored one being sent again. */
@@ -89,6 +95,15 @@ public final class ChatMessages {
       return kind == Kind.DONE || kind == Kind.ERROR;
     }
   }
+
+  /** Events of several turns for one inbox, in order. */
+  public record TurnEvents(List<TurnEvent> events) {
+  }
+
+  /** Turn events travel batched to the edges' per-context inboxes, keyed by turn id. */
+  public static final StreamKind<TurnEvent, TurnEvents> TURN_STREAM = new StreamKind<>(
+      "turn", TurnEvent.class, TurnEvents.class, TurnEvent::turnId,
+      events -> new TurnEvents(List.copyOf(events)), TurnEvents::events);
 
   /** Published when the client of a turn went away; the node running it stops the generation. */
   public record CancelTurn(String turnId) {

@@ -1,5 +1,7 @@
 package ai.deepchat.platform.engine;
 
+import ai.deepchat.platform.bus.StreamKind;
+
 import java.util.List;
 
 /** Event-bus contracts between the chat pipeline and the engine worker verticles. */
@@ -9,7 +11,8 @@ public final class EngineMessages {
   }
 
   public static final List<Class<? extends Record>> TYPES = List.of(
-      GenerateRequest.class, GenerateAccepted.class, GenerationEvent.class, CancelGeneration.class,
+      GenerateRequest.class, GenerateAccepted.class, GenerationEvent.class, GenerationEvents.class,
+      CancelGeneration.class,
       WorkerAnnouncement.class, ChatMessage.class, SamplingParams.class, Usage.class);
 
   /** One chat message as the model sees it (role: system, user, assistant). */
@@ -25,8 +28,9 @@ public final class EngineMessages {
   }
 
   /**
-   * Starts a generation. Events are sent to {@code eventsAddress} (see
-   * {@code Addresses.generationEvents}); the reply to this request only acknowledges acceptance.
+   * Starts a generation. Events are sent to {@code eventsAddress}: the caller's inbox for
+   * {@link #GENERATION_STREAM} (batched, several generations per message), or an address of this
+   * generation alone (one event per message). The reply to this request only acknowledges acceptance.
    */
   public record GenerateRequest(String requestId, String tenantId, String modelKey,
                                 List<ChatMessage> messages, SamplingParams sampling,
@@ -62,6 +66,15 @@ public final class EngineMessages {
       this(requestId, kind, content, reasoning, finishReason, usage, error, null);
     }
   }
+
+  /** Events of several generations for one inbox, in order: what one engine step produced for it. */
+  public record GenerationEvents(List<GenerationEvent> events) {
+  }
+
+  /** Generation events travel batched to per-context inboxes, keyed by request id. */
+  public static final StreamKind<GenerationEvent, GenerationEvents> GENERATION_STREAM = new StreamKind<>(
+      "engine", GenerationEvent.class, GenerationEvents.class, GenerationEvent::requestId,
+      events -> new GenerationEvents(List.copyOf(events)), GenerationEvents::events);
 
   public record CancelGeneration(String requestId) {
   }

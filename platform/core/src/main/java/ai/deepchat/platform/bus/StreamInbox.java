@@ -1,0 +1,112 @@
+package ai.deepchat.platform.bus;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One event-bus consumer per event-loop context for the streams of one {@link StreamKind}: senders
+ * address the inbox, not each stream, so a batch step of the engine (one token for each of hundreds
+ * of streams) costs one bus message per destination instead of one per token. Events are handed to the
+ * stream registered under their key, in order; events of streams not (or no longer) registered are
+ * dropped, as a per-stream consumer that has been unregistered would. Context-confined: register,
+ * unregister and delivery all run on the owning context. After each batch the context's
+ * {@link StreamOutbox} is flushed, so what the handlers sent on goes out as one batch too.
+ */
+public final class StreamInbox<E> {
+
+  private final StreamKind<E, ?> kind;
+  private final String address;
+  private final Map<String, Handler<E>> streams = new HashMap<>();
+  private final MessageConsumer<Object> consumer;
+
+  private StreamInbox(Vertx vertx, StreamKind<E, ?> kind) {
+    this.kind = kind;
+    this.address = kind.newInboxAddress(UUID.randomUUID().toString());
+    this.consumer = vertx.eventBus().consumer(address, msg -> deliver(msg.body()));
+  }
+
+  /**
+   * The inbox of the current context for {@code kind}, created on first use. Only on a Vert.x context:
+   * the streams' handlers run where they were registered.
+   */
+  public static <E> StreamInbox<E> current(Vertx vertx, StreamKind<E, ?> kind) {
+    Context ctx = Vertx.currentContext();
+    if (ctx == null) {
+      throw new IllegalStateException("a " + kind.name() + " inbox needs a Vert.x context");
+    }
+    @SuppressWarnings("unchecked")
+    StreamInbox<E> inbox = (StreamInbox<E>) ctx.get(contextKey(kind));
+    if (inbox == null) {
+      inbox = new StreamInbox<>(vertx, kind);
+      ctx.put(contextKey(kind), inbox); // context data is shared by a context's duplicates
+    }
+    return inbox;
+  }
+
+  private static String contextKey(StreamKind<?, ?> kind) {
+    return "deepchat.inbox." + kind.name();
+  }
+
+  /** The address senders use for every stream of this inbox. */
+  public String address() {
+    return address;
+  }
+
+  /** Completes once the consumer is registered (in a cluster: known to the other nodes). */
+  public Future<Void> ready() {
+    return consumer.completion();
+  }
+
+  /** Delivers the events of stream {@code key} to {@code handler} from now on. */
+  public void register(String key, Handler<E> handler) {
+    checkContext();
+    streams.put(key, handler);
+  }
+
+  public void unregister(String key) {
+    checkContext();
+    streams.remove(key);
+  }
+
+  private void checkContext() {
+    Context ctx = Vertx.currentContext();
+    if (ctx == null || ctx.get(contextKey(kind)) != this) {
+      throw new IllegalStateException("a " + kind.name() + " inbox is used off its own context");
+    }
+  }
+
+  private void deliver(Object body) {
+    if (kind.batchType().isInstance(body)) {
+      for (E event : unpack(kind, body)) {
+        dispatch(event);
+      }
+    } else if (kind.eventType().isInstance(body)) {
+      dispatch(kind.eventType().cast(body)); // from a sender that does not batch (an older node)
+    }
+    StreamOutbox.flushCurrent();
+  }
+
+  private static <E, B> List<E> unpack(StreamKind<E, B> kind, Object batch) {
+    return kind.unpack().apply(kind.batchType().cast(batch));
+  }
+
+  private void dispatch(E event) {
+    Handler<E> handler = streams.get(kind.key().apply(event));
+    if (handler != null) {
+      handler.handle(event);
+    }
+  }
+
+  /** Streams registered now (tests: none may be left behind). */
+  public int streams() {
+    return streams.size();
+  }
+}

@@ -1,0 +1,108 @@
+package ai.deepchat.platform.bus;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sends streamed events batched: events for a {@link StreamInbox} are held per address and go out as
+ * one bus message per address at {@link #flush}, in the order they were sent. Events for any other
+ * address (a per-stream consumer, as older nodes and tests use) go out at once, one by one.
+ *
+ * <p>{@link #current} is the outbox of the current context, flushed when the context's current task
+ * ends (and by an inbox right after each batch it delivers), so a handler that passes on events while
+ * handling a batch sends one message per destination. {@link #manual} is for a thread that is not a
+ * Vert.x context (the engine's scheduler): its owner flushes it after each round of events.
+ */
+public final class StreamOutbox {
+
+  private static final String CONTEXT_KEY = "deepchat.outbox";
+
+  private final EventBus bus;
+  private final Context context; // null: the owner flushes
+  private final Map<String, List<Object>> pending = new LinkedHashMap<>();
+  private final Map<String, StreamKind<?, ?>> kinds = new LinkedHashMap<>();
+  private boolean flushScheduled;
+
+  private StreamOutbox(EventBus bus, Context context) {
+    this.bus = bus;
+    this.context = context;
+  }
+
+  /** The outbox of the current context; null off any context (callers then send directly). */
+  public static StreamOutbox current(Vertx vertx) {
+    Context ctx = Vertx.currentContext();
+    if (ctx == null) {
+      return null;
+    }
+    StreamOutbox outbox = ctx.get(CONTEXT_KEY);
+    if (outbox == null) {
+      outbox = new StreamOutbox(vertx.eventBus(), ctx);
+      ctx.put(CONTEXT_KEY, outbox); // context data is shared by a context's duplicates
+    }
+    return outbox;
+  }
+
+  /** An outbox its owner flushes; safe to use from any thread. */
+  public static StreamOutbox manual(EventBus bus) {
+    return new StreamOutbox(bus, null);
+  }
+
+  /** Sends {@code event} of {@code kind} to {@code address}, or the current context's outbox if any. */
+  public static <E> void send(Vertx vertx, StreamKind<E, ?> kind, String address, E event) {
+    StreamOutbox outbox = current(vertx);
+    if (outbox == null) {
+      vertx.eventBus().send(address, event);
+    } else {
+      outbox.send(kind, address, event);
+    }
+  }
+
+  /** Holds {@code event} for the next flush if {@code address} is an inbox, else sends it now. */
+  public synchronized <E> void send(StreamKind<E, ?> kind, String address, E event) {
+    if (!kind.isInbox(address)) {
+      bus.send(address, event);
+      return;
+    }
+    pending.computeIfAbsent(address, a -> {
+      kinds.put(a, kind);
+      return new ArrayList<>();
+    }).add(event);
+    if (context != null && !flushScheduled) {
+      flushScheduled = true;
+      context.runOnContext(v -> flush());
+    }
+  }
+
+  /** Sends what is held: one message per address. */
+  public synchronized void flush() {
+    flushScheduled = false;
+    if (pending.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<String, List<Object>> e : pending.entrySet()) {
+      bus.send(e.getKey(), pack(kinds.get(e.getKey()), e.getValue()));
+    }
+    pending.clear();
+    kinds.clear();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E> Object pack(StreamKind<E, ?> kind, List<Object> events) {
+    return kind.pack().apply((List<E>) events);
+  }
+
+  /** Flushes the current context's outbox, if it has one (an inbox, after delivering a batch). */
+  static void flushCurrent() {
+    Context ctx = Vertx.currentContext();
+    StreamOutbox outbox = ctx == null ? null : ctx.get(CONTEXT_KEY);
+    if (outbox != null) {
+      outbox.flush();
+    }
+  }
+}

@@ -1,0 +1,206 @@
+package ai.deepchat.platform.bus;
+
+import ai.deepchat.platform.chat.ChatMessages;
+import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
+import ai.deepchat.platform.chat.ChatMessages.TurnEvents;
+import ai.deepchat.platform.engine.EngineMessages;
+import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
+import ai.deepchat.platform.engine.EngineMessages.GenerationEvents;
+import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineStamp;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Streamed events travel batched: one bus message per inbox per flush, each stream's events in order,
+ * events of streams no longer registered dropped, and what a handler passes on while handling a batch
+ * leaves as one message too. Senders without batching (single events, per-stream addresses) still work.
+ */
+class StreamBatchingTest {
+
+  private Vertx vertx;
+  private final Map<String, AtomicInteger> messagesTo = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    Codecs.registerAll(vertx);
+    vertx.eventBus().addOutboundInterceptor(dc -> {
+      messagesTo.computeIfAbsent(dc.message().address(), a -> new AtomicInteger()).incrementAndGet();
+      dc.next();
+    });
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    await(vertx.close());
+  }
+
+  @Test
+  void oneMessagePerInboxPerFlushWithEachStreamInOrder() throws Exception {
+    Context edgeA = vertx.getOrCreateContext();
+    Context edgeB = vertx.getOrCreateContext();
+    Map<String, List<String>> received = new ConcurrentHashMap<>();
+    StreamInbox<TurnEvent> a = on(edgeA, () -> turnInbox(received, "a1", "a2"));
+    StreamInbox<TurnEvent> b = on(edgeB, () -> turnInbox(received, "b1"));
+    assertThat(a.address()).isNotEqualTo(b.address());
+    await(Future.all(a.ready(), b.ready()));
+
+    StreamOutbox outbox = StreamOutbox.manual(vertx.eventBus());
+    for (int i = 0; i < 3; i++) {
+      for (String turn : List.of("a1", "b1", "a2", "gone")) {
+        String to = turn.startsWith("b") ? b.address() : a.address();
+        outbox.send(ChatMessages.TURN_STREAM, to, TurnEvent.delta(turn, turn + "-" + i, null));
+      }
+    }
+    assertThat(messagesTo).isEmpty(); // nothing leaves before the flush
+    outbox.flush();
+
+    waitFor(() -> received.values().stream().mapToInt(List::size).sum() == 9);
+    assertThat(received.get("a1")).containsExactly("a1-0", "a1-1", "a1-2");
+    assertThat(received.get("a2")).containsExactly("a2-0", "a2-1", "a2-2");
+    assertThat(received.get("b1")).containsExactly("b1-0", "b1-1", "b1-2");
+    assertThat(received).doesNotContainKey("gone");
+    assertThat(messagesTo.get(a.address())).hasValue(1);
+    assertThat(messagesTo.get(b.address())).hasValue(1);
+  }
+
+  @Test
+  void whatAHandlerPassesOnDuringABatchLeavesAsOneMessage() throws Exception {
+    Context edge = vertx.getOrCreateContext();
+    Context pipeline = vertx.getOrCreateContext();
+    Map<String, List<String>> received = new ConcurrentHashMap<>();
+    List<String> turns = List.of("t1", "t2", "t3", "t4", "t5");
+    StreamInbox<TurnEvent> edgeInbox = on(edge, () -> turnInbox(received, turns.toArray(String[]::new)));
+    StreamInbox<GenerationEvent> pipelineInbox = on(pipeline, () -> {
+      StreamInbox<GenerationEvent> inbox = StreamInbox.current(vertx, EngineMessages.GENERATION_STREAM);
+      for (String turn : turns) {
+        // as the pipeline does: each generation event becomes a turn event for the edge
+        inbox.register("gen-" + turn, e -> StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, edgeInbox.address(),
+            TurnEvent.delta(turn, e.content(), null)));
+      }
+      return inbox;
+    });
+    await(Future.all(edgeInbox.ready(), pipelineInbox.ready()));
+
+    StreamOutbox engine = StreamOutbox.manual(vertx.eventBus());
+    for (int step = 0; step < 2; step++) {
+      for (String turn : turns) {
+        engine.send(EngineMessages.GENERATION_STREAM, pipelineInbox.address(), new GenerationEvent("gen-" + turn,
+            GenerationEvent.Kind.DELTA, "s" + step, null, null, null, null, new EngineStamp(1, 2)));
+      }
+      engine.flush(); // one engine step
+      int expected = (step + 1) * turns.size();
+      waitFor(() -> received.values().stream().mapToInt(List::size).sum() == expected);
+    }
+    for (String turn : turns) {
+      assertThat(received.get(turn)).containsExactly("s0", "s1");
+    }
+    assertThat(messagesTo.get(pipelineInbox.address())).hasValue(2);
+    assertThat(messagesTo.get(edgeInbox.address())).hasValue(2);
+  }
+
+  @Test
+  void sendersWithoutBatchingStillReachTheirStreams() throws Exception {
+    Context edge = vertx.getOrCreateContext();
+    Map<String, List<String>> received = new ConcurrentHashMap<>();
+    StreamInbox<TurnEvent> inbox = on(edge, () -> turnInbox(received, "t"));
+    await(inbox.ready());
+    // a single event, as a node of an older version sends it
+    vertx.eventBus().send(inbox.address(), TurnEvent.delta("t", "single", null));
+    waitFor(() -> received.containsKey("t"));
+    assertThat(received.get("t")).containsExactly("single");
+
+    // a per-stream address is not an inbox: the outbox sends at once, without a flush
+    List<GenerationEvent> direct = Collections.synchronizedList(new ArrayList<>());
+    String perStream = Addresses.generationEvents("req-1");
+    await(vertx.eventBus().<GenerationEvent>consumer(perStream, m -> direct.add(m.body())).completion());
+    StreamOutbox.manual(vertx.eventBus()).send(EngineMessages.GENERATION_STREAM, perStream,
+        new GenerationEvent("req-1", GenerationEvent.Kind.DONE, null, null, "stop", new Usage(3, 4), null));
+    waitFor(() -> direct.size() == 1);
+    assertThat(direct.get(0).usage()).isEqualTo(new Usage(3, 4));
+  }
+
+  @Test
+  void anInboxBelongsToAContext() throws Exception {
+    assertThatThrownBy(() -> StreamInbox.current(vertx, ChatMessages.TURN_STREAM))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("context");
+    Context one = vertx.getOrCreateContext();
+    StreamInbox<TurnEvent> inbox = on(one, () -> StreamInbox.current(vertx, ChatMessages.TURN_STREAM));
+    assertThat(on(one, () -> StreamInbox.current(vertx, ChatMessages.TURN_STREAM))).isSameAs(inbox);
+    assertThatThrownBy(() -> on(vertx.getOrCreateContext(), () -> {
+      inbox.register("x", e -> { });
+      return null;
+    })).hasRootCauseInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void batchesCrossTheWireBetweenNodes() {
+    GenerationEvents generation = new GenerationEvents(List.of(
+        new GenerationEvent("r1", GenerationEvent.Kind.DELTA, "你好", "think", null, null, null, new EngineStamp(5, 9)),
+        new GenerationEvent("r2", GenerationEvent.Kind.DONE, null, null, "length", new Usage(7, 16), null)));
+    TurnEvents turns = new TurnEvents(List.of(TurnEvent.delta("t1", "a", null), TurnEvent.error("t2", "x", "y")));
+    assertThat(roundTrip(GenerationEvents.class, generation)).isEqualTo(generation);
+    assertThat(roundTrip(TurnEvents.class, turns)).isEqualTo(turns);
+  }
+
+  private static <T extends Record> T roundTrip(Class<T> type, T value) {
+    RecordCodec<T> codec = new RecordCodec<>(type);
+    Buffer wire = Buffer.buffer();
+    codec.encodeToWire(wire, value);
+    return codec.decodeFromWire(0, wire);
+  }
+
+  private StreamInbox<TurnEvent> turnInbox(Map<String, List<String>> received, String... turns) {
+    StreamInbox<TurnEvent> inbox = StreamInbox.current(vertx, ChatMessages.TURN_STREAM);
+    for (String turn : turns) {
+      inbox.register(turn, e -> received.computeIfAbsent(turn, k -> Collections.synchronizedList(new ArrayList<>()))
+          .add(e.content()));
+    }
+    return inbox;
+  }
+
+  private static <T> T on(Context ctx, Callable<T> task) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    ctx.runOnContext(v -> {
+      try {
+        result.complete(task.call());
+      } catch (Throwable e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result.get(10, TimeUnit.SECONDS);
+  }
+
+  private static void waitFor(Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.call()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 10 s");
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+}
