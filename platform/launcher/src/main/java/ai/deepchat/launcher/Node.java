@@ -89,6 +89,8 @@ public final class Node implements AutoCloseable {
 
   private static Vertx createVertx(PlatformConfig config) {
     VertxOptions options = new VertxOptions()
+        // epoll where the platform has it (Linux; netty-transport-native-epoll ships with the launcher), else NIO
+        .setPreferNativeTransport(true)
         .setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
