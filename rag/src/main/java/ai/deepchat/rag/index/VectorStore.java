@@ -1,5 +1,6 @@
 package ai.deepchat.rag.index;
 
+import ai.deepchat.platform.concurrent.CallerContext;
 import ai.deepchat.rag.faiss.FaissException;
 import ai.deepchat.rag.faiss.FaissIndex;
 import ai.deepchat.rag.faiss.Metric;
@@ -125,7 +126,8 @@ public final class VectorStore implements AutoCloseable {
 
   private Future<FaissIndex> index(Key key, int dimension) {
     Future<FaissIndex> loaded = open.computeIfAbsent(key, k -> load(k, dimension));
-    return loaded.transform(ar -> {
+    // the open index is shared by the retriever and every gateway instance: continue on the caller's context
+    return CallerContext.bind(loaded).transform(ar -> {
       if (ar.failed()) {
         open.remove(key, loaded);
         return Future.failedFuture(ar.cause());

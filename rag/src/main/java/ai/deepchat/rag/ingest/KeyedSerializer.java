@@ -1,5 +1,6 @@
 package ai.deepchat.rag.ingest;
 
+import ai.deepchat.platform.concurrent.CallerContext;
 import io.vertx.core.Future;
 
 import java.util.HashMap;
@@ -17,7 +18,8 @@ final class KeyedSerializer {
 
   synchronized <T> Future<T> run(Object key, Supplier<Future<T>> task) {
     Future<?> tail = tails.getOrDefault(key, Future.succeededFuture());
-    Future<T> next = tail.transform(ignored -> task.get());
+    // the previous task may belong to another event loop (uploads arrive on every gateway instance)
+    Future<T> next = CallerContext.bind(tail).transform(ignored -> task.get());
     tails.put(key, next);
     next.onComplete(ignored -> {
       synchronized (this) {

@@ -4,6 +4,7 @@ import ai.deepchat.canary.guard.LiveWorkers;
 import ai.deepchat.canary.registry.Backend;
 import ai.deepchat.canary.registry.ModelVersion;
 import ai.deepchat.canary.registry.Scope;
+import ai.deepchat.platform.concurrent.CallerContext;
 import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
@@ -23,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * platform-wide one. Within a rollout the conversation's bucket ({@link Buckets}) decides, so every node
  * and every restart agrees. A version with no live worker (local backend, nothing announced) is never
  * chosen: its share falls back to the stable version. Thread-safe; the snapshot map is shared by every
- * event loop of the node.
+ * event loop of the node, and callers get their snapshot on their own context.
  */
 public final class ModelChooser {
 
@@ -58,11 +59,11 @@ public final class ModelChooser {
         .map(r -> Optional.ofNullable(assign(r, conversation, pinnedVersionId)));
   }
 
-  /** The current snapshot of a scope (loaded on first use). */
+  /** The current snapshot of a scope (loaded on first use), completing on the caller's context. */
   public Future<Routing> routing(Scope scope) {
     Future<Routing> cached = snapshots.get(scope);
     if (cached != null && !cached.failed()) {
-      return cached;
+      return CallerContext.bind(cached);
     }
     return load(scope);
   }

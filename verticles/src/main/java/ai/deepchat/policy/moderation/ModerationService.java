@@ -1,6 +1,7 @@
 package ai.deepchat.policy.moderation;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.concurrent.CallerContext;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict;
 import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
@@ -85,7 +86,7 @@ public final class ModerationService {
     synchronized (cache) {
       Cached cached = cache.get(tenantId);
       if (cached != null && !cached.value().failed() && now - cached.loadedAt() < MAX_AGE_NANOS) {
-        return cached.value();
+        return CallerContext.bind(cached.value()); // shared by every pipeline instance's event loop
       }
       Future<TenantModeration> loading = load(tenantId);
       cache.put(tenantId, new Cached(loading, now));

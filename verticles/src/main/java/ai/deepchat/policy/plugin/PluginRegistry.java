@@ -1,5 +1,6 @@
 package ai.deepchat.policy.plugin;
 
+import ai.deepchat.platform.concurrent.CallerContext;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Context;
@@ -117,7 +118,7 @@ public final class PluginRegistry {
     synchronized (cache) {
       Cached c = cache.get(tenantId);
       if (c != null && !c.value().failed() && now - c.at() < CACHE_NANOS) {
-        return c.value();
+        return CallerContext.bind(c.value()); // shared by every pipeline instance's event loop
       }
       Future<List<Enabled>> loading = database.inTenant(tenantId, conn -> conn
               .query("SELECT plugin, config FROM plugin_configs WHERE enabled ORDER BY plugin").execute())
