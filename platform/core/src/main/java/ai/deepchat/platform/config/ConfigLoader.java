@@ -105,7 +105,9 @@ public final class ConfigLoader {
             intIn("SHUTDOWN_READINESS_DELAY_SECONDS", 0, 0, 600),
             intIn("MAX_CONCURRENT_STREAMS", 512, 1, 1_000_000), intIn("RETRY_AFTER_SECONDS", 2, 1, 3600)),
         new PlatformConfig.Metrics(metricsTenants(), intIn("METRICS_TENANT_BUCKETS", 16, 0, 256),
-            intIn("GPU_METRICS_INTERVAL_SECONDS", 10, 1, 3600)));
+            intIn("GPU_METRICS_INTERVAL_SECONDS", 10, 1, 3600)),
+        new PlatformConfig.Instances(intIn("GATEWAY_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256),
+            intIn("PIPELINE_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256)));
   }
 
   private PlatformConfig.Chat chat() {

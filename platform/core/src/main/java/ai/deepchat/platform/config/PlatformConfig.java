@@ -22,13 +22,14 @@ public record PlatformConfig(
     Canary canary,
     Chat chat,
     Operations operations,
-    Metrics metrics) {
+    Metrics metrics,
+    Instances instances) {
 
-  /** The configuration before the operations keys existed: operations and metrics at their defaults. */
+  /** The configuration before the operations keys existed: operations, metrics and instances at their defaults. */
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
                         Engine engine, Console console, Policy policy, Canary canary, Chat chat) {
     this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat,
-        Operations.defaults(), Metrics.defaults());
+        Operations.defaults(), Metrics.defaults(), Instances.defaults());
   }
 
   public record Http(String host, int port) {
@@ -152,6 +153,29 @@ public record PlatformConfig(
   public record Metrics(List<String> tenants, int tenantBuckets, int gpuPollSeconds) {
     public static Metrics defaults() {
       return new Metrics(List.of(), 16, 10);
+    }
+  }
+
+  /**
+   * Verticle instances per node of the roles every request passes through: gateways (HTTP servers
+   * sharing the port; Vert.x spreads connections over them) and conversation verticles (the bus
+   * spreads turns over them). Each instance runs on its own event loop, so one busy loop no longer
+   * holds up every connection and token of the node.
+   */
+  public record Instances(int gateway, int pipeline) {
+
+    /**
+     * The available processors, and at least 2: the multi-instance path then runs on every machine
+     * (a one-CPU container or CI runner included), so a flaw in it cannot hide until a larger host.
+     * A second instance costs a router and a few objects, not a thread: instances share Vert.x's
+     * event loops (2 per processor).
+     */
+    public static int defaultCount() {
+      return Math.max(2, Runtime.getRuntime().availableProcessors());
+    }
+
+    public static Instances defaults() {
+      return new Instances(defaultCount(), defaultCount());
     }
   }
 }
