@@ -26,6 +26,7 @@ import ai.deepchat.console.web.Views;
 import ai.deepchat.console.widget.WidgetSettingsRoutes;
 import ai.deepchat.console.words.WordsRoutes;
 import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.concurrent.CallerContext;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.DatabaseBootstrap;
@@ -41,6 +42,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin console under {@code /console}: server-rendered pages (Thymeleaf), static assets, and the
  * guards every route shares (session, role, CSRF, security headers, error pages).
+ *
+ * <p>One per node, mounted on the router of every gateway instance. What must be node-wide lives here
+ * and is immutable or thread-safe: the signing secret (sessions are signed cookies, re-checked against
+ * PostgreSQL, so a session and its CSRF token work on any instance and any node), the message bundles,
+ * and the super-admin's creation, done once. Login lockouts are rows in PostgreSQL. Each
+ * {@link #mount} builds that instance's own template engine, token verifier and routes.
  */
 public final class ConsoleModule implements HttpModule {
 
@@ -56,6 +63,8 @@ public final class ConsoleModule implements HttpModule {
   private final String uploads;
   private final ConsoleAudit audit;
   private final CanaryServices canary;
+  private final I18n i18n = new I18n();
+  private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
    * @param auditLog the platform's audit log (every console change is recorded through it)
@@ -81,19 +90,14 @@ public final class ConsoleModule implements HttpModule {
         config.dataDir().resolve("secrets").resolve(JWT_SECRET_FILE)));
   }
 
+  /** Called once per gateway instance, on its event loop. */
   @Override
   public void mount(Router router) {
     Csrf.CookiePolicy cookies = new Csrf.CookiePolicy(config.secureCookies());
     Csrf csrf = new Csrf(secret, cookies);
-    Views views = new Views(vertx, new I18n(), csrf);
+    Views views = new Views(vertx, i18n, csrf);
     SessionTokens tokens = new SessionTokens(vertx, secret);
     ConsoleRouter routes = new ConsoleRouter(router, views, tokens, new Sessions(database), csrf, uploads);
-
-    Future<Void> superAdmin = config.superadminEmail().isPresent()
-        ? TenantRoutes.ensureSuperAdmin(vertx, database, config.superadminEmail().get(),
-            config.superadminPassword().orElseThrow())
-            .onFailure(err -> LOG.error("could not create the platform super-admin", err))
-        : Future.succeededFuture();
 
     router.route(ConsoleRouter.BASE + "*").handler(new SecurityHeaders());
     // exactly /console (a route for "/console" would also match "/console/")
@@ -107,7 +111,7 @@ public final class ConsoleModule implements HttpModule {
     router.get(ConsoleRouter.BASE + "/static/*").handler(StaticHandler.create("console/static")
         .setCachingEnabled(true).setMaxAgeSeconds(3600).setDirectoryListing(false).setIncludeHidden(false));
 
-    new LoginRoutes(vertx, database, views, tokens, cookies, superAdmin, audit).mount(routes);
+    new LoginRoutes(vertx, database, views, tokens, cookies, CallerContext.bind(superAdmin()), audit).mount(routes);
     new OverviewRoutes(database, views).mount(routes);
     new KnowledgeRoutes(vertx, database, views, knowledge, audit).mount(routes);
     new FaqRoutes(database, views, audit).mount(routes);
@@ -125,5 +129,17 @@ public final class ConsoleModule implements HttpModule {
     // Anything else under /console is a rendered 404; failures become rendered error pages.
     router.route(ConsoleRouter.BASE + "/*").handler(ctx -> views.error(ctx, 404, "error.404"));
     router.route(ConsoleRouter.BASE + "*").failureHandler(views::failure);
+  }
+
+  /** The platform super-admin of SUPERADMIN_EMAIL, created (when missing) once however many instances mount. */
+  private synchronized Future<Void> superAdmin() {
+    if (superAdmin == null) {
+      superAdmin = config.superadminEmail().isPresent()
+          ? TenantRoutes.ensureSuperAdmin(vertx, database, config.superadminEmail().get(),
+              config.superadminPassword().orElseThrow())
+              .onFailure(err -> LOG.error("could not create the platform super-admin", err))
+          : Future.succeededFuture();
+    }
+    return superAdmin;
   }
 }
