@@ -2,19 +2,24 @@ package ai.deepchat.chat;
 
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.chat.api.ChatApiModule;
+import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.chat.conversation.ConversationVerticle;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
 import ai.deepchat.chat.intent.IntentRouterVerticle;
+import ai.deepchat.chat.widget.VisitorTokens;
 import ai.deepchat.chat.widget.WidgetModule;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * How the launcher wires the chat path: HTTP modules for the gateway role (rate-limited with the
@@ -25,16 +30,17 @@ public final class ChatFeature {
   private ChatFeature() {
   }
 
-  /** The OpenAI-compatible API and the widget endpoints. */
-  public static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy) {
-    return httpModules(vertx, platform, policy, null);
-  }
-
-  /** As above, with widget ratings reported to rollout routing ({@code canary} may be null). */
-  public static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
-                                             CanaryServices canary) {
-    return List.of(new ChatApiModule(vertx, platform, policy.limits()),
-        new WidgetModule(vertx, platform, policy.limits(), canary));
+  /**
+   * The OpenAI-compatible API and the widget endpoints, with widget ratings reported to rollout routing
+   * ({@code canary} may be null). Reads the visitor-token secret now (blocking: call at start-up); the
+   * supplier then makes one gateway instance's modules, cheaply, on that instance's event loop. They
+   * share the node's request limits and rollout routing (both thread-safe).
+   */
+  public static Supplier<List<HttpModule>> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
+                                                       CanaryServices canary) {
+    String tokenSecret = VisitorTokens.secret(platform.config());
+    return () -> List.of(new ChatApiModule(vertx, platform, policy.limits()),
+        new WidgetModule(vertx, platform, policy.limits(), canary, tokenSecret));
   }
 
   /**
@@ -48,16 +54,21 @@ public final class ChatFeature {
   /**
    * As above, with model versions chosen by rollout routing ({@code canary}): canary and A/B candidates,
    * shadow answers, outcomes reported to the rollout guard. Null: the tenant's stable version answers.
+   * PIPELINE_INSTANCES conversation verticles share the tokenizer and one response cache (both
+   * thread-safe), so a repeated question is a hit whichever instance the bus hands it to.
    */
   public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform, PolicyServices policy,
                                                     CanaryServices canary) {
     List<String> ids = new ArrayList<>();
+    var chat = platform.config().chat();
+    ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
     return vertx.deployVerticle(new IntentRouterVerticle(platform))
         .compose(id -> {
           ids.add(id);
           return vertx.executeBlocking(() -> tokenCounter(platform));
         })
-        .compose(tokens -> vertx.deployVerticle(new ConversationVerticle(platform, tokens, policy, canary)))
+        .compose(tokens -> vertx.deployVerticle(() -> new ConversationVerticle(platform, tokens, policy, canary, cache),
+            new DeploymentOptions().setInstances(platform.config().instances().pipeline())))
         .map(id -> {
           ids.add(id);
           return ids;

@@ -2,8 +2,10 @@ package ai.deepchat.gateway;
 
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.http.HttpModule;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
@@ -13,20 +15,53 @@ import io.vertx.ext.web.Router;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * The HTTP edge: one server and one router with request ids, health, metrics and every feature's
- * routes. Several instances share the port (Vert.x balances connections across event loops).
+ * routes. A node runs GATEWAY_INSTANCES of them ({@link #deploy}) sharing the port: Vert.x hands each
+ * new connection to the next instance, so connections, WebSockets and streamed tokens spread over
+ * that many event loops. What must be node-wide (the stream limit, the drain) is {@link GatewayAdmission}.
  */
 public final class GatewayVerticle extends VerticleBase {
 
+  /** The gateways of a node: their deployment and the port they share. */
+  public record Deployed(String deploymentId, int port) {
+  }
+
   private final Platform platform;
-  private final List<HttpModule> modules;
+  private final Supplier<List<HttpModule>> modules;
+  private final int port;
   private HttpServer server;
 
+  /** One gateway with these modules, on HTTP_PORT. */
   public GatewayVerticle(Platform platform, List<HttpModule> modules) {
+    this(platform, () -> modules, platform.config().http().port());
+  }
+
+  private GatewayVerticle(Platform platform, Supplier<List<HttpModule>> modules, int port) {
     this.platform = platform;
     this.modules = modules;
+    this.port = port;
+  }
+
+  /**
+   * Deploys GATEWAY_INSTANCES gateways on HTTP_PORT. Each instance asks {@code modules} for its modules
+   * in its own start, on its own event loop: the supplier makes a new module where it holds machinery
+   * bound to an event loop, and hands every instance the same one where it is node-wide and thread-safe.
+   */
+  public static Future<Deployed> deploy(Vertx vertx, Platform platform, Supplier<List<HttpModule>> modules) {
+    int configured = platform.config().http().port();
+    // port 0 would give each instance a random port of its own; a negative port is one random port shared
+    int port = configured == 0 ? -1 : configured;
+    List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
+    return vertx.deployVerticle(() -> {
+          GatewayVerticle gateway = new GatewayVerticle(platform, modules, port);
+          instances.add(gateway);
+          return gateway;
+        }, new DeploymentOptions().setInstances(platform.config().instances().gateway()))
+        .map(id -> new Deployed(id, instances.get(0).actualPort()));
   }
 
   @Override
@@ -39,7 +74,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness(admission)));
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
-    for (HttpModule module : modules) {
+    for (HttpModule module : modules.get()) {
       module.mount(router);
     }
     router.route().last().handler(ctx -> HttpErrors.send(ctx, 404, "No such endpoint: "
@@ -48,7 +83,7 @@ public final class GatewayVerticle extends VerticleBase {
 
     HttpServerOptions options = new HttpServerOptions()
         .setHost(platform.config().http().host())
-        .setPort(platform.config().http().port())
+        .setPort(port)
         .setCompressionSupported(true)
         // No permessage-deflate on WebSockets, though browsers offer it: it keeps a zlib deflater and
         // inflater per socket for the socket's life (about 100 KiB resident once the socket has carried a

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The chat path as deployed: real PostgreSQL, the gateway with the chat modules on a random port, the
@@ -98,15 +99,22 @@ final class ChatHarness {
     Codecs.registerAll(vertx);
     // deployed exactly as the launcher does it (real tokenizer included)
     policy = PolicyServices.create(vertx, platform);
-    List<HttpModule> modules = new ArrayList<>();
     if (withCanary) {
       canary = await(CanaryServices.create(vertx, platform, policy.audit()));
-      modules.add(canary.httpModule(platform));
     }
-    modules.addAll(ChatFeature.httpModules(vertx, platform, policy, canary));
-    GatewayVerticle gateway = new GatewayVerticle(platform, modules);
-    await(ChatFeature.deployPipeline(vertx, platform, policy, canary).compose(x -> vertx.deployVerticle(gateway)));
-    port = gateway.actualPort();
+    // several gateway and conversation instances (GATEWAY_INSTANCES, PIPELINE_INSTANCES defaults), one
+    // set of modules each, as the launcher deploys them
+    Supplier<List<HttpModule>> chat = ChatFeature.httpModules(vertx, platform, policy, canary);
+    Supplier<List<HttpModule>> modules = () -> {
+      List<HttpModule> list = new ArrayList<>();
+      if (canary != null) {
+        list.add(canary.httpModule(platform));
+      }
+      list.addAll(chat.get());
+      return list;
+    };
+    port = await(ChatFeature.deployPipeline(vertx, platform, policy, canary)
+        .compose(x -> GatewayVerticle.deploy(vertx, platform, modules))).port();
     return this;
   }
 

@@ -1,24 +1,18 @@
 package ai.deepchat.launcher;
 
 import ai.deepchat.chat.ChatFeature;
-import ai.deepchat.chat.api.ApiKeyAuth;
-import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.canary.CanaryServices;
-import ai.deepchat.console.ConsoleModule;
-import ai.deepchat.console.knowledge.RagKnowledgeBackend;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gateway.ManagementVerticle;
 import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
-import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.platform.metrics.GpuMonitor;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
-import ai.deepchat.widget.WidgetScriptModule;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -86,29 +80,13 @@ final class RoleDeployer {
         return new Deployed(ids, management.actualPort(), rag);
       });
     }
-    GatewayVerticle[] gateway = new GatewayVerticle[1];
-    return chain.compose(v -> {
-          CanaryServices c = canary.result();
-          List<HttpModule> modules = httpModules(vertx, platform, policy, c, rag);
-          modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag));
-          modules.add(c.httpModule(platform));
-          gateway[0] = new GatewayVerticle(platform, modules);
-          return vertx.deployVerticle(gateway[0]);
-        })
-        .map(id -> {
-          ids.add(id);
-          return new Deployed(ids, gateway[0].actualPort(), rag);
+    // the modules' node-wide parts read secrets and the widget script: on a worker thread, not an event loop
+    return chain.compose(v -> vertx.executeBlocking(
+            () -> new GatewayModules(vertx, platform, policy, canary.result(), rag)))
+        .compose(modules -> GatewayVerticle.deploy(vertx, platform, modules))
+        .map(gateways -> {
+          ids.add(gateways.deploymentId());
+          return new Deployed(ids, gateways.port(), rag);
         });
-  }
-
-  private static List<HttpModule> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
-                                              CanaryServices canary, Rag rag) {
-    List<HttpModule> modules = new ArrayList<>();
-    modules.addAll(policy.httpModules(platform));
-    modules.add(new WidgetScriptModule());
-    modules.add(new ConsoleModule(vertx, platform, policy.audit(), canary,
-        rag == null ? null : new RagKnowledgeBackend(rag)));
-    modules.addAll(ChatFeature.httpModules(vertx, platform, policy, canary));
-    return modules;
   }
 }

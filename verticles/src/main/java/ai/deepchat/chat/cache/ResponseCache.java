@@ -19,7 +19,9 @@ import java.util.Optional;
  * model version and the intent path; only deterministic paths are cached (FAQ, temperature 0), and only
  * first turns of a conversation, since later answers depend on the history. Bounded in size and age;
  * the hit rate is exported as {@code deepchat_chat_cache_requests_total{result}} and
- * {@code deepchat_chat_cache_hit_ratio}.
+ * {@code deepchat_chat_cache_hit_ratio}. One per node, shared by every conversation verticle instance
+ * (a cache per instance would divide the hit rate by their number): Caffeine and the counters are
+ * thread-safe, and the gauge is registered once, by the one instance.
  */
 public final class ResponseCache {
 

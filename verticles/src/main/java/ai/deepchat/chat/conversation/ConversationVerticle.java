@@ -38,6 +38,11 @@ import java.util.UUID;
  * acknowledging it, chooses the model version, and runs each turn ({@link TurnRunner}) until its answer
  * is stored. Cancels arrive published; only the instance running the turn acts on one. A stopping
  * node drains it first: it stops taking turns and lets the running ones finish ({@link #drain}).
+ *
+ * <p>A node runs PIPELINE_INSTANCES of these; the bus hands each turn to one of them. Per instance, on
+ * its own event loop: the running turns, the in-flight count its drain waits for, the backends (HTTP
+ * pool, worker watch) and dispatchers. Node-wide and thread-safe: the response cache, the tokenizer,
+ * the policy and rollout services (their caches hand futures back on the caller's context).
  */
 public final class ConversationVerticle extends VerticleBase {
 
@@ -48,6 +53,7 @@ public final class ConversationVerticle extends VerticleBase {
   private final TokenCounter tokens;
   private final PolicyServices policy;
   private final ModerationService moderation;
+  private final ResponseCache cache;
   private final Map<String, TurnRunner> running = new HashMap<>();
   private final NodeDrain.Participant drainer = this::drain;
   private MessageConsumer<TurnRequest> turns;
@@ -57,17 +63,18 @@ public final class ConversationVerticle extends VerticleBase {
   private Backends backends;
   private TurnRunner.Deps deps;
 
-  public ConversationVerticle(Platform platform, TokenCounter tokens, PolicyServices policy) {
-    this(platform, tokens, policy, null);
-  }
-
-  /** {@code canary} null: no rollout routing, the tenant's stable version (or the platform default) answers. */
-  public ConversationVerticle(Platform platform, TokenCounter tokens, PolicyServices policy, CanaryServices canary) {
+  /**
+   * {@code canary} null: no rollout routing, the tenant's stable version (or the platform default)
+   * answers. {@code cache}: the node's response cache, shared by every instance.
+   */
+  public ConversationVerticle(Platform platform, TokenCounter tokens, PolicyServices policy, CanaryServices canary,
+                              ResponseCache cache) {
     this.canary = canary;
     this.platform = platform;
     this.tokens = tokens;
     this.policy = policy;
     this.moderation = policy.moderation();
+    this.cache = cache;
   }
 
   @Override
@@ -84,7 +91,6 @@ public final class ConversationVerticle extends VerticleBase {
     }
     store = new ConversationStore(vertx, platform.database(), tokens);
     backends = new Backends(vertx, chat);
-    ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
         routing);
     turns = vertx.eventBus().consumer(Addresses.CHAT_TURN, this::onTurn);

@@ -32,14 +32,24 @@ public final class VisitorTokens {
 
   private final JWTAuth jwt;
 
+  /** Reads (or first creates) the secret: blocking, call at start-up. */
   public VisitorTokens(Vertx vertx, PlatformConfig config) {
-    String secret = config.chat().jwtSecret().orElseGet(() ->
-        DatabaseBootstrap.readOrCreateSecret(config.dataDir().resolve("secrets").resolve("jwt-secret")));
+    this(vertx, secret(config));
+  }
+
+  /** Cheap (no I/O): one per gateway instance, so token checks of different event loops share no lock. */
+  public VisitorTokens(Vertx vertx, String secret) {
     JWTOptions options = new JWTOptions().setAlgorithm("HS256").setIssuer(ISSUER).setAudience(List.of(AUDIENCE))
         .setExpiresInSeconds(LIFETIME_SECONDS).setLeeway(5);
     this.jwt = JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret))
         .setJWTOptions(options));
+  }
+
+  /** JWT_SECRET, else the one generated once under DATA_DIR/secrets. Blocking (a file). */
+  public static String secret(PlatformConfig config) {
+    return config.chat().jwtSecret().orElseGet(() ->
+        DatabaseBootstrap.readOrCreateSecret(config.dataDir().resolve("secrets").resolve("jwt-secret")));
   }
 
   public String issue(UUID tenantId, String visitorId) {

@@ -41,15 +41,21 @@ public final class WidgetModule implements HttpModule {
   private final WidgetTurns turns;
   private final CanaryServices canary;
 
+  /** Reads the visitor-token secret: blocking, call at start-up. */
   public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits) {
-    this(vertx, platform, limits, null);
+    this(vertx, platform, limits, null, VisitorTokens.secret(platform.config()));
   }
 
-  /** {@code canary}: where ratings of a model version's answers are reported; null without rollout routing. */
-  public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits, CanaryServices canary) {
+  /**
+   * One gateway instance's widget endpoints (no I/O here: built on the instance's event loop).
+   * {@code canary}: where ratings of a model version's answers are reported; null without rollout
+   * routing. {@code tokenSecret}: {@link VisitorTokens#secret}, read once per node.
+   */
+  public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits, CanaryServices canary,
+                      String tokenSecret) {
     this.canary = canary;
     this.platform = platform;
-    this.tokens = new VisitorTokens(vertx, platform.config());
+    this.tokens = new VisitorTokens(vertx, tokenSecret);
     this.conversations = new VisitorConversations(platform.database());
     TenantModelDispatcher plain = new TenantModelDispatcher(platform.database(), platform.config());
     // the test-model notice follows what actually serves, a platform-wide registered version included
