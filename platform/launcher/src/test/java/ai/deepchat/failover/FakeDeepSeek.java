@@ -6,17 +6,23 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * DeepSeek's OpenAI-compatible streaming API, emulated on loopback (an external system): every
  * request streams {@code tokens} words (fewer when its max_tokens says so), one every {@code gapMs}, then usage and [DONE]. Slow on
- * purpose, so a test can kill a node while an answer is in flight.
+ * purpose, so a test can kill a node while an answer is in flight. A request whose body names a held
+ * mark ({@link #hold}) stops after its first word until the mark is released.
  */
 final class FakeDeepSeek implements AutoCloseable {
 
   final AtomicInteger requests = new AtomicInteger();
+  /** Streams the caller closed before their end. */
+  final AtomicInteger closedEarly = new AtomicInteger();
+  private final Set<String> held = ConcurrentHashMap.newKeySet();
   private final Vertx vertx = Vertx.vertx();
   private final HttpServer server;
 
@@ -30,9 +36,16 @@ final class FakeDeepSeek implements AutoCloseable {
       int limit = Math.min(tokens, new JsonObject(body).getInteger("max_tokens", tokens));
       HttpServerResponse r = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
       int[] sent = {0};
+      String text = body.toString();
       vertx.setPeriodic(gapMs, id -> {
         if (r.closed() || r.ended()) {
+          if (!r.ended()) {
+            closedEarly.incrementAndGet();
+          }
           vertx.cancelTimer(id);
+          return;
+        }
+        if (sent[0] == 1 && held.stream().anyMatch(text::contains)) {
           return;
         }
         if (sent[0] < limit) {
@@ -52,6 +65,15 @@ final class FakeDeepSeek implements AutoCloseable {
     JsonObject choice = new JsonObject().put("index", 0).put("delta", delta).put("finish_reason", finish);
     return "data: " + new JsonObject().put("id", "chatcmpl-fake").put("object", "chat.completion.chunk")
         .put("choices", new JsonArray().add(choice)).encode() + "\n\n";
+  }
+
+  /** Requests whose body contains {@code mark} pause after their first word until {@link #release}. */
+  void hold(String mark) {
+    held.add(mark);
+  }
+
+  void release(String mark) {
+    held.remove(mark);
   }
 
   String baseUrl() {

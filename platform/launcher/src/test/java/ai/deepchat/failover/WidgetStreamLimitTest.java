@@ -6,7 +6,6 @@ import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.Test;
@@ -24,6 +23,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.failover.WidgetSockets.connect;
+import static ai.deepchat.failover.WidgetSockets.message;
+import static ai.deepchat.failover.WidgetSockets.next;
+import static ai.deepchat.failover.WidgetSockets.session;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -47,8 +50,8 @@ class WidgetStreamLimitTest {
       int port = node.httpPort();
       BlockingQueue<JsonObject> a = new LinkedBlockingQueue<>();
       BlockingQueue<JsonObject> b = new LinkedBlockingQueue<>();
-      WebSocket wsA = connect(client, port, session(port, key), a);
-      WebSocket wsB = connect(client, port, session(port, key), b);
+      WebSocket wsA = connect(client, port, session(port, key, ORIGIN), ORIGIN, a);
+      WebSocket wsB = connect(client, port, session(port, key, ORIGIN), ORIGIN, b);
 
       wsA.writeTextMessage(message("Tell me about your shop"));
       assertThat(next(a, "start")).isNotNull();
@@ -79,45 +82,6 @@ class WidgetStreamLimitTest {
     } finally {
       client.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
-  }
-
-  private static String message(String text) {
-    return new JsonObject().put("type", "message").put("text", text).put("conversationId", (String) null)
-        .put("clientMessageId", UUID.randomUUID().toString()).encode();
-  }
-
-  /** The next frame of {@code type}, skipping others (deltas, citations); fails after 30 s. */
-  private static JsonObject next(BlockingQueue<JsonObject> frames, String type) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < deadline) {
-      JsonObject f = frames.poll(1, TimeUnit.SECONDS);
-      if (f != null && f.getString("type").equals("error")) {
-        throw new AssertionError("unexpected error frame " + f);
-      }
-      if (f != null && f.getString("type").equals(type)) {
-        return f;
-      }
-    }
-    throw new AssertionError("no '" + type + "' frame in 30 s");
-  }
-
-  private static String session(int port, String key) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + port + "/widget/session")).header("Origin", ORIGIN)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("key", key).encode())).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return new JsonObject(r.body()).getString("visitorToken");
-  }
-
-  private static WebSocket connect(Vertx vertx, int port, String token, BlockingQueue<JsonObject> frames)
-      throws Exception {
-    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1")
-            .setPort(port).setURI("/widget/ws?token=" + token).addHeader("Origin", ORIGIN))
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
-    return ws;
   }
 
   private static String widgetTenant(Node node) throws Exception {
