@@ -18,13 +18,13 @@ public final class Main {
     Node node;
     try {
       config = ConfigLoader.load(System.getenv(), args);
-      node = Node.start(config);
+      node = Node.start(config, true);
     } catch (ConfigException e) {
       System.err.println("deepchat: configuration error: " + e.getMessage());
       System.exit(2);
       return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    Thread shutdown = new Thread(() -> {
       int status = 0;
       try {
         node.close();
@@ -37,7 +37,14 @@ public final class Main {
       System.out.flush();
       System.err.flush();
       Runtime.getRuntime().halt(status);
-    }, "deepchat-shutdown"));
+    }, "deepchat-shutdown");
+    try {
+      Runtime.getRuntime().addShutdownHook(shutdown);
+    } catch (IllegalStateException exiting) {
+      // SIGTERM came while the node was starting (its readiness may already say UP): no hook can be
+      // added now, so stop here as the hook would; the embedded database's own exit hook waits for this
+      shutdown.run();
+    }
     String roles = config.roles().stream().map(Role::key).collect(Collectors.joining(","));
     System.out.println("DeepChat is running (roles: " + roles + ", node " + node.platform().nodeId() + ")");
     if (node.httpPort() > 0) {

@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Node implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+  private static final int AWAIT_SECONDS = 120;
 
   private final Vertx vertx;
   private final DatabaseBootstrap database;
@@ -49,12 +50,24 @@ public final class Node implements AutoCloseable {
   }
 
   public static Node start(PlatformConfig config) {
+    return start(config, false);
+  }
+
+  /**
+   * With {@code closedByShutdownHook} (the launcher, which closes the node from its JVM shutdown hook),
+   * the embedded database waits at JVM exit for that close, from the moment it starts, instead of
+   * stopping at once: the drain still stores answers. Its wait is bounded by the longest a close takes
+   * before it stops the database (the drain's two waits, then Vert.x's close).
+   */
+  static Node start(PlatformConfig config, boolean closedByShutdownHook) {
     Vertx vertx = createVertx(config);
     DatabaseBootstrap database = null;
     try {
       Codecs.registerAll(vertx);
       ClusterQuorum quorum = ClusterQuorum.install(vertx, config.cluster().quorum());
-      database = DatabaseBootstrap.start(vertx, config);
+      Duration holdAtJvmExit = closedByShutdownHook
+          ? Duration.ofSeconds(gatewayDrainBound(config) + partsDrainBound(config) + AWAIT_SECONDS) : Duration.ZERO;
+      database = DatabaseBootstrap.start(vertx, config, holdAtJvmExit);
       if (database.migrationsApplied() > 0) {
         LOG.info("applied {} database migration(s)", database.migrationsApplied());
       }
@@ -117,7 +130,7 @@ public final class Node implements AutoCloseable {
 
   static <T> T await(Future<T> future) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      return future.toCompletionStage().toCompletableFuture().get(AWAIT_SECONDS, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
       if (e.getCause() instanceof RuntimeException re) {
         throw re;
@@ -143,7 +156,8 @@ public final class Node implements AutoCloseable {
       boolean finished;
       try {
         finished = admission.drain(vertx, Duration.ofSeconds(delay), Duration.ofSeconds(grace))
-            .toCompletionStage().toCompletableFuture().get(grace + 10L, TimeUnit.SECONDS);
+            .toCompletionStage().toCompletableFuture().get(gatewayDrainBound(platform.config()),
+                TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         finished = false;
@@ -157,8 +171,8 @@ public final class Node implements AutoCloseable {
     });
     if (parts.size() > 0) {
       // each part bounds its own wait (ENGINE_DRAIN_SECONDS, SHUTDOWN_GRACE_SECONDS); this is a backstop
-      int bound = Math.max(grace, platform.config().engine().drainSeconds()) + 15;
       try {
+        long bound = partsDrainBound(platform.config());
         if (!partsDrained.toCompletionStage().toCompletableFuture().get(bound, TimeUnit.SECONDS)) {
           LOG.warn("drained with work cut at its deadline");
         }
@@ -168,6 +182,14 @@ public final class Node implements AutoCloseable {
         LOG.warn("drain did not complete: {}", e.toString());
       }
     }
+  }
+
+  private static long gatewayDrainBound(PlatformConfig config) {
+    return config.operations().shutdownGraceSeconds() + 10L;
+  }
+
+  private static long partsDrainBound(PlatformConfig config) {
+    return Math.max(config.operations().shutdownGraceSeconds(), config.engine().drainSeconds()) + 15L;
   }
 
   /** The database this node started (the embedded server, when it runs one). */
@@ -191,7 +213,7 @@ public final class Node implements AutoCloseable {
    * Drains (readiness DOWN, new streams refused, in-flight requests given SHUTDOWN_GRACE_SECONDS to
    * finish; engine workers and pipelines stop taking work and finish theirs, see {@link NodeDrain}),
    * stops verticles (the HTTP server closes its port), leaves the cluster, then stops the
-   * database.
+   * database and waits until its server has exited (a restart can take the data directory at once).
    */
   @Override
   public void close() {

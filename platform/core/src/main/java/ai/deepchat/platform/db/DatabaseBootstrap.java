@@ -17,6 +17,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Properties;
@@ -41,12 +42,16 @@ public final class DatabaseBootstrap implements AutoCloseable {
     this.migrationsApplied = migrationsApplied;
   }
 
-  public static DatabaseBootstrap start(Vertx vertx, PlatformConfig config) {
+  /**
+   * With the embedded database, {@code holdAtJvmExit} is how long its server waits at JVM exit for
+   * {@link #close} (see {@link EmbeddedDatabase#start(Path, int, Duration)}); zero stops it at once.
+   */
+  public static DatabaseBootstrap start(Vertx vertx, PlatformConfig config, Duration holdAtJvmExit) {
     PlatformConfig.Database db = config.database();
     EmbeddedDatabase embedded = null;
     DatabaseEndpoint owner;
     if (db.embedded()) {
-      embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"), db.embeddedPort());
+      embedded = EmbeddedDatabase.start(config.dataDir().resolve("postgres"), db.embeddedPort(), holdAtJvmExit);
       owner = createDatabaseIfMissing(embedded.ownerEndpoint(), EMBEDDED_DB);
     } else {
       owner = DatabaseEndpoint.fromUrl(db.url().get());

