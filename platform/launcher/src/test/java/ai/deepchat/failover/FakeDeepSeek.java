@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * purpose, so a test can kill a node while an answer is in flight. A request whose body names a held
  * mark ({@link #hold}) stops after its first word until the mark is released.
  */
-final class FakeDeepSeek implements AutoCloseable {
+public final class FakeDeepSeek implements AutoCloseable {
 
   final AtomicInteger requests = new AtomicInteger();
   /** Streams the caller closed before their end. */
@@ -26,7 +26,7 @@ final class FakeDeepSeek implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx();
   private final HttpServer server;
 
-  FakeDeepSeek(int tokens, long gapMs) throws Exception {
+  public FakeDeepSeek(int tokens, long gapMs) throws Exception {
     server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
       if (!req.path().endsWith("/chat/completions")) {
         req.response().setStatusCode(404).end();
@@ -76,7 +76,7 @@ final class FakeDeepSeek implements AutoCloseable {
     held.remove(mark);
   }
 
-  String baseUrl() {
+  public String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort();
   }
 

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,19 +67,104 @@ class LauncherProcessTest {
   @Test
   void sigtermStopsCleanlyAndARestartKeepsTheData(@TempDir Path dir) throws Exception {
     int port = NodeLifecycleTest.freePort();
-    Map<String, String> env = Map.of("HTTP_PORT", String.valueOf(port), "HTTP_HOST", "127.0.0.1",
-        "ADMIN_PASSWORD", "a-long-demo-password");
-    for (int run = 0; run < 2; run++) {
-      Process p = launch(dir, env);
-      waitReady(port, p);
+    try {
+      for (int run = 0; run < 2; run++) {
+        Process p = launch(dir, demoEnv(port));
+        waitReady(port, p);
+        stopCleanly(p, dir);
+        assertThat(portFree(port)).as("port released").isTrue();
+      }
+      String out = Files.readString(dir.resolve("stdout.log"));
+      assertThat(out).contains("DeepChat is running");
+      // second run: the demo tenant existed, so no seed announcement and no migration
+      assertThat(stderr(dir)).doesNotContain("applied");
+    } finally {
+      stopPostgresLeftBy(dir);
+    }
+  }
+
+  /**
+   * SIGTERM the moment the HTTP port opens: readiness may already say UP while the launcher has not yet
+   * registered the hook that drains and then stops PostgreSQL. Whichever hook runs, PostgreSQL stops with
+   * the process (it used to keep running, and the next start failed on the data directory it held).
+   */
+  @Test
+  void sigtermWhileStartingLeavesNoPostgresBehind(@TempDir Path dir) throws Exception {
+    int port = NodeLifecycleTest.freePort();
+    try {
+      Process p = launch(dir, demoEnv(port));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (portFree(port)) {
+        assertThat(p.isAlive()).as("process alive").isTrue();
+        assertThat(System.nanoTime()).as("HTTP port opened").isLessThan(deadline);
+        Thread.sleep(5);
+      }
       p.destroy(); // SIGTERM
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits after SIGTERM").isTrue();
-      assertThat(portFree(port)).as("port released").isTrue();
+      assertThat(dir.resolve("postgres/postmaster.pid")).as(stderr(dir)).doesNotExist();
+
+      Process again = launch(dir, demoEnv(port));
+      waitReady(port, again);
+      stopCleanly(again, dir);
+    } finally {
+      stopPostgresLeftBy(dir);
     }
-    String out = Files.readString(dir.resolve("stdout.log"));
-    assertThat(out).contains("DeepChat is running");
-    // second run: the demo tenant existed, so no seed announcement and no migration
-    assertThat(stderr(dir)).doesNotContain("applied");
+  }
+
+  /**
+   * A node killed outright (SIGKILL) cannot stop its PostgreSQL, which pg_ctl detached from it: it runs
+   * on, holding the data directory. The next node on that directory stops it cleanly and starts its own.
+   */
+  @Test
+  void aNodeStartsAfterItsPredecessorWasKilled(@TempDir Path dir) throws Exception {
+    int port = NodeLifecycleTest.freePort();
+    try {
+      Process killed = launch(dir, demoEnv(port));
+      waitReady(port, killed);
+      killed.destroyForcibly(); // SIGKILL: no hook runs
+      assertThat(killed.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      ProcessHandle orphan = postmaster(dir).orElseThrow(() -> new AssertionError("no postmaster left running"));
+
+      Process next = launch(dir, demoEnv(port));
+      waitReady(port, next);
+      assertThat(orphan.isAlive()).as("the old postmaster was stopped").isFalse();
+      assertThat(stderr(dir)).contains("still running on");
+      stopCleanly(next, dir);
+      assertThat(stderr(dir)).as("the demo data survived").doesNotContain("applied");
+    } finally {
+      stopPostgresLeftBy(dir);
+    }
+  }
+
+  private static Map<String, String> demoEnv(int port) {
+    return Map.of("HTTP_PORT", String.valueOf(port), "HTTP_HOST", "127.0.0.1",
+        "ADMIN_PASSWORD", "a-long-demo-password");
+  }
+
+  /** SIGTERM, then a drained exit (status 0) once the node's PostgreSQL has exited too. */
+  private static void stopCleanly(Process p, Path dir) throws Exception {
+    p.destroy();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits after SIGTERM").isTrue();
+    assertThat(p.exitValue()).as(stderr(dir)).isZero();
+    // the node waited for its PostgreSQL to exit: the next start can take the data directory at once
+    assertThat(dir.resolve("postgres/postmaster.pid")).doesNotExist();
+  }
+
+  private static Optional<ProcessHandle> postmaster(Path dir) throws IOException {
+    Path pidFile = dir.resolve("postgres/postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return Optional.empty();
+    }
+    return ProcessHandle.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim())).filter(ProcessHandle::isAlive);
+  }
+
+  /** A failed test must not leave a PostgreSQL running on a deleted directory. */
+  static void stopPostgresLeftBy(Path dir) throws Exception {
+    Optional<ProcessHandle> left = postmaster(dir);
+    if (left.isPresent()) {
+      left.get().destroy();
+      left.get().onExit().get(30, TimeUnit.SECONDS);
+    }
   }
 
   private static void waitReady(int port, Process p) throws Exception {
