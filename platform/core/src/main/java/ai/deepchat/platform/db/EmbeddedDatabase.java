@@ -82,6 +82,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
           .setCleanDataDirectory(false)
           .setServerConfig("max_connections", "200")
           .setServerConfig("timezone", "UTC")
+          // zonky is made for tests: it starts PostgreSQL with -F (no fsync) and synchronous_commit=off,
+          // so a power cut could lose acknowledged answers or corrupt the cluster. Here it is the default
+          // production database: every commit is on disk before it is acknowledged (later -c wins over -F).
+          .setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on")
           .setRegisterShutdownHook(false);
       if (port > 0) {
         builder.setPort(port);
