@@ -51,6 +51,7 @@ public final class PlatformMetrics {
   private final MeterRegistry registry;
   private final TenantLabels tenants;
   private final Map<String, String> models = new ConcurrentHashMap<>();
+  private final java.util.Set<Object> keptForMeters = ConcurrentHashMap.newKeySet();
   // recorded per delivered token: looked up once per channel, not built per call
   private final Map<String, Timer> addedLatency = new ConcurrentHashMap<>();
   private final Map<String, Timer> addedTtft = new ConcurrentHashMap<>();
@@ -149,7 +150,13 @@ public final class PlatformMetrics {
         FunctionCounter.builder("deepchat.worker.generated.tokens", generatedTokens,
                 g -> g.get().doubleValue()).tags(tags)
             .description("Tokens this worker's engine generated (rate: the worker's tokens/s)").register(registry));
-    return () -> meters.forEach(registry::remove);
+    // Micrometer holds a function counter's object weakly, and callers pass a supplier made at the call:
+    // held here until close, or the counter froze at its value of the first GC
+    keptForMeters.add(generatedTokens);
+    return () -> {
+      meters.forEach(registry::remove);
+      keptForMeters.remove(generatedTokens);
+    };
   }
 
   /**

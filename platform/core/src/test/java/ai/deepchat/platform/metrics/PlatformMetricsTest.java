@@ -95,6 +95,28 @@ class PlatformMetricsTest {
   }
 
   @Test
+  void workerMetersFollowTheirSuppliersAfterGarbageCollection() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PlatformMetrics metrics = new PlatformMetrics(registry, TenantLabels.hashed());
+    java.util.concurrent.atomic.LongAdder tokens = new java.util.concurrent.atomic.LongAdder();
+    AtomicInteger queue = new AtomicInteger();
+    // as the worker registers them: suppliers made at the call, held by nothing but the registry
+    AutoCloseable worker = metrics.registerWorker("w2", "m", queue::get, () -> 0.5, tokens::sum);
+    tokens.add(5);
+    assertThat(registry.scrape()).contains("deepchat_worker_generated_tokens_total{model=\"m\",worker=\"w2\"} 5.0");
+    for (int i = 0; i < 3; i++) {
+      System.gc(); // a weakly held supplier is cleared here, and its meter freezes at its last value
+      Thread.sleep(50);
+    }
+    tokens.add(7);
+    queue.set(4);
+    assertThat(registry.scrape())
+        .contains("deepchat_worker_generated_tokens_total{model=\"m\",worker=\"w2\"} 12.0")
+        .contains("deepchat_worker_queue_depth{model=\"m\",worker=\"w2\"} 4.0");
+    worker.close();
+  }
+
+  @Test
   void tenantAndModelLabelsStayBoundedWhateverTheTraffic() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
     TenantLabels labels = new TenantLabels(List.of("VIP-Tenant"), 8);
