@@ -104,9 +104,4 @@ public final class StreamInbox<E> {
       handler.handle(event);
     }
   }
-
-  /** Streams registered now (tests: none may be left behind). */
-  public int streams() {
-    return streams.size();
-  }
 }

@@ -16,7 +16,10 @@ public record StreamKind<E, B>(String name, Class<E> eventType, Class<B> batchTy
 
   /** True for an inbox address of this kind: events sent there may be batched. */
   public boolean isInbox(String address) {
-    return address.startsWith(INBOX_PREFIX + name + ".");
+    // asked for every event sent: no string built for it
+    int end = INBOX_PREFIX.length() + name.length();
+    return address.startsWith(INBOX_PREFIX) && address.startsWith(name, INBOX_PREFIX.length())
+        && address.length() > end && address.charAt(end) == '.';
   }
 
   String newInboxAddress(String unique) {

@@ -25,8 +25,11 @@ public final class StreamOutbox {
 
   private final EventBus bus;
   private final Context context; // null: the owner flushes
-  private final Map<String, List<Object>> pending = new LinkedHashMap<>();
-  private final Map<String, StreamKind<?, ?>> kinds = new LinkedHashMap<>();
+  /** The events held for one inbox address, and their kind (which packs them into a batch). */
+  private record Pending(StreamKind<?, ?> kind, List<Object> events) {
+  }
+
+  private final Map<String, Pending> pending = new LinkedHashMap<>();
   private boolean flushScheduled;
 
   private StreamOutbox(EventBus bus, Context context) {
@@ -69,10 +72,7 @@ public final class StreamOutbox {
       bus.send(address, event);
       return;
     }
-    pending.computeIfAbsent(address, a -> {
-      kinds.put(a, kind);
-      return new ArrayList<>();
-    }).add(event);
+    pending.computeIfAbsent(address, a -> new Pending(kind, new ArrayList<>())).events().add(event);
     if (context != null && !flushScheduled) {
       flushScheduled = true;
       context.runOnContext(v -> flush());
@@ -85,11 +85,8 @@ public final class StreamOutbox {
     if (pending.isEmpty()) {
       return;
     }
-    for (Map.Entry<String, List<Object>> e : pending.entrySet()) {
-      bus.send(e.getKey(), pack(kinds.get(e.getKey()), e.getValue()));
-    }
+    pending.forEach((address, held) -> bus.send(address, pack(held.kind(), held.events())));
     pending.clear();
-    kinds.clear();
   }
 
   @SuppressWarnings("unchecked")

@@ -153,6 +153,17 @@ class StreamBatchingTest {
   }
 
   @Test
+  void onlyAnInboxOfItsOwnKindIsBatched() throws Exception {
+    StreamInbox<TurnEvent> turns = on(vertx.getOrCreateContext(),
+        () -> StreamInbox.current(vertx, ChatMessages.TURN_STREAM));
+    assertThat(ChatMessages.TURN_STREAM.isInbox(turns.address())).isTrue();
+    assertThat(EngineMessages.GENERATION_STREAM.isInbox(turns.address())).isFalse();
+    assertThat(ChatMessages.TURN_STREAM.isInbox("inbox.turn")).isFalse();
+    assertThat(ChatMessages.TURN_STREAM.isInbox("inbox.turnover.x")).isFalse();
+    assertThat(ChatMessages.TURN_STREAM.isInbox(Addresses.generationEvents("r"))).isFalse();
+  }
+
+  @Test
   void batchesCrossTheWireBetweenNodes() {
     GenerationEvents generation = new GenerationEvents(List.of(
         new GenerationEvent("r1", GenerationEvent.Kind.DELTA, "你好", "think", null, null, null, new EngineStamp(5, 9)),
