@@ -9,11 +9,14 @@ import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationRequest;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -90,7 +93,27 @@ final class BusProbe {
       Thread.sleep(200);
       failures = failures(probe, addresses, 10, timeout);
     }
-    assertThat(failures).as("probes still failing after " + seconds + " s").isEmpty();
+    if (!failures.isEmpty()) {
+      assertThat(failures).as("probes still failing after %d s (%s)", seconds,
+          registrations(probe, failures.keySet())).isEmpty();
+    }
+  }
+
+  /**
+   * The cluster map's registrations of each address by node id, beside the members: tells a stale
+   * map entry from a stale selector.
+   */
+  private static String registrations(Vertx probe, Set<String> addresses) throws Exception {
+    HazelcastClusterManager manager = (HazelcastClusterManager) ((VertxInternal) probe).clusterManager();
+    StringBuilder out = new StringBuilder("members " + manager.getNodes());
+    for (String address : addresses) {
+      Promise<List<RegistrationInfo>> found = Promise.promise();
+      manager.getRegistrations(address, found);
+      List<RegistrationInfo> infos = found.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      out.append("; ").append(address).append(" -> ")
+          .append(infos.stream().map(RegistrationInfo::nodeId).toList());
+    }
+    return out.toString();
   }
 
   /** The node ids that answer {@code n} pings (round-robin over the nodes that serve the address). */

@@ -12,7 +12,8 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
  * Hazelcast membership for clustered mode: TCP-IP join with an explicit member list (no multicast)
  * or Kubernetes discovery of a headless service,
  * a short no-heartbeat timeout so dead nodes leave quickly, and graceful shutdown so a stopping node
- * hands its partitions back before it leaves.
+ * hands its partitions back before it leaves; event-bus routes repaired after members leave
+ * ({@link RepairingClusterManager}).
  */
 public final class ClusterManagers {
 
@@ -54,7 +55,7 @@ public final class ClusterManagers {
           ? java.util.List.of(cluster.host()) : cluster.members());
       join.getTcpIpConfig().setConnectionTimeoutSeconds(5);
     }
-    return new HazelcastClusterManager(config);
+    return new RepairingClusterManager(config);
   }
 
   /**
