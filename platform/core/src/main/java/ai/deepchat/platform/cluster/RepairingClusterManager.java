@@ -90,8 +90,16 @@ public class RepairingClusterManager extends HazelcastClusterManager {
       return;
     }
     for (long delay : REPAIR_DELAYS_MS) {
-      v.setTimer(delay, id -> v.executeBlocking(this::repair, false)
-          .onFailure(err -> LOG.warn("event-bus subscription repair failed", err)));
+      v.setTimer(delay, id -> {
+        if (isActive()) {
+          v.executeBlocking(this::repair, false)
+              .onFailure(err -> {
+                if (isActive()) { // a pass cut short by this node leaving is no news
+                  LOG.warn("event-bus subscription repair failed", err);
+                }
+              });
+        }
+      });
     }
   }
 
