@@ -2,34 +2,25 @@ package ai.deepchat.platform.cluster;
 
 import ai.deepchat.platform.config.ConfigException;
 import ai.deepchat.platform.config.ConfigLoader;
-import ai.deepchat.platform.config.PlatformConfig;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static ai.deepchat.platform.cluster.LoopbackCluster.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The majority rule for new chat turns: its default, its memory of having been whole, and real membership. */
 class ClusterQuorumTest {
 
-  private final List<Vertx> nodes = new ArrayList<>();
+  private final LoopbackCluster cluster = new LoopbackCluster(15711, 15712);
 
   @AfterEach
   void close() throws Exception {
-    for (Vertx v : nodes) {
-      await(v.close());
-    }
+    cluster.close();
   }
 
   @Test
@@ -64,49 +55,24 @@ class ClusterQuorumTest {
 
   @Test
   void followsRealHazelcastMembership() throws Exception {
-    Vertx a = startNode(15711);
+    Vertx a = cluster.start(15711);
     ClusterQuorum q = ClusterQuorum.install(a, 2);
     assertThat(ClusterQuorum.of(a)).isSameAs(q);
     assertThat(q.hasMajority()).as("alone at start").isTrue();
-    Vertx b = startNode(15712);
-    awaitTrue(() -> q.members() == 2);
-    nodes.remove(b);
-    await(b.close());
-    awaitTrue(() -> q.members() == 1);
+    Vertx b = cluster.start(15712);
+    awaitTrue("b joins", () -> q.members() == 2);
+    cluster.stop(b);
+    awaitTrue("b leaves", () -> q.members() == 1);
     assertThat(q.hasMajority()).as("alone after having had company").isFalse();
-    startNode(15712);
-    awaitTrue(q::hasMajority);
+    cluster.start(15712);
+    awaitTrue("the majority again", q::hasMajority);
 
-    Vertx local = Vertx.vertx();
-    nodes.add(local);
+    Vertx local = cluster.track(Vertx.vertx());
     assertThat(ClusterQuorum.install(local, 2).hasMajority()).as("not clustered: no rule").isTrue();
     assertThat(ClusterQuorum.of(local).quorum()).isZero();
   }
 
   private static int quorum(Map<String, String> env) {
     return ConfigLoader.load(env, new String[0]).cluster().quorum();
-  }
-
-  private Vertx startNode(int hazelcastPort) throws Exception {
-    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
-        List.of("127.0.0.1:15711", "127.0.0.1:15712"), "127.0.0.1", hazelcastPort, 0, 5, Optional.empty());
-    Vertx vertx = await(Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
-        .withClusterManager(ClusterManagers.hazelcast(cluster))
-        .buildClustered());
-    nodes.add(vertx);
-    return vertx;
-  }
-
-  private static void awaitTrue(Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.call()) {
-      assertThat(System.nanoTime()).as("within 30 s").isLessThan(deadline);
-      Thread.sleep(100);
-    }
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

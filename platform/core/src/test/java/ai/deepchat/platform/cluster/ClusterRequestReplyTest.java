@@ -2,48 +2,31 @@ package ai.deepchat.platform.cluster;
 
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.Codecs;
-import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.cluster.LoopbackCluster.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Two clustered Vert.x nodes over Hazelcast on loopback: the bus carries our records between them. */
 class ClusterRequestReplyTest {
 
-  private final List<Vertx> nodes = new ArrayList<>();
+  private final LoopbackCluster cluster = new LoopbackCluster(15701, 15702);
 
   @AfterEach
   void closeNodes() throws Exception {
-    for (Vertx v : nodes) {
-      await(v.close());
-    }
-  }
-
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    cluster.close();
   }
 
   private Vertx startNode(int hazelcastPort) throws Exception {
-    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
-        List.of("127.0.0.1:15701", "127.0.0.1:15702"), "127.0.0.1", hazelcastPort, 0, 5, Optional.empty());
-    Vertx vertx = await(Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
-        .withClusterManager(ClusterManagers.hazelcast(cluster))
-        .buildClustered());
+    Vertx vertx = cluster.start(hazelcastPort);
     Codecs.registerAll(vertx);
-    nodes.add(vertx);
     return vertx;
   }
 
