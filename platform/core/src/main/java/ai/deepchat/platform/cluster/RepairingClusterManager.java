@@ -1,10 +1,13 @@
 package ai.deepchat.platform.cluster;
 
-import com.hazelcast.config.Config;
 import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.EntryAdapter;
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.multimap.MultiMap;
+import io.vertx.core.Completable;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.spi.cluster.RegistrationInfo;
@@ -20,19 +23,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * vertx-hazelcast with a repair pass a little after members leave or the cluster merges.
+ * vertx-hazelcast with event-bus routes repaired a little after members leave or the cluster merges.
  *
  * <p>Vert.x 5's node selector keeps, per address, the nodes it last heard serve it, and only a
  * Hazelcast entry event for that address changes it (it ignores {@code registrationsLost}). When that
- * event does not arrive, or when the members' cleanup misses a dropped node's entry, a node keeps
- * sending a share of its requests to a node that is gone, for good: CI saw it once after a frozen
- * node was dropped (one address in three requests timing out for 30 s). So each node, 2 s and again
- * 10 s after a change, removes subscriptions of nodes that are no longer members, and re-reads the
- * registrations of every address its selector holds. Both are what vertx-hazelcast meant to happen;
- * this makes them happen even when an event or a cleanup went missing.
+ * event does not arrive, or when the members' cleanup of a dropped node fails part way (its scan of
+ * every partition meets a partition table still moving: "Not Member! ... PartitionIteratingOperation"),
+ * a node keeps sending a share of its requests to a node that is gone, for good. So 2, 10 and 20 s
+ * after a change each node:
+ * <ul>
+ *   <li>re-reads the subscribers of every address its selector holds, one address at a time with a
+ *   short timeout (the addresses come from watching the map, not from scanning it);</li>
+ *   <li>after a member left, removes subscriptions of nodes that are no longer members (a scan of
+ *   every partition, which can hang while the partition table moves, so it runs on its own).</li>
+ * </ul>
+ * Each runs on a worker thread; one still stuck on the cluster makes the next one skip, not queue.
  */
 public class RepairingClusterManager extends HazelcastClusterManager {
 
@@ -40,14 +53,17 @@ public class RepairingClusterManager extends HazelcastClusterManager {
   /** vertx-hazelcast's map of event-bus subscriptions, and of the nodes' event-bus endpoints. */
   static final String SUBSCRIPTIONS = "__vertx.subs";
   static final String NODE_INFOS = "__vertx.nodeInfo";
-  private static final long[] REPAIR_DELAYS_MS = {2_000, 10_000};
+  private static final long[] REPAIR_DELAYS_MS = {2_000, 10_000, 20_000};
+  private static final long READ_TIMEOUT_MS = 2_000;
 
   private volatile Vertx vertx;
   private volatile RegistrationListener selector;
-  /** One pass at a time; not this object's monitor, which Hazelcast's membership events take. */
-  private final Object passes = new Object();
-  /** Nodes whose subscriptions the last pass kept although they were not members (endpoint still published). */
-  private Set<String> absentAtLastPass = Set.of();
+  /** Every address that has had a subscription since this node joined: the routes it may hold. */
+  private final Set<String> addresses = ConcurrentHashMap.newKeySet();
+  private final ReentrantLock refreshing = new ReentrantLock();
+  private final ReentrantLock sweeping = new ReentrantLock();
+  /** Nodes whose subscriptions the last sweep kept although they were not members (endpoint still published). */
+  private Set<String> absentAtLastSweep = Set.of();
 
   public RepairingClusterManager(Config config) {
     super(config);
@@ -60,6 +76,36 @@ public class RepairingClusterManager extends HazelcastClusterManager {
   }
 
   @Override
+  public void join(Completable<Void> promise) {
+    super.join((v, err) -> {
+      if (err != null) {
+        promise.fail(err);
+        return;
+      }
+      vertx.executeBlocking(() -> {
+        watchAddresses();
+        return null;
+      }, false).onComplete((ok, watchErr) -> {
+        if (watchErr != null) {
+          LOG.warn("event-bus route repair off: could not watch the subscription map", watchErr);
+        }
+        promise.succeed();
+      });
+    });
+  }
+
+  private void watchAddresses() {
+    MultiMap<String, HazelcastRegistrationInfo> subscriptions = getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
+    subscriptions.addEntryListener(new EntryAdapter<>() {
+      @Override
+      public void entryAdded(EntryEvent<String, HazelcastRegistrationInfo> event) {
+        addresses.add(event.getKey());
+      }
+    }, false);
+    addresses.addAll(subscriptions.keySet());
+  }
+
+  @Override
   public void registrationListener(RegistrationListener listener) {
     this.selector = listener;
     super.registrationListener(listener);
@@ -68,14 +114,14 @@ public class RepairingClusterManager extends HazelcastClusterManager {
   @Override
   public void memberRemoved(MembershipEvent event) {
     super.memberRemoved(event);
-    scheduleRepair();
+    scheduleRepair(true);
   }
 
   @Override
   public void stateChanged(LifecycleEvent event) {
     super.stateChanged(event);
     if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
-      scheduleRepair();
+      scheduleRepair(false);
     }
   }
 
@@ -84,92 +130,123 @@ public class RepairingClusterManager extends HazelcastClusterManager {
     return selector;
   }
 
-  private void scheduleRepair() {
+  private void scheduleRepair(boolean sweep) {
     Vertx v = vertx;
     if (v == null || !isActive()) {
       return;
     }
     for (long delay : REPAIR_DELAYS_MS) {
       v.setTimer(delay, id -> {
-        if (isActive()) {
-          v.executeBlocking(this::repair, false)
-              .onFailure(err -> {
-                if (isActive()) { // a pass cut short by this node leaving is no news
-                  LOG.warn("event-bus subscription repair failed", err);
-                }
-              });
+        if (!isActive()) {
+          return;
+        }
+        runBlocking(v, this::refreshRoutes, "refresh of event-bus routes");
+        if (sweep) {
+          runBlocking(v, this::sweep, "sweep of event-bus subscriptions");
         }
       });
     }
   }
 
+  private void runBlocking(Vertx v, Callable<Integer> task, String what) {
+    v.executeBlocking(task, false).onFailure(err -> {
+      if (isActive()) { // one cut short by this node leaving is no news
+        LOG.warn("{} failed", what, err);
+      }
+    });
+  }
+
   /**
-   * One repair pass (blocking: call it on a worker). Returns how many stale subscriptions it removed.
-   * A subscription is stale when its node is not a member and has no published endpoint, or was
-   * already absent at the previous pass: a node that rejoins publishes its endpoint before its
-   * subscriptions, so those of a node on its way back are left alone.
+   * Hands the selector the current subscribers of every address it holds (blocking: call it on a
+   * worker); returns how many addresses it refreshed. An address whose subscribers cannot be read
+   * within {@link #READ_TIMEOUT_MS} is left for the next pass. Reads again after handing them over: a
+   * change in between has its own event, whose update may have landed before ours, so ours must not
+   * be the last word when it is older. Skips (returns 0) while another refresh runs.
    */
-  int repair() throws Exception {
-    synchronized (passes) {
-      return isActive() ? repairPass() : 0;
+  int refreshRoutes() throws InterruptedException {
+    RegistrationListener listener = selector;
+    if (listener == null || !refreshing.tryLock()) {
+      return 0;
+    }
+    try {
+      int refreshed = 0;
+      for (String address : addresses) {
+        if (isActive() && listener.wantsUpdatesFor(address) && refresh(listener, address)) {
+          refreshed++;
+        }
+      }
+      return refreshed;
+    } finally {
+      refreshing.unlock();
     }
   }
 
-  private int repairPass() throws Exception {
+  private boolean refresh(RegistrationListener listener, String address) throws InterruptedException {
+    List<RegistrationInfo> current = registrations(address);
+    for (int i = 0; i < 3 && current != null; i++) {
+      listener.registrationsUpdated(new RegistrationUpdateEvent(address, current));
+      List<RegistrationInfo> again = registrations(address);
+      if (again == null || new HashSet<>(again).equals(new HashSet<>(current))) {
+        return true;
+      }
+      current = again;
+    }
+    return current != null;
+  }
+
+  /** The subscribers as the selector would read them (cluster-wide and local-only), or null if that takes too long. */
+  private List<RegistrationInfo> registrations(String address) throws InterruptedException {
+    Promise<List<RegistrationInfo>> found = Promise.promise();
+    getRegistrations(address, found);
+    try {
+      return found.future().toCompletionStage().toCompletableFuture().get(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Removes subscriptions of nodes that are not members (blocking: call it on a worker); returns how
+   * many. A node's are removed at once when its endpoint is gone, else at the next sweep if it is
+   * still absent then: a node that rejoins publishes its endpoint before its subscriptions, so those
+   * of a node on its way back are left alone. Skips (returns 0) while another sweep runs.
+   */
+  int sweep() {
+    if (!sweeping.tryLock()) {
+      return 0;
+    }
+    try {
+      return isActive() ? sweepNow() : 0;
+    } finally {
+      sweeping.unlock();
+    }
+  }
+
+  private int sweepNow() {
     HazelcastInstance hazelcast = getHazelcastInstance();
     MultiMap<String, HazelcastRegistrationInfo> subscriptions = hazelcast.getMultiMap(SUBSCRIPTIONS);
     Map<String, ?> endpoints = hazelcast.getMap(NODE_INFOS);
+    Set<String> members = new HashSet<>(getNodes());
     Set<String> gone = new TreeSet<>();
     Set<String> kept = new TreeSet<>();
     int removed = 0;
     for (Map.Entry<String, HazelcastRegistrationInfo> entry : subscriptions.entrySet()) {
       String node = entry.getValue().unwrap().nodeId();
-      if (getNodes().contains(node)) {
+      if (members.contains(node)) {
         continue;
       }
-      if (!absentAtLastPass.contains(node) && endpoints.containsKey(node)) {
+      if (!absentAtLastSweep.contains(node) && endpoints.containsKey(node)) {
         kept.add(node);
-      } else if (!getNodes().contains(node) && subscriptions.remove(entry.getKey(), entry.getValue())) {
+      } else if (!getNodes().contains(node) // it may have rejoined since the sweep began
+          && subscriptions.remove(entry.getKey(), entry.getValue())) {
         gone.add(node);
         removed++;
       }
     }
-    absentAtLastPass = kept;
+    absentAtLastSweep = kept;
     if (removed > 0) {
       LOG.warn("removed {} event-bus subscriptions of nodes no longer in the cluster {}", removed, gone);
     }
-    RegistrationListener listener = selector;
-    if (listener != null) {
-      for (String address : subscriptions.keySet()) {
-        if (listener.wantsUpdatesFor(address)) {
-          refresh(listener, address);
-        }
-      }
-    }
     return removed;
-  }
-
-  /**
-   * Hands the selector the address's current registrations. Reads again after handing them over: a
-   * change in between has its own event, whose update may have landed before ours, so ours must not
-   * be the last word when it is older.
-   */
-  private void refresh(RegistrationListener listener, String address) throws Exception {
-    List<RegistrationInfo> current = registrations(address);
-    for (int i = 0; i < 3; i++) {
-      listener.registrationsUpdated(new RegistrationUpdateEvent(address, current));
-      List<RegistrationInfo> again = registrations(address);
-      if (new HashSet<>(again).equals(new HashSet<>(current))) {
-        return;
-      }
-      current = again;
-    }
-  }
-
-  /** The registrations as the selector would fetch them (cluster-wide and this node's local-only ones). */
-  private List<RegistrationInfo> registrations(String address) throws Exception {
-    Promise<List<RegistrationInfo>> found = Promise.promise();
-    getRegistrations(address, found);
-    return found.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }

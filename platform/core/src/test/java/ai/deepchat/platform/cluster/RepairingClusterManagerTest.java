@@ -1,11 +1,9 @@
 package ai.deepchat.platform.cluster;
 
-import ai.deepchat.platform.config.PlatformConfig;
 import com.hazelcast.multimap.MultiMap;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.NodeInfo;
@@ -18,64 +16,56 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.cluster.LoopbackCluster.await;
+import static ai.deepchat.platform.cluster.LoopbackCluster.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The event-bus route repair on two real Hazelcast members over loopback: a subscription left by a
- * node that is gone, and a node selector that missed an update, both stop costing requests after a
- * pass; a member leaving runs the passes by itself.
+ * node that is gone is swept, a node selector that missed an update is refreshed, and either way
+ * requests reach the live consumer again; a member leaving runs the passes by itself.
  */
 class RepairingClusterManagerTest {
 
   private static final String ADDRESS = "repair.test";
-  private static final List<String> MEMBERS = List.of("127.0.0.1:15731", "127.0.0.1:15732");
   private static final HazelcastRegistrationInfo GHOST =
       new HazelcastRegistrationInfo(new RegistrationInfo("ghost-node", 1, false));
 
-  private final List<Vertx> nodes = new ArrayList<>();
+  private final LoopbackCluster cluster = new LoopbackCluster(15731, 15732);
 
   @AfterEach
   void close() throws Exception {
-    for (Vertx v : nodes) {
-      await(v.close());
-    }
+    cluster.close();
   }
 
   @Test
   void aGoneNodesSubscriptionIsRemovedAtOnceOrAtTheSecondPassWhileItsEndpointLingers() throws Exception {
-    Vertx a = startNode(15731);
-    Vertx b = startNode(15732);
-    await(b.eventBus().consumer(ADDRESS, msg -> msg.reply("b")).completion());
-    awaitTrue("a reaches b's consumer", () -> failures(a, 5) == 0);
+    Vertx a = aReachingBsConsumer();
     RepairingClusterManager manager = manager(a);
     MultiMap<String, HazelcastRegistrationInfo> subscriptions =
         manager.getHazelcastInstance().getMultiMap(RepairingClusterManager.SUBSCRIPTIONS);
 
     subscriptions.put(ADDRESS, GHOST);
     awaitTrue("a routes some requests to the gone node", () -> failures(a, 10) > 0);
-    assertThat(manager.repair()).as("no endpoint: stale at once").isEqualTo(1);
+    assertThat(manager.sweep()).as("no endpoint: stale at once").isEqualTo(1);
     assertThat(subscriptions.get(ADDRESS)).doesNotContain(GHOST);
+    assertThat(manager.refreshRoutes()).isPositive();
     assertThat(failures(a, 20)).as("every request reaches b right after the pass").isZero();
 
     // an endpoint still published: it may be a node on its way back, so it waits for the next pass
     manager.getHazelcastInstance().getMap(RepairingClusterManager.NODE_INFOS)
         .put("ghost-node", new HazelcastNodeInfo(new NodeInfo("127.0.0.1", 1, null)));
     subscriptions.put(ADDRESS, GHOST);
-    assertThat(manager.repair()).as("first pass keeps it").isZero();
-    assertThat(manager.repair()).as("absent at two passes").isEqualTo(1);
+    assertThat(manager.sweep()).as("first pass keeps it").isZero();
+    assertThat(manager.sweep()).as("absent at two passes").isEqualTo(1);
     assertThat(subscriptions.get(ADDRESS)).doesNotContain(GHOST);
   }
 
   @Test
   void aSelectorThatMissedAnUpdateIsRefreshedFromTheCluster() throws Exception {
-    Vertx a = startNode(15731);
-    Vertx b = startNode(15732);
-    await(b.eventBus().consumer(ADDRESS, msg -> msg.reply("b")).completion());
-    awaitTrue("a reaches b's consumer", () -> failures(a, 5) == 0);
+    Vertx a = aReachingBsConsumer();
     RepairingClusterManager manager = manager(a);
     Promise<List<RegistrationInfo>> live = Promise.promise();
     manager.getRegistrations(ADDRESS, live);
@@ -85,20 +75,19 @@ class RepairingClusterManagerTest {
     // the map is right; only a's selector believes in the gone node, as after a lost entry event
     manager.selector().registrationsUpdated(new RegistrationUpdateEvent(ADDRESS, stale));
     assertThat(failures(a, 10)).as("requests routed to the gone node").isPositive();
-    assertThat(manager.repair()).isZero();
+    assertThat(manager.refreshRoutes()).isPositive();
     assertThat(failures(a, 20)).as("every request reaches b after the pass").isZero();
   }
 
   @Test
   void aMemberLeavingRunsTheRepairOnTheOthers() throws Exception {
-    Vertx a = startNode(15731);
-    Vertx b = startNode(15732);
+    Vertx a = cluster.start(15731);
+    Vertx b = cluster.start(15732);
     RepairingClusterManager manager = manager(a);
     MultiMap<String, HazelcastRegistrationInfo> subscriptions =
         manager.getHazelcastInstance().getMultiMap(RepairingClusterManager.SUBSCRIPTIONS);
     subscriptions.put(ADDRESS, GHOST);
-    nodes.remove(b);
-    await(b.close());
+    cluster.stop(b);
     awaitTrue("the pass after b left removed the gone node's subscription",
         () -> !subscriptions.containsEntry(ADDRESS, GHOST));
   }
@@ -118,26 +107,12 @@ class RepairingClusterManagerTest {
     return (RepairingClusterManager) ((VertxInternal) vertx).clusterManager();
   }
 
-  private Vertx startNode(int hazelcastPort) throws Exception {
-    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast", MEMBERS, "127.0.0.1",
-        hazelcastPort, 0, 5, Optional.empty());
-    Vertx vertx = await(Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
-        .withClusterManager(ClusterManagers.hazelcast(cluster))
-        .buildClustered());
-    nodes.add(vertx);
-    return vertx;
-  }
-
-  private static void awaitTrue(String what, Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.call()) {
-      assertThat(System.nanoTime()).as(what + " within 30 s").isLessThan(deadline);
-      Thread.sleep(100);
-    }
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  /** Nodes a and b, b serving {@link #ADDRESS}; returns a once its requests reach b. */
+  private Vertx aReachingBsConsumer() throws Exception {
+    Vertx a = cluster.start(15731);
+    Vertx b = cluster.start(15732);
+    await(b.eventBus().consumer(ADDRESS, msg -> msg.reply("b")).completion());
+    awaitTrue("a reaches b's consumer", () -> failures(a, 5) == 0);
+    return a;
   }
 }
