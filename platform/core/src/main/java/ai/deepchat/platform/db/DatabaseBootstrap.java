@@ -30,6 +30,8 @@ import java.util.Properties;
 public final class DatabaseBootstrap implements AutoCloseable {
 
   public static final String APP_ROLE = "deepchat_app";
+  /** Advisory lock key held while giving {@link #APP_ROLE} its login ("dcapplgn" in ASCII). */
+  private static final long APP_LOGIN_LOCK = 0x6463_6170_706c_676eL;
   static final String EMBEDDED_DB = "deepchat";
 
   private final EmbeddedDatabase embedded;
@@ -90,7 +92,11 @@ public final class DatabaseBootstrap implements AutoCloseable {
     }
     String password = readOrCreateSecret(dataDir.resolve("secrets").resolve("db-app-password"));
     try (Connection c = jdbc(owner); Statement s = c.createStatement()) {
+      // nodes starting together would race on the role's catalog row ("tuple concurrently updated")
+      c.setAutoCommit(false);
+      s.execute("SELECT pg_advisory_xact_lock(" + APP_LOGIN_LOCK + ")");
       s.execute("ALTER ROLE " + APP_ROLE + " WITH LOGIN PASSWORD '" + password + "'");
+      c.commit();
     } catch (SQLException e) {
       throw new ConfigException("DATABASE_URL", "role '" + owner.user() + "' cannot give " + APP_ROLE
           + " a login (" + e.getMessage() + "); create the login yourself and set DATABASE_APP_PASSWORD");
