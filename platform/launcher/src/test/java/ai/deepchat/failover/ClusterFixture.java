@@ -159,18 +159,23 @@ final class ClusterFixture implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    for (Vertx probe : probes) {
-      probe.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    // nodes first: a probe that cannot leave a stuck cluster must not leave them running for the
+    // rest of the suite (a frozen node's peers spun a core each for half an hour once)
+    try {
+      for (NodeProcess n : nodes) {
+        n.sigkill();
+      }
+      for (NodeProcess n : nodes) {
+        n.awaitExit(Duration.ofSeconds(20));
+      }
+      for (Vertx probe : probes) {
+        probe.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      if (database != null) {
+        database.close();
+      }
+      pg.close();
     }
-    for (NodeProcess n : nodes) {
-      n.sigkill();
-    }
-    for (NodeProcess n : nodes) {
-      n.awaitExit(Duration.ofSeconds(20));
-    }
-    if (database != null) {
-      database.close();
-    }
-    pg.close();
   }
 }
