@@ -2,10 +2,7 @@ package ai.deepchat.bench;
 
 import ai.deepchat.launcher.Node;
 import ai.deepchat.platform.config.ConfigLoader;
-import ai.deepchat.platform.security.TenantKeys;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Tuple;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -15,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The platform under test for {@code bench/load --self-host}, in a JVM of its own so that the load
@@ -44,7 +39,7 @@ public final class BenchNode {
     env.putIfAbsent("DATA_DIR", Files.createTempDirectory("deepchat-bench").toString());
     Node node = Node.start(ConfigLoader.load(env, new String[0]));
     try {
-      JsonObject ready = tenant(node, origin, maxTokens, temperature)
+      JsonObject ready = BenchTenant.create(node, origin, maxTokens, temperature)
           .put("url", "http://127.0.0.1:" + node.httpPort())
           .put("pid", ProcessHandle.current().pid());
       System.out.println("BENCH ready " + ready.encode());
@@ -82,38 +77,5 @@ public final class BenchNode {
       // not Linux: resident memory is not reported
     }
     return -1;
-  }
-
-  /**
-   * A tenant whose widget accepts the bench's origin and whose per-minute limits (tenant, API key,
-   * visitor) are at their maximum, with sampled answers of {@code maxTokens} (sampled, so that the
-   * response cache never answers instead of the engine). Returns its widget key and API key.
-   */
-  private static JsonObject tenant(Node node, String origin, int maxTokens, double temperature) {
-    var db = node.platform().database();
-    UUID tenant = await(db.global(c -> c.query("INSERT INTO tenants (slug, name) VALUES ('bench', 'bench')"
-        + " RETURNING id").execute().map(rows -> rows.iterator().next().getUUID(0))));
-    String widgetKey = TenantKeys.newWidgetKey(tenant);
-    TenantKeys.NewApiKey apiKey = TenantKeys.newApiKey(tenant);
-    JsonObject settings = new JsonObject().put("max_tokens", maxTokens).put("temperature", temperature);
-    await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, settings,"
-            + " requests_per_minute, visitor_requests_per_minute, api_key_requests_per_minute)"
-            + " VALUES ($1, $2, 1000000, 1000000, 1000000) ON CONFLICT (tenant_id) DO UPDATE"
-            + " SET settings = $2, requests_per_minute = 1000000, visitor_requests_per_minute = 1000000,"
-            + " api_key_requests_per_minute = 1000000")
-        .execute(Tuple.of(tenant, settings))
-        .compose(r -> c.preparedQuery("INSERT INTO widget_settings (tenant_id, public_key, allowed_origins)"
-            + " VALUES ($1, $2, $3)").execute(Tuple.of(tenant, widgetKey, new String[] {origin})))
-        .compose(r -> c.preparedQuery("INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash)"
-            + " VALUES ($1, 'bench', $2, $3)").execute(Tuple.of(tenant, apiKey.prefix(), apiKey.hash())))));
-    return new JsonObject().put("widgetKey", widgetKey).put("apiKey", apiKey.plaintext()).put("origin", origin);
-  }
-
-  private static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
