@@ -18,7 +18,8 @@ import java.util.Map;
  * generator's objects and threads are not counted as the platform's (heap per connection is read
  * here). Starts a node (embedded PostgreSQL, all roles, the bundled tiny model), creates a bench tenant
  * whose rate limits are out of the way, prints {@code BENCH ready {json}}, then answers commands on
- * stdin: {@code heap} (full GC, then {@code BENCH heap <heap bytes> <resident bytes>}) and {@code quit}.
+ * stdin: {@code heap} (full GC, then {@code BENCH heap <heap bytes> <resident bytes>}), {@code gauges} (what a
+ * soak watches for drift, as {@code BENCH gauges {json}}) and {@code quit}.
  * Arguments are {@code KEY=VALUE} configuration (docs/configuration.md) plus BENCH_ORIGIN,
  * BENCH_MAX_TOKENS and BENCH_TEMPERATURE for the widget tenant's settings.
  */
@@ -48,12 +49,29 @@ public final class BenchNode {
       while ((line = in.readLine()) != null && !line.equals("quit")) {
         if (line.equals("heap")) {
           System.out.println("BENCH heap " + heapAfterGc() + " " + residentBytes());
+        } else if (line.equals("gauges")) {
+          System.out.println("BENCH gauges " + gauges(node).encode());
         }
       }
     } finally {
       node.close();
     }
     System.exit(0);
+  }
+
+  /**
+   * What a soak watches: heap after full collections, the node's connections to its database as
+   * PostgreSQL counts them, and the event-bus handlers registered (Vert.x's own gauge).
+   */
+  private static JsonObject gauges(Node node) throws InterruptedException {
+    long heap = heapAfterGc();
+    long connections = node.platform().database().global(c -> c.query("SELECT count(*) FROM pg_stat_activity"
+            + " WHERE datname = current_database() AND backend_type = 'client backend'").execute()
+            .map(rows -> rows.iterator().next().getLong(0)))
+        .toCompletionStage().toCompletableFuture().join();
+    double handlers = io.vertx.micrometer.backends.BackendRegistries.getDefaultNow().find("vertx.eventbus.handlers").gauges().stream()
+        .mapToDouble(g -> g.value()).sum();
+    return new JsonObject().put("heapBytes", heap).put("dbConnections", connections).put("busHandlers", handlers);
   }
 
   /** Heap in use after full collections (repeated: one GC may leave objects awaiting finalization). */

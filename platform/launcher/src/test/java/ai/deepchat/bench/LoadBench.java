@@ -6,10 +6,7 @@ import ai.deepchat.gpu.worker.ServedModel;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
@@ -278,21 +275,11 @@ public final class LoadBench {
   }
 
   private HttpClient httpClient(int connections, boolean gzip) {
-    URI base = URI.create(url);
-    // like the OpenAI SDKs (httpx), the API clients ask for gzip; the platform decides whether to use it
-    return vertx.createHttpClient(new HttpClientOptions().setDefaultHost(base.getHost())
-            .setDefaultPort(base.getPort()).setSsl("https".equals(base.getScheme())).setKeepAlive(true)
-            .setDecompressionSupported(gzip),
-        new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+    return BenchClients.http(vertx, url, connections, gzip);
   }
 
   private WebSocketClient wsClient(int sockets) {
-    URI base = URI.create(url);
-    // browsers offer permessage-deflate on every WebSocket; the bench does the same unless told not to
-    return vertx.createWebSocketClient(new WebSocketClientOptions().setDefaultHost(base.getHost())
-        .setDefaultPort(base.getPort()).setSsl("https".equals(base.getScheme()))
-        .setMaxConnections(Math.max(1, sockets * 2))
-        .setTryUsePerMessageCompression(Boolean.parseBoolean(opts.get("ws-deflate"))));
+    return BenchClients.webSockets(vertx, url, sockets, Boolean.parseBoolean(opts.get("ws-deflate")));
   }
 
   /**

@@ -85,6 +85,16 @@ final class NodeProcess implements AutoCloseable {
     return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
   }
 
+  /** The soak's gauges (see {@link BenchNode}): heapBytes, dbConnections, busHandlers. */
+  JsonObject gauges() throws InterruptedException {
+    commands.println("gauges");
+    String line = answers.poll(60, TimeUnit.SECONDS);
+    if (line == null || !line.startsWith("gauges ")) {
+      throw new IllegalStateException("the bench node did not report its gauges: " + line);
+    }
+    return new JsonObject(line.substring("gauges ".length()));
+  }
+
   @Override
   public void close() throws InterruptedException {
     commands.println("quit");

@@ -15,6 +15,8 @@ final class StepStats {
 
   final Histogram ttft = new Histogram();
   final Histogram gaps = new Histogram();
+  /** Time per output token of each answer: first to last token over the tokens after the first. */
+  final Histogram tpot = new Histogram();
   /** Completion tokens of answers that ended in the window (the usage the platform reported). */
   final LongAdder tokens = new LongAdder();
   final LongAdder deltas = new LongAdder();
@@ -67,6 +69,7 @@ final class StepStats {
   /** Timing of one turn as the client sees it. */
   final class Turn {
     private final long sentAt = System.nanoTime();
+    private long firstTokenAt = -1;
     private long lastTokenAt = -1;
 
     void delta(long now) {
@@ -78,6 +81,9 @@ final class StepStats {
         }
         deltas.increment();
       }
+      if (firstTokenAt < 0) {
+        firstTokenAt = now;
+      }
       lastTokenAt = now;
     }
 
@@ -85,6 +91,9 @@ final class StepStats {
       if (counts(now)) {
         answers.increment();
         tokens.add(completionTokens);
+        if (completionTokens > 1 && firstTokenAt >= 0) {
+          tpot.record((lastTokenAt - firstTokenAt) / (completionTokens - 1));
+        }
       }
     }
   }

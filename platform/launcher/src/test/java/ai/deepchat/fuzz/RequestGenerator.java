@@ -27,7 +27,7 @@ final class RequestGenerator {
   /** The body mutations; the parameter and credential ones follow them in {@link #next}. */
   private static final List<String> MUTATIONS = List.of("valid", "drop-required", "wrong-type", "extra-field",
       "extreme-number", "awkward-unicode", "invalid-utf8", "malformed-json", "wrong-content-type", "empty-body",
-      "bad-parameter", "missing-parameter", "bad-credentials");
+      "oversized-body", "bad-parameter", "missing-parameter", "bad-credentials");
   private static final List<String> WORDS = List.of("hello", "opening hours", "refund", "价格", "lamp", "Ünïcödé",
       "order 42", "مرحبا", "emoji 🙂");
   private static final List<String> AWKWARD = List.of("a\u0000b", "\u0000", "\ud83d\ude00\u200f\u202e", "\ufeff",
@@ -51,9 +51,9 @@ final class RequestGenerator {
     this.known = known;
   }
 
-  /** The i-th request for an operation: the first is valid, the rest cycle through the mutations in a shuffled order. */
+  /** The i-th request for an operation: each mutation once in turn (the first valid), then mutations drawn at random. */
   FuzzRequest next(OpenApiDescription.Operation op, int i) {
-    String mutation = i == 0 ? "valid" : MUTATIONS.get(random.nextInt(MUTATIONS.size()));
+    String mutation = MUTATIONS.get(i < MUTATIONS.size() ? i : random.nextInt(MUTATIONS.size()));
     Map<String, String> headers = new LinkedHashMap<>();
     Map<String, String> query = new LinkedHashMap<>();
     String path = op.path();
@@ -134,6 +134,10 @@ final class RequestGenerator {
           "application/xml", "multipart/form-data; boundary=x").get(random.nextInt(4)));
       case "empty-body" -> {
         return new byte[0];
+      }
+      case "oversized-body" -> {
+        // past every body limit of the API (CHAT_MAX_BODY_BYTES is 1 MiB by default), still valid JSON
+        replaceSomewhere(valid, "y".repeat(3 << 20));
       }
       default -> {
         // valid, or a parameter/credential mutation with a valid body

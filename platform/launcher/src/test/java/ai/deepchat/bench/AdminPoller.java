@@ -1,0 +1,99 @@
+package ai.deepchat.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.RequestOptions;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One user of the admin and history APIs in a closed loop (RELIABILITY scenario 2): GET requests taken
+ * in turn from a list (model versions, rollouts, knowledge bases, a visitor's history...), a think
+ * time, the next. Latency and errors (anything but 200, or no response) count inside the window of
+ * the {@link Calls} they share.
+ */
+final class AdminPoller {
+
+  /** What the pollers of one run saw inside its window. */
+  static final class Calls {
+    final Histogram latency = new Histogram();
+    final LongAdder count = new LongAdder();
+    final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private volatile long from = Long.MAX_VALUE;
+    private volatile long to = Long.MAX_VALUE;
+
+    void window(long fromNanos, long toNanos) {
+      from = fromNanos;
+      to = toNanos;
+    }
+
+    private void record(long sentAt, String error) {
+      long now = System.nanoTime();
+      if (now < from || now >= to) {
+        return;
+      }
+      count.increment();
+      latency.record(now - sentAt);
+      if (error != null) {
+        errors.computeIfAbsent(error, k -> new LongAdder()).increment();
+      }
+    }
+
+    long errorCount() {
+      return errors.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    Map<String, Long> errorsByCode() {
+      Map<String, Long> out = new TreeMap<>();
+      errors.forEach((k, v) -> out.put(k, v.sum()));
+      return out;
+    }
+  }
+
+  private final Vertx vertx;
+  private final HttpClient http;
+  private final List<RequestOptions> requests;
+  private final Calls calls;
+  private final long thinkMs;
+  private int next;
+  private volatile boolean stopping;
+
+  AdminPoller(Vertx vertx, HttpClient http, List<RequestOptions> requests, Calls calls, long thinkMs, int offset) {
+    this.vertx = vertx;
+    this.http = http;
+    this.requests = requests;
+    this.calls = calls;
+    this.thinkMs = thinkMs;
+    this.next = offset;
+  }
+
+  void start() {
+    call();
+  }
+
+  void stop() {
+    stopping = true;
+  }
+
+  private void call() {
+    if (stopping) {
+      return;
+    }
+    RequestOptions options = requests.get(next++ % requests.size());
+    long sentAt = System.nanoTime();
+    http.request(new RequestOptions(options))
+        .compose(req -> req.send().compose(resp -> resp.body().map(body -> resp.statusCode())))
+        .onComplete(ar -> {
+          String error = ar.failed() ? "request:" + ar.cause().getClass().getSimpleName()
+              : ar.result() == 200 ? null : options.getURI().replaceAll("\\?.*", "") + ":" + ar.result();
+          calls.record(sentAt, error);
+          long think = Math.max(1, (long) (thinkMs * (0.5 + ThreadLocalRandom.current().nextDouble())));
+          vertx.setTimer(think, t -> call());
+        });
+  }
+}

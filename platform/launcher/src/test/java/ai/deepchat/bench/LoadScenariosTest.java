@@ -1,0 +1,58 @@
+package ai.deepchat.bench;
+
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * RELIABILITY scenarios 1, 2 and 5, short and bounded, against one real node in a JVM of its own (so
+ * that its heap is the platform's alone): the bundled tiny model on CPU, embedded PostgreSQL, loopback
+ * HTTP and WebSockets. The 10-minute versions are {@code bench/scenarios}; the bounds and why they are
+ * what they are: docs/performance.md, "Scenario bounds".
+ */
+class LoadScenariosTest {
+
+  @TempDir
+  static Path dataDir;
+  static Vertx vertx;
+  static NodeProcess node;
+  static LoadScenarios scenarios;
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    node = ScenarioBench.startNode(dataDir, "-Xmx512m", dataDir.resolve("node.log"));
+    scenarios = new LoadScenarios(vertx, node, LoadScenarios.Bounds.TINY_MODEL_CPU, System.out::println);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void steadyChatLoadAndTheAdminApisDuringItStayWithinBounds() throws Exception {
+    List<Verdict> verdicts = scenarios.steady(8, 4, 5_000, 20_000);
+    verdicts.forEach(System.out::println);
+    assertThat(verdicts).allSatisfy(v -> assertThat(v.passed()).as(v.toString()).isTrue());
+  }
+
+  @Test
+  void soakLeavesHeapConnectionsAndHandlersWhereTheyWere() throws Exception {
+    Verdict v = scenarios.soak(8, 4, 5, 4_000);
+    System.out.println(v);
+    assertThat(v.passed()).as(v.toString()).isTrue();
+  }
+}
