@@ -44,14 +44,14 @@ class LoadScenariosTest {
 
   @Test
   void steadyChatLoadAndTheAdminApisDuringItStayWithinBounds() throws Exception {
-    List<Verdict> verdicts = scenarios.steady(8, 4, 5_000, 20_000);
+    List<Verdict> verdicts = scenarios.steady(6, 3, 10_000, 15_000);
     verdicts.forEach(System.out::println);
     assertThat(verdicts).allSatisfy(v -> assertThat(v.passed()).as(v.toString()).isTrue());
   }
 
   @Test
   void soakLeavesHeapConnectionsAndHandlersWhereTheyWere() throws Exception {
-    Verdict v = scenarios.soak(8, 4, 5, 4_000);
+    Verdict v = scenarios.soak(6, 3, 5, 3_000);
     System.out.println(v);
     assertThat(v.passed()).as(v.toString()).isTrue();
   }
