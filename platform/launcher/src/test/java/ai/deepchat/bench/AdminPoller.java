@@ -22,6 +22,8 @@ final class AdminPoller {
   /** What the pollers of one run saw inside its window. */
   static final class Calls {
     final Histogram latency = new Histogram();
+    /** The same latencies by path, to tell which read is slow. */
+    final Map<String, Histogram> byPath = new ConcurrentHashMap<>();
     final LongAdder count = new LongAdder();
     final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     private volatile long from = Long.MAX_VALUE;
@@ -32,13 +34,14 @@ final class AdminPoller {
       to = toNanos;
     }
 
-    private void record(long sentAt, String error) {
+    private void record(String path, long sentAt, String error) {
       long now = System.nanoTime();
       if (now < from || now >= to) {
         return;
       }
       count.increment();
       latency.record(now - sentAt);
+      byPath.computeIfAbsent(path, k -> new Histogram()).record(now - sentAt);
       if (error != null) {
         errors.computeIfAbsent(error, k -> new LongAdder()).increment();
       }
@@ -89,9 +92,10 @@ final class AdminPoller {
     http.request(new RequestOptions(options))
         .compose(req -> req.send().compose(resp -> resp.body().map(body -> resp.statusCode())))
         .onComplete(ar -> {
+          String path = options.getURI().replaceAll("\\?.*", "");
           String error = ar.failed() ? "request:" + ar.cause().getClass().getSimpleName()
-              : ar.result() == 200 ? null : options.getURI().replaceAll("\\?.*", "") + ":" + ar.result();
-          calls.record(sentAt, error);
+              : ar.result() == 200 ? null : path + ":" + ar.result();
+          calls.record(path, sentAt, error);
           long think = Math.max(1, (long) (thinkMs * (0.5 + ThreadLocalRandom.current().nextDouble())));
           vertx.setTimer(think, t -> call());
         });

@@ -98,6 +98,7 @@ final class LoadScenarios {
         .atLeast("calls", calls, 1)
         .check("p99 latency", admin.latency.millis(0.99), bounds.adminP99Ms(), "ms")
         .check("error share", calls == 0 ? Double.NaN : (double) admin.errorCount() / calls, bounds.adminErrors(), "");
+    new java.util.TreeMap<>(admin.byPath).forEach((path, h) -> two.note("  " + path + ": " + h.summary()));
     return List.of(one, two);
   }
 

@@ -6,12 +6,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * RELIABILITY scenarios 1, 2 and 5, short and bounded, against one real node in a JVM of its own (so
@@ -46,6 +48,14 @@ class LoadScenariosTest {
   void steadyChatLoadAndTheAdminApisDuringItStayWithinBounds() throws Exception {
     List<Verdict> verdicts = scenarios.steady(6, 3, 10_000, 15_000);
     verdicts.forEach(System.out::println);
+    // latency bounds mean nothing on a machine many times oversubscribed by other jobs: a miss there is
+    // reported as inconclusive (skipped, with the figures), never as a pass
+    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    int cores = Runtime.getRuntime().availableProcessors();
+    if (verdicts.stream().anyMatch(v -> !v.passed())) {
+      assumeTrue(load <= 3.0 * cores, String.format("inconclusive: load average %.1f on %d cores%n%s", load, cores,
+          verdicts));
+    }
     assertThat(verdicts).allSatisfy(v -> assertThat(v.passed()).as(v.toString()).isTrue());
   }
 
