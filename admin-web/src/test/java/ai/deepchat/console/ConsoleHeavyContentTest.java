@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -19,10 +20,12 @@ import static ai.deepchat.console.ConsoleHarness.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Stored documents and messages are arbitrary Markdown: the console renders them off the event loop,
- * within a size, depth and time budget, and pages a document's chunks. Real HTTP, real PostgreSQL.
+ * Tenant content that costs CPU: stored documents and messages are arbitrary Markdown, which the
+ * console renders off the event loop within a size, depth and time budget, paging a document's chunks;
+ * routing rules whose regex would backtrack or recurse without end are refused when written.
+ * Real HTTP, real PostgreSQL.
  */
-class ConsoleRenderingTest {
+class ConsoleHeavyContentTest {
 
   @TempDir
   static Path dataDir;
@@ -177,5 +180,19 @@ class ConsoleRenderingTest {
     assertThat(alpha.get(path + "?page=x").statusCode()).isEqualTo(400);
     // another tenant's document stays out of reach
     assertThat(h.browser().signedIn("beta", "viewer@beta.test").get(path).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void routingRulesThatWouldOverflowOrBacktrackAreRefused() throws Exception {
+    var editor = h.browser().signedIn("alpha", "editor@alpha.test");
+    editor.get("/console/rules");
+    for (String pattern : new String[] {"(.|\\s)*refund", "(a+)+\\1b"}) {
+      HttpResponse<String> refused = editor.submit("/console/rules", Map.of("kind", "regex", "pattern", pattern,
+          "intent", "chat"));
+      assertThat(refused.statusCode()).as(pattern).isEqualTo(400);
+      assertThat(refused.body()).contains("backtracks or recurses too much");
+    }
+    assertThat(editor.submit("/console/rules", Map.of("kind", "regex", "pattern", "refund|return", "intent", "chat"))
+        .statusCode()).isEqualTo(302);
   }
 }
