@@ -60,8 +60,4 @@ public final class MarkdownRenderer {
     }
     return html;
   }
-
-  public Future<Void> close() {
-    return pool.close();
-  }
 }
