@@ -14,6 +14,7 @@ import ai.deepchat.console.keys.ApiKeyRoutes;
 import ai.deepchat.console.knowledge.BusKnowledgeBackend;
 import ai.deepchat.console.knowledge.KnowledgeBackend;
 import ai.deepchat.console.knowledge.KnowledgeRoutes;
+import ai.deepchat.console.markdown.MarkdownRenderer;
 import ai.deepchat.console.models.ModelRoutes;
 import ai.deepchat.console.overview.OverviewRoutes;
 import ai.deepchat.console.settings.SettingsRoutes;
@@ -64,6 +65,7 @@ public final class ConsoleModule implements HttpModule {
   private final ConsoleAudit audit;
   private final CanaryServices canary;
   private final I18n i18n = new I18n();
+  private final MarkdownRenderer markdown;
   private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
@@ -82,6 +84,7 @@ public final class ConsoleModule implements HttpModule {
     this.secret = jwtSecret(platform.config());
     this.knowledge = new BusKnowledgeBackend(vertx, ingest);
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
+    this.markdown = new MarkdownRenderer(vertx);
   }
 
   /** JWT_SECRET, else a secret generated once under DATA_DIR/secrets (blocking: call at start-up). */
@@ -113,15 +116,15 @@ public final class ConsoleModule implements HttpModule {
 
     new LoginRoutes(vertx, database, views, tokens, cookies, CallerContext.bind(superAdmin()), audit).mount(routes);
     new OverviewRoutes(database, views).mount(routes);
-    new KnowledgeRoutes(vertx, database, views, knowledge, audit).mount(routes);
-    new FaqRoutes(database, views, audit).mount(routes);
+    new KnowledgeRoutes(vertx, database, views, knowledge, audit, markdown).mount(routes);
+    new FaqRoutes(database, views, audit, markdown).mount(routes);
     new IntentRuleRoutes(database, views, audit).mount(routes);
     new WordsRoutes(vertx, database, views, audit).mount(routes);
     new WidgetSettingsRoutes(database, views, audit).mount(routes);
     new SettingsRoutes(vertx, database, views, audit).mount(routes);
     new ApiKeyRoutes(database, views, audit).mount(routes);
     new UserRoutes(vertx, database, views, audit).mount(routes);
-    new ConversationRoutes(database, views).mount(routes);
+    new ConversationRoutes(database, views, markdown).mount(routes);
     new AuditRoutes(database, views).mount(routes);
     new ModelRoutes(database, views, canary).mount(routes);
     new TenantRoutes(vertx, database, views, audit).mount(routes);

@@ -32,7 +32,7 @@ public final class Rag {
   private Rag(Vertx vertx, Database database, RagConfig config) {
     this.vertx = vertx;
     this.config = config;
-    this.ingestWorker = vertx.createSharedWorkerExecutor("rag-ingest", 1);
+    this.ingestWorker = vertx.createSharedWorkerExecutor("rag-ingest", config.ingestWorkers());
     this.queryWorker = vertx.createSharedWorkerExecutor("rag-query", 4);
     this.vectors = new VectorStore(config.dataDir(), config.indexFactory(), queryWorker,
         new PgVectorSource(database));

@@ -2,7 +2,7 @@ package ai.deepchat.console.conversations;
 
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
-import ai.deepchat.console.markdown.SafeMarkdown;
+import ai.deepchat.console.markdown.MarkdownRenderer;
 import ai.deepchat.console.web.ConsoleException;
 import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
@@ -30,10 +30,12 @@ public final class ConversationRoutes {
 
   private final Database database;
   private final Views views;
+  private final MarkdownRenderer markdown;
 
-  public ConversationRoutes(Database database, Views views) {
+  public ConversationRoutes(Database database, Views views, MarkdownRenderer markdown) {
     this.database = database;
     this.views = views;
+    this.markdown = markdown;
   }
 
   public void mount(ConsoleRouter routes) {
@@ -92,7 +94,6 @@ public final class ConversationRoutes {
                 List<Map<String, Object>> messages = new ArrayList<>();
                 for (Row r : msgs) {
                   Map<String, Object> m = Rows.map(r);
-                  m.put("html", SafeMarkdown.toHtml(r.getString("content")));
                   m.put("citations", citations(r.getValue("citations")));
                   messages.add(m);
                 }
@@ -103,7 +104,14 @@ public final class ConversationRoutes {
                 return model;
               });
         }))
+        // rendered off the event loop: a visitor's message is arbitrary Markdown
+        .compose(model -> markdown.fill(messagesOf(model), "content", "html").map(model))
         .compose(model -> views.render(ctx, "conversation", model));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> messagesOf(Map<String, Object> model) {
+    return (List<Map<String, Object>>) model.get("messages");
   }
 
   /** Citations as stored by the pipeline: [{n, title, section, documentId}], tolerant of missing fields. */

@@ -3,7 +3,7 @@ package ai.deepchat.console.faq;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
-import ai.deepchat.console.markdown.SafeMarkdown;
+import ai.deepchat.console.markdown.MarkdownRenderer;
 import ai.deepchat.console.web.ConsoleException;
 import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
@@ -28,9 +28,11 @@ public final class FaqRoutes {
   private final Database database;
   private final Views views;
   private final ConsoleAudit audit;
+  private final MarkdownRenderer markdown;
 
-  public FaqRoutes(Database database, Views views, ConsoleAudit audit) {
+  public FaqRoutes(Database database, Views views, ConsoleAudit audit, MarkdownRenderer markdown) {
     this.audit = audit;
+    this.markdown = markdown;
     this.database = database;
     this.views = views;
   }
@@ -47,8 +49,8 @@ public final class FaqRoutes {
             + "FROM faq_entries ORDER BY updated_at DESC").execute())
         .compose(rows -> {
           List<Map<String, Object>> entries = Rows.maps(rows);
-          entries.forEach(m -> m.put("html", SafeMarkdown.toHtml((String) m.get("answer"))));
-          return views.render(ctx, "faq", Map.of("section", "faq", "entries", entries));
+          return markdown.fill(entries, "answer", "html")
+              .compose(x -> views.render(ctx, "faq", Map.of("section", "faq", "entries", entries)));
         });
   }
 

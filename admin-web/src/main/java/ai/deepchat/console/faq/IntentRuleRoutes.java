@@ -1,5 +1,6 @@
 package ai.deepchat.console.faq;
 
+import ai.deepchat.chat.intent.BoundedRegex;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
@@ -17,8 +18,6 @@ import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Routing rules: a keyword or regular expression that sends a question straight to FAQ answers, the
@@ -58,11 +57,12 @@ public final class IntentRuleRoutes {
       throw ConsoleException.badRequest("error.invalid", "intent/kind");
     }
     if (kind.equals("regex")) {
-      try {
-        Pattern.compile(pattern);
-      } catch (PatternSyntaxException e) {
-        throw ConsoleException.badRequest("rules.error.regex", e.getDescription());
-      }
+      // refused now rather than skipped on every long message later (see BoundedRegex)
+      BoundedRegex.problem(pattern).ifPresent(problem -> {
+        throw problem.kind() == BoundedRegex.Problem.Kind.SYNTAX
+            ? ConsoleException.badRequest("rules.error.regex", problem.detail())
+            : ConsoleException.badRequest("rules.error.regexCost");
+      });
     }
     int priority;
     try {

@@ -3,7 +3,7 @@ package ai.deepchat.console.knowledge;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
-import ai.deepchat.console.markdown.SafeMarkdown;
+import ai.deepchat.console.markdown.MarkdownRenderer;
 import ai.deepchat.console.web.ConsoleException;
 import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
@@ -35,15 +35,21 @@ public final class KnowledgeRoutes {
 
   public static final long UPLOAD_LIMIT = 20L * 1024 * 1024;
   private static final int TOP_K = 8;
+  /** Chunks per page of a document, and the characters of one chunk a page shows (a chunk may be MBs). */
+  static final int CHUNKS_PER_PAGE = 20;
+  static final int CHUNK_CHARS_SHOWN = 64 * 1024;
 
   private final Vertx vertx;
   private final Database database;
   private final Views views;
   private final ConsoleAudit audit;
   private final KnowledgeBackend backend;
+  private final MarkdownRenderer markdown;
 
-  public KnowledgeRoutes(Vertx vertx, Database database, Views views, KnowledgeBackend backend, ConsoleAudit audit) {
+  public KnowledgeRoutes(Vertx vertx, Database database, Views views, KnowledgeBackend backend, ConsoleAudit audit,
+                         MarkdownRenderer markdown) {
     this.audit = audit;
+    this.markdown = markdown;
     this.vertx = vertx;
     this.database = database;
     this.views = views;
@@ -136,9 +142,12 @@ public final class KnowledgeRoutes {
         });
   }
 
+  /** One page of a document's chunks ({@code ?page=}, from 1), each shown up to {@link #CHUNK_CHARS_SHOWN}. */
   private Future<?> document(RoutingContext ctx, ConsoleSession s) {
     UUID kb = Forms.id(ctx, "kb");
     UUID doc = Forms.id(ctx, "doc");
+    int page = page(ctx);
+    List<Map<String, Object>> chunks = new ArrayList<>();
     return base(s, kb).compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery(
             "SELECT id, title, source_name, status, progress, error, chunk_count, size_bytes, updated_at "
                 + "FROM documents WHERE id = $1 AND knowledge_base_id = $2").execute(Tuple.of(doc, kb))
@@ -146,20 +155,40 @@ public final class KnowledgeRoutes {
           if (docRows.size() == 0) {
             throw ConsoleException.notFound();
           }
-          return c.preparedQuery("SELECT id, ordinal, section_path, text, token_count FROM chunks "
-                  + "WHERE document_id = $1 ORDER BY ordinal LIMIT 500").execute(Tuple.of(doc))
-              .map(chunks -> {
-                List<Map<String, Object>> list = Rows.maps(chunks);
-                list.forEach(m -> m.put("html", SafeMarkdown.toHtml((String) m.get("text"))));
+          return c.preparedQuery("SELECT id, ordinal, section_path, left(text, $2) AS text, "
+                  + "char_length(text) - $2 AS hidden_chars, token_count FROM chunks WHERE document_id = $1 "
+                  + "ORDER BY ordinal LIMIT $3 OFFSET $4")
+              .execute(Tuple.of(doc, CHUNK_CHARS_SHOWN, CHUNKS_PER_PAGE, (page - 1) * CHUNKS_PER_PAGE))
+              .map(rows -> {
+                chunks.addAll(Rows.maps(rows));
                 Map<String, Object> model = new HashMap<>();
+                Map<String, Object> document = Rows.map(docRows.iterator().next());
+                int pages = Math.max(1, ((Integer) document.get("chunk_count") + CHUNKS_PER_PAGE - 1) / CHUNKS_PER_PAGE);
                 model.put("section", "kb");
                 model.put("kb", base);
-                model.put("doc", Rows.map(docRows.iterator().next()));
-                model.put("chunks", list);
+                model.put("doc", document);
+                model.put("chunks", chunks);
+                model.put("page", page);
+                model.put("pages", pages);
                 return model;
               });
         })))
+        // rendered off the event loop, after the transaction: a stored chunk is arbitrary Markdown
+        .compose(model -> markdown.fill(chunks, "text", "html").map(model))
         .compose(model -> views.render(ctx, "kb-document", model));
+  }
+
+  private static int page(RoutingContext ctx) {
+    String raw = ctx.request().getParam("page", "1");
+    try {
+      int page = Integer.parseInt(raw);
+      if (page >= 1 && page <= 1_000_000) {
+        return page;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw ConsoleException.badRequest("error.invalid", "page");
   }
 
   private Future<?> upload(RoutingContext ctx, ConsoleSession s) {
@@ -251,7 +280,7 @@ public final class KnowledgeRoutes {
         return views.render(ctx, "kb-search", model);
       }
       return backend.retrieve(s.tenantId(), kb, q, TOP_K)
-          .map(reply -> {
+          .compose(reply -> {
             List<Map<String, Object>> hits = new ArrayList<>();
             int rank = 1;
             for (RetrievedChunk h : reply.hits()) {
@@ -260,7 +289,7 @@ public final class KnowledgeRoutes {
               m.put("title", h.documentTitle());
               m.put("documentId", h.documentId());
               m.put("section", h.sectionPath());
-              m.put("html", SafeMarkdown.toHtml(h.text()));
+              m.put("text", h.text());
               m.put("lexical", String.format("%.4f", h.lexicalScore()));
               m.put("vector", String.format("%.4f", h.vectorScore()));
               m.put("fused", String.format("%.4f", h.fusedScore()));
@@ -268,7 +297,7 @@ public final class KnowledgeRoutes {
             }
             model.put("hits", hits);
             model.put("searched", true);
-            return model;
+            return markdown.fill(hits, "text", "html").map(model);
           })
           .recover(err -> {
             if (!(err instanceof KnowledgeBackend.Unavailable)) {

@@ -1,11 +1,13 @@
 package ai.deepchat.console.markdown;
 
+import ai.deepchat.rag.ingest.MarkdownNesting;
 import com.vladsch.flexmark.ext.autolink.AutolinkExtension;
 import com.vladsch.flexmark.ext.gfm.strikethrough.StrikethroughExtension;
 import com.vladsch.flexmark.ext.tables.TablesExtension;
 import com.vladsch.flexmark.html.HtmlRenderer;
 import com.vladsch.flexmark.parser.Parser;
 import com.vladsch.flexmark.util.data.MutableDataSet;
+import com.vladsch.flexmark.util.sequence.Escaping;
 import org.owasp.html.HtmlPolicyBuilder;
 import org.owasp.html.PolicyFactory;
 
@@ -16,6 +18,12 @@ import java.util.List;
  * (raw HTML in the source is escaped, not passed through), then an OWASP allow-list keeps only
  * formatting, tables, code and https links (rel="noopener nofollow"). Images, scripts, styles, event
  * handlers and every other URL scheme are removed, so nothing in a document can run or phone home.
+ *
+ * <p>Bounded: flexmark recurses per nesting level (a few hundred levels overflow the stack) and some
+ * inline constructs cost quadratic time, so only the first {@link #MAX_MARKDOWN_CHARS} of a text are
+ * rendered as Markdown, the rest is shown as escaped plain text, and a text nesting lists or quotes
+ * deeper than {@link MarkdownNesting#MAX_DEPTH} is shown as plain text altogether. Even so this is
+ * CPU work: pages call it through {@link MarkdownRenderer}, off the event loop.
  */
 public final class SafeMarkdown {
 
@@ -39,6 +47,9 @@ public final class SafeMarkdown {
       .requireRelsOnLinks("noopener", "nofollow", "noreferrer")
       .toFactory();
 
+  /** Characters of one text rendered as Markdown; worst-case inline parsing of this much stays well under a second. */
+  public static final int MAX_MARKDOWN_CHARS = 8 * 1024;
+
   private SafeMarkdown() {
   }
 
@@ -46,7 +57,29 @@ public final class SafeMarkdown {
     if (markdown == null || markdown.isEmpty()) {
       return "";
     }
-    return sanitize(RENDERER.render(PARSER.parse(markdown)));
+    int cut = markdown.length() <= MAX_MARKDOWN_CHARS ? markdown.length() : lineEndBefore(markdown, MAX_MARKDOWN_CHARS);
+    String head = markdown.substring(0, cut);
+    if (MarkdownNesting.tooDeep(head)) {
+      return plain(markdown);
+    }
+    String html;
+    try {
+      html = sanitize(RENDERER.render(PARSER.parse(head)));
+    } catch (StackOverflowError e) {
+      return plain(markdown); // nesting the scan did not foresee: show the text, never fail the page
+    }
+    return cut == markdown.length() ? html : html + plain(markdown.substring(cut));
+  }
+
+  /** The text as it is, escaped, in a {@code <pre>} (which keeps its line breaks). */
+  public static String plain(String text) {
+    return text == null || text.isEmpty() ? "" : "<pre>" + Escaping.escapeHtml(text, false) + "</pre>";
+  }
+
+  // Cut at a line end so a paragraph or list item is not split mid-line (or at the limit if there is none).
+  private static int lineEndBefore(String text, int limit) {
+    int newline = text.lastIndexOf('\n', limit - 1);
+    return newline > limit / 2 ? newline + 1 : limit;
   }
 
   /** The allow-list alone, for HTML that did not come from Markdown. */

@@ -63,4 +63,20 @@ class SafeMarkdownTest {
     assertThat(SafeMarkdown.sanitize("<p onmouseover=\"x()\">hi</p><form action=\"https://x\"><input></form>"))
         .isEqualTo("<p>hi</p>");
   }
+
+  @Test
+  void deepNestingIsShownAsEscapedTextInsteadOfOverflowingTheStack() {
+    String deep = "- ".repeat(4_000) + "<b>x</b>";
+    String html = SafeMarkdown.toHtml(deep);
+    assertThat(html).startsWith("<pre>- - - ").contains("&lt;b&gt;x&lt;/b&gt;").doesNotContain("<li>");
+  }
+
+  @Test
+  void onlyTheHeadOfALongTextIsRenderedAsMarkdown() {
+    String text = "**start**\n\n" + "plain line\n".repeat(2_000) + "**end** <i>x</i>\n";
+    String html = SafeMarkdown.toHtml(text);
+    assertThat(html).contains("<strong>start</strong>").doesNotContain("<strong>end</strong>")
+        .contains("**end** &lt;i&gt;x&lt;/i&gt;").contains("<pre>");
+    assertThat(html.indexOf("<pre>")).isGreaterThan(html.indexOf("<strong>start</strong>"));
+  }
 }

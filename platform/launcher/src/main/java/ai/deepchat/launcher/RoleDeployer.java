@@ -46,7 +46,8 @@ final class RoleDeployer {
     // one RAG module per node (FAISS indexes under DATA_DIR/faiss): retrieval on the bus for the rag
     // role, uploads and retrieval tests in process for the console and the API of the gateway role
     Rag rag = roles.contains(Role.RAG) || roles.contains(Role.GATEWAY)
-        ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())) : null;
+        ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())
+            .withIngestWorkers(platform.config().instances().ingestWorkers())) : null;
     if (roles.contains(Role.RAG)) {
       chain = chain.compose(v -> vertx.deployVerticle(rag.retrieverVerticle())).map(id -> {
         ids.add(id);

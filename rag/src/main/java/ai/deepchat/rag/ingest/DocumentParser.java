@@ -18,11 +18,24 @@ public final class DocumentParser {
   }
 
   public ParsedDocument parse(String sourceName, SourceFormat format, String text) {
+    try {
+      return parseMarkup(sourceName, format, text);
+    } catch (StackOverflowError e) {
+      // the converters recurse per nesting level; a document deeper than the scan foresaw is refused
+      throw tooDeep(sourceName, "its markup");
+    }
+  }
+
+  private ParsedDocument parseMarkup(String sourceName, SourceFormat format, String text) {
     String markdown = switch (format) {
       case MARKDOWN -> text;
       case HTML -> HTML_TO_MARKDOWN.convert(text);
       case TEXT -> null;
     };
+    int deep = markdown == null ? -1 : MarkdownNesting.firstLineDeeperThan(markdown, MarkdownNesting.MAX_DEPTH);
+    if (deep > 0) {
+      throw tooDeep(sourceName, format == SourceFormat.MARKDOWN ? "line " + deep : "its markup");
+    }
     List<Chunk> chunks = markdown == null ? chunker.chunkText(text) : chunker.chunkMarkdown(markdown);
     if (chunks.isEmpty()) {
       throw new RagException(RagError.INVALID_INPUT, sourceName + " has no text to index");
@@ -30,6 +43,11 @@ public final class DocumentParser {
     String title = markdown == null ? null : MarkdownChunker.titleOf(markdown);
     return new ParsedDocument(title == null || title.isBlank() ? baseName(sourceName) : title,
         format, chunks);
+  }
+
+  private static RagException tooDeep(String sourceName, String where) {
+    return new RagException(RagError.INVALID_INPUT, sourceName + " nests lists or quotes more than "
+        + MarkdownNesting.MAX_DEPTH + " levels deep (" + where + "); flatten it and upload it again");
   }
 
   static String baseName(String sourceName) {

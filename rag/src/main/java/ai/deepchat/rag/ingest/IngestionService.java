@@ -27,7 +27,8 @@ import java.util.UUID;
 /**
  * Knowledge bases and ingestion. An upload is validated (type, size, UTF-8 text) before it is
  * accepted; conversion, chunking and embedding then run in the background on the ingestion worker
- * pool, with progress stored on the document row, and the result is committed to PostgreSQL first
+ * pool ({@code ingestWorkers} documents at once, tenants taking turns: {@link TenantFairQueue}), with
+ * progress stored on the document row, and the result is committed to PostgreSQL first
  * (the source of truth) and to the FAISS index second.
  */
 public final class IngestionService implements KnowledgeBaseService {
@@ -41,6 +42,7 @@ public final class IngestionService implements KnowledgeBaseService {
   private final WorkerExecutor worker;
   private final DocumentParser parser;
   private final KeyedSerializer commits = new KeyedSerializer();
+  private final TenantFairQueue queue;
 
   /** @param worker where parsing and embedding run; never an event loop */
   public IngestionService(Database database, VectorStore vectors, WorkerExecutor worker,
@@ -50,6 +52,7 @@ public final class IngestionService implements KnowledgeBaseService {
     this.vectors = vectors;
     this.worker = worker;
     this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens());
+    this.queue = new TenantFairQueue(config.ingestWorkers());
   }
 
   @Override
@@ -105,7 +108,9 @@ public final class IngestionService implements KnowledgeBaseService {
               }
               Job job = new Job(tenantId, base, accepted.document().id(), sourceName, format,
                   decoded.hash());
-              return new Upload(accepted.document(), run(job, decoded.text()));
+              // queued per tenant: one tenant's big uploads never hold every worker of the node
+              return new Upload(accepted.document(),
+                  queue.submit(tenantId, job.documentId(), () -> run(job, decoded.text())));
             })));
   }
 
@@ -148,7 +153,11 @@ public final class IngestionService implements KnowledgeBaseService {
         .recover(failure -> {
           String message = failure instanceof RagException ? failure.getMessage()
               : "ingestion failed: " + failure;
-          LOG.warn("ingestion of {} failed", job.sourceName(), failure);
+          if (failure instanceof RagException) { // the document's own fault: its message says it all
+            LOG.info("ingestion of {} refused: {}", job.sourceName(), message);
+          } else {
+            LOG.warn("ingestion of {} failed", job.sourceName(), failure);
+          }
           return repository.fail(job.tenantId(), job.documentId(), job.hash(), message);
         })
         .transform(ignored -> repository.document(job.tenantId(), job.base().id(), job.documentId()))

@@ -146,12 +146,8 @@ public final class MarkdownChunker {
     List<String> parts = new ArrayList<>();
     int start = 0;
     while (start < sentence.length()) {
-      int end = start;
-      while (end < sentence.length()
-          && TokenEstimator.estimate(sentence.subSequence(start, end + 1)) <= budget) {
-        end++;
-      }
-      end = Math.max(end, start + 1);
+      // one pass per part: re-estimating every prefix made a long unpunctuated line quadratic
+      int end = TokenEstimator.prefixWithin(sentence, start, budget);
       int space = sentence.lastIndexOf(' ', end - 1);
       if (end < sentence.length() && space > start) {
         end = space + 1;

@@ -29,6 +29,35 @@ public final class TokenEstimator {
     return tokens + wordTokens(wordLength);
   }
 
+  /**
+   * The end of the longest run of {@code text} from {@code from} whose estimate stays within
+   * {@code budget}, counted in one pass (the estimate only grows as the run grows); at least one code
+   * point, so a caller cutting text into runs always moves on.
+   */
+  public static int prefixWithin(CharSequence text, int from, int budget) {
+    int tokens = 0;
+    int wordLength = 0;
+    int i = from;
+    while (i < text.length()) {
+      int cp = Character.codePointAt(text, i);
+      int committed = tokens;
+      int word = wordLength;
+      if (Character.isLetterOrDigit(cp) && !isCjk(cp)) {
+        word++;
+      } else {
+        committed += wordTokens(word) + (Character.isWhitespace(cp) ? 0 : 1);
+        word = 0;
+      }
+      if (committed + wordTokens(word) > budget && i > from) {
+        return i;
+      }
+      tokens = committed;
+      wordLength = word;
+      i += Character.charCount(cp);
+    }
+    return i;
+  }
+
   private static int wordTokens(int length) {
     return length == 0 ? 0 : (length + 3) / 4;
   }

@@ -107,7 +107,8 @@ public final class ConfigLoader {
         new PlatformConfig.Metrics(metricsTenants(), intIn("METRICS_TENANT_BUCKETS", 16, 0, 256),
             intIn("GPU_METRICS_INTERVAL_SECONDS", 10, 1, 3600)),
         new PlatformConfig.Instances(intIn("GATEWAY_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256),
-            intIn("PIPELINE_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256)));
+            intIn("PIPELINE_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256),
+            intIn("INGEST_WORKERS", PlatformConfig.Instances.DEFAULT_INGEST_WORKERS, 1, 64)));
   }
 
   private PlatformConfig.Chat chat() {

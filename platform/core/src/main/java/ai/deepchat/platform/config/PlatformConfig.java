@@ -162,7 +162,14 @@ public record PlatformConfig(
    * spreads turns over them). Each instance runs on its own event loop, so one busy loop no longer
    * holds up every connection and token of the node.
    */
-  public record Instances(int gateway, int pipeline) {
+  public record Instances(int gateway, int pipeline, int ingestWorkers) {
+
+    /** Documents ingested at once per node by default (INGEST_WORKERS); tenants take turns on them. */
+    public static final int DEFAULT_INGEST_WORKERS = 2;
+
+    public Instances(int gateway, int pipeline) {
+      this(gateway, pipeline, DEFAULT_INGEST_WORKERS);
+    }
 
     /**
      * The available processors, and at least 2: the multi-instance path then runs on every machine

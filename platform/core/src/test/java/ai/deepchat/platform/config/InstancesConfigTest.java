@@ -23,6 +23,13 @@ class InstancesConfigTest {
   }
 
   @Test
+  void ingestWorkersDefaultToTwoAndAreBounded() {
+    assertThat(load(Map.of()).instances().ingestWorkers()).isEqualTo(2);
+    assertThat(load(Map.of("INGEST_WORKERS", "4")).instances().ingestWorkers()).isEqualTo(4);
+    assertThat(problem("INGEST_WORKERS", "65")).isEqualTo("INGEST_WORKERS: '65' is outside 1..64");
+  }
+
+  @Test
   void badCountsNameTheirKey() {
     assertThat(problem("GATEWAY_INSTANCES", "0")).isEqualTo("GATEWAY_INSTANCES: '0' is outside 1..256");
     assertThat(problem("PIPELINE_INSTANCES", "many")).isEqualTo("PIPELINE_INSTANCES: 'many' is not a number");

@@ -1,0 +1,93 @@
+package ai.deepchat.chat.intent;
+
+import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.Codecs;
+import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
+import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
+import ai.deepchat.platform.config.ConfigLoader;
+import ai.deepchat.platform.db.TestDatabase;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A stored regex rule that overflows java.util.regex's recursion on a long question (written before
+ * rules were checked, or on a thread with a smaller stack): every question is still routed, and the
+ * log gets one short line for the pattern instead of a 1,024-frame StackOverflowError per message.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IntentRouterOverflowTest {
+
+  private Vertx vertx;
+  private TestDatabase db;
+  private UUID tenant;
+
+  @BeforeAll
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    Codecs.registerAll(vertx);
+    db = TestDatabase.fresh(vertx);
+    Platform platform = new Platform(ConfigLoader.load(Map.of("DATA_DIR",
+        Files.createTempDirectory("intent").toString()), new String[0]), db.database(), "test");
+    tenant = await(db.database().global(c -> c.query("INSERT INTO tenants (slug, name) VALUES ('intent-co', 'intent-co') RETURNING id")
+        .execute().map(rows -> rows.iterator().next().getUUID(0))));
+    try (Connection c = db.ownerJdbc(); PreparedStatement st = c.prepareStatement("INSERT INTO intent_rules "
+        + "(tenant_id, intent, kind, pattern, priority) VALUES (?, 'chat', 'regex', '(.|\\s)*refund', 5)")) {
+      st.setObject(1, tenant);
+      st.executeUpdate();
+    }
+    await(vertx.deployVerticle(new IntentRouterVerticle(platform)));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    await(vertx.close());
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void longQuestionsAreRoutedAndTheOverflowIsLoggedOnceBriefly() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    root.addAppender(logs);
+    try {
+      String question = "please help me with my order ".repeat(7_000);
+      for (int i = 0; i < 3; i++) {
+        RouteDecision decision = await(vertx.eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
+            new RouteRequest(tenant.toString(), question))).body();
+        assertThat(decision.intent()).isEqualTo(RouteDecision.CHAT);
+        assertThat(decision.score()).as("not forced by the skipped rule").isZero();
+      }
+      // a short question still meets the rule, which forces the model (score 1)
+      RouteDecision forced = await(vertx.eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
+          new RouteRequest(tenant.toString(), "I want a refund"))).body();
+      assertThat(forced.intent()).isEqualTo(RouteDecision.CHAT);
+      assertThat(forced.score()).isEqualTo(1.0);
+    } finally {
+      root.detachAppender(logs);
+    }
+    assertThat(logs.list).noneMatch(e -> e.getThrowableProxy() != null);
+    assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("overflowed the stack")).hasSize(1);
+  }
+}
