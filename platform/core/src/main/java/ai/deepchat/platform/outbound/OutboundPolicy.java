@@ -116,14 +116,16 @@ public final class OutboundPolicy {
     return new PinnedTarget(url, all.get(0));
   }
 
-  /** {@link #check} then {@link #pin} on a worker thread; fails with {@link OutboundRefusedException}. */
+  /**
+   * {@link #check} then {@link #pin} on a worker thread; fails with {@link OutboundRefusedException}.
+   * Always completes later, never inside the call, so callers may rely on their state being set.
+   */
   public Future<PinnedTarget> resolve(Vertx vertx, String url) {
-    OutboundUrl checked;
-    try {
-      checked = check(url);
-    } catch (OutboundRefusedException e) {
-      return Future.failedFuture(e);
-    }
+    return vertx.executeBlocking(() -> pin(check(url)), false);
+  }
+
+  /** {@link #pin} on a worker thread, for a URL the caller checked (and narrowed by rules of its own). */
+  public Future<PinnedTarget> resolve(Vertx vertx, OutboundUrl checked) {
     return vertx.executeBlocking(() -> pin(checked), false);
   }
 
@@ -166,7 +168,8 @@ public final class OutboundPolicy {
     }
   }
 
-  static String normalizeHost(String host) {
+  /** Lower case, no IPv6 brackets, no trailing dot: how hosts are compared. */
+  public static String normalizeHost(String host) {
     String h = host.trim().toLowerCase(Locale.ROOT);
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);
