@@ -56,6 +56,22 @@ class OutboundPolicyTest {
   }
 
   @Test
+  void addressRangesAtTheirEdges() throws Exception {
+    String[][] internal = {
+        {"172.31.255.255", "private"}, {"0.1.2.3", "unspecified"}, {"ff02::1", "multicast"},
+        {"::127.0.0.1", "loopback"}, {"::ffff:10.0.0.1", "private"}, {"fec0::1", "private"},
+        {"192.0.2.1", "reserved"}, {"198.51.100.7", "reserved"}, {"203.0.113.9", "reserved"},
+        {"198.19.0.1", "benchmarking"}, {"2001:db8::1", "reserved"}, {"100.127.255.255", "private"},
+    };
+    for (String[] c : internal) {
+      assertThat(AddressRanges.internalReason(InetAddress.getByName(c[0]))).as(c[0]).contains(c[1]);
+    }
+    for (String ok : new String[] {"8.8.8.8", "172.32.0.1", "2001:4860:4860::8888", "100.128.0.1", "203.0.114.10"}) {
+      assertThat(AddressRanges.internalReason(InetAddress.getByName(ok))).as(ok).isNull();
+    }
+  }
+
+  @Test
   void publicLiteralsAndNamesPassTheCheckNamesAreLookedUpOnlyWhenPinned() {
     OutboundUrl named = strict.check("https://Models.Example.com/v1?x=1");
     assertThat(named).isEqualTo(new OutboundUrl(true, "models.example.com", 443, "/v1?x=1", null));
