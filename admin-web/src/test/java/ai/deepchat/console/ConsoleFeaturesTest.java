@@ -125,6 +125,11 @@ class ConsoleFeaturesTest {
         "params", "[not json")).statusCode()).isEqualTo(400);
     assertThat(admin.submit("/console/models", Map.of("name", "v1", "backend", "local", "location", "m")).statusCode())
         .as("duplicate name").isIn(400, 409);
+    // the console creates versions through the same registry: an internal endpoint is refused (scenario 17)
+    var internal = admin.submit("/console/models", Map.of("name", "ssrf", "backend", "openai",
+        "location", "http://169.254.169.254/latest/meta-data"));
+    assertThat(internal.statusCode()).isEqualTo(400);
+    assertThat(internal.body()).contains("location refused").contains("link-local");
     String v1 = one("SELECT id FROM model_versions WHERE name = 'v1'");
     String v2 = one("SELECT id FROM model_versions WHERE name = 'v2'");
     String v3 = one("SELECT id FROM model_versions WHERE name = 'v3'");

@@ -18,6 +18,7 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.canary.CanaryMessages.RoutingChanged;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.policy.audit.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,7 +51,7 @@ public final class CanaryServices {
     PlatformConfig.Canary config = platform.config().canary();
     ChangeLog log = new ChangeLog(vertx, audit);
     GuardSettings defaults = GuardSettings.defaults(config);
-    this.registry = new ModelRegistry(platform.database(), log);
+    this.registry = new ModelRegistry(platform.database(), log, OutboundPolicy.of(platform.config()));
     this.rollouts = new RolloutService(platform.database(), log, defaults);
     this.liveWorkers = new LiveWorkers(vertx, Duration.ofSeconds(config.workerTtlSeconds()));
     this.chooser = new ModelChooser(platform.database(), liveWorkers);

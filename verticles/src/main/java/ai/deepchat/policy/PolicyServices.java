@@ -4,6 +4,7 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.policy.audit.AuditLog;
 import ai.deepchat.policy.audit.AuditVerticle;
 import ai.deepchat.policy.moderation.ModerationService;
@@ -40,7 +41,7 @@ public record PolicyServices(ModerationService moderation, RequestLimits limits,
         new RequestLimits(platform.database(), RateLimiters.forVertx(vertx, Clock.systemUTC(),
             platform.config().policy().rateLimitMaxBuckets())),
         new AuditLog(platform.database()),
-        PluginRegistry.load(vertx, platform.database()));
+        PluginRegistry.load(vertx, platform.database(), OutboundPolicy.of(platform.config())));
     vertx.eventBus().<TenantPolicyChanged>consumer(Addresses.POLICY_CHANGED, msg -> {
       try {
         UUID tenant = UUID.fromString(msg.body().tenantId());

@@ -48,7 +48,8 @@ class ClusterCanaryTest {
     nodeB = startNode(name, 15802);
     db = TestDatabase.fresh(nodeA).database();
     // a long periodic refresh, so only the change event can explain a fast update
-    Platform platform = CanaryTestSupport.platform(db, Map.of("CANARY_REFRESH_SECONDS", "3600"));
+    Platform platform = CanaryTestSupport.platform(db, Map.of("CANARY_REFRESH_SECONDS", "3600",
+        "OUTBOUND_ALLOWED_HOSTS", "127.0.0.1"));
     onA = CanaryTestSupport.services(nodeA, platform);
     onB = CanaryTestSupport.services(nodeB, platform);
   }

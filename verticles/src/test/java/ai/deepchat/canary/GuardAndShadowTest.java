@@ -55,7 +55,7 @@ class GuardAndShadowTest {
     testDb = TestDatabase.fresh(v);
     db = testDb.database();
     // a small window and minimum sample so the test drives the guard with a few dozen requests
-    Platform platform = CanaryTestSupport.platform(db, Map.of("CANARY_MAX_ERROR_RATE", "0.2",
+    Platform platform = CanaryTestSupport.platform(db, Map.of("OUTBOUND_ALLOWED_HOSTS", "127.0.0.1", "CANARY_MAX_ERROR_RATE", "0.2",
         "CANARY_GUARD_MIN_SAMPLES", "20", "CANARY_GUARD_WINDOW_SECONDS", "60", "CANARY_SHADOW_AGREEMENT", "0.9"));
     services = CanaryTestSupport.services(v, platform);
     dispatch = new TestDispatch(services, WebClient.create(v));

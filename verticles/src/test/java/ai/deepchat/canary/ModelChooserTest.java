@@ -48,7 +48,7 @@ class ModelChooserTest {
     vertx = v;
     Codecs.registerAll(v);
     db = TestDatabase.fresh(v).database();
-    platform = CanaryTestSupport.platform(db, Map.of());
+    platform = CanaryTestSupport.platform(db, Map.of("OUTBOUND_ALLOWED_HOSTS", "127.0.0.1"));
     services = CanaryTestSupport.services(v, platform);
   }
 

@@ -500,17 +500,16 @@ class ChatApiIntegrationTest {
 
   @Test
   void anEnabledPluginAnswersBeforeTheModel(Vertx vertx) {
-    // the tenant's order system: an external service, emulated
+    // the tenant's order system: an external service, emulated on the address the operator allow-lists
     int ordersPort = ChatHarness.await(vertx.createHttpServer().requestHandler(req -> req.response()
             .putHeader("Content-Type", "application/json")
             .end(new JsonObject().put("status", "shipped").encode()))
-        .listen(0, "127.0.0.1")).actualPort();
+        .listen(0, ChatHarness.ALLOWED_LOOPBACK)).actualPort();
     ChatHarness.Tenant t = h.tenant("plugin-co");
     JsonObject config = new JsonObject()
-        .put("urlTemplate", "http://127.0.0.1:" + ordersPort + "/orders/{order}")
-        .put("allowedHosts", new JsonArray().add("127.0.0.1"))
-        .put("httpAllowedHosts", new JsonArray().add("127.0.0.1"))
-        .put("allowLoopbackForDevelopment", true)
+        .put("urlTemplate", "http://" + ChatHarness.ALLOWED_LOOPBACK + ":" + ordersPort + "/orders/{order}")
+        .put("allowedHosts", new JsonArray().add(ChatHarness.ALLOWED_LOOPBACK))
+        .put("httpAllowedHosts", new JsonArray().add(ChatHarness.ALLOWED_LOOPBACK))
         .put("statusField", "status")
         .put("answerTemplate", "Order {order} is {status}.")
         .put("timeoutMs", 2000);

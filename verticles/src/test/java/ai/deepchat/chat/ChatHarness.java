@@ -45,6 +45,13 @@ final class ChatHarness {
   record Tenant(UUID id, String apiKey, String widgetKey, String origin) {
   }
 
+  /**
+   * The loopback address the harness's operator allow-lists (OUTBOUND_ALLOWED_HOSTS): emulated tenant
+   * services (order APIs, model servers) listen here; anything on 127.0.0.1 but the emulated DeepSeek
+   * API stays refused, as internal addresses are in production.
+   */
+  static final String ALLOWED_LOOPBACK = "127.0.0.9";
+
   final Vertx vertx;
   final TestDatabase testDb;
   final Database db;
@@ -93,6 +100,7 @@ final class ChatHarness {
     env.put("CHAT_REQUEST_TIMEOUT_MS", "2000");
     env.put("CHAT_IDLE_TIMEOUT_MS", "3000");
     env.put("CHAT_RETRIEVAL_TIMEOUT_MS", "300");
+    env.put("OUTBOUND_ALLOWED_HOSTS", ALLOWED_LOOPBACK);
     env.putAll(extraEnv);
     PlatformConfig config = ConfigLoader.load(env, new String[0]);
     platform = new Platform(config, db, "test-node");

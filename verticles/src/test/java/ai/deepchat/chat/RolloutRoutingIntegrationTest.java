@@ -41,7 +41,7 @@ class RolloutRoutingIntegrationTest {
   void start(Vertx vertx) throws Exception {
     this.vertx = vertx;
     // a small guard sample so a few dozen real requests decide a rollback
-    h = new ChatHarness(vertx).startWithCanary(Map.of("CANARY_GUARD_MIN_SAMPLES", "10",
+    h = new ChatHarness(vertx).startWithCanary(Map.of("OUTBOUND_ALLOWED_HOSTS", "127.0.0.1", "CANARY_GUARD_MIN_SAMPLES", "10",
         "CANARY_MAX_ERROR_RATE", "0.2", "CANARY_GUARD_WINDOW_SECONDS", "60"));
   }
 

@@ -23,8 +23,14 @@ final class VersionEndpoint {
   final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger counter = new AtomicInteger();
   private HttpServer server;
+  private String host;
 
   static VersionEndpoint start(Vertx vertx, String answer, IntPredicate fails) throws Exception {
+    return start(vertx, "127.0.0.1", answer, fails);
+  }
+
+  /** Listening on {@code host}, a loopback address. */
+  static VersionEndpoint start(Vertx vertx, String host, String answer, IntPredicate fails) throws Exception {
     VersionEndpoint e = new VersionEndpoint();
     e.server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
       int n = e.counter.incrementAndGet();
@@ -42,12 +48,13 @@ final class VersionEndpoint {
           .put("usage", new JsonObject().put("prompt_tokens", 9).put("completion_tokens", 3)).encode() + "\n\n");
       resp.end("data: [DONE]\n\n");
     }));
-    e.server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    e.host = host;
+    e.server.listen(0, host).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return e;
   }
 
   String url() {
-    return "http://127.0.0.1:" + server.actualPort() + "/v1";
+    return "http://" + host + ":" + server.actualPort() + "/v1";
   }
 
   int served() {

@@ -23,6 +23,11 @@ public final class CanaryException extends RuntimeException {
     return new CanaryException(400, "invalid_value", message);
   }
 
+  /** A URL the outbound policy refuses (internal address, user info, odd host form): 400 url_refused. */
+  public static CanaryException urlRefused(String message) {
+    return new CanaryException(400, "url_refused", message);
+  }
+
   public static CanaryException conflict(String code, String message) {
     return new CanaryException(409, code, message);
   }

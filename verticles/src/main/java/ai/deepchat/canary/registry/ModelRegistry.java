@@ -1,6 +1,8 @@
 package ai.deepchat.canary.registry;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.outbound.OutboundPolicy;
+import ai.deepchat.platform.outbound.OutboundRefusedException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
@@ -34,10 +36,13 @@ public final class ModelRegistry {
 
   private final Database database;
   private final ChangeLog changes;
+  private final OutboundPolicy outbound;
 
-  public ModelRegistry(Database database, ChangeLog changes) {
+  /** {@code outbound}: the policy an openai version's URLs (location, params.fallback.location) must pass. */
+  public ModelRegistry(Database database, ChangeLog changes, OutboundPolicy outbound) {
     this.database = database;
     this.changes = changes;
+    this.outbound = outbound;
   }
 
   public Future<ModelVersion> create(Scope scope, VersionSpec spec, Actor actor) {
@@ -226,7 +231,7 @@ public final class ModelRegistry {
     return Future.failedFuture(err);
   }
 
-  private static void validate(VersionSpec spec, boolean creating) {
+  private void validate(VersionSpec spec, boolean creating) {
     if (creating && (spec.name() == null || spec.backend() == null || spec.location() == null)) {
       throw CanaryException.invalid("name, backend and location are required");
     }
@@ -243,17 +248,49 @@ public final class ModelRegistry {
     }
     if (spec.params() != null) {
       SamplingDefaults.validate(spec.params());
+      validateFallback(spec.params().getJsonObject("fallback"));
     }
   }
 
-  static void validateLocation(Backend backend, String location) {
+  /** params.fallback: {backend (default openai), location (openai: empty for the platform's API), model, api_key}. */
+  private void validateFallback(JsonObject fallback) {
+    if (fallback == null) {
+      return;
+    }
+    Backend backend;
+    try {
+      backend = Backend.parse(String.valueOf(fallback.getValue("backend", "openai")));
+    } catch (IllegalArgumentException e) {
+      throw CanaryException.invalid("fallback.backend must be local or openai");
+    }
+    if (!(fallback.getValue("location", "") instanceof String location)) {
+      throw CanaryException.invalid("fallback.location must be a string");
+    }
+    if (backend == Backend.OPENAI && location.isBlank()) {
+      return; // the platform's own API (DEEPSEEK_BASE_URL)
+    }
+    validateLocation(backend, location, "fallback.location");
+  }
+
+  void validateLocation(Backend backend, String location) {
+    validateLocation(backend, location, "location");
+  }
+
+  private void validateLocation(Backend backend, String location, String field) {
     if (backend == Backend.LOCAL && (location == null || !MODEL_KEY.matcher(location).matches())) {
-      throw CanaryException.invalid("a local version's location is the engine model key: 1-100 letters, digits,"
-          + " '.', '_' or '-'");
+      throw CanaryException.invalid("a local version's " + field + " is the engine model key: 1-100 letters,"
+          + " digits, '.', '_' or '-'");
     }
     if (backend == Backend.OPENAI && (location == null || location.length() > 500
         || !(location.startsWith("https://") || location.startsWith("http://")))) {
-      throw CanaryException.invalid("an openai version's location is the endpoint's http(s) base URL");
+      throw CanaryException.invalid("an openai version's " + field + " is the endpoint's http(s) base URL");
+    }
+    if (backend == Backend.OPENAI) {
+      try {
+        outbound.check(location);
+      } catch (OutboundRefusedException e) {
+        throw CanaryException.urlRefused(field + " refused: " + e.getMessage());
+      }
     }
   }
 }

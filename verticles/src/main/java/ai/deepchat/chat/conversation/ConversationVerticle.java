@@ -7,6 +7,7 @@ import ai.deepchat.chat.dispatch.CanaryModelDispatcher;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.policy.moderation.ModerationService;
@@ -90,7 +91,7 @@ public final class ConversationVerticle extends VerticleBase {
       dispatcher = routed;
     }
     store = new ConversationStore(vertx, platform.database(), tokens);
-    backends = new Backends(vertx, chat);
+    backends = new Backends(vertx, chat, OutboundPolicy.of(platform.config()));
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
         routing);
     turns = vertx.eventBus().consumer(Addresses.CHAT_TURN, this::onTurn);

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -17,14 +18,19 @@ public final class Backends {
   private final long requestTimeoutMs;
   private final long idleTimeoutMs;
   private final WorkerWatch workers;
+  private final OutboundPolicy outbound;
 
-  public Backends(Vertx vertx, PlatformConfig.Chat chat) {
+  /** {@code outbound}: the node's policy every OpenAI-compatible endpoint is checked and pinned by. */
+  public Backends(Vertx vertx, PlatformConfig.Chat chat, OutboundPolicy outbound) {
     this.vertx = vertx;
+    this.outbound = outbound;
     this.requestTimeoutMs = chat.requestTimeoutMs();
     this.idleTimeoutMs = chat.idleTimeoutMs();
     this.workers = new WorkerWatch(vertx);
     this.http = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout((int) chat.requestTimeoutMs())
+        // requests connect to a checked address: TLS must still name and verify the URL's host
+        .setVerifyHost(true).setForceSni(true)
         .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(64));
   }
 
@@ -37,7 +43,7 @@ public final class Backends {
   private ModelBackend of(BackendSpec spec) {
     return switch (spec.kind()) {
       case LOCAL -> new EngineBusBackend(vertx, spec.target(), requestTimeoutMs, idleTimeoutMs, workers);
-      case OPENAI -> new OpenAiHttpBackend(vertx, http, spec, requestTimeoutMs, idleTimeoutMs);
+      case OPENAI -> new OpenAiHttpBackend(vertx, http, outbound, spec, requestTimeoutMs, idleTimeoutMs);
     };
   }
 

@@ -3,6 +3,9 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.outbound.OutboundPolicy;
+import ai.deepchat.platform.outbound.OutboundRefusedException;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -14,6 +17,8 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.parsetools.RecordParser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -23,21 +28,31 @@ import java.util.List;
  * first token reaches the user as soon as it exists. Uses the core HTTP client rather than the web
  * client because the answer is an open-ended SSE stream that must be parsed line by line and cut
  * (connection reset) the moment the user leaves.
+ *
+ * <p>The endpoint is a tenant's URL: every request goes through the {@link OutboundPolicy} (looked up
+ * once, every answer checked, connected to the checked address, no redirects), and the caller only
+ * ever gets a generic error: what the endpoint said, and whether it could be reached at all, go to the
+ * log, so the backend cannot be used to read or probe what the node can reach.
  */
 public final class OpenAiHttpBackend implements ModelBackend {
 
-  private static final int MAX_ERROR_BODY = 300;
+  private static final Logger LOG = LoggerFactory.getLogger(OpenAiHttpBackend.class);
+  private static final int MAX_ERROR_BODY = 2048;
+  static final String UNAVAILABLE = "The model backend is not available.";
+  static final String FAILED = "The model backend failed.";
 
   private final Vertx vertx;
   private final HttpClient client;
+  private final OutboundPolicy outbound;
   private final BackendSpec spec;
   private final long requestTimeoutMs;
   private final long idleTimeoutMs;
 
-  public OpenAiHttpBackend(Vertx vertx, HttpClient client, BackendSpec spec, long requestTimeoutMs,
-                           long idleTimeoutMs) {
+  public OpenAiHttpBackend(Vertx vertx, HttpClient client, OutboundPolicy outbound, BackendSpec spec,
+                           long requestTimeoutMs, long idleTimeoutMs) {
     this.vertx = vertx;
     this.client = client;
+    this.outbound = outbound;
     this.spec = spec;
     this.requestTimeoutMs = requestTimeoutMs;
     this.idleTimeoutMs = idleTimeoutMs;
@@ -46,7 +61,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
   @Override
   public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
                                              SamplingParams sampling, GenerationListener listener) {
-    Run run = new Run(listener);
+    Run run = new Run(listener, requestId);
     JsonArray msgs = new JsonArray();
     for (ChatMessage m : messages) {
       msgs.add(new JsonObject().put("role", m.role()).put("content", m.content()));
@@ -62,18 +77,22 @@ public final class OpenAiHttpBackend implements ModelBackend {
     if (sampling.stop() != null && !sampling.stop().isEmpty()) {
       body.put("stop", new JsonArray(sampling.stop()));
     }
-    RequestOptions options = new RequestOptions()
-        .setMethod(HttpMethod.POST)
-        .setAbsoluteURI(spec.target() + "/chat/completions")
-        .setConnectTimeout(requestTimeoutMs)
-        .putHeader("Content-Type", "application/json")
-        .putHeader("Accept", "text/event-stream")
-        .putHeader("X-Request-Id", requestId);
-    if (spec.apiKey() != null && !spec.apiKey().isBlank()) {
-      options.putHeader("Authorization", "Bearer " + spec.apiKey());
-    }
     run.armIdle(requestTimeoutMs);
-    client.request(options)
+    outbound.resolve(vertx, spec.target() + "/chat/completions")
+        .compose(target -> {
+          if (run.finished) {
+            return Future.failedFuture("cancelled before connecting");
+          }
+          RequestOptions options = target.requestOptions(HttpMethod.POST)
+              .setConnectTimeout(requestTimeoutMs)
+              .putHeader("Content-Type", "application/json")
+              .putHeader("Accept", "text/event-stream")
+              .putHeader("X-Request-Id", requestId);
+          if (spec.apiKey() != null && !spec.apiKey().isBlank()) {
+            options.putHeader("Authorization", "Bearer " + spec.apiKey());
+          }
+          return client.request(options);
+        })
         .compose(req -> {
           run.request = req;
           if (run.finished) {
@@ -82,20 +101,34 @@ public final class OpenAiHttpBackend implements ModelBackend {
           return req.send(body.toBuffer());
         })
         .onSuccess(run::onResponse)
-        .onFailure(err -> run.fail("backend_unavailable", "cannot reach " + spec.describe() + ": " + err.getMessage()));
+        .onFailure(err -> {
+          if (err instanceof OutboundRefusedException) {
+            LOG.warn("request {}: {} refused by the outbound policy: {}", requestId, spec.describe(), err.getMessage());
+          } else if (!run.finished) {
+            LOG.warn("request {}: cannot reach {}: {}", requestId, spec.describe(), err.toString());
+          }
+          run.fail("backend_unavailable", UNAVAILABLE);
+        });
     return run;
+  }
+
+  private static String clip(String s) {
+    String oneLine = s.replaceAll("[\\r\\n]+", " ");
+    return oneLine.length() > MAX_ERROR_BODY ? oneLine.substring(0, MAX_ERROR_BODY) + "…" : oneLine;
   }
 
   private final class Run implements GenerationListener.Generation {
     private final GenerationListener listener;
+    private final String requestId;
     private HttpClientRequest request;
     private long idleTimer = -1;
     private boolean finished;
     private String finishReason;
     private Usage usage;
 
-    Run(GenerationListener listener) {
+    Run(GenerationListener listener, String requestId) {
       this.listener = listener;
+      this.requestId = requestId;
     }
 
     void onResponse(HttpClientResponse response) {
@@ -104,25 +137,23 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       armIdle(idleTimeoutMs);
       if (response.statusCode() != 200) {
-        response.body().onComplete(ar -> {
-          String text = ar.succeeded() ? ar.result().toString(StandardCharsets.UTF_8) : "";
-          fail(response.statusCode() == 429 || response.statusCode() >= 500 ? "backend_unavailable" : "backend_error",
-              spec.describe() + " answered HTTP " + response.statusCode() + ": "
-                  + text.substring(0, Math.min(text.length(), MAX_ERROR_BODY)));
-        });
+        refuseAnswer(response);
         return;
       }
       RecordParser lines = RecordParser.newDelimited("\n", this::onLine);
       lines.maxRecordSize(4 << 20);
       response.handler(lines);
-      response.exceptionHandler(err -> fail("backend_error", "stream from " + spec.describe() + " broke: "
-          + err.getMessage()));
+      response.exceptionHandler(err -> {
+        LOG.warn("request {}: stream from {} broke: {}", requestId, spec.describe(), err.toString());
+        fail("backend_error", FAILED);
+      });
       response.endHandler(v -> {
         if (!finished) {
           if (finishReason != null) {
             done();
           } else {
-            fail("backend_error", spec.describe() + " closed the stream before it finished");
+            LOG.warn("request {}: {} closed the stream before it finished", requestId, spec.describe());
+            fail("backend_error", FAILED);
           }
         }
       });
@@ -146,11 +177,13 @@ public final class OpenAiHttpBackend implements ModelBackend {
       try {
         chunk = new JsonObject(data);
       } catch (DecodeException e) {
-        fail("backend_error", spec.describe() + " sent a malformed chunk");
+        LOG.warn("request {}: {} sent a malformed chunk", requestId, spec.describe());
+        fail("backend_error", FAILED);
         return;
       }
       if (chunk.getValue("error") instanceof JsonObject err) {
-        fail("backend_error", spec.describe() + ": " + err.getString("message", "error"));
+        LOG.warn("request {}: {} sent an error: {}", requestId, spec.describe(), clip(err.encode()));
+        fail("backend_error", FAILED);
         return;
       }
       JsonObject u = chunk.getJsonObject("usage");
@@ -173,13 +206,38 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
     }
 
+    /**
+     * Logs what the endpoint answered instead of 200 (its first {@value #MAX_ERROR_BODY} bytes), then
+     * fails with the generic error: the caller never sees the status or the body.
+     */
+    private void refuseAnswer(HttpClientResponse response) {
+      Buffer text = Buffer.buffer();
+      Runnable end = () -> {
+        if (finished) {
+          return;
+        }
+        LOG.warn("request {}: {} answered HTTP {}: {}", requestId, spec.describe(), response.statusCode(),
+            clip(text.toString(StandardCharsets.UTF_8)));
+        fail("backend_unavailable", UNAVAILABLE);
+      };
+      response.handler(chunk -> {
+        text.appendBuffer(chunk.slice(0, Math.min(chunk.length(), MAX_ERROR_BODY - text.length())));
+        if (text.length() >= MAX_ERROR_BODY) {
+          end.run();
+        }
+      });
+      response.exceptionHandler(err -> end.run());
+      response.endHandler(v -> end.run());
+    }
+
     void armIdle(long ms) {
       if (idleTimer >= 0) {
         vertx.cancelTimer(idleTimer);
       }
       idleTimer = vertx.setTimer(ms, t -> {
         if (!finished) {
-          fail("backend_timeout", spec.describe() + " sent nothing for " + ms + " ms");
+          LOG.warn("request {}: {} sent nothing for {} ms", requestId, spec.describe(), ms);
+          fail("backend_timeout", "The model backend did not answer in time.");
         }
       });
     }

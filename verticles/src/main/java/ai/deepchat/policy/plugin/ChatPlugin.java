@@ -1,5 +1,6 @@
 package ai.deepchat.policy.plugin;
 
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
@@ -17,6 +18,14 @@ public interface ChatPlugin {
 
   /** Rejects an invalid tenant configuration with an {@link IllegalArgumentException} saying what is wrong. */
   default void validateConfig(JsonObject config) {
+  }
+
+  /**
+   * The same check where the node's {@link OutboundPolicy} is known (the registry's): a plugin that calls
+   * URLs from its configuration refuses, when saved, those the policy would refuse at call time.
+   */
+  default void validateConfig(JsonObject config, OutboundPolicy outbound) {
+    validateConfig(config);
   }
 
   /**

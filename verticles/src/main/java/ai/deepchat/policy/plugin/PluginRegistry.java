@@ -2,6 +2,7 @@ package ai.deepchat.policy.plugin;
 
 import ai.deepchat.platform.concurrent.CallerContext;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -48,6 +49,7 @@ public final class PluginRegistry {
   private final Database database;
   private final Map<String, ChatPlugin> plugins;
   private final HttpClient httpClient;
+  private final OutboundPolicy outbound;
   private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
@@ -55,9 +57,10 @@ public final class PluginRegistry {
     }
   };
 
-  public PluginRegistry(Vertx vertx, Database database, List<ChatPlugin> plugins) {
+  public PluginRegistry(Vertx vertx, Database database, List<ChatPlugin> plugins, OutboundPolicy outbound) {
     this.vertx = vertx;
     this.database = database;
+    this.outbound = outbound;
     Map<String, ChatPlugin> byName = new TreeMap<>();
     for (ChatPlugin p : plugins) {
       if (byName.putIfAbsent(p.name(), p) != null) {
@@ -72,11 +75,11 @@ public final class PluginRegistry {
         new PoolOptions().setHttp1MaxSize(16));
   }
 
-  /** Every {@link ChatPlugin} listed under META-INF/services on the class path. */
-  public static PluginRegistry load(Vertx vertx, Database database) {
+  /** Every {@link ChatPlugin} listed under META-INF/services on the class path; outbound calls under {@code outbound}. */
+  public static PluginRegistry load(Vertx vertx, Database database, OutboundPolicy outbound) {
     List<ChatPlugin> found = new ArrayList<>();
     ServiceLoader.load(ChatPlugin.class).forEach(found::add);
-    return new PluginRegistry(vertx, database, found);
+    return new PluginRegistry(vertx, database, found, outbound);
   }
 
   public Map<String, ChatPlugin> available() {
@@ -90,7 +93,7 @@ public final class PluginRegistry {
       throw new IllegalArgumentException("no plugin named " + plugin);
     }
     PostHooks.validateTimeout(config);
-    p.validateConfig(config);
+    p.validateConfig(config, outbound);
   }
 
   /** Runs the tenant's enabled plugins on a user message, before intent routing. */
@@ -143,7 +146,7 @@ public final class PluginRegistry {
   }
 
   private PluginContext context(UUID tenantId, Enabled e) {
-    return new PluginContext(vertx, tenantId, e.config(), httpClient);
+    return new PluginContext(vertx, tenantId, e.config(), httpClient, outbound);
   }
 
   /**

@@ -92,7 +92,7 @@ public final class ConfigLoader {
             intIn("ENGINE_DRAIN_SECONDS", 30, 0, 3600)),
         console(),
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
-            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000)),
+            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000), outboundAllowedHosts()),
         new PlatformConfig.Canary(intIn("CANARY_REFRESH_SECONDS", 30, 1, 3600),
             intIn("CANARY_WORKER_TTL_SECONDS", 6, 2, 300),
             fraction("CANARY_SHADOW_AGREEMENT", 0.85),
@@ -159,6 +159,21 @@ public final class ConfigLoader {
       }
     }
     return tenants;
+  }
+
+  /** Endpoints the operator lets outbound calls reach although internal: host or host:port, [v6] in brackets. */
+  private List<String> outboundAllowedHosts() {
+    List<String> hosts = Arrays.stream(string("OUTBOUND_ALLOWED_HOSTS", "").split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    for (String h : hosts) {
+      if (!h.matches("([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}\\])(:\\d{1,5})?")) {
+        throw new ConfigException("OUTBOUND_ALLOWED_HOSTS", "'" + h + "' is not host, host:port or [ipv6]:port");
+      }
+    }
+    if (hosts.size() > 100) {
+      throw new ConfigException("OUTBOUND_ALLOWED_HOSTS", "lists " + hosts.size() + " endpoints; at most 100");
+    }
+    return hosts;
   }
 
   private PlatformConfig.Console console() {

@@ -105,10 +105,16 @@ public record PlatformConfig(
   }
 
   /**
-   * Policy: how often the retention job runs, and how many in-JVM rate-limit buckets a node keeps
-   * (least recently used ones are dropped first; a dropped bucket restarts full).
+   * Policy: how often the retention job runs, how many in-JVM rate-limit buckets a node keeps
+   * (least recently used ones are dropped first; a dropped bucket restarts full), and the endpoints
+   * ({@code host} or {@code host:port}) tenant-set and platform-wide URLs may reach although internal.
    */
-  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
+  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets, List<String> outboundAllowedHosts) {
+
+    /** No outbound allow-list: every internal address is refused. */
+    public Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
+      this(retentionIntervalMinutes, rateLimitMaxBuckets, List.of());
+    }
   }
 
   /**

@@ -1,6 +1,8 @@
 package ai.deepchat.policy.plugin.orderstatus;
 
-import ai.deepchat.policy.plugin.OutboundUrlGuard;
+import ai.deepchat.platform.outbound.OutboundPolicy;
+import ai.deepchat.platform.outbound.OutboundRefusedException;
+import ai.deepchat.platform.outbound.OutboundUrl;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -23,20 +25,23 @@ import java.util.regex.PatternSyntaxException;
  *   "answerTemplate": "Order {order}: {status}",
  *   "notFoundAnswer": "I could not find order {order}.",
  *   "timeoutMs": 3000,                                              100..10000
- *   "headers": {"Authorization": "Bearer ..."},                    sent with every request
- *   "allowLoopbackForDevelopment": false                            development and tests only
+ *   "headers": {"Authorization": "Bearer ..."}                     sent with every request
  * }
  * </pre>
+ * The host lists only narrow what the node's {@link OutboundPolicy} allows: an internal address stays
+ * refused whatever the tenant lists (the former {@code allowLoopbackForDevelopment} is no longer read;
+ * internal endpoints are the operator's to allow, with OUTBOUND_ALLOWED_HOSTS).
  */
-record OrderStatusConfig(String urlTemplate, OutboundUrlGuard.Policy policy, Pattern orderPattern,
-                         String statusField, String answerTemplate, String notFoundAnswer, long timeoutMs,
-                         Map<String, String> headers) {
+record OrderStatusConfig(String urlTemplate, Set<String> allowedHosts, Set<String> httpAllowedHosts,
+                         Pattern orderPattern, String statusField, String answerTemplate, String notFoundAnswer,
+                         long timeoutMs, Map<String, String> headers) {
 
   static final String DEFAULT_PATTERN =
       "(?i)(?:order|订单)\\s*(?:no\\.?(?![a-z0-9])|number|号|编号)?\\s*[#:：]?\\s*([A-Z0-9][A-Z0-9-]{5,31})";
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
-  static OrderStatusConfig parse(JsonObject c) {
+  /** Parses and checks {@code c}; the template's host must pass the tenant's lists and {@code outbound}. */
+  static OrderStatusConfig parse(JsonObject c, OutboundPolicy outbound) {
     String template = c.getString("urlTemplate");
     if (template == null || !template.contains("{order}")) {
       throw new IllegalArgumentException("urlTemplate is required and must contain {order}");
@@ -46,7 +51,6 @@ record OrderStatusConfig(String urlTemplate, OutboundUrlGuard.Policy policy, Pat
       throw new IllegalArgumentException("allowedHosts must list at least one host");
     }
     Set<String> http = strings(c, "httpAllowedHosts");
-    boolean loopback = c.getBoolean("allowLoopbackForDevelopment", false);
     Pattern pattern;
     try {
       pattern = Pattern.compile(c.getString("orderPattern", DEFAULT_PATTERN));
@@ -66,12 +70,28 @@ record OrderStatusConfig(String urlTemplate, OutboundUrlGuard.Policy policy, Pat
       }
       headers.put(name, s);
     }
-    OrderStatusConfig config = new OrderStatusConfig(template, new OutboundUrlGuard.Policy(allowed, http, loopback),
-        pattern, c.getString("statusField", "status"), c.getString("answerTemplate", "Order {order}: {status}"),
+    OrderStatusConfig config = new OrderStatusConfig(template, allowed, http, pattern,
+        c.getString("statusField", "status"), c.getString("answerTemplate", "Order {order}: {status}"),
         c.getString("notFoundAnswer", "I could not find order {order}."), timeout, Map.copyOf(headers));
-    // the template's own host and scheme must pass the guard before any order number is put in
-    OutboundUrlGuard.checkUrl(template.replace("{order}", "X"), config.policy());
+    // the template's own host and scheme must pass before any order number is put in
+    try {
+      config.target(template.replace("{order}", "X"), outbound);
+    } catch (OutboundRefusedException e) {
+      throw new IllegalArgumentException("urlTemplate refused: " + e.getMessage());
+    }
     return config;
+  }
+
+  /** {@code url} checked by the node's policy, then by the tenant's own host lists (exact host, https unless listed). */
+  OutboundUrl target(String url, OutboundPolicy outbound) {
+    OutboundUrl checked = outbound.check(url);
+    if (!allowedHosts.contains(checked.host())) {
+      throw new OutboundRefusedException("host " + checked.host() + " is not on the allow-list");
+    }
+    if (!checked.https() && !httpAllowedHosts.contains(checked.host())) {
+      throw new OutboundRefusedException("plain http is refused for " + checked.host() + " (https required)");
+    }
+    return checked;
   }
 
   private static Set<String> strings(JsonObject c, String key) {
@@ -87,7 +107,7 @@ record OrderStatusConfig(String urlTemplate, OutboundUrlGuard.Policy policy, Pat
       if (!(o instanceof String s) || s.isBlank()) {
         throw new IllegalArgumentException(key + " must be a list of host names");
       }
-      out.add(s.trim());
+      out.add(OutboundPolicy.normalizeHost(s));
     }
     return out;
   }

@@ -1,7 +1,9 @@
 package ai.deepchat.policy.plugin.orderstatus;
 
+import ai.deepchat.platform.outbound.OutboundPolicy;
+import ai.deepchat.platform.outbound.OutboundRefusedException;
+import ai.deepchat.platform.outbound.OutboundUrl;
 import ai.deepchat.policy.plugin.ChatPlugin;
-import ai.deepchat.policy.plugin.OutboundUrlGuard;
 import ai.deepchat.policy.plugin.PluginContext;
 import ai.deepchat.policy.plugin.PreResult;
 import io.vertx.core.Future;
@@ -11,7 +13,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +21,8 @@ import java.util.regex.Matcher;
 
 /**
  * Answers "where is my order 12345678?" from the tenant's own order API: when the message contains an
- * order number, fetches the tenant-configured URL (see {@link OrderStatusConfig}) through
- * {@link OutboundUrlGuard}, pinned to the checked address, without redirects, with a timeout and a
+ * order number, fetches the tenant-configured URL (see {@link OrderStatusConfig}) through the node's
+ * {@link OutboundPolicy}, pinned to the checked address, without redirects, with a timeout and a
  * 64 KiB reply limit, and answers with the status field. When the lookup fails the message goes on
  * to the model unchanged (the error is logged, not shown).
  */
@@ -39,14 +40,19 @@ public final class OrderStatusPlugin implements ChatPlugin {
 
   @Override
   public void validateConfig(JsonObject config) {
-    OrderStatusConfig.parse(config);
+    validateConfig(config, OutboundPolicy.strict());
+  }
+
+  @Override
+  public void validateConfig(JsonObject config, OutboundPolicy outbound) {
+    OrderStatusConfig.parse(config, outbound);
   }
 
   @Override
   public Future<PreResult> preProcess(PluginContext ctx, String userMessage) {
     OrderStatusConfig config;
     try {
-      config = OrderStatusConfig.parse(ctx.config());
+      config = OrderStatusConfig.parse(ctx.config(), ctx.outbound());
     } catch (IllegalArgumentException e) {
       LOG.warn("tenant {}: order-status plugin misconfigured: {}", ctx.tenantId(), e.getMessage());
       return Future.succeededFuture(PreResult.proceed(userMessage));
@@ -67,22 +73,15 @@ public final class OrderStatusPlugin implements ChatPlugin {
   /** Fetches and formats the status of one order; fails on refusal, timeout or a bad reply. */
   Future<String> lookup(PluginContext ctx, OrderStatusConfig config, String order) {
     String url = config.urlTemplate().replace("{order}", URLEncoder.encode(order, StandardCharsets.UTF_8));
-    OutboundUrlGuard.Target target;
+    OutboundUrl target;
     try {
-      target = OutboundUrlGuard.checkUrl(url, config.policy());
-    } catch (OutboundUrlGuard.RefusedException e) {
+      target = config.target(url, ctx.outbound());
+    } catch (OutboundRefusedException e) {
       return Future.failedFuture(e);
     }
-    return OutboundUrlGuard.resolve(ctx.vertx(), target, config.policy())
-        .compose(address -> {
-          RequestOptions options = new RequestOptions()
-              .setMethod(HttpMethod.GET)
-              .setServer(SocketAddress.inetSocketAddress(target.port(), address.getHostAddress()))
-              .setHost(target.host())
-              .setPort(target.port())
-              .setSsl(target.https())
-              .setURI(target.pathAndQuery())
-              .setFollowRedirects(false)
+    return ctx.outbound().resolve(ctx.vertx(), target)
+        .compose(pinned -> {
+          RequestOptions options = pinned.requestOptions(HttpMethod.GET)
               .setConnectTimeout(config.timeoutMs())
               .setIdleTimeout(config.timeoutMs())
               .putHeader("Accept", "application/json");
@@ -96,7 +95,7 @@ public final class OrderStatusPlugin implements ChatPlugin {
                 }
                 if (resp.statusCode() >= 300 && resp.statusCode() < 400) {
                   resp.end();
-                  return Future.failedFuture(new OutboundUrlGuard.RefusedException(
+                  return Future.failedFuture(new OutboundRefusedException(
                       "redirect (" + resp.statusCode() + ") refused"));
                 }
                 if (resp.statusCode() != 200) {

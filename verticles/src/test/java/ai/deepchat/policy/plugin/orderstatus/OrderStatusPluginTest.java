@@ -2,7 +2,8 @@ package ai.deepchat.policy.plugin.orderstatus;
 
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
-import ai.deepchat.policy.plugin.OutboundUrlGuard;
+import ai.deepchat.platform.outbound.OutboundPolicy;
+import ai.deepchat.platform.outbound.OutboundRefusedException;
 import ai.deepchat.policy.plugin.PluginContext;
 import ai.deepchat.policy.plugin.PluginOutcome;
 import ai.deepchat.policy.plugin.PluginRegistry;
@@ -30,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The order-status plugin loaded by ServiceLoader, configured per tenant in the real database, calling
- * a local Vert.x server that stands in for the tenant's order API.
+ * a local Vert.x server that stands in for the tenant's order API. The node's operator allow-lists that
+ * server (127.0.0.1:port), as OUTBOUND_ALLOWED_HOSTS would; nothing a tenant writes opens loopback.
  */
 @ExtendWith(VertxExtension.class)
 class OrderStatusPluginTest {
@@ -39,6 +41,7 @@ class OrderStatusPluginTest {
   static int port;
   static final List<String> requests = new CopyOnWriteArrayList<>();
   static PluginRegistry registry;
+  static OutboundPolicy operatorAllowsTheServer;
 
   @BeforeAll
   static void setUp(Vertx vertx) throws Exception {
@@ -57,7 +60,8 @@ class OrderStatusPluginTest {
     router.get("/big/:id").handler(ctx -> ctx.json(new JsonObject().put("status", "x".repeat(100_000))));
     HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     port = server.actualPort();
-    registry = PluginRegistry.load(vertx, db);
+    operatorAllowsTheServer = new OutboundPolicy(List.of("127.0.0.1:" + port), ai.deepchat.platform.outbound.HostResolver.SYSTEM);
+    registry = PluginRegistry.load(vertx, db, operatorAllowsTheServer);
   }
 
   @BeforeEach
@@ -65,15 +69,14 @@ class OrderStatusPluginTest {
     requests.clear();
   }
 
-  static JsonObject config(String path, boolean loopbackFlag) {
+  static JsonObject config(String path) {
     return new JsonObject()
         .put("urlTemplate", "http://127.0.0.1:" + port + path + "{order}")
         .put("allowedHosts", new JsonArray().add("127.0.0.1"))
         .put("httpAllowedHosts", new JsonArray().add("127.0.0.1"))
-        .put("allowLoopbackForDevelopment", loopbackFlag)
         .put("statusField", "order.status")
         .put("answerTemplate", "订单 {order} 状态：{status}")
-        .put("timeoutMs", 500);
+        .put("timeoutMs", 1500);
   }
 
   static UUID tenantWith(String slug, JsonObject config, boolean enabled) throws Exception {
@@ -91,7 +94,7 @@ class OrderStatusPluginTest {
 
   @Test
   void answersWithTheStatusFromTheAllowListedServer() throws Exception {
-    UUID t = tenantWith("orders-ok", config("/orders/", true), true);
+    UUID t = tenantWith("orders-ok", config("/orders/"), true);
     PluginOutcome out = await(registry.preProcess(t, "Hi, where is my order #AB123456? Thanks"));
     assertThat(out.answered()).isTrue();
     assertThat(out.answer()).isEqualTo("订单 AB123456 状态：shipped");
@@ -112,43 +115,72 @@ class OrderStatusPluginTest {
 
   @Test
   void unknownOrderGetsTheNotFoundAnswer() throws Exception {
-    UUID t = tenantWith("orders-404", config("/orders/", true).put("notFoundAnswer", "No order {order}."), true);
+    UUID t = tenantWith("orders-404", config("/orders/").put("notFoundAnswer", "No order {order}."), true);
     assertThat(await(registry.preProcess(t, "order NOTFOUND1 please")).answer()).isEqualTo("No order NOTFOUND1.");
   }
 
   @Test
-  void withoutTheDevelopmentFlagLoopbackIsRefusedBeforeAnyRequest(Vertx vertx) throws Exception {
-    UUID t = tenantWith("orders-noflag", config("/orders/", false), true);
-    PluginOutcome out = await(registry.preProcess(t, "where is order AB123456"));
+  void aTenantCannotOpenLoopbackItselfOnlyTheOperatorCan(Vertx vertx) throws Exception {
+    // the tenant's own development flag (formerly honoured) and host lists name the server: still refused
+    JsonObject tenantOpensLoopback = config("/orders/").put("allowLoopbackForDevelopment", true);
+    PluginRegistry strictNode = PluginRegistry.load(vertx, db, OutboundPolicy.strict());
+    UUID t = tenantWith("orders-noflag", tenantOpensLoopback, true);
+    PluginOutcome out = await(strictNode.preProcess(t, "where is order AB123456"));
     assertThat(out.answered()).isFalse();
     assertThat(out.message()).isEqualTo("where is order AB123456");
     assertThat(requests).isEmpty();
-    assertThatThrownBy(() -> await(lookup(vertx, config("/orders/", false), "AB123456")))
-        .hasCauseInstanceOf(OutboundUrlGuard.RefusedException.class)
+    assertThatThrownBy(() -> await(lookup(vertx, tenantOpensLoopback, "AB123456", OutboundPolicy.strict())))
+        .hasCauseInstanceOf(OutboundRefusedException.class)
         .hasMessageContaining("loopback");
+    assertThatThrownBy(() -> strictNode.validate("order-status", tenantOpensLoopback))
+        .hasMessageContaining("urlTemplate refused").hasMessageContaining("loopback");
+    assertThat(requests).isEmpty();
   }
 
   @Test
   void aNameThatResolvesToLoopbackIsRefusedToo(Vertx vertx) {
-    JsonObject c = config("/orders/", false).put("urlTemplate", "http://localhost:" + port + "/orders/{order}")
+    JsonObject c = config("/orders/").put("urlTemplate", "http://localhost:" + port + "/orders/{order}")
         .put("allowedHosts", new JsonArray().add("localhost")).put("httpAllowedHosts", new JsonArray().add("localhost"));
-    assertThatThrownBy(() -> await(lookup(vertx, c, "AB123456"))).hasMessageContaining("loopback");
+    assertThatThrownBy(() -> await(lookup(vertx, c, "AB123456", operatorAllowsTheServer))).hasMessageContaining("loopback");
+    // the operator's entry names 127.0.0.1:port, not every name that points there
+    OutboundPolicy resolvesToLoopback = new OutboundPolicy(List.of("127.0.0.1:" + port),
+        host -> List.of(java.net.InetAddress.getByName("127.0.0.1")));
+    JsonObject named = c.copy().put("urlTemplate", "http://orders.example.com:" + port + "/orders/{order}")
+        .put("allowedHosts", new JsonArray().add("orders.example.com"))
+        .put("httpAllowedHosts", new JsonArray().add("orders.example.com"));
+    assertThatThrownBy(() -> await(lookup(vertx, named, "AB123456", resolvesToLoopback))).hasMessageContaining("loopback");
     assertThat(requests).isEmpty();
+  }
+
+  @Test
+  void theTenantsHostListsStillNarrowWhatIsCalled() {
+    OutboundPolicy any = OutboundPolicy.strict();
+    OrderStatusConfig c = OrderStatusConfig.parse(new JsonObject()
+        .put("urlTemplate", "https://SHOP.example.com/api/orders/{order}")
+        .put("allowedHosts", new JsonArray().add("shop.example.com").add("Legacy.Example.com"))
+        .put("httpAllowedHosts", new JsonArray().add("legacy.example.com")), any);
+    assertThat(c.target("https://shop.example.com/api/orders/1?x=1", any).pathAndQuery()).isEqualTo("/api/orders/1?x=1");
+    assertThat(c.target("http://legacy.example.com:8080/o", any).port()).isEqualTo(8080);
+    assertThatThrownBy(() -> c.target("https://evil.com/", any)).hasMessageContaining("allow-list");
+    assertThatThrownBy(() -> c.target("https://api.shop.example.com/", any)).hasMessageContaining("allow-list");
+    assertThatThrownBy(() -> c.target("https://shop.example.com.evil.com/", any)).hasMessageContaining("allow-list");
+    assertThatThrownBy(() -> c.target("http://shop.example.com/", any)).hasMessageContaining("https required");
+    assertThatThrownBy(() -> c.target("https://user:pw@shop.example.com/", any)).hasMessageContaining("user info");
   }
 
   @Test
   void metadataAndPrivateAddressesAreRefused(Vertx vertx) {
     for (String host : new String[] {"169.254.169.254", "10.0.0.1", "192.168.0.10", "[fd00::1]"}) {
-      JsonObject c = config("/", true).put("urlTemplate", "http://" + host + "/latest/{order}")
+      JsonObject c = config("/").put("urlTemplate", "http://" + host + "/latest/{order}")
           .put("allowedHosts", new JsonArray().add(host)).put("httpAllowedHosts", new JsonArray().add(host));
       assertThatThrownBy(() -> await(lookup(vertx, c, "AB123456"))).as(host)
-          .hasCauseInstanceOf(OutboundUrlGuard.RefusedException.class);
+          .hasCauseInstanceOf(OutboundRefusedException.class);
     }
   }
 
   @Test
   void redirectsAreNotFollowed(Vertx vertx) {
-    assertThatThrownBy(() -> await(lookup(vertx, config("/redirect/", true), "AB123456")))
+    assertThatThrownBy(() -> await(lookup(vertx, config("/redirect/"), "AB123456")))
         .hasMessageContaining("redirect");
     assertThat(requests).containsExactly("/redirect/AB123456 host=127.0.0.1");
   }
@@ -156,18 +188,18 @@ class OrderStatusPluginTest {
   @Test
   void slowAndOversizedRepliesFail(Vertx vertx) throws Exception {
     long start = System.nanoTime();
-    assertThatThrownBy(() -> await(lookup(vertx, config("/slow/", true), "AB123456"))).isNotNull();
+    assertThatThrownBy(() -> await(lookup(vertx, config("/slow/"), "AB123456"))).isNotNull();
     assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
-    assertThatThrownBy(() -> await(lookup(vertx, config("/big/", true).put("statusField", "status"), "AB123456")))
+    assertThatThrownBy(() -> await(lookup(vertx, config("/big/").put("statusField", "status"), "AB123456")))
         .hasMessageContaining("larger than");
     // a failed lookup lets the message go on to the model
-    UUID t = tenantWith("orders-slow", config("/slow/", true), true);
+    UUID t = tenantWith("orders-slow", config("/slow/"), true);
     assertThat(await(registry.preProcess(t, "order AB123456")).answered()).isFalse();
   }
 
   @Test
   void disabledPluginDoesNotRun() throws Exception {
-    UUID t = tenantWith("orders-off", config("/orders/", true), false);
+    UUID t = tenantWith("orders-off", config("/orders/"), false);
     assertThat(await(registry.preProcess(t, "order AB123456")).answered()).isFalse();
     assertThat(requests).isEmpty();
   }
@@ -176,16 +208,25 @@ class OrderStatusPluginTest {
   void invalidConfigurationsAreExplained() {
     assertThatThrownBy(() -> registry.validate("order-status", new JsonObject()))
         .hasMessageContaining("urlTemplate");
-    assertThatThrownBy(() -> registry.validate("order-status", config("/orders/", false).put("orderPattern", "(")))
+    assertThatThrownBy(() -> registry.validate("order-status", config("/orders/").put("orderPattern", "(")))
         .hasMessageContaining("orderPattern");
-    assertThatThrownBy(() -> registry.validate("order-status", config("/orders/", false)
+    assertThatThrownBy(() -> registry.validate("order-status", config("/orders/")
         .put("httpAllowedHosts", new JsonArray()))).hasMessageContaining("https required");
     assertThatThrownBy(() -> registry.validate("nope", new JsonObject())).hasMessageContaining("no plugin");
   }
 
   private static io.vertx.core.Future<String> lookup(Vertx vertx, JsonObject config, String order) {
+    return lookup(vertx, config, order, operatorAllowsTheServer);
+  }
+
+  private static io.vertx.core.Future<String> lookup(Vertx vertx, JsonObject config, String order,
+                                                      OutboundPolicy outbound) {
     OrderStatusPlugin plugin = new OrderStatusPlugin();
-    return plugin.lookup(new PluginContext(vertx, UUID.randomUUID(), config, vertx.createHttpClient()),
-        OrderStatusConfig.parse(config), order);
+    try {
+      return plugin.lookup(new PluginContext(vertx, UUID.randomUUID(), config, vertx.createHttpClient(), outbound),
+          OrderStatusConfig.parse(config, outbound), order);
+    } catch (IllegalArgumentException e) {
+      return io.vertx.core.Future.failedFuture(new OutboundRefusedException(e.getMessage()));
+    }
   }
 }

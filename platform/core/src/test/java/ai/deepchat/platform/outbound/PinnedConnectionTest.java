@@ -1,0 +1,114 @@
+package ai.deepchat.platform.outbound;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PfxOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * DNS rebinding against real connections, loopback only: the resolver hook answers 127.0.0.2 first and
+ * 127.0.0.3 afterwards, both listening on the same port. The request must reach exactly the address
+ * the policy checked, with the URL's host in the Host header and, over TLS, in the server name and
+ * the certificate check. The URL's host is "localhost" (allow-listed here), so even a client that
+ * looked the name up itself would ask the hosts file, never a DNS server.
+ */
+class PinnedConnectionTest {
+
+  static Vertx vertx;
+  static final List<String> onFirst = new CopyOnWriteArrayList<>();
+  static final List<String> onSecond = new CopyOnWriteArrayList<>();
+  static int port;
+
+  @BeforeAll
+  static void listen() throws Exception {
+    vertx = Vertx.vertx();
+    HttpServer first = await(vertx.createHttpServer()
+        .connectionHandler(c -> onFirst.add("connection"))
+        .requestHandler(req -> {
+          onFirst.add(req.authority().toString());
+          req.response().end("first");
+        }).listen(0, "127.0.0.2"));
+    port = first.actualPort();
+    await(vertx.createHttpServer()
+        .connectionHandler(c -> onSecond.add("connection"))
+        .requestHandler(req -> req.response().end("second")).listen(port, "127.0.0.3"));
+  }
+
+  @AfterAll
+  static void close() throws Exception {
+    await(vertx.close());
+  }
+
+  @Test
+  void theConnectionGoesToTheCheckedAddressNotToALaterAnswer() throws Exception {
+    AtomicInteger lookups = new AtomicInteger();
+    OutboundPolicy policy = new OutboundPolicy(List.of("localhost:" + port), host -> List.of(
+        InetAddress.getByName(lookups.getAndIncrement() == 0 ? "127.0.0.2" : "127.0.0.3")));
+    HttpClient client = vertx.createHttpClient();
+    String body = await(policy.resolve(vertx, "http://localhost:" + port + "/v1/chat/completions")
+        .compose(target -> client.request(target.requestOptions(HttpMethod.GET)))
+        .compose(req -> req.send().compose(resp -> resp.body())))
+        .toString();
+    assertThat(body).isEqualTo("first");
+    assertThat(lookups).hasValue(1);
+    assertThat(onFirst).containsExactly("connection", "localhost:" + port);
+    assertThat(onSecond).isEmpty();
+  }
+
+  @Test
+  void overTlsTheServerNameAndCertificateCheckKeepTheUrlsHost() throws Exception {
+    // test-only key stores (EC, made with keytool): certificates for localhost and elsewhere.localhost
+    PfxOptions local = store("localhost");
+    PfxOptions foreign = store("elsewhere.localhost");
+    List<String> names = new CopyOnWriteArrayList<>();
+    int good = tlsServer(local, names);
+    int wrong = tlsServer(foreign, names);
+    OutboundPolicy policy = new OutboundPolicy(List.of("localhost"), host -> List.of(InetAddress.getByName("127.0.0.2")));
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setTrustOptions(local)
+        .setVerifyHost(true).setForceSni(true));
+    String body = await(policy.resolve(vertx, "https://localhost:" + good + "/v1")
+        .compose(t -> client.request(t.requestOptions(HttpMethod.GET)))
+        .compose(req -> req.send().compose(resp -> resp.body()))).toString();
+    assertThat(body).isEqualTo("secure");
+    assertThat(names).containsExactly("localhost");
+    // a certificate for another name at the pinned address fails the check against the URL's host
+    HttpClient trustingIt = vertx.createHttpClient(new HttpClientOptions().setTrustOptions(foreign)
+        .setVerifyHost(true).setForceSni(true));
+    assertThatThrownBy(() -> await(policy.resolve(vertx, "https://localhost:" + wrong + "/v1")
+        .compose(t -> trustingIt.request(t.requestOptions(HttpMethod.GET))).compose(req -> req.send())))
+        .hasCauseInstanceOf(javax.net.ssl.SSLHandshakeException.class);
+    assertThat(names).hasSize(1);
+  }
+
+  private static PfxOptions store(String name) {
+    return new PfxOptions().setPath("outbound/" + name + ".p12").setPassword("changeit");
+  }
+
+  private static int tlsServer(PfxOptions keys, List<String> names) throws Exception {
+    return await(vertx.createHttpServer(new HttpServerOptions().setSsl(true).setSni(true).setKeyCertOptions(keys))
+        .requestHandler(req -> {
+          names.add(req.connection().indicatedServerName());
+          req.response().end("secure");
+        }).listen(0, "127.0.0.2")).actualPort();
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+}
