@@ -18,6 +18,7 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.canary.CanaryMessages.RoutingChanged;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.policy.audit.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -108,8 +109,9 @@ public final class CanaryServices {
   }
 
   /** The gateway's routes: /v1/admin/model-versions and /v1/admin/rollouts (tenant API keys). */
-  public HttpModule httpModule(Platform platform) {
-    return new CanaryApiModule(platform.database(), this);
+  /** The admin API of versions and rollouts, within the callers' request limits. */
+  public HttpModule httpModule(Platform platform, RequestLimits limits) {
+    return new CanaryApiModule(platform.database(), this, limits);
   }
 
   public Future<Void> close() {

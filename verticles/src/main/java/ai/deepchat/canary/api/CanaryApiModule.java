@@ -15,6 +15,7 @@ import ai.deepchat.gateway.HttpErrors;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.privacy.ApiKeyAuth;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.pgclient.PgException;
@@ -46,10 +47,13 @@ public final class CanaryApiModule implements HttpModule {
 
   private final Database database;
   private final CanaryServices canary;
+  private final RequestLimits limits;
 
-  public CanaryApiModule(Database database, CanaryServices canary) {
+  /** {@code limits}: the API key's and tenant's request limits, applied to every admin call. */
+  public CanaryApiModule(Database database, CanaryServices canary, RequestLimits limits) {
     this.database = database;
     this.canary = canary;
+    this.limits = limits;
   }
 
   @Override
@@ -57,7 +61,7 @@ public final class CanaryApiModule implements HttpModule {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(64 * 1024);
     ApiKeyAuth auth = new ApiKeyAuth(database);
     for (String prefix : List.of(VERSIONS, VERSIONS + "/*", ROLLOUTS, ROLLOUTS + "/*")) {
-      router.route(prefix).handler(body).handler(auth);
+      router.route(prefix).handler(body).handler(auth).handler(ApiKeyAuth.withinLimits(limits));
     }
     router.get(VERSIONS).handler(json(200, ctx -> canary.registry().list(scope(ctx)).compose(this::versionList)));
     router.post(VERSIONS).handler(json(201, ctx -> canary.registry().create(scope(ctx),

@@ -72,9 +72,7 @@ public final class ChatApiModule implements HttpModule {
 
   /** The authenticated caller, within its API key's and tenant's rate limits. */
   private Future<ApiKeyAuth.Caller> admitted(RoutingContext ctx) {
-    return auth.authenticate(ctx).compose(caller -> limits.checkApiKey(caller.tenantId(), caller.keyId().toString())
-        .compose(decision -> decision.allowed()
-            ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(decision))));
+    return auth.authenticate(ctx).compose(caller -> RateLimited.admitted(limits, caller));
   }
 
   private static void sendFailure(RoutingContext ctx, Throwable err) {

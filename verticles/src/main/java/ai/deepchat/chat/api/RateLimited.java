@@ -28,6 +28,12 @@ public final class RateLimited extends RuntimeException {
         ? Future.<Void>succeededFuture() : Future.failedFuture(new RateLimited(d)));
   }
 
+  /** The authenticated API caller, when its key (then its tenant's API channel) still has room; else {@link RateLimited}. */
+  public static Future<ApiKeyAuth.Caller> admitted(RequestLimits limits, ApiKeyAuth.Caller caller) {
+    return limits.checkApiKey(caller.tenantId(), caller.keyId().toString()).compose(d -> d.allowed()
+        ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(d)));
+  }
+
   /** Sends the failure: 429 for a rate limit, else the problem it maps to. */
   public static void send(RoutingContext ctx, Throwable err) {
     if (err instanceof RateLimited limited) {

@@ -3,6 +3,8 @@ package ai.deepchat.policy.privacy;
 import ai.deepchat.gateway.HttpErrors;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.security.ApiKeyLookup;
+import ai.deepchat.policy.ratelimit.RateLimitHttp;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
@@ -38,6 +40,11 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
         ctx.next();
       }
     });
+  }
+
+  /** Mounted after this handler: the key's bucket, then the tenant's API channel (429 with Retry-After past them). */
+  public static Handler<RoutingContext> withinLimits(RequestLimits limits) {
+    return RateLimitHttp.handler(ctx -> limits.checkApiKey(ctx.get(TENANT_ID), ctx.get(API_KEY_ID)));
   }
 
   private static void unauthorized(RoutingContext ctx) {

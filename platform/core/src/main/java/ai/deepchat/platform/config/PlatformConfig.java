@@ -106,9 +106,21 @@ public record PlatformConfig(
 
   /**
    * Policy: how often the retention job runs, and how many in-JVM rate-limit buckets a node keeps
-   * (least recently used ones are dropped first; a dropped bucket restarts full).
+   * (least recently used ones are dropped first; a dropped bucket restarts full). {@code trustedProxies}:
+   * addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client (from anyone
+   * else the header is ignored); {@code newVisitorsPerMinute}: widget visitors one client address may
+   * create per tenant and minute.
    */
-  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
+  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets, List<String> trustedProxies,
+                       int newVisitorsPerMinute) {
+
+    /**
+     * Without the client-address keys: no trusted proxy (the client is the socket's peer), 20 new
+     * widget visitors per client address and minute.
+     */
+    public Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
+      this(retentionIntervalMinutes, rateLimitMaxBuckets, List.of(), 20);
+    }
   }
 
   /**
