@@ -2,10 +2,7 @@ package ai.deepchat.bench;
 
 import ai.deepchat.launcher.Node;
 import ai.deepchat.platform.config.ConfigLoader;
-import ai.deepchat.platform.security.TenantKeys;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Tuple;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -15,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The platform under test for {@code bench/load --self-host}, in a JVM of its own so that the load
@@ -90,30 +85,9 @@ public final class BenchNode {
    * response cache never answers instead of the engine). Returns its widget key and API key.
    */
   private static JsonObject tenant(Node node, String origin, int maxTokens, double temperature) {
-    var db = node.platform().database();
-    UUID tenant = await(db.global(c -> c.query("INSERT INTO tenants (slug, name) VALUES ('bench', 'bench')"
-        + " RETURNING id").execute().map(rows -> rows.iterator().next().getUUID(0))));
-    String widgetKey = TenantKeys.newWidgetKey(tenant);
-    TenantKeys.NewApiKey apiKey = TenantKeys.newApiKey(tenant);
     JsonObject settings = new JsonObject().put("max_tokens", maxTokens).put("temperature", temperature);
-    await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, settings,"
-            + " requests_per_minute, visitor_requests_per_minute, api_key_requests_per_minute)"
-            + " VALUES ($1, $2, 1000000, 1000000, 1000000) ON CONFLICT (tenant_id) DO UPDATE"
-            + " SET settings = $2, requests_per_minute = 1000000, visitor_requests_per_minute = 1000000,"
-            + " api_key_requests_per_minute = 1000000")
-        .execute(Tuple.of(tenant, settings))
-        .compose(r -> c.preparedQuery("INSERT INTO widget_settings (tenant_id, public_key, allowed_origins)"
-            + " VALUES ($1, $2, $3)").execute(Tuple.of(tenant, widgetKey, new String[] {origin})))
-        .compose(r -> c.preparedQuery("INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash)"
-            + " VALUES ($1, 'bench', $2, $3)").execute(Tuple.of(tenant, apiKey.prefix(), apiKey.hash())))));
-    return new JsonObject().put("widgetKey", widgetKey).put("apiKey", apiKey.plaintext()).put("origin", origin);
-  }
-
-  private static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    JsonObject t = BenchTenants.create(node, "bench", origin, settings, BenchTenants.Limits.UNLIMITED);
+    return new JsonObject().put("widgetKey", t.getString("widgetKey")).put("apiKey", t.getString("apiKey"))
+        .put("origin", origin);
   }
 }

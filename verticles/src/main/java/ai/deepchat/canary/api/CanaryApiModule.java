@@ -59,10 +59,11 @@ public final class CanaryApiModule implements HttpModule {
   @Override
   public void mount(Router router) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(64 * 1024);
-    ApiKeyAuth auth = new ApiKeyAuth(database);
-    for (String prefix : List.of(VERSIONS, VERSIONS + "/*", ROLLOUTS, ROLLOUTS + "/*")) {
-      router.route(prefix).handler(body).handler(auth).handler(ApiKeyAuth.withinLimits(limits));
-    }
+    ApiKeyAuth auth = new ApiKeyAuth(database, limits);
+    // one route for the collections and everything under them: "/x" and "/x/*" would both match "/x",
+    // authenticating and counting the request twice
+    router.routeWithRegex("/v1/admin/(model-versions|rollouts)(/.*)?")
+        .handler(body).handler(auth);
     router.get(VERSIONS).handler(json(200, ctx -> canary.registry().list(scope(ctx)).compose(this::versionList)));
     router.post(VERSIONS).handler(json(201, ctx -> canary.registry().create(scope(ctx),
         spec(JsonBodies.object(ctx), true), actor(ctx)).compose(this::versionJson)));

@@ -72,7 +72,7 @@ public final class ChatApiModule implements HttpModule {
 
   /** The authenticated caller, within its API key's and tenant's rate limits. */
   private Future<ApiKeyAuth.Caller> admitted(RoutingContext ctx) {
-    return auth.authenticate(ctx).compose(caller -> RateLimited.admitted(limits, caller));
+    return RateLimited.admitted(limits, auth, ctx);
   }
 
   private static void sendFailure(RoutingContext ctx, Throwable err) {

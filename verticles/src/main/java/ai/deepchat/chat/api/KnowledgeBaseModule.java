@@ -34,7 +34,7 @@ public final class KnowledgeBaseModule implements HttpModule {
     });
     router.route("/v1/knowledge-bases/*").handler(ctx -> {
       ctx.request().pause();
-      auth.authenticate(ctx).compose(caller -> RateLimited.admitted(limits, caller)).onComplete(ar -> {
+      RateLimited.admitted(limits, auth, ctx).onComplete(ar -> {
         ctx.request().resume();
         if (ar.failed()) {
           RateLimited.send(ctx, ar.cause());

@@ -28,10 +28,16 @@ public final class RateLimited extends RuntimeException {
         ? Future.<Void>succeededFuture() : Future.failedFuture(new RateLimited(d)));
   }
 
-  /** The authenticated API caller, when its key (then its tenant's API channel) still has room; else {@link RateLimited}. */
-  public static Future<ApiKeyAuth.Caller> admitted(RequestLimits limits, ApiKeyAuth.Caller caller) {
-    return limits.checkApiKey(caller.tenantId(), caller.keyId().toString()).compose(d -> d.allowed()
-        ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(d)));
+  /**
+   * The authenticated API caller, when its key (checked before authentication, see
+   * {@link RequestLimits#checkPresentedKey}) and then its tenant's API channel still have room; else
+   * {@link RateLimited}.
+   */
+  public static Future<ApiKeyAuth.Caller> admitted(RequestLimits limits, ApiKeyAuth auth, RoutingContext ctx) {
+    return limits.checkPresentedKey(ctx.request().getHeader("Authorization"))
+        .compose(key -> key.allowed() ? auth.authenticate(ctx) : Future.failedFuture(new RateLimited(key)))
+        .compose(caller -> limits.checkApiChannel(caller.tenantId()).compose(d -> d.allowed()
+            ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(d))));
   }
 
   /** Sends the failure: 429 for a rate limit, else the problem it maps to. */

@@ -13,6 +13,8 @@ import io.vertx.ext.web.RoutingContext;
  * SHA-256 must be a non-revoked key of that tenant. On success the context holds
  * {@link #TENANT_ID} (UUID) and {@link #API_KEY_ID} (String); otherwise 401 in the OpenAI error shape,
  * or 403 when the tenant is suspended. The lookup is {@link ApiKeyLookup}, shared with the chat API.
+ * With {@link RequestLimits}, the presented key's bucket is checked before the lookup and the tenant's
+ * API channel after it: 429 with Retry-After past either.
  */
 public final class ApiKeyAuth implements Handler<RoutingContext> {
 
@@ -20,13 +22,34 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   public static final String API_KEY_ID = "apiKeyId";
 
   private final Database database;
+  private final RequestLimits limits;
 
+  /** Authentication only (no rate limits). */
   public ApiKeyAuth(Database database) {
+    this(database, null);
+  }
+
+  public ApiKeyAuth(Database database, RequestLimits limits) {
     this.database = database;
+    this.limits = limits;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (limits == null) {
+      authenticate(ctx);
+      return;
+    }
+    limits.checkPresentedKey(ctx.request().getHeader("Authorization")).onComplete(ar -> {
+      if (ar.succeeded() && !ar.result().allowed()) {
+        RateLimitHttp.tooManyRequests(ctx, ar.result());
+      } else {
+        authenticate(ctx); // a limiter that failed has already let the request through (RequestLimits)
+      }
+    });
+  }
+
+  private void authenticate(RoutingContext ctx) {
     ApiKeyLookup.find(database, ctx.request().getHeader("Authorization")).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(503, ar.cause());
@@ -37,14 +60,13 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
       } else {
         ctx.put(TENANT_ID, ar.result().get().tenantId());
         ctx.put(API_KEY_ID, ar.result().get().keyId().toString());
-        ctx.next();
+        if (limits == null) {
+          ctx.next();
+        } else {
+          RateLimitHttp.handler(c -> limits.checkApiChannel(c.get(TENANT_ID))).handle(ctx);
+        }
       }
     });
-  }
-
-  /** Mounted after this handler: the key's bucket, then the tenant's API channel (429 with Retry-After past them). */
-  public static Handler<RoutingContext> withinLimits(RequestLimits limits) {
-    return RateLimitHttp.handler(ctx -> limits.checkApiKey(ctx.get(TENANT_ID), ctx.get(API_KEY_ID)));
   }
 
   private static void unauthorized(RoutingContext ctx) {

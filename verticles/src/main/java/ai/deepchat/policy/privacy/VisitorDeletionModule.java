@@ -38,8 +38,7 @@ public final class VisitorDeletionModule implements HttpModule {
   @Override
   public void mount(Router router) {
     router.delete("/v1/visitors/:visitorId")
-        .handler(new ApiKeyAuth(database))
-        .handler(ApiKeyAuth.withinLimits(limits))
+        .handler(new ApiKeyAuth(database, limits))
         .handler(this::delete);
   }
 

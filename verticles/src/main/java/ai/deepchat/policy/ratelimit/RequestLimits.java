@@ -1,6 +1,7 @@
 package ai.deepchat.policy.ratelimit;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
@@ -8,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -50,11 +52,29 @@ public final class RequestLimits {
     this.limiter = limiter;
   }
 
-  /** A request made with an API key (chat, knowledge bases, admin API): the key's bucket, then the tenant's API channel. */
-  public Future<RateDecision> checkApiKey(UUID tenantId, String apiKeyId) {
-    return limits(tenantId).compose(l -> chain("api_key",
-        limiter.tryAcquire("k:" + tenantId + ":" + apiKeyId, l.apiKeyPerMinute()),
-        () -> limiter.tryAcquire("ta:" + tenantId, l.tenantPerMinute())));
+  /**
+   * A request made with an API key (chat, knowledge bases, admin API), before authentication: the
+   * presented key's bucket, keyed by the key's hash, so only the key's holder can spend it, and a caller
+   * over its limit is refused without a database query (its excess costs other tenants nothing). A header
+   * that holds no well-formed key passes: authentication refuses it. After authentication, call
+   * {@link #checkApiChannel}.
+   */
+  public Future<RateDecision> checkPresentedKey(String authorizationHeader) {
+    Optional<TenantKeys.PresentedKey> key = authorizationHeader == null
+        || !authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? Optional.empty() : TenantKeys.parseApiKey(authorizationHeader.substring(7));
+    if (key.isEmpty()) {
+      return Future.succeededFuture(RateDecision.allow(0));
+    }
+    UUID tenantId = key.get().tenantId();
+    return limits(tenantId).compose(l -> counted("api_key",
+        failOpen(limiter.tryAcquire("k:" + tenantId + ":" + key.get().hash(), l.apiKeyPerMinute()))));
+  }
+
+  /** An authenticated API-key request: the tenant's API channel, shared by its keys and nothing else. */
+  public Future<RateDecision> checkApiChannel(UUID tenantId) {
+    return limits(tenantId).compose(l -> counted("tenant",
+        failOpen(limiter.tryAcquire("ta:" + tenantId, l.tenantPerMinute()))));
   }
 
   /** A widget visitor's message: the visitor's bucket, then the tenant's widget channel. */
