@@ -34,6 +34,7 @@ import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.audit.AuditLog;
 import ai.deepchat.policy.ratelimit.FailureBackoff;
 import ai.deepchat.policy.ratelimit.RateLimiters;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.gateway.ClientAddress;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -72,6 +73,7 @@ public final class ConsoleModule implements HttpModule {
   private final I18n i18n = new I18n();
   private final FailureBackoff signInBackoff;
   private final ClientAddress clients;
+  private final RequestLimits limits;
   private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
@@ -92,6 +94,9 @@ public final class ConsoleModule implements HttpModule {
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
     this.clients = new ClientAddress(platform.config().policy().trustedProxies());
+    // the console's own channel: its "t:" buckets are taken by nothing else (API keys and widget have theirs)
+    this.limits = new RequestLimits(database, RateLimiters.forVertx(vertx, Clock.systemUTC(),
+        platform.config().policy().rateLimitMaxBuckets()));
   }
 
   /** JWT_SECRET, else a secret generated once under DATA_DIR/secrets (blocking: call at start-up). */
@@ -107,7 +112,7 @@ public final class ConsoleModule implements HttpModule {
     Csrf csrf = new Csrf(secret, cookies);
     Views views = new Views(vertx, i18n, csrf);
     SessionTokens tokens = new SessionTokens(vertx, secret);
-    ConsoleRouter routes = new ConsoleRouter(router, views, tokens, new Sessions(database), csrf, uploads);
+    ConsoleRouter routes = new ConsoleRouter(router, views, tokens, new Sessions(database), csrf, uploads, limits);
 
     router.route(ConsoleRouter.BASE + "*").handler(new SecurityHeaders());
     // exactly /console (a route for "/console" would also match "/console/")

@@ -125,6 +125,25 @@ class ConsoleSecurityTest {
   }
 
   @Test
+  void consolePagesPastTheWorkspacesLimitAnswer429WithRetryAfter() throws Exception {
+    UUID throttled = await(h.db.global(c -> c.query("INSERT INTO tenants (slug, name) VALUES ('throttled', 'throttled')"
+        + " RETURNING id").execute().map(r -> r.iterator().next().getUUID(0))));
+    await(h.db.inTenant(throttled, c -> c.preparedQuery("INSERT INTO users (tenant_id, email, password_hash, role) "
+            + "VALUES ($1, 'owner@throttled.test', $2, 'owner')")
+        .execute(Tuple.of(throttled, ai.deepchat.platform.security.PasswordHasher.hash(PASSWORD)))
+        .compose(r -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, requests_per_minute) VALUES ($1, 3) "
+            + "ON CONFLICT (tenant_id) DO UPDATE SET requests_per_minute = 3").execute(Tuple.of(throttled)))));
+    var b = h.browser().signedIn("throttled", "owner@throttled.test"); // signing in is not counted; its page is
+    assertThat(b.get("/console/").statusCode()).isEqualTo(200);
+    assertThat(b.get("/console/").statusCode()).isEqualTo(200);
+    HttpResponse<String> over = b.get("/console/");
+    assertThat(over.statusCode()).isEqualTo(429);
+    assertThat(Long.parseLong(over.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+    // another workspace's console is untouched
+    assertThat(h.browser().signedIn("beta", "viewer@beta.test").get("/console/").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void theSuperAdminIsNeverLockedOutFromAnotherAddress() throws Exception {
     try (AddressedBrowser attacker = new AddressedBrowser(vertx, h.port, "127.0.0.4");
          AddressedBrowser admin = new AddressedBrowser(vertx, h.port, "127.0.0.5")) {
