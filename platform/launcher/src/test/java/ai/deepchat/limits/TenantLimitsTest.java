@@ -118,6 +118,19 @@ class TenantLimitsTest {
     }
   }
 
+  @Test
+  void malformedChatRequestsCountAgainstTheKeysLimit() throws Exception {
+    JsonObject t = BenchTenants.create(node, "malformed", ORIGIN, new JsonObject(), new BenchTenants.Limits(1000, 1000, 2));
+    WebClient web = client("127.0.0.6");
+    List<Integer> statuses = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      statuses.add(await(web.post(node.httpPort(), "127.0.0.1", "/v1/chat/completions")
+          .putHeader("Authorization", "Bearer " + t.getString("apiKey")).putHeader("Content-Type", "application/json")
+          .sendBuffer(Buffer.buffer("{not json"))).statusCode());
+    }
+    assertThat(statuses).containsExactly(400, 400, 429);
+  }
+
   /**
    * Scenario 4, short: A at 10x its quota in alternate phases, B steady. In every run, A's excess is
    * refused with Retry-After, A gets no more than its quota, and B gets no 429 and no error. B's p99

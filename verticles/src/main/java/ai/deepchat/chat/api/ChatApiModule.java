@@ -110,8 +110,15 @@ public final class ChatApiModule implements HttpModule {
       request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
           platform.config().chat().defaultMaxTokens());
     } catch (HttpProblem p) {
-      // authentication still comes first: an anonymous caller learns nothing about the body
-      auth.authenticate(ctx).onComplete(ar -> (ar.failed() ? HttpProblem.of(ar.cause()) : p).send(ctx));
+      // authentication still comes first: an anonymous caller learns nothing about the body; and a bad
+      // body counts like any request, or a flood of them would escape the limits
+      admitted(ctx).onComplete(ar -> {
+        if (ar.failed()) {
+          sendFailure(ctx, ar.cause());
+        } else {
+          p.send(ctx);
+        }
+      });
       return;
     }
     admitted(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
