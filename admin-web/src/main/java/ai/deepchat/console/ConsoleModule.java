@@ -33,12 +33,18 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.DatabaseBootstrap;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.audit.AuditLog;
+import ai.deepchat.policy.ratelimit.FailureBackoff;
+import ai.deepchat.policy.ratelimit.RateLimiters;
+import ai.deepchat.policy.ratelimit.RequestLimits;
+import ai.deepchat.gateway.ClientAddress;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
 
 /**
  * The admin console under {@code /console}: server-rendered pages (Thymeleaf), static assets, and the
@@ -47,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * <p>One per node, mounted on the router of every gateway instance. What must be node-wide lives here
  * and is immutable or thread-safe: the signing secret (sessions are signed cookies, re-checked against
  * PostgreSQL, so a session and its CSRF token work on any instance and any node), the message bundles,
- * and the super-admin's creation, done once. Login lockouts are rows in PostgreSQL. Each
+ * and the super-admin's creation, done once, and the sign-in back-off (in-JVM, or Hazelcast when
+ * clustered). Each
  * {@link #mount} builds that instance's own template engine, token verifier and routes.
  */
 public final class ConsoleModule implements HttpModule {
@@ -66,6 +73,9 @@ public final class ConsoleModule implements HttpModule {
   private final CanaryServices canary;
   private final I18n i18n = new I18n();
   private final MarkdownRenderer markdown;
+  private final FailureBackoff signInBackoff;
+  private final ClientAddress clients;
+  private final RequestLimits limits;
   private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
@@ -85,6 +95,11 @@ public final class ConsoleModule implements HttpModule {
     this.knowledge = new BusKnowledgeBackend(vertx, ingest);
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
     this.markdown = new MarkdownRenderer(vertx);
+    this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
+    this.clients = new ClientAddress(platform.config().policy().trustedProxies());
+    // the console's own channel: its "t:" buckets are taken by nothing else (API keys and widget have theirs)
+    this.limits = new RequestLimits(database, RateLimiters.forVertx(vertx, Clock.systemUTC(),
+        platform.config().policy().rateLimitMaxBuckets()));
   }
 
   /** JWT_SECRET, else a secret generated once under DATA_DIR/secrets (blocking: call at start-up). */
@@ -100,7 +115,7 @@ public final class ConsoleModule implements HttpModule {
     Csrf csrf = new Csrf(secret, cookies);
     Views views = new Views(vertx, i18n, csrf);
     SessionTokens tokens = new SessionTokens(vertx, secret);
-    ConsoleRouter routes = new ConsoleRouter(router, views, tokens, new Sessions(database), csrf, uploads);
+    ConsoleRouter routes = new ConsoleRouter(router, views, tokens, new Sessions(database), csrf, uploads, limits);
 
     router.route(ConsoleRouter.BASE + "*").handler(new SecurityHeaders());
     // exactly /console (a route for "/console" would also match "/console/")
@@ -114,7 +129,8 @@ public final class ConsoleModule implements HttpModule {
     router.get(ConsoleRouter.BASE + "/static/*").handler(StaticHandler.create("console/static")
         .setCachingEnabled(true).setMaxAgeSeconds(3600).setDirectoryListing(false).setIncludeHidden(false));
 
-    new LoginRoutes(vertx, database, views, tokens, cookies, CallerContext.bind(superAdmin()), audit).mount(routes);
+    new LoginRoutes(vertx, database, views, tokens, cookies, CallerContext.bind(superAdmin()), audit, signInBackoff,
+        clients).mount(routes);
     new OverviewRoutes(database, views).mount(routes);
     new KnowledgeRoutes(vertx, database, views, knowledge, audit, markdown).mount(routes);
     new FaqRoutes(database, views, audit, markdown).mount(routes);

@@ -31,7 +31,7 @@ import static ai.deepchat.console.ConsoleHarness.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The console's guards over real HTTP and the real database: sign-in and lockout, session tokens,
+ * The console's guards over real HTTP and the real database: sign-in and its back-off, session tokens,
  * CSRF, roles, and another tenant's ids.
  */
 @ExtendWith(VertxExtension.class)
@@ -97,28 +97,62 @@ class ConsoleSecurityTest {
   }
 
   @Test
-  void fiveFailuresLockTheAccountForFifteenMinutes() throws Exception {
-    await(h.db.inTenant(h.beta, c -> c.preparedQuery("INSERT INTO users (tenant_id, email, password_hash, role) "
-        + "SELECT tenant_id, 'lock@beta.test', password_hash, 'viewer' FROM users WHERE email = 'owner@beta.test'")
-        .execute()));
-    var b = h.browser();
-    for (int i = 0; i < 4; i++) {
-      assertThat(b.login("beta", "lock@beta.test", "not the password").statusCode()).isEqualTo(401);
+  void wrongPasswordsSlowTheirOwnAddressButNeverLockTheOwnerOut() throws Exception {
+    try (AddressedBrowser attacker = new AddressedBrowser(vertx, h.port, "127.0.0.2");
+         AddressedBrowser owner = new AddressedBrowser(vertx, h.port, "127.0.0.3")) {
+      for (int i = 0; i < 3; i++) {
+        var r = attacker.login("beta", "owner@beta.test", "not the password");
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.getHeader("Retry-After")).as("a few typos cost nothing").isNull();
+      }
+      var fourth = attacker.login("beta", "owner@beta.test", "not the password");
+      assertThat(fourth.statusCode()).isEqualTo(401);
+      assertThat(fourth.getHeader("Retry-After")).isEqualTo("1");
+      // during the wait even the right password from that address is turned away, unchecked
+      var waiting = attacker.login("beta", "owner@beta.test", PASSWORD);
+      assertThat(waiting.statusCode()).isEqualTo(429);
+      assertThat(Long.parseLong(waiting.getHeader("Retry-After"))).isBetween(1L, 1L);
+      Thread.sleep(1_100);
+      var fifth = attacker.login("beta", "owner@beta.test", "not the password");
+      assertThat(fifth.statusCode()).isEqualTo(401);
+      assertThat(fifth.getHeader("Retry-After")).as("each failure doubles the wait").isEqualTo("2");
+      assertThat(attacker.login("beta", "owner@beta.test", "not the password").statusCode()).isEqualTo(429);
+
+      // the owner, elsewhere, signs in at once
+      assertThat(owner.login("beta", "owner@beta.test", PASSWORD).statusCode()).isEqualTo(303);
+      assertThat(count("SELECT count(*) FROM audit_log WHERE action = 'console.signin_throttled'")).isEqualTo(1);
     }
-    HttpResponse<String> fifth = b.login("beta", "lock@beta.test", "not the password");
-    assertThat(fifth.statusCode()).isEqualTo(429);
-    // now even the right password is refused, and the lock is in the database
-    assertThat(b.login("beta", "lock@beta.test", PASSWORD).statusCode()).isEqualTo(429);
-    assertThat(count("SELECT count(*) FROM users WHERE email = 'lock@beta.test' "
-        + "AND locked_until BETWEEN now() + interval '14 minutes' AND now() + interval '15 minutes'")).isEqualTo(1);
-    assertThat(count("SELECT count(*) FROM audit_log WHERE action = 'console.account_locked'")).isEqualTo(1);
-    // an admin unlocks it
-    var admin = h.browser().signedIn("beta", "admin@beta.test");
-    UUID id = await(h.db.inTenant(h.beta, c -> c.query("SELECT id FROM users WHERE email = 'lock@beta.test'").execute()
-        .map(r -> r.iterator().next().getUUID(0))));
-    admin.get("/console/users");
-    assertThat(admin.submit("/console/users/" + id + "/unlock", Map.of()).statusCode()).isEqualTo(302);
-    assertThat(h.browser().login("beta", "lock@beta.test", PASSWORD).statusCode()).isEqualTo(303);
+  }
+
+  @Test
+  void consolePagesPastTheWorkspacesLimitAnswer429WithRetryAfter() throws Exception {
+    UUID throttled = await(h.db.global(c -> c.query("INSERT INTO tenants (slug, name) VALUES ('throttled', 'throttled')"
+        + " RETURNING id").execute().map(r -> r.iterator().next().getUUID(0))));
+    await(h.db.inTenant(throttled, c -> c.preparedQuery("INSERT INTO users (tenant_id, email, password_hash, role) "
+            + "VALUES ($1, 'owner@throttled.test', $2, 'owner')")
+        .execute(Tuple.of(throttled, ai.deepchat.platform.security.PasswordHasher.hash(PASSWORD)))
+        .compose(r -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, requests_per_minute) VALUES ($1, 3) "
+            + "ON CONFLICT (tenant_id) DO UPDATE SET requests_per_minute = 3").execute(Tuple.of(throttled)))));
+    var b = h.browser().signedIn("throttled", "owner@throttled.test"); // signing in is not counted; its page is
+    assertThat(b.get("/console/").statusCode()).isEqualTo(200);
+    assertThat(b.get("/console/").statusCode()).isEqualTo(200);
+    HttpResponse<String> over = b.get("/console/");
+    assertThat(over.statusCode()).isEqualTo(429);
+    assertThat(Long.parseLong(over.headers().firstValue("Retry-After").orElseThrow())).isPositive();
+    // another workspace's console is untouched
+    assertThat(h.browser().signedIn("beta", "viewer@beta.test").get("/console/").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void theSuperAdminIsNeverLockedOutFromAnotherAddress() throws Exception {
+    try (AddressedBrowser attacker = new AddressedBrowser(vertx, h.port, "127.0.0.4");
+         AddressedBrowser admin = new AddressedBrowser(vertx, h.port, "127.0.0.5")) {
+      for (int i = 0; i < 6; i++) {
+        assertThat(attacker.login("", "root@platform.test", "not the password").statusCode()).isIn(401, 429);
+      }
+      assertThat(attacker.login("", "root@platform.test", PASSWORD).statusCode()).isEqualTo(429);
+      assertThat(admin.login("", "root@platform.test", PASSWORD).statusCode()).isEqualTo(303);
+    }
   }
 
   @Test

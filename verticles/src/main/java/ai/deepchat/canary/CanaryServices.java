@@ -19,6 +19,7 @@ import ai.deepchat.platform.canary.CanaryMessages.RoutingChanged;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.outbound.OutboundPolicy;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.policy.audit.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -108,9 +109,9 @@ public final class CanaryServices {
     return summary;
   }
 
-  /** The gateway's routes: /v1/admin/model-versions and /v1/admin/rollouts (tenant API keys). */
-  public HttpModule httpModule(Platform platform) {
-    return new CanaryApiModule(platform.database(), this);
+  /** The gateway's routes: /v1/admin/model-versions and /v1/admin/rollouts (tenant API keys), within the callers' request limits. */
+  public HttpModule httpModule(Platform platform, RequestLimits limits) {
+    return new CanaryApiModule(platform.database(), this, limits);
   }
 
   public Future<Void> close() {

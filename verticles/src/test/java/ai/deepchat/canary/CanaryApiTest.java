@@ -5,6 +5,8 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.policy.ratelimit.LocalRateLimiter;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +49,8 @@ class CanaryApiTest {
     db = TestDatabase.fresh(vertx).database();
     Platform platform = CanaryTestSupport.platform(db, Map.of());
     services = CanaryTestSupport.services(vertx, platform);
-    GatewayVerticle gateway = new GatewayVerticle(platform, List.of(services.httpModule(platform)));
+    GatewayVerticle gateway = new GatewayVerticle(platform, List.of(services.httpModule(platform,
+        new RequestLimits(db, new LocalRateLimiter(Clock.systemUTC(), 1000)))));
     await(vertx.deployVerticle(gateway));
     port = gateway.actualPort();
     http = WebClient.create(vertx);

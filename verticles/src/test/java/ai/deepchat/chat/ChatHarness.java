@@ -116,7 +116,7 @@ final class ChatHarness {
     Supplier<List<HttpModule>> modules = () -> {
       List<HttpModule> list = new ArrayList<>();
       if (canary != null) {
-        list.add(canary.httpModule(platform));
+        list.add(canary.httpModule(platform, policy.limits()));
       }
       list.addAll(chat.get());
       return list;

@@ -9,7 +9,9 @@ import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict.Action;
 import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.policy.moderation.SensitiveWords;
 import ai.deepchat.policy.audit.AuditLog;
+import ai.deepchat.policy.ratelimit.ClusteredFailureBackoff;
 import ai.deepchat.policy.ratelimit.ClusteredRateLimiter;
+import ai.deepchat.policy.ratelimit.FailureBackoff;
 import ai.deepchat.policy.ratelimit.LocalRateLimiter;
 import ai.deepchat.policy.ratelimit.RateDecision;
 import ai.deepchat.policy.ratelimit.RateLimiter;
@@ -107,6 +109,23 @@ class ClusterPolicyTest {
     clock.advance(Duration.ofSeconds(12));
     assertThat(await(second.tryAcquire(key, 5)).allowed()).isTrue();
     assertThat(await(first.tryAcquire(key, 5)).allowed()).isFalse();
+  }
+
+  @Test
+  void signInBackoffIsSharedByBothNodesAndClearedBySuccess() throws Exception {
+    FailureBackoff onA = RateLimiters.backoffFor(nodeA, clock, 1000);
+    FailureBackoff onB = RateLimiters.backoffFor(nodeB, clock, 1000);
+    assertThat(onA).isInstanceOf(ClusteredFailureBackoff.class);
+    String key = "signin|ws|a@b.test|127.0.0.9";
+    for (int i = 0; i < FailureBackoff.FREE_FAILURES; i++) {
+      assertThat(await((i % 2 == 0 ? onA : onB).fail(key)).retryAfterSeconds()).isZero();
+    }
+    assertThat(await(onB.fail(key))).isEqualTo(new FailureBackoff.Delay(4, 1));
+    assertThat(await(onA.retryAfterSeconds(key))).as("moving to another node does not reset the wait").isEqualTo(1);
+    assertThat(await(onA.fail(key)).retryAfterSeconds()).isEqualTo(2);
+    assertThat(await(onB.retryAfterSeconds("signin|ws|a@b.test|127.0.0.10"))).as("other addresses unaffected").isZero();
+    await(onB.clear(key));
+    assertThat(await(onA.retryAfterSeconds(key))).isZero();
   }
 
   @Test

@@ -7,6 +7,8 @@ import ai.deepchat.console.web.I18n;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.security.PasswordHasher;
+import ai.deepchat.gateway.ClientAddress;
+import ai.deepchat.policy.ratelimit.FailureBackoff;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Cookie;
@@ -17,28 +19,25 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Sign-in (workspace + e-mail + password; an empty workspace means a platform administrator),
- * sign-out, and the language switch. Five wrong passwords lock an account for fifteen minutes.
- * Argon2 runs on a worker thread; an unknown account costs the same hashing work as a known one.
+ * sign-out, and the language switch. Wrong passwords slow down the account from that client address
+ * only ({@link FailureBackoff}: after three, 1 s, 2 s, 4 s ... up to 15 min), so nobody can lock an
+ * owner or the super-admin out from elsewhere: the right password from another address always works.
+ * Attempts during a wait are refused (429, Retry-After) before any hashing. Argon2 runs on a worker
+ * thread; an unknown account costs the same hashing work and gets the same back-off as a known one.
  */
 public final class LoginRoutes {
 
-  public static final int MAX_FAILURES = 5;
-  public static final int LOCK_MINUTES = 15;
   /** A valid hash of a random password, made lazily on a worker: it equalizes the time of unknown accounts. */
   private static final class Dummy {
     static final String HASH = PasswordHasher.hash(UUID.randomUUID().toString());
   }
-
-  private static final String FAIL_SQL = "UPDATE %s SET "
-      + "failed_logins = CASE WHEN failed_logins + 1 >= " + MAX_FAILURES + " THEN 0 ELSE failed_logins + 1 END, "
-      + "locked_until = CASE WHEN failed_logins + 1 >= " + MAX_FAILURES
-      + " THEN now() + interval '" + LOCK_MINUTES + " minutes' ELSE locked_until END "
-      + "WHERE id = $1 RETURNING coalesce(locked_until > now(), false) AS locked";
 
   private final Vertx vertx;
   private final Database database;
@@ -47,13 +46,19 @@ public final class LoginRoutes {
   private final SessionTokens tokens;
   private final Csrf.CookiePolicy cookies;
   private final Future<Void> superAdminReady;
+  private final FailureBackoff backoff;
+  private final ClientAddress clients;
 
   /** What the database knows of the account an e-mail names. */
-  private record Account(UUID id, String hash, boolean locked) {
+  private record Account(UUID id, String hash) {
   }
 
+  /** {@code backoff}: node-wide (or cluster-wide) failures by account and client address. */
   public LoginRoutes(Vertx vertx, Database database, Views views, SessionTokens tokens,
-                     Csrf.CookiePolicy cookies, Future<Void> superAdminReady, ConsoleAudit audit) {
+                     Csrf.CookiePolicy cookies, Future<Void> superAdminReady, ConsoleAudit audit,
+                     FailureBackoff backoff, ClientAddress clients) {
+    this.backoff = backoff;
+    this.clients = clients;
     this.audit = audit;
     this.vertx = vertx;
     this.database = database;
@@ -64,17 +69,18 @@ public final class LoginRoutes {
   }
 
   public void mount(ConsoleRouter routes) {
-    routes.open(HttpMethod.GET, "/login", ctx -> loginPage(ctx, 200, null, "", ""));
+    routes.open(HttpMethod.GET, "/login", ctx -> loginPage(ctx, 200, null, 0, "", ""));
     routes.open(HttpMethod.POST, "/login", this::login);
     routes.open(HttpMethod.GET, "/lang/:lang", this::language);
     routes.post("/logout", ConsoleRole.VIEWER, this::logout);
     routes.platformPost("/platform/logout", this::logout);
   }
 
-  private Future<Void> loginPage(RoutingContext ctx, int status, String errorKey, String workspace, String email) {
+  private Future<Void> loginPage(RoutingContext ctx, int status, String errorKey, long seconds, String workspace,
+                                 String email) {
     Map<String, Object> model = new HashMap<>();
     model.put("next", Forms.localNext(ctx.request().getParam("next")));
-    model.put("error", errorKey == null ? null : views.message(ctx, errorKey, LOCK_MINUTES));
+    model.put("error", errorKey == null ? null : views.message(ctx, errorKey, seconds));
     model.put("workspace", workspace);
     model.put("email", email);
     return views.render(ctx, status, "login", model);
@@ -92,70 +98,71 @@ public final class LoginRoutes {
         throw new IllegalArgumentException();
       }
     } catch (RuntimeException bad) {
-      loginPage(ctx, 400, "login.error.missing", "", "").onFailure(ctx::fail);
+      loginPage(ctx, 400, "login.error.missing", 0, "", "").onFailure(ctx::fail);
       return;
     }
     String next = Forms.localNext(ctx.request().getFormAttribute("next"));
-    Future<Void> result = workspace.isEmpty()
-        ? superAdminReady.otherwiseEmpty().compose(v -> platformLogin(ctx, email, password, next))
-        : tenantLogin(ctx, workspace, email, password, next);
+    String key = "signin|" + workspace + "|" + email.toLowerCase(Locale.ROOT) + "|" + clients.of(ctx.request());
+    Future<Void> result = backoff.retryAfterSeconds(key).compose(wait -> {
+      if (wait > 0) {
+        ctx.response().putHeader("Retry-After", String.valueOf(wait));
+        return loginPage(ctx, 429, "login.error.slowDown", wait, workspace, email);
+      }
+      return workspace.isEmpty()
+          ? superAdminReady.otherwiseEmpty().compose(v -> platformLogin(ctx, key, email, password, next))
+          : tenantLogin(ctx, key, workspace, email, password, next);
+    });
     result.onFailure(ctx::fail);
   }
 
-  private Future<Void> tenantLogin(RoutingContext ctx, String slug, String email, String password, String next) {
+  /**
+   * A wrong password: counted against (account, client address); the first time it starts a wait, a
+   * known tenant account gets an audit entry.
+   */
+  private Future<Void> refused(RoutingContext ctx, String key, String workspace, String email,
+                               Function<FailureBackoff.Delay, Future<?>> onFirstWait) {
+    return backoff.fail(key).compose(d -> {
+      Future<?> audited = d.firstWait() ? onFirstWait.apply(d) : Future.succeededFuture();
+      if (d.retryAfterSeconds() > 0) {
+        ctx.response().putHeader("Retry-After", String.valueOf(d.retryAfterSeconds()));
+      }
+      return audited.compose(x -> loginPage(ctx, 401, "login.error.invalid", 0, workspace, email));
+    });
+  }
+
+  private Future<Void> tenantLogin(RoutingContext ctx, String key, String slug, String email, String password,
+                                   String next) {
     return database.global(c -> c.preparedQuery("SELECT id FROM tenants WHERE slug = $1 AND status = 'active'")
             .execute(Tuple.of(slug)))
         .compose(rows -> {
           UUID tenantId = rows.size() == 0 ? null : rows.iterator().next().getUUID("id");
           Future<Account> account = tenantId == null ? Future.succeededFuture(null)
-              : database.inTenant(tenantId, c -> c.preparedQuery("SELECT id, password_hash, "
-                  + "coalesce(locked_until > now(), false) AS locked FROM users WHERE lower(email) = lower($1)")
-                  .execute(Tuple.of(email)).map(LoginRoutes::account));
+              : database.inTenant(tenantId, c -> c.preparedQuery("SELECT id, password_hash FROM users"
+                  + " WHERE lower(email) = lower($1)").execute(Tuple.of(email)).map(LoginRoutes::account));
           return account.compose(acc -> check(acc, password).compose(ok -> {
-            if (acc != null && acc.locked()) {
-              return loginPage(ctx, 429, "login.error.locked", slug, email);
-            }
             if (!ok) {
-              Future<Boolean> lockedNow = acc == null ? Future.succeededFuture(false)
-                  : database.inTenant(tenantId, c -> c.preparedQuery(String.format(FAIL_SQL, "users"))
-                      .execute(Tuple.of(acc.id())).compose(r -> {
-                        boolean locked = r.iterator().next().getBoolean("locked");
-                        return locked ? audit.record(c, tenantId, "user:" + email, Forms.ip(ctx),
-                            "console.account_locked", "user:" + acc.id(), new JsonObject()).map(true)
-                            : Future.succeededFuture(false);
-                      }));
-              return lockedNow.compose(locked -> loginPage(ctx, locked ? 429 : 401,
-                  locked ? "login.error.locked" : "login.error.invalid", slug, email));
+              return refused(ctx, key, slug, email, d -> acc == null ? Future.succeededFuture()
+                  : database.inTenant(tenantId, c -> audit.record(c, tenantId, "user:" + email, Forms.ip(ctx),
+                      "console.signin_throttled", "user:" + acc.id(),
+                      new JsonObject().put("client", clients.of(ctx.request())))));
             }
-            return database.inTenant(tenantId, c -> c.preparedQuery(
-                    "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").execute(Tuple.of(acc.id()))
-                .compose(x -> audit.record(c, tenantId, "user:" + email, Forms.ip(ctx), "console.login",
-                    "user:" + acc.id(), new JsonObject())))
+            return backoff.clear(key).compose(x -> database.inTenant(tenantId, c -> audit.record(c, tenantId,
+                    "user:" + email, Forms.ip(ctx), "console.login", "user:" + acc.id(), new JsonObject())))
                 .compose(x -> startSession(ctx, tokens.issue(acc.id(), tenantId, false), next));
           }));
         });
   }
 
-  private Future<Void> platformLogin(RoutingContext ctx, String email, String password, String next) {
-    return database.global(c -> c.preparedQuery("SELECT id, password_hash, coalesce(locked_until > now(), false) "
-            + "AS locked FROM platform_admins WHERE lower(email) = lower($1)").execute(Tuple.of(email)))
+  private Future<Void> platformLogin(RoutingContext ctx, String key, String email, String password, String next) {
+    return database.global(c -> c.preparedQuery("SELECT id, password_hash FROM platform_admins"
+            + " WHERE lower(email) = lower($1)").execute(Tuple.of(email)))
         .map(LoginRoutes::account)
         .compose(acc -> check(acc, password).compose(ok -> {
-          if (acc != null && acc.locked()) {
-            return loginPage(ctx, 429, "login.error.locked", "", email);
-          }
           if (!ok) {
-            Future<Boolean> locked = acc == null ? Future.succeededFuture(false)
-                : database.global(c -> c.preparedQuery(String.format(FAIL_SQL, "platform_admins"))
-                    .execute(Tuple.of(acc.id())).map(r -> r.iterator().next().getBoolean("locked")));
-            return locked.compose(l -> loginPage(ctx, l ? 429 : 401,
-                l ? "login.error.locked" : "login.error.invalid", "", email));
+            return refused(ctx, key, "", email, d -> Future.succeededFuture());
           }
-          return database.global(c -> c.preparedQuery(
-                  "UPDATE platform_admins SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                  .execute(Tuple.of(acc.id())))
-              .compose(x -> startSession(ctx, tokens.issue(acc.id(), null, true),
-                  next.equals(ConsoleRouter.BASE + "/") ? ConsoleRouter.BASE + "/platform/tenants" : next));
+          return backoff.clear(key).compose(x -> startSession(ctx, tokens.issue(acc.id(), null, true),
+              next.equals(ConsoleRouter.BASE + "/") ? ConsoleRouter.BASE + "/platform/tenants" : next));
         }));
   }
 
@@ -164,14 +171,13 @@ public final class LoginRoutes {
       return null;
     }
     Row r = rows.iterator().next();
-    return new Account(r.getUUID("id"), r.getString("password_hash"), r.getBoolean("locked"));
+    return new Account(r.getUUID("id"), r.getString("password_hash"));
   }
 
-  /** Verifies on a worker thread; unknown and locked accounts still pay for one hash. */
+  /** Verifies on a worker thread; unknown accounts still pay for one hash. */
   private Future<Boolean> check(Account account, String password) {
-    boolean real = account != null && !account.locked();
-    return vertx.executeBlocking(() -> PasswordHasher.verify(password, real ? account.hash() : Dummy.HASH), false)
-        .map(ok -> ok && account != null && !account.locked());
+    return vertx.executeBlocking(() -> PasswordHasher.verify(password, account != null ? account.hash() : Dummy.HASH),
+        false).map(ok -> ok && account != null);
   }
 
   private Future<Void> startSession(RoutingContext ctx, String token, String next) {

@@ -1,5 +1,7 @@
 package ai.deepchat.console.web;
 
+import ai.deepchat.policy.ratelimit.RateDecision;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
 import ai.deepchat.console.auth.Csrf;
@@ -44,11 +46,17 @@ public final class ConsoleRouter {
   private final Sessions sessions;
   private final Csrf csrf;
   private final String uploadsDirectory;
+  private final RequestLimits limits;
 
-  /** {@code uploadsDirectory}: where multipart files wait while a request runs (removed when it ends). */
+  /**
+   * {@code uploadsDirectory}: where multipart files wait while a request runs (removed when it ends).
+   * {@code limits}: the console channel of each workspace (its requests_per_minute, apart from its API
+   * keys and widget), checked once the session is known.
+   */
   public ConsoleRouter(Router router, Views views, SessionTokens tokens, Sessions sessions, Csrf csrf,
-                       String uploadsDirectory) {
+                       String uploadsDirectory, RequestLimits limits) {
     this.uploadsDirectory = uploadsDirectory;
+    this.limits = limits;
     this.router = router;
     this.views = views;
     this.tokens = tokens;
@@ -132,13 +140,22 @@ public final class ConsoleRouter {
         views.error(ctx, 403, "error.403");
         return;
       }
-      Future<?> result;
-      try {
-        result = action.handle(ctx, s);
-      } catch (RuntimeException e) {
-        result = Future.failedFuture(e);
-      }
-      result.onFailure(ctx::fail);
+      Future<RateDecision> admitted = s.superAdmin() ? Future.succeededFuture(RateDecision.allow(0))
+          : limits.checkTenant(s.tenantId());
+      admitted.onComplete(limit -> {
+        if (limit.succeeded() && !limit.result().allowed()) {
+          ctx.response().putHeader("Retry-After", String.valueOf(limit.result().retryAfterSeconds()));
+          views.error(ctx, 429, "error.429", limit.result().retryAfterSeconds());
+          return;
+        }
+        Future<?> result;
+        try {
+          result = action.handle(ctx, s);
+        } catch (RuntimeException e) {
+          result = Future.failedFuture(e);
+        }
+        result.onFailure(ctx::fail);
+      });
     });
   }
 

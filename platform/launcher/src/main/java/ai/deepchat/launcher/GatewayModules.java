@@ -56,8 +56,8 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     modules.add(widgetScript);
     modules.add(console);
     modules.addAll(chat.get());
-    modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag));
-    modules.add(canary.httpModule(platform));
+    modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag, policy.limits()));
+    modules.add(canary.httpModule(platform, policy.limits()));
     return modules;
   }
 }

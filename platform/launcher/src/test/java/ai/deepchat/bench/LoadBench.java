@@ -180,6 +180,7 @@ public final class LoadBench {
     config.put("SEED_DEMO", "false");
     // the bench measures the platform, not the gateway's stream cap or the rate limits (set to their maximum)
     config.put("MAX_CONCURRENT_STREAMS", "1000000");
+    config.put("RATE_LIMIT_NEW_VISITORS_PER_MINUTE", "1000000"); // every bench visitor comes from one address
     config.put("ENGINE_THREADS", opts.get("engine-threads"));
     config.put("ENGINE_MAX_SEQUENCES", opts.get("engine-batch"));
     config.put("BENCH_ORIGIN", "https://bench.example");

@@ -15,6 +15,7 @@ import ai.deepchat.gateway.HttpErrors;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.privacy.ApiKeyAuth;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.pgclient.PgException;
@@ -46,19 +47,23 @@ public final class CanaryApiModule implements HttpModule {
 
   private final Database database;
   private final CanaryServices canary;
+  private final RequestLimits limits;
 
-  public CanaryApiModule(Database database, CanaryServices canary) {
+  /** {@code limits}: the API key's and tenant's request limits, applied to every admin call. */
+  public CanaryApiModule(Database database, CanaryServices canary, RequestLimits limits) {
     this.database = database;
     this.canary = canary;
+    this.limits = limits;
   }
 
   @Override
   public void mount(Router router) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(64 * 1024);
-    ApiKeyAuth auth = new ApiKeyAuth(database);
-    for (String prefix : List.of(VERSIONS, VERSIONS + "/*", ROLLOUTS, ROLLOUTS + "/*")) {
-      router.route(prefix).handler(body).handler(auth);
-    }
+    ApiKeyAuth auth = new ApiKeyAuth(database, limits);
+    // one route for the collections and everything under them: "/x" and "/x/*" would both match "/x",
+    // authenticating and counting the request twice
+    router.routeWithRegex("/v1/admin/(model-versions|rollouts)(/.*)?")
+        .handler(body).handler(auth);
     router.get(VERSIONS).handler(json(200, ctx -> canary.registry().list(scope(ctx)).compose(this::versionList)));
     router.post(VERSIONS).handler(json(201, ctx -> canary.registry().create(scope(ctx),
         spec(JsonBodies.object(ctx), true), actor(ctx)).compose(this::versionJson)));

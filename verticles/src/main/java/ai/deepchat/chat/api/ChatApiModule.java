@@ -72,9 +72,7 @@ public final class ChatApiModule implements HttpModule {
 
   /** The authenticated caller, within its API key's and tenant's rate limits. */
   private Future<ApiKeyAuth.Caller> admitted(RoutingContext ctx) {
-    return auth.authenticate(ctx).compose(caller -> limits.checkApiKey(caller.tenantId(), caller.keyId().toString())
-        .compose(decision -> decision.allowed()
-            ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(decision))));
+    return RateLimited.admitted(limits, auth, ctx);
   }
 
   private static void sendFailure(RoutingContext ctx, Throwable err) {
@@ -112,8 +110,15 @@ public final class ChatApiModule implements HttpModule {
       request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
           platform.config().chat().defaultMaxTokens());
     } catch (HttpProblem p) {
-      // authentication still comes first: an anonymous caller learns nothing about the body
-      auth.authenticate(ctx).onComplete(ar -> (ar.failed() ? HttpProblem.of(ar.cause()) : p).send(ctx));
+      // authentication still comes first: an anonymous caller learns nothing about the body; and a bad
+      // body counts like any request, or a flood of them would escape the limits
+      admitted(ctx).onComplete(ar -> {
+        if (ar.failed()) {
+          sendFailure(ctx, ar.cause());
+        } else {
+          p.send(ctx);
+        }
+      });
       return;
     }
     admitted(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {

@@ -1,22 +1,25 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.rag.Rag;
 import io.vertx.ext.web.Router;
 
 /**
  * The knowledge-base API (`/v1/knowledge-bases/...`: create, upload with progress, documents, delete,
  * retrieval test) for server-to-server callers: the tenant's API key authenticates, then the rag
- * module's routes run scoped to that tenant.
+ * module's routes run scoped to that tenant, within the key's and the tenant's API rate limits.
  */
 public final class KnowledgeBaseModule implements HttpModule {
 
   private final ApiKeyAuth auth;
   private final Rag rag;
+  private final RequestLimits limits;
 
-  public KnowledgeBaseModule(ApiKeyAuth auth, Rag rag) {
+  public KnowledgeBaseModule(ApiKeyAuth auth, Rag rag, RequestLimits limits) {
     this.auth = auth;
     this.rag = rag;
+    this.limits = limits;
   }
 
   @Override
@@ -31,10 +34,10 @@ public final class KnowledgeBaseModule implements HttpModule {
     });
     router.route("/v1/knowledge-bases/*").handler(ctx -> {
       ctx.request().pause();
-      auth.authenticate(ctx).onComplete(ar -> {
+      RateLimited.admitted(limits, auth, ctx).onComplete(ar -> {
         ctx.request().resume();
         if (ar.failed()) {
-          HttpProblem.of(ar.cause()).send(ctx);
+          RateLimited.send(ctx, ar.cause());
         } else {
           ctx.put("tenantId", ar.result().tenantId());
           ctx.next();

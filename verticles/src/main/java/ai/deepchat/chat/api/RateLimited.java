@@ -28,6 +28,18 @@ public final class RateLimited extends RuntimeException {
         ? Future.<Void>succeededFuture() : Future.failedFuture(new RateLimited(d)));
   }
 
+  /**
+   * The authenticated API caller, when its key (checked before authentication, see
+   * {@link RequestLimits#checkPresentedKey}) and then its tenant's API channel still have room; else
+   * {@link RateLimited}.
+   */
+  public static Future<ApiKeyAuth.Caller> admitted(RequestLimits limits, ApiKeyAuth auth, RoutingContext ctx) {
+    return limits.checkPresentedKey(ctx.request().getHeader("Authorization"))
+        .compose(key -> key.allowed() ? auth.authenticate(ctx) : Future.failedFuture(new RateLimited(key)))
+        .compose(caller -> limits.checkApiChannel(caller.tenantId()).compose(d -> d.allowed()
+            ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(d))));
+  }
+
   /** Sends the failure: 429 for a rate limit, else the problem it maps to. */
   public static void send(RoutingContext ctx, Throwable err) {
     if (err instanceof RateLimited limited) {

@@ -40,6 +40,7 @@ public final class WidgetModule implements HttpModule {
   private final ModelDispatcher models;
   private final WidgetTurns turns;
   private final CanaryServices canary;
+  private final NewVisitors newVisitors;
 
   /** Reads the visitor-token secret: blocking, call at start-up. */
   public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits) {
@@ -62,6 +63,7 @@ public final class WidgetModule implements HttpModule {
     this.models = canary == null ? plain : new CanaryModelDispatcher(platform.database(), canary.chooser(), plain);
     var chat = platform.config().chat();
     this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits);
+    this.newVisitors = new NewVisitors(limits, platform.config().policy());
   }
 
   @Override
@@ -136,16 +138,18 @@ public final class WidgetModule implements HttpModule {
               }).recover(err -> err instanceof HttpProblem p && p.status() == 403
                   ? Future.failedFuture(err) : Future.succeededFuture(null)); // expired or foreign: a new visitor
           return visitorId.compose(vid -> {
-            VisitorTokens.Visitor visitor = new VisitorTokens.Visitor(s.tenantId(),
-                vid != null ? vid : "v_" + UUID.randomUUID().toString().replace("-", ""));
-            return conversations.latest(visitor).map(conv -> new JsonObject()
-                .put("visitorToken", tokens.issue(visitor.tenantId(), visitor.visitorId()))
-                .put("visitorId", visitor.visitorId())
-                .put("conversationId", conv == null ? null : conv.toString()));
+            Future<String> id = vid != null ? Future.succeededFuture(vid) : newVisitors.mint(ctx, s.tenantId());
+            return id.compose(v -> {
+              VisitorTokens.Visitor visitor = new VisitorTokens.Visitor(s.tenantId(), v);
+              return conversations.latest(visitor).map(conv -> new JsonObject()
+                  .put("visitorToken", tokens.issue(visitor.tenantId(), visitor.visitorId()))
+                  .put("visitorId", visitor.visitorId())
+                  .put("conversationId", conv == null ? null : conv.toString()));
+            });
           });
         })
         .onSuccess(ctx::json)
-        .onFailure(err -> HttpProblem.of(err).send(ctx));
+        .onFailure(err -> RateLimited.send(ctx, err));
   }
 
   private void history(RoutingContext ctx) {

@@ -3,6 +3,8 @@ package ai.deepchat.policy.privacy;
 import ai.deepchat.gateway.HttpErrors;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.security.ApiKeyLookup;
+import ai.deepchat.policy.ratelimit.RateLimitHttp;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
@@ -11,6 +13,8 @@ import io.vertx.ext.web.RoutingContext;
  * SHA-256 must be a non-revoked key of that tenant. On success the context holds
  * {@link #TENANT_ID} (UUID) and {@link #API_KEY_ID} (String); otherwise 401 in the OpenAI error shape,
  * or 403 when the tenant is suspended. The lookup is {@link ApiKeyLookup}, shared with the chat API.
+ * With {@link RequestLimits}, the presented key's bucket is checked before the lookup and the tenant's
+ * API channel after it: 429 with Retry-After past either.
  */
 public final class ApiKeyAuth implements Handler<RoutingContext> {
 
@@ -18,13 +22,34 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   public static final String API_KEY_ID = "apiKeyId";
 
   private final Database database;
+  private final RequestLimits limits;
 
+  /** Authentication only (no rate limits). */
   public ApiKeyAuth(Database database) {
+    this(database, null);
+  }
+
+  public ApiKeyAuth(Database database, RequestLimits limits) {
     this.database = database;
+    this.limits = limits;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (limits == null) {
+      authenticate(ctx);
+      return;
+    }
+    limits.checkPresentedKey(ctx.request().getHeader("Authorization")).onComplete(ar -> {
+      if (ar.succeeded() && !ar.result().allowed()) {
+        RateLimitHttp.tooManyRequests(ctx, ar.result());
+      } else {
+        authenticate(ctx); // a limiter that failed has already let the request through (RequestLimits)
+      }
+    });
+  }
+
+  private void authenticate(RoutingContext ctx) {
     ApiKeyLookup.find(database, ctx.request().getHeader("Authorization")).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(503, ar.cause());
@@ -35,7 +60,11 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
       } else {
         ctx.put(TENANT_ID, ar.result().get().tenantId());
         ctx.put(API_KEY_ID, ar.result().get().keyId().toString());
-        ctx.next();
+        if (limits == null) {
+          ctx.next();
+        } else {
+          RateLimitHttp.handler(c -> limits.checkApiChannel(c.get(TENANT_ID))).handle(ctx);
+        }
       }
     });
   }

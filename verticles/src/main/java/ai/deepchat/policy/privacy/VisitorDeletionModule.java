@@ -5,7 +5,6 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
 import ai.deepchat.policy.audit.AuditLog;
-import ai.deepchat.policy.ratelimit.RateLimitHttp;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -39,8 +38,7 @@ public final class VisitorDeletionModule implements HttpModule {
   @Override
   public void mount(Router router) {
     router.delete("/v1/visitors/:visitorId")
-        .handler(new ApiKeyAuth(database))
-        .handler(RateLimitHttp.handler(ctx -> limits.checkApiKey(ctx.get(ApiKeyAuth.TENANT_ID), ctx.get(ApiKeyAuth.API_KEY_ID))))
+        .handler(new ApiKeyAuth(database, limits))
         .handler(this::delete);
   }
 

@@ -21,7 +21,7 @@ public final class RateLimitHttp {
   }
 
   /**
-   * A route handler that runs {@code check} (e.g. {@code ctx -> limits.checkApiKey(tenant, keyId)}) and
+   * A route handler that runs {@code check} (e.g. {@code ctx -> limits.checkApiChannel(tenant)}) and
    * continues when allowed, answers 429 when not. Mount it after authentication.
    */
   public static Handler<RoutingContext> handler(Function<RoutingContext, Future<RateDecision>> check) {

@@ -1,6 +1,7 @@
 package ai.deepchat.policy.ratelimit;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
@@ -8,15 +9,19 @@ import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The per-tenant limits of tenant_settings applied to requests: requests_per_minute for the whole
- * tenant, api_key_requests_per_minute per API key, visitor_requests_per_minute per widget visitor.
- * The narrower bucket is checked first, so a visitor over its own limit does not spend the tenant's.
- * Limits are cached for a minute per tenant (and dropped by {@link #invalidate}); if they cannot be
- * read, the schema defaults apply, so a database hiccup never switches limiting off; a limiter that
- * cannot answer lets the request through (logged).
+ * The per-tenant limits of tenant_settings applied to requests: api_key_requests_per_minute per API key,
+ * visitor_requests_per_minute per widget visitor, and requests_per_minute for the tenant as a whole,
+ * counted per channel: the tenant's API keys share one bucket, its widget visitors another, so
+ * anonymous visitors can never spend the budget the tenant's own integrations depend on. New widget
+ * visitors are also limited per client address (minting visitors must not escape the per-visitor
+ * limit). The narrower bucket is checked first, so a caller over its own limit does not spend the
+ * channel's. Limits are cached for a minute per tenant (and dropped by {@link #invalidate}); if they
+ * cannot be read, the schema defaults apply, so a database hiccup never switches limiting off; a
+ * limiter that cannot answer lets the request through (logged).
  */
 public final class RequestLimits {
 
@@ -47,18 +52,46 @@ public final class RequestLimits {
     this.limiter = limiter;
   }
 
-  /** A request made with an API key: the key's bucket, then the tenant's. */
-  public Future<RateDecision> checkApiKey(UUID tenantId, String apiKeyId) {
-    return limits(tenantId).compose(l -> chain("api_key",
-        limiter.tryAcquire("k:" + tenantId + ":" + apiKeyId, l.apiKeyPerMinute()),
-        () -> limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute())));
+  /**
+   * A request made with an API key (chat, knowledge bases, admin API), before authentication: the
+   * presented key's bucket, keyed by the key's hash, so only the key's holder can spend it, and a caller
+   * over its limit is refused without a database query (its excess costs other tenants nothing). A header
+   * that holds no well-formed key passes: authentication refuses it. After authentication, call
+   * {@link #checkApiChannel}.
+   */
+  public Future<RateDecision> checkPresentedKey(String authorizationHeader) {
+    Optional<TenantKeys.PresentedKey> key = authorizationHeader == null
+        || !authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? Optional.empty() : TenantKeys.parseApiKey(authorizationHeader.substring(7));
+    if (key.isEmpty()) {
+      return Future.succeededFuture(RateDecision.allow(0));
+    }
+    UUID tenantId = key.get().tenantId();
+    return limits(tenantId).compose(l -> counted("api_key",
+        failOpen(limiter.tryAcquire("k:" + tenantId + ":" + key.get().hash(), l.apiKeyPerMinute()))));
   }
 
-  /** A widget visitor's message: the visitor's bucket, then the tenant's. */
+  /** An authenticated API-key request: the tenant's API channel, shared by its keys and nothing else. */
+  public Future<RateDecision> checkApiChannel(UUID tenantId) {
+    return limits(tenantId).compose(l -> counted("tenant",
+        failOpen(limiter.tryAcquire("ta:" + tenantId, l.tenantPerMinute()))));
+  }
+
+  /** A widget visitor's message: the visitor's bucket, then the tenant's widget channel. */
   public Future<RateDecision> checkVisitor(UUID tenantId, String visitorId) {
     return limits(tenantId).compose(l -> chain("visitor",
         limiter.tryAcquire("v:" + tenantId + ":" + visitorId, l.visitorPerMinute()),
-        () -> limiter.tryAcquire("t:" + tenantId, l.tenantPerMinute())));
+        () -> limiter.tryAcquire("tw:" + tenantId, l.tenantPerMinute())));
+  }
+
+  /**
+   * A new widget visitor: {@code perMinute} per client address and tenant, then the tenant's widget
+   * channel (so many addresses together still only spend the widget's budget).
+   */
+  public Future<RateDecision> checkNewVisitor(UUID tenantId, String clientAddress, int perMinute) {
+    return limits(tenantId).compose(l -> chain("new_visitor",
+        limiter.tryAcquire("n:" + tenantId + ":" + clientAddress, perMinute),
+        () -> limiter.tryAcquire("tw:" + tenantId, l.tenantPerMinute())));
   }
 
   /** Only the tenant's bucket (console and other authenticated calls). */

@@ -1,5 +1,7 @@
 package ai.deepchat.platform.config;
 
+import io.netty.util.NetUtil;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
@@ -92,7 +94,8 @@ public final class ConfigLoader {
             intIn("ENGINE_DRAIN_SECONDS", 30, 0, 3600)),
         console(),
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
-            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000), outboundAllowedHosts()),
+            intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000), trustedProxies(),
+            intIn("RATE_LIMIT_NEW_VISITORS_PER_MINUTE", 20, 1, 1_000_000), outboundAllowedHosts()),
         new PlatformConfig.Canary(intIn("CANARY_REFRESH_SECONDS", 30, 1, 3600),
             intIn("CANARY_WORKER_TTL_SECONDS", 6, 2, 300),
             fraction("CANARY_SHADOW_AGREEMENT", 0.85),
@@ -174,6 +177,22 @@ public final class ConfigLoader {
       throw new ConfigException("OUTBOUND_ALLOWED_HOSTS", "lists " + hosts.size() + " endpoints; at most 100");
     }
     return hosts;
+  }
+
+  /** Literal addresses or CIDR ranges only (never names: no DNS decides whom the node trusts). */
+  private List<String> trustedProxies() {
+    List<String> proxies = Arrays.stream(string("TRUSTED_PROXIES", "").split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    for (String p : proxies) {
+      int slash = p.indexOf('/');
+      byte[] ip = NetUtil.createByteArrayFromIpAddressString(slash < 0 ? p : p.substring(0, slash));
+      boolean prefixOk = slash < 0 || ip != null && p.substring(slash + 1).matches("\\d{1,3}")
+          && Integer.parseInt(p.substring(slash + 1)) <= ip.length * 8;
+      if (ip == null || !prefixOk) {
+        throw new ConfigException("TRUSTED_PROXIES", "'" + p + "' is not an IP address or CIDR range");
+      }
+    }
+    return proxies;
   }
 
   private PlatformConfig.Console console() {

@@ -105,15 +105,28 @@ public record PlatformConfig(
   }
 
   /**
-   * Policy: how often the retention job runs, how many in-JVM rate-limit buckets a node keeps
-   * (least recently used ones are dropped first; a dropped bucket restarts full), and the endpoints
-   * ({@code host} or {@code host:port}) tenant-set and platform-wide URLs may reach although internal.
+   * Policy: how often the retention job runs, and how many in-JVM rate-limit buckets a node keeps
+   * (least recently used ones are dropped first; a dropped bucket restarts full). {@code trustedProxies}:
+   * addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client (from anyone
+   * else the header is ignored); {@code newVisitorsPerMinute}: widget visitors one client address may
+   * create per tenant and minute; {@code outboundAllowedHosts}: the endpoints ({@code host} or
+   * {@code host:port}) tenant-set and platform-wide URLs may reach although internal.
    */
-  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets, List<String> outboundAllowedHosts) {
+  public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets, List<String> trustedProxies,
+                       int newVisitorsPerMinute, List<String> outboundAllowedHosts) {
+
+    /**
+     * Without the client-address keys and the outbound allow-list: no trusted proxy (the client is the
+     * socket's peer), 20 new widget visitors per client address and minute, every internal address refused.
+     */
+    public Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
+      this(retentionIntervalMinutes, rateLimitMaxBuckets, List.of(), 20, List.of());
+    }
 
     /** No outbound allow-list: every internal address is refused. */
-    public Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets) {
-      this(retentionIntervalMinutes, rateLimitMaxBuckets, List.of());
+    public Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets, List<String> trustedProxies,
+                  int newVisitorsPerMinute) {
+      this(retentionIntervalMinutes, rateLimitMaxBuckets, trustedProxies, newVisitorsPerMinute, List.of());
     }
   }
 
