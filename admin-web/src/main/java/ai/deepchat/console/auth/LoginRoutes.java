@@ -137,8 +137,9 @@ public final class LoginRoutes {
   }
 
   private Future<Void> platformLogin(RoutingContext ctx, String email, String password, String next) {
-    return database.global(c -> c.preparedQuery("SELECT id, password_hash, coalesce(locked_until > now(), false) "
-            + "AS locked FROM platform_admins WHERE lower(email) = lower($1)").execute(Tuple.of(email)))
+    // platform_admins is the owner's: the app reaches one account at a time through functions (V8)
+    return database.global(c -> c.preparedQuery("SELECT id, password_hash, locked FROM platform_admin_credentials($1)")
+            .execute(Tuple.of(email)))
         .map(LoginRoutes::account)
         .compose(acc -> check(acc, password).compose(ok -> {
           if (acc != null && acc.locked()) {
@@ -146,13 +147,12 @@ public final class LoginRoutes {
           }
           if (!ok) {
             Future<Boolean> locked = acc == null ? Future.succeededFuture(false)
-                : database.global(c -> c.preparedQuery(String.format(FAIL_SQL, "platform_admins"))
-                    .execute(Tuple.of(acc.id())).map(r -> r.iterator().next().getBoolean("locked")));
+                : database.global(c -> c.preparedQuery("SELECT coalesce(platform_admin_login_failed($1, $2, $3), false) AS locked")
+                    .execute(Tuple.of(acc.id(), MAX_FAILURES, LOCK_MINUTES)).map(r -> r.iterator().next().getBoolean("locked")));
             return locked.compose(l -> loginPage(ctx, l ? 429 : 401,
                 l ? "login.error.locked" : "login.error.invalid", "", email));
           }
-          return database.global(c -> c.preparedQuery(
-                  "UPDATE platform_admins SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+          return database.global(c -> c.preparedQuery("SELECT platform_admin_login_succeeded($1)")
                   .execute(Tuple.of(acc.id())))
               .compose(x -> startSession(ctx, tokens.issue(acc.id(), null, true),
                   next.equals(ConsoleRouter.BASE + "/") ? ConsoleRouter.BASE + "/platform/tenants" : next));
@@ -182,8 +182,7 @@ public final class LoginRoutes {
 
   private Future<?> logout(RoutingContext ctx, ConsoleSession s) {
     Future<?> revoke = s.superAdmin()
-        ? database.global(c -> c.preparedQuery("UPDATE platform_admins SET sessions_valid_after = now() WHERE id = $1")
-            .execute(Tuple.of(s.userId())))
+        ? database.global(c -> c.preparedQuery("SELECT platform_admin_sign_out($1)").execute(Tuple.of(s.userId())))
         : database.inTenant(s.tenantId(), c -> c.preparedQuery(
                 "UPDATE users SET sessions_valid_after = now() WHERE id = $1").execute(Tuple.of(s.userId()))
             .compose(x -> audit.record(c, s, Forms.ip(ctx), "console.logout", "user:" + s.userId(), null)));
