@@ -7,10 +7,17 @@
 --    is none.
 --  * deepchat_app no longer updates or deletes tenants (nothing in the platform does; suspending a
 --    tenant is an operator's job, as the owner).
---  * Nobody but the owner creates objects in schema public (PostgreSQL 14 lets every role do so).
+--  * Nobody but the owner creates objects in schema public (PostgreSQL 14 lets every role do so), nor
+--    temporary tables: a temporary table named like a tenant table would shadow it, without row-level
+--    security, for every later request on that pooled connection.
 
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM deepchat_app;
+DO $$
+BEGIN
+  EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+  EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM deepchat_app', current_database());
+END $$;
 REVOKE ALL ON platform_admins FROM deepchat_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON tenants FROM deepchat_app;
 

@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What deepchat_app may not do (issue #14 item 6): read or change platform admins except one account
- * at a time through the sign-in functions, change tenants, or create anything in schema public.
+ * at a time through the sign-in functions, change tenants, or create anything in schema public or
+ * any temporary table.
  */
 @ExtendWith(VertxExtension.class)
 class AppRolePrivilegesTest {
@@ -91,5 +92,7 @@ class AppRolePrivilegesTest {
     assertThat(asApp("CREATE TABLE planted (i int)")).isEqualTo("sqlstate 42501");
     assertThat(asApp("CREATE FUNCTION planted() RETURNS int LANGUAGE sql AS 'SELECT 1'")).isEqualTo("sqlstate 42501");
     assertThat(asApp("SELECT has_schema_privilege('public', 'CREATE')")).isEqualTo("false");
+    // nor a temporary table that would shadow a tenant table on this pooled connection
+    assertThat(asApp("CREATE TEMP TABLE conversations (tenant_id uuid, title text)")).isEqualTo("sqlstate 42501");
   }
 }
