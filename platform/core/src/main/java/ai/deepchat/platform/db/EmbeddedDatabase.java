@@ -155,9 +155,29 @@ public final class EmbeddedDatabase implements AutoCloseable {
       // PostgreSQL's own message is in zonky's log (INFO); the likeliest cause, if any, is named here
       String pidFile = Files.exists(dataDir.resolve(PID_FILE))
           ? " (" + PID_FILE + " is present: another PostgreSQL may run on this directory)" : "";
-      throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + pidFile + ": "
+      String password = "";
+      if (refusedPassword(e)) {
+        // the server started but refused zonky's check, which then gives up without stopping it
+        postmaster(dataDir).ifPresent(p -> {
+          p.destroy();
+          awaitExit(dataDir, p);
+        });
+        password = " (the superuser's password in " + superuserPasswordFile(dataDir)
+            + " is not this directory's: put back the file saved with it)";
+      }
+      throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + pidFile + password + ": "
           + e.getMessage(), e instanceof IOException io ? io : new IOException(e));
     }
+  }
+
+  /** Whether zonky's readiness check was refused its login (it gives up with that as the cause). */
+  private static boolean refusedPassword(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && "28P01".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

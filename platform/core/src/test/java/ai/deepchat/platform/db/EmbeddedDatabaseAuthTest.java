@@ -97,6 +97,16 @@ class EmbeddedDatabaseAuthTest {
   }
 
   @Test
+  void aLostPasswordFileIsNamedWhenTheServerRefusesTheNewOne(@TempDir Path other) throws Exception {
+    Path data = other.resolve("postgres");
+    EmbeddedDatabase.start(data, 0).close();
+    Files.delete(EmbeddedDatabase.superuserPasswordFile(data)); // a new one is generated, the cluster keeps the old
+    assertThatThrownBy(() -> EmbeddedDatabase.start(data, 0).close())
+        .hasMessageContaining(EmbeddedDatabase.superuserPasswordFile(data).toString());
+    assertThat(data.resolve("postmaster.pid")).as("the server it started is stopped again").doesNotExist();
+  }
+
+  @Test
   void aDataDirectoryOfAnOlderVersionIsMigratedWithItsRows(@TempDir Path old) throws Exception {
     Path data = old.resolve("postgres");
     // what older versions ran: zonky's defaults, trust for every local login, no superuser password
