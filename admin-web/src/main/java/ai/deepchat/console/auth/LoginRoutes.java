@@ -154,8 +154,9 @@ public final class LoginRoutes {
   }
 
   private Future<Void> platformLogin(RoutingContext ctx, String key, String email, String password, String next) {
-    return database.global(c -> c.preparedQuery("SELECT id, password_hash FROM platform_admins"
-            + " WHERE lower(email) = lower($1)").execute(Tuple.of(email)))
+    // platform_admins is the owner's: the app reaches one account at a time through functions (V8)
+    return database.global(c -> c.preparedQuery("SELECT id, password_hash FROM platform_admin_credentials($1)")
+            .execute(Tuple.of(email)))
         .map(LoginRoutes::account)
         .compose(acc -> check(acc, password).compose(ok -> {
           if (!ok) {
@@ -188,8 +189,7 @@ public final class LoginRoutes {
 
   private Future<?> logout(RoutingContext ctx, ConsoleSession s) {
     Future<?> revoke = s.superAdmin()
-        ? database.global(c -> c.preparedQuery("UPDATE platform_admins SET sessions_valid_after = now() WHERE id = $1")
-            .execute(Tuple.of(s.userId())))
+        ? database.global(c -> c.preparedQuery("SELECT platform_admin_sign_out($1)").execute(Tuple.of(s.userId())))
         : database.inTenant(s.tenantId(), c -> c.preparedQuery(
                 "UPDATE users SET sessions_valid_after = now() WHERE id = $1").execute(Tuple.of(s.userId()))
             .compose(x -> audit.record(c, s, Forms.ip(ctx), "console.logout", "user:" + s.userId(), null)));

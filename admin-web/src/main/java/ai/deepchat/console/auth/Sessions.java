@@ -22,8 +22,8 @@ public final class Sessions {
   public Future<ConsoleSession> load(SessionTokens.Claims claims) {
     Tuple args = Tuple.of(claims.subject(), claims.issuedAtMillis());
     if (claims.superAdmin()) {
-      return database.global(c -> c.preparedQuery("SELECT id, email FROM platform_admins WHERE id = $1 "
-              + "AND sessions_valid_after <= to_timestamp($2::bigint / 1000.0)").execute(args))
+      return database.global(c -> c.preparedQuery("SELECT id, email FROM platform_admin_session($1, "
+              + "to_timestamp($2::bigint / 1000.0))").execute(args))
           .map(rows -> {
             if (rows.size() == 0) {
               return null;

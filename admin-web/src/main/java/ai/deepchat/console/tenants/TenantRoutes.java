@@ -79,14 +79,16 @@ public final class TenantRoutes {
         .compose(x -> ConsoleRouter.done(ctx, "/platform/tenants", "created"));
   }
 
-  /** Creates the configured super-admin on first start; an existing account is left as it is. */
+  /**
+   * Creates the configured super-admin on first start, while there is no platform admin at all; an
+   * existing account is left as it is (the app may create only the first one, V8).
+   */
   public static Future<Void> ensureSuperAdmin(Vertx vertx, Database database, String email, String password) {
-    return database.global(c -> c.preparedQuery("SELECT 1 FROM platform_admins WHERE lower(email) = lower($1)")
-            .execute(Tuple.of(email)))
-        .compose(rows -> rows.size() > 0 ? Future.<Void>succeededFuture()
+    return database.global(c -> c.query("SELECT platform_admin_bootstrap_needed()").execute())
+        .compose(rows -> !rows.iterator().next().getBoolean(0) ? Future.<Void>succeededFuture()
             : vertx.executeBlocking(() -> PasswordHasher.hash(password), false)
-                .compose(hash -> database.global(c -> c.preparedQuery("INSERT INTO platform_admins (email, password_hash) "
-                    + "VALUES ($1, $2) ON CONFLICT (email) DO NOTHING").execute(Tuple.of(email.toLowerCase(), hash))))
+                .compose(hash -> database.global(c -> c.preparedQuery("SELECT platform_admin_bootstrap($1, $2)")
+                    .execute(Tuple.of(email, hash))))
                 .mapEmpty());
   }
 

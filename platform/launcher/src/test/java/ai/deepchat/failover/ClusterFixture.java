@@ -3,6 +3,7 @@ package ai.deepchat.failover;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.cluster.ClusterManagers;
 import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.db.DatabaseEndpoint;
 import ai.deepchat.platform.db.EmbeddedDatabase;
 import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.Vertx;
@@ -30,6 +31,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class ClusterFixture implements AutoCloseable {
 
+  /** DATABASE_APP_PASSWORD of every node, as in a real deployment. */
+  static final String APP_PASSWORD = "failover-app-password-0123";
+
   final EmbeddedDatabase pg;
   final String jdbc;
   private final Path dir;
@@ -48,12 +52,7 @@ final class ClusterFixture implements AutoCloseable {
     this.dir = dir;
     this.network = network;
     pg = EmbeddedDatabase.start(dir.resolve("pg"), NodeProcess.freePort());
-    String server = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/";
-    try (Connection c = DriverManager.getConnection(server + "postgres", "postgres", "postgres");
-         Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE deepchat");
-    }
-    jdbc = server + "deepchat";
+    jdbc = createDatabase(pg);
     // nodes outside this network namespace reach PostgreSQL (listening on loopback) through a relay
     database = network == NodeNetwork.LOOPBACK ? null : TcpForwarder.start(NodeProcess.freePort(), pg.port());
     StringBuilder members = new StringBuilder();
@@ -64,7 +63,7 @@ final class ClusterFixture implements AutoCloseable {
     }
     base.putAll(Map.of("CLUSTER", "hazelcast", "CLUSTER_MEMBERS", members.toString(),
         "CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", "5", "DB_POOL_SIZE", "4",
-        "JWT_SECRET", "failover-test-secret-0123456789abcdef"));
+        "JWT_SECRET", "failover-test-secret-0123456789abcdef", "DATABASE_APP_PASSWORD", APP_PASSWORD));
     base.putAll(extra);
   }
 
@@ -98,8 +97,7 @@ final class ClusterFixture implements AutoCloseable {
     env.put("ROLES", roles);
     env.put("CLUSTER_PORT", String.valueOf(hazelcastPorts.get(index)));
     env.put("CLUSTER_HOST", network.clusterHost(index));
-    env.put("DATABASE_URL", "postgres://postgres:postgres@" + network.databaseHost(index) + ":"
-        + (database == null ? pg.port() : database.port()) + "/deepchat");
+    env.put("DATABASE_URL", databaseUrl(pg, network.databaseHost(index), database == null ? pg.port() : database.port()));
     String host = network.httpHost(index);
     env.put("HTTP_HOST", host);
     NodeProcess node = NodeProcess.start(name, dir, host, httpPort, env, network.launcher(index))
@@ -154,7 +152,28 @@ final class ClusterFixture implements AutoCloseable {
   }
 
   Connection owner() throws Exception {
-    return DriverManager.getConnection(jdbc, "postgres", "postgres");
+    return DriverManager.getConnection(jdbc, pg.ownerEndpoint().user(), pg.ownerEndpoint().password());
+  }
+
+  /**
+   * Creates the nodes' database and the application login, as an operator does before nodes start
+   * (ops/compose/initdb): nodes given DATABASE_APP_PASSWORD share one login instead of each setting a
+   * password of its own under the others. Returns the database's JDBC URL.
+   */
+  static String createDatabase(EmbeddedDatabase pg) throws Exception {
+    DatabaseEndpoint owner = pg.ownerEndpoint();
+    try (Connection c = DriverManager.getConnection(owner.jdbcUrl(), owner.user(), owner.password());
+         Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE deepchat");
+      s.execute("CREATE ROLE deepchat_app LOGIN PASSWORD '" + APP_PASSWORD + "' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE");
+    }
+    return new DatabaseEndpoint(owner.host(), owner.port(), "deepchat", owner.user(), owner.password()).jdbcUrl();
+  }
+
+  /** DATABASE_URL of a node reaching the database at {@code host:port}, as the superuser with its password. */
+  static String databaseUrl(EmbeddedDatabase pg, String host, int port) {
+    return "postgres://" + pg.ownerEndpoint().user() + ":" + pg.ownerEndpoint().password() + "@" + host + ":" + port
+        + "/deepchat";
   }
 
   @Override

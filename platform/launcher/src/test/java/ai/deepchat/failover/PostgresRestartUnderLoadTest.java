@@ -17,7 +17,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,17 +46,13 @@ class PostgresRestartUnderLoadTest {
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void requestsFailFastDuringTheOutageAndRecoverAfterIt(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception {
     EmbeddedDatabase pg = EmbeddedDatabase.start(dir.resolve("pg"), NodeProcess.freePort());
-    String ownerUrl = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/";
-    try (Connection c = DriverManager.getConnection(ownerUrl + "postgres", "postgres", "postgres");
-         Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE deepchat");
-    }
-    String databaseUrl = "postgres://postgres:postgres@127.0.0.1:" + pg.port() + "/deepchat";
+    String jdbcUrl = ClusterFixture.createDatabase(pg);
+    String databaseUrl = ClusterFixture.databaseUrl(pg, "127.0.0.1", pg.port());
     int hz1 = NodeProcess.freePort();
     int hz2 = NodeProcess.freePort();
     Map<String, String> cluster = Map.of("CLUSTER", "hazelcast", "CLUSTER_HOST", "127.0.0.1",
         "CLUSTER_MEMBERS", "127.0.0.1:" + hz1 + ",127.0.0.1:" + hz2, "DATABASE_URL", databaseUrl,
-        "DB_POOL_SIZE", "4");
+        "DATABASE_APP_PASSWORD", ClusterFixture.APP_PASSWORD, "DB_POOL_SIZE", "4");
     NodeProcess gateway = null;
     NodeProcess pipeline = null;
     try {
@@ -65,7 +60,7 @@ class PostgresRestartUnderLoadTest {
           "CLUSTER_PORT", String.valueOf(hz2))).awaitReady(Duration.ofSeconds(120));
       gateway = NodeProcess.start("gateway", dir, NodeProcess.freePort(), with(cluster, "ROLES", "gateway",
           "CLUSTER_PORT", String.valueOf(hz1))).awaitReady(Duration.ofSeconds(120));
-      String key = tenantWithKey(ownerUrl + "deepchat");
+      String key = tenantWithKey(pg, jdbcUrl);
       int port = gateway.httpPort;
 
       ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
@@ -169,8 +164,8 @@ class PostgresRestartUnderLoadTest {
   }
 
   /** A tenant with generous limits (the test is about the database, not rate limits) and an API key. */
-  private static String tenantWithKey(String jdbcUrl) throws Exception {
-    try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "postgres")) {
+  private static String tenantWithKey(EmbeddedDatabase pg, String jdbcUrl) throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl, pg.ownerEndpoint().user(), pg.ownerEndpoint().password())) {
       UUID tenant;
       try (PreparedStatement st = c.prepareStatement("INSERT INTO tenants (slug, name) VALUES ('load', 'load') RETURNING id")) {
         ResultSet rs = st.executeQuery();

@@ -68,7 +68,7 @@ class GracefulShutdownProcessTest {
       waitReady(port, p);
       assertThat(send(port, "POST", "/v1/chat/completions").statusCode())
           .as("admitted before shutdown (no chat route on this build answers 404)").isNotEqualTo(503);
-      Iterator<String> answer = streamAnswer(port, apiKey(pgPort));
+      Iterator<String> answer = streamAnswer(port, apiKey(pgPort, dir));
       while (!answer.next().contains("word0")) {
         // until the answer is streaming
       }
@@ -110,7 +110,7 @@ class GracefulShutdownProcessTest {
 
       // the data directory is free at once (the node waited for PostgreSQL to exit), and holds the answer
       try (EmbeddedDatabase pg = EmbeddedDatabase.start(dir.resolve("postgres"), 0);
-           Connection c = DriverManager.getConnection(jdbc(pg.port()), "postgres", "");
+           Connection c = DriverManager.getConnection(jdbc(pg.port()), "postgres", pg.ownerEndpoint().password());
            ResultSet rs = c.createStatement().executeQuery(
                "SELECT status, content FROM messages WHERE role = 'assistant'")) {
         assertThat(rs.next()).as("the answer was stored").isTrue();
@@ -129,10 +129,11 @@ class GracefulShutdownProcessTest {
   }
 
   /** A tenant with an API key, written straight into the node's database. */
-  private static String apiKey(int pgPort) throws SQLException {
+  private static String apiKey(int pgPort, Path dataDir) throws Exception {
     UUID tenant = UUID.randomUUID();
     TenantKeys.NewApiKey key = TenantKeys.newApiKey(tenant);
-    try (Connection c = DriverManager.getConnection(jdbc(pgPort), "postgres", "");
+    String password = Files.readString(EmbeddedDatabase.superuserPasswordFile(dataDir.resolve("postgres")));
+    try (Connection c = DriverManager.getConnection(jdbc(pgPort), "postgres", password);
          PreparedStatement st = c.prepareStatement("WITH t AS (INSERT INTO tenants (id, slug, name)"
              + " VALUES (?, 'drain', 'drain') RETURNING id) INSERT INTO api_keys (tenant_id, name, key_prefix,"
              + " key_hash) SELECT id, 'test', ?, ? FROM t")) {

@@ -9,6 +9,8 @@ import io.vertx.sqlclient.PoolOptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -33,6 +35,7 @@ public final class DatabaseBootstrap implements AutoCloseable {
   /** Advisory lock key held while giving {@link #APP_ROLE} its login ("dcapplgn" in ASCII). */
   private static final long APP_LOGIN_LOCK = 0x6463_6170_706c_676eL;
   static final String EMBEDDED_DB = "deepchat";
+  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
   private final EmbeddedDatabase embedded;
   private final Database database;
@@ -104,23 +107,34 @@ public final class DatabaseBootstrap implements AutoCloseable {
     return password;
   }
 
-  /** A 32-hex-digit secret created once with owner-only permissions; only [0-9a-f], safe to inline. */
+  /**
+   * A 32-hex-digit secret created once, readable by this OS user only (file 0600 from its creation, in a
+   * 0700 directory); only [0-9a-f], safe to inline. Published with a hard link, which fails rather than
+   * replaces: processes creating it together all end up with the same secret.
+   */
   public static String readOrCreateSecret(Path file) {
     try {
       if (Files.exists(file)) {
         return Files.readString(file).trim();
       }
-      Files.createDirectories(file.getParent());
+      Path dir = Files.createDirectories(file.getParent());
+      if (POSIX) {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------")); // also one made before
+      }
       byte[] bytes = new byte[16];
       new SecureRandom().nextBytes(bytes);
       String secret = HexFormat.of().formatHex(bytes);
-      Files.writeString(file, secret);
+      // a temporary file is created owner-only (0600 on POSIX): the secret is never readable by others
+      Path draft = Files.createTempFile(dir, file.getFileName().toString(), ".new");
       try {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException notPosix) {
-        // best effort on filesystems without POSIX permissions
+        Files.writeString(draft, secret);
+        Files.createLink(file, draft);
+        return secret;
+      } catch (FileAlreadyExistsException createdMeanwhile) {
+        return Files.readString(file).trim();
+      } finally {
+        Files.deleteIfExists(draft);
       }
-      return secret;
     } catch (IOException e) {
       throw new ConfigException("DATA_DIR", "cannot keep secret " + file + " (" + e.getMessage() + ")");
     }

@@ -13,10 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The default database: real PostgreSQL binaries (from the zonky Maven artifacts) running as a child
@@ -29,6 +33,12 @@ import java.util.concurrent.TimeUnit;
  * {@link #stop} waits for the postmaster itself to be gone; a start first stops a postmaster that a
  * dead process left running here; and zonky's shutdown hook, which stops the server at the first
  * moment of any JVM exit, is replaced by ours, which can first wait for the owner's close.
+ *
+ * <p>Who may log in. zonky initialises with trust for every local login, made for throwaway test
+ * servers: any OS user could connect as the superuser. Here the superuser has a generated password,
+ * kept owner-only beside the data directory ({@link #superuserPasswordFile}), set by initdb (SCRAM)
+ * or, for a directory an older version made, at its first start ({@link PgHba}); every login needs
+ * its password, the server listens on 127.0.0.1 only, and it opens no Unix socket.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
 
@@ -38,10 +48,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private static final String LOCK_FILE = "epg-lock";
   /** A fast shutdown takes well under a second; this allows for a loaded machine. */
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+  static final String SUPERUSER = "postgres";
+  static final String HOST = "127.0.0.1";
 
   private final Path dataDir;
   private int port;
   private final Duration holdAtJvmExit;
+  private final String superuserPassword;
   private EmbeddedPostgres postgres;
   private boolean jvmExiting;
 
@@ -49,6 +62,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
     this.dataDir = dataDir;
     this.port = port;
     this.holdAtJvmExit = holdAtJvmExit;
+    this.superuserPassword = DatabaseBootstrap.readOrCreateSecret(superuserPasswordFile(dataDir));
+  }
+
+  /**
+   * Where the superuser's password is kept: {@code secrets/db-superuser-password} beside the data
+   * directory (for DATA_DIR/postgres, DATA_DIR/secrets/db-superuser-password), never inside it, so a
+   * copy of the cluster's files alone does not carry it.
+   */
+  public static Path superuserPasswordFile(Path dataDir) {
+    return dataDir.toAbsolutePath().getParent().resolve("secrets").resolve("db-superuser-password");
   }
 
   /**
@@ -73,10 +96,33 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return db;
   }
 
+  /** Starts PostgreSQL; a directory whose superuser has no password yet gets it first (once). */
   private EmbeddedPostgres launch() {
+    AtomicBoolean settingPassword = new AtomicBoolean();
+    EmbeddedPostgres started = launch(settingPassword);
+    if (!settingPassword.get()) {
+      return started;
+    }
+    LOG.warn("{} was made by an older version that let every local login in without a password; giving the"
+        + " superuser its password ({}) and requiring passwords from now on", dataDir, superuserPasswordFile(dataDir));
+    try {
+      try (Connection c = DatabaseBootstrap.jdbc(ownerEndpoint(started.getPort())); Statement s = c.createStatement()) {
+        s.execute("ALTER ROLE " + SUPERUSER + " WITH PASSWORD '" + superuserPassword + "'"); // hex only: safe inline
+      }
+      PgHba.requirePasswords(dataDir);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot give the superuser of " + dataDir + " its password: " + e.getMessage(), e);
+    } finally {
+      close(started);
+    }
+    return launch(settingPassword);
+  }
+
+  private EmbeddedPostgres launch(AtomicBoolean settingPassword) {
     try {
       Files.createDirectories(dataDir);
       stopLeftover(dataDir);
+      Path passwordFile = superuserPasswordFile(dataDir);
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
           .setDataDirectory(dataDir)
           .setCleanDataDirectory(false)
@@ -88,6 +134,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
           .setServerConfig("fsync", "on")
           .setServerConfig("synchronous_commit", "on")
           .setServerConfig("full_page_writes", "on")
+          // initdb (zonky passes these after its own "-A trust"; the last one counts): SCRAM for every
+          // login and the superuser's password from its file
+          .setLocaleConfig("auth", "scram-sha-256")
+          .setLocaleConfig("pwfile", passwordFile.toString())
+          .setServerConfig("password_encryption", "scram-sha-256")
+          .setServerConfig("listen_addresses", HOST)
+          // no Unix socket: zonky's default, /tmp, lets every local user reach the server (pg_ctl runs the
+          // options through sh, so '' is the empty value)
+          .setServerConfig("unix_socket_directories", "''")
+          // zonky's readiness check logs in as the superuser, which now needs its password
+          .setConnectConfig("password", superuserPassword)
+          .setDataDirectoryCustomizer(dir -> settingPassword.set(PgHba.prepare(dir.toPath())))
           .setRegisterShutdownHook(false);
       if (port > 0) {
         builder.setPort(port);
@@ -97,9 +155,29 @@ public final class EmbeddedDatabase implements AutoCloseable {
       // PostgreSQL's own message is in zonky's log (INFO); the likeliest cause, if any, is named here
       String pidFile = Files.exists(dataDir.resolve(PID_FILE))
           ? " (" + PID_FILE + " is present: another PostgreSQL may run on this directory)" : "";
-      throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + pidFile + ": "
+      String password = "";
+      if (refusedPassword(e)) {
+        // the server started but refused zonky's check, which then gives up without stopping it
+        postmaster(dataDir).ifPresent(p -> {
+          p.destroy();
+          awaitExit(dataDir, p);
+        });
+        password = " (the superuser's password in " + superuserPasswordFile(dataDir)
+            + " is not this directory's: put back the file saved with it)";
+      }
+      throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + pidFile + password + ": "
           + e.getMessage(), e instanceof IOException io ? io : new IOException(e));
     }
+  }
+
+  /** Whether zonky's readiness check was refused its login (it gives up with that as the cause). */
+  private static boolean refusedPassword(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && "28P01".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -180,9 +258,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
   }
 
-  /** The superuser endpoint, used for migrations and administration only. */
+  /** The superuser endpoint, with its password; used for migrations and administration only. */
   public DatabaseEndpoint ownerEndpoint() {
-    return new DatabaseEndpoint("localhost", port, "postgres", "postgres", "postgres");
+    return ownerEndpoint(port);
+  }
+
+  private DatabaseEndpoint ownerEndpoint(int serverPort) {
+    return new DatabaseEndpoint(HOST, serverPort, "postgres", SUPERUSER, superuserPassword);
   }
 
   public int port() {
@@ -218,14 +300,21 @@ public final class EmbeddedDatabase implements AutoCloseable {
     if (postgres == null) {
       return;
     }
-    Optional<ProcessHandle> postmaster = postmaster(dataDir); // before pg_ctl removes postmaster.pid
     try {
-      postgres.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      close(postgres);
     } finally {
       postgres = null;
       notifyAll(); // the exit hook, if it waits for this close
+    }
+  }
+
+  /** Stops {@code server} and returns once its postmaster is gone. */
+  private void close(EmbeddedPostgres server) {
+    Optional<ProcessHandle> postmaster = postmaster(dataDir); // before pg_ctl removes postmaster.pid
+    try {
+      server.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     postmaster.ifPresent(p -> awaitExit(dataDir, p));
   }

@@ -45,6 +45,12 @@ public final class TestDatabase {
     return new TestDatabase(owner, db);
   }
 
+  /** Another application pool on this database, of {@code size} connections. */
+  public Database pool(Vertx vertx, int size) {
+    String password = DatabaseBootstrap.appPassword(owner, java.util.Optional.empty(), dataDir);
+    return DatabaseBootstrap.connectApp(vertx, owner.as(DatabaseBootstrap.APP_ROLE, password), size);
+  }
+
   /** The application's view: row-level security applies. */
   public Database database() {
     return database;
