@@ -111,6 +111,7 @@ final class ChatHarness {
         list.add(canary.httpModule(platform));
       }
       list.addAll(chat.get());
+      list.addAll(policy.httpModules(platform)); // visitor erasure, as the launcher mounts it
       return list;
     };
     port = await(ChatFeature.deployPipeline(vertx, platform, policy, canary)
