@@ -44,7 +44,7 @@ class WidgetVisitorSecurityTest {
   @BeforeAll
   void start(Vertx vertx) throws Exception {
     this.vertx = vertx;
-    h = new ChatHarness(vertx).start();
+    h = new ChatHarness(vertx).startWithCanary(java.util.Map.of()); // the rollout admin API mounted too
   }
 
   /** A socket, the JSON events it received, and how it was closed. */
@@ -225,5 +225,37 @@ class WidgetVisitorSecurityTest {
       assertThat(newVisitor(t, t.widgetKey(), f.token()).getString("visitorId")).as("session, " + f.name())
           .isNotEqualTo(visitorId);
     }
+  }
+
+  /**
+   * Scenario 26 for the HTTP API: a visitor token (a valid one) on every API route the gateway mounts,
+   * listed from the modules' own routes so new ones are covered: 401, exactly like no credentials.
+   */
+  @Test
+  void aVisitorTokenOpensNoApiRoute() throws Exception {
+    ChatHarness.Tenant t = h.tenant("ws-api");
+    String token = newVisitor(t, t.widgetKey(), null).getString("visitorToken");
+    io.vertx.ext.web.Router probe = io.vertx.ext.web.Router.router(vertx);
+    h.modules.get().forEach(m -> m.mount(probe));
+    List<String[]> routes = new ArrayList<>();
+    for (io.vertx.ext.web.Route r : probe.getRoutes()) {
+      if (r.getPath() != null && r.getPath().startsWith("/v1") && r.methods() != null) {
+        r.methods().forEach(m -> routes.add(new String[] {m.name(), r.getPath().replaceAll(":[A-Za-z]+",
+            UUID.randomUUID().toString())}));
+      }
+    }
+    assertThat(routes.stream().map(r -> r[1])).anyMatch(p -> p.startsWith("/v1/admin/rollouts"))
+        .anyMatch(p -> p.startsWith("/v1/visitors")).anyMatch(p -> p.startsWith("/v1/chat/completions"));
+    long before = h.count("SELECT count(*) FROM audit_log") + h.count("SELECT count(*) FROM messages");
+    for (String[] r : routes) {
+      for (String auth : new String[] {"Bearer " + token, "Bearer " + t.widgetKey(), token}) {
+        HttpResponse<String> resp = h.send(h.request(r[1]).header("Authorization", auth)
+            .header("Content-Type", "application/json").header("Origin", t.origin())
+            .method(r[0], HttpRequest.BodyPublishers.ofString("{\"name\":\"x\",\"messages\":[]}")));
+        assertThat(resp.statusCode()).as("%s %s with %s", r[0], r[1], auth.substring(0, 12)).isEqualTo(401);
+        assertThat(new JsonObject(resp.body()).getJsonObject("error")).as(resp.body()).isNotNull();
+      }
+    }
+    assertThat(h.count("SELECT count(*) FROM audit_log") + h.count("SELECT count(*) FROM messages")).isEqualTo(before);
   }
 }
