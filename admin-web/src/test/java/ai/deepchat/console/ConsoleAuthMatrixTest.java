@@ -10,10 +10,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
@@ -38,23 +40,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * visitor token and another tenant's ids on every route the console mounted (walked from its router, so
  * new routes are covered), and the CSRF origin check's scheme.
  */
+@ExtendWith(VertxExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConsoleAuthMatrixTest {
 
-  @TempDir
-  static Path dataDir;
-  static Vertx vertx;
-  static ConsoleHarness h;
   static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+  private Vertx vertx;
+  private ConsoleHarness h;
 
   @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    h = ConsoleHarness.start(vertx, dataDir);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    await(vertx.close());
+  void start(Vertx vertx, @TempDir Path dataDir) throws Exception {
+    this.vertx = vertx;
+    h = ConsoleHarness.start(vertx, dataDir); // one console and database for the class; the extension closes Vert.x
   }
 
   private record Endpoint(HttpMethod method, String path) {
@@ -65,7 +62,7 @@ class ConsoleAuthMatrixTest {
   }
 
   /** Every console route: method and path as mounted (routes without a method are tried with GET). */
-  private static List<Endpoint> consoleRoutes() {
+  private List<Endpoint> consoleRoutes() {
     List<Endpoint> all = new ArrayList<>();
     for (Route r : h.router.getRoutes()) {
       if (r.getPath() == null || !r.getPath().startsWith("/console")) {
@@ -81,7 +78,7 @@ class ConsoleAuthMatrixTest {
     return all.stream().distinct().toList();
   }
 
-  private static HttpResponse<String> send(HttpMethod method, String path, Map<String, String> headers) throws Exception {
+  private HttpResponse<String> send(HttpMethod method, String path, Map<String, String> headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(h.base() + path))
         .method(method.name(), method == HttpMethod.GET ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString("x=1"));
@@ -92,16 +89,16 @@ class ConsoleAuthMatrixTest {
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static String outcome(HttpResponse<String> r) {
+  private String outcome(HttpResponse<String> r) {
     return r.statusCode() + " " + r.headers().firstValue("Location").orElse("");
   }
 
-  private static UUID id(UUID tenant, String sql) throws Exception {
+  private UUID id(UUID tenant, String sql) throws Exception {
     return await(h.db.inTenant(tenant, c -> c.query(sql).execute().map(r -> r.iterator().next().getUUID(0))));
   }
 
   /** A digest of every tenant-owned row of {@code tenant}, to prove nothing of it changed. */
-  private static String snapshot(UUID tenant) throws Exception {
+  private String snapshot(UUID tenant) throws Exception {
     StringBuilder all = new StringBuilder();
     try (Connection c = h.testDb.ownerJdbc()) {
       List<String> tables = new ArrayList<>();
@@ -195,7 +192,7 @@ class ConsoleAuthMatrixTest {
   }
 
   /** A well-formed upload (one small Markdown file), so the route gets past its form checks. */
-  private static HttpResponse<String> upload(ConsoleHarness.Browser b, String path) throws Exception {
+  private HttpResponse<String> upload(ConsoleHarness.Browser b, String path) throws Exception {
     String boundary = "matrix" + UUID.randomUUID();
     String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"doc.md\"\r\n"
         + "Content-Type: text/markdown\r\n\r\n# planted\r\n--" + boundary + "--\r\n";
@@ -270,13 +267,13 @@ class ConsoleAuthMatrixTest {
     assertThat(message).isEqualTo(new VisitorsRevoked(h.beta.toString(), null));
   }
 
-  private static String string(String sql) throws Exception {
+  private String string(String sql) throws Exception {
     try (Connection c = h.testDb.ownerJdbc(); ResultSet rs = c.createStatement().executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;
     }
   }
 
-  private static long count(String sql) throws Exception {
+  private long count(String sql) throws Exception {
     try (Connection c = h.testDb.ownerJdbc(); ResultSet rs = c.createStatement().executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
