@@ -5,7 +5,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { env, launch, shot, log, check, login, run, hasWidgetApi } = require('./lib');
+const { env, launch, shot, log, check, login, run, hasWidgetApi, upload } = require('./lib');
 
 const VIEWER = { email: 'viewer@demo.local', password: 'viewer password 1' };
 const DOC_TITLE = 'Returns policy';
@@ -50,13 +50,7 @@ run('console', async () => {
     fs.writeFileSync(file, '# ' + DOC_TITLE + '\n\n## Refunds\n\nYou can return any item ' + PHRASE
       + ' for a full refund. Contact support@example.com with your order number.\n\n## Exchanges\n\n'
       + 'Exchanges are free for items in their original packaging.\n');
-    await page.setInputFiles('#upload-file', file);
-    await page.click('#upload-button');
-    await page.waitForFunction(() => {
-      const s = document.getElementById('upload-form').getAttribute('data-state');
-      return s === 'ready' || s === 'failed';
-    }, null, { timeout: 120000 });
-    const state = await page.getAttribute('#upload-form', 'data-state');
+    const state = await upload(page, file);
     const label = await page.innerText('#upload-label');
     await shot(page, 'console-upload');
     // 503 "not available" means this build has no ingestion service wired into the console

@@ -80,6 +80,17 @@ async function login(context, workspace, email, password) {
   return page;
 }
 
+/** Uploads a file on a knowledge base's page; resolves with the form's final state (ready or failed). */
+async function upload(page, file) {
+  await page.setInputFiles('#upload-file', file);
+  await page.click('#upload-button');
+  await page.waitForFunction(() => {
+    const s = document.getElementById('upload-form').getAttribute('data-state');
+    return s === 'ready' || s === 'failed';
+  }, null, { timeout: 120000 });
+  return page.getAttribute('#upload-form', 'data-state');
+}
+
 /** Runs the scenario; any failure prints its message and exits non-zero for the JUnit runner. */
 function run(name, scenario) {
   const started = Date.now();
@@ -92,4 +103,4 @@ function run(name, scenario) {
   });
 }
 
-module.exports = { env, launch, shot, log, check, login, run, hasWidgetApi };
+module.exports = { env, launch, shot, log, check, login, run, hasWidgetApi, upload };

@@ -45,8 +45,11 @@ final class ConsoleHarness {
   final int port;
   final UUID alpha;
   final UUID beta;
+  /** Every route the console mounted, for tests that walk all of them. */
+  final Router router;
 
-  private ConsoleHarness(Vertx vertx, TestDatabase testDb, int port, UUID alpha, UUID beta) {
+  private ConsoleHarness(Vertx vertx, TestDatabase testDb, int port, UUID alpha, UUID beta, Router router) {
+    this.router = router;
     this.vertx = vertx;
     this.testDb = testDb;
     this.db = testDb.database();
@@ -74,7 +77,7 @@ final class ConsoleHarness {
     var canary = await(ai.deepchat.canary.CanaryServices.create(vertx, platform, audit));
     new ConsoleModule(vertx, platform, audit, canary, null).mount(router);
     HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
-    return new ConsoleHarness(vertx, testDb, server.actualPort(), alpha, beta);
+    return new ConsoleHarness(vertx, testDb, server.actualPort(), alpha, beta, router);
   }
 
   private static Future<UUID> tenant(Database db, String slug, String hash) {

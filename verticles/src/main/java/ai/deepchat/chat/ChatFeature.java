@@ -7,6 +7,7 @@ import ai.deepchat.chat.conversation.ConversationVerticle;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
 import ai.deepchat.chat.intent.IntentRouterVerticle;
+import ai.deepchat.chat.widget.VisitorSockets;
 import ai.deepchat.chat.widget.VisitorTokens;
 import ai.deepchat.chat.widget.WidgetModule;
 import ai.deepchat.platform.Platform;
@@ -39,8 +40,9 @@ public final class ChatFeature {
   public static Supplier<List<HttpModule>> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
                                                        CanaryServices canary) {
     String tokenSecret = VisitorTokens.secret(platform.config());
+    VisitorSockets sockets = VisitorSockets.listen(vertx);
     return () -> List.of(new ChatApiModule(vertx, platform, policy.limits()),
-        new WidgetModule(vertx, platform, policy.limits(), canary, tokenSecret));
+        new WidgetModule(vertx, platform, policy.limits(), canary, tokenSecret, sockets));
   }
 
   /**

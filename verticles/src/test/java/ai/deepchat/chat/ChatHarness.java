@@ -61,6 +61,8 @@ final class ChatHarness {
   PolicyServices policy;
   /** Rollout routing, when started with it. */
   CanaryServices canary;
+  /** One gateway instance's modules, as deployed (tests mount them on a router of their own to list routes). */
+  Supplier<List<HttpModule>> modules;
   int port;
 
   ChatHarness(Vertx vertx) {
@@ -113,12 +115,13 @@ final class ChatHarness {
     // several gateway and conversation instances (GATEWAY_INSTANCES, PIPELINE_INSTANCES defaults), one
     // set of modules each, as the launcher deploys them
     Supplier<List<HttpModule>> chat = ChatFeature.httpModules(vertx, platform, policy, canary);
-    Supplier<List<HttpModule>> modules = () -> {
+    modules = () -> {
       List<HttpModule> list = new ArrayList<>();
       if (canary != null) {
         list.add(canary.httpModule(platform, policy.limits()));
       }
       list.addAll(chat.get());
+      list.addAll(policy.httpModules(platform)); // visitor erasure, as the launcher mounts it
       return list;
     };
     port = await(ChatFeature.deployPipeline(vertx, platform, policy, canary)

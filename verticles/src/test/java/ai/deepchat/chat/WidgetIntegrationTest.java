@@ -120,7 +120,8 @@ class WidgetIntegrationTest {
   @Test
   void forgedExpiredAndIncompleteTokensAreRefused() throws Exception {
     String secret = Files.readString(h.platform.config().dataDir().resolve("secrets").resolve("jwt-secret")).trim();
-    JsonObject claims = new JsonObject().put("tenant", a.id().toString()).put("vid", "v_forged");
+    JsonObject claims = new JsonObject().put("tenant", a.id().toString()).put("vid", "v_forged")
+        .put("wk", ai.deepchat.chat.widget.VisitorTokens.keyTag(a.widgetKey()));
     List<String> bad = new ArrayList<>();
     bad.add(signer(secret).generateToken(claims.copy(), new JWTOptions().setIssuer("deepchat").setAudience(List.of("widget"))));
     bad.add(signer(secret).generateToken(claims.copy(), opts().setAudience(List.of("console"))));

@@ -92,6 +92,11 @@ public final class Csrf {
       if (authority == null || uri.getHost() == null) {
         return false;
       }
+      // An origin is scheme, host and port: http://host is another site than https://host (a page
+      // served over plain http, e.g. by a man in the middle, must not post to the https console).
+      if (!requestScheme(ctx).equalsIgnoreCase(uri.getScheme())) {
+        return false;
+      }
       int defaultPort = "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
       int originPort = uri.getPort() < 0 ? defaultPort : uri.getPort();
       // A Host without a port (typical behind a TLS-terminating proxy) is compared by name alone.
@@ -100,6 +105,12 @@ public final class Csrf {
     } catch (IllegalArgumentException malformed) {
       return false;
     }
+  }
+
+  /** https when the request came over TLS, directly or through a proxy that says so (X-Forwarded-Proto). */
+  public static String requestScheme(RoutingContext ctx) {
+    return ctx.request().isSSL() || "https".equalsIgnoreCase(ctx.request().getHeader("X-Forwarded-Proto"))
+        ? "https" : "http";
   }
 
   private String sign(String cookieValue, String sessionId) {
@@ -119,8 +130,7 @@ public final class Csrf {
   public record CookiePolicy(java.util.Optional<Boolean> secure) {
 
     public Cookie apply(RoutingContext ctx, Cookie cookie) {
-      boolean https = secure.orElseGet(() -> ctx.request().isSSL()
-          || "https".equalsIgnoreCase(ctx.request().getHeader("X-Forwarded-Proto")));
+      boolean https = secure.orElseGet(() -> "https".equals(requestScheme(ctx)));
       return cookie.setHttpOnly(true).setSameSite(CookieSameSite.STRICT).setPath("/console").setSecure(https);
     }
   }

@@ -58,7 +58,14 @@ public final class SessionTokens {
     if (token == null || token.isBlank()) {
       return Future.failedFuture("no token");
     }
-    return auth.authenticate(new TokenCredentials(token)).compose(user -> {
+    Future<io.vertx.ext.auth.User> authenticated;
+    try {
+      authenticated = auth.authenticate(new TokenCredentials(token));
+    } catch (RuntimeException malformed) {
+      // vertx-auth-jwt throws, rather than fails, on some well-signed but malformed claims (a string exp)
+      return Future.failedFuture("malformed token");
+    }
+    return authenticated.compose(user -> {
       // vertx-auth-jwt keeps the decoded claims in the attributes ("accessToken"), the raw token in the principal
       JsonObject p = user.attributes().getJsonObject("accessToken", user.principal());
       try {

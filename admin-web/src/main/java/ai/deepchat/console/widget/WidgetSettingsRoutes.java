@@ -1,8 +1,10 @@
 package ai.deepchat.console.widget;
 
+import ai.deepchat.chat.widget.VisitorSockets;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
+import ai.deepchat.console.auth.Csrf;
 import ai.deepchat.console.web.ConsoleException;
 import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
@@ -82,9 +84,7 @@ public final class WidgetSettingsRoutes {
   }
 
   static String ownOrigin(RoutingContext ctx) {
-    String proto = ctx.request().isSSL() || "https".equalsIgnoreCase(ctx.request().getHeader("X-Forwarded-Proto"))
-        ? "https" : "http";
-    return proto + "://" + ctx.request().authority();
+    return Csrf.requestScheme(ctx) + "://" + ctx.request().authority();
   }
 
   private Future<?> save(RoutingContext ctx, ConsoleSession s) {
@@ -127,6 +127,8 @@ public final class WidgetSettingsRoutes {
         .compose(x -> c.preparedQuery("UPDATE widget_settings SET public_key = $1, updated_at = now() WHERE tenant_id = $2")
             .execute(Tuple.of(key, s.tenantId())))
         .compose(x -> audit.record(c, s, Forms.ip(ctx), "widget.rotate_key", "widget", null)))
+        // tokens under the old key are refused from the commit on; this closes their open sockets
+        .onSuccess(x -> VisitorSockets.publish(ctx.vertx(), s.tenantId(), null))
         .compose(x -> ConsoleRouter.done(ctx, "/widget", "rotated"));
   }
 }

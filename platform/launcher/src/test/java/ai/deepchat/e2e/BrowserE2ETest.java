@@ -109,6 +109,13 @@ class BrowserE2ETest {
     assertThat(script("widget.e2e.js")).isZero();
   }
 
+  /** Scenario 15: the XSS corpus (admin-web/src/test/e2e/xss-corpus.json) through the widget and console. */
+  @Test
+  @Order(3)
+  void xssCorpusScenario() throws Exception {
+    assertThat(script("xss.e2e.js")).isZero();
+  }
+
   private int script(String name) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("BASE_URL", "http://127.0.0.1:" + node.httpPort());

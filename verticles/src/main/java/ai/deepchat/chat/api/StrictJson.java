@@ -24,10 +24,7 @@ public final class StrictJson {
     }
     String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(body.getBytes())).toString();
+      text = utf8(body);
     } catch (CharacterCodingException e) {
       throw HttpProblem.badRequest("invalid_utf8", "The request body is not valid UTF-8.");
     }
@@ -41,5 +38,13 @@ public final class StrictJson {
       throw HttpProblem.badRequest("invalid_json", "The request body must be a JSON object.");
     }
     return obj;
+  }
+
+  /** The text of UTF-8 bytes; invalid sequences fail instead of turning into U+FFFD. */
+  public static String utf8(Buffer bytes) throws CharacterCodingException {
+    return StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(bytes.getBytes())).toString();
   }
 }

@@ -36,27 +36,27 @@ public final class WidgetModule implements HttpModule {
 
   private final Platform platform;
   private final VisitorTokens tokens;
+  private final VisitorGate gate;
+  private final VisitorSockets sockets;
   private final VisitorConversations conversations;
   private final ModelDispatcher models;
   private final WidgetTurns turns;
   private final CanaryServices canary;
   private final NewVisitors newVisitors;
 
-  /** Reads the visitor-token secret: blocking, call at start-up. */
-  public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits) {
-    this(vertx, platform, limits, null, VisitorTokens.secret(platform.config()));
-  }
-
   /**
    * One gateway instance's widget endpoints (no I/O here: built on the instance's event loop).
    * {@code canary}: where ratings of a model version's answers are reported; null without rollout
-   * routing. {@code tokenSecret}: {@link VisitorTokens#secret}, read once per node.
+   * routing. {@code tokenSecret}: {@link VisitorTokens#secret}, read once per node. {@code sockets}:
+   * the node's open sockets ({@link VisitorSockets#listen}, once per node).
    */
   public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits, CanaryServices canary,
-                      String tokenSecret) {
+                      String tokenSecret, VisitorSockets sockets) {
     this.canary = canary;
     this.platform = platform;
     this.tokens = new VisitorTokens(vertx, tokenSecret);
+    this.gate = new VisitorGate(tokens, platform.database());
+    this.sockets = sockets;
     this.conversations = new VisitorConversations(platform.database());
     TenantModelDispatcher plain = new TenantModelDispatcher(platform.database(), platform.config());
     // the test-model notice follows what actually serves, a platform-wide registered version included
@@ -74,7 +74,7 @@ public final class WidgetModule implements HttpModule {
     router.get("/widget/history").handler(this::history);
     router.post("/widget/feedback").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::feedback);
     router.post("/widget/chat").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::chatSse);
-    router.get("/widget/ws").handler(new WidgetSocket(tokens, turns, platform.database())::upgrade);
+    router.get("/widget/ws").handler(new WidgetSocket(gate, turns, sockets)::upgrade);
   }
 
   /**
@@ -129,20 +129,23 @@ public final class WidgetModule implements HttpModule {
     keySettings(key)
         .compose(s -> {
           s.checkOrigin(ctx.request().getHeader("Origin"), true, ctx.response());
+          // a token of another tenant is refused; an expired, revoked (rotated key, erased visitor) or
+          // forged one starts a new visitor
           Future<String> visitorId = presented == null ? Future.succeededFuture(null)
-              : tokens.verify(presented).map(v -> {
+              : tokens.verify(presented).compose(v -> {
                 if (!v.tenantId().equals(s.tenantId())) {
                   throw HttpProblem.forbidden("wrong_tenant", "This visitor token belongs to another widget.");
                 }
-                return v.visitorId();
+                return WidgetSettings.forVisitor(platform.database(), v).map(x -> v.visitorId());
               }).recover(err -> err instanceof HttpProblem p && p.status() == 403
-                  ? Future.failedFuture(err) : Future.succeededFuture(null)); // expired or foreign: a new visitor
+                  ? Future.failedFuture(err) : Future.succeededFuture(null));
           return visitorId.compose(vid -> {
             Future<String> id = vid != null ? Future.succeededFuture(vid) : newVisitors.mint(ctx, s.tenantId());
             return id.compose(v -> {
-              VisitorTokens.Visitor visitor = new VisitorTokens.Visitor(s.tenantId(), v);
+              VisitorTokens.Visitor visitor = new VisitorTokens.Visitor(s.tenantId(), v,
+                  VisitorTokens.keyTag(s.publicKey()));
               return conversations.latest(visitor).map(conv -> new JsonObject()
-                  .put("visitorToken", tokens.issue(visitor.tenantId(), visitor.visitorId()))
+                  .put("visitorToken", tokens.issue(visitor.tenantId(), visitor.visitorId(), s.publicKey()))
                   .put("visitorId", visitor.visitorId())
                   .put("conversationId", conv == null ? null : conv.toString()));
             });
@@ -223,10 +226,10 @@ public final class WidgetModule implements HttpModule {
   private Future<VisitorTokens.Visitor> visitor(RoutingContext ctx) {
     String header = ctx.request().getHeader("Authorization");
     String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip() : null;
-    return tokens.verify(token).compose(v -> WidgetSettings.load(platform.database(), v.tenantId()).map(s -> {
-      s.checkOrigin(ctx.request().getHeader("Origin"), false, ctx.response());
-      return v;
-    }));
+    return gate.admit(token).map(a -> {
+      a.settings().checkOrigin(ctx.request().getHeader("Origin"), false, ctx.response());
+      return a.visitor();
+    });
   }
 
   /** The tenant's widget for a public key; the key must be the one currently stored. */

@@ -5,36 +5,48 @@ import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.chat.api.TurnClient;
-import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.engine.EngineStamp;
+import ai.deepchat.chat.api.StrictJson;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.nio.charset.CharacterCodingException;
+
 /**
  * {@code /widget/ws?token=...}: the visitor token and the Origin (required: only browsers open this)
  * are checked before the upgrade. One turn runs at a time per socket; closing the socket cancels it.
+ * Messages are taken whole and strictly: invalid UTF-8 closes the socket with 1007 and a message over
+ * {@link WidgetModule#MAX_BODY} with 1009 (never altered, never dropped in silence). A visitor holds at
+ * most {@link VisitorSockets#MAX_PER_VISITOR} sockets per node, and revoked tokens lose theirs (1008).
  */
 final class WidgetSocket {
 
-  private final VisitorTokens tokens;
-  private final WidgetTurns turns;
-  private final Database db;
+  static final short POLICY_VIOLATION = 1008;
+  static final short INVALID_PAYLOAD = 1007;
+  static final short TOO_BIG = 1009;
 
-  WidgetSocket(VisitorTokens tokens, WidgetTurns turns, Database db) {
-    this.tokens = tokens;
+  private final VisitorGate gate;
+  private final WidgetTurns turns;
+  private final VisitorSockets sockets;
+
+  WidgetSocket(VisitorGate gate, WidgetTurns turns, VisitorSockets sockets) {
+    this.gate = gate;
     this.turns = turns;
-    this.db = db;
+    this.sockets = sockets;
   }
 
   void upgrade(RoutingContext ctx) {
     ctx.request().pause();
-    tokens.verify(ctx.request().getParam("token"))
-        .compose(v -> WidgetSettings.load(db, v.tenantId()).map(s -> {
-          s.checkOrigin(ctx.request().getHeader("Origin"), true, null);
-          return v;
-        }))
+    gate.admit(ctx.request().getParam("token"))
+        .map(a -> {
+          a.settings().checkOrigin(ctx.request().getHeader("Origin"), true, null);
+          return a.visitor();
+        })
         .onFailure(err -> {
           ctx.request().resume();
           HttpProblem.of(err).send(ctx);
@@ -52,27 +64,69 @@ final class WidgetSocket {
     private final io.vertx.core.Vertx vertx;
     private final ServerWebSocket ws;
     private final VisitorTokens.Visitor visitor;
+    private final Runnable revoke;
     private TurnClient.Stream running;
     private boolean busy;
     private boolean closed;
+    private Buffer message; // the frames of a message so far
+    private boolean textMessage;
     private GatewayAdmission.Permit permit; // the gateway's stream slot, held for one turn
 
     Session(io.vertx.core.Vertx vertx, ServerWebSocket ws, VisitorTokens.Visitor visitor) {
       this.vertx = vertx;
       this.ws = ws;
       this.visitor = visitor;
+      Context context = vertx.getOrCreateContext();
+      this.revoke = () -> context.runOnContext(x -> ws.close(POLICY_VIOLATION, "visitor_token_revoked"));
     }
 
     void open() {
-      ws.textMessageHandler(this::onText);
-      ws.binaryMessageHandler(b -> send(WidgetEvents.error("invalid_message", "Send JSON text frames.")));
+      ws.frameHandler(this::onFrame);
       ws.closeHandler(v -> {
         closed = true;
+        sockets.remove(visitor, revoke);
         release();
         if (running != null) {
           running.cancel();
         }
       });
+      if (!sockets.add(visitor, revoke)) {
+        send(WidgetEvents.error("too_many_sockets", "This visitor has too many open chats; close one and retry."));
+        ws.close(POLICY_VIOLATION, "too_many_sockets");
+      }
+    }
+
+    /** Gathers a message's frames (Vert.x's own aggregation drops big ones silently and decodes leniently). */
+    private void onFrame(WebSocketFrame frame) {
+      if (frame.isText() || frame.isBinary()) {
+        message = Buffer.buffer();
+        textMessage = frame.isText();
+      } else if (!frame.isContinuation() || message == null) {
+        return; // ping, pong and close are Vert.x's
+      }
+      if (message.length() + frame.binaryData().length() > WidgetModule.MAX_BODY) {
+        message = null;
+        ws.close(TOO_BIG, "message_too_big: at most " + WidgetModule.MAX_BODY + " bytes");
+        return;
+      }
+      message.appendBuffer(frame.binaryData());
+      if (!frame.isFinal()) {
+        return;
+      }
+      Buffer whole = message;
+      message = null;
+      if (!textMessage) {
+        send(WidgetEvents.error("invalid_message", "Send JSON text frames."));
+        return;
+      }
+      String text;
+      try {
+        text = StrictJson.utf8(whole);
+      } catch (CharacterCodingException e) {
+        ws.close(INVALID_PAYLOAD, "invalid_utf8");
+        return;
+      }
+      onText(text);
     }
 
     private void onText(String text) {

@@ -3,7 +3,9 @@ package ai.deepchat.policy.privacy;
 import ai.deepchat.gateway.HttpErrors;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
+import ai.deepchat.platform.policy.PolicyMessages.VisitorsRevoked;
 import ai.deepchat.policy.audit.AuditLog;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
@@ -53,6 +55,9 @@ public final class VisitorDeletionModule implements HttpModule {
     String keyId = ctx.get(ApiKeyAuth.API_KEY_ID);
     String ip = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
     deleteVisitor(tenant, visitorId, "apikey:" + keyId, ip)
+        // the tokens are refused from the commit on (erased_visitors); this closes their open sockets
+        .onSuccess(counts -> ctx.vertx().eventBus().publish(Addresses.WIDGET_VISITORS_REVOKED,
+            new VisitorsRevoked(tenant.toString(), visitorId)))
         .onSuccess(counts -> ctx.json(new JsonObject()
             .put("object", "visitor.deletion")
             .put("visitor_id", visitorId)
@@ -62,11 +67,16 @@ public final class VisitorDeletionModule implements HttpModule {
         .onFailure(err -> ctx.fail(503, err));
   }
 
-  /** Deletes a visitor's data and audits it, in one transaction; returns {conversations, messages}. */
+  /**
+   * Deletes a visitor's data, ends its widget tokens (a digest of the id goes to erased_visitors) and
+   * audits it, in one transaction; returns {conversations, messages}.
+   */
   public Future<long[]> deleteVisitor(UUID tenant, String visitorId, String actor, String ip) {
-    return database.inTenant(tenant, conn -> conn.preparedQuery(
+    return database.inTenant(tenant, conn -> conn.preparedQuery("INSERT INTO erased_visitors (tenant_id, visitor_hash) "
+            + "VALUES ($1, sha256(convert_to($2::text, 'UTF8'))) ON CONFLICT DO NOTHING").execute(Tuple.of(tenant, visitorId))
+        .compose(x -> conn.preparedQuery(
             "DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)")
-        .execute(Tuple.of(visitorId))
+        .execute(Tuple.of(visitorId)))
         .compose(messages -> conn.preparedQuery("DELETE FROM conversations WHERE visitor_id = $1")
             .execute(Tuple.of(visitorId))
             .map(conversations -> new long[] {conversations.rowCount(), messages.rowCount()}))

@@ -32,6 +32,12 @@ public final class Addresses {
    * published so every node drops its cached copies.
    */
   public static final String POLICY_CHANGED = "policy.tenant.changed";
+  /**
+   * A tenant's widget key was rotated or one of its visitors erased: published so every gateway closes
+   * the open widget sockets those visitor tokens opened (the tokens themselves are refused by the check
+   * against PostgreSQL).
+   */
+  public static final String WIDGET_VISITORS_REVOKED = "widget.visitors.revoked";
   /** Appends one row to a tenant's hash-chained audit log (request/reply). */
   public static final String POLICY_AUDIT_APPEND = "policy.audit.append";
 

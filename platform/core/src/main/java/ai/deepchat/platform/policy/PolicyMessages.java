@@ -14,7 +14,7 @@ public final class PolicyMessages {
 
   public static final List<Class<? extends Record>> TYPES = List.of(
       ModerationRequest.class, ModerationVerdict.class, TenantPolicyChanged.class,
-      AuditEntry.class, AuditReceipt.class);
+      AuditEntry.class, AuditReceipt.class, VisitorsRevoked.class);
 
   /** Checks one user message against the tenant's sensitive words (request/reply). */
   public record ModerationRequest(String tenantId, String text) {
@@ -38,6 +38,13 @@ public final class PolicyMessages {
    * plugin configs: every node drops its cached copies of that tenant's policy.
    */
   public record TenantPolicyChanged(String tenantId) {
+  }
+
+  /**
+   * A tenant's visitor tokens stopped being valid: all of them ({@code visitorId} null: the widget key
+   * was rotated) or one visitor's (erased). Gateways close the sockets those tokens opened.
+   */
+  public record VisitorsRevoked(String tenantId, String visitorId) {
   }
 
   /**

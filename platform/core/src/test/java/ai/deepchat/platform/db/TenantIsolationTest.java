@@ -52,6 +52,7 @@ class TenantIsolationTest {
       INSERT INTO plugin_configs (tenant_id, plugin) VALUES ('%1$s', 'p');
       INSERT INTO shadow_answers (tenant_id, rollout_id, stable_version_id, candidate_version_id, prompt, stable_answer)
         VALUES ('%1$s', gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'p', 'a');
+      INSERT INTO erased_visitors (tenant_id, visitor_hash) VALUES ('%1$s', sha256(convert_to('v_%1$s', 'UTF8')));
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
