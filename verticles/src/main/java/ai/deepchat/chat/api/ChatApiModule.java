@@ -4,6 +4,7 @@ import ai.deepchat.chat.conversation.Citations;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
+import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
@@ -35,6 +36,7 @@ import java.util.regex.Pattern;
 public final class ChatApiModule implements HttpModule {
 
   private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,200}");
+  private static final String CALLER = "deepchat.api.caller";
 
   private final Platform platform;
   private final ApiKeyAuth auth;
@@ -53,7 +55,9 @@ public final class ChatApiModule implements HttpModule {
 
   @Override
   public void mount(Router router) {
+    // who is asking before the body is read: an anonymous client buffers nothing and holds no slot
     router.post("/v1/chat/completions")
+        .handler(ctx -> Authenticated.first(ctx, auth::authenticate, caller -> ctx.put(CALLER, caller)))
         .handler(BodyHandler.create(false).setBodyLimit(platform.config().chat().maxBodyBytes()))
         .handler(this::completions);
     router.get("/v1/models").handler(this::listModels);
@@ -72,9 +76,13 @@ public final class ChatApiModule implements HttpModule {
 
   /** The authenticated caller, within its API key's and tenant's rate limits. */
   private Future<ApiKeyAuth.Caller> admitted(RoutingContext ctx) {
-    return auth.authenticate(ctx).compose(caller -> limits.checkApiKey(caller.tenantId(), caller.keyId().toString())
+    return auth.authenticate(ctx).compose(this::withinLimits);
+  }
+
+  private Future<ApiKeyAuth.Caller> withinLimits(ApiKeyAuth.Caller caller) {
+    return limits.checkApiKey(caller.tenantId(), caller.keyId().toString())
         .compose(decision -> decision.allowed()
-            ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(decision))));
+            ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(decision)));
   }
 
   private static void sendFailure(RoutingContext ctx, Throwable err) {
@@ -112,11 +120,15 @@ public final class ChatApiModule implements HttpModule {
       request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
           platform.config().chat().defaultMaxTokens());
     } catch (HttpProblem p) {
-      // authentication still comes first: an anonymous caller learns nothing about the body
-      auth.authenticate(ctx).onComplete(ar -> (ar.failed() ? HttpProblem.of(ar.cause()) : p).send(ctx));
+      p.send(ctx);
       return;
     }
-    admitted(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
+    // the stream slot only now, for an authenticated caller whose whole body arrived and parsed; before
+    // the rate limit, so a request refused for want of a slot costs the caller none of its quota
+    if (!StreamLimitHandler.admit(ctx)) {
+      return;
+    }
+    withinLimits(ctx.get(CALLER)).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
       String turnId = UUID.randomUUID().toString();
       TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),

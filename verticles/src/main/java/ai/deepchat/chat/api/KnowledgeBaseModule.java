@@ -29,18 +29,9 @@ public final class KnowledgeBaseModule implements HttpModule {
         ctx.reroute(ctx.request().method(), "/v1/knowledge-bases/");
       }
     });
-    router.route("/v1/knowledge-bases/*").handler(ctx -> {
-      ctx.request().pause();
-      auth.authenticate(ctx).onComplete(ar -> {
-        ctx.request().resume();
-        if (ar.failed()) {
-          HttpProblem.of(ar.cause()).send(ctx);
-        } else {
-          ctx.put("tenantId", ar.result().tenantId());
-          ctx.next();
-        }
-      });
-    });
+    // the rag router's body handler resumes the request
+    router.route("/v1/knowledge-bases/*").handler(ctx -> Authenticated.first(ctx, auth::authenticate,
+        caller -> ctx.put("tenantId", caller.tenantId())));
     router.route("/v1/knowledge-bases/*").subRouter(rag.router());
   }
 }

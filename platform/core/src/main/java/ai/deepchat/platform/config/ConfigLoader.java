@@ -107,7 +107,11 @@ public final class ConfigLoader {
         new PlatformConfig.Metrics(metricsTenants(), intIn("METRICS_TENANT_BUCKETS", 16, 0, 256),
             intIn("GPU_METRICS_INTERVAL_SECONDS", 10, 1, 3600)),
         new PlatformConfig.Instances(intIn("GATEWAY_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256),
-            intIn("PIPELINE_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256)));
+            intIn("PIPELINE_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256)),
+        new PlatformConfig.Edge(intIn("HTTP_BODY_TIMEOUT_SECONDS", 30, 0, 3600),
+            intIn("HTTP_IDLE_TIMEOUT_SECONDS", 300, 0, 86_400),
+            intIn("HTTP_MAX_CONNECTIONS_PER_ADDRESS", 256, 0, 1_000_000),
+            string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)));
   }
 
   private PlatformConfig.Chat chat() {
