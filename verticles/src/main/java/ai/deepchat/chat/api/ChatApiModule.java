@@ -56,8 +56,10 @@ public final class ChatApiModule implements HttpModule {
   @Override
   public void mount(Router router) {
     // who is asking before the body is read: an anonymous client buffers nothing and holds no slot
+    // (a route of its own: Vert.x wants a route's body handler before its other handlers)
     router.post("/v1/chat/completions")
-        .handler(ctx -> Authenticated.first(ctx, auth::authenticate, caller -> ctx.put(CALLER, caller)))
+        .handler(ctx -> Authenticated.first(ctx, auth::authenticate, caller -> ctx.put(CALLER, caller)));
+    router.post("/v1/chat/completions")
         .handler(BodyHandler.create(false).setBodyLimit(platform.config().chat().maxBodyBytes()))
         .handler(this::completions);
     router.get("/v1/models").handler(this::listModels);

@@ -75,8 +75,8 @@ public final class WidgetModule implements HttpModule {
     router.get("/widget/history").handler(this::history);
     router.post("/widget/feedback").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::feedback);
     // the visitor before the body, the body before the stream slot (see Authenticated)
-    router.post("/widget/chat").handler(ctx -> Authenticated.first(ctx, this::visitor, v -> ctx.put(VISITOR, v)))
-        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::chatSse);
+    router.post("/widget/chat").handler(ctx -> Authenticated.first(ctx, this::visitor, v -> ctx.put(VISITOR, v)));
+    router.post("/widget/chat").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::chatSse);
     router.get("/widget/ws").handler(new WidgetSocket(tokens, turns, platform.database())::upgrade);
   }
 
