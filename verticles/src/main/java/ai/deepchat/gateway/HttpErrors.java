@@ -52,11 +52,6 @@ public final class HttpErrors {
           (Object) ctx.get(RequestIdHandler.CONTEXT_KEY), ctx.failure());
     }
     String type = status >= 500 ? "server_error" : "invalid_request_error";
-    if (status == 413) {
-      // the rest of an oversized body is not worth reading: answer, then hang up
-      ctx.response().putHeader("Connection", "close");
-      ctx.addEndHandler(ar -> ctx.request().connection().close());
-    }
     send(ctx, status, message, type, "http_" + status);
   }
 }

@@ -48,6 +48,10 @@ class StreamAdmissionTest {
     public void mount(io.vertx.ext.web.Router router) {
       router.post("/v1/chat/completions").handler(ctx -> {
         reached.incrementAndGet();
+        // as the chat route does once the caller is authenticated and the body read
+        if (!StreamLimitHandler.admit(ctx)) {
+          return;
+        }
         HttpServerResponse r = ctx.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
         r.write("data: {\"delta\":\"first\"}\n\n");
         open.add(r);
