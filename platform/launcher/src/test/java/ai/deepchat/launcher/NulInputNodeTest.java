@@ -68,10 +68,12 @@ class NulInputNodeTest {
         assertThat(console.statusCode()).as(path).isEqualTo(400);
       }
 
-      assertThat(Node.await(db.inTenant(tenant, c -> c.query("SELECT count(*) FROM knowledge_bases").execute()
-          .map(rows -> rows.iterator().next().getLong(0))))).isEqualTo(1);
-      assertThat(Node.await(db.inTenant(tenant, c -> c.query("SELECT count(*) FROM documents").execute()
-          .map(rows -> rows.iterator().next().getLong(0))))).isZero();
+      long bases = Node.await(db.inTenant(tenant, c -> c.query("SELECT count(*) FROM knowledge_bases").execute()
+          .map(rows -> rows.iterator().next().getLong(0))));
+      long documents = Node.await(db.inTenant(tenant, c -> c.query("SELECT count(*) FROM documents").execute()
+          .map(rows -> rows.iterator().next().getLong(0))));
+      assertThat(bases).isEqualTo(1);
+      assertThat(documents).isZero();
     }
   }
 }
