@@ -20,6 +20,8 @@ public final class Authenticated {
     ctx.request().pause();
     authenticate.apply(ctx).onComplete(ar -> {
       if (ar.failed()) {
+        // let the request end (a body still coming is hung up on once answered: BodyDeadlineHandler)
+        ctx.request().resume();
         HttpProblem.of(ar.cause()).send(ctx);
         return;
       }
