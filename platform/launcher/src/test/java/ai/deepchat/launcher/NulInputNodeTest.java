@@ -63,6 +63,13 @@ class NulInputNodeTest {
       HttpResponse<String> upload = send(port, "POST", "/v1/knowledge-bases/" + kb + "/documents?filename=a%00.md", api,
           "# Title\n\nText.");
       assertThat(upload.statusCode()).as(upload.body()).isEqualTo(400);
+      String multipart = "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\u0000.md\"\r\n"
+          + "Content-Type: text/markdown\r\n\r\n# Title\n\nText.\n\r\n--b0undary--\r\n";
+      HttpResponse<String> named = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+              + "/v1/knowledge-bases/" + kb + "/documents")).header("Authorization", "Bearer " + api)
+          .header("Content-Type", "multipart/form-data; boundary=b0undary")
+          .POST(HttpRequest.BodyPublishers.ofString(multipart)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(named.statusCode()).as(named.body()).isEqualTo(400);
       for (String path : List.of("/console/conversations?q=a%00b", "/console/audit?actor=%00")) {
         HttpResponse<String> console = send(port, "GET", path, null, null);
         assertThat(console.statusCode()).as(path).isEqualTo(400);
