@@ -266,7 +266,7 @@ class WidgetIntegrationTest {
     WebSocket ws = connect(token, a.origin(), inbox);
     long messages = h.count("SELECT count(*) FROM messages");
     ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "nul\u0000inside").putNull("conversationId")
-        .encode());
+        .put("clientMessageId", UUID.randomUUID().toString()).encode());
     JsonObject error = inbox.poll(10, TimeUnit.SECONDS);
     assertThat(error).isNotNull();
     assertThat(error.getString("type")).isEqualTo("error");
