@@ -73,6 +73,22 @@ public final class GatewayAdmission implements Shareable {
     }
   }
 
+  /** Why a stream would be refused right now (null: a slot is free), without taking one. */
+  public Refusal refusalNow() {
+    if (draining) {
+      return Refusal.DRAINING;
+    }
+    if (!quorum.hasMajority()) {
+      return Refusal.NO_MAJORITY;
+    }
+    return saturated() ? Refusal.OVERLOAD : null;
+  }
+
+  /** Every stream slot is taken: new streams are refused until one ends. */
+  public boolean saturated() {
+    return streams.get() >= maxStreams;
+  }
+
   /** Either a permit or a refusal. */
   public record Admitted(Permit permit, Refusal refusal) {
     public boolean admitted() {

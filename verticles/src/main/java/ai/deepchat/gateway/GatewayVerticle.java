@@ -1,6 +1,7 @@
 package ai.deepchat.gateway;
 
 import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.http.HttpModule;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -12,15 +13,16 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The HTTP edge: one server and one router with request ids, health, metrics and every feature's
- * routes. A node runs GATEWAY_INSTANCES of them ({@link #deploy}) sharing the port: Vert.x hands each
+ * The HTTP edge: one server and one router with request ids, health, the edge's limits (body deadline,
+ * idle timeout, connections per client address) and every feature's routes; metrics are on the
+ * management port ({@link ManagementVerticle}). A node runs GATEWAY_INSTANCES of them ({@link #deploy}) sharing the port: Vert.x hands each
  * new connection to the next instance, so connections, WebSockets and streamed tokens spread over
  * that many event loops. What must be node-wide (the stream limit, the drain) is {@link GatewayAdmission}.
  */
@@ -68,12 +70,15 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     GatewayAdmission admission = GatewayAdmission.of(vertx, platform.config().operations());
+    PlatformConfig.Edge edge = platform.config().edge();
     router.route().handler(new RequestIdHandler());
+    router.route().handler(new NulInUriHandler());
+    router.route().handler(new BodyDeadlineHandler(edge.bodyTimeoutSeconds()));
     router.route().handler(new InFlightHandler(admission));
     StreamingRoutes.guard(router, admission);
     router.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness(admission)));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    // no /metrics here: it names tenants' versions and load; ManagementVerticle serves it on MANAGEMENT_PORT
     for (HttpModule module : modules.get()) {
       module.mount(router);
     }
@@ -91,13 +96,19 @@ public final class GatewayVerticle extends VerticleBase {
         // are a few dozen bytes.
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false)
-        .setMaxWebSocketFrameSize(1 << 20);
-    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+        .setMaxWebSocketFrameSize(1 << 20)
+        // a connection silent this long (no request, no byte of an answer) is closed
+        .setIdleTimeout(edge.idleTimeoutSeconds())
+        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+    HttpServer created = vertx.createHttpServer(options);
+    ConnectionLimit limit = new ConnectionLimit(vertx, ClientConnections.of(vertx, edge.maxConnectionsPerAddress()),
+        platform.config().operations().retryAfterSeconds());
+    return created.requestHandler(limit.install(created, router)).listen().onSuccess(s -> server = s);
   }
 
   /**
-   * Ready: not draining, on the majority side of the cluster, and the database answers (which also means migrations ran: the gateway
-   * starts after them).
+   * Ready: not draining, on the majority side of the cluster, a stream slot free, and the database
+   * answers (which also means migrations ran: the gateway starts after them).
    */
   private HealthChecks readiness(GatewayAdmission admission) {
     HealthChecks checks = HealthChecks.create(vertx);
@@ -108,6 +119,12 @@ public final class GatewayVerticle extends VerticleBase {
     checks.register("cluster-majority", promise -> promise.complete(admission.hasMajority() ? Status.OK()
         : Status.KO(new io.vertx.core.json.JsonObject().put("members", admission.quorum().members())
             .put("quorum", admission.quorum().quorum()))));
+    // Every stream slot taken: not ready, so a load balancer sends new chats to nodes with room while
+    // this one finishes its streams. It turns UP again as soon as one ends; liveness stays UP.
+    checks.register("capacity", promise -> promise.complete(admission.saturated()
+        ? Status.KO(new io.vertx.core.json.JsonObject().put("reason", "saturated")
+            .put("streams", admission.activeStreams()).put("max", admission.maxStreams()))
+        : Status.OK()));
     checks.register("database", 2000, promise -> platform.database().ping()
         .onSuccess(ok -> promise.complete(Status.OK()))
         .onFailure(err -> promise.complete(Status.KO(new io.vertx.core.json.JsonObject()

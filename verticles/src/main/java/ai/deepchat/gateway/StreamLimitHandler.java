@@ -8,11 +8,12 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * Admission for streaming HTTP endpoints: takes a stream slot from {@link GatewayAdmission} for the
  * life of the response, or answers 503 with Retry-After and an OpenAI-style error at once, so the
- * excess never reaches the pipeline. Mount it before body parsing and authentication work:
- * {@code router.post("/v1/chat/completions").handler(StreamLimitHandler.create()).handler(...)}.
- * The gateway already mounts it on the known streaming paths; mounting it again on the same request
- * is harmless (one slot per request). WebSocket turns hold a slot per turn instead, via
- * {@link GatewayAdmission#tryAcquireStream()}.
+ * excess never reaches the pipeline. Take the slot only once the caller is authenticated and its
+ * (bounded) body read and parsed ({@link #admit} from the route, or this handler mounted after those
+ * handlers): a slot taken earlier lets anonymous clients that trickle their bodies hold every slot.
+ * The gateway sheds requests on the streaming paths at once while no slot is free
+ * ({@link StreamingRoutes}), without taking one. Taking it twice for one request is harmless (one slot
+ * per request). WebSocket turns hold a slot per turn instead, via {@link GatewayAdmission#tryAcquireStream()}.
  */
 public final class StreamLimitHandler implements Handler<RoutingContext> {
 
@@ -30,20 +31,32 @@ public final class StreamLimitHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    if (ctx.get(PERMIT_KEY) != null) {
+    if (admit(ctx, GatewayAdmission.of(ctx.vertx(), fallback))) {
       ctx.next();
-      return;
     }
-    GatewayAdmission admission = GatewayAdmission.of(ctx.vertx(), fallback);
+  }
+
+  /**
+   * Takes this request's stream slot, held until the response ends; false when refused (the 503 is
+   * already sent). Without a gateway on this node (a module tested alone) every request is admitted.
+   */
+  public static boolean admit(RoutingContext ctx) {
+    return GatewayAdmission.find(ctx.vertx()).map(admission -> admit(ctx, admission)).orElse(true);
+  }
+
+  private static boolean admit(RoutingContext ctx, GatewayAdmission admission) {
+    if (ctx.get(PERMIT_KEY) != null) {
+      return true;
+    }
     GatewayAdmission.Admitted result = admission.tryAcquireStream();
     if (!result.admitted()) {
       refuse(ctx, admission, result.refusal());
-      return;
+      return false;
     }
     GatewayAdmission.Permit permit = result.permit();
     ctx.put(PERMIT_KEY, permit);
     ctx.addEndHandler(ar -> permit.close());
-    ctx.next();
+    return true;
   }
 
   /** The 503 for a refused stream, also usable by WebSocket code that refuses a turn over HTTP. */

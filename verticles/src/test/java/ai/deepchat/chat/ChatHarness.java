@@ -80,6 +80,11 @@ final class ChatHarness {
     return start(remoteConfigured, Map.of(), false);
   }
 
+  /** DeepSeek's (emulated) API as the default model, with {@code extraEnv} (e.g. the edge's limits). */
+  ChatHarness start(Map<String, String> extraEnv) throws Exception {
+    return start(true, extraEnv, false);
+  }
+
   /** With rollout routing deployed as the launcher deploys it; {@code extraEnv} e.g. guard settings. */
   ChatHarness startWithCanary(Map<String, String> extraEnv) throws Exception {
     return start(true, extraEnv, true);

@@ -261,6 +261,22 @@ class WidgetIntegrationTest {
   }
 
   @Test
+  void aSocketMessageWithNulGetsAnErrorFrameAndStoresNothing() throws Exception {
+    String token = newVisitor(a).getString("visitorToken");
+    BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
+    WebSocket ws = connect(token, a.origin(), inbox);
+    long messages = h.count("SELECT count(*) FROM messages");
+    ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "nul\u0000inside").putNull("conversationId")
+        .put("clientMessageId", UUID.randomUUID().toString()).encode());
+    JsonObject error = inbox.poll(10, TimeUnit.SECONDS);
+    assertThat(error).isNotNull();
+    assertThat(error.getString("type")).isEqualTo("error");
+    assertThat(error.getString("code")).isEqualTo("invalid_characters");
+    assertThat(h.count("SELECT count(*) FROM messages")).isEqualTo(messages);
+    ws.close();
+  }
+
+  @Test
   void theWebSocketChecksTokenAndOriginBeforeUpgrading() {
     String token = newVisitor(a).getString("visitorToken");
     WebSocketConnectOptions wrongOrigin = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)

@@ -48,6 +48,10 @@ class StreamAdmissionTest {
     public void mount(io.vertx.ext.web.Router router) {
       router.post("/v1/chat/completions").handler(ctx -> {
         reached.incrementAndGet();
+        // as the chat route does once the caller is authenticated and the body read
+        if (!StreamLimitHandler.admit(ctx)) {
+          return;
+        }
         HttpServerResponse r = ctx.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
         r.write("data: {\"delta\":\"first\"}\n\n");
         open.add(r);
@@ -65,10 +69,15 @@ class StreamAdmissionTest {
   }
 
   private Started start(Vertx vertx, int maxStreams) throws Exception {
+    return start(vertx, maxStreams, Map.of());
+  }
+
+  private Started start(Vertx vertx, int maxStreams, Map<String, String> extra) throws Exception {
     TestDatabase db = TestDatabase.fresh(vertx);
-    Platform platform = new Platform(ConfigLoader.load(Map.of("HTTP_HOST", "127.0.0.1", "HTTP_PORT", "0",
-        "MAX_CONCURRENT_STREAMS", String.valueOf(maxStreams), "RETRY_AFTER_SECONDS", "3"), new String[0]),
-        db.database(), "test");
+    Map<String, String> env = new java.util.HashMap<>(Map.of("HTTP_HOST", "127.0.0.1", "HTTP_PORT", "0",
+        "MAX_CONCURRENT_STREAMS", String.valueOf(maxStreams), "RETRY_AFTER_SECONDS", "3"));
+    env.putAll(extra);
+    Platform platform = new Platform(ConfigLoader.load(env, new String[0]), db.database(), "test");
     HoldingStreams streams = new HoldingStreams();
     streams.vertx = vertx;
     GatewayVerticle gateway = new GatewayVerticle(platform, List.of(streams));
@@ -125,6 +134,20 @@ class StreamAdmissionTest {
     assertThat(rest(b)).endsWith("[DONE]\n\n");
     assertThat(rest(c)).endsWith("[DONE]\n\n");
     waitUntil(() -> s.admission().activeStreams() == 0);
+  }
+
+  @Test
+  void aSilentConnectionIsClosedByTheIdleTimeout(Vertx vertx) throws Exception {
+    Started s = start(vertx, 2, Map.of("HTTP_IDLE_TIMEOUT_SECONDS", "1"));
+    try (java.net.Socket silent = new java.net.Socket("127.0.0.1", s.port())) {
+      silent.setSoTimeout(10_000);
+      long t0 = System.nanoTime();
+      // no request at all (a slow-loris that has not even sent its headers): closed, not held for ever
+      assertThat(silent.getInputStream().read()).isEqualTo(-1);
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(500L, 8000L);
+    }
+    // a connection in use is not idle
+    assertThat(get(s.port(), "/health/live").statusCode()).isEqualTo(200);
   }
 
   @Test

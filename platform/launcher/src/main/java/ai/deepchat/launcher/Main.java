@@ -53,7 +53,7 @@ public final class Main {
       System.out.println("  API:        " + base + "/v1/chat/completions  (OpenAI format; docs/api.md)");
       System.out.println("  Widget:     <script src=\"" + base + "/widget.js\" data-key=\"pk_...\" async></script>");
       System.out.println("  Health:     " + base + "/health/ready");
-      System.out.println("  Metrics:    " + base + "/metrics");
+      System.out.println("  Metrics:    http://localhost:" + node.managementPort() + "/metrics  (MANAGEMENT_PORT)");
     }
   }
 }

@@ -201,6 +201,11 @@ public final class Node implements AutoCloseable {
     return deployed.httpPort();
   }
 
+  /** Where /metrics is served: MANAGEMENT_PORT on gateway nodes, the HTTP port on the others. */
+  public int managementPort() {
+    return deployed.managementPort();
+  }
+
   public Platform platform() {
     return platform;
   }

@@ -24,8 +24,11 @@ import java.util.Set;
 /** Deploys the verticles of the roles this node runs, in dependency order. */
 final class RoleDeployer {
 
-  /** What a node deployed; {@code rag} is null on nodes without the rag or gateway role. */
-  record Deployed(List<String> deploymentIds, int httpPort, Rag rag) {
+  /**
+   * What a node deployed; {@code rag} is null on nodes without the rag or gateway role.
+   * {@code managementPort}: where /metrics is served (the HTTP port on nodes without the gateway role).
+   */
+  record Deployed(List<String> deploymentIds, int httpPort, Rag rag, int managementPort) {
   }
 
   private RoleDeployer() {
@@ -78,16 +81,21 @@ final class RoleDeployer {
       ManagementVerticle management = new ManagementVerticle(platform); // probes and metrics only
       return chain.compose(v -> vertx.deployVerticle(management)).map(id -> {
         ids.add(id);
-        return new Deployed(ids, management.actualPort(), rag);
+        return new Deployed(ids, management.actualPort(), rag, management.actualPort());
       });
     }
     // the modules' node-wide parts read secrets and the widget script: on a worker thread, not an event loop
     return chain.compose(v -> vertx.executeBlocking(
             () -> new GatewayModules(vertx, platform, policy, canary.result(), rag)))
         .compose(modules -> GatewayVerticle.deploy(vertx, platform, modules))
-        .map(gateways -> {
+        .compose(gateways -> {
           ids.add(gateways.deploymentId());
-          return new Deployed(ids, gateways.port(), rag);
+          // metrics beside the public port, never on it
+          ManagementVerticle management = ManagementVerticle.beside(platform);
+          return vertx.deployVerticle(management).map(id -> {
+            ids.add(id);
+            return new Deployed(ids, gateways.port(), rag, management.actualPort());
+          });
         });
   }
 }

@@ -42,6 +42,7 @@ public final class BenchNode {
     try {
       JsonObject ready = BenchTenant.create(node, origin, maxTokens, temperature)
           .put("url", "http://127.0.0.1:" + node.httpPort())
+          .put("metricsUrl", "http://127.0.0.1:" + node.managementPort())
           .put("pid", ProcessHandle.current().pid());
       System.out.println("BENCH ready " + ready.encode());
       BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -65,6 +65,8 @@ public final class LoadBench {
   private final java.net.http.HttpClient scraper = java.net.http.HttpClient.newHttpClient();
   private final StringBuilder report = new StringBuilder();
   private String url;
+  /** Where /metrics is: the management port of a self-hosted node, else the API's address. */
+  private String metricsUrl;
   private String widgetKey;
   private String apiKey;
   private String origin;
@@ -181,6 +183,7 @@ public final class LoadBench {
     // the bench measures the platform, not the gateway's stream cap or the rate limits (set to their maximum)
     config.put("MAX_CONCURRENT_STREAMS", "1000000");
     config.put("RATE_LIMIT_NEW_VISITORS_PER_MINUTE", "1000000"); // every bench visitor comes from one address
+    config.put("HTTP_MAX_CONNECTIONS_PER_ADDRESS", "0"); // every simulated user comes from 127.0.0.1
     config.put("ENGINE_THREADS", opts.get("engine-threads"));
     config.put("ENGINE_MAX_SEQUENCES", opts.get("engine-batch"));
     config.put("BENCH_ORIGIN", "https://bench.example");
@@ -197,6 +200,7 @@ public final class LoadBench {
     NodeProcess node = new NodeProcess(jvm, config, log);
     JsonObject ready = node.ready();
     url = ready.getString("url");
+    metricsUrl = ready.getString("metricsUrl");
     widgetKey = ready.getString("widgetKey");
     apiKey = ready.getString("apiKey");
     origin = ready.getString("origin");
@@ -318,7 +322,7 @@ public final class LoadBench {
   }
 
   private String scrape() throws Exception {
-    var resp = scraper.send(java.net.http.HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
+    var resp = scraper.send(java.net.http.HttpRequest.newBuilder(URI.create((metricsUrl == null ? url : metricsUrl) + "/metrics")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
     return resp.statusCode() == 200 ? resp.body() : "";
   }

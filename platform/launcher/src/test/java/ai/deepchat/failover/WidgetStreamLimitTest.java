@@ -74,7 +74,7 @@ class WidgetStreamLimitTest {
       assertThat(next(b, "start")).isNotNull();
       assertThat(next(b, "done")).isNotNull();
 
-      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort()
           + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
       assertThat(metrics).contains("deepchat_gateway_shed_total{reason=\"overload\"} 1.0");
       wsA.close();

@@ -52,6 +52,7 @@ class GracefulShutdownProcessTest {
   void sigtermDrainsBeforeLeaving(@TempDir Path dir) throws Exception {
     int port = NodeLifecycleTest.freePort();
     int pgPort = NodeLifecycleTest.freePort();
+    int managementPort = NodeLifecycleTest.freePort();
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), Main.class.getName()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -60,7 +61,8 @@ class GracefulShutdownProcessTest {
     pb.environment().putAll(java.util.Map.of("DATA_DIR", dir.toString(), "HTTP_PORT", String.valueOf(port),
         "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false", "ROLES", "gateway,pipeline", "SHUTDOWN_READINESS_DELAY_SECONDS", "4",
         "SHUTDOWN_GRACE_SECONDS", "20", "RETRY_AFTER_SECONDS", "7", "EMBEDDED_PG_PORT", String.valueOf(pgPort)));
-    pb.environment().putAll(java.util.Map.of("DEEPSEEK_API_KEY", "fake-key", "DEEPSEEK_BASE_URL", deepseek.baseUrl()));
+    pb.environment().putAll(java.util.Map.of("DEEPSEEK_API_KEY", "fake-key", "DEEPSEEK_BASE_URL", deepseek.baseUrl(),
+        "MANAGEMENT_PORT", String.valueOf(managementPort)));
     pb.redirectOutput(dir.resolve("stdout.log").toFile());
     pb.redirectError(dir.resolve("stderr.log").toFile());
     Process p = pb.start();
@@ -90,7 +92,7 @@ class GracefulShutdownProcessTest {
       assertThat(chat.headers().firstValue("Retry-After")).contains("7");
       assertThat(new JsonObject(chat.body()).getJsonObject("error").getString("code")).isEqualTo("shutting_down");
       assertThat(send(port, "GET", "/health/live").statusCode()).as("still answering while draining").isEqualTo(200);
-      assertThat(send(port, "GET", "/metrics").body()).contains("deepchat_gateway_shed_total{reason=\"draining\"}");
+      assertThat(send(managementPort, "GET", "/metrics").body()).contains("deepchat_gateway_shed_total{reason=\"draining\"}");
       assertThat(p.isAlive()).isTrue();
 
       // the answer streaming at the SIGTERM ran to its end; it is stored before its last event

@@ -16,7 +16,10 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A whole node on the embedded default: health, metrics, request ids, errors, restart keeping data. */
+/**
+ * A whole node on the embedded default: health, metrics (on the management port only), request ids,
+ * errors, restart keeping data.
+ */
 class NodeLifecycleTest {
 
   private final HttpClient http = HttpClient.newHttpClient();
@@ -50,9 +53,13 @@ class NodeLifecycleTest {
       assertThat(ready.statusCode()).isEqualTo(200);
       assertThat(new JsonObject(ready.body()).getString("status")).isEqualTo("UP");
 
-      HttpResponse<String> metrics = get(port, "/metrics");
+      // metrics on the management port only, never on the public one
+      assertThat(get(port, "/metrics").statusCode()).isEqualTo(404);
+      assertThat(node.managementPort()).isPositive().isNotEqualTo(port);
+      HttpResponse<String> metrics = get(node.managementPort(), "/metrics");
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body()).contains("vertx_http_server_requests_total").contains("jvm_memory_used_bytes");
+      assertThat(get(node.managementPort(), "/health/ready").statusCode()).isEqualTo(200);
 
       HttpResponse<String> missing = get(port, "/no/such/thing", "X-Request-Id", "test-request-0001");
       assertThat(missing.statusCode()).isEqualTo(404);

@@ -278,7 +278,7 @@ class OpsManifestsTest {
       String text = "";
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
       while (System.nanoTime() < deadline) {
-        text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort() + "/metrics")).build(),
             HttpResponse.BodyHandlers.ofString()).body();
         if (text.contains("deepchat_gpu_memory_used_bytes") && text.contains("jvm_gc_pause_seconds")) {
           break;

@@ -5,6 +5,7 @@ import ai.deepchat.rag.RagConfig;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Retriever;
+import ai.deepchat.platform.http.NulText;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -213,12 +214,17 @@ public final class RagRoutes {
   }
 
   private static JsonObject jsonBody(RoutingContext ctx) {
+    JsonObject body;
     try {
-      JsonObject body = ctx.body().asJsonObject();
-      return body == null ? new JsonObject() : body;
+      body = ctx.body().asJsonObject();
     } catch (RuntimeException e) {
       throw new RagException(RagError.INVALID_INPUT, "the body is not a JSON object");
     }
+    String nul = NulText.find(body);
+    if (nul != null) {
+      throw new RagException(RagError.INVALID_INPUT, nul + " contains a NUL character (\\u0000)");
+    }
+    return body == null ? new JsonObject() : body;
   }
 
   private static JsonArray array(List<?> values) {

@@ -44,15 +44,19 @@ public final class DocumentDecoder {
     return text;
   }
 
-  // NUL bytes never occur in text; other control characters only rarely, so more than 1% means binary.
+  // NUL bytes never occur in text (and PostgreSQL text cannot hold them: one anywhere would fail the
+  // ingestion), so the whole document is searched for them; other control characters only rarely, so
+  // more than 1% of the first 64 KiB means binary.
   private static boolean looksBinary(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b == 0) {
+        return true;
+      }
+    }
     int sample = Math.min(bytes.length, 64 * 1024);
     int control = 0;
     for (int i = 0; i < sample; i++) {
       int b = bytes[i] & 0xff;
-      if (b == 0) {
-        return true;
-      }
       if (b < 0x20 && b != '\n' && b != '\r' && b != '\t' && b != '\f') {
         control++;
       }

@@ -86,6 +86,9 @@ public final class IngestionService implements KnowledgeBaseService {
     if (sourceName == null || sourceName.isBlank() || sourceName.length() > MAX_NAME) {
       return invalid("a document needs a file name of 1 to " + MAX_NAME + " characters");
     }
+    if (sourceName.indexOf('\0') >= 0) {
+      return invalid("a file name must not contain a NUL character");
+    }
     SourceFormat format;
     try {
       format = SourceFormat.of(sourceName);

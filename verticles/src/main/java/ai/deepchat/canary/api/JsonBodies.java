@@ -1,6 +1,7 @@
 package ai.deepchat.canary.api;
 
 import ai.deepchat.canary.registry.CanaryException;
+import ai.deepchat.platform.http.NulText;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -36,6 +37,10 @@ final class JsonBodies {
       Object parsed = io.vertx.core.json.Json.decodeValue(text);
       if (!(parsed instanceof JsonObject o)) {
         throw CanaryException.invalid("the body must be a JSON object");
+      }
+      String nul = NulText.find(o);
+      if (nul != null) {
+        throw CanaryException.invalid(nul + " contains a NUL character (\\u0000)");
       }
       return o;
     } catch (DecodeException e) {

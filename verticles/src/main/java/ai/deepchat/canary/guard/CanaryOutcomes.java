@@ -54,8 +54,8 @@ public final class CanaryOutcomes {
    */
   public Future<Rollout> record(Assignment a, Outcome o) {
     ModelVersion v = a.version();
-    String tenant = v.tenantId() == null ? "platform" : v.tenantId().toString();
-    VersionMetrics.request(tenant, v.name(), a.role().name().toLowerCase(Locale.ROOT), o);
+    String tenant = VersionMetrics.tenantLabel(v);
+    VersionMetrics.request(tenant, VersionMetrics.versionLabel(v), a.role().name().toLowerCase(Locale.ROOT), o);
     long now = clock.millis();
     byVersion.computeIfAbsent(v.id(), id -> new OutcomeWindow(RETAIN_MILLIS, CAPACITY)).add(now, o);
     Rollout rollout = a.rollout();
@@ -110,7 +110,7 @@ public final class CanaryOutcomes {
 
   /** A thumbs up (1) or down (-1) on an answer of this version. */
   public void feedback(ModelVersion v, int value) {
-    VersionMetrics.feedback(v.tenantId() == null ? "platform" : v.tenantId().toString(), v.name(), value);
+    VersionMetrics.feedback(VersionMetrics.tenantLabel(v), VersionMetrics.versionLabel(v), value);
   }
 
   /** This node's recent numbers for a version (the summary window), all zero when it saw none. */

@@ -44,12 +44,11 @@ public final class ShadowRecorder {
     if (candidate == null || assignment.rollout() == null) {
       return Future.failedFuture(new IllegalArgumentException("the assignment has no shadow candidate"));
     }
-    String tenantLabel = candidate.tenantId() == null ? "platform" : candidate.tenantId().toString();
     Future<Double> similarity = candidateAnswer == null ? Future.succeededFuture(null)
         : vertx.executeBlocking(() -> similarity(stableAnswer, candidateAnswer), false);
     return similarity.compose(sim -> {
       Boolean agreed = sim == null ? null : sim >= threshold;
-      VersionMetrics.shadow(tenantLabel, candidate.name(), agreed == null ? "error" : agreed.toString());
+      VersionMetrics.shadow(VersionMetrics.tenantLabel(candidate), VersionMetrics.versionLabel(candidate), agreed == null ? "error" : agreed.toString());
       return database.inTenant(tenantId, c -> c.preparedQuery("INSERT INTO shadow_answers (tenant_id, rollout_id,"
               + " conversation_id, stable_version_id, candidate_version_id, prompt, stable_answer, candidate_answer,"
               + " candidate_error, similarity, agreed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")

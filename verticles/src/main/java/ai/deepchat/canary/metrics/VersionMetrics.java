@@ -1,6 +1,9 @@
 package ai.deepchat.canary.metrics;
 
 import ai.deepchat.canary.guard.Outcome;
+import ai.deepchat.canary.registry.ModelVersion;
+import ai.deepchat.platform.metrics.PlatformMetrics;
+import ai.deepchat.platform.metrics.TenantLabels;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -9,13 +12,25 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.Duration;
 
 /**
- * Per-version series on the node's Prometheus registry (scraped at /metrics). Labels stay bounded:
- * {@code tenant} (tenant id, or "platform" for platform versions), {@code version} (the version's
- * name, unique within its tenant), {@code role} (stable or candidate). No-ops when metrics are off.
+ * Per-version series on the node's Prometheus registry (scraped at /metrics). Labels stay bounded and
+ * name no tenant: {@code tenant} ("platform" for platform versions, else the tenant's
+ * {@link TenantLabels} value: a hash bucket unless the operator lists it in METRICS_TENANTS),
+ * {@code version} (a platform version's name; a tenant's version as {@link TenantLabels#opaque} of its
+ * id, never the name the tenant chose), {@code role} (stable or candidate). No-ops when metrics are off.
  */
 public final class VersionMetrics {
 
   private VersionMetrics() {
+  }
+
+  /** The {@code tenant} label of a version's series. */
+  public static String tenantLabel(ModelVersion v) {
+    return v.tenantId() == null ? "platform" : PlatformMetrics.get().tenantLabels().label(v.tenantId().toString());
+  }
+
+  /** The {@code version} label of a version's series. */
+  public static String versionLabel(ModelVersion v) {
+    return v.tenantId() == null ? v.name() : TenantLabels.opaque(v.id().toString());
   }
 
   /**

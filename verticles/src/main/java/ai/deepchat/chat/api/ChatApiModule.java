@@ -4,6 +4,7 @@ import ai.deepchat.chat.conversation.Citations;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
+import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
@@ -35,6 +36,7 @@ import java.util.regex.Pattern;
 public final class ChatApiModule implements HttpModule {
 
   private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,200}");
+  private static final String CALLER = "deepchat.api.caller";
 
   private final Platform platform;
   private final ApiKeyAuth auth;
@@ -53,6 +55,10 @@ public final class ChatApiModule implements HttpModule {
 
   @Override
   public void mount(Router router) {
+    // who is asking before the body is read: an anonymous client buffers nothing and holds no slot
+    // (a route of its own: Vert.x wants a route's body handler before its other handlers)
+    router.post("/v1/chat/completions")
+        .handler(ctx -> Authenticated.first(ctx, auth::authenticate, caller -> ctx.put(CALLER, caller)));
     router.post("/v1/chat/completions")
         .handler(BodyHandler.create(false).setBodyLimit(platform.config().chat().maxBodyBytes()))
         .handler(this::completions);
@@ -73,6 +79,11 @@ public final class ChatApiModule implements HttpModule {
   /** The authenticated caller, within its API key's and tenant's rate limits. */
   private Future<ApiKeyAuth.Caller> admitted(RoutingContext ctx) {
     return RateLimited.admitted(limits, auth, ctx);
+  }
+
+  /** The authenticated caller, when its key and its tenant's API channel still have room. */
+  private Future<ApiKeyAuth.Caller> withinLimits(RoutingContext ctx) {
+    return RateLimited.withinLimits(limits, ctx, ctx.get(CALLER));
   }
 
   private static void sendFailure(RoutingContext ctx, Throwable err) {
@@ -110,9 +121,9 @@ public final class ChatApiModule implements HttpModule {
       request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
           platform.config().chat().defaultMaxTokens());
     } catch (HttpProblem p) {
-      // authentication still comes first: an anonymous caller learns nothing about the body; and a bad
-      // body counts like any request, or a flood of them would escape the limits
-      admitted(ctx).onComplete(ar -> {
+      // a bad body counts like any request, or a flood of them would escape the limits (an oversize
+      // one never gets here: 413 from the body handler, nothing charged)
+      withinLimits(ctx).onComplete(ar -> {
         if (ar.failed()) {
           sendFailure(ctx, ar.cause());
         } else {
@@ -121,7 +132,12 @@ public final class ChatApiModule implements HttpModule {
       });
       return;
     }
-    admitted(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
+    // the stream slot only now, for an authenticated caller whose whole body arrived and parsed; before
+    // the rate limit, so a request refused for want of a slot costs the caller none of its quota
+    if (!StreamLimitHandler.admit(ctx)) {
+      return;
+    }
+    withinLimits(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
       String turnId = UUID.randomUUID().toString();
       TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),

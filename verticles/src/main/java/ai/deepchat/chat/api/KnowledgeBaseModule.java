@@ -32,18 +32,10 @@ public final class KnowledgeBaseModule implements HttpModule {
         ctx.reroute(ctx.request().method(), "/v1/knowledge-bases/");
       }
     });
-    router.route("/v1/knowledge-bases/*").handler(ctx -> {
-      ctx.request().pause();
-      RateLimited.admitted(limits, auth, ctx).onComplete(ar -> {
-        ctx.request().resume();
-        if (ar.failed()) {
-          RateLimited.send(ctx, ar.cause());
-        } else {
-          ctx.put("tenantId", ar.result().tenantId());
-          ctx.next();
-        }
-      });
-    });
+    // the key's bucket before its lookup, then the tenant's API channel; the rag router's body handler
+    // resumes the request
+    router.route("/v1/knowledge-bases/*").handler(ctx -> Authenticated.first(ctx,
+        c -> RateLimited.admitted(limits, auth, c), caller -> ctx.put("tenantId", caller.tenantId())));
     router.route("/v1/knowledge-bases/*").subRouter(rag.router());
   }
 }

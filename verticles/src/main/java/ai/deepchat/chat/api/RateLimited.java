@@ -40,6 +40,18 @@ public final class RateLimited extends RuntimeException {
             ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(d))));
   }
 
+  /**
+   * {@code caller}, authenticated earlier on the route, when its key's bucket and then its tenant's API
+   * channel still have room; else {@link RateLimited}. For routes that take a stream slot first, so
+   * that a request refused for want of a slot spends none of the caller's quota.
+   */
+  public static Future<ApiKeyAuth.Caller> withinLimits(RequestLimits limits, RoutingContext ctx,
+                                                       ApiKeyAuth.Caller caller) {
+    return limits.checkPresentedKey(ctx.request().getHeader("Authorization"))
+        .compose(key -> key.allowed() ? limits.checkApiChannel(caller.tenantId()) : Future.succeededFuture(key))
+        .compose(d -> d.allowed() ? Future.succeededFuture(caller) : Future.failedFuture(new RateLimited(d)));
+  }
+
   /** Sends the failure: 429 for a rate limit, else the problem it maps to. */
   public static void send(RoutingContext ctx, Throwable err) {
     if (err instanceof RateLimited limited) {

@@ -1,5 +1,6 @@
 package ai.deepchat.chat.api;
 
+import ai.deepchat.platform.http.NulText;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -11,7 +12,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Request bodies as JSON objects, decoded strictly: invalid UTF-8 is refused rather than replaced with
- * U+FFFD (a silently altered message would be stored and answered as if the user had sent it).
+ * U+FFFD (a silently altered message would be stored and answered as if the user had sent it), and so
+ * is U+0000 anywhere in it ({@link NulText}).
  */
 public final class StrictJson {
 
@@ -36,6 +38,10 @@ public final class StrictJson {
     }
     if (!(parsed instanceof JsonObject obj)) {
       throw HttpProblem.badRequest("invalid_json", "The request body must be a JSON object.");
+    }
+    String nul = NulText.find(obj);
+    if (nul != null) {
+      throw HttpProblem.badRequest("invalid_characters", "'" + nul + "' contains a NUL character (\\u0000).");
     }
     return obj;
   }

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.conversation;
 
 import ai.deepchat.platform.metrics.PlatformMetrics;
+import ai.deepchat.platform.metrics.TenantLabels;
 import ai.deepchat.platform.metrics.StreamMetrics;
 import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.chat.dispatch.Backends;
@@ -94,7 +95,20 @@ final class TurnRunner {
     this.answer = new AnswerStream(deps.vertx(), req.turnId(), req.eventsAddress(),
         Math.max(1, Math.min(1000, deps.config().idleTimeoutMs() / 2)));
     // time to first token counts from here: retrieval, prompt building and queueing are waited for too
-    this.streamMetrics = PlatformMetrics.get().startStream(req.tenantId(), model == null ? null : model.name());
+    this.streamMetrics = PlatformMetrics.get().startStream(req.tenantId(), modelLabel(model));
+  }
+
+  /**
+   * The {@code model} label: the platform's models by name; a tenant's registered version by an opaque
+   * hash of its id, never the name the tenant chose (rollout routing says whose it is; without it a
+   * registered version is the tenant's own).
+   */
+  private static String modelLabel(ModelChoice model) {
+    if (model == null || model.versionId() == null) {
+      return model == null ? null : model.name();
+    }
+    boolean platformVersion = model.assignment() != null && model.assignment().version().tenantId() == null;
+    return platformVersion ? model.name() : TenantLabels.opaque(model.versionId());
   }
 
   Future<Void> run() {

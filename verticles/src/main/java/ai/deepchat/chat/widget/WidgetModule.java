@@ -2,7 +2,9 @@ package ai.deepchat.chat.widget;
 
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.canary.registry.Scope;
+import ai.deepchat.chat.api.Authenticated;
 import ai.deepchat.chat.api.HttpProblem;
+import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.chat.api.StrictJson;
@@ -33,6 +35,7 @@ import java.util.UUID;
 public final class WidgetModule implements HttpModule {
 
   static final long MAX_BODY = 64 * 1024;
+  private static final String VISITOR = "deepchat.widget.visitor";
 
   private final Platform platform;
   private final VisitorTokens tokens;
@@ -73,6 +76,8 @@ public final class WidgetModule implements HttpModule {
     router.post("/widget/session").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::session);
     router.get("/widget/history").handler(this::history);
     router.post("/widget/feedback").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::feedback);
+    // the visitor before the body, the body before the stream slot (see Authenticated)
+    router.post("/widget/chat").handler(ctx -> Authenticated.first(ctx, this::visitor, v -> ctx.put(VISITOR, v)));
     router.post("/widget/chat").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::chatSse);
     router.get("/widget/ws").handler(new WidgetSocket(gate, turns, sockets)::upgrade);
   }
@@ -202,21 +207,29 @@ public final class WidgetModule implements HttpModule {
   private void chatSse(RoutingContext ctx) {
     HttpServerResponse resp = ctx.response();
     long receivedAtMicros = EngineStamp.nowMicros();
-    visitor(ctx).compose(v -> {
-          WidgetTurns.WidgetMessage m = WidgetTurns.WidgetMessage.parse(StrictJson.object(ctx.body().buffer()));
-          return turns.run(v, m, receivedAtMicros, event -> {
-            if (!resp.headWritten()) {
-              resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
-                  .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
-            }
-            if (!resp.ended() && !resp.closed()) {
-              resp.write("data: " + event.encode() + "\n\n");
-            }
-          }, () -> {
-            if (!resp.ended() && !resp.closed()) {
-              resp.end();
-            }
-          });
+    WidgetTurns.WidgetMessage m;
+    try {
+      m = WidgetTurns.WidgetMessage.parse(StrictJson.object(ctx.body().buffer()));
+    } catch (HttpProblem p) {
+      p.send(ctx);
+      return;
+    }
+    if (!StreamLimitHandler.admit(ctx)) {
+      return;
+    }
+    VisitorTokens.Visitor visitor = ctx.get(VISITOR);
+    turns.run(visitor, m, receivedAtMicros, event -> {
+          if (!resp.headWritten()) {
+            resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
+          }
+          if (!resp.ended() && !resp.closed()) {
+            resp.write("data: " + event.encode() + "\n\n");
+          }
+        }, () -> {
+          if (!resp.ended() && !resp.closed()) {
+            resp.end();
+          }
         })
         .onSuccess(stream -> resp.closeHandler(x -> stream.cancel()))
         .onFailure(err -> RateLimited.send(ctx, err));

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.gateway.GatewayAdmission;
+import ai.deepchat.platform.http.NulText;
 import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.chat.api.HttpProblem;
@@ -136,6 +137,11 @@ final class WidgetSocket {
         msg = new JsonObject(text);
       } catch (DecodeException e) {
         send(WidgetEvents.error("invalid_json", "Messages must be JSON objects."));
+        return;
+      }
+      String nul = NulText.find(msg);
+      if (nul != null) {
+        send(WidgetEvents.error("invalid_characters", "'" + nul + "' contains a NUL character (\\u0000)."));
         return;
       }
       String type = msg.getValue("type") instanceof String t ? t : "";

@@ -111,7 +111,11 @@ public final class ConfigLoader {
             intIn("GPU_METRICS_INTERVAL_SECONDS", 10, 1, 3600)),
         new PlatformConfig.Instances(intIn("GATEWAY_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256),
             intIn("PIPELINE_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256),
-            intIn("INGEST_WORKERS", PlatformConfig.Instances.DEFAULT_INGEST_WORKERS, 1, 64)));
+            intIn("INGEST_WORKERS", PlatformConfig.Instances.DEFAULT_INGEST_WORKERS, 1, 64)),
+        new PlatformConfig.Edge(intIn("HTTP_BODY_TIMEOUT_SECONDS", 30, 0, 3600),
+            intIn("HTTP_IDLE_TIMEOUT_SECONDS", 300, 0, 86_400),
+            intIn("HTTP_MAX_CONNECTIONS_PER_ADDRESS", 256, 0, 1_000_000),
+            string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)));
   }
 
   private PlatformConfig.Chat chat() {

@@ -23,13 +23,22 @@ public record PlatformConfig(
     Chat chat,
     Operations operations,
     Metrics metrics,
-    Instances instances) {
+    Instances instances,
+    Edge edge) {
+
+  /** The configuration before the HTTP edge keys existed: edge limits at their defaults. */
+  public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
+                        Engine engine, Console console, Policy policy, Canary canary, Chat chat,
+                        Operations operations, Metrics metrics, Instances instances) {
+    this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat, operations, metrics,
+        instances, Edge.defaults());
+  }
 
   /** The configuration before the operations keys existed: operations, metrics and instances at their defaults. */
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
                         Engine engine, Console console, Policy policy, Canary canary, Chat chat) {
     this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat,
-        Operations.defaults(), Metrics.defaults(), Instances.defaults());
+        Operations.defaults(), Metrics.defaults(), Instances.defaults(), Edge.defaults());
   }
 
   public record Http(String host, int port) {
@@ -202,6 +211,18 @@ public record PlatformConfig(
 
     public static Instances defaults() {
       return new Instances(defaultCount(), defaultCount());
+    }
+  }
+
+  /**
+   * The public HTTP port's defences (seconds; 0 turns a limit off): how long a request may take to
+   * send its whole body, how long a connection may stay silent, how many connections one client address
+   * may hold, and where a gateway node serves /metrics (never on the public port).
+   */
+  public record Edge(int bodyTimeoutSeconds, int idleTimeoutSeconds, int maxConnectionsPerAddress,
+                     String managementHost, int managementPort) {
+    public static Edge defaults() {
+      return new Edge(30, 300, 256, "127.0.0.1", 0);
     }
   }
 }

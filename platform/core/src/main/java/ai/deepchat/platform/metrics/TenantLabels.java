@@ -66,6 +66,20 @@ public final class TenantLabels {
     return label;
   }
 
+  /**
+   * A label value for something a tenant named or owns (a model version), which must not appear on
+   * /metrics as it is: {@code v-} and the first 10 hex digits of the SHA-256 of its id. Stable, so an
+   * operator can compute it from the id to find the series.
+   */
+  public static String opaque(String id) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+      return "v-" + java.util.HexFormat.of().formatHex(d, 0, 5);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The most label values this mapping can produce. */
   public int maxValues() {
     return allowed.size() + Math.max(buckets, 1) + 1;
