@@ -3,6 +3,7 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -14,6 +15,8 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.parsetools.RecordParser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -22,11 +25,13 @@ import java.util.List;
  * Any OpenAI-compatible chat completions endpoint (DeepSeek's API among them), always streamed so the
  * first token reaches the user as soon as it exists. Uses the core HTTP client rather than the web
  * client because the answer is an open-ended SSE stream that must be parsed line by line and cut
- * (connection reset) the moment the user leaves.
+ * (connection reset) the moment the user leaves. No tools are offered to the model; tool calls it
+ * proposes anyway are dropped (logged, counted), never run and never shown.
  */
 public final class OpenAiHttpBackend implements ModelBackend {
 
   private static final int MAX_ERROR_BODY = 300;
+  private static final Logger LOG = LoggerFactory.getLogger(OpenAiHttpBackend.class);
 
   private final Vertx vertx;
   private final HttpClient client;
@@ -46,7 +51,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
   @Override
   public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
                                              SamplingParams sampling, GenerationListener listener) {
-    Run run = new Run(listener);
+    Run run = new Run(listener, requestId);
     JsonArray msgs = new JsonArray();
     for (ChatMessage m : messages) {
       msgs.add(new JsonObject().put("role", m.role()).put("content", m.content()));
@@ -88,14 +93,17 @@ public final class OpenAiHttpBackend implements ModelBackend {
 
   private final class Run implements GenerationListener.Generation {
     private final GenerationListener listener;
+    private final String requestId;
     private HttpClientRequest request;
+    private boolean toolCallSeen;
     private long idleTimer = -1;
     private boolean finished;
     private String finishReason;
     private Usage usage;
 
-    Run(GenerationListener listener) {
+    Run(GenerationListener listener, String requestId) {
       this.listener = listener;
+      this.requestId = requestId;
     }
 
     void onResponse(HttpClientResponse response) {
@@ -163,6 +171,11 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       JsonObject choice = choices.getJsonObject(0);
       JsonObject delta = choice.getJsonObject("delta", new JsonObject());
+      if (delta.getValue("tool_calls") != null || delta.getValue("function_call") != null) {
+        // no tools are offered, so none is run: a tool call the model makes up (an instruction planted in
+        // a document, say) is dropped here, and only the tenant's enabled plugins ever run
+        toolCallsDropped();
+      }
       String content = delta.getString("content");
       String reasoning = delta.getString("reasoning_content");
       if ((content != null && !content.isEmpty()) || (reasoning != null && !reasoning.isEmpty())) {
@@ -170,6 +183,14 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       if (choice.getString("finish_reason") != null) {
         finishReason = choice.getString("finish_reason");
+      }
+    }
+
+    private void toolCallsDropped() {
+      if (!toolCallSeen) {
+        toolCallSeen = true;
+        LOG.warn("request {}: {} proposed a tool call; none is offered, so it was dropped", requestId, spec.describe());
+        PolicyMetrics.toolCallDropped();
       }
     }
 
