@@ -14,6 +14,8 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.PolicyServices;
+import ai.deepchat.rag.Rag;
+import ai.deepchat.rag.RagConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Tuple;
@@ -124,6 +126,13 @@ final class ChatHarness {
     await(vertx.deployVerticle(new EngineWorkerVerticle(TinyTestModel.MODEL_KEY, modelDir,
         new EngineOptions("cpu", 1, false, 4, 0), "test-node")));
     return this;
+  }
+
+  /** The knowledge-base module with retrieval served on the bus, as a node with the rag role has it. */
+  Rag withRag() {
+    Rag rag = Rag.create(vertx, db, RagConfig.defaults(platform.config().dataDir()));
+    await(vertx.deployVerticle(rag.retrieverVerticle()));
+    return rag;
   }
 
   Tenant tenant(String slug) {
