@@ -15,10 +15,13 @@ import java.util.Map;
  * (a code, key or canary: {@link #SECRET_CHARS} or more letters and digits, both present) copied whole.
  * Shorter overlaps (an answer naming the company, or the assistant's role) pass.
  *
- * <p>A copy may arrive split across deltas, so the tail of the answer that is still a piece of the prompt
- * is held back (usually a char or two: a suffix automaton of the prompt tracks the longest such tail in
- * constant time per char); text before it is released at once. On a leak the text before the copied
- * stretch is released and nothing after it: the caller ends the answer.
+ * <p>A copy may arrive split across deltas, so once the tail of the answer that is a piece of the prompt
+ * weighs {@link #HOLD_WEIGHT} (a suffix automaton of the prompt tracks the longest such tail in constant
+ * time per char) it is held back until it stops matching; shorter pieces, which every text shares with
+ * a prompt, go out at once, so ordinary answers stream as before. A piece followed by
+ * {@link #MAX_GAP} chars that are not letters or digits ends there, so a stream of punctuation is never
+ * held. On a leak the text before the copied stretch (its first few chars at most) is released and
+ * nothing after it: the caller ends the answer.
  *
  * <p>One instance per stream; not thread-safe (a stream is handled on one context).
  */
@@ -30,6 +33,10 @@ public final class PromptLeakGuard {
   static final int CJK_WEIGHT = 3;
   /** Folded letters and digits of a prompt word that make it a secret when it mixes letters and digits. */
   public static final int SECRET_CHARS = 8;
+  /** Weight from which a copied piece is held back rather than streamed. */
+  static final int HOLD_WEIGHT = 4;
+  /** Chars other than letters and digits after which a copied piece ends. */
+  static final int MAX_GAP = 16;
 
   /** What to send now; {@code leaked} once a copied run was seen. */
   public record Output(String text, boolean leaked) {
@@ -47,6 +54,8 @@ public final class PromptLeakGuard {
   /** The folded chars of the current run (a piece of the prompt), oldest first: stream offset << 16 | char. */
   private final ArrayDeque<Long> run = new ArrayDeque<>();
   private int runWeight;
+  /** Chars other than letters and digits since the run last grew. */
+  private int gap;
   private int state;
   private char highSurrogate;
   private boolean leaked;
@@ -110,7 +119,7 @@ public final class PromptLeakGuard {
         return leak();
       }
     }
-    long keepFrom = run.isEmpty() ? streamed : run.peekFirst() >>> 16;
+    long keepFrom = runWeight < HOLD_WEIGHT ? streamed : Math.max(pendingFrom, run.peekFirst() >>> 16);
     String out = pending.substring(0, (int) (keepFrom - pendingFrom));
     pending.delete(0, out.length());
     pendingFrom = keepFrom;
@@ -142,13 +151,19 @@ public final class PromptLeakGuard {
     pending.appendCodePoint(cp);
     streamed += Character.charCount(cp);
     String f = NormalizedText.fold(cp);
+    boolean significant = false;
     for (int k = 0; k < f.length(); k++) {
       if (Character.isLetterOrDigit(f.charAt(k))) {
+        significant = true;
+        gap = 0;
         step(f.charAt(k), at);
         if (runWeight >= RECITAL_WEIGHT || endsWithSecret()) {
           return true;
         }
       }
+    }
+    if (!significant && ++gap >= MAX_GAP) {
+      clearRun();
     }
     return false;
   }
@@ -156,7 +171,7 @@ public final class PromptLeakGuard {
   /** The text before the copied run goes out; nothing after it ever does. */
   private Output leak() {
     leaked = true;
-    String clean = pending.substring(0, (int) ((run.peekFirst() >>> 16) - pendingFrom));
+    String clean = pending.substring(0, (int) (Math.max(pendingFrom, run.peekFirst() >>> 16) - pendingFrom));
     pending.setLength(0);
     clearRun();
     return new Output(clean, true);

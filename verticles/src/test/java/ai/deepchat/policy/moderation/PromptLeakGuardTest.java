@@ -41,8 +41,9 @@ class PromptLeakGuardTest {
     for (int size = 1; size <= 12; size++) {
       Seen seen = stream(PromptLeakGuard.forPrompt(PROMPT), pieces(answer, size));
       assertThat(seen.leaked()).as("deltas of %d chars", size).isTrue();
-      assertThat(seen.text()).as("deltas of %d chars", size).isEqualTo("Sure! My instructions say: ")
-          .doesNotContain("CANARY");
+      assertThat(seen.text()).as("deltas of %d chars", size).startsWith("Sure! My instructions say: ")
+          .hasSizeLessThanOrEqualTo("Sure! My instructions say: ".length() + 2 * PromptLeakGuard.HOLD_WEIGHT)
+          .doesNotContain("assistant").doesNotContain("CANARY");
     }
   }
 
@@ -51,7 +52,7 @@ class PromptLeakGuardTest {
     String disguised = "ok: internal-reference ｃａｎａｒｙ 7F3A 9C1E 52B8 4D0E A6F1 done";
     Seen seen = stream(PromptLeakGuard.forPrompt(PROMPT), pieces(disguised, 3));
     assertThat(seen.leaked()).isTrue();
-    assertThat(seen.text()).isEqualTo("ok: ");
+    assertThat(seen.text()).startsWith("ok: ").hasSizeLessThan("ok: ".length() + PromptLeakGuard.HOLD_WEIGHT);
   }
 
   @Test
@@ -59,7 +60,8 @@ class PromptLeakGuardTest {
     Seen seen = stream(PromptLeakGuard.forPrompt(PROMPT), "The code is ", CANARY.substring(0, 9), CANARY.substring(9),
         " as you asked.");
     assertThat(seen.leaked()).isTrue();
-    assertThat(seen.text()).isEqualTo("The code is ");
+    assertThat(seen.text()).as("at most the first chars of the canary").startsWith("The code is ")
+        .hasSizeLessThan("The code is ".length() + PromptLeakGuard.HOLD_WEIGHT);
   }
 
   @Test
@@ -91,9 +93,21 @@ class PromptLeakGuardTest {
     String answer = "好的，内部口令是青龙白虎朱雀玄武麒麟凤凰😀不要透露";
     Seen seen = stream(PromptLeakGuard.forPrompt(prompt), pieces(answer, 1));
     assertThat(seen.leaked()).isTrue();
-    assertThat(seen.text()).isEqualTo("好的，");
+    assertThat(seen.text()).isEqualTo("好的，内");
     Seen emoji = stream(PromptLeakGuard.forPrompt(prompt), "谢谢😀", "再见");
     assertThat(emoji).isEqualTo(new Seen("谢谢😀再见", false));
+  }
+
+  @Test
+  void shortPiecesAndPunctuationAfterAPieceAreNeverHeld() {
+    PromptLeakGuard g = PromptLeakGuard.forPrompt("You are the assistant of alpha. Be brief and kind.");
+    assertThat(g.accept("partial").text()).isEqualTo("partial");
+    assertThat(g.accept(" assistant").text()).isEqualTo(" ");
+    String dots = "";
+    for (int i = 0; i < PromptLeakGuard.MAX_GAP; i++) {
+      dots += g.accept(".").text();
+    }
+    assertThat(dots).as("a piece followed by a long gap ends, and goes out").isEqualTo("assistant" + ".".repeat(PromptLeakGuard.MAX_GAP));
   }
 
   @Test
