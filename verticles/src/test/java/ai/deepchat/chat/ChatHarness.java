@@ -73,6 +73,11 @@ final class ChatHarness {
     return start(remoteConfigured, Map.of(), false);
   }
 
+  /** With DeepSeek's (emulated) API as the default model and {@code extraEnv} (e.g. timeouts). */
+  ChatHarness start(Map<String, String> extraEnv) throws Exception {
+    return start(true, extraEnv, false);
+  }
+
   /** With rollout routing deployed as the launcher deploys it; {@code extraEnv} e.g. guard settings. */
   ChatHarness startWithCanary(Map<String, String> extraEnv) throws Exception {
     return start(true, extraEnv, true);
