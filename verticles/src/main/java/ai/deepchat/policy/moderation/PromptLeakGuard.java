@@ -1,5 +1,9 @@
 package ai.deepchat.policy.moderation;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,7 +16,8 @@ import java.util.Map;
  * folds them) and with only letters and digits, so re-spacing, case, punctuation and full-width forms do
  * not hide a copy. Two things count as a leak: a recited stretch of the prompt ({@link #RECITAL_WEIGHT},
  * about a sentence; a CJK char weighs {@link #CJK_WEIGHT}), and any secret-looking word of the prompt
- * (a code, key or canary: {@link #SECRET_CHARS} or more letters and digits, both present) copied whole.
+ * (a code, key or canary: {@link #SECRET_CHARS} or more letters and digits, both present; links and
+ * e-mail addresses are not secrets) copied whole.
  * Shorter overlaps (an answer naming the company, or the assistant's role) pass.
  *
  * <p>A copy may arrive split across deltas, so once the tail of the answer that is a piece of the prompt
@@ -42,6 +47,14 @@ public final class PromptLeakGuard {
   public record Output(String text, boolean leaked) {
   }
 
+  /** What a prompt compiles to: immutable, so the turns of every tenant using the prompt share it. */
+  private record Compiled(SuffixAutomaton automaton, List<String> secrets) {
+  }
+
+  /** Compiled prompts by their text: a few hundred KB each for long prompts, built once, not per turn. */
+  private static final Cache<String, Compiled> COMPILED = Caffeine.newBuilder().maximumSize(1024)
+      .expireAfterAccess(Duration.ofMinutes(10)).build();
+
   private static final PromptLeakGuard NONE = new PromptLeakGuard(null, List.of());
 
   private final SuffixAutomaton prompt;
@@ -70,8 +83,16 @@ public final class PromptLeakGuard {
     if (systemPrompt == null || systemPrompt.isBlank()) {
       return NONE;
     }
+    Compiled c = COMPILED.get(systemPrompt, PromptLeakGuard::compile);
+    return c.automaton() == null ? NONE : new PromptLeakGuard(c.automaton(), c.secrets());
+  }
+
+  private static Compiled compile(String systemPrompt) {
     List<String> secrets = new ArrayList<>();
     for (String word : systemPrompt.split("\\s+")) {
+      if (word.contains("://") || word.contains("@") || word.regionMatches(true, 0, "www.", 0, 4)) {
+        continue; // links and addresses in a prompt are there to be given out
+      }
       String w = folded(word);
       if (w.length() >= SECRET_CHARS && w.chars().anyMatch(Character::isDigit)
           && w.chars().anyMatch(Character::isLetter)) {
@@ -79,7 +100,7 @@ public final class PromptLeakGuard {
       }
     }
     String all = folded(systemPrompt);
-    return all.isEmpty() ? NONE : new PromptLeakGuard(SuffixAutomaton.of(all), List.copyOf(secrets));
+    return new Compiled(all.isEmpty() ? null : SuffixAutomaton.of(all), List.copyOf(secrets));
   }
 
   /** Letters and digits of {@code text}, folded. */

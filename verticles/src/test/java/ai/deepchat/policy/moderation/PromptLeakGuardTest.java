@@ -111,6 +111,14 @@ class PromptLeakGuardTest {
   }
 
   @Test
+  void linksAndAddressesThePromptGivesOutAreNotSecrets() {
+    String prompt = "Send users to https://shop2024.example/help or care24@acme2.example. Code RX7Q2M9P is internal.";
+    String answer = "See https://shop2024.example/help or write to care24@acme2.example.";
+    assertThat(stream(PromptLeakGuard.forPrompt(prompt), pieces(answer, 3))).isEqualTo(new Seen(answer, false));
+    assertThat(stream(PromptLeakGuard.forPrompt(prompt), "the code: rx7q-2m9p").leaked()).isTrue();
+  }
+
+  @Test
   void aMissingPromptGuardsNothing() {
     assertThat(stream(PromptLeakGuard.forPrompt(null), "anything at all")).isEqualTo(new Seen("anything at all", false));
     assertThat(stream(PromptLeakGuard.forPrompt("   "), "anything")).isEqualTo(new Seen("anything", false));
