@@ -14,6 +14,8 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.PolicyServices;
+import ai.deepchat.rag.Rag;
+import ai.deepchat.rag.RagConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Tuple;
@@ -80,7 +82,7 @@ final class ChatHarness {
     return start(remoteConfigured, Map.of(), false);
   }
 
-  /** DeepSeek's (emulated) API as the default model, with {@code extraEnv} (e.g. the edge's limits). */
+  /** DeepSeek's (emulated) API as the default model, with {@code extraEnv} (e.g. the edge's limits, timeouts). */
   ChatHarness start(Map<String, String> extraEnv) throws Exception {
     return start(true, extraEnv, false);
   }
@@ -140,6 +142,13 @@ final class ChatHarness {
     await(vertx.deployVerticle(new EngineWorkerVerticle(TinyTestModel.MODEL_KEY, modelDir,
         new EngineOptions("cpu", 1, false, 4, 0), "test-node")));
     return this;
+  }
+
+  /** The knowledge-base module with retrieval served on the bus, as a node with the rag role has it. */
+  Rag withRag() {
+    Rag rag = Rag.create(vertx, db, RagConfig.defaults(platform.config().dataDir()));
+    await(vertx.deployVerticle(rag.retrieverVerticle()));
+    return rag;
   }
 
   Tenant tenant(String slug) {

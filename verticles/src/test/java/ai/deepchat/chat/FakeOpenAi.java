@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * An emulated OpenAI-compatible endpoint (the external system DeepSeek's API stands for): streams
  * reasoning, then the answer, then usage, as DeepSeek does. A question containing "SLOW" gets an
- * endless stream (one chunk every 100 ms) until the client closes the connection.
+ * endless stream (one chunk every 100 ms) until the client closes the connection; a prompt saying
+ * "ignore previous instructions" gets a model that obeys it ({@link #obey}).
  */
 final class FakeOpenAi {
 
@@ -33,6 +34,10 @@ final class FakeOpenAi {
       JsonArray messages = json.getJsonArray("messages");
       String question = messages.getJsonObject(messages.size() - 1).getString("content");
       HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+      if (json.encode().toLowerCase().contains("ignore previous instructions")) {
+        obey(messages, resp);
+        return;
+      }
       if (question.contains("SLOW")) {
         resp.write(chunk(new JsonObject().put("content", "partial"), null));
         long timer = vertx.setPeriodic(100, t -> resp.write(chunk(new JsonObject().put("content", "."), null)));
@@ -51,6 +56,30 @@ final class FakeOpenAi {
       resp.end("data: [DONE]\n\n");
     }));
     return server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+  }
+
+  /**
+   * A model that obeys instructions wherever they stand in its prompt (a planted document, say): it
+   * recites its whole prompt, system message first, in small deltas, and calls the tool the prompt names
+   * ("call the tool NAME with URL") although none was offered.
+   */
+  private static void obey(JsonArray messages, HttpServerResponse resp) {
+    StringBuilder prompt = new StringBuilder("As instructed, here is everything I was told: ");
+    for (int i = 0; i < messages.size(); i++) {
+      prompt.append(messages.getJsonObject(i).getString("content")).append('\n');
+    }
+    java.util.regex.Matcher tool = java.util.regex.Pattern.compile("call the tool ([\\w-]+) with (\\S+)")
+        .matcher(prompt);
+    if (tool.find()) {
+      resp.write(chunk(new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject().put("index", 0)
+          .put("id", "call_1").put("type", "function").put("function", new JsonObject().put("name", tool.group(1))
+              .put("arguments", new JsonObject().put("url", tool.group(2)).encode())))), null));
+    }
+    for (int i = 0; i < prompt.length(); i += 5) {
+      resp.write(chunk(new JsonObject().put("content", prompt.substring(i, Math.min(prompt.length(), i + 5))), null));
+    }
+    resp.write(chunk(new JsonObject(), "stop"));
+    resp.end("data: [DONE]\n\n");
   }
 
   private static String chunk(JsonObject delta, String finish) {

@@ -4,6 +4,7 @@ import ai.deepchat.gpu.testmodel.TinyTestModel;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.cluster.ClusterMessages.ReachReport;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
@@ -78,6 +79,47 @@ final class BusProbe {
     sent.forEach((address, replies) -> replies.stream().filter(Future::failed).forEach(f ->
         failed.computeIfAbsent(address, a -> new ArrayList<>()).add(f.cause().getMessage())));
     return failed;
+  }
+
+  /**
+   * Has each node send {@code perAddress} requests to each address itself (its reach check), all at
+   * once; returns the failures by "node -> address" (empty: every node reached every address's live
+   * consumers). The probe member only relays: what is tested is each node's own view and links.
+   */
+  static Map<String, List<String>> failuresFromEachNode(Vertx probe, Set<Object> nodeIds, Map<String, Object> addresses,
+                                                        int perAddress, Duration timeout) throws Exception {
+    Map<String, Future<ReachReport>> reports = new LinkedHashMap<>();
+    for (Object node : nodeIds) {
+      addresses.forEach((address, body) -> reports.put(node + " -> " + address, probe.eventBus()
+          .<ReachReport>request(Addresses.platformReach(node.toString()), body, new DeliveryOptions()
+              .setSendTimeout(timeout.toMillis() + 10_000).addHeader(Addresses.REACH_ADDRESS, address)
+              .addHeader(Addresses.REACH_COUNT, String.valueOf(perAddress))
+              .addHeader(Addresses.REACH_TIMEOUT_MS, String.valueOf(timeout.toMillis())))
+          .map(m -> m.body())));
+    }
+    Future.join(new ArrayList<>(reports.values())).otherwiseEmpty()
+        .toCompletionStage().toCompletableFuture().get(timeout.toMillis() + 40_000, TimeUnit.MILLISECONDS);
+    Map<String, List<String>> failed = new LinkedHashMap<>();
+    reports.forEach((what, report) -> {
+      if (report.failed()) {
+        failed.put(what, List.of("the node's reach check failed: " + report.cause().getMessage()));
+      } else if (!report.result().errors().isEmpty()) {
+        failed.put(what, report.result().errors());
+      }
+    });
+    return failed;
+  }
+
+  /** Waits until every node reaches every address ({@link #failuresFromEachNode}); fails with the last round's failures. */
+  static void awaitCleanFromEachNode(Vertx probe, Set<Object> nodeIds, Map<String, Object> addresses, int seconds,
+                                     Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    Map<String, List<String>> failures = failuresFromEachNode(probe, nodeIds, addresses, 20, timeout);
+    while (!failures.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      failures = failuresFromEachNode(probe, nodeIds, addresses, 20, timeout);
+    }
+    assertThat(failures).as("every node reaches every address's consumers within %d s", seconds).isEmpty();
   }
 
   /** Members of the cluster as the probe sees them, itself included. */

@@ -40,8 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *   <li>The minority (2 of 5, below the quorum of 3) refuses new chats with 503 {@code cluster_minority}
  *       and new widget sockets, and reports not ready; the refused requests store nothing.
  *   <li>The majority goes on answering every chat once the cut nodes are dropped.
- *   <li>After the heal the sides merge: every request/reply address reaches a live consumer on the
- *       merged cluster, both gateways answer again, and once the clients have retried what was not
+ *   <li>After the heal the sides merge: from every node, not only a probe member, every request/reply
+ *       address reaches a live consumer on the merged cluster, both gateways answer again, and once the clients have retried what was not
  *       acknowledged (same idempotency keys, as clients do), each chat is one question and one answer
  *       in PostgreSQL, holding what the client was given: nothing lost, nothing twice.
  * </ul>
@@ -155,7 +155,12 @@ class PartitionTest {
       assertThat(merged).allSatisfy(a -> assertThat(a.status()).as(a.toString()).isEqualTo(200));
       assertThat(BusProbe.failures(probe, addresses, 200, PROBE_TIMEOUT))
           .as("every address reaches a live consumer after the merge").isEmpty();
-      assertThat(BusProbe.pingers(probe, 50, PROBE_TIMEOUT)).as("every node is reached").hasSize(5);
+      Set<Object> nodeIds = BusProbe.pingers(probe, 50, PROBE_TIMEOUT);
+      assertThat(nodeIds).as("every node is reached").hasSize(5);
+      // not only from the probe member: each node sends to every address itself (the minority's nodes see
+      // the majority's consumers and the other way round), bounded so a stale view fails the test
+      BusProbe.awaitCleanFromEachNode(probe, nodeIds, addresses, 30, PROBE_TIMEOUT);
+      Waits.phase("every node reaches every consumer");
 
       // clients retry what was not acknowledged, with the same key, until it is
       Map<String, Attempt> acknowledged = new LinkedHashMap<>();

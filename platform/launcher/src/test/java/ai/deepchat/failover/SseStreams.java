@@ -23,9 +23,14 @@ final class SseStreams {
 
   /**
    * What a streaming client saw: content deltas, and how the stream ended ("done", "error:CODE",
-   * "eof" without [DONE], "reset").
+   * "eof" without [DONE], "reset"); {@code completionTokens}: the usage of the last chunk, or -1.
    */
-  record Seen(List<String> deltas, String ending, String finishReason, String errorMessage, long endedAtNanos) {
+  record Seen(List<String> deltas, String ending, String finishReason, String errorMessage, long endedAtNanos,
+              int completionTokens) {
+    Seen(List<String> deltas, String ending, String finishReason, String errorMessage, long endedAtNanos) {
+      this(deltas, ending, finishReason, errorMessage, endedAtNanos, -1);
+    }
+
     String text() {
       return String.join("", deltas);
     }
@@ -61,6 +66,7 @@ final class SseStreams {
   static Seen read(HttpResponse<InputStream> r, int n, Runnable afterDeltas) {
     List<String> deltas = new ArrayList<>();
     String finish = null;
+    int completionTokens = -1;
     try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
@@ -69,12 +75,15 @@ final class SseStreams {
         }
         String data = line.substring(6);
         if (data.equals("[DONE]")) {
-          return new Seen(deltas, "done", finish, null, System.nanoTime());
+          return new Seen(deltas, "done", finish, null, System.nanoTime(), completionTokens);
         }
         JsonObject event = new JsonObject(data);
         if (event.containsKey("error")) {
           JsonObject error = event.getJsonObject("error");
           return new Seen(deltas, "error:" + error.getString("code"), finish, error.getString("message"), System.nanoTime());
+        }
+        if (event.getValue("usage") instanceof JsonObject usage) {
+          completionTokens = usage.getInteger("completion_tokens", -1);
         }
         var choices = event.getJsonArray("choices");
         if (choices != null && !choices.isEmpty()) {

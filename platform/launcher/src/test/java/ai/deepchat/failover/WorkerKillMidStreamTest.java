@@ -1,6 +1,9 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
 import ai.deepchat.failover.SseStreams.Seen;
+import ai.deepchat.platform.config.ConfigLoader;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,6 +62,9 @@ class WorkerKillMidStreamTest {
       NodeProcess survivor = cluster.start(1, "pipeline-worker", "pipeline,worker");
       NodeProcess doomed = cluster.start(2, "worker", "worker");
       String key = cluster.tenantWithKey("acme");
+      // the tokenizer the pipelines count with (the bundled model's), to check usage against what was delivered
+      TokenCounter tokens = TokenizerTokenCounter.forConfig(ConfigLoader.load(Map.of("DATA_DIR",
+          dir.resolve("tokenizer").toString()), new String[0]));
 
       SseStreams sse = new SseStreams();
       // until the pipelines route to the doomed worker too (its subscription reaches them through the
@@ -110,6 +116,19 @@ class WorkerKillMidStreamTest {
         clients.shutdownNow();
       }
 
+      // every stream has ended: the survivor holds no sequence and no KV block for any of them (nor for an
+      // orphaned retry, which would keep generating for nobody), and nothing waits for a slot
+      long settled = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while ((queueDepth(survivor) > 0 || kvCacheUsage(survivor) > 0) && System.nanoTime() < settled) {
+        Thread.sleep(100);
+      }
+      assertThat(queueDepth(survivor)).as("the survivor's queue after the streams ended").isZero();
+      assertThat(kvCacheUsage(survivor)).as("the survivor's KV blocks (and so its batch slots) after the streams ended")
+          .isZero();
+      double survivorTokens = generatedTokens(survivor);
+      Thread.sleep(1000);
+      assertThat(generatedTokens(survivor)).as("no generation left running for nobody").isEqualTo(survivorTokens);
+
       int complete = 0;
       int failed = 0;
       for (int i = 0; i < CONVERSATIONS; i++) {
@@ -130,7 +149,7 @@ class WorkerKillMidStreamTest {
           assertThat(millis).as(who + ": found through membership, before the idle timeout")
               .isLessThan(IDLE_TIMEOUT_MS / 3);
         }
-        assertStored(cluster, "conv-" + i, seen);
+        assertStored(cluster, "conv-" + i, seen, tokens);
       }
       assertThat(failed).as("the killed worker was streaming some answers").isPositive();
       assertThat(failed).as("no more failures than answers the killed worker streams at once").isLessThanOrEqualTo(BATCH);
@@ -146,6 +165,11 @@ class WorkerKillMidStreamTest {
     return metric(worker, "deepchat_worker_queue_depth{");
   }
 
+  /** The worker's deepchat_worker_kv_cache_usage_ratio gauge: KV positions reserved by live sequences. */
+  private static double kvCacheUsage(NodeProcess worker) throws Exception {
+    return metric(worker, "deepchat_worker_kv_cache_usage_ratio{");
+  }
+
   /** The worker's deepchat_worker_generated_tokens_total counter. */
   private static double generatedTokens(NodeProcess worker) throws Exception {
     return metric(worker, "deepchat_worker_generated_tokens_total{");
@@ -158,11 +182,17 @@ class WorkerKillMidStreamTest {
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
-  /** One question and one answer per conversation; the answer holds exactly what the client saw. */
-  private static void assertStored(ClusterFixture cluster, String idempotencyKey, Seen seen) throws Exception {
+  /**
+   * One question and one answer per conversation; the answer holds exactly what the client saw, and its
+   * usage the tokens the client got: the usage the client was told for a complete answer, the tokens of
+   * the delivered text for an interrupted one (never the tokens the dead worker generated but never sent).
+   */
+  private static void assertStored(ClusterFixture cluster, String idempotencyKey, Seen seen, TokenCounter tokens)
+      throws Exception {
     try (Connection c = cluster.owner(); PreparedStatement st = c.prepareStatement(
         "SELECT u.status, a.status, a.content, (SELECT count(*) FROM messages m"
-            + " WHERE m.conversation_id = u.conversation_id) FROM messages u JOIN messages a ON a.reply_to = u.id"
+            + " WHERE m.conversation_id = u.conversation_id), a.completion_tokens, coalesce(a.reasoning, '')"
+            + " FROM messages u JOIN messages a ON a.reply_to = u.id"
             + " WHERE u.idempotency_key = ?")) {
       st.setString(1, "api:" + idempotencyKey);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -175,6 +205,12 @@ class WorkerKillMidStreamTest {
           assertThat(status).as(idempotencyKey).isEqualTo(seen.ending().equals("done") ? "complete" : "interrupted");
           assertThat(rs.getString(3)).as(idempotencyKey + ": stored answer = delivered text").isEqualTo(seen.text());
           assertThat(rs.getLong(4)).as(idempotencyKey + ": one question, one answer").isEqualTo(2);
+          int delivered = tokens.count(seen.text()) + tokens.count(rs.getString(6));
+          assertThat(rs.getInt(5)).as(idempotencyKey + ": usage = tokens delivered")
+              .isEqualTo(seen.ending().equals("done") ? seen.completionTokens() : delivered);
+          if (seen.ending().equals("done")) {
+            assertThat(seen.completionTokens()).as(idempotencyKey + ": the client was told its usage").isPositive();
+          }
           assertThat(rs.next()).isFalse();
           return;
         }

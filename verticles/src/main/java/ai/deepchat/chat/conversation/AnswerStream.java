@@ -5,6 +5,7 @@ import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.engine.EngineStamp;
+import ai.deepchat.policy.moderation.PromptLeakGuard;
 import ai.deepchat.policy.moderation.StreamingModerator;
 import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Vertx;
@@ -29,6 +30,11 @@ final class AnswerStream {
   private long lastSentNanos = System.nanoTime();
   private StreamingModerator contentModerator;
   private StreamingModerator reasoningModerator;
+  private PromptLeakGuard contentGuard = PromptLeakGuard.forPrompt(null);
+  private PromptLeakGuard reasoningGuard = PromptLeakGuard.forPrompt(null);
+
+  /** Why a model delta ended the answer early. */
+  enum Stop { NONE, BLOCKED_WORD, PROMPT_LEAK }
 
   /** {@code keepAliveMs}: the longest silence while buffered, well within the edge's silence limit. */
   AnswerStream(Vertx vertx, String turnId, String address, long keepAliveMs) {
@@ -53,21 +59,47 @@ final class AnswerStream {
     reasoningModerator = policy.outputModerator();
   }
 
-  /**
-   * One delta from the model, moderated and delivered; true when it reached a blocked word (the
-   * clean text before it was delivered, nothing after it: the caller stops the model).
-   */
-  boolean modelDelta(String c, String r, EngineStamp stamp) {
-    StreamingModerator.Output oc = c == null || contentModerator == null ? null : contentModerator.accept(c);
-    StreamingModerator.Output or = r == null || reasoningModerator == null ? null : reasoningModerator.accept(r);
-    deliver(oc == null ? c : oc.text(), or == null ? r : or.text(), stamp);
-    return (oc != null && oc.stopped()) || (or != null && or.stopped());
+  /** Model deltas from now on may not recite {@code systemPrompt} (answer and reasoning alike). */
+  void guardPrompt(PromptLeakGuard content, PromptLeakGuard reasoning) {
+    contentGuard = content;
+    reasoningGuard = reasoning;
   }
 
-  /** The model finished: what the moderators held back (a possible word start) is delivered, masked. */
+  /**
+   * One delta from the model, guarded, moderated and delivered. Not {@link Stop#NONE} when it recited
+   * the system prompt or reached a blocked word: the clean text before it was delivered, nothing after
+   * it, and the caller stops the model.
+   */
+  Stop modelDelta(String c, String r, EngineStamp stamp) {
+    PromptLeakGuard.Output gc = c == null ? null : contentGuard.accept(c);
+    PromptLeakGuard.Output gr = r == null ? null : reasoningGuard.accept(r);
+    boolean leaked = (gc != null && gc.leaked()) || (gr != null && gr.leaked());
+    StreamingModerator.Output oc = moderate(contentModerator, gc == null ? null : gc.text(), leaked);
+    StreamingModerator.Output or = moderate(reasoningModerator, gr == null ? null : gr.text(), leaked);
+    deliver(oc.text(), or.text(), stamp);
+    if (leaked) {
+      return Stop.PROMPT_LEAK;
+    }
+    return oc.stopped() || or.stopped() ? Stop.BLOCKED_WORD : Stop.NONE;
+  }
+
+  /** The model finished: what the guards and moderators held back (a possible start) is delivered, masked. */
   void releaseHeldBack() {
-    deliver(contentModerator == null ? null : contentModerator.finish().text(),
-        reasoningModerator == null ? null : reasoningModerator.finish().text(), null);
+    deliver(moderate(contentModerator, contentGuard.finish().text(), true).text(),
+        moderate(reasoningModerator, reasoningGuard.finish().text(), true).text(), null);
+  }
+
+  /** {@code text} through {@code moderator} (null when there is none); {@code last}: the stream ends with it. */
+  private static StreamingModerator.Output moderate(StreamingModerator moderator, String text, boolean last) {
+    if (moderator == null || text == null) {
+      return new StreamingModerator.Output(text == null ? "" : text, false, List.of());
+    }
+    StreamingModerator.Output out = moderator.accept(text);
+    if (!last || out.stopped()) {
+      return out;
+    }
+    StreamingModerator.Output rest = moderator.finish();
+    return new StreamingModerator.Output(out.text() + rest.text(), rest.stopped(), out.matchedWords());
   }
 
   /**

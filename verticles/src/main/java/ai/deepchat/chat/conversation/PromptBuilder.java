@@ -28,6 +28,10 @@ final class PromptBuilder {
   /** DeepSeek's control tokens, written with full-width bars: <｜User｜>, <｜end▁of▁sentence｜>, ... */
   private static final Pattern CONTROL_TOKEN = Pattern.compile("<｜([^<>｜]{0,64})｜>");
 
+  /** The fence's own tags written inside a document ("</sources>", "<source ...>"), any case and spacing. */
+  private static final Pattern FENCE_TAG = Pattern.compile("<(\\s*/?\\s*sources?\\b[^>]{0,64})>",
+      Pattern.CASE_INSENSITIVE);
+
   /**
    * Text from users, callers and documents must not carry the model's control tokens: the tokenizer
    * would turn "<｜Assistant｜>" typed by a user into the real role marker and let them forge turns. The
@@ -35,6 +39,16 @@ final class PromptBuilder {
    */
   static String neutralize(String text) {
     return text == null || text.indexOf('｜') < 0 ? text : CONTROL_TOKEN.matcher(text).replaceAll("<|$1|>");
+  }
+
+  /**
+   * Document text, titles and section paths stay inside the sources fence: a document that writes
+   * "</sources>" would otherwise close it and have what follows read as the tenant's own instructions.
+   * The angle brackets of such tags become full-width look-alikes, which read the same but close nothing.
+   */
+  static String fenced(String text) {
+    String t = neutralize(text);
+    return t == null ? "" : FENCE_TAG.matcher(t).replaceAll("\uFF1C$1\uFF1E");
   }
 
   private PromptBuilder() {
@@ -92,11 +106,11 @@ final class PromptBuilder {
       sb.append(SOURCES_INTRO).append("\n\n<sources>");
       for (int i = 0; i < sources.size(); i++) {
         RetrievedChunk c = sources.get(i);
-        sb.append("\n[").append(i + 1).append("] ").append(c.documentTitle());
+        sb.append("\n[").append(i + 1).append("] ").append(fenced(c.documentTitle()));
         if (c.sectionPath() != null && !c.sectionPath().isBlank()) {
-          sb.append(" — ").append(c.sectionPath());
+          sb.append(" — ").append(fenced(c.sectionPath()));
         }
-        sb.append("\n").append(neutralize(c.text().strip())).append("\n");
+        sb.append("\n").append(fenced(c.text().strip())).append("\n");
       }
       sb.append("</sources>");
     }

@@ -22,7 +22,9 @@ import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import ai.deepchat.policy.PolicyMetrics;
 import ai.deepchat.policy.moderation.ModerationService;
+import ai.deepchat.policy.moderation.PromptLeakGuard;
 import ai.deepchat.policy.plugin.PluginRegistry;
 import ai.deepchat.policy.plugin.PostHooks;
 import ai.deepchat.policy.plugin.PostResult;
@@ -257,11 +259,17 @@ final class TurnRunner {
 
   private void buildAndGenerate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
     // token counting runs the tokenizer (native code): on a worker thread
-    deps.vertx().executeBlocking(() -> PromptBuilder.build(turn.settings().systemPrompt(), chunks, turn.history(),
-            question, model.contextTokens(), sampling.maxTokens(), deps.tokens()), false)
-        .onSuccess(prompt -> {
+    String systemPrompt = turn.settings().systemPrompt();
+    // the answer may not recite the tenant's system prompt, whatever the sources or the question ask
+    record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
+    }
+    deps.vertx().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
+            question, model.contextTokens(), sampling.maxTokens(), deps.tokens()),
+            PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
+        .onSuccess(prepared -> {
           if (!ended) {
-            generate(prompt, key);
+            answer.guardPrompt(prepared.content(), prepared.reasoning());
+            generate(prepared.prompt(), key);
           }
         })
         .onFailure(err -> {
@@ -295,12 +303,19 @@ final class TurnRunner {
               return;
             }
             outcome.onToken();
-            boolean blocked = answer.modelDelta(c, r, stamp);
+            AnswerStream.Stop stop = answer.modelDelta(c, r, stamp);
             streamMetrics.tokens(1); // a backend delta carries one token (engine and OpenAI-style streams)
-            if (blocked) {
-              // the answer reached a blocked word: stop it there and end with the tenant's reply
+            if (stop != AnswerStream.Stop.NONE) {
+              // the answer recited the system prompt or reached a blocked word: stop it there and end with
+              // the tenant's reply
               generation.cancel();
-              answer.deliver("\n\n" + outputPolicy.blockedReply(), null, null);
+              if (stop == AnswerStream.Stop.PROMPT_LEAK) {
+                LOG.warn("turn {}: the answer recited the system prompt; stopped", req.turnId());
+                PolicyMetrics.promptLeak();
+              }
+              if (outputPolicy != null) {
+                answer.deliver("\n\n" + outputPolicy.blockedReply(), null, null);
+              }
               ended = true;
               deliveredTokens().onComplete(n -> {
                 outcome.onDone(n.succeeded() ? n.result() : 0, true);

@@ -6,6 +6,7 @@ import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
 import io.vertx.core.Future;
+import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -27,7 +28,8 @@ import java.util.List;
  * Any OpenAI-compatible chat completions endpoint (DeepSeek's API among them), always streamed so the
  * first token reaches the user as soon as it exists. Uses the core HTTP client rather than the web
  * client because the answer is an open-ended SSE stream that must be parsed line by line and cut
- * (connection reset) the moment the user leaves.
+ * (connection reset) the moment the user leaves. No tools are offered to the model; tool calls it
+ * proposes anyway are dropped (logged, counted), never run and never shown.
  *
  * <p>The endpoint is a tenant's URL: every request goes through the {@link OutboundPolicy} (looked up
  * once, every answer checked, connected to the checked address, no redirects), and the caller only
@@ -121,6 +123,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
     private final GenerationListener listener;
     private final String requestId;
     private HttpClientRequest request;
+    private boolean toolCallSeen;
     private long idleTimer = -1;
     private boolean finished;
     private String finishReason;
@@ -196,6 +199,11 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       JsonObject choice = choices.getJsonObject(0);
       JsonObject delta = choice.getJsonObject("delta", new JsonObject());
+      if (delta.getValue("tool_calls") != null || delta.getValue("function_call") != null) {
+        // no tools are offered, so none is run: a tool call the model makes up (an instruction planted in
+        // a document, say) is dropped here, and only the tenant's enabled plugins ever run
+        toolCallsDropped();
+      }
       String content = delta.getString("content");
       String reasoning = delta.getString("reasoning_content");
       if ((content != null && !content.isEmpty()) || (reasoning != null && !reasoning.isEmpty())) {
@@ -228,6 +236,14 @@ public final class OpenAiHttpBackend implements ModelBackend {
       });
       response.exceptionHandler(err -> end.run());
       response.endHandler(v -> end.run());
+    }
+
+    private void toolCallsDropped() {
+      if (!toolCallSeen) {
+        toolCallSeen = true;
+        LOG.warn("request {}: {} proposed a tool call; none is offered, so it was dropped", requestId, spec.describe());
+        PolicyMetrics.toolCallDropped();
+      }
     }
 
     void armIdle(long ms) {

@@ -50,6 +50,21 @@ public final class Addresses {
   /** Liveness probe used by health checks and cluster tests (request/reply). */
   public static final String PLATFORM_PING = "platform.ping";
 
+  /**
+   * One node's reach check (request/reply): the node sends the attached request to the address named
+   * in the {@link #REACH_ADDRESS} header, {@link #REACH_COUNT} times, and replies a
+   * {@code ClusterMessages.ReachReport}. Tells whether that node, not only the asker, reaches an address's
+   * live consumers (after a partition heals, say).
+   */
+  public static String platformReach(String nodeId) {
+    return "platform.reach." + nodeId;
+  }
+
+  /** Headers of a reach check: the address to probe, how many requests, the timeout of each (ms). */
+  public static final String REACH_ADDRESS = "reach-address";
+  public static final String REACH_COUNT = "reach-count";
+  public static final String REACH_TIMEOUT_MS = "reach-timeout-ms";
+
   /** Generation requests for one model version go here. */
   public static String engineGenerate(String modelKey) {
     return ENGINE_GENERATE + "." + modelKey;

@@ -2,6 +2,7 @@ package ai.deepchat.platform.bus;
 
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.canary.CanaryMessages;
+import ai.deepchat.platform.cluster.ClusterMessages;
 import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.policy.PolicyMessages;
 import ai.deepchat.platform.rag.RagMessages;
@@ -25,6 +26,7 @@ public final class Codecs {
     all.addAll(ChatMessages.TYPES);
     all.addAll(PolicyMessages.TYPES);
     all.addAll(CanaryMessages.TYPES);
+    all.addAll(ClusterMessages.TYPES);
     return all;
   }
 
