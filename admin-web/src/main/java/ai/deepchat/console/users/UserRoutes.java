@@ -45,7 +45,6 @@ public final class UserRoutes {
     routes.get("/users", ConsoleRole.ADMIN, this::list);
     routes.post("/users", ConsoleRole.ADMIN, this::create);
     routes.post("/users/:id/role", ConsoleRole.ADMIN, this::changeRole);
-    routes.post("/users/:id/unlock", ConsoleRole.ADMIN, this::unlock);
     routes.post("/users/:id/delete", ConsoleRole.ADMIN, this::delete);
     routes.post("/users/:id/password", ConsoleRole.ADMIN, this::resetPassword);
     routes.get("/account", ConsoleRole.VIEWER, (ctx, s) -> views.render(ctx, "account", Map.of("section", "account")));
@@ -66,8 +65,8 @@ public final class UserRoutes {
     String password = newPassword(ctx, "password");
     return vertx.executeBlocking(() -> PasswordHasher.hash(password), false)
         .compose(hash -> database.inTenant(s.tenantId(), c -> target(c, s, id)
-            .compose(email -> c.preparedQuery("UPDATE users SET password_hash = $2, sessions_valid_after = now(), "
-                    + "failed_logins = 0, locked_until = NULL WHERE id = $1").execute(Tuple.of(id, hash))
+            .compose(email -> c.preparedQuery("UPDATE users SET password_hash = $2, sessions_valid_after = now()"
+                    + " WHERE id = $1").execute(Tuple.of(id, hash))
                 .compose(x -> audit.record(c, s, Forms.ip(ctx), "user.password_reset", "user:" + id,
                     new JsonObject().put("email", email))))))
         .compose(x -> ConsoleRouter.done(ctx, "/users", "saved"));
@@ -98,8 +97,8 @@ public final class UserRoutes {
   }
 
   private Future<?> list(RoutingContext ctx, ConsoleSession s) {
-    return database.inTenant(s.tenantId(), c -> c.query("SELECT id, email, display_name, role, failed_logins, "
-            + "coalesce(locked_until > now(), false) AS locked, created_at FROM users ORDER BY email").execute())
+    return database.inTenant(s.tenantId(), c -> c.query("SELECT id, email, display_name, role, created_at"
+            + " FROM users ORDER BY email").execute())
         .compose(rows -> views.render(ctx, "users", Map.of("section", "users", "users", Rows.maps(rows),
             "selfId", s.userId().toString())));
   }
@@ -160,16 +159,6 @@ public final class UserRoutes {
         .compose(email -> c.preparedQuery("UPDATE users SET role = $2 WHERE id = $1").execute(Tuple.of(id, role.dbName()))
             .compose(x -> audit.record(c, s, Forms.ip(ctx), "user.role", "user:" + id,
                 new JsonObject().put("email", email).put("role", role.dbName())))))
-        .compose(x -> ConsoleRouter.done(ctx, "/users", "saved"));
-  }
-
-  private Future<?> unlock(RoutingContext ctx, ConsoleSession s) {
-    UUID id = Forms.id(ctx, "id");
-    return database.inTenant(s.tenantId(), c -> target(c, s, id)
-        .compose(email -> c.preparedQuery("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .execute(Tuple.of(id))
-            .compose(x -> audit.record(c, s, Forms.ip(ctx), "user.unlock", "user:" + id,
-                new JsonObject().put("email", email)))))
         .compose(x -> ConsoleRouter.done(ctx, "/users", "saved"));
   }
 
