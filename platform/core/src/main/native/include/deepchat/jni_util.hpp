@@ -88,27 +88,18 @@ auto guarded(JNIEnv* env, Throw&& throw_java, F&& fn) -> decltype(fn()) {
 // The JNI array functions of one element type.
 template <typename T>
 struct ArrayOps;
-template <>
-struct ArrayOps<jint> {
-  using Array = jintArray;
-  static constexpr auto make = &JNIEnv::NewIntArray;
-  static constexpr auto get = &JNIEnv::GetIntArrayRegion;
-  static constexpr auto set = &JNIEnv::SetIntArrayRegion;
-};
-template <>
-struct ArrayOps<jlong> {
-  using Array = jlongArray;
-  static constexpr auto make = &JNIEnv::NewLongArray;
-  static constexpr auto get = &JNIEnv::GetLongArrayRegion;
-  static constexpr auto set = &JNIEnv::SetLongArrayRegion;
-};
-template <>
-struct ArrayOps<jfloat> {
-  using Array = jfloatArray;
-  static constexpr auto make = &JNIEnv::NewFloatArray;
-  static constexpr auto get = &JNIEnv::GetFloatArrayRegion;
-  static constexpr auto set = &JNIEnv::SetFloatArrayRegion;
-};
+#define DEEPCHAT_JNI_ARRAY_OPS(T, Name)                                 \
+  template <>                                                           \
+  struct ArrayOps<T> {                                                  \
+    using Array = T##Array;                                             \
+    static constexpr auto make = &JNIEnv::New##Name##Array;             \
+    static constexpr auto get = &JNIEnv::Get##Name##ArrayRegion;        \
+    static constexpr auto set = &JNIEnv::Set##Name##ArrayRegion;        \
+  };
+DEEPCHAT_JNI_ARRAY_OPS(jint, Int)
+DEEPCHAT_JNI_ARRAY_OPS(jlong, Long)
+DEEPCHAT_JNI_ARRAY_OPS(jfloat, Float)
+#undef DEEPCHAT_JNI_ARRAY_OPS
 
 inline std::string to_string(JNIEnv* env, jstring s) {
   if (s == nullptr) throw BadArgument("null string argument");
