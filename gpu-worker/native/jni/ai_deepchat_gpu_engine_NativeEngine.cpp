@@ -6,6 +6,8 @@
 
 #include <deepchat/jni_util.hpp>
 
+#include <utility>
+
 #include "common/error.h"
 #include "engine/engine.h"
 

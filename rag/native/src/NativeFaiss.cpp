@@ -9,6 +9,7 @@
 #include <deepchat/jni_util.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace deepchat::jni;
