@@ -10,6 +10,8 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include <algorithm>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -96,6 +98,15 @@ size_t remove_ids(faiss::Index* index, const idx_t* ids, size_t n) {
 void search(const faiss::Index* index, idx_t n, const float* queries, idx_t k,
             const idx_t* filter, size_t filter_size, float* distances, idx_t* labels) {
   FAISS_THROW_IF_NOT_MSG(k > 0, "k must be positive");
+  if (index->ntotal == 0) {
+    // FAISS 1.7.3 reads uninitialised labels when it searches an empty index (a crash), so answer
+    // here with what it pads missing neighbours with: label -1 and the worst distance.
+    const float worst = index->metric_type == faiss::METRIC_INNER_PRODUCT ? -std::numeric_limits<float>::max()
+                                                                          : std::numeric_limits<float>::max();
+    std::fill(distances, distances + n * k, worst);
+    std::fill(labels, labels + n * k, idx_t{-1});
+    return;
+  }
   if (filter == nullptr) {
     index->search(n, queries, k, distances, labels);
     return;

@@ -30,7 +30,7 @@ void add_with_ids(faiss::Index* index, idx_t n, const float* vectors, const idx_
 size_t remove_ids(faiss::Index* index, const idx_t* ids, size_t n);
 
 // k nearest neighbours of n queries; when filter is non-null only those ids can be returned.
-// Missing results carry label -1.
+// Missing results carry label -1 (all of them when the index is empty).
 void search(const faiss::Index* index, idx_t n, const float* queries, idx_t k,
             const idx_t* filter, size_t filter_size, float* distances, idx_t* labels);
 

@@ -33,6 +33,12 @@ int main() {
 
   float d[1];
   deepchat::idx_t label[1];
+  std::unique_ptr<faiss::Index> empty(deepchat::create_index(dim, "Flat", deepchat::Metric::L2));
+  deepchat::search(empty.get(), 1, xs.data(), 1, nullptr, 0, d, label);  // crashed inside FAISS before
+  CHECK(label[0] == -1);
+  deepchat::search(empty.get(), 1, xs.data(), 1, ids.data(), 1, d, label);
+  CHECK(label[0] == -1);
+
   deepchat::search(index.get(), 1, xs.data() + 5 * dim, 1, nullptr, 0, d, label);
   CHECK(label[0] == ids[5]);
 

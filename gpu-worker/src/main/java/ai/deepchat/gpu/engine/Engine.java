@@ -1,5 +1,7 @@
 package ai.deepchat.gpu.engine;
 
+import ai.deepchat.platform.nativelib.NativeLibraries;
+import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,16 +22,14 @@ public final class Engine implements AutoCloseable {
   private final ModelInfo info;
 
   private Engine(long handle) {
-    this.info = readInfo(handle);
+    this.info = NativeEngine.modelInfo(handle);
     this.scheduler = new EngineScheduler(handle, info.maxSequences());
     this.cleanable = CLEANER.register(this, scheduler);
   }
 
   /** Loads a Hugging Face checkpoint folder (config.json + *.safetensors). */
   public static Engine load(Path modelDir, EngineOptions options) {
-    // Loading here (not only in NativeEngine's static initializer) makes a missing library an
-    // EngineException on every attempt instead of an ExceptionInInitializerError once.
-    NativeLibrary.load();
+    loadLibrary();
     if (!Files.isDirectory(modelDir)) {
       throw new EngineException(EngineException.Kind.BAD_CHECKPOINT, "model folder not found: " + modelDir);
     }
@@ -43,10 +43,18 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private static ModelInfo readInfo(long h) {
-    int[] i = NativeEngine.info(h);
-    return new ModelInfo(NativeEngine.architecture(h), i[0], i[1], i[2], NativeEngine.eosTokenIds(h), i[3], i[4],
-        i[5], i[6], i[7], NativeEngine.weightBytes(h));
+  /**
+   * Loading here (not only in NativeEngine's static initializer) makes a missing library an
+   * EngineException on every attempt instead of an ExceptionInInitializerError once.
+   */
+  private static void loadLibrary() {
+    try {
+      NativeLibraries.load(NativeEngine.LIBRARY, Engine.class);
+    } catch (UnsatisfiedLinkError e) {
+      throw new EngineException(EngineException.Kind.UNSUPPORTED, e.getMessage());
+    } catch (UncheckedIOException e) {
+      throw new EngineException(EngineException.Kind.INTERNAL, e.getMessage(), e);
+    }
   }
 
   public ModelInfo info() {

@@ -39,8 +39,7 @@ final class EngineScheduler implements Runnable {
   EngineScheduler(long handle, int maxSequences) {
     this.handle = handle;
     this.maxSequences = maxSequences;
-    long[] s = NativeEngine.stats(handle);
-    this.stats = new EngineStats(0, 0, 0, s[2]);
+    this.stats = new EngineStats(0, 0, 0, NativeEngine.kvStats(handle).totalTokens());
   }
 
   long handle() {
@@ -188,8 +187,8 @@ final class EngineScheduler implements Runnable {
       queued = toStart.size();
     }
     try {
-      long[] s = NativeEngine.stats(handle);
-      stats = new EngineStats((int) s[0], queued + waiting.size(), s[1], s[2]);
+      NativeEngine.KvStats s = NativeEngine.kvStats(handle);
+      stats = new EngineStats(s.live(), queued + waiting.size(), s.usedTokens(), s.totalTokens());
     } catch (EngineException e) {
       // Only gauges read this; keep the last snapshot rather than stop the scheduler.
       LOG.log(Level.WARNING, "engine stats unavailable", e);
@@ -212,9 +211,9 @@ final class EngineScheduler implements Runnable {
   }
 
   private void stepOnce() {
-    int[] ev;
+    NativeEngine.StepEvent[] events;
     try {
-      ev = NativeEngine.step(handle);
+      events = NativeEngine.stepEvents(handle);
     } catch (EngineException e) {
       // A failed step leaves no sequence in a known state: end them all with the error.
       for (Sequence s : running.values()) {
@@ -223,17 +222,17 @@ final class EngineScheduler implements Runnable {
       }
       running.clear();
       try {
-        NativeEngine.step(handle);  // drains the cancellation events
+        NativeEngine.stepEvents(handle);  // drains the cancellation events
       } catch (EngineException ignored) {
         // Already reported to every listener above.
       }
       return;
     }
-    for (int i = 0; i + NativeEngine.EVENT_INTS <= ev.length; i += NativeEngine.EVENT_INTS) {
-      Sequence s = running.get(ev[i]);
+    for (NativeEngine.StepEvent ev : events) {
+      Sequence s = running.get(ev.seqId());
       if (s == null) continue;
-      int token = ev[i + 1];
-      int finish = ev[i + 2];
+      int token = ev.token();
+      int finish = ev.finishCode();
       if (token >= 0) {
         try {
           s.deliverToken(token);
@@ -243,14 +242,14 @@ final class EngineScheduler implements Runnable {
           // Listener code is foreign: whatever it throws ends its own sequence, not the scheduler.
           LOG.log(Level.WARNING, "token listener failed; cancelling its sequence", e);
           if (finish == 0) NativeEngine.cancel(handle, s.nativeId);
-          running.remove(ev[i]);
+          running.remove(ev.seqId());
           s.fail(new EngineException(EngineException.Kind.INTERNAL, "token listener failed: " + e, e));
           continue;
         }
       }
       if (finish != 0) {
-        running.remove(ev[i]);
-        s.finish(FinishReason.fromNative(finish), ev[i + 4]);
+        running.remove(ev.seqId());
+        s.finish(FinishReason.fromNative(finish), ev.completionTokens());
       }
     }
   }

@@ -1,13 +1,19 @@
 package ai.deepchat.rag.faiss;
 
+import ai.deepchat.platform.nativelib.NativeLibraries;
+
 /**
  * The JNI surface: static methods over a native handle (a {@code faiss::Index*} wrapped in an
- * IDMap2). Only {@link FaissIndex} calls these, and it guarantees the handle is live.
+ * IDMap2). Only {@link FaissIndex} calls these, and it guarantees the handle is live. The C++ side
+ * (native/src/NativeFaiss.cpp) is compiled against the header {@code javac -h} generates from this
+ * class; it checks every argument and turns any C++ error into a {@link FaissException}.
  */
 final class NativeFaiss {
 
+  static final String LIBRARY = "deepchat_faiss";
+
   static {
-    NativeLoader.load();
+    NativeLibraries.load(LIBRARY, NativeFaiss.class);
   }
 
   private NativeFaiss() {

@@ -135,6 +135,17 @@ class FaissIndexTest {
   }
 
   @Test
+  void searchingAnEmptyIndexFindsNothing() {
+    // FAISS itself reads uninitialised labels here (a crash, at these small sizes reliably).
+    for (Metric metric : Metric.values()) {
+      try (FaissIndex index = FaissIndex.create(4, "Flat", metric)) {
+        assertThat(index.search(new float[] {1, 0, 0, 0}, 1).ids()).containsExactly(-1L);
+        assertThat(index.search(new float[] {0, 1, 0, 0}, 2, new long[] {1}).ids()).containsExactly(-1L, -1L);
+      }
+    }
+  }
+
+  @Test
   void useAfterCloseIsRejectedAndCloseIsIdempotent() {
     FaissIndex index = FaissIndex.create(DIM, "Flat", Metric.L2);
     index.close();
