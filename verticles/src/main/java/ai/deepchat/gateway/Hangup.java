@@ -1,5 +1,6 @@
 package ai.deepchat.gateway;
 
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 
@@ -11,6 +12,14 @@ import io.vertx.ext.web.RoutingContext;
  */
 final class Hangup {
 
+  /**
+   * A lingering close, as nginx does it: after an early answer, what the client still sends is read and
+   * dropped for a moment, so that a client writing its whole body before it reads (most do) gets the
+   * answer rather than a connection reset; a larger or slower rest is cut off.
+   */
+  private static final long LINGER_MS = 2_000;
+  private static final long LINGER_BYTES = 1 << 20;
+
   private Hangup() {
   }
 
@@ -19,8 +28,26 @@ final class Hangup {
     if (ctx.request().version() == HttpVersion.HTTP_2) {
       ctx.request().handler(null).resume();
     } else {
-      ctx.request().connection().close();
+      linger(ctx);
     }
+  }
+
+  private static void linger(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    long[] dropped = {0};
+    long timer = ctx.vertx().setTimer(LINGER_MS, t -> req.connection().close());
+    req.handler(chunk -> {
+      dropped[0] += chunk.length();
+      if (dropped[0] > LINGER_BYTES) {
+        ctx.vertx().cancelTimer(timer);
+        req.connection().close();
+      }
+    });
+    req.endHandler(v -> {
+      ctx.vertx().cancelTimer(timer);
+      req.connection().close();
+    });
+    req.resume();
   }
 
   /** The body is past its deadline. */
