@@ -13,7 +13,7 @@ import java.util.List;
 /**
  * The flexmark parser of ingestion: CommonMark with tables and YAML front matter, giving the same
  * blocks as flexmark's default parser in time linear in the text ({@link LinearInlineParser},
- * {@link LinearHeadingFactory}). Thread-safe, like flexmark's Parser.
+ * {@link LinearHeadingFactory}, {@link NestedParagraphFlattener}). Thread-safe, like flexmark's Parser.
  */
 final class LinearMarkdownParser {
 
@@ -24,6 +24,7 @@ final class LinearMarkdownParser {
       .customInlineParserFactory(LinearInlineParser::new)
       // flexmark adds the reference-definition step itself only with its own inline parser
       .paragraphPreProcessorFactory(new ReferencePreProcessorFactory())
+      .blockPreProcessorFactory(new NestedParagraphFlattener())
       .build();
 
   private LinearMarkdownParser() {

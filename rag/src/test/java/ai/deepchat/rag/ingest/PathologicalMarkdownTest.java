@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * inline parser copies the paragraph at every regex match, scans to its end for every unclosed link,
  * and its heading parser rebuilds the paragraph for every line) or overflows the stack. Each must be
  * chunked, whole. The 10 s parse budget is a correctness guard, not a speed claim: these take
- * milliseconds now, and the budget turns a regression into a failure instead of a hung build.
+ * milliseconds now, and the budget turns a regression into a failure instead of a hung build. Inputs
+ * that took 4 to 9 s at 90 KB are twice that size; a quote's cost shows only at megabytes.
  */
 class PathologicalMarkdownTest {
 
@@ -37,14 +38,15 @@ class PathologicalMarkdownTest {
         Arguments.of("closed links", "[a](b) ".repeat(SIZE / 7)),
         Arguments.of("bracketed text", "[a]".repeat(SIZE / 3)),
         Arguments.of("image brackets", "![[]()".repeat(SIZE / 6)),
-        Arguments.of("emphasis closers, multiple of three", "a**b" + "c* ".repeat(SIZE / 3)),
+        Arguments.of("emphasis closers, multiple of three", "a**b" + "c* ".repeat(2 * SIZE / 3)),
         Arguments.of("link destination in angle brackets", "[a](<" + "b".repeat(SIZE)),
         Arguments.of("brackets and parentheses", "[ (](".repeat(SIZE / 5)),
-        Arguments.of("reference definitions", referenceDefinitions()),
+        Arguments.of("reference definitions", referenceDefinitions(2 * SIZE)),
         Arguments.of("reference definition with a long title", "[a]: b '" + "c".repeat(SIZE)),
-        Arguments.of("paragraph lines starting with a dash", "a\n-a\n".repeat(SIZE / 5)),
-        Arguments.of("paragraph lines starting with a digit", "a\n2.a\n".repeat(SIZE / 6)),
-        Arguments.of("paragraph lines starting with <", "a\n<a\n".repeat(SIZE / 5)),
+        Arguments.of("paragraph lines starting with a dash", "a\n-a\n".repeat(2 * SIZE / 5)),
+        Arguments.of("paragraph lines starting with a digit", "a\n2.a\n".repeat(2 * SIZE / 6)),
+        Arguments.of("paragraph lines starting with <", "a\n<a\n".repeat(2 * SIZE / 5)),
+        Arguments.of("a 2 MB quote", "> a\n".repeat(500_000)),
         Arguments.of("a 90 KB heading of links", "# " + "[a](".repeat(SIZE / 4)),
         Arguments.of("a 90 KB setext heading", "[a](\n".repeat(SIZE / 5) + "===\n"));
   }
@@ -88,9 +90,9 @@ class PathologicalMarkdownTest {
     return text.toString();
   }
 
-  private static String referenceDefinitions() {
+  private static String referenceDefinitions(int size) {
     StringBuilder text = new StringBuilder();
-    for (int i = 0; text.length() < SIZE; i++) {
+    for (int i = 0; text.length() < size; i++) {
       text.append('[').append(i).append("]: u\n");
     }
     return text.append("\nText after the definitions.\n").toString();
