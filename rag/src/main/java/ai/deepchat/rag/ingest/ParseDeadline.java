@@ -6,7 +6,8 @@ import java.util.Objects;
  * A wall-clock budget for parsing one document, enforced inside flexmark: the text is handed to it
  * through {@link #watch}, whose reads check the clock every few thousand characters, so a parse that
  * overruns stops with {@link Expired} instead of holding an ingestion worker. A backstop: parsing is
- * linear, but a backstop does not rely on that.
+ * linear, but a backstop does not rely on that. It acts at the next character read, so a flexmark
+ * loop that reads none (joining line pieces, pairing emphasis) overruns it until that loop ends.
  */
 final class ParseDeadline {
 
