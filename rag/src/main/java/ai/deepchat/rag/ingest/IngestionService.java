@@ -51,7 +51,7 @@ public final class IngestionService implements KnowledgeBaseService {
     this.repository = new DocumentRepository(database);
     this.vectors = vectors;
     this.worker = worker;
-    this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens());
+    this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens(), config.parseTimeout());
     this.queue = new TenantFairQueue(config.ingestWorkers());
   }
 

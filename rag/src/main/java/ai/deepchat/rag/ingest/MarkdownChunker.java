@@ -3,13 +3,10 @@ package ai.deepchat.rag.ingest;
 import com.vladsch.flexmark.ast.Heading;
 import com.vladsch.flexmark.ast.Paragraph;
 import com.vladsch.flexmark.ast.ThematicBreak;
-import com.vladsch.flexmark.ext.tables.TablesExtension;
 import com.vladsch.flexmark.ext.yaml.front.matter.YamlFrontMatterBlock;
-import com.vladsch.flexmark.ext.yaml.front.matter.YamlFrontMatterExtension;
-import com.vladsch.flexmark.parser.Parser;
+import com.vladsch.flexmark.util.ast.Document;
 import com.vladsch.flexmark.util.ast.Node;
 import com.vladsch.flexmark.util.ast.TextCollectingVisitor;
-import com.vladsch.flexmark.util.data.MutableDataSet;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,10 +21,6 @@ import java.util.List;
 public final class MarkdownChunker {
 
   public static final String PATH_SEPARATOR = " > ";
-
-  private static final Parser PARSER = Parser.builder(new MutableDataSet()
-      .set(Parser.EXTENSIONS, List.of(TablesExtension.create(), YamlFrontMatterExtension.create())))
-      .build();
 
   private final int budget;
   private final int overlap;
@@ -46,10 +39,28 @@ public final class MarkdownChunker {
   private record Piece(String text, int tokens, boolean prose, boolean startsBlock) {
   }
 
+  /** The title (see {@link #titleOf(String)}) and the chunks of a Markdown text, from one parse. */
+  public record Outline(String title, List<Chunk> chunks) {
+  }
+
   /** The first level-1 heading (else the first heading), or null. */
   public static String titleOf(String markdown) {
+    return titleOf(LinearMarkdownParser.parse(markdown));
+  }
+
+  public List<Chunk> chunkMarkdown(String markdown) {
+    return chunks(LinearMarkdownParser.parse(markdown));
+  }
+
+  /** Title and chunks of {@code markdown}, parsed once (a {@link ParseDeadline} may watch it). */
+  public Outline outline(CharSequence markdown) {
+    Document document = LinearMarkdownParser.parse(markdown);
+    return new Outline(titleOf(document), chunks(document));
+  }
+
+  private static String titleOf(Document document) {
     String first = null;
-    for (Node node = PARSER.parse(markdown).getFirstChild(); node != null; node = node.getNext()) {
+    for (Node node = document.getFirstChild(); node != null; node = node.getNext()) {
       if (node instanceof Heading heading) {
         if (heading.getLevel() == 1) {
           return plainText(heading);
@@ -60,13 +71,13 @@ public final class MarkdownChunker {
     return first;
   }
 
-  public List<Chunk> chunkMarkdown(String markdown) {
+  private List<Chunk> chunks(Document document) {
     List<Section> sections = new ArrayList<>();
     List<String> headings = new ArrayList<>();
     List<Integer> levels = new ArrayList<>();
     Section current = new Section("", new ArrayList<>());
     sections.add(current);
-    for (Node node = PARSER.parse(markdown).getFirstChild(); node != null; node = node.getNext()) {
+    for (Node node = document.getFirstChild(); node != null; node = node.getNext()) {
       if (node instanceof Heading heading) {
         while (!levels.isEmpty() && levels.get(levels.size() - 1) >= heading.getLevel()) {
           levels.remove(levels.size() - 1);
