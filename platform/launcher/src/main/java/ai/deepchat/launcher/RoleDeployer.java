@@ -16,6 +16,7 @@ import ai.deepchat.rag.RagConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -50,7 +51,8 @@ final class RoleDeployer {
     // role, uploads and retrieval tests in process for the console and the API of the gateway role
     Rag rag = roles.contains(Role.RAG) || roles.contains(Role.GATEWAY)
         ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())
-            .withIngestWorkers(platform.config().instances().ingestWorkers())) : null;
+            .withIngestWorkers(platform.config().instances().ingestWorkers())
+            .withParseTimeout(Duration.ofSeconds(platform.config().instances().ingestParseSeconds()))) : null;
     if (roles.contains(Role.RAG)) {
       chain = chain.compose(v -> vertx.deployVerticle(rag.retrieverVerticle())).map(id -> {
         ids.add(id);

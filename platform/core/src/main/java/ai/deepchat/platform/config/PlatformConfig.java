@@ -188,15 +188,22 @@ public record PlatformConfig(
    * Verticle instances per node of the roles every request passes through: gateways (HTTP servers
    * sharing the port; Vert.x spreads connections over them) and conversation verticles (the bus
    * spreads turns over them). Each instance runs on its own event loop, so one busy loop no longer
-   * holds up every connection and token of the node.
+   * holds up every connection and token of the node. Ingestion's share: documents ingested at once
+   * ({@code ingestWorkers}, tenants taking turns) and each one's parse budget in seconds.
    */
-  public record Instances(int gateway, int pipeline, int ingestWorkers) {
+  public record Instances(int gateway, int pipeline, int ingestWorkers, int ingestParseSeconds) {
 
     /** Documents ingested at once per node by default (INGEST_WORKERS); tenants take turns on them. */
     public static final int DEFAULT_INGEST_WORKERS = 2;
+    /** The wall-clock budget of one document's parse by default (INGEST_PARSE_SECONDS): a backstop. */
+    public static final int DEFAULT_INGEST_PARSE_SECONDS = 60;
 
     public Instances(int gateway, int pipeline) {
       this(gateway, pipeline, DEFAULT_INGEST_WORKERS);
+    }
+
+    public Instances(int gateway, int pipeline, int ingestWorkers) {
+      this(gateway, pipeline, ingestWorkers, DEFAULT_INGEST_PARSE_SECONDS);
     }
 
     /**
