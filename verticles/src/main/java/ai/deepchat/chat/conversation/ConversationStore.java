@@ -2,7 +2,7 @@ package ai.deepchat.chat.conversation;
 
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.TokenCounter;
-import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.db.Database;
@@ -71,7 +71,7 @@ final class ConversationStore {
       for (ChatMessage m : msgs) {
         int chars = m.content().codePointCount(0, m.content().length());
         if (chars > settings.maxMessageChars()) {
-          return Future.failedFuture(ChatError.MESSAGE_TOO_LONG.exception("A message has " + chars
+          return Future.failedFuture(BusFailure.MESSAGE_TOO_LONG.exception("A message has " + chars
               + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
         }
       }
@@ -83,7 +83,7 @@ final class ConversationStore {
               b.replay(), sampling));
     })).recover(err -> {
       if (err instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
-        return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
+        return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
             "A request with this idempotency key is being processed."));
       }
       return Future.failedFuture(err);
@@ -104,7 +104,7 @@ final class ConversationStore {
     int maxTokens = sampling.maxTokens();
     ChatMessage user = req.messages().get(req.messages().size() - 1);
     if (pinned + maxTokens > model.contextTokens()) {
-      return Future.failedFuture(ChatError.CONTEXT_TOO_LONG.exception("This model's context is "
+      return Future.failedFuture(BusFailure.CONTEXT_TOO_LONG.exception("This model's context is "
           + model.contextTokens() + " tokens; the prompt needs about " + pinned + " and max_tokens asks for "
           + maxTokens + ". Shorten the message or lower max_tokens."));
     }
@@ -145,7 +145,7 @@ final class ConversationStore {
           Row r = rows.iterator().next();
           if (!req.channel().equals(r.getString("channel"))
               || !java.util.Objects.equals(req.visitorId(), r.getString("visitor_id"))) {
-            return Future.failedFuture(ChatError.INVALID_REQUEST.exception(
+            return Future.failedFuture(BusFailure.INVALID_REQUEST.exception(
                 "This idempotency key was already used for a different conversation."));
           }
           UUID conv = r.getUUID("conversation_id");
@@ -159,7 +159,7 @@ final class ConversationStore {
             return Future.succeededFuture(new Begun(conv, userId, answerId, settings, List.of(), answer, null));
           }
           if ("streaming".equals(status) && !Boolean.TRUE.equals(r.getBoolean("stale"))) {
-            return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
+            return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
                 "The answer to this request is still being generated; retry when it is done."));
           }
           Future<UUID> answer = answerId == null
@@ -182,7 +182,7 @@ final class ConversationStore {
               + "WHERE id = $1 AND channel = $2 AND visitor_id IS NOT DISTINCT FROM $3")
           .execute(Tuple.of(conversationId, req.channel(), req.visitorId(), modelVersion))
           .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
-              : Future.failedFuture(ChatError.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
+              : Future.failedFuture(BusFailure.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
     } else {
       String title = PiiMasker.mask(user.content()).strip();
       title = title.substring(0, Math.min(title.length(), 80));

@@ -1,6 +1,7 @@
 package ai.deepchat.policy.audit;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
 import io.vertx.core.Future;
@@ -30,10 +31,10 @@ public final class AuditVerticle extends VerticleBase {
         .onSuccess(msg::reply)
         .onFailure(err -> {
           if (err instanceof IllegalArgumentException) {
-            msg.fail(400, err.getMessage());
+            BusFailure.INVALID_REQUEST.fail(msg, err.getMessage());
           } else {
             LOG.error("audit append failed for tenant {}", msg.body().tenantId(), err);
-            msg.fail(503, "audit log unavailable");
+            BusFailure.UNAVAILABLE.fail(msg, "audit log unavailable");
           }
         }));
     return consumer.completion();

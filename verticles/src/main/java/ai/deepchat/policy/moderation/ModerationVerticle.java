@@ -1,6 +1,7 @@
 package ai.deepchat.policy.moderation;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationRequest;
 import io.vertx.core.Future;
@@ -32,12 +33,12 @@ public final class ModerationVerticle extends VerticleBase {
       try {
         tenant = UUID.fromString(req.tenantId());
       } catch (RuntimeException e) {
-        msg.fail(400, "malformed tenant id");
+        BusFailure.INVALID_REQUEST.fail(msg, "malformed tenant id");
         return;
       }
       service.checkInput(tenant, req.text() == null ? "" : req.text())
           .onSuccess(msg::reply)
-          .onFailure(err -> msg.fail(503, "moderation unavailable: " + err.getMessage()));
+          .onFailure(err -> BusFailure.UNAVAILABLE.fail(msg, "moderation unavailable: " + err.getMessage()));
     });
     return Future.all(consumer.completion(), service.ready());
   }
