@@ -1,7 +1,6 @@
 package ai.deepchat.rag.retrieve;
 
 import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
@@ -30,7 +29,6 @@ public final class RetrieverVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Codecs.registerAll(vertx);
     return vertx.eventBus().<RetrieveRequest>consumer(Addresses.RAG_RETRIEVE, this::handle)
         .completion();
   }

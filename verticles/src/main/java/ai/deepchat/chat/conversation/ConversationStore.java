@@ -6,6 +6,7 @@ import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.policy.privacy.PiiMasker;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -15,7 +16,6 @@ import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import java.util.function.Function;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -36,8 +36,6 @@ final class ConversationStore {
   /** How long a 'streaming' answer may go without progress before a retry may take it over. */
   static final String STALE_AFTER = "2 minutes";
   private static final int HISTORY_LIMIT = 200;
-  private static final String UNIQUE_VIOLATION = "23505";
-
   record Settings(String systemPrompt, int maxMessageChars, JsonObject extra) {
   }
 
@@ -82,7 +80,7 @@ final class ConversationStore {
           .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
               b.replay(), sampling));
     })).recover(err -> {
-      if (err instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
+      if (SqlStates.isUniqueViolation(err)) {
         return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
             "A request with this idempotency key is being processed."));
       }
