@@ -104,7 +104,7 @@ public final class ConfigLoader {
             intIn("CANARY_MAX_P95_TTFT_MS", 5000, 10, 600_000),
             intIn("CANARY_GUARD_WINDOW_SECONDS", 300, 10, 86_400),
             intIn("CANARY_GUARD_MIN_SAMPLES", 50, 1, 1_000_000)),
-        chat(jwtSecret),
+        chat(),
         new PlatformConfig.Operations(intIn("SHUTDOWN_GRACE_SECONDS", 30, 0, 3600),
             intIn("SHUTDOWN_READINESS_DELAY_SECONDS", 0, 0, 600),
             intIn("MAX_CONCURRENT_STREAMS", 512, 1, 1_000_000), intIn("RETRY_AFTER_SECONDS", 2, 1, 3600)),
@@ -119,7 +119,7 @@ public final class ConfigLoader {
             string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)));
   }
 
-  /** The one secret behind console sessions and visitor tokens (both records carry it). */
+  /** The one secret behind console sessions and visitor tokens (see JwtSecret). */
   private Optional<String> jwtSecret() {
     Optional<String> secret = optional("JWT_SECRET");
     if (secret.isPresent() && secret.get().length() < 32) {
@@ -128,7 +128,7 @@ public final class ConfigLoader {
     return secret;
   }
 
-  private PlatformConfig.Chat chat(Optional<String> jwtSecret) {
+  private PlatformConfig.Chat chat() {
     String baseUrl = string("DEEPSEEK_BASE_URL", "https://api.deepseek.com");
     try {
       URI uri = new URI(baseUrl);
@@ -146,7 +146,7 @@ public final class ConfigLoader {
     });
     return new PlatformConfig.Chat(
         intIn("CHAT_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
-        jwtSecret, optional("DEEPSEEK_API_KEY"), baseUrl.replaceAll("/+$", ""),
+        optional("DEEPSEEK_API_KEY"), baseUrl.replaceAll("/+$", ""),
         string("DEEPSEEK_MODEL", "deepseek-chat"), modelKey,
         intIn("CHAT_CONTEXT_TOKENS", 8192, 256, 1 << 20),
         intIn("CHAT_DEFAULT_MAX_TOKENS", 1024, 1, 1 << 16),
