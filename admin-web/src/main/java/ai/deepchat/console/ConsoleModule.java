@@ -30,8 +30,8 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.concurrent.CallerContext;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
-import ai.deepchat.platform.db.DatabaseBootstrap;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.security.JwtSecret;
 import ai.deepchat.policy.audit.AuditLog;
 import ai.deepchat.policy.ratelimit.FailureBackoff;
 import ai.deepchat.policy.ratelimit.RateLimiters;
@@ -60,8 +60,6 @@ import java.time.Clock;
 public final class ConsoleModule implements HttpModule {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConsoleModule.class);
-  /** The secret file shared with the widget's visitor tokens (chat pipeline). */
-  public static final String JWT_SECRET_FILE = "jwt-secret";
 
   private final Vertx vertx;
   private final Database database;
@@ -91,7 +89,7 @@ public final class ConsoleModule implements HttpModule {
     this.audit = new ConsoleAudit(auditLog);
     this.database = platform.database();
     this.config = platform.config().console();
-    this.secret = jwtSecret(platform.config());
+    this.secret = JwtSecret.resolve(platform.config());
     this.knowledge = new BusKnowledgeBackend(vertx, ingest);
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
     this.markdown = new MarkdownRenderer(vertx);
@@ -100,12 +98,6 @@ public final class ConsoleModule implements HttpModule {
     // the console's own channel: its "t:" buckets are taken by nothing else (API keys and widget have theirs)
     this.limits = new RequestLimits(database, RateLimiters.forVertx(vertx, Clock.systemUTC(),
         platform.config().policy().rateLimitMaxBuckets()));
-  }
-
-  /** JWT_SECRET, else a secret generated once under DATA_DIR/secrets (blocking: call at start-up). */
-  public static String jwtSecret(PlatformConfig config) {
-    return config.console().jwtSecret().orElseGet(() -> DatabaseBootstrap.readOrCreateSecret(
-        config.dataDir().resolve("secrets").resolve(JWT_SECRET_FILE)));
   }
 
   /** Called once per gateway instance, on its event loop. */

@@ -1,27 +1,36 @@
 package ai.deepchat.rag;
 
-/** Every failure the RAG module reports, with the code used on the bus and as HTTP status. */
+import ai.deepchat.platform.bus.BusFailure;
+
+/**
+ * Every failure the RAG module reports. Its name is the RAG HTTP API's error code; the bus failure
+ * gives the code on the bus and the HTTP status.
+ */
 public enum RagError {
   /** Unknown knowledge base or document, or one of another tenant: the two are indistinguishable. */
-  NOT_FOUND(404),
+  NOT_FOUND(BusFailure.NOT_FOUND),
   /** Empty, binary or non-UTF-8 upload, blank query, malformed ids. */
-  INVALID_INPUT(400),
+  INVALID_INPUT(BusFailure.INVALID_REQUEST),
   /** A knowledge base of that name exists already. */
-  CONFLICT(409),
+  CONFLICT(BusFailure.CONFLICT),
   /** Upload above the configured limit. */
-  TOO_LARGE(413),
+  TOO_LARGE(BusFailure.TOO_LARGE),
   /** A file type we cannot ingest. */
-  UNSUPPORTED_TYPE(415),
+  UNSUPPORTED_TYPE(BusFailure.UNSUPPORTED_TYPE),
   /** Anything else: database, FAISS or model failure. */
-  INTERNAL(500);
+  INTERNAL(BusFailure.INTERNAL);
 
-  private final int code;
+  private final BusFailure failure;
 
-  RagError(int code) {
-    this.code = code;
+  RagError(BusFailure failure) {
+    this.failure = failure;
   }
 
-  public int code() {
-    return code;
+  public BusFailure failure() {
+    return failure;
+  }
+
+  public int httpStatus() {
+    return failure.httpStatus();
   }
 }

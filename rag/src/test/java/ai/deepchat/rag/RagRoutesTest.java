@@ -1,6 +1,7 @@
 package ai.deepchat.rag;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
@@ -69,6 +70,7 @@ class RagRoutesTest {
     root.route(BASE + "/*").subRouter(rag.router());
     server = await(vertx.createHttpServer().requestHandler(root).listen(0));
     client = WebClient.create(vertx, new WebClientOptions().setDefaultPort(server.actualPort()));
+    Codecs.registerAll(vertx);
     await(vertx.deployVerticle(rag.retrieverVerticle()));
   }
 

@@ -12,6 +12,7 @@ import ai.deepchat.chat.widget.VisitorTokens;
 import ai.deepchat.chat.widget.WidgetModule;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.security.JwtSecret;
 import ai.deepchat.policy.PolicyServices;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -39,7 +40,7 @@ public final class ChatFeature {
    */
   public static Supplier<List<HttpModule>> httpModules(Vertx vertx, Platform platform, PolicyServices policy,
                                                        CanaryServices canary) {
-    String tokenSecret = VisitorTokens.secret(platform.config());
+    String tokenSecret = JwtSecret.resolve(platform.config());
     VisitorSockets sockets = VisitorSockets.listen(vertx);
     return () -> List.of(new ChatApiModule(vertx, platform, policy.limits()),
         new WidgetModule(vertx, platform, policy.limits(), canary, tokenSecret, sockets));

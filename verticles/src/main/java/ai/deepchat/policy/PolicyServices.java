@@ -6,9 +6,7 @@ import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.policy.audit.AuditLog;
-import ai.deepchat.policy.audit.AuditVerticle;
 import ai.deepchat.policy.moderation.ModerationService;
-import ai.deepchat.policy.moderation.ModerationVerticle;
 import ai.deepchat.policy.plugin.PluginRegistry;
 import ai.deepchat.policy.privacy.RetentionVerticle;
 import ai.deepchat.policy.privacy.VisitorDeletionModule;
@@ -68,15 +66,15 @@ public record PolicyServices(ModerationService moderation, RequestLimits limits,
   }
 
   /**
-   * Verticles of the pipeline role: moderation and audit on the bus, and the retention timer (first
-   * run a minute after start, then every RETENTION_INTERVAL_MINUTES).
+   * Verticles of the pipeline role: the retention timer (first run a minute after start, then every
+   * RETENTION_INTERVAL_MINUTES). Moderation and the audit log have no bus endpoint: every node calls
+   * them in process, and an audit row commits in PostgreSQL (with the change it records) before its
+   * caller goes on.
    */
   public static Future<List<String>> deployVerticles(Vertx vertx, Platform platform) {
     List<String> ids = new ArrayList<>();
     Duration interval = Duration.ofMinutes(platform.config().policy().retentionIntervalMinutes());
-    return vertx.deployVerticle(new ModerationVerticle(platform.database())).map(ids::add)
-        .compose(v -> vertx.deployVerticle(new AuditVerticle(platform.database()))).map(ids::add)
-        .compose(v -> vertx.deployVerticle(new RetentionVerticle(platform.database(), interval, Duration.ofMinutes(1))))
+    return vertx.deployVerticle(new RetentionVerticle(platform.database(), interval, Duration.ofMinutes(1)))
         .map(ids::add)
         .map(v -> ids);
   }

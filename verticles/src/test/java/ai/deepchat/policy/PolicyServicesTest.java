@@ -7,15 +7,19 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.policy.PolicyTestSupport.await;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
@@ -46,6 +50,25 @@ class PolicyServicesTest {
     PolicyServices.publishChanged(vertx, tenant);
     assertThat(eventually(() -> await(policy.limits().limits(tenant)).tenantPerMinute(), 7)).isEqualTo(7);
     assertThat(eventually(() -> await(policy.plugins().enabled(tenant)).size(), 1)).isEqualTo(1);
+  }
+
+  /**
+   * Moderation and the audit log have one path each, in process: the pipeline role's verticles no
+   * longer answer the retired request/reply addresses (which built a second moderation cache and a
+   * second audit path beside the in-process ones).
+   */
+  @Test
+  void pipelineVerticlesServeNoModerationOrAuditEndpoint(Vertx vertx) throws Exception {
+    Codecs.registerAll(vertx);
+    Database db = TestDatabase.fresh(vertx).database();
+    Platform platform = new Platform(ConfigLoader.load(Map.of(), new String[0]), db, "test");
+    assertThat(await(PolicyServices.deployVerticles(vertx, platform))).hasSize(1);
+    for (String retired : List.of("policy.moderation.check", "policy.audit.append")) {
+      Throwable err = vertx.eventBus().request(retired, "probe").toCompletionStage().toCompletableFuture()
+          .handle((r, e) -> e).get(10, TimeUnit.SECONDS);
+      assertThat(err).as(retired).isInstanceOf(ReplyException.class);
+      assertThat(((ReplyException) err).failureType()).as(retired).isEqualTo(ReplyFailure.NO_HANDLERS);
+    }
   }
 
   private static <T> T eventually(Callable<T> read, T wanted) throws Exception {

@@ -1,14 +1,13 @@
 package ai.deepchat.console.knowledge;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 
 import java.util.UUID;
 
@@ -53,7 +52,7 @@ public final class BusKnowledgeBackend implements KnowledgeBackend {
             new RetrieveRequest(tenantId.toString(), knowledgeBaseId.toString(), query, topK),
             new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
         .map(msg -> msg.body())
-        .recover(err -> err instanceof ReplyException re && re.failureType() != ReplyFailure.RECIPIENT_FAILURE
-            ? Future.failedFuture(new Unavailable(re.getMessage())) : Future.failedFuture(err));
+        .recover(err -> BusFailure.of(err).retryable()
+            ? Future.failedFuture(new Unavailable(err.getMessage())) : Future.failedFuture(err));
   }
 }

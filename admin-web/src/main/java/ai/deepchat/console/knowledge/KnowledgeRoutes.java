@@ -10,6 +10,7 @@ import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,7 +19,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.ArrayList;
@@ -93,7 +93,7 @@ public final class KnowledgeRoutes {
           return audit.record(c, s, Forms.ip(ctx), "kb.create", "kb:" + id,
               new JsonObject().put("name", name)).map(id);
         }))
-        .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
+        .recover(err -> SqlStates.isUniqueViolation(err)
             ? Future.failedFuture(ConsoleException.badRequest("error.duplicate", name)) : Future.failedFuture(err))
         .compose(id -> ConsoleRouter.done(ctx, "/kb/" + id, "created"));
   }

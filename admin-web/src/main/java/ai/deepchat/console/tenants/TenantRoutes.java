@@ -8,13 +8,13 @@ import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.security.PasswordHasher;
 import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.Map;
@@ -74,7 +74,7 @@ public final class TenantRoutes {
                     .execute(Tuple.of(tenantId, TenantKeys.newWidgetKey(tenantId))))
                 .compose(x -> audit.record(c, tenantId, s.actor(), Forms.ip(ctx), "tenant.create",
                     "tenant:" + tenantId, new JsonObject().put("slug", slug).put("owner", email))))))
-        .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
+        .recover(err -> SqlStates.isUniqueViolation(err)
             ? Future.failedFuture(ConsoleException.badRequest("error.duplicate", slug)) : Future.failedFuture(err))
         .compose(x -> ConsoleRouter.done(ctx, "/platform/tenants", "created"));
   }

@@ -9,12 +9,12 @@ import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.security.PasswordHasher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
@@ -130,7 +130,7 @@ public final class UserRoutes {
             .compose(rows -> audit.record(c, s, Forms.ip(ctx), "user.create",
                 "user:" + rows.iterator().next().getUUID("id"),
                 new JsonObject().put("email", email).put("role", role.dbName())))))
-        .recover(err -> err instanceof PgException pg && "23505".equals(pg.getSqlState())
+        .recover(err -> SqlStates.isUniqueViolation(err)
             ? Future.failedFuture(ConsoleException.badRequest("error.duplicate", email)) : Future.failedFuture(err))
         .compose(x -> ConsoleRouter.done(ctx, "/users", "saved"));
   }

@@ -7,6 +7,7 @@ import ai.deepchat.gpu.text.stream.GenerationText;
 import ai.deepchat.gpu.text.stream.ReasoningSplitter;
 import ai.deepchat.gpu.text.template.ChatTemplateException;
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.cluster.ClusterMembership;
 import ai.deepchat.platform.cluster.NodeDrain;
@@ -42,10 +43,6 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@link #drain}).
  */
 public final class EngineWorkerVerticle extends VerticleBase {
-
-  /** Failure codes of the generate request (Message.fail). */
-  public static final int BAD_REQUEST = 400;
-  public static final int UNAVAILABLE = 503;
 
   private static final Logger LOG = LoggerFactory.getLogger(EngineWorkerVerticle.class);
   private static final long ANNOUNCE_MS = 2000;
@@ -129,7 +126,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
     // the engine's time starts here: rendering, encoding, waiting for a batch slot and prefill are its own
     long admittedAtMicros = EngineStamp.nowMicros();
     if (request.messages() == null || request.messages().isEmpty()) {
-      msg.fail(BAD_REQUEST, "no messages");
+      BusFailure.INVALID_REQUEST.fail(msg, "no messages");
       return;
     }
     vertx.executeBlocking(() -> admit(request, admittedAtMicros)).onComplete(ar -> {
@@ -137,10 +134,10 @@ public final class EngineWorkerVerticle extends VerticleBase {
         msg.reply(new GenerateAccepted(workerId, ClusterMembership.localNodeId(vertx)));
       } else if (ar.cause() instanceof EngineException e && e.kind() == EngineException.Kind.BAD_REQUEST
           || ar.cause() instanceof ChatTemplateException || ar.cause() instanceof IllegalArgumentException) {
-        msg.fail(BAD_REQUEST, ar.cause().getMessage());
+        BusFailure.INVALID_REQUEST.fail(msg, ar.cause().getMessage());
       } else {
         LOG.error("generation {} could not start", request.requestId(), ar.cause());
-        msg.fail(UNAVAILABLE, "the engine could not start the generation: " + ar.cause().getMessage());
+        BusFailure.UNAVAILABLE.fail(msg, "the engine could not start the generation: " + ar.cause().getMessage());
       }
     });
   }

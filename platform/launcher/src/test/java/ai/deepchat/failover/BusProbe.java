@@ -4,18 +4,16 @@ import ai.deepchat.gpu.testmodel.TinyTestModel;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.cluster.ClusterMembership;
 import ai.deepchat.platform.cluster.ClusterMessages.ReachReport;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
-import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
-import ai.deepchat.platform.policy.PolicyMessages.ModerationRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
@@ -41,9 +39,7 @@ final class BusProbe {
   /** The addresses pipeline nodes serve. */
   static final Map<String, Object> PIPELINE = Map.of(
       Addresses.CHAT_TURN, new TurnRequest(null, "probe", null, null, null, null, List.of(), null, null, null),
-      Addresses.CHAT_ROUTE, new RouteRequest("probe", "probe"),
-      Addresses.POLICY_MODERATE, new ModerationRequest("probe", "probe"),
-      Addresses.POLICY_AUDIT_APPEND, new AuditEntry("probe", "probe", "probe", "probe", null, Map.of()));
+      Addresses.CHAT_ROUTE, new RouteRequest("probe", "probe"));
   /** The address workers serving the bundled test model answer (an empty prompt is refused). */
   static final Map<String, Object> WORKER = Map.of(Addresses.engineGenerate(TinyTestModel.MODEL_KEY),
       new GenerateRequest("probe", "probe", TinyTestModel.MODEL_KEY, List.of(), SamplingParams.greedy(1), "nowhere"));
@@ -124,7 +120,7 @@ final class BusProbe {
 
   /** Members of the cluster as the probe sees them, itself included. */
   static int members(Vertx probe) {
-    return ((VertxInternal) probe).clusterManager().getNodes().size();
+    return ClusterMembership.clusterManager(probe).getNodes().size();
   }
 
   /** Waits until a round of 10 probes per address all reach live consumers; fails with the last round's failures. */
@@ -146,7 +142,7 @@ final class BusProbe {
    * map entry from a stale selector.
    */
   private static String registrations(Vertx probe, Set<String> addresses) throws Exception {
-    HazelcastClusterManager manager = (HazelcastClusterManager) ((VertxInternal) probe).clusterManager();
+    HazelcastClusterManager manager = (HazelcastClusterManager) ClusterMembership.clusterManager(probe);
     StringBuilder out = new StringBuilder("members " + manager.getNodes());
     for (String address : addresses) {
       Promise<List<RegistrationInfo>> found = Promise.promise();

@@ -99,6 +99,7 @@ class MultiInstanceNodeTest {
     client = Vertx.vertx();
     node.vertx().eventBus().addOutboundInterceptor(delivery -> {
       Object body = delivery.message().body();
+      // interceptors run on a duplicated context; only the context SPI unwraps it to the instance's own
       Context instance = ((ContextInternal) Vertx.currentContext()).unwrap();
       if (body instanceof TurnRequest r) {
         gatewayOfTurn.put(r.turnId(), instance);

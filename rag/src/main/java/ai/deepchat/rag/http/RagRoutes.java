@@ -156,7 +156,7 @@ public final class RagRoutes {
     String code;
     String message;
     if (failure instanceof RagException rag) {
-      status = rag.error().code();
+      status = rag.error().httpStatus();
       code = rag.error().name();
       message = rag.getMessage();
     } else if (failure == null && ctx.statusCode() == 413) {

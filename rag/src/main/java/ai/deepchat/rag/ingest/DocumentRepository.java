@@ -1,13 +1,13 @@
 package ai.deepchat.rag.ingest;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.index.PgVectorSource;
 import io.vertx.core.Future;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
@@ -45,7 +45,7 @@ final class DocumentRepository {
                 + "VALUES ($1, $2, $3, $4) RETURNING " + KB_COLUMNS)
             .execute(Tuple.of(tenantId, name, description, model))
             .map(rows -> knowledgeBase(rows.iterator().next())))
-        .recover(failure -> failure instanceof PgException pg && "23505".equals(pg.getSqlState())
+        .recover(failure -> SqlStates.isUniqueViolation(failure)
             ? Future.failedFuture(new RagException(RagError.CONFLICT,
                 "a knowledge base named '" + name + "' exists already"))
             : Future.failedFuture(failure));

@@ -1,7 +1,6 @@
 package ai.deepchat.rag.retrieve;
 
 import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
@@ -16,7 +15,7 @@ import java.util.UUID;
 
 /**
  * Serves {@link Addresses#RAG_RETRIEVE}: a RetrieveRequest is answered with a RetrieveReply, or failed
- * with a {@link RagError} code (404 for a knowledge base the tenant does not have, whoever owns it).
+ * with the {@link RagError}'s bus failure (404 for a knowledge base the tenant does not have, whoever owns it).
  */
 public final class RetrieverVerticle extends VerticleBase {
 
@@ -30,7 +29,6 @@ public final class RetrieverVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Codecs.registerAll(vertx);
     return vertx.eventBus().<RetrieveRequest>consumer(Addresses.RAG_RETRIEVE, this::handle)
         .completion();
   }
@@ -44,7 +42,7 @@ public final class RetrieverVerticle extends VerticleBase {
       knowledgeBaseId = UUID.fromString(request.knowledgeBaseId());
     } catch (RuntimeException malformed) {
       // an id that is not a UUID names nothing this tenant has
-      message.fail(RagError.NOT_FOUND.code(), "knowledge base not found");
+      RagError.NOT_FOUND.failure().fail(message, "knowledge base not found");
       return;
     }
     retriever.retrieve(tenantId, knowledgeBaseId, request.query(), request.topK())
@@ -54,7 +52,7 @@ public final class RetrieverVerticle extends VerticleBase {
           if (error == RagError.INTERNAL) {
             LOG.error("retrieval in knowledge base {} failed", knowledgeBaseId, failure);
           }
-          message.fail(error.code(), error == RagError.INTERNAL ? "retrieval failed"
+          error.failure().fail(message, error == RagError.INTERNAL ? "retrieval failed"
               : failure.getMessage());
         });
   }

@@ -12,6 +12,7 @@ import ai.deepchat.canary.rollout.Rollout;
 import ai.deepchat.canary.rollout.RolloutMode;
 import ai.deepchat.canary.rollout.RolloutService.StartRequest;
 import ai.deepchat.gateway.HttpErrors;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.privacy.ApiKeyAuth;
@@ -236,7 +237,7 @@ public final class CanaryApiModule implements HttpModule {
 
   static void fail(RoutingContext ctx, Throwable err) {
     if (err instanceof CanaryException ce) {
-      HttpErrors.send(ctx, ce.status(), ce.getMessage(), ce.status() == 409 ? "conflict_error"
+      HttpErrors.send(ctx, ce.status(), ce.getMessage(), ce.failure() == BusFailure.CONFLICT ? "conflict_error"
           : "invalid_request_error", ce.code());
     } else if (err instanceof PgException) {
       // a statement the database rejects is a bug here, not an outage

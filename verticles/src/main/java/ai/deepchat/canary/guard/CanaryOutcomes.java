@@ -8,6 +8,7 @@ import ai.deepchat.canary.rollout.Assignment;
 import ai.deepchat.canary.rollout.GuardSettings;
 import ai.deepchat.canary.rollout.Rollout;
 import ai.deepchat.canary.rollout.RolloutService;
+import ai.deepchat.platform.bus.BusFailure;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,7 +99,7 @@ public final class CanaryOutcomes {
     return rollouts.rollback(rollout.scope(), rollout.id(), Actor.GUARD, why, details)
         .onSuccess(r -> VersionMetrics.rollback(tenant, true))
         .recover(err -> {
-          if (err instanceof CanaryException ce && ce.status() == 409) {
+          if (err instanceof CanaryException ce && ce.failure() == BusFailure.CONFLICT) {
             // already ended (by a person, or by the guard of another node)
             return Future.succeededFuture((Rollout) null);
           }

@@ -1,39 +1,46 @@
 package ai.deepchat.canary.registry;
 
+import ai.deepchat.platform.bus.BusFailure;
+
 /**
- * A refused registry or rollout change: the HTTP status it maps to (400 invalid, 404 unknown or
- * another tenant's, 409 not allowed in the current state) and a stable machine-readable code.
+ * A refused registry or rollout change: its failure ({@link BusFailure#INVALID_REQUEST},
+ * {@link BusFailure#NOT_FOUND} for unknown or another tenant's, {@link BusFailure#CONFLICT} for not
+ * allowed in the current state), which gives the HTTP status, and a stable machine-readable code.
  */
 public final class CanaryException extends RuntimeException {
 
-  private final int status;
+  private final BusFailure failure;
   private final String code;
 
-  public CanaryException(int status, String code, String message) {
+  public CanaryException(BusFailure failure, String code, String message) {
     super(message, null, false, false);
-    this.status = status;
+    this.failure = failure;
     this.code = code;
   }
 
   public static CanaryException notFound(String what) {
-    return new CanaryException(404, "not_found", what + " not found");
+    return new CanaryException(BusFailure.NOT_FOUND, "not_found", what + " not found");
   }
 
   public static CanaryException invalid(String message) {
-    return new CanaryException(400, "invalid_value", message);
+    return new CanaryException(BusFailure.INVALID_REQUEST, "invalid_value", message);
   }
 
   /** A URL the outbound policy refuses (internal address, user info, odd host form): 400 url_refused. */
   public static CanaryException urlRefused(String message) {
-    return new CanaryException(400, "url_refused", message);
+    return new CanaryException(BusFailure.INVALID_REQUEST, "url_refused", message);
   }
 
   public static CanaryException conflict(String code, String message) {
-    return new CanaryException(409, code, message);
+    return new CanaryException(BusFailure.CONFLICT, code, message);
+  }
+
+  public BusFailure failure() {
+    return failure;
   }
 
   public int status() {
-    return status;
+    return failure.httpStatus();
   }
 
   public String code() {

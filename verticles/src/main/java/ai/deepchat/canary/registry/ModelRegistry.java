@@ -1,11 +1,11 @@
 package ai.deepchat.canary.registry;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
@@ -225,7 +225,7 @@ public final class ModelRegistry {
   }
 
   private static <T> Future<T> duplicateName(Throwable err) {
-    if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+    if (SqlStates.isUniqueViolation(err)) {
       return Future.failedFuture(CanaryException.conflict("name_taken", "a model version with this name exists"));
     }
     return Future.failedFuture(err);

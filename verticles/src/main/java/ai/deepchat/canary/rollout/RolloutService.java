@@ -8,9 +8,9 @@ import ai.deepchat.canary.registry.ModelVersion;
 import ai.deepchat.canary.registry.Scope;
 import ai.deepchat.canary.registry.VersionState;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.SqlStates;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
@@ -96,7 +96,7 @@ public final class RolloutService {
             return changes.record(c, scope, actor, "rollout.started", r.id().toString(), details).map(r);
           });
     })).recover(err -> {
-      if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+      if (SqlStates.isUniqueViolation(err)) {
         return Future.failedFuture(CanaryException.conflict("rollout_active", "a rollout is already active"));
       }
       return Future.failedFuture(err);

@@ -6,6 +6,7 @@ import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
@@ -264,11 +265,10 @@ public final class ChatApiModule implements HttpModule {
 
   /** A generation that failed after the turn was accepted: the model, not the request, is at fault. */
   static HttpProblem backendProblem(TurnEvent event) {
-    int status = switch (event.errorCode() == null ? "" : event.errorCode()) {
-      case "backend_timeout", "timeout" -> 504;
-      case "backend_unavailable" -> 503;
-      default -> 502;
-    };
+    // unavailable (503) and timed out (504) keep their status; any other failure after acceptance is 502
+    int status = BusFailure.ofApiCode(event.errorCode())
+        .filter(f -> f.httpStatus() > BusFailure.BACKEND_ERROR.httpStatus())
+        .orElse(BusFailure.BACKEND_ERROR).httpStatus();
     return new HttpProblem(status, "server_error", event.errorCode(), event.error());
   }
 

@@ -1,7 +1,7 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.gateway.HttpErrors;
-import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.bus.BusFailure;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.ext.web.RoutingContext;
@@ -57,18 +57,15 @@ public final class HttpProblem extends RuntimeException {
     if (err instanceof HttpProblem p) {
       return p;
     }
-    if (err instanceof ChatError.ChatException ce) {
-      return fromChatError(ce.error(), ce.getMessage());
+    if (err instanceof BusFailure.Failed || err instanceof ReplyException re
+        && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      return of(BusFailure.of(err), err.getMessage());
     }
-    if (err instanceof ReplyException re) {
-      if (re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-        ChatError e = ChatError.of(re.failureCode()).orElse(ChatError.INTERNAL);
-        return fromChatError(e, re.getMessage());
-      }
+    if (err instanceof ReplyException) {
       return new HttpProblem(503, "server_error", "service_unavailable",
           "The chat service is not available right now; retry shortly.");
     }
-    if (ChatError.isTransient(err)) {
+    if (BusFailure.isTransient(err)) {
       // the database or a node is unreachable: fail fast, the client may retry
       LOG.warn("dependency unavailable: {}", err.toString());
       return new HttpProblem(503, "server_error", "service_unavailable",
@@ -78,7 +75,8 @@ public final class HttpProblem extends RuntimeException {
     return new HttpProblem(500, "server_error", "internal_error", "Internal error; the request id identifies it in the logs.");
   }
 
-  private static HttpProblem fromChatError(ChatError e, String message) {
+  /** The problem the edge answers a bus failure with. */
+  public static HttpProblem of(BusFailure e, String message) {
     String type = e.httpStatus() >= 500 ? "server_error" : e.httpStatus() == 409 ? "conflict_error" : "invalid_request_error";
     return new HttpProblem(e.httpStatus(), type, e.apiCode(), message);
   }

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamInbox;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
@@ -175,7 +176,7 @@ public final class TurnClient {
         }
         cancel();
         if (handler != null) {
-          handler.handle(TurnEvent.error(request.turnId(), "timeout", "The answer stopped arriving."));
+          handler.handle(TurnEvent.error(request.turnId(), BusFailure.TIMEOUT.apiCode(), "The answer stopped arriving."));
         }
       });
     }

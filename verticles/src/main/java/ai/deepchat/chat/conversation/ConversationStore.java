@@ -2,10 +2,11 @@ package ai.deepchat.chat.conversation;
 
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.TokenCounter;
-import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.policy.privacy.PiiMasker;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -15,7 +16,6 @@ import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import java.util.function.Function;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -36,8 +36,6 @@ final class ConversationStore {
   /** How long a 'streaming' answer may go without progress before a retry may take it over. */
   static final String STALE_AFTER = "2 minutes";
   private static final int HISTORY_LIMIT = 200;
-  private static final String UNIQUE_VIOLATION = "23505";
-
   record Settings(String systemPrompt, int maxMessageChars, JsonObject extra) {
   }
 
@@ -71,7 +69,7 @@ final class ConversationStore {
       for (ChatMessage m : msgs) {
         int chars = m.content().codePointCount(0, m.content().length());
         if (chars > settings.maxMessageChars()) {
-          return Future.failedFuture(ChatError.MESSAGE_TOO_LONG.exception("A message has " + chars
+          return Future.failedFuture(BusFailure.MESSAGE_TOO_LONG.exception("A message has " + chars
               + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
         }
       }
@@ -82,8 +80,8 @@ final class ConversationStore {
           .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
               b.replay(), sampling));
     })).recover(err -> {
-      if (err instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())) {
-        return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
+      if (SqlStates.isUniqueViolation(err)) {
+        return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
             "A request with this idempotency key is being processed."));
       }
       return Future.failedFuture(err);
@@ -104,7 +102,7 @@ final class ConversationStore {
     int maxTokens = sampling.maxTokens();
     ChatMessage user = req.messages().get(req.messages().size() - 1);
     if (pinned + maxTokens > model.contextTokens()) {
-      return Future.failedFuture(ChatError.CONTEXT_TOO_LONG.exception("This model's context is "
+      return Future.failedFuture(BusFailure.CONTEXT_TOO_LONG.exception("This model's context is "
           + model.contextTokens() + " tokens; the prompt needs about " + pinned + " and max_tokens asks for "
           + maxTokens + ". Shorten the message or lower max_tokens."));
     }
@@ -145,7 +143,7 @@ final class ConversationStore {
           Row r = rows.iterator().next();
           if (!req.channel().equals(r.getString("channel"))
               || !java.util.Objects.equals(req.visitorId(), r.getString("visitor_id"))) {
-            return Future.failedFuture(ChatError.INVALID_REQUEST.exception(
+            return Future.failedFuture(BusFailure.INVALID_REQUEST.exception(
                 "This idempotency key was already used for a different conversation."));
           }
           UUID conv = r.getUUID("conversation_id");
@@ -159,7 +157,7 @@ final class ConversationStore {
             return Future.succeededFuture(new Begun(conv, userId, answerId, settings, List.of(), answer, null));
           }
           if ("streaming".equals(status) && !Boolean.TRUE.equals(r.getBoolean("stale"))) {
-            return Future.failedFuture(ChatError.TURN_IN_PROGRESS.exception(
+            return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
                 "The answer to this request is still being generated; retry when it is done."));
           }
           Future<UUID> answer = answerId == null
@@ -182,7 +180,7 @@ final class ConversationStore {
               + "WHERE id = $1 AND channel = $2 AND visitor_id IS NOT DISTINCT FROM $3")
           .execute(Tuple.of(conversationId, req.channel(), req.visitorId(), modelVersion))
           .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
-              : Future.failedFuture(ChatError.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
+              : Future.failedFuture(BusFailure.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
     } else {
       String title = PiiMasker.mask(user.content()).strip();
       title = title.substring(0, Math.min(title.length(), 80));

@@ -13,7 +13,7 @@ import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.cluster.NodeDrain;
-import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
@@ -142,7 +142,7 @@ public final class ConversationVerticle extends VerticleBase {
       conversationId = req.conversationId() == null ? UUID.randomUUID() : UUID.fromString(req.conversationId());
       validate(req);
     } catch (IllegalArgumentException | NullPointerException e) {
-      fail(msg, ChatError.INVALID_REQUEST.exception(e.getMessage() == null ? "invalid turn" : e.getMessage()));
+      fail(msg, BusFailure.INVALID_REQUEST.exception(e.getMessage() == null ? "invalid turn" : e.getMessage()));
       return;
     }
     UUID tenant = tenantId;
@@ -237,15 +237,15 @@ public final class ConversationVerticle extends VerticleBase {
   }
 
   private static void fail(Message<?> msg, Throwable err) {
-    if (err instanceof ChatError.ChatException ce) {
-      msg.fail(ce.error().code(), ce.getMessage());
-    } else if (ChatError.isTransient(err)) {
+    if (err instanceof BusFailure.Failed f) {
+      f.failure().fail(msg, f.getMessage());
+    } else if (BusFailure.isTransient(err)) {
       // the database is unreachable (restarting, say): fail fast so the client retries
       LOG.warn("turn refused, dependency unavailable: {}", err.toString());
-      msg.fail(ChatError.UNAVAILABLE.code(), "The service is temporarily unavailable; retry shortly.");
+      BusFailure.UNAVAILABLE.fail(msg, "The service is temporarily unavailable; retry shortly.");
     } else {
       LOG.error("turn failed", err);
-      msg.fail(ChatError.INTERNAL.code(), "internal error");
+      BusFailure.INTERNAL.fail(msg, "internal error");
     }
   }
 }

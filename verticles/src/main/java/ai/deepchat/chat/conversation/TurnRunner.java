@@ -9,6 +9,7 @@ import ai.deepchat.chat.dispatch.GenerationListener;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
@@ -274,7 +275,7 @@ final class TurnRunner {
         })
         .onFailure(err -> {
           LOG.error("turn {}: the prompt could not be built", req.turnId(), err);
-          interrupt(TurnEvent.error(req.turnId(), "internal_error", "The prompt could not be built."));
+          interrupt(TurnEvent.error(req.turnId(), BusFailure.INTERNAL.apiCode(), "The prompt could not be built."));
         });
   }
 
@@ -402,7 +403,7 @@ final class TurnRunner {
         .onComplete(stored -> {
           if (stored.failed()) {
             LOG.error("turn {}: the answer could not be stored", req.turnId(), stored.cause());
-            end(TurnEvent.error(req.turnId(), "storage_error", "The answer could not be stored."));
+            end(TurnEvent.error(req.turnId(), BusFailure.STORAGE_ERROR.apiCode(), "The answer could not be stored."));
           } else {
             end(TurnEvent.done(req.turnId(), route.intent(), usage, finishReason));
           }

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamInbox;
 import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
@@ -119,7 +120,7 @@ public final class EngineBusBackend implements ModelBackend {
       switch (err.failureType()) {
         case NO_HANDLERS -> {
           if (attempt == 0) {
-            fail("backend_unavailable", "no engine worker serves model '" + modelKey + "'");
+            fail(BusFailure.BACKEND_UNAVAILABLE, "no engine worker serves model '" + modelKey + "'");
           } else {
             // a worker was there a moment ago: the bus may still be dropping the dead one's route
             workerLost("no engine worker serves model '" + modelKey + "' now");
@@ -127,10 +128,10 @@ public final class EngineBusBackend implements ModelBackend {
         }
         case TIMEOUT -> workerLost("the engine did not accept the request within " + requestTimeoutMs + " ms");
         case RECIPIENT_FAILURE -> {
-          if (err.failureCode() == 503) {
+          if (BusFailure.of(err).retryable()) {
             workerLost("the engine could not start the generation: " + err.getMessage());
           } else {
-            fail("backend_error", "the engine refused the request: " + err.getMessage());
+            fail(BusFailure.BACKEND_ERROR, "the engine refused the request: " + err.getMessage());
           }
         }
         // the bus could not reach the worker's node (connection refused or reset): it is going away
@@ -160,7 +161,7 @@ public final class EngineBusBackend implements ModelBackend {
           } else {
             endAttempt(false);
             finished = true;
-            listener.onError("backend_error", why);
+            listener.onError(BusFailure.BACKEND_ERROR.apiCode(), why);
           }
         }
       }
@@ -172,7 +173,7 @@ public final class EngineBusBackend implements ModelBackend {
         return;
       }
       if (delivered || attempt + 1 >= MAX_ATTEMPTS) {
-        fail("backend_unavailable", why + (delivered ? " while answering" : " (tried " + (attempt + 1) + " times)"));
+        fail(BusFailure.BACKEND_UNAVAILABLE, why + (delivered ? " while answering" : " (tried " + (attempt + 1) + " times)"));
         return;
       }
       LOG.warn("generation {} attempt {} lost its worker before the first token ({}); starting it again",
@@ -204,7 +205,7 @@ public final class EngineBusBackend implements ModelBackend {
       }
       long quietMs = (System.nanoTime() - lastEventNanos) / 1_000_000;
       if (quietMs >= idleTimeoutMs) {
-        fail("backend_timeout", "the model sent nothing for " + idleTimeoutMs + " ms");
+        fail(BusFailure.BACKEND_TIMEOUT, "the model sent nothing for " + idleTimeoutMs + " ms");
       } else {
         idleTimer = vertx.setTimer(idleTimeoutMs - quietMs, this::onIdleTimer);
       }
@@ -218,10 +219,10 @@ public final class EngineBusBackend implements ModelBackend {
       }
     }
 
-    private void fail(String code, String message) {
+    private void fail(BusFailure failure, String message) {
       finished = true;
       endAttempt(true);
-      listener.onError(code, message);
+      listener.onError(failure.apiCode(), message);
     }
 
     /** Stops listening to the current attempt; {@code cancel} also tells its worker to stop. */

@@ -11,7 +11,7 @@ public interface ModelDispatcher {
   /**
    * The version for this conversation: the requested one by name (any state but retired), else the
    * tenant's stable version (or an active rollout's candidate, stable per conversation), else the
-   * platform default. Fails with {@code ChatError.MODEL_NOT_FOUND} for an unknown name.
+   * platform default. Fails with {@code BusFailure.MODEL_NOT_FOUND} for an unknown name.
    */
   Future<ModelChoice> choose(UUID tenantId, UUID conversationId, String requestedModel);
 

@@ -1,5 +1,6 @@
 package ai.deepchat.chat.dispatch;
 
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -109,7 +110,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
           } else if (!run.finished) {
             LOG.warn("request {}: cannot reach {}: {}", requestId, spec.describe(), err.toString());
           }
-          run.fail("backend_unavailable", UNAVAILABLE);
+          run.fail(BusFailure.BACKEND_UNAVAILABLE, UNAVAILABLE);
         });
     return run;
   }
@@ -148,7 +149,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
       response.handler(lines);
       response.exceptionHandler(err -> {
         LOG.warn("request {}: stream from {} broke: {}", requestId, spec.describe(), err.toString());
-        fail("backend_error", FAILED);
+        fail(BusFailure.BACKEND_ERROR, FAILED);
       });
       response.endHandler(v -> {
         if (!finished) {
@@ -156,7 +157,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
             done();
           } else {
             LOG.warn("request {}: {} closed the stream before it finished", requestId, spec.describe());
-            fail("backend_error", FAILED);
+            fail(BusFailure.BACKEND_ERROR, FAILED);
           }
         }
       });
@@ -181,12 +182,12 @@ public final class OpenAiHttpBackend implements ModelBackend {
         chunk = new JsonObject(data);
       } catch (DecodeException e) {
         LOG.warn("request {}: {} sent a malformed chunk", requestId, spec.describe());
-        fail("backend_error", FAILED);
+        fail(BusFailure.BACKEND_ERROR, FAILED);
         return;
       }
       if (chunk.getValue("error") instanceof JsonObject err) {
         LOG.warn("request {}: {} sent an error: {}", requestId, spec.describe(), clip(err.encode()));
-        fail("backend_error", FAILED);
+        fail(BusFailure.BACKEND_ERROR, FAILED);
         return;
       }
       JsonObject u = chunk.getJsonObject("usage");
@@ -226,7 +227,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
         }
         LOG.warn("request {}: {} answered HTTP {}: {}", requestId, spec.describe(), response.statusCode(),
             clip(text.toString(StandardCharsets.UTF_8)));
-        fail("backend_unavailable", UNAVAILABLE);
+        fail(BusFailure.BACKEND_UNAVAILABLE, UNAVAILABLE);
       };
       response.handler(chunk -> {
         text.appendBuffer(chunk.slice(0, Math.min(chunk.length(), MAX_ERROR_BODY - text.length())));
@@ -253,7 +254,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
       idleTimer = vertx.setTimer(ms, t -> {
         if (!finished) {
           LOG.warn("request {}: {} sent nothing for {} ms", requestId, spec.describe(), ms);
-          fail("backend_timeout", "The model backend did not answer in time.");
+          fail(BusFailure.BACKEND_TIMEOUT, "The model backend did not answer in time.");
         }
       });
     }
@@ -263,12 +264,12 @@ public final class OpenAiHttpBackend implements ModelBackend {
       listener.onDone(finishReason == null ? "stop" : finishReason, usage);
     }
 
-    void fail(String code, String message) {
+    void fail(BusFailure failure, String message) {
       if (finished) {
         return;
       }
       stop(true);
-      listener.onError(code, message);
+      listener.onError(failure.apiCode(), message);
     }
 
     @Override

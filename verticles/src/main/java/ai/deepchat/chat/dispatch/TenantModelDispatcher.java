@@ -1,6 +1,6 @@
 package ai.deepchat.chat.dispatch;
 
-import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
@@ -74,7 +74,7 @@ public final class TenantModelDispatcher implements ModelDispatcher {
           if (unnamed) {
             return Future.succeededFuture(platformDefault);
           }
-          return Future.failedFuture(ChatError.MODEL_NOT_FOUND.exception(
+          return Future.failedFuture(BusFailure.MODEL_NOT_FOUND.exception(
               "The model '" + requestedModel + "' does not exist or you do not have access to it."));
         });
   }

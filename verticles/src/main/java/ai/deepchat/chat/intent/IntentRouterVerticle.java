@@ -3,7 +3,7 @@ package ai.deepchat.chat.intent;
 import ai.deepchat.chat.cache.QuestionNormalizer;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.chat.ChatError;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -47,7 +47,7 @@ public final class IntentRouterVerticle extends VerticleBase {
     try {
       tenantId = UUID.fromString(req.tenantId());
     } catch (IllegalArgumentException | NullPointerException e) {
-      msg.fail(ChatError.INVALID_REQUEST.code(), "bad tenant id");
+      BusFailure.INVALID_REQUEST.fail(msg, "bad tenant id");
       return;
     }
     RoutingData cached = data.getIfPresent(tenantId);

@@ -2,7 +2,7 @@ package ai.deepchat.chat.widget;
 
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.platform.config.PlatformConfig;
-import ai.deepchat.platform.db.DatabaseBootstrap;
+import ai.deepchat.platform.security.JwtSecret;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -41,7 +41,7 @@ public final class VisitorTokens {
 
   /** Reads (or first creates) the secret: blocking, call at start-up. */
   public VisitorTokens(Vertx vertx, PlatformConfig config) {
-    this(vertx, secret(config));
+    this(vertx, JwtSecret.resolve(config));
   }
 
   /** Cheap (no I/O): one per gateway instance, so token checks of different event loops share no lock. */
@@ -51,12 +51,6 @@ public final class VisitorTokens {
     this.jwt = JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret))
         .setJWTOptions(options));
-  }
-
-  /** JWT_SECRET, else the one generated once under DATA_DIR/secrets. Blocking (a file). */
-  public static String secret(PlatformConfig config) {
-    return config.chat().jwtSecret().orElseGet(() ->
-        DatabaseBootstrap.readOrCreateSecret(config.dataDir().resolve("secrets").resolve("jwt-secret")));
   }
 
   public String issue(UUID tenantId, String visitorId, String widgetKey) {

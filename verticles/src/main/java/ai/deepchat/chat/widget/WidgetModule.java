@@ -50,7 +50,7 @@ public final class WidgetModule implements HttpModule {
   /**
    * One gateway instance's widget endpoints (no I/O here: built on the instance's event loop).
    * {@code canary}: where ratings of a model version's answers are reported; null without rollout
-   * routing. {@code tokenSecret}: {@link VisitorTokens#secret}, read once per node. {@code sockets}:
+   * routing. {@code tokenSecret}: {@code JwtSecret.resolve}, read once per node. {@code sockets}:
    * the node's open sockets ({@link VisitorSockets#listen}, once per node).
    */
   public WidgetModule(Vertx vertx, Platform platform, RequestLimits limits, CanaryServices canary,

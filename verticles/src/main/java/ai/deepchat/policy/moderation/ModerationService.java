@@ -19,8 +19,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Moderation for in-process callers (the chat pipeline) and for {@link ModerationVerticle}: each
- * tenant's word list is loaded once and cached. Admin changes publish {@link TenantPolicyChanged} on
+ * Moderation for in-process callers (the chat pipeline; one service per node, in
+ * {@code PolicyServices}): each tenant's word list is loaded once and cached. Admin changes publish {@link TenantPolicyChanged} on
  * {@link Addresses#POLICY_CHANGED}; every service on every node listens and drops its copy. The
  * bus is best-effort, so cached lists also expire after {@link #MAX_AGE_NANOS} as a safety net.
  */

@@ -25,8 +25,6 @@ public final class Addresses {
   public static final String CHAT_TURN_CANCEL = "chat.turn.cancel";
   /** Intent routing of one question (request/reply). */
   public static final String CHAT_ROUTE = "chat.route";
-  /** Moderation of one user message against the tenant's word list (request/reply). */
-  public static final String POLICY_MODERATE = "policy.moderation.check";
   /**
    * A tenant's policy settings changed (word list, moderation action, rate limits, plugin configs);
    * published so every node drops its cached copies.
@@ -38,8 +36,6 @@ public final class Addresses {
    * against PostgreSQL).
    */
   public static final String WIDGET_VISITORS_REVOKED = "widget.visitors.revoked";
-  /** Appends one row to a tenant's hash-chained audit log (request/reply). */
-  public static final String POLICY_AUDIT_APPEND = "policy.audit.append";
 
   /**
    * A tenant's (or the platform's) model versions or rollouts changed; published so every node

@@ -10,10 +10,16 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /** Registers the default codec of every message record, once per Vert.x instance. */
 public final class Codecs {
+
+  /** Vert.x instances whose codecs are registered; weak, so a closed instance is forgotten. */
+  private static final Set<Vertx> REGISTERED = Collections.newSetFromMap(new WeakHashMap<>());
 
   private Codecs() {
   }
@@ -30,7 +36,17 @@ public final class Codecs {
     return all;
   }
 
+  /**
+   * Registers every record codec on {@code vertx}; a second call for the same instance (tests that
+   * share one) does nothing. Called once by whoever creates the Vert.x instance (the launcher, a test),
+   * never by a verticle.
+   */
   public static void registerAll(Vertx vertx) {
+    synchronized (REGISTERED) {
+      if (!REGISTERED.add(vertx)) {
+        return;
+      }
+    }
     EventBus bus = vertx.eventBus();
     for (Class<? extends Record> type : messageTypes()) {
       register(bus, type);
@@ -38,10 +54,6 @@ public final class Codecs {
   }
 
   private static <T extends Record> void register(EventBus bus, Class<T> type) {
-    try {
-      bus.registerDefaultCodec(type, new RecordCodec<>(type));
-    } catch (IllegalStateException alreadyRegistered) {
-      // a second deployment in the same Vert.x instance (tests, redeploys): the codec is already there
-    }
+    bus.registerDefaultCodec(type, new RecordCodec<>(type));
   }
 }

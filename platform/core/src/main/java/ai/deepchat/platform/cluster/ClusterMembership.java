@@ -6,6 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.util.UUID;
@@ -32,10 +33,8 @@ public final class ClusterMembership {
 
   /** This instance's Vert.x node id (as event-bus routing knows it), or {@link #LOCAL}. */
   public static String localNodeId(Vertx vertx) {
-    if (vertx.isClustered() && vertx instanceof VertxInternal internal && internal.clusterManager() != null) {
-      return internal.clusterManager().getNodeId();
-    }
-    return LOCAL;
+    ClusterManager manager = clusterManager(vertx);
+    return manager != null ? manager.getNodeId() : LOCAL;
   }
 
   /**
@@ -82,11 +81,17 @@ public final class ClusterMembership {
     };
   }
 
-  private static HazelcastInstance hazelcast(Vertx vertx) {
-    if (vertx.isClustered() && vertx instanceof VertxInternal internal
-        && internal.clusterManager() instanceof HazelcastClusterManager manager) {
-      return manager.getHazelcastInstance();
-    }
-    return null;
+  /**
+   * The cluster manager of a clustered Vert.x instance, else null. The one use of
+   * {@code io.vertx.core.internal} for it: Vert.x's public API tells whether an instance is clustered
+   * but does not hand out its cluster manager (node id, registrations, the Hazelcast instance).
+   */
+  public static ClusterManager clusterManager(Vertx vertx) {
+    return vertx.isClustered() && vertx instanceof VertxInternal internal ? internal.clusterManager() : null;
+  }
+
+  /** The Hazelcast instance of a Vert.x instance clustered with Hazelcast, else null. */
+  public static HazelcastInstance hazelcast(Vertx vertx) {
+    return clusterManager(vertx) instanceof HazelcastClusterManager manager ? manager.getHazelcastInstance() : null;
   }
 }

@@ -4,9 +4,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.shareddata.Shareable;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.util.function.IntSupplier;
 
@@ -41,8 +39,7 @@ public final class ClusterQuorum implements Shareable {
    * Call once, after the cluster has started and before the gateway deploys.
    */
   public static ClusterQuorum install(Vertx vertx, int quorum) {
-    HazelcastInstance hazelcast = vertx.isClustered() && vertx instanceof VertxInternal internal
-        && internal.clusterManager() instanceof HazelcastClusterManager manager ? manager.getHazelcastInstance() : null;
+    HazelcastInstance hazelcast = ClusterMembership.hazelcast(vertx);
     if (hazelcast == null) {
       return NONE;
     }

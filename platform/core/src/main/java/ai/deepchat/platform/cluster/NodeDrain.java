@@ -3,7 +3,6 @@ package ai.deepchat.platform.cluster;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.spi.cluster.RegistrationInfo;
@@ -62,11 +61,11 @@ public final class NodeDrain implements Shareable {
    * receiving, and completes once peers have had {@link #HANDOVER} to see it; then unregister the
    * consumers. Unregistering alone removes the local handler before the cluster entry, so a request a
    * peer routes by its not yet updated view in between is dropped without an answer (the sender
-   * waits for its timeout). Uses Vert.x's cluster-manager SPI (io.vertx.core.internal): the public
-   * API has no way to leave the routing and keep the handler. Not clustered: nothing to withdraw.
+   * waits for its timeout). Uses the cluster manager's registrations: the public API has no way
+   * to leave the routing and keep the handler. Not clustered: nothing to withdraw.
    */
   public static Future<Void> withdraw(Vertx vertx, String address) {
-    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    ClusterManager cluster = ClusterMembership.clusterManager(vertx);
     if (cluster == null) {
       return Future.succeededFuture();
     }

@@ -1,6 +1,7 @@
 package ai.deepchat.platform.cluster;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.cluster.ClusterMessages.ReachReport;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -44,11 +45,11 @@ public final class NodePingVerticle extends VerticleBase {
       count = Integer.parseInt(msg.headers().get(Addresses.REACH_COUNT));
       timeoutMs = Long.parseLong(msg.headers().get(Addresses.REACH_TIMEOUT_MS));
     } catch (NumberFormatException e) {
-      msg.fail(400, "reach-count and reach-timeout-ms must be numbers");
+      BusFailure.INVALID_REQUEST.fail(msg, "reach-count and reach-timeout-ms must be numbers");
       return;
     }
     if (address == null || count < 1 || count > MAX_REACH_COUNT || timeoutMs < 1 || timeoutMs > MAX_REACH_TIMEOUT_MS) {
-      msg.fail(400, "a reach check needs reach-address, reach-count 1.." + MAX_REACH_COUNT
+      BusFailure.INVALID_REQUEST.fail(msg, "a reach check needs reach-address, reach-count 1.." + MAX_REACH_COUNT
           + " and reach-timeout-ms 1.." + MAX_REACH_TIMEOUT_MS);
       return;
     }

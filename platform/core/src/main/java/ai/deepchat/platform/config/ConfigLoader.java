@@ -79,6 +79,7 @@ public final class ConfigLoader {
 
   private PlatformConfig parse() {
     Path dataDir = Path.of(string("DATA_DIR", "data")).toAbsolutePath().normalize();
+    Optional<String> jwtSecret = jwtSecret();
     return new PlatformConfig(
         Role.parseList("ROLES", values.get("ROLES")),
         new PlatformConfig.Http(string("HTTP_HOST", "0.0.0.0"), port("HTTP_PORT", 8080)),
@@ -92,7 +93,7 @@ public final class ConfigLoader {
             intIn("ENGINE_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024),
             intIn("ENGINE_MAX_SEQUENCES", 8, 1, 4096),
             intIn("ENGINE_DRAIN_SECONDS", 30, 0, 3600)),
-        console(),
+        console(jwtSecret),
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
             intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000), trustedProxies(),
             intIn("RATE_LIMIT_NEW_VISITORS_PER_MINUTE", 20, 1, 1_000_000), outboundAllowedHosts()),
@@ -119,13 +120,16 @@ public final class ConfigLoader {
             string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)));
   }
 
+  /** The one secret behind console sessions and visitor tokens (see JwtSecret). */
+  private Optional<String> jwtSecret() {
+    Optional<String> secret = optional("JWT_SECRET");
+    if (secret.isPresent() && secret.get().length() < 32) {
+      throw new ConfigException("JWT_SECRET", "must be at least 32 characters (HS256 needs a long secret)");
+    }
+    return secret;
+  }
+
   private PlatformConfig.Chat chat() {
-    Optional<String> jwtSecret = optional("JWT_SECRET");
-    jwtSecret.ifPresent(secret -> {
-      if (secret.length() < 32) {
-        throw new ConfigException("JWT_SECRET", "must be at least 32 characters (HS256 needs a long secret)");
-      }
-    });
     String baseUrl = string("DEEPSEEK_BASE_URL", "https://api.deepseek.com");
     try {
       URI uri = new URI(baseUrl);
@@ -143,7 +147,7 @@ public final class ConfigLoader {
     });
     return new PlatformConfig.Chat(
         intIn("CHAT_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
-        jwtSecret, optional("DEEPSEEK_API_KEY"), baseUrl.replaceAll("/+$", ""),
+        optional("DEEPSEEK_API_KEY"), baseUrl.replaceAll("/+$", ""),
         string("DEEPSEEK_MODEL", "deepseek-chat"), modelKey,
         intIn("CHAT_CONTEXT_TOKENS", 8192, 256, 1 << 20),
         intIn("CHAT_DEFAULT_MAX_TOKENS", 1024, 1, 1 << 16),
@@ -200,11 +204,7 @@ public final class ConfigLoader {
     return proxies;
   }
 
-  private PlatformConfig.Console console() {
-    Optional<String> secret = optional("JWT_SECRET");
-    if (secret.isPresent() && secret.get().length() < 32) {
-      throw new ConfigException("JWT_SECRET", "must be at least 32 characters");
-    }
+  private PlatformConfig.Console console(Optional<String> secret) {
     Optional<Boolean> secure = optional("CONSOLE_SECURE_COOKIES").map(v -> bool("CONSOLE_SECURE_COOKIES", false));
     Optional<String> email = optional("SUPERADMIN_EMAIL");
     Optional<String> password = optional("SUPERADMIN_PASSWORD");

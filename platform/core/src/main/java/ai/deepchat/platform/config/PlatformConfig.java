@@ -105,7 +105,8 @@ public record PlatformConfig(
   }
 
   /**
-   * Admin console: the JWT signing secret (empty = generated once under DATA_DIR/secrets/jwt-secret),
+   * Admin console: the node's JWT signing secret, also behind visitor tokens (empty = generated once
+   * under DATA_DIR/secrets/jwt-secret, see {@code JwtSecret}),
    * whether session cookies are Secure (empty = only when the request came over https), and the
    * platform super-admin created at first start.
    */
@@ -150,11 +151,10 @@ public record PlatformConfig(
   }
 
   /**
-   * The chat pipeline. {@code jwtSecret} empty: a secret generated once into the data directory.
-   * DeepSeek's API is the remote backend when {@code deepseekApiKey} is set; {@code engineModelKey}
-   * names the model the local engine serves from MODEL_DIR. Timeouts in milliseconds.
+   * The chat pipeline (its visitor tokens are signed with {@link Console#jwtSecret}). DeepSeek's API
+   * is the remote backend when {@code deepseekApiKey} is set; {@code engineModelKey} names the model the local engine serves from MODEL_DIR. Timeouts in milliseconds.
    */
-  public record Chat(long maxBodyBytes, Optional<String> jwtSecret, Optional<String> deepseekApiKey,
+  public record Chat(long maxBodyBytes, Optional<String> deepseekApiKey,
                      String deepseekBaseUrl, String deepseekModel, Optional<String> engineModelKey,
                      int contextTokens, int defaultMaxTokens, long requestTimeoutMs, long idleTimeoutMs,
                      long retrievalTimeoutMs, int cacheSize, long cacheTtlSeconds) {

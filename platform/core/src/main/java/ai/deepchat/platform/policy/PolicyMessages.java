@@ -4,21 +4,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Event-bus contracts of the policy verticles: moderation checks, word-list invalidation and audit
- * appends. Tenant ids travel as strings (UUID text), like the other contracts.
+ * Records of the policy features: the two published on the bus ({@link TenantPolicyChanged},
+ * {@link VisitorsRevoked}), and the moderation verdict and audit entry every module passes in process
+ * (each node moderates and appends to the audit log itself, in PostgreSQL). Tenant ids are strings
+ * (UUID text), like the other contracts.
  */
 public final class PolicyMessages {
 
   private PolicyMessages() {
   }
 
-  public static final List<Class<? extends Record>> TYPES = List.of(
-      ModerationRequest.class, ModerationVerdict.class, TenantPolicyChanged.class,
-      AuditEntry.class, AuditReceipt.class, VisitorsRevoked.class);
-
-  /** Checks one user message against the tenant's sensitive words (request/reply). */
-  public record ModerationRequest(String tenantId, String text) {
-  }
+  /** The records that travel on the bus. */
+  public static final List<Class<? extends Record>> TYPES = List.of(TenantPolicyChanged.class, VisitorsRevoked.class);
 
   /**
    * The outcome of a check. {@code action} is ALLOW (no word matched), MASK (matched words replaced

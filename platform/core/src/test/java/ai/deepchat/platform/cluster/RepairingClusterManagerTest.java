@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
@@ -104,7 +103,7 @@ class RepairingClusterManagerTest {
   }
 
   private static RepairingClusterManager manager(Vertx vertx) {
-    return (RepairingClusterManager) ((VertxInternal) vertx).clusterManager();
+    return (RepairingClusterManager) ClusterMembership.clusterManager(vertx);
   }
 
   /** Nodes a and b, b serving {@link #ADDRESS}; returns a once its requests reach b. */

@@ -18,7 +18,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CallerContextTest {
 
   private final Vertx vertx = Vertx.vertx();
-  // off a Vert.x thread, each call makes a new event-loop context: two verticle instances' contexts
+  // off a Vert.x thread, each call makes a new event-loop context: two verticle instances' contexts.
+  // The loader is a ContextInternal (the SPI CallerContext itself uses) to make promises bound to it,
+  // as a cache filled on one instance's event loop holds them.
   private final ContextInternal loader = (ContextInternal) vertx.getOrCreateContext();
   private final Context caller = vertx.getOrCreateContext();
 
