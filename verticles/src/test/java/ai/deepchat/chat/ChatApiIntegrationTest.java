@@ -20,7 +20,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -242,15 +241,7 @@ class ChatApiIntegrationTest {
 
   @Test
   void aClientThatLeavesCancelsTheRemoteGeneration() throws Exception {
-    String body = ask("SLOW question").put("stream", true).put("temperature", 1).encode();
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    try (Socket socket = new Socket("127.0.0.1", h.port)) {
-      OutputStream out = socket.getOutputStream();
-      out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + a.apiKey()
-          + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      out.write(bytes);
-      out.flush();
+    try (Socket socket = h.openCompletion(a.apiKey(), ask("SLOW question").put("stream", true).put("temperature", 1))) {
       BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
       String line;
       while ((line = in.readLine()) != null && !line.contains("partial")) {
@@ -305,12 +296,7 @@ class ChatApiIntegrationTest {
     assertThat(message.getString("reasoning_content")).isEqualTo("hmm");
     assertThat(body.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(3);
 
-    byte[] bytes = ask("SLOW engine").put("stream", true).put("temperature", 1).encode().getBytes(StandardCharsets.UTF_8);
-    try (Socket socket = new Socket("127.0.0.1", h.port)) {
-      socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-          + t.apiKey() + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().write(bytes);
+    try (Socket socket = h.openCompletion(t.apiKey(), ask("SLOW engine").put("stream", true).put("temperature", 1))) {
       BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
       String line;
       while ((line = in.readLine()) != null && !line.contains("local: SLOW")) {

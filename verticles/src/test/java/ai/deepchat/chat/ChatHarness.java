@@ -18,12 +18,17 @@ import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -194,6 +199,22 @@ final class ChatHarness {
       b.header("Authorization", "Bearer " + bearer);
     }
     return send(b);
+  }
+
+  /**
+   * A chat completion sent over a raw socket, the socket left open: the caller reads what it needs and
+   * leaves mid-answer by closing it.
+   */
+  Socket openCompletion(String apiKey, JsonObject body) throws IOException {
+    byte[] bytes = body.encode().getBytes(StandardCharsets.UTF_8);
+    Socket socket = new Socket("127.0.0.1", port);
+    OutputStream out = socket.getOutputStream();
+    out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + apiKey
+        + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII));
+    out.write(bytes);
+    out.flush();
+    return socket;
   }
 
   /** A number from the owner's view of the database (sees every tenant), for assertions. */

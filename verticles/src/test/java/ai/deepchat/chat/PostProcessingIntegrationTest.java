@@ -1,7 +1,9 @@
 package ai.deepchat.chat;
 
 import ai.deepchat.policy.plugin.footer.AnswerFooterPlugin;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
@@ -12,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -180,6 +183,35 @@ class PostProcessingIntegrationTest {
     assertThat(stored(r)).isEqualTo(r.completionTokens() + "|Worth the wait.");
     assertThat(lastStreamBody).as("SSE comments keep proxies from cutting the held-back stream")
         .contains("\n: keep-alive\n\n");
+  }
+
+  @Test
+  void aClientThatLeavesWhileTheHooksRunStillHasItsAnswerStoredComplete() throws Exception {
+    // the turn's outcome is decided when the model finishes: a cancel during the hooks changes nothing
+    String question = "Leave while the rewrite runs.";
+    ChatHarness.Tenant t = tenantWith("hook-left", RewriteTestPlugin.NAME, new JsonObject().put("behaviour", "slow")
+        .put("delayMs", 2_500).put("postTimeoutMs", 10_000).put("replacement", "Kept though you left."));
+    Promise<Void> hookStarted = Promise.promise();
+    MessageConsumer<String> starts = vertx.eventBus().consumer(RewriteTestPlugin.SLOW_STARTED, m -> {
+      if (question.equals(m.body())) {
+        hookStarted.tryComplete();
+      }
+    });
+    ChatHarness.await(starts.completion());
+    try (Socket socket = h.openCompletion(t.apiKey(), ask(question, true))) {
+      hookStarted.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } finally {
+      starts.unregister();
+    }
+    String answer = "SELECT status || '|' || content FROM messages WHERE role = 'assistant' AND reply_to IN "
+        + "(SELECT id FROM messages WHERE content = '" + question + "')";
+    long deadline = System.currentTimeMillis() + 15_000;
+    String row = h.string(answer);
+    while (row != null && row.startsWith("streaming") && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+      row = h.string(answer);
+    }
+    assertThat(row).isEqualTo("complete|Kept though you left.");
   }
 
   @Test

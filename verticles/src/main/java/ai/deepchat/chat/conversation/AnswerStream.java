@@ -13,7 +13,7 @@ import io.vertx.core.Vertx;
 import java.util.List;
 
 /**
- * What the client of one turn receives, and the answer text so far (what gets stored). Model deltas
+ * What the client of one turn receives, and the answer so far (text and citations: what gets stored). Model deltas
  * pass the tenant's output word list as they stream (a word split across deltas is still caught);
  * while a post hook may rewrite the answer, deltas are held back and only keep-alives go out. One per
  * turn, used on the turn's context only.
@@ -26,6 +26,7 @@ final class AnswerStream {
   private final long keepAliveMs;
   private final StringBuilder content = new StringBuilder();
   private final StringBuilder reasoning = new StringBuilder();
+  private List<Citation> citations = List.of();
   private boolean buffered;
   private long lastSentNanos = System.nanoTime();
   private StreamingModerator contentModerator;
@@ -125,13 +126,19 @@ final class AnswerStream {
     }
   }
 
+  /** The sources the answer cites, sent before it (none: nothing sent). */
+  void cite(List<Citation> cites) {
+    citations = cites == null ? List.of() : cites;
+    if (!citations.isEmpty()) {
+      send(TurnEvent.citations(turnId, citations));
+    }
+  }
+
   /** A whole answer at once (stored, FAQ, cached, plugin, refusal), its citations first. */
   void whole(String text, String thinking, List<Citation> cites) {
     content.append(text == null ? "" : text);
     reasoning.append(thinking == null ? "" : thinking);
-    if (cites != null && !cites.isEmpty()) {
-      send(TurnEvent.citations(turnId, cites));
-    }
+    cite(cites);
     if (!buffered) {
       send(TurnEvent.delta(turnId, text, thinking == null || thinking.isEmpty() ? null : thinking));
     }
@@ -153,5 +160,9 @@ final class AnswerStream {
 
   String reasoning() {
     return reasoning.toString();
+  }
+
+  List<Citation> citations() {
+    return citations;
   }
 }

@@ -26,6 +26,7 @@ import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.policy.PolicyMetrics;
 import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.policy.moderation.PromptLeakGuard;
+import ai.deepchat.policy.plugin.PluginOutcome;
 import ai.deepchat.policy.plugin.PluginRegistry;
 import ai.deepchat.policy.plugin.PostHooks;
 import ai.deepchat.policy.plugin.PostResult;
@@ -37,9 +38,10 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * One acknowledged turn from routing to the stored answer: replay of a stored answer, an FAQ answer,
@@ -48,6 +50,10 @@ import java.util.UUID;
  * answer is held back and sent as one delta. Events go to the edge's address; the answer row is written
  * once, before the final event, with the text the client got (personal data masked), so a retry after
  * "done" always finds it.
+ *
+ * <p>The steps (plugins, routing, sources, prompt, the model's stream) are small methods composing
+ * futures into the turn's {@link TurnOutcome}. A step starts only while the turn is open; a cancel may
+ * come at any time, and {@link #finish} ends the turn once, with whichever outcome came first.
  */
 final class TurnRunner {
 
@@ -70,18 +76,17 @@ final class TurnRunner {
   private final ModelChoice model;
   private final ConversationStore.Begun turn;
   private final SamplingParams sampling;
-  private ChatMessage question;
-  private final Promise<Void> finished = Promise.promise();
   private final String blockedReply;
-  private PostHooks postHooks;
   private final AnswerStream answer;
-  private TenantModeration outputPolicy;
+  private final Promise<Void> finished = Promise.promise();
 
-  private GenerationListener.Generation generation;
+  // set by the first step: the question as the plugins left it, the post hooks the whole turn sees
+  private ChatMessage question;
+  private PostHooks postHooks;
+  // what the answer depends on, stored with it however the turn ends
   private RouteDecision route = RouteDecision.chat(0);
-  private List<Citation> citations = List.of();
-  private int promptTokens;
-  private boolean ended;
+  private ModelStream stream; // the model's generation, once asked
+  private TurnOutcome outcome; // written by finish only: the turn is open while it is null
 
   TurnRunner(Deps deps, TurnRequest req, UUID tenantId, ModelChoice model, ConversationStore.Begun turn,
              SamplingParams sampling, String blockedReply) {
@@ -114,23 +119,49 @@ final class TurnRunner {
     return platformVersion ? model.name() : TenantLabels.opaque(model.versionId());
   }
 
+  /** Completes once the answer row is written and the last event sent. */
   Future<Void> run() {
     if (turn.replay() != null) {
       ConversationStore.StoredAnswer a = turn.replay();
       answer.whole(a.content(), a.reasoning(), a.citations());
-      end(TurnEvent.done(req.turnId(), a.intent(), a.usage(), "stop"));
-      return finished.future();
-    }
-    if (blockedReply != null) {
+      finish(new TurnOutcome.Replayed(a.intent(), a.usage()));
+    } else if (blockedReply != null) {
       // the tenant's word list refused the message: its polite reply answers, no model runs
       route = new RouteDecision(BLOCKED, 1, null, null, null, 0);
       answer.whole(blockedReply, null, List.of());
-      store(answer.content(), new Usage(0, 0), "content_filter", "blocked");
-      return finished.future();
+      finish(new TurnOutcome.Refused(Future.succeededFuture(new Usage(0, 0))));
+    } else {
+      plugins().compose(whileOpen(this::answer))
+          .otherwise(err -> internalError("The answer could not be produced.", err))
+          .onSuccess(this::finish);
     }
-    // the tenant's plugins (order status, say) may answer first, or rewrite the question; the post hooks
-    // are taken now so that the whole turn, buffering included, sees the same ones
-    deps.plugins().postHooks(tenantId)
+    return finished.future();
+  }
+
+  /** The client left: stop generating and keep what was delivered. */
+  void cancel() {
+    finish(new TurnOutcome.Cancelled());
+  }
+
+  String turnId() {
+    return req.turnId();
+  }
+
+  /**
+   * {@code step} as the turn's next step, taken only while the turn is open: once it has an outcome (the
+   * client left, say) nothing more starts, and that outcome stands.
+   */
+  private <T> Function<T, Future<TurnOutcome>> whileOpen(Function<T, Future<TurnOutcome>> step) {
+    return value -> outcome != null ? Future.succeededFuture(outcome) : step.apply(value);
+  }
+
+  /**
+   * The tenant's plugins (order status, say) may answer first, or rewrite the question; the post hooks
+   * are taken now so that the whole turn, buffering included, sees the same ones. Null when the plugins
+   * are unavailable: the turn goes on without them.
+   */
+  private Future<PluginOutcome> plugins() {
+    return deps.plugins().postHooks(tenantId)
         .compose(hooks -> {
           postHooks = hooks;
           if (hooks.buffersAnswer()) {
@@ -141,80 +172,62 @@ final class TurnRunner {
         .recover(err -> {
           LOG.warn("turn {}: plugins unavailable ({}); continuing without them", req.turnId(), err.toString());
           return Future.succeededFuture(null);
-        })
-        .onSuccess(outcome -> {
-          if (ended) {
-            return;
-          }
-          if (outcome != null && outcome.answered()) {
-            route = new RouteDecision(PLUGIN, 1, null, null, null, 0);
-            answer.whole(outcome.answer(), null, List.of());
-            complete(new Usage(0, 0), "stop");
-            return;
-          }
-          if (outcome != null && outcome.message() != null && !outcome.message().isBlank()) {
-            question = new ChatMessage(question.role(), outcome.message());
-          }
-          route();
         });
-    return finished.future();
   }
 
-  private void route() {
-    deps.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE, new RouteRequest(req.tenantId(), question.content()),
+  /** A plugin's answer, or the question, as the plugins left it, routed and answered. */
+  private Future<TurnOutcome> answer(PluginOutcome plugins) {
+    if (plugins != null && plugins.answered()) {
+      route = new RouteDecision(PLUGIN, 1, null, null, null, 0);
+      return whole(plugins.answer(), null, List.of());
+    }
+    if (plugins != null && plugins.message() != null && !plugins.message().isBlank()) {
+      question = new ChatMessage(question.role(), plugins.message());
+    }
+    return route().compose(whileOpen(this::answerRouted));
+  }
+
+  /** The path the router picked; unavailable: the model answers. */
+  private Future<RouteDecision> route() {
+    return deps.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
+            new RouteRequest(req.tenantId(), question.content()),
             new DeliveryOptions().setSendTimeout(deps.config().requestTimeoutMs()))
         .map(msg -> msg.body())
         .recover(err -> {
           LOG.warn("turn {}: intent routing unavailable ({}); answering with the model", req.turnId(), err.getMessage());
           return Future.succeededFuture(RouteDecision.chat(0));
-        })
-        .onSuccess(this::onRoute);
+        });
   }
 
-  /** The client left: stop generating and keep what was delivered. */
-  void cancel() {
-    if (ended) {
-      return;
-    }
-    if (generation != null) {
-      generation.cancel();
-    }
-    interrupt(null);
-  }
-
-  private void onRoute(RouteDecision decision) {
-    if (ended) {
-      return;
-    }
+  /** The FAQ's answer, a cached answer, or the model's (with the knowledge base's sources if it found any). */
+  private Future<TurnOutcome> answerRouted(RouteDecision decision) {
     route = decision;
     if (RouteDecision.FAQ.equals(decision.intent())) {
-      answer.whole(decision.faqAnswer(), null, List.of());
-      complete(new Usage(0, 0), "stop");
-      return;
+      return whole(decision.faqAnswer(), null, List.of());
     }
     boolean deterministic = sampling.temperature() == 0
         && turn.history().stream().allMatch(m -> m.role().equals("system"));
-    ResponseCache.Key key = deterministic ? cacheKey() : null;
-    if (key != null) {
-      var hit = deps.cache().get(key);
+    if (deterministic) {
+      var hit = deps.cache().get(cacheKey());
       if (hit.isPresent()) {
-        citations = hit.get().citations();
-        answer.whole(hit.get().content(), hit.get().reasoning(), citations);
-        complete(new Usage(0, 0), "stop");
-        return;
+        return whole(hit.get().content(), hit.get().reasoning(), hit.get().citations());
       }
     }
     Future<List<RetrievedChunk>> sources = RouteDecision.KNOWLEDGE.equals(decision.intent())
         ? retrieve(decision) : Future.succeededFuture(List.of());
-    sources.onSuccess(chunks -> {
-      if (ended) {
-        return;
-      }
+    return sources.compose(whileOpen(chunks -> {
       if (RouteDecision.KNOWLEDGE.equals(route.intent()) && chunks.isEmpty()) {
         route = RouteDecision.chat(route.score());
       }
-      generate(chunks, deterministic ? cacheKey() : null);
-    });
+      // the key again: retrieval says which knowledge-base version the answer depends on
+      return generate(chunks, deterministic ? cacheKey() : null);
+    }));
+  }
+
+  /** An answer without the model (plugin, FAQ, cache), sent at once: no tokens used. */
+  private Future<TurnOutcome> whole(String text, String thinking, List<Citation> cites) {
+    answer.whole(text, thinking, cites);
+    return Future.succeededFuture(TurnOutcome.complete(new Usage(0, 0), "stop"));
   }
 
   /** The caller's own system messages and stop sequences shape the answer too, so they are part of the key. */
@@ -243,207 +256,262 @@ final class TurnRunner {
         });
   }
 
-  private void generate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
-    // the tenant's word list also watches the answer as it streams; unreadable: the answer is not held
-    deps.moderation().forTenant(tenantId).onComplete(tm -> {
-      if (tm.succeeded()) {
-        outputPolicy = tm.result();
-        answer.moderateWith(outputPolicy);
-      } else {
-        LOG.warn("turn {}: output moderation unavailable ({})", req.turnId(), tm.cause().toString());
+  /** The model's answer; the tenant's word list also watches it as it streams (unreadable: not held). */
+  private Future<TurnOutcome> generate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
+    return deps.moderation().forTenant(tenantId)
+        .map(policy -> {
+          answer.moderateWith(policy);
+          return policy;
+        })
+        .otherwise(err -> {
+          LOG.warn("turn {}: output moderation unavailable ({})", req.turnId(), err.toString());
+          return null;
+        })
+        .compose(whileOpen(policy -> prompt(chunks, key, policy)));
+  }
+
+  /**
+   * The prompt, built on a worker thread (token counting runs the tokenizer, native code), then the model
+   * asked. The answer may not recite the tenant's system prompt, whatever the sources or the question ask.
+   */
+  private Future<TurnOutcome> prompt(List<RetrievedChunk> chunks, ResponseCache.Key key, TenantModeration policy) {
+    String systemPrompt = turn.settings().systemPrompt();
+    ChatMessage asked = question;
+    record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
+    }
+    return deps.vertx().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
+            asked, model.contextTokens(), sampling.maxTokens(), deps.tokens()),
+            PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
+        .compose(whileOpen(prepared -> {
+          answer.guardPrompt(prepared.content(), prepared.reasoning());
+          return stream(prepared.prompt(), key, policy);
+        }), err -> Future.succeededFuture(internalError("The prompt could not be built.", err)));
+  }
+
+  /** The model's stream, the sources the prompt used cited first. */
+  private Future<TurnOutcome> stream(PromptBuilder.Prompt prompt, ResponseCache.Key key, TenantModeration policy) {
+    List<RetrievedChunk> used = prompt.usedSources();
+    answer.cite(IntStream.range(0, used.size())
+        .mapToObj(i -> new Citation(i + 1, used.get(i).documentTitle(), used.get(i).sectionPath(),
+            used.get(i).documentId()))
+        .toList());
+    stream = new ModelStream(prompt, key, policy);
+    return stream.start();
+  }
+
+  /** A fault in the turn itself (the prompt could not be built, say): logged, and the client told. */
+  private TurnOutcome internalError(String message, Throwable err) {
+    LOG.error("turn {}: {}", req.turnId(), message, err);
+    return new TurnOutcome.Failed(
+        BusFailure.INTERNAL.apiCode(),
+        message);
+  }
+
+  /**
+   * Ends the turn with {@code o}, unless it has ended: the first outcome wins, later ones change nothing.
+   * The answer row is written once (a replay's was already), then the last event goes out.
+   */
+  private void finish(TurnOutcome o) {
+    if (outcome != null) {
+      if (o != outcome) {
+        LOG.debug("turn {}: already ended ({}); {} changes nothing", req.turnId(), outcome, o);
       }
-      if (!ended) {
-        buildAndGenerate(chunks, key);
+      return;
+    }
+    outcome = o;
+    Future<TurnEvent> last;
+    if (o instanceof TurnOutcome.Replayed r) {
+      last = Future.succeededFuture(TurnEvent.done(req.turnId(), r.intent(), r.usage(), "stop"));
+    } else if (o instanceof TurnOutcome.Complete c) {
+      last = c.usage().compose(usage -> complete(usage, c.finishReason()));
+    } else if (o instanceof TurnOutcome.Refused r) {
+      // the tenant's reply ends the answer: no post hook changes it
+      last = r.usage().compose(usage -> store(answer.content(), usage, "content_filter", "blocked"));
+    } else if (o instanceof TurnOutcome.Failed f) {
+      last = interrupt(StreamMetrics.Outcome.ERROR).map(TurnEvent.error(req.turnId(), f.code(), f.message()));
+    } else {
+      if (stream != null) {
+        stream.cancel();
       }
+      last = interrupt(StreamMetrics.Outcome.CANCELLED).mapEmpty();
+    }
+    last.onComplete(event -> {
+      if (event.failed()) {
+        LOG.error("turn {}: could not be ended", req.turnId(), event.cause());
+      } else if (event.result() != null) {
+        answer.send(event.result());
+      }
+      finished.tryComplete();
     });
   }
 
-  private void buildAndGenerate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
-    // token counting runs the tokenizer (native code): on a worker thread
-    String systemPrompt = turn.settings().systemPrompt();
-    // the answer may not recite the tenant's system prompt, whatever the sources or the question ask
-    record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
-    }
-    deps.vertx().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
-            question, model.contextTokens(), sampling.maxTokens(), deps.tokens()),
-            PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
-        .onSuccess(prepared -> {
-          if (!ended) {
-            answer.guardPrompt(prepared.content(), prepared.reasoning());
-            generate(prepared.prompt(), key);
-          }
-        })
-        .onFailure(err -> {
-          LOG.error("turn {}: the prompt could not be built", req.turnId(), err);
-          interrupt(TurnEvent.error(req.turnId(), BusFailure.INTERNAL.apiCode(), "The prompt could not be built."));
-        });
-  }
-
-  private void generate(PromptBuilder.Prompt prompt, ResponseCache.Key key) {
-    promptTokens = prompt.promptTokens();
-    List<Citation> cites = new ArrayList<>();
-    for (int i = 0; i < prompt.usedSources().size(); i++) {
-      RetrievedChunk c = prompt.usedSources().get(i);
-      cites.add(new Citation(i + 1, c.documentTitle(), c.sectionPath(), c.documentId()));
-    }
-    citations = List.copyOf(cites);
-    if (!citations.isEmpty()) {
-      answer.send(TurnEvent.citations(req.turnId(), citations));
-    }
-    CanaryTurn outcome = new CanaryTurn(deps.canary(), model);
-    generation = deps.backends().forChoice(model).start(req.turnId(), req.tenantId(), prompt.messages(), sampling,
-        new GenerationListener() {
-          @Override
-          public void onDelta(String c, String r) {
-            onDelta(c, r, null);
-          }
-
-          @Override
-          public void onDelta(String c, String r, EngineStamp stamp) {
-            if (ended) {
-              return;
-            }
-            outcome.onToken();
-            AnswerStream.Stop stop = answer.modelDelta(c, r, stamp);
-            streamMetrics.tokens(1); // a backend delta carries one token (engine and OpenAI-style streams)
-            if (stop != AnswerStream.Stop.NONE) {
-              // the answer recited the system prompt or reached a blocked word: stop it there and end with
-              // the tenant's reply
-              generation.cancel();
-              if (stop == AnswerStream.Stop.PROMPT_LEAK) {
-                LOG.warn("turn {}: the answer recited the system prompt; stopped", req.turnId());
-                PolicyMetrics.promptLeak();
-              }
-              if (outputPolicy != null) {
-                answer.deliver("\n\n" + outputPolicy.blockedReply(), null, null);
-              }
-              ended = true;
-              deliveredTokens().onComplete(n -> {
-                outcome.onDone(n.succeeded() ? n.result() : 0, true);
-                // a refusal: the tenant's reply ends the answer, no post hook changes it
-                store(answer.content(), new Usage(promptTokens, n.succeeded() ? n.result() : 0), "content_filter",
-                    "blocked");
-              });
-            }
-          }
-
-          @Override
-          public void onDone(String finishReason, Usage usage) {
-            if (ended) {
-              return;
-            }
-            answer.releaseHeldBack();
-            if (key != null && "stop".equals(finishReason)) {
-              deps.cache().put(key, new ResponseCache.Answer(answer.content(), answer.reasoning(), citations));
-            }
-            outcome.shadow(deps.backends(), req.turnId(), tenantId, turn.conversationId(), prompt.messages(), sampling,
-                question.content(), answer.content());
-            if (usage != null) {
-              outcome.onDone(usage.completionTokens(), false);
-              complete(usage, finishReason);
-            } else {
-              ended = true;
-              deliveredTokens().onComplete(n -> {
-                outcome.onDone(n.succeeded() ? n.result() : 0, false);
-                complete(new Usage(promptTokens, n.succeeded() ? n.result() : 0), finishReason);
-              });
-            }
-          }
-
-          @Override
-          public void onFallback(String code, String message) {
-            outcome.onFallback(code);
-          }
-
-          @Override
-          public void onError(String code, String message) {
-            if (!ended) {
-              outcome.onError(code);
-            }
-            interrupt(TurnEvent.error(req.turnId(), code, message));
-          }
-        });
-  }
-
-  /** The model's tokens so far, counted when the backend did not report them (cancelled or remote). */
-  private Future<Integer> deliveredTokens() {
-    String c = answer.content();
-    String r = answer.reasoning();
-    return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
-  }
-
   /** A complete answer: the post hooks run, the client gets what it has not seen yet, then it is stored. */
-  private void complete(Usage usage, String finishReason) {
-    ended = true;
+  private Future<TurnEvent> complete(Usage usage, String finishReason) {
     String text = answer.content();
     // hooks may take seconds each: the edge must not take the silence for a dead pipeline
     long keepAlive = postHooks.isEmpty() ? -1
         : deps.vertx().setPeriodic(answer.keepAliveMs(), t -> answer.send(TurnEvent.keepAlive(req.turnId())));
-    PostProcessing.run(postHooks, deps.moderation(), tenantId, question.content(), text).onComplete(post -> {
-      deps.vertx().cancelTimer(keepAlive);
-      PostResult change = post.succeeded() ? post.result() : PostResult.keep();
-      // a replacement comes only from a hook that rewrites, so the answer was buffered
-      if (!answer.buffered() && change.kind() == PostResult.Kind.APPEND) {
-        answer.send(TurnEvent.delta(req.turnId(), change.text(), null));
-      }
-      store(change.applyTo(text), usage, finishReason, "complete");
-    });
+    return PostProcessing.run(postHooks, deps.moderation(), tenantId, question.content(), text)
+        .otherwise(PostResult.keep())
+        .compose(change -> {
+          deps.vertx().cancelTimer(keepAlive);
+          // a replacement comes only from a hook that rewrites, so the answer was buffered
+          if (!answer.buffered() && change.kind() == PostResult.Kind.APPEND) {
+            answer.send(TurnEvent.delta(req.turnId(), change.text(), null));
+          }
+          return store(change.applyTo(text), usage, finishReason, "complete");
+        });
   }
 
-  /** Stores the final answer (sent first as one delta when buffered), then ends with "done". */
-  private void store(String text, Usage usage, String finishReason, String status) {
+  /** Stores the final answer (sent first as one delta when buffered); "done" ends it, or the storage error. */
+  private Future<TurnEvent> store(String text, Usage usage, String finishReason, String status) {
     streamMetrics.finish(StreamMetrics.Outcome.COMPLETE);
-    ended = true;
     String thinking = answer.reasoning();
     if (answer.buffered() && !(text.isEmpty() && thinking.isEmpty())) {
       answer.send(TurnEvent.delta(req.turnId(), text.isEmpty() ? null : text, thinking.isEmpty() ? null : thinking));
     }
-    deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
-            thinking, citations, route.intent(), route.score(), usage)
-        .onComplete(stored -> {
-          if (stored.failed()) {
-            LOG.error("turn {}: the answer could not be stored", req.turnId(), stored.cause());
-            end(TurnEvent.error(req.turnId(), BusFailure.STORAGE_ERROR.apiCode(), "The answer could not be stored."));
-          } else {
-            end(TurnEvent.done(req.turnId(), route.intent(), usage, finishReason));
-          }
+    return deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
+            thinking, answer.citations(), route.intent(), route.score(), usage)
+        .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason))
+        .otherwise(err -> {
+          LOG.error("turn {}: the answer could not be stored", req.turnId(), err);
+          return TurnEvent.error(req.turnId(),
+              BusFailure.STORAGE_ERROR.apiCode(),
+              "The answer could not be stored.");
         });
   }
 
   /**
-   * Stores what was delivered as 'interrupted' (with the model's tokens), then sends {@code last} if any.
-   * A buffered answer was not delivered at all.
+   * Stores what was delivered as 'interrupted', with the model's tokens; a buffered answer was not
+   * delivered at all. Never fails: the client gets its last event even when the row was not written.
    */
-  private void interrupt(TurnEvent last) {
-    if (ended) {
-      return;
-    }
-    ended = true;
-    streamMetrics.finish(last == null ? StreamMetrics.Outcome.CANCELLED : StreamMetrics.Outcome.ERROR);
-    deliveredTokens().recover(err -> Future.succeededFuture(0))
-        .compose(delivered -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
+  private Future<Void> interrupt(StreamMetrics.Outcome metric) {
+    streamMetrics.finish(metric);
+    return deliveredUsage()
+        .compose(usage -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
             "interrupted", answer.buffered() ? "" : answer.content(), answer.buffered() ? "" : answer.reasoning(),
-            citations,
-            route.intent(), route.score(),
-            new Usage(generation == null ? 0 : promptTokens, delivered)))
-        .onComplete(stored -> {
-          if (stored.failed()) {
-            LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), stored.cause());
-          }
-          if (last != null) {
-            answer.send(last);
-          }
-          finished.tryComplete();
+            answer.citations(), route.intent(), route.score(), usage))
+        .recover(err -> {
+          LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), err);
+          return Future.succeededFuture();
         });
   }
 
-  private void end(TurnEvent last) {
-    ended = true;
-    answer.send(last);
-    finished.tryComplete();
+  /**
+   * The usage of what was delivered, counted (on a worker: the tokenizer is native code) when the backend
+   * did not report it (cancelled, refused, remote); 0 completion tokens when they cannot be counted.
+   */
+  private Future<Usage> deliveredUsage() {
+    String c = answer.content();
+    String r = answer.reasoning();
+    return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false)
+        .otherwise(0)
+        .map(delivered -> new Usage(stream == null ? 0 : stream.promptTokens(), delivered));
   }
 
-  String turnId() {
-    return req.turnId();
+  /**
+   * One generation of the model: its deltas reach the client through the answer's guards and word list,
+   * its end becomes the turn's outcome, and rollout routing learns how it went ({@link CanaryTurn}).
+   */
+  private final class ModelStream implements GenerationListener {
+
+    private final PromptBuilder.Prompt prompt;
+    private final ResponseCache.Key key;
+    private final TenantModeration policy;
+    private final CanaryTurn canary = new CanaryTurn(deps.canary(), model);
+    private final Promise<TurnOutcome> result = Promise.promise();
+    private Generation generation;
+
+    /** {@code key}: where a complete answer is cached (null: not cached); {@code policy} null: no word list. */
+    ModelStream(PromptBuilder.Prompt prompt, ResponseCache.Key key, TenantModeration policy) {
+      this.prompt = prompt;
+      this.key = key;
+      this.policy = policy;
+    }
+
+    Future<TurnOutcome> start() {
+      generation = deps.backends().forChoice(model).start(req.turnId(), req.tenantId(), prompt.messages(), sampling,
+          this);
+      return result.future();
+    }
+
+    int promptTokens() {
+      return prompt.promptTokens();
+    }
+
+    void cancel() {
+      if (generation != null) {
+        generation.cancel();
+      }
+    }
+
+    /** The generation or the turn has ended: what the backend still sends changes nothing. */
+    private boolean over() {
+      return outcome != null || result.future().isComplete();
+    }
+
+    @Override
+    public void onDelta(String c, String r) {
+      onDelta(c, r, null);
+    }
+
+    @Override
+    public void onDelta(String c, String r, EngineStamp stamp) {
+      if (over()) {
+        return;
+      }
+      canary.onToken();
+      AnswerStream.Stop stop = answer.modelDelta(c, r, stamp);
+      streamMetrics.tokens(1); // a backend delta carries one token (engine and OpenAI-style streams)
+      if (stop != AnswerStream.Stop.NONE) {
+        refuse(stop);
+      }
+    }
+
+    /** The answer recited the system prompt or reached a blocked word: it stops there, the tenant's reply ends it. */
+    private void refuse(AnswerStream.Stop stop) {
+      generation.cancel();
+      if (stop == AnswerStream.Stop.PROMPT_LEAK) {
+        LOG.warn("turn {}: the answer recited the system prompt; stopped", req.turnId());
+        PolicyMetrics.promptLeak();
+      }
+      if (policy != null) {
+        answer.deliver("\n\n" + policy.blockedReply(), null, null);
+      }
+      result.complete(new TurnOutcome.Refused(reported(deliveredUsage(), true)));
+    }
+
+    @Override
+    public void onDone(String finishReason, Usage usage) {
+      if (over()) {
+        return;
+      }
+      answer.releaseHeldBack();
+      if (key != null && "stop".equals(finishReason)) {
+        deps.cache().put(key, new ResponseCache.Answer(answer.content(), answer.reasoning(), answer.citations()));
+      }
+      canary.shadow(deps.backends(), req.turnId(), tenantId, turn.conversationId(), prompt.messages(), sampling,
+          question.content(), answer.content());
+      Future<Usage> known = usage != null ? Future.succeededFuture(usage) : deliveredUsage();
+      result.complete(new TurnOutcome.Complete(reported(known, false), finishReason));
+    }
+
+    /** {@code usage}, told to rollout routing as soon as it is known. */
+    private Future<Usage> reported(Future<Usage> usage, boolean moderationHit) {
+      return usage.onSuccess(u -> canary.onDone(u.completionTokens(), moderationHit));
+    }
+
+    @Override
+    public void onFallback(String code, String message) {
+      canary.onFallback(code);
+    }
+
+    @Override
+    public void onError(String code, String message) {
+      if (!over()) {
+        canary.onError(code);
+        result.complete(new TurnOutcome.Failed(code, message));
+      }
+    }
   }
 }
