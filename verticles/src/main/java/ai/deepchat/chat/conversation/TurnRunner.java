@@ -32,6 +32,7 @@ import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +60,7 @@ final class TurnRunner {
 
   record Deps(Vertx vertx, ConversationStore store, Backends backends, ResponseCache cache, TokenCounter tokens,
               ModerationService moderation, PluginRegistry plugins,
-              PlatformConfig.Chat config, CanaryTurn.Routing canary) {
+              PlatformConfig.Chat config, CanaryTurn.Routing canary, WorkerExecutor tokenizer) {
   }
 
   private final Deps deps;
@@ -258,12 +259,12 @@ final class TurnRunner {
   }
 
   private void buildAndGenerate(List<RetrievedChunk> chunks, ResponseCache.Key key) {
-    // token counting runs the tokenizer (native code): on a worker thread
+    // token counting runs the tokenizer (native code): on the tokenizer pool
     String systemPrompt = turn.settings().systemPrompt();
     // the answer may not recite the tenant's system prompt, whatever the sources or the question ask
     record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
     }
-    deps.vertx().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
+    deps.tokenizer().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
             question, model.contextTokens(), sampling.maxTokens(), deps.tokens()),
             PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
         .onSuccess(prepared -> {
@@ -368,7 +369,7 @@ final class TurnRunner {
   private Future<Integer> deliveredTokens() {
     String c = answer.content();
     String r = answer.reasoning();
-    return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
+    return deps.tokenizer().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false);
   }
 
   /** A complete answer: the post hooks run, the client gets what it has not seen yet, then it is stored. */
