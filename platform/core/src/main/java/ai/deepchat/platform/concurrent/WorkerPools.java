@@ -5,6 +5,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.shareddata.Shareable;
 
+import java.util.Locale;
+
 /**
  * The node's named worker pools, one per kind of blocking work, sized by configuration
  * ({@link PlatformConfig.Workers}). Vert.x's default worker pool stays for the rest; a sign-in flood
@@ -18,19 +20,11 @@ public final class WorkerPools implements Shareable {
 
   /** The kinds of work; the pool's name shows in thread names and blocked-thread warnings. */
   public enum Kind {
-    PASSWORD_HASHING("password-hashing"),
-    EMBEDDINGS("embeddings"),
-    TOKENIZER("tokenizer"),
-    ENGINE_ADMISSIONS("engine-admissions");
+    PASSWORD_HASHING, EMBEDDINGS, TOKENIZER, ENGINE_ADMISSIONS;
 
-    private final String poolName;
-
-    Kind(String poolName) {
-      this.poolName = poolName;
-    }
-
+    /** {@code password-hashing}, {@code embeddings}, {@code tokenizer}, {@code engine-admissions}. */
     public String poolName() {
-      return poolName;
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
   }
 

@@ -5,8 +5,9 @@ import ai.deepchat.platform.config.PlatformConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,17 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Each kind of blocking work has its own named pool, of the configured size, apart from Vert.x's default pool. */
+@ExtendWith(VertxExtension.class)
 class WorkerPoolsTest {
 
-  private final Vertx vertx = Vertx.vertx();
-
-  @AfterEach
-  void close() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
   @Test
-  void eachKindRunsOnItsNamedPoolOfTheInstalledSize() throws Exception {
+  void eachKindRunsOnItsNamedPoolOfTheInstalledSize(Vertx vertx) throws Exception {
     WorkerPools pools = WorkerPools.install(vertx, new PlatformConfig.Workers(1, 3, 2, 4));
     assertThat(WorkerPools.of(vertx)).isSameAs(pools);
     for (Kind kind : Kind.values()) {
@@ -42,7 +37,7 @@ class WorkerPoolsTest {
   }
 
   @Test
-  void aPoolServesItsKindWhileTheDefaultPoolIsFull() throws Exception {
+  void aPoolServesItsKindWhileTheDefaultPoolIsFull(Vertx vertx) throws Exception {
     try (BusyDefaultWorkers ignored = BusyDefaultWorkers.hold(vertx)) {
       String thread = await(WorkerPools.of(vertx).open(Kind.EMBEDDINGS)
           .executeBlocking(() -> Thread.currentThread().getName(), false));
@@ -51,7 +46,7 @@ class WorkerPoolsTest {
   }
 
   @Test
-  void withoutInstallTheDefaultSizesApply() {
+  void withoutInstallTheDefaultSizesApply(Vertx vertx) {
     WorkerPools pools = WorkerPools.of(vertx);
     PlatformConfig.Workers defaults = PlatformConfig.Workers.defaults();
     assertThat(pools.size(Kind.PASSWORD_HASHING)).isEqualTo(defaults.passwordHashing()).isEqualTo(2);
