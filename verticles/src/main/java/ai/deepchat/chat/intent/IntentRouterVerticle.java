@@ -114,6 +114,9 @@ public final class IntentRouterVerticle extends VerticleBase {
   }
 
   private static Match best(RoutingData d, String text) {
+    if (text.isBlank()) { // similar to nothing, not even to a forced FAQ
+      return null;
+    }
     float[] query = FAQ_MODEL.embed(text);
     Match best = null;
     for (RoutingData.Faq faq : d.faqs()) {
