@@ -1,5 +1,6 @@
 package ai.deepchat.console;
 
+import ai.deepchat.platform.concurrent.BusyDefaultWorkers;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -25,6 +26,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.console.ConsoleHarness.PASSWORD;
 import static ai.deepchat.console.ConsoleHarness.await;
@@ -84,6 +87,24 @@ class ConsoleSecurityTest {
     assertThat(claims.getString("iss")).isEqualTo("deepchat");
     assertThat(claims.getValue("aud").toString()).contains("console");
     assertThat(claims.getLong("exp") - claims.getLong("iat")).isEqualTo(8 * 3600);
+  }
+
+  @Test
+  void signInHashesOnItsOwnPoolWhileTheDefaultWorkerPoolIsFull() throws Exception {
+    var b = h.browser();
+    b.get("/console/login");
+    try (BusyDefaultWorkers ignored = BusyDefaultWorkers.hold(vertx)) {
+      HttpResponse<String> login = CompletableFuture.supplyAsync(() -> {
+        try {
+          return b.submit("/console/login", Map.of("workspace", "alpha", "email", "viewer@alpha.test",
+              "password", PASSWORD, "next", "/console/"));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }).get(30, TimeUnit.SECONDS);
+      assertThat(login.statusCode()).isEqualTo(303);
+      assertThat(login.headers().firstValue("Location")).contains("/console/");
+    }
   }
 
   @Test

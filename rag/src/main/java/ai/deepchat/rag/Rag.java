@@ -1,5 +1,6 @@
 package ai.deepchat.rag;
 
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.rag.http.RagRoutes;
 import ai.deepchat.rag.index.PgVectorSource;
@@ -17,7 +18,9 @@ import java.util.UUID;
 
 /**
  * The RAG module wired together: one per process (or per test), over one data directory and one
- * database. Ingestion and queries get separate worker pools so a large upload never delays a search.
+ * database. Ingestion and queries get separate worker pools so a large upload never delays a search:
+ * ingestion (parsing, and embedding in batches) on {@code rag-ingest}, FAISS on {@code rag-query}, the
+ * query's embedding on the node's {@code embeddings} pool.
  */
 public final class Rag {
 
@@ -25,6 +28,7 @@ public final class Rag {
   private final RagConfig config;
   private final WorkerExecutor ingestWorker;
   private final WorkerExecutor queryWorker;
+  private final WorkerExecutor embeddings;
   private final VectorStore vectors;
   private final IngestionService knowledgeBases;
   private final HybridRetriever retriever;
@@ -34,10 +38,11 @@ public final class Rag {
     this.config = config;
     this.ingestWorker = vertx.createSharedWorkerExecutor("rag-ingest", config.ingestWorkers());
     this.queryWorker = vertx.createSharedWorkerExecutor("rag-query", 4);
+    this.embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
     this.vectors = new VectorStore(config.dataDir(), config.indexFactory(), queryWorker,
         new PgVectorSource(database));
     this.knowledgeBases = new IngestionService(database, vectors, ingestWorker, config);
-    this.retriever = new HybridRetriever(database, knowledgeBases, vectors, queryWorker);
+    this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
   }
 
   public static Rag create(Vertx vertx, Database database, RagConfig config) {
@@ -72,6 +77,6 @@ public final class Rag {
     return queryWorker.executeBlocking(() -> {
       vectors.close();
       return null;
-    }, false).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close())).mapEmpty();
+    }, false).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close(), embeddings.close())).mapEmpty();
   }
 }

@@ -3,10 +3,8 @@ package ai.deepchat.canary;
 import ai.deepchat.canary.api.CanaryApiModule;
 import ai.deepchat.canary.guard.CanaryOutcomes;
 import ai.deepchat.canary.guard.LiveWorkers;
-import ai.deepchat.canary.metrics.BgeEmbedder;
 import ai.deepchat.canary.metrics.CanarySummary;
 import ai.deepchat.canary.metrics.ShadowRecorder;
-import ai.deepchat.canary.metrics.TextEmbedder;
 import ai.deepchat.canary.registry.ChangeLog;
 import ai.deepchat.canary.registry.ModelRegistry;
 import ai.deepchat.canary.registry.Scope;
@@ -21,6 +19,8 @@ import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.policy.audit.AuditLog;
+import ai.deepchat.rag.embed.Embedder;
+import ai.deepchat.rag.embed.EmbeddingModels;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -47,7 +47,7 @@ public final class CanaryServices {
   private MessageConsumer<RoutingChanged> changes;
   private long refreshTimer = -1;
 
-  private CanaryServices(Vertx vertx, Platform platform, AuditLog audit, TextEmbedder embedder, Clock clock) {
+  private CanaryServices(Vertx vertx, Platform platform, AuditLog audit, Embedder embedder, Clock clock) {
     this.vertx = vertx;
     PlatformConfig.Canary config = platform.config().canary();
     ChangeLog log = new ChangeLog(vertx, audit);
@@ -63,10 +63,10 @@ public final class CanaryServices {
 
   /** Creates and starts the services of this node; {@code audit} is {@code PolicyServices.audit()}. */
   public static Future<CanaryServices> create(Vertx vertx, Platform platform, AuditLog audit) {
-    return create(vertx, platform, audit, new BgeEmbedder(), Clock.systemUTC());
+    return create(vertx, platform, audit, EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH), Clock.systemUTC());
   }
 
-  public static Future<CanaryServices> create(Vertx vertx, Platform platform, AuditLog audit, TextEmbedder embedder,
+  public static Future<CanaryServices> create(Vertx vertx, Platform platform, AuditLog audit, Embedder embedder,
                                               Clock clock) {
     CanaryServices s = new CanaryServices(vertx, platform, audit, embedder, clock);
     s.changes = vertx.eventBus().consumer(Addresses.CANARY_CHANGED, msg -> {

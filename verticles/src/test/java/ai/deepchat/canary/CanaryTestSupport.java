@@ -10,6 +10,7 @@ import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.audit.AuditLog;
+import ai.deepchat.rag.embed.EmbeddingModels;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -41,7 +42,7 @@ public final class CanaryTestSupport {
 
   public static CanaryServices services(Vertx vertx, Platform platform) throws Exception {
     return await(CanaryServices.create(vertx, platform, new AuditLog(platform.database()),
-        new ai.deepchat.canary.metrics.BgeEmbedder(), Clock.systemUTC()));
+        EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH), Clock.systemUTC()));
   }
 
   public static UUID createTenant(Database db, String slug) throws Exception {

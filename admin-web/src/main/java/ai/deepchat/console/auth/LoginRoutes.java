@@ -5,12 +5,14 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.I18n;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.security.PasswordHasher;
 import ai.deepchat.gateway.ClientAddress;
 import ai.deepchat.policy.ratelimit.FailureBackoff;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -39,7 +41,7 @@ public final class LoginRoutes {
     static final String HASH = PasswordHasher.hash(UUID.randomUUID().toString());
   }
 
-  private final Vertx vertx;
+  private final WorkerExecutor hashing;
   private final Database database;
   private final Views views;
   private final ConsoleAudit audit;
@@ -60,7 +62,7 @@ public final class LoginRoutes {
     this.backoff = backoff;
     this.clients = clients;
     this.audit = audit;
-    this.vertx = vertx;
+    this.hashing = WorkerPools.of(vertx).open(WorkerPools.Kind.PASSWORD_HASHING);
     this.database = database;
     this.views = views;
     this.tokens = tokens;
@@ -175,10 +177,11 @@ public final class LoginRoutes {
     return new Account(r.getUUID("id"), r.getString("password_hash"));
   }
 
-  /** Verifies on a worker thread; unknown accounts still pay for one hash. */
+  /** Verifies on the password-hashing pool; unknown accounts still pay for one hash. */
   private Future<Boolean> check(Account account, String password) {
-    return vertx.executeBlocking(() -> PasswordHasher.verify(password, account != null ? account.hash() : Dummy.HASH),
-        false).map(ok -> ok && account != null);
+    return hashing.executeBlocking(
+        () -> PasswordHasher.verify(password, account != null ? account.hash() : Dummy.HASH), false)
+        .map(ok -> ok && account != null);
   }
 
   private Future<Void> startSession(RoutingContext ctx, String token, String next) {

@@ -7,12 +7,14 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.security.PasswordHasher;
 import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
@@ -25,14 +27,14 @@ import java.util.Map;
  */
 public final class TenantRoutes {
 
-  private final Vertx vertx;
+  private final WorkerExecutor hashing;
   private final Database database;
   private final Views views;
   private final ConsoleAudit audit;
 
   public TenantRoutes(Vertx vertx, Database database, Views views, ConsoleAudit audit) {
     this.audit = audit;
-    this.vertx = vertx;
+    this.hashing = WorkerPools.of(vertx).open(WorkerPools.Kind.PASSWORD_HASHING);
     this.database = database;
     this.views = views;
   }
@@ -62,7 +64,7 @@ public final class TenantRoutes {
       throw ConsoleException.badRequest("users.error.password", 10);
     }
     // One transaction: the tenant row, then (scoped to it, as RLS requires) its settings, owner and widget.
-    return vertx.executeBlocking(() -> PasswordHasher.hash(password), false)
+    return hashing.executeBlocking(() -> PasswordHasher.hash(password), false)
         .compose(hash -> database.global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $2) RETURNING id")
             .execute(Tuple.of(slug, name)).map(rows -> rows.iterator().next().getUUID("id"))
             .compose(tenantId -> c.preparedQuery("SELECT set_config('app.tenant_id', $1, true)")
@@ -85,11 +87,17 @@ public final class TenantRoutes {
    */
   public static Future<Void> ensureSuperAdmin(Vertx vertx, Database database, String email, String password) {
     return database.global(c -> c.query("SELECT platform_admin_bootstrap_needed()").execute())
-        .compose(rows -> !rows.iterator().next().getBoolean(0) ? Future.<Void>succeededFuture()
-            : vertx.executeBlocking(() -> PasswordHasher.hash(password), false)
-                .compose(hash -> database.global(c -> c.preparedQuery("SELECT platform_admin_bootstrap($1, $2)")
-                    .execute(Tuple.of(email, hash))))
-                .mapEmpty());
+        .compose(rows -> {
+          if (!rows.iterator().next().getBoolean(0)) {
+            return Future.<Void>succeededFuture();
+          }
+          WorkerExecutor hashing = WorkerPools.of(vertx).open(WorkerPools.Kind.PASSWORD_HASHING); // once per node
+          return hashing.executeBlocking(() -> PasswordHasher.hash(password), false)
+              .eventually(hashing::close)
+              .compose(hash -> database.global(c -> c.preparedQuery("SELECT platform_admin_bootstrap($1, $2)")
+                  .execute(Tuple.of(email, hash))))
+              .mapEmpty();
+        });
   }
 
 }

@@ -8,11 +8,13 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.security.PasswordHasher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.SqlConnection;
@@ -29,14 +31,14 @@ public final class UserRoutes {
 
   static final int MIN_PASSWORD = 10;
 
-  private final Vertx vertx;
+  private final WorkerExecutor hashing;
   private final Database database;
   private final Views views;
   private final ConsoleAudit audit;
 
   public UserRoutes(Vertx vertx, Database database, Views views, ConsoleAudit audit) {
     this.audit = audit;
-    this.vertx = vertx;
+    this.hashing = WorkerPools.of(vertx).open(WorkerPools.Kind.PASSWORD_HASHING);
     this.database = database;
     this.views = views;
   }
@@ -63,7 +65,7 @@ public final class UserRoutes {
   private Future<?> resetPassword(RoutingContext ctx, ConsoleSession s) {
     UUID id = Forms.id(ctx, "id");
     String password = newPassword(ctx, "password");
-    return vertx.executeBlocking(() -> PasswordHasher.hash(password), false)
+    return hashing.executeBlocking(() -> PasswordHasher.hash(password), false)
         .compose(hash -> database.inTenant(s.tenantId(), c -> target(c, s, id)
             .compose(email -> c.preparedQuery("UPDATE users SET password_hash = $2, sessions_valid_after = now()"
                     + " WHERE id = $1").execute(Tuple.of(id, hash))
@@ -81,7 +83,7 @@ public final class UserRoutes {
     }
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT password_hash FROM users WHERE id = $1")
             .execute(Tuple.of(s.userId())).map(rows -> rows.iterator().next().getString(0)))
-        .compose(stored -> vertx.executeBlocking(() -> PasswordHasher.verify(current, stored)
+        .compose(stored -> hashing.executeBlocking(() -> PasswordHasher.verify(current, stored)
             ? PasswordHasher.hash(password) : null, false))
         .compose(hash -> {
           if (hash == null) {
@@ -123,7 +125,7 @@ public final class UserRoutes {
       throw ConsoleException.badRequest("users.error.password", MIN_PASSWORD);
     }
     ConsoleRole role = role(ctx, s);
-    return vertx.executeBlocking(() -> PasswordHasher.hash(password), false)
+    return hashing.executeBlocking(() -> PasswordHasher.hash(password), false)
         .compose(hash -> database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO users "
                 + "(tenant_id, email, display_name, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .execute(Tuple.of(s.tenantId(), email, name, hash, role.dbName()))

@@ -11,6 +11,7 @@ import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.cluster.ClusterMembership;
 import ai.deepchat.platform.cluster.NodeDrain;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
@@ -21,6 +22,7 @@ import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
@@ -28,6 +30,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -37,8 +40,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Owns one engine instance for one model and serves {@code engine.generate.<modelKey>}: the request is
  * acknowledged once the sequence is admitted (reply {@link GenerateAccepted}), tokens stream to the request's events
- * address, a published {@link CancelGeneration} stops it. Loading, rendering and encoding run on worker
- * threads; the engine generates on its own scheduler thread; the event loop only routes messages.
+ * address, a published {@link CancelGeneration} stops it. Loading runs on a worker thread, admissions
+ * (rendering, encoding, handing the sequence to the engine) side by side on the node's
+ * {@code engine-admissions} pool; the engine generates on its own scheduler thread; the event loop only
+ * routes messages.
  * Queue depth and KV use are gauges on the node's /metrics; a stopping node drains the worker first
  * ({@link #drain}).
  */
@@ -65,6 +70,10 @@ public final class EngineWorkerVerticle extends VerticleBase {
   // a step's events for each pipeline inbox leave as one message, when the engine's scheduler has dispatched them
   private StreamOutbox events;
   private long announceTimer = -1;
+  private WorkerExecutor admissions;
+  // admissions still running (event loop only): a stopping worker closes the engine after them
+  private final List<Future<Void>> admitting = new ArrayList<>();
+  private boolean stopping;
   private MessageConsumer<GenerateRequest> generate;
   private AutoCloseable gauges;
   private volatile boolean draining;
@@ -85,6 +94,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    admissions = WorkerPools.of(vertx).open(WorkerPools.Kind.ENGINE_ADMISSIONS);
     return vertx.executeBlocking(() -> ServedModel.load(modelKey, modelDir, options))
         .compose(loaded -> {
           model = loaded;
@@ -113,11 +123,14 @@ public final class EngineWorkerVerticle extends VerticleBase {
     closeGauges();
     vertx.cancelTimer(announceTimer);
     announce(true);
-    active.values().forEach(GenerationStream::cancel);
+    stopping = true;
     ServedModel toClose = model;
-    return toClose == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
-      toClose.close();
-      return null;
+    return Future.join(new ArrayList<>(admitting)).transform(admitted -> {
+      active.values().forEach(GenerationStream::cancel);
+      return toClose == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+        toClose.close();
+        return null;
+      });
     });
   }
 
@@ -129,7 +142,15 @@ public final class EngineWorkerVerticle extends VerticleBase {
       BusFailure.INVALID_REQUEST.fail(msg, "no messages");
       return;
     }
-    vertx.executeBlocking(() -> admit(request, admittedAtMicros)).onComplete(ar -> {
+    if (stopping) {
+      BusFailure.UNAVAILABLE.fail(msg, "the worker is stopping");
+      return;
+    }
+    // unordered: admissions are independent (the engine, tokenizer and template are thread-safe)
+    Future<Void> admitted = admissions.executeBlocking(() -> admit(request, admittedAtMicros), false);
+    admitting.add(admitted);
+    admitted.onComplete(ar -> {
+      admitting.remove(admitted);
       if (ar.succeeded()) {
         msg.reply(new GenerateAccepted(workerId, ClusterMembership.localNodeId(vertx)));
       } else if (ar.cause() instanceof EngineException e && e.kind() == EngineException.Kind.BAD_REQUEST
@@ -142,7 +163,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
     });
   }
 
-  /** Renders, encodes and starts the sequence; runs on a worker thread. */
+  /** Renders, encodes and starts the sequence; runs on the engine-admissions pool. */
   private Void admit(GenerateRequest request, long admittedAtMicros) {
     ServedModel.Prompt prompt = model.prompt(request.messages());
     SamplingParams p = request.sampling();

@@ -14,6 +14,7 @@ import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.cluster.ClusterMembership;
+import ai.deepchat.platform.concurrent.BusyDefaultWorkers;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
@@ -173,6 +174,14 @@ class EngineWorkerVerticleTest {
     }
     // one message per engine step for the four generations, not one per event
     assertThat(messages.get()).isPositive().isLessThanOrEqualTo(total / 2);
+  }
+
+  @Test
+  void admissionsRunOnTheirOwnPoolWhileTheDefaultWorkerPoolIsFull() throws Exception {
+    try (BusyDefaultWorkers ignored = BusyDefaultWorkers.hold(vertx)) {
+      Run run = generate(SamplingParams.greedy(4), false);
+      assertThat(run.last().kind()).isEqualTo(GenerationEvent.Kind.DONE);
+    }
   }
 
   @Test

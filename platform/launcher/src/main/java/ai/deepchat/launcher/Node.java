@@ -5,6 +5,7 @@ import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.cluster.ClusterManagers;
 import ai.deepchat.platform.cluster.ClusterQuorum;
 import ai.deepchat.platform.cluster.NodeDrain;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.DatabaseBootstrap;
 import ai.deepchat.gateway.GatewayAdmission;
@@ -64,6 +65,7 @@ public final class Node implements AutoCloseable {
     DatabaseBootstrap database = null;
     try {
       Codecs.registerAll(vertx);
+      WorkerPools.install(vertx, config.workers());
       ClusterQuorum quorum = ClusterQuorum.install(vertx, config.cluster().quorum());
       Duration holdAtJvmExit = closedByShutdownHook
           ? Duration.ofSeconds(gatewayDrainBound(config) + partsDrainBound(config) + AWAIT_SECONDS) : Duration.ZERO;

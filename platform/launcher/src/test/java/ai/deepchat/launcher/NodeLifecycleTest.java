@@ -1,5 +1,6 @@
 package ai.deepchat.launcher;
 
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.config.PlatformConfig;
 import io.vertx.core.json.JsonObject;
@@ -43,10 +44,11 @@ class NodeLifecycleTest {
     int port = freePort();
     PlatformConfig config = ConfigLoader.load(Map.of(
         "DATA_DIR", dataDir.toString(), "HTTP_PORT", String.valueOf(port), "HTTP_HOST", "127.0.0.1",
-        "ADMIN_PASSWORD", "correct horse battery"), new String[0]);
+        "ADMIN_PASSWORD", "correct horse battery", "EMBEDDING_WORKERS", "3"), new String[0]);
 
     try (Node node = Node.start(config)) {
       assertThat(node.httpPort()).isEqualTo(port);
+      assertThat(WorkerPools.of(node.vertx()).size(WorkerPools.Kind.EMBEDDINGS)).as("the configured pool size").isEqualTo(3);
       assertThat(get(port, "/health/live").statusCode()).isEqualTo(200);
 
       HttpResponse<String> ready = get(port, "/health/ready");

@@ -1,9 +1,12 @@
 package ai.deepchat.rag.embed;
 
+import ai.deepchat.rag.ingest.TokenEstimator;
+import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -12,6 +15,15 @@ import java.util.function.Supplier;
  * are and queries behind an instruction, which lifts short-query recall.
  */
 final class BgeEmbedder implements Embedder {
+
+  /**
+   * The clipping rule of every embedding: bge-small reads 512 tokens, two of them [CLS] and [SEP], so a
+   * text (with its instruction) is cut to its first 510 by {@link TokenEstimator}'s count (one per CJK
+   * character, about one per four Latin letters, one per punctuation mark). Without it langchain4j
+   * would tokenize a text of any length and average the windows, so a 100,000-character answer cost
+   * 200 model runs on the pool.
+   */
+  static final int MAX_TOKENS = 510;
 
   private final String name;
   private final int dimension;
@@ -37,28 +49,25 @@ final class BgeEmbedder implements Embedder {
 
   @Override
   public List<float[]> embedPassages(List<String> texts) {
-    List<TextSegment> segments = texts.stream().map(TextSegment::from).toList();
+    List<String> clipped = texts.stream().map(BgeEmbedder::clip).toList();
+    List<TextSegment> segments = clipped.stream().filter(t -> !t.isBlank()).map(TextSegment::from).toList();
+    // the model refuses blank text: those get the zero vector, similar to nothing
+    Iterator<Embedding> embedded = segments.isEmpty() ? List.<Embedding>of().iterator()
+        : model.get().embedAll(segments).content().iterator();
     List<float[]> vectors = new ArrayList<>(texts.size());
-    model.get().embedAll(segments).content().forEach(e -> vectors.add(normalize(e.vector())));
+    for (String text : clipped) {
+      vectors.add(text.isBlank() ? new float[dimension] : Vectors.normalize(embedded.next().vector()));
+    }
     return vectors;
   }
 
   @Override
   public float[] embedQuery(String query) {
-    return normalize(model.get().embed(queryInstruction + query).content().vector());
+    return query.isBlank() ? new float[dimension]
+        : Vectors.normalize(model.get().embed(clip(queryInstruction + query)).content().vector());
   }
 
-  static float[] normalize(float[] v) {
-    double norm = 0;
-    for (float x : v) {
-      norm += x * x;
-    }
-    if (norm > 0) {
-      float scale = (float) (1 / Math.sqrt(norm));
-      for (int i = 0; i < v.length; i++) {
-        v[i] *= scale;
-      }
-    }
-    return v;
+  static String clip(String text) {
+    return text.substring(0, TokenEstimator.prefixWithin(text, 0, MAX_TOKENS));
   }
 }

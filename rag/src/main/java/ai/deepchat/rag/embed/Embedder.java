@@ -3,8 +3,10 @@ package ai.deepchat.rag.embed;
 import java.util.List;
 
 /**
- * A sentence-embedding model. Blocking and CPU-bound: call only on worker threads. Vectors are
- * L2-normalized, so inner product is cosine similarity.
+ * A sentence-embedding model, from {@link EmbeddingModels}. Blocking and CPU-bound: call only on
+ * worker threads (the node's {@code embeddings} pool). Every text is clipped the same way before the
+ * model sees it ({@link BgeEmbedder#MAX_TOKENS}); vectors are L2-normalized, so inner product is
+ * cosine similarity; a blank text gets the zero vector, similar to nothing ({@link Vectors#cosine}).
  */
 public interface Embedder {
 
@@ -17,4 +19,12 @@ public interface Embedder {
 
   /** Vector of a search query; models that expect an instruction prefix get it here. */
   float[] embedQuery(String query);
+
+  /**
+   * Vector of a text compared with texts of its own kind (an FAQ question with questions, an answer
+   * with answers): no query instruction, like a passage.
+   */
+  default float[] embed(String text) {
+    return embedPassages(List.of(text)).get(0);
+  }
 }

@@ -11,9 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The embedding models a knowledge base can name in {@code embedding_model}. Each ONNX model is loaded
- * once per JVM, on first use (a few seconds, on the calling worker thread), and shared: the runtime is
- * thread-safe and a second copy would only cost memory.
+ * The one registry of embedding models in the JVM: the models a knowledge base can name in
+ * {@code embedding_model}, and {@link #BGE_SMALL_ZH} for FAQ matching and shadow-answer comparison.
+ * Each ONNX model is loaded once per JVM, on first use (a few seconds, on the calling worker thread),
+ * and shared by every caller: the runtime is thread-safe and a second session would only cost memory.
  */
 public final class EmbeddingModels {
 

@@ -1,13 +1,11 @@
 package ai.deepchat.rag.index;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.embed.Vectors;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.UUID;
 
 /** Stored chunk embeddings, read under the tenant's row-level security. */
@@ -38,7 +36,7 @@ public final class PgVectorSource implements VectorSource {
           float[] vectors = new float[rows.size() * dimension];
           int i = 0;
           for (Row row : rows) {
-            float[] v = decode(row.getBuffer(1));
+            float[] v = Vectors.decode(row.getBuffer(1));
             if (v.length != dimension) {
               // written by another model: skip rather than poison the index
               continue;
@@ -50,18 +48,5 @@ public final class PgVectorSource implements VectorSource {
           return new Snapshot(java.util.Arrays.copyOf(ids, i),
               java.util.Arrays.copyOf(vectors, i * dimension));
         }));
-  }
-
-  /** float32, little-endian: the layout FAISS and x86 share. */
-  public static Buffer encode(float[] vector) {
-    ByteBuffer bytes = ByteBuffer.allocate(vector.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(vector);
-    return Buffer.buffer(bytes.array());
-  }
-
-  public static float[] decode(Buffer buffer) {
-    float[] out = new float[buffer.length() / 4];
-    ByteBuffer.wrap(buffer.getBytes()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
-    return out;
   }
 }

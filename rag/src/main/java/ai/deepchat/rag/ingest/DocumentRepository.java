@@ -6,7 +6,7 @@ import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
-import ai.deepchat.rag.index.PgVectorSource;
+import ai.deepchat.rag.embed.Vectors;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -194,7 +194,7 @@ final class DocumentRepository {
     for (int i = 0; i < chunks.size(); i++) {
       Chunk chunk = chunks.get(i);
       batch.add(Tuple.of(tenantId, knowledgeBaseId, documentId, chunk.ordinal(), chunk.sectionPath(),
-          chunk.text(), chunk.tokenCount(), PgVectorSource.encode(vectors.get(i))));
+          chunk.text(), chunk.tokenCount(), Vectors.encode(vectors.get(i))));
     }
     return conn.preparedQuery("INSERT INTO chunks (tenant_id, knowledge_base_id, document_id, ordinal, "
             + "section_path, text, token_count, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "

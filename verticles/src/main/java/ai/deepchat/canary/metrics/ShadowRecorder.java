@@ -2,29 +2,33 @@ package ai.deepchat.canary.metrics;
 
 import ai.deepchat.canary.registry.ModelVersion;
 import ai.deepchat.canary.rollout.Assignment;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.embed.Embedder;
+import ai.deepchat.rag.embed.Vectors;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.UUID;
 
 /**
  * Stores a shadow candidate's answer beside the stable answer the caller got, with their similarity
- * (cosine of bge-small embeddings, computed on a worker thread) and whether it reaches the agreement
+ * (cosine of bge-small embeddings, computed on the node's embeddings pool) and whether it reaches the agreement
  * threshold. The caller never sees the candidate's answer: the dispatcher hands it only to this class.
  */
 public final class ShadowRecorder {
 
   private static final int MAX_TEXT = 100_000;
 
-  private final Vertx vertx;
+  private final WorkerExecutor embeddings;
   private final Database database;
-  private final TextEmbedder embedder;
+  private final Embedder embedder;
   private final double threshold;
 
-  public ShadowRecorder(Vertx vertx, Database database, TextEmbedder embedder, double threshold) {
-    this.vertx = vertx;
+  public ShadowRecorder(Vertx vertx, Database database, Embedder embedder, double threshold) {
+    this.embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
     this.database = database;
     this.embedder = embedder;
     this.threshold = threshold;
@@ -45,7 +49,7 @@ public final class ShadowRecorder {
       return Future.failedFuture(new IllegalArgumentException("the assignment has no shadow candidate"));
     }
     Future<Double> similarity = candidateAnswer == null ? Future.succeededFuture(null)
-        : vertx.executeBlocking(() -> similarity(stableAnswer, candidateAnswer), false);
+        : embeddings.executeBlocking(() -> similarity(stableAnswer, candidateAnswer), false);
     return similarity.compose(sim -> {
       Boolean agreed = sim == null ? null : sim >= threshold;
       VersionMetrics.shadow(VersionMetrics.tenantLabel(candidate), VersionMetrics.versionLabel(candidate), agreed == null ? "error" : agreed.toString());
@@ -65,17 +69,7 @@ public final class ShadowRecorder {
     if (a.strip().equals(b.strip())) {
       return 1.0;
     }
-    float[] x = embedder.embed(a);
-    float[] y = embedder.embed(b);
-    double dot = 0;
-    double nx = 0;
-    double ny = 0;
-    for (int i = 0; i < x.length; i++) {
-      dot += x[i] * y[i];
-      nx += x[i] * x[i];
-      ny += y[i] * y[i];
-    }
-    return nx == 0 || ny == 0 ? 0 : dot / Math.sqrt(nx * ny);
+    return Vectors.cosine(embedder.embed(a), embedder.embed(b));
   }
 
   private static String clip(String s) {

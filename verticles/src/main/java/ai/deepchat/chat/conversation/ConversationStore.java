@@ -11,7 +11,7 @@ import ai.deepchat.policy.privacy.PiiMasker;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import java.util.function.Function;
 import io.vertx.core.json.JsonArray;
@@ -49,12 +49,13 @@ final class ConversationStore {
                List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling) {
   }
 
-  private final Vertx vertx;
+  private final WorkerExecutor tokenizer;
   private final Database db;
   private final TokenCounter tokens;
 
-  ConversationStore(Vertx vertx, Database db, TokenCounter tokens) {
-    this.vertx = vertx;
+  /** {@code tokenizer}: the node's tokenizer pool, where message tokens are counted. */
+  ConversationStore(WorkerExecutor tokenizer, Database db, TokenCounter tokens) {
+    this.tokenizer = tokenizer;
     this.db = db;
     this.tokens = tokens;
   }
@@ -74,8 +75,8 @@ final class ConversationStore {
         }
       }
       SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(settings.extra());
-      // tokenizers are native code: count on a worker thread
-      return vertx.executeBlocking(() -> pinnedTokens(settings, msgs), false)
+      // tokenizers are native code: count on the tokenizer pool
+      return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs), false)
           .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
           .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
               b.replay(), sampling));

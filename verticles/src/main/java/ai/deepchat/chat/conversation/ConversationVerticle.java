@@ -14,6 +14,7 @@ import ai.deepchat.policy.moderation.ModerationService;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
@@ -22,6 +23,7 @@ import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -90,10 +92,11 @@ public final class ConversationVerticle extends VerticleBase {
       routing = new CanaryTurn.Routing(canary, routed);
       dispatcher = routed;
     }
-    store = new ConversationStore(vertx, platform.database(), tokens);
+    WorkerExecutor tokenizer = WorkerPools.of(vertx).open(WorkerPools.Kind.TOKENIZER);
+    store = new ConversationStore(tokenizer, platform.database(), tokens);
     backends = new Backends(vertx, chat, OutboundPolicy.of(platform.config()));
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
-        routing);
+        routing, tokenizer);
     turns = vertx.eventBus().consumer(Addresses.CHAT_TURN, this::onTurn);
     return Future.all(
         turns.completion(),

@@ -34,6 +34,7 @@ import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +67,7 @@ final class TurnRunner {
 
   record Deps(Vertx vertx, ConversationStore store, Backends backends, ResponseCache cache, TokenCounter tokens,
               ModerationService moderation, PluginRegistry plugins,
-              PlatformConfig.Chat config, CanaryTurn.Routing canary) {
+              PlatformConfig.Chat config, CanaryTurn.Routing canary, WorkerExecutor tokenizer) {
   }
 
   private final Deps deps;
@@ -271,7 +272,7 @@ final class TurnRunner {
   }
 
   /**
-   * The prompt, built on a worker thread (token counting runs the tokenizer, native code), then the model
+   * The prompt, built on the tokenizer pool (token counting runs the tokenizer, native code), then the model
    * asked. The answer may not recite the tenant's system prompt, whatever the sources or the question ask.
    */
   private Future<TurnOutcome> prompt(List<RetrievedChunk> chunks, ResponseCache.Key key, TenantModeration policy) {
@@ -279,7 +280,7 @@ final class TurnRunner {
     ChatMessage asked = question;
     record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
     }
-    return deps.vertx().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
+    return deps.tokenizer().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
             asked, model.contextTokens(), sampling.maxTokens(), deps.tokens()),
             PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
         .compose(whileOpen(prepared -> {
@@ -404,7 +405,7 @@ final class TurnRunner {
   private Future<Usage> deliveredUsage() {
     String c = answer.content();
     String r = answer.reasoning();
-    return deps.vertx().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false)
+    return deps.tokenizer().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false)
         .otherwise(0)
         .map(delivered -> new Usage(stream == null ? 0 : stream.promptTokens(), delivered));
   }

@@ -6,10 +6,15 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
+import ai.deepchat.platform.concurrent.WorkerPools;
+import ai.deepchat.rag.embed.Embedder;
+import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.rag.embed.Vectors;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +32,11 @@ public final class IntentRouterVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(IntentRouterVerticle.class);
   static final Duration DATA_TTL = Duration.ofSeconds(10);
+  /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
+  static final Embedder FAQ_MODEL = EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH);
 
   private final Platform platform;
+  private WorkerExecutor embeddings;
   private final Cache<UUID, RoutingData> data = Caffeine.newBuilder()
       .maximumSize(10_000).expireAfterWrite(DATA_TTL).build();
 
@@ -38,6 +46,7 @@ public final class IntentRouterVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
     return vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion();
   }
 
@@ -52,7 +61,7 @@ public final class IntentRouterVerticle extends VerticleBase {
     }
     RoutingData cached = data.getIfPresent(tenantId);
     Future<RoutingData> loaded = cached != null ? Future.succeededFuture(cached)
-        : RoutingData.load(vertx, platform.database(), tenantId).onSuccess(d -> data.put(tenantId, d));
+        : RoutingData.load(embeddings, platform.database(), tenantId).onSuccess(d -> data.put(tenantId, d));
     loaded.compose(d -> decide(d, req.text()))
         .onSuccess(msg::reply)
         .onFailure(err -> {
@@ -83,7 +92,7 @@ public final class IntentRouterVerticle extends VerticleBase {
     if (d.faqs().isEmpty()) {
       return Future.succeededFuture(d.knowledgeReady() ? knowledge(d, 0) : RouteDecision.chat(0));
     }
-    return vertx.executeBlocking(() -> best(d, text), false)
+    return embeddings.executeBlocking(() -> best(d, text), false)
         .recover(err -> {
           LOG.warn("embedding failed; FAQ matching skipped", err);
           return Future.succeededFuture(null);
@@ -105,10 +114,13 @@ public final class IntentRouterVerticle extends VerticleBase {
   }
 
   private static Match best(RoutingData d, String text) {
-    float[] query = Embedder.embed(text);
+    if (text.isBlank()) { // similar to nothing, not even to a forced FAQ
+      return null;
+    }
+    float[] query = FAQ_MODEL.embed(text);
     Match best = null;
     for (RoutingData.Faq faq : d.faqs()) {
-      double s = Embedder.cosine(query, faq.embedding());
+      double s = Vectors.cosine(query, faq.embedding());
       if (best == null || s > best.score()) {
         best = new Match(faq, s);
       }

@@ -1,8 +1,9 @@
 package ai.deepchat.chat.intent;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.embed.Vectors;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -27,8 +28,8 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
 
   static final double DEFAULT_THRESHOLD = 0.80;
 
-  /** Loads the tenant's routing data; entries without an embedding get one now (worker thread), stored. */
-  static Future<RoutingData> load(Vertx vertx, Database db, UUID tenantId) {
+  /** Loads the tenant's routing data; entries without an embedding get one now (on {@code embeddings}), stored. */
+  static Future<RoutingData> load(WorkerExecutor embeddings, Database db, UUID tenantId) {
     return db.inTenant(tenantId, c -> c.preparedQuery(
             "SELECT s.faq_threshold, s.default_knowledge_base_id, kb.version, "
                 + "EXISTS (SELECT 1 FROM documents d WHERE d.knowledge_base_id = kb.id AND d.status = 'ready') AS ready "
@@ -65,22 +66,24 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
                   for (Row f : faqs) {
                     Buffer emb = f.getBuffer("embedding");
                     faqList.add(new Faq(f.getUUID("id").toString(), f.getString("question"), f.getString("answer"),
-                        emb == null ? null : Embedder.fromBytes(emb.getBytes())));
+                        emb == null ? null : Vectors.decode(emb)));
                   }
                   return new RoutingData(threshold, kbId, kbVersion, ready, List.copyOf(ruleList), faqList);
                 }))))
-        .compose(data -> fillEmbeddings(vertx, db, tenantId, data));
+        .compose(data -> fillEmbeddings(embeddings, db, tenantId, data));
   }
 
-  private static Future<RoutingData> fillEmbeddings(Vertx vertx, Database db, UUID tenantId, RoutingData data) {
+  private static Future<RoutingData> fillEmbeddings(WorkerExecutor embeddings, Database db, UUID tenantId,
+                                                    RoutingData data) {
     List<Faq> missing = data.faqs().stream().filter(f -> f.embedding() == null).toList();
     if (missing.isEmpty()) {
       return Future.succeededFuture(data);
     }
-    return vertx.executeBlocking(() -> {
+    return embeddings.executeBlocking(() -> {
           List<Faq> filled = new ArrayList<>();
           for (Faq f : data.faqs()) {
-            filled.add(f.embedding() != null ? f : new Faq(f.id(), f.question(), f.answer(), Embedder.embed(f.question())));
+            filled.add(f.embedding() != null ? f : new Faq(f.id(), f.question(), f.answer(),
+                IntentRouterVerticle.FAQ_MODEL.embed(f.question())));
           }
           return filled;
         }, false)
@@ -88,7 +91,7 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
           List<Tuple> updates = new ArrayList<>();
           for (Faq f : filled) {
             if (missing.stream().anyMatch(m -> m.id().equals(f.id()))) {
-              updates.add(Tuple.of(Buffer.buffer(Embedder.toBytes(f.embedding())), UUID.fromString(f.id())));
+              updates.add(Tuple.of(Vectors.encode(f.embedding()), UUID.fromString(f.id())));
             }
           }
           // only fill, never overwrite: an edit racing with us cleared the column and wins

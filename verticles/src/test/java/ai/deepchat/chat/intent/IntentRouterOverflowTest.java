@@ -5,6 +5,7 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
+import ai.deepchat.platform.concurrent.BusyDefaultWorkers;
 import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.db.TestDatabase;
 import ch.qos.logback.classic.Logger;
@@ -12,6 +13,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A stored regex rule that overflows java.util.regex's recursion on a long question (written before
  * rules were checked, or on a thread with a smaller stack): every question is still routed, and the
  * log gets one short line for the pattern instead of a 1,024-frame StackOverflowError per message.
+ * And FAQ matching embeds on the node's embeddings pool: with every thread of Vert.x's default worker
+ * pool held, questions are still matched and a new entry's embedding is computed and stored.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IntentRouterOverflowTest {
@@ -38,6 +43,8 @@ class IntentRouterOverflowTest {
   private Vertx vertx;
   private TestDatabase db;
   private UUID tenant;
+  private UUID faqTenant;
+  private UUID faq;
 
   @BeforeAll
   void start() throws Exception {
@@ -52,6 +59,16 @@ class IntentRouterOverflowTest {
         + "(tenant_id, intent, kind, pattern, priority) VALUES (?, 'chat', 'regex', '(.|\\s)*refund', 5)")) {
       st.setObject(1, tenant);
       st.executeUpdate();
+    }
+    faqTenant = await(db.database().global(c -> c.query("INSERT INTO tenants (slug, name) VALUES ('faq-co', 'faq-co') RETURNING id")
+        .execute().map(rows -> rows.iterator().next().getUUID(0))));
+    try (Connection c = db.ownerJdbc(); PreparedStatement st = c.prepareStatement("INSERT INTO faq_entries "
+        + "(tenant_id, question, answer) VALUES (?, '你们几点开门？', 'We open at nine.') RETURNING id")) {
+      st.setObject(1, faqTenant);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        faq = rs.getObject(1, UUID.class);
+      }
     }
     await(vertx.deployVerticle(new IntentRouterVerticle(platform)));
   }
@@ -89,5 +106,27 @@ class IntentRouterOverflowTest {
     }
     assertThat(logs.list).noneMatch(e -> e.getThrowableProxy() != null);
     assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().contains("overflowed the stack")).hasSize(1);
+  }
+
+  @Test
+  void faqQuestionsAreMatchedWhileTheDefaultWorkerPoolIsFull() throws Exception {
+    try (BusyDefaultWorkers ignored = BusyDefaultWorkers.hold(vertx)) {
+      // first question: the entry's embedding is filled, then the question matched against it
+      for (String question : new String[] {"你们几点开门？", "你们几点开门"}) {
+        RouteDecision decision = await(vertx.eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
+            new RouteRequest(faqTenant.toString(), question), new DeliveryOptions().setSendTimeout(50_000))).body();
+        assertThat(decision.intent()).isEqualTo(RouteDecision.FAQ);
+        assertThat(decision.faqId()).isEqualTo(faq.toString());
+        assertThat(decision.score()).isGreaterThanOrEqualTo(0.8);
+      }
+    }
+    try (Connection c = db.ownerJdbc(); PreparedStatement st = c.prepareStatement(
+        "SELECT length(embedding) FROM faq_entries WHERE id = ?")) {
+      st.setObject(1, faq);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        assertThat(rs.getInt(1)).as("512 float32 values, stored").isEqualTo(512 * 4);
+      }
+    }
   }
 }

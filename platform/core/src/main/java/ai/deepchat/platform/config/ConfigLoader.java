@@ -117,7 +117,15 @@ public final class ConfigLoader {
         new PlatformConfig.Edge(intIn("HTTP_BODY_TIMEOUT_SECONDS", 30, 0, 3600),
             intIn("HTTP_IDLE_TIMEOUT_SECONDS", 300, 0, 86_400),
             intIn("HTTP_MAX_CONNECTIONS_PER_ADDRESS", 256, 0, 1_000_000),
-            string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)));
+            string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)),
+        workers());
+  }
+
+  private PlatformConfig.Workers workers() {
+    PlatformConfig.Workers d = PlatformConfig.Workers.defaults();
+    return new PlatformConfig.Workers(intIn("PASSWORD_HASH_WORKERS", d.passwordHashing(), 1, 256),
+        intIn("EMBEDDING_WORKERS", d.embeddings(), 1, 256), intIn("TOKENIZER_WORKERS", d.tokenizer(), 1, 256),
+        intIn("ENGINE_ADMISSION_WORKERS", d.engineAdmissions(), 1, 256));
   }
 
   /** The one secret behind console sessions and visitor tokens (see JwtSecret). */

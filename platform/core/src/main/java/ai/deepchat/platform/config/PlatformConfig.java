@@ -24,7 +24,16 @@ public record PlatformConfig(
     Operations operations,
     Metrics metrics,
     Instances instances,
-    Edge edge) {
+    Edge edge,
+    Workers workers) {
+
+  /** The configuration before the worker-pool keys existed: pools at their defaults. */
+  public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
+                        Engine engine, Console console, Policy policy, Canary canary, Chat chat,
+                        Operations operations, Metrics metrics, Instances instances, Edge edge) {
+    this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat, operations, metrics,
+        instances, edge, Workers.defaults());
+  }
 
   /** The configuration before the HTTP edge keys existed: edge limits at their defaults. */
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
@@ -38,7 +47,7 @@ public record PlatformConfig(
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
                         Engine engine, Console console, Policy policy, Canary canary, Chat chat) {
     this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat,
-        Operations.defaults(), Metrics.defaults(), Instances.defaults(), Edge.defaults());
+        Operations.defaults(), Metrics.defaults(), Instances.defaults(), Edge.defaults(), Workers.defaults());
   }
 
   public record Http(String host, int port) {
@@ -230,6 +239,20 @@ public record PlatformConfig(
                      String managementHost, int managementPort) {
     public static Edge defaults() {
       return new Edge(30, 300, 256, "127.0.0.1", 0);
+    }
+  }
+
+  /**
+   * Threads of the node's named worker pools, one pool per kind of blocking work, so one kind cannot
+   * take the threads another needs (see {@code WorkerPools}): Argon2 password hashing (each hash holds
+   * 19 MiB and a core for tens of milliseconds), embeddings (ONNX; each call already spreads over
+   * cores), tokenizer work of the chat pipeline (token counts, prompt building), and engine admissions
+   * (chat template, encoding, handing the sequence to the engine).
+   */
+  public record Workers(int passwordHashing, int embeddings, int tokenizer, int engineAdmissions) {
+    public static Workers defaults() {
+      int cpus = Instances.defaultCount();
+      return new Workers(2, 2, cpus, cpus);
     }
   }
 }

@@ -6,7 +6,10 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** GATEWAY_INSTANCES and PIPELINE_INSTANCES: at least two by default, checked like every other count. */
+/**
+ * GATEWAY_INSTANCES and PIPELINE_INSTANCES: at least two by default, checked like every other count;
+ * likewise the sizes of the named worker pools.
+ */
 class InstancesConfigTest {
 
   private static PlatformConfig load(Map<String, String> env) {
@@ -33,6 +36,19 @@ class InstancesConfigTest {
   void badCountsNameTheirKey() {
     assertThat(problem("GATEWAY_INSTANCES", "0")).isEqualTo("GATEWAY_INSTANCES: '0' is outside 1..256");
     assertThat(problem("PIPELINE_INSTANCES", "many")).isEqualTo("PIPELINE_INSTANCES: 'many' is not a number");
+  }
+
+  @Test
+  void workerPoolSizesDefaultAndAreBounded() {
+    int cpus = Math.max(2, Runtime.getRuntime().availableProcessors());
+    assertThat(load(Map.of()).workers()).isEqualTo(new PlatformConfig.Workers(2, 2, cpus, cpus))
+        .isEqualTo(PlatformConfig.Workers.defaults());
+    assertThat(load(Map.of("PASSWORD_HASH_WORKERS", "1", "EMBEDDING_WORKERS", "3", "TOKENIZER_WORKERS", "5",
+        "ENGINE_ADMISSION_WORKERS", "7")).workers()).isEqualTo(new PlatformConfig.Workers(1, 3, 5, 7));
+    assertThat(problem("PASSWORD_HASH_WORKERS", "0")).isEqualTo("PASSWORD_HASH_WORKERS: '0' is outside 1..256");
+    assertThat(problem("EMBEDDING_WORKERS", "257")).isEqualTo("EMBEDDING_WORKERS: '257' is outside 1..256");
+    assertThat(problem("TOKENIZER_WORKERS", "some")).isEqualTo("TOKENIZER_WORKERS: 'some' is not a number");
+    assertThat(problem("ENGINE_ADMISSION_WORKERS", "-1")).isEqualTo("ENGINE_ADMISSION_WORKERS: '-1' is outside 1..256");
   }
 
   /** The one line a node stops with when {@code key} is {@code value}. */
