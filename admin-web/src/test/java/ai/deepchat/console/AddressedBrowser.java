@@ -11,7 +11,7 @@ import io.vertx.ext.web.client.WebClientSession;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static ai.deepchat.console.ConsoleHarness.await;
+import static ai.deepchat.platform.testing.Await.await;
 
 /**
  * A browser whose connections leave from a chosen loopback address (127.x.y.z), so one test can sign

@@ -20,7 +20,7 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static ai.deepchat.console.ConsoleHarness.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What the console's pages do to the database, over real HTTP: keys, widget, FAQ, models, audit. */

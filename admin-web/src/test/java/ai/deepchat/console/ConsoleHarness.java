@@ -24,10 +24,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+
+import static ai.deepchat.platform.testing.Await.await;
 
 /**
  * A real console over real HTTP on a fresh, migrated PostgreSQL database: two tenants ("alpha" and
@@ -87,10 +88,6 @@ final class ConsoleHarness {
                 + "VALUES ($1, 'owner@" + slug + ".test', $2, 'owner'), ($1, 'admin@" + slug + ".test', $2, 'admin'), "
                 + "($1, 'editor@" + slug + ".test', $2, 'editor'), ($1, 'viewer@" + slug + ".test', $2, 'viewer')")
             .execute(Tuple.of(id, hash)).map(id)));
-  }
-
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   String base() {

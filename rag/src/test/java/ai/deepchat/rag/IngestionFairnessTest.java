@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import static ai.deepchat.rag.RagTestSupport.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.rag.RagTestSupport.ingest;
 import static ai.deepchat.rag.RagTestSupport.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,13 +55,13 @@ class IngestionFairnessTest {
   }
 
   @AfterAll
-  void stop() {
+  void stop() throws Exception {
     await(rag.close());
     await(vertx.close());
   }
 
   @Test
-  void aSmallUploadOfAnotherTenantIsNotQueuedBehindALargeBacklog() {
+  void aSmallUploadOfAnotherTenantIsNotQueuedBehindALargeBacklog() throws Exception {
     List<Upload> backlog = new ArrayList<>();
     for (int doc = 0; doc < 3; doc++) {
       backlog.add(await(rag.knowledgeBases().upload(tenantA, kbA, "manual-" + doc + ".md", manual(doc))));
@@ -73,14 +73,14 @@ class IngestionFairnessTest {
     assertThat(b.status()).isEqualTo("ready");
     assertThat(lastOfA.status()).as("A's third document when B's was ready").isEqualTo("pending");
     for (Upload upload : backlog) {
-      DocumentStatus done = await(upload.completion());
+      DocumentStatus done = await(upload.completion(), RagTestSupport.INGESTION);
       assertThat(done.status()).isEqualTo("ready");
       assertThat(done.chunkCount()).isEqualTo(48);
     }
   }
 
   @Test
-  void aDocumentOverItsParseBudgetFailsWithTheReason() {
+  void aDocumentOverItsParseBudgetFailsWithTheReason() throws Exception {
     Rag hurried = Rag.create(vertx, db.database(),
         RagConfig.defaults(dataDir).withParseTimeout(Duration.ofMillis(1)));
     try {

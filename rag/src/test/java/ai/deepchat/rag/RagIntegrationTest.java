@@ -26,8 +26,8 @@ import java.sql.ResultSet;
 import java.util.List;
 import java.util.UUID;
 
-import static ai.deepchat.rag.RagTestSupport.await;
-import static ai.deepchat.rag.RagTestSupport.failure;
+import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.failure;
 import static ai.deepchat.rag.RagTestSupport.ingest;
 import static ai.deepchat.rag.RagTestSupport.resource;
 import static ai.deepchat.rag.RagTestSupport.tenant;
@@ -69,7 +69,7 @@ class RagIntegrationTest {
   }
 
   @AfterAll
-  void close() {
+  void close() throws Exception {
     await(rag.close());
     await(vertx.close());
   }
@@ -102,7 +102,7 @@ class RagIntegrationTest {
       "怎样把文件列表下载成表格 | 数据 > 数据导出",
       "公司报销需要的发票在哪里申请 | 计费 > 发票",
   })
-  void paraphrasedQuestionsFindTheirSection(String question, String expectedSection) {
+  void paraphrasedQuestionsFindTheirSection(String question, String expectedSection) throws Exception {
     RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, question, 3));
     assertThat(reply.hits()).isNotEmpty();
     assertThat(reply.hits().get(0).sectionPath()).as("top hit for %s: %s", question, reply.hits())
@@ -112,7 +112,7 @@ class RagIntegrationTest {
 
   @Test
   @Order(3)
-  void hitsCarryScoresDocumentAndText() {
+  void hitsCarryScoresDocumentAndText() throws Exception {
     RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "default value of the max_clients setting", 5));
     RetrievedChunk top = reply.hits().get(0);
     assertThat(top.sectionPath()).endsWith("Configuration");
@@ -126,7 +126,7 @@ class RagIntegrationTest {
 
   @Test
   @Order(4)
-  void otherTenantsKnowledgeBaseIsNotFoundAndItsChunksNeverLeak() {
+  void otherTenantsKnowledgeBaseIsNotFoundAndItsChunksNeverLeak() throws Exception {
     Throwable crossTenant = failure(rag.retriever().retrieve(tenantA, kbB, "vault combination", 5));
     assertThat(RagException.errorOf(crossTenant)).isEqualTo(RagError.NOT_FOUND);
     assertThat(RagException.errorOf(failure(rag.retriever().retrieve(tenantB, kbA, "install", 5))))
@@ -141,7 +141,7 @@ class RagIntegrationTest {
 
   @Test
   @Order(5)
-  void badUploadsGetClearErrors() {
+  void badUploadsGetClearErrors() throws Exception {
     KnowledgeBaseService service = rag.knowledgeBases();
     assertThat(errorOf(service.upload(tenantA, kbA, "empty.md", Buffer.buffer())))
         .isEqualTo(RagError.INVALID_INPUT);
@@ -261,12 +261,12 @@ class RagIntegrationTest {
       Thread.sleep(20);
     }
     assertThat(sawProgress).isTrue();
-    DocumentStatus done = await(upload.completion());
+    DocumentStatus done = await(upload.completion(), RagTestSupport.INGESTION);
     assertThat(done.status()).isEqualTo("ready");
     assertThat(done.chunkCount()).isEqualTo(40);
   }
 
-  private static RagError errorOf(io.vertx.core.Future<?> future) {
+  private static RagError errorOf(io.vertx.core.Future<?> future) throws Exception {
     return RagException.errorOf(failure(future));
   }
 

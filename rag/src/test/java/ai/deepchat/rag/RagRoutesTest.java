@@ -29,8 +29,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 
-import static ai.deepchat.rag.RagTestSupport.await;
-import static ai.deepchat.rag.RagTestSupport.failure;
+import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.failure;
 import static ai.deepchat.rag.RagTestSupport.resource;
 import static ai.deepchat.rag.RagTestSupport.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,7 +75,7 @@ class RagRoutesTest {
   }
 
   @AfterAll
-  void stop() {
+  void stop() throws Exception {
     await(rag.close());
     await(vertx.close());
   }
@@ -126,7 +126,7 @@ class RagRoutesTest {
   }
 
   @Test
-  void refusalsAreClearJsonErrors() {
+  void refusalsAreClearJsonErrors() throws Exception {
     HttpResponse<Buffer> noTenant = await(client.get(BASE + "/").send());
     assertThat(noTenant.statusCode()).isEqualTo(401);
     String kb = await(as(tenantA, client.post(BASE + "/"))
@@ -148,7 +148,7 @@ class RagRoutesTest {
   }
 
   @Test
-  void retrievalOverTheEventBus(VertxTestContext test) {
+  void retrievalOverTheEventBus(VertxTestContext test) throws Exception {
     UUID kb = await(rag.knowledgeBases().createKnowledgeBase(tenantA, "bus", "", null)).id();
     RagTestSupport.ingest(rag.knowledgeBases(), tenantA, kb, "guide.md", resource("server-guide.md"));
     var checkpoint = test.checkpoint(4);
@@ -179,7 +179,7 @@ class RagRoutesTest {
         })));
   }
 
-  private JsonArray waitUntilReady(String kb, int count) throws InterruptedException {
+  private JsonArray waitUntilReady(String kb, int count) throws Exception {
     for (int i = 0; i < 600; i++) {
       JsonArray docs = await(as(tenantA, client.get(BASE + "/" + kb + "/documents")).send()).bodyAsJsonArray();
       if (docs.size() == count && docs.stream().allMatch(d -> "ready".equals(((JsonObject) d).getString("status")))) {

@@ -27,7 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import static ai.deepchat.canary.CanaryTestSupport.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The admin API over real HTTP through the gateway, with tenant API keys and real PostgreSQL. */

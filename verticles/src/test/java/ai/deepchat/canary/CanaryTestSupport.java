@@ -11,7 +11,6 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.audit.AuditLog;
 import ai.deepchat.rag.embed.EmbeddingModels;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -20,7 +19,8 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+
+import static ai.deepchat.platform.testing.Await.await;
 
 /** Shared test helpers: platform config, tenants, API keys, versions, services. */
 public final class CanaryTestSupport {
@@ -28,10 +28,6 @@ public final class CanaryTestSupport {
   public static final Actor ADMIN = new Actor("user:test-admin", "127.0.0.1");
 
   private CanaryTestSupport() {
-  }
-
-  public static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   public static Platform platform(Database db, Map<String, String> extra) {

@@ -8,6 +8,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntPredicate;
 
+import static ai.deepchat.platform.testing.Await.await;
+
 /**
  * An OpenAI-compatible endpoint (POST /v1/chat/completions, non-streaming) standing in for an external
  * model server: it answers with a fixed text, failing with HTTP 500 on the requests {@code fails}
@@ -38,7 +40,7 @@ final class FakeModelServer {
               .put("finish_reason", "stop")))
           .put("usage", new JsonObject().put("prompt_tokens", 5).put("completion_tokens", 12)).encode());
     }));
-    return new FakeModelServer(CanaryTestSupport.await(server.listen(0, "127.0.0.1")), counter);
+    return new FakeModelServer(await(server.listen(0, "127.0.0.1")), counter);
   }
 
   int served() {
@@ -50,6 +52,6 @@ final class FakeModelServer {
   }
 
   void close() throws Exception {
-    CanaryTestSupport.await(server.close());
+    await(server.close());
   }
 }

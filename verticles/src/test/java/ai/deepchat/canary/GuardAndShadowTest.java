@@ -31,7 +31,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
-import static ai.deepchat.canary.CanaryTestSupport.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

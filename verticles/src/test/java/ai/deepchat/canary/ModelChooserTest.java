@@ -31,7 +31,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
-import static ai.deepchat.canary.CanaryTestSupport.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Traffic split, stickiness, A/B proportions and live-worker fallback against real PostgreSQL. */

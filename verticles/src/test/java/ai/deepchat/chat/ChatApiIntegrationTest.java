@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The OpenAI-compatible API over real HTTP and PostgreSQL, with DeepSeek's API emulated. */
@@ -161,7 +162,7 @@ class ChatApiIntegrationTest {
   }
 
   @Test
-  void refusesMissingRevokedAndForgedKeys() {
+  void refusesMissingRevokedAndForgedKeys() throws Exception {
     assertThat(complete(null, ask("hi")).statusCode()).isEqualTo(401);
     assertThat(complete("dck_" + a.id().toString().replace("-", "") + "_" + "A".repeat(32), ask("hi")).statusCode())
         .isEqualTo(401);
@@ -198,7 +199,7 @@ class ChatApiIntegrationTest {
   }
 
   @Test
-  void answersAnFaqWithoutTheModel() {
+  void answersAnFaqWithoutTheModel() throws Exception {
     ChatHarness.Tenant t = h.tenant("faq-co");
     h.execOwner("INSERT INTO faq_entries (tenant_id, question, answer) VALUES ('" + t.id()
         + "', 'How do I reset my password?', 'Open Settings, then Security, then Reset password.'), ('" + t.id()
@@ -271,7 +272,7 @@ class ChatApiIntegrationTest {
     Promise<String> cancelled = Promise.promise();
     vertx.eventBus().<CancelGeneration>consumer(Addresses.ENGINE_CANCEL, m -> cancelled.tryComplete(m.body().requestId()));
     List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ChatHarness.await(vertx.eventBus().<GenerateRequest>consumer(Addresses.engineGenerate("test-engine"), m -> {
+    await(vertx.eventBus().<GenerateRequest>consumer(Addresses.engineGenerate("test-engine"), m -> {
       GenerateRequest req = m.body();
       started.add(req.requestId());
       m.reply(new GenerateAccepted("test-worker", ClusterMembership.LOCAL));
@@ -323,7 +324,7 @@ class ChatApiIntegrationTest {
   }
 
   @Test
-  void aPrimaryThatFailsBeforeItsFirstTokenFallsBack() {
+  void aPrimaryThatFailsBeforeItsFirstTokenFallsBack() throws Exception {
     ChatHarness.Tenant t = h.tenant("fallback-co");
     h.execOwner("INSERT INTO model_versions (tenant_id, name, backend, location, params, state) VALUES ('" + t.id()
         + "', 'with-fallback', 'local', 'no-worker-serves-this', '{\"fallback\": {\"backend\": \"openai\", "
@@ -342,7 +343,7 @@ class ChatApiIntegrationTest {
   }
 
   @Test
-  void rulesForceAnIntentAndKnowledgeWithoutRetrievalFallsBackToTheModel() {
+  void rulesForceAnIntentAndKnowledgeWithoutRetrievalFallsBackToTheModel() throws Exception {
     ChatHarness.Tenant t = h.tenant("rules-co");
     h.execOwner("INSERT INTO faq_entries (tenant_id, question, answer) VALUES ('" + t.id()
         + "', 'How do I reset my password?', 'Use the reset link.'), ('" + t.id()
@@ -421,7 +422,7 @@ class ChatApiIntegrationTest {
   }
 
   @Test
-  void theTenantsWordListBlocksOrMasksBeforeTheModelAndPersonalDataIsNotStored() {
+  void theTenantsWordListBlocksOrMasksBeforeTheModelAndPersonalDataIsNotStored() throws Exception {
     ChatHarness.Tenant blocking = h.tenant("mod-block");
     h.execOwner("INSERT INTO sensitive_words (tenant_id, word) VALUES ('" + blocking.id() + "', 'forbidden')");
     int before = h.remote.requests.size();
@@ -451,7 +452,7 @@ class ChatApiIntegrationTest {
   }
 
   @Test
-  void requestsOverTheKeysLimitGet429WithRetryAfterAndStoreNothing() {
+  void requestsOverTheKeysLimitGet429WithRetryAfterAndStoreNothing() throws Exception {
     ChatHarness.Tenant t = h.tenant("limited-co");
     h.execOwner("UPDATE tenant_settings SET api_key_requests_per_minute = 2 WHERE tenant_id = '" + t.id() + "'");
     assertThat(complete(t.apiKey(), ask("one").put("temperature", 1)).statusCode()).isEqualTo(200);
@@ -464,7 +465,7 @@ class ChatApiIntegrationTest {
   }
 
   @Test
-  void theWordListAlsoWatchesTheStreamedAnswer() {
+  void theWordListAlsoWatchesTheStreamedAnswer() throws Exception {
     ChatHarness.Tenant masking = h.tenant("out-mask");
     h.execOwner("UPDATE tenant_settings SET moderation_action = 'mask' WHERE tenant_id = '" + masking.id() + "'");
     h.execOwner("INSERT INTO sensitive_words (tenant_id, word) VALUES ('" + masking.id() + "', 'echo')");
@@ -485,9 +486,9 @@ class ChatApiIntegrationTest {
   }
 
   @Test
-  void anEnabledPluginAnswersBeforeTheModel(Vertx vertx) {
+  void anEnabledPluginAnswersBeforeTheModel(Vertx vertx) throws Exception {
     // the tenant's order system: an external service, emulated on the address the operator allow-lists
-    int ordersPort = ChatHarness.await(vertx.createHttpServer().requestHandler(req -> req.response()
+    int ordersPort = await(vertx.createHttpServer().requestHandler(req -> req.response()
             .putHeader("Content-Type", "application/json")
             .end(new JsonObject().put("status", "shipped").encode()))
         .listen(0, ChatHarness.ALLOWED_LOOPBACK)).actualPort();

@@ -16,7 +16,6 @@ import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -40,8 +39,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+
+import static ai.deepchat.platform.testing.Await.await;
 
 /**
  * The chat path as deployed: real PostgreSQL, the gateway with the chat modules on a random port, the
@@ -142,7 +142,7 @@ final class ChatHarness {
   }
 
   /** A real engine worker on the bundled tiny model, the default model when started with {@code start(false)}. */
-  ChatHarness withEngine() {
+  ChatHarness withEngine() throws Exception {
     Path modelDir = TinyTestModel.ensure(platform.config().dataDir());
     await(vertx.deployVerticle(new EngineWorkerVerticle(TinyTestModel.MODEL_KEY, modelDir,
         new EngineOptions("cpu", 1, false, 4, 0), "test-node")));
@@ -150,13 +150,13 @@ final class ChatHarness {
   }
 
   /** The knowledge-base module with retrieval served on the bus, as a node with the rag role has it. */
-  Rag withRag() {
+  Rag withRag() throws Exception {
     Rag rag = Rag.create(vertx, db, RagConfig.defaults(platform.config().dataDir()));
     await(vertx.deployVerticle(rag.retrieverVerticle()));
     return rag;
   }
 
-  Tenant tenant(String slug) {
+  Tenant tenant(String slug) throws Exception {
     UUID id = await(db.global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id")
         .execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID(0))));
     var key = TenantKeys.newApiKey(id);
@@ -170,14 +170,6 @@ final class ChatHarness {
             + "VALUES ($1, $2, ARRAY[$3])").execute(Tuple.of(id, widgetKey, origin)))
         .mapEmpty()));
     return new Tenant(id, key.plaintext(), widgetKey, origin);
-  }
-
-  static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
   }
 
   HttpResponse<String> send(HttpRequest.Builder b) {

@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -56,12 +57,12 @@ class OutboundUrlIntegrationTest {
   @BeforeAll
   void start(Vertx vertx) throws Exception {
     // an internal service on loopback that must never be reached, and a port nobody listens on
-    internal = ChatHarness.await(vertx.createHttpServer().connectionHandler(c -> internalConnections.incrementAndGet())
+    internal = await(vertx.createHttpServer().connectionHandler(c -> internalConnections.incrementAndGet())
         .requestHandler(req -> req.response().setStatusCode(500).end(SECRET)).listen(0, "127.0.0.1"));
-    HttpServer gone = ChatHarness.await(vertx.createHttpServer().requestHandler(req -> req.response().end())
+    HttpServer gone = await(vertx.createHttpServer().requestHandler(req -> req.response().end())
         .listen(0, "127.0.0.1"));
     closedPort = gone.actualPort();
-    ChatHarness.await(gone.close());
+    await(gone.close());
     vllm = VersionEndpoint.start(vertx, ChatHarness.ALLOWED_LOOPBACK, "vllm answer", n -> vllmBroken.get());
     h = new ChatHarness(vertx).startWithCanary(Map.of());
     backendLog.start();
@@ -78,7 +79,7 @@ class OutboundUrlIntegrationTest {
   }
 
   @Test
-  void creatingAVersionWithAnInternalUrlIsRefusedWith400() {
+  void creatingAVersionWithAnInternalUrlIsRefusedWith400() throws Exception {
     ChatHarness.Tenant t = h.tenant("ssrf-create");
     int port = internal.actualPort();
     List<String> bad = List.of(internalUrl(), "http://localhost:" + port + "/v1", "http://LOCALHOST.:" + port,
@@ -117,7 +118,7 @@ class OutboundUrlIntegrationTest {
   }
 
   @Test
-  void aPlantedInternalUrlIsRefusedAtConnectTimeWithOneGenericError() {
+  void aPlantedInternalUrlIsRefusedAtConnectTimeWithOneGenericError() throws Exception {
     JsonObject open = chatWithPlantedVersion("ssrf-open", "openai", internalUrl(), "{}");
     JsonObject closed = chatWithPlantedVersion("ssrf-closed", "openai", "http://127.0.0.1:" + closedPort + "/v1", "{}");
     JsonObject viaFallback = chatWithPlantedVersion("ssrf-fallback", "local", "no-worker-serves-this",
@@ -136,9 +137,9 @@ class OutboundUrlIntegrationTest {
 
   @Test
   void anAllowListedEndpointServesAPlatformWideVersionAndItsErrorsAreLoggedNotShown() throws Exception {
-    ModelVersion v = CanaryTestSupport.await(h.canary.registry().create(Scope.PLATFORM, new VersionSpec("local-vllm",
+    ModelVersion v = await(h.canary.registry().create(Scope.PLATFORM, new VersionSpec("local-vllm",
         Backend.OPENAI, vllm.url(), new JsonObject().put("model", "vllm-model"), ""), ADMIN));
-    CanaryTestSupport.await(h.canary.registry().activate(Scope.PLATFORM, v.id(), ADMIN, "the operator's vLLM"));
+    await(h.canary.registry().activate(Scope.PLATFORM, v.id(), ADMIN, "the operator's vLLM"));
     ChatHarness.Tenant t = h.tenant("ssrf-platform");
     HttpResponse<String> answered = null;
     for (int i = 0; i < 100 && (answered == null || !answered.body().contains("vllm answer")); i++) {
@@ -168,7 +169,7 @@ class OutboundUrlIntegrationTest {
   }
 
   /** The API error a tenant gets from its serving version, planted straight into the database. */
-  private JsonObject chatWithPlantedVersion(String slug, String backend, String location, String params) {
+  private JsonObject chatWithPlantedVersion(String slug, String backend, String location, String params) throws Exception {
     ChatHarness.Tenant t = h.tenant(slug);
     h.execOwner("INSERT INTO model_versions (tenant_id, name, backend, location, params, state, stable_since) VALUES ('"
         + t.id() + "', 'planted', '" + backend + "', '" + location + "', '" + params + "', 'stable', now())");

@@ -24,6 +24,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -57,7 +58,7 @@ class PostProcessingIntegrationTest {
   /** The raw SSE text of the last {@link #streamed} answer. */
   private String lastStreamBody;
 
-  private ChatHarness.Tenant tenantWith(String slug, String plugin, JsonObject config) {
+  private ChatHarness.Tenant tenantWith(String slug, String plugin, JsonObject config) throws Exception {
     ChatHarness.Tenant t = h.tenant(slug);
     h.execOwner("INSERT INTO plugin_configs (tenant_id, plugin, enabled, config) VALUES ('" + t.id() + "', '"
         + plugin + "', true, '" + config.encode().replace("'", "''") + "')");
@@ -119,7 +120,7 @@ class PostProcessingIntegrationTest {
   }
 
   @Test
-  void theFooterFollowsAWholeAnswerAndIsStoredWithIt() {
+  void theFooterFollowsAWholeAnswerAndIsStoredWithIt() throws Exception {
     ChatHarness.Tenant t = tenantWith("footer-whole", AnswerFooterPlugin.NAME, new JsonObject().put("footer", FOOTER));
     Reply r = whole(t, "Write a short poem about lamps.");
     String model = modelPart(r.content());
@@ -130,7 +131,7 @@ class PostProcessingIntegrationTest {
   }
 
   @Test
-  void inAStreamTheFooterIsOneMoreDeltaBeforeTheEnd() {
+  void inAStreamTheFooterIsOneMoreDeltaBeforeTheEnd() throws Exception {
     ChatHarness.Tenant t = tenantWith("footer-stream", AnswerFooterPlugin.NAME, new JsonObject().put("footer", FOOTER));
     Reply r = streamed(t, "Tell me about the weather on Mars.");
     String last = r.deltas().get(r.deltas().size() - 1);
@@ -142,7 +143,7 @@ class PostProcessingIntegrationTest {
   }
 
   @Test
-  void aRewritingPluginHoldsTheStreamBackAndItsAnswerIsStored() {
+  void aRewritingPluginHoldsTheStreamBackAndItsAnswerIsStored() throws Exception {
     String rewritten = "Our answer, reviewed: please call us.";
     ChatHarness.Tenant t = tenantWith("rewrite-stream", RewriteTestPlugin.NAME,
         new JsonObject().put("replacement", rewritten));
@@ -154,7 +155,7 @@ class PostProcessingIntegrationTest {
   }
 
   @Test
-  void aHookThatHangsOrFailsKeepsTheAnswerAndTheOtherHooksStillRun() {
+  void aHookThatHangsOrFailsKeepsTheAnswerAndTheOtherHooksStillRun() throws Exception {
     ChatHarness.Tenant t = tenantWith("hook-hangs", RewriteTestPlugin.NAME,
         new JsonObject().put("behaviour", "hang").put("postTimeoutMs", 200));
     h.execOwner("INSERT INTO plugin_configs (tenant_id, plugin, config) VALUES ('" + t.id() + "', '"
@@ -174,7 +175,7 @@ class PostProcessingIntegrationTest {
   }
 
   @Test
-  void aHookSlowerThanTheEdgesSilenceLimitStillDelivers() {
+  void aHookSlowerThanTheEdgesSilenceLimitStillDelivers() throws Exception {
     // the harness's edge gives up after 7 s of silence (idle 3 s + twice the 2 s request timeout)
     ChatHarness.Tenant t = tenantWith("hook-slow", RewriteTestPlugin.NAME, new JsonObject().put("behaviour", "slow")
         .put("delayMs", 7_500).put("postTimeoutMs", 10_000).put("replacement", "Worth the wait."));
@@ -197,7 +198,7 @@ class PostProcessingIntegrationTest {
         hookStarted.tryComplete();
       }
     });
-    ChatHarness.await(starts.completion());
+    await(starts.completion());
     try (Socket socket = h.openCompletion(t.apiKey(), ask(question, true))) {
       hookStarted.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } finally {
@@ -215,7 +216,7 @@ class PostProcessingIntegrationTest {
   }
 
   @Test
-  void theWordListMasksWordsInTheFooter() {
+  void theWordListMasksWordsInTheFooter() throws Exception {
     ChatHarness.Tenant t = tenantWith("footer-masked", AnswerFooterPlugin.NAME,
         new JsonObject().put("footer", "Ask our forbidden team."));
     h.execOwner("UPDATE tenant_settings SET moderation_action = 'mask' WHERE tenant_id = '" + t.id() + "'");
@@ -226,7 +227,7 @@ class PostProcessingIntegrationTest {
   }
 
   @Test
-  void aTenantWithoutThePluginIsUnaffected() {
+  void aTenantWithoutThePluginIsUnaffected() throws Exception {
     ChatHarness.Tenant owner = tenantWith("footer-owner", AnswerFooterPlugin.NAME, new JsonObject().put("footer", FOOTER));
     ChatHarness.Tenant plain = h.tenant("no-plugins");
     assertThat(streamed(owner, "Tell me about the moon.").content()).endsWith(FOOTER);
@@ -240,7 +241,7 @@ class PostProcessingIntegrationTest {
   void theWidgetGetsTheFooterOverTheWebSocketAndTheRewriteOverSse() throws Exception {
     ChatHarness.Tenant t = tenantWith("widget-footer", AnswerFooterPlugin.NAME, new JsonObject().put("footer", FOOTER));
     BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
-    WebSocket ws = ChatHarness.await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
+    WebSocket ws = await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
         .setHost("127.0.0.1").setPort(h.port).setURI("/widget/ws?token=" + visitorToken(t)).addHeader("Origin", t.origin())));
     ws.textMessageHandler(text -> inbox.add(new JsonObject(text)));
     ws.writeTextMessage(widgetMessage("Hello there").encode());

@@ -23,7 +23,7 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
-import static ai.deepchat.chat.ChatHarness.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -61,7 +61,7 @@ class RolloutRoutingIntegrationTest {
   }
 
   private Rollout startRollout(Setup s, RolloutMode mode, int basisPoints) throws Exception {
-    Rollout r = CanaryTestSupport.await(h.canary.rollouts().start(Scope.tenant(s.tenant().id()),
+    Rollout r = await(h.canary.rollouts().start(Scope.tenant(s.tenant().id()),
         new StartRequest(mode, s.candidate().id(), basisPoints, List.of(), null), ADMIN));
     awaitRouting(s, routing -> routing.active() != null && routing.active().basisPoints() == basisPoints);
     return r;
@@ -70,7 +70,7 @@ class RolloutRoutingIntegrationTest {
   /** Changes reach the chooser by event; wait until this node's snapshot shows one. */
   private void awaitRouting(Setup s, Predicate<Routing> seen) throws Exception {
     for (int i = 0; i < 100; i++) {
-      if (seen.test(CanaryTestSupport.await(h.canary.chooser().routing(Scope.tenant(s.tenant().id()))))) {
+      if (seen.test(await(h.canary.chooser().routing(Scope.tenant(s.tenant().id()))))) {
         return;
       }
       Thread.sleep(50);
@@ -128,7 +128,7 @@ class RolloutRoutingIntegrationTest {
     assertThat(h.string("SELECT model_version_id FROM conversations WHERE id = '" + conversationId + "'"))
         .isEqualTo(s.stable().id().toString());
 
-    CanaryTestSupport.await(h.canary.rollouts().setPercentage(Scope.tenant(s.tenant().id()), rollout.id(), 10_000, ADMIN));
+    await(h.canary.rollouts().setPercentage(Scope.tenant(s.tenant().id()), rollout.id(), 10_000, ADMIN));
     awaitRouting(s, routing -> routing.active().basisPoints() == 10_000);
 
     for (int i = 0; i < 5; i++) {
@@ -170,14 +170,14 @@ class RolloutRoutingIntegrationTest {
       String text = answer(complete(s.tenant(), "flaky question " + requests));
       // a failed candidate gives way to the stable version before any token: the caller never sees the failure
       assertThat(text).isIn("candidate answer", "stable answer");
-      rolledBack = !CanaryTestSupport.await(h.canary.rollouts().get(Scope.tenant(s.tenant().id()), rollout.id())).active();
+      rolledBack = !await(h.canary.rollouts().get(Scope.tenant(s.tenant().id()), rollout.id())).active();
     }
     assertThat(rolledBack).as("rolled back within 60 requests").isTrue();
     // outcomes are reported after the answer, so a request may still reach the candidate while the rollback commits
     assertThat(s.candidateEndpoint().served()).isBetween(10, 12);
     // every failed candidate request was answered by the stable fallback instead
     assertThat(s.stableEndpoint().served()).isGreaterThanOrEqualTo(s.candidateEndpoint().served() / 2);
-    Rollout ended = CanaryTestSupport.await(h.canary.rollouts().get(Scope.tenant(s.tenant().id()), rollout.id()));
+    Rollout ended = await(h.canary.rollouts().get(Scope.tenant(s.tenant().id()), rollout.id()));
     assertThat(ended.state()).isEqualTo("rolled_back");
     assertThat(ended.reason()).contains("error rate");
     assertThat(h.string("SELECT actor || ' ' || target FROM audit_log WHERE tenant_id = '" + s.tenant().id()
@@ -220,14 +220,14 @@ class RolloutRoutingIntegrationTest {
   @Test
   void aPlatformWideVersionAnswersTenantsWithoutTheirOwnAndIsNotStoredAsATenantVersion() throws Exception {
     VersionEndpoint platformEndpoint = VersionEndpoint.start(vertx, "platform answer", n -> false);
-    ModelVersion platformVersion = CanaryTestSupport.await(h.canary.registry().create(Scope.PLATFORM,
+    ModelVersion platformVersion = await(h.canary.registry().create(Scope.PLATFORM,
         new ai.deepchat.canary.registry.ModelRegistry.VersionSpec("platform-v1",
             ai.deepchat.canary.registry.Backend.OPENAI, platformEndpoint.url(), new JsonObject().put("model", "p1"), ""),
         ADMIN));
-    CanaryTestSupport.await(h.canary.registry().activate(Scope.PLATFORM, platformVersion.id(), ADMIN, "platform default"));
+    await(h.canary.registry().activate(Scope.PLATFORM, platformVersion.id(), ADMIN, "platform default"));
     ChatHarness.Tenant t = h.tenant("platform-routed");
     for (int i = 0; i < 100; i++) {
-      Routing r = CanaryTestSupport.await(h.canary.chooser().routing(Scope.PLATFORM));
+      Routing r = await(h.canary.chooser().routing(Scope.PLATFORM));
       if (r.serving() != null && r.serving().id().equals(platformVersion.id())) {
         break;
       }

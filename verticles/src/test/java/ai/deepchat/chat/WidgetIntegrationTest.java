@@ -28,6 +28,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The widget protocol over real HTTP, WebSocket and PostgreSQL. */
@@ -152,13 +153,13 @@ class WidgetIntegrationTest {
         .setBuffer(secret)));
   }
 
-  private WebSocket connect(String token, String origin, BlockingQueue<JsonObject> inbox) {
+  private WebSocket connect(String token, String origin, BlockingQueue<JsonObject> inbox) throws Exception {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)
         .setURI("/widget/ws?token=" + token);
     if (origin != null) {
       options.addHeader("Origin", origin);
     }
-    WebSocket ws = ChatHarness.await(vertx.createWebSocketClient().connect(options));
+    WebSocket ws = await(vertx.createWebSocketClient().connect(options));
     ws.textMessageHandler(text -> inbox.add(new JsonObject(text)));
     return ws;
   }
@@ -291,9 +292,9 @@ class WidgetIntegrationTest {
   }
 
   @Test
-  void aBrowserOfferingPermessageDeflateGetsAnUncompressedSocket() {
+  void aBrowserOfferingPermessageDeflateGetsAnUncompressedSocket() throws Exception {
     String token = newVisitor(a).getString("visitorToken");
-    WebSocket ws = ChatHarness.await(vertx.createWebSocketClient(new WebSocketClientOptions()
+    WebSocket ws = await(vertx.createWebSocketClient(new WebSocketClientOptions()
             .setTryUsePerMessageCompression(true))
         .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)
             .setURI("/widget/ws?token=" + token).addHeader("Origin", a.origin())));
@@ -349,7 +350,7 @@ class WidgetIntegrationTest {
       busy = inbox.poll(10, TimeUnit.SECONDS);
     } while (busy != null && busy.getString("type").equals("delta"));
     assertThat(busy.getString("code")).isEqualTo("busy");
-    ChatHarness.await(ws.close());
+    await(ws.close());
     h.remote.slowClosed.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     String messageId = start.getString("messageId");
     long deadline = System.currentTimeMillis() + 5000;

@@ -28,6 +28,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -72,11 +73,11 @@ class WidgetVisitorSecurityTest {
         .header("Origin", t.origin())).statusCode();
   }
 
-  private Socket connect(ChatHarness.Tenant t, String token) {
+  private Socket connect(ChatHarness.Tenant t, String token) throws Exception {
     BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
     Promise<Short> closed = Promise.promise();
     // handlers set on the event loop as the socket opens, so no early frame or close is missed
-    WebSocket ws = ChatHarness.await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
+    WebSocket ws = await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
             .setHost("127.0.0.1").setPort(h.port).setURI("/widget/ws?token=" + token).addHeader("Origin", t.origin()))
         .map(socket -> {
           socket.textMessageHandler(text -> inbox.add(new JsonObject(text)));
@@ -135,7 +136,7 @@ class WidgetVisitorSecurityTest {
     assertThat(extra.inbox().poll(1, TimeUnit.SECONDS).getString("code")).isEqualTo("too_many_sockets");
     // another visitor is not affected, and a closed socket frees its place
     assertThat(answersPing(connect(t, newVisitor(t, t.widgetKey(), null).getString("visitorToken")))).isTrue();
-    ChatHarness.await(open.get(0).ws().close());
+    await(open.get(0).ws().close());
     Socket again = null;
     for (int attempt = 0; attempt < 50 && again == null; attempt++) {
       Socket s = connect(t, token);
@@ -159,7 +160,7 @@ class WidgetVisitorSecurityTest {
 
     // what the console's "rotate key" does: a new key committed, then the revocation published
     String newKey = TenantKeys.newWidgetKey(t.id());
-    ChatHarness.await(h.db.inTenant(t.id(), c -> c.preparedQuery("UPDATE widget_settings SET public_key = $1")
+    await(h.db.inTenant(t.id(), c -> c.preparedQuery("UPDATE widget_settings SET public_key = $1")
         .execute(Tuple.of(newKey))));
     assertThat(history(t, token)).isEqualTo(401);
     VisitorSockets.publish(vertx, t.id(), null);

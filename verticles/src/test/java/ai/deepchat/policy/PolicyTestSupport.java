@@ -1,20 +1,16 @@
 package ai.deepchat.policy;
 
 import ai.deepchat.platform.db.Database;
-import io.vertx.core.Future;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+
+import static ai.deepchat.platform.testing.Await.await;
 
 /** Shared test helpers: tenants with settings, and waiting for futures on the test thread. */
 public final class PolicyTestSupport {
 
   private PolicyTestSupport() {
-  }
-
-  public static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   /** A tenant with its settings row (schema defaults). */

@@ -31,8 +31,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -62,10 +63,6 @@ class EngineWorkerDrainTest {
   static void close() throws Exception {
     PlatformMetrics.install(null);
     await(vertx.close());
-  }
-
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   /** One generation's events as they arrive; {@code ended} completes on DONE or ERROR. */
@@ -107,14 +104,6 @@ class EngineWorkerDrainTest {
     return g == null ? Double.NaN : g.value();
   }
 
-  static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(5);
-    }
-  }
-
   @Test
   void gaugesShowTheQueueAndKvUseWhileGeneratingAndGoAwayWithTheWorker() throws Exception {
     String id = await(vertx.deployVerticle(new EngineWorkerVerticle(TinyTestModel.MODEL_KEY, modelDir, ONE_SLOT,
@@ -126,7 +115,7 @@ class EngineWorkerDrainTest {
     running.firstDelta().get(30, TimeUnit.SECONDS);
     Gen queued = start(8);
     // the snapshot follows the scheduler within a step
-    awaitTrue("one generation waits for the only slot", () -> gauge("deepchat.worker.queue.depth") == 1);
+    until("one generation waits for the only slot", Duration.ofSeconds(30), () -> gauge("deepchat.worker.queue.depth") == 1);
     // prompt + 4000 reserved of the 4096-token context of the only slot
     assertThat(gauge("deepchat.worker.kv.cache.usage.ratio")).isGreaterThan(0.9).isLessThanOrEqualTo(1);
 
@@ -134,7 +123,7 @@ class EngineWorkerDrainTest {
     assertThat(running.ended().get(30, TimeUnit.SECONDS).finishReason()).isEqualTo("cancelled");
     GenerationEvent done = queued.ended().get(30, TimeUnit.SECONDS);
     assertThat(done.kind()).isEqualTo(GenerationEvent.Kind.DONE);
-    awaitTrue("idle again", () -> gauge("deepchat.worker.queue.depth") == 0
+    until("idle again", Duration.ofSeconds(30), () -> gauge("deepchat.worker.queue.depth") == 0
         && gauge("deepchat.worker.kv.cache.usage.ratio") == 0);
     // every token the engine made counts: the cancelled one's and the 8 (or fewer) of the queued one
     double generated = registry.find("deepchat.worker.generated.tokens").tag("model", TinyTestModel.MODEL_KEY)

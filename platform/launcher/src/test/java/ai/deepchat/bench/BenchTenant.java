@@ -15,7 +15,7 @@ public final class BenchTenant {
   }
 
   /** Creates the tenant {@code bench}; returns its id, widget key, API key and origin. */
-  public static JsonObject create(Node node, String origin, int maxTokens, double temperature) {
+  public static JsonObject create(Node node, String origin, int maxTokens, double temperature) throws Exception {
     JsonObject settings = new JsonObject().put("max_tokens", maxTokens).put("temperature", temperature);
     return BenchTenants.create(node, "bench", origin, settings, BenchTenants.Limits.UNLIMITED);
   }

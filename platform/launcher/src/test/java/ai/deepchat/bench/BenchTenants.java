@@ -2,12 +2,12 @@ package ai.deepchat.bench;
 
 import ai.deepchat.launcher.Node;
 import ai.deepchat.platform.security.TenantKeys;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+
+import static ai.deepchat.platform.testing.Await.await;
 
 /** Tenants for benches and node-level tests: a widget for one origin, one API key, chosen limits. */
 public final class BenchTenants {
@@ -24,7 +24,7 @@ public final class BenchTenants {
    * Creates tenant {@code slug} with {@code settings} (tenant_settings.settings), {@code limits}, a
    * widget allowing {@code origin} and an API key; returns its id, widget key and API key.
    */
-  public static JsonObject create(Node node, String slug, String origin, JsonObject settings, Limits limits) {
+  public static JsonObject create(Node node, String slug, String origin, JsonObject settings, Limits limits) throws Exception {
     var db = node.platform().database();
     UUID tenant = await(db.global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1)"
         + " RETURNING id").execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID(0))));
@@ -45,18 +45,10 @@ public final class BenchTenants {
   }
 
   /** Another API key of the tenant (a separate per-key bucket). */
-  public static String apiKey(Node node, UUID tenant) {
+  public static String apiKey(Node node, UUID tenant) throws Exception {
     TenantKeys.NewApiKey key = TenantKeys.newApiKey(tenant);
     await(node.platform().database().inTenant(tenant, c -> c.preparedQuery("INSERT INTO api_keys (tenant_id, name,"
         + " key_prefix, key_hash) VALUES ($1, 'second', $2, $3)").execute(Tuple.of(tenant, key.prefix(), key.hash()))));
     return key.plaintext();
-  }
-
-  static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -39,13 +40,13 @@ class FrozenNodeTest {
       Vertx probe = cluster.joinProbe();
       Map<String, Object> addresses = BusProbe.addresses(List.of(BusProbe.EVERY_NODE, BusProbe.PIPELINE,
           BusProbe.WORKER));
-      Waits.awaitTrue("every node answers pings", 60, () -> BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
+      until("every node answers pings", Duration.ofSeconds(60), () -> BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
       assertThat(BusProbe.failures(probe, addresses, 50, PROBE_TIMEOUT)).isEmpty();
 
       frozen.sigstop();
       Waits.phase("frozen");
       // a, b and the probe remain once the heartbeat timeout (5 s) has dropped the frozen node
-      Waits.awaitTrue("the frozen node is dropped", 60, () -> BusProbe.members(probe) == 3);
+      until("the frozen node is dropped", Duration.ofSeconds(60), () -> BusProbe.members(probe) == 3);
       long dropped = System.nanoTime();
       Waits.phase("dropped");
       // the members clean the dropped node's subscriptions from the cluster map just after
@@ -58,7 +59,7 @@ class FrozenNodeTest {
 
       frozen.sigcont();
       Waits.phase("resumed");
-      Waits.awaitTrue("the resumed node rejoins or leaves", 120,
+      until("the resumed node rejoins or leaves", Duration.ofSeconds(120),
           () -> !frozen.alive() || BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
       if (!frozen.alive()) {
         assertThat(frozen.exitValue()).as("left cleanly").isZero();

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.time.Duration;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -56,6 +57,8 @@ import static ai.deepchat.failover.WidgetSockets.connect;
 import static ai.deepchat.failover.WidgetSockets.message;
 import static ai.deepchat.failover.WidgetSockets.next;
 import static ai.deepchat.failover.WidgetSockets.session;
+import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -202,7 +205,7 @@ class MultiInstanceNodeTest {
   @Order(3)
   void theStreamLimitHoldsForTheWholeNode() throws Exception {
     GatewayAdmission admission = GatewayAdmission.find(node.vertx()).orElseThrow();
-    Waits.awaitTrue("streams of earlier tests ended", 10, () -> admission.activeStreams() == 0);
+    until("streams of earlier tests ended", Duration.ofSeconds(10), () -> admission.activeStreams() == 0);
     deepseek.hold("HOLD-limit");
     List<HeldStream> held = new ArrayList<>();
     for (int i = 0; i < MAX_STREAMS; i++) {
@@ -249,10 +252,10 @@ class MultiInstanceNodeTest {
     }
     for (HeldStream stream : held) {
       // well within the idle timeout (20 s), which would also end a turn the cancel missed
-      Waits.awaitTrue("turn " + stream.conversationId + " stored interrupted", 5,
+      until("turn " + stream.conversationId + " stored interrupted", Duration.ofSeconds(5),
           () -> "interrupted".equals(answerStatus(stream.conversationId)));
     }
-    Waits.awaitTrue("every generation stopped at the model", 10,
+    until("every generation stopped at the model", Duration.ofSeconds(10),
         () -> deepseek.closedEarly.get() - closedBefore == held.size());
     deepseek.release("HOLD-cancel");
   }
@@ -279,7 +282,7 @@ class MultiInstanceNodeTest {
     }
     for (List<Integer> turns : instances.subList(0, INSTANCES - 1)) {
       for (int i : turns) {
-        Waits.awaitTrue("released turn " + i + " stored", 20,
+        until("released turn " + i + " stored", Duration.ofSeconds(20),
             () -> "complete".equals(answerStatus(held.get(i).conversationId)));
       }
     }
@@ -388,9 +391,5 @@ class MultiInstanceNodeTest {
     return await(node.platform().database().inTenant(tenant, c -> c.preparedQuery("SELECT status FROM messages"
             + " WHERE conversation_id = $1 AND role = 'assistant'").execute(Tuple.of(UUID.fromString(conversationId)))
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0))));
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

@@ -31,6 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -76,7 +77,7 @@ class PartitionTest {
       Vertx probe = cluster.joinProbe();
       Map<String, Object> addresses = BusProbe.addresses(List.of(BusProbe.EVERY_NODE, BusProbe.PIPELINE,
           BusProbe.WORKER));
-      Waits.awaitTrue("every node answers pings", 90, () -> BusProbe.pingers(probe, 50, PROBE_TIMEOUT).size() == 5);
+      until("every node answers pings", Duration.ofSeconds(90), () -> BusProbe.pingers(probe, 50, PROBE_TIMEOUT).size() == 5);
       String key = cluster.tenantWithKey("acme");
       assertThat(chat(majorityGateway, key, "warm-a", 0).status()).isEqualTo(200);
       assertThat(chat(minorityGateway, key, "warm-b", 3).status()).isEqualTo(200);
@@ -104,10 +105,10 @@ class PartitionTest {
       lab.partition(MINORITY);
       long cutAt = System.nanoTime();
       Waits.phase("cut 2|3");
-      Waits.awaitTrue("the minority gateway reports not ready", 40, () -> readiness(minorityGateway) == 503);
+      until("the minority gateway reports not ready", Duration.ofSeconds(40), () -> readiness(minorityGateway) == 503);
       long minorityRefusesAt = System.nanoTime();
       Waits.phase("minority not ready");
-      Waits.awaitTrue("the majority drops the cut nodes", 40, () -> BusProbe.members(probe) == 4);
+      until("the majority drops the cut nodes", Duration.ofSeconds(40), () -> BusProbe.members(probe) == 4);
       BusProbe.awaitClean(probe, addresses, 40, PROBE_TIMEOUT);
       long majorityCleanAt = System.nanoTime();
       Waits.phase("majority clean");
@@ -123,12 +124,12 @@ class PartitionTest {
       lab.heal();
       long healAt = System.nanoTime();
       Waits.phase("healed");
-      Waits.awaitTrue("the sides merge", 120, () -> BusProbe.members(probe) == 6 && readiness(minorityGateway) == 200);
+      until("the sides merge", Duration.ofSeconds(120), () -> BusProbe.members(probe) == 6 && readiness(minorityGateway) == 200);
       BusProbe.awaitClean(probe, addresses, 60, PROBE_TIMEOUT);
       // vertx-hazelcast republishes a merged node's subscriptions under a lock that can wait for the
       // partition table to settle (vert-x3/vertx-hazelcast#215): chats through that node may stall for
       // up to a minute after the merge. Measured from when it answers again.
-      Waits.awaitTrue("the minority gateway answers chats again", 150,
+      until("the minority gateway answers chats again", Duration.ofSeconds(150),
           () -> chat(minorityGateway, key, "merge-" + System.nanoTime(), 3).status() == 200);
       long mergedAt = System.nanoTime();
       Waits.phase("merged, " + TimeUnit.NANOSECONDS.toSeconds(mergedAt - healAt) + " s after the heal");

@@ -3,7 +3,6 @@ package ai.deepchat.failover;
 import ai.deepchat.launcher.Node;
 import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.security.TenantKeys;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonObject;
@@ -27,6 +26,7 @@ import static ai.deepchat.failover.WidgetSockets.connect;
 import static ai.deepchat.failover.WidgetSockets.message;
 import static ai.deepchat.failover.WidgetSockets.next;
 import static ai.deepchat.failover.WidgetSockets.session;
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -96,9 +96,5 @@ class WidgetStreamLimitTest {
         .compose(r -> c.preparedQuery("INSERT INTO widget_settings (tenant_id, public_key, allowed_origins)"
             + " VALUES ($1, $2, $3)").execute(Tuple.of(tenant, key, new String[] {ORIGIN})))));
     return key;
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

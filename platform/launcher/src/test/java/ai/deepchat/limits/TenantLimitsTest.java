@@ -4,7 +4,6 @@ import ai.deepchat.bench.BenchTenants;
 import ai.deepchat.bench.NoisyNeighbour;
 import ai.deepchat.launcher.Node;
 import ai.deepchat.platform.config.ConfigLoader;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +23,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -181,9 +181,5 @@ class TenantLimitsTest {
 
   private static HttpResponse<Buffer> get(WebClient c, String apiKey, String path) throws Exception {
     return await(c.get(node.httpPort(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + apiKey).send());
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

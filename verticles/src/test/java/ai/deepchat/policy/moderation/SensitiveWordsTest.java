@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.List;
 import java.util.UUID;
 
-import static ai.deepchat.policy.PolicyTestSupport.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -28,7 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import static ai.deepchat.policy.PolicyTestSupport.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -20,7 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
-import static ai.deepchat.policy.PolicyTestSupport.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
 import static ai.deepchat.policy.PolicyTestSupport.exec;
 import static org.assertj.core.api.Assertions.assertThat;

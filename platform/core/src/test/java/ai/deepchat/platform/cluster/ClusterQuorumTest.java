@@ -6,10 +6,11 @@ import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static ai.deepchat.platform.cluster.LoopbackCluster.awaitTrue;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -60,12 +61,12 @@ class ClusterQuorumTest {
     assertThat(ClusterQuorum.of(a)).isSameAs(q);
     assertThat(q.hasMajority()).as("alone at start").isTrue();
     Vertx b = cluster.start(15712);
-    awaitTrue("b joins", () -> q.members() == 2);
+    until("b joins", Duration.ofSeconds(30), () -> q.members() == 2);
     cluster.stop(b);
-    awaitTrue("b leaves", () -> q.members() == 1);
+    until("b leaves", Duration.ofSeconds(30), () -> q.members() == 1);
     assertThat(q.hasMajority()).as("alone after having had company").isFalse();
     cluster.start(15712);
-    awaitTrue("the majority again", q::hasMajority);
+    until("the majority again", Duration.ofSeconds(30), q::hasMajority);
 
     Vertx local = cluster.track(Vertx.vertx());
     assertThat(ClusterQuorum.install(local, 2).hasMajority()).as("not clustered: no rule").isTrue();

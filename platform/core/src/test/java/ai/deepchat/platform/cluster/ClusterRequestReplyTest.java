@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static ai.deepchat.platform.cluster.LoopbackCluster.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Two clustered Vert.x nodes over Hazelcast on loopback: the bus carries our records between them. */

@@ -1,7 +1,6 @@
 package ai.deepchat.platform.cluster;
 
 import ai.deepchat.platform.config.PlatformConfig;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
@@ -9,10 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import static ai.deepchat.platform.testing.Await.await;
 
 /**
  * Clustered Vert.x nodes in this JVM, joined over Hazelcast on loopback with the platform's own
@@ -56,18 +53,5 @@ final class LoopbackCluster implements AutoCloseable {
       await(v.close());
     }
     nodes.clear();
-  }
-
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
-
-  /** Polls {@code condition} every 100 ms; fails naming {@code what} after 30 s. */
-  static void awaitTrue(String what, Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.call()) {
-      assertThat(System.nanoTime()).as(what + " within 30 s").isLessThan(deadline);
-      Thread.sleep(100);
-    }
   }
 }

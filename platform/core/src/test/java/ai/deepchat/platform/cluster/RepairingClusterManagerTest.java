@@ -13,12 +13,13 @@ import io.vertx.spi.cluster.hazelcast.impl.HazelcastRegistrationInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static ai.deepchat.platform.cluster.LoopbackCluster.await;
-import static ai.deepchat.platform.cluster.LoopbackCluster.awaitTrue;
+import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -47,7 +48,7 @@ class RepairingClusterManagerTest {
         manager.getHazelcastInstance().getMultiMap(RepairingClusterManager.SUBSCRIPTIONS);
 
     subscriptions.put(ADDRESS, GHOST);
-    awaitTrue("a routes some requests to the gone node", () -> failures(a, 10) > 0);
+    until("a routes some requests to the gone node", Duration.ofSeconds(30), () -> failures(a, 10) > 0);
     assertThat(manager.sweep()).as("no endpoint: stale at once").isEqualTo(1);
     assertThat(subscriptions.get(ADDRESS)).doesNotContain(GHOST);
     assertThat(manager.refreshRoutes()).isPositive();
@@ -87,7 +88,7 @@ class RepairingClusterManagerTest {
         manager.getHazelcastInstance().getMultiMap(RepairingClusterManager.SUBSCRIPTIONS);
     subscriptions.put(ADDRESS, GHOST);
     cluster.stop(b);
-    awaitTrue("the pass after b left removed the gone node's subscription",
+    until("the pass after b left removed the gone node's subscription", Duration.ofSeconds(30),
         () -> !subscriptions.containsEntry(ADDRESS, GHOST));
   }
 
@@ -111,7 +112,7 @@ class RepairingClusterManagerTest {
     Vertx a = cluster.start(15731);
     Vertx b = cluster.start(15732);
     await(b.eventBus().consumer(ADDRESS, msg -> msg.reply("b")).completion());
-    awaitTrue("a reaches b's consumer", () -> failures(a, 5) == 0);
+    until("a reaches b's consumer", Duration.ofSeconds(30), () -> failures(a, 5) == 0);
     return a;
   }
 }

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -31,10 +31,6 @@ class AppRolePrivilegesTest {
   static void setUp(Vertx vertx) {
     testDb = TestDatabase.fresh(vertx);
     db = testDb.database();
-  }
-
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   /** The first value the app gets, or "sqlstate X" when refused. */

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.sql.ResultSet;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -41,10 +41,6 @@ class RowLevelSecurityTest {
   static Future<UUID> createTenant(String slug) {
     return db.global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id")
         .execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID("id")));
-  }
-
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   static List<String> titles(UUID tenant, String where) throws Exception {

@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import static ai.deepchat.policy.PolicyTestSupport.await;
+import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
