@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.await;
+
 /**
  * Chat load on the platform's two streaming edges at once: widget visitors on the WebSocket protocol
  * and API clients on {@code /v1/chat/completions} (server-sent events), in a closed loop, stepped up
@@ -108,7 +110,7 @@ public final class LoadBench {
     stamp = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString().replace(":", "");
     line("load bench " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + ", load average at start: " + loadAverage());
     line("options: " + new java.util.TreeMap<>(opts));
-    NodeProcess node = null;
+    BenchNodeClient node = null;
     ServedModel peerModel = null;
     try {
       boolean selfHost = opts.containsKey("self-host");
@@ -173,7 +175,7 @@ public final class LoadBench {
     }
   }
 
-  private NodeProcess startNode(Path log) throws Exception {
+  private BenchNodeClient startNode(Path log) throws Exception {
     Map<String, String> config = new LinkedHashMap<>();
     nodeDataDir = Files.createTempDirectory("deepchat-bench").toString();
     config.put("DATA_DIR", nodeDataDir);
@@ -197,7 +199,7 @@ public final class LoadBench {
     List<String> jvm = new ArrayList<>(Arrays.asList(opts.get("node-jvm").trim().split("\\s+")));
     jvm.removeIf(String::isEmpty);
     line("node: " + jvm + " " + config + ", log " + log);
-    NodeProcess node = new NodeProcess(jvm, config, log);
+    BenchNodeClient node = new BenchNodeClient(jvm, config, log);
     JsonObject ready = node.ready();
     url = ready.getString("url");
     metricsUrl = ready.getString("metricsUrl");
@@ -387,10 +389,6 @@ public final class LoadBench {
     if (left > 0) {
       TimeUnit.NANOSECONDS.sleep(left);
     }
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
   }
 
   private String require(String key) {

@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import static ai.deepchat.platform.testing.Await.await;
+
 /**
- * RELIABILITY scenarios 1, 2 and 5 against one node (a {@link NodeProcess} with the bench tenant):
+ * RELIABILITY scenarios 1, 2 and 5 against one node (a {@link BenchNodeClient} with the bench tenant):
  * <ol>
  *   <li>steady chat load (API streams and widget conversations in a closed loop): p99 time to first
  *   token and time per output token within {@link Bounds}, errors under 1%;</li>
@@ -38,7 +40,7 @@ final class LoadScenarios {
   }
 
   private final Vertx vertx;
-  private final NodeProcess node;
+  private final BenchNodeClient node;
   private final Bounds bounds;
   private final Consumer<String> out;
   private final String url;
@@ -46,7 +48,7 @@ final class LoadScenarios {
   private final String visitorToken;
   private final String conversationId;
 
-  LoadScenarios(Vertx vertx, NodeProcess node, Bounds bounds, Consumer<String> out) throws Exception {
+  LoadScenarios(Vertx vertx, BenchNodeClient node, Bounds bounds, Consumer<String> out) throws Exception {
     this.vertx = vertx;
     this.node = node;
     this.bounds = bounds;
@@ -190,9 +192,5 @@ final class LoadScenarios {
     list.add(new RequestOptions().setURI("/widget/history?conversationId=" + conversationId)
         .putHeader("Authorization", "Bearer " + visitorToken));
     return list;
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
   }
 }

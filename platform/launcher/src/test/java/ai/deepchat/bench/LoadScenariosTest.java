@@ -26,7 +26,7 @@ class LoadScenariosTest {
   @TempDir
   static Path dataDir;
   static Vertx vertx;
-  static NodeProcess node;
+  static BenchNodeClient node;
   static LoadScenarios scenarios;
 
   @BeforeAll

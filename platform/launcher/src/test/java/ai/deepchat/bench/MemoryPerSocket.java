@@ -7,8 +7,9 @@ import io.vertx.core.http.WebSocketClient;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+
+import static ai.deepchat.platform.testing.Await.await;
 
 /**
  * Heap (after GC) and resident memory of the self-hosted node per open widget socket. Idle: {@code n}
@@ -20,7 +21,7 @@ import java.util.function.Consumer;
 final class MemoryPerSocket {
 
   private final Vertx vertx;
-  private final NodeProcess node;
+  private final BenchNodeClient node;
   private final HttpClient http;
   private final WebSocketClient ws;
   private final String widgetKey;
@@ -30,7 +31,7 @@ final class MemoryPerSocket {
   private final Consumer<String> out;
   private final StepStats stats = new StepStats();
 
-  MemoryPerSocket(Vertx vertx, NodeProcess node, HttpClient http, WebSocketClient ws, String widgetKey,
+  MemoryPerSocket(Vertx vertx, BenchNodeClient node, HttpClient http, WebSocketClient ws, String widgetKey,
                   String origin, String message, boolean deflateOffered, Consumer<String> out) {
     this.vertx = vertx;
     this.node = node;
@@ -88,9 +89,5 @@ final class MemoryPerSocket {
         deflateOffered ? " (permessage-deflate offered, as browsers do)" : "",
         (after[0] - before[0]) / 1024.0 / sockets, (after[1] - before[1]) / 1024.0 / sockets,
         before[0] >> 20, after[0] >> 20, before[1] >> 20, after[1] >> 20));
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
   }
 }

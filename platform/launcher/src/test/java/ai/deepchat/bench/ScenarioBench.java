@@ -36,7 +36,7 @@ public final class ScenarioBench {
     System.out.println("scenario bench, options " + opts);
     Vertx vertx = Vertx.vertx();
     boolean passed;
-    try (NodeProcess node = startNode(Files.createTempDirectory("deepchat-scenarios"), opts.get("node-jvm"),
+    try (BenchNodeClient node = startNode(Files.createTempDirectory("deepchat-scenarios"), opts.get("node-jvm"),
         out.resolve("node.log"))) {
       LoadScenarios scenarios = new LoadScenarios(vertx, node, LoadScenarios.Bounds.TINY_MODEL_CPU, System.out::println);
       int chat = Integer.parseInt(opts.get("chat-users"));
@@ -55,7 +55,7 @@ public final class ScenarioBench {
   }
 
   /** A bench node (all roles, the tiny model, the bench tenant answering 16 greedy tokens) in a JVM of its own. */
-  static NodeProcess startNode(Path dataDir, String jvm, Path log) throws Exception {
+  static BenchNodeClient startNode(Path dataDir, String jvm, Path log) throws Exception {
     Map<String, String> config = new LinkedHashMap<>();
     config.put("DATA_DIR", dataDir.toString());
     config.put("HTTP_HOST", "127.0.0.1");
@@ -66,6 +66,6 @@ public final class ScenarioBench {
     config.put("BENCH_TEMPERATURE", "0");
     List<String> options = new ArrayList<>(Arrays.asList(jvm.trim().split("\\s+")));
     options.removeIf(String::isEmpty);
-    return new NodeProcess(options, config, log);
+    return new BenchNodeClient(options, config, log);
   }
 }

@@ -1,5 +1,6 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.launcher.NodeProcess;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.cluster.ClusterManagers;
 import ai.deepchat.platform.config.PlatformConfig;

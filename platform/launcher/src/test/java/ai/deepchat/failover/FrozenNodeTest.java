@@ -1,5 +1,6 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.launcher.NodeProcess;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,8 @@ class FrozenNodeTest {
       Vertx probe = cluster.joinProbe();
       Map<String, Object> addresses = BusProbe.addresses(List.of(BusProbe.EVERY_NODE, BusProbe.PIPELINE,
           BusProbe.WORKER));
-      until("every node answers pings", Duration.ofSeconds(60), () -> BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
+      until("every node answers pings", Duration.ofSeconds(60),
+          () -> BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 3);
       assertThat(BusProbe.failures(probe, addresses, 50, PROBE_TIMEOUT)).isEmpty();
 
       frozen.sigstop();

@@ -1,5 +1,6 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.launcher.NodeProcess;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package ai.deepchat.failover;
 
 import ai.deepchat.failover.SseStreams.Seen;
+import ai.deepchat.launcher.NodeProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;

@@ -1,5 +1,6 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.launcher.NodeProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Assumptions;
@@ -77,7 +78,8 @@ class PartitionTest {
       Vertx probe = cluster.joinProbe();
       Map<String, Object> addresses = BusProbe.addresses(List.of(BusProbe.EVERY_NODE, BusProbe.PIPELINE,
           BusProbe.WORKER));
-      until("every node answers pings", Duration.ofSeconds(90), () -> BusProbe.pingers(probe, 50, PROBE_TIMEOUT).size() == 5);
+      until("every node answers pings", Duration.ofSeconds(90),
+          () -> BusProbe.pingers(probe, 50, PROBE_TIMEOUT).size() == 5);
       String key = cluster.tenantWithKey("acme");
       assertThat(chat(majorityGateway, key, "warm-a", 0).status()).isEqualTo(200);
       assertThat(chat(minorityGateway, key, "warm-b", 3).status()).isEqualTo(200);
@@ -124,7 +126,8 @@ class PartitionTest {
       lab.heal();
       long healAt = System.nanoTime();
       Waits.phase("healed");
-      until("the sides merge", Duration.ofSeconds(120), () -> BusProbe.members(probe) == 6 && readiness(minorityGateway) == 200);
+      until("the sides merge", Duration.ofSeconds(120),
+          () -> BusProbe.members(probe) == 6 && readiness(minorityGateway) == 200);
       BusProbe.awaitClean(probe, addresses, 60, PROBE_TIMEOUT);
       // vertx-hazelcast republishes a merged node's subscriptions under a lock that can wait for the
       // partition table to settle (vert-x3/vertx-hazelcast#215): chats through that node may stall for

@@ -1,5 +1,6 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.launcher.NodeProcess;
 import ai.deepchat.platform.db.EmbeddedDatabase;
 import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.json.JsonObject;

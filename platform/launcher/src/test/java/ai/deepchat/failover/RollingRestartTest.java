@@ -1,5 +1,6 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.launcher.NodeProcess;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -3,6 +3,7 @@ package ai.deepchat.failover;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
 import ai.deepchat.failover.SseStreams.Seen;
+import ai.deepchat.launcher.NodeProcess;
 import ai.deepchat.platform.config.ConfigLoader;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
