@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,7 @@ import java.util.UUID;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -120,11 +122,8 @@ class GuardAndShadowTest {
     assertThat(await(new AuditLog(db).verify(tenant)).intact()).isTrue();
 
     // after the rollback every conversation goes to stable, once the change event reloaded the snapshot
-    long until = System.currentTimeMillis() + 1000;
-    while (await(services.chooser().routing(Scope.tenant(tenant))).active() != null
-        && System.currentTimeMillis() < until) {
-      Thread.sleep(10);
-    }
+    until("the rollback reached the routing snapshot", Duration.ofSeconds(10),
+        () -> await(services.chooser().routing(Scope.tenant(tenant))).active() == null);
     for (int i = 0; i < 50; i++) {
       Assignment a = await(services.chooser().choose(tenant, UUID.randomUUID())).orElseThrow();
       assertThat(a.version().id()).isEqualTo(stable.id());

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Traffic split, stickiness, A/B proportions and live-worker fallback against real PostgreSQL. */
@@ -167,9 +168,7 @@ class ModelChooserTest {
     // announcements over the bus reach the registry too
     vertx.eventBus().publish(ai.deepchat.platform.bus.Addresses.ENGINE_ANNOUNCE,
         new WorkerAnnouncement("w2", "node-2", List.of("deepseek-r1-distill-7b"), 1, false));
-    for (int i = 0; i < 50 && !live.serves("deepseek-r1-distill-7b"); i++) {
-      Thread.sleep(20);
-    }
+    until("the announced model is served", Duration.ofSeconds(10), () -> live.serves("deepseek-r1-distill-7b"));
     assertThat(live.serves("deepseek-r1-distill-7b")).isTrue();
     await(live.close());
   }

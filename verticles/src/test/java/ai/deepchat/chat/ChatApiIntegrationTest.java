@@ -24,11 +24,13 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The OpenAI-compatible API over real HTTP and PostgreSQL, with DeepSeek's API emulated. */
@@ -251,17 +253,11 @@ class ChatApiIntegrationTest {
       assertThat(line).contains("partial");
     }
     h.remote.slowClosed.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    long deadline = System.currentTimeMillis() + 5000;
-    String row = null;
-    while (System.currentTimeMillis() < deadline) {
-      row = h.string("SELECT status || '|' || content FROM messages m WHERE role = 'assistant' AND reply_to IN "
-          + "(SELECT id FROM messages WHERE content = 'SLOW question')");
-      if (row != null && row.startsWith("interrupted")) {
-        break;
-      }
-      Thread.sleep(50);
-    }
-    assertThat(row).startsWith("interrupted|partial");
+    String answer = "SELECT status || '|' || content FROM messages m WHERE role = 'assistant' AND reply_to IN "
+        + "(SELECT id FROM messages WHERE content = 'SLOW question')";
+    until("the answer is stored interrupted", Duration.ofSeconds(10),
+        () -> h.string(answer) != null && h.string(answer).startsWith("interrupted"));
+    assertThat(h.string(answer)).startsWith("interrupted|partial");
   }
 
   @Test

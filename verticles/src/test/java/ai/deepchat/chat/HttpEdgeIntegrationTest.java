@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -69,7 +70,8 @@ class HttpEdgeIntegrationTest {
     }
     streams.clear();
     // the server counts a connection as closed once it has seen the close
-    waitUntil(() -> GatewayAdmission.find(h.vertx).orElseThrow().activeStreams() == 0);
+    until("no stream active", Duration.ofSeconds(10),
+        () -> GatewayAdmission.find(h.vertx).orElseThrow().activeStreams() == 0);
     Thread.sleep(200);
   }
 
@@ -136,7 +138,8 @@ class HttpEdgeIntegrationTest {
     assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
     assertThat(answer.body()).contains("Echo: hello through the loris");
     // the answer's own slot is released as its response ends; the tricklers hold none
-    waitUntil(() -> GatewayAdmission.find(h.vertx).orElseThrow().activeStreams() == 0);
+    until("no stream active", Duration.ofSeconds(10),
+        () -> GatewayAdmission.find(h.vertx).orElseThrow().activeStreams() == 0);
     assertThat(h.send(h.request("/health/ready").GET()).statusCode()).isEqualTo(200);
   }
 
@@ -179,7 +182,8 @@ class HttpEdgeIntegrationTest {
       s.close();
     }
     sockets.clear();
-    waitUntil(() -> h.send(h.request("/health/live").GET()).statusCode() == 200);
+    until("the node is live again", Duration.ofSeconds(10),
+        () -> h.send(h.request("/health/live").GET()).statusCode() == 200);
   }
 
   @Test
@@ -226,7 +230,8 @@ class HttpEdgeIntegrationTest {
     for (InputStream in : admitted) {
       in.close();
     }
-    waitUntil(() -> GatewayAdmission.find(h.vertx).orElseThrow().activeStreams() == 0);
+    until("no stream active", Duration.ofSeconds(10),
+        () -> GatewayAdmission.find(h.vertx).orElseThrow().activeStreams() == 0);
     assertThat(h.send(h.request("/health/ready").GET()).statusCode()).isEqualTo(200);
   }
 
@@ -319,15 +324,5 @@ class HttpEdgeIntegrationTest {
       assertThat(new JsonObject(r.body()).getJsonObject("error").getString("code")).isEqualTo("invalid_characters");
     }
     assertThat(h.count("SELECT count(*) FROM messages")).isEqualTo(messages);
-  }
-
-  private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not reached in 10 s");
-      }
-      Thread.sleep(50);
-    }
   }
 }

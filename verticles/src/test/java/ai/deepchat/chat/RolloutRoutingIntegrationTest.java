@@ -17,6 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -24,6 +25,7 @@ import java.util.function.Predicate;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -206,9 +208,7 @@ class RolloutRoutingIntegrationTest {
     assertThat(completion.getString("model")).isEqualTo("canary-shadow-v1");
 
     String where = " FROM shadow_answers WHERE tenant_id = '" + s.tenant().id() + "'";
-    for (int i = 0; i < 200 && h.count("SELECT count(*)" + where) == 0; i++) {
-      Thread.sleep(50);
-    }
+    until("the shadow answer is stored", Duration.ofSeconds(10), () -> h.count("SELECT count(*)" + where) > 0);
     assertThat(h.count("SELECT count(*)" + where)).isEqualTo(1);
     assertThat(h.string("SELECT concat_ws('|', rollout_id, stable_version_id, candidate_version_id, prompt, "
         + "stable_answer, candidate_answer, candidate_error IS NULL)" + where)).isEqualTo(String.join("|",

@@ -20,6 +20,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -29,6 +30,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The widget protocol over real HTTP, WebSocket and PostgreSQL. */
@@ -353,16 +355,10 @@ class WidgetIntegrationTest {
     await(ws.close());
     h.remote.slowClosed.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     String messageId = start.getString("messageId");
-    long deadline = System.currentTimeMillis() + 5000;
-    String row = null;
-    while (System.currentTimeMillis() < deadline) {
-      row = h.string("SELECT status || '|' || content FROM messages WHERE id = '" + messageId + "'");
-      if (row != null && row.startsWith("interrupted")) {
-        break;
-      }
-      Thread.sleep(50);
-    }
-    assertThat(row).startsWith("interrupted|partial");
+    String answer = "SELECT status || '|' || content FROM messages WHERE id = '" + messageId + "'";
+    until("the answer is stored interrupted", Duration.ofSeconds(10),
+        () -> h.string(answer) != null && h.string(answer).startsWith("interrupted"));
+    assertThat(h.string(answer)).startsWith("interrupted|partial");
   }
 
   @Test

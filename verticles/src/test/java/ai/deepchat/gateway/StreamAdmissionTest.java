@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -126,14 +127,14 @@ class StreamAdmissionTest {
     // one stream ends: its slot is free again
     s.streams().endOne();
     assertThat(rest(a)).endsWith("data: [DONE]\n\n");
-    waitUntil(() -> s.admission().activeStreams() == 1);
+    until("one stream active", Duration.ofSeconds(10), () -> s.admission().activeStreams() == 1);
     HttpResponse<InputStream> c = openStream(s.port());
     assertThat(c.statusCode()).isEqualTo(200);
     s.streams().endOne();
     s.streams().endOne();
     assertThat(rest(b)).endsWith("[DONE]\n\n");
     assertThat(rest(c)).endsWith("[DONE]\n\n");
-    waitUntil(() -> s.admission().activeStreams() == 0);
+    until("no stream active", Duration.ofSeconds(10), () -> s.admission().activeStreams() == 0);
   }
 
   @Test
@@ -156,7 +157,7 @@ class StreamAdmissionTest {
     HttpResponse<InputStream> a = openStream(s.port());
     assertThat(a.statusCode()).isEqualTo(200);
     a.body().close(); // the client hangs up mid-stream
-    waitUntil(() -> s.admission().activeStreams() == 0);
+    until("no stream active", Duration.ofSeconds(10), () -> s.admission().activeStreams() == 0);
     HttpClient other = HttpClient.newHttpClient();
     HttpResponse<InputStream> b = other.send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + s.port() + "/v1/chat/completions"))
@@ -233,15 +234,5 @@ class StreamAdmissionTest {
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isGreaterThanOrEqualTo(500);
     s.streams().endOne();
     stuck.body().close();
-  }
-
-  private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not reached in 10 s");
-      }
-      Thread.sleep(20);
-    }
   }
 }

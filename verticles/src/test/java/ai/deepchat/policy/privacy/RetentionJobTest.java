@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
 import static ai.deepchat.policy.PolicyTestSupport.exec;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -97,11 +98,8 @@ class RetentionJobTest {
     exec(db, tenant, "UPDATE tenant_settings SET retention_days = 1");
     conversations(tenant, 1, 2, "stale");
     await(vertx.deployVerticle(new RetentionVerticle(db, Duration.ofHours(1), Duration.ofMillis(10))));
-    long left = 1;
-    for (int i = 0; i < 100 && left > 0; i++) {
-      Thread.sleep(50);
-      left = count("SELECT count(*) FROM conversations WHERE tenant_id = ?", tenant);
-    }
-    assertThat(left).isZero();
+    until("the timer deleted the stale conversations", Duration.ofSeconds(30),
+        () -> count("SELECT count(*) FROM conversations WHERE tenant_id = ?", tenant) == 0);
+    assertThat(count("SELECT count(*) FROM conversations WHERE tenant_id = ?", tenant)).isZero();
   }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -27,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -75,7 +77,8 @@ class StreamBatchingTest {
     assertThat(messagesTo).isEmpty(); // nothing leaves before the flush
     outbox.flush();
 
-    waitFor(() -> received.values().stream().mapToInt(List::size).sum() == 9);
+    until("all nine events arrived", Duration.ofSeconds(10),
+        () -> received.values().stream().mapToInt(List::size).sum() == 9);
     assertThat(received.get("a1")).containsExactly("a1-0", "a1-1", "a1-2");
     assertThat(received.get("a2")).containsExactly("a2-0", "a2-1", "a2-2");
     assertThat(received.get("b1")).containsExactly("b1-0", "b1-1", "b1-2");
@@ -110,7 +113,8 @@ class StreamBatchingTest {
       }
       engine.flush(); // one engine step
       int expected = (step + 1) * turns.size();
-      waitFor(() -> received.values().stream().mapToInt(List::size).sum() == expected);
+      until("every turn's event of this step arrived", Duration.ofSeconds(10),
+          () -> received.values().stream().mapToInt(List::size).sum() == expected);
     }
     for (String turn : turns) {
       assertThat(received.get(turn)).containsExactly("s0", "s1");
@@ -127,7 +131,7 @@ class StreamBatchingTest {
     await(inbox.ready());
     // a single event, as a node of an older version sends it
     vertx.eventBus().send(inbox.address(), TurnEvent.delta("t", "single", null));
-    waitFor(() -> received.containsKey("t"));
+    until("the single event arrived", Duration.ofSeconds(10), () -> received.containsKey("t"));
     assertThat(received.get("t")).containsExactly("single");
 
     // a per-stream address is not an inbox: the outbox sends at once, without a flush
@@ -136,7 +140,7 @@ class StreamBatchingTest {
     await(vertx.eventBus().<GenerationEvent>consumer(perStream, m -> direct.add(m.body())).completion());
     StreamOutbox.manual(vertx.eventBus()).send(EngineMessages.GENERATION_STREAM, perStream,
         new GenerationEvent("req-1", GenerationEvent.Kind.DONE, null, null, "stop", new Usage(3, 4), null));
-    waitFor(() -> direct.size() == 1);
+    until("the per-stream event arrived", Duration.ofSeconds(10), () -> direct.size() == 1);
     assertThat(direct.get(0).usage()).isEqualTo(new Usage(3, 4));
   }
 
@@ -200,15 +204,5 @@ class StreamBatchingTest {
       }
     });
     return result.get(10, TimeUnit.SECONDS);
-  }
-
-  private static void waitFor(Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.call()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(5);
-    }
   }
 }

@@ -11,9 +11,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -50,18 +52,14 @@ class GpuMonitorTest {
     Optional<GpuMonitor> monitor = GpuMonitor.start(vertx, registry, Optional.of(script), 1);
     assertThat(monitor).isPresent();
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!registry.scrape().contains("deepchat_gpu_memory_used_bytes") && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      until("the first poll is scraped", Duration.ofSeconds(20),
+          () -> registry.scrape().contains("deepchat_gpu_memory_used_bytes"));
       String text = registry.scrape();
       assertThat(text).contains("deepchat_gpu_utilization_ratio{gpu=\"0\",name=\"NVIDIA H100 80GB HBM3\"} 0.91")
           .contains("deepchat_gpu_memory_used_bytes{gpu=\"0\"} " + (double) (75000L * 1024 * 1024))
           .contains("deepchat_gpu_memory_total_bytes{gpu=\"0\"} " + (double) (80000L * 1024 * 1024));
       // polled again on the timer
-      while (Files.readAllLines(counter).size() < 2 && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      until("a second poll", Duration.ofSeconds(20), () -> Files.readAllLines(counter).size() >= 2);
       assertThat(Files.readAllLines(counter)).hasSizeGreaterThanOrEqualTo(2);
     } finally {
       monitor.get().close();

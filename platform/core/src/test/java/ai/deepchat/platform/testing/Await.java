@@ -18,7 +18,7 @@ public final class Await {
   /** Long enough for a loaded 2-core CI machine; a healthy test never waits this long. */
   public static final Duration TIMEOUT = Duration.ofSeconds(60);
   /** How often {@link #until} asks again: short against the timeouts, long enough not to spin. */
-  private static final long POLL_MILLIS = 50;
+  private static final long POLL_MILLIS = 20;
 
   private Await() {
   }
