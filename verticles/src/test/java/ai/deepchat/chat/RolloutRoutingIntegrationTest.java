@@ -71,13 +71,8 @@ class RolloutRoutingIntegrationTest {
 
   /** Changes reach the chooser by event; wait until this node's snapshot shows one. */
   private void awaitRouting(Setup s, Predicate<Routing> seen) throws Exception {
-    for (int i = 0; i < 100; i++) {
-      if (seen.test(await(h.canary.chooser().routing(Scope.tenant(s.tenant().id()))))) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("the routing change never reached the chooser");
+    until("the routing change reached the chooser", Duration.ofSeconds(10),
+        () -> seen.test(await(h.canary.chooser().routing(Scope.tenant(s.tenant().id())))));
   }
 
   private JsonObject complete(ChatHarness.Tenant t, String question) {
@@ -226,13 +221,10 @@ class RolloutRoutingIntegrationTest {
         ADMIN));
     await(h.canary.registry().activate(Scope.PLATFORM, platformVersion.id(), ADMIN, "platform default"));
     ChatHarness.Tenant t = h.tenant("platform-routed");
-    for (int i = 0; i < 100; i++) {
+    until("the platform version reached the chooser", Duration.ofSeconds(10), () -> {
       Routing r = await(h.canary.chooser().routing(Scope.PLATFORM));
-      if (r.serving() != null && r.serving().id().equals(platformVersion.id())) {
-        break;
-      }
-      Thread.sleep(50);
-    }
+      return r.serving() != null && r.serving().id().equals(platformVersion.id());
+    });
     JsonObject completion = complete(t, "Platform question");
     assertThat(answer(completion)).isEqualTo("platform answer");
     assertThat(completion.getString("model")).isEqualTo("platform-v1");

@@ -15,6 +15,7 @@ import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -22,6 +23,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
 import static ai.deepchat.policy.PolicyTestSupport.exec;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,12 +73,9 @@ class PolicyServicesTest {
     }
   }
 
+  /** What {@code read} returns once it returns {@code wanted} (within 10 s). */
   private static <T> T eventually(Callable<T> read, T wanted) throws Exception {
-    T seen = read.call();
-    for (int i = 0; i < 100 && !wanted.equals(seen); i++) {
-      Thread.sleep(20);
-      seen = read.call();
-    }
-    return seen;
+    until("the change reached this node's cache", Duration.ofSeconds(10), () -> wanted.equals(read.call()));
+    return read.call();
   }
 }
