@@ -6,22 +6,16 @@ import ai.deepchat.canary.rollout.Rollout;
 import ai.deepchat.canary.rollout.RolloutMode;
 import ai.deepchat.canary.rollout.RolloutService.StartRequest;
 import ai.deepchat.platform.Platform;
-import ai.deepchat.platform.bus.Codecs;
-import ai.deepchat.platform.cluster.ClusterManagers;
-import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.cluster.LoopbackCluster;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
@@ -34,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterCanaryTest {
 
-  private static final List<Vertx> nodes = new ArrayList<>();
+  private static LoopbackCluster cluster;
   private static Vertx nodeA;
   private static Vertx nodeB;
   private static CanaryServices onA;
@@ -43,9 +37,10 @@ class ClusterCanaryTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    String name = "canary-test-" + UUID.randomUUID();
-    nodeA = startNode(name, 15801);
-    nodeB = startNode(name, 15802);
+    cluster = LoopbackCluster.onFreePorts(2);
+    List<Vertx> nodes = cluster.startAll();
+    nodeA = nodes.get(0);
+    nodeB = nodes.get(1);
     db = TestDatabase.fresh(nodeA).database();
     // a long periodic refresh, so only the change event can explain a fast update
     Platform platform = CanaryTestSupport.platform(db, Map.of("CANARY_REFRESH_SECONDS", "3600",
@@ -54,27 +49,11 @@ class ClusterCanaryTest {
     onB = CanaryTestSupport.services(nodeB, platform);
   }
 
-  private static Vertx startNode(String clusterName, int port) throws Exception {
-    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
-        List.of("127.0.0.1:15801", "127.0.0.1:15802"), "127.0.0.1", port, 0, 5, Optional.empty());
-    HazelcastClusterManager manager = ClusterManagers.hazelcast(cluster);
-    manager.getConfig().setClusterName(clusterName);
-    Vertx vertx = await(Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
-        .withClusterManager(manager)
-        .buildClustered());
-    Codecs.registerAll(vertx);
-    nodes.add(vertx);
-    return vertx;
-  }
-
   @AfterAll
   static void stop() throws Exception {
     await(onA.close());
     await(onB.close());
-    for (Vertx v : nodes) {
-      await(v.close());
-    }
+    cluster.close();
   }
 
   /** Polls node B until every probe conversation is on {@code expected}; returns the milliseconds it took. */

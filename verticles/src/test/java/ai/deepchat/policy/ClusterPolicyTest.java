@@ -1,8 +1,6 @@
 package ai.deepchat.policy;
 
-import ai.deepchat.platform.bus.Codecs;
-import ai.deepchat.platform.cluster.ClusterManagers;
-import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.cluster.LoopbackCluster;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict.Action;
@@ -18,8 +16,6 @@ import ai.deepchat.policy.ratelimit.RateLimiter;
 import ai.deepchat.policy.ratelimit.RateLimiters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,7 +24,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
@@ -40,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterPolicyTest {
 
-  private static final List<Vertx> nodes = new ArrayList<>();
+  private static LoopbackCluster cluster;
   private static final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   private static RateLimiter first;
   private static RateLimiter second;
@@ -49,33 +44,17 @@ class ClusterPolicyTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    // a cluster name of its own, so parallel test runs on this host never join each other
-    String name = "policy-test-" + UUID.randomUUID();
-    nodeA = startNode(name, 15741);
-    nodeB = startNode(name, 15742);
+    cluster = LoopbackCluster.onFreePorts(2);
+    List<Vertx> nodes = cluster.startAll();
+    nodeA = nodes.get(0);
+    nodeB = nodes.get(1);
     first = RateLimiters.forVertx(nodeA, clock, 1000);
     second = RateLimiters.forVertx(nodeB, clock, 1000);
   }
 
-  private static Vertx startNode(String clusterName, int port) throws Exception {
-    PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast",
-        List.of("127.0.0.1:15741", "127.0.0.1:15742"), "127.0.0.1", port, 0, 5, Optional.empty());
-    HazelcastClusterManager manager = ClusterManagers.hazelcast(cluster);
-    manager.getConfig().setClusterName(clusterName);
-    Vertx vertx = await(Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
-        .withClusterManager(manager)
-        .buildClustered());
-    Codecs.registerAll(vertx);
-    nodes.add(vertx);
-    return vertx;
-  }
-
   @AfterAll
   static void stop() throws Exception {
-    for (Vertx v : nodes) {
-      await(v.close());
-    }
+    cluster.close();
   }
 
   @Test

@@ -1,48 +1,81 @@
 package ai.deepchat.platform.cluster;
 
+import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.config.PlatformConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
 
 /**
  * Clustered Vert.x nodes in this JVM, joined over Hazelcast on loopback with the platform's own
- * cluster manager, for tests. Closing closes every node still open.
+ * cluster manager, for tests of every module (platform-core test jar). A cluster name of its own, so
+ * parallel test runs on this host never join each other. Closing closes every node still open.
  */
-final class LoopbackCluster implements AutoCloseable {
+public final class LoopbackCluster implements AutoCloseable {
 
+  private final int[] ports;
   private final List<String> members;
+  private final String name = "loopback-" + UUID.randomUUID();
   private final List<Vertx> nodes = new ArrayList<>();
 
   /** A cluster whose member list is these Hazelcast ports on 127.0.0.1. */
-  LoopbackCluster(int... hazelcastPorts) {
+  public LoopbackCluster(int... hazelcastPorts) {
+    ports = hazelcastPorts.clone();
     members = Arrays.stream(hazelcastPorts).mapToObj(p -> "127.0.0.1:" + p).toList();
   }
 
+  /** A cluster of {@code size} members on ports nothing listens on now (tests must not depend on fixed ports). */
+  public static LoopbackCluster onFreePorts(int size) throws IOException {
+    int[] free = new int[size];
+    for (int i = 0; i < size; i++) {
+      try (ServerSocket s = new ServerSocket(0)) {
+        free[i] = s.getLocalPort();
+      }
+    }
+    return new LoopbackCluster(free);
+  }
+
+  /** Starts every member, in order, each joined before the next starts, with the message codecs registered. */
+  public List<Vertx> startAll() throws Exception {
+    List<Vertx> started = new ArrayList<>();
+    for (int port : ports) {
+      Vertx node = start(port);
+      Codecs.registerAll(node);
+      started.add(node);
+    }
+    return started;
+  }
+
   /** Starts a node on {@code hazelcastPort} and waits until it has joined. */
-  Vertx start(int hazelcastPort) throws Exception {
+  public Vertx start(int hazelcastPort) throws Exception {
     PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast", members, "127.0.0.1",
         hazelcastPort, 0, 5, Optional.empty());
+    HazelcastClusterManager manager = ClusterManagers.hazelcast(cluster);
+    manager.getConfig().setClusterName(name);
     return track(await(Vertx.builder()
         .with(new VertxOptions().setEventBusOptions(ClusterManagers.eventBus(cluster)))
-        .withClusterManager(ClusterManagers.hazelcast(cluster))
+        .withClusterManager(manager)
         .buildClustered()));
   }
 
   /** Closes {@code node} now (it leaves the cluster gracefully). */
-  void stop(Vertx node) throws Exception {
+  public void stop(Vertx node) throws Exception {
     nodes.remove(node);
     await(node.close());
   }
 
   /** Closes {@code vertx} with the cluster. */
-  Vertx track(Vertx vertx) {
+  public Vertx track(Vertx vertx) {
     nodes.add(vertx);
     return vertx;
   }

@@ -17,8 +17,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -47,13 +45,10 @@ class MessageWireTest {
 
   @BeforeAll
   static void startTwoNodes() throws Exception {
-    int a = freePort();
-    int b = freePort();
-    cluster = new LoopbackCluster(a, b);
-    sender = cluster.start(a);
-    Vertx receiver = cluster.start(b);
-    Codecs.registerAll(sender);
-    Codecs.registerAll(receiver);
+    cluster = LoopbackCluster.onFreePorts(2);
+    List<Vertx> nodes = cluster.startAll();
+    sender = nodes.get(0);
+    Vertx receiver = nodes.get(1);
     await(receiver.eventBus().consumer(ECHO, msg -> {
       received.set(msg.body());
       msg.reply(msg.body());
@@ -66,12 +61,6 @@ class MessageWireTest {
   @AfterAll
   static void stop() throws Exception {
     cluster.close();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   static Stream<Arguments> samples() {
