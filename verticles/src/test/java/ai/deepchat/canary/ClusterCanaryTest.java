@@ -37,10 +37,9 @@ class ClusterCanaryTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = LoopbackCluster.onFreePorts(2);
-    List<Vertx> nodes = cluster.startAll();
-    nodeA = nodes.get(0);
-    nodeB = nodes.get(1);
+    cluster = LoopbackCluster.started(2);
+    nodeA = cluster.node(0);
+    nodeB = cluster.node(1);
     db = TestDatabase.fresh(nodeA).database();
     // a long periodic refresh, so only the change event can explain a fast update
     Platform platform = CanaryTestSupport.platform(db, Map.of("CANARY_REFRESH_SECONDS", "3600",

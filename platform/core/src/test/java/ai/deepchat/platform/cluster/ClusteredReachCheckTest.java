@@ -1,9 +1,5 @@
 package ai.deepchat.platform.cluster;
 
-import io.vertx.core.Vertx;
-
-import java.util.List;
-
 /** {@link ReachCheckContract} across two clustered nodes: every message and reply crosses the wire. */
 class ClusteredReachCheckTest extends ReachCheckContract {
 
@@ -11,10 +7,9 @@ class ClusteredReachCheckTest extends ReachCheckContract {
 
   @Override
   protected void startNodes() throws Exception {
-    cluster = LoopbackCluster.onFreePorts(2);
-    List<Vertx> nodes = cluster.startAll();
-    asker = nodes.get(0);
-    checked = nodes.get(1);
+    cluster = LoopbackCluster.started(2);
+    asker = cluster.node(0);
+    checked = cluster.node(1);
   }
 
   @Override

@@ -6,7 +6,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,37 +22,37 @@ import static ai.deepchat.platform.testing.Await.await;
  */
 public final class LoopbackCluster implements AutoCloseable {
 
-  private final int[] ports;
   private final List<String> members;
   private final String name = "loopback-" + UUID.randomUUID();
   private final List<Vertx> nodes = new ArrayList<>();
 
   /** A cluster whose member list is these Hazelcast ports on 127.0.0.1. */
   public LoopbackCluster(int... hazelcastPorts) {
-    ports = hazelcastPorts.clone();
     members = Arrays.stream(hazelcastPorts).mapToObj(p -> "127.0.0.1:" + p).toList();
   }
 
-  /** A cluster of {@code size} members on ports nothing listens on now (tests must not depend on fixed ports). */
-  public static LoopbackCluster onFreePorts(int size) throws IOException {
+  /**
+   * A cluster of {@code size} members on ports nothing listens on now (tests must not depend on fixed
+   * ports), every member started in order, each joined before the next starts, with the message codecs
+   * registered; {@link #node} gives them.
+   */
+  public static LoopbackCluster started(int size) throws Exception {
     int[] free = new int[size];
     for (int i = 0; i < size; i++) {
       try (ServerSocket s = new ServerSocket(0)) {
         free[i] = s.getLocalPort();
       }
     }
-    return new LoopbackCluster(free);
+    LoopbackCluster cluster = new LoopbackCluster(free);
+    for (int port : free) {
+      Codecs.registerAll(cluster.start(port));
+    }
+    return cluster;
   }
 
-  /** Starts every member, in order, each joined before the next starts, with the message codecs registered. */
-  public List<Vertx> startAll() throws Exception {
-    List<Vertx> started = new ArrayList<>();
-    for (int port : ports) {
-      Vertx node = start(port);
-      Codecs.registerAll(node);
-      started.add(node);
-    }
-    return started;
+  /** The {@code index}th node started and still open. */
+  public Vertx node(int index) {
+    return nodes.get(index);
   }
 
   /** Starts a node on {@code hazelcastPort} and waits until it has joined. */

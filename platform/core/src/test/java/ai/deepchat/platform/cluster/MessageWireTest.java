@@ -45,10 +45,9 @@ class MessageWireTest {
 
   @BeforeAll
   static void startTwoNodes() throws Exception {
-    cluster = LoopbackCluster.onFreePorts(2);
-    List<Vertx> nodes = cluster.startAll();
-    sender = nodes.get(0);
-    Vertx receiver = nodes.get(1);
+    cluster = LoopbackCluster.started(2);
+    sender = cluster.node(0);
+    Vertx receiver = cluster.node(1);
     await(receiver.eventBus().consumer(ECHO, msg -> {
       received.set(msg.body());
       msg.reply(msg.body());
