@@ -27,10 +27,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 
 import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.platform.testing.Await.failure;
+import static ai.deepchat.platform.testing.Await.until;
 import static ai.deepchat.rag.RagTestSupport.resource;
 import static ai.deepchat.rag.RagTestSupport.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -180,14 +183,13 @@ class RagRoutesTest {
   }
 
   private JsonArray waitUntilReady(String kb, int count) throws Exception {
-    for (int i = 0; i < 600; i++) {
-      JsonArray docs = await(as(tenantA, client.get(BASE + "/" + kb + "/documents")).send()).bodyAsJsonArray();
-      if (docs.size() == count && docs.stream().allMatch(d -> "ready".equals(((JsonObject) d).getString("status")))) {
-        return docs;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("documents not ready");
+    Callable<JsonArray> docs = () -> await(as(tenantA, client.get(BASE + "/" + kb + "/documents")).send())
+        .bodyAsJsonArray();
+    until(count + " documents ready", Duration.ofSeconds(30), () -> {
+      JsonArray now = docs.call();
+      return now.size() == count && now.stream().allMatch(d -> "ready".equals(((JsonObject) d).getString("status")));
+    });
+    return docs.call();
   }
 
   private static HttpRequest<Buffer> as(UUID tenant, HttpRequest<Buffer> request) {

@@ -22,12 +22,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The admin API over real HTTP through the gateway, with tenant API keys and real PostgreSQL. */
@@ -142,12 +145,10 @@ class CanaryApiTest {
         new JsonObject().put("reason", "regression reported")), 200);
     assertThat(back.getBoolean("serving")).isTrue();
     // the routing snapshot reloads on the change event, which follows the commit by a moment
-    String routed = null;
-    for (int i = 0; i < 100 && !v1Id.equals(routed); i++) {
-      routed = await(services.chooser().choose(tenantA, UUID.randomUUID())).orElseThrow().version().id().toString();
-      Thread.sleep(routed.equals(v1Id) ? 0 : 10);
-    }
-    assertThat(routed).isEqualTo(v1Id);
+    Callable<String> routed = () -> await(services.chooser().choose(tenantA, UUID.randomUUID())).orElseThrow()
+        .version().id().toString();
+    until("the rollback reached the routing", Duration.ofSeconds(10), () -> v1Id.equals(routed.call()));
+    assertThat(routed.call()).isEqualTo(v1Id);
 
     List<String> actions = await(db.inTenant(tenantA, c -> c.query("SELECT action, actor FROM audit_log ORDER BY id")
         .execute().map(rows -> {

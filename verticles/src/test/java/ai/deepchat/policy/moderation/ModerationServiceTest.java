@@ -11,9 +11,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
 import static ai.deepchat.policy.PolicyTestSupport.exec;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -83,14 +85,9 @@ class ModerationServiceTest {
     // still cached: the change was not announced yet
     assertThat(await(service.checkInput(tenant, "buy lottery tickets")).action()).isEqualTo(Action.ALLOW);
     ModerationService.publishChanged(vertx, tenant);
-    ModerationVerdict after = null;
-    for (int i = 0; i < 50; i++) {
-      after = await(service.checkInput(tenant, "buy lottery tickets"));
-      if (after.action() != Action.ALLOW) {
-        break;
-      }
-      Thread.sleep(20);
-    }
+    until("the change reached the cache", Duration.ofSeconds(10),
+        () -> await(service.checkInput(tenant, "buy lottery tickets")).action() != Action.ALLOW);
+    ModerationVerdict after = await(service.checkInput(tenant, "buy lottery tickets"));
     assertThat(after.action()).isEqualTo(Action.BLOCK);
     await(service.close());
   }

@@ -10,10 +10,12 @@ import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static ai.deepchat.policy.PolicyTestSupport.createTenant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -50,13 +52,8 @@ class SensitiveWordsTest {
   }
 
   private static Action eventually(ModerationService service, UUID tenant, Action wanted) throws Exception {
-    Action seen = null;
-    for (int i = 0; i < 100 && seen != wanted; i++) {
-      seen = await(service.checkInput(tenant, "free lottery 彩票")).action();
-      if (seen != wanted) {
-        Thread.sleep(20);
-      }
-    }
-    return seen;
+    until("the check gives " + wanted, Duration.ofSeconds(10),
+        () -> await(service.checkInput(tenant, "free lottery 彩票")).action() == wanted);
+    return await(service.checkInput(tenant, "free lottery 彩票")).action();
   }
 }
