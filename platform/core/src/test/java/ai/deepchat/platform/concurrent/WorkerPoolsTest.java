@@ -13,9 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Each kind of blocking work has its own named pool, of the configured size, apart from Vert.x's default pool. */
@@ -70,9 +70,5 @@ class WorkerPoolsTest {
     }
     await(Future.all(all));
     return seen.stream().max(Integer::compare).orElseThrow();
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }
