@@ -67,7 +67,7 @@ class GracefulShutdownProcessTest {
     pb.redirectError(dir.resolve("stderr.log").toFile());
     Process p = pb.start();
     try {
-      waitReady(port, p);
+      NodeProcess.awaitReady(p, "node", "127.0.0.1", port, Duration.ofSeconds(90), () -> "");
       assertThat(send(port, "POST", "/v1/chat/completions").statusCode())
           .as("admitted before shutdown (no chat route on this build answers 404)").isNotEqualTo(503);
       Iterator<String> answer = streamAnswer(port, apiKey(pgPort, dir));
@@ -175,23 +175,6 @@ class GracefulShutdownProcessTest {
     }
     throw new AssertionError("no " + status + " from " + path + " within 3 s of SIGTERM; last: "
         + (r == null ? "none" : r.statusCode() + " " + r.body()));
-  }
-
-  private static void waitReady(int port, Process p) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      assertThat(p.isAlive()).as("process alive").isTrue();
-      try {
-        if (HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-            + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // starting
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("node did not become ready");
   }
 
   private static boolean portFree(int port) {

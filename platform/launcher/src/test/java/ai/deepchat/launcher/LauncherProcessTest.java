@@ -5,13 +5,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +67,7 @@ class LauncherProcessTest {
     try {
       for (int run = 0; run < 2; run++) {
         Process p = launch(dir, demoEnv(port));
-        waitReady(port, p);
+        NodeProcess.awaitReady(p, "node", "127.0.0.1", port, Duration.ofSeconds(90), () -> "");
         stopCleanly(p, dir);
         assertThat(portFree(port)).as("port released").isTrue();
       }
@@ -104,7 +101,7 @@ class LauncherProcessTest {
       assertThat(dir.resolve("postgres/postmaster.pid")).as(stderr(dir)).doesNotExist();
 
       Process again = launch(dir, demoEnv(port));
-      waitReady(port, again);
+      NodeProcess.awaitReady(again, "node", "127.0.0.1", port, Duration.ofSeconds(90), () -> "");
       stopCleanly(again, dir);
     } finally {
       stopPostgresLeftBy(dir);
@@ -120,13 +117,13 @@ class LauncherProcessTest {
     int port = NodeLifecycleTest.freePort();
     try {
       Process killed = launch(dir, demoEnv(port));
-      waitReady(port, killed);
+      NodeProcess.awaitReady(killed, "node", "127.0.0.1", port, Duration.ofSeconds(90), () -> "");
       killed.destroyForcibly(); // SIGKILL: no hook runs
       assertThat(killed.waitFor(60, TimeUnit.SECONDS)).isTrue();
       ProcessHandle orphan = postmaster(dir).orElseThrow(() -> new AssertionError("no postmaster left running"));
 
       Process next = launch(dir, demoEnv(port));
-      waitReady(port, next);
+      NodeProcess.awaitReady(next, "node", "127.0.0.1", port, Duration.ofSeconds(90), () -> "");
       assertThat(orphan.isAlive()).as("the old postmaster was stopped").isFalse();
       assertThat(stderr(dir)).contains("still running on");
       stopCleanly(next, dir);
@@ -165,25 +162,6 @@ class LauncherProcessTest {
       left.get().destroy();
       left.get().onExit().get(30, TimeUnit.SECONDS);
     }
-  }
-
-  private static void waitReady(int port, Process p) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      assertThat(p.isAlive()).as("process alive").isTrue();
-      try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + port + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // starting
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("node did not become ready");
   }
 
   private static boolean portFree(int port) {

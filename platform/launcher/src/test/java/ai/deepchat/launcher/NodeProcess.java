@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One platform node as a real JVM process on loopback, started with this test JVM's class path, its
@@ -131,24 +132,34 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Waits for /health/ready = 200, failing early if the process dies. */
   public NodeProcess awaitReady(Duration timeout) throws Exception {
+    awaitReady(process, name, host, httpPort, timeout, this::tail);
+    return this;
+  }
+
+  /**
+   * Waits for {@code process}'s /health/ready at {@code host:port} to answer 200, failing early (with
+   * {@code log}) if it dies, for tests that start the node their own way.
+   */
+  public static void awaitReady(Process process, String name, String host, int port, Duration timeout,
+                                Supplier<String> log) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + tail());
+        throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + log.get());
       }
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + httpPort
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port
             + "/health/ready")).timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
-          return this;
+          return;
         }
       } catch (IOException notYet) {
         // starting
       }
       Thread.sleep(250);
     }
-    throw new AssertionError(name + " not ready in " + timeout + ":\n" + tail());
+    throw new AssertionError(name + " not ready in " + timeout + ":\n" + log.get());
   }
 
   public void sigterm() {
