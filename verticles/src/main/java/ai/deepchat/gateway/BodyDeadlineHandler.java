@@ -1,7 +1,9 @@
 package ai.deepchat.gateway;
 
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -40,6 +42,13 @@ final class BodyDeadlineHandler implements Handler<RoutingContext> {
     // Only a declared body: a bodiless GET answered at once may not have seen its end processed yet.
     boolean declaresBody = req.headers().contains("Transfer-Encoding")
         || !"0".equals(req.headers().get("Content-Length") == null ? "0" : req.headers().get("Content-Length"));
+    // an answer going out while the body still arrives says the connection ends with it, or a pooling
+    // client would send its next request on a connection about to close
+    ctx.addHeadersEndHandler(v -> {
+      if (declaresBody && !req.isEnded() && req.version() != HttpVersion.HTTP_2) {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      }
+    });
     ctx.addEndHandler(ar -> {
       if (req.isEnded()) {
         ctx.vertx().cancelTimer(timer);
