@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.MatchResult;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -85,6 +87,22 @@ public final class BoundedRegex {
       reportOverflow(pattern, text.length());
     }
     return outcome == Outcome.FOUND;
+  }
+
+  /**
+   * The first match of a tenant's pattern, for callers that need its groups; empty when there is none
+   * or the budget or the stack runs out (an overflow logged once per pattern, as for rules).
+   */
+  public static Optional<MatchResult> firstMatch(Pattern pattern, String text) {
+    try {
+      Matcher m = pattern.matcher(new Budgeted(text, new long[] {MAX_READS}));
+      return m.find() ? Optional.of(m.toMatchResult()) : Optional.empty();
+    } catch (BudgetExceeded e) {
+      return Optional.empty();
+    } catch (StackOverflowError e) {
+      reportOverflow(pattern, text.length());
+      return Optional.empty();
+    }
   }
 
   private enum Outcome { FOUND, NOT_FOUND, OVER_BUDGET, STACK_OVERFLOW }

@@ -1,5 +1,6 @@
 package ai.deepchat.policy.plugin.orderstatus;
 
+import ai.deepchat.chat.intent.BoundedRegex;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
 import ai.deepchat.platform.outbound.OutboundUrl;
@@ -17,7 +18,8 @@ import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
+import java.util.Optional;
+import java.util.regex.MatchResult;
 
 /**
  * Answers "where is my order 12345678?" from the tenant's own order API: when the message contains an
@@ -57,10 +59,12 @@ public final class OrderStatusPlugin implements ChatPlugin {
       LOG.warn("tenant {}: order-status plugin misconfigured: {}", ctx.tenantId(), e.getMessage());
       return Future.succeededFuture(PreResult.proceed(userMessage));
     }
-    Matcher m = config.orderPattern().matcher(userMessage);
-    if (!m.find()) {
+    // the tenant's pattern runs with the routing rules' step budget: a catastrophic one gives up
+    Optional<MatchResult> found = BoundedRegex.firstMatch(config.orderPattern(), userMessage);
+    if (found.isEmpty()) {
       return Future.succeededFuture(PreResult.proceed(userMessage));
     }
+    MatchResult m = found.get();
     String order = m.groupCount() >= 1 && m.group(1) != null ? m.group(1) : m.group();
     return lookup(ctx, config, order)
         .map(answer -> PreResult.answer(userMessage, answer))

@@ -198,6 +198,16 @@ class OrderStatusPluginTest {
   }
 
   @Test
+  void aCatastrophicOrderPatternGivesUpAndTheMessageGoesOn() throws Exception {
+    // with a back-reference Java cannot memoize (a+)+: 26 a's take seconds, 40 take hours; without a
+    // step budget this match would hold the event loop for ever
+    UUID t = tenantWith("orders-redos", config("/orders/").put("orderPattern", "(a+)+\\1b"), true);
+    PluginOutcome out = await(registry.preProcess(t, "a".repeat(40) + "!"));
+    assertThat(out.answered()).isFalse();
+    assertThat(requests).isEmpty();
+  }
+
+  @Test
   void disabledPluginDoesNotRun() throws Exception {
     UUID t = tenantWith("orders-off", config("/orders/"), false);
     assertThat(await(registry.preProcess(t, "order AB123456")).answered()).isFalse();
