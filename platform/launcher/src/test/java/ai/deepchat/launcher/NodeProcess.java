@@ -42,6 +42,7 @@ public final class NodeProcess implements AutoCloseable {
   private final Process process;
   private final PrintWriter commands;
   private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+  private final Thread pump;
 
   private NodeProcess(String name, String host, int httpPort, Path log, Process process) throws IOException {
     this.name = name;
@@ -51,7 +52,7 @@ public final class NodeProcess implements AutoCloseable {
     this.process = process;
     this.commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
     Writer logFile = Files.newBufferedWriter(log, StandardCharsets.UTF_8);
-    Thread pump = new Thread(() -> pump(logFile), name + "-output");
+    this.pump = new Thread(() -> pump(logFile), name + "-output");
     pump.setDaemon(true);
     pump.start();
   }
@@ -162,16 +163,26 @@ public final class NodeProcess implements AutoCloseable {
     throw new AssertionError(name + " not ready in " + timeout + ":\n" + log.get());
   }
 
+  // through the ProcessHandle: Process.destroy also closes this side's pipes, and the pump would lose
+  // what the node still prints (its drain and shutdown lines)
   public void sigterm() {
-    process.destroy();
+    process.toHandle().destroy();
   }
 
   public void sigkill() {
-    process.destroyForcibly();
+    process.toHandle().destroyForcibly();
   }
 
+  /**
+   * Waits for the process to exit and then for its last output to reach the log: the pump reads a
+   * pipe that still holds lines when the process is gone, and callers read the log next.
+   */
   public boolean awaitExit(Duration timeout) throws InterruptedException {
-    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      return false;
+    }
+    pump.join(TimeUnit.SECONDS.toMillis(10));
+    return true;
   }
 
   public boolean alive() {
