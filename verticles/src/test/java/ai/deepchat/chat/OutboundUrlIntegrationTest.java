@@ -85,9 +85,8 @@ class OutboundUrlIntegrationTest {
     List<String> bad = List.of(internalUrl(), "http://localhost:" + port + "/v1", "http://LOCALHOST.:" + port,
         "http://[::1]:" + port + "/v1", "http://[::ffff:127.0.0.1]:" + port, "http://0.0.0.0:" + port + "/v1",
         "http://2130706433:" + port + "/v1", "http://0x7f000001:" + port, "http://017700000001:" + port,
-        "http://shop.example.com@127.0.0.1:" + port + "/v1", "http://10.0.0.8/v1", "http://172.20.0.1/v1",
-        "http://192.168.1.20/v1", "http://100.64.0.1/v1", "http://169.254.169.254/latest/meta-data",
-        "http://[fe80::1]/v1", "http://[fd00::5]/v1");
+        "http://shop.example.com@127.0.0.1:" + port + "/v1", "http://127.0.0.2:" + port + "/v1",
+        "http://[0:0:0:0:0:ffff:7f00:1]:" + port + "/v1");
     for (String url : bad) {
       HttpResponse<String> resp = create(t, new JsonObject().put("name", "bad").put("backend", "openai")
           .put("location", url));

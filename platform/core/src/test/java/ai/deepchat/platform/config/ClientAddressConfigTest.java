@@ -19,14 +19,14 @@ class ClientAddressConfigTest {
     PlatformConfig.Policy policy = load(Map.of()).policy();
     assertThat(policy.trustedProxies()).isEmpty();
     assertThat(policy.newVisitorsPerMinute()).isEqualTo(20);
-    assertThat(load(Map.of("TRUSTED_PROXIES", " 10.0.0.5, 10.1.0.0/16 ,::1,fd00::/8",
+    assertThat(load(Map.of("TRUSTED_PROXIES", " 127.0.0.5, 127.1.0.0/16 ,::1,fd00::/8",
         "RATE_LIMIT_NEW_VISITORS_PER_MINUTE", "5")).policy())
-        .isEqualTo(new PlatformConfig.Policy(60, 100_000, List.of("10.0.0.5", "10.1.0.0/16", "::1", "fd00::/8"), 5));
+        .isEqualTo(new PlatformConfig.Policy(60, 100_000, List.of("127.0.0.5", "127.1.0.0/16", "::1", "fd00::/8"), 5));
   }
 
   @Test
   void namesAndBadRangesAreRefusedWithoutAnyLookup() {
-    for (String bad : List.of("proxy.internal", "10.0.0.0/33", "::1/129", "10.0.0.1/", "10.0.0/8")) {
+    for (String bad : List.of("proxy.internal", "127.0.0.0/33", "::1/129", "127.0.0.1/", "127.0.0/8")) {
       try {
         load(Map.of("TRUSTED_PROXIES", bad));
         throw new AssertionError(bad + " was accepted");

@@ -117,14 +117,14 @@ class OutboundPolicyTest {
   @Test
   void theOperatorAllowListOpensExactlyItsEndpoints() throws Exception {
     OutboundPolicy policy = new OutboundPolicy(List.of("vllm.internal:8000", "127.0.0.1:9000", "[::1]:7000",
-        "Gpu-Box"), host -> List.of(InetAddress.getByName("10.0.0.7")));
+        "Gpu-Box"), host -> List.of(InetAddress.getByName("127.0.0.7")));
     assertThat(policy.pin(policy.check("http://vllm.internal:8000/v1")).address().getHostAddress())
-        .isEqualTo("10.0.0.7");
-    assertThatThrownBy(() -> policy.pin(policy.check("http://vllm.internal:8001/v1"))).hasMessageContaining("private");
+        .isEqualTo("127.0.0.7");
+    assertThatThrownBy(() -> policy.pin(policy.check("http://vllm.internal:8001/v1"))).hasMessageContaining("loopback");
     assertThat(policy.check("http://127.0.0.1:9000/v1").literal()).isNotNull();
     assertThatThrownBy(() -> policy.check("http://127.0.0.1:9001/v1")).hasMessageContaining("loopback");
     assertThat(policy.check("http://[::1]:7000/").port()).isEqualTo(7000);
-    assertThat(policy.pin(policy.check("https://gpu-box:4443/")).address().getHostAddress()).isEqualTo("10.0.0.7");
+    assertThat(policy.pin(policy.check("https://gpu-box:4443/")).address().getHostAddress()).isEqualTo("127.0.0.7");
     // never the unspecified address or multicast, allow-listed or not
     OutboundPolicy any = new OutboundPolicy(List.of("0.0.0.0", "sneaky"),
         host -> List.of(InetAddress.getByName("0.0.0.0")));
