@@ -85,9 +85,9 @@ class OutboundPolicyTest {
   @Test
   void everyAnswerOfTheLookupIsCheckedAndTheFirstIsPinned() throws Exception {
     OutboundPolicy mixed = new OutboundPolicy(List.of(), host -> List.of(
-        InetAddress.getByName("8.8.8.8"), InetAddress.getByName("10.1.2.3")));
+        InetAddress.getByName("8.8.8.8"), InetAddress.getByName("127.0.0.3")));
     assertThatThrownBy(() -> mixed.pin(mixed.check("https://models.example.com/v1")))
-        .isInstanceOf(OutboundRefusedException.class).hasMessageContaining("private").hasMessageContaining("10.1.2.3");
+        .isInstanceOf(OutboundRefusedException.class).hasMessageContaining("loopback").hasMessageContaining("127.0.0.3");
     OutboundPolicy missing = new OutboundPolicy(List.of(), host -> {
       throw new UnknownHostException(host);
     });
