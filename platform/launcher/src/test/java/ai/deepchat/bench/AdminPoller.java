@@ -6,7 +6,6 @@ import io.vertx.core.http.RequestOptions;
 
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
@@ -25,7 +24,7 @@ final class AdminPoller {
     /** The same latencies by path, to tell which read is slow. */
     final Map<String, Histogram> byPath = new ConcurrentHashMap<>();
     final LongAdder count = new LongAdder();
-    final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    final ErrorTally errors = new ErrorTally();
     private volatile long from = Long.MAX_VALUE;
     private volatile long to = Long.MAX_VALUE;
 
@@ -43,18 +42,16 @@ final class AdminPoller {
       latency.record(now - sentAt);
       byPath.computeIfAbsent(path, k -> new Histogram()).record(now - sentAt);
       if (error != null) {
-        errors.computeIfAbsent(error, k -> new LongAdder()).increment();
+        errors.add(error);
       }
     }
 
     long errorCount() {
-      return errors.values().stream().mapToLong(LongAdder::sum).sum();
+      return errors.total();
     }
 
     Map<String, Long> errorsByCode() {
-      Map<String, Long> out = new TreeMap<>();
-      errors.forEach((k, v) -> out.put(k, v.sum()));
-      return out;
+      return errors.byCode();
     }
   }
 

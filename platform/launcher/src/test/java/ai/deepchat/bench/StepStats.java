@@ -1,8 +1,6 @@
 package ai.deepchat.bench;
 
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -21,7 +19,7 @@ final class StepStats {
   final LongAdder tokens = new LongAdder();
   final LongAdder deltas = new LongAdder();
   final LongAdder answers = new LongAdder();
-  final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+  final ErrorTally errors = new ErrorTally();
   /** Streams in flight now (a turn sent and its answer not yet ended), sampled for the mean. */
   final AtomicInteger open = new AtomicInteger();
   private final LongAdder openSamples = new LongAdder();
@@ -52,18 +50,16 @@ final class StepStats {
 
   void error(String code, long now) {
     if (counts(now)) {
-      errors.computeIfAbsent(code, k -> new LongAdder()).increment();
+      errors.add(code);
     }
   }
 
   long errorCount() {
-    return errors.values().stream().mapToLong(LongAdder::sum).sum();
+    return errors.total();
   }
 
   Map<String, Long> errorsByCode() {
-    Map<String, Long> out = new TreeMap<>();
-    errors.forEach((k, v) -> out.put(k, v.sum()));
-    return out;
+    return errors.byCode();
   }
 
   /** Timing of one turn as the client sees it. */
