@@ -37,7 +37,10 @@ public final class ResponseCache {
   private final Counter misses;
 
   public ResponseCache(long maxEntries, Duration ttl) {
-    this.cache = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl).build();
+    // Eviction runs on the calling thread: on the default common pool a busy two-core node let the
+    // cache run far past its bound before the maintenance task got a turn.
+    this.cache = Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttl)
+        .executor(Runnable::run).build();
     MeterRegistry registry = registry();
     this.hits = Counter.builder("deepchat.chat.cache.requests").tag("result", "hit")
         .description("Response cache lookups").register(registry);
