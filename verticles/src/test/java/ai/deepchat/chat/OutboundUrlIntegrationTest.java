@@ -59,12 +59,14 @@ class OutboundUrlIntegrationTest {
     // an internal service on loopback that must never be reached, and a port nobody listens on
     internal = await(vertx.createHttpServer().connectionHandler(c -> internalConnections.incrementAndGet())
         .requestHandler(req -> req.response().setStatusCode(500).end(SECRET)).listen(0, "127.0.0.1"));
+    vllm = VersionEndpoint.start(vertx, ChatHarness.ALLOWED_LOOPBACK, "vllm answer", n -> vllmBroken.get());
+    h = new ChatHarness(vertx).startWithCanary(Map.of());
+    // the closed port is taken last: freed before the harness started, the OS once handed the same port
+    // to the harness's configured DeepSeek endpoint, which the policy rightly lets through
     HttpServer gone = await(vertx.createHttpServer().requestHandler(req -> req.response().end())
         .listen(0, "127.0.0.1"));
     closedPort = gone.actualPort();
     await(gone.close());
-    vllm = VersionEndpoint.start(vertx, ChatHarness.ALLOWED_LOOPBACK, "vllm answer", n -> vllmBroken.get());
-    h = new ChatHarness(vertx).startWithCanary(Map.of());
     backendLog.start();
     ((Logger) LoggerFactory.getLogger(OpenAiHttpBackend.class)).addAppender(backendLog);
   }
