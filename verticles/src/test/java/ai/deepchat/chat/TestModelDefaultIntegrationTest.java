@@ -50,4 +50,19 @@ class TestModelDefaultIntegrationTest {
         .isEqualTo("interrupted");
     assertThat(h.count("SELECT count(*) FROM messages WHERE role = 'user' AND tenant_id = '" + t.id() + "'")).isEqualTo(1);
   }
+
+  @Test
+  void deepseekChatNamesTheDefaultOnAFreshInstallAsTheDocsFirstExampleSends() {
+    HttpResponse<String> model = h.send(h.request("/v1/models/deepseek-chat").header("Authorization", "Bearer " + t.apiKey()));
+    assertThat(model.statusCode()).as(model.body()).isEqualTo(200);
+    assertThat(new JsonObject(model.body()).getBoolean("test_model")).isTrue();
+    HttpResponse<String> resp = h.postJson("/v1/chat/completions", t.apiKey(), new JsonObject().put("model", "deepseek-chat")
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hello"))).encode());
+    // the default (the test model) is chosen; here no engine worker runs it, so the answer is 503, not 404
+    assertThat(resp.statusCode()).as(resp.body()).isEqualTo(503);
+    assertThat(new JsonObject(resp.body()).getJsonObject("error").getString("code")).isEqualTo("backend_unavailable");
+    HttpResponse<String> other = h.postJson("/v1/chat/completions", t.apiKey(), new JsonObject().put("model", "deepseek-chatty")
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hello"))).encode());
+    assertThat(other.statusCode()).isEqualTo(404);
+  }
 }

@@ -3,6 +3,7 @@ package ai.deepchat.chat.api;
 import ai.deepchat.chat.conversation.Citations;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
+import ai.deepchat.chat.dispatch.ModelNames;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.platform.Platform;
@@ -25,6 +26,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -71,8 +73,9 @@ public final class ChatApiModule implements HttpModule {
     String name = ctx.pathParam("model");
     admitted(ctx)
         .compose(caller -> models.available(caller.tenantId()))
-        .onSuccess(list -> list.stream().filter(m -> m.name().equals(name)).findFirst().ifPresentOrElse(
-            m -> ctx.json(describe(m)),
+        .onSuccess(list -> list.stream().filter(m -> m.name().equals(name)).findFirst()
+            .or(() -> ModelNames.defaultAlias(name) ? Optional.of(models.platformDefault()) : Optional.empty())
+            .ifPresentOrElse(m -> ctx.json(describe(m).put("id", name)),
             () -> HttpProblem.notFound("model_not_found", "The model '" + name + "' does not exist.").send(ctx)))
         .onFailure(err -> sendFailure(ctx, err));
   }

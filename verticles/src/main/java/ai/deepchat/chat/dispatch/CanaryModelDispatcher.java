@@ -31,8 +31,11 @@ public final class CanaryModelDispatcher implements ModelDispatcher {
 
   @Override
   public Future<ModelChoice> choose(UUID tenantId, UUID conversationId, String requestedModel) {
-    boolean unnamed = requestedModel == null || requestedModel.isBlank() || requestedModel.equals("default");
-    if (!unnamed) {
+    if (ModelNames.defaultAlias(requestedModel)) {
+      return plain.named(tenantId, requestedModel)
+          .compose(row -> row != null ? Future.succeededFuture(row) : choose(tenantId, conversationId, null));
+    }
+    if (!ModelNames.unnamed(requestedModel)) {
       return plain.choose(tenantId, conversationId, requestedModel);
     }
     return pinned(tenantId, conversationId)

@@ -61,7 +61,11 @@ public final class TenantModelDispatcher implements ModelDispatcher {
 
   @Override
   public Future<ModelChoice> choose(UUID tenantId, UUID conversationId, String requestedModel) {
-    boolean unnamed = requestedModel == null || requestedModel.isBlank() || requestedModel.equals("default");
+    boolean unnamed = ModelNames.unnamed(requestedModel);
+    if (ModelNames.defaultAlias(requestedModel) && !requestedModel.equals(platformDefault.name())) {
+      return named(tenantId, requestedModel)
+          .compose(row -> row != null ? Future.succeededFuture(row) : choose(tenantId, conversationId, null));
+    }
     if (!unnamed && requestedModel.equals(platformDefault.name())) {
       return database.inTenant(tenantId, c -> byName(c, requestedModel))
           .map(row -> row == null ? platformDefault : row);
@@ -77,6 +81,11 @@ public final class TenantModelDispatcher implements ModelDispatcher {
           return Future.failedFuture(BusFailure.MODEL_NOT_FOUND.exception(
               "The model '" + requestedModel + "' does not exist or you do not have access to it."));
         });
+  }
+
+  /** The workspace's version of that name that is not retired; null when there is none. */
+  public Future<ModelChoice> named(UUID tenantId, String name) {
+    return database.inTenant(tenantId, c -> byName(c, name));
   }
 
   @Override
