@@ -21,6 +21,12 @@ final class AddedTokens {
   final Map<String, Integer> idByContent;
   final Map<Integer, String> contentById;
   final Set<Integer> specialIds;
+  /**
+   * Ids never shown as text once special tokens are skipped: every added token but the reasoning
+   * tags. DeepSeek-V3 marks its chat-control tokens ({@code <｜Assistant｜>}, the tool-call markers)
+   * {@code special: false}, so the tokenizer's own skip let them into answers.
+   */
+  final Set<Integer> controlIds;
   /** Distinct ids of the model vocab and the added tokens: HF's {@code len(tokenizer)}. */
   final int vocabSize;
 
@@ -30,6 +36,10 @@ final class AddedTokens {
     idByContent.forEach((content, id) -> byId.put(id, content));
     this.contentById = Map.copyOf(byId);
     this.specialIds = Set.copyOf(specialIds);
+    Set<Integer> control = new HashSet<>(idByContent.values());
+    control.remove(idByContent.get("<think>"));
+    control.remove(idByContent.get("</think>"));
+    this.controlIds = Set.copyOf(control);
     this.vocabSize = vocabSize;
   }
 

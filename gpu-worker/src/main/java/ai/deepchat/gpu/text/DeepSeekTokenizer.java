@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -122,14 +123,17 @@ public final class DeepSeekTokenizer implements AutoCloseable {
       throw new IndexOutOfBoundsException("range [" + from + ", " + to + ") of " + ids.length);
     }
     long[] window = new long[to - from];
+    int n = 0;
     for (int i = from; i < to; i++) {
       int id = ids[i];
       if (id < 0 || id >= vocabSize()) {
         throw new IllegalArgumentException("token id " + id + " outside vocab of " + vocabSize());
       }
-      window[i - from] = id;
+      if (!skipSpecialTokens || !addedTokens.controlIds.contains(id)) {
+        window[n++] = id;
+      }
     }
-    return handle().decode(window, skipSpecialTokens);
+    return handle().decode(n == window.length ? window : Arrays.copyOf(window, n), skipSpecialTokens);
   }
 
   /** The id of an added token (the special and control tokens), by its exact text. */

@@ -51,6 +51,22 @@ class DeepSeekTokenizerTest {
   }
 
   @Test
+  void skippingSpecialTokensAlsoDropsTheChatControlTokensV3MarksNonSpecial() {
+    int assistant = tokenizer.tokenToId("<｜Assistant｜>").orElseThrow();
+    int toolSep = tokenizer.tokenToId("<｜tool▁sep｜>").orElseThrow();
+    int eos = tokenizer.tokenToId("<｜end▁of▁sentence｜>").orElseThrow();
+    int[] hello = tokenizer.encode("Hello there", false);
+    int[] ids = new int[hello.length + 3];
+    ids[0] = assistant;
+    System.arraycopy(hello, 0, ids, 1, hello.length);
+    ids[hello.length + 1] = toolSep;
+    ids[hello.length + 2] = eos;
+    assertThat(tokenizer.decode(ids, true)).isEqualTo("Hello there");
+    // without skipping, every token shows (HF's default), so prompts still render exactly
+    assertThat(tokenizer.decode(ids, false)).startsWith("<｜Assistant｜>Hello there").endsWith("<｜end▁of▁sentence｜>");
+  }
+
+  @Test
   void decodeRoundTripsEveryGoldenText() {
     for (Golden.Encoding e : golden.encodings()) {
       assertThat(tokenizer.decode(e.ids())).isEqualTo(e.text());
