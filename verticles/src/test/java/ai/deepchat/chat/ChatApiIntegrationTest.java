@@ -66,6 +66,7 @@ class ChatApiIntegrationTest {
     JsonObject message = body.getJsonArray("choices").getJsonObject(0).getJsonObject("message");
     assertThat(message.getString("content")).isEqualTo("Echo: What is DeepChat?");
     assertThat(message.getString("reasoning_content")).isEqualTo("Thinking about it.");
+    assertThat(message.getString("reasoning")).isEqualTo("Thinking about it.");
     assertThat(body.getJsonObject("usage").getInteger("prompt_tokens")).isEqualTo(11);
     assertThat(body.getJsonObject("usage").getInteger("total_tokens")).isEqualTo(18);
     assertThat(body.getString("model")).isEqualTo("deepseek-chat");
@@ -92,6 +93,7 @@ class ChatApiIntegrationTest {
     assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
     StringBuilder content = new StringBuilder();
     StringBuilder reasoning = new StringBuilder();
+    StringBuilder renamed = new StringBuilder();
     for (String d : data.subList(0, data.size() - 1)) {
       JsonObject chunk = new JsonObject(d);
       assertThat(chunk.getString("object")).isEqualTo("chat.completion.chunk");
@@ -100,10 +102,12 @@ class ChatApiIntegrationTest {
         JsonObject delta = choices.getJsonObject(0).getJsonObject("delta");
         content.append(delta.getString("content", ""));
         reasoning.append(delta.getString("reasoning_content", ""));
+        renamed.append(delta.getString("reasoning", ""));
       }
     }
     assertThat(content.toString()).isEqualTo("Echo: stream please");
     assertThat(reasoning.toString()).isEqualTo("Thinking about it.");
+    assertThat(renamed.toString()).isEqualTo("Thinking about it.");
     JsonObject last = new JsonObject(data.get(data.size() - 2));
     assertThat(last.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(7);
     JsonObject finish = new JsonObject(data.get(data.size() - 3));

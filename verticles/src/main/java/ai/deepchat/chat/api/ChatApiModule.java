@@ -179,7 +179,8 @@ public final class ChatApiModule implements HttpModule {
         case DONE -> {
           JsonObject message = new JsonObject().put("role", "assistant").put("content", content.toString());
           if (reasoning.length() > 0) {
-            message.put("reasoning_content", reasoning.toString());
+            // both names: vLLM renamed reasoning_content to reasoning, and clients read either
+            message.put("reasoning_content", reasoning.toString()).put("reasoning", reasoning.toString());
           }
           ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
               .end(envelope(ack, "chat.completion")
@@ -223,7 +224,7 @@ public final class ChatApiModule implements HttpModule {
             delta.put("content", event.content());
           }
           if (event.reasoning() != null) {
-            delta.put("reasoning_content", event.reasoning());
+            delta.put("reasoning_content", event.reasoning()).put("reasoning", event.reasoning());
           }
           resp.write(deltaPrefix + delta.encode() + ",\"finish_reason\":null}]}\n\n");
         }

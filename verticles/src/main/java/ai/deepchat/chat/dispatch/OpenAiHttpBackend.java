@@ -206,7 +206,8 @@ public final class OpenAiHttpBackend implements ModelBackend {
         toolCallsDropped();
       }
       String content = delta.getString("content");
-      String reasoning = delta.getString("reasoning_content");
+      // DeepSeek's API and older vLLM say reasoning_content, newer vLLM says reasoning
+      String reasoning = delta.getString("reasoning_content", delta.getString("reasoning"));
       if ((content != null && !content.isEmpty()) || (reasoning != null && !reasoning.isEmpty())) {
         listener.onDelta(content, reasoning);
       }
