@@ -82,8 +82,7 @@ public final class GatewayVerticle extends VerticleBase {
     for (HttpModule module : modules.get()) {
       module.mount(router);
     }
-    router.route().last().handler(ctx -> HttpErrors.send(ctx, 404, "No such endpoint: "
-        + ctx.request().method() + " " + ctx.request().path(), "invalid_request_error", "not_found"));
+    router.route().last().handler(ctx -> MethodNotAllowed.handle(router, ctx));
     router.route().failureHandler(HttpErrors::onFailure);
 
     HttpServerOptions options = new HttpServerOptions()

@@ -515,4 +515,19 @@ class ChatApiIntegrationTest {
     assertThat(new JsonObject(other.body()).getString("intent")).isEqualTo("chat");
     assertThat(h.remote.requests.size()).isEqualTo(before + 1);
   }
+
+  @Test
+  void aWrongMethodIs405WithAllowAndAnUnknownPath404() {
+    HttpResponse<String> get = h.send(h.request("/v1/chat/completions").header("Authorization", "Bearer " + a.apiKey()));
+    assertThat(get.statusCode()).as(get.body()).isEqualTo(405);
+    assertThat(get.headers().firstValue("Allow")).contains("POST");
+    assertThat(new JsonObject(get.body()).getJsonObject("error").getString("code")).isEqualTo("method_not_allowed");
+    HttpResponse<String> delete = h.send(h.request("/v1/models/deepseek-chat").header("Authorization", "Bearer " + a.apiKey())
+        .DELETE());
+    assertThat(delete.statusCode()).isEqualTo(405);
+    assertThat(delete.headers().firstValue("Allow")).contains("GET");
+    HttpResponse<String> unknown = h.send(h.request("/v1/no-such-thing").header("Authorization", "Bearer " + a.apiKey()));
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.headers().firstValue("Allow")).isEmpty();
+  }
 }

@@ -1,0 +1,70 @@
+package ai.deepchat.gateway;
+
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * The last handler: a path some route serves with other methods gets 405 with {@code Allow} (what
+ * HTTP and OpenAI clients expect, e.g. GET on /v1/chat/completions), any other path 404. Vert.x's own
+ * 405 never fires behind a catch-all route, so the methods are read from the router's routes.
+ */
+final class MethodNotAllowed {
+
+  private MethodNotAllowed() {
+  }
+
+  static void handle(Router router, RoutingContext ctx) {
+    String path = ctx.request().path();
+    Set<String> allowed = allowed(router, path);
+    if (allowed.isEmpty()) {
+      HttpErrors.send(ctx, 404, "No such endpoint: " + ctx.request().method() + " " + path,
+          "invalid_request_error", "not_found");
+      return;
+    }
+    ctx.response().putHeader("Allow", String.join(", ", allowed));
+    HttpErrors.send(ctx, 405, ctx.request().method() + " is not allowed on " + path + "; use "
+        + String.join(" or ", allowed) + ".", "invalid_request_error", "method_not_allowed");
+  }
+
+  static Set<String> allowed(Router router, String path) {
+    Set<String> out = new TreeSet<>();
+    for (Route route : router.getRoutes()) {
+      Set<HttpMethod> methods = route.methods();
+      String template = route.getPath();
+      // a path with :params counts as a regex path too, but keeps its template; pure regex routes have none
+      if (methods == null || methods.isEmpty() || template == null) {
+        continue;
+      }
+      if (matches(template, path)) {
+        methods.forEach(m -> out.add(m.name()));
+      }
+    }
+    return out;
+  }
+
+  /** {@code /v1/models/:model} style templates, with Vert.x's trailing {@code *} for a prefix. */
+  static boolean matches(String template, String path) {
+    StringBuilder regex = new StringBuilder();
+    boolean prefix = template.endsWith("*");
+    String body = prefix ? template.substring(0, template.length() - 1) : template;
+    for (String part : body.split("(?=/)")) {
+      if (part.startsWith("/:")) {
+        regex.append("/[^/]+");
+      } else {
+        regex.append(Pattern.quote(part));
+      }
+    }
+    if (prefix) {
+      regex.append(".*");
+    } else {
+      regex.append("/?");
+    }
+    return Pattern.matches(regex.toString(), path);
+  }
+}
