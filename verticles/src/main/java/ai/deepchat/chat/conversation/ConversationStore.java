@@ -3,6 +3,7 @@ package ai.deepchat.chat.conversation;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.chat.TurnTrace;
@@ -210,12 +211,13 @@ final class ConversationStore {
   }
 
   /**
-   * Earlier turns: for the API the caller sends them (all but the last message); for the widget they come
-   * from this conversation, complete answers only, before {@code before} when it is set.
+   * Earlier turns: for the API the caller sends them (all but the last message); for the widget and the
+   * console's playground they come from this conversation, complete answers only, before {@code before}
+   * when it is set.
    */
   private Future<List<ChatMessage>> history(SqlConnection c, TurnRequest req, UUID conversationId, UUID before) {
     List<ChatMessage> msgs = req.messages();
-    if (!req.channel().equals("widget")) {
+    if (req.channel().equals(ChatMessages.CHANNEL_API)) {
       return Future.succeededFuture(List.copyOf(msgs.subList(0, msgs.size() - 1)));
     }
     return c.preparedQuery("SELECT role, content FROM messages WHERE conversation_id = $1 AND status = 'complete' "

@@ -25,6 +25,8 @@ public final class ChatMessages {
   /** Where a turn came from; matches conversations.channel. */
   public static final String CHANNEL_API = "api";
   public static final String CHANNEL_WIDGET = "widget";
+  /** The console's playground: staff of the tenant; history from the database, as for the widget. */
+  public static final String CHANNEL_CONSOLE = "console";
 
   /**
    * Starts one turn. {@code messages}: for the API the caller's whole message list (the last one is the
