@@ -163,17 +163,20 @@ final class TraceRecorder {
     return new TurnTrace.Moderation(in, List.copyOf(inWords), out, List.copyOf(outputWords));
   }
 
-  /** Disjoint parts of the time from arrival to {@code end}; a step that did not run counts 0. */
+  /**
+   * Disjoint parts of the time from arrival to {@code end}; a step that did not run counts 0. Whole
+   * microseconds, parts rounded down and the total up, so the parts never add up to more than the total.
+   */
   private TurnTrace.Latency latency(long end) {
     long start = started == 0 ? end : started;
     return new TurnTrace.Latency(ms(arrived, start), ms(start, routed), ms(retrievalStarted, retrievalEnded),
-        ms(modelAsked, firstToken), ms(firstToken, lastToken), ms(arrived, end));
+        ms(modelAsked, firstToken), ms(firstToken, lastToken), -Math.floorDiv(arrived - end, 1_000L) / 1_000.0);
   }
 
   private static double ms(long from, long to) {
     if (from == 0 || to == 0 || to < from) {
       return 0;
     }
-    return Math.round((to - from) / 1_000.0) / 1_000.0;
+    return ((to - from) / 1_000L) / 1_000.0;
   }
 }
