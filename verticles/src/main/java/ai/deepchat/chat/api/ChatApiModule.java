@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  * The OpenAI-compatible API: {@code POST /v1/chat/completions} (streamed as SSE chunks or answered
  * whole; DeepSeek-R1 thinking as {@code reasoning_content}; {@code citations} when the knowledge base
  * answered) and {@code GET /v1/models}. Authenticated with tenant API keys; an {@code Idempotency-Key}
- * header makes retries safe.
+ * header makes retries safe; {@code X-DeepChat-Trace: 1} adds the turn's trace ({@code deepchat_trace}).
  */
 public final class ChatApiModule implements HttpModule {
 
