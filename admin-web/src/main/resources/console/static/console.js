@@ -131,4 +131,170 @@
       xhr.send(data);
     });
   }
+
+  // Playground: one message at a time through the real pipeline; each answer's trace in the side panel.
+  // Everything the server sends is shown as text (textContent), never parsed as HTML.
+  var playground = document.getElementById('playground-form');
+  if (playground) {
+    var log = document.getElementById('playground-log');
+    var panel = document.getElementById('trace-panel');
+    var messageBox = document.getElementById('playground-message');
+    var conversationField = document.getElementById('playground-conversation');
+    var send = document.getElementById('playground-send');
+
+    var el = function (tag, className, text) {
+      var node = document.createElement(tag);
+      if (className) { node.className = className; }
+      if (text !== undefined && text !== null) { node.textContent = String(text); }
+      return node;
+    };
+    var num = function (v) { return typeof v === 'number' ? (Math.round(v * 1000) / 1000).toString() : String(v); };
+    var pairs = function (list) {
+      var dl = el('dl', 'trace-pairs');
+      list.forEach(function (p) {
+        if (p[1] === undefined || p[1] === null || p[1] === '') { return; }
+        dl.appendChild(el('dt', null, p[0]));
+        dl.appendChild(el('dd', null, p[1]));
+      });
+      return dl;
+    };
+    var table = function (head, rows) {
+      var t = el('table', 'trace-table');
+      var tr = el('tr');
+      head.forEach(function (h) { tr.appendChild(el('th', null, h)); });
+      t.appendChild(el('thead')).appendChild(tr);
+      var body = t.appendChild(el('tbody'));
+      rows.forEach(function (r) {
+        var row = el('tr');
+        r.forEach(function (c) { row.appendChild(el('td', null, c)); });
+        body.appendChild(row);
+      });
+      return t;
+    };
+    var label = function (name) { return panel.getAttribute('data-' + name); };
+
+    var showTrace = function (trace) {
+      panel.replaceChildren(el('h2', null, panel.querySelector('h2').textContent));
+      if (!trace) { return; }
+      var section = function (name, content) {
+        var s = el('section', 'trace-section');
+        s.setAttribute('data-trace', name);
+        s.appendChild(el('h3', null, label(name)));
+        s.appendChild(content);
+        panel.appendChild(s);
+      };
+      var r = trace.routing || {};
+      section('routing', pairs([['intent', r.intent], ['score', num(r.score)],
+        ['threshold', r.threshold === null || r.threshold === undefined ? null : num(r.threshold)],
+        ['answered from', r.answered_from]].concat(Object.keys(r.scores || {}).map(function (k) {
+          return ['score: ' + k, num(r.scores[k])];
+        }))));
+      var faqs = trace.faq_candidates || [];
+      section('faq', faqs.length ? table(['faq', 'score', 'matched'], faqs.map(function (f) {
+        return [f.faq_id, num(f.score), f.matched ? '✓' : ''];
+      })) : el('p', 'muted', label('none')));
+      var hits = trace.retrieval && trace.retrieval.hits ? trace.retrieval.hits : [];
+      section('retrieval', hits.length ? table(['#', 'document', 'lexical', 'vector', 'fused', 'cited'],
+        hits.map(function (h) {
+          return [h.rank, h.document_title + (h.section_path ? ' › ' + h.section_path : ''), num(h.lexical_score),
+            num(h.vector_score), num(h.fused_score), h.cited ? '✓' : ''];
+        })) : el('p', 'muted', label('none')));
+      var m = trace.model;
+      section('model', m ? pairs([['name', m.name], ['arm', m.arm], ['why', m.reason],
+        ['test model', m.test_model ? 'yes' : null]]) : el('p', 'muted', label('none')));
+      var mod = trace.moderation || {};
+      section('moderation', pairs([['input', mod.input + (mod.input_words && mod.input_words.length ? ': ' + mod.input_words.join(', ') : '')],
+        ['output', mod.output + (mod.output_words && mod.output_words.length ? ': ' + mod.output_words.join(', ') : '')]]));
+      var tok = trace.tokens || {};
+      section('tokens', pairs([['prompt', tok.prompt_tokens], ['completion', tok.completion_tokens]]));
+      var lat = trace.latency || {};
+      var parts = el('div', 'latency');
+      ['queue_ms', 'routing_ms', 'retrieval_ms', 'first_token_ms', 'generation_ms', 'total_ms'].forEach(function (k) {
+        var row = el('div', 'latency-row');
+        row.appendChild(el('span', null, k.replace('_ms', '').replace('_', ' ')));
+        var bar = el('span', 'latency-bar');
+        var fill = el('span');
+        fill.style.width = (lat.total_ms > 0 ? Math.min(100, 100 * (lat[k] || 0) / lat.total_ms) : 0) + '%';
+        bar.appendChild(fill);
+        row.appendChild(bar);
+        row.appendChild(el('span', 'mono', num(lat[k] || 0)));
+        parts.appendChild(row);
+      });
+      section('latency', parts);
+    };
+
+    var bubble = function (role, text) {
+      var empty = document.getElementById('playground-empty');
+      if (empty) { empty.remove(); }
+      var msg = el('article', 'msg ' + role);
+      msg.appendChild(el('div', 'playground-text', text));
+      log.appendChild(msg);
+      msg.scrollIntoView({ block: 'end' });
+      return msg;
+    };
+
+    document.getElementById('playground-new').addEventListener('click', function () {
+      conversationField.value = '';
+      log.replaceChildren();
+      showTrace(null);
+      messageBox.focus();
+    });
+
+    playground.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var text = messageBox.value.trim();
+      if (!text) { return; }
+      bubble('user', text);
+      var pending = bubble('assistant', playground.getAttribute('data-thinking'));
+      pending.classList.add('pending');
+      messageBox.value = '';
+      send.disabled = true;
+      fetch(playground.getAttribute('action'), {
+        method: 'POST', credentials: 'same-origin',
+        body: JSON.stringify({ message: text, conversation: conversationField.value }),
+        headers: { 'X-CSRF-Token': csrfToken(), 'Accept': 'application/json', 'Content-Type': 'application/json' }
+      }).then(function (resp) {
+        return resp.json().catch(function () { return { error: { message: String(resp.status) } }; });
+      }).then(function (answer) {
+        pending.classList.remove('pending');
+        pending.replaceChildren();
+        if (answer.error) {
+          pending.classList.add('failed');
+          pending.appendChild(el('div', 'playground-text', playground.getAttribute('data-failed') + ': '
+            + (answer.error.message || answer.error.code)));
+          return;
+        }
+        conversationField.value = answer.conversationId;
+        pending.setAttribute('data-message-id', answer.messageId);
+        var meta = el('div', 'meta');
+        meta.appendChild(el('span', 'badge', answer.intent));
+        meta.appendChild(el('span', null, answer.model));
+        pending.appendChild(meta);
+        pending.appendChild(el('div', 'playground-text', answer.content));
+        if (answer.citations && answer.citations.length) {
+          var cites = el('ol', 'cites');
+          answer.citations.forEach(function (c) {
+            cites.appendChild(el('li', null, '[' + c.n + '] ' + c.title + (c.section ? ' › ' + c.section : '')));
+          });
+          pending.appendChild(cites);
+        }
+        pending.addEventListener('click', function () { showTrace(answer.trace); });
+        showTrace(answer.trace);
+      }).catch(function () {
+        pending.classList.remove('pending');
+        pending.classList.add('failed');
+        pending.replaceChildren(el('div', 'playground-text', playground.getAttribute('data-failed')));
+      }).then(function () {
+        send.disabled = false;
+        messageBox.focus();
+      });
+    });
+
+    messageBox.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey) {
+        e.preventDefault();
+        playground.requestSubmit();
+      }
+    });
+  }
 })();

@@ -8,6 +8,8 @@ import ai.deepchat.console.auth.LoginRoutes;
 import ai.deepchat.console.auth.SessionTokens;
 import ai.deepchat.console.auth.Sessions;
 import ai.deepchat.console.conversations.ConversationRoutes;
+import ai.deepchat.console.playground.PlaygroundRoutes;
+import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.console.faq.FaqRoutes;
 import ai.deepchat.console.faq.IntentRuleRoutes;
 import ai.deepchat.console.keys.ApiKeyRoutes;
@@ -74,6 +76,7 @@ public final class ConsoleModule implements HttpModule {
   private final FailureBackoff signInBackoff;
   private final ClientAddress clients;
   private final RequestLimits limits;
+  private final PlatformConfig.Chat chat;
   private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
@@ -89,6 +92,7 @@ public final class ConsoleModule implements HttpModule {
     this.audit = new ConsoleAudit(auditLog);
     this.database = platform.database();
     this.config = platform.config().console();
+    this.chat = platform.config().chat();
     this.secret = JwtSecret.resolve(platform.config());
     this.knowledge = new BusKnowledgeBackend(vertx, ingest);
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
@@ -133,6 +137,7 @@ public final class ConsoleModule implements HttpModule {
     new ApiKeyRoutes(database, views, audit).mount(routes);
     new UserRoutes(vertx, database, views, audit).mount(routes);
     new ConversationRoutes(database, views, markdown).mount(routes);
+    new PlaygroundRoutes(views, new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs())).mount(routes);
     new AuditRoutes(database, views).mount(routes);
     new ModelRoutes(database, views, canary).mount(routes);
     new TenantRoutes(vertx, database, views, audit).mount(routes);

@@ -7,6 +7,7 @@ import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -15,6 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,6 +43,15 @@ class ChatMessagesWireTest {
         TurnEvent.citations("t1", List.of(new Citation(1, "Guide", "Setup > Linux", "d1"))),
         TurnEvent.done("t1", "knowledge", new Usage(3, 4), "stop"),
         TurnEvent.error("t1", "backend_timeout", "slow"),
+        new TurnRequest("t2", "tenant", ChatMessages.CHANNEL_API, null, null, null,
+            List.of(new ChatMessage("user", "q")), null, null, "inbox", true),
+        TurnEvent.done("t2", "knowledge", new Usage(3, 4), "stop", new TurnTrace(
+            new TurnTrace.Routing("knowledge", 0.42, Map.of("faq", 0.42), null, TurnTrace.FROM_MODEL),
+            List.of(new TurnTrace.FaqCandidate("f1", 0.42, false)),
+            new TurnTrace.Retrieval("kb", 3, List.of(new TurnTrace.Hit(1, "d1", "Guide", "Setup", 1.5, 0.8, 0.03, true))),
+            new TurnTrace.ModelPick("deepseek-chat", null, "default", "the platform's default model", false),
+            new TurnTrace.Moderation("mask", List.of("darn"), "none", List.of()), new Usage(3, 4),
+            new TurnTrace.Latency(0.5, 1.25, 3, 20, 40, 70))),
         new ChatMessages.CancelTurn("t1"),
         new ChatMessages.RouteRequest("tenant", "q"),
         new RouteDecision(RouteDecision.KNOWLEDGE, 0.5, null, null, "kb", 9));

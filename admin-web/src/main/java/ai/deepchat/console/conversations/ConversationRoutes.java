@@ -41,6 +41,7 @@ public final class ConversationRoutes {
   public void mount(ConsoleRouter routes) {
     routes.get("/conversations", ConsoleRole.VIEWER, this::list);
     routes.get("/conversations/:id", ConsoleRole.VIEWER, this::transcript);
+    routes.get("/messages/:id/trace", ConsoleRole.VIEWER, this::trace);
   }
 
   private Future<?> list(RoutingContext ctx, ConsoleSession s) {
@@ -88,13 +89,15 @@ public final class ConversationRoutes {
             throw ConsoleException.notFound();
           }
           return c.preparedQuery("SELECT id, role, content, status, intent, intent_score, citations, feedback, "
-                  + "prompt_tokens, completion_tokens, created_at FROM messages WHERE conversation_id = $1 "
+                  + "prompt_tokens, completion_tokens, created_at, trace FROM messages WHERE conversation_id = $1 "
                   + "AND role <> 'system' ORDER BY created_at, id").execute(Tuple.of(id))
               .map(msgs -> {
                 List<Map<String, Object>> messages = new ArrayList<>();
                 for (Row r : msgs) {
                   Map<String, Object> m = Rows.map(r);
                   m.put("citations", citations(r.getValue("citations")));
+                  Object trace = r.getValue("trace");
+                  m.put("trace", trace instanceof JsonObject t ? t.encodePrettily() : null);
                   messages.add(m);
                 }
                 Map<String, Object> model = new HashMap<>();
@@ -107,6 +110,24 @@ public final class ConversationRoutes {
         // rendered off the event loop: a visitor's message is arbitrary Markdown
         .compose(model -> markdown.fill(messagesOf(model), "content", "html").map(model))
         .compose(model -> views.render(ctx, "conversation", model));
+  }
+
+  /**
+   * The stored trace of one answer, as JSON (the playground's and the API's shape); 404 for a message
+   * without one, and for another workspace's message (row-level security finds nothing).
+   */
+  private Future<?> trace(RoutingContext ctx, ConsoleSession s) {
+    UUID id = Forms.id(ctx, "id");
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT trace FROM messages WHERE id = $1 "
+            + "AND trace IS NOT NULL").execute(Tuple.of(id)))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return ctx.response().setStatusCode(404).putHeader("Content-Type", "application/json; charset=utf-8")
+                .end(new JsonObject().put("error", new JsonObject().put("code", "not_found")
+                    .put("message", views.message(ctx, "error.404"))).encode());
+          }
+          return ctx.json(rows.iterator().next().getJsonObject("trace"));
+        });
   }
 
   @SuppressWarnings("unchecked")

@@ -116,6 +116,13 @@ class BrowserE2ETest {
     assertThat(script("xss.e2e.js")).isZero();
   }
 
+  /** Issue #15 item 5: a playground message through the real pipeline, its answer and its trace panel. */
+  @Test
+  @Order(4)
+  void playgroundScenario() throws Exception {
+    assertThat(script("playground.e2e.js")).isZero();
+  }
+
   private int script(String name) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("BASE_URL", "http://127.0.0.1:" + node.httpPort());

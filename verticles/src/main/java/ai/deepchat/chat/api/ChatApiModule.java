@@ -1,6 +1,7 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.chat.conversation.Citations;
+import ai.deepchat.chat.conversation.TraceJson;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.ModelNames;
@@ -34,12 +35,14 @@ import java.util.regex.Pattern;
  * The OpenAI-compatible API: {@code POST /v1/chat/completions} (streamed as SSE chunks or answered
  * whole; DeepSeek-R1 thinking as {@code reasoning_content}; {@code citations} when the knowledge base
  * answered) and {@code GET /v1/models}. Authenticated with tenant API keys; an {@code Idempotency-Key}
- * header makes retries safe.
+ * header makes retries safe; {@code X-DeepChat-Trace: 1} adds the turn's trace ({@code deepchat_trace}).
  */
 public final class ChatApiModule implements HttpModule {
 
   private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,200}");
   private static final String CALLER = "deepchat.api.caller";
+  static final String TRACE_HEADER = "X-DeepChat-Trace";
+  static final String TRACE_FIELD = "deepchat_trace";
 
   private final Platform platform;
   private final ApiKeyAuth auth;
@@ -145,7 +148,7 @@ public final class ChatApiModule implements HttpModule {
       String turnId = UUID.randomUUID().toString();
       TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),
-          request.model(), request.sampling(), null); // events address: set by TurnClient
+          request.model(), request.sampling(), null, traceAsked(ctx)); // events address: set by TurnClient
       TurnClient.Stream stream = turns.start(turn, receivedAtMicros);
       ctx.response().closeHandler(v -> stream.cancel());
       stream.ack()
@@ -183,7 +186,7 @@ public final class ChatApiModule implements HttpModule {
             message.put("reasoning_content", reasoning.toString()).put("reasoning", reasoning.toString());
           }
           ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
-              .end(envelope(ack, "chat.completion")
+              .end(withTrace(envelope(ack, "chat.completion"), event)
                   .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
                       .put("finish_reason", event.finishReason())))
                   .put("usage", usage(event.usage()))
@@ -239,7 +242,7 @@ public final class ChatApiModule implements HttpModule {
         }
         case DONE -> {
           chunk(resp, envelope, new JsonObject(), event.finishReason());
-          resp.write("data: " + envelope.copy().put("choices", new JsonArray())
+          resp.write("data: " + withTrace(envelope.copy(), event).put("choices", new JsonArray())
               .put("usage", usage(event.usage())).put("intent", event.intent()).encode() + "\n\n");
           resp.end("data: [DONE]\n\n");
         }
@@ -258,6 +261,20 @@ public final class ChatApiModule implements HttpModule {
     return new JsonObject().put("id", "chatcmpl-" + ack.assistantMessageId()).put("object", object)
         .put("created", System.currentTimeMillis() / 1000).put("model", ack.model())
         .put("conversation_id", ack.conversationId());
+  }
+
+  /**
+   * Whether the caller asked for the turn's trace: {@code X-DeepChat-Trace: 1} (or true). Opt-in, so an
+   * ordinary call builds, stores and sends none.
+   */
+  static boolean traceAsked(RoutingContext ctx) {
+    String h = ctx.request().getHeader(TRACE_HEADER);
+    return h != null && (h.strip().equals("1") || h.strip().equalsIgnoreCase("true"));
+  }
+
+  /** {@code body} with the DONE event's trace; without the field when the turn did not ask for one. */
+  private static JsonObject withTrace(JsonObject body, TurnEvent event) {
+    return event.trace() == null ? body : body.put(TRACE_FIELD, TraceJson.toJson(event.trace()));
   }
 
   private static JsonObject usage(Usage u) {

@@ -10,7 +10,9 @@ import ai.deepchat.policy.moderation.StreamingModerator;
 import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Vertx;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What the client of one turn receives, and the answer so far (text and citations: what gets stored). Model deltas
@@ -164,5 +166,15 @@ final class AnswerStream {
 
   List<Citation> citations() {
     return citations;
+  }
+
+  /** The tenant's word-list entries the model's answer reached (masked or stopped at), in order found. */
+  List<String> outputWords() {
+    Set<String> words = new LinkedHashSet<>();
+    if (contentModerator != null) {
+      words.addAll(contentModerator.matchedWords());
+      words.addAll(reasoningModerator.matchedWords());
+    }
+    return List.copyOf(words);
   }
 }

@@ -3,8 +3,10 @@ package ai.deepchat.chat.conversation;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.policy.privacy.PiiMasker;
@@ -209,12 +211,13 @@ final class ConversationStore {
   }
 
   /**
-   * Earlier turns: for the API the caller sends them (all but the last message); for the widget they come
-   * from this conversation, complete answers only, before {@code before} when it is set.
+   * Earlier turns: for the API the caller sends them (all but the last message); for the widget and the
+   * console's playground they come from this conversation, complete answers only, before {@code before}
+   * when it is set.
    */
   private Future<List<ChatMessage>> history(SqlConnection c, TurnRequest req, UUID conversationId, UUID before) {
     List<ChatMessage> msgs = req.messages();
-    if (!req.channel().equals("widget")) {
+    if (req.channel().equals(ChatMessages.CHANNEL_API)) {
       return Future.succeededFuture(List.copyOf(msgs.subList(0, msgs.size() - 1)));
     }
     return c.preparedQuery("SELECT role, content FROM messages WHERE conversation_id = $1 AND status = 'complete' "
@@ -234,13 +237,16 @@ final class ConversationStore {
 
   /** Stores the answer once: the row leaves 'streaming' for 'complete' or 'interrupted'. */
   Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
-                      String reasoning, List<Citation> citations, String intent, double score, Usage usage) {
+                      String reasoning, List<Citation> citations, String intent, double score, Usage usage,
+                      TurnTrace trace) {
     JsonArray cites = Citations.toJson(citations);
+    // the trace replaces an earlier attempt's (a retry generates into the same row); none: null
     return db.inTenant(tenantId, c -> c.preparedQuery("UPDATE messages SET status = $2, content = $3, reasoning = $4, "
                 + "citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, completion_tokens = $9, "
-                + "updated_at = now() WHERE id = $1 AND status = 'streaming'")
-            .execute(Tuple.tuple(List.of(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
-                cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens())))
+                + "trace = $10, updated_at = now() WHERE id = $1 AND status = 'streaming'")
+            .execute(Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
+                cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
+                trace == null ? null : TraceJson.toJson(trace))))
             .compose(v -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
                 .execute(Tuple.of(conversationId)))
             .mapEmpty());

@@ -149,15 +149,16 @@ public final class ConversationVerticle extends VerticleBase {
       return;
     }
     UUID tenant = tenantId;
+    TraceRecorder trace = new TraceRecorder(); // the turn's clock starts at its arrival
     turnsInFlight++;
-    moderate(tenantId, req).compose(moderated -> dispatcher.choose(tenant, conversationId, moderated.request().requestedModel())
+    moderate(tenantId, req, trace).compose(moderated -> dispatcher.choose(tenant, conversationId, moderated.request().requestedModel())
         .compose(model -> {
           TurnRequest turnReq = moderated.request();
           return store.begin(tenant, turnReq, conversationId, model,
                   extra -> VersionSampling.of(model, extra, tenantSampling(extra)))
               .map(turn -> {
                 TurnRunner runner = new TurnRunner(deps, turnReq, tenant, model, turn, turn.sampling(),
-                    moderated.blockedReply());
+                    moderated.blockedReply(), trace);
                 msg.reply(new TurnAck(req.turnId(), turn.conversationId().toString(), turn.userMessageId().toString(),
                     turn.assistantMessageId().toString(), model.name(), model.testModel(), turn.replay() != null));
                 running.put(req.turnId(), runner);
@@ -184,19 +185,18 @@ public final class ConversationVerticle extends VerticleBase {
    * polite reply, without the model. If the word list cannot be read the message passes (logged): the
    * database being down fails the turn at the next step anyway.
    */
-  private Future<Moderated> moderate(UUID tenantId, TurnRequest req) {
+  private Future<Moderated> moderate(UUID tenantId, TurnRequest req, TraceRecorder trace) {
     List<ChatMessage> msgs = req.messages();
     ChatMessage last = msgs.get(msgs.size() - 1);
     return moderation.checkInput(tenantId, last.content())
+        .onSuccess(trace::input)
         .map(verdict -> switch (verdict.action()) {
           case ALLOW -> new Moderated(req, null);
           case BLOCK -> new Moderated(req, verdict.text());
           case MASK -> {
             List<ChatMessage> masked = new java.util.ArrayList<>(msgs.subList(0, msgs.size() - 1));
             masked.add(new ChatMessage(last.role(), verdict.text()));
-            yield new Moderated(new TurnRequest(req.turnId(), req.tenantId(), req.channel(), req.conversationId(),
-                req.visitorId(), req.idempotencyKey(), List.copyOf(masked), req.requestedModel(), req.sampling(),
-                req.eventsAddress()), null);
+            yield new Moderated(req.withMessages(List.copyOf(masked)), null);
           }
         })
         .recover(err -> {

@@ -15,6 +15,7 @@ import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
@@ -79,6 +80,7 @@ final class TurnRunner {
   private final SamplingParams sampling;
   private final String blockedReply;
   private final AnswerStream answer;
+  private final TraceRecorder trace;
   private final Promise<Void> finished = Promise.promise();
 
   // set by the first step: the question as the plugins left it, the post hooks the whole turn sees
@@ -89,9 +91,11 @@ final class TurnRunner {
   private ModelStream stream; // the model's generation, once asked
   private TurnOutcome outcome; // written by finish only: the turn is open while it is null
 
+  /** {@code trace}: what the turn's steps saw so far (from its arrival); built into a trace if the turn asked. */
   TurnRunner(Deps deps, TurnRequest req, UUID tenantId, ModelChoice model, ConversationStore.Begun turn,
-             SamplingParams sampling, String blockedReply) {
+             SamplingParams sampling, String blockedReply, TraceRecorder trace) {
     this.blockedReply = blockedReply;
+    this.trace = trace;
     this.deps = deps;
     this.req = req;
     this.tenantId = tenantId;
@@ -122,13 +126,16 @@ final class TurnRunner {
 
   /** Completes once the answer row is written and the last event sent. */
   Future<Void> run() {
+    trace.started();
     if (turn.replay() != null) {
+      trace.answeredFrom(TurnTrace.FROM_REPLAY);
       ConversationStore.StoredAnswer a = turn.replay();
       answer.whole(a.content(), a.reasoning(), a.citations());
       finish(new TurnOutcome.Replayed(a.intent(), a.usage()));
     } else if (blockedReply != null) {
       // the tenant's word list refused the message: its polite reply answers, no model runs
       route = new RouteDecision(BLOCKED, 1, null, null, null, 0);
+      trace.answeredFrom(TurnTrace.FROM_BLOCKED);
       answer.whole(blockedReply, null, List.of());
       finish(new TurnOutcome.Refused(Future.succeededFuture(new Usage(0, 0))));
     } else {
@@ -180,6 +187,7 @@ final class TurnRunner {
   private Future<TurnOutcome> answer(PluginOutcome plugins) {
     if (plugins != null && plugins.answered()) {
       route = new RouteDecision(PLUGIN, 1, null, null, null, 0);
+      trace.answeredFrom(TurnTrace.FROM_PLUGIN);
       return whole(plugins.answer(), null, List.of());
     }
     if (plugins != null && plugins.message() != null && !plugins.message().isBlank()) {
@@ -203,7 +211,9 @@ final class TurnRunner {
   /** The FAQ's answer, a cached answer, or the model's (with the knowledge base's sources if it found any). */
   private Future<TurnOutcome> answerRouted(RouteDecision decision) {
     route = decision;
+    trace.routed(decision);
     if (RouteDecision.FAQ.equals(decision.intent())) {
+      trace.answeredFrom(TurnTrace.FROM_FAQ);
       return whole(decision.faqAnswer(), null, List.of());
     }
     boolean deterministic = sampling.temperature() == 0
@@ -211,6 +221,7 @@ final class TurnRunner {
     if (deterministic) {
       var hit = deps.cache().get(cacheKey());
       if (hit.isPresent()) {
+        trace.answeredFrom(TurnTrace.FROM_CACHE);
         return whole(hit.get().content(), hit.get().reasoning(), hit.get().citations());
       }
     }
@@ -240,17 +251,20 @@ final class TurnRunner {
   }
 
   private Future<List<RetrievedChunk>> retrieve(RouteDecision decision) {
+    trace.retrievalStarted();
     return deps.vertx().eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
             new RetrieveRequest(req.tenantId(), decision.knowledgeBaseId(), question.content(), RETRIEVAL_TOP_K),
             new DeliveryOptions().setSendTimeout(deps.config().retrievalTimeoutMs()))
         .map(msg -> {
           RetrieveReply reply = msg.body();
+          trace.retrieved(reply);
           // the knowledge-base version retrieval saw is what the answer depends on
           route = new RouteDecision(route.intent(), route.score(), null, null, reply.knowledgeBaseId(),
               reply.knowledgeBaseVersion());
           return reply.hits() == null ? List.<RetrievedChunk>of() : reply.hits();
         })
         .recover(err -> {
+          trace.retrieved(null);
           LOG.warn("turn {}: retrieval unavailable ({}); answering without the knowledge base", req.turnId(),
               err.getMessage());
           return Future.succeededFuture(List.of());
@@ -292,6 +306,7 @@ final class TurnRunner {
   /** The model's stream, the sources the prompt used cited first. */
   private Future<TurnOutcome> stream(PromptBuilder.Prompt prompt, ResponseCache.Key key, TenantModeration policy) {
     List<RetrievedChunk> used = prompt.usedSources();
+    trace.modelAsked(model, used);
     answer.cite(IntStream.range(0, used.size())
         .mapToObj(i -> new Citation(i + 1, used.get(i).documentTitle(), used.get(i).sectionPath(),
             used.get(i).documentId()))
@@ -322,7 +337,7 @@ final class TurnRunner {
     outcome = o;
     Future<TurnEvent> last;
     if (o instanceof TurnOutcome.Replayed r) {
-      last = Future.succeededFuture(TurnEvent.done(req.turnId(), r.intent(), r.usage(), "stop"));
+      last = Future.succeededFuture(TurnEvent.done(req.turnId(), r.intent(), r.usage(), "stop", traced(r.usage())));
     } else if (o instanceof TurnOutcome.Complete c) {
       last = c.usage().compose(usage -> complete(usage, c.finishReason()));
     } else if (o instanceof TurnOutcome.Refused r) {
@@ -371,15 +386,21 @@ final class TurnRunner {
     if (answer.buffered() && !(text.isEmpty() && thinking.isEmpty())) {
       answer.send(TurnEvent.delta(req.turnId(), text.isEmpty() ? null : text, thinking.isEmpty() ? null : thinking));
     }
+    TurnTrace traced = traced(usage);
     return deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
-            thinking, answer.citations(), route.intent(), route.score(), usage)
-        .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason))
+            thinking, answer.citations(), route.intent(), route.score(), usage, traced)
+        .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason, traced))
         .otherwise(err -> {
           LOG.error("turn {}: the answer could not be stored", req.turnId(), err);
           return TurnEvent.error(req.turnId(),
               BusFailure.STORAGE_ERROR.apiCode(),
               "The answer could not be stored.");
         });
+  }
+
+  /** The turn's trace when it asked for one, else null: nothing is built for a turn that did not ask. */
+  private TurnTrace traced(Usage usage) {
+    return req.trace() ? trace.build(usage, answer.outputWords()) : null;
   }
 
   /**
@@ -391,7 +412,7 @@ final class TurnRunner {
     return deliveredUsage()
         .compose(usage -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
             "interrupted", answer.buffered() ? "" : answer.content(), answer.buffered() ? "" : answer.reasoning(),
-            answer.citations(), route.intent(), route.score(), usage))
+            answer.citations(), route.intent(), route.score(), usage, traced(usage)))
         .recover(err -> {
           LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), err);
           return Future.succeededFuture();
@@ -462,6 +483,7 @@ final class TurnRunner {
         return;
       }
       canary.onToken();
+      trace.token();
       AnswerStream.Stop stop = answer.modelDelta(c, r, stamp);
       streamMetrics.tokens(1); // a backend delta carries one token (engine and OpenAI-style streams)
       if (stop != AnswerStream.Stop.NONE) {
@@ -472,6 +494,7 @@ final class TurnRunner {
     /** The answer recited the system prompt or reached a blocked word: it stops there, the tenant's reply ends it. */
     private void refuse(AnswerStream.Stop stop) {
       generation.cancel();
+      trace.outputStopped(stop);
       if (stop == AnswerStream.Stop.PROMPT_LEAK) {
         LOG.warn("turn {}: the answer recited the system prompt; stopped", req.turnId());
         PolicyMetrics.promptLeak();
@@ -505,6 +528,7 @@ final class TurnRunner {
     @Override
     public void onFallback(String code, String message) {
       canary.onFallback(code);
+      trace.fellBack(code);
     }
 
     @Override
