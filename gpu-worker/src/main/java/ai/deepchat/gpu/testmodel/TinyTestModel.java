@@ -1,5 +1,7 @@
 package ai.deepchat.gpu.testmodel;
 
+import ai.deepchat.platform.engine.EngineMessages;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,7 +18,7 @@ import java.util.SplittableRandom;
  */
 public final class TinyTestModel {
 
-  public static final String MODEL_KEY = "tiny-test";
+  public static final String MODEL_KEY = EngineMessages.TEST_MODEL_KEY;
   static final int HIDDEN = 64;
   static final int LAYERS = 2;
   static final int HEADS = 4;
