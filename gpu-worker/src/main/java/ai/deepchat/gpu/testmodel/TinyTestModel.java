@@ -1,9 +1,11 @@
 package ai.deepchat.gpu.testmodel;
 
 import ai.deepchat.platform.engine.EngineMessages;
+import ai.deepchat.tokenizer.BundledTokenizer;
+import ai.deepchat.tokenizer.DeepSeekTokenizer;
+import ai.deepchat.tokenizer.TokenizerConfig;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +27,6 @@ public final class TinyTestModel {
   static final int KV_HEADS = 2;
   static final int INTERMEDIATE = 128;
   static final int VOCAB = 129280; // the DeepSeek-V3 tokenizer's
-  private static final String RESOURCES = "/ai/deepchat/gpu/testmodel/";
   private static final long SEED = 20261123L;
 
   private TinyTestModel() {
@@ -40,8 +41,8 @@ public final class TinyTestModel {
     }
     try {
       Files.createDirectories(dir);
-      copyResource("tokenizer.json", dir);
-      copyResource("tokenizer_config.json", dir);
+      BundledTokenizer.copy(DeepSeekTokenizer.FILE_NAME, dir.resolve(DeepSeekTokenizer.FILE_NAME));
+      BundledTokenizer.copy(TokenizerConfig.FILE_NAME, dir.resolve(TokenizerConfig.FILE_NAME));
       Files.writeString(dir.resolve("config.json"), config());
       Path tmp = dir.resolve("model.safetensors.tmp");
       weights().write(tmp);
@@ -50,15 +51,6 @@ public final class TinyTestModel {
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the bundled test model to " + dir + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void copyResource(String name, Path dir) throws IOException {
-    try (InputStream in = TinyTestModel.class.getResourceAsStream(RESOURCES + name)) {
-      if (in == null) {
-        throw new IOException("resource " + RESOURCES + name + " missing from the gpu-worker jar");
-      }
-      Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
     }
   }
 
