@@ -1,12 +1,14 @@
-package ai.deepchat.rag.embed;
+package ai.deepchat.platform.embed;
 
 import java.util.List;
 
 /**
- * A sentence-embedding model, from {@link EmbeddingModels}. Blocking and CPU-bound: call only on
- * worker threads (the node's {@code embeddings} pool). Every text is clipped the same way before the
- * model sees it ({@link BgeEmbedder#MAX_TOKENS}); vectors are L2-normalized, so inner product is
- * cosine similarity; a blank text gets the zero vector, similar to nothing ({@link Vectors#cosine}).
+ * A sentence-embedding model: the contract other modules compile against. The rag module's
+ * {@code EmbeddingModels} is the one registry of implementations, and the launcher hands them to
+ * their users (FAQ matching, shadow comparison). Blocking and CPU-bound: call only on worker threads
+ * (the node's {@code embeddings} pool). Every text is clipped the same way before the model sees it
+ * (the model's token window); vectors are L2-normalized, so inner product is cosine similarity; a
+ * blank text gets the zero vector, similar to nothing ({@link Vectors#cosine}).
  */
 public interface Embedder {
 

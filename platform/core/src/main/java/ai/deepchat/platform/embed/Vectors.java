@@ -1,4 +1,4 @@
-package ai.deepchat.rag.embed;
+package ai.deepchat.platform.embed;
 
 import io.vertx.core.buffer.Buffer;
 
