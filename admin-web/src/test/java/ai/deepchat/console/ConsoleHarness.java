@@ -79,7 +79,7 @@ final class ConsoleHarness {
     var audit = new ai.deepchat.policy.audit.AuditLog(testDb.database());
     var canary = await(ai.deepchat.canary.CanaryServices.create(vertx, platform, audit,
         EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH), Clock.systemUTC()));
-    new ConsoleModule(vertx, platform, audit, canary, null).mount(router);
+    new ConsoleModule(vertx, platform, audit, canary.admin(), null).mount(router);
     HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     return new ConsoleHarness(vertx, testDb, server.actualPort(), alpha, beta, router);
   }

@@ -14,6 +14,7 @@ import ai.deepchat.canary.rollout.RolloutService;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.canary.CanaryMessages.RoutingChanged;
+import ai.deepchat.platform.canary.ModelAdmin;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.http.HttpModule;
@@ -85,6 +86,11 @@ public final class CanaryServices {
 
   public RolloutService rollouts() {
     return rollouts;
+  }
+
+  /** The tenant-scoped changes the console makes, behind platform-core's contract. */
+  public ModelAdmin admin() {
+    return new TenantModelAdmin(registry, rollouts);
   }
 
   public ModelChooser chooser() {
