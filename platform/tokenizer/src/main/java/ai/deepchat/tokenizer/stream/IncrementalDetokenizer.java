@@ -16,7 +16,7 @@ import java.util.Arrays;
  * text was complete, keeping one step of context for decoders that need it. Concatenated deltas plus
  * {@link #finish()} equal the decode of all ids. Not thread-safe: one instance per generation.
  */
-public final class IncrementalDetokenizer {
+final class IncrementalDetokenizer {
 
   private static final char REPLACEMENT = '\uFFFD';
 

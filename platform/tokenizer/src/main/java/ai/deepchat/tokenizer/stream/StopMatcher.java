@@ -13,7 +13,7 @@ import java.util.Optional;
  * which is where a generation that checks after every token would have stopped; the result does not
  * depend on how the text was split into deltas. Not thread-safe: one instance per generation.
  */
-public final class StopMatcher {
+final class StopMatcher {
 
   /**
    * @param text    what may be emitted now
