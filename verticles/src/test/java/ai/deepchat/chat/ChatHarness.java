@@ -12,6 +12,7 @@ import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.rag.Rag;
@@ -123,8 +124,9 @@ final class ChatHarness {
     Codecs.registerAll(vertx);
     // deployed exactly as the launcher does it (real tokenizer included)
     policy = PolicyServices.create(vertx, platform);
+    Embedder bge = EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH);
     if (withCanary) {
-      canary = await(CanaryServices.create(vertx, platform, policy.audit(), EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH), Clock.systemUTC()));
+      canary = await(CanaryServices.create(vertx, platform, policy.audit(), bge, Clock.systemUTC()));
     }
     // several gateway and conversation instances (GATEWAY_INSTANCES, PIPELINE_INSTANCES defaults), one
     // set of modules each, as the launcher deploys them
@@ -138,7 +140,7 @@ final class ChatHarness {
       list.addAll(policy.httpModules(platform)); // visitor erasure, as the launcher mounts it
       return list;
     };
-    port = await(ChatFeature.deployPipeline(vertx, platform, policy, canary, EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH))
+    port = await(ChatFeature.deployPipeline(vertx, platform, policy, canary, bge)
         .compose(x -> GatewayVerticle.deploy(vertx, platform, modules))).port();
     return this;
   }

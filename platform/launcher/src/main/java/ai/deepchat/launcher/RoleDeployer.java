@@ -49,7 +49,8 @@ final class RoleDeployer {
     Embedder bge = EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH);
     // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API;
     // created first: the pipeline chooses versions with it and reports outcomes to it
-    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit(), bge, Clock.systemUTC()));
+    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit(), bge,
+        Clock.systemUTC()));
     chain = canary.mapEmpty();
     Set<Role> roles = platform.config().roles();
     // one RAG module per node (FAISS indexes under DATA_DIR/faiss): retrieval on the bus for the rag
@@ -69,10 +70,11 @@ final class RoleDeployer {
         ids.addAll(policyIds);
         return null;
       });
-      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy, canary.result(), bge)).map(chatIds -> {
-        ids.addAll(chatIds);
-        return null;
-      });
+      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy, canary.result(), bge))
+          .map(chatIds -> {
+            ids.addAll(chatIds);
+            return null;
+          });
     }
     if (platform.config().roles().contains(Role.WORKER)) {
       // GPU gauges where nvidia-smi exists; the poll timer is Vert.x's and stops with it.

@@ -31,6 +31,7 @@ public final class IntentRouterVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(IntentRouterVerticle.class);
   static final Duration DATA_TTL = Duration.ofSeconds(10);
+
   private final Platform platform;
   /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
   private final Embedder faqModel;

@@ -27,7 +27,10 @@ public final class ModuleBoundaries {
   private ModuleBoundaries() {
   }
 
-  /** Every internal name ({@code ai/deepchat/...}) each class file refers to, by file, over the classes folder of {@code anyMainClass}. */
+  /**
+   * Every internal name ({@code ai/deepchat/...}) each class file refers to, by file, over the classes
+   * folder of {@code anyMainClass}.
+   */
   public static Map<String, Set<String>> references(Class<?> anyMainClass) throws IOException, URISyntaxException {
     Path root = Path.of(anyMainClass.getProtectionDomain().getCodeSource().getLocation().toURI());
     if (!Files.isDirectory(root)) {
@@ -48,7 +51,10 @@ public final class ModuleBoundaries {
     return refs;
   }
 
-  /** The references under any of {@code packages} (e.g. {@code "ai/deepchat/rag/"}), by class file: empty when the boundary holds. */
+  /**
+   * The references under any of {@code packages} (e.g. {@code "ai/deepchat/rag/"}), by class file: empty
+   * when the boundary holds.
+   */
   public static Map<String, Set<String>> violations(Map<String, Set<String>> references, List<String> packages) {
     Map<String, Set<String>> found = new TreeMap<>();
     references.forEach((file, names) -> names.stream()
