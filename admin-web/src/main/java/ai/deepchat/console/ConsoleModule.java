@@ -1,6 +1,5 @@
 package ai.deepchat.console;
 
-import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.console.audit.AuditRoutes;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.Csrf;
@@ -29,12 +28,13 @@ import ai.deepchat.console.web.Views;
 import ai.deepchat.console.widget.WidgetSettingsRoutes;
 import ai.deepchat.console.words.WordsRoutes;
 import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.canary.ModelAdmin;
 import ai.deepchat.platform.concurrent.CallerContext;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.policy.AuditTrail;
 import ai.deepchat.platform.security.JwtSecret;
-import ai.deepchat.policy.audit.AuditLog;
 import ai.deepchat.policy.ratelimit.FailureBackoff;
 import ai.deepchat.policy.ratelimit.RateLimiters;
 import ai.deepchat.policy.ratelimit.RequestLimits;
@@ -70,7 +70,7 @@ public final class ConsoleModule implements HttpModule {
   private final KnowledgeBackend knowledge;
   private final String uploads;
   private final ConsoleAudit audit;
-  private final CanaryServices canary;
+  private final ModelAdmin models;
   private final I18n i18n = new I18n();
   private final MarkdownRenderer markdown;
   private final FailureBackoff signInBackoff;
@@ -81,14 +81,14 @@ public final class ConsoleModule implements HttpModule {
 
   /**
    * @param auditLog the platform's audit log (every console change is recorded through it)
-   * @param canary the node's model registry and rollouts (the Models page changes them through it)
+   * @param models the node's model registry and rollouts (the Models page changes them through it)
    * @param ingest the node's ingestion service, or null when this node has none (uploads then say the
    *               service is unavailable; retrieval goes over the event bus either way)
    */
-  public ConsoleModule(Vertx vertx, Platform platform, AuditLog auditLog, CanaryServices canary,
+  public ConsoleModule(Vertx vertx, Platform platform, AuditTrail auditLog, ModelAdmin models,
                        KnowledgeBackend ingest) {
     this.vertx = vertx;
-    this.canary = canary;
+    this.models = models;
     this.audit = new ConsoleAudit(auditLog);
     this.database = platform.database();
     this.config = platform.config().console();
@@ -139,7 +139,7 @@ public final class ConsoleModule implements HttpModule {
     new ConversationRoutes(database, views, markdown).mount(routes);
     new PlaygroundRoutes(views, new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs())).mount(routes);
     new AuditRoutes(database, views).mount(routes);
-    new ModelRoutes(database, views, canary).mount(routes);
+    new ModelRoutes(database, views, models).mount(routes);
     new TenantRoutes(vertx, database, views, audit).mount(routes);
 
     // Anything else under /console is a rendered 404; failures become rendered error pages.

@@ -6,6 +6,7 @@ import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.security.PasswordHasher;
+import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.widget.WidgetScriptModule;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,6 +22,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -75,8 +77,9 @@ final class ConsoleHarness {
     new WidgetScriptModule().mount(router);
     ai.deepchat.platform.bus.Codecs.registerAll(vertx);
     var audit = new ai.deepchat.policy.audit.AuditLog(testDb.database());
-    var canary = await(ai.deepchat.canary.CanaryServices.create(vertx, platform, audit));
-    new ConsoleModule(vertx, platform, audit, canary, null).mount(router);
+    var canary = await(ai.deepchat.canary.CanaryServices.create(vertx, platform, audit,
+        EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH), Clock.systemUTC()));
+    new ConsoleModule(vertx, platform, audit, canary.admin(), null).mount(router);
     HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     return new ConsoleHarness(vertx, testDb, server.actualPort(), alpha, beta, router);
   }

@@ -2,6 +2,7 @@ package ai.deepchat.rag;
 
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.rag.KnowledgeBaseApi;
 import ai.deepchat.rag.http.RagRoutes;
 import ai.deepchat.rag.index.PgVectorSource;
 import ai.deepchat.rag.index.VectorStore;
@@ -22,7 +23,7 @@ import java.util.UUID;
  * ingestion (parsing, and embedding in batches) on {@code rag-ingest}, FAISS on {@code rag-query}, the
  * query's embedding on the node's {@code embeddings} pool.
  */
-public final class Rag {
+public final class Rag implements KnowledgeBaseApi {
 
   private final Vertx vertx;
   private final RagConfig config;
@@ -63,6 +64,7 @@ public final class Rag {
   }
 
   /** HTTP routes to mount under {@code /v1/knowledge-bases}; see {@link RagRoutes}. */
+  @Override
   public Router router() {
     return RagRoutes.create(vertx, knowledgeBases, retriever, config);
   }

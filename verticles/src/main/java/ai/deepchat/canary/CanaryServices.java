@@ -14,13 +14,13 @@ import ai.deepchat.canary.rollout.RolloutService;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.canary.CanaryMessages.RoutingChanged;
+import ai.deepchat.platform.canary.ModelAdmin;
 import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.outbound.OutboundPolicy;
-import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.policy.audit.AuditLog;
-import ai.deepchat.rag.embed.Embedder;
-import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -61,11 +61,10 @@ public final class CanaryServices {
     this.summary = new CanarySummary(platform.database(), chooser, outcomes, rollouts);
   }
 
-  /** Creates and starts the services of this node; {@code audit} is {@code PolicyServices.audit()}. */
-  public static Future<CanaryServices> create(Vertx vertx, Platform platform, AuditLog audit) {
-    return create(vertx, platform, audit, EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH), Clock.systemUTC());
-  }
-
+  /**
+   * Creates and starts the services of this node; {@code audit} is {@code PolicyServices.audit()},
+   * {@code embedder} compares shadow answers (the launcher passes bge-small-zh).
+   */
   public static Future<CanaryServices> create(Vertx vertx, Platform platform, AuditLog audit, Embedder embedder,
                                               Clock clock) {
     CanaryServices s = new CanaryServices(vertx, platform, audit, embedder, clock);
@@ -87,6 +86,11 @@ public final class CanaryServices {
 
   public RolloutService rollouts() {
     return rollouts;
+  }
+
+  /** The tenant-scoped changes the console makes, behind platform-core's contract. */
+  public ModelAdmin admin() {
+    return new TenantModelAdmin(registry, rollouts);
   }
 
   public ModelChooser chooser() {

@@ -11,6 +11,7 @@ import ai.deepchat.chat.widget.VisitorSockets;
 import ai.deepchat.chat.widget.VisitorTokens;
 import ai.deepchat.chat.widget.WidgetModule;
 import ai.deepchat.platform.Platform;
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.security.JwtSecret;
 import ai.deepchat.policy.PolicyServices;
@@ -47,25 +48,19 @@ public final class ChatFeature {
   }
 
   /**
-   * Intent routing, then conversations (which ask the router), with the model's tokenizer loaded on a
-   * worker thread; returns the deployment ids.
-   */
-  public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform, PolicyServices policy) {
-    return deployPipeline(vertx, platform, policy, null);
-  }
-
-  /**
-   * As above, with model versions chosen by rollout routing ({@code canary}): canary and A/B candidates,
-   * shadow answers, outcomes reported to the rollout guard. Null: the tenant's stable version answers.
+   * Intent routing (FAQ entries matched with {@code faqModel}), then conversations (which ask the router),
+   * with the model's tokenizer loaded on a worker thread; returns the deployment ids. Model versions are
+   * chosen by rollout routing ({@code canary}): canary and A/B candidates, shadow answers, outcomes
+   * reported to the rollout guard. Null: the tenant's stable version answers.
    * PIPELINE_INSTANCES conversation verticles share the tokenizer and one response cache (both
    * thread-safe), so a repeated question is a hit whichever instance the bus hands it to.
    */
   public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform, PolicyServices policy,
-                                                    CanaryServices canary) {
+                                                    CanaryServices canary, Embedder faqModel) {
     List<String> ids = new ArrayList<>();
     var chat = platform.config().chat();
     ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
-    return vertx.deployVerticle(new IntentRouterVerticle(platform))
+    return vertx.deployVerticle(new IntentRouterVerticle(platform, faqModel))
         .compose(id -> {
           ids.add(id);
           return vertx.executeBlocking(() -> tokenCounter(platform));

@@ -12,10 +12,12 @@ import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
+import ai.deepchat.rag.embed.EmbeddingModels;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -33,6 +35,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -121,8 +124,9 @@ final class ChatHarness {
     Codecs.registerAll(vertx);
     // deployed exactly as the launcher does it (real tokenizer included)
     policy = PolicyServices.create(vertx, platform);
+    Embedder bge = EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH);
     if (withCanary) {
-      canary = await(CanaryServices.create(vertx, platform, policy.audit()));
+      canary = await(CanaryServices.create(vertx, platform, policy.audit(), bge, Clock.systemUTC()));
     }
     // several gateway and conversation instances (GATEWAY_INSTANCES, PIPELINE_INSTANCES defaults), one
     // set of modules each, as the launcher deploys them
@@ -136,7 +140,7 @@ final class ChatHarness {
       list.addAll(policy.httpModules(platform)); // visitor erasure, as the launcher mounts it
       return list;
     };
-    port = await(ChatFeature.deployPipeline(vertx, platform, policy, canary)
+    port = await(ChatFeature.deployPipeline(vertx, platform, policy, canary, bge)
         .compose(x -> GatewayVerticle.deploy(vertx, platform, modules))).port();
     return this;
   }

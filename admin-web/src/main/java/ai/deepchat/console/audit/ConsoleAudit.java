@@ -1,8 +1,8 @@
 package ai.deepchat.console.audit;
 
 import ai.deepchat.console.auth.ConsoleSession;
+import ai.deepchat.platform.policy.AuditTrail;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
-import ai.deepchat.policy.audit.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
@@ -11,14 +11,14 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Writes one audit row for a console change through the platform's hash-chained {@link AuditLog},
+ * Writes one audit row for a console change through the platform's hash-chained audit log ({@link AuditTrail}),
  * inside the same transaction as the change, so a change is never committed without its record.
  */
 public final class ConsoleAudit {
 
-  private final AuditLog log;
+  private final AuditTrail log;
 
-  public ConsoleAudit(AuditLog log) {
+  public ConsoleAudit(AuditTrail log) {
     this.log = log;
   }
 

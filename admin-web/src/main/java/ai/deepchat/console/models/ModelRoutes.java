@@ -1,13 +1,5 @@
 package ai.deepchat.console.models;
 
-import ai.deepchat.canary.CanaryServices;
-import ai.deepchat.canary.registry.Actor;
-import ai.deepchat.canary.registry.Backend;
-import ai.deepchat.canary.registry.CanaryException;
-import ai.deepchat.canary.registry.ModelRegistry.VersionSpec;
-import ai.deepchat.canary.registry.Scope;
-import ai.deepchat.canary.rollout.RolloutMode;
-import ai.deepchat.canary.rollout.RolloutService.StartRequest;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
 import ai.deepchat.console.web.ConsoleException;
@@ -15,6 +7,10 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.canary.ModelAdmin;
+import ai.deepchat.platform.canary.ModelAdmin.Actor;
+import ai.deepchat.platform.canary.ModelAdmin.NewVersion;
 import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
@@ -38,28 +34,28 @@ public final class ModelRoutes {
 
   private final Database database;
   private final Views views;
-  private final CanaryServices canary;
+  private final ModelAdmin models;
 
-  public ModelRoutes(Database database, Views views, CanaryServices canary) {
+  public ModelRoutes(Database database, Views views, ModelAdmin models) {
     this.database = database;
     this.views = views;
-    this.canary = canary;
+    this.models = models;
   }
 
   public void mount(ConsoleRouter routes) {
     routes.get("/models", ConsoleRole.VIEWER, this::page);
     routes.post("/models", ConsoleRole.ADMIN, this::create);
-    routes.post("/models/:id/stable", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.registry()
-        .activate(Scope.tenant(s.tenantId()), id, actor(ctx, s), "activated in the console")));
-    routes.post("/models/:id/retire", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.registry()
-        .retire(Scope.tenant(s.tenantId()), id, actor(ctx, s))));
+    routes.post("/models/:id/stable", ConsoleRole.ADMIN, change((ctx, s, id) -> models
+        .activate(s.tenantId(), id, actor(ctx, s), "activated in the console")));
+    routes.post("/models/:id/retire", ConsoleRole.ADMIN, change((ctx, s, id) -> models
+        .retire(s.tenantId(), id, actor(ctx, s))));
     routes.post("/rollouts", ConsoleRole.ADMIN, this::startCanary);
-    routes.post("/rollouts/:id/percentage", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.rollouts()
-        .setPercentage(Scope.tenant(s.tenantId()), id, basisPoints(ctx), actor(ctx, s))));
-    routes.post("/rollouts/:id/promote", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.rollouts()
-        .promote(Scope.tenant(s.tenantId()), id, null, actor(ctx, s), "promoted in the console")));
-    routes.post("/rollouts/:id/rollback", ConsoleRole.ADMIN, change((ctx, s, id) -> canary.rollouts()
-        .rollback(Scope.tenant(s.tenantId()), id, actor(ctx, s), "rolled back in the console", Map.of())));
+    routes.post("/rollouts/:id/percentage", ConsoleRole.ADMIN, change((ctx, s, id) -> models
+        .setPercentage(s.tenantId(), id, basisPoints(ctx), actor(ctx, s))));
+    routes.post("/rollouts/:id/promote", ConsoleRole.ADMIN, change((ctx, s, id) -> models
+        .promote(s.tenantId(), id, actor(ctx, s), "promoted in the console")));
+    routes.post("/rollouts/:id/rollback", ConsoleRole.ADMIN, change((ctx, s, id) -> models
+        .rollback(s.tenantId(), id, actor(ctx, s), "rolled back in the console")));
   }
 
   @FunctionalInterface
@@ -78,8 +74,9 @@ public final class ModelRoutes {
 
   /** The registry's refusals as console error pages with the same status and its explanation. */
   private static <T> Future<T> refused(Future<T> f) {
-    return f.recover(err -> err instanceof CanaryException ce
-        ? Future.failedFuture(new ConsoleException(ce.status(), "models.error.refused", ce.getMessage()))
+    return f.recover(err -> err instanceof BusFailure.Failed refusal
+        ? Future.failedFuture(new ConsoleException(refusal.failure().httpStatus(), "models.error.refused",
+            refusal.getMessage()))
         : Future.failedFuture(err));
   }
 
@@ -122,9 +119,7 @@ public final class ModelRoutes {
     } catch (DecodeException | ClassCastException e) {
       throw ConsoleException.badRequest("models.error.params");
     }
-    VersionSpec spec = new VersionSpec(name, backend.equals("local") ? Backend.LOCAL : Backend.OPENAI, location,
-        params, prompt);
-    return refused(canary.registry().create(Scope.tenant(s.tenantId()), spec, actor(ctx, s)))
+    return refused(models.create(s.tenantId(), new NewVersion(name, backend, location, params, prompt), actor(ctx, s)))
         .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
   }
 
@@ -148,8 +143,7 @@ public final class ModelRoutes {
     } catch (IllegalArgumentException e) {
       throw ConsoleException.notFound();
     }
-    StartRequest req = new StartRequest(RolloutMode.CANARY, candidate, basisPoints(ctx), List.of(), new JsonObject());
     Function<Object, Future<Void>> done = x -> ConsoleRouter.done(ctx, "/models", "saved");
-    return refused(canary.rollouts().start(Scope.tenant(s.tenantId()), req, actor(ctx, s))).compose(done);
+    return refused(models.startCanary(s.tenantId(), candidate, basisPoints(ctx), actor(ctx, s))).compose(done);
   }
 }

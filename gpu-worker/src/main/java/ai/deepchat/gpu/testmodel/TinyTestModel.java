@@ -1,7 +1,11 @@
 package ai.deepchat.gpu.testmodel;
 
+import ai.deepchat.platform.engine.EngineMessages;
+import ai.deepchat.tokenizer.BundledTokenizer;
+import ai.deepchat.tokenizer.DeepSeekTokenizer;
+import ai.deepchat.tokenizer.TokenizerConfig;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,14 +20,13 @@ import java.util.SplittableRandom;
  */
 public final class TinyTestModel {
 
-  public static final String MODEL_KEY = "tiny-test";
+  public static final String MODEL_KEY = EngineMessages.TEST_MODEL_KEY;
   static final int HIDDEN = 64;
   static final int LAYERS = 2;
   static final int HEADS = 4;
   static final int KV_HEADS = 2;
   static final int INTERMEDIATE = 128;
   static final int VOCAB = 129280; // the DeepSeek-V3 tokenizer's
-  private static final String RESOURCES = "/ai/deepchat/gpu/testmodel/";
   private static final long SEED = 20261123L;
 
   private TinyTestModel() {
@@ -38,8 +41,8 @@ public final class TinyTestModel {
     }
     try {
       Files.createDirectories(dir);
-      copyResource("tokenizer.json", dir);
-      copyResource("tokenizer_config.json", dir);
+      BundledTokenizer.copy(DeepSeekTokenizer.FILE_NAME, dir.resolve(DeepSeekTokenizer.FILE_NAME));
+      BundledTokenizer.copy(TokenizerConfig.FILE_NAME, dir.resolve(TokenizerConfig.FILE_NAME));
       Files.writeString(dir.resolve("config.json"), config());
       Path tmp = dir.resolve("model.safetensors.tmp");
       weights().write(tmp);
@@ -48,15 +51,6 @@ public final class TinyTestModel {
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the bundled test model to " + dir + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void copyResource(String name, Path dir) throws IOException {
-    try (InputStream in = TinyTestModel.class.getResourceAsStream(RESOURCES + name)) {
-      if (in == null) {
-        throw new IOException("resource " + RESOURCES + name + " missing from the gpu-worker jar");
-      }
-      Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
     }
   }
 

@@ -4,12 +4,12 @@ import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.FinishReason;
 import ai.deepchat.gpu.engine.Sequence;
 import ai.deepchat.gpu.engine.TokenListener;
-import ai.deepchat.gpu.text.stream.GenerationText;
-import ai.deepchat.platform.engine.EngineMessages;
+import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
+import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineStamp;
-import ai.deepchat.platform.bus.StreamOutbox;
+import ai.deepchat.tokenizer.stream.GenerationText;
 
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;

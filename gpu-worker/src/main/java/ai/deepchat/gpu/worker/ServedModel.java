@@ -3,9 +3,9 @@ package ai.deepchat.gpu.worker;
 import ai.deepchat.gpu.engine.Engine;
 import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.EngineOptions;
-import ai.deepchat.gpu.text.DeepSeekTokenizer;
-import ai.deepchat.gpu.text.template.ChatTemplate;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.tokenizer.DeepSeekTokenizer;
+import ai.deepchat.tokenizer.template.ChatTemplate;
 
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -45,7 +45,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     this.canary = canary;
     this.rag = rag;
     this.widgetScript = new WidgetScriptModule();
-    this.console = new ConsoleModule(vertx, platform, policy.audit(), canary,
+    this.console = new ConsoleModule(vertx, platform, policy.audit(), canary.admin(),
         rag == null ? null : new RagKnowledgeBackend(rag));
     this.chat = ChatFeature.httpModules(vertx, platform, policy, canary);
   }

@@ -8,14 +8,17 @@ import ai.deepchat.gpu.worker.EngineWorkerVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.cluster.NodePingVerticle;
 import ai.deepchat.platform.config.Role;
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.platform.metrics.GpuMonitor;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
+import ai.deepchat.rag.embed.EmbeddingModels;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,9 +45,12 @@ final class RoleDeployer {
       return null;
     });
     PolicyServices policy = PolicyServices.create(vertx, platform);
+    // the one embedding model of FAQ matching and shadow comparison (loaded on first use)
+    Embedder bge = EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH);
     // model routing (registry, rollouts, chooser, guard, live workers) on every node that dispatches or serves the API;
     // created first: the pipeline chooses versions with it and reports outcomes to it
-    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit()));
+    Future<CanaryServices> canary = chain.compose(v -> CanaryServices.create(vertx, platform, policy.audit(), bge,
+        Clock.systemUTC()));
     chain = canary.mapEmpty();
     Set<Role> roles = platform.config().roles();
     // one RAG module per node (FAISS indexes under DATA_DIR/faiss): retrieval on the bus for the rag
@@ -64,10 +70,11 @@ final class RoleDeployer {
         ids.addAll(policyIds);
         return null;
       });
-      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy, canary.result())).map(chatIds -> {
-        ids.addAll(chatIds);
-        return null;
-      });
+      chain = chain.compose(v -> ChatFeature.deployPipeline(vertx, platform, policy, canary.result(), bge))
+          .map(chatIds -> {
+            ids.addAll(chatIds);
+            return null;
+          });
     }
     if (platform.config().roles().contains(Role.WORKER)) {
       // GPU gauges where nvidia-smi exists; the poll timer is Vert.x's and stops with it.

@@ -4,10 +4,10 @@ import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.FinishReason;
 import ai.deepchat.gpu.engine.Sampling;
 import ai.deepchat.gpu.engine.TokenListener;
-import ai.deepchat.gpu.text.stream.GenerationText;
-import ai.deepchat.gpu.text.stream.ReasoningSplitter;
 import ai.deepchat.gpu.worker.ServedModel;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.tokenizer.stream.GenerationText;
+import ai.deepchat.tokenizer.stream.ReasoningSplitter;
 
 import java.util.List;
 import java.util.concurrent.Executors;

@@ -1,5 +1,7 @@
 package ai.deepchat.rag.embed;
 
+import ai.deepchat.platform.embed.Embedder;
+import ai.deepchat.platform.embed.Vectors;
 import ai.deepchat.rag.ingest.TokenEstimator;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;

@@ -1,5 +1,6 @@
 package ai.deepchat.rag.embed;
 
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import dev.langchain4j.model.embedding.EmbeddingModel;

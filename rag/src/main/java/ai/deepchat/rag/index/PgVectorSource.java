@@ -1,7 +1,7 @@
 package ai.deepchat.rag.index;
 
 import ai.deepchat.platform.db.Database;
-import ai.deepchat.rag.embed.Vectors;
+import ai.deepchat.platform.embed.Vectors;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;

@@ -2,11 +2,11 @@ package ai.deepchat.rag.ingest;
 
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
+import ai.deepchat.platform.embed.Vectors;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
-import ai.deepchat.rag.embed.Vectors;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;

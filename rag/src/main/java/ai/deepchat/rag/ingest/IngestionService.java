@@ -1,6 +1,7 @@
 package ai.deepchat.rag.ingest;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
 import ai.deepchat.rag.KnowledgeBaseService;
@@ -8,7 +9,6 @@ import ai.deepchat.rag.RagConfig;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Upload;
-import ai.deepchat.rag.embed.Embedder;
 import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.rag.index.VectorStore;
 import io.vertx.core.Future;

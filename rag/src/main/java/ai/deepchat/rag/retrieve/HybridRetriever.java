@@ -1,13 +1,13 @@
 package ai.deepchat.rag.retrieve;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.rag.KnowledgeBaseService;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Retriever;
-import ai.deepchat.rag.embed.Embedder;
 import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.rag.index.VectorStore;
 import io.vertx.core.Future;

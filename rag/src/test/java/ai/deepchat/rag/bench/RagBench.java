@@ -1,6 +1,6 @@
 package ai.deepchat.rag.bench;
 
-import ai.deepchat.rag.embed.Embedder;
+import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.rag.faiss.FaissIndex;
 import ai.deepchat.rag.faiss.Metric;

@@ -1,5 +1,7 @@
 package ai.deepchat.rag.embed;
 
+import ai.deepchat.platform.embed.Embedder;
+import ai.deepchat.platform.embed.Vectors;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,8 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.rag.KnowledgeBaseApi;
 import ai.deepchat.policy.ratelimit.RequestLimits;
-import ai.deepchat.rag.Rag;
 import io.vertx.ext.web.Router;
 
 /**
@@ -13,10 +13,10 @@ import io.vertx.ext.web.Router;
 public final class KnowledgeBaseModule implements HttpModule {
 
   private final ApiKeyAuth auth;
-  private final Rag rag;
+  private final KnowledgeBaseApi rag;
   private final RequestLimits limits;
 
-  public KnowledgeBaseModule(ApiKeyAuth auth, Rag rag, RequestLimits limits) {
+  public KnowledgeBaseModule(ApiKeyAuth auth, KnowledgeBaseApi rag, RequestLimits limits) {
     this.auth = auth;
     this.rag = rag;
     this.limits = limits;

@@ -3,6 +3,7 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.engine.EngineMessages;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -23,7 +24,7 @@ import java.util.UUID;
  */
 public final class TenantModelDispatcher implements ModelDispatcher {
 
-  public static final String TEST_MODEL_KEY = ai.deepchat.gpu.testmodel.TinyTestModel.MODEL_KEY;
+  public static final String TEST_MODEL_KEY = EngineMessages.TEST_MODEL_KEY;
 
   private static final String COLUMNS = "id, name, backend, location, params";
 

@@ -1,13 +1,12 @@
 package ai.deepchat.chat.dispatch;
 
-import ai.deepchat.gpu.testmodel.TinyTestModel;
-import ai.deepchat.gpu.text.DeepSeekTokenizer;
 import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.tokenizer.BundledTokenizer;
+import ai.deepchat.tokenizer.DeepSeekTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,14 +14,14 @@ import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 
 /**
- * Exact counts with the model's own tokenizer (Hugging Face tokenizer.json through the gpu-worker's
+ * Exact counts with the model's own tokenizer (Hugging Face tokenizer.json through platform-tokenizer's
  * {@link DeepSeekTokenizer}). Native code: call from worker threads. Without MODEL_DIR the DeepSeek-V3
- * tokenizer bundled with the test model is used, which is also the tokenizer of DeepSeek's API models.
+ * tokenizer bundled in platform-tokenizer (the test model's) is used, which is also the tokenizer of
+ * DeepSeek's API models.
  */
 public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TokenizerTokenCounter.class);
-  private static final String BUNDLED = "/ai/deepchat/gpu/testmodel/tokenizer.json";
 
   private final DeepSeekTokenizer tokenizer;
 
@@ -44,19 +43,16 @@ public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable 
     }
   }
 
-  /** The DeepSeek-V3 tokenizer.json shipped with the test model, extracted once into the data directory. */
+  /** The bundled DeepSeek-V3 tokenizer.json, extracted once into the data directory. */
   private static Path bundled(Path dataDir) {
     Path file = dataDir.resolve("models").resolve("tokenizers").resolve("deepseek-v3").resolve(DeepSeekTokenizer.FILE_NAME);
     if (Files.exists(file)) {
       return file;
     }
-    try (InputStream in = TinyTestModel.class.getResourceAsStream(BUNDLED)) {
-      if (in == null) {
-        throw new IOException(BUNDLED + " is missing from the gpu-worker jar");
-      }
+    try {
       Files.createDirectories(file.getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+      BundledTokenizer.copy(DeepSeekTokenizer.FILE_NAME, tmp);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return file;
     } catch (IOException e) {

@@ -7,9 +7,8 @@ import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.concurrent.WorkerPools;
-import ai.deepchat.rag.embed.Embedder;
-import ai.deepchat.rag.embed.EmbeddingModels;
-import ai.deepchat.rag.embed.Vectors;
+import ai.deepchat.platform.embed.Embedder;
+import ai.deepchat.platform.embed.Vectors;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
@@ -32,16 +31,18 @@ public final class IntentRouterVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(IntentRouterVerticle.class);
   static final Duration DATA_TTL = Duration.ofSeconds(10);
-  /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
-  static final Embedder FAQ_MODEL = EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH);
 
   private final Platform platform;
+  /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
+  private final Embedder faqModel;
   private WorkerExecutor embeddings;
   private final Cache<UUID, RoutingData> data = Caffeine.newBuilder()
       .maximumSize(10_000).expireAfterWrite(DATA_TTL).build();
 
-  public IntentRouterVerticle(Platform platform) {
+  /** {@code faqModel}: the embedding model of FAQ matching (the launcher passes bge-small-zh). */
+  public IntentRouterVerticle(Platform platform, Embedder faqModel) {
     this.platform = platform;
+    this.faqModel = faqModel;
   }
 
   @Override
@@ -61,7 +62,7 @@ public final class IntentRouterVerticle extends VerticleBase {
     }
     RoutingData cached = data.getIfPresent(tenantId);
     Future<RoutingData> loaded = cached != null ? Future.succeededFuture(cached)
-        : RoutingData.load(embeddings, platform.database(), tenantId).onSuccess(d -> data.put(tenantId, d));
+        : RoutingData.load(embeddings, faqModel, platform.database(), tenantId).onSuccess(d -> data.put(tenantId, d));
     loaded.compose(d -> decide(d, req.text()))
         .onSuccess(msg::reply)
         .onFailure(err -> {
@@ -113,11 +114,11 @@ public final class IntentRouterVerticle extends VerticleBase {
   private record Match(RoutingData.Faq faq, double score) {
   }
 
-  private static Match best(RoutingData d, String text) {
+  private Match best(RoutingData d, String text) {
     if (text.isBlank()) { // similar to nothing, not even to a forced FAQ
       return null;
     }
-    float[] query = FAQ_MODEL.embed(text);
+    float[] query = faqModel.embed(text);
     Match best = null;
     for (RoutingData.Faq faq : d.faqs()) {
       double s = Vectors.cosine(query, faq.embedding());

@@ -1,7 +1,8 @@
 package ai.deepchat.chat.intent;
 
 import ai.deepchat.platform.db.Database;
-import ai.deepchat.rag.embed.Vectors;
+import ai.deepchat.platform.embed.Embedder;
+import ai.deepchat.platform.embed.Vectors;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -28,8 +29,11 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
 
   static final double DEFAULT_THRESHOLD = 0.80;
 
-  /** Loads the tenant's routing data; entries without an embedding get one now (on {@code embeddings}), stored. */
-  static Future<RoutingData> load(WorkerExecutor embeddings, Database db, UUID tenantId) {
+  /**
+   * Loads the tenant's routing data; entries without an embedding get one of {@code faqModel} now (on
+   * {@code embeddings}), stored.
+   */
+  static Future<RoutingData> load(WorkerExecutor embeddings, Embedder faqModel, Database db, UUID tenantId) {
     return db.inTenant(tenantId, c -> c.preparedQuery(
             "SELECT s.faq_threshold, s.default_knowledge_base_id, kb.version, "
                 + "EXISTS (SELECT 1 FROM documents d WHERE d.knowledge_base_id = kb.id AND d.status = 'ready') AS ready "
@@ -70,11 +74,11 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
                   }
                   return new RoutingData(threshold, kbId, kbVersion, ready, List.copyOf(ruleList), faqList);
                 }))))
-        .compose(data -> fillEmbeddings(embeddings, db, tenantId, data));
+        .compose(data -> fillEmbeddings(embeddings, faqModel, db, tenantId, data));
   }
 
-  private static Future<RoutingData> fillEmbeddings(WorkerExecutor embeddings, Database db, UUID tenantId,
-                                                    RoutingData data) {
+  private static Future<RoutingData> fillEmbeddings(WorkerExecutor embeddings, Embedder faqModel, Database db,
+                                                    UUID tenantId, RoutingData data) {
     List<Faq> missing = data.faqs().stream().filter(f -> f.embedding() == null).toList();
     if (missing.isEmpty()) {
       return Future.succeededFuture(data);
@@ -83,7 +87,7 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
           List<Faq> filled = new ArrayList<>();
           for (Faq f : data.faqs()) {
             filled.add(f.embedding() != null ? f : new Faq(f.id(), f.question(), f.answer(),
-                IntentRouterVerticle.FAQ_MODEL.embed(f.question())));
+                faqModel.embed(f.question())));
           }
           return filled;
         }, false)

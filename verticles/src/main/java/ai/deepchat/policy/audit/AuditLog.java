@@ -1,6 +1,7 @@
 package ai.deepchat.policy.audit;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.policy.AuditTrail;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
 import ai.deepchat.platform.policy.PolicyMessages.AuditReceipt;
 import io.vertx.core.Future;
@@ -32,7 +33,7 @@ import java.util.UUID;
  * what a verifier reads back. Deleting the newest rows leaves a shorter valid chain; an operator who
  * needs to detect that keeps the latest hash elsewhere (it is returned by every append).
  */
-public final class AuditLog {
+public final class AuditLog implements AuditTrail {
 
   public static final String GENESIS = "0".repeat(64);
   private static final int PAGE = 500;
@@ -55,6 +56,7 @@ public final class AuditLog {
   }
 
   /** Appends in a transaction of its own. */
+  @Override
   public Future<AuditReceipt> append(AuditEntry entry) {
     UUID tenant;
     try {
@@ -70,6 +72,7 @@ public final class AuditLog {
    * Appends inside the caller's {@link Database#inTenant} transaction, so the audited change and its
    * audit row commit or roll back together. {@code entry.tenantId()} must be that transaction's tenant.
    */
+  @Override
   public Future<AuditReceipt> append(SqlConnection conn, AuditEntry entry) {
     try {
       UUID.fromString(entry.tenantId());

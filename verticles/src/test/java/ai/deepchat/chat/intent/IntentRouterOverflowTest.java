@@ -8,6 +8,7 @@ import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.concurrent.BusyDefaultWorkers;
 import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.rag.embed.EmbeddingModels;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -69,7 +70,7 @@ class IntentRouterOverflowTest {
         faq = rs.getObject(1, UUID.class);
       }
     }
-    await(vertx.deployVerticle(new IntentRouterVerticle(platform)));
+    await(vertx.deployVerticle(new IntentRouterVerticle(platform, EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH))));
   }
 
   @AfterAll

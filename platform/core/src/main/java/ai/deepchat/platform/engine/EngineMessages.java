@@ -10,6 +10,12 @@ public final class EngineMessages {
   private EngineMessages() {
   }
 
+  /**
+   * The model key the bundled test model is served under ({@code engine.generate.tiny-test}): the
+   * worker that serves it and the dispatcher that falls back to it agree here, not on each other.
+   */
+  public static final String TEST_MODEL_KEY = "tiny-test";
+
   public static final List<Class<? extends Record>> TYPES = List.of(
       GenerateRequest.class, GenerateAccepted.class, GenerationEvent.class, GenerationEvents.class,
       CancelGeneration.class,
