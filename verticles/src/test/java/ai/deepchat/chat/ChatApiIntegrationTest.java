@@ -133,6 +133,18 @@ class ChatApiIntegrationTest {
   }
 
   @Test
+  void aReplayReportsTheStoredFinishReason() {
+    HttpRequest.Builder first = h.request("/v1/chat/completions").header("Authorization", "Bearer " + a.apiKey())
+        .header("Idempotency-Key", "retry-key-cut").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(ask("a CUT answer").put("temperature", 1).encode()));
+    JsonObject r1 = new JsonObject(h.send(first).body());
+    JsonObject r2 = new JsonObject(h.send(first).body());
+    assertThat(r1.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
+    assertThat(r2.getJsonArray("choices")).isEqualTo(r1.getJsonArray("choices"));
+    assertThat(r2.getJsonObject("usage")).isEqualTo(r1.getJsonObject("usage"));
+  }
+
+  @Test
   void badInputGetsTheRightErrorAndWritesNothing() {
     long convs = h.count("SELECT count(*) FROM conversations");
     long msgs = h.count("SELECT count(*) FROM messages");

@@ -50,7 +50,8 @@ final class FakeOpenAi {
       resp.write(chunk(new JsonObject().put("role", "assistant").put("reasoning_content", "Thinking about it."), null));
       resp.write(chunk(new JsonObject().put("content", "Echo: "), null));
       resp.write(chunk(new JsonObject().put("content", question), null));
-      resp.write(chunk(new JsonObject(), "stop"));
+      // a question asking for a cut answer ends as max_tokens would end it
+      resp.write(chunk(new JsonObject(), question.contains("CUT") ? "length" : "stop"));
       resp.write("data: " + new JsonObject().put("choices", new JsonArray())
           .put("usage", new JsonObject().put("prompt_tokens", 11).put("completion_tokens", 7)).encode() + "\n\n");
       resp.end("data: [DONE]\n\n");

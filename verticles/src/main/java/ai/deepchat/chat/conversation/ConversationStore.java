@@ -43,7 +43,7 @@ final class ConversationStore {
 
   /** A stored answer found by idempotency key. */
   record StoredAnswer(String content, String reasoning, List<Citation> citations, String intent,
-                      Usage usage) {
+                      Usage usage, String finishReason) {
   }
 
   /** A begun turn: ids, the tenant's settings, earlier turns (widget), and a stored answer to replay. */
@@ -135,6 +135,7 @@ final class ConversationStore {
   private Future<Begun> byIdempotencyKey(SqlConnection c, TurnRequest req, Settings settings) {
     return c.preparedQuery("SELECT u.id AS user_id, u.conversation_id, cv.channel, cv.visitor_id, a.id AS answer_id, "
             + "a.status, a.content, a.reasoning, a.citations, a.intent, a.prompt_tokens, a.completion_tokens, "
+            + "a.finish_reason, "
             + "a.updated_at < now() - interval '" + STALE_AFTER + "' AS stale "
             + "FROM messages u JOIN conversations cv ON cv.id = u.conversation_id "
             + "LEFT JOIN messages a ON a.reply_to = u.id WHERE u.idempotency_key = $1 FOR UPDATE OF u")
@@ -156,7 +157,8 @@ final class ConversationStore {
           if ("complete".equals(status) || "blocked".equals(status)) {
             StoredAnswer answer = new StoredAnswer(r.getString("content"), r.getString("reasoning"),
                 Citations.fromJson(r.getJsonArray("citations")), r.getString("intent"),
-                new Usage(r.getInteger("prompt_tokens"), r.getInteger("completion_tokens")));
+                new Usage(r.getInteger("prompt_tokens"), r.getInteger("completion_tokens")),
+                finishReason(r.getString("finish_reason"), status));
             return Future.succeededFuture(new Begun(conv, userId, answerId, settings, List.of(), answer, null));
           }
           if ("streaming".equals(status) && !Boolean.TRUE.equals(r.getBoolean("stale"))) {
@@ -235,18 +237,34 @@ final class ConversationStore {
         });
   }
 
+  /** A row written before finish_reason was stored replays as it did then. */
+  private static String finishReason(String stored, String status) {
+    if (stored != null) {
+      return stored;
+    }
+    return "blocked".equals(status) ? "content_filter" : "stop";
+  }
+
   /** Stores the answer once: the row leaves 'streaming' for 'complete' or 'interrupted'. */
   Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
                       String reasoning, List<Citation> citations, String intent, double score, Usage usage,
                       TurnTrace trace) {
+    return finish(tenantId, conversationId, answerId, status, content, reasoning, citations, intent, score, usage,
+        trace, null);
+  }
+
+  /** As above, with the finish_reason a replay of this answer reports. */
+  Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
+                      String reasoning, List<Citation> citations, String intent, double score, Usage usage,
+                      TurnTrace trace, String finishReason) {
     JsonArray cites = Citations.toJson(citations);
     // the trace replaces an earlier attempt's (a retry generates into the same row); none: null
     return db.inTenant(tenantId, c -> c.preparedQuery("UPDATE messages SET status = $2, content = $3, reasoning = $4, "
                 + "citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, completion_tokens = $9, "
-                + "trace = $10, updated_at = now() WHERE id = $1 AND status = 'streaming'")
+                + "trace = $10, finish_reason = $11, updated_at = now() WHERE id = $1 AND status = 'streaming'")
             .execute(Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
                 cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
-                trace == null ? null : TraceJson.toJson(trace))))
+                trace == null ? null : TraceJson.toJson(trace), finishReason)))
             .compose(v -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
                 .execute(Tuple.of(conversationId)))
             .mapEmpty());

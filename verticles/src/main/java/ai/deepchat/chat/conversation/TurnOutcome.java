@@ -11,7 +11,7 @@ import io.vertx.core.Future;
 sealed interface TurnOutcome {
 
   /** A stored answer sent again: nothing is stored, "done" ends it. */
-  record Replayed(String intent, Usage usage) implements TurnOutcome {
+  record Replayed(String intent, Usage usage, String finishReason) implements TurnOutcome {
   }
 
   /** A whole answer: the tenant's post hooks run, then it is stored as complete and "done" ends it. */

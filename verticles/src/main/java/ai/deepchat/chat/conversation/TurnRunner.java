@@ -131,7 +131,7 @@ final class TurnRunner {
       trace.answeredFrom(TurnTrace.FROM_REPLAY);
       ConversationStore.StoredAnswer a = turn.replay();
       answer.whole(a.content(), a.reasoning(), a.citations());
-      finish(new TurnOutcome.Replayed(a.intent(), a.usage()));
+      finish(new TurnOutcome.Replayed(a.intent(), a.usage(), a.finishReason()));
     } else if (blockedReply != null) {
       // the tenant's word list refused the message: its polite reply answers, no model runs
       route = new RouteDecision(BLOCKED, 1, null, null, null, 0);
@@ -337,7 +337,8 @@ final class TurnRunner {
     outcome = o;
     Future<TurnEvent> last;
     if (o instanceof TurnOutcome.Replayed r) {
-      last = Future.succeededFuture(TurnEvent.done(req.turnId(), r.intent(), r.usage(), "stop", traced(r.usage())));
+      last = Future.succeededFuture(TurnEvent.done(req.turnId(), r.intent(), r.usage(), r.finishReason(),
+          traced(r.usage())));
     } else if (o instanceof TurnOutcome.Complete c) {
       last = c.usage().compose(usage -> complete(usage, c.finishReason()));
     } else if (o instanceof TurnOutcome.Refused r) {
@@ -388,7 +389,7 @@ final class TurnRunner {
     }
     TurnTrace traced = traced(usage);
     return deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
-            thinking, answer.citations(), route.intent(), route.score(), usage, traced)
+            thinking, answer.citations(), route.intent(), route.score(), usage, traced, finishReason)
         .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason, traced))
         .otherwise(err -> {
           LOG.error("turn {}: the answer could not be stored", req.turnId(), err);
