@@ -1,6 +1,7 @@
 package ai.deepchat.chat;
 
 import ai.deepchat.canary.CanaryServices;
+import ai.deepchat.chat.api.EmbeddingsApiModule;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gpu.engine.EngineOptions;
 import ai.deepchat.gpu.testmodel.TinyTestModel;
@@ -137,6 +138,7 @@ final class ChatHarness {
         list.add(canary.httpModule(platform, policy.limits()));
       }
       list.addAll(chat.get());
+      list.add(new EmbeddingsApiModule(platform, policy.limits(), EmbeddingModels.all()));
       list.addAll(policy.httpModules(platform)); // visitor erasure, as the launcher mounts it
       return list;
     };

@@ -3,6 +3,7 @@ package ai.deepchat.launcher;
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.chat.ChatFeature;
 import ai.deepchat.chat.api.ApiKeyAuth;
+import ai.deepchat.chat.api.EmbeddingsApiModule;
 import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.console.ConsoleModule;
 import ai.deepchat.console.knowledge.RagKnowledgeBackend;
@@ -10,6 +11,7 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.rag.Rag;
+import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.widget.WidgetScriptModule;
 import io.vertx.core.Vertx;
 
@@ -57,6 +59,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     modules.add(console);
     modules.addAll(chat.get());
     modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag, policy.limits()));
+    modules.add(new EmbeddingsApiModule(platform, policy.limits(), EmbeddingModels.all()));
     modules.add(canary.httpModule(platform, policy.limits()));
     return modules;
   }

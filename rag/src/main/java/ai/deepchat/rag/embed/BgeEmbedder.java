@@ -6,6 +6,7 @@ import ai.deepchat.rag.ingest.TokenEstimator;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.output.Response;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -51,16 +52,27 @@ final class BgeEmbedder implements Embedder {
 
   @Override
   public List<float[]> embedPassages(List<String> texts) {
+    return embedCounted(texts).vectors();
+  }
+
+  @Override
+  public Counted embedCounted(List<String> texts) {
     List<String> clipped = texts.stream().map(BgeEmbedder::clip).toList();
     List<TextSegment> segments = clipped.stream().filter(t -> !t.isBlank()).map(TextSegment::from).toList();
     // the model refuses blank text: those get the zero vector, similar to nothing
-    Iterator<Embedding> embedded = segments.isEmpty() ? List.<Embedding>of().iterator()
-        : model.get().embedAll(segments).content().iterator();
+    Response<List<Embedding>> response = segments.isEmpty() ? null : model.get().embedAll(segments);
+    Iterator<Embedding> embedded = response == null ? List.<Embedding>of().iterator() : response.content().iterator();
     List<float[]> vectors = new ArrayList<>(texts.size());
     for (String text : clipped) {
       vectors.add(text.isBlank() ? new float[dimension] : Vectors.normalize(embedded.next().vector()));
     }
-    return vectors;
+    Integer tokens = response == null || response.tokenUsage() == null ? null : response.tokenUsage().inputTokenCount();
+    return new Counted(vectors, tokens == null ? 0 : tokens);
+  }
+
+  @Override
+  public boolean fits(String text) {
+    return clip(text).length() == text.length();
   }
 
   @Override

@@ -33,6 +33,11 @@ public final class EmbeddingModels {
   private EmbeddingModels() {
   }
 
+  /** Every model by name, for the embeddings API. */
+  public static Map<String, Embedder> all() {
+    return EMBEDDERS;
+  }
+
   public static boolean isKnown(String name) {
     return EMBEDDERS.containsKey(name);
   }

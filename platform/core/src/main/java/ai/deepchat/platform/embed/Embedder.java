@@ -29,4 +29,17 @@ public interface Embedder {
   default float[] embed(String text) {
     return embedPassages(List.of(text)).get(0);
   }
+
+  /** Passage vectors with the model tokens they took (the usage an embeddings API reports). */
+  record Counted(List<float[]> vectors, int tokens) {
+  }
+
+  default Counted embedCounted(List<String> texts) {
+    return new Counted(embedPassages(texts), 0);
+  }
+
+  /** Whether the model reads all of {@code text}; longer texts are clipped by the embed methods. */
+  default boolean fits(String text) {
+    return true;
+  }
 }
