@@ -1,6 +1,7 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.chat.conversation.Citations;
+import ai.deepchat.chat.conversation.FaqMatchJson;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
@@ -179,12 +180,12 @@ public final class ChatApiModule implements HttpModule {
             message.put("reasoning_content", reasoning.toString());
           }
           ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
-              .end(envelope(ack, "chat.completion")
+              .end(FaqMatchJson.addTo(envelope(ack, "chat.completion")
                   .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
                       .put("finish_reason", event.finishReason())))
                   .put("usage", usage(event.usage()))
                   .put("citations", citations)
-                  .put("intent", event.intent())
+                  .put("intent", event.intent()), event)
                   .encode());
         }
       }
@@ -235,8 +236,8 @@ public final class ChatApiModule implements HttpModule {
         }
         case DONE -> {
           chunk(resp, envelope, new JsonObject(), event.finishReason());
-          resp.write("data: " + envelope.copy().put("choices", new JsonArray())
-              .put("usage", usage(event.usage())).put("intent", event.intent()).encode() + "\n\n");
+          resp.write("data: " + FaqMatchJson.addTo(envelope.copy().put("choices", new JsonArray())
+              .put("usage", usage(event.usage())).put("intent", event.intent()), event).encode() + "\n\n");
           resp.end("data: [DONE]\n\n");
         }
       }
