@@ -28,6 +28,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -121,11 +125,25 @@ class RoutingAccuracyIntegrationTest {
   void routesTheLabelledSetAtNinetyFivePercentOrBetter(Vertx vertx) throws Exception {
     List<Item> items = labelledSet();
     assertThat(items).hasSizeGreaterThanOrEqualTo(100);
+    // a few questions at a time, as visitors ask them; the intents are compared in the set's order
+    ExecutorService clients = Executors.newFixedThreadPool(4);
+    List<Future<String>> intents = new ArrayList<>();
+    try {
+      for (Item item : items) {
+        intents.add(clients.submit(() -> ask(demo, item.text()).getString("intent")));
+      }
+      for (Future<String> f : intents) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      clients.shutdownNow();
+    }
     Map<String, int[]> byLabel = new LinkedHashMap<>();
     List<String> wrong = new ArrayList<>();
     int right = 0;
-    for (Item item : items) {
-      String intent = ask(demo, item.text()).getString("intent");
+    for (int i = 0; i < items.size(); i++) {
+      Item item = items.get(i);
+      String intent = intents.get(i).get();
       if (System.getenv("ROUTING_SCORES") != null) { // every item's scores, for tuning thresholds (bench/rag-routing)
         RouteDecision d = route(vertx, item.text());
         double lex = d.scores().hits().stream().mapToDouble(x -> x.lexicalScore()).max().orElse(0);
@@ -151,5 +169,110 @@ class RoutingAccuracyIntegrationTest {
     wrong.forEach(w -> report.append(w).append('\n'));
     System.out.print(report);
     assertThat(accuracy).as(report.toString()).isGreaterThanOrEqualTo(REQUIRED_ACCURACY);
+  }
+
+  @Test
+  void theSeededSupportQuestionInCapitalsOrOtherWordsGetsTheFaqWithItsIdAndScore() {
+    String english = "How can I contact customer support?";
+    String answer = h.string("SELECT answer FROM faq_entries WHERE id = '" + faqIds.get(english) + "'");
+    int before = h.remote.requests.size();
+    for (String asked : List.of("HOW CAN I CONTACT CUSTOMER SUPPORT?", "What is the best way to reach your support people?")) {
+      JsonObject body = ask(demo, asked);
+      assertThat(body.getString("intent")).as(asked).isEqualTo("faq");
+      assertThat(content(body)).isEqualTo(answer);
+      assertThat(body.getJsonObject("faq").getString("id")).isEqualTo(faqIds.get(english));
+      assertThat(body.getJsonObject("faq").getDouble("score")).isBetween(0.68, 1.0);
+      assertThat(body.getJsonArray("citations")).isEmpty();
+    }
+    // the same question in traditional characters is the simplified entry itself
+    JsonObject traditional = ask(demo, "怎麼聯繫人工客服？");
+    assertThat(traditional.getJsonObject("faq").getString("id")).isEqualTo(faqIds.get("怎么联系人工客服？"));
+    assertThat(traditional.getJsonObject("faq").getDouble("score")).isEqualTo(1.0);
+    assertThat(h.remote.requests.size()).as("no FAQ answer asked the model").isEqualTo(before);
+  }
+
+  @Test
+  void greetingsAndJsonPromptsGetAPlainAnswerWithoutSources() {
+    for (String asked : List.of("Hello there, how are you today?", "你好",
+        "Reply only with JSON: {\"sentiment\": \"positive\" or \"negative\"} for the text \"I love it\".")) {
+      int before = h.remote.requests.size();
+      JsonObject body = ask(demo, asked);
+      assertThat(body.getString("intent")).as(asked).isEqualTo("chat");
+      assertThat(body.getJsonArray("citations")).as(asked).isEmpty();
+      assertThat(body.containsKey("faq")).isFalse();
+      assertThat(h.remote.requests).hasSize(before + 1);
+      String system = h.remote.requests.get(before).getJsonArray("messages").getJsonObject(0).getString("content");
+      assertThat(system).as("no sources in the prompt").doesNotContain("<sources>");
+    }
+  }
+
+  @Test
+  void aKnowledgeAnswerCitesOnlyThePassagesAboveTheCutOff(Vertx vertx) throws Exception {
+    String asked = "台灯的保修期是多久？";
+    RouteDecision decision = route(vertx, asked);
+    double cutOff = decision.scores().thresholds().citation();
+    long above = decision.scores().hits().stream().filter(hit -> hit.vectorScore() >= cutOff).count();
+    assertThat(decision.intent()).isEqualTo(RouteDecision.KNOWLEDGE);
+    assertThat(decision.sources()).hasSize((int) above).allMatch(hit -> hit.vectorScore() >= cutOff);
+    assertThat(above).as("some of retrieval's hits fall below the cut-off").isLessThan(decision.scores().hits().size());
+
+    JsonObject body = ask(demo, asked);
+    assertThat(body.getString("intent")).isEqualTo("knowledge");
+    JsonArray citations = body.getJsonArray("citations");
+    assertThat(citations.size()).isBetween(1, (int) above);
+    for (int i = 0; i < citations.size(); i++) {
+      String section = citations.getJsonObject(i).getString("section");
+      assertThat(decision.sources()).as("cited: " + section).anyMatch(src -> src.sectionPath().equals(section));
+    }
+    assertThat(citations.getJsonObject(0).getString("section")).contains("保修");
+  }
+
+  @Test
+  void aQuestionNothingAnswersGetsTheHandoffReplyOrTheModelAsTheTenantChose(Vertx vertx) throws Exception {
+    int before = h.remote.requests.size();
+    JsonObject english = ask(demo, "What is the capital of Australia?");
+    assertThat(english.getString("intent")).isEqualTo("handoff");
+    assertThat(content(english)).startsWith("I'm sorry, I don't know");
+    assertThat(english.getJsonArray("citations")).isEmpty();
+    assertThat(content(ask(demo, "澳大利亚的首都是哪里？"))).startsWith("抱歉");
+    assertThat(h.remote.requests.size()).as("a handoff asks no model").isEqualTo(before);
+    try {
+      h.execOwner("UPDATE tenant_settings SET handoff_reply = 'Call us on 0800 123 456.' WHERE tenant_id = '"
+          + demo.id() + "'");
+      changed(vertx);
+      assertThat(content(ask(demo, "What is the capital of Australia?"))).isEqualTo("Call us on 0800 123 456.");
+      h.execOwner("UPDATE tenant_settings SET unanswered_action = 'chat' WHERE tenant_id = '" + demo.id() + "'");
+      changed(vertx);
+      assertThat(ask(demo, "What is the capital of Australia?").getString("intent")).isEqualTo("chat");
+      assertThat(h.remote.requests).hasSize(before + 1);
+    } finally {
+      h.execOwner("UPDATE tenant_settings SET handoff_reply = '', unanswered_action = 'handoff' WHERE tenant_id = '"
+          + demo.id() + "'");
+      changed(vertx);
+    }
+  }
+
+  @Test
+  void anEditedFaqQuestionMatchesAtOnce(Vertx vertx) throws Exception {
+    String id = faqIds.get("How can I contact customer support?");
+    assertThat(ask(demo, "Where is the opening hours page?").containsKey("faq")).isFalse();
+    try {
+      // as the console saves an edit: the stored vector cleared, then every node told
+      h.execOwner("UPDATE faq_entries SET question = 'Where is the opening hours page?', embedding = NULL "
+          + "WHERE id = '" + id + "'");
+      changed(vertx);
+      JsonObject body = ask(demo, "where is the opening hours page");
+      assertThat(body.getString("intent")).isEqualTo("faq");
+      assertThat(body.getJsonObject("faq").getString("id")).isEqualTo(id);
+    } finally {
+      h.execOwner("UPDATE faq_entries SET question = 'How can I contact customer support?', embedding = NULL "
+          + "WHERE id = '" + id + "'");
+      changed(vertx);
+    }
+  }
+
+  /** What the console does after a save: every node drops the tenant's cached routing data. */
+  private void changed(Vertx vertx) {
+    vertx.eventBus().publish(Addresses.POLICY_CHANGED, new TenantPolicyChanged(demo.id().toString()));
   }
 }
