@@ -138,13 +138,17 @@ class RoutingAccuracyIntegrationTest {
     } finally {
       clients.shutdownNow();
     }
+    boolean printScores = !System.getenv().getOrDefault("ROUTING_SCORES", "").isEmpty();
+    if (printScores) {
+      System.out.println("SCORES\texpected\trouted\tfaq\tsmall talk\tvector (-1: not retrieved)\tlexical\tquestion");
+    }
     Map<String, int[]> byLabel = new LinkedHashMap<>();
     List<String> wrong = new ArrayList<>();
     int right = 0;
     for (int i = 0; i < items.size(); i++) {
       Item item = items.get(i);
       String intent = intents.get(i).get();
-      if (System.getenv("ROUTING_SCORES") != null) { // every item's scores, for tuning thresholds (bench/rag-routing)
+      if (printScores) { // every item's scores, for choosing thresholds (bench/rag-routing)
         RouteDecision d = route(vertx, item.text());
         double lex = d.scores().hits().stream().mapToDouble(x -> x.lexicalScore()).max().orElse(0);
         System.out.printf("SCORES\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s%n", item.expected(), intent, d.scores().faq(),
@@ -181,7 +185,7 @@ class RoutingAccuracyIntegrationTest {
       assertThat(body.getString("intent")).as(asked).isEqualTo("faq");
       assertThat(content(body)).isEqualTo(answer);
       assertThat(body.getJsonObject("faq").getString("id")).isEqualTo(faqIds.get(english));
-      assertThat(body.getJsonObject("faq").getDouble("score")).isBetween(0.68, 1.0);
+      assertThat(body.getJsonObject("faq").getDouble("score")).isBetween(0.67, 1.0);
       assertThat(body.getJsonArray("citations")).isEmpty();
     }
     // the same question in traditional characters is the simplified entry itself

@@ -31,7 +31,7 @@ record RoutingData(RouteThresholds thresholds, boolean handoff, String handoffRe
   }
 
   /** Defaults of a tenant without a settings row (the columns' defaults, V12). */
-  static final RouteThresholds DEFAULT_THRESHOLDS = new RouteThresholds(0.68, 0.52, 0.45, 0.70);
+  static final RouteThresholds DEFAULT_THRESHOLDS = new RouteThresholds(0.67, 0.52, 0.45, 0.70);
 
   /** Loads the tenant's routing data; entries without an embedding get one now (on {@code embeddings}), stored. */
   static Future<RoutingData> load(WorkerExecutor embeddings, Database db, UUID tenantId) {
