@@ -21,7 +21,7 @@ run('faq-match', async () => {
     const score = Number(await best.locator('.score').innerText());
     check(score >= 0.67 && score <= 1, 'its score is shown (' + score + ')');
     check(await best.evaluate((el) => el.classList.contains('answers')), 'it is marked as the answering entry');
-    check(await page.locator('#faq-candidates article.candidate').count() === 2, 'both seeded entries are scored');
+    check(await page.locator('#faq-candidates article.candidate').count() >= 2, 'every entry is scored (' + await page.locator('#faq-candidates article.candidate').count() + ')');
     await shot(page, 'console-faq-match');
 
     await test(page, 'Hello there, how are you today?');

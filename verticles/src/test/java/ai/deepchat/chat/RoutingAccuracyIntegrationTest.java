@@ -196,6 +196,25 @@ class RoutingAccuracyIntegrationTest {
   }
 
   @Test
+  void anotherEnglishEntryNeitherTakesTheSupportParaphraseNorSmallTalk(Vertx vertx) throws Exception {
+    // bge-small-zh puts "the best way to reach your support people" as near "What are your opening
+    // hours?" as the support entry, and "How is your day going?" nearer still: shared words and small
+    // talk decide
+    h.execOwner("INSERT INTO faq_entries (tenant_id, question, answer) VALUES ('" + demo.id()
+        + "', 'What are your opening hours?', 'We are open 9 to 5.')");
+    try {
+      changed(vertx);
+      JsonObject support = ask(demo, "What is the best way to reach your support people?");
+      assertThat(support.getJsonObject("faq").getString("id")).isEqualTo(faqIds.get("How can I contact customer support?"));
+      assertThat(ask(demo, "How is your day going?").getString("intent")).isEqualTo("chat");
+      assertThat(content(ask(demo, "WHAT ARE YOUR OPENING HOURS"))).isEqualTo("We are open 9 to 5.");
+    } finally {
+      h.execOwner("DELETE FROM faq_entries WHERE question = 'What are your opening hours?'");
+      changed(vertx);
+    }
+  }
+
+  @Test
   void greetingsAndJsonPromptsGetAPlainAnswerWithoutSources() {
     for (String asked : List.of("Hello there, how are you today?", "你好",
         "Reply only with JSON: {\"sentiment\": \"positive\" or \"negative\"} for the text \"I love it\".")) {

@@ -35,10 +35,10 @@ import java.util.UUID;
 
 /**
  * Decides per tenant which path answers a question, from scores against the tenant's thresholds: a
- * forcing rule (keyword or regex, by priority); else the best FAQ entry at the FAQ threshold (the
- * normalized question equal to an entry's scores 1, else the cosine of bge embeddings of the
- * normalized texts); else small talk (greetings, thanks, plain tasks) goes to the model without
- * sources; else the knowledge base when retrieval is confident (its best passage at the knowledge
+ * forcing rule (keyword or regex, by priority); else clear small talk (greetings, thanks, plain tasks,
+ * well above its threshold and above every FAQ entry) goes to the model without sources; else the
+ * best FAQ entry at the FAQ threshold (the normalized question equal to an entry's scores 1, else the
+ * cosine of bge embeddings of the normalized texts plus a little for the terms they share); else the knowledge base when retrieval is confident (its best passage at the knowledge
  * threshold; only passages at the citation threshold become sources); else the tenant's handoff
  * reply, or the model when the tenant chose so or has no knowledge base. The reply is one
  * {@link RouteDecision} with every score it was decided from. Routing data (FAQ vectors included) is
@@ -60,6 +60,8 @@ public final class IntentRouterVerticle extends VerticleBase {
    * threshold ("summarize this", "write a poem about the lamp") a confident knowledge base wins.
    */
   static final double CLEAR_SMALL_TALK = 0.10;
+  /** An FAQ entry's score: the cosine, plus this times the share of its terms the question has. */
+  static final double SHARED_TERMS_WEIGHT = 0.10;
   /**
    * A passage at the citation threshold whose terms the lexical search also found (ts_rank at least
    * this) makes retrieval confident as well: the two searches agree on it.
@@ -135,11 +137,13 @@ public final class IntentRouterVerticle extends VerticleBase {
           return Future.succeededFuture(Similarity.NONE);
         })
         .compose(sim -> {
+          boolean clearSmallTalk = sim.smallTalk() >= d.thresholds().smallTalk() + CLEAR_SMALL_TALK;
+          if (clearSmallTalk && sim.smallTalk() > sim.faq() && !forcedFaq) {
+            // "how is your day going" is nearer small talk than any FAQ entry, however near one it is
+            return Future.succeededFuture(decider.chat(sim.smallTalk(), sim, "small talk"));
+          }
           if (sim.best() != null && (forcedFaq || sim.faq() >= d.thresholds().faq())) {
             return Future.succeededFuture(decider.faq(sim, forcedFaq));
-          }
-          if (sim.smallTalk() >= d.thresholds().smallTalk() + CLEAR_SMALL_TALK) {
-            return Future.succeededFuture(decider.chat(sim.smallTalk(), sim, "small talk"));
           }
           if (!d.knowledgeReady()) {
             return Future.succeededFuture(sim.smallTalk() >= d.thresholds().smallTalk()
@@ -190,7 +194,8 @@ public final class IntentRouterVerticle extends VerticleBase {
     List<FaqCandidate> candidates = new ArrayList<>();
     for (RoutingData.Faq faq : d.faqs()) {
       // the same question in another case, width, script or punctuation is the entry itself
-      double s = faq.matchText().equals(normalized) ? 1 : Vectors.cosine(query, faq.embedding());
+      double s = faq.matchText().equals(normalized) ? 1 : Math.min(1, Vectors.cosine(query, faq.embedding())
+          + SHARED_TERMS_WEIGHT * SharedTerms.share(normalized, faq.matchText()));
       candidates.add(new FaqCandidate(faq.id(), faq.question(), s));
       if (s > bestScore) {
         best = faq;
