@@ -130,7 +130,9 @@ run('xss', async () => {
     // history rendering (reload) goes through the same renderer: check it as well
     await page.reload();
     await page.waitForFunction(() => {
-      const root = document.querySelector('[data-deepchat]').shadowRoot;
+      // right after the reload the widget's async script may not have mounted its host yet
+      const host = document.querySelector('[data-deepchat]');
+      const root = host && host.shadowRoot;
       return root && root.querySelectorAll('.m.user').length >= 2;
     }, null, { timeout: 20000 });
     await checkInert(page, '.m .body, .cites', 'widget history after reload', evil, true);

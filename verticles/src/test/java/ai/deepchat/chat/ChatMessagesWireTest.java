@@ -3,7 +3,11 @@ package ai.deepchat.chat;
 import ai.deepchat.platform.bus.RecordCodec;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
+import ai.deepchat.platform.chat.ChatMessages.FaqCandidate;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
+import ai.deepchat.platform.chat.ChatMessages.RouteScores;
+import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
+import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
@@ -54,7 +58,13 @@ class ChatMessagesWireTest {
             new TurnTrace.Latency(0.5, 1.25, 3, 20, 40, 70))),
         new ChatMessages.CancelTurn("t1"),
         new ChatMessages.RouteRequest("tenant", "q"),
-        new RouteDecision(RouteDecision.KNOWLEDGE, 0.5, null, null, "kb", 9));
+        new RouteDecision(RouteDecision.KNOWLEDGE, 0.5, null, null, "kb", 9),
+        TurnEvent.done("t1", "faq", new Usage(0, 0), "stop", "faq-1", 0.91),
+        new RouteDecision(RouteDecision.HANDOFF, 0.4, null, null, null, 0,
+            List.of(new RetrievedChunk("1", "d", "Guide", "Setup", "text", 0.1, 0.4, 0.03)), "Call us.",
+            new RouteScores(0.5, 0.2, 0.4, List.of(new FaqCandidate("faq-1", "How?", 0.5)),
+                List.of(new RetrievedChunk("1", "d", "Guide", "Setup", "text", 0.1, 0.4, 0.03)),
+                new RouteThresholds(0.68, 0.52, 0.45, 0.7), "nothing answers confidently")));
     for (Record r : samples) {
       assertThat(roundTrip(r)).isEqualTo(r);
     }

@@ -9,21 +9,34 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.chat.ChatMessages.FaqCandidate;
+import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
+import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.policy.PolicyServices;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 /**
  * FAQ answers: question, Markdown answer (previewed sanitized), enabled flag. Editing a question
- * clears its stored embedding so the pipeline computes it again.
+ * clears its stored embedding so the pipeline computes it again, and every change tells every node's
+ * router to drop the tenant's cached entries. The FAQ match test asks the router itself how a
+ * question scores against each entry and which one would answer.
  */
 public final class FaqRoutes {
+
+  /** The router may load the tenant's entries and embed missing questions first (ONNX, a few seconds cold). */
+  static final long MATCH_TIMEOUT_MS = 15_000;
 
   private final Database database;
   private final Views views;
@@ -39,6 +52,7 @@ public final class FaqRoutes {
 
   public void mount(ConsoleRouter routes) {
     routes.get("/faq", ConsoleRole.VIEWER, this::list);
+    routes.get("/faq/match", ConsoleRole.VIEWER, this::match);
     routes.post("/faq", ConsoleRole.EDITOR, this::create);
     routes.post("/faq/:id", ConsoleRole.EDITOR, this::update);
     routes.post("/faq/:id/delete", ConsoleRole.EDITOR, this::delete);
@@ -54,6 +68,43 @@ public final class FaqRoutes {
         });
   }
 
+  private Future<?> match(RoutingContext ctx, ConsoleSession s) {
+    String q = ctx.request().getParam("q", "").strip();
+    if (q.length() > 1000) {
+      throw ConsoleException.badRequest("error.tooLong", "q", 1000);
+    }
+    Map<String, Object> model = new HashMap<>();
+    model.put("section", "faq");
+    model.put("q", q);
+    if (q.isEmpty()) {
+      return views.render(ctx, "faq-match", model);
+    }
+    return ctx.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
+            new RouteRequest(s.tenantId().toString(), q), new DeliveryOptions().setSendTimeout(MATCH_TIMEOUT_MS))
+        .map(msg -> {
+          RouteDecision d = msg.body();
+          List<Map<String, Object>> candidates = new ArrayList<>();
+          List<FaqCandidate> scored = d.scores() == null ? List.of() : d.scores().faqCandidates();
+          for (FaqCandidate c : scored) {
+            candidates.add(Map.of("id", c.faqId(), "question", c.question(),
+                "score", String.format("%.3f", c.score()), "answers", c.faqId().equals(d.faqId())));
+          }
+          model.put("candidates", candidates);
+          model.put("intent", d.intent());
+          model.put("answered", d.faqId() != null);
+          if (d.scores() != null) {
+            model.put("threshold", String.format("%.2f", d.scores().thresholds().faq()));
+          }
+          model.put("tested", true);
+          return model;
+        })
+        .otherwise(err -> {
+          model.put("unavailable", true);
+          return model;
+        })
+        .compose(m -> views.render(ctx, "faq-match", m));
+  }
+
   private Future<?> create(RoutingContext ctx, ConsoleSession s) {
     String question = Forms.text(ctx, "question", 1000, true);
     String answer = Forms.text(ctx, "answer", 20_000, true);
@@ -63,6 +114,7 @@ public final class FaqRoutes {
         .execute(Tuple.of(s.tenantId(), question, answer, enabled))
         .compose(rows -> audit.record(c, s, Forms.ip(ctx), "faq.create",
             "faq:" + rows.iterator().next().getUUID("id"), new JsonObject().put("question", question))))
+        .onSuccess(x -> PolicyServices.publishChanged(ctx.vertx(), s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/faq", "saved"));
   }
 
@@ -81,6 +133,7 @@ public final class FaqRoutes {
           return audit.record(c, s, Forms.ip(ctx), "faq.update", "faq:" + id,
               new JsonObject().put("question", question).put("enabled", enabled));
         }))
+        .onSuccess(x -> PolicyServices.publishChanged(ctx.vertx(), s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/faq", "saved"));
   }
 
@@ -95,6 +148,7 @@ public final class FaqRoutes {
           return audit.record(c, s, Forms.ip(ctx), "faq.delete", "faq:" + id,
               new JsonObject().put("question", rows.iterator().next().getString("question")));
         }))
+        .onSuccess(x -> PolicyServices.publishChanged(ctx.vertx(), s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/faq", "deleted"));
   }
 }

@@ -10,6 +10,7 @@ import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.policy.PolicyServices;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -76,6 +77,8 @@ public final class IntentRuleRoutes {
         .execute(Tuple.of(s.tenantId(), intent, kind, pattern, priority))
         .compose(rows -> audit.record(c, s, Forms.ip(ctx), "rule.create", "rule:" + rows.iterator().next()
             .getUUID("id"), new JsonObject().put("intent", intent).put("kind", kind).put("pattern", pattern))))
+        // every node's router drops this tenant's cached rules
+        .onSuccess(x -> PolicyServices.publishChanged(ctx.vertx(), s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/rules", "saved"));
   }
 
@@ -90,6 +93,8 @@ public final class IntentRuleRoutes {
           return audit.record(c, s, Forms.ip(ctx), "rule.delete", "rule:" + id,
               new JsonObject().put("pattern", rows.iterator().next().getString("pattern")));
         }))
+        // every node's router drops this tenant's cached rules
+        .onSuccess(x -> PolicyServices.publishChanged(ctx.vertx(), s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/rules", "deleted"));
   }
 }

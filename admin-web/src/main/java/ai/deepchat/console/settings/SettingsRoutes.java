@@ -19,7 +19,8 @@ import io.vertx.sqlclient.Tuple;
 import java.util.Map;
 
 /**
- * The assistant's workspace settings: system prompt, FAQ match threshold, what moderation does with a
+ * The assistant's workspace settings: system prompt, routing thresholds and what happens to a question
+ * nothing answers (handoff reply or the model), what moderation does with a
  * sensitive word, the reply to blocked messages, rate limits, message size and how long conversations
  * are kept. Everyone reads them; admins change them.
  */
@@ -27,7 +28,8 @@ public final class SettingsRoutes {
 
   private static final String COLUMNS = "system_prompt, retention_days, faq_threshold, moderation_action, "
       + "blocked_reply, requests_per_minute, visitor_requests_per_minute, api_key_requests_per_minute, "
-      + "max_message_chars";
+      + "max_message_chars, knowledge_threshold, citation_threshold, small_talk_threshold, unanswered_action, "
+      + "handoff_reply";
 
   private final Vertx vertx;
   private final Database database;
@@ -64,6 +66,20 @@ public final class SettingsRoutes {
     }
   }
 
+  /** A threshold from 0 to 1 (FAQ, knowledge, citation, small talk). */
+  private static float fraction(RoutingContext ctx, String name) {
+    float v;
+    try {
+      v = Float.parseFloat(Forms.text(ctx, name, 6, true));
+    } catch (NumberFormatException e) {
+      v = -1;
+    }
+    if (!(v >= 0 && v <= 1)) {
+      throw ConsoleException.badRequest("settings.error.fraction", name);
+    }
+    return v;
+  }
+
   private Future<?> save(RoutingContext ctx, ConsoleSession s) {
     String prompt = Forms.text(ctx, "system_prompt", 20_000, false);
     String blockedReply = Forms.text(ctx, "blocked_reply", 1000, true);
@@ -71,15 +87,15 @@ public final class SettingsRoutes {
     if (!action.equals("block") && !action.equals("mask")) {
       throw ConsoleException.badRequest("error.invalid", "moderation_action");
     }
-    float threshold;
-    try {
-      threshold = Float.parseFloat(Forms.text(ctx, "faq_threshold", 6, true));
-    } catch (NumberFormatException e) {
-      threshold = -1;
+    float threshold = fraction(ctx, "faq_threshold");
+    float knowledge = fraction(ctx, "knowledge_threshold");
+    float citation = fraction(ctx, "citation_threshold");
+    float smallTalk = fraction(ctx, "small_talk_threshold");
+    String unanswered = Forms.text(ctx, "unanswered_action", 7, true);
+    if (!unanswered.equals("handoff") && !unanswered.equals("chat")) {
+      throw ConsoleException.badRequest("error.invalid", "unanswered_action");
     }
-    if (!(threshold >= 0 && threshold <= 1)) {
-      throw ConsoleException.badRequest("settings.error.threshold");
-    }
+    String handoffReply = Forms.text(ctx, "handoff_reply", 2000, false);
     int retention = integer(ctx, "retention_days", 1, 3650);
     int rpm = integer(ctx, "requests_per_minute", 1, 1_000_000);
     int visitorRpm = integer(ctx, "visitor_requests_per_minute", 1, 1_000_000);
@@ -88,18 +104,24 @@ public final class SettingsRoutes {
     JsonObject changed = new JsonObject().put("retention_days", retention).put("faq_threshold", threshold)
         .put("moderation_action", action).put("requests_per_minute", rpm)
         .put("visitor_requests_per_minute", visitorRpm).put("api_key_requests_per_minute", keyRpm)
-        .put("max_message_chars", maxChars).put("system_prompt_chars", prompt.length());
+        .put("max_message_chars", maxChars).put("system_prompt_chars", prompt.length())
+        .put("knowledge_threshold", knowledge).put("citation_threshold", citation)
+        .put("small_talk_threshold", smallTalk).put("unanswered_action", unanswered);
     float t = threshold;
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, "
-                + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (tenant_id) DO UPDATE SET "
+                + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+                + "ON CONFLICT (tenant_id) DO UPDATE SET "
                 + "system_prompt = $2, retention_days = $3, faq_threshold = $4, moderation_action = $5, "
                 + "blocked_reply = $6, requests_per_minute = $7, visitor_requests_per_minute = $8, "
-                + "api_key_requests_per_minute = $9, max_message_chars = $10, updated_at = now()")
+                + "api_key_requests_per_minute = $9, max_message_chars = $10, knowledge_threshold = $11, "
+                + "citation_threshold = $12, small_talk_threshold = $13, unanswered_action = $14, "
+                + "handoff_reply = $15, updated_at = now()")
             .execute(Tuple.tuple().addUUID(s.tenantId()).addString(prompt).addInteger(retention).addFloat(t)
                 .addString(action).addString(blockedReply).addInteger(rpm).addInteger(visitorRpm).addInteger(keyRpm)
-                .addInteger(maxChars))
+                .addInteger(maxChars).addFloat(knowledge).addFloat(citation).addFloat(smallTalk)
+                .addString(unanswered).addString(handoffReply))
             .compose(x -> audit.record(c, s, Forms.ip(ctx), "settings.update", "tenant_settings", changed)))
-        // moderation action, reply and limits are cached per node: every node drops this tenant's copy
+        // moderation action, reply, limits and routing are cached per node: every node drops this tenant's copy
         .onSuccess(x -> PolicyServices.publishChanged(vertx, s.tenantId()))
         .compose(x -> ConsoleRouter.done(ctx, "/settings", "saved"));
   }

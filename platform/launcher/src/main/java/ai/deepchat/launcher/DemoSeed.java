@@ -8,8 +8,10 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Tuple;
 
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -54,10 +56,8 @@ final class DemoSeed {
         .compose(x -> c.preparedQuery("INSERT INTO knowledge_bases (tenant_id, name, description) "
             + "VALUES ($1, 'Demo knowledge base', 'Product documentation of the demo tenant')")
             .execute(Tuple.of(tenantId)))
-        .compose(x -> c.preparedQuery("INSERT INTO faq_entries (tenant_id, question, answer) VALUES "
-            + "($1, 'How can I contact customer support?', 'Write to support@demo.example or ask here in the chat; "
-            + "our team answers Monday to Friday, 9 am to 6 pm.'), "
-            + "($1, '怎么联系人工客服？', '请发送邮件至 support@demo.example，或直接在此对话中提问；客服团队周一至周五 9:00–18:00 在线。')").execute(Tuple.of(tenantId)))
+        .compose(x -> c.preparedQuery("INSERT INTO faq_entries (tenant_id, question, answer) VALUES ($1, $2, $3)")
+            .executeBatch(demoFaqs().stream().map(f -> Tuple.of(tenantId, f[0], f[1])).toList()))
         .compose(x -> c.preparedQuery("INSERT INTO widget_settings (tenant_id, public_key, allowed_origins, title) "
             + "VALUES ($1, $2, $3, 'Demo Company')").execute(Tuple.of(tenantId, widgetKey,
             new String[] {"http://localhost:" + port, "http://127.0.0.1:" + port})))
@@ -106,10 +106,23 @@ final class DemoSeed {
   }
 
   private static byte[] demoDocument() {
-    try (var in = DemoSeed.class.getResourceAsStream("demo-knowledge.md")) {
+    return resource("demo-knowledge.md");
+  }
+
+  /**
+   * The demo FAQ entries, question and answer ({@code demo-faqs.tsv}: one a line, tab-separated); the
+   * labelled routing set in verticles' tests asks their paraphrases.
+   */
+  static List<String[]> demoFaqs() {
+    return new String(resource("demo-faqs.tsv"), StandardCharsets.UTF_8).lines()
+        .filter(l -> !l.isBlank()).map(l -> l.split("\t", 2)).toList();
+  }
+
+  private static byte[] resource(String name) {
+    try (var in = DemoSeed.class.getResourceAsStream(name)) {
       return in.readAllBytes();
     } catch (java.io.IOException | NullPointerException e) {
-      throw new IllegalStateException("demo-knowledge.md missing from the launcher jar", e);
+      throw new IllegalStateException(name + " missing from the launcher jar", e);
     }
   }
 }

@@ -123,6 +123,13 @@ class BrowserE2ETest {
     assertThat(script("playground.e2e.js")).isZero();
   }
 
+  /** The console's FAQ match test on the demo tenant's seeded entries (issue #15). */
+  @Test
+  @Order(5)
+  void faqMatchScenario() throws Exception {
+    assertThat(script("faq-match.e2e.js")).isZero();
+  }
+
   private int script(String name) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("BASE_URL", "http://127.0.0.1:" + node.httpPort());

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.chat.conversation.Citations;
+import ai.deepchat.chat.conversation.FaqMatchJson;
 import ai.deepchat.chat.conversation.TraceJson;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
@@ -186,7 +187,7 @@ public final class ChatApiModule implements HttpModule {
             message.put("reasoning_content", reasoning.toString()).put("reasoning", reasoning.toString());
           }
           ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
-              .end(withTrace(envelope(ack, "chat.completion"), event)
+              .end(withTrace(FaqMatchJson.addTo(envelope(ack, "chat.completion"), event), event)
                   .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
                       .put("finish_reason", event.finishReason())))
                   .put("usage", usage(event.usage()))
@@ -242,8 +243,9 @@ public final class ChatApiModule implements HttpModule {
         }
         case DONE -> {
           chunk(resp, envelope, new JsonObject(), event.finishReason());
-          resp.write("data: " + withTrace(envelope.copy(), event).put("choices", new JsonArray())
-              .put("usage", usage(event.usage())).put("intent", event.intent()).encode() + "\n\n");
+          resp.write("data: " + withTrace(FaqMatchJson.addTo(envelope.copy(), event), event)
+              .put("choices", new JsonArray()).put("usage", usage(event.usage())).put("intent", event.intent())
+              .encode() + "\n\n");
           resp.end("data: [DONE]\n\n");
         }
       }

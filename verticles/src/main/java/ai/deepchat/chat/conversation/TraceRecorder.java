@@ -53,6 +53,11 @@ final class TraceRecorder {
   void routed(RouteDecision d) {
     decision = d;
     routed = System.nanoTime();
+    // the router retrieves for every question; its hits are the trace's (their time is part of routing)
+    if (d != null && d.scores() != null && d.scores().hits() != null && !d.scores().hits().isEmpty()) {
+      retrievalStarted = routed;
+      retrieved(new RetrieveReply(d.knowledgeBaseId(), d.knowledgeBaseVersion(), d.scores().hits()));
+    }
   }
 
   /** The answer came from {@code from} (TurnTrace.FROM_*); the model's unless said otherwise. */

@@ -21,8 +21,6 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
-import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
-import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.policy.PolicyMetrics;
 import ai.deepchat.policy.moderation.ModerationService;
@@ -60,7 +58,6 @@ import java.util.stream.IntStream;
 final class TurnRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(TurnRunner.class);
-  static final int RETRIEVAL_TOP_K = 5;
   /** The intent recorded for a message the tenant's word list blocked. */
   static final String BLOCKED = "blocked";
   /** The intent recorded for an answer a tenant plugin gave. */
@@ -196,11 +193,11 @@ final class TurnRunner {
     return route().compose(whileOpen(this::answerRouted));
   }
 
-  /** The path the router picked; unavailable: the model answers. */
+  /** The path the router picked (it retrieves for knowledge questions); unavailable: the model answers. */
   private Future<RouteDecision> route() {
     return deps.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
             new RouteRequest(req.tenantId(), question.content()),
-            new DeliveryOptions().setSendTimeout(deps.config().requestTimeoutMs()))
+            new DeliveryOptions().setSendTimeout(deps.config().requestTimeoutMs() + deps.config().retrievalTimeoutMs()))
         .map(msg -> msg.body())
         .recover(err -> {
           LOG.warn("turn {}: intent routing unavailable ({}); answering with the model", req.turnId(), err.getMessage());
@@ -208,13 +205,23 @@ final class TurnRunner {
         });
   }
 
-  /** The FAQ's answer, a cached answer, or the model's (with the knowledge base's sources if it found any). */
+  /**
+   * The FAQ's answer, the handoff reply, a cached answer, or the model's (with the sources the router
+   * found confident enough for a knowledge question).
+   */
   private Future<TurnOutcome> answerRouted(RouteDecision decision) {
     route = decision;
     trace.routed(decision);
     if (RouteDecision.FAQ.equals(decision.intent())) {
       trace.answeredFrom(TurnTrace.FROM_FAQ);
       return whole(decision.faqAnswer(), null, List.of());
+    }
+    if (RouteDecision.HANDOFF.equals(decision.intent())) {
+      return whole(decision.reply(), null, List.of());
+    }
+    List<RetrievedChunk> chunks = decision.sources() == null ? List.of() : decision.sources();
+    if (RouteDecision.KNOWLEDGE.equals(decision.intent()) && chunks.isEmpty()) {
+      route = RouteDecision.chat(decision.score());
     }
     boolean deterministic = sampling.temperature() == 0
         && turn.history().stream().allMatch(m -> m.role().equals("system"));
@@ -225,15 +232,7 @@ final class TurnRunner {
         return whole(hit.get().content(), hit.get().reasoning(), hit.get().citations());
       }
     }
-    Future<List<RetrievedChunk>> sources = RouteDecision.KNOWLEDGE.equals(decision.intent())
-        ? retrieve(decision) : Future.succeededFuture(List.of());
-    return sources.compose(whileOpen(chunks -> {
-      if (RouteDecision.KNOWLEDGE.equals(route.intent()) && chunks.isEmpty()) {
-        route = RouteDecision.chat(route.score());
-      }
-      // the key again: retrieval says which knowledge-base version the answer depends on
-      return generate(chunks, deterministic ? cacheKey() : null);
-    }));
+    return generate(chunks, deterministic ? cacheKey() : null);
   }
 
   /** An answer without the model (plugin, FAQ, cache), sent at once: no tokens used. */
@@ -248,27 +247,6 @@ final class TurnRunner {
     turn.history().forEach(m -> instructions.append(m.content()).append('\u0000'));
     return ResponseCache.key(req.tenantId(), instructions + question.content(), route.knowledgeBaseId(),
         route.knowledgeBaseVersion(), model.cacheIdentity() + "|stop=" + sampling.stop(), route.intent());
-  }
-
-  private Future<List<RetrievedChunk>> retrieve(RouteDecision decision) {
-    trace.retrievalStarted();
-    return deps.vertx().eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
-            new RetrieveRequest(req.tenantId(), decision.knowledgeBaseId(), question.content(), RETRIEVAL_TOP_K),
-            new DeliveryOptions().setSendTimeout(deps.config().retrievalTimeoutMs()))
-        .map(msg -> {
-          RetrieveReply reply = msg.body();
-          trace.retrieved(reply);
-          // the knowledge-base version retrieval saw is what the answer depends on
-          route = new RouteDecision(route.intent(), route.score(), null, null, reply.knowledgeBaseId(),
-              reply.knowledgeBaseVersion());
-          return reply.hits() == null ? List.<RetrievedChunk>of() : reply.hits();
-        })
-        .recover(err -> {
-          trace.retrieved(null);
-          LOG.warn("turn {}: retrieval unavailable ({}); answering without the knowledge base", req.turnId(),
-              err.getMessage());
-          return Future.succeededFuture(List.of());
-        });
   }
 
   /** The model's answer; the tenant's word list also watches it as it streams (unreadable: not held). */
@@ -390,7 +368,8 @@ final class TurnRunner {
     TurnTrace traced = traced(usage);
     return deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
             thinking, answer.citations(), route.intent(), route.score(), usage, traced, finishReason)
-        .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason, traced))
+        .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason, route.faqId(), route.score(),
+            traced))
         .otherwise(err -> {
           LOG.error("turn {}: the answer could not be stored", req.turnId(), err);
           return TurnEvent.error(req.turnId(),

@@ -4,37 +4,70 @@ import ai.deepchat.chat.cache.QuestionNormalizer;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.chat.ChatMessages.FaqCandidate;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
+import ai.deepchat.platform.chat.ChatMessages.RouteScores;
+import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.embed.Vectors;
+import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
+import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.UUID;
 
 /**
- * Decides per tenant which path answers a question: a forcing rule (keyword or regex, by priority),
- * else an FAQ entry whose question is similar enough (cosine of bge embeddings ≥ the tenant's
- * faq_threshold), else the knowledge base when the tenant has a default one with ready documents,
- * else the model. Routing data is cached per tenant for a few seconds, so FAQ edits apply quickly.
+ * Decides per tenant which path answers a question, from scores against the tenant's thresholds: a
+ * forcing rule (keyword or regex, by priority); else clear small talk (greetings, thanks, plain tasks,
+ * well above its threshold and above every FAQ entry) goes to the model without sources; else the
+ * best FAQ entry at the FAQ threshold (the normalized question equal to an entry's scores 1, else the
+ * cosine of bge embeddings of the normalized texts plus a little for the terms they share); else the knowledge base when retrieval is confident (its best passage at the knowledge
+ * threshold; only passages at the citation threshold become sources); else the tenant's handoff
+ * reply, or the model when the tenant chose so or has no knowledge base. The reply is one
+ * {@link RouteDecision} with every score it was decided from. Routing data (FAQ vectors included) is
+ * cached per tenant, dropped on {@link Addresses#POLICY_CHANGED} (FAQ, rule and settings edits) and
+ * after a few seconds anyway, since the bus is best-effort.
  */
 public final class IntentRouterVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(IntentRouterVerticle.class);
-  static final Duration DATA_TTL = Duration.ofSeconds(10);
+  static final Duration DATA_TTL = Duration.ofSeconds(30);
+  /** Candidates listed in a decision (the console's FAQ match test shows them). */
+  static final int FAQ_CANDIDATES = 5;
+  static final int RETRIEVAL_TOP_K = 5;
+  /**
+   * Small talk this far above its threshold is answered by the model without retrieval; nearer the
+   * threshold ("summarize this", "write a poem about the lamp") a confident knowledge base wins.
+   */
+  static final double CLEAR_SMALL_TALK = 0.10;
+  /** An FAQ entry's score: the cosine, plus this times the share of its terms the question has. */
+  static final double SHARED_TERMS_WEIGHT = 0.10;
+  /**
+   * A passage at the citation threshold whose terms the lexical search also found (ts_rank at least
+   * this) makes retrieval confident as well: the two searches agree on it.
+   */
+  static final double LEXICAL_AGREEMENT = 0.05;
 
   private final Platform platform;
   /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
   private final Embedder faqModel;
+  private final SmallTalk smallTalk;
   private WorkerExecutor embeddings;
   private final Cache<UUID, RoutingData> data = Caffeine.newBuilder()
       .maximumSize(10_000).expireAfterWrite(DATA_TTL).build();
@@ -43,12 +76,21 @@ public final class IntentRouterVerticle extends VerticleBase {
   public IntentRouterVerticle(Platform platform, Embedder faqModel) {
     this.platform = platform;
     this.faqModel = faqModel;
+    this.smallTalk = new SmallTalk(faqModel);
   }
 
   @Override
   public Future<?> start() {
     embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
-    return vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion();
+    Future<Void> changes = vertx.eventBus().<TenantPolicyChanged>consumer(Addresses.POLICY_CHANGED, msg -> {
+      try {
+        data.invalidate(UUID.fromString(msg.body().tenantId()));
+      } catch (IllegalArgumentException | NullPointerException ignored) {
+        // not a tenant: nothing cached for it
+      }
+    }).completion();
+    return changes.compose(x -> vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute)
+        .completion());
   }
 
   private void onRoute(Message<RouteRequest> msg) {
@@ -60,10 +102,11 @@ public final class IntentRouterVerticle extends VerticleBase {
       BusFailure.INVALID_REQUEST.fail(msg, "bad tenant id");
       return;
     }
+    String text = req.text() == null ? "" : req.text();
     RoutingData cached = data.getIfPresent(tenantId);
     Future<RoutingData> loaded = cached != null ? Future.succeededFuture(cached)
         : RoutingData.load(embeddings, faqModel, platform.database(), tenantId).onSuccess(d -> data.put(tenantId, d));
-    loaded.compose(d -> decide(d, req.text()))
+    loaded.compose(d -> decide(req.tenantId(), d, text))
         .onSuccess(msg::reply)
         .onFailure(err -> {
           LOG.warn("routing failed for tenant {}; answering with the model", tenantId, err);
@@ -71,61 +114,157 @@ public final class IntentRouterVerticle extends VerticleBase {
         });
   }
 
-  private Future<RouteDecision> decide(RoutingData d, String text) {
-    String forced = null;
+  /** What the embeddings said of one question: FAQ candidates best first, and the small-talk score. */
+  private record Similarity(List<FaqCandidate> candidates, RoutingData.Faq best, double smallTalk) {
+    static final Similarity NONE = new Similarity(List.of(), null, 0);
+
+    double faq() {
+      return candidates.isEmpty() ? 0 : candidates.get(0).score();
+    }
+  }
+
+  private Future<RouteDecision> decide(String tenant, RoutingData d, String text) {
+    String forced = forcedIntent(d, text);
+    Decider decider = new Decider(d, text);
+    if (RouteDecision.CHAT.equals(forced)) {
+      return Future.succeededFuture(decider.chat(1, Similarity.NONE, "a forcing rule chose the model"));
+    }
+    if (RouteDecision.KNOWLEDGE.equals(forced)) {
+      return retrieve(tenant, d, text).map(hits -> decider.knowledge(Similarity.NONE, hits, true));
+    }
+    boolean forcedFaq = RouteDecision.FAQ.equals(forced);
+    return embeddings.executeBlocking(() -> similarity(d, text), false)
+        .recover(err -> {
+          LOG.warn("embedding failed; FAQ and small-talk matching skipped", err);
+          return Future.succeededFuture(Similarity.NONE);
+        })
+        .compose(sim -> {
+          boolean clearSmallTalk = sim.smallTalk() >= d.thresholds().smallTalk() + CLEAR_SMALL_TALK;
+          if (clearSmallTalk && sim.smallTalk() > sim.faq() && !forcedFaq) {
+            // "how is your day going" is nearer small talk than any FAQ entry, however near one it is
+            return Future.succeededFuture(decider.chat(sim.smallTalk(), sim, "small talk"));
+          }
+          if (sim.best() != null && (forcedFaq || sim.faq() >= d.thresholds().faq())) {
+            return Future.succeededFuture(decider.faq(sim, forcedFaq));
+          }
+          if (!d.knowledgeReady()) {
+            return Future.succeededFuture(sim.smallTalk() >= d.thresholds().smallTalk()
+                ? decider.chat(sim.smallTalk(), sim, "small talk")
+                : decider.chat(0, sim, "no knowledge base with ready documents"));
+          }
+          return retrieve(tenant, d, text).map(hits -> decider.knowledge(sim, hits, false));
+        });
+  }
+
+  private static String forcedIntent(RoutingData d, String text) {
     String folded = QuestionNormalizer.normalize(text);
     for (RoutingData.Rule rule : d.rules()) {
       boolean hit = rule.kind().equals("keyword")
           ? folded.contains(QuestionNormalizer.normalize(rule.pattern()))
           : BoundedRegex.find(rule.regex(), text);
       if (hit) {
-        forced = rule.intent();
-        break;
+        return rule.intent();
       }
     }
-    if (RouteDecision.CHAT.equals(forced)) {
-      return Future.succeededFuture(RouteDecision.chat(1));
+    return null;
+  }
+
+  /** The knowledge base's top hits; null when retrieval is unavailable (the model answers then). */
+  private Future<RetrieveReply> retrieve(String tenant, RoutingData d, String text) {
+    if (!d.knowledgeReady() || text.isBlank()) {
+      return Future.succeededFuture(null);
     }
-    if (RouteDecision.KNOWLEDGE.equals(forced)) {
-      return Future.succeededFuture(d.knowledgeReady() ? knowledge(d, 1) : RouteDecision.chat(0));
-    }
-    boolean forcedFaq = RouteDecision.FAQ.equals(forced);
-    if (d.faqs().isEmpty()) {
-      return Future.succeededFuture(d.knowledgeReady() ? knowledge(d, 0) : RouteDecision.chat(0));
-    }
-    return embeddings.executeBlocking(() -> best(d, text), false)
+    return vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
+            new RetrieveRequest(tenant, d.knowledgeBaseId(), text, RETRIEVAL_TOP_K),
+            new DeliveryOptions().setSendTimeout(platform.config().chat().retrievalTimeoutMs()))
+        .map(Message::body)
         .recover(err -> {
-          LOG.warn("embedding failed; FAQ matching skipped", err);
+          LOG.warn("retrieval unavailable ({}); the model answers without the knowledge base", err.getMessage());
           return Future.succeededFuture(null);
-        })
-        .map(match -> {
-          double score = match == null ? 0 : match.score();
-          if (match != null && (forcedFaq || score >= d.faqThreshold())) {
-            return new RouteDecision(RouteDecision.FAQ, score, match.faq().id(), match.faq().answer(), null, 0);
-          }
-          return d.knowledgeReady() ? knowledge(d, score) : RouteDecision.chat(score);
         });
   }
 
-  private static RouteDecision knowledge(RoutingData d, double score) {
-    return new RouteDecision(RouteDecision.KNOWLEDGE, score, null, null, d.knowledgeBaseId(), d.knowledgeBaseVersion());
-  }
-
-  private record Match(RoutingData.Faq faq, double score) {
-  }
-
-  private Match best(RoutingData d, String text) {
-    if (text.isBlank()) { // similar to nothing, not even to a forced FAQ
-      return null;
+  /** Blocking (embeds the question): FAQ candidates and the small-talk score. */
+  private Similarity similarity(RoutingData d, String text) {
+    String normalized = MatchText.of(text);
+    if (normalized.isEmpty()) { // similar to nothing, not even to a forced FAQ
+      return Similarity.NONE;
     }
-    float[] query = faqModel.embed(text);
-    Match best = null;
+    float[] query = faqModel.embed(normalized);
+    RoutingData.Faq best = null;
+    double bestScore = -1;
+    List<FaqCandidate> candidates = new ArrayList<>();
     for (RoutingData.Faq faq : d.faqs()) {
-      double s = Vectors.cosine(query, faq.embedding());
-      if (best == null || s > best.score()) {
-        best = new Match(faq, s);
+      // the same question in another case, width, script or punctuation is the entry itself
+      double s = faq.matchText().equals(normalized) ? 1 : Math.min(1, Vectors.cosine(query, faq.embedding())
+          + SHARED_TERMS_WEIGHT * SharedTerms.share(normalized, faq.matchText()));
+      candidates.add(new FaqCandidate(faq.id(), faq.question(), s));
+      if (s > bestScore) {
+        best = faq;
+        bestScore = s;
       }
     }
-    return best;
+    candidates.sort(Comparator.comparingDouble(FaqCandidate::score).reversed());
+    return new Similarity(List.copyOf(candidates.subList(0, Math.min(FAQ_CANDIDATES, candidates.size()))), best,
+        smallTalk.score(text, query));
+  }
+
+  /** Builds the decision records of one question for one tenant. */
+  private record Decider(RoutingData d, String text) {
+
+    RouteScores scores(Similarity sim, RetrieveReply reply, String reason) {
+      List<RetrievedChunk> hits = reply == null || reply.hits() == null ? List.of() : reply.hits();
+      return new RouteScores(sim.faq(), sim.smallTalk(), reply == null ? -1 : topVector(hits), sim.candidates(),
+          hits, d.thresholds(), reason);
+    }
+
+    RouteDecision faq(Similarity sim, boolean forced) {
+      return new RouteDecision(RouteDecision.FAQ, sim.faq(), sim.best().id(), sim.best().answer(), null, 0,
+          List.of(), null, scores(sim, null, forced ? "a forcing rule chose the FAQ" : "FAQ at its threshold"));
+    }
+
+    RouteDecision chat(double score, Similarity sim, String reason) {
+      return chat(score, sim, null, reason);
+    }
+
+    RouteDecision chat(double score, Similarity sim, RetrieveReply reply, String reason) {
+      return new RouteDecision(RouteDecision.CHAT, score, null, null, null, 0, List.of(), null,
+          scores(sim, reply, reason));
+    }
+
+    /**
+     * Knowledge when retrieval is confident (or forced): a passage at the knowledge threshold, or one at
+     * the citation threshold that the lexical search agrees on; the sources are the passages at the
+     * citation threshold. Else small talk near its threshold goes to the model, and the rest to the
+     * handoff reply (or the model, as the tenant chose).
+     */
+    RouteDecision knowledge(Similarity sim, RetrieveReply reply, boolean forced) {
+      if (reply == null) {
+        return chat(0, sim, null, "retrieval unavailable");
+      }
+      List<RetrievedChunk> hits = reply.hits() == null ? List.of() : reply.hits();
+      RouteThresholds t = d.thresholds();
+      double top = topVector(hits);
+      List<RetrievedChunk> sources = hits.stream().filter(h -> h.vectorScore() >= t.citation()).toList();
+      boolean confident = sources.stream().anyMatch(h -> h.vectorScore() >= t.knowledge()
+          || h.lexicalScore() >= LEXICAL_AGREEMENT);
+      if (!sources.isEmpty() && (forced || confident)) {
+        return new RouteDecision(RouteDecision.KNOWLEDGE, forced ? 1 : top, null, null, reply.knowledgeBaseId(),
+            reply.knowledgeBaseVersion(), sources, null, scores(sim, reply,
+            forced ? "a forcing rule chose the knowledge base" : "retrieval confident"));
+      }
+      if (sim.smallTalk() >= t.smallTalk()) {
+        return chat(sim.smallTalk(), sim, reply, "small talk");
+      }
+      if (!d.handoff() || forced) {
+        return chat(top, sim, reply, "retrieval not confident; the tenant lets the model answer");
+      }
+      return new RouteDecision(RouteDecision.HANDOFF, top, null, null, null, 0, List.of(),
+          HandoffReply.of(d.handoffReply(), text), scores(sim, reply, "nothing answers confidently"));
+    }
+
+    private static double topVector(List<RetrievedChunk> hits) {
+      return hits.stream().mapToDouble(RetrievedChunk::vectorScore).max().orElse(0);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package ai.deepchat.chat.intent;
 
+import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.embed.Vectors;
@@ -15,19 +16,23 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * What the router needs of one tenant: FAQ threshold and entries (with embeddings), the default
- * knowledge base if it has ready documents, and the forcing rules in priority order.
+ * What the router needs of one tenant: its thresholds, what to do with a question nothing answers
+ * ({@code handoff}: {@code handoffReply}; else the model), FAQ entries (with embeddings of their
+ * normalized questions), the default knowledge base if it has ready documents, and the forcing rules
+ * in priority order.
  */
-record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBaseVersion, boolean knowledgeReady,
-                   List<Rule> rules, List<Faq> faqs) {
+record RoutingData(RouteThresholds thresholds, boolean handoff, String handoffReply, String knowledgeBaseId,
+                   long knowledgeBaseVersion, boolean knowledgeReady, List<Rule> rules, List<Faq> faqs) {
 
   record Rule(String intent, String kind, String pattern, Pattern regex) {
   }
 
-  record Faq(String id, String question, String answer, float[] embedding) {
+  /** {@code matchText}: the question in {@link MatchText} form, which {@code embedding} embeds. */
+  record Faq(String id, String question, String matchText, String answer, float[] embedding) {
   }
 
-  static final double DEFAULT_THRESHOLD = 0.80;
+  /** Defaults of a tenant without a settings row (the columns' defaults, V12). */
+  static final RouteThresholds DEFAULT_THRESHOLDS = new RouteThresholds(0.67, 0.52, 0.45, 0.70);
 
   /**
    * Loads the tenant's routing data; entries without an embedding get one of {@code faqModel} now (on
@@ -35,7 +40,8 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
    */
   static Future<RoutingData> load(WorkerExecutor embeddings, Embedder faqModel, Database db, UUID tenantId) {
     return db.inTenant(tenantId, c -> c.preparedQuery(
-            "SELECT s.faq_threshold, s.default_knowledge_base_id, kb.version, "
+            "SELECT s.faq_threshold, s.knowledge_threshold, s.citation_threshold, s.small_talk_threshold, "
+                + "s.unanswered_action, s.handoff_reply, s.default_knowledge_base_id, kb.version, "
                 + "EXISTS (SELECT 1 FROM documents d WHERE d.knowledge_base_id = kb.id AND d.status = 'ready') AS ready "
                 + "FROM tenant_settings s LEFT JOIN knowledge_bases kb ON kb.id = s.default_knowledge_base_id")
         .execute()
@@ -44,13 +50,18 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
             .compose(rules -> c.preparedQuery("SELECT id, question, answer, embedding FROM faq_entries "
                     + "WHERE enabled ORDER BY created_at, id").execute()
                 .map(faqs -> {
-                  double threshold = DEFAULT_THRESHOLD;
+                  RouteThresholds thresholds = DEFAULT_THRESHOLDS;
+                  boolean handoff = true;
+                  String handoffReply = "";
                   String kbId = null;
                   long kbVersion = 0;
                   boolean ready = false;
                   if (settings.size() > 0) {
                     Row s = settings.iterator().next();
-                    threshold = s.getFloat("faq_threshold");
+                    thresholds = new RouteThresholds(s.getFloat("faq_threshold"), s.getFloat("knowledge_threshold"),
+                        s.getFloat("citation_threshold"), s.getFloat("small_talk_threshold"));
+                    handoff = "handoff".equals(s.getString("unanswered_action"));
+                    handoffReply = s.getString("handoff_reply");
                     UUID kb = s.getUUID("default_knowledge_base_id");
                     if (kb != null) {
                       kbId = kb.toString();
@@ -69,10 +80,12 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
                   List<Faq> faqList = new ArrayList<>();
                   for (Row f : faqs) {
                     Buffer emb = f.getBuffer("embedding");
-                    faqList.add(new Faq(f.getUUID("id").toString(), f.getString("question"), f.getString("answer"),
-                        emb == null ? null : Vectors.decode(emb)));
+                    String question = f.getString("question");
+                    faqList.add(new Faq(f.getUUID("id").toString(), question, MatchText.of(question),
+                        f.getString("answer"), emb == null ? null : Vectors.decode(emb)));
                   }
-                  return new RoutingData(threshold, kbId, kbVersion, ready, List.copyOf(ruleList), faqList);
+                  return new RoutingData(thresholds, handoff, handoffReply, kbId, kbVersion, ready,
+                      List.copyOf(ruleList), faqList);
                 }))))
         .compose(data -> fillEmbeddings(embeddings, faqModel, db, tenantId, data));
   }
@@ -86,8 +99,8 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
     return embeddings.executeBlocking(() -> {
           List<Faq> filled = new ArrayList<>();
           for (Faq f : data.faqs()) {
-            filled.add(f.embedding() != null ? f : new Faq(f.id(), f.question(), f.answer(),
-                faqModel.embed(f.question())));
+            filled.add(f.embedding() != null ? f : new Faq(f.id(), f.question(), f.matchText(), f.answer(),
+                faqModel.embed(f.matchText())));
           }
           return filled;
         }, false)
@@ -100,8 +113,9 @@ record RoutingData(double faqThreshold, String knowledgeBaseId, long knowledgeBa
           }
           // only fill, never overwrite: an edit racing with us cleared the column and wins
           return c.preparedQuery("UPDATE faq_entries SET embedding = $1 WHERE id = $2 AND embedding IS NULL")
-              .executeBatch(updates).map(ignored -> new RoutingData(data.faqThreshold(), data.knowledgeBaseId(),
-                  data.knowledgeBaseVersion(), data.knowledgeReady(), data.rules(), List.copyOf(filled)));
+              .executeBatch(updates).map(ignored -> new RoutingData(data.thresholds(), data.handoff(),
+                  data.handoffReply(), data.knowledgeBaseId(), data.knowledgeBaseVersion(), data.knowledgeReady(),
+                  data.rules(), List.copyOf(filled)));
         }));
   }
 }

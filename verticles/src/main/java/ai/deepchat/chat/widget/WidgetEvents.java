@@ -3,6 +3,7 @@ package ai.deepchat.chat.widget;
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.chat.conversation.Citations;
+import ai.deepchat.chat.conversation.FaqMatchJson;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import io.vertx.core.json.JsonObject;
@@ -31,10 +32,10 @@ final class WidgetEvents {
         yield o;
       }
       case CITATIONS -> new JsonObject().put("type", "citations").put("citations", Citations.toJson(e.citations()));
-      case DONE -> new JsonObject().put("type", "done").put("messageId", ack.assistantMessageId())
+      case DONE -> FaqMatchJson.addTo(new JsonObject().put("type", "done").put("messageId", ack.assistantMessageId())
           .put("intent", e.intent()).put("usage", new JsonObject()
               .put("prompt_tokens", e.usage() == null ? 0 : e.usage().promptTokens())
-              .put("completion_tokens", e.usage() == null ? 0 : e.usage().completionTokens()));
+              .put("completion_tokens", e.usage() == null ? 0 : e.usage().completionTokens())), e);
       case ERROR -> error(e.errorCode(), e.error());
     };
   }

@@ -5,6 +5,7 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
+import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 
 import java.util.List;
 
@@ -20,7 +21,8 @@ public final class ChatMessages {
 
   public static final List<Class<? extends Record>> TYPES = List.of(
       TurnRequest.class, TurnAck.class, TurnEvent.class, TurnEvents.class, Citation.class, CancelTurn.class,
-      RouteRequest.class, RouteDecision.class, TurnTrace.class);
+      RouteRequest.class, RouteDecision.class, FaqCandidate.class, RouteThresholds.class, RouteScores.class,
+      TurnTrace.class);
 
   /** Where a turn came from; matches conversations.channel. */
   public static final String CHANNEL_API = "api";
@@ -77,14 +79,16 @@ public final class ChatMessages {
    */
   public record TurnEvent(String turnId, Kind kind, String content, String reasoning,
                           List<Citation> citations, String intent, Usage usage, String finishReason,
-                          String errorCode, String error, EngineStamp engine, TurnTrace trace) {
+                          String errorCode, String error, EngineStamp engine, String faqId, double score,
+                          TurnTrace trace) {
     public enum Kind { DELTA, CITATIONS, DONE, ERROR }
 
     /** An event without a trace (only DONE of a traced turn has one). */
     public TurnEvent(String turnId, Kind kind, String content, String reasoning, List<Citation> citations,
                      String intent, Usage usage, String finishReason, String errorCode, String error,
                      EngineStamp engine) {
-      this(turnId, kind, content, reasoning, citations, intent, usage, finishReason, errorCode, error, engine, null);
+      this(turnId, kind, content, reasoning, citations, intent, usage, finishReason, errorCode, error, engine, null, 0,
+          null);
     }
 
     public static TurnEvent delta(String turnId, String content, String reasoning) {
@@ -109,12 +113,17 @@ public final class ChatMessages {
     }
 
     public static TurnEvent done(String turnId, String intent, Usage usage, String finishReason) {
-      return done(turnId, intent, usage, finishReason, null);
+      return done(turnId, intent, usage, finishReason, null, 0, null);
     }
 
-    /** The last event of a complete answer; {@code trace} null unless the turn asked for one. */
-    public static TurnEvent done(String turnId, String intent, Usage usage, String finishReason, TurnTrace trace) {
-      return new TurnEvent(turnId, Kind.DONE, null, null, null, intent, usage, finishReason, null, null, null, trace);
+    /**
+     * The last event of a complete answer, with the router's score, the FAQ entry that answered (null for
+     * other paths), and the trace (null unless the turn asked for one).
+     */
+    public static TurnEvent done(String turnId, String intent, Usage usage, String finishReason, String faqId,
+                                 double score, TurnTrace trace) {
+      return new TurnEvent(turnId, Kind.DONE, null, null, null, intent, usage, finishReason, null, null, null, faqId,
+          score, trace);
     }
 
     public static TurnEvent error(String turnId, String code, String message) {
@@ -144,17 +153,56 @@ public final class ChatMessages {
   }
 
   /**
-   * The router's choice: intent faq (with the answer), knowledge (with the knowledge base and its
-   * version, retrieval still to do), or chat. {@code score}: FAQ similarity, or 1 for a forcing rule.
+   * The router's choice, with everything it was decided from: intent faq (the entry and its answer),
+   * knowledge (the knowledge base, its version, and the sources above the citation cut-off the answer
+   * is built from), chat (the model answers without sources), or handoff ({@code reply}: "I don't
+   * know", with how to reach a person). {@code score}: the winning path's score (FAQ similarity,
+   * retrieval confidence, small-talk similarity; 1 for a forcing rule). {@code scores}: every path's
+   * score, the FAQ candidates, the retrieval hits and the thresholds used (null when routing was
+   * skipped, e.g. a blocked message).
    */
   public record RouteDecision(String intent, double score, String faqId, String faqAnswer,
-                              String knowledgeBaseId, long knowledgeBaseVersion) {
+                              String knowledgeBaseId, long knowledgeBaseVersion, List<RetrievedChunk> sources,
+                              String reply, RouteScores scores) {
     public static final String FAQ = "faq";
     public static final String KNOWLEDGE = "knowledge";
     public static final String CHAT = "chat";
+    public static final String HANDOFF = "handoff";
+
+    public RouteDecision(String intent, double score, String faqId, String faqAnswer, String knowledgeBaseId,
+                         long knowledgeBaseVersion) {
+      this(intent, score, faqId, faqAnswer, knowledgeBaseId, knowledgeBaseVersion, List.of(), null, null);
+    }
 
     public static RouteDecision chat(double score) {
       return new RouteDecision(CHAT, score, null, null, null, 0);
     }
+
+    /** The same decision, the knowledge base at {@code version} (what retrieval saw). */
+    public RouteDecision withKnowledgeVersion(String kbId, long version) {
+      return new RouteDecision(intent, score, faqId, faqAnswer, kbId, version, sources, reply, scores);
+    }
+  }
+
+  /** One FAQ entry as the router scored it against the question (normalized text, embeddings). */
+  public record FaqCandidate(String faqId, String question, double score) {
+  }
+
+  /**
+   * The tenant's routing thresholds: an FAQ answers at {@code faq} similarity or more; the knowledge
+   * base answers when its best passage scores {@code knowledge} or more, and a passage is given to the
+   * model (and cited) only at {@code citation} or more; small talk goes to the model at {@code smallTalk}.
+   */
+  public record RouteThresholds(double faq, double knowledge, double citation, double smallTalk) {
+  }
+
+  /**
+   * Every path's score for one question: {@code faq} the best FAQ similarity, {@code smallTalk} the
+   * best similarity to greetings, small talk and plain tasks, {@code knowledge} the best passage's
+   * vector score (-1: no retrieval ran). {@code faqCandidates} best first, {@code hits} retrieval's top
+   * hits with their lexical, vector and fused scores; {@code reason} says in words why the intent won.
+   */
+  public record RouteScores(double faq, double smallTalk, double knowledge, List<FaqCandidate> faqCandidates,
+                            List<RetrievedChunk> hits, RouteThresholds thresholds, String reason) {
   }
 }
