@@ -49,7 +49,7 @@ class ChatMessagesWireTest {
         TurnEvent.error("t1", "backend_timeout", "slow"),
         new TurnRequest("t2", "tenant", ChatMessages.CHANNEL_API, null, null, null,
             List.of(new ChatMessage("user", "q")), null, null, "inbox", true),
-        TurnEvent.done("t2", "knowledge", new Usage(3, 4), "stop", new TurnTrace(
+        TurnEvent.done("t2", "knowledge", new Usage(3, 4), "stop", null, 0.42, new TurnTrace(
             new TurnTrace.Routing("knowledge", 0.42, Map.of("faq", 0.42), null, TurnTrace.FROM_MODEL),
             List.of(new TurnTrace.FaqCandidate("f1", 0.42, false)),
             new TurnTrace.Retrieval("kb", 3, List.of(new TurnTrace.Hit(1, "d1", "Guide", "Setup", 1.5, 0.8, 0.03, true))),
@@ -59,7 +59,7 @@ class ChatMessagesWireTest {
         new ChatMessages.CancelTurn("t1"),
         new ChatMessages.RouteRequest("tenant", "q"),
         new RouteDecision(RouteDecision.KNOWLEDGE, 0.5, null, null, "kb", 9),
-        TurnEvent.done("t1", "faq", new Usage(0, 0), "stop", "faq-1", 0.91),
+        TurnEvent.done("t1", "faq", new Usage(0, 0), "stop", "faq-1", 0.91, null),
         new RouteDecision(RouteDecision.HANDOFF, 0.4, null, null, null, 0,
             List.of(new RetrievedChunk("1", "d", "Guide", "Setup", "text", 0.1, 0.4, 0.03)), "Call us.",
             new RouteScores(0.5, 0.2, 0.4, List.of(new FaqCandidate("faq-1", "How?", 0.5)),

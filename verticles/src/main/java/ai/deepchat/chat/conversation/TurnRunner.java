@@ -315,7 +315,7 @@ final class TurnRunner {
     outcome = o;
     Future<TurnEvent> last;
     if (o instanceof TurnOutcome.Replayed r) {
-      last = Future.succeededFuture(TurnEvent.done(req.turnId(), r.intent(), r.usage(), r.finishReason(),
+      last = Future.succeededFuture(TurnEvent.done(req.turnId(), r.intent(), r.usage(), r.finishReason(), null, 0,
           traced(r.usage())));
     } else if (o instanceof TurnOutcome.Complete c) {
       last = c.usage().compose(usage -> complete(usage, c.finishReason()));
