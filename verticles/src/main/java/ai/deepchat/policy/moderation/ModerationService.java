@@ -2,12 +2,14 @@ package ai.deepchat.policy.moderation;
 
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.concurrent.CallerContext;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict;
 import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
 import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -32,8 +34,9 @@ public final class ModerationService {
   private record Cached(Future<TenantModeration> value, long loadedAt) {
   }
 
-  private final Vertx vertx;
   private final Database database;
+  /** Word lists compile on the pipeline's text pool, like its token counts (not Vert.x's default pool). */
+  private final WorkerExecutor textWork;
   private final MessageConsumer<TenantPolicyChanged> invalidations;
   private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
     @Override
@@ -43,8 +46,8 @@ public final class ModerationService {
   };
 
   private ModerationService(Vertx vertx, Database database) {
-    this.vertx = vertx;
     this.database = database;
+    this.textWork = WorkerPools.of(vertx).open(WorkerPools.Kind.TOKENIZER);
     this.invalidations = vertx.eventBus().consumer(Addresses.POLICY_CHANGED, msg -> {
       try {
         invalidate(UUID.fromString(msg.body().tenantId()));
@@ -101,7 +104,7 @@ public final class ModerationService {
   }
 
   public Future<Void> close() {
-    return invalidations.unregister();
+    return Future.all(invalidations.unregister(), textWork.close()).mapEmpty();
   }
 
   /** Completes once the invalidation subscription has reached the cluster. */
@@ -115,7 +118,7 @@ public final class ModerationService {
             .compose(settings -> conn.query("SELECT word FROM sensitive_words").execute()
                 .map(words -> new Loaded(settings, words))))
         // building the automaton for a long list is CPU work: keep it off the event loop
-        .compose(loaded -> vertx.executeBlocking(loaded::build, false));
+        .compose(loaded -> textWork.executeBlocking(loaded::build, false));
   }
 
   private record Loaded(RowSet<Row> settings, RowSet<Row> words) {
