@@ -4,14 +4,13 @@ import ai.deepchat.chat.cache.QuestionNormalizer;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.cache.TenantCache;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.rag.embed.Embedder;
 import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.rag.embed.Vectors;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -37,8 +36,7 @@ public final class IntentRouterVerticle extends VerticleBase {
 
   private final Platform platform;
   private WorkerExecutor embeddings;
-  private final Cache<UUID, RoutingData> data = Caffeine.newBuilder()
-      .maximumSize(10_000).expireAfterWrite(DATA_TTL).build();
+  private TenantCache<RoutingData> data;
 
   public IntentRouterVerticle(Platform platform) {
     this.platform = platform;
@@ -47,7 +45,9 @@ public final class IntentRouterVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
-    return vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion();
+    data = TenantCache.create(vertx, DATA_TTL, tenantId -> RoutingData.load(embeddings, platform.database(), tenantId));
+    return Future.all(vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion(),
+        data.ready());
   }
 
   private void onRoute(Message<RouteRequest> msg) {
@@ -59,10 +59,7 @@ public final class IntentRouterVerticle extends VerticleBase {
       BusFailure.INVALID_REQUEST.fail(msg, "bad tenant id");
       return;
     }
-    RoutingData cached = data.getIfPresent(tenantId);
-    Future<RoutingData> loaded = cached != null ? Future.succeededFuture(cached)
-        : RoutingData.load(embeddings, platform.database(), tenantId).onSuccess(d -> data.put(tenantId, d));
-    loaded.compose(d -> decide(d, req.text()))
+    data.get(tenantId).compose(d -> decide(d, req.text()))
         .onSuccess(msg::reply)
         .onFailure(err -> {
           LOG.warn("routing failed for tenant {}; answering with the model", tenantId, err);

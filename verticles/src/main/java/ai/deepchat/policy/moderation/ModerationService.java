@@ -1,7 +1,7 @@
 package ai.deepchat.policy.moderation;
 
 import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.concurrent.CallerContext;
+import ai.deepchat.platform.cache.TenantCache;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict;
@@ -10,51 +10,34 @@ import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
  * Moderation for in-process callers (the chat pipeline; one service per node, in
- * {@code PolicyServices}): each tenant's word list is loaded once and cached. Admin changes publish {@link TenantPolicyChanged} on
- * {@link Addresses#POLICY_CHANGED}; every service on every node listens and drops its copy. The
- * bus is best-effort, so cached lists also expire after {@link #MAX_AGE_NANOS} as a safety net.
+ * {@code PolicyServices}): each tenant's word list is loaded once and cached in a {@link TenantCache}.
+ * Admin changes publish {@link TenantPolicyChanged} on {@link Addresses#POLICY_CHANGED}; every service
+ * on every node listens and drops its copy. The bus is best-effort, so cached lists also expire after
+ * {@link #MAX_AGE} as a safety net.
  */
 public final class ModerationService {
 
-  static final long MAX_AGE_NANOS = 5L * 60 * 1_000_000_000L;
-  private static final int MAX_TENANTS = 10_000;
-
-  private record Cached(Future<TenantModeration> value, long loadedAt) {
-  }
+  static final Duration MAX_AGE = Duration.ofMinutes(5);
 
   private final Database database;
   /** Word lists compile on the pipeline's text pool, like its token counts (not Vert.x's default pool). */
   private final WorkerExecutor textWork;
-  private final MessageConsumer<TenantPolicyChanged> invalidations;
-  private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
-      return size() > MAX_TENANTS;
-    }
-  };
+  private final TenantCache<TenantModeration> cache;
 
   private ModerationService(Vertx vertx, Database database) {
     this.database = database;
     this.textWork = WorkerPools.of(vertx).open(WorkerPools.Kind.TOKENIZER);
-    this.invalidations = vertx.eventBus().consumer(Addresses.POLICY_CHANGED, msg -> {
-      try {
-        invalidate(UUID.fromString(msg.body().tenantId()));
-      } catch (IllegalArgumentException ignored) {
-        // a malformed id names no tenant: nothing cached under it
-      }
-    });
+    this.cache = TenantCache.create(vertx, MAX_AGE, this::load);
   }
 
   /** Creates a service and subscribes it to invalidations; {@link #close()} unsubscribes. */
@@ -85,31 +68,20 @@ public final class ModerationService {
   }
 
   public Future<TenantModeration> forTenant(UUID tenantId) {
-    long now = System.nanoTime();
-    synchronized (cache) {
-      Cached cached = cache.get(tenantId);
-      if (cached != null && !cached.value().failed() && now - cached.loadedAt() < MAX_AGE_NANOS) {
-        return CallerContext.bind(cached.value()); // shared by every pipeline instance's event loop
-      }
-      Future<TenantModeration> loading = load(tenantId);
-      cache.put(tenantId, new Cached(loading, now));
-      return loading;
-    }
+    return cache.get(tenantId);
   }
 
   public void invalidate(UUID tenantId) {
-    synchronized (cache) {
-      cache.remove(tenantId);
-    }
+    cache.invalidate(tenantId);
   }
 
   public Future<Void> close() {
-    return Future.all(invalidations.unregister(), textWork.close()).mapEmpty();
+    return Future.all(cache.close(), textWork.close()).mapEmpty();
   }
 
   /** Completes once the invalidation subscription has reached the cluster. */
   public Future<Void> ready() {
-    return invalidations.completion();
+    return cache.ready();
   }
 
   private Future<TenantModeration> load(UUID tenantId) {
