@@ -1,7 +1,6 @@
 package ai.deepchat.platform.cluster;
 
 import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -23,25 +22,24 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 abstract class ReachCheckContract {
 
+  private BusPair nodes;
   /** The node that asks for the check, and the node whose reach is checked (the same one when local). */
-  protected Vertx asker;
-  protected Vertx checked;
+  private Vertx asker;
+  private Vertx checked;
 
-  /** Sets {@link #asker} and {@link #checked}. */
-  protected abstract void startNodes() throws Exception;
-
-  protected abstract void stopNodes() throws Exception;
+  /** {@link BusPair#local()} or {@link BusPair#clustered()}. */
+  protected abstract BusPair startNodes() throws Exception;
 
   @BeforeEach
   void start() throws Exception {
-    startNodes();
-    Codecs.registerAll(asker);
-    Codecs.registerAll(checked);
+    nodes = startNodes();
+    asker = nodes.asking();
+    checked = nodes.serving();
   }
 
   @AfterEach
   void stop() throws Exception {
-    stopNodes();
+    nodes.close();
   }
 
   private ClusterMessages.ReachReport reach(Object body, DeliveryOptions check) throws Exception {

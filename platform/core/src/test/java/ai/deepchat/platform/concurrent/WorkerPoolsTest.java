@@ -63,7 +63,7 @@ class WorkerPoolsTest {
     for (int i = 0; i < tasks; i++) {
       all.add(pool.executeBlocking(() -> {
         seen.add(running.incrementAndGet());
-        Thread.sleep(150);
+        Thread.sleep(150); // holds the thread, so the tasks overlap as far as the pool allows
         running.decrementAndGet();
         return null;
       }, false));
