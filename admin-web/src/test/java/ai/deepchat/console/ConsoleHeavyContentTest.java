@@ -123,7 +123,7 @@ class ConsoleHeavyContentTest {
       long t = System.nanoTime();
       assertThat(beta.get("/console/kb").statusCode()).isEqualTo(200);
       worstBeta = Math.max(worstBeta, System.nanoTime() - t);
-      Thread.sleep(20);
+      Thread.sleep(20); // paces the probe pages: the measurement, not a wait for a condition
     }
     HttpResponse<String> page = heavy.get(60, TimeUnit.SECONDS);
     long heavyMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);

@@ -25,8 +25,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static ai.deepchat.platform.testing.Await.failure;
 import static ai.deepchat.rag.RagTestSupport.ingest;
 import static ai.deepchat.rag.RagTestSupport.resource;
@@ -254,12 +256,14 @@ class RagIntegrationTest {
     Upload upload = await(rag.knowledgeBases().upload(tenantA, kbA, "big-manual.md",
         Buffer.buffer(md.toString())));
     assertThat(upload.accepted().status()).isEqualTo("pending");
-    boolean sawProgress = false;
-    while (!upload.completion().isComplete()) {
+    AtomicBoolean sawProgress = new AtomicBoolean();
+    until("the ingestion completed", RagTestSupport.INGESTION, () -> {
       DocumentStatus now = await(rag.knowledgeBases().document(tenantA, kbA, upload.accepted().id()));
-      sawProgress |= "processing".equals(now.status()) && now.progress() > 0 && now.progress() < 1;
-      Thread.sleep(20);
-    }
+      if ("processing".equals(now.status()) && now.progress() > 0 && now.progress() < 1) {
+        sawProgress.set(true);
+      }
+      return upload.completion().isComplete();
+    });
     assertThat(sawProgress).isTrue();
     DocumentStatus done = await(upload.completion(), RagTestSupport.INGESTION);
     assertThat(done.status()).isEqualTo("ready");
