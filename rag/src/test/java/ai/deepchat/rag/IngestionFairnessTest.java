@@ -1,19 +1,14 @@
 package ai.deepchat.rag;
 
-import ai.deepchat.platform.db.TestDatabase;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.rag.RagTestSupport.ingest;
@@ -31,44 +26,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IngestionFairnessTest {
 
-  private Vertx vertx;
-  private TestDatabase db;
-  private Path dataDir;
-  private Rag rag;
-  private UUID tenantA;
-  private UUID tenantB;
-  private UUID kbA;
-  private UUID kbB;
+  private RagFixture f;
 
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    db = TestDatabase.fresh(vertx);
-    dataDir = Files.createTempDirectory("rag-fair");
-    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
-    tenantA = tenant(db.database(), "tenant-a");
-    tenantB = tenant(db.database(), "tenant-b");
-    kbA = await(rag.knowledgeBases().createKnowledgeBase(tenantA, "a", "", null)).id();
-    kbB = await(rag.knowledgeBases().createKnowledgeBase(tenantB, "b", "", null)).id();
+    f = new RagFixture("rag-fair", "a", "b");
     // load the embedding model before the race, so B's time is its own work
-    ingest(rag.knowledgeBases(), tenantB, kbB, "warm-up.md", Buffer.buffer("# Warm up\n\nHello."));
+    ingest(f.rag.knowledgeBases(), f.tenantB, f.kbB, "warm-up.md", Buffer.buffer("# Warm up\n\nHello."));
   }
 
   @AfterAll
   void stop() throws Exception {
-    await(rag.close());
-    await(vertx.close());
+    f.close();
   }
 
   @Test
   void aSmallUploadOfAnotherTenantIsNotQueuedBehindALargeBacklog() throws Exception {
     List<Upload> backlog = new ArrayList<>();
     for (int doc = 0; doc < 3; doc++) {
-      backlog.add(await(rag.knowledgeBases().upload(tenantA, kbA, "manual-" + doc + ".md", manual(doc))));
+      backlog.add(await(f.rag.knowledgeBases().upload(f.tenantA, f.kbA, "manual-" + doc + ".md", manual(doc))));
     }
-    DocumentStatus b = ingest(rag.knowledgeBases(), tenantB, kbB, "small.md",
+    DocumentStatus b = ingest(f.rag.knowledgeBases(), f.tenantB, f.kbB, "small.md",
         Buffer.buffer("# Opening hours\n\nWe open at nine."));
-    DocumentStatus lastOfA = await(rag.knowledgeBases().document(tenantA, kbA, backlog.get(2).accepted().id()));
+    DocumentStatus lastOfA = await(f.rag.knowledgeBases().document(f.tenantA, f.kbA, backlog.get(2).accepted().id()));
 
     assertThat(b.status()).isEqualTo("ready");
     assertThat(lastOfA.status()).as("A's third document when B's was ready").isEqualTo("pending");
@@ -81,11 +61,11 @@ class IngestionFairnessTest {
 
   @Test
   void aDocumentOverItsParseBudgetFailsWithTheReason() throws Exception {
-    Rag hurried = Rag.create(vertx, db.database(),
-        RagConfig.defaults(dataDir).withParseTimeout(Duration.ofMillis(1)));
+    Rag hurried = Rag.create(f.vertx, f.db.database(),
+        RagConfig.defaults(f.dataDir).withParseTimeout(Duration.ofMillis(1)));
     try {
       String big = "# Manual\n\n" + "Plain sentence number one. And number two follows it.\n\n".repeat(40_000);
-      DocumentStatus status = ingest(hurried.knowledgeBases(), tenantA, kbA, "big.md", Buffer.buffer(big));
+      DocumentStatus status = ingest(hurried.knowledgeBases(), f.tenantA, f.kbA, "big.md", Buffer.buffer(big));
       assertThat(status.status()).isEqualTo("failed");
       assertThat(status.error()).startsWith("big.md took longer than 1 ms to parse; ");
     } finally {

@@ -18,7 +18,6 @@ import ai.deepchat.rag.KnowledgeBase;
 import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import org.junit.jupiter.api.AfterAll;
@@ -51,10 +50,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class BusContract {
 
-  private BusPair nodes;
   /** The node that asks, and the node that serves (the same one when local). */
-  private Vertx asking;
-  private Vertx serving;
+  private BusPair nodes;
   private Database db;
   private Rag rag;
   private UUID tenant;
@@ -66,18 +63,16 @@ abstract class BusContract {
   @BeforeAll
   void start() throws Exception {
     nodes = startNodes();
-    asking = nodes.asking();
-    serving = nodes.serving();
-    db = TestDatabase.fresh(serving).database();
+    db = TestDatabase.fresh(nodes.serving()).database();
     Platform platform = new Platform(ConfigLoader.load(Map.of("DATA_DIR",
         Files.createTempDirectory("bus-contract").toString()), new String[0]), db, "test");
-    rag = Rag.create(serving, db, RagConfig.defaults(platform.config().dataDir()));
+    rag = Rag.create(nodes.serving(), db, RagConfig.defaults(platform.config().dataDir()));
     tenant = createTenant(db, "bus-contract");
     otherTenant = createTenant(db, "bus-contract-other");
     exec(db, tenant, "INSERT INTO intent_rules (tenant_id, intent, kind, pattern, priority)"
         + " VALUES ($1, 'chat', 'keyword', 'talk to a human', 5)", tenant);
-    await(serving.deployVerticle(new IntentRouterVerticle(platform)));
-    await(serving.deployVerticle(rag.retrieverVerticle()));
+    await(nodes.serving().deployVerticle(new IntentRouterVerticle(platform)));
+    await(nodes.serving().deployVerticle(rag.retrieverVerticle()));
   }
 
   @AfterAll
@@ -90,7 +85,7 @@ abstract class BusContract {
   private <T> T request(String address, Object body) throws Exception {
     AtomicReference<T> reply = new AtomicReference<>();
     until("the serving node's consumer of " + address + " is known", Duration.ofSeconds(30), () -> {
-      Future<T> asked = asking.eventBus().<T>request(address, body).map(m -> m.body());
+      Future<T> asked = nodes.asking().eventBus().<T>request(address, body).map(m -> m.body());
       Throwable err = asked.transform(ar -> Future.succeededFuture(ar.cause())).toCompletionStage()
           .toCompletableFuture().get();
       if (err instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
@@ -118,7 +113,8 @@ abstract class BusContract {
   @Test
   void aRouteRequestWithoutATenantIsRefusedAsInvalid() throws Exception {
     request(Addresses.CHAT_ROUTE, new RouteRequest(tenant.toString(), "warm-up"));
-    assertThat(BusFailure.of(failure(asking.eventBus().request(Addresses.CHAT_ROUTE, new RouteRequest("not-a-uuid", "hi")))))
+    assertThat(BusFailure.of(failure(nodes.asking().eventBus().request(Addresses.CHAT_ROUTE,
+        new RouteRequest("not-a-uuid", "hi")))))
         .isEqualTo(BusFailure.INVALID_REQUEST);
   }
 
@@ -130,10 +126,10 @@ abstract class BusContract {
     assertThat(reply.knowledgeBaseId()).isEqualTo(base.id().toString());
     assertThat(reply.hits()).as("nothing ingested yet").isEmpty();
     // another tenant's knowledge base, and an id that is no UUID, are both simply not found
-    assertThat(BusFailure.of(failure(asking.eventBus().request(Addresses.RAG_RETRIEVE,
+    assertThat(BusFailure.of(failure(nodes.asking().eventBus().request(Addresses.RAG_RETRIEVE,
         new RetrieveRequest(otherTenant.toString(), base.id().toString(), "opening hours", 3)))))
         .isEqualTo(BusFailure.NOT_FOUND);
-    assertThat(BusFailure.of(failure(asking.eventBus().request(Addresses.RAG_RETRIEVE,
+    assertThat(BusFailure.of(failure(nodes.asking().eventBus().request(Addresses.RAG_RETRIEVE,
         new RetrieveRequest(tenant.toString(), "no-uuid", "opening hours", 3)))))
         .isEqualTo(BusFailure.NOT_FOUND);
   }
@@ -141,14 +137,14 @@ abstract class BusContract {
   @Test
   void aPolicyChangeAnnouncedOnAnyNodeDropsTheServingNodesCachedEntry() throws Exception {
     AtomicInteger loads = new AtomicInteger();
-    TenantCache<Integer> cache = TenantCache.create(serving, Duration.ofMinutes(5),
+    TenantCache<Integer> cache = TenantCache.create(nodes.serving(), Duration.ofMinutes(5),
         t -> Future.succeededFuture(loads.incrementAndGet()));
     await(cache.ready());
     assertThat(await(cache.get(tenant))).isEqualTo(1);
     assertThat(await(cache.get(tenant))).isEqualTo(1);
     // announced again while the subscription may still be on its way to the asking node
     until("the announcement reached the serving node", Duration.ofSeconds(30), () -> {
-      PolicyServices.publishChanged(asking, tenant);
+      PolicyServices.publishChanged(nodes.asking(), tenant);
       return await(cache.get(tenant)) > 1;
     });
     await(cache.close());
