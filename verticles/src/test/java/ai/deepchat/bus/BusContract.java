@@ -6,7 +6,7 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.cache.TenantCache;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
-import ai.deepchat.platform.cluster.BusPair;
+import ai.deepchat.platform.cluster.BusPairContract;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.db.Database;
@@ -23,7 +23,6 @@ import io.vertx.core.eventbus.ReplyFailure;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.time.Duration;
@@ -47,22 +46,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@link Addresses#POLICY_CHANGED}) that every per-tenant cache follows. The same answers and the same
  * failure codes either way.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class BusContract {
+abstract class BusContract extends BusPairContract {
 
-  /** The node that asks, and the node that serves (the same one when local). */
-  private BusPair nodes;
   private Database db;
   private Rag rag;
   private UUID tenant;
   private UUID otherTenant;
 
-  /** {@link BusPair#local()} or {@link BusPair#clustered()}. */
-  protected abstract BusPair startNodes() throws Exception;
-
   @BeforeAll
   void start() throws Exception {
-    nodes = startNodes();
     db = TestDatabase.fresh(nodes.serving()).database();
     Platform platform = new Platform(ConfigLoader.load(Map.of("DATA_DIR",
         Files.createTempDirectory("bus-contract").toString()), new String[0]), db, "test");
@@ -78,7 +70,6 @@ abstract class BusContract {
   @AfterAll
   void stop() throws Exception {
     await(rag.close());
-    nodes.close();
   }
 
   /** The reply to {@code body}, asked again while the serving node's consumer is not known here yet. */

@@ -6,13 +6,12 @@ import ai.deepchat.canary.rollout.Rollout;
 import ai.deepchat.canary.rollout.RolloutMode;
 import ai.deepchat.canary.rollout.RolloutService.StartRequest;
 import ai.deepchat.platform.Platform;
-import ai.deepchat.platform.cluster.BusPair;
+import ai.deepchat.platform.cluster.BusPairContract;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 import java.util.List;
@@ -30,20 +29,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * PostgreSQL): a rollout change made on one side reaches the other's routing within a second, through
  * the change event ({@code canary.routing.changed}) and a reload.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class CanaryChoiceContract {
+abstract class CanaryChoiceContract extends BusPairContract {
 
-  private BusPair nodes;
   private CanaryServices onA;
   private CanaryServices onB;
   private Database db;
 
-  /** {@link BusPair#local()} or {@link BusPair#clustered()}. */
-  protected abstract BusPair startNodes() throws Exception;
-
   @BeforeAll
-  void startCluster() throws Exception {
-    nodes = startNodes();
+  void startServices() throws Exception {
     db = TestDatabase.fresh(nodes.asking()).database();
     // a long periodic refresh, so only the change event can explain a fast update
     Platform platform = CanaryTestSupport.platform(db, Map.of("CANARY_REFRESH_SECONDS", "3600",
@@ -56,7 +49,6 @@ abstract class CanaryChoiceContract {
   void stop() throws Exception {
     await(onA.close());
     await(onB.close());
-    nodes.close();
   }
 
   /** Polls node B until every probe conversation is on {@code expected}; returns the milliseconds it took. */

@@ -3,8 +3,6 @@ package ai.deepchat.platform.cluster;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import io.vertx.core.eventbus.DeliveryOptions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -19,23 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link LocalReachCheckTest} (one Vert.x instance plays both nodes) and {@link ClusteredReachCheckTest}
  * (two Hazelcast members on loopback): the same answers whether or not the bus crosses the wire.
  */
-abstract class ReachCheckContract {
-
-  /** Asking: the node that asks for the check; serving: the node whose reach is checked. */
-  private BusPair nodes;
-
-  /** {@link BusPair#local()} or {@link BusPair#clustered()}. */
-  protected abstract BusPair startNodes() throws Exception;
-
-  @BeforeEach
-  void start() throws Exception {
-    nodes = startNodes();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    nodes.close();
-  }
+abstract class ReachCheckContract extends BusPairContract {
 
   private ClusterMessages.ReachReport reach(Object body, DeliveryOptions check) throws Exception {
     return (ClusterMessages.ReachReport) await(nodes.asking().eventBus()
