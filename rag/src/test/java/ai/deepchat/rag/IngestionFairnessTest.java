@@ -1,5 +1,7 @@
 package ai.deepchat.rag;
 
+import ai.deepchat.platform.concurrent.WorkerPools;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,8 +11,11 @@ import org.junit.jupiter.api.TestInstance;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static ai.deepchat.rag.RagTestSupport.ingest;
 import static ai.deepchat.rag.RagTestSupport.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * tenant B's small document starts at once and is ready while A's last document still waits its turn
  * (status pending). Without the per-tenant queue all of A's documents start together (FIFO on the
  * worker pool) and B's waits behind them. A's documents are legitimately large: 48 chunks each, three
- * embedding batches. Also: a document over its parse budget fails with the reason on its row.
+ * embedding batches. Also: a document over its parse budget fails with the reason on its row, and
+ * ingestion embeds on the node's embeddings pool (the one bound on model threads), not beside it.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IngestionFairnessTest {
@@ -56,6 +62,34 @@ class IngestionFairnessTest {
       DocumentStatus done = await(upload.completion(), RagTestSupport.INGESTION);
       assertThat(done.status()).isEqualTo("ready");
       assertThat(done.chunkCount()).isEqualTo(48);
+    }
+  }
+
+  @Test
+  void ingestionEmbedsOnTheNodesEmbeddingsPool() throws Exception {
+    WorkerPools pools = WorkerPools.of(f.vertx);
+    WorkerExecutor embeddings = pools.open(WorkerPools.Kind.EMBEDDINGS);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch held = new CountDownLatch(pools.size(WorkerPools.Kind.EMBEDDINGS));
+    for (long i = held.getCount(); i > 0; i--) {
+      embeddings.executeBlocking(() -> {
+        held.countDown();
+        return release.await(60, TimeUnit.SECONDS);
+      }, false);
+    }
+    try {
+      assertThat(held.await(30, TimeUnit.SECONDS)).as("every embeddings thread held").isTrue();
+      Upload upload = await(f.rag.knowledgeBases().upload(f.tenantB, f.kbB, "held.md",
+          Buffer.buffer("# Held\n\nThis text waits for an embeddings thread.")));
+      until("parsed and waiting to embed", Duration.ofSeconds(30), () -> await(f.rag.knowledgeBases()
+          .document(f.tenantB, f.kbB, upload.accepted().id())).progress() > 0);
+      Thread.sleep(500); // a grace period, not a wait for a condition: the embedding must not happen in it
+      assertThat(upload.completion().isComplete()).as("embedded while the embeddings pool was full").isFalse();
+      release.countDown();
+      assertThat(await(upload.completion(), RagTestSupport.INGESTION).status()).isEqualTo("ready");
+    } finally {
+      release.countDown();
+      await(embeddings.close());
     }
   }
 

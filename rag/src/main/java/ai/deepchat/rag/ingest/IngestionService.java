@@ -28,9 +28,8 @@ import java.util.UUID;
  * Knowledge bases and ingestion. An upload is validated (type, size, UTF-8 text) before it is
  * accepted; conversion and chunking then run in the background on the ingestion worker pool
  * ({@code ingestWorkers} documents at once, tenants taking turns: {@link TenantFairQueue}) and embedding
- * on the node's embeddings pool, with
- * progress stored on the document row, and the result is committed to PostgreSQL first
- * (the source of truth) and to the FAISS index second.
+ * on the node's embeddings pool, with progress stored on the document row, and the result is committed
+ * to PostgreSQL first (the source of truth) and to the FAISS index second.
  */
 public final class IngestionService implements KnowledgeBaseService {
 
