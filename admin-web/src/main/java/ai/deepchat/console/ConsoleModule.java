@@ -100,7 +100,7 @@ public final class ConsoleModule implements HttpModule {
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
     this.clients = new ClientAddress(platform.config().policy().trustedProxies());
     // the console's own channel: its "t:" buckets are taken by nothing else (API keys and widget have theirs)
-    this.limits = new RequestLimits(database, RateLimiters.forVertx(vertx, Clock.systemUTC(),
+    this.limits = new RequestLimits(vertx, database, RateLimiters.forVertx(vertx, Clock.systemUTC(),
         platform.config().policy().rateLimitMaxBuckets()));
   }
 

@@ -1,22 +1,16 @@
 package ai.deepchat.console;
 
 import ai.deepchat.platform.security.TenantKeys;
-import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,23 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** What the console's pages do to the database, over real HTTP: keys, widget, FAQ, models, audit. */
 @ExtendWith(VertxExtension.class)
-class ConsoleFeaturesTest {
-
-  @TempDir
-  static Path dataDir;
-  static Vertx vertx;
-  static ConsoleHarness h;
-
-  @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    h = ConsoleHarness.start(vertx, dataDir);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    await(vertx.close());
-  }
+class ConsoleFeaturesTest extends ConsoleTestBase {
 
   private String one(String sql) throws Exception {
     try (Connection c = h.testDb.ownerJdbc(); ResultSet rs = c.createStatement().executeQuery(sql)) {

@@ -1,13 +1,8 @@
 package ai.deepchat.console;
 
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,7 +11,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -25,23 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * routing rules whose regex would backtrack or recurse without end are refused when written.
  * Real HTTP, real PostgreSQL.
  */
-class ConsoleHeavyContentTest {
-
-  @TempDir
-  static Path dataDir;
-  static Vertx vertx;
-  static ConsoleHarness h;
-
-  @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    h = ConsoleHarness.start(vertx, dataDir);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    await(vertx.close());
-  }
+class ConsoleHeavyContentTest extends ConsoleTestBase {
 
   /** A 9 MB list nested 40 levels deep, over and over: what flexmark took many seconds to render. */
   private static String nestedList() {
@@ -123,7 +101,7 @@ class ConsoleHeavyContentTest {
       long t = System.nanoTime();
       assertThat(beta.get("/console/kb").statusCode()).isEqualTo(200);
       worstBeta = Math.max(worstBeta, System.nanoTime() - t);
-      Thread.sleep(20);
+      Thread.sleep(20); // paces the probe pages: the measurement, not a wait for a condition
     }
     HttpResponse<String> page = heavy.get(60, TimeUnit.SECONDS);
     long heavyMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);

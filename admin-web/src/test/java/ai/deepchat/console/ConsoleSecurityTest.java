@@ -1,7 +1,6 @@
 package ai.deepchat.console;
 
 import ai.deepchat.platform.concurrent.BusyDefaultWorkers;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
@@ -9,11 +8,8 @@ import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -38,23 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * CSRF, roles, and another tenant's ids.
  */
 @ExtendWith(VertxExtension.class)
-class ConsoleSecurityTest {
-
-  @TempDir
-  static Path dataDir;
-  static Vertx vertx;
-  static ConsoleHarness h;
-
-  @BeforeAll
-  static void start() throws Exception {
-    vertx = Vertx.vertx();
-    h = ConsoleHarness.start(vertx, dataDir);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    await(vertx.close());
-  }
+class ConsoleSecurityTest extends ConsoleTestBase {
 
   private long count(String sql) throws Exception {
     try (Connection c = h.testDb.ownerJdbc(); ResultSet rs = c.createStatement().executeQuery(sql)) {
@@ -133,7 +113,7 @@ class ConsoleSecurityTest {
       var waiting = attacker.login("beta", "owner@beta.test", PASSWORD);
       assertThat(waiting.statusCode()).isEqualTo(429);
       assertThat(Long.parseLong(waiting.getHeader("Retry-After"))).isBetween(1L, 1L);
-      Thread.sleep(1_100);
+      Thread.sleep(1_100); // waits out the real one-second back-off: the thing under test
       var fifth = attacker.login("beta", "owner@beta.test", "not the password");
       assertThat(fifth.statusCode()).isEqualTo(401);
       assertThat(fifth.getHeader("Retry-After")).as("each failure doubles the wait").isEqualTo("2");

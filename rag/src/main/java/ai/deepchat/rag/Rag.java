@@ -20,8 +20,8 @@ import java.util.UUID;
 /**
  * The RAG module wired together: one per process (or per test), over one data directory and one
  * database. Ingestion and queries get separate worker pools so a large upload never delays a search:
- * ingestion (parsing, and embedding in batches) on {@code rag-ingest}, FAISS on {@code rag-query}, the
- * query's embedding on the node's {@code embeddings} pool.
+ * ingestion's parsing on {@code rag-ingest}, FAISS on {@code rag-query}; every embedding (a query's,
+ * and ingestion's batches) on the node's {@code embeddings} pool, the one bound on ONNX threads.
  */
 public final class Rag implements KnowledgeBaseApi {
 
@@ -42,7 +42,8 @@ public final class Rag implements KnowledgeBaseApi {
     this.embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
     this.vectors = new VectorStore(config.dataDir(), config.indexFactory(), queryWorker,
         new PgVectorSource(database));
-    this.knowledgeBases = new IngestionService(database, vectors, ingestWorker, config);
+    this.knowledgeBases = new IngestionService(database, vectors, ingestWorker, embeddings,
+        WorkerPools.of(vertx).size(WorkerPools.Kind.EMBEDDINGS), config);
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
   }
 

@@ -1,10 +1,8 @@
 package ai.deepchat.rag;
 
-import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.rag.faiss.FaissIndex;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,8 +23,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static ai.deepchat.platform.testing.Await.failure;
 import static ai.deepchat.rag.RagTestSupport.ingest;
 import static ai.deepchat.rag.RagTestSupport.resource;
@@ -41,43 +41,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RagIntegrationTest {
 
-  private Vertx vertx;
-  private TestDatabase db;
-  private Path dataDir;
-  private Rag rag;
-  private UUID tenantA;
-  private UUID tenantB;
-  private UUID kbA;
-  private UUID kbB;
+  private RagFixture f;
   private UUID guideId;
 
   @BeforeAll
   void ingestCorpus() throws Exception {
-    vertx = Vertx.vertx();
-    db = TestDatabase.fresh(vertx);
-    dataDir = Files.createTempDirectory("rag-it");
-    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
-    tenantA = tenant(db.database(), "tenant-a");
-    tenantB = tenant(db.database(), "tenant-b");
-    KnowledgeBaseService service = rag.knowledgeBases();
-    kbA = await(service.createKnowledgeBase(tenantA, "support", "", null)).id();
-    kbB = await(service.createKnowledgeBase(tenantB, "internal", "", null)).id();
-    DocumentStatus guide = ingest(service, tenantA, kbA, "server-guide.md", resource("server-guide.md"));
+    f = new RagFixture("rag-it", "support", "internal");
+    KnowledgeBaseService service = f.rag.knowledgeBases();
+    DocumentStatus guide = ingest(service, f.tenantA, f.kbA, "server-guide.md", resource("server-guide.md"));
     guideId = guide.id();
-    ingest(service, tenantA, kbA, "faq-zh.md", resource("faq-zh.md"));
-    ingest(service, tenantB, kbB, "tenant-b-secret.md", resource("tenant-b-secret.md"));
+    ingest(service, f.tenantA, f.kbA, "faq-zh.md", resource("faq-zh.md"));
+    ingest(service, f.tenantB, f.kbB, "tenant-b-secret.md", resource("tenant-b-secret.md"));
   }
 
   @AfterAll
   void close() throws Exception {
-    await(rag.close());
-    await(vertx.close());
+    f.close();
   }
 
   @Test
   @Order(1)
   void documentsAreReadyWithSectionPathsAndVersionBumps() throws Exception {
-    List<DocumentStatus> docs = await(rag.knowledgeBases().listDocuments(tenantA, kbA));
+    List<DocumentStatus> docs = await(f.rag.knowledgeBases().listDocuments(f.tenantA, f.kbA));
     assertThat(docs).extracting(DocumentStatus::sourceName).containsExactly("faq-zh.md", "server-guide.md");
     assertThat(docs).allSatisfy(d -> {
       assertThat(d.status()).isEqualTo("ready");
@@ -85,9 +70,9 @@ class RagIntegrationTest {
       assertThat(d.chunkCount()).isPositive();
     });
     assertThat(docs).extracting(DocumentStatus::title).containsExactly("星云云盘常见问题", "Orbit Server Guide");
-    assertThat(sectionPaths(kbA)).contains("Orbit Server Guide > Installation > Linux",
+    assertThat(sectionPaths(f.kbA)).contains("Orbit Server Guide > Installation > Linux",
         "Orbit Server Guide > Configuration", "星云云盘常见问题 > 计费 > 退款政策");
-    assertThat(await(rag.knowledgeBases().knowledgeBase(tenantA, kbA)).version()).isEqualTo(2);
+    assertThat(await(f.rag.knowledgeBases().knowledgeBase(f.tenantA, f.kbA)).version()).isEqualTo(2);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -103,7 +88,7 @@ class RagIntegrationTest {
       "公司报销需要的发票在哪里申请 | 计费 > 发票",
   })
   void paraphrasedQuestionsFindTheirSection(String question, String expectedSection) throws Exception {
-    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, question, 3));
+    RetrieveReply reply = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, question, 3));
     assertThat(reply.hits()).isNotEmpty();
     assertThat(reply.hits().get(0).sectionPath()).as("top hit for %s: %s", question, reply.hits())
         .endsWith(expectedSection);
@@ -113,7 +98,7 @@ class RagIntegrationTest {
   @Test
   @Order(3)
   void hitsCarryScoresDocumentAndText() throws Exception {
-    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "default value of the max_clients setting", 5));
+    RetrieveReply reply = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, "default value of the max_clients setting", 5));
     RetrievedChunk top = reply.hits().get(0);
     assertThat(top.sectionPath()).endsWith("Configuration");
     assertThat(top.text()).contains("| listen_port | 7400 |");
@@ -127,60 +112,60 @@ class RagIntegrationTest {
   @Test
   @Order(4)
   void otherTenantsKnowledgeBaseIsNotFoundAndItsChunksNeverLeak() throws Exception {
-    Throwable crossTenant = failure(rag.retriever().retrieve(tenantA, kbB, "vault combination", 5));
+    Throwable crossTenant = failure(f.rag.retriever().retrieve(f.tenantA, f.kbB, "vault combination", 5));
     assertThat(RagException.errorOf(crossTenant)).isEqualTo(RagError.NOT_FOUND);
-    assertThat(RagException.errorOf(failure(rag.retriever().retrieve(tenantB, kbA, "install", 5))))
+    assertThat(RagException.errorOf(failure(f.rag.retriever().retrieve(f.tenantB, f.kbA, "install", 5))))
         .isEqualTo(RagError.NOT_FOUND);
-    assertThat(RagException.errorOf(failure(rag.knowledgeBases().upload(tenantA, kbB, "x.md",
+    assertThat(RagException.errorOf(failure(f.rag.knowledgeBases().upload(f.tenantA, f.kbB, "x.md",
         Buffer.buffer("# hi"))))).isEqualTo(RagError.NOT_FOUND);
-    RetrieveReply own = await(rag.retriever().retrieve(tenantA, kbA, "CANARY-ZEBRA-4471 vault 忘记密码", 50));
+    RetrieveReply own = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, "CANARY-ZEBRA-4471 vault 忘记密码", 50));
     assertThat(own.hits()).noneSatisfy(h -> assertThat(h.text()).contains("CANARY"));
-    RetrieveReply b = await(rag.retriever().retrieve(tenantB, kbB, "vault combination", 5));
+    RetrieveReply b = await(f.rag.retriever().retrieve(f.tenantB, f.kbB, "vault combination", 5));
     assertThat(b.hits()).singleElement().satisfies(h -> assertThat(h.text()).contains("CANARY"));
   }
 
   @Test
   @Order(5)
   void badUploadsGetClearErrors() throws Exception {
-    KnowledgeBaseService service = rag.knowledgeBases();
-    assertThat(errorOf(service.upload(tenantA, kbA, "empty.md", Buffer.buffer())))
+    KnowledgeBaseService service = f.rag.knowledgeBases();
+    assertThat(errorOf(service.upload(f.tenantA, f.kbA, "empty.md", Buffer.buffer())))
         .isEqualTo(RagError.INVALID_INPUT);
     byte[] big = new byte[50 * 1024 * 1024];
     java.util.Arrays.fill(big, (byte) 'a');
-    Throwable tooLarge = failure(service.upload(tenantA, kbA, "big.md", Buffer.buffer(big)));
+    Throwable tooLarge = failure(service.upload(f.tenantA, f.kbA, "big.md", Buffer.buffer(big)));
     assertThat(RagException.errorOf(tooLarge)).isEqualTo(RagError.TOO_LARGE);
     assertThat(tooLarge).hasMessageContaining("upload limit");
     byte[] png = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
-    assertThat(failure(service.upload(tenantA, kbA, "image.md", Buffer.buffer(png))))
+    assertThat(failure(service.upload(f.tenantA, f.kbA, "image.md", Buffer.buffer(png))))
         .hasMessageContaining("binary");
-    assertThat(failure(service.upload(tenantA, kbA, "latin1.md",
+    assertThat(failure(service.upload(f.tenantA, f.kbA, "latin1.md",
         Buffer.buffer("caf\u00e9".getBytes(StandardCharsets.ISO_8859_1))))).hasMessageContaining("UTF-8");
-    assertThat(errorOf(service.upload(tenantA, kbA, "doc.pdf", Buffer.buffer("%PDF-1.4"))))
+    assertThat(errorOf(service.upload(f.tenantA, f.kbA, "doc.pdf", Buffer.buffer("%PDF-1.4"))))
         .isEqualTo(RagError.UNSUPPORTED_TYPE);
-    assertThat(errorOf(service.upload(tenantA, UUID.randomUUID(), "a.md", Buffer.buffer("# a"))))
+    assertThat(errorOf(service.upload(f.tenantA, UUID.randomUUID(), "a.md", Buffer.buffer("# a"))))
         .isEqualTo(RagError.NOT_FOUND);
-    assertThat(errorOf(rag.retriever().retrieve(tenantA, kbA, "  ", 5))).isEqualTo(RagError.INVALID_INPUT);
+    assertThat(errorOf(f.rag.retriever().retrieve(f.tenantA, f.kbA, "  ", 5))).isEqualTo(RagError.INVALID_INPUT);
     // nothing of the refused uploads was stored
-    assertThat(await(service.listDocuments(tenantA, kbA))).hasSize(2);
+    assertThat(await(service.listDocuments(f.tenantA, f.kbA))).hasSize(2);
   }
 
   @Test
   @Order(6)
   void reuploadReplacesChunksAndSameContentIsANoOp() throws Exception {
-    KnowledgeBaseService service = rag.knowledgeBases();
-    long before = await(service.knowledgeBase(tenantA, kbA)).version();
-    DocumentStatus v1 = ingest(service, tenantA, kbA, "notes.txt",
+    KnowledgeBaseService service = f.rag.knowledgeBases();
+    long before = await(service.knowledgeBase(f.tenantA, f.kbA)).version();
+    DocumentStatus v1 = ingest(service, f.tenantA, f.kbA, "notes.txt",
         Buffer.buffer("The quartermaster keeps the spare antenna in locker nineteen."));
-    DocumentStatus same = ingest(service, tenantA, kbA, "notes.txt",
+    DocumentStatus same = ingest(service, f.tenantA, f.kbA, "notes.txt",
         Buffer.buffer("The quartermaster keeps the spare antenna in locker nineteen."));
     assertThat(same.id()).isEqualTo(v1.id());
-    assertThat(await(service.knowledgeBase(tenantA, kbA)).version()).isEqualTo(before + 1);
-    DocumentStatus v2 = ingest(service, tenantA, kbA, "notes.txt",
+    assertThat(await(service.knowledgeBase(f.tenantA, f.kbA)).version()).isEqualTo(before + 1);
+    DocumentStatus v2 = ingest(service, f.tenantA, f.kbA, "notes.txt",
         Buffer.buffer("The spare antenna moved to the rooftop cabinet."));
     assertThat(v2.id()).isEqualTo(v1.id());
     assertThat(v2.status()).isEqualTo("ready");
     assertThat(chunkTexts(v1.id())).containsExactly("The spare antenna moved to the rooftop cabinet.");
-    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "where is the spare antenna", 10));
+    RetrieveReply reply = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, "where is the spare antenna", 10));
     assertThat(reply.hits()).noneSatisfy(h -> assertThat(h.text()).contains("locker nineteen"));
     assertThat(reply.hits().get(0).text()).contains("rooftop cabinet");
     assertThat(reply.knowledgeBaseVersion()).isEqualTo(before + 2);
@@ -191,27 +176,26 @@ class RagIntegrationTest {
   void deletingADocumentRemovesItFromBothSearches() throws Exception {
     long indexedBefore = indexedVectors();
     int guideChunks = chunkTexts(guideId).size();
-    await(rag.knowledgeBases().deleteDocument(tenantA, kbA, guideId));
+    await(f.rag.knowledgeBases().deleteDocument(f.tenantA, f.kbA, guideId));
     assertThat(chunkTexts(guideId)).isEmpty();
     assertThat(indexedVectors()).isEqualTo(indexedBefore - guideChunks);
-    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "orbit-server systemctl listen_port", 50));
+    RetrieveReply reply = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, "orbit-server systemctl listen_port", 50));
     assertThat(reply.hits()).noneSatisfy(h -> assertThat(h.documentId()).isEqualTo(guideId.toString()));
     assertThat(reply.hits()).allSatisfy(h -> assertThat(h.lexicalScore()).isZero());
-    assertThat(errorOf(rag.knowledgeBases().deleteDocument(tenantA, kbA, guideId)))
+    assertThat(errorOf(f.rag.knowledgeBases().deleteDocument(f.tenantA, f.kbA, guideId)))
         .isEqualTo(RagError.NOT_FOUND);
-    assertThat(errorOf(rag.knowledgeBases().deleteDocument(tenantB, kbA, UUID.randomUUID())))
+    assertThat(errorOf(f.rag.knowledgeBases().deleteDocument(f.tenantB, f.kbA, UUID.randomUUID())))
         .isEqualTo(RagError.NOT_FOUND);
   }
 
   @Test
   @Order(8)
   void restartReloadsTheIndexFromDisk() throws Exception {
-    Path file = rag.indexFile(tenantA, kbA);
+    Path file = f.rag.indexFile(f.tenantA, f.kbA);
     long written = Files.getLastModifiedTime(file).toMillis();
     byte[] bytes = Files.readAllBytes(file);
-    await(rag.close());
-    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
-    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "申请退款多久能到账", 3));
+    f.restart();
+    RetrieveReply reply = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, "申请退款多久能到账", 3));
     assertThat(reply.hits().get(0).sectionPath()).endsWith("退款政策");
     assertThat(reply.hits().get(0).vectorScore()).isPositive();
     assertThat(Files.getLastModifiedTime(file).toMillis()).isEqualTo(written);
@@ -221,24 +205,24 @@ class RagIntegrationTest {
   @Test
   @Order(9)
   void corruptIndexFileIsRebuiltFromTheDatabase() throws Exception {
-    Path file = rag.indexFile(tenantA, kbA);
-    await(rag.close());
+    Path file = f.rag.indexFile(f.tenantA, f.kbA);
+    await(f.rag.close());
     try (RandomAccessFile raw = new RandomAccessFile(file.toFile(), "rw")) {
       raw.seek(raw.length() / 2);
       raw.write(new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
       raw.setLength(raw.length() - 100);
     }
-    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
-    RetrieveReply reply = await(rag.retriever().retrieve(tenantA, kbA, "忘记密码怎么办", 3));
+    f.rag = Rag.create(f.vertx, f.db.database(), RagConfig.defaults(f.dataDir));
+    RetrieveReply reply = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, "忘记密码怎么办", 3));
     assertThat(reply.hits().get(0).sectionPath()).endsWith("重置密码");
     assertThat(reply.hits().get(0).vectorScore()).isPositive();
-    assertThat(indexedVectors()).isEqualTo(chunkCount(kbA));
+    assertThat(indexedVectors()).isEqualTo(chunkCount(f.kbA));
 
     // and a missing file too
-    await(rag.close());
+    await(f.rag.close());
     Files.delete(file);
-    rag = Rag.create(vertx, db.database(), RagConfig.defaults(dataDir));
-    assertThat(await(rag.retriever().retrieve(tenantA, kbA, "退款", 3)).hits()).isNotEmpty();
+    f.rag = Rag.create(f.vertx, f.db.database(), RagConfig.defaults(f.dataDir));
+    assertThat(await(f.rag.retriever().retrieve(f.tenantA, f.kbA, "退款", 3)).hits()).isNotEmpty();
     assertThat(Files.exists(file)).isTrue();
   }
 
@@ -251,15 +235,17 @@ class RagIntegrationTest {
           .append("Paragraph ").append(i).append(" describes step ").append(i)
           .append(" of the maintenance procedure in some detail. ".repeat(3)).append("\n\n");
     }
-    Upload upload = await(rag.knowledgeBases().upload(tenantA, kbA, "big-manual.md",
+    Upload upload = await(f.rag.knowledgeBases().upload(f.tenantA, f.kbA, "big-manual.md",
         Buffer.buffer(md.toString())));
     assertThat(upload.accepted().status()).isEqualTo("pending");
-    boolean sawProgress = false;
-    while (!upload.completion().isComplete()) {
-      DocumentStatus now = await(rag.knowledgeBases().document(tenantA, kbA, upload.accepted().id()));
-      sawProgress |= "processing".equals(now.status()) && now.progress() > 0 && now.progress() < 1;
-      Thread.sleep(20);
-    }
+    AtomicBoolean sawProgress = new AtomicBoolean();
+    until("the ingestion completed", RagTestSupport.INGESTION, () -> {
+      DocumentStatus now = await(f.rag.knowledgeBases().document(f.tenantA, f.kbA, upload.accepted().id()));
+      if ("processing".equals(now.status()) && now.progress() > 0 && now.progress() < 1) {
+        sawProgress.set(true);
+      }
+      return upload.completion().isComplete();
+    });
     assertThat(sawProgress).isTrue();
     DocumentStatus done = await(upload.completion(), RagTestSupport.INGESTION);
     assertThat(done.status()).isEqualTo("ready");
@@ -271,13 +257,13 @@ class RagIntegrationTest {
   }
 
   private long indexedVectors() {
-    try (FaissIndex index = FaissIndex.read(rag.indexFile(tenantA, kbA))) {
+    try (FaissIndex index = FaissIndex.read(f.rag.indexFile(f.tenantA, f.kbA))) {
       return index.ntotal();
     }
   }
 
   private long chunkCount(UUID kb) throws Exception {
-    try (Connection c = db.ownerJdbc();
+    try (Connection c = f.db.ownerJdbc();
          PreparedStatement st = c.prepareStatement("SELECT count(*) FROM chunks WHERE knowledge_base_id = ?")) {
       st.setObject(1, kb);
       try (ResultSet rs = st.executeQuery()) {
@@ -296,7 +282,7 @@ class RagIntegrationTest {
   }
 
   private List<String> strings(String sql, UUID param) throws Exception {
-    try (Connection c = db.ownerJdbc(); PreparedStatement st = c.prepareStatement(sql)) {
+    try (Connection c = f.db.ownerJdbc(); PreparedStatement st = c.prepareStatement(sql)) {
       st.setObject(1, param);
       try (ResultSet rs = st.executeQuery()) {
         List<String> out = new java.util.ArrayList<>();

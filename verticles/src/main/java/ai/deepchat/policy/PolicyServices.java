@@ -1,8 +1,6 @@
 package ai.deepchat.policy;
 
 import ai.deepchat.platform.Platform;
-import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.policy.audit.AuditLog;
@@ -30,26 +28,17 @@ public record PolicyServices(ModerationService moderation, RequestLimits limits,
                              PluginRegistry plugins) {
 
   /**
-   * Creates the services; the moderation cache, the limits cache and the plugin configs all drop a
-   * tenant's entries when {@link #publishChanged} announces a change on any node.
+   * Creates the services; the moderation cache, the limits cache and the plugin configs (each a
+   * {@code TenantCache}) all drop a tenant's entries when {@link #publishChanged} announces a change on
+   * any node.
    */
   public static PolicyServices create(Vertx vertx, Platform platform) {
-    PolicyServices services = new PolicyServices(
+    return new PolicyServices(
         ModerationService.create(vertx, platform.database()),
-        new RequestLimits(platform.database(), RateLimiters.forVertx(vertx, Clock.systemUTC(),
+        new RequestLimits(vertx, platform.database(), RateLimiters.forVertx(vertx, Clock.systemUTC(),
             platform.config().policy().rateLimitMaxBuckets())),
         new AuditLog(platform.database()),
         PluginRegistry.load(vertx, platform.database(), OutboundPolicy.of(platform.config())));
-    vertx.eventBus().<TenantPolicyChanged>consumer(Addresses.POLICY_CHANGED, msg -> {
-      try {
-        UUID tenant = UUID.fromString(msg.body().tenantId());
-        services.limits().invalidate(tenant);
-        services.plugins().invalidate(tenant);
-      } catch (IllegalArgumentException ignored) {
-        // names no tenant: nothing cached under it
-      }
-    });
-    return services;
   }
 
   /**

@@ -53,7 +53,7 @@ class CanaryApiTest {
     Platform platform = CanaryTestSupport.platform(db, Map.of());
     services = CanaryTestSupport.services(vertx, platform);
     GatewayVerticle gateway = new GatewayVerticle(platform, List.of(services.httpModule(platform,
-        new RequestLimits(db, new LocalRateLimiter(Clock.systemUTC(), 1000)))));
+        new RequestLimits(vertx, db, new LocalRateLimiter(Clock.systemUTC(), 1000)))));
     await(vertx.deployVerticle(gateway));
     port = gateway.actualPort();
     http = WebClient.create(vertx);

@@ -182,13 +182,9 @@ class ModelChooserTest {
     ModelVersion pv = await(services.registry().create(Scope.PLATFORM, spec, ADMIN));
     await(services.registry().activate(Scope.PLATFORM, pv.id(), ADMIN, "platform default"));
     // the change event reloads the platform scope; poll briefly for it
-    Optional<Assignment> a = Optional.empty();
-    for (int i = 0; i < 50 && a.isEmpty(); i++) {
-      a = await(services.chooser().choose(tenant, UUID.randomUUID()));
-      if (a.isEmpty()) {
-        Thread.sleep(20);
-      }
-    }
+    until("the platform version is chosen", Duration.ofSeconds(10),
+        () -> await(services.chooser().choose(tenant, UUID.randomUUID())).isPresent());
+    Optional<Assignment> a = await(services.chooser().choose(tenant, UUID.randomUUID()));
     assertThat(a).isPresent();
     assertThat(a.get().version().id()).isEqualTo(pv.id());
     assertThat(a.get().version().tenantId()).isNull();

@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A chat turn's blocking steps (token counts and prompt building on the tokenizer pool, the engine's
- * admission on its own pool) do not wait for Vert.x's default worker pool: with every thread of it
- * held, a turn of a tenant whose lists are loaded is still answered by the real engine.
+ * A chat turn's blocking steps (the word list's automaton, token counts and prompt building on the
+ * tokenizer pool, the engine's admission on its own pool) do not wait for Vert.x's default worker pool:
+ * with every thread of it held, a new tenant's first turn is still answered by the real engine.
  */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -44,9 +44,8 @@ class BlockingWorkPoolsIntegrationTest {
 
   @Test
   void aTurnIsAnsweredWhileTheDefaultWorkerPoolIsFull() throws Exception {
-    // the first turn loads the tenant's word list (built on the default pool, then cached)
-    assertThat(ask("hello there").statusCode()).isEqualTo(200);
     try (BusyDefaultWorkers ignored = BusyDefaultWorkers.hold(vertx)) {
+      // the tenant's first turn: its word list is loaded and compiled now
       HttpResponse<String> resp = CompletableFuture.supplyAsync(() -> ask("and again?")).get(30, TimeUnit.SECONDS);
       assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
       assertThat(new JsonObject(resp.body()).getJsonObject("usage").getInteger("completion_tokens")).isPositive();

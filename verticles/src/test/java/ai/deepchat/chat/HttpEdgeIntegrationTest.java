@@ -72,7 +72,7 @@ class HttpEdgeIntegrationTest {
     // the server counts a connection as closed once it has seen the close
     until("no stream active", Duration.ofSeconds(10),
         () -> GatewayAdmission.find(h.vertx).orElseThrow().activeStreams() == 0);
-    Thread.sleep(200);
+    Thread.sleep(200); // and the per-address connection count, which has no view outside the gateway package
   }
 
   private static JsonObject ask(String text) {

@@ -23,13 +23,16 @@ import org.slf4j.LoggerFactory;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static ai.deepchat.canary.CanaryTestSupport.ADMIN;
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -142,11 +145,13 @@ class OutboundUrlIntegrationTest {
         Backend.OPENAI, vllm.url(), new JsonObject().put("model", "vllm-model"), ""), ADMIN));
     await(h.canary.registry().activate(Scope.PLATFORM, v.id(), ADMIN, "the operator's vLLM"));
     ChatHarness.Tenant t = h.tenant("ssrf-platform");
-    HttpResponse<String> answered = null;
-    for (int i = 0; i < 100 && (answered == null || !answered.body().contains("vllm answer")); i++) {
-      Thread.sleep(answered == null ? 0 : 50); // the routing snapshot reloads on the change event
-      answered = ask(t, "hello");
-    }
+    AtomicReference<HttpResponse<String>> last = new AtomicReference<>();
+    // the routing snapshot reloads on the change event
+    until("the platform version answers", Duration.ofSeconds(10), () -> {
+      last.set(ask(t, "hello"));
+      return last.get().body().contains("vllm answer");
+    });
+    HttpResponse<String> answered = last.get();
     assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
     assertThat(answered.body()).contains("vllm answer");
 

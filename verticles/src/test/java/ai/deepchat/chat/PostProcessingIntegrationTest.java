@@ -17,6 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -25,6 +26,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -206,13 +208,11 @@ class PostProcessingIntegrationTest {
     }
     String answer = "SELECT status || '|' || content FROM messages WHERE role = 'assistant' AND reply_to IN "
         + "(SELECT id FROM messages WHERE content = '" + question + "')";
-    long deadline = System.currentTimeMillis() + 15_000;
-    String row = h.string(answer);
-    while (row != null && row.startsWith("streaming") && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-      row = h.string(answer);
-    }
-    assertThat(row).isEqualTo("complete|Kept though you left.");
+    until("the answer is no longer streaming", Duration.ofSeconds(15), () -> {
+      String row = h.string(answer);
+      return row == null || !row.startsWith("streaming");
+    });
+    assertThat(h.string(answer)).isEqualTo("complete|Kept though you left.");
   }
 
   @Test

@@ -120,7 +120,7 @@ class PromptInjectionIntegrationTest {
         .doesNotContainIgnoringCase("canary").doesNotContainIgnoringCase("5d1c9e7a");
 
     // the tool call it made up ran nowhere: order-status is not enabled for this tenant, and no tool is run
-    Thread.sleep(300);
+    Thread.sleep(300); // a grace period, not a wait for a condition: nothing must arrive in it
     assertThat(exfiltrated.get()).isZero();
   }
 }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -29,6 +30,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -137,16 +139,8 @@ class WidgetVisitorSecurityTest {
     // another visitor is not affected, and a closed socket frees its place
     assertThat(answersPing(connect(t, newVisitor(t, t.widgetKey(), null).getString("visitorToken")))).isTrue();
     await(open.get(0).ws().close());
-    Socket again = null;
-    for (int attempt = 0; attempt < 50 && again == null; attempt++) {
-      Socket s = connect(t, token);
-      if (answersPing(s)) {
-        again = s;
-      } else {
-        Thread.sleep(100); // the server may not have seen the close yet
-      }
-    }
-    assertThat(again).isNotNull();
+    // the server may not have seen the close yet: connect again until a place is free
+    until("a closed socket frees its place", Duration.ofSeconds(10), () -> answersPing(connect(t, token)));
   }
 
   @Test

@@ -5,6 +5,7 @@ import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.policy.ratelimit.LocalRateLimiter;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -15,6 +16,7 @@ import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +54,20 @@ class PolicyServicesTest {
     PolicyServices.publishChanged(vertx, tenant);
     assertThat(eventually(() -> await(policy.limits().limits(tenant)).tenantPerMinute(), 7)).isEqualTo(7);
     assertThat(eventually(() -> await(policy.plugins().enabled(tenant)).size(), 1)).isEqualTo(1);
+  }
+
+  /** The console builds a limits cache of its own beside the pipeline's: it follows the announcement too. */
+  @Test
+  void aLimitsCacheBuiltOutsideTheServicesFollowsTheAnnouncement(Vertx vertx) throws Exception {
+    Codecs.registerAll(vertx);
+    Database db = TestDatabase.fresh(vertx).database();
+    RequestLimits consoles = new RequestLimits(vertx, db, new LocalRateLimiter(Clock.systemUTC(), 1000));
+    UUID tenant = createTenant(db, "console");
+    assertThat(await(consoles.limits(tenant))).isEqualTo(RequestLimits.Limits.DEFAULTS);
+    exec(db, tenant, "UPDATE tenant_settings SET requests_per_minute = 9");
+    assertThat(await(consoles.limits(tenant)).tenantPerMinute()).as("cached until announced").isEqualTo(600);
+    PolicyServices.publishChanged(vertx, tenant);
+    assertThat(eventually(() -> await(consoles.limits(tenant)).tenantPerMinute(), 9)).isEqualTo(9);
   }
 
   /**

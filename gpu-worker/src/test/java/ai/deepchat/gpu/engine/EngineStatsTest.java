@@ -1,7 +1,9 @@
 package ai.deepchat.gpu.engine;
 
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -72,11 +74,8 @@ class EngineStatsTest {
   }
 
   /** The last snapshot is published after the step that ends the last sequence, just after completion. */
-  private static void awaitStats(Engine engine, Predicate<EngineStats> expected) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!expected.test(engine.stats()) && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+  private static void awaitStats(Engine engine, Predicate<EngineStats> expected) throws Exception {
+    until("the engine's stats match", Duration.ofSeconds(10), () -> expected.test(engine.stats()));
     assertThat(engine.stats()).matches(expected);
   }
 }

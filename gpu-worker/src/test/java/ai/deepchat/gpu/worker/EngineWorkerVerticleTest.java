@@ -32,6 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -157,11 +159,8 @@ class EngineWorkerVerticleTest {
           "batched-" + i, "tenant", "tiny-test", CHAT, SamplingParams.greedy(12), inbox.address())));
     }
     await(Future.all(accepted));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (events.values().stream().filter(l -> l.get(l.size() - 1).kind() != GenerationEvent.Kind.DELTA).count() < n) {
-      assertThat(System.nanoTime()).isLessThan(deadline);
-      Thread.sleep(10);
-    }
+    until("every generation has ended", Duration.ofSeconds(60), () -> events.values().stream()
+        .filter(l -> l.get(l.size() - 1).kind() != GenerationEvent.Kind.DELTA).count() >= n);
     String expected = directGreedyText(12);
     int total = 0;
     for (List<GenerationEvent> run : events.values()) {

@@ -9,6 +9,7 @@ import dev.langchain4j.model.embedding.onnx.bgesmallzhv15q.BgeSmallZhV15Quantize
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
@@ -22,13 +23,19 @@ public final class EmbeddingModels {
   public static final String BGE_SMALL_ZH = "bge-small-zh-v1.5-q";
   public static final String BGE_SMALL_EN = "bge-small-en-v1.5-q";
 
+  /**
+   * Where langchain4j runs the texts of one call: on the calling thread, a worker of the node's
+   * {@code embeddings} pool. Its default is a pool of its own, one thread per core, which no pool size of
+   * ours would bound.
+   */
+  private static final Executor ON_CALLER = Runnable::run;
   private static final Map<String, EmbeddingModel> LOADED = new ConcurrentHashMap<>();
   private static final Map<String, Embedder> EMBEDDERS = Map.of(
       BGE_SMALL_ZH, new BgeEmbedder(BGE_SMALL_ZH, 512, "为这个句子生成表示以用于检索相关文章：",
-          shared(BGE_SMALL_ZH, BgeSmallZhV15QuantizedEmbeddingModel::new)),
+          shared(BGE_SMALL_ZH, () -> new BgeSmallZhV15QuantizedEmbeddingModel(ON_CALLER))),
       BGE_SMALL_EN, new BgeEmbedder(BGE_SMALL_EN, 384,
           "Represent this sentence for searching relevant passages: ",
-          shared(BGE_SMALL_EN, BgeSmallEnV15QuantizedEmbeddingModel::new)));
+          shared(BGE_SMALL_EN, () -> new BgeSmallEnV15QuantizedEmbeddingModel(ON_CALLER))));
 
   private EmbeddingModels() {
   }

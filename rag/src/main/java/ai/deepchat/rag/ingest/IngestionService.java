@@ -26,10 +26,10 @@ import java.util.UUID;
 
 /**
  * Knowledge bases and ingestion. An upload is validated (type, size, UTF-8 text) before it is
- * accepted; conversion, chunking and embedding then run in the background on the ingestion worker
- * pool ({@code ingestWorkers} documents at once, tenants taking turns: {@link TenantFairQueue}), with
- * progress stored on the document row, and the result is committed to PostgreSQL first
- * (the source of truth) and to the FAISS index second.
+ * accepted; conversion and chunking then run in the background on the ingestion worker pool
+ * ({@code ingestWorkers} documents at once, tenants taking turns: {@link TenantFairQueue}) and embedding
+ * on the node's embeddings pool, with progress stored on the document row, and the result is committed
+ * to PostgreSQL first (the source of truth) and to the FAISS index second.
  */
 public final class IngestionService implements KnowledgeBaseService {
 
@@ -40,17 +40,25 @@ public final class IngestionService implements KnowledgeBaseService {
   private final DocumentRepository repository;
   private final VectorStore vectors;
   private final WorkerExecutor worker;
+  private final WorkerExecutor embeddings;
+  private final int embedParallelism;
   private final DocumentParser parser;
   private final KeyedSerializer commits = new KeyedSerializer();
   private final TenantFairQueue queue;
 
-  /** @param worker where parsing and embedding run; never an event loop */
+  /**
+   * @param worker where decoding and parsing run; never an event loop
+   * @param embeddings the node's {@code embeddings} pool, of {@code embedParallelism} threads: a batch is
+   *     split over them, so one upload's embedding can use the whole pool and never more
+   */
   public IngestionService(Database database, VectorStore vectors, WorkerExecutor worker,
-                          RagConfig config) {
+                          WorkerExecutor embeddings, int embedParallelism, RagConfig config) {
     this.config = config;
     this.repository = new DocumentRepository(database);
     this.vectors = vectors;
     this.worker = worker;
+    this.embeddings = embeddings;
+    this.embedParallelism = Math.max(1, embedParallelism);
     this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens(), config.parseTimeout());
     this.queue = new TenantFairQueue(config.ingestWorkers());
   }
@@ -178,13 +186,28 @@ public final class IngestionService implements KnowledgeBaseService {
     }
     int to = Math.min(chunks.size(), from + config.embedBatch());
     List<String> texts = chunks.subList(from, to).stream().map(Chunk::embeddingText).toList();
-    return worker.executeBlocking(() -> embedder.embedPassages(texts), false)
+    return embedSplit(embedder, texts)
         .compose(batch -> {
           done.addAll(batch);
           return repository.progress(job.tenantId(), job.documentId(), job.hash(),
               0.05 + 0.9 * to / chunks.size());
         })
         .compose(ignored -> embed(job, embedder, parsed, to, done));
+  }
+
+  /** The batch's vectors in order, its parts embedded side by side on the embeddings pool. */
+  private Future<List<float[]>> embedSplit(Embedder embedder, List<String> texts) {
+    int part = Math.max(1, (texts.size() + embedParallelism - 1) / embedParallelism);
+    List<Future<List<float[]>>> parts = new ArrayList<>();
+    for (int i = 0; i < texts.size(); i += part) {
+      List<String> slice = texts.subList(i, Math.min(texts.size(), i + part));
+      parts.add(embeddings.executeBlocking(() -> embedder.embedPassages(slice), false));
+    }
+    return Future.all(parts).map(all -> {
+      List<float[]> vectors = new ArrayList<>(texts.size());
+      parts.forEach(p -> vectors.addAll(p.result()));
+      return vectors;
+    });
   }
 
   private Future<Void> commit(Job job, Embedder embedder, ParsedDocument parsed,

@@ -5,7 +5,13 @@ import ai.deepchat.platform.embed.Vectors;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -23,6 +29,32 @@ class EmbeddingModelsTest {
     assertThat(EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH)).isSameAs(ZH);
     assertThat(ZH.dimension()).isEqualTo(512);
     assertThat(ZH.embed("营业时间是几点？")).hasSize(512);
+  }
+
+  @Test
+  void aBatchIsEmbeddedOnTheCallingThreadAlone() {
+    ZH.embed("预热"); // loaded before sampling
+    Thread caller = Thread.currentThread();
+    Set<String> others = ConcurrentHashMap.newKeySet();
+    AtomicBoolean done = new AtomicBoolean();
+    // samples every thread's stack while the batch runs: any thread but the caller inside the model
+    // would be a pool of langchain4j's own, outside the node's embeddings pool and its size
+    Thread sampler = new Thread(() -> {
+      while (!done.get()) {
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+          if (thread != caller && Arrays.stream(stack)
+              .anyMatch(f -> f.getClassName().startsWith("dev.langchain4j.model.embedding.onnx"))) {
+            others.add(thread.getName());
+          }
+        });
+        LockSupport.parkNanos(1_000_000);
+      }
+    });
+    sampler.start();
+    List<float[]> batch = ZH.embedPassages(Collections.nCopies(24, "退货政策是什么？我们的商店每天早上九点开门。"));
+    done.set(true);
+    assertThat(batch).hasSize(24);
+    assertThat(others).as("threads other than the caller running the model").isEmpty();
   }
 
   @Test

@@ -4,6 +4,7 @@ import ai.deepchat.chat.cache.QuestionNormalizer;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.cache.TenantCache;
 import ai.deepchat.platform.chat.ChatMessages.FaqCandidate;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
@@ -12,12 +13,9 @@ import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.embed.Vectors;
-import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -69,8 +67,7 @@ public final class IntentRouterVerticle extends VerticleBase {
   private final Embedder faqModel;
   private final SmallTalk smallTalk;
   private WorkerExecutor embeddings;
-  private final Cache<UUID, RoutingData> data = Caffeine.newBuilder()
-      .maximumSize(10_000).expireAfterWrite(DATA_TTL).build();
+  private TenantCache<RoutingData> data;
 
   /** {@code faqModel}: the embedding model of FAQ matching (the launcher passes bge-small-zh). */
   public IntentRouterVerticle(Platform platform, Embedder faqModel) {
@@ -82,15 +79,10 @@ public final class IntentRouterVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
-    Future<Void> changes = vertx.eventBus().<TenantPolicyChanged>consumer(Addresses.POLICY_CHANGED, msg -> {
-      try {
-        data.invalidate(UUID.fromString(msg.body().tenantId()));
-      } catch (IllegalArgumentException | NullPointerException ignored) {
-        // not a tenant: nothing cached for it
-      }
-    }).completion();
-    return changes.compose(x -> vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute)
-        .completion());
+    data = TenantCache.create(vertx, DATA_TTL,
+        tenantId -> RoutingData.load(embeddings, faqModel, platform.database(), tenantId));
+    return Future.all(vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion(),
+        data.ready());
   }
 
   private void onRoute(Message<RouteRequest> msg) {
@@ -103,10 +95,7 @@ public final class IntentRouterVerticle extends VerticleBase {
       return;
     }
     String text = req.text() == null ? "" : req.text();
-    RoutingData cached = data.getIfPresent(tenantId);
-    Future<RoutingData> loaded = cached != null ? Future.succeededFuture(cached)
-        : RoutingData.load(embeddings, faqModel, platform.database(), tenantId).onSuccess(d -> data.put(tenantId, d));
-    loaded.compose(d -> decide(req.tenantId(), d, text))
+    data.get(tenantId).compose(d -> decide(req.tenantId(), d, text))
         .onSuccess(msg::reply)
         .onFailure(err -> {
           LOG.warn("routing failed for tenant {}; answering with the model", tenantId, err);

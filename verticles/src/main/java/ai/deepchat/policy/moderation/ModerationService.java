@@ -1,57 +1,43 @@
 package ai.deepchat.policy.moderation;
 
 import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.concurrent.CallerContext;
+import ai.deepchat.platform.cache.TenantCache;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict;
 import ai.deepchat.platform.policy.PolicyMessages.TenantPolicyChanged;
 import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
  * Moderation for in-process callers (the chat pipeline; one service per node, in
- * {@code PolicyServices}): each tenant's word list is loaded once and cached. Admin changes publish {@link TenantPolicyChanged} on
- * {@link Addresses#POLICY_CHANGED}; every service on every node listens and drops its copy. The
- * bus is best-effort, so cached lists also expire after {@link #MAX_AGE_NANOS} as a safety net.
+ * {@code PolicyServices}): each tenant's word list is loaded once and cached in a {@link TenantCache}.
+ * Admin changes publish {@link TenantPolicyChanged} on {@link Addresses#POLICY_CHANGED}; every service
+ * on every node listens and drops its copy. The bus is best-effort, so cached lists also expire after
+ * {@link #MAX_AGE} as a safety net.
  */
 public final class ModerationService {
 
-  static final long MAX_AGE_NANOS = 5L * 60 * 1_000_000_000L;
-  private static final int MAX_TENANTS = 10_000;
+  static final Duration MAX_AGE = Duration.ofMinutes(5);
 
-  private record Cached(Future<TenantModeration> value, long loadedAt) {
-  }
-
-  private final Vertx vertx;
   private final Database database;
-  private final MessageConsumer<TenantPolicyChanged> invalidations;
-  private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
-      return size() > MAX_TENANTS;
-    }
-  };
+  /** Word lists compile on the pipeline's text pool, like its token counts (not Vert.x's default pool). */
+  private final WorkerExecutor textWork;
+  private final TenantCache<TenantModeration> cache;
 
   private ModerationService(Vertx vertx, Database database) {
-    this.vertx = vertx;
     this.database = database;
-    this.invalidations = vertx.eventBus().consumer(Addresses.POLICY_CHANGED, msg -> {
-      try {
-        invalidate(UUID.fromString(msg.body().tenantId()));
-      } catch (IllegalArgumentException ignored) {
-        // a malformed id names no tenant: nothing cached under it
-      }
-    });
+    this.textWork = WorkerPools.of(vertx).open(WorkerPools.Kind.TOKENIZER);
+    this.cache = TenantCache.create(vertx, MAX_AGE, this::load);
   }
 
   /** Creates a service and subscribes it to invalidations; {@link #close()} unsubscribes. */
@@ -82,31 +68,20 @@ public final class ModerationService {
   }
 
   public Future<TenantModeration> forTenant(UUID tenantId) {
-    long now = System.nanoTime();
-    synchronized (cache) {
-      Cached cached = cache.get(tenantId);
-      if (cached != null && !cached.value().failed() && now - cached.loadedAt() < MAX_AGE_NANOS) {
-        return CallerContext.bind(cached.value()); // shared by every pipeline instance's event loop
-      }
-      Future<TenantModeration> loading = load(tenantId);
-      cache.put(tenantId, new Cached(loading, now));
-      return loading;
-    }
+    return cache.get(tenantId);
   }
 
   public void invalidate(UUID tenantId) {
-    synchronized (cache) {
-      cache.remove(tenantId);
-    }
+    cache.invalidate(tenantId);
   }
 
   public Future<Void> close() {
-    return invalidations.unregister();
+    return Future.all(cache.close(), textWork.close()).mapEmpty();
   }
 
   /** Completes once the invalidation subscription has reached the cluster. */
   public Future<Void> ready() {
-    return invalidations.completion();
+    return cache.ready();
   }
 
   private Future<TenantModeration> load(UUID tenantId) {
@@ -115,7 +90,7 @@ public final class ModerationService {
             .compose(settings -> conn.query("SELECT word FROM sensitive_words").execute()
                 .map(words -> new Loaded(settings, words))))
         // building the automaton for a long list is CPU work: keep it off the event loop
-        .compose(loaded -> vertx.executeBlocking(loaded::build, false));
+        .compose(loaded -> textWork.executeBlocking(loaded::build, false));
   }
 
   private record Loaded(RowSet<Row> settings, RowSet<Row> words) {

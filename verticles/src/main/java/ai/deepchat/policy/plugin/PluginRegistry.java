@@ -1,6 +1,6 @@
 package ai.deepchat.policy.plugin;
 
-import ai.deepchat.platform.concurrent.CallerContext;
+import ai.deepchat.platform.cache.TenantCache;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.policy.PolicyMetrics;
@@ -15,9 +15,9 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -29,20 +29,17 @@ import java.util.concurrent.TimeUnit;
  * The plugins found on the class path and each tenant's enabled ones (plugin_configs). Plugins run
  * in name order; the first direct answer ends pre-processing. A plugin that fails or takes longer
  * than {@link #HOOK_TIMEOUT_MS} is skipped for that message (logged), so a broken plugin never breaks
- * chat; post hooks run through {@link PostHooks}. Tenant configurations are cached for 30 s;
- * {@link #invalidate} drops one at once.
+ * chat; post hooks run through {@link PostHooks}. Tenant configurations are cached for 30 s in a
+ * {@link TenantCache}, dropped at once when a policy change is published.
  */
 public final class PluginRegistry {
 
   static final long HOOK_TIMEOUT_MS = 12_000;
-  private static final long CACHE_NANOS = 30_000_000_000L;
+  private static final Duration MAX_AGE = Duration.ofSeconds(30);
   private static final Logger LOG = LoggerFactory.getLogger(PluginRegistry.class);
 
   /** One enabled plugin of a tenant with its configuration. */
   public record Enabled(ChatPlugin plugin, JsonObject config) {
-  }
-
-  private record Cached(Future<List<Enabled>> value, long at) {
   }
 
   private final Vertx vertx;
@@ -50,12 +47,7 @@ public final class PluginRegistry {
   private final Map<String, ChatPlugin> plugins;
   private final HttpClient httpClient;
   private final OutboundPolicy outbound;
-  private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
-      return size() > 10_000;
-    }
-  };
+  private final TenantCache<List<Enabled>> cache;
 
   public PluginRegistry(Vertx vertx, Database database, List<ChatPlugin> plugins, OutboundPolicy outbound) {
     this.vertx = vertx;
@@ -68,6 +60,7 @@ public final class PluginRegistry {
       }
     }
     this.plugins = Collections.unmodifiableMap(byName);
+    this.cache = TenantCache.create(vertx, MAX_AGE, this::load);
     // plugins set followRedirects(false) per request (the default): a redirect could lead anywhere unchecked
     this.httpClient = vertx.createHttpClient(new HttpClientOptions()
         .setVerifyHost(true).setForceSni(true)
@@ -108,41 +101,31 @@ public final class PluginRegistry {
   }
 
   public void invalidate(UUID tenantId) {
-    synchronized (cache) {
-      cache.remove(tenantId);
-    }
+    cache.invalidate(tenantId);
   }
 
   public Future<List<Enabled>> enabled(UUID tenantId) {
-    if (plugins.isEmpty()) {
-      return Future.succeededFuture(List.of());
-    }
-    long now = System.nanoTime();
-    synchronized (cache) {
-      Cached c = cache.get(tenantId);
-      if (c != null && !c.value().failed() && now - c.at() < CACHE_NANOS) {
-        return CallerContext.bind(c.value()); // shared by every pipeline instance's event loop
-      }
-      Future<List<Enabled>> loading = database.inTenant(tenantId, conn -> conn
-              .query("SELECT plugin, config FROM plugin_configs WHERE enabled ORDER BY plugin").execute())
-          .map(rows -> {
-            List<Enabled> list = new ArrayList<>();
-            for (var r : rows) {
-              ChatPlugin p = plugins.get(r.getString("plugin"));
-              Object cfg = r.getValue("config");
-              if (p != null) {
-                list.add(new Enabled(p, cfg instanceof JsonObject j ? j : new JsonObject()));
-              }
+    return plugins.isEmpty() ? Future.succeededFuture(List.of()) : cache.get(tenantId);
+  }
+
+  private Future<List<Enabled>> load(UUID tenantId) {
+    return database.inTenant(tenantId, conn -> conn
+            .query("SELECT plugin, config FROM plugin_configs WHERE enabled ORDER BY plugin").execute())
+        .map(rows -> {
+          List<Enabled> list = new ArrayList<>();
+          for (var r : rows) {
+            ChatPlugin p = plugins.get(r.getString("plugin"));
+            Object cfg = r.getValue("config");
+            if (p != null) {
+              list.add(new Enabled(p, cfg instanceof JsonObject j ? j : new JsonObject()));
             }
-            return List.copyOf(list);
-          });
-      cache.put(tenantId, new Cached(loading, now));
-      return loading;
-    }
+          }
+          return List.copyOf(list);
+        });
   }
 
   public Future<Void> close() {
-    return httpClient.close();
+    return Future.all(cache.close(), httpClient.close()).mapEmpty();
   }
 
   private PluginContext context(UUID tenantId, Enabled e) {

@@ -1,14 +1,15 @@
 package ai.deepchat.policy.ratelimit;
 
+import ai.deepchat.platform.cache.TenantCache;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.security.TenantKeys;
 import ai.deepchat.policy.PolicyMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -19,8 +20,8 @@ import java.util.UUID;
  * anonymous visitors can never spend the budget the tenant's own integrations depend on. New widget
  * visitors are also limited per client address (minting visitors must not escape the per-visitor
  * limit). The narrower bucket is checked first, so a caller over its own limit does not spend the
- * channel's. Limits are cached for a minute per tenant (and dropped by {@link #invalidate}); if they
- * cannot be read, the schema defaults apply, so a database hiccup never switches limiting off; a
+ * channel's. Limits are cached for a minute per tenant in a {@link TenantCache} (dropped at once when
+ * a policy change is published); if they cannot be read, the schema defaults apply, so a database hiccup never switches limiting off; a
  * limiter that cannot answer lets the request through (logged).
  */
 public final class RequestLimits {
@@ -31,25 +32,17 @@ public final class RequestLimits {
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(RequestLimits.class);
-  private static final long CACHE_NANOS = 60_000_000_000L;
+  private static final Duration MAX_AGE = Duration.ofMinutes(1);
   private static final int MAX_PER_MINUTE = 1_000_000;
-  private static final int MAX_TENANTS = 10_000;
-
-  private record Cached(Limits limits, long at) {
-  }
 
   private final Database database;
   private final RateLimiter limiter;
-  private final Map<UUID, Cached> cache = new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<UUID, Cached> eldest) {
-      return size() > MAX_TENANTS;
-    }
-  };
+  private final TenantCache<Limits> cache;
 
-  public RequestLimits(Database database, RateLimiter limiter) {
+  public RequestLimits(Vertx vertx, Database database, RateLimiter limiter) {
     this.database = database;
     this.limiter = limiter;
+    this.cache = TenantCache.create(vertx, MAX_AGE, this::load);
   }
 
   /**
@@ -101,19 +94,17 @@ public final class RequestLimits {
 
   /** Drops the cached limits of a tenant (after an admin changed them). */
   public void invalidate(UUID tenantId) {
-    synchronized (cache) {
-      cache.remove(tenantId);
-    }
+    cache.invalidate(tenantId);
   }
 
   public Future<Limits> limits(UUID tenantId) {
-    long now = System.nanoTime();
-    synchronized (cache) {
-      Cached c = cache.get(tenantId);
-      if (c != null && now - c.at() < CACHE_NANOS) {
-        return Future.succeededFuture(c.limits());
-      }
-    }
+    return cache.get(tenantId).recover(err -> {
+      LOG.warn("cannot read rate limits of tenant {}, using defaults: {}", tenantId, err.getMessage());
+      return Future.succeededFuture(Limits.DEFAULTS);
+    });
+  }
+
+  private Future<Limits> load(UUID tenantId) {
     return database.inTenant(tenantId, conn -> conn.query(
             "SELECT requests_per_minute, api_key_requests_per_minute, visitor_requests_per_minute"
                 + " FROM tenant_settings").execute()
@@ -123,16 +114,7 @@ public final class RequestLimits {
             l = new Limits(cap(r.getInteger(0)), cap(r.getInteger(1)), cap(r.getInteger(2)));
           }
           return l;
-        }))
-        .onSuccess(l -> {
-          synchronized (cache) {
-            cache.put(tenantId, new Cached(l, now));
-          }
-        })
-        .recover(err -> {
-          LOG.warn("cannot read rate limits of tenant {}, using defaults: {}", tenantId, err.getMessage());
-          return Future.succeededFuture(Limits.DEFAULTS);
-        });
+        }));
   }
 
   private static int cap(Integer v) {

@@ -48,7 +48,7 @@ class VisitorDeletionTest {
     Platform platform = new Platform(ConfigLoader.load(Map.of("HTTP_HOST", "127.0.0.1", "HTTP_PORT", "0"),
         new String[0]), db, "test");
     VisitorDeletionModule module = new VisitorDeletionModule(db, new AuditLog(db),
-        new RequestLimits(db, new LocalRateLimiter(Clock.systemUTC(), 1000)));
+        new RequestLimits(vertx, db, new LocalRateLimiter(Clock.systemUTC(), 1000)));
     GatewayVerticle gateway = new GatewayVerticle(platform, List.of(module));
     await(vertx.deployVerticle(gateway));
     port = gateway.actualPort();

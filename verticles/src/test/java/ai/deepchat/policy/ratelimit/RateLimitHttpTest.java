@@ -43,7 +43,7 @@ class RateLimitHttpTest {
     tenant = createTenant(db, "limited");
     other = createTenant(db, "other");
     exec(db, tenant, "UPDATE tenant_settings SET visitor_requests_per_minute = 2, requests_per_minute = 3");
-    limits = new RequestLimits(db, new LocalRateLimiter(clock, 1000));
+    limits = new RequestLimits(vertx, db, new LocalRateLimiter(clock, 1000));
     Router router = Router.router(vertx);
     router.post("/chat/:tenant/:visitor")
         .handler(RateLimitHttp.handler(ctx -> limits.checkVisitor(UUID.fromString(ctx.pathParam("tenant")),

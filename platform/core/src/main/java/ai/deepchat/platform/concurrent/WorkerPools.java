@@ -1,11 +1,13 @@
 package ai.deepchat.platform.concurrent;
 
 import ai.deepchat.platform.config.PlatformConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.shareddata.Shareable;
 
 import java.util.Locale;
+import java.util.concurrent.Callable;
 
 /**
  * The node's named worker pools, one per kind of blocking work, sized by configuration
@@ -20,9 +22,9 @@ public final class WorkerPools implements Shareable {
 
   /** The kinds of work; the pool's name shows in thread names and blocked-thread warnings. */
   public enum Kind {
-    PASSWORD_HASHING, EMBEDDINGS, TOKENIZER, ENGINE_ADMISSIONS;
+    PASSWORD_HASHING, EMBEDDINGS, TOKENIZER, ENGINE_ADMISSIONS, OUTBOUND_LOOKUPS;
 
-    /** {@code password-hashing}, {@code embeddings}, {@code tokenizer}, {@code engine-admissions}. */
+    /** {@code password-hashing}, {@code embeddings}, {@code tokenizer}, {@code engine-admissions}, {@code outbound-lookups}. */
     public String poolName() {
       return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
@@ -58,6 +60,7 @@ public final class WorkerPools implements Shareable {
       case EMBEDDINGS -> sizes.embeddings();
       case TOKENIZER -> sizes.tokenizer();
       case ENGINE_ADMISSIONS -> sizes.engineAdmissions();
+      case OUTBOUND_LOOKUPS -> sizes.outboundLookups();
     };
   }
 
@@ -68,5 +71,16 @@ public final class WorkerPools implements Shareable {
    */
   public WorkerExecutor open(Kind kind) {
     return vertx.createSharedWorkerExecutor(kind.poolName(), size(kind));
+  }
+
+  /**
+   * Runs one task on the pool of {@code kind}, for parts without a lifetime to hold a handle (a value
+   * such as the outbound policy, built by many parts): the handle lives for this task only. The pool is
+   * shared by name, so its size bounds every caller together; when no task of the kind is running it
+   * has no threads, and the next task starts one, which costs little next to the waits it is for.
+   */
+  public <T> Future<T> runOnce(Kind kind, Callable<T> task) {
+    WorkerExecutor handle = open(kind);
+    return handle.executeBlocking(task, false).eventually(handle::close);
   }
 }

@@ -125,7 +125,8 @@ public final class ConfigLoader {
     PlatformConfig.Workers d = PlatformConfig.Workers.defaults();
     return new PlatformConfig.Workers(intIn("PASSWORD_HASH_WORKERS", d.passwordHashing(), 1, 256),
         intIn("EMBEDDING_WORKERS", d.embeddings(), 1, 256), intIn("TOKENIZER_WORKERS", d.tokenizer(), 1, 256),
-        intIn("ENGINE_ADMISSION_WORKERS", d.engineAdmissions(), 1, 256));
+        intIn("ENGINE_ADMISSION_WORKERS", d.engineAdmissions(), 1, 256),
+        intIn("OUTBOUND_LOOKUP_WORKERS", d.outboundLookups(), 1, 256));
   }
 
   /** The one secret behind console sessions and visitor tokens (see JwtSecret). */

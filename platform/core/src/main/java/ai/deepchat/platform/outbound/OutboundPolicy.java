@@ -1,5 +1,6 @@
 package ai.deepchat.platform.outbound;
 
+import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.PlatformConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -117,16 +118,17 @@ public final class OutboundPolicy {
   }
 
   /**
-   * {@link #check} then {@link #pin} on a worker thread; fails with {@link OutboundRefusedException}.
-   * Always completes later, never inside the call, so callers may rely on their state being set.
+   * {@link #check} then {@link #pin} on the node's {@code outbound-lookups} pool (a slow resolver then
+   * holds only threads meant for waiting); fails with {@link OutboundRefusedException}. Always completes
+   * later, never inside the call, so callers may rely on their state being set.
    */
   public Future<PinnedTarget> resolve(Vertx vertx, String url) {
-    return vertx.executeBlocking(() -> pin(check(url)), false);
+    return WorkerPools.of(vertx).runOnce(WorkerPools.Kind.OUTBOUND_LOOKUPS, () -> pin(check(url)));
   }
 
-  /** {@link #pin} on a worker thread, for a URL the caller checked (and narrowed by rules of its own). */
+  /** {@link #pin} on the lookup pool, for a URL the caller checked (and narrowed by rules of its own). */
   public Future<PinnedTarget> resolve(Vertx vertx, OutboundUrl checked) {
-    return vertx.executeBlocking(() -> pin(checked), false);
+    return WorkerPools.of(vertx).runOnce(WorkerPools.Kind.OUTBOUND_LOOKUPS, () -> pin(checked));
   }
 
   private boolean allowListed(OutboundUrl url) {

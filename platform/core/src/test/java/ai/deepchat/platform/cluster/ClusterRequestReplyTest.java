@@ -1,7 +1,6 @@
 package ai.deepchat.platform.cluster;
 
 import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
 import io.vertx.core.Vertx;
@@ -20,23 +19,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Two clustered Vert.x nodes over Hazelcast on loopback: the bus carries our records between them. */
 class ClusterRequestReplyTest {
 
-  private final LoopbackCluster cluster = new LoopbackCluster(15701, 15702);
+  private LoopbackCluster cluster;
 
   @AfterEach
   void closeNodes() throws Exception {
     cluster.close();
   }
 
-  private Vertx startNode(int hazelcastPort) throws Exception {
-    Vertx vertx = cluster.start(hazelcastPort);
-    Codecs.registerAll(vertx);
-    return vertx;
-  }
-
   @Test
   void requestAndReplyCrossBetweenTwoNodes() throws Exception {
-    Vertx gateway = startNode(15701);
-    Vertx worker = startNode(15702);
+    // free ports, not fixed ones: parallel runs on this host must not collide
+    cluster = LoopbackCluster.started(2);
+    Vertx gateway = cluster.node(0);
+    Vertx worker = cluster.node(1);
     await(worker.deployVerticle(new NodePingVerticle("worker-node")));
     await(worker.eventBus().<CancelGeneration>consumer("test.cancel", msg ->
         msg.reply(new WorkerAnnouncement("w1", "worker-node", List.of(msg.body().requestId()), 3, false)))

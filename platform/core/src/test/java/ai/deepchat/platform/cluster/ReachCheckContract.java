@@ -1,12 +1,8 @@
 package ai.deepchat.platform.cluster;
 
 import ai.deepchat.platform.bus.Addresses;
-import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
-import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -21,39 +17,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link LocalReachCheckTest} (one Vert.x instance plays both nodes) and {@link ClusteredReachCheckTest}
  * (two Hazelcast members on loopback): the same answers whether or not the bus crosses the wire.
  */
-abstract class ReachCheckContract {
-
-  /** The node that asks for the check, and the node whose reach is checked (the same one when local). */
-  protected Vertx asker;
-  protected Vertx checked;
-
-  /** Sets {@link #asker} and {@link #checked}. */
-  protected abstract void startNodes() throws Exception;
-
-  protected abstract void stopNodes() throws Exception;
-
-  @BeforeEach
-  void start() throws Exception {
-    startNodes();
-    Codecs.registerAll(asker);
-    Codecs.registerAll(checked);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    stopNodes();
-  }
+abstract class ReachCheckContract extends BusPairContract {
 
   private ClusterMessages.ReachReport reach(Object body, DeliveryOptions check) throws Exception {
-    return (ClusterMessages.ReachReport) await(asker.eventBus().request(Addresses.platformReach("checked-node"),
-        body, check)).body();
+    return (ClusterMessages.ReachReport) await(nodes.asking().eventBus()
+        .request(Addresses.platformReach("checked-node"), body, check)).body();
   }
 
   @Test
   void aNodesReachCheckSendsFromThatNodeAndReportsWhatGotNoReply() throws Exception {
-    await(checked.deployVerticle(new NodePingVerticle("checked-node")));
-    // a consumer on the asker's node: the checked node must reach it across the cluster
-    await(asker.eventBus().<CancelGeneration>consumer("test.cancel", msg -> {
+    await(nodes.serving().deployVerticle(new NodePingVerticle("checked-node")));
+    // a consumer on the asking node: the checked node must reach it across the cluster
+    await(nodes.asking().eventBus().<CancelGeneration>consumer("test.cancel", msg -> {
       if (msg.body().requestId().equals("refuse")) {
         msg.fail(400, "refused");
       } else {
@@ -64,7 +39,7 @@ abstract class ReachCheckContract {
         .addHeader(Addresses.REACH_COUNT, "5").addHeader(Addresses.REACH_TIMEOUT_MS, "2000");
     AtomicReference<ClusterMessages.ReachReport> first = new AtomicReference<>();
     // subscriptions travel through Hazelcast: ask again until both consumers are known everywhere
-    until("the checked node reaches the asker's consumer", Duration.ofSeconds(30), () -> {
+    until("the checked node reaches the asking node's consumer", Duration.ofSeconds(30), () -> {
       try {
         first.set(reach(new CancelGeneration("req-1"), check));
       } catch (Exception notYet) {
@@ -87,7 +62,7 @@ abstract class ReachCheckContract {
     assertThat(nobody.replied()).isZero();
     assertThat(nobody.errors()).hasSize(3);
 
-    assertThat(asker.eventBus().request(Addresses.platformReach("checked-node"), "x",
+    assertThat(nodes.asking().eventBus().request(Addresses.platformReach("checked-node"), "x",
             new DeliveryOptions().setSendTimeout(5000).addHeader(Addresses.REACH_ADDRESS, "test.cancel")
                 .addHeader(Addresses.REACH_COUNT, "100000").addHeader(Addresses.REACH_TIMEOUT_MS, "2000"))
         .toCompletionStage().toCompletableFuture()).failsWithin(Duration.ofSeconds(10))

@@ -5,16 +5,20 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.PromiseInternal;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.util.concurrent.CompletableFuture;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A future cached by one verticle instance continues on the context of each instance that asks for it. */
+@ExtendWith(VertxExtension.class)
 class CallerContextTest {
 
   private final Vertx vertx = Vertx.vertx();
@@ -30,35 +34,40 @@ class CallerContextTest {
   }
 
   @Test
-  void aPendingSharedFutureCompletesOnTheCallersContext() throws Exception {
+  void aPendingSharedFutureCompletesOnTheCallersContext(VertxTestContext test) {
     PromiseInternal<String> loading = loader.promise();
-    CompletableFuture<Context> plain = continuedOn(loading.future(), f -> f);
-    CompletableFuture<Context> bound = continuedOn(loading.future(), CallerContext::bind);
-    loader.runOnContext(v -> loading.complete("routing"));
-    assertThat(plain.get(10, TimeUnit.SECONDS)).as("Vert.x's own rule: the creator's context").isSameAs(loader);
-    assertThat(bound.get(10, TimeUnit.SECONDS)).isSameAs(caller);
+    Checkpoint continued = test.checkpoint(2);
+    caller.runOnContext(v -> {
+      loading.future().onComplete(ar -> test.verify(() -> {
+        assertThat(Vertx.currentContext()).as("Vert.x's own rule: the creator's context").isSameAs(loader);
+        continued.flag();
+      }));
+      CallerContext.bind(loading.future()).onComplete(ar -> test.verify(() -> {
+        assertThat(Vertx.currentContext()).isSameAs(caller);
+        continued.flag();
+      }));
+      loader.runOnContext(x -> loading.complete("routing"));
+    });
   }
 
   @Test
-  void aCompletedOrFailedSharedFutureContinuesOnTheCallersContext() throws Exception {
+  void aCompletedOrFailedSharedFutureContinuesOnTheCallersContext(VertxTestContext test) {
     PromiseInternal<String> loaded = loader.promise();
     PromiseInternal<String> failed = loader.promise();
     loaded.complete("routing");
     failed.fail("database down");
-    assertThat(continuedOn(loaded.future(), f -> f).get(10, TimeUnit.SECONDS)).isSameAs(loader);
-    assertThat(continuedOn(loaded.future(), CallerContext::bind).get(10, TimeUnit.SECONDS)).isSameAs(caller);
-    assertThat(continuedOn(failed.future(), CallerContext::bind).get(10, TimeUnit.SECONDS)).isSameAs(caller);
-  }
-
-  /** On the caller's context: the context that runs a continuation of {@code how(shared)}. */
-  private CompletableFuture<Context> continuedOn(Future<String> shared, Function<Future<String>, Future<String>> how) {
-    CompletableFuture<Context> ran = new CompletableFuture<>();
-    CompletableFuture<Void> chained = new CompletableFuture<>();
+    Checkpoint continued = test.checkpoint(3);
     caller.runOnContext(v -> {
-      how.apply(shared).onComplete(ar -> ran.complete(Vertx.currentContext()));
-      chained.complete(null);
+      loaded.future().onComplete(ar -> test.verify(() -> {
+        assertThat(Vertx.currentContext()).isSameAs(loader);
+        continued.flag();
+      }));
+      for (Future<String> shared : List.of(loaded.future(), failed.future())) {
+        CallerContext.bind(shared).onComplete(ar -> test.verify(() -> {
+          assertThat(Vertx.currentContext()).isSameAs(caller);
+          continued.flag();
+        }));
+      }
     });
-    chained.join();
-    return ran;
   }
 }

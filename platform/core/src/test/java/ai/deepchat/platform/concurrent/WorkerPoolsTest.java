@@ -24,7 +24,7 @@ class WorkerPoolsTest {
 
   @Test
   void eachKindRunsOnItsNamedPoolOfTheInstalledSize(Vertx vertx) throws Exception {
-    WorkerPools pools = WorkerPools.install(vertx, new PlatformConfig.Workers(1, 3, 2, 4));
+    WorkerPools pools = WorkerPools.install(vertx, new PlatformConfig.Workers(1, 3, 2, 4, 5));
     assertThat(WorkerPools.of(vertx)).isSameAs(pools);
     for (Kind kind : Kind.values()) {
       WorkerExecutor pool = pools.open(kind);
@@ -33,7 +33,7 @@ class WorkerPoolsTest {
       assertThat(thread).startsWith(kind.poolName());
     }
     assertThat(List.of(pools.size(Kind.PASSWORD_HASHING), pools.size(Kind.EMBEDDINGS), pools.size(Kind.TOKENIZER),
-        pools.size(Kind.ENGINE_ADMISSIONS))).containsExactly(1, 3, 2, 4);
+        pools.size(Kind.ENGINE_ADMISSIONS), pools.size(Kind.OUTBOUND_LOOKUPS))).containsExactly(1, 3, 2, 4, 5);
   }
 
   @Test
@@ -63,7 +63,7 @@ class WorkerPoolsTest {
     for (int i = 0; i < tasks; i++) {
       all.add(pool.executeBlocking(() -> {
         seen.add(running.incrementAndGet());
-        Thread.sleep(150);
+        Thread.sleep(150); // holds the thread, so the tasks overlap as far as the pool allows
         running.decrementAndGet();
         return null;
       }, false));

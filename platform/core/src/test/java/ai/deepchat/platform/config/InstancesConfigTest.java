@@ -41,14 +41,16 @@ class InstancesConfigTest {
   @Test
   void workerPoolSizesDefaultAndAreBounded() {
     int cpus = Math.max(2, Runtime.getRuntime().availableProcessors());
-    assertThat(load(Map.of()).workers()).isEqualTo(new PlatformConfig.Workers(2, 2, cpus, cpus))
+    assertThat(load(Map.of()).workers()).isEqualTo(new PlatformConfig.Workers(2, 2, cpus, cpus, 4))
         .isEqualTo(PlatformConfig.Workers.defaults());
     assertThat(load(Map.of("PASSWORD_HASH_WORKERS", "1", "EMBEDDING_WORKERS", "3", "TOKENIZER_WORKERS", "5",
-        "ENGINE_ADMISSION_WORKERS", "7")).workers()).isEqualTo(new PlatformConfig.Workers(1, 3, 5, 7));
+        "ENGINE_ADMISSION_WORKERS", "7", "OUTBOUND_LOOKUP_WORKERS", "9")).workers())
+        .isEqualTo(new PlatformConfig.Workers(1, 3, 5, 7, 9));
     assertThat(problem("PASSWORD_HASH_WORKERS", "0")).isEqualTo("PASSWORD_HASH_WORKERS: '0' is outside 1..256");
     assertThat(problem("EMBEDDING_WORKERS", "257")).isEqualTo("EMBEDDING_WORKERS: '257' is outside 1..256");
     assertThat(problem("TOKENIZER_WORKERS", "some")).isEqualTo("TOKENIZER_WORKERS: 'some' is not a number");
     assertThat(problem("ENGINE_ADMISSION_WORKERS", "-1")).isEqualTo("ENGINE_ADMISSION_WORKERS: '-1' is outside 1..256");
+    assertThat(problem("OUTBOUND_LOOKUP_WORKERS", "0")).isEqualTo("OUTBOUND_LOOKUP_WORKERS: '0' is outside 1..256");
   }
 
   /** The one line a node stops with when {@code key} is {@code value}. */

@@ -1,5 +1,7 @@
 package ai.deepchat.platform.outbound;
 
+import ai.deepchat.platform.concurrent.BusyDefaultWorkers;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -12,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,6 +71,20 @@ class PinnedConnectionTest {
     assertThat(lookups).hasValue(1);
     assertThat(onFirst).containsExactly("connection", "localhost:" + port);
     assertThat(onSecond).isEmpty();
+  }
+
+  @Test
+  void theLookupRunsOnTheLookupPoolWhileTheDefaultPoolIsFull() throws Exception {
+    List<String> threads = new CopyOnWriteArrayList<>();
+    OutboundPolicy policy = new OutboundPolicy(List.of("localhost:" + port), host -> {
+      threads.add(Thread.currentThread().getName());
+      return List.of(InetAddress.getByName("127.0.0.2"));
+    });
+    try (BusyDefaultWorkers ignored = BusyDefaultWorkers.hold(vertx)) {
+      PinnedTarget target = await(policy.resolve(vertx, "http://localhost:" + port + "/"), Duration.ofSeconds(20));
+      assertThat(target.address().getHostAddress()).isEqualTo("127.0.0.2");
+    }
+    assertThat(threads).singleElement().asString().startsWith(WorkerPools.Kind.OUTBOUND_LOOKUPS.poolName());
   }
 
   @Test
