@@ -17,6 +17,7 @@ import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.rag.KnowledgeBase;
 import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
+import ai.deepchat.rag.embed.EmbeddingModels;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -63,7 +64,7 @@ abstract class BusContract extends BusPairContract {
     otherTenant = createTenant(db, "bus-contract-other");
     exec(db, tenant, "INSERT INTO intent_rules (tenant_id, intent, kind, pattern, priority)"
         + " VALUES ($1, 'chat', 'keyword', 'talk to a human', 5)", tenant);
-    await(nodes.serving().deployVerticle(new IntentRouterVerticle(platform)));
+    await(nodes.serving().deployVerticle(new IntentRouterVerticle(platform, EmbeddingModels.get(EmbeddingModels.BGE_SMALL_ZH))));
     await(nodes.serving().deployVerticle(rag.retrieverVerticle()));
   }
 
