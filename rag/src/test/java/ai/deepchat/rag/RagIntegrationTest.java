@@ -155,7 +155,7 @@ class RagIntegrationTest {
         .hasMessageContaining("binary");
     assertThat(failure(service.upload(tenantA, kbA, "latin1.md",
         Buffer.buffer("caf\u00e9".getBytes(StandardCharsets.ISO_8859_1))))).hasMessageContaining("UTF-8");
-    assertThat(errorOf(service.upload(tenantA, kbA, "doc.pdf", Buffer.buffer("%PDF-1.4"))))
+    assertThat(errorOf(service.upload(tenantA, kbA, "tool.exe", Buffer.buffer("MZ"))))
         .isEqualTo(RagError.UNSUPPORTED_TYPE);
     assertThat(errorOf(service.upload(tenantA, UUID.randomUUID(), "a.md", Buffer.buffer("# a"))))
         .isEqualTo(RagError.NOT_FOUND);

@@ -47,7 +47,7 @@ public final class DocumentDecoder {
   // NUL bytes never occur in text (and PostgreSQL text cannot hold them: one anywhere would fail the
   // ingestion), so the whole document is searched for them; other control characters only rarely, so
   // more than 1% of the first 64 KiB means binary.
-  private static boolean looksBinary(byte[] bytes) {
+  static boolean looksBinary(byte[] bytes) {
     for (byte b : bytes) {
       if (b == 0) {
         return true;
