@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every accepted format end to end over real HTTP and PostgreSQL: uploaded as a multipart file, sniffed,
- * extracted, chunked with its structure, embedded and found by search; and every bad input of issue
+ * extracted (a scanned PDF by OCR), chunked with its structure, embedded and found by search; and every bad input of issue
  * #16 failing alone, with its reason on the document, while good documents beside it become ready.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -103,21 +103,28 @@ class FormatsIntegrationTest {
     // search finds each format's own phrase in its own document, a PDF's with its page
     Map<String, String> terms = new LinkedHashMap<>();
     terms.put("pump-manual.pdf", SampleDocuments.PDF_TERM);
+    terms.put("invoice-scan.pdf", SampleDocuments.SCAN_TERM);
     terms.put("flange-guide.docx", SampleDocuments.DOCX_TERM);
     terms.put("parts.xlsx", SampleDocuments.XLSX_TERM);
+    terms.put("parts-legacy.xls", SampleDocuments.XLS_TERM);
     terms.put("hoses.csv", SampleDocuments.CSV_TERM);
     terms.put("sensors.pptx", SampleDocuments.PPTX_TERM);
     terms.put("lighthouse.epub", SampleDocuments.EPUB_TERM);
     terms.put("sluice.html", SampleDocuments.HTML_TERM);
     for (Map.Entry<String, String> term : terms.entrySet()) {
+      // among the first three: the two workbooks differ in one word, and fusion may rank either first
       List<JsonObject> hits = search(kb, term.getValue());
-      assertThat(hits).as(term.getValue()).isNotEmpty();
-      JsonObject top = hits.get(0);
-      assertThat(top.getString("documentId")).as(term.getValue()).isEqualTo(ids.get(term.getKey()));
-      assertThat(top.getString("text")).containsIgnoringCase(term.getValue());
+      assertThat(hits.subList(0, Math.min(3, hits.size()))).as(term.getValue()).anySatisfy(hit -> {
+        assertThat(hit.getString("documentId")).isEqualTo(ids.get(term.getKey()));
+        assertThat(hit.getString("text")).containsIgnoringCase(term.getValue());
+      });
     }
     assertThat(search(kb, SampleDocuments.PDF_TERM).get(0).getString("sectionPath"))
         .isEqualTo("Harbor Pump Manual > Troubleshooting > p. 3");
+    // a scan, read by OCR, is found by its Chinese words too, with its page
+    JsonObject scan = search(kb, SampleDocuments.SCAN_TERM_ZH).get(0);
+    assertThat(scan.getString("documentId")).isEqualTo(ids.get("invoice-scan.pdf"));
+    assertThat(scan.getString("sectionPath")).isEqualTo("p. 1");
     assertThat(search(kb, SampleDocuments.NAV_TEXT)).noneMatch(h -> h.getString("text").contains(SampleDocuments.NAV_TEXT));
   }
 
@@ -126,14 +133,12 @@ class FormatsIntegrationTest {
     String kb = createKnowledgeBase("bad input");
     Path secret = Files.writeString(Files.createTempFile("xxe", ".txt"), "CANARY-51d0");
     Map<String, byte[]> bad = new LinkedHashMap<>();
-    bad.put("scan.pdf", SampleDocuments.scannedPdf());
     bad.put("locked.pdf", SampleDocuments.encryptedPdf());
     bad.put("broken.pdf", SampleDocuments.corruptPdf());
     bad.put("bomb.docx", SampleDocuments.zipBombDocx());
     bad.put("xxe.docx", SampleDocuments.xxeDocx(secret));
     bad.put("xxe.xlsx", SampleDocuments.xxeXlsx(secret));
     Map<String, String> expected = Map.of(
-        "scan.pdf", "no text layer: OCR needed",
         "locked.pdf", "password-protected",
         "broken.pdf", "could not be read as PDF",
         "bomb.docx", "refused as a possible zip bomb",

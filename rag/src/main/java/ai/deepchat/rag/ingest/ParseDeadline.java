@@ -33,6 +33,11 @@ public final class ParseDeadline {
     return new ParseDeadline(System.nanoTime() + budgetNanos);
   }
 
+  /** Nanoseconds left of the budget (negative once spent), for work outside the JVM that must stop too. */
+  public long remainingNanos() {
+    return deadlineNanos - System.nanoTime();
+  }
+
   /** Throws {@link Expired} when the budget is spent. */
   public void check() {
     if (System.nanoTime() - deadlineNanos > 0) {

@@ -12,7 +12,7 @@ import java.util.Map;
 public final class Extractors {
 
   private static final Map<SourceFormat, FormatExtractor> BINARY = Map.of(
-      SourceFormat.PDF, new PdfExtractor(),
+      SourceFormat.PDF, new PdfExtractor(TesseractOcr.DEFAULT),
       SourceFormat.DOCX, new DocxExtractor(),
       SourceFormat.DOC, new DocExtractor(),
       SourceFormat.XLSX, new SpreadsheetExtractor(),

@@ -7,7 +7,10 @@ import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.io.MemoryUsageSetting;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
+import org.apache.pdfbox.rendering.ImageType;
+import org.apache.pdfbox.rendering.PDFRenderer;
 import org.apache.pdfbox.text.PDFTextStripper;
 import org.apache.pdfbox.text.TextPosition;
 
@@ -24,7 +27,8 @@ import java.util.regex.Pattern;
  * PDF text layer through PDFBox, page by page: lines set in a font clearly larger than the body text
  * become headings (the largest size level 1), lines starting with a bullet or a number become list
  * items, and every page starts with a "p. N" marker so citations name the page. A PDF without any
- * text on any page is a scan: refused with "no text layer: OCR needed" rather than indexed empty.
+ * text on any page is a scan: its pages are read by OCR ({@link TesseractOcr}), or, on a node without
+ * it, the document is refused with "no text layer: OCR needed" rather than indexed empty.
  * PDFBox finds no tables, so a table's rows arrive as lines of text.
  */
 final class PdfExtractor implements FormatExtractor {
@@ -35,6 +39,17 @@ final class PdfExtractor implements FormatExtractor {
   private static final int MAX_HEADING_CHARS = 120;
   private static final Pattern BULLET = Pattern.compile("^[•●▪◦‣∙·\\-–*]\\s+");
   private static final Pattern NUMBERED = Pattern.compile("^\\d{1,3}[.)]\\s+");
+
+  private static final float OCR_DPI = 300;
+  // a page image of at most 25 megapixels (an A4 page at 300 dpi has 8.7), so a poster-sized page cannot
+  // exhaust the heap
+  private static final double OCR_MAX_PIXELS = 25e6;
+
+  private final TesseractOcr ocr;
+
+  PdfExtractor(TesseractOcr ocr) {
+    this.ocr = ocr;
+  }
 
   /** One line of text with its largest font size and its page. */
   private record Line(String text, float size, int page, boolean endsParagraph) {
@@ -55,16 +70,44 @@ final class PdfExtractor implements FormatExtractor {
       LineCollector collector = new LineCollector(sourceName, deadline);
       collector.writeText(pdf, Writer.nullWriter());
       List<Line> lines = collector.lines;
-      if (lines.stream().allMatch(l -> l.text().isBlank())) {
-        throw new RagException(RagError.INVALID_INPUT, sourceName + ": " + NO_TEXT_LAYER + " (its " + pages
-            + (pages == 1 ? " page is an image" : " pages are images") + ", a scan without text to index)");
-      }
       String title = pdf.getDocumentInformation() == null ? null : pdf.getDocumentInformation().getTitle();
+      if (lines.stream().allMatch(l -> l.text().isBlank())) {
+        if (!ocr.available()) {
+          throw new RagException(RagError.INVALID_INPUT, sourceName + ": " + NO_TEXT_LAYER + " (its " + pages
+              + (pages == 1 ? " page is an image" : " pages are images") + ", a scan without text to index, "
+              + "and this node has no OCR engine)");
+        }
+        return new Extracted(recognize(sourceName, pdf, deadline), title, true);
+      }
       return new Extracted(render(sourceName, deadline, lines), title, true);
     } catch (InvalidPasswordException e) {
       throw new RagException(RagError.INVALID_INPUT, sourceName
           + " is password-protected; remove the password and upload it again");
     }
+  }
+
+  // A scan: each page rendered in grey at up to 300 dpi (fewer for huge pages) and read by OCR.
+  private String recognize(String sourceName, PDDocument pdf, ParseDeadline deadline) throws IOException {
+    MarkdownWriter out = new MarkdownWriter(sourceName, deadline, FormatLimits.MAX_TEXT_CHARS);
+    PDFRenderer renderer = new PDFRenderer(pdf);
+    boolean any = false;
+    for (int i = 0; i < pdf.getNumberOfPages(); i++) {
+      deadline.check();
+      PDRectangle box = pdf.getPage(i).getCropBox();
+      double squareInches = Math.max(1, box.getWidth() / 72.0 * box.getHeight() / 72.0);
+      float dpi = (float) Math.min(OCR_DPI, Math.sqrt(OCR_MAX_PIXELS / squareInches));
+      String text = ocr.recognize(renderer.renderImageWithDPI(i, dpi, ImageType.GRAY), deadline);
+      out.location("p. " + (i + 1));
+      for (String paragraph : text.split("\\R\\s*\\R")) {
+        any |= !paragraph.isBlank();
+        out.paragraph(paragraph.replaceAll("\\s*\\R\\s*", " "));
+      }
+    }
+    if (!any) {
+      throw new RagException(RagError.INVALID_INPUT, sourceName + ": " + NO_TEXT_LAYER
+          + ", and OCR found no text on its pages");
+    }
+    return out.markdown();
   }
 
   private static String render(String sourceName, ParseDeadline deadline, List<Line> lines) {

@@ -4,6 +4,7 @@ import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.ingest.Chunk;
 import ai.deepchat.rag.ingest.ContentSniffer;
 import ai.deepchat.rag.ingest.DocumentParser;
+import ai.deepchat.rag.ingest.ParseDeadline;
 import ai.deepchat.rag.ingest.ParsedDocument;
 import ai.deepchat.rag.ingest.SourceFormat;
 import org.junit.jupiter.api.Test;
@@ -68,10 +69,11 @@ class ExtractorsTest {
   @Test
   void spreadsheetsBecomeRecordsUnderTheirSheet() {
     for (String name : new String[] {"parts.xlsx", "parts-legacy.xls"}) {
-      byte[] bytes = name.endsWith("x") ? SampleDocuments.xlsx() : SampleDocuments.xls();
-      ParsedDocument doc = parse(name, bytes);
+      boolean xlsx = name.endsWith("x");
+      ParsedDocument doc = parse(name, xlsx ? SampleDocuments.xlsx() : SampleDocuments.xls());
       assertThat(doc.title()).isEqualTo(DocumentParser.baseName(name));
-      Chunk prices = containing(doc, "Part: " + SampleDocuments.XLSX_TERM + "; Price (EUR): 42.5; Stock: 7");
+      String term = xlsx ? SampleDocuments.XLSX_TERM : SampleDocuments.XLS_TERM;
+      Chunk prices = containing(doc, "Part: " + term + "; Price (EUR): 42.5; Stock: 7");
       assertThat(prices.sectionPath()).isEqualTo(doc.title() + " > Prices");
       assertThat(prices.text()).contains("Part: Stock total; Stock: 127"); // a formula's computed value
       assertThat(containing(doc, "Supplier: Gull Industrial; City: Rotterdam").sectionPath()).endsWith("> Suppliers");
@@ -129,10 +131,20 @@ class ExtractorsTest {
   }
 
   @Test
-  void scannedPdfSaysOcrIsNeeded() {
-    assertThatThrownBy(() -> parse("scan.pdf", SampleDocuments.scannedPdf()))
+  void scannedPdfIsReadByOcr() {
+    ParsedDocument doc = parse("scan.pdf", SampleDocuments.scannedPdf());
+    Chunk page = containing(doc, SampleDocuments.SCAN_TERM);
+    assertThat(page.location()).isEqualTo("p. 1");
+    assertThat(page.text()).contains("1280 EUR").contains(SampleDocuments.SCAN_TERM_ZH);
+  }
+
+  @Test
+  void scannedPdfOnANodeWithoutOcrSaysOcrIsNeeded() {
+    PdfExtractor withoutOcr = new PdfExtractor(new TesseractOcr("/nonexistent/tesseract"));
+    assertThatThrownBy(() -> withoutOcr.extract("scan.pdf", SampleDocuments.scannedPdf(), ParseDeadline.in(10_000_000_000L)))
         .isInstanceOf(RagException.class)
-        .hasMessageContaining("scan.pdf: no text layer: OCR needed");
+        .hasMessage("scan.pdf: no text layer: OCR needed (its 1 page is an image, a scan without text to index, "
+            + "and this node has no OCR engine)");
   }
 
   @Test
@@ -145,13 +157,16 @@ class ExtractorsTest {
   }
 
   @Test
-  void zipBombIsRefusedQuickly() {
-    byte[] bomb = SampleDocuments.zipBombDocx();
-    assertThat(bomb.length).isLessThan(1024 * 1024);
-    long start = System.nanoTime();
-    assertThatThrownBy(() -> parse("bomb.docx", bomb))
-        .isInstanceOf(RagException.class).hasMessageContaining("refused as a possible zip bomb");
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+  void zipBombsAreRefusedQuickly() {
+    for (String name : new String[] {"bomb.docx", "bomb.epub"}) {
+      byte[] bomb = name.endsWith("docx") ? SampleDocuments.zipBombDocx() : SampleDocuments.zipBombEpub();
+      assertThat(bomb.length).isLessThan(1024 * 1024);
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> parse(name, bomb))
+          .isInstanceOf(RagException.class).hasMessageStartingWith(name)
+          .hasMessageContaining("refused as a possible zip bomb");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+    }
   }
 
   @Test

@@ -27,6 +27,8 @@ import org.apache.poi.xwpf.usermodel.XWPFParagraph;
 import org.apache.poi.xwpf.usermodel.XWPFTable;
 
 import java.awt.Color;
+import java.awt.Font;
+import java.awt.RenderingHints;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.awt.geom.Rectangle2D;
@@ -54,6 +56,7 @@ public final class SampleDocuments {
   public static final String PDF_TERM = "quartz-lined intake";
   public static final String DOCX_TERM = "brass flange torque";
   public static final String XLSX_TERM = "Kestrel Valve";
+  public static final String XLS_TERM = "Egret Valve";
   public static final String CSV_TERM = "Osprey Hose";
   public static final String PPTX_TERM = "cormorant pressure sensor";
   public static final String EPUB_TERM = "lighthouse keeper's ledger";
@@ -74,6 +77,7 @@ public final class SampleDocuments {
   public static Map<String, byte[]> all() {
     Map<String, byte[]> samples = new LinkedHashMap<>();
     samples.put("pump-manual.pdf", pdf());
+    samples.put("invoice-scan.pdf", scannedPdf());
     samples.put("flange-guide.docx", docx());
     samples.put("parts.xlsx", xlsx());
     samples.put("parts-legacy.xls", xls());
@@ -120,20 +124,32 @@ public final class SampleDocuments {
     }
   }
 
-  /** One page holding only an image of text: a scan. */
+  public static final String SCAN_TERM = "invoice 4711";
+  public static final String SCAN_TERM_ZH = "请于三十天内付款";
+
+  /**
+   * One page holding only an image of text, as a scanner makes it (150 dpi, grey): an English line
+   * with {@link #SCAN_TERM} and a Chinese one with {@link #SCAN_TERM_ZH} (in a CJK font: fonts-noto-cjk).
+   */
   public static byte[] scannedPdf() {
     try (PDDocument doc = new PDDocument()) {
       PDPage page = new PDPage(PDRectangle.A4);
       doc.addPage(page);
-      BufferedImage image = new BufferedImage(400, 100, BufferedImage.TYPE_INT_RGB);
+      BufferedImage image = new BufferedImage(1240, 1754, BufferedImage.TYPE_BYTE_GRAY);
       Graphics2D g = image.createGraphics();
+      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setColor(Color.WHITE);
-      g.fill(new Rectangle2D.Float(0, 0, 400, 100));
+      g.fill(new Rectangle2D.Float(0, 0, 1240, 1754));
       g.setColor(Color.BLACK);
-      g.drawString("Scanned invoice 4711", 20, 50);
+      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 40));
+      g.drawString("Scanned " + SCAN_TERM, 120, 200);
+      g.drawString("Total due: 1280 EUR", 120, 280);
+      g.setFont(new Font("Noto Sans CJK SC", Font.PLAIN, 40));
+      g.drawString("发票号码：4711，" + SCAN_TERM_ZH + "。", 120, 380);
       g.dispose();
       try (PDPageContentStream content = new PDPageContentStream(doc, page)) {
-        content.drawImage(LosslessFactory.createFromImage(doc, image), 50, 600, 400, 100);
+        content.drawImage(LosslessFactory.createFromImage(doc, image), 0, 0, PDRectangle.A4.getWidth(),
+            PDRectangle.A4.getHeight());
       }
       return save(doc);
     } catch (IOException e) {
@@ -225,19 +241,19 @@ public final class SampleDocuments {
 
   /** Two sheets: parts with prices (one a formula) and suppliers. */
   public static byte[] xlsx() {
-    return workbook(new XSSFWorkbook());
+    return workbook(new XSSFWorkbook(), XLSX_TERM);
   }
 
   /** The same workbook in the old binary format. */
   public static byte[] xls() {
-    return workbook(new HSSFWorkbook());
+    return workbook(new HSSFWorkbook(), XLS_TERM);
   }
 
-  private static byte[] workbook(Workbook book) {
+  private static byte[] workbook(Workbook book, String term) {
     try (book) {
       Sheet parts = book.createSheet("Prices");
       row(parts, 0, "Part", "Price (EUR)", "Stock");
-      row(parts, 1, XLSX_TERM, "42.5", "7");
+      row(parts, 1, term, "42.5", "7");
       row(parts, 2, "Heron Gasket", "3.2", "120");
       Row total = parts.createRow(3);
       total.createCell(0).setCellValue("Stock total");
@@ -325,6 +341,26 @@ public final class SampleDocuments {
     return zip("application/epub+zip", parts);
   }
 
+  /** A book of {@code chapters} chapters of a few paragraphs each (for the bench). */
+  public static byte[] epubBook(int chapters) {
+    Map<String, String> parts = new LinkedHashMap<>();
+    StringBuilder manifest = new StringBuilder();
+    StringBuilder spine = new StringBuilder();
+    String paragraph = "<p>" + "The keeper trims the wick, winds the clockwork and logs the weather. ".repeat(6) + "</p>";
+    for (int c = 1; c <= chapters; c++) {
+      manifest.append("<item id=\"c").append(c).append("\" href=\"c").append(c)
+          .append(".xhtml\" media-type=\"application/xhtml+xml\"/>");
+      spine.append("<itemref idref=\"c").append(c).append("\"/>");
+      parts.put("OEBPS/c" + c + ".xhtml", xhtml("Chapter " + c, "<h1>Chapter " + c + "</h1>" + paragraph.repeat(4)));
+    }
+    parts.put("META-INF/container.xml", "<?xml version=\"1.0\"?><container version=\"1.0\" "
+        + "xmlns=\"urn:oasis:names:tc:opendocument:xmlns:container\"><rootfiles><rootfile "
+        + "full-path=\"OEBPS/content.opf\" media-type=\"application/oebps-package+xml\"/></rootfiles></container>");
+    parts.put("OEBPS/content.opf", "<?xml version=\"1.0\"?><package xmlns=\"http://www.idpf.org/2007/opf\" "
+        + "version=\"3.0\"><metadata/><manifest>" + manifest + "</manifest><spine>" + spine + "</spine></package>");
+    return zip("application/epub+zip", parts);
+  }
+
   private static String xhtml(String title, String body) {
     return "<?xml version=\"1.0\" encoding=\"utf-8\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>"
         + title + "</title></head><body>" + body + "</body></html>";
@@ -352,6 +388,19 @@ public final class SampleDocuments {
     System.arraycopy(open, 0, document, 0, open.length);
     parts.put("word/document.xml", document);
     return zipBytes(null, parts);
+  }
+
+  /** An EPUB whose one chapter is a megabyte-compressed run of spaces (~1,000 to 1): a zip bomb. */
+  public static byte[] zipBombEpub() {
+    Map<String, byte[]> parts = new LinkedHashMap<>();
+    String chapter = xhtml("Bomb", "<p>" + " ".repeat(80 * 1024 * 1024) + "</p>");
+    parts.put("META-INF/container.xml", ("<?xml version=\"1.0\"?><container version=\"1.0\" "
+        + "xmlns=\"urn:oasis:names:tc:opendocument:xmlns:container\"><rootfiles><rootfile "
+        + "full-path=\"content.opf\"/></rootfiles></container>").getBytes(StandardCharsets.UTF_8));
+    parts.put("content.opf", ("<package><manifest><item id=\"c\" href=\"c.xhtml\"/></manifest><spine>"
+        + "<itemref idref=\"c\"/></spine></package>").getBytes(StandardCharsets.UTF_8));
+    parts.put("c.xhtml", chapter.getBytes(StandardCharsets.UTF_8));
+    return zipBytes("application/epub+zip", parts);
   }
 
   private static final String W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
