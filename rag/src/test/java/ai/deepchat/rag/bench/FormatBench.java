@@ -29,8 +29,9 @@ import java.util.Map;
 final class FormatBench {
 
   private static final int RUNS = 5;
-  private static final String PROSE = "The relief valve opens at six bar and closes at five; log every opening "
-      + "with the time, the pressure and the name of the watch officer. ";
+  private static final String[] WORDS = ("relief valve opens at six bar and closes at five log every opening with "
+      + "the time pressure name of watch officer pump impeller gasket bearing grease flange bolt torque deck "
+      + "hatch drain bilge alarm sensor calibrate quarter harbour tide sluice gate").split(" ");
 
   private FormatBench() {
   }
@@ -75,7 +76,7 @@ final class FormatBench {
         doc.createParagraph().setStyle("Heading1");
         doc.getLastParagraph().createRun().setText("Section " + s);
         for (int p = 0; p < 4; p++) {
-          doc.createParagraph().createRun().setText(PROSE.repeat(3));
+          doc.createParagraph().createRun().setText(prose(s * 4 + p));
         }
         if (s % 10 == 0) {
           XWPFTable table = doc.createTable(4, 3);
@@ -121,7 +122,7 @@ final class FormatBench {
       for (int s = 1; s <= slides; s++) {
         XSLFSlide slide = show.createSlide(show.getSlideMasters().get(0).getLayout(SlideLayout.TITLE_AND_CONTENT));
         slide.getPlaceholder(0).setText("Slide " + s);
-        slide.getPlaceholder(1).setText(PROSE + "\n" + PROSE + "\n" + PROSE);
+        slide.getPlaceholder(1).setText(prose(s) + "\n" + prose(s + 1) + "\n" + prose(s + 2));
       }
       return write(show::write);
     }
@@ -132,11 +133,21 @@ final class FormatBench {
     for (int s = 1; s <= sections; s++) {
       html.append("<h2>Section ").append(s).append("</h2>");
       for (int p = 0; p < 4; p++) {
-        html.append("<p>").append(PROSE.repeat(3)).append("</p>");
+        html.append("<p>").append(prose(s * 4 + p)).append("</p>");
       }
       html.append("<ul><li>first</li><li>second</li></ul>");
     }
     return html.append("</main></body></html>").toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  // about 60 words of varied prose: real text compresses far less than one sentence repeated
+  private static String prose(int seed) {
+    java.util.Random random = new java.util.Random(seed);
+    StringBuilder text = new StringBuilder();
+    for (int w = 0; w < 60; w++) {
+      text.append(WORDS[random.nextInt(WORDS.length)]).append(w % 12 == 11 ? ". " : " ");
+    }
+    return text.toString().strip();
   }
 
   private interface Writer {

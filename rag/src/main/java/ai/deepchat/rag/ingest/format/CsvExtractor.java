@@ -17,7 +17,7 @@ final class CsvExtractor {
   }
 
   static Extracted extract(String sourceName, String text, ParseDeadline deadline) {
-    MarkdownWriter out = new MarkdownWriter(sourceName, deadline, FormatLimits.MAX_TEXT_CHARS);
+    MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
     String title = DocumentParser.baseName(sourceName);
     out.heading(1, title);
     RecordsWriter records = new RecordsWriter(out);

@@ -21,7 +21,7 @@ final class DocExtractor implements FormatExtractor {
   @Override
   public Extracted extract(String sourceName, byte[] bytes, ParseDeadline deadline) throws IOException {
     try (HWPFDocument doc = new HWPFDocument(new ByteArrayInputStream(bytes))) {
-      MarkdownWriter out = new MarkdownWriter(sourceName, deadline, FormatLimits.MAX_TEXT_CHARS);
+      MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
       Range range = doc.getRange();
       for (int i = 0; i < range.numParagraphs(); i++) {
         Paragraph paragraph = range.getParagraph(i);

@@ -22,7 +22,7 @@ final class DocxExtractor implements FormatExtractor {
   public Extracted extract(String sourceName, byte[] bytes, ParseDeadline deadline) throws IOException {
     FormatLimits.apply();
     try (XWPFDocument doc = new XWPFDocument(new ByteArrayInputStream(bytes))) {
-      MarkdownWriter out = new MarkdownWriter(sourceName, deadline, FormatLimits.MAX_TEXT_CHARS);
+      MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
       for (IBodyElement element : doc.getBodyElements()) {
         if (element instanceof XWPFParagraph paragraph) {
           paragraph(doc, paragraph, out);

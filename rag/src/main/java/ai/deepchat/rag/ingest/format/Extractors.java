@@ -15,8 +15,8 @@ public final class Extractors {
       SourceFormat.PDF, new PdfExtractor(TesseractOcr.DEFAULT),
       SourceFormat.DOCX, new DocxExtractor(),
       SourceFormat.DOC, new DocExtractor(),
-      SourceFormat.XLSX, new SpreadsheetExtractor(),
-      SourceFormat.XLS, new SpreadsheetExtractor(),
+      SourceFormat.XLSX, new XlsxExtractor(),
+      SourceFormat.XLS, new XlsExtractor(),
       SourceFormat.PPTX, new SlidesExtractor(),
       SourceFormat.EPUB, new EpubExtractor());
 

@@ -14,8 +14,12 @@ final class FormatLimits {
   static final int MAX_PDF_PAGES = 5_000;
   /** An unpacked part of an Office or EPUB archive; POI holds a part's XML as a tree in memory. */
   static final long MAX_PART_BYTES = 64L * 1024 * 1024;
-  /** Unpacked over packed size of an archive part; text compresses 5-20 times, zip bombs 1,000 and more. */
-  static final double MAX_RATIO = 100;
+  /**
+   * Unpacked over packed size of an archive part. Prose compresses 5-20 times, but repetitive XML (a
+   * sheet of styled empty cells, generated reports) passes 100, which is POI's default and refused real
+   * files; deflate tops out near 1,032, where zip bombs sit. The part size above is the memory bound.
+   */
+  static final double MAX_RATIO = 500;
   /** A PDF's decoded streams beyond this go to a temporary file instead of the heap. */
   static final long PDF_MEMORY_BYTES = 32L * 1024 * 1024;
 

@@ -24,10 +24,10 @@ final class MarkdownWriter {
   private final ParseDeadline deadline;
   private final int maxChars;
 
-  MarkdownWriter(String sourceName, ParseDeadline deadline, int maxChars) {
+  MarkdownWriter(String sourceName, ParseDeadline deadline) {
     this.sourceName = sourceName;
     this.deadline = deadline;
-    this.maxChars = maxChars;
+    this.maxChars = FormatLimits.MAX_TEXT_CHARS;
   }
 
   MarkdownWriter heading(int level, String text) {

@@ -88,7 +88,7 @@ final class PdfExtractor implements FormatExtractor {
 
   // A scan: each page rendered in grey at up to 300 dpi (fewer for huge pages) and read by OCR.
   private String recognize(String sourceName, PDDocument pdf, ParseDeadline deadline) throws IOException {
-    MarkdownWriter out = new MarkdownWriter(sourceName, deadline, FormatLimits.MAX_TEXT_CHARS);
+    MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
     PDFRenderer renderer = new PDFRenderer(pdf);
     boolean any = false;
     for (int i = 0; i < pdf.getNumberOfPages(); i++) {
@@ -120,7 +120,7 @@ final class PdfExtractor implements FormatExtractor {
       }
     }
     List<Float> levels = new ArrayList<>(headingSizes);
-    MarkdownWriter out = new MarkdownWriter(sourceName, deadline, FormatLimits.MAX_TEXT_CHARS);
+    MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
     int page = 0;
     StringBuilder paragraph = new StringBuilder();
     for (Line line : lines) {

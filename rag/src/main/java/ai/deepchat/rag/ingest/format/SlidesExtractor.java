@@ -28,7 +28,7 @@ final class SlidesExtractor implements FormatExtractor {
   public Extracted extract(String sourceName, byte[] bytes, ParseDeadline deadline) throws IOException {
     FormatLimits.apply();
     try (XMLSlideShow show = new XMLSlideShow(new ByteArrayInputStream(bytes))) {
-      MarkdownWriter out = new MarkdownWriter(sourceName, deadline, FormatLimits.MAX_TEXT_CHARS);
+      MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
       int number = 0;
       for (XSLFSlide slide : show.getSlides()) {
         number++;

@@ -15,10 +15,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Excel (.xlsx and .xls) through POI: each sheet a section named after it, each row a record
- * ({@link RecordsWriter}); cells as Excel shows them, formulas by their last computed value.
+ * Excel 97-2003 (.xls) through POI's usermodel (a binary workbook is read whole; it is at most the
+ * upload's size): each sheet a section named after it, each row a record ({@link RecordsWriter});
+ * cells as Excel shows them, formulas by their last computed value. .xlsx is streamed instead
+ * ({@link XlsxExtractor}).
  */
-final class SpreadsheetExtractor implements FormatExtractor {
+final class XlsExtractor implements FormatExtractor {
 
   @Override
   public Extracted extract(String sourceName, byte[] bytes, ParseDeadline deadline) throws IOException {
@@ -26,7 +28,7 @@ final class SpreadsheetExtractor implements FormatExtractor {
     DataFormatter formatter = new DataFormatter();
     formatter.setUseCachedValuesForFormulaCells(true);
     try (Workbook book = WorkbookFactory.create(new ByteArrayInputStream(bytes))) {
-      MarkdownWriter out = new MarkdownWriter(sourceName, deadline, FormatLimits.MAX_TEXT_CHARS);
+      MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
       String title = DocumentParser.baseName(sourceName);
       out.heading(1, title);
       for (Sheet sheet : book) {
