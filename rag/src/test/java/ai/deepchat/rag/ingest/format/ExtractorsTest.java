@@ -139,6 +139,17 @@ class ExtractorsTest {
   }
 
   @Test
+  void ocrStopsAtTheParseBudget() {
+    DocumentParser hurried = new DocumentParser(320, 48, Duration.ofMillis(300));
+    byte[] scan = SampleDocuments.scannedPdf();
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> hurried.parse("scan.pdf", SourceFormat.PDF, scan))
+        .isInstanceOf(RagException.class).hasMessageContaining("scan.pdf took longer than 300 ms to parse");
+    // the OCR process was killed, not waited for (a page takes seconds)
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
   void scannedPdfOnANodeWithoutOcrSaysOcrIsNeeded() {
     PdfExtractor withoutOcr = new PdfExtractor(new TesseractOcr("/nonexistent/tesseract"));
     assertThatThrownBy(() -> withoutOcr.extract("scan.pdf", SampleDocuments.scannedPdf(), ParseDeadline.in(10_000_000_000L)))
