@@ -135,26 +135,31 @@ public final class SampleDocuments {
     try (PDDocument doc = new PDDocument()) {
       PDPage page = new PDPage(PDRectangle.A4);
       doc.addPage(page);
-      BufferedImage image = new BufferedImage(1240, 1754, BufferedImage.TYPE_BYTE_GRAY);
-      Graphics2D g = image.createGraphics();
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-      g.setColor(Color.WHITE);
-      g.fill(new Rectangle2D.Float(0, 0, 1240, 1754));
-      g.setColor(Color.BLACK);
-      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 40));
-      g.drawString("Scanned " + SCAN_TERM, 120, 200);
-      g.drawString("Total due: 1280 EUR", 120, 280);
-      g.setFont(new Font("Noto Sans CJK SC", Font.PLAIN, 40));
-      g.drawString("发票号码：4711，" + SCAN_TERM_ZH + "。", 120, 380);
-      g.dispose();
       try (PDPageContentStream content = new PDPageContentStream(doc, page)) {
-        content.drawImage(LosslessFactory.createFromImage(doc, image), 0, 0, PDRectangle.A4.getWidth(),
+        content.drawImage(LosslessFactory.createFromImage(doc, scanImage()), 0, 0, PDRectangle.A4.getWidth(),
             PDRectangle.A4.getHeight());
       }
       return save(doc);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The scanned page itself: A4 at 150 dpi, grey. */
+  public static BufferedImage scanImage() {
+    BufferedImage image = new BufferedImage(1240, 1754, BufferedImage.TYPE_BYTE_GRAY);
+    Graphics2D g = image.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setColor(Color.WHITE);
+    g.fill(new Rectangle2D.Float(0, 0, 1240, 1754));
+    g.setColor(Color.BLACK);
+    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 40));
+    g.drawString("Scanned " + SCAN_TERM, 120, 200);
+    g.drawString("Total due: 1280 EUR", 120, 280);
+    g.setFont(new Font("Noto Sans CJK SC", Font.PLAIN, 40));
+    g.drawString("发票号码：4711，" + SCAN_TERM_ZH + "。", 120, 380);
+    g.dispose();
+    return image;
   }
 
   /** The sample PDF, opened only with the password "secret". */
@@ -223,6 +228,20 @@ public final class SampleDocuments {
         }
       }
       doc.getProperties().getCoreProperties().setTitle("Flange Assembly Guide");
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      doc.write(out);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A DOCX of plain paragraphs (no styles), one per argument. */
+  public static byte[] docxOf(String... paragraphs) {
+    try (XWPFDocument doc = new XWPFDocument()) {
+      for (String paragraph : paragraphs) {
+        styled(doc, null, paragraph);
+      }
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       doc.write(out);
       return out.toByteArray();
