@@ -27,7 +27,7 @@ final class FormatLimits {
     // POI's own zip-bomb guard, process-wide: every OOXML file POI opens is checked part by part
     ZipSecureFile.setMinInflateRatio(1 / MAX_RATIO);
     ZipSecureFile.setMaxEntrySize(MAX_PART_BYTES);
-    ZipSecureFile.setMaxTextSize(MAX_TEXT_CHARS);
+    // (POI's own text-size limit is for its text extractors; MarkdownWriter enforces MAX_TEXT_CHARS)
   }
 
   private FormatLimits() {
