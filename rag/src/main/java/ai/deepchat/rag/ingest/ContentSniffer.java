@@ -37,7 +37,7 @@ public final class ContentSniffer {
     }
     Detected detected;
     try {
-      detected = detect(bytes);
+      detected = detect(bytes, claimed);
     } catch (RagException e) {
       throw new RagException(e.error(), sourceName + " is " + e.getMessage());
     }
@@ -62,8 +62,10 @@ public final class ContentSniffer {
   private record Detected(SourceFormat format, String kind) {
   }
 
-  private static Detected detect(byte[] bytes) {
-    if (indexOf(bytes, "%PDF-".getBytes(), PDF_HEADER_WINDOW) >= 0) {
+  private static Detected detect(byte[] bytes, SourceFormat claimed) {
+    // a text about PDFs may quote the header: only a file named .pdf gets the reader's leeway
+    int pdfWindow = claimed == SourceFormat.PDF ? PDF_HEADER_WINDOW : 5;
+    if (indexOf(bytes, "%PDF-".getBytes(), pdfWindow) >= 0) {
       return new Detected(SourceFormat.PDF, null);
     }
     if (startsWith(bytes, new byte[] {'P', 'K', 3, 4}) || startsWith(bytes, new byte[] {'P', 'K', 5, 6})) {

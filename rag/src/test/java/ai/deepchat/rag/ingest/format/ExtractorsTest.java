@@ -216,6 +216,13 @@ class ExtractorsTest {
         .hasMessageContaining("manual.pdf is not a PDF document: its content is plain text");
     assertThat(ContentSniffer.sniff("notes.txt", "# Notes".getBytes(StandardCharsets.UTF_8)))
         .isEqualTo(SourceFormat.TEXT);
+    // a text that quotes a PDF header is still text; a PDF may have bytes before its header
+    assertThat(ContentSniffer.sniff("pdf-notes.md", "# PDF\n\nEvery file starts with %PDF-1.7."
+        .getBytes(StandardCharsets.UTF_8))).isEqualTo(SourceFormat.MARKDOWN);
+    byte[] prefixed = SampleDocuments.pdf();
+    byte[] junk = new byte[prefixed.length + 100];
+    System.arraycopy(prefixed, 0, junk, 100, prefixed.length);
+    assertThat(ContentSniffer.sniff("mailed.pdf", junk)).isEqualTo(SourceFormat.PDF);
   }
 
   @Test
