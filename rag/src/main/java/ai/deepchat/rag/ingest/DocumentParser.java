@@ -41,7 +41,7 @@ public final class DocumentParser {
   /** Any format's bytes: text formats are decoded as strict UTF-8 first. */
   public ParsedDocument parse(String sourceName, SourceFormat format, byte[] bytes) {
     if (format.isText()) {
-      return parse(sourceName, format, DocumentDecoder.decode(sourceName, bytes));
+      return parse(sourceName, format, DocumentDecoder.decode(sourceName, bytes, format));
     }
     return guarded(sourceName, deadline -> chunk(sourceName, format,
         Extractors.fromBytes(sourceName, format, bytes, deadline), deadline));

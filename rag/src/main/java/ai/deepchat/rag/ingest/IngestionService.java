@@ -143,7 +143,7 @@ public final class IngestionService implements KnowledgeBaseService {
 
     static Decoded of(String sourceName, byte[] bytes) {
       SourceFormat format = ContentSniffer.sniff(sourceName, bytes);
-      String text = format.isText() ? DocumentDecoder.decode(sourceName, bytes) : null;
+      String text = format.isText() ? DocumentDecoder.decode(sourceName, bytes, format) : null;
       return new Decoded(format, text, text == null ? bytes : null, sha256(bytes), bytes.length);
     }
 

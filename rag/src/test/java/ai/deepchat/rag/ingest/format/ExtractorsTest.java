@@ -89,6 +89,19 @@ class ExtractorsTest {
   }
 
   @Test
+  void csvFromExcelInGb18030OrUtf16IsRead() {
+    String csv = "产品,价格\n止回阀,42\n";
+    for (java.nio.charset.Charset charset : new java.nio.charset.Charset[] {
+        java.nio.charset.Charset.forName("GB18030"), StandardCharsets.UTF_16}) { // UTF_16 writes a BOM
+      ParsedDocument doc = parse("价格表.csv", csv.getBytes(charset));
+      assertThat(containing(doc, "产品: 止回阀; 价格: 42").sectionPath()).isEqualTo("价格表");
+    }
+    // other text formats stay strict UTF-8
+    assertThatThrownBy(() -> parse("notes.md", "# 说明".getBytes(java.nio.charset.Charset.forName("GB18030"))))
+        .isInstanceOf(RagException.class).hasMessage("notes.md is not valid UTF-8 text");
+  }
+
+  @Test
   void pptxHasASectionAndLocationPerSlide() {
     ParsedDocument doc = parse("sensors.pptx", SampleDocuments.pptx());
     Chunk first = containing(doc, SampleDocuments.PPTX_TERM);
