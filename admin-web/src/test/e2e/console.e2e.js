@@ -1,6 +1,6 @@
 'use strict';
 // The console in a real browser: sign in, upload a Markdown document with progress, run a retrieval test
-// that finds it, change the widget's colour and see the embedded widget change, and a viewer who cannot
+// that finds it, upload a PDF and see it become ready, change the widget's colour and see the embedded widget change, and a viewer who cannot
 // reach an admin action.
 const fs = require('fs');
 const os = require('os');
@@ -10,6 +10,28 @@ const { env, launch, shot, log, check, login, run, hasWidgetApi, upload } = requ
 const VIEWER = { email: 'viewer@demo.local', password: 'viewer password 1' };
 const DOC_TITLE = 'Returns policy';
 const PHRASE = 'within 30 days of delivery';
+
+/** A one-page PDF with a text layer: a title in large type over a paragraph, written by hand. */
+function tinyPdf(title, body) {
+  const text = (s) => s.replace(/[\\()]/g, (c) => '\\' + c);
+  const content = 'BT /F1 20 Tf 60 780 Td (' + text(title) + ') Tj ET\nBT /F1 11 Tf 60 740 Td (' + text(body)
+    + ') Tj ET\n';
+  const objects = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>',
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    '<< /Length ' + Buffer.byteLength(content, 'latin1') + ' >>\nstream\n' + content + 'endstream'];
+  let pdf = '%PDF-1.4\n';
+  const offsets = objects.map((o, i) => {
+    const at = Buffer.byteLength(pdf, 'latin1');
+    pdf += (i + 1) + ' 0 obj\n' + o + '\nendobj\n';
+    return at;
+  });
+  const xref = Buffer.byteLength(pdf, 'latin1');
+  pdf += 'xref\n0 ' + (objects.length + 1) + '\n0000000000 65535 f \n'
+    + offsets.map((o) => String(o).padStart(10, '0') + ' 00000 n \n').join('')
+    + 'trailer\n<< /Size ' + (objects.length + 1) + ' /Root 1 0 R >>\nstartxref\n' + xref + '\n%%EOF\n';
+  return Buffer.from(pdf, 'latin1');
+}
 
 async function widgetColour(context, key) {
   const page = await context.newPage();
@@ -70,6 +92,18 @@ run('console', async () => {
       check(hits.includes(DOC_TITLE) && hits.includes(PHRASE), 'retrieval test finds the uploaded document');
       check(/lexical/.test(hits) && /vector/.test(hits) && /fused/.test(hits), 'hits show lexical, vector and fused scores');
       await shot(page, 'console-retrieval');
+
+      // a PDF: uploaded through the same form, its text layer ingested, listed under its heading
+      await page.goto(kbUrl);
+      const pdf = path.join(path.dirname(file), 'warranty.pdf');
+      fs.writeFileSync(pdf, tinyPdf('Warranty Terms', 'The pump carries a warranty of 24 months from installation.'));
+      const pdfStarted = Date.now();
+      const pdfState = await upload(page, pdf);
+      check(pdfState === 'ready', 'PDF upload ingested: ' + await page.innerText('#upload-label'));
+      log('PDF ready ' + (Date.now() - pdfStarted) + ' ms after upload');
+      await page.goto(kbUrl);
+      check((await page.innerText('#documents')).includes('Warranty Terms'), 'PDF listed under its heading');
+      await shot(page, 'console-upload-pdf');
     } else {
       log('SKIPPED ingestion and retrieval checks: the RAG module is not wired into this build');
     }

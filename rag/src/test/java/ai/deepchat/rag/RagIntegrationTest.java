@@ -140,7 +140,7 @@ class RagIntegrationTest {
         .hasMessageContaining("binary");
     assertThat(failure(service.upload(f.tenantA, f.kbA, "latin1.md",
         Buffer.buffer("caf\u00e9".getBytes(StandardCharsets.ISO_8859_1))))).hasMessageContaining("UTF-8");
-    assertThat(errorOf(service.upload(f.tenantA, f.kbA, "doc.pdf", Buffer.buffer("%PDF-1.4"))))
+    assertThat(errorOf(service.upload(f.tenantA, f.kbA, "tool.exe", Buffer.buffer("MZ"))))
         .isEqualTo(RagError.UNSUPPORTED_TYPE);
     assertThat(errorOf(service.upload(f.tenantA, UUID.randomUUID(), "a.md", Buffer.buffer("# a"))))
         .isEqualTo(RagError.NOT_FOUND);

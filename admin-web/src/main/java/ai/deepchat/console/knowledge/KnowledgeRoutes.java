@@ -155,7 +155,7 @@ public final class KnowledgeRoutes {
           if (docRows.size() == 0) {
             throw ConsoleException.notFound();
           }
-          return c.preparedQuery("SELECT id, ordinal, section_path, left(text, $2) AS text, "
+          return c.preparedQuery("SELECT id, ordinal, section_path, location, left(text, $2) AS text, "
                   + "char_length(text) - $2 AS hidden_chars, token_count FROM chunks WHERE document_id = $1 "
                   + "ORDER BY ordinal LIMIT $3 OFFSET $4")
               .execute(Tuple.of(doc, CHUNK_CHARS_SHOWN, CHUNKS_PER_PAGE, (page - 1) * CHUNKS_PER_PAGE))

@@ -194,10 +194,10 @@ final class DocumentRepository {
     for (int i = 0; i < chunks.size(); i++) {
       Chunk chunk = chunks.get(i);
       batch.add(Tuple.of(tenantId, knowledgeBaseId, documentId, chunk.ordinal(), chunk.sectionPath(),
-          chunk.text(), chunk.tokenCount(), Vectors.encode(vectors.get(i))));
+          chunk.text(), chunk.tokenCount(), Vectors.encode(vectors.get(i))).addString(chunk.location()));
     }
     return conn.preparedQuery("INSERT INTO chunks (tenant_id, knowledge_base_id, document_id, ordinal, "
-            + "section_path, text, token_count, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            + "section_path, text, token_count, embedding, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
             + "RETURNING id")
         .executeBatch(batch)
         .map(first -> {

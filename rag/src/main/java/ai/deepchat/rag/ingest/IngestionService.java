@@ -25,11 +25,12 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Knowledge bases and ingestion. An upload is validated (type, size, UTF-8 text) before it is
- * accepted; conversion and chunking then run in the background on the ingestion worker pool
- * ({@code ingestWorkers} documents at once, tenants taking turns: {@link TenantFairQueue}) and embedding
- * on the node's embeddings pool, with progress stored on the document row, and the result is committed
- * to PostgreSQL first (the source of truth) and to the FAISS index second.
+ * Knowledge bases and ingestion. An upload is validated (type sniffed from its content and agreeing
+ * with its name, size, UTF-8 text for text formats) before it is accepted; conversion and chunking then
+ * run in the background on the ingestion worker pool ({@code ingestWorkers} documents at once, tenants
+ * taking turns: {@link TenantFairQueue}) and embedding on the node's embeddings pool, with progress
+ * stored on the document row, and the result is committed to PostgreSQL first (the source of truth) and
+ * to the FAISS index second.
  */
 public final class IngestionService implements KnowledgeBaseService {
 
@@ -97,9 +98,8 @@ public final class IngestionService implements KnowledgeBaseService {
     if (sourceName.indexOf('\0') >= 0) {
       return invalid("a file name must not contain a NUL character");
     }
-    SourceFormat format;
     try {
-      format = SourceFormat.of(sourceName);
+      SourceFormat.of(sourceName);
     } catch (RagException e) {
       return Future.failedFuture(e);
     }
@@ -108,20 +108,18 @@ public final class IngestionService implements KnowledgeBaseService {
           + content.length() + " bytes, above the upload limit of " + config.maxUploadBytes()));
     }
     return repository.knowledgeBase(tenantId, knowledgeBaseId)
-        .compose(base -> worker.executeBlocking(() -> {
-          byte[] bytes = content.getBytes();
-          return new Decoded(DocumentDecoder.decode(sourceName, bytes), sha256(bytes), bytes.length);
-        }, false).compose(decoded -> repository.accept(tenantId, knowledgeBaseId, sourceName,
-                DocumentParser.baseName(sourceName), format, decoded.hash(), decoded.size())
+        .compose(base -> worker.executeBlocking(() -> Decoded.of(sourceName, content.getBytes()), false)
+            .compose(decoded -> repository.accept(tenantId, knowledgeBaseId, sourceName,
+                DocumentParser.baseName(sourceName), decoded.format(), decoded.hash(), decoded.size())
             .map(accepted -> {
               if (accepted.unchanged()) {
                 return new Upload(accepted.document(), Future.succeededFuture(accepted.document()));
               }
-              Job job = new Job(tenantId, base, accepted.document().id(), sourceName, format,
+              Job job = new Job(tenantId, base, accepted.document().id(), sourceName, decoded.format(),
                   decoded.hash());
               // queued per tenant: one tenant's big uploads never hold every worker of the node
               return new Upload(accepted.document(),
-                  queue.submit(tenantId, job.documentId(), () -> run(job, decoded.text())));
+                  queue.submit(tenantId, job.documentId(), () -> run(job, decoded)));
             })));
   }
 
@@ -146,7 +144,21 @@ public final class IngestionService implements KnowledgeBaseService {
                 .recover(indexFailure -> Future.succeededFuture()))));
   }
 
-  private record Decoded(String text, String hash, long size) {
+  /**
+   * An upload checked before it is accepted: its real format (sniffed, agreeing with its name), and
+   * its text when the format is text (strict UTF-8) or its bytes for the extractors otherwise.
+   */
+  private record Decoded(SourceFormat format, String text, byte[] bytes, String hash, long size) {
+
+    static Decoded of(String sourceName, byte[] bytes) {
+      SourceFormat format = ContentSniffer.sniff(sourceName, bytes);
+      String text = format.isText() ? DocumentDecoder.decode(sourceName, bytes, format) : null;
+      return new Decoded(format, text, text == null ? bytes : null, sha256(bytes), bytes.length);
+    }
+
+    ParsedDocument parse(DocumentParser parser, String sourceName) {
+      return text != null ? parser.parse(sourceName, format, text) : parser.parse(sourceName, format, bytes);
+    }
   }
 
   private record Job(UUID tenantId, KnowledgeBase base, UUID documentId, String sourceName,
@@ -154,9 +166,9 @@ public final class IngestionService implements KnowledgeBaseService {
   }
 
   /** The background ingestion; its future always completes with the document's final status. */
-  private Future<DocumentStatus> run(Job job, String text) {
+  private Future<DocumentStatus> run(Job job, Decoded decoded) {
     Embedder embedder = EmbeddingModels.get(job.base().embeddingModel());
-    return worker.executeBlocking(() -> parser.parse(job.sourceName(), job.format(), text), false)
+    return worker.executeBlocking(() -> decoded.parse(parser, job.sourceName()), false)
         .compose(parsed -> repository.progress(job.tenantId(), job.documentId(), job.hash(), 0.05)
             .compose(ignored -> embed(job, embedder, parsed, 0, new ArrayList<>()))
             .compose(embedded -> commits.run(job.base().id(), () -> commit(job, embedder, parsed,

@@ -1,6 +1,7 @@
 package ai.deepchat.rag.ingest;
 
 import com.vladsch.flexmark.ast.Heading;
+import com.vladsch.flexmark.ast.HtmlCommentBlock;
 import com.vladsch.flexmark.ast.Paragraph;
 import com.vladsch.flexmark.ast.ThematicBreak;
 import com.vladsch.flexmark.ext.yaml.front.matter.YamlFrontMatterBlock;
@@ -30,13 +31,13 @@ public final class MarkdownChunker {
     this.overlap = overlapTokens;
   }
 
-  private record Block(String text, boolean prose) {
+  private record Block(String text, boolean prose, String location) {
   }
 
   private record Section(String path, List<Block> blocks) {
   }
 
-  private record Piece(String text, int tokens, boolean prose, boolean startsBlock) {
+  private record Piece(String text, int tokens, boolean prose, boolean startsBlock, String location) {
   }
 
   /** The title (see {@link #titleOf(String)}) and the chunks of a Markdown text, from one parse. */
@@ -54,8 +55,16 @@ public final class MarkdownChunker {
 
   /** Title and chunks of {@code markdown}, parsed once (a {@link ParseDeadline} may watch it). */
   public Outline outline(CharSequence markdown) {
+    return outline(markdown, false);
+  }
+
+  /**
+   * As {@link #outline(CharSequence)}; with {@code located}, the {@link LocationMarker} blocks of an
+   * extracted document give each chunk the pages (or slides) its text comes from.
+   */
+  public Outline outline(CharSequence markdown, boolean located) {
     Document document = LinearMarkdownParser.parse(markdown);
-    return new Outline(titleOf(document), chunks(document));
+    return new Outline(titleOf(document), chunks(document, located));
   }
 
   private static String titleOf(Document document) {
@@ -72,6 +81,11 @@ public final class MarkdownChunker {
   }
 
   private List<Chunk> chunks(Document document) {
+    return chunks(document, false);
+  }
+
+  private List<Chunk> chunks(Document document, boolean located) {
+    String location = null;
     List<Section> sections = new ArrayList<>();
     List<String> headings = new ArrayList<>();
     List<Integer> levels = new ArrayList<>();
@@ -89,8 +103,11 @@ public final class MarkdownChunker {
         sections.add(current);
       } else if (!(node instanceof ThematicBreak) && !(node instanceof YamlFrontMatterBlock)) {
         String text = node.getChars().toString().strip();
-        if (!text.isEmpty()) {
-          current.blocks().add(new Block(text, node instanceof Paragraph));
+        String marker = located && node instanceof HtmlCommentBlock ? LocationMarker.label(text) : null;
+        if (marker != null) {
+          location = marker;
+        } else if (!text.isEmpty()) {
+          current.blocks().add(new Block(text, node instanceof Paragraph, location));
         }
       }
     }
@@ -106,7 +123,7 @@ public final class MarkdownChunker {
     List<Block> blocks = new ArrayList<>();
     for (String paragraph : text.split("\\R\\s*\\R")) {
       if (!paragraph.isBlank()) {
-        blocks.add(new Block(paragraph.strip(), true));
+        blocks.add(new Block(paragraph.strip(), true, null));
       }
     }
     List<Chunk> chunks = new ArrayList<>();
@@ -138,12 +155,12 @@ public final class MarkdownChunker {
   private List<Piece> pieces(Block block) {
     int tokens = TokenEstimator.estimate(block.text());
     if (!block.prose() || tokens <= budget) {
-      return List.of(new Piece(block.text(), tokens, block.prose(), true));
+      return List.of(new Piece(block.text(), tokens, block.prose(), true, block.location()));
     }
     List<Piece> pieces = new ArrayList<>();
     for (String sentence : SentenceSplitter.split(block.text())) {
       for (String part : hardSplit(sentence)) {
-        pieces.add(new Piece(part, TokenEstimator.estimate(part), true, pieces.isEmpty()));
+        pieces.add(new Piece(part, TokenEstimator.estimate(part), true, pieces.isEmpty(), block.location()));
       }
     }
     return pieces;
@@ -197,7 +214,8 @@ public final class MarkdownChunker {
       text.append(piece.text());
     }
     String body = text.toString().strip();
-    return new Chunk(ordinal, path, body, TokenEstimator.estimate(body));
+    String location = LocationMarker.span(pieces.get(0).location(), pieces.get(pieces.size() - 1).location());
+    return new Chunk(ordinal, path, body, TokenEstimator.estimate(body), location);
   }
 
   private static String plainText(Node node) {

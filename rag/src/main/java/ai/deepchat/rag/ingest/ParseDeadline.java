@@ -8,11 +8,12 @@ import java.util.Objects;
  * overruns stops with {@link Expired} instead of holding an ingestion worker. A backstop: parsing is
  * linear, but a backstop does not rely on that. It acts at the next character read, so a flexmark
  * loop that reads none (joining line pieces, pairing emphasis) overruns it until that loop ends.
+ * The format extractors ({@code ingest.format}) call {@link #check()} per page, paragraph or row.
  */
-final class ParseDeadline {
+public final class ParseDeadline {
 
   /** Thrown from inside the parser once the budget is spent. */
-  static final class Expired extends RuntimeException {
+  public static final class Expired extends RuntimeException {
     Expired() {
       super("parse deadline passed", null, false, false);
     }
@@ -28,12 +29,17 @@ final class ParseDeadline {
   }
 
   /** A deadline {@code budgetNanos} from now. */
-  static ParseDeadline in(long budgetNanos) {
+  public static ParseDeadline in(long budgetNanos) {
     return new ParseDeadline(System.nanoTime() + budgetNanos);
   }
 
+  /** Nanoseconds left of the budget (negative once spent), for work outside the JVM that must stop too. */
+  public long remainingNanos() {
+    return deadlineNanos - System.nanoTime();
+  }
+
   /** Throws {@link Expired} when the budget is spent. */
-  void check() {
+  public void check() {
     if (System.nanoTime() - deadlineNanos > 0) {
       throw new Expired();
     }

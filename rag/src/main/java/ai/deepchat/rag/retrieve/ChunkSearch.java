@@ -1,6 +1,7 @@
 package ai.deepchat.rag.retrieve;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.ingest.MarkdownChunker;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -17,6 +18,7 @@ final class ChunkSearch {
   record Scored(long chunkId, double score) {
   }
 
+  /** @param sectionPath the chunk's headings, then its page when it has one ("Setup > p. 3") */
   record Stored(long chunkId, UUID documentId, String title, String sectionPath, String text) {
   }
 
@@ -66,7 +68,7 @@ final class ChunkSearch {
       return Future.succeededFuture(Map.of());
     }
     return database.inTenant(tenantId, conn -> conn
-        .preparedQuery("SELECT c.id, c.document_id, d.title, c.section_path, c.text "
+        .preparedQuery("SELECT c.id, c.document_id, d.title, c.section_path, c.text, c.location "
             + "FROM chunks c JOIN documents d ON d.id = c.document_id "
             + "WHERE c.knowledge_base_id = $1 AND c.id = ANY($2)")
         .execute(Tuple.tuple().addUUID(knowledgeBaseId).addArrayOfLong(ids.toArray(new Long[0])))
@@ -74,9 +76,18 @@ final class ChunkSearch {
           Map<Long, Stored> out = new HashMap<>();
           for (Row row : rows) {
             out.put(row.getLong(0), new Stored(row.getLong(0), row.getUUID(1), row.getString(2),
-                row.getString(3), row.getString(4)));
+                located(row.getString(3), row.getString(5)), row.getString(4)));
           }
           return out;
         }));
+  }
+
+  // The page ("p. 3") ends the section path shown in citations, so the event-bus contract and every
+  // consumer of it (prompt, widget, console) name the page without a field of their own.
+  static String located(String sectionPath, String location) {
+    if (location == null || location.isEmpty()) {
+      return sectionPath;
+    }
+    return sectionPath.isEmpty() ? location : sectionPath + MarkdownChunker.PATH_SEPARATOR + location;
   }
 }

@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  * IVF-PQ on 512-dimensional vectors, and ingestion throughput of real Markdown through the bge
  * models. Options: --sizes 100000,1000000  --queries 200  --recall-queries 100  --hnsw-max 1000000
  * --markdown DIR (default /usr/share/doc)  --max-chunks 200
- * --train N (IVF-PQ training sample, default 32 per inverted list)  --skip-vectors  --skip-ingest.
+ * --train N (IVF-PQ training sample, default 32 per inverted list)  --skip-vectors  --skip-ingest;
+ * or --formats alone: ingestion throughput per file format ({@link FormatBench}).
  */
 public final class RagBench {
 
@@ -38,6 +39,10 @@ public final class RagBench {
   }
 
   public static void main(String[] args) throws Exception {
+    if (Arrays.asList(args).contains("--formats")) { // ingestion throughput per file format only
+      FormatBench.run();
+      return;
+    }
     Options o = Options.parse(args);
     System.out.printf("RAG bench: %d cores, max heap %d MiB%n",
         Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);

@@ -103,7 +103,7 @@ class MarkdownChunkerTest {
         .isInstanceOf(RagException.class).hasMessageContaining("UTF-8");
     assertThatThrownBy(() -> DocumentDecoder.decode("w.md", " \n\t ".getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(RagException.class).hasMessageContaining("no text");
-    assertThatThrownBy(() -> SourceFormat.of("x.pdf"))
+    assertThatThrownBy(() -> SourceFormat.of("x.exe"))
         .isInstanceOf(RagException.class)
         .satisfies(e -> assertThat(((RagException) e).error()).isEqualTo(RagError.UNSUPPORTED_TYPE));
     assertThat(DocumentDecoder.decode("bom.md", "\uFEFF# Hi".getBytes(StandardCharsets.UTF_8))).isEqualTo("# Hi");
