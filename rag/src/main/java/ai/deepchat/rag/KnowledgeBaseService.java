@@ -20,7 +20,16 @@ public interface KnowledgeBaseService {
 
   Future<List<KnowledgeBase>> listKnowledgeBases(UUID tenantId);
 
+  /** Knowledge bases by name, then id, after the one {@code after} (null: from the first). */
+  Future<Page<KnowledgeBase>> listKnowledgeBases(UUID tenantId, UUID after, int limit);
+
   Future<KnowledgeBase> knowledgeBase(UUID tenantId, UUID knowledgeBaseId);
+
+  /** Renames or describes it, or makes it the one that answers the tenant's chat. */
+  Future<KnowledgeBase> updateKnowledgeBase(UUID tenantId, UUID knowledgeBaseId, KnowledgeBaseChange change);
+
+  /** Removes the knowledge base with its documents, chunks, stored files and index. */
+  Future<Void> deleteKnowledgeBase(UUID tenantId, UUID knowledgeBaseId);
 
   /**
    * Validates and accepts a Markdown (.md), plain text (.txt) or HTML (.html) upload, then ingests it
@@ -29,6 +38,13 @@ public interface KnowledgeBaseService {
   Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Buffer content);
 
   Future<List<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId);
+
+  /**
+   * Documents by source name, then id, after the one {@code after} (null: from the first), only those
+   * in {@code status} when it is not null.
+   */
+  Future<Page<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId, UUID after, int limit,
+                                             String status);
 
   Future<DocumentStatus> document(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
 

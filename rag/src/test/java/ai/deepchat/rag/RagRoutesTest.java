@@ -18,6 +18,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.multipart.MultipartForm;
 import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
@@ -46,6 +48,7 @@ class RagRoutesTest {
   private static final String BASE = "/v1/knowledge-bases";
 
   private Vertx vertx;
+  private TestDatabase db;
   private Rag rag;
   private HttpServer server;
   private WebClient client;
@@ -55,7 +58,7 @@ class RagRoutesTest {
   @BeforeAll
   void start() throws Exception {
     vertx = Vertx.vertx();
-    TestDatabase db = TestDatabase.fresh(vertx);
+    db = TestDatabase.fresh(vertx);
     Path dataDir = Files.createTempDirectory("rag-http");
     RagConfig config = RagConfig.defaults(dataDir).withMaxUploadBytes(64 * 1024);
     rag = Rag.create(vertx, db.database(), config);
@@ -89,7 +92,8 @@ class RagRoutesTest {
         .sendJsonObject(new JsonObject().put("name", "docs")));
     assertThat(created.statusCode()).isEqualTo(201);
     String kb = created.bodyAsJsonObject().getString("id");
-    assertThat(created.bodyAsJsonObject().getString("embeddingModel")).isEqualTo("bge-small-zh-v1.5-q");
+    assertThat(created.bodyAsJsonObject().getString("embedding_model")).isEqualTo("bge-small-zh-v1.5-q");
+    assertThat(created.bodyAsJsonObject().getBoolean("answers_chat")).isFalse();
 
     HttpResponse<Buffer> raw = await(as(tenantA, client.post(BASE + "/" + kb + "/documents"))
         .addQueryParam("filename", "faq-zh.md").sendBuffer(resource("faq-zh.md")));
@@ -105,14 +109,15 @@ class RagRoutesTest {
     assertThat(docs).allSatisfy(d -> assertThat(((JsonObject) d).getDouble("progress")).isEqualTo(1.0));
 
     HttpResponse<Buffer> search = await(as(tenantA, client.post(BASE + "/" + kb + "/search"))
-        .sendJsonObject(new JsonObject().put("query", "忘记密码了怎么办").put("topK", 3)));
+        .sendJsonObject(new JsonObject().put("query", "忘记密码了怎么办").put("top_k", 3)));
     assertThat(search.statusCode()).isEqualTo(200);
-    JsonObject top = search.bodyAsJsonObject().getJsonArray("hits").getJsonObject(0);
-    assertThat(top.getString("sectionPath")).endsWith("重置密码");
-    assertThat(top.getDouble("fusedScore")).isPositive();
-    assertThat(top.getDouble("vectorScore")).isPositive();
-    assertThat(top.containsKey("lexicalScore")).isTrue();
-    assertThat(search.bodyAsJsonObject().getLong("knowledgeBaseVersion")).isEqualTo(2);
+    assertThat(search.bodyAsJsonObject().getJsonArray("data")).hasSize(3);
+    JsonObject top = search.bodyAsJsonObject().getJsonArray("data").getJsonObject(0);
+    assertThat(top.getString("section_path")).endsWith("重置密码");
+    assertThat(top.getDouble("score")).isPositive();
+    assertThat(top.getDouble("vector_score")).isPositive();
+    assertThat(top.containsKey("lexical_score")).isTrue();
+    assertThat(search.bodyAsJsonObject().getLong("knowledge_base_version")).isEqualTo(2);
 
     // another tenant sees nothing of it
     assertThat(await(as(tenantB, client.get(BASE + "/" + kb + "/documents")).send()).statusCode())
@@ -137,17 +142,25 @@ class RagRoutesTest {
     HttpResponse<Buffer> tooLarge = await(as(tenantA, client.post(BASE + "/" + kb + "/documents"))
         .addQueryParam("filename", "big.md").sendBuffer(Buffer.buffer(new byte[200 * 1024])));
     assertThat(tooLarge.statusCode()).isEqualTo(413);
-    assertThat(tooLarge.bodyAsJsonObject().getString("error")).isEqualTo("TOO_LARGE");
+    assertThat(code(tooLarge)).isEqualTo("file_too_large");
     HttpResponse<Buffer> empty = await(as(tenantA, client.post(BASE + "/" + kb + "/documents"))
         .addQueryParam("filename", "empty.md").sendBuffer(Buffer.buffer()));
     assertThat(empty.statusCode()).isEqualTo(400);
-    assertThat(empty.bodyAsJsonObject().getString("message")).contains("empty");
-    assertThat(await(as(tenantA, client.get(BASE + "/not-a-uuid/documents")).send()).statusCode())
-        .isEqualTo(404);
-    assertThat(await(as(tenantA, client.post(BASE + "/" + kb + "/search")).sendBuffer(Buffer.buffer("{")))
-        .statusCode()).isEqualTo(400);
-    assertThat(await(as(tenantA, client.post(BASE + "/"))
-        .sendJsonObject(new JsonObject().put("name", "limits"))).statusCode()).isEqualTo(409);
+    assertThat(empty.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("empty");
+    assertThat(code(empty)).isEqualTo("invalid_value");
+    assertThat(code(noTenant)).isEqualTo("invalid_api_key");
+    HttpResponse<Buffer> malformedId = await(as(tenantA, client.get(BASE + "/not-a-uuid/documents")).send());
+    assertThat(malformedId.statusCode()).isEqualTo(404);
+    assertThat(code(malformedId)).isEqualTo("not_found");
+    HttpResponse<Buffer> badJson = await(as(tenantA, client.post(BASE + "/" + kb + "/search"))
+        .sendBuffer(Buffer.buffer("{")));
+    assertThat(badJson.statusCode()).isEqualTo(400);
+    assertThat(code(badJson)).isEqualTo("invalid_json");
+    HttpResponse<Buffer> taken = await(as(tenantA, client.post(BASE + "/"))
+        .sendJsonObject(new JsonObject().put("name", "limits")));
+    assertThat(taken.statusCode()).isEqualTo(409);
+    assertThat(code(taken)).isEqualTo("name_taken");
+    assertThat(taken.bodyAsJsonObject().getJsonObject("error").getString("type")).isEqualTo("conflict_error");
   }
 
   @Test
@@ -182,14 +195,168 @@ class RagRoutesTest {
         })));
   }
 
+  @Test
+  void knowledgeBasesAreRenamedPagedChosenForChatAndDeletedWithEverything() throws Exception {
+    String kb = create(tenantA, "lifecycle");
+    HttpResponse<Buffer> upload = await(as(tenantA, client.post(BASE + "/" + kb + "/documents"))
+        .addQueryParam("filename", "guide.md").sendBuffer(resource("server-guide.md")));
+    assertThat(upload.statusCode()).isEqualTo(202);
+    waitUntilReady(kb, 1);
+    Path index = rag.indexFile(tenantA, UUID.fromString(kb));
+    assertThat(index).exists();
+
+    // renamed, described, and made the one that answers the tenant's chat
+    HttpResponse<Buffer> renamed = await(as(tenantA, client.patch(BASE + "/" + kb)).sendJsonObject(new JsonObject()
+        .put("name", "lifecycle-2").put("description", "ops guide").put("answers_chat", true)));
+    assertThat(renamed.statusCode()).as(renamed.bodyAsString()).isEqualTo(200);
+    assertThat(renamed.bodyAsJsonObject().getString("name")).isEqualTo("lifecycle-2");
+    assertThat(renamed.bodyAsJsonObject().getBoolean("answers_chat")).isTrue();
+    assertThat(defaultKnowledgeBase(tenantA)).isEqualTo(UUID.fromString(kb));
+    HttpResponse<Buffer> got = await(as(tenantA, client.get(BASE + "/" + kb)).send());
+    assertThat(got.bodyAsJsonObject().getString("description")).isEqualTo("ops guide");
+    assertThat(got.bodyAsJsonObject().getString("object")).isEqualTo("knowledge_base");
+
+    // another tenant can neither see, change, choose nor delete it
+    for (HttpRequest<Buffer> foreign : List.of(client.get(BASE + "/" + kb), client.delete(BASE + "/" + kb),
+        client.get(BASE + "/" + kb + "/documents"))) {
+      HttpResponse<Buffer> refused = await(as(tenantB, foreign).send());
+      assertThat(refused.statusCode()).isEqualTo(404);
+      assertThat(code(refused)).isEqualTo("not_found");
+    }
+    assertThat(await(as(tenantB, client.patch(BASE + "/" + kb)).sendJsonObject(new JsonObject()
+        .put("name", "stolen").put("answers_chat", true))).statusCode()).isEqualTo(404);
+    assertThat(defaultKnowledgeBase(tenantB)).isNull();
+    assertThat(await(as(tenantA, client.get(BASE + "/" + kb)).send()).bodyAsJsonObject().getString("name"))
+        .isEqualTo("lifecycle-2");
+
+    // deleted with its documents, chunks and index; the tenant's chat no longer points at it
+    HttpResponse<Buffer> deleted = await(as(tenantA, client.delete(BASE + "/" + kb)).send());
+    assertThat(deleted.statusCode()).as(deleted.bodyAsString()).isEqualTo(204);
+    assertThat(await(as(tenantA, client.get(BASE + "/" + kb)).send()).statusCode()).isEqualTo(404);
+    assertThat(await(as(tenantA, client.delete(BASE + "/" + kb)).send()).statusCode()).isEqualTo(404);
+    assertThat(count(tenantA, "SELECT count(*) FROM chunks WHERE knowledge_base_id = $1", UUID.fromString(kb))).isZero();
+    assertThat(count(tenantA, "SELECT count(*) FROM documents WHERE knowledge_base_id = $1", UUID.fromString(kb))).isZero();
+    assertThat(index).doesNotExist();
+    assertThat(defaultKnowledgeBase(tenantA)).isNull();
+  }
+
+  @Test
+  void listsArePagedWithACursor() throws Exception {
+    UUID tenant = tenant(db.database(), "http-paging");
+    for (String name : List.of("p-a", "p-b", "p-c")) {
+      create(tenant, name);
+    }
+    JsonObject first = await(as(tenant, client.get(BASE + "/")).addQueryParam("limit", "2").send()).bodyAsJsonObject();
+    assertThat(first.getString("object")).isEqualTo("list");
+    assertThat(first.getJsonArray("data")).extracting(o -> ((JsonObject) o).getString("name")).containsExactly("p-a", "p-b");
+    assertThat(first.getBoolean("has_more")).isTrue();
+    JsonObject second = await(as(tenant, client.get(BASE + "/")).addQueryParam("limit", "2")
+        .addQueryParam("after", first.getString("last_id")).send()).bodyAsJsonObject();
+    assertThat(second.getJsonArray("data")).extracting(o -> ((JsonObject) o).getString("name")).containsExactly("p-c");
+    assertThat(second.getBoolean("has_more")).isFalse();
+
+    String kb = second.getString("last_id");
+    for (String file : List.of("c.md", "a.md", "b.md")) {
+      assertThat(await(as(tenant, client.post(BASE + "/" + kb + "/documents")).addQueryParam("filename", file)
+          .sendBuffer(Buffer.buffer("# " + file + "\n\nText of " + file + ".\n"))).statusCode()).isEqualTo(202);
+    }
+    JsonObject docs = await(as(tenant, client.get(BASE + "/" + kb + "/documents")).addQueryParam("limit", "2").send())
+        .bodyAsJsonObject();
+    assertThat(docs.getJsonArray("data")).extracting(o -> ((JsonObject) o).getString("source_name"))
+        .containsExactly("a.md", "b.md");
+    JsonObject rest = await(as(tenant, client.get(BASE + "/" + kb + "/documents"))
+        .addQueryParam("after", docs.getString("last_id")).send()).bodyAsJsonObject();
+    assertThat(rest.getJsonArray("data")).extracting(o -> ((JsonObject) o).getString("source_name"))
+        .containsExactly("c.md");
+    until("documents ready", RagTestSupport.INGESTION, () -> await(as(tenant, client.get(BASE + "/" + kb + "/documents"))
+        .addQueryParam("status", "ready").send()).bodyAsJsonObject().getJsonArray("data").size() == 3);
+    // a cursor of another tenant continues nothing
+    HttpResponse<Buffer> foreignCursor = await(as(tenantA, client.get(BASE + "/")).addQueryParam("after", kb).send());
+    assertThat(foreignCursor.statusCode()).isEqualTo(400);
+    assertThat(param(foreignCursor)).isEqualTo("after");
+  }
+
+  @Test
+  void unknownFieldsAndOutOfRangeValuesAre400NamingTheField() throws Exception {
+    String kb = create(tenantA, "strict");
+    String search = BASE + "/" + kb + "/search";
+    JsonObject query = new JsonObject().put("query", "backup");
+    for (Object[] c : new Object[][] {
+        {search, query.copy().put("topK", 3), "topK"},
+        {search, query.copy().put("top_k", 0), "top_k"},
+        {search, query.copy().put("top_k", 1000), "top_k"},
+        {search, query.copy().put("top_k", 2.5), "top_k"},
+        {search, query.copy().put("top_k", "3"), "top_k"},
+        {search, new JsonObject().put("top_k", 3), "query"},
+        {search, new JsonObject().put("query", "x".repeat(2001)), "query"},
+        {BASE + "/", new JsonObject().put("name", "n").put("embeddingModel", "bge-small-en-v1.5-q"), "embeddingModel"},
+        {BASE + "/", new JsonObject().put("name", "n").put("embedding_model", "gpt"), "embedding_model"},
+        {BASE + "/", new JsonObject().put("name", ""), "name"},
+        {BASE + "/", new JsonObject().put("name", 7), "name"}}) {
+      HttpResponse<Buffer> refused = await(as(tenantA, client.post((String) c[0])).sendJsonObject((JsonObject) c[1]));
+      assertThat(refused.statusCode()).as(c[1].toString()).isEqualTo(400);
+      assertThat(code(refused)).as(c[1].toString()).isEqualTo("invalid_value");
+      assertThat(param(refused)).as(c[1].toString()).isEqualTo(c[2]);
+    }
+    for (Object[] c : new Object[][] {
+        {new JsonObject().put("answers_chat", "yes"), "answers_chat"},
+        {new JsonObject().put("embedding_model", "bge-small-en-v1.5-q"), "embedding_model"},
+        {new JsonObject().put("version", 9), "version"}}) {
+      HttpResponse<Buffer> refused = await(as(tenantA, client.patch(BASE + "/" + kb)).sendJsonObject((JsonObject) c[0]));
+      assertThat(refused.statusCode()).as(c[0].toString()).isEqualTo(400);
+      assertThat(param(refused)).as(c[0].toString()).isEqualTo(c[1]);
+    }
+    for (String[] c : new String[][] {{"limit", "0"}, {"limit", "101"}, {"limit", "ten"}, {"after", "nope"},
+        {"page", "2"}}) {
+      HttpResponse<Buffer> refused = await(as(tenantA, client.get(BASE + "/")).addQueryParam(c[0], c[1]).send());
+      assertThat(refused.statusCode()).as(c[0] + "=" + c[1]).isEqualTo(400);
+      assertThat(param(refused)).isEqualTo(c[0]);
+    }
+    HttpResponse<Buffer> status = await(as(tenantA, client.get(BASE + "/" + kb + "/documents"))
+        .addQueryParam("status", "done").send());
+    assertThat(param(status)).isEqualTo("status");
+    HttpResponse<Buffer> latin1 = await(as(tenantA, client.post(BASE + "/")).putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(new byte[] {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', (byte) 0xE9, '"', '}'})));
+    assertThat(code(latin1)).isEqualTo("invalid_utf8");
+    // nothing of the refused requests was stored
+    assertThat(await(as(tenantA, client.get(BASE + "/" + kb)).send()).bodyAsJsonObject().getString("name"))
+        .isEqualTo("strict");
+    assertThat(count(tenantA, "SELECT count(*) FROM knowledge_bases WHERE name = $1", "n")).isZero();
+  }
+
+  private String create(UUID tenant, String name) throws Exception {
+    HttpResponse<Buffer> created = await(as(tenant, client.post(BASE + "/")).sendJsonObject(new JsonObject()
+        .put("name", name)));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    return created.bodyAsJsonObject().getString("id");
+  }
+
+  private UUID defaultKnowledgeBase(UUID tenant) throws Exception {
+    return await(db.database().inTenant(tenant, c -> c.query("SELECT default_knowledge_base_id FROM tenant_settings")
+        .execute().map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0))));
+  }
+
+  private long count(UUID tenant, String sql, Object arg) throws Exception {
+    return await(db.database().inTenant(tenant, c -> c.preparedQuery(sql).execute(Tuple.of(arg))
+        .map(rows -> rows.iterator().next().getLong(0))));
+  }
+
+  private static String param(HttpResponse<Buffer> response) {
+    return response.bodyAsJsonObject().getJsonObject("error").getString("param");
+  }
+
   private JsonArray waitUntilReady(String kb, int count) throws Exception {
     Callable<JsonArray> docs = () -> await(as(tenantA, client.get(BASE + "/" + kb + "/documents")).send())
-        .bodyAsJsonArray();
+        .bodyAsJsonObject().getJsonArray("data");
     until(count + " documents ready", Duration.ofSeconds(30), () -> {
       JsonArray now = docs.call();
       return now.size() == count && now.stream().allMatch(d -> "ready".equals(((JsonObject) d).getString("status")));
     });
     return docs.call();
+  }
+
+  private static String code(HttpResponse<Buffer> response) {
+    return response.bodyAsJsonObject().getJsonObject("error").getString("code");
   }
 
   private static HttpRequest<Buffer> as(UUID tenant, HttpRequest<Buffer> request) {

@@ -3,6 +3,8 @@ package ai.deepchat.rag.ingest;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
+import ai.deepchat.rag.KnowledgeBaseChange;
+import ai.deepchat.rag.Page;
 import ai.deepchat.rag.KnowledgeBaseService;
 import ai.deepchat.rag.RagConfig;
 import ai.deepchat.rag.RagError;
@@ -76,8 +78,36 @@ public final class IngestionService implements KnowledgeBaseService {
   }
 
   @Override
+  public Future<Page<KnowledgeBase>> listKnowledgeBases(UUID tenantId, UUID after, int limit) {
+    return limit < 1 || limit > Page.MAX_LIMIT ? invalid("limit must be 1 to " + Page.MAX_LIMIT)
+        : repository.listKnowledgeBases(tenantId, after, limit);
+  }
+
+  @Override
   public Future<KnowledgeBase> knowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
     return repository.knowledgeBase(tenantId, knowledgeBaseId);
+  }
+
+  @Override
+  public Future<KnowledgeBase> updateKnowledgeBase(UUID tenantId, UUID knowledgeBaseId,
+                                                   KnowledgeBaseChange change) {
+    String name = change.name();
+    if (name != null && (name.isBlank() || name.length() > MAX_NAME)) {
+      return invalid("a knowledge base needs a name of 1 to " + MAX_NAME + " characters");
+    }
+    return repository.updateKnowledgeBase(tenantId, knowledgeBaseId,
+        new KnowledgeBaseChange(name == null ? null : name.strip(), change.description(), change.answersChat()));
+  }
+
+  @Override
+  public Future<Void> deleteKnowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
+    // after the commits of running ingestions; those still embedding find their document gone and stop
+    return commits.run(knowledgeBaseId, () -> repository.deleteKnowledgeBase(tenantId, knowledgeBaseId)
+        .compose(deleted -> vectors.drop(tenantId, knowledgeBaseId)
+            .recover(indexFailure -> {
+              LOG.warn("index of deleted knowledge base {} not removed", knowledgeBaseId, indexFailure);
+              return Future.succeededFuture();
+            })));
   }
 
   @Override
@@ -121,6 +151,16 @@ public final class IngestionService implements KnowledgeBaseService {
   public Future<List<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId) {
     return repository.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(base -> repository.listDocuments(tenantId, knowledgeBaseId));
+  }
+
+  @Override
+  public Future<Page<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId, UUID after, int limit,
+                                                    String status) {
+    if (limit < 1 || limit > Page.MAX_LIMIT) {
+      return invalid("limit must be 1 to " + Page.MAX_LIMIT);
+    }
+    return repository.knowledgeBase(tenantId, knowledgeBaseId)
+        .compose(base -> repository.listDocuments(tenantId, knowledgeBaseId, after, limit, status));
   }
 
   @Override
