@@ -37,6 +37,12 @@ public interface KnowledgeBaseService {
    */
   Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Buffer content);
 
+  /**
+   * Ingests the document again from its stored original: retries a failed one, and re-embeds one whose
+   * ingestion was interrupted; a ready document whose original is unchanged stays as it is.
+   */
+  Future<Upload> resync(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
+
   Future<List<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId);
 
   /**

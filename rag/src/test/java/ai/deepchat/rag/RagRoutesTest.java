@@ -49,6 +49,7 @@ class RagRoutesTest {
 
   private Vertx vertx;
   private TestDatabase db;
+  private Path dataDir;
   private Rag rag;
   private HttpServer server;
   private WebClient client;
@@ -59,7 +60,7 @@ class RagRoutesTest {
   void start() throws Exception {
     vertx = Vertx.vertx();
     db = TestDatabase.fresh(vertx);
-    Path dataDir = Files.createTempDirectory("rag-http");
+    dataDir = Files.createTempDirectory("rag-http");
     RagConfig config = RagConfig.defaults(dataDir).withMaxUploadBytes(64 * 1024);
     rag = Rag.create(vertx, db.database(), config);
     tenantA = tenant(db.database(), "http-a");
@@ -131,6 +132,7 @@ class RagRoutesTest {
         .statusCode()).isEqualTo(204);
     assertThat(await(as(tenantA, client.get(BASE + "/" + kb + "/documents/" + guide)).send())
         .statusCode()).isEqualTo(404);
+    assertThat(dataDir.resolve("documents").resolve(tenantA.toString()).resolve(kb).resolve(guide)).doesNotExist();
   }
 
   @Test
@@ -205,6 +207,23 @@ class RagRoutesTest {
     Path index = rag.indexFile(tenantA, UUID.fromString(kb));
     assertThat(index).exists();
 
+    // a document whose ingestion failed (here: marked so, as a crash mid-ingestion leaves it) is retried from
+    // its stored original, without uploading it again; another tenant cannot trigger it
+    String doc = upload.bodyAsJsonObject().getString("id");
+    await(db.database().inTenant(tenantA, c -> c.preparedQuery("UPDATE documents SET status = 'failed', "
+        + "error = 'worker lost', progress = 0 WHERE id = $1").execute(Tuple.of(UUID.fromString(doc)))));
+    String resync = BASE + "/" + kb + "/documents/" + doc + "/resync";
+    assertThat(await(as(tenantB, client.post(resync)).send()).statusCode()).isEqualTo(404);
+    HttpResponse<Buffer> retried = await(as(tenantA, client.post(resync)).send());
+    assertThat(retried.statusCode()).as(retried.bodyAsString()).isEqualTo(202);
+    assertThat(retried.bodyAsJsonObject().getString("status")).isEqualTo("pending");
+    JsonObject again = waitUntilReady(kb, 1).getJsonObject(0);
+    assertThat(again.getString("id")).isEqualTo(doc);
+    assertThat(again.getInteger("chunk_count")).isPositive();
+    assertThat(again.getString("error")).isNull();
+    Path originals = dataDir.resolve("documents").resolve(tenantA.toString()).resolve(kb);
+    assertThat(originals.resolve(doc)).exists();
+
     // renamed, described, and made the one that answers the tenant's chat
     HttpResponse<Buffer> renamed = await(as(tenantA, client.patch(BASE + "/" + kb)).sendJsonObject(new JsonObject()
         .put("name", "lifecycle-2").put("description", "ops guide").put("answers_chat", true)));
@@ -237,6 +256,7 @@ class RagRoutesTest {
     assertThat(count(tenantA, "SELECT count(*) FROM chunks WHERE knowledge_base_id = $1", UUID.fromString(kb))).isZero();
     assertThat(count(tenantA, "SELECT count(*) FROM documents WHERE knowledge_base_id = $1", UUID.fromString(kb))).isZero();
     assertThat(index).doesNotExist();
+    assertThat(originals).doesNotExist();
     assertThat(defaultKnowledgeBase(tenantA)).isNull();
   }
 

@@ -44,6 +44,7 @@ import java.util.function.Function;
  * GET    /{kbId}/documents?limit=&after=&status=                                  200 list
  * GET    /{kbId}/documents/{docId}                                                200 document
  * DELETE /{kbId}/documents/{docId}                                                204
+ * POST   /{kbId}/documents/{docId}/resync  ingest again from the stored original   202 document
  * POST   /{kbId}/search             {query, top_k?}                               200 list of hits
  * </pre>
  * Errors are {@code {"error": {"message", "type", "param", "code"}}} ({@link ApiProblem}); unknown
@@ -97,6 +98,8 @@ public final class RagRoutes {
         id(ctx, "kbId"), id(ctx, "docId")).map(KnowledgeJson::document)));
     router.delete("/:kbId/documents/:docId").handler(json(204, ctx -> routes.service.deleteDocument(
         tenant(ctx), id(ctx, "kbId"), id(ctx, "docId")).map(ignored -> null)));
+    router.post("/:kbId/documents/:docId/resync").handler(json(202, ctx -> routes.service.resync(tenant(ctx),
+        id(ctx, "kbId"), id(ctx, "docId")).map(upload -> KnowledgeJson.document(upload.accepted()))));
     router.post("/:kbId/search").handler(json(200, routes::search));
     router.route().handler(ctx -> new ApiProblem(404, "not_found", null, "No such knowledge-base route: "
         + ctx.request().method() + " " + ctx.request().path()).send(ctx));

@@ -45,6 +45,7 @@ public final class IngestionService implements KnowledgeBaseService {
   private final DocumentParser parser;
   private final KeyedSerializer commits = new KeyedSerializer();
   private final TenantFairQueue queue;
+  private final DocumentFiles files;
 
   /** @param worker where parsing and embedding run; never an event loop */
   public IngestionService(Database database, VectorStore vectors, WorkerExecutor worker,
@@ -55,6 +56,7 @@ public final class IngestionService implements KnowledgeBaseService {
     this.worker = worker;
     this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens(), config.parseTimeout());
     this.queue = new TenantFairQueue(config.ingestWorkers());
+    this.files = new DocumentFiles(config.dataDir());
   }
 
   @Override
@@ -103,6 +105,10 @@ public final class IngestionService implements KnowledgeBaseService {
   public Future<Void> deleteKnowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
     // after the commits of running ingestions; those still embedding find their document gone and stop
     return commits.run(knowledgeBaseId, () -> repository.deleteKnowledgeBase(tenantId, knowledgeBaseId)
+        .compose(deleted -> worker.executeBlocking(() -> {
+          files.deleteAll(tenantId, knowledgeBaseId);
+          return null;
+        }, false))
         .compose(deleted -> vectors.drop(tenantId, knowledgeBaseId)
             .recover(indexFailure -> {
               LOG.warn("index of deleted knowledge base {} not removed", knowledgeBaseId, indexFailure);
@@ -135,6 +141,12 @@ public final class IngestionService implements KnowledgeBaseService {
           return new Decoded(DocumentDecoder.decode(sourceName, bytes), sha256(bytes), bytes.length);
         }, false).compose(decoded -> repository.accept(tenantId, knowledgeBaseId, sourceName,
                 DocumentParser.baseName(sourceName), format, decoded.hash(), decoded.size())
+            .compose(accepted -> accepted.unchanged() ? Future.succeededFuture(accepted)
+                : worker.executeBlocking(() -> {
+                  // kept for retries and re-syncs, before ingestion starts
+                  files.write(tenantId, knowledgeBaseId, accepted.document().id(), content.getBytes());
+                  return accepted;
+                }, false))
             .map(accepted -> {
               if (accepted.unchanged()) {
                 return new Upload(accepted.document(), Future.succeededFuture(accepted.document()));
@@ -145,6 +157,15 @@ public final class IngestionService implements KnowledgeBaseService {
               return new Upload(accepted.document(),
                   queue.submit(tenantId, job.documentId(), () -> run(job, decoded.text())));
             })));
+  }
+
+  @Override
+  public Future<Upload> resync(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return repository.document(tenantId, knowledgeBaseId, documentId)
+        .compose(document -> worker.executeBlocking(() -> files.read(tenantId, knowledgeBaseId, documentId), false)
+            .compose(original -> original == null
+                ? invalid(document.sourceName() + " was uploaded before originals were kept; upload it again")
+                : upload(tenantId, knowledgeBaseId, document.sourceName(), Buffer.buffer(original))));
   }
 
   @Override
@@ -173,6 +194,10 @@ public final class IngestionService implements KnowledgeBaseService {
     return repository.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(base -> commits.run(knowledgeBaseId, () -> repository
             .delete(tenantId, knowledgeBaseId, documentId)
+            .compose(ids -> worker.executeBlocking(() -> {
+              files.delete(tenantId, knowledgeBaseId, documentId);
+              return ids;
+            }, false))
             .compose(ids -> vectors.update(tenantId, knowledgeBaseId, dimensionOf(base), ids,
                     new long[0], new float[0])
                 .recover(indexFailure -> Future.succeededFuture()))));
