@@ -3,6 +3,7 @@ package ai.deepchat.rag;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 
@@ -36,6 +37,12 @@ public interface KnowledgeBaseService {
    * in the background. The same source name replaces the earlier document and its chunks.
    */
   Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Buffer content);
+
+  /**
+   * The same for an upload received on disk (the caller keeps and deletes {@code file}); it is read
+   * on the ingestion worker pool, so concurrent large uploads never buffer on an event loop.
+   */
+  Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Path file);
 
   /**
    * Ingests the document again from its stored original: retries a failed one, and re-embeds one whose

@@ -5,12 +5,18 @@ import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -342,6 +348,50 @@ class RagRoutesTest {
     assertThat(await(as(tenantA, client.get(BASE + "/" + kb)).send()).bodyAsJsonObject().getString("name"))
         .isEqualTo("strict");
     assertThat(count(tenantA, "SELECT count(*) FROM knowledge_bases WHERE name = $1", "n")).isZero();
+  }
+
+  @Test
+  void rawUploadsAreStreamedToDiskAndStoppedAtTheLimit() throws Exception {
+    String kb = create(tenantA, "streamed");
+    Path uploads = dataDir.resolve("uploads");
+    // chunked, so no Content-Length announces the size: the limit (64 KiB here) is enforced while reading
+    HttpResponse<Buffer> tooLarge = await(as(tenantA, client.post(BASE + "/" + kb + "/documents"))
+        .addQueryParam("filename", "big.md").sendStream(stream("# Big\n\n" + "word ".repeat(40_000))));
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    assertThat(code(tooLarge)).isEqualTo("file_too_large");
+    // the first half is on disk before the second is sent: the body is written as it arrives, not held in memory
+    String text = "# Small\n\nStreamed text, " + "in two halves. ".repeat(200) + "\n";
+    HttpClientRequest request = await(vertx.createHttpClient().request(HttpMethod.POST, server.actualPort(),
+        "127.0.0.1", BASE + "/" + kb + "/documents?filename=small.md"));
+    request.putHeader("X-Test-Tenant", tenantA.toString()).setChunked(true);
+    Future<HttpClientResponse> answer = request.response();
+    await(request.write(text.substring(0, 1000)));
+    until("the first half written to disk", Duration.ofSeconds(10), () -> {
+      try (var files = Files.list(uploads)) {
+        return files.anyMatch(f -> f.toFile().length() == 1000);
+      }
+    });
+    await(request.end(text.substring(1000)));
+    HttpClientResponse response = await(answer);
+    JsonObject small = await(response.body()).toJsonObject();
+    assertThat(response.statusCode()).as(small.encode()).isEqualTo(202);
+    assertThat(small.getLong("size_bytes")).isEqualTo(text.length());
+    JsonArray docs = waitUntilReady(kb, 1);
+    assertThat(docs.getJsonObject(0).getString("source_name")).isEqualTo("small.md");
+    // the received files are gone once answered; the kept original is the upload itself
+    until("temporary upload files deleted", Duration.ofSeconds(10), () -> {
+      try (var left = Files.list(uploads)) {
+        return left.findAny().isEmpty();
+      }
+    });
+    assertThat(Files.readString(dataDir.resolve("documents").resolve(tenantA.toString()).resolve(kb)
+        .resolve(small.getString("id")))).isEqualTo(text);
+  }
+
+  private ReadStream<Buffer> stream(String text) throws Exception {
+    Path file = Files.createTempFile(dataDir, "body", ".md");
+    Files.writeString(file, text);
+    return await(vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true)));
   }
 
   private String create(UUID tenant, String name) throws Exception {

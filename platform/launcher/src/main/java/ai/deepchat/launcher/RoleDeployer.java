@@ -52,7 +52,8 @@ final class RoleDeployer {
     Rag rag = roles.contains(Role.RAG) || roles.contains(Role.GATEWAY)
         ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())
             .withIngestWorkers(platform.config().instances().ingestWorkers())
-            .withParseTimeout(Duration.ofSeconds(platform.config().instances().ingestParseSeconds()))) : null;
+            .withParseTimeout(Duration.ofSeconds(platform.config().instances().ingestParseSeconds()))
+            .withMaxUploadBytes(platform.config().instances().ingestMaxFileMb() * 1024L * 1024)) : null;
     if (roles.contains(Role.RAG)) {
       chain = chain.compose(v -> vertx.deployVerticle(rag.retrieverVerticle())).map(id -> {
         ids.add(id);

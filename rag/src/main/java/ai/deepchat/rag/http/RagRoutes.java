@@ -12,7 +12,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
@@ -21,6 +20,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -67,40 +67,37 @@ public final class RagRoutes {
 
   private final KnowledgeBaseService service;
   private final Retriever retriever;
-  private final Vertx vertx;
 
-  private RagRoutes(Vertx vertx, KnowledgeBaseService service, Retriever retriever) {
-    this.vertx = vertx;
+  private RagRoutes(KnowledgeBaseService service, Retriever retriever) {
     this.service = service;
     this.retriever = retriever;
   }
 
   public static Router create(Vertx vertx, KnowledgeBaseService service, Retriever retriever,
                               RagConfig config) {
-    RagRoutes routes = new RagRoutes(vertx, service, retriever);
+    RagRoutes routes = new RagRoutes(service, retriever);
     Router router = Router.router(vertx);
     router.route().handler(RagRoutes::requireTenant);
-    router.post("/:kbId/documents").handler(BodyHandler.create()
-        .setBodyLimit(config.maxUploadBytes() + MULTIPART_SLACK)
-        .setUploadsDirectory(config.dataDir().resolve("uploads").toString())
-        .setDeleteUploadedFilesOnEnd(true));
-    router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_JSON_BYTES));
-    router.post("/").handler(json(201, routes::createKnowledgeBase));
-    router.get("/").handler(json(200, routes::listKnowledgeBases));
-    router.get("/:kbId").handler(json(200, ctx -> routes.service.knowledgeBase(tenant(ctx), id(ctx, "kbId"))
-        .map(KnowledgeJson::knowledgeBase)));
-    router.patch("/:kbId").handler(json(200, routes::updateKnowledgeBase));
-    router.delete("/:kbId").handler(json(204, ctx -> routes.service.deleteKnowledgeBase(tenant(ctx),
+    router.post("/:kbId/documents").handler(new UploadReceiver(vertx, config.dataDir().resolve("uploads"),
+        config.maxUploadBytes(), MULTIPART_SLACK)).handler(json(202, routes::upload));
+    // every other route reads a small JSON body, or none
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_JSON_BYTES);
+    router.post("/").handler(body).handler(json(201, routes::createKnowledgeBase));
+    router.get("/").handler(body).handler(json(200, routes::listKnowledgeBases));
+    router.get("/:kbId").handler(body).handler(json(200, ctx -> routes.service.knowledgeBase(tenant(ctx),
+        id(ctx, "kbId")).map(KnowledgeJson::knowledgeBase)));
+    router.patch("/:kbId").handler(body).handler(json(200, routes::updateKnowledgeBase));
+    router.delete("/:kbId").handler(body).handler(json(204, ctx -> routes.service.deleteKnowledgeBase(tenant(ctx),
         id(ctx, "kbId")).map(ignored -> null)));
-    router.post("/:kbId/documents").handler(json(202, routes::upload));
-    router.get("/:kbId/documents").handler(json(200, routes::listDocuments));
-    router.get("/:kbId/documents/:docId").handler(json(200, ctx -> routes.service.document(tenant(ctx),
-        id(ctx, "kbId"), id(ctx, "docId")).map(KnowledgeJson::document)));
-    router.delete("/:kbId/documents/:docId").handler(json(204, ctx -> routes.service.deleteDocument(
+    router.get("/:kbId/documents").handler(body).handler(json(200, routes::listDocuments));
+    router.get("/:kbId/documents/:docId").handler(body).handler(json(200, ctx -> routes.service.document(
+        tenant(ctx), id(ctx, "kbId"), id(ctx, "docId")).map(KnowledgeJson::document)));
+    router.delete("/:kbId/documents/:docId").handler(body).handler(json(204, ctx -> routes.service.deleteDocument(
         tenant(ctx), id(ctx, "kbId"), id(ctx, "docId")).map(ignored -> null)));
-    router.post("/:kbId/documents/:docId/resync").handler(json(202, ctx -> routes.service.resync(tenant(ctx),
-        id(ctx, "kbId"), id(ctx, "docId")).map(upload -> KnowledgeJson.document(upload.accepted()))));
-    router.post("/:kbId/search").handler(json(200, routes::search));
+    router.post("/:kbId/documents/:docId/resync").handler(body).handler(json(202, ctx -> routes.service.resync(
+        tenant(ctx), id(ctx, "kbId"), id(ctx, "docId")).map(upload -> KnowledgeJson.document(upload.accepted()))));
+    router.post("/:kbId/search").handler(body).handler(json(200, routes::search));
+    router.route().handler(body);
     router.route().handler(ctx -> new ApiProblem(404, "not_found", null, "No such knowledge-base route: "
         + ctx.request().method() + " " + ctx.request().path()).send(ctx));
     router.route().failureHandler(RagRoutes::failure);
@@ -143,23 +140,18 @@ public final class RagRoutes {
     UUID kb = id(ctx, "kbId");
     RequestJson.query(ctx, Set.of("filename"));
     List<FileUpload> files = ctx.fileUploads();
-    Future<Buffer> content;
+    Path content = UploadReceiver.file(ctx);
     String name;
-    if (files.size() > 1) {
-      throw ApiProblem.invalid("file", "Send one file per request.");
-    }
-    if (!files.isEmpty()) {
-      FileUpload file = files.get(0);
-      name = file.fileName();
-      content = vertx.fileSystem().readFile(file.uploadedFileName());
-    } else {
+    if (content != null) {
       name = ctx.queryParams().contains("filename") ? ctx.queryParams().get("filename")
           : ctx.request().getHeader("X-Filename");
-      Buffer body = ctx.body().buffer();
-      content = Future.succeededFuture(body == null ? Buffer.buffer() : body);
+    } else if (files.size() == 1) {
+      name = files.get(0).fileName();
+      content = Path.of(files.get(0).uploadedFileName());
+    } else {
+      throw ApiProblem.invalid("file", files.isEmpty() ? "The form has no file field." : "Send one file per request.");
     }
-    return content.compose(bytes -> service.upload(tenant, kb, name, bytes))
-        .map(upload -> KnowledgeJson.document(upload.accepted()));
+    return service.upload(tenant, kb, name, content).map(upload -> KnowledgeJson.document(upload.accepted()));
   }
 
   private Future<JsonObject> listDocuments(RoutingContext ctx) {

@@ -19,12 +19,15 @@ import io.vertx.core.buffer.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 
 /**
  * Knowledge bases and ingestion. An upload is validated (type, size, UTF-8 text) before it is
@@ -119,6 +122,31 @@ public final class IngestionService implements KnowledgeBaseService {
   @Override
   public Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName,
                                Buffer content) {
+    if (content.length() > config.maxUploadBytes()) {
+      return Future.failedFuture(tooLarge(sourceName, content.length()));
+    }
+    return accept(tenantId, knowledgeBaseId, sourceName, content::getBytes);
+  }
+
+  @Override
+  public Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Path file) {
+    return accept(tenantId, knowledgeBaseId, sourceName, () -> {
+      long size = Files.size(file);
+      if (size > config.maxUploadBytes()) {
+        throw tooLarge(sourceName, size);
+      }
+      return Files.readAllBytes(file);
+    });
+  }
+
+  private RagException tooLarge(String sourceName, long size) {
+    return new RagException(RagError.TOO_LARGE, sourceName + " has " + size
+        + " bytes, above the upload limit of " + config.maxUploadBytes());
+  }
+
+  /** {@code content} runs on the ingestion worker: reading a large upload never blocks an event loop. */
+  private Future<Upload> accept(UUID tenantId, UUID knowledgeBaseId, String sourceName,
+                                Callable<byte[]> content) {
     if (sourceName == null || sourceName.isBlank() || sourceName.length() > MAX_NAME) {
       return invalid("a document needs a file name of 1 to " + MAX_NAME + " characters");
     }
@@ -131,20 +159,16 @@ public final class IngestionService implements KnowledgeBaseService {
     } catch (RagException e) {
       return Future.failedFuture(e);
     }
-    if (content.length() > config.maxUploadBytes()) {
-      return Future.failedFuture(new RagException(RagError.TOO_LARGE, sourceName + " has "
-          + content.length() + " bytes, above the upload limit of " + config.maxUploadBytes()));
-    }
     return repository.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(base -> worker.executeBlocking(() -> {
-          byte[] bytes = content.getBytes();
-          return new Decoded(DocumentDecoder.decode(sourceName, bytes), sha256(bytes), bytes.length);
+          byte[] bytes = content.call();
+          return new Decoded(DocumentDecoder.decode(sourceName, bytes), sha256(bytes), bytes);
         }, false).compose(decoded -> repository.accept(tenantId, knowledgeBaseId, sourceName,
-                DocumentParser.baseName(sourceName), format, decoded.hash(), decoded.size())
+                DocumentParser.baseName(sourceName), format, decoded.hash(), decoded.bytes().length)
             .compose(accepted -> accepted.unchanged() ? Future.succeededFuture(accepted)
                 : worker.executeBlocking(() -> {
                   // kept for retries and re-syncs, before ingestion starts
-                  files.write(tenantId, knowledgeBaseId, accepted.document().id(), content.getBytes());
+                  files.write(tenantId, knowledgeBaseId, accepted.document().id(), decoded.bytes());
                   return accepted;
                 }, false))
             .map(accepted -> {
@@ -153,9 +177,10 @@ public final class IngestionService implements KnowledgeBaseService {
               }
               Job job = new Job(tenantId, base, accepted.document().id(), sourceName, format,
                   decoded.hash());
+              String text = decoded.text(); // only the text waits in the queue, not the raw bytes
               // queued per tenant: one tenant's big uploads never hold every worker of the node
               return new Upload(accepted.document(),
-                  queue.submit(tenantId, job.documentId(), () -> run(job, decoded.text())));
+                  queue.submit(tenantId, job.documentId(), () -> run(job, text)));
             })));
   }
 
@@ -203,7 +228,7 @@ public final class IngestionService implements KnowledgeBaseService {
                 .recover(indexFailure -> Future.succeededFuture()))));
   }
 
-  private record Decoded(String text, String hash, long size) {
+  private record Decoded(String text, String hash, byte[] bytes) {
   }
 
   private record Job(UUID tenantId, KnowledgeBase base, UUID documentId, String sourceName,
