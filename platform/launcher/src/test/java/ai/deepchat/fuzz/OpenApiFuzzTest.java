@@ -26,7 +26,8 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * RELIABILITY scenario 13: the chat API's OpenAPI description (docs/openapi-chat.yaml) drives a seeded
+ * RELIABILITY scenario 13: the chat API's OpenAPI description (docs/openapi-chat.yaml), and the
+ * knowledge-base API's (docs/openapi-knowledge.yaml), drive a seeded
  * generator of valid and mutated requests for every operation, sent over loopback to a real node
  * (embedded PostgreSQL, the bundled tiny model). Every response must keep to the description: no 5xx,
  * a documented status and media type, a body valid against the documented schema. The seed is printed
@@ -50,7 +51,7 @@ class OpenApiFuzzTest {
   @BeforeAll
   static void start() throws Exception {
     node = Node.start(ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString(), "HTTP_PORT", "0",
-        "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false"), new String[0]));
+        "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false", "INGEST_MAX_FILE_MB", "1"), new String[0]));
     tenant = BenchTenant.create(node, ORIGIN, 8, 0.7);
     base = "http://127.0.0.1:" + node.httpPort();
     JsonObject session = new JsonObject(send(HttpRequest.newBuilder(URI.create(base + "/widget/session"))
@@ -80,14 +81,37 @@ class OpenApiFuzzTest {
   @Test
   void everyOperationOfTheChatApiKeepsToItsDescription() throws Exception {
     long seed = Long.getLong("fuzz.seed", 20261206L);
-    int perOperation = Integer.getInteger("fuzz.perOperation", 40);
-    OpenApiDescription description = OpenApiDescription.load(repositoryRoot().resolve("docs/openapi-chat.yaml"));
-    ResponseChecker checker = new ResponseChecker(description);
-    RequestGenerator generator = new RequestGenerator(seed,
+    fuzz("docs/openapi-chat.yaml", seed, new RequestGenerator(seed,
         Map.of("apiKey", tenant.getString("apiKey"), "visitorToken", visitorToken),
         Map.of("key", List.of(tenant.getString("widgetKey")), "Origin", List.of(ORIGIN),
             "model", List.of("tiny-test"), "conversationId", List.of(conversationId),
-            "messageId", List.of(messageId), "role", List.of("user", "user", "user")));
+            "messageId", List.of(messageId), "role", List.of("user", "user", "user"))));
+  }
+
+  /**
+   * The knowledge-base API (docs/openapi-knowledge.yaml) against a knowledge base with one document. Its
+   * deletions are described last, so the operations before them find the knowledge base and document.
+   */
+  @Test
+  void everyOperationOfTheKnowledgeBaseApiKeepsToItsDescription() throws Exception {
+    long seed = Long.getLong("fuzz.seed", 20261206L);
+    String key = tenant.getString("apiKey");
+    JsonObject kb = new JsonObject(send(HttpRequest.newBuilder(URI.create(base + "/v1/knowledge-bases"))
+        .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Fuzzed manuals\"}"))).body());
+    HttpResponse<String> doc = send(HttpRequest.newBuilder(URI.create(base + "/v1/knowledge-bases/"
+            + kb.getString("id") + "/documents?filename=notes.md")).header("Authorization", "Bearer " + key)
+        .POST(HttpRequest.BodyPublishers.ofString("# Notes\n\nThe lamp is blue.\n")));
+    assertThat(doc.statusCode()).as(doc.body()).isEqualTo(202);
+    fuzz("docs/openapi-knowledge.yaml", seed, new RequestGenerator(seed, Map.of("apiKey", key),
+        Map.of("kbId", List.of(kb.getString("id")), "docId", List.of(new JsonObject(doc.body()).getString("id")),
+            "filename", List.of("notes.md", "faq.txt"), "query", List.of("lamp", "blue lamp"))));
+  }
+
+  private void fuzz(String file, long seed, RequestGenerator generator) throws Exception {
+    int perOperation = Integer.getInteger("fuzz.perOperation", 40);
+    OpenApiDescription description = OpenApiDescription.load(repositoryRoot().resolve(file));
+    ResponseChecker checker = new ResponseChecker(description);
     List<String> failures = new ArrayList<>();
     Map<String, Integer> statuses = new TreeMap<>();
     int sent = 0;
@@ -110,7 +134,7 @@ class OpenApiFuzzTest {
         }
       }
     }
-    System.out.printf("fuzz: seed %d, %d requests in %.1f s; statuses %s%n", seed, sent,
+    System.out.printf("fuzz %s: seed %d, %d requests in %.1f s; statuses %s%n", file, seed, sent,
         (System.nanoTime() - started) / 1e9, statuses);
     assertThat(failures).as("responses outside the description (seed %d)", seed).isEmpty();
     // the generator must reach the operations' working paths, not only their refusals
