@@ -41,6 +41,12 @@ public final class BusKnowledgeBackend implements KnowledgeBackend {
   }
 
   @Override
+  public Future<Void> retry(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
+        : ingest.retry(tenantId, knowledgeBaseId, documentId);
+  }
+
+  @Override
   public Future<Void> reindex(UUID tenantId, UUID knowledgeBaseId) {
     return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
         : ingest.reindex(tenantId, knowledgeBaseId);

@@ -18,6 +18,9 @@ public interface KnowledgeBackend {
   /** Removes a document, its chunks and their vectors. */
   Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
 
+  /** Ingests a document again from its stored original (a failed one is retried). */
+  Future<Void> retry(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
+
   /** Rebuilds the knowledge base's index from its stored chunks. */
   Future<Void> reindex(UUID tenantId, UUID knowledgeBaseId);
 

@@ -12,6 +12,8 @@ import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import ai.deepchat.rag.RagError;
+import ai.deepchat.rag.RagException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -65,6 +67,7 @@ public final class KnowledgeRoutes {
     routes.post("/kb/:kb/reindex", ConsoleRole.EDITOR, this::reindex);
     routes.post("/kb/:kb/default", ConsoleRole.ADMIN, this::makeDefault);
     routes.post("/kb/:kb/documents/:doc/delete", ConsoleRole.EDITOR, this::deleteDocument);
+    routes.post("/kb/:kb/documents/:doc/retry", ConsoleRole.EDITOR, this::retryDocument);
     routes.get("/kb/:kb/search", ConsoleRole.VIEWER, this::search);
   }
 
@@ -250,6 +253,27 @@ public final class KnowledgeRoutes {
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "deleted"))
         .recover(err -> err instanceof KnowledgeBackend.Unavailable
             ? ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable") : Future.failedFuture(err));
+  }
+
+  /** A failed document ingested again from its stored original; its row shows the progress as usual. */
+  private Future<?> retryDocument(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    UUID doc = Forms.id(ctx, "doc");
+    return base(s, kb)
+        .compose(base -> backend.retry(s.tenantId(), kb, doc))
+        .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
+            "kb.document_retry", "document:" + doc, new JsonObject().put("kb", kb.toString()))))
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "retrying"))
+        .recover(err -> {
+          if (err instanceof KnowledgeBackend.Unavailable) {
+            return ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable");
+          }
+          if (err instanceof RagException rag && rag.error() == RagError.NOT_FOUND) {
+            return Future.failedFuture(ConsoleException.notFound());
+          }
+          return err instanceof RagException rag ? Future.failedFuture(ConsoleException.badRequest("error.invalid", "document"))
+              : Future.failedFuture(err);
+        });
   }
 
   private Future<?> reindex(RoutingContext ctx, ConsoleSession s) {

@@ -31,6 +31,11 @@ public final class RagKnowledgeBackend implements KnowledgeBackend {
     return rag.knowledgeBases().deleteDocument(tenantId, knowledgeBaseId, documentId);
   }
 
+  @Override
+  public Future<Void> retry(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return rag.knowledgeBases().resync(tenantId, knowledgeBaseId, documentId).mapEmpty();
+  }
+
   /**
    * The RAG module checks each index against PostgreSQL when it loads it and rebuilds it when they
    * differ; it offers no explicit rebuild call yet, so the console says so instead of pretending.
