@@ -2,6 +2,7 @@ package ai.deepchat.rag;
 
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.rag.http.RagRoutes;
 import ai.deepchat.rag.index.PgVectorSource;
 import ai.deepchat.rag.index.VectorStore;
@@ -26,6 +27,7 @@ public final class Rag {
 
   private final Vertx vertx;
   private final RagConfig config;
+  private final OutboundPolicy outbound;
   private final WorkerExecutor ingestWorker;
   private final WorkerExecutor queryWorker;
   private final WorkerExecutor embeddings;
@@ -33,8 +35,9 @@ public final class Rag {
   private final IngestionService knowledgeBases;
   private final HybridRetriever retriever;
 
-  private Rag(Vertx vertx, Database database, RagConfig config) {
+  private Rag(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound) {
     this.vertx = vertx;
+    this.outbound = outbound;
     this.config = config;
     this.ingestWorker = vertx.createSharedWorkerExecutor("rag-ingest", config.ingestWorkers());
     this.queryWorker = vertx.createSharedWorkerExecutor("rag-query", 4);
@@ -45,8 +48,14 @@ public final class Rag {
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
   }
 
+  /** Web imports refused for every internal address ({@link OutboundPolicy#strict}). */
   public static Rag create(Vertx vertx, Database database, RagConfig config) {
-    return new Rag(vertx, database, config);
+    return create(vertx, database, config, OutboundPolicy.strict());
+  }
+
+  /** {@code outbound}: the policy every fetch of a web import goes through (the node's {@code OutboundPolicy.of}). */
+  public static Rag create(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound) {
+    return new Rag(vertx, database, config, outbound);
   }
 
   public KnowledgeBaseService knowledgeBases() {
@@ -64,7 +73,7 @@ public final class Rag {
 
   /** HTTP routes to mount under {@code /v1/knowledge-bases}; see {@link RagRoutes}. */
   public Router router() {
-    return RagRoutes.create(vertx, knowledgeBases, retriever, config);
+    return RagRoutes.create(vertx, knowledgeBases, retriever, config, outbound);
   }
 
   /** Where the FAISS index of a knowledge base lives (for operators and tests). */

@@ -3,6 +3,8 @@ package ai.deepchat.rag;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.platform.outbound.HostResolver;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import io.vertx.core.Future;
@@ -14,6 +16,8 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.streams.ReadStream;
@@ -38,6 +42,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.platform.testing.Await.failure;
@@ -58,6 +63,8 @@ class RagRoutesTest {
   private Path dataDir;
   private Rag rag;
   private HttpServer server;
+  private HttpServer pages;
+  private static final AtomicInteger PAGE_REQUESTS = new AtomicInteger();
   private WebClient client;
   private UUID tenantA;
   private UUID tenantB;
@@ -68,7 +75,11 @@ class RagRoutesTest {
     db = TestDatabase.fresh(vertx);
     dataDir = Files.createTempDirectory("rag-http");
     RagConfig config = RagConfig.defaults(dataDir).withMaxUploadBytes(64 * 1024);
-    rag = Rag.create(vertx, db.database(), config);
+    // a loopback web site for imports, allow-listed as an operator would list an intranet host: the policy's
+    // only way to reach loopback, and the only address these tests fetch from
+    pages = await(vertx.createHttpServer().requestHandler(RagRoutesTest::page).listen(0, "127.0.0.1"));
+    rag = Rag.create(vertx, db.database(), config,
+        new OutboundPolicy(List.of("127.0.0.1:" + pages.actualPort()), HostResolver.SYSTEM));
     tenantA = tenant(db.database(), "http-a");
     tenantB = tenant(db.database(), "http-b");
     Router root = Router.router(vertx);
@@ -365,6 +376,8 @@ class RagRoutesTest {
         "127.0.0.1", BASE + "/" + kb + "/documents?filename=small.md"));
     request.putHeader("X-Test-Tenant", tenantA.toString()).setChunked(true);
     Future<HttpClientResponse> answer = request.response();
+    // asked for on the event loop as the response arrives, so no part of the body can pass unread
+    Future<Buffer> answerBody = answer.compose(HttpClientResponse::body);
     await(request.write(text.substring(0, 1000)));
     until("the first half written to disk", Duration.ofSeconds(10), () -> {
       try (var files = Files.list(uploads)) {
@@ -373,7 +386,7 @@ class RagRoutesTest {
     });
     await(request.end(text.substring(1000)));
     HttpClientResponse response = await(answer);
-    JsonObject small = await(response.body()).toJsonObject();
+    JsonObject small = await(answerBody).toJsonObject();
     assertThat(response.statusCode()).as(small.encode()).isEqualTo(202);
     assertThat(small.getLong("size_bytes")).isEqualTo(text.length());
     JsonArray docs = waitUntilReady(kb, 1);
@@ -392,6 +405,67 @@ class RagRoutesTest {
     Path file = Files.createTempFile(dataDir, "body", ".md");
     Files.writeString(file, text);
     return await(vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true)));
+  }
+
+  @Test
+  void aWebPageIsImportedOnlyThroughTheOutboundPolicy() throws Exception {
+    String kb = create(tenantA, "web");
+    String site = "http://127.0.0.1:" + pages.actualPort();
+    int before = PAGE_REQUESTS.get();
+    // refused before any request: loopback not on the allow-list (by another port or name), private, link-local
+    // and non-canonical addresses, other schemes
+    for (String url : List.of("http://127.0.0.1:" + server.actualPort() + "/", "http://localhost:" + pages.actualPort()
+        + "/guide/backup.html", "http://[::1]:" + pages.actualPort() + "/guide/backup.html", "http://10.0.0.1/",
+        "http://169.254.169.254/latest/meta-data/", "http://2130706433/", "file:///etc/passwd")) {
+      HttpResponse<Buffer> refused = importPage(tenantA, kb, url);
+      assertThat(refused.statusCode()).as(url + " " + refused.bodyAsString()).isEqualTo(400);
+      assertThat(code(refused)).as(url).isEqualTo("url_refused");
+      assertThat(param(refused)).isEqualTo("url");
+    }
+    // another tenant's knowledge base fetches nothing
+    assertThat(importPage(tenantB, kb, site + "/guide/backup.html").statusCode()).isEqualTo(404);
+    assertThat(PAGE_REQUESTS.get()).isEqualTo(before);
+
+    HttpResponse<Buffer> imported = importPage(tenantA, kb, site + "/guide/backup.html");
+    assertThat(imported.statusCode()).as(imported.bodyAsString()).isEqualTo(202);
+    assertThat(imported.bodyAsJsonObject().getString("source_name")).isEqualTo("127.0.0.1_guide_backup.html");
+    waitUntilReady(kb, 1);
+    JsonObject hit = await(as(tenantA, client.post(BASE + "/" + kb + "/search")).sendJsonObject(new JsonObject()
+        .put("query", "nightly snapshot retention"))).bodyAsJsonObject().getJsonArray("data").getJsonObject(0);
+    assertThat(hit.getString("text")).contains("nightly snapshot");
+    assertThat(hit.getString("text")).doesNotContain("Site navigation");
+    // fetched again unchanged: nothing to re-embed, the document stays ready
+    HttpResponse<Buffer> again = importPage(tenantA, kb, site + "/guide/backup.html");
+    assertThat(again.bodyAsJsonObject().getString("status")).isEqualTo("ready");
+
+    for (String[] c : new String[][] {{"/moved", "url_redirected", "400"}, {"/manual.pdf", "unsupported_file_type", "415"},
+        {"/big.txt", "file_too_large", "413"}, {"/missing.html", "url_unreachable", "400"}}) {
+      HttpResponse<Buffer> refused = importPage(tenantA, kb, site + c[0]);
+      assertThat(refused.statusCode()).as(c[0] + " " + refused.bodyAsString()).isEqualTo(Integer.parseInt(c[2]));
+      assertThat(code(refused)).as(c[0]).isEqualTo(c[1]);
+    }
+    assertThat(await(as(tenantA, client.get(BASE + "/" + kb + "/documents")).send()).bodyAsJsonObject()
+        .getJsonArray("data")).hasSize(1);
+  }
+
+  private HttpResponse<Buffer> importPage(UUID tenant, String kb, String url) throws Exception {
+    return await(as(tenant, client.post(BASE + "/" + kb + "/documents/web")).sendJsonObject(new JsonObject()
+        .put("url", url)));
+  }
+
+  private static void page(HttpServerRequest request) {
+    PAGE_REQUESTS.incrementAndGet();
+    HttpServerResponse response = request.response();
+    switch (request.path()) {
+      case "/guide/backup.html" -> response.putHeader("Content-Type", "text/html; charset=utf-8")
+          .end("<html><head><title>Backup guide</title></head><body><nav>Site navigation</nav><main><h1>Backup</h1>"
+              + "<p>The server takes a nightly snapshot of the state file; the retention is fourteen days.</p>"
+              + "</main></body></html>");
+      case "/moved" -> response.setStatusCode(302).putHeader("Location", "http://169.254.169.254/").end();
+      case "/manual.pdf" -> response.putHeader("Content-Type", "application/pdf").end("%PDF-1.7");
+      case "/big.txt" -> response.setChunked(true).putHeader("Content-Type", "text/plain").end("word ".repeat(40_000));
+      default -> response.setStatusCode(404).end();
+    }
   }
 
   private String create(UUID tenant, String name) throws Exception {

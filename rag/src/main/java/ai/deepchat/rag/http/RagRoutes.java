@@ -1,5 +1,6 @@
 package ai.deepchat.rag.http;
 
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.rag.KnowledgeBaseChange;
 import ai.deepchat.rag.KnowledgeBaseService;
 import ai.deepchat.rag.Page;
@@ -45,6 +46,7 @@ import java.util.function.Function;
  * GET    /{kbId}/documents/{docId}                                                200 document
  * DELETE /{kbId}/documents/{docId}                                                204
  * POST   /{kbId}/documents/{docId}/resync  ingest again from the stored original   202 document
+ * POST   /{kbId}/documents/web      {url}: one page, fetched through OutboundPolicy 202 document (pending)
  * POST   /{kbId}/search             {query, top_k?}                               200 list of hits
  * </pre>
  * Errors are {@code {"error": {"message", "type", "param", "code"}}} ({@link ApiProblem}); unknown
@@ -67,15 +69,19 @@ public final class RagRoutes {
 
   private final KnowledgeBaseService service;
   private final Retriever retriever;
+  private final WebPages pages;
 
-  private RagRoutes(KnowledgeBaseService service, Retriever retriever) {
+  private RagRoutes(KnowledgeBaseService service, Retriever retriever, WebPages pages) {
+    this.pages = pages;
     this.service = service;
     this.retriever = retriever;
   }
 
+  /** {@code outbound}: the platform's outbound policy, which every web import's fetch goes through. */
   public static Router create(Vertx vertx, KnowledgeBaseService service, Retriever retriever,
-                              RagConfig config) {
-    RagRoutes routes = new RagRoutes(service, retriever);
+                              RagConfig config, OutboundPolicy outbound) {
+    RagRoutes routes = new RagRoutes(service, retriever,
+        new WebPages(vertx, outbound, config.dataDir().resolve("uploads"), config.maxUploadBytes()));
     Router router = Router.router(vertx);
     router.route().handler(RagRoutes::requireTenant);
     router.post("/:kbId/documents").handler(new UploadReceiver(vertx, config.dataDir().resolve("uploads"),
@@ -97,6 +103,7 @@ public final class RagRoutes {
     router.post("/:kbId/documents/:docId/resync").handler(body).handler(json(202, ctx -> routes.service.resync(
         tenant(ctx), id(ctx, "kbId"), id(ctx, "docId")).map(upload -> KnowledgeJson.document(upload.accepted()))));
     router.post("/:kbId/search").handler(body).handler(json(200, routes::search));
+    router.post("/:kbId/documents/web").handler(body).handler(json(202, routes::importPage));
     router.route().handler(body);
     router.route().handler(ctx -> new ApiProblem(404, "not_found", null, "No such knowledge-base route: "
         + ctx.request().method() + " " + ctx.request().path()).send(ctx));
@@ -152,6 +159,22 @@ public final class RagRoutes {
       throw ApiProblem.invalid("file", files.isEmpty() ? "The form has no file field." : "Send one file per request.");
     }
     return service.upload(tenant, kb, name, content).map(upload -> KnowledgeJson.document(upload.accepted()));
+  }
+
+  /** One web page as a document; importing the same URL again replaces it (re-embedded only if it changed). */
+  private Future<JsonObject> importPage(RoutingContext ctx) {
+    JsonObject body = RequestJson.object(ctx, Set.of("url"));
+    String url = RequestJson.string(body, "url", 2_000, true);
+    UUID tenant = tenant(ctx);
+    UUID kb = id(ctx, "kbId");
+    // the knowledge base first: another tenant's id fetches nothing
+    return service.knowledgeBase(tenant, kb)
+        .compose(base -> pages.fetch(url))
+        .recover(failure -> Future.failedFuture(failure instanceof WebPages.Refused refused
+            ? new ApiProblem(refused.status, refused.code, "url", refused.getMessage()) : failure))
+        .compose(page -> service.upload(tenant, kb, page.sourceName(), page.file())
+            .eventually(() -> ctx.vertx().fileSystem().delete(page.file().toString())))
+        .map(upload -> KnowledgeJson.document(upload.accepted()));
   }
 
   private Future<JsonObject> listDocuments(RoutingContext ctx) {

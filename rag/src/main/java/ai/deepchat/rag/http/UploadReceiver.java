@@ -65,40 +65,16 @@ final class UploadReceiver implements Handler<RoutingContext> {
   }
 
   private void receive(RoutingContext ctx, HttpServerRequest request, AsyncFile out, Path file) {
-    long[] received = {0};
-    request.handler(chunk -> {
-      if (received[0] < 0) {
-        return; // refused already: the rest is dropped until the connection closes
-      }
-      received[0] += chunk.length();
-      if (received[0] > limit) {
-        received[0] = -1;
-        out.close();
+    DiskSink.write(request, out, limit).onComplete(written -> {
+      if (written.succeeded()) {
+        ctx.put(FILE, file);
+        ctx.next();
+      } else if (written.cause() instanceof DiskSink.TooLarge) {
         tooLarge(ctx);
-        return;
-      }
-      out.write(chunk);
-      if (out.writeQueueFull()) {
-        request.pause();
-        out.drainHandler(drained -> request.resume());
+      } else {
+        ctx.fail(written.cause());
       }
     });
-    request.exceptionHandler(failure -> {
-      if (received[0] >= 0) {
-        received[0] = -1;
-        out.close();
-        ctx.fail(failure);
-      }
-    });
-    request.endHandler(ended -> {
-      if (received[0] >= 0) {
-        out.close().onFailure(ctx::fail).onSuccess(closed -> {
-          ctx.put(FILE, file);
-          ctx.next();
-        });
-      }
-    });
-    request.resume();
   }
 
   private void tooLarge(RoutingContext ctx) {
