@@ -3,6 +3,7 @@ package ai.deepchat.fuzz;
 import ai.deepchat.bench.BenchTenant;
 import ai.deepchat.launcher.Node;
 import ai.deepchat.platform.config.ConfigLoader;
+import com.sun.net.httpserver.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -10,10 +11,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +46,8 @@ class OpenApiFuzzTest {
   @TempDir
   static Path dataDir;
   static Node node;
+  static HttpServer pages;
+  static String pageUrl;
   static JsonObject tenant;
   static String base;
   static String visitorToken;
@@ -50,8 +56,20 @@ class OpenApiFuzzTest {
 
   @BeforeAll
   static void start() throws Exception {
+    // one loopback page for web imports, allow-listed as an operator would list an intranet host
+    pages = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    pages.createContext("/", exchange -> {
+      byte[] page = "<html><body><h1>Lamp</h1><p>The lamp is blue.</p></body></html>".getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+      exchange.sendResponseHeaders(200, page.length);
+      exchange.getResponseBody().write(page);
+      exchange.close();
+    });
+    pages.start();
+    pageUrl = "http://127.0.0.1:" + pages.getAddress().getPort() + "/lamp.html";
     node = Node.start(ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString(), "HTTP_PORT", "0",
-        "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false", "INGEST_MAX_FILE_MB", "1"), new String[0]));
+        "HTTP_HOST", "127.0.0.1", "SEED_DEMO", "false", "INGEST_MAX_FILE_MB", "1",
+        "OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:" + pages.getAddress().getPort()), new String[0]));
     tenant = BenchTenant.create(node, ORIGIN, 8, 0.7);
     base = "http://127.0.0.1:" + node.httpPort();
     JsonObject session = new JsonObject(send(HttpRequest.newBuilder(URI.create(base + "/widget/session"))
@@ -75,6 +93,9 @@ class OpenApiFuzzTest {
   static void stop() {
     if (node != null) {
       node.close();
+    }
+    if (pages != null) {
+      pages.stop(0);
     }
   }
 
@@ -105,7 +126,7 @@ class OpenApiFuzzTest {
     assertThat(doc.statusCode()).as(doc.body()).isEqualTo(202);
     fuzz("docs/openapi-knowledge.yaml", seed, new RequestGenerator(seed, Map.of("apiKey", key),
         Map.of("kbId", List.of(kb.getString("id")), "docId", List.of(new JsonObject(doc.body()).getString("id")),
-            "filename", List.of("notes.md", "faq.txt"), "query", List.of("lamp", "blue lamp"))));
+            "filename", List.of("notes.md", "faq.txt"), "query", List.of("lamp", "blue lamp"), "url", List.of(pageUrl))));
   }
 
   private void fuzz(String file, long seed, RequestGenerator generator) throws Exception {
