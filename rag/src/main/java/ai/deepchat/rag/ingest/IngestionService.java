@@ -4,8 +4,8 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
 import ai.deepchat.rag.KnowledgeBaseChange;
-import ai.deepchat.rag.Page;
 import ai.deepchat.rag.KnowledgeBaseService;
+import ai.deepchat.rag.Page;
 import ai.deepchat.rag.RagConfig;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
@@ -165,12 +165,12 @@ public final class IngestionService implements KnowledgeBaseService {
           return new Decoded(DocumentDecoder.decode(sourceName, bytes), sha256(bytes), bytes);
         }, false).compose(decoded -> repository.accept(tenantId, knowledgeBaseId, sourceName,
                 DocumentParser.baseName(sourceName), format, decoded.hash(), decoded.bytes().length)
-            .compose(accepted -> accepted.unchanged() ? Future.succeededFuture(accepted)
-                : worker.executeBlocking(() -> {
-                  // kept for retries and re-syncs, before ingestion starts
-                  files.write(tenantId, knowledgeBaseId, accepted.document().id(), decoded.bytes());
-                  return accepted;
-                }, false))
+            .compose(accepted -> worker.executeBlocking(() -> {
+              // kept for retries and re-syncs before ingestion starts (also when unchanged: a document from
+              // before originals were kept gets one by being uploaded again)
+              files.write(tenantId, knowledgeBaseId, accepted.document().id(), decoded.bytes());
+              return accepted;
+            }, false))
             .map(accepted -> {
               if (accepted.unchanged()) {
                 return new Upload(accepted.document(), Future.succeededFuture(accepted.document()));
