@@ -27,6 +27,7 @@ import ai.deepchat.console.web.SecurityHeaders;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.console.widget.WidgetSettingsRoutes;
 import ai.deepchat.console.words.WordsRoutes;
+import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.canary.ModelAdmin;
 import ai.deepchat.platform.concurrent.CallerContext;
@@ -69,6 +70,8 @@ public final class ConsoleModule implements HttpModule {
   private final String secret;
   private final KnowledgeBackend knowledge;
   private final String uploads;
+  private final long uploadLimit;
+  private final FaqTransfer faqFiles;
   private final ConsoleAudit audit;
   private final ModelAdmin models;
   private final I18n i18n = new I18n();
@@ -96,6 +99,8 @@ public final class ConsoleModule implements HttpModule {
     this.secret = JwtSecret.resolve(platform.config());
     this.knowledge = new BusKnowledgeBackend(vertx, ingest);
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
+    this.uploadLimit = platform.config().instances().ingestMaxFileMb() * 1024L * 1024;
+    this.faqFiles = new FaqTransfer(vertx, platform.database(), auditLog);
     this.markdown = new MarkdownRenderer(vertx);
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
     this.clients = new ClientAddress(platform.config().policy().trustedProxies());
@@ -128,8 +133,8 @@ public final class ConsoleModule implements HttpModule {
     new LoginRoutes(vertx, database, views, tokens, cookies, CallerContext.bind(superAdmin()), audit, signInBackoff,
         clients).mount(routes);
     new OverviewRoutes(database, views).mount(routes);
-    new KnowledgeRoutes(vertx, database, views, knowledge, audit, markdown).mount(routes);
-    new FaqRoutes(database, views, audit, markdown).mount(routes);
+    new KnowledgeRoutes(database, views, knowledge, audit, markdown, uploadLimit).mount(routes);
+    new FaqRoutes(database, views, audit, markdown, faqFiles).mount(routes);
     new IntentRuleRoutes(database, views, audit).mount(routes);
     new WordsRoutes(vertx, database, views, audit).mount(routes);
     new WidgetSettingsRoutes(database, views, audit).mount(routes);

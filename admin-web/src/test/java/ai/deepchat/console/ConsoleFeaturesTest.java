@@ -92,6 +92,37 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
   }
 
   @Test
+  void faqAnswersAreImportedWholeOrNotAtAllAndExported() throws Exception {
+    var editor = h.browser().signedIn("beta", "editor@beta.test");
+    editor.get("/console/faq");
+    String tenant = "tenant_id = '" + h.beta + "'";
+    HttpResponse<String> imported = editor.upload("/console/faq/import", Map.of("mode", "merge"), "faq.csv",
+        "question,answer,enabled\nReturns?,Within 30 days.,yes\n\"Hours, please?\",\"9–6, Mon–Fri\",no\n"
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(imported.statusCode()).as(imported.body()).isEqualTo(302);
+    assertThat(imported.headers().firstValue("Location").orElseThrow()).endsWith("/console/faq?done=imported");
+    assertThat(one("SELECT count(*) FROM faq_entries WHERE " + tenant)).isEqualTo("2");
+    assertThat(one("SELECT enabled FROM faq_entries WHERE question = 'Hours, please?'")).isEqualTo("f");
+
+    // a file with one bad row changes nothing, and the page names the row
+    HttpResponse<String> refused = editor.upload("/console/faq/import", Map.of("mode", "replace"), "faq.csv",
+        "question,answer\nOnly this?,Yes.\nNo answer?,\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.body()).contains("id=\"faq-import-problems\"").contains("Row 3: answer is empty");
+    assertThat(one("SELECT count(*) FROM faq_entries WHERE " + tenant)).isEqualTo("2");
+
+    HttpResponse<String> csv = editor.get("/console/faq/export.csv");
+    assertThat(csv.statusCode()).isEqualTo(200);
+    assertThat(csv.headers().firstValue("Content-Disposition").orElseThrow()).contains("faq.csv");
+    assertThat(csv.body()).contains("Returns?,Within 30 days.,true").contains("\"Hours, please?\"");
+    var viewer = h.browser().signedIn("beta", "viewer@beta.test");
+    viewer.get("/console/faq");
+    assertThat(viewer.upload("/console/faq/import", Map.of(), "faq.csv",
+        "question,answer\nq,a\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)).statusCode()).isEqualTo(403);
+    assertThat(one("SELECT count(*) FROM audit_log WHERE action = 'faq.import' AND " + tenant)).isEqualTo("1");
+  }
+
+  @Test
   void canaryRolloutPromotesAndRollsBackThroughTheModelRegistry() throws Exception {
     var admin = h.browser().signedIn("beta", "owner@beta.test");
     admin.get("/console/models");

@@ -147,6 +147,25 @@ final class ConsoleHarness {
       return post(path, withToken);
     }
 
+    /** A multipart form with one file, carrying this browser's CSRF token, as a file input sends it. */
+    HttpResponse<String> upload(String path, Map<String, String> form, String fileName, byte[] file) throws Exception {
+      String boundary = "----console-test-" + System.nanoTime();
+      java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+      Map<String, String> withToken = new LinkedHashMap<>(form);
+      withToken.put("_csrf", csrf);
+      for (Map.Entry<String, String> e : withToken.entrySet()) {
+        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + e.getKey() + "\"\r\n\r\n"
+            + e.getValue() + "\r\n").getBytes(StandardCharsets.UTF_8));
+      }
+      body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + fileName
+          + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      body.writeBytes(file);
+      body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+      return http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Origin", base())
+          .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> login(String workspace, String email, String password) throws Exception {
       get("/console/login");
       return submit("/console/login", Map.of("workspace", workspace, "email", email, "password", password,

@@ -2,7 +2,10 @@ package ai.deepchat.rag;
 
 import java.util.UUID;
 
-/** A tenant's knowledge base; {@code version} grows with every ingestion and deletion. */
+/**
+ * A tenant's knowledge base; {@code version} grows with every ingestion and deletion;
+ * {@code answersChat} when it is the one the tenant's chat answers from.
+ */
 public record KnowledgeBase(UUID id, String name, String description, String embeddingModel,
-                            long version) {
+                            long version, boolean answersChat) {
 }

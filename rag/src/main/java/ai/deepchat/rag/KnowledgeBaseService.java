@@ -3,6 +3,7 @@ package ai.deepchat.rag;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 
@@ -20,7 +21,16 @@ public interface KnowledgeBaseService {
 
   Future<List<KnowledgeBase>> listKnowledgeBases(UUID tenantId);
 
+  /** Knowledge bases by name, then id, after the one {@code after} (null: from the first). */
+  Future<Page<KnowledgeBase>> listKnowledgeBases(UUID tenantId, UUID after, int limit);
+
   Future<KnowledgeBase> knowledgeBase(UUID tenantId, UUID knowledgeBaseId);
+
+  /** Renames or describes it, or makes it the one that answers the tenant's chat. */
+  Future<KnowledgeBase> updateKnowledgeBase(UUID tenantId, UUID knowledgeBaseId, KnowledgeBaseChange change);
+
+  /** Removes the knowledge base with its documents, chunks, stored files and index. */
+  Future<Void> deleteKnowledgeBase(UUID tenantId, UUID knowledgeBaseId);
 
   /**
    * Validates and accepts a Markdown (.md), plain text (.txt) or HTML (.html) upload, then ingests it
@@ -28,7 +38,26 @@ public interface KnowledgeBaseService {
    */
   Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Buffer content);
 
+  /**
+   * The same for an upload received on disk (the caller keeps and deletes {@code file}); it is read
+   * on the ingestion worker pool, so concurrent large uploads never buffer on an event loop.
+   */
+  Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Path file);
+
+  /**
+   * Ingests the document again from its stored original: retries a failed one, and re-embeds one whose
+   * ingestion was interrupted; a ready document whose original is unchanged stays as it is.
+   */
+  Future<Upload> resync(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
+
   Future<List<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId);
+
+  /**
+   * Documents by source name, then id, after the one {@code after} (null: from the first), only those
+   * in {@code status} when it is not null.
+   */
+  Future<Page<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId, UUID after, int limit,
+                                             String status);
 
   Future<DocumentStatus> document(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
 

@@ -3,6 +3,7 @@ package ai.deepchat.rag;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.rag.KnowledgeBaseApi;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.rag.http.RagRoutes;
 import ai.deepchat.rag.index.PgVectorSource;
 import ai.deepchat.rag.index.VectorStore;
@@ -27,6 +28,7 @@ public final class Rag implements KnowledgeBaseApi {
 
   private final Vertx vertx;
   private final RagConfig config;
+  private final OutboundPolicy outbound;
   private final WorkerExecutor ingestWorker;
   private final WorkerExecutor queryWorker;
   private final WorkerExecutor embeddings;
@@ -34,8 +36,9 @@ public final class Rag implements KnowledgeBaseApi {
   private final IngestionService knowledgeBases;
   private final HybridRetriever retriever;
 
-  private Rag(Vertx vertx, Database database, RagConfig config) {
+  private Rag(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound) {
     this.vertx = vertx;
+    this.outbound = outbound;
     this.config = config;
     this.ingestWorker = vertx.createSharedWorkerExecutor("rag-ingest", config.ingestWorkers());
     this.queryWorker = vertx.createSharedWorkerExecutor("rag-query", 4);
@@ -47,8 +50,14 @@ public final class Rag implements KnowledgeBaseApi {
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
   }
 
+  /** Web imports refused for every internal address ({@link OutboundPolicy#strict}). */
   public static Rag create(Vertx vertx, Database database, RagConfig config) {
-    return new Rag(vertx, database, config);
+    return create(vertx, database, config, OutboundPolicy.strict());
+  }
+
+  /** {@code outbound}: the policy every fetch of a web import goes through (the node's {@code OutboundPolicy.of}). */
+  public static Rag create(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound) {
+    return new Rag(vertx, database, config, outbound);
   }
 
   public KnowledgeBaseService knowledgeBases() {
@@ -67,7 +76,7 @@ public final class Rag implements KnowledgeBaseApi {
   /** HTTP routes to mount under {@code /v1/knowledge-bases}; see {@link RagRoutes}. */
   @Override
   public Router router() {
-    return RagRoutes.create(vertx, knowledgeBases, retriever, config);
+    return RagRoutes.create(vertx, knowledgeBases, retriever, config, outbound);
   }
 
   /** Where the FAISS index of a knowledge base lives (for operators and tests). */

@@ -130,7 +130,7 @@ class RagIntegrationTest {
     KnowledgeBaseService service = f.rag.knowledgeBases();
     assertThat(errorOf(service.upload(f.tenantA, f.kbA, "empty.md", Buffer.buffer())))
         .isEqualTo(RagError.INVALID_INPUT);
-    byte[] big = new byte[50 * 1024 * 1024];
+    byte[] big = new byte[(int) RagConfig.DEFAULT_MAX_UPLOAD_BYTES + 1];
     java.util.Arrays.fill(big, (byte) 'a');
     Throwable tooLarge = failure(service.upload(f.tenantA, f.kbA, "big.md", Buffer.buffer(big)));
     assertThat(RagException.errorOf(tooLarge)).isEqualTo(RagError.TOO_LARGE);

@@ -9,18 +9,25 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.faq.FaqApiModule;
+import ai.deepchat.faq.FaqFormat;
+import ai.deepchat.faq.FaqSheet;
+import ai.deepchat.faq.FaqStore;
+import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatMessages.FaqCandidate;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.policy.PolicyServices;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,8 +49,11 @@ public final class FaqRoutes {
   private final Views views;
   private final ConsoleAudit audit;
   private final MarkdownRenderer markdown;
+  private final FaqTransfer transfer;
 
-  public FaqRoutes(Database database, Views views, ConsoleAudit audit, MarkdownRenderer markdown) {
+  public FaqRoutes(Database database, Views views, ConsoleAudit audit, MarkdownRenderer markdown,
+                   FaqTransfer transfer) {
+    this.transfer = transfer;
     this.audit = audit;
     this.markdown = markdown;
     this.database = database;
@@ -54,17 +64,55 @@ public final class FaqRoutes {
     routes.get("/faq", ConsoleRole.VIEWER, this::list);
     routes.get("/faq/match", ConsoleRole.VIEWER, this::match);
     routes.post("/faq", ConsoleRole.EDITOR, this::create);
+    // before "/faq/:id", which would take "import" for an id
+    routes.get("/faq/export.csv", ConsoleRole.VIEWER, (ctx, s) -> export(ctx, s, FaqFormat.CSV));
+    routes.get("/faq/export.xlsx", ConsoleRole.VIEWER, (ctx, s) -> export(ctx, s, FaqFormat.XLSX));
+    routes.upload("/faq/import", ConsoleRole.EDITOR, FaqApiModule.MAX_IMPORT_BYTES + 64 * 1024, this::importFile);
     routes.post("/faq/:id", ConsoleRole.EDITOR, this::update);
     routes.post("/faq/:id/delete", ConsoleRole.EDITOR, this::delete);
   }
 
   private Future<?> list(RoutingContext ctx, ConsoleSession s) {
+    return page(ctx, s, 200, List.of());
+  }
+
+  /** The FAQ page; {@code problems}: the rows of a refused import, listed above the answers. */
+  private Future<?> page(RoutingContext ctx, ConsoleSession s, int status, List<FaqSheet.Problem> problems) {
     return database.inTenant(s.tenantId(), c -> c.query("SELECT id, question, answer, enabled, updated_at "
             + "FROM faq_entries ORDER BY updated_at DESC").execute())
         .compose(rows -> {
           List<Map<String, Object>> entries = Rows.maps(rows);
           return markdown.fill(entries, "answer", "html")
-              .compose(x -> views.render(ctx, "faq", Map.of("section", "faq", "entries", entries)));
+              .compose(x -> views.render(ctx, status, "faq", Map.of("section", "faq", "entries", entries,
+                  "importProblems", problems)));
+        });
+  }
+
+  private Future<?> export(RoutingContext ctx, ConsoleSession s, FaqFormat format) {
+    return transfer.export(s.tenantId(), format)
+        .compose(file -> ctx.response().putHeader("Content-Type", format.contentType())
+            .putHeader("Content-Disposition", "attachment; filename=\"faq." + format.extension() + "\"")
+            .end(file));
+  }
+
+  /** A CSV or XLSX file: applied whole, or the page again listing every refused row. */
+  private Future<?> importFile(RoutingContext ctx, ConsoleSession s) {
+    List<FileUpload> files = ctx.fileUploads();
+    FaqFormat format = files.size() == 1 ? FaqFormat.detect(files.get(0).fileName(), files.get(0).contentType()) : null;
+    if (format == null) {
+      throw ConsoleException.badRequest("error.invalid", "file");
+    }
+    String mode = Forms.text(ctx, "mode", 10, false);
+    if (!mode.isEmpty() && !mode.equals("merge") && !mode.equals("replace")) {
+      throw ConsoleException.badRequest("error.invalid", "mode");
+    }
+    return transfer.importFile(s.tenantId(), Path.of(files.get(0).uploadedFileName()), format,
+            mode.equals("replace") ? FaqStore.Mode.REPLACE : FaqStore.Mode.MERGE, s.actor(), Forms.ip(ctx))
+        .compose(outcome -> {
+          if (outcome.applied()) {
+            return ConsoleRouter.done(ctx, "/faq", "imported");
+          }
+          return page(ctx, s, 400, outcome.problems()).mapEmpty();
         });
   }
 

@@ -6,9 +6,9 @@ import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 
+import java.nio.file.Path;
 import java.util.UUID;
 
 /**
@@ -29,7 +29,7 @@ public final class BusKnowledgeBackend implements KnowledgeBackend {
   }
 
   @Override
-  public Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Buffer content) {
+  public Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Path content) {
     return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
         : ingest.upload(tenantId, knowledgeBaseId, fileName, content);
   }
@@ -38,6 +38,12 @@ public final class BusKnowledgeBackend implements KnowledgeBackend {
   public Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
     return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
         : ingest.deleteDocument(tenantId, knowledgeBaseId, documentId);
+  }
+
+  @Override
+  public Future<Void> retry(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
+        : ingest.retry(tenantId, knowledgeBaseId, documentId);
   }
 
   @Override

@@ -2,8 +2,8 @@ package ai.deepchat.console.knowledge;
 
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 
+import java.nio.file.Path;
 import java.util.UUID;
 
 /**
@@ -12,11 +12,14 @@ import java.util.UUID;
  */
 public interface KnowledgeBackend {
 
-  /** Accepts the file and ingests it in the background; the future holds the document id. */
-  Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Buffer content);
+  /** Accepts the file (on disk; the caller deletes it afterwards) and ingests it in the background; the future holds the document id. */
+  Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Path content);
 
   /** Removes a document, its chunks and their vectors. */
   Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
+
+  /** Ingests a document again from its stored original (a failed one is retried). */
+  Future<Void> retry(UUID tenantId, UUID knowledgeBaseId, UUID documentId);
 
   /** Rebuilds the knowledge base's index from its stored chunks. */
   Future<Void> reindex(UUID tenantId, UUID knowledgeBaseId);

@@ -12,15 +12,16 @@ import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import ai.deepchat.rag.RagError;
+import ai.deepchat.rag.RagException;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,24 +34,24 @@ import java.util.UUID;
  */
 public final class KnowledgeRoutes {
 
-  public static final long UPLOAD_LIMIT = 20L * 1024 * 1024;
   private static final int TOP_K = 8;
   /** Chunks per page of a document, and the characters of one chunk a page shows (a chunk may be MBs). */
   static final int CHUNKS_PER_PAGE = 20;
   static final int CHUNK_CHARS_SHOWN = 64 * 1024;
 
-  private final Vertx vertx;
   private final Database database;
   private final Views views;
   private final ConsoleAudit audit;
   private final KnowledgeBackend backend;
   private final MarkdownRenderer markdown;
+  private final long uploadLimit;
 
-  public KnowledgeRoutes(Vertx vertx, Database database, Views views, KnowledgeBackend backend, ConsoleAudit audit,
-                         MarkdownRenderer markdown) {
+  /** {@code uploadLimit}: the largest file in bytes (INGEST_MAX_FILE_MB); uploads go to disk, not the heap. */
+  public KnowledgeRoutes(Database database, Views views, KnowledgeBackend backend, ConsoleAudit audit,
+                         MarkdownRenderer markdown, long uploadLimit) {
+    this.uploadLimit = uploadLimit;
     this.audit = audit;
     this.markdown = markdown;
-    this.vertx = vertx;
     this.database = database;
     this.views = views;
     this.backend = backend;
@@ -62,10 +63,11 @@ public final class KnowledgeRoutes {
     routes.get("/kb/:kb", ConsoleRole.VIEWER, this::detail);
     routes.get("/kb/:kb/documents.json", ConsoleRole.VIEWER, this::documentsJson);
     routes.get("/kb/:kb/documents/:doc", ConsoleRole.VIEWER, this::document);
-    routes.upload("/kb/:kb/upload", ConsoleRole.EDITOR, UPLOAD_LIMIT + 64 * 1024, this::upload);
+    routes.upload("/kb/:kb/upload", ConsoleRole.EDITOR, uploadLimit + 64 * 1024, this::upload);
     routes.post("/kb/:kb/reindex", ConsoleRole.EDITOR, this::reindex);
     routes.post("/kb/:kb/default", ConsoleRole.ADMIN, this::makeDefault);
     routes.post("/kb/:kb/documents/:doc/delete", ConsoleRole.EDITOR, this::deleteDocument);
+    routes.post("/kb/:kb/documents/:doc/retry", ConsoleRole.EDITOR, this::retryDocument);
     routes.get("/kb/:kb/search", ConsoleRole.VIEWER, this::search);
   }
 
@@ -122,7 +124,7 @@ public final class KnowledgeRoutes {
           model.put("section", "kb");
           model.put("kb", base);
           model.put("documents", Rows.maps(docs));
-          model.put("uploadLimitMb", UPLOAD_LIMIT / (1024 * 1024));
+          model.put("uploadLimitMb", uploadLimit / (1024 * 1024));
           return views.render(ctx, "kb-detail", model);
         }));
   }
@@ -200,13 +202,12 @@ public final class KnowledgeRoutes {
     }
     FileUpload file = files.get(0);
     String name = file.fileName() == null ? "" : file.fileName().replaceAll("[\\\\/]", "_").strip();
-    if (name.isEmpty() || name.length() > 200 || file.size() > UPLOAD_LIMIT) {
+    if (name.isEmpty() || name.length() > 200 || file.size() > uploadLimit) {
       return ctx.response().setStatusCode(400).putHeader("Content-Type", "application/json")
           .end(new JsonObject().put("error", views.message(ctx, "kb.upload.invalid")).encode());
     }
     return base(s, kb)
-        .compose(base -> vertx.fileSystem().readFile(file.uploadedFileName()))
-        .compose(content -> backend.upload(s.tenantId(), kb, name, content))
+        .compose(base -> backend.upload(s.tenantId(), kb, name, Path.of(file.uploadedFileName())))
         .compose(docId -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
             "kb.upload", "document:" + docId, new JsonObject().put("kb", kb.toString()).put("file", name)
                 .put("bytes", file.size()))).map(docId))
@@ -252,6 +253,27 @@ public final class KnowledgeRoutes {
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "deleted"))
         .recover(err -> err instanceof KnowledgeBackend.Unavailable
             ? ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable") : Future.failedFuture(err));
+  }
+
+  /** A failed document ingested again from its stored original; its row shows the progress as usual. */
+  private Future<?> retryDocument(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    UUID doc = Forms.id(ctx, "doc");
+    return base(s, kb)
+        .compose(base -> backend.retry(s.tenantId(), kb, doc))
+        .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
+            "kb.document_retry", "document:" + doc, new JsonObject().put("kb", kb.toString()))))
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "retrying"))
+        .recover(err -> {
+          if (err instanceof KnowledgeBackend.Unavailable) {
+            return ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable");
+          }
+          if (err instanceof RagException rag && rag.error() == RagError.NOT_FOUND) {
+            return Future.failedFuture(ConsoleException.notFound());
+          }
+          return err instanceof RagException rag ? Future.failedFuture(ConsoleException.badRequest("error.invalid", "document"))
+              : Future.failedFuture(err);
+        });
   }
 
   private Future<?> reindex(RoutingContext ctx, ConsoleSession s) {

@@ -3,8 +3,8 @@ package ai.deepchat.console.knowledge;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.rag.Rag;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 
+import java.nio.file.Path;
 import java.util.UUID;
 
 /**
@@ -21,7 +21,7 @@ public final class RagKnowledgeBackend implements KnowledgeBackend {
   }
 
   @Override
-  public Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Buffer content) {
+  public Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Path content) {
     return rag.knowledgeBases().upload(tenantId, knowledgeBaseId, fileName, content)
         .map(upload -> upload.accepted().id());
   }
@@ -29,6 +29,11 @@ public final class RagKnowledgeBackend implements KnowledgeBackend {
   @Override
   public Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
     return rag.knowledgeBases().deleteDocument(tenantId, knowledgeBaseId, documentId);
+  }
+
+  @Override
+  public Future<Void> retry(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return rag.knowledgeBases().resync(tenantId, knowledgeBaseId, documentId).mapEmpty();
   }
 
   /**

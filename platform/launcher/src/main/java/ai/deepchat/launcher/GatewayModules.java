@@ -7,6 +7,8 @@ import ai.deepchat.chat.api.EmbeddingsApiModule;
 import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.console.ConsoleModule;
 import ai.deepchat.console.knowledge.RagKnowledgeBackend;
+import ai.deepchat.faq.FaqApiModule;
+import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
@@ -39,6 +41,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
   private final WidgetScriptModule widgetScript;
   private final ConsoleModule console;
   private final Supplier<List<HttpModule>> chat;
+  private final FaqApiModule faq;
 
   /** {@code rag} may be null (the console then says uploads are unavailable). Blocking. */
   GatewayModules(Vertx vertx, Platform platform, PolicyServices policy, CanaryServices canary, Rag rag) {
@@ -50,6 +53,8 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     this.console = new ConsoleModule(vertx, platform, policy.audit(), canary.admin(),
         rag == null ? null : new RagKnowledgeBackend(rag));
     this.chat = ChatFeature.httpModules(vertx, platform, policy, canary);
+    this.faq = new FaqApiModule(new ApiKeyAuth(platform.database()), policy.limits(),
+        new FaqTransfer(vertx, platform.database(), policy.audit()));
   }
 
   @Override
@@ -61,6 +66,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     modules.add(new KnowledgeBaseModule(new ApiKeyAuth(platform.database()), rag, policy.limits()));
     modules.add(new EmbeddingsApiModule(platform, policy.limits(), EmbeddingModels.all()));
     modules.add(canary.httpModule(platform, policy.limits()));
+    modules.add(faq);
     return modules;
   }
 }

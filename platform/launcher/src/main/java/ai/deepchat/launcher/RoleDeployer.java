@@ -12,6 +12,7 @@ import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.policy.PolicyServices;
 import ai.deepchat.platform.metrics.GpuMonitor;
 import ai.deepchat.platform.metrics.PlatformMetrics;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.rag.Rag;
 import ai.deepchat.rag.RagConfig;
 import ai.deepchat.rag.embed.EmbeddingModels;
@@ -58,7 +59,9 @@ final class RoleDeployer {
     Rag rag = roles.contains(Role.RAG) || roles.contains(Role.GATEWAY)
         ? Rag.create(vertx, platform.database(), RagConfig.defaults(platform.config().dataDir())
             .withIngestWorkers(platform.config().instances().ingestWorkers())
-            .withParseTimeout(Duration.ofSeconds(platform.config().instances().ingestParseSeconds()))) : null;
+            .withParseTimeout(Duration.ofSeconds(platform.config().instances().ingestParseSeconds()))
+            .withMaxUploadBytes(platform.config().instances().ingestMaxFileMb() * 1024L * 1024),
+        OutboundPolicy.of(platform.config())) : null;
     if (roles.contains(Role.RAG)) {
       chain = chain.compose(v -> vertx.deployVerticle(rag.retrieverVerticle())).map(id -> {
         ids.add(id);

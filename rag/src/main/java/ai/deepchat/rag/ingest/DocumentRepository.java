@@ -5,6 +5,8 @@ import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.embed.Vectors;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
+import ai.deepchat.rag.KnowledgeBaseChange;
+import ai.deepchat.rag.Page;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import io.vertx.core.Future;
@@ -16,13 +18,15 @@ import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 
 /** SQL of knowledge bases, documents and chunks; every statement runs under the tenant's RLS. */
 final class DocumentRepository {
 
   private static final String DOCUMENT_COLUMNS = "id, knowledge_base_id, title, source_name, "
       + "content_type, size_bytes, status, progress, error, chunk_count";
-  private static final String KB_COLUMNS = "id, name, description, embedding_model, version";
+  private static final String KB_COLUMNS = "id, name, description, embedding_model, version, "
+      + "(id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS answers_chat";
 
   /** What accepting an upload found: the stored row, and whether it already holds this content. */
   record Accepted(DocumentStatus document, boolean unchanged) {
@@ -61,13 +65,62 @@ final class DocumentRepository {
         }));
   }
 
+  /** One page of knowledge bases by name then id; an {@code after} this tenant lacks is refused. */
+  Future<Page<KnowledgeBase>> listKnowledgeBases(UUID tenantId, UUID after, int limit) {
+    return database.inTenant(tenantId, conn -> cursor(conn, after, "SELECT 1 FROM knowledge_bases WHERE id = $1",
+            Tuple.of(after))
+        .compose(ignored -> conn.preparedQuery("SELECT " + KB_COLUMNS + " FROM knowledge_bases "
+                + "WHERE $1::uuid IS NULL OR (name, id) > (SELECT name, id FROM knowledge_bases WHERE id = $1) "
+                + "ORDER BY name, id LIMIT $2")
+            .execute(Tuple.of(after, limit + 1))
+            .map(rows -> page(rows, limit, DocumentRepository::knowledgeBase))));
+  }
+
+  /** Renames, describes and (un)sets as the tenant's answering knowledge base, in one transaction. */
+  Future<KnowledgeBase> updateKnowledgeBase(UUID tenantId, UUID knowledgeBaseId, KnowledgeBaseChange change) {
+    return database.inTenant(tenantId, conn -> conn
+            .preparedQuery("UPDATE knowledge_bases SET name = coalesce($2, name), "
+                + "description = coalesce($3, description), updated_at = now() WHERE id = $1 RETURNING id")
+            .execute(Tuple.of(knowledgeBaseId, change.name(), change.description()))
+            .compose(rows -> {
+              if (rows.size() == 0) {
+                return Future.failedFuture(notFound(knowledgeBaseId));
+              }
+              if (change.answersChat() == null) {
+                return Future.succeededFuture();
+              }
+              return (change.answersChat()
+                  ? conn.preparedQuery("INSERT INTO tenant_settings (tenant_id, default_knowledge_base_id) "
+                      + "VALUES ($1, $2) ON CONFLICT (tenant_id) DO UPDATE SET default_knowledge_base_id = $2, "
+                      + "updated_at = now()").execute(Tuple.of(tenantId, knowledgeBaseId))
+                  : conn.preparedQuery("UPDATE tenant_settings SET default_knowledge_base_id = NULL, "
+                      + "updated_at = now() WHERE default_knowledge_base_id = $1")
+                      .execute(Tuple.of(knowledgeBaseId))).mapEmpty();
+            })
+            .compose(ignored -> conn.preparedQuery("SELECT " + KB_COLUMNS + " FROM knowledge_bases WHERE id = $1")
+                .execute(Tuple.of(knowledgeBaseId)))
+            .map(rows -> knowledgeBase(rows.iterator().next())))
+        .recover(failure -> SqlStates.isUniqueViolation(failure)
+            ? Future.failedFuture(new RagException(RagError.CONFLICT,
+                "a knowledge base named '" + change.name() + "' exists already"))
+            : Future.failedFuture(failure));
+  }
+
+  /** Deletes the knowledge base; its documents and chunks go with it (ON DELETE CASCADE). */
+  Future<Void> deleteKnowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("DELETE FROM knowledge_bases WHERE id = $1").execute(Tuple.of(knowledgeBaseId))
+        .compose(rows -> rows.rowCount() == 0 ? Future.failedFuture(notFound(knowledgeBaseId))
+            : Future.succeededFuture()));
+  }
+
   Future<KnowledgeBase> knowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
     return database.inTenant(tenantId, conn -> conn
         .preparedQuery("SELECT " + KB_COLUMNS + " FROM knowledge_bases WHERE id = $1")
         .execute(Tuple.of(knowledgeBaseId))
         .map(rows -> {
           if (rows.size() == 0) {
-            throw new RagException(RagError.NOT_FOUND, "knowledge base not found: " + knowledgeBaseId);
+            throw notFound(knowledgeBaseId);
           }
           return knowledgeBase(rows.iterator().next());
         }));
@@ -168,6 +221,19 @@ final class DocumentRepository {
         }));
   }
 
+  /** One page of a knowledge base's documents by source name then id, optionally of one status. */
+  Future<Page<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId, UUID after, int limit,
+                                             String status) {
+    return database.inTenant(tenantId, conn -> cursor(conn, after,
+            "SELECT 1 FROM documents WHERE id = $1 AND knowledge_base_id = $2", Tuple.of(after, knowledgeBaseId))
+        .compose(ignored -> conn.preparedQuery("SELECT " + DOCUMENT_COLUMNS + " FROM documents "
+                + "WHERE knowledge_base_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL "
+                + "OR (source_name, id) > (SELECT source_name, id FROM documents WHERE id = $3)) "
+                + "ORDER BY source_name, id LIMIT $4")
+            .execute(Tuple.of(knowledgeBaseId, status, after, limit + 1))
+            .map(rows -> page(rows, limit, DocumentRepository::document))));
+  }
+
   Future<DocumentStatus> document(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
     return database.inTenant(tenantId, conn -> conn
         .preparedQuery("SELECT " + DOCUMENT_COLUMNS + " FROM documents "
@@ -217,6 +283,30 @@ final class DocumentRepository {
         + "WHERE id = $1").execute(Tuple.of(knowledgeBaseId)).mapEmpty();
   }
 
+  // The row a page continues after must exist (in this tenant): a stale cursor is an error, not an empty page.
+  private static Future<Void> cursor(SqlConnection conn, UUID after, String exists, Tuple args) {
+    if (after == null) {
+      return Future.succeededFuture();
+    }
+    return conn.preparedQuery(exists).execute(args)
+        .compose(rows -> rows.size() == 0 ? Future.failedFuture(new RagException(RagError.INVALID_INPUT,
+            "after: no such item " + after)) : Future.succeededFuture());
+  }
+
+  private static <T> Page<T> page(RowSet<Row> rows, int limit, Function<Row, T> map) {
+    List<T> items = new ArrayList<>();
+    for (Row row : rows) {
+      if (items.size() < limit) {
+        items.add(map.apply(row));
+      }
+    }
+    return new Page<>(items, rows.size() > limit);
+  }
+
+  private static RagException notFound(UUID knowledgeBaseId) {
+    return new RagException(RagError.NOT_FOUND, "knowledge base not found: " + knowledgeBaseId);
+  }
+
   private static long[] ids(RowSet<Row> rows) {
     long[] ids = new long[rows.size()];
     int i = 0;
@@ -228,7 +318,7 @@ final class DocumentRepository {
 
   private static KnowledgeBase knowledgeBase(Row row) {
     return new KnowledgeBase(row.getUUID("id"), row.getString("name"), row.getString("description"),
-        row.getString("embedding_model"), row.getLong("version"));
+        row.getString("embedding_model"), row.getLong("version"), row.getBoolean("answers_chat"));
   }
 
   private static DocumentStatus document(Row row) {

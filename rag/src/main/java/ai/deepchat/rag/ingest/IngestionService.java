@@ -4,7 +4,9 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
+import ai.deepchat.rag.KnowledgeBaseChange;
 import ai.deepchat.rag.KnowledgeBaseService;
+import ai.deepchat.rag.Page;
 import ai.deepchat.rag.RagConfig;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
@@ -17,12 +19,15 @@ import io.vertx.core.buffer.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 
 /**
  * Knowledge bases and ingestion. An upload is validated (type sniffed from its content and agreeing
@@ -46,6 +51,7 @@ public final class IngestionService implements KnowledgeBaseService {
   private final DocumentParser parser;
   private final KeyedSerializer commits = new KeyedSerializer();
   private final TenantFairQueue queue;
+  private final DocumentFiles files;
 
   /**
    * @param worker where decoding and parsing run; never an event loop
@@ -62,6 +68,7 @@ public final class IngestionService implements KnowledgeBaseService {
     this.embedParallelism = Math.max(1, embedParallelism);
     this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens(), config.parseTimeout());
     this.queue = new TenantFairQueue(config.ingestWorkers());
+    this.files = new DocumentFiles(config.dataDir());
   }
 
   @Override
@@ -85,13 +92,70 @@ public final class IngestionService implements KnowledgeBaseService {
   }
 
   @Override
+  public Future<Page<KnowledgeBase>> listKnowledgeBases(UUID tenantId, UUID after, int limit) {
+    return limit < 1 || limit > Page.MAX_LIMIT ? invalid("limit must be 1 to " + Page.MAX_LIMIT)
+        : repository.listKnowledgeBases(tenantId, after, limit);
+  }
+
+  @Override
   public Future<KnowledgeBase> knowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
     return repository.knowledgeBase(tenantId, knowledgeBaseId);
   }
 
   @Override
+  public Future<KnowledgeBase> updateKnowledgeBase(UUID tenantId, UUID knowledgeBaseId,
+                                                   KnowledgeBaseChange change) {
+    String name = change.name();
+    if (name != null && (name.isBlank() || name.length() > MAX_NAME)) {
+      return invalid("a knowledge base needs a name of 1 to " + MAX_NAME + " characters");
+    }
+    return repository.updateKnowledgeBase(tenantId, knowledgeBaseId,
+        new KnowledgeBaseChange(name == null ? null : name.strip(), change.description(), change.answersChat()));
+  }
+
+  @Override
+  public Future<Void> deleteKnowledgeBase(UUID tenantId, UUID knowledgeBaseId) {
+    // after the commits of running ingestions; those still embedding find their document gone and stop
+    return commits.run(knowledgeBaseId, () -> repository.deleteKnowledgeBase(tenantId, knowledgeBaseId)
+        .compose(deleted -> worker.executeBlocking(() -> {
+          files.deleteAll(tenantId, knowledgeBaseId);
+          return null;
+        }, false))
+        .compose(deleted -> vectors.drop(tenantId, knowledgeBaseId)
+            .recover(indexFailure -> {
+              LOG.warn("index of deleted knowledge base {} not removed", knowledgeBaseId, indexFailure);
+              return Future.succeededFuture();
+            })));
+  }
+
+  @Override
   public Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName,
                                Buffer content) {
+    if (content.length() > config.maxUploadBytes()) {
+      return Future.failedFuture(tooLarge(sourceName, content.length()));
+    }
+    return accept(tenantId, knowledgeBaseId, sourceName, content::getBytes);
+  }
+
+  @Override
+  public Future<Upload> upload(UUID tenantId, UUID knowledgeBaseId, String sourceName, Path file) {
+    return accept(tenantId, knowledgeBaseId, sourceName, () -> {
+      long size = Files.size(file);
+      if (size > config.maxUploadBytes()) {
+        throw tooLarge(sourceName, size);
+      }
+      return Files.readAllBytes(file);
+    });
+  }
+
+  private RagException tooLarge(String sourceName, long size) {
+    return new RagException(RagError.TOO_LARGE, sourceName + " has " + size
+        + " bytes, above the upload limit of " + config.maxUploadBytes());
+  }
+
+  /** {@code content} runs on the ingestion worker: reading a large upload never blocks an event loop. */
+  private Future<Upload> accept(UUID tenantId, UUID knowledgeBaseId, String sourceName,
+                                Callable<byte[]> content) {
     if (sourceName == null || sourceName.isBlank() || sourceName.length() > MAX_NAME) {
       return invalid("a document needs a file name of 1 to " + MAX_NAME + " characters");
     }
@@ -103,18 +167,24 @@ public final class IngestionService implements KnowledgeBaseService {
     } catch (RagException e) {
       return Future.failedFuture(e);
     }
-    if (content.length() > config.maxUploadBytes()) {
-      return Future.failedFuture(new RagException(RagError.TOO_LARGE, sourceName + " has "
-          + content.length() + " bytes, above the upload limit of " + config.maxUploadBytes()));
-    }
     return repository.knowledgeBase(tenantId, knowledgeBaseId)
-        .compose(base -> worker.executeBlocking(() -> Decoded.of(sourceName, content.getBytes()), false)
-            .compose(decoded -> repository.accept(tenantId, knowledgeBaseId, sourceName,
-                DocumentParser.baseName(sourceName), decoded.format(), decoded.hash(), decoded.size())
+        .compose(base -> worker.executeBlocking(() -> {
+          byte[] bytes = content.call();
+          return new Received(Decoded.of(sourceName, bytes), bytes);
+        }, false).compose(received -> repository.accept(tenantId, knowledgeBaseId, sourceName,
+                DocumentParser.baseName(sourceName), received.decoded().format(), received.decoded().hash(),
+                received.decoded().size())
+            .compose(accepted -> worker.executeBlocking(() -> {
+              // kept for retries and re-syncs before ingestion starts (also when unchanged: a document from
+              // before originals were kept gets one by being uploaded again)
+              files.write(tenantId, knowledgeBaseId, accepted.document().id(), received.original());
+              return accepted;
+            }, false))
             .map(accepted -> {
               if (accepted.unchanged()) {
                 return new Upload(accepted.document(), Future.succeededFuture(accepted.document()));
               }
+              Decoded decoded = received.decoded(); // a text format waits in the queue as text, not bytes
               Job job = new Job(tenantId, base, accepted.document().id(), sourceName, decoded.format(),
                   decoded.hash());
               // queued per tenant: one tenant's big uploads never hold every worker of the node
@@ -124,9 +194,28 @@ public final class IngestionService implements KnowledgeBaseService {
   }
 
   @Override
+  public Future<Upload> resync(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
+    return repository.document(tenantId, knowledgeBaseId, documentId)
+        .compose(document -> worker.executeBlocking(() -> files.read(tenantId, knowledgeBaseId, documentId), false)
+            .compose(original -> original == null
+                ? invalid(document.sourceName() + " was uploaded before originals were kept; upload it again")
+                : upload(tenantId, knowledgeBaseId, document.sourceName(), Buffer.buffer(original))));
+  }
+
+  @Override
   public Future<List<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId) {
     return repository.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(base -> repository.listDocuments(tenantId, knowledgeBaseId));
+  }
+
+  @Override
+  public Future<Page<DocumentStatus>> listDocuments(UUID tenantId, UUID knowledgeBaseId, UUID after, int limit,
+                                                    String status) {
+    if (limit < 1 || limit > Page.MAX_LIMIT) {
+      return invalid("limit must be 1 to " + Page.MAX_LIMIT);
+    }
+    return repository.knowledgeBase(tenantId, knowledgeBaseId)
+        .compose(base -> repository.listDocuments(tenantId, knowledgeBaseId, after, limit, status));
   }
 
   @Override
@@ -139,6 +228,10 @@ public final class IngestionService implements KnowledgeBaseService {
     return repository.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(base -> commits.run(knowledgeBaseId, () -> repository
             .delete(tenantId, knowledgeBaseId, documentId)
+            .compose(ids -> worker.executeBlocking(() -> {
+              files.delete(tenantId, knowledgeBaseId, documentId);
+              return ids;
+            }, false))
             .compose(ids -> vectors.update(tenantId, knowledgeBaseId, dimensionOf(base), ids,
                     new long[0], new float[0])
                 .recover(indexFailure -> Future.succeededFuture()))));
@@ -159,6 +252,10 @@ public final class IngestionService implements KnowledgeBaseService {
     ParsedDocument parse(DocumentParser parser, String sourceName) {
       return text != null ? parser.parse(sourceName, format, text) : parser.parse(sourceName, format, bytes);
     }
+  }
+
+  /** An upload's bytes as received (kept on disk as the original) and as checked. */
+  private record Received(Decoded decoded, byte[] original) {
   }
 
   private record Job(UUID tenantId, KnowledgeBase base, UUID documentId, String sourceName,

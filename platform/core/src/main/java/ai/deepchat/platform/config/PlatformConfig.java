@@ -198,14 +198,18 @@ public record PlatformConfig(
    * sharing the port; Vert.x spreads connections over them) and conversation verticles (the bus
    * spreads turns over them). Each instance runs on its own event loop, so one busy loop no longer
    * holds up every connection and token of the node. Ingestion's share: documents ingested at once
-   * ({@code ingestWorkers}, tenants taking turns) and each one's parse budget in seconds.
+   * ({@code ingestWorkers}, tenants taking turns), each one's parse budget in seconds, and the largest
+   * file an upload may bring ({@code ingestMaxFileMb}, INGEST_MAX_FILE_MB).
    */
-  public record Instances(int gateway, int pipeline, int ingestWorkers, int ingestParseSeconds) {
+  public record Instances(int gateway, int pipeline, int ingestWorkers, int ingestParseSeconds,
+                          int ingestMaxFileMb) {
 
     /** Documents ingested at once per node by default (INGEST_WORKERS); tenants take turns on them. */
     public static final int DEFAULT_INGEST_WORKERS = 2;
     /** The wall-clock budget of one document's parse by default (INGEST_PARSE_SECONDS): a backstop. */
     public static final int DEFAULT_INGEST_PARSE_SECONDS = 60;
+    /** The largest uploaded file by default, in MiB (INGEST_MAX_FILE_MB); it is streamed to disk. */
+    public static final int DEFAULT_INGEST_MAX_FILE_MB = 100;
 
     public Instances(int gateway, int pipeline) {
       this(gateway, pipeline, DEFAULT_INGEST_WORKERS);
@@ -213,6 +217,10 @@ public record PlatformConfig(
 
     public Instances(int gateway, int pipeline, int ingestWorkers) {
       this(gateway, pipeline, ingestWorkers, DEFAULT_INGEST_PARSE_SECONDS);
+    }
+
+    public Instances(int gateway, int pipeline, int ingestWorkers, int ingestParseSeconds) {
+      this(gateway, pipeline, ingestWorkers, ingestParseSeconds, DEFAULT_INGEST_MAX_FILE_MB);
     }
 
     /**

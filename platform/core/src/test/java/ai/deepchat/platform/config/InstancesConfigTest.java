@@ -33,6 +33,13 @@ class InstancesConfigTest {
   }
 
   @Test
+  void theLargestUploadDefaultsTo100MiBAndIsBounded() {
+    assertThat(load(Map.of()).instances().ingestMaxFileMb()).isEqualTo(100);
+    assertThat(load(Map.of("INGEST_MAX_FILE_MB", "512")).instances().ingestMaxFileMb()).isEqualTo(512);
+    assertThat(problem("INGEST_MAX_FILE_MB", "0")).isEqualTo("INGEST_MAX_FILE_MB: '0' is outside 1..10240");
+  }
+
+  @Test
   void badCountsNameTheirKey() {
     assertThat(problem("GATEWAY_INSTANCES", "0")).isEqualTo("GATEWAY_INSTANCES: '0' is outside 1..256");
     assertThat(problem("PIPELINE_INSTANCES", "many")).isEqualTo("PIPELINE_INSTANCES: 'many' is not a number");
