@@ -2,8 +2,8 @@ package ai.deepchat.rag;
 
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
-import ai.deepchat.platform.rag.KnowledgeBaseApi;
 import ai.deepchat.platform.outbound.OutboundPolicy;
+import ai.deepchat.platform.rag.KnowledgeBaseApi;
 import ai.deepchat.rag.http.RagRoutes;
 import ai.deepchat.rag.index.PgVectorSource;
 import ai.deepchat.rag.index.VectorStore;

@@ -2,7 +2,7 @@ package ai.deepchat.faq;
 
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
-import ai.deepchat.policy.audit.AuditLog;
+import ai.deepchat.platform.policy.AuditTrail;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -32,9 +32,9 @@ public final class FaqStore {
   private static final long IMPORT_LOCK = 0x4641515f494d504fL; // "FAQ_IMPO"
 
   private final Database database;
-  private final AuditLog audit;
+  private final AuditTrail audit;
 
-  public FaqStore(Database database, AuditLog audit) {
+  public FaqStore(Database database, AuditTrail audit) {
     this.database = database;
     this.audit = audit;
   }

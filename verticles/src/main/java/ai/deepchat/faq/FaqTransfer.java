@@ -1,7 +1,7 @@
 package ai.deepchat.faq;
 
 import ai.deepchat.platform.db.Database;
-import ai.deepchat.policy.audit.AuditLog;
+import ai.deepchat.platform.policy.AuditTrail;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -30,7 +30,7 @@ public final class FaqTransfer {
   private final FaqStore store;
   private final WorkerExecutor worker;
 
-  public FaqTransfer(Vertx vertx, Database database, AuditLog audit) {
+  public FaqTransfer(Vertx vertx, Database database, AuditTrail audit) {
     this.store = new FaqStore(database, audit);
     // one file at a time per node: a burst of large imports queues instead of taking every core
     this.worker = vertx.createSharedWorkerExecutor("faq-files", 1);

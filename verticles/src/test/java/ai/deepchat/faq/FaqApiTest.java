@@ -43,7 +43,7 @@ class FaqApiTest {
   static void setUp(Vertx vertx) throws Exception {
     db = TestDatabase.fresh(vertx).database();
     Platform platform = CanaryTestSupport.platform(db, Map.of());
-    RequestLimits limits = new RequestLimits(db, new LocalRateLimiter(Clock.systemUTC(), 1000));
+    RequestLimits limits = new RequestLimits(vertx, db, new LocalRateLimiter(Clock.systemUTC(), 1000));
     GatewayVerticle gateway = new GatewayVerticle(platform, List.of(new FaqApiModule(new ApiKeyAuth(db), limits,
         new FaqTransfer(vertx, db, new AuditLog(db)))));
     await(vertx.deployVerticle(gateway));
