@@ -4,6 +4,7 @@ import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBaseService;
 import ai.deepchat.rag.Retriever;
+import ai.deepchat.rag.retrieve.Script;
 import io.vertx.core.Future;
 
 import java.util.ArrayList;

@@ -38,6 +38,10 @@ public final class RagBench {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--quality")) {
+      RetrievalQualityBench.run(args.length > 2 && args[1].equals("--pad") ? Integer.parseInt(args[2]) : 10_000);
+      return;
+    }
     Options o = Options.parse(args);
     System.out.printf("RAG bench: %d cores, max heap %d MiB%n",
         Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);

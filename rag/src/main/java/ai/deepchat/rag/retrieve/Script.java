@@ -1,4 +1,4 @@
-package ai.deepchat.rag.eval;
+package ai.deepchat.rag.retrieve;
 
 /** The writing system a text is mostly in, enough to tell a cross-language question from another. */
 public enum Script {
