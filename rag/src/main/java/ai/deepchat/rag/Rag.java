@@ -2,6 +2,7 @@ package ai.deepchat.rag;
 
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.eval.Evaluations;
 import ai.deepchat.rag.http.RagRoutes;
 import ai.deepchat.rag.index.PgVectorSource;
 import ai.deepchat.rag.index.VectorStore;
@@ -32,6 +33,7 @@ public final class Rag {
   private final VectorStore vectors;
   private final IngestionService knowledgeBases;
   private final HybridRetriever retriever;
+  private final Evaluations evaluations;
 
   private Rag(Vertx vertx, Database database, RagConfig config) {
     this.vertx = vertx;
@@ -43,6 +45,7 @@ public final class Rag {
         new PgVectorSource(database));
     this.knowledgeBases = new IngestionService(database, vectors, ingestWorker, config);
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
+    this.evaluations = new Evaluations(database, knowledgeBases, retriever);
   }
 
   public static Rag create(Vertx vertx, Database database, RagConfig config) {
@@ -64,7 +67,12 @@ public final class Rag {
 
   /** HTTP routes to mount under {@code /v1/knowledge-bases}; see {@link RagRoutes}. */
   public Router router() {
-    return RagRoutes.create(vertx, knowledgeBases, retriever, config);
+    return RagRoutes.create(vertx, knowledgeBases, retriever, config, evaluations);
+  }
+
+  /** Evaluation sets and runs of knowledge bases (recall@k and MRR through the real retrieval). */
+  public Evaluations evaluations() {
+    return evaluations;
   }
 
   /** Where the FAISS index of a knowledge base lives (for operators and tests). */

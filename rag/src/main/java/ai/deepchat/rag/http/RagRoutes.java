@@ -5,6 +5,7 @@ import ai.deepchat.rag.RagConfig;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Retriever;
+import ai.deepchat.rag.eval.Evaluations;
 import ai.deepchat.platform.http.NulText;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -61,6 +62,12 @@ public final class RagRoutes {
 
   public static Router create(Vertx vertx, KnowledgeBaseService service, Retriever retriever,
                               RagConfig config) {
+    return create(vertx, service, retriever, config, null);
+  }
+
+  /** With the evaluation routes of {@link EvalRoutes} when {@code evaluations} is given. */
+  public static Router create(Vertx vertx, KnowledgeBaseService service, Retriever retriever,
+                              RagConfig config, Evaluations evaluations) {
     RagRoutes routes = new RagRoutes(vertx, service, retriever);
     Router router = Router.router(vertx);
     router.route().handler(RagRoutes::requireTenant);
@@ -76,6 +83,9 @@ public final class RagRoutes {
     router.get("/:kbId/documents/:docId").handler(routes::document);
     router.delete("/:kbId/documents/:docId").handler(routes::deleteDocument);
     router.post("/:kbId/search").handler(routes::search);
+    if (evaluations != null) {
+      EvalRoutes.mount(router, evaluations);
+    }
     router.route().failureHandler(RagRoutes::failure);
     return router;
   }
@@ -139,7 +149,7 @@ public final class RagRoutes {
         ((Number) topK).intValue()).map(JsonObject::mapFrom));
   }
 
-  private static void respond(RoutingContext ctx, int status, Future<?> result) {
+  static void respond(RoutingContext ctx, int status, Future<?> result) {
     result.onSuccess(value -> {
       ctx.response().setStatusCode(status);
       if (value == null) {
@@ -201,11 +211,11 @@ public final class RagRoutes {
     ctx.next();
   }
 
-  private static UUID tenant(RoutingContext ctx) {
+  static UUID tenant(RoutingContext ctx) {
     return ctx.get(TENANT);
   }
 
-  private static UUID id(RoutingContext ctx, String param) {
+  static UUID id(RoutingContext ctx, String param) {
     try {
       return UUID.fromString(ctx.pathParam(param));
     } catch (IllegalArgumentException malformed) {
@@ -213,7 +223,7 @@ public final class RagRoutes {
     }
   }
 
-  private static JsonObject jsonBody(RoutingContext ctx) {
+  static JsonObject jsonBody(RoutingContext ctx) {
     JsonObject body;
     try {
       body = ctx.body().asJsonObject();

@@ -117,7 +117,7 @@ public final class EvalHarness implements AutoCloseable {
         INGESTION);
   }
 
-  private static String resource(String name) {
+  static String resource(String name) {
     try (InputStream in = EvalHarness.class.getResourceAsStream("/eval/" + name)) {
       if (in == null) {
         throw new IllegalArgumentException("no evaluation resource " + name);
