@@ -15,7 +15,10 @@ run('evaluation', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'eval-')), 'warranty-guide.md');
     fs.writeFileSync(file, '# Warranty guide\n\n## Repairs\n\nBroken devices are repaired free of charge for two years.\n\n'
       + '## Batteries\n\nBatteries are covered for one year and replaced when they hold less than 80 percent.\n');
+    const kbUrl = page.url();
     check(await upload(page, file) === 'ready', 'document ingested');
+    await page.waitForNavigation({ timeout: 10000 }).catch(() => {}); // the page reloads after an upload
+    await page.goto(kbUrl);
 
     await Promise.all([page.waitForNavigation(), page.click('#evaluation-link')]);
     check(page.url().endsWith('/evaluation'), 'evaluation page opens from the knowledge base');

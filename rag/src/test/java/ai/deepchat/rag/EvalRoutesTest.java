@@ -1,19 +1,13 @@
-package ai.deepchat.rag.eval;
+package ai.deepchat.rag;
 
 import ai.deepchat.platform.db.TestDatabase;
-import ai.deepchat.rag.Rag;
-import ai.deepchat.rag.RagConfig;
+import ai.deepchat.rag.eval.EvalHarness;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +19,10 @@ import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.platform.testing.Await.until;
+import static ai.deepchat.rag.RagTestSupport.BASE;
+import static ai.deepchat.rag.RagTestSupport.as;
+import static ai.deepchat.rag.RagTestSupport.serve;
+import static ai.deepchat.rag.RagTestSupport.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,8 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EvalRoutesTest {
-
-  private static final String BASE = "/v1/knowledge-bases";
 
   private Vertx vertx;
   private Rag rag;
@@ -49,21 +45,9 @@ class EvalRoutesTest {
     vertx = Vertx.vertx();
     TestDatabase db = TestDatabase.fresh(vertx);
     rag = Rag.create(vertx, db.database(), RagConfig.defaults(Files.createTempDirectory("rag-eval-http")));
-    tenantA = tenant(db, "eval-a");
-    tenantB = tenant(db, "eval-b");
-    Router root = Router.router(vertx);
-    // stands in for the gateway's authentication, which puts the caller's tenant in the context
-    root.route(BASE + "/*").handler(ctx -> {
-      String tenant = ctx.request().getHeader("X-Test-Tenant");
-      if (tenant != null) {
-        ctx.put("tenantId", UUID.fromString(tenant));
-      }
-      ctx.next();
-    });
-    root.route(BASE + "/*").subRouter(rag.router());
-    HttpServer server = await(vertx.createHttpServer().requestHandler(root).listen(0, "127.0.0.1"));
-    client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-        .setDefaultPort(server.actualPort()));
+    tenantA = tenant(db.database(), "eval-a");
+    tenantB = tenant(db.database(), "eval-b");
+    client = serve(vertx, rag);
     kb = await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", "help")))
         .bodyAsJsonObject().getString("id");
     for (String name : new String[] {"speaker-manual.md", "smartwatch-manual-zh.md"}) {
@@ -146,6 +130,10 @@ class EvalRoutesTest {
         .addQueryParam("name", "bad").putHeader("Content-Type", "text/csv")
         .sendBuffer(Buffer.buffer("question,document\n\"never closed,speaker-manual.md\n")));
     assertThat(unclosed.statusCode()).isEqualTo(400);
+    HttpResponse<Buffer> tooLarge = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets"))
+        .addQueryParam("name", "big").putHeader("Content-Type", "text/csv")
+        .sendBuffer(Buffer.buffer("question,document\n" + "x,y.md\n".repeat(200_000))));
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
     assertThat(await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonArray())
         .hasSize(before);
   }
@@ -163,12 +151,5 @@ class EvalRoutesTest {
     return last[0];
   }
 
-  private static HttpRequest<Buffer> as(UUID tenant, HttpRequest<Buffer> request) {
-    return request.putHeader("X-Test-Tenant", tenant.toString());
-  }
 
-  private static UUID tenant(TestDatabase db, String slug) throws Exception {
-    return await(db.database().global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id")
-        .execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID(0))));
-  }
 }

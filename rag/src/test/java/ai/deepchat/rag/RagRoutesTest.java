@@ -8,14 +8,11 @@ import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.multipart.MultipartForm;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -34,7 +31,10 @@ import java.util.concurrent.Callable;
 import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.platform.testing.Await.failure;
 import static ai.deepchat.platform.testing.Await.until;
+import static ai.deepchat.rag.RagTestSupport.BASE;
+import static ai.deepchat.rag.RagTestSupport.as;
 import static ai.deepchat.rag.RagTestSupport.resource;
+import static ai.deepchat.rag.RagTestSupport.serve;
 import static ai.deepchat.rag.RagTestSupport.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,11 +43,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RagRoutesTest {
 
-  private static final String BASE = "/v1/knowledge-bases";
-
   private Vertx vertx;
   private Rag rag;
-  private HttpServer server;
   private WebClient client;
   private UUID tenantA;
   private UUID tenantB;
@@ -61,18 +58,7 @@ class RagRoutesTest {
     rag = Rag.create(vertx, db.database(), config);
     tenantA = tenant(db.database(), "http-a");
     tenantB = tenant(db.database(), "http-b");
-    Router root = Router.router(vertx);
-    // stands in for the gateway's authentication, which puts the caller's tenant in the context
-    root.route(BASE + "/*").handler(ctx -> {
-      String tenant = ctx.request().getHeader("X-Test-Tenant");
-      if (tenant != null) {
-        ctx.put("tenantId", UUID.fromString(tenant));
-      }
-      ctx.next();
-    });
-    root.route(BASE + "/*").subRouter(rag.router());
-    server = await(vertx.createHttpServer().requestHandler(root).listen(0));
-    client = WebClient.create(vertx, new WebClientOptions().setDefaultPort(server.actualPort()));
+    client = serve(vertx, rag);
     Codecs.registerAll(vertx);
     await(vertx.deployVerticle(rag.retrieverVerticle()));
   }
@@ -192,7 +178,4 @@ class RagRoutesTest {
     return docs.call();
   }
 
-  private static HttpRequest<Buffer> as(UUID tenant, HttpRequest<Buffer> request) {
-    return request.putHeader("X-Test-Tenant", tenant.toString());
-  }
 }

@@ -9,6 +9,8 @@ import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.RagError;
+import ai.deepchat.rag.RagException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -52,10 +54,10 @@ public final class EvaluationRoutes {
   }
 
   private Future<?> page(RoutingContext ctx, ConsoleSession s) {
-    return render(ctx, s, Forms.id(ctx, "kb"), new HashMap<>());
+    return render(ctx, s, Forms.id(ctx, "kb"), 200, new HashMap<>());
   }
 
-  private Future<Void> render(RoutingContext ctx, ConsoleSession s, UUID kb, Map<String, Object> model) {
+  private Future<Void> render(RoutingContext ctx, ConsoleSession s, UUID kb, int status, Map<String, Object> model) {
     return KnowledgeRoutes.base(database, s, kb).compose(base -> database.inTenant(s.tenantId(), c -> c
             .preparedQuery("SELECT id, name, question_count, created_at FROM eval_sets WHERE knowledge_base_id = $1 "
                 + "ORDER BY created_at DESC").execute(Tuple.of(kb))
@@ -74,34 +76,27 @@ public final class EvaluationRoutes {
                   model.put("running", shown.stream().anyMatch(r -> "running".equals(r.get("status"))));
                   return model;
                 }))))
-        .compose(m -> views.render(ctx, "kb-evaluation", m)).mapEmpty();
+        .compose(m -> views.render(ctx, status, "kb-evaluation", m));
   }
 
   private Future<?> createSet(RoutingContext ctx, ConsoleSession s) {
     UUID kb = Forms.id(ctx, "kb");
-    String name = Forms.text(ctx, "name", 200, true);
-    String format = Forms.text(ctx, "format", 10, true);
-    if (!format.equals("csv") && !format.equals("jsonl")) {
-      throw ConsoleException.badRequest("error.invalid", "format");
-    }
-    String content = Forms.text(ctx, "content", CONTENT_CHARS, true);
-    return KnowledgeRoutes.base(database, s, kb)
-        .compose(base -> backend.createEvaluationSet(s.tenantId(), kb, name, format, content))
-        .compose(id -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx), "kb.eval_set_create",
-            "eval_set:" + id, new JsonObject().put("kb", kb.toString()).put("name", name))))
-        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb + "/evaluation", "created"))
-        .recover(err -> {
-          if (err instanceof ConsoleException) {
-            return Future.failedFuture(err);
-          }
+    // the knowledge base first: another tenant's id is a 404 whatever the form holds
+    return KnowledgeRoutes.base(database, s, kb).compose(base -> {
+      String name = Forms.text(ctx, "name", 200, true);
+      String format = Forms.text(ctx, "format", 10, true);
+      if (!format.equals("csv") && !format.equals("jsonl")) {
+        throw ConsoleException.badRequest("error.invalid", "format");
+      }
+      String content = Forms.text(ctx, "content", CONTENT_CHARS, true);
+      return backend.createEvaluationSet(s.tenantId(), kb, name, format, content)
+          .compose(id -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
+              "kb.eval_set_create", "eval_set:" + id, new JsonObject().put("kb", kb.toString()).put("name", name))))
+          .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb + "/evaluation", "created"))
           // the parser's message names the bad line; the form keeps what was pasted
-          Map<String, Object> model = new HashMap<>();
-          model.put("error", err instanceof KnowledgeBackend.Unavailable ? views.message(ctx, "kb.unavailable")
-              : String.valueOf(err.getMessage()));
-          model.put("form", Map.of("name", name, "format", format, "content", content));
-          ctx.response().setStatusCode(400);
-          return render(ctx, s, kb, model);
-        });
+          .recover(err -> refused(ctx, s, kb, err, 400,
+              new HashMap<>(Map.of("form", Map.of("name", name, "format", format, "content", content)))));
+    });
   }
 
   private Future<?> run(RoutingContext ctx, ConsoleSession s) {
@@ -112,16 +107,21 @@ public final class EvaluationRoutes {
         .compose(run -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx), "kb.eval_run",
             "eval_run:" + run, new JsonObject().put("kb", kb.toString()).put("set", set.toString()))))
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb + "/evaluation", "evaluationStarted"))
-        .recover(err -> {
-          if (err instanceof ConsoleException) {
-            return Future.failedFuture(err);
-          }
-          Map<String, Object> model = new HashMap<>();
-          model.put("error", err instanceof KnowledgeBackend.Unavailable ? views.message(ctx, "kb.unavailable")
-              : String.valueOf(err.getMessage()));
-          ctx.response().setStatusCode(err.getMessage() != null && err.getMessage().contains("not found") ? 404 : 409);
-          return render(ctx, s, kb, model);
-        });
+        .recover(err -> refused(ctx, s, kb, err, 409, new HashMap<>()));
+  }
+
+  /** The page again with the backend's reason (a set's bad line, a run already going) and {@code status}. */
+  private Future<Void> refused(RoutingContext ctx, ConsoleSession s, UUID kb, Throwable err, int status,
+                               Map<String, Object> model) {
+    if (err instanceof ConsoleException) {
+      return Future.failedFuture(err);
+    }
+    if (err instanceof RagException rag && rag.error() == RagError.NOT_FOUND) {
+      return Future.failedFuture(ConsoleException.notFound());
+    }
+    model.put("error", err instanceof KnowledgeBackend.Unavailable ? views.message(ctx, "kb.unavailable")
+        : String.valueOf(err.getMessage()));
+    return render(ctx, s, kb, status, model);
   }
 
   private Future<?> runDetail(RoutingContext ctx, ConsoleSession s) {
@@ -160,6 +160,8 @@ public final class EvaluationRoutes {
       Object v = run.get(key);
       run.put(key, v instanceof Number n ? String.format("%.3f", n.doubleValue()) : "–");
     }
+    Object count = run.get("cross_language_count");
+    run.put("cross", run.get("cross_recall_at_5") + " / " + run.get("cross_mrr") + " (" + (count == null ? 0 : count) + ")");
     Object p95 = run.get("p95_ms");
     run.put("p95_ms", p95 instanceof Number n ? String.format("%.0f ms", n.doubleValue()) : "–");
   }

@@ -18,6 +18,8 @@ public final class EvalSetParser {
 
   public static final int MAX_QUESTIONS = 1_000;
   public static final int MAX_FIELD_CHARS = 2_000;
+  /** Upload limit of a set: a thousand questions of a few hundred characters each. */
+  public static final int MAX_SET_BYTES = 1024 * 1024;
 
   private EvalSetParser() {
   }

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Evaluation sets and runs of a tenant's knowledge bases (tables of V13, under row-level security). A
@@ -57,15 +58,18 @@ public final class Evaluations {
   }
 
   public Future<List<EvalSet>> listSets(UUID tenantId, UUID knowledgeBaseId) {
+    return list(tenantId, knowledgeBaseId, "SELECT " + SET_COLUMNS + " FROM eval_sets WHERE knowledge_base_id = $1 "
+        + "ORDER BY created_at DESC, id", Evaluations::set);
+  }
+
+  /** Rows of the knowledge base ($1), after checking it is the tenant's (404 otherwise). */
+  private <T> Future<List<T>> list(UUID tenantId, UUID knowledgeBaseId, String sql, Function<Row, T> map) {
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(kb -> database.inTenant(tenantId,
-        conn -> conn.preparedQuery("SELECT " + SET_COLUMNS + " FROM eval_sets WHERE knowledge_base_id = $1 "
-                + "ORDER BY created_at DESC, id")
-            .execute(Tuple.of(knowledgeBaseId))
-            .map(rows -> {
-              List<EvalSet> out = new ArrayList<>();
-              rows.forEach(row -> out.add(set(row)));
-              return out;
-            })));
+        conn -> conn.preparedQuery(sql).execute(Tuple.of(knowledgeBaseId)).map(rows -> {
+          List<T> out = new ArrayList<>();
+          rows.forEach(row -> out.add(map.apply(row)));
+          return out;
+        })));
   }
 
   /** Accepts a run of the set and evaluates it in the background; the returned run is "running". */
@@ -127,15 +131,8 @@ public final class Evaluations {
   }
 
   public Future<List<EvalRun>> listRuns(UUID tenantId, UUID knowledgeBaseId) {
-    return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(kb -> database.inTenant(tenantId,
-        conn -> conn.preparedQuery("SELECT " + RUN_COLUMNS + " FROM eval_runs WHERE knowledge_base_id = $1 "
-                + "ORDER BY started_at DESC, id LIMIT 100")
-            .execute(Tuple.of(knowledgeBaseId))
-            .map(rows -> {
-              List<EvalRun> out = new ArrayList<>();
-              rows.forEach(row -> out.add(run(row, null)));
-              return out;
-            })));
+    return list(tenantId, knowledgeBaseId, "SELECT " + RUN_COLUMNS + " FROM eval_runs WHERE knowledge_base_id = $1 "
+        + "ORDER BY started_at DESC, id LIMIT 100", row -> run(row, null));
   }
 
   /** One run with its per-question results. */

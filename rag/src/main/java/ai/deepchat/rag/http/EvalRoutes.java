@@ -44,6 +44,11 @@ final class EvalRoutes {
   }
 
   private void createSet(RoutingContext ctx) {
+    // parsed on the event loop: bounded so that parsing stays a few milliseconds
+    if (ctx.body().length() > EvalSetParser.MAX_SET_BYTES) {
+      throw new RagException(RagError.TOO_LARGE, "an evaluation set is at most "
+          + EvalSetParser.MAX_SET_BYTES / 1024 + " KiB");
+    }
     String type = Objects.requireNonNullElse(ctx.request().getHeader("Content-Type"), "").toLowerCase();
     String name = ctx.queryParams().get("name");
     List<EvalQuestion> questions;

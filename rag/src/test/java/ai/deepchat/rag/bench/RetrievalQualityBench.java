@@ -29,6 +29,8 @@ final class RetrievalQualityBench {
       System.out.println("overall        " + report.overall());
       System.out.println("same-language  " + report.sameLanguage());
       System.out.println("cross-language " + report.crossLanguage());
+      System.out.println("held-out cross-language (written after the lexicon) "
+          + harness.evaluate(kb, EvalHarness.heldOut()).crossLanguage());
       report.results().stream().filter(r -> r.rank() != 1).forEach(r -> System.out.printf(
           "  rank %2d %s %s -> %s / %s (first: %s)%n", r.rank(), r.crossLanguage() ? "x" : " ",
           r.question().question(), r.question().document(), r.question().section(), r.topSection()));

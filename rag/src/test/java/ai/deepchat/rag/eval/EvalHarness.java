@@ -54,6 +54,11 @@ public final class EvalHarness implements AutoCloseable {
     return EvalSetParser.jsonLines(resource("questions.jsonl"));
   }
 
+  /** Cross-language questions written after the bilingual lexicon was frozen (see the set's README). */
+  public static List<EvalQuestion> heldOut() {
+    return EvalSetParser.jsonLines(resource("questions-heldout.jsonl"));
+  }
+
   /** The documents the questions name, in first-mention order. */
   public static List<String> documents() {
     Set<String> names = new LinkedHashSet<>();
@@ -117,7 +122,7 @@ public final class EvalHarness implements AutoCloseable {
         INGESTION);
   }
 
-  static String resource(String name) {
+  public static String resource(String name) {
     try (InputStream in = EvalHarness.class.getResourceAsStream("/eval/" + name)) {
       if (in == null) {
         throw new IllegalArgumentException("no evaluation resource " + name);
