@@ -38,8 +38,11 @@ CREATE TABLE eval_runs (
   results                jsonb,
   started_at             timestamptz NOT NULL DEFAULT now(),
   finished_at            timestamptz,
+  -- a candidate evaluated in place of the set's knowledge base (another embedding model or chunking)
+  candidate_knowledge_base_id uuid,
   FOREIGN KEY (tenant_id, knowledge_base_id) REFERENCES knowledge_bases (tenant_id, id) ON DELETE CASCADE,
-  FOREIGN KEY (tenant_id, eval_set_id) REFERENCES eval_sets (tenant_id, id) ON DELETE CASCADE
+  FOREIGN KEY (tenant_id, eval_set_id) REFERENCES eval_sets (tenant_id, id) ON DELETE CASCADE,
+  FOREIGN KEY (tenant_id, candidate_knowledge_base_id) REFERENCES knowledge_bases (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX eval_runs_knowledge_base ON eval_runs (tenant_id, knowledge_base_id, started_at);
 

@@ -118,6 +118,35 @@ class EvalRoutesTest {
   }
 
   @Test
+  void aCandidateKnowledgeBaseIsEvaluatedWithTheSetBeforeItIsApplied() throws Exception {
+    // the candidate: the same document under the English embedding model
+    String candidate = await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject()
+        .put("name", "help-en").put("embeddingModel", "bge-small-en-v1.5-q"))).bodyAsJsonObject().getString("id");
+    await(as(tenantA, client.post(BASE + "/" + candidate + "/documents")).addQueryParam("filename", "speaker-manual.md")
+        .sendBuffer(Buffer.buffer(EvalHarness.resource("docs/speaker-manual.md"))));
+    until("the candidate is ready", Duration.ofSeconds(180), () -> "ready".equals(await(as(tenantA,
+        client.get(BASE + "/" + candidate + "/documents")).send()).bodyAsJsonArray().getJsonObject(0).getString("status")));
+    JsonObject body = new JsonObject().put("name", "candidate").put("questions", new JsonArray()
+        .add(new JsonObject().put("question", "How do I wipe the speaker before selling it?")
+            .put("document", "speaker-manual.md").put("section", "Factory reset")));
+    String setId = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets")).sendJsonObject(body))
+        .bodyAsJsonObject().getString("id");
+
+    JsonObject run = runToTheEnd(setId, new JsonObject().put("candidateKnowledgeBaseId", candidate));
+    assertThat(run.getString("status")).isEqualTo("done");
+    assertThat(run.getString("candidateKnowledgeBaseId")).isEqualTo(candidate);
+    assertThat(run.getString("knowledgeBaseId")).isEqualTo(kb);
+    assertThat(run.getString("embeddingModel")).isEqualTo("bge-small-en-v1.5-q");
+    assertThat(run.getDouble("recallAt5")).isEqualTo(1.0);
+
+    // another tenant's knowledge base is no candidate
+    String foreign = await(as(tenantB, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", "b")))
+        .bodyAsJsonObject().getString("id");
+    assertThat(await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs"))
+        .sendJsonObject(new JsonObject().put("candidateKnowledgeBaseId", foreign))).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void aMalformedSetIsRefusedWithItsLineAndNothingIsStored() throws Exception {
     int before = await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonArray().size();
     String jsonl = "{\"question\": \"fine\", \"document\": \"speaker-manual.md\"}\n{\"question\": \"no document\"}\n";
@@ -139,7 +168,12 @@ class EvalRoutesTest {
   }
 
   private JsonObject runToTheEnd(String setId) throws Exception {
-    HttpResponse<Buffer> started = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs")).send());
+    return runToTheEnd(setId, null);
+  }
+
+  private JsonObject runToTheEnd(String setId, JsonObject body) throws Exception {
+    var request = as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs"));
+    HttpResponse<Buffer> started = await(body == null ? request.send() : request.sendJsonObject(body));
     assertThat(started.statusCode()).isEqualTo(202);
     assertThat(started.bodyAsJsonObject().getString("status")).isEqualTo("running");
     String runId = started.bodyAsJsonObject().getString("id");

@@ -61,6 +61,6 @@ public final class RagKnowledgeBackend implements KnowledgeBackend {
 
   @Override
   public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId) {
-    return rag.evaluations().start(tenantId, knowledgeBaseId, setId).map(EvalRun::id);
+    return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null).map(EvalRun::id);
   }
 }

@@ -29,7 +29,7 @@ public final class Evaluations {
   private static final String SET_COLUMNS = "id, knowledge_base_id, name, question_count, created_at";
   private static final String RUN_COLUMNS = "id, knowledge_base_id, eval_set_id, status, error, "
       + "knowledge_base_version, embedding_model, question_count, recall_at_1, recall_at_5, mrr, "
-      + "cross_language_count, cross_recall_at_5, cross_mrr, p95_ms, started_at, finished_at";
+      + "cross_language_count, cross_recall_at_5, cross_mrr, p95_ms, started_at, finished_at, candidate_knowledge_base_id";
   /** A run still "running" after this long died with its node; it no longer blocks a new one. */
   private static final String STALE = "interval '1 hour'";
 
@@ -72,9 +72,17 @@ public final class Evaluations {
         })));
   }
 
-  /** Accepts a run of the set and evaluates it in the background; the returned run is "running". */
-  public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId) {
-    return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(kb -> database.inTenant(tenantId,
+  /**
+   * Accepts a run of the set and evaluates it in the background; the returned run is "running". With a
+   * {@code candidate} (another knowledge base of the tenant, built with another embedding model or
+   * chunking) the set's questions run against it instead, so a change is measured before it is applied;
+   * the run is listed with the set's own knowledge base.
+   */
+  public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate) {
+    UUID target = candidate == null ? knowledgeBaseId : candidate;
+    return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId)
+        .compose(own -> knowledgeBases.knowledgeBase(tenantId, target))
+        .compose(kb -> database.inTenant(tenantId,
         conn -> conn.preparedQuery("SELECT questions FROM eval_sets WHERE id = $1 AND knowledge_base_id = $2")
             .execute(Tuple.of(setId, knowledgeBaseId))
             .compose(sets -> {
@@ -83,15 +91,16 @@ public final class Evaluations {
               }
               JsonArray questions = (JsonArray) sets.iterator().next().getValue(0);
               return conn.preparedQuery("INSERT INTO eval_runs (tenant_id, knowledge_base_id, eval_set_id, "
-                      + "question_count, embedding_model) SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 "
-                      + "FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running' AND started_at > now() - "
-                      + STALE + ") RETURNING " + RUN_COLUMNS)
-                  .execute(Tuple.of(tenantId, knowledgeBaseId, setId, questions.size(), kb.embeddingModel()))
+                      + "question_count, embedding_model, candidate_knowledge_base_id) SELECT $1, $2, $3, $4, $5, $6 "
+                      + "WHERE NOT EXISTS (SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running' "
+                      + "AND started_at > now() - " + STALE + ") RETURNING " + RUN_COLUMNS)
+                  .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
+                      kb.embeddingModel(), candidate)))
                   .compose(rows -> rows.size() == 0
                       ? Future.failedFuture(new RagException(RagError.CONFLICT,
                           "an evaluation of this knowledge base is running; wait for it to finish"))
                       : Future.succeededFuture(run(rows.iterator().next(), null)))
-                  .onSuccess(run -> evaluate(tenantId, knowledgeBaseId, run.id(), questions));
+                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions));
             })));
   }
 
@@ -142,7 +151,7 @@ public final class Evaluations {
         .execute(Tuple.of(runId, knowledgeBaseId))
         .compose(rows -> rows.size() == 0
             ? Future.failedFuture(new RagException(RagError.NOT_FOUND, "no such evaluation run"))
-            : Future.succeededFuture(run(rows.iterator().next(), (JsonArray) rows.iterator().next().getValue(17)))));
+            : Future.succeededFuture(run(rows.iterator().next(), (JsonArray) rows.iterator().next().getValue(18)))));
   }
 
   private static EvalSet set(Row row) {
@@ -153,7 +162,7 @@ public final class Evaluations {
     return new EvalRun(row.getUUID(0), row.getUUID(1), row.getUUID(2), row.getString(3), row.getString(4),
         row.getLong(5), row.getString(6), row.getInteger(7), number(row, 8), number(row, 9), number(row, 10),
         row.getInteger(11), number(row, 12), number(row, 13), number(row, 14), row.getOffsetDateTime(15),
-        row.getOffsetDateTime(16), results);
+        row.getOffsetDateTime(16), row.getUUID(17), results);
   }
 
   private static Double number(Row row, int column) {

@@ -14,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 
 /**
  * Retrieval evaluation of a knowledge base, beside the routes of {@link RagRoutes}:
@@ -21,7 +22,7 @@ import java.util.Objects;
  * POST /{kbId}/evaluation-sets           text/csv or JSON Lines body with ?name=, or JSON
  *                                        {"name", "questions": [{"question", "document", "section"}]}  201 set
  * GET  /{kbId}/evaluation-sets                                                          200 [set]
- * POST /{kbId}/evaluation-sets/{setId}/runs                                             202 run (running)
+ * POST /{kbId}/evaluation-sets/{setId}/runs  optional {"candidateKnowledgeBaseId"}      202 run (running)
  * GET  /{kbId}/evaluation-runs                                                          200 [run] newest first
  * GET  /{kbId}/evaluation-runs/{runId}                                                  200 run with results
  * </pre>
@@ -77,8 +78,17 @@ final class EvalRoutes {
   }
 
   private void start(RoutingContext ctx) {
+    UUID candidate = null;
+    if (ctx.body().length() > 0) {
+      String id = RagRoutes.jsonBody(ctx).getString("candidateKnowledgeBaseId");
+      try {
+        candidate = id == null ? null : UUID.fromString(id);
+      } catch (IllegalArgumentException malformed) {
+        throw new RagException(RagError.NOT_FOUND, "not found: " + id);
+      }
+    }
     RagRoutes.respond(ctx, 202, evaluations.start(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"),
-        RagRoutes.id(ctx, "setId")).map(EvalRoutes::json));
+        RagRoutes.id(ctx, "setId"), candidate).map(EvalRoutes::json));
   }
 
   private void listRuns(RoutingContext ctx) {
@@ -106,7 +116,9 @@ final class EvalRoutes {
         .put("crossLanguage", new JsonObject().put("questions", run.crossLanguageCount())
             .put("recallAt5", run.crossRecallAt5()).put("mrr", run.crossMrr()))
         .put("p95Ms", run.p95Millis()).put("startedAt", run.startedAt().toString())
-        .put("finishedAt", run.finishedAt() == null ? null : run.finishedAt().toString());
+        .put("finishedAt", run.finishedAt() == null ? null : run.finishedAt().toString())
+        .put("candidateKnowledgeBaseId", run.candidateKnowledgeBaseId() == null ? null
+            : run.candidateKnowledgeBaseId().toString());
     if (run.results() != null) {
       out.put("results", run.results());
     }
