@@ -14,6 +14,7 @@ import ai.deepchat.console.faq.IntentRuleRoutes;
 import ai.deepchat.console.keys.ApiKeyRoutes;
 import ai.deepchat.console.knowledge.BusKnowledgeBackend;
 import ai.deepchat.console.knowledge.KnowledgeBackend;
+import ai.deepchat.console.knowledge.EvaluationRoutes;
 import ai.deepchat.console.knowledge.KnowledgeRoutes;
 import ai.deepchat.console.markdown.MarkdownRenderer;
 import ai.deepchat.console.models.ModelRoutes;
@@ -133,7 +134,8 @@ public final class ConsoleModule implements HttpModule {
     new LoginRoutes(vertx, database, views, tokens, cookies, CallerContext.bind(superAdmin()), audit, signInBackoff,
         clients).mount(routes);
     new OverviewRoutes(database, views).mount(routes);
-    new KnowledgeRoutes(database, views, knowledge, audit, markdown, uploadLimit).mount(routes);
+    new KnowledgeRoutes(vertx, database, views, knowledge, audit, markdown, uploadLimit).mount(routes);
+    new EvaluationRoutes(database, views, knowledge, audit).mount(routes);
     new FaqRoutes(database, views, audit, markdown, faqFiles).mount(routes);
     new IntentRuleRoutes(database, views, audit).mount(routes);
     new WordsRoutes(vertx, database, views, audit).mount(routes);

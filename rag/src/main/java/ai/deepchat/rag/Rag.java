@@ -4,6 +4,7 @@ import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.rag.KnowledgeBaseApi;
+import ai.deepchat.rag.eval.Evaluations;
 import ai.deepchat.rag.http.RagRoutes;
 import ai.deepchat.rag.index.PgVectorSource;
 import ai.deepchat.rag.index.VectorStore;
@@ -35,6 +36,7 @@ public final class Rag implements KnowledgeBaseApi {
   private final VectorStore vectors;
   private final IngestionService knowledgeBases;
   private final HybridRetriever retriever;
+  private final Evaluations evaluations;
 
   private Rag(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound) {
     this.vertx = vertx;
@@ -48,6 +50,7 @@ public final class Rag implements KnowledgeBaseApi {
     this.knowledgeBases = new IngestionService(database, vectors, ingestWorker, embeddings,
         WorkerPools.of(vertx).size(WorkerPools.Kind.EMBEDDINGS), config);
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
+    this.evaluations = new Evaluations(database, knowledgeBases, retriever);
   }
 
   /** Web imports refused for every internal address ({@link OutboundPolicy#strict}). */
@@ -76,7 +79,12 @@ public final class Rag implements KnowledgeBaseApi {
   /** HTTP routes to mount under {@code /v1/knowledge-bases}; see {@link RagRoutes}. */
   @Override
   public Router router() {
-    return RagRoutes.create(vertx, knowledgeBases, retriever, config, outbound);
+    return RagRoutes.create(vertx, knowledgeBases, retriever, config, outbound, evaluations);
+  }
+
+  /** Evaluation sets and runs of knowledge bases (recall@k and MRR through the real retrieval). */
+  public Evaluations evaluations() {
+    return evaluations;
   }
 
   /** Where the FAISS index of a knowledge base lives (for operators and tests). */

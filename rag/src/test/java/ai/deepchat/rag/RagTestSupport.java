@@ -1,7 +1,13 @@
 package ai.deepchat.rag;
 
 import ai.deepchat.platform.db.Database;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.sqlclient.Tuple;
 
 import java.io.IOException;
@@ -17,6 +23,7 @@ final class RagTestSupport {
 
   /** A whole document's background ingestion (embedding on a loaded CI machine) takes longer than a query. */
   static final Duration INGESTION = Duration.ofSeconds(180);
+  static final String BASE = "/v1/knowledge-bases";
 
   private RagTestSupport() {
   }
@@ -32,6 +39,29 @@ final class RagTestSupport {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The rag router as the gateway mounts it under {@link #BASE}, behind a stand-in for its
+   * authentication that takes the caller's tenant from the X-Test-Tenant header; a client bound to it.
+   */
+  static WebClient serve(Vertx vertx, Rag rag) throws Exception {
+    Router root = Router.router(vertx);
+    root.route(BASE + "/*").handler(ctx -> {
+      String tenant = ctx.request().getHeader("X-Test-Tenant");
+      if (tenant != null) {
+        ctx.put("tenantId", UUID.fromString(tenant));
+      }
+      ctx.next();
+    });
+    root.route(BASE + "/*").subRouter(rag.router());
+    HttpServer server = await(vertx.createHttpServer().requestHandler(root).listen(0, "127.0.0.1"));
+    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+        .setDefaultPort(server.actualPort()));
+  }
+
+  static HttpRequest<Buffer> as(UUID tenant, HttpRequest<Buffer> request) {
+    return request.putHeader("X-Test-Tenant", tenant.toString());
   }
 
   /** Uploads and waits for the background ingestion to finish. */

@@ -61,4 +61,17 @@ public final class BusKnowledgeBackend implements KnowledgeBackend {
         .recover(err -> BusFailure.of(err).retryable()
             ? Future.failedFuture(new Unavailable(err.getMessage())) : Future.failedFuture(err));
   }
+
+  @Override
+  public Future<UUID> createEvaluationSet(UUID tenantId, UUID knowledgeBaseId, String name, String format,
+                                          String content) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no evaluation service on this node"))
+        : ingest.createEvaluationSet(tenantId, knowledgeBaseId, name, format, content);
+  }
+
+  @Override
+  public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no evaluation service on this node"))
+        : ingest.startEvaluation(tenantId, knowledgeBaseId, setId);
+  }
 }

@@ -26,6 +26,15 @@ public interface KnowledgeBackend {
 
   Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK);
 
+  /**
+   * Stores an evaluation set given as CSV ({@code format} "csv") or JSON Lines; the future holds its id,
+   * or fails with the parser's message naming the bad line.
+   */
+  Future<UUID> createEvaluationSet(UUID tenantId, UUID knowledgeBaseId, String name, String format, String content);
+
+  /** Starts a run of the set in the background; the future holds the run's id. */
+  Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId);
+
   /** Failure of a backend call that the console shows as "unavailable" rather than as an error. */
   final class Unavailable extends RuntimeException {
     public Unavailable(String message) {

@@ -102,6 +102,10 @@ public final class KnowledgeRoutes {
 
   /** The knowledge base of this tenant named by the path, or a 404 (also for another tenant's id). */
   private Future<Map<String, Object>> base(ConsoleSession s, UUID kb) {
+    return base(database, s, kb);
+  }
+
+  static Future<Map<String, Object>> base(Database database, ConsoleSession s, UUID kb) {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT id, name, description, version, "
         + "embedding_model, (id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS is_default "
         + "FROM knowledge_bases WHERE id = $1").execute(Tuple.of(kb)))

@@ -2,9 +2,14 @@ package ai.deepchat.console.knowledge;
 
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.rag.Rag;
+import ai.deepchat.rag.eval.EvalQuestion;
+import ai.deepchat.rag.eval.EvalRun;
+import ai.deepchat.rag.eval.EvalSet;
+import ai.deepchat.rag.eval.EvalSetParser;
 import io.vertx.core.Future;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -48,5 +53,19 @@ public final class RagKnowledgeBackend implements KnowledgeBackend {
   @Override
   public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
     return rag.retriever().retrieve(tenantId, knowledgeBaseId, query, topK);
+  }
+
+  @Override
+  public Future<UUID> createEvaluationSet(UUID tenantId, UUID knowledgeBaseId, String name, String format,
+                                          String content) {
+    return Future.<List<EvalQuestion>>succeededFuture()
+        .map(x -> "csv".equals(format) ? EvalSetParser.csv(content) : EvalSetParser.jsonLines(content))
+        .compose(questions -> rag.evaluations().createSet(tenantId, knowledgeBaseId, name, questions))
+        .map(EvalSet::id);
+  }
+
+  @Override
+  public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId) {
+    return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null).map(EvalRun::id);
   }
 }

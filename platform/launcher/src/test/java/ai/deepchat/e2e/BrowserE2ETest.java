@@ -130,6 +130,13 @@ class BrowserE2ETest {
     assertThat(script("faq-match.e2e.js")).isZero();
   }
 
+  /** Retrieval evaluation in the console (issue #15 item 4). */
+  @Test
+  @Order(6)
+  void evaluationScenario() throws Exception {
+    assertThat(script("evaluation.e2e.js")).isZero();
+  }
+
   private int script(String name) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("BASE_URL", "http://127.0.0.1:" + node.httpPort());

@@ -1,5 +1,6 @@
 package ai.deepchat.rag.http;
 
+import ai.deepchat.platform.http.NulText;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.rag.KnowledgeBaseChange;
 import ai.deepchat.rag.KnowledgeBaseService;
@@ -8,6 +9,8 @@ import ai.deepchat.rag.RagConfig;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Retriever;
+import ai.deepchat.rag.eval.EvalSetParser;
+import ai.deepchat.rag.eval.Evaluations;
 import ai.deepchat.rag.retrieve.HybridRetriever;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -80,6 +83,12 @@ public final class RagRoutes {
   /** {@code outbound}: the platform's outbound policy, which every web import's fetch goes through. */
   public static Router create(Vertx vertx, KnowledgeBaseService service, Retriever retriever,
                               RagConfig config, OutboundPolicy outbound) {
+    return create(vertx, service, retriever, config, outbound, null);
+  }
+
+  /** With the evaluation routes of {@link EvalRoutes} when {@code evaluations} is given. */
+  public static Router create(Vertx vertx, KnowledgeBaseService service, Retriever retriever,
+                              RagConfig config, OutboundPolicy outbound, Evaluations evaluations) {
     RagRoutes routes = new RagRoutes(service, retriever,
         new WebPages(vertx, outbound, config.dataDir().resolve("uploads"), config.maxUploadBytes()));
     Router router = Router.router(vertx);
@@ -104,6 +113,10 @@ public final class RagRoutes {
         tenant(ctx), id(ctx, "kbId"), id(ctx, "docId")).map(upload -> KnowledgeJson.document(upload.accepted()))));
     router.post("/:kbId/search").handler(body).handler(json(200, routes::search));
     router.post("/:kbId/documents/web").handler(body).handler(json(202, routes::importPage));
+    if (evaluations != null) {
+      // a set of questions may be larger than the other routes' JSON bodies
+      EvalRoutes.mount(router, evaluations, BodyHandler.create(false).setBodyLimit(EvalSetParser.MAX_SET_BYTES + 1));
+    }
     router.route().handler(body);
     router.route().handler(ctx -> new ApiProblem(404, "not_found", null, "No such knowledge-base route: "
         + ctx.request().method() + " " + ctx.request().path()).send(ctx));
@@ -266,15 +279,41 @@ public final class RagRoutes {
     ctx.next();
   }
 
-  private static UUID tenant(RoutingContext ctx) {
+  static UUID tenant(RoutingContext ctx) {
     return ctx.get(TENANT);
   }
 
-  private static UUID id(RoutingContext ctx, String param) {
+  static UUID id(RoutingContext ctx, String param) {
     try {
       return UUID.fromString(ctx.pathParam(param));
     } catch (IllegalArgumentException malformed) {
       throw new ApiProblem(404, "not_found", param, "Not found: " + ctx.pathParam(param));
     }
+  }
+
+  /** Answers {@code result} as JSON with {@code status} (nothing when it is null); a failure goes to {@link #failure}. */
+  static void respond(RoutingContext ctx, int status, Future<?> result) {
+    result.onSuccess(value -> {
+      ctx.response().setStatusCode(status);
+      if (value == null) {
+        ctx.response().end();
+      } else {
+        ctx.response().putHeader("Content-Type", "application/json; charset=utf-8").end(value.toString());
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  static JsonObject jsonBody(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      throw new RagException(RagError.INVALID_INPUT, "the body is not a JSON object");
+    }
+    String nul = NulText.find(body);
+    if (nul != null) {
+      throw new RagException(RagError.INVALID_INPUT, nul + " contains a NUL character (\\u0000)");
+    }
+    return body == null ? new JsonObject() : body;
   }
 }

@@ -24,7 +24,8 @@ import java.util.UUID;
 
 /**
  * Vector search (FAISS, bge query embedding) and lexical search (PostgreSQL full text) run side by
- * side over a candidate pool larger than top-k, then reciprocal rank fusion orders the union. Every
+ * side over a candidate pool larger than top-k, then reciprocal rank fusion orders the union. Both
+ * search the question together with its {@link QueryBridge bridged} terms in the other language. Every
  * candidate is loaded back through SQL under the tenant, which also drops vectors of chunks deleted
  * since the index was written.
  */
@@ -37,6 +38,7 @@ public final class HybridRetriever implements Retriever {
   private final VectorStore vectors;
   private final ChunkSearch search;
   private final WorkerExecutor worker;
+  private final QueryBridge bridge = QueryBridge.helpCentre();
 
   /** @param worker where the query is embedded; not the ingestion pool, so queries never queue behind uploads */
   public HybridRetriever(Database database, KnowledgeBaseService knowledgeBases, VectorStore vectors,
@@ -60,12 +62,16 @@ public final class HybridRetriever implements Retriever {
     int candidates = Math.max(MIN_CANDIDATES, 4 * k);
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base -> {
       Embedder embedder = EmbeddingModels.get(base.embeddingModel());
+      // The question with the other language's terms for its words: one embedding and one full-text
+      // query still, so a bridged question costs no more than before (docs/performance.md).
+      String bridged = bridge.bridge(query);
+      String searched = bridged.isEmpty() ? query : query + " " + bridged;
       Future<List<VectorStore.Hit>> vectorHits = worker
-          .executeBlocking(() -> embedder.embedQuery(query), false)
+          .executeBlocking(() -> embedder.embedQuery(searched), false)
           .compose(vector -> vectors.search(tenantId, knowledgeBaseId, embedder.dimension(), vector,
               candidates));
       Future<List<ChunkSearch.Scored>> lexicalHits =
-          search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(query), candidates);
+          search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(searched), candidates);
       return Future.all(vectorHits, lexicalHits)
           .compose(both -> fuse(tenantId, knowledgeBaseId, vectorHits.result(), lexicalHits.result(), k))
           .map(hits -> new RetrieveReply(knowledgeBaseId.toString(), base.version(), hits));

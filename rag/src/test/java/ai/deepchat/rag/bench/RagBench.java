@@ -39,6 +39,10 @@ public final class RagBench {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--quality")) {
+      RetrievalQualityBench.run(args.length > 2 && args[1].equals("--pad") ? Integer.parseInt(args[2]) : 10_000);
+      return;
+    }
     if (Arrays.asList(args).contains("--formats")) { // ingestion throughput per file format only
       FormatBench.run();
       return;

@@ -1,0 +1,172 @@
+package ai.deepchat.rag.eval;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.rag.KnowledgeBaseService;
+import ai.deepchat.rag.RagError;
+import ai.deepchat.rag.RagException;
+import ai.deepchat.rag.Retriever;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * Evaluation sets and runs of a tenant's knowledge bases (tables of V13, under row-level security). A
+ * run is accepted at once and evaluated in the background through the knowledge base's real retrieval;
+ * its row says "running" until the figures are written. One run at a time per knowledge base.
+ */
+public final class Evaluations {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Evaluations.class);
+  private static final String SET_COLUMNS = "id, knowledge_base_id, name, question_count, created_at";
+  private static final String RUN_COLUMNS = "id, knowledge_base_id, eval_set_id, status, error, "
+      + "knowledge_base_version, embedding_model, question_count, recall_at_1, recall_at_5, mrr, "
+      + "cross_language_count, cross_recall_at_5, cross_mrr, p95_ms, started_at, finished_at, candidate_knowledge_base_id";
+  /** A run still "running" after this long died with its node; it no longer blocks a new one. */
+  private static final String STALE = "interval '1 hour'";
+
+  private final Database database;
+  private final KnowledgeBaseService knowledgeBases;
+  private final RetrievalEvaluator evaluator;
+
+  public Evaluations(Database database, KnowledgeBaseService knowledgeBases, Retriever retriever) {
+    this.database = database;
+    this.knowledgeBases = knowledgeBases;
+    this.evaluator = new RetrievalEvaluator(knowledgeBases, retriever);
+  }
+
+  public Future<EvalSet> createSet(UUID tenantId, UUID knowledgeBaseId, String name, List<EvalQuestion> questions) {
+    if (name == null || name.isBlank() || name.length() > 200) {
+      return Future.failedFuture(new RagException(RagError.INVALID_INPUT, "the set needs a name of 1 to 200 characters"));
+    }
+    JsonArray stored = new JsonArray();
+    questions.forEach(q -> stored.add(new JsonObject().put("question", q.question())
+        .put("document", q.document()).put("section", q.section())));
+    return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(kb -> database.inTenant(tenantId,
+        conn -> conn.preparedQuery("INSERT INTO eval_sets (tenant_id, knowledge_base_id, name, questions, "
+                + "question_count) VALUES ($1, $2, $3, $4, $5) RETURNING " + SET_COLUMNS)
+            .execute(Tuple.of(tenantId, knowledgeBaseId, name.strip(), stored, questions.size()))
+            .map(rows -> set(rows.iterator().next()))));
+  }
+
+  public Future<List<EvalSet>> listSets(UUID tenantId, UUID knowledgeBaseId) {
+    return list(tenantId, knowledgeBaseId, "SELECT " + SET_COLUMNS + " FROM eval_sets WHERE knowledge_base_id = $1 "
+        + "ORDER BY created_at DESC, id", Evaluations::set);
+  }
+
+  /** Rows of the knowledge base ($1), after checking it is the tenant's (404 otherwise). */
+  private <T> Future<List<T>> list(UUID tenantId, UUID knowledgeBaseId, String sql, Function<Row, T> map) {
+    return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(kb -> database.inTenant(tenantId,
+        conn -> conn.preparedQuery(sql).execute(Tuple.of(knowledgeBaseId)).map(rows -> {
+          List<T> out = new ArrayList<>();
+          rows.forEach(row -> out.add(map.apply(row)));
+          return out;
+        })));
+  }
+
+  /**
+   * Accepts a run of the set and evaluates it in the background; the returned run is "running". With a
+   * {@code candidate} (another knowledge base of the tenant, built with another embedding model or
+   * chunking) the set's questions run against it instead, so a change is measured before it is applied;
+   * the run is listed with the set's own knowledge base.
+   */
+  public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate) {
+    UUID target = candidate == null ? knowledgeBaseId : candidate;
+    return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId)
+        .compose(own -> knowledgeBases.knowledgeBase(tenantId, target))
+        .compose(kb -> database.inTenant(tenantId,
+        conn -> conn.preparedQuery("SELECT questions FROM eval_sets WHERE id = $1 AND knowledge_base_id = $2")
+            .execute(Tuple.of(setId, knowledgeBaseId))
+            .compose(sets -> {
+              if (sets.size() == 0) {
+                return Future.failedFuture(new RagException(RagError.NOT_FOUND, "no such evaluation set"));
+              }
+              JsonArray questions = (JsonArray) sets.iterator().next().getValue(0);
+              return conn.preparedQuery("INSERT INTO eval_runs (tenant_id, knowledge_base_id, eval_set_id, "
+                      + "question_count, embedding_model, candidate_knowledge_base_id) SELECT $1, $2, $3, $4, $5, $6 "
+                      + "WHERE NOT EXISTS (SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running' "
+                      + "AND started_at > now() - " + STALE + ") RETURNING " + RUN_COLUMNS)
+                  .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
+                      kb.embeddingModel(), candidate)))
+                  .compose(rows -> rows.size() == 0
+                      ? Future.failedFuture(new RagException(RagError.CONFLICT,
+                          "an evaluation of this knowledge base is running; wait for it to finish"))
+                      : Future.succeededFuture(run(rows.iterator().next(), null)))
+                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions));
+            })));
+  }
+
+  private void evaluate(UUID tenantId, UUID knowledgeBaseId, UUID runId, JsonArray questions) {
+    List<EvalQuestion> list = new ArrayList<>();
+    for (int i = 0; i < questions.size(); i++) {
+      JsonObject q = questions.getJsonObject(i);
+      list.add(new EvalQuestion(q.getString("question"), q.getString("document"), q.getString("section")));
+    }
+    evaluator.run(tenantId, knowledgeBaseId, list)
+        .compose(report -> database.inTenant(tenantId, conn -> conn.preparedQuery("UPDATE eval_runs SET "
+                + "status = 'done', knowledge_base_version = $2, recall_at_1 = $3, recall_at_5 = $4, mrr = $5, "
+                + "cross_language_count = $6, cross_recall_at_5 = $7, cross_mrr = $8, p95_ms = $9, "
+                + "results = $10, finished_at = now() WHERE id = $1")
+            .execute(Tuple.from(List.of(runId, report.knowledgeBaseVersion(), report.overall().recallAt1(),
+                report.overall().recallAt5(), report.overall().mrr(), report.crossLanguage().questions(),
+                report.crossLanguage().recallAt5(), report.crossLanguage().mrr(), report.p95Millis(),
+                resultsJson(report))))))
+        .recover(failure -> {
+          LOG.warn("evaluation run {} failed", runId, failure);
+          String message = failure instanceof RagException ? failure.getMessage() : "the evaluation failed; see the node's log";
+          return database.inTenant(tenantId, conn -> conn.preparedQuery("UPDATE eval_runs SET status = 'failed', "
+              + "error = $2, finished_at = now() WHERE id = $1").execute(Tuple.of(runId, message)));
+        });
+  }
+
+  /** Per question: the question, expected document and section, rank (0: not in the top 10), what came first. */
+  static JsonArray resultsJson(EvalReport report) {
+    JsonArray out = new JsonArray();
+    for (QuestionResult r : report.results()) {
+      out.add(new JsonObject().put("question", r.question().question()).put("document", r.question().document())
+          .put("section", r.question().section()).put("rank", r.rank()).put("crossLanguage", r.crossLanguage())
+          .put("documentKnown", r.documentKnown()).put("firstDocument", r.topTitle())
+          .put("firstSection", r.topSection()));
+    }
+    return out;
+  }
+
+  public Future<List<EvalRun>> listRuns(UUID tenantId, UUID knowledgeBaseId) {
+    return list(tenantId, knowledgeBaseId, "SELECT " + RUN_COLUMNS + " FROM eval_runs WHERE knowledge_base_id = $1 "
+        + "ORDER BY started_at DESC, id LIMIT 100", row -> run(row, null));
+  }
+
+  /** One run with its per-question results. */
+  public Future<EvalRun> run(UUID tenantId, UUID knowledgeBaseId, UUID runId) {
+    return database.inTenant(tenantId, conn -> conn.preparedQuery("SELECT " + RUN_COLUMNS + ", results "
+            + "FROM eval_runs WHERE id = $1 AND knowledge_base_id = $2")
+        .execute(Tuple.of(runId, knowledgeBaseId))
+        .compose(rows -> rows.size() == 0
+            ? Future.failedFuture(new RagException(RagError.NOT_FOUND, "no such evaluation run"))
+            : Future.succeededFuture(run(rows.iterator().next(), (JsonArray) rows.iterator().next().getValue(18)))));
+  }
+
+  private static EvalSet set(Row row) {
+    return new EvalSet(row.getUUID(0), row.getUUID(1), row.getString(2), row.getInteger(3), row.getOffsetDateTime(4));
+  }
+
+  private static EvalRun run(Row row, JsonArray results) {
+    return new EvalRun(row.getUUID(0), row.getUUID(1), row.getUUID(2), row.getString(3), row.getString(4),
+        row.getLong(5), row.getString(6), row.getInteger(7), number(row, 8), number(row, 9), number(row, 10),
+        row.getInteger(11), number(row, 12), number(row, 13), number(row, 14), row.getOffsetDateTime(15),
+        row.getOffsetDateTime(16), row.getUUID(17), results);
+  }
+
+  private static Double number(Row row, int column) {
+    Float value = row.getFloat(column);
+    return value == null ? null : value.doubleValue();
+  }
+}
