@@ -134,7 +134,7 @@ public final class ConsoleModule implements HttpModule {
     new LoginRoutes(vertx, database, views, tokens, cookies, CallerContext.bind(superAdmin()), audit, signInBackoff,
         clients).mount(routes);
     new OverviewRoutes(database, views).mount(routes);
-    new KnowledgeRoutes(vertx, database, views, knowledge, audit, markdown, uploadLimit).mount(routes);
+    new KnowledgeRoutes(database, views, knowledge, audit, markdown, uploadLimit).mount(routes);
     new EvaluationRoutes(database, views, knowledge, audit).mount(routes);
     new FaqRoutes(database, views, audit, markdown, faqFiles).mount(routes);
     new IntentRuleRoutes(database, views, audit).mount(routes);
