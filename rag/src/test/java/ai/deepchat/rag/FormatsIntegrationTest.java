@@ -88,7 +88,7 @@ class FormatsIntegrationTest {
       JsonObject doc = finished(kb, id.getValue());
       assertThat(doc.getString("status")).as(id.getKey() + ": " + doc).isEqualTo("ready");
     }
-    assertThat(finished(kb, ids.get("pump-manual.pdf")).getString("contentType")).isEqualTo("application/pdf");
+    assertThat(finished(kb, ids.get("pump-manual.pdf")).getString("content_type")).isEqualTo("application/pdf");
 
     // the structure each extractor found, as stored
     Map<String, String> pdfChunks = chunks(ids.get("pump-manual.pdf"));
@@ -115,16 +115,16 @@ class FormatsIntegrationTest {
       // among the first three: the two workbooks differ in one word, and fusion may rank either first
       List<JsonObject> hits = search(kb, term.getValue());
       assertThat(hits.subList(0, Math.min(3, hits.size()))).as(term.getValue()).anySatisfy(hit -> {
-        assertThat(hit.getString("documentId")).isEqualTo(ids.get(term.getKey()));
+        assertThat(hit.getString("document_id")).isEqualTo(ids.get(term.getKey()));
         assertThat(hit.getString("text")).containsIgnoringCase(term.getValue());
       });
     }
-    assertThat(search(kb, SampleDocuments.PDF_TERM).get(0).getString("sectionPath"))
+    assertThat(search(kb, SampleDocuments.PDF_TERM).get(0).getString("section_path"))
         .isEqualTo("Harbor Pump Manual > Troubleshooting > p. 3");
     // a scan, read by OCR, is found by its Chinese words too, with its page
     JsonObject scan = search(kb, SampleDocuments.SCAN_TERM_ZH).get(0);
-    assertThat(scan.getString("documentId")).isEqualTo(ids.get("invoice-scan.pdf"));
-    assertThat(scan.getString("sectionPath")).isEqualTo("p. 1");
+    assertThat(scan.getString("document_id")).isEqualTo(ids.get("invoice-scan.pdf"));
+    assertThat(scan.getString("section_path")).isEqualTo("p. 1");
     assertThat(search(kb, SampleDocuments.NAV_TEXT)).noneMatch(h -> h.getString("text").contains(SampleDocuments.NAV_TEXT));
   }
 
@@ -162,7 +162,7 @@ class FormatsIntegrationTest {
     // the documents around them are whole
     assertThat(finished(kb, good).getString("status")).isEqualTo("ready");
     assertThat(finished(kb, after).getString("status")).isEqualTo("ready");
-    assertThat(search(kb, SampleDocuments.DOCX_TERM).get(0).getString("documentId")).isEqualTo(after);
+    assertThat(search(kb, SampleDocuments.DOCX_TERM).get(0).getString("document_id")).isEqualTo(after);
 
     // a file whose extension lies is refused at upload, naming what it really is; nothing is stored
     HttpResponse<Buffer> lying = upload(kb, "report.docx", SampleDocuments.pdf());
@@ -212,7 +212,7 @@ class FormatsIntegrationTest {
         .sendJsonObject(new JsonObject().put("query", query)));
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
     List<JsonObject> hits = new ArrayList<>();
-    response.bodyAsJsonObject().getJsonArray("hits").forEach(h -> hits.add((JsonObject) h));
+    response.bodyAsJsonObject().getJsonArray("data").forEach(h -> hits.add((JsonObject) h));
     return hits;
   }
 

@@ -99,7 +99,8 @@ abstract class BusContract extends BusPairContract {
     assertThat(forced.score()).isEqualTo(1.0);
     RouteDecision plain = request(Addresses.CHAT_ROUTE, new RouteRequest(otherTenant.toString(), "Can I talk to a human?"));
     assertThat(plain.intent()).isEqualTo(RouteDecision.CHAT);
-    assertThat(plain.score()).as("no rule, no FAQ: the model, unforced").isZero();
+    // no rule and no FAQ: the model answers, unforced (its score is the router's, never a forcing rule's 1)
+    assertThat(plain.score()).as("no rule, no FAQ: the model, unforced").isLessThan(1.0);
   }
 
   @Test
