@@ -55,7 +55,7 @@ class EvalRoutesTest {
           .sendBuffer(Buffer.buffer(EvalHarness.resource("docs/" + name)))).statusCode()).isEqualTo(202);
     }
     until("the documents are ready", Duration.ofSeconds(180), () -> {
-      JsonArray docs = await(as(tenantA, client.get(BASE + "/" + kb + "/documents")).send()).bodyAsJsonArray();
+      JsonArray docs = await(as(tenantA, client.get(BASE + "/" + kb + "/documents")).send()).bodyAsJsonObject().getJsonArray("data");
       return docs.size() == 2 && docs.stream().allMatch(d -> "ready".equals(((JsonObject) d).getString("status")));
     });
   }
@@ -76,24 +76,24 @@ class EvalRoutesTest {
     HttpResponse<Buffer> set = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets"))
         .addQueryParam("name", "smoke").putHeader("Content-Type", "text/csv").sendBuffer(Buffer.buffer(csv)));
     assertThat(set.statusCode()).isEqualTo(201);
-    assertThat(set.bodyAsJsonObject().getInteger("questionCount")).isEqualTo(4);
+    assertThat(set.bodyAsJsonObject().getInteger("question_count")).isEqualTo(4);
     String setId = set.bodyAsJsonObject().getString("id");
 
     JsonObject run = runToTheEnd(setId);
     assertThat(run.getString("status")).isEqualTo("done");
-    assertThat(run.getInteger("questionCount")).isEqualTo(4);
-    assertThat(run.getDouble("recallAt5")).isEqualTo(0.75);
+    assertThat(run.getInteger("question_count")).isEqualTo(4);
+    assertThat(run.getDouble("recall_at_5")).isEqualTo(0.75);
     assertThat(run.getDouble("mrr")).isGreaterThan(0.5).isLessThanOrEqualTo(0.75);
-    assertThat(run.getJsonObject("crossLanguage").getInteger("questions")).isEqualTo(1);
+    assertThat(run.getJsonObject("cross_language").getInteger("questions")).isEqualTo(1);
     JsonArray results = run.getJsonArray("results");
     assertThat(results).hasSize(4);
     assertThat(results.getJsonObject(0).getInteger("rank")).isBetween(1, 5);
-    assertThat(results.getJsonObject(2).getBoolean("crossLanguage")).isTrue();
+    assertThat(results.getJsonObject(2).getBoolean("cross_language")).isTrue();
     JsonObject unknown = results.getJsonObject(3);
     assertThat(unknown.getInteger("rank")).isZero();
-    assertThat(unknown.getBoolean("documentKnown")).isFalse();
+    assertThat(unknown.getBoolean("document_known")).isFalse();
 
-    JsonArray history = await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-runs")).send()).bodyAsJsonArray();
+    JsonArray history = await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-runs")).send()).bodyAsJsonObject().getJsonArray("data");
     assertThat(history.stream().map(r -> ((JsonObject) r).getString("id"))).contains(run.getString("id"));
     assertThat(history.getJsonObject(0).containsKey("results")).isFalse();
 
@@ -114,47 +114,47 @@ class EvalRoutesTest {
     assertThat(set.statusCode()).isEqualTo(201);
     JsonObject run = runToTheEnd(set.bodyAsJsonObject().getString("id"));
     // a title-less name and a full section path both match
-    assertThat(run.getDouble("recallAt5")).isEqualTo(1.0);
+    assertThat(run.getDouble("recall_at_5")).isEqualTo(1.0);
   }
 
   @Test
   void aCandidateKnowledgeBaseIsEvaluatedWithTheSetBeforeItIsApplied() throws Exception {
     // the candidate: the same document under the English embedding model
     String candidate = await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject()
-        .put("name", "help-en").put("embeddingModel", "bge-small-en-v1.5-q"))).bodyAsJsonObject().getString("id");
+        .put("name", "help-en").put("embedding_model", "bge-small-en-v1.5-q"))).bodyAsJsonObject().getString("id");
     await(as(tenantA, client.post(BASE + "/" + candidate + "/documents")).addQueryParam("filename", "speaker-manual.md")
         .sendBuffer(Buffer.buffer(EvalHarness.resource("docs/speaker-manual.md"))));
     until("the candidate is ready", Duration.ofSeconds(180), () -> "ready".equals(await(as(tenantA,
-        client.get(BASE + "/" + candidate + "/documents")).send()).bodyAsJsonArray().getJsonObject(0).getString("status")));
+        client.get(BASE + "/" + candidate + "/documents")).send()).bodyAsJsonObject().getJsonArray("data").getJsonObject(0).getString("status")));
     JsonObject body = new JsonObject().put("name", "candidate").put("questions", new JsonArray()
         .add(new JsonObject().put("question", "How do I wipe the speaker before selling it?")
             .put("document", "speaker-manual.md").put("section", "Factory reset")));
     String setId = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets")).sendJsonObject(body))
         .bodyAsJsonObject().getString("id");
 
-    JsonObject run = runToTheEnd(setId, new JsonObject().put("candidateKnowledgeBaseId", candidate));
+    JsonObject run = runToTheEnd(setId, new JsonObject().put("candidate_knowledge_base_id", candidate));
     assertThat(run.getString("status")).isEqualTo("done");
-    assertThat(run.getString("candidateKnowledgeBaseId")).isEqualTo(candidate);
-    assertThat(run.getString("knowledgeBaseId")).isEqualTo(kb);
-    assertThat(run.getString("embeddingModel")).isEqualTo("bge-small-en-v1.5-q");
-    assertThat(run.getDouble("recallAt5")).isEqualTo(1.0);
+    assertThat(run.getString("candidate_knowledge_base_id")).isEqualTo(candidate);
+    assertThat(run.getString("knowledge_base_id")).isEqualTo(kb);
+    assertThat(run.getString("embedding_model")).isEqualTo("bge-small-en-v1.5-q");
+    assertThat(run.getDouble("recall_at_5")).isEqualTo(1.0);
 
     // another tenant's knowledge base is no candidate
     String foreign = await(as(tenantB, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", "b")))
         .bodyAsJsonObject().getString("id");
     assertThat(await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs"))
-        .sendJsonObject(new JsonObject().put("candidateKnowledgeBaseId", foreign))).statusCode()).isEqualTo(404);
+        .sendJsonObject(new JsonObject().put("candidate_knowledge_base_id", foreign))).statusCode()).isEqualTo(404);
   }
 
   @Test
   void aMalformedSetIsRefusedWithItsLineAndNothingIsStored() throws Exception {
-    int before = await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonArray().size();
+    int before = await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonObject().getJsonArray("data").size();
     String jsonl = "{\"question\": \"fine\", \"document\": \"speaker-manual.md\"}\n{\"question\": \"no document\"}\n";
     HttpResponse<Buffer> refused = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets"))
         .addQueryParam("name", "bad").putHeader("Content-Type", "application/x-ndjson").sendBuffer(Buffer.buffer(jsonl)));
     assertThat(refused.statusCode()).isEqualTo(400);
-    assertThat(refused.bodyAsJsonObject().getString("error")).isEqualTo("INVALID_INPUT");
-    assertThat(refused.bodyAsJsonObject().getString("message")).contains("line 2");
+    assertThat(refused.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("invalid_value");
+    assertThat(refused.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("line 2");
     HttpResponse<Buffer> unclosed = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets"))
         .addQueryParam("name", "bad").putHeader("Content-Type", "text/csv")
         .sendBuffer(Buffer.buffer("question,document\n\"never closed,speaker-manual.md\n")));
@@ -163,7 +163,7 @@ class EvalRoutesTest {
         .addQueryParam("name", "big").putHeader("Content-Type", "text/csv")
         .sendBuffer(Buffer.buffer("question,document\n" + "x,y.md\n".repeat(200_000))));
     assertThat(tooLarge.statusCode()).isEqualTo(413);
-    assertThat(await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonArray())
+    assertThat(await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonObject().getJsonArray("data"))
         .hasSize(before);
   }
 

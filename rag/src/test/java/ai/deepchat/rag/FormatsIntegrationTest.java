@@ -167,13 +167,13 @@ class FormatsIntegrationTest {
     // a file whose extension lies is refused at upload, naming what it really is; nothing is stored
     HttpResponse<Buffer> lying = upload(kb, "report.docx", SampleDocuments.pdf());
     assertThat(lying.statusCode()).isEqualTo(400);
-    assertThat(lying.bodyAsJsonObject().getString("error")).isEqualTo("INVALID_INPUT");
-    assertThat(lying.bodyAsJsonObject().getString("message"))
+    assertThat(lying.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("invalid_value");
+    assertThat(lying.bodyAsJsonObject().getJsonObject("error").getString("message"))
         .isEqualTo("report.docx is not a Word (.docx) document: its content is a PDF document; rename it to "
             + ".pdf and upload it again");
     HttpResponse<Buffer> ppt = upload(kb, "deck.pptx", SampleDocuments.xls());
     assertThat(ppt.statusCode()).isEqualTo(400);
-    assertThat(ppt.bodyAsJsonObject().getString("message")).contains("its content is an Excel 97-2003 (.xls) document");
+    assertThat(ppt.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("its content is an Excel 97-2003 (.xls) document");
     // a file over the upload limit is refused before it is read
     HttpResponse<Buffer> huge = upload(kb, "huge.pdf", new byte[5 * 1024 * 1024]);
     assertThat(huge.statusCode()).isEqualTo(413);

@@ -25,6 +25,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.multipart.MultipartForm;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Tuple;
@@ -46,10 +47,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.platform.testing.Await.failure;
 import static ai.deepchat.platform.testing.Await.until;
-import static ai.deepchat.rag.RagTestSupport.BASE;
-import static ai.deepchat.rag.RagTestSupport.as;
 import static ai.deepchat.rag.RagTestSupport.resource;
-import static ai.deepchat.rag.RagTestSupport.serve;
 import static ai.deepchat.rag.RagTestSupport.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,6 +55,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RagRoutesTest {
+
+  private static final String BASE = "/v1/knowledge-bases";
 
   private Vertx vertx;
   private TestDatabase db;
@@ -82,7 +82,18 @@ class RagRoutesTest {
         new OutboundPolicy(List.of("127.0.0.1:" + pages.actualPort()), HostResolver.SYSTEM));
     tenantA = tenant(db.database(), "http-a");
     tenantB = tenant(db.database(), "http-b");
-    client = serve(vertx, rag);
+    Router root = Router.router(vertx);
+    // stands in for the gateway's authentication, which puts the caller's tenant in the context
+    root.route(BASE + "/*").handler(ctx -> {
+      String tenant = ctx.request().getHeader("X-Test-Tenant");
+      if (tenant != null) {
+        ctx.put("tenantId", UUID.fromString(tenant));
+      }
+      ctx.next();
+    });
+    root.route(BASE + "/*").subRouter(rag.router());
+    server = await(vertx.createHttpServer().requestHandler(root).listen(0));
+    client = WebClient.create(vertx, new WebClientOptions().setDefaultPort(server.actualPort()));
     Codecs.registerAll(vertx);
     await(vertx.deployVerticle(rag.retrieverVerticle()));
   }

@@ -30,6 +30,8 @@ import java.util.UUID;
  */
 final class EvalRoutes {
 
+  private static final String CANDIDATE = "candidate_knowledge_base_id";
+
   private final Evaluations evaluations;
 
   private EvalRoutes(Evaluations evaluations) {
@@ -75,13 +77,24 @@ final class EvalRoutes {
 
   private void listSets(RoutingContext ctx) {
     RagRoutes.respond(ctx, 200, evaluations.listSets(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"))
-        .map(sets -> new JsonArray(sets.stream().map(EvalRoutes::json).toList())));
+        .map(sets -> list(new JsonArray(sets.stream().map(EvalRoutes::json).toList()))));
   }
 
   private void start(RoutingContext ctx) {
     UUID candidate = null;
     if (ctx.body().length() > 0) {
-      String id = RagRoutes.jsonBody(ctx).getString("candidateKnowledgeBaseId");
+      JsonObject body = RagRoutes.jsonBody(ctx);
+      for (String field : body.fieldNames()) {
+        if (!field.equals(CANDIDATE)) {
+          throw new ApiProblem(400, "invalid_value", field, "Unknown field '" + field + "'; a run takes only "
+              + CANDIDATE + ".");
+        }
+      }
+      Object value = body.getValue(CANDIDATE);
+      if (value != null && !(value instanceof String)) {
+        throw new ApiProblem(400, "invalid_value", CANDIDATE, CANDIDATE + " must be a knowledge base id.");
+      }
+      String id = (String) value;
       try {
         candidate = id == null ? null : UUID.fromString(id);
       } catch (IllegalArgumentException malformed) {
@@ -94,7 +107,7 @@ final class EvalRoutes {
 
   private void listRuns(RoutingContext ctx) {
     RagRoutes.respond(ctx, 200, evaluations.listRuns(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"))
-        .map(runs -> new JsonArray(runs.stream().map(EvalRoutes::json).toList())));
+        .map(runs -> list(new JsonArray(runs.stream().map(EvalRoutes::json).toList()))));
   }
 
   private void run(RoutingContext ctx) {
@@ -103,26 +116,42 @@ final class EvalRoutes {
   }
 
   static JsonObject json(EvalSet set) {
-    return new JsonObject().put("id", set.id().toString()).put("knowledgeBaseId", set.knowledgeBaseId().toString())
-        .put("name", set.name()).put("questionCount", set.questionCount())
-        .put("createdAt", set.createdAt().toString());
+    return new JsonObject().put("id", set.id().toString()).put("object", "evaluation_set")
+        .put("knowledge_base_id", set.knowledgeBaseId().toString())
+        .put("name", set.name()).put("question_count", set.questionCount())
+        .put("created_at", set.createdAt().toString());
   }
 
   static JsonObject json(EvalRun run) {
-    JsonObject out = new JsonObject().put("id", run.id().toString())
-        .put("knowledgeBaseId", run.knowledgeBaseId().toString()).put("evaluationSetId", run.evalSetId().toString())
-        .put("status", run.status()).put("error", run.error()).put("knowledgeBaseVersion", run.knowledgeBaseVersion())
-        .put("embeddingModel", run.embeddingModel()).put("questionCount", run.questionCount())
-        .put("recallAt1", run.recallAt1()).put("recallAt5", run.recallAt5()).put("mrr", run.mrr())
-        .put("crossLanguage", new JsonObject().put("questions", run.crossLanguageCount())
-            .put("recallAt5", run.crossRecallAt5()).put("mrr", run.crossMrr()))
-        .put("p95Ms", run.p95Millis()).put("startedAt", run.startedAt().toString())
-        .put("finishedAt", run.finishedAt() == null ? null : run.finishedAt().toString())
-        .put("candidateKnowledgeBaseId", run.candidateKnowledgeBaseId() == null ? null
-            : run.candidateKnowledgeBaseId().toString());
+    JsonObject out = new JsonObject().put("id", run.id().toString()).put("object", "evaluation_run")
+        .put("knowledge_base_id", run.knowledgeBaseId().toString())
+        .put("evaluation_set_id", run.evalSetId().toString())
+        .put("status", run.status()).put("error", run.error()).put("knowledge_base_version", run.knowledgeBaseVersion())
+        .put("embedding_model", run.embeddingModel()).put("question_count", run.questionCount())
+        .put("recall_at_1", run.recallAt1()).put("recall_at_5", run.recallAt5()).put("mrr", run.mrr())
+        .put("cross_language", new JsonObject().put("questions", run.crossLanguageCount())
+            .put("recall_at_5", run.crossRecallAt5()).put("mrr", run.crossMrr()))
+        .put("p95_ms", run.p95Millis()).put("started_at", run.startedAt().toString())
+        .put("finished_at", run.finishedAt() == null ? null : run.finishedAt().toString())
+        .put(CANDIDATE, run.candidateKnowledgeBaseId() == null ? null : run.candidateKnowledgeBaseId().toString());
     if (run.results() != null) {
-      out.put("results", run.results());
+      JsonArray results = new JsonArray();
+      run.results().forEach(r -> results.add(r instanceof JsonObject o ? snakeKeys(o) : r));
+      out.put("results", results);
     }
+    return out;
+  }
+
+  /** Lists answer as the other knowledge-base lists do. */
+  private static JsonObject list(JsonArray data) {
+    return new JsonObject().put("object", "list").put("data", data);
+  }
+
+  /** A stored per-question result (camelCase, as the console reads it) in the API's snake_case. */
+  private static JsonObject snakeKeys(JsonObject in) {
+    JsonObject out = new JsonObject();
+    in.forEach(e -> out.put(e.getKey().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT),
+        e.getValue()));
     return out;
   }
 }
