@@ -1,6 +1,6 @@
 package ai.deepchat.console.markdown;
 
-import ai.deepchat.rag.ingest.MarkdownNesting;
+import ai.deepchat.platform.text.MarkdownNesting;
 import com.vladsch.flexmark.ext.autolink.AutolinkExtension;
 import com.vladsch.flexmark.ext.gfm.strikethrough.StrikethroughExtension;
 import com.vladsch.flexmark.ext.tables.TablesExtension;
