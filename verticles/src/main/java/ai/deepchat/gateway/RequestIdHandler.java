@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * Gives every request an id (the caller's X-Request-Id when it is sane, else a new one), returns it in
  * the response, and logs one line per request when the response ends.
  */
-public final class RequestIdHandler implements Handler<RoutingContext> {
+final class RequestIdHandler implements Handler<RoutingContext> {
 
   public static final String HEADER = "X-Request-Id";
   public static final String CONTEXT_KEY = "requestId";

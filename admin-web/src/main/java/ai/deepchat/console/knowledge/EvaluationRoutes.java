@@ -8,9 +8,8 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.db.Database;
-import ai.deepchat.rag.RagError;
-import ai.deepchat.rag.RagException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -116,7 +115,7 @@ public final class EvaluationRoutes {
     if (err instanceof ConsoleException) {
       return Future.failedFuture(err);
     }
-    if (err instanceof RagException rag && rag.error() == RagError.NOT_FOUND) {
+    if (err instanceof BusFailure.Failed failed && failed.failure() == BusFailure.NOT_FOUND) {
       return Future.failedFuture(ConsoleException.notFound());
     }
     model.put("error", err instanceof KnowledgeBackend.Unavailable ? views.message(ctx, "kb.unavailable")

@@ -9,11 +9,10 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
-import ai.deepchat.rag.RagError;
-import ai.deepchat.rag.RagException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -272,10 +271,10 @@ public final class KnowledgeRoutes {
           if (err instanceof KnowledgeBackend.Unavailable) {
             return ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable");
           }
-          if (err instanceof RagException rag && rag.error() == RagError.NOT_FOUND) {
+          if (err instanceof BusFailure.Failed refusal && refusal.failure() == BusFailure.NOT_FOUND) {
             return Future.failedFuture(ConsoleException.notFound());
           }
-          return err instanceof RagException rag ? Future.failedFuture(ConsoleException.badRequest("error.invalid", "document"))
+          return err instanceof BusFailure.Failed ? Future.failedFuture(ConsoleException.badRequest("error.invalid", "document"))
               : Future.failedFuture(err);
         });
   }

@@ -1,6 +1,6 @@
 package ai.deepchat.console.markdown;
 
-import ai.deepchat.rag.ingest.MarkdownNesting;
+import ai.deepchat.platform.text.MarkdownNesting;
 import com.vladsch.flexmark.ext.autolink.AutolinkExtension;
 import com.vladsch.flexmark.ext.gfm.strikethrough.StrikethroughExtension;
 import com.vladsch.flexmark.ext.tables.TablesExtension;
@@ -25,7 +25,7 @@ import java.util.List;
  * deeper than {@link MarkdownNesting#MAX_DEPTH} is shown as plain text altogether. Even so this is
  * CPU work: pages call it through {@link MarkdownRenderer}, off the event loop.
  */
-public final class SafeMarkdown {
+final class SafeMarkdown {
 
   private static final MutableDataSet OPTIONS = new MutableDataSet()
       .set(Parser.EXTENSIONS, List.of(TablesExtension.create(), StrikethroughExtension.create(),

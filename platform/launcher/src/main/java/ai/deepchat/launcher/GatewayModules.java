@@ -6,7 +6,6 @@ import ai.deepchat.chat.api.ApiKeyAuth;
 import ai.deepchat.chat.api.EmbeddingsApiModule;
 import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.console.ConsoleModule;
-import ai.deepchat.console.knowledge.RagKnowledgeBackend;
 import ai.deepchat.faq.FaqApiModule;
 import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.platform.Platform;

@@ -102,7 +102,7 @@ class PartitionTest {
           return null;
         }));
       }
-      Thread.sleep(3000);
+      Thread.sleep(3000); // load before the cut: a phase of the scenario, not a wait for a condition
 
       lab.partition(MINORITY);
       long cutAt = System.nanoTime();
@@ -138,7 +138,7 @@ class PartitionTest {
           () -> chat(minorityGateway, key, "merge-" + System.nanoTime(), 3).status() == 200);
       long mergedAt = System.nanoTime();
       Waits.phase("merged, " + TimeUnit.NANOSECONDS.toSeconds(mergedAt - healAt) + " s after the heal");
-      Thread.sleep(10_000);
+      Thread.sleep(10_000); // load after the merge: its chats must all succeed
       stop.set(true);
       for (Future<?> loop : loops) {
         loop.get(90, TimeUnit.SECONDS);
@@ -221,7 +221,7 @@ class PartitionTest {
     Attempt a = chat(gateway, apiKey, idempotencyKey, gatewayIndex);
     while (a.status() != 200) {
       assertThat(System.nanoTime()).as("acknowledged on retry: " + a).isLessThan(deadline);
-      Thread.sleep(500);
+      Thread.sleep(500); // a client's retry pace; the message names the last attempt, which Await.until cannot
       a = chat(gateway, apiKey, idempotencyKey, gatewayIndex);
     }
     return a;

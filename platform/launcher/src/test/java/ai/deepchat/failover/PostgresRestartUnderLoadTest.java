@@ -92,7 +92,7 @@ class PostgresRestartUnderLoadTest {
         });
       }
 
-      Thread.sleep(3000);
+      Thread.sleep(3000); // the phases of the outage are timed: load before, the database away, load after
       long stopAt = System.nanoTime();
       pg.stop();
       long stoppedAt = System.nanoTime();
@@ -105,7 +105,7 @@ class PostgresRestartUnderLoadTest {
       while (System.nanoTime() < deadline && !recovered(outcomes, restartedAt)) {
         Thread.sleep(200);
       }
-      Thread.sleep(2000);
+      Thread.sleep(2000); // load after the recovery: those requests fall under the "all" check too
       running.set(false);
       clients.shutdown();
       assertThat(clients.awaitTermination(30, TimeUnit.SECONDS)).isTrue();

@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -119,15 +120,13 @@ class WorkerKillMidStreamTest {
 
       // every stream has ended: the survivor holds no sequence and no KV block for any of them (nor for an
       // orphaned retry, which would keep generating for nobody), and nothing waits for a slot
-      long settled = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while ((queueDepth(survivor) > 0 || kvCacheUsage(survivor) > 0) && System.nanoTime() < settled) {
-        Thread.sleep(100);
-      }
+      until("the survivor's queue and KV blocks drain", Duration.ofSeconds(10),
+          () -> queueDepth(survivor) == 0 && kvCacheUsage(survivor) == 0);
       assertThat(queueDepth(survivor)).as("the survivor's queue after the streams ended").isZero();
       assertThat(kvCacheUsage(survivor)).as("the survivor's KV blocks (and so its batch slots) after the streams ended")
           .isZero();
       double survivorTokens = generatedTokens(survivor);
-      Thread.sleep(1000);
+      Thread.sleep(1000); // a window in which nothing may happen: an orphan would generate tokens in it
       assertThat(generatedTokens(survivor)).as("no generation left running for nobody").isEqualTo(survivorTokens);
 
       int complete = 0;

@@ -21,11 +21,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -166,14 +168,12 @@ class ChatOnRealEngineTest {
       }
     } // closing the body aborts the connection mid-stream
     assertThat(conversation).isNotNull();
-    JsonObject stored = null;
-    for (int i = 0; i < 100; i++) {
-      stored = storedAnswer(conversation);
-      if (stored != null && !"streaming".equals(stored.getString("status"))) {
-        break;
-      }
-      Thread.sleep(100);
-    }
+    String id = conversation;
+    until("the aborted answer is stored as ended", Duration.ofSeconds(10), () -> {
+      JsonObject answer = storedAnswer(id);
+      return answer != null && !"streaming".equals(answer.getString("status"));
+    });
+    JsonObject stored = storedAnswer(id);
     assertThat(stored.getString("status")).isEqualTo("interrupted");
     assertThat(stored.getInteger("completion_tokens")).isLessThan(1500);
   }

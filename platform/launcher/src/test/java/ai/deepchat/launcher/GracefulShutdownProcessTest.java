@@ -83,7 +83,7 @@ class GracefulShutdownProcessTest {
       // the embedded PostgreSQL outlives the drain, also well into it (its own shutdown hook would have
       // stopped it at the SIGTERM): only "accepting" is DOWN
       assertThat(databaseCheck(ready)).as(ready.body()).isEqualTo("UP");
-      Thread.sleep(2000);
+      Thread.sleep(2000); // well into the drain: the state must hold, not merely be reached
       HttpResponse<String> later = send(port, "GET", "/health/ready");
       assertThat(later.body()).contains("shutting down");
       assertThat(databaseCheck(later)).as(later.body()).isEqualTo("UP");

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * Numbers retrieved chunks into the context block of a prompt ("[1] Title › Section" then the text)
  * and maps the [n] markers of a model's answer back to the documents they cite.
  */
-public final class Citations {
+final class Citations {
 
   private static final Pattern MARKER = Pattern.compile("\\[(\\d{1,3}(?:\\s*,\\s*\\d{1,3})*)]");
 

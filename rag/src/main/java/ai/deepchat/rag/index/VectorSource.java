@@ -5,7 +5,7 @@ import io.vertx.core.Future;
 import java.util.UUID;
 
 /** The authoritative copy of a knowledge base's vectors (PostgreSQL), for checks and rebuilds. */
-public interface VectorSource {
+interface VectorSource {
 
   /** All vectors, row-major, with their chunk ids. */
   record Snapshot(long[] ids, float[] vectors) {

@@ -10,7 +10,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /** Turns uploaded bytes into text, refusing what is not a text document. */
-public final class DocumentDecoder {
+final class DocumentDecoder {
 
   private DocumentDecoder() {
   }

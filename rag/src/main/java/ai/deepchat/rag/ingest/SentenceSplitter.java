@@ -7,7 +7,7 @@ import java.util.List;
  * Splits prose into sentences, Chinese and English alike. The pieces partition the input exactly
  * (whitespace stays with the sentence before it), so concatenating neighbours restores the original.
  */
-public final class SentenceSplitter {
+final class SentenceSplitter {
 
   private static final String CJK_ENDS = "。！？；…";
   private static final String LATIN_ENDS = "!?;";

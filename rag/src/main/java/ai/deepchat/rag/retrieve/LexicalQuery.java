@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * @param words   "install | linux" for to_tsquery('english', ...), or empty
  * @param bigrams "'安装' | '装包'" as a literal tsquery, or empty
  */
-public record LexicalQuery(String words, String bigrams) {
+record LexicalQuery(String words, String bigrams) {
 
   private static final Pattern CJK_RUN =
       Pattern.compile("[\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uac00-\\ud7af]+");

@@ -8,7 +8,7 @@ import java.util.Map;
  * Reciprocal rank fusion (Cormack et al., 2009): each list adds 1 / (k + rank) for the ids it ranks,
  * rank counted from 1. It needs no score calibration between BM25-like and cosine scores.
  */
-public final class ReciprocalRankFusion {
+final class ReciprocalRankFusion {
 
   public static final int K = 60;
 

@@ -1,5 +1,6 @@
 package ai.deepchat.rag.ingest;
 
+import ai.deepchat.platform.text.MarkdownNesting;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import org.junit.jupiter.api.Test;

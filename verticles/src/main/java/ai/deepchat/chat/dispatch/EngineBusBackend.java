@@ -32,7 +32,7 @@ import java.util.List;
  * another worker, up to {@link #MAX_ATTEMPTS} in all: the user has seen nothing yet, so nothing is
  * contradicted. After the first token a lost worker ends the stream with an error.
  */
-public final class EngineBusBackend implements ModelBackend {
+final class EngineBusBackend implements ModelBackend {
 
   static final int MAX_ATTEMPTS = 3;
   private static final long RETRY_BACKOFF_MS = 200;

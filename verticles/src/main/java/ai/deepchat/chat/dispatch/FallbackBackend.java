@@ -13,7 +13,7 @@ import java.util.List;
  * A primary backend with a fallback that takes over only when the primary fails before its first
  * token: after that the user has seen part of an answer, and a second model would contradict it.
  */
-public final class FallbackBackend implements ModelBackend {
+final class FallbackBackend implements ModelBackend {
 
   private static final Logger LOG = LoggerFactory.getLogger(FallbackBackend.class);
 

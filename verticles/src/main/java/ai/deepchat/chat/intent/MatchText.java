@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * punctuation and symbols dropped, so "HOW CAN I CONTACT SUPPORT?", "how can i contact support" and
  * "怎麼聯繫客服？" meet their entries.
  */
-public final class MatchText {
+final class MatchText {
 
   private static final Pattern PUNCTUATION = Pattern.compile("[\\p{P}\\p{S}]+");
   private static final Pattern SPACES = Pattern.compile("\\s+");

@@ -18,7 +18,7 @@ import java.util.UUID;
  * Idempotent and safe to run on several nodes: a tenant being purged by one node is skipped by the
  * others (transaction-scoped advisory lock).
  */
-public final class RetentionJob {
+final class RetentionJob {
 
   static final int BATCH = 500;
   private static final int LOCK_NAMESPACE = 0x52455445; // "RETE"

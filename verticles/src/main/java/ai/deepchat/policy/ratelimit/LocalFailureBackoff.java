@@ -10,7 +10,7 @@ import java.util.Map;
  * In-JVM back-off for a single node: a map bounded to {@code maxEntries} (least recently used out),
  * entries dropped once forgotten.
  */
-public final class LocalFailureBackoff implements FailureBackoff {
+final class LocalFailureBackoff implements FailureBackoff {
 
   private final Clock clock;
   private final LinkedHashMap<String, long[]> entries;

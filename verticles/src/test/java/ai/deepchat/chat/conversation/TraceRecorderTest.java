@@ -80,6 +80,8 @@ class TraceRecorderTest {
   void hitsTheAnswerUsedAreCitedAndTheLatencyPartsDoNotOverlap() throws Exception {
     TraceRecorder r = new TraceRecorder();
     r.input(new ModerationVerdict(ModerationVerdict.Action.MASK, "masked", List.of("darn")));
+    // the sleeps let real time pass between the steps (the recorder reads System.nanoTime), so each
+    // latency part is measurably positive: they emulate work, they wait for no condition
     Thread.sleep(2);
     r.started();
     r.routed(new RouteDecision(RouteDecision.KNOWLEDGE, 0.31, null, null, "kb", 4));

@@ -47,7 +47,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ul>
  * Each runs on a worker thread; one still stuck on the cluster makes the next one skip, not queue.
  */
-public class RepairingClusterManager extends HazelcastClusterManager {
+class RepairingClusterManager extends HazelcastClusterManager {
 
   private static final Logger LOG = LoggerFactory.getLogger(RepairingClusterManager.class);
   /** vertx-hazelcast's map of event-bus subscriptions, and of the nodes' event-bus endpoints. */

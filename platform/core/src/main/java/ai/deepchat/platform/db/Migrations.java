@@ -4,7 +4,7 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /** Applies the SQL files of migrations/ (shipped on the classpath as db/migration) with Flyway. */
-public final class Migrations {
+final class Migrations {
 
   private Migrations() {
   }

@@ -106,7 +106,7 @@ class PlatformMetricsTest {
     assertThat(registry.scrape()).contains("deepchat_worker_generated_tokens_total{model=\"m\",worker=\"w2\"} 5.0");
     for (int i = 0; i < 3; i++) {
       System.gc(); // a weakly held supplier is cleared here, and its meter freezes at its last value
-      Thread.sleep(50);
+      Thread.sleep(50); // gives the collector time to clear the reference; nothing to poll for
     }
     tokens.add(7);
     queue.set(4);

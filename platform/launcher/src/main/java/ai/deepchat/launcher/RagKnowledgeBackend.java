@@ -1,7 +1,10 @@
-package ai.deepchat.console.knowledge;
+package ai.deepchat.launcher;
 
+import ai.deepchat.console.knowledge.KnowledgeBackend;
+import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.rag.Rag;
+import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.eval.EvalQuestion;
 import ai.deepchat.rag.eval.EvalRun;
 import ai.deepchat.rag.eval.EvalSet;
@@ -15,30 +18,32 @@ import java.util.UUID;
 /**
  * The console's knowledge operations on this node's RAG module: uploads are validated and ingested in
  * the background by it (progress on the document row, which the console polls), deletions remove the
- * document's chunks and vectors, and retrieval runs in process.
+ * document's chunks and vectors, and retrieval runs in process. The RAG module's refusals reach the
+ * console as {@link BusFailure.Failed} (its contract), so the console never names a RAG type.
  */
-public final class RagKnowledgeBackend implements KnowledgeBackend {
+final class RagKnowledgeBackend implements KnowledgeBackend {
 
   private final Rag rag;
 
-  public RagKnowledgeBackend(Rag rag) {
+  RagKnowledgeBackend(Rag rag) {
     this.rag = rag;
   }
 
   @Override
   public Future<UUID> upload(UUID tenantId, UUID knowledgeBaseId, String fileName, Path content) {
     return rag.knowledgeBases().upload(tenantId, knowledgeBaseId, fileName, content)
-        .map(upload -> upload.accepted().id());
+        .map(upload -> upload.accepted().id()).recover(RagKnowledgeBackend::refusal);
   }
 
   @Override
   public Future<Void> deleteDocument(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
-    return rag.knowledgeBases().deleteDocument(tenantId, knowledgeBaseId, documentId);
+    return rag.knowledgeBases().deleteDocument(tenantId, knowledgeBaseId, documentId).recover(RagKnowledgeBackend::refusal);
   }
 
   @Override
   public Future<Void> retry(UUID tenantId, UUID knowledgeBaseId, UUID documentId) {
-    return rag.knowledgeBases().resync(tenantId, knowledgeBaseId, documentId).mapEmpty();
+    return rag.knowledgeBases().resync(tenantId, knowledgeBaseId, documentId).<Void>mapEmpty()
+        .recover(RagKnowledgeBackend::refusal);
   }
 
   /**
@@ -47,12 +52,16 @@ public final class RagKnowledgeBackend implements KnowledgeBackend {
    */
   @Override
   public Future<Void> reindex(UUID tenantId, UUID knowledgeBaseId) {
-    return Future.failedFuture(new Unavailable("explicit re-indexing is not offered by the RAG module"));
+    return Future.failedFuture(new KnowledgeBackend.Unavailable("explicit re-indexing is not offered by the RAG module"));
   }
 
   @Override
   public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
-    return rag.retriever().retrieve(tenantId, knowledgeBaseId, query, topK);
+    return rag.retriever().retrieve(tenantId, knowledgeBaseId, query, topK).recover(RagKnowledgeBackend::refusal);
+  }
+
+  private static <T> Future<T> refusal(Throwable err) {
+    return Future.failedFuture(err instanceof RagException rag ? rag.error().failure().exception(rag.getMessage()) : err);
   }
 
   @Override
@@ -61,11 +70,12 @@ public final class RagKnowledgeBackend implements KnowledgeBackend {
     return Future.<List<EvalQuestion>>succeededFuture()
         .map(x -> "csv".equals(format) ? EvalSetParser.csv(content) : EvalSetParser.jsonLines(content))
         .compose(questions -> rag.evaluations().createSet(tenantId, knowledgeBaseId, name, questions))
-        .map(EvalSet::id);
+        .map(EvalSet::id).recover(RagKnowledgeBackend::refusal);
   }
 
   @Override
   public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId) {
-    return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null).map(EvalRun::id);
+    return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null).map(EvalRun::id)
+        .recover(RagKnowledgeBackend::refusal);
   }
 }

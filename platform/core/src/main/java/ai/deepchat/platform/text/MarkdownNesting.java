@@ -1,4 +1,4 @@
-package ai.deepchat.rag.ingest;
+package ai.deepchat.platform.text;
 
 /**
  * How deeply Markdown nests lists and block quotes, found by scanning lines (no parsing). flexmark
