@@ -53,6 +53,10 @@ class TenantIsolationTest {
       INSERT INTO shadow_answers (tenant_id, rollout_id, stable_version_id, candidate_version_id, prompt, stable_answer)
         VALUES ('%1$s', gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'p', 'a');
       INSERT INTO erased_visitors (tenant_id, visitor_hash) VALUES ('%1$s', sha256(convert_to('v_%1$s', 'UTF8')));
+      INSERT INTO eval_sets (tenant_id, knowledge_base_id, name, questions, question_count)
+        SELECT tenant_id, id, 'e', '[]', 0 FROM knowledge_bases WHERE tenant_id = '%1$s';
+      INSERT INTO eval_runs (tenant_id, knowledge_base_id, eval_set_id)
+        SELECT tenant_id, knowledge_base_id, id FROM eval_sets WHERE tenant_id = '%1$s';
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
