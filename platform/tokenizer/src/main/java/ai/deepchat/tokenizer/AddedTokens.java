@@ -24,9 +24,11 @@ final class AddedTokens {
   /**
    * Ids never shown as text once special tokens are skipped: every added token but the reasoning
    * tags. DeepSeek-V3 marks its chat-control tokens ({@code <｜Assistant｜>}, the tool-call markers)
-   * {@code special: false}, so the tokenizer's own skip let them into answers.
+   * {@code special: false}, so the tokenizer's own skip let them into answers. A bit set: decoding asks
+   * once per token of every streamed window, and a {@code Set<Integer>} would box each id. Never
+   * changed after construction.
    */
-  final Set<Integer> controlIds;
+  final BitSet controlIds;
   /** Distinct ids of the model vocab and the added tokens: HF's {@code len(tokenizer)}. */
   final int vocabSize;
 
@@ -36,10 +38,13 @@ final class AddedTokens {
     idByContent.forEach((content, id) -> byId.put(id, content));
     this.contentById = Map.copyOf(byId);
     this.specialIds = Set.copyOf(specialIds);
-    Set<Integer> control = new HashSet<>(idByContent.values());
-    control.remove(idByContent.get("<think>"));
-    control.remove(idByContent.get("</think>"));
-    this.controlIds = Set.copyOf(control);
+    BitSet control = new BitSet();
+    idByContent.forEach((content, id) -> {
+      if (!content.equals("<think>") && !content.equals("</think>")) {
+        control.set(id);
+      }
+    });
+    this.controlIds = control;
     this.vocabSize = vocabSize;
   }
 

@@ -129,7 +129,7 @@ public final class DeepSeekTokenizer implements AutoCloseable {
       if (id < 0 || id >= vocabSize()) {
         throw new IllegalArgumentException("token id " + id + " outside vocab of " + vocabSize());
       }
-      if (!skipSpecialTokens || !addedTokens.controlIds.contains(id)) {
+      if (!skipSpecialTokens || !addedTokens.controlIds.get(id)) {
         window[n++] = id;
       }
     }
