@@ -7,7 +7,6 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * The last handler: a path some route serves with other methods gets 405 with {@code Allow} (what
@@ -48,23 +47,31 @@ final class MethodNotAllowed {
     return out;
   }
 
-  /** {@code /v1/models/:model} style templates, with Vert.x's trailing {@code *} for a prefix. */
+  /**
+   * {@code /v1/models/:model} style templates, with Vert.x's trailing {@code *} for a prefix; compared
+   * segment by segment, since this runs for every unmatched request (scanners send many).
+   */
   static boolean matches(String template, String path) {
-    StringBuilder regex = new StringBuilder();
     boolean prefix = template.endsWith("*");
-    String body = prefix ? template.substring(0, template.length() - 1) : template;
-    for (String part : body.split("(?=/)")) {
-      if (part.startsWith("/:")) {
-        regex.append("/[^/]+");
-      } else {
-        regex.append(Pattern.quote(part));
+    String[] want = (prefix ? template.substring(0, template.length() - 1) : template).split("/", -1);
+    String[] got = path.split("/", -1);
+    int wanted = want.length;
+    if (prefix || (wanted > 1 && want[wanted - 1].isEmpty())) {
+      wanted--; // "/a/*" and "/a/" name the segments before the last slash
+    }
+    int have = got.length;
+    if (!prefix && have == wanted + 1 && got[have - 1].isEmpty()) {
+      have--; // one trailing slash is the same path
+    }
+    if (prefix ? have < wanted : have != wanted) {
+      return false;
+    }
+    for (int i = 0; i < wanted; i++) {
+      boolean param = want[i].startsWith(":");
+      if (param ? got[i].isEmpty() : !want[i].equals(got[i])) {
+        return false;
       }
     }
-    if (prefix) {
-      regex.append(".*");
-    } else {
-      regex.append("/?");
-    }
-    return Pattern.matches(regex.toString(), path);
+    return true;
   }
 }
