@@ -10,12 +10,11 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
+import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineStamp;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -92,27 +91,18 @@ public final class PlaygroundRoutes {
 
   /** The whole answer: text, citations, then the final event's intent, usage and trace (or the error). */
   private static Future<JsonObject> answer(TurnClient.Stream stream, TurnAck ack) {
-    Promise<JsonObject> done = Promise.promise();
-    StringBuilder content = new StringBuilder();
-    StringBuilder reasoning = new StringBuilder();
-    JsonArray citations = new JsonArray();
-    stream.handler(event -> {
-      switch (event.kind()) {
-        case DELTA -> {
-          content.append(event.content() == null ? "" : event.content());
-          reasoning.append(event.reasoning() == null ? "" : event.reasoning());
-        }
-        case CITATIONS -> citations.addAll(Citations.toJson(event.citations()));
-        case ERROR -> done.tryComplete(new JsonObject().put("error", new JsonObject()
-            .put("code", event.errorCode()).put("message", event.error())));
-        case DONE -> done.tryComplete(new JsonObject().put("conversationId", ack.conversationId())
-            .put("messageId", ack.assistantMessageId()).put("model", ack.model()).put("testModel", ack.testModel())
-            .put("content", content.toString()).put("reasoning", reasoning.toString()).put("citations", citations)
-            .put("intent", event.intent()).put("finishReason", event.finishReason())
-            .put("trace", event.trace() == null ? null : TraceJson.toJson(event.trace())));
+    return stream.whole().map(whole -> {
+      TurnEvent event = whole.last();
+      if (event.kind() == TurnEvent.Kind.ERROR) {
+        return new JsonObject().put("error", new JsonObject().put("code", event.errorCode()).put("message", event.error()));
       }
+      return new JsonObject().put("conversationId", ack.conversationId())
+          .put("messageId", ack.assistantMessageId()).put("model", ack.model()).put("testModel", ack.testModel())
+          .put("content", whole.content()).put("reasoning", whole.reasoning())
+          .put("citations", Citations.toJson(whole.citations()))
+          .put("intent", event.intent()).put("finishReason", event.finishReason())
+          .put("trace", event.trace() == null ? null : TraceJson.toJson(event.trace()));
     });
-    return done.future();
   }
 
   private static Future<Void> error(RoutingContext ctx, int status, String code, String message) {

@@ -165,37 +165,25 @@ public final class ChatApiModule implements HttpModule {
   }
 
   private void wholeAnswer(RoutingContext ctx, TurnClient.Stream stream, TurnAck ack) {
-    StringBuilder content = new StringBuilder();
-    StringBuilder reasoning = new StringBuilder();
-    JsonArray citations = new JsonArray();
-    stream.handler(event -> {
-      switch (event.kind()) {
-        case DELTA -> {
-          if (event.content() != null) {
-            content.append(event.content());
-          }
-          if (event.reasoning() != null) {
-            reasoning.append(event.reasoning());
-          }
-        }
-        case CITATIONS -> citations.addAll(Citations.toJson(event.citations()));
-        case ERROR -> backendProblem(event).send(ctx);
-        case DONE -> {
-          JsonObject message = new JsonObject().put("role", "assistant").put("content", content.toString());
-          if (reasoning.length() > 0) {
-            // both names: vLLM renamed reasoning_content to reasoning, and clients read either
-            message.put("reasoning_content", reasoning.toString()).put("reasoning", reasoning.toString());
-          }
-          ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
-              .end(withTrace(FaqMatchJson.addTo(envelope(ack, "chat.completion"), event), event)
-                  .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
-                      .put("finish_reason", event.finishReason())))
-                  .put("usage", usage(event.usage()))
-                  .put("citations", citations)
-                  .put("intent", event.intent())
-                  .encode());
-        }
+    stream.whole().onSuccess(whole -> {
+      TurnEvent event = whole.last();
+      if (event.kind() == TurnEvent.Kind.ERROR) {
+        backendProblem(event).send(ctx);
+        return;
       }
+      JsonObject message = new JsonObject().put("role", "assistant").put("content", whole.content());
+      if (!whole.reasoning().isEmpty()) {
+        // both names: vLLM renamed reasoning_content to reasoning, and clients read either
+        message.put("reasoning_content", whole.reasoning()).put("reasoning", whole.reasoning());
+      }
+      ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
+          .end(withTrace(FaqMatchJson.addTo(envelope(ack, "chat.completion"), event), event)
+              .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
+                  .put("finish_reason", event.finishReason())))
+              .put("usage", usage(event.usage()))
+              .put("citations", Citations.toJson(whole.citations()))
+              .put("intent", event.intent())
+              .encode());
     });
   }
 

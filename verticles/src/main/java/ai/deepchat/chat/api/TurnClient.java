@@ -5,6 +5,7 @@ import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamInbox;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
+import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
@@ -12,10 +13,13 @@ import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 
 /**
@@ -28,6 +32,10 @@ import java.util.Queue;
  * added latency (see {@link #measure}).
  */
 public final class TurnClient {
+
+  /** A whole answer; {@code last} is the DONE or ERROR event that ended it. */
+  public record WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last) {
+  }
 
   private final Vertx vertx;
   private final long requestTimeoutMs;
@@ -85,6 +93,33 @@ public final class TurnClient {
       while (!early.isEmpty() && this.handler != null) {
         dispatch(early.poll());
       }
+    }
+
+    /**
+     * The answer gathered whole (for clients that did not ask for a stream): its text, reasoning and
+     * citations, and the event that ended it (DONE, or ERROR with what was gathered until then).
+     */
+    public Future<WholeAnswer> whole() {
+      Promise<WholeAnswer> done = Promise.promise();
+      StringBuilder content = new StringBuilder();
+      StringBuilder reasoning = new StringBuilder();
+      List<Citation> citations = new ArrayList<>();
+      handler(event -> {
+        switch (event.kind()) {
+          case DELTA -> {
+            if (event.content() != null) {
+              content.append(event.content());
+            }
+            if (event.reasoning() != null) {
+              reasoning.append(event.reasoning());
+            }
+          }
+          case CITATIONS -> citations.addAll(event.citations());
+          case DONE, ERROR -> done.tryComplete(new WholeAnswer(content.toString(), reasoning.toString(),
+              List.copyOf(citations), event));
+        }
+      });
+      return done.future();
     }
 
     /**
