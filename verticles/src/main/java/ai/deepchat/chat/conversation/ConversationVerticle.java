@@ -195,7 +195,7 @@ public final class ConversationVerticle extends VerticleBase {
           case BLOCK -> new Moderated(req, verdict.text());
           case MASK -> {
             List<ChatMessage> masked = new java.util.ArrayList<>(msgs.subList(0, msgs.size() - 1));
-            masked.add(new ChatMessage(last.role(), verdict.text()));
+            masked.add(last.withContent(verdict.text()));
             yield new Moderated(req.withMessages(List.copyOf(masked)), null);
           }
         })

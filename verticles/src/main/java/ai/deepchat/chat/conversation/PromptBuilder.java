@@ -57,11 +57,11 @@ final class PromptBuilder {
   static Prompt build(String systemPrompt, List<RetrievedChunk> sources, List<ChatMessage> history,
                       ChatMessage question, int contextTokens, int maxTokens, TokenCounter counter) {
     int budget = contextTokens - maxTokens;
-    question = new ChatMessage(question.role(), neutralize(question.content()));
+    question = question.withContent(neutralize(question.content()));
     List<ChatMessage> pinned = history.stream().filter(m -> m.role().equals("system"))
-        .map(m -> new ChatMessage(m.role(), neutralize(m.content()))).toList();
+        .map(m -> m.withContent(neutralize(m.content()))).toList();
     List<ChatMessage> turns = history.stream().filter(m -> !m.role().equals("system"))
-        .map(m -> new ChatMessage(m.role(), neutralize(m.content()))).toList();
+        .map(m -> m.withContent(neutralize(m.content()))).toList();
     int fixed = counter.count(question) + counter.count(pinned);
 
     List<RetrievedChunk> used = new ArrayList<>(sources);

@@ -188,7 +188,7 @@ final class TurnRunner {
       return whole(plugins.answer(), null, List.of());
     }
     if (plugins != null && plugins.message() != null && !plugins.message().isBlank()) {
-      question = new ChatMessage(question.role(), plugins.message());
+      question = question.withContent(plugins.message());
     }
     return route().compose(whileOpen(this::answerRouted));
   }

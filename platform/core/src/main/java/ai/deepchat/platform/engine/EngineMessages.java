@@ -19,17 +19,97 @@ public final class EngineMessages {
   public static final List<Class<? extends Record>> TYPES = List.of(
       GenerateRequest.class, GenerateAccepted.class, GenerationEvent.class, GenerationEvents.class,
       CancelGeneration.class,
-      WorkerAnnouncement.class, ChatMessage.class, SamplingParams.class, Usage.class);
+      WorkerAnnouncement.class, ChatMessage.class, SamplingParams.class, Usage.class,
+      ToolSpec.class, ToolCall.class, ToolCallDelta.class, OutputConstraint.class, TokenLogprob.class,
+      TopLogprob.class);
 
-  /** One chat message as the model sees it (role: system, user, assistant). */
-  public record ChatMessage(String role, String content) {
+  /**
+   * One chat message as the model sees it (role: system, user, assistant, tool). {@code toolCalls}: the
+   * calls an assistant message made (null or empty when none); {@code toolCallId}: on a tool message,
+   * the call it answers.
+   */
+  public record ChatMessage(String role, String content, List<ToolCall> toolCalls, String toolCallId) {
+    public ChatMessage(String role, String content) {
+      this(role, content, null, null);
+    }
+
+    /** The same message with other text (masked, neutralized), its tool fields kept. */
+    public ChatMessage withContent(String replaced) {
+      return new ChatMessage(role, replaced, toolCalls, toolCallId);
+    }
   }
 
-  /** Sampling options; temperature 0 means greedy. */
+  /** A function the model may call; {@code parametersJson}: its JSON Schema as JSON text (null: none). */
+  public record ToolSpec(String name, String description, String parametersJson) {
+  }
+
+  /** A call the assistant made: {@code arguments} is JSON text, as OpenAI carries it. */
+  public record ToolCall(String id, String name, String arguments) {
+  }
+
+  /**
+   * A piece of a tool call while it streams: the first piece of call {@code index} carries its id and
+   * name, later ones only a further fragment of {@code arguments} (OpenAI's {@code delta.tool_calls}).
+   */
+  public record ToolCallDelta(int index, String id, String name, String arguments) {
+  }
+
+  /**
+   * What the output must be, enforced token by token by constrained decoding: any JSON object, JSON
+   * valid under {@code schemaJson}, or DeepSeek tool calls to {@code tools} (one, or several when
+   * {@code parallel}) whose arguments are valid under each tool's parameters.
+   */
+  public record OutputConstraint(Kind kind, String schemaJson, List<ToolSpec> tools, boolean parallel) {
+    public enum Kind { JSON_OBJECT, JSON_SCHEMA, TOOL_CALLS }
+
+    public static OutputConstraint jsonObject() {
+      return new OutputConstraint(Kind.JSON_OBJECT, null, null, false);
+    }
+
+    public static OutputConstraint jsonSchema(String schemaJson) {
+      return new OutputConstraint(Kind.JSON_SCHEMA, schemaJson, null, false);
+    }
+
+    public static OutputConstraint toolCalls(List<ToolSpec> tools, boolean parallel) {
+      return new OutputConstraint(Kind.TOOL_CALLS, null, List.copyOf(tools), parallel);
+    }
+  }
+
+  /**
+   * A generated token's log-probability and, when asked for, the most likely alternatives;
+   * {@code bytes}: the token's UTF-8 bytes (a token may hold part of a character), as OpenAI sends them.
+   */
+  public record TokenLogprob(String token, double logprob, List<Integer> bytes, List<TopLogprob> top) {
+  }
+
+  public record TopLogprob(String token, double logprob, List<Integer> bytes) {
+  }
+
+  /**
+   * Sampling options; temperature 0 means greedy. {@code constraint}: null for free text.
+   * {@code topLogprobs}: -1 for no log-probabilities, else 0-20 alternatives per token. {@code n}: how
+   * many choices to generate from the prompt.
+   */
   public record SamplingParams(double temperature, double topP, int topK, double repetitionPenalty,
-                               long seed, int maxTokens, List<String> stop) {
+                               long seed, int maxTokens, List<String> stop, OutputConstraint constraint,
+                               int topLogprobs, int n) {
+    public SamplingParams(double temperature, double topP, int topK, double repetitionPenalty, long seed,
+                          int maxTokens, List<String> stop) {
+      this(temperature, topP, topK, repetitionPenalty, seed, maxTokens, stop, null, -1, 1);
+    }
+
     public static SamplingParams greedy(int maxTokens) {
       return new SamplingParams(0, 1, 0, 1, 0, maxTokens, List.of());
+    }
+
+    public boolean logprobs() {
+      return topLogprobs >= 0;
+    }
+
+    /** These options with the request-level fields (constraint, log-probabilities, n) of {@code request}. */
+    public SamplingParams withOutputOf(SamplingParams request) {
+      return new SamplingParams(temperature, topP, topK, repetitionPenalty, seed, maxTokens, stop,
+          request.constraint, request.topLogprobs, request.n);
     }
   }
 
@@ -40,7 +120,12 @@ public final class EngineMessages {
    */
   public record GenerateRequest(String requestId, String tenantId, String modelKey,
                                 List<ChatMessage> messages, SamplingParams sampling,
-                                String eventsAddress) {
+                                String eventsAddress, List<ToolSpec> tools) {
+    /** A generation without tools. */
+    public GenerateRequest(String requestId, String tenantId, String modelKey, List<ChatMessage> messages,
+                           SamplingParams sampling, String eventsAddress) {
+      this(requestId, tenantId, modelKey, messages, sampling, eventsAddress, null);
+    }
   }
 
   /**
@@ -57,14 +142,23 @@ public final class EngineMessages {
    * One step of a generation: a text delta (content and/or reasoning), or the end with a finish reason
    * ("stop", "length", "cancelled", "error") and the usage. An ERROR whose finish reason is
    * {@link #HANDED_BACK} comes before any delta from a worker that is going away: the caller may start
-   * the generation again elsewhere. {@code stamp}: the worker's admission and emission times (null from
+   * the generation again elsewhere. {@code toolCalls}: pieces of tool calls parsed from the output;
+   * {@code logprobs}: one per token of this delta, when asked for; {@code choice}: which of the
+   * request's n choices the event belongs to. {@code stamp}: the worker's admission and emission times (null from
    * senders that do not stamp), for the platform's added-latency metrics.
    */
   public record GenerationEvent(String requestId, Kind kind, String content, String reasoning,
-                                String finishReason, Usage usage, String error, EngineStamp stamp) {
+                                String finishReason, Usage usage, String error, EngineStamp stamp,
+                                List<ToolCallDelta> toolCalls, List<TokenLogprob> logprobs, int choice) {
     public static final String HANDED_BACK = "handed_back";
 
     public enum Kind { DELTA, DONE, ERROR }
+
+    /** An event of choice 0 without tool calls or log-probabilities. */
+    public GenerationEvent(String requestId, Kind kind, String content, String reasoning, String finishReason,
+                           Usage usage, String error, EngineStamp stamp) {
+      this(requestId, kind, content, reasoning, finishReason, usage, error, stamp, null, null, 0);
+    }
 
     /** An event without timing. */
     public GenerationEvent(String requestId, Kind kind, String content, String reasoning, String finishReason,
