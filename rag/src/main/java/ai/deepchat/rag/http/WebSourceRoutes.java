@@ -54,6 +54,8 @@ final class WebSourceRoutes {
     router.post("/:kbId/web-sources/:sourceId/sync").handler(body).handler(RagRoutes.json(202, ctx -> {
       RequestJson.query(ctx, Set.of());
       return sources.sync(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"), RagRoutes.id(ctx, "sourceId"))
+          .recover(failure -> Future.failedFuture(RagException.errorOf(failure) == RagError.CONFLICT
+              ? new ApiProblem(409, "sync_running", null, failure.getMessage()) : failure))
           .map(WebSourceRoutes::json);
     }));
     router.delete("/:kbId/web-sources/:sourceId").handler(body).handler(RagRoutes.json(204, ctx -> sources.delete(
@@ -79,8 +81,11 @@ final class WebSourceRoutes {
     Integer interval = body.getValue("sync_interval_minutes") == null ? null
         : RequestJson.integer(body, "sync_interval_minutes", MIN_INTERVAL, MAX_INTERVAL, 0);
     return sources.create(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"), plan, interval)
-        .recover(failure -> Future.failedFuture(RagException.errorOf(failure) == RagError.INVALID_INPUT
-            ? new ApiProblem(400, "url_refused", "url", failure.getMessage()) : failure))
+        .recover(failure -> Future.failedFuture(switch (RagException.errorOf(failure)) {
+          case INVALID_INPUT -> new ApiProblem(400, "url_refused", "url", failure.getMessage());
+          case CONFLICT -> new ApiProblem(409, "source_exists", "url", failure.getMessage());
+          default -> failure;
+        }))
         .map(WebSourceRoutes::json);
   }
 

@@ -82,6 +82,11 @@ public final class PageFetcher {
             if (redirects >= MAX_REDIRECTS) {
               return Future.failedFuture(new Failed("more than " + MAX_REDIRECTS + " redirects"));
             }
+            try {
+              policy.check(next); // a refused target is named as such, whatever the scope
+            } catch (OutboundRefusedException refused) {
+              return Future.failedFuture(new Failed("redirect target refused: " + refused.getMessage()));
+            }
             if (!inScope.test(next)) {
               return Future.failedFuture(new Failed("redirects out of the site, to " + abbreviate(next)));
             }
