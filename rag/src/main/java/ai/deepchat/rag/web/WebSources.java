@@ -160,11 +160,16 @@ public final class WebSources {
     SyncTally tally = new SyncTally();
     List<Future<DocumentStatus>> ingestions = new ArrayList<>();
     boolean[] startFetched = {false};
+    String[] startProblem = {"the start page could not be imported"};
+    // the lease outlives a slow page or a long wait for ingestion: renewed on a timer as well as per page
+    long renewal = vertx.setPeriodic(LEASE.toMillis() / 3, t -> repository.progress(tenantId, source.id(), owner,
+        LEASE, tally));
     return repository.known(tenantId, source.id())
         .compose(known -> crawler.crawl(source.plan(), found -> {
               tally.reached();
-              if (found.depth() == 0 && found.outcome() == Outcome.FETCHED) {
-                startFetched[0] = true;
+              if (found.depth() == 0) {
+                startFetched[0] = found.outcome() == Outcome.FETCHED;
+                startProblem[0] = "the start page could not be imported: " + found.detail();
               }
               return page(tenantId, source, known, found, ingestions)
                   .recover(failure -> repository.recordPage(tenantId, source.id(), found.url(), found.depth(),
@@ -180,7 +185,7 @@ public final class WebSources {
                 .compose(v -> Future.join(ingestions))
                 .transform(ignored -> repository.finish(tenantId, source.id(), owner, tally,
                     startFetched[0] ? "ready" : "failed", startFetched[0] ? result.note()
-                        : result.note() != null ? result.note() : "the start page could not be imported"))))
+                        : result.note() != null ? result.note() : startProblem[0]))))
         .recover(failure -> {
           LOG.warn("sync of web source {} failed", source.id(), failure);
           return repository.finish(tenantId, source.id(), owner, tally, "failed", message(failure));
@@ -188,7 +193,8 @@ public final class WebSources {
         .otherwise(failure -> {
           LOG.warn("sync of web source {} could not record its end", source.id(), failure);
           return null;
-        });
+        })
+        .andThen(ended -> vertx.cancelTimer(renewal));
   }
 
   // one page's outcome recorded; answers the status counted for it
