@@ -290,19 +290,20 @@ public final class KnowledgeRoutes {
   /** The web import form: one page, or the whole site within depth and page limits, optionally on a schedule. */
   private Future<?> addWebSource(RoutingContext ctx, ConsoleSession s) {
     UUID kb = Forms.id(ctx, "kb");
-    String url = Forms.text(ctx, "url", 2_000, true);
-    boolean wholeSite = Forms.checkbox(ctx, "whole_site");
-    int depth = number(ctx, "max_depth", 0, 10, 3);
-    int pages = number(ctx, "max_pages", 1, 2_000, 100);
-    int interval = number(ctx, "sync_interval_minutes", 0, 30 * 24 * 60, 0);
-    if (interval > 0 && interval < 5) {
-      throw ConsoleException.badRequest("error.invalid", "sync_interval_minutes");
-    }
+    // another tenant's knowledge base is a 404 whatever the form holds
     return base(s, kb)
-        .compose(base -> backend.addWebSource(s.tenantId(), kb, url, wholeSite, depth, pages,
-            interval == 0 ? null : interval))
+        .compose(base -> {
+          int interval = number(ctx, "sync_interval_minutes", 0, 30 * 24 * 60, 0);
+          if (interval > 0 && interval < 5) {
+            throw ConsoleException.badRequest("error.invalid", "sync_interval_minutes");
+          }
+          return backend.addWebSource(s.tenantId(), kb, Forms.text(ctx, "url", 2_000, true),
+              Forms.checkbox(ctx, "whole_site"), number(ctx, "max_depth", 0, 10, 3),
+              number(ctx, "max_pages", 1, 2_000, 100), interval == 0 ? null : interval);
+        })
         .compose(id -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx), "kb.web_source_add",
-            "web_source:" + id, new JsonObject().put("kb", kb.toString()).put("url", url))))
+            "web_source:" + id, new JsonObject().put("kb", kb.toString()).put("url", Forms.text(ctx, "url", 2_000,
+                true)))))
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "webSyncStarted"))
         .recover(err -> webRefusal(ctx, kb, err));
   }
