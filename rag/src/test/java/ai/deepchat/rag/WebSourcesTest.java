@@ -108,6 +108,11 @@ class WebSourcesTest {
       request.response().setStatusCode(302).putHeader("Location", "http://127.0.0.1:1/internal").end();
       return;
     }
+    if (path.equals("/site/old") || path.equals("/site/renamed")) { // moved within the site: followed
+      request.response().setStatusCode(301).putHeader("Location", path.equals("/site/old") ? "b"
+          : origin + "/site/new-name").end();
+      return;
+    }
     String body = pages.get(path);
     if (body == null || body.equals("404")) {
       request.response().setStatusCode(404).end();
@@ -128,7 +133,8 @@ class WebSourcesTest {
   @Test
   void crawlsASiteThenResyncsOnlyWhatChanged() throws Exception {
     pages.put("/site/", html("Home", "Welcome to the harbour office.", "/site/a", "b", "/site/private/secret",
-        "/site/missing", "/site/moved", "https://elsewhere.example/x", "mailto:x@y.z"));
+        "/site/missing", "/site/moved", "/site/old", "/site/renamed", "https://elsewhere.example/x", "mailto:x@y.z"));
+    pages.put("/site/new-name", html("Opening hours", "The office opens at nine."));
     pages.put("/site/a", html("Ferries", "The ferry to Lantau leaves every forty minutes.", "/site/a/deep1"));
     pages.put("/site/a/deep1", html("Deep", "Depth two: the pier is on the left.", "/site/a/deep2"));
     pages.put("/site/a/deep2", html("Too deep", "Depth three is past the limit."));
@@ -149,8 +155,8 @@ class WebSourcesTest {
     Map<String, JsonObject> byUrl = pages(tenantA, kb, source);
     assertThat(byUrl.keySet()).containsExactlyInAnyOrder(origin + "/site/", origin + "/site/a",
         origin + "/site/a/deep1", origin + "/site/b", origin + "/site/hidden", origin + "/site/private/secret",
-        origin + "/site/missing", origin + "/site/moved");
-    for (String added : List.of("/site/", "/site/a", "/site/a/deep1", "/site/b", "/site/hidden")) {
+        origin + "/site/missing", origin + "/site/moved", origin + "/site/old", origin + "/site/new-name");
+    for (String added : List.of("/site/", "/site/a", "/site/a/deep1", "/site/b", "/site/hidden", "/site/new-name")) {
       assertThat(byUrl.get(origin + added).getString("status")).as(added).isEqualTo("added");
       assertThat(byUrl.get(origin + added).getString("document_status")).as(added).isEqualTo("ready");
     }
@@ -162,8 +168,11 @@ class WebSourcesTest {
     assertThat(byUrl.get(origin + "/site/missing").getString("error")).contains("404");
     assertThat(byUrl.get(origin + "/site/moved").getString("status")).isEqualTo("failed");
     assertThat(byUrl.get(origin + "/site/moved").getString("error")).contains("redirect target refused");
-    assertThat(done.getJsonObject("pages").getInteger("added")).isEqualTo(5);
-    assertThat(documents(tenantA, kb)).hasSize(5);
+    // a redirect to a page of the site already found is not imported twice
+    assertThat(byUrl.get(origin + "/site/old").getString("status")).isEqualTo("skipped");
+    assertThat(byUrl.get(origin + "/site/old").getString("error")).contains("redirects to " + origin + "/site/b");
+    assertThat(done.getJsonObject("pages").getInteger("added")).isEqualTo(6);
+    assertThat(documents(tenantA, kb)).hasSize(6);
     // the sitemap-only page is searchable
     HttpResponse<Buffer> search = await(as(tenantA, client.post(BASE + "/" + kb + "/search"))
         .sendJsonObject(new JsonObject().put("query", "lost umbrellas thirty days").put("top_k", 1)));
@@ -181,7 +190,7 @@ class WebSourcesTest {
     JsonObject counts = again.getJsonObject("pages");
     assertThat(counts.getInteger("updated")).as(counts.encode()).isEqualTo(1);
     assertThat(counts.getInteger("removed")).as(counts.encode()).isEqualTo(1);
-    assertThat(counts.getInteger("unchanged")).as(counts.encode()).isEqualTo(3);
+    assertThat(counts.getInteger("unchanged")).as(counts.encode()).isEqualTo(4);
     assertThat(counts.getInteger("added")).as(counts.encode()).isZero();
 
     Map<String, Set<Long>> chunksAfter = chunkIds(tenantA);
@@ -194,7 +203,7 @@ class WebSourcesTest {
         assertThat(chunksAfter.get(name)).as(name + " untouched").isEqualTo(chunksBefore.get(name));
       }
     }
-    assertThat(documents(tenantA, kb)).hasSize(4);
+    assertThat(documents(tenantA, kb)).hasSize(5);
 
     // another tenant sees, syncs and deletes none of it
     for (HttpRequest<Buffer> foreign : List.of(client.get(BASE + "/" + kb + "/web-sources"),

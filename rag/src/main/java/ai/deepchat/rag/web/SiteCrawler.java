@@ -232,7 +232,21 @@ public final class SiteCrawler {
       });
     }
 
-    private Future<Found> classify(String url, int depth, Fetched fetched) {
+    private Future<Found> classify(String requested, int depth, Fetched fetched) {
+      // a redirect within the site: the page is the one that answered, recorded once under its own URL
+      String url = requested;
+      String landed = resolve(null, fetched.url());
+      if (landed != null && !landed.equals(requested)) {
+        boolean first;
+        synchronized (this) {
+          first = seen.add(landed);
+        }
+        if (!first && depth > 0) {
+          return Future.succeededFuture(new Found(requested, depth, Outcome.SKIPPED, "redirects to " + landed
+              + ", imported under that address", null, null));
+        }
+        url = landed;
+      }
       if (fetched.status() == 404 || fetched.status() == 410) {
         return Future.succeededFuture(new Found(url, depth, Outcome.GONE, "HTTP " + fetched.status(), null, null));
       }
