@@ -69,3 +69,14 @@ BEGIN
 END $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON web_sources, web_source_pages TO deepchat_app;
+
+-- Sources whose scheduled sync is due and not leased, across tenants: what each node's sync timer asks
+-- every half minute in one statement, instead of one query per tenant. It names ids only; the sync itself
+-- runs under the source's tenant (row-level security as everywhere).
+CREATE FUNCTION due_web_sources(p_limit integer)
+  RETURNS TABLE (tenant_id uuid, id uuid)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$ SELECT s.tenant_id, s.id FROM web_sources s WHERE s.next_sync_at <= now()
+        AND (s.lease_until IS NULL OR s.lease_until < now()) ORDER BY s.next_sync_at LIMIT p_limit $$;
+REVOKE ALL ON FUNCTION due_web_sources(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION due_web_sources(integer) TO deepchat_app;

@@ -166,25 +166,21 @@ final class WebSourceRepository {
                 r.getValue(7) == null ? 0 : r.getFloat(7), r.getOffsetDateTime(8))))));
   }
 
-  /** Sources of the tenant whose scheduled sync is due and not leased. */
-  Future<List<UUID>> due(UUID tenantId) {
-    return database.inTenant(tenantId, conn -> conn
-        .query("SELECT id FROM web_sources WHERE next_sync_at <= now() "
-            + "AND (lease_until IS NULL OR lease_until < now()) ORDER BY next_sync_at LIMIT 100").execute()
-        .map(rows -> {
-          List<UUID> ids = new ArrayList<>();
-          rows.forEach(r -> ids.add(r.getUUID(0)));
-          return ids;
-        }));
+  /** A source to sync: its tenant and id. */
+  record Due(UUID tenantId, UUID sourceId) {
   }
 
-  /** Tenants that have any scheduled source (read without a tenant: the tenants directory is global). */
-  Future<List<UUID>> tenants() {
-    return database.global(conn -> conn.query("SELECT id FROM tenants ORDER BY id").execute()
+  /**
+   * Sources whose scheduled sync is due and not leased, of every tenant, in one statement: read without
+   * a tenant through {@code due_web_sources} (V23), which answers ids only.
+   */
+  Future<List<Due>> due(int limit) {
+    return database.global(conn -> conn.preparedQuery("SELECT tenant_id, id FROM due_web_sources($1)")
+        .execute(Tuple.of(limit))
         .map(rows -> {
-          List<UUID> ids = new ArrayList<>();
-          rows.forEach(r -> ids.add(r.getUUID(0)));
-          return ids;
+          List<Due> due = new ArrayList<>();
+          rows.forEach(r -> due.add(new Due(r.getUUID(0), r.getUUID(1))));
+          return due;
         }));
   }
 

@@ -113,34 +113,28 @@ public final class WebSources {
    * timer of {@link WebSyncVerticle} calls it. Completes when they have started, not when they end.
    */
   public Future<Integer> syncDue() {
-    return repository.tenants().compose(tenants -> startDue(tenants, 0, 0));
+    int room = SCHEDULED_AT_ONCE - scheduledRunning.get();
+    return room <= 0 ? Future.succeededFuture(0)
+        : repository.due(room).compose(due -> startEach(due, 0, 0));
   }
 
   public Future<Void> close() {
     return fetcher.close();
   }
 
-  private Future<Integer> startDue(List<UUID> tenants, int index, int started) {
-    if (index >= tenants.size() || scheduledRunning.get() >= SCHEDULED_AT_ONCE) {
+  private Future<Integer> startEach(List<WebSourceRepository.Due> due, int index, int started) {
+    if (index >= due.size() || scheduledRunning.get() >= SCHEDULED_AT_ONCE) {
       return Future.succeededFuture(started);
     }
-    UUID tenant = tenants.get(index);
-    return repository.due(tenant).compose(ids -> startEach(tenant, ids, 0, 0))
-        .compose(n -> startDue(tenants, index + 1, started + n));
-  }
-
-  private Future<Integer> startEach(UUID tenant, List<UUID> ids, int index, int started) {
-    if (index >= ids.size() || scheduledRunning.get() >= SCHEDULED_AT_ONCE) {
-      return Future.succeededFuture(started);
-    }
+    WebSourceRepository.Due next = due.get(index);
     scheduledRunning.incrementAndGet();
-    return repository.claim(tenant, ids.get(index), owner, LEASE).compose(claimed -> {
-      if (claimed.isEmpty()) {
+    return repository.claim(next.tenantId(), next.sourceId(), owner, LEASE).compose(claimed -> {
+      if (claimed.isEmpty()) { // another node claimed it since
         scheduledRunning.decrementAndGet();
-        return startEach(tenant, ids, index + 1, started);
+        return startEach(due, index + 1, started);
       }
-      run(tenant, claimed.get()).onComplete(ended -> scheduledRunning.decrementAndGet());
-      return startEach(tenant, ids, index + 1, started + 1);
+      run(next.tenantId(), claimed.get()).onComplete(ended -> scheduledRunning.decrementAndGet());
+      return startEach(due, index + 1, started + 1);
     }, failure -> {
       scheduledRunning.decrementAndGet();
       return Future.failedFuture(failure);
