@@ -11,12 +11,16 @@ import ai.deepchat.rag.index.VectorStore;
 import ai.deepchat.rag.ingest.IngestionService;
 import ai.deepchat.rag.retrieve.HybridRetriever;
 import ai.deepchat.rag.retrieve.RetrieverVerticle;
+import ai.deepchat.rag.web.CrawlSettings;
+import ai.deepchat.rag.web.WebSources;
+import ai.deepchat.rag.web.WebSyncVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.Router;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.UUID;
 
 /**
@@ -26,6 +30,9 @@ import java.util.UUID;
  * and ingestion's batches) on the node's {@code embeddings} pool, the one bound on ONNX threads.
  */
 public final class Rag implements KnowledgeBaseApi {
+
+  /** How often a node looks for web sources whose scheduled sync is due (intervals are whole minutes). */
+  private static final Duration WEB_SYNC_CHECK = Duration.ofSeconds(30);
 
   private final Vertx vertx;
   private final RagConfig config;
@@ -37,8 +44,9 @@ public final class Rag implements KnowledgeBaseApi {
   private final IngestionService knowledgeBases;
   private final HybridRetriever retriever;
   private final Evaluations evaluations;
+  private final WebSources webSources;
 
-  private Rag(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound) {
+  private Rag(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound, CrawlSettings crawl) {
     this.vertx = vertx;
     this.outbound = outbound;
     this.config = config;
@@ -51,6 +59,8 @@ public final class Rag implements KnowledgeBaseApi {
         WorkerPools.of(vertx).size(WorkerPools.Kind.EMBEDDINGS), config);
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
     this.evaluations = new Evaluations(database, knowledgeBases, retriever);
+    this.webSources = new WebSources(vertx, database, knowledgeBases, outbound, ingestWorker,
+        crawl);
   }
 
   /** Web imports refused for every internal address ({@link OutboundPolicy#strict}). */
@@ -60,7 +70,13 @@ public final class Rag implements KnowledgeBaseApi {
 
   /** {@code outbound}: the policy every fetch of a web import goes through (the node's {@code OutboundPolicy.of}). */
   public static Rag create(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound) {
-    return new Rag(vertx, database, config, outbound);
+    return create(vertx, database, config, outbound, CrawlSettings.defaults());
+  }
+
+  /** {@code crawl}: how politely site imports crawl (tests shorten the pause between requests). */
+  public static Rag create(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound,
+                           CrawlSettings crawl) {
+    return new Rag(vertx, database, config, outbound, crawl);
   }
 
   public KnowledgeBaseService knowledgeBases() {
@@ -79,7 +95,17 @@ public final class Rag implements KnowledgeBaseApi {
   /** HTTP routes to mount under {@code /v1/knowledge-bases}; see {@link RagRoutes}. */
   @Override
   public Router router() {
-    return RagRoutes.create(vertx, knowledgeBases, retriever, config, outbound, evaluations);
+    return RagRoutes.create(vertx, knowledgeBases, retriever, config, outbound, evaluations, webSources);
+  }
+
+  /** Web and site sources of knowledge bases, and their syncs. */
+  public WebSources webSources() {
+    return webSources;
+  }
+
+  /** The timer of scheduled web-source syncs; deploy it on the nodes that ingest (one per node). */
+  public WebSyncVerticle webSyncVerticle() {
+    return new WebSyncVerticle(webSources, WEB_SYNC_CHECK);
   }
 
   /** Evaluation sets and runs of knowledge bases (recall@k and MRR through the real retrieval). */
@@ -97,6 +123,6 @@ public final class Rag implements KnowledgeBaseApi {
     return queryWorker.executeBlocking(() -> {
       vectors.close();
       return null;
-    }, false).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close(), embeddings.close())).mapEmpty();
+    }, false).eventually(webSources::close).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close(), embeddings.close())).mapEmpty();
   }
 }

@@ -74,4 +74,17 @@ public final class BusKnowledgeBackend implements KnowledgeBackend {
     return ingest == null ? Future.failedFuture(new Unavailable("no evaluation service on this node"))
         : ingest.startEvaluation(tenantId, knowledgeBaseId, setId);
   }
+
+  @Override
+  public Future<UUID> addWebSource(UUID tenantId, UUID knowledgeBaseId, String url, boolean wholeSite, int maxDepth,
+                                   int maxPages, Integer intervalMinutes) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
+        : ingest.addWebSource(tenantId, knowledgeBaseId, url, wholeSite, maxDepth, maxPages, intervalMinutes);
+  }
+
+  @Override
+  public Future<Void> syncWebSource(UUID tenantId, UUID knowledgeBaseId, UUID sourceId) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
+        : ingest.syncWebSource(tenantId, knowledgeBaseId, sourceId);
+  }
 }

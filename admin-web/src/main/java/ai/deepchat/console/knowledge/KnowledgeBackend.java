@@ -35,6 +35,16 @@ public interface KnowledgeBackend {
   /** Starts a run of the set in the background; the future holds the run's id. */
   Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId);
 
+  /**
+   * Adds a web source (one page, or the site from {@code url} within the limits) and starts its first
+   * sync; {@code intervalMinutes} null for on demand only. The future holds the source's id.
+   */
+  Future<UUID> addWebSource(UUID tenantId, UUID knowledgeBaseId, String url, boolean wholeSite, int maxDepth,
+                            int maxPages, Integer intervalMinutes);
+
+  /** Starts a sync of the web source now (refused while one runs). */
+  Future<Void> syncWebSource(UUID tenantId, UUID knowledgeBaseId, UUID sourceId);
+
   /** Failure of a backend call that the console shows as "unavailable" rather than as an error. */
   final class Unavailable extends RuntimeException {
     public Unavailable(String message) {

@@ -68,6 +68,8 @@ public final class KnowledgeRoutes {
     routes.post("/kb/:kb/documents/:doc/delete", ConsoleRole.EDITOR, this::deleteDocument);
     routes.post("/kb/:kb/documents/:doc/retry", ConsoleRole.EDITOR, this::retryDocument);
     routes.get("/kb/:kb/search", ConsoleRole.VIEWER, this::search);
+    routes.post("/kb/:kb/web-sources", ConsoleRole.EDITOR, this::addWebSource);
+    routes.post("/kb/:kb/web-sources/:src/sync", ConsoleRole.EDITOR, this::syncWebSource);
   }
 
   private Future<?> list(RoutingContext ctx, ConsoleSession s) {
@@ -121,12 +123,18 @@ public final class KnowledgeRoutes {
     return base(s, kb).compose(base -> database.inTenant(s.tenantId(), c -> c.preparedQuery(
             "SELECT id, title, source_name, content_type, size_bytes, status, progress, error, chunk_count, "
                 + "updated_at FROM documents WHERE knowledge_base_id = $1 ORDER BY updated_at DESC")
-        .execute(Tuple.of(kb)))
-        .compose(docs -> {
+        .execute(Tuple.of(kb))
+        .compose(docs -> c.preparedQuery("SELECT id, start_url, whole_site, max_depth, max_pages, "
+                + "sync_interval_minutes, status, error, pages_found, pages_done, pages_added, pages_updated, "
+                + "pages_unchanged, pages_removed, pages_failed, last_synced_at FROM web_sources "
+                + "WHERE knowledge_base_id = $1 ORDER BY created_at").execute(Tuple.of(kb))
+            .map(sources -> Map.of("documents", docs, "sources", sources))))
+        .compose(rows -> {
           Map<String, Object> model = new HashMap<>();
           model.put("section", "kb");
           model.put("kb", base);
-          model.put("documents", Rows.maps(docs));
+          model.put("documents", Rows.maps(rows.get("documents")));
+          model.put("sources", Rows.maps(rows.get("sources")));
           model.put("uploadLimitMb", uploadLimit / (1024 * 1024));
           return views.render(ctx, "kb-detail", model);
         }));
@@ -277,6 +285,69 @@ public final class KnowledgeRoutes {
           return err instanceof BusFailure.Failed ? Future.failedFuture(ConsoleException.badRequest("error.invalid", "document"))
               : Future.failedFuture(err);
         });
+  }
+
+  /** The web import form: one page, or the whole site within depth and page limits, optionally on a schedule. */
+  private Future<?> addWebSource(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    // another tenant's knowledge base is a 404 whatever the form holds
+    return base(s, kb)
+        .compose(base -> {
+          int interval = number(ctx, "sync_interval_minutes", 0, 30 * 24 * 60, 0);
+          if (interval > 0 && interval < 5) {
+            throw ConsoleException.badRequest("error.invalid", "sync_interval_minutes");
+          }
+          return backend.addWebSource(s.tenantId(), kb, Forms.text(ctx, "url", 2_000, true),
+              Forms.checkbox(ctx, "whole_site"), number(ctx, "max_depth", 0, 10, 3),
+              number(ctx, "max_pages", 1, 2_000, 100), interval == 0 ? null : interval);
+        })
+        .compose(id -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx), "kb.web_source_add",
+            "web_source:" + id, new JsonObject().put("kb", kb.toString()).put("url", Forms.text(ctx, "url", 2_000,
+                true)))))
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "webSyncStarted"))
+        .recover(err -> webRefusal(ctx, kb, err));
+  }
+
+  private Future<?> syncWebSource(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    UUID source = Forms.id(ctx, "src");
+    return base(s, kb)
+        .compose(base -> backend.syncWebSource(s.tenantId(), kb, source))
+        .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx), "kb.web_source_sync",
+            "web_source:" + source, new JsonObject().put("kb", kb.toString()))))
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "webSyncStarted"))
+        .recover(err -> webRefusal(ctx, kb, err));
+  }
+
+  private static Future<Void> webRefusal(RoutingContext ctx, UUID kb, Throwable err) {
+    if (err instanceof KnowledgeBackend.Unavailable) {
+      return ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable");
+    }
+    if (err instanceof BusFailure.Failed refusal) {
+      return Future.failedFuture(switch (refusal.failure()) {
+        case NOT_FOUND -> ConsoleException.notFound();
+        case CONFLICT -> ConsoleException.badRequest("kb.web.busy");
+        default -> ConsoleException.badRequest("kb.web.refused", err.getMessage());
+      });
+    }
+    return Future.failedFuture(err);
+  }
+
+  // an optional whole number of a form in [min, max]; empty keeps the default
+  private static int number(RoutingContext ctx, String name, int min, int max, int fallback) {
+    String raw = Forms.text(ctx, name, 10, false);
+    if (raw.isEmpty()) {
+      return fallback;
+    }
+    try {
+      int value = Integer.parseInt(raw.strip());
+      if (value >= min && value <= max) {
+        return value;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw ConsoleException.badRequest("error.invalid", name);
   }
 
   private Future<?> reindex(RoutingContext ctx, ConsoleSession s) {

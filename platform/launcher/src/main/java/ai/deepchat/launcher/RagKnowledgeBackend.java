@@ -9,6 +9,8 @@ import ai.deepchat.rag.eval.EvalQuestion;
 import ai.deepchat.rag.eval.EvalRun;
 import ai.deepchat.rag.eval.EvalSet;
 import ai.deepchat.rag.eval.EvalSetParser;
+import ai.deepchat.rag.web.CrawlPlan;
+import ai.deepchat.rag.web.WebSource;
 import io.vertx.core.Future;
 
 import java.nio.file.Path;
@@ -76,6 +78,20 @@ final class RagKnowledgeBackend implements KnowledgeBackend {
   @Override
   public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId) {
     return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null).map(EvalRun::id)
+        .recover(RagKnowledgeBackend::refusal);
+  }
+
+  @Override
+  public Future<UUID> addWebSource(UUID tenantId, UUID knowledgeBaseId, String url, boolean wholeSite, int maxDepth,
+                                   int maxPages, Integer intervalMinutes) {
+    CrawlPlan plan = wholeSite ? new CrawlPlan(url, true, maxDepth, maxPages) : CrawlPlan.singlePage(url);
+    return rag.webSources().create(tenantId, knowledgeBaseId, plan, intervalMinutes).map(WebSource::id)
+        .recover(RagKnowledgeBackend::refusal);
+  }
+
+  @Override
+  public Future<Void> syncWebSource(UUID tenantId, UUID knowledgeBaseId, UUID sourceId) {
+    return rag.webSources().sync(tenantId, knowledgeBaseId, sourceId).<Void>mapEmpty()
         .recover(RagKnowledgeBackend::refusal);
   }
 }

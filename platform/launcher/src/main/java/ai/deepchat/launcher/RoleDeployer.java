@@ -67,6 +67,11 @@ final class RoleDeployer {
         ids.add(id);
         return null;
       });
+      // scheduled web-source syncs: every rag node checks, a lease per source lets one node run each
+      chain = chain.compose(v -> vertx.deployVerticle(rag.webSyncVerticle())).map(id -> {
+        ids.add(id);
+        return null;
+      });
     }
     if (platform.config().roles().contains(Role.PIPELINE)) {
       chain = chain.compose(v -> PolicyServices.deployVerticles(vertx, platform)).map(policyIds -> {

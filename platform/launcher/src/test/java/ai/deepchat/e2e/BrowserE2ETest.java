@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,6 +45,7 @@ class BrowserE2ETest {
   static Path dataDir;
   static Node node;
   static HttpServer hostSite;
+  static com.sun.net.httpserver.HttpServer docsSite;
   static Path scripts;
 
   @BeforeAll
@@ -57,10 +61,34 @@ class BrowserE2ETest {
     }
     dataDir = Files.createTempDirectory("deepchat-e2e");
     int port = freePort();
+    docsSite = startDocsSite();
+    // the docs site is on loopback: allow-listed as an operator would list an intranet host
     PlatformConfig config = ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString(),
-        "HTTP_PORT", String.valueOf(port), "HTTP_HOST", "127.0.0.1", "ADMIN_PASSWORD", PASSWORD), new String[0]);
+        "HTTP_PORT", String.valueOf(port), "HTTP_HOST", "127.0.0.1", "ADMIN_PASSWORD", PASSWORD,
+        "OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:" + docsSite.getAddress().getPort()), new String[0]);
     node = Node.start(config);
     hostSite = startHostSite(port);
+  }
+
+  /** A company's documentation site for web import: a start page linking two pages. */
+  static com.sun.net.httpserver.HttpServer startDocsSite() throws IOException {
+    Map<String, String> pages = Map.of(
+        "/docs/", "<h1>Help centre</h1><p>Answers for customers.</p><a href=\"returns\">Returns</a> <a href=\"/docs/shipping\">Shipping</a>",
+        "/docs/returns", "<h1>Returns</h1><p>Unused items can be returned within 30 days for a full refund.</p>",
+        "/docs/shipping", "<h1>Shipping</h1><p>Orders ship within two working days.</p>");
+    com.sun.net.httpserver.HttpServer site = com.sun.net.httpserver.HttpServer.create(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    site.createContext("/", exchange -> {
+      String page = pages.get(exchange.getRequestURI().getPath());
+      byte[] body = (page == null ? "" : "<!doctype html><html><body>" + page + "</body></html>")
+          .getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+      exchange.sendResponseHeaders(page == null ? 404 : 200, page == null ? -1 : body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    site.start();
+    return site;
   }
 
   /** A customer's site on another origin (localhost vs 127.0.0.1, own port) with hostile CSS. */
@@ -89,6 +117,9 @@ class BrowserE2ETest {
   static void stop() throws IOException {
     if (node != null) {
       node.close();
+    }
+    if (docsSite != null) {
+      docsSite.stop(0);
     }
     if (dataDir != null) {
       try (var files = Files.walk(dataDir)) {
@@ -137,6 +168,13 @@ class BrowserE2ETest {
     assertThat(script("evaluation.e2e.js")).isZero();
   }
 
+  /** Issue #16 item 2: a whole site imported from the console, listed with its status, then re-synced. */
+  @Test
+  @Order(7)
+  void webImportScenario() throws Exception {
+    assertThat(script("web-import.e2e.js")).isZero();
+  }
+
   private int script(String name) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("BASE_URL", "http://127.0.0.1:" + node.httpPort());
@@ -145,6 +183,7 @@ class BrowserE2ETest {
     env.put("ADMIN_EMAIL", "admin@demo.local");
     env.put("ADMIN_PASSWORD", PASSWORD);
     env.put("CHROMIUM", CHROMIUM.toString());
+    env.put("SITE_URL", "http://127.0.0.1:" + docsSite.getAddress().getPort());
     env.put("SCREENSHOT_DIR", Path.of("target/e2e-screenshots").toAbsolutePath().toString());
     return exec(List.of("node", name), env, 480);
   }

@@ -124,9 +124,15 @@ class OpenApiFuzzTest {
             + kb.getString("id") + "/documents?filename=notes.md")).header("Authorization", "Bearer " + key)
         .POST(HttpRequest.BodyPublishers.ofString("# Notes\n\nThe lamp is blue.\n")));
     assertThat(doc.statusCode()).as(doc.body()).isEqualTo(202);
+    HttpResponse<String> source = send(HttpRequest.newBuilder(URI.create(base + "/v1/knowledge-bases/"
+            + kb.getString("id") + "/web-sources")).header("Authorization", "Bearer " + key)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("url", pageUrl + "?source").encode())));
+    assertThat(source.statusCode()).as(source.body()).isEqualTo(202);
     fuzz("docs/openapi-knowledge.yaml", seed, new RequestGenerator(seed, Map.of("apiKey", key),
         Map.of("kbId", List.of(kb.getString("id")), "docId", List.of(new JsonObject(doc.body()).getString("id")),
-            "filename", List.of("notes.md", "faq.txt"), "query", List.of("lamp", "blue lamp"), "url", List.of(pageUrl))));
+            "filename", List.of("notes.md", "faq.txt"), "query", List.of("lamp", "blue lamp"), "url", List.of(pageUrl),
+            "sourceId", List.of(new JsonObject(source.body()).getString("id")))));
   }
 
   private void fuzz(String file, long seed, RequestGenerator generator) throws Exception {

@@ -12,6 +12,7 @@ import ai.deepchat.rag.Retriever;
 import ai.deepchat.rag.eval.EvalSetParser;
 import ai.deepchat.rag.eval.Evaluations;
 import ai.deepchat.rag.retrieve.HybridRetriever;
+import ai.deepchat.rag.web.WebSources;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -51,6 +52,7 @@ import java.util.function.Function;
  * POST   /{kbId}/documents/{docId}/resync  ingest again from the stored original   202 document
  * POST   /{kbId}/documents/web      {url}: one page, fetched through OutboundPolicy 202 document (pending)
  * POST   /{kbId}/search             {query, top_k?}                               200 list of hits
+ * ...    /{kbId}/web-sources        sites and pages kept in step ({@link WebSourceRoutes})
  * </pre>
  * Errors are {@code {"error": {"message", "type", "param", "code"}}} ({@link ApiProblem}); unknown
  * fields and out-of-range values are 400 naming the field; ids of another tenant, like malformed ids,
@@ -89,6 +91,13 @@ public final class RagRoutes {
   /** With the evaluation routes of {@link EvalRoutes} when {@code evaluations} is given. */
   public static Router create(Vertx vertx, KnowledgeBaseService service, Retriever retriever,
                               RagConfig config, OutboundPolicy outbound, Evaluations evaluations) {
+    return create(vertx, service, retriever, config, outbound, evaluations, null);
+  }
+
+  /** With the web-source routes of {@link WebSourceRoutes} when {@code webSources} is given. */
+  public static Router create(Vertx vertx, KnowledgeBaseService service, Retriever retriever,
+                              RagConfig config, OutboundPolicy outbound, Evaluations evaluations,
+                              WebSources webSources) {
     RagRoutes routes = new RagRoutes(service, retriever,
         new WebPages(vertx, outbound, config.dataDir().resolve("uploads"), config.maxUploadBytes()));
     Router router = Router.router(vertx);
@@ -113,6 +122,9 @@ public final class RagRoutes {
         tenant(ctx), id(ctx, "kbId"), id(ctx, "docId")).map(upload -> KnowledgeJson.document(upload.accepted()))));
     router.post("/:kbId/search").handler(body).handler(json(200, routes::search));
     router.post("/:kbId/documents/web").handler(body).handler(json(202, routes::importPage));
+    if (webSources != null) {
+      WebSourceRoutes.mount(router, webSources, body);
+    }
     if (evaluations != null) {
       // a set of questions may be larger than the other routes' JSON bodies
       EvalRoutes.mount(router, evaluations, BodyHandler.create(false).setBodyLimit(EvalSetParser.MAX_SET_BYTES + 1));
@@ -207,18 +219,18 @@ public final class RagRoutes {
     return retriever.retrieve(tenant(ctx), id(ctx, "kbId"), query, topK).map(KnowledgeJson::searchResults);
   }
 
-  private static int limit(MultiMap query) {
+  static int limit(MultiMap query) {
     return RequestJson.integer(query, "limit", 1, Page.MAX_LIMIT, Page.DEFAULT_LIMIT);
   }
 
   // the only input a listing's service call refuses is a cursor it cannot continue after
-  private static <T> Future<Page<T>> cursorChecked(Future<Page<T>> page) {
+  static <T> Future<Page<T>> cursorChecked(Future<Page<T>> page) {
     return page.recover(failure -> Future.failedFuture(RagException.errorOf(failure) == RagError.INVALID_INPUT
         ? ApiProblem.invalid("after", failure.getMessage()) : failure));
   }
 
   /** A route answering JSON (or nothing for 204); a refusal while reading the request is a 4xx. */
-  private static Handler<RoutingContext> json(int status, Function<RoutingContext, Future<JsonObject>> work) {
+  static Handler<RoutingContext> json(int status, Function<RoutingContext, Future<JsonObject>> work) {
     return ctx -> {
       Future<JsonObject> result;
       try {

@@ -2,6 +2,7 @@ package ai.deepchat.rag.http;
 
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
+import ai.deepchat.rag.web.PageNames;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.OpenOptions;
@@ -80,7 +81,7 @@ final class WebPages {
                   .recover(failure -> Future.failedFuture(failure instanceof DiskSink.TooLarge
                       ? new Refused(413, "file_too_large", "The page is larger than the upload limit of " + limit
                           + " bytes.") : failure))
-                  .map(bytes -> new Page(file, sourceName(target.url().host(), target.url().pathAndQuery(),
+                  .map(bytes -> new Page(file, PageNames.sourceName(target.url().host(), target.url().pathAndQuery(),
                       extension)));
             }))
         .recover(failure -> vertx.fileSystem().delete(file.toString()).transform(ignored ->
@@ -111,14 +112,5 @@ final class WebPages {
       default -> throw new Refused(415, "unsupported_file_type", "The page is " + type
           + "; web import takes HTML, plain text or Markdown pages.");
     };
-  }
-
-  /** "docs.example.com/guide/intro?x=1" becomes "docs.example.com_guide_intro_x_1.html": re-imports replace it. */
-  static String sourceName(String host, String pathAndQuery, String extension) {
-    String name = (host + pathAndQuery).replaceAll("[^A-Za-z0-9.-]+", "_").replaceAll("_+$", "");
-    if (name.endsWith(extension)) {
-      name = name.substring(0, name.length() - extension.length());
-    }
-    return (name.length() > 200 ? name.substring(0, 200) : name) + extension;
   }
 }

@@ -57,6 +57,10 @@ class TenantIsolationTest {
         SELECT tenant_id, id, 'e', '[]', 0 FROM knowledge_bases WHERE tenant_id = '%1$s';
       INSERT INTO eval_runs (tenant_id, knowledge_base_id, eval_set_id)
         SELECT tenant_id, knowledge_base_id, id FROM eval_sets WHERE tenant_id = '%1$s';
+      INSERT INTO web_sources (tenant_id, knowledge_base_id, start_url, whole_site, max_depth, max_pages)
+        SELECT tenant_id, id, 'https://example.test/', false, 0, 1 FROM knowledge_bases WHERE tenant_id = '%1$s';
+      INSERT INTO web_source_pages (tenant_id, source_id, url, depth, status)
+        SELECT tenant_id, id, start_url, 0, 'added' FROM web_sources WHERE tenant_id = '%1$s';
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
