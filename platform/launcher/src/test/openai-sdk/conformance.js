@@ -638,6 +638,18 @@ check('tools.remote_passthrough', async () => {
   validToolCalls(s.calls, ['get_weather']);
 });
 
+check('tools.idempotent_replay', async () => {
+  // a replay returns the stored answer exactly: its tool calls and finish_reason "tool_calls" included
+  const key = `sdk-replay-tools-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const body = { messages: user('What is the weather in Paris?'), tools: TOOLS, tool_choice: 'required', max_tokens: JSON_TOKENS };
+  const first = (await chat(body, { headers: { 'Idempotency-Key': key } })).choices[0];
+  const again = (await chat(body, { headers: { 'Idempotency-Key': key } })).choices[0];
+  assert(first.finish_reason === 'tool_calls', `finish_reason: ${first.finish_reason}`);
+  assert(again.finish_reason === first.finish_reason, `replay finish_reason ${again.finish_reason}`);
+  assert(JSON.stringify(again.message.tool_calls) === JSON.stringify(first.message.tool_calls),
+    `replay tool_calls ${show(again.message.tool_calls)} != ${show(first.message.tool_calls)}`);
+});
+
 check('tools.error.unknown_function', async () => {
   const err = await refused(client.chat.completions.create({
     messages: user('hi'), tools: TOOLS, tool_choice: { type: 'function', function: { name: 'launch_rocket' } }, max_tokens: 4,

@@ -16,13 +16,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
+import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -44,6 +48,7 @@ class OpenAiSdkConformanceTest {
   static ThinkingUpstream upstream;
   static Node node;
   static String apiKey;
+  static UUID tenant;
 
   @BeforeAll
   static void start() throws Exception {
@@ -55,8 +60,10 @@ class OpenAiSdkConformanceTest {
     node = Node.start(ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString(), "HTTP_PORT", "0",
         "HTTP_HOST", "127.0.0.1", "ADMIN_PASSWORD", "sdk conformance password",
         "OUTBOUND_ALLOWED_HOSTS", upstream.hostPort()), new String[0]));
-    apiKey = BenchTenants.create(node, "sdk-conformance", "http://localhost", new JsonObject(),
-        BenchTenants.Limits.UNLIMITED).getString("apiKey");
+    JsonObject workspace = BenchTenants.create(node, "sdk-conformance", "http://localhost", new JsonObject(),
+        BenchTenants.Limits.UNLIMITED);
+    apiKey = workspace.getString("apiKey");
+    tenant = UUID.fromString(workspace.getString("tenantId"));
     HttpResponse<String> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + node.httpPort() + "/v1/admin/model-versions"))
         .header("Authorization", "Bearer " + apiKey).header("Content-Type", "application/json")
@@ -112,6 +119,10 @@ class OpenAiSdkConformanceTest {
           + pendingPassing);
     }
     assertThat(failures).as("failed conformance checks (not in PENDING.txt)").isEmpty();
+    // chat.abort, seen from the node: the stream the SDK aborted stopped and was stored as interrupted
+    until("the aborted answer is stored as interrupted", Duration.ofSeconds(10), () -> await(node.platform()
+        .database().inTenant(tenant, c -> c.query("SELECT count(*) FROM messages WHERE status = 'interrupted'")
+            .execute().map(rows -> rows.iterator().next().getLong(0) >= 1))));
   }
 
   /** Check names expected to fail until their feature is merged: one a line, # comments. */
