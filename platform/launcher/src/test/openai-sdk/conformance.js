@@ -4,8 +4,9 @@
 // is random: checks assert structure and OpenAI semantics, never words.
 //
 // Environment: BASE_URL (the node, loopback), API_KEY (a workspace key), REMOTE_MODEL (a model version
-// of that workspace backed by an OpenAI-compatible upstream that thinks before it answers, and answers
-// with a tool call when it is offered tools), RESULTS_FILE, ONLY (optional comma list of checks).
+// of that workspace backed by an OpenAI-compatible upstream that streams REMOTE_THOUGHT as reasoning,
+// then REMOTE_ANSWER, or, when offered tools, calls the first with REMOTE_ARGUMENTS), RESULTS_FILE,
+// ONLY (optional comma list of checks).
 'use strict';
 
 const fs = require('fs');
@@ -14,6 +15,7 @@ const { OpenAI } = require('openai');
 const BASE_URL = required('BASE_URL');
 const client = new OpenAI({ apiKey: required('API_KEY'), baseURL: BASE_URL + '/v1', maxRetries: 0, timeout: 30_000 });
 const REMOTE_MODEL = required('REMOTE_MODEL');
+const REMOTE = { thought: required('REMOTE_THOUGHT'), answer: required('REMOTE_ANSWER'), arguments: required('REMOTE_ARGUMENTS') };
 const CHECK_TIMEOUT_MS = 30_000;
 
 function required(name) {
@@ -530,18 +532,17 @@ check('embeddings.errors', async () => {
 check('reasoning.both_fields', async () => {
   const r = await chat({ model: REMOTE_MODEL, messages: user('Greet me.'), max_tokens: 50 });
   const m = r.choices[0].message;
-  assert(typeof m.reasoning_content === 'string' && m.reasoning_content.length > 0, `reasoning_content: ${show(m.reasoning_content)}`);
-  assert(m.reasoning === m.reasoning_content, `reasoning ${show(m.reasoning)} != reasoning_content ${show(m.reasoning_content)}`);
-  assert(m.content.length > 0 && !m.content.includes('<think>') && !m.content.includes(m.reasoning_content),
-    `content mixes in the reasoning: ${show(m.content)}`);
+  assert(m.reasoning_content === REMOTE.thought, `reasoning_content ${show(m.reasoning_content)}, the upstream thought ${show(REMOTE.thought)}`);
+  assert(m.reasoning === m.reasoning_content, `reasoning ${show(m.reasoning)} != reasoning_content`);
+  assert(m.content === REMOTE.answer, `content ${show(m.content)}, the upstream answered ${show(REMOTE.answer)}`);
 });
 
 check('reasoning.both_fields.stream', async () => {
   const r = await chatStream({ model: REMOTE_MODEL, messages: user('Greet me again.'), max_tokens: 50 });
   const g = r.choices.get(0);
-  assert(g.reasoningContent.length > 0, 'no delta.reasoning_content');
-  assert(g.reasoning === g.reasoningContent, `delta.reasoning ${show(g.reasoning)} != delta.reasoning_content ${show(g.reasoningContent)}`);
-  assert(g.content.length > 0 && !g.content.includes(g.reasoningContent), `content: ${show(g.content)}`);
+  assert(g.reasoningContent === REMOTE.thought, `delta.reasoning_content gave ${show(g.reasoningContent)}`);
+  assert(g.reasoning === g.reasoningContent, `delta.reasoning gave ${show(g.reasoning)}`);
+  assert(g.content === REMOTE.answer, `delta.content gave ${show(g.content)}`);
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -634,9 +635,12 @@ check('tools.remote_passthrough', async () => {
   const c = r.choices[0];
   assert(c.finish_reason === 'tool_calls' && c.message.tool_calls?.length === 1, `remote tool call lost: ${show(c)}`);
   validToolCalls(c.message.tool_calls, ['get_weather']);
+  const sent = JSON.stringify(JSON.parse(REMOTE.arguments));
+  assert(JSON.stringify(JSON.parse(c.message.tool_calls[0].function.arguments)) === sent, `arguments changed: ${show(c.message.tool_calls)}`);
   const s = (await chatStream({ model: REMOTE_MODEL, messages: user('Weather in Paris?'), tools: TOOLS, max_tokens: 50 })).choices.get(0);
   assert(s.finish === 'tool_calls' && s.calls.length === 1, `remote streamed tool call lost: ${show(s)}`);
   validToolCalls(s.calls, ['get_weather']);
+  assert(JSON.stringify(JSON.parse(s.calls[0].function.arguments)) === sent, `streamed arguments changed: ${show(s.calls)}`);
 });
 
 check('tools.idempotent_replay', async () => {

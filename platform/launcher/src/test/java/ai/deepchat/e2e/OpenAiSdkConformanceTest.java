@@ -96,7 +96,8 @@ class OpenAiSdkConformanceTest {
     Path resultsFile = dataDir.resolve("openai-sdk-results.json");
     int rc = NodeScripts.run(SCRIPTS, List.of("node", "conformance.js"), Map.of(
         "BASE_URL", "http://127.0.0.1:" + node.httpPort(), "API_KEY", apiKey, "REMOTE_MODEL", REMOTE_MODEL,
-        "RESULTS_FILE", resultsFile.toString()), 300);
+        "REMOTE_THOUGHT", ThinkingUpstream.THOUGHT, "REMOTE_ANSWER", ThinkingUpstream.ANSWER,
+        "REMOTE_ARGUMENTS", ThinkingUpstream.ARGUMENTS, "RESULTS_FILE", resultsFile.toString()), 300);
     assertThat(rc).as("conformance.js exit status").isZero();
     JsonObject results = new JsonObject(Files.readString(resultsFile));
     Set<String> pending = pending();
