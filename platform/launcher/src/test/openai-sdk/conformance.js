@@ -486,9 +486,13 @@ check('errors.bad_request', async () => {
 });
 
 check('errors.method_not_allowed', async () => {
-  const err = await refused(client.get('/chat/completions'), 405);
-  const allow = err.headers?.get?.('allow') ?? '';
-  assert(allow.includes('POST'), `Allow: ${show(allow)}`);
+  for (const [call, method] of [[() => client.get('/chat/completions'), 'POST'], [() => client.get('/embeddings'), 'POST'],
+    [() => client.post('/models', { body: {} }), 'GET']]) {
+    const err = await refused(call(), 405);
+    const allow = err.headers?.get?.('allow') ?? '';
+    assert(allow.split(/,\s*/).includes(method), `Allow: ${show(allow)}, expected ${method}`);
+    assert(err.code === 'method_not_allowed', `code: ${show(err.code)}`);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------------
