@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static ai.deepchat.platform.testing.Await.await;
@@ -42,6 +43,8 @@ class OpenAiSdkConformanceTest {
   static final Path SCRIPTS = Path.of("").toAbsolutePath().resolve("src/test/openai-sdk").normalize();
   /** The model version whose upstream thinks and calls tools ({@link ThinkingUpstream}). */
   static final String REMOTE_MODEL = "remote-reasoner";
+  /** A DeepSeek chat-control token such as {@code <｜Assistant｜>} (fullwidth bars). */
+  static final Pattern CONTROL_TOKEN = Pattern.compile("<\uFF5C[^<>\uFF5C]{1,40}\uFF5C>");
 
   @TempDir
   static Path dataDir;
@@ -124,6 +127,14 @@ class OpenAiSdkConformanceTest {
     until("the aborted answer is stored as interrupted", Duration.ofSeconds(10), () -> await(node.platform()
         .database().inTenant(tenant, c -> c.query("SELECT count(*) FROM messages WHERE status = 'interrupted'")
             .execute().map(rows -> rows.iterator().next().getLong(0) >= 1))));
+    // text hygiene in the transcripts too: no chat-control token in any stored answer of the workspace
+    List<String> answers = await(node.platform().database().inTenant(tenant, c -> c.query(
+        "SELECT content FROM messages WHERE role = 'assistant'").execute().map(rows -> {
+          List<String> texts = new ArrayList<>();
+          rows.forEach(row -> texts.add(row.getString(0)));
+          return texts;
+        })));
+    assertThat(answers).hasSizeGreaterThan(20).noneMatch(text -> text != null && CONTROL_TOKEN.matcher(text).find());
   }
 
   /** Check names expected to fail until their feature is merged: one a line, # comments. */
