@@ -581,14 +581,17 @@ check('tools.required.stream', async () => {
 });
 
 check('tools.named', async () => {
-  const r = await chat({
-    messages: user('Hello there.'), tools: TOOLS, max_tokens: JSON_TOKENS,
-    tool_choice: { type: 'function', function: { name: 'get_time' } },
-  });
-  const c = r.choices[0];
-  assert(c.finish_reason === 'tool_calls', `finish_reason: ${c.finish_reason}`);
-  assert(c.message.tool_calls.length === 1, `${c.message.tool_calls.length} calls to a named function`);
-  validToolCalls(c.message.tool_calls, ['get_time']);
+  // OpenAI: a named tool_choice calls exactly that one function, once, whatever parallel_tool_calls says
+  for (const name of ['get_time', 'get_weather']) {
+    const r = await chat({
+      messages: user('Hello there.'), tools: TOOLS, max_tokens: JSON_TOKENS,
+      tool_choice: { type: 'function', function: { name } },
+    });
+    const c = r.choices[0];
+    assert(c.finish_reason === 'tool_calls', `${name}: finish_reason ${c.finish_reason}`);
+    assert(c.message.tool_calls.length === 1, `${c.message.tool_calls.length} calls to the named function ${name}`);
+    validToolCalls(c.message.tool_calls, [name]);
+  }
 });
 
 check('tools.named.stream_helper', async () => {
