@@ -21,7 +21,8 @@ final class MethodNotAllowed {
   static void handle(Router router, RoutingContext ctx) {
     String path = ctx.request().path();
     Set<String> allowed = allowed(router, path);
-    if (allowed.isEmpty()) {
+    // this method matched only pass-through routes (StreamingRoutes' guards): no endpoint, not a 405
+    if (allowed.isEmpty() || allowed.contains(ctx.request().method().name())) {
       HttpErrors.send(ctx, 404, "No such endpoint: " + ctx.request().method() + " " + path,
           "invalid_request_error", "not_found");
       return;

@@ -19,7 +19,6 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,13 +51,11 @@ class BrowserE2ETest {
   static void start() throws Exception {
     Assumptions.assumeTrue(Files.isExecutable(CHROMIUM),
         "browser tests skipped: /usr/bin/chromium is missing (apt-get install -y chromium, or ./dev test)");
-    Assumptions.assumeTrue(onPath("node") && onPath("npm"),
+    Assumptions.assumeTrue(NodeScripts.available(),
         "browser tests skipped: node and npm are not on the PATH");
     scripts = Path.of("").toAbsolutePath().resolve("../../admin-web/src/test/e2e").normalize();
     assertThat(scripts.resolve("package-lock.json")).exists();
-    if (!Files.isDirectory(scripts.resolve("node_modules/playwright-core"))) {
-      assertThat(exec(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 300)).as("npm ci").isZero();
-    }
+    NodeScripts.installUnless(scripts, Path.of("node_modules/playwright-core"));
     dataDir = Files.createTempDirectory("deepchat-e2e");
     int port = freePort();
     docsSite = startDocsSite();
@@ -185,37 +182,7 @@ class BrowserE2ETest {
     env.put("CHROMIUM", CHROMIUM.toString());
     env.put("SITE_URL", "http://127.0.0.1:" + docsSite.getAddress().getPort());
     env.put("SCREENSHOT_DIR", Path.of("target/e2e-screenshots").toAbsolutePath().toString());
-    return exec(List.of("node", name), env, 480);
-  }
-
-  private static int exec(List<String> command, Map<String, String> env, int timeoutSeconds) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).directory(scripts.toFile())
-        .redirectErrorStream(true);
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    Thread pump = new Thread(() -> {
-      try (var in = p.getInputStream()) {
-        in.transferTo(System.out);
-      } catch (IOException ignored) {
-        // the process ended
-      }
-    });
-    pump.start();
-    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError(command + " timed out after " + timeoutSeconds + " s");
-    }
-    pump.join(5000);
-    return p.exitValue();
-  }
-
-  private static boolean onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, program))) {
-        return true;
-      }
-    }
-    return false;
+    return NodeScripts.run(scripts, List.of("node", name), env, 480);
   }
 
   private static int freePort() throws IOException {
