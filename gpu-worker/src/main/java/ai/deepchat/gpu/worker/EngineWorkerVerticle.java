@@ -165,7 +165,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
 
   /** Renders, encodes and starts the sequence; runs on the engine-admissions pool. */
   private Void admit(GenerateRequest request, long admittedAtMicros) {
-    ServedModel.Prompt prompt = model.prompt(request.messages());
+    ServedModel.Prompt prompt = model.prompt(request.messages(), request.tools());
     SamplingParams p = request.sampling();
     GenerationText text = new GenerationText(model.tokenizer(), ReasoningSplitter.forPrompt(prompt.text()),
         p.stop() == null ? List.of() : p.stop());

@@ -82,8 +82,8 @@ final class PromptBuilder {
       kept.add(turns.get(i));
     }
     Collections.reverse(kept);
-    // a conversation the model sees should not start with an orphaned answer
-    while (!kept.isEmpty() && kept.get(0).role().equals("assistant")) {
+    // a conversation the model sees should not start with an orphaned answer or tool result
+    while (!kept.isEmpty() && (kept.get(0).role().equals("assistant") || kept.get(0).role().equals("tool"))) {
       total -= counter.count(kept.remove(0));
     }
 

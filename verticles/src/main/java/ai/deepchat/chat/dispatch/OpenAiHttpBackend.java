@@ -3,6 +3,8 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
@@ -29,8 +31,10 @@ import java.util.List;
  * Any OpenAI-compatible chat completions endpoint (DeepSeek's API among them), always streamed so the
  * first token reaches the user as soon as it exists. Uses the core HTTP client rather than the web
  * client because the answer is an open-ended SSE stream that must be parsed line by line and cut
- * (connection reset) the moment the user leaves. No tools are offered to the model; tool calls it
- * proposes anyway are dropped (logged, counted), never run and never shown.
+ * (connection reset) the moment the user leaves. The caller's tools, tool choice and tool messages
+ * pass through; the endpoint's tool calls come back as call pieces, but only calls to a tool the
+ * caller offered: any other call the model proposes (an instruction planted in a document, say) is
+ * dropped (logged, counted), never run and never shown.
  *
  * <p>The endpoint is a tenant's URL: every request goes through the {@link OutboundPolicy} (looked up
  * once, every answer checked, connected to the checked address, no redirects), and the caller only
@@ -64,10 +68,17 @@ public final class OpenAiHttpBackend implements ModelBackend {
   @Override
   public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
                                              SamplingParams sampling, GenerationListener listener) {
-    Run run = new Run(listener, requestId);
+    return start(requestId, tenantId, messages, sampling, null, listener);
+  }
+
+  @Override
+  public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
+                                             SamplingParams sampling, List<ToolSpec> tools,
+                                             GenerationListener listener) {
+    Run run = new Run(listener, requestId, tools);
     JsonArray msgs = new JsonArray();
     for (ChatMessage m : messages) {
-      msgs.add(new JsonObject().put("role", m.role()).put("content", m.content()));
+      msgs.add(RemoteTools.message(m));
     }
     JsonObject body = new JsonObject()
         .put("model", spec.remoteModel())
@@ -80,6 +91,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
     if (sampling.stop() != null && !sampling.stop().isEmpty()) {
       body.put("stop", new JsonArray(sampling.stop()));
     }
+    RemoteTools.offer(body, tools, sampling.constraint());
     run.armIdle(requestTimeoutMs);
     outbound.resolve(vertx, spec.target() + "/chat/completions")
         .compose(target -> {
@@ -123,6 +135,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
   private final class Run implements GenerationListener.Generation {
     private final GenerationListener listener;
     private final String requestId;
+    private final RemoteTools.Calls calls;
     private HttpClientRequest request;
     private boolean toolCallSeen;
     private long idleTimer = -1;
@@ -130,9 +143,10 @@ public final class OpenAiHttpBackend implements ModelBackend {
     private String finishReason;
     private Usage usage;
 
-    Run(GenerationListener listener, String requestId) {
+    Run(GenerationListener listener, String requestId, List<ToolSpec> tools) {
       this.listener = listener;
       this.requestId = requestId;
+      this.calls = new RemoteTools.Calls(tools);
     }
 
     void onResponse(HttpClientResponse response) {
@@ -200,9 +214,10 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       JsonObject choice = choices.getJsonObject(0);
       JsonObject delta = choice.getJsonObject("delta", new JsonObject());
-      if (delta.getValue("tool_calls") != null || delta.getValue("function_call") != null) {
-        // no tools are offered, so none is run: a tool call the model makes up (an instruction planted in
-        // a document, say) is dropped here, and only the tenant's enabled plugins ever run
+      // only calls to a tool the caller offered pass: one the model makes up (an instruction planted in a
+      // document, say) is dropped here, and only the tenant's enabled plugins ever run
+      List<ToolCallDelta> pieces = calls.accept(delta.getValue("tool_calls"));
+      if (calls.dropped() || delta.getValue("function_call") != null) {
         toolCallsDropped();
       }
       String content = delta.getString("content");
@@ -210,6 +225,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
       String reasoning = delta.getString("reasoning_content", delta.getString("reasoning"));
       if ((content != null && !content.isEmpty()) || (reasoning != null && !reasoning.isEmpty())) {
         listener.onDelta(content, reasoning);
+      }
+      if (!pieces.isEmpty()) {
+        listener.onToolCalls(pieces);
       }
       if (choice.getString("finish_reason") != null) {
         finishReason = choice.getString("finish_reason");
@@ -243,7 +261,8 @@ public final class OpenAiHttpBackend implements ModelBackend {
     private void toolCallsDropped() {
       if (!toolCallSeen) {
         toolCallSeen = true;
-        LOG.warn("request {}: {} proposed a tool call; none is offered, so it was dropped", requestId, spec.describe());
+        LOG.warn("request {}: {} proposed a call to a tool the caller did not offer; dropped", requestId,
+            spec.describe());
         PolicyMetrics.toolCallDropped();
       }
     }
@@ -262,7 +281,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
 
     private void done() {
       stop(false);
-      listener.onDone(finishReason == null ? "stop" : finishReason, usage);
+      String reason = finishReason == null ? "stop" : finishReason;
+      // calls that were dropped were never shown: the answer simply ended
+      listener.onDone("tool_calls".equals(reason) && calls.none() ? "stop" : reason, usage);
     }
 
     void fail(BusFailure failure, String message) {

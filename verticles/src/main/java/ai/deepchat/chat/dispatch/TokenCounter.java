@@ -13,7 +13,13 @@ public interface TokenCounter {
   int count(String text);
 
   default int count(ChatMessage message) {
-    return count(message.content()) + MESSAGE_OVERHEAD;
+    int calls = 0;
+    if (message.toolCalls() != null) { // name and arguments, plus the markers around each call
+      for (var call : message.toolCalls()) {
+        calls += count(call.name()) + count(call.arguments()) + MESSAGE_OVERHEAD;
+      }
+    }
+    return count(message.content()) + calls + MESSAGE_OVERHEAD;
   }
 
   default int count(List<ChatMessage> messages) {
