@@ -8,6 +8,7 @@ import ai.deepchat.tokenizer.tools.ToolCallParser;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The text side of one generation: token ids in, reasoning and content deltas out. Chains the
@@ -48,12 +49,19 @@ public final class GenerationText {
   /** Null when the vocabulary has no tool-call markers. */
   private final ToolCallParser tools;
 
+  /** A generation offered no tools: a tool-call block still ends the text, and its calls are dropped. */
   public GenerationText(DeepSeekTokenizer tokenizer, ReasoningSplitter splitter,
       List<String> stopStrings) {
+    this(tokenizer, splitter, stopStrings, Set.of());
+  }
+
+  /** {@code offeredTools}: the names of the tools the model may call; calls to any other are dropped. */
+  public GenerationText(DeepSeekTokenizer tokenizer, ReasoningSplitter splitter,
+      List<String> stopStrings, Set<String> offeredTools) {
     this.detokenizer = new IncrementalDetokenizer(tokenizer, true);
     this.splitter = splitter;
     this.stops = new StopMatcher(stopStrings);
-    this.tools = ToolCallMarkers.of(tokenizer).map(ToolCallParser::new).orElse(null);
+    this.tools = ToolCallMarkers.of(tokenizer).map(m -> new ToolCallParser(m, offeredTools)).orElse(null);
   }
 
   public Step accept(int tokenId) {

@@ -4,6 +4,7 @@ import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -19,22 +20,26 @@ import java.util.UUID;
  * still parses; a call missing its fence takes the text as arguments; text between calls and after the
  * block is dropped. A block cut short (max_tokens) keeps the pieces already produced, so a client
  * sees the same calls streamed or whole; the last call's arguments may then be incomplete JSON, with
- * finish reason "length" (as OpenAI does). A call cut before its name ended produces nothing.
+ * finish reason "length" (as OpenAI does). A call cut before its name ended produces nothing, and so
+ * does a call to a tool that was not offered: the model can only call what the caller offered.
  * Not thread-safe: one per generation.
  */
 public final class ToolCallParser {
 
   private static final String FENCE_CLOSE = "\n```";
 
-  private enum State { OUTSIDE, BETWEEN, TYPE, NAME, FENCE, ARGS, ENDED }
+  private enum State { OUTSIDE, BETWEEN, TYPE, NAME, FENCE, ARGS, SKIP, ENDED }
 
   private final ToolCallMarkers markers;
+  private final Set<String> offered;
   private final StringBuilder buf = new StringBuilder();
   private State state = State.OUTSIDE;
   private int index = -1;
 
-  public ToolCallParser(ToolCallMarkers markers) {
+  /** {@code offered}: the names of the tools the model may call (empty: none; its calls are dropped). */
+  public ToolCallParser(ToolCallMarkers markers, Set<String> offered) {
     this.markers = markers;
+    this.offered = Set.copyOf(offered);
   }
 
   public boolean isMarker(int id) {
@@ -95,6 +100,11 @@ public final class ToolCallParser {
         if (nl >= 0) {
           String name = buf.substring(0, nl).strip();
           buf.delete(0, nl + 1);
+          if (!offered.contains(name)) {
+            state = State.SKIP;
+            buf.setLength(0);
+            return out;
+          }
           startCall(name, out);
           state = State.FENCE;
           fence("", out);
@@ -166,7 +176,7 @@ public final class ToolCallParser {
     switch (state) {
       case NAME -> {
         String name = buf.toString().strip();
-        if (!name.isEmpty()) {
+        if (offered.contains(name)) {
           startCall(name, out);
         }
       }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 import static ai.deepchat.tokenizer.tools.ToolCallMarkers.CALLS_BEGIN;
 import static ai.deepchat.tokenizer.tools.ToolCallMarkers.CALLS_END;
@@ -54,7 +55,11 @@ class ToolCallParserTest {
   }
 
   static Output run(int[] ids, boolean finish) {
-    GenerationText text = new GenerationText(tokenizer, ReasoningSplitter.thinkingInOutput(), List.of());
+    return run(ids, finish, Set.of("get_weather", "search-web_2", "now", "f", "g"));
+  }
+
+  static Output run(int[] ids, boolean finish, Set<String> offered) {
+    GenerationText text = new GenerationText(tokenizer, ReasoningSplitter.thinkingInOutput(), List.of(), offered);
     StringBuilder content = new StringBuilder();
     List<String> callIds = new ArrayList<>();
     List<String> names = new ArrayList<>();
@@ -191,6 +196,21 @@ class ToolCallParserTest {
     Output out = run(withEos(ids("x" + CALL_BEGIN + "function" + SEP + "f\n{\"a\": 1}" + CALL_END)), true);
     assertThat(out.content()).isEqualTo("x");
     assertThat(out.calls()).extracting(ToolCall::arguments).containsExactly("{\"a\": 1}");
+  }
+
+  @Test
+  void callsToToolsNotOfferedAreDroppedAndTheOthersNumberedFromZero() {
+    int[] ids = withEos(ids("ok" + CALLS_BEGIN + call("delete_all", "{\"really\": true}") + "\n"
+        + call("get_weather", "{\"city\": \"Oslo\"}") + CALLS_END));
+    Output out = run(ids, true, Set.of("get_weather"));
+    assertThat(out.content()).isEqualTo("ok");
+    assertThat(out.calls()).extracting(ToolCall::name).containsExactly("get_weather");
+    assertThat(out.calls()).extracting(ToolCall::arguments).containsExactly("{\"city\": \"Oslo\"}");
+    // offered none (tool_choice none, or no tools): nothing is called, and the block is still no content
+    Output none = run(ids, true, Set.of());
+    assertThat(none.calls()).isEmpty();
+    assertThat(none.began()).isZero();
+    assertThat(none.content()).isEqualTo("ok");
   }
 
   @Test
