@@ -26,6 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RESOURCES = os.path.join(HERE, "..", "src", "test", "resources")
 TEMPLATES = {
     "deepseek-v3": os.path.join(RESOURCES, "fixtures", "tokenizers", "deepseek-v3", "tokenizer_config.json"),
+    # a template that reads `tools` itself (written for the test: no such fixture model ships one)
+    "tools-variable": os.path.join(RESOURCES, "templates", "tools-variable.jinja"),
 }
 
 
@@ -150,7 +152,7 @@ def main():
     cases = []
     for template_name, path in TEMPLATES.items():
         with open(path, encoding="utf-8") as f:
-            config = json.load(f)
+            config = json.load(f) if path.endswith(".json") else {"chat_template": f.read()}
         source = config["chat_template"]
         template = env.from_string(source)
         reads_tools = "tools" in source

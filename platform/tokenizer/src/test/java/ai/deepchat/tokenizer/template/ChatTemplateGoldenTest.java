@@ -11,15 +11,19 @@ import org.junit.jupiter.api.TestFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Conversations with tool definitions, tool calls (single, parallel, over several rounds) and tool
- * results, rendered by {@link ChatTemplate#renderChat} from the platform's messages, against real
+ * results, rendered by {@link ChatTemplate#renderChat} from the platform's messages (DeepSeek-V3's
+ * template, which gets the definitions in its system prompt, and one that reads {@code tools}), against real
  * Jinja2 in Hugging Face's apply_chat_template environment (templates/golden-chats.json, written by
  * platform/tokenizer/scripts/render_chat_templates.py).
  */
@@ -27,7 +31,17 @@ class ChatTemplateGoldenTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<String, ChatTemplate> TEMPLATES = Map.of(
-      "deepseek-v3", ChatTemplate.load(Golden.deepSeekV3Dir()));
+      "deepseek-v3", ChatTemplate.load(Golden.deepSeekV3Dir()),
+      "tools-variable", ChatTemplate.of(resource("/templates/tools-variable.jinja"), Optional.empty(), Optional.empty(),
+          "tools-variable.jinja"));
+
+  private static String resource(String name) {
+    try (InputStream in = ChatTemplateGoldenTest.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   @TestFactory
   List<DynamicTest> everyConversationRendersAsJinja2Does() throws IOException {
@@ -46,7 +60,7 @@ class ChatTemplateGoldenTest {
         assertThat(rendered).isEqualTo(c.get("rendered").asText());
       }));
     }
-    assertThat(tests).hasSizeGreaterThanOrEqualTo(18);
+    assertThat(tests).hasSizeGreaterThanOrEqualTo(36);
     return tests;
   }
 
