@@ -448,7 +448,7 @@ final class TurnRunner {
 
     Future<TurnOutcome> start() {
       generation = deps.backends().forChoice(model).start(req.turnId(), req.tenantId(), prompt.messages(), sampling,
-          req.tools(), this);
+          PromptBuilder.neutralizedTools(req.tools()), this);
       return result.future();
     }
 
