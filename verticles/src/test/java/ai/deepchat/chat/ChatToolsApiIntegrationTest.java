@@ -165,6 +165,23 @@ class ChatToolsApiIntegrationTest {
   }
 
   @Test
+  void anEndpointAnsweringWholeInsteadOfStreamingIsMappedToo() {
+    JsonObject body = new JsonObject().put("temperature", 1)
+        .put("messages", new JsonArray().add(user("TOOLS WHOLE please")))
+        .put("tools", new JsonArray().add(weather()));
+    HttpResponse<String> resp = complete(body, null);
+    assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+    JsonObject body2 = new JsonObject(resp.body());
+    JsonObject choice = body2.getJsonArray("choices").getJsonObject(0);
+    assertThat(choice.getString("finish_reason")).isEqualTo("tool_calls");
+    assertThat(choice.getJsonObject("message").getValue("content")).isNull();
+    assertThat(choice.getJsonObject("message").getJsonArray("tool_calls")).isEqualTo(new JsonArray().add(new JsonObject()
+        .put("id", "call_w1").put("type", "function").put("function", new JsonObject().put("name", "get_weather")
+            .put("arguments", "{\"city\": \"Lima\"}"))));
+    assertThat(body2.getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(4);
+  }
+
+  @Test
   void toolChoiceNoneOffersNoTools() {
     JsonObject body = new JsonObject().put("temperature", 1)
         .put("messages", new JsonArray().add(user("TOOLS but none wanted")))

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * reasoning, then the answer, then usage, as DeepSeek does. A question containing "SLOW" gets an
  * endless stream (one chunk every 100 ms) until the client closes the connection; a prompt saying
  * "ignore previous instructions" gets a model that obeys it ({@link #obey}); a request with tools
- * whose question says "TOOLS" gets tool calls ({@link #callTools}).
+ * whose question says "TOOLS" gets tool calls ({@link #callTools}), as one JSON answer when it also says
+ * "WHOLE" (an endpoint that ignores "stream").
  */
 final class FakeOpenAi {
 
@@ -34,6 +35,16 @@ final class FakeOpenAi {
       }
       JsonArray messages = json.getJsonArray("messages");
       String question = messages.getJsonObject(messages.size() - 1).getString("content");
+      if (json.getJsonArray("tools") != null && question.contains("WHOLE")) {
+        req.response().putHeader("Content-Type", "application/json").end(new JsonObject()
+            .put("id", "x").put("object", "chat.completion").put("choices", new JsonArray().add(new JsonObject()
+                .put("index", 0).put("finish_reason", "tool_calls").put("message", new JsonObject()
+                    .put("role", "assistant").putNull("content").put("tool_calls", new JsonArray()
+                        .add(wholeCall("call_w0", "delete_everything", "{}"))
+                        .add(wholeCall("call_w1", "get_weather", "{\"city\": \"Lima\"}"))))))
+            .put("usage", new JsonObject().put("prompt_tokens", 9).put("completion_tokens", 4)).encode());
+        return;
+      }
       HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
       if (json.encode().toLowerCase().contains("ignore previous instructions")) {
         obey(messages, resp);
@@ -105,6 +116,11 @@ final class FakeOpenAi {
     resp.write("data: " + new JsonObject().put("choices", new JsonArray())
         .put("usage", new JsonObject().put("prompt_tokens", 30).put("completion_tokens", 20)).encode() + "\n\n");
     resp.end("data: [DONE]\n\n");
+  }
+
+  private static JsonObject wholeCall(String id, String name, String arguments) {
+    return new JsonObject().put("id", id).put("type", "function")
+        .put("function", new JsonObject().put("name", name).put("arguments", arguments));
   }
 
   private static JsonObject toolPiece(int index, String id, String name, String arguments) {

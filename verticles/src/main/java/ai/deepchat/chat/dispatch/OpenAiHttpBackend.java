@@ -45,6 +45,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
 
   private static final Logger LOG = LoggerFactory.getLogger(OpenAiHttpBackend.class);
   private static final int MAX_ERROR_BODY = 2048;
+  private static final int MAX_WHOLE_BODY = 4 << 20;
   static final String UNAVAILABLE = "The model backend is not available.";
   static final String FAILED = "The model backend failed.";
 
@@ -158,6 +159,11 @@ public final class OpenAiHttpBackend implements ModelBackend {
         refuseAnswer(response);
         return;
       }
+      String type = response.getHeader("Content-Type");
+      if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+        wholeAnswer(response); // an endpoint that ignores "stream": one chat.completion object
+        return;
+      }
       RecordParser lines = RecordParser.newDelimited("\n", this::onLine);
       lines.maxRecordSize(4 << 20);
       response.handler(lines);
@@ -232,6 +238,43 @@ public final class OpenAiHttpBackend implements ModelBackend {
       if (choice.getString("finish_reason") != null) {
         finishReason = choice.getString("finish_reason");
       }
+    }
+
+    /** A whole chat.completion (at most as large as one streamed line may be), taken as one step. */
+    private void wholeAnswer(HttpClientResponse response) {
+      Buffer body = Buffer.buffer();
+      response.handler(chunk -> {
+        if (body.length() + chunk.length() > MAX_WHOLE_BODY) {
+          LOG.warn("request {}: {} sent an answer over {} bytes", requestId, spec.describe(), MAX_WHOLE_BODY);
+          fail(BusFailure.BACKEND_ERROR, FAILED);
+        } else {
+          body.appendBuffer(chunk);
+        }
+      });
+      response.exceptionHandler(err -> fail(BusFailure.BACKEND_ERROR, FAILED));
+      response.endHandler(v -> {
+        if (finished) {
+          return;
+        }
+        JsonObject answer;
+        try {
+          answer = new JsonObject(body);
+        } catch (DecodeException | ClassCastException e) {
+          LOG.warn("request {}: {} sent a malformed answer", requestId, spec.describe());
+          fail(BusFailure.BACKEND_ERROR, FAILED);
+          return;
+        }
+        JsonArray choices = answer.getValue("choices") instanceof JsonArray c ? c : new JsonArray();
+        JsonObject choice = choices.isEmpty() || !(choices.getValue(0) instanceof JsonObject c0) ? new JsonObject() : c0;
+        JsonObject message = choice.getValue("message") instanceof JsonObject m ? m : new JsonObject();
+        // the same step a streamed chunk is, with the whole message as its delta
+        onLine(Buffer.buffer("data: " + new JsonObject().put("choices", new JsonArray().add(new JsonObject()
+            .put("delta", message).put("finish_reason", choice.getValue("finish_reason"))))
+            .put("usage", answer.getValue("usage")).put("error", answer.getValue("error")).encode()));
+        if (!finished) {
+          done();
+        }
+      });
     }
 
     /**
