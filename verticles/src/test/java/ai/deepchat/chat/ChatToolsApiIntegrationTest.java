@@ -182,6 +182,20 @@ class ChatToolsApiIntegrationTest {
   }
 
   @Test
+  void toolDefinitionsCountAgainstTheModelsContext() {
+    JsonObject huge = new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "huge")
+        .put("description", "weather ".repeat(5000)));
+    JsonObject body = new JsonObject().put("max_tokens", 4000)
+        .put("messages", new JsonArray().add(user("TOOLS that do not fit")))
+        .put("tools", new JsonArray().add(huge));
+    HttpResponse<String> resp = complete(body, null);
+    assertThat(resp.statusCode()).as(resp.body()).isEqualTo(400);
+    assertThat(new JsonObject(resp.body()).getJsonObject("error").getString("code")).isEqualTo("context_length_exceeded");
+    body.put("tools", new JsonArray().add(weather()));
+    assertThat(complete(body, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void toolChoiceNoneOffersNoTools() {
     JsonObject body = new JsonObject().put("temperature", 1)
         .put("messages", new JsonArray().add(user("TOOLS but none wanted")))

@@ -79,7 +79,7 @@ final class ConversationStore {
       }
       SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(settings.extra());
       // tokenizers are native code: count on the tokenizer pool
-      return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs), false)
+      return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
           .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
           .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
               b.replay(), sampling));
@@ -92,7 +92,10 @@ final class ConversationStore {
     });
   }
 
-  /** What the model must see whatever the history: system prompt, the caller's system messages, the question. */
+  /**
+   * What the model must see whatever the history: system prompt, the caller's system messages, the question
+   * (and the tools offered, added by the caller).
+   */
   private int pinnedTokens(Settings settings, List<ChatMessage> msgs) {
     int pinned = tokens.count(settings.systemPrompt()) + TokenCounter.MESSAGE_OVERHEAD + tokens.count(msgs.get(msgs.size() - 1));
     for (ChatMessage m : msgs.subList(0, msgs.size() - 1)) {

@@ -283,8 +283,9 @@ final class TurnRunner {
     ChatMessage asked = question;
     record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
     }
+    // the tools offered take their part of the window before any history does
     return deps.tokenizer().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
-            asked, model.contextTokens(), sampling.maxTokens(), deps.tokens()),
+            asked, model.contextTokens() - deps.tokens().countTools(req.tools()), sampling.maxTokens(), deps.tokens()),
             PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
         .compose(whileOpen(prepared -> {
           answer.guardPrompt(prepared.content(), prepared.reasoning());
