@@ -99,14 +99,24 @@ class ChatToolsApiIntegrationTest {
         + "AND tool_calls::text LIKE '%call_up_0%'")).contains("get_weather", "Paris");
   }
 
-  @Test
-  void toolCallsStreamAsDeltaPiecesWithTheIdAndNameFirst() throws Exception {
-    JsonObject body = new JsonObject().put("stream", true).put("temperature", 1)
-        .put("messages", new JsonArray().add(user("TOOLS streamed")))
-        .put("tools", new JsonArray().add(weather()));
-    HttpResponse<java.util.stream.Stream<String>> resp = h.http.send(h.request("/v1/chat/completions")
-        .header("Authorization", "Bearer " + a.apiKey()).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofLines());
+  /** A streamed completion: its tool-call pieces (in order) and its finish reason. */
+  private record Streamed(List<JsonObject> pieces, String finish) {
+    /** The arguments of call {@code index}, its pieces joined. */
+    String arguments(int index) {
+      StringBuilder sb = new StringBuilder();
+      pieces.stream().filter(p -> p.getInteger("index") == index)
+          .forEach(p -> sb.append(p.getJsonObject("function").getString("arguments")));
+      return sb.toString();
+    }
+  }
+
+  private Streamed stream(JsonObject body, String idempotencyKey) throws Exception {
+    HttpRequest.Builder b = h.request("/v1/chat/completions").header("Authorization", "Bearer " + a.apiKey())
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (idempotencyKey != null) {
+      b.header("Idempotency-Key", idempotencyKey);
+    }
+    HttpResponse<java.util.stream.Stream<String>> resp = h.http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
     assertThat(resp.statusCode()).isEqualTo(200);
     List<String> data = resp.body().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
     List<JsonObject> pieces = new ArrayList<>();
@@ -122,24 +132,39 @@ class ChatToolsApiIntegrationTest {
       }
       finish = choices.getJsonObject(0).getString("finish_reason", finish);
     }
-    assertThat(finish).isEqualTo("tool_calls");
-    JsonObject firstPiece = pieces.get(0);
+    return new Streamed(pieces, finish);
+  }
+
+  @Test
+  void toolCallsStreamAsDeltaPiecesWithTheIdAndNameFirstAndAStreamedReplayHasTheSameCalls() throws Exception {
+    JsonObject body = new JsonObject().put("stream", true).put("temperature", 1)
+        .put("messages", new JsonArray().add(user("TOOLS streamed")))
+        .put("tools", new JsonArray().add(weather()));
+    Streamed first = stream(body, "tools-stream-replay");
+    assertThat(first.finish()).isEqualTo("tool_calls");
+    JsonObject firstPiece = first.pieces().get(0);
     assertThat(firstPiece.getInteger("index")).isZero();
     assertThat(firstPiece.getString("id")).isEqualTo("call_up_0");
     assertThat(firstPiece.getString("type")).isEqualTo("function");
     assertThat(firstPiece.getJsonObject("function").getString("name")).isEqualTo("get_weather");
     assertThat(firstPiece.getJsonObject("function").getString("arguments")).isEmpty();
-    StringBuilder args0 = new StringBuilder();
-    StringBuilder args1 = new StringBuilder();
-    for (JsonObject p : pieces) {
-      (p.getInteger("index") == 0 ? args0 : args1).append(p.getJsonObject("function").getString("arguments"));
+    for (JsonObject p : first.pieces()) {
+      assertThat(p.getInteger("index")).isBetween(0, 1);
       if (p.getString("id") == null) {
         assertThat(p.getJsonObject("function").containsKey("name")).isFalse();
       }
     }
-    assertThat(args0.toString()).isEqualTo("{\"city\": \"Paris\"}");
-    assertThat(args1.toString()).isEqualTo("{\"city\": \"北京\"}");
-    assertThat(pieces).allSatisfy(p -> assertThat(p.getInteger("index")).isBetween(0, 1));
+    assertThat(first.arguments(0)).isEqualTo("{\"city\": \"Paris\"}");
+    assertThat(first.arguments(1)).isEqualTo("{\"city\": \"北京\"}");
+
+    int before = h.remote.requests.size();
+    Streamed replay = stream(body, "tools-stream-replay");
+    assertThat(h.remote.requests.size()).isEqualTo(before);
+    assertThat(replay.finish()).isEqualTo("tool_calls");
+    assertThat(replay.arguments(0)).isEqualTo(first.arguments(0));
+    assertThat(replay.arguments(1)).isEqualTo(first.arguments(1));
+    assertThat(replay.pieces()).filteredOn(p -> p.getString("id") != null)
+        .extracting(p -> p.getString("id")).containsExactly("call_up_0", "call_up_2");
   }
 
   @Test
