@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
  * An emulated OpenAI-compatible endpoint (the external system DeepSeek's API stands for): streams
  * reasoning, then the answer, then usage, as DeepSeek does. A question containing "SLOW" gets an
  * endless stream (one chunk every 100 ms) until the client closes the connection; a prompt saying
- * "ignore previous instructions" gets a model that obeys it ({@link #obey}).
+ * "ignore previous instructions" gets a model that obeys it ({@link #obey}); a request with tools
+ * whose question says "TOOLS" gets tool calls ({@link #callTools}), as one JSON answer when it also says
+ * "WHOLE" (an endpoint that ignores "stream").
  */
 final class FakeOpenAi {
 
@@ -33,9 +35,23 @@ final class FakeOpenAi {
       }
       JsonArray messages = json.getJsonArray("messages");
       String question = messages.getJsonObject(messages.size() - 1).getString("content");
+      if (json.getJsonArray("tools") != null && question.contains("WHOLE")) {
+        req.response().putHeader("Content-Type", "application/json").end(new JsonObject()
+            .put("id", "x").put("object", "chat.completion").put("choices", new JsonArray().add(new JsonObject()
+                .put("index", 0).put("finish_reason", "tool_calls").put("message", new JsonObject()
+                    .put("role", "assistant").putNull("content").put("tool_calls", new JsonArray()
+                        .add(wholeCall("call_w0", "delete_everything", "{}"))
+                        .add(wholeCall("call_w1", "get_weather", "{\"city\": \"Lima\"}"))))))
+            .put("usage", new JsonObject().put("prompt_tokens", 9).put("completion_tokens", 4)).encode());
+        return;
+      }
       HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
       if (json.encode().toLowerCase().contains("ignore previous instructions")) {
         obey(messages, resp);
+        return;
+      }
+      if (json.getJsonArray("tools") != null && question.contains("TOOLS")) {
+        callTools(resp);
         return;
       }
       if (question.contains("SLOW")) {
@@ -81,6 +97,40 @@ final class FakeOpenAi {
     }
     resp.write(chunk(new JsonObject(), "stop"));
     resp.end("data: [DONE]\n\n");
+  }
+
+  /**
+   * Some text, then two calls to get_weather streamed in argument fragments (the second one's pieces
+   * interleaved with a call to a tool nobody offered), then finish_reason "tool_calls".
+   */
+  private static void callTools(HttpServerResponse resp) {
+    resp.write(chunk(new JsonObject().put("role", "assistant").put("content", "Checking."), null));
+    resp.write(chunk(toolPiece(0, "call_up_0", "get_weather", ""), null));
+    resp.write(chunk(toolPiece(0, null, null, "{\"city\": "), null));
+    resp.write(chunk(toolPiece(0, null, null, "\"Paris\"}"), null));
+    resp.write(chunk(toolPiece(1, "call_up_1", "delete_everything", "{}"), null));
+    resp.write(chunk(toolPiece(2, "call_up_2", "get_weather", "{\"city\""), null));
+    resp.write(chunk(toolPiece(1, null, null, "{\"really\": true}"), null));
+    resp.write(chunk(toolPiece(2, null, null, ": \"北京\"}"), null));
+    resp.write(chunk(new JsonObject(), "tool_calls"));
+    resp.write("data: " + new JsonObject().put("choices", new JsonArray())
+        .put("usage", new JsonObject().put("prompt_tokens", 30).put("completion_tokens", 20)).encode() + "\n\n");
+    resp.end("data: [DONE]\n\n");
+  }
+
+  private static JsonObject wholeCall(String id, String name, String arguments) {
+    return new JsonObject().put("id", id).put("type", "function")
+        .put("function", new JsonObject().put("name", name).put("arguments", arguments));
+  }
+
+  private static JsonObject toolPiece(int index, String id, String name, String arguments) {
+    JsonObject function = new JsonObject().put("arguments", arguments);
+    JsonObject call = new JsonObject().put("index", index);
+    if (id != null) {
+      call.put("id", id).put("type", "function");
+      function.put("name", name);
+    }
+    return new JsonObject().put("tool_calls", new JsonArray().add(call.put("function", function)));
   }
 
   private static String chunk(JsonObject delta, String finish) {

@@ -13,6 +13,7 @@ import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.metrics.PlatformMetrics;
@@ -33,9 +34,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 
 /**
  * Owns one engine instance for one model and serves {@code engine.generate.<modelKey>}: the request is
@@ -165,10 +168,10 @@ public final class EngineWorkerVerticle extends VerticleBase {
 
   /** Renders, encodes and starts the sequence; runs on the engine-admissions pool. */
   private Void admit(GenerateRequest request, long admittedAtMicros) {
-    ServedModel.Prompt prompt = model.prompt(request.messages());
+    ServedModel.Prompt prompt = model.prompt(request.messages(), request.tools());
     SamplingParams p = request.sampling();
     GenerationText text = new GenerationText(model.tokenizer(), ReasoningSplitter.forPrompt(prompt.text()),
-        p.stop() == null ? List.of() : p.stop());
+        p.stop() == null ? List.of() : p.stop(), toolNames(request));
     GenerationStream stream = new GenerationStream(request.requestId(), request.eventsAddress(),
         events, text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),
@@ -186,6 +189,12 @@ public final class EngineWorkerVerticle extends VerticleBase {
       stream.handBack(HANDED_BACK);
     }
     return null;
+  }
+
+  /** The tools the model may call: its calls to any other are dropped. */
+  private static Set<String> toolNames(GenerateRequest request) {
+    return request.tools() == null ? Set.of()
+        : request.tools().stream().map(ToolSpec::name).collect(Collectors.toUnmodifiableSet());
   }
 
   /**

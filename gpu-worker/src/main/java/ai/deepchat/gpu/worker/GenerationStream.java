@@ -128,7 +128,8 @@ final class GenerationStream implements TokenListener {
       emit(text.finish());
     }
     String finish = stoppedByString ? "stop" : switch (reason) {
-      case STOP -> "stop";
+      // the model ended after calling tools: the client runs them and comes back (OpenAI's reason)
+      case STOP -> text.toolCalls() > 0 ? "tool_calls" : "stop";
       case LENGTH -> "length";
       case CANCELLED -> "cancelled";
     };
@@ -155,7 +156,8 @@ final class GenerationStream implements TokenListener {
       sentDelta = true;
     }
     send(new GenerationEvent(requestId, GenerationEvent.Kind.DELTA,
-        emptyToNull(step.content()), emptyToNull(step.reasoning()), null, null, null, stamp()));
+        emptyToNull(step.content()), emptyToNull(step.reasoning()), null, null, null, stamp(),
+        step.toolCalls().isEmpty() ? null : step.toolCalls(), null, 0));
   }
 
   private void send(GenerationEvent event) {

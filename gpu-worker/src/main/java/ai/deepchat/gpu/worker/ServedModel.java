@@ -4,6 +4,7 @@ import ai.deepchat.gpu.engine.Engine;
 import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.EngineOptions;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.tokenizer.DeepSeekTokenizer;
 import ai.deepchat.tokenizer.template.ChatTemplate;
 
@@ -56,7 +57,12 @@ public final class ServedModel implements AutoCloseable {
 
   /** Renders the chat template with a generation prompt and encodes it (the template writes BOS). */
   public Prompt prompt(List<ChatMessage> messages) {
-    String text = template.renderChat(messages, true);
+    return prompt(messages, List.of());
+  }
+
+  /** As above, offering {@code tools} (null or empty: none) to the model. */
+  public Prompt prompt(List<ChatMessage> messages, List<ToolSpec> tools) {
+    String text = template.renderChat(messages, true, tools);
     return new Prompt(text, tokenizer.encode(text, false));
   }
 

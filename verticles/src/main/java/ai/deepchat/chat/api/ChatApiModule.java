@@ -149,7 +149,7 @@ public final class ChatApiModule implements HttpModule {
       String turnId = UUID.randomUUID().toString();
       TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),
-          request.model(), request.sampling(), null, traceAsked(ctx)); // events address: set by TurnClient
+          request.model(), request.sampling(), null, traceAsked(ctx), request.tools()); // events address: set by TurnClient
       TurnClient.Stream stream = turns.start(turn, receivedAtMicros);
       ctx.response().closeHandler(v -> stream.cancel());
       stream.ack()
@@ -172,6 +172,11 @@ public final class ChatApiModule implements HttpModule {
         return;
       }
       JsonObject message = new JsonObject().put("role", "assistant").put("content", whole.content());
+      if (!whole.toolCalls().isEmpty()) {
+        // only calls: content null, as OpenAI sends it
+        message.put("content", whole.content().isEmpty() ? null : whole.content())
+            .put("tool_calls", ToolCallJson.calls(whole.toolCalls()));
+      }
       if (!whole.reasoning().isEmpty()) {
         // both names: vLLM renamed reasoning_content to reasoning, and clients read either
         message.put("reasoning_content", whole.reasoning()).put("reasoning", whole.reasoning());
@@ -217,6 +222,9 @@ public final class ChatApiModule implements HttpModule {
           }
           if (event.reasoning() != null) {
             delta.put("reasoning_content", event.reasoning()).put("reasoning", event.reasoning());
+          }
+          if (event.toolCalls() != null && !event.toolCalls().isEmpty()) {
+            delta.put("tool_calls", ToolCallJson.pieces(event.toolCalls()));
           }
           resp.write(deltaPrefix + delta.encode() + ",\"finish_reason\":null}]}\n\n");
         }

@@ -2,15 +2,20 @@ package ai.deepchat.chat.api;
 
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.ToolCall;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** A validated OpenAI chat completion request. Every refusal names the offending field. */
+/**
+ * A validated OpenAI chat completion request. Every refusal names the offending field. {@code tools}:
+ * what the model is offered (null: none).
+ */
 record CompletionRequest(String model, List<ChatMessage> messages, boolean stream, SamplingParams sampling,
-                         String user) {
+                         String user, List<ToolSpec> tools) {
 
   static final int MAX_MESSAGES = 1000;
   static final int MAX_STOP = 4;
@@ -31,9 +36,12 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     for (int i = 0; i < arr.size(); i++) {
       messages.add(message(arr.getValue(i), i));
     }
-    if (!messages.get(messages.size() - 1).role().equals("user")) {
-      throw bad("messages", "The last message must have role 'user'.");
+    String lastRole = messages.get(messages.size() - 1).role();
+    if (!lastRole.equals("user") && !lastRole.equals("tool")) {
+      throw bad("messages", "The last message must have role 'user' or 'tool'.");
     }
+    ToolRequest.checkResults(messages);
+    ToolRequest toolRequest = ToolRequest.parse(body);
     boolean stream = bool(body, "stream");
     Integer maxTokens = integer(body, body.containsKey("max_completion_tokens") ? "max_completion_tokens" : "max_tokens",
         1, 1 << 16);
@@ -45,8 +53,8 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     List<String> stop = stop(body.getValue("stop"));
     String user = optionalString(body, "user", 256);
     SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, 0,
-        maxTokens == null ? defaultMaxTokens : maxTokens, stop);
-    return new CompletionRequest(model, List.copyOf(messages), stream, sampling, user);
+        maxTokens == null ? defaultMaxTokens : maxTokens, stop, toolRequest.constraint(), -1, 1);
+    return new CompletionRequest(model, List.copyOf(messages), stream, sampling, user, toolRequest.offered());
   }
 
   private static ChatMessage message(Object value, int i) {
@@ -58,8 +66,16 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     if ("developer".equals(r)) {
       r = "system";
     }
-    if (r == null || !List.of("system", "user", "assistant").contains(r)) {
-      throw bad("messages", "messages[" + i + "].role must be 'system', 'user' or 'assistant'.");
+    if (r == null || !List.of("system", "user", "assistant", "tool").contains(r)) {
+      throw bad("messages", "messages[" + i + "].role must be 'system', 'user', 'assistant' or 'tool'.");
+    }
+    List<ToolCall> calls = r.equals("assistant") ? ToolRequest.calls(m.getValue("tool_calls"), i) : null;
+    String toolCallId = null;
+    if (r.equals("tool")) {
+      if (!(m.getValue("tool_call_id") instanceof String id) || id.isEmpty()) {
+        throw bad("messages", "messages[" + i + "].tool_call_id is required on a tool message.");
+      }
+      toolCallId = id;
     }
     Object content = m.getValue("content");
     String text;
@@ -83,7 +99,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     if (r.equals("user") && text.isBlank()) {
       throw bad("messages", "messages[" + i + "].content must not be empty.");
     }
-    return new ChatMessage(r, text);
+    return new ChatMessage(r, text, calls, toolCallId);
   }
 
   private static List<String> stop(Object value) {

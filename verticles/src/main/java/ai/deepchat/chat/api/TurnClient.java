@@ -1,5 +1,7 @@
 package ai.deepchat.chat.api;
 
+import ai.deepchat.platform.engine.EngineMessages.ToolCall;
+import ai.deepchat.tokenizer.tools.ToolCallAssembler;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamInbox;
@@ -34,7 +36,11 @@ import java.util.Queue;
 public final class TurnClient {
 
   /** A whole answer; {@code last} is the DONE or ERROR event that ended it. */
-  public record WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last) {
+  public record WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last,
+                            List<ToolCall> toolCalls) {
+    public WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last) {
+      this(content, reasoning, citations, last, List.of());
+    }
   }
 
   private final Vertx vertx;
@@ -104,6 +110,7 @@ public final class TurnClient {
       StringBuilder content = new StringBuilder();
       StringBuilder reasoning = new StringBuilder();
       List<Citation> citations = new ArrayList<>();
+      ToolCallAssembler calls = new ToolCallAssembler();
       handler(event -> {
         switch (event.kind()) {
           case DELTA -> {
@@ -113,10 +120,11 @@ public final class TurnClient {
             if (event.reasoning() != null) {
               reasoning.append(event.reasoning());
             }
+            calls.accept(event.toolCalls());
           }
           case CITATIONS -> citations.addAll(event.citations());
           case DONE, ERROR -> done.tryComplete(new WholeAnswer(content.toString(), reasoning.toString(),
-              List.copyOf(citations), event));
+              List.copyOf(citations), event, calls.calls()));
         }
       });
       return done.future();

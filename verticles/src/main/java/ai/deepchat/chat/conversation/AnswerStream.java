@@ -4,7 +4,10 @@ import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
+import ai.deepchat.platform.engine.EngineMessages.ToolCall;
+import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
 import ai.deepchat.platform.engine.EngineStamp;
+import ai.deepchat.tokenizer.tools.ToolCallAssembler;
 import ai.deepchat.policy.moderation.PromptLeakGuard;
 import ai.deepchat.policy.moderation.StreamingModerator;
 import ai.deepchat.policy.moderation.TenantModeration;
@@ -28,6 +31,7 @@ final class AnswerStream {
   private final long keepAliveMs;
   private final StringBuilder content = new StringBuilder();
   private final StringBuilder reasoning = new StringBuilder();
+  private final ToolCallAssembler toolCalls = new ToolCallAssembler();
   private List<Citation> citations = List.of();
   private boolean buffered;
   private long lastSentNanos = System.nanoTime();
@@ -126,6 +130,35 @@ final class AnswerStream {
     } else if (System.nanoTime() - lastSentNanos > keepAliveMs * 1_000_000L) {
       send(TurnEvent.keepAlive(turnId));
     }
+  }
+
+  /** Pieces of the model's tool calls: kept for storage, and sent unless the answer is held back. */
+  void toolCalls(List<ToolCallDelta> pieces) {
+    toolCalls.accept(pieces);
+    if (!buffered) {
+      send(toolCallEvent(pieces));
+    }
+  }
+
+  /** The tool calls so far, whole. */
+  List<ToolCall> toolCalls() {
+    return toolCalls.calls();
+  }
+
+  /** Stored tool calls (a replay) or held-back ones (a buffered answer) sent whole, one piece per call. */
+  void sendWholeToolCalls(List<ToolCall> calls) {
+    if (calls == null || calls.isEmpty()) {
+      return;
+    }
+    if (toolCalls.isEmpty()) {
+      toolCalls.accept(ToolCallAssembler.asPieces(calls));
+    }
+    send(toolCallEvent(ToolCallAssembler.asPieces(calls)));
+  }
+
+  private TurnEvent toolCallEvent(List<ToolCallDelta> pieces) {
+    return new TurnEvent(turnId, TurnEvent.Kind.DELTA, null, null, null, null, null, null, null, null, null, null, 0,
+        null, pieces, null, 0);
   }
 
   /** The sources the answer cites, sent before it (none: nothing sent). */

@@ -11,6 +11,7 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.policy.privacy.PiiMasker;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.ToolCall;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -43,7 +44,7 @@ final class ConversationStore {
 
   /** A stored answer found by idempotency key. */
   record StoredAnswer(String content, String reasoning, List<Citation> citations, String intent,
-                      Usage usage, String finishReason) {
+                      Usage usage, String finishReason, List<ToolCall> toolCalls) {
   }
 
   /** A begun turn: ids, the tenant's settings, earlier turns (widget), and a stored answer to replay. */
@@ -78,7 +79,7 @@ final class ConversationStore {
       }
       SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(settings.extra());
       // tokenizers are native code: count on the tokenizer pool
-      return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs), false)
+      return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
           .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
           .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
               b.replay(), sampling));
@@ -91,7 +92,10 @@ final class ConversationStore {
     });
   }
 
-  /** What the model must see whatever the history: system prompt, the caller's system messages, the question. */
+  /**
+   * What the model must see whatever the history: system prompt, the caller's system messages, the question
+   * (and the tools offered, added by the caller).
+   */
   private int pinnedTokens(Settings settings, List<ChatMessage> msgs) {
     int pinned = tokens.count(settings.systemPrompt()) + TokenCounter.MESSAGE_OVERHEAD + tokens.count(msgs.get(msgs.size() - 1));
     for (ChatMessage m : msgs.subList(0, msgs.size() - 1)) {
@@ -135,7 +139,7 @@ final class ConversationStore {
   private Future<Begun> byIdempotencyKey(SqlConnection c, TurnRequest req, Settings settings) {
     return c.preparedQuery("SELECT u.id AS user_id, u.conversation_id, cv.channel, cv.visitor_id, a.id AS answer_id, "
             + "a.status, a.content, a.reasoning, a.citations, a.intent, a.prompt_tokens, a.completion_tokens, "
-            + "a.finish_reason, "
+            + "a.finish_reason, a.tool_calls, "
             + "a.updated_at < now() - interval '" + STALE_AFTER + "' AS stale "
             + "FROM messages u JOIN conversations cv ON cv.id = u.conversation_id "
             + "LEFT JOIN messages a ON a.reply_to = u.id WHERE u.idempotency_key = $1 FOR UPDATE OF u")
@@ -158,7 +162,7 @@ final class ConversationStore {
             StoredAnswer answer = new StoredAnswer(r.getString("content"), r.getString("reasoning"),
                 Citations.fromJson(r.getJsonArray("citations")), r.getString("intent"),
                 new Usage(r.getInteger("prompt_tokens"), r.getInteger("completion_tokens")),
-                finishReason(r.getString("finish_reason"), status));
+                finishReason(r.getString("finish_reason"), status), StoredToolCalls.fromJson(r.getJsonArray("tool_calls")));
             return Future.succeededFuture(new Begun(conv, userId, answerId, settings, List.of(), answer, null));
           }
           if ("streaming".equals(status) && !Boolean.TRUE.equals(r.getBoolean("stale"))) {
@@ -195,10 +199,12 @@ final class ConversationStore {
     }
     return conversation
         .compose(v -> history(c, req, conversationId, null))
+        // the new message: the user's, or (an agent loop) a tool's result with the call it answers
         .compose(history -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, "
-                + "status, idempotency_key, created_at) VALUES (app_tenant(), $1, 'user', $2, 'complete', $3, "
-                + "clock_timestamp()) RETURNING id")
-            .execute(Tuple.of(conversationId, PiiMasker.mask(user.content()), req.idempotencyKey()))
+                + "status, idempotency_key, tool_call_id, created_at) VALUES (app_tenant(), $1, $4, $2, 'complete', $3, "
+                + "$5, clock_timestamp()) RETURNING id")
+            .execute(Tuple.of(conversationId, PiiMasker.mask(user.content()), req.idempotencyKey(),
+                "tool".equals(user.role()) ? "tool" : "user", user.toolCallId()))
             .map(rows -> rows.iterator().next().getUUID(0))
             .compose(userId -> insertAnswer(c, conversationId, userId, modelVersion)
                 .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
@@ -257,14 +263,23 @@ final class ConversationStore {
   Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
                       String reasoning, List<Citation> citations, String intent, double score, Usage usage,
                       TurnTrace trace, String finishReason) {
+    return finish(tenantId, conversationId, answerId, status, content, reasoning, citations, intent, score, usage,
+        trace, finishReason, List.of());
+  }
+
+  /** As above, with the tool calls the model made (stored as made: a replay returns them). */
+  Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
+                      String reasoning, List<Citation> citations, String intent, double score, Usage usage,
+                      TurnTrace trace, String finishReason, List<ToolCall> toolCalls) {
     JsonArray cites = Citations.toJson(citations);
     // the trace replaces an earlier attempt's (a retry generates into the same row); none: null
     return db.inTenant(tenantId, c -> c.preparedQuery("UPDATE messages SET status = $2, content = $3, reasoning = $4, "
                 + "citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, completion_tokens = $9, "
-                + "trace = $10, finish_reason = $11, updated_at = now() WHERE id = $1 AND status = 'streaming'")
+                + "trace = $10, finish_reason = $11, tool_calls = $12, updated_at = now() "
+                + "WHERE id = $1 AND status = 'streaming'")
             .execute(Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
                 cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
-                trace == null ? null : TraceJson.toJson(trace), finishReason)))
+                trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls))))
             .compose(v -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
                 .execute(Tuple.of(conversationId)))
             .mapEmpty());

@@ -230,12 +230,13 @@ public final class ConversationVerticle extends VerticleBase {
       throw new IllegalArgumentException("messages must not be empty");
     }
     for (ChatMessage m : req.messages()) {
-      if (m == null || m.content() == null || !List.of("system", "user", "assistant").contains(m.role())) {
-        throw new IllegalArgumentException("each message needs a role (system, user, assistant) and content");
+      if (m == null || m.content() == null || !List.of("system", "user", "assistant", "tool").contains(m.role())) {
+        throw new IllegalArgumentException("each message needs a role (system, user, assistant, tool) and content");
       }
     }
-    if (!req.messages().get(req.messages().size() - 1).role().equals("user")) {
-      throw new IllegalArgumentException("the last message must be the user's");
+    String last = req.messages().get(req.messages().size() - 1).role();
+    if (!last.equals("user") && !last.equals("tool")) {
+      throw new IllegalArgumentException("the last message must be the user's or a tool's result");
     }
   }
 

@@ -2,6 +2,8 @@ package ai.deepchat.chat.conversation;
 
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.ToolCall;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 
 import java.util.ArrayList;
@@ -41,6 +43,22 @@ final class PromptBuilder {
     return text == null || text.indexOf('｜') < 0 ? text : CONTROL_TOKEN.matcher(text).replaceAll("<|$1|>");
   }
 
+  /** A message with its text and its tool calls' names and arguments neutralized. */
+  static ChatMessage neutralized(ChatMessage m) {
+    List<ToolCall> calls = m.toolCalls() == null ? null : m.toolCalls().stream()
+        .map(c -> new ToolCall(c.id(), neutralize(c.name()), neutralize(c.arguments()))).toList();
+    return new ChatMessage(m.role(), neutralize(m.content()), calls, m.toolCallId());
+  }
+
+  /**
+   * Tool definitions come from the caller (or a third party its agent trusts): their descriptions and
+   * schemas reach the prompt, so they are neutralized like messages. Null stays null.
+   */
+  static List<ToolSpec> neutralizedTools(List<ToolSpec> tools) {
+    return tools == null ? null : tools.stream()
+        .map(t -> new ToolSpec(t.name(), neutralize(t.description()), neutralize(t.parametersJson()))).toList();
+  }
+
   /**
    * Document text, titles and section paths stay inside the sources fence: a document that writes
    * "</sources>" would otherwise close it and have what follows read as the tenant's own instructions.
@@ -57,11 +75,11 @@ final class PromptBuilder {
   static Prompt build(String systemPrompt, List<RetrievedChunk> sources, List<ChatMessage> history,
                       ChatMessage question, int contextTokens, int maxTokens, TokenCounter counter) {
     int budget = contextTokens - maxTokens;
-    question = question.withContent(neutralize(question.content()));
+    question = neutralized(question);
     List<ChatMessage> pinned = history.stream().filter(m -> m.role().equals("system"))
-        .map(m -> m.withContent(neutralize(m.content()))).toList();
+        .map(PromptBuilder::neutralized).toList();
     List<ChatMessage> turns = history.stream().filter(m -> !m.role().equals("system"))
-        .map(m -> m.withContent(neutralize(m.content()))).toList();
+        .map(PromptBuilder::neutralized).toList();
     int fixed = counter.count(question) + counter.count(pinned);
 
     List<RetrievedChunk> used = new ArrayList<>(sources);
@@ -82,8 +100,8 @@ final class PromptBuilder {
       kept.add(turns.get(i));
     }
     Collections.reverse(kept);
-    // a conversation the model sees should not start with an orphaned answer
-    while (!kept.isEmpty() && kept.get(0).role().equals("assistant")) {
+    // a conversation the model sees should not start with an orphaned answer or tool result
+    while (!kept.isEmpty() && (kept.get(0).role().equals("assistant") || kept.get(0).role().equals("tool"))) {
       total -= counter.count(kept.remove(0));
     }
 

@@ -19,6 +19,7 @@ import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
@@ -128,6 +129,7 @@ final class TurnRunner {
       trace.answeredFrom(TurnTrace.FROM_REPLAY);
       ConversationStore.StoredAnswer a = turn.replay();
       answer.whole(a.content(), a.reasoning(), a.citations());
+      answer.sendWholeToolCalls(a.toolCalls());
       finish(new TurnOutcome.Replayed(a.intent(), a.usage(), a.finishReason()));
     } else if (blockedReply != null) {
       // the tenant's word list refused the message: its polite reply answers, no model runs
@@ -172,7 +174,9 @@ final class TurnRunner {
           if (hooks.buffersAnswer()) {
             answer.buffer(); // a post hook may rewrite the answer: nothing of it is sent before the hooks ran
           }
-          return deps.plugins().preProcess(tenantId, question.content());
+          // a turn with tools belongs to the caller's agent loop: no plugin answers or rewrites it
+          return toolTurn() ? Future.<PluginOutcome>succeededFuture(null)
+              : deps.plugins().preProcess(tenantId, question.content());
         })
         .recover(err -> {
           LOG.warn("turn {}: plugins unavailable ({}); continuing without them", req.turnId(), err.toString());
@@ -190,7 +194,14 @@ final class TurnRunner {
     if (plugins != null && plugins.message() != null && !plugins.message().isBlank()) {
       question = question.withContent(plugins.message());
     }
-    return route().compose(whileOpen(this::answerRouted));
+    // nor does the FAQ, a handoff or retrieval: the model decides which tool to call, or answers
+    Future<RouteDecision> routed = toolTurn() ? Future.succeededFuture(RouteDecision.chat(0)) : route();
+    return routed.compose(whileOpen(this::answerRouted));
+  }
+
+  /** Tools offered, or a tool's result to answer from: the turn is part of the caller's agent loop. */
+  private boolean toolTurn() {
+    return (req.tools() != null && !req.tools().isEmpty()) || "tool".equals(question.role());
   }
 
   /** The path the router picked (it retrieves for knowledge questions); unavailable: the model answers. */
@@ -223,7 +234,7 @@ final class TurnRunner {
     if (RouteDecision.KNOWLEDGE.equals(decision.intent()) && chunks.isEmpty()) {
       route = RouteDecision.chat(decision.score());
     }
-    boolean deterministic = sampling.temperature() == 0
+    boolean deterministic = sampling.temperature() == 0 && !toolTurn()
         && turn.history().stream().allMatch(m -> m.role().equals("system"));
     if (deterministic) {
       var hit = deps.cache().get(cacheKey());
@@ -272,8 +283,9 @@ final class TurnRunner {
     ChatMessage asked = question;
     record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
     }
+    // the tools offered take their part of the window before any history does
     return deps.tokenizer().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
-            asked, model.contextTokens(), sampling.maxTokens(), deps.tokens()),
+            asked, model.contextTokens() - deps.tokens().countTools(req.tools()), sampling.maxTokens(), deps.tokens()),
             PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
         .compose(whileOpen(prepared -> {
           answer.guardPrompt(prepared.content(), prepared.reasoning());
@@ -365,9 +377,13 @@ final class TurnRunner {
     if (answer.buffered() && !(text.isEmpty() && thinking.isEmpty())) {
       answer.send(TurnEvent.delta(req.turnId(), text.isEmpty() ? null : text, thinking.isEmpty() ? null : thinking));
     }
+    if (answer.buffered()) {
+      answer.sendWholeToolCalls(answer.toolCalls());
+    }
     TurnTrace traced = traced(usage);
     return deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
-            thinking, answer.citations(), route.intent(), route.score(), usage, traced, finishReason)
+            thinking, answer.citations(), route.intent(), route.score(), usage, traced, finishReason,
+            answer.toolCalls())
         .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason, route.faqId(), route.score(),
             traced))
         .otherwise(err -> {
@@ -433,7 +449,7 @@ final class TurnRunner {
 
     Future<TurnOutcome> start() {
       generation = deps.backends().forChoice(model).start(req.turnId(), req.tenantId(), prompt.messages(), sampling,
-          this);
+          PromptBuilder.neutralizedTools(req.tools()), this);
       return result.future();
     }
 
@@ -469,6 +485,17 @@ final class TurnRunner {
       if (stop != AnswerStream.Stop.NONE) {
         refuse(stop);
       }
+    }
+
+    @Override
+    public void onToolCalls(List<ToolCallDelta> pieces) {
+      if (over()) {
+        return;
+      }
+      canary.onToken();
+      trace.token();
+      answer.toolCalls(pieces);
+      streamMetrics.tokens(1);
     }
 
     /** The answer recited the system prompt or reached a blocked word: it stops there, the tenant's reply ends it. */

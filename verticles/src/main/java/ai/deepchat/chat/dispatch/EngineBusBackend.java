@@ -8,6 +8,7 @@ import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import io.vertx.core.AsyncResult;
@@ -55,7 +56,14 @@ final class EngineBusBackend implements ModelBackend {
   @Override
   public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
                                              SamplingParams sampling, GenerationListener listener) {
-    Run run = new Run(requestId, tenantId, messages, sampling, listener);
+    return start(requestId, tenantId, messages, sampling, null, listener);
+  }
+
+  @Override
+  public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
+                                             SamplingParams sampling, List<ToolSpec> tools,
+                                             GenerationListener listener) {
+    Run run = new Run(requestId, tenantId, messages, sampling, tools, listener);
     run.attempt();
     return run;
   }
@@ -65,6 +73,7 @@ final class EngineBusBackend implements ModelBackend {
     private final String tenantId;
     private final List<ChatMessage> messages;
     private final SamplingParams sampling;
+    private final List<ToolSpec> tools;
     private final GenerationListener listener;
     private int attempt;
     private String attemptId;
@@ -76,7 +85,8 @@ final class EngineBusBackend implements ModelBackend {
     private boolean finished;
 
     Run(String requestId, String tenantId, List<ChatMessage> messages, SamplingParams sampling,
-        GenerationListener listener) {
+        List<ToolSpec> tools, GenerationListener listener) {
+      this.tools = tools;
       this.requestId = requestId;
       this.tenantId = tenantId;
       this.messages = messages;
@@ -95,7 +105,8 @@ final class EngineBusBackend implements ModelBackend {
         }
       });
       armIdle();
-      GenerateRequest request = new GenerateRequest(id, tenantId, modelKey, messages, sampling, inbox.address());
+      GenerateRequest request = new GenerateRequest(id, tenantId, modelKey, messages, sampling, inbox.address(),
+          tools);
       inbox.ready()
           .compose(registered -> vertx.eventBus().<Object>request(Addresses.engineGenerate(modelKey), request,
               new DeliveryOptions().setSendTimeout(requestTimeoutMs)))
@@ -147,7 +158,13 @@ final class EngineBusBackend implements ModelBackend {
       switch (event.kind()) {
         case DELTA -> {
           delivered = true;
-          listener.onDelta(event.content(), event.reasoning(), event.stamp());
+          boolean calls = event.toolCalls() != null && !event.toolCalls().isEmpty();
+          if (!calls || event.content() != null || event.reasoning() != null) {
+            listener.onDelta(event.content(), event.reasoning(), event.stamp());
+          }
+          if (calls) {
+            listener.onToolCalls(event.toolCalls());
+          }
         }
         case DONE -> {
           endAttempt(false);

@@ -2,6 +2,8 @@ package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
 import org.slf4j.Logger;
@@ -30,8 +32,15 @@ final class FallbackBackend implements ModelBackend {
   @Override
   public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
                                              SamplingParams sampling, GenerationListener listener) {
+    return start(requestId, tenantId, messages, sampling, null, listener);
+  }
+
+  @Override
+  public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
+                                             SamplingParams sampling, List<ToolSpec> tools,
+                                             GenerationListener listener) {
     Run run = new Run();
-    run.current = primary.start(requestId, tenantId, messages, sampling, new GenerationListener() {
+    run.current = primary.start(requestId, tenantId, messages, sampling, tools, new GenerationListener() {
       @Override
       public void onDelta(String content, String reasoning) {
         run.started = true;
@@ -42,6 +51,12 @@ final class FallbackBackend implements ModelBackend {
       public void onDelta(String content, String reasoning, EngineStamp stamp) {
         run.started = true;
         listener.onDelta(content, reasoning, stamp);
+      }
+
+      @Override
+      public void onToolCalls(List<ToolCallDelta> pieces) {
+        run.started = true;
+        listener.onToolCalls(pieces);
       }
 
       @Override
@@ -58,7 +73,7 @@ final class FallbackBackend implements ModelBackend {
         LOG.warn("request {}: primary {} failed before its first token ({}); using the fallback",
             requestId, primaryName, message);
         listener.onFallback(code, message);
-        run.current = fallback.start(requestId + "-fb", tenantId, messages, sampling, listener);
+        run.current = fallback.start(requestId + "-fb", tenantId, messages, sampling, tools, listener);
       }
     });
     return run;

@@ -1,7 +1,10 @@
 package ai.deepchat.chat.dispatch;
 
+import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
+
+import java.util.List;
 
 /**
  * Receives one generation. Exactly one of {@link #onDone} and {@link #onError} ends it; nothing is
@@ -17,6 +20,10 @@ public interface GenerationListener {
    */
   default void onDelta(String content, String reasoning, EngineStamp stamp) {
     onDelta(content, reasoning);
+  }
+
+  /** Pieces of tool calls the model made (after any content delta of the same step). */
+  default void onToolCalls(List<ToolCallDelta> pieces) {
   }
 
   /** {@code usage} is null when the backend did not report it. */

@@ -3,6 +3,8 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
@@ -29,8 +31,10 @@ import java.util.List;
  * Any OpenAI-compatible chat completions endpoint (DeepSeek's API among them), always streamed so the
  * first token reaches the user as soon as it exists. Uses the core HTTP client rather than the web
  * client because the answer is an open-ended SSE stream that must be parsed line by line and cut
- * (connection reset) the moment the user leaves. No tools are offered to the model; tool calls it
- * proposes anyway are dropped (logged, counted), never run and never shown.
+ * (connection reset) the moment the user leaves. The caller's tools, tool choice and tool messages
+ * pass through; the endpoint's tool calls come back as call pieces, but only calls to a tool the
+ * caller offered: any other call the model proposes (an instruction planted in a document, say) is
+ * dropped (logged, counted), never run and never shown.
  *
  * <p>The endpoint is a tenant's URL: every request goes through the {@link OutboundPolicy} (looked up
  * once, every answer checked, connected to the checked address, no redirects), and the caller only
@@ -41,6 +45,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
 
   private static final Logger LOG = LoggerFactory.getLogger(OpenAiHttpBackend.class);
   private static final int MAX_ERROR_BODY = 2048;
+  private static final int MAX_WHOLE_BODY = 4 << 20;
   static final String UNAVAILABLE = "The model backend is not available.";
   static final String FAILED = "The model backend failed.";
 
@@ -64,10 +69,17 @@ public final class OpenAiHttpBackend implements ModelBackend {
   @Override
   public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
                                              SamplingParams sampling, GenerationListener listener) {
-    Run run = new Run(listener, requestId);
+    return start(requestId, tenantId, messages, sampling, null, listener);
+  }
+
+  @Override
+  public GenerationListener.Generation start(String requestId, String tenantId, List<ChatMessage> messages,
+                                             SamplingParams sampling, List<ToolSpec> tools,
+                                             GenerationListener listener) {
+    Run run = new Run(listener, requestId, tools);
     JsonArray msgs = new JsonArray();
     for (ChatMessage m : messages) {
-      msgs.add(new JsonObject().put("role", m.role()).put("content", m.content()));
+      msgs.add(RemoteTools.message(m));
     }
     JsonObject body = new JsonObject()
         .put("model", spec.remoteModel())
@@ -80,6 +92,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
     if (sampling.stop() != null && !sampling.stop().isEmpty()) {
       body.put("stop", new JsonArray(sampling.stop()));
     }
+    RemoteTools.offer(body, tools, sampling.constraint());
     run.armIdle(requestTimeoutMs);
     outbound.resolve(vertx, spec.target() + "/chat/completions")
         .compose(target -> {
@@ -123,6 +136,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
   private final class Run implements GenerationListener.Generation {
     private final GenerationListener listener;
     private final String requestId;
+    private final RemoteTools.Calls calls;
     private HttpClientRequest request;
     private boolean toolCallSeen;
     private long idleTimer = -1;
@@ -130,9 +144,10 @@ public final class OpenAiHttpBackend implements ModelBackend {
     private String finishReason;
     private Usage usage;
 
-    Run(GenerationListener listener, String requestId) {
+    Run(GenerationListener listener, String requestId, List<ToolSpec> tools) {
       this.listener = listener;
       this.requestId = requestId;
+      this.calls = new RemoteTools.Calls(tools);
     }
 
     void onResponse(HttpClientResponse response) {
@@ -142,6 +157,11 @@ public final class OpenAiHttpBackend implements ModelBackend {
       armIdle(idleTimeoutMs);
       if (response.statusCode() != 200) {
         refuseAnswer(response);
+        return;
+      }
+      String type = response.getHeader("Content-Type");
+      if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+        wholeAnswer(response); // an endpoint that ignores "stream": one chat.completion object
         return;
       }
       RecordParser lines = RecordParser.newDelimited("\n", this::onLine);
@@ -200,9 +220,10 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       JsonObject choice = choices.getJsonObject(0);
       JsonObject delta = choice.getJsonObject("delta", new JsonObject());
-      if (delta.getValue("tool_calls") != null || delta.getValue("function_call") != null) {
-        // no tools are offered, so none is run: a tool call the model makes up (an instruction planted in
-        // a document, say) is dropped here, and only the tenant's enabled plugins ever run
+      // only calls to a tool the caller offered pass: one the model makes up (an instruction planted in a
+      // document, say) is dropped here, and only the tenant's enabled plugins ever run
+      List<ToolCallDelta> pieces = calls.accept(delta.getValue("tool_calls"));
+      if (calls.dropped() || delta.getValue("function_call") != null) {
         toolCallsDropped();
       }
       String content = delta.getString("content");
@@ -211,9 +232,49 @@ public final class OpenAiHttpBackend implements ModelBackend {
       if ((content != null && !content.isEmpty()) || (reasoning != null && !reasoning.isEmpty())) {
         listener.onDelta(content, reasoning);
       }
+      if (!pieces.isEmpty()) {
+        listener.onToolCalls(pieces);
+      }
       if (choice.getString("finish_reason") != null) {
         finishReason = choice.getString("finish_reason");
       }
+    }
+
+    /** A whole chat.completion (at most as large as one streamed line may be), taken as one step. */
+    private void wholeAnswer(HttpClientResponse response) {
+      Buffer body = Buffer.buffer();
+      response.handler(chunk -> {
+        if (body.length() + chunk.length() > MAX_WHOLE_BODY) {
+          LOG.warn("request {}: {} sent an answer over {} bytes", requestId, spec.describe(), MAX_WHOLE_BODY);
+          fail(BusFailure.BACKEND_ERROR, FAILED);
+        } else {
+          body.appendBuffer(chunk);
+        }
+      });
+      response.exceptionHandler(err -> fail(BusFailure.BACKEND_ERROR, FAILED));
+      response.endHandler(v -> {
+        if (finished) {
+          return;
+        }
+        JsonObject answer;
+        try {
+          answer = new JsonObject(body);
+        } catch (DecodeException | ClassCastException e) {
+          LOG.warn("request {}: {} sent a malformed answer", requestId, spec.describe());
+          fail(BusFailure.BACKEND_ERROR, FAILED);
+          return;
+        }
+        JsonArray choices = answer.getValue("choices") instanceof JsonArray c ? c : new JsonArray();
+        JsonObject choice = choices.isEmpty() || !(choices.getValue(0) instanceof JsonObject c0) ? new JsonObject() : c0;
+        JsonObject message = choice.getValue("message") instanceof JsonObject m ? m : new JsonObject();
+        // the same step a streamed chunk is, with the whole message as its delta
+        onLine(Buffer.buffer("data: " + new JsonObject().put("choices", new JsonArray().add(new JsonObject()
+            .put("delta", message).put("finish_reason", choice.getValue("finish_reason"))))
+            .put("usage", answer.getValue("usage")).put("error", answer.getValue("error")).encode()));
+        if (!finished) {
+          done();
+        }
+      });
     }
 
     /**
@@ -243,7 +304,8 @@ public final class OpenAiHttpBackend implements ModelBackend {
     private void toolCallsDropped() {
       if (!toolCallSeen) {
         toolCallSeen = true;
-        LOG.warn("request {}: {} proposed a tool call; none is offered, so it was dropped", requestId, spec.describe());
+        LOG.warn("request {}: {} proposed a call to a tool the caller did not offer; dropped", requestId,
+            spec.describe());
         PolicyMetrics.toolCallDropped();
       }
     }
@@ -262,7 +324,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
 
     private void done() {
       stop(false);
-      listener.onDone(finishReason == null ? "stop" : finishReason, usage);
+      String reason = finishReason == null ? "stop" : finishReason;
+      // calls that were dropped were never shown: the answer simply ended
+      listener.onDone("tool_calls".equals(reason) && calls.none() ? "stop" : reason, usage);
     }
 
     void fail(BusFailure failure, String message) {

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 
 import java.util.List;
 
@@ -10,10 +11,31 @@ public interface TokenCounter {
   /** Tokens per message for the chat template's role markers. */
   int MESSAGE_OVERHEAD = 4;
 
+  /** The fixed text around tool definitions in a prompt (DeepSeek's "# Tools" section: about 110). */
+  int TOOLS_OVERHEAD = 128;
+
   int count(String text);
 
   default int count(ChatMessage message) {
-    return count(message.content()) + MESSAGE_OVERHEAD;
+    int calls = 0;
+    if (message.toolCalls() != null) { // name and arguments, plus the markers around each call
+      for (var call : message.toolCalls()) {
+        calls += count(call.name()) + count(call.arguments()) + MESSAGE_OVERHEAD;
+      }
+    }
+    return count(message.content()) + calls + MESSAGE_OVERHEAD;
+  }
+
+  /** What offering {@code tools} (null or empty: none) adds to the prompt. */
+  default int countTools(List<ToolSpec> tools) {
+    if (tools == null || tools.isEmpty()) {
+      return 0;
+    }
+    int total = TOOLS_OVERHEAD;
+    for (ToolSpec t : tools) {
+      total += count(t.name()) + count(t.description()) + count(t.parametersJson()) + MESSAGE_OVERHEAD;
+    }
+    return total;
   }
 
   default int count(List<ChatMessage> messages) {

@@ -1,7 +1,9 @@
 package ai.deepchat.tokenizer.template;
 
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.tokenizer.TokenizerConfig;
+import ai.deepchat.tokenizer.tools.DeepSeekToolPrompt;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
@@ -18,7 +20,6 @@ import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,9 +53,12 @@ public final class ChatTemplate {
   private final Optional<String> bosToken;
   private final Optional<String> eosToken;
   private final String source;
+  /** The template reads {@code tools} itself (Qwen2.5, Llama 3.1); DeepSeek's do not. */
+  private final boolean rendersTools;
 
   private ChatTemplate(String template, Optional<String> bosToken, Optional<String> eosToken,
       String source) {
+    this.rendersTools = DeepSeekToolPrompt.templateRendersTools(template);
     this.template = Jinja2Source.rewrite(template);
     this.bosToken = bosToken;
     this.eosToken = eosToken;
@@ -140,15 +144,32 @@ public final class ChatTemplate {
     return copy;
   }
 
-  /** Renders the platform's chat messages (role and content only). */
+  /** Renders the platform's chat messages without tools. */
   public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt) {
-    List<Map<String, Object>> maps = new ArrayList<>(messages.size());
+    return renderChat(messages, addGenerationPrompt, List.of());
+  }
+
+  /**
+   * Renders the platform's chat messages as OpenAI-shaped maps: an assistant message's tool calls as
+   * {@code tool_calls} (its content none when it has no text, which is what DeepSeek's template tests
+   * for), a tool result with its {@code tool_call_id}. {@code tools} (null or empty: none) go to the
+   * template's {@code tools} variable when the template reads it, else into the system prompt in
+   * DeepSeek's layout ({@link DeepSeekToolPrompt}).
+   */
+  public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt, List<ToolSpec> tools) {
+    List<Map<String, Object>> maps = new ArrayList<>(messages.size() + 1);
     for (ChatMessage m : messages) {
-      Map<String, Object> map = new LinkedHashMap<>();
-      map.put("role", m.role());
-      map.put("content", m.content());
-      maps.add(map);
+      maps.add(ChatMaps.of(m));
     }
+    if (tools == null || tools.isEmpty()) {
+      return render(maps, addGenerationPrompt);
+    }
+    List<Map<String, Object>> shaped = tools.stream().map(DeepSeekToolPrompt::openAiShape).toList();
+    if (rendersTools) {
+      return render(maps, addGenerationPrompt, Map.of("tools", shaped));
+    }
+    String section = DeepSeekToolPrompt.section(shaped.stream().map(t -> PyJson.dumps(t, null, false)).toList());
+    ChatMaps.appendToSystemPrompt(maps, section);
     return render(maps, addGenerationPrompt);
   }
 
