@@ -57,7 +57,8 @@ record ToolRequest(List<ToolSpec> offered, OutputConstraint constraint) {
         && named.getValue("function") instanceof JsonObject function && function.getValue("name") instanceof String name) {
       ToolSpec tool = tools.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow(() ->
           bad("tool_choice", "'tool_choice' names the function '" + clip(name) + "', which is not among 'tools'."));
-      return new ToolRequest(tools, OutputConstraint.toolCalls(List.of(tool), parallelCalls));
+      // OpenAI calls a forced function exactly once, whatever parallel_tool_calls says.
+      return new ToolRequest(tools, OutputConstraint.toolCalls(List.of(tool), false));
     }
     throw bad("tool_choice", "'tool_choice' must be 'none', 'auto', 'required' or "
         + "{\"type\": \"function\", \"function\": {\"name\": ...}}.");
