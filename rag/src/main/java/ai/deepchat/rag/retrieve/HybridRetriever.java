@@ -9,6 +9,7 @@ import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Retriever;
 import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.rag.embed.EnglishVectors;
 import ai.deepchat.rag.index.VectorStore;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -27,7 +28,8 @@ import java.util.UUID;
  * side over a candidate pool larger than top-k, then reciprocal rank fusion orders the union. Both
  * search the question together with its {@link QueryBridge bridged} terms in the other language. Every
  * candidate is loaded back through SQL under the tenant, which also drops vectors of chunks deleted
- * since the index was written.
+ * since the index was written. In a bge-small-zh knowledge base the English candidates of the vector
+ * search are reordered among themselves by bge-small-en ({@link EnglishVectors}).
  */
 public final class HybridRetriever implements Retriever {
 
@@ -72,15 +74,20 @@ public final class HybridRetriever implements Retriever {
               candidates));
       Future<List<ChunkSearch.Scored>> lexicalHits =
           search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(searched), candidates);
-      return Future.all(vectorHits, lexicalHits)
-          .compose(both -> fuse(tenantId, knowledgeBaseId, vectorHits.result(), lexicalHits.result(), k))
+      // embedded beside the other query vector, so the second model adds no wait of its own on a free pool
+      Future<float[]> english = EnglishVectors.applies(base.embeddingModel())
+          ? worker.executeBlocking(() -> EnglishVectors.model().embedQuery(searched), false)
+          : Future.succeededFuture();
+      return Future.all(vectorHits, lexicalHits, english)
+          .compose(all -> fuse(tenantId, knowledgeBaseId, vectorHits.result(), lexicalHits.result(),
+              english.result(), k))
           .map(hits -> new RetrieveReply(knowledgeBaseId.toString(), base.version(), hits));
     });
   }
 
   private Future<List<RetrievedChunk>> fuse(UUID tenantId, UUID knowledgeBaseId,
                                             List<VectorStore.Hit> vectorHits,
-                                            List<ChunkSearch.Scored> lexicalHits, int k) {
+                                            List<ChunkSearch.Scored> lexicalHits, float[] english, int k) {
     Map<Long, Double> vectorScore = new HashMap<>();
     vectorHits.forEach(h -> vectorScore.putIfAbsent(h.chunkId(), (double) h.score()));
     Map<Long, Double> lexicalScore = new HashMap<>();
@@ -91,6 +98,12 @@ public final class HybridRetriever implements Retriever {
       // Rank only what exists in this tenant's knowledge base, so stale vectors cannot take a rank.
       List<Long> byVector = vectorHits.stream().map(VectorStore.Hit::chunkId)
           .filter(stored::containsKey).distinct().toList();
+      if (english != null) {
+        Map<Long, float[]> englishVectors = new HashMap<>();
+        stored.values().stream().filter(c -> c.english() != null)
+            .forEach(c -> englishVectors.put(c.chunkId(), c.english()));
+        byVector = EnglishVectors.reorder(byVector, englishVectors, english);
+      }
       List<Long> byLexical = lexicalHits.stream().map(ChunkSearch.Scored::chunkId)
           .filter(stored::containsKey).toList();
       Map<Long, Double> fused = ReciprocalRankFusion.fuse(List.of(byVector, byLexical));
