@@ -53,6 +53,14 @@ public final class HybridRetriever implements Retriever {
 
   @Override
   public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
+    return retrieveTimed(tenantId, knowledgeBaseId, query, topK).map(Timed::reply);
+  }
+
+  /** A reply with the time each stage took (bench/rag prints their percentiles). */
+  public record Timed(RetrieveReply reply, RetrievalStages stages) {
+  }
+
+  public Future<Timed> retrieveTimed(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
     if (query == null || query.isBlank()) {
       return Future.failedFuture(new RagException(RagError.INVALID_INPUT, "the query is empty"));
     }
@@ -63,6 +71,7 @@ public final class HybridRetriever implements Retriever {
     int k = Math.max(1, Math.min(topK, MAX_TOP_K));
     int candidates = Math.max(MIN_CANDIDATES, 4 * k);
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base -> {
+      RetrievalStages.Clock clock = new RetrievalStages.Clock();
       Embedder embedder = EmbeddingModels.get(base.embeddingModel());
       // The question with the other language's terms for its words: one embedding and one full-text
       // query still, so a bridged question costs no more than before (docs/performance.md).
@@ -70,31 +79,40 @@ public final class HybridRetriever implements Retriever {
       String searched = bridged.isEmpty() ? query : query + " " + bridged;
       Future<List<VectorStore.Hit>> vectorHits = worker
           .executeBlocking(() -> embedder.embedQuery(searched), false)
-          .compose(vector -> vectors.search(tenantId, knowledgeBaseId, embedder.dimension(), vector,
-              candidates));
+          .compose(vector -> {
+            clock.embedded = RetrievalStages.Clock.now();
+            return vectors.search(tenantId, knowledgeBaseId, embedder.dimension(), vector, candidates);
+          })
+          .onSuccess(hits -> clock.searched = RetrievalStages.Clock.now());
       Future<List<ChunkSearch.Scored>> lexicalHits =
-          search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(searched), candidates);
+          search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(searched), candidates)
+              .onSuccess(hits -> clock.fullText = RetrievalStages.Clock.now());
       // embedded beside the other query vector, so the second model adds no wait of its own on a free pool
       Future<float[]> english = EnglishVectors.applies(base.embeddingModel())
           ? worker.executeBlocking(() -> EnglishVectors.model().embedQuery(searched), false)
+              .onSuccess(v -> clock.englishEmbedded = RetrievalStages.Clock.now())
           : Future.succeededFuture();
       return Future.all(vectorHits, lexicalHits, english)
           .compose(all -> fuse(tenantId, knowledgeBaseId, vectorHits.result(), lexicalHits.result(),
-              english.result(), k))
-          .map(hits -> new RetrieveReply(knowledgeBaseId.toString(), base.version(), hits));
+              english.result(), k, clock))
+          .map(hits -> new Timed(new RetrieveReply(knowledgeBaseId.toString(), base.version(), hits),
+              clock.stages()));
     });
   }
 
   private Future<List<RetrievedChunk>> fuse(UUID tenantId, UUID knowledgeBaseId,
                                             List<VectorStore.Hit> vectorHits,
-                                            List<ChunkSearch.Scored> lexicalHits, float[] english, int k) {
+                                            List<ChunkSearch.Scored> lexicalHits, float[] english, int k,
+                                            RetrievalStages.Clock clock) {
     Map<Long, Double> vectorScore = new HashMap<>();
     vectorHits.forEach(h -> vectorScore.putIfAbsent(h.chunkId(), (double) h.score()));
     Map<Long, Double> lexicalScore = new HashMap<>();
     lexicalHits.forEach(h -> lexicalScore.putIfAbsent(h.chunkId(), h.score()));
     Set<Long> union = new HashSet<>(vectorScore.keySet());
     union.addAll(lexicalScore.keySet());
+    clock.loadStarted = RetrievalStages.Clock.now();
     return search.load(tenantId, knowledgeBaseId, new ArrayList<>(union)).map(stored -> {
+      clock.loaded = RetrievalStages.Clock.now();
       // Rank only what exists in this tenant's knowledge base, so stale vectors cannot take a rank.
       List<Long> byVector = vectorHits.stream().map(VectorStore.Hit::chunkId)
           .filter(stored::containsKey).distinct().toList();
@@ -114,7 +132,7 @@ public final class HybridRetriever implements Retriever {
               .thenComparing(e -> -lexicalScore.getOrDefault(e.getKey(), 0.0))
               .thenComparing(e -> -vectorScore.getOrDefault(e.getKey(), 0.0))
               .thenComparing(Map.Entry::getKey);
-      return fused.entrySet().stream()
+      List<RetrievedChunk> out = fused.entrySet().stream()
           .sorted(order)
           .limit(k)
           .map(e -> {
@@ -125,6 +143,8 @@ public final class HybridRetriever implements Retriever {
                 vectorScore.getOrDefault(chunk.chunkId(), 0.0), e.getValue());
           })
           .toList();
+      clock.fused = RetrievalStages.Clock.now();
+      return out;
     });
   }
 }
