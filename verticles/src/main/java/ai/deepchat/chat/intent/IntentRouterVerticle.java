@@ -119,7 +119,8 @@ public final class IntentRouterVerticle extends VerticleBase {
       return Future.succeededFuture(decider.chat(1, Similarity.NONE, "a forcing rule chose the model"));
     }
     if (RouteDecision.KNOWLEDGE.equals(forced)) {
-      return retrieve(tenant, d, text).map(hits -> decider.knowledge(Similarity.NONE, hits, true));
+      long asked = System.nanoTime();
+      return retrieve(tenant, d, text).map(hits -> decider.retrievedIn(asked).knowledge(Similarity.NONE, hits, true));
     }
     boolean forcedFaq = RouteDecision.FAQ.equals(forced);
     return embeddings.executeBlocking(() -> similarity(d, text), false)
@@ -141,7 +142,8 @@ public final class IntentRouterVerticle extends VerticleBase {
                 ? decider.chat(sim.smallTalk(), sim, "small talk")
                 : decider.chat(0, sim, "no knowledge base with ready documents"));
           }
-          return retrieve(tenant, d, text).map(hits -> decider.knowledge(sim, hits, false));
+          long asked = System.nanoTime();
+          return retrieve(tenant, d, text).map(hits -> decider.retrievedIn(asked).knowledge(sim, hits, false));
         });
   }
 
@@ -198,13 +200,25 @@ public final class IntentRouterVerticle extends VerticleBase {
         smallTalk.score(text, query));
   }
 
-  /** Builds the decision records of one question for one tenant. */
-  private record Decider(RoutingData d, String text) {
+  /**
+   * Builds the decision records of one question for one tenant; {@code retrievalMs}: how long retrieval
+   * took for it (0: none ran).
+   */
+  private record Decider(RoutingData d, String text, double retrievalMs) {
+
+    Decider(RoutingData d, String text) {
+      this(d, text, 0);
+    }
+
+    /** This decider with the time from {@code asked} (System.nanoTime) to now as the retrieval's. */
+    Decider retrievedIn(long asked) {
+      return new Decider(d, text, (System.nanoTime() - asked) / 1e6);
+    }
 
     RouteScores scores(Similarity sim, RetrieveReply reply, String reason) {
       List<RetrievedChunk> hits = reply == null || reply.hits() == null ? List.of() : reply.hits();
       return new RouteScores(sim.faq(), sim.smallTalk(), reply == null ? -1 : topVector(hits), sim.candidates(),
-          hits, d.thresholds(), reason);
+          hits, d.thresholds(), reason, retrievalMs);
     }
 
     RouteDecision faq(Similarity sim, boolean forced) {
