@@ -39,11 +39,12 @@ class EvalRoutesTest {
   private UUID tenantA;
   private UUID tenantB;
   private String kb;
+  private TestDatabase db;
 
   @BeforeAll
   void start() throws Exception {
     vertx = Vertx.vertx();
-    TestDatabase db = TestDatabase.fresh(vertx);
+    db = TestDatabase.fresh(vertx);
     rag = Rag.create(vertx, db.database(), RagConfig.defaults(Files.createTempDirectory("rag-eval-http")));
     tenantA = tenant(db.database(), "eval-a");
     tenantB = tenant(db.database(), "eval-b");
@@ -144,6 +145,61 @@ class EvalRoutesTest {
         .bodyAsJsonObject().getString("id");
     assertThat(await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs"))
         .sendJsonObject(new JsonObject().put("candidate_knowledge_base_id", foreign))).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aRunLeftRunningByADeadNodeIsMarkedFailedAndCanBeRunAgain() throws Exception {
+    // its own knowledge base, so the other tests' runs neither see nor wait for the dead run
+    String base = await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", "stale")))
+        .bodyAsJsonObject().getString("id");
+    String setId = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets")).sendJsonObject(new JsonObject()
+        .put("name", "s").put("questions", new JsonArray().add(new JsonObject().put("question", "Wake word?")
+            .put("document", "speaker-manual.md"))))).bodyAsJsonObject().getString("id");
+    // what a node that died mid-run leaves: a run "running" since long before a run of its size could take
+    String dead;
+    try (var jdbc = db.ownerJdbc(); var insert = jdbc.prepareStatement("INSERT INTO eval_runs (tenant_id, "
+        + "knowledge_base_id, eval_set_id, question_count, started_at) VALUES (?, ?, ?, 1, now() - interval "
+        + "'10 minutes') RETURNING id")) {
+      insert.setObject(1, tenantA);
+      insert.setObject(2, UUID.fromString(base));
+      insert.setObject(3, UUID.fromString(setId));
+      var rows = insert.executeQuery();
+      rows.next();
+      dead = rows.getString(1);
+    }
+    JsonObject shown = await(as(tenantA, client.get(BASE + "/" + base + "/evaluation-runs/" + dead)).send())
+        .bodyAsJsonObject();
+    assertThat(shown.getString("status")).isEqualTo("failed");
+    assertThat(shown.getString("error")).contains("stopped before it finished");
+    assertThat(shown.getString("finished_at")).isNotNull();
+
+    HttpResponse<Buffer> again = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets/" + setId
+        + "/runs")).send());
+    assertThat(again.statusCode()).isEqualTo(202);
+    String runId = again.bodyAsJsonObject().getString("id");
+    until("the new run finishes", Duration.ofSeconds(60), () -> "done".equals(await(as(tenantA,
+        client.get(BASE + "/" + base + "/evaluation-runs/" + runId)).send()).bodyAsJsonObject().getString("status")));
+  }
+
+  @Test
+  void aRecentRunStillBlocksASecondOne() throws Exception {
+    String base = await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", "busy")))
+        .bodyAsJsonObject().getString("id");
+    String setId = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets")).sendJsonObject(new JsonObject()
+        .put("name", "s").put("questions", new JsonArray().add(new JsonObject().put("question", "Wake word?")
+            .put("document", "speaker-manual.md"))))).bodyAsJsonObject().getString("id");
+    try (var jdbc = db.ownerJdbc(); var insert = jdbc.prepareStatement("INSERT INTO eval_runs (tenant_id, "
+        + "knowledge_base_id, eval_set_id, question_count) VALUES (?, ?, ?, 1)")) {
+      insert.setObject(1, tenantA);
+      insert.setObject(2, UUID.fromString(base));
+      insert.setObject(3, UUID.fromString(setId));
+      insert.executeUpdate();
+    }
+    HttpResponse<Buffer> refused = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets/" + setId
+        + "/runs")).send());
+    assertThat(refused.statusCode()).isEqualTo(409);
+    assertThat(await(as(tenantA, client.get(BASE + "/" + base + "/evaluation-runs")).send()).bodyAsJsonObject()
+        .getJsonArray("data").getJsonObject(0).getString("status")).isEqualTo("running");
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +31,13 @@ public final class Evaluations {
   private static final String RUN_COLUMNS = "id, knowledge_base_id, eval_set_id, status, error, "
       + "knowledge_base_version, embedding_model, question_count, recall_at_1, recall_at_5, mrr, "
       + "cross_language_count, cross_recall_at_5, cross_mrr, p95_ms, started_at, finished_at, candidate_knowledge_base_id";
-  /** A run still "running" after this long died with its node; it no longer blocks a new one. */
-  private static final String STALE = "interval '1 hour'";
+  /**
+   * A run still "running" this long after it started died with its node (a run asks one question at a
+   * time, each a fraction of a second): it is marked failed when its knowledge base's runs are next
+   * read or started, so it stops blocking a new run and the history says what happened.
+   */
+  static final String STALE = "started_at < now() - (interval '5 minutes' + question_count * interval '2 seconds')";
+  static final String STALE_ERROR = "the node running this evaluation stopped before it finished; run it again";
 
   private final Database database;
   private final KnowledgeBaseService knowledgeBases;
@@ -65,7 +71,8 @@ public final class Evaluations {
   /** Rows of the knowledge base ($1), after checking it is the tenant's (404 otherwise). */
   private <T> Future<List<T>> list(UUID tenantId, UUID knowledgeBaseId, String sql, Function<Row, T> map) {
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(kb -> database.inTenant(tenantId,
-        conn -> conn.preparedQuery(sql).execute(Tuple.of(knowledgeBaseId)).map(rows -> {
+        conn -> failStale(conn, knowledgeBaseId)
+            .compose(v -> conn.preparedQuery(sql).execute(Tuple.of(knowledgeBaseId))).map(rows -> {
           List<T> out = new ArrayList<>();
           rows.forEach(row -> out.add(map.apply(row)));
           return out;
@@ -90,12 +97,13 @@ public final class Evaluations {
                 return Future.failedFuture(new RagException(RagError.NOT_FOUND, "no such evaluation set"));
               }
               JsonArray questions = (JsonArray) sets.iterator().next().getValue(0);
-              return conn.preparedQuery("INSERT INTO eval_runs (tenant_id, knowledge_base_id, eval_set_id, "
-                      + "question_count, embedding_model, candidate_knowledge_base_id) SELECT $1, $2, $3, $4, $5, $6 "
-                      + "WHERE NOT EXISTS (SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running' "
-                      + "AND started_at > now() - " + STALE + ") RETURNING " + RUN_COLUMNS)
+              return failStale(conn, knowledgeBaseId).compose(v -> conn.preparedQuery("INSERT INTO eval_runs "
+                      + "(tenant_id, knowledge_base_id, eval_set_id, question_count, embedding_model, "
+                      + "candidate_knowledge_base_id) SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS "
+                      + "(SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running') RETURNING "
+                      + RUN_COLUMNS)
                   .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
-                      kb.embeddingModel(), candidate)))
+                      kb.embeddingModel(), candidate))))
                   .compose(rows -> rows.size() == 0
                       ? Future.failedFuture(new RagException(RagError.CONFLICT,
                           "an evaluation of this knowledge base is running; wait for it to finish"))
@@ -146,12 +154,27 @@ public final class Evaluations {
 
   /** One run with its per-question results. */
   public Future<EvalRun> run(UUID tenantId, UUID knowledgeBaseId, UUID runId) {
-    return database.inTenant(tenantId, conn -> conn.preparedQuery("SELECT " + RUN_COLUMNS + ", results "
+    return database.inTenant(tenantId, conn -> failStale(conn, knowledgeBaseId)
+        .compose(v -> conn.preparedQuery("SELECT " + RUN_COLUMNS + ", results "
             + "FROM eval_runs WHERE id = $1 AND knowledge_base_id = $2")
-        .execute(Tuple.of(runId, knowledgeBaseId))
+        .execute(Tuple.of(runId, knowledgeBaseId)))
         .compose(rows -> rows.size() == 0
             ? Future.failedFuture(new RagException(RagError.NOT_FOUND, "no such evaluation run"))
             : Future.succeededFuture(run(rows.iterator().next(), (JsonArray) rows.iterator().next().getValue(18)))));
+  }
+
+  /** Marks the knowledge base's runs that outlived their node failed (in the caller's transaction). */
+  private static Future<Void> failStale(SqlConnection conn, UUID knowledgeBaseId) {
+    return conn.preparedQuery("UPDATE eval_runs SET status = 'failed', error = $2, finished_at = now() "
+            + "WHERE knowledge_base_id = $1 AND status = 'running' AND " + STALE)
+        .execute(Tuple.of(knowledgeBaseId, STALE_ERROR))
+        .onSuccess(rows -> {
+          if (rows.rowCount() > 0) {
+            LOG.warn("{} evaluation run(s) of knowledge base {} outlived their node; marked failed", rows.rowCount(),
+                knowledgeBaseId);
+          }
+        })
+        .mapEmpty();
   }
 
   private static EvalSet set(Row row) {
