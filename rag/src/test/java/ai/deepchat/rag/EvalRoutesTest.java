@@ -15,6 +15,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
@@ -145,6 +146,45 @@ class EvalRoutesTest {
         .bodyAsJsonObject().getString("id");
     assertThat(await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs"))
         .sendJsonObject(new JsonObject().put("candidate_knowledge_base_id", foreign))).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void candidateThresholdsAreMeasuredForTheRunOnlyAndNeverSaved() throws Exception {
+    JsonObject body = new JsonObject().put("name", "thresholds").put("questions", new JsonArray()
+        .add(new JsonObject().put("question", "How do I wipe the speaker before selling it?")
+            .put("document", "speaker-manual.md").put("section", "Factory reset"))
+        .add(new JsonObject().put("question", "Can I go swimming with the watch on?")
+            .put("document", "smartwatch-manual-zh.md").put("section", "防水等级")));
+    String setId = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets")).sendJsonObject(body))
+        .bodyAsJsonObject().getString("id");
+
+    // the tenant saved no thresholds: its run measures at the defaults
+    JsonObject own = runToTheEnd(setId);
+    assertThat(own.getJsonObject("thresholds")).isEqualTo(new JsonObject().put("knowledge", 0.52).put("citation", 0.45));
+    assertThat(own.getDouble("answered_rate")).isBetween(0.0, 1.0);
+    // citing everything retrieved: every question is answered, with its passage among the citations
+    JsonObject lax = runToTheEnd(setId, new JsonObject().put("thresholds", new JsonObject()
+        .put("knowledge", 0).put("citation", 0)));
+    assertThat(lax.getJsonObject("thresholds")).isEqualTo(new JsonObject().put("knowledge", 0.0).put("citation", 0.0));
+    assertThat(lax.getDouble("answered_rate")).isEqualTo(1.0);
+    assertThat(lax.getDouble("cited_recall")).isEqualTo(1.0);
+    assertThat(lax.getJsonArray("results").getJsonObject(0).getBoolean("cited")).isTrue();
+    // a bar no passage reaches: nothing is answered, whatever the ranks (which do not change)
+    JsonObject strict = runToTheEnd(setId, new JsonObject().put("thresholds", new JsonObject().put("citation", 0.99)));
+    assertThat(strict.getJsonObject("thresholds")).isEqualTo(new JsonObject().put("knowledge", 0.52).put("citation", 0.99));
+    assertThat(strict.getDouble("answered_rate")).isZero();
+    assertThat(strict.getDouble("cited_recall")).isZero();
+    assertThat(strict.getDouble("mrr")).isEqualTo(lax.getDouble("mrr"));
+    // the candidates were the runs' own: the next plain run is back at the tenant's thresholds
+    assertThat(runToTheEnd(setId).getJsonObject("thresholds")).isEqualTo(own.getJsonObject("thresholds"));
+
+    for (JsonObject bad : List.of(new JsonObject().put("knowledge", 1.5), new JsonObject().put("citation", "high"),
+        new JsonObject().put("faq", 0.5))) {
+      HttpResponse<Buffer> refused = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId
+          + "/runs")).sendJsonObject(new JsonObject().put("thresholds", bad)));
+      assertThat(refused.statusCode()).as(bad.encode()).isEqualTo(400);
+      assertThat(refused.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("invalid_value");
+    }
   }
 
   @Test

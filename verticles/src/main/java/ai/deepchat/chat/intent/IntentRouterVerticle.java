@@ -13,6 +13,7 @@ import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.embed.Vectors;
+import ai.deepchat.platform.rag.Confidence;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
@@ -48,7 +49,7 @@ public final class IntentRouterVerticle extends VerticleBase {
   static final Duration DATA_TTL = Duration.ofSeconds(30);
   /** Candidates listed in a decision (the console's FAQ match test shows them). */
   static final int FAQ_CANDIDATES = 5;
-  static final int RETRIEVAL_TOP_K = 5;
+  static final int RETRIEVAL_TOP_K = Confidence.TOP_K;
   /**
    * Small talk this far above its threshold is answered by the model without retrieval; nearer the
    * threshold ("summarize this", "write a poem about the lamp") a confident knowledge base wins.
@@ -56,11 +57,6 @@ public final class IntentRouterVerticle extends VerticleBase {
   static final double CLEAR_SMALL_TALK = 0.10;
   /** An FAQ entry's score: the cosine, plus this times the share of its terms the question has. */
   static final double SHARED_TERMS_WEIGHT = 0.10;
-  /**
-   * A passage at the citation threshold whose terms the lexical search also found (ts_rank at least
-   * this) makes retrieval confident as well: the two searches agree on it.
-   */
-  static final double LEXICAL_AGREEMENT = 0.05;
 
   private final Platform platform;
   /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
@@ -248,9 +244,8 @@ public final class IntentRouterVerticle extends VerticleBase {
       List<RetrievedChunk> hits = reply.hits() == null ? List.of() : reply.hits();
       RouteThresholds t = d.thresholds();
       double top = topVector(hits);
-      List<RetrievedChunk> sources = hits.stream().filter(h -> h.vectorScore() >= t.citation()).toList();
-      boolean confident = sources.stream().anyMatch(h -> h.vectorScore() >= t.knowledge()
-          || h.lexicalScore() >= LEXICAL_AGREEMENT);
+      List<RetrievedChunk> sources = Confidence.sources(hits, t.citation());
+      boolean confident = Confidence.confident(sources, t.knowledge());
       if (!sources.isEmpty() && (forced || confident)) {
         return new RouteDecision(RouteDecision.KNOWLEDGE, forced ? 1 : top, null, null, reply.knowledgeBaseId(),
             reply.knowledgeBaseVersion(), sources, null, scores(sim, reply,
