@@ -190,23 +190,10 @@ class EvalRoutesTest {
   @Test
   void aRunLeftRunningByADeadNodeIsMarkedFailedAndCanBeRunAgain() throws Exception {
     // its own knowledge base, so the other tests' runs neither see nor wait for the dead run
-    String base = await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", "stale")))
-        .bodyAsJsonObject().getString("id");
-    String setId = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets")).sendJsonObject(new JsonObject()
-        .put("name", "s").put("questions", new JsonArray().add(new JsonObject().put("question", "Wake word?")
-            .put("document", "speaker-manual.md"))))).bodyAsJsonObject().getString("id");
+    String base = emptyBase("stale");
+    String setId = oneQuestionSet(base);
     // what a node that died mid-run leaves: a run "running" since long before a run of its size could take
-    String dead;
-    try (var jdbc = db.ownerJdbc(); var insert = jdbc.prepareStatement("INSERT INTO eval_runs (tenant_id, "
-        + "knowledge_base_id, eval_set_id, question_count, started_at) VALUES (?, ?, ?, 1, now() - interval "
-        + "'10 minutes') RETURNING id")) {
-      insert.setObject(1, tenantA);
-      insert.setObject(2, UUID.fromString(base));
-      insert.setObject(3, UUID.fromString(setId));
-      var rows = insert.executeQuery();
-      rows.next();
-      dead = rows.getString(1);
-    }
+    String dead = runningRow(base, setId, "10 minutes");
     JsonObject shown = await(as(tenantA, client.get(BASE + "/" + base + "/evaluation-runs/" + dead)).send())
         .bodyAsJsonObject();
     assertThat(shown.getString("status")).isEqualTo("failed");
@@ -223,18 +210,9 @@ class EvalRoutesTest {
 
   @Test
   void aRecentRunStillBlocksASecondOne() throws Exception {
-    String base = await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", "busy")))
-        .bodyAsJsonObject().getString("id");
-    String setId = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets")).sendJsonObject(new JsonObject()
-        .put("name", "s").put("questions", new JsonArray().add(new JsonObject().put("question", "Wake word?")
-            .put("document", "speaker-manual.md"))))).bodyAsJsonObject().getString("id");
-    try (var jdbc = db.ownerJdbc(); var insert = jdbc.prepareStatement("INSERT INTO eval_runs (tenant_id, "
-        + "knowledge_base_id, eval_set_id, question_count) VALUES (?, ?, ?, 1)")) {
-      insert.setObject(1, tenantA);
-      insert.setObject(2, UUID.fromString(base));
-      insert.setObject(3, UUID.fromString(setId));
-      insert.executeUpdate();
-    }
+    String base = emptyBase("busy");
+    String setId = oneQuestionSet(base);
+    runningRow(base, setId, "0 seconds");
     HttpResponse<Buffer> refused = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets/" + setId
         + "/runs")).send());
     assertThat(refused.statusCode()).isEqualTo(409);
@@ -261,6 +239,32 @@ class EvalRoutesTest {
     assertThat(tooLarge.statusCode()).isEqualTo(413);
     assertThat(await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonObject().getJsonArray("data"))
         .hasSize(before);
+  }
+
+  private String emptyBase(String name) throws Exception {
+    return await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", name)))
+        .bodyAsJsonObject().getString("id");
+  }
+
+  private String oneQuestionSet(String base) throws Exception {
+    return await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets")).sendJsonObject(new JsonObject()
+        .put("name", "s").put("questions", new JsonArray().add(new JsonObject().put("question", "Wake word?")
+            .put("document", "speaker-manual.md"))))).bodyAsJsonObject().getString("id");
+  }
+
+  /** A one-question run left "running" since {@code ago} (a PostgreSQL interval), as a node that died leaves it. */
+  private String runningRow(String base, String setId, String ago) throws Exception {
+    try (var jdbc = db.ownerJdbc(); var insert = jdbc.prepareStatement("INSERT INTO eval_runs (tenant_id, "
+        + "knowledge_base_id, eval_set_id, question_count, started_at) VALUES (?, ?, ?, 1, now() - ?::interval) "
+        + "RETURNING id")) {
+      insert.setObject(1, tenantA);
+      insert.setObject(2, UUID.fromString(base));
+      insert.setObject(3, UUID.fromString(setId));
+      insert.setString(4, ago);
+      var rows = insert.executeQuery();
+      rows.next();
+      return rows.getString(1);
+    }
   }
 
   private JsonObject runToTheEnd(String setId) throws Exception {
