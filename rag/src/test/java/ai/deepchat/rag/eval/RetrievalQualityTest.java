@@ -49,25 +49,25 @@ class RetrievalQualityTest {
 
   @Test
   void overallFiguresStayAboveTheirFloors() {
-    // measured 2026-12-06: recall@5 0.953, MRR 0.801 with English vectors (0.969 and 0.758 without them;
-    // 0.656 and 0.553 before the query bridge)
+    // measured 2026-12-06: recall@5 0.969, MRR 0.816 with English vectors and the vector list weighted 2
+    // (0.969 and 0.758 without them; 0.656 and 0.553 before the query bridge)
     assertThat(report.overall().recallAt5()).isGreaterThanOrEqualTo(0.93);
-    assertThat(report.overall().mrr()).isGreaterThanOrEqualTo(0.78);
+    assertThat(report.overall().mrr()).isGreaterThanOrEqualTo(0.805);
     assertThat(report.sameLanguage().recallAt5()).isGreaterThanOrEqualTo(0.90);
   }
 
   @Test
   void heldOutCrossLanguageQuestionsAreFoundToo() {
     assertThat(heldOut.crossLanguage().questions()).isEqualTo(heldOut.results().size());
-    // measured: recall@5 0.750, MRR 0.704 with English vectors (0.813 and 0.604 without them; written
+    // measured: recall@5 0.813, MRR 0.700 with English vectors (0.813 and 0.604 without them; written
     // after the lexicon was frozen: the honest figure)
-    assertThat(heldOut.crossLanguage().recallAt5()).isGreaterThanOrEqualTo(0.68);
+    assertThat(heldOut.crossLanguage().recallAt5()).isGreaterThanOrEqualTo(0.75);
     assertThat(heldOut.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.65);
   }
 
   @Test
   void crossLanguageFiguresStayAboveTheirFloors() {
-    // measured: recall@5 0.958, MRR 0.764 (1.000 and 0.722 without English vectors; 0.125 and 0.108
+    // measured: recall@5 0.958, MRR 0.761 (1.000 and 0.722 without English vectors; 0.125 and 0.108
     // before the query bridge)
     assertThat(report.crossLanguage().recallAt5()).isGreaterThanOrEqualTo(0.90);
     assertThat(report.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.72);
