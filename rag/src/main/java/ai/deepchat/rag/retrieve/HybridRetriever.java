@@ -122,8 +122,8 @@ public final class HybridRetriever implements Retriever {
       // Rank only what exists in this tenant's knowledge base, so stale vectors cannot take a rank.
       List<Long> byVector = vectorHits.stream().map(VectorStore.Hit::chunkId)
           .filter(stored::containsKey).distinct().toList();
+      Map<Long, float[]> englishVectors = new HashMap<>();
       if (english != null) {
-        Map<Long, float[]> englishVectors = new HashMap<>();
         stored.values().stream().filter(c -> c.english() != null)
             .forEach(c -> englishVectors.put(c.chunkId(), c.english()));
         byVector = EnglishVectors.reorder(byVector, englishVectors, english);
@@ -131,7 +131,8 @@ public final class HybridRetriever implements Retriever {
       List<Long> byLexical = lexicalHits.stream().map(ChunkSearch.Scored::chunkId)
           .filter(stored::containsKey).toList();
       Map<Long, Double> fused = ReciprocalRankFusion.fuse(List.of(byVector, byLexical),
-          List.of(english != null ? ENGLISH_VECTOR_WEIGHT : 1.0, 1.0));
+          // chunks ingested before English vectors were kept leave the list as it was: no extra weight
+          List.of(englishVectors.isEmpty() ? 1.0 : ENGLISH_VECTOR_WEIGHT, 1.0));
       // Equal fused scores mean the two searches disagree symmetrically (1st/2nd against 2nd/1st):
       // matching terms are then the firmer evidence, so the lexical score decides, then the vector one.
       Comparator<Map.Entry<Long, Double>> order =
