@@ -1,6 +1,7 @@
 'use strict';
 // Retrieval evaluation in the console: upload a document, paste a set of questions (one malformed try
-// first, refused with its line and the text kept), run it, and read recall@1/5, MRR and per-question ranks.
+// first, refused with its line and the text kept), run it, and read recall@1/5, MRR and per-question ranks;
+// then run it again at candidate routing thresholds, for that run only.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -49,7 +50,22 @@ run('evaluation', async () => {
     await Promise.all([page.waitForNavigation(), row.locator('a').click()]);
     check(await page.locator('#questions tbody tr').count() === 2, 'per-question ranks listed');
     check((await page.innerText('#questions')).includes('电池坏了保修多久？'), 'questions shown with their ranks');
+    check((await page.innerText('#run-routing')).includes('0.520'), 'the saved knowledge threshold measured: '
+      + await page.innerText('#run-routing'));
     await shot(page, 'console-evaluation-run');
+
+    // candidate thresholds that cite every hit: both questions answered with their passage, for this run only
+    await page.goBack();
+    await page.fill('#sets input.candidate-knowledge', '0');
+    await page.fill('#sets input.candidate-citation', '0');
+    await Promise.all([page.waitForNavigation(), page.click('#sets button.run-set')]);
+    for (let i = 0; i < 60 && await page.locator('#runs tr[data-status=running]').count() > 0; i++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    await Promise.all([page.waitForNavigation(), page.locator('#runs tbody tr').first().locator('a').click()]);
+    const routing = await page.innerText('#run-routing');
+    check(routing.includes('0.000') && routing.includes('1.000'), 'the candidate thresholds measured: ' + routing);
     check(page.problems.length === 0, 'no script errors or CSP violations: ' + page.problems.join(' | '));
   } finally {
     await close();

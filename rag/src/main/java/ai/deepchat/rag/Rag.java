@@ -87,6 +87,16 @@ public final class Rag implements KnowledgeBaseApi {
     return retriever;
   }
 
+  /** The retriever with its stage timings (bench/rag). */
+  public HybridRetriever hybridRetriever() {
+    return retriever;
+  }
+
+  /** The FAISS indexes (bench/rag adds cached padding vectors without re-embedding them). */
+  public VectorStore vectorStore() {
+    return vectors;
+  }
+
   /** The consumer of the retrieval address; deploy it where retrieval should be served. */
   public RetrieverVerticle retrieverVerticle() {
     return new RetrieverVerticle(retriever);

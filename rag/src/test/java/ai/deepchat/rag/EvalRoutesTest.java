@@ -15,6 +15,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import static ai.deepchat.platform.testing.Await.await;
@@ -39,11 +40,12 @@ class EvalRoutesTest {
   private UUID tenantA;
   private UUID tenantB;
   private String kb;
+  private TestDatabase db;
 
   @BeforeAll
   void start() throws Exception {
     vertx = Vertx.vertx();
-    TestDatabase db = TestDatabase.fresh(vertx);
+    db = TestDatabase.fresh(vertx);
     rag = Rag.create(vertx, db.database(), RagConfig.defaults(Files.createTempDirectory("rag-eval-http")));
     tenantA = tenant(db.database(), "eval-a");
     tenantB = tenant(db.database(), "eval-b");
@@ -147,6 +149,78 @@ class EvalRoutesTest {
   }
 
   @Test
+  void candidateThresholdsAreMeasuredForTheRunOnlyAndNeverSaved() throws Exception {
+    JsonObject body = new JsonObject().put("name", "thresholds").put("questions", new JsonArray()
+        .add(new JsonObject().put("question", "How do I wipe the speaker before selling it?")
+            .put("document", "speaker-manual.md").put("section", "Factory reset"))
+        .add(new JsonObject().put("question", "Can I go swimming with the watch on?")
+            .put("document", "smartwatch-manual-zh.md").put("section", "防水等级")));
+    String setId = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets")).sendJsonObject(body))
+        .bodyAsJsonObject().getString("id");
+
+    // the tenant saved no thresholds: its run measures at the defaults
+    JsonObject own = runToTheEnd(setId);
+    assertThat(own.getJsonObject("thresholds")).isEqualTo(new JsonObject().put("knowledge", 0.52).put("citation", 0.45));
+    assertThat(own.getDouble("answered_rate")).isBetween(0.0, 1.0);
+    // citing everything retrieved: every question is answered, with its passage among the citations
+    JsonObject lax = runToTheEnd(setId, new JsonObject().put("thresholds", new JsonObject()
+        .put("knowledge", 0).put("citation", 0)));
+    assertThat(lax.getJsonObject("thresholds")).isEqualTo(new JsonObject().put("knowledge", 0.0).put("citation", 0.0));
+    assertThat(lax.getDouble("answered_rate")).isEqualTo(1.0);
+    assertThat(lax.getDouble("cited_recall")).isEqualTo(1.0);
+    assertThat(lax.getJsonArray("results").getJsonObject(0).getBoolean("cited")).isTrue();
+    // a bar no passage reaches: nothing is answered, whatever the ranks (which do not change)
+    JsonObject strict = runToTheEnd(setId, new JsonObject().put("thresholds", new JsonObject().put("citation", 0.99)));
+    assertThat(strict.getJsonObject("thresholds")).isEqualTo(new JsonObject().put("knowledge", 0.52).put("citation", 0.99));
+    assertThat(strict.getDouble("answered_rate")).isZero();
+    assertThat(strict.getDouble("cited_recall")).isZero();
+    assertThat(strict.getDouble("mrr")).isEqualTo(lax.getDouble("mrr"));
+    // the candidates were the runs' own: the next plain run is back at the tenant's thresholds
+    assertThat(runToTheEnd(setId).getJsonObject("thresholds")).isEqualTo(own.getJsonObject("thresholds"));
+
+    for (JsonObject bad : List.of(new JsonObject().put("knowledge", 1.5), new JsonObject().put("citation", "high"),
+        new JsonObject().put("faq", 0.5))) {
+      HttpResponse<Buffer> refused = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId
+          + "/runs")).sendJsonObject(new JsonObject().put("thresholds", bad)));
+      assertThat(refused.statusCode()).as(bad.encode()).isEqualTo(400);
+      assertThat(refused.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("invalid_value");
+    }
+  }
+
+  @Test
+  void aRunLeftRunningByADeadNodeIsMarkedFailedAndCanBeRunAgain() throws Exception {
+    // its own knowledge base, so the other tests' runs neither see nor wait for the dead run
+    String base = emptyBase("stale");
+    String setId = oneQuestionSet(base);
+    // what a node that died mid-run leaves: a run "running" since long before a run of its size could take
+    String dead = runningRow(base, setId, "10 minutes");
+    JsonObject shown = await(as(tenantA, client.get(BASE + "/" + base + "/evaluation-runs/" + dead)).send())
+        .bodyAsJsonObject();
+    assertThat(shown.getString("status")).isEqualTo("failed");
+    assertThat(shown.getString("error")).contains("stopped before it finished");
+    assertThat(shown.getString("finished_at")).isNotNull();
+
+    HttpResponse<Buffer> again = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets/" + setId
+        + "/runs")).send());
+    assertThat(again.statusCode()).isEqualTo(202);
+    String runId = again.bodyAsJsonObject().getString("id");
+    until("the new run finishes", Duration.ofSeconds(60), () -> "done".equals(await(as(tenantA,
+        client.get(BASE + "/" + base + "/evaluation-runs/" + runId)).send()).bodyAsJsonObject().getString("status")));
+  }
+
+  @Test
+  void aRecentRunStillBlocksASecondOne() throws Exception {
+    String base = emptyBase("busy");
+    String setId = oneQuestionSet(base);
+    runningRow(base, setId, "0 seconds");
+    HttpResponse<Buffer> refused = await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets/" + setId
+        + "/runs")).send());
+    assertThat(refused.statusCode()).isEqualTo(409);
+    assertThat(await(as(tenantA, client.get(BASE + "/" + base + "/evaluation-runs")).send()).bodyAsJsonObject()
+        .getJsonArray("data").getJsonObject(0).getString("status")).isEqualTo("running");
+  }
+
+  @Test
   void aMalformedSetIsRefusedWithItsLineAndNothingIsStored() throws Exception {
     int before = await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonObject().getJsonArray("data").size();
     String jsonl = "{\"question\": \"fine\", \"document\": \"speaker-manual.md\"}\n{\"question\": \"no document\"}\n";
@@ -165,6 +239,32 @@ class EvalRoutesTest {
     assertThat(tooLarge.statusCode()).isEqualTo(413);
     assertThat(await(as(tenantA, client.get(BASE + "/" + kb + "/evaluation-sets")).send()).bodyAsJsonObject().getJsonArray("data"))
         .hasSize(before);
+  }
+
+  private String emptyBase(String name) throws Exception {
+    return await(as(tenantA, client.post(BASE + "/")).sendJsonObject(new JsonObject().put("name", name)))
+        .bodyAsJsonObject().getString("id");
+  }
+
+  private String oneQuestionSet(String base) throws Exception {
+    return await(as(tenantA, client.post(BASE + "/" + base + "/evaluation-sets")).sendJsonObject(new JsonObject()
+        .put("name", "s").put("questions", new JsonArray().add(new JsonObject().put("question", "Wake word?")
+            .put("document", "speaker-manual.md"))))).bodyAsJsonObject().getString("id");
+  }
+
+  /** A one-question run left "running" since {@code ago} (a PostgreSQL interval), as a node that died leaves it. */
+  private String runningRow(String base, String setId, String ago) throws Exception {
+    try (var jdbc = db.ownerJdbc(); var insert = jdbc.prepareStatement("INSERT INTO eval_runs (tenant_id, "
+        + "knowledge_base_id, eval_set_id, question_count, started_at) VALUES (?, ?, ?, 1, now() - ?::interval) "
+        + "RETURNING id")) {
+      insert.setObject(1, tenantA);
+      insert.setObject(2, UUID.fromString(base));
+      insert.setObject(3, UUID.fromString(setId));
+      insert.setString(4, ago);
+      var rows = insert.executeQuery();
+      rows.next();
+      return rows.getString(1);
+    }
   }
 
   private JsonObject runToTheEnd(String setId) throws Exception {

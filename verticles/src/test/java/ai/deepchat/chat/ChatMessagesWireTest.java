@@ -64,7 +64,7 @@ class ChatMessagesWireTest {
             List.of(new RetrievedChunk("1", "d", "Guide", "Setup", "text", 0.1, 0.4, 0.03)), "Call us.",
             new RouteScores(0.5, 0.2, 0.4, List.of(new FaqCandidate("faq-1", "How?", 0.5)),
                 List.of(new RetrievedChunk("1", "d", "Guide", "Setup", "text", 0.1, 0.4, 0.03)),
-                new RouteThresholds(0.68, 0.52, 0.45, 0.7), "nothing answers confidently")));
+                new RouteThresholds(0.68, 0.52, 0.45, 0.7), "nothing answers confidently", 12.5)));
     for (Record r : samples) {
       assertThat(roundTrip(r)).isEqualTo(r);
     }

@@ -153,7 +153,8 @@ class TurnTraceIntegrationTest {
     assertThat(trace.getJsonObject("tokens").getInteger("prompt_tokens")).isEqualTo(11);
     assertThat(trace.getJsonObject("tokens").getInteger("completion_tokens")).isEqualTo(7);
     JsonObject latency = latencyAddsUp(trace, true);
-    assertThat(latency.getDouble("retrieval_ms")).isPositive();
+    // the router's search (a query embedding, FAISS, full text) has its own figure, not folded into routing
+    assertThat(latency.getDouble("retrieval_ms")).isGreaterThanOrEqualTo(1);
     assertThat(stored(body)).isEqualTo(trace);
   }
 

@@ -70,9 +70,10 @@ public final class BusKnowledgeBackend implements KnowledgeBackend {
   }
 
   @Override
-  public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId) {
+  public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId, Double knowledge,
+                                      Double citation) {
     return ingest == null ? Future.failedFuture(new Unavailable("no evaluation service on this node"))
-        : ingest.startEvaluation(tenantId, knowledgeBaseId, setId);
+        : ingest.startEvaluation(tenantId, knowledgeBaseId, setId, knowledge, citation);
   }
 
   @Override

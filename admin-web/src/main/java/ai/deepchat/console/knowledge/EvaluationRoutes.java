@@ -101,10 +101,14 @@ public final class EvaluationRoutes {
   private Future<?> run(RoutingContext ctx, ConsoleSession s) {
     UUID kb = Forms.id(ctx, "kb");
     UUID set = Forms.id(ctx, "set");
+    // candidate thresholds try a change before it is saved in the settings: this run only
+    Double knowledge = Forms.fraction(ctx, "knowledge_threshold", false);
+    Double citation = Forms.fraction(ctx, "citation_threshold", false);
     return KnowledgeRoutes.base(database, s, kb)
-        .compose(base -> backend.startEvaluation(s.tenantId(), kb, set))
+        .compose(base -> backend.startEvaluation(s.tenantId(), kb, set, knowledge, citation))
         .compose(run -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx), "kb.eval_run",
-            "eval_run:" + run, new JsonObject().put("kb", kb.toString()).put("set", set.toString()))))
+            "eval_run:" + run, new JsonObject().put("kb", kb.toString()).put("set", set.toString())
+                .put("knowledge_threshold", knowledge).put("citation_threshold", citation))))
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb + "/evaluation", "evaluationStarted"))
         .recover(err -> refused(ctx, s, kb, err, 409, new HashMap<>()));
   }
@@ -129,7 +133,8 @@ public final class EvaluationRoutes {
     return KnowledgeRoutes.base(database, s, kb).compose(base -> database.inTenant(s.tenantId(), c -> c
             .preparedQuery("SELECT r.id, s.name AS set_name, r.status, r.error, r.question_count, r.recall_at_1, "
                 + "r.recall_at_5, r.mrr, r.cross_language_count, r.cross_recall_at_5, r.cross_mrr, r.p95_ms, "
-                + "r.knowledge_base_version, r.embedding_model, r.started_at, r.results FROM eval_runs r "
+                + "r.knowledge_base_version, r.embedding_model, r.started_at, r.knowledge_threshold, "
+                + "r.citation_threshold, r.answered_rate, r.cited_recall, r.results FROM eval_runs r "
                 + "JOIN eval_sets s ON s.id = r.eval_set_id WHERE r.id = $1 AND r.knowledge_base_id = $2")
             .execute(Tuple.of(run, kb)))
         .compose(rows -> {
@@ -155,7 +160,11 @@ public final class EvaluationRoutes {
 
   /** Figures as the page shows them: three decimals, "–" while running. */
   private static void format(Map<String, Object> run) {
-    for (String key : List.of("recall_at_1", "recall_at_5", "mrr", "cross_recall_at_5", "cross_mrr")) {
+    for (String key : List.of("recall_at_1", "recall_at_5", "mrr", "cross_recall_at_5", "cross_mrr", "answered_rate",
+        "cited_recall", "knowledge_threshold", "citation_threshold")) {
+      if (!run.containsKey(key)) { // the history's listing reads fewer columns than a run's page
+        continue;
+      }
       Object v = run.get(key);
       run.put(key, v instanceof Number n ? String.format("%.3f", n.doubleValue()) : "–");
     }

@@ -32,8 +32,11 @@ public interface KnowledgeBackend {
    */
   Future<UUID> createEvaluationSet(UUID tenantId, UUID knowledgeBaseId, String name, String format, String content);
 
-  /** Starts a run of the set in the background; the future holds the run's id. */
-  Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId);
+  /**
+   * Starts a run of the set in the background; the future holds the run's id. {@code knowledge} and
+   * {@code citation}: candidate routing thresholds for this run only (null: the tenant's own).
+   */
+  Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId, Double knowledge, Double citation);
 
   /**
    * Adds a web source (one page, or the site from {@code url} within the limits) and starts its first

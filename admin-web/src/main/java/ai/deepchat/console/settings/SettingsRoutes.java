@@ -68,16 +68,7 @@ public final class SettingsRoutes {
 
   /** A threshold from 0 to 1 (FAQ, knowledge, citation, small talk). */
   private static float fraction(RoutingContext ctx, String name) {
-    float v;
-    try {
-      v = Float.parseFloat(Forms.text(ctx, name, 6, true));
-    } catch (NumberFormatException e) {
-      v = -1;
-    }
-    if (!(v >= 0 && v <= 1)) {
-      throw ConsoleException.badRequest("settings.error.fraction", name);
-    }
-    return v;
+    return Forms.fraction(ctx, name, true).floatValue();
   }
 
   private Future<?> save(RoutingContext ctx, ConsoleSession s) {

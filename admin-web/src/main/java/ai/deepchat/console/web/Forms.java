@@ -26,6 +26,24 @@ public final class Forms {
     return v;
   }
 
+  /** A number from 0 to 1 (a threshold); blank is null unless {@code required}. */
+  public static Double fraction(RoutingContext ctx, String name, boolean required) {
+    String text = text(ctx, name, 6, required);
+    if (text.isEmpty()) {
+      return null;
+    }
+    double v;
+    try {
+      v = Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      v = -1;
+    }
+    if (!(v >= 0 && v <= 1)) {
+      throw ConsoleException.badRequest("settings.error.fraction", name);
+    }
+    return v;
+  }
+
   public static boolean checkbox(RoutingContext ctx, String name) {
     String v = ctx.request().getFormAttribute(name);
     return v != null && (v.equals("on") || v.equals("true") || v.equals("1"));

@@ -76,8 +76,9 @@ final class RagKnowledgeBackend implements KnowledgeBackend {
   }
 
   @Override
-  public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId) {
-    return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null).map(EvalRun::id)
+  public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId, Double knowledge,
+                                      Double citation) {
+    return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null, knowledge, citation).map(EvalRun::id)
         .recover(RagKnowledgeBackend::refusal);
   }
 

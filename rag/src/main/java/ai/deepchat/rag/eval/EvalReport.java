@@ -18,6 +18,20 @@ public record EvalReport(long knowledgeBaseVersion, List<QuestionResult> results
     return EvalMetrics.of(results.stream().filter(QuestionResult::crossLanguage).map(QuestionResult::rank).toList());
   }
 
+  /** Share of the questions the knowledge base would answer at the run's thresholds. */
+  public double answeredRate() {
+    return share(QuestionResult::answered);
+  }
+
+  /** Share of the questions answered with the expected passage among the citations. */
+  public double citedRecall() {
+    return share(QuestionResult::cited);
+  }
+
+  private double share(java.util.function.Predicate<QuestionResult> test) {
+    return results.isEmpty() ? 0 : (double) results.stream().filter(test).count() / results.size();
+  }
+
   /** 95th percentile of the per-question retrieval time in milliseconds. */
   public double p95Millis() {
     return percentile(results.stream().mapToDouble(QuestionResult::millis).toArray(), 0.95);

@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,9 +30,15 @@ public final class Evaluations {
   private static final String SET_COLUMNS = "id, knowledge_base_id, name, question_count, created_at";
   private static final String RUN_COLUMNS = "id, knowledge_base_id, eval_set_id, status, error, "
       + "knowledge_base_version, embedding_model, question_count, recall_at_1, recall_at_5, mrr, "
-      + "cross_language_count, cross_recall_at_5, cross_mrr, p95_ms, started_at, finished_at, candidate_knowledge_base_id";
-  /** A run still "running" after this long died with its node; it no longer blocks a new one. */
-  private static final String STALE = "interval '1 hour'";
+      + "cross_language_count, cross_recall_at_5, cross_mrr, p95_ms, started_at, finished_at, candidate_knowledge_base_id, "
+      + "knowledge_threshold, citation_threshold, answered_rate, cited_recall";
+  /**
+   * A run still "running" this long after it started died with its node (a run asks one question at a
+   * time, each a fraction of a second): it is marked failed when its knowledge base's runs are next
+   * read or started, so it stops blocking a new run and the history says what happened.
+   */
+  static final String STALE = "started_at < now() - (interval '5 minutes' + question_count * interval '2 seconds')";
+  static final String STALE_ERROR = "the node running this evaluation stopped before it finished; run it again";
 
   private final Database database;
   private final KnowledgeBaseService knowledgeBases;
@@ -65,7 +72,8 @@ public final class Evaluations {
   /** Rows of the knowledge base ($1), after checking it is the tenant's (404 otherwise). */
   private <T> Future<List<T>> list(UUID tenantId, UUID knowledgeBaseId, String sql, Function<Row, T> map) {
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(kb -> database.inTenant(tenantId,
-        conn -> conn.preparedQuery(sql).execute(Tuple.of(knowledgeBaseId)).map(rows -> {
+        conn -> failStale(conn, knowledgeBaseId)
+            .compose(v -> conn.preparedQuery(sql).execute(Tuple.of(knowledgeBaseId))).map(rows -> {
           List<T> out = new ArrayList<>();
           rows.forEach(row -> out.add(map.apply(row)));
           return out;
@@ -79,46 +87,69 @@ public final class Evaluations {
    * the run is listed with the set's own knowledge base.
    */
   public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate) {
+    return start(tenantId, knowledgeBaseId, setId, candidate, null, null);
+  }
+
+  /**
+   * As {@link #start(UUID, UUID, UUID, UUID)}, measured at candidate routing thresholds where given
+   * ({@code null}: the tenant's own): used for this run only, never saved to the tenant's settings.
+   */
+  public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate,
+                               Double knowledgeThreshold, Double citationThreshold) {
     UUID target = candidate == null ? knowledgeBaseId : candidate;
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(own -> knowledgeBases.knowledgeBase(tenantId, target))
         .compose(kb -> database.inTenant(tenantId,
-        conn -> conn.preparedQuery("SELECT questions FROM eval_sets WHERE id = $1 AND knowledge_base_id = $2")
+        conn -> tenantThresholds(conn).map(own -> own.with(knowledgeThreshold, citationThreshold))
+            .compose(thresholds -> conn.preparedQuery("SELECT questions FROM eval_sets WHERE id = $1 "
+                + "AND knowledge_base_id = $2")
             .execute(Tuple.of(setId, knowledgeBaseId))
             .compose(sets -> {
               if (sets.size() == 0) {
                 return Future.failedFuture(new RagException(RagError.NOT_FOUND, "no such evaluation set"));
               }
               JsonArray questions = (JsonArray) sets.iterator().next().getValue(0);
-              return conn.preparedQuery("INSERT INTO eval_runs (tenant_id, knowledge_base_id, eval_set_id, "
-                      + "question_count, embedding_model, candidate_knowledge_base_id) SELECT $1, $2, $3, $4, $5, $6 "
-                      + "WHERE NOT EXISTS (SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running' "
-                      + "AND started_at > now() - " + STALE + ") RETURNING " + RUN_COLUMNS)
+              return failStale(conn, knowledgeBaseId).compose(v -> conn.preparedQuery("INSERT INTO eval_runs "
+                      + "(tenant_id, knowledge_base_id, eval_set_id, question_count, embedding_model, "
+                      + "candidate_knowledge_base_id, knowledge_threshold, citation_threshold) "
+                      + "SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS "
+                      + "(SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running') RETURNING "
+                      + RUN_COLUMNS)
                   .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
-                      kb.embeddingModel(), candidate)))
+                      kb.embeddingModel(), candidate, (float) thresholds.knowledge(),
+                      (float) thresholds.citation()))))
                   .compose(rows -> rows.size() == 0
                       ? Future.failedFuture(new RagException(RagError.CONFLICT,
                           "an evaluation of this knowledge base is running; wait for it to finish"))
                       : Future.succeededFuture(run(rows.iterator().next(), null)))
-                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions));
-            })));
+                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions, thresholds));
+            }))));
   }
 
-  private void evaluate(UUID tenantId, UUID knowledgeBaseId, UUID runId, JsonArray questions) {
+  /** The tenant's saved knowledge and citation thresholds (the defaults when it saved none). */
+  private static Future<RunThresholds> tenantThresholds(SqlConnection conn) {
+    return conn.preparedQuery("SELECT knowledge_threshold, citation_threshold FROM tenant_settings")
+        .execute()
+        .map(rows -> rows.size() == 0 ? RunThresholds.DEFAULTS
+            : new RunThresholds(rows.iterator().next().getFloat(0), rows.iterator().next().getFloat(1)));
+  }
+
+  private void evaluate(UUID tenantId, UUID knowledgeBaseId, UUID runId, JsonArray questions,
+                        RunThresholds thresholds) {
     List<EvalQuestion> list = new ArrayList<>();
     for (int i = 0; i < questions.size(); i++) {
       JsonObject q = questions.getJsonObject(i);
       list.add(new EvalQuestion(q.getString("question"), q.getString("document"), q.getString("section")));
     }
-    evaluator.run(tenantId, knowledgeBaseId, list)
+    evaluator.run(tenantId, knowledgeBaseId, list, thresholds)
         .compose(report -> database.inTenant(tenantId, conn -> conn.preparedQuery("UPDATE eval_runs SET "
                 + "status = 'done', knowledge_base_version = $2, recall_at_1 = $3, recall_at_5 = $4, mrr = $5, "
                 + "cross_language_count = $6, cross_recall_at_5 = $7, cross_mrr = $8, p95_ms = $9, "
-                + "results = $10, finished_at = now() WHERE id = $1")
+                + "results = $10, answered_rate = $11, cited_recall = $12, finished_at = now() WHERE id = $1")
             .execute(Tuple.from(List.of(runId, report.knowledgeBaseVersion(), report.overall().recallAt1(),
                 report.overall().recallAt5(), report.overall().mrr(), report.crossLanguage().questions(),
                 report.crossLanguage().recallAt5(), report.crossLanguage().mrr(), report.p95Millis(),
-                resultsJson(report))))))
+                resultsJson(report), report.answeredRate(), report.citedRecall())))))
         .recover(failure -> {
           LOG.warn("evaluation run {} failed", runId, failure);
           String message = failure instanceof RagException ? failure.getMessage() : "the evaluation failed; see the node's log";
@@ -134,7 +165,7 @@ public final class Evaluations {
       out.add(new JsonObject().put("question", r.question().question()).put("document", r.question().document())
           .put("section", r.question().section()).put("rank", r.rank()).put("crossLanguage", r.crossLanguage())
           .put("documentKnown", r.documentKnown()).put("firstDocument", r.topTitle())
-          .put("firstSection", r.topSection()));
+          .put("firstSection", r.topSection()).put("answered", r.answered()).put("cited", r.cited()));
     }
     return out;
   }
@@ -146,12 +177,27 @@ public final class Evaluations {
 
   /** One run with its per-question results. */
   public Future<EvalRun> run(UUID tenantId, UUID knowledgeBaseId, UUID runId) {
-    return database.inTenant(tenantId, conn -> conn.preparedQuery("SELECT " + RUN_COLUMNS + ", results "
+    return database.inTenant(tenantId, conn -> failStale(conn, knowledgeBaseId)
+        .compose(v -> conn.preparedQuery("SELECT " + RUN_COLUMNS + ", results "
             + "FROM eval_runs WHERE id = $1 AND knowledge_base_id = $2")
-        .execute(Tuple.of(runId, knowledgeBaseId))
+        .execute(Tuple.of(runId, knowledgeBaseId)))
         .compose(rows -> rows.size() == 0
             ? Future.failedFuture(new RagException(RagError.NOT_FOUND, "no such evaluation run"))
-            : Future.succeededFuture(run(rows.iterator().next(), (JsonArray) rows.iterator().next().getValue(18)))));
+            : Future.succeededFuture(run(rows.iterator().next(), (JsonArray) rows.iterator().next().getValue(22)))));
+  }
+
+  /** Marks the knowledge base's runs that outlived their node failed (in the caller's transaction). */
+  private static Future<Void> failStale(SqlConnection conn, UUID knowledgeBaseId) {
+    return conn.preparedQuery("UPDATE eval_runs SET status = 'failed', error = $2, finished_at = now() "
+            + "WHERE knowledge_base_id = $1 AND status = 'running' AND " + STALE)
+        .execute(Tuple.of(knowledgeBaseId, STALE_ERROR))
+        .onSuccess(rows -> {
+          if (rows.rowCount() > 0) {
+            LOG.warn("{} evaluation run(s) of knowledge base {} outlived their node; marked failed", rows.rowCount(),
+                knowledgeBaseId);
+          }
+        })
+        .mapEmpty();
   }
 
   private static EvalSet set(Row row) {
@@ -162,11 +208,13 @@ public final class Evaluations {
     return new EvalRun(row.getUUID(0), row.getUUID(1), row.getUUID(2), row.getString(3), row.getString(4),
         row.getLong(5), row.getString(6), row.getInteger(7), number(row, 8), number(row, 9), number(row, 10),
         row.getInteger(11), number(row, 12), number(row, 13), number(row, 14), row.getOffsetDateTime(15),
-        row.getOffsetDateTime(16), row.getUUID(17), results);
+        row.getOffsetDateTime(16), row.getUUID(17), number(row, 18), number(row, 19), number(row, 20),
+        number(row, 21), results);
   }
 
   private static Double number(Row row, int column) {
     Float value = row.getFloat(column);
-    return value == null ? null : value.doubleValue();
+    // the float's shortest decimal (0.52, not 0.5199999809...), as it was written
+    return value == null ? null : Double.valueOf(value.toString());
   }
 }

@@ -1,5 +1,6 @@
 package ai.deepchat.rag.eval;
 
+import ai.deepchat.platform.rag.Confidence;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBaseService;
@@ -33,6 +34,12 @@ public final class RetrievalEvaluator {
   }
 
   public Future<EvalReport> run(UUID tenantId, UUID knowledgeBaseId, List<EvalQuestion> questions) {
+    return run(tenantId, knowledgeBaseId, questions, RunThresholds.DEFAULTS);
+  }
+
+  /** {@code thresholds}: those routing decides at, for the answered and cited figures. */
+  public Future<EvalReport> run(UUID tenantId, UUID knowledgeBaseId, List<EvalQuestion> questions,
+                                RunThresholds thresholds) {
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base ->
         knowledgeBases.listDocuments(tenantId, knowledgeBaseId).compose(documents -> {
           Map<String, DocumentStatus> byId = documents.stream()
@@ -40,7 +47,7 @@ public final class RetrievalEvaluator {
           List<QuestionResult> results = new ArrayList<>();
           Future<Void> chain = Future.succeededFuture();
           for (EvalQuestion question : questions) {
-            chain = chain.compose(v -> ask(tenantId, knowledgeBaseId, question, documents, byId)).map(r -> {
+            chain = chain.compose(v -> ask(tenantId, knowledgeBaseId, question, documents, byId, thresholds)).map(r -> {
               results.add(r);
               return null;
             });
@@ -49,8 +56,14 @@ public final class RetrievalEvaluator {
         }));
   }
 
+  private static boolean expects(EvalQuestion question, RetrievedChunk hit, Map<String, DocumentStatus> byId) {
+    DocumentStatus doc = byId.get(hit.documentId());
+    return question.answeredBy(hit.documentTitle(), doc == null ? "" : doc.sourceName(), hit.sectionPath());
+  }
+
   private Future<QuestionResult> ask(UUID tenantId, UUID knowledgeBaseId, EvalQuestion question,
-                                     List<DocumentStatus> documents, Map<String, DocumentStatus> byId) {
+                                     List<DocumentStatus> documents, Map<String, DocumentStatus> byId,
+                                     RunThresholds thresholds) {
     DocumentStatus expected = documents.stream()
         .filter(d -> question.isDocument(d.title(), d.sourceName())).findFirst().orElse(null);
     boolean cross = expected != null && Script.of(question.question()) != Script.of(expected.title());
@@ -60,15 +73,18 @@ public final class RetrievalEvaluator {
       List<RetrievedChunk> hits = reply.hits();
       int rank = 0;
       for (int i = 0; i < hits.size() && rank == 0; i++) {
-        RetrievedChunk hit = hits.get(i);
-        DocumentStatus doc = byId.get(hit.documentId());
-        if (question.answeredBy(hit.documentTitle(), doc == null ? "" : doc.sourceName(), hit.sectionPath())) {
+        if (expects(question, hits.get(i), byId)) {
           rank = i + 1;
         }
       }
+      // as routing sees it: the router's top hits, those at the citation threshold cited
+      List<RetrievedChunk> sources = Confidence.sources(hits.subList(0, Math.min(Confidence.TOP_K, hits.size())),
+          thresholds.citation());
+      boolean answered = !sources.isEmpty() && Confidence.confident(sources, thresholds.knowledge());
+      boolean cited = answered && sources.stream().anyMatch(h -> expects(question, h, byId));
       RetrievedChunk top = hits.isEmpty() ? null : hits.get(0);
       return new QuestionResult(question, rank, cross, expected != null,
-          top == null ? "" : top.documentTitle(), top == null ? "" : top.sectionPath(), millis);
+          top == null ? "" : top.documentTitle(), top == null ? "" : top.sectionPath(), millis, answered, cited);
     });
   }
 }

@@ -23,7 +23,8 @@ import java.util.UUID;
  * POST /{kbId}/evaluation-sets           text/csv or JSON Lines body with ?name=, or JSON
  *                                        {"name", "questions": [{"question", "document", "section"}]}  201 set
  * GET  /{kbId}/evaluation-sets                                                          200 [set]
- * POST /{kbId}/evaluation-sets/{setId}/runs  optional {"candidateKnowledgeBaseId"}      202 run (running)
+ * POST /{kbId}/evaluation-sets/{setId}/runs  optional {"candidate_knowledge_base_id",
+ *                                        "thresholds": {"knowledge", "citation"}} (this run only) 202 run
  * GET  /{kbId}/evaluation-runs                                                          200 [run] newest first
  * GET  /{kbId}/evaluation-runs/{runId}                                                  200 run with results
  * </pre>
@@ -31,6 +32,7 @@ import java.util.UUID;
 final class EvalRoutes {
 
   private static final String CANDIDATE = "candidate_knowledge_base_id";
+  private static final String THRESHOLDS = "thresholds";
 
   private final Evaluations evaluations;
 
@@ -82,13 +84,30 @@ final class EvalRoutes {
 
   private void start(RoutingContext ctx) {
     UUID candidate = null;
+    Double knowledge = null;
+    Double citation = null;
     if (ctx.body().length() > 0) {
       JsonObject body = RagRoutes.jsonBody(ctx);
       for (String field : body.fieldNames()) {
-        if (!field.equals(CANDIDATE)) {
+        if (!field.equals(CANDIDATE) && !field.equals(THRESHOLDS)) {
           throw new ApiProblem(400, "invalid_value", field, "Unknown field '" + field + "'; a run takes only "
-              + CANDIDATE + ".");
+              + CANDIDATE + " and " + THRESHOLDS + ".");
         }
+      }
+      Object thresholds = body.getValue(THRESHOLDS);
+      if (thresholds != null) {
+        if (!(thresholds instanceof JsonObject given)) {
+          throw new ApiProblem(400, "invalid_value", THRESHOLDS, THRESHOLDS + " must be an object with "
+              + "knowledge and/or citation.");
+        }
+        for (String field : given.fieldNames()) {
+          if (!field.equals("knowledge") && !field.equals("citation")) {
+            throw new ApiProblem(400, "invalid_value", THRESHOLDS + "." + field, "Unknown threshold '" + field
+                + "'; a run takes knowledge and citation.");
+          }
+        }
+        knowledge = threshold(given, "knowledge");
+        citation = threshold(given, "citation");
       }
       Object value = body.getValue(CANDIDATE);
       if (value != null && !(value instanceof String)) {
@@ -102,7 +121,20 @@ final class EvalRoutes {
       }
     }
     RagRoutes.respond(ctx, 202, evaluations.start(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"),
-        RagRoutes.id(ctx, "setId"), candidate).map(EvalRoutes::json));
+        RagRoutes.id(ctx, "setId"), candidate, knowledge, citation).map(EvalRoutes::json));
+  }
+
+  /** A candidate threshold of the run (null: the tenant's own), a number from 0 to 1. */
+  private static Double threshold(JsonObject given, String name) {
+    Object value = given.getValue(name);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Number number) || !(number.doubleValue() >= 0 && number.doubleValue() <= 1)) {
+      throw new ApiProblem(400, "invalid_value", THRESHOLDS + "." + name, "The " + name
+          + " threshold must be a number from 0 to 1.");
+    }
+    return number.doubleValue();
   }
 
   private void listRuns(RoutingContext ctx) {
@@ -133,7 +165,10 @@ final class EvalRoutes {
             .put("recall_at_5", run.crossRecallAt5()).put("mrr", run.crossMrr()))
         .put("p95_ms", run.p95Millis()).put("started_at", run.startedAt().toString())
         .put("finished_at", run.finishedAt() == null ? null : run.finishedAt().toString())
-        .put(CANDIDATE, run.candidateKnowledgeBaseId() == null ? null : run.candidateKnowledgeBaseId().toString());
+        .put(CANDIDATE, run.candidateKnowledgeBaseId() == null ? null : run.candidateKnowledgeBaseId().toString())
+        .put(THRESHOLDS, run.knowledgeThreshold() == null ? null : new JsonObject()
+            .put("knowledge", run.knowledgeThreshold()).put("citation", run.citationThreshold()))
+        .put("answered_rate", run.answeredRate()).put("cited_recall", run.citedRecall());
     if (run.results() != null) {
       JsonArray results = new JsonArray();
       run.results().forEach(r -> results.add(r instanceof JsonObject o ? snakeKeys(o) : r));

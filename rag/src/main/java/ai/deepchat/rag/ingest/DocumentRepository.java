@@ -172,7 +172,7 @@ final class DocumentRepository {
    * upload of the same document (another content hash) arrived meanwhile.
    */
   Future<Replaced> replaceChunks(UUID tenantId, UUID knowledgeBaseId, UUID documentId, String hash,
-                                 ParsedDocument parsed, List<float[]> vectors) {
+                                 ParsedDocument parsed, List<float[]> vectors, List<float[]> english) {
     return database.inTenant(tenantId, conn -> conn
         .preparedQuery("SELECT id FROM documents WHERE id = $1 AND content_hash = $2 FOR UPDATE")
         .execute(Tuple.of(documentId, hash))
@@ -181,7 +181,7 @@ final class DocumentRepository {
             return Future.succeededFuture(new Replaced(new long[0], new long[0], true));
           }
           return deleteChunks(conn, documentId).compose(oldIds -> insertChunks(conn, tenantId,
-                  knowledgeBaseId, documentId, parsed.chunks(), vectors)
+                  knowledgeBaseId, documentId, parsed.chunks(), vectors, english)
               .compose(newIds -> conn.preparedQuery("UPDATE documents SET status = 'ready', "
                       + "progress = 1, error = NULL, chunk_count = $2, title = $3, updated_at = now() "
                       + "WHERE id = $1")
@@ -255,15 +255,16 @@ final class DocumentRepository {
 
   private static Future<long[]> insertChunks(SqlConnection conn, UUID tenantId, UUID knowledgeBaseId,
                                              UUID documentId, List<Chunk> chunks,
-                                             List<float[]> vectors) {
+                                             List<float[]> vectors, List<float[]> english) {
     List<Tuple> batch = new ArrayList<>(chunks.size());
     for (int i = 0; i < chunks.size(); i++) {
       Chunk chunk = chunks.get(i);
       batch.add(Tuple.of(tenantId, knowledgeBaseId, documentId, chunk.ordinal(), chunk.sectionPath(),
-          chunk.text(), chunk.tokenCount(), Vectors.encode(vectors.get(i))).addString(chunk.location()));
+          chunk.text(), chunk.tokenCount(), Vectors.encode(vectors.get(i))).addString(chunk.location())
+          .addBuffer(english.get(i) == null ? null : Vectors.encode(english.get(i))));
     }
     return conn.preparedQuery("INSERT INTO chunks (tenant_id, knowledge_base_id, document_id, ordinal, "
-            + "section_path, text, token_count, embedding, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+            + "section_path, text, token_count, embedding, location, embedding_en) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
             + "RETURNING id")
         .executeBatch(batch)
         .map(first -> {

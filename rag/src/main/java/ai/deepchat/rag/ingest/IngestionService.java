@@ -12,6 +12,7 @@ import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Upload;
 import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.rag.embed.EnglishVectors;
 import ai.deepchat.rag.index.VectorStore;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -267,7 +268,7 @@ public final class IngestionService implements KnowledgeBaseService {
     Embedder embedder = EmbeddingModels.get(job.base().embeddingModel());
     return worker.executeBlocking(() -> decoded.parse(parser, job.sourceName()), false)
         .compose(parsed -> repository.progress(job.tenantId(), job.documentId(), job.hash(), 0.05)
-            .compose(ignored -> embed(job, embedder, parsed, 0, new ArrayList<>()))
+            .compose(ignored -> embed(job, embedder, parsed, 0, new Embedded(new ArrayList<>(), new ArrayList<>())))
             .compose(embedded -> commits.run(job.base().id(), () -> commit(job, embedder, parsed,
                 embedded))))
         .recover(failure -> {
@@ -286,18 +287,23 @@ public final class IngestionService implements KnowledgeBaseService {
             "document was deleted during ingestion", 0)));
   }
 
+  /** Each chunk's vector, and its bge-small-en vector where {@link EnglishVectors} applies (else null). */
+  private record Embedded(List<float[]> vectors, List<float[]> english) {
+  }
+
   // One batch at a time, so progress moves and the worker pool is shared fairly between uploads.
-  private Future<List<float[]>> embed(Job job, Embedder embedder, ParsedDocument parsed, int from,
-                                      List<float[]> done) {
+  private Future<Embedded> embed(Job job, Embedder embedder, ParsedDocument parsed, int from, Embedded done) {
     List<Chunk> chunks = parsed.chunks();
     if (from >= chunks.size()) {
       return Future.succeededFuture(done);
     }
     int to = Math.min(chunks.size(), from + config.embedBatch());
     List<String> texts = chunks.subList(from, to).stream().map(Chunk::embeddingText).toList();
-    return embedSplit(embedder, texts)
+    boolean english = EnglishVectors.applies(embedder.name());
+    return embedSplit(embedder, english, texts)
         .compose(batch -> {
-          done.addAll(batch);
+          done.vectors().addAll(batch.vectors());
+          done.english().addAll(batch.english());
           return repository.progress(job.tenantId(), job.documentId(), job.hash(),
               0.05 + 0.9 * to / chunks.size());
         })
@@ -305,24 +311,28 @@ public final class IngestionService implements KnowledgeBaseService {
   }
 
   /** The batch's vectors in order, its parts embedded side by side on the embeddings pool. */
-  private Future<List<float[]>> embedSplit(Embedder embedder, List<String> texts) {
+  private Future<Embedded> embedSplit(Embedder embedder, boolean english, List<String> texts) {
     int part = Math.max(1, (texts.size() + embedParallelism - 1) / embedParallelism);
-    List<Future<List<float[]>>> parts = new ArrayList<>();
+    List<Future<Embedded>> parts = new ArrayList<>();
     for (int i = 0; i < texts.size(); i += part) {
       List<String> slice = texts.subList(i, Math.min(texts.size(), i + part));
-      parts.add(embeddings.executeBlocking(() -> embedder.embedPassages(slice), false));
+      parts.add(embeddings.executeBlocking(() -> new Embedded(embedder.embedPassages(slice),
+          english ? EnglishVectors.embed(slice) : java.util.Collections.nCopies(slice.size(), null)), false));
     }
     return Future.all(parts).map(all -> {
-      List<float[]> vectors = new ArrayList<>(texts.size());
-      parts.forEach(p -> vectors.addAll(p.result()));
-      return vectors;
+      Embedded out = new Embedded(new ArrayList<>(texts.size()), new ArrayList<>(texts.size()));
+      parts.forEach(p -> {
+        out.vectors().addAll(p.result().vectors());
+        out.english().addAll(p.result().english());
+      });
+      return out;
     });
   }
 
-  private Future<Void> commit(Job job, Embedder embedder, ParsedDocument parsed,
-                              List<float[]> embedded) {
+  private Future<Void> commit(Job job, Embedder embedder, ParsedDocument parsed, Embedded both) {
+    List<float[]> embedded = both.vectors();
     return repository.replaceChunks(job.tenantId(), job.base().id(), job.documentId(), job.hash(),
-            parsed, embedded)
+            parsed, embedded, both.english())
         .compose(replaced -> {
           if (replaced.superseded()) {
             return Future.succeededFuture();

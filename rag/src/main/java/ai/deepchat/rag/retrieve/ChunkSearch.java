@@ -1,6 +1,7 @@
 package ai.deepchat.rag.retrieve;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.embed.Vectors;
 import ai.deepchat.rag.ingest.MarkdownChunker;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
@@ -18,8 +19,11 @@ final class ChunkSearch {
   record Scored(long chunkId, double score) {
   }
 
-  /** @param sectionPath the chunk's headings, then its page when it has one ("Setup > p. 3") */
-  record Stored(long chunkId, UUID documentId, String title, String sectionPath, String text) {
+  /**
+   * @param sectionPath the chunk's headings, then its page when it has one ("Setup > p. 3")
+   * @param english     its bge-small-en vector (EnglishVectors), or null
+   */
+  record Stored(long chunkId, UUID documentId, String title, String sectionPath, String text, float[] english) {
   }
 
   private final Database database;
@@ -68,7 +72,7 @@ final class ChunkSearch {
       return Future.succeededFuture(Map.of());
     }
     return database.inTenant(tenantId, conn -> conn
-        .preparedQuery("SELECT c.id, c.document_id, d.title, c.section_path, c.text, c.location "
+        .preparedQuery("SELECT c.id, c.document_id, d.title, c.section_path, c.text, c.location, c.embedding_en "
             + "FROM chunks c JOIN documents d ON d.id = c.document_id "
             + "WHERE c.knowledge_base_id = $1 AND c.id = ANY($2)")
         .execute(Tuple.tuple().addUUID(knowledgeBaseId).addArrayOfLong(ids.toArray(new Long[0])))
@@ -76,7 +80,8 @@ final class ChunkSearch {
           Map<Long, Stored> out = new HashMap<>();
           for (Row row : rows) {
             out.put(row.getLong(0), new Stored(row.getLong(0), row.getUUID(1), row.getString(2),
-                located(row.getString(3), row.getString(5)), row.getString(4)));
+                located(row.getString(3), row.getString(5)), row.getString(4),
+                row.getBuffer(6) == null ? null : Vectors.decode(row.getBuffer(6))));
           }
           return out;
         }));

@@ -17,10 +17,16 @@ final class ReciprocalRankFusion {
 
   /** Fused score per id over the ranked lists, each best first. */
   public static Map<Long, Double> fuse(List<List<Long>> rankings) {
+    return fuse(rankings, rankings.stream().map(r -> 1.0).toList());
+  }
+
+  /** The same with each list's terms multiplied by its weight ({@code weights} in the lists' order). */
+  public static Map<Long, Double> fuse(List<List<Long>> rankings, List<Double> weights) {
     Map<Long, Double> fused = new HashMap<>();
-    for (List<Long> ranking : rankings) {
+    for (int list = 0; list < rankings.size(); list++) {
+      List<Long> ranking = rankings.get(list);
       for (int i = 0; i < ranking.size(); i++) {
-        fused.merge(ranking.get(i), 1.0 / (K + i + 1), Double::sum);
+        fused.merge(ranking.get(i), weights.get(list) / (K + i + 1), Double::sum);
       }
     }
     return fused;

@@ -31,5 +31,8 @@ class LexicalQueryTest {
     assertThat(fused.get(1L)).isCloseTo(1.0 / 61, within(1e-12));
     assertThat(fused.get(2L)).isCloseTo(1.0 / 62 + 1.0 / 61, within(1e-12));
     assertThat(fused.get(3L)).isCloseTo(1.0 / 62, within(1e-12));
+    Map<Long, Double> weighted = ReciprocalRankFusion.fuse(List.of(List.of(1L, 2L), List.of(2L, 3L)), List.of(2.0, 1.0));
+    assertThat(weighted.get(1L)).isCloseTo(2.0 / 61, within(1e-12));
+    assertThat(weighted.get(2L)).isCloseTo(2.0 / 62 + 1.0 / 61, within(1e-12));
   }
 }

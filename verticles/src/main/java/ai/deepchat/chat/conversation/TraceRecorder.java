@@ -27,6 +27,8 @@ final class TraceRecorder {
   private long routed;
   private long retrievalStarted;
   private long retrievalEnded;
+  /** Of the routing time, how much the router spent waiting for retrieval (its own measure). */
+  private double routerRetrievalMs;
   private long modelAsked;
   private long firstToken;
   private long lastToken;
@@ -53,10 +55,13 @@ final class TraceRecorder {
   void routed(RouteDecision d) {
     decision = d;
     routed = System.nanoTime();
-    // the router retrieves for every question; its hits are the trace's (their time is part of routing)
-    if (d != null && d.scores() != null && d.scores().hits() != null && !d.scores().hits().isEmpty()) {
-      retrievalStarted = routed;
-      retrieved(new RetrieveReply(d.knowledgeBaseId(), d.knowledgeBaseVersion(), d.scores().hits()));
+    // the router retrieves for a question that no FAQ or small talk answers: its hits are the trace's, and
+    // the time it says it waited for them is retrieval's figure, taken out of routing's
+    if (d != null && d.scores() != null) {
+      routerRetrievalMs = Math.max(0, d.scores().retrievalMs());
+      if (d.scores().hits() != null && !d.scores().hits().isEmpty()) {
+        retrieval = new RetrieveReply(d.knowledgeBaseId(), d.knowledgeBaseVersion(), d.scores().hits());
+      }
     }
   }
 
@@ -174,7 +179,11 @@ final class TraceRecorder {
    */
   private TurnTrace.Latency latency(long end) {
     long start = started == 0 ? end : started;
-    return new TurnTrace.Latency(ms(arrived, start), ms(start, routed), ms(retrievalStarted, retrievalEnded),
+    // the router's retrieval is part of the routing time: whole microseconds, never more than that time
+    long routingMicros = routed == 0 || routed < start ? 0 : (routed - start) / 1_000L;
+    long routerRetrievalMicros = Math.min(routingMicros, (long) (routerRetrievalMs * 1_000));
+    return new TurnTrace.Latency(ms(arrived, start), (routingMicros - routerRetrievalMicros) / 1_000.0,
+        routerRetrievalMicros / 1_000.0 + ms(retrievalStarted, retrievalEnded),
         ms(modelAsked, firstToken), ms(firstToken, lastToken), -Math.floorDiv(arrived - end, 1_000L) / 1_000.0);
   }
 

@@ -13,6 +13,7 @@ import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.embed.Vectors;
+import ai.deepchat.platform.rag.Confidence;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
@@ -48,7 +49,7 @@ public final class IntentRouterVerticle extends VerticleBase {
   static final Duration DATA_TTL = Duration.ofSeconds(30);
   /** Candidates listed in a decision (the console's FAQ match test shows them). */
   static final int FAQ_CANDIDATES = 5;
-  static final int RETRIEVAL_TOP_K = 5;
+  static final int RETRIEVAL_TOP_K = Confidence.TOP_K;
   /**
    * Small talk this far above its threshold is answered by the model without retrieval; nearer the
    * threshold ("summarize this", "write a poem about the lamp") a confident knowledge base wins.
@@ -56,11 +57,6 @@ public final class IntentRouterVerticle extends VerticleBase {
   static final double CLEAR_SMALL_TALK = 0.10;
   /** An FAQ entry's score: the cosine, plus this times the share of its terms the question has. */
   static final double SHARED_TERMS_WEIGHT = 0.10;
-  /**
-   * A passage at the citation threshold whose terms the lexical search also found (ts_rank at least
-   * this) makes retrieval confident as well: the two searches agree on it.
-   */
-  static final double LEXICAL_AGREEMENT = 0.05;
 
   private final Platform platform;
   /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
@@ -119,7 +115,8 @@ public final class IntentRouterVerticle extends VerticleBase {
       return Future.succeededFuture(decider.chat(1, Similarity.NONE, "a forcing rule chose the model"));
     }
     if (RouteDecision.KNOWLEDGE.equals(forced)) {
-      return retrieve(tenant, d, text).map(hits -> decider.knowledge(Similarity.NONE, hits, true));
+      long asked = System.nanoTime();
+      return retrieve(tenant, d, text).map(hits -> decider.retrievedIn(asked).knowledge(Similarity.NONE, hits, true));
     }
     boolean forcedFaq = RouteDecision.FAQ.equals(forced);
     return embeddings.executeBlocking(() -> similarity(d, text), false)
@@ -141,7 +138,8 @@ public final class IntentRouterVerticle extends VerticleBase {
                 ? decider.chat(sim.smallTalk(), sim, "small talk")
                 : decider.chat(0, sim, "no knowledge base with ready documents"));
           }
-          return retrieve(tenant, d, text).map(hits -> decider.knowledge(sim, hits, false));
+          long asked = System.nanoTime();
+          return retrieve(tenant, d, text).map(hits -> decider.retrievedIn(asked).knowledge(sim, hits, false));
         });
   }
 
@@ -198,13 +196,25 @@ public final class IntentRouterVerticle extends VerticleBase {
         smallTalk.score(text, query));
   }
 
-  /** Builds the decision records of one question for one tenant. */
-  private record Decider(RoutingData d, String text) {
+  /**
+   * Builds the decision records of one question for one tenant; {@code retrievalMs}: how long retrieval
+   * took for it (0: none ran).
+   */
+  private record Decider(RoutingData d, String text, double retrievalMs) {
+
+    Decider(RoutingData d, String text) {
+      this(d, text, 0);
+    }
+
+    /** This decider with the time from {@code asked} (System.nanoTime) to now as the retrieval's. */
+    Decider retrievedIn(long asked) {
+      return new Decider(d, text, (System.nanoTime() - asked) / 1e6);
+    }
 
     RouteScores scores(Similarity sim, RetrieveReply reply, String reason) {
       List<RetrievedChunk> hits = reply == null || reply.hits() == null ? List.of() : reply.hits();
       return new RouteScores(sim.faq(), sim.smallTalk(), reply == null ? -1 : topVector(hits), sim.candidates(),
-          hits, d.thresholds(), reason);
+          hits, d.thresholds(), reason, retrievalMs);
     }
 
     RouteDecision faq(Similarity sim, boolean forced) {
@@ -234,9 +244,8 @@ public final class IntentRouterVerticle extends VerticleBase {
       List<RetrievedChunk> hits = reply.hits() == null ? List.of() : reply.hits();
       RouteThresholds t = d.thresholds();
       double top = topVector(hits);
-      List<RetrievedChunk> sources = hits.stream().filter(h -> h.vectorScore() >= t.citation()).toList();
-      boolean confident = sources.stream().anyMatch(h -> h.vectorScore() >= t.knowledge()
-          || h.lexicalScore() >= LEXICAL_AGREEMENT);
+      List<RetrievedChunk> sources = Confidence.sources(hits, t.citation());
+      boolean confident = Confidence.confident(sources, t.knowledge());
       if (!sources.isEmpty() && (forced || confident)) {
         return new RouteDecision(RouteDecision.KNOWLEDGE, forced ? 1 : top, null, null, reply.knowledgeBaseId(),
             reply.knowledgeBaseVersion(), sources, null, scores(sim, reply,

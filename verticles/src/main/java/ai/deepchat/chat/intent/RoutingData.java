@@ -4,6 +4,7 @@ import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.embed.Vectors;
+import ai.deepchat.platform.rag.Confidence;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -32,7 +33,7 @@ record RoutingData(RouteThresholds thresholds, boolean handoff, String handoffRe
   }
 
   /** Defaults of a tenant without a settings row (the columns' defaults, V12). */
-  static final RouteThresholds DEFAULT_THRESHOLDS = new RouteThresholds(0.67, 0.52, 0.45, 0.70);
+  static final RouteThresholds DEFAULT_THRESHOLDS = Confidence.DEFAULT_THRESHOLDS;
 
   /**
    * Loads the tenant's routing data; entries without an embedding get one of {@code faqModel} now (on

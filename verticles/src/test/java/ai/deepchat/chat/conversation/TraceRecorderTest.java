@@ -11,6 +11,7 @@ import ai.deepchat.canary.rollout.RolloutMode;
 import ai.deepchat.chat.dispatch.BackendSpec;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
+import ai.deepchat.platform.chat.ChatMessages.RouteScores;
 import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict;
@@ -74,6 +75,21 @@ class TraceRecorderTest {
     assertThat(rerouted.reason()).contains("no live worker");
     assertThat(pick(choice(STABLE, new Assignment(STABLE, Assignment.Role.STABLE, rollout(RolloutMode.SHADOW), 3,
         null, CANDIDATE, false))).reason()).contains("shadow");
+  }
+
+  @Test
+  void theRoutersRetrievalHasItsOwnFigureTakenOutOfRouting() throws Exception {
+    TraceRecorder r = new TraceRecorder();
+    r.started();
+    Thread.sleep(20); // the router's work, 7.5 ms of it waiting for retrieval (as its decision says)
+    RetrievedChunk hit = new RetrievedChunk("c1", "d1", "Guide", "Setup", "text", 0.2, 0.8, 0.03);
+    r.routed(new RouteDecision(RouteDecision.KNOWLEDGE, 0.8, null, null, "kb", 4, List.of(hit), null,
+        new RouteScores(0, 0.1, 0.8, List.of(), List.of(hit), null, "retrieval confident", 7.5)));
+    TurnTrace t = r.build(new Usage(1, 1), List.of());
+    assertThat(t.latency().retrievalMs()).isEqualTo(7.5);
+    assertThat(t.latency().routingMs()).isGreaterThanOrEqualTo(20 - 7.5 - 0.001);
+    assertThat(t.latency().routingMs() + t.latency().retrievalMs()).isLessThanOrEqualTo(t.latency().totalMs());
+    assertThat(t.retrieval().hits()).hasSize(1);
   }
 
   @Test

@@ -222,9 +222,12 @@ public final class ChatMessages {
    * Every path's score for one question: {@code faq} the best FAQ similarity, {@code smallTalk} the
    * best similarity to greetings, small talk and plain tasks, {@code knowledge} the best passage's
    * vector score (-1: no retrieval ran). {@code faqCandidates} best first, {@code hits} retrieval's top
-   * hits with their lexical, vector and fused scores; {@code reason} says in words why the intent won.
+   * hits with their lexical, vector and fused scores; {@code reason} says in words why the intent won;
+   * {@code retrievalMs} how long the router waited for retrieval (0: none ran), so a trace can tell it
+   * from the rest of routing.
    */
   public record RouteScores(double faq, double smallTalk, double knowledge, List<FaqCandidate> faqCandidates,
-                            List<RetrievedChunk> hits, RouteThresholds thresholds, String reason) {
+                            List<RetrievedChunk> hits, RouteThresholds thresholds, String reason,
+                            double retrievalMs) {
   }
 }

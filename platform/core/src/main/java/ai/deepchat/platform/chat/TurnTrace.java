@@ -60,8 +60,9 @@ public record TurnTrace(Routing routing, List<FaqCandidate> faqCandidates, Retri
 
   /**
    * Milliseconds, measured on the pipeline node: {@code queueMs} from the turn's arrival to its start
-   * (input moderation, model choice, the user turn stored), {@code routingMs} plugins and the router,
-   * {@code retrievalMs}, {@code firstTokenMs} from asking the model to its first token (its queue and
+   * (input moderation, model choice, the user turn stored), {@code routingMs} plugins and the router
+   * without its retrieval, {@code retrievalMs} the knowledge base search (the router's wait for it as the
+   * router measured it), {@code firstTokenMs} from asking the model to its first token (its queue and
    * prefill), {@code generationMs} from the first token to the last, {@code totalMs} from arrival to the
    * complete answer (before it is stored). The parts are disjoint: their sum is at most the total (the
    * rest is prompt building and bus hops). A step that did not run is 0.
