@@ -14,6 +14,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
 
   static final int MAX_MESSAGES = 1000;
   static final int MAX_STOP = 4;
+  static final int MAX_TOP_LOGPROBS = 20;
 
   static CompletionRequest parse(JsonObject body, int defaultMaxTokens) {
     String model = optionalString(body, "model", 200);
@@ -44,9 +45,44 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     }
     List<String> stop = stop(body.getValue("stop"));
     String user = optionalString(body, "user", 256);
-    SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, 0,
-        maxTokens == null ? defaultMaxTokens : maxTokens, stop);
+    SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, seed(body),
+        maxTokens == null ? defaultMaxTokens : maxTokens, stop, null, topLogprobs(body), n(body));
     return new CompletionRequest(model, List.copyOf(messages), stream, sampling, user);
+  }
+
+  /**
+   * {@code logprobs} (boolean) and {@code top_logprobs} (0-20, only with logprobs): -1 when not asked,
+   * else how many alternatives each token brings.
+   */
+  static int topLogprobs(JsonObject body) {
+    boolean logprobs = bool(body, "logprobs");
+    Integer top = integer(body, "top_logprobs", 0, MAX_TOP_LOGPROBS);
+    if (top != null && !logprobs) {
+      throw bad("top_logprobs", "'top_logprobs' requires 'logprobs': true.");
+    }
+    return logprobs ? (top == null ? 0 : top) : -1;
+  }
+
+  /**
+   * {@code seed}: the local engine's sampler starts from it, so the same seed and request give the
+   * same tokens; without one each request draws its own.
+   */
+  static long seed(JsonObject body) {
+    Object v = body.getValue("seed");
+    if (v == null) {
+      return java.util.concurrent.ThreadLocalRandom.current().nextLong();
+    }
+    if (!(v instanceof Number n) || n instanceof Double || n instanceof Float
+        || n instanceof java.math.BigInteger || n instanceof java.math.BigDecimal) {
+      throw bad("seed", "'seed' must be an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE + ".");
+    }
+    return n.longValue();
+  }
+
+  /** {@code n}: how many choices, 1 to {@link Choices#MAX}. */
+  static int n(JsonObject body) {
+    Integer n = integer(body, "n", 1, Choices.MAX);
+    return n == null ? 1 : n;
   }
 
   private static ChatMessage message(Object value, int i) {
@@ -86,7 +122,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return new ChatMessage(r, text);
   }
 
-  private static List<String> stop(Object value) {
+  static List<String> stop(Object value) {
     if (value == null) {
       return List.of();
     }
@@ -106,7 +142,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     throw bad("stop", "'stop' must be a string or an array of at most " + MAX_STOP + " strings.");
   }
 
-  private static String optionalString(JsonObject body, String field, int maxLength) {
+  static String optionalString(JsonObject body, String field, int maxLength) {
     Object v = body.getValue(field);
     if (v == null) {
       return null;
@@ -117,7 +153,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return s;
   }
 
-  private static boolean bool(JsonObject body, String field) {
+  static boolean bool(JsonObject body, String field) {
     Object v = body.getValue(field);
     if (v == null) {
       return false;
@@ -128,7 +164,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return b;
   }
 
-  private static Integer integer(JsonObject body, String field, int min, int max) {
+  static Integer integer(JsonObject body, String field, int min, int max) {
     Object v = body.getValue(field);
     if (v == null) {
       return null;
@@ -140,7 +176,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return n.intValue();
   }
 
-  private static double number(JsonObject body, String field, double min, double max, double fallback) {
+  static double number(JsonObject body, String field, double min, double max, double fallback) {
     Object v = body.getValue(field);
     if (v == null) {
       return fallback;
@@ -151,7 +187,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return n.doubleValue();
   }
 
-  private static HttpProblem bad(String field, String message) {
+  static HttpProblem bad(String field, String message) {
     return HttpProblem.badRequest("invalid_" + field, message);
   }
 }

@@ -9,6 +9,7 @@ import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
@@ -33,8 +34,15 @@ import java.util.Queue;
  */
 public final class TurnClient {
 
-  /** A whole answer; {@code last} is the DONE or ERROR event that ended it. */
-  public record WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last) {
+  /**
+   * A whole answer; {@code last} is the DONE or ERROR event that ended it; {@code logprobs}: its tokens'
+   * log-probabilities (empty unless the turn asked for them).
+   */
+  public record WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last,
+                            List<TokenLogprob> logprobs) {
+    public WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last) {
+      this(content, reasoning, citations, last, List.of());
+    }
   }
 
   private final Vertx vertx;
@@ -104,9 +112,13 @@ public final class TurnClient {
       StringBuilder content = new StringBuilder();
       StringBuilder reasoning = new StringBuilder();
       List<Citation> citations = new ArrayList<>();
+      List<TokenLogprob> logprobs = new ArrayList<>();
       handler(event -> {
         switch (event.kind()) {
           case DELTA -> {
+            if (event.logprobs() != null) {
+              logprobs.addAll(event.logprobs());
+            }
             if (event.content() != null) {
               content.append(event.content());
             }
@@ -116,7 +128,7 @@ public final class TurnClient {
           }
           case CITATIONS -> citations.addAll(event.citations());
           case DONE, ERROR -> done.tryComplete(new WholeAnswer(content.toString(), reasoning.toString(),
-              List.copyOf(citations), event));
+              List.copyOf(citations), event, List.copyOf(logprobs)));
         }
       });
       return done.future();

@@ -4,12 +4,14 @@ import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.policy.moderation.PromptLeakGuard;
 import ai.deepchat.policy.moderation.StreamingModerator;
 import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Vertx;
 
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -29,6 +31,8 @@ final class AnswerStream {
   private final StringBuilder content = new StringBuilder();
   private final StringBuilder reasoning = new StringBuilder();
   private List<Citation> citations = List.of();
+  // log-probabilities of model tokens not sent yet (their text held back, or none)
+  private final List<TokenLogprob> pendingLogprobs = new ArrayList<>();
   private boolean buffered;
   private long lastSentNanos = System.nanoTime();
   private StreamingModerator contentModerator;
@@ -79,6 +83,10 @@ final class AnswerStream {
     boolean leaked = (gc != null && gc.leaked()) || (gr != null && gr.leaked());
     StreamingModerator.Output oc = moderate(contentModerator, gc == null ? null : gc.text(), leaked);
     StreamingModerator.Output or = moderate(reasoningModerator, gr == null ? null : gr.text(), leaked);
+    if (leaked || !oc.matchedWords().isEmpty() || !or.matchedWords().isEmpty()) {
+      // the tokens' own text would show what was masked or stopped: their log-probabilities are dropped
+      pendingLogprobs.clear();
+    }
     deliver(oc.text(), or.text(), stamp);
     if (leaked) {
       return Stop.PROMPT_LEAK;
@@ -88,8 +96,12 @@ final class AnswerStream {
 
   /** The model finished: what the guards and moderators held back (a possible start) is delivered, masked. */
   void releaseHeldBack() {
-    deliver(moderate(contentModerator, contentGuard.finish().text(), true).text(),
-        moderate(reasoningModerator, reasoningGuard.finish().text(), true).text(), null);
+    StreamingModerator.Output c = moderate(contentModerator, contentGuard.finish().text(), true);
+    StreamingModerator.Output r = moderate(reasoningModerator, reasoningGuard.finish().text(), true);
+    if (!c.matchedWords().isEmpty() || !r.matchedWords().isEmpty()) {
+      pendingLogprobs.clear(); // as in modelDelta: masked text keeps no token texts
+    }
+    deliver(c.text(), r.text(), null);
   }
 
   /** {@code text} through {@code moderator} (null when there is none); {@code last}: the stream ends with it. */
@@ -146,8 +158,29 @@ final class AnswerStream {
     }
   }
 
+  /** The log-probabilities of a model delta's tokens: they go out with the next delta sent. */
+  void logprobs(List<TokenLogprob> more) {
+    if (more != null && !more.isEmpty()) {
+      pendingLogprobs.addAll(more);
+    }
+  }
+
+  /**
+   * The model finished: log-probabilities of tokens whose text was held back or hidden go out now, on
+   * a delta of their own; a buffered answer takes them along when it is sent.
+   */
+  void flushLogprobs() {
+    if (!pendingLogprobs.isEmpty() && !buffered) {
+      send(TurnEvent.delta(turnId, null, null));
+    }
+  }
+
   /** Through the context's outbox: what one engine step gives the turns of one edge leaves as one message. */
   void send(TurnEvent event) {
+    if (!pendingLogprobs.isEmpty() && event.kind() == TurnEvent.Kind.DELTA) {
+      event = event.withLogprobs(List.copyOf(pendingLogprobs));
+      pendingLogprobs.clear();
+    }
     lastSentNanos = System.nanoTime();
     StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
   }

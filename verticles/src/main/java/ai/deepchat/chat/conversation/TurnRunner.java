@@ -19,6 +19,7 @@ import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
@@ -223,7 +224,8 @@ final class TurnRunner {
     if (RouteDecision.KNOWLEDGE.equals(decision.intent()) && chunks.isEmpty()) {
       route = RouteDecision.chat(decision.score());
     }
-    boolean deterministic = sampling.temperature() == 0
+    // a cached answer has no log-probabilities: a turn that asks for them generates
+    boolean deterministic = sampling.temperature() == 0 && !sampling.logprobs()
         && turn.history().stream().allMatch(m -> m.role().equals("system"));
     if (deterministic) {
       var hit = deps.cache().get(cacheKey());
@@ -459,9 +461,15 @@ final class TurnRunner {
 
     @Override
     public void onDelta(String c, String r, EngineStamp stamp) {
+      onDelta(c, r, stamp, null);
+    }
+
+    @Override
+    public void onDelta(String c, String r, EngineStamp stamp, List<TokenLogprob> logprobs) {
       if (over()) {
         return;
       }
+      answer.logprobs(logprobs);
       canary.onToken();
       trace.token();
       AnswerStream.Stop stop = answer.modelDelta(c, r, stamp);
@@ -491,6 +499,7 @@ final class TurnRunner {
         return;
       }
       answer.releaseHeldBack();
+      answer.flushLogprobs();
       if (key != null && "stop".equals(finishReason)) {
         deps.cache().put(key, new ResponseCache.Answer(answer.content(), answer.reasoning(), answer.citations()));
       }

@@ -147,7 +147,7 @@ final class EngineBusBackend implements ModelBackend {
       switch (event.kind()) {
         case DELTA -> {
           delivered = true;
-          listener.onDelta(event.content(), event.reasoning(), event.stamp());
+          listener.onDelta(event.content(), event.reasoning(), event.stamp(), event.logprobs());
         }
         case DONE -> {
           endAttempt(false);

@@ -1,7 +1,10 @@
 package ai.deepchat.chat.dispatch;
 
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
+
+import java.util.List;
 
 /**
  * Receives one generation. Exactly one of {@link #onDone} and {@link #onError} ends it; nothing is
@@ -17,6 +20,14 @@ public interface GenerationListener {
    */
   default void onDelta(String content, String reasoning, EngineStamp stamp) {
     onDelta(content, reasoning);
+  }
+
+  /**
+   * A delta with the log-probabilities of its tokens ({@code logprobs} null unless the sampling asked
+   * for them, and the backend gives them); listeners that pass them on override this one.
+   */
+  default void onDelta(String content, String reasoning, EngineStamp stamp, List<TokenLogprob> logprobs) {
+    onDelta(content, reasoning, stamp);
   }
 
   /** {@code usage} is null when the backend did not report it. */
