@@ -11,7 +11,6 @@ import ai.deepchat.policy.moderation.StreamingModerator;
 import ai.deepchat.policy.moderation.TenantModeration;
 import io.vertx.core.Vertx;
 
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -31,8 +30,7 @@ final class AnswerStream {
   private final StringBuilder content = new StringBuilder();
   private final StringBuilder reasoning = new StringBuilder();
   private List<Citation> citations = List.of();
-  // log-probabilities of model tokens not sent yet (their text held back, or none)
-  private final List<TokenLogprob> pendingLogprobs = new ArrayList<>();
+  private final LogprobQueue logprobs = new LogprobQueue();
   private boolean buffered;
   private long lastSentNanos = System.nanoTime();
   private StreamingModerator contentModerator;
@@ -78,15 +76,16 @@ final class AnswerStream {
    * it, and the caller stops the model.
    */
   Stop modelDelta(String c, String r, EngineStamp stamp) {
+    logprobs.received(length(c) + length(r));
     PromptLeakGuard.Output gc = c == null ? null : contentGuard.accept(c);
     PromptLeakGuard.Output gr = r == null ? null : reasoningGuard.accept(r);
     boolean leaked = (gc != null && gc.leaked()) || (gr != null && gr.leaked());
     StreamingModerator.Output oc = moderate(contentModerator, gc == null ? null : gc.text(), leaked);
     StreamingModerator.Output or = moderate(reasoningModerator, gr == null ? null : gr.text(), leaked);
-    if (leaked || !oc.matchedWords().isEmpty() || !or.matchedWords().isEmpty()) {
-      // the tokens' own text would show what was masked or stopped: their log-probabilities are dropped
-      pendingLogprobs.clear();
+    if (leaked || wordListMatched()) {
+      logprobs.drop(); // the tokens' own text would show what was masked or stopped
     }
+    logprobs.delivered(oc.text().length() + or.text().length());
     deliver(oc.text(), or.text(), stamp);
     if (leaked) {
       return Stop.PROMPT_LEAK;
@@ -94,13 +93,20 @@ final class AnswerStream {
     return oc.stopped() || or.stopped() ? Stop.BLOCKED_WORD : Stop.NONE;
   }
 
+  /** Whether the word list has matched anything in this answer so far (masked or stopped text). */
+  private boolean wordListMatched() {
+    return contentModerator != null && !contentModerator.matchedWords().isEmpty()
+        || reasoningModerator != null && !reasoningModerator.matchedWords().isEmpty();
+  }
+
   /** The model finished: what the guards and moderators held back (a possible start) is delivered, masked. */
   void releaseHeldBack() {
     StreamingModerator.Output c = moderate(contentModerator, contentGuard.finish().text(), true);
     StreamingModerator.Output r = moderate(reasoningModerator, reasoningGuard.finish().text(), true);
-    if (!c.matchedWords().isEmpty() || !r.matchedWords().isEmpty()) {
-      pendingLogprobs.clear(); // as in modelDelta: masked text keeps no token texts
+    if (wordListMatched()) {
+      logprobs.drop(); // as in modelDelta: masked text keeps no token texts
     }
+    logprobs.delivered(c.text().length() + r.text().length());
     deliver(c.text(), r.text(), null);
   }
 
@@ -160,9 +166,11 @@ final class AnswerStream {
 
   /** The log-probabilities of a model delta's tokens: they go out with the next delta sent. */
   void logprobs(List<TokenLogprob> more) {
-    if (more != null && !more.isEmpty()) {
-      pendingLogprobs.addAll(more);
-    }
+    logprobs.add(more);
+  }
+
+  private static int length(String s) {
+    return s == null ? 0 : s.length();
   }
 
   /**
@@ -170,16 +178,18 @@ final class AnswerStream {
    * a delta of their own; a buffered answer takes them along when it is sent.
    */
   void flushLogprobs() {
-    if (!pendingLogprobs.isEmpty() && !buffered) {
-      send(TurnEvent.delta(turnId, null, null));
+    if (!logprobs.isEmpty() && !buffered) {
+      send(TurnEvent.delta(turnId, null, null).withLogprobs(logprobs.ready(true)));
     }
   }
 
   /** Through the context's outbox: what one engine step gives the turns of one edge leaves as one message. */
   void send(TurnEvent event) {
-    if (!pendingLogprobs.isEmpty() && event.kind() == TurnEvent.Kind.DELTA) {
-      event = event.withLogprobs(List.copyOf(pendingLogprobs));
-      pendingLogprobs.clear();
+    if (event.kind() == TurnEvent.Kind.DELTA && event.logprobs() == null && !logprobs.isEmpty()) {
+      List<TokenLogprob> ready = logprobs.ready(false);
+      if (!ready.isEmpty()) {
+        event = event.withLogprobs(ready);
+      }
     }
     lastSentNanos = System.nanoTime();
     StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
