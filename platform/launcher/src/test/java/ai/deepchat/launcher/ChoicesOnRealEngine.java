@@ -207,4 +207,128 @@ abstract class ChoicesOnRealEngine {
     assertThat(r.statusCode()).as(extra).isEqualTo(400);
     assertThat(new JsonObject(r.body()).getJsonObject("error").getString("code")).as(r.body()).isEqualTo(code);
   }
+
+  // ---- POST /v1/completions (legacy, raw prompt) ----
+
+  private static HttpResponse<String> legacy(String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ChatOnRealEngineTest.node.httpPort()
+            + "/v1/completions"))
+        .header("Authorization", "Bearer " + ChatOnRealEngineTest.apiKey).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonObject legacyWhole(String fields) throws Exception {
+    HttpResponse<String> r = legacy("{\"prompt\":\"Once upon a time\",\"max_tokens\":6" + fields + "}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body());
+  }
+
+  @Test
+  void completionsTakeTheRawPromptWithoutTheChatTemplate() throws Exception {
+    JsonObject body = legacyWhole(",\"temperature\":0,\"logprobs\":2");
+    assertThat(body.getString("object")).isEqualTo("text_completion");
+    assertThat(body.getString("id")).startsWith("cmpl-");
+    JsonObject usage = body.getJsonObject("usage");
+    // BOS and four words: the chat template with the workspace's system prompt would be dozens
+    assertThat(usage.getInteger("prompt_tokens")).isBetween(4, 8);
+    JsonObject choice = body.getJsonArray("choices").getJsonObject(0);
+    assertThat(choice.getString("finish_reason")).isIn("stop", "length");
+    JsonObject lp = choice.getJsonObject("logprobs");
+    int completion = usage.getInteger("completion_tokens");
+    assertThat(lp.getJsonArray("tokens")).hasSize(completion);
+    assertThat(lp.getJsonArray("token_logprobs")).hasSize(completion);
+    assertThat(lp.getJsonArray("text_offset")).hasSize(completion);
+    for (int i = 0; i < completion; i++) {
+      JsonObject top = lp.getJsonArray("top_logprobs").getJsonObject(i);
+      assertThat(top.size()).isBetween(1, 2);
+      // greedy: the chosen token is the best alternative
+      assertThat(top.getDouble(lp.getJsonArray("tokens").getString(i)))
+          .isEqualTo(lp.getJsonArray("token_logprobs").getDouble(i));
+    }
+  }
+
+  @Test
+  void streamedCompletionEqualsTheWholeOneAndEndsWithUsage() throws Exception {
+    String whole = legacyWhole(",\"temperature\":0").getJsonArray("choices").getJsonObject(0).getString("text");
+    HttpResponse<String> r = legacy("{\"prompt\":\"Once upon a time\",\"max_tokens\":6,\"temperature\":0,"
+        + "\"stream\":true}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    List<String> data = r.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+    assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
+    List<JsonObject> chunks = data.subList(0, data.size() - 1).stream().map(JsonObject::new).toList();
+    StringBuilder text = new StringBuilder();
+    int finishes = 0;
+    for (JsonObject c : chunks) {
+      assertThat(c.getString("object")).isEqualTo("text_completion");
+      for (Object o : c.getJsonArray("choices")) {
+        JsonObject choice = (JsonObject) o;
+        text.append(choice.getString("text"));
+        finishes += choice.getString("finish_reason") == null ? 0 : 1;
+      }
+    }
+    assertThat(text.toString()).isEqualTo(whole);
+    assertThat(finishes).isEqualTo(1);
+    assertThat(chunks.get(chunks.size() - 1).getJsonObject("usage").getInteger("prompt_tokens")).isBetween(4, 8);
+  }
+
+  @Test
+  void echoPrependsThePromptAndNGivesSeededChoices() throws Exception {
+    JsonObject echoed = legacyWhole(",\"temperature\":0,\"echo\":true");
+    assertThat(echoed.getJsonArray("choices").getJsonObject(0).getString("text")).startsWith("Once upon a time");
+    JsonObject two = legacyWhole(",\"temperature\":1,\"seed\":5,\"n\":2");
+    JsonObject one = legacyWhole(",\"temperature\":1,\"seed\":6");
+    assertThat(two.getJsonArray("choices")).hasSize(2);
+    assertThat(two.getJsonArray("choices").getJsonObject(1).getString("text"))
+        .isEqualTo(one.getJsonArray("choices").getJsonObject(0).getString("text"));
+  }
+
+  @Test
+  void unsupportedCompletionFieldsAre400NamingThem() throws Exception {
+    assertLegacyProblem("{\"prompt\":\"a\",\"suffix\":\"b\"}", "invalid_suffix");
+    assertLegacyProblem("{\"prompt\":[\"a\",\"b\"]}", "invalid_prompt");
+    assertLegacyProblem("{\"prompt\":[1,2,3]}", "invalid_prompt");
+    assertLegacyProblem("{\"max_tokens\":3}", "invalid_prompt");
+    assertLegacyProblem("{\"prompt\":\"a\",\"logprobs\":6}", "invalid_logprobs");
+    assertLegacyProblem("{\"prompt\":\"a\",\"logprobs\":1,\"echo\":true}", "invalid_echo");
+    assertLegacyProblem("{\"prompt\":\"a\",\"n\":9}", "invalid_n");
+    HttpResponse<String> unknown = legacy("{\"prompt\":\"a\",\"model\":\"no-such-model\"}");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    HttpResponse<String> anonymous = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + ChatOnRealEngineTest.node.httpPort() + "/v1/completions"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"a\"}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+  }
+
+  private static void assertLegacyProblem(String body, String code) throws Exception {
+    HttpResponse<String> r = legacy(body);
+    assertThat(r.statusCode()).as(body).isEqualTo(400);
+    assertThat(new JsonObject(r.body()).getJsonObject("error").getString("code")).as(r.body()).isEqualTo(code);
+  }
+
+  @Test
+  void theWordListChecksTheRawPrompt() throws Exception {
+    var db = ChatOnRealEngineTest.node.platform().database();
+    java.util.UUID tenant = ChatOnRealEngineTest.tenant;
+    Node.await(db.inTenant(tenant, c -> c.preparedQuery(
+        "INSERT INTO sensitive_words (tenant_id, word) VALUES ($1, 'zanzibarquux')").execute(io.vertx.sqlclient.Tuple.of(tenant))));
+    ai.deepchat.policy.moderation.ModerationService.publishChanged(ChatOnRealEngineTest.node.vertx(), tenant);
+    try {
+      ai.deepchat.platform.testing.Await.until("the word list is in force", java.time.Duration.ofSeconds(10), () -> {
+        HttpResponse<String> r = legacy("{\"prompt\":\"tell me about zanzibarquux\",\"max_tokens\":4}");
+        return r.statusCode() == 200 && "content_filter".equals(new JsonObject(r.body()).getJsonArray("choices")
+            .getJsonObject(0).getString("finish_reason"));
+      });
+      JsonObject body = new JsonObject(legacy("{\"prompt\":\"tell me about zanzibarquux\",\"max_tokens\":4,"
+          + "\"n\":2}").body());
+      assertThat(body.getJsonObject("usage").getInteger("completion_tokens")).isZero();
+      assertThat(body.getJsonArray("choices")).hasSize(2).allSatisfy(c -> {
+        assertThat(((JsonObject) c).getString("finish_reason")).isEqualTo("content_filter");
+        assertThat(((JsonObject) c).getString("text")).doesNotContain("zanzibarquux");
+      });
+    } finally {
+      Node.await(db.inTenant(tenant, c -> c.query(
+          "DELETE FROM sensitive_words WHERE word = 'zanzibarquux'").execute()));
+      ai.deepchat.policy.moderation.ModerationService.publishChanged(ChatOnRealEngineTest.node.vertx(), tenant);
+    }
+  }
 }

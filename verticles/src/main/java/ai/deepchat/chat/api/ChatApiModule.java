@@ -323,11 +323,15 @@ public final class ChatApiModule implements HttpModule {
 
   /** A generation that failed after the turn was accepted: the model, not the request, is at fault. */
   static HttpProblem backendProblem(TurnEvent event) {
+    return backendProblem(event.errorCode(), event.error());
+  }
+
+  static HttpProblem backendProblem(String code, String message) {
     // unavailable (503) and timed out (504) keep their status; any other failure after acceptance is 502
-    int status = BusFailure.ofApiCode(event.errorCode())
+    int status = BusFailure.ofApiCode(code)
         .filter(f -> f.httpStatus() > BusFailure.BACKEND_ERROR.httpStatus())
         .orElse(BusFailure.BACKEND_ERROR).httpStatus();
-    return new HttpProblem(status, "server_error", event.errorCode(), event.error());
+    return new HttpProblem(status, "server_error", code, message);
   }
 
 }
