@@ -2,6 +2,7 @@ package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
 import org.slf4j.Logger;
@@ -42,6 +43,12 @@ final class FallbackBackend implements ModelBackend {
       public void onDelta(String content, String reasoning, EngineStamp stamp) {
         run.started = true;
         listener.onDelta(content, reasoning, stamp);
+      }
+
+      @Override
+      public void onDelta(String content, String reasoning, EngineStamp stamp, List<TokenLogprob> logprobs) {
+        run.started = true;
+        listener.onDelta(content, reasoning, stamp, logprobs);
       }
 
       @Override

@@ -3,6 +3,7 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
@@ -79,6 +80,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
         .put("top_p", sampling.topP());
     if (sampling.stop() != null && !sampling.stop().isEmpty()) {
       body.put("stop", new JsonArray(sampling.stop()));
+    }
+    if (sampling.logprobs()) {
+      body.put("logprobs", true).put("top_logprobs", sampling.topLogprobs());
     }
     run.armIdle(requestTimeoutMs);
     outbound.resolve(vertx, spec.target() + "/chat/completions")
@@ -208,8 +212,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
       String content = delta.getString("content");
       // DeepSeek's API and older vLLM say reasoning_content, newer vLLM says reasoning
       String reasoning = delta.getString("reasoning_content", delta.getString("reasoning"));
+      List<TokenLogprob> logprobs = RemoteLogprobs.of(choice.getValue("logprobs") instanceof JsonObject lp ? lp : null);
       if ((content != null && !content.isEmpty()) || (reasoning != null && !reasoning.isEmpty())) {
-        listener.onDelta(content, reasoning);
+        listener.onDelta(content, reasoning, null, logprobs.isEmpty() ? null : logprobs);
       }
       if (choice.getString("finish_reason") != null) {
         finishReason = choice.getString("finish_reason");
