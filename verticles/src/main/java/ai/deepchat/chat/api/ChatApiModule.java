@@ -129,7 +129,7 @@ public final class ChatApiModule implements HttpModule {
             "Idempotency-Key must be 1 to 200 visible ASCII characters.");
       }
       request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
-          platform.config().chat().defaultMaxTokens());
+          platform.config().chat().defaultMaxTokens(), platform.config().chat().maxChoices());
     } catch (HttpProblem p) {
       // a bad body counts like any request, or a flood of them would escape the limits (an oversize
       // one never gets here: 413 from the body handler, nothing charged)

@@ -7,12 +7,10 @@ import java.util.List;
 
 /**
  * The n choices of one request: each is a turn of its own with seed {@code seed + i}, so a request
- * with a seed gives the same n answers again, and its usage counts the prompt once.
+ * with a seed gives the same n answers again, and its usage counts the prompt once. How many one
+ * request may ask for is CHAT_MAX_CHOICES.
  */
 final class Choices {
-
-  /** The default and highest n. */
-  static final int MAX = 8;
 
   private Choices() {
   }

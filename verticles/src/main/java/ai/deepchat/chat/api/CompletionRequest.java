@@ -16,7 +16,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
   static final int MAX_STOP = 4;
   static final int MAX_TOP_LOGPROBS = 20;
 
-  static CompletionRequest parse(JsonObject body, int defaultMaxTokens) {
+  static CompletionRequest parse(JsonObject body, int defaultMaxTokens, int maxChoices) {
     String model = optionalString(body, "model", 200);
     Object rawMessages = body.getValue("messages");
     if (!(rawMessages instanceof JsonArray arr)) {
@@ -46,7 +46,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     List<String> stop = stop(body.getValue("stop"));
     String user = optionalString(body, "user", 256);
     SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, seed(body),
-        maxTokens == null ? defaultMaxTokens : maxTokens, stop, null, topLogprobs(body), n(body));
+        maxTokens == null ? defaultMaxTokens : maxTokens, stop, null, topLogprobs(body), n(body, maxChoices));
     return new CompletionRequest(model, List.copyOf(messages), stream, sampling, user);
   }
 
@@ -79,9 +79,9 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return n.longValue();
   }
 
-  /** {@code n}: how many choices, 1 to {@link Choices#MAX}. */
-  static int n(JsonObject body) {
-    Integer n = integer(body, "n", 1, Choices.MAX);
+  /** {@code n}: how many choices, 1 to {@code maxChoices} (CHAT_MAX_CHOICES). */
+  static int n(JsonObject body, int maxChoices) {
+    Integer n = integer(body, "n", 1, maxChoices);
     return n == null ? 1 : n;
   }
 

@@ -18,7 +18,7 @@ record TextCompletionRequest(String model, String prompt, boolean stream, boolea
   static final int MAX_PROMPT_CHARS = 1 << 20;
   static final int MAX_LOGPROBS = 5;
 
-  static TextCompletionRequest parse(JsonObject body) {
+  static TextCompletionRequest parse(JsonObject body, int maxChoices) {
     String model = CompletionRequest.optionalString(body, "model", 200);
     String prompt = prompt(body.getValue("prompt"));
     if (body.getValue("suffix") != null) {
@@ -34,8 +34,8 @@ record TextCompletionRequest(String model, String prompt, boolean stream, boolea
     }
     List<String> stop = CompletionRequest.stop(body.getValue("stop"));
     Integer logprobs = CompletionRequest.integer(body, "logprobs", 0, MAX_LOGPROBS);
-    int n = CompletionRequest.n(body);
-    Integer bestOf = CompletionRequest.integer(body, "best_of", 1, Choices.MAX);
+    int n = CompletionRequest.n(body, maxChoices);
+    Integer bestOf = CompletionRequest.integer(body, "best_of", 1, maxChoices);
     if (bestOf != null && bestOf != n) {
       throw CompletionRequest.bad("best_of", "'best_of' other than n is not supported.");
     }

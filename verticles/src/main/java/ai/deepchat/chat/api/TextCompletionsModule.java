@@ -69,7 +69,8 @@ public final class TextCompletionsModule implements HttpModule {
   private void complete(RoutingContext ctx) {
     TextCompletionRequest request;
     try {
-      request = TextCompletionRequest.parse(StrictJson.object(ctx.body().buffer()));
+      request = TextCompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
+          platform.config().chat().maxChoices());
     } catch (HttpProblem p) {
       RateLimited.withinLimits(limits, ctx, ctx.get(CALLER)).onComplete(ar -> {
         if (ar.failed()) {
