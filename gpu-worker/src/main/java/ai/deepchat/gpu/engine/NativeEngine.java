@@ -1,6 +1,8 @@
 package ai.deepchat.gpu.engine;
 
 import ai.deepchat.platform.nativelib.NativeLibraries;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The JNI binding (C++ side: native/jni/ai_deepchat_gpu_engine_NativeEngine.cpp, compiled against
@@ -75,9 +77,9 @@ final class NativeEngine {
    * asked ({@link #requestLogprobs}). Layout per token: seq id, token, logprob, k, then k (id, logprob)
    * pairs, the floats as their int bits.
    */
-  static java.util.Map<Integer, Logprobs> lastLogprobsBySequence(long handle) {
+  static Map<Integer, Logprobs> lastLogprobsBySequence(long handle) {
     int[] a = lastLogprobs(handle);
-    java.util.Map<Integer, Logprobs> out = new java.util.HashMap<>();
+    Map<Integer, Logprobs> out = new HashMap<>();
     for (int i = 0; i < a.length; ) {
       int seq = a[i];
       float logprob = Float.intBitsToFloat(a[i + 2]);
