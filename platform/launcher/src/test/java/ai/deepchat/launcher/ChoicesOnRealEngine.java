@@ -249,7 +249,11 @@ abstract class ChoicesOnRealEngine {
 
   @Test
   void streamedCompletionEqualsTheWholeOneAndEndsWithUsage() throws Exception {
+    var registry = ai.deepchat.platform.metrics.PlatformMetrics.get().registry();
+    double streamsBefore = completeStreams(registry);
     String whole = legacyWhole(",\"temperature\":0").getJsonArray("choices").getJsonObject(0).getString("text");
+    // counted with the chat answers' per-tenant stream metrics
+    assertThat(completeStreams(registry)).isEqualTo(streamsBefore + 1);
     HttpResponse<String> r = legacy("{\"prompt\":\"Once upon a time\",\"max_tokens\":6,\"temperature\":0,"
         + "\"stream\":true}");
     assertThat(r.statusCode()).isEqualTo(200);
@@ -269,6 +273,11 @@ abstract class ChoicesOnRealEngine {
     assertThat(text.toString()).isEqualTo(whole);
     assertThat(finishes).isEqualTo(1);
     assertThat(chunks.get(chunks.size() - 1).getJsonObject("usage").getInteger("prompt_tokens")).isBetween(4, 8);
+  }
+
+  private static double completeStreams(io.micrometer.core.instrument.MeterRegistry registry) {
+    return registry.find("deepchat.chat.streams").tag("outcome", "complete").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
   }
 
   @Test

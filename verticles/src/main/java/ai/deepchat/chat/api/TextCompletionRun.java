@@ -5,6 +5,7 @@ import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.TopLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
+import ai.deepchat.platform.metrics.StreamMetrics;
 import ai.deepchat.policy.moderation.StreamingModerator;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -45,8 +46,8 @@ final class TextCompletionRun {
   }
 
   /** The listener of choice {@code index}; {@code echo}: text the choice starts with (the prompt, or ""). */
-  Choice choice(int index, StreamingModerator moderator, String echo) {
-    Choice c = new Choice(index, moderator);
+  Choice choice(int index, StreamingModerator moderator, String echo, StreamMetrics metrics) {
+    Choice c = new Choice(index, moderator, metrics);
     choices.add(c);
     open++;
     if (!echo.isEmpty()) {
@@ -58,7 +59,7 @@ final class TextCompletionRun {
   /** The word list blocked the prompt: every choice is the workspace's reply, no model ran. */
   void refused(String reply) {
     for (int i = 0; i < request.sampling().n(); i++) {
-      choice(i, null, "");
+      choice(i, null, "", null);
     }
     for (Choice c : List.copyOf(choices)) { // all open first: the last one done sends the response
       c.text(reply, List.of());
@@ -125,6 +126,8 @@ final class TextCompletionRun {
     private final StreamingModerator moderator;
     private final StringBuilder text = new StringBuilder();
     private final LegacyLogprobs logprobs = new LegacyLogprobs();
+    // the node's per-tenant stream metrics (tokens, time to first token, outcome), as for chat answers
+    private final StreamMetrics metrics;
     private Generation generation;
     private boolean cancelled;
     private boolean stopped;
@@ -132,9 +135,16 @@ final class TextCompletionRun {
     private Usage usage;
     private int deltas;
 
-    private Choice(int index, StreamingModerator moderator) {
+    private Choice(int index, StreamingModerator moderator, StreamMetrics metrics) {
       this.index = index;
       this.moderator = moderator;
+      this.metrics = metrics;
+    }
+
+    private void metric(StreamMetrics.Outcome outcome) {
+      if (metrics != null) {
+        metrics.finish(outcome);
+      }
     }
 
     void attach(Generation g) {
@@ -146,6 +156,7 @@ final class TextCompletionRun {
 
     void cancel() {
       cancelled = true;
+      metric(StreamMetrics.Outcome.CANCELLED);
       if (generation != null) {
         generation.cancel();
       }
@@ -162,6 +173,9 @@ final class TextCompletionRun {
         return;
       }
       deltas++;
+      if (metrics != null) {
+        metrics.tokens(1); // a backend delta carries one token
+      }
       String piece = (reasoning == null ? "" : reasoning) + (content == null ? "" : content);
       if (moderator == null) {
         text(piece, tokens);
@@ -172,6 +186,7 @@ final class TextCompletionRun {
       text(out.text(), out.matchedWords().isEmpty() ? tokens : List.of());
       if (out.stopped()) {
         stopped = true;
+        metric(StreamMetrics.Outcome.COMPLETE); // answered, with the workspace's reply: not a cancellation
         cancel();
         text("\n\n" + blockedReply, List.of());
         onDone("content_filter", null);
@@ -196,6 +211,7 @@ final class TextCompletionRun {
         StreamingModerator.Output rest = moderator.finish();
         text(rest.text(), List.of());
       }
+      metric(StreamMetrics.Outcome.COMPLETE);
       finishReason = reason;
       // a choice the word list stopped reports what it generated until then (a delta is a token)
       usage = u == null ? new Usage(0, deltas) : u;
@@ -208,6 +224,7 @@ final class TextCompletionRun {
     @Override
     public void onError(String code, String message) {
       if (finishReason == null) {
+        metric(StreamMetrics.Outcome.ERROR);
         failed(code, message);
       }
     }

@@ -10,6 +10,7 @@ import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.http.HttpModule;
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.policy.PolicyMessages.ModerationVerdict;
 import ai.deepchat.policy.moderation.ModerationService;
@@ -122,7 +123,8 @@ public final class TextCompletionsModule implements HttpModule {
     }
     for (int i = 0; i < request.sampling().n(); i++) {
       StreamingModerator moderator = a.policy() == null ? null : a.policy().outputModerator();
-      var listener = run.choice(i, moderator, request.echo() ? prompt : "");
+      var listener = run.choice(i, moderator, request.echo() ? prompt : "",
+          PlatformMetrics.get().startStream(a.tenantId().toString(), a.model().metricsLabel()));
       listener.attach(backends.forChoice(local).start(id + "-" + i, a.tenantId().toString(),
           List.of(ChatMessage.rawPrompt(prompt)), Choices.sampling(request.sampling(), i), listener));
     }

@@ -1,7 +1,6 @@
 package ai.deepchat.chat.conversation;
 
 import ai.deepchat.platform.metrics.PlatformMetrics;
-import ai.deepchat.platform.metrics.TenantLabels;
 import ai.deepchat.platform.metrics.StreamMetrics;
 import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.chat.dispatch.Backends;
@@ -109,17 +108,8 @@ final class TurnRunner {
     this.streamMetrics = PlatformMetrics.get().startStream(req.tenantId(), modelLabel(model));
   }
 
-  /**
-   * The {@code model} label: the platform's models by name; a tenant's registered version by an opaque
-   * hash of its id, never the name the tenant chose (rollout routing says whose it is; without it a
-   * registered version is the tenant's own).
-   */
   private static String modelLabel(ModelChoice model) {
-    if (model == null || model.versionId() == null) {
-      return model == null ? null : model.name();
-    }
-    boolean platformVersion = model.assignment() != null && model.assignment().version().tenantId() == null;
-    return platformVersion ? model.name() : TenantLabels.opaque(model.versionId());
+    return model == null ? null : model.metricsLabel();
   }
 
   /** Completes once the answer row is written and the last event sent. */
