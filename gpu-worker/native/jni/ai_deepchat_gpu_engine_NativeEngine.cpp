@@ -6,6 +6,7 @@
 
 #include <deepchat/jni_util.hpp>
 
+#include <cstring>
 #include <utility>
 
 #include "common/error.h"
@@ -140,6 +141,33 @@ JNIEXPORT jintArray JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_step(JNIEnv
       ev[ai_deepchat_gpu_engine_NativeEngine_EVENT_FINISH] = static_cast<jint>(events[i].finish);
       ev[ai_deepchat_gpu_engine_NativeEngine_EVENT_PROMPT_TOKENS] = events[i].prompt_tokens;
       ev[ai_deepchat_gpu_engine_NativeEngine_EVENT_COMPLETION_TOKENS] = events[i].completion_tokens;
+    }
+    return to_java(env, out);
+  });
+}
+
+JNIEXPORT void JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_requestLogprobs(JNIEnv* env, jclass, jlong handle,
+                                                                                jint seq, jint top) {
+  guard(env, [&] { engine_of(handle)->request_logprobs(seq, top); });
+}
+
+JNIEXPORT jintArray JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_lastLogprobs(JNIEnv* env, jclass, jlong handle) {
+  return guard(env, [&] {
+    std::vector<jint> out;
+    auto bits = [](float f) {
+      jint i;
+      std::memcpy(&i, &f, sizeof i);
+      return i;
+    };
+    for (const dse::TokenLogprobs& t : engine_of(handle)->last_logprobs()) {
+      out.push_back(t.seq_id);
+      out.push_back(t.token);
+      out.push_back(bits(t.logprob));
+      out.push_back(static_cast<jint>(t.top.size()));
+      for (const auto& [id, lp] : t.top) {
+        out.push_back(id);
+        out.push_back(bits(lp));
+      }
     }
     return to_java(env, out);
   });

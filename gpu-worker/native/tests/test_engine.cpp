@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "engine/engine.h"
+#include "engine/logprobs.h"
 #include "engine/sampler.h"
 #include "test_util.h"
 
@@ -339,3 +340,52 @@ TEST(repetition_penalty_follows_hf) {
 }
 
 TEST_MAIN()
+
+TEST(step_logprobs_are_the_raw_log_softmax) {
+  // log_softmax of {2, 1, 0, 1}: the top list is best first, ties by lower id, and a penalty applied
+  // afterwards (the sampler rewrites the row) does not change what chosen() reports.
+  std::vector<float> l = {2.f, 1.f, 0.f, 1.f};
+  const double lse = std::log(std::exp(2.0) + 2 * std::exp(1.0) + 1.0);
+  StepLogprobs lp;
+  lp.observe(l.data(), 4, 3);
+  l[1] = -100.f;
+  TokenLogprobs t = lp.chosen(1);
+  CHECK_NEAR(t.logprob, 1.0 - lse, 1e-6);
+  CHECK_EQ(t.top.size(), size_t(3));
+  CHECK_EQ(t.top[0].first, 0);
+  CHECK_EQ(t.top[1].first, 1);
+  CHECK_EQ(t.top[2].first, 3);
+  CHECK_NEAR(t.top[0].second, 2.0 - lse, 1e-6);
+  lp.observe(l.data(), 4, 0);
+  CHECK(lp.chosen(2).top.empty());
+}
+
+TEST(engine_reports_logprobs_only_for_sequences_that_ask) {
+  auto e = Engine::load(testutil::model_dir("tiny-deepseek-v3"), opts());
+  SamplingParams g;
+  g.max_tokens = 4;
+  const int plain = e->start({10, 20, 30}, g);
+  const int asked = e->start({10, 20, 30}, g);
+  e->request_logprobs(asked, 5);
+  CHECK_THROWS(e->request_logprobs(asked, 21), ErrorKind::kBadRequest, "top_logprobs");
+  int steps = 0;
+  while (e->active() > 0) {
+    std::vector<StepEvent> evs = e->step();
+    std::vector<TokenLogprobs> lps = e->last_logprobs();
+    int tokens_of_asked = 0;
+    for (auto& ev : evs)
+      if (ev.seq_id == asked && ev.token >= 0) ++tokens_of_asked;
+    CHECK_EQ(lps.size(), size_t(tokens_of_asked));
+    for (auto& lp : lps) {
+      CHECK_EQ(lp.seq_id, asked);
+      CHECK_EQ(lp.top.size(), size_t(5));
+      CHECK_EQ(lp.top[0].first, lp.token);  // greedy: the chosen token is the best one
+      CHECK_NEAR(lp.top[0].second, lp.logprob, 1e-6);
+      CHECK(lp.logprob <= 0.f);
+      for (size_t i = 1; i < lp.top.size(); ++i) CHECK(lp.top[i - 1].second >= lp.top[i].second);
+    }
+    ++steps;
+  }
+  CHECK(steps >= 4);
+  (void)plain;
+}

@@ -91,6 +91,20 @@ void Engine::cancel(int seq_id) {
   seqs_.erase(it);
 }
 
+void Engine::request_logprobs(int seq_id, int k) {
+  if (k < 0 || k > 20) fail(ErrorKind::kBadRequest, "top_logprobs must be 0 to 20, got " + std::to_string(k));
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = seqs_.find(seq_id);
+  if (it == seqs_.end()) return;
+  it->second.top_logprobs = k;
+  if (!it->second.logprobs) it->second.logprobs = std::make_unique<StepLogprobs>();
+}
+
+std::vector<TokenLogprobs> Engine::last_logprobs() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return last_logprobs_;
+}
+
 int Engine::active() const {
   std::lock_guard<std::mutex> lk(mu_);
   return static_cast<int>(seqs_.size());
@@ -110,6 +124,7 @@ std::vector<StepEvent> Engine::step() {
   std::lock_guard<std::mutex> lk(mu_);
   std::vector<StepEvent> events;
   events.swap(pending_);
+  last_logprobs_.clear();
   if (seqs_.empty()) return events;
 
   // Prompts are fed in chunks of at most prefill_chunk rows per step, so one long prompt does not
@@ -145,6 +160,7 @@ std::vector<StepEvent> Engine::step() {
 
   for (size_t i = 0; i < sampled.size(); ++i) {
     Seq& s = *sampled[i];
+    if (s.logprobs) s.logprobs->observe(logits_.data() + i * vocab, vocab, s.top_logprobs);
     const int tok = s.sampler->sample(logits_.data() + i * vocab);
     ++s.generated;
     StepEvent ev;
@@ -157,6 +173,10 @@ std::vector<StepEvent> Engine::step() {
     } else {
       ev.token = tok;
       ev.completion_tokens = s.generated;
+      if (s.logprobs) {
+        last_logprobs_.push_back(s.logprobs->chosen(tok));
+        last_logprobs_.back().seq_id = s.id;
+      }
       s.last_token = tok;
       s.sampler->observe(tok);
       const int total = static_cast<int>(s.prompt.size()) + s.generated;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "engine/logprobs.h"
 #include "engine/sampler.h"
 
 namespace dse {
@@ -59,6 +60,11 @@ class Engine {
   // Frees the sequence's KV at once; the next step() reports it finished with kCancelled.
   // Unknown or finished ids are ignored (cancel races with natural completion).
   void cancel(int seq_id);
+  // From the next step on, each token of the sequence comes with its log-probability and the k (0-20)
+  // most likely alternatives, read by last_logprobs() after that step. Unknown ids are ignored.
+  void request_logprobs(int seq_id, int k);
+  // The log-probabilities of the last step's tokens, for the sequences that asked for them.
+  std::vector<TokenLogprobs> last_logprobs() const;
   // Runs one batched forward for all live sequences and returns their new tokens and finishes.
   std::vector<StepEvent> step();
   int active() const;
@@ -78,6 +84,8 @@ class Engine {
     int last_token = -1;
     SamplingParams params;
     std::unique_ptr<Sampler> sampler;
+    int top_logprobs = -1;  // -1: no log-probabilities
+    std::unique_ptr<StepLogprobs> logprobs;
   };
 
   void validate_prompt(const std::vector<int>& tokens) const;
@@ -91,6 +99,7 @@ class Engine {
   std::map<int, Seq> seqs_;
   std::vector<bool> slot_busy_;
   std::vector<StepEvent> pending_;  // cancellations to report
+  std::vector<TokenLogprobs> last_logprobs_;
   std::vector<BatchToken> batch_;
   std::vector<float> logits_;
 };

@@ -2,6 +2,7 @@ package ai.deepchat.chat;
 
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.chat.api.ChatApiModule;
+import ai.deepchat.chat.api.TextCompletionsModule;
 import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.chat.conversation.ConversationVerticle;
 import ai.deepchat.chat.dispatch.TokenCounter;
@@ -44,6 +45,7 @@ public final class ChatFeature {
     String tokenSecret = JwtSecret.resolve(platform.config());
     VisitorSockets sockets = VisitorSockets.listen(vertx);
     return () -> List.of(new ChatApiModule(vertx, platform, policy.limits()),
+        new TextCompletionsModule(vertx, platform, policy.limits(), policy.moderation()),
         new WidgetModule(vertx, platform, policy.limits(), canary, tokenSecret, sockets));
   }
 

@@ -115,6 +115,21 @@ class ChatApiIntegrationTest {
   }
 
   @Test
+  void aRemoteBackendIsAskedForLogprobsAndTheyPassThrough() {
+    HttpResponse<String> r = complete(a.apiKey(), ask("Logprobs please").put("logprobs", true).put("top_logprobs", 2));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonObject sent = h.remote.requests.get(h.remote.requests.size() - 1);
+    assertThat(sent.getBoolean("logprobs")).isTrue();
+    assertThat(sent.getInteger("top_logprobs")).isEqualTo(2);
+    JsonArray content = new JsonObject(r.body()).getJsonArray("choices").getJsonObject(0)
+        .getJsonObject("logprobs").getJsonArray("content");
+    assertThat(content).hasSize(1);
+    assertThat(content.getJsonObject(0).getString("token")).isEqualTo("Echo: ");
+    assertThat(content.getJsonObject(0).getJsonArray("bytes")).hasSize(6);
+    assertThat(content.getJsonObject(0).getJsonArray("top_logprobs")).hasSize(2);
+  }
+
+  @Test
   void aRetryWithTheSameIdempotencyKeyReplaysTheStoredAnswer() {
     int before = h.remote.requests.size();
     HttpRequest.Builder first = h.request("/v1/chat/completions").header("Authorization", "Bearer " + a.apiKey())

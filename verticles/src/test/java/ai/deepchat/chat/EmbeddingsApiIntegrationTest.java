@@ -83,6 +83,8 @@ class EmbeddingsApiIntegrationTest {
         .getJsonObject("error").getString("message")).contains("top_k");
     assertThat(embed(new JsonObject().put("model", ZH).put("input", new JsonArray()), 400)
         .getJsonObject("error").getString("code")).isEqualTo("invalid_input");
+    assertThat(embed(new JsonObject().put("model", ZH).put("input", new JsonArray().add("ok").add("\uFEFF")), 400)
+        .getJsonObject("error").getString("message")).contains("input[1]");
     assertThat(embed(new JsonObject().put("model", ZH).put("input", new JsonArray().add("ok").add(42)), 400)
         .getJsonObject("error").getString("message")).contains("input[1]");
     assertThat(embed(new JsonObject().put("model", ZH).put("input", "x").put("dimensions", 256), 400)

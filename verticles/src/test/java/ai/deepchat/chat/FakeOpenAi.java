@@ -64,7 +64,20 @@ final class FakeOpenAi {
         return;
       }
       resp.write(chunk(new JsonObject().put("role", "assistant").put("reasoning_content", "Thinking about it."), null));
-      resp.write(chunk(new JsonObject().put("content", "Echo: "), null));
+      if (json.getBoolean("logprobs", false)) { // as OpenAI: the chunk's tokens, each with its alternatives
+        JsonObject token = new JsonObject().put("token", "Echo: ").put("logprob", -0.25)
+            .put("bytes", new JsonArray(List.of(69, 99, 104, 111, 58, 32)));
+        JsonArray top = new JsonArray();
+        for (int i = 0; i < json.getInteger("top_logprobs", 0); i++) {
+          top.add(token.copy().put("logprob", -0.25 - i));
+        }
+        resp.write("data: " + new JsonObject().put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+            .put("delta", new JsonObject().put("content", "Echo: "))
+            .put("logprobs", new JsonObject().put("content", new JsonArray().add(token.put("top_logprobs", top))))))
+            .encode() + "\n\n");
+      } else {
+        resp.write(chunk(new JsonObject().put("content", "Echo: "), null));
+      }
       resp.write(chunk(new JsonObject().put("content", question), null));
       // a question asking for a cut answer ends as max_tokens would end it
       resp.write(chunk(new JsonObject(), question.contains("CUT") ? "length" : "stop"));

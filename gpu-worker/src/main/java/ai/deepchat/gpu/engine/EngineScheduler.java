@@ -205,6 +205,7 @@ final class EngineScheduler implements Runnable {
       s.nativeId = NativeEngine.start(handle, s.prompt(), p.temperature(), p.topP(), p.topK(), p.repetitionPenalty(),
           p.seed(), p.maxTokens(), p.stopTokenIds());
       running.put(s.nativeId, s);
+      if (p.topLogprobs() >= 0) NativeEngine.requestLogprobs(handle, s.nativeId, p.topLogprobs());
     } catch (EngineException e) {
       s.fail(e);
     }
@@ -228,6 +229,9 @@ final class EngineScheduler implements Runnable {
       }
       return;
     }
+    // a step's events are of sequences still in running: when none asked, no native call
+    boolean asked = running.values().stream().anyMatch(s -> s.sampling().topLogprobs() >= 0);
+    Map<Integer, Logprobs> logprobs = asked ? NativeEngine.lastLogprobsBySequence(handle) : Map.of();
     for (NativeEngine.StepEvent ev : events) {
       Sequence s = running.get(ev.seqId());
       if (s == null) continue;
@@ -235,7 +239,7 @@ final class EngineScheduler implements Runnable {
       int finish = ev.finishCode();
       if (token >= 0) {
         try {
-          s.deliverToken(token);
+          s.deliverToken(token, logprobs.get(ev.seqId()));
         } catch (VirtualMachineError e) {
           throw e;
         } catch (Throwable e) {

@@ -1,6 +1,8 @@
 package ai.deepchat.gpu.engine;
 
 import ai.deepchat.platform.nativelib.NativeLibraries;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The JNI binding (C++ side: native/jni/ai_deepchat_gpu_engine_NativeEngine.cpp, compiled against
@@ -70,6 +72,30 @@ final class NativeEngine {
     return events;
   }
 
+  /**
+   * The log-probabilities of the last step's tokens, by native sequence id, for the sequences that
+   * asked ({@link #requestLogprobs}). Layout per token: seq id, token, logprob, k, then k (id, logprob)
+   * pairs, the floats as their int bits.
+   */
+  static Map<Integer, Logprobs> lastLogprobsBySequence(long handle) {
+    int[] a = lastLogprobs(handle);
+    Map<Integer, Logprobs> out = new HashMap<>();
+    for (int i = 0; i < a.length; ) {
+      int seq = a[i];
+      float logprob = Float.intBitsToFloat(a[i + 2]);
+      int k = a[i + 3];
+      int[] ids = new int[k];
+      float[] lps = new float[k];
+      for (int j = 0; j < k; j++) {
+        ids[j] = a[i + 4 + 2 * j];
+        lps[j] = Float.intBitsToFloat(a[i + 5 + 2 * j]);
+      }
+      out.put(seq, new Logprobs(logprob, ids, lps));
+      i += 4 + 2 * k;
+    }
+    return out;
+  }
+
   static KvStats kvStats(long handle) {
     long[] s = stats(handle);
     return new KvStats((int) s[STATS_LIVE], s[STATS_KV_USED_TOKENS], s[STATS_KV_TOTAL_TOKENS]);
@@ -84,6 +110,11 @@ final class NativeEngine {
       float repetitionPenalty, long seed, int maxTokens, int[] stopTokenIds);
 
   static native void cancel(long handle, int seqId);
+
+  /** From the next step on, the sequence's tokens come with log-probabilities and {@code top} (0-20) alternatives. */
+  static native void requestLogprobs(long handle, int seqId, int top);
+
+  private static native int[] lastLogprobs(long handle);
 
   static native int active(long handle);
 

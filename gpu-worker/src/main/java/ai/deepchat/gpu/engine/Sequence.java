@@ -67,9 +67,13 @@ public final class Sequence implements AutoCloseable {
     return cancelRequested.get();
   }
 
-  void deliverToken(int token) {
+  void deliverToken(int token, Logprobs logprobs) {
     completionTokens++;
-    listener.onToken(token);
+    if (logprobs == null) {
+      listener.onToken(token);
+    } else {
+      listener.onToken(token, logprobs);
+    }
   }
 
   void finish(FinishReason reason, int completion) {

@@ -8,6 +8,11 @@ package ai.deepchat.gpu.engine;
 public interface TokenListener {
   void onToken(int tokenId);
 
+  /** A token with its log-probabilities (null unless the sampling asked for them). */
+  default void onToken(int tokenId, Logprobs logprobs) {
+    onToken(tokenId);
+  }
+
   void onFinish(FinishReason reason, int promptTokens, int completionTokens);
 
   void onError(EngineException e);

@@ -10,6 +10,7 @@ import ai.deepchat.platform.cluster.ClusterMembership;
 import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
+import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
@@ -170,12 +171,15 @@ public final class EngineWorkerVerticle extends VerticleBase {
   private Void admit(GenerateRequest request, long admittedAtMicros) {
     ServedModel.Prompt prompt = model.prompt(request.messages(), request.tools());
     SamplingParams p = request.sampling();
-    GenerationText text = new GenerationText(model.tokenizer(), ReasoningSplitter.forPrompt(prompt.text()),
+    ReasoningSplitter splitter = ChatMessage.isRawPrompt(request.messages()) ? ReasoningSplitter.plainText()
+        : ReasoningSplitter.forPrompt(prompt.text());
+    GenerationText text = new GenerationText(model.tokenizer(), splitter,
         p.stop() == null ? List.of() : p.stop(), toolNames(request));
     GenerationStream stream = new GenerationStream(request.requestId(), request.eventsAddress(),
-        events, text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros);
+        events, text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros, 0,
+        p.logprobs() ? model.tokenPieces() : null);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),
-        (float) p.repetitionPenalty(), p.seed(), p.maxTokens(), model.stopTokenIds());
+        (float) p.repetitionPenalty(), p.seed(), p.maxTokens(), model.stopTokenIds(), p.topLogprobs());
     // registered before it starts, so a cancel that arrives meanwhile is not lost; the stream
     // removes itself when it ends
     active.put(request.requestId(), stream);

@@ -2,15 +2,19 @@ package ai.deepchat.gpu.worker;
 
 import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.FinishReason;
+import ai.deepchat.gpu.engine.Logprobs;
 import ai.deepchat.gpu.engine.Sequence;
 import ai.deepchat.gpu.engine.TokenListener;
 import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.engine.EngineMessages.GenerationEvent;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.tokenizer.stream.GenerationText;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -36,6 +40,10 @@ final class GenerationStream implements TokenListener {
   private final LongAdder generatedTokens;
   private final long admittedAtMicros;
   private final AtomicReference<Sequence> sequence = new AtomicReference<>();
+  private final int choice;
+  // null unless the request asked for log-probabilities; pending: those of tokens whose text is held back
+  private final TokenPieces pieces;
+  private List<TokenLogprob> pendingLogprobs = new ArrayList<>();
   private volatile boolean stoppedByString;
   private volatile boolean cancelled;
   private boolean sentDelta; // guarded by this, with earlyEnd: a hand-back is only allowed before any delta
@@ -44,6 +52,14 @@ final class GenerationStream implements TokenListener {
   /** {@code generatedTokens}: the worker's count of tokens its engine produced, for its metrics. */
   GenerationStream(String requestId, String eventsAddress, StreamOutbox outbox, GenerationText text, Runnable onEnd,
                    LongAdder generatedTokens, long admittedAtMicros) {
+    this(requestId, eventsAddress, outbox, text, onEnd, generatedTokens, admittedAtMicros, 0, null);
+  }
+
+  /** {@code choice}: which of the request's n choices this is; {@code pieces}: non-null for log-probabilities. */
+  GenerationStream(String requestId, String eventsAddress, StreamOutbox outbox, GenerationText text, Runnable onEnd,
+                   LongAdder generatedTokens, long admittedAtMicros, int choice, TokenPieces pieces) {
+    this.choice = choice;
+    this.pieces = pieces;
     this.requestId = requestId;
     this.generatedTokens = generatedTokens;
     this.admittedAtMicros = admittedAtMicros;
@@ -99,6 +115,14 @@ final class GenerationStream implements TokenListener {
   }
 
   @Override
+  public void onToken(int tokenId, Logprobs logprobs) {
+    if (pieces != null && !stoppedByString) {
+      pendingLogprobs.add(pieces.logprob(tokenId, logprobs));
+    }
+    onToken(tokenId);
+  }
+
+  @Override
   public void onToken(int tokenId) {
     generatedTokens.increment();
     if (stoppedByString) {
@@ -127,6 +151,9 @@ final class GenerationStream implements TokenListener {
     if (!stoppedByString) {
       emit(text.finish());
     }
+    if (!pendingLogprobs.isEmpty()) { // tokens that added no visible text (a control token, say)
+      emit(new GenerationText.Step("", "", false, java.util.Optional.empty()), true);
+    }
     String finish = stoppedByString ? "stop" : switch (reason) {
       // the model ended after calling tools: the client runs them and comes back (OpenAI's reason)
       case STOP -> text.toolCalls() > 0 ? "tool_calls" : "stop";
@@ -135,7 +162,7 @@ final class GenerationStream implements TokenListener {
     };
     onEnd.run(); // before the last event: whoever sees DONE sees the slot free
     send(new GenerationEvent(requestId, GenerationEvent.Kind.DONE, null, null, finish,
-        new Usage(promptTokens, completionTokens), null, stamp()));
+        new Usage(promptTokens, completionTokens), null, stamp(), null, null, choice));
   }
 
   @Override
@@ -146,7 +173,11 @@ final class GenerationStream implements TokenListener {
   }
 
   private void emit(GenerationText.Step step) {
-    if (step.isEmpty()) {
+    emit(step, false);
+  }
+
+  private void emit(GenerationText.Step step, boolean logprobsOnly) {
+    if (step.isEmpty() && !logprobsOnly) {
       return;
     }
     synchronized (this) {
@@ -155,9 +186,14 @@ final class GenerationStream implements TokenListener {
       }
       sentDelta = true;
     }
+    List<TokenLogprob> logprobs = null;
+    if (!pendingLogprobs.isEmpty()) {
+      logprobs = List.copyOf(pendingLogprobs);
+      pendingLogprobs = new ArrayList<>();
+    }
     send(new GenerationEvent(requestId, GenerationEvent.Kind.DELTA,
         emptyToNull(step.content()), emptyToNull(step.reasoning()), null, null, null, stamp(),
-        step.toolCalls().isEmpty() ? null : step.toolCalls(), null, 0));
+        step.toolCalls().isEmpty() ? null : step.toolCalls(), logprobs, choice));
   }
 
   private void send(GenerationEvent event) {

@@ -28,9 +28,13 @@ public final class ServedModel implements AutoCloseable {
   private final DeepSeekTokenizer tokenizer;
   private final ChatTemplate template;
   private final int[] stopTokenIds;
+  private final Path modelDir;
+  private TokenPieces pieces; // read from tokenizer.json on the first request for log-probabilities
 
-  private ServedModel(String modelKey, Engine engine, DeepSeekTokenizer tokenizer, ChatTemplate template) {
+  private ServedModel(String modelKey, Path modelDir, Engine engine, DeepSeekTokenizer tokenizer,
+                      ChatTemplate template) {
     this.modelKey = modelKey;
+    this.modelDir = modelDir;
     this.engine = engine;
     this.tokenizer = tokenizer;
     this.template = template;
@@ -48,20 +52,27 @@ public final class ServedModel implements AutoCloseable {
           new EngineException(EngineException.Kind.BAD_CHECKPOINT,
               modelDir + ": tokenizer_config.json with a chat_template is required")));
       Engine engine = Engine.load(modelDir, options);
-      return new ServedModel(modelKey, engine, tokenizer, template);
+      return new ServedModel(modelKey, modelDir, engine, tokenizer, template);
     } catch (RuntimeException e) {
       tokenizer.close();
       throw e;
     }
   }
 
-  /** Renders the chat template with a generation prompt and encodes it (the template writes BOS). */
+  /**
+   * Renders the chat template with a generation prompt and encodes it (the template writes BOS); a raw
+   * prompt ({@link ChatMessage#isRawPrompt}) is encoded as it is, with the tokenizer's special tokens (BOS).
+   */
   public Prompt prompt(List<ChatMessage> messages) {
     return prompt(messages, List.of());
   }
 
   /** As above, offering {@code tools} (null or empty: none) to the model. */
   public Prompt prompt(List<ChatMessage> messages, List<ToolSpec> tools) {
+    if (ChatMessage.isRawPrompt(messages)) {
+      String raw = messages.get(0).content();
+      return new Prompt(raw, tokenizer.encode(raw, true));
+    }
     String text = template.renderChat(messages, true, tools);
     return new Prompt(text, tokenizer.encode(text, false));
   }
@@ -76,6 +87,14 @@ public final class ServedModel implements AutoCloseable {
 
   public DeepSeekTokenizer tokenizer() {
     return tokenizer;
+  }
+
+  /** Each token's text and bytes, for log-probabilities; the first call blocks while it reads them. */
+  synchronized TokenPieces tokenPieces() {
+    if (pieces == null) {
+      pieces = TokenPieces.load(modelDir, tokenizer);
+    }
+    return pieces;
   }
 
   public int[] stopTokenIds() {

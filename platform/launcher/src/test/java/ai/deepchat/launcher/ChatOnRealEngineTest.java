@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -193,5 +194,10 @@ class ChatOnRealEngineTest {
   private static long countMessages() {
     return Node.await(node.platform().database().inTenant(tenant, c -> c.query("SELECT count(*) FROM messages")
         .execute().map(rows -> rows.iterator().next().getLong(0))));
+  }
+
+  /** n, logprobs, seed and /v1/completions (issue #17), on this class's node. */
+  @Nested
+  class Choices extends ChoicesOnRealEngine {
   }
 }

@@ -27,6 +27,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -127,7 +129,7 @@ public final class ChatApiModule implements HttpModule {
             "Idempotency-Key must be 1 to 200 visible ASCII characters.");
       }
       request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
-          platform.config().chat().defaultMaxTokens());
+          platform.config().chat().defaultMaxTokens(), platform.config().chat().maxChoices());
     } catch (HttpProblem p) {
       // a bad body counts like any request, or a flood of them would escape the limits (an oversize
       // one never gets here: 413 from the body handler, nothing charged)
@@ -146,53 +148,79 @@ public final class ChatApiModule implements HttpModule {
       return;
     }
     withinLimits(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
-      String turnId = UUID.randomUUID().toString();
-      TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
-          request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),
-          request.model(), request.sampling(), null, traceAsked(ctx), request.tools()); // events address: set by TurnClient
-      TurnClient.Stream stream = turns.start(turn, receivedAtMicros);
-      ctx.response().closeHandler(v -> stream.cancel());
-      stream.ack()
-          .onFailure(err -> HttpProblem.of(err).send(ctx))
-          .onSuccess(ack -> {
+      // n choices are n turns of the same request: each runs the whole pipeline (moderation, storage,
+      // its own seed) as its own conversation; see docs/api.md ("n")
+      List<TurnClient.Stream> streams = new ArrayList<>();
+      for (int i = 0; i < request.sampling().n(); i++) {
+        TurnRequest turn = new TurnRequest(UUID.randomUUID().toString(), caller.tenantId().toString(),
+            ChatMessages.CHANNEL_API, null, request.user(), choiceKey(idempotencyKey, i), request.messages(),
+            request.model(), Choices.sampling(request.sampling(), i), null, traceAsked(ctx),
+            request.tools()); // events address: set by TurnClient
+        streams.add(turns.start(turn, receivedAtMicros));
+      }
+      ctx.response().closeHandler(v -> streams.forEach(TurnClient.Stream::cancel));
+      Future.all(streams.stream().map(TurnClient.Stream::ack).toList())
+          .onFailure(err -> {
+            streams.forEach(TurnClient.Stream::cancel);
+            HttpProblem.of(err).send(ctx);
+          })
+          .onSuccess(all -> {
+            List<TurnAck> acks = all.list();
             if (request.stream()) {
-              streamAnswer(ctx, stream, ack);
+              streamAnswer(ctx, streams, acks);
             } else {
-              wholeAnswer(ctx, stream, ack);
+              wholeAnswer(ctx, request, streams, acks.get(0));
             }
           });
     });
   }
 
-  private void wholeAnswer(RoutingContext ctx, TurnClient.Stream stream, TurnAck ack) {
-    stream.whole().onSuccess(whole -> {
-      TurnEvent event = whole.last();
-      if (event.kind() == TurnEvent.Kind.ERROR) {
-        backendProblem(event).send(ctx);
-        return;
+  /** Choice 0 keeps the client's Idempotency-Key, so a one-choice retry replays as before. */
+  private static String choiceKey(String idempotencyKey, int choice) {
+    return idempotencyKey == null ? null : "api:" + idempotencyKey + (choice == 0 ? "" : "#" + choice);
+  }
+
+  private void wholeAnswer(RoutingContext ctx, CompletionRequest request, List<TurnClient.Stream> streams,
+                           TurnAck ack) {
+    Future.all(streams.stream().map(TurnClient.Stream::whole).toList()).onSuccess(all -> {
+      List<TurnClient.WholeAnswer> wholes = all.list();
+      for (TurnClient.WholeAnswer whole : wholes) {
+        if (whole.last().kind() == TurnEvent.Kind.ERROR) {
+          streams.forEach(TurnClient.Stream::cancel);
+          backendProblem(whole.last()).send(ctx);
+          return;
+        }
       }
-      JsonObject message = new JsonObject().put("role", "assistant").put("content", whole.content());
-      if (!whole.toolCalls().isEmpty()) {
-        // only calls: content null, as OpenAI sends it
-        message.put("content", whole.content().isEmpty() ? null : whole.content())
-            .put("tool_calls", ToolCallJson.calls(whole.toolCalls()));
+      JsonArray choices = new JsonArray();
+      for (int i = 0; i < wholes.size(); i++) {
+        TurnClient.WholeAnswer whole = wholes.get(i);
+        JsonObject message = new JsonObject().put("role", "assistant").put("content", whole.content());
+        if (!whole.toolCalls().isEmpty()) {
+          // only calls: content null, as OpenAI sends it
+          message.put("content", whole.content().isEmpty() ? null : whole.content())
+              .put("tool_calls", ToolCallJson.calls(whole.toolCalls()));
+        }
+        if (!whole.reasoning().isEmpty()) {
+          // both names: vLLM renamed reasoning_content to reasoning, and clients read either
+          message.put("reasoning_content", whole.reasoning()).put("reasoning", whole.reasoning());
+        }
+        choices.add(new JsonObject().put("index", i).put("message", message)
+            .put("logprobs", request.sampling().logprobs() ? LogprobsJson.content(whole.logprobs()) : null)
+            .put("finish_reason", whole.last().finishReason()));
       }
-      if (!whole.reasoning().isEmpty()) {
-        // both names: vLLM renamed reasoning_content to reasoning, and clients read either
-        message.put("reasoning_content", whole.reasoning()).put("reasoning", whole.reasoning());
-      }
+      TurnClient.WholeAnswer first = wholes.get(0);
+      TurnEvent event = first.last();
       ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
           .end(withTrace(FaqMatchJson.addTo(envelope(ack, "chat.completion"), event), event)
-              .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
-                  .put("finish_reason", event.finishReason())))
-              .put("usage", usage(event.usage()))
-              .put("citations", Citations.toJson(whole.citations()))
+              .put("choices", choices)
+              .put("usage", usage(Choices.usage(wholes.stream().map(w -> w.last().usage()).toList())))
+              .put("citations", Citations.toJson(first.citations()))
               .put("intent", event.intent())
               .encode());
     });
   }
 
-  private void streamAnswer(RoutingContext ctx, TurnClient.Stream stream, TurnAck ack) {
+  private void streamAnswer(RoutingContext ctx, List<TurnClient.Stream> streams, List<TurnAck> acks) {
     HttpServerResponse resp = ctx.response();
     resp.setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
@@ -200,57 +228,77 @@ public final class ChatApiModule implements HttpModule {
         .putHeader("X-Accel-Buffering", "no");
     // every chunk of a completion carries the same id, created and model (as OpenAI's do), so the part
     // of a delta chunk before the delta is encoded once per stream, not once per token
-    JsonObject envelope = envelope(ack, "chat.completion.chunk");
+    JsonObject envelope = envelope(acks.get(0), "chat.completion.chunk");
     String encoded = envelope.encode();
-    String deltaPrefix = "data: " + encoded.substring(0, encoded.length() - 1) + ",\"choices\":[{\"index\":0,\"delta\":";
-    chunk(resp, envelope, new JsonObject().put("role", "assistant").put("content", ""), null);
-    // an SSE comment: clients skip it, proxies see a live connection while the answer is held back
-    stream.keepAliveHandler(() -> {
-      if (!resp.ended() && !resp.closed()) {
-        resp.write(": keep-alive\n\n");
-      }
-    });
-    stream.handler(event -> {
-      if (resp.ended() || resp.closed()) {
-        return;
-      }
-      switch (event.kind()) {
-        case DELTA -> {
-          JsonObject delta = new JsonObject();
-          if (event.content() != null) {
-            delta.put("content", event.content());
-          }
-          if (event.reasoning() != null) {
-            delta.put("reasoning_content", event.reasoning()).put("reasoning", event.reasoning());
-          }
-          if (event.toolCalls() != null && !event.toolCalls().isEmpty()) {
-            delta.put("tool_calls", ToolCallJson.pieces(event.toolCalls()));
-          }
-          resp.write(deltaPrefix + delta.encode() + ",\"finish_reason\":null}]}\n\n");
+    String prefix = "data: " + encoded.substring(0, encoded.length() - 1) + ",\"choices\":[{\"index\":";
+    int n = streams.size();
+    Usage[] usages = new Usage[n];
+    int[] open = {n};
+    JsonObject[] closing = new JsonObject[1];
+    for (int i = 0; i < n; i++) {
+      chunk(resp, envelope, i, new JsonObject().put("role", "assistant").put("content", ""), null);
+    }
+    for (int i = 0; i < n; i++) {
+      int index = i;
+      TurnClient.Stream stream = streams.get(i);
+      String deltaPrefix = prefix + index + ",\"delta\":";
+      // an SSE comment: clients skip it, proxies see a live connection while the answer is held back
+      stream.keepAliveHandler(() -> {
+        if (!resp.ended() && !resp.closed()) {
+          resp.write(": keep-alive\n\n");
         }
-        case CITATIONS -> resp.write("data: " + envelope.copy()
-            .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", new JsonObject())))
-            .put("citations", Citations.toJson(event.citations())).encode() + "\n\n");
-        case ERROR -> {
-          HttpProblem p = backendProblem(event);
-          resp.write("data: " + new JsonObject().put("error", new JsonObject().put("message", p.getMessage())
-              .put("type", p.type()).put("code", p.code())).encode() + "\n\n");
-          resp.end("data: [DONE]\n\n");
+      });
+      stream.handler(event -> {
+        if (resp.ended() || resp.closed()) {
+          return;
         }
-        case DONE -> {
-          chunk(resp, envelope, new JsonObject(), event.finishReason());
-          resp.write("data: " + withTrace(FaqMatchJson.addTo(envelope.copy(), event), event)
-              .put("choices", new JsonArray()).put("usage", usage(event.usage())).put("intent", event.intent())
-              .encode() + "\n\n");
-          resp.end("data: [DONE]\n\n");
+        switch (event.kind()) {
+          case DELTA -> {
+            JsonObject delta = new JsonObject();
+            if (event.content() != null) {
+              delta.put("content", event.content());
+            }
+            if (event.reasoning() != null) {
+              delta.put("reasoning_content", event.reasoning()).put("reasoning", event.reasoning());
+            }
+            if (event.toolCalls() != null && !event.toolCalls().isEmpty()) {
+              delta.put("tool_calls", ToolCallJson.pieces(event.toolCalls()));
+            }
+            String logprobs = event.logprobs() == null || event.logprobs().isEmpty() ? ""
+                : ",\"logprobs\":" + LogprobsJson.content(event.logprobs()).encode();
+            resp.write(deltaPrefix + delta.encode() + logprobs + ",\"finish_reason\":null}]}\n\n");
+          }
+          case CITATIONS -> resp.write("data: " + envelope.copy()
+              .put("choices", new JsonArray().add(new JsonObject().put("index", index).put("delta", new JsonObject())))
+              .put("citations", Citations.toJson(event.citations())).encode() + "\n\n");
+          case ERROR -> {
+            streams.forEach(TurnClient.Stream::cancel);
+            HttpProblem p = backendProblem(event);
+            resp.write("data: " + new JsonObject().put("error", new JsonObject().put("message", p.getMessage())
+                .put("type", p.type()).put("code", p.code())).encode() + "\n\n");
+            resp.end("data: [DONE]\n\n");
+          }
+          case DONE -> {
+            chunk(resp, envelope, index, new JsonObject(), event.finishReason());
+            usages[index] = event.usage();
+            if (index == 0) { // choice 0's intent, FAQ match and trace close the stream
+              closing[0] = withTrace(FaqMatchJson.addTo(envelope.copy(), event), event).put("intent", event.intent());
+            }
+            if (--open[0] == 0) {
+              resp.write("data: " + closing[0].put("choices", new JsonArray())
+                  .put("usage", usage(Choices.usage(Arrays.asList(usages)))).encode() + "\n\n");
+              resp.end("data: [DONE]\n\n");
+            }
+          }
         }
-      }
-    });
+      });
+    }
   }
 
-  private static void chunk(HttpServerResponse resp, JsonObject envelope, JsonObject delta, String finishReason) {
+  private static void chunk(HttpServerResponse resp, JsonObject envelope, int index, JsonObject delta,
+                            String finishReason) {
     resp.write("data: " + envelope.copy()
-        .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", delta)
+        .put("choices", new JsonArray().add(new JsonObject().put("index", index).put("delta", delta)
             .put("finish_reason", finishReason)))
         .encode() + "\n\n");
   }
@@ -284,11 +332,15 @@ public final class ChatApiModule implements HttpModule {
 
   /** A generation that failed after the turn was accepted: the model, not the request, is at fault. */
   static HttpProblem backendProblem(TurnEvent event) {
+    return backendProblem(event.errorCode(), event.error());
+  }
+
+  static HttpProblem backendProblem(String code, String message) {
     // unavailable (503) and timed out (504) keep their status; any other failure after acceptance is 502
-    int status = BusFailure.ofApiCode(event.errorCode())
+    int status = BusFailure.ofApiCode(code)
         .filter(f -> f.httpStatus() > BusFailure.BACKEND_ERROR.httpStatus())
         .orElse(BusFailure.BACKEND_ERROR).httpStatus();
-    return new HttpProblem(status, "server_error", event.errorCode(), event.error());
+    return new HttpProblem(status, "server_error", code, message);
   }
 
 }

@@ -19,8 +19,9 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
 
   static final int MAX_MESSAGES = 1000;
   static final int MAX_STOP = 4;
+  static final int MAX_TOP_LOGPROBS = 20;
 
-  static CompletionRequest parse(JsonObject body, int defaultMaxTokens) {
+  static CompletionRequest parse(JsonObject body, int defaultMaxTokens, int maxChoices) {
     String model = optionalString(body, "model", 200);
     Object rawMessages = body.getValue("messages");
     if (!(rawMessages instanceof JsonArray arr)) {
@@ -52,9 +53,45 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     }
     List<String> stop = stop(body.getValue("stop"));
     String user = optionalString(body, "user", 256);
-    SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, 0,
-        maxTokens == null ? defaultMaxTokens : maxTokens, stop, toolRequest.constraint(), -1, 1);
+    SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, seed(body),
+        maxTokens == null ? defaultMaxTokens : maxTokens, stop, toolRequest.constraint(), topLogprobs(body),
+        n(body, maxChoices));
     return new CompletionRequest(model, List.copyOf(messages), stream, sampling, user, toolRequest.offered());
+  }
+
+  /**
+   * {@code logprobs} (boolean) and {@code top_logprobs} (0-20, only with logprobs): -1 when not asked,
+   * else how many alternatives each token brings.
+   */
+  static int topLogprobs(JsonObject body) {
+    boolean logprobs = bool(body, "logprobs");
+    Integer top = integer(body, "top_logprobs", 0, MAX_TOP_LOGPROBS);
+    if (top != null && !logprobs) {
+      throw bad("top_logprobs", "'top_logprobs' requires 'logprobs': true.");
+    }
+    return logprobs ? (top == null ? 0 : top) : -1;
+  }
+
+  /**
+   * {@code seed}: the local engine's sampler starts from it, so the same seed and request give the
+   * same tokens; without one each request draws its own.
+   */
+  static long seed(JsonObject body) {
+    Object v = body.getValue("seed");
+    if (v == null) {
+      return java.util.concurrent.ThreadLocalRandom.current().nextLong();
+    }
+    if (!(v instanceof Number n) || n instanceof Double || n instanceof Float
+        || n instanceof java.math.BigInteger || n instanceof java.math.BigDecimal) {
+      throw bad("seed", "'seed' must be an integer from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE + ".");
+    }
+    return n.longValue();
+  }
+
+  /** {@code n}: how many choices, 1 to {@code maxChoices} (CHAT_MAX_CHOICES). */
+  static int n(JsonObject body, int maxChoices) {
+    Integer n = integer(body, "n", 1, maxChoices);
+    return n == null ? 1 : n;
   }
 
   private static ChatMessage message(Object value, int i) {
@@ -102,7 +139,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return new ChatMessage(r, text, calls, toolCallId);
   }
 
-  private static List<String> stop(Object value) {
+  static List<String> stop(Object value) {
     if (value == null) {
       return List.of();
     }
@@ -122,7 +159,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     throw bad("stop", "'stop' must be a string or an array of at most " + MAX_STOP + " strings.");
   }
 
-  private static String optionalString(JsonObject body, String field, int maxLength) {
+  static String optionalString(JsonObject body, String field, int maxLength) {
     Object v = body.getValue(field);
     if (v == null) {
       return null;
@@ -133,7 +170,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return s;
   }
 
-  private static boolean bool(JsonObject body, String field) {
+  static boolean bool(JsonObject body, String field) {
     Object v = body.getValue(field);
     if (v == null) {
       return false;
@@ -144,7 +181,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return b;
   }
 
-  private static Integer integer(JsonObject body, String field, int min, int max) {
+  static Integer integer(JsonObject body, String field, int min, int max) {
     Object v = body.getValue(field);
     if (v == null) {
       return null;
@@ -156,7 +193,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return n.intValue();
   }
 
-  private static double number(JsonObject body, String field, double min, double max, double fallback) {
+  static double number(JsonObject body, String field, double min, double max, double fallback) {
     Object v = body.getValue(field);
     if (v == null) {
       return fallback;
@@ -167,7 +204,7 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     return n.doubleValue();
   }
 
-  private static HttpProblem bad(String field, String message) {
+  static HttpProblem bad(String field, String message) {
     return HttpProblem.badRequest("invalid_" + field, message);
   }
 }

@@ -62,7 +62,9 @@ record EmbeddingsRequest(String model, List<String> input, boolean base64, Integ
   }
 
   private static String nonEmpty(String text, String field) {
-    if (text.isBlank()) {
+    // BERT's tokenizer drops control and format characters (a lone BOM, say) before it sees whitespace
+    if (text.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c) || c == 0xFFFD
+        || Character.getType(c) == Character.CONTROL || Character.getType(c) == Character.FORMAT)) {
       throw HttpProblem.badRequest("invalid_input", field + " is empty.");
     }
     return text;

@@ -11,6 +11,7 @@ import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import io.vertx.core.Future;
@@ -35,11 +36,14 @@ import java.util.Queue;
  */
 public final class TurnClient {
 
-  /** A whole answer; {@code last} is the DONE or ERROR event that ended it. */
+  /**
+   * A whole answer; {@code last} is the DONE or ERROR event that ended it; {@code toolCalls}: the calls
+   * it made; {@code logprobs}: its tokens' log-probabilities (empty unless the turn asked for them).
+   */
   public record WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last,
-                            List<ToolCall> toolCalls) {
+                            List<ToolCall> toolCalls, List<TokenLogprob> logprobs) {
     public WholeAnswer(String content, String reasoning, List<Citation> citations, TurnEvent last) {
-      this(content, reasoning, citations, last, List.of());
+      this(content, reasoning, citations, last, List.of(), List.of());
     }
   }
 
@@ -111,9 +115,13 @@ public final class TurnClient {
       StringBuilder reasoning = new StringBuilder();
       List<Citation> citations = new ArrayList<>();
       ToolCallAssembler calls = new ToolCallAssembler();
+      List<TokenLogprob> logprobs = new ArrayList<>();
       handler(event -> {
         switch (event.kind()) {
           case DELTA -> {
+            if (event.logprobs() != null) {
+              logprobs.addAll(event.logprobs());
+            }
             if (event.content() != null) {
               content.append(event.content());
             }
@@ -124,7 +132,7 @@ public final class TurnClient {
           }
           case CITATIONS -> citations.addAll(event.citations());
           case DONE, ERROR -> done.tryComplete(new WholeAnswer(content.toString(), reasoning.toString(),
-              List.copyOf(citations), event, calls.calls()));
+              List.copyOf(citations), event, calls.calls(), List.copyOf(logprobs)));
         }
       });
       return done.future();

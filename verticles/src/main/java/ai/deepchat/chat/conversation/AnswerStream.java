@@ -6,6 +6,7 @@ import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.engine.EngineMessages.ToolCall;
 import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.tokenizer.tools.ToolCallAssembler;
 import ai.deepchat.policy.moderation.PromptLeakGuard;
@@ -33,6 +34,7 @@ final class AnswerStream {
   private final StringBuilder reasoning = new StringBuilder();
   private final ToolCallAssembler toolCalls = new ToolCallAssembler();
   private List<Citation> citations = List.of();
+  private final LogprobQueue logprobs = new LogprobQueue();
   private boolean buffered;
   private long lastSentNanos = System.nanoTime();
   private StreamingModerator contentModerator;
@@ -78,11 +80,16 @@ final class AnswerStream {
    * it, and the caller stops the model.
    */
   Stop modelDelta(String c, String r, EngineStamp stamp) {
+    logprobs.received(length(c) + length(r));
     PromptLeakGuard.Output gc = c == null ? null : contentGuard.accept(c);
     PromptLeakGuard.Output gr = r == null ? null : reasoningGuard.accept(r);
     boolean leaked = (gc != null && gc.leaked()) || (gr != null && gr.leaked());
     StreamingModerator.Output oc = moderate(contentModerator, gc == null ? null : gc.text(), leaked);
     StreamingModerator.Output or = moderate(reasoningModerator, gr == null ? null : gr.text(), leaked);
+    if (leaked || wordListMatched()) {
+      logprobs.drop(); // the tokens' own text would show what was masked or stopped
+    }
+    logprobs.delivered(oc.text().length() + or.text().length());
     deliver(oc.text(), or.text(), stamp);
     if (leaked) {
       return Stop.PROMPT_LEAK;
@@ -90,10 +97,21 @@ final class AnswerStream {
     return oc.stopped() || or.stopped() ? Stop.BLOCKED_WORD : Stop.NONE;
   }
 
+  /** Whether the word list has matched anything in this answer so far (masked or stopped text). */
+  private boolean wordListMatched() {
+    return contentModerator != null && !contentModerator.matchedWords().isEmpty()
+        || reasoningModerator != null && !reasoningModerator.matchedWords().isEmpty();
+  }
+
   /** The model finished: what the guards and moderators held back (a possible start) is delivered, masked. */
   void releaseHeldBack() {
-    deliver(moderate(contentModerator, contentGuard.finish().text(), true).text(),
-        moderate(reasoningModerator, reasoningGuard.finish().text(), true).text(), null);
+    StreamingModerator.Output c = moderate(contentModerator, contentGuard.finish().text(), true);
+    StreamingModerator.Output r = moderate(reasoningModerator, reasoningGuard.finish().text(), true);
+    if (wordListMatched()) {
+      logprobs.drop(); // as in modelDelta: masked text keeps no token texts
+    }
+    logprobs.delivered(c.text().length() + r.text().length());
+    deliver(c.text(), r.text(), null);
   }
 
   /** {@code text} through {@code moderator} (null when there is none); {@code last}: the stream ends with it. */
@@ -179,8 +197,33 @@ final class AnswerStream {
     }
   }
 
+  /** The log-probabilities of a model delta's tokens: they go out with the next delta sent. */
+  void logprobs(List<TokenLogprob> more) {
+    logprobs.add(more);
+  }
+
+  private static int length(String s) {
+    return s == null ? 0 : s.length();
+  }
+
+  /**
+   * The model finished: log-probabilities of tokens whose text was held back or hidden go out now, on
+   * a delta of their own; a buffered answer takes them along when it is sent.
+   */
+  void flushLogprobs() {
+    if (!logprobs.isEmpty() && !buffered) {
+      send(TurnEvent.delta(turnId, null, null).withLogprobs(logprobs.ready(true)));
+    }
+  }
+
   /** Through the context's outbox: what one engine step gives the turns of one edge leaves as one message. */
   void send(TurnEvent event) {
+    if (event.kind() == TurnEvent.Kind.DELTA && event.logprobs() == null && !logprobs.isEmpty()) {
+      List<TokenLogprob> ready = logprobs.ready(false);
+      if (!ready.isEmpty()) {
+        event = event.withLogprobs(ready);
+      }
+    }
     lastSentNanos = System.nanoTime();
     StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
   }

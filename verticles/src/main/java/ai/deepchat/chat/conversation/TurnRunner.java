@@ -1,7 +1,6 @@
 package ai.deepchat.chat.conversation;
 
 import ai.deepchat.platform.metrics.PlatformMetrics;
-import ai.deepchat.platform.metrics.TenantLabels;
 import ai.deepchat.platform.metrics.StreamMetrics;
 import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.chat.dispatch.Backends;
@@ -20,6 +19,7 @@ import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
@@ -109,17 +109,8 @@ final class TurnRunner {
     this.streamMetrics = PlatformMetrics.get().startStream(req.tenantId(), modelLabel(model));
   }
 
-  /**
-   * The {@code model} label: the platform's models by name; a tenant's registered version by an opaque
-   * hash of its id, never the name the tenant chose (rollout routing says whose it is; without it a
-   * registered version is the tenant's own).
-   */
   private static String modelLabel(ModelChoice model) {
-    if (model == null || model.versionId() == null) {
-      return model == null ? null : model.name();
-    }
-    boolean platformVersion = model.assignment() != null && model.assignment().version().tenantId() == null;
-    return platformVersion ? model.name() : TenantLabels.opaque(model.versionId());
+    return model == null ? null : model.metricsLabel();
   }
 
   /** Completes once the answer row is written and the last event sent. */
@@ -234,7 +225,8 @@ final class TurnRunner {
     if (RouteDecision.KNOWLEDGE.equals(decision.intent()) && chunks.isEmpty()) {
       route = RouteDecision.chat(decision.score());
     }
-    boolean deterministic = sampling.temperature() == 0 && !toolTurn()
+    // a cached answer has no log-probabilities or tool calls: such turns generate
+    boolean deterministic = sampling.temperature() == 0 && !toolTurn() && !sampling.logprobs()
         && turn.history().stream().allMatch(m -> m.role().equals("system"));
     if (deterministic) {
       var hit = deps.cache().get(cacheKey());
@@ -475,9 +467,15 @@ final class TurnRunner {
 
     @Override
     public void onDelta(String c, String r, EngineStamp stamp) {
+      onDelta(c, r, stamp, null);
+    }
+
+    @Override
+    public void onDelta(String c, String r, EngineStamp stamp, List<TokenLogprob> logprobs) {
       if (over()) {
         return;
       }
+      answer.logprobs(logprobs);
       canary.onToken();
       trace.token();
       AnswerStream.Stop stop = answer.modelDelta(c, r, stamp);
@@ -518,6 +516,7 @@ final class TurnRunner {
         return;
       }
       answer.releaseHeldBack();
+      answer.flushLogprobs();
       if (key != null && "stop".equals(finishReason)) {
         deps.cache().put(key, new ResponseCache.Answer(answer.content(), answer.reasoning(), answer.citations()));
       }

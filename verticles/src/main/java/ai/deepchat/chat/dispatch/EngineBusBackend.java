@@ -159,8 +159,8 @@ final class EngineBusBackend implements ModelBackend {
         case DELTA -> {
           delivered = true;
           boolean calls = event.toolCalls() != null && !event.toolCalls().isEmpty();
-          if (!calls || event.content() != null || event.reasoning() != null) {
-            listener.onDelta(event.content(), event.reasoning(), event.stamp());
+          if (!calls || event.content() != null || event.reasoning() != null || event.logprobs() != null) {
+            listener.onDelta(event.content(), event.reasoning(), event.stamp(), event.logprobs());
           }
           if (calls) {
             listener.onToolCalls(event.toolCalls());

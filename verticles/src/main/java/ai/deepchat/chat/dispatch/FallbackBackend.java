@@ -4,6 +4,7 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
 import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
 import org.slf4j.Logger;
@@ -57,6 +58,12 @@ final class FallbackBackend implements ModelBackend {
       public void onToolCalls(List<ToolCallDelta> pieces) {
         run.started = true;
         listener.onToolCalls(pieces);
+      }
+
+      @Override
+      public void onDelta(String content, String reasoning, EngineStamp stamp, List<TokenLogprob> logprobs) {
+        run.started = true;
+        listener.onDelta(content, reasoning, stamp, logprobs);
       }
 
       @Override

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
 
@@ -24,6 +25,14 @@ public interface GenerationListener {
 
   /** Pieces of tool calls the model made (after any content delta of the same step). */
   default void onToolCalls(List<ToolCallDelta> pieces) {
+  }
+
+  /**
+   * A delta with the log-probabilities of its tokens ({@code logprobs} null unless the sampling asked
+   * for them, and the backend gives them); listeners that pass them on override this one.
+   */
+  default void onDelta(String content, String reasoning, EngineStamp stamp, List<TokenLogprob> logprobs) {
+    onDelta(content, reasoning, stamp);
   }
 
   /** {@code usage} is null when the backend did not report it. */

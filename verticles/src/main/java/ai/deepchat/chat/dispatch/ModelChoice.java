@@ -1,6 +1,7 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.canary.rollout.Assignment;
+import ai.deepchat.platform.metrics.TenantLabels;
 
 import java.util.UUID;
 
@@ -40,6 +41,19 @@ public record ModelChoice(String versionId, String name, BackendSpec primary, Ba
 
   public String notice() {
     return testModel ? TEST_MODEL_NOTICE : null;
+  }
+
+  /**
+   * The {@code model} label of metrics: the platform's models by name; a tenant's registered version
+   * by an opaque hash of its id, never the name the tenant chose (rollout routing says whose it is;
+   * without it a registered version is the tenant's own).
+   */
+  public String metricsLabel() {
+    if (versionId == null) {
+      return name;
+    }
+    boolean platformVersion = assignment != null && assignment.version().tenantId() == null;
+    return platformVersion ? name : TenantLabels.opaque(versionId);
   }
 
   /** Identifies what produced an answer, for the response cache. */

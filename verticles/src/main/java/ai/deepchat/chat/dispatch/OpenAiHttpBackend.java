@@ -5,6 +5,7 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
 import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
+import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
@@ -93,6 +94,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
       body.put("stop", new JsonArray(sampling.stop()));
     }
     RemoteTools.offer(body, tools, sampling.constraint());
+    if (sampling.logprobs()) {
+      body.put("logprobs", true).put("top_logprobs", sampling.topLogprobs());
+    }
     run.armIdle(requestTimeoutMs);
     outbound.resolve(vertx, spec.target() + "/chat/completions")
         .compose(target -> {
@@ -229,8 +233,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
       String content = delta.getString("content");
       // DeepSeek's API and older vLLM say reasoning_content, newer vLLM says reasoning
       String reasoning = delta.getString("reasoning_content", delta.getString("reasoning"));
+      List<TokenLogprob> logprobs = RemoteLogprobs.of(choice.getValue("logprobs") instanceof JsonObject lp ? lp : null);
       if ((content != null && !content.isEmpty()) || (reasoning != null && !reasoning.isEmpty())) {
-        listener.onDelta(content, reasoning);
+        listener.onDelta(content, reasoning, null, logprobs.isEmpty() ? null : logprobs);
       }
       if (!pieces.isEmpty()) {
         listener.onToolCalls(pieces);

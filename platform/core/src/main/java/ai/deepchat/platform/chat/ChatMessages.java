@@ -126,8 +126,15 @@ public final class ChatMessages {
       return delta(turnId, null, null);
     }
 
+    /** This event carrying {@code replaced} as its log-probabilities. */
+    public TurnEvent withLogprobs(List<TokenLogprob> replaced) {
+      return new TurnEvent(turnId, kind, content, reasoning, citations, intent, usage, finishReason, errorCode, error,
+          engine, faqId, score, trace, toolCalls, replaced, choice);
+    }
+
     public boolean isKeepAlive() {
-      return kind == Kind.DELTA && content == null && reasoning == null && (toolCalls == null || toolCalls.isEmpty());
+      return kind == Kind.DELTA && content == null && reasoning == null && (toolCalls == null || toolCalls.isEmpty())
+          && (logprobs == null || logprobs.isEmpty());
     }
 
     public static TurnEvent citations(String turnId, List<Citation> citations) {

@@ -165,7 +165,8 @@ public final class ConfigLoader {
         intIn("CHAT_IDLE_TIMEOUT_MS", 20_000, 100, 600_000),
         intIn("CHAT_RETRIEVAL_TIMEOUT_MS", 2_000, 50, 29_000),
         intIn("CHAT_CACHE_SIZE", 10_000, 0, 10_000_000),
-        intIn("CHAT_CACHE_TTL_SECONDS", 3600, 1, 30 * 86400));
+        intIn("CHAT_CACHE_TTL_SECONDS", 3600, 1, 30 * 86400),
+        intIn("CHAT_MAX_CHOICES", 8, 1, 16));
   }
 
   private List<String> metricsTenants() {

@@ -162,11 +162,12 @@ public record PlatformConfig(
   /**
    * The chat pipeline (its visitor tokens are signed with {@link Console#jwtSecret}). DeepSeek's API
    * is the remote backend when {@code deepseekApiKey} is set; {@code engineModelKey} names the model the local engine serves from MODEL_DIR. Timeouts in milliseconds.
+   * {@code maxChoices}: the highest {@code n} of one API request (each choice is a generation of its own).
    */
   public record Chat(long maxBodyBytes, Optional<String> deepseekApiKey,
                      String deepseekBaseUrl, String deepseekModel, Optional<String> engineModelKey,
                      int contextTokens, int defaultMaxTokens, long requestTimeoutMs, long idleTimeoutMs,
-                     long retrievalTimeoutMs, int cacheSize, long cacheTtlSeconds) {
+                     long retrievalTimeoutMs, int cacheSize, long cacheTtlSeconds, int maxChoices) {
   }
 
   /**

@@ -33,6 +33,21 @@ public final class EngineMessages {
       this(role, content, null, null);
     }
 
+    /**
+     * A raw prompt for {@code /v1/completions}: as the only message of a request, the worker encodes
+     * its text as it is (no chat template) and streams the output as plain content.
+     */
+    public static final String RAW_PROMPT = "raw_prompt";
+
+    public static ChatMessage rawPrompt(String text) {
+      return new ChatMessage(RAW_PROMPT, text);
+    }
+
+    /** Whether {@code messages} is one raw prompt. */
+    public static boolean isRawPrompt(List<ChatMessage> messages) {
+      return messages.size() == 1 && RAW_PROMPT.equals(messages.get(0).role());
+    }
+
     /** The same message with other text (masked, neutralized), its tool fields kept. */
     public ChatMessage withContent(String replaced) {
       return new ChatMessage(role, replaced, toolCalls, toolCallId);

@@ -60,6 +60,13 @@ public final class ReasoningSplitter {
     return new ReasoningSplitter(true);
   }
 
+  /** Raw text, for a raw prompt's completion: everything is content, whitespace and tags as generated. */
+  public static ReasoningSplitter plainText() {
+    ReasoningSplitter s = new ReasoningSplitter(false);
+    s.state = State.CONTENT;
+    return s;
+  }
+
   /** Chooses the mode from the rendered prompt: opened when it ends with {@code <think>}. */
   public static ReasoningSplitter forPrompt(String renderedPrompt) {
     return new ReasoningSplitter(renderedPrompt.stripTrailing().endsWith(OPEN));
