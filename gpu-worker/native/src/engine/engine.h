@@ -59,6 +59,10 @@ class Engine {
   // Frees the sequence's KV at once; the next step() reports it finished with kCancelled.
   // Unknown or finished ids are ignored (cancel races with natural completion).
   void cancel(int seq_id);
+  // Constrained decoding: from the next sample on, the sequence takes only tokens whose bit is set
+  // (see token_mask.h) until another mask replaces it; an empty vector lifts the constraint. Refuses
+  // a mask that allows no token. Unknown or finished ids are ignored, as in cancel().
+  void set_token_mask(int seq_id, std::vector<uint64_t> mask);
   // Runs one batched forward for all live sequences and returns their new tokens and finishes.
   std::vector<StepEvent> step();
   int active() const;
@@ -78,6 +82,7 @@ class Engine {
     int last_token = -1;
     SamplingParams params;
     std::unique_ptr<Sampler> sampler;
+    std::vector<uint64_t> token_mask;  // empty: unconstrained
   };
 
   void validate_prompt(const std::vector<int>& tokens) const;

@@ -85,6 +85,9 @@ final class NativeEngine {
 
   static native void cancel(long handle, int seqId);
 
+  /** Restricts the sequence's next samples to the tokens set in {@code mask} (null: no restriction). */
+  static native void setTokenMask(long handle, int seqId, long[] mask);
+
   static native int active(long handle);
 
   static native float[] forwardLogits(long handle, int[] tokens, boolean allPositions);

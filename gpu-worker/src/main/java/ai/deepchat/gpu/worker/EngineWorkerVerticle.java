@@ -3,6 +3,7 @@ package ai.deepchat.gpu.worker;
 import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.EngineOptions;
 import ai.deepchat.gpu.engine.Sampling;
+import ai.deepchat.gpu.engine.TokenConstraint;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamOutbox;
@@ -173,11 +174,12 @@ public final class EngineWorkerVerticle extends VerticleBase {
         events, text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),
         (float) p.repetitionPenalty(), p.seed(), p.maxTokens(), model.stopTokenIds());
+    TokenConstraint constraint = p.constraint() == null ? null : model.constraint(p.constraint(), p.maxTokens());
     // registered before it starts, so a cancel that arrives meanwhile is not lost; the stream
     // removes itself when it ends
     active.put(request.requestId(), stream);
     try {
-      stream.attach(model.engine().start(prompt.tokens(), sampling, stream));
+      stream.attach(model.engine().start(prompt.tokens(), sampling, stream, constraint));
     } catch (RuntimeException e) {
       active.remove(request.requestId());
       throw e;

@@ -3,7 +3,9 @@ package ai.deepchat.gpu.worker;
 import ai.deepchat.gpu.engine.Engine;
 import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.EngineOptions;
+import ai.deepchat.gpu.engine.TokenConstraint;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.OutputConstraint;
 import ai.deepchat.tokenizer.DeepSeekTokenizer;
 import ai.deepchat.tokenizer.template.ChatTemplate;
 
@@ -27,9 +29,12 @@ public final class ServedModel implements AutoCloseable {
   private final DeepSeekTokenizer tokenizer;
   private final ChatTemplate template;
   private final int[] stopTokenIds;
+  private final ConstrainedOutput constrained;
 
-  private ServedModel(String modelKey, Engine engine, DeepSeekTokenizer tokenizer, ChatTemplate template) {
+  private ServedModel(String modelKey, Engine engine, DeepSeekTokenizer tokenizer, ChatTemplate template,
+      Path modelDir) {
     this.modelKey = modelKey;
+    this.constrained = new ConstrainedOutput(modelDir.resolve(DeepSeekTokenizer.FILE_NAME), engine.info().vocabSize());
     this.engine = engine;
     this.tokenizer = tokenizer;
     this.template = template;
@@ -47,7 +52,7 @@ public final class ServedModel implements AutoCloseable {
           new EngineException(EngineException.Kind.BAD_CHECKPOINT,
               modelDir + ": tokenizer_config.json with a chat_template is required")));
       Engine engine = Engine.load(modelDir, options);
-      return new ServedModel(modelKey, engine, tokenizer, template);
+      return new ServedModel(modelKey, engine, tokenizer, template, modelDir);
     } catch (RuntimeException e) {
       tokenizer.close();
       throw e;
@@ -74,6 +79,17 @@ public final class ServedModel implements AutoCloseable {
 
   public int[] stopTokenIds() {
     return stopTokenIds.clone();
+  }
+
+  /**
+   * What enforces {@code constraint} on one generation of at most {@code maxTokens} tokens; blocks
+   * the first time (the vocabulary is laid out), so callers run it on a worker thread.
+   *
+   * @throws IllegalArgumentException when the constraint cannot be enforced (unsupported schema,
+   *     max_tokens below the shortest valid output)
+   */
+  public TokenConstraint constraint(OutputConstraint constraint, int maxTokens) {
+    return constrained.start(constraint, maxTokens, stopTokenIds);
   }
 
   @Override

@@ -250,4 +250,41 @@ class EngineWorkerVerticleTest {
     assertThat(a.nodeId()).isEqualTo("test-node");
     assertThat(a.leaving()).isFalse();
   }
+
+  // Constrained decoding (#17): the random model's output is valid JSON under the schema, whatever
+  // it samples, and ends by itself (finish "stop") within max_tokens.
+  static final String PERSON = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},"
+      + "\"age\":{\"type\":\"integer\"},\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\"]},"
+      + "\"maxItems\":3}},\"required\":[\"name\",\"age\",\"tags\"],\"additionalProperties\":false}";
+
+  static SamplingParams constrained(EngineMessages.OutputConstraint c, long seed, int maxTokens) {
+    return new SamplingParams(1.0, 1.0, 0, 1.0, seed, maxTokens, List.of(), c, -1, 1);
+  }
+
+  @Test
+  void jsonSchemaOutputOfTheRandomModelValidates() throws Exception {
+    var validator = com.networknt.schema.JsonSchemaFactory.getInstance(
+        com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(PERSON);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (int seed = 1; seed <= 3; seed++) {
+      Run run = generate(constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), seed, 40), false);
+      assertThat(run.last().finishReason()).isEqualTo("stop");
+      assertThat(validator.validate(json.readTree(run.content()))).as(run.content()).isEmpty();
+    }
+    Run object = generate(constrained(EngineMessages.OutputConstraint.jsonObject(), 9, 20), false);
+    assertThat(object.last().finishReason()).isEqualTo("stop");
+    assertThat(json.readTree(object.content()).isObject()).as(object.content()).isTrue();
+  }
+
+  @Test
+  void anUnenforceableConstraintIsABadRequest() {
+    for (SamplingParams p : List.of(
+        constrained(EngineMessages.OutputConstraint.jsonSchema("{\"type\":\"string\",\"pattern\":\"x\"}"), 1, 20),
+        constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), 1, 5))) { // below the shortest output
+      assertThatThrownBy(() -> await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"),
+          new GenerateRequest("c", "t", "tiny-test", CHAT, p, "nowhere"))))
+          .isInstanceOfSatisfying(java.util.concurrent.ExecutionException.class,
+              e -> assertThat(((ReplyException) e.getCause()).failureCode()).isEqualTo(400));
+    }
+  }
 }
