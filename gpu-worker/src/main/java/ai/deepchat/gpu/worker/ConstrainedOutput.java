@@ -8,20 +8,27 @@ import ai.deepchat.tokenizer.constrain.TokenMasker;
 import ai.deepchat.tokenizer.constrain.TokenVocabulary;
 
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * A served model's constrained decoding: the vocabulary laid out for masks on first use (a few
- * hundred milliseconds, on the admission thread that needs it), then shared by every constrained
- * generation of the model with its mask cache.
+ * A served model's constrained decoding: the vocabulary is laid out for masks in the background as
+ * the model loads (a second or so of parsing and sorting that would otherwise delay the first
+ * constrained request past its admission timeout), then shared by every constrained generation of
+ * the model with its mask cache.
  */
 final class ConstrainedOutput {
-  private final Path tokenizerJson;
-  private final int modelVocab;
-  private volatile TokenMasker masker;
+  private final CompletableFuture<TokenMasker> masker = new CompletableFuture<>();
 
   ConstrainedOutput(Path tokenizerJson, int modelVocab) {
-    this.tokenizerJson = tokenizerJson;
-    this.modelVocab = modelVocab;
+    Thread warm = new Thread(() -> {
+      try {
+        masker.complete(new TokenMasker(TokenVocabulary.load(tokenizerJson, modelVocab)));
+      } catch (RuntimeException | Error e) {
+        masker.completeExceptionally(e);
+      }
+    }, "constrain-vocabulary");
+    warm.setDaemon(true);
+    warm.start();
   }
 
   /**
@@ -45,17 +52,8 @@ final class ConstrainedOutput {
     };
   }
 
+  /** Waits for the vocabulary if it is still being laid out (admission threads may block). */
   private TokenMasker masker() {
-    TokenMasker m = masker;
-    if (m == null) {
-      synchronized (this) {
-        m = masker;
-        if (m == null) {
-          m = new TokenMasker(TokenVocabulary.load(tokenizerJson, modelVocab));
-          masker = m;
-        }
-      }
-    }
-    return m;
+    return masker.join();
   }
 }

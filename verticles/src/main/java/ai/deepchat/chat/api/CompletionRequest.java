@@ -1,6 +1,7 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.OutputConstraint;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -44,8 +45,9 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     }
     List<String> stop = stop(body.getValue("stop"));
     String user = optionalString(body, "user", 256);
-    SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, 0,
-        maxTokens == null ? defaultMaxTokens : maxTokens, stop);
+    int max = maxTokens == null ? defaultMaxTokens : maxTokens;
+    OutputConstraint format = ResponseFormat.parse(body.getValue("response_format"), max);
+    SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, 0, max, stop, format, -1, 1);
     return new CompletionRequest(model, List.copyOf(messages), stream, sampling, user);
   }
 

@@ -246,7 +246,8 @@ final class TurnRunner {
     StringBuilder instructions = new StringBuilder();
     turn.history().forEach(m -> instructions.append(m.content()).append('\u0000'));
     return ResponseCache.key(req.tenantId(), instructions + question.content(), route.knowledgeBaseId(),
-        route.knowledgeBaseVersion(), model.cacheIdentity() + "|stop=" + sampling.stop(), route.intent());
+        route.knowledgeBaseVersion(), model.cacheIdentity() + "|stop=" + sampling.stop()
+            + (sampling.constraint() == null ? "" : "|constraint=" + sampling.constraint()), route.intent());
   }
 
   /** The model's answer; the tenant's word list also watches it as it streams (unreadable: not held). */
