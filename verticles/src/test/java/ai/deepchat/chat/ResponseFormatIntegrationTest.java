@@ -95,17 +95,17 @@ class ResponseFormatIntegrationTest {
   }
 
   @Test
-  void jsonObjectAnswersAreObjectsEvenWhereAPlainAnswerWasCached() throws Exception {
-    // temperature 0, no history: answers are cached; the plain one must not be served for JSON mode
-    JsonObject plain = ask("Name a colour.", null, 0, false);
-    assertThat(plain.getInteger("status")).isEqualTo(200);
+  void jsonObjectAnswersAreObjectsAndTheAnswerCacheKeepsThemApart() throws Exception {
+    // temperature 0, no history: complete answers are cached; a JSON one must not answer a free-text request
     for (boolean stream : new boolean[] {false, true}) {
       JsonObject a = ask("Name a colour.", new JsonObject().put("type", "json_object"), 0, stream);
       assertThat(a.getInteger("status")).as(a.encode()).isEqualTo(200);
+      assertThat(finish(a)).isEqualTo("stop");
       assertThat(json.readTree(content(a)).isObject()).as(content(a)).isTrue();
     }
-    JsonObject text = ask("Say hi.", new JsonObject().put("type", "text"), 1.0, false);
-    assertThat(text.getInteger("status")).isEqualTo(200);
+    JsonObject plain = ask("Name a colour.", new JsonObject().put("type", "text"), 0, false);
+    assertThat(plain.getInteger("status")).isEqualTo(200);
+    assertThat(plain.getJsonObject("usage").getInteger("completion_tokens")).as(plain.encode()).isPositive();
   }
 
   @Test
