@@ -50,7 +50,7 @@ final class AnyObjectValue implements Node {
         case VALUE: {
           State c = child.step(b);
           if (c != null) {
-            return new Any(node, VALUE, c);
+            return c == child ? this : new Any(node, VALUE, c);
           }
           if (!child.accepting()) {
             return null;
@@ -66,6 +66,9 @@ final class AnyObjectValue implements Node {
       State k = keyState.step(b);
       if (k == null) {
         return null;
+      }
+      if (k == keyState && phase == KEY) {
+        return this;
       }
       return k.accepting() ? new Any(node, COLON, null) : new Any(node, KEY, k);
     }

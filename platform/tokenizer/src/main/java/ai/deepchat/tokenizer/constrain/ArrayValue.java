@@ -76,7 +76,7 @@ final class ArrayValue implements Node {
         case VALUE: {
           State c = child.step(b);
           if (c != null) {
-            return new Arr(node, VALUE, count, c);
+            return c == child ? this : new Arr(node, VALUE, count, c);
           }
           if (!child.accepting()) {
             return null;

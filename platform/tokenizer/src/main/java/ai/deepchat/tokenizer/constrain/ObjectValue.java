@@ -99,7 +99,7 @@ final class ObjectValue implements Node {
         case VALUE: {
           State c = child.step(b);
           if (c != null) {
-            return new Obj(node, VALUE, next, c);
+            return c == child ? this : new Obj(node, VALUE, next, c); // most string bytes change nothing
           }
           // a complete value (a number may go on) ends at the first byte it cannot take
           return child.accepting() ? afterValue(b) : null;

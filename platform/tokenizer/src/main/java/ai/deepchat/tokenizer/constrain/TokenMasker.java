@@ -14,7 +14,12 @@ public final class TokenMasker {
   static final int CACHE_SIZE = 1024;
 
   private final TokenVocabulary vocab;
-  private final Cache<State, Mask> cache = Caffeine.newBuilder().maximumSize(CACHE_SIZE).build();
+  // keyed by a State (no budget) or a Budgeted (the last tokens of a generation, where the budget
+  // prunes): a generation's end passes the same few (state, budget) pairs again and again
+  private final Cache<Object, Mask> cache = Caffeine.newBuilder().maximumSize(CACHE_SIZE).build();
+
+  private record Budgeted(State state, int budget) {
+  }
 
   /** {@code maxAfter}: the largest minRemaining of a state an allowed token leads to. */
   record Mask(long[] bits, int maxAfter) {
@@ -39,7 +44,7 @@ public final class TokenMasker {
     if (m.maxAfter <= left - 2) {
       bits = m.bits.clone();
     } else {
-      bits = compute(s, left - 2).bits;
+      bits = cache.get(new Budgeted(s, left - 2), k -> compute(s, left - 2)).bits.clone();
     }
     if (s.accepting()) {
       for (int id : eos) {
@@ -73,7 +78,7 @@ public final class TokenMasker {
   }
 
   Mask cached(State s) {
-    return cache.get(s, k -> compute(k, Integer.MAX_VALUE));
+    return cache.get(s, k -> compute(s, Integer.MAX_VALUE));
   }
 
   /** Walks the vocabulary from {@code s}; a token leading to a state needing more than {@code budget} is left out. */

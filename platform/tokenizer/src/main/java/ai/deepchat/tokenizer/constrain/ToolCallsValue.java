@@ -86,7 +86,7 @@ final class ToolCallsValue implements Node {
         case ARGS: {
           State c = child.step(b);
           if (c != null) {
-            return new Calls(node, ARGS, tool, c);
+            return c == child ? this : new Calls(node, ARGS, tool, c);
           }
           return child.accepting() ? tail(node.tail.start(), b) : null;
         }

@@ -16,7 +16,6 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -170,15 +169,7 @@ class ConstrainedDecoderTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (int step = 0; step < maxTokens; step++) {
       long[] mask = d.nextMask();
-      List<Integer> allowed = new ArrayList<>();
-      for (int id = 0; id < v.size; id++) {
-        if ((mask[id >>> 6] & (1L << id)) != 0) {
-          allowed.add(id);
-        }
-      }
-      assertFalse(allowed.isEmpty(), "empty mask after " + out);
-      boolean eosAllowed = allowed.contains(EOS);
-      int pick = eosAllowed && rnd.nextInt(4) == 0 ? EOS : allowed.get(rnd.nextInt(allowed.size()));
+      int pick = MaskBench.pick(mask, rnd); // throws on an empty mask
       if (pick == EOS) {
         assertTrue(d.complete());
         return out.toString(StandardCharsets.UTF_8);
