@@ -1,5 +1,7 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.policy.plugin.footer.AnswerFooterPlugin;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
@@ -31,7 +33,8 @@ class ResponseFormatIntegrationTest {
        "mode":{"enum":["car","train"]},"stops":{"type":"array","items":{"type":["string","null"]},"maxItems":3}},
        "required":["city","days","mode","stops"],"additionalProperties":false}""";
 
-  private final ObjectMapper json = new ObjectMapper();
+  // trailing text after the value (a footer, say) must fail the parse, not be ignored
+  private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private ChatHarness h;
   private ChatHarness.Tenant t;
 
@@ -106,6 +109,25 @@ class ResponseFormatIntegrationTest {
     JsonObject plain = ask("Name a colour.", new JsonObject().put("type", "text"), 0, false);
     assertThat(plain.getInteger("status")).isEqualTo(200);
     assertThat(plain.getJsonObject("usage").getInteger("completion_tokens")).as(plain.encode()).isPositive();
+  }
+
+  @Test
+  void aWorkspaceFooterIsNotAddedToAJsonAnswer() throws Exception {
+    ChatHarness.Tenant footed = h.tenant("formats-footer");
+    h.execOwner("INSERT INTO plugin_configs (tenant_id, plugin, enabled, config) VALUES ('" + footed.id() + "', '"
+        + AnswerFooterPlugin.NAME + "', true, '{\"footer\": \"Call us on 400-800-1234.\"}')");
+    ChatHarness.Tenant before = t;
+    t = footed;
+    try {
+      for (boolean stream : new boolean[] {false, true}) {
+        JsonObject a = ask("Any news?", new JsonObject().put("type", "json_object"), 1.0, stream);
+        assertThat(a.getInteger("status")).as(a.encode()).isEqualTo(200);
+        assertThat(json.readTree(content(a)).isObject()).as(content(a)).isTrue();
+      }
+      assertThat(content(ask("Any news?", null, 1.0, false))).endsWith("Call us on 400-800-1234."); // free text: footed
+    } finally {
+      t = before;
+    }
   }
 
   @Test

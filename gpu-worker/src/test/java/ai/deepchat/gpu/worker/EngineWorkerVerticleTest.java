@@ -265,7 +265,8 @@ class EngineWorkerVerticleTest {
   void jsonSchemaOutputOfTheRandomModelValidates() throws Exception {
     var validator = com.networknt.schema.JsonSchemaFactory.getInstance(
         com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(PERSON);
-    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     for (int seed = 1; seed <= 3; seed++) {
       Run run = generate(constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), seed, 40), false);
       assertThat(run.last().finishReason()).isEqualTo("stop");

@@ -9,6 +9,7 @@ import ai.deepchat.platform.engine.EngineMessages.OutputConstraint;
 import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.tokenizer.Golden;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class ConstrainedDecoderTest {
   static final int MODEL_VOCAB = 129_280; // DeepSeek-V3's embedding rows, past the tokenizer's ids
   static final int EOS = 1;
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   static TokenMasker masker;
 
