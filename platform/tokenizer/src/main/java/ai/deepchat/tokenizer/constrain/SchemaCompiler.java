@@ -26,6 +26,11 @@ import java.util.Set;
 final class SchemaCompiler {
   static final int MAX_ITEMS = 256;
   static final int MAX_ENUM = 1024;
+  // Masks are computed on the engine's scheduler thread, shared by every tenant's generations: the
+  // bounds keep one schema's automaton (alternatives followed at once, nesting) cheap enough to walk.
+  static final int MAX_ANY_OF = 16;
+  static final int MAX_NODES = 2000;
+  static final int MAX_DEPTH = 32;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> ANNOTATIONS = Set.of("title", "description", "$schema", "$id", "$comment",
@@ -36,6 +41,8 @@ final class SchemaCompiler {
   private final JsonNode root;
   private final Map<String, Node> refs = new HashMap<>();
   private final Deque<String> resolving = new ArrayDeque<>();
+  private int nodes;
+  private int depth;
 
   private SchemaCompiler(JsonNode root) {
     this.root = root;
@@ -56,6 +63,20 @@ final class SchemaCompiler {
   }
 
   private Node node(JsonNode s, String path) {
+    if (++nodes > MAX_NODES) {
+      throw new SchemaException("schema", path, "the schema has more than " + MAX_NODES + " subschemas");
+    }
+    if (++depth > MAX_DEPTH) {
+      throw new SchemaException("schema", path, "the schema nests deeper than " + MAX_DEPTH + " levels");
+    }
+    try {
+      return compileNode(s, path);
+    } finally {
+      depth--;
+    }
+  }
+
+  private Node compileNode(JsonNode s, String path) {
     if (s.isBoolean()) {
       if (!s.booleanValue()) {
         throw new SchemaException("false", path, "the schema 'false' allows no value");
@@ -92,8 +113,9 @@ final class SchemaCompiler {
     if (s.has("anyOf")) {
       only(s, path, "anyOf");
       JsonNode a = s.get("anyOf");
-      if (!a.isArray() || a.isEmpty()) {
-        throw new SchemaException("anyOf", path + "/anyOf", "'anyOf' must be a non-empty array of schemas");
+      if (!a.isArray() || a.isEmpty() || a.size() > MAX_ANY_OF) {
+        throw new SchemaException("anyOf", path + "/anyOf", "'anyOf' must be an array of 1 to " + MAX_ANY_OF
+            + " schemas");
       }
       List<Node> alts = new ArrayList<>();
       for (int i = 0; i < a.size(); i++) {

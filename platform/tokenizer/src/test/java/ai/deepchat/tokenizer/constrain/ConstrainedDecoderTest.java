@@ -143,6 +143,11 @@ class ConstrainedDecoderTest {
         "{\"type\":\"object\",\"properties\":{},\"required\":[\"x\"]}"))).keyword());
     assertEquals("schema", assertThrows(SchemaException.class, () -> Grammar.of(OutputConstraint.jsonSchema(
         "{not json"))).keyword());
+    String wide = "{\"anyOf\":[" + "{\"type\":\"string\"},".repeat(SchemaCompiler.MAX_ANY_OF) + "{\"type\":\"null\"}]}";
+    assertEquals("anyOf", assertThrows(SchemaException.class, () -> Grammar.of(OutputConstraint.jsonSchema(wide))).keyword());
+    String deep = "{\"type\":\"array\",\"items\":".repeat(SchemaCompiler.MAX_DEPTH + 1) + "{}"
+        + "}".repeat(SchemaCompiler.MAX_DEPTH + 1);
+    assertEquals("schema", assertThrows(SchemaException.class, () -> Grammar.of(OutputConstraint.jsonSchema(deep))).keyword());
     SchemaException tool = assertThrows(SchemaException.class, () -> Grammar.of(OutputConstraint.toolCalls(
         List.of(new ToolSpec("f", "", "{\"type\":\"string\",\"format\":\"email\"}")), false)));
     assertEquals("format", tool.keyword());
