@@ -168,8 +168,10 @@ public final class EngineWorkerVerticle extends VerticleBase {
   private Void admit(GenerateRequest request, long admittedAtMicros) {
     ServedModel.Prompt prompt = model.prompt(request.messages());
     SamplingParams p = request.sampling();
-    GenerationText text = new GenerationText(model.tokenizer(), ReasoningSplitter.forPrompt(prompt.text()),
-        p.stop() == null ? List.of() : p.stop());
+    // constrained output is the answer itself, content even after a prompt that opens the thinking (R1)
+    ReasoningSplitter splitter = p.constraint() != null ? ReasoningSplitter.thinkingInOutput()
+        : ReasoningSplitter.forPrompt(prompt.text());
+    GenerationText text = new GenerationText(model.tokenizer(), splitter, p.stop() == null ? List.of() : p.stop());
     GenerationStream stream = new GenerationStream(request.requestId(), request.eventsAddress(),
         events, text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),

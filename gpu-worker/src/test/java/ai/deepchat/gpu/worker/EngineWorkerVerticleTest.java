@@ -91,6 +91,10 @@ class EngineWorkerVerticleTest {
 
   /** Sends a request and collects its events until DONE or ERROR; cancels after the first delta if asked. */
   static Run generate(SamplingParams sampling, boolean cancelAfterFirstDelta) throws Exception {
+    return generate("tiny-test", sampling, cancelAfterFirstDelta);
+  }
+
+  static Run generate(String modelKey, SamplingParams sampling, boolean cancelAfterFirstDelta) throws Exception {
     String requestId = UUID.randomUUID().toString();
     String address = Addresses.generationEvents(requestId);
     List<GenerationEvent> events = new CopyOnWriteArrayList<>();
@@ -106,8 +110,8 @@ class EngineWorkerVerticleTest {
       }
     });
     await(consumer.completion());
-    Object ack = await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"),
-        new GenerateRequest(requestId, "tenant", "tiny-test", CHAT, sampling, address))).body();
+    Object ack = await(vertx.eventBus().request(Addresses.engineGenerate(modelKey),
+        new GenerateRequest(requestId, "tenant", modelKey, CHAT, sampling, address))).body();
     assertThat(ack).isInstanceOfSatisfying(GenerateAccepted.class,
         a -> assertThat(a.nodeId()).isEqualTo(ClusterMembership.LOCAL));
     done.get(60, TimeUnit.SECONDS);
@@ -275,6 +279,32 @@ class EngineWorkerVerticleTest {
     Run object = generate(constrained(EngineMessages.OutputConstraint.jsonObject(), 9, 20), false);
     assertThat(object.last().finishReason()).isEqualTo("stop");
     assertThat(json.readTree(object.content()).isObject()).as(object.content()).isTrue();
+  }
+
+  @Test
+  void constrainedOutputIsContentEvenWhenThePromptOpensTheThinking() throws Exception {
+    // the bundled model with an R1-style template: the generation prompt ends with <think>
+    Path thinking = dataDir.resolve("tiny-think");
+    java.nio.file.Files.createDirectories(thinking);
+    try (var files = java.nio.file.Files.list(modelDir)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.copy(f, thinking.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Path config = thinking.resolve("tokenizer_config.json");
+    String patched = java.nio.file.Files.readString(config)
+        .replace("{{'<｜Assistant｜>'}}{% endif %}\"", "{{'<｜Assistant｜><think>\\n'}}{% endif %}\"");
+    assertThat(patched).contains("<think>");
+    java.nio.file.Files.writeString(config, patched);
+    String deployment = await(vertx.deployVerticle(new EngineWorkerVerticle("tiny-think", thinking,
+        new EngineOptions("cpu", 1, false, 2, 0), "test-node")));
+    try {
+      Run run = generate("tiny-think", constrained(EngineMessages.OutputConstraint.jsonObject(), 4, 20), false);
+      assertThat(run.events()).allSatisfy(e -> assertThat(e.reasoning()).isNullOrEmpty());
+      assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.content()).isObject()).isTrue();
+    } finally {
+      await(vertx.undeploy(deployment)); // its announcements would confuse announcesTheModelItServes
+    }
   }
 
   @Test
