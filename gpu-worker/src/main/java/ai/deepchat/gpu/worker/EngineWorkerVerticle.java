@@ -176,7 +176,9 @@ public final class EngineWorkerVerticle extends VerticleBase {
         events, text, () -> active.remove(request.requestId()), generatedTokens, admittedAtMicros);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),
         (float) p.repetitionPenalty(), p.seed(), p.maxTokens(), model.stopTokenIds());
-    TokenConstraint constraint = p.constraint() == null ? null : model.constraint(p.constraint(), p.maxTokens());
+    // the engine also ends a sequence at the context's end: the constrained output must close before either
+    TokenConstraint constraint = p.constraint() == null ? null : model.constraint(p.constraint(),
+        Math.min(p.maxTokens(), model.engine().info().maxContext() - prompt.tokens().length));
     // registered before it starts, so a cancel that arrives meanwhile is not lost; the stream
     // removes itself when it ends
     active.put(request.requestId(), stream);

@@ -308,6 +308,36 @@ class EngineWorkerVerticleTest {
   }
 
   @Test
+  void constrainedOutputClosesBeforeTheContextEndsToo() throws Exception {
+    // a prompt that leaves 60 tokens of the 4096 context: max_tokens 500 must not be what the budget uses
+    List<ChatMessage> chat;
+    try (ServedModel model = ServedModel.load("measure", modelDir, new EngineOptions("cpu", 1, false, 1, 0))) {
+      int words = 3900;
+      do {
+        chat = List.of(new ChatMessage("user", "word ".repeat(words++)));
+      } while (model.prompt(chat).tokens().length < model.engine().info().maxContext() - 60);
+    }
+    String requestId = UUID.randomUUID().toString();
+    String address = Addresses.generationEvents(requestId);
+    List<GenerationEvent> events = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    var consumer = vertx.eventBus().<GenerationEvent>consumer(address, msg -> {
+      events.add(msg.body());
+      if (msg.body().kind() != GenerationEvent.Kind.DELTA) {
+        done.complete(null);
+      }
+    });
+    await(consumer.completion());
+    await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"), new GenerateRequest(requestId, "tenant",
+        "tiny-test", chat, constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), 2, 500), address)));
+    done.get(60, TimeUnit.SECONDS);
+    await(consumer.unregister());
+    Run run = new Run(events);
+    assertThat(run.last().finishReason()).isEqualTo("stop");
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.content()).isObject()).isTrue();
+  }
+
+  @Test
   void anUnenforceableConstraintIsABadRequest() {
     for (SamplingParams p : List.of(
         constrained(EngineMessages.OutputConstraint.jsonSchema("{\"type\":\"string\",\"pattern\":\"x\"}"), 1, 20),
