@@ -91,10 +91,11 @@ class EngineWorkerVerticleTest {
 
   /** Sends a request and collects its events until DONE or ERROR; cancels after the first delta if asked. */
   static Run generate(SamplingParams sampling, boolean cancelAfterFirstDelta) throws Exception {
-    return generate("tiny-test", sampling, cancelAfterFirstDelta);
+    return generate("tiny-test", CHAT, sampling, cancelAfterFirstDelta);
   }
 
-  static Run generate(String modelKey, SamplingParams sampling, boolean cancelAfterFirstDelta) throws Exception {
+  static Run generate(String modelKey, List<ChatMessage> chat, SamplingParams sampling, boolean cancelAfterFirstDelta)
+      throws Exception {
     String requestId = UUID.randomUUID().toString();
     String address = Addresses.generationEvents(requestId);
     List<GenerationEvent> events = new CopyOnWriteArrayList<>();
@@ -111,7 +112,7 @@ class EngineWorkerVerticleTest {
     });
     await(consumer.completion());
     Object ack = await(vertx.eventBus().request(Addresses.engineGenerate(modelKey),
-        new GenerateRequest(requestId, "tenant", modelKey, CHAT, sampling, address))).body();
+        new GenerateRequest(requestId, "tenant", modelKey, chat, sampling, address))).body();
     assertThat(ack).isInstanceOfSatisfying(GenerateAccepted.class,
         a -> assertThat(a.nodeId()).isEqualTo(ClusterMembership.LOCAL));
     done.get(60, TimeUnit.SECONDS);
@@ -299,7 +300,7 @@ class EngineWorkerVerticleTest {
     String deployment = await(vertx.deployVerticle(new EngineWorkerVerticle("tiny-think", thinking,
         new EngineOptions("cpu", 1, false, 2, 0), "test-node")));
     try {
-      Run run = generate("tiny-think", constrained(EngineMessages.OutputConstraint.jsonObject(), 4, 20), false);
+      Run run = generate("tiny-think", CHAT, constrained(EngineMessages.OutputConstraint.jsonObject(), 4, 20), false);
       assertThat(run.events()).allSatisfy(e -> assertThat(e.reasoning()).isNullOrEmpty());
       assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.content()).isObject()).isTrue();
     } finally {
@@ -317,22 +318,8 @@ class EngineWorkerVerticleTest {
         chat = List.of(new ChatMessage("user", "word ".repeat(words++)));
       } while (model.prompt(chat).tokens().length < model.engine().info().maxContext() - 60);
     }
-    String requestId = UUID.randomUUID().toString();
-    String address = Addresses.generationEvents(requestId);
-    List<GenerationEvent> events = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    var consumer = vertx.eventBus().<GenerationEvent>consumer(address, msg -> {
-      events.add(msg.body());
-      if (msg.body().kind() != GenerationEvent.Kind.DELTA) {
-        done.complete(null);
-      }
-    });
-    await(consumer.completion());
-    await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"), new GenerateRequest(requestId, "tenant",
-        "tiny-test", chat, constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), 2, 500), address)));
-    done.get(60, TimeUnit.SECONDS);
-    await(consumer.unregister());
-    Run run = new Run(events);
+    Run run = generate("tiny-test", chat, constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), 2, 500),
+        false);
     assertThat(run.last().finishReason()).isEqualTo("stop");
     assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.content()).isObject()).isTrue();
   }
