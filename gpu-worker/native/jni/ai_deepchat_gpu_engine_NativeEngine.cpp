@@ -173,6 +173,18 @@ JNIEXPORT jintArray JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_lastLogprob
   });
 }
 
+JNIEXPORT void JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_setTokenMask(JNIEnv* env, jclass, jlong handle,
+                                                                             jint seq, jlongArray mask) {
+  guard(env, [&] {
+    std::vector<uint64_t> bits;
+    if (mask != nullptr) {
+      const std::vector<jlong> words = to_vector<jlong>(env, mask);
+      bits.assign(words.begin(), words.end());
+    }
+    engine_of(handle)->set_token_mask(seq, std::move(bits));
+  });
+}
+
 JNIEXPORT jint JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_active(JNIEnv* env, jclass, jlong handle) {
   return guard(env, [&] { return static_cast<jint>(engine_of(handle)->active()); });
 }

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "common/error.h"
+#include "engine/token_mask.h"
 #include "loader/safetensors.h"
 
 namespace dse {
@@ -105,6 +106,15 @@ std::vector<TokenLogprobs> Engine::last_logprobs() const {
   return last_logprobs_;
 }
 
+void Engine::set_token_mask(int seq_id, std::vector<uint64_t> mask) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = seqs_.find(seq_id);
+  if (it == seqs_.end()) return;
+  if (!mask.empty() && count_allowed(mask, config().vocab_size) == 0)
+    fail(ErrorKind::kBadRequest, "token mask of sequence " + std::to_string(seq_id) + " allows no token");
+  it->second.token_mask = std::move(mask);
+}
+
 int Engine::active() const {
   std::lock_guard<std::mutex> lk(mu_);
   return static_cast<int>(seqs_.size());
@@ -161,6 +171,7 @@ std::vector<StepEvent> Engine::step() {
   for (size_t i = 0; i < sampled.size(); ++i) {
     Seq& s = *sampled[i];
     if (s.logprobs) s.logprobs->observe(logits_.data() + i * vocab, vocab, s.top_logprobs);
+    if (!s.token_mask.empty()) apply_token_mask(logits_.data() + i * vocab, vocab, s.token_mask);
     const int tok = s.sampler->sample(logits_.data() + i * vocab);
     ++s.generated;
     StepEvent ev;

@@ -65,6 +65,10 @@ class Engine {
   void request_logprobs(int seq_id, int k);
   // The log-probabilities of the last step's tokens, for the sequences that asked for them.
   std::vector<TokenLogprobs> last_logprobs() const;
+  // Constrained decoding: from the next sample on, the sequence takes only tokens whose bit is set
+  // (see token_mask.h) until another mask replaces it; an empty vector lifts the constraint. Refuses
+  // a mask that allows no token. Unknown or finished ids are ignored, as in cancel().
+  void set_token_mask(int seq_id, std::vector<uint64_t> mask);
   // Runs one batched forward for all live sequences and returns their new tokens and finishes.
   std::vector<StepEvent> step();
   int active() const;
@@ -86,6 +90,7 @@ class Engine {
     std::unique_ptr<Sampler> sampler;
     int top_logprobs = -1;  // -1: no log-probabilities
     std::unique_ptr<StepLogprobs> logprobs;
+    std::vector<uint64_t> token_mask;  // empty: unconstrained
   };
 
   void validate_prompt(const std::vector<int>& tokens) const;

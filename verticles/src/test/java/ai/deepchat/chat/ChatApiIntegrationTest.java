@@ -557,4 +557,21 @@ class ChatApiIntegrationTest {
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(unknown.headers().firstValue("Allow")).isEmpty();
   }
+
+  @Test
+  void responseFormatIsPassedThroughToARemoteBackend() {
+    JsonObject schema = new JsonObject().put("type", "object").put("properties",
+        new JsonObject().put("n", new JsonObject().put("type", "integer"))).put("required", new JsonArray().add("n"));
+    int before = h.remote.requests.size();
+    assertThat(complete(a.apiKey(), ask("format this").put("response_format", new JsonObject().put("type", "json_schema")
+        .put("json_schema", new JsonObject().put("name", "n").put("schema", schema)))).statusCode()).isEqualTo(200);
+    assertThat(complete(a.apiKey(), ask("format that").put("response_format", new JsonObject().put("type", "json_object")))
+        .statusCode()).isEqualTo(200);
+    assertThat(h.remote.requests.size() - before).isEqualTo(2);
+    JsonObject sent = h.remote.requests.get(before).getJsonObject("response_format");
+    assertThat(sent.getString("type")).isEqualTo("json_schema");
+    assertThat(sent.getJsonObject("json_schema").getJsonObject("schema")).isEqualTo(schema);
+    assertThat(h.remote.requests.get(before + 1).getJsonObject("response_format"))
+        .isEqualTo(new JsonObject().put("type", "json_object"));
+  }
 }

@@ -67,10 +67,18 @@ public final class Engine implements AutoCloseable {
    * {@link TokenListener#onError}.
    */
   public Sequence start(int[] promptTokens, Sampling sampling, TokenListener listener) {
+    return start(promptTokens, sampling, listener, null);
+  }
+
+  /**
+   * As {@link #start(int[], Sampling, TokenListener)}, every token chosen among those
+   * {@code constraint} allows at that step (null: unconstrained).
+   */
+  public Sequence start(int[] promptTokens, Sampling sampling, TokenListener listener, TokenConstraint constraint) {
     ensureOpen();
     if (sampling == null || listener == null) throw new IllegalArgumentException("sampling and listener are required");
     int[] prompt = checkPrompt(promptTokens);
-    Sequence s = new Sequence(scheduler, prompt, sampling, listener);
+    Sequence s = new Sequence(scheduler, prompt, sampling, listener, constraint);
     scheduler.submit(s);
     return s;
   }

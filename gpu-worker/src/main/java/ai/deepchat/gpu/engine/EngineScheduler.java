@@ -211,7 +211,27 @@ final class EngineScheduler implements Runnable {
     }
   }
 
+  /** Sets each constrained sequence's mask for this step; a failing constraint ends its own sequence. */
+  private void applyTokenMasks() {
+    for (var it = running.values().iterator(); it.hasNext(); ) {
+      Sequence s = it.next();
+      try {
+        long[] mask = s.nextTokenMask();
+        if (mask != null) NativeEngine.setTokenMask(handle, s.nativeId, mask);
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
+        LOG.log(Level.WARNING, "token constraint failed; cancelling its sequence", e);
+        NativeEngine.cancel(handle, s.nativeId);
+        it.remove();
+        s.fail(e instanceof EngineException ee ? ee
+            : new EngineException(EngineException.Kind.INTERNAL, "token constraint failed: " + e, e));
+      }
+    }
+  }
+
   private void stepOnce() {
+    applyTokenMasks();
     NativeEngine.StepEvent[] events;
     try {
       events = NativeEngine.stepEvents(handle);

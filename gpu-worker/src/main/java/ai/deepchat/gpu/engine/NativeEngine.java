@@ -116,6 +116,9 @@ final class NativeEngine {
 
   private static native int[] lastLogprobs(long handle);
 
+  /** Restricts the sequence's next samples to the tokens set in {@code mask} (null: no restriction). */
+  static native void setTokenMask(long handle, int seqId, long[] mask);
+
   static native int active(long handle);
 
   static native float[] forwardLogits(long handle, int[] tokens, boolean allPositions);

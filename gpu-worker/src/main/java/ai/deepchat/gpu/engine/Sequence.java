@@ -16,17 +16,20 @@ public final class Sequence implements AutoCloseable {
   private final int[] prompt;
   private final Sampling sampling;
   private final TokenListener listener;
+  private final TokenConstraint constraint;  // null: unconstrained
   private final CompletableFuture<FinishReason> completion = new CompletableFuture<>();
   private final AtomicBoolean cancelRequested = new AtomicBoolean();
   private final AtomicBoolean ended = new AtomicBoolean();
   private volatile int completionTokens;
   int nativeId = -1;  // touched only by the scheduler thread
 
-  Sequence(EngineScheduler scheduler, int[] prompt, Sampling sampling, TokenListener listener) {
+  Sequence(EngineScheduler scheduler, int[] prompt, Sampling sampling, TokenListener listener,
+      TokenConstraint constraint) {
     this.scheduler = scheduler;
     this.prompt = prompt;
     this.sampling = sampling;
     this.listener = listener;
+    this.constraint = constraint;
   }
 
   /** Stops generation and frees the sequence's KV memory between two steps; idempotent. */
@@ -68,12 +71,18 @@ public final class Sequence implements AutoCloseable {
   }
 
   void deliverToken(int token, Logprobs logprobs) {
+    if (constraint != null) constraint.accept(token);
     completionTokens++;
     if (logprobs == null) {
       listener.onToken(token);
     } else {
       listener.onToken(token, logprobs);
     }
+  }
+
+  /** Scheduler thread, before a step: the constraint's mask for the next sample, null when unconstrained. */
+  long[] nextTokenMask() {
+    return constraint == null ? null : constraint.nextMask();
   }
 
   void finish(FinishReason reason, int completion) {

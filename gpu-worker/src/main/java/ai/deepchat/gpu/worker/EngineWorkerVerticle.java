@@ -3,6 +3,7 @@ package ai.deepchat.gpu.worker;
 import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.EngineOptions;
 import ai.deepchat.gpu.engine.Sampling;
+import ai.deepchat.gpu.engine.TokenConstraint;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamOutbox;
@@ -171,8 +172,10 @@ public final class EngineWorkerVerticle extends VerticleBase {
   private Void admit(GenerateRequest request, long admittedAtMicros) {
     ServedModel.Prompt prompt = model.prompt(request.messages(), request.tools());
     SamplingParams p = request.sampling();
+    // a raw prompt has no chat template to open a thinking block; constrained output is the answer
+    // itself, content even after a prompt that opens the thinking (R1)
     ReasoningSplitter splitter = ChatMessage.isRawPrompt(request.messages()) ? ReasoningSplitter.plainText()
-        : ReasoningSplitter.forPrompt(prompt.text());
+        : p.constraint() != null ? ReasoningSplitter.thinkingInOutput() : ReasoningSplitter.forPrompt(prompt.text());
     GenerationText text = new GenerationText(model.tokenizer(), splitter,
         p.stop() == null ? List.of() : p.stop(), toolNames(request));
     GenerationStream stream = new GenerationStream(request.requestId(), request.eventsAddress(),
@@ -180,11 +183,14 @@ public final class EngineWorkerVerticle extends VerticleBase {
         p.logprobs() ? model.tokenPieces() : null);
     Sampling sampling = new Sampling((float) p.temperature(), (float) p.topP(), p.topK(),
         (float) p.repetitionPenalty(), p.seed(), p.maxTokens(), model.stopTokenIds(), p.topLogprobs());
+    // the engine also ends a sequence at the context's end: the constrained output must close before either
+    TokenConstraint constraint = p.constraint() == null ? null : model.constraint(p.constraint(),
+        Math.min(p.maxTokens(), model.engine().info().maxContext() - prompt.tokens().length));
     // registered before it starts, so a cancel that arrives meanwhile is not lost; the stream
     // removes itself when it ends
     active.put(request.requestId(), stream);
     try {
-      stream.attach(model.engine().start(prompt.tokens(), sampling, stream));
+      stream.attach(model.engine().start(prompt.tokens(), sampling, stream, constraint));
     } catch (RuntimeException e) {
       active.remove(request.requestId());
       throw e;

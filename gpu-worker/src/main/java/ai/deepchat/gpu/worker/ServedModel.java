@@ -3,8 +3,10 @@ package ai.deepchat.gpu.worker;
 import ai.deepchat.gpu.engine.Engine;
 import ai.deepchat.gpu.engine.EngineException;
 import ai.deepchat.gpu.engine.EngineOptions;
+import ai.deepchat.gpu.engine.TokenConstraint;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
+import ai.deepchat.platform.engine.EngineMessages.OutputConstraint;
 import ai.deepchat.tokenizer.DeepSeekTokenizer;
 import ai.deepchat.tokenizer.template.ChatTemplate;
 
@@ -31,10 +33,13 @@ public final class ServedModel implements AutoCloseable {
   private final Path modelDir;
   private TokenPieces pieces; // read from tokenizer.json on the first request for log-probabilities
 
+  private final ConstrainedOutput constrained;
+
   private ServedModel(String modelKey, Path modelDir, Engine engine, DeepSeekTokenizer tokenizer,
                       ChatTemplate template) {
     this.modelKey = modelKey;
     this.modelDir = modelDir;
+    this.constrained = new ConstrainedOutput(modelDir.resolve(DeepSeekTokenizer.FILE_NAME), engine.info().vocabSize());
     this.engine = engine;
     this.tokenizer = tokenizer;
     this.template = template;
@@ -99,6 +104,17 @@ public final class ServedModel implements AutoCloseable {
 
   public int[] stopTokenIds() {
     return stopTokenIds.clone();
+  }
+
+  /**
+   * What enforces {@code constraint} on one generation of at most {@code maxTokens} tokens; blocks
+   * the first time (the vocabulary is laid out), so callers run it on a worker thread.
+   *
+   * @throws IllegalArgumentException when the constraint cannot be enforced (unsupported schema,
+   *     max_tokens below the shortest valid output)
+   */
+  public TokenConstraint constraint(OutputConstraint constraint, int maxTokens) {
+    return constrained.start(constraint, maxTokens, stopTokenIds);
   }
 
   @Override

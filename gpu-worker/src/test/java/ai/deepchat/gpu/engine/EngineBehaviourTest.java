@@ -219,4 +219,54 @@ class EngineBehaviourTest {
     assertThatThrownBy(() -> engine.forwardLogits(new int[] {1})).isInstanceOf(EngineException.class)
         .hasMessageContaining("closed");
   }
+
+  /** A constraint allowing only {@code allowed}; counts its calls, fails on the call {@code failAt} (0: never). */
+  static final class OnlyTokens implements TokenConstraint {
+    final java.util.Set<Integer> allowed;
+    final int failAt;
+    final List<Integer> accepted = Collections.synchronizedList(new ArrayList<>());
+    int masks;
+
+    OnlyTokens(int failAt, Integer... allowed) {
+      this.allowed = java.util.Set.of(allowed);
+      this.failAt = failAt;
+    }
+
+    @Override
+    public long[] nextMask() {
+      if (++masks == failAt) {
+        throw new IllegalStateException("automaton broke");
+      }
+      long[] m = new long[(129_280 + 63) / 64];
+      for (int t : allowed) {
+        m[t >>> 6] |= 1L << t;
+      }
+      return m;
+    }
+
+    @Override
+    public void accept(int tokenId) {
+      accepted.add(tokenId);
+    }
+  }
+
+  @Test
+  void aConstrainedSequenceSamplesOnlyItsMaskAndAFailingConstraintEndsOnlyItsOwn() throws Exception {
+    try (Engine engine = Engine.load(Fixtures.model("tiny-deepseek-v3"), Fixtures.options())) {
+      Sampling hot = new Sampling(1.5f, 1f, 0, 1f, 3L, 10, new int[0]);
+      OnlyTokens three = new OnlyTokens(0, 7, 8, 9);
+      OnlyTokens broken = new OnlyTokens(4, 7, 8, 9);
+      List<Integer> got = Collections.synchronizedList(new ArrayList<>());
+      List<Integer> free = Collections.synchronizedList(new ArrayList<>());
+      Sequence a = engine.start(new int[] {5, 6, 7}, hot, new EngineGoldenTest.RecordingListener(got), three);
+      Sequence b = engine.start(new int[] {5, 6, 7}, hot, new EngineGoldenTest.RecordingListener(new ArrayList<>()), broken);
+      Sequence c = engine.start(new int[] {5, 6, 7}, hot, new EngineGoldenTest.RecordingListener(free));
+      assertThat(a.completion().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(FinishReason.LENGTH);
+      assertThat(got).hasSize(10).allMatch(t -> t >= 7 && t <= 9).isEqualTo(three.accepted);
+      assertThatThrownBy(() -> b.completion().toCompletableFuture().get(30, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(EngineException.class).hasMessageContaining("automaton broke");
+      assertThat(c.completion().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo(FinishReason.LENGTH);
+      assertThat(free).hasSize(10).anyMatch(t -> t < 7 || t > 9); // the random model unmasked
+    }
+  }
 }

@@ -91,6 +91,11 @@ class EngineWorkerVerticleTest {
 
   /** Sends a request and collects its events until DONE or ERROR; cancels after the first delta if asked. */
   static Run generate(SamplingParams sampling, boolean cancelAfterFirstDelta) throws Exception {
+    return generate("tiny-test", CHAT, sampling, cancelAfterFirstDelta);
+  }
+
+  static Run generate(String modelKey, List<ChatMessage> chat, SamplingParams sampling, boolean cancelAfterFirstDelta)
+      throws Exception {
     String requestId = UUID.randomUUID().toString();
     String address = Addresses.generationEvents(requestId);
     List<GenerationEvent> events = new CopyOnWriteArrayList<>();
@@ -106,8 +111,8 @@ class EngineWorkerVerticleTest {
       }
     });
     await(consumer.completion());
-    Object ack = await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"),
-        new GenerateRequest(requestId, "tenant", "tiny-test", CHAT, sampling, address))).body();
+    Object ack = await(vertx.eventBus().request(Addresses.engineGenerate(modelKey),
+        new GenerateRequest(requestId, "tenant", modelKey, chat, sampling, address))).body();
     assertThat(ack).isInstanceOfSatisfying(GenerateAccepted.class,
         a -> assertThat(a.nodeId()).isEqualTo(ClusterMembership.LOCAL));
     done.get(60, TimeUnit.SECONDS);
@@ -249,5 +254,85 @@ class EngineWorkerVerticleTest {
     assertThat(a.modelKeys()).containsExactly("tiny-test");
     assertThat(a.nodeId()).isEqualTo("test-node");
     assertThat(a.leaving()).isFalse();
+  }
+
+  // Constrained decoding (#17): the random model's output is valid JSON under the schema, whatever
+  // it samples, and ends by itself (finish "stop") within max_tokens.
+  static final String PERSON = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},"
+      + "\"age\":{\"type\":\"integer\"},\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\"]},"
+      + "\"maxItems\":3}},\"required\":[\"name\",\"age\",\"tags\"],\"additionalProperties\":false}";
+
+  static SamplingParams constrained(EngineMessages.OutputConstraint c, long seed, int maxTokens) {
+    return new SamplingParams(1.0, 1.0, 0, 1.0, seed, maxTokens, List.of(), c, -1, 1);
+  }
+
+  @Test
+  void jsonSchemaOutputOfTheRandomModelValidates() throws Exception {
+    var validator = com.networknt.schema.JsonSchemaFactory.getInstance(
+        com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(PERSON);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    for (int seed = 1; seed <= 3; seed++) {
+      Run run = generate(constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), seed, 40), false);
+      assertThat(run.last().finishReason()).isEqualTo("stop");
+      assertThat(validator.validate(json.readTree(run.content()))).as(run.content()).isEmpty();
+    }
+    Run object = generate(constrained(EngineMessages.OutputConstraint.jsonObject(), 9, 20), false);
+    assertThat(object.last().finishReason()).isEqualTo("stop");
+    assertThat(json.readTree(object.content()).isObject()).as(object.content()).isTrue();
+  }
+
+  @Test
+  void constrainedOutputIsContentEvenWhenThePromptOpensTheThinking() throws Exception {
+    // the bundled model with an R1-style template: the generation prompt ends with <think>
+    Path thinking = dataDir.resolve("tiny-think");
+    java.nio.file.Files.createDirectories(thinking);
+    try (var files = java.nio.file.Files.list(modelDir)) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.copy(f, thinking.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Path config = thinking.resolve("tokenizer_config.json");
+    String patched = java.nio.file.Files.readString(config)
+        .replace("{{'<｜Assistant｜>'}}{% endif %}\"", "{{'<｜Assistant｜><think>\\n'}}{% endif %}\"");
+    assertThat(patched).contains("<think>");
+    java.nio.file.Files.writeString(config, patched);
+    String deployment = await(vertx.deployVerticle(new EngineWorkerVerticle("tiny-think", thinking,
+        new EngineOptions("cpu", 1, false, 2, 0), "test-node")));
+    try {
+      Run run = generate("tiny-think", CHAT, constrained(EngineMessages.OutputConstraint.jsonObject(), 4, 20), false);
+      assertThat(run.events()).allSatisfy(e -> assertThat(e.reasoning()).isNullOrEmpty());
+      assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.content()).isObject()).isTrue();
+    } finally {
+      await(vertx.undeploy(deployment)); // its announcements would confuse announcesTheModelItServes
+    }
+  }
+
+  @Test
+  void constrainedOutputClosesBeforeTheContextEndsToo() throws Exception {
+    // a prompt that leaves 60 tokens of the 4096 context: max_tokens 500 must not be what the budget uses
+    List<ChatMessage> chat;
+    try (ServedModel model = ServedModel.load("measure", modelDir, new EngineOptions("cpu", 1, false, 1, 0))) {
+      int words = 3900;
+      do {
+        chat = List.of(new ChatMessage("user", "word ".repeat(words++)));
+      } while (model.prompt(chat).tokens().length < model.engine().info().maxContext() - 60);
+    }
+    Run run = generate("tiny-test", chat, constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), 2, 500),
+        false);
+    assertThat(run.last().finishReason()).isEqualTo("stop");
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.content()).isObject()).isTrue();
+  }
+
+  @Test
+  void anUnenforceableConstraintIsABadRequest() {
+    for (SamplingParams p : List.of(
+        constrained(EngineMessages.OutputConstraint.jsonSchema("{\"type\":\"string\",\"pattern\":\"x\"}"), 1, 20),
+        constrained(EngineMessages.OutputConstraint.jsonSchema(PERSON), 1, 5))) { // below the shortest output
+      assertThatThrownBy(() -> await(vertx.eventBus().request(Addresses.engineGenerate("tiny-test"),
+          new GenerateRequest("c", "t", "tiny-test", CHAT, p, "nowhere"))))
+          .isInstanceOfSatisfying(java.util.concurrent.ExecutionException.class,
+              e -> assertThat(((ReplyException) e.getCause()).failureCode()).isEqualTo(400));
+    }
   }
 }

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
+import ai.deepchat.platform.engine.EngineMessages.OutputConstraint;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.ToolCall;
 import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
@@ -53,9 +54,12 @@ record CompletionRequest(String model, List<ChatMessage> messages, boolean strea
     }
     List<String> stop = stop(body.getValue("stop"));
     String user = optionalString(body, "user", 256);
-    SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, seed(body),
-        maxTokens == null ? defaultMaxTokens : maxTokens, stop, toolRequest.constraint(), topLogprobs(body),
-        n(body, maxChoices));
+    int max = maxTokens == null ? defaultMaxTokens : maxTokens;
+    OutputConstraint format = ResponseFormat.parse(body.getValue("response_format"), max);
+    // a forced tool call decides the output's form; response_format shapes the answers without one
+    OutputConstraint constraint = toolRequest.constraint() != null ? toolRequest.constraint() : format;
+    SamplingParams sampling = new SamplingParams(temperature, topP, 0, 1.0, seed(body), max, stop, constraint,
+        topLogprobs(body), n(body, maxChoices));
     return new CompletionRequest(model, List.copyOf(messages), stream, sampling, user, toolRequest.offered());
   }
 

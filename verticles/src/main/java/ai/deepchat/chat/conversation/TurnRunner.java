@@ -161,8 +161,8 @@ final class TurnRunner {
   private Future<PluginOutcome> plugins() {
     return deps.plugins().postHooks(tenantId)
         .compose(hooks -> {
-          postHooks = hooks;
-          if (hooks.buffersAnswer()) {
+          postHooks = constrained() ? PostHooks.none(tenantId) : hooks;
+          if (postHooks.buffersAnswer()) {
             answer.buffer(); // a post hook may rewrite the answer: nothing of it is sent before the hooks ran
           }
           // a turn with tools belongs to the caller's agent loop: no plugin answers or rewrites it
@@ -175,9 +175,18 @@ final class TurnRunner {
         });
   }
 
+  /**
+   * The caller asked for a form only the constrained model guarantees (response_format, a forced tool
+   * call): text written elsewhere (an FAQ or handoff reply, a plugin's answer, a footer) would break
+   * it, so such turns are the model's alone; the word list still applies (content_filter).
+   */
+  private boolean constrained() {
+    return sampling.constraint() != null;
+  }
+
   /** A plugin's answer, or the question, as the plugins left it, routed and answered. */
   private Future<TurnOutcome> answer(PluginOutcome plugins) {
-    if (plugins != null && plugins.answered()) {
+    if (plugins != null && plugins.answered() && !constrained()) {
       route = new RouteDecision(PLUGIN, 1, null, null, null, 0);
       trace.answeredFrom(TurnTrace.FROM_PLUGIN);
       return whole(plugins.answer(), null, List.of());
@@ -214,11 +223,11 @@ final class TurnRunner {
   private Future<TurnOutcome> answerRouted(RouteDecision decision) {
     route = decision;
     trace.routed(decision);
-    if (RouteDecision.FAQ.equals(decision.intent())) {
+    if (RouteDecision.FAQ.equals(decision.intent()) && !constrained()) {
       trace.answeredFrom(TurnTrace.FROM_FAQ);
       return whole(decision.faqAnswer(), null, List.of());
     }
-    if (RouteDecision.HANDOFF.equals(decision.intent())) {
+    if (RouteDecision.HANDOFF.equals(decision.intent()) && !constrained()) {
       return whole(decision.reply(), null, List.of());
     }
     List<RetrievedChunk> chunks = decision.sources() == null ? List.of() : decision.sources();
@@ -249,7 +258,8 @@ final class TurnRunner {
     StringBuilder instructions = new StringBuilder();
     turn.history().forEach(m -> instructions.append(m.content()).append('\u0000'));
     return ResponseCache.key(req.tenantId(), instructions + question.content(), route.knowledgeBaseId(),
-        route.knowledgeBaseVersion(), model.cacheIdentity() + "|stop=" + sampling.stop(), route.intent());
+        route.knowledgeBaseVersion(), model.cacheIdentity() + "|stop=" + sampling.stop()
+            + (sampling.constraint() == null ? "" : "|constraint=" + sampling.constraint()), route.intent());
   }
 
   /** The model's answer; the tenant's word list also watches it as it streams (unreadable: not held). */

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.ToolCallDelta;
@@ -96,6 +97,10 @@ public final class OpenAiHttpBackend implements ModelBackend {
     RemoteTools.offer(body, tools, sampling.constraint());
     if (sampling.logprobs()) {
       body.put("logprobs", true).put("top_logprobs", sampling.topLogprobs());
+    }
+    JsonObject format = responseFormat(sampling.constraint());
+    if (format != null) {
+      body.put("response_format", format);
     }
     run.armIdle(requestTimeoutMs);
     outbound.resolve(vertx, spec.target() + "/chat/completions")
@@ -359,5 +364,17 @@ public final class OpenAiHttpBackend implements ModelBackend {
         request.reset();
       }
     }
+  }
+
+  /** The caller's response_format, passed through: the remote server enforces it. */
+  private static JsonObject responseFormat(EngineMessages.OutputConstraint c) {
+    if (c == null || c.kind() == EngineMessages.OutputConstraint.Kind.TOOL_CALLS) {
+      return null;
+    }
+    if (c.kind() == EngineMessages.OutputConstraint.Kind.JSON_OBJECT) {
+      return new JsonObject().put("type", "json_object");
+    }
+    return new JsonObject().put("type", "json_schema").put("json_schema", new JsonObject()
+        .put("name", "response").put("strict", true).put("schema", new JsonObject(c.schemaJson())));
   }
 }

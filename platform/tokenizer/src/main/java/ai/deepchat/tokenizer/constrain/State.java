@@ -1,0 +1,32 @@
+package ai.deepchat.tokenizer.constrain;
+
+/**
+ * Where an automaton is in the output: immutable, compared by value (equal states allow the same
+ * continuations, which is what lets {@link TokenMasker} cache a token mask per state). Input symbols
+ * are bytes 0-255 of the UTF-8 output and, above them, the {@link Symbols} markers that stand for
+ * special tokens.
+ */
+interface State {
+
+  /** The state after {@code symbol}, or null when the output may not continue with it. */
+  State step(int symbol);
+
+  /** Whether the output may end here. */
+  boolean accepting();
+
+  /**
+   * The fewest symbols that lead from here to an accepting state (exact: some symbol lowers it by
+   * one). Every byte and marker is one token of a byte-level vocabulary, so it bounds the tokens
+   * needed to finish, which is how generation ends within max_tokens.
+   */
+  int minRemaining();
+
+  /**
+   * Whether every "plain" byte sequence (printable ASCII but {@code "} and {@code \}, and whole
+   * UTF-8 characters) leaves this state unchanged: true inside a free JSON string, where most of a
+   * vocabulary is allowed and need not be walked token by token.
+   */
+  default boolean plainStable() {
+    return false;
+  }
+}

@@ -1,0 +1,216 @@
+package ai.deepchat.tokenizer.constrain;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * A byte-level BPE vocabulary as constrained decoding walks it, built once per model: every
+ * ordinary token's bytes (GPT-2's byte-to-unicode mapping undone; a token may hold part of a UTF-8
+ * character), the tokens sorted by bytes with the common prefix of each with the one before (a trie
+ * laid flat: a walk reuses the shared prefix's states and skips a whole subtree when a byte is
+ * refused), the "plain" tokens that leave a free JSON string unchanged, and the ids of the tool-call
+ * markers. Added tokens (special and control tokens) are never in the walk; the markers and EOS are
+ * allowed explicitly.
+ */
+public final class TokenVocabulary {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  final int size;
+  final byte[][] bytes;
+  final Walk all;
+  /** Tokens that are not plain: the only ones a plainStable state must walk. */
+  final Walk odd;
+  final long[] plain;
+  /** markerIds[s - 256]: the token of marker symbol s, -1 when the vocabulary lacks it. */
+  final int[] markerIds;
+  final boolean singleBytes;
+
+  /** Ids sorted by their bytes (unsigned), lcp[i]: bytes shared with the id before. */
+  record Walk(int[] ids, int[] lcp, int[] firstStart) {
+  }
+
+  private TokenVocabulary(int size, byte[][] bytes, int[] markerIds) {
+    this.size = size;
+    this.bytes = bytes;
+    this.markerIds = markerIds;
+    this.plain = new long[words(size)];
+    int plainCount = 0;
+    boolean[] single = new boolean[256];
+    for (int id = 0; id < size; id++) {
+      byte[] b = bytes[id];
+      if (b != null && b.length == 1) {
+        single[b[0] & 0xff] = true;
+      }
+      if (b != null && isPlain(b)) {
+        plain[id >>> 6] |= 1L << id;
+        plainCount++;
+      }
+    }
+    boolean allSingles = true;
+    for (boolean s : single) {
+      allSingles &= s;
+    }
+    this.singleBytes = allSingles;
+    int[] allIds = new int[countTokens()];
+    int[] oddIds = new int[allIds.length - plainCount];
+    int a = 0;
+    int o = 0;
+    for (int id = 0; id < size; id++) {
+      if (bytes[id] != null) {
+        allIds[a++] = id;
+        if ((plain[id >>> 6] & (1L << id)) == 0) {
+          oddIds[o++] = id;
+        }
+      }
+    }
+    this.all = walk(allIds);
+    this.odd = walk(oddIds);
+  }
+
+  /**
+   * Reads the vocabulary of a {@code tokenizer.json}; {@code modelVocab}: the model's embedding rows
+   * (often more than the tokenizer's ids), the length of a token mask.
+   */
+  public static TokenVocabulary load(Path tokenizerJson, int modelVocab) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(Files.readAllBytes(tokenizerJson));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + tokenizerJson, e);
+    }
+    Map<Character, Integer> byteOf = byteDecoder();
+    byte[][] bytes = new byte[modelVocab][];
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      int id = e.getValue().asInt(-1);
+      if (id >= 0 && id < modelVocab) {
+        bytes[id] = decode(e.getKey(), byteOf);
+      }
+    }
+    int[] markers = new int[Symbols.MARKERS];
+    Arrays.fill(markers, -1);
+    for (JsonNode t : root.path("added_tokens")) {
+      int id = t.path("id").asInt(-1);
+      if (id >= 0 && id < modelVocab) {
+        bytes[id] = null; // added tokens are special or control: never part of constrained text
+        for (int m = 0; m < Symbols.MARKERS; m++) {
+          if (Symbols.MARKER_TEXT[m].equals(t.path("content").asText())) {
+            markers[m] = id;
+          }
+        }
+      }
+    }
+    return new TokenVocabulary(modelVocab, bytes, markers);
+  }
+
+  /** For tests: a vocabulary of the given token texts (UTF-8), ids in order. */
+  static TokenVocabulary of(String... tokens) {
+    byte[][] bytes = new byte[tokens.length][];
+    for (int i = 0; i < tokens.length; i++) {
+      bytes[i] = tokens[i].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    int[] markers = new int[Symbols.MARKERS];
+    Arrays.fill(markers, -1);
+    return new TokenVocabulary(tokens.length, bytes, markers);
+  }
+
+  /** Mask length in bits: the model's vocabulary. */
+  public int size() {
+    return size;
+  }
+
+  /** Whether every byte is a token of its own, which the budget guarantee relies on. */
+  public boolean hasSingleBytes() {
+    return singleBytes;
+  }
+
+  static int words(int bits) {
+    return (bits + 63) >>> 6;
+  }
+
+  private int countTokens() {
+    int n = 0;
+    for (byte[] b : bytes) {
+      if (b != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private Walk walk(int[] ids) {
+    Integer[] boxed = Arrays.stream(ids).boxed().toArray(Integer[]::new);
+    Arrays.sort(boxed, (x, y) -> Arrays.compareUnsigned(bytes[x], bytes[y]));
+    int[] sorted = new int[boxed.length];
+    int[] lcp = new int[boxed.length];
+    int[] firstStart = new int[257];
+    Arrays.fill(firstStart, -1);
+    for (int i = 0; i < sorted.length; i++) {
+      sorted[i] = boxed[i];
+      byte[] b = bytes[sorted[i]];
+      if (i > 0) {
+        lcp[i] = Math.max(0, Arrays.mismatch(bytes[sorted[i - 1]], b));
+      }
+      int first = b.length == 0 ? 0 : b[0] & 0xff;
+      if (firstStart[first] < 0) {
+        firstStart[first] = i;
+      }
+    }
+    firstStart[256] = sorted.length;
+    for (int f = 255; f >= 0; f--) {
+      if (firstStart[f] < 0) {
+        firstStart[f] = firstStart[f + 1];
+      }
+    }
+    return new Walk(sorted, lcp, firstStart);
+  }
+
+  /** Printable ASCII but '"' and '\', or whole UTF-8 characters: stays inside a JSON string body. */
+  private static boolean isPlain(byte[] b) {
+    State body = StringValue.INSTANCE.start().step('"');
+    State s = body;
+    for (byte x : b) {
+      int c = x & 0xff;
+      if (c == '"' || c == '\\') {
+        return false;
+      }
+      s = s.step(c);
+      if (s == null) {
+        return false;
+      }
+    }
+    return b.length > 0 && s.equals(body);
+  }
+
+  private static byte[] decode(String token, Map<Character, Integer> byteOf) {
+    byte[] out = new byte[token.length()];
+    for (int i = 0; i < token.length(); i++) {
+      Integer b = byteOf.get(token.charAt(i));
+      if (b == null) {
+        return null; // not a byte-level token: never allowed
+      }
+      out[i] = (byte) (int) b;
+    }
+    return out;
+  }
+
+  /** GPT-2's bytes_to_unicode, inverted: the printable stand-in character of each byte. */
+  private static Map<Character, Integer> byteDecoder() {
+    Map<Character, Integer> m = new HashMap<>();
+    int n = 0;
+    for (int b = 0; b < 256; b++) {
+      boolean printable = b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE && b <= 0xFF;
+      m.put((char) (printable ? b : 256 + n++), b);
+    }
+    return m;
+  }
+}
