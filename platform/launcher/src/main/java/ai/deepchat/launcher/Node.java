@@ -8,6 +8,7 @@ import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.DatabaseBootstrap;
+import ai.deepchat.platform.nativelib.NativeLibraries;
 import ai.deepchat.gateway.GatewayAdmission;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.platform.metrics.TenantLabels;
@@ -61,6 +62,7 @@ public final class Node implements AutoCloseable {
    * before it stops the database (the drain's two waits, then Vert.x's close).
    */
   static Node start(PlatformConfig config, boolean closedByShutdownHook) {
+    NativeLibraries.useCacheDirectory(config.engine().nativeCacheDir());
     Vertx vertx = createVertx(config);
     DatabaseBootstrap database = null;
     try {
