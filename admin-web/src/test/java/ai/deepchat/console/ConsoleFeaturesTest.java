@@ -259,6 +259,17 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
     assertThat(filtered.statusCode()).isEqualTo(200);
     assertThat(filtered.body()).contains("<span class=\"badge\">words.add</span>")
         .doesNotContain("<span class=\"badge\">console.login</span>");
+    // details: a one-line summary that opens onto indented JSON, in a table that scrolls by keyboard
+    assertThat(filtered.body())
+        .contains("<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Audit log\">")
+        .contains("<details><summary class=\"mono small\">{&quot;added&quot;:2,&quot;words&quot;:[&quot;audit-one&quot;,"
+            + "&quot;audit-two&quot;]}</summary><pre>{\n  &quot;added&quot; : 2,\n  &quot;words&quot; : [");
+    String many = String.join("\n", java.util.stream.IntStream.range(0, 40).mapToObj(i -> "audit-long-" + i).toList());
+    assertThat(admin.submit("/console/words", Map.of("words", many)).statusCode()).isEqualTo(302);
+    String page = admin.get("/console/audit?action=words.add").body();
+    String summary = page.replaceAll("(?s).*?<summary class=\"mono small\">([^<]*audit-long[^<]*)</summary>.*", "$1");
+    assertThat(summary.replace("&quot;", "\"")).hasSizeLessThanOrEqualTo(80).endsWith("…");
+    assertThat(page).contains("audit-long-39"); // all of it once opened
     assertThat(admin.get("/console/audit?from=not-a-date").statusCode()).isEqualTo(400);
     assertThat(admin.get("/console/audit?from=2000-01-01&to=2000-01-02").body()).doesNotContain("<span class=\"badge\">words.add</span>");
     // beta's admin sees none of alpha's entries
