@@ -120,14 +120,16 @@ public final class ChatApiModule implements HttpModule {
   private void completions(RoutingContext ctx) {
     long receivedAtMicros = EngineStamp.nowMicros(); // the platform's added time to first token starts here
     CompletionRequest request;
+    String conversationId;
     String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
     try {
       if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
         throw HttpProblem.badRequest("invalid_idempotency_key",
             "Idempotency-Key must be 1 to 200 visible ASCII characters.");
       }
-      request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
-          platform.config().chat().defaultMaxTokens());
+      JsonObject body = StrictJson.object(ctx.body().buffer());
+      request = CompletionRequest.parse(body, platform.config().chat().defaultMaxTokens());
+      conversationId = ApiConversation.of(body, ctx.request().getHeader(ApiConversation.HEADER));
     } catch (HttpProblem p) {
       // a bad body counts like any request, or a flood of them would escape the limits (an oversize
       // one never gets here: 413 from the body handler, nothing charged)
@@ -147,7 +149,7 @@ public final class ChatApiModule implements HttpModule {
     }
     withinLimits(ctx).onFailure(err -> sendFailure(ctx, err)).onSuccess(caller -> {
       String turnId = UUID.randomUUID().toString();
-      TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, null,
+      TurnRequest turn = new TurnRequest(turnId, caller.tenantId().toString(), ChatMessages.CHANNEL_API, conversationId,
           request.user(), idempotencyKey == null ? null : "api:" + idempotencyKey, request.messages(),
           request.model(), request.sampling(), null, traceAsked(ctx)); // events address: set by TurnClient
       TurnClient.Stream stream = turns.start(turn, receivedAtMicros);
