@@ -585,4 +585,23 @@ class ChatApiIntegrationTest {
     assertThat(h.count("SELECT count(*) FROM conversations")).isEqualTo(convs);
     assertThat(h.count("SELECT count(*) FROM messages")).isEqualTo(msgs);
   }
+
+  /**
+   * The overview's latency figures come from what each answer stores: an upstream that sends its first
+   * token after 400 ms and ends 700 ms later gives an answer that took at least that long (generous upper
+   * bounds: test machines are shared), where the old measure said 0-1 ms.
+   */
+  @Test
+  void eachAnswerStoresItsTimeToFirstTokenAndItsTotalTime() {
+    HttpResponse<String> resp = complete(a.apiKey(), ask("PACED 400 700 timing"));
+    assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+    String conv = new JsonObject(resp.body()).getString("conversation_id");
+    String times = h.string("SELECT first_token_ms || ' ' || answer_ms FROM messages WHERE conversation_id = '" + conv
+        + "' AND role = 'assistant' AND status = 'complete'");
+    assertThat(times).as("stored times").isNotNull();
+    int first = Integer.parseInt(times.split(" ")[0]);
+    int total = Integer.parseInt(times.split(" ")[1]);
+    assertThat(first).isBetween(400, 400 + 5_000);
+    assertThat(total).isBetween(first + 700, first + 700 + 5_000);
+  }
 }

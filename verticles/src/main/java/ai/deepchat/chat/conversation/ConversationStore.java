@@ -257,14 +257,24 @@ final class ConversationStore {
   Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
                       String reasoning, List<Citation> citations, String intent, double score, Usage usage,
                       TurnTrace trace, String finishReason) {
+    return finish(tenantId, conversationId, answerId, status, content, reasoning, citations, intent, score, usage,
+        trace, finishReason, null);
+  }
+
+  /** As above, with the answer's measured times (null: not measured; the overview leaves it out). */
+  Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
+                      String reasoning, List<Citation> citations, String intent, double score, Usage usage,
+                      TurnTrace trace, String finishReason, TraceRecorder.AnswerTiming timing) {
     JsonArray cites = Citations.toJson(citations);
     // the trace replaces an earlier attempt's (a retry generates into the same row); none: null
     return db.inTenant(tenantId, c -> c.preparedQuery("UPDATE messages SET status = $2, content = $3, reasoning = $4, "
                 + "citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, completion_tokens = $9, "
-                + "trace = $10, finish_reason = $11, updated_at = now() WHERE id = $1 AND status = 'streaming'")
+                + "trace = $10, finish_reason = $11, first_token_ms = $12, answer_ms = $13, updated_at = now() "
+                + "WHERE id = $1 AND status = 'streaming'")
             .execute(Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
                 cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
-                trace == null ? null : TraceJson.toJson(trace), finishReason)))
+                trace == null ? null : TraceJson.toJson(trace), finishReason,
+                timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs())))
             .compose(v -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
                 .execute(Tuple.of(conversationId)))
             .mapEmpty());

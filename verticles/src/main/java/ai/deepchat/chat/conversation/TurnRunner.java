@@ -367,7 +367,7 @@ final class TurnRunner {
     }
     TurnTrace traced = traced(usage);
     return deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
-            thinking, answer.citations(), route.intent(), route.score(), usage, traced, finishReason)
+            thinking, answer.citations(), route.intent(), route.score(), usage, traced, finishReason, trace.timing())
         .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason, route.faqId(), route.score(),
             traced))
         .otherwise(err -> {
@@ -392,7 +392,7 @@ final class TurnRunner {
     return deliveredUsage()
         .compose(usage -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
             "interrupted", answer.buffered() ? "" : answer.content(), answer.buffered() ? "" : answer.reasoning(),
-            answer.citations(), route.intent(), route.score(), usage, traced(usage)))
+            answer.citations(), route.intent(), route.score(), usage, traced(usage), null, trace.timing()))
         .recover(err -> {
           LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), err);
           return Future.succeededFuture();
