@@ -167,6 +167,13 @@ run('console', async () => {
     await page.goto(env.base + '/console/audit');
     const audit = await page.innerText('table');
     check(audit.includes('widget.update') && audit.includes('user.create'), 'audit log lists the console changes');
+    // details are one line until opened, as indented JSON; the page fits the 1280 px viewport; the table scrolls by keyboard
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(width <= 1280, 'audit page fits a 1280 px viewport (' + width + ' px)');
+    check(await page.getAttribute('.table-wrap', 'tabindex') === '0', 'audit table scroll container takes focus');
+    const details = page.locator('td.audit-details details').first();
+    await details.locator('summary').click();
+    check((await details.locator('pre').innerText()).includes('\n  "'), 'audit details open onto indented JSON');
     await shot(page, 'console-audit');
     check(page.problems.length === 0, 'no script errors or CSP violations: ' + page.problems.join(' | '));
   } finally {

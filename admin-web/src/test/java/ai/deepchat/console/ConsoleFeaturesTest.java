@@ -259,9 +259,55 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
     assertThat(filtered.statusCode()).isEqualTo(200);
     assertThat(filtered.body()).contains("<span class=\"badge\">words.add</span>")
         .doesNotContain("<span class=\"badge\">console.login</span>");
+    // details: a one-line summary that opens onto indented JSON, in a table that scrolls by keyboard
+    assertThat(filtered.body())
+        .contains("<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Audit log\">")
+        .contains("<details><summary class=\"mono small\">{&quot;added&quot;:2,&quot;words&quot;:[&quot;audit-one&quot;,"
+            + "&quot;audit-two&quot;]}</summary><pre>{\n  &quot;added&quot; : 2,\n  &quot;words&quot; : [");
+    String many = String.join("\n", java.util.stream.IntStream.range(0, 40).mapToObj(i -> "audit-long-" + i).toList());
+    assertThat(admin.submit("/console/words", Map.of("words", many)).statusCode()).isEqualTo(302);
+    String page = admin.get("/console/audit?action=words.add").body();
+    String summary = page.replaceAll("(?s).*?<summary class=\"mono small\">([^<]*audit-long[^<]*)</summary>.*", "$1");
+    assertThat(summary.replace("&quot;", "\"")).hasSizeLessThanOrEqualTo(80).endsWith("…");
+    assertThat(page).contains("audit-long-39"); // all of it once opened
     assertThat(admin.get("/console/audit?from=not-a-date").statusCode()).isEqualTo(400);
     assertThat(admin.get("/console/audit?from=2000-01-01&to=2000-01-02").body()).doesNotContain("<span class=\"badge\">words.add</span>");
     // beta's admin sees none of alpha's entries
     assertThat(h.browser().signedIn("beta", "admin@beta.test").get("/console/audit").body()).doesNotContain("audit-one");
+  }
+
+  /**
+   * The overview's figures from answers of known durations (as the pipeline stores them, V25): medians
+   * and p95 of time to first token and answer time, the FAQ share under its own name, the deflection
+   * rate and conversations per channel. Rows without times (before V25) are left out of the times.
+   */
+  @Test
+  void theOverviewShowsMeasuredTimesFaqShareAndDeflection() throws Exception {
+    try (Connection c = h.testDb.ownerJdbc(); var st = c.createStatement()) {
+      st.execute("INSERT INTO tenants (slug, name) VALUES ('metrics-co', 'Metrics Co')");
+      String tenant = "(SELECT id FROM tenants WHERE slug = 'metrics-co')";
+      st.execute("INSERT INTO users (tenant_id, email, password_hash, role) SELECT " + tenant + ", 'owner@metrics.test', "
+          + "password_hash, 'owner' FROM users WHERE email = 'owner@alpha.test'");
+      String[][] answers = {{"widget", "chat", "100", "1000"}, {"widget", "faq", "10", "10"},
+          {"api", "handoff", "20", "20"}, {"api", "chat", "300", "3000"}};
+      for (String[] a : answers) {
+        st.execute("WITH cv AS (INSERT INTO conversations (tenant_id, channel) VALUES (" + tenant + ", '" + a[0]
+            + "') RETURNING id) INSERT INTO messages (tenant_id, conversation_id, role, content, status, intent, "
+            + "first_token_ms, answer_ms) SELECT " + tenant + ", cv.id, 'assistant', 'answer', 'complete', '" + a[1]
+            + "', " + a[2] + ", " + a[3] + " FROM cv");
+      }
+      // an answer stored before the times were: counted as an answer, not in the times
+      st.execute("INSERT INTO messages (tenant_id, conversation_id, role, content, status, intent) SELECT tenant_id, id, "
+          + "'assistant', 'old', 'complete', 'chat' FROM conversations WHERE tenant_id = " + tenant + " AND channel = 'api' LIMIT 1");
+    }
+    String page = h.browser().signedIn("metrics-co", "owner@metrics.test").get("/console/").body();
+    assertThat(page).contains("Time to first token (median)</div>\n      <div class=\"value\">60 ms</div>")
+        .contains("<span>270 ms</span>")
+        .contains("Answer time (median)</div>\n      <div class=\"value\">510 ms</div>")
+        .contains("<span>2700 ms</span>")
+        .contains("FAQ share</div>\n      <div class=\"value\">20.0%</div>")   // 1 of 5 answers
+        .contains("Deflection rate</div>\n      <div class=\"value\">75.0%</div>") // 3 of 4 conversations
+        .contains("<span>api 2 · </span><span>widget 2</span>")
+        .doesNotContain("Cache hit rate");
   }
 }

@@ -574,4 +574,66 @@ class ChatApiIntegrationTest {
     assertThat(h.remote.requests.get(before + 1).getJsonObject("response_format"))
         .isEqualTo(new JsonObject().put("type", "json_object"));
   }
+
+  /**
+   * The grouping extension: an answer's conversation_id sent back (body field or X-Conversation-Id) adds
+   * the next turn to that conversation; another tenant's, another user's or a widget's conversation is
+   * 404 and nothing is written; without one each call stays a conversation of its own.
+   */
+  @Test
+  void aConversationIdGroupsTurnsWithinTheTenantOnly() {
+    JsonObject first = new JsonObject(complete(a.apiKey(), ask("grouped one").put("user", "u-7")).body());
+    String conv = first.getString("conversation_id");
+    HttpResponse<String> second = complete(a.apiKey(), ask("grouped two").put("user", "u-7").put("conversation_id", conv));
+    assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
+    assertThat(new JsonObject(second.body()).getString("conversation_id")).isEqualTo(conv);
+    HttpResponse<String> third = h.send(h.request("/v1/chat/completions").header("Authorization", "Bearer " + a.apiKey())
+        .header("Content-Type", "application/json").header("X-Conversation-Id", conv.toUpperCase())
+        .POST(HttpRequest.BodyPublishers.ofString(ask("grouped three").put("user", "u-7").encode())));
+    assertThat(third.statusCode()).as(third.body()).isEqualTo(200);
+    assertThat(h.count("SELECT count(*) FROM messages WHERE conversation_id = '" + conv + "'")).isEqualTo(6);
+    assertThat(h.count("SELECT count(*) FROM conversations WHERE id = '" + conv + "' AND channel = 'api'")).isEqualTo(1);
+    // without an id: a conversation per call, as before
+    String other = new JsonObject(complete(a.apiKey(), ask("alone").put("user", "u-7")).body()).getString("conversation_id");
+    assertThat(other).isNotEqualTo(conv);
+
+    String widgetConv = java.util.UUID.randomUUID().toString(); // a visitor's, without a visitor id: still not the API's
+    h.execOwner("INSERT INTO conversations (id, tenant_id, channel) VALUES ('" + widgetConv + "', '" + a.id() + "', 'widget')");
+    long convs = h.count("SELECT count(*) FROM conversations");
+    long msgs = h.count("SELECT count(*) FROM messages");
+    for (var refused : java.util.List.of(
+        complete(b.apiKey(), ask("not yours").put("user", "u-7").put("conversation_id", conv)),   // another tenant
+        complete(a.apiKey(), ask("not yours").put("user", "u-8").put("conversation_id", conv)),   // another user
+        complete(a.apiKey(), ask("unknown").put("conversation_id", java.util.UUID.randomUUID().toString())))) {
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(404);
+      assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code")).isEqualTo("conversation_not_found");
+    }
+    assertThat(complete(a.apiKey(), ask("widget's").put("conversation_id", widgetConv)).statusCode()).isEqualTo(404);
+    for (Object bad : java.util.List.of("not-a-uuid", 42, "1-1-1-1-1")) {
+      HttpResponse<String> r = complete(a.apiKey(), ask("bad id").put("conversation_id", bad));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(new JsonObject(r.body()).getJsonObject("error").getString("code")).isEqualTo("invalid_conversation_id");
+    }
+    assertThat(h.count("SELECT count(*) FROM conversations")).isEqualTo(convs);
+    assertThat(h.count("SELECT count(*) FROM messages")).isEqualTo(msgs);
+  }
+
+  /**
+   * The overview's latency figures come from what each answer stores: an upstream that sends its first
+   * token after 400 ms and ends 700 ms later gives an answer that took at least that long (generous upper
+   * bounds: test machines are shared), where the old measure said 0-1 ms.
+   */
+  @Test
+  void eachAnswerStoresItsTimeToFirstTokenAndItsTotalTime() {
+    HttpResponse<String> resp = complete(a.apiKey(), ask("PACED 400 700 timing"));
+    assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+    String conv = new JsonObject(resp.body()).getString("conversation_id");
+    String times = h.string("SELECT first_token_ms || ' ' || answer_ms FROM messages WHERE conversation_id = '" + conv
+        + "' AND role = 'assistant' AND status = 'complete'");
+    assertThat(times).as("stored times").isNotNull();
+    int first = Integer.parseInt(times.split(" ")[0]);
+    int total = Integer.parseInt(times.split(" ")[1]);
+    assertThat(first).isBetween(400, 400 + 5_000);
+    assertThat(total).isBetween(first + 700, first + 700 + 5_000);
+  }
 }

@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class FakeOpenAi {
 
+  /** "PACED 300 600" in a question: a first token after 300 ms, the answer's end 600 ms later. */
+  private static final java.util.regex.Pattern PACED = java.util.regex.Pattern.compile("PACED (\\d+) (\\d+)");
+
   final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final Promise<Void> slowClosed = Promise.promise();
   private HttpServer server;
@@ -60,6 +63,18 @@ final class FakeOpenAi {
         req.connection().closeHandler(v -> {
           vertx.cancelTimer(timer);
           slowClosed.tryComplete();
+        });
+        return;
+      }
+      java.util.regex.Matcher paced = PACED.matcher(question);
+      if (paced.find()) {
+        // known durations: the first token after the first number of ms, the end after the second more
+        vertx.setTimer(Long.parseLong(paced.group(1)), t -> {
+          resp.write(chunk(new JsonObject().put("role", "assistant").put("content", "Paced"), null));
+          vertx.setTimer(Long.parseLong(paced.group(2)), u -> {
+            resp.write(chunk(new JsonObject().put("content", " answer."), "stop"));
+            resp.end("data: [DONE]\n\n");
+          });
         });
         return;
       }

@@ -8,6 +8,7 @@ import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
 
@@ -21,6 +22,8 @@ import java.util.Map;
 public final class AuditRoutes {
 
   private static final int LIMIT = 200;
+  /** Characters of the one-line details shown before they are opened. */
+  private static final int SUMMARY_CHARS = 80;
 
   private final Database database;
   private final Views views;
@@ -53,8 +56,7 @@ public final class AuditRoutes {
                   Map<String, Object> model = new HashMap<>();
                   model.put("section", "audit");
                   List<Map<String, Object>> entries = Rows.maps(rows);
-                  entries.forEach(m -> m.put("detailsText", String.valueOf(new io.vertx.core.json.JsonObject(
-                      castMap(m.get("details"))).encode())));
+                  entries.forEach(m -> details(m, castMap(m.get("details"))));
                   model.put("entries", entries);
                   model.put("actions", Rows.maps(actions).stream().map(m -> m.get("action")).toList());
                   model.put("actor", actor);
@@ -64,6 +66,20 @@ public final class AuditRoutes {
                   return model;
                 })))
         .compose(model -> views.render(ctx, "audit", model));
+  }
+
+  /**
+   * An entry's details for the page: a one-line summary (shortened) that opens onto the indented JSON,
+   * so a long change (a word list, a prompt) does not widen the table; none when there are none.
+   */
+  private static void details(Map<String, Object> entry, Map<String, Object> details) {
+    if (details.isEmpty()) {
+      return;
+    }
+    JsonObject json = new JsonObject(details);
+    String line = json.encode();
+    entry.put("detailsSummary", line.length() <= SUMMARY_CHARS ? line : line.substring(0, SUMMARY_CHARS - 1) + "…");
+    entry.put("detailsPretty", json.encodePrettily());
   }
 
   @SuppressWarnings("unchecked")

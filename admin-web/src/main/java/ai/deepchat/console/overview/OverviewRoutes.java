@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The overview: the last 30 days of conversations, answers per intent, response time, feedback and
- * the share of answers served from FAQ entries without running the model (the answer cache).
+ * The overview: the last 30 days of conversations (per channel), answers per intent, time to first token
+ * and answer time as each answer measured them, feedback, the share of answers given from FAQ entries
+ * without the model, and the deflection rate (conversations answered without a handoff to people).
  */
 public final class OverviewRoutes {
 
@@ -75,20 +76,37 @@ public final class OverviewRoutes {
             }
             model.put("answers", answers);
             model.put("intentBars", Charts.shares(counts));
-            model.put("cacheHitRate", answers == 0 ? null : Math.round(1000.0 * faq / answers) / 10.0);
+            model.put("faqShare", answers == 0 ? null : Math.round(1000.0 * faq / answers) / 10.0);
           });
-      // response time: an answer's creation after the visitor message before it in its conversation
-      Future<?> latency = c.query("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, "
-              + "percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95 FROM ("
-              + "SELECT extract(epoch FROM created_at - lag(created_at) OVER w) * 1000 AS ms, role, "
-              + "lag(role) OVER w AS prev_role FROM messages "
-              + "WHERE created_at > now() - interval '" + DAYS + " days' "
-              + "WINDOW w AS (PARTITION BY conversation_id ORDER BY created_at)) t "
-              + "WHERE role = 'assistant' AND prev_role = 'user'").execute()
+      // the times each answer stored (V25): from the turn's arrival to its first token and to its end
+      Future<?> latency = c.query("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first_token_ms) AS first50, "
+              + "percentile_cont(0.95) WITHIN GROUP (ORDER BY first_token_ms) AS first95, "
+              + "percentile_cont(0.5) WITHIN GROUP (ORDER BY answer_ms) AS total50, "
+              + "percentile_cont(0.95) WITHIN GROUP (ORDER BY answer_ms) AS total95 FROM messages "
+              + "WHERE role = 'assistant' AND status = 'complete' AND answer_ms IS NOT NULL "
+              + "AND created_at > now() - interval '" + DAYS + " days'").execute()
           .onSuccess(rows -> {
             Row r = rows.iterator().next();
-            model.put("latencyP50", r.getValue("p50") == null ? null : Math.round(r.getDouble("p50")));
-            model.put("latencyP95", r.getValue("p95") == null ? null : Math.round(r.getDouble("p95")));
+            for (String k : List.of("first50", "first95", "total50", "total95")) {
+              model.put(k, r.getValue(k) == null ? null : Math.round(r.getDouble(k)));
+            }
+          });
+      // deflection: conversations with an answer in which no answer handed the visitor over to people
+      Future<?> deflection = c.query("SELECT count(*) AS answered, count(*) FILTER (WHERE NOT handed_over) AS deflected "
+              + "FROM (SELECT bool_or(intent = 'handoff') AS handed_over FROM messages WHERE role = 'assistant' "
+              + "AND status = 'complete' AND created_at > now() - interval '" + DAYS + " days' "
+              + "GROUP BY conversation_id) t").execute()
+          .onSuccess(rows -> {
+            Row r = rows.iterator().next();
+            long answered = r.getLong("answered");
+            model.put("deflection", answered == 0 ? null : Math.round(1000.0 * r.getLong("deflected") / answered) / 10.0);
+          });
+      Future<?> channels = c.query("SELECT channel, count(*) AS n FROM conversations "
+              + "WHERE created_at >= current_date - " + (DAYS - 1) + " GROUP BY channel ORDER BY channel").execute()
+          .onSuccess(rows -> {
+            Map<String, Long> perChannel = new LinkedHashMap<>();
+            rows.forEach(r -> perChannel.put(r.getString("channel"), r.getLong("n")));
+            model.put("channels", perChannel);
           });
       Future<?> feedback = c.query("SELECT count(*) FILTER (WHERE feedback = 1) AS up, "
               + "count(*) FILTER (WHERE feedback = -1) AS down FROM messages "
@@ -101,7 +119,7 @@ public final class OverviewRoutes {
             model.put("feedbackDown", down);
             model.put("satisfaction", up + down == 0 ? null : Math.round(100.0 * up / (up + down)));
           });
-      return Future.all(perDay, intents, latency, feedback).map(x -> model);
+      return Future.all(List.of(perDay, intents, latency, deflection, channels, feedback)).map(x -> model);
     }).compose(model -> views.render(ctx, "overview", model));
   }
 }

@@ -68,7 +68,7 @@ final class DemoSeed {
         apiKey.plaintext(), widgetKey));
   }
 
-  private static String randomPassword() {
+  static String randomPassword() {
     byte[] bytes = new byte[9];
     new SecureRandom().nextBytes(bytes);
     return HexFormat.of().formatHex(bytes);

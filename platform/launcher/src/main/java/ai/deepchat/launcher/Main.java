@@ -3,17 +3,21 @@ package ai.deepchat.launcher;
 import ai.deepchat.platform.config.ConfigException;
 import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.config.PlatformConfig;
-import ai.deepchat.platform.config.Role;
 
-import java.util.stream.Collectors;
-
-/** The one entry point: configuration, database, roles. Exit code 2 means bad configuration. */
+/**
+ * The one entry point: configuration, database, roles. Exit code 2 means bad configuration.
+ * {@code reset-password <workspace> <email>} is the one admin command ({@link PasswordReset}).
+ */
 public final class Main {
 
   private Main() {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals(PasswordReset.COMMAND)) {
+      System.exit(PasswordReset.main(System.getenv(), args));
+      return;
+    }
     PlatformConfig config;
     Node node;
     try {
@@ -45,15 +49,9 @@ public final class Main {
       // added now, so stop here as the hook would; the embedded database's own exit hook waits for this
       shutdown.run();
     }
-    String roles = config.roles().stream().map(Role::key).collect(Collectors.joining(","));
-    System.out.println("DeepChat is running (roles: " + roles + ", node " + node.platform().nodeId() + ")");
-    if (node.httpPort() > 0) {
-      String base = "http://localhost:" + node.httpPort();
-      System.out.println("  Console:    " + base + "/console");
-      System.out.println("  API:        " + base + "/v1/chat/completions  (OpenAI format; docs/api.md)");
-      System.out.println("  Widget:     <script src=\"" + base + "/widget.js\" data-key=\"pk_...\" async></script>");
-      System.out.println("  Health:     " + base + "/health/ready");
-      System.out.println("  Metrics:    http://localhost:" + node.managementPort() + "/metrics  (MANAGEMENT_PORT)");
-    }
+    // last, after the start-up log: the URLs and, on a first start, the one-time demo credentials
+    System.out.print(Banner.text(config, node.platform().nodeId(), node.httpPort(), node.managementPort(),
+        node.demoCreated()));
+    System.out.flush();
   }
 }

@@ -8,6 +8,7 @@ import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.DatabaseBootstrap;
+import ai.deepchat.platform.nativelib.NativeLibraries;
 import ai.deepchat.gateway.GatewayAdmission;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.platform.metrics.TenantLabels;
@@ -24,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,8 +44,11 @@ public final class Node implements AutoCloseable {
   private final Platform platform;
   private final RoleDeployer.Deployed deployed;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Optional<DemoSeed.Created> demoCreated;
 
-  private Node(Vertx vertx, DatabaseBootstrap database, Platform platform, RoleDeployer.Deployed deployed) {
+  private Node(Vertx vertx, DatabaseBootstrap database, Platform platform, RoleDeployer.Deployed deployed,
+               Optional<DemoSeed.Created> demoCreated) {
+    this.demoCreated = demoCreated;
     this.vertx = vertx;
     this.database = database;
     this.platform = platform;
@@ -61,6 +66,7 @@ public final class Node implements AutoCloseable {
    * before it stops the database (the drain's two waits, then Vert.x's close).
    */
   static Node start(PlatformConfig config, boolean closedByShutdownHook) {
+    NativeLibraries.useCacheDirectory(config.engine().nativeCacheDir());
     Vertx vertx = createVertx(config);
     DatabaseBootstrap database = null;
     try {
@@ -80,14 +86,13 @@ public final class Node implements AutoCloseable {
         PlatformMetrics.get().registerCluster(quorum::members, quorum::hasMajority);
       }
       Platform platform = new Platform(config, database.database(), nodeId(config));
-      if (config.database().embedded() && config.seed().enabled()) {
-        DemoSeed.ensure(platform).ifPresent(created -> announce(config, created));
-      }
+      Optional<DemoSeed.Created> demoCreated = config.database().embedded() && config.seed().enabled()
+          ? DemoSeed.ensure(platform) : Optional.empty();
       RoleDeployer.Deployed deployed = await(RoleDeployer.deploy(vertx, platform));
       if (config.database().embedded() && config.seed().enabled() && deployed.rag() != null) {
         await(DemoSeed.ensureDemoDocument(platform, deployed.rag()));
       }
-      return new Node(vertx, database, platform, deployed);
+      return new Node(vertx, database, platform, deployed, demoCreated);
     } catch (RuntimeException e) {
       if (database != null) {
         database.close();
@@ -116,18 +121,6 @@ public final class Node implements AutoCloseable {
     }
     options.setEventBusOptions(ClusterManagers.eventBus(config.cluster()));
     return await(builder.with(options).withClusterManager(ClusterManagers.hazelcast(config.cluster())).buildClustered());
-  }
-
-  private static void announce(PlatformConfig config, DemoSeed.Created created) {
-    // Printed once, on the first start only; the database keeps only hashes.
-    System.out.println();
-    System.out.println("  Demo tenant created (workspace '" + config.seed().tenantSlug() + "').");
-    System.out.println("    console login:  " + config.seed().adminEmail() + " / "
-        + created.generatedPassword().orElse("(ADMIN_PASSWORD)"));
-    System.out.println("    API key:        " + created.apiKey());
-    System.out.println("    widget key:     " + created.widgetKey());
-    System.out.println("  These are shown once; create more in the console.");
-    System.out.println();
   }
 
   static <T> T await(Future<T> future) {
@@ -206,6 +199,11 @@ public final class Node implements AutoCloseable {
   /** Where /metrics is served: MANAGEMENT_PORT on gateway nodes, the HTTP port on the others. */
   public int managementPort() {
     return deployed.managementPort();
+  }
+
+  /** What this start seeded (the demo tenant's one-time credentials), for the launcher's banner; empty after the first start. */
+  Optional<DemoSeed.Created> demoCreated() {
+    return demoCreated;
   }
 
   public Platform platform() {

@@ -122,14 +122,21 @@ public final class ChatApiModule implements HttpModule {
   private void completions(RoutingContext ctx) {
     long receivedAtMicros = EngineStamp.nowMicros(); // the platform's added time to first token starts here
     CompletionRequest request;
+    String conversationId;
     String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
     try {
       if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
         throw HttpProblem.badRequest("invalid_idempotency_key",
             "Idempotency-Key must be 1 to 200 visible ASCII characters.");
       }
-      request = CompletionRequest.parse(StrictJson.object(ctx.body().buffer()),
-          platform.config().chat().defaultMaxTokens(), platform.config().chat().maxChoices());
+      JsonObject body = StrictJson.object(ctx.body().buffer());
+      request = CompletionRequest.parse(body, platform.config().chat().defaultMaxTokens(),
+          platform.config().chat().maxChoices());
+      conversationId = ApiConversation.of(body, ctx.request().getHeader(ApiConversation.HEADER));
+      if (conversationId != null && request.sampling().n() > 1) {
+        // each choice is a turn of its own: n answers to one question cannot all continue one conversation
+        throw HttpProblem.badRequest("invalid_n", "'n' must be 1 when the turn continues a conversation.");
+      }
     } catch (HttpProblem p) {
       // a bad body counts like any request, or a flood of them would escape the limits (an oversize
       // one never gets here: 413 from the body handler, nothing charged)
@@ -153,7 +160,7 @@ public final class ChatApiModule implements HttpModule {
       List<TurnClient.Stream> streams = new ArrayList<>();
       for (int i = 0; i < request.sampling().n(); i++) {
         TurnRequest turn = new TurnRequest(UUID.randomUUID().toString(), caller.tenantId().toString(),
-            ChatMessages.CHANNEL_API, null, request.user(), choiceKey(idempotencyKey, i), request.messages(),
+            ChatMessages.CHANNEL_API, conversationId, request.user(), choiceKey(idempotencyKey, i), request.messages(),
             request.model(), Choices.sampling(request.sampling(), i), null, traceAsked(ctx),
             request.tools()); // events address: set by TurnClient
         streams.add(turns.start(turn, receivedAtMicros));

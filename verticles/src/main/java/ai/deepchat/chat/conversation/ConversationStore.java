@@ -264,22 +264,27 @@ final class ConversationStore {
                       String reasoning, List<Citation> citations, String intent, double score, Usage usage,
                       TurnTrace trace, String finishReason) {
     return finish(tenantId, conversationId, answerId, status, content, reasoning, citations, intent, score, usage,
-        trace, finishReason, List.of());
+        trace, finishReason, List.of(), null);
   }
 
-  /** As above, with the tool calls the model made (stored as made: a replay returns them). */
+  /**
+   * As above, with the tool calls the model made (stored as made: a replay returns them) and the
+   * answer's measured times (null: not measured; the overview leaves it out).
+   */
   Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
                       String reasoning, List<Citation> citations, String intent, double score, Usage usage,
-                      TurnTrace trace, String finishReason, List<ToolCall> toolCalls) {
+                      TurnTrace trace, String finishReason, List<ToolCall> toolCalls,
+                      TraceRecorder.AnswerTiming timing) {
     JsonArray cites = Citations.toJson(citations);
     // the trace replaces an earlier attempt's (a retry generates into the same row); none: null
     return db.inTenant(tenantId, c -> c.preparedQuery("UPDATE messages SET status = $2, content = $3, reasoning = $4, "
                 + "citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, completion_tokens = $9, "
-                + "trace = $10, finish_reason = $11, tool_calls = $12, updated_at = now() "
-                + "WHERE id = $1 AND status = 'streaming'")
+                + "trace = $10, finish_reason = $11, tool_calls = $12, first_token_ms = $13, answer_ms = $14, "
+                + "updated_at = now() WHERE id = $1 AND status = 'streaming'")
             .execute(Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
                 cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
-                trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls))))
+                trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls),
+                timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs())))
             .compose(v -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
                 .execute(Tuple.of(conversationId)))
             .mapEmpty());

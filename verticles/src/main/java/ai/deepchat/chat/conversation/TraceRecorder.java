@@ -105,6 +105,21 @@ final class TraceRecorder {
     outputStop = stop;
   }
 
+  /**
+   * The answer's timing for the overview: milliseconds from arrival to the first token (to now when no
+   * model token came: a FAQ, cached or refused answer is delivered whole) and to now. Kept for every turn.
+   */
+  AnswerTiming timing() {
+    long end = System.nanoTime();
+    long first = firstToken == 0 ? end : firstToken;
+    return new AnswerTiming((int) Math.min(Integer.MAX_VALUE, (first - arrived) / 1_000_000L),
+        (int) Math.min(Integer.MAX_VALUE, (end - arrived) / 1_000_000L));
+  }
+
+  /** Milliseconds from a turn's arrival to its first token and to its end. */
+  record AnswerTiming(int firstTokenMs, int answerMs) {
+  }
+
   /** The trace as of now (the answer complete or ended); {@code outputWords}: entries the answer reached. */
   TurnTrace build(Usage usage, List<String> outputWords) {
     long end = System.nanoTime();

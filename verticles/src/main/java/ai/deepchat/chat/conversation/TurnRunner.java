@@ -385,7 +385,7 @@ final class TurnRunner {
     TurnTrace traced = traced(usage);
     return deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
             thinking, answer.citations(), route.intent(), route.score(), usage, traced, finishReason,
-            answer.toolCalls())
+            answer.toolCalls(), trace.timing())
         .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason, route.faqId(), route.score(),
             traced))
         .otherwise(err -> {
@@ -410,7 +410,8 @@ final class TurnRunner {
     return deliveredUsage()
         .compose(usage -> deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(),
             "interrupted", answer.buffered() ? "" : answer.content(), answer.buffered() ? "" : answer.reasoning(),
-            answer.citations(), route.intent(), route.score(), usage, traced(usage)))
+            answer.citations(), route.intent(), route.score(), usage, traced(usage), null, answer.toolCalls(),
+            trace.timing()))
         .recover(err -> {
           LOG.error("turn {}: the interrupted answer could not be stored", req.turnId(), err);
           return Future.succeededFuture();

@@ -1,5 +1,6 @@
 package ai.deepchat.platform.config;
 
+import ai.deepchat.platform.nativelib.NativeLibraries;
 import io.netty.util.NetUtil;
 
 import java.io.IOException;
@@ -92,7 +93,8 @@ public final class ConfigLoader {
         new PlatformConfig.Engine(optional("MODEL_DIR").map(Path::of), engineBackend(),
             intIn("ENGINE_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024),
             intIn("ENGINE_MAX_SEQUENCES", 8, 1, 4096),
-            intIn("ENGINE_DRAIN_SECONDS", 30, 0, 3600)),
+            intIn("ENGINE_DRAIN_SECONDS", 30, 0, 3600),
+            NativeLibraries.defaultCacheDirectory(values, System.getProperty("user.home", "."))),
         console(jwtSecret),
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
             intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000), trustedProxies(),

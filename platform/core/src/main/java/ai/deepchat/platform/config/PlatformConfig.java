@@ -1,5 +1,7 @@
 package ai.deepchat.platform.config;
 
+import ai.deepchat.platform.nativelib.NativeLibraries;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -107,10 +109,17 @@ public record PlatformConfig(
   /**
    * Engine workers: the model folder served locally, the backend ("cpu", "cuda:0"), CPU threads, how
    * many sequences generate at once (more wait in the worker's queue), and how long a stopping worker
-   * lets running generations finish before it cuts them.
+   * lets running generations finish before it cuts them; {@code nativeCacheDir} is where the jar's JNI
+   * libraries are unpacked once per version (NATIVE_CACHE_DIR).
    */
   public record Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences,
-                       int drainSeconds) {
+                       int drainSeconds, Path nativeCacheDir) {
+
+    /** Without a cache directory: the user's cache, as {@code NativeLibraries} picks it. */
+    public Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences, int drainSeconds) {
+      this(modelDir, backend, threads, maxSequences, drainSeconds,
+          NativeLibraries.defaultCacheDirectory(java.util.Map.of(), System.getProperty("user.home", ".")));
+    }
   }
 
   /**
