@@ -16,6 +16,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.Router;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Path;
 import java.util.UUID;
 
@@ -26,6 +29,8 @@ import java.util.UUID;
  * and ingestion's batches) on the node's {@code embeddings} pool, the one bound on ONNX threads.
  */
 public final class Rag implements KnowledgeBaseApi {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Rag.class);
 
   private final Vertx vertx;
   private final RagConfig config;
@@ -51,6 +56,7 @@ public final class Rag implements KnowledgeBaseApi {
         WorkerPools.of(vertx).size(WorkerPools.Kind.EMBEDDINGS), config);
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
     this.evaluations = new Evaluations(database, knowledgeBases, retriever);
+    knowledgeBases.resumeReembeddings().onFailure(failure -> LOG.warn("re-embeddings not resumed", failure));
   }
 
   /** Web imports refused for every internal address ({@link OutboundPolicy#strict}). */
@@ -88,15 +94,18 @@ public final class Rag implements KnowledgeBaseApi {
   }
 
   /** Where the FAISS index of a knowledge base lives (for operators and tests). */
-  public Path indexFile(UUID tenantId, UUID knowledgeBaseId) {
-    return vectors.indexFile(tenantId, knowledgeBaseId);
+  public Path indexFile(UUID tenantId, UUID knowledgeBaseId, String embeddingModel) {
+    return vectors.indexFile(tenantId, knowledgeBaseId, embeddingModel);
   }
 
-  /** Closes the open indexes (on a worker: it waits for running searches), then the worker pools. */
+  /**
+   * Stops the re-embeddings after their batch, closes the open indexes (on a worker: it waits for running
+   * searches), then the worker pools.
+   */
   public Future<Void> close() {
-    return queryWorker.executeBlocking(() -> {
+    return knowledgeBases.close().compose(stopped -> queryWorker.executeBlocking(() -> {
       vectors.close();
       return null;
-    }, false).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close(), embeddings.close())).mapEmpty();
+    }, false)).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close(), embeddings.close())).mapEmpty();
   }
 }

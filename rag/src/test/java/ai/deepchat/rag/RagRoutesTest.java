@@ -1,5 +1,6 @@
 package ai.deepchat.rag;
 
+import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.TestDatabase;
@@ -221,7 +222,7 @@ class RagRoutesTest {
         .addQueryParam("filename", "guide.md").sendBuffer(resource("server-guide.md")));
     assertThat(upload.statusCode()).isEqualTo(202);
     waitUntilReady(kb, 1);
-    Path index = rag.indexFile(tenantA, UUID.fromString(kb));
+    Path index = rag.indexFile(tenantA, UUID.fromString(kb), EmbeddingModels.BGE_SMALL_ZH);
     assertThat(index).exists();
 
     // a document whose ingestion failed (here: marked so, as a crash mid-ingestion leaves it) is retried from

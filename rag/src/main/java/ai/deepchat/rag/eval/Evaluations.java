@@ -97,7 +97,7 @@ public final class Evaluations {
                   .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
                       kb.embeddingModel(), candidate)))
                   .compose(rows -> rows.size() == 0
-                      ? Future.failedFuture(new RagException(RagError.CONFLICT,
+                      ? Future.failedFuture(new RagException(RagError.EVALUATION_RUNNING,
                           "an evaluation of this knowledge base is running; wait for it to finish"))
                       : Future.succeededFuture(run(rows.iterator().next(), null)))
                   .onSuccess(run -> evaluate(tenantId, target, run.id(), questions));

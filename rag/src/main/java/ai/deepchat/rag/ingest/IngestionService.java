@@ -12,6 +12,7 @@ import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Upload;
 import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.rag.embed.PassageEmbedding;
 import ai.deepchat.rag.index.VectorStore;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -46,12 +47,12 @@ public final class IngestionService implements KnowledgeBaseService {
   private final DocumentRepository repository;
   private final VectorStore vectors;
   private final WorkerExecutor worker;
-  private final WorkerExecutor embeddings;
-  private final int embedParallelism;
+  private final PassageEmbedding embedding;
   private final DocumentParser parser;
   private final KeyedSerializer commits = new KeyedSerializer();
   private final TenantFairQueue queue;
   private final DocumentFiles files;
+  private final Reembedder reembedder;
 
   /**
    * @param worker where decoding and parsing run; never an event loop
@@ -64,11 +65,21 @@ public final class IngestionService implements KnowledgeBaseService {
     this.repository = new DocumentRepository(database);
     this.vectors = vectors;
     this.worker = worker;
-    this.embeddings = embeddings;
-    this.embedParallelism = Math.max(1, embedParallelism);
+    this.embedding = new PassageEmbedding(embeddings, embedParallelism);
     this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens(), config.parseTimeout());
     this.queue = new TenantFairQueue(config.ingestWorkers());
     this.files = new DocumentFiles(config.dataDir());
+    this.reembedder = new Reembedder(new ReembedRepository(database), vectors, embedding, config.embedBatch());
+  }
+
+  /** Resumes the re-embeddings a stopped node left; call once the node is up. */
+  public Future<Void> resumeReembeddings() {
+    return reembedder.resume();
+  }
+
+  /** Stops the re-embeddings after their current batch, leaving them to the next node to start. */
+  public Future<Void> close() {
+    return reembedder.close();
   }
 
   @Override
@@ -111,6 +122,18 @@ public final class IngestionService implements KnowledgeBaseService {
     }
     return repository.updateKnowledgeBase(tenantId, knowledgeBaseId,
         new KnowledgeBaseChange(name == null ? null : name.strip(), change.description(), change.answersChat()));
+  }
+
+  @Override
+  public Future<KnowledgeBase> startReembedding(UUID tenantId, UUID knowledgeBaseId, String embeddingModel) {
+    return reembedder.start(tenantId, knowledgeBaseId, embeddingModel)
+        .compose(started -> repository.knowledgeBase(tenantId, knowledgeBaseId));
+  }
+
+  @Override
+  public Future<KnowledgeBase> cancelReembedding(UUID tenantId, UUID knowledgeBaseId) {
+    return reembedder.cancel(tenantId, knowledgeBaseId)
+        .compose(cancelled -> repository.knowledgeBase(tenantId, knowledgeBaseId));
   }
 
   @Override
@@ -232,7 +255,7 @@ public final class IngestionService implements KnowledgeBaseService {
               files.delete(tenantId, knowledgeBaseId, documentId);
               return ids;
             }, false))
-            .compose(ids -> vectors.update(tenantId, knowledgeBaseId, dimensionOf(base), ids,
+            .compose(ids -> vectors.update(tenantId, knowledgeBaseId, base.embeddingModel(), dimensionOf(base), ids,
                     new long[0], new float[0])
                 .recover(indexFailure -> Future.succeededFuture()))));
   }
@@ -270,6 +293,13 @@ public final class IngestionService implements KnowledgeBaseService {
             .compose(ignored -> embed(job, embedder, parsed, 0, new ArrayList<>()))
             .compose(embedded -> commits.run(job.base().id(), () -> commit(job, embedder, parsed,
                 embedded))))
+        .recover(failure -> failure instanceof DocumentRepository.ModelChanged
+            // a re-embedding switched the model meanwhile: embed it again with the new one
+            ? repository.knowledgeBase(job.tenantId(), job.base().id())
+                .compose(base -> run(new Job(job.tenantId(), base, job.documentId(), job.sourceName(),
+                    job.format(), job.hash()), decoded))
+                .mapEmpty()
+            : Future.failedFuture(failure))
         .recover(failure -> {
           String message = failure instanceof RagException ? failure.getMessage()
               : "ingestion failed: " + failure;
@@ -295,7 +325,7 @@ public final class IngestionService implements KnowledgeBaseService {
     }
     int to = Math.min(chunks.size(), from + config.embedBatch());
     List<String> texts = chunks.subList(from, to).stream().map(Chunk::embeddingText).toList();
-    return embedSplit(embedder, texts)
+    return embedding.embed(embedder, texts)
         .compose(batch -> {
           done.addAll(batch);
           return repository.progress(job.tenantId(), job.documentId(), job.hash(),
@@ -304,25 +334,10 @@ public final class IngestionService implements KnowledgeBaseService {
         .compose(ignored -> embed(job, embedder, parsed, to, done));
   }
 
-  /** The batch's vectors in order, its parts embedded side by side on the embeddings pool. */
-  private Future<List<float[]>> embedSplit(Embedder embedder, List<String> texts) {
-    int part = Math.max(1, (texts.size() + embedParallelism - 1) / embedParallelism);
-    List<Future<List<float[]>>> parts = new ArrayList<>();
-    for (int i = 0; i < texts.size(); i += part) {
-      List<String> slice = texts.subList(i, Math.min(texts.size(), i + part));
-      parts.add(embeddings.executeBlocking(() -> embedder.embedPassages(slice), false));
-    }
-    return Future.all(parts).map(all -> {
-      List<float[]> vectors = new ArrayList<>(texts.size());
-      parts.forEach(p -> vectors.addAll(p.result()));
-      return vectors;
-    });
-  }
-
   private Future<Void> commit(Job job, Embedder embedder, ParsedDocument parsed,
                               List<float[]> embedded) {
     return repository.replaceChunks(job.tenantId(), job.base().id(), job.documentId(), job.hash(),
-            parsed, embedded)
+            job.base().embeddingModel(), parsed, embedded)
         .compose(replaced -> {
           if (replaced.superseded()) {
             return Future.succeededFuture();
@@ -332,7 +347,7 @@ public final class IngestionService implements KnowledgeBaseService {
             System.arraycopy(embedded.get(i), 0, flat, i * embedder.dimension(), embedder.dimension());
           }
           // PostgreSQL holds the chunks now; a failed index update only costs a rebuild later.
-          return vectors.update(job.tenantId(), job.base().id(), embedder.dimension(),
+          return vectors.update(job.tenantId(), job.base().id(), job.base().embeddingModel(), embedder.dimension(),
                   replaced.oldIds(), replaced.newIds(), flat)
               .recover(indexFailure -> Future.succeededFuture());
         });

@@ -68,7 +68,7 @@ public final class HybridRetriever implements Retriever {
       String searched = bridged.isEmpty() ? query : query + " " + bridged;
       Future<List<VectorStore.Hit>> vectorHits = worker
           .executeBlocking(() -> embedder.embedQuery(searched), false)
-          .compose(vector -> vectors.search(tenantId, knowledgeBaseId, embedder.dimension(), vector,
+          .compose(vector -> vectors.search(tenantId, knowledgeBaseId, base.embeddingModel(), embedder.dimension(), vector,
               candidates));
       Future<List<ChunkSearch.Scored>> lexicalHits =
           search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(searched), candidates);
