@@ -7,6 +7,8 @@
 --    transaction. A cancelled or failed job clears it.
 --  * knowledge_bases.reembed_* is the job's state and progress (one job per knowledge base). A running
 --    job renews reembed_heartbeat; a node that starts resumes the jobs whose heartbeat went stale.
+--    Without reembed_auto_switch the job stops at 'ready' (new index built, not switched) so the new
+--    model can be evaluated before the switch is asked for.
 --  * No new table: the columns ride on the row-level security, grants and tenant-scoped keys that
 --    chunks and knowledge_bases already have (V1, V8, V9).
 
@@ -14,8 +16,9 @@ ALTER TABLE chunks ADD COLUMN pending_embedding bytea;
 
 ALTER TABLE knowledge_bases
   ADD COLUMN reembed_model     text,
-  ADD COLUMN reembed_status    text CHECK (reembed_status IN ('running', 'done', 'failed', 'cancelled')),
+  ADD COLUMN reembed_status    text CHECK (reembed_status IN ('running', 'ready', 'done', 'failed', 'cancelled')),
   ADD COLUMN reembed_done      integer NOT NULL DEFAULT 0,
   ADD COLUMN reembed_total     integer NOT NULL DEFAULT 0,
   ADD COLUMN reembed_error     text,
-  ADD COLUMN reembed_heartbeat timestamptz;
+  ADD COLUMN reembed_heartbeat timestamptz,
+  ADD COLUMN reembed_auto_switch boolean NOT NULL DEFAULT true;

@@ -223,7 +223,8 @@ class RagRoutesTest {
     assertThat(upload.statusCode()).isEqualTo(202);
     waitUntilReady(kb, 1);
     Path index = rag.indexFile(tenantA, UUID.fromString(kb), EmbeddingModels.BGE_SMALL_ZH);
-    assertThat(index).exists();
+    // the document is ready once PostgreSQL has it; the index file is written just after
+    until("index written", Duration.ofSeconds(30), () -> Files.exists(index));
 
     // a document whose ingestion failed (here: marked so, as a crash mid-ingestion leaves it) is retried from
     // its stored original, without uploading it again; another tenant cannot trigger it

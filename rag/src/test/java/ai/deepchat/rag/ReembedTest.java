@@ -127,6 +127,46 @@ class ReembedTest {
   }
 
   @Test
+  void aManualSwitchWaitsReadySoTheNewModelIsEvaluatedFirst() throws Exception {
+    UUID kb = knowledgeBase(client, "manual");
+    String setId = await(as(tenant, client.post(BASE + "/" + kb + "/evaluation-sets")).sendJsonObject(new JsonObject()
+        .put("name", "backup").put("questions", new JsonArray().add(new JsonObject().put("question", QUERY)
+            .put("document", "server-guide.md").put("section", "Backup and Restore")))))
+        .bodyAsJsonObject().getString("id");
+    HttpResponse<Buffer> early = await(as(tenant, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs"))
+        .sendJsonObject(new JsonObject().put("embedding_model", EN)));
+    assertThat(early.statusCode()).as("no re-embedding is ready yet").isEqualTo(400);
+
+    post(client, kb, new JsonObject().put("embedding_model", EN).put("switch", "manual"));
+    JsonObject ready = waitUntilNotRunning(client, kb);
+    assertThat(ready.getJsonObject("reembedding").getString("status")).isEqualTo("ready");
+    assertThat(ready.getString("embedding_model")).isEqualTo(ZH);
+    assertThat(search(client, kb).getJsonObject(0).getString("section_path")).contains("Backup");
+
+    HttpResponse<Buffer> started = await(as(tenant, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs"))
+        .sendJsonObject(new JsonObject().put("embedding_model", EN)));
+    assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+    assertThat(started.bodyAsJsonObject().getString("embedding_model")).isEqualTo(EN);
+    String runId = started.bodyAsJsonObject().getString("id");
+    JsonObject[] run = new JsonObject[1];
+    until("the evaluation of the new model", INGESTION, () -> {
+      run[0] = await(as(tenant, client.get(BASE + "/" + kb + "/evaluation-runs/" + runId)).send()).bodyAsJsonObject();
+      return !"running".equals(run[0].getString("status"));
+    });
+    assertThat(run[0].getString("status")).isEqualTo("done");
+    assertThat(run[0].getDouble("recall_at_5")).isEqualTo(1.0);
+
+    HttpResponse<Buffer> switched = await(as(tenant, client.post(BASE + "/" + kb + "/reembed/switch")).send());
+    assertThat(switched.statusCode()).isEqualTo(202);
+    JsonObject done = waitUntilNotRunning(client, kb);
+    assertThat(done.getJsonObject("reembedding").getString("status")).isEqualTo("done");
+    assertThat(done.getString("embedding_model")).isEqualTo(EN);
+    HttpResponse<Buffer> again = await(as(tenant, client.post(BASE + "/" + kb + "/reembed/switch")).send());
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(again.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("reembed_not_running");
+  }
+
+  @Test
   void aFailureMidwayKeepsTheOldModelAndItsIndex() throws Exception {
     UUID kb = knowledgeBase(client, "failure");
     long failing = middleChunk(kb);

@@ -34,6 +34,7 @@ import java.util.UUID;
 public final class KnowledgeRoutes {
 
   private static final int TOP_K = 8;
+  private static final List<String> EMBEDDING_MODELS = List.of("bge-small-zh-v1.5-q", "bge-small-en-v1.5-q");
   /** Chunks per page of a document, and the characters of one chunk a page shows (a chunk may be MBs). */
   static final int CHUNKS_PER_PAGE = 20;
   static final int CHUNK_CHARS_SHOWN = 64 * 1024;
@@ -64,6 +65,7 @@ public final class KnowledgeRoutes {
     routes.get("/kb/:kb/documents/:doc", ConsoleRole.VIEWER, this::document);
     routes.upload("/kb/:kb/upload", ConsoleRole.EDITOR, uploadLimit + 64 * 1024, this::upload);
     routes.post("/kb/:kb/reindex", ConsoleRole.EDITOR, this::reindex);
+    routes.post("/kb/:kb/reembed", ConsoleRole.EDITOR, this::reembed);
     routes.post("/kb/:kb/default", ConsoleRole.ADMIN, this::makeDefault);
     routes.post("/kb/:kb/documents/:doc/delete", ConsoleRole.EDITOR, this::deleteDocument);
     routes.post("/kb/:kb/documents/:doc/retry", ConsoleRole.EDITOR, this::retryDocument);
@@ -82,7 +84,7 @@ public final class KnowledgeRoutes {
     String name = Forms.text(ctx, "name", 120, true);
     String description = Forms.text(ctx, "description", 1000, false);
     String model = Forms.text(ctx, "embedding_model", 60, false);
-    if (!model.isEmpty() && !List.of("bge-small-zh-v1.5-q", "bge-small-en-v1.5-q").contains(model)) {
+    if (!model.isEmpty() && !EMBEDDING_MODELS.contains(model)) {
       throw ConsoleException.badRequest("error.invalid", "embedding_model");
     }
     String embedding = model.isEmpty() ? "bge-small-zh-v1.5-q" : model;
@@ -106,7 +108,8 @@ public final class KnowledgeRoutes {
 
   static Future<Map<String, Object>> base(Database database, ConsoleSession s, UUID kb) {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT id, name, description, version, "
-        + "embedding_model, (id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS is_default "
+        + "embedding_model, (id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS is_default, "
+        + "reembed_model, reembed_status, reembed_done, reembed_total, reembed_error, reembed_auto_switch "
         + "FROM knowledge_bases WHERE id = $1").execute(Tuple.of(kb)))
         .map(rows -> {
           if (rows.size() == 0) {
@@ -288,6 +291,37 @@ public final class KnowledgeRoutes {
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "reindexed"))
         .recover(err -> err instanceof KnowledgeBackend.Unavailable
             ? ConsoleRouter.done(ctx, "/kb/" + kb, "reindexUnavailable") : Future.failedFuture(err));
+  }
+
+  /**
+   * Starts, switches or cancels the re-embedding into another model (form field {@code action}); the
+   * knowledge base's page shows its progress, and searches keep the current model until the switch.
+   */
+  private Future<?> reembed(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    String action = Forms.text(ctx, "action", 10, true);
+    String model = Forms.text(ctx, "embedding_model", 60, false);
+    boolean manual = "on".equals(Forms.text(ctx, "manual", 10, false));
+    if (!List.of("start", "switch", "cancel").contains(action)
+        || "start".equals(action) && !EMBEDDING_MODELS.contains(model)) {
+      throw ConsoleException.badRequest("error.invalid", "start".equals(action) ? "embedding_model" : "action");
+    }
+    return base(s, kb)
+        .compose(base -> backend.reembed(s.tenantId(), kb, action, model, manual))
+        .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx), "kb.reembed_" + action,
+            "kb:" + kb, "start".equals(action) ? new JsonObject().put("embedding_model", model).put("manual", manual)
+                : null)))
+        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "reembed_" + action))
+        .recover(err -> {
+          if (err instanceof KnowledgeBackend.Unavailable) {
+            return ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable");
+          }
+          if (err instanceof BusFailure.Failed refusal && refusal.failure() == BusFailure.CONFLICT) {
+            return ConsoleRouter.done(ctx, "/kb/" + kb, "reembedConflict");
+          }
+          return err instanceof BusFailure.Failed ? Future.failedFuture(ConsoleException.badRequest("error.invalid",
+              "embedding_model")) : Future.failedFuture(err);
+        });
   }
 
   private Future<?> search(RoutingContext ctx, ConsoleSession s) {

@@ -79,10 +79,19 @@ public final class Evaluations {
    * the run is listed with the set's own knowledge base.
    */
   public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate) {
+    return start(tenantId, knowledgeBaseId, setId, candidate, null);
+  }
+
+  /**
+   * The same through the vectors of {@code embeddingModel}: the model of the knowledge base's re-embedding
+   * that is "ready" and not switched yet ("evaluate before switching"), or null for its own model.
+   */
+  public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate,
+                               String embeddingModel) {
     UUID target = candidate == null ? knowledgeBaseId : candidate;
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(own -> knowledgeBases.knowledgeBase(tenantId, target))
-        .compose(kb -> database.inTenant(tenantId,
+        .compose(kb -> Future.succeededFuture(kb.searchModel(embeddingModel)).compose(model -> database.inTenant(tenantId,
         conn -> conn.preparedQuery("SELECT questions FROM eval_sets WHERE id = $1 AND knowledge_base_id = $2")
             .execute(Tuple.of(setId, knowledgeBaseId))
             .compose(sets -> {
@@ -95,22 +104,22 @@ public final class Evaluations {
                       + "WHERE NOT EXISTS (SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running' "
                       + "AND started_at > now() - " + STALE + ") RETURNING " + RUN_COLUMNS)
                   .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
-                      kb.embeddingModel(), candidate)))
+                      model, candidate)))
                   .compose(rows -> rows.size() == 0
                       ? Future.failedFuture(new RagException(RagError.EVALUATION_RUNNING,
                           "an evaluation of this knowledge base is running; wait for it to finish"))
                       : Future.succeededFuture(run(rows.iterator().next(), null)))
-                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions));
-            })));
+                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions, embeddingModel));
+            }))));
   }
 
-  private void evaluate(UUID tenantId, UUID knowledgeBaseId, UUID runId, JsonArray questions) {
+  private void evaluate(UUID tenantId, UUID knowledgeBaseId, UUID runId, JsonArray questions, String embeddingModel) {
     List<EvalQuestion> list = new ArrayList<>();
     for (int i = 0; i < questions.size(); i++) {
       JsonObject q = questions.getJsonObject(i);
       list.add(new EvalQuestion(q.getString("question"), q.getString("document"), q.getString("section")));
     }
-    evaluator.run(tenantId, knowledgeBaseId, list)
+    evaluator.run(tenantId, knowledgeBaseId, list, embeddingModel)
         .compose(report -> database.inTenant(tenantId, conn -> conn.preparedQuery("UPDATE eval_runs SET "
                 + "status = 'done', knowledge_base_version = $2, recall_at_1 = $3, recall_at_5 = $4, mrr = $5, "
                 + "cross_language_count = $6, cross_recall_at_5 = $7, cross_mrr = $8, p95_ms = $9, "

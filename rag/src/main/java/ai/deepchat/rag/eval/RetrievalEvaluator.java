@@ -33,6 +33,12 @@ public final class RetrievalEvaluator {
   }
 
   public Future<EvalReport> run(UUID tenantId, UUID knowledgeBaseId, List<EvalQuestion> questions) {
+    return run(tenantId, knowledgeBaseId, questions, null);
+  }
+
+  /** Through the vectors of {@code embeddingModel} (null: the knowledge base's; see {@link Retriever}). */
+  public Future<EvalReport> run(UUID tenantId, UUID knowledgeBaseId, List<EvalQuestion> questions,
+                                String embeddingModel) {
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base ->
         knowledgeBases.listDocuments(tenantId, knowledgeBaseId).compose(documents -> {
           Map<String, DocumentStatus> byId = documents.stream()
@@ -40,7 +46,7 @@ public final class RetrievalEvaluator {
           List<QuestionResult> results = new ArrayList<>();
           Future<Void> chain = Future.succeededFuture();
           for (EvalQuestion question : questions) {
-            chain = chain.compose(v -> ask(tenantId, knowledgeBaseId, question, documents, byId)).map(r -> {
+            chain = chain.compose(v -> ask(tenantId, knowledgeBaseId, question, documents, byId, embeddingModel)).map(r -> {
               results.add(r);
               return null;
             });
@@ -50,12 +56,13 @@ public final class RetrievalEvaluator {
   }
 
   private Future<QuestionResult> ask(UUID tenantId, UUID knowledgeBaseId, EvalQuestion question,
-                                     List<DocumentStatus> documents, Map<String, DocumentStatus> byId) {
+                                     List<DocumentStatus> documents, Map<String, DocumentStatus> byId,
+                                     String embeddingModel) {
     DocumentStatus expected = documents.stream()
         .filter(d -> question.isDocument(d.title(), d.sourceName())).findFirst().orElse(null);
     boolean cross = expected != null && Script.of(question.question()) != Script.of(expected.title());
     long start = System.nanoTime();
-    return retriever.retrieve(tenantId, knowledgeBaseId, question.question(), DEPTH).map(reply -> {
+    return retriever.retrieve(tenantId, knowledgeBaseId, question.question(), DEPTH, embeddingModel).map(reply -> {
       double millis = (System.nanoTime() - start) / 1e6;
       List<RetrievedChunk> hits = reply.hits();
       int rank = 0;

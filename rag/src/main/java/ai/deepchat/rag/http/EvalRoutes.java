@@ -23,7 +23,8 @@ import java.util.UUID;
  * POST /{kbId}/evaluation-sets           text/csv or JSON Lines body with ?name=, or JSON
  *                                        {"name", "questions": [{"question", "document", "section"}]}  201 set
  * GET  /{kbId}/evaluation-sets                                                          200 [set]
- * POST /{kbId}/evaluation-sets/{setId}/runs  optional {"candidateKnowledgeBaseId"}      202 run (running)
+ * POST /{kbId}/evaluation-sets/{setId}/runs  optional {"candidate_knowledge_base_id"} or
+ *                                        {"embedding_model"} of a re-embedding "ready" to switch  202 run (running)
  * GET  /{kbId}/evaluation-runs                                                          200 [run] newest first
  * GET  /{kbId}/evaluation-runs/{runId}                                                  200 run with results
  * </pre>
@@ -31,6 +32,7 @@ import java.util.UUID;
 final class EvalRoutes {
 
   private static final String CANDIDATE = "candidate_knowledge_base_id";
+  private static final String MODEL = "embedding_model";
 
   private final Evaluations evaluations;
 
@@ -82,14 +84,20 @@ final class EvalRoutes {
 
   private void start(RoutingContext ctx) {
     UUID candidate = null;
+    String model = null;
     if (ctx.body().length() > 0) {
       JsonObject body = RagRoutes.jsonBody(ctx);
       for (String field : body.fieldNames()) {
-        if (!field.equals(CANDIDATE)) {
+        if (!field.equals(CANDIDATE) && !field.equals(MODEL)) {
           throw new ApiProblem(400, "invalid_value", field, "Unknown field '" + field + "'; a run takes only "
-              + CANDIDATE + ".");
+              + CANDIDATE + " or " + MODEL + ".");
         }
       }
+      Object named = body.getValue(MODEL);
+      if (named != null && !(named instanceof String)) {
+        throw new ApiProblem(400, "invalid_value", MODEL, MODEL + " must be the name of an embedding model.");
+      }
+      model = (String) named;
       Object value = body.getValue(CANDIDATE);
       if (value != null && !(value instanceof String)) {
         throw new ApiProblem(400, "invalid_value", CANDIDATE, CANDIDATE + " must be a knowledge base id.");
@@ -102,7 +110,7 @@ final class EvalRoutes {
       }
     }
     RagRoutes.respond(ctx, 202, evaluations.start(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"),
-        RagRoutes.id(ctx, "setId"), candidate).map(EvalRoutes::json));
+        RagRoutes.id(ctx, "setId"), candidate, model).map(EvalRoutes::json));
   }
 
   private void listRuns(RoutingContext ctx) {

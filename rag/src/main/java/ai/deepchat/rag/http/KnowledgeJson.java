@@ -29,7 +29,7 @@ final class KnowledgeJson {
     return r == null ? null : new JsonObject().put("embedding_model", r.model()).put("status", r.status())
         .put("done", r.done()).put("total", r.total())
         .put("progress", r.total() == 0 ? (r.running() ? 0.0 : 1.0) : Math.min(1.0, (double) r.done() / r.total()))
-        .put("error", r.error());
+        .put("error", r.error()).put("switch", r.autoSwitch() ? "auto" : "manual");
   }
 
   static JsonObject document(DocumentStatus d) {

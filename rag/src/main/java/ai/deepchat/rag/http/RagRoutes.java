@@ -51,7 +51,9 @@ import java.util.function.Function;
  * POST   /{kbId}/documents/{docId}/resync  ingest again from the stored original   202 document
  * POST   /{kbId}/documents/web      {url}: one page, fetched through OutboundPolicy 202 document (pending)
  * POST   /{kbId}/search             {query, top_k?}                               200 list of hits
- * POST   /{kbId}/reembed            {embedding_model}: re-embed in the background  202 knowledge base
+ * POST   /{kbId}/reembed            {embedding_model, switch?: auto|manual}:
+ *                                   re-embed in the background                    202 knowledge base
+ * POST   /{kbId}/reembed/switch     switch to a "ready" (manual) re-embedding      202 knowledge base
  * DELETE /{kbId}/reembed            cancel the running re-embedding                200 knowledge base
  * </pre>
  * Errors are {@code {"error": {"message", "type", "param", "code"}}} ({@link ApiProblem}); unknown
@@ -116,6 +118,8 @@ public final class RagRoutes {
     router.post("/:kbId/search").handler(body).handler(json(200, routes::search));
     router.post("/:kbId/documents/web").handler(body).handler(json(202, routes::importPage));
     router.post("/:kbId/reembed").handler(body).handler(json(202, routes::startReembedding));
+    router.post("/:kbId/reembed/switch").handler(body).handler(json(202, ctx -> routes.service.switchReembedding(
+        tenant(ctx), id(ctx, "kbId")).map(KnowledgeJson::knowledgeBase)));
     router.delete("/:kbId/reembed").handler(body).handler(json(200, ctx -> routes.service.cancelReembedding(
         tenant(ctx), id(ctx, "kbId")).map(KnowledgeJson::knowledgeBase)));
     if (evaluations != null) {
@@ -161,13 +165,18 @@ public final class RagRoutes {
   }
 
   private Future<JsonObject> startReembedding(RoutingContext ctx) {
-    JsonObject body = RequestJson.object(ctx, Set.of("embedding_model"));
+    JsonObject body = RequestJson.object(ctx, Set.of("embedding_model", "switch"));
     String model = RequestJson.string(body, "embedding_model", 100, true);
     if (!KnowledgeBaseService.EMBEDDING_MODELS.contains(model)) {
       throw ApiProblem.invalid("embedding_model", "'embedding_model' must be one of "
           + KnowledgeBaseService.EMBEDDING_MODELS + ".");
     }
-    return service.startReembedding(tenant(ctx), id(ctx, "kbId"), model).map(KnowledgeJson::knowledgeBase);
+    String switching = RequestJson.string(body, "switch", 10, false);
+    if (switching != null && !Set.of("auto", "manual").contains(switching)) {
+      throw ApiProblem.invalid("switch", "'switch' must be auto (when done) or manual (POST .../reembed/switch).");
+    }
+    return service.startReembedding(tenant(ctx), id(ctx, "kbId"), model, !"manual".equals(switching))
+        .map(KnowledgeJson::knowledgeBase);
   }
 
   private Future<JsonObject> upload(RoutingContext ctx) {

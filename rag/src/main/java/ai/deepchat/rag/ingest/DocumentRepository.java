@@ -28,7 +28,7 @@ final class DocumentRepository {
       + "content_type, size_bytes, status, progress, error, chunk_count";
   private static final String KB_COLUMNS = "id, name, description, embedding_model, version, "
       + "(id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS answers_chat, "
-      + "reembed_model, reembed_status, reembed_done, reembed_total, reembed_error";
+      + "reembed_model, reembed_status, reembed_done, reembed_total, reembed_error, reembed_auto_switch";
 
   /** What accepting an upload found: the stored row, and whether it already holds this content. */
   record Accepted(DocumentStatus document, boolean unchanged) {
@@ -346,7 +346,8 @@ final class DocumentRepository {
   private static KnowledgeBase knowledgeBase(Row row) {
     String target = row.getString("reembed_model");
     Reembedding reembedding = target == null ? null : new Reembedding(target, row.getString("reembed_status"),
-        row.getInteger("reembed_done"), row.getInteger("reembed_total"), row.getString("reembed_error"));
+        row.getInteger("reembed_done"), row.getInteger("reembed_total"), row.getString("reembed_error"),
+        row.getBoolean("reembed_auto_switch"));
     return new KnowledgeBase(row.getUUID("id"), row.getString("name"), row.getString("description"),
         row.getString("embedding_model"), row.getLong("version"), row.getBoolean("answers_chat"), reembedding);
   }

@@ -125,8 +125,15 @@ public final class IngestionService implements KnowledgeBaseService {
   }
 
   @Override
-  public Future<KnowledgeBase> startReembedding(UUID tenantId, UUID knowledgeBaseId, String embeddingModel) {
-    return reembedder.start(tenantId, knowledgeBaseId, embeddingModel)
+  public Future<KnowledgeBase> startReembedding(UUID tenantId, UUID knowledgeBaseId, String embeddingModel,
+                                                boolean autoSwitch) {
+    return reembedder.start(tenantId, knowledgeBaseId, embeddingModel, autoSwitch)
+        .compose(started -> repository.knowledgeBase(tenantId, knowledgeBaseId));
+  }
+
+  @Override
+  public Future<KnowledgeBase> switchReembedding(UUID tenantId, UUID knowledgeBaseId) {
+    return reembedder.allowSwitch(tenantId, knowledgeBaseId)
         .compose(started -> repository.knowledgeBase(tenantId, knowledgeBaseId));
   }
 

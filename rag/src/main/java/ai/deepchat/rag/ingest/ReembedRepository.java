@@ -31,8 +31,11 @@ final class ReembedRepository {
   record Orphan(UUID knowledgeBaseId, String model) {
   }
 
-  /** What a switch found: {@code more} chunks still to embed, or {@code stopped}, or the model replaced. */
-  record Switch(boolean more, boolean stopped, String oldModel) {
+  /**
+   * What a switch found: {@code more} chunks still to embed, or {@code stopped}, or {@code held} for the
+   * caller's switch ("ready"), or the model replaced ({@code oldModel}).
+   */
+  record Switch(boolean more, boolean stopped, boolean held, String oldModel) {
   }
 
   private final Database database;
@@ -42,7 +45,7 @@ final class ReembedRepository {
   }
 
   /** Marks the re-embedding into {@code model} running, forgetting what an earlier one left. */
-  Future<Void> start(UUID tenantId, UUID knowledgeBaseId, String model) {
+  Future<Void> start(UUID tenantId, UUID knowledgeBaseId, String model, boolean autoSwitch) {
     return database.inTenant(tenantId, conn -> conn
         .preparedQuery("SELECT embedding_model, reembed_status FROM knowledge_bases WHERE id = $1 FOR UPDATE")
         .execute(Tuple.of(knowledgeBaseId))
@@ -56,15 +59,15 @@ final class ReembedRepository {
             return Future.failedFuture(new RagException(RagError.INVALID_INPUT,
                 "the knowledge base uses " + model + " already"));
           }
-          if ("running".equals(row.getString(1))) {
+          if ("running".equals(row.getString(1)) || "ready".equals(row.getString(1))) {
             return Future.failedFuture(new RagException(RagError.REEMBED_RUNNING,
                 "the knowledge base is being re-embedded; cancel that first"));
           }
           return clearPending(conn, knowledgeBaseId).compose(ignored -> conn.preparedQuery(
                   "UPDATE knowledge_bases SET reembed_model = $2, reembed_status = 'running', reembed_done = 0, "
                       + "reembed_total = (SELECT count(*) FROM chunks WHERE knowledge_base_id = $1), "
-                      + "reembed_error = NULL, reembed_heartbeat = now() WHERE id = $1")
-              .execute(Tuple.of(knowledgeBaseId, model)).mapEmpty());
+                      + "reembed_error = NULL, reembed_heartbeat = now(), reembed_auto_switch = $3 WHERE id = $1")
+              .execute(Tuple.of(knowledgeBaseId, model, autoSwitch)).mapEmpty());
         }));
   }
 
@@ -115,24 +118,29 @@ final class ReembedRepository {
    */
   Future<Switch> switchModel(UUID tenantId, UUID knowledgeBaseId, String model) {
     return database.inTenant(tenantId, conn -> conn
-        .preparedQuery("SELECT embedding_model FROM knowledge_bases WHERE id = $1 AND " + RUNNING + " FOR UPDATE")
+        .preparedQuery("SELECT embedding_model, reembed_auto_switch FROM knowledge_bases WHERE id = $1 AND "
+            + RUNNING + " FOR UPDATE")
         .execute(Tuple.of(knowledgeBaseId, model))
         .compose(running -> {
           if (running.size() == 0) {
-            return Future.succeededFuture(new Switch(false, true, null));
+            return Future.succeededFuture(new Switch(false, true, false, null));
           }
           String oldModel = running.iterator().next().getString(0);
+          if (!running.iterator().next().getBoolean(1)) {
+            return conn.preparedQuery("UPDATE knowledge_bases SET reembed_status = 'ready', reembed_heartbeat = NULL "
+                + "WHERE id = $1").execute(Tuple.of(knowledgeBaseId)).map(held -> new Switch(false, false, true, null));
+          }
           return conn.preparedQuery("SELECT count(*) FROM chunks WHERE knowledge_base_id = $1 "
                   + "AND pending_embedding IS NULL").execute(Tuple.of(knowledgeBaseId))
               .compose(missing -> missing.iterator().next().getLong(0) > 0
-                  ? Future.succeededFuture(new Switch(true, false, null))
+                  ? Future.succeededFuture(new Switch(true, false, false, null))
                   : conn.preparedQuery("UPDATE chunks SET embedding = pending_embedding, pending_embedding = NULL "
                           + "WHERE knowledge_base_id = $1").execute(Tuple.of(knowledgeBaseId))
                       .compose(ignored -> conn.preparedQuery("UPDATE knowledge_bases SET embedding_model = $2, "
                               + "reembed_status = 'done', reembed_done = reembed_total, reembed_heartbeat = NULL, "
                               + "version = version + 1, updated_at = now() WHERE id = $1")
                           .execute(Tuple.of(knowledgeBaseId, model)))
-                      .map(ignored -> new Switch(false, false, oldModel)));
+                      .map(ignored -> new Switch(false, false, false, oldModel)));
         }));
   }
 
@@ -143,10 +151,22 @@ final class ReembedRepository {
   Future<String> stop(UUID tenantId, UUID knowledgeBaseId, String status, String error) {
     return database.inTenant(tenantId, conn -> conn
         .preparedQuery("UPDATE knowledge_bases SET reembed_status = $2, reembed_error = $3, reembed_heartbeat = NULL "
-            + "WHERE id = $1 AND reembed_status = 'running' RETURNING reembed_model")
+            + "WHERE id = $1 AND reembed_status IN ('running', 'ready') RETURNING reembed_model")
         .execute(Tuple.of(knowledgeBaseId, status, error))
         .compose(rows -> rows.size() == 0 ? Future.succeededFuture(null)
             : clearPending(conn, knowledgeBaseId).map(ignored -> rows.iterator().next().getString(0))));
+  }
+
+  /**
+   * Resumes a "ready" job with the switch allowed: it embeds what was ingested since and switches. The
+   * job's model, or null when none was ready.
+   */
+  Future<String> allowSwitch(UUID tenantId, UUID knowledgeBaseId) {
+    return database.inTenant(tenantId, conn -> conn
+        .preparedQuery("UPDATE knowledge_bases SET reembed_status = 'running', reembed_auto_switch = true, "
+            + "reembed_heartbeat = now() WHERE id = $1 AND reembed_status = 'ready' RETURNING reembed_model")
+        .execute(Tuple.of(knowledgeBaseId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0)));
   }
 
   /** Leaves the job to the next node that starts (this one is shutting down). */

@@ -46,14 +46,29 @@ final class Reembedder {
     this.batch = batch;
   }
 
-  /** Starts the re-embedding of the knowledge base into {@code model}; it runs in the background. */
-  Future<Void> start(UUID tenantId, UUID knowledgeBaseId, String model) {
+  /**
+   * Starts the re-embedding of the knowledge base into {@code model}; it runs in the background and
+   * switches when done, or, without {@code autoSwitch}, stops "ready" for {@link #allowSwitch}.
+   */
+  Future<Void> start(UUID tenantId, UUID knowledgeBaseId, String model, boolean autoSwitch) {
     if (model == null || !EmbeddingModels.isKnown(model)) {
       return Future.failedFuture(new RagException(RagError.INVALID_INPUT, "unknown embedding model " + model
           + "; expected one of " + EmbeddingModels.all().keySet()));
     }
-    return repository.start(tenantId, knowledgeBaseId, model)
+    return repository.start(tenantId, knowledgeBaseId, model, autoSwitch)
         .onSuccess(ignored -> launch(new Job(tenantId, knowledgeBaseId, model)));
+  }
+
+  /** Switches a "ready" re-embedding (after embedding the chunks ingested since it got ready). */
+  Future<Void> allowSwitch(UUID tenantId, UUID knowledgeBaseId) {
+    return repository.allowSwitch(tenantId, knowledgeBaseId).compose(model -> {
+      if (model == null) {
+        return Future.failedFuture(new RagException(RagError.REEMBED_NOT_RUNNING,
+            "no re-embedding of the knowledge base waits for its switch"));
+      }
+      launch(new Job(tenantId, knowledgeBaseId, model));
+      return Future.succeededFuture();
+    });
   }
 
   /** Cancels the running re-embedding; the knowledge base keeps its model. */
@@ -127,6 +142,10 @@ final class Reembedder {
           }
           if (outcome.stopped()) {
             return Future.<Void>succeededFuture(); // whoever stopped it dropped the new index
+          }
+          if (outcome.held()) {
+            LOG.info("knowledge base {} is ready to switch to {}", job.knowledgeBaseId(), job.model());
+            return Future.<Void>succeededFuture();
           }
           LOG.info("knowledge base {} switched from {} to {}", job.knowledgeBaseId(), outcome.oldModel(),
               job.model());

@@ -51,6 +51,12 @@ public final class HybridRetriever implements Retriever {
 
   @Override
   public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
+    return retrieve(tenantId, knowledgeBaseId, query, topK, null);
+  }
+
+  @Override
+  public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK,
+                                        String embeddingModel) {
     if (query == null || query.isBlank()) {
       return Future.failedFuture(new RagException(RagError.INVALID_INPUT, "the query is empty"));
     }
@@ -61,14 +67,15 @@ public final class HybridRetriever implements Retriever {
     int k = Math.max(1, Math.min(topK, MAX_TOP_K));
     int candidates = Math.max(MIN_CANDIDATES, 4 * k);
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base -> {
-      Embedder embedder = EmbeddingModels.get(base.embeddingModel());
+      String model = base.searchModel(embeddingModel);
+      Embedder embedder = EmbeddingModels.get(model);
       // The question with the other language's terms for its words: one embedding and one full-text
       // query still, so a bridged question costs no more than before (docs/performance.md).
       String bridged = bridge.bridge(query);
       String searched = bridged.isEmpty() ? query : query + " " + bridged;
       Future<List<VectorStore.Hit>> vectorHits = worker
           .executeBlocking(() -> embedder.embedQuery(searched), false)
-          .compose(vector -> vectors.search(tenantId, knowledgeBaseId, base.embeddingModel(), embedder.dimension(), vector,
+          .compose(vector -> vectors.search(tenantId, knowledgeBaseId, model, embedder.dimension(), vector,
               candidates));
       Future<List<ChunkSearch.Scored>> lexicalHits =
           search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(searched), candidates);
