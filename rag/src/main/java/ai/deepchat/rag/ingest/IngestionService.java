@@ -210,6 +210,7 @@ public final class IngestionService implements KnowledgeBaseService {
               files.write(tenantId, knowledgeBaseId, accepted.document().id(), received.original());
               return accepted;
             }, false))
+            .compose(accepted -> keptOnlyIfStillThere(tenantId, knowledgeBaseId, accepted))
             .map(accepted -> {
               if (accepted.unchanged()) {
                 return new Upload(accepted.document(), Future.succeededFuture(accepted.document()));
@@ -221,6 +222,24 @@ public final class IngestionService implements KnowledgeBaseService {
               return new Upload(accepted.document(),
                   queue.submit(tenantId, job.documentId(), () -> run(job, decoded)));
             })));
+  }
+
+  /**
+   * The knowledge base (or the document) may have been deleted between the document's row and its
+   * original's write, and the deletion's file cleanup may have run before the write: checked after it,
+   * so that in every order the original of a deleted document is removed.
+   */
+  private Future<DocumentRepository.Accepted> keptOnlyIfStillThere(UUID tenantId, UUID knowledgeBaseId,
+                                                                   DocumentRepository.Accepted accepted) {
+    UUID documentId = accepted.document().id();
+    return repository.document(tenantId, knowledgeBaseId, documentId).map(accepted)
+        .recover(gone -> RagException.errorOf(gone) != RagError.NOT_FOUND ? Future.failedFuture(gone)
+            : worker.executeBlocking(() -> {
+              files.delete(tenantId, knowledgeBaseId, documentId);
+              files.deleteIfEmpty(tenantId, knowledgeBaseId);
+              return null;
+            }, false).compose(removed -> Future.failedFuture(new RagException(RagError.NOT_FOUND,
+                "the document or its knowledge base was deleted during the upload"))));
   }
 
   @Override
