@@ -31,6 +31,8 @@ import java.util.UUID;
 public final class Rag implements KnowledgeBaseApi {
 
   private static final Logger LOG = LoggerFactory.getLogger(Rag.class);
+  /** After the heartbeat of a job whose node crashed went stale (30 s). */
+  private static final long RESUME_AGAIN_MS = 35_000;
 
   private final Vertx vertx;
   private final RagConfig config;
@@ -42,6 +44,7 @@ public final class Rag implements KnowledgeBaseApi {
   private final IngestionService knowledgeBases;
   private final HybridRetriever retriever;
   private final Evaluations evaluations;
+  private final long resumeAgain;
 
   private Rag(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound) {
     this.vertx = vertx;
@@ -56,6 +59,12 @@ public final class Rag implements KnowledgeBaseApi {
         WorkerPools.of(vertx).size(WorkerPools.Kind.EMBEDDINGS), config);
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
     this.evaluations = new Evaluations(database, knowledgeBases, retriever);
+    resumeReembeddings();
+    // a job whose node crashed moments ago still has a fresh heartbeat: looked at again once it is stale
+    this.resumeAgain = vertx.setTimer(RESUME_AGAIN_MS, id -> resumeReembeddings());
+  }
+
+  private void resumeReembeddings() {
     knowledgeBases.resumeReembeddings().onFailure(failure -> LOG.warn("re-embeddings not resumed", failure));
   }
 
@@ -103,6 +112,7 @@ public final class Rag implements KnowledgeBaseApi {
    * searches), then the worker pools.
    */
   public Future<Void> close() {
+    vertx.cancelTimer(resumeAgain);
     return knowledgeBases.close().compose(stopped -> queryWorker.executeBlocking(() -> {
       vectors.close();
       return null;

@@ -92,9 +92,17 @@ class ReembedTest {
       assertThat(during.getJsonObject(0).getString("section_path")).contains("Backup");
       assertThat(Files.exists(rag.indexFile(tenant, kb, ZH))).isTrue();
       assertThat(Files.exists(rag.indexFile(tenant, kb, EN))).isFalse();
+      // a document uploaded meanwhile is embedded with whichever model it finds, and re-embedded when that
+      // one is switched away before it is stored
+      assertThat(await(as(tenant, client.post(BASE + "/" + kb + "/documents")).addQueryParam("filename", "late.md")
+          .sendBuffer(Buffer.buffer("# Late arrival\n\nThe ferry timetable changes in winter.\n"))).statusCode())
+          .isEqualTo(202);
       owner.rollback();
     }
     JsonObject done = waitUntilNotRunning(client, kb);
+    until("the late document is ready", INGESTION, () -> await(as(tenant, client.get(BASE + "/" + kb + "/documents"))
+        .send()).bodyAsJsonObject().getJsonArray("data").stream()
+        .allMatch(d -> "ready".equals(((JsonObject) d).getString("status"))));
     assertThat(done.getJsonObject("reembedding").getString("status")).isEqualTo("done");
     assertThat(done.getJsonObject("reembedding").getDouble("progress")).isEqualTo(1.0);
     assertThat(done.getString("embedding_model")).isEqualTo(EN);
@@ -119,10 +127,13 @@ class ReembedTest {
         }
       }
     }
-    try (FaissIndex index = FaissIndex.read(rag.indexFile(tenant, kb, EN))) {
-      assertThat(index.dimension()).isEqualTo(EmbeddingModels.get(EN).dimension());
-      assertThat(index.ntotal()).isEqualTo(chunks);
-    }
+    int stored = chunks;
+    until("the new index holds every chunk", Duration.ofSeconds(30), () -> {
+      try (FaissIndex index = FaissIndex.read(rag.indexFile(tenant, kb, EN))) {
+        assertThat(index.dimension()).isEqualTo(EmbeddingModels.get(EN).dimension());
+        return index.ntotal() == stored;
+      }
+    });
     until("old index removed", Duration.ofSeconds(10), () -> !Files.exists(rag.indexFile(tenant, kb, ZH)));
   }
 

@@ -80,8 +80,11 @@ final class Reembedder {
             : dropQuietly(tenantId, knowledgeBaseId, model));
   }
 
-  /** Resumes the jobs of every tenant that a stopped node left (at start). */
+  /** Resumes the jobs of every tenant that a stopped node left (at start, and once more later). */
   Future<Void> resume() {
+    if (closed) {
+      return Future.succeededFuture();
+    }
     return repository.tenants().compose(tenants -> {
       List<Future<Void>> claimed = new ArrayList<>();
       for (UUID tenant : tenants) {
