@@ -32,8 +32,9 @@ final class ReembedRepository {
   }
 
   /**
-   * What a switch found: {@code more} chunks still to embed, or {@code stopped}, or {@code held} for the
-   * caller's switch ("ready"), or the model replaced ({@code oldModel}).
+   * What a switch found: {@code more} chunks still to embed, or {@code stopped} (the knowledge base's
+   * model in {@code oldModel}, null when it was deleted), or {@code held} for the caller's switch
+   * ("ready"), or the model replaced ({@code oldModel}).
    */
   record Switch(boolean more, boolean stopped, boolean held, String oldModel) {
   }
@@ -123,7 +124,9 @@ final class ReembedRepository {
         .execute(Tuple.of(knowledgeBaseId, model))
         .compose(running -> {
           if (running.size() == 0) {
-            return Future.succeededFuture(new Switch(false, true, false, null));
+            return conn.preparedQuery("SELECT embedding_model FROM knowledge_bases WHERE id = $1")
+                .execute(Tuple.of(knowledgeBaseId))
+                .map(kb -> new Switch(false, true, false, kb.size() == 0 ? null : kb.iterator().next().getString(0)));
           }
           String oldModel = running.iterator().next().getString(0);
           if (!running.iterator().next().getBoolean(1)) {

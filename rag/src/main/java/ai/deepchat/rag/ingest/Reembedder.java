@@ -144,7 +144,9 @@ final class Reembedder {
             return step(job, embedder); // chunks ingested while the index was built
           }
           if (outcome.stopped()) {
-            return Future.<Void>succeededFuture(); // whoever stopped it dropped the new index
+            // cancelled, failed or deleted while the index was built: it is not the serving one, drop it
+            return job.model().equals(outcome.oldModel()) ? Future.<Void>succeededFuture()
+                : dropQuietly(job.tenantId(), job.knowledgeBaseId(), job.model());
           }
           if (outcome.held()) {
             LOG.info("knowledge base {} is ready to switch to {}", job.knowledgeBaseId(), job.model());
