@@ -140,6 +140,7 @@ class ReembedTest {
   @Test
   void aManualSwitchWaitsReadySoTheNewModelIsEvaluatedFirst() throws Exception {
     UUID kb = knowledgeBase(client, "manual");
+    upload(kb, "late.md", "# Late arrival\n\nThe ferry timetable changes in winter.\n");
     String setId = await(as(tenant, client.post(BASE + "/" + kb + "/evaluation-sets")).sendJsonObject(new JsonObject()
         .put("name", "backup").put("questions", new JsonArray().add(new JsonObject().put("question", QUERY)
             .put("document", "server-guide.md").put("section", "Backup and Restore")))))
@@ -167,11 +168,40 @@ class ReembedTest {
     assertThat(run[0].getString("status")).isEqualTo("done");
     assertThat(run[0].getDouble("recall_at_5")).isEqualTo(1.0);
 
-    HttpResponse<Buffer> switched = await(as(tenant, client.post(BASE + "/" + kb + "/reembed/switch")).send());
-    assertThat(switched.statusCode()).isEqualTo(202);
-    JsonObject done = waitUntilNotRunning(client, kb);
-    assertThat(done.getJsonObject("reembedding").getString("status")).isEqualTo("done");
-    assertThat(done.getString("embedding_model")).isEqualTo(EN);
+    // a new version of a document, embedded with the old model while the switch happens (held on its row
+    // until then), is embedded again with the new model instead of being stored with the old one's vectors
+    Future<HttpResponse<Buffer>> newVersion;
+    try (Connection owner = db.ownerJdbc()) {
+      owner.setAutoCommit(false);
+      try (PreparedStatement lock = owner.prepareStatement("SELECT 1 FROM documents WHERE knowledge_base_id = ? "
+          + "AND source_name = 'late.md' FOR UPDATE")) {
+        lock.setObject(1, kb);
+        lock.executeQuery().close();
+      }
+      newVersion = as(tenant, client.post(BASE + "/" + kb + "/documents")).addQueryParam("filename", "late.md")
+          .sendBuffer(Buffer.buffer("# Late arrival\n\nThe ferry timetable changes in winter and in spring.\n"));
+      until("the new version waits for its row", Duration.ofSeconds(30), this::waitingForDocumentRow);
+      HttpResponse<Buffer> switched = await(as(tenant, client.post(BASE + "/" + kb + "/reembed/switch")).send());
+      assertThat(switched.statusCode()).isEqualTo(202);
+      JsonObject done = waitUntilNotRunning(client, kb);
+      assertThat(done.getJsonObject("reembedding").getString("status")).isEqualTo("done");
+      assertThat(done.getString("embedding_model")).isEqualTo(EN);
+      owner.rollback();
+    }
+    assertThat(await(newVersion).statusCode()).isEqualTo(202);
+    until("the new version is ready", INGESTION, () -> await(as(tenant, client.get(BASE + "/" + kb + "/documents"))
+        .send()).bodyAsJsonObject().getJsonArray("data").stream()
+        .allMatch(d -> "ready".equals(((JsonObject) d).getString("status"))));
+    try (Connection owner = db.ownerJdbc();
+         PreparedStatement vectors = owner.prepareStatement("SELECT c.text, c.embedding FROM chunks c "
+             + "JOIN documents d ON d.id = c.document_id WHERE d.knowledge_base_id = ? AND d.source_name = 'late.md'")) {
+      vectors.setObject(1, kb);
+      try (ResultSet rows = vectors.executeQuery()) {
+        assertThat(rows.next()).isTrue();
+        assertThat(rows.getString(1)).contains("spring");
+        assertThat(Vectors.decode(Buffer.buffer(rows.getBytes(2)))).hasSize(EmbeddingModels.get(EN).dimension());
+      }
+    }
     HttpResponse<Buffer> again = await(as(tenant, client.post(BASE + "/" + kb + "/reembed/switch")).send());
     assertThat(again.statusCode()).isEqualTo(409);
     assertThat(again.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("reembed_not_running");
@@ -317,6 +347,25 @@ class ReembedTest {
       return docs.size() == 1 && docs.stream().allMatch(d -> "ready".equals(((JsonObject) d).getString("status")));
     });
     return kb;
+  }
+
+  private void upload(UUID kb, String name, String markdown) throws Exception {
+    assertThat(await(as(tenant, client.post(BASE + "/" + kb + "/documents")).addQueryParam("filename", name)
+        .sendBuffer(Buffer.buffer(markdown))).statusCode()).isEqualTo(202);
+    until(name + " ready", INGESTION, () -> await(as(tenant, client.get(BASE + "/" + kb + "/documents"))
+        .send()).bodyAsJsonObject().getJsonArray("data").stream()
+        .allMatch(d -> "ready".equals(((JsonObject) d).getString("status"))));
+  }
+
+  // another session waits for a lock on a documents row (asked on a connection of its own: within a
+  // transaction, pg_stat_activity is a snapshot)
+  private boolean waitingForDocumentRow() throws Exception {
+    try (Connection owner = db.ownerJdbc(); Statement q = owner.createStatement();
+         ResultSet rows = q.executeQuery("SELECT count(*) FROM pg_stat_activity "
+        + "WHERE wait_event_type = 'Lock' AND query LIKE '%FROM documents WHERE knowledge_base_id = $1 AND source_name = $2 FOR UPDATE%'")) {
+      rows.next();
+      return rows.getLong(1) > 0;
+    }
   }
 
   /** Locks the knowledge base's middle chunk: the job stops at its batch until the transaction ends. */
