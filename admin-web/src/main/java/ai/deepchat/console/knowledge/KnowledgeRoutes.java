@@ -299,19 +299,15 @@ public final class KnowledgeRoutes {
    */
   private Future<?> reembed(RoutingContext ctx, ConsoleSession s) {
     UUID kb = Forms.id(ctx, "kb");
-    String action = Forms.text(ctx, "action", 10, true);
-    String model = Forms.text(ctx, "embedding_model", 60, false);
-    boolean manual = "on".equals(Forms.text(ctx, "manual", 10, false));
-    if (!List.of("start", "switch", "cancel").contains(action)
-        || "start".equals(action) && !EMBEDDING_MODELS.contains(model)) {
-      throw ConsoleException.badRequest("error.invalid", "start".equals(action) ? "embedding_model" : "action");
-    }
+    // the knowledge base first: another tenant's id is a 404 whatever the form holds
     return base(s, kb)
-        .compose(base -> backend.reembed(s.tenantId(), kb, action, model, manual))
-        .compose(x -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx), "kb.reembed_" + action,
-            "kb:" + kb, "start".equals(action) ? new JsonObject().put("embedding_model", model).put("manual", manual)
-                : null)))
-        .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "reembed_" + action))
+        .map(base -> ReembedForm.of(ctx))
+        .compose(form -> backend.reembed(s.tenantId(), kb, form.action(), form.model(), form.manual()).map(form))
+        .compose(form -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
+            "kb.reembed_" + form.action(), "kb:" + kb, "start".equals(form.action())
+                ? new JsonObject().put("embedding_model", form.model()).put("manual", form.manual()) : null))
+            .map(form))
+        .compose(form -> ConsoleRouter.done(ctx, "/kb/" + kb, "reembed_" + form.action()))
         .recover(err -> {
           if (err instanceof KnowledgeBackend.Unavailable) {
             return ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable");
@@ -322,6 +318,19 @@ public final class KnowledgeRoutes {
           return err instanceof BusFailure.Failed ? Future.failedFuture(ConsoleException.badRequest("error.invalid",
               "embedding_model")) : Future.failedFuture(err);
         });
+  }
+
+  /** The re-embedding form: start (into {@code model}, {@code manual} switch), switch or cancel. */
+  private record ReembedForm(String action, String model, boolean manual) {
+    static ReembedForm of(RoutingContext ctx) {
+      String action = Forms.text(ctx, "action", 10, true);
+      String model = Forms.text(ctx, "embedding_model", 60, false);
+      if (!List.of("start", "switch", "cancel").contains(action)
+          || "start".equals(action) && !EMBEDDING_MODELS.contains(model)) {
+        throw ConsoleException.badRequest("error.invalid", "start".equals(action) ? "embedding_model" : "action");
+      }
+      return new ReembedForm(action, model, "on".equals(Forms.text(ctx, "manual", 10, false)));
+    }
   }
 
   private Future<?> search(RoutingContext ctx, ConsoleSession s) {
