@@ -29,6 +29,21 @@ public interface KnowledgeBaseService {
   /** Renames or describes it, or makes it the one that answers the tenant's chat. */
   Future<KnowledgeBase> updateKnowledgeBase(UUID tenantId, UUID knowledgeBaseId, KnowledgeBaseChange change);
 
+  /**
+   * Starts re-embedding the knowledge base into {@code embeddingModel} in the background: searches keep
+   * the current model until every chunk has its new vector, then it switches in one step. Its state is
+   * the knowledge base's {@link KnowledgeBase#reembedding}. Without {@code autoSwitch} it stops "ready"
+   * instead of switching, so the new model can be evaluated first; {@link #switchReembedding} switches.
+   */
+  Future<KnowledgeBase> startReembedding(UUID tenantId, UUID knowledgeBaseId, String embeddingModel,
+                                         boolean autoSwitch);
+
+  /** Switches the knowledge base to its "ready" re-embedding's model. */
+  Future<KnowledgeBase> switchReembedding(UUID tenantId, UUID knowledgeBaseId);
+
+  /** Cancels the running re-embedding; the knowledge base keeps its model. */
+  Future<KnowledgeBase> cancelReembedding(UUID tenantId, UUID knowledgeBaseId);
+
   /** Removes the knowledge base with its documents, chunks, stored files and index. */
   Future<Void> deleteKnowledgeBase(UUID tenantId, UUID knowledgeBaseId);
 

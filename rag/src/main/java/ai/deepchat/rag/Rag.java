@@ -19,6 +19,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.Router;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
@@ -33,6 +36,9 @@ public final class Rag implements KnowledgeBaseApi {
 
   /** How often a node looks for web sources whose scheduled sync is due (intervals are whole minutes). */
   private static final Duration WEB_SYNC_CHECK = Duration.ofSeconds(30);
+  private static final Logger LOG = LoggerFactory.getLogger(Rag.class);
+  /** After the heartbeat of a job whose node crashed went stale (30 s). */
+  private static final long RESUME_AGAIN_MS = 35_000;
 
   private final Vertx vertx;
   private final RagConfig config;
@@ -45,6 +51,7 @@ public final class Rag implements KnowledgeBaseApi {
   private final HybridRetriever retriever;
   private final Evaluations evaluations;
   private final WebSources webSources;
+  private final long resumeAgain;
 
   private Rag(Vertx vertx, Database database, RagConfig config, OutboundPolicy outbound, CrawlSettings crawl) {
     this.vertx = vertx;
@@ -61,6 +68,13 @@ public final class Rag implements KnowledgeBaseApi {
     this.evaluations = new Evaluations(database, knowledgeBases, retriever);
     this.webSources = new WebSources(vertx, database, knowledgeBases, outbound, ingestWorker,
         crawl);
+    resumeReembeddings();
+    // a job whose node crashed moments ago still has a fresh heartbeat: looked at again once it is stale
+    this.resumeAgain = vertx.setTimer(RESUME_AGAIN_MS, id -> resumeReembeddings());
+  }
+
+  private void resumeReembeddings() {
+    knowledgeBases.resumeReembeddings().onFailure(failure -> LOG.warn("re-embeddings not resumed", failure));
   }
 
   /** Web imports refused for every internal address ({@link OutboundPolicy#strict}). */
@@ -124,15 +138,19 @@ public final class Rag implements KnowledgeBaseApi {
   }
 
   /** Where the FAISS index of a knowledge base lives (for operators and tests). */
-  public Path indexFile(UUID tenantId, UUID knowledgeBaseId) {
-    return vectors.indexFile(tenantId, knowledgeBaseId);
+  public Path indexFile(UUID tenantId, UUID knowledgeBaseId, String embeddingModel) {
+    return vectors.indexFile(tenantId, knowledgeBaseId, embeddingModel);
   }
 
-  /** Closes the open indexes (on a worker: it waits for running searches), then the worker pools. */
+  /**
+   * Stops the re-embeddings after their batch, closes the open indexes (on a worker: it waits for running
+   * searches), then the worker pools.
+   */
   public Future<Void> close() {
-    return queryWorker.executeBlocking(() -> {
+    vertx.cancelTimer(resumeAgain);
+    return knowledgeBases.close().compose(stopped -> queryWorker.executeBlocking(() -> {
       vectors.close();
       return null;
-    }, false).eventually(webSources::close).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close(), embeddings.close())).mapEmpty();
+    }, false)).eventually(webSources::close).eventually(() -> Future.all(ingestWorker.close(), queryWorker.close(), embeddings.close())).mapEmpty();
   }
 }

@@ -13,6 +13,12 @@ public enum RagError {
   INVALID_INPUT(BusFailure.INVALID_REQUEST),
   /** A knowledge base of that name exists already. */
   CONFLICT(BusFailure.CONFLICT),
+  /** An evaluation of the knowledge base is running; one runs at a time. */
+  EVALUATION_RUNNING(BusFailure.CONFLICT),
+  /** The knowledge base is being re-embedded already; one re-embedding runs at a time. */
+  REEMBED_RUNNING(BusFailure.CONFLICT),
+  /** There is no running re-embedding to cancel. */
+  REEMBED_NOT_RUNNING(BusFailure.CONFLICT),
   /** Upload above the configured limit. */
   TOO_LARGE(BusFailure.TOO_LARGE),
   /** A file type we cannot ingest. */

@@ -15,4 +15,10 @@ public interface Retriever {
    * for a knowledge base the tenant does not have.
    */
   Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK);
+
+  /**
+   * The same through the vectors of {@code embeddingModel}: the knowledge base's own model (null means
+   * that one), or the model of a re-embedding that is "ready" and not switched yet, to evaluate it first.
+   */
+  Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK, String embeddingModel);
 }

@@ -267,6 +267,27 @@ class EvalRoutesTest {
     }
   }
 
+  @Test
+  void aSecondRunWhileOneRunsIsAConflictWithItsOwnCode() throws Exception {
+    // enough questions that the first run is still going when the second is asked for
+    JsonArray questions = new JsonArray();
+    for (int i = 0; i < 200; i++) {
+      questions.add(new JsonObject().put("question", "How do I pair Bluetooth, take " + i + "?")
+          .put("document", "speaker-manual.md"));
+    }
+    String setId = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets"))
+        .sendJsonObject(new JsonObject().put("name", "long").put("questions", questions)))
+        .bodyAsJsonObject().getString("id");
+    HttpResponse<Buffer> first = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs")).send());
+    assertThat(first.statusCode()).isEqualTo(202);
+    HttpResponse<Buffer> second = await(as(tenantA, client.post(BASE + "/" + kb + "/evaluation-sets/" + setId + "/runs")).send());
+    assertThat(second.statusCode()).isEqualTo(409);
+    assertThat(second.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("evaluation_running");
+    String runId = first.bodyAsJsonObject().getString("id");
+    until("the long run finishes", Duration.ofSeconds(120), () -> !"running".equals(await(as(tenantA,
+        client.get(BASE + "/" + kb + "/evaluation-runs/" + runId)).send()).bodyAsJsonObject().getString("status")));
+  }
+
   private JsonObject runToTheEnd(String setId) throws Exception {
     return runToTheEnd(setId, null);
   }

@@ -1,5 +1,6 @@
 package ai.deepchat.rag;
 
+import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.rag.faiss.FaissIndex;
@@ -191,7 +192,7 @@ class RagIntegrationTest {
   @Test
   @Order(8)
   void restartReloadsTheIndexFromDisk() throws Exception {
-    Path file = f.rag.indexFile(f.tenantA, f.kbA);
+    Path file = f.rag.indexFile(f.tenantA, f.kbA, EmbeddingModels.BGE_SMALL_ZH);
     long written = Files.getLastModifiedTime(file).toMillis();
     byte[] bytes = Files.readAllBytes(file);
     f.restart();
@@ -205,7 +206,7 @@ class RagIntegrationTest {
   @Test
   @Order(9)
   void corruptIndexFileIsRebuiltFromTheDatabase() throws Exception {
-    Path file = f.rag.indexFile(f.tenantA, f.kbA);
+    Path file = f.rag.indexFile(f.tenantA, f.kbA, EmbeddingModels.BGE_SMALL_ZH);
     await(f.rag.close());
     try (RandomAccessFile raw = new RandomAccessFile(file.toFile(), "rw")) {
       raw.seek(raw.length() / 2);
@@ -257,7 +258,7 @@ class RagIntegrationTest {
   }
 
   private long indexedVectors() {
-    try (FaissIndex index = FaissIndex.read(f.rag.indexFile(f.tenantA, f.kbA))) {
+    try (FaissIndex index = FaissIndex.read(f.rag.indexFile(f.tenantA, f.kbA, EmbeddingModels.BGE_SMALL_ZH))) {
       return index.ntotal();
     }
   }

@@ -1,5 +1,6 @@
 package ai.deepchat.rag;
 
+import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.TestDatabase;
@@ -221,8 +222,9 @@ class RagRoutesTest {
         .addQueryParam("filename", "guide.md").sendBuffer(resource("server-guide.md")));
     assertThat(upload.statusCode()).isEqualTo(202);
     waitUntilReady(kb, 1);
-    Path index = rag.indexFile(tenantA, UUID.fromString(kb));
-    assertThat(index).exists();
+    Path index = rag.indexFile(tenantA, UUID.fromString(kb), EmbeddingModels.BGE_SMALL_ZH);
+    // the document is ready once PostgreSQL has it; the index file is written just after
+    until("index written", Duration.ofSeconds(30), () -> Files.exists(index));
 
     // a document whose ingestion failed (here: marked so, as a crash mid-ingestion leaves it) is retried from
     // its stored original, without uploading it again; another tenant cannot trigger it

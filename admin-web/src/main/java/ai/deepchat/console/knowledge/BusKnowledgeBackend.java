@@ -53,6 +53,12 @@ public final class BusKnowledgeBackend implements KnowledgeBackend {
   }
 
   @Override
+  public Future<Void> reembed(UUID tenantId, UUID knowledgeBaseId, String action, String model, boolean manual) {
+    return ingest == null ? Future.failedFuture(new Unavailable("no ingestion service on this node"))
+        : ingest.reembed(tenantId, knowledgeBaseId, action, model, manual);
+  }
+
+  @Override
   public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
     return vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
             new RetrieveRequest(tenantId.toString(), knowledgeBaseId.toString(), query, topK),

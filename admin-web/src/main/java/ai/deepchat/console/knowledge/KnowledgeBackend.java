@@ -48,6 +48,15 @@ public interface KnowledgeBackend {
   /** Starts a sync of the web source now (refused while one runs). */
   Future<Void> syncWebSource(UUID tenantId, UUID knowledgeBaseId, UUID sourceId);
 
+  /**
+   * Re-embeds the knowledge base into {@code model} in the background ({@code action} "start", switching
+   * when done unless {@code manual}), switches to a re-embedding that is ready ("switch"), or cancels one
+   * ("cancel"); progress is on the knowledge base's row. Unavailable where the node has no ingestion.
+   */
+  default Future<Void> reembed(UUID tenantId, UUID knowledgeBaseId, String action, String model, boolean manual) {
+    return Future.failedFuture(new Unavailable("re-embedding is not offered on this node"));
+  }
+
   /** Failure of a backend call that the console shows as "unavailable" rather than as an error. */
   final class Unavailable extends RuntimeException {
     public Unavailable(String message) {

@@ -34,6 +34,7 @@ import java.util.UUID;
 public final class KnowledgeRoutes {
 
   private static final int TOP_K = 8;
+  private static final List<String> EMBEDDING_MODELS = List.of("bge-small-zh-v1.5-q", "bge-small-en-v1.5-q");
   /** Chunks per page of a document, and the characters of one chunk a page shows (a chunk may be MBs). */
   static final int CHUNKS_PER_PAGE = 20;
   static final int CHUNK_CHARS_SHOWN = 64 * 1024;
@@ -64,6 +65,7 @@ public final class KnowledgeRoutes {
     routes.get("/kb/:kb/documents/:doc", ConsoleRole.VIEWER, this::document);
     routes.upload("/kb/:kb/upload", ConsoleRole.EDITOR, uploadLimit + 64 * 1024, this::upload);
     routes.post("/kb/:kb/reindex", ConsoleRole.EDITOR, this::reindex);
+    routes.post("/kb/:kb/reembed", ConsoleRole.EDITOR, this::reembed);
     routes.post("/kb/:kb/default", ConsoleRole.ADMIN, this::makeDefault);
     routes.post("/kb/:kb/documents/:doc/delete", ConsoleRole.EDITOR, this::deleteDocument);
     routes.post("/kb/:kb/documents/:doc/retry", ConsoleRole.EDITOR, this::retryDocument);
@@ -84,7 +86,7 @@ public final class KnowledgeRoutes {
     String name = Forms.text(ctx, "name", 120, true);
     String description = Forms.text(ctx, "description", 1000, false);
     String model = Forms.text(ctx, "embedding_model", 60, false);
-    if (!model.isEmpty() && !List.of("bge-small-zh-v1.5-q", "bge-small-en-v1.5-q").contains(model)) {
+    if (!model.isEmpty() && !EMBEDDING_MODELS.contains(model)) {
       throw ConsoleException.badRequest("error.invalid", "embedding_model");
     }
     String embedding = model.isEmpty() ? "bge-small-zh-v1.5-q" : model;
@@ -108,7 +110,8 @@ public final class KnowledgeRoutes {
 
   static Future<Map<String, Object>> base(Database database, ConsoleSession s, UUID kb) {
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT id, name, description, version, "
-        + "embedding_model, (id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS is_default "
+        + "embedding_model, (id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS is_default, "
+        + "reembed_model, reembed_status, reembed_done, reembed_total, reembed_error, reembed_auto_switch "
         + "FROM knowledge_bases WHERE id = $1").execute(Tuple.of(kb)))
         .map(rows -> {
           if (rows.size() == 0) {
@@ -359,6 +362,46 @@ public final class KnowledgeRoutes {
         .compose(x -> ConsoleRouter.done(ctx, "/kb/" + kb, "reindexed"))
         .recover(err -> err instanceof KnowledgeBackend.Unavailable
             ? ConsoleRouter.done(ctx, "/kb/" + kb, "reindexUnavailable") : Future.failedFuture(err));
+  }
+
+  /**
+   * Starts, switches or cancels the re-embedding into another model (form field {@code action}); the
+   * knowledge base's page shows its progress, and searches keep the current model until the switch.
+   */
+  private Future<?> reembed(RoutingContext ctx, ConsoleSession s) {
+    UUID kb = Forms.id(ctx, "kb");
+    // the knowledge base first: another tenant's id is a 404 whatever the form holds
+    return base(s, kb)
+        .map(base -> ReembedForm.of(ctx))
+        .compose(form -> backend.reembed(s.tenantId(), kb, form.action(), form.model(), form.manual()).map(form))
+        .compose(form -> database.inTenant(s.tenantId(), c -> audit.record(c, s, Forms.ip(ctx),
+            "kb.reembed_" + form.action(), "kb:" + kb, "start".equals(form.action())
+                ? new JsonObject().put("embedding_model", form.model()).put("manual", form.manual()) : null))
+            .map(form))
+        .compose(form -> ConsoleRouter.done(ctx, "/kb/" + kb, "reembed_" + form.action()))
+        .recover(err -> {
+          if (err instanceof KnowledgeBackend.Unavailable) {
+            return ConsoleRouter.done(ctx, "/kb/" + kb, "unavailable");
+          }
+          if (err instanceof BusFailure.Failed refusal && refusal.failure() == BusFailure.CONFLICT) {
+            return ConsoleRouter.done(ctx, "/kb/" + kb, "reembedConflict");
+          }
+          return err instanceof BusFailure.Failed ? Future.failedFuture(ConsoleException.badRequest("error.invalid",
+              "embedding_model")) : Future.failedFuture(err);
+        });
+  }
+
+  /** The re-embedding form: start (into {@code model}, {@code manual} switch), switch or cancel. */
+  private record ReembedForm(String action, String model, boolean manual) {
+    static ReembedForm of(RoutingContext ctx) {
+      String action = Forms.text(ctx, "action", 10, true);
+      String model = Forms.text(ctx, "embedding_model", 60, false);
+      if (!List.of("start", "switch", "cancel").contains(action)
+          || "start".equals(action) && !EMBEDDING_MODELS.contains(model)) {
+        throw ConsoleException.badRequest("error.invalid", "start".equals(action) ? "embedding_model" : "action");
+      }
+      return new ReembedForm(action, model, "on".equals(Forms.text(ctx, "manual", 10, false)));
+    }
   }
 
   private Future<?> search(RoutingContext ctx, ConsoleSession s) {

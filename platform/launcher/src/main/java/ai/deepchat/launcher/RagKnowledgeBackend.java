@@ -58,6 +58,18 @@ final class RagKnowledgeBackend implements KnowledgeBackend {
   }
 
   @Override
+  public Future<Void> reembed(UUID tenantId, UUID knowledgeBaseId, String action, String model, boolean manual) {
+    var service = rag.knowledgeBases();
+    Future<?> done = switch (action) {
+      case "start" -> service.startReembedding(tenantId, knowledgeBaseId, model, !manual);
+      case "switch" -> service.switchReembedding(tenantId, knowledgeBaseId);
+      case "cancel" -> service.cancelReembedding(tenantId, knowledgeBaseId);
+      default -> Future.failedFuture(new IllegalArgumentException("unknown re-embedding action " + action));
+    };
+    return done.<Void>mapEmpty().recover(RagKnowledgeBackend::refusal);
+  }
+
+  @Override
   public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
     return rag.retriever().retrieve(tenantId, knowledgeBaseId, query, topK).recover(RagKnowledgeBackend::refusal);
   }

@@ -172,6 +172,13 @@ class BrowserE2ETest {
     assertThat(script("web-import.e2e.js")).isZero();
   }
 
+  /** Re-embedding a knowledge base into another model from its console page (issue #16 item 4). */
+  @Test
+  @Order(20)
+  void reembedScenario() throws Exception {
+    assertThat(script("reembed.e2e.js")).isZero();
+  }
+
   private int script(String name) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("BASE_URL", "http://127.0.0.1:" + node.httpPort());

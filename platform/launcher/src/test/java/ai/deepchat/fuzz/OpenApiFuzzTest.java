@@ -135,6 +135,13 @@ class OpenApiFuzzTest {
             "sourceId", List.of(new JsonObject(source.body()).getString("id")))));
   }
 
+  /**
+   * Operations whose success needs a re-embedding in a given state (running, or ready to switch), which
+   * random requests cannot arrange; ReembedTest drives their working paths.
+   */
+  private static final java.util.Set<String> NEEDS_A_JOB = java.util.Set.of(
+      "POST /v1/knowledge-bases/{kbId}/reembed/switch", "DELETE /v1/knowledge-bases/{kbId}/reembed");
+
   private void fuzz(String file, long seed, RequestGenerator generator) throws Exception {
     int perOperation = Integer.getInteger("fuzz.perOperation", 40);
     OpenApiDescription description = OpenApiDescription.load(repositoryRoot().resolve(file));
@@ -166,6 +173,9 @@ class OpenApiFuzzTest {
     assertThat(failures).as("responses outside the description (seed %d)", seed).isEmpty();
     // the generator must reach the operations' working paths, not only their refusals
     for (OpenApiDescription.Operation op : description.operations()) {
+      if (NEEDS_A_JOB.contains(op.toString())) {
+        continue;
+      }
       assertThat(statuses.keySet()).as("a 2xx from " + op).anyMatch(k -> k.startsWith(op + " 2"));
     }
   }

@@ -34,7 +34,11 @@ public final class EnglishVectors {
   /** Blocking: a bge-small-en vector per English text, null for the others. */
   public static List<float[]> embed(List<String> texts) {
     List<String> english = texts.stream().filter(EnglishVectors::isEnglish).toList();
-    List<float[]> embedded = english.isEmpty() ? List.of() : model().embedPassages(english);
+    return place(texts, english.isEmpty() ? List.of() : model().embedPassages(english));
+  }
+
+  /** {@code embedded} (the vectors of the English ones of {@code texts}, in order) placed beside their texts. */
+  public static List<float[]> place(List<String> texts, List<float[]> embedded) {
     List<float[]> out = new ArrayList<>(texts.size());
     int next = 0;
     for (String text : texts) {
@@ -43,7 +47,7 @@ public final class EnglishVectors {
     return out;
   }
 
-  static boolean isEnglish(String text) {
+  public static boolean isEnglish(String text) {
     return !text.isBlank() && Script.of(text) == Script.LATIN;
   }
 

@@ -87,19 +87,21 @@ public final class Evaluations {
    * the run is listed with the set's own knowledge base.
    */
   public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate) {
-    return start(tenantId, knowledgeBaseId, setId, candidate, null, null);
+    return start(tenantId, knowledgeBaseId, setId, candidate, null, null, null);
   }
 
   /**
    * As {@link #start(UUID, UUID, UUID, UUID)}, measured at candidate routing thresholds where given
-   * ({@code null}: the tenant's own): used for this run only, never saved to the tenant's settings.
+   * ({@code null}: the tenant's own; used for this run only, never saved to the tenant's settings), and
+   * through the vectors of {@code embeddingModel}: the model of the knowledge base's re-embedding that
+   * is "ready" and not switched yet ("evaluate before switching"), or null for its own model.
    */
   public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate,
-                               Double knowledgeThreshold, Double citationThreshold) {
+                               Double knowledgeThreshold, Double citationThreshold, String embeddingModel) {
     UUID target = candidate == null ? knowledgeBaseId : candidate;
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(own -> knowledgeBases.knowledgeBase(tenantId, target))
-        .compose(kb -> database.inTenant(tenantId,
+        .compose(kb -> Future.succeededFuture(kb.searchModel(embeddingModel)).compose(model -> database.inTenant(tenantId,
         conn -> tenantThresholds(conn).map(own -> own.with(knowledgeThreshold, citationThreshold))
             .compose(thresholds -> conn.preparedQuery("SELECT questions FROM eval_sets WHERE id = $1 "
                 + "AND knowledge_base_id = $2")
@@ -116,14 +118,14 @@ public final class Evaluations {
                       + "(SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running') RETURNING "
                       + RUN_COLUMNS)
                   .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
-                      kb.embeddingModel(), candidate, (float) thresholds.knowledge(),
+                      model, candidate, (float) thresholds.knowledge(),
                       (float) thresholds.citation()))))
                   .compose(rows -> rows.size() == 0
-                      ? Future.failedFuture(new RagException(RagError.CONFLICT,
+                      ? Future.failedFuture(new RagException(RagError.EVALUATION_RUNNING,
                           "an evaluation of this knowledge base is running; wait for it to finish"))
                       : Future.succeededFuture(run(rows.iterator().next(), null)))
-                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions, thresholds));
-            }))));
+                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions, thresholds, embeddingModel));
+            })))));
   }
 
   /** The tenant's saved knowledge and citation thresholds (the defaults when it saved none). */
@@ -135,13 +137,13 @@ public final class Evaluations {
   }
 
   private void evaluate(UUID tenantId, UUID knowledgeBaseId, UUID runId, JsonArray questions,
-                        RunThresholds thresholds) {
+                        RunThresholds thresholds, String embeddingModel) {
     List<EvalQuestion> list = new ArrayList<>();
     for (int i = 0; i < questions.size(); i++) {
       JsonObject q = questions.getJsonObject(i);
       list.add(new EvalQuestion(q.getString("question"), q.getString("document"), q.getString("section")));
     }
-    evaluator.run(tenantId, knowledgeBaseId, list, thresholds)
+    evaluator.run(tenantId, knowledgeBaseId, list, thresholds, embeddingModel)
         .compose(report -> database.inTenant(tenantId, conn -> conn.preparedQuery("UPDATE eval_runs SET "
                 + "status = 'done', knowledge_base_version = $2, recall_at_1 = $3, recall_at_5 = $4, mrr = $5, "
                 + "cross_language_count = $6, cross_recall_at_5 = $7, cross_mrr = $8, p95_ms = $9, "

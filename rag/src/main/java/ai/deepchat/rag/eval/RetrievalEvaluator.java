@@ -34,12 +34,15 @@ public final class RetrievalEvaluator {
   }
 
   public Future<EvalReport> run(UUID tenantId, UUID knowledgeBaseId, List<EvalQuestion> questions) {
-    return run(tenantId, knowledgeBaseId, questions, RunThresholds.DEFAULTS);
+    return run(tenantId, knowledgeBaseId, questions, RunThresholds.DEFAULTS, null);
   }
 
-  /** {@code thresholds}: those routing decides at, for the answered and cited figures. */
+  /**
+   * {@code thresholds}: those routing decides at, for the answered and cited figures;
+   * {@code embeddingModel}: whose vectors to search (null: the knowledge base's; see {@link Retriever}).
+   */
   public Future<EvalReport> run(UUID tenantId, UUID knowledgeBaseId, List<EvalQuestion> questions,
-                                RunThresholds thresholds) {
+                                RunThresholds thresholds, String embeddingModel) {
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base ->
         knowledgeBases.listDocuments(tenantId, knowledgeBaseId).compose(documents -> {
           Map<String, DocumentStatus> byId = documents.stream()
@@ -47,7 +50,8 @@ public final class RetrievalEvaluator {
           List<QuestionResult> results = new ArrayList<>();
           Future<Void> chain = Future.succeededFuture();
           for (EvalQuestion question : questions) {
-            chain = chain.compose(v -> ask(tenantId, knowledgeBaseId, question, documents, byId, thresholds)).map(r -> {
+            chain = chain.compose(v -> ask(tenantId, knowledgeBaseId, question, documents, byId, thresholds,
+                embeddingModel)).map(r -> {
               results.add(r);
               return null;
             });
@@ -63,12 +67,12 @@ public final class RetrievalEvaluator {
 
   private Future<QuestionResult> ask(UUID tenantId, UUID knowledgeBaseId, EvalQuestion question,
                                      List<DocumentStatus> documents, Map<String, DocumentStatus> byId,
-                                     RunThresholds thresholds) {
+                                     RunThresholds thresholds, String embeddingModel) {
     DocumentStatus expected = documents.stream()
         .filter(d -> question.isDocument(d.title(), d.sourceName())).findFirst().orElse(null);
     boolean cross = expected != null && Script.of(question.question()) != Script.of(expected.title());
     long start = System.nanoTime();
-    return retriever.retrieve(tenantId, knowledgeBaseId, question.question(), DEPTH).map(reply -> {
+    return retriever.retrieve(tenantId, knowledgeBaseId, question.question(), DEPTH, embeddingModel).map(reply -> {
       double millis = (System.nanoTime() - start) / 1e6;
       List<RetrievedChunk> hits = reply.hits();
       int rank = 0;

@@ -35,6 +35,9 @@ final class ApiProblem extends RuntimeException {
       case NOT_FOUND -> "not_found";
       case INVALID_INPUT -> "invalid_value";
       case CONFLICT -> "name_taken";
+      case EVALUATION_RUNNING -> "evaluation_running";
+      case REEMBED_RUNNING -> "reembed_running";
+      case REEMBED_NOT_RUNNING -> "reembed_not_running";
       case TOO_LARGE -> "file_too_large";
       case UNSUPPORTED_TYPE -> "unsupported_file_type";
       case INTERNAL -> "internal_error";

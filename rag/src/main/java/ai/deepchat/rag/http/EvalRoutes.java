@@ -24,7 +24,8 @@ import java.util.UUID;
  *                                        {"name", "questions": [{"question", "document", "section"}]}  201 set
  * GET  /{kbId}/evaluation-sets                                                          200 [set]
  * POST /{kbId}/evaluation-sets/{setId}/runs  optional {"candidate_knowledge_base_id",
- *                                        "thresholds": {"knowledge", "citation"}} (this run only) 202 run
+ *                                        "thresholds": {"knowledge", "citation"}} (this run only),
+ *                                        {"embedding_model"} of a re-embedding "ready" to switch  202 run
  * GET  /{kbId}/evaluation-runs                                                          200 [run] newest first
  * GET  /{kbId}/evaluation-runs/{runId}                                                  200 run with results
  * </pre>
@@ -33,6 +34,7 @@ final class EvalRoutes {
 
   private static final String CANDIDATE = "candidate_knowledge_base_id";
   private static final String THRESHOLDS = "thresholds";
+  private static final String MODEL = "embedding_model";
 
   private final Evaluations evaluations;
 
@@ -86,12 +88,13 @@ final class EvalRoutes {
     UUID candidate = null;
     Double knowledge = null;
     Double citation = null;
+    String model = null;
     if (ctx.body().length() > 0) {
       JsonObject body = RagRoutes.jsonBody(ctx);
       for (String field : body.fieldNames()) {
-        if (!field.equals(CANDIDATE) && !field.equals(THRESHOLDS)) {
+        if (!field.equals(CANDIDATE) && !field.equals(THRESHOLDS) && !field.equals(MODEL)) {
           throw new ApiProblem(400, "invalid_value", field, "Unknown field '" + field + "'; a run takes only "
-              + CANDIDATE + " and " + THRESHOLDS + ".");
+              + CANDIDATE + ", " + THRESHOLDS + " and " + MODEL + ".");
         }
       }
       Object thresholds = body.getValue(THRESHOLDS);
@@ -109,6 +112,11 @@ final class EvalRoutes {
         knowledge = threshold(given, "knowledge");
         citation = threshold(given, "citation");
       }
+      Object named = body.getValue(MODEL);
+      if (named != null && !(named instanceof String)) {
+        throw new ApiProblem(400, "invalid_value", MODEL, MODEL + " must be the name of an embedding model.");
+      }
+      model = (String) named;
       Object value = body.getValue(CANDIDATE);
       if (value != null && !(value instanceof String)) {
         throw new ApiProblem(400, "invalid_value", CANDIDATE, CANDIDATE + " must be a knowledge base id.");
@@ -121,7 +129,7 @@ final class EvalRoutes {
       }
     }
     RagRoutes.respond(ctx, 202, evaluations.start(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"),
-        RagRoutes.id(ctx, "setId"), candidate, knowledge, citation).map(EvalRoutes::json));
+        RagRoutes.id(ctx, "setId"), candidate, knowledge, citation, model).map(EvalRoutes::json));
   }
 
   /** A candidate threshold of the run (null: the tenant's own), a number from 0 to 1. */

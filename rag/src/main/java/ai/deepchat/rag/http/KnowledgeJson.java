@@ -5,6 +5,7 @@ import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBase;
 import ai.deepchat.rag.Page;
+import ai.deepchat.rag.Reembedding;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -20,7 +21,15 @@ final class KnowledgeJson {
     return new JsonObject().put("id", kb.id().toString()).put("object", "knowledge_base")
         .put("name", kb.name()).put("description", kb.description())
         .put("embedding_model", kb.embeddingModel()).put("version", kb.version())
-        .put("answers_chat", kb.answersChat());
+        .put("answers_chat", kb.answersChat()).put("reembedding", reembedding(kb.reembedding()));
+  }
+
+  /** The latest re-embedding, or null; {@code progress} from 0 to 1. */
+  private static JsonObject reembedding(Reembedding r) {
+    return r == null ? null : new JsonObject().put("embedding_model", r.model()).put("status", r.status())
+        .put("done", r.done()).put("total", r.total())
+        .put("progress", r.total() == 0 ? (r.running() ? 0.0 : 1.0) : Math.min(1.0, (double) r.done() / r.total()))
+        .put("error", r.error()).put("switch", r.autoSwitch() ? "auto" : "manual");
   }
 
   static JsonObject document(DocumentStatus d) {

@@ -53,6 +53,10 @@ import java.util.function.Function;
  * POST   /{kbId}/documents/web      {url}: one page, fetched through OutboundPolicy 202 document (pending)
  * POST   /{kbId}/search             {query, top_k?}                               200 list of hits
  * ...    /{kbId}/web-sources        sites and pages kept in step ({@link WebSourceRoutes})
+ * POST   /{kbId}/reembed            {embedding_model, switch?: auto|manual}:
+ *                                   re-embed in the background                    202 knowledge base
+ * POST   /{kbId}/reembed/switch     switch to a "ready" (manual) re-embedding      202 knowledge base
+ * DELETE /{kbId}/reembed            cancel the running re-embedding                200 knowledge base
  * </pre>
  * Errors are {@code {"error": {"message", "type", "param", "code"}}} ({@link ApiProblem}); unknown
  * fields and out-of-range values are 400 naming the field; ids of another tenant, like malformed ids,
@@ -125,6 +129,11 @@ public final class RagRoutes {
     if (webSources != null) {
       WebSourceRoutes.mount(router, webSources, body);
     }
+    router.post("/:kbId/reembed").handler(body).handler(json(202, routes::startReembedding));
+    router.post("/:kbId/reembed/switch").handler(body).handler(json(202, ctx -> routes.service.switchReembedding(
+        tenant(ctx), id(ctx, "kbId")).map(KnowledgeJson::knowledgeBase)));
+    router.delete("/:kbId/reembed").handler(body).handler(json(200, ctx -> routes.service.cancelReembedding(
+        tenant(ctx), id(ctx, "kbId")).map(KnowledgeJson::knowledgeBase)));
     if (evaluations != null) {
       // a set of questions may be larger than the other routes' JSON bodies
       EvalRoutes.mount(router, evaluations, BodyHandler.create(false).setBodyLimit(EvalSetParser.MAX_SET_BYTES + 1));
@@ -156,8 +165,8 @@ public final class RagRoutes {
   private Future<JsonObject> updateKnowledgeBase(RoutingContext ctx) {
     JsonObject body = RequestJson.object(ctx, Set.of("name", "description", "answers_chat", "embedding_model"));
     if (body.containsKey("embedding_model")) {
-      throw ApiProblem.invalid("embedding_model", "'embedding_model' cannot change: create a knowledge base "
-          + "with the new model and upload the documents there.");
+      throw ApiProblem.invalid("embedding_model", "'embedding_model' cannot change here: POST "
+          + "/v1/knowledge-bases/{id}/reembed re-embeds the knowledge base into another model.");
     }
     if (body.isEmpty()) {
       throw ApiProblem.invalid(null, "Nothing to change: send name, description or answers_chat.");
@@ -165,6 +174,21 @@ public final class RagRoutes {
     KnowledgeBaseChange change = new KnowledgeBaseChange(RequestJson.string(body, "name", MAX_NAME, false),
         RequestJson.text(body, "description", MAX_DESCRIPTION), RequestJson.bool(body, "answers_chat"));
     return service.updateKnowledgeBase(tenant(ctx), id(ctx, "kbId"), change).map(KnowledgeJson::knowledgeBase);
+  }
+
+  private Future<JsonObject> startReembedding(RoutingContext ctx) {
+    JsonObject body = RequestJson.object(ctx, Set.of("embedding_model", "switch"));
+    String model = RequestJson.string(body, "embedding_model", 100, true);
+    if (!KnowledgeBaseService.EMBEDDING_MODELS.contains(model)) {
+      throw ApiProblem.invalid("embedding_model", "'embedding_model' must be one of "
+          + KnowledgeBaseService.EMBEDDING_MODELS + ".");
+    }
+    String switching = RequestJson.string(body, "switch", 10, false);
+    if (switching != null && !Set.of("auto", "manual").contains(switching)) {
+      throw ApiProblem.invalid("switch", "'switch' must be auto (when done) or manual (POST .../reembed/switch).");
+    }
+    return service.startReembedding(tenant(ctx), id(ctx, "kbId"), model, !"manual".equals(switching))
+        .map(KnowledgeJson::knowledgeBase);
   }
 
   private Future<JsonObject> upload(RoutingContext ctx) {

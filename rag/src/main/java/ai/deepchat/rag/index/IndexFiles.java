@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.UUID;
+import java.util.stream.Stream;
 import java.util.zip.CRC32;
 
 /**
@@ -21,8 +23,22 @@ final class IndexFiles {
     this.root = dataDir.resolve("faiss");
   }
 
-  Path index(UUID tenantId, UUID knowledgeBaseId) {
-    return root.resolve(tenantId.toString()).resolve(knowledgeBaseId + ".index");
+  /** One file per model: a re-embedding builds the new model's index beside the one still serving. */
+  Path index(UUID tenantId, UUID knowledgeBaseId, String model) {
+    return root.resolve(tenantId.toString()).resolve(knowledgeBaseId + "." + model + ".index");
+  }
+
+  /** Every index of the knowledge base, of any model (and the single file of before re-embedding). */
+  List<Path> all(UUID tenantId, UUID knowledgeBaseId) throws IOException {
+    Path dir = root.resolve(tenantId.toString());
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    String prefix = knowledgeBaseId + ".";
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> f.getFileName().toString().startsWith(prefix)
+          && f.getFileName().toString().endsWith(".index")).toList();
+    }
   }
 
   private static Path checksum(Path index) {

@@ -11,7 +11,8 @@ interface VectorSource {
   record Snapshot(long[] ids, float[] vectors) {
   }
 
-  Future<Long> count(UUID tenantId, UUID knowledgeBaseId);
+  /** Vectors of {@code model}: the knowledge base's own, or those of the re-embedding into it. */
+  Future<Long> count(UUID tenantId, UUID knowledgeBaseId, String model);
 
-  Future<Snapshot> snapshot(UUID tenantId, UUID knowledgeBaseId, int dimension);
+  Future<Snapshot> snapshot(UUID tenantId, UUID knowledgeBaseId, String model, int dimension);
 }

@@ -20,8 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.LongStream;
 
 /**
- * One FAISS index per tenant knowledge base, on disk under {@code <dataDir>/faiss/<tenant>/<kb>.index}
- * and cached open. FAISS sits outside row-level security, so indexes are keyed by tenant and every
+ * One FAISS index per tenant knowledge base and embedding model, on disk under
+ * {@code <dataDir>/faiss/<tenant>/<kb>.<model>.index} and cached open: while a knowledge base is
+ * re-embedded, the new model's index is built beside the one that keeps serving searches. FAISS sits outside row-level security, so indexes are keyed by tenant and every
  * hit must still be checked against PostgreSQL by the caller.
  *
  * <p>An index is rebuilt from PostgreSQL's stored embeddings when its file is missing, fails its
@@ -36,7 +37,7 @@ public final class VectorStore implements AutoCloseable {
   public record Hit(long chunkId, float score) {
   }
 
-  private record Key(UUID tenantId, UUID knowledgeBaseId) {
+  private record Key(UUID tenantId, UUID knowledgeBaseId, String model) {
   }
 
   private final IndexFiles files;
@@ -53,13 +54,13 @@ public final class VectorStore implements AutoCloseable {
     this.source = source;
   }
 
-  public Path indexFile(UUID tenantId, UUID knowledgeBaseId) {
-    return files.index(tenantId, knowledgeBaseId);
+  public Path indexFile(UUID tenantId, UUID knowledgeBaseId, String model) {
+    return files.index(tenantId, knowledgeBaseId, model);
   }
 
-  public Future<List<Hit>> search(UUID tenantId, UUID knowledgeBaseId, int dimension, float[] query,
-                                  int k) {
-    return index(new Key(tenantId, knowledgeBaseId), dimension)
+  public Future<List<Hit>> search(UUID tenantId, UUID knowledgeBaseId, String model, int dimension,
+                                  float[] query, int k) {
+    return index(new Key(tenantId, knowledgeBaseId, model), dimension)
         .compose(index -> worker.executeBlocking(() -> {
           int n = (int) Math.min(k, index.ntotal());
           List<Hit> hits = new ArrayList<>(n);
@@ -80,9 +81,9 @@ public final class VectorStore implements AutoCloseable {
    * Removes {@code removeIds} and (re)adds {@code addIds}, then saves the index. Adding an id that is
    * already there replaces it, so a replayed update is harmless.
    */
-  public Future<Void> update(UUID tenantId, UUID knowledgeBaseId, int dimension, long[] removeIds,
-                             long[] addIds, float[] addVectors) {
-    Key key = new Key(tenantId, knowledgeBaseId);
+  public Future<Void> update(UUID tenantId, UUID knowledgeBaseId, String model, int dimension,
+                             long[] removeIds, long[] addIds, float[] addVectors) {
+    Key key = new Key(tenantId, knowledgeBaseId, model);
     return index(key, dimension).compose(index -> worker.<Void>executeBlocking(() -> {
       synchronized (writeLocks.computeIfAbsent(key, k -> new Object())) {
         long[] gone = LongStream.concat(LongStream.of(removeIds), LongStream.of(addIds)).toArray();
@@ -102,13 +103,40 @@ public final class VectorStore implements AutoCloseable {
     });
   }
 
-  /** Closes and deletes the index of a knowledge base (deleted, or re-embedded with another model). */
+  /** Closes and deletes every index of a deleted knowledge base. */
   public Future<Void> drop(UUID tenantId, UUID knowledgeBaseId) {
-    Key key = new Key(tenantId, knowledgeBaseId);
-    return evict(key).compose(ignored -> worker.executeBlocking(() -> {
-      IndexFiles.delete(files.index(tenantId, knowledgeBaseId));
+    List<Future<Void>> closed = open.keySet().stream()
+        .filter(key -> key.tenantId().equals(tenantId) && key.knowledgeBaseId().equals(knowledgeBaseId))
+        .map(this::evict).toList();
+    return Future.join(closed).transform(ignored -> worker.executeBlocking(() -> {
+      for (Path file : files.all(tenantId, knowledgeBaseId)) {
+        IndexFiles.delete(file);
+      }
       return null;
     }, false));
+  }
+
+  /** Closes and deletes the index of one model: the old one after a re-embedding, or an abandoned new one. */
+  public Future<Void> drop(UUID tenantId, UUID knowledgeBaseId, String model) {
+    return evict(new Key(tenantId, knowledgeBaseId, model)).compose(ignored -> worker.executeBlocking(() -> {
+      IndexFiles.delete(files.index(tenantId, knowledgeBaseId, model));
+      return null;
+    }, false));
+  }
+
+  /**
+   * Builds the index of {@code model} from the vectors stored for it and saves it, without opening it
+   * for searches: the re-embedding's index, ready before the knowledge base switches to it. A chunk
+   * changed between this and the switch makes the saved file disagree with the database, and the first
+   * search rebuilds it.
+   */
+  public Future<Void> build(UUID tenantId, UUID knowledgeBaseId, String model, int dimension) {
+    Key key = new Key(tenantId, knowledgeBaseId, model);
+    return evict(key).compose(ignored -> rebuild(key, dimension))
+        .compose(index -> worker.executeBlocking(() -> {
+          index.close();
+          return null;
+        }, false));
   }
 
   private Future<Void> evict(Key key) {
@@ -141,8 +169,8 @@ public final class VectorStore implements AutoCloseable {
   }
 
   private Future<FaissIndex> load(Key key, int dimension) {
-    Path file = files.index(key.tenantId(), key.knowledgeBaseId());
-    return source.count(key.tenantId(), key.knowledgeBaseId())
+    Path file = files.index(key.tenantId(), key.knowledgeBaseId(), key.model());
+    return source.count(key.tenantId(), key.knowledgeBaseId(), key.model())
         .compose(expected -> worker.executeBlocking(() -> readIfValid(file, dimension, expected), false))
         .compose(index -> index != null ? Future.succeededFuture(index) : rebuild(key, dimension));
   }
@@ -172,7 +200,7 @@ public final class VectorStore implements AutoCloseable {
   }
 
   private Future<FaissIndex> rebuild(Key key, int dimension) {
-    return source.snapshot(key.tenantId(), key.knowledgeBaseId(), dimension)
+    return source.snapshot(key.tenantId(), key.knowledgeBaseId(), key.model(), dimension)
         .compose(snapshot -> worker.executeBlocking(() -> {
           FaissIndex index = FaissIndex.create(dimension, factory, Metric.INNER_PRODUCT);
           try {
@@ -193,7 +221,7 @@ public final class VectorStore implements AutoCloseable {
   }
 
   private void save(Key key, FaissIndex index) throws IOException {
-    Path file = files.index(key.tenantId(), key.knowledgeBaseId());
+    Path file = files.index(key.tenantId(), key.knowledgeBaseId(), key.model());
     Files.createDirectories(file.getParent());
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     index.write(tmp);

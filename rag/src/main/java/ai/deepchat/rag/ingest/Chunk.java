@@ -15,6 +15,11 @@ public record Chunk(int ordinal, String sectionPath, String text, int tokenCount
 
   /** What the embedding model sees: the section path gives a short chunk its topic. */
   public String embeddingText() {
+    return embeddingText(sectionPath, text);
+  }
+
+  /** The same for a stored chunk (a re-embedding reads them back). */
+  public static String embeddingText(String sectionPath, String text) {
     return sectionPath.isEmpty() ? text : sectionPath + "\n" + text;
   }
 }

@@ -1,6 +1,7 @@
 package ai.deepchat.rag.ingest;
 
 import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -54,6 +55,15 @@ final class DocumentFiles {
 
   void delete(UUID tenantId, UUID knowledgeBaseId, UUID documentId) throws IOException {
     Files.deleteIfExists(file(tenantId, knowledgeBaseId, documentId));
+  }
+
+  /** Removes the knowledge base's folder when no original is left in it. */
+  void deleteIfEmpty(UUID tenantId, UUID knowledgeBaseId) throws IOException {
+    try {
+      Files.deleteIfExists(knowledgeBase(tenantId, knowledgeBaseId));
+    } catch (DirectoryNotEmptyException stillUsed) {
+      // other documents of a knowledge base that still exists
+    }
   }
 
   void deleteAll(UUID tenantId, UUID knowledgeBaseId) throws IOException {

@@ -9,6 +9,7 @@ import ai.deepchat.rag.KnowledgeBaseChange;
 import ai.deepchat.rag.Page;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
+import ai.deepchat.rag.Reembedding;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -26,7 +27,8 @@ final class DocumentRepository {
   private static final String DOCUMENT_COLUMNS = "id, knowledge_base_id, title, source_name, "
       + "content_type, size_bytes, status, progress, error, chunk_count";
   private static final String KB_COLUMNS = "id, name, description, embedding_model, version, "
-      + "(id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS answers_chat";
+      + "(id = (SELECT default_knowledge_base_id FROM tenant_settings)) IS TRUE AS answers_chat, "
+      + "reembed_model, reembed_status, reembed_done, reembed_total, reembed_error, reembed_auto_switch";
 
   /** What accepting an upload found: the stored row, and whether it already holds this content. */
   record Accepted(DocumentStatus document, boolean unchanged) {
@@ -34,6 +36,13 @@ final class DocumentRepository {
 
   /** The outcome of replacing a document's chunks; {@code superseded} when a newer upload won. */
   record Replaced(long[] oldIds, long[] newIds, boolean superseded) {
+  }
+
+  /** The knowledge base switched embedding model while the document was embedded with the old one. */
+  static final class ModelChanged extends RuntimeException {
+    ModelChanged() {
+      super("the knowledge base changed embedding model during ingestion", null, false, false);
+    }
   }
 
   private final Database database;
@@ -169,10 +178,11 @@ final class DocumentRepository {
   /**
    * In one transaction: drops the document's old chunks, stores the new ones with their embeddings,
    * marks the document ready and bumps the knowledge base's version. Nothing changes when a newer
-   * upload of the same document (another content hash) arrived meanwhile.
+   * upload of the same document (another content hash) arrived meanwhile. Fails with {@link ModelChanged}
+   * when the vectors are not of the knowledge base's model any more (a re-embedding switched it).
    */
   Future<Replaced> replaceChunks(UUID tenantId, UUID knowledgeBaseId, UUID documentId, String hash,
-                                 ParsedDocument parsed, List<float[]> vectors, List<float[]> english) {
+                                 String model, ParsedDocument parsed, List<float[]> vectors, List<float[]> english) {
     return database.inTenant(tenantId, conn -> conn
         .preparedQuery("SELECT id FROM documents WHERE id = $1 AND content_hash = $2 FOR UPDATE")
         .execute(Tuple.of(documentId, hash))
@@ -180,7 +190,12 @@ final class DocumentRepository {
           if (current.size() == 0) {
             return Future.succeededFuture(new Replaced(new long[0], new long[0], true));
           }
-          return deleteChunks(conn, documentId).compose(oldIds -> insertChunks(conn, tenantId,
+          return lockKnowledgeBase(conn, knowledgeBaseId).compose(kbModel -> {
+            if (!model.equals(kbModel)) {
+              return Future.failedFuture(new ModelChanged());
+            }
+            return Future.<Void>succeededFuture();
+          }).compose(locked -> deleteChunks(conn, documentId)).compose(oldIds -> insertChunks(conn, tenantId,
                   knowledgeBaseId, documentId, parsed.chunks(), vectors, english)
               .compose(newIds -> conn.preparedQuery("UPDATE documents SET status = 'ready', "
                       + "progress = 1, error = NULL, chunk_count = $2, title = $3, updated_at = now() "
@@ -201,7 +216,8 @@ final class DocumentRepository {
             return Future.failedFuture(new RagException(RagError.NOT_FOUND,
                 "document not found: " + documentId));
           }
-          return deleteChunks(conn, documentId)
+          return lockKnowledgeBase(conn, knowledgeBaseId)
+              .compose(locked -> deleteChunks(conn, documentId))
               .compose(ids -> conn.preparedQuery("DELETE FROM documents WHERE id = $1")
                   .execute(Tuple.of(documentId))
                   .compose(ignored -> bumpVersion(conn, knowledgeBaseId))
@@ -279,6 +295,17 @@ final class DocumentRepository {
         });
   }
 
+  /**
+   * Locks the knowledge base's row and returns its embedding model. Every change of its chunks takes
+   * this lock (after the document's, before the chunks'), so a re-embedding's switch, which takes it
+   * first, never interleaves with one and never deadlocks with one.
+   */
+  static Future<String> lockKnowledgeBase(SqlConnection conn, UUID knowledgeBaseId) {
+    return conn.preparedQuery("SELECT embedding_model FROM knowledge_bases WHERE id = $1 FOR NO KEY UPDATE")
+        .execute(Tuple.of(knowledgeBaseId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
+  }
+
   private static Future<Void> bumpVersion(SqlConnection conn, UUID knowledgeBaseId) {
     return conn.preparedQuery("UPDATE knowledge_bases SET version = version + 1, updated_at = now() "
         + "WHERE id = $1").execute(Tuple.of(knowledgeBaseId)).mapEmpty();
@@ -318,8 +345,12 @@ final class DocumentRepository {
   }
 
   private static KnowledgeBase knowledgeBase(Row row) {
+    String target = row.getString("reembed_model");
+    Reembedding reembedding = target == null ? null : new Reembedding(target, row.getString("reembed_status"),
+        row.getInteger("reembed_done"), row.getInteger("reembed_total"), row.getString("reembed_error"),
+        row.getBoolean("reembed_auto_switch"));
     return new KnowledgeBase(row.getUUID("id"), row.getString("name"), row.getString("description"),
-        row.getString("embedding_model"), row.getLong("version"), row.getBoolean("answers_chat"));
+        row.getString("embedding_model"), row.getLong("version"), row.getBoolean("answers_chat"), reembedding);
   }
 
   private static DocumentStatus document(Row row) {

@@ -13,6 +13,7 @@ import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Upload;
 import ai.deepchat.rag.embed.EmbeddingModels;
 import ai.deepchat.rag.embed.EnglishVectors;
+import ai.deepchat.rag.embed.PassageEmbedding;
 import ai.deepchat.rag.index.VectorStore;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -47,12 +48,12 @@ public final class IngestionService implements KnowledgeBaseService {
   private final DocumentRepository repository;
   private final VectorStore vectors;
   private final WorkerExecutor worker;
-  private final WorkerExecutor embeddings;
-  private final int embedParallelism;
+  private final PassageEmbedding embedding;
   private final DocumentParser parser;
   private final KeyedSerializer commits = new KeyedSerializer();
   private final TenantFairQueue queue;
   private final DocumentFiles files;
+  private final Reembedder reembedder;
 
   /**
    * @param worker where decoding and parsing run; never an event loop
@@ -65,11 +66,21 @@ public final class IngestionService implements KnowledgeBaseService {
     this.repository = new DocumentRepository(database);
     this.vectors = vectors;
     this.worker = worker;
-    this.embeddings = embeddings;
-    this.embedParallelism = Math.max(1, embedParallelism);
+    this.embedding = new PassageEmbedding(embeddings, embedParallelism);
     this.parser = new DocumentParser(config.chunkTokens(), config.overlapTokens(), config.parseTimeout());
     this.queue = new TenantFairQueue(config.ingestWorkers());
     this.files = new DocumentFiles(config.dataDir());
+    this.reembedder = new Reembedder(new ReembedRepository(database), vectors, embedding, config.embedBatch());
+  }
+
+  /** Resumes the re-embeddings a stopped node left; call once the node is up. */
+  public Future<Void> resumeReembeddings() {
+    return reembedder.resume();
+  }
+
+  /** Stops the re-embeddings after their current batch, leaving them to the next node to start. */
+  public Future<Void> close() {
+    return reembedder.close();
   }
 
   @Override
@@ -112,6 +123,25 @@ public final class IngestionService implements KnowledgeBaseService {
     }
     return repository.updateKnowledgeBase(tenantId, knowledgeBaseId,
         new KnowledgeBaseChange(name == null ? null : name.strip(), change.description(), change.answersChat()));
+  }
+
+  @Override
+  public Future<KnowledgeBase> startReembedding(UUID tenantId, UUID knowledgeBaseId, String embeddingModel,
+                                                boolean autoSwitch) {
+    return reembedder.start(tenantId, knowledgeBaseId, embeddingModel, autoSwitch)
+        .compose(started -> repository.knowledgeBase(tenantId, knowledgeBaseId));
+  }
+
+  @Override
+  public Future<KnowledgeBase> switchReembedding(UUID tenantId, UUID knowledgeBaseId) {
+    return reembedder.allowSwitch(tenantId, knowledgeBaseId)
+        .compose(started -> repository.knowledgeBase(tenantId, knowledgeBaseId));
+  }
+
+  @Override
+  public Future<KnowledgeBase> cancelReembedding(UUID tenantId, UUID knowledgeBaseId) {
+    return reembedder.cancel(tenantId, knowledgeBaseId)
+        .compose(cancelled -> repository.knowledgeBase(tenantId, knowledgeBaseId));
   }
 
   @Override
@@ -181,6 +211,7 @@ public final class IngestionService implements KnowledgeBaseService {
               files.write(tenantId, knowledgeBaseId, accepted.document().id(), received.original());
               return accepted;
             }, false))
+            .compose(accepted -> keptOnlyIfStillThere(tenantId, knowledgeBaseId, accepted))
             .map(accepted -> {
               if (accepted.unchanged()) {
                 return new Upload(accepted.document(), Future.succeededFuture(accepted.document()));
@@ -192,6 +223,24 @@ public final class IngestionService implements KnowledgeBaseService {
               return new Upload(accepted.document(),
                   queue.submit(tenantId, job.documentId(), () -> run(job, decoded)));
             })));
+  }
+
+  /**
+   * The knowledge base (or the document) may have been deleted between the document's row and its
+   * original's write, and the deletion's file cleanup may have run before the write: checked after it,
+   * so that in every order the original of a deleted document is removed.
+   */
+  private Future<DocumentRepository.Accepted> keptOnlyIfStillThere(UUID tenantId, UUID knowledgeBaseId,
+                                                                   DocumentRepository.Accepted accepted) {
+    UUID documentId = accepted.document().id();
+    return repository.document(tenantId, knowledgeBaseId, documentId).map(accepted)
+        .recover(gone -> RagException.errorOf(gone) != RagError.NOT_FOUND ? Future.failedFuture(gone)
+            : worker.executeBlocking(() -> {
+              files.delete(tenantId, knowledgeBaseId, documentId);
+              files.deleteIfEmpty(tenantId, knowledgeBaseId);
+              return null;
+            }, false).compose(removed -> Future.failedFuture(new RagException(RagError.NOT_FOUND,
+                "the document or its knowledge base was deleted during the upload"))));
   }
 
   @Override
@@ -233,7 +282,7 @@ public final class IngestionService implements KnowledgeBaseService {
               files.delete(tenantId, knowledgeBaseId, documentId);
               return ids;
             }, false))
-            .compose(ids -> vectors.update(tenantId, knowledgeBaseId, dimensionOf(base), ids,
+            .compose(ids -> vectors.update(tenantId, knowledgeBaseId, base.embeddingModel(), dimensionOf(base), ids,
                     new long[0], new float[0])
                 .recover(indexFailure -> Future.succeededFuture()))));
   }
@@ -271,6 +320,13 @@ public final class IngestionService implements KnowledgeBaseService {
             .compose(ignored -> embed(job, embedder, parsed, 0, new Embedded(new ArrayList<>(), new ArrayList<>())))
             .compose(embedded -> commits.run(job.base().id(), () -> commit(job, embedder, parsed,
                 embedded))))
+        .recover(failure -> failure instanceof DocumentRepository.ModelChanged
+            // a re-embedding switched the model meanwhile: embed it again with the new one
+            ? repository.knowledgeBase(job.tenantId(), job.base().id())
+                .compose(base -> run(new Job(job.tenantId(), base, job.documentId(), job.sourceName(),
+                    job.format(), job.hash()), decoded))
+                .mapEmpty()
+            : Future.failedFuture(failure))
         .recover(failure -> {
           String message = failure instanceof RagException ? failure.getMessage()
               : "ingestion failed: " + failure;
@@ -342,7 +398,7 @@ public final class IngestionService implements KnowledgeBaseService {
             System.arraycopy(embedded.get(i), 0, flat, i * embedder.dimension(), embedder.dimension());
           }
           // PostgreSQL holds the chunks now; a failed index update only costs a rebuild later.
-          return vectors.update(job.tenantId(), job.base().id(), embedder.dimension(),
+          return vectors.update(job.tenantId(), job.base().id(), job.base().embeddingModel(), embedder.dimension(),
                   replaced.oldIds(), replaced.newIds(), flat)
               .recover(indexFailure -> Future.succeededFuture());
         });

@@ -59,7 +59,13 @@ public final class HybridRetriever implements Retriever {
 
   @Override
   public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
-    return retrieveTimed(tenantId, knowledgeBaseId, query, topK).map(Timed::reply);
+    return retrieve(tenantId, knowledgeBaseId, query, topK, null);
+  }
+
+  @Override
+  public Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK,
+                                        String embeddingModel) {
+    return retrieveTimed(tenantId, knowledgeBaseId, query, topK, embeddingModel).map(Timed::reply);
   }
 
   /** A reply with the time each stage took (bench/rag prints their percentiles). */
@@ -67,6 +73,12 @@ public final class HybridRetriever implements Retriever {
   }
 
   public Future<Timed> retrieveTimed(UUID tenantId, UUID knowledgeBaseId, String query, int topK) {
+    return retrieveTimed(tenantId, knowledgeBaseId, query, topK, null);
+  }
+
+  /** {@code embeddingModel}: the knowledge base's pending model during a re-embedding; null: the serving one. */
+  public Future<Timed> retrieveTimed(UUID tenantId, UUID knowledgeBaseId, String query, int topK,
+                                     String embeddingModel) {
     if (query == null || query.isBlank()) {
       return Future.failedFuture(new RagException(RagError.INVALID_INPUT, "the query is empty"));
     }
@@ -78,7 +90,8 @@ public final class HybridRetriever implements Retriever {
     int candidates = Math.max(MIN_CANDIDATES, 4 * k);
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base -> {
       RetrievalStages.Clock clock = new RetrievalStages.Clock();
-      Embedder embedder = EmbeddingModels.get(base.embeddingModel());
+      String model = base.searchModel(embeddingModel);
+      Embedder embedder = EmbeddingModels.get(model);
       // The question with the other language's terms for its words: one embedding and one full-text
       // query still, so a bridged question costs no more than before (docs/performance.md).
       String bridged = bridge.bridge(query);
@@ -87,14 +100,14 @@ public final class HybridRetriever implements Retriever {
           .executeBlocking(() -> embedder.embedQuery(searched), false)
           .compose(vector -> {
             clock.embedded = RetrievalStages.Clock.now();
-            return vectors.search(tenantId, knowledgeBaseId, embedder.dimension(), vector, candidates);
+            return vectors.search(tenantId, knowledgeBaseId, model, embedder.dimension(), vector, candidates);
           })
           .onSuccess(hits -> clock.searched = RetrievalStages.Clock.now());
       Future<List<ChunkSearch.Scored>> lexicalHits =
           search.lexical(tenantId, knowledgeBaseId, LexicalQuery.of(searched), candidates)
               .onSuccess(hits -> clock.fullText = RetrievalStages.Clock.now());
       // embedded beside the other query vector, so the second model adds no wait of its own on a free pool
-      Future<float[]> english = EnglishVectors.applies(base.embeddingModel())
+      Future<float[]> english = EnglishVectors.applies(model)
           ? worker.executeBlocking(() -> EnglishVectors.model().embedQuery(searched), false)
               .onSuccess(v -> clock.englishEmbedded = RetrievalStages.Clock.now())
           : Future.succeededFuture();

@@ -6,7 +6,9 @@ import ai.deepchat.rag.ingest.ParseDeadline;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.io.MemoryUsageSetting;
 import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.cos.COSName;
 import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDResources;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
 import org.apache.pdfbox.rendering.ImageType;
@@ -28,8 +30,15 @@ import java.util.regex.Pattern;
  * become headings (the largest size level 1), lines starting with a bullet or a number become list
  * items, and every page starts with a "p. N" marker so citations name the page. A PDF without any
  * text on any page is a scan: its pages are read by OCR ({@link TesseractOcr}), or, on a node without
- * it, the document is refused with "no text layer: OCR needed" rather than indexed empty.
- * PDFBox finds no tables, so a table's rows arrive as lines of text.
+ * it, the document is refused with "no text layer: OCR needed" rather than indexed empty. A page without
+ * text but with an image, in a PDF with text on other pages (a scanned insert), is read by OCR too when
+ * the node has it, within the same parse budget.
+ *
+ * <p>Tables: PDFBox gives characters with their positions, not tables. A line is cut into cells where
+ * the gap between two characters is wider than {@link #CELL_GAP_EM} of the font size (far more than
+ * a word space, even justified); consecutive lines with the same number (at least two) of cells whose
+ * columns line up (each cell overlaps the one above it and no other) are a table, written as a
+ * Markdown table with its first row as the header.
  */
 final class PdfExtractor implements FormatExtractor {
 
@@ -51,8 +60,15 @@ final class PdfExtractor implements FormatExtractor {
     this.ocr = ocr;
   }
 
-  /** One line of text with its largest font size and its page. */
-  private record Line(String text, float size, int page, boolean endsParagraph) {
+  // a column gap: wider than this many font sizes (a word space is about a quarter of one)
+  private static final float CELL_GAP_EM = 1.0f;
+
+  /** One line of text with its largest font size, its page, and its cells (one when it is no table row). */
+  private record Line(String text, float size, int page, boolean endsParagraph, List<Cell> cells) {
+  }
+
+  /** Text between column gaps, from {@code left} to {@code right} on the page. */
+  private record Cell(String text, float left, float right) {
   }
 
   @Override
@@ -79,29 +95,24 @@ final class PdfExtractor implements FormatExtractor {
         }
         return new Extracted(recognize(sourceName, pdf, deadline), title, true);
       }
-      return new Extracted(render(sourceName, deadline, lines), title, true);
+      return new Extracted(render(sourceName, deadline, lines, scannedPages(pdf, lines, deadline)), title, true);
     } catch (InvalidPasswordException e) {
       throw new RagException(RagError.INVALID_INPUT, sourceName
           + " is password-protected; remove the password and upload it again");
     }
   }
 
-  // A scan: each page rendered in grey at up to 300 dpi (fewer for huge pages) and read by OCR.
+  // A scan: each page rendered in grey and read by OCR.
   private String recognize(String sourceName, PDDocument pdf, ParseDeadline deadline) throws IOException {
     MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
     PDFRenderer renderer = new PDFRenderer(pdf);
     boolean any = false;
     for (int i = 0; i < pdf.getNumberOfPages(); i++) {
       deadline.check();
-      PDRectangle box = pdf.getPage(i).getCropBox();
-      double squareInches = Math.max(1, box.getWidth() / 72.0 * box.getHeight() / 72.0);
-      float dpi = (float) Math.min(OCR_DPI, Math.sqrt(OCR_MAX_PIXELS / squareInches));
-      String text = ocr.recognize(renderer.renderImageWithDPI(i, dpi, ImageType.GRAY), deadline);
+      String text = ocr.recognize(renderer.renderImageWithDPI(i, dpi(pdf.getPage(i)), ImageType.GRAY), deadline);
       out.location("p. " + (i + 1));
-      for (String paragraph : text.split("\\R\\s*\\R")) {
-        any |= !paragraph.isBlank();
-        out.paragraph(paragraph.replaceAll("\\s*\\R\\s*", " "));
-      }
+      any |= !text.isBlank();
+      ocrParagraphs(out, text);
     }
     if (!any) {
       throw new RagException(RagError.INVALID_INPUT, sourceName + ": " + NO_TEXT_LAYER
@@ -110,7 +121,55 @@ final class PdfExtractor implements FormatExtractor {
     return out.markdown();
   }
 
-  private static String render(String sourceName, ParseDeadline deadline, List<Line> lines) {
+  /** OCR text of the pages (1-based) that have an image and no text, when the node has OCR. */
+  private Map<Integer, String> scannedPages(PDDocument pdf, List<Line> lines, ParseDeadline deadline)
+      throws IOException {
+    Map<Integer, String> read = new HashMap<>();
+    if (!ocr.available()) {
+      return read;
+    }
+    java.util.Set<Integer> withText = new java.util.HashSet<>();
+    lines.stream().filter(l -> !l.text().isBlank()).forEach(l -> withText.add(l.page()));
+    PDFRenderer renderer = null;
+    for (int i = 0; i < pdf.getNumberOfPages(); i++) {
+      if (withText.contains(i + 1) || !hasImage(pdf.getPage(i))) {
+        continue;
+      }
+      deadline.check();
+      renderer = renderer == null ? new PDFRenderer(pdf) : renderer;
+      read.put(i + 1, ocr.recognize(renderer.renderImageWithDPI(i, dpi(pdf.getPage(i)), ImageType.GRAY), deadline));
+    }
+    return read;
+  }
+
+  private static boolean hasImage(PDPage page) throws IOException {
+    PDResources resources = page.getResources();
+    if (resources == null) {
+      return false;
+    }
+    for (COSName name : resources.getXObjectNames()) {
+      if (resources.isImageXObject(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // up to 300 dpi, fewer for huge pages
+  private static float dpi(PDPage page) {
+    PDRectangle box = page.getCropBox();
+    double squareInches = Math.max(1, box.getWidth() / 72.0 * box.getHeight() / 72.0);
+    return (float) Math.min(OCR_DPI, Math.sqrt(OCR_MAX_PIXELS / squareInches));
+  }
+
+  private static void ocrParagraphs(MarkdownWriter out, String text) {
+    for (String paragraph : text.split("\\R\\s*\\R")) {
+      out.paragraph(paragraph.replaceAll("\\s*\\R\\s*", " "));
+    }
+  }
+
+  private static String render(String sourceName, ParseDeadline deadline, List<Line> lines,
+                               Map<Integer, String> scanned) {
     float body = bodySize(lines);
     // distinct heading sizes, largest first: level 1, 2, then 3 for all smaller ones
     TreeSet<Float> headingSizes = new TreeSet<>((a, b) -> Float.compare(b, a));
@@ -123,11 +182,23 @@ final class PdfExtractor implements FormatExtractor {
     MarkdownWriter out = new MarkdownWriter(sourceName, deadline);
     int page = 0;
     StringBuilder paragraph = new StringBuilder();
-    for (Line line : lines) {
+    for (int i = 0; i < lines.size(); i++) {
+      Line line = lines.get(i);
       if (line.page() != page) {
         flush(out, paragraph);
         page = line.page();
         out.location("p. " + page);
+        if (scanned.containsKey(page)) {
+          ocrParagraphs(out, scanned.get(page));
+        }
+      }
+      int end = tableEnd(lines, i);
+      if (end > i) {
+        flush(out, paragraph);
+        out.table(lines.subList(i, end).stream().filter(row -> !row.text().isBlank())
+            .map(row -> row.cells().stream().map(Cell::text).toList()).toList());
+        i = end - 1;
+        continue;
       }
       String text = line.text().strip();
       if (text.isEmpty()) {
@@ -156,6 +227,51 @@ final class PdfExtractor implements FormatExtractor {
     }
     flush(out, paragraph);
     return out.markdown();
+  }
+
+  /**
+   * The end (exclusive) of the table that starts at line {@code from}, after its last row; {@code from}
+   * when fewer than two rows line up. Blank lines between rows belong to it.
+   */
+  private static int tableEnd(List<Line> lines, int from) {
+    Line row = lines.get(from);
+    if (row.cells().size() < 2) {
+      return from;
+    }
+    int rows = 1;
+    int end = from + 1;
+    for (int i = from + 1; i < lines.size() && lines.get(i).page() == row.page(); i++) {
+      Line line = lines.get(i);
+      if (line.text().isBlank()) {
+        continue;
+      }
+      if (!aligned(row.cells(), line.cells())) {
+        break;
+      }
+      row = line;
+      rows++;
+      end = i + 1;
+    }
+    return rows >= 2 ? end : from;
+  }
+
+  // same number of cells, each overlapping the cell above it and none of its neighbours
+  private static boolean aligned(List<Cell> above, List<Cell> row) {
+    if (row.size() != above.size()) {
+      return false;
+    }
+    for (int c = 0; c < row.size(); c++) {
+      if (!overlaps(row.get(c), above.get(c))
+          || c > 0 && overlaps(row.get(c), above.get(c - 1))
+          || c + 1 < row.size() && overlaps(row.get(c), above.get(c + 1))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean overlaps(Cell a, Cell b) {
+    return a.left() <= b.right() && b.left() <= a.right();
   }
 
   private static void flush(MarkdownWriter out, StringBuilder paragraph) {
@@ -195,6 +311,7 @@ final class PdfExtractor implements FormatExtractor {
     private final ParseDeadline deadline;
     private final List<Line> lines = new ArrayList<>();
     private final StringBuilder current = new StringBuilder();
+    private final List<TextPosition> positions = new ArrayList<>();
     private float size;
     private int chars;
 
@@ -215,6 +332,7 @@ final class PdfExtractor implements FormatExtractor {
       for (TextPosition position : positions) {
         size = Math.max(size, position.getFontSizeInPt());
       }
+      this.positions.addAll(positions);
       chars += text.length();
       if (chars > FormatLimits.MAX_TEXT_CHARS) {
         throw new RagException(RagError.INVALID_INPUT, sourceName + " holds more than " + FormatLimits.MAX_TEXT_CHARS
@@ -245,10 +363,38 @@ final class PdfExtractor implements FormatExtractor {
 
     private void endLine(boolean paragraphEnd) {
       if (current.length() > 0 || paragraphEnd) {
-        lines.add(new Line(current.toString(), size, getCurrentPageNo(), paragraphEnd));
+        lines.add(new Line(current.toString(), size, getCurrentPageNo(), paragraphEnd, cells()));
       }
       current.setLength(0);
+      positions.clear();
       size = 0;
+    }
+
+    // the line's characters cut at column gaps; a word space inside a cell becomes one space
+    private List<Cell> cells() {
+      List<Cell> cells = new ArrayList<>();
+      StringBuilder text = new StringBuilder();
+      float left = 0;
+      float right = 0;
+      for (TextPosition p : positions) {
+        float x = p.getXDirAdj();
+        float em = Math.max(1f, p.getFontSizeInPt());
+        if (text.length() > 0 && x - right > CELL_GAP_EM * em) {
+          cells.add(new Cell(text.toString().strip(), left, right));
+          text.setLength(0);
+        }
+        if (text.length() == 0) {
+          left = x;
+        } else if (x - right > 0.15f * em) {
+          text.append(' ');
+        }
+        text.append(p.getUnicode());
+        right = Math.max(right, x + p.getWidthDirAdj());
+      }
+      if (text.length() > 0) {
+        cells.add(new Cell(text.toString().strip(), left, right));
+      }
+      return cells;
     }
   }
 }

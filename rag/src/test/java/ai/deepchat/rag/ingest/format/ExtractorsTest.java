@@ -152,6 +152,27 @@ class ExtractorsTest {
   }
 
   @Test
+  void aPdfTableBecomesAMarkdownTable() {
+    ParsedDocument doc = parse("service.pdf", SampleDocuments.tablePdf());
+    String text = doc.chunks().stream().map(Chunk::text).reduce("", (x, y) -> x + "\n" + y);
+    assertThat(text).contains("| Part | Interval | Torque |")
+        .contains("| Impeller gasket | 400 hours | 12 Nm |")
+        .contains("| Strainer basket | 2 weeks | 8 Nm |")
+        .contains("Keep to these intervals").contains("Log every service");
+    // the sentences around it stay prose, not rows
+    assertThat(text).doesNotContain("| Keep to").doesNotContain("| Log every");
+  }
+
+  @Test
+  void anImageOnlyPageOfAPdfWithTextIsReadByOcr() {
+    ParsedDocument doc = parse("delivery.pdf", SampleDocuments.mixedScanPdf());
+    assertThat(containing(doc, "signed invoice").location()).startsWith("p. 1");
+    Chunk scanned = containing(doc, SampleDocuments.SCAN_TERM);
+    assertThat(scanned.location()).as("the scanned page's number").endsWith("2");
+    assertThat(scanned.text()).contains("1280 EUR");
+  }
+
+  @Test
   void ocrIsKilledAtTheParseDeadline() {
     // a page full of text at 300 dpi: Tesseract needs several seconds for it, the budget is 300 ms
     java.awt.image.BufferedImage page = new java.awt.image.BufferedImage(2480, 3508,

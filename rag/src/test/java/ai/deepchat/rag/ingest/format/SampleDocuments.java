@@ -110,6 +110,63 @@ public final class SampleDocuments {
     }
   }
 
+  /** The rows of {@link #tablePdf}'s table, header first. */
+  public static final List<List<String>> PDF_TABLE = List.of(
+      List.of("Part", "Interval", "Torque"),
+      List.of("Impeller gasket", "400 hours", "12 Nm"),
+      List.of("Bearing grease", "1 month", "none"),
+      List.of("Strainer basket", "2 weeks", "8 Nm"));
+
+  /** A heading, a sentence, {@link #PDF_TABLE} set in three columns as PDF writers do, then a sentence. */
+  public static byte[] tablePdf() {
+    try (PDDocument doc = new PDDocument()) {
+      PDPage page = new PDPage(PDRectangle.A4);
+      doc.addPage(page);
+      PDType1Font font = new PDType1Font(Standard14Fonts.FontName.HELVETICA);
+      try (PDPageContentStream content = new PDPageContentStream(doc, page)) {
+        show(content, font, 15, 60, 780, "Service intervals");
+        show(content, font, 11, 60, 750, "Keep to these intervals and torques when servicing the pump.");
+        float y = 715;
+        for (List<String> row : PDF_TABLE) {
+          float[] columns = {60, 230, 400};
+          for (int c = 0; c < row.size(); c++) {
+            show(content, font, 11, columns[c], y, row.get(c));
+          }
+          y -= 20;
+        }
+        show(content, font, 11, 60, y - 15, "Log every service in the maintenance book.");
+      }
+      return save(doc);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void show(PDPageContentStream content, PDType1Font font, float size, float x, float y, String text)
+      throws IOException {
+    content.beginText();
+    content.setFont(font, size);
+    content.newLineAtOffset(x, y);
+    content.showText(text);
+    content.endText();
+  }
+
+  /** A page of text, then a page holding only {@link #scanImage} (a scanned insert). */
+  public static byte[] mixedScanPdf() {
+    try (PDDocument doc = new PDDocument()) {
+      page(doc, List.of(new Text(15, "Delivery note"), new Text(11, "The signed invoice is attached as a scan.")));
+      PDPage page = new PDPage(PDRectangle.A4);
+      doc.addPage(page);
+      try (PDPageContentStream content = new PDPageContentStream(doc, page)) {
+        content.drawImage(LosslessFactory.createFromImage(doc, scanImage()), 0, 0, PDRectangle.A4.getWidth(),
+            PDRectangle.A4.getHeight());
+      }
+      return save(doc);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** {@code pages} pages of ordinary text (for the parse budget and the bench). */
   public static byte[] longPdf(int pages) {
     try (PDDocument doc = new PDDocument()) {
