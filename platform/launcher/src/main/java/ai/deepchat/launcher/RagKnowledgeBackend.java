@@ -90,7 +90,7 @@ final class RagKnowledgeBackend implements KnowledgeBackend {
   @Override
   public Future<UUID> startEvaluation(UUID tenantId, UUID knowledgeBaseId, UUID setId, Double knowledge,
                                       Double citation) {
-    return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null, knowledge, citation).map(EvalRun::id)
+    return rag.evaluations().start(tenantId, knowledgeBaseId, setId, null, knowledge, citation, null).map(EvalRun::id)
         .recover(RagKnowledgeBackend::refusal);
   }
 

@@ -366,29 +366,21 @@ public final class IngestionService implements KnowledgeBaseService {
         .compose(ignored -> embed(job, embedder, parsed, to, done));
   }
 
-  /** The batch's vectors in order, its parts embedded side by side on the embeddings pool. */
+  /** The batch's vectors in order; for a bge-small-zh knowledge base also its English texts' bge-small-en ones. */
   private Future<Embedded> embedSplit(Embedder embedder, boolean english, List<String> texts) {
-    int part = Math.max(1, (texts.size() + embedParallelism - 1) / embedParallelism);
-    List<Future<Embedded>> parts = new ArrayList<>();
-    for (int i = 0; i < texts.size(); i += part) {
-      List<String> slice = texts.subList(i, Math.min(texts.size(), i + part));
-      parts.add(embeddings.executeBlocking(() -> new Embedded(embedder.embedPassages(slice),
-          english ? EnglishVectors.embed(slice) : java.util.Collections.nCopies(slice.size(), null)), false));
+    Future<List<float[]>> vectors = embedding.embed(embedder, texts);
+    if (!english) {
+      return vectors.map(v -> new Embedded(v, java.util.Collections.nCopies(v.size(), null)));
     }
-    return Future.all(parts).map(all -> {
-      Embedded out = new Embedded(new ArrayList<>(texts.size()), new ArrayList<>(texts.size()));
-      parts.forEach(p -> {
-        out.vectors().addAll(p.result().vectors());
-        out.english().addAll(p.result().english());
-      });
-      return out;
-    });
+    Future<List<float[]>> en = embedding.embed(EnglishVectors.model(),
+        texts.stream().filter(EnglishVectors::isEnglish).toList());
+    return Future.all(vectors, en).map(all -> new Embedded(vectors.result(), EnglishVectors.place(texts, en.result())));
   }
 
   private Future<Void> commit(Job job, Embedder embedder, ParsedDocument parsed, Embedded both) {
     List<float[]> embedded = both.vectors();
     return repository.replaceChunks(job.tenantId(), job.base().id(), job.documentId(), job.hash(),
-            parsed, embedded, both.english())
+            job.base().embeddingModel(), parsed, embedded, both.english())
         .compose(replaced -> {
           if (replaced.superseded()) {
             return Future.succeededFuture();

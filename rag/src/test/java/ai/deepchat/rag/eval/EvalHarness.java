@@ -252,7 +252,7 @@ public final class EvalHarness implements AutoCloseable {
     for (int i = 0; i < ids.size(); i++) {
       System.arraycopy(vectors.vectors().get(i), 0, flat, i * dimension, dimension);
     }
-    await(rag.vectorStore().update(tenant, kb, dimension, new long[0],
+    await(rag.vectorStore().update(tenant, kb, EmbeddingModels.BGE_SMALL_ZH, dimension, new long[0],
         ids.stream().mapToLong(Long::longValue).toArray(), flat), INGESTION);
   }
 
