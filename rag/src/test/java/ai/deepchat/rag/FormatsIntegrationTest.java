@@ -99,12 +99,15 @@ class FormatsIntegrationTest {
         .containsEntry("Ranges", "slide 2");
     assertThat(chunks(ids.get("flange-guide.docx")))
         .containsKeys("Flange Assembly Guide > Preparation", "Flange Assembly Guide > Tightening");
+    assertThat(chunks(ids.get("winch-guide.doc"))).containsKeys("Winch Service Guide > Inspection",
+        "Winch Service Guide > Lubrication");
 
     // search finds each format's own phrase in its own document, a PDF's with its page
     Map<String, String> terms = new LinkedHashMap<>();
     terms.put("pump-manual.pdf", SampleDocuments.PDF_TERM);
     terms.put("invoice-scan.pdf", SampleDocuments.SCAN_TERM);
     terms.put("flange-guide.docx", SampleDocuments.DOCX_TERM);
+    terms.put("winch-guide.doc", SampleDocuments.DOC_TERM);
     terms.put("parts.xlsx", SampleDocuments.XLSX_TERM);
     terms.put("parts-legacy.xls", SampleDocuments.XLS_TERM);
     terms.put("hoses.csv", SampleDocuments.CSV_TERM);

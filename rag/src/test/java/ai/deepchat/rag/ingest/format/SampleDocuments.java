@@ -55,6 +55,8 @@ public final class SampleDocuments {
 
   public static final String PDF_TERM = "quartz-lined intake";
   public static final String DOCX_TERM = "brass flange torque";
+  /** In resources/formats/winch-guide.doc: a real Word 97 file, made by LibreOffice (the script beside it). */
+  public static final String DOC_TERM = "bronze gimbal bearing";
   public static final String XLSX_TERM = "Kestrel Valve";
   public static final String XLS_TERM = "Egret Valve";
   public static final String CSV_TERM = "Osprey Hose";
@@ -79,6 +81,7 @@ public final class SampleDocuments {
     samples.put("pump-manual.pdf", pdf());
     samples.put("invoice-scan.pdf", scannedPdf());
     samples.put("flange-guide.docx", docx());
+    samples.put("winch-guide.doc", doc());
     samples.put("parts.xlsx", xlsx());
     samples.put("parts-legacy.xls", xls());
     samples.put("hoses.csv", csv());
@@ -288,6 +291,15 @@ public final class SampleDocuments {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       doc.write(out);
       return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The Word 97-2003 sample; POI writes no .doc, so it is a committed file (see make-doc-sample.sh). */
+  public static byte[] doc() {
+    try (var in = SampleDocuments.class.getResourceAsStream("/formats/winch-guide.doc")) {
+      return in.readAllBytes();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
