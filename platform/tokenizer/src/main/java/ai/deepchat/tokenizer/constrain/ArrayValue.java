@@ -115,6 +115,11 @@ final class ArrayValue implements Node {
     }
 
     @Override
+    public int digitRoom() {
+      return phase == VALUE ? child.digitRoom() : -1;
+    }
+
+    @Override
     public boolean plainStable() {
       return phase == VALUE && child.plainStable();
     }

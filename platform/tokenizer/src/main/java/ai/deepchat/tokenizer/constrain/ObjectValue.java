@@ -153,6 +153,11 @@ final class ObjectValue implements Node {
     }
 
     @Override
+    public int digitRoom() {
+      return phase == VALUE ? child.digitRoom() : -1;
+    }
+
+    @Override
     public boolean plainStable() {
       return phase == VALUE && child.plainStable();
     }

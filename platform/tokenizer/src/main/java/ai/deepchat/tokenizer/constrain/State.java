@@ -29,4 +29,13 @@ interface State {
   default boolean plainStable() {
     return false;
   }
+
+  /**
+   * How many more ASCII digits this state takes, each leaving it as it is but for a digit count
+   * (same phase, same minRemaining): inside a number's digits, where the digit-only tokens need not
+   * be walked token by token. -1 where a digit does anything else.
+   */
+  default int digitRoom() {
+    return -1;
+  }
 }

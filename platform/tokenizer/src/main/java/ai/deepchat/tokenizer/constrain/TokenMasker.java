@@ -7,22 +7,49 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * The tokens an automaton state allows, as a bitmask over the model's vocabulary. A mask is computed
  * by walking the sorted vocabulary once (shared prefixes walked once, refused subtrees skipped; in a
  * free string only the few non-plain tokens are walked) and cached per state (bounded by
- * {@link #CACHE_SIZE} masks of vocab/8 bytes each), so the steps of a generation mostly look a mask up.
- * One per vocabulary; thread-safe.
+ * {@link #CACHE_BYTES}), so the steps of a generation mostly look a mask up. Near the end of
+ * max_tokens a mask is narrowed from the cached one, never walked again: the mask keeps the tokens
+ * whose completion needs more than the fewest, with that need. One per vocabulary; thread-safe.
  */
 public final class TokenMasker {
-  static final int CACHE_SIZE = 1024;
+  /** Masks are vocab/8 bytes (16 KB for DeepSeek) plus 8 bytes per costly token: about 1,500 masks. */
+  static final long CACHE_BYTES = 24L << 20;
 
   private final TokenVocabulary vocab;
-  // keyed by a State (no budget) or a Budgeted (the last tokens of a generation, where the budget
-  // prunes): a generation's end passes the same few (state, budget) pairs again and again
-  private final Cache<Object, Mask> cache = Caffeine.newBuilder().maximumSize(CACHE_SIZE).build();
+  private final Cache<State, Mask> cache = Caffeine.newBuilder().maximumWeight(CACHE_BYTES)
+      .weigher((State s, Mask m) -> 8 * (m.bits.length + m.costly.length) + 64).build();
 
-  private record Budgeted(State state, int budget) {
-  }
+  /**
+   * {@code minAfter}/{@code maxAfter}: the smallest and largest minRemaining of a state an allowed
+   * token leads to; {@code group}: tokens allowed as a whole without a walk (the plain tokens in a
+   * string, the digit tokens in a number), all leading to states needing {@code groupAfter} (-1: no
+   * group); {@code costly}: the other allowed tokens leading further than minAfter, as
+   * (minRemaining << 32 | id).
+   */
+  record Mask(long[] bits, int minAfter, int maxAfter, long[] group, int groupAfter, long[] costly) {
 
-  /** {@code maxAfter}: the largest minRemaining of a state an allowed token leads to. */
-  record Mask(long[] bits, int maxAfter) {
+    /** A copy of the tokens leading to states that need at most {@code budget} more. */
+    long[] within(int budget) {
+      if (maxAfter <= budget) {
+        return bits.clone();
+      }
+      long[] out = new long[bits.length];
+      if (budget < minAfter) {
+        return out;
+      }
+      System.arraycopy(bits, 0, out, 0, bits.length);
+      if (group != null && groupAfter > budget) {
+        for (int w = 0; w < out.length; w++) {
+          out[w] &= ~group[w];
+        }
+      }
+      for (long e : costly) {
+        if ((int) (e >>> 32) > budget) {
+          out[(int) e >>> 6] &= ~(1L << (int) e);
+        }
+      }
+      return out;
+    }
   }
 
   public TokenMasker(TokenVocabulary vocab) {
@@ -39,13 +66,7 @@ public final class TokenMasker {
    * the rest; end-of-sequence ({@code eos}) only where the output may end.
    */
   long[] allowed(State s, int left, int[] eos) {
-    Mask m = cached(s);
-    long[] bits;
-    if (m.maxAfter <= left - 2) {
-      bits = m.bits.clone();
-    } else {
-      bits = cache.get(new Budgeted(s, left - 2), k -> compute(s, left - 2)).bits.clone();
-    }
+    long[] bits = cached(s).within(left - 2);
     if (s.accepting()) {
       for (int id : eos) {
         if (id >= 0 && id < vocab.size) {
@@ -78,46 +99,51 @@ public final class TokenMasker {
   }
 
   Mask cached(State s) {
-    return cache.get(s, k -> compute(s, Integer.MAX_VALUE));
+    return cache.get(s, this::compute);
   }
 
-  /** Walks the vocabulary from {@code s}; a token leading to a state needing more than {@code budget} is left out. */
-  Mask compute(State s, int budget) {
+  /** Walks the vocabulary from {@code s}: every token it allows, with the need of the state it leads to. */
+  Mask compute(State s) {
     long[] bits = new long[TokenVocabulary.words(vocab.size)];
-    int maxAfter = 0;
+    long[] group = null;
     TokenVocabulary.Walk walk = vocab.all;
+    int room = s.digitRoom();
     if (s.plainStable()) {
       walk = vocab.odd;
-      int m = s.minRemaining();
-      if (m <= budget) {
-        System.arraycopy(vocab.plain, 0, bits, 0, bits.length);
-        maxAfter = m;
-      }
+      group = vocab.plain; // a plain token leaves the state as it is
+    } else if (room >= 0) {
+      walk = vocab.nonDigit;
+      group = room > 0 ? vocab.digitsUpTo[Math.min(room, vocab.digitsUpTo.length - 1)] : null;
     }
-    maxAfter = Math.max(maxAfter, walk(s, walk, bits, budget));
+    int groupAfter = -1;
+    if (group != null) {
+      groupAfter = s.minRemaining(); // a group's token changes nothing the need depends on
+      System.arraycopy(group, 0, bits, 0, bits.length);
+    }
+    Found found = new Found();
+    walk(s, walk, bits, found);
     for (int m = 0; m < vocab.markerIds.length; m++) {
       int id = vocab.markerIds[m];
       State next = id < 0 ? null : s.step(Symbols.CALLS_BEGIN + m);
-      if (next != null && next.minRemaining() <= budget) {
+      if (next != null) {
         bits[id >>> 6] |= 1L << id;
-        maxAfter = Math.max(maxAfter, next.minRemaining());
+        found.add(id, next.minRemaining());
       }
     }
-    return new Mask(bits, maxAfter);
+    return found.mask(bits, group, groupAfter);
   }
 
   /**
    * The trie walk over sorted tokens: stack[d] is the state after the first d bytes of the current
-   * token, valid up to {@code valid}; a refused byte at depth d skips every following token that
-   * shares those d + 1 bytes (by the first byte at once, deeper ones by their common prefixes).
+   * token, valid up to {@code valid}; a refused byte at depth d jumps past every following token that
+   * shares those d + 1 bytes (the token is the first of them; {@link TokenVocabulary.Walk#after}).
    */
-  private int walk(State s, TokenVocabulary.Walk walk, long[] bits, int budget) {
+  private void walk(State s, TokenVocabulary.Walk walk, long[] bits, Found found) {
     int[] ids = walk.ids();
     int[] lcp = walk.lcp();
     State[] stack = new State[64];
     stack[0] = s;
     int valid = 0;
-    int maxAfter = 0;
     int i = 0;
     while (i < ids.length) {
       byte[] b = vocab.bytes[ids[i]];
@@ -135,24 +161,46 @@ public final class TokenMasker {
       }
       if (cur != null) {
         valid = b.length;
-        int m = cur.minRemaining();
-        if (m <= budget) {
-          bits[ids[i] >>> 6] |= 1L << ids[i];
-          maxAfter = Math.max(maxAfter, m);
-        }
+        bits[ids[i] >>> 6] |= 1L << ids[i];
+        found.add(ids[i], cur.minRemaining());
         i++;
         continue;
       }
       valid = d;
-      if (d == 0) {
-        i = walk.firstStart()[(b[0] & 0xff) + 1];
-        continue;
-      }
-      i++;
-      while (i < ids.length && lcp[i] > d) {
-        i++;
-      }
+      i = walk.after(i, d);
     }
-    return maxAfter;
+  }
+
+  /** The allowed tokens of a walk as (minRemaining << 32 | id), in a growing buffer. */
+  private static final class Found {
+    private long[] buf = new long[256];
+    private int n;
+
+    void add(int id, int minRemaining) {
+      if (n == buf.length) {
+        buf = java.util.Arrays.copyOf(buf, n * 2);
+      }
+      buf[n++] = (long) minRemaining << 32 | id;
+    }
+
+    Mask mask(long[] bits, long[] group, int groupAfter) {
+      int min = groupAfter >= 0 ? groupAfter : Integer.MAX_VALUE;
+      int max = Math.max(groupAfter, 0);
+      for (int k = 0; k < n; k++) {
+        int m = (int) (buf[k] >>> 32);
+        min = Math.min(min, m);
+        max = Math.max(max, m);
+      }
+      if (min == Integer.MAX_VALUE) {
+        min = 0;
+      }
+      int costly = 0;
+      for (int k = 0; k < n; k++) {
+        if ((int) (buf[k] >>> 32) > min) {
+          buf[costly++] = buf[k];
+        }
+      }
+      return new Mask(bits, min, max, group, groupAfter, java.util.Arrays.copyOf(buf, costly));
+    }
   }
 }
