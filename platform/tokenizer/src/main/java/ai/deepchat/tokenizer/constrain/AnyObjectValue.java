@@ -93,6 +93,16 @@ final class AnyObjectValue implements Node {
     }
 
     @Override
+    public State inner() {
+      return phase == VALUE ? child : null;
+    }
+
+    @Override
+    public State withInner(State value) {
+      return new Any(node, VALUE, value);
+    }
+
+    @Override
     public int digitRoom() {
       return phase == VALUE ? child.digitRoom() : -1;
     }

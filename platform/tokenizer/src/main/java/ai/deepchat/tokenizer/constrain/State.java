@@ -38,4 +38,18 @@ interface State {
   default int digitRoom() {
     return -1;
   }
+
+  /**
+   * Inside a container, the state of the value being written, which every byte goes to first: while
+   * it takes the bytes the container is {@link #withInner} of its result, needing a fixed amount more
+   * than it; once it is complete and refuses a byte, the container goes on. Null elsewhere.
+   */
+  default State inner() {
+    return null;
+  }
+
+  /** This container with its value's state replaced (only where {@link #inner} is not null). */
+  default State withInner(State value) {
+    throw new UnsupportedOperationException();
+  }
 }

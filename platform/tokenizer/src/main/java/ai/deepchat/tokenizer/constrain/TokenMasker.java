@@ -3,30 +3,37 @@ package ai.deepchat.tokenizer.constrain;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * The tokens an automaton state allows, as a bitmask over the model's vocabulary. A mask is computed
  * by walking the sorted vocabulary once (shared prefixes walked once, refused subtrees skipped; in a
- * free string only the few non-plain tokens are walked) and cached per state (bounded by
- * {@link #CACHE_BYTES}), so the steps of a generation mostly look a mask up. Near the end of
- * max_tokens a mask is narrowed from the cached one, never walked again: the mask keeps the tokens
- * whose completion needs more than the fewest, with that need. One per vocabulary; thread-safe.
+ * free string only the few non-plain tokens are walked, in a number no digit-only token) and cached
+ * per state (bounded by {@link #CACHE_BYTES}), so the steps of a generation mostly look a mask up.
+ * A value inside a container is masked once for every container it appears in: the container's
+ * mask is the value's (cached by the value's own state) plus a walk of the few token subtrees that
+ * leave the value. Near the end of max_tokens a mask is narrowed from the cached one, never walked
+ * again: the mask keeps each walked token with its need. One per vocabulary; thread-safe.
  */
 public final class TokenMasker {
-  /** Masks are vocab/8 bytes (16 KB for DeepSeek) plus 8 bytes per costly token: about 1,500 masks. */
+  /** Masks are vocab/8 bytes (16 KB for DeepSeek) plus 8 bytes per walked token: over 1,000 masks. */
   static final long CACHE_BYTES = 24L << 20;
 
   private final TokenVocabulary vocab;
   private final Cache<State, Mask> cache = Caffeine.newBuilder().maximumWeight(CACHE_BYTES)
-      .weigher((State s, Mask m) -> 8 * (m.bits.length + m.costly.length) + 64).build();
+      .weigher((State s, Mask m) -> 8 * (m.bits.length + m.walked.length) + 32 * m.exits.size() + 64).build();
 
   /**
    * {@code minAfter}/{@code maxAfter}: the smallest and largest minRemaining of a state an allowed
    * token leads to; {@code group}: tokens allowed as a whole without a walk (the plain tokens in a
    * string, the digit tokens in a number), all leading to states needing {@code groupAfter} (-1: no
-   * group); {@code costly}: the other allowed tokens leading further than minAfter, as
-   * (minRemaining << 32 | id).
+   * group); {@code walked}: the other allowed tokens as (minRemaining << 32 | id); {@code exits}: the
+   * token subtrees that end this state's value (accepting, then refused) for a container to go on with.
    */
-  record Mask(long[] bits, int minAfter, int maxAfter, long[] group, int groupAfter, long[] costly) {
+  record Mask(long[] bits, int minAfter, int maxAfter, long[] group, int groupAfter, long[] walked,
+      List<Exit> exits) {
 
     /** A copy of the tokens leading to states that need at most {@code budget} more. */
     long[] within(int budget) {
@@ -43,13 +50,17 @@ public final class TokenMasker {
           out[w] &= ~group[w];
         }
       }
-      for (long e : costly) {
+      for (long e : walked) {
         if ((int) (e >>> 32) > budget) {
           out[(int) e >>> 6] &= ~(1L << (int) e);
         }
       }
       return out;
     }
+  }
+
+  /** The tokens of {@code walk} from index {@code from} sharing its first depth + 1 bytes leave {@code state}'s value at byte {@code depth}. */
+  record Exit(TokenVocabulary.Walk walk, int from, int depth, State state) {
   }
 
   public TokenMasker(TokenVocabulary vocab) {
@@ -99,29 +110,50 @@ public final class TokenMasker {
   }
 
   Mask cached(State s) {
-    return cache.get(s, this::compute);
+    Mask m = cache.getIfPresent(s);
+    if (m == null) { // not cache.get: a container's mask asks for its value's (no recursive computation)
+      m = compute(s);
+      cache.put(s, m);
+    }
+    return m;
   }
 
-  /** Walks the vocabulary from {@code s}: every token it allows, with the need of the state it leads to. */
+  /** Every token {@code s} allows, with the need of the state it leads to. */
   Mask compute(State s) {
     long[] bits = new long[TokenVocabulary.words(vocab.size)];
-    long[] group = null;
-    TokenVocabulary.Walk walk = vocab.all;
-    int room = s.digitRoom();
-    if (s.plainStable()) {
-      walk = vocab.odd;
-      group = vocab.plain; // a plain token leaves the state as it is
-    } else if (room >= 0) {
-      walk = vocab.nonDigit;
-      group = room > 0 ? vocab.digitsUpTo[Math.min(room, vocab.digitsUpTo.length - 1)] : null;
-    }
-    int groupAfter = -1;
-    if (group != null) {
-      groupAfter = s.minRemaining(); // a group's token changes nothing the need depends on
-      System.arraycopy(group, 0, bits, 0, bits.length);
-    }
     Found found = new Found();
-    walk(s, walk, bits, found);
+    long[] group = null;
+    int groupAfter = -1;
+    State inner = s.inner();
+    if (inner != null) {
+      Mask value = cached(inner);
+      // the container adds the same to every need while its value goes on
+      int extra = s.minRemaining() - inner.minRemaining();
+      System.arraycopy(value.bits, 0, bits, 0, bits.length);
+      for (long e : value.walked) {
+        found.add((int) e, (int) (e >>> 32) + extra);
+      }
+      group = value.group;
+      groupAfter = value.groupAfter < 0 ? -1 : value.groupAfter + extra;
+      for (Exit x : value.exits) {
+        walk(s.withInner(x.state()), x.walk(), x.from(), x.walk().after(x.from(), x.depth()), x.depth(), bits, found);
+      }
+    } else {
+      TokenVocabulary.Walk walk = vocab.all;
+      int room = s.digitRoom();
+      if (s.plainStable()) {
+        walk = vocab.odd;
+        group = vocab.plain; // a plain token leaves the state as it is
+      } else if (room >= 0) {
+        walk = vocab.nonDigit;
+        group = room > 0 ? vocab.digitsUpTo[Math.min(room, vocab.digitsUpTo.length - 1)] : null;
+      }
+      if (group != null) {
+        groupAfter = s.minRemaining(); // a group's token changes nothing the need depends on
+        System.arraycopy(group, 0, bits, 0, bits.length);
+      }
+      walk(s, walk, 0, walk.ids().length, 0, bits, found);
+    }
     for (int m = 0; m < vocab.markerIds.length; m++) {
       int id = vocab.markerIds[m];
       State next = id < 0 ? null : s.step(Symbols.CALLS_BEGIN + m);
@@ -134,51 +166,71 @@ public final class TokenMasker {
   }
 
   /**
-   * The trie walk over sorted tokens: stack[d] is the state after the first d bytes of the current
-   * token, valid up to {@code valid}; a refused byte at depth d jumps past every following token that
-   * shares those d + 1 bytes (the token is the first of them; {@link TokenVocabulary.Walk#after}).
+   * The trie walk over sorted tokens {@code from} to {@code to}, which share their first {@code base}
+   * bytes, {@code s} being the state after them: stack[d] is the state after the first d bytes of the
+   * current token, valid up to {@code valid}; a refused byte at depth d jumps past every following
+   * token that shares those d + 1 bytes (the token is the first of them; {@link
+   * TokenVocabulary.Walk#after}). Once a prefix reaches a plainStable state (a string body) a plain
+   * rest is accepted without stepping it: it leaves the state as it is.
    */
-  private void walk(State s, TokenVocabulary.Walk walk, long[] bits, Found found) {
+  private void walk(State s, TokenVocabulary.Walk walk, int from, int to, int base, long[] bits, Found found) {
     int[] ids = walk.ids();
     int[] lcp = walk.lcp();
-    State[] stack = new State[64];
-    stack[0] = s;
-    int valid = 0;
-    int i = 0;
-    while (i < ids.length) {
-      byte[] b = vocab.bytes[ids[i]];
-      if (b.length >= stack.length) {
-        stack = java.util.Arrays.copyOf(stack, b.length * 2);
-      }
-      int d = Math.min(lcp[i], valid);
+    int[] plainFrom = vocab.plainFrom;
+    State[] stack = new State[vocab.longest + 1];
+    byte[] plainAt = new byte[stack.length]; // 0: not known yet, 1: plainStable, 2: not
+    stack[base] = s;
+    int valid = base;
+    int i = from;
+    while (i < to) {
+      int id = ids[i];
+      byte[] b = vocab.bytes[id];
+      int d = Math.max(base, Math.min(lcp[i], valid));
       State cur = stack[d];
-      while (d < b.length) {
+      while (true) {
+        if (plainFrom[id] <= d && plainStable(stack, plainAt, d)) {
+          break; // the rest is plain: the state stays stack[d]
+        }
+        if (d == b.length) {
+          break;
+        }
         cur = cur.step(b[d] & 0xff);
         if (cur == null) {
           break;
         }
         stack[++d] = cur;
-      }
-      if (cur != null) {
-        valid = b.length;
-        bits[ids[i] >>> 6] |= 1L << ids[i];
-        found.add(ids[i], cur.minRemaining());
-        i++;
-        continue;
+        plainAt[d] = 0;
       }
       valid = d;
-      i = walk.after(i, d);
+      if (cur != null) {
+        bits[id >>> 6] |= 1L << id;
+        found.add(id, cur.minRemaining());
+        i++;
+      } else {
+        if (stack[d].accepting()) {
+          found.exits.add(new Exit(walk, i, d, stack[d]));
+        }
+        i = walk.after(i, d);
+      }
     }
   }
 
-  /** The allowed tokens of a walk as (minRemaining << 32 | id), in a growing buffer. */
+  private static boolean plainStable(State[] stack, byte[] plainAt, int d) {
+    if (plainAt[d] == 0) {
+      plainAt[d] = (byte) (stack[d].plainStable() ? 1 : 2);
+    }
+    return plainAt[d] == 1;
+  }
+
+  /** The allowed tokens of a walk as (minRemaining << 32 | id), in a growing buffer, and its exits. */
   private static final class Found {
     private long[] buf = new long[256];
     private int n;
+    final List<Exit> exits = new ArrayList<>();
 
     void add(int id, int minRemaining) {
       if (n == buf.length) {
-        buf = java.util.Arrays.copyOf(buf, n * 2);
+        buf = Arrays.copyOf(buf, n * 2);
       }
       buf[n++] = (long) minRemaining << 32 | id;
     }
@@ -191,16 +243,8 @@ public final class TokenMasker {
         min = Math.min(min, m);
         max = Math.max(max, m);
       }
-      if (min == Integer.MAX_VALUE) {
-        min = 0;
-      }
-      int costly = 0;
-      for (int k = 0; k < n; k++) {
-        if ((int) (buf[k] >>> 32) > min) {
-          buf[costly++] = buf[k];
-        }
-      }
-      return new Mask(bits, min, max, group, groupAfter, java.util.Arrays.copyOf(buf, costly));
+      return new Mask(bits, min == Integer.MAX_VALUE ? 0 : min, max, group, groupAfter, Arrays.copyOf(buf, n),
+          List.copyOf(exits));
     }
   }
 }

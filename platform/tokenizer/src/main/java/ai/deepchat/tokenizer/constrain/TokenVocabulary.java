@@ -30,6 +30,10 @@ public final class TokenVocabulary {
   /** Tokens that are not plain: the only ones a plainStable state must walk. */
   final Walk odd;
   final long[] plain;
+  /** plainFrom[id]: where the plain rest of a token begins (past the end when no rest is plain). */
+  final int[] plainFrom;
+  /** The longest token in bytes. */
+  final int longest;
   /** Tokens that are not all ASCII digits: the only ones a state with a digitRoom must walk. */
   final Walk nonDigit;
   /** digitsUpTo[k]: the tokens of 1 to k ASCII digits, up to the longest such token. */
@@ -87,6 +91,22 @@ public final class TokenVocabulary {
     }
     this.all = walk(allIds);
     this.odd = walk(oddIds);
+    this.plainFrom = new int[size];
+    int longestToken = 0;
+    for (int id = 0; id < size; id++) {
+      byte[] b = bytes[id];
+      plainFrom[id] = Integer.MAX_VALUE;
+      if (b != null) {
+        longestToken = Math.max(longestToken, b.length);
+        for (int p = 0; p < b.length; p++) {
+          if (isPlain(Arrays.copyOfRange(b, p, b.length))) {
+            plainFrom[id] = p;
+            break;
+          }
+        }
+      }
+    }
+    this.longest = longestToken;
     int longest = 0;
     int digitTokens = 0;
     for (int id : allIds) {
