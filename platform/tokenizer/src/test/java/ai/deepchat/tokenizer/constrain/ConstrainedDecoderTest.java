@@ -91,11 +91,12 @@ class ConstrainedDecoderTest {
   @Test
   void masksEqualANaiveWalkOfEveryTokenAtEveryStep() {
     Random rnd = new Random(29);
+    Grammar calls = Grammar.of(OutputConstraint.toolCalls(List.of(new ToolSpec("f", "", FLAT)), true));
     for (Grammar g : List.of(Grammar.of(OutputConstraint.jsonSchema(FLAT)),
-        Grammar.of(OutputConstraint.jsonSchema(NESTED)), Grammar.of(OutputConstraint.jsonObject()))) {
+        Grammar.of(OutputConstraint.jsonSchema(NESTED)), Grammar.of(OutputConstraint.jsonObject()), calls)) {
       TokenMasker fresh = new TokenMasker(masker.vocabulary());
       List<MaskBench.Step> steps = new java.util.ArrayList<>();
-      while (steps.size() < 120) {
+      while (steps.size() < 100) {
         int maxTokens = g.minTokens() + rnd.nextInt(12);
         State state = g.start();
         for (int left = maxTokens; left > 0; left--) {
