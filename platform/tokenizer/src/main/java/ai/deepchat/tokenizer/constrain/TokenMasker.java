@@ -121,7 +121,7 @@ public final class TokenMasker {
   /** Every token {@code s} allows, with the need of the state it leads to. */
   Mask compute(State s) {
     long[] bits = new long[TokenVocabulary.words(vocab.size)];
-    Found found = new Found();
+    Found found = new Found(vocab.longest);
     long[] group = null;
     int groupAfter = -1;
     State inner = s.inner();
@@ -177,9 +177,10 @@ public final class TokenMasker {
     int[] ids = walk.ids();
     int[] lcp = walk.lcp();
     int[] plainFrom = vocab.plainFrom;
-    State[] stack = new State[vocab.longest + 1];
-    byte[] plainAt = new byte[stack.length]; // 0: not known yet, 1: plainStable, 2: not
+    State[] stack = found.stack;
+    byte[] plainAt = found.plainAt;
     stack[base] = s;
+    plainAt[base] = 0;
     int valid = base;
     int i = from;
     while (i < to) {
@@ -222,11 +223,21 @@ public final class TokenMasker {
     return plainAt[d] == 1;
   }
 
-  /** The allowed tokens of a walk as (minRemaining << 32 | id), in a growing buffer, and its exits. */
+  /**
+   * The allowed tokens of a walk as (minRemaining << 32 | id), in a growing buffer, and its exits;
+   * with the walk's stack, reused by the walks of one mask.
+   */
   private static final class Found {
     private long[] buf = new long[256];
     private int n;
     final List<Exit> exits = new ArrayList<>();
+    final State[] stack;
+    final byte[] plainAt; // per depth: 0 not known yet, 1 plainStable, 2 not
+
+    Found(int longest) {
+      stack = new State[longest + 1];
+      plainAt = new byte[longest + 1];
+    }
 
     void add(int id, int minRemaining) {
       if (n == buf.length) {
