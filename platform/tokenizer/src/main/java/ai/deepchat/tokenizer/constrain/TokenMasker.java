@@ -44,11 +44,12 @@ public final class TokenMasker {
       if (budget < minAfter) {
         return out;
       }
-      System.arraycopy(bits, 0, out, 0, bits.length);
       if (group != null && groupAfter > budget) {
         for (int w = 0; w < out.length; w++) {
-          out[w] &= ~group[w];
+          out[w] = bits[w] & ~group[w];
         }
+      } else {
+        System.arraycopy(bits, 0, out, 0, bits.length);
       }
       for (long e : walked) {
         if ((int) (e >>> 32) > budget) {
