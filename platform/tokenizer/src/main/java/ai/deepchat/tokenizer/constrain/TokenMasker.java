@@ -177,7 +177,9 @@ public final class TokenMasker {
   private void walk(State s, TokenVocabulary.Walk walk, int from, int to, int base, long[] bits, Found found) {
     int[] ids = walk.ids();
     int[] lcp = walk.lcp();
-    int[] plainFrom = vocab.plainFrom;
+    byte[] text = walk.text();
+    int[] offsets = walk.offsets();
+    int[] plainFrom = walk.plainFrom();
     State[] stack = found.stack;
     byte[] plainAt = found.plainAt;
     stack[base] = s;
@@ -185,18 +187,18 @@ public final class TokenMasker {
     int valid = base;
     int i = from;
     while (i < to) {
-      int id = ids[i];
-      byte[] b = vocab.bytes[id];
+      int at = offsets[i];
+      int length = offsets[i + 1] - at;
       int d = Math.max(base, Math.min(lcp[i], valid));
       State cur = stack[d];
       while (true) {
-        if (plainFrom[id] <= d && plainStable(stack, plainAt, d)) {
+        if (plainFrom[i] <= d && plainStable(stack, plainAt, d)) {
           break; // the rest is plain: the state stays stack[d]
         }
-        if (d == b.length) {
+        if (d == length) {
           break;
         }
-        cur = cur.step(b[d] & 0xff);
+        cur = cur.step(text[at + d] & 0xff);
         if (cur == null) {
           break;
         }
@@ -205,6 +207,7 @@ public final class TokenMasker {
       }
       valid = d;
       if (cur != null) {
+        int id = ids[i];
         bits[id >>> 6] |= 1L << id;
         found.add(id, cur.minRemaining());
         i++;

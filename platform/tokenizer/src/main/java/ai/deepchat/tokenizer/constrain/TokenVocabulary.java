@@ -45,9 +45,11 @@ public final class TokenVocabulary {
   /**
    * Ids sorted by their bytes (unsigned), lcp[i]: bytes shared with the id before; ends[nodes[i] + d
    * - lcp[i]] for d in [lcp[i], length): the first index past the tokens sharing i's first d + 1
-   * bytes (a trie's subtree, laid flat).
+   * bytes (a trie's subtree, laid flat). The tokens' bytes are laid out in this order too (token i
+   * is text[offsets[i]] to text[offsets[i + 1]], plainFrom[i] where its plain rest begins), so a walk
+   * reads memory in sequence.
    */
-  record Walk(int[] ids, int[] lcp, int[] nodes, int[] ends) {
+  record Walk(int[] ids, int[] lcp, int[] nodes, int[] ends, byte[] text, int[] offsets, int[] plainFrom) {
 
     /** The next index to walk when token i's byte at depth d (>= lcp[i]) is refused. */
     int after(int i, int d) {
@@ -89,8 +91,6 @@ public final class TokenVocabulary {
         }
       }
     }
-    this.all = walk(allIds);
-    this.odd = walk(oddIds);
     this.plainFrom = new int[size];
     int longestToken = 0;
     for (int id = 0; id < size; id++) {
@@ -107,6 +107,8 @@ public final class TokenVocabulary {
       }
     }
     this.longest = longestToken;
+    this.all = walk(allIds);
+    this.odd = walk(oddIds);
     int longest = 0;
     int digitTokens = 0;
     for (int id : allIds) {
@@ -241,7 +243,17 @@ public final class TokenVocabulary {
       }
       stack[top++] = i;
     }
-    return new Walk(sorted, lcp, nodes, ends);
+    int[] offsets = new int[n + 1];
+    int[] plainFromAt = new int[n];
+    for (int i = 0; i < n; i++) {
+      offsets[i + 1] = offsets[i] + bytes[sorted[i]].length;
+      plainFromAt[i] = plainFrom[sorted[i]];
+    }
+    byte[] text = new byte[offsets[n]];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(bytes[sorted[i]], 0, text, offsets[i], bytes[sorted[i]].length);
+    }
+    return new Walk(sorted, lcp, nodes, ends, text, offsets, plainFromAt);
   }
 
   /** Printable ASCII but '"' and '\', or whole UTF-8 characters: stays inside a JSON string body. */
