@@ -22,7 +22,8 @@ public final class TokenMasker {
   static final long CACHE_BYTES = 24L << 20;
 
   private final TokenVocabulary vocab;
-  private final Cache<State, Mask> cache = Caffeine.newBuilder().maximumWeight(CACHE_BYTES)
+  // maintenance on the calling thread: no hand-off to the common pool (a thread wake-up) on a miss
+  private final Cache<State, Mask> cache = Caffeine.newBuilder().maximumWeight(CACHE_BYTES).executor(Runnable::run)
       .weigher((State s, Mask m) -> 8 * (m.bits.length + m.walked.length) + 32 * m.exits.size() + 64).build();
 
   /**
