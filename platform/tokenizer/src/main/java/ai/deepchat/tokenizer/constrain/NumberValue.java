@@ -104,6 +104,16 @@ final class NumberValue implements Node {
     }
 
     @Override
+    public State withDigitRoom(int room) {
+      return switch (phase) {
+        case INT -> at(INT, MAX_INT_DIGITS - room);
+        case FRACTION -> at(FRACTION, MAX_FRACTION_DIGITS - room);
+        case EXPONENT -> at(EXPONENT, MAX_EXPONENT_DIGITS - room);
+        default -> this;
+      };
+    }
+
+    @Override
     public int digitRoom() {
       return switch (phase) {
         case ZERO -> 0;

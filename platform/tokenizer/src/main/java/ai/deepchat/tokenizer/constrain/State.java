@@ -40,6 +40,15 @@ interface State {
   }
 
   /**
+   * This state with {@code room} for digits (where {@link #digitRoom} is at least that): past the
+   * longest run of digits any token starts with, states differing only in their room allow the same
+   * tokens with the same needs, so the masks of all but the last few digits of a number are shared.
+   */
+  default State withDigitRoom(int room) {
+    return this;
+  }
+
+  /**
    * Inside a container, the state of the value being written, which every byte goes to first: while
    * it takes the bytes the container is {@link #withInner} of its result, needing a fixed amount more
    * than it; once it is complete and refuses a byte, the container goes on. Null elsewhere.

@@ -112,12 +112,23 @@ public final class TokenMasker {
   }
 
   Mask cached(State s) {
-    Mask m = cache.getIfPresent(s);
+    State key = canonical(s);
+    Mask m = cache.getIfPresent(key);
     if (m == null) { // not cache.get: a container's mask asks for its value's (no recursive computation)
-      m = compute(s);
-      cache.put(s, m);
+      m = compute(key);
+      cache.put(key, m);
     }
     return m;
+  }
+
+  /** The state with the same mask that the cache keeps: a number's room for digits capped (see State#withDigitRoom). */
+  private State canonical(State s) {
+    State inner = s.inner();
+    if (inner != null) {
+      State c = canonical(inner);
+      return c == inner ? s : s.withInner(c);
+    }
+    return s.digitRoom() > vocab.digitLead ? s.withDigitRoom(vocab.digitLead) : s;
   }
 
   /** Every token {@code s} allows, with the need of the state it leads to. */

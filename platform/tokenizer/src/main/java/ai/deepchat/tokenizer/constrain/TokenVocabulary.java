@@ -38,6 +38,8 @@ public final class TokenVocabulary {
   final Walk nonDigit;
   /** digitsUpTo[k]: the tokens of 1 to k ASCII digits, up to the longest such token. */
   final long[][] digitsUpTo;
+  /** The most ASCII digits any token starts with: more room for digits than that changes no mask. */
+  final int digitLead;
   /** markerIds[s - 256]: the token of marker symbol s, -1 when the vocabulary lacks it. */
   final int[] markerIds;
   final boolean singleBytes;
@@ -111,12 +113,19 @@ public final class TokenVocabulary {
     this.odd = walk(oddIds);
     int longest = 0;
     int digitTokens = 0;
+    int lead = 0;
     for (int id : allIds) {
+      int k = 0;
+      while (k < bytes[id].length && bytes[id][k] >= '0' && bytes[id][k] <= '9') {
+        k++;
+      }
+      lead = Math.max(lead, k);
       if (isDigits(bytes[id])) {
         longest = Math.max(longest, bytes[id].length);
         digitTokens++;
       }
     }
+    this.digitLead = lead;
     this.digitsUpTo = new long[longest + 1][words(size)];
     int[] nonDigitIds = new int[allIds.length - digitTokens];
     int n = 0;
