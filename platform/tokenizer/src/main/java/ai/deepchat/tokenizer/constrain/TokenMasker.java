@@ -61,8 +61,11 @@ public final class TokenMasker {
     }
   }
 
-  /** The tokens of {@code walk} from index {@code from} sharing its first depth + 1 bytes leave {@code state}'s value at byte {@code depth}. */
-  record Exit(TokenVocabulary.Walk walk, int from, int depth, State state) {
+  /**
+   * The tokens {@code from} to {@code to} of {@code walk} leave the value at byte {@code depth}, where
+   * it is {@code state} (accepting): neighbouring subtrees refused at one depth in one state are one.
+   */
+  record Exit(TokenVocabulary.Walk walk, int from, int to, int depth, State state) {
   }
 
   public TokenMasker(TokenVocabulary vocab) {
@@ -149,7 +152,7 @@ public final class TokenMasker {
       group = value.group;
       groupAfter = value.groupAfter < 0 ? -1 : value.groupAfter + extra;
       for (Exit x : value.exits) {
-        walk(s.withInner(x.state()), x.walk(), x.from(), x.walk().after(x.from(), x.depth()), x.depth(), bits, found);
+        walk(s.withInner(x.state()), x.walk(), x.from(), x.to(), x.depth(), bits, found);
       }
     } else {
       TokenVocabulary.Walk walk = vocab.all;
@@ -224,10 +227,11 @@ public final class TokenMasker {
         found.add(id, cur.minRemaining());
         i++;
       } else {
+        int next = walk.after(i, d);
         if (stack[d].accepting()) {
-          found.exits.add(new Exit(walk, i, d, stack[d]));
+          found.exit(walk, i, next, d, stack[d]);
         }
-        i = walk.after(i, d);
+        i = next;
       }
     }
   }
@@ -253,6 +257,15 @@ public final class TokenMasker {
     Found(int longest) {
       stack = new State[longest + 1];
       plainAt = new byte[longest + 1];
+    }
+
+    void exit(TokenVocabulary.Walk walk, int from, int to, int depth, State state) {
+      Exit last = exits.isEmpty() ? null : exits.get(exits.size() - 1);
+      if (last != null && last.walk() == walk && last.to() == from && last.depth() == depth && last.state().equals(state)) {
+        exits.set(exits.size() - 1, new Exit(walk, last.from(), to, depth, last.state()));
+      } else {
+        exits.add(new Exit(walk, from, to, depth, state));
+      }
     }
 
     void add(int id, int minRemaining) {
