@@ -93,6 +93,21 @@ final class AnyObjectValue implements Node {
     }
 
     @Override
+    public State inner() {
+      return phase == VALUE ? child : null;
+    }
+
+    @Override
+    public State withInner(State value) {
+      return new Any(node, VALUE, value);
+    }
+
+    @Override
+    public int digitRoom() {
+      return phase == VALUE ? child.digitRoom() : -1;
+    }
+
+    @Override
     public boolean plainStable() {
       return (phase == KEY || phase == VALUE) && child.plainStable();
     }

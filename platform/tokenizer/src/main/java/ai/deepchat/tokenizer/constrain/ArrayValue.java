@@ -115,6 +115,21 @@ final class ArrayValue implements Node {
     }
 
     @Override
+    public State inner() {
+      return phase == VALUE ? child : null;
+    }
+
+    @Override
+    public State withInner(State value) {
+      return new Arr(node, VALUE, count, value);
+    }
+
+    @Override
+    public int digitRoom() {
+      return phase == VALUE ? child.digitRoom() : -1;
+    }
+
+    @Override
     public boolean plainStable() {
       return phase == VALUE && child.plainStable();
     }

@@ -102,5 +102,26 @@ final class NumberValue implements Node {
     public int minRemaining() {
       return accepting() ? 0 : 1;
     }
+
+    @Override
+    public State withDigitRoom(int room) {
+      return switch (phase) {
+        case INT -> at(INT, MAX_INT_DIGITS - room);
+        case FRACTION -> at(FRACTION, MAX_FRACTION_DIGITS - room);
+        case EXPONENT -> at(EXPONENT, MAX_EXPONENT_DIGITS - room);
+        default -> this;
+      };
+    }
+
+    @Override
+    public int digitRoom() {
+      return switch (phase) {
+        case ZERO -> 0;
+        case INT -> MAX_INT_DIGITS - digits;
+        case FRACTION -> MAX_FRACTION_DIGITS - digits;
+        case EXPONENT -> MAX_EXPONENT_DIGITS - digits;
+        default -> -1;
+      };
+    }
   }
 }

@@ -153,6 +153,21 @@ final class ObjectValue implements Node {
     }
 
     @Override
+    public State inner() {
+      return phase == VALUE ? child : null;
+    }
+
+    @Override
+    public State withInner(State value) {
+      return new Obj(node, VALUE, next, value);
+    }
+
+    @Override
+    public int digitRoom() {
+      return phase == VALUE ? child.digitRoom() : -1;
+    }
+
+    @Override
     public boolean plainStable() {
       return phase == VALUE && child.plainStable();
     }

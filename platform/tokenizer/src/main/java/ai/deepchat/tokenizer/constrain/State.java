@@ -29,4 +29,36 @@ interface State {
   default boolean plainStable() {
     return false;
   }
+
+  /**
+   * How many more ASCII digits this state takes, each leaving it as it is but for a digit count
+   * (same phase, same minRemaining): inside a number's digits, where the digit-only tokens need not
+   * be walked token by token. -1 where a digit does anything else.
+   */
+  default int digitRoom() {
+    return -1;
+  }
+
+  /**
+   * This state with {@code room} for digits (where {@link #digitRoom} is at least that): past the
+   * longest run of digits any token starts with, states differing only in their room allow the same
+   * tokens with the same needs, so the masks of all but the last few digits of a number are shared.
+   */
+  default State withDigitRoom(int room) {
+    return this;
+  }
+
+  /**
+   * Inside a container, the state of the value being written, which every byte goes to first: while
+   * it takes the bytes the container is {@link #withInner} of its result, needing a fixed amount more
+   * than it; once it is complete and refuses a byte, the container goes on. Null elsewhere.
+   */
+  default State inner() {
+    return null;
+  }
+
+  /** This container with its value's state replaced (only where {@link #inner} is not null). */
+  default State withInner(State value) {
+    throw new UnsupportedOperationException();
+  }
 }

@@ -30,12 +30,33 @@ public final class TokenVocabulary {
   /** Tokens that are not plain: the only ones a plainStable state must walk. */
   final Walk odd;
   final long[] plain;
+  /** plainFrom[id]: where the plain rest of a token begins (past the end when no rest is plain). */
+  final int[] plainFrom;
+  /** The longest token in bytes. */
+  final int longest;
+  /** Tokens that are not all ASCII digits: the only ones a state with a digitRoom must walk. */
+  final Walk nonDigit;
+  /** digitsUpTo[k]: the tokens of 1 to k ASCII digits, up to the longest such token. */
+  final long[][] digitsUpTo;
+  /** The most ASCII digits any token starts with: more room for digits than that changes no mask. */
+  final int digitLead;
   /** markerIds[s - 256]: the token of marker symbol s, -1 when the vocabulary lacks it. */
   final int[] markerIds;
   final boolean singleBytes;
 
-  /** Ids sorted by their bytes (unsigned), lcp[i]: bytes shared with the id before. */
-  record Walk(int[] ids, int[] lcp, int[] firstStart) {
+  /**
+   * Ids sorted by their bytes (unsigned), lcp[i]: bytes shared with the id before; ends[nodes[i] + d
+   * - lcp[i]] for d in [lcp[i], length): the first index past the tokens sharing i's first d + 1
+   * bytes (a trie's subtree, laid flat). The tokens' bytes are laid out in this order too (token i
+   * is text[offsets[i]] to text[offsets[i + 1]], plainFrom[i] where its plain rest begins), so a walk
+   * reads memory in sequence.
+   */
+  record Walk(int[] ids, int[] lcp, int[] nodes, int[] ends, byte[] text, int[] offsets, int[] plainFrom) {
+
+    /** The next index to walk when token i's byte at depth d (>= lcp[i]) is refused. */
+    int after(int i, int d) {
+      return ends[nodes[i] + d - lcp[i]];
+    }
   }
 
   private TokenVocabulary(int size, byte[][] bytes, int[] markerIds) {
@@ -72,8 +93,61 @@ public final class TokenVocabulary {
         }
       }
     }
+    this.plainFrom = new int[size];
+    int longestToken = 0;
+    for (int id = 0; id < size; id++) {
+      byte[] b = bytes[id];
+      plainFrom[id] = Integer.MAX_VALUE;
+      if (b != null) {
+        longestToken = Math.max(longestToken, b.length);
+        for (int p = 0; p < b.length; p++) {
+          if (isPlain(Arrays.copyOfRange(b, p, b.length))) {
+            plainFrom[id] = p;
+            break;
+          }
+        }
+      }
+    }
+    this.longest = longestToken;
     this.all = walk(allIds);
     this.odd = walk(oddIds);
+    int longest = 0;
+    int digitTokens = 0;
+    int lead = 0;
+    for (int id : allIds) {
+      int k = 0;
+      while (k < bytes[id].length && bytes[id][k] >= '0' && bytes[id][k] <= '9') {
+        k++;
+      }
+      lead = Math.max(lead, k);
+      if (isDigits(bytes[id])) {
+        longest = Math.max(longest, bytes[id].length);
+        digitTokens++;
+      }
+    }
+    this.digitLead = lead;
+    this.digitsUpTo = new long[longest + 1][words(size)];
+    int[] nonDigitIds = new int[allIds.length - digitTokens];
+    int n = 0;
+    for (int id : allIds) {
+      if (isDigits(bytes[id])) {
+        for (int k = bytes[id].length; k <= longest; k++) {
+          digitsUpTo[k][id >>> 6] |= 1L << id;
+        }
+      } else {
+        nonDigitIds[n++] = id;
+      }
+    }
+    this.nonDigit = walk(nonDigitIds);
+  }
+
+  private static boolean isDigits(byte[] b) {
+    for (byte x : b) {
+      if (x < '0' || x > '9') {
+        return false;
+      }
+    }
+    return b.length > 0;
   }
 
   /**
@@ -150,28 +224,45 @@ public final class TokenVocabulary {
   private Walk walk(int[] ids) {
     Integer[] boxed = Arrays.stream(ids).boxed().toArray(Integer[]::new);
     Arrays.sort(boxed, (x, y) -> Arrays.compareUnsigned(bytes[x], bytes[y]));
-    int[] sorted = new int[boxed.length];
-    int[] lcp = new int[boxed.length];
-    int[] firstStart = new int[257];
-    Arrays.fill(firstStart, -1);
-    for (int i = 0; i < sorted.length; i++) {
+    int n = boxed.length;
+    int[] sorted = new int[n];
+    int[] lcp = new int[n];
+    int[] nodes = new int[n + 1];
+    for (int i = 0; i < n; i++) {
       sorted[i] = boxed[i];
-      byte[] b = bytes[sorted[i]];
       if (i > 0) {
-        lcp[i] = Math.max(0, Arrays.mismatch(bytes[sorted[i - 1]], b));
+        lcp[i] = Math.max(0, Arrays.mismatch(bytes[sorted[i - 1]], bytes[sorted[i]]));
       }
-      int first = b.length == 0 ? 0 : b[0] & 0xff;
-      if (firstStart[first] < 0) {
-        firstStart[first] = i;
-      }
+      nodes[i + 1] = nodes[i] + Math.max(0, bytes[sorted[i]].length - lcp[i]);
     }
-    firstStart[256] = sorted.length;
-    for (int f = 255; f >= 0; f--) {
-      if (firstStart[f] < 0) {
-        firstStart[f] = firstStart[f + 1];
+    // right to left, the indices that may end a subtree: nearest on top, lcp falling downwards
+    int[] ends = new int[nodes[n]];
+    int[] stack = new int[n];
+    int top = 0;
+    for (int i = n - 1; i >= 0; i--) {
+      int k = top - 1;
+      for (int d = bytes[sorted[i]].length - 1; d >= lcp[i]; d--) {
+        while (k >= 0 && lcp[stack[k]] > d) {
+          k--;
+        }
+        ends[nodes[i] + d - lcp[i]] = k >= 0 ? stack[k] : n;
       }
+      while (top > 0 && lcp[stack[top - 1]] >= lcp[i]) {
+        top--;
+      }
+      stack[top++] = i;
     }
-    return new Walk(sorted, lcp, firstStart);
+    int[] offsets = new int[n + 1];
+    int[] plainFromAt = new int[n];
+    for (int i = 0; i < n; i++) {
+      offsets[i + 1] = offsets[i] + bytes[sorted[i]].length;
+      plainFromAt[i] = plainFrom[sorted[i]];
+    }
+    byte[] text = new byte[offsets[n]];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(bytes[sorted[i]], 0, text, offsets[i], bytes[sorted[i]].length);
+    }
+    return new Walk(sorted, lcp, nodes, ends, text, offsets, plainFromAt);
   }
 
   /** Printable ASCII but '"' and '\', or whole UTF-8 characters: stays inside a JSON string body. */

@@ -83,6 +83,35 @@ class ConstrainedDecoderTest {
     }
   }
 
+  /**
+   * The mask's shortcuts (plain and digit tokens taken as a group, a subtree skipped on a refused
+   * byte, the budget narrowing a cached mask) give exactly what walking every token id one by one
+   * gives, at every step of generations whose max_tokens leaves little slack.
+   */
+  @Test
+  void masksEqualANaiveWalkOfEveryTokenAtEveryStep() {
+    Random rnd = new Random(29);
+    Grammar calls = Grammar.of(OutputConstraint.toolCalls(List.of(new ToolSpec("f", "", FLAT)), true));
+    for (Grammar g : List.of(Grammar.of(OutputConstraint.jsonSchema(FLAT)),
+        Grammar.of(OutputConstraint.jsonSchema(NESTED)), Grammar.of(OutputConstraint.jsonObject()), calls)) {
+      TokenMasker fresh = new TokenMasker(masker.vocabulary());
+      List<MaskBench.Step> steps = new java.util.ArrayList<>();
+      while (steps.size() < 100) {
+        int maxTokens = g.minTokens() + rnd.nextInt(12);
+        State state = g.start();
+        for (int left = maxTokens; left > 0; left--) {
+          steps.add(new MaskBench.Step(state, left));
+          int pick = MaskBench.pick(fresh.allowed(state, left, new int[] {EOS}), rnd);
+          if (pick == EOS) {
+            break;
+          }
+          state = fresh.advance(state, pick);
+        }
+      }
+      MaskBench.peer(fresh, steps, 1); // throws when a mask differs
+    }
+  }
+
   @Test
   void jsonObjectModeGivesAnObject() throws Exception {
     Random rnd = new Random(5);
@@ -164,7 +193,9 @@ class ConstrainedDecoderTest {
   @Test
   void aTokenOutsideTheMaskIsRefused() {
     ConstrainedDecoder d = new ConstrainedDecoder(masker, Grammar.of(OutputConstraint.jsonObject()), 10, new int[] {EOS});
-    int letterA = masker.vocabulary().all.ids()[masker.vocabulary().all.firstStart()['a']];
+    byte[][] bytes = masker.vocabulary().bytes;
+    int letterA = java.util.stream.IntStream.range(0, bytes.length)
+        .filter(id -> java.util.Arrays.equals(bytes[id], new byte[] {'a'})).findFirst().orElseThrow();
     assertThrows(IllegalStateException.class, () -> d.accept(letterA));
   }
 
