@@ -103,11 +103,6 @@ final class AnyObjectValue implements Node {
     }
 
     @Override
-    public int digitRoom() {
-      return phase == VALUE ? child.digitRoom() : -1;
-    }
-
-    @Override
     public boolean plainStable() {
       return (phase == KEY || phase == VALUE) && child.plainStable();
     }

@@ -123,15 +123,5 @@ final class ArrayValue implements Node {
     public State withInner(State value) {
       return new Arr(node, VALUE, count, value);
     }
-
-    @Override
-    public int digitRoom() {
-      return phase == VALUE ? child.digitRoom() : -1;
-    }
-
-    @Override
-    public boolean plainStable() {
-      return phase == VALUE && child.plainStable();
-    }
   }
 }

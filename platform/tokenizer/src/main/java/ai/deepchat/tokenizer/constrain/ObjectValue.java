@@ -161,15 +161,5 @@ final class ObjectValue implements Node {
     public State withInner(State value) {
       return new Obj(node, VALUE, next, value);
     }
-
-    @Override
-    public int digitRoom() {
-      return phase == VALUE ? child.digitRoom() : -1;
-    }
-
-    @Override
-    public boolean plainStable() {
-      return phase == VALUE && child.plainStable();
-    }
   }
 }

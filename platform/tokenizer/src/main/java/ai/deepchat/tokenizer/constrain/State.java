@@ -24,19 +24,21 @@ interface State {
   /**
    * Whether every "plain" byte sequence (printable ASCII but {@code "} and {@code \}, and whole
    * UTF-8 characters) leaves this state unchanged: true inside a free JSON string, where most of a
-   * vocabulary is allowed and need not be walked token by token.
+   * vocabulary is allowed and need not be walked token by token. A container is as its value is.
    */
   default boolean plainStable() {
-    return false;
+    State value = inner();
+    return value != null && value.plainStable();
   }
 
   /**
    * How many more ASCII digits this state takes, each leaving it as it is but for a digit count
    * (same phase, same minRemaining): inside a number's digits, where the digit-only tokens need not
-   * be walked token by token. -1 where a digit does anything else.
+   * be walked token by token. -1 where a digit does anything else. A container is as its value is.
    */
   default int digitRoom() {
-    return -1;
+    State value = inner();
+    return value == null ? -1 : value.digitRoom();
   }
 
   /**
