@@ -3,6 +3,7 @@ package ai.deepchat.gpu.worker;
 import ai.deepchat.platform.engine.EngineMessages.TokenLogprob;
 import ai.deepchat.platform.engine.EngineMessages.TopLogprob;
 import ai.deepchat.gpu.engine.Logprobs;
+import ai.deepchat.tokenizer.ByteLevel;
 import ai.deepchat.tokenizer.DeepSeekTokenizer;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -49,10 +50,9 @@ final class TokenPieces {
     JsonObject model = json.getJsonObject("model");
     if (decoder != null && "ByteLevel".equals(decoder.getString("type")) && model != null
         && model.getValue("vocab") instanceof JsonObject vocab) {
-      int[] byteOf = unicodeToByte();
       for (Map.Entry<String, Object> e : vocab) {
         if (e.getValue() instanceof Number id && id.intValue() >= 0 && id.intValue() < bytes.length) {
-          bytes[id.intValue()] = byteLevel(e.getKey(), byteOf);
+          bytes[id.intValue()] = ByteLevel.decode(e.getKey()); // null: decoded text instead
         }
       }
     }
@@ -85,34 +85,5 @@ final class TokenPieces {
       out.add(x & 0xff);
     }
     return out;
-  }
-
-  private static byte[] byteLevel(String piece, int[] byteOf) {
-    byte[] out = new byte[piece.length()];
-    int n = 0;
-    for (int i = 0; i < piece.length(); i++) {
-      char c = piece.charAt(i);
-      if (c >= byteOf.length || byteOf[c] < 0) {
-        return null; // not a byte-level piece: decoded text instead
-      }
-      out[n++] = (byte) byteOf[c];
-    }
-    return out;
-  }
-
-  /** GPT-2's bytes_to_unicode, inverted: printable bytes map to themselves, the rest to U+0100 on. */
-  private static int[] unicodeToByte() {
-    int[] byteOf = new int[512];
-    java.util.Arrays.fill(byteOf, -1);
-    int next = 0;
-    for (int b = 0; b < 256; b++) {
-      boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      if (printable) {
-        byteOf[b] = b;
-      } else {
-        byteOf[256 + next++] = b;
-      }
-    }
-    return byteOf;
   }
 }

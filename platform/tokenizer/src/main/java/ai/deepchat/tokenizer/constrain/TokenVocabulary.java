@@ -1,5 +1,6 @@
 package ai.deepchat.tokenizer.constrain;
 
+import ai.deepchat.tokenizer.ByteLevel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -8,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -161,13 +161,12 @@ public final class TokenVocabulary {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + tokenizerJson, e);
     }
-    Map<Character, Integer> byteOf = byteDecoder();
     byte[][] bytes = new byte[modelVocab][];
     for (Iterator<Map.Entry<String, JsonNode>> it = root.path("model").path("vocab").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       int id = e.getValue().asInt(-1);
       if (id >= 0 && id < modelVocab) {
-        bytes[id] = decode(e.getKey(), byteOf);
+        bytes[id] = ByteLevel.decode(e.getKey()); // null: not byte-level, never allowed
       }
     }
     int[] markers = new int[Symbols.MARKERS];
@@ -280,28 +279,5 @@ public final class TokenVocabulary {
       }
     }
     return b.length > 0 && s.equals(body);
-  }
-
-  private static byte[] decode(String token, Map<Character, Integer> byteOf) {
-    byte[] out = new byte[token.length()];
-    for (int i = 0; i < token.length(); i++) {
-      Integer b = byteOf.get(token.charAt(i));
-      if (b == null) {
-        return null; // not a byte-level token: never allowed
-      }
-      out[i] = (byte) (int) b;
-    }
-    return out;
-  }
-
-  /** GPT-2's bytes_to_unicode, inverted: the printable stand-in character of each byte. */
-  private static Map<Character, Integer> byteDecoder() {
-    Map<Character, Integer> m = new HashMap<>();
-    int n = 0;
-    for (int b = 0; b < 256; b++) {
-      boolean printable = b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE && b <= 0xFF;
-      m.put((char) (printable ? b : 256 + n++), b);
-    }
-    return m;
   }
 }
