@@ -4,6 +4,7 @@ import ai.deepchat.canary.api.CanaryApiModule;
 import ai.deepchat.canary.guard.CanaryOutcomes;
 import ai.deepchat.canary.guard.LiveWorkers;
 import ai.deepchat.canary.metrics.CanarySummary;
+import ai.deepchat.canary.metrics.RolloutComparison;
 import ai.deepchat.canary.metrics.ShadowRecorder;
 import ai.deepchat.canary.registry.ChangeLog;
 import ai.deepchat.canary.registry.ModelRegistry;
@@ -44,6 +45,7 @@ public final class CanaryServices {
   private final CanaryOutcomes outcomes;
   private final ShadowRecorder shadow;
   private final CanarySummary summary;
+  private final RolloutComparison comparison;
   private MessageConsumer<RoutingChanged> changes;
   private long refreshTimer = -1;
 
@@ -56,9 +58,11 @@ public final class CanaryServices {
     this.rollouts = new RolloutService(platform.database(), log, defaults);
     this.liveWorkers = new LiveWorkers(vertx, Duration.ofSeconds(config.workerTtlSeconds()));
     this.chooser = new ModelChooser(platform.database(), liveWorkers);
-    this.outcomes = new CanaryOutcomes(rollouts, clock, config.guardWindowSeconds() * 1000L);
+    this.outcomes = new CanaryOutcomes(platform.database(), rollouts, clock, config.guardWindowSeconds() * 1000L);
     this.shadow = new ShadowRecorder(vertx, platform.database(), embedder, config.shadowAgreementThreshold());
     this.summary = new CanarySummary(platform.database(), chooser, outcomes, rollouts);
+    this.comparison = new RolloutComparison(platform.database(), rollouts, chooser, outcomes,
+        config.shadowAgreementThreshold());
   }
 
   /**
@@ -90,7 +94,7 @@ public final class CanaryServices {
 
   /** The tenant-scoped changes the console makes, behind platform-core's contract. */
   public ModelAdmin admin() {
-    return new TenantModelAdmin(registry, rollouts);
+    return new TenantModelAdmin(registry, rollouts, liveWorkers, comparison);
   }
 
   public ModelChooser chooser() {
@@ -111,6 +115,10 @@ public final class CanaryServices {
 
   public CanarySummary summary() {
     return summary;
+  }
+
+  public RolloutComparison comparison() {
+    return comparison;
   }
 
   /** The gateway's routes: /v1/admin/model-versions and /v1/admin/rollouts (tenant API keys), within the callers' request limits. */

@@ -1,5 +1,7 @@
 package ai.deepchat.canary;
 
+import ai.deepchat.canary.guard.LiveWorkers;
+import ai.deepchat.canary.metrics.RolloutComparison;
 import ai.deepchat.canary.registry.Backend;
 import ai.deepchat.canary.registry.CanaryException;
 import ai.deepchat.canary.registry.ModelRegistry;
@@ -25,17 +27,42 @@ final class TenantModelAdmin implements ModelAdmin {
 
   private final ModelRegistry registry;
   private final RolloutService rollouts;
+  private final LiveWorkers live;
+  private final RolloutComparison comparison;
 
-  TenantModelAdmin(ModelRegistry registry, RolloutService rollouts) {
+  TenantModelAdmin(ModelRegistry registry, RolloutService rollouts, LiveWorkers live, RolloutComparison comparison) {
     this.registry = registry;
     this.rollouts = rollouts;
+    this.live = live;
+    this.comparison = comparison;
   }
 
   @Override
   public Future<Void> create(UUID tenantId, NewVersion v, Actor actor) {
     VersionSpec spec = new VersionSpec(v.name(), Backend.parse(v.backend()), v.location(), v.params(),
         v.systemPromptTemplate());
+    try {
+      registry.requireServed(spec, true, live);
+    } catch (CanaryException e) {
+      return refused(Future.failedFuture(e));
+    }
     return refused(registry.create(Scope.tenant(tenantId), spec, of(actor)));
+  }
+
+  @Override
+  public List<LiveWorker> liveWorkers() {
+    return live.workers().stream().map(a -> new LiveWorker(a.workerId(), a.nodeId(), a.device(),
+        a.modelKeys() == null ? List.of() : List.copyOf(a.modelKeys()), a.activeSequences(), a.queued())).toList();
+  }
+
+  @Override
+  public boolean live(String backend, String location) {
+    return !Backend.LOCAL.sql().equals(backend) || live.serves(location);
+  }
+
+  @Override
+  public Future<JsonObject> comparison(UUID tenantId, UUID rolloutId) {
+    return refusedAs(comparison.of(tenantId, rolloutId));
   }
 
   @Override
@@ -74,8 +101,14 @@ final class TenantModelAdmin implements ModelAdmin {
     return new ai.deepchat.canary.registry.Actor(actor.name(), actor.ip());
   }
 
+  /** A refusal naming a field becomes {@link InvalidField}, any other {@link BusFailure.Failed}. */
   private static Future<Void> refused(Future<?> change) {
-    return change.<Void>mapEmpty().recover(err -> Future.failedFuture(err instanceof CanaryException ce
-        ? new BusFailure.Failed(ce.failure(), ce.getMessage()) : err));
+    return refusedAs(change.mapEmpty());
+  }
+
+  private static <T> Future<T> refusedAs(Future<T> f) {
+    return f.recover(err -> Future.failedFuture(!(err instanceof CanaryException ce) ? err
+        : ce.param() != null && ce.failure() == BusFailure.INVALID_REQUEST ? new InvalidField(ce.param(), ce.getMessage())
+        : new BusFailure.Failed(ce.failure(), ce.getMessage())));
   }
 }

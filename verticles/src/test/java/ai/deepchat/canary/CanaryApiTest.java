@@ -1,10 +1,13 @@
 package ai.deepchat.canary;
 
+import ai.deepchat.canary.guard.Outcome;
+import ai.deepchat.canary.rollout.Assignment;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
+import ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement;
 import ai.deepchat.policy.ratelimit.LocalRateLimiter;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Vertx;
@@ -16,6 +19,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,6 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(VertxExtension.class)
 class CanaryApiTest {
 
+  /** A loopback endpoint the operator allow-lists; nothing listens there and nothing is sent to it. */
+  static final int LISTED_PORT = 9;
   static Database db;
   static CanaryServices services;
   static WebClient http;
@@ -50,7 +56,7 @@ class CanaryApiTest {
   static void setUp(Vertx vertx) throws Exception {
     Codecs.registerAll(vertx);
     db = TestDatabase.fresh(vertx).database();
-    Platform platform = CanaryTestSupport.platform(db, Map.of());
+    Platform platform = CanaryTestSupport.platform(db, Map.of("OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:" + LISTED_PORT));
     services = CanaryTestSupport.services(vertx, platform);
     GatewayVerticle gateway = new GatewayVerticle(platform, List.of(services.httpModule(platform,
         new RequestLimits(vertx, db, new LocalRateLimiter(Clock.systemUTC(), 1000)))));
@@ -107,10 +113,15 @@ class CanaryApiTest {
     assertThat(active.getString("state")).isEqualTo("stable");
     assertThat(active.getBoolean("serving")).isTrue();
 
+    // a local version names a key a live worker serves; once that worker leaves, the version is not live
+    services.liveWorkers().accept(new WorkerAnnouncement("w-flow", "node-1", List.of("deepseek-7b"), 0, false));
     JsonObject v2 = ok(call(HttpMethod.POST, "/v1/admin/model-versions", keyA, new JsonObject().put("name", "flow-v2")
         .put("modelKey", "deepseek-7b").put("params", new JsonObject().put("max_tokens", 2048))), 201);
     assertThat(v2.getString("backend")).isEqualTo("local");
-    assertThat(v2.getBoolean("live")).isFalse();
+    assertThat(v2.getBoolean("live")).isTrue();
+    services.liveWorkers().accept(new WorkerAnnouncement("w-flow", "node-1", List.of("deepseek-7b"), 0, true));
+    assertThat(ok(call(HttpMethod.GET, "/v1/admin/model-versions/" + v2.getString("id"), keyA, null), 200)
+        .getBoolean("live")).isFalse();
     String v2Id = v2.getString("id");
     JsonObject patched = ok(call(HttpMethod.PATCH, "/v1/admin/model-versions/" + v2Id, keyA,
         new JsonObject().put("systemPromptTemplate", "Be kind.")), 200);
@@ -235,6 +246,7 @@ class CanaryApiTest {
         .isEqualTo("not_found");
     assertThat(error(call(HttpMethod.POST, r + bRollout + "/promote", keyA, null), 404)).isEqualTo("not_found");
     assertThat(error(call(HttpMethod.POST, r + bRollout + "/rollback", keyA, null), 404)).isEqualTo("not_found");
+    assertThat(error(call(HttpMethod.GET, r + bRollout + "/comparison", keyA, null), 404)).isEqualTo("not_found");
     // A's own rollout naming B's version as candidate
     UUID fresh = CanaryTestSupport.createTenant(db, "api-a2");
     String keyA2 = CanaryTestSupport.apiKey(db, fresh);
@@ -286,6 +298,167 @@ class CanaryApiTest {
         .isEqualTo("invalid_value");
     assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", keyA, new JsonObject().put("mode", "blue-green")), 400))
         .isEqualTo("invalid_value");
+  }
+
+  /** Issue #22 item 4: a location is a model key a live worker serves, or an https endpoint; a refusal names the field. */
+  @Test
+  void locationsAreServedModelKeysOrHttpsEndpointsAndRefusalsNameTheField() throws Exception {
+    String path = "/v1/admin/model-versions";
+    JsonObject folder = refused(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "folder")
+        .put("backend", "local").put("location", "/models/r1-1.5b")));
+    assertThat(folder.getString("param")).isEqualTo("location");
+    assertThat(folder.getString("message")).contains("looks like a folder").contains("model key");
+    JsonObject unknown = refused(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "unknown")
+        .put("modelKey", "nobody-serves-this")));
+    assertThat(unknown.getString("param")).isEqualTo("location");
+    assertThat(unknown.getString("message")).contains("no engine worker serves the model key 'nobody-serves-this'");
+    JsonObject plain = refused(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "plain")
+        .put("backend", "openai").put("location", "http://models.example.com/v1")));
+    assertThat(plain.getString("code")).isEqualTo("url_refused");
+    assertThat(plain.getString("param")).isEqualTo("location");
+    assertThat(plain.getString("message")).contains("https").contains("OUTBOUND_ALLOWED_HOSTS");
+    JsonObject fallback = refused(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "plain-fallback")
+        .put("backend", "openai").put("location", "https://models.example.com/v1").put("params", new JsonObject()
+            .put("fallback", new JsonObject().put("location", "http://backup.example.com/v1")))));
+    assertThat(fallback.getString("param")).isEqualTo("params.fallback.location");
+    assertThat(refused(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "bad name!")
+        .put("backend", "openai").put("location", "https://models.example.com/v1"))).getString("param"))
+        .isEqualTo("name");
+    // the operator's allow-list opens plain http for a listed endpoint (never contacted here)
+    assertThat(ok(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "listed-http")
+        .put("backend", "openai").put("location", "http://127.0.0.1:" + LISTED_PORT + "/v1")), 201)
+        .getString("location")).startsWith("http://127.0.0.1:");
+    services.liveWorkers().accept(new WorkerAnnouncement("w-keys", "node-2", List.of("served-key"), 1, false,
+        "cpu", 3));
+    assertThat(ok(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "served")
+        .put("modelKey", "served-key")), 201).getBoolean("live")).isTrue();
+    assertThat(services.liveWorkers().workers()).anySatisfy(w -> {
+      assertThat(w.nodeId()).isEqualTo("node-2");
+      assertThat(w.device()).isEqualTo("cpu");
+      assertThat(w.queued()).isEqualTo(3);
+    });
+    List<String> names = await(db.inTenant(tenantA, c -> c.query("SELECT name FROM model_versions").execute()
+        .map(rows -> {
+          List<String> out = new ArrayList<>();
+          rows.forEach(r -> out.add(r.getString("name")));
+          return out;
+        })));
+    assertThat(names).doesNotContain("folder", "unknown", "plain", "plain-fallback");
+  }
+
+  /**
+   * Issue #22 item 4: a canary's comparison reads the outcomes every node stored for the rollout, the
+   * answers' thumbs within its window, the guard bounds and the audit trail of the rollout.
+   */
+  @Test
+  void comparisonPutsStableAndCandidateSideBySideOverTheRolloutWindow() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "api-compare");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    String stable = version(key, "cmp-stable", new JsonObject()).getString("id");
+    ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + stable + "/activate", key, null), 200);
+    String candidate = version(key, "cmp-candidate", new JsonObject()).getString("id");
+    String rid = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "canary")
+        .put("candidateVersionId", candidate).put("percentage", 50)
+        .put("guards", new JsonObject().put("maxErrorRate", 0.9).put("minSamples", 1000))), 201).getString("id");
+    until("the rollout reached the routing", Duration.ofSeconds(10), () -> await(services.chooser()
+        .choose(tenant, UUID.randomUUID())).orElseThrow().rollout() != null);
+    int[] seen = new int[2];
+    for (int i = 0; seen[0] < 10 || seen[1] < 10; i++) {
+      Assignment a = await(services.chooser().choose(tenant, UUID.randomUUID())).orElseThrow();
+      int role = a.candidate() ? 1 : 0;
+      if (seen[role] >= 10) {
+        continue;
+      }
+      // the stable answers first tokens in 100..190 ms, the candidate in 200..290 ms; the candidate's
+      // tenth generation fails
+      Outcome o = role == 1 && seen[1] == 9 ? Outcome.failure("backend_error", 50)
+          : Outcome.success((role + 1) * 100L + seen[role] * 10L, 20, 1000L + role * 500 + seen[role]);
+      await(services.outcomes().record(a, o));
+      seen[role]++;
+    }
+    UUID conversation = await(db.inTenant(tenant, c -> c.query("INSERT INTO conversations (tenant_id, title)"
+        + " VALUES (app_tenant(), 'rated') RETURNING id").execute().map(rows -> rows.iterator().next().getUUID("id"))));
+    await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content,"
+        + " model_version_id, feedback) VALUES (app_tenant(), $1, 'assistant', 'a', $2, 1),"
+        + " (app_tenant(), $1, 'assistant', 'b', $2, -1), (app_tenant(), $1, 'assistant', 'c', $2, NULL),"
+        + " (app_tenant(), $1, 'assistant', 'd', $3, 1)")
+        .execute(Tuple.of(conversation, UUID.fromString(candidate), UUID.fromString(stable)))));
+
+    Callable<JsonObject> compare = () -> ok(call(HttpMethod.GET, "/v1/admin/rollouts/" + rid + "/comparison", key,
+        null), 200);
+    until("every outcome is stored", Duration.ofSeconds(10), () -> compare.call().getJsonArray("arms").stream()
+        .mapToLong(o -> ((JsonObject) o).getLong("requests")).sum() == 20);
+    JsonObject cmp = compare.call();
+    JsonObject s = cmp.getJsonArray("arms").getJsonObject(0);
+    JsonObject c = cmp.getJsonArray("arms").getJsonObject(1);
+    assertThat(s.getString("role")).isEqualTo("stable");
+    assertThat(s.getString("name")).isEqualTo("cmp-stable");
+    assertThat(c.getString("role")).isEqualTo("candidate");
+    assertThat(c.getDouble("percentage")).isEqualTo(50.0);
+    assertThat(s.getLong("requests")).isEqualTo(10);
+    assertThat(s.getDouble("errorRate")).isEqualTo(0.0);
+    assertThat(c.getLong("errors")).isEqualTo(1);
+    assertThat(c.getDouble("errorRate")).isEqualTo(0.1);
+    // nearest rank over the successful generations: stable 100..190 ms, candidate 200..280 ms
+    assertThat(s.getJsonObject("ttftMs").getLong("p50")).isEqualTo(140);
+    assertThat(s.getJsonObject("ttftMs").getLong("p95")).isEqualTo(190);
+    assertThat(c.getJsonObject("ttftMs").getLong("p50")).isEqualTo(240);
+    assertThat(c.getJsonObject("ttftMs").getLong("p95")).isEqualTo(280);
+    assertThat(s.getJsonObject("totalMs").getLong("p95")).isEqualTo(1009);
+    assertThat(c.getJsonObject("totalMs").getLong("p50")).isEqualTo(1504);
+    assertThat(c.getLong("answers")).isEqualTo(3);
+    assertThat(c.getLong("thumbsUp")).isEqualTo(1);
+    assertThat(c.getLong("thumbsDown")).isEqualTo(1);
+    assertThat(c.getDouble("feedbackRate")).isCloseTo(2 / 3.0, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(s.getDouble("positiveRate")).isEqualTo(1.0);
+    assertThat(c.containsKey("satisfaction")).isTrue();
+    assertThat(cmp.getJsonObject("guards").getDouble("maxErrorRate")).isEqualTo(0.9);
+    assertThat(cmp.getJsonObject("guards").getJsonObject("nodeWindow").getInteger("requests")).isEqualTo(10);
+    assertThat(cmp.getJsonArray("events").getJsonObject(0).getString("action")).isEqualTo("rollout.started");
+    assertThat(cmp.containsKey("shadow")).isFalse();
+
+    ok(call(HttpMethod.PATCH, "/v1/admin/rollouts/" + rid, key, new JsonObject().put("percentage", 20)), 200);
+    ok(call(HttpMethod.POST, "/v1/admin/rollouts/" + rid + "/rollback", key, new JsonObject().put("reason", "slower")),
+        200);
+    JsonObject ended = compare.call();
+    assertThat(ended.getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("action")))
+        .containsExactly("rollout.started", "rollout.percentage", "rollout.rolled_back");
+    assertThat(ended.getJsonObject("window").getString("to")).isEqualTo(ended.getJsonObject("rollout").getString("endedAt"));
+  }
+
+  /** A shadow rollout's comparison: agreement, the similarity histogram and the answer pairs side by side. */
+  @Test
+  void shadowComparisonShowsTheSimilarityDistributionAndAnswerPairs() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "api-shadow");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    String stable = version(key, "sh-stable", new JsonObject()).getString("id");
+    ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + stable + "/activate", key, null), 200);
+    String candidate = version(key, "sh-candidate", new JsonObject()).getString("id");
+    String rid = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "shadow")
+        .put("candidateVersionId", candidate).put("percentage", 100)), 201).getString("id");
+    until("the shadow reached the routing", Duration.ofSeconds(10), () -> await(services.chooser()
+        .choose(tenant, UUID.randomUUID())).orElseThrow().shadow() != null);
+    Assignment a = await(services.chooser().choose(tenant, UUID.randomUUID())).orElseThrow();
+    // identical answers compare without the embedder; a failed candidate stores no similarity
+    await(services.shadow().record(tenant, null, a, "Opening hours?", "Nine to five.", "Nine to five.", null));
+    await(services.shadow().record(tenant, null, a, "Refunds?", "Within 30 days.", null, "backend_error: down"));
+    JsonObject cmp = ok(call(HttpMethod.GET, "/v1/admin/rollouts/" + rid + "/comparison", key, null), 200);
+    JsonObject shadow = cmp.getJsonObject("shadow");
+    assertThat(shadow.getLong("pairs")).isEqualTo(2);
+    assertThat(shadow.getLong("failed")).isEqualTo(1);
+    assertThat(shadow.getDouble("agreementRate")).isEqualTo(1.0);
+    assertThat(shadow.getJsonArray("histogram").getJsonObject(9).getLong("count")).isEqualTo(1);
+    JsonObject failed = shadow.getJsonArray("examples").getJsonObject(0);
+    assertThat(failed.getString("prompt")).isEqualTo("Refunds?");
+    assertThat(failed.getString("candidateError")).contains("backend_error");
+    JsonObject same = shadow.getJsonArray("examples").getJsonObject(1);
+    assertThat(same.getString("stableAnswer")).isEqualTo(same.getString("candidateAnswer"));
+    assertThat(cmp.getJsonArray("arms").getJsonObject(1).getDouble("percentage")).isEqualTo(100.0);
+  }
+
+  static JsonObject refused(HttpResponse<Buffer> r) {
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(400);
+    return r.bodyAsJsonObject().getJsonObject("error");
   }
 
   static JsonObject arm(String id, double pct) {

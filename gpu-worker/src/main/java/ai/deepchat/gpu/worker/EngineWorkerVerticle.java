@@ -269,7 +269,8 @@ public final class EngineWorkerVerticle extends VerticleBase {
 
   private void announce(boolean leaving) {
     vertx.eventBus().publish(Addresses.ENGINE_ANNOUNCE,
-        new WorkerAnnouncement(workerId, nodeId, List.of(modelKey), active.size(), leaving));
+        new WorkerAnnouncement(workerId, nodeId, List.of(modelKey), active.size(), leaving, options.backend(),
+            model == null ? 0 : model.engine().stats().queued()));
   }
 
   /** Generations running now (for tests and metrics). */

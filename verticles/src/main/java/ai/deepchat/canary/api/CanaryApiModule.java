@@ -67,7 +67,7 @@ public final class CanaryApiModule implements HttpModule {
         .handler(body).handler(auth);
     router.get(VERSIONS).handler(json(200, ctx -> canary.registry().list(scope(ctx)).compose(this::versionList)));
     router.post(VERSIONS).handler(json(201, ctx -> canary.registry().create(scope(ctx),
-        spec(JsonBodies.object(ctx), true), actor(ctx)).compose(this::versionJson)));
+        served(spec(JsonBodies.object(ctx), true), true), actor(ctx)).compose(this::versionJson)));
     router.get(VERSIONS + "/metrics").handler(json(200, ctx -> canary.summary().of(ctx.get(ApiKeyAuth.TENANT_ID))));
     router.get(VERSIONS + "/:id").handler(json(200, ctx -> canary.registry().get(scope(ctx),
         JsonBodies.pathId(ctx, "model version")).compose(this::versionJson)));
@@ -87,6 +87,8 @@ public final class CanaryApiModule implements HttpModule {
         startRequest(JsonBodies.object(ctx)), actor(ctx)).map(this::rolloutJson)));
     router.get(ROLLOUTS + "/:id").handler(json(200, ctx -> canary.rollouts().get(scope(ctx),
         JsonBodies.pathId(ctx, "rollout")).map(this::rolloutJson)));
+    router.get(ROLLOUTS + "/:id/comparison").handler(json(200, ctx -> canary.comparison().of(
+        ctx.get(ApiKeyAuth.TENANT_ID), JsonBodies.pathId(ctx, "rollout"))));
     router.patch(ROLLOUTS + "/:id").handler(json(200, this::setPercentage));
     router.post(ROLLOUTS + "/:id/promote").handler(json(200, ctx -> {
       JsonObject b = JsonBodies.object(ctx);
@@ -132,7 +134,13 @@ public final class CanaryApiModule implements HttpModule {
             + " from rollouts");
       };
     }
-    return canary.registry().update(scope(ctx), id, spec(b, false), actor(ctx)).compose(this::versionJson);
+    return canary.registry().update(scope(ctx), id, served(spec(b, false), false), actor(ctx)).compose(this::versionJson);
+  }
+
+  /** A local version names a model key some live worker serves (a version that could never answer is refused). */
+  private VersionSpec served(VersionSpec spec, boolean creating) {
+    canary.registry().requireServed(spec, creating, canary.liveWorkers());
+    return spec;
   }
 
   private Future<JsonObject> setPercentage(RoutingContext ctx) {
@@ -237,8 +245,14 @@ public final class CanaryApiModule implements HttpModule {
 
   static void fail(RoutingContext ctx, Throwable err) {
     if (err instanceof CanaryException ce) {
-      HttpErrors.send(ctx, ce.status(), ce.getMessage(), ce.failure() == BusFailure.CONFLICT ? "conflict_error"
+      if (ctx.response().ended()) {
+        return;
+      }
+      JsonObject body = HttpErrors.body(ce.getMessage(), ce.failure() == BusFailure.CONFLICT ? "conflict_error"
           : "invalid_request_error", ce.code());
+      body.getJsonObject("error").put("param", ce.param());
+      ctx.response().setStatusCode(ce.status()).putHeader("Content-Type", "application/json; charset=utf-8")
+          .end(body.encode());
     } else if (err instanceof PgException) {
       // a statement the database rejects is a bug here, not an outage
       ctx.fail(500, err);

@@ -9,7 +9,9 @@ import ai.deepchat.canary.rollout.GuardSettings;
 import ai.deepchat.canary.rollout.Rollout;
 import ai.deepchat.canary.rollout.RolloutService;
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +38,7 @@ public final class CanaryOutcomes {
   private static final long RETAIN_MILLIS = 86_400_000L;
   private static final int CAPACITY = 20_000;
 
+  private final Database database;
   private final RolloutService rollouts;
   private final Clock clock;
   private final long summaryWindowMillis;
@@ -43,7 +46,9 @@ public final class CanaryOutcomes {
   private final Map<UUID, OutcomeWindow> byRollout = new ConcurrentHashMap<>();
   private final Set<UUID> triggered = ConcurrentHashMap.newKeySet();
 
-  public CanaryOutcomes(RolloutService rollouts, Clock clock, long summaryWindowMillis) {
+  /** {@code database}: where a tenant rollout's outcomes are kept for its comparison (null: nowhere). */
+  public CanaryOutcomes(Database database, RolloutService rollouts, Clock clock, long summaryWindowMillis) {
+    this.database = database;
     this.rollouts = rollouts;
     this.clock = clock;
     this.summaryWindowMillis = summaryWindowMillis;
@@ -60,6 +65,9 @@ public final class CanaryOutcomes {
     long now = clock.millis();
     byVersion.computeIfAbsent(v.id(), id -> new OutcomeWindow(RETAIN_MILLIS, CAPACITY)).add(now, o);
     Rollout rollout = a.rollout();
+    if (rollout != null && rollout.active() && !rollout.scope().platform() && database != null) {
+      store(rollout, a, o);
+    }
     if (!a.candidate() || rollout == null || !rollout.active()) {
       return Future.succeededFuture();
     }
@@ -107,6 +115,21 @@ public final class CanaryOutcomes {
           LOG.error("automatic rollback of {} failed; will retry on the next outcome", rollout.id(), err);
           return Future.failedFuture(err);
         });
+  }
+
+  /**
+   * Keeps the outcome for the rollout's comparison, cluster-wide (rollout_outcomes); the caller's turn
+   * never waits for it, and a lost row only thins the comparison.
+   */
+  private void store(Rollout rollout, Assignment a, Outcome o) {
+    UUID tenant = rollout.scope().tenantId();
+    database.inTenant(tenant, c -> c.preparedQuery("INSERT INTO rollout_outcomes (tenant_id, rollout_id, version_id,"
+            + " role, ok, error_code, first_token_ms, total_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .execute(Tuple.tuple().addUUID(tenant).addUUID(rollout.id()).addUUID(a.version().id())
+            .addString(a.candidate() ? "candidate" : "stable").addBoolean(o.ok()).addString(o.errorCode())
+            .addValue(o.ttftMillis() < 0 ? null : (int) Math.min(Integer.MAX_VALUE, o.ttftMillis()))
+            .addInteger((int) Math.min(Integer.MAX_VALUE, Math.max(0, o.generationMillis())))))
+        .onFailure(err -> LOG.warn("outcome of rollout {} not stored: {}", rollout.id(), err.toString()));
   }
 
   /** A thumbs up (1) or down (-1) on an answer of this version. */

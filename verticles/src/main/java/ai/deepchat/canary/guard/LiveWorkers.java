@@ -7,6 +7,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -26,6 +28,11 @@ public final class LiveWorkers {
   private final LongSupplier nanoTime;
   /** model key → worker id → expiry (nanoTime). */
   private final Map<String, Map<String, Long>> workers = new ConcurrentHashMap<>();
+  /** worker id → its latest announcement and when that expires: what the console lists. */
+  private final Map<String, Seen> latest = new ConcurrentHashMap<>();
+
+  private record Seen(WorkerAnnouncement announcement, long expiry) {
+  }
   private MessageConsumer<WorkerAnnouncement> consumer;
   private long purgeTimer = -1;
 
@@ -50,6 +57,11 @@ public final class LiveWorkers {
       return;
     }
     long expiry = nanoTime.getAsLong() + ttlNanos;
+    if (a.leaving()) {
+      latest.remove(a.workerId());
+    } else {
+      latest.put(a.workerId(), new Seen(a, expiry));
+    }
     // a worker that stops serving a key is dropped from that key on its next announcement
     workers.forEach((key, byWorker) -> {
       if (a.leaving() || a.modelKeys() == null || !a.modelKeys().contains(key)) {
@@ -87,8 +99,18 @@ public final class LiveWorkers {
     return keys;
   }
 
+  /** The latest announcement of every live worker (any node of the cluster), by node, then model keys. */
+  public List<WorkerAnnouncement> workers() {
+    long now = nanoTime.getAsLong();
+    return latest.values().stream().filter(s -> s.expiry() - now > 0).map(Seen::announcement)
+        .sorted(Comparator.comparing((WorkerAnnouncement a) -> String.valueOf(a.nodeId()))
+            .thenComparing(a -> String.valueOf(a.modelKeys())).thenComparing(WorkerAnnouncement::workerId))
+        .toList();
+  }
+
   private void purge() {
     long now = nanoTime.getAsLong();
+    latest.values().removeIf(s -> s.expiry() - now <= 0);
     // per key atomically, so an announcement arriving meanwhile is never dropped with an emptied map
     for (String key : Set.copyOf(workers.keySet())) {
       workers.computeIfPresent(key, (k, byWorker) -> {

@@ -85,7 +85,7 @@ public final class CanarySummary {
     return out;
   }
 
-  private static JsonObject stats(OutcomeWindow.Stats s) {
+  static JsonObject stats(OutcomeWindow.Stats s) {
     return new JsonObject().put("requests", s.requests()).put("errors", s.errors()).put("errorRate", s.errorRate())
         .put("p50TtftMs", s.p50TtftMillis() < 0 ? null : s.p50TtftMillis())
         .put("p95TtftMs", s.p95TtftMillis() < 0 ? null : s.p95TtftMillis())

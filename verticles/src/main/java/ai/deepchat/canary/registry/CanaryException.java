@@ -11,11 +11,18 @@ public final class CanaryException extends RuntimeException {
 
   private final BusFailure failure;
   private final String code;
+  private final String param;
 
   public CanaryException(BusFailure failure, String code, String message) {
+    this(failure, code, message, null);
+  }
+
+  /** {@code param}: the request field at fault (the OpenAI error's {@code param}), or null. */
+  public CanaryException(BusFailure failure, String code, String message, String param) {
     super(message, null, false, false);
     this.failure = failure;
     this.code = code;
+    this.param = param;
   }
 
   public static CanaryException notFound(String what) {
@@ -26,9 +33,14 @@ public final class CanaryException extends RuntimeException {
     return new CanaryException(BusFailure.INVALID_REQUEST, "invalid_value", message);
   }
 
-  /** A URL the outbound policy refuses (internal address, user info, odd host form): 400 url_refused. */
-  public static CanaryException urlRefused(String message) {
-    return new CanaryException(BusFailure.INVALID_REQUEST, "url_refused", message);
+  /** A bad value of one field: 400 invalid_value naming the field. */
+  public static CanaryException invalidField(String param, String message) {
+    return new CanaryException(BusFailure.INVALID_REQUEST, "invalid_value", message, param);
+  }
+
+  /** A URL the outbound policy refuses (internal address, user info, odd host form, plain http): 400 url_refused. */
+  public static CanaryException urlRefused(String param, String message) {
+    return new CanaryException(BusFailure.INVALID_REQUEST, "url_refused", message, param);
   }
 
   public static CanaryException conflict(String code, String message) {
@@ -45,5 +57,10 @@ public final class CanaryException extends RuntimeException {
 
   public String code() {
     return code;
+  }
+
+  /** The field at fault, or null when the refusal names none. */
+  public String param() {
+    return param;
   }
 }

@@ -1,9 +1,12 @@
 package ai.deepchat.canary.registry;
 
+import ai.deepchat.canary.guard.LiveWorkers;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.SqlStates;
+import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.outbound.OutboundRefusedException;
+import ai.deepchat.platform.outbound.OutboundUrl;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
@@ -13,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -236,7 +240,7 @@ public final class ModelRegistry {
       throw CanaryException.invalid("name, backend and location are required");
     }
     if (spec.name() != null && !NAME.matcher(spec.name()).matches()) {
-      throw CanaryException.invalid("name must be 1-100 letters, digits, '.', '_', ':' or '-'");
+      throw CanaryException.invalidField("name", "name must be 1-100 letters, digits, '.', '_', ':' or '-'");
     }
     if (creating) {
       validateLocation(spec.backend(), spec.location());
@@ -247,7 +251,11 @@ public final class ModelRegistry {
       throw CanaryException.invalid("systemPromptTemplate is longer than 20000 characters");
     }
     if (spec.params() != null) {
-      SamplingDefaults.validate(spec.params());
+      try {
+        SamplingDefaults.validate(spec.params());
+      } catch (CanaryException e) {
+        throw e.param() != null ? e : CanaryException.invalidField("params", e.getMessage());
+      }
       validateFallback(spec.params().getJsonObject("fallback"));
     }
   }
@@ -261,10 +269,10 @@ public final class ModelRegistry {
     try {
       backend = Backend.parse(String.valueOf(fallback.getValue("backend", "openai")));
     } catch (IllegalArgumentException e) {
-      throw CanaryException.invalid("fallback.backend must be local or openai");
+      throw CanaryException.invalidField("params.fallback.backend", "fallback.backend must be local or openai");
     }
     if (!(fallback.getValue("location", "") instanceof String location)) {
-      throw CanaryException.invalid("fallback.location must be a string");
+      throw CanaryException.invalidField("params.fallback.location", "fallback.location must be a string");
     }
     if (backend == Backend.OPENAI && location.isBlank()) {
       return; // the platform's own API (DEEPSEEK_BASE_URL)
@@ -277,20 +285,45 @@ public final class ModelRegistry {
   }
 
   private void validateLocation(Backend backend, String location, String field) {
+    String param = field.equals("location") ? field : "params." + field;
     if (backend == Backend.LOCAL && (location == null || !MODEL_KEY.matcher(location).matches())) {
-      throw CanaryException.invalid("a local version's " + field + " is the engine model key: 1-100 letters,"
+      String folder = location != null && (location.contains("/") || location.contains("\\"))
+          ? "'" + location + "' looks like a folder; " : "";
+      throw CanaryException.invalidField(param, folder + "a local version's " + field + " is the model key an engine"
+          + " worker serves (ENGINE_MODEL_KEY, for example " + EngineMessages.TEST_MODEL_KEY + "): 1-100 letters,"
           + " digits, '.', '_' or '-'");
     }
     if (backend == Backend.OPENAI && (location == null || location.length() > 500
         || !(location.startsWith("https://") || location.startsWith("http://")))) {
-      throw CanaryException.invalid("an openai version's " + field + " is the endpoint's http(s) base URL");
+      throw CanaryException.invalidField(param, "an openai version's " + field + " is the endpoint's https base URL");
     }
     if (backend == Backend.OPENAI) {
+      OutboundUrl checked;
       try {
-        outbound.check(location);
+        checked = outbound.check(location);
       } catch (OutboundRefusedException e) {
-        throw CanaryException.urlRefused(field + " refused: " + e.getMessage());
+        throw CanaryException.urlRefused(param, field + " refused: " + e.getMessage());
       }
+      // prompts and answers travel in the clear over http: only to an endpoint the operator listed
+      if (!checked.https() && !outbound.allowListed(checked)) {
+        throw CanaryException.urlRefused(param, field + " refused: an endpoint is called over https; plain http"
+            + " only for endpoints the operator lists in OUTBOUND_ALLOWED_HOSTS");
+      }
+    }
+  }
+
+  /**
+   * Refuses a local version whose model key no live engine worker announces (cluster-wide, within the
+   * announcement's ttl): such a version could never answer. The console and the API call this before
+   * they create or relocate a version (the message lists the keys served now), after the checks every
+   * change gets, so a malformed or refused location is reported as such.
+   */
+  public void requireServed(VersionSpec spec, boolean creating, LiveWorkers live) {
+    validate(spec, creating);
+    if (spec.backend() == Backend.LOCAL && spec.location() != null && !live.serves(spec.location())) {
+      Set<String> served = live.liveModelKeys();
+      throw CanaryException.invalidField("location", "no engine worker serves the model key '" + spec.location()
+          + "'" + (served.isEmpty() ? " (no worker is live now)" : "; served now: " + String.join(", ", served)));
     }
   }
 }

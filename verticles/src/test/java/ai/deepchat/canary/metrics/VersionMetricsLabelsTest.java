@@ -45,7 +45,7 @@ class VersionMetricsLabelsTest {
       UUID tenant = UUID.randomUUID();
       ModelVersion own = version(tenant, "acme-secret-launch");
       ModelVersion platform = version(null, "deepseek-r1-2026");
-      CanaryOutcomes outcomes = new CanaryOutcomes(null, Clock.systemUTC(), 60_000);
+      CanaryOutcomes outcomes = new CanaryOutcomes(null, null, Clock.systemUTC(), 60_000);
       outcomes.feedback(own, 1);
       outcomes.feedback(platform, -1);
 

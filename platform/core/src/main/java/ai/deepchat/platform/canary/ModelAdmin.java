@@ -4,6 +4,7 @@ import ai.deepchat.platform.bus.BusFailure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -43,4 +44,40 @@ public interface ModelAdmin {
   Future<Void> promote(UUID tenantId, UUID rolloutId, Actor actor, String reason);
 
   Future<Void> rollback(UUID tenantId, UUID rolloutId, Actor actor, String reason);
+
+  /**
+   * A refused value of one form field ({@code field}: name, location, params), 400: the console shows
+   * the message beside that field. Thrown by {@link #create} for what can be blamed on one field.
+   */
+  final class InvalidField extends RuntimeException {
+    private final String field;
+
+    public InvalidField(String field, String message) {
+      super(message, null, false, false);
+      this.field = field;
+    }
+
+    public String field() {
+      return field;
+    }
+  }
+
+  /**
+   * An engine worker live now somewhere in the cluster: the model keys it serves, on which node and
+   * device, generations {@code running} and {@code queued} for a batch slot (its last announcement).
+   */
+  record LiveWorker(String workerId, String nodeId, String device, List<String> modelKeys, int running, int queued) {
+  }
+
+  /** The engine workers live now, cluster-wide. */
+  List<LiveWorker> liveWorkers();
+
+  /** Whether a version's backend can answer now: an endpoint always, a local model key when a live worker serves it. */
+  boolean live(String backend, String location);
+
+  /**
+   * A rollout's stable and candidate versions side by side over its window, as the admin API's
+   * {@code GET /v1/admin/rollouts/{id}/comparison} returns it (docs/api.md); NOT_FOUND for another tenant's.
+   */
+  Future<JsonObject> comparison(UUID tenantId, UUID rolloutId);
 }

@@ -194,8 +194,16 @@ public final class EngineMessages {
   public record CancelGeneration(String requestId) {
   }
 
-  /** A worker says which model keys it serves, and how busy it is. */
+  /**
+   * A worker says which model keys it serves, and how busy it is: {@code activeSequences} generations
+   * running, {@code queued} waiting for a batch slot, on {@code device} ("cpu", "cuda:0"). A worker of an
+   * older version sends neither of the last two (null, 0).
+   */
   public record WorkerAnnouncement(String workerId, String nodeId, List<String> modelKeys,
-                                   int activeSequences, boolean leaving) {
+                                   int activeSequences, boolean leaving, String device, int queued) {
+    public WorkerAnnouncement(String workerId, String nodeId, List<String> modelKeys, int activeSequences,
+                              boolean leaving) {
+      this(workerId, nodeId, modelKeys, activeSequences, leaving, null, 0);
+    }
   }
 }

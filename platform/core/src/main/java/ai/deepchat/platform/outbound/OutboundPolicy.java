@@ -131,7 +131,8 @@ public final class OutboundPolicy {
     return WorkerPools.of(vertx).runOnce(WorkerPools.Kind.OUTBOUND_LOOKUPS, () -> pin(checked));
   }
 
-  private boolean allowListed(OutboundUrl url) {
+  /** Whether the operator listed this endpoint (OUTBOUND_ALLOWED_HOSTS, or DEEPSEEK_BASE_URL's host). */
+  public boolean allowListed(OutboundUrl url) {
     return allowed.contains(url.authority()) || allowed.contains(url.host().indexOf(':') >= 0
         ? "[" + url.host() + "]" : url.host());
   }

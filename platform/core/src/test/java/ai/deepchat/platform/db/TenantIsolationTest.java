@@ -52,6 +52,8 @@ class TenantIsolationTest {
       INSERT INTO plugin_configs (tenant_id, plugin) VALUES ('%1$s', 'p');
       INSERT INTO shadow_answers (tenant_id, rollout_id, stable_version_id, candidate_version_id, prompt, stable_answer)
         VALUES ('%1$s', gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'p', 'a');
+      INSERT INTO rollout_outcomes (tenant_id, rollout_id, version_id, role, ok, total_ms)
+        SELECT tenant_id, id, stable_version_id, 'stable', true, 1 FROM rollouts WHERE tenant_id = '%1$s';
       INSERT INTO erased_visitors (tenant_id, visitor_hash) VALUES ('%1$s', sha256(convert_to('v_%1$s', 'UTF8')));
       INSERT INTO eval_sets (tenant_id, knowledge_base_id, name, questions, question_count)
         SELECT tenant_id, id, 'e', '[]', 0 FROM knowledge_bases WHERE tenant_id = '%1$s';
