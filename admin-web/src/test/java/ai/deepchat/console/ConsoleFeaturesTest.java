@@ -125,6 +125,7 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
   @Test
   void canaryRolloutPromotesAndRollsBackThroughTheModelRegistry() throws Exception {
     var admin = h.browser().signedIn("beta", "owner@beta.test");
+    announce("w-beta", "model-v1", "model-v2", "model-v3", "m");
     admin.get("/console/models");
     for (String name : new String[] {"v1", "v2", "v3"}) {
       assertThat(admin.submit("/console/models", Map.of("name", name, "backend", "local", "location", "model-" + name,
@@ -147,6 +148,10 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
 
     assertThat(admin.submit("/console/rollouts", Map.of("candidate", v2, "percentage", "10")).statusCode())
         .isEqualTo(302);
+    // the page compares the running canary with its stable version
+    String page = admin.get("/console/models").body();
+    assertThat(page).contains("id=\"comparison\"").contains("Time to first token p95").contains("Automatic rollback")
+        .contains("rollout.started");
     assertThat(admin.submit("/console/rollouts", Map.of("candidate", v3, "percentage", "10")).statusCode())
         .as("one active rollout").isEqualTo(409);
     String r1 = one("SELECT id FROM rollouts WHERE candidate_version_id = '" + v2 + "'");
@@ -309,5 +314,62 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
         .contains("Deflection rate</div>\n      <div class=\"value\">75.0%</div>") // 3 of 4 conversations
         .contains("<span>api 2 · </span><span>widget 2</span>")
         .doesNotContain("Cache hit rate");
+  }
+  /** Issue #22 item 4: a refused new version shows why beside its field and keeps everything typed. */
+  @Test
+  void aRefusedModelVersionIsExplainedBesideItsFieldWithTheFormKept() throws Exception {
+    var admin = h.browser().signedIn("alpha", "admin@alpha.test");
+    announce("w-alpha", "served-model");
+    admin.get("/console/models");
+    Map<String, String> typed = new java.util.HashMap<>(Map.of("name", "r1-folder", "backend", "local",
+        "location", "/models/r1-1.5b", "params", "{\"temperature\": 0.4}", "system_prompt_template", "Be brief."));
+    HttpResponse<String> folder = admin.submit("/console/models", typed);
+    assertThat(folder.statusCode()).isEqualTo(400);
+    assertThat(errorBeside(folder.body(), "location")).contains("looks like a folder").contains("model key");
+    assertThat(folder.body()).contains("value=\"r1-folder\"").contains("value=\"/models/r1-1.5b\"")
+        .contains("{&quot;temperature&quot;: 0.4}").contains(">Be brief.</textarea>").contains("id=\"add-version\"");
+
+    typed.put("location", "served-model");
+    typed.put("params", "[not json");
+    HttpResponse<String> params = admin.submit("/console/models", typed);
+    assertThat(params.statusCode()).isEqualTo(400);
+    assertThat(errorBeside(params.body(), "params")).contains("JSON object");
+    assertThat(params.body()).contains(">[not json</textarea>").contains("value=\"served-model\"");
+
+    typed.put("params", "");
+    typed.put("location", "nobody-serves-this");
+    assertThat(errorBeside(admin.submit("/console/models", typed).body(), "location"))
+        .contains("no engine worker serves the model key").contains("served-model");
+    typed.put("backend", "openai");
+    typed.put("location", "http://models.example.com/v1");
+    HttpResponse<String> plain = admin.submit("/console/models", typed);
+    assertThat(errorBeside(plain.body(), "location")).contains("https").contains("OUTBOUND_ALLOWED_HOSTS");
+    assertThat(plain.body()).contains("<option value=\"openai\" selected=\"selected\">");
+    assertThat(one("SELECT count(*) FROM model_versions WHERE name = 'r1-folder'")).isEqualTo("0");
+
+    typed.put("backend", "local");
+    typed.put("location", "served-model");
+    assertThat(admin.submit("/console/models", typed).statusCode()).isEqualTo(302);
+    String page = admin.get("/console/models").body();
+    assertThat(page).contains("data-worker=\"w-alpha\"").contains("node-test").contains("cuda:0");
+    assertThat(page).containsPattern("data-version=\"r1-folder\"[\\s\\S]*?class=\"live on\"");
+    assertThat(errorBeside(admin.submit("/console/models", typed).body(), "name")).contains("exists");
+  }
+
+  /** The text shown beside a form field ({@code id="error-<field>"}). */
+  private static String errorBeside(String body, String field) {
+    Matcher m = Pattern.compile("id=\"error-" + field + "\"[^>]*>([^<]*)<").matcher(body);
+    assertThat(m.find()).as("an error beside " + field).isTrue();
+    return m.group(1).replace("&#39;", "'");
+  }
+
+  /** An engine worker serving these model keys announces itself on the bus, as real workers do. */
+  private void announce(String worker, String... keys) throws Exception {
+    h.vertx.eventBus().publish(ai.deepchat.platform.bus.Addresses.ENGINE_ANNOUNCE,
+        new ai.deepchat.platform.engine.EngineMessages.WorkerAnnouncement(worker, "node-test", java.util.List.of(keys),
+            0, false, "cuda:0", 2));
+    var viewer = h.browser().signedIn("beta", "viewer@beta.test");
+    ai.deepchat.platform.testing.Await.until("the worker is live", java.time.Duration.ofSeconds(10),
+        () -> viewer.get("/console/models").body().contains("data-worker=\"" + worker + "\""));
   }
 }

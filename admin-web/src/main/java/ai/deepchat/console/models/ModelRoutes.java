@@ -20,6 +20,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -81,6 +82,18 @@ public final class ModelRoutes {
   }
 
   private Future<?> page(RoutingContext ctx, ConsoleSession s) {
+    return model(ctx, s, Map.of(), Map.of()).compose(model -> views.render(ctx, "models", model));
+  }
+
+  /**
+   * The page's model: versions (with whether they can answer now), the workers live in the cluster,
+   * rollouts, and the comparison of the rollout named by {@code ?rollout=} (else the active one, else the
+   * newest). {@code form} and {@code errors} keep a refused new version's fields and say what is wrong
+   * beside each.
+   */
+  private Future<Map<String, Object>> model(RoutingContext ctx, ConsoleSession s, Map<String, String> form,
+                                            Map<String, String> errors) {
+    UUID wanted = optionalId(ctx.request().getParam("rollout"));
     return database.inTenant(s.tenantId(), c -> c.query("SELECT id, name, backend, location, state, updated_at, "
             + "stable_since FROM model_versions ORDER BY CASE state WHEN 'stable' THEN 0 WHEN 'canary' THEN 1 "
             + "WHEN 'draft' THEN 2 ELSE 3 END, stable_since DESC NULLS LAST, name").execute()
@@ -92,6 +105,7 @@ public final class ModelRoutes {
               Map<String, Object> model = new HashMap<>();
               model.put("section", "models");
               List<Map<String, Object>> v = Rows.maps(versions);
+              v.forEach(m -> m.put("live", models.live(String.valueOf(m.get("backend")), String.valueOf(m.get("location")))));
               model.put("versions", v);
               model.put("stables", v.stream().filter(m -> "stable".equals(m.get("state"))).toList());
               model.put("drafts", v.stream().filter(m -> "draft".equals(m.get("state"))).toList());
@@ -99,28 +113,93 @@ public final class ModelRoutes {
               r.forEach(m -> m.put("percentage", m.get("percentage") == null ? "0" : m.get("percentage").toString()));
               model.put("rollouts", r);
               model.put("hasActive", r.stream().anyMatch(m -> "active".equals(m.get("state"))));
+              List<ModelAdmin.LiveWorker> workers = models.liveWorkers();
+              model.put("workers", workers.stream().map(w -> Map.of("id", w.workerId(),
+                  "node", String.valueOf(w.nodeId()), "device", w.device() == null ? "?" : w.device(),
+                  "keys", String.join(", ", w.modelKeys()), "running", w.running(), "queued", w.queued())).toList());
+              model.put("servedKeys", workers.stream().flatMap(w -> w.modelKeys().stream()).distinct().sorted().toList());
+              model.put("form", form);
+              model.put("errors", errors);
+              String shown = wanted != null ? wanted.toString() : r.isEmpty() ? null : String.valueOf(r.get(0).get("id"));
+              model.put("compared", shown);
               return model;
             })))
-        .compose(model -> views.render(ctx, "models", model));
+        .compose(model -> model.get("compared") == null ? Future.succeededFuture(model)
+            : models.comparison(s.tenantId(), UUID.fromString((String) model.get("compared")))
+                .map(json -> {
+                  model.put("comparison", ComparisonView.of(json));
+                  return model;
+                })
+                .recover(err -> err instanceof BusFailure.Failed f && f.failure() == BusFailure.NOT_FOUND
+                    ? Future.failedFuture(ConsoleException.notFound()) : Future.failedFuture(err)));
   }
 
-  private Future<?> create(RoutingContext ctx, ConsoleSession s) {
-    String name = Forms.text(ctx, "name", 100, true);
-    String backend = Forms.text(ctx, "backend", 10, true);
-    String location = Forms.text(ctx, "location", 500, true);
-    String paramsText = Forms.text(ctx, "params", 10_000, false);
-    String prompt = Forms.text(ctx, "system_prompt_template", 20_000, false);
-    if (!List.of("local", "openai").contains(backend)) {
-      throw ConsoleException.badRequest("error.invalid", "backend");
+  private static UUID optionalId(String text) {
+    if (text == null || text.isEmpty()) {
+      return null;
     }
-    JsonObject params;
     try {
-      params = paramsText.isEmpty() ? new JsonObject() : new JsonObject(paramsText);
-    } catch (DecodeException | ClassCastException e) {
-      throw ConsoleException.badRequest("models.error.params");
+      return UUID.fromString(text);
+    } catch (IllegalArgumentException e) {
+      throw ConsoleException.notFound();
     }
-    return refused(models.create(s.tenantId(), new NewVersion(name, backend, location, params, prompt), actor(ctx, s)))
-        .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"));
+  }
+
+  /**
+   * Adds a draft version. A value the console or the registry refuses is shown beside its field on the
+   * page, with everything typed kept (400); only a refusal of the page itself (role, CSRF) is an error page.
+   */
+  private Future<?> create(RoutingContext ctx, ConsoleSession s) {
+    Map<String, String> form = new LinkedHashMap<>();
+    Map<String, String> errors = new LinkedHashMap<>();
+    String name = field(ctx, form, errors, "name", 100, true);
+    String backend = field(ctx, form, errors, "backend", 10, true);
+    String location = field(ctx, form, errors, "location", 500, true);
+    String paramsText = field(ctx, form, errors, "params", 10_000, false);
+    String prompt = field(ctx, form, errors, "system_prompt_template", 20_000, false);
+    if (!errors.containsKey("backend") && !List.of("local", "openai").contains(backend)) {
+      errors.put("backend", views.message(ctx, "error.invalid", "backend"));
+    }
+    JsonObject params = null;
+    try {
+      params = paramsText == null || paramsText.isEmpty() ? new JsonObject() : new JsonObject(paramsText);
+    } catch (DecodeException | ClassCastException e) {
+      errors.put("params", views.message(ctx, "models.error.params"));
+    }
+    if (!errors.isEmpty()) {
+      return refusedForm(ctx, s, form, errors, 400);
+    }
+    return models.create(s.tenantId(), new NewVersion(name, backend, location, params, prompt), actor(ctx, s))
+        .compose(x -> ConsoleRouter.done(ctx, "/models", "saved"))
+        .recover(err -> {
+          if (err instanceof ModelAdmin.InvalidField f) {
+            errors.put(f.field().startsWith("params.") ? "params" : f.field(), f.getMessage());
+            return refusedForm(ctx, s, form, errors, 400);
+          }
+          if (err instanceof BusFailure.Failed f && f.failure() == BusFailure.CONFLICT) {
+            errors.put("name", f.getMessage()); // the name is taken
+            return refusedForm(ctx, s, form, errors, 409);
+          }
+          return refused(Future.failedFuture(err));
+        });
+  }
+
+  /** A form field, kept as typed; a missing or too long value is noted in {@code errors} (then null). */
+  private String field(RoutingContext ctx, Map<String, String> form, Map<String, String> errors, String name, int max,
+                       boolean required) {
+    String raw = ctx.request().getFormAttribute(name);
+    form.put(name, raw == null ? "" : raw);
+    try {
+      return Forms.text(ctx, name, max, required);
+    } catch (ConsoleException e) {
+      errors.put(name, views.message(ctx, e.messageKey(), e.params()));
+      return null;
+    }
+  }
+
+  private Future<Void> refusedForm(RoutingContext ctx, ConsoleSession s, Map<String, String> form,
+                                   Map<String, String> errors, int status) {
+    return model(ctx, s, form, errors).compose(model -> views.render(ctx, status, "models", model));
   }
 
   /** A percentage with up to two decimals, as basis points (1% = 100). */
