@@ -172,6 +172,16 @@ class BrowserE2ETest {
     assertThat(script("web-import.e2e.js")).isZero();
   }
 
+  /**
+   * Issue #22 item 4: the Models page's live workers and inline validation, then a canary of two test
+   * model versions fed by playground turns, compared side by side.
+   */
+  @Test
+  @Order(8)
+  void modelsScenario() throws Exception {
+    assertThat(script("models.e2e.js")).isZero();
+  }
+
   /** Re-embedding a knowledge base into another model from its console page (issue #16 item 4). */
   @Test
   @Order(20)
