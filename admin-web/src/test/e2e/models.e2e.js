@@ -31,27 +31,27 @@ run('models', async () => {
     await form.locator('input[name=name]').fill('e2e-stable');
     await form.locator('select[name=backend]').selectOption('local');
     await form.locator('input[name=location]').fill('/models/r1-distill-1.5b');
-    await form.locator('textarea[name=params]').fill('{"max_tokens": 6}');
+    await form.locator('textarea[name=params]').fill('{"max_tokens": 24}');
     await form.locator('textarea[name=system_prompt_template]').fill('You are brief.');
     await Promise.all([page.waitForNavigation(), form.locator('button[type=submit]').click()]);
     check((await page.innerText('#error-location')).includes('looks like a folder'), 'a folder path is refused beside Location');
     const again = page.locator('#add-version form');
     check(await again.locator('input[name=name]').inputValue() === 'e2e-stable'
-      && await again.locator('textarea[name=params]').inputValue() === '{"max_tokens": 6}'
+      && await again.locator('textarea[name=params]').inputValue() === '{"max_tokens": 24}'
       && await again.locator('textarea[name=system_prompt_template]').inputValue() === 'You are brief.'
       && await again.locator('input[name=location]').inputValue() === '/models/r1-distill-1.5b', 'the form keeps what was typed');
     check(await again.locator('input[name=location]').getAttribute('aria-invalid') === 'true', 'the field is marked invalid');
     await shot(page, 'console-models-validation');
 
     await again.locator('input[name=location]').fill('tiny-test');
-    await again.locator('textarea[name=params]').fill('{"max_tokens": 6');
+    await again.locator('textarea[name=params]').fill('{"max_tokens": 24');
     await Promise.all([page.waitForNavigation(), again.locator('button[type=submit]').click()]);
     check((await page.innerText('#error-params')).includes('JSON'), 'bad parameter JSON is refused beside Parameters');
     check(await page.locator('#add-version input[name=location]').inputValue() === 'tiny-test', 'the corrected location is kept');
 
     await page.locator('#add-version select[name=backend]').selectOption('openai');
     await page.locator('#add-version input[name=location]').fill('http://models.example.com/v1');
-    await page.locator('#add-version textarea[name=params]').fill('{"max_tokens": 6}');
+    await page.locator('#add-version textarea[name=params]').fill('{"max_tokens": 24}');
     await Promise.all([page.waitForNavigation(), page.locator('#add-version button[type=submit]').click()]);
     check((await page.innerText('#error-location')).includes('https'), 'a plain http endpoint is refused beside Location');
 
@@ -61,7 +61,7 @@ run('models', async () => {
       await f.locator('input[name=name]').fill(name);
       await f.locator('select[name=backend]').selectOption('local');
       await f.locator('input[name=location]').fill('tiny-test');
-      await f.locator('textarea[name=params]').fill('{"max_tokens": 6}');
+      await f.locator('textarea[name=params]').fill('{"max_tokens": 24}');
       await Promise.all([page.waitForNavigation(), f.locator('button[type=submit]').click()]);
       check(await page.locator('#versions tr[data-version="' + name + '"]').count() === 1, name + ' is listed');
     }
@@ -80,15 +80,17 @@ run('models', async () => {
         const resp = await fetch('/console/playground/turn', {
           method: 'POST', credentials: 'same-origin',
           headers: { 'X-CSRF-Token': token, 'Content-Type': 'application/json', 'Accept': 'application/json' },
-          body: JSON.stringify({ message: 'Hello there, number ' + i + '!' }),
+          body: JSON.stringify({ message: 'Hi there! How are you doing today? ' + i }),
         });
         const body = await resp.json();
-        models.push(body.error ? 'error:' + body.error.code : body.model);
+        models.push(body.error ? 'error:' + body.error.code : body.model + ' (' + (body.content || '').length + ' chars, '
+          + body.intent + ')');
       }
       return models;
     }, TURNS);
     log('answered by: ' + answered.join(', '));
-    check(answered.includes('e2e-stable') && answered.includes('e2e-candidate'), 'the canary split real conversations between both versions');
+    check(answered.some((a) => a.startsWith('e2e-stable ')) && answered.some((a) => a.startsWith('e2e-candidate ')),
+      'the canary split real conversations between both versions');
 
     // the comparison panel: both arms' numbers from the stored outcomes
     let rows = {};
@@ -105,6 +107,7 @@ run('models', async () => {
       if (requests.length === 2 && requests.reduce((n, v) => n + Number(v.replace(/,/g, '')), 0) >= TURNS) { break; }
       await page.waitForTimeout(250);
     }
+    log('comparison: ' + JSON.stringify(rows));
     const requests = rows['models.cmp.requests'].map((v) => Number(v.replace(/,/g, '')));
     check(requests[0] > 0 && requests[1] > 0, 'both arms count generations (' + requests.join(' vs ') + ')');
     check(rows['models.cmp.ttftP50'].every((v) => /^\d+ ms$|^[\d.]+ s$/.test(v))
@@ -114,7 +117,6 @@ run('models', async () => {
     check(await page.locator('#comparison tbody tr[data-measure="models.cmp.ttftP95"] .delta').count() === 1, 'the candidate shows its difference');
     check((await page.innerText('#comparison .guard')).includes('rolled back automatically'), 'the guard bounds are stated');
     check((await page.innerText('#rollout-events')).includes('rollout.started'), 'the events timeline lists the start');
-    await page.locator('#comparison').scrollIntoViewIfNeeded();
     await shot(page, 'console-models');
     check(page.problems.length === 0, 'no script errors or CSP violations: ' + page.problems.join(' | '));
   } finally {

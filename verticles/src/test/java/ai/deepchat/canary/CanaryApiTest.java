@@ -352,16 +352,13 @@ class CanaryApiTest {
    */
   @Test
   void comparisonPutsStableAndCandidateSideBySideOverTheRolloutWindow() throws Exception {
-    UUID tenant = CanaryTestSupport.createTenant(db, "api-compare");
-    String key = CanaryTestSupport.apiKey(db, tenant);
-    String stable = version(key, "cmp-stable", new JsonObject()).getString("id");
-    ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + stable + "/activate", key, null), 200);
-    String candidate = version(key, "cmp-candidate", new JsonObject()).getString("id");
-    String rid = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "canary")
-        .put("candidateVersionId", candidate).put("percentage", 50)
-        .put("guards", new JsonObject().put("maxErrorRate", 0.9).put("minSamples", 1000))), 201).getString("id");
-    until("the rollout reached the routing", Duration.ofSeconds(10), () -> await(services.chooser()
-        .choose(tenant, UUID.randomUUID())).orElseThrow().rollout() != null);
+    Started r = started("cmp", new JsonObject().put("mode", "canary").put("percentage", 50)
+        .put("guards", new JsonObject().put("maxErrorRate", 0.9).put("minSamples", 1000)));
+    UUID tenant = r.tenant();
+    String key = r.key();
+    String stable = r.stable();
+    String candidate = r.candidate();
+    String rid = r.rollout();
     int[] seen = new int[2];
     for (int i = 0; seen[0] < 10 || seen[1] < 10; i++) {
       Assignment a = await(services.chooser().choose(tenant, UUID.randomUUID())).orElseThrow();
@@ -429,15 +426,10 @@ class CanaryApiTest {
   /** A shadow rollout's comparison: agreement, the similarity histogram and the answer pairs side by side. */
   @Test
   void shadowComparisonShowsTheSimilarityDistributionAndAnswerPairs() throws Exception {
-    UUID tenant = CanaryTestSupport.createTenant(db, "api-shadow");
-    String key = CanaryTestSupport.apiKey(db, tenant);
-    String stable = version(key, "sh-stable", new JsonObject()).getString("id");
-    ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + stable + "/activate", key, null), 200);
-    String candidate = version(key, "sh-candidate", new JsonObject()).getString("id");
-    String rid = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "shadow")
-        .put("candidateVersionId", candidate).put("percentage", 100)), 201).getString("id");
-    until("the shadow reached the routing", Duration.ofSeconds(10), () -> await(services.chooser()
-        .choose(tenant, UUID.randomUUID())).orElseThrow().shadow() != null);
+    Started r = started("sh", new JsonObject().put("mode", "shadow").put("percentage", 100));
+    UUID tenant = r.tenant();
+    String key = r.key();
+    String rid = r.rollout();
     Assignment a = await(services.chooser().choose(tenant, UUID.randomUUID())).orElseThrow();
     // identical answers compare without the embedder; a failed candidate stores no similarity
     await(services.shadow().record(tenant, null, a, "Opening hours?", "Nine to five.", "Nine to five.", null));
@@ -454,6 +446,24 @@ class CanaryApiTest {
     JsonObject same = shadow.getJsonArray("examples").getJsonObject(1);
     assertThat(same.getString("stableAnswer")).isEqualTo(same.getString("candidateAnswer"));
     assertThat(cmp.getJsonArray("arms").getJsonObject(1).getDouble("percentage")).isEqualTo(100.0);
+  }
+
+  /** A fresh tenant whose stable version faces a candidate in a rollout started with {@code body}. */
+  record Started(UUID tenant, String key, String stable, String candidate, String rollout) {
+  }
+
+  static Started started(String prefix, JsonObject body) throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "api-" + prefix);
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    String stable = version(key, prefix + "-stable", new JsonObject()).getString("id");
+    ok(call(HttpMethod.POST, "/v1/admin/model-versions/" + stable + "/activate", key, null), 200);
+    String candidate = version(key, prefix + "-candidate", new JsonObject()).getString("id");
+    String rid = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, body.put("candidateVersionId", candidate)), 201)
+        .getString("id");
+    // the routing snapshot reloads on the change event, which follows the commit by a moment
+    until("the rollout reached the routing", Duration.ofSeconds(10), () -> await(services.chooser()
+        .choose(tenant, UUID.randomUUID())).orElseThrow().rollout() != null);
+    return new Started(tenant, key, stable, candidate, rid);
   }
 
   static JsonObject refused(HttpResponse<Buffer> r) {

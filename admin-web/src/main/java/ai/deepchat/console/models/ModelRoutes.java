@@ -116,7 +116,7 @@ public final class ModelRoutes {
               List<ModelAdmin.LiveWorker> workers = models.liveWorkers();
               model.put("workers", workers.stream().map(w -> Map.of("id", w.workerId(),
                   "node", String.valueOf(w.nodeId()), "device", w.device() == null ? "?" : w.device(),
-                  "keys", String.join(", ", w.modelKeys()), "running", w.running(), "queued", w.queued())).toList());
+                  "modelKeys", String.join(", ", w.modelKeys()), "running", w.running(), "queued", w.queued())).toList());
               model.put("servedKeys", workers.stream().flatMap(w -> w.modelKeys().stream()).distinct().sorted().toList());
               model.put("form", form);
               model.put("errors", errors);
