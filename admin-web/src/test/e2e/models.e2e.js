@@ -95,7 +95,7 @@ run('models', async () => {
     // the comparison panel: both arms' numbers from the stored outcomes
     let rows = {};
     for (let attempt = 0; attempt < 20; attempt++) {
-      await page.goto(env.base + '/console/models#comparison');
+      await page.goto(env.base + '/console/models');
       rows = await page.evaluate(() => {
         const out = {};
         document.querySelectorAll('#comparison tbody tr[data-measure]').forEach((tr) => {
@@ -103,8 +103,10 @@ run('models', async () => {
         });
         return out;
       });
+      // outcomes are stored as each generation ends (FAQ answers need none): wait for both arms' figures
       const requests = rows['models.cmp.requests'] || [];
-      if (requests.length === 2 && requests.reduce((n, v) => n + Number(v.replace(/,/g, '')), 0) >= TURNS) { break; }
+      const ttft = rows['models.cmp.ttftP50'] || [];
+      if (requests.length === 2 && requests.every((v) => v !== '0') && ttft.every((v) => v !== '—')) { break; }
       await page.waitForTimeout(250);
     }
     log('comparison: ' + JSON.stringify(rows));
