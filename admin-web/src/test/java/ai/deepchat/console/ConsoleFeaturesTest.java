@@ -356,6 +356,40 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
     assertThat(errorBeside(admin.submit("/console/models", typed).body(), "name")).contains("exists");
   }
 
+  /**
+   * A shadow rollout's comparison on the page: agreement, the similarity histogram and the least similar
+   * answer pairs side by side (rows written as the owner, as the pipeline would have stored them).
+   */
+  @Test
+  void aShadowRolloutShowsItsAnswerPairsSideBySide() throws Exception {
+    String tenant = one("SELECT id FROM tenants WHERE slug = 'alpha'");
+    String rollout;
+    try (Connection c = h.testDb.ownerJdbc(); var st = c.createStatement()) {
+      st.execute("INSERT INTO model_versions (tenant_id, name, backend, location, state, stable_since) VALUES ('"
+          + tenant + "', 'shadow-stable', 'openai', 'https://a.example.com/v1', 'stable', now()), ('" + tenant
+          + "', 'shadow-candidate', 'openai', 'https://b.example.com/v1', 'canary', NULL)");
+      try (ResultSet rs = st.executeQuery("INSERT INTO rollouts (tenant_id, mode, stable_version_id,"
+          + " candidate_version_id, percentage, state, ended_at) SELECT '" + tenant + "', 'shadow', s.id, c.id, 20,"
+          + " 'ended', now() FROM model_versions s, model_versions c WHERE s.name = 'shadow-stable'"
+          + " AND c.name = 'shadow-candidate' RETURNING id")) {
+        rs.next();
+        rollout = rs.getString(1);
+      }
+      st.execute("INSERT INTO shadow_answers (tenant_id, rollout_id, stable_version_id, candidate_version_id, prompt,"
+          + " stable_answer, candidate_answer, similarity, agreed) SELECT '" + tenant + "', r.id, r.stable_version_id,"
+          + " r.candidate_version_id, 'Can I return shoes?', 'Yes, within 30 days.', 'Shoes <b>cannot</b> be returned.',"
+          + " 0.31, false FROM rollouts r WHERE r.id = '" + rollout + "'");
+    }
+    var viewer = h.browser().signedIn("alpha", "viewer@alpha.test");
+    HttpResponse<String> page = viewer.get("/console/models?rollout=" + rollout);
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body()).contains("Shadow answers").contains("1 answer pairs; agreement 0.0%")
+        .contains("Can I return shoes?").contains("Yes, within 30 days.")
+        .contains("Shoes &lt;b&gt;cannot&lt;/b&gt; be returned.").contains(">0.31<").contains("class=\"bar\"");
+    assertThat(page.body()).doesNotContain("<b>cannot</b>");
+    assertThat(viewer.get("/console/models?rollout=" + java.util.UUID.randomUUID()).statusCode()).isEqualTo(404);
+  }
+
   /** The text shown beside a form field ({@code id="error-<field>"}). */
   private static String errorBeside(String body, String field) {
     Matcher m = Pattern.compile("id=\"error-" + field + "\"[^>]*>([^<]*)<").matcher(body);
