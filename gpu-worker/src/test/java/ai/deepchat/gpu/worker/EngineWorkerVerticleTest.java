@@ -254,6 +254,9 @@ class EngineWorkerVerticleTest {
     assertThat(a.modelKeys()).containsExactly("tiny-test");
     assertThat(a.nodeId()).isEqualTo("test-node");
     assertThat(a.leaving()).isFalse();
+    // the console's Models page lists where each key is served and how deep its queue is
+    assertThat(a.device()).isEqualTo("cpu");
+    assertThat(a.queued()).isZero();
   }
 
   // Constrained decoding (#17): the random model's output is valid JSON under the schema, whatever
