@@ -10,7 +10,29 @@ const QUESTION = 'How can I contact customer support?';
 
 function w(page, selector) { return page.locator('[data-deepchat] >> css=' + selector); }
 
+/**
+ * The seeded widget allows the node's own origin (LandingPageTest checks that on a fresh node); the
+ * console scenario, run before this one, replaces the allowed origins with the customer site's, so the
+ * node's origin is put back when it is missing.
+ */
+async function allowOwnOrigin() {
+  const admin = await launch();
+  try {
+    const page = await login(admin.context, env.workspace, env.email, env.password);
+    await page.goto(env.base + '/console/widget');
+    const origins = await page.inputValue('textarea[name=allowed_origins]');
+    if (!origins.split(/\s+/).includes(env.base)) {
+      log('the node\'s own origin was removed by an earlier scenario; allowing it again');
+      await page.fill('textarea[name=allowed_origins]', origins + '\n' + env.base);
+      await Promise.all([page.waitForNavigation(), page.click('#widget-form button[type=submit]')]);
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
 run('landing', async () => {
+  await allowOwnOrigin();
   const visitor = await launch();
   try {
     const page = await visitor.context.newPage();
@@ -41,9 +63,55 @@ run('landing', async () => {
     await visitor.close();
   }
 
-  // A page on an origin the demo widget does not allow. The page itself is served by Playwright (no
-  // request leaves the browser for it); *.localhost is loopback by definition.
-  const refusedOrigin = 'http://refused-' + Date.now().toString(36) + '.localhost:8081';
+  // On a phone the open panel fills the screen: focus stays inside it, each settled reply is announced
+  // once (not per streamed frame), the typing indicator has text, and the widget declares its language.
+  const phone = await launch({ viewport: { width: 390, height: 800 } });
+  try {
+    const page = await phone.context.newPage();
+    await page.goto(env.base + '/');
+    await page.waitForSelector('[data-deepchat]', { state: 'attached' });
+    check(['en', 'zh'].includes(await w(page, '.dc').getAttribute('lang')), 'the widget declares its language');
+    await w(page, '.launcher').click();
+    await page.evaluate(() => {
+      const root = document.querySelector('[data-deepchat]').shadowRoot;
+      window.__announced = [];
+      const live = root.querySelector('[aria-live]');
+      new MutationObserver(() => { if (live.textContent) { window.__announced.push(live.textContent); } })
+        .observe(live, { childList: true, characterData: true, subtree: true });
+      window.__liveRegions = root.querySelectorAll('[aria-live]:not([aria-live=off]), [role=log], [role=status], [role=alert]').length;
+    });
+    check(await page.evaluate(() => window.__liveRegions) === 1, 'one live region in the widget (the message log is not live)');
+    let escaped = null;
+    for (let i = 0; i < 25 && !escaped; i++) {
+      await page.keyboard.press(i % 5 === 4 ? 'Shift+Tab' : 'Tab');
+      escaped = await page.evaluate(() => {
+        const host = document.querySelector('[data-deepchat]');
+        const at = host.shadowRoot.activeElement;
+        return document.activeElement !== host || !at || !at.closest('.panel') ? String(document.activeElement && document.activeElement.outerHTML).slice(0, 80) : null;
+      });
+    }
+    check(escaped === null, 'Tab and Shift+Tab stay inside the full-screen panel' + (escaped ? ': reached ' + escaped : ''));
+    await w(page, 'textarea').fill(QUESTION);
+    await w(page, 'textarea').press('Enter');
+    await page.waitForFunction(() => {
+      const root = document.querySelector('[data-deepchat]').shadowRoot;
+      return root.querySelectorAll('.m.assistant:not(.greeting)').length > 0 && !root.querySelector('.send').disabled;
+    }, null, { timeout: 90000 });
+    await page.waitForTimeout(300);
+    const announced = await page.evaluate(() => window.__announced);
+    log('announced: ' + JSON.stringify(announced));
+    check(announced.length === 2 && /typing|正在输入/.test(announced[0]) && /support@demo\.example/.test(announced[1]),
+      'two announcements for one reply: the typing indicator, then the settled answer');
+    await shot(page, 'widget-phone-open');
+    await axe(page, 'the widget full screen on a 390 px phone');
+  } finally {
+    await phone.close();
+  }
+
+  // A page on an origin the demo widget does not allow: the test's customer site under another name
+  // (Chromium resolves every *.localhost name to loopback itself, so no lookup leaves the machine).
+  check(/^http:\/\/localhost:\d+$/.test(env.host), 'the customer site runs on localhost (' + env.host + ')');
+  const refusedOrigin = env.host.replace('://localhost', '://refused-' + Date.now().toString(36) + '.localhost');
   const key = await (async () => {
     const r = await fetch(env.base + '/', { headers: { 'Accept-Language': 'en' } });
     return /data-key="([^"]+)"/.exec(await r.text())[1];
@@ -53,10 +121,7 @@ run('landing', async () => {
     const page = await stranger.context.newPage();
     const messages = [];
     page.on('console', (m) => messages.push(m.text()));
-    await page.route(refusedOrigin + '/**', (route) => route.fulfill({ contentType: 'text/html',
-      body: '<!doctype html><html lang="en"><head><title>Shop</title></head><body><h1>Shop</h1>'
-        + '<script src="' + env.base + '/widget.js" data-key="' + key + '" async></script></body></html>' }));
-    await page.goto(refusedOrigin + '/');
+    await page.goto(refusedOrigin + '/?key=' + key);
     const deadline = Date.now() + 15000;
     while (!messages.some((m) => m.includes('DeepChat widget: not shown')) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
@@ -97,10 +162,7 @@ run('landing', async () => {
   const welcomed = await launch();
   try {
     const page = await welcomed.context.newPage();
-    await page.route(refusedOrigin + '/**', (route) => route.fulfill({ contentType: 'text/html',
-      body: '<!doctype html><html lang="en"><head><title>Shop</title></head><body><h1>Shop</h1>'
-        + '<script src="' + env.base + '/widget.js" data-key="' + key + '" async></script></body></html>' }));
-    await page.goto(refusedOrigin + '/');
+    await page.goto(refusedOrigin + '/?key=' + key);
     await page.waitForSelector('[data-deepchat]', { state: 'attached' });
     check(true, 'once allowed, the widget appears on that origin');
   } finally {

@@ -154,11 +154,12 @@
   // ---- UI ----
   var CSS = ':host{all:initial}' +
     '*{box-sizing:border-box}' +
-    '.dc{all:initial;--c:#2563eb;position:fixed;letter-spacing:normal;word-spacing:normal;text-transform:none;text-align:left;font-style:normal;font-weight:400;white-space:normal;direction:ltr;bottom:20px;right:20px;z-index:2147483000;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;color:#1f2430}' +
+    '.dc{all:initial;--c:#2563eb;--focus:#1d4ed8;--edge:#6b7280;position:fixed;letter-spacing:normal;word-spacing:normal;text-transform:none;text-align:left;font-style:normal;font-weight:400;white-space:normal;direction:ltr;bottom:20px;right:20px;z-index:2147483000;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;color:#1f2430}' +
     '.dc.left{left:20px;right:auto}' +
     '.launcher{width:56px;height:56px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:grid;place-items:center}' +
     '.launcher svg{width:26px;height:26px;fill:currentColor}' +
-    '.launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible,summary:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}' +
+    '.launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible,summary:focus-visible,.log:focus-visible{outline:3px solid var(--focus);outline-offset:2px}' +
+    '.head button:focus-visible{outline-color:#fff}' +
     '.panel{position:absolute;bottom:72px;right:0;width:370px;height:min(600px,calc(100vh - 110px));background:#fff;border-radius:14px;box-shadow:0 12px 40px rgba(0,0,0,.2);display:flex;flex-direction:column;overflow:hidden}' +
     '.left .panel{left:0;right:auto}' +
     '.panel[hidden]{display:none}' +
@@ -178,7 +179,7 @@
     '.m.user a{color:#fff}.m a{color:var(--c)}' +
     '.cites{margin-top:6px;font-size:12.5px;border-top:1px solid #f1f5f9;padding-top:4px}' +
     '.cites summary{cursor:pointer;color:#475569}.cites ol{margin:4px 0 0;padding-left:4px;list-style:none}.cites li span{color:#64748b}' +
-    '.fb{display:flex;gap:4px;margin-top:6px}.fb button{border:1px solid #e5e7eb;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:13px}' +
+    '.fb{display:flex;gap:4px;margin-top:6px}.fb button{border:1px solid var(--edge);color:#1f2430;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:13px}' +
     '.fb button[aria-pressed=true]{background:var(--c);color:#fff;border-color:var(--c)}' +
     '.fb svg{width:14px;height:14px;fill:currentColor;display:block}.fb .down svg{transform:rotate(180deg)}' +
     '.typing{align-self:flex-start;display:flex;gap:4px;padding:10px 12px;background:#fff;border:1px solid #e5e7eb;border-radius:12px}' +
@@ -187,11 +188,11 @@
     '@keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}' +
     '@media (prefers-reduced-motion:reduce){.typing i{animation:none}}' +
     '.form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}' +
-    '.form textarea{flex:1;resize:none;border:1px solid #d1d5db;border-radius:10px;padding:8px 10px;font:inherit;height:42px;max-height:120px;color:#1f2430}' +
+    '.form textarea{flex:1;resize:none;border:1px solid var(--edge);border-radius:10px;padding:8px 10px;font:inherit;height:42px;max-height:120px;color:#1f2430}' +
     '.send{border:0;background:var(--c);color:#fff;border-radius:10px;padding:0 14px;cursor:pointer;font:inherit;font-weight:600}' +
     '.send:disabled{opacity:.5;cursor:default}' +
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
-    '@media (max-width:480px){.dc{bottom:12px;right:12px}.dc.left{left:12px}.panel{position:fixed;inset:0;width:auto;height:auto;border-radius:0}}';
+    '@media (max-width:480px){.dc{bottom:12px;right:12px}.dc.left{left:12px}.panel{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.dc.open .launcher{display:none}}';
 
   function build() {
     var host = el('div');
@@ -205,6 +206,7 @@
       root.appendChild(el('style', null, CSS));
     }
     var wrap = root.appendChild(el('div', 'dc' + (config.position === 'left' ? ' left' : '')));
+    wrap.setAttribute('lang', config.language === 'zh' ? 'zh' : 'en');
     if (/^#[0-9a-fA-F]{6}$/.test(config.primaryColor || '')) { wrap.style.setProperty('--c', config.primaryColor); }
     var panel = wrap.appendChild(el('div', 'panel'));
     panel.id = 'dc-panel'; panel.hidden = true;
@@ -219,12 +221,16 @@
       notice.setAttribute('role', 'note');
     }
     var log = panel.appendChild(el('div', 'log'));
-    log.setAttribute('role', 'log'); log.setAttribute('aria-live', 'polite'); log.setAttribute('aria-label', config.title || 'Chat');
+    // not a live region: a streamed reply is rebuilt on every frame; settled messages are read out by `live`
+    log.setAttribute('role', 'region'); log.setAttribute('aria-label', config.title || 'Chat');
     log.setAttribute('tabindex', '0');
     if (config.greeting) { markdown(log.appendChild(el('div', 'm assistant greeting')), config.greeting); }
     var typing = el('div', 'typing');
-    typing.hidden = true; typing.setAttribute('role', 'status'); typing.setAttribute('aria-label', t.typing);
-    typing.appendChild(el('i')); typing.appendChild(el('i')); typing.appendChild(el('i'));
+    typing.hidden = true;
+    typing.appendChild(el('span', 'sr', t.typing));
+    [0, 1, 2].forEach(function () { typing.appendChild(el('i')).setAttribute('aria-hidden', 'true'); });
+    var live = panel.appendChild(el('div', 'sr'));
+    live.setAttribute('role', 'status'); live.setAttribute('aria-live', 'polite'); live.setAttribute('aria-atomic', 'true');
     var form = panel.appendChild(el('form', 'form'));
     var label = form.appendChild(el('label', 'sr', t.message));
     label.htmlFor = 'dc-input';
@@ -241,10 +247,13 @@
     path.setAttribute('d', 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z');
     svg.appendChild(path); launcher.appendChild(svg);
 
-    ui = { host: host, panel: panel, log: log, typing: typing, input: input, send: send, launcher: launcher };
+    ui = { host: host, root: root, wrap: wrap, panel: panel, log: log, typing: typing, live: live, input: input, send: send,
+      launcher: launcher };
     launcher.addEventListener('click', function () { toggle(panel.hidden); });
     close.addEventListener('click', function () { toggle(false); });
-    panel.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.stopPropagation(); toggle(false); } });
+    panel.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape') { e.stopPropagation(); toggle(false); } else if (e.key === 'Tab') { trapFocus(e); }
+    });
     input.addEventListener('keydown', function (e) {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
     });
@@ -253,8 +262,31 @@
     if (state.open) { toggle(true, true); }
   }
 
+  // Full screen on a phone the panel is modal: Tab and Shift+Tab cycle inside it, never to the page behind.
+  function fullScreen() { return window.matchMedia && window.matchMedia('(max-width:480px)').matches; }
+  function trapFocus(e) {
+    if (!fullScreen()) { return; }
+    var items = Array.prototype.filter.call(ui.panel.querySelectorAll('button,textarea,a[href],summary,[tabindex="0"]'),
+      function (n) { return !n.disabled && n.getClientRects().length > 0; });
+    if (!items.length) { return; }
+    var first = items[0];
+    var last = items[items.length - 1];
+    var at = ui.root.activeElement;
+    if (e.shiftKey ? (at === first || items.indexOf(at) < 0) : (at === last || items.indexOf(at) < 0)) {
+      e.preventDefault();
+      (e.shiftKey ? last : first).focus();
+    }
+  }
+  // One announcement per settled message (and one for the typing indicator), never per streamed frame.
+  function announce(text) {
+    ui.live.textContent = '';
+    setTimeout(function () { ui.live.textContent = text; }, 50);
+  }
+
   function toggle(open, restoring) {
     ui.panel.hidden = !open;
+    ui.wrap.classList.toggle('open', open);
+    if (open && fullScreen()) { ui.panel.setAttribute('aria-modal', 'true'); } else { ui.panel.removeAttribute('aria-modal'); }
     ui.launcher.setAttribute('aria-expanded', String(open));
     ui.launcher.setAttribute('aria-label', open ? t.close : t.open);
     state.open = open; save();
@@ -325,7 +357,7 @@
     scroll();
   }
   function typing(on) {
-    if (on) { ui.log.appendChild(ui.typing); }
+    if (on) { ui.log.appendChild(ui.typing); announce(t.typing); }
     ui.typing.hidden = !on;
     scroll();
   }
@@ -478,6 +510,7 @@
       var cites = b.querySelector('.cites');
       if (cites) { b.appendChild(cites); }
       feedback(b, event.messageId || pending.messageId, null);
+      announce(t.assistant + ': ' + b.querySelector('.body').textContent);
       finish();
     } else if (event.type === 'error') {
       typing(false);

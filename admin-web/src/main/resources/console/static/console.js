@@ -7,6 +7,25 @@
     return meta ? meta.getAttribute('content') : '';
   }
 
+  // A table wider than its box scrolls inside it: the box takes keyboard focus (arrow keys scroll it) and
+  // is named by its card's heading, so keyboard and screen-reader users reach every column.
+  function focusableScrollers() {
+    document.querySelectorAll('.table-wrap, .card').forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1;
+      if (wide && !box.hasAttribute('tabindex')) {
+        box.setAttribute('tabindex', '0');
+        box.setAttribute('data-scroll-focus', '');
+        if (!box.hasAttribute('role')) {
+          var heading = box.closest('.card') && box.closest('.card').querySelector('h2, h1');
+          box.setAttribute('role', 'region');
+          box.setAttribute('aria-label', heading ? heading.textContent.trim() : document.title);
+        }
+      }
+    });
+  }
+  focusableScrollers();
+  window.addEventListener('resize', focusableScrollers);
+
   // Confirmation for destructive forms.
   document.addEventListener('submit', function (e) {
     var form = e.target;

@@ -183,6 +183,13 @@ class BrowserE2ETest {
     assertThat(script("landing.e2e.js")).isZero();
   }
 
+  /** Issue #22 item 8: axe-core on every console page at phone width, skip link, aria-current, chart figures. */
+  @Test
+  @Order(9)
+  void accessibilityScenario() throws Exception {
+    assertThat(script("a11y.e2e.js")).isZero();
+  }
+
   /** Re-embedding a knowledge base into another model from its console page (issue #16 item 4). */
   @Test
   @Order(20)
