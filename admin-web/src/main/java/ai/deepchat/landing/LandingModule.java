@@ -1,6 +1,7 @@
 package ai.deepchat.landing;
 
 import ai.deepchat.console.web.I18n;
+import ai.deepchat.console.widget.WidgetSettingsRoutes;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.http.HttpModule;
 import io.vertx.core.Future;
@@ -62,6 +63,7 @@ public final class LandingModule implements HttpModule {
           model.put("version", version);
           model.put("demoSlug", demoSlug.orElse(null));
           model.put("widgetKey", key);
+          model.put("origin", WidgetSettingsRoutes.ownOrigin(ctx));
           return engine.render(model, TEMPLATE);
         })
         .onSuccess(html -> ctx.response()

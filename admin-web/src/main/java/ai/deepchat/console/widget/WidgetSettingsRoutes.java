@@ -87,7 +87,8 @@ public final class WidgetSettingsRoutes {
     });
   }
 
-  static String ownOrigin(RoutingContext ctx) {
+  /** The origin this request reached the node on (behind a TLS proxy: https), for embed snippets. */
+  public static String ownOrigin(RoutingContext ctx) {
     return Csrf.requestScheme(ctx) + "://" + ctx.request().authority();
   }
 

@@ -71,7 +71,9 @@ class LandingPageTest {
     String key = demoWidgetKey();
     assertThat(en.body()).contains("<html lang=\"en\"").contains("DeepChat is running on this node")
         .contains("href=\"/console/\"").contains("Version")
-        .contains("<script src=\"/widget.js\" async data-key=\"" + key + "\">");
+        .contains("<script src=\"/widget.js\" async data-key=\"" + key + "\">")
+        // the snippet to copy names this node absolutely
+        .contains("&lt;script src=&quot;http://127.0.0.1:" + port + "/widget.js&quot; data-key=&quot;" + key);
 
     HttpResponse<String> zh = get("/", "Accept-Language", "zh-CN,zh;q=0.9,en;q=0.5");
     assertThat(zh.body()).contains("<html lang=\"zh\"").contains("DeepChat 正在本节点运行");
