@@ -154,33 +154,33 @@
   // ---- UI ----
   var CSS = ':host{all:initial}' +
     '*{box-sizing:border-box}' +
-    '.dc{all:initial;--c:#2563eb;--focus:#1d4ed8;--edge:#6b7280;position:fixed;letter-spacing:normal;word-spacing:normal;text-transform:none;text-align:left;font-style:normal;font-weight:400;white-space:normal;direction:ltr;bottom:20px;right:20px;z-index:2147483000;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;color:#1f2430}' +
+    '.dc{all:initial;--c:#2563eb;--ink:#fff;--link:#2563eb;--focus:#1d4ed8;--edge:#6b7280;position:fixed;letter-spacing:normal;word-spacing:normal;text-transform:none;text-align:left;font-style:normal;font-weight:400;white-space:normal;direction:ltr;bottom:20px;right:20px;z-index:2147483000;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;color:#1f2430}' +
     '.dc.left{left:20px;right:auto}' +
-    '.launcher{width:56px;height:56px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:grid;place-items:center}' +
+    '.launcher{width:56px;height:56px;border-radius:50%;border:0;background:var(--c);color:var(--ink);cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:grid;place-items:center}' +
     '.launcher svg{width:26px;height:26px;fill:currentColor}' +
     '.launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible,summary:focus-visible,.log:focus-visible{outline:3px solid var(--focus);outline-offset:2px}' +
-    '.head button:focus-visible{outline-color:#fff}' +
+    '.head button:focus-visible{outline-color:var(--ink)}' +
     '.panel{position:absolute;bottom:72px;right:0;width:370px;height:min(600px,calc(100vh - 110px));background:#fff;border-radius:14px;box-shadow:0 12px 40px rgba(0,0,0,.2);display:flex;flex-direction:column;overflow:hidden}' +
     '.left .panel{left:0;right:auto}' +
     '.panel[hidden]{display:none}' +
-    '.head{background:var(--c);color:#fff;padding:12px 14px;display:flex;align-items:center;justify-content:space-between;gap:8px}' +
+    '.head{background:var(--c);color:var(--ink);padding:12px 14px;display:flex;align-items:center;justify-content:space-between;gap:8px}' +
     '.head h2{font-size:15px;margin:0;font-weight:650}' +
-    '.x{background:transparent;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:2px 6px;border-radius:6px}' +
+    '.x{background:transparent;border:0;color:var(--ink);font-size:22px;line-height:1;cursor:pointer;padding:2px 6px;border-radius:6px}' +
     '.notice{background:#fffbeb;color:#92400e;font-size:12px;padding:6px 12px;border-bottom:1px solid #fde68a}' +
     '.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;background:#f8fafc}' +
     '.m{max-width:86%;padding:8px 11px;border-radius:12px;overflow-wrap:anywhere;white-space:normal}' +
-    '.m.user{align-self:flex-end;background:var(--c);color:#fff;border-bottom-right-radius:4px}' +
+    '.m.user{align-self:flex-end;background:var(--c);color:var(--ink);border-bottom-right-radius:4px}' +
     '.m.assistant{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-bottom-left-radius:4px}' +
     '.m.error{align-self:center;background:#fef2f2;color:#991b1b;font-size:13px}' +
     '.m p{margin:0 0 6px}.m p:last-child{margin:0}.m p.h{font-weight:700}' +
     '.m pre{background:#0f172a;color:#e2e8f0;padding:8px;border-radius:8px;overflow-x:auto;white-space:pre-wrap;margin:6px 0}' +
     '.m code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}' +
     '.m ul,.m ol{margin:4px 0;padding-left:20px}.m blockquote{margin:4px 0;padding-left:8px;border-left:3px solid #e5e7eb;color:#4b5563}' +
-    '.m.user a{color:#fff}.m a{color:var(--c)}' +
+    '.m.user a{color:var(--ink)}.m a{color:var(--link)}' +
     '.cites{margin-top:6px;font-size:12.5px;border-top:1px solid #f1f5f9;padding-top:4px}' +
     '.cites summary{cursor:pointer;color:#475569}.cites ol{margin:4px 0 0;padding-left:4px;list-style:none}.cites li span{color:#64748b}' +
     '.fb{display:flex;gap:4px;margin-top:6px}.fb button{border:1px solid var(--edge);color:#1f2430;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:13px}' +
-    '.fb button[aria-pressed=true]{background:var(--c);color:#fff;border-color:var(--c)}' +
+    '.fb button[aria-pressed=true]{background:var(--c);color:var(--ink);border-color:var(--c)}' +
     '.fb svg{width:14px;height:14px;fill:currentColor;display:block}.fb .down svg{transform:rotate(180deg)}' +
     '.typing{align-self:flex-start;display:flex;gap:4px;padding:10px 12px;background:#fff;border:1px solid #e5e7eb;border-radius:12px}' +
     '.typing[hidden]{display:none}.typing i{width:6px;height:6px;border-radius:50%;background:#94a3b8;animation:b 1s infinite}' +
@@ -189,10 +189,18 @@
     '@media (prefers-reduced-motion:reduce){.typing i{animation:none}}' +
     '.form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}' +
     '.form textarea{flex:1;resize:none;border:1px solid var(--edge);border-radius:10px;padding:8px 10px;font:inherit;height:42px;max-height:120px;color:#1f2430}' +
-    '.send{border:0;background:var(--c);color:#fff;border-radius:10px;padding:0 14px;cursor:pointer;font:inherit;font-weight:600}' +
+    '.send{border:0;background:var(--c);color:var(--ink);border-radius:10px;padding:0 14px;cursor:pointer;font:inherit;font-weight:600}' +
     '.send:disabled{opacity:.5;cursor:default}' +
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
     '@media (max-width:480px){.dc{bottom:12px;right:12px}.dc.left{left:12px}.panel{position:fixed;inset:0;width:auto;height:auto;border-radius:0}.dc.open .launcher{display:none}}';
+
+  // WCAG relative luminance of #rrggbb
+  function luminance(hex) {
+    return [1, 3, 5].reduce(function (sum, at, i) {
+      var c = parseInt(hex.substr(at, 2), 16) / 255;
+      return sum + [0.2126, 0.7152, 0.0722][i] * (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
+    }, 0);
+  }
 
   function build() {
     var host = el('div');
@@ -207,7 +215,13 @@
     }
     var wrap = root.appendChild(el('div', 'dc' + (config.position === 'left' ? ' left' : '')));
     wrap.setAttribute('lang', config.language === 'zh' ? 'zh' : 'en');
-    if (/^#[0-9a-fA-F]{6}$/.test(config.primaryColor || '')) { wrap.style.setProperty('--c', config.primaryColor); }
+    if (/^#[0-9a-fA-F]{6}$/.test(config.primaryColor || '')) {
+      // text on the workspace's colour stays readable (WCAG AA 4.5:1) whatever colour it picked
+      var onWhite = 1.05 / (luminance(config.primaryColor) + 0.05);
+      wrap.style.setProperty('--c', config.primaryColor);
+      wrap.style.setProperty('--ink', onWhite >= 4.5 ? '#fff' : '#111827');
+      wrap.style.setProperty('--link', onWhite >= 4.5 ? config.primaryColor : '#1f2430');
+    }
     var panel = wrap.appendChild(el('div', 'panel'));
     panel.id = 'dc-panel'; panel.hidden = true;
     panel.setAttribute('role', 'dialog'); panel.setAttribute('aria-labelledby', 'dc-title');

@@ -57,6 +57,13 @@
       if (!/^#[0-9a-fA-F]{6}$/.test(value)) { return; }
       preview.querySelector('.bubble').style.background = value;
       preview.querySelector('.head').style.background = value;
+      // as the widget does: white text only where it reaches 4.5:1 on the colour
+      var rgb = [1, 3, 5].map(function (at) {
+        var c = parseInt(value.substr(at, 2), 16) / 255;
+        return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+      });
+      var light = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+      preview.querySelector('.head').style.color = 1.05 / (light + 0.05) >= 4.5 ? '#fff' : '#111827';
     };
     paint(preview.getAttribute('data-color'));
     if (colour) { colour.addEventListener('input', function () { paint(colour.value); }); }
