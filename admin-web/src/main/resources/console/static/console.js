@@ -7,6 +7,25 @@
     return meta ? meta.getAttribute('content') : '';
   }
 
+  // A table wider than its box scrolls inside it: the box takes keyboard focus (arrow keys scroll it) and
+  // is named by its card's heading, so keyboard and screen-reader users reach every column.
+  function focusableScrollers() {
+    document.querySelectorAll('.table-wrap, .card').forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1;
+      if (wide && !box.hasAttribute('tabindex')) {
+        box.setAttribute('tabindex', '0');
+        box.setAttribute('data-scroll-focus', '');
+        if (!box.hasAttribute('role')) {
+          var heading = box.closest('.card') && box.closest('.card').querySelector('h2, h1');
+          box.setAttribute('role', 'region');
+          box.setAttribute('aria-label', heading ? heading.textContent.trim() : document.title);
+        }
+      }
+    });
+  }
+  focusableScrollers();
+  window.addEventListener('resize', focusableScrollers);
+
   // Confirmation for destructive forms.
   document.addEventListener('submit', function (e) {
     var form = e.target;
@@ -38,6 +57,13 @@
       if (!/^#[0-9a-fA-F]{6}$/.test(value)) { return; }
       preview.querySelector('.bubble').style.background = value;
       preview.querySelector('.head').style.background = value;
+      // as the widget does: white text only where it reaches 4.5:1 on the colour
+      var rgb = [1, 3, 5].map(function (at) {
+        var c = parseInt(value.substr(at, 2), 16) / 255;
+        return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+      });
+      var light = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+      preview.querySelector('.head').style.color = 1.05 / (light + 0.05) >= 4.5 ? '#fff' : '#111827';
     };
     paint(preview.getAttribute('data-color'));
     if (colour) { colour.addEventListener('input', function () { paint(colour.value); }); }

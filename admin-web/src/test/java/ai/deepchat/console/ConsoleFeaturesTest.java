@@ -75,6 +75,47 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
     assertThat(after).isNotEqualTo(before).startsWith("pk_" + h.beta.toString().replace("-", ""));
   }
 
+  /** Issue #22 item 2: origins the widget was refused on, listed per tenant, allowed in one click. */
+  @Test
+  void refusedOriginsAreListedPerTenantAndAllowedInOneClick() throws Exception {
+    var admin = h.browser().signedIn("alpha", "admin@alpha.test");
+    admin.get("/console/widget"); // creates alpha's widget row
+    var refused = ai.deepchat.chat.widget.RefusedOrigins.of(vertx, h.db);
+    refused.record(h.alpha, "https://Shop.Alpha.example/");
+    refused.record(h.alpha, "https://shop.alpha.example");
+    refused.record(h.beta, "https://shop.beta.example");
+    refused.record(h.alpha, "javascript:alert(1)");
+    ai.deepchat.platform.testing.Await.until("refusals written", java.time.Duration.ofSeconds(15),
+        () -> "2".equals(one("SELECT refusals FROM widget_refused_origins WHERE origin = 'https://shop.alpha.example'")));
+    assertThat(one("SELECT count(*) FROM widget_refused_origins WHERE tenant_id = '" + h.alpha + "'")).isEqualTo("1");
+
+    String page = admin.get("/console/widget").body();
+    assertThat(page).contains("Recently refused origins").contains("https://shop.alpha.example")
+        .doesNotContain("shop.beta.example").doesNotContain("javascript:");
+    var viewer = h.browser().signedIn("alpha", "viewer@alpha.test");
+    assertThat(viewer.get("/console/widget").body()).contains("https://shop.alpha.example")
+        .doesNotContain("/console/widget/allow-origin");
+    assertThat(viewer.submit("/console/widget/allow-origin", Map.of("origin", "https://shop.alpha.example"))
+        .statusCode()).isEqualTo(403);
+    assertThat(admin.submit("/console/widget/allow-origin", Map.of("origin", "https://shop.alpha.example/path"))
+        .statusCode()).isEqualTo(400);
+
+    assertThat(admin.submit("/console/widget/allow-origin", Map.of("origin", "https://shop.alpha.example"))
+        .statusCode()).isEqualTo(302);
+    assertThat(one("SELECT 'https://shop.alpha.example' = ANY (allowed_origins) FROM widget_settings WHERE tenant_id = '"
+        + h.alpha + "'")).isEqualTo("t");
+    assertThat(one("SELECT count(*) FROM widget_refused_origins WHERE tenant_id = '" + h.alpha + "'")).isEqualTo("0");
+    assertThat(one("SELECT count(*) FROM widget_refused_origins WHERE tenant_id = '" + h.beta + "'")).isEqualTo("1");
+    assertThat(one("SELECT count(*) FROM audit_log WHERE action = 'widget.allow_origin' AND tenant_id = '" + h.alpha + "'"))
+        .isEqualTo("1");
+    // allowing it again changes nothing and says so without an error
+    assertThat(admin.submit("/console/widget/allow-origin", Map.of("origin", "https://shop.alpha.example"))
+        .statusCode()).isEqualTo(302);
+    assertThat(one("SELECT cardinality(allowed_origins) FROM widget_settings WHERE tenant_id = '" + h.alpha + "'"))
+        .isEqualTo(one("SELECT count(DISTINCT o) FROM widget_settings, unnest(allowed_origins) o WHERE tenant_id = '"
+            + h.alpha + "'"));
+  }
+
   @Test
   void faqMarkdownIsSanitizedInTheConsole() throws Exception {
     var editor = h.browser().signedIn("alpha", "editor@alpha.test");

@@ -159,15 +159,25 @@ public final class GatewayAdmission implements Shareable {
     long start = System.nanoTime();
     long earliest = start + Math.min(minimum.toNanos(), grace.toNanos());
     long deadline = start + grace.toNanos();
-    // complete before cancelling: a timer cancelled from its own first run can fail in Vert.x
-    vertx.setPeriodic(1, 50, id -> {
+    checkDrained(vertx, done, earliest, deadline, 1);
+    return done.future();
+  }
+
+  /**
+   * One check of the drain, re-armed as a one-shot timer until it completes. Not a periodic timer
+   * cancelled from its own run: Vert.x 5 stores a periodic timer's handle only after handing it to the
+   * event loop, so when the launcher's shutdown hook (not a Vert.x thread) was preempted in between, the
+   * first run cancelled a timer without a handle and threw a NullPointerException on Ctrl-C.
+   */
+  private void checkDrained(Vertx vertx, Promise<Boolean> done, long earliest, long deadline, long delayMs) {
+    vertx.setTimer(delayMs, id -> {
       long now = System.nanoTime();
       boolean idle = streams.get() == 0 && inFlight.get() == 0;
-      if (done.future().isComplete() || (idle && now >= earliest) || now >= deadline) {
+      if ((idle && now >= earliest) || now >= deadline) {
         done.tryComplete(idle);
-        vertx.cancelTimer(id);
+      } else {
+        checkDrained(vertx, done, earliest, deadline, 50);
       }
     });
-    return done.future();
   }
 }

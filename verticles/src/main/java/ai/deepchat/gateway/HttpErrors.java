@@ -26,7 +26,10 @@ public final class HttpErrors {
         .end(body(message, type, code).encode());
   }
 
-  /** Maps a failed route (thrown exception, ctx.fail(status)) to a JSON error without a stack trace. */
+  /**
+   * Maps a failed route (thrown exception, ctx.fail(status)) to a JSON error without a stack trace, or,
+   * for a browser's 404 or 5xx, to an HTML page ({@link ErrorPages}).
+   */
   public static void onFailure(RoutingContext ctx) {
     if ((ctx.statusCode() <= 0 || ctx.statusCode() >= 500) && DatabaseFailures.unavailable(ctx.failure())) {
       // Expected while PostgreSQL restarts: a clear, retryable answer, not an internal error.
@@ -37,6 +40,14 @@ public final class HttpErrors {
       return;
     }
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+    if (status >= 500 && ctx.failure() != null) {
+      org.slf4j.LoggerFactory.getLogger(HttpErrors.class).error("request {} failed",
+          (Object) ctx.get(RequestIdHandler.CONTEXT_KEY), ctx.failure());
+    }
+    if ((status == 404 || status >= 500) && ErrorPages.wantsHtml(ctx)) {
+      ErrorPages.send(ctx, status);
+      return;
+    }
     String message = switch (status) {
       case 400 -> "The request is malformed.";
       case 401 -> "Authentication is required.";
@@ -47,10 +58,6 @@ public final class HttpErrors {
       case 415 -> "Unsupported media type.";
       default -> status >= 500 ? "Internal error; the request id identifies it in the logs." : "Request failed.";
     };
-    if (status >= 500 && ctx.failure() != null) {
-      org.slf4j.LoggerFactory.getLogger(HttpErrors.class).error("request {} failed",
-          (Object) ctx.get(RequestIdHandler.CONTEXT_KEY), ctx.failure());
-    }
     String type = status >= 500 ? "server_error" : "invalid_request_error";
     send(ctx, status, message, type, "http_" + status);
   }

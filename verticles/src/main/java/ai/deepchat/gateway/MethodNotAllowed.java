@@ -10,7 +10,8 @@ import java.util.TreeSet;
 
 /**
  * The last handler: a path some route serves with other methods gets 405 with {@code Allow} (what
- * HTTP and OpenAI clients expect, e.g. GET on /v1/chat/completions), any other path 404. Vert.x's own
+ * HTTP and OpenAI clients expect, e.g. GET on /v1/chat/completions), any other path 404 (an HTML page
+ * for a browser, {@link ErrorPages}). Vert.x's own
  * 405 never fires behind a catch-all route, so the methods are read from the router's routes.
  */
 final class MethodNotAllowed {
@@ -23,6 +24,10 @@ final class MethodNotAllowed {
     Set<String> allowed = allowed(router, path);
     // this method matched only pass-through routes (StreamingRoutes' guards): no endpoint, not a 405
     if (allowed.isEmpty() || allowed.contains(ctx.request().method().name())) {
+      if (ErrorPages.wantsHtml(ctx)) {
+        ErrorPages.send(ctx, 404);
+        return;
+      }
       HttpErrors.send(ctx, 404, "No such endpoint: " + ctx.request().method() + " " + path,
           "invalid_request_error", "not_found");
       return;

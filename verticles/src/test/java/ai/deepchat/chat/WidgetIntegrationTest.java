@@ -91,7 +91,12 @@ class WidgetIntegrationTest {
     assertThat(cfg.getBoolean("testModel")).isFalse();
     HttpResponse<String> foreign = get("/widget/config?key=" + a.widgetKey(), null, b.origin());
     assertThat(foreign.statusCode()).isEqualTo(403);
-    assertThat(foreign.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+    // the refusal, and nothing of the widget's settings, is readable by the refused page: the widget
+    // says why it does not appear (issue #22)
+    assertThat(foreign.headers().firstValue("Access-Control-Allow-Origin")).contains(b.origin());
+    JsonObject refusal = new JsonObject(foreign.body());
+    assertThat(refusal.fieldNames()).containsExactly("error");
+    assertThat(refusal.getJsonObject("error").getString("code")).isEqualTo("origin_not_allowed");
     assertThat(get("/widget/config?key=pk_" + "0".repeat(32) + "_" + "a".repeat(16), null, a.origin()).statusCode())
         .isEqualTo(404);
     // preflights pass for listed origins only, and never with '*'

@@ -1,6 +1,7 @@
 package ai.deepchat.console.widget;
 
 import ai.deepchat.chat.widget.VisitorSockets;
+import ai.deepchat.chat.widget.WidgetOrigin;
 import ai.deepchat.console.audit.ConsoleAudit;
 import ai.deepchat.console.auth.ConsoleRole;
 import ai.deepchat.console.auth.ConsoleSession;
@@ -33,9 +34,6 @@ import java.util.regex.Pattern;
  */
 public final class WidgetSettingsRoutes {
 
-  /** scheme://host[:port] and nothing else: the widget endpoints compare origins exactly. */
-  static final Pattern ORIGIN = Pattern.compile(
-      "https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\\[[0-9a-f:]+\\])(:[0-9]{1,5})?");
   private static final Pattern COLOR = Pattern.compile("#[0-9a-fA-F]{6}");
 
   private final Database database;
@@ -52,6 +50,7 @@ public final class WidgetSettingsRoutes {
     routes.get("/widget", ConsoleRole.VIEWER, this::page);
     routes.post("/widget", ConsoleRole.ADMIN, this::save);
     routes.post("/widget/rotate-key", ConsoleRole.ADMIN, this::rotate);
+    routes.post("/widget/allow-origin", ConsoleRole.ADMIN, this::allowOrigin);
   }
 
   static Future<Row> ensure(SqlConnection c, ConsoleSession s) {
@@ -68,8 +67,13 @@ public final class WidgetSettingsRoutes {
         : database.inTenant(s.tenantId(), c -> c.query("SELECT public_key, allowed_origins, title, greeting, "
             + "primary_color, language, position, updated_at FROM widget_settings").execute()
             .map(rows -> rows.size() == 0 ? null : rows.iterator().next()));
-    return row.compose(r -> {
+    Future<List<Map<String, Object>>> refused = row.compose(r -> r == null ? Future.succeededFuture(List.of())
+        : database.inTenant(s.tenantId(), c -> c.query("SELECT origin, refusals, first_seen, last_seen "
+            + "FROM widget_refused_origins ORDER BY last_seen DESC LIMIT 20").execute().map(Rows::maps)));
+    return refused.compose(list -> {
+      Row r = row.result();
       Map<String, Object> model = new HashMap<>();
+      model.put("refused", list);
       model.put("section", "widget");
       if (r != null) {
         Map<String, Object> w = Rows.map(r);
@@ -83,16 +87,17 @@ public final class WidgetSettingsRoutes {
     });
   }
 
-  static String ownOrigin(RoutingContext ctx) {
+  /** The origin this request reached the node on (behind a TLS proxy: https), for embed snippets. */
+  public static String ownOrigin(RoutingContext ctx) {
     return Csrf.requestScheme(ctx) + "://" + ctx.request().authority();
   }
 
   private Future<?> save(RoutingContext ctx, ConsoleSession s) {
     List<String> origins = Arrays.stream(Forms.text(ctx, "allowed_origins", 20_000, false).split("[\\s,]+"))
-        .map(o -> o.strip().toLowerCase(Locale.ROOT)).map(o -> o.endsWith("/") ? o.substring(0, o.length() - 1) : o)
+        .map(WidgetOrigin::normalize)
         .filter(o -> !o.isEmpty()).distinct().toList();
     for (String o : origins) {
-      if (!ORIGIN.matcher(o).matches()) {
+      if (!WidgetOrigin.PATTERN.matcher(o).matches()) {
         throw ConsoleException.badRequest("widget.error.origin", o);
       }
     }
@@ -119,6 +124,33 @@ public final class WidgetSettingsRoutes {
             new JsonObject().put("allowed_origins", new JsonArray(origins)).put("title", title)
                 .put("primary_color", color).put("language", language).put("position", position))))
         .compose(x -> ConsoleRouter.done(ctx, "/widget", "saved"));
+  }
+
+  /**
+   * One click on the Widget page's list of refused origins: the origin joins the allow-list (up to the
+   * list's 100) and leaves the refused list.
+   */
+  private Future<?> allowOrigin(RoutingContext ctx, ConsoleSession s) {
+    String origin = WidgetOrigin.normalize(Forms.text(ctx, "origin", 300, true));
+    if (!WidgetOrigin.PATTERN.matcher(origin).matches()) {
+      throw ConsoleException.badRequest("widget.error.origin", origin);
+    }
+    return database.inTenant(s.tenantId(), c -> ensure(c, s)
+        .compose(x -> c.preparedQuery("UPDATE widget_settings SET allowed_origins = array_append(allowed_origins, $1), "
+                + "updated_at = now() WHERE NOT ($1 = ANY (allowed_origins)) AND cardinality(allowed_origins) < 100 "
+                + "RETURNING 1").execute(Tuple.of(origin)))
+        .compose(updated -> updated.size() > 0 ? Future.succeededFuture()
+            : c.preparedQuery("SELECT 1 FROM widget_settings WHERE $1 = ANY (allowed_origins)").execute(Tuple.of(origin))
+                .map(present -> {
+                  if (present.size() == 0) {
+                    throw ConsoleException.badRequest("error.invalid", "allowed_origins");
+                  }
+                  return null;
+                }))
+        .compose(x -> c.preparedQuery("DELETE FROM widget_refused_origins WHERE origin = $1").execute(Tuple.of(origin)))
+        .compose(x -> audit.record(c, s, Forms.ip(ctx), "widget.allow_origin", "widget",
+            new JsonObject().put("origin", origin))))
+        .compose(x -> ConsoleRouter.done(ctx, "/widget", "originAllowed"));
   }
 
   private Future<?> rotate(RoutingContext ctx, ConsoleSession s) {

@@ -23,6 +23,7 @@ final class Banner {
     b.append("DeepChat is running (roles: ").append(roles).append(", node ").append(nodeId).append(")\n");
     if (httpPort > 0) {
       String base = "http://localhost:" + httpPort;
+      b.append("  Home:       ").append(base).append("/  (what this node is, the demo widget live)\n");
       b.append("  Console:    ").append(base).append("/console\n");
       b.append("  API:        ").append(base).append("/v1/chat/completions  (OpenAI format; docs/api.md)\n");
       b.append("  Widget:     <script src=\"").append(base).append("/widget.js\" data-key=\"pk_...\" async></script>\n");

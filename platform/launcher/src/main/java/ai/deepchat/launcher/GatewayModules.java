@@ -8,6 +8,7 @@ import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.console.ConsoleModule;
 import ai.deepchat.faq.FaqApiModule;
 import ai.deepchat.faq.FaqTransfer;
+import ai.deepchat.landing.LandingModule;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.PolicyServices;
@@ -41,6 +42,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
   private final ConsoleModule console;
   private final Supplier<List<HttpModule>> chat;
   private final FaqApiModule faq;
+  private final LandingModule landing;
 
   /** {@code rag} may be null (the console then says uploads are unavailable). Blocking. */
   GatewayModules(Vertx vertx, Platform platform, PolicyServices policy, CanaryServices canary, Rag rag) {
@@ -54,6 +56,10 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     this.chat = ChatFeature.httpModules(vertx, platform, policy, canary);
     this.faq = new FaqApiModule(new ApiKeyAuth(platform.database()), policy.limits(),
         new FaqTransfer(vertx, platform.database(), policy.audit()));
+    var seed = platform.config().seed();
+    this.landing = new LandingModule(vertx, platform.database(),
+        seed.enabled() ? java.util.Optional.of(seed.tenantSlug()) : java.util.Optional.empty(),
+        new ai.deepchat.console.web.I18n());
   }
 
   @Override
@@ -66,6 +72,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     modules.add(new EmbeddingsApiModule(platform, policy.limits(), EmbeddingModels.all()));
     modules.add(canary.httpModule(platform, policy.limits()));
     modules.add(faq);
+    modules.add(landing);
     return modules;
   }
 }

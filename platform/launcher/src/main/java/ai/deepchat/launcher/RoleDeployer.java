@@ -89,8 +89,12 @@ final class RoleDeployer {
       GpuMonitor.start(vertx, PlatformMetrics.get().registry(), Optional.empty(),
           platform.config().metrics().gpuPollSeconds());
       EngineWorkerVerticle worker = WorkerSetup.worker(platform);
-      chain = chain.compose(v -> vertx.deployVerticle(worker)).map(id -> {
-        ids.add(id);
+      // The worker loads its model (tokenizer and weights: seconds) at the same time as the pipeline loads
+      // its tokenizer, both once the rollout routing exists: not one after the other (a repeated ./dev up
+      // spent a quarter of its start there). The gateway still opens only when both are up.
+      Future<String> workerDeployed = canary.compose(c -> vertx.deployVerticle(worker));
+      chain = Future.all(chain, workerDeployed).map(all -> {
+        ids.add(workerDeployed.result());
         return null;
       });
     }

@@ -55,7 +55,8 @@ class BrowserE2ETest {
         "browser tests skipped: node and npm are not on the PATH");
     scripts = Path.of("").toAbsolutePath().resolve("../../admin-web/src/test/e2e").normalize();
     assertThat(scripts.resolve("package-lock.json")).exists();
-    NodeScripts.installUnless(scripts, Path.of("node_modules/playwright-core"));
+    // axe-core is the lock file's newest entry: a checkout installed before it was added installs again
+    NodeScripts.installUnless(scripts, Path.of("node_modules/axe-core"));
     dataDir = Files.createTempDirectory("deepchat-e2e");
     int port = freePort();
     docsSite = startDocsSite();
@@ -180,6 +181,23 @@ class BrowserE2ETest {
   @Order(8)
   void modelsScenario() throws Exception {
     assertThat(script("models.e2e.js")).isZero();
+  }
+
+  /**
+   * Issue #22 items 2 and 8: the front page's live demo widget answering, a refused origin told why in
+   * the browser console and allowed from the console's Widget page; axe-core on the page and the widget.
+   */
+  @Test
+  @Order(9)
+  void landingScenario() throws Exception {
+    assertThat(script("landing.e2e.js")).isZero();
+  }
+
+  /** Issue #22 item 8: axe-core on every console page at phone width, skip link, aria-current, chart figures. */
+  @Test
+  @Order(10)
+  void accessibilityScenario() throws Exception {
+    assertThat(script("a11y.e2e.js")).isZero();
   }
 
   /** Re-embedding a knowledge base into another model from its console page (issue #16 item 4). */

@@ -25,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DevScriptTest {
 
   private static final Path DEV = Path.of("").toAbsolutePath().resolve("../../dev").normalize();
+  private static final String ARCHIVE = "platform/launcher/target/dev-up.jsa";
 
   @TempDir
   Path dir;
@@ -61,16 +62,22 @@ class DevScriptTest {
     assertThat(first.exit()).as(first.err()).isZero();
     assertThat(first.out()).contains("log: target/dev-build.log").doesNotContain("compiling unit");
     assertThat(repo.resolve("target/dev-build.log")).content().contains("compiling unit 200");
-    assertThat(first.out().strip()).endsWith("node would start: -jar platform/launcher/target/deepchat.jar --http-port=9999");
+    // the first start after a build records its classes when it stops; later starts map them
+    assertThat(first.out().strip()).endsWith("node would start: -XX:ArchiveClassesAtExit=" + ARCHIVE
+        + " -jar platform/launcher/target/deepchat.jar --http-port=9999");
     assertThat(mavenCalls()).containsExactly("mvn -B -ntp package -DskipTests");
+    Files.writeString(repo.resolve(ARCHIVE), "classes"); // what the JVM writes at exit
 
     Run second = dev("up");
     assertThat(second.out()).contains("no source changed").doesNotContain("building");
+    assertThat(second.out().strip()).endsWith("node would start: -XX:SharedArchiveFile=" + ARCHIVE
+        + " -jar platform/launcher/target/deepchat.jar");
     assertThat(mavenCalls()).as("no second build").hasSize(1);
 
     Files.writeString(repo.resolve("src/Main.java"), "class Main { int changed; }\n");
-    dev("up");
+    Run rebuilt = dev("up");
     assertThat(mavenCalls()).as("an edited source is built").hasSize(2);
+    assertThat(rebuilt.out()).as("a new build records its classes anew").contains("-XX:ArchiveClassesAtExit=" + ARCHIVE);
     Files.writeString(repo.resolve("src/New.java"), "class New {}\n");
     dev("up");
     assertThat(mavenCalls()).as("a new source is built").hasSize(3);

@@ -46,6 +46,7 @@ public final class WidgetModule implements HttpModule {
   private final WidgetTurns turns;
   private final CanaryServices canary;
   private final NewVisitors newVisitors;
+  private final RefusedOrigins refused;
 
   /**
    * One gateway instance's widget endpoints (no I/O here: built on the instance's event loop).
@@ -67,6 +68,7 @@ public final class WidgetModule implements HttpModule {
     var chat = platform.config().chat();
     this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits);
     this.newVisitors = new NewVisitors(limits, platform.config().policy());
+    this.refused = RefusedOrigins.of(vertx, platform.database());
   }
 
   @Override
@@ -93,7 +95,7 @@ public final class WidgetModule implements HttpModule {
       return;
     }
     platform.database().global(c -> c.preparedQuery("SELECT widget_origin_allowed($1)")
-            .execute(Tuple.of(WidgetSettings.normalizeOrigin(origin))).map(rows -> rows.iterator().next().getBoolean(0)))
+            .execute(Tuple.of(WidgetOrigin.normalize(origin))).map(rows -> rows.iterator().next().getBoolean(0)))
         .onSuccess(allowed -> {
           if (!allowed) {
             HttpProblem.forbidden("origin_not_allowed", "The origin " + origin + " may not use this widget.").send(ctx);
@@ -108,10 +110,20 @@ public final class WidgetModule implements HttpModule {
         .onFailure(err -> HttpProblem.of(err).send(ctx));
   }
 
+  /**
+   * The widget's first request. A refused origin is recorded for the console, and the refusal is readable
+   * by the page (it names only the page's own origin), so the widget can say in the browser console why it
+   * does not appear instead of failing on a bare CORS error.
+   */
   private void config(RoutingContext ctx) {
+    String origin = ctx.request().getHeader("Origin");
     keySettings(ctx.request().getParam("key"))
         .compose(s -> {
-          s.checkOrigin(ctx.request().getHeader("Origin"), false, ctx.response());
+          if (origin != null && !s.allows(origin)) {
+            refused.record(s.tenantId(), origin);
+            ctx.response().putHeader("Access-Control-Allow-Origin", origin).putHeader("Vary", "Origin");
+          }
+          s.checkOrigin(origin, false, ctx.response());
           return models.choose(s.tenantId(), null, null).map(model -> new JsonObject()
               .put("title", s.title()).put("greeting", s.greeting()).put("primaryColor", s.primaryColor())
               .put("language", s.language()).put("position", s.position())

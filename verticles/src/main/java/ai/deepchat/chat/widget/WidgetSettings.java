@@ -8,7 +8,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
 
 /** A tenant's widget row, and the exact-origin check every widget endpoint applies. */
@@ -53,18 +52,12 @@ record WidgetSettings(UUID tenantId, String publicKey, List<String> allowedOrigi
         });
   }
 
-  /** Browsers send origins as scheme://host[:port]; stored entries may differ only in case or a trailing slash. */
-  static String normalizeOrigin(String origin) {
-    String o = origin.strip().toLowerCase(Locale.ROOT);
-    return o.endsWith("/") ? o.substring(0, o.length() - 1) : o;
-  }
-
   boolean allows(String origin) {
     if (origin == null || origin.isBlank() || origin.equals("null")) {
       return false;
     }
-    String wanted = normalizeOrigin(origin);
-    return allowedOrigins.stream().anyMatch(o -> normalizeOrigin(o).equals(wanted));
+    String wanted = WidgetOrigin.normalize(origin);
+    return allowedOrigins.stream().anyMatch(o -> WidgetOrigin.normalize(o).equals(wanted));
   }
 
   /**
@@ -80,7 +73,8 @@ record WidgetSettings(UUID tenantId, String publicKey, List<String> allowedOrigi
       return;
     }
     if (!allows(origin)) {
-      throw HttpProblem.forbidden("origin_not_allowed", "The origin " + origin + " may not use this widget.");
+      throw HttpProblem.forbidden("origin_not_allowed", "The origin " + origin + " may not use this widget: a "
+          + "workspace admin can allow it on the console's Widget page (allowed origins).");
     }
     if (response != null) {
       response.putHeader("Access-Control-Allow-Origin", origin).putHeader("Vary", "Origin");
