@@ -127,7 +127,7 @@ class AbandonedEvalRunsTest {
   void theNodeEvaluatingARunKeepsItsHeartbeatFresh() throws Exception {
     UUID[] base = baseWithSet(tenantA);
     List<EvalQuestion> many = new ArrayList<>();
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < 80; i++) {
       many.add(new EvalQuestion("How do I pair Bluetooth, take " + i + "?", "speaker-manual.md", ""));
     }
     UUID set = await(first.evaluations().createSet(tenantA, base[0], "many", many)).id();
