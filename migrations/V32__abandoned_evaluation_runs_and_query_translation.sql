@@ -29,3 +29,8 @@ CREATE FUNCTION fail_abandoned_eval_runs() RETURNS integer
         SELECT count(*)::integer FROM failed $$;
 REVOKE ALL ON FUNCTION fail_abandoned_eval_runs() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION fail_abandoned_eval_runs() TO deepchat_app;
+
+-- Query translation (issue #15): a tenant that turns it on has its own serving model (when it is a real
+-- model, never the bundled test model) translate a question for the knowledge base's other language
+-- before retrieval. Off by default: it costs the tenant a short model call per new question.
+ALTER TABLE tenant_settings ADD COLUMN query_translation boolean NOT NULL DEFAULT false;

@@ -40,7 +40,7 @@ public final class HybridRetriever implements Retriever {
   private static final int MIN_CANDIDATES = 40;
   /**
    * Rank fusion alone turns a near tie into a whole rank, so each list's score margins count too: the
-   * vector one as VECTOR_MARGIN × (cosine − the best cosine), each lexical one as LEXICAL_MARGIN ×
+   * vector one as VECTOR_MARGIN × (cosine − the last candidate's), each lexical one as LEXICAL_MARGIN ×
    * ts_rank / its list's best. A rank step at the top is worth about 1/3,700; the margins let a clear
    * cosine gap or a clearly better term match decide between neighbours (docs/performance.md: MRR
    * 0.835 to 0.847 on the evaluation set, held-out 0.743 to 0.755; 0.1 and 0.005 give the same).
@@ -74,6 +74,12 @@ public final class HybridRetriever implements Retriever {
     return retrieveTimed(tenantId, knowledgeBaseId, query, topK, embeddingModel).map(Timed::reply);
   }
 
+  @Override
+  public Future<RetrieveReply> retrieveTranslated(UUID tenantId, UUID knowledgeBaseId, String query,
+                                                  String translation, int topK) {
+    return retrieveTimed(tenantId, knowledgeBaseId, query, topK, null, translation).map(Timed::reply);
+  }
+
   /** A reply with the time each stage took (bench/rag prints their percentiles). */
   public record Timed(RetrieveReply reply, RetrievalStages stages) {
   }
@@ -85,6 +91,15 @@ public final class HybridRetriever implements Retriever {
   /** {@code embeddingModel}: the knowledge base's pending model during a re-embedding; null: the serving one. */
   public Future<Timed> retrieveTimed(UUID tenantId, UUID knowledgeBaseId, String query, int topK,
                                      String embeddingModel) {
+    return retrieveTimed(tenantId, knowledgeBaseId, query, topK, embeddingModel, null);
+  }
+
+  /**
+   * {@code translation}: the question in the other language (the tenant's model's, see the router), or
+   * null; it is searched with the question and its bridged terms, and is bounded like the question.
+   */
+  public Future<Timed> retrieveTimed(UUID tenantId, UUID knowledgeBaseId, String query, int topK,
+                                     String embeddingModel, String translation) {
     if (query == null || query.isBlank()) {
       return Future.failedFuture(new RagException(RagError.INVALID_INPUT, "the query is empty"));
     }
@@ -100,8 +115,7 @@ public final class HybridRetriever implements Retriever {
       Embedder embedder = EmbeddingModels.get(model);
       // The question with the other language's terms for its words: one embedding and one full-text
       // query still, so a bridged question costs no more than before (docs/performance.md).
-      String bridged = bridge.bridge(query);
-      String searched = bridged.isEmpty() ? query : query + " " + bridged;
+      String searched = searched(query, bridge.bridge(query), translation);
       Future<List<VectorStore.Hit>> vectorHits = worker
           .executeBlocking(() -> embedder.embedQuery(searched), false)
           .compose(vector -> {
@@ -123,6 +137,18 @@ public final class HybridRetriever implements Retriever {
           .map(hits -> new Timed(new RetrieveReply(knowledgeBaseId.toString(), base.version(), hits),
               clock.stages()));
     });
+  }
+
+  /** The question, its bridged terms and its translation (clipped like a question), as one search text. */
+  static String searched(String query, String bridged, String translation) {
+    StringBuilder out = new StringBuilder(query);
+    if (!bridged.isEmpty()) {
+      out.append(' ').append(bridged);
+    }
+    if (translation != null && !translation.isBlank()) {
+      out.append(' ').append(translation, 0, Math.min(translation.length(), MAX_QUERY_CHARS));
+    }
+    return out.toString();
   }
 
   private Future<List<RetrievedChunk>> fuse(UUID tenantId, UUID knowledgeBaseId, Script asked,
@@ -158,10 +184,9 @@ public final class HybridRetriever implements Retriever {
       Map<Long, Double> fused = ReciprocalRankFusion.fuse(
           List.of(List.copyOf(byVector.keySet()), sameLanguage, otherLanguage));
       if (!byVector.isEmpty()) {
-        double best = byVector.values().iterator().next();
         // a chunk only the lexical search found is taken to be as far as the last vector candidate
         double floor = Collections.min(byVector.values());
-        fused.replaceAll((id, f) -> f + VECTOR_MARGIN * (byVector.getOrDefault(id, floor) - best));
+        fused.replaceAll((id, f) -> f + VECTOR_MARGIN * (byVector.getOrDefault(id, floor) - floor));
       }
       for (List<Long> list : List.of(sameLanguage, otherLanguage)) {
         if (!list.isEmpty() && lexicalScore.get(list.get(0)) > 0) {
