@@ -237,7 +237,7 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
         "retention_days", "90", "moderation_action", "mask", "blocked_reply", "No.", "requests_per_minute", "100",
         "visitor_requests_per_minute", "5", "api_key_requests_per_minute", "50", "max_message_chars", "2000"));
     form.putAll(Map.of("knowledge_threshold", "0.6", "citation_threshold", "0.5", "small_talk_threshold", "0.72",
-        "unanswered_action", "chat", "handoff_reply", "Call 0800 123."));
+        "unanswered_action", "chat", "handoff_reply", "Call 0800 123.", "query_translation", "on"));
     var viewer = h.browser().signedIn("beta", "viewer@beta.test");
     assertThat(viewer.get("/console/settings").statusCode()).isEqualTo(200);
     assertThat(viewer.submit("/console/settings", form).statusCode()).isEqualTo(403);
@@ -251,6 +251,8 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
     assertThat(one("SELECT knowledge_threshold || '|' || citation_threshold || '|' || small_talk_threshold || '|' || "
         + "unanswered_action || '|' || handoff_reply FROM tenant_settings WHERE tenant_id = '" + h.beta + "'"))
         .isEqualTo("0.6|0.5|0.72|chat|Call 0800 123.");
+    assertThat(one("SELECT query_translation::text FROM tenant_settings WHERE tenant_id = '" + h.beta + "'"))
+        .as("query translation, off by default, turned on").isEqualTo("true");
     for (var bad : Map.of("faq_threshold", "1.5", "retention_days", "0", "moderation_action", "drop",
         "max_message_chars", "many", "knowledge_threshold", "-0.1", "citation_threshold", "x",
         "small_talk_threshold", "2", "unanswered_action", "guess").entrySet()) {

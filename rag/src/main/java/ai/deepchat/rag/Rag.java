@@ -65,16 +65,18 @@ public final class Rag implements KnowledgeBaseApi {
     this.knowledgeBases = new IngestionService(database, vectors, ingestWorker, embeddings,
         WorkerPools.of(vertx).size(WorkerPools.Kind.EMBEDDINGS), config);
     this.retriever = new HybridRetriever(database, knowledgeBases, vectors, embeddings);
-    this.evaluations = new Evaluations(database, knowledgeBases, retriever);
+    this.evaluations = new Evaluations(vertx, database, knowledgeBases, retriever);
     this.webSources = new WebSources(vertx, database, knowledgeBases, outbound, ingestWorker,
         crawl);
-    resumeReembeddings();
-    // a job whose node crashed moments ago still has a fresh heartbeat: looked at again once it is stale
-    this.resumeAgain = vertx.setTimer(RESUME_AGAIN_MS, id -> resumeReembeddings());
+    takeOverAbandonedWork();
+    // a job or run whose node crashed moments ago still has a fresh heartbeat: looked at again once it is stale
+    this.resumeAgain = vertx.setTimer(RESUME_AGAIN_MS, id -> takeOverAbandonedWork());
   }
 
-  private void resumeReembeddings() {
+  /** What stopped nodes left: re-embeddings are resumed, evaluation runs failed (they are quick to run again). */
+  private void takeOverAbandonedWork() {
     knowledgeBases.resumeReembeddings().onFailure(failure -> LOG.warn("re-embeddings not resumed", failure));
+    evaluations.failAbandoned().onFailure(failure -> LOG.warn("abandoned evaluation runs not failed", failure));
   }
 
   /** Web imports refused for every internal address ({@link OutboundPolicy#strict}). */
@@ -148,6 +150,7 @@ public final class Rag implements KnowledgeBaseApi {
    */
   public Future<Void> close() {
     vertx.cancelTimer(resumeAgain);
+    evaluations.close();
     return knowledgeBases.close().compose(stopped -> queryWorker.executeBlocking(() -> {
       vectors.close();
       return null;

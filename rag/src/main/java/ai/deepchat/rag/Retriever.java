@@ -21,4 +21,13 @@ public interface Retriever {
    * that one), or the model of a re-embedding that is "ready" and not switched yet, to evaluate it first.
    */
   Future<RetrieveReply> retrieve(UUID tenantId, UUID knowledgeBaseId, String query, int topK, String embeddingModel);
+
+  /**
+   * The same for {@code query} with its {@code translation} into the other language (null: none), which
+   * is searched beside it; hits are ranked for the question as asked.
+   */
+  default Future<RetrieveReply> retrieveTranslated(UUID tenantId, UUID knowledgeBaseId, String query,
+                                                   String translation, int topK) {
+    return retrieve(tenantId, knowledgeBaseId, query, topK);
+  }
 }

@@ -29,7 +29,7 @@ public final class SettingsRoutes {
   private static final String COLUMNS = "system_prompt, retention_days, faq_threshold, moderation_action, "
       + "blocked_reply, requests_per_minute, visitor_requests_per_minute, api_key_requests_per_minute, "
       + "max_message_chars, knowledge_threshold, citation_threshold, small_talk_threshold, unanswered_action, "
-      + "handoff_reply";
+      + "handoff_reply, query_translation";
 
   private final Vertx vertx;
   private final Database database;
@@ -87,6 +87,7 @@ public final class SettingsRoutes {
       throw ConsoleException.badRequest("error.invalid", "unanswered_action");
     }
     String handoffReply = Forms.text(ctx, "handoff_reply", 2000, false);
+    boolean translate = Forms.checkbox(ctx, "query_translation");
     int retention = integer(ctx, "retention_days", 1, 3650);
     int rpm = integer(ctx, "requests_per_minute", 1, 1_000_000);
     int visitorRpm = integer(ctx, "visitor_requests_per_minute", 1, 1_000_000);
@@ -97,20 +98,21 @@ public final class SettingsRoutes {
         .put("visitor_requests_per_minute", visitorRpm).put("api_key_requests_per_minute", keyRpm)
         .put("max_message_chars", maxChars).put("system_prompt_chars", prompt.length())
         .put("knowledge_threshold", knowledge).put("citation_threshold", citation)
-        .put("small_talk_threshold", smallTalk).put("unanswered_action", unanswered);
+        .put("small_talk_threshold", smallTalk).put("unanswered_action", unanswered)
+        .put("query_translation", translate);
     float t = threshold;
     return database.inTenant(s.tenantId(), c -> c.preparedQuery("INSERT INTO tenant_settings (tenant_id, "
-                + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+                + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
                 + "ON CONFLICT (tenant_id) DO UPDATE SET "
                 + "system_prompt = $2, retention_days = $3, faq_threshold = $4, moderation_action = $5, "
                 + "blocked_reply = $6, requests_per_minute = $7, visitor_requests_per_minute = $8, "
                 + "api_key_requests_per_minute = $9, max_message_chars = $10, knowledge_threshold = $11, "
                 + "citation_threshold = $12, small_talk_threshold = $13, unanswered_action = $14, "
-                + "handoff_reply = $15, updated_at = now()")
+                + "handoff_reply = $15, query_translation = $16, updated_at = now()")
             .execute(Tuple.tuple().addUUID(s.tenantId()).addString(prompt).addInteger(retention).addFloat(t)
                 .addString(action).addString(blockedReply).addInteger(rpm).addInteger(visitorRpm).addInteger(keyRpm)
                 .addInteger(maxChars).addFloat(knowledge).addFloat(citation).addFloat(smallTalk)
-                .addString(unanswered).addString(handoffReply))
+                .addString(unanswered).addString(handoffReply).addBoolean(translate))
             .compose(x -> audit.record(c, s, Forms.ip(ctx), "settings.update", "tenant_settings", changed)))
         // moderation action, reply, limits and routing are cached per node: every node drops this tenant's copy
         .onSuccess(x -> PolicyServices.publishChanged(vertx, s.tenantId()))

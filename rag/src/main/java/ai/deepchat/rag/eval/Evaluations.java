@@ -6,6 +6,7 @@ import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Retriever;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -15,8 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -33,21 +37,62 @@ public final class Evaluations {
       + "cross_language_count, cross_recall_at_5, cross_mrr, p95_ms, started_at, finished_at, candidate_knowledge_base_id, "
       + "knowledge_threshold, citation_threshold, answered_rate, cited_recall";
   /**
-   * A run still "running" this long after it started died with its node (a run asks one question at a
-   * time, each a fraction of a second): it is marked failed when its knowledge base's runs are next
-   * read or started, so it stops blocking a new run and the history says what happened.
+   * A run whose heartbeat is 30 s old died with its node (V32's eval_run_abandoned; runs of nodes of an
+   * earlier version, without a heartbeat, after 5 minutes and 2 s per question). A node that starts fails
+   * those of every tenant ({@link #failAbandoned}); a knowledge base's own are failed when its runs are
+   * read or started too, so a dead run never blocks a new one and the history says what happened.
    */
-  static final String STALE = "started_at < now() - (interval '5 minutes' + question_count * interval '2 seconds')";
+  static final String STALE = "eval_run_abandoned(heartbeat_at, started_at, question_count)";
+  /** The message V32's fail_abandoned_eval_runs() writes too. */
   static final String STALE_ERROR = "the node running this evaluation stopped before it finished; run it again";
+  /** How often the node renews the heartbeat of the runs it evaluates: well inside the 30 s. */
+  static final long HEARTBEAT_MS = 10_000;
 
+  private final Vertx vertx;
   private final Database database;
   private final KnowledgeBaseService knowledgeBases;
   private final RetrievalEvaluator evaluator;
+  /** The runs this node evaluates, by run id, with their tenant. */
+  private final Map<UUID, UUID> inFlight = new ConcurrentHashMap<>();
+  private final long heartbeat;
 
-  public Evaluations(Database database, KnowledgeBaseService knowledgeBases, Retriever retriever) {
+  public Evaluations(Vertx vertx, Database database, KnowledgeBaseService knowledgeBases, Retriever retriever) {
+    this.vertx = vertx;
     this.database = database;
     this.knowledgeBases = knowledgeBases;
     this.evaluator = new RetrievalEvaluator(knowledgeBases, retriever);
+    this.heartbeat = vertx.setPeriodic(HEARTBEAT_MS, id -> renewHeartbeats()
+        .onFailure(failure -> LOG.warn("evaluation heartbeats not renewed", failure)));
+  }
+
+  /**
+   * Fails the runs of every tenant that a stopped node left "running" (through V32's
+   * fail_abandoned_eval_runs(): row-level security hides other tenants' runs from this role); the count.
+   */
+  public Future<Integer> failAbandoned() {
+    return database.global(conn -> conn.query("SELECT fail_abandoned_eval_runs()").execute()
+        .map(rows -> rows.iterator().next().getInteger(0)))
+        .onSuccess(count -> {
+          if (count > 0) {
+            LOG.warn("{} evaluation run(s) outlived their node; marked failed", count);
+          }
+        });
+  }
+
+  /** Renews the heartbeat of the runs this node evaluates, one transaction per tenant. */
+  Future<Void> renewHeartbeats() {
+    Map<UUID, List<UUID>> byTenant = new HashMap<>();
+    inFlight.forEach((run, tenant) -> byTenant.computeIfAbsent(tenant, t -> new ArrayList<>()).add(run));
+    List<Future<?>> renewed = new ArrayList<>();
+    byTenant.forEach((tenant, runs) -> renewed.add(database.inTenant(tenant, conn -> conn
+        .preparedQuery("UPDATE eval_runs SET heartbeat_at = now() WHERE id = ANY($1) AND status = 'running'")
+        .execute(Tuple.of(runs.toArray(new UUID[0]))))));
+    return Future.all(renewed).mapEmpty();
+  }
+
+  /** Stops renewing heartbeats: the runs still going are left to the next node's sweep. */
+  public void close() {
+    vertx.cancelTimer(heartbeat);
   }
 
   public Future<EvalSet> createSet(UUID tenantId, UUID knowledgeBaseId, String name, List<EvalQuestion> questions) {
@@ -113,8 +158,8 @@ public final class Evaluations {
               JsonArray questions = (JsonArray) sets.iterator().next().getValue(0);
               return failStale(conn, knowledgeBaseId).compose(v -> conn.preparedQuery("INSERT INTO eval_runs "
                       + "(tenant_id, knowledge_base_id, eval_set_id, question_count, embedding_model, "
-                      + "candidate_knowledge_base_id, knowledge_threshold, citation_threshold) "
-                      + "SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS "
+                      + "candidate_knowledge_base_id, knowledge_threshold, citation_threshold, heartbeat_at) "
+                      + "SELECT $1, $2, $3, $4, $5, $6, $7, $8, now() WHERE NOT EXISTS "
                       + "(SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running') RETURNING "
                       + RUN_COLUMNS)
                   .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
@@ -143,6 +188,7 @@ public final class Evaluations {
       JsonObject q = questions.getJsonObject(i);
       list.add(new EvalQuestion(q.getString("question"), q.getString("document"), q.getString("section")));
     }
+    inFlight.put(runId, tenantId);
     evaluator.run(tenantId, knowledgeBaseId, list, thresholds, embeddingModel)
         .compose(report -> database.inTenant(tenantId, conn -> conn.preparedQuery("UPDATE eval_runs SET "
                 + "status = 'done', knowledge_base_version = $2, recall_at_1 = $3, recall_at_5 = $4, mrr = $5, "
@@ -157,7 +203,8 @@ public final class Evaluations {
           String message = failure instanceof RagException ? failure.getMessage() : "the evaluation failed; see the node's log";
           return database.inTenant(tenantId, conn -> conn.preparedQuery("UPDATE eval_runs SET status = 'failed', "
               + "error = $2, finished_at = now() WHERE id = $1").execute(Tuple.of(runId, message)));
-        });
+        })
+        .onComplete(ended -> inFlight.remove(runId));
   }
 
   /** Per question: the question, expected document and section, rank (0: not in the top 10), what came first. */

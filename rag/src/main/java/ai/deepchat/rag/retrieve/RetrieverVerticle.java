@@ -45,7 +45,7 @@ public final class RetrieverVerticle extends VerticleBase {
       RagError.NOT_FOUND.failure().fail(message, "knowledge base not found");
       return;
     }
-    retriever.retrieve(tenantId, knowledgeBaseId, request.query(), request.topK())
+    retriever.retrieveTranslated(tenantId, knowledgeBaseId, request.query(), request.translation(), request.topK())
         .onSuccess(message::reply)
         .onFailure(failure -> {
           RagError error = RagException.errorOf(failure);

@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Retrieval quality on the project's bilingual evaluation set, through the real pipeline (PostgreSQL,
- * FAISS, bge-small-zh with bge-small-en for English chunks, the bilingual query bridge). The floors sit a little under the measured figures (docs/performance.md), so a
+ * FAISS, bge-small-zh with bge-small-en for English chunks, the bilingual query bridge). The floors sit a
+ * little under the measured figures (docs/performance.md), so a
  * change that makes retrieval worse fails here.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -49,27 +50,29 @@ class RetrievalQualityTest {
 
   @Test
   void overallFiguresStayAboveTheirFloors() {
-    // measured 2026-12-06: recall@5 0.969, MRR 0.816 with English vectors and the vector list weighted 2
-    // (0.969 and 0.758 without them; 0.656 and 0.553 before the query bridge)
+    // measured 2026-12-06: recall@5 0.969, MRR 0.847 with English vectors blended in, the lexical hits
+    // fused per language and the score margins (0.816 before; 0.758 without English vectors; 0.553
+    // before the query bridge)
     assertThat(report.overall().recallAt5()).isGreaterThanOrEqualTo(0.93);
-    assertThat(report.overall().mrr()).isGreaterThanOrEqualTo(0.805);
+    assertThat(report.overall().mrr()).isGreaterThanOrEqualTo(0.83);
     assertThat(report.sameLanguage().recallAt5()).isGreaterThanOrEqualTo(0.90);
   }
 
   @Test
   void heldOutCrossLanguageQuestionsAreFoundToo() {
     assertThat(heldOut.crossLanguage().questions()).isEqualTo(heldOut.results().size());
-    // measured: recall@5 0.813, MRR 0.700 with English vectors (0.813 and 0.604 without them; written
-    // after the lexicon was frozen: the honest figure)
-    assertThat(heldOut.crossLanguage().recallAt5()).isGreaterThanOrEqualTo(0.75);
-    assertThat(heldOut.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.65);
+    // measured: recall@5 0.875, MRR 0.755 with the blend, per-language lexical lists and margins (0.813
+    // and 0.700 before; 0.813 and 0.604 without English vectors; written after the lexicon was frozen:
+    // the honest figure)
+    assertThat(heldOut.crossLanguage().recallAt5()).isGreaterThanOrEqualTo(0.80);
+    assertThat(heldOut.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.72);
   }
 
   @Test
   void crossLanguageFiguresStayAboveTheirFloors() {
-    // measured: recall@5 0.958, MRR 0.761 (1.000 and 0.722 without English vectors; 0.125 and 0.108
-    // before the query bridge)
+    // measured: recall@5 0.958, MRR 0.799 (0.958 and 0.761 before the blend; 1.000 and 0.722 without
+    // English vectors; 0.125 and 0.108 before the query bridge)
     assertThat(report.crossLanguage().recallAt5()).isGreaterThanOrEqualTo(0.90);
-    assertThat(report.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.72);
+    assertThat(report.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.76);
   }
 }

@@ -1,6 +1,8 @@
 package ai.deepchat.chat.intent;
 
 import ai.deepchat.chat.cache.QuestionNormalizer;
+import ai.deepchat.chat.dispatch.Backends;
+import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
@@ -13,6 +15,7 @@ import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.embed.Vectors;
+import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.rag.Confidence;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
@@ -64,6 +67,8 @@ public final class IntentRouterVerticle extends VerticleBase {
   private final SmallTalk smallTalk;
   private WorkerExecutor embeddings;
   private TenantCache<RoutingData> data;
+  private Backends backends;
+  private QueryTranslator translator;
 
   /** {@code faqModel}: the embedding model of FAQ matching (the launcher passes bge-small-zh). */
   public IntentRouterVerticle(Platform platform, Embedder faqModel) {
@@ -75,10 +80,20 @@ public final class IntentRouterVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
+    backends = new Backends(vertx, platform.config().chat(), OutboundPolicy.of(platform.config()));
+    translator = new QueryTranslator(vertx, new TenantModelDispatcher(platform.database(), platform.config()), backends);
     data = TenantCache.create(vertx, DATA_TTL,
         tenantId -> RoutingData.load(embeddings, faqModel, platform.database(), tenantId));
     return Future.all(vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion(),
         data.ready());
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (backends != null) {
+      backends.close();
+    }
+    return Future.succeededFuture();
   }
 
   private void onRoute(Message<RouteRequest> msg) {
@@ -156,14 +171,19 @@ public final class IntentRouterVerticle extends VerticleBase {
     return null;
   }
 
-  /** The knowledge base's top hits; null when retrieval is unavailable (the model answers then). */
+  /**
+   * The knowledge base's top hits; null when retrieval is unavailable (the model answers then). With the
+   * tenant's query translation on, the question's translation by its own model is searched beside it.
+   */
   private Future<RetrieveReply> retrieve(String tenant, RoutingData d, String text) {
     if (!d.knowledgeReady() || text.isBlank()) {
       return Future.succeededFuture(null);
     }
-    return vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
-            new RetrieveRequest(tenant, d.knowledgeBaseId(), text, RETRIEVAL_TOP_K),
-            new DeliveryOptions().setSendTimeout(platform.config().chat().retrievalTimeoutMs()))
+    Future<String> translation = d.translateQueries()
+        ? translator.translate(UUID.fromString(tenant), text) : Future.succeededFuture(null);
+    return translation.compose(translated -> vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
+            new RetrieveRequest(tenant, d.knowledgeBaseId(), text, RETRIEVAL_TOP_K, translated),
+            new DeliveryOptions().setSendTimeout(platform.config().chat().retrievalTimeoutMs())))
         .map(Message::body)
         .recover(err -> {
           LOG.warn("retrieval unavailable ({}); the model answers without the knowledge base", err.getMessage());

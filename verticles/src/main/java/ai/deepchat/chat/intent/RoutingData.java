@@ -19,11 +19,12 @@ import java.util.regex.Pattern;
 /**
  * What the router needs of one tenant: its thresholds, what to do with a question nothing answers
  * ({@code handoff}: {@code handoffReply}; else the model), FAQ entries (with embeddings of their
- * normalized questions), the default knowledge base if it has ready documents, and the forcing rules
- * in priority order.
+ * normalized questions), the default knowledge base if it has ready documents, the forcing rules in
+ * priority order, and whether the tenant's model translates questions for retrieval ({@link QueryTranslator}).
  */
 record RoutingData(RouteThresholds thresholds, boolean handoff, String handoffReply, String knowledgeBaseId,
-                   long knowledgeBaseVersion, boolean knowledgeReady, List<Rule> rules, List<Faq> faqs) {
+                   long knowledgeBaseVersion, boolean knowledgeReady, List<Rule> rules, List<Faq> faqs,
+                   boolean translateQueries) {
 
   record Rule(String intent, String kind, String pattern, Pattern regex) {
   }
@@ -42,7 +43,7 @@ record RoutingData(RouteThresholds thresholds, boolean handoff, String handoffRe
   static Future<RoutingData> load(WorkerExecutor embeddings, Embedder faqModel, Database db, UUID tenantId) {
     return db.inTenant(tenantId, c -> c.preparedQuery(
             "SELECT s.faq_threshold, s.knowledge_threshold, s.citation_threshold, s.small_talk_threshold, "
-                + "s.unanswered_action, s.handoff_reply, s.default_knowledge_base_id, kb.version, "
+                + "s.unanswered_action, s.handoff_reply, s.default_knowledge_base_id, kb.version, s.query_translation, "
                 + "EXISTS (SELECT 1 FROM documents d WHERE d.knowledge_base_id = kb.id AND d.status = 'ready') AS ready "
                 + "FROM tenant_settings s LEFT JOIN knowledge_bases kb ON kb.id = s.default_knowledge_base_id")
         .execute()
@@ -57,12 +58,14 @@ record RoutingData(RouteThresholds thresholds, boolean handoff, String handoffRe
                   String kbId = null;
                   long kbVersion = 0;
                   boolean ready = false;
+                  boolean translate = false;
                   if (settings.size() > 0) {
                     Row s = settings.iterator().next();
                     thresholds = new RouteThresholds(s.getFloat("faq_threshold"), s.getFloat("knowledge_threshold"),
                         s.getFloat("citation_threshold"), s.getFloat("small_talk_threshold"));
                     handoff = "handoff".equals(s.getString("unanswered_action"));
                     handoffReply = s.getString("handoff_reply");
+                    translate = s.getBoolean("query_translation");
                     UUID kb = s.getUUID("default_knowledge_base_id");
                     if (kb != null) {
                       kbId = kb.toString();
@@ -86,7 +89,7 @@ record RoutingData(RouteThresholds thresholds, boolean handoff, String handoffRe
                         f.getString("answer"), emb == null ? null : Vectors.decode(emb)));
                   }
                   return new RoutingData(thresholds, handoff, handoffReply, kbId, kbVersion, ready,
-                      List.copyOf(ruleList), faqList);
+                      List.copyOf(ruleList), faqList, translate);
                 }))))
         .compose(data -> fillEmbeddings(embeddings, faqModel, db, tenantId, data));
   }
@@ -116,7 +119,7 @@ record RoutingData(RouteThresholds thresholds, boolean handoff, String handoffRe
           return c.preparedQuery("UPDATE faq_entries SET embedding = $1 WHERE id = $2 AND embedding IS NULL")
               .executeBatch(updates).map(ignored -> new RoutingData(data.thresholds(), data.handoff(),
                   data.handoffReply(), data.knowledgeBaseId(), data.knowledgeBaseVersion(), data.knowledgeReady(),
-                  data.rules(), List.copyOf(filled)));
+                  data.rules(), List.copyOf(filled), data.translateQueries()));
         }));
   }
 }

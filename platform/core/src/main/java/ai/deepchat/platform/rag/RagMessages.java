@@ -11,7 +11,14 @@ public final class RagMessages {
   public static final List<Class<? extends Record>> TYPES = List.of(
       RetrieveRequest.class, RetrieveReply.class, RetrievedChunk.class);
 
-  public record RetrieveRequest(String tenantId, String knowledgeBaseId, String query, int topK) {
+  /**
+   * {@code translation}: the query in the knowledge base's other language, from the tenant's own model
+   * (the router's query translation), searched beside it; null when there is none.
+   */
+  public record RetrieveRequest(String tenantId, String knowledgeBaseId, String query, int topK, String translation) {
+    public RetrieveRequest(String tenantId, String knowledgeBaseId, String query, int topK) {
+      this(tenantId, knowledgeBaseId, query, topK, null);
+    }
   }
 
   /** One hit with its scores; section path like "Install > Linux". */

@@ -1,0 +1,151 @@
+package ai.deepchat.chat;
+
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
+import ai.deepchat.rag.KnowledgeBase;
+import ai.deepchat.rag.Rag;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static ai.deepchat.platform.testing.Await.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Query translation by the tenant's own model (issue #15) over real HTTP: the tenant's serving model is an
+ * OpenAI-compatible server on loopback that translates; a tenant that turned translation on has its
+ * English question searched with the model's Chinese translation in its Chinese knowledge base, once per
+ * question (then cached), and a model that does not answer in time leaves the question untranslated.
+ */
+@ExtendWith(VertxExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class QueryTranslationIntegrationTest {
+
+  private static final String QUESTION = "Can I send back an unopened item within a week without giving a reason?";
+  private static final String TRANSLATION = "未拆封的商品一周内可以无理由退货吗？";
+  private static final String DOCUMENT = "# 退货政策\n\n## 七天无理由退货\n\n自签收之日起七天内，商品未拆封、不影响二次销售的，"
+      + "可以申请七天无理由退货。\n\n## 发票\n\n电子发票在订单完成后发送到您的邮箱。\n";
+
+  /** The tenant's model: translates what it is asked to, answers anything else; "SLOW" never translated. */
+  private final List<String> translationsAsked = new CopyOnWriteArrayList<>();
+  private HttpServer model;
+  private ChatHarness h;
+  private Rag rag;
+  private ChatHarness.Tenant on;
+  private ChatHarness.Tenant off;
+
+  @BeforeAll
+  void start(Vertx vertx) throws Exception {
+    model = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+      JsonArray messages = body.toJsonObject().getJsonArray("messages");
+      String system = messages.getJsonObject(0).getString("content");
+      String last = messages.getJsonObject(messages.size() - 1).getString("content");
+      HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+      if (system.startsWith("Translate the user's message")) {
+        translationsAsked.add(last);
+        if (last.contains("SLOW")) {
+          return; // never answers: the router gives up after its timeout
+        }
+        stream(resp, last.equals(QUESTION) ? TRANSLATION : "翻译");
+        return;
+      }
+      stream(resp, "Answer.");
+    }));
+    int port = model.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+        .actualPort();
+    h = new ChatHarness(vertx).start(Map.of("DEEPSEEK_BASE_URL", "http://127.0.0.1:" + port + "/v1",
+        "CHAT_RETRIEVAL_TIMEOUT_MS", "10000"));
+    rag = h.withRag();
+    on = tenantWithChineseBase(vertx, "translated", true);
+    off = tenantWithChineseBase(vertx, "untranslated", false);
+  }
+
+  private static void stream(HttpServerResponse resp, String content) {
+    resp.write("data: " + new JsonObject().put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+        .put("delta", new JsonObject().put("role", "assistant").put("content", content)))).encode() + "\n\n");
+    resp.write("data: " + new JsonObject().put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+        .put("delta", new JsonObject()).put("finish_reason", "stop"))).encode() + "\n\n");
+    resp.end("data: [DONE]\n\n");
+  }
+
+  private ChatHarness.Tenant tenantWithChineseBase(Vertx vertx, String slug, boolean translate) throws Exception {
+    ChatHarness.Tenant t = h.tenant(slug + "-" + UUID.randomUUID());
+    KnowledgeBase kb = await(rag.knowledgeBases().createKnowledgeBase(t.id(), "退货", "", null));
+    var upload = await(rag.knowledgeBases().upload(t.id(), kb.id(), "returns.md", Buffer.buffer(DOCUMENT)));
+    assertThat(await(upload.completion()).status()).isEqualTo("ready");
+    h.execOwner("UPDATE tenant_settings SET default_knowledge_base_id = '" + kb.id() + "', query_translation = "
+        + translate + " WHERE tenant_id = '" + t.id() + "'");
+    // the first search opens the index and loads the embedding model: longer than a turn waits
+    RetrieveReply warm = await(vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
+        new RetrieveRequest(t.id().toString(), kb.id().toString(), "退货", 5),
+        new DeliveryOptions().setSendTimeout(30_000)).map(m -> m.body()));
+    assertThat(warm.hits()).isNotEmpty();
+    return t;
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    await(rag.close());
+    await(model.close());
+  }
+
+  /** The traced answer's best hit. */
+  private JsonObject topHit(ChatHarness.Tenant t, String question) {
+    HttpResponse<String> resp = h.send(h.request("/v1/chat/completions").header("Authorization", "Bearer " + t.apiKey())
+        .header("Content-Type", "application/json").header("X-DeepChat-Trace", "1")
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("messages", new JsonArray()
+            .add(new JsonObject().put("role", "user").put("content", question))).encode())));
+    assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+    JsonObject retrieval = new JsonObject(resp.body()).getJsonObject("deepchat_trace").getJsonObject("retrieval");
+    assertThat(retrieval).as("retrieval ran").isNotNull();
+    return retrieval.getJsonArray("hits").getJsonObject(0);
+  }
+
+  @Test
+  void theTenantsModelTranslatesTheQuestionOnceAndRetrievalSearchesTheTranslation() {
+    translationsAsked.clear();
+    JsonObject plain = topHit(off, QUESTION);
+    assertThat(translationsAsked).as("translation is off by default, and off here").isEmpty();
+
+    JsonObject translated = topHit(on, QUESTION);
+    assertThat(translationsAsked).containsExactly(QUESTION);
+    assertThat(translated.getString("section_path")).endsWith("七天无理由退货");
+    // the same knowledge base content, searched with the Chinese translation beside the question
+    assertThat(translated.getDouble("vector_score")).isGreaterThan(plain.getDouble("vector_score") + 0.05);
+
+    // asked again, in another case and spacing: the cached translation, no second call
+    JsonObject again = topHit(on, "  can i send back an unopened item within a week without giving a reason?");
+    assertThat(translationsAsked).containsExactly(QUESTION);
+    assertThat(again.getString("section_path")).isEqualTo(translated.getString("section_path"));
+  }
+
+  @Test
+  void aModelThatDoesNotTranslateInTimeLeavesTheQuestionUntranslated() {
+    translationsAsked.clear();
+    long start = System.nanoTime();
+    JsonObject hit = topHit(on, "SLOW: can I return an unopened item?");
+    assertThat(translationsAsked).contains("SLOW: can I return an unopened item?");
+    assertThat(hit.getString("section_path")).isNotEmpty();
+    assertThat((System.nanoTime() - start) / 1e6).as("the translation was given up, not waited for")
+        .isLessThan(15_000);
+  }
+}
