@@ -690,6 +690,10 @@ void CudaBackend::open_sequence(int slot, int64_t capacity) {
 
 void CudaBackend::close_sequence(int slot) { impl_->pages->close(slot); }
 
+std::shared_ptr<const LoraAdapter> CudaBackend::load_adapter(const std::string& dir) const {
+  fail(ErrorKind::kUnsupported, "LoRA adapters are served by the CPU backend only; the CUDA backend refuses " + dir);
+}
+
 void CudaBackend::forward(const std::vector<BatchToken>& batch, float* logits) {
   Impl& m = *impl_;
   for (const auto& b : batch) {

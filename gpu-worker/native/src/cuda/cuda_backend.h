@@ -37,6 +37,8 @@ class CudaBackend : public Backend {
   void close_sequence(int slot) override;
   KvUsage kv_usage() const override;
   void forward(const std::vector<BatchToken>& batch, float* logits) override;
+  // Not yet: the CUDA forward has no LoRA path, so an adapter is refused here rather than ignored.
+  std::shared_ptr<const LoraAdapter> load_adapter(const std::string& dir) const override;
 
   // KV accounting (tests assert every block returns).
   int32_t kv_blocks_total() const;
