@@ -80,6 +80,9 @@ public final class EngineWorkerVerticle extends VerticleBase {
   private final List<Future<Void>> admitting = new ArrayList<>();
   private boolean stopping;
   private MessageConsumer<GenerateRequest> generate;
+  // LoRA adapters served beside the base model: engine adapter id and consumer by model key
+  private Map<String, Integer> adapters = Map.of();
+  private final List<MessageConsumer<GenerateRequest>> adapterConsumers = new ArrayList<>();
   private AutoCloseable gauges;
   private volatile boolean draining;
 
@@ -100,17 +103,33 @@ public final class EngineWorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     admissions = WorkerPools.of(vertx).open(WorkerPools.Kind.ENGINE_ADMISSIONS);
-    return vertx.executeBlocking(() -> ServedModel.load(modelKey, modelDir, options))
+    return vertx.executeBlocking(() -> {
+      ServedModel loaded = ServedModel.load(modelKey, modelDir, options);
+      try {
+        adapters = ServedAdapters.load(modelKey, modelDir, loaded.engine());
+      } catch (RuntimeException e) {
+        loaded.close();
+        throw e;
+      }
+      return loaded;
+    })
         .compose(loaded -> {
           model = loaded;
           events = StreamOutbox.manual(vertx.eventBus());
           loaded.engine().afterEvents(events::flush);
           LOG.info("serving model '{}' from {} ({})", modelKey, modelDir, loaded.engine().info());
           var bus = vertx.eventBus();
-          generate = bus.consumer(Addresses.engineGenerate(modelKey), this::onGenerate);
-          Future<Void> cancel = bus.<CancelGeneration>consumer(Addresses.ENGINE_CANCEL,
-              msg -> cancel(msg.body().requestId())).completion();
-          return Future.all(generate.completion(), cancel);
+          generate = bus.consumer(Addresses.engineGenerate(modelKey), msg -> onGenerate(msg, 0));
+          List<Future<Void>> registered = new ArrayList<>(List.of(generate.completion()));
+          adapters.forEach((key, id) -> {
+            MessageConsumer<GenerateRequest> c =
+                bus.consumer(Addresses.engineGenerate(key), msg -> onGenerate(msg, id));
+            adapterConsumers.add(c);
+            registered.add(c.completion());
+          });
+          registered.add(bus.<CancelGeneration>consumer(Addresses.ENGINE_CANCEL,
+              msg -> cancel(msg.body().requestId())).completion());
+          return Future.all(registered);
         })
         .onSuccess(v -> {
           // read at scrape time from the engine's published snapshot: no lock, no native call
@@ -139,7 +158,8 @@ public final class EngineWorkerVerticle extends VerticleBase {
     });
   }
 
-  private void onGenerate(Message<GenerateRequest> msg) {
+  /** {@code adapter}: the engine's LoRA adapter id for the key the request came on, 0 for the base model. */
+  private void onGenerate(Message<GenerateRequest> msg, int adapter) {
     GenerateRequest request = msg.body();
     // the engine's time starts here: rendering, encoding, waiting for a batch slot and prefill are its own
     long admittedAtMicros = EngineStamp.nowMicros();
@@ -152,7 +172,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
       return;
     }
     // unordered: admissions are independent (the engine, tokenizer and template are thread-safe)
-    Future<Void> admitted = admissions.executeBlocking(() -> admit(request, admittedAtMicros), false);
+    Future<Void> admitted = admissions.executeBlocking(() -> admit(request, admittedAtMicros, adapter), false);
     admitting.add(admitted);
     admitted.onComplete(ar -> {
       admitting.remove(admitted);
@@ -169,7 +189,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
   }
 
   /** Renders, encodes and starts the sequence; runs on the engine-admissions pool. */
-  private Void admit(GenerateRequest request, long admittedAtMicros) {
+  private Void admit(GenerateRequest request, long admittedAtMicros, int adapter) {
     ServedModel.Prompt prompt = model.prompt(request.messages(), request.tools());
     SamplingParams p = request.sampling();
     // a raw prompt has no chat template to open a thinking block; constrained output is the answer
@@ -190,7 +210,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
     // removes itself when it ends
     active.put(request.requestId(), stream);
     try {
-      stream.attach(model.engine().start(prompt.tokens(), sampling, stream, constraint));
+      stream.attach(model.engine().start(prompt.tokens(), sampling, stream, constraint, adapter));
     } catch (RuntimeException e) {
       active.remove(request.requestId());
       throw e;
@@ -221,9 +241,13 @@ public final class EngineWorkerVerticle extends VerticleBase {
     context.runOnContext(v -> {
       vertx.cancelTimer(announceTimer);
       announce(true);
-      NodeDrain.withdraw(vertx, Addresses.engineGenerate(modelKey)).eventually(() -> {
+      List<Future<Void>> withdrawn = servedKeys().stream()
+          .map(key -> NodeDrain.withdraw(vertx, Addresses.engineGenerate(key))).toList();
+      Future.join(withdrawn).eventually(() -> {
         draining = true;
-        return generate.unregister();
+        List<Future<Void>> unregistered = new ArrayList<>(List.of(generate.unregister()));
+        adapterConsumers.forEach(c -> unregistered.add(c.unregister()));
+        return Future.join(unregistered);
       }).onComplete(ar -> {
         long handedBack = active.values().stream().filter(s -> s.handBack(HANDED_BACK)).count();
         LOG.info("draining worker {}: new generations go elsewhere; {} handed back, {} running, up to {} s",
@@ -269,7 +293,14 @@ public final class EngineWorkerVerticle extends VerticleBase {
 
   private void announce(boolean leaving) {
     vertx.eventBus().publish(Addresses.ENGINE_ANNOUNCE,
-        new WorkerAnnouncement(workerId, nodeId, List.of(modelKey), active.size(), leaving));
+        new WorkerAnnouncement(workerId, nodeId, servedKeys(), active.size(), leaving));
+  }
+
+  /** The base model's key, then one per LoRA adapter served over it. */
+  private List<String> servedKeys() {
+    List<String> keys = new ArrayList<>(List.of(modelKey));
+    keys.addAll(adapters.keySet());
+    return keys;
   }
 
   /** Generations running now (for tests and metrics). */
