@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -80,9 +81,11 @@ public final class EngineWorkerVerticle extends VerticleBase {
   private final List<Future<Void>> admitting = new ArrayList<>();
   private boolean stopping;
   private MessageConsumer<GenerateRequest> generate;
-  // LoRA adapters served beside the base model: engine adapter id and consumer by model key
-  private Map<String, Integer> adapters = Map.of();
-  private final List<MessageConsumer<GenerateRequest>> adapterConsumers = new ArrayList<>();
+  // LoRA adapters served beside the base model (event loop: consumers by model key; rescans on a worker thread)
+  private ServedAdapters adapters;
+  private ServedAdapters.Changes initialAdapters;
+  private final Map<String, MessageConsumer<GenerateRequest>> adapterConsumers = new TreeMap<>();
+  private boolean rescanning;
   private AutoCloseable gauges;
   private volatile boolean draining;
 
@@ -106,7 +109,8 @@ public final class EngineWorkerVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
       ServedModel loaded = ServedModel.load(modelKey, modelDir, options);
       try {
-        adapters = ServedAdapters.load(modelKey, modelDir, loaded.engine());
+        adapters = new ServedAdapters(modelKey, modelDir, loaded.engine());
+        initialAdapters = adapters.rescan();
       } catch (RuntimeException e) {
         loaded.close();
         throw e;
@@ -121,12 +125,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
           var bus = vertx.eventBus();
           generate = bus.consumer(Addresses.engineGenerate(modelKey), msg -> onGenerate(msg, 0));
           List<Future<Void>> registered = new ArrayList<>(List.of(generate.completion()));
-          adapters.forEach((key, id) -> {
-            MessageConsumer<GenerateRequest> c =
-                bus.consumer(Addresses.engineGenerate(key), msg -> onGenerate(msg, id));
-            adapterConsumers.add(c);
-            registered.add(c.completion());
-          });
+          registered.add(applyAdapters(initialAdapters));
           registered.add(bus.<CancelGeneration>consumer(Addresses.ENGINE_CANCEL,
               msg -> cancel(msg.body().requestId())).completion());
           return Future.all(registered);
@@ -137,7 +136,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
               () -> model.engine().stats().queued(), () -> model.engine().stats().kvUse(), generatedTokens::sum);
           NodeDrain.of(vertx).join(drainer);
           announce(false);
-          announceTimer = vertx.setPeriodic(ANNOUNCE_MS, id -> announce(false));
+          announceTimer = vertx.setPeriodic(ANNOUNCE_MS, id -> rescanThenAnnounce());
         });
   }
 
@@ -246,7 +245,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
       Future.join(withdrawn).eventually(() -> {
         draining = true;
         List<Future<Void>> unregistered = new ArrayList<>(List.of(generate.unregister()));
-        adapterConsumers.forEach(c -> unregistered.add(c.unregister()));
+        adapterConsumers.values().forEach(c -> unregistered.add(c.unregister()));
         return Future.join(unregistered);
       }).onComplete(ar -> {
         long handedBack = active.values().stream().filter(s -> s.handBack(HANDED_BACK)).count();
@@ -291,6 +290,44 @@ public final class EngineWorkerVerticle extends VerticleBase {
     }
   }
 
+  /** Follows the model's adapters/ folder (new, changed, removed adapters), then announces what is served. */
+  private void rescanThenAnnounce() {
+    if (rescanning || stopping || draining) {
+      announce(false);
+      return;
+    }
+    rescanning = true;
+    vertx.executeBlocking(adapters::rescan).compose(this::applyAdapters)
+        .onFailure(e -> LOG.warn("could not rescan the LoRA adapters: {}", e.getMessage()))
+        .onComplete(ar -> {
+          rescanning = false;
+          if (!stopping) {
+            announce(false);
+          }
+        });
+  }
+
+  /** Serves added adapters under their keys and stops serving removed ones (event loop). */
+  private Future<Void> applyAdapters(ServedAdapters.Changes changes) {
+    if (stopping || draining) {
+      return Future.succeededFuture();
+    }
+    List<Future<Void>> done = new ArrayList<>();
+    changes.removed().keySet().forEach(key -> {
+      MessageConsumer<GenerateRequest> c = adapterConsumers.remove(key);
+      if (c != null) {
+        done.add(c.unregister());
+      }
+    });
+    changes.added().forEach((key, id) -> {
+      MessageConsumer<GenerateRequest> c =
+          vertx.eventBus().consumer(Addresses.engineGenerate(key), msg -> onGenerate(msg, id));
+      adapterConsumers.put(key, c);
+      done.add(c.completion());
+    });
+    return Future.all(done).mapEmpty();
+  }
+
   private void announce(boolean leaving) {
     vertx.eventBus().publish(Addresses.ENGINE_ANNOUNCE,
         new WorkerAnnouncement(workerId, nodeId, servedKeys(), active.size(), leaving));
@@ -299,7 +336,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
   /** The base model's key, then one per LoRA adapter served over it. */
   private List<String> servedKeys() {
     List<String> keys = new ArrayList<>(List.of(modelKey));
-    keys.addAll(adapters.keySet());
+    keys.addAll(adapterConsumers.keySet());
     return keys;
   }
 
