@@ -1,10 +1,14 @@
 package ai.deepchat.chat;
 
+import static ai.deepchat.platform.testing.Await.failure;
 import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.deepchat.canary.CanaryTestSupport;
+import ai.deepchat.canary.registry.Backend;
+import ai.deepchat.canary.registry.ModelRegistry.VersionSpec;
 import ai.deepchat.canary.registry.ModelVersion;
+import ai.deepchat.canary.registry.Scope;
 import ai.deepchat.gpu.testmodel.TinyTestModel;
 import ai.deepchat.gpu.worker.ServedAdapters;
 import io.vertx.core.Vertx;
@@ -36,7 +40,9 @@ class AdapterRolloutIntegrationTest {
 
   @BeforeAll
   void start(Vertx vertx) throws Exception {
-    h = new ChatHarness(vertx).startWithCanary(Map.of());
+    // generous timeouts: the tiny model's first answers on a busy CI machine take seconds
+    h = new ChatHarness(vertx).startWithCanary(Map.of("CHAT_REQUEST_TIMEOUT_MS", "15000",
+        "CHAT_IDLE_TIMEOUT_MS", "15000"));
     tenant = h.tenant("lora-canary");
     adapter = tenant.id() + ".support";  // a tenant's adapters carry its id: no other tenant may serve them
     Path modelDir = TinyTestModel.ensure(h.platform.config().dataDir());
@@ -83,6 +89,9 @@ class AdapterRolloutIntegrationTest {
     ChatHarness.Tenant other = h.tenant("lora-other");
     assertThat(admin(other, versions, new JsonObject().put("name", "borrowed").put("modelKey", "tiny-test")
         .put("adapter", adapter), 400).encode()).contains("other adapters belong to other tenants");
+    assertThat(failure(h.canary.registry().create(Scope.PLATFORM, new VersionSpec("platform-borrowed",
+        Backend.LOCAL, "tiny-test+" + adapter, new JsonObject(), ""), CanaryTestSupport.ADMIN)).getMessage())
+        .contains("may not serve a tenant's adapter");
     JsonObject version = admin(t, versions, new JsonObject().put("name", "tiny-support")
         .put("modelKey", TinyTestModel.MODEL_KEY).put("adapter", adapter), 201);
     assertThat(version.getString("location")).isEqualTo("tiny-test+" + adapter);

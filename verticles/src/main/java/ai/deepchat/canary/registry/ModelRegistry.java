@@ -29,6 +29,8 @@ public final class ModelRegistry {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:\\-]{0,99}");
   // a base model key, or "<base>+<adapter>" for a LoRA adapter served over it (EngineMessages.adapterModelKey)
+  private static final Pattern TENANT_ADAPTER =
+      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\..*");
   private static final Pattern MODEL_KEY =
       Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}(\\+[A-Za-z0-9][A-Za-z0-9._\\-]{0,99})?");
 
@@ -280,14 +282,22 @@ public final class ModelRegistry {
   /**
    * A tenant's version may name only that tenant's LoRA adapters, folders named {@code <tenant id>.<name>}
    * under the model's adapters/: an adapter trained on one tenant's conversations can repeat them, so it
-   * must never answer another tenant. Platform versions may name any adapter.
+   * must never answer another tenant. Platform versions (which answer every tenant without versions of
+   * its own) may name only platform adapters, those without a tenant id.
    */
   static void validateAdapterOwner(Scope scope, Backend backend, String location) {
     int plus = backend == Backend.LOCAL && location != null
         ? location.indexOf(EngineMessages.ADAPTER_SEPARATOR) : -1;
-    if (plus >= 0 && !scope.platform() && !location.substring(plus + 1).startsWith(scope.tenantId() + ".")) {
+    if (plus < 0) {
+      return;
+    }
+    String adapter = location.substring(plus + 1);
+    if (!scope.platform() && !adapter.startsWith(scope.tenantId() + ".")) {
       throw CanaryException.invalid("a tenant's adapter is the folder '" + scope.tenantId()
           + ".<name>' under the base model's adapters/; other adapters belong to other tenants or the platform");
+    }
+    if (scope.platform() && TENANT_ADAPTER.matcher(adapter).matches()) {
+      throw CanaryException.invalid("a platform version answers every tenant: it may not serve a tenant's adapter");
     }
   }
 
