@@ -111,7 +111,8 @@ JNIEXPORT jlong JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_weightBytes(JNI
 JNIEXPORT jint JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_start(JNIEnv* env, jclass, jlong handle,
                                                                       jintArray prompt, jfloat temperature,
                                                                       jfloat top_p, jint top_k, jfloat rep_penalty,
-                                                                      jlong seed, jint max_tokens, jintArray stops) {
+                                                                      jlong seed, jint max_tokens, jintArray stops,
+                                                                      jint adapter) {
   return guard(env, [&] {
     dse::SamplingParams p;
     p.temperature = temperature;
@@ -121,8 +122,18 @@ JNIEXPORT jint JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_start(JNIEnv* en
     p.seed = static_cast<uint64_t>(seed);
     p.max_tokens = max_tokens;
     p.stop_token_ids = ints_or_empty(env, stops);
-    return static_cast<jint>(engine_of(handle)->start(ints_or_empty(env, prompt), p));
+    return static_cast<jint>(engine_of(handle)->start(ints_or_empty(env, prompt), p, adapter));
   });
+}
+
+JNIEXPORT jint JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_loadAdapter(JNIEnv* env, jclass, jlong handle,
+                                                                            jstring dir) {
+  return guard(env, [&] { return static_cast<jint>(engine_of(handle)->load_adapter(to_string(env, dir))); });
+}
+
+JNIEXPORT void JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_unloadAdapter(JNIEnv* env, jclass, jlong handle,
+                                                                              jint adapter) {
+  guard(env, [&] { engine_of(handle)->unload_adapter(adapter); });
 }
 
 JNIEXPORT void JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_cancel(JNIEnv* env, jclass, jlong handle, jint seq) {
@@ -202,9 +213,10 @@ JNIEXPORT jlongArray JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_stats(JNIE
 
 JNIEXPORT jfloatArray JNICALL Java_ai_deepchat_gpu_engine_NativeEngine_forwardLogits(JNIEnv* env, jclass,
                                                                                      jlong handle, jintArray tokens,
-                                                                                     jboolean all) {
+                                                                                     jboolean all, jint adapter) {
   return guard(env, [&] {
-    return to_java<jfloat>(env, engine_of(handle)->forward_logits(ints_or_empty(env, tokens), all == JNI_TRUE));
+    return to_java<jfloat>(env,
+                           engine_of(handle)->forward_logits(ints_or_empty(env, tokens), all == JNI_TRUE, adapter));
   });
 }
 

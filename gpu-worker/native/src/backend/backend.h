@@ -10,6 +10,7 @@
 #include "loader/model_config.h"
 #include "loader/tensor_source.h"
 #include "loader/weight_loader.h"
+#include "lora/lora_adapter.h"
 #include "model/model.h"
 
 namespace dse {
@@ -32,6 +33,9 @@ class Backend {
   virtual KvUsage kv_usage() const = 0;
   // One forward over the batch; logits: [rows with logits=true, vocab].
   virtual void forward(const std::vector<BatchToken>& batch, float* logits) = 0;
+  // Reads a PEFT LoRA adapter folder and resolves it against this backend's weights, for rows that
+  // name it in a later forward. Const: safe beside a running forward (it only reads base weights).
+  virtual std::shared_ptr<const LoraAdapter> load_adapter(const std::string& dir) const = 0;
 };
 
 struct BackendOptions {

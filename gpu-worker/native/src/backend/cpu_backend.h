@@ -16,6 +16,9 @@ class CpuBackend : public Backend {
   void close_sequence(int slot) override { kv_.close(slot); }
   KvUsage kv_usage() const override { return {kv_.tokens_reserved(), 0}; }
   void forward(const std::vector<BatchToken>& batch, float* logits) override;
+  std::shared_ptr<const LoraAdapter> load_adapter(const std::string& dir) const override {
+    return load_lora_adapter(dir, model_->lora_targets());
+  }
 
   Model& model() { return *model_; }
   KvCache& kv() { return kv_; }

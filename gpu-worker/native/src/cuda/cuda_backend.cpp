@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <tuple>
 #include <new>
 #include <string>
@@ -22,11 +24,13 @@
 #include "cuda/paged_kv.cuh"
 #include "cuda/rmsnorm.cuh"
 #include "cuda/rope.cuh"
+#include "cuda/scatter_rows.cuh"
 #include "cuda/silu_mul.cuh"
 #include "kernels/matmul.h"
 #include "kernels/moe_route.h"
 #include "kernels/rope.h"
 #include "loader/weight_loader.h"
+#include "lora/lora_adapter.h"
 
 namespace dse {
 
@@ -120,6 +124,23 @@ struct Layer {
   std::unique_ptr<DevMoe> moe_block;
 };
 
+// A LoRA adapter on device: per adapted projection A [r, in] and B [out, r] (scaling folded in) as
+// bf16, and for MLA's kv_b_proj the merged f32 copy W + B A (absorbed attention reads it per head).
+struct DevDelta {
+  DevMatrix a, b;
+};
+struct DevAdapter {
+  std::map<const DevMatrix*, DevDelta> deltas;
+  std::map<int, DeviceBuffer<float>> kv_b;  // layer -> merged [nh * (nope + v), R]
+};
+
+// The rows of one chunk (or one expert's gathered rows) that use one adapter.
+struct LoraGroup {
+  const DevAdapter* adapter = nullptr;
+  const int32_t* rows = nullptr;  // device, n row indices
+  int64_t n = 0;
+};
+
 int parse_device(const std::string& spec) {
   if (spec == "cuda") return 0;
   const std::string digits = spec.substr(5);
@@ -188,6 +209,112 @@ struct CudaBackend::Impl {
   static constexpr int64_t kGraphMaxRows = 256;
   std::map<std::tuple<int64_t, int64_t, int32_t>, cudaGraphExec_t> graphs;
   bool has_moe = false;
+
+  // LoRA: host shape stand-ins of every adaptable projection (load_lora_adapter checks names and
+  // shapes against them), the device matrix each stands for, loaded adapters, and scratch for a
+  // group's gathered rows, A x and B A x (allocated with the first adapter).
+  std::deque<Weight> lora_shapes;
+  LoraTargets lora_targets;
+  std::map<const Weight*, const DevMatrix*> lora_sites;
+  std::map<const Weight*, int> lora_kv_b;  // kv_b_proj stand-in -> layer
+  mutable std::mutex lora_mu;             // adapters load beside a running forward
+  std::map<const LoraAdapter*, std::unique_ptr<DevAdapter>> adapters;
+  int64_t lora_width = 0, lora_rank = 0;  // widest projection side, largest rank loaded
+  DeviceBuffer<float> lora_x, lora_u, lora_v;  // [lora_rows, lora_width], [lora_rows, rank], [lora_rows, width]
+  DeviceBuffer<int32_t> lora_rows_dev;     // [max_rows * max(1, K)] row lists of the step's groups
+  PinnedBuffer<int32_t> lora_rows_host;
+  std::vector<LoraGroup> chunk_groups;
+
+  void add_lora_site(const std::string& module, const DevMatrix& m) {
+    Weight& w = lora_shapes.emplace_back();
+    w.rows = m.rows;
+    w.cols = m.cols;
+    lora_targets[module] = {&w};
+    lora_sites[&w] = &m;
+    lora_width = std::max({lora_width, m.rows, m.cols});
+  }
+  void add_mlp_sites(const std::string& module, const DevMlp& m) {
+    add_lora_site(module + ".gate_proj", m.gate);
+    add_lora_site(module + ".up_proj", m.up);
+    add_lora_site(module + ".down_proj", m.down);
+  }
+  // After load: layers_ no longer moves, so the device matrices have their final addresses.
+  void index_lora_sites() {
+    const int64_t nh = cfg.num_heads;
+    for (int l = 0; l < cfg.num_layers; ++l) {
+      const Layer& L = layers[static_cast<size_t>(l)];
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      if (cfg.is_mla()) {
+        if (cfg.q_lora_rank > 0) {
+          add_lora_site(p + "self_attn.q_a_proj", L.wq_a);
+          add_lora_site(p + "self_attn.q_b_proj", L.wq_b);
+        } else {
+          add_lora_site(p + "self_attn.q_proj", L.wq);
+        }
+        add_lora_site(p + "self_attn.kv_a_proj_with_mqa", L.wkv_a);
+        Weight& kvb = lora_shapes.emplace_back();
+        kvb.rows = nh * (cfg.qk_nope_dim + cfg.v_head_dim);
+        kvb.cols = cfg.kv_lora_rank;
+        lora_targets[p + "self_attn.kv_b_proj"] = {&kvb};  // merged on device at load, not by the host loader
+        lora_kv_b[&kvb] = l;
+      } else {
+        add_lora_site(p + "self_attn.q_proj", L.wq);
+        add_lora_site(p + "self_attn.k_proj", L.wk);
+        add_lora_site(p + "self_attn.v_proj", L.wv);
+      }
+      add_lora_site(p + "self_attn.o_proj", L.wo);
+      if (!L.moe) {
+        add_mlp_sites(p + "mlp", L.mlp);
+        continue;
+      }
+      for (size_t e = 0; e < L.moe_block->experts.size(); ++e)
+        add_mlp_sites(p + "mlp.experts." + std::to_string(e), L.moe_block->experts[e]);
+      if (L.moe_block->has_shared) add_mlp_sites(p + "mlp.shared_experts", L.moe_block->shared);
+    }
+    if (cfg.is_mla())  // a group's absorbed queries and latent outputs pass through the same scratch
+      lora_width = std::max({lora_width, nh * cfg.qk_head_dim(), nh * (int64_t(cfg.kv_lora_rank) + cfg.qk_rope_dim),
+                             nh * int64_t(cfg.v_head_dim)});
+  }
+  int64_t lora_scratch_rows() const { return copts.max_rows * std::max<int64_t>(1, moe_k > 0 ? moe_k : cfg.experts_per_token); }
+
+  // out rows += B (A in) for each group whose adapter adapts m.
+  void lora_apply(const std::vector<LoraGroup>& groups, const DevMatrix& m, const float* in, int64_t ldin, float* out,
+                  int64_t ldout) {
+    for (const LoraGroup& g : groups) {
+      auto it = g.adapter->deltas.find(&m);
+      if (it == g.adapter->deltas.end()) continue;
+      const DevDelta& d = it->second;
+      const int64_t r = d.a.rows;
+      cuda::gather_rows(in, ldin, g.rows, g.n, m.cols, lora_x.get(), m.cols, stream);
+      cuda::matmul_bf16(d.a.w.get(), r, m.cols, lora_x.get(), m.cols, g.n, lora_u.get(), r, nullptr, false, stream);
+      cuda::matmul_bf16(d.b.w.get(), m.rows, r, lora_u.get(), r, g.n, lora_v.get(), m.rows, nullptr, false, stream);
+      cuda::scatter_rows(lora_v.get(), m.rows, g.rows, g.n, m.rows, out, ldout, true, stream);
+    }
+  }
+
+  // Absorbed MLA for a group whose adapter merged kv_b_proj: its rows' absorbed queries, then (after
+  // attention) their values, recomputed with the merged matrix and written over the base ones.
+  void lora_absorb_query(int l, int64_t nh, const float* q_rows, float* q_abs) {
+    const int64_t qk = cfg.qk_head_dim(), width = int64_t(cfg.kv_lora_rank) + cfg.qk_rope_dim;
+    for (const LoraGroup& g : chunk_groups) {
+      auto it = g.adapter->kv_b.find(l);
+      if (it == g.adapter->kv_b.end()) continue;
+      cuda::gather_rows(q_rows, nh * qk, g.rows, g.n, nh * qk, lora_x.get(), nh * qk, stream);
+      cuda::mla_absorb_query(it->second.get(), g.n, nh, cfg.qk_nope_dim, cfg.qk_rope_dim, cfg.v_head_dim,
+                             cfg.kv_lora_rank, lora_x.get(), lora_v.get(), stream);
+      cuda::scatter_rows(lora_v.get(), nh * width, g.rows, g.n, nh * width, q_abs, nh * width, false, stream);
+    }
+  }
+  void lora_expand_value(int l, int64_t nh, const float* lat_rows, float* out) {
+    const int64_t R = cfg.kv_lora_rank, vd = cfg.v_head_dim;
+    for (const LoraGroup& g : chunk_groups) {
+      auto it = g.adapter->kv_b.find(l);
+      if (it == g.adapter->kv_b.end()) continue;
+      cuda::gather_rows(lat_rows, nh * R, g.rows, g.n, nh * R, lora_x.get(), nh * R, stream);
+      cuda::mla_expand_value(it->second.get(), g.n, nh, cfg.qk_nope_dim, vd, R, lora_x.get(), lora_v.get(), stream);
+      cuda::scatter_rows(lora_v.get(), nh * vd, g.rows, g.n, nh * vd, out, nh * vd, false, stream);
+    }
+  }
 
   // Activations, views into one arena, sized for max_rows.
   std::unique_ptr<DeviceArena> arena;
@@ -401,19 +528,24 @@ struct CudaBackend::Impl {
   }
 
   void mlp_forward(const DevMlp& m, const float* in, int64_t T, int64_t I, float* gbuf, float* ubuf, float* out,
-                   bool accumulate) {
+                   bool accumulate, const std::vector<LoraGroup>& lora) {
     const int64_t H = cfg.hidden_size;
     cuda::matmul_bf16(m.gate.w.get(), I, H, in, H, T, gbuf, I, nullptr, false, stream);
+    lora_apply(lora, m.gate, in, H, gbuf, I);
     cuda::matmul_bf16(m.up.w.get(), I, H, in, H, T, ubuf, I, nullptr, false, stream);
+    lora_apply(lora, m.up, in, H, ubuf, I);
     cuda::silu_mul(gbuf, I, ubuf, I, T, I, gbuf, I, stream);
     cuda::matmul_bf16(m.down.w.get(), H, I, gbuf, I, T, out, H, nullptr, accumulate, stream);
+    lora_apply(lora, m.down, gbuf, I, out, H);
   }
 
   // x += MoE(h) for T rows: shared experts on device, routing on the host, experts over their
   // gathered rows (one launch set per expert with tokens), deterministic combine.
   void moe_forward(DevMoe& m, int64_t T) {
     const int64_t H = cfg.hidden_size, E = cfg.n_routed_experts, K = moe_k;
-    if (m.has_shared) mlp_forward(m.shared, h, T, int64_t(cfg.moe_intermediate_size) * cfg.n_shared_experts, g, u, x, true);
+    if (m.has_shared)
+      mlp_forward(m.shared, h, T, int64_t(cfg.moe_intermediate_size) * cfg.n_shared_experts, g, u, x, true,
+                  chunk_groups);
     CUDA_CHECK(cudaMemcpyAsync(moe_h_host.get(), h, static_cast<size_t>(T * H) * sizeof(float), cudaMemcpyDeviceToHost,
                                stream));
     CUDA_CHECK(cudaStreamSynchronize(stream));
@@ -449,12 +581,38 @@ struct CudaBackend::Impl {
     const int32_t* d_perm = moe_meta_dev.get();
     const int32_t* d_slot = d_perm + T * K;
     cuda::gather_rows(h, H, d_perm, T * K, H, mg, H, stream);
+    // Each expert's gathered rows grouped by their tokens' adapters (expert-local row indices).
+    std::vector<std::vector<LoraGroup>> expert_groups(static_cast<size_t>(E));
+    if (!chunk_groups.empty()) {
+      int32_t* rows = lora_rows_host.get();
+      int64_t used = 0, b = 0;
+      std::vector<std::pair<const DevAdapter*, int64_t>> offsets;  // per group: adapter, host offset
+      for (int64_t e = 0; e < E; ++e) {
+        const int64_t end = start[static_cast<size_t>(e)];
+        for (const auto& [adapter, unused] : chunk_adapter_rows) {
+          const int64_t first = used;
+          for (int64_t r = b; r < end; ++r)
+            if (row_adapter[static_cast<size_t>(perm[r])] == adapter) rows[used++] = static_cast<int32_t>(r - b);
+          if (used > first) expert_groups[static_cast<size_t>(e)].push_back({adapter, nullptr, used - first});
+          (void)unused;
+        }
+        b = end;
+      }
+      CUDA_CHECK(cudaMemcpyAsync(lora_rows_dev.get(), rows, static_cast<size_t>(used) * sizeof(int32_t),
+                                 cudaMemcpyHostToDevice, stream));
+      int64_t off = 0;
+      for (auto& groups : expert_groups)
+        for (LoraGroup& g : groups) {
+          g.rows = lora_rows_dev.get() + off;
+          off += g.n;
+        }
+    }
     int64_t begin = 0;
     for (int64_t e = 0; e < E; ++e) {
       const int64_t end = start[static_cast<size_t>(e)], n = end - begin;
       if (n > 0)
         mlp_forward(m.experts[static_cast<size_t>(e)], mg + begin * H, n, moe_inter, mgate + begin * moe_inter,
-                    mup + begin * moe_inter, mout + begin * H, false);
+                    mup + begin * moe_inter, mout + begin * H, false, expert_groups[static_cast<size_t>(e)]);
       begin = end;
     }
     cuda::moe_combine(x, H, T, K, H, moe_w_dev.get(), d_slot, mout, stream);
@@ -468,6 +626,9 @@ struct CudaBackend::Impl {
     cuda::matmul_bf16(L.wq.w.get(), qd, H, h, H, T, q, qd, L.bq.get(), false, stream);
     cuda::matmul_bf16(L.wk.w.get(), kvd, H, h, H, T, k, kvd, L.bk.get(), false, stream);
     cuda::matmul_bf16(L.wv.w.get(), kvd, H, h, H, T, v, kvd, L.bv.get(), false, stream);
+    lora_apply(chunk_groups, L.wq, h, H, q, qd);
+    lora_apply(chunk_groups, L.wk, h, H, k, kvd);
+    lora_apply(chunk_groups, L.wv, h, H, v, kvd);
     cuda::rope(q, qd, T, nh, hd, d_pos, inv_freq.get(), rope_dim, rope_attention_factor, false, stream);
     cuda::rope(k, kvd, T, nkv, hd, d_pos, inv_freq.get(), rope_dim, rope_attention_factor, false, stream);
     // Every row's K/V is cached before any row attends (rows of one prompt see each other).
@@ -487,10 +648,12 @@ struct CudaBackend::Impl {
     a.ldo = qd;
     cuda::paged_attention(a, stream);
     cuda::matmul_bf16(L.wo.w.get(), H, qd, att, qd, T, x, H, nullptr, true, stream);  // x += o_proj(att)
+    lora_apply(chunk_groups, L.wo, att, qd, x, H);
     (void)l;
   }
 
-  void mla_attention(Layer& L, int64_t T, const int32_t* d_pos, const int32_t* d_rowidx, cuda::PagedAttnArgs a) {
+  void mla_attention(Layer& L, int l, int64_t T, const int32_t* d_pos, const int32_t* d_rowidx,
+                     cuda::PagedAttnArgs a) {
     const int64_t H = cfg.hidden_size, nh = cfg.num_heads, qk = cfg.qk_head_dim(), nope = cfg.qk_nope_dim;
     const int64_t P = cfg.qk_rope_dim, R = cfg.kv_lora_rank, vd = cfg.v_head_dim, width = R + P;
     const float eps = static_cast<float>(cfg.rms_eps);
@@ -498,12 +661,16 @@ struct CudaBackend::Impl {
     if (cfg.q_lora_rank > 0) {
       const int64_t ql = cfg.q_lora_rank;
       cuda::matmul_bf16(L.wq_a.w.get(), ql, H, h, H, T, qa, ql, nullptr, false, stream);
+      lora_apply(chunk_groups, L.wq_a, h, H, qa, ql);
       cuda::rmsnorm(qa, ql, L.q_a_norm.get(), T, ql, eps, qa, ql, stream);
       cuda::matmul_bf16(L.wq_b.w.get(), nh * qk, ql, qa, ql, T, q, nh * qk, nullptr, false, stream);
+      lora_apply(chunk_groups, L.wq_b, qa, ql, q, nh * qk);
     } else {
       cuda::matmul_bf16(L.wq.w.get(), nh * qk, H, h, H, T, q, nh * qk, nullptr, false, stream);
+      lora_apply(chunk_groups, L.wq, h, H, q, nh * qk);
     }
     cuda::matmul_bf16(L.wkv_a.w.get(), width, H, h, H, T, kva, width, nullptr, false, stream);
+    lora_apply(chunk_groups, L.wkv_a, h, H, kva, width);
     cuda::rmsnorm(kva, width, L.kv_a_norm.get(), T, R, eps, kva, width, stream);
     cuda::rope(kva + R, width, T, 1, P, d_pos, inv_freq.get(), rope_dim, rope_attention_factor, cfg.rope_interleave,
                stream);
@@ -511,6 +678,7 @@ struct CudaBackend::Impl {
     cuda::rope(q + nope, nh * qk, T, nh, qk, d_pos, inv_freq.get(), rope_dim, rope_attention_factor,
                cfg.rope_interleave, stream);
     cuda::mla_absorb_query(L.wkv_b.get(), T, nh, nope, P, vd, R, q, qabs, stream);
+    lora_absorb_query(l, nh, q, qabs);
     a.q = qabs;
     a.ldq = nh * width;
     a.q_head_stride = width;
@@ -525,7 +693,52 @@ struct CudaBackend::Impl {
     a.ldo = nh * R;
     cuda::paged_attention(a, stream);
     cuda::mla_expand_value(L.wkv_b.get(), T, nh, nope, vd, R, lat, att, stream);
+    lora_expand_value(l, nh, lat, att);
     cuda::matmul_bf16(L.wo.w.get(), H, nh * vd, att, nh * vd, T, x, H, nullptr, true, stream);  // x += o_proj
+    lora_apply(chunk_groups, L.wo, att, nh * vd, x, H);
+  }
+
+  // The chunk's rows per adapter (chunk_groups, row lists uploaded), and each row's adapter for the
+  // MoE experts' groups. Holds the adapter table's lock for the chunk when any row has an adapter.
+  std::vector<const DevAdapter*> row_adapter;                           // [T] chunk row -> adapter or null
+  std::vector<std::pair<const DevAdapter*, int64_t>> chunk_adapter_rows;  // distinct adapters, row count
+  void group_lora_rows(const std::vector<BatchToken>& batch, size_t b0, size_t b1, std::unique_lock<std::mutex>& lk) {
+    chunk_groups.clear();
+    chunk_adapter_rows.clear();
+    row_adapter.assign(b1 - b0, nullptr);
+    bool any = false;
+    for (size_t i = b0; i < b1; ++i) any = any || batch[i].adapter != nullptr;
+    if (!any) return;
+    lk.lock();
+    for (size_t i = b0; i < b1; ++i) {
+      if (!batch[i].adapter) continue;
+      auto it = adapters.find(batch[i].adapter);
+      if (it == adapters.end()) fail(ErrorKind::kInternal, "batch row names a LoRA adapter this backend did not load");
+      row_adapter[i - b0] = it->second.get();
+    }
+    int32_t* rows = lora_rows_host.get();
+    int64_t used = 0;
+    for (const DevAdapter* a : row_adapter) {
+      if (!a || std::any_of(chunk_adapter_rows.begin(), chunk_adapter_rows.end(),
+                            [&](const auto& p) { return p.first == a; }))
+        continue;
+      const int64_t first = used;
+      for (size_t t = 0; t < row_adapter.size(); ++t)
+        if (row_adapter[t] == a) rows[used++] = static_cast<int32_t>(t);
+      chunk_adapter_rows.push_back({a, used - first});
+      chunk_groups.push_back({a, nullptr, used - first});
+    }
+    // The chunk's lists sit after the experts' (moe_forward reuses the front of the buffer per layer).
+    const int64_t base = lora_scratch_rows();
+    CUDA_CHECK(cudaMemcpyAsync(lora_rows_dev.get() + base, rows, static_cast<size_t>(used) * sizeof(int32_t),
+                               cudaMemcpyHostToDevice, stream));
+    int64_t off = base;
+    for (LoraGroup& g : chunk_groups) {
+      g.rows = lora_rows_dev.get() + off;
+      off += g.n;
+    }
+    // Pinned staging is rewritten by moe_forward: wait until this copy has read it.
+    CUDA_CHECK(cudaStreamSynchronize(stream));
   }
 
   // One device forward over batch rows [b0, b1) (at most max_rows); returns logits rows written.
@@ -572,6 +785,8 @@ struct CudaBackend::Impl {
     }
     const size_t meta_n = static_cast<size_t>(6 * R + int64_t(S) * width_blocks);
     CUDA_CHECK(cudaMemcpyAsync(meta_dev.get(), mh, meta_n * sizeof(int32_t), cudaMemcpyHostToDevice, stream));
+    std::unique_lock<std::mutex> lora_lock(lora_mu, std::defer_lock);
+    group_lora_rows(batch, b0, b1, lora_lock);
     const int32_t* d = meta_dev.get();
     const int32_t *d_tokens = d, *d_pos = d + R, *d_nctx = d + 2 * R, *d_rowidx = d + 3 * R, *d_rowseq = d + 4 * R,
                   *d_logit = d + 5 * R, *d_tables = d + 6 * R;
@@ -595,11 +810,11 @@ struct CudaBackend::Impl {
         Layer& L = layers[static_cast<size_t>(l)];
         a.cache = kv.get() + int64_t(l) * layer_floats;
         cuda::rmsnorm(x, H, L.in_norm.get(), T, H, eps, h, H, stream);
-        if (cfg.is_mla()) mla_attention(L, T, d_pos, d_rowidx, a);
+        if (cfg.is_mla()) mla_attention(L, l, T, d_pos, d_rowidx, a);
         else dense_attention(L, l, T, d_pos, d_rowidx, a);
         cuda::rmsnorm(x, H, L.post_norm.get(), T, H, eps, h, H, stream);
         if (L.moe) moe_forward(*L.moe_block, T);
-        else mlp_forward(L.mlp, h, T, cfg.intermediate_size, g, u, x, true);  // x += mlp(h)
+        else mlp_forward(L.mlp, h, T, cfg.intermediate_size, g, u, x, true, chunk_groups);  // x += mlp(h)
       }
       if (nl > 0) {
         cuda::gather_rows(x, H, d_logit, nl, H, logit_x, H, stream);
@@ -609,7 +824,7 @@ struct CudaBackend::Impl {
       }
     };
     // Graphs for decode-shaped steps only (every row wants logits), so prefill sizes are not cached.
-    if (copts.cuda_graphs && !has_moe && nl == T && T <= kGraphMaxRows) {
+    if (copts.cuda_graphs && !has_moe && chunk_groups.empty() && nl == T && T <= kGraphMaxRows) {
       const auto key = std::make_tuple(T, nl, width_blocks);
       auto it = graphs.find(key);
       if (it == graphs.end()) {
@@ -665,6 +880,7 @@ CudaBackend::CudaBackend(const ModelConfig& cfg, const TensorSource& src, const 
   CUDA_CHECK(cudaStreamCreateWithFlags(&m.stream, cudaStreamNonBlocking));
   m.load(src, opts.load);
   m.has_moe = m.any_moe();
+  m.index_lora_sites();
   m.alloc_kv();
   m.alloc_activations();
 }
@@ -689,6 +905,53 @@ void CudaBackend::open_sequence(int slot, int64_t capacity) {
 }
 
 void CudaBackend::close_sequence(int slot) { impl_->pages->close(slot); }
+
+std::shared_ptr<const LoraAdapter> CudaBackend::load_adapter(const std::string& dir) const {
+  Impl& m = *impl_;
+  // Names and shapes checked on the host against stand-ins; the deltas then go to the device.
+  std::shared_ptr<const LoraAdapter> host = load_lora_adapter(dir, m.lora_targets);
+  CUDA_CHECK(cudaSetDevice(m.copts.device));
+  auto dev = std::make_unique<DevAdapter>();
+  const int64_t R = m.cfg.kv_lora_rank;
+  for (const auto& [shape, d] : host->deltas) {
+    auto kvb = m.lora_kv_b.find(shape);
+    if (kvb == m.lora_kv_b.end()) {
+      dev->deltas.emplace(m.lora_sites.at(shape), DevDelta{upload_matrix(d.a), upload_matrix(d.b)});
+      continue;
+    }
+    // kv_b_proj: W + B A in f32, from the device copy of W.
+    const Layer& L = m.layers[static_cast<size_t>(kvb->second)];
+    std::vector<float> w(L.wkv_b.size());
+    CUDA_CHECK(cudaMemcpy(w.data(), L.wkv_b.get(), w.size() * sizeof(float), cudaMemcpyDeviceToHost));
+    const int64_t r = d.a.rows;
+    for (int64_t o = 0; o < shape->rows; ++o)
+      for (int64_t k = 0; k < r; ++k)
+        for (int64_t i = 0; i < R; ++i) w[o * R + i] += d.b.f32[o * r + k] * d.a.f32[k * R + i];
+    dev->kv_b.emplace(kvb->second, upload_vector(w));
+  }
+  std::lock_guard<std::mutex> lk(m.lora_mu);
+  if (host->max_rank > m.lora_rank || !m.lora_x.get()) {
+    m.lora_rank = std::max<int64_t>(m.lora_rank, host->max_rank);
+    const size_t rows = static_cast<size_t>(m.lora_scratch_rows());
+    m.lora_x = DeviceBuffer<float>(rows * m.lora_width);
+    m.lora_v = DeviceBuffer<float>(rows * m.lora_width);
+    m.lora_u = DeviceBuffer<float>(rows * m.lora_rank);
+    if (!m.lora_rows_dev.get()) {
+      m.lora_rows_dev = DeviceBuffer<int32_t>(2 * rows);  // experts' lists, then the chunk's
+      m.lora_rows_host = PinnedBuffer<int32_t>(2 * rows);
+    }
+  }
+  // The engine drops its last reference when the adapter is unloaded and no sequence uses it:
+  // the device copy goes with it.
+  const LoraAdapter* key = host.get();
+  m.adapters.emplace(key, std::move(dev));
+  Impl* impl = impl_.get();
+  return std::shared_ptr<const LoraAdapter>(key, [impl, host](const LoraAdapter* p) mutable {
+    std::lock_guard<std::mutex> lk(impl->lora_mu);
+    impl->adapters.erase(p);
+    host.reset();
+  });
+}
 
 void CudaBackend::forward(const std::vector<BatchToken>& batch, float* logits) {
   Impl& m = *impl_;

@@ -37,6 +37,9 @@ class CudaBackend : public Backend {
   void close_sequence(int slot) override;
   KvUsage kv_usage() const override;
   void forward(const std::vector<BatchToken>& batch, float* logits) override;
+  // Checks the adapter on the host, uploads A and B (bf16) and merged kv_b_proj copies; steps with
+  // adapter rows run without CUDA graphs. Not yet run on a GPU: see tests/cuda/test_cuda_lora.
+  std::shared_ptr<const LoraAdapter> load_adapter(const std::string& dir) const override;
 
   // KV accounting (tests assert every block returns).
   int32_t kv_blocks_total() const;

@@ -46,10 +46,44 @@ void Engine::validate_prompt(const std::vector<int>& tokens) const {
                                        " outside the vocabulary of " + std::to_string(vocab));
 }
 
-int Engine::start(const std::vector<int>& prompt, const SamplingParams& sampling) {
+std::shared_ptr<const LoraAdapter> Engine::adapter_of(int adapter) const {
+  if (adapter == 0) return nullptr;
+  auto it = adapters_.find(adapter);
+  if (it == adapters_.end()) fail(ErrorKind::kBadRequest, "no LoRA adapter " + std::to_string(adapter) + " is loaded");
+  return it->second;
+}
+
+int Engine::load_adapter(const std::string& dir) {
+  std::shared_ptr<const LoraAdapter> a;
+  try {
+    a = backend_->load_adapter(dir);
+  } catch (const std::bad_alloc&) {
+    fail(ErrorKind::kOutOfMemory, "out of memory while loading the LoRA adapter " + dir);
+  }
+  std::lock_guard<std::mutex> lk(mu_);
+  const int id = next_adapter_++;
+  adapters_.emplace(id, std::move(a));
+  return id;
+}
+
+void Engine::unload_adapter(int adapter) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (adapters_.erase(adapter) == 0)
+    fail(ErrorKind::kBadRequest, "no LoRA adapter " + std::to_string(adapter) + " is loaded");
+}
+
+std::vector<int> Engine::adapters() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  std::vector<int> ids;
+  for (const auto& kv : adapters_) ids.push_back(kv.first);
+  return ids;
+}
+
+int Engine::start(const std::vector<int>& prompt, const SamplingParams& sampling, int adapter) {
   std::lock_guard<std::mutex> lk(mu_);
   validate_prompt(prompt);
   validate_sampling(sampling);
+  std::shared_ptr<const LoraAdapter> lora = adapter_of(adapter);
   auto free_slot = std::find(slot_busy_.begin(), slot_busy_.end(), false);
   if (free_slot == slot_busy_.end())
     fail(ErrorKind::kBadRequest, "all " + std::to_string(opts_.max_sequences) + " sequence slots are busy");
@@ -58,6 +92,7 @@ int Engine::start(const std::vector<int>& prompt, const SamplingParams& sampling
   s.slot = static_cast<int>(free_slot - slot_busy_.begin());
   s.prompt = prompt;
   s.params = sampling;
+  s.adapter = std::move(lora);
   const int64_t capacity =
       std::min<int64_t>(max_context_, static_cast<int64_t>(prompt.size()) + sampling.max_tokens);
   try {
@@ -148,11 +183,12 @@ std::vector<StepEvent> Engine::step() {
     const int P = static_cast<int>(s.prompt.size());
     if (s.cached < P) {
       const int n = std::min(P - s.cached, chunk);
-      for (int i = s.cached; i < s.cached + n; ++i) batch_.push_back({s.prompt[i], i, s.slot, i + 1 == P});
+      for (int i = s.cached; i < s.cached + n; ++i)
+        batch_.push_back({s.prompt[i], i, s.slot, i + 1 == P, s.adapter.get()});
       s.fed_rows = n;
       if (s.cached + n == P) sampled.push_back(&s);
     } else {
-      batch_.push_back({s.last_token, s.cached, s.slot, true});
+      batch_.push_back({s.last_token, s.cached, s.slot, true, s.adapter.get()});
       s.fed_rows = 1;
       sampled.push_back(&s);
     }
@@ -205,14 +241,15 @@ std::vector<StepEvent> Engine::step() {
   return events;
 }
 
-std::vector<float> Engine::forward_logits(const std::vector<int>& tokens, bool all_positions) {
+std::vector<float> Engine::forward_logits(const std::vector<int>& tokens, bool all_positions, int adapter) {
   std::lock_guard<std::mutex> lk(mu_);
   validate_prompt(tokens);
+  const std::shared_ptr<const LoraAdapter> lora = adapter_of(adapter);
   const int slot = opts_.max_sequences;
   const int vocab = config().vocab_size;
   std::vector<BatchToken> batch;
   for (size_t i = 0; i < tokens.size(); ++i)
-    batch.push_back({tokens[i], static_cast<int32_t>(i), slot, all_positions || i + 1 == tokens.size()});
+    batch.push_back({tokens[i], static_cast<int32_t>(i), slot, all_positions || i + 1 == tokens.size(), lora.get()});
   std::vector<float> out(static_cast<size_t>(all_positions ? tokens.size() : 1) * vocab);
   backend_->open_sequence(slot, static_cast<int64_t>(tokens.size()));
   try {

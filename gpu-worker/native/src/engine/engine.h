@@ -56,7 +56,16 @@ class Engine {
   Backend& backend() { return *backend_; }
 
   // Validates and registers a sequence; it starts generating at the next step(). Returns its id.
-  int start(const std::vector<int>& prompt, const SamplingParams& sampling);
+  // adapter: a LoRA adapter id from load_adapter, or 0 for the base model.
+  int start(const std::vector<int>& prompt, const SamplingParams& sampling, int adapter = 0);
+  // Loads a PEFT LoRA adapter folder over the base weights and returns its id (> 0). The files are
+  // read without holding the scheduler lock, so running sequences keep stepping meanwhile.
+  int load_adapter(const std::string& dir);
+  // Forgets the adapter: new sequences can no longer name it; sequences already using it finish
+  // with it (they hold it). Unknown ids fail with kBadRequest.
+  void unload_adapter(int adapter);
+  // Loaded adapter ids, ascending.
+  std::vector<int> adapters() const;
   // Frees the sequence's KV at once; the next step() reports it finished with kCancelled.
   // Unknown or finished ids are ignored (cancel races with natural completion).
   void cancel(int seq_id);
@@ -75,7 +84,7 @@ class Engine {
   EngineStats stats() const;
 
   // Logits of a one-off prompt: all positions ([n, vocab]) or the last one ([vocab]).
-  std::vector<float> forward_logits(const std::vector<int>& tokens, bool all_positions);
+  std::vector<float> forward_logits(const std::vector<int>& tokens, bool all_positions, int adapter = 0);
 
  private:
   struct Seq {
@@ -91,16 +100,20 @@ class Engine {
     int top_logprobs = -1;  // -1: no log-probabilities
     std::unique_ptr<StepLogprobs> logprobs;
     std::vector<uint64_t> token_mask;  // empty: unconstrained
+    std::shared_ptr<const LoraAdapter> adapter;  // null: the base model
   };
 
   void validate_prompt(const std::vector<int>& tokens) const;
   void release(Seq& s);
+  std::shared_ptr<const LoraAdapter> adapter_of(int adapter) const;  // under mu_
 
   mutable std::mutex mu_;
   EngineOptions opts_;
   std::unique_ptr<Backend> backend_;
   int max_context_ = 0;
   int next_id_ = 1;
+  int next_adapter_ = 1;
+  std::map<int, std::shared_ptr<const LoraAdapter>> adapters_;
   std::map<int, Seq> seqs_;
   std::vector<bool> slot_busy_;
   std::vector<StepEvent> pending_;  // cancellations to report

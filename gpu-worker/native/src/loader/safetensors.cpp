@@ -76,6 +76,10 @@ SafetensorsSource::SafetensorsSource(const std::string& model_dir) : dir_(model_
   for (const auto& f : files) add_file(f);
 }
 
+SafetensorsSource::SafetensorsSource(const std::string& dir, const std::vector<std::string>& files) : dir_(dir) {
+  for (const auto& f : files) add_file(f);
+}
+
 void SafetensorsSource::add_file(const std::string& path) {
   auto file = std::make_unique<MappedFile>(path);
   const size_t size = file->size();
@@ -125,6 +129,12 @@ void SafetensorsSource::add_file(const std::string& path) {
     views_[v.name] = v;
   }
   files_.push_back(std::move(file));
+}
+
+std::vector<std::string> SafetensorsSource::names() const {
+  std::vector<std::string> out;
+  for (const auto& kv : views_) out.push_back(kv.first);
+  return out;
 }
 
 bool SafetensorsSource::has(const std::string& name) const { return views_.count(name) != 0; }

@@ -29,9 +29,12 @@ class SafetensorsSource : public TensorSource {
   // Opens the checkpoint in model_dir; validates every header so corrupt or truncated files fail
   // here, with the file named, rather than later inside a kernel.
   explicit SafetensorsSource(const std::string& model_dir);
+  // Opens exactly `files` (e.g. a LoRA adapter's adapter_model.safetensors); `dir` names it in errors.
+  SafetensorsSource(const std::string& dir, const std::vector<std::string>& files);
   bool has(const std::string& name) const override;
   const TensorView& get(const std::string& name) const override;
   std::string where() const override { return dir_; }
+  std::vector<std::string> names() const;
 
  private:
   void add_file(const std::string& path);

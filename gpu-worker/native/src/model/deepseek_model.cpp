@@ -1,7 +1,6 @@
 #include "model/deepseek_model.h"
 
 #include "kernels/attention.h"
-#include "kernels/matmul.h"
 #include "kernels/mla_absorb.h"
 #include "kernels/rmsnorm.h"
 #include "kernels/rope.h"
@@ -55,11 +54,29 @@ class DeepseekModel : public Model {
     }
     weight_bytes_ = wl.loaded_bytes();
     rope_ = make_rope_table(cfg.rope, cfg.qk_rope_dim, cfg.max_position);
+    for (int l = 0; l < cfg.num_layers; ++l) {
+      const MlaLayer& L = layers_[l];
+      const std::string p = layer_prefix(l) + "self_attn.";
+      if (cfg.q_lora_rank > 0) {
+        targets_[p + "q_a_proj"] = {&L.wq_a};
+        targets_[p + "q_b_proj"] = {&L.wq_b};
+      } else {
+        targets_[p + "q_proj"] = {&L.wq};
+      }
+      targets_[p + "kv_a_proj_with_mqa"] = {&L.wkv_a};
+      // Absorbed decode reads kv_b_proj per head inside attention, not through a matmul over the
+      // batch: an adapter on it is merged at load into its own copy of the matrix.
+      targets_[p + "kv_b_proj"] = {&L.wkv_b, true};
+      targets_[p + "o_proj"] = {&L.wo};
+      if (L.moe) L.moe_block.add_lora_targets(targets_, layer_prefix(l) + "mlp");
+      else L.mlp.add_lora_targets(targets_, layer_prefix(l) + "mlp");
+    }
   }
 
   const ModelConfig& config() const override { return cfg_; }
   int64_t kv_width() const override { return cfg_.kv_lora_rank + cfg_.qk_rope_dim; }
   size_t weight_bytes() const override { return weight_bytes_; }
+  const LoraTargets& lora_targets() const override { return targets_; }
 
   void forward(const std::vector<BatchToken>& batch, KvCache& kv, ThreadPool& pool, float* logits) override {
     const int64_t T = static_cast<int64_t>(batch.size());
@@ -80,18 +97,19 @@ class DeepseekModel : public Model {
     // Per-item scratch: absorbed query [R + P], latent output [R], scores [max_n].
     const int64_t item_scratch = width + R + max_n;
 
+    lora_.assign(batch);
     head_.embed_batch(batch, cfg_.vocab_size, x);
     for (int l = 0; l < cfg_.num_layers; ++l) {
       MlaLayer& L = layers_[l];
       rmsnorm(x, H, L.in_norm.data(), T, H, eps, h, H);
       if (cfg_.q_lora_rank > 0) {
-        matmul(L.wq_a, h, T, qa, nullptr, &pool);
+        matmul_lora(L.wq_a, h, T, qa, nullptr, &pool, lora_);
         rmsnorm(qa, cfg_.q_lora_rank, L.q_a_norm.data(), T, cfg_.q_lora_rank, eps, qa, cfg_.q_lora_rank);
-        matmul(L.wq_b, qa, T, q, nullptr, &pool);
+        matmul_lora(L.wq_b, qa, T, q, nullptr, &pool, lora_);
       } else {
-        matmul(L.wq, h, T, q, nullptr, &pool);
+        matmul_lora(L.wq, h, T, q, nullptr, &pool, lora_);
       }
-      matmul(L.wkv_a, h, T, kva, nullptr, &pool);
+      matmul_lora(L.wkv_a, h, T, kva, nullptr, &pool, lora_);
       for (int64_t t = 0; t < T; ++t) {
         float* row = kv.row(batch[t].slot, l, batch[t].pos);
         rmsnorm(kva + t * width, width, L.kv_a_norm.data(), 1, R, eps, row, width);
@@ -99,9 +117,9 @@ class DeepseekModel : public Model {
         apply_rope(rope_, row + R, 1, P, batch[t].pos, cfg_.rope_interleave);
         apply_rope(rope_, q + t * nh * qk + nope, nh, qk, batch[t].pos, cfg_.rope_interleave);
       }
-      const float* kvb = L.wkv_b.f32.data();
       parallel_items(pool, T * nh, item_scratch, scores_, [&](int64_t item, float* sc) {
         const int64_t t = item / nh, head = item % nh;
+        const float* kvb = lora_.resolve(L.wkv_b, t).f32.data();
         float* qfull = sc;          // [R + P]
         float* lat = sc + width;    // [R]
         float* scores = lat + R;    // [n]
@@ -112,11 +130,11 @@ class DeepseekModel : public Model {
         attention_head(qfull, base, width, base, width, batch[t].pos + 1, width, R, scale, scores, lat);
         mla_expand_value(kvb + head * (nope + vd) * R, 1, nope, vd, R, lat, R, att + (t * nh + head) * vd, vd);
       });
-      matmul(L.wo, att, T, h, nullptr, &pool);
+      matmul_lora(L.wo, att, T, h, nullptr, &pool, lora_);
       for (int64_t i = 0; i < T * H; ++i) x[i] += h[i];
       rmsnorm(x, H, L.post_norm.data(), T, H, eps, h, H);
-      if (L.moe) L.moe_block.forward(h, T, f, pool);
-      else L.mlp.forward(h, T, f, pool);
+      if (L.moe) L.moe_block.forward(h, T, f, pool, lora_);
+      else L.mlp.forward(h, T, f, pool, lora_);
       for (int64_t i = 0; i < T * H; ++i) x[i] += f[i];
     }
     head_.logits(batch, x, H, eps, logits, pool);
@@ -128,6 +146,8 @@ class DeepseekModel : public Model {
   std::vector<MlaLayer> layers_;
   RopeTable rope_;
   size_t weight_bytes_ = 0;
+  LoraTargets targets_;
+  LoraRows lora_;
   std::vector<float> x_, h_, f_, q_, qa_, kva_, att_, scores_;
 };
 

@@ -1,7 +1,6 @@
 #include "model/dense_model.h"
 
 #include "kernels/attention.h"
-#include "kernels/matmul.h"
 #include "kernels/rmsnorm.h"
 #include "kernels/rope.h"
 
@@ -41,11 +40,21 @@ class DenseModel : public Model {
     }
     weight_bytes_ = wl.loaded_bytes();
     rope_ = make_rope_table(cfg.rope, cfg.head_dim, cfg.max_position);
+    for (int l = 0; l < cfg.num_layers; ++l) {
+      const DenseLayer& L = layers_[l];
+      const std::string p = layer_prefix(l);
+      targets_[p + "self_attn.q_proj"] = {&L.wq};
+      targets_[p + "self_attn.k_proj"] = {&L.wk};
+      targets_[p + "self_attn.v_proj"] = {&L.wv};
+      targets_[p + "self_attn.o_proj"] = {&L.wo};
+      L.mlp.add_lora_targets(targets_, p + "mlp");
+    }
   }
 
   const ModelConfig& config() const override { return cfg_; }
   int64_t kv_width() const override { return 2LL * cfg_.num_kv_heads * cfg_.head_dim; }
   size_t weight_bytes() const override { return weight_bytes_; }
+  const LoraTargets& lora_targets() const override { return targets_; }
 
   void forward(const std::vector<BatchToken>& batch, KvCache& kv, ThreadPool& pool, float* logits) override {
     const int64_t T = static_cast<int64_t>(batch.size());
@@ -62,13 +71,14 @@ class DenseModel : public Model {
     int64_t max_n = 0;
     for (const auto& b : batch) max_n = std::max<int64_t>(max_n, b.pos + 1);
 
+    lora_.assign(batch);
     head_.embed_batch(batch, cfg_.vocab_size, x);
     for (int l = 0; l < cfg_.num_layers; ++l) {
       DenseLayer& L = layers_[l];
       rmsnorm(x, H, L.in_norm.data(), T, H, eps, h, H);
-      matmul(L.wq, h, T, q, L.bq.empty() ? nullptr : L.bq.data(), &pool);
-      matmul(L.wk, h, T, k, L.bk.empty() ? nullptr : L.bk.data(), &pool);
-      matmul(L.wv, h, T, v, L.bv.empty() ? nullptr : L.bv.data(), &pool);
+      matmul_lora(L.wq, h, T, q, L.bq.empty() ? nullptr : L.bq.data(), &pool, lora_);
+      matmul_lora(L.wk, h, T, k, L.bk.empty() ? nullptr : L.bk.data(), &pool, lora_);
+      matmul_lora(L.wv, h, T, v, L.bv.empty() ? nullptr : L.bv.data(), &pool, lora_);
       // Every row's K/V must be cached before any row attends: rows of one prompt see each other.
       for (int64_t t = 0; t < T; ++t) {
         apply_rope(rope_, q + t * qd, nh, hd, batch[t].pos, false);
@@ -84,10 +94,10 @@ class DenseModel : public Model {
         attention_head(q + t * qd + head * hd, base + kvh * hd, width, base + kvd + kvh * hd, width,
                        batch[t].pos + 1, hd, hd, scale, sc, att + t * qd + head * hd);
       });
-      matmul(L.wo, att, T, h, nullptr, &pool);
+      matmul_lora(L.wo, att, T, h, nullptr, &pool, lora_);
       for (int64_t i = 0; i < T * H; ++i) x[i] += h[i];
       rmsnorm(x, H, L.post_norm.data(), T, H, eps, h, H);
-      L.mlp.forward(h, T, h, pool);
+      L.mlp.forward(h, T, h, pool, lora_);
       for (int64_t i = 0; i < T * H; ++i) x[i] += h[i];
     }
     head_.logits(batch, x, H, eps, logits, pool);
@@ -99,6 +109,8 @@ class DenseModel : public Model {
   std::vector<DenseLayer> layers_;
   RopeTable rope_;
   size_t weight_bytes_ = 0;
+  LoraTargets targets_;
+  LoraRows lora_;
   std::vector<float> x_, h_, q_, k_, v_, att_, scores_;
 };
 

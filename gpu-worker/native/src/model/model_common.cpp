@@ -19,14 +19,20 @@ Mlp Mlp::load(const WeightLoader& wl, const std::string& prefix, int64_t hidden,
   return m;
 }
 
-void Mlp::forward(const float* x, int64_t T, float* out, ThreadPool& pool) {
+void Mlp::forward(const float* x, int64_t T, float* out, ThreadPool& pool, LoraRows& lora) {
   const int64_t inter = gate.rows;
   float* g = scratch(buf_gate, static_cast<size_t>(T * inter));
   float* u = scratch(buf_up, static_cast<size_t>(T * inter));
-  matmul(gate, x, T, g, nullptr, &pool);
-  matmul(up, x, T, u, nullptr, &pool);
+  matmul_lora(gate, x, T, g, nullptr, &pool, lora);
+  matmul_lora(up, x, T, u, nullptr, &pool, lora);
   silu_mul(g, inter, u, inter, T, inter, g, inter);
-  matmul(down, g, T, out, nullptr, &pool);
+  matmul_lora(down, g, T, out, nullptr, &pool, lora);
+}
+
+void Mlp::add_lora_targets(LoraTargets& targets, const std::string& module) const {
+  targets[module + ".gate_proj"] = {&gate};
+  targets[module + ".up_proj"] = {&up};
+  targets[module + ".down_proj"] = {&down};
 }
 
 void OutputHead::load(const WeightLoader& wl, const ModelConfig& cfg) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "lora/lora_rows.h"
 #include "model/model.h"
 
 namespace dse {
@@ -20,8 +21,10 @@ struct Mlp {
   std::vector<float> buf_gate, buf_up;  // [T, inter]
 
   static Mlp load(const WeightLoader& wl, const std::string& prefix, int64_t hidden, int64_t inter);
-  // x: [T, hidden] -> out: [T, hidden] (overwritten).
-  void forward(const float* x, int64_t T, float* out, ThreadPool& pool);
+  // x: [T, hidden] -> out: [T, hidden] (overwritten); lora: the adapter of each of the T rows.
+  void forward(const float* x, int64_t T, float* out, ThreadPool& pool, LoraRows& lora);
+  // Registers gate/up/down as LoRA targets under `module` (e.g. "model.layers.0.mlp").
+  void add_lora_targets(LoraTargets& targets, const std::string& module) const;
   size_t bytes() const { return gate.bytes() + up.bytes() + down.bytes(); }
 };
 

@@ -34,7 +34,12 @@ size_t MoeBlock::bytes() const {
   return b;
 }
 
-void MoeBlock::forward(const float* x, int64_t T, float* out, ThreadPool& pool) {
+void MoeBlock::add_lora_targets(LoraTargets& targets, const std::string& module) const {
+  for (size_t e = 0; e < experts.size(); ++e) experts[e].add_lora_targets(targets, module + ".experts." + std::to_string(e));
+  if (has_shared) shared.add_lora_targets(targets, module + ".shared_experts");
+}
+
+void MoeBlock::forward(const float* x, int64_t T, float* out, ThreadPool& pool, LoraRows& lora) {
   const int64_t H = gate.cols, E = gate.rows, K = router.top_k;
   float* lg = scratch(logits_, T * E);
   matmul(gate, x, T, lg, nullptr, &pool);
@@ -46,13 +51,14 @@ void MoeBlock::forward(const float* x, int64_t T, float* out, ThreadPool& pool) 
               w + t * K);
 
   if (has_shared) {
-    shared.forward(x, T, out, pool);
+    shared.forward(x, T, out, pool, lora);
   } else {
     std::fill(out, out + T * H, 0.f);
   }
   float* g = scratch(gathered_, T * H);
   float* eo = scratch(expert_out_, T * H);
   if (rows_.size() < static_cast<size_t>(T)) rows_.resize(T);
+  if (tokens_.size() < static_cast<size_t>(T)) tokens_.resize(T);
   for (int64_t e = 0; e < E; ++e) {
     // Gather the (token, weight) pairs routed to expert e.
     int64_t n = 0;
@@ -60,11 +66,13 @@ void MoeBlock::forward(const float* x, int64_t T, float* out, ThreadPool& pool) 
       for (int64_t k = 0; k < K; ++k)
         if (idx_[t * K + k] == e) {
           rows_[n] = static_cast<int>(t * K + k);
+          tokens_[n] = t;
           std::copy(x + t * H, x + (t + 1) * H, g + n * H);
           ++n;
         }
     if (n == 0) continue;
-    experts[e].forward(g, n, eo, pool);
+    if (lora.any()) expert_lora_.pick(lora, tokens_.data(), n);
+    experts[e].forward(g, n, eo, pool, lora.any() ? expert_lora_ : lora);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t t = rows_[i] / K;
       const float wt = w[rows_[i]];

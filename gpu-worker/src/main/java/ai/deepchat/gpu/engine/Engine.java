@@ -75,10 +75,21 @@ public final class Engine implements AutoCloseable {
    * {@code constraint} allows at that step (null: unconstrained).
    */
   public Sequence start(int[] promptTokens, Sampling sampling, TokenListener listener, TokenConstraint constraint) {
+    return start(promptTokens, sampling, listener, constraint, 0);
+  }
+
+  /**
+   * As {@link #start(int[], Sampling, TokenListener, TokenConstraint)}, through the LoRA adapter
+   * {@code adapter} ({@link #loadAdapter}; 0: the base model). Sequences with different adapters
+   * share one batch. An adapter unloaded before the sequence is admitted fails it with BAD_REQUEST.
+   */
+  public Sequence start(int[] promptTokens, Sampling sampling, TokenListener listener, TokenConstraint constraint,
+      int adapter) {
     ensureOpen();
     if (sampling == null || listener == null) throw new IllegalArgumentException("sampling and listener are required");
+    if (adapter < 0) throw new EngineException(EngineException.Kind.BAD_REQUEST, "adapter id must be >= 0");
     int[] prompt = checkPrompt(promptTokens);
-    Sequence s = new Sequence(scheduler, prompt, sampling, listener, constraint);
+    Sequence s = new Sequence(scheduler, prompt, sampling, listener, constraint, adapter);
     scheduler.submit(s);
     return s;
   }
@@ -107,9 +118,39 @@ public final class Engine implements AutoCloseable {
 
   /** Logits of every position ({@code tokens.length * vocabSize}, row-major) or of the last one. */
   public float[] forwardLogits(int[] tokens, boolean allPositions) {
+    return forwardLogits(tokens, allPositions, 0);
+  }
+
+  /** As {@link #forwardLogits(int[], boolean)}, through the LoRA adapter {@code adapter} (0: none). */
+  public float[] forwardLogits(int[] tokens, boolean allPositions, int adapter) {
     ensureOpen();
     int[] prompt = checkPrompt(tokens);
-    return scheduler.withHandle(h -> NativeEngine.forwardLogits(h, prompt, allPositions));
+    return scheduler.withHandle(h -> NativeEngine.forwardLogits(h, prompt, allPositions, adapter));
+  }
+
+  /**
+   * Loads a Hugging Face PEFT LoRA adapter ({@code adapter_config.json} + {@code
+   * adapter_model.safetensors}) over this engine's base weights and returns its id (> 0) for
+   * {@link #start(int[], Sampling, TokenListener, TokenConstraint, int)}. Blocks while it reads the
+   * files (running sequences keep generating). A bad adapter (another base model, wrong shapes,
+   * truncated file, bad JSON, PEFT features not served) is an {@link EngineException} naming the fault.
+   */
+  public int loadAdapter(Path adapterDir) {
+    ensureOpen();
+    if (!Files.isDirectory(adapterDir)) {
+      throw new EngineException(EngineException.Kind.BAD_CHECKPOINT, "adapter folder not found: " + adapterDir);
+    }
+    String dir = adapterDir.toAbsolutePath().toString();
+    return scheduler.withHandle(h -> NativeEngine.loadAdapter(h, dir));
+  }
+
+  /** Forgets an adapter: new sequences cannot name it; those using it finish with it. */
+  public void unloadAdapter(int adapter) {
+    ensureOpen();
+    scheduler.withHandle(h -> {
+      NativeEngine.unloadAdapter(h, adapter);
+      return null;
+    });
   }
 
   @Override

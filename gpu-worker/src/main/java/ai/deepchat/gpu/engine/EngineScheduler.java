@@ -203,7 +203,7 @@ final class EngineScheduler implements Runnable {
     Sampling p = s.sampling();
     try {
       s.nativeId = NativeEngine.start(handle, s.prompt(), p.temperature(), p.topP(), p.topK(), p.repetitionPenalty(),
-          p.seed(), p.maxTokens(), p.stopTokenIds());
+          p.seed(), p.maxTokens(), p.stopTokenIds(), s.adapter());
       running.put(s.nativeId, s);
       if (p.topLogprobs() >= 0) NativeEngine.requestLogprobs(handle, s.nativeId, p.topLogprobs());
     } catch (EngineException e) {

@@ -106,8 +106,15 @@ final class NativeEngine {
 
   static native void close(long handle);
 
+  /** {@code adapter}: an id from {@link #loadAdapter}, or 0 for the base model. */
   static native int start(long handle, int[] prompt, float temperature, float topP, int topK,
-      float repetitionPenalty, long seed, int maxTokens, int[] stopTokenIds);
+      float repetitionPenalty, long seed, int maxTokens, int[] stopTokenIds, int adapter);
+
+  /** Loads a PEFT LoRA adapter folder over the base weights; returns its id (> 0). */
+  static native int loadAdapter(long handle, String dir);
+
+  /** Forgets the adapter; sequences already using it finish with it. */
+  static native void unloadAdapter(long handle, int adapter);
 
   static native void cancel(long handle, int seqId);
 
@@ -121,7 +128,7 @@ final class NativeEngine {
 
   static native int active(long handle);
 
-  static native float[] forwardLogits(long handle, int[] tokens, boolean allPositions);
+  static native float[] forwardLogits(long handle, int[] tokens, boolean allPositions, int adapter);
 
   private static native String architecture(long handle);
 

@@ -17,6 +17,7 @@ public final class Sequence implements AutoCloseable {
   private final Sampling sampling;
   private final TokenListener listener;
   private final TokenConstraint constraint;  // null: unconstrained
+  private final int adapter;  // LoRA adapter id, 0: the base model
   private final CompletableFuture<FinishReason> completion = new CompletableFuture<>();
   private final AtomicBoolean cancelRequested = new AtomicBoolean();
   private final AtomicBoolean ended = new AtomicBoolean();
@@ -24,8 +25,9 @@ public final class Sequence implements AutoCloseable {
   int nativeId = -1;  // touched only by the scheduler thread
 
   Sequence(EngineScheduler scheduler, int[] prompt, Sampling sampling, TokenListener listener,
-      TokenConstraint constraint) {
+      TokenConstraint constraint, int adapter) {
     this.scheduler = scheduler;
+    this.adapter = adapter;
     this.prompt = prompt;
     this.sampling = sampling;
     this.listener = listener;
@@ -48,6 +50,10 @@ public final class Sequence implements AutoCloseable {
 
   public CompletionStage<FinishReason> completion() {
     return completion;
+  }
+
+  int adapter() {
+    return adapter;
   }
 
   public int promptTokens() {

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -100,6 +101,42 @@ public final class TinyTestModel {
     }
     w.add("model.norm.weight", ones(HIDDEN), HIDDEN);
     return w;
+  }
+
+  /**
+   * Writes a Hugging Face PEFT LoRA adapter for this model into {@code dir} (created): rank 4 on every
+   * attention and MLP projection, random A and B from {@code seed} (PEFT starts B at zero; random B
+   * makes the adapter change the answers). For tests of adapter versions and rollouts.
+   */
+  public static void writeAdapter(Path dir, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int rank = 4;
+    int kv = KV_HEADS * (HIDDEN / HEADS);
+    SafetensorsWriter w = new SafetensorsWriter();
+    record Projection(String module, int out, int in) {
+    }
+    List<Projection> projections = List.of(new Projection("self_attn.q_proj", HIDDEN, HIDDEN),
+        new Projection("self_attn.k_proj", kv, HIDDEN), new Projection("self_attn.v_proj", kv, HIDDEN),
+        new Projection("self_attn.o_proj", HIDDEN, HIDDEN), new Projection("mlp.gate_proj", INTERMEDIATE, HIDDEN),
+        new Projection("mlp.up_proj", INTERMEDIATE, HIDDEN), new Projection("mlp.down_proj", HIDDEN, INTERMEDIATE));
+    for (int l = 0; l < LAYERS; l++) {
+      for (Projection m : projections) {
+        String name = "base_model.model.model.layers." + l + "." + m.module();
+        w.add(name + ".lora_A.weight", normal(random, rank * m.in(), 0.3f), rank, m.in());
+        w.add(name + ".lora_B.weight", normal(random, m.out() * rank, 0.3f), m.out(), rank);
+      }
+    }
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve("adapter_config.json"), """
+          {"peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": "%s", "r": %d,
+           "lora_alpha": 8, "lora_dropout": 0.0, "bias": "none", "use_rslora": false, "use_dora": false,
+           "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]}
+          """.formatted(MODEL_KEY, rank));
+      w.write(dir.resolve("adapter_model.safetensors"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write a test adapter to " + dir + ": " + e.getMessage(), e);
+    }
   }
 
   private static float[] normal(SplittableRandom random, int n, float std) {

@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -80,6 +81,11 @@ public final class EngineWorkerVerticle extends VerticleBase {
   private final List<Future<Void>> admitting = new ArrayList<>();
   private boolean stopping;
   private MessageConsumer<GenerateRequest> generate;
+  // LoRA adapters served beside the base model (event loop: consumers by model key; rescans on a worker thread)
+  private ServedAdapters adapters;
+  private ServedAdapters.Changes initialAdapters;
+  private final Map<String, MessageConsumer<GenerateRequest>> adapterConsumers = new TreeMap<>();
+  private boolean rescanning;
   private AutoCloseable gauges;
   private volatile boolean draining;
 
@@ -100,17 +106,29 @@ public final class EngineWorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     admissions = WorkerPools.of(vertx).open(WorkerPools.Kind.ENGINE_ADMISSIONS);
-    return vertx.executeBlocking(() -> ServedModel.load(modelKey, modelDir, options))
+    return vertx.executeBlocking(() -> {
+      ServedModel loaded = ServedModel.load(modelKey, modelDir, options);
+      try {
+        adapters = new ServedAdapters(modelKey, modelDir, loaded.engine());
+        initialAdapters = adapters.rescan();
+      } catch (RuntimeException e) {
+        loaded.close();
+        throw e;
+      }
+      return loaded;
+    })
         .compose(loaded -> {
           model = loaded;
           events = StreamOutbox.manual(vertx.eventBus());
           loaded.engine().afterEvents(events::flush);
           LOG.info("serving model '{}' from {} ({})", modelKey, modelDir, loaded.engine().info());
           var bus = vertx.eventBus();
-          generate = bus.consumer(Addresses.engineGenerate(modelKey), this::onGenerate);
-          Future<Void> cancel = bus.<CancelGeneration>consumer(Addresses.ENGINE_CANCEL,
-              msg -> cancel(msg.body().requestId())).completion();
-          return Future.all(generate.completion(), cancel);
+          generate = bus.consumer(Addresses.engineGenerate(modelKey), msg -> onGenerate(msg, 0));
+          List<Future<Void>> registered = new ArrayList<>(List.of(generate.completion()));
+          registered.add(applyAdapters(initialAdapters));
+          registered.add(bus.<CancelGeneration>consumer(Addresses.ENGINE_CANCEL,
+              msg -> cancel(msg.body().requestId())).completion());
+          return Future.all(registered);
         })
         .onSuccess(v -> {
           // read at scrape time from the engine's published snapshot: no lock, no native call
@@ -118,7 +136,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
               () -> model.engine().stats().queued(), () -> model.engine().stats().kvUse(), generatedTokens::sum);
           NodeDrain.of(vertx).join(drainer);
           announce(false);
-          announceTimer = vertx.setPeriodic(ANNOUNCE_MS, id -> announce(false));
+          announceTimer = vertx.setPeriodic(ANNOUNCE_MS, id -> rescanThenAnnounce());
         });
   }
 
@@ -139,7 +157,8 @@ public final class EngineWorkerVerticle extends VerticleBase {
     });
   }
 
-  private void onGenerate(Message<GenerateRequest> msg) {
+  /** {@code adapter}: the engine's LoRA adapter id for the key the request came on, 0 for the base model. */
+  private void onGenerate(Message<GenerateRequest> msg, int adapter) {
     GenerateRequest request = msg.body();
     // the engine's time starts here: rendering, encoding, waiting for a batch slot and prefill are its own
     long admittedAtMicros = EngineStamp.nowMicros();
@@ -152,7 +171,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
       return;
     }
     // unordered: admissions are independent (the engine, tokenizer and template are thread-safe)
-    Future<Void> admitted = admissions.executeBlocking(() -> admit(request, admittedAtMicros), false);
+    Future<Void> admitted = admissions.executeBlocking(() -> admit(request, admittedAtMicros, adapter), false);
     admitting.add(admitted);
     admitted.onComplete(ar -> {
       admitting.remove(admitted);
@@ -169,7 +188,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
   }
 
   /** Renders, encodes and starts the sequence; runs on the engine-admissions pool. */
-  private Void admit(GenerateRequest request, long admittedAtMicros) {
+  private Void admit(GenerateRequest request, long admittedAtMicros, int adapter) {
     ServedModel.Prompt prompt = model.prompt(request.messages(), request.tools());
     SamplingParams p = request.sampling();
     // a raw prompt has no chat template to open a thinking block; constrained output is the answer
@@ -190,7 +209,7 @@ public final class EngineWorkerVerticle extends VerticleBase {
     // removes itself when it ends
     active.put(request.requestId(), stream);
     try {
-      stream.attach(model.engine().start(prompt.tokens(), sampling, stream, constraint));
+      stream.attach(model.engine().start(prompt.tokens(), sampling, stream, constraint, adapter));
     } catch (RuntimeException e) {
       active.remove(request.requestId());
       throw e;
@@ -221,9 +240,13 @@ public final class EngineWorkerVerticle extends VerticleBase {
     context.runOnContext(v -> {
       vertx.cancelTimer(announceTimer);
       announce(true);
-      NodeDrain.withdraw(vertx, Addresses.engineGenerate(modelKey)).eventually(() -> {
+      List<Future<Void>> withdrawn = servedKeys().stream()
+          .map(key -> NodeDrain.withdraw(vertx, Addresses.engineGenerate(key))).toList();
+      Future.join(withdrawn).eventually(() -> {
         draining = true;
-        return generate.unregister();
+        List<Future<Void>> unregistered = new ArrayList<>(List.of(generate.unregister()));
+        adapterConsumers.values().forEach(c -> unregistered.add(c.unregister()));
+        return Future.join(unregistered);
       }).onComplete(ar -> {
         long handedBack = active.values().stream().filter(s -> s.handBack(HANDED_BACK)).count();
         LOG.info("draining worker {}: new generations go elsewhere; {} handed back, {} running, up to {} s",
@@ -267,10 +290,55 @@ public final class EngineWorkerVerticle extends VerticleBase {
     }
   }
 
+  /** Follows the model's adapters/ folder (new, changed, removed adapters), then announces what is served. */
+  private void rescanThenAnnounce() {
+    if (rescanning || stopping || draining) {
+      announce(false);
+      return;
+    }
+    rescanning = true;
+    vertx.executeBlocking(adapters::rescan).compose(this::applyAdapters)
+        .onFailure(e -> LOG.warn("could not rescan the LoRA adapters: {}", e.getMessage()))
+        .onComplete(ar -> {
+          rescanning = false;
+          if (!stopping) {
+            announce(false);
+          }
+        });
+  }
+
+  /** Serves added adapters under their keys and stops serving removed ones (event loop). */
+  private Future<Void> applyAdapters(ServedAdapters.Changes changes) {
+    if (stopping || draining) {
+      return Future.succeededFuture();
+    }
+    List<Future<Void>> done = new ArrayList<>();
+    changes.removed().keySet().forEach(key -> {
+      MessageConsumer<GenerateRequest> c = adapterConsumers.remove(key);
+      if (c != null) {
+        done.add(c.unregister());
+      }
+    });
+    changes.added().forEach((key, id) -> {
+      MessageConsumer<GenerateRequest> c =
+          vertx.eventBus().consumer(Addresses.engineGenerate(key), msg -> onGenerate(msg, id));
+      adapterConsumers.put(key, c);
+      done.add(c.completion());
+    });
+    return Future.all(done).mapEmpty();
+  }
+
   private void announce(boolean leaving) {
     vertx.eventBus().publish(Addresses.ENGINE_ANNOUNCE,
-        new WorkerAnnouncement(workerId, nodeId, List.of(modelKey), active.size(), leaving, options.backend(),
+        new WorkerAnnouncement(workerId, nodeId, servedKeys(), active.size(), leaving, options.backend(),
             model == null ? 0 : model.engine().stats().queued()));
+  }
+
+  /** The base model's key, then one per LoRA adapter served over it. */
+  private List<String> servedKeys() {
+    List<String> keys = new ArrayList<>(List.of(modelKey));
+    keys.addAll(adapterConsumers.keySet());
+    return keys;
   }
 
   /** Generations running now (for tests and metrics). */

@@ -19,8 +19,17 @@ final class Fixtures {
   }
 
   static Path model(String name) {
-    URL url = Fixtures.class.getResource("/fixtures/models/" + name);
-    if (url == null) throw new IllegalStateException("fixture model missing: " + name);
+    return resource("/fixtures/models/" + name);
+  }
+
+  /** A LoRA test adapter of a tiny model (scripts/make_lora_fixtures.py): "a", "b" or "a-merged". */
+  static Path lora(String model, String adapter) {
+    return resource("/fixtures/lora/" + model + "/" + adapter);
+  }
+
+  private static Path resource(String name) {
+    URL url = Fixtures.class.getResource(name);
+    if (url == null) throw new IllegalStateException("fixture missing: " + name);
     try {
       return Path.of(url.toURI());
     } catch (URISyntaxException e) {

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -257,6 +258,51 @@ class EngineWorkerVerticleTest {
     // the console's Models page lists where each key is served and how deep its queue is
     assertThat(a.device()).isEqualTo("cpu");
     assertThat(a.queued()).isZero();
+  }
+
+  private static List<String> nextAnnouncement() throws Exception {
+    CompletableFuture<WorkerAnnouncement> seen = new CompletableFuture<>();
+    var c = vertx.eventBus().<WorkerAnnouncement>consumer(Addresses.ENGINE_ANNOUNCE, m -> seen.complete(m.body()));
+    try {
+      return seen.get(10, TimeUnit.SECONDS).modelKeys();
+    } finally {
+      await(c.unregister());
+    }
+  }
+
+  /**
+   * The worker follows its model's adapters/ folder: an adapter copied in is served as "<base>+<name>"
+   * within an announcement period and answers with its own tokens, a broken one is skipped until its
+   * files change, and removed ones are no longer announced.
+   */
+  @Test
+  void loraAdaptersAreServedAsTheyAppearAndDropWhenRemoved() throws Exception {
+    Path adapters = modelDir.resolve(ServedAdapters.FOLDER);
+    Path broken = Files.createDirectories(adapters.resolve("broken"));
+    Files.writeString(broken.resolve("adapter_config.json"), "{\"r\": 4,");
+    TinyTestModel.writeAdapter(adapters.resolve("ops"), 3L);
+    String key = EngineMessages.adapterModelKey("tiny-test", "ops");
+    until("the adapter is announced", Duration.ofSeconds(15), () -> nextAnnouncement().contains(key));
+    assertThat(nextAnnouncement()).containsExactly("tiny-test", key);
+
+    Run withAdapter = generate(key, CHAT, SamplingParams.greedy(8), false);
+    Run base = generate(SamplingParams.greedy(8), false);
+    assertThat(withAdapter.last().kind()).isEqualTo(GenerationEvent.Kind.DONE);
+    assertThat(withAdapter.content()).isNotEqualTo(base.content());
+
+    TinyTestModel.writeAdapter(broken, 4L);  // repaired: picked up now its files changed
+    String repaired = EngineMessages.adapterModelKey("tiny-test", "broken");
+    until("the repaired adapter is announced", Duration.ofSeconds(15), () -> nextAnnouncement().contains(repaired));
+    for (Path dir : List.of(adapters.resolve("ops"), broken)) {
+      try (var files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          Files.delete(f);
+        }
+      }
+      Files.delete(dir);
+    }
+    until("the adapters are no longer announced", Duration.ofSeconds(15),
+        () -> nextAnnouncement().equals(List.of("tiny-test")));
   }
 
   // Constrained decoding (#17): the random model's output is valid JSON under the schema, whatever

@@ -14,6 +14,7 @@ import ai.deepchat.canary.rollout.RolloutService.StartRequest;
 import ai.deepchat.gateway.HttpErrors;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.privacy.ApiKeyAuth;
 import ai.deepchat.policy.ratelimit.RequestLimits;
@@ -155,7 +156,8 @@ public final class CanaryApiModule implements HttpModule {
 
   private static VersionSpec spec(JsonObject b, boolean creating) {
     for (String key : b.fieldNames()) {
-      if (!List.of("name", "backend", "location", "modelKey", "params", "systemPromptTemplate").contains(key)) {
+      if (!List.of("name", "backend", "location", "modelKey", "adapter", "params", "systemPromptTemplate")
+          .contains(key)) {
         throw CanaryException.invalid("unknown field '" + key + "'");
       }
     }
@@ -173,6 +175,16 @@ public final class CanaryApiModule implements HttpModule {
         throw CanaryException.invalid("modelKey names a local version's location; give one of them");
       }
       location = modelKey;
+      backend = backend == null && creating ? Backend.LOCAL : backend;
+    }
+    // a LoRA adapter over a local base model: served under the key "<base>+<adapter>"
+    String adapter = JsonBodies.string(b, "adapter", 100);
+    if (adapter != null) {
+      if (location == null || backend != null && backend != Backend.LOCAL
+          || location.contains(EngineMessages.ADAPTER_SEPARATOR)) {
+        throw CanaryException.invalid("adapter goes with the modelKey (or location) of a local base model");
+      }
+      location = EngineMessages.adapterModelKey(location, adapter);
       backend = backend == null && creating ? Backend.LOCAL : backend;
     }
     return new VersionSpec(JsonBodies.string(b, "name", 100), backend, location, JsonBodies.object(b, "params"),

@@ -31,7 +31,11 @@ public final class ModelRegistry {
   public static final int KEPT_STABLE = 3;
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:\\-]{0,99}");
-  private static final Pattern MODEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}");
+  // a base model key, or "<base>+<adapter>" for a LoRA adapter served over it (EngineMessages.adapterModelKey)
+  private static final Pattern TENANT_ADAPTER =
+      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\..*");
+  private static final Pattern MODEL_KEY =
+      Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}(\\+[A-Za-z0-9][A-Za-z0-9._\\-]{0,99})?");
 
   /** The fields of a new version or of an update; null fields are left as they are on update. */
   public record VersionSpec(String name, Backend backend, String location, JsonObject params,
@@ -52,6 +56,7 @@ public final class ModelRegistry {
   public Future<ModelVersion> create(Scope scope, VersionSpec spec, Actor actor) {
     try {
       validate(spec, true);
+      validateAdapterOwner(scope, spec.backend(), spec.location());
     } catch (CanaryException e) {
       return Future.failedFuture(e);
     }
@@ -126,6 +131,7 @@ public final class ModelRegistry {
       Backend backend = spec.backend() == null ? current.backend() : spec.backend();
       String location = spec.location() == null ? current.location() : spec.location();
       validateLocation(backend, location);
+      validateAdapterOwner(scope, backend, location);
       Map<String, Object> changed = new LinkedHashMap<>();
       if (spec.name() != null) changed.put("name", spec.name());
       if (spec.backend() != null) changed.put("backend", backend.sql());
@@ -280,6 +286,28 @@ public final class ModelRegistry {
     validateLocation(backend, location, "fallback.location");
   }
 
+  /**
+   * A tenant's version may name only that tenant's LoRA adapters, folders named {@code <tenant id>.<name>}
+   * under the model's adapters/: an adapter trained on one tenant's conversations can repeat them, so it
+   * must never answer another tenant. Platform versions (which answer every tenant without versions of
+   * its own) may name only platform adapters, those without a tenant id.
+   */
+  static void validateAdapterOwner(Scope scope, Backend backend, String location) {
+    int plus = backend == Backend.LOCAL && location != null
+        ? location.indexOf(EngineMessages.ADAPTER_SEPARATOR) : -1;
+    if (plus < 0) {
+      return;
+    }
+    String adapter = location.substring(plus + 1);
+    if (!scope.platform() && !adapter.startsWith(scope.tenantId() + ".")) {
+      throw CanaryException.invalid("a tenant's adapter is the folder '" + scope.tenantId()
+          + ".<name>' under the base model's adapters/; other adapters belong to other tenants or the platform");
+    }
+    if (scope.platform() && TENANT_ADAPTER.matcher(adapter).matches()) {
+      throw CanaryException.invalid("a platform version answers every tenant: it may not serve a tenant's adapter");
+    }
+  }
+
   void validateLocation(Backend backend, String location) {
     validateLocation(backend, location, "location");
   }
@@ -291,7 +319,7 @@ public final class ModelRegistry {
           ? "'" + location + "' looks like a folder; " : "";
       throw CanaryException.invalidField(param, folder + "a local version's " + field + " is the model key an engine"
           + " worker serves (ENGINE_MODEL_KEY, for example " + EngineMessages.TEST_MODEL_KEY + "): 1-100 letters,"
-          + " digits, '.', '_' or '-'");
+          + " digits, '.', '_' or '-', then '+' and an adapter name of the same kind for a LoRA adapter");
     }
     if (backend == Backend.OPENAI && (location == null || location.length() > 500
         || !(location.startsWith("https://") || location.startsWith("http://")))) {

@@ -1,5 +1,6 @@
 package ai.deepchat.canary.registry;
 
+import ai.deepchat.platform.engine.EngineMessages;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 
@@ -38,6 +39,12 @@ public record ModelVersion(UUID id, UUID tenantId, String name, Backend backend,
     return backend == Backend.LOCAL ? location : null;
   }
 
+  /** The LoRA adapter of a local version served as "<base>+<adapter>", else null. */
+  public String adapter() {
+    int plus = backend == Backend.LOCAL ? location.indexOf(EngineMessages.ADAPTER_SEPARATOR) : -1;
+    return plus < 0 ? null : location.substring(plus + 1);
+  }
+
   /** The admin API's view; secrets in params (api_key) are never echoed. */
   public JsonObject toJson(boolean serving) {
     JsonObject shown = params.copy();
@@ -54,6 +61,7 @@ public record ModelVersion(UUID id, UUID tenantId, String name, Backend backend,
         .put("name", name)
         .put("backend", backend.sql())
         .put("location", location)
+        .put("adapter", adapter())
         .put("params", shown)
         .put("systemPromptTemplate", systemPromptTemplate)
         .put("state", state.sql())

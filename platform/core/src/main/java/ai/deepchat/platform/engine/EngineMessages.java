@@ -16,6 +16,17 @@ public final class EngineMessages {
    */
   public static final String TEST_MODEL_KEY = "tiny-test";
 
+  /**
+   * A base model key and a LoRA adapter served over it form one model key, {@code <base>+<adapter>}
+   * ({@code +} is in neither part): the worker that loaded the adapter serves that key, and a model
+   * version whose location is it routes there like any other.
+   */
+  public static final String ADAPTER_SEPARATOR = "+";
+
+  public static String adapterModelKey(String baseKey, String adapter) {
+    return baseKey + ADAPTER_SEPARATOR + adapter;
+  }
+
   public static final List<Class<? extends Record>> TYPES = List.of(
       GenerateRequest.class, GenerateAccepted.class, GenerationEvent.class, GenerationEvents.class,
       CancelGeneration.class,
