@@ -123,6 +123,18 @@ public final class InboxQueries {
         }));
   }
 
+  /** Fails with 404 unless this is a widget conversation of the staff member's tenant. */
+  public Future<Void> requireConversation(Staff staff, UUID conversationId) {
+    return db.inTenant(staff.tenantId(), c -> c.preparedQuery("SELECT 1 FROM conversations WHERE id = $1 "
+            + "AND channel = 'widget'").execute(Tuple.of(conversationId)))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw HandoffException.notFound("conversation_not_found", "No such conversation.");
+          }
+          return null;
+        });
+  }
+
   private static JsonObject handoff(Row r) {
     return new JsonObject().put("id", r.getUUID("id").toString()).put("state", r.getString("state"))
         .put("reason", r.getString("reason"))

@@ -72,8 +72,11 @@ public final class InboxApiRoutes {
   }
 
   private void conversation(ConsoleRouter routes, String action, ConversationAction handler) {
-    routes.post(BASE + "/:id/" + action, ConsoleRole.AGENT,
-        staff((ctx, s) -> handler.apply(s, param(ctx, "id"), body(ctx))));
+    // another workspace's (or no) conversation is 404 before the body is even read
+    routes.post(BASE + "/:id/" + action, ConsoleRole.AGENT, staff((ctx, s) -> {
+      UUID id = param(ctx, "id");
+      return queries.requireConversation(s, id).compose(x -> handler.apply(s, id, body(ctx)));
+    }));
   }
 
   /** Guards a route to inbox staff and answers its result as JSON, refusals in the console API's error shape. */

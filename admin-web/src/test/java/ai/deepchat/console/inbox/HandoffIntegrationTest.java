@@ -174,6 +174,28 @@ class HandoffIntegrationTest {
     assertThat(count(t, "SELECT count(*) FROM handoffs WHERE state = 'assigned'")).isZero();
   }
 
+  @Test
+  void theBotGivingUpTwiceInARowEscalates() throws Exception {
+    HandoffHarness.Visitor v = h.visitor(a);
+    String conv = v.conversation.toString();
+    // the harness's bot turn answered ("I do not know", no intent); now one "don't know" answer
+    unconfidentAnswer(v, "asked for a person earlier", 1);
+    unconfidentAnswer(v, "I'm sorry, I don't know.", 0.42f);
+    await(h.handoffs.afterHandoffAnswer(a.id(), v.id, v.conversation, 0.42));
+    assertThat(count(a, "SELECT count(*) FROM handoffs WHERE conversation_id = '" + conv + "'"))
+        .as("one unconfident answer, and a person request that does not count as one").isZero();
+    unconfidentAnswer(v, "I'm sorry, I still don't know.", 0.38f);
+    await(h.handoffs.afterHandoffAnswer(a.id(), v.id, v.conversation, 0.38));
+    assertThat(count(a, "SELECT count(*) FROM handoffs WHERE reason = 'unconfident' AND conversation_id = '" + conv + "'"))
+        .isEqualTo(1);
+  }
+
+  private void unconfidentAnswer(HandoffHarness.Visitor v, String text, float score) throws Exception {
+    await(h.db.inTenant(a.id(), c -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, "
+        + "intent, intent_score, created_at) VALUES ($1, $2, 'assistant', $3, 'handoff', $4, clock_timestamp())")
+        .execute(Tuple.of(a.id(), v.conversation, text, score))));
+  }
+
   private long count(HandoffHarness.Tenant t, String sql) throws Exception {
     return await(h.db.inTenant(t.id(), c -> c.query(sql).execute().map(rows -> rows.iterator().next().getLong(0))));
   }
