@@ -51,11 +51,17 @@ public final class HandoffNode implements Shareable {
     return inbox;
   }
 
-  /** Opens an agent's inbox stream on this node: its events from now on, and its presence kept fresh. */
-  public void attach(StaffStreams.Stream stream) {
-    streams.add(stream);
+  /**
+   * Opens an agent's inbox stream on this node: its events from now on, and its presence kept fresh.
+   * False when the agent already holds {@link StaffStreams#MAX_PER_USER} streams here.
+   */
+  public boolean attach(StaffStreams.Stream stream) {
+    if (!streams.add(stream)) {
+      return false;
+    }
     handoffs.heartbeat(stream.tenantId(), java.util.List.of(stream.userId()))
         .onFailure(err -> LOG.warn("agent heartbeat failed: {}", err.toString()));
+    return true;
   }
 
   public void detach(StaffStreams.Stream stream) {

@@ -50,7 +50,10 @@ public final class InboxApiRoutes {
       if (!session.role().staffsInbox()) {
         return refuse(ctx);
       }
-      new InboxEvents(node).open(ctx, session.tenantId(), session.userId());
+      if (!new InboxEvents(node).open(ctx, session.tenantId(), session.userId())) {
+        return error(ctx, new HandoffException(429, "too_many_streams",
+            "This account has too many open inbox streams; close a tab and retry."));
+      }
       return Future.succeededFuture();
     });
     routes.get(BASE + "/canned", ConsoleRole.AGENT, staff((ctx, s) -> queries.cannedReplies(s)));

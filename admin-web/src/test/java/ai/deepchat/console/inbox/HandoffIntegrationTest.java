@@ -131,6 +131,19 @@ class HandoffIntegrationTest {
   }
 
   @Test
+  void inboxStreamsArePerPersonCapped() throws Exception {
+    HandoffHarness.Staff bob = h.new Staff(b, "bob@hand-beta.test");
+    for (int i = 0; i < ai.deepchat.handoff.StaffStreams.MAX_PER_USER; i++) {
+      bob.listen();
+    }
+    HttpResponse<String> refused = bob.page("/console/api/inbox/events");
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code")).isEqualTo("too_many_streams");
+    // another person of the tenant is not affected
+    h.new Staff(b, "ann@hand-beta.test").listen();
+  }
+
+  @Test
   void outsideBusinessHoursTicket() throws Exception {
     HandoffHarness.Tenant closed = h.tenant("hand-closed");
     HandoffHarness.Staff owner = h.new Staff(closed, "owner@hand-closed.test");
