@@ -83,12 +83,21 @@ public final class Views {
     m.put("canEdit", s.can(ConsoleRole.EDITOR));
     m.put("canAdmin", s.can(ConsoleRole.ADMIN));
     m.put("isOwner", s.can(ConsoleRole.OWNER));
+    m.put("canInbox", s.role() != null && s.role().staffsInbox());
     return m;
   }
 
   /** The error page for a status, with the request id to quote to an operator. */
   public void error(RoutingContext ctx, int status, String messageKey, Object... params) {
     if (ctx.response().ended()) {
+      return;
+    }
+    if (ctx.request().path().startsWith(ConsoleRouter.BASE + "/api/")) {
+      // the console's JSON routes answer JSON: {"error": {"code", "message"}}
+      ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8")
+          .end(new io.vertx.core.json.JsonObject().put("error", new io.vertx.core.json.JsonObject()
+              .put("code", messageKey.replaceFirst("^error\\.", "")).put("message", message(ctx, messageKey, params)))
+              .encode());
       return;
     }
     Map<String, Object> model = new HashMap<>();
