@@ -78,7 +78,8 @@ final class ChannelStore {
             + "dedupe_key, open_id, msg_type, question, lease_owner, lease_until, attempts) "
             + "VALUES (app_tenant(), $1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::int), 1) "
             + "ON CONFLICT DO NOTHING RETURNING " + MESSAGE_COLUMNS)
-        .execute(Tuple.of(ch.id(), in.dedupeKey(), in.openId(), in.msgType(), in.question(), nodeId, leaseSeconds))
+        .execute(Tuple.of(ch.id(), in.dedupeKey(), in.openId(), in.msgType(),
+            in.question() == null ? "" : in.question(), nodeId, leaseSeconds))
         .map(ChannelStore::first));
   }
 

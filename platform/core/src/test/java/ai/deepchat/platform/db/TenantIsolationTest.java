@@ -61,6 +61,10 @@ class TenantIsolationTest {
         SELECT tenant_id, id, 'https://example.test/', false, 0, 1 FROM knowledge_bases WHERE tenant_id = '%1$s';
       INSERT INTO web_source_pages (tenant_id, source_id, url, depth, status)
         SELECT tenant_id, id, start_url, 0, 'added' FROM web_sources WHERE tenant_id = '%1$s';
+      INSERT INTO channels (tenant_id, kind, name, app_id, app_secret, token, mode)
+        VALUES ('%1$s', 'wechat', 'c', 'wx1', 's', 't', 'plaintext');
+      INSERT INTO channel_messages (tenant_id, channel_id, dedupe_key, open_id, msg_type, question)
+        SELECT tenant_id, id, 'msg:1', 'o1', 'text', 'q' FROM channels WHERE tenant_id = '%1$s';
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
