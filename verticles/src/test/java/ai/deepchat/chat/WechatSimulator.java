@@ -62,6 +62,9 @@ final class WechatSimulator {
   private final Map<String, Account> accounts = new ConcurrentHashMap<>();
   private final Set<String> validTokens = ConcurrentHashMap.newKeySet();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** While set, message sends are held unanswered and not delivered (a node may die meanwhile). */
+  volatile boolean holdSends;
+  final AtomicInteger heldSends = new AtomicInteger();
   /** WeChat waits this long for a reply before it retries. */
   volatile Duration replyWait = Duration.ofSeconds(5);
   private HttpServer server;
@@ -84,6 +87,10 @@ final class WechatSimulator {
         case "/cgi-bin/message/custom/send", "/cgi-bin/message/custom/typing", "/cgi-bin/message/send" -> {
           if (!validTokens.contains(String.valueOf(req.getParam("access_token")))) {
             json(req, new JsonObject().put("errcode", 40001).put("errmsg", "invalid credential"));
+            return;
+          }
+          if (holdSends && path.endsWith("/send")) {
+            heldSends.incrementAndGet();
             return;
           }
           calls.add(new Call(path, body.toJsonObject(), System.currentTimeMillis()));

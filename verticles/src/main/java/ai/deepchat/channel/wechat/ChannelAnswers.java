@@ -3,7 +3,6 @@ package ai.deepchat.channel.wechat;
 import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.platform.bus.BusFailure;
-import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.policy.ratelimit.RequestLimits;
@@ -25,7 +24,8 @@ import java.util.UUID;
  * channel), then delivers it: passively, in the push's own reply, when the whole answer is ready within
  * the passive budget (FAQ hits are); else the push is acknowledged at once and the answer goes out
  * through the customer-service API (typing status meanwhile, split at WeChat's length limit), from the
- * message's durable row, so a node that dies on the way leaves it to another. One per event-loop context.
+ * message's durable row. The node renews its lease on the row while it works; a node that dies leaves
+ * the row to another once the lease runs out. One per event-loop context.
  */
 final class ChannelAnswers {
 
@@ -45,20 +45,20 @@ final class ChannelAnswers {
   private final RequestLimits limits;
   private final ChannelStore store;
   private final WechatApi api;
-  private final int retrySeconds;
+  private final int leaseSeconds;
 
   ChannelAnswers(Vertx vertx, TurnClient turns, RequestLimits limits, ChannelStore store, WechatApi api,
-                 int retrySeconds) {
+                 int leaseSeconds) {
     this.vertx = vertx;
     this.turns = turns;
     this.limits = limits;
     this.store = store;
     this.api = api;
-    this.retrySeconds = retrySeconds;
+    this.leaseSeconds = leaseSeconds;
   }
 
   /**
-   * Answers {@code m} (held by this node). The future: the text to reply passively (already stored as
+   * Answers {@code m} (leased to this node). The future: the text to reply passively (already stored as
    * replied), or null to acknowledge now while the answer follows through the API. {@code passiveBudgetMs}
    * 0: never passive (a message taken over from another node).
    */
@@ -66,17 +66,34 @@ final class ChannelAnswers {
     // while the model writes, the user sees "typing" (a failure to show it changes nothing)
     Passive passive = new Passive(passiveBudgetMs, () -> api.typing(ch, m.openId())
         .onFailure(err -> LOG.debug("channel {}: typing status: {}", ch.id(), err.getMessage())));
-    RateLimited.checkVisitor(limits, ch.tenantId(), m.openId())
+    Future<Void> work = RateLimited.checkVisitor(limits, ch.tenantId(), m.openId())
         .compose(allowed -> store.conversation(ch, m.openId()))
         .compose(conversation -> generate(ch, m, conversation, passive))
         .recover(err -> err instanceof RateLimited ? Future.succeededFuture(RATE_LIMITED) : Future.failedFuture(err))
-        .onSuccess(text -> finish(ch, m, text, passive))
-        .onFailure(err -> failed(ch, m, err, passive));
+        .compose(text -> finish(ch, m, text, passive), err -> failed(ch, m, err, passive));
+    held(m, work);
     return passive.decided.future();
   }
 
-  /** Sends a stored answer from the first part not yet sent (a message taken over, or after a passive miss). */
+  /** Sends a stored answer from the first part not yet sent (a message taken over). */
   Future<Void> deliver(ChannelConfig ch, ChannelStore.Message m, String answer) {
+    return held(m, send(ch, m, answer));
+  }
+
+  /** Renews the lease on {@code m} until {@code work} ends, so no other node takes a message still in hand. */
+  private Future<Void> held(ChannelStore.Message m, Future<Void> work) {
+    long timer = vertx.setPeriodic(Math.max(200, leaseSeconds * 1000L / 3), t -> store.renew(m)
+        .onFailure(err -> LOG.debug("message {}: lease not renewed: {}", m.id(), err.getMessage())));
+    return work.onComplete(x -> vertx.cancelTimer(timer)).onFailure(err -> {
+      if (err instanceof ChannelStore.LeaseLost) {
+        LOG.info("message {}: {}; this node stops", m.id(), err.getMessage());
+      } else {
+        LOG.warn("message {}: {}", m.id(), err.getMessage());
+      }
+    });
+  }
+
+  private Future<Void> send(ChannelConfig ch, ChannelStore.Message m, String answer) {
     if (m.receivedAt().plus(REPLY_WINDOW).isBefore(OffsetDateTime.now())) {
       return store.failed(m, "WeChat's 48-hour reply window has passed");
     }
@@ -88,16 +105,17 @@ final class ChannelAnswers {
       return store.sent(m, parts.size(), true);
     }
     return api.sendText(ch, m.openId(), parts.get(next))
-        .compose(v -> store.sent(m, next + 1, next + 1 == parts.size()))
-        .compose(v -> sendFrom(ch, m, parts, next + 1))
         .recover(err -> {
           LOG.warn("channel {}: sending the answer to message {} failed: {}", ch.id(), m.id(), err.getMessage());
-          return err instanceof WechatApi.WechatError we && we.permanent() ? store.failed(m, err.getMessage())
-              : store.retryLater(m, err.getMessage(), retrySeconds);
-        });
+          return (err instanceof WechatApi.WechatError we && we.permanent() ? store.failed(m, err.getMessage())
+              : store.retryLater(m, err.getMessage(), leaseSeconds)).compose(v -> Future.failedFuture(err));
+        })
+        .compose(v -> store.sent(m, next + 1, next + 1 == parts.size()))
+        .compose(v -> sendFrom(ch, m, parts, next + 1));
   }
 
   private Future<String> generate(ChannelConfig ch, ChannelStore.Message m, UUID conversation, Passive passive) {
+    // the idempotency key is the push's: a node taking the message over replays or resumes the same turn
     TurnRequest req = new TurnRequest(UUID.randomUUID().toString(), ch.tenantId().toString(), ch.kind(),
         conversation == null ? null : conversation.toString(), m.openId(),
         "channel:" + ch.id() + ":" + m.dedupeKey(), List.of(new ChatMessage("user", m.question())), null, null, null);
@@ -123,28 +141,25 @@ final class ChannelAnswers {
     return done.future();
   }
 
-  private void finish(ChannelConfig ch, ChannelStore.Message m, String text, Passive passive) {
+  private Future<Void> finish(ChannelConfig ch, ChannelStore.Message m, String text, Passive passive) {
     String answer = text.isBlank() ? SORRY : text;
     if (passive.claim() && answer.getBytes(StandardCharsets.UTF_8).length <= MAX_PASSIVE_BYTES) {
       // stored as replied before the reply is written: a retry of this push then gets the same reply
-      store.answered(m, answer, "replied").onComplete(ar -> passive.decided.tryComplete(ar.succeeded() ? answer : null));
-      return;
+      return store.answered(m, answer, "replied").onComplete(ar -> passive.decided.tryComplete(ar.succeeded() ? answer : null));
     }
     passive.decided.tryComplete(null);
-    store.answered(m, answer, "answered").compose(v -> deliver(ch, m, answer))
-        .onFailure(err -> LOG.warn("channel {}: message {}: {}", ch.id(), m.id(), err.getMessage()));
+    return store.answered(m, answer, "answered").compose(v -> send(ch, m, answer));
   }
 
-  private void failed(ChannelConfig ch, ChannelStore.Message m, Throwable err, Passive passive) {
+  private Future<Void> failed(ChannelConfig ch, ChannelStore.Message m, Throwable err, Passive passive) {
     passive.decided.tryComplete(null);
     LOG.warn("channel {}: no answer to message {} (attempt {}): {}", ch.id(), m.id(), m.attempts(), err.getMessage());
-    boolean retry = m.attempts() < MAX_ATTEMPTS && !(err instanceof BusFailure.Failed f && !f.failure().retryable()
-        && f.failure() != BusFailure.TURN_IN_PROGRESS);
-    if (retry) {
-      store.retryLater(m, err.getMessage(), retrySeconds);
-    } else {
-      store.answered(m, SORRY, "answered").compose(v -> deliver(ch, m, SORRY));
-    }
+    // another node still generates this answer (or died doing so: the pipeline frees it after a while)
+    boolean inProgress = BusFailure.of(err) == BusFailure.TURN_IN_PROGRESS;
+    boolean retry = inProgress || m.attempts() < MAX_ATTEMPTS
+        && !(err instanceof BusFailure.Failed f && !f.failure().retryable());
+    return retry ? store.retryLater(m, err.getMessage(), leaseSeconds)
+        : store.answered(m, SORRY, "answered").compose(v -> send(ch, m, SORRY));
   }
 
   /**

@@ -128,14 +128,30 @@ final class ChannelStore {
     return update(m, "error = $3, lease_until = now() + make_interval(secs => $4::int)", error, seconds);
   }
 
-  /** Changes a message this node still holds ({@code set} uses $3 on: {@code params}). */
+  /** Extends this node's lease on a message it still works on. */
+  Future<Void> renew(Message m) {
+    return update(m, "lease_until = now() + make_interval(secs => $3::int)", leaseSeconds);
+  }
+
+  /**
+   * Changes a message this node still holds ({@code set} uses $3 on: {@code params}); fails with
+   * {@link LeaseLost} when another node took it over (this one was too slow: it must stop, not send).
+   */
   private Future<Void> update(Message m, String set, Object... params) {
     Tuple t = Tuple.of(m.id(), nodeId);
     for (Object p : params) {
       t.addValue(p);
     }
     return db.inTenant(m.tenantId(), c -> c.preparedQuery("UPDATE channel_messages SET " + set
-            + ", updated_at = now() WHERE id = $1 AND lease_owner = $2").execute(t).mapEmpty());
+            + ", updated_at = now() WHERE id = $1 AND lease_owner = $2").execute(t))
+        .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture() : Future.failedFuture(new LeaseLost()));
+  }
+
+  /** Another node holds the message now. */
+  static final class LeaseLost extends RuntimeException {
+    LeaseLost() {
+      super("another node took the message over", null, false, false);
+    }
   }
 
   /** The visitor's conversation on this channel, when one was active in the last day (else a new one starts). */
