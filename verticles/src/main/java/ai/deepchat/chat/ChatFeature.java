@@ -45,7 +45,7 @@ public final class ChatFeature {
                                                        CanaryServices canary) {
     String tokenSecret = JwtSecret.resolve(platform.config());
     VisitorSockets sockets = VisitorSockets.listen(vertx);
-    Supplier<HttpModule> channels = ChannelFeature.httpModule(vertx, platform, policy.limits());
+    Supplier<HttpModule> channels = ChannelFeature.httpModule(vertx, platform, policy.limits(), policy.audit());
     return () -> List.of(new ChatApiModule(vertx, platform, policy.limits()),
         new TextCompletionsModule(vertx, platform, policy.limits(), policy.moderation()),
         new WidgetModule(vertx, platform, policy.limits(), canary, tokenSecret, sockets), channels.get());

@@ -104,10 +104,10 @@ class WechatChannelIntegrationTest {
   @Test
   void aModelAnswerIsAcknowledgedAtOnceAndSentThroughTheApiWithTyping() throws Exception {
     String user = "o-model-" + UUID.randomUUID();
-    Reply reply = sim.push(plainUrl, plain, WechatSimulator.text(plain, user, "PACED 300 3000 tell me more", msgId()), false);
+    Reply reply = sim.push(plainUrl, plain, WechatSimulator.text(plain, user, "PACED 300 2000 tell me more", msgId()), false);
     assertThat(reply.status()).isEqualTo(200);
     assertThat(reply.body()).isEqualTo("success");
-    // acknowledged within WeChat's 5 s, at the first try, before the answer ended (3 s after it began)
+    // acknowledged within WeChat's 5 s, at the first try, before the answer ended (2 s after it began)
     assertThat(reply.attempts()).isEqualTo(1);
     assertThat(reply.millis()).isLessThan(5000);
     assertThat(sim.textsTo(user)).isEmpty();
@@ -152,16 +152,19 @@ class WechatChannelIntegrationTest {
     String user = "o-events-" + UUID.randomUUID();
     Reply welcome = sim.push(safeUrl, safe, WechatSimulator.event(safe, user, "subscribe", null, 1700000001L), true);
     assertThat(welcome.content()).isEqualTo("欢迎关注！Welcome!");
-    Reply menu = sim.push(safeUrl, safe, WechatSimulator.event(safe, user, "CLICK", "How do I reset my password?",
-        1700000002L), true);
-    assertThat(menu.content()).isEqualTo("Open Settings, then Security, then Reset password.");
+    // a menu key is asked as the question; a voice message's recognised text too (their answers come
+    // passively or, when the pipeline is slower than the budget, through the API: either way once)
+    sim.push(safeUrl, safe, WechatSimulator.event(safe, user, "CLICK", "How do I reset my password?", 1700000002L), true);
     Reply deaf = sim.push(safeUrl, safe, WechatSimulator.voice(safe, user, null, msgId()), true);
     assertThat(deaf.content()).contains("Voice messages are not recognised");
-    Reply heard = sim.push(safeUrl, safe, WechatSimulator.voice(safe, user, "how do I reset my password", msgId()), true);
-    assertThat(heard.content()).isEqualTo("Open Settings, then Security, then Reset password.");
+    sim.push(safeUrl, safe, WechatSimulator.voice(safe, user, "what are your opening hours", msgId()), true);
+    until("both questions answered", Duration.ofSeconds(20), () -> h.count("SELECT count(*) FROM channel_messages "
+        + "WHERE open_id = '" + user + "' AND status IN ('replied', 'sent') AND question <> ''") == 2);
+    assertThat(h.string("SELECT string_agg(m.content, '|' ORDER BY m.created_at) FROM messages m JOIN conversations c "
+        + "ON c.id = m.conversation_id WHERE c.visitor_id = '" + user + "' AND m.role = 'user'"))
+        .isEqualTo("How do I reset my password?|what are your opening hours");
     Reply bye = sim.push(safeUrl, safe, WechatSimulator.event(safe, user, "unsubscribe", null, 1700000003L), true);
     assertThat(bye.body()).isEqualTo("success");
-    assertThat(sim.textsTo(user)).isEmpty();
   }
 
   @Test
@@ -181,14 +184,73 @@ class WechatChannelIntegrationTest {
   void aWeComApplicationAnswersThroughItsMessageApi() throws Exception {
     String user = "zhangsan-" + UUID.randomUUID().toString().substring(0, 8);
     Reply faq = sim.pushWecom(corpUrl, corp, WechatSimulator.text(corp, user, "how do I reset my password", msgId()));
-    assertThat(faq.content()).isEqualTo("Open Settings, then Security, then Reset password.");
-    Reply model = sim.pushWecom(corpUrl, corp, WechatSimulator.text(corp, user, "PACED 200 200 wecom question", msgId()));
+    assertThat(faq.status()).isEqualTo(200);
+    // passive when the FAQ answer came within the budget (on a loaded machine it may come through the API)
+    assertThat(faq.content() == null ? "success" : faq.content()).isIn("success",
+        "Open Settings, then Security, then Reset password.");
+    int passive = faq.content() == null ? 0 : 1;
+    Reply model = sim.pushWecom(corpUrl, corp, WechatSimulator.text(corp, user, "PACED 200 1500 wecom question", msgId()));
     assertThat(model.body()).isEqualTo("success");
-    until("the WeCom answer", Duration.ofSeconds(20), () -> sim.textsTo(user).size() == 1);
+    until("the WeCom answer", Duration.ofSeconds(20), () -> sim.textsTo(user).size() == 2 - passive);
+    assertThat(sim.textsTo(user)).contains("Paced answer.");
     WechatSimulator.Call sent = sim.calls.stream().filter(c -> user.equals(c.body().getString("touser"))).findFirst()
         .orElseThrow();
     assertThat(sent.path()).isEqualTo("/cgi-bin/message/send");
     assertThat(sent.body().getInteger("agentid")).isEqualTo(1000002);
     assertThat(h.string("SELECT channel FROM conversations WHERE visitor_id = '" + user + "' LIMIT 1")).isEqualTo("wecom");
+  }
+
+  @Test
+  void tenantsManageChannelsThroughTheApiAndSecretsNeverComeBack() throws Exception {
+    ChatHarness.Tenant other = h.tenant("wechat-other");
+    String secret = "s3cr3t-app-secret-value";
+    io.vertx.core.json.JsonObject create = new io.vertx.core.json.JsonObject().put("kind", "wechat").put("name", "Main")
+        .put("appId", "wx00000000000api1").put("appSecret", secret).put("token", "tokApi123").put("encodingAesKey", KEY)
+        .put("mode", "safe").put("welcomeMessage", "hello");
+    HttpResponse<String> created = h.postJson("/v1/channels", t.apiKey(), create.encode());
+    assertThat(created.statusCode()).isEqualTo(201);
+    assertThat(created.body()).doesNotContain(secret).doesNotContain("tokApi123").doesNotContain(KEY)
+        .contains("\"appSecretSet\":true").contains("\"encodingAesKeySet\":true");
+    io.vertx.core.json.JsonObject channel = new io.vertx.core.json.JsonObject(created.body());
+    String id = channel.getString("id");
+    assertThat(channel.getString("callbackPath")).isEqualTo("/channels/wechat/" + id);
+
+    HttpResponse<String> list = h.send(h.request("/v1/channels").header("Authorization", "Bearer " + t.apiKey()).GET());
+    assertThat(list.body()).contains(id).doesNotContain(secret).doesNotContain("tokApi123");
+    assertThat(h.send(h.request("/v1/channels").header("Authorization", "Bearer " + other.apiKey()).GET()).body())
+        .doesNotContain(id);
+
+    // the channel works as saved: WeChat's URL check passes with its token
+    Account saved = new Account("wx00000000000api1", secret, "tokApi123", KEY, "gh_api");
+    assertThat(sim.verify("http://127.0.0.1:" + h.port + channel.getString("callbackPath"), saved, "e1").body())
+        .isEqualTo("e1");
+
+    // bad input: the API's JSON error, nothing changed
+    HttpResponse<String> bad = h.postJson("/v1/channels", t.apiKey(), create.copy().put("encodingAesKey", "short").encode());
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("\"code\":\"invalid_value\"").contains("encodingAesKey");
+    assertThat(h.postJson("/v1/channels", t.apiKey(), create.copy().put("kind", "wecom").encode()).statusCode())
+        .isEqualTo(400); // WeCom needs agentId
+    assertThat(h.postJson("/v1/channels", t.apiKey(), create.copy().put("mode", "compatible").putNull("encodingAesKey")
+        .encode()).statusCode()).isEqualTo(400);
+
+    String patch = new io.vertx.core.json.JsonObject().put("mode", "compatible").put("appSecret", "rotated-secret").encode();
+    HttpResponse<String> changed = h.send(h.request("/v1/channels/" + id).header("Authorization", "Bearer " + t.apiKey())
+        .header("Content-Type", "application/json").method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString(patch)));
+    assertThat(changed.statusCode()).isEqualTo(200);
+    assertThat(changed.body()).contains("\"mode\":\"compatible\"").doesNotContain("rotated-secret");
+    assertThat(h.string("SELECT app_secret FROM channels WHERE id = '" + id + "'")).isEqualTo("rotated-secret");
+    assertThat(h.string("SELECT string_agg(details::text, ' ') FROM audit_log WHERE target = '" + id + "'"))
+        .contains("(changed)").doesNotContain("rotated-secret").doesNotContain(secret);
+
+    // another tenant's key names no such channel
+    HttpResponse<String> foreign = h.send(h.request("/v1/channels/" + id).header("Authorization", "Bearer " + other.apiKey())
+        .header("Content-Type", "application/json").method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString(patch)));
+    assertThat(foreign.statusCode()).isEqualTo(404);
+    assertThat(h.send(h.request("/v1/channels/" + id).header("Authorization", "Bearer " + other.apiKey()).DELETE())
+        .statusCode()).isEqualTo(404);
+    assertThat(h.send(h.request("/v1/channels/" + id).header("Authorization", "Bearer " + t.apiKey()).DELETE())
+        .statusCode()).isEqualTo(204);
+    assertThat(h.count("SELECT count(*) FROM channels WHERE id = '" + id + "'")).isZero();
   }
 }

@@ -1,10 +1,12 @@
 package ai.deepchat.channel.wechat;
 
+import ai.deepchat.chat.api.ApiKeyAuth;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.outbound.OutboundPolicy;
+import ai.deepchat.platform.policy.AuditTrail;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,7 +17,8 @@ import me.chanjar.weixin.mp.bean.message.WxMpXmlOutMessage;
 import java.util.function.Supplier;
 
 /**
- * How the chat feature wires the WeChat and WeCom channels: their URLs on every gateway instance, and on
+ * How the chat feature wires the WeChat and WeCom channels: their URLs and {@code /v1/channels} on every
+ * gateway instance, and on
  * pipeline nodes the sweep that takes over messages a dead node left unanswered.
  */
 public final class ChannelFeature {
@@ -28,13 +31,22 @@ public final class ChannelFeature {
    * Blocking (call at start-up): XStream builds its model of WxJava's message classes on first use, which
    * takes seconds, so that happens here rather than on an event loop with WeChat waiting.
    */
-  public static Supplier<HttpModule> httpModule(Vertx vertx, Platform platform, RequestLimits limits) {
+  public static Supplier<HttpModule> httpModule(Vertx vertx, Platform platform, RequestLimits limits, AuditTrail audit) {
     WxMpXmlMessage.fromXml("<xml><MsgType>text</MsgType></xml>");
     WxMpXmlOutMessage.TEXT().content("").fromUser("").toUser("").build().toXml();
     PlatformConfig.Channels config = platform.config().channels();
     ChannelStore store = new ChannelStore(platform.database(), platform.nodeId(), config.leaseSeconds());
     OutboundPolicy outbound = OutboundPolicy.of(platform.config());
-    return () -> new ChannelModule(store, answers(vertx, platform, limits, store, outbound), config.passiveBudgetMs());
+    ChannelApiModule api = new ChannelApiModule(new ApiKeyAuth(platform.database()), limits,
+        new ChannelSettings(platform.database(), audit));
+    return () -> {
+      ChannelModule callbacks = new ChannelModule(store, answers(vertx, platform, limits, store, outbound),
+          config.passiveBudgetMs());
+      return router -> {
+        callbacks.mount(router);
+        api.mount(router);
+      };
+    };
   }
 
   /** The take-over sweep of this node; returns its deployment id. */

@@ -52,10 +52,11 @@ final class ChannelModule implements ai.deepchat.platform.http.HttpModule {
   }
 
   private void push(RoutingContext ctx, String kind) {
+    long arrived = System.nanoTime(); // WeChat's 5 s run from here, not from when the answer starts
     channel(ctx, kind).compose(ch -> {
       Callback.Opened opened = Callback.open(ch, ctx.request().params(), ctx.body().asString("UTF-8"));
       Inbound in = Inbound.of(WxMpXmlMessage.fromXml(opened.xml()), ch.welcomeMessage());
-      return store.accept(ch, in).compose(m -> m == null ? again(ch, in) : first(ch, in, m))
+      return store.accept(ch, in).compose(m -> m == null ? again(ch, in) : first(ch, in, m, arrived))
           .map(text -> text == null ? null : Callback.seal(ch, replyXml(in, text), opened.encrypted()));
     }).onSuccess(reply -> {
       if (reply == null) {
@@ -67,12 +68,13 @@ final class ChannelModule implements ai.deepchat.platform.http.HttpModule {
   }
 
   /** A new message: a fixed reply, nothing (events), or the pipeline's answer. */
-  private Future<String> first(ChannelConfig ch, Inbound in, ChannelStore.Message m) {
+  private Future<String> first(ChannelConfig ch, Inbound in, ChannelStore.Message m, long arrived) {
     if (in.question() == null) {
       String reply = in.reply() == null ? "" : in.reply();
       return store.answered(m, reply, "replied").map(v -> reply.isEmpty() ? null : reply);
     }
-    return answers.answer(ch, m, passiveBudgetMs);
+    long left = passiveBudgetMs - (System.nanoTime() - arrived) / 1_000_000;
+    return answers.answer(ch, m, Math.max(0, left));
   }
 
   /** WeChat's retry of a push it got no reply to: the same passive reply if there was one, else the ack. */

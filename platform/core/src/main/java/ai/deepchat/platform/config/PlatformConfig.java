@@ -294,7 +294,7 @@ public record PlatformConfig(
   public record Channels(String wechatApiBase, String wecomApiBase, int passiveBudgetMs, int leaseSeconds,
                          int sweepIntervalMs) {
     public static Channels defaults() {
-      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3500, 60, 5000);
+      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 60, 5000);
     }
   }
 }
