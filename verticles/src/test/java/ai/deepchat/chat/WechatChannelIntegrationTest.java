@@ -99,6 +99,13 @@ class WechatChannelIntegrationTest {
         + "WHERE c.channel = 'wechat' AND c.visitor_id = '" + user + "'")).isEqualTo(2);
     assertThat(h.string("SELECT status FROM channel_messages WHERE open_id = '" + user + "'")).isEqualTo("replied");
     assertThat(sim.textsTo(user)).isEmpty();
+
+    // the WeChat user is a visitor: erasure removes the conversation and the channel's rows
+    HttpResponse<String> erased = h.send(h.request("/v1/visitors/" + user)
+        .header("Authorization", "Bearer " + t.apiKey()).DELETE());
+    assertThat(erased.statusCode()).isEqualTo(200);
+    assertThat(h.count("SELECT count(*) FROM conversations WHERE visitor_id = '" + user + "'")).isZero();
+    assertThat(h.count("SELECT count(*) FROM channel_messages WHERE open_id = '" + user + "'")).isZero();
   }
 
   @Test
@@ -159,7 +166,9 @@ class WechatChannelIntegrationTest {
     assertThat(deaf.content()).contains("Voice messages are not recognised");
     sim.push(safeUrl, safe, WechatSimulator.voice(safe, user, "what are your opening hours", msgId()), true);
     until("both questions answered", Duration.ofSeconds(20), () -> h.count("SELECT count(*) FROM channel_messages "
-        + "WHERE open_id = '" + user + "' AND status IN ('replied', 'sent') AND question <> ''") == 2);
+        + "WHERE open_id = '" + user + "' AND status IN ('replied', 'sent') AND msg_type = 'voice'") == 2
+        && h.count("SELECT count(*) FROM channel_messages WHERE open_id = '" + user + "' AND status IN ('replied', 'sent') "
+        + "AND msg_type = 'event'") == 2);
     assertThat(h.string("SELECT string_agg(m.content, '|' ORDER BY m.created_at) FROM messages m JOIN conversations c "
         + "ON c.id = m.conversation_id WHERE c.visitor_id = '" + user + "' AND m.role = 'user'"))
         .isEqualTo("How do I reset my password?|what are your opening hours");

@@ -110,12 +110,16 @@ final class ChannelStore {
 
   /** The answer is known; {@code status}: 'replied' (given passively) or 'answered' (to be sent). */
   Future<Void> answered(Message m, String answer, String status) {
-    return update(m, "status = $3, answer = $4", status, answer);
+    // the question stays only while the answer is owed (the conversation keeps it, masked)
+    return update(m, "status = $3, answer = $4, question = CASE WHEN $3 = 'replied' THEN '' ELSE question END",
+        status, answer);
   }
 
-  /** {@code parts} parts of the answer went out. */
+  /** {@code parts} parts of the answer went out; once all did, the row keeps no text. */
   Future<Void> sent(Message m, int parts, boolean all) {
-    return update(m, "parts_sent = $3, status = CASE WHEN $4::boolean THEN 'sent' ELSE status END", parts, all);
+    return update(m, "parts_sent = $3, status = CASE WHEN $4::boolean THEN 'sent' ELSE status END, "
+        + "question = CASE WHEN $4::boolean THEN '' ELSE question END, "
+        + "answer = CASE WHEN $4::boolean THEN '' ELSE answer END", parts, all);
   }
 
   /** Nothing more will be tried. */
