@@ -262,4 +262,32 @@ class WechatChannelIntegrationTest {
         .statusCode()).isEqualTo(204);
     assertThat(h.count("SELECT count(*) FROM channels WHERE id = '" + id + "'")).isZero();
   }
+
+  @Test
+  void eachWeChatUserHasTheVisitorRateLimit() throws Exception {
+    ChatHarness.Tenant limited = h.tenant("wechat-limited");
+    h.execOwner("UPDATE tenant_settings SET visitor_requests_per_minute = 2 WHERE tenant_id = '" + limited.id() + "'");
+    UUID id = UUID.randomUUID();
+    h.execOwner("INSERT INTO channels (id, tenant_id, kind, name, app_id, app_secret, token, mode) VALUES ('" + id
+        + "', '" + limited.id() + "', 'wechat', 'l', '" + plain.appId() + "', '" + plain.secret() + "', '"
+        + plain.token() + "', 'plaintext')");
+    String url = "http://127.0.0.1:" + h.port + "/channels/wechat/" + id;
+    String user = "o-busy-" + UUID.randomUUID();
+    for (int i = 0; i < 2; i++) {
+      sim.push(url, plain, WechatSimulator.text(plain, user, "PACED 10 300 question " + i, msgId()), false);
+    }
+    Reply third = sim.push(url, plain, WechatSimulator.text(plain, user, "PACED 10 300 question 2", msgId()), false);
+    String refusal = third.content() != null ? third.content() : null;
+    if (refusal == null) { // the reply budget passed first: the refusal comes through the API
+      until("the refusal", Duration.ofSeconds(20), () -> sim.textsTo(user).stream().anyMatch(x -> x.contains("Too many")));
+    } else {
+      assertThat(refusal).contains("Too many messages");
+    }
+    // another WeChat user of the same account is not held up
+    String other = "o-calm-" + UUID.randomUUID();
+    sim.push(url, plain, WechatSimulator.text(plain, other, "PACED 10 300 hello", msgId()), false);
+    until("the other user's answer", Duration.ofSeconds(20), () -> sim.textsTo(other).contains("Paced answer."));
+    assertThat(h.count("SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        + "WHERE c.visitor_id = '" + user + "' AND m.role = 'user'")).isEqualTo(2);
+  }
 }
