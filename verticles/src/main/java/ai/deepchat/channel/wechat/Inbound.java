@@ -27,6 +27,10 @@ record Inbound(String toUser, String openId, String msgType, String dedupeKey, S
       case "voice" -> m.getRecognition() == null || m.getRecognition().isBlank()
           ? reply(m, key, VOICE_NOT_ENABLED) : question(m, key, m.getRecognition());
       case "event" -> event(m, key, welcome);
+      // a shared place or link is asked about by its label or title (and address), as the user would type it
+      case "location" -> question(m, key, m.getLabel());
+      case "link" -> question(m, key, m.getTitle() == null ? null
+          : m.getTitle() + (m.getDescription() == null ? "" : "\n" + m.getDescription()));
       default -> reply(m, key, TEXT_ONLY);
     };
   }
