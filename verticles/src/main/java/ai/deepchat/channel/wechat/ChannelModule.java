@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import me.chanjar.weixin.mp.bean.message.WxMpXmlMessage;
 import me.chanjar.weixin.mp.bean.message.WxMpXmlOutMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +54,7 @@ final class ChannelModule implements ai.deepchat.platform.http.HttpModule {
     long arrived = System.nanoTime(); // WeChat's 5 s run from here, not from when the answer starts
     channel(ctx, kind).compose(ch -> {
       Callback.Opened opened = Callback.open(ch, ctx.request().params(), ctx.body().asString("UTF-8"));
-      Inbound in = Inbound.of(WxMpXmlMessage.fromXml(opened.xml()), ch.welcomeMessage());
+      Inbound in = Inbound.parse(opened.xml(), ch.welcomeMessage());
       return store.accept(ch, in).compose(m -> m == null ? again(ch, in) : first(ch, in, m, arrived))
           .map(text -> text == null ? null : Callback.seal(ch, replyXml(in, text), opened.encrypted()));
     }).onSuccess(reply -> {

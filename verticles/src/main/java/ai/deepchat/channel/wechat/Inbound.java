@@ -13,7 +13,18 @@ record Inbound(String toUser, String openId, String msgType, String dedupeKey, S
       + "on this account: please type your question.)";
   static final String TEXT_ONLY = "已收到。目前我只能回答文字问题。(Received. I can answer text questions only.)";
 
-  /** Reads WxJava's model of a decrypted, already checked push; {@code welcome}: the channel's welcome message. */
+  /** Reads a decrypted, already checked push; a body WxJava's model cannot read is refused (403), not a 500. */
+  static Inbound parse(String xml, String welcome) {
+    WxMpXmlMessage m;
+    try {
+      m = WxMpXmlMessage.fromXml(xml);
+    } catch (RuntimeException e) {
+      throw new ChannelCrypto.Refused("the push is not a message WeChat sends");
+    }
+    return of(m, welcome);
+  }
+
+  /** Reads WxJava's model of a push; {@code welcome}: the channel's welcome message. */
   static Inbound of(WxMpXmlMessage m, String welcome) {
     String type = nonNull(m.getMsgType());
     String from = m.getFromUser();
