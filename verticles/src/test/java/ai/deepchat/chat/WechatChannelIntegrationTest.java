@@ -303,4 +303,19 @@ class WechatChannelIntegrationTest {
     assertThat(h.count("SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
         + "WHERE c.visitor_id = '" + user + "' AND m.role = 'user'")).isEqualTo(2);
   }
+
+  @Test
+  void anAnswerOwedPastWeChatsFortyEightHoursIsNotSent() throws Exception {
+    String user = "o-late-" + UUID.randomUUID();
+    String channel = plainUrl.substring(plainUrl.lastIndexOf('/') + 1);
+    // a node died with this answer unsent two days ago; the sweep finds it now
+    h.execOwner("INSERT INTO channel_messages (tenant_id, channel_id, dedupe_key, open_id, msg_type, question, status, "
+        + "answer, lease_owner, lease_until, received_at) VALUES ('" + t.id() + "', '" + channel + "', 'msg:late-"
+        + user + "', '" + user + "', 'text', 'q', 'answered', 'too late', 'gone-node', now() - interval '1 minute', "
+        + "now() - interval '49 hours')");
+    until("the sweep gives up on it", Duration.ofSeconds(30), () -> "failed".equals(
+        h.string("SELECT status FROM channel_messages WHERE open_id = '" + user + "'")));
+    assertThat(sim.textsTo(user)).isEmpty();
+    assertThat(h.string("SELECT error FROM channel_messages WHERE open_id = '" + user + "'")).contains("48-hour");
+  }
 }
