@@ -1,6 +1,7 @@
 package ai.deepchat.chat;
 
 import ai.deepchat.canary.CanaryServices;
+import ai.deepchat.channel.wechat.ChannelFeature;
 import ai.deepchat.chat.api.ChatApiModule;
 import ai.deepchat.chat.api.TextCompletionsModule;
 import ai.deepchat.chat.cache.ResponseCache;
@@ -27,7 +28,7 @@ import java.util.function.Supplier;
 
 /**
  * How the launcher wires the chat path: HTTP modules for the gateway role (rate-limited with the
- * policy's request limits), verticles for the pipeline role (input moderated by the policy's word lists).
+ * policy's request limits; WeChat and WeCom channels included), verticles for the pipeline role (input moderated by the policy's word lists).
  */
 public final class ChatFeature {
 
@@ -44,9 +45,10 @@ public final class ChatFeature {
                                                        CanaryServices canary) {
     String tokenSecret = JwtSecret.resolve(platform.config());
     VisitorSockets sockets = VisitorSockets.listen(vertx);
+    Supplier<HttpModule> channels = ChannelFeature.httpModule(vertx, platform, policy.limits(), policy.audit());
     return () -> List.of(new ChatApiModule(vertx, platform, policy.limits()),
         new TextCompletionsModule(vertx, platform, policy.limits(), policy.moderation()),
-        new WidgetModule(vertx, platform, policy.limits(), canary, tokenSecret, sockets));
+        new WidgetModule(vertx, platform, policy.limits(), canary, tokenSecret, sockets), channels.get());
   }
 
   /**
@@ -69,6 +71,11 @@ public final class ChatFeature {
         })
         .compose(tokens -> vertx.deployVerticle(() -> new ConversationVerticle(platform, tokens, policy, canary, cache),
             new DeploymentOptions().setInstances(platform.config().instances().pipeline())))
+        .compose(id -> {
+          ids.add(id);
+          // WeChat/WeCom messages a dead node left unanswered are taken over by pipeline nodes
+          return ChannelFeature.deploySweeper(vertx, platform, policy.limits());
+        })
         .map(id -> {
           ids.add(id);
           return ids;

@@ -76,10 +76,21 @@ final class ChatHarness {
   Supplier<List<HttpModule>> modules;
   int port;
 
+  private final String nodeId;
+
   ChatHarness(Vertx vertx) {
     this.vertx = vertx;
     this.testDb = TestDatabase.fresh(vertx);
     this.db = testDb.database();
+    this.nodeId = "test-node";
+  }
+
+  /** A second node on {@code vertx}, sharing {@code first}'s database (a cluster whose nodes meet only there). */
+  ChatHarness(Vertx vertx, ChatHarness first, String nodeId) {
+    this.vertx = vertx;
+    this.testDb = first.testDb;
+    this.db = testDb.pool(vertx, 4);
+    this.nodeId = nodeId;
   }
 
   ChatHarness start() throws Exception {
@@ -121,7 +132,7 @@ final class ChatHarness {
     env.put("OUTBOUND_ALLOWED_HOSTS", ALLOWED_LOOPBACK);
     env.putAll(extraEnv);
     PlatformConfig config = ConfigLoader.load(env, new String[0]);
-    platform = new Platform(config, db, "test-node");
+    platform = new Platform(config, db, nodeId);
     Codecs.registerAll(vertx);
     // deployed exactly as the launcher does it (real tokenizer included)
     policy = PolicyServices.create(vertx, platform);

@@ -26,6 +26,8 @@ final class FakeOpenAi {
 
   final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final Promise<Void> slowClosed = Promise.promise();
+  /** Every question answered as a "SLOW" one (a model that never finishes on this node). */
+  volatile boolean allSlow;
   private HttpServer server;
 
   int start(Vertx vertx) throws Exception {
@@ -57,7 +59,7 @@ final class FakeOpenAi {
         callTools(resp);
         return;
       }
-      if (question.contains("SLOW")) {
+      if (question.contains("SLOW") || allSlow) {
         resp.write(chunk(new JsonObject().put("content", "partial"), null));
         long timer = vertx.setPeriodic(100, t -> resp.write(chunk(new JsonObject().put("content", "."), null)));
         req.connection().closeHandler(v -> {

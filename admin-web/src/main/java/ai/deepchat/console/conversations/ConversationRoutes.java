@@ -50,7 +50,7 @@ public final class ConversationRoutes {
     if (q.length() > 200) {
       throw ConsoleException.badRequest("error.tooLong", "q", 200);
     }
-    if (!channel.isEmpty() && !List.of("api", "widget", "console").contains(channel)) {
+    if (!channel.isEmpty() && !List.of("api", "widget", "console", "wechat", "wecom").contains(channel)) {
       channel = "";
     }
     // ILIKE with the user's text as a literal pattern (%, _ and \ escaped)

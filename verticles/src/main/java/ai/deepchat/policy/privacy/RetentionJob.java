@@ -61,7 +61,11 @@ final class RetentionJob {
           if (!lock.iterator().next().getBoolean(0)) {
             return Future.succeededFuture(0);
           }
-          return conn.preparedQuery("SELECT c.id, r.days FROM conversations c,"
+          // WeChat/WeCom pushes past the retention too, once nothing is owed on them
+          return conn.preparedQuery("DELETE FROM channel_messages WHERE status IN ('replied', 'sent', 'failed') AND "
+                  + "received_at < now() - make_interval(days => COALESCE((SELECT retention_days FROM tenant_settings), 365))")
+              .execute()
+              .compose(channel -> conn.preparedQuery("SELECT c.id, r.days FROM conversations c,"
                   + " (SELECT COALESCE((SELECT retention_days FROM tenant_settings), 365) AS days) r"
                   + " WHERE c.updated_at < now() - make_interval(days => r.days)"
                   + " ORDER BY c.updated_at LIMIT " + BATCH + " FOR UPDATE OF c SKIP LOCKED")
@@ -87,7 +91,7 @@ final class RetentionJob {
                                 Map.of("conversations", c.rowCount(), "messages", m.rowCount(),
                                     "retentionDays", retentionDays)))
                             .map(receipt -> c.rowCount())));
-              });
+              }));
         }));
   }
 }

@@ -77,6 +77,9 @@ public final class VisitorDeletionModule implements HttpModule {
         .compose(x -> conn.preparedQuery(
             "DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)")
         .execute(Tuple.of(visitorId)))
+        // a WeChat/WeCom visitor's pushes and the answers owed to them (the visitor id is the OpenID/UserID)
+        .compose(messages -> conn.preparedQuery("DELETE FROM channel_messages WHERE open_id = $1")
+            .execute(Tuple.of(visitorId)).map(messages))
         .compose(messages -> conn.preparedQuery("DELETE FROM conversations WHERE visitor_id = $1")
             .execute(Tuple.of(visitorId))
             .map(conversations -> new long[] {conversations.rowCount(), messages.rowCount()}))

@@ -64,8 +64,20 @@ class RetentionJobTest {
     conversations(shortLived, 1, 10, "recent");
     conversations(longLived, 1, 40, "kept");
 
+    UUID channel = UUID.randomUUID();
+    exec(db, shortLived, "INSERT INTO channels (id, tenant_id, kind, name, app_id, app_secret, token, mode) VALUES ('"
+        + channel + "', app_tenant(), 'wechat', 'c', 'wx1', 's', 'tok', 'plaintext')");
+    exec(db, shortLived, "INSERT INTO channel_messages (tenant_id, channel_id, dedupe_key, open_id, msg_type, question, "
+        + "status, received_at) VALUES (app_tenant(), '" + channel + "', 'msg:1', 'o1', 'text', '', 'sent', "
+        + "now() - interval '40 days'), (app_tenant(), '" + channel + "', 'msg:2', 'o1', 'text', '', 'sent', "
+        + "now() - interval '10 days'), (app_tenant(), '" + channel + "', 'msg:3', 'o1', 'text', 'q', 'received', "
+        + "now() - interval '40 days')");
+
     RetentionJob job = new RetentionJob(db, new AuditLog(db));
     assertThat(await(job.runOnce())).isEqualTo(2);
+    // a channel message past the retention goes, unless its answer is still owed
+    assertThat(count("SELECT count(*) FROM channel_messages WHERE dedupe_key = 'msg:1'")).isZero();
+    assertThat(count("SELECT count(*) FROM channel_messages WHERE dedupe_key IN ('msg:2', 'msg:3')")).isEqualTo(2);
     assertThat(count("SELECT count(*) FROM conversations WHERE title = 'expired'")).isZero();
     assertThat(count("SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
         + " WHERE c.tenant_id = ?", shortLived)).isEqualTo(1);

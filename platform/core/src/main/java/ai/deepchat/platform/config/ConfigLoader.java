@@ -122,7 +122,8 @@ public final class ConfigLoader {
             intIn("HTTP_MAX_CONNECTIONS_PER_ADDRESS", 256, 0, 1_000_000),
             string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)),
         workers(),
-        handoff());
+        handoff(),
+        channels());
   }
 
   private PlatformConfig.Handoff handoff() {
@@ -134,6 +135,33 @@ public final class ConfigLoader {
           "must be more than HANDOFF_HEARTBEAT_SECONDS (" + heartbeat + ")");
     }
     return new PlatformConfig.Handoff(heartbeat, timeout);
+  }
+
+  private PlatformConfig.Channels channels() {
+    PlatformConfig.Channels d = PlatformConfig.Channels.defaults();
+    return new PlatformConfig.Channels(httpUrl("WECHAT_API_BASE", d.wechatApiBase()),
+        httpUrl("WECOM_API_BASE", d.wecomApiBase()),
+        intIn("CHANNEL_PASSIVE_BUDGET_MS", d.passiveBudgetMs(), 0, 4500),
+        intIn("CHANNEL_LEASE_SECONDS", d.leaseSeconds(), 1, 3600),
+        intIn("CHANNEL_SWEEP_INTERVAL_MS", d.sweepIntervalMs(), 100, 600_000));
+  }
+
+  /** An http(s) URL with a host, without a trailing slash. */
+  private String httpUrl(String key, String def) {
+    String url = checkedHttpUrl(key, string(key, def));
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  private static String checkedHttpUrl(String key, String url) {
+    try {
+      URI uri = new URI(url);
+      if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
+        throw new ConfigException(key, "must be an http(s) URL with a host");
+      }
+    } catch (URISyntaxException e) {
+      throw new ConfigException(key, "is not a URL (" + e.getReason() + ")");
+    }
+    return url;
   }
 
   private PlatformConfig.Workers workers() {
@@ -154,15 +182,7 @@ public final class ConfigLoader {
   }
 
   private PlatformConfig.Chat chat() {
-    String baseUrl = string("DEEPSEEK_BASE_URL", "https://api.deepseek.com");
-    try {
-      URI uri = new URI(baseUrl);
-      if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
-        throw new ConfigException("DEEPSEEK_BASE_URL", "must be an http(s) URL with a host");
-      }
-    } catch (URISyntaxException e) {
-      throw new ConfigException("DEEPSEEK_BASE_URL", "is not a URL (" + e.getReason() + ")");
-    }
+    String baseUrl = checkedHttpUrl("DEEPSEEK_BASE_URL", string("DEEPSEEK_BASE_URL", "https://api.deepseek.com"));
     Optional<String> modelKey = optional("ENGINE_MODEL_KEY");
     modelKey.ifPresent(k -> {
       if (!k.matches("[A-Za-z0-9._-]{1,128}")) {

@@ -28,14 +28,24 @@ public record PlatformConfig(
     Instances instances,
     Edge edge,
     Workers workers,
-    Handoff handoff) {
+    Handoff handoff,
+    Channels channels) {
 
-  /** The configuration before the handoff keys existed: handoff timings at their defaults. */
+  /** The configuration before the handoff and messaging-channel keys existed: both at their defaults. */
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
                         Engine engine, Console console, Policy policy, Canary canary, Chat chat,
                         Operations operations, Metrics metrics, Instances instances, Edge edge, Workers workers) {
     this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat, operations, metrics,
-        instances, edge, workers, Handoff.defaults());
+        instances, edge, workers, Handoff.defaults(), Channels.defaults());
+  }
+
+  /** The configuration before the messaging-channel keys existed: channels at their defaults. */
+  public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
+                        Engine engine, Console console, Policy policy, Canary canary, Chat chat,
+                        Operations operations, Metrics metrics, Instances instances, Edge edge, Workers workers,
+                        Handoff handoff) {
+    this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat, operations, metrics,
+        instances, edge, workers, handoff, Channels.defaults());
   }
 
   /** The configuration before the worker-pool keys existed: pools at their defaults. */
@@ -293,6 +303,19 @@ public record PlatformConfig(
   public record Handoff(int heartbeatSeconds, int agentTimeoutSeconds) {
     public static Handoff defaults() {
       return new Handoff(5, 30);
+    }
+  }
+
+  /**
+   * WeChat and WeCom channels: the API bases (Tencent's hosts by default; tests point them at a loopback
+   * simulator, which OUTBOUND_ALLOWED_HOSTS must then allow), how long a push may wait for an answer it
+   * can give passively (WeChat gives up after 5 s), how long a node holds a message it answers before
+   * another node may take it over, and how often each node looks for such messages.
+   */
+  public record Channels(String wechatApiBase, String wecomApiBase, int passiveBudgetMs, int leaseSeconds,
+                         int sweepIntervalMs) {
+    public static Channels defaults() {
+      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 60, 5000);
     }
   }
 }

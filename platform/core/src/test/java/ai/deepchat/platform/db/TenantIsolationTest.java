@@ -72,6 +72,10 @@ class TenantIsolationTest {
       INSERT INTO agent_presence (tenant_id, user_id) SELECT tenant_id, id FROM users WHERE tenant_id = '%1$s';
       INSERT INTO canned_replies (tenant_id, title, text) VALUES ('%1$s', 't', 'x');
       INSERT INTO tickets (tenant_id, conversation_id, message) SELECT tenant_id, id, 'm' FROM conversations WHERE tenant_id = '%1$s';
+      INSERT INTO channels (tenant_id, kind, name, app_id, app_secret, token, mode)
+        VALUES ('%1$s', 'wechat', 'c', 'wx1', 's', 't', 'plaintext');
+      INSERT INTO channel_messages (tenant_id, channel_id, dedupe_key, open_id, msg_type, question)
+        SELECT tenant_id, id, 'msg:1', 'o1', 'text', 'q' FROM channels WHERE tenant_id = '%1$s';
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */

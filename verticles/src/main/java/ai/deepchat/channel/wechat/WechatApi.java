@@ -1,0 +1,167 @@
+package ai.deepchat.channel.wechat;
+
+import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.outbound.OutboundPolicy;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import me.chanjar.weixin.common.api.WxConsts;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * WeChat's and WeCom's HTTP API through Vert.x's WebClient (WxJava's clients block): access tokens,
+ * customer-service messages and typing status (official accounts), application messages (WeCom). Every
+ * call goes through the node's {@link OutboundPolicy} (the API base is the operator's setting), pinned to
+ * the checked address, without redirects. A reply naming an invalid token drops it and tries once more
+ * with a new one.
+ */
+final class WechatApi {
+
+  /** WeChat answered with an error code (or not as documented). */
+  static final class WechatError extends RuntimeException {
+    final int code;
+
+    WechatError(int code, String message) {
+      super("WeChat error " + code + ": " + message, null, false, false);
+      this.code = code;
+    }
+
+    /** Trying again will not help: outside the 48-hour window, the user unsubscribed or blocked, bad input. */
+    boolean permanent() {
+      return PERMANENT.contains(code);
+    }
+  }
+
+  /** 45015 reply time limit (48 hours) passed, 45047 too many messages since the user last wrote, 40003 bad user, 43004 unsubscribed, 81013 WeCom user not found. */
+  private static final Set<Integer> PERMANENT = Set.of(45015, 45047, 40003, 43004, 81013);
+  private static final long TIMEOUT_MS = 10_000;
+
+  private final Vertx vertx;
+  private final WebClient client;
+  private final OutboundPolicy outbound;
+  private final PlatformConfig.Channels config;
+  private final AccessTokens tokens;
+
+  WechatApi(Vertx vertx, WebClient client, OutboundPolicy outbound, PlatformConfig.Channels config) {
+    this.vertx = vertx;
+    this.client = client;
+    this.outbound = outbound;
+    this.config = config;
+    this.tokens = new AccessTokens(vertx);
+  }
+
+  /** One text message to {@code user} (OpenID, or WeCom UserID). */
+  Future<Void> sendText(ChannelConfig ch, String user, String text) {
+    JsonObject body = new JsonObject().put("touser", user).put("msgtype", "text")
+        .put("text", new JsonObject().put("content", text));
+    if (ch.wecom()) {
+      body.put("agentid", Integer.parseInt(ch.agentId()));
+      return call(ch, "/cgi-bin/message/send", body, true).mapEmpty();
+    }
+    return call(ch, "/cgi-bin/message/custom/send", body, true).mapEmpty();
+  }
+
+  /** "Typing…" in the user's chat while the answer is generated (official accounts only). */
+  Future<Void> typing(ChannelConfig ch, String user) {
+    if (ch.wecom()) {
+      return Future.succeededFuture();
+    }
+    return call(ch, "/cgi-bin/message/custom/typing", new JsonObject().put("touser", user).put("command", "Typing"),
+        true).mapEmpty();
+  }
+
+  private Future<JsonObject> call(ChannelConfig ch, String path, JsonObject body, boolean retryOnBadToken) {
+    return tokens.get(ch, this::fetchToken).compose(token ->
+        http(HttpMethod.POST, base(ch) + path + "?access_token=" + enc(token), body)
+            .recover(err -> {
+              if (retryOnBadToken && err instanceof WechatError we && WxConsts.ACCESS_TOKEN_ERROR_CODES.contains(we.code)) {
+                return tokens.invalidate(ch, token).compose(v -> call(ch, path, body, false));
+              }
+              return Future.failedFuture(err);
+            }));
+  }
+
+  private Future<JsonObject> fetchToken(ChannelConfig ch) {
+    String url = ch.wecom()
+        ? base(ch) + "/cgi-bin/gettoken?corpid=" + enc(ch.appId()) + "&corpsecret=" + enc(ch.appSecret())
+        : base(ch) + "/cgi-bin/token?grant_type=client_credential&appid=" + enc(ch.appId()) + "&secret="
+            + enc(ch.appSecret());
+    return http(HttpMethod.GET, url, null);
+  }
+
+  private Future<JsonObject> http(HttpMethod method, String url, JsonObject body) {
+    return outbound.resolve(vertx, url).compose(target -> {
+      var request = client.request(method, target.requestOptions(method).setConnectTimeout(TIMEOUT_MS)
+          .setIdleTimeout(TIMEOUT_MS));
+      Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendJsonObject(body);
+      return sent.compose(WechatApi::reply);
+    }).timeout(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  private static Future<JsonObject> reply(HttpResponse<Buffer> resp) {
+    if (resp.statusCode() != 200) {
+      return Future.failedFuture(new WechatError(-resp.statusCode(), "HTTP status " + resp.statusCode()));
+    }
+    JsonObject json;
+    try {
+      json = resp.bodyAsJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      return Future.failedFuture(new WechatError(-1, "the reply is not JSON"));
+    }
+    if (json == null) {
+      return Future.failedFuture(new WechatError(-1, "empty reply"));
+    }
+    int code = json.getInteger("errcode", 0);
+    return code == 0 ? Future.succeededFuture(json)
+        : Future.failedFuture(new WechatError(code, json.getString("errmsg", "")));
+  }
+
+  private String base(ChannelConfig ch) {
+    return ch.wecom() ? config.wecomApiBase() : config.wechatApiBase();
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  /** WeChat's limit for one text message is 2048 bytes of UTF-8; a margin for what WeChat counts differently. */
+  static final int MAX_TEXT_BYTES = 2000;
+
+  /** {@code text} in parts of at most {@link #MAX_TEXT_BYTES}, cut after a line or sentence end where one is near. */
+  static List<String> split(String text) {
+    List<String> parts = new java.util.ArrayList<>();
+    int start = 0;
+    while (start < text.length()) {
+      int end = start;
+      int bytes = 0;
+      int lastBreak = -1;
+      while (end < text.length()) {
+        int cp = text.codePointAt(end);
+        int len = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+        if (bytes + len > MAX_TEXT_BYTES) {
+          break;
+        }
+        bytes += len;
+        end += Character.charCount(cp);
+        if (cp == '\n' || cp == '。' || cp == '！' || cp == '？' || cp == '.' || cp == '!' || cp == '?') {
+          lastBreak = end;
+        }
+      }
+      if (end < text.length() && lastBreak > start + (end - start) / 2) {
+        end = lastBreak;
+      }
+      parts.add(text.substring(start, end));
+      start = end;
+    }
+    return parts;
+  }
+}
