@@ -145,7 +145,7 @@
   // ---- presence ----
   function renderPresence() {
     var mine = model.agents.filter(function (a) { return a.id === me; })[0];
-    var online = !mine || mine.presence !== 'away';
+    var online = !!mine && mine.presence === 'online'; // an agent is away until they say otherwise
     ui.presence.setAttribute('aria-pressed', String(online));
     ui.presence.textContent = online ? text('online') : text('away');
     ui.presence.classList.toggle('away', !online);
