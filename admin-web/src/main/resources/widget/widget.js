@@ -502,6 +502,9 @@
       if (cites) { b.appendChild(cites); }
       feedback(b, event.messageId || pending.messageId, null);
       finish();
+    } else if (event.type === 'visitor.stored') {
+      typing(false); // kept for the staff: no answer comes
+      finish();
     } else if (event.type === 'error') {
       typing(false);
       if (pending.bubble) { pending.bubble.removeAttribute('aria-busy'); }
@@ -615,6 +618,11 @@
   }
 
   function askForPerson() {
+    if (!state.conversationId) {
+      // no conversation to hand over yet: ask in words, which the router recognises and queues
+      if (!pending) { ui.input.value = ht('ask'); submit(); }
+      return;
+    }
     ui.human.disabled = true;
     var ready = state.visitorToken ? Promise.resolve() : session();
     ready.then(function () {
@@ -745,6 +753,8 @@
     if (event.conversation_id && !state.conversationId) { state.conversationId = event.conversation_id; save(); }
     if (type === 'handoff.queued') {
       handoffState({ state: 'queued', position: event.position, expected_wait_s: event.expected_wait_s });
+    } else if (type === 'handoff.offline') {
+      handoffState({ state: 'offline', opens_at: event.opens_at });
     } else if (type === 'handoff.assigned') {
       handoffState({ state: 'assigned', agent: event.agent });
     } else if (type === 'agent.message') {

@@ -80,7 +80,7 @@
     var v = c.visitor;
     if (v && typeof v === 'object' && v.name) { return v.name; }
     if (c.visitor_name) { return c.visitor_name; }
-    return text('visitor') + ' ' + String(idOf(c) || '').slice(0, 8);
+    return text('visitor') + ' ' + String(c.visitor_id || idOf(c) || '').replace(/^v_/, '').slice(0, 8);
   }
   function agentName(agentId) {
     var found = model.agents.filter(function (a) { return a.id === agentId; })[0];
@@ -121,6 +121,7 @@
       var meta = pick.appendChild(el('span', 'inbox-meta small'));
       if (queued && c.position) { meta.appendChild(el('span', 'badge warn', '#' + c.position)); }
       if (c.unread) { meta.appendChild(el('span', 'badge ok', text('new'))); }
+      if (c.reason) { meta.appendChild(el('span', 'badge', c.reason)); } // button, asked, gave up, rule…
       meta.appendChild(el('span', 'muted', when(c.queued_at || c.waiting_since || c.updated_at || c.created_at)));
       pick.addEventListener('click', function () { show(id); });
       if (queued) {
@@ -165,7 +166,10 @@
     ui.error.hidden = true;
     return call('GET', '/' + encodeURIComponent(id)).then(function (c) {
       if (!open || open.id !== (idOf(c) || id)) { ui.noteMode.disabled = true; } // another conversation: replies first
-      open = { id: idOf(c) || id, state: c.state, agent_id: c.agent_id || c.agent && c.agent.id };
+      var h = c.handoff || {};
+      // its latest handoff: queued or assigned, or resolved back to the bot or closed (none: the bot's)
+      var state = h.state === 'resolved' ? (h.resolution === 'closed' ? 'closed' : 'bot') : h.state || 'bot';
+      open = { id: idOf(c) || id, state: state, agent_id: h.agent_id };
       ui.title.textContent = visitorName(c);
       ui.log.replaceChildren();
       (c.messages || c.history || []).forEach(function (m) { message(m, false); });

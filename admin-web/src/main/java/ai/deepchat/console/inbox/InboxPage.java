@@ -10,8 +10,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 
 /**
- * The agent inbox page, {@code /console/inbox}: the page only; its script (static/inbox.js) reads the
- * queue and conversations from the inbox's JSON routes and their event stream.
+ * The agent inbox page, {@code /console/inbox}, for agents, admins and owners: the page only; its
+ * script (static/inbox.js) reads the queue and conversations from {@link InboxApiRoutes} and their event
+ * stream.
  */
 public final class InboxPage {
 
@@ -22,10 +23,14 @@ public final class InboxPage {
   }
 
   public void mount(ConsoleRouter routes) {
-    routes.get("/inbox", ConsoleRole.ADMIN, this::page);
+    routes.get("/inbox", ConsoleRole.AGENT, this::page);
   }
 
   private Future<?> page(RoutingContext ctx, ConsoleSession s) {
+    if (!s.role().staffsInbox()) { // viewers and editors rank above agents but do not work the inbox
+      views.error(ctx, 403, "error.403");
+      return Future.succeededFuture();
+    }
     return views.render(ctx, "inbox", Map.of("section", "inbox", "me", s.userId().toString()));
   }
 }
