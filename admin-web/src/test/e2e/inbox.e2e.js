@@ -13,6 +13,12 @@ const VISITOR_MSG = 'It is order 4711, thank you!';
 /** The widget's shadow root parts, through Playwright's shadow-piercing CSS engine. */
 function w(page, selector) { return page.locator('[data-deepchat] >> css=' + selector); }
 
+/** Waits (up to 10 s) until a condition of this script's own state holds. */
+async function until(condition, what) {
+  for (let i = 0; i < 100 && !condition(); i++) { await new Promise((r) => setTimeout(r, 100)); }
+  check(condition(), what);
+}
+
 function watchProblems(page, problems) {
   page.on('pageerror', (e) => problems.push(String(e)));
   page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) { problems.push(m.text()); } });
@@ -37,7 +43,7 @@ async function createAgent(page) {
   if (!roles.includes('agent')) { return false; }
   if ((await page.innerText('main')).includes(AGENT.email)) { return true; }
   await page.fill(form + ' input[name=email]', AGENT.email);
-  if (await page.locator(form + ' input[name=name]').count()) { await page.fill(form + ' input[name=name]', AGENT.name); }
+  await page.fill(form + ' input[name=display_name]', AGENT.name);
   await page.fill(form + ' input[name=password]', AGENT.password);
   await page.selectOption(form + ' select[name=role]', 'agent');
   await Promise.all([page.waitForNavigation(), page.click(form + ' button[type=submit]')]);
@@ -81,7 +87,11 @@ run('inbox', async () => {
     const visitorProblems = [];
     watchProblems(page, visitorProblems);
     const received = [];
-    page.on('websocket', (ws) => ws.on('framereceived', (f) => received.push(String(f.payload))));
+    const sent = [];
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', (f) => received.push(String(f.payload)));
+      ws.on('framesent', (f) => sent.push(String(f.payload)));
+    });
     await page.goto(env.host + '/?key=' + encodeURIComponent(key));
     await w(page, 'button.launcher').click();
     await page.waitForSelector('[data-deepchat][data-connected=true]', { state: 'attached' });
@@ -108,7 +118,9 @@ run('inbox', async () => {
     await agent.waitForFunction((q) => document.getElementById('inbox-log').innerText.includes(q), VISITOR_Q);
     check(true, 'claimed: the conversation moved to "My conversations" with its history');
     await page.waitForSelector('[data-deepchat][data-handoff=assigned]', { state: 'attached' });
-    check(true, 'the visitor is told a person joined');
+    if (hasAgentRole) {
+      check((await w(page, '.log').innerText()).includes(AGENT.name + ' joined'), 'the visitor is told ' + AGENT.name + ' joined');
+    }
 
     // ---- typing and messages both ways ----
     await agent.focus('#inbox-text-box');
@@ -120,16 +132,24 @@ run('inbox', async () => {
     const agentBubble = w(page, '.m.agent').last();
     await agentBubble.waitFor();
     check((await agentBubble.innerText()).includes(REPLY), 'the agent\'s reply reaches the widget live');
+    if (hasAgentRole) {
+      check(await agentBubble.locator('.who').innerText() === AGENT.name, 'shown under the agent\'s name');
+    }
     check(await w(page, '.atyping').isHidden(), 'the typing indicator goes with the message');
 
+    const typingFrames = () => sent.filter((f) => f.includes('"visitor.typing"') && f.includes('"typing":true')).length;
+    const before = typingFrames();
     await w(page, 'textarea#dc-input').focus();
     await page.keyboard.type('It is', { delay: 20 });
+    await until(() => typingFrames() > before, 'a visitor.typing frame for the new words');
     await agent.waitForSelector('#inbox-typing:not([hidden])');
     check(true, 'the agent sees the visitor typing');
     await w(page, 'textarea#dc-input').fill(VISITOR_MSG);
     await w(page, 'textarea#dc-input').press('Enter');
     await agent.waitForFunction((m) => document.getElementById('inbox-log').innerText.includes(m), VISITOR_MSG);
     check(true, 'the visitor\'s message reaches the agent live');
+    const order = await w(page, '.log').innerText();
+    check(order.indexOf(REPLY) < order.indexOf(VISITOR_MSG), 'the widget keeps the messages in the order they came');
 
     // ---- an internal note stays with staff ----
     await agent.check('#inbox-note-mode');
@@ -153,6 +173,12 @@ run('inbox', async () => {
     check(overflow <= 1, 'nothing wider than a 390 px phone (' + overflow + ' px over)');
     await shot(agent, 'console-inbox-phone');
     await agent.setViewportSize({ width: 1280, height: 860 });
+
+    // ---- presence: the agent says they are online ----
+    const wasOnline = await agent.getAttribute('#inbox-presence', 'aria-pressed');
+    await agent.click('#inbox-presence');
+    await agent.waitForFunction((was) => document.getElementById('inbox-presence').getAttribute('aria-pressed') !== was, wasOnline);
+    check(true, 'presence toggled (was online: ' + wasOnline + ')');
 
     // ---- resolve: back to the assistant ----
     await agent.click('#inbox-resolve-bot');

@@ -555,7 +555,6 @@
     ui.hbar = bar;
     // the agent's typing, shown where the next message will appear
     ui.atyping = el('div', 'atyping');
-    ui.atyping.hidden = true;
     // One announcement per settled message: the log itself stays quiet while an answer streams (every
     // re-render would be read out again); finished answers, agent messages and queue changes are read here.
     ui.log.setAttribute('aria-live', 'off');
@@ -569,9 +568,14 @@
     // a new node per announcement: screen readers read each addition once, even a repeated text
     ui.announcer.replaceChildren(el('p', null, text));
   }
+  /** Adds to the log in arrival order: above the typing indicators, which stay last. */
+  function place(node) {
+    ui.log.insertBefore(node, ui.typing.parentNode === ui.log ? ui.typing
+      : ui.atyping.parentNode === ui.log ? ui.atyping : null);
+  }
   function systemLine(text) {
     var line = el('div', 'm sys', text);
-    ui.log.insertBefore(line, ui.typing.parentNode === ui.log ? ui.typing : null);
+    place(line);
     scroll();
     announce(text);
   }
@@ -693,7 +697,7 @@
       });
     });
     ui.ticket = card;
-    ui.log.insertBefore(card, ui.typing.parentNode === ui.log ? ui.typing : null);
+    place(card);
     scroll();
     announce(intro);
     fields.message.focus();
@@ -709,20 +713,21 @@
     b.appendChild(el('div', 'body'));
     if (id) { b.setAttribute('data-message-id', id); }
     setBody(b, text || '');
-    ui.log.insertBefore(b, ui.atyping.parentNode === ui.log ? ui.atyping
-      : ui.typing.parentNode === ui.log ? ui.typing : null);
+    place(b);
     return b;
   }
   function agentTyping(on) {
     clearTimeout(handoff.agentTypingTimer);
     if (on) {
       ui.atyping.textContent = ht('typing', { name: agentName() });
+      ui.atyping.hidden = false;
       ui.log.appendChild(ui.atyping);
+      scroll();
       // a lost "stopped typing" frame must not leave the indicator up for ever
       handoff.agentTypingTimer = setTimeout(function () { agentTyping(false); }, 15000);
+    } else if (ui.atyping.parentNode) {
+      ui.atyping.parentNode.removeChild(ui.atyping); // out of the log: messages keep their order
     }
-    ui.atyping.hidden = !on;
-    if (on) { scroll(); }
   }
   function sendFrame(frame) {
     if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); }
@@ -733,13 +738,14 @@
     if (!handoff.typingSent) {
       handoff.typingSent = true;
       sendFrame({ type: 'visitor.typing', conversation_id: state.conversationId, typing: true });
-      setTimeout(function () { handoff.typingSent = false; }, 3000);
+      setTimeout(function () { handoff.typingSent = false; }, 3000); // repeated while typing goes on
     }
     clearTimeout(handoff.typingTimer);
     handoff.typingTimer = setTimeout(visitorStopped, 4000);
   }
   function visitorStopped() {
     clearTimeout(handoff.typingTimer);
+    handoff.typingSent = false; // after "stopped", the next key says "typing" again at once
     if (handoffActive() && state.conversationId) {
       sendFrame({ type: 'visitor.typing', conversation_id: state.conversationId, typing: false });
     }

@@ -205,7 +205,7 @@
       ui.transferTo.appendChild(el('option', null, text('no-agents'))).value = '';
     }
     others.forEach(function (a) {
-      var o = el('option', null, a.name + ' (' + text(a.presence === 'away' ? 'away' : 'online')
+      var o = el('option', null, a.name + ' (' + text(a.presence === 'online' || a.presence === 'away' ? a.presence : 'gone')
         + (a.cap ? ', ' + (a.active || 0) + '/' + a.cap : '') + ')');
       o.value = a.id;
       ui.transferTo.appendChild(o);
@@ -219,8 +219,9 @@
     var item = el('article', 'msg inbox-msg ' + role);
     if (m.id) { item.setAttribute('data-id', m.id); }
     var meta = item.appendChild(el('div', 'meta'));
-    var who = role === 'agent' ? (m.agent && m.agent.name || m.agent_name || agentName(m.agent_id)) : text(role);
-    meta.appendChild(el('strong', null, who));
+    var staff = m.agent && m.agent.name || m.agent_name || (m.agent_id ? agentName(m.agent_id) : null);
+    var who = role === 'agent' ? staff || text('agent') : role === 'note' ? staff : text(role);
+    if (who) { meta.appendChild(el('strong', null, who)); }
     if (role === 'note') { meta.appendChild(el('span', 'badge warn', text('note'))); }
     if (m.intent) { meta.appendChild(el('span', 'badge', m.intent)); }
     meta.appendChild(el('span', null, when(m.created_at)));
@@ -345,6 +346,7 @@
     if (!typingTimer) { return; }
     clearTimeout(typingTimer);
     typingTimer = null;
+    typingSent = false; // after "stopped", the next key says "typing" again at once
     if (open && open.state === 'assigned') {
       call('POST', '/' + encodeURIComponent(open.id) + '/typing', { typing: false }).catch(function () {});
     }
