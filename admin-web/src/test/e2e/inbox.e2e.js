@@ -9,6 +9,7 @@ const VISITOR_Q = 'Can I speak to someone about my order?';
 const REPLY = 'Hello, this is Anna. Let me look at your order.';
 const NOTE = 'NOTE-FOR-STAFF-ONLY order 4711 looks delayed';
 const VISITOR_MSG = 'It is order 4711, thank you!';
+const TICKET = 'Please call me back about order 4711.';
 
 /** The widget's shadow root parts, through Playwright's shadow-piercing CSS engine. */
 function w(page, selector) { return page.locator('[data-deepchat] >> css=' + selector); }
@@ -162,6 +163,11 @@ run('inbox', async () => {
     await page.waitForFunction(() => document.querySelector('[data-deepchat]').shadowRoot.querySelector('.log')
       .innerText.includes('ships tomorrow'));
     check(!(await w(page, '.log').innerText()).includes('NOTE-FOR-STAFF-ONLY'), 'the note is not shown to the visitor');
+    if (hasAgentRole) {
+      await agent.waitForSelector('#inbox-log .msg.agent:not(.pending)');
+      const authors = await agent.locator('#inbox-log .msg.agent .meta strong, #inbox-log .msg.note .meta strong').allInnerTexts();
+      check(authors.length === 3 && authors.every((n) => n === AGENT.name), 'the inbox names the author of replies and notes: ' + authors);
+    }
     check(!received.some((f) => f.includes('NOTE-FOR-STAFF-ONLY')), 'no frame to the visitor carried the note');
     await shot(page, 'widget-handoff-agent');
     await shot(agent, 'console-inbox');
@@ -186,6 +192,35 @@ run('inbox', async () => {
     check(await human.isVisible(), 'resolved: the visitor is back with the assistant and may ask for a person again');
     await agent.waitForFunction(() => !document.querySelector('#inbox-mine .inbox-item.current'));
     check(true, 'the conversation left "My conversations"');
+
+    // ---- outside business hours: the button offers the message form, stored as a ticket ----
+    const owner = await login(admin.context, env.workspace, env.email, env.password);
+    const settings = (body) => owner.evaluate((b) => fetch('/console/api/inbox/settings', { method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.querySelector('meta[name="csrf-token"]').content },
+      body: JSON.stringify(b) }).then((r) => r.status), body);
+    check(await settings({ business_hours: {} }) === 200, 'the workspace is closed (no business hours)');
+    try {
+      await human.click();
+      const form = w(page, 'form.ticket');
+      await form.waitFor();
+      check(await page.evaluate(() => document.querySelector('[data-deepchat]').shadowRoot.activeElement.name) === 'message',
+        'the message form opens with the focus in its message box');
+      await form.locator('textarea[name=message]').fill(TICKET);
+      await form.locator('input[name=email]').fill('not-an-address');
+      await form.locator('button[type=submit]').click();
+      await form.locator('.err:not(:empty)').waitFor();
+      check(await form.locator('textarea[name=message]').inputValue() === TICKET, 'a refused message stays in the form: '
+        + await form.locator('.err').innerText());
+      await form.locator('input[name=email]').fill('li@example.com');
+      await shot(page, 'widget-handoff-offline');
+      await form.locator('button[type=submit]').click();
+      await form.waitFor({ state: 'detached' });
+      check((await w(page, '.log').innerText()).includes('Thanks, your message was sent'), 'the visitor is thanked');
+      const tickets = await owner.evaluate(() => fetch('/console/api/inbox/tickets').then((r) => r.json()));
+      check(tickets.tickets.some((t) => t.message === TICKET && t.email === 'li@example.com'), 'the ticket is stored with the contact');
+    } finally {
+      await settings({ business_hours: null });
+    }
 
     check(visitorProblems.length === 0, 'no script errors in the widget: ' + visitorProblems.join(' | '));
     check(agentProblems.length === 0, 'no script errors or CSP violations in the console: ' + agentProblems.join(' | '));

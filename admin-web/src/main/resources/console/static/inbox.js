@@ -312,7 +312,8 @@
       .then(function (r) {
         item.classList.remove('pending');
         var id = r && (r.id || r.message_id);
-        if (id && ui.log.querySelector('[data-id="' + CSS.escape(String(id)) + '"]')) {
+        var shown = id && ui.log.querySelector('[data-id="' + CSS.escape(String(id)) + '"]');
+        if (shown && shown !== item) {
           item.remove(); // the stream delivered it first
         } else if (id) {
           item.setAttribute('data-id', id);
@@ -416,7 +417,11 @@
       var m = data(e);
       if (open && m.conversation_id === open.id) {
         if (m.role === 'visitor' || m.role === 'user') { ui.typing.hidden = true; }
-        var pendingItem = m.client_id && ui.log.querySelector('[data-client-id="' + CSS.escape(String(m.client_id)) + '"]');
+        // our own reply or note, back from the stream before its request answered: the one shown already
+        var pendingItem = null;
+        ui.log.querySelectorAll('.inbox-msg.pending.' + (m.role === 'note' ? 'note' : 'agent')).forEach(function (p) {
+          if (!pendingItem && m.agent_id === me && p.querySelector('.inbox-text').textContent === m.text) { pendingItem = p; }
+        });
         if (pendingItem) { pendingItem.setAttribute('data-id', m.id); pendingItem.classList.remove('pending'); return; }
         message(m, true);
       } else if (m.role === 'visitor' || m.role === 'user') {

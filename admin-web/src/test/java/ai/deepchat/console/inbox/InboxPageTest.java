@@ -73,14 +73,14 @@ class InboxPageTest {
   }
 
   @Test
-  void aConversationCarriesTheBotsCitationsAndTheStaffAuthors() throws Exception {
+  void aConversationAndItsEventsCarryTheBotsCitationsAndTheStaffAuthors() throws Exception {
     HandoffHarness.Visitor v = h.visitor(t);
     String conv = v.conversation.toString();
     JsonArray cites = new JsonArray().add(new JsonObject().put("n", 1).put("title", "Returns policy").put("section", "Refunds"));
     await(h.db.inTenant(t.id(), c -> c.preparedQuery("UPDATE messages SET citations = $1 WHERE conversation_id = $2 "
         + "AND role = 'assistant'").execute(Tuple.of(cites, v.conversation))));
     assertThat(v.post("/widget/handoff", new JsonObject().put("conversation_id", conv)).statusCode()).isEqualTo(200);
-    HandoffHarness.Staff ann = h.new Staff(t, "ann@inbox-page.test");
+    HandoffHarness.Staff ann = h.new Staff(t, "ann@inbox-page.test").listen();
     ann.ok(ann.post("/console/api/inbox/" + conv + "/claim", new JsonObject()));
     ann.ok(ann.post("/console/api/inbox/" + conv + "/reply", new JsonObject().put("text", "Hello").put("client_id", "c-1")));
     ann.ok(ann.post("/console/api/inbox/" + conv + "/note", new JsonObject().put("text", "VIP").put("client_id", "c-2")));
@@ -90,6 +90,9 @@ class InboxPageTest {
     JsonObject answer = history.stream().filter(m -> "assistant".equals(m.getString("role"))).findFirst().orElseThrow();
     assertThat(answer.getJsonArray("citations").getJsonObject(0).getString("title")).isEqualTo("Returns policy");
     String annId = h.userId(t, "ann@inbox-page.test").toString();
+    // the live events name the author too, so a reply another tab or agent sees is labelled at once
+    assertThat(ann.next("message", m -> "agent".equals(m.getString("role"))).getString("agent_id")).isEqualTo(annId);
+    assertThat(ann.next("message", m -> "note".equals(m.getString("role"))).getString("agent_id")).isEqualTo(annId);
     assertThat(history.stream().filter(m -> List.of("agent", "note").contains(m.getString("role"))))
         .hasSize(2).allSatisfy(m -> {
           assertThat(m.getString("agent_id")).isEqualTo(annId);
