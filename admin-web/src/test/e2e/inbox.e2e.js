@@ -158,7 +158,14 @@ run('inbox', async () => {
     await agent.press('#inbox-text-box', 'Enter');
     await agent.waitForSelector('#inbox-log .msg.note:not(.pending)');
     await agent.uncheck('#inbox-note-mode');
-    await agent.fill('#inbox-text-box', 'Your order ships tomorrow.');
+    // a canned reply: saved once, inserted from the list, sent like any reply
+    await agent.click('.inbox-canned-admin summary');
+    await agent.fill('#inbox-canned-title', 'Ships tomorrow');
+    await agent.fill('#inbox-canned-text', 'Your order ships tomorrow.');
+    await agent.click('#inbox-canned-form button[type=submit]');
+    await agent.waitForSelector('#inbox-canned option:text("Ships tomorrow")', { state: 'attached' });
+    await agent.selectOption('#inbox-canned', { label: 'Ships tomorrow' });
+    check(await agent.inputValue('#inbox-text-box') === 'Your order ships tomorrow.', 'a canned reply fills the reply box');
     await agent.press('#inbox-text-box', 'Enter');
     await page.waitForFunction(() => document.querySelector('[data-deepchat]').shadowRoot.querySelector('.log')
       .innerText.includes('ships tomorrow'));
