@@ -193,6 +193,19 @@ run('inbox', async () => {
     await agent.waitForFunction((was) => document.getElementById('inbox-presence').getAttribute('aria-pressed') !== was, wasOnline);
     check(true, 'presence toggled (was online: ' + wasOnline + ')');
 
+    // ---- an admin sees who has what ----
+    const owner = await login(admin.context, env.workspace, env.email, env.password);
+    if (hasAgentRole) {
+      await owner.goto(env.base + '/console/inbox');
+      const held = owner.locator('#inbox-others .inbox-item').first();
+      await held.waitFor();
+      check((await held.innerText()).includes(AGENT.name), 'an admin sees the conversation under ' + AGENT.name + ' in "With other agents"');
+      await held.locator('.inbox-open').click();
+      await owner.waitForSelector('#inbox-resolve-bot:not([hidden])');
+      check(await owner.isChecked('#inbox-note-mode') && await owner.isDisabled('#inbox-note-mode'),
+        'an admin may transfer or resolve it, and write notes, not replies');
+    }
+
     // ---- resolve: back to the assistant ----
     await agent.click('#inbox-resolve-bot');
     await page.waitForSelector('[data-deepchat][data-handoff=bot]', { state: 'attached' });
@@ -201,7 +214,6 @@ run('inbox', async () => {
     check(true, 'the conversation left "My conversations"');
 
     // ---- outside business hours: the button offers the message form, stored as a ticket ----
-    const owner = await login(admin.context, env.workspace, env.email, env.password);
     const settings = (body) => owner.evaluate((b) => fetch('/console/api/inbox/settings', { method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.querySelector('meta[name="csrf-token"]').content },
       body: JSON.stringify(b) }).then((r) => r.status), body);
@@ -230,7 +242,8 @@ run('inbox', async () => {
     }
 
     check(visitorProblems.length === 0, 'no script errors in the widget: ' + visitorProblems.join(' | '));
-    check(agentProblems.length === 0, 'no script errors or CSP violations in the console: ' + agentProblems.join(' | '));
+    const consoleProblems = agentProblems.concat(owner.problems);
+    check(consoleProblems.length === 0, 'no script errors or CSP violations in the console: ' + consoleProblems.join(' | '));
     if (hasAgentRole) { await agentBrowser.close(); }
   } finally {
     await visitor.close();

@@ -8,12 +8,14 @@
   if (!root) { return; }
   var API = '/console/api/inbox';
   var me = root.getAttribute('data-me');
+  var supervisor = root.getAttribute('data-supervisor') === 'true'; // admins and owners act on anyone's
   var strings = document.getElementById('inbox-text');
   var $ = function (id) { return document.getElementById(id); };
   var text = function (name) { return strings.getAttribute('data-' + name) || name; };
   var ui = {
     grid: $('inbox-grid'), queue: $('inbox-queue'), mine: $('inbox-mine'), queueCount: $('inbox-queue-count'),
-    mineCount: $('inbox-mine-count'), view: $('inbox-view'), pick: $('inbox-pick'), title: $('inbox-title'),
+    mineCount: $('inbox-mine-count'), others: $('inbox-others'), othersBox: $('inbox-others-box'),
+    othersCount: $('inbox-others-count'), view: $('inbox-view'), pick: $('inbox-pick'), title: $('inbox-title'),
     state: $('inbox-state'), log: $('inbox-log'), typing: $('inbox-typing'), error: $('inbox-error'),
     reply: $('inbox-reply'), box: $('inbox-text-box'), send: $('inbox-send'), noteMode: $('inbox-note-mode'),
     canned: $('inbox-canned'), claim: $('inbox-claim'), transferBox: $('inbox-transfer-box'),
@@ -21,7 +23,7 @@
     resolveClose: $('inbox-resolve-close'), presence: $('inbox-presence'), live: $('inbox-live'),
     announcer: $('inbox-announcer'), cannedList: $('inbox-canned-list'), cannedForm: $('inbox-canned-form')
   };
-  var model = { queue: [], mine: [], agents: [], canned: [] };
+  var model = { queue: [], mine: [], others: [], agents: [], canned: [] };
   var open = null; // the conversation shown: {id, state, agent_id}
   var typingSent = false;
   var typingTimer = null;
@@ -92,6 +94,7 @@
     return call('GET', '').then(function (data) {
       model.queue = data.queue || [];
       model.mine = data.mine || [];
+      model.others = (data.assigned || []).filter(function (c) { return c.agent_id !== me; });
       model.agents = data.agents || [];
       model.settings = data.settings || {};
       renderLists();
@@ -103,6 +106,10 @@
     fill(ui.mine, model.mine, text('empty-mine'), false);
     ui.queueCount.textContent = String(model.queue.length);
     ui.mineCount.textContent = String(model.mine.length);
+    // who has what: every other agent's open conversations, for admins and owners to step in
+    ui.othersBox.hidden = !model.others.length;
+    fill(ui.others, model.others, '', false);
+    ui.othersCount.textContent = String(model.others.length);
     if (open) { markOpen(); }
   }
   function fill(list, items, empty, queued) {
@@ -122,6 +129,7 @@
       if (queued && c.position) { meta.appendChild(el('span', 'badge warn', '#' + c.position)); }
       if (c.unread) { meta.appendChild(el('span', 'badge ok', text('new'))); }
       if (c.reason) { meta.appendChild(el('span', 'badge', c.reason)); } // button, asked, gave up, rule…
+      if (c.agent_id && c.agent_id !== me) { meta.appendChild(el('span', 'badge ok', agentName(c.agent_id))); }
       meta.appendChild(el('span', 'muted', when(c.queued_at || c.waiting_since || c.updated_at || c.created_at)));
       pick.addEventListener('click', function () { show(id); });
       if (queued) {
@@ -185,22 +193,23 @@
   }
   function renderState() {
     var mineNow = open.state === 'assigned' && open.agent_id === me;
+    var steps = mineNow || (supervisor && open.state === 'assigned'); // transfer and resolve
     ui.state.textContent = text('state-' + (open.state || 'bot'));
     ui.state.className = 'badge ' + (open.state === 'queued' ? 'warn' : open.state === 'assigned' ? 'ok' : '');
     ui.claim.hidden = open.state !== 'queued';
-    ui.reply.hidden = !(mineNow || open.state === 'queued');
-    // a queued conversation takes notes only; replies go out once someone holds it
+    ui.reply.hidden = !(mineNow || open.state === 'queued' || open.state === 'assigned');
+    // notes only, unless one holds it: replies go out from the agent who holds the conversation
     // (on taking it over, replies again; while it stays held, the agent's own choice)
     ui.noteMode.checked = !mineNow || (!ui.noteMode.disabled && ui.noteMode.checked);
     ui.noteMode.disabled = !mineNow;
     noteStyle();
-    ui.transferBox.hidden = ui.transfer.hidden = !mineNow;
-    ui.resolveBot.hidden = ui.resolveClose.hidden = !mineNow;
-    if (mineNow) { transferOptions(); }
+    ui.transferBox.hidden = ui.transfer.hidden = !steps;
+    ui.resolveBot.hidden = ui.resolveClose.hidden = !steps;
+    if (steps) { transferOptions(); }
   }
   function transferOptions() {
     ui.transferTo.replaceChildren();
-    var others = model.agents.filter(function (a) { return a.id !== me; });
+    var others = model.agents.filter(function (a) { return a.id !== open.agent_id; });
     if (!others.length) {
       ui.transferTo.appendChild(el('option', null, text('no-agents'))).value = '';
     }
@@ -208,9 +217,12 @@
       var o = el('option', null, a.name + ' (' + text(a.presence === 'online' || a.presence === 'away' ? a.presence : 'gone')
         + (a.cap ? ', ' + (a.active || 0) + '/' + a.cap : '') + ')');
       o.value = a.id;
+      o.disabled = a.presence !== 'online' && a.presence !== 'away'; // no inbox open: the server refuses
       ui.transferTo.appendChild(o);
     });
-    ui.transfer.disabled = !others.length;
+    ui.transfer.disabled = !others.some(function (a) { return a.presence === 'online' || a.presence === 'away'; });
+    var first = ui.transferTo.querySelector('option:not([disabled])');
+    if (first) { ui.transferTo.value = first.value; }
   }
   /** Adds a message of the history or of the live stream; each shown once (by id). */
   function message(m, live) {
@@ -455,7 +467,7 @@
       var p = data(e);
       model.agents.forEach(function (a) { if (a.id === p.agent_id) { a.presence = p.presence; } });
       renderPresence();
-      if (open && open.state === 'assigned' && open.agent_id === me) { transferOptions(); }
+      if (open && !ui.transfer.hidden) { transferOptions(); }
     });
   }
 
