@@ -280,13 +280,8 @@ public final class Handoffs {
 
   /** The agent's reply: stored once per client id (a retry returns the same message), then sent to the visitor. */
   public Future<JsonObject> reply(Staff staff, UUID conversationId, JsonObject body) {
-    String text = text(body.getValue("text"), "text", MAX_TEXT, true);
-    String clientId = clientId(body.getValue("client_id"));
-    return db.inTenant(staff.tenantId(), c -> existing(c, conversationId, clientId, "agent").compose(found -> {
-          if (found != null) {
-            return Future.succeededFuture(found);
-          }
-          return openHandoff(c, conversationId, true).compose(h -> {
+    return storedOnce(staff, conversationId, body, "agent", (c, text, clientId) ->
+          openHandoff(c, conversationId, true).compose(h -> {
             if (h == null || !staff.userId().equals(h.agentId())) {
               throw HandoffException.conflict("not_assigned", "Claim this conversation before replying.");
             }
@@ -297,8 +292,7 @@ public final class Handoffs {
                     .compose(x -> audit(c, staff, "handoff.replied", conversationId,
                         new JsonObject().put("message_id", m.getString("id")).put("chars", text.length())))
                     .map(m));
-          });
-        }))
+          }))
         .onSuccess(m -> {
           // a retry publishes again: the stored copy is what counts, the widget and inbox drop repeats by id
           String visitor = (String) m.remove("visitor_id");
@@ -312,17 +306,11 @@ public final class Handoffs {
 
   /** An internal note: staff only, never sent to the visitor nor shown in the widget's history. */
   public Future<JsonObject> note(Staff staff, UUID conversationId, JsonObject body) {
-    String text = text(body.getValue("text"), "text", MAX_TEXT, true);
-    String clientId = clientId(body.getValue("client_id"));
-    return db.inTenant(staff.tenantId(), c -> existing(c, conversationId, clientId, "note").compose(found -> {
-          if (found != null) {
-            return Future.succeededFuture(found);
-          }
-          return widgetConversation(c, conversationId, null)
+    return storedOnce(staff, conversationId, body, "note", (c, text, clientId) ->
+          widgetConversation(c, conversationId, null)
               .compose(v -> insertStaffMessage(c, staff, conversationId, "note", text, clientId, v))
               .compose(m -> audit(c, staff, "handoff.note", conversationId,
-                  new JsonObject().put("message_id", m.getString("id")).put("chars", text.length())).map(m));
-        }))
+                  new JsonObject().put("message_id", m.getString("id")).put("chars", text.length())).map(m)))
         .onSuccess(m -> {
           m.remove("visitor_id");
           events.toStaff(staff.tenantId(), "message", message(conversationId, m, "note")
@@ -349,20 +337,20 @@ public final class Handoffs {
   public Future<JsonObject> transfer(Staff staff, UUID conversationId, JsonObject body) {
     UUID target = id(body.getValue("agent_id"), "agent_id");
     return db.inTenant(staff.tenantId(), c -> openHandoff(c, conversationId, true).compose(h -> {
-          if (h == null) {
-            throw HandoffException.notFound("not_in_queue", "This conversation has no open handoff.");
-          }
-          if (!staff.userId().equals(h.agentId()) && !staff.supervisor()) {
-            throw HandoffException.forbidden("not_assigned", "Only its agent, an admin or an owner may transfer it.");
-          }
+          mayManage(staff, h, "transfer");
           if (target.equals(h.agentId())) {
             return agentName(c, target).map(name -> h.assignedTo(target, name, false));
           }
-          return c.preparedQuery("SELECT display_name FROM users WHERE id = $1 AND role IN " + STAFF_ROLES)
-              .execute(Tuple.of(target))
+          return c.preparedQuery("SELECT p.last_seen > now() - make_interval(secs => $2) AS here FROM users u "
+                  + "LEFT JOIN agent_presence p ON p.user_id = u.id WHERE u.id = $1 AND u.role IN " + STAFF_ROLES)
+              .execute(Tuple.of(target, agentTimeoutSeconds))
               .compose(rows -> {
                 if (rows.size() == 0) {
                   throw HandoffException.notFound("agent_not_found", "No agent, admin or owner with this id.");
+                }
+                // one whose inbox is not open would lose it to the queue again at the next heartbeat
+                if (!Boolean.TRUE.equals(rows.iterator().next().getBoolean("here"))) {
+                  throw HandoffException.conflict("agent_offline", "This agent's inbox is not open.");
                 }
                 return underCap(c, target);
               })
@@ -388,12 +376,7 @@ public final class Handoffs {
       throw HandoffException.badRequest("invalid_mode", "'mode' must be \"bot\" or \"closed\".");
     }
     return db.inTenant(staff.tenantId(), c -> openHandoff(c, conversationId, true).compose(h -> {
-          if (h == null) {
-            throw HandoffException.notFound("not_in_queue", "This conversation has no open handoff.");
-          }
-          if (!staff.userId().equals(h.agentId()) && !staff.supervisor()) {
-            throw HandoffException.forbidden("not_assigned", "Only its agent, an admin or an owner may resolve it.");
-          }
+          mayManage(staff, h, "resolve");
           return c.preparedQuery("UPDATE handoffs SET state = 'resolved', resolution = $2, resolved_at = now() "
                   + "WHERE id = $1").execute(Tuple.of(h.id(), mode))
               .compose(x -> audit(c, staff, "handoff.resolved", conversationId, new JsonObject().put("mode", mode)
@@ -550,6 +533,16 @@ public final class Handoffs {
         .put("agent", new JsonObject().put("name", visibleName(h.agentName()))));
   }
 
+  /** An open handoff that this staff member may transfer or resolve: its agent, an admin or an owner. */
+  private static void mayManage(Staff staff, Assigned h, String verb) {
+    if (h == null) {
+      throw HandoffException.notFound("not_in_queue", "This conversation has no open handoff.");
+    }
+    if (!staff.userId().equals(h.agentId()) && !staff.supervisor()) {
+      throw HandoffException.forbidden("not_assigned", "Only its agent, an admin or an owner may " + verb + " it.");
+    }
+  }
+
   private Future<Assigned> openHandoff(SqlConnection c, UUID conversationId, boolean lock) {
     return c.preparedQuery("SELECT id, conversation_id, visitor_id, agent_id FROM handoffs WHERE conversation_id = $1 "
             + "AND state <> 'resolved'" + (lock ? " FOR UPDATE" : "")).execute(Tuple.of(conversationId))
@@ -603,6 +596,23 @@ public final class Handoffs {
   private Future<String> agentName(SqlConnection c, UUID agent) {
     return c.preparedQuery("SELECT display_name FROM users WHERE id = $1").execute(Tuple.of(agent))
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
+  }
+
+  /** Stores a new staff message in the transaction it is given: text and client id validated. */
+  @FunctionalInterface
+  private interface NewMessage {
+    Future<JsonObject> store(SqlConnection c, String text, String clientId);
+  }
+
+  /**
+   * A staff message of {@code kind} from a body {text, client_id}: the one already stored with this client
+   * id (a retry), else {@code store}'s, in one transaction.
+   */
+  private Future<JsonObject> storedOnce(Staff staff, UUID conversationId, JsonObject body, String kind, NewMessage store) {
+    String text = text(body.getValue("text"), "text", MAX_TEXT, true);
+    String clientId = clientId(body.getValue("client_id"));
+    return db.inTenant(staff.tenantId(), c -> existing(c, conversationId, clientId, kind)
+        .compose(found -> found != null ? Future.succeededFuture(found) : store.store(c, text, clientId)));
   }
 
   /** A stored staff message with this client id (a retry), or null; 409 when the id named another kind. */

@@ -227,6 +227,11 @@ final class HandoffHarness {
           .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> delete(String path) throws Exception {
+      return http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Origin", base())
+          .header("X-CSRF-Token", csrf).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     JsonObject ok(HttpResponse<String> r) {
       if (r.statusCode() / 100 != 2) {
         throw new AssertionError(r.statusCode() + " " + r.body());

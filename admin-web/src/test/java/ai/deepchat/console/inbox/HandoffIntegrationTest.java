@@ -131,6 +131,51 @@ class HandoffIntegrationTest {
   }
 
   @Test
+  void transferCannedRepliesAndWhoMayDoWhat() throws Exception {
+    HandoffHarness.Visitor v = h.visitor(a).connect();
+    String path = "/console/api/inbox/" + v.conversation;
+    List<JsonObject> seen = new ArrayList<>();
+    v.post("/widget/handoff", new JsonObject().put("conversation_id", v.conversation.toString()));
+    HandoffHarness.Staff ann = h.new Staff(a, "ann@hand-alpha.test").listen();
+    HandoffHarness.Staff bob = h.new Staff(a, "bob@hand-alpha.test");
+    ann.ok(ann.post(path + "/claim", new JsonObject()));
+    assertThat(bob.post(path + "/claim", new JsonObject()).statusCode()).isEqualTo(409);
+    assertThat(bob.post(path + "/reply", new JsonObject().put("text", "hi").put("client_id", "x-1")).statusCode())
+        .isEqualTo(409);
+    assertThat(bob.post(path + "/resolve", new JsonObject().put("mode", "bot")).statusCode()).isEqualTo(403);
+    assertThat(ann.post(path + "/resolve", new JsonObject().put("mode", "later")).statusCode()).isEqualTo(400);
+
+    // an admin hands it to Bob once Bob's inbox is open; the visitor sees the new name
+    HandoffHarness.Staff admin = h.new Staff(a, "admin@hand-alpha.test");
+    HttpResponse<String> away = admin.post(path + "/transfer",
+        new JsonObject().put("agent_id", h.userId(a, "bob@hand-alpha.test").toString()));
+    assertThat(away.statusCode()).as(away.body()).isEqualTo(409);
+    bob.listen();
+    Thread.sleep(300); // the stream's first heartbeat
+    admin.ok(admin.post(path + "/transfer", new JsonObject().put("agent_id", h.userId(a, "bob@hand-alpha.test").toString())));
+    assertThat(v.next("handoff.assigned", seen).getJsonObject("agent").getString("name")).isIn("Ann", "Bob");
+    assertThat(v.next("handoff.assigned", seen).getJsonObject("agent").getString("name")).isEqualTo("Bob");
+    assertThat(ann.post(path + "/reply", new JsonObject().put("text", "still me").put("client_id", "x-2")).statusCode())
+        .isEqualTo(409);
+    assertThat(admin.post(path + "/transfer", new JsonObject().put("agent_id", h.userId(a, "viewer@hand-alpha.test")
+        .toString())).statusCode()).as("a viewer is not staff of the inbox").isEqualTo(404);
+
+    JsonObject canned = bob.ok(bob.post("/console/api/inbox/canned",
+        new JsonObject().put("title", "greeting-" + UUID.randomUUID()).put("text", "Hello, how can I help?")));
+    assertThat(bob.ok(bob.page("/console/api/inbox/canned")).encode()).contains(canned.getString("id"));
+    assertThat(bob.post("/console/api/inbox/canned", new JsonObject().put("title", canned.getString("title"))
+        .put("text", "again")).statusCode()).isEqualTo(409);
+    HttpResponse<String> foreignDelete = h.new Staff(b, "owner@hand-beta.test").delete("/console/api/inbox/canned/"
+        + canned.getString("id"));
+    assertThat(foreignDelete.statusCode()).isEqualTo(404);
+    assertThat(ann.delete("/console/api/inbox/canned/" + canned.getString("id")).statusCode())
+        .as("only its author, an admin or an owner").isEqualTo(404);
+    assertThat(bob.delete("/console/api/inbox/canned/" + canned.getString("id")).statusCode()).isEqualTo(200);
+    bob.ok(bob.post(path + "/resolve", new JsonObject().put("mode", "closed")));
+    assertThat(v.next("handoff.resolved", seen).getString("mode")).isEqualTo("closed");
+  }
+
+  @Test
   void inboxStreamsArePerPersonCapped() throws Exception {
     HandoffHarness.Staff bob = h.new Staff(b, "bob@hand-beta.test");
     for (int i = 0; i < ai.deepchat.handoff.StaffStreams.MAX_PER_USER; i++) {
