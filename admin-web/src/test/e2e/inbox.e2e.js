@@ -166,6 +166,7 @@ run('inbox', async () => {
     await agent.waitForSelector('#inbox-canned option:text("Ships tomorrow")', { state: 'attached' });
     await agent.selectOption('#inbox-canned', { label: 'Ships tomorrow' });
     check(await agent.inputValue('#inbox-text-box') === 'Your order ships tomorrow.', 'a canned reply fills the reply box');
+    await agent.click('.inbox-canned-admin summary'); // folded again, for the screenshot
     await agent.press('#inbox-text-box', 'Enter');
     await page.waitForFunction(() => document.querySelector('[data-deepchat]').shadowRoot.querySelector('.log')
       .innerText.includes('ships tomorrow'));
@@ -177,6 +178,7 @@ run('inbox', async () => {
     }
     check(!received.some((f) => f.includes('NOTE-FOR-STAFF-ONLY')), 'no frame to the visitor carried the note');
     await shot(page, 'widget-handoff-agent');
+    await agent.evaluate(() => window.scrollTo(0, 0));
     await shot(agent, 'console-inbox');
 
     // ---- phone width: the conversation alone, with a way back to the lists ----

@@ -210,19 +210,19 @@
   function transferOptions() {
     ui.transferTo.replaceChildren();
     var others = model.agents.filter(function (a) { return a.id !== open.agent_id; });
-    if (!others.length) {
+    var reachable = function (a) { return a.presence === 'online' || a.presence === 'away'; };
+    if (!others.some(reachable)) {
       ui.transferTo.appendChild(el('option', null, text('no-agents'))).value = '';
     }
     others.forEach(function (a) {
       var o = el('option', null, a.name + ' (' + text(a.presence === 'online' || a.presence === 'away' ? a.presence : 'gone')
         + (a.cap ? ', ' + (a.active || 0) + '/' + a.cap : '') + ')');
       o.value = a.id;
-      o.disabled = a.presence !== 'online' && a.presence !== 'away'; // no inbox open: the server refuses
+      o.disabled = !reachable(a); // no inbox open: the server refuses
       ui.transferTo.appendChild(o);
     });
-    ui.transfer.disabled = !others.some(function (a) { return a.presence === 'online' || a.presence === 'away'; });
-    var first = ui.transferTo.querySelector('option:not([disabled])');
-    if (first) { ui.transferTo.value = first.value; }
+    ui.transfer.disabled = !others.some(reachable);
+    ui.transferTo.value = ui.transferTo.querySelector('option:not([disabled])').value;
   }
   /** Adds a message of the history or of the live stream; each shown once (by id). */
   function message(m, live) {
