@@ -62,10 +62,10 @@ class HandoffClusterTest {
       String visitorId = visitorId(token);
       UUID conversation = conversation(cluster, visitorId);
       // as the widget script does: the history first, then the socket
-      HttpResponse<String> history = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+      HttpResponse<String> widgetHistory = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
               URI.create("http://127.0.0.1:" + visitorNode.httpPort + "/widget/history?conversationId=" + conversation))
           .header("Origin", ORIGIN).header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
-      assertThat(history.statusCode()).as(history.body()).isEqualTo(200);
+      assertThat(widgetHistory.statusCode()).as(widgetHistory.body()).isEqualTo(200);
       BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
       WebSocket ws = WidgetSockets.connect(client, visitorNode.httpPort, token, ORIGIN, frames);
 
