@@ -200,6 +200,13 @@ class BrowserE2ETest {
     assertThat(script("a11y.e2e.js")).isZero();
   }
 
+  /** Issue #18: a visitor on the customer's site and an agent in the console's inbox, escalate to resolve. */
+  @Test
+  @Order(11)
+  void inboxScenario() throws Exception {
+    assertThat(script("inbox.e2e.js")).isZero();
+  }
+
   /** Re-embedding a knowledge base into another model from its console page (issue #16 item 4). */
   @Test
   @Order(20)
