@@ -7,6 +7,8 @@ import ai.deepchat.console.auth.LoginRoutes;
 import ai.deepchat.console.auth.SessionTokens;
 import ai.deepchat.console.auth.Sessions;
 import ai.deepchat.console.conversations.ConversationRoutes;
+import ai.deepchat.console.datasets.DatasetRoutes;
+import ai.deepchat.datasets.DatasetStore;
 import ai.deepchat.console.playground.PlaygroundRoutes;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.console.faq.FaqRoutes;
@@ -81,6 +83,7 @@ public final class ConsoleModule implements HttpModule {
   private final ClientAddress clients;
   private final RequestLimits limits;
   private final PlatformConfig.Chat chat;
+  private final DatasetStore datasets;
   private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
@@ -102,6 +105,7 @@ public final class ConsoleModule implements HttpModule {
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
     this.uploadLimit = platform.config().instances().ingestMaxFileMb() * 1024L * 1024;
     this.faqFiles = new FaqTransfer(vertx, platform.database(), auditLog);
+    this.datasets = new DatasetStore(platform.database(), auditLog);
     this.markdown = new MarkdownRenderer(vertx);
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
     this.clients = new ClientAddress(platform.config().policy().trustedProxies());
@@ -148,6 +152,7 @@ public final class ConsoleModule implements HttpModule {
     new AuditRoutes(database, views).mount(routes);
     new ModelRoutes(database, views, models).mount(routes);
     new TenantRoutes(vertx, database, views, audit).mount(routes);
+    new DatasetRoutes(datasets, views).mount(routes);
 
     // Anything else under /console is a rendered 404; failures become rendered error pages.
     router.route(ConsoleRouter.BASE + "/*").handler(ctx -> views.error(ctx, 404, "error.404"));

@@ -7,18 +7,13 @@ import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowStream;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -108,38 +103,8 @@ public final class DatasetApiModule implements HttpModule {
       p.send(ctx);
       return;
     }
-    int number = Integer.parseInt(ctx.pathParam("number"));
-    String kind = ctx.pathParam("kind");
-    HttpServerResponse response = ctx.response();
-    store.export(tenant(ctx), id, number, kind, actor(ctx), new DatasetStore.LineSink() {
-      @Override
-      public void start() {
-        response.setChunked(true).putHeader("Content-Type", "application/jsonl; charset=utf-8")
-            .putHeader("Content-Disposition", "attachment; filename=\"dataset-" + id + "-v" + number + "-" + kind
-                + ".jsonl\"");
-      }
-
-      @Override
-      public Future<Void> drain(RowStream<Row> rows) {
-        Promise<Void> done = Promise.promise();
-        rows.exceptionHandler(done::tryFail).endHandler(v -> done.tryComplete()).handler(row -> {
-          response.write(Buffer.buffer(row.getJsonObject("line").encode() + "\n", StandardCharsets.UTF_8.name()));
-          if (response.writeQueueFull()) {
-            rows.pause();
-            response.drainHandler(v -> rows.resume());
-          }
-        });
-        response.closeHandler(v -> done.tryFail("the client went away"));
-        return done.future();
-      }
-    }).onSuccess(v -> response.end()).onFailure(err -> {
-      if (response.headWritten()) {
-        // a half-sent file must not look complete: break the connection instead of ending the body
-        response.reset();
-      } else {
-        HttpProblem.of(err).send(ctx);
-      }
-    });
+    JsonlDownload.send(store, tenant(ctx), id, Integer.parseInt(ctx.pathParam("number")), ctx.pathParam("kind"),
+        actor(ctx), ctx.response(), err -> HttpProblem.of(err).send(ctx));
   }
 
   /** A route answering JSON; a request it refuses while reading (HttpProblem) is a 4xx, not a 500. */

@@ -14,12 +14,12 @@ import java.util.Set;
  * {@code minRating} is kept for the satisfaction ratings of the handoff work: until this node records
  * ratings the API refuses it rather than ignore it (see {@link DatasetBuilder}).
  */
-record DatasetFilters(OffsetDateTime from, OffsetDateTime to, String intent, boolean positiveOnly, Integer minRating) {
+public record DatasetFilters(OffsetDateTime from, OffsetDateTime to, String intent, boolean positiveOnly, Integer minRating) {
 
   private static final Set<String> FIELDS = Set.of("from", "to", "intent", "positive_only", "min_rating");
 
   /** The filters of a request body's "filters" object (absent: none). */
-  static DatasetFilters parse(Object raw) {
+  public static DatasetFilters parse(Object raw) {
     if (raw == null) {
       return new DatasetFilters(null, null, null, false, null);
     }

@@ -2,8 +2,8 @@ package ai.deepchat.datasets;
 
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.policy.AuditTrail;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
-import ai.deepchat.policy.audit.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,7 +29,7 @@ public final class DatasetStore {
   }
 
   /** A reviewer's change: any of a status, edited content, which answer of a pair is preferred. */
-  record Review(String status, Object content, String prefer) {
+  public record Review(String status, Object content, String prefer) {
   }
 
   private static final String DATASET_COLUMNS = "d.id, d.name, d.from_time, d.to_time, d.intent, d.positive_only, "
@@ -40,14 +40,14 @@ public final class DatasetStore {
       + "reviewed_by, reviewed_at, created_at";
 
   private final Database database;
-  private final AuditLog audit;
+  private final AuditTrail audit;
 
-  public DatasetStore(Database database, AuditLog audit) {
+  public DatasetStore(Database database, AuditTrail audit) {
     this.database = database;
     this.audit = audit;
   }
 
-  Future<JsonObject> create(UUID tenant, String name, DatasetFilters f, Actor actor) {
+  public Future<JsonObject> create(UUID tenant, String name, DatasetFilters f, Actor actor) {
     return database.inTenant(tenant, c -> c.preparedQuery("INSERT INTO datasets (tenant_id, name, from_time, to_time, "
             + "intent, positive_only) VALUES (app_tenant(), $1, $2, $3, $4, $5) RETURNING id")
         .execute(Tuple.of(name, f.from(), f.to(), f.intent(), f.positiveOnly()))
@@ -61,7 +61,7 @@ public final class DatasetStore {
         }));
   }
 
-  Future<JsonObject> list(UUID tenant) {
+  public Future<JsonObject> list(UUID tenant) {
     return database.inTenant(tenant, c -> c.query("SELECT " + DATASET_COLUMNS + " FROM datasets d ORDER BY d.created_at")
         .execute().map(rows -> {
           JsonArray data = new JsonArray();
@@ -70,11 +70,11 @@ public final class DatasetStore {
         }));
   }
 
-  Future<JsonObject> get(UUID tenant, UUID id) {
+  public Future<JsonObject> get(UUID tenant, UUID id) {
     return database.inTenant(tenant, c -> dataset(c, id));
   }
 
-  Future<Void> delete(UUID tenant, UUID id, Actor actor) {
+  public Future<Void> delete(UUID tenant, UUID id, Actor actor) {
     return database.inTenant(tenant, c -> c.preparedQuery("DELETE FROM datasets WHERE id = $1 RETURNING name")
         .execute(Tuple.of(id)).compose(rows -> rows.rowCount() == 0 ? Future.failedFuture(notFound("dataset"))
             : audited(c, tenant, actor, "dataset.deleted", id.toString(),
@@ -82,7 +82,7 @@ public final class DatasetStore {
   }
 
   /** Adds the examples the filters select and the dataset lacks; answers the dataset with the numbers added. */
-  Future<JsonObject> build(UUID tenant, UUID id, Actor actor) {
+  public Future<JsonObject> build(UUID tenant, UUID id, Actor actor) {
     return database.inTenant(tenant, c -> locked(c, id)
         .compose(row -> DatasetBuilder.build(c, id, DatasetFilters.of(row)))
         .compose(added -> audited(c, tenant, actor, "dataset.built", id.toString(),
@@ -92,7 +92,7 @@ public final class DatasetStore {
   }
 
   /** Examples of a dataset, oldest first, optionally of one status and kind, after a cursor (an example id). */
-  Future<JsonObject> examples(UUID tenant, UUID id, String status, String kind, UUID after, int limit) {
+  public Future<JsonObject> examples(UUID tenant, UUID id, String status, String kind, UUID after, int limit) {
     return database.inTenant(tenant, c -> dataset(c, id).compose(d -> c.preparedQuery("SELECT " + EXAMPLE_COLUMNS
             + " FROM dataset_examples WHERE dataset_id = $1 AND ($2::text IS NULL OR status = $2) "
             + "AND ($3::text IS NULL OR kind = $3) AND ($4::uuid IS NULL OR seq > "
@@ -108,7 +108,7 @@ public final class DatasetStore {
         })));
   }
 
-  Future<JsonObject> review(UUID tenant, UUID datasetId, UUID exampleId, Review review, Actor actor) {
+  public Future<JsonObject> review(UUID tenant, UUID datasetId, UUID exampleId, Review review, Actor actor) {
     return database.inTenant(tenant, c -> c.preparedQuery("SELECT " + EXAMPLE_COLUMNS + " FROM dataset_examples "
             + "WHERE id = $1 AND dataset_id = $2 FOR UPDATE").execute(Tuple.of(exampleId, datasetId))
         .compose(rows -> {
@@ -154,7 +154,7 @@ public final class DatasetStore {
   }
 
   /** Freezes the accepted examples as the dataset's next version. */
-  Future<JsonObject> freeze(UUID tenant, UUID id, Actor actor) {
+  public Future<JsonObject> freeze(UUID tenant, UUID id, Actor actor) {
     return database.inTenant(tenant, c -> locked(c, id)
         .compose(row -> c.preparedQuery("SELECT coalesce(max(number), 0) + 1 FROM dataset_versions WHERE dataset_id = $1")
             .execute(Tuple.of(id)))
@@ -177,7 +177,7 @@ public final class DatasetStore {
         }));
   }
 
-  Future<JsonObject> versions(UUID tenant, UUID id) {
+  public Future<JsonObject> versions(UUID tenant, UUID id) {
     return database.inTenant(tenant, c -> dataset(c, id).compose(d -> c.preparedQuery(versionQuery(false))
         .execute(Tuple.of(id, 0)).map(rows -> {
           JsonArray data = new JsonArray();
@@ -190,7 +190,7 @@ public final class DatasetStore {
    * Streams a version's lines of one kind, in order, to {@code sink}, audited in the same transaction. The
    * version is checked (404) before {@code start} is called, so nothing is sent for an unknown one.
    */
-  Future<Void> export(UUID tenant, UUID id, int number, String kind, Actor actor, LineSink sink) {
+  public Future<Void> export(UUID tenant, UUID id, int number, String kind, Actor actor, LineSink sink) {
     return database.inTenant(tenant, c -> version(c, id, number)
         .compose(version -> audited(c, tenant, actor, "dataset.version.exported", id + "/" + number,
             Map.of("file", kind)))
@@ -203,7 +203,7 @@ public final class DatasetStore {
   }
 
   /** Where an export's rows go: started once the version is known, then fed the stream with back-pressure. */
-  interface LineSink {
+  public interface LineSink {
     void start();
 
     Future<Void> drain(RowStream<Row> rows);
