@@ -171,6 +171,10 @@ class DatasetApiTest {
         + "JOIN conversations cv ON cv.id = e.conversation_id WHERE cv.visitor_id = 'v1'").execute(Tuple.tuple())
         .map(r -> r.iterator().next().getLong(0))));
     assertThat(left).isZero();
+    // the shadow pairs of the visitor's conversations (their question and both answers) are gone too
+    long shadows = await(db.inTenant(tenant, c -> c.preparedQuery("SELECT count(*) FROM shadow_answers "
+        + "WHERE conversation_id = $1").execute(Tuple.of(c1)).map(r -> r.iterator().next().getLong(0))));
+    assertThat(shadows).isZero();
   }
 
   @Test
