@@ -1,6 +1,8 @@
 package ai.deepchat.datasets;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -10,6 +12,7 @@ import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 
 /**
  * Adds to a dataset the examples its filters select that it does not hold yet, as pending examples:
@@ -58,15 +61,15 @@ final class DatasetBuilder {
         + FILTERS.formatted("m")
         + "AND ctx.messages IS NOT NULL AND NOT EXISTS (SELECT 1 FROM dataset_examples e WHERE e.dataset_id = $1 "
         + "AND e.kind = 'sft' AND e.message_id = m.id) ORDER BY m.created_at, m.id LIMIT " + BATCH;
-    return c.preparedQuery(sql).execute(params(datasetId, f)).compose(rows -> {
+    return c.preparedQuery(sql).execute(params(datasetId, f)).compose(rows -> offLoop(() -> {
       List<Tuple> inserts = new ArrayList<>();
       for (Row r : rows) {
         JsonObject content = ExampleContent.sft(messages(r), r.getString("content"));
         inserts.add(Tuple.of(datasetId, ExampleContent.SFT, r.getUUID("conversation_id"), r.getUUID("id"), null,
             null, content));
       }
-      return insert(c, inserts);
-    });
+      return inserts;
+    })).compose(inserts -> insert(c, inserts));
   }
 
   private static Future<Integer> preference(SqlConnection c, UUID datasetId, DatasetFilters f) {
@@ -80,7 +83,7 @@ final class DatasetBuilder {
         + "AND btrim(s.candidate_answer) <> btrim(s.stable_answer) " + FILTERS.formatted("s")
         + "AND NOT EXISTS (SELECT 1 FROM dataset_examples e WHERE e.dataset_id = $1 AND e.kind = 'preference' "
         + "AND e.shadow_answer_id = s.id) ORDER BY s.id LIMIT " + BATCH;
-    return c.preparedQuery(sql).execute(params(datasetId, f)).compose(rows -> {
+    return c.preparedQuery(sql).execute(params(datasetId, f)).compose(rows -> offLoop(() -> {
       List<Tuple> inserts = new ArrayList<>();
       for (Row r : rows) {
         JsonArray input = r.getValue("messages") == null
@@ -94,8 +97,21 @@ final class DatasetBuilder {
         inserts.add(Tuple.of(datasetId, ExampleContent.PREFERENCE, r.getUUID("conversation_id"), r.getUUID("id"),
             r.getLong("shadow_id"), feedback == null ? null : "feedback", content));
       }
-      return insert(c, inserts);
-    });
+      return inserts;
+    })).compose(inserts -> insert(c, inserts));
+  }
+
+  /** Masking thousands of conversations is CPU work: a worker thread does it, not the event loop. */
+  private static <T> Future<T> offLoop(Callable<T> work) {
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      try {
+        return Future.succeededFuture(work.call());
+      } catch (Exception e) {
+        return Future.failedFuture(e);
+      }
+    }
+    return context.executeBlocking(work, false);
   }
 
   private static Tuple params(UUID datasetId, DatasetFilters f) {
