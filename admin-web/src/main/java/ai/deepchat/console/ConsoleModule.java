@@ -7,6 +7,8 @@ import ai.deepchat.console.auth.LoginRoutes;
 import ai.deepchat.console.auth.SessionTokens;
 import ai.deepchat.console.auth.Sessions;
 import ai.deepchat.console.conversations.ConversationRoutes;
+import ai.deepchat.console.datasets.DatasetRoutes;
+import ai.deepchat.datasets.DatasetStore;
 import ai.deepchat.console.playground.PlaygroundRoutes;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.console.faq.FaqRoutes;
@@ -85,6 +87,7 @@ public final class ConsoleModule implements HttpModule {
   private final RequestLimits limits;
   private final PlatformConfig.Chat chat;
   private final HandoffNode handoffs;
+  private final DatasetStore datasets;
   private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
@@ -106,6 +109,7 @@ public final class ConsoleModule implements HttpModule {
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
     this.uploadLimit = platform.config().instances().ingestMaxFileMb() * 1024L * 1024;
     this.faqFiles = new FaqTransfer(vertx, platform.database(), auditLog);
+    this.datasets = new DatasetStore(platform.database(), auditLog);
     this.markdown = new MarkdownRenderer(vertx);
     this.handoffs = HandoffNode.of(vertx, platform);
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
@@ -155,6 +159,7 @@ public final class ConsoleModule implements HttpModule {
     new TenantRoutes(vertx, database, views, audit).mount(routes);
     new InboxApiRoutes(handoffs).mount(routes);
     new InboxPage(views).mount(routes);
+    new DatasetRoutes(datasets, views).mount(routes);
 
     // Anything else under /console is a rendered 404; failures become rendered error pages.
     router.route(ConsoleRouter.BASE + "/*").handler(ctx -> views.error(ctx, 404, "error.404"));

@@ -6,6 +6,8 @@ import ai.deepchat.chat.api.ApiKeyAuth;
 import ai.deepchat.chat.api.EmbeddingsApiModule;
 import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.console.ConsoleModule;
+import ai.deepchat.datasets.DatasetApiModule;
+import ai.deepchat.datasets.DatasetStore;
 import ai.deepchat.faq.FaqApiModule;
 import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.landing.LandingModule;
@@ -73,6 +75,8 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     modules.add(canary.httpModule(platform, policy.limits()));
     modules.add(faq);
     modules.add(landing);
+    modules.add(new DatasetApiModule(new ApiKeyAuth(platform.database()), policy.limits(),
+        new DatasetStore(platform.database(), policy.audit())));
     return modules;
   }
 }

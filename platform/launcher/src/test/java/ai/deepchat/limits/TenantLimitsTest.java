@@ -106,7 +106,8 @@ class TenantLimitsTest {
     String adminKey = BenchTenants.apiKey(node, UUID.fromString(t.getString("tenantId")));
     WebClient web = client("127.0.0.5");
     for (String[] call : new String[][] {{t.getString("apiKey"), "/v1/knowledge-bases"},
-        {adminKey, "/v1/admin/model-versions"}}) {
+        {adminKey, "/v1/admin/model-versions"},
+        {BenchTenants.apiKey(node, UUID.fromString(t.getString("tenantId"))), "/v1/admin/datasets"}}) {
       for (int i = 0; i < 3; i++) {
         HttpResponse<Buffer> ok = get(web, call[0], call[1]);
         assertThat(ok.statusCode()).as(call[1] + " " + ok.bodyAsString()).isEqualTo(200);

@@ -82,8 +82,12 @@ final class RetentionJob {
                 }
                 UUID[] idArray = ids.toArray(UUID[]::new);
                 int retentionDays = days;
-                return conn.preparedQuery("DELETE FROM messages WHERE conversation_id = ANY($1)")
+                // shadow pairs hold the conversation's question and answers but no foreign key (their
+                // rollout may be the platform's): deleted with it, like its messages
+                return conn.preparedQuery("DELETE FROM shadow_answers WHERE conversation_id = ANY($1)")
                     .execute(Tuple.of(idArray))
+                    .compose(x -> conn.preparedQuery("DELETE FROM messages WHERE conversation_id = ANY($1)")
+                    .execute(Tuple.of(idArray)))
                     .compose(m -> conn.preparedQuery("DELETE FROM conversations WHERE id = ANY($1)")
                         .execute(Tuple.of(idArray))
                         .compose(c -> audit.append(conn, new AuditEntry(tenant.toString(), "system:retention",

@@ -74,6 +74,9 @@ public final class VisitorDeletionModule implements HttpModule {
   public Future<long[]> deleteVisitor(UUID tenant, String visitorId, String actor, String ip) {
     return database.inTenant(tenant, conn -> conn.preparedQuery("INSERT INTO erased_visitors (tenant_id, visitor_hash) "
             + "VALUES ($1, sha256(convert_to($2::text, 'UTF8'))) ON CONFLICT DO NOTHING").execute(Tuple.of(tenant, visitorId))
+        // shadow pairs hold the visitor's question and both versions' answers, with no foreign key to cascade
+        .compose(x -> conn.preparedQuery("DELETE FROM shadow_answers WHERE conversation_id IN "
+            + "(SELECT id FROM conversations WHERE visitor_id = $1)").execute(Tuple.of(visitorId)))
         .compose(x -> conn.preparedQuery(
             "DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE visitor_id = $1)")
         .execute(Tuple.of(visitorId)))

@@ -63,6 +63,10 @@ class RetentionJobTest {
     conversations(shortLived, 2, 40, "expired");
     conversations(shortLived, 1, 10, "recent");
     conversations(longLived, 1, 40, "kept");
+    // a shadow pair on every conversation of the short-lived tenant: it holds the question and both answers
+    exec(db, shortLived, "INSERT INTO shadow_answers (tenant_id, rollout_id, conversation_id, stable_version_id, "
+        + "candidate_version_id, prompt, stable_answer) SELECT tenant_id, gen_random_uuid(), id, gen_random_uuid(), "
+        + "gen_random_uuid(), title, 'a' FROM conversations");
 
     UUID channel = UUID.randomUUID();
     exec(db, shortLived, "INSERT INTO channels (id, tenant_id, kind, name, app_id, app_secret, token, mode) VALUES ('"
@@ -79,6 +83,10 @@ class RetentionJobTest {
     assertThat(count("SELECT count(*) FROM channel_messages WHERE dedupe_key = 'msg:1'")).isZero();
     assertThat(count("SELECT count(*) FROM channel_messages WHERE dedupe_key IN ('msg:2', 'msg:3')")).isEqualTo(2);
     assertThat(count("SELECT count(*) FROM conversations WHERE title = 'expired'")).isZero();
+    assertThat(count("SELECT count(*) FROM shadow_answers WHERE tenant_id = ? AND prompt = 'expired'", shortLived))
+        .isZero();
+    assertThat(count("SELECT count(*) FROM shadow_answers WHERE tenant_id = ? AND prompt = 'recent'", shortLived))
+        .isEqualTo(1);
     assertThat(count("SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id"
         + " WHERE c.tenant_id = ?", shortLived)).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM messages WHERE tenant_id = ?", shortLived)).isEqualTo(1);

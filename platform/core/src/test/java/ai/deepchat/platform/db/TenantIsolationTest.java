@@ -76,6 +76,14 @@ class TenantIsolationTest {
         VALUES ('%1$s', 'wechat', 'c', 'wx1', 's', 't', 'plaintext');
       INSERT INTO channel_messages (tenant_id, channel_id, dedupe_key, open_id, msg_type, question)
         SELECT tenant_id, id, 'msg:1', 'o1', 'text', 'q' FROM channels WHERE tenant_id = '%1$s';
+      INSERT INTO datasets (tenant_id, name) VALUES ('%1$s', 'ds');
+      INSERT INTO dataset_examples (tenant_id, dataset_id, kind, conversation_id, original)
+        SELECT d.tenant_id, d.id, 'sft', c.id, '{}' FROM datasets d JOIN conversations c ON c.tenant_id = d.tenant_id
+        WHERE d.tenant_id = '%1$s';
+      INSERT INTO dataset_versions (tenant_id, dataset_id, number, sft_examples, preference_pairs, created_by)
+        SELECT tenant_id, id, 1, 1, 0, 'a' FROM datasets WHERE tenant_id = '%1$s';
+      INSERT INTO dataset_version_examples (tenant_id, dataset_id, number, example_id, kind, position, line)
+        SELECT tenant_id, dataset_id, 1, id, kind, 1, original FROM dataset_examples WHERE tenant_id = '%1$s';
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */

@@ -1,0 +1,135 @@
+package ai.deepchat.datasets;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/**
+ * Adds to a dataset the examples its filters select that it does not hold yet, as pending examples:
+ *
+ * <ul>
+ *   <li>SFT: each complete assistant answer without negative feedback (with positive feedback when the
+ *   dataset asks so), after the conversation's earlier turns (up to {@value #CONTEXT_TURNS} messages).</li>
+ *   <li>Preference: each shadow-rollout pair where the candidate answered differently from the shown
+ *   stable answer. Feedback on the shown answer chooses: thumbs up prefers it, thumbs down prefers the
+ *   candidate's. A pair without feedback waits for a rater's choice.</li>
+ * </ul>
+ *
+ * Extension points, named for the work that feeds them: satisfaction ratings (min_rating) join the SFT
+ * query once ratings are recorded; agents' answers in handed-off conversations and A/B pairs (the same
+ * question answered by both arms) are further sources added beside {@link #sft} and {@link #preference}.
+ * Each build adds at most {@value #BATCH} examples of each kind; building again continues.
+ */
+final class DatasetBuilder {
+
+  static final int BATCH = 2000;
+  static final int CONTEXT_TURNS = 20;
+
+  /** Earlier complete user/assistant/system turns of the answer's conversation, oldest first. */
+  private static final String CONTEXT = "LEFT JOIN LATERAL (SELECT jsonb_agg(jsonb_build_object('role', p.role, "
+      + "'content', p.content) ORDER BY p.created_at) AS messages FROM (SELECT role, content, created_at FROM messages p "
+      + "WHERE p.conversation_id = m.conversation_id AND p.created_at < m.created_at AND p.status = 'complete' "
+      + "AND p.content <> '' AND p.role IN ('system', 'user', 'assistant') ORDER BY p.created_at DESC LIMIT "
+      + CONTEXT_TURNS + ") p) ctx ON true ";
+  private static final String FILTERS = "AND ($2::timestamptz IS NULL OR %1$s.created_at >= $2) "
+      + "AND ($3::timestamptz IS NULL OR %1$s.created_at < $3) AND ($4::text IS NULL OR m.intent = $4) ";
+
+  record Added(int sft, int preference) {
+  }
+
+  private DatasetBuilder() {
+  }
+
+  static Future<Added> build(SqlConnection c, UUID datasetId, DatasetFilters f) {
+    return sft(c, datasetId, f).compose(sft -> preference(c, datasetId, f).map(pref -> new Added(sft, pref)));
+  }
+
+  private static Future<Integer> sft(SqlConnection c, UUID datasetId, DatasetFilters f) {
+    String sql = "SELECT m.id, m.conversation_id, m.content, ctx.messages FROM messages m " + CONTEXT
+        + "WHERE m.role = 'assistant' AND m.status = 'complete' AND m.content <> '' "
+        + (f.positiveOnly() ? "AND m.feedback = 1 " : "AND m.feedback IS DISTINCT FROM -1 ")
+        + FILTERS.formatted("m")
+        + "AND ctx.messages IS NOT NULL AND NOT EXISTS (SELECT 1 FROM dataset_examples e WHERE e.dataset_id = $1 "
+        + "AND e.kind = 'sft' AND e.message_id = m.id) ORDER BY m.created_at, m.id LIMIT " + BATCH;
+    return c.preparedQuery(sql).execute(params(datasetId, f)).compose(rows -> offLoop(() -> {
+      List<Tuple> inserts = new ArrayList<>();
+      for (Row r : rows) {
+        JsonObject content = ExampleContent.sft(messages(r), r.getString("content"));
+        inserts.add(Tuple.of(datasetId, ExampleContent.SFT, r.getUUID("conversation_id"), r.getUUID("id"), null,
+            null, content));
+      }
+      return inserts;
+    })).compose(inserts -> insert(c, inserts));
+  }
+
+  private static Future<Integer> preference(SqlConnection c, UUID datasetId, DatasetFilters f) {
+    // the shown answer is the conversation's assistant message holding the stable answer's text
+    String sql = "SELECT s.id AS shadow_id, s.conversation_id, s.prompt, s.stable_answer, s.candidate_answer, "
+        + "m.id, m.feedback, ctx.messages FROM shadow_answers s JOIN conversations cv ON cv.id = s.conversation_id "
+        + "LEFT JOIN LATERAL (SELECT id, feedback, intent, conversation_id, created_at FROM messages a "
+        + "WHERE a.conversation_id = s.conversation_id AND a.role = 'assistant' AND a.content = s.stable_answer "
+        + "ORDER BY abs(extract(epoch FROM a.created_at - s.created_at)) LIMIT 1) m ON true " + CONTEXT
+        + "WHERE s.candidate_answer IS NOT NULL AND s.candidate_answer <> '' "
+        + "AND btrim(s.candidate_answer) <> btrim(s.stable_answer) " + FILTERS.formatted("s")
+        + "AND NOT EXISTS (SELECT 1 FROM dataset_examples e WHERE e.dataset_id = $1 AND e.kind = 'preference' "
+        + "AND e.shadow_answer_id = s.id) ORDER BY s.id LIMIT " + BATCH;
+    return c.preparedQuery(sql).execute(params(datasetId, f)).compose(rows -> offLoop(() -> {
+      List<Tuple> inserts = new ArrayList<>();
+      for (Row r : rows) {
+        JsonArray input = r.getValue("messages") == null
+            ? new JsonArray().add(new JsonObject().put("role", "user").put("content", r.getString("prompt")))
+            : messages(r);
+        Integer feedback = r.getInteger("feedback");
+        boolean candidatePreferred = feedback != null && feedback < 0;
+        JsonObject content = candidatePreferred
+            ? ExampleContent.preference(input, r.getString("candidate_answer"), r.getString("stable_answer"))
+            : ExampleContent.preference(input, r.getString("stable_answer"), r.getString("candidate_answer"));
+        inserts.add(Tuple.of(datasetId, ExampleContent.PREFERENCE, r.getUUID("conversation_id"), r.getUUID("id"),
+            r.getLong("shadow_id"), feedback == null ? null : "feedback", content));
+      }
+      return inserts;
+    })).compose(inserts -> insert(c, inserts));
+  }
+
+  /** Masking thousands of conversations is CPU work: a worker thread does it, not the event loop. */
+  private static <T> Future<T> offLoop(Callable<T> work) {
+    Context context = Vertx.currentContext();
+    if (context == null) {
+      try {
+        return Future.succeededFuture(work.call());
+      } catch (Exception e) {
+        return Future.failedFuture(e);
+      }
+    }
+    return context.executeBlocking(work, false);
+  }
+
+  private static Tuple params(UUID datasetId, DatasetFilters f) {
+    return Tuple.of(datasetId, f.from(), f.to(), f.intent());
+  }
+
+  private static JsonArray messages(Row r) {
+    Object v = r.getValue("messages");
+    return v instanceof JsonArray a ? a : new JsonArray(String.valueOf(v));
+  }
+
+  private static Future<Integer> insert(SqlConnection c, List<Tuple> rows) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return c.preparedQuery("INSERT INTO dataset_examples (tenant_id, dataset_id, kind, conversation_id, message_id, "
+            + "shadow_answer_id, chosen_by, original) VALUES (app_tenant(), $1, $2, $3, $4, $5, $6, $7) "
+            + "ON CONFLICT DO NOTHING")
+        .executeBatch(rows).map(ignored -> rows.size());
+  }
+}
