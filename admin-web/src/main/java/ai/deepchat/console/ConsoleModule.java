@@ -28,6 +28,7 @@ import ai.deepchat.console.web.SecurityHeaders;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.console.widget.WidgetSettingsRoutes;
 import ai.deepchat.console.words.WordsRoutes;
+import ai.deepchat.export.ConversationExport;
 import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.canary.ModelAdmin;
@@ -73,6 +74,7 @@ public final class ConsoleModule implements HttpModule {
   private final String uploads;
   private final long uploadLimit;
   private final FaqTransfer faqFiles;
+  private final ConversationExport conversationExport;
   private final ConsoleAudit audit;
   private final ModelAdmin models;
   private final I18n i18n = new I18n();
@@ -102,6 +104,7 @@ public final class ConsoleModule implements HttpModule {
     this.uploads = platform.config().dataDir().resolve("tmp").resolve("console-uploads").toString();
     this.uploadLimit = platform.config().instances().ingestMaxFileMb() * 1024L * 1024;
     this.faqFiles = new FaqTransfer(vertx, platform.database(), auditLog);
+    this.conversationExport = new ConversationExport(platform.database(), auditLog);
     this.markdown = new MarkdownRenderer(vertx);
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
     this.clients = new ClientAddress(platform.config().policy().trustedProxies());
@@ -143,7 +146,7 @@ public final class ConsoleModule implements HttpModule {
     new SettingsRoutes(vertx, database, views, audit).mount(routes);
     new ApiKeyRoutes(database, views, audit).mount(routes);
     new UserRoutes(vertx, database, views, audit).mount(routes);
-    new ConversationRoutes(database, views, markdown).mount(routes);
+    new ConversationRoutes(database, views, markdown, conversationExport).mount(routes);
     new PlaygroundRoutes(views, new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs())).mount(routes);
     new AuditRoutes(database, views).mount(routes);
     new ModelRoutes(database, views, models).mount(routes);

@@ -8,6 +8,9 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.export.ConversationExport;
+import ai.deepchat.export.ExportFilter;
+import ai.deepchat.export.ExportFormat;
 import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -31,8 +34,10 @@ public final class ConversationRoutes {
   private final Database database;
   private final Views views;
   private final MarkdownRenderer markdown;
+  private final ConversationExport export;
 
-  public ConversationRoutes(Database database, Views views, MarkdownRenderer markdown) {
+  public ConversationRoutes(Database database, Views views, MarkdownRenderer markdown, ConversationExport export) {
+    this.export = export;
     this.database = database;
     this.views = views;
     this.markdown = markdown;
@@ -40,6 +45,8 @@ public final class ConversationRoutes {
 
   public void mount(ConsoleRouter routes) {
     routes.get("/conversations", ConsoleRole.VIEWER, this::list);
+    // before "/conversations/:id"; a bulk copy of visitors' words: admins only, audited
+    routes.get("/conversations/export", ConsoleRole.ADMIN, this::export);
     routes.get("/conversations/:id", ConsoleRole.VIEWER, this::transcript);
     routes.get("/messages/:id/trace", ConsoleRole.VIEWER, this::trace);
   }
@@ -78,6 +85,19 @@ public final class ConversationRoutes {
           model.put("channel", ch);
           return views.render(ctx, "conversations", model);
         });
+  }
+
+  /** The export of docs/api.md ("Conversation export"), with the same query parameters, streamed. */
+  private Future<?> export(RoutingContext ctx, ConsoleSession s) {
+    ExportFilter filter;
+    ExportFormat format;
+    try {
+      filter = ExportFilter.parse(ctx.queryParams());
+      format = ExportFormat.named(ctx.request().getParam("format"));
+    } catch (ExportFilter.Invalid e) {
+      throw ConsoleException.badRequest("error.invalid", e.param());
+    }
+    return export.stream(s.tenantId(), filter, format, s.actor(), Forms.ip(ctx), ctx.response());
   }
 
   private Future<?> transcript(RoutingContext ctx, ConsoleSession s) {

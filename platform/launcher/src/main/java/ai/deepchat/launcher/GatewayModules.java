@@ -6,6 +6,8 @@ import ai.deepchat.chat.api.ApiKeyAuth;
 import ai.deepchat.chat.api.EmbeddingsApiModule;
 import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.console.ConsoleModule;
+import ai.deepchat.export.ConversationExport;
+import ai.deepchat.export.ExportApiModule;
 import ai.deepchat.faq.FaqApiModule;
 import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.platform.Platform;
@@ -41,6 +43,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
   private final ConsoleModule console;
   private final Supplier<List<HttpModule>> chat;
   private final FaqApiModule faq;
+  private final ExportApiModule export;
 
   /** {@code rag} may be null (the console then says uploads are unavailable). Blocking. */
   GatewayModules(Vertx vertx, Platform platform, PolicyServices policy, CanaryServices canary, Rag rag) {
@@ -54,6 +57,8 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     this.chat = ChatFeature.httpModules(vertx, platform, policy, canary);
     this.faq = new FaqApiModule(new ApiKeyAuth(platform.database()), policy.limits(),
         new FaqTransfer(vertx, platform.database(), policy.audit()));
+    this.export = new ExportApiModule(new ApiKeyAuth(platform.database()), policy.limits(),
+        new ConversationExport(platform.database(), policy.audit()));
   }
 
   @Override
@@ -66,6 +71,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     modules.add(new EmbeddingsApiModule(platform, policy.limits(), EmbeddingModels.all()));
     modules.add(canary.httpModule(platform, policy.limits()));
     modules.add(faq);
+    modules.add(export);
     return modules;
   }
 }

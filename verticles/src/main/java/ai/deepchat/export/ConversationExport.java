@@ -1,0 +1,197 @@
+package ai.deepchat.export;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.policy.AuditTrail;
+import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Cursor;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A workspace's conversations with their messages, intents, citations, feedback and ratings, streamed to
+ * an HTTP response from a PostgreSQL cursor: {@value #BATCH} rows are read, written, and the next batch
+ * is read only once the response took them, so a slow client slows the reading and the node never holds
+ * the whole export (at most one batch, and for JSON Lines one conversation). Runs in one read-only
+ * transaction of the tenant (row-level security: only its rows). Each export is audited before its first
+ * byte, in a transaction of its own, so an export cut short is on record too.
+ */
+public final class ConversationExport {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConversationExport.class);
+  static final int BATCH = 200;
+  private static final String[] CSV_HEADER = {"conversation_id", "conversation_created_at", "channel", "visitor_id",
+      "title", "model_version", "rating", "rating_comment", "message_id", "created_at", "role", "status", "intent",
+      "intent_score", "content", "citations", "feedback", "feedback_comment"};
+  private static final String SQL = "SELECT cv.id AS conversation_id, cv.created_at AS conversation_created_at, "
+      + "cv.channel, cv.visitor_id, cv.title, mv.name AS model_version, r.ratings, m.id AS message_id, m.created_at, "
+      + "m.role, m.status, m.intent, m.intent_score, m.content, m.citations, m.feedback, m.feedback_comment "
+      + "FROM conversations cv JOIN messages m ON m.conversation_id = cv.id AND m.role <> 'system' "
+      + "LEFT JOIN model_versions mv ON mv.id = cv.model_version_id "
+      + "LEFT JOIN LATERAL (SELECT json_agg(json_build_object('score', cr.score, 'comment', cr.comment, "
+      + "'created_at', cr.created_at) ORDER BY cr.created_at) AS ratings FROM conversation_ratings cr "
+      + "WHERE cr.conversation_id = cv.id) r ON true "
+      + "WHERE ($1::timestamptz IS NULL OR cv.created_at >= $1) AND ($2::timestamptz IS NULL OR cv.created_at < $2) "
+      + "AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM messages mi WHERE mi.conversation_id = cv.id AND mi.intent = $3)) "
+      + "AND ($4::smallint[] IS NULL OR EXISTS (SELECT 1 FROM conversation_ratings cr WHERE cr.conversation_id = cv.id "
+      + "AND cr.score = ANY($4))) AND ($5::text IS NULL OR cv.channel = $5) "
+      + "ORDER BY cv.created_at, cv.id, m.created_at, m.id";
+
+  private final Database database;
+  private final AuditTrail audit;
+  private final LongAdder rowsRead = new LongAdder();
+
+  public ConversationExport(Database database, AuditTrail audit) {
+    this.database = database;
+    this.audit = audit;
+  }
+
+  /** Rows read from cursors so far, by every export of this node: a probe of how far reading ran ahead. */
+  public long rowsRead() {
+    return rowsRead.sum();
+  }
+
+  /**
+   * Audits the export ({@code conversations.export}, by {@code actor} from {@code ip}), then streams it
+   * as the response with a download file name. A failure before the first byte fails the future (the
+   * caller answers its error); after it, the connection is reset so the client sees a cut-off download
+   * rather than a file that looks complete.
+   */
+  public Future<Void> stream(UUID tenantId, ExportFilter filter, ExportFormat format, String actor, String ip,
+                             HttpServerResponse response) {
+    return audit.append(new AuditEntry(tenantId.toString(), actor, "conversations.export", format.extension(), ip,
+            filter.describe().put("format", format.extension()).getMap()))
+        .compose(receipt -> database.inTenant(tenantId, c -> c.preparedQuery("SET TRANSACTION READ ONLY").execute()
+            .compose(x -> c.prepare(SQL))
+            .compose(statement -> {
+              Cursor cursor = statement.cursor(Tuple.of(utc(filter.from()), utc(filter.to()), filter.intent(),
+                  filter.ratings() == null ? null : filter.ratings().toArray(new Short[0]), filter.channel()));
+              response.setChunked(true).putHeader("Content-Type", format.contentType())
+                  .putHeader("Content-Disposition", "attachment; filename=\"conversations." + format.extension() + "\"")
+                  .putHeader("Cache-Control", "no-store").putHeader("X-Content-Type-Options", "nosniff");
+              Writer writer = format == ExportFormat.CSV ? new CsvWriter() : new JsonLinesWriter();
+              return pump(cursor, writer, response).eventually(cursor::close).eventually(statement::close);
+            })))
+        .compose(x -> response.end())
+        .recover(err -> {
+          if (!response.headWritten()) {
+            return Future.failedFuture(err);
+          }
+          LOG.warn("conversation export of tenant {} cut short: {}", tenantId, err.toString());
+          response.reset();
+          return Future.succeededFuture();
+        });
+  }
+
+  private Future<Void> pump(Cursor cursor, Writer writer, HttpServerResponse response) {
+    return cursor.read(BATCH).compose((RowSet<Row> rows) -> {
+      rowsRead.add(rows.size());
+      Buffer chunk = writer.rows(rows, !cursor.hasMore());
+      // the write completes once the socket took it: the next batch waits for a slow client
+      Future<Void> written = chunk.length() == 0 ? Future.succeededFuture() : response.write(chunk);
+      return written.compose(x -> cursor.hasMore() ? pump(cursor, writer, response) : Future.succeededFuture());
+    });
+  }
+
+  /** Rows to bytes in one format; keeps what spans batches (the header, a conversation in progress). */
+  private interface Writer {
+    Buffer rows(RowSet<Row> rows, boolean last);
+  }
+
+  private static final class CsvWriter implements Writer {
+
+    private boolean started;
+
+    @Override
+    public Buffer rows(RowSet<Row> rows, boolean last) {
+      StringBuilder out = new StringBuilder();
+      try (CSVPrinter printer = new CSVPrinter(out, CSVFormat.RFC4180)) {
+        if (!started) {
+          started = true;
+          out.append('\uFEFF'); // so Excel reads it as UTF-8
+          printer.printRecord((Object[]) CSV_HEADER);
+        }
+        for (Row r : rows) {
+          JsonObject rating = latest(r.getValue("ratings"));
+          JsonArray citations = r.getValue("citations") instanceof JsonArray a ? a : new JsonArray();
+          printer.printRecord(r.getUUID("conversation_id"), time(r, "conversation_created_at"), r.getString("channel"),
+              FormulaSafe.cell(r.getString("visitor_id")), FormulaSafe.cell(r.getString("title")),
+              FormulaSafe.cell(r.getString("model_version")), rating == null ? null : rating.getValue("score"),
+              rating == null ? null : FormulaSafe.cell(rating.getString("comment")), r.getUUID("message_id"),
+              time(r, "created_at"), r.getString("role"), r.getString("status"), r.getString("intent"),
+              r.getValue("intent_score"), FormulaSafe.cell(r.getString("content")),
+              citations.isEmpty() ? null : FormulaSafe.cell(citations.encode()), r.getValue("feedback"),
+              FormulaSafe.cell(r.getString("feedback_comment")));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return Buffer.buffer(out.toString());
+    }
+
+    private static JsonObject latest(Object ratings) {
+      return ratings instanceof JsonArray a && !a.isEmpty() ? a.getJsonObject(a.size() - 1) : null;
+    }
+  }
+
+  private static final class JsonLinesWriter implements Writer {
+
+    private JsonObject conversation;
+
+    @Override
+    public Buffer rows(RowSet<Row> rows, boolean last) {
+      Buffer out = Buffer.buffer();
+      for (Row r : rows) {
+        String id = r.getUUID("conversation_id").toString();
+        if (conversation != null && !conversation.getString("id").equals(id)) {
+          out.appendString(conversation.encode()).appendString("\n");
+          conversation = null;
+        }
+        if (conversation == null) {
+          conversation = new JsonObject().put("id", id).put("created_at", time(r, "conversation_created_at"))
+              .put("channel", r.getString("channel")).put("visitor_id", r.getString("visitor_id"))
+              .put("title", r.getString("title")).put("model_version", r.getString("model_version"))
+              .put("ratings", r.getValue("ratings") instanceof JsonArray a ? a : new JsonArray())
+              .put("messages", new JsonArray());
+        }
+        conversation.getJsonArray("messages").add(new JsonObject().put("id", r.getUUID("message_id").toString())
+            .put("created_at", time(r, "created_at")).put("role", r.getString("role"))
+            .put("status", r.getString("status")).put("intent", r.getString("intent"))
+            .put("intent_score", r.getValue("intent_score")).put("content", r.getString("content"))
+            .put("citations", r.getValue("citations") instanceof JsonArray a ? a : new JsonArray())
+            .put("feedback", r.getValue("feedback")).put("feedback_comment", r.getString("feedback_comment")));
+      }
+      if (last && conversation != null) {
+        out.appendString(conversation.encode()).appendString("\n");
+        conversation = null;
+      }
+      return out;
+    }
+  }
+
+  private static OffsetDateTime utc(Instant t) {
+    return t == null ? null : t.atOffset(ZoneOffset.UTC);
+  }
+
+  private static String time(Row r, String column) {
+    OffsetDateTime t = r.getOffsetDateTime(column);
+    return t == null ? null : t.toInstant().toString();
+  }
+}
