@@ -30,6 +30,8 @@ import java.util.UUID;
 public final class ConversationRoutes {
 
   private static final int PAGE = 50;
+  /** The intents the pipeline stores (docs/api.md), offered as the export's intent filter. */
+  private static final List<String> EXPORT_INTENTS = List.of("faq", "knowledge", "chat", "handoff", "plugin", "blocked");
 
   private final Database database;
   private final Views views;
@@ -83,6 +85,7 @@ public final class ConversationRoutes {
           model.put("conversations", list);
           model.put("q", q);
           model.put("channel", ch);
+          model.put("intents", EXPORT_INTENTS);
           return views.render(ctx, "conversations", model);
         });
   }

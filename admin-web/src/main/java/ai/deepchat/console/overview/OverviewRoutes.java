@@ -19,7 +19,8 @@ import java.util.Map;
 /**
  * The overview: the last 30 days of conversations (per channel), answers per intent, time to first token
  * and answer time as each answer measured them, feedback, the share of answers given from FAQ entries
- * without the model, and the deflection rate (conversations answered without a handoff to people).
+ * without the model, the deflection rate (conversations answered without a handoff to people), and
+ * visitors' ratings overall and per model version ({@link SatisfactionFigures}).
  */
 public final class OverviewRoutes {
 
@@ -119,7 +120,8 @@ public final class OverviewRoutes {
             model.put("feedbackDown", down);
             model.put("satisfaction", up + down == 0 ? null : Math.round(100.0 * up / (up + down)));
           });
-      return Future.all(List.of(perDay, intents, latency, deflection, channels, feedback)).map(x -> model);
+      Future<?> satisfaction = SatisfactionFigures.fill(c, model, DAYS);
+      return Future.all(List.of(perDay, intents, latency, deflection, channels, feedback, satisfaction)).map(x -> model);
     }).compose(model -> views.render(ctx, "overview", model));
   }
 }
