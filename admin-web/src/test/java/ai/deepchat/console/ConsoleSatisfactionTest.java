@@ -82,6 +82,19 @@ class ConsoleSatisfactionTest extends ConsoleTestBase {
   }
 
   @Test
+  void theTranscriptShowsTheVisitorsRatingAndAnswerComment() throws Exception {
+    String conv;
+    try (Connection c = h.testDb.ownerJdbc(); Statement st = c.createStatement()) {
+      st.execute("UPDATE messages SET feedback_comment = 'Too vague' WHERE content = 'answer 4'");
+      ResultSet rs = st.executeQuery("SELECT id FROM conversations WHERE visitor_id = 'v_csat_4'");
+      rs.next();
+      conv = rs.getString(1);
+    }
+    String page = h.browser().signedIn("csat-co", "viewer@csat.test").get("/console/conversations/" + conv).body();
+    assertThat(page).contains("Comment: Too vague").contains("id=\"conv-ratings\"").contains("1 / 5").contains("rated 1");
+  }
+
+  @Test
   void adminsExportTheWorkspacesConversationsFromTheConversationsPage() throws Exception {
     ConsoleHarness.Browser owner = h.browser().signedIn("csat-co", "owner@csat.test");
     assertThat(owner.get("/console/conversations").body()).contains("action=\"/console/conversations/export\"");

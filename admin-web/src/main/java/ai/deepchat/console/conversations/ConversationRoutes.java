@@ -112,9 +112,10 @@ public final class ConversationRoutes {
             throw ConsoleException.notFound();
           }
           return c.preparedQuery("SELECT id, role, content, status, intent, intent_score, citations, feedback, "
-                  + "prompt_tokens, completion_tokens, created_at, trace FROM messages WHERE conversation_id = $1 "
-                  + "AND role <> 'system' ORDER BY created_at, id").execute(Tuple.of(id))
-              .map(msgs -> {
+                  + "feedback_comment, prompt_tokens, completion_tokens, created_at, trace FROM messages "
+                  + "WHERE conversation_id = $1 AND role <> 'system' ORDER BY created_at, id").execute(Tuple.of(id))
+              .compose(msgs -> c.preparedQuery("SELECT score, comment, created_at FROM conversation_ratings "
+                  + "WHERE conversation_id = $1 ORDER BY created_at").execute(Tuple.of(id)).map(ratings -> {
                 List<Map<String, Object>> messages = new ArrayList<>();
                 for (Row r : msgs) {
                   Map<String, Object> m = Rows.map(r);
@@ -127,8 +128,9 @@ public final class ConversationRoutes {
                 model.put("section", "conversations");
                 model.put("conversation", Rows.map(conv.iterator().next()));
                 model.put("messages", messages);
+                model.put("ratings", Rows.maps(ratings));
                 return model;
-              });
+              }));
         }))
         // rendered off the event loop: a visitor's message is arbitrary Markdown
         .compose(model -> markdown.fill(messagesOf(model), "content", "html").map(model))

@@ -61,6 +61,8 @@ class TenantIsolationTest {
         SELECT tenant_id, id, 'https://example.test/', false, 0, 1 FROM knowledge_bases WHERE tenant_id = '%1$s';
       INSERT INTO web_source_pages (tenant_id, source_id, url, depth, status)
         SELECT tenant_id, id, start_url, 0, 'added' FROM web_sources WHERE tenant_id = '%1$s';
+      INSERT INTO conversation_ratings (tenant_id, conversation_id, score)
+        SELECT tenant_id, id, 5 FROM conversations WHERE tenant_id = '%1$s';
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
