@@ -11,6 +11,7 @@ import ai.deepchat.console.playground.PlaygroundRoutes;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.console.faq.FaqRoutes;
 import ai.deepchat.console.faq.IntentRuleRoutes;
+import ai.deepchat.console.inbox.InboxApiRoutes;
 import ai.deepchat.console.keys.ApiKeyRoutes;
 import ai.deepchat.console.knowledge.BusKnowledgeBackend;
 import ai.deepchat.console.knowledge.KnowledgeBackend;
@@ -30,6 +31,7 @@ import ai.deepchat.console.widget.WidgetSettingsRoutes;
 import ai.deepchat.console.words.WordsRoutes;
 import ai.deepchat.export.ConversationExport;
 import ai.deepchat.faq.FaqTransfer;
+import ai.deepchat.handoff.HandoffNode;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.canary.ModelAdmin;
 import ai.deepchat.platform.concurrent.CallerContext;
@@ -83,6 +85,7 @@ public final class ConsoleModule implements HttpModule {
   private final ClientAddress clients;
   private final RequestLimits limits;
   private final PlatformConfig.Chat chat;
+  private final HandoffNode handoffs;
   private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
@@ -106,6 +109,7 @@ public final class ConsoleModule implements HttpModule {
     this.faqFiles = new FaqTransfer(vertx, platform.database(), auditLog);
     this.conversationExport = new ConversationExport(platform.database(), auditLog);
     this.markdown = new MarkdownRenderer(vertx);
+    this.handoffs = HandoffNode.of(vertx, platform);
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
     this.clients = new ClientAddress(platform.config().policy().trustedProxies());
     // the console's own channel: its "t:" buckets are taken by nothing else (API keys and widget have theirs)
@@ -151,6 +155,7 @@ public final class ConsoleModule implements HttpModule {
     new AuditRoutes(database, views).mount(routes);
     new ModelRoutes(database, views, models).mount(routes);
     new TenantRoutes(vertx, database, views, audit).mount(routes);
+    new InboxApiRoutes(handoffs).mount(routes);
 
     // Anything else under /console is a rendered 404; failures become rendered error pages.
     router.route(ConsoleRouter.BASE + "/*").handler(ctx -> views.error(ctx, 404, "error.404"));

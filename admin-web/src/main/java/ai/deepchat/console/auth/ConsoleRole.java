@@ -5,11 +5,17 @@ import java.util.Optional;
 
 /**
  * A user's role in one tenant, ordered by power: each role may do everything the ones below it may.
- * viewer reads; editor also edits knowledge, FAQ answers and sensitive words; admin also the widget,
- * API keys, models and users; owner also owners and the workspace itself.
+ * agent only works the inbox (human handoff) and its own account; viewer reads; editor also edits
+ * knowledge, FAQ answers and sensitive words; admin also the widget, API keys, models and users; owner
+ * also owners and the workspace itself. The inbox is for agents, admins and owners ({@link #staffsInbox}).
  */
 public enum ConsoleRole {
-  VIEWER, EDITOR, ADMIN, OWNER;
+  AGENT, VIEWER, EDITOR, ADMIN, OWNER;
+
+  /** Whether this role works the agent inbox: agents, admins and owners (not viewers and editors). */
+  public boolean staffsInbox() {
+    return this == AGENT || atLeast(ADMIN);
+  }
 
   public boolean atLeast(ConsoleRole other) {
     return ordinal() >= other.ordinal();

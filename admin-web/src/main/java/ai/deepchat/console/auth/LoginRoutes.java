@@ -74,7 +74,7 @@ public final class LoginRoutes {
     routes.open(HttpMethod.GET, "/login", ctx -> loginPage(ctx, 200, null, 0, "", ""));
     routes.open(HttpMethod.POST, "/login", this::login);
     routes.open(HttpMethod.GET, "/lang/:lang", this::language);
-    routes.post("/logout", ConsoleRole.VIEWER, this::logout);
+    routes.post("/logout", ConsoleRole.AGENT, this::logout);
     routes.platformPost("/platform/logout", this::logout);
   }
 

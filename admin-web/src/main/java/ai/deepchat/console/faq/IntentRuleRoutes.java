@@ -54,7 +54,7 @@ public final class IntentRuleRoutes {
     String intent = Forms.text(ctx, "intent", 20, true);
     String kind = Forms.text(ctx, "kind", 10, true);
     String pattern = Forms.text(ctx, "pattern", MAX_PATTERN, true);
-    if (!List.of("faq", "knowledge", "chat").contains(intent) || !List.of("keyword", "regex").contains(kind)) {
+    if (!List.of("faq", "knowledge", "chat", "handoff").contains(intent) || !List.of("keyword", "regex").contains(kind)) {
       throw ConsoleException.badRequest("error.invalid", "intent/kind");
     }
     if (kind.equals("regex")) {

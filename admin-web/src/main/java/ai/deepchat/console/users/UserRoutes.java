@@ -49,8 +49,8 @@ public final class UserRoutes {
     routes.post("/users/:id/role", ConsoleRole.ADMIN, this::changeRole);
     routes.post("/users/:id/delete", ConsoleRole.ADMIN, this::delete);
     routes.post("/users/:id/password", ConsoleRole.ADMIN, this::resetPassword);
-    routes.get("/account", ConsoleRole.VIEWER, (ctx, s) -> views.render(ctx, "account", Map.of("section", "account")));
-    routes.post("/account/password", ConsoleRole.VIEWER, this::changeOwnPassword);
+    routes.get("/account", ConsoleRole.AGENT, (ctx, s) -> views.render(ctx, "account", Map.of("section", "account")));
+    routes.post("/account/password", ConsoleRole.AGENT, this::changeOwnPassword);
   }
 
   private static String newPassword(RoutingContext ctx, String field) {

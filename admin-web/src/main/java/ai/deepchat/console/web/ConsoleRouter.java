@@ -79,6 +79,11 @@ public final class ConsoleRouter {
     guarded(route, Audience.TENANT, role, action);
   }
 
+  /** A JSON delete for tenant users with at least {@code role}; CSRF-checked. */
+  public void delete(String path, ConsoleRole role, Action action) {
+    guarded(router.delete(BASE + path), Audience.TENANT, role, action);
+  }
+
   /** A multipart upload (bigger body limit, files kept in memory only); CSRF-checked. */
   public void upload(String path, ConsoleRole role, long limit, Action action) {
     Route route = router.post(BASE + path).handler(BodyHandler.create(false).setBodyLimit(limit)
@@ -135,6 +140,11 @@ public final class ConsoleRouter {
       if (audience == Audience.PLATFORM ? !s.superAdmin() : !s.can(role)) {
         if (audience == Audience.TENANT && s.superAdmin() && !unsafe) {
           ctx.redirect(BASE + "/platform/tenants");
+          return;
+        }
+        if (audience == Audience.TENANT && s.role() == ConsoleRole.AGENT && !unsafe
+            && !ctx.request().path().startsWith(BASE + "/api/")) {
+          ctx.redirect(BASE + "/inbox"); // an agent's console is the inbox
           return;
         }
         views.error(ctx, 403, "error.403");

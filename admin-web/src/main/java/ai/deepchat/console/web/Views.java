@@ -91,6 +91,14 @@ public final class Views {
     if (ctx.response().ended()) {
       return;
     }
+    if (ctx.request().path().startsWith(ConsoleRouter.BASE + "/api/")) {
+      // the console's JSON routes answer JSON: {"error": {"code", "message"}}
+      ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8")
+          .end(new io.vertx.core.json.JsonObject().put("error", new io.vertx.core.json.JsonObject()
+              .put("code", messageKey.replaceFirst("^error\\.", "")).put("message", message(ctx, messageKey, params)))
+              .encode());
+      return;
+    }
     Map<String, Object> model = new HashMap<>();
     model.put("status", status);
     model.put("message", message(ctx, messageKey, params));

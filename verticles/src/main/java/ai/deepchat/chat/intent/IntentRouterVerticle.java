@@ -114,6 +114,12 @@ public final class IntentRouterVerticle extends VerticleBase {
     if (RouteDecision.CHAT.equals(forced)) {
       return Future.succeededFuture(decider.chat(1, Similarity.NONE, "a forcing rule chose the model"));
     }
+    if (RouteDecision.HANDOFF.equals(forced) || (forced == null && PersonRequest.asked(text))) {
+      // score 1: a person was asked for (or a tenant rule chose one); the widget escalates at once
+      return Future.succeededFuture(new RouteDecision(RouteDecision.HANDOFF, 1, null, null, null, 0, List.of(),
+          PersonRequest.reply(text), decider.scores(Similarity.NONE, null,
+              forced != null ? "a forcing rule chose a person" : "the visitor asked for a person")));
+    }
     if (RouteDecision.KNOWLEDGE.equals(forced)) {
       long asked = System.nanoTime();
       return retrieve(tenant, d, text).map(hits -> decider.retrievedIn(asked).knowledge(Similarity.NONE, hits, true));

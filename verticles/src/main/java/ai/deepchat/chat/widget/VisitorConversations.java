@@ -39,8 +39,11 @@ final class VisitorConversations {
               + "WHERE id = $1 AND visitor_id = $2 AND channel = 'widget'").execute(Tuple.of(id, visitor.visitorId()))
           .compose(owned -> owned.size() == 0
               ? Future.failedFuture(HttpProblem.notFound("conversation_not_found", "No such conversation."))
-              : c.preparedQuery("SELECT id, role, content, citations, feedback, status FROM messages "
+              // agents' replies too (never their internal notes)
+              : c.preparedQuery("SELECT id, role, content, citations, feedback, status, created_at FROM messages "
                   + "WHERE conversation_id = $1 AND role IN ('user', 'assistant') AND status <> 'streaming' "
+                  + "UNION ALL SELECT id, 'agent', text, '[]'::jsonb, NULL, 'complete', created_at FROM handoff_messages "
+                  + "WHERE conversation_id = $1 AND kind = 'agent' "
                   + "ORDER BY created_at, id LIMIT " + HISTORY_LIMIT).execute(Tuple.of(id)))
           .map(rows -> {
             JsonArray messages = new JsonArray();

@@ -1,10 +1,10 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.handoff.HandoffMessages.VisitorFrame;
 import ai.deepchat.platform.policy.PolicyMessages.VisitorsRevoked;
 import io.vertx.core.Vertx;
 
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The open widget sockets of one node, by visitor (node-wide, shared by the gateway instances): caps
  * how many one visitor holds, and closes a visitor's (or a whole tenant's) sockets when
- * {@link VisitorsRevoked} says their tokens ended (visitor erased, widget key rotated).
+ * {@link VisitorsRevoked} says their tokens ended (visitor erased, widget key rotated), and hands a
+ * visitor's sockets the handoff frames ({@link VisitorFrame}) published for that visitor by any node.
  */
 public final class VisitorSockets {
 
@@ -23,7 +24,14 @@ public final class VisitorSockets {
   private record Key(UUID tenantId, String visitorId) {
   }
 
-  private final Map<Key, Set<Runnable>> open = new ConcurrentHashMap<>();
+  /** One open socket; both methods hop to the socket's own context. */
+  interface Socket {
+    void close();
+
+    void send(String json);
+  }
+
+  private final Map<Key, Set<Socket>> open = new ConcurrentHashMap<>();
   private final int maxPerVisitor;
 
   public VisitorSockets(int maxPerVisitor) {
@@ -34,6 +42,7 @@ public final class VisitorSockets {
   public static VisitorSockets listen(Vertx vertx) {
     VisitorSockets sockets = new VisitorSockets(MAX_PER_VISITOR);
     vertx.eventBus().<VisitorsRevoked>consumer(Addresses.WIDGET_VISITORS_REVOKED, msg -> sockets.revoke(msg.body()));
+    vertx.eventBus().<VisitorFrame>consumer(Addresses.HANDOFF_VISITOR, msg -> sockets.deliver(msg.body()));
     return sockets;
   }
 
@@ -43,13 +52,12 @@ public final class VisitorSockets {
   }
 
   /**
-   * Registers a socket; {@code close} must close it on its own context. False when the visitor already
-   * holds the maximum.
+   * Registers a socket. False when the visitor already holds the maximum.
    */
-  boolean add(VisitorTokens.Visitor visitor, Runnable close) {
+  boolean add(VisitorTokens.Visitor visitor, Socket close) {
     boolean[] added = {false};
     open.compute(new Key(visitor.tenantId(), visitor.visitorId()), (k, set) -> {
-      Set<Runnable> s = set == null ? new HashSet<>() : set;
+      Set<Socket> s = set == null ? ConcurrentHashMap.newKeySet() : set;
       if (s.size() < maxPerVisitor) {
         added[0] = s.add(close);
       }
@@ -58,7 +66,7 @@ public final class VisitorSockets {
     return added[0];
   }
 
-  void remove(VisitorTokens.Visitor visitor, Runnable close) {
+  void remove(VisitorTokens.Visitor visitor, Socket close) {
     open.computeIfPresent(new Key(visitor.tenantId(), visitor.visitorId()), (k, set) -> {
       set.remove(close);
       return set.isEmpty() ? null : set;
@@ -74,11 +82,24 @@ public final class VisitorSockets {
     }
     for (Key key : open.keySet()) {
       if (key.tenantId().equals(tenant) && (revoked.visitorId() == null || revoked.visitorId().equals(key.visitorId()))) {
-        Set<Runnable> closers = open.remove(key);
+        Set<Socket> closers = open.remove(key);
         if (closers != null) {
-          closers.forEach(Runnable::run);
+          closers.forEach(Socket::close);
         }
       }
+    }
+  }
+
+  private void deliver(VisitorFrame frame) {
+    UUID tenant;
+    try {
+      tenant = UUID.fromString(frame.tenantId());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return;
+    }
+    Set<Socket> sockets = open.get(new Key(tenant, frame.visitorId()));
+    if (sockets != null) {
+      sockets.forEach(s -> s.send(frame.json())); // a concurrent set: sockets come and go meanwhile
     }
   }
 }

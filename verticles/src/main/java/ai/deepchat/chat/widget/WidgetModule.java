@@ -5,6 +5,9 @@ import ai.deepchat.canary.registry.Scope;
 import ai.deepchat.chat.api.Authenticated;
 import ai.deepchat.chat.api.HttpProblem;
 import ai.deepchat.gateway.StreamLimitHandler;
+import ai.deepchat.handoff.HandoffException;
+import ai.deepchat.handoff.HandoffNode;
+import ai.deepchat.handoff.Handoffs;
 import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.chat.api.StrictJson;
@@ -47,6 +50,7 @@ public final class WidgetModule implements HttpModule {
   private final WidgetTurns turns;
   private final CanaryServices canary;
   private final NewVisitors newVisitors;
+  private final Handoffs handoffs;
 
   /**
    * One gateway instance's widget endpoints (no I/O here: built on the instance's event loop).
@@ -67,7 +71,8 @@ public final class WidgetModule implements HttpModule {
     // the test-model notice follows what actually serves, a platform-wide registered version included
     this.models = canary == null ? plain : new CanaryModelDispatcher(platform.database(), canary.chooser(), plain);
     var chat = platform.config().chat();
-    this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits);
+    this.handoffs = HandoffNode.of(vertx, platform).handoffs();
+    this.turns = new WidgetTurns(new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits, handoffs);
     this.newVisitors = new NewVisitors(limits, platform.config().policy());
   }
 
@@ -82,7 +87,9 @@ public final class WidgetModule implements HttpModule {
     // the visitor before the body, the body before the stream slot (see Authenticated)
     router.post("/widget/chat").handler(ctx -> Authenticated.first(ctx, this::visitor, v -> ctx.put(VISITOR, v)));
     router.post("/widget/chat").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::chatSse);
-    router.get("/widget/ws").handler(new WidgetSocket(gate, turns, sockets)::upgrade);
+    router.get("/widget/ws").handler(new WidgetSocket(gate, turns, sockets, handoffs)::upgrade);
+    router.post("/widget/handoff").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::handoff);
+    router.post("/widget/tickets").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::ticket);
   }
 
   /**
@@ -191,7 +198,12 @@ public final class WidgetModule implements HttpModule {
             throw HttpProblem.badRequest("invalid_value", "'value' must be 1 or -1.");
           }
           int rating = (Integer) value;
-          return conversations.feedback(v, messageId, rating, VisitorRatings.comment(body)).onSuccess(version -> reportFeedback(v, version, rating));
+          return conversations.feedback(v, messageId, rating, VisitorRatings.comment(body)).onSuccess(version -> {
+            reportFeedback(v, version, rating);
+            if (rating < 0) {
+              handoffs.afterNegativeFeedback(v.tenantId(), v.visitorId(), messageId);
+            }
+          });
         })
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(err -> HttpProblem.of(err).send(ctx));
@@ -203,6 +215,38 @@ public final class WidgetModule implements HttpModule {
         .onSuccess(id -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json; charset=utf-8")
             .end(new JsonObject().put("id", id.toString()).encode()))
         .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  /** The widget's "talk to a person" button: queues the visitor's conversation (docs/api.md, "Human handoff"). */
+  private void handoff(RoutingContext ctx) {
+    visitor(ctx).compose(v -> {
+          JsonObject body = StrictJson.object(ctx.body().buffer());
+          return handoffs.escalate(v.tenantId(), v.visitorId(), handoffId(body), "button");
+        })
+        .onSuccess(ctx::json)
+        .onFailure(err -> handoffProblem(err).send(ctx));
+  }
+
+  /** A message and contact details left for the staff (outside business hours, or instead of waiting). */
+  private void ticket(RoutingContext ctx) {
+    visitor(ctx).compose(v -> handoffs.ticket(v.tenantId(), v.visitorId(), StrictJson.object(ctx.body().buffer())))
+        .onSuccess(id -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+            .end(new JsonObject().put("id", id.toString()).encode()))
+        .onFailure(err -> handoffProblem(err).send(ctx));
+  }
+
+  private static UUID handoffId(JsonObject body) {
+    try {
+      return UUID.fromString((String) body.getValue("conversation_id"));
+    } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
+      throw HttpProblem.badRequest("invalid_conversation_id", "'conversation_id' must be a UUID.");
+    }
+  }
+
+  private static HttpProblem handoffProblem(Throwable err) {
+    return err instanceof HandoffException h ? new HttpProblem(h.status(),
+        h.status() == 409 ? "conflict_error" : h.status() == 403 ? "permission_error" : "invalid_request_error",
+        h.code(), h.getMessage()) : HttpProblem.of(err);
   }
 
   /** The rating counts toward the version's metrics (rollout comparisons); the visitor is not kept waiting. */
@@ -242,7 +286,7 @@ public final class WidgetModule implements HttpModule {
             resp.end();
           }
         })
-        .onSuccess(stream -> resp.closeHandler(x -> stream.cancel()))
+        .onSuccess(cancel -> resp.closeHandler(x -> cancel.run()))
         .onFailure(err -> RateLimited.send(ctx, err));
   }
 

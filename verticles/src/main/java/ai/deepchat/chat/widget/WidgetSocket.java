@@ -1,11 +1,11 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.gateway.GatewayAdmission;
+import ai.deepchat.handoff.Handoffs;
 import ai.deepchat.platform.http.NulText;
 import ai.deepchat.gateway.StreamLimitHandler;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.chat.api.HttpProblem;
-import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.chat.api.StrictJson;
 import io.vertx.core.Context;
@@ -34,11 +34,13 @@ final class WidgetSocket {
   private final VisitorGate gate;
   private final WidgetTurns turns;
   private final VisitorSockets sockets;
+  private final Handoffs handoffs;
 
-  WidgetSocket(VisitorGate gate, WidgetTurns turns, VisitorSockets sockets) {
+  WidgetSocket(VisitorGate gate, WidgetTurns turns, VisitorSockets sockets, Handoffs handoffs) {
     this.gate = gate;
     this.turns = turns;
     this.sockets = sockets;
+    this.handoffs = handoffs;
   }
 
   void upgrade(RoutingContext ctx) {
@@ -65,8 +67,8 @@ final class WidgetSocket {
     private final io.vertx.core.Vertx vertx;
     private final ServerWebSocket ws;
     private final VisitorTokens.Visitor visitor;
-    private final Runnable revoke;
-    private TurnClient.Stream running;
+    private final VisitorSockets.Socket registration;
+    private Runnable running; // cancels the running turn
     private boolean busy;
     private boolean closed;
     private Buffer message; // the frames of a message so far
@@ -78,20 +80,34 @@ final class WidgetSocket {
       this.ws = ws;
       this.visitor = visitor;
       Context context = vertx.getOrCreateContext();
-      this.revoke = () -> context.runOnContext(x -> ws.close(POLICY_VIOLATION, "visitor_token_revoked"));
+      this.registration = new VisitorSockets.Socket() {
+        @Override
+        public void close() {
+          context.runOnContext(x -> ws.close(POLICY_VIOLATION, "visitor_token_revoked"));
+        }
+
+        @Override
+        public void send(String json) {
+          context.runOnContext(x -> {
+            if (!closed) {
+              ws.writeTextMessage(json);
+            }
+          });
+        }
+      };
     }
 
     void open() {
       ws.frameHandler(this::onFrame);
       ws.closeHandler(v -> {
         closed = true;
-        sockets.remove(visitor, revoke);
+        sockets.remove(visitor, registration);
         release();
         if (running != null) {
-          running.cancel();
+          running.run();
         }
       });
-      if (!sockets.add(visitor, revoke)) {
+      if (!sockets.add(visitor, registration)) {
         send(WidgetEvents.error("too_many_sockets", "This visitor has too many open chats; close one and retry."));
         ws.close(POLICY_VIOLATION, "too_many_sockets");
       }
@@ -151,6 +167,7 @@ final class WidgetSocket {
           // keepalive answer from the client
         }
         case "message" -> onMessage(msg, receivedAtMicros);
+        case "visitor.typing" -> onTyping(msg);
         default -> send(WidgetEvents.error("invalid_type", "Unknown message type '" + type + "'."));
       }
     }
@@ -176,11 +193,11 @@ final class WidgetSocket {
             running = null;
             release();
           })
-          .onSuccess(stream -> {
+          .onSuccess(cancel -> {
             if (closed) {
-              stream.cancel();
+              cancel.run();
             } else if (busy) {
-              running = stream;
+              running = cancel;
             }
           })
           .onFailure(err -> {
@@ -188,6 +205,23 @@ final class WidgetSocket {
             release();
             send(WidgetEvents.error(err));
           });
+    }
+
+    /** The visitor's typing indicator, for the staff of a conversation in a handoff (else ignored). */
+    private void onTyping(JsonObject msg) {
+      Object conv = msg.getValue("conversation_id");
+      if (!(conv instanceof String c) || !(msg.getValue("typing") instanceof Boolean typing)) {
+        send(WidgetEvents.error("invalid_typing", "'visitor.typing' needs 'conversation_id' (a UUID) and 'typing' (true or false)."));
+        return;
+      }
+      java.util.UUID conversationId;
+      try {
+        conversationId = java.util.UUID.fromString(c);
+      } catch (IllegalArgumentException e) {
+        send(WidgetEvents.error("invalid_conversation_id", "'conversation_id' must be a UUID."));
+        return;
+      }
+      handoffs.visitorTyping(visitor.tenantId(), visitor.visitorId(), conversationId, typing);
     }
 
     /** One gateway stream slot per turn (MAX_CONCURRENT_STREAMS); refused turns get an error frame at once. */

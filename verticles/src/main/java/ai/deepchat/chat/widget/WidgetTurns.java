@@ -1,10 +1,12 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.chat.api.HttpProblem;
+import ai.deepchat.handoff.Handoffs;
 import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.platform.chat.ChatMessages;
+import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import io.vertx.core.Future;
@@ -48,22 +50,41 @@ final class WidgetTurns {
 
   private final TurnClient turns;
   private final RequestLimits limits;
+  private final Handoffs handoffs;
 
-  WidgetTurns(TurnClient turns, RequestLimits limits) {
+  WidgetTurns(TurnClient turns, RequestLimits limits, Handoffs handoffs) {
     this.turns = turns;
     this.limits = limits;
+    this.handoffs = handoffs;
   }
 
   /**
-   * Runs one turn; {@code out} receives start, delta, citations, then done or error. The returned stream
-   * (after the ack) can be cancelled when the visitor leaves; a refused turn (rate limit, bad
-   * conversation) fails the future. {@code receivedAtMicros}: when the message arrived (wall clock, epoch
+   * Runs one turn; {@code out} receives start, delta, citations, then done or error. The returned
+   * canceller (after the ack) stops the turn when the visitor leaves; a refused turn (rate limit, bad
+   * conversation) fails the future. In a conversation handed to a person the bot stays silent: the
+   * message is stored for the staff and {@code out} receives one {@code visitor.stored} frame. A handoff
+   * answer (the visitor asked for a person, or the bot could not answer again) may escalate the
+   * conversation once the answer is done. {@code receivedAtMicros}: when the message arrived (wall clock, epoch
    * microseconds), where the platform's added time to first token starts.
    */
-  Future<TurnClient.Stream> run(VisitorTokens.Visitor visitor, WidgetMessage m, long receivedAtMicros,
-                                Consumer<JsonObject> out, Runnable onEnd) {
+  Future<Runnable> run(VisitorTokens.Visitor visitor, WidgetMessage m, long receivedAtMicros,
+                       Consumer<JsonObject> out, Runnable onEnd) {
     return RateLimited.checkVisitor(limits, visitor.tenantId(), visitor.visitorId())
-        .compose(allowed -> start(visitor, m, receivedAtMicros, out, onEnd));
+        .compose(allowed -> handoffs.visitorMessage(visitor.tenantId(), visitor.visitorId(), m.conversationId(),
+            m.text(), idempotencyKey(m)))
+        .compose(stored -> {
+          if (stored == null) {
+            return start(visitor, m, receivedAtMicros, out, onEnd).map(stream -> (Runnable) stream::cancel);
+          }
+          out.accept(new JsonObject().put("type", "visitor.stored").put("conversation_id", stored.getString("conversation_id"))
+              .put("id", stored.getString("id")).put("client_message_id", m.clientMessageId()));
+          onEnd.run();
+          return Future.succeededFuture(() -> { });
+        });
+  }
+
+  private static String idempotencyKey(WidgetMessage m) {
+    return "widget:" + m.clientMessageId();
   }
 
   private Future<TurnClient.Stream> start(VisitorTokens.Visitor visitor, WidgetMessage m, long receivedAtMicros,
@@ -71,7 +92,7 @@ final class WidgetTurns {
     String turnId = UUID.randomUUID().toString();
     TurnRequest req = new TurnRequest(turnId, visitor.tenantId().toString(), ChatMessages.CHANNEL_WIDGET,
         m.conversationId() == null ? null : m.conversationId().toString(), visitor.visitorId(),
-        "widget:" + m.clientMessageId(), List.of(new ChatMessage("user", m.text())), null, null,
+        idempotencyKey(m), List.of(new ChatMessage("user", m.text())), null, null,
         null); // events address: set by TurnClient
     TurnClient.Stream stream = turns.start(req, receivedAtMicros);
     return stream.ack().map(ack -> {
@@ -80,6 +101,10 @@ final class WidgetTurns {
         out.accept(WidgetEvents.of(event, ack));
         if (event.terminal()) {
           onEnd.run();
+          if (event.kind() == ChatMessages.TurnEvent.Kind.DONE && RouteDecision.HANDOFF.equals(event.intent())) {
+            handoffs.afterHandoffAnswer(visitor.tenantId(), visitor.visitorId(), UUID.fromString(ack.conversationId()),
+                event.score());
+          }
         }
       });
       return stream;

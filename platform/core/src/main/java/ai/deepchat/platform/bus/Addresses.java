@@ -43,6 +43,18 @@ public final class Addresses {
    */
   public static final String CANARY_CHANGED = "canary.routing.changed";
 
+  /**
+   * Human handoff: a frame for one visitor's widget sockets ({@code HandoffMessages.VisitorFrame}),
+   * published so the node holding the socket delivers it.
+   */
+  public static final String HANDOFF_VISITOR = "handoff.visitor";
+
+  /**
+   * Human handoff: an event for a tenant's agent inbox streams ({@code HandoffMessages.StaffEvent}),
+   * published so every node holding one of the tenant's inbox streams delivers it.
+   */
+  public static final String HANDOFF_STAFF = "handoff.staff";
+
   /** Liveness probe used by health checks and cluster tests (request/reply). */
   public static final String PLATFORM_PING = "platform.ping";
 

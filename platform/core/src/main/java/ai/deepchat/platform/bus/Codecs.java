@@ -4,6 +4,7 @@ import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.canary.CanaryMessages;
 import ai.deepchat.platform.cluster.ClusterMessages;
 import ai.deepchat.platform.engine.EngineMessages;
+import ai.deepchat.platform.handoff.HandoffMessages;
 import ai.deepchat.platform.policy.PolicyMessages;
 import ai.deepchat.platform.rag.RagMessages;
 import io.vertx.core.Vertx;
@@ -33,6 +34,7 @@ public final class Codecs {
     all.addAll(PolicyMessages.TYPES);
     all.addAll(CanaryMessages.TYPES);
     all.addAll(ClusterMessages.TYPES);
+    all.addAll(HandoffMessages.TYPES);
     return all;
   }
 

@@ -121,7 +121,19 @@ public final class ConfigLoader {
             intIn("HTTP_IDLE_TIMEOUT_SECONDS", 300, 0, 86_400),
             intIn("HTTP_MAX_CONNECTIONS_PER_ADDRESS", 256, 0, 1_000_000),
             string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)),
-        workers());
+        workers(),
+        handoff());
+  }
+
+  private PlatformConfig.Handoff handoff() {
+    PlatformConfig.Handoff d = PlatformConfig.Handoff.defaults();
+    int heartbeat = intIn("HANDOFF_HEARTBEAT_SECONDS", d.heartbeatSeconds(), 1, 300);
+    int timeout = intIn("HANDOFF_AGENT_TIMEOUT_SECONDS", d.agentTimeoutSeconds(), 2, 3600);
+    if (timeout <= heartbeat) {
+      throw new ConfigException("HANDOFF_AGENT_TIMEOUT_SECONDS",
+          "must be more than HANDOFF_HEARTBEAT_SECONDS (" + heartbeat + ")");
+    }
+    return new PlatformConfig.Handoff(heartbeat, timeout);
   }
 
   private PlatformConfig.Workers workers() {

@@ -27,7 +27,16 @@ public record PlatformConfig(
     Metrics metrics,
     Instances instances,
     Edge edge,
-    Workers workers) {
+    Workers workers,
+    Handoff handoff) {
+
+  /** The configuration before the handoff keys existed: handoff timings at their defaults. */
+  public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
+                        Engine engine, Console console, Policy policy, Canary canary, Chat chat,
+                        Operations operations, Metrics metrics, Instances instances, Edge edge, Workers workers) {
+    this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat, operations, metrics,
+        instances, edge, workers, Handoff.defaults());
+  }
 
   /** The configuration before the worker-pool keys existed: pools at their defaults. */
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
@@ -273,6 +282,17 @@ public record PlatformConfig(
     public static Workers defaults() {
       int cpus = Instances.defaultCount();
       return new Workers(2, 2, cpus, cpus, 4);
+    }
+  }
+
+  /**
+   * Human handoff: how often a node refreshes the presence heartbeat of the agents whose inbox stream it
+   * holds, and after how long without one an agent's claimed conversations go back to the queue (the
+   * agent's node died or lost the agent).
+   */
+  public record Handoff(int heartbeatSeconds, int agentTimeoutSeconds) {
+    public static Handoff defaults() {
+      return new Handoff(5, 30);
     }
   }
 }

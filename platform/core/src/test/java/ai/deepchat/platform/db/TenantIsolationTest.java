@@ -61,6 +61,13 @@ class TenantIsolationTest {
         SELECT tenant_id, id, 'https://example.test/', false, 0, 1 FROM knowledge_bases WHERE tenant_id = '%1$s';
       INSERT INTO web_source_pages (tenant_id, source_id, url, depth, status)
         SELECT tenant_id, id, start_url, 0, 'added' FROM web_sources WHERE tenant_id = '%1$s';
+      INSERT INTO handoff_settings (tenant_id) VALUES ('%1$s');
+      INSERT INTO handoffs (tenant_id, conversation_id, reason) SELECT tenant_id, id, 'button' FROM conversations WHERE tenant_id = '%1$s';
+      INSERT INTO handoff_messages (tenant_id, conversation_id, kind, text, client_id)
+        SELECT tenant_id, id, 'note', 'n', 'c' FROM conversations WHERE tenant_id = '%1$s';
+      INSERT INTO agent_presence (tenant_id, user_id) SELECT tenant_id, id FROM users WHERE tenant_id = '%1$s';
+      INSERT INTO canned_replies (tenant_id, title, text) VALUES ('%1$s', 't', 'x');
+      INSERT INTO tickets (tenant_id, conversation_id, message) SELECT tenant_id, id, 'm' FROM conversations WHERE tenant_id = '%1$s';
       INSERT INTO conversation_ratings (tenant_id, conversation_id, score)
         SELECT tenant_id, id, 5 FROM conversations WHERE tenant_id = '%1$s';
       """;

@@ -1,0 +1,180 @@
+package ai.deepchat.console.inbox;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static ai.deepchat.platform.testing.Await.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The human handoff over real HTTP, WebSocket, SSE and PostgreSQL: a visitor's widget and an agent's
+ * inbox on one node (docs/api.md, "Human handoff").
+ */
+@ExtendWith(VertxExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HandoffIntegrationTest {
+
+  private HandoffHarness h;
+  private HandoffHarness.Tenant a;
+  private HandoffHarness.Tenant b;
+
+  @BeforeAll
+  void start(Vertx vertx) throws Exception {
+    h = HandoffHarness.start(vertx);
+    a = h.tenant("hand-alpha");
+    b = h.tenant("hand-beta");
+    HandoffHarness.Staff admin = h.new Staff(a, "admin@hand-alpha.test");
+    admin.ok(admin.post("/console/api/inbox/settings", new JsonObject().put("assignment", "pick").put("cap", 2)));
+  }
+
+  @Test
+  void escalateClaimTalkNoteResolve() throws Exception {
+    HandoffHarness.Visitor v = h.visitor(a).connect();
+    HandoffHarness.Staff ann = h.new Staff(a, "ann@hand-alpha.test").listen();
+    List<JsonObject> seen = new ArrayList<>();
+    String conv = v.conversation.toString();
+
+    JsonObject queued = new JsonObject(v.post("/widget/handoff", new JsonObject().put("conversation_id", conv)).body());
+    assertThat(queued.getString("state")).isEqualTo("queued");
+    assertThat(queued.getInteger("position")).isGreaterThanOrEqualTo(1);
+    assertThat(queued.getLong("expected_wait_s")).isNotNull();
+    assertThat(v.next("handoff.queued", seen).getString("conversation_id")).isEqualTo(conv);
+    ann.next("queue", e -> true);
+    JsonObject inbox = ann.ok(ann.page("/console/api/inbox"));
+    assertThat(inbox.getJsonArray("queue").stream().map(o -> ((JsonObject) o).getString("conversation_id"))).contains(conv);
+    assertThat(inbox.getJsonObject("settings").getString("assignment")).isEqualTo("pick");
+
+    ann.ok(ann.post("/console/api/inbox/" + conv + "/claim", new JsonObject()));
+    assertThat(v.next("handoff.assigned", seen).getJsonObject("agent").getString("name")).isEqualTo("Ann");
+    ann.next("assigned", e -> conv.equals(e.getString("conversation_id")));
+
+    // the bot is silent: the visitor's message is stored for the staff, no answer starts
+    v.send(new JsonObject().put("type", "message").put("text", "are you a person?").put("conversationId", conv)
+        .put("clientMessageId", "m-1"));
+    JsonObject stored = v.next("visitor.stored", seen);
+    assertThat(ann.next("message", e -> "visitor".equals(e.getString("role"))).getString("id")).isEqualTo(stored.getString("id"));
+
+    JsonObject reply = ann.ok(ann.post("/console/api/inbox/" + conv + "/reply",
+        new JsonObject().put("text", "Yes, I am Ann.").put("client_id", "r-1")));
+    JsonObject delivered = v.next("agent.message", seen);
+    assertThat(delivered.getString("id")).isEqualTo(reply.getString("id"));
+    assertThat(delivered.getString("text")).isEqualTo("Yes, I am Ann.");
+    // a retry of the same client id is the same message, stored once
+    JsonObject retry = ann.ok(ann.post("/console/api/inbox/" + conv + "/reply",
+        new JsonObject().put("text", "Yes, I am Ann.").put("client_id", "r-1")));
+    assertThat(retry.getString("id")).isEqualTo(reply.getString("id"));
+    assertThat(retry.getBoolean("duplicate")).isTrue();
+    assertThat(count(a, "SELECT count(*) FROM handoff_messages WHERE client_id = 'r-1'")).isEqualTo(1);
+
+    ann.ok(ann.post("/console/api/inbox/" + conv + "/note",
+        new JsonObject().put("text", "internal: VIP customer").put("client_id", "n-1")));
+    ann.next("message", e -> "note".equals(e.getString("role")));
+
+    ann.ok(ann.post("/console/api/inbox/" + conv + "/typing", new JsonObject().put("typing", true)));
+    assertThat(v.next("agent.typing", seen).getBoolean("typing")).isTrue();
+    v.send(new JsonObject().put("type", "visitor.typing").put("conversation_id", conv).put("typing", true));
+    assertThat(ann.next("typing", e -> conv.equals(e.getString("conversation_id"))).getString("who")).isEqualTo("visitor");
+
+    JsonObject history = ann.ok(ann.page("/console/api/inbox/" + conv));
+    assertThat(history.getJsonArray("messages").stream().map(o -> ((JsonObject) o).getString("role")))
+        .containsExactly("visitor", "assistant", "visitor", "agent", "note");
+
+    ann.ok(ann.post("/console/api/inbox/" + conv + "/resolve", new JsonObject().put("mode", "bot")));
+    JsonObject resolved = v.next("handoff.resolved", seen);
+    assertThat(resolved.getString("mode")).isEqualTo("bot");
+    assertThat(resolved.getBoolean("rate")).isTrue();
+    ann.next("resolved", e -> conv.equals(e.getString("conversation_id")));
+
+    // the note never reached the visitor: not as a frame, not in the widget's history
+    assertThat(seen.toString()).doesNotContain("internal: VIP");
+    String widgetHistory = v.get("/widget/history?conversationId=" + conv).body();
+    assertThat(widgetHistory).contains("Yes, I am Ann.").doesNotContain("internal: VIP");
+
+    JsonArray actions = new JsonArray();
+    await(h.db.inTenant(a.id(), c -> c.preparedQuery("SELECT action FROM audit_log WHERE target = $1 ORDER BY id")
+        .execute(Tuple.of("conversation:" + conv)))).forEach(r -> actions.add(r.getString(0)));
+    assertThat(actions.getList()).containsSubsequence("handoff.claimed", "handoff.replied", "handoff.note", "handoff.resolved");
+  }
+
+  @Test
+  void onlyInboxStaffOfTheTenant() throws Exception {
+    HandoffHarness.Visitor v = h.visitor(a);
+    v.post("/widget/handoff", new JsonObject().put("conversation_id", v.conversation.toString()));
+    HandoffHarness.Staff viewer = h.new Staff(a, "viewer@hand-alpha.test");
+    HttpResponse<String> refused = viewer.page("/console/api/inbox");
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code")).isEqualTo("not_inbox_staff");
+
+    HandoffHarness.Staff ann = h.new Staff(a, "ann@hand-alpha.test");
+    assertThat(ann.page("/console/").headers().firstValue("Location")).contains("/console/inbox");
+    assertThat(ann.page("/console/users").statusCode()).isEqualTo(302);
+    assertThat(ann.post("/console/api/inbox/settings", new JsonObject().put("cap", 9)).statusCode()).isEqualTo(403);
+
+    // another tenant's agent: the conversation does not exist for it
+    HandoffHarness.Staff otherAnn = h.new Staff(b, "ann@hand-beta.test");
+    HttpResponse<String> foreign = otherAnn.post("/console/api/inbox/" + v.conversation + "/claim", new JsonObject());
+    assertThat(foreign.statusCode()).isEqualTo(404);
+    assertThat(otherAnn.page("/console/api/inbox/" + v.conversation).statusCode()).isEqualTo(404);
+    assertThat(otherAnn.ok(otherAnn.page("/console/api/inbox")).getJsonArray("queue")).isEmpty();
+  }
+
+  @Test
+  void outsideBusinessHoursTicket() throws Exception {
+    HandoffHarness.Tenant closed = h.tenant("hand-closed");
+    HandoffHarness.Staff owner = h.new Staff(closed, "owner@hand-closed.test");
+    owner.ok(owner.post("/console/api/inbox/settings", new JsonObject().put("time_zone", "Asia/Shanghai")
+        .put("business_hours", new JsonObject())));
+    HandoffHarness.Visitor v = h.visitor(closed);
+    JsonObject offline = new JsonObject(v.post("/widget/handoff",
+        new JsonObject().put("conversation_id", v.conversation.toString())).body());
+    assertThat(offline.getString("state")).isEqualTo("offline");
+    assertThat(offline.getBoolean("ticket")).isTrue();
+    HttpResponse<String> bad = v.post("/widget/tickets", new JsonObject().put("conversation_id", v.conversation.toString())
+        .put("message", "call me").put("email", "not-an-address"));
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(bad.body()).getJsonObject("error").getString("code")).isEqualTo("invalid_email");
+    HttpResponse<String> ticket = v.post("/widget/tickets", new JsonObject().put("conversation_id", v.conversation.toString())
+        .put("message", "Please call me back").put("name", "Li").put("phone", "+86 138 0000 0000"));
+    assertThat(ticket.statusCode()).isEqualTo(201);
+    String id = new JsonObject(ticket.body()).getString("id");
+    assertThat(owner.ok(owner.page("/console/api/inbox/tickets")).getJsonArray("tickets").encode()).contains(id);
+  }
+
+  @Test
+  void roundRobinRespectsCapAndRequeuesSilentAgents() throws Exception {
+    HandoffHarness.Tenant t = h.tenant("hand-rr");
+    HandoffHarness.Staff owner = h.new Staff(t, "owner@hand-rr.test");
+    owner.ok(owner.post("/console/api/inbox/settings", new JsonObject().put("assignment", "round_robin").put("cap", 1)));
+    HandoffHarness.Staff bob = h.new Staff(t, "bob@hand-rr.test");
+    bob.ok(bob.post("/console/api/inbox/presence", new JsonObject().put("presence", "online")));
+    HandoffHarness.Visitor first = h.visitor(t).connect();
+    HandoffHarness.Visitor second = h.visitor(t).connect();
+    List<JsonObject> seen = new ArrayList<>();
+    JsonObject assigned = new JsonObject(first.post("/widget/handoff",
+        new JsonObject().put("conversation_id", first.conversation.toString())).body());
+    assertThat(assigned.getString("state")).isEqualTo("assigned");
+    assertThat(assigned.getJsonObject("agent").getString("name")).isEqualTo("Bob");
+    JsonObject waiting = new JsonObject(second.post("/widget/handoff",
+        new JsonObject().put("conversation_id", second.conversation.toString())).body());
+    assertThat(waiting.getString("state")).isEqualTo("queued"); // Bob is at his cap of 1
+    // Bob holds no inbox stream: after the 3 s timeout his conversation goes back to the queue
+    first.next("handoff.queued", seen);
+    assertThat(count(t, "SELECT count(*) FROM handoffs WHERE state = 'assigned'")).isZero();
+  }
+
+  private long count(HandoffHarness.Tenant t, String sql) throws Exception {
+    return await(h.db.inTenant(t.id(), c -> c.query(sql).execute().map(rows -> rows.iterator().next().getLong(0))));
+  }
+}

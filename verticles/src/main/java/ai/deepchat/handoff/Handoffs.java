@@ -1,0 +1,680 @@
+package ai.deepchat.handoff;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.policy.AuditTrail;
+import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
+import ai.deepchat.policy.privacy.PiiMasker;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The handoff state machine in PostgreSQL (bot → queued → assigned → resolved, one open handoff per
+ * conversation): escalation, assignment (round-robin or claims, under the per-agent cap), staff
+ * messages stored exactly once per client id before they are acknowledged, transfer, resolve, presence.
+ * Each change commits with its audit row; its events are published after the commit ({@link HandoffEvents}),
+ * so what a client sees is always in the database. Node-wide and stateless (see {@link HandoffNode}).
+ */
+public final class Handoffs {
+
+  public static final int MAX_TEXT = 4000;
+  /** Used when neither the queue's history nor the staff online says better. */
+  static final int DEFAULT_WAIT_SECONDS = 60;
+  private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+  private static final int DISPATCH_BATCH = 50;
+  /** Queued visitors told their new place after the queue moves (later places change little). */
+  private static final int POSITION_UPDATES = 200;
+  private static final String STAFF_ROLES = "('agent', 'admin', 'owner')";
+
+  private final Database db;
+  private final AuditTrail audit;
+  private final HandoffEvents events;
+  private final int agentTimeoutSeconds;
+  private final Clock clock;
+
+  Handoffs(Database db, AuditTrail audit, HandoffEvents events, int agentTimeoutSeconds, Clock clock) {
+    this.db = db;
+    this.audit = audit;
+    this.events = events;
+    this.agentTimeoutSeconds = agentTimeoutSeconds;
+    this.clock = clock;
+  }
+
+  // ---------------------------------------------------------------- visitor side
+
+  /**
+   * Puts a widget conversation in the tenant's queue (or says where it already is): {state:"queued",
+   * position, expected_wait_s}, {state:"assigned", agent:{name}}, or outside business hours
+   * {state:"offline", ticket:true, opens_at}. {@code visitorId} null: the system escalates (any visitor's).
+   */
+  public Future<JsonObject> escalate(UUID tenantId, String visitorId, UUID conversationId, String reason) {
+    Instant now = clock.instant();
+    boolean[] created = {false};
+    String[] owner = {visitorId};
+    return db.inTenant(tenantId, c -> widgetConversation(c, conversationId, visitorId)
+            .compose(convVisitor -> {
+              owner[0] = convVisitor;
+              return openHandoff(c, conversationId, false);
+            })
+            .compose(open -> open != null ? Future.succeededFuture((JsonObject) null)
+                : HandoffSettings.load(c).compose(s -> {
+                  if (!s.hours().openAt(now)) {
+                    Instant opens = s.hours().nextOpening(now);
+                    return Future.succeededFuture(new JsonObject().put("state", "offline").put("ticket", true)
+                        .put("opens_at", opens == null ? null : opens.toString()));
+                  }
+                  return c.preparedQuery("INSERT INTO handoffs (tenant_id, conversation_id, visitor_id, reason) "
+                          + "VALUES (app_tenant(), $1, $2, $3) "
+                          + "ON CONFLICT (tenant_id, conversation_id) WHERE state <> 'resolved' DO NOTHING")
+                      .execute(Tuple.of(conversationId, owner[0], reason))
+                      .map(rows -> {
+                        created[0] = rows.rowCount() == 1;
+                        return (JsonObject) null;
+                      });
+                })))
+        .compose(offline -> {
+          if (offline != null) {
+            return Future.succeededFuture(offline);
+          }
+          Future<Void> assigned = created[0] ? dispatch(tenantId) : Future.succeededFuture();
+          return assigned.compose(x -> status(tenantId, conversationId));
+        })
+        .onSuccess(status -> {
+          if (created[0]) {
+            events.queueChanged(tenantId);
+          }
+          if ("queued".equals(status.getString("state"))) {
+            events.toVisitor(tenantId, owner[0], frame("handoff.queued", conversationId, status));
+          } else if ("offline".equals(status.getString("state"))) {
+            events.toVisitor(tenantId, owner[0], frame("handoff.offline", conversationId, status));
+          }
+        });
+  }
+
+  /** Where a conversation's open handoff stands (state "bot" when it has none). */
+  public Future<JsonObject> status(UUID tenantId, UUID conversationId) {
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT h.state, u.display_name, "
+            + "(SELECT count(*) FROM handoffs q WHERE q.state = 'queued' AND q.queued_at <= h.queued_at) AS position, "
+            + "(SELECT avg(extract(epoch FROM w.assigned_at - w.queued_at)) FROM (SELECT assigned_at, queued_at "
+            + "  FROM handoffs WHERE assigned_at IS NOT NULL ORDER BY assigned_at DESC LIMIT 50) w) AS avg_wait, "
+            + "(SELECT count(*) FROM agent_presence p WHERE p.presence = 'online' "
+            + "  AND p.last_seen > now() - make_interval(secs => $2)) AS online "
+            + "FROM handoffs h LEFT JOIN users u ON u.id = h.agent_id "
+            + "WHERE h.conversation_id = $1 AND h.state <> 'resolved'")
+        .execute(Tuple.of(conversationId, agentTimeoutSeconds))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return new JsonObject().put("state", "bot");
+          }
+          Row r = rows.iterator().next();
+          if ("assigned".equals(r.getString("state"))) {
+            return new JsonObject().put("state", "assigned")
+                .put("agent", new JsonObject().put("name", visibleName(r.getString("display_name"))));
+          }
+          long position = r.getLong("position");
+          Object avg = r.getValue("avg_wait");
+          double perPlace = avg instanceof Number n ? n.doubleValue() : DEFAULT_WAIT_SECONDS;
+          long online = Math.max(1, r.getLong("online"));
+          return new JsonObject().put("state", "queued").put("position", position)
+              .put("expected_wait_s", Math.round(perPlace * position / online));
+        }));
+  }
+
+  /**
+   * A visitor's message in a conversation with an open handoff: stored (once per client message id) and
+   * sent to the staff, never answered by the bot. Null when the conversation has no open handoff (the
+   * bot answers as usual).
+   */
+  public Future<JsonObject> visitorMessage(UUID tenantId, String visitorId, UUID conversationId, String text,
+                                           String idempotencyKey) {
+    if (conversationId == null) {
+      return Future.succeededFuture(null);
+    }
+    String stored = PiiMasker.mask(text);
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT id FROM handoffs WHERE conversation_id = $1 "
+            + "AND visitor_id = $2 AND state <> 'resolved'").execute(Tuple.of(conversationId, visitorId))
+        .compose(open -> open.size() == 0 ? Future.succeededFuture((JsonObject) null)
+            : c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, status, idempotency_key, "
+                    + "created_at) VALUES (app_tenant(), $1, 'user', $2, 'complete', $3, clock_timestamp()) "
+                    + "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id, created_at")
+                .execute(Tuple.of(conversationId, stored, idempotencyKey))
+                .compose(rows -> rows.size() == 1 ? Future.succeededFuture(rows)
+                    : c.preparedQuery("SELECT id, created_at FROM messages WHERE idempotency_key = $1")
+                        .execute(Tuple.of(idempotencyKey)))
+                .compose(rows -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
+                    .execute(Tuple.of(conversationId)).map(x -> rows.iterator().next()))
+                .map(r -> new JsonObject().put("conversation_id", conversationId.toString())
+                    .put("id", r.getUUID("id").toString()).put("role", "visitor").put("text", stored)
+                    .put("created_at", time(r.getOffsetDateTime("created_at"))))))
+        .onSuccess(m -> {
+          if (m != null) {
+            events.toStaff(tenantId, "message", m);
+          }
+        });
+  }
+
+  /** The visitor's typing indicator, for the staff of a conversation the visitor owns with an open handoff. */
+  public Future<Void> visitorTyping(UUID tenantId, String visitorId, UUID conversationId, boolean typing) {
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT 1 FROM handoffs WHERE conversation_id = $1 "
+            + "AND visitor_id = $2 AND state <> 'resolved'").execute(Tuple.of(conversationId, visitorId)))
+        .map(rows -> {
+          if (rows.size() > 0) {
+            events.toStaff(tenantId, "typing", new JsonObject().put("conversation_id", conversationId.toString())
+                .put("who", "visitor").put("typing", typing));
+          }
+          return null;
+        });
+  }
+
+  /**
+   * After the bot answered with the handoff reply ({@code score} 1: the visitor asked for a person or a
+   * tenant rule chose a person; else nothing answered confidently): escalates at once when asked, or
+   * when the bot could not answer twice in a row.
+   */
+  public Future<Void> afterHandoffAnswer(UUID tenantId, String visitorId, UUID conversationId, double score) {
+    if (score >= 1) {
+      return escalate(tenantId, visitorId, conversationId, "asked").mapEmpty();
+    }
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT intent FROM messages WHERE conversation_id = $1 "
+            + "AND role = 'assistant' AND status = 'complete' ORDER BY created_at DESC LIMIT 2")
+        .execute(Tuple.of(conversationId)))
+        .compose(rows -> {
+          int unanswered = 0;
+          for (Row r : rows) {
+            unanswered += "handoff".equals(r.getString("intent")) ? 1 : 0;
+          }
+          return unanswered == 2 ? escalate(tenantId, visitorId, conversationId, "unconfident").mapEmpty()
+              : Future.succeededFuture();
+        });
+  }
+
+  /** After a thumbs-down: a second one in the same conversation escalates it. */
+  public Future<Void> afterNegativeFeedback(UUID tenantId, String visitorId, UUID messageId) {
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT m.conversation_id, (SELECT count(*) FROM messages x "
+            + "WHERE x.conversation_id = m.conversation_id AND x.feedback = -1) AS negative FROM messages m WHERE m.id = $1")
+        .execute(Tuple.of(messageId)))
+        .compose(rows -> {
+          if (rows.size() == 0 || rows.iterator().next().getLong("negative") < 2) {
+            return Future.succeededFuture();
+          }
+          return escalate(tenantId, visitorId, rows.iterator().next().getUUID("conversation_id"), "negative_feedback")
+              .mapEmpty();
+        });
+  }
+
+  /** A message left outside business hours (or instead of waiting): stored as a ticket; its id. */
+  public Future<UUID> ticket(UUID tenantId, String visitorId, JsonObject body) {
+    UUID conversationId = id(body.getValue("conversation_id"), "conversation_id");
+    String message = text(body.getValue("message"), "message", MAX_TEXT, true);
+    String name = text(body.getValue("name"), "name", 200, false);
+    String email = text(body.getValue("email"), "email", 320, false);
+    String phone = text(body.getValue("phone"), "phone", 40, false);
+    if (email != null && !email.matches("[^@\\s]+@[^@\\s]+")) {
+      throw HandoffException.badRequest("invalid_email", "'email' must be an e-mail address.");
+    }
+    if (phone != null && !phone.matches("[+0-9 ()-]{3,40}")) {
+      throw HandoffException.badRequest("invalid_phone", "'phone' may hold digits, spaces, '+', '-', '(' and ')'.");
+    }
+    return db.inTenant(tenantId, c -> widgetConversation(c, conversationId, visitorId)
+            .compose(v -> c.preparedQuery("INSERT INTO tickets (tenant_id, conversation_id, visitor_id, message, name, "
+                    + "email, phone) VALUES (app_tenant(), $1, $2, $3, $4, $5, $6) RETURNING id")
+                .execute(Tuple.of(conversationId, visitorId, message, name, email, phone))))
+        .map(rows -> rows.iterator().next().getUUID(0))
+        .onSuccess(id -> events.toStaff(tenantId, "ticket", new JsonObject().put("id", id.toString())
+            .put("conversation_id", conversationId.toString())));
+  }
+
+  // ---------------------------------------------------------------- staff side
+
+  /** Takes a queued conversation (the bot stays silent from now on); claiming one's own again is a no-op. */
+  public Future<JsonObject> claim(Staff staff, UUID conversationId) {
+    return db.inTenant(staff.tenantId(), c -> openHandoff(c, conversationId, true).compose(h -> {
+          if (h == null) {
+            throw HandoffException.notFound("not_in_queue", "This conversation is not waiting for a person.");
+          }
+          if (staff.userId().equals(h.agentId())) {
+            return agentName(c, staff.userId()).map(name -> h.assignedTo(staff.userId(), name, false));
+          }
+          if (h.agentId() != null) {
+            throw HandoffException.conflict("already_claimed", "Another agent has this conversation.");
+          }
+          return underCap(c, staff.userId())
+              .compose(x -> assign(c, h, staff.userId()))
+              .compose(x -> touchPresence(c, staff.userId()))
+              .compose(x -> audit(c, staff, "handoff.claimed", conversationId, new JsonObject()))
+              .compose(x -> agentName(c, staff.userId()))
+              .map(name -> h.assignedTo(staff.userId(), name, true));
+        }))
+        .map(h -> {
+          if (h.changed()) {
+            announceAssigned(staff.tenantId(), h);
+          }
+          return new JsonObject().put("conversation_id", conversationId.toString()).put("state", "assigned")
+              .put("agent_id", staff.userId().toString());
+        });
+  }
+
+  /** The agent's reply: stored once per client id (a retry returns the same message), then sent to the visitor. */
+  public Future<JsonObject> reply(Staff staff, UUID conversationId, JsonObject body) {
+    String text = text(body.getValue("text"), "text", MAX_TEXT, true);
+    String clientId = clientId(body.getValue("client_id"));
+    return db.inTenant(staff.tenantId(), c -> existing(c, conversationId, clientId, "agent").compose(found -> {
+          if (found != null) {
+            return Future.succeededFuture(found);
+          }
+          return openHandoff(c, conversationId, true).compose(h -> {
+            if (h == null || !staff.userId().equals(h.agentId())) {
+              throw HandoffException.conflict("not_assigned", "Claim this conversation before replying.");
+            }
+            return insertStaffMessage(c, staff, conversationId, "agent", text, clientId, h.visitorId())
+                .compose(m -> c.preparedQuery("UPDATE handoffs SET first_reply_at = coalesce(first_reply_at, now()) "
+                        + "WHERE id = $1").execute(Tuple.of(h.id()))
+                    .compose(x -> touchPresence(c, staff.userId()))
+                    .compose(x -> audit(c, staff, "handoff.replied", conversationId,
+                        new JsonObject().put("message_id", m.getString("id")).put("chars", text.length())))
+                    .map(m));
+          });
+        }))
+        .onSuccess(m -> {
+          // a retry publishes again: the stored copy is what counts, the widget and inbox drop repeats by id
+          String visitor = (String) m.remove("visitor_id");
+          events.toVisitor(staff.tenantId(), visitor, new JsonObject().put("type", "agent.message")
+              .put("conversation_id", conversationId.toString()).put("id", m.getString("id"))
+              .put("text", m.getString("text")).put("created_at", m.getString("created_at")));
+          events.toStaff(staff.tenantId(), "message", message(conversationId, m, "agent"));
+        });
+  }
+
+  /** An internal note: staff only, never sent to the visitor nor shown in the widget's history. */
+  public Future<JsonObject> note(Staff staff, UUID conversationId, JsonObject body) {
+    String text = text(body.getValue("text"), "text", MAX_TEXT, true);
+    String clientId = clientId(body.getValue("client_id"));
+    return db.inTenant(staff.tenantId(), c -> existing(c, conversationId, clientId, "note").compose(found -> {
+          if (found != null) {
+            return Future.succeededFuture(found);
+          }
+          return widgetConversation(c, conversationId, null)
+              .compose(v -> insertStaffMessage(c, staff, conversationId, "note", text, clientId, v))
+              .compose(m -> audit(c, staff, "handoff.note", conversationId,
+                  new JsonObject().put("message_id", m.getString("id")).put("chars", text.length())).map(m));
+        }))
+        .onSuccess(m -> {
+          m.remove("visitor_id");
+          events.toStaff(staff.tenantId(), "message", message(conversationId, m, "note"));
+        });
+  }
+
+  /** The assigned agent's typing indicator, for the visitor's widget (not stored, not audited). */
+  public Future<Void> typing(Staff staff, UUID conversationId, JsonObject body) {
+    if (!(body.getValue("typing") instanceof Boolean typing)) {
+      throw HandoffException.badRequest("invalid_typing", "'typing' must be true or false.");
+    }
+    return db.inTenant(staff.tenantId(), c -> openHandoff(c, conversationId, false)).map(h -> {
+      if (h == null || !staff.userId().equals(h.agentId())) {
+        throw HandoffException.conflict("not_assigned", "Claim this conversation first.");
+      }
+      events.toVisitor(staff.tenantId(), h.visitorId(), new JsonObject().put("type", "agent.typing")
+          .put("conversation_id", conversationId.toString()).put("typing", typing));
+      return null;
+    });
+  }
+
+  /** Hands an open conversation to another staff member (its agent, or an admin or owner, may). */
+  public Future<JsonObject> transfer(Staff staff, UUID conversationId, JsonObject body) {
+    UUID target = id(body.getValue("agent_id"), "agent_id");
+    return db.inTenant(staff.tenantId(), c -> openHandoff(c, conversationId, true).compose(h -> {
+          if (h == null) {
+            throw HandoffException.notFound("not_in_queue", "This conversation has no open handoff.");
+          }
+          if (!staff.userId().equals(h.agentId()) && !staff.supervisor()) {
+            throw HandoffException.forbidden("not_assigned", "Only its agent, an admin or an owner may transfer it.");
+          }
+          if (target.equals(h.agentId())) {
+            return agentName(c, target).map(name -> h.assignedTo(target, name, false));
+          }
+          return c.preparedQuery("SELECT display_name FROM users WHERE id = $1 AND role IN " + STAFF_ROLES)
+              .execute(Tuple.of(target))
+              .compose(rows -> {
+                if (rows.size() == 0) {
+                  throw HandoffException.notFound("agent_not_found", "No agent, admin or owner with this id.");
+                }
+                return underCap(c, target);
+              })
+              .compose(x -> assign(c, h, target))
+              .compose(x -> audit(c, staff, "handoff.transferred", conversationId, new JsonObject()
+                  .put("from", h.agentId() == null ? null : h.agentId().toString()).put("to", target.toString())))
+              .compose(x -> agentName(c, target))
+              .map(name -> h.assignedTo(target, name, true));
+        }))
+        .map(h -> {
+          if (h.changed()) {
+            announceAssigned(staff.tenantId(), h);
+          }
+          return new JsonObject().put("conversation_id", conversationId.toString()).put("state", "assigned")
+              .put("agent_id", target.toString());
+        });
+  }
+
+  /** Ends the handoff: the bot answers again ({@code mode} "bot") or the conversation is closed ("closed"). */
+  public Future<JsonObject> resolve(Staff staff, UUID conversationId, JsonObject body) {
+    Object mode = body.getValue("mode");
+    if (!"bot".equals(mode) && !"closed".equals(mode)) {
+      throw HandoffException.badRequest("invalid_mode", "'mode' must be \"bot\" or \"closed\".");
+    }
+    return db.inTenant(staff.tenantId(), c -> openHandoff(c, conversationId, true).compose(h -> {
+          if (h == null) {
+            throw HandoffException.notFound("not_in_queue", "This conversation has no open handoff.");
+          }
+          if (!staff.userId().equals(h.agentId()) && !staff.supervisor()) {
+            throw HandoffException.forbidden("not_assigned", "Only its agent, an admin or an owner may resolve it.");
+          }
+          return c.preparedQuery("UPDATE handoffs SET state = 'resolved', resolution = $2, resolved_at = now() "
+                  + "WHERE id = $1").execute(Tuple.of(h.id(), mode))
+              .compose(x -> audit(c, staff, "handoff.resolved", conversationId, new JsonObject().put("mode", mode)
+                  .put("handoff_id", h.id().toString())))
+              .map(h);
+        }))
+        .map(h -> {
+          JsonObject done = new JsonObject().put("conversation_id", conversationId.toString())
+              .put("handoff_id", h.id().toString()).put("mode", mode);
+          events.toStaff(staff.tenantId(), "resolved", done.copy());
+          events.queueChanged(staff.tenantId());
+          events.toVisitor(staff.tenantId(), h.visitorId(), done.copy().put("type", "handoff.resolved").put("rate", true));
+          dispatch(staff.tenantId()); // a place under the agent's cap is free
+          return done.put("state", "resolved");
+        });
+  }
+
+  /** An agent's online/away choice; online agents get round-robin assignments. */
+  public Future<JsonObject> presence(Staff staff, JsonObject body) {
+    Object p = body.getValue("presence");
+    if (!"online".equals(p) && !"away".equals(p)) {
+      throw HandoffException.badRequest("invalid_presence", "'presence' must be \"online\" or \"away\".");
+    }
+    return db.inTenant(staff.tenantId(), c -> c.preparedQuery("INSERT INTO agent_presence (tenant_id, user_id, presence, "
+                + "last_seen) VALUES (app_tenant(), $1, $2, now()) ON CONFLICT (tenant_id, user_id) "
+                + "DO UPDATE SET presence = $2, last_seen = now()").execute(Tuple.of(staff.userId(), p))
+            .compose(x -> audit(c, staff, "agent.presence", null, new JsonObject().put("presence", p))))
+        .map(x -> {
+          JsonObject event = new JsonObject().put("agent_id", staff.userId().toString()).put("presence", p);
+          events.toStaff(staff.tenantId(), "presence", event.copy());
+          if ("online".equals(p)) {
+            dispatch(staff.tenantId());
+          }
+          return event;
+        });
+  }
+
+  /**
+   * Round-robin assignment: while the tenant assigns automatically, the longest-waiting conversation goes
+   * to the online agent (fresh heartbeat) under the cap with the fewest open conversations, the one
+   * assigned least recently first. One transaction per tenant at a time (an advisory lock).
+   */
+  public Future<Void> dispatch(UUID tenantId) {
+    List<Assigned> done = new ArrayList<>();
+    return db.inTenant(tenantId, c -> HandoffSettings.load(c).compose(s -> !s.roundRobin() ? Future.succeededFuture()
+            : c.query("SELECT pg_advisory_xact_lock(hashtext('handoff:' || app_tenant()::text))").execute()
+                .compose(x -> assignNext(c, tenantId, s.cap(), done, DISPATCH_BATCH))))
+        .map(x -> {
+          done.forEach(h -> announceAssigned(tenantId, h));
+          if (!done.isEmpty()) {
+            positions(tenantId);
+          }
+          return (Void) null;
+        })
+        .onFailure(err -> org.slf4j.LoggerFactory.getLogger(Handoffs.class)
+            .warn("handoff assignment for tenant {} failed: {}", tenantId, err.toString()));
+  }
+
+  private Future<Void> assignNext(SqlConnection c, UUID tenantId, int cap, List<Assigned> done, int left) {
+    if (left == 0) {
+      return Future.succeededFuture();
+    }
+    String load = "(SELECT count(*) FROM handoffs a WHERE a.agent_id = p.user_id AND a.state = 'assigned')";
+    return c.preparedQuery("WITH next AS (SELECT id FROM handoffs WHERE state = 'queued' ORDER BY queued_at LIMIT 1), "
+            + "agent AS (SELECT p.user_id FROM agent_presence p JOIN users u ON u.id = p.user_id "
+            + "  WHERE p.presence = 'online' AND p.last_seen > now() - make_interval(secs => $1) "
+            + "  AND u.role IN " + STAFF_ROLES + " AND " + load + " < $2 "
+            + "  ORDER BY " + load + ", p.last_assigned_at LIMIT 1) "
+            + "UPDATE handoffs h SET state = 'assigned', agent_id = agent.user_id, assigned_at = now() FROM next, agent "
+            + "WHERE h.id = next.id RETURNING h.id, h.conversation_id, h.visitor_id, h.agent_id")
+        .execute(Tuple.of(agentTimeoutSeconds, cap))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture();
+          }
+          Row r = rows.iterator().next();
+          UUID agent = r.getUUID("agent_id");
+          UUID conversation = r.getUUID("conversation_id");
+          return c.preparedQuery("UPDATE agent_presence SET last_assigned_at = clock_timestamp() WHERE user_id = $1")
+              .execute(Tuple.of(agent))
+              .compose(x -> audit.append(c, new AuditEntry(tenantId.toString(), "system:handoff",
+                  "handoff.assigned", "conversation:" + conversation, null, Map.of("agent_id", agent.toString()))))
+              .compose(x -> agentName(c, agent))
+              .compose(name -> {
+                done.add(new Assigned(r.getUUID("id"), conversation, r.getString("visitor_id"), agent, name, true));
+                return assignNext(c, tenantId, cap, done, left - 1);
+              });
+        });
+  }
+
+  /**
+   * Every node, every heartbeat: conversations claimed by an agent whose inbox went silent for the
+   * timeout (node died, browser gone) return to the queue, and their visitors are told so.
+   */
+  Future<Void> requeueStale() {
+    return db.global(c -> c.preparedQuery("SELECT * FROM handoff_requeue_stale(make_interval(secs => $1))")
+            .execute(Tuple.of(agentTimeoutSeconds)))
+        .map(rows -> {
+          java.util.Set<UUID> tenants = new java.util.HashSet<>();
+          for (Row r : rows) {
+            UUID tenant = r.getUUID("tenant_id");
+            tenants.add(tenant);
+            events.toStaff(tenant, "assigned", new JsonObject()
+                .put("conversation_id", r.getUUID("conversation_id").toString()).putNull("agent_id"));
+          }
+          tenants.forEach(t -> {
+            events.queueChanged(t);
+            dispatch(t).onComplete(x -> positions(t));
+          });
+          return null;
+        });
+  }
+
+  /** Refreshes the presence heartbeat of agents whose inbox stream this node holds. */
+  Future<Void> heartbeat(UUID tenantId, java.util.Collection<UUID> agents) {
+    return db.inTenant(tenantId, c -> c.preparedQuery("INSERT INTO agent_presence (tenant_id, user_id, last_seen) "
+            + "SELECT app_tenant(), u.id, now() FROM users u WHERE u.id = ANY($1) "
+            + "ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen = now()")
+        .execute(Tuple.of(agents.toArray(new UUID[0]))).mapEmpty());
+  }
+
+  /** Tells the first queued visitors of a tenant their new place and wait. */
+  private void positions(UUID tenantId) {
+    db.inTenant(tenantId, c -> c.preparedQuery("SELECT conversation_id, visitor_id FROM handoffs WHERE state = 'queued' "
+            + "ORDER BY queued_at LIMIT $1").execute(Tuple.of(POSITION_UPDATES)))
+        .onSuccess(rows -> {
+          for (Row r : rows) {
+            UUID conversation = r.getUUID("conversation_id");
+            String visitor = r.getString("visitor_id");
+            status(tenantId, conversation).onSuccess(s -> {
+              if ("queued".equals(s.getString("state"))) {
+                events.toVisitor(tenantId, visitor, frame("handoff.queued", conversation, s));
+              }
+            });
+          }
+        });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** An open handoff row; {@code changed}: whether this request assigned it. */
+  private record Assigned(UUID id, UUID conversationId, String visitorId, UUID agentId, String agentName,
+                          boolean changed) {
+
+    Assigned assignedTo(UUID agent, String name, boolean changed) {
+      return new Assigned(id, conversationId, visitorId, agent, name, changed);
+    }
+  }
+
+  private void announceAssigned(UUID tenantId, Assigned h) {
+    events.toStaff(tenantId, "assigned", new JsonObject().put("conversation_id", h.conversationId().toString())
+        .put("agent_id", h.agentId().toString()));
+    events.queueChanged(tenantId);
+    events.toVisitor(tenantId, h.visitorId(), new JsonObject().put("type", "handoff.assigned")
+        .put("conversation_id", h.conversationId().toString())
+        .put("agent", new JsonObject().put("name", visibleName(h.agentName()))));
+  }
+
+  private Future<Assigned> openHandoff(SqlConnection c, UUID conversationId, boolean lock) {
+    return c.preparedQuery("SELECT id, conversation_id, visitor_id, agent_id FROM handoffs WHERE conversation_id = $1 "
+            + "AND state <> 'resolved'" + (lock ? " FOR UPDATE" : "")).execute(Tuple.of(conversationId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return null;
+          }
+          Row r = rows.iterator().next();
+          return new Assigned(r.getUUID("id"), conversationId, r.getString("visitor_id"), r.getUUID("agent_id"), null,
+              false);
+        });
+  }
+
+  /** The conversation's visitor; 404 unless it is a widget conversation (of {@code visitorId}, when given). */
+  private Future<String> widgetConversation(SqlConnection c, UUID conversationId, String visitorId) {
+    return c.preparedQuery("SELECT visitor_id FROM conversations WHERE id = $1 AND channel = 'widget'")
+        .execute(Tuple.of(conversationId))
+        .map(rows -> {
+          if (rows.size() == 0 || (visitorId != null && !visitorId.equals(rows.iterator().next().getString(0)))) {
+            throw HandoffException.notFound("conversation_not_found", "No such conversation.");
+          }
+          return rows.iterator().next().getString(0);
+        });
+  }
+
+  private Future<Void> underCap(SqlConnection c, UUID agent) {
+    return HandoffSettings.load(c).compose(s -> c.preparedQuery("SELECT count(*) FROM handoffs WHERE agent_id = $1 "
+            + "AND state = 'assigned'").execute(Tuple.of(agent))
+        .map(rows -> {
+          if (rows.iterator().next().getLong(0) >= s.cap()) {
+            throw HandoffException.conflict("cap_reached", "This agent already has " + s.cap()
+                + " open conversations (the tenant's cap).");
+          }
+          return null;
+        }));
+  }
+
+  private Future<Void> assign(SqlConnection c, Assigned h, UUID agent) {
+    return c.preparedQuery("UPDATE handoffs SET state = 'assigned', agent_id = $2, assigned_at = now() WHERE id = $1")
+        .execute(Tuple.of(h.id(), agent))
+        .compose(x -> c.preparedQuery("UPDATE agent_presence SET last_assigned_at = clock_timestamp() WHERE user_id = $1")
+            .execute(Tuple.of(agent)))
+        .mapEmpty();
+  }
+
+  private Future<Void> touchPresence(SqlConnection c, UUID agent) {
+    return c.preparedQuery("INSERT INTO agent_presence (tenant_id, user_id, last_seen) VALUES (app_tenant(), $1, now()) "
+        + "ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen = now()").execute(Tuple.of(agent)).mapEmpty();
+  }
+
+  private Future<String> agentName(SqlConnection c, UUID agent) {
+    return c.preparedQuery("SELECT display_name FROM users WHERE id = $1").execute(Tuple.of(agent))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
+  }
+
+  /** A stored staff message with this client id (a retry), or null; 409 when the id named another kind. */
+  private Future<JsonObject> existing(SqlConnection c, UUID conversationId, String clientId, String kind) {
+    return c.preparedQuery("SELECT h.id, h.kind, h.text, h.created_at, cv.visitor_id FROM handoff_messages h "
+            + "JOIN conversations cv ON cv.id = h.conversation_id WHERE h.conversation_id = $1 AND h.client_id = $2")
+        .execute(Tuple.of(conversationId, clientId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return null;
+          }
+          Row r = rows.iterator().next();
+          if (!kind.equals(r.getString("kind"))) {
+            throw HandoffException.conflict("client_id_reused", "This client_id was used for another message.");
+          }
+          return staffMessage(r, r.getString("visitor_id")).put("duplicate", true);
+        });
+  }
+
+  private Future<JsonObject> insertStaffMessage(SqlConnection c, Staff staff, UUID conversationId, String kind,
+                                                String text, String clientId, String visitorId) {
+    return c.preparedQuery("INSERT INTO handoff_messages (tenant_id, conversation_id, kind, author_id, text, client_id, "
+            + "created_at) VALUES (app_tenant(), $1, $2, $3, $4, $5, clock_timestamp()) RETURNING id, text, created_at")
+        .execute(Tuple.of(conversationId, kind, staff.userId(), text, clientId))
+        .compose(rows -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
+            .execute(Tuple.of(conversationId)).map(x -> staffMessage(rows.iterator().next(), visitorId)
+                .put("duplicate", false)));
+  }
+
+  private static JsonObject staffMessage(Row r, String visitorId) {
+    return new JsonObject().put("id", r.getUUID("id").toString()).put("text", r.getString("text"))
+        .put("created_at", time(r.getOffsetDateTime("created_at"))).put("visitor_id", visitorId);
+  }
+
+  private static JsonObject message(UUID conversationId, JsonObject m, String role) {
+    return new JsonObject().put("conversation_id", conversationId.toString()).put("id", m.getString("id"))
+        .put("role", role).put("text", m.getString("text")).put("created_at", m.getString("created_at"));
+  }
+
+  private Future<Void> audit(SqlConnection c, Staff staff, String action, UUID conversationId, JsonObject details) {
+    return audit.append(c, new AuditEntry(staff.tenantId().toString(), staff.actor(), action,
+        conversationId == null ? "agent:" + staff.userId() : "conversation:" + conversationId, staff.ip(),
+        details.getMap())).mapEmpty();
+  }
+
+  private static JsonObject frame(String type, UUID conversationId, JsonObject status) {
+    JsonObject f = status.copy().put("type", type).put("conversation_id", conversationId.toString());
+    f.remove("state");
+    return f;
+  }
+
+  /** What a visitor sees of an agent: the display name, never the e-mail address. */
+  static String visibleName(String displayName) {
+    return displayName == null || displayName.isBlank() ? "Support" : displayName;
+  }
+
+  static String time(OffsetDateTime t) {
+    return t == null ? null : t.toInstant().toString();
+  }
+
+  static UUID id(Object value, String field) {
+    try {
+      return UUID.fromString((String) value);
+    } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
+      throw HandoffException.badRequest("invalid_" + field, "'" + field + "' must be a UUID.");
+    }
+  }
+
+  static String text(Object value, String field, int max, boolean required) {
+    if (value == null && !required) {
+      return null;
+    }
+    if (!(value instanceof String s) || (required && s.isBlank()) || s.length() > max) {
+      throw HandoffException.badRequest("invalid_" + field, "'" + field + "' must be " + (required ? "a non-empty" : "a")
+          + " string of at most " + max + " characters.");
+    }
+    return s.isBlank() ? null : s;
+  }
+
+  private static String clientId(Object value) {
+    if (!(value instanceof String s) || !CLIENT_ID.matcher(s).matches()) {
+      throw HandoffException.badRequest("invalid_client_id",
+          "'client_id' must be 1 to 100 letters, digits, '-' or '_' (a UUID is ideal).");
+    }
+    return s;
+  }
+
+}
