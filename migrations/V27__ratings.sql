@@ -5,23 +5,25 @@
 --    app role's policy WITH CHECK) and points at its conversation with a tenant-scoped foreign key as
 --    V9 does, ON DELETE CASCADE: erasing a visitor (DELETE /v1/visitors/{id}) or the retention job
 --    deleting a conversation deletes its ratings with it.
---  * One rating per resolution: handoff_id names the resolved handoff rated (NULL: the conversation had
---    no handoff record, then one rating per conversation). The unique index treats NULL as one value.
+--  * One rating per resolution: handoff_id names the resolved handoff (V26) rated, unique per tenant, with
+--    a tenant-scoped foreign key to it (its deletion, with its conversation, deletes the rating too).
 --  * messages.feedback_comment: the row's tenant_id, row-level security and grants cover the column.
 
 CREATE TABLE conversation_ratings (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   tenant_id        uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
   conversation_id  uuid NOT NULL,
-  handoff_id       uuid,
+  handoff_id       uuid NOT NULL,
   score            smallint NOT NULL CHECK (score BETWEEN 1 AND 5),
   comment          text CHECK (char_length(comment) <= 2000),
   created_at       timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT conversation_ratings_conversation_id_tenant_fkey FOREIGN KEY (tenant_id, conversation_id)
-    REFERENCES conversations (tenant_id, id) ON DELETE CASCADE
+    REFERENCES conversations (tenant_id, id) ON DELETE CASCADE,
+  CONSTRAINT conversation_ratings_handoff_id_tenant_fkey FOREIGN KEY (tenant_id, handoff_id)
+    REFERENCES handoffs (tenant_id, id) ON DELETE CASCADE,
+  CONSTRAINT conversation_ratings_once UNIQUE (tenant_id, handoff_id)
 );
-CREATE UNIQUE INDEX conversation_ratings_once ON conversation_ratings
-  (tenant_id, conversation_id, coalesce(handoff_id, '00000000-0000-0000-0000-000000000000'::uuid));
+CREATE INDEX conversation_ratings_conversation ON conversation_ratings (tenant_id, conversation_id);
 CREATE INDEX conversation_ratings_tenant_created ON conversation_ratings (tenant_id, created_at);
 
 ALTER TABLE conversation_ratings ENABLE ROW LEVEL SECURITY;

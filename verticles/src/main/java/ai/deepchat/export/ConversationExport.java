@@ -26,7 +26,8 @@ import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A workspace's conversations with their messages, intents, citations, feedback and ratings, streamed to
+ * A workspace's conversations with their messages, intents, citations, feedback, ratings and staff's
+ * actions (replies, notes, each handoff's queueing, assignment and resolution), streamed to
  * an HTTP response from a PostgreSQL cursor: {@value #BATCH} rows are read, written, and the next batch
  * is read only once the response took them, so a slow client slows the reading and the node never holds
  * the whole export (at most one batch, and for JSON Lines one conversation). Runs in one read-only
@@ -39,20 +40,40 @@ public final class ConversationExport {
   static final int BATCH = 200;
   private static final String[] CSV_HEADER = {"conversation_id", "conversation_created_at", "channel", "visitor_id",
       "title", "model_version", "rating", "rating_comment", "message_id", "created_at", "role", "status", "intent",
-      "intent_score", "content", "citations", "feedback", "feedback_comment"};
-  private static final String SQL = "SELECT cv.id AS conversation_id, cv.created_at AS conversation_created_at, "
-      + "cv.channel, cv.visitor_id, cv.title, mv.name AS model_version, r.ratings, m.id AS message_id, m.created_at, "
-      + "m.role, m.status, m.intent, m.intent_score, m.content, m.citations, m.feedback, m.feedback_comment "
-      + "FROM conversations cv JOIN messages m ON m.conversation_id = cv.id AND m.role <> 'system' "
-      + "LEFT JOIN model_versions mv ON mv.id = cv.model_version_id "
-      + "LEFT JOIN LATERAL (SELECT json_agg(json_build_object('score', cr.score, 'comment', cr.comment, "
-      + "'created_at', cr.created_at) ORDER BY cr.created_at) AS ratings FROM conversation_ratings cr "
-      + "WHERE cr.conversation_id = cv.id) r ON true "
+      "intent_score", "content", "citations", "feedback", "feedback_comment", "agent"};
+  /**
+   * The filtered conversations, then one entry per row in time order: visitors' and the assistant's
+   * messages, staff replies and notes (V26 handoff_messages: role agent or note, by agent), and the
+   * handoffs' steps (role handoff, status queued / assigned / resolved, with the reason or resolution).
+   */
+  private static final String SQL = "WITH conv AS (SELECT cv.id, cv.created_at, cv.channel, cv.visitor_id, cv.title, "
+      + "mv.name AS model_version FROM conversations cv LEFT JOIN model_versions mv ON mv.id = cv.model_version_id "
       + "WHERE ($1::timestamptz IS NULL OR cv.created_at >= $1) AND ($2::timestamptz IS NULL OR cv.created_at < $2) "
       + "AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM messages mi WHERE mi.conversation_id = cv.id AND mi.intent = $3)) "
       + "AND ($4::smallint[] IS NULL OR EXISTS (SELECT 1 FROM conversation_ratings cr WHERE cr.conversation_id = cv.id "
       + "AND cr.score = ANY($4))) AND ($5::text IS NULL OR cv.channel = $5) "
-      + "ORDER BY cv.created_at, cv.id, m.created_at, m.id";
+      + "AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM users u WHERE lower(u.email) = lower($6) AND ("
+      + "EXISTS (SELECT 1 FROM handoffs h WHERE h.conversation_id = cv.id AND h.agent_id = u.id) "
+      + "OR EXISTS (SELECT 1 FROM handoff_messages hm WHERE hm.conversation_id = cv.id AND hm.author_id = u.id))))), "
+      + "entries AS (SELECT m.conversation_id, m.id, m.created_at, m.role, m.status, m.intent, m.intent_score, m.content, "
+      + "m.citations, m.feedback, m.feedback_comment, NULL::text AS agent FROM messages m JOIN conv ON conv.id = m.conversation_id "
+      + "WHERE m.role <> 'system' "
+      + "UNION ALL SELECT hm.conversation_id, hm.id, hm.created_at, hm.kind, 'complete', NULL, NULL, hm.text, '[]'::jsonb, "
+      + "NULL, NULL, u.email FROM handoff_messages hm JOIN conv ON conv.id = hm.conversation_id "
+      + "LEFT JOIN users u ON u.id = hm.author_id "
+      + "UNION ALL SELECT h.conversation_id, h.id, e.at, 'handoff', e.step, NULL, NULL, e.detail, '[]'::jsonb, NULL, NULL, "
+      + "CASE WHEN e.step <> 'queued' THEN u.email END FROM handoffs h JOIN conv ON conv.id = h.conversation_id "
+      + "LEFT JOIN users u ON u.id = h.agent_id CROSS JOIN LATERAL (VALUES (h.queued_at, 'queued', h.reason), "
+      + "(h.assigned_at, 'assigned', NULL), (h.resolved_at, 'resolved', h.resolution)) e(at, step, detail) "
+      + "WHERE e.at IS NOT NULL) "
+      + "SELECT conv.id AS conversation_id, conv.created_at AS conversation_created_at, conv.channel, conv.visitor_id, "
+      + "conv.title, conv.model_version, r.ratings, e.id AS message_id, e.created_at, e.role, e.status, e.intent, "
+      + "e.intent_score, e.content, e.citations, e.feedback, e.feedback_comment, e.agent "
+      + "FROM conv JOIN entries e ON e.conversation_id = conv.id "
+      + "LEFT JOIN LATERAL (SELECT json_agg(json_build_object('score', cr.score, 'comment', cr.comment, "
+      + "'created_at', cr.created_at) ORDER BY cr.created_at) AS ratings FROM conversation_ratings cr "
+      + "WHERE cr.conversation_id = conv.id) r ON true "
+      + "ORDER BY conv.created_at, conv.id, e.created_at, e.id";
 
   private final Database database;
   private final AuditTrail audit;
@@ -82,7 +103,8 @@ public final class ConversationExport {
             .compose(x -> c.prepare(SQL))
             .compose(statement -> {
               Cursor cursor = statement.cursor(Tuple.of(utc(filter.from()), utc(filter.to()), filter.intent(),
-                  filter.ratings() == null ? null : filter.ratings().toArray(new Short[0]), filter.channel()));
+                  filter.ratings() == null ? null : filter.ratings().toArray(new Short[0]), filter.channel(),
+                  filter.agent()));
               response.setChunked(true).putHeader("Content-Type", format.contentType())
                   .putHeader("Content-Disposition", "attachment; filename=\"conversations." + format.extension() + "\"")
                   .putHeader("Cache-Control", "no-store").putHeader("X-Content-Type-Options", "nosniff");
@@ -138,7 +160,7 @@ public final class ConversationExport {
               time(r, "created_at"), r.getString("role"), r.getString("status"), r.getString("intent"),
               r.getValue("intent_score"), FormulaSafe.cell(r.getString("content")),
               citations.isEmpty() ? null : FormulaSafe.cell(citations.encode()), r.getValue("feedback"),
-              FormulaSafe.cell(r.getString("feedback_comment")));
+              FormulaSafe.cell(r.getString("feedback_comment")), FormulaSafe.cell(r.getString("agent")));
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -176,7 +198,8 @@ public final class ConversationExport {
             .put("status", r.getString("status")).put("intent", r.getString("intent"))
             .put("intent_score", r.getValue("intent_score")).put("content", r.getString("content"))
             .put("citations", r.getValue("citations") instanceof JsonArray a ? a : new JsonArray())
-            .put("feedback", r.getValue("feedback")).put("feedback_comment", r.getString("feedback_comment")));
+            .put("feedback", r.getValue("feedback")).put("feedback_comment", r.getString("feedback_comment"))
+            .put("agent", r.getString("agent")));
       }
       if (last && conversation != null) {
         out.appendString(conversation.encode()).appendString("\n");

@@ -14,14 +14,18 @@ import java.util.regex.Pattern;
 
 /**
  * Which conversations an export holds: created in [{@code from}, {@code to}), with an answer of
- * {@code intent}, rated one of {@code ratings}, on {@code channel}; a null field does not filter.
+ * {@code intent}, rated one of {@code ratings}, on {@code channel}, handled by the staff member with
+ * e-mail {@code agent} (assigned a handoff of it, or wrote in it); a null field does not filter.
  */
-public record ExportFilter(Instant from, Instant to, String intent, List<Short> ratings, String channel) {
+public record ExportFilter(Instant from, Instant to, String intent, List<Short> ratings, String channel,
+                           String agent) {
 
   /** The query parameters an export takes, {@code format} included. */
-  public static final Set<String> PARAMETERS = Set.of("format", "from", "to", "intent", "rating", "channel");
+  public static final Set<String> PARAMETERS = Set.of("format", "from", "to", "intent", "rating", "channel",
+      "agent");
 
   private static final Pattern WORD = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+  private static final Pattern EMAIL = Pattern.compile("[^\\s@]{1,64}@[^\\s@]{1,190}");
 
   /** A refused parameter: its name, and a sentence saying what it must be. */
   public static final class Invalid extends RuntimeException {
@@ -58,7 +62,7 @@ public record ExportFilter(Instant from, Instant to, String intent, List<Short> 
       throw new Invalid("to", "'to' must be after 'from'.");
     }
     return new ExportFilter(from, to, word(query.get("intent"), "intent"), ratings(query.get("rating")),
-        word(query.get("channel"), "channel"));
+        word(query.get("channel"), "channel"), agent(query.get("agent")));
   }
 
   /** The filter as audited. */
@@ -78,6 +82,9 @@ public record ExportFilter(Instant from, Instant to, String intent, List<Short> 
     }
     if (channel != null) {
       j.put("channel", channel);
+    }
+    if (agent != null) {
+      j.put("agent", agent);
     }
     return j;
   }
@@ -103,6 +110,16 @@ public record ExportFilter(Instant from, Instant to, String intent, List<Short> 
     }
     if (!WORD.matcher(raw).matches()) {
       throw new Invalid(name, "'" + name + "' must be a lowercase name such as faq or widget.");
+    }
+    return raw;
+  }
+
+  private static String agent(String raw) {
+    if (raw == null || raw.isEmpty()) {
+      return null;
+    }
+    if (!EMAIL.matcher(raw).matches()) {
+      throw new Invalid("agent", "'agent' must be a staff member's e-mail address.");
     }
     return raw;
   }

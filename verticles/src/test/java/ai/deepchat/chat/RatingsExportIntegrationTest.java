@@ -57,11 +57,20 @@ class RatingsExportIntegrationTest {
     String conv = h.string("INSERT INTO conversations (tenant_id, visitor_id, channel, title) VALUES ('" + t.id()
         + "', '" + visitorId + "', 'widget', 'rated') RETURNING id");
     h.execOwner("INSERT INTO messages (tenant_id, conversation_id, role, content, created_at) VALUES ('" + t.id()
-        + "', '" + conv + "', 'user', '" + question.replace("'", "''") + "', now() - interval '1 second')");
-    String answer = h.string("INSERT INTO messages (tenant_id, conversation_id, role, content, intent, citations) VALUES ('"
-        + t.id() + "', '" + conv + "', 'assistant', 'An answer', '" + intent + "', "
-        + "'[{\"n\": 1, \"title\": \"Guide\", \"section\": \"Returns\", \"documentId\": \"d1\"}]') RETURNING id");
+        + "', '" + conv + "', 'user', '" + question.replace("'", "''") + "', now() - interval '20 minutes')");
+    String answer = h.string("INSERT INTO messages (tenant_id, conversation_id, role, content, intent, citations, created_at) "
+        + "VALUES ('" + t.id() + "', '" + conv + "', 'assistant', 'An answer', '" + intent + "', "
+        + "'[{\"n\": 1, \"title\": \"Guide\", \"section\": \"Returns\", \"documentId\": \"d1\"}]', "
+        + "now() - interval '19 minutes') RETURNING id");
     return new String[] {conv, answer};
+  }
+
+  /** Staff resolved a handoff of the conversation (the state V26 stores when an agent resolves it); its id. */
+  private String resolved(ChatHarness.Tenant t, String conversation, String agentId) {
+    return h.string("INSERT INTO handoffs (tenant_id, conversation_id, state, reason, agent_id, resolution, queued_at, "
+        + "assigned_at, first_reply_at, resolved_at) VALUES ('" + t.id() + "', '" + conversation + "', 'resolved', 'button', "
+        + (agentId == null ? "NULL" : "'" + agentId + "'") + ", 'bot', now() - interval '10 minutes', "
+        + "now() - interval '9 minutes', now() - interval '8 minutes', now() - interval '1 minute') RETURNING id");
   }
 
   private HttpResponse<String> post(String path, String token, JsonObject body) {
@@ -78,13 +87,18 @@ class RatingsExportIntegrationTest {
     JsonObject v = visitor(a);
     String token = v.getString("visitorToken");
     String conv = conversation(a, v.getString("visitorId"), "Where is my parcel?", "knowledge")[0];
+    // nothing to rate before staff resolved the conversation
+    HttpResponse<String> early = post("/widget/rating", token, new JsonObject().put("conversation_id", conv).put("score", 5));
+    assertThat(early.statusCode()).isEqualTo(409);
+    assertThat(new JsonObject(early.body()).getJsonObject("error").getString("code")).isEqualTo("not_resolved");
+    String firstResolution = resolved(a, conv, null);
 
     HttpResponse<String> ok = post("/widget/rating", token, new JsonObject().put("conversation_id", conv).put("score", 4)
         .put("comment", "  Quick and kind.  "));
     assertThat(ok.statusCode()).isEqualTo(201);
     String id = new JsonObject(ok.body()).getString("id");
-    assertThat(h.string("SELECT score || '|' || comment || '|' || tenant_id FROM conversation_ratings WHERE id = '" + id + "'"))
-        .isEqualTo("4|Quick and kind.|" + a.id());
+    assertThat(h.string("SELECT score || '|' || comment || '|' || tenant_id || '|' || handoff_id FROM conversation_ratings "
+        + "WHERE id = '" + id + "'")).isEqualTo("4|Quick and kind.|" + a.id() + "|" + firstResolution);
     // the same resolution again: refused, the first rating kept
     HttpResponse<String> again = post("/widget/rating", token, new JsonObject().put("conversation_id", conv).put("score", 1));
     assertThat(again.statusCode()).isEqualTo(409);
@@ -113,6 +127,14 @@ class RatingsExportIntegrationTest {
       assertThat(foreign.statusCode()).isEqualTo(404);
     }
     assertThat(h.count("SELECT count(*) FROM conversation_ratings WHERE conversation_id = '" + conv + "'")).isEqualTo(1);
+
+    // the visitor asks for a person again; that resolution gets its own rating
+    String secondResolution = resolved(a, conv, null);
+    assertThat(post("/widget/rating", token, new JsonObject().put("conversation_id", conv).put("score", 2)).statusCode())
+        .isEqualTo(201);
+    assertThat(h.string("SELECT score FROM conversation_ratings WHERE handoff_id = '" + secondResolution + "'")).isEqualTo("2");
+    assertThat(post("/widget/rating", token, new JsonObject().put("conversation_id", conv).put("score", 3)).statusCode())
+        .isEqualTo(409);
   }
 
   @Test
@@ -143,8 +165,17 @@ class RatingsExportIntegrationTest {
     JsonObject v = visitor(t);
     String[] low = conversation(t, v.getString("visitorId"), "=HYPERLINK(\"http://evil.example\",\"x\")", "handoff");
     String[] high = conversation(t, v.getString("visitorId"), "How do returns work?", "knowledge");
-    h.execOwner("INSERT INTO conversation_ratings (tenant_id, conversation_id, score, comment) VALUES ('" + t.id() + "', '"
-        + low[0] + "', 1, '@SUM(A1)'), ('" + t.id() + "', '" + high[0] + "', 5, 'great')");
+    String agent = h.string("INSERT INTO users (tenant_id, email, password_hash, role) VALUES ('" + t.id()
+        + "', 'agent@csat.test', 'h', 'agent') RETURNING id");
+    String lowHandoff = resolved(t, low[0], agent);
+    String highHandoff = resolved(t, high[0], null);
+    h.execOwner("INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score, comment) VALUES ('" + t.id()
+        + "', '" + low[0] + "', '" + lowHandoff + "', 1, '@SUM(A1)'), ('" + t.id() + "', '" + high[0] + "', '" + highHandoff
+        + "', 5, 'great')");
+    // the agent's reply and internal note in the low-rated conversation
+    h.execOwner("INSERT INTO handoff_messages (tenant_id, conversation_id, kind, author_id, text, client_id, created_at) VALUES ('"
+        + t.id() + "', '" + low[0] + "', 'agent', '" + agent + "', '-1 is not a valid quantity', 'c1', now() - interval '8 minutes'), ('"
+        + t.id() + "', '" + low[0] + "', 'note', '" + agent + "', 'angry customer', 'c2', now() - interval '7 minutes')");
     h.execOwner("UPDATE messages SET feedback = -1, feedback_comment = '+cmd' WHERE id = '" + low[1] + "'");
     // another workspace's conversation never appears
     JsonObject other = visitor(b);
@@ -157,7 +188,8 @@ class RatingsExportIntegrationTest {
     assertThat(csv.body()).doesNotContain("secret of beta");
     List<CSVRecord> rows = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
         .parse(new StringReader(csv.body().substring(1))).getRecords();
-    assertThat(rows).hasSize(4);
+    // 2 messages each, 3 handoff steps each, and the agent's reply and note
+    assertThat(rows).hasSize(12);
     CSVRecord question = rows.stream().filter(r -> r.get("message_id").isEmpty() || r.get("role").equals("user"))
         .filter(r -> r.get("conversation_id").equals(low[0])).findFirst().orElseThrow();
     assertThat(question.get("content")).isEqualTo("'=HYPERLINK(\"http://evil.example\",\"x\")");
@@ -168,6 +200,13 @@ class RatingsExportIntegrationTest {
     assertThat(answer.get("feedback_comment")).isEqualTo("'+cmd");
     assertThat(answer.get("intent")).isEqualTo("handoff");
     assertThat(new JsonArray(answer.get("citations")).getJsonObject(0).getString("title")).isEqualTo("Guide");
+    // staff's actions, in time order after the answer: queued, assigned to the agent, its reply and note, resolved
+    List<String> low0 = rows.stream().filter(r -> r.get("conversation_id").equals(low[0]))
+        .map(r -> r.get("role") + ":" + r.get("status") + ":" + r.get("content") + ":" + r.get("agent")).toList();
+    assertThat(low0).containsExactly("user:complete:'=HYPERLINK(\"http://evil.example\",\"x\"):",
+        "assistant:complete:An answer:", "handoff:queued:button:", "handoff:assigned::agent@csat.test",
+        "agent:complete:'-1 is not a valid quantity:agent@csat.test", "note:complete:angry customer:agent@csat.test",
+        "handoff:resolved:bot:agent@csat.test");
 
     // JSON Lines: one conversation per line, messages and ratings nested, filtered by rating and intent
     HttpResponse<String> jsonl = export(t, "?format=jsonl&rating=4,5");
@@ -176,11 +215,13 @@ class RatingsExportIntegrationTest {
     assertThat(lines).hasSize(1);
     JsonObject conv = new JsonObject(lines.get(0));
     assertThat(conv.getString("id")).isEqualTo(high[0]);
-    assertThat(conv.getJsonArray("messages")).hasSize(2);
+    assertThat(conv.getJsonArray("messages")).hasSize(5); // question, answer, queued, assigned, resolved
     assertThat(conv.getJsonArray("ratings").getJsonObject(0).getInteger("score")).isEqualTo(5);
     assertThat(export(t, "?format=jsonl&intent=handoff").body().lines().map(l -> new JsonObject(l).getString("id")))
         .containsExactly(low[0]);
     assertThat(export(t, "?format=jsonl&channel=api").body()).isEmpty();
+    assertThat(export(t, "?format=jsonl&agent=AGENT@csat.test").body().lines().map(l -> new JsonObject(l).getString("id")))
+        .containsExactly(low[0]);
     assertThat(export(t, "?format=jsonl&from=2000-01-01&to=2000-01-31").body()).isEmpty();
     assertThat(export(t, "?format=jsonl&from=2000-01-01").body().lines()).hasSize(2);
 
@@ -194,7 +235,7 @@ class RatingsExportIntegrationTest {
     assertThat(h.send(h.request("/v1/conversations/export")).statusCode()).isEqualTo(401);
     // every export that ran is on record, with its filter
     assertThat(h.count("SELECT count(*) FROM audit_log WHERE tenant_id = '" + t.id()
-        + "' AND action = 'conversations.export'")).isEqualTo(6);
+        + "' AND action = 'conversations.export'")).isEqualTo(7);
     assertThat(h.string("SELECT details::text FROM audit_log WHERE tenant_id = '" + t.id()
         + "' AND action = 'conversations.export' AND details->>'intent' = 'handoff'")).contains("jsonl");
   }
@@ -247,6 +288,7 @@ class RatingsExportIntegrationTest {
     String token = v.getString("visitorToken");
     String visitorId = v.getString("visitorId");
     String[] conv = conversation(a, visitorId, "Please delete me", "chat");
+    resolved(a, conv[0], null);
     assertThat(post("/widget/rating", token, new JsonObject().put("conversation_id", conv[0]).put("score", 2)
         .put("comment", "my words")).statusCode()).isEqualTo(201);
     assertThat(post("/widget/feedback", token, new JsonObject().put("messageId", conv[1]).put("value", -1)
@@ -254,6 +296,7 @@ class RatingsExportIntegrationTest {
     // another visitor's rating stays
     JsonObject keep = visitor(a);
     String kept = conversation(a, keep.getString("visitorId"), "Keep me", "chat")[0];
+    resolved(a, kept, null);
     assertThat(post("/widget/rating", keep.getString("visitorToken"), new JsonObject().put("conversation_id", kept)
         .put("score", 5)).statusCode()).isEqualTo(201);
 

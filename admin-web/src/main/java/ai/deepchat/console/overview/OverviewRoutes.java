@@ -20,7 +20,8 @@ import java.util.Map;
  * The overview: the last 30 days of conversations (per channel), answers per intent, time to first token
  * and answer time as each answer measured them, feedback, the share of answers given from FAQ entries
  * without the model, the deflection rate (conversations answered without a handoff to people), and
- * visitors' ratings overall and per model version ({@link SatisfactionFigures}).
+ * visitors' ratings, staff's time to first reply and the queue, overall and per model version
+ * ({@link SatisfactionFigures}).
  */
 public final class OverviewRoutes {
 
@@ -92,9 +93,11 @@ public final class OverviewRoutes {
               model.put(k, r.getValue(k) == null ? null : Math.round(r.getDouble(k)));
             }
           });
-      // deflection: conversations with an answer in which no answer handed the visitor over to people
+      // deflection: conversations with an answer in which no answer handed the visitor over to people,
+      // and that never went to staff (a handoff, V26)
       Future<?> deflection = c.query("SELECT count(*) AS answered, count(*) FILTER (WHERE NOT handed_over) AS deflected "
-              + "FROM (SELECT bool_or(intent = 'handoff') AS handed_over FROM messages WHERE role = 'assistant' "
+              + "FROM (SELECT bool_or(intent = 'handoff') OR EXISTS (SELECT 1 FROM handoffs h "
+              + "WHERE h.conversation_id = m.conversation_id) AS handed_over FROM messages m WHERE role = 'assistant' "
               + "AND status = 'complete' AND created_at > now() - interval '" + DAYS + " days' "
               + "GROUP BY conversation_id) t").execute()
           .onSuccess(rows -> {

@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * The overview's satisfaction figures: visitors' 1-5 ratings of conversations staff resolved (mean and
- * distribution), and per model version the conversations it served with their answers, thumbs,
+ * distribution), staff's time to first reply (from the queue to the first agent message) and the queue
+ * now, and per model version the conversations it served with their answers, thumbs,
  * ratings, deflection and time to first token, so a canary can be judged against the stable version.
  * A conversation counts for the version it was assigned (conversations.model_version_id).
  */
@@ -20,7 +21,10 @@ final class SatisfactionFigures {
   private SatisfactionFigures() {
   }
 
-  /** Puts {@code ratingMean}, {@code ratingCount}, {@code ratingBars} and {@code versions} into {@code model}. */
+  /**
+   * Puts {@code ratingMean}, {@code ratingCount}, {@code ratingBars}, {@code humanFirst50},
+   * {@code humanFirst95} (seconds), {@code queued} and {@code versions} into {@code model}.
+   */
   static Future<?> fill(SqlConnection c, Map<String, Object> model, int days) {
     String window = "now() - interval '" + days + " days'";
     Future<?> ratings = c.query("SELECT s AS score, count(r.id) AS n FROM generate_series(1, 5) s "
@@ -40,6 +44,16 @@ final class SatisfactionFigures {
           model.put("ratingMean", n == 0 ? null : Math.round(100.0 * sum / n) / 100.0);
           model.put("ratingBars", n == 0 ? List.of() : Charts.shares(counts));
         });
+    Future<?> staff = c.query("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_reply_at - queued_at)) "
+            + "AS first50, percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM first_reply_at - queued_at)) "
+            + "AS first95, (SELECT count(*) FROM handoffs WHERE state = 'queued') AS queued FROM handoffs "
+            + "WHERE first_reply_at IS NOT NULL AND queued_at > " + window).execute()
+        .onSuccess(rows -> {
+          Row r = rows.iterator().next();
+          model.put("humanFirst50", r.getValue("first50") == null ? null : Math.round(r.getDouble("first50")));
+          model.put("humanFirst95", r.getValue("first95") == null ? null : Math.round(r.getDouble("first95")));
+          model.put("queued", r.getLong("queued"));
+        });
     Future<?> versions = c.query("WITH conv AS (SELECT id, model_version_id AS v FROM conversations "
             + "WHERE created_at > " + window + "), "
             + "answers AS (SELECT conv.v, count(*) AS answers, count(*) FILTER (WHERE m.feedback = 1) AS up, "
@@ -48,7 +62,8 @@ final class SatisfactionFigures {
             + "FROM messages m JOIN conv ON conv.id = m.conversation_id "
             + "WHERE m.role = 'assistant' AND m.status = 'complete' GROUP BY conv.v), "
             + "handled AS (SELECT conv.v, count(*) AS answered, count(*) FILTER (WHERE NOT t.handed_over) AS deflected "
-            + "FROM (SELECT conversation_id, bool_or(intent = 'handoff') AS handed_over FROM messages "
+            + "FROM (SELECT conversation_id, bool_or(intent = 'handoff') OR EXISTS (SELECT 1 FROM handoffs h "
+            + "WHERE h.conversation_id = m.conversation_id) AS handed_over FROM messages m "
             + "WHERE role = 'assistant' AND status = 'complete' GROUP BY conversation_id) t "
             + "JOIN conv ON conv.id = t.conversation_id GROUP BY conv.v), "
             + "rated AS (SELECT conv.v, count(*) AS ratings, avg(r.score) AS mean FROM conversation_ratings r "
@@ -78,6 +93,6 @@ final class SatisfactionFigures {
           }
           model.put("versions", list);
         });
-    return Future.all(ratings, versions);
+    return Future.all(ratings, staff, versions);
   }
 }

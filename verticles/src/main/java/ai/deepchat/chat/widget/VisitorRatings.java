@@ -59,18 +59,28 @@ final class VisitorRatings {
   }
 
   /**
-   * Stores the rating of the conversation's latest resolution; 404 for a conversation that is not the
-   * visitor's, 409 when that resolution is already rated. Returns the rating's id.
+   * Stores the rating of the conversation's latest resolved handoff; 404 for a conversation that is not
+   * the visitor's, 409 {@code not_resolved} when staff never resolved it, 409 {@code already_rated} when
+   * that resolution is rated. Returns the rating's id.
    */
   Future<UUID> rate(VisitorTokens.Visitor visitor, Rating rating) {
-    return db.inTenant(visitor.tenantId(), c -> c.preparedQuery("SELECT 1 FROM conversations "
-            + "WHERE id = $1 AND visitor_id = $2 AND channel = 'widget'").execute(Tuple.of(rating.conversationId(),
-            visitor.visitorId()))
-        .compose(owned -> owned.size() == 0
-            ? Future.failedFuture(HttpProblem.notFound("conversation_not_found", "No such conversation."))
-            : c.preparedQuery("INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score, comment) "
-                + "VALUES (app_tenant(), $1, NULL, $2, $3) ON CONFLICT DO NOTHING RETURNING id")
-                .execute(Tuple.of(rating.conversationId(), (short) rating.score(), rating.comment())))
+    return db.inTenant(visitor.tenantId(), c -> c.preparedQuery("SELECT (SELECT h.id FROM handoffs h "
+            + "WHERE h.conversation_id = cv.id AND h.state = 'resolved' ORDER BY h.resolved_at DESC LIMIT 1) AS handoff "
+            + "FROM conversations cv WHERE cv.id = $1 AND cv.visitor_id = $2 AND cv.channel = 'widget'")
+        .execute(Tuple.of(rating.conversationId(), visitor.visitorId()))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(HttpProblem.notFound("conversation_not_found", "No such conversation."));
+          }
+          UUID handoff = rows.iterator().next().getUUID("handoff");
+          if (handoff == null) {
+            return Future.failedFuture(new HttpProblem(409, "conflict_error", "not_resolved",
+                "Staff have not resolved this conversation; there is nothing to rate yet."));
+          }
+          return c.preparedQuery("INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score, comment) "
+                  + "VALUES (app_tenant(), $1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id")
+              .execute(Tuple.of(rating.conversationId(), handoff, (short) rating.score(), rating.comment()));
+        })
         .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture(rows.iterator().next().getUUID(0))
             : Future.failedFuture(new HttpProblem(409, "conflict_error", "already_rated",
                 "This conversation's resolution is already rated."))));

@@ -68,8 +68,8 @@ class TenantIsolationTest {
       INSERT INTO agent_presence (tenant_id, user_id) SELECT tenant_id, id FROM users WHERE tenant_id = '%1$s';
       INSERT INTO canned_replies (tenant_id, title, text) VALUES ('%1$s', 't', 'x');
       INSERT INTO tickets (tenant_id, conversation_id, message) SELECT tenant_id, id, 'm' FROM conversations WHERE tenant_id = '%1$s';
-      INSERT INTO conversation_ratings (tenant_id, conversation_id, score)
-        SELECT tenant_id, id, 5 FROM conversations WHERE tenant_id = '%1$s';
+      INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score)
+        SELECT tenant_id, conversation_id, id, 5 FROM handoffs WHERE tenant_id = '%1$s';
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
