@@ -187,7 +187,7 @@
     '.note{display:flex;gap:4px;margin-top:6px}.note input{flex:1;min-width:0;border:1px solid #d1d5db;border-radius:6px;padding:3px 6px;font:inherit;font-size:13px}' +
     '.note button,.rate button{border:0;background:var(--c);color:#fff;border-radius:6px;cursor:pointer;padding:3px 10px;font:inherit;font-size:13px}' +
     '.rate{align-self:stretch;background:#fff;border:1px solid #e5e7eb;border-radius:12px;padding:10px 12px;margin:0}' +
-    '.rate fieldset{border:0;padding:0;margin:0}.rate legend{font-weight:650;padding:0}.rate .stars{display:flex;gap:4px;margin:4px 0 8px}' +
+    '.rate fieldset{border:0;padding:0;margin:0}.rate legend{font-weight:650;padding:0}.rate .stars{position:relative;display:flex;gap:4px;margin:4px 0 8px}' +
     '.rate .stars input{position:absolute;opacity:0;width:1px;height:1px}' +
     '.rate .stars label{cursor:pointer;font-size:22px;line-height:1;color:#cbd5e1;padding:2px}' +
     '.rate .stars label.on{color:#f59e0b}.rate .stars input:focus-visible+label{outline:3px solid #93c5fd;border-radius:4px}' +
