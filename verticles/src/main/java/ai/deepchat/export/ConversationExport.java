@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -38,6 +39,8 @@ public final class ConversationExport {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConversationExport.class);
   static final int BATCH = 200;
+  /** Exports at once per instance: each holds a pooled connection for as long as its client reads. */
+  public static final int MAX_RUNNING = 2;
   private static final String[] CSV_HEADER = {"conversation_id", "conversation_created_at", "channel", "visitor_id",
       "title", "model_version", "rating", "rating_comment", "message_id", "created_at", "role", "status", "intent",
       "intent_score", "content", "citations", "feedback", "feedback_comment", "agent"};
@@ -78,6 +81,17 @@ public final class ConversationExport {
   private final Database database;
   private final AuditTrail audit;
   private final LongAdder rowsRead = new LongAdder();
+  private final AtomicInteger running = new AtomicInteger();
+
+  /** Refused because {@link #MAX_RUNNING} exports are running; the caller answers 429 with a Retry-After. */
+  public static final class Busy extends RuntimeException {
+
+    public static final int RETRY_AFTER_SECONDS = 30;
+
+    Busy() {
+      super("Another export is running; retry in " + RETRY_AFTER_SECONDS + " s.", null, false, false);
+    }
+  }
 
   public ConversationExport(Database database, AuditTrail audit) {
     this.database = database;
@@ -93,10 +107,15 @@ public final class ConversationExport {
    * Audits the export ({@code conversations.export}, by {@code actor} from {@code ip}), then streams it
    * as the response with a download file name. A failure before the first byte fails the future (the
    * caller answers its error); after it, the connection is reset so the client sees a cut-off download
-   * rather than a file that looks complete.
+   * rather than a file that looks complete. Past {@link #MAX_RUNNING} running exports it fails with
+   * {@link Busy} before anything is audited or read, so slow downloads never take the database pool.
    */
   public Future<Void> stream(UUID tenantId, ExportFilter filter, ExportFormat format, String actor, String ip,
                              HttpServerResponse response) {
+    if (running.incrementAndGet() > MAX_RUNNING) {
+      running.decrementAndGet();
+      return Future.failedFuture(new Busy());
+    }
     return audit.append(new AuditEntry(tenantId.toString(), actor, "conversations.export", format.extension(), ip,
             filter.describe().put("format", format.extension()).getMap()))
         .compose(receipt -> database.inTenant(tenantId, c -> c.preparedQuery("SET TRANSACTION READ ONLY").execute()
@@ -119,7 +138,8 @@ public final class ConversationExport {
           LOG.warn("conversation export of tenant {} cut short: {}", tenantId, err.toString());
           response.reset();
           return Future.succeededFuture();
-        });
+        })
+        .onComplete(x -> running.decrementAndGet());
   }
 
   private Future<Void> pump(Cursor cursor, Writer writer, HttpServerResponse response) {

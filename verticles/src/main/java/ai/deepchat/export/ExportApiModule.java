@@ -49,6 +49,13 @@ public final class ExportApiModule implements HttpModule {
     ApiKeyAuth.Caller caller = ctx.get(CALLER);
     String ip = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
     export.stream(caller.tenantId(), filter, format, "apikey:" + caller.keyId(), ip, ctx.response())
-        .onFailure(err -> HttpProblem.of(err).send(ctx));
+        .onFailure(err -> {
+          if (err instanceof ConversationExport.Busy) {
+            ctx.response().putHeader("Retry-After", String.valueOf(ConversationExport.Busy.RETRY_AFTER_SECONDS));
+            new HttpProblem(429, "rate_limit_error", "too_many_exports", err.getMessage()).send(ctx);
+            return;
+          }
+          HttpProblem.of(err).send(ctx);
+        });
   }
 }

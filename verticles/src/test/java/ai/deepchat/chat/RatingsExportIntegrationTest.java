@@ -241,8 +241,9 @@ class RatingsExportIntegrationTest {
   }
 
   /**
-   * 20,000 messages of ~1 KB: a client that reads the first bytes and then stops reading holds the
-   * export back, so the node has read only what the socket buffers took, never the whole table.
+   * 20,000 messages of ~1 KB: clients that read the first bytes and then stop reading hold their exports
+   * back, so the node has read only what the socket buffers took, never the whole table; and while
+   * {@code MAX_RUNNING} such exports hold database connections, another is refused with 429.
    */
   @Test
   void theExportIsStreamedFromACursorAtTheClientsPace() throws Exception {
@@ -258,28 +259,54 @@ class RatingsExportIntegrationTest {
     int total = conversations * perConversation;
 
     long before = h.export.rowsRead();
-    try (Socket socket = new Socket()) {
-      socket.setReceiveBufferSize(8 * 1024);
-      socket.connect(new InetSocketAddress("127.0.0.1", h.port), 5000);
-      OutputStream out = socket.getOutputStream();
-      out.write(("GET /v1/conversations/export?format=csv HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-          + t.apiKey() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      InputStream in = socket.getInputStream();
-      byte[] first = in.readNBytes(32 * 1024);
-      assertThat(new String(first, StandardCharsets.UTF_8)).startsWith("HTTP/1.1 200").contains("conversation_id");
-      // the client stops reading; the node keeps reading only until the socket buffers are full
+    List<Socket> stalled = new java.util.ArrayList<>();
+    try {
+      // two clients that read the first bytes and then stop reading: the node holds both exports back
+      for (int i = 0; i < 2; i++) {
+        Socket socket = stalledExport(t);
+        stalled.add(socket);
+      }
       long seen = -1;
       for (int i = 0; i < 40 && h.export.rowsRead() - before != seen; i++) {
         seen = h.export.rowsRead() - before;
         Thread.sleep(250); // poll until the reading stalls (the last state is what is asserted)
       }
-      assertThat(seen).as("rows read while the client stopped reading").isGreaterThan(0).isLessThan(total / 2);
+      assertThat(seen).as("rows read while both clients stopped reading").isGreaterThan(0).isLessThan(total);
+      // a third export while two hold their connections: refused before anything is read or audited
+      long audited = h.count("SELECT count(*) FROM audit_log WHERE tenant_id = '" + t.id() + "'");
+      HttpResponse<String> busy = export(t, "?format=csv");
+      assertThat(busy.statusCode()).isEqualTo(429);
+      assertThat(busy.headers().firstValue("Retry-After")).isPresent();
+      assertThat(new JsonObject(busy.body()).getJsonObject("error").getString("code")).isEqualTo("too_many_exports");
+      assertThat(h.count("SELECT count(*) FROM audit_log WHERE tenant_id = '" + t.id() + "'")).isEqualTo(audited);
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
     }
-    // the whole export, read at full pace, has every row
+    // the clients left: their exports end, and the whole export, read at full pace, has every row
     HttpResponse<String> all = export(t, "?format=csv");
+    for (int i = 0; i < 40 && all.statusCode() == 429; i++) {
+      Thread.sleep(250); // the stalled exports notice the closed sockets on their next write
+      all = export(t, "?format=csv");
+    }
     assertThat(all.statusCode()).isEqualTo(200);
     assertThat(all.body().lines().count()).isEqualTo(total + 1);
+  }
+
+  /** An export request whose client reads its first 32 KiB and then stops reading (the socket stays open). */
+  private Socket stalledExport(ChatHarness.Tenant t) throws Exception {
+    Socket socket = new Socket();
+    socket.setReceiveBufferSize(8 * 1024);
+    socket.connect(new InetSocketAddress("127.0.0.1", h.port), 5000);
+    OutputStream out = socket.getOutputStream();
+    out.write(("GET /v1/conversations/export?format=csv HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+        + t.apiKey() + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    InputStream in = socket.getInputStream();
+    byte[] first = in.readNBytes(32 * 1024);
+    assertThat(new String(first, StandardCharsets.UTF_8)).startsWith("HTTP/1.1 200").contains("conversation_id");
+    return socket;
   }
 
   @Test

@@ -100,7 +100,14 @@ public final class ConversationRoutes {
     } catch (ExportFilter.Invalid e) {
       throw ConsoleException.badRequest("error.invalid", e.param());
     }
-    return export.stream(s.tenantId(), filter, format, s.actor(), Forms.ip(ctx), ctx.response());
+    return export.stream(s.tenantId(), filter, format, s.actor(), Forms.ip(ctx), ctx.response()).recover(err -> {
+      if (!(err instanceof ConversationExport.Busy)) {
+        return Future.failedFuture(err);
+      }
+      ctx.response().putHeader("Retry-After", String.valueOf(ConversationExport.Busy.RETRY_AFTER_SECONDS));
+      views.error(ctx, 429, "error.429", ConversationExport.Busy.RETRY_AFTER_SECONDS);
+      return Future.succeededFuture();
+    });
   }
 
   private Future<?> transcript(RoutingContext ctx, ConsoleSession s) {
