@@ -21,7 +21,7 @@ import java.util.Map;
  * Local times follow the zone's rules, daylight saving included (a time skipped by a clock change opens
  * at the next valid instant).
  */
-public record BusinessHours(ZoneId zone, Map<DayOfWeek, List<LocalTime[]>> week) {
+record BusinessHours(ZoneId zone, Map<DayOfWeek, List<LocalTime[]>> week) {
 
   private static final String[] DAYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 

@@ -5,12 +5,11 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.handoff.HandoffMessages.StaffEvent;
 import ai.deepchat.policy.audit.AuditLog;
 import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.Shareable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
-import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
  * The handoff feature of one node (one per Vert.x instance, whoever asks first builds it; the widget and
@@ -19,10 +18,11 @@ import java.util.WeakHashMap;
  * whose stream this node holds and puts back in the queue the conversations of agents whose heartbeat
  * stopped (their node died). Visitor frames are delivered by the widget's socket registry.
  */
-public final class HandoffNode {
+public final class HandoffNode implements Shareable {
 
   private static final Logger LOG = LoggerFactory.getLogger(HandoffNode.class);
-  private static final Map<Vertx, HandoffNode> NODES = new WeakHashMap<>();
+  private static final String MAP = "deepchat.handoff";
+  private static final String KEY = "node";
 
   private final Handoffs handoffs;
   private final InboxQueries inbox;
@@ -38,11 +38,9 @@ public final class HandoffNode {
     vertx.setPeriodic(config.heartbeatSeconds() * 1000L, id -> tick());
   }
 
-  /** This Vert.x instance's handoff node, created on first use. */
+  /** This Vert.x instance's handoff node (in its local shared data), created on first use. */
   public static HandoffNode of(Vertx vertx, Platform platform) {
-    synchronized (NODES) {
-      return NODES.computeIfAbsent(vertx, v -> new HandoffNode(v, platform));
-    }
+    return (HandoffNode) vertx.sharedData().getLocalMap(MAP).computeIfAbsent(KEY, k -> new HandoffNode(vertx, platform));
   }
 
   public Handoffs handoffs() {
@@ -53,11 +51,17 @@ public final class HandoffNode {
     return inbox;
   }
 
-  /** Opens an agent's inbox stream on this node: its events from now on, and its presence kept fresh. */
-  public void attach(StaffStreams.Stream stream) {
-    streams.add(stream);
+  /**
+   * Opens an agent's inbox stream on this node: its events from now on, and its presence kept fresh.
+   * False when the agent already holds {@link StaffStreams#MAX_PER_USER} streams here.
+   */
+  public boolean attach(StaffStreams.Stream stream) {
+    if (!streams.add(stream)) {
+      return false;
+    }
     handoffs.heartbeat(stream.tenantId(), java.util.List.of(stream.userId()))
         .onFailure(err -> LOG.warn("agent heartbeat failed: {}", err.toString()));
+    return true;
   }
 
   public void detach(StaffStreams.Stream stream) {

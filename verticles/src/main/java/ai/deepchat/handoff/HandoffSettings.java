@@ -12,7 +12,7 @@ import io.vertx.sqlclient.Tuple;
  * longest unassigned first; {@code pick}: agents claim), the per-agent cap of open conversations, and the
  * business hours.
  */
-public record HandoffSettings(String assignment, int cap, BusinessHours hours) {
+record HandoffSettings(String assignment, int cap, BusinessHours hours) {
 
   public static final String ROUND_ROBIN = "round_robin";
   public static final String PICK = "pick";

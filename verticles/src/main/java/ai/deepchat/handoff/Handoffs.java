@@ -106,11 +106,7 @@ public final class Handoffs {
   public Future<JsonObject> status(UUID tenantId, UUID conversationId) {
     return db.inTenant(tenantId, c -> c.preparedQuery("SELECT h.state, u.display_name, "
             + "(SELECT count(*) FROM handoffs q WHERE q.state = 'queued' AND q.queued_at <= h.queued_at) AS position, "
-            + "(SELECT avg(extract(epoch FROM w.assigned_at - w.queued_at)) FROM (SELECT assigned_at, queued_at "
-            + "  FROM handoffs WHERE assigned_at IS NOT NULL ORDER BY assigned_at DESC LIMIT 50) w) AS avg_wait, "
-            + "(SELECT count(*) FROM agent_presence p WHERE p.presence = 'online' "
-            + "  AND p.last_seen > now() - make_interval(secs => $2)) AS online "
-            + "FROM handoffs h LEFT JOIN users u ON u.id = h.agent_id "
+            + WAIT_FIGURES + "FROM handoffs h LEFT JOIN users u ON u.id = h.agent_id "
             + "WHERE h.conversation_id = $1 AND h.state <> 'resolved'")
         .execute(Tuple.of(conversationId, agentTimeoutSeconds))
         .map(rows -> {
@@ -122,13 +118,25 @@ public final class Handoffs {
             return new JsonObject().put("state", "assigned")
                 .put("agent", new JsonObject().put("name", visibleName(r.getString("display_name"))));
           }
-          long position = r.getLong("position");
-          Object avg = r.getValue("avg_wait");
-          double perPlace = avg instanceof Number n ? n.doubleValue() : DEFAULT_WAIT_SECONDS;
-          long online = Math.max(1, r.getLong("online"));
-          return new JsonObject().put("state", "queued").put("position", position)
-              .put("expected_wait_s", Math.round(perPlace * position / online));
+          return queued(r, r.getLong("position"));
         }));
+  }
+
+  /**
+   * The recent average wait per place in the queue and the agents online ($2: the presence timeout), for
+   * the expected wait: per place times the position, over the agents online.
+   */
+  private static final String WAIT_FIGURES = "(SELECT avg(extract(epoch FROM w.assigned_at - w.queued_at)) FROM "
+      + "(SELECT assigned_at, queued_at FROM handoffs WHERE assigned_at IS NOT NULL ORDER BY assigned_at DESC LIMIT 50) w) "
+      + "AS avg_wait, (SELECT count(*) FROM agent_presence p WHERE p.presence = 'online' "
+      + "AND p.last_seen > now() - make_interval(secs => $2)) AS online ";
+
+  private static JsonObject queued(Row figures, long position) {
+    Object avg = figures.getValue("avg_wait");
+    double perPlace = avg instanceof Number n ? n.doubleValue() : DEFAULT_WAIT_SECONDS;
+    long online = Math.max(1, figures.getLong("online"));
+    return new JsonObject().put("state", "queued").put("position", position)
+        .put("expected_wait_s", Math.round(perPlace * position / online));
   }
 
   /**
@@ -186,13 +194,15 @@ public final class Handoffs {
     if (score >= 1) {
       return escalate(tenantId, visitorId, conversationId, "asked").mapEmpty();
     }
-    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT intent FROM messages WHERE conversation_id = $1 "
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT intent, intent_score FROM messages WHERE conversation_id = $1 "
             + "AND role = 'assistant' AND status = 'complete' ORDER BY created_at DESC LIMIT 2")
         .execute(Tuple.of(conversationId)))
         .compose(rows -> {
           int unanswered = 0;
           for (Row r : rows) {
-            unanswered += "handoff".equals(r.getString("intent")) ? 1 : 0;
+            // a handoff answer below score 1 is the bot not knowing (1: a person was asked for)
+            Float stored = r.getFloat("intent_score");
+            unanswered += "handoff".equals(r.getString("intent")) && stored != null && stored < 1 ? 1 : 0;
           }
           return unanswered == 2 ? escalate(tenantId, visitorId, conversationId, "unconfident").mapEmpty()
               : Future.succeededFuture();
@@ -201,8 +211,11 @@ public final class Handoffs {
 
   /** After a thumbs-down: a second one in the same conversation escalates it. */
   public Future<Void> afterNegativeFeedback(UUID tenantId, String visitorId, UUID messageId) {
+    // counted since the conversation's last handoff ended: a person already heard the earlier ones
     return db.inTenant(tenantId, c -> c.preparedQuery("SELECT m.conversation_id, (SELECT count(*) FROM messages x "
-            + "WHERE x.conversation_id = m.conversation_id AND x.feedback = -1) AS negative FROM messages m WHERE m.id = $1")
+            + "WHERE x.conversation_id = m.conversation_id AND x.feedback = -1 AND x.created_at > coalesce((SELECT "
+            + "max(h.resolved_at) FROM handoffs h WHERE h.conversation_id = m.conversation_id), '-infinity')) AS negative "
+            + "FROM messages m WHERE m.id = $1")
         .execute(Tuple.of(messageId)))
         .compose(rows -> {
           if (rows.size() == 0 || rows.iterator().next().getLong("negative") < 2) {
@@ -500,19 +513,17 @@ public final class Handoffs {
         .execute(Tuple.of(agents.toArray(new UUID[0]))).mapEmpty());
   }
 
-  /** Tells the first queued visitors of a tenant their new place and wait. */
+  /** Tells the first queued visitors of a tenant their new place and wait (one query for all of them). */
   private void positions(UUID tenantId) {
-    db.inTenant(tenantId, c -> c.preparedQuery("SELECT conversation_id, visitor_id FROM handoffs WHERE state = 'queued' "
-            + "ORDER BY queued_at LIMIT $1").execute(Tuple.of(POSITION_UPDATES)))
+    db.inTenant(tenantId, c -> c.preparedQuery("SELECT q.conversation_id, q.visitor_id, q.position, " + WAIT_FIGURES
+            + "FROM (SELECT conversation_id, visitor_id, row_number() OVER (ORDER BY queued_at) AS position "
+            + "FROM handoffs WHERE state = 'queued' ORDER BY queued_at LIMIT $1) q")
+        .execute(Tuple.of(POSITION_UPDATES, agentTimeoutSeconds)))
         .onSuccess(rows -> {
           for (Row r : rows) {
             UUID conversation = r.getUUID("conversation_id");
-            String visitor = r.getString("visitor_id");
-            status(tenantId, conversation).onSuccess(s -> {
-              if ("queued".equals(s.getString("state"))) {
-                events.toVisitor(tenantId, visitor, frame("handoff.queued", conversation, s));
-              }
-            });
+            events.toVisitor(tenantId, r.getString("visitor_id"),
+                frame("handoff.queued", conversation, queued(r, r.getLong("position"))));
           }
         });
   }

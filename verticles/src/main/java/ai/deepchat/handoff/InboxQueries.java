@@ -36,7 +36,7 @@ public final class InboxQueries {
     this.agentTimeoutSeconds = agentTimeoutSeconds;
   }
 
-  /** {queue, mine, agents, settings}: the inbox's first paint and what it reloads on a {@code queue} event. */
+  /** {queue, mine, assigned, agents, settings}: the inbox's first paint and what it reloads on a {@code queue} event. */
   public Future<JsonObject> inbox(Staff staff) {
     return db.inTenant(staff.tenantId(), c -> {
       JsonObject out = new JsonObject();
@@ -48,6 +48,12 @@ public final class InboxQueries {
           })
           .compose(rows -> {
             out.put("mine", waiting(rows));
+            // every agent's open conversations: who has what (admins and owners transfer and resolve them)
+            return c.preparedQuery(WAITING + "WHERE h.state = 'assigned' ORDER BY h.assigned_at LIMIT " + LIST_LIMIT)
+                .execute();
+          })
+          .compose(rows -> {
+            out.put("assigned", waiting(rows));
             return HandoffSettings.load(c);
           })
           .compose(settings -> {
@@ -121,6 +127,18 @@ public final class InboxQueries {
                 return out.put("messages", list);
               });
         }));
+  }
+
+  /** Fails with 404 unless this is a widget conversation of the staff member's tenant. */
+  public Future<Void> requireConversation(Staff staff, UUID conversationId) {
+    return db.inTenant(staff.tenantId(), c -> c.preparedQuery("SELECT 1 FROM conversations WHERE id = $1 "
+            + "AND channel = 'widget'").execute(Tuple.of(conversationId)))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw HandoffException.notFound("conversation_not_found", "No such conversation.");
+          }
+          return null;
+        });
   }
 
   private static JsonObject handoff(Row r) {

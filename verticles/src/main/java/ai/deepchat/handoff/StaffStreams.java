@@ -21,8 +21,20 @@ public final class StaffStreams {
 
   private final Map<UUID, Set<Stream>> open = new ConcurrentHashMap<>();
 
-  public void add(Stream s) {
-    open.computeIfAbsent(s.tenantId(), k -> ConcurrentHashMap.newKeySet()).add(s);
+  /** An inbox is one stream per browser tab; more than this from one person is a script, not a person. */
+  public static final int MAX_PER_USER = 8;
+
+  /** Registers a stream; false (nothing registered) when its user already holds {@link #MAX_PER_USER} on this node. */
+  public boolean add(Stream s) {
+    boolean[] added = {false};
+    open.compute(s.tenantId(), (k, set) -> {
+      Set<Stream> streams = set == null ? ConcurrentHashMap.newKeySet() : set;
+      if (streams.stream().filter(x -> x.userId().equals(s.userId())).count() < MAX_PER_USER) {
+        added[0] = streams.add(s);
+      }
+      return streams.isEmpty() ? null : streams;
+    });
+    return added[0];
   }
 
   public void remove(Stream s) {

@@ -50,7 +50,10 @@ public final class InboxApiRoutes {
       if (!session.role().staffsInbox()) {
         return refuse(ctx);
       }
-      new InboxEvents(node).open(ctx, session.tenantId(), session.userId());
+      if (!new InboxEvents(node).open(ctx, session.tenantId(), session.userId())) {
+        return error(ctx, new HandoffException(429, "too_many_streams",
+            "This account has too many open inbox streams; close a tab and retry."));
+      }
       return Future.succeededFuture();
     });
     routes.get(BASE + "/canned", ConsoleRole.AGENT, staff((ctx, s) -> queries.cannedReplies(s)));
@@ -72,8 +75,11 @@ public final class InboxApiRoutes {
   }
 
   private void conversation(ConsoleRouter routes, String action, ConversationAction handler) {
-    routes.post(BASE + "/:id/" + action, ConsoleRole.AGENT,
-        staff((ctx, s) -> handler.apply(s, param(ctx, "id"), body(ctx))));
+    // another workspace's (or no) conversation is 404 before the body is even read
+    routes.post(BASE + "/:id/" + action, ConsoleRole.AGENT, staff((ctx, s) -> {
+      UUID id = param(ctx, "id");
+      return queries.requireConversation(s, id).compose(x -> handler.apply(s, id, body(ctx)));
+    }));
   }
 
   /** Guards a route to inbox staff and answers its result as JSON, refusals in the console API's error shape. */

@@ -24,17 +24,21 @@ final class InboxEvents {
     this.node = node;
   }
 
-  void open(RoutingContext ctx, UUID tenantId, UUID userId) {
+  /** False (nothing written) when the agent already holds the most streams this node allows. */
+  boolean open(RoutingContext ctx, UUID tenantId, UUID userId) {
     HttpServerResponse resp = ctx.response();
-    resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
-        .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
-    resp.write(": inbox\n\n");
     Context context = ctx.vertx().getOrCreateContext();
     StaffStreams.Stream stream = new StaffStreams.Stream(tenantId, userId, event -> context.runOnContext(x -> {
       if (!resp.ended() && !resp.closed()) {
         resp.write("event: " + event.event() + "\ndata: " + event.json() + "\n\n");
       }
     }));
+    if (!node.attach(stream)) {
+      return false;
+    }
+    resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
+    resp.write(": inbox\n\n");
     long keepalive = ctx.vertx().setPeriodic(KEEPALIVE_MS, id -> {
       if (!resp.ended() && !resp.closed()) {
         resp.write(": keepalive\n\n");
@@ -44,6 +48,6 @@ final class InboxEvents {
       ctx.vertx().cancelTimer(keepalive);
       node.detach(stream);
     });
-    node.attach(stream);
+    return true;
   }
 }

@@ -83,6 +83,7 @@ public final class Views {
     m.put("canEdit", s.can(ConsoleRole.EDITOR));
     m.put("canAdmin", s.can(ConsoleRole.ADMIN));
     m.put("isOwner", s.can(ConsoleRole.OWNER));
+    m.put("canInbox", s.role() != null && s.role().staffsInbox());
     return m;
   }
 

@@ -3,6 +3,8 @@ package ai.deepchat.console.inbox;
 import ai.deepchat.chat.widget.VisitorSockets;
 import ai.deepchat.chat.widget.WidgetModule;
 import ai.deepchat.console.ConsoleModule;
+import ai.deepchat.handoff.HandoffNode;
+import ai.deepchat.handoff.Handoffs;
 import ai.deepchat.platform.Platform;
 import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.config.ConfigLoader;
@@ -57,11 +59,14 @@ final class HandoffHarness {
   final Vertx vertx;
   final Database db;
   final int port;
+  /** The node's handoff service, as the widget and console use it. */
+  final Handoffs handoffs;
 
-  private HandoffHarness(Vertx vertx, Database db, int port) {
+  private HandoffHarness(Vertx vertx, Database db, int port, Handoffs handoffs) {
     this.vertx = vertx;
     this.db = db;
     this.port = port;
+    this.handoffs = handoffs;
   }
 
   static HandoffHarness start(Vertx vertx) throws Exception {
@@ -79,7 +84,7 @@ final class HandoffHarness {
     new WidgetModule(vertx, platform, limits, null, JwtSecret.resolve(config), VisitorSockets.listen(vertx)).mount(router);
     new ConsoleModule(vertx, platform, new AuditLog(testDb.database()), null, null).mount(router);
     HttpServer server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
-    return new HandoffHarness(vertx, testDb.database(), server.actualPort());
+    return new HandoffHarness(vertx, testDb.database(), server.actualPort(), HandoffNode.of(vertx, platform).handoffs());
   }
 
   Tenant tenant(String slug) throws Exception {

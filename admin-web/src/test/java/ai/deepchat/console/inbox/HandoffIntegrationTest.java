@@ -131,6 +131,19 @@ class HandoffIntegrationTest {
   }
 
   @Test
+  void inboxStreamsArePerPersonCapped() throws Exception {
+    HandoffHarness.Staff bob = h.new Staff(b, "bob@hand-beta.test");
+    for (int i = 0; i < ai.deepchat.handoff.StaffStreams.MAX_PER_USER; i++) {
+      bob.listen();
+    }
+    HttpResponse<String> refused = bob.page("/console/api/inbox/events");
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(new JsonObject(refused.body()).getJsonObject("error").getString("code")).isEqualTo("too_many_streams");
+    // another person of the tenant is not affected
+    h.new Staff(b, "ann@hand-beta.test").listen();
+  }
+
+  @Test
   void outsideBusinessHoursTicket() throws Exception {
     HandoffHarness.Tenant closed = h.tenant("hand-closed");
     HandoffHarness.Staff owner = h.new Staff(closed, "owner@hand-closed.test");
@@ -172,6 +185,28 @@ class HandoffIntegrationTest {
     // Bob holds no inbox stream: after the 3 s timeout his conversation goes back to the queue
     first.next("handoff.queued", seen);
     assertThat(count(t, "SELECT count(*) FROM handoffs WHERE state = 'assigned'")).isZero();
+  }
+
+  @Test
+  void theBotGivingUpTwiceInARowEscalates() throws Exception {
+    HandoffHarness.Visitor v = h.visitor(a);
+    String conv = v.conversation.toString();
+    // the harness's bot turn answered ("I do not know", no intent); now one "don't know" answer
+    unconfidentAnswer(v, "asked for a person earlier", 1);
+    unconfidentAnswer(v, "I'm sorry, I don't know.", 0.42f);
+    await(h.handoffs.afterHandoffAnswer(a.id(), v.id, v.conversation, 0.42));
+    assertThat(count(a, "SELECT count(*) FROM handoffs WHERE conversation_id = '" + conv + "'"))
+        .as("one unconfident answer, and a person request that does not count as one").isZero();
+    unconfidentAnswer(v, "I'm sorry, I still don't know.", 0.38f);
+    await(h.handoffs.afterHandoffAnswer(a.id(), v.id, v.conversation, 0.38));
+    assertThat(count(a, "SELECT count(*) FROM handoffs WHERE reason = 'unconfident' AND conversation_id = '" + conv + "'"))
+        .isEqualTo(1);
+  }
+
+  private void unconfidentAnswer(HandoffHarness.Visitor v, String text, float score) throws Exception {
+    await(h.db.inTenant(a.id(), c -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, "
+        + "intent, intent_score, created_at) VALUES ($1, $2, 'assistant', $3, 'handoff', $4, clock_timestamp())")
+        .execute(Tuple.of(a.id(), v.conversation, text, score))));
   }
 
   private long count(HandoffHarness.Tenant t, String sql) throws Exception {

@@ -114,11 +114,8 @@ public final class IntentRouterVerticle extends VerticleBase {
     if (RouteDecision.CHAT.equals(forced)) {
       return Future.succeededFuture(decider.chat(1, Similarity.NONE, "a forcing rule chose the model"));
     }
-    if (RouteDecision.HANDOFF.equals(forced) || (forced == null && PersonRequest.asked(text))) {
-      // score 1: a person was asked for (or a tenant rule chose one); the widget escalates at once
-      return Future.succeededFuture(new RouteDecision(RouteDecision.HANDOFF, 1, null, null, null, 0, List.of(),
-          PersonRequest.reply(text), decider.scores(Similarity.NONE, null,
-              forced != null ? "a forcing rule chose a person" : "the visitor asked for a person")));
+    if (RouteDecision.HANDOFF.equals(forced)) {
+      return Future.succeededFuture(decider.person(Similarity.NONE, "a forcing rule chose a person"));
     }
     if (RouteDecision.KNOWLEDGE.equals(forced)) {
       long asked = System.nanoTime();
@@ -131,12 +128,17 @@ public final class IntentRouterVerticle extends VerticleBase {
           return Future.succeededFuture(Similarity.NONE);
         })
         .compose(sim -> {
+          boolean faqAnswers = sim.best() != null && (forcedFaq || sim.faq() >= d.thresholds().faq());
+          if (!faqAnswers && forced == null && PersonRequest.asked(text)) {
+            // after FAQ matching: a tenant whose FAQ answers "how do I reach a person" chose that answer
+            return Future.succeededFuture(decider.person(sim, "the visitor asked for a person"));
+          }
           boolean clearSmallTalk = sim.smallTalk() >= d.thresholds().smallTalk() + CLEAR_SMALL_TALK;
           if (clearSmallTalk && sim.smallTalk() > sim.faq() && !forcedFaq) {
             // "how is your day going" is nearer small talk than any FAQ entry, however near one it is
             return Future.succeededFuture(decider.chat(sim.smallTalk(), sim, "small talk"));
           }
-          if (sim.best() != null && (forcedFaq || sim.faq() >= d.thresholds().faq())) {
+          if (faqAnswers) {
             return Future.succeededFuture(decider.faq(sim, forcedFaq));
           }
           if (!d.knowledgeReady()) {
@@ -226,6 +228,12 @@ public final class IntentRouterVerticle extends VerticleBase {
     RouteDecision faq(Similarity sim, boolean forced) {
       return new RouteDecision(RouteDecision.FAQ, sim.faq(), sim.best().id(), sim.best().answer(), null, 0,
           List.of(), null, scores(sim, null, forced ? "a forcing rule chose the FAQ" : "FAQ at its threshold"));
+    }
+
+    /** A person, not the bot: score 1, so the widget escalates at once; the reply says so. */
+    RouteDecision person(Similarity sim, String reason) {
+      return new RouteDecision(RouteDecision.HANDOFF, 1, null, null, null, 0, List.of(), PersonRequest.reply(text),
+          scores(sim, null, reason));
     }
 
     RouteDecision chat(double score, Similarity sim, String reason) {

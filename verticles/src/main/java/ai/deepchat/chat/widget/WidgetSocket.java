@@ -30,6 +30,7 @@ final class WidgetSocket {
   static final short POLICY_VIOLATION = 1008;
   static final short INVALID_PAYLOAD = 1007;
   static final short TOO_BIG = 1009;
+  private static final long TYPING_REPEAT_NANOS = 1_000_000_000L;
 
   private final VisitorGate gate;
   private final WidgetTurns turns;
@@ -74,6 +75,8 @@ final class WidgetSocket {
     private Buffer message; // the frames of a message so far
     private boolean textMessage;
     private GatewayAdmission.Permit permit; // the gateway's stream slot, held for one turn
+    private Boolean lastTyping;
+    private long lastTypingAt;
 
     Session(io.vertx.core.Vertx vertx, ServerWebSocket ws, VisitorTokens.Visitor visitor) {
       this.vertx = vertx;
@@ -221,6 +224,12 @@ final class WidgetSocket {
         send(WidgetEvents.error("invalid_conversation_id", "'conversation_id' must be a UUID."));
         return;
       }
+      long now = System.nanoTime();
+      if (typing.equals(lastTyping) && now - lastTypingAt < TYPING_REPEAT_NANOS) {
+        return; // a repeat within the second: the staff already shows it (and each costs a query)
+      }
+      lastTyping = typing;
+      lastTypingAt = now;
       handoffs.visitorTyping(visitor.tenantId(), visitor.visitorId(), conversationId, typing);
     }
 
