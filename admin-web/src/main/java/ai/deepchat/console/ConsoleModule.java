@@ -12,6 +12,7 @@ import ai.deepchat.chat.api.TurnClient;
 import ai.deepchat.console.faq.FaqRoutes;
 import ai.deepchat.console.faq.IntentRuleRoutes;
 import ai.deepchat.console.inbox.InboxApiRoutes;
+import ai.deepchat.console.inbox.InboxPage;
 import ai.deepchat.console.keys.ApiKeyRoutes;
 import ai.deepchat.console.knowledge.BusKnowledgeBackend;
 import ai.deepchat.console.knowledge.KnowledgeBackend;
@@ -156,6 +157,7 @@ public final class ConsoleModule implements HttpModule {
     new ModelRoutes(database, views, models).mount(routes);
     new TenantRoutes(vertx, database, views, audit).mount(routes);
     new InboxApiRoutes(handoffs).mount(routes);
+    new InboxPage(views).mount(routes);
 
     // Anything else under /console is a rendered 404; failures become rendered error pages.
     router.route(ConsoleRouter.BASE + "/*").handler(ctx -> views.error(ctx, 404, "error.404"));

@@ -305,7 +305,8 @@ public final class Handoffs {
           events.toVisitor(staff.tenantId(), visitor, new JsonObject().put("type", "agent.message")
               .put("conversation_id", conversationId.toString()).put("id", m.getString("id"))
               .put("text", m.getString("text")).put("created_at", m.getString("created_at")));
-          events.toStaff(staff.tenantId(), "message", message(conversationId, m, "agent"));
+          events.toStaff(staff.tenantId(), "message", message(conversationId, m, "agent")
+              .put("agent_id", staff.userId().toString())); // the inbox names the author
         });
   }
 
@@ -324,7 +325,8 @@ public final class Handoffs {
         }))
         .onSuccess(m -> {
           m.remove("visitor_id");
-          events.toStaff(staff.tenantId(), "message", message(conversationId, m, "note"));
+          events.toStaff(staff.tenantId(), "message", message(conversationId, m, "note")
+              .put("agent_id", staff.userId().toString())); // the inbox names the author
         });
   }
 

@@ -111,18 +111,30 @@ public final class InboxQueries {
               .execute(Tuple.of(conversationId))
               .compose(h -> {
                 out.put("handoff", h.size() == 0 ? null : handoff(h.iterator().next()));
+                // the bot's citations, and who of the staff wrote a reply or note (their name, as in the inbox)
                 return c.preparedQuery("SELECT id, CASE role WHEN 'user' THEN 'visitor' ELSE role END AS role, "
-                        + "content AS text, intent, created_at FROM messages WHERE conversation_id = $1 "
+                        + "content AS text, intent, citations, NULL AS agent_id, NULL AS agent_name, created_at "
+                        + "FROM messages WHERE conversation_id = $1 "
                         + "AND role IN ('user', 'assistant') AND status <> 'streaming' "
-                        + "UNION ALL SELECT id, kind, text, NULL, created_at FROM handoff_messages WHERE conversation_id = $1 "
+                        + "UNION ALL SELECT m.id, m.kind, m.text, NULL, NULL, m.author_id, "
+                        + "coalesce(nullif(u.display_name, ''), u.email), m.created_at FROM handoff_messages m "
+                        + "LEFT JOIN users u ON u.id = m.author_id WHERE m.conversation_id = $1 "
                         + "ORDER BY created_at, id LIMIT " + HISTORY_LIMIT).execute(Tuple.of(conversationId));
               })
               .map(msgs -> {
                 JsonArray list = new JsonArray();
                 for (Row m : msgs) {
-                  list.add(new JsonObject().put("id", m.getUUID("id").toString()).put("role", m.getString("role"))
+                  JsonObject item = new JsonObject().put("id", m.getUUID("id").toString()).put("role", m.getString("role"))
                       .put("text", m.getString("text")).put("intent", m.getString("intent"))
-                      .put("created_at", Handoffs.time(m.getOffsetDateTime("created_at"))));
+                      .put("created_at", Handoffs.time(m.getOffsetDateTime("created_at")));
+                  JsonArray citations = m.getJsonArray("citations");
+                  if (citations != null && !citations.isEmpty()) {
+                    item.put("citations", citations);
+                  }
+                  if (m.getUUID("agent_id") != null) {
+                    item.put("agent_id", m.getUUID("agent_id").toString()).put("agent_name", m.getString("agent_name"));
+                  }
+                  list.add(item);
                 }
                 return out.put("messages", list);
               });

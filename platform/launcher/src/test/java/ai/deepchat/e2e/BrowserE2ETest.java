@@ -172,9 +172,16 @@ class BrowserE2ETest {
     assertThat(script("web-import.e2e.js")).isZero();
   }
 
-  /** Issue #18: a visitor rates a conversation staff resolved, with the widget's rating form. */
+  /** Issue #18: a visitor on the customer's site and an agent in the console's inbox, escalate to resolve. */
   @Test
   @Order(8)
+  void inboxScenario() throws Exception {
+    assertThat(script("inbox.e2e.js")).isZero();
+  }
+
+  /** Issue #18: a visitor rates a conversation staff resolved, with the widget's rating form. */
+  @Test
+  @Order(9)
   void ratingScenario() throws Exception {
     assertThat(script("rating.e2e.js")).isZero();
   }
