@@ -116,6 +116,11 @@ run('widget', async () => {
       return b && b.getAttribute('aria-pressed') === 'true';
     });
     check(true, 'thumbs up recorded');
+    // an optional comment on the rated answer, sent with the same thumb
+    await answer.locator('.note input').fill('Clear and quick');
+    await answer.locator('.note button').click();
+    await answer.locator('.note[role=status]').waitFor();
+    check(true, 'comment on the answer recorded');
     await shot(page, 'widget-answer');
 
     // hostile answer: nothing runs, nothing loads
@@ -245,6 +250,7 @@ run('widget', async () => {
     check(transcript.includes(HOURS_Q) && transcript.includes('9 to 5'), 'transcript found by search');
     check(/intent: faq/.test(transcript), 'transcript shows the intent');
     check(transcript.includes('helpful'), 'transcript shows the feedback');
+    check(transcript.includes('Clear and quick'), 'transcript shows the comment on the answer');
     check(await page.locator('main img, main script').count() === 0, 'hostile answer inert in the console too');
     await shot(page, 'console-conversation');
   } finally {

@@ -15,11 +15,14 @@
     en: { open: 'Open chat', close: 'Close chat', send: 'Send', placeholder: 'Type your question…',
       typing: 'Assistant is typing', sources: 'Sources', helpful: 'Helpful', unhelpful: 'Not helpful',
       thanks: 'Thanks for the feedback', error: 'Something went wrong. Please try again.',
-      offline: 'Connection lost. Reconnecting…', message: 'Message', you: 'You', assistant: 'Assistant' },
+      offline: 'Connection lost. Reconnecting…', message: 'Message', you: 'You', assistant: 'Assistant',
+      tellMore: 'Tell us more (optional)', rateTitle: 'How did we do?', stars: ' of 5 stars',
+      rateComment: 'Comment (optional)', rateSend: 'Send rating', rateThanks: 'Thank you for your rating!' },
     zh: { open: '打开聊天', close: '关闭聊天', send: '发送', placeholder: '请输入您的问题…',
       typing: '助手正在输入', sources: '参考来源', helpful: '有帮助', unhelpful: '没帮助',
       thanks: '感谢您的反馈', error: '出错了，请重试。', offline: '连接已断开，正在重连…', message: '消息',
-      you: '您', assistant: '助手' }
+      you: '您', assistant: '助手', tellMore: '补充说明（可选）', rateTitle: '请为本次服务评分', stars: ' 星（满分 5 星）',
+      rateComment: '评论（可选）', rateSend: '提交评分', rateThanks: '感谢您的评分！' }
   };
   var t = TEXT.en;
   var state = load();
@@ -182,6 +185,15 @@
     '.fb{display:flex;gap:4px;margin-top:6px}.fb button{border:1px solid var(--edge);color:#1f2430;background:#fff;border-radius:6px;cursor:pointer;padding:2px 8px;font-size:13px}' +
     '.fb button[aria-pressed=true]{background:var(--c);color:var(--ink);border-color:var(--c)}' +
     '.fb svg{width:14px;height:14px;fill:currentColor;display:block}.fb .down svg{transform:rotate(180deg)}' +
+    '.note{display:flex;gap:4px;margin-top:6px}.note input{flex:1;min-width:0;border:1px solid #d1d5db;border-radius:6px;padding:3px 6px;font:inherit;font-size:13px}' +
+    '.note button,.rate button{border:0;background:var(--c);color:#fff;border-radius:6px;cursor:pointer;padding:3px 10px;font:inherit;font-size:13px}' +
+    '.rate{align-self:stretch;background:#fff;border:1px solid #e5e7eb;border-radius:12px;padding:10px 12px;margin:0}' +
+    '.rate fieldset{border:0;padding:0;margin:0}.rate legend{font-weight:650;padding:0}.rate .stars{position:relative;display:flex;gap:4px;margin:4px 0 8px}' +
+    '.rate .stars input{position:absolute;opacity:0;width:1px;height:1px}' +
+    '.rate .stars label{cursor:pointer;font-size:22px;line-height:1;color:#cbd5e1;padding:2px}' +
+    '.rate .stars label.on{color:#f59e0b}.rate .stars input:focus-visible+label{outline:3px solid #93c5fd;border-radius:4px}' +
+    '.rate textarea{width:100%;border:1px solid #d1d5db;border-radius:8px;padding:6px 8px;font:inherit;font-size:13px;resize:vertical;margin:4px 0 8px}' +
+    '.rate button:disabled{opacity:.5;cursor:default}' +
     '.typing{align-self:flex-start;display:flex;gap:4px;padding:10px 12px;background:#fff;border:1px solid #e5e7eb;border-radius:12px}' +
     '.typing[hidden]{display:none}.typing i{width:6px;height:6px;border-radius:50%;background:#94a3b8;animation:b 1s infinite}' +
     '.typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}' +
@@ -377,10 +389,83 @@
           if (!r.ok) { return; }
           row.querySelectorAll('button').forEach(function (x) { x.setAttribute('aria-pressed', String(x === button)); });
           button.title = t.thanks;
+          note(b, messageId, f[0]);
         });
       });
     });
   }
+  // an optional free-text comment on the answer just rated, sent with the same thumb
+  function note(b, messageId, value) {
+    var old = b.querySelector('.note');
+    if (old) { old.parentNode.removeChild(old); }
+    var form = b.appendChild(el('form', 'note'));
+    var input = form.appendChild(el('input'));
+    input.type = 'text'; input.maxLength = 2000; input.placeholder = t.tellMore; input.setAttribute('aria-label', t.tellMore);
+    var send = form.appendChild(el('button', null, t.send));
+    send.type = 'submit';
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!input.value.trim()) { return; }
+      send.disabled = true;
+      api('/widget/feedback', { method: 'POST', auth: true, body: { messageId: messageId, value: value, comment: input.value } })
+        .then(function (r) {
+          if (!r.ok) { send.disabled = false; return; }
+          var done = el('div', 'note', t.thanks);
+          done.setAttribute('role', 'status');
+          form.parentNode.replaceChild(done, form);
+        }, function () { send.disabled = false; });
+    });
+  }
+
+  // after staff resolved the conversation (handoff.resolved with rate): 1-5 stars and a comment
+  function ratingForm(conversationId) {
+    if (!conversationId || ui.log.querySelector('.rate[data-conversation="' + conversationId + '"]')) { return; }
+    var form = el('form', 'rate');
+    form.setAttribute('data-conversation', conversationId);
+    var field = form.appendChild(el('fieldset'));
+    field.appendChild(el('legend', null, t.rateTitle));
+    var stars = field.appendChild(el('div', 'stars'));
+    var labels = [];
+    var chosen = 0;
+    var send = el('button', null, t.rateSend);
+    send.type = 'submit'; send.disabled = true;
+    for (var i = 1; i <= 5; i++) {
+      var radio = stars.appendChild(el('input'));
+      radio.type = 'radio'; radio.name = 'dc-score-' + conversationId; radio.value = String(i);
+      radio.id = 'dc-score-' + conversationId + '-' + i;
+      var label = stars.appendChild(el('label', null, '★'));
+      label.htmlFor = radio.id; label.setAttribute('aria-label', i + t.stars); label.title = i + t.stars;
+      labels.push(label);
+      radio.addEventListener('change', function (e) {
+        chosen = Number(e.target.value);
+        labels.forEach(function (l, n) { l.className = n < chosen ? 'on' : ''; });
+        send.disabled = false;
+      });
+    }
+    var commentLabel = form.appendChild(el('label', 'sr', t.rateComment));
+    var comment = form.appendChild(el('textarea'));
+    comment.id = 'dc-rate-comment-' + conversationId; commentLabel.htmlFor = comment.id;
+    comment.rows = 2; comment.maxLength = 2000; comment.placeholder = t.rateComment;
+    form.appendChild(send);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!chosen) { return; }
+      send.disabled = true;
+      api('/widget/rating', { method: 'POST', auth: true,
+        body: { conversation_id: conversationId, score: chosen, comment: comment.value || undefined } })
+        .then(function (r) {
+          // 409: this resolution was rated already (another tab): thanked all the same
+          if (!r.ok && r.status !== 409) { send.disabled = false; showError(t.error); return; }
+          var done = el('div', 'm assistant', t.rateThanks);
+          done.setAttribute('role', 'status');
+          form.parentNode.replaceChild(done, form);
+          scroll();
+        }, function () { send.disabled = false; showError(t.error); });
+    });
+    ui.log.insertBefore(form, ui.typing.parentNode === ui.log ? ui.typing : null);
+    scroll();
+  }
+
   function showError(text) {
     var e = el('div', 'm error', text);
     e.setAttribute('role', 'alert');
@@ -812,6 +897,7 @@
     } else if (type === 'handoff.resolved') {
       handoffState({ state: 'bot' });
       systemLine(ht(event.mode === 'closed' ? 'closed' : 'bot'));
+      if (event.rate) { ratingForm(event.conversation_id); }
     }
     return true;
   }

@@ -32,6 +32,7 @@ import ai.deepchat.console.web.SecurityHeaders;
 import ai.deepchat.console.web.Views;
 import ai.deepchat.console.widget.WidgetSettingsRoutes;
 import ai.deepchat.console.words.WordsRoutes;
+import ai.deepchat.export.ConversationExport;
 import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.handoff.HandoffNode;
 import ai.deepchat.platform.Platform;
@@ -78,6 +79,7 @@ public final class ConsoleModule implements HttpModule {
   private final String uploads;
   private final long uploadLimit;
   private final FaqTransfer faqFiles;
+  private final ConversationExport conversationExport;
   private final ConsoleAudit audit;
   private final ModelAdmin models;
   private final I18n i18n = new I18n();
@@ -110,6 +112,7 @@ public final class ConsoleModule implements HttpModule {
     this.uploadLimit = platform.config().instances().ingestMaxFileMb() * 1024L * 1024;
     this.faqFiles = new FaqTransfer(vertx, platform.database(), auditLog);
     this.datasets = new DatasetStore(platform.database(), auditLog);
+    this.conversationExport = new ConversationExport(platform.database(), auditLog);
     this.markdown = new MarkdownRenderer(vertx);
     this.handoffs = HandoffNode.of(vertx, platform);
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
@@ -152,7 +155,7 @@ public final class ConsoleModule implements HttpModule {
     new SettingsRoutes(vertx, database, views, audit).mount(routes);
     new ApiKeyRoutes(database, views, audit).mount(routes);
     new UserRoutes(vertx, database, views, audit).mount(routes);
-    new ConversationRoutes(database, views, markdown).mount(routes);
+    new ConversationRoutes(database, views, markdown, conversationExport).mount(routes);
     new PlaygroundRoutes(views, new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs())).mount(routes);
     new AuditRoutes(database, views).mount(routes);
     new ModelRoutes(database, views, models).mount(routes);

@@ -1,5 +1,6 @@
 package ai.deepchat.faq;
 
+import ai.deepchat.export.FormulaSafe;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
@@ -273,11 +274,11 @@ public final class FaqSheet {
   }
 
   private static String escape(String cell) {
-    return !cell.isEmpty() && "=+-@\t\r".indexOf(cell.charAt(0)) >= 0 ? "'" + cell : cell;
+    return FormulaSafe.cell(cell);
   }
 
   private static String unescape(String cell) {
-    return cell.length() > 1 && cell.charAt(0) == '\'' && "=+-@\t\r".indexOf(cell.charAt(1)) >= 0
+    return cell.length() > 1 && cell.charAt(0) == '\'' && FormulaSafe.TRIGGERS.indexOf(cell.charAt(1)) >= 0
         ? cell.substring(1) : cell;
   }
 

@@ -1,7 +1,10 @@
 package ai.deepchat.chat;
 
 import ai.deepchat.canary.CanaryServices;
+import ai.deepchat.chat.api.ApiKeyAuth;
 import ai.deepchat.chat.api.EmbeddingsApiModule;
+import ai.deepchat.export.ConversationExport;
+import ai.deepchat.export.ExportApiModule;
 import ai.deepchat.gateway.GatewayVerticle;
 import ai.deepchat.gpu.engine.EngineOptions;
 import ai.deepchat.gpu.testmodel.TinyTestModel;
@@ -70,6 +73,8 @@ final class ChatHarness {
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   Platform platform;
   PolicyServices policy;
+  /** The conversation export behind {@code /v1/conversations/export} (its rows-read probe). */
+  ConversationExport export;
   /** Rollout routing, when started with it. */
   CanaryServices canary;
   /** One gateway instance's modules, as deployed (tests mount them on a router of their own to list routes). */
@@ -143,6 +148,7 @@ final class ChatHarness {
     // several gateway and conversation instances (GATEWAY_INSTANCES, PIPELINE_INSTANCES defaults), one
     // set of modules each, as the launcher deploys them
     Supplier<List<HttpModule>> chat = ChatFeature.httpModules(vertx, platform, policy, canary);
+    export = new ConversationExport(db, policy.audit());
     modules = () -> {
       List<HttpModule> list = new ArrayList<>();
       if (canary != null) {
@@ -151,6 +157,7 @@ final class ChatHarness {
       list.addAll(chat.get());
       list.add(new EmbeddingsApiModule(platform, policy.limits(), EmbeddingModels.all()));
       list.addAll(policy.httpModules(platform)); // visitor erasure, as the launcher mounts it
+      list.add(new ExportApiModule(new ApiKeyAuth(db), policy.limits(), export));
       return list;
     };
     port = await(ChatFeature.deployPipeline(vertx, platform, policy, canary, bge)

@@ -8,6 +8,9 @@ import ai.deepchat.console.web.ConsoleRouter;
 import ai.deepchat.console.web.Forms;
 import ai.deepchat.console.web.Rows;
 import ai.deepchat.console.web.Views;
+import ai.deepchat.export.ConversationExport;
+import ai.deepchat.export.ExportFilter;
+import ai.deepchat.export.ExportFormat;
 import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -27,12 +30,16 @@ import java.util.UUID;
 public final class ConversationRoutes {
 
   private static final int PAGE = 50;
+  /** The intents the pipeline stores (docs/api.md), offered as the export's intent filter. */
+  private static final List<String> EXPORT_INTENTS = List.of("faq", "knowledge", "chat", "handoff", "plugin", "blocked");
 
   private final Database database;
   private final Views views;
   private final MarkdownRenderer markdown;
+  private final ConversationExport export;
 
-  public ConversationRoutes(Database database, Views views, MarkdownRenderer markdown) {
+  public ConversationRoutes(Database database, Views views, MarkdownRenderer markdown, ConversationExport export) {
+    this.export = export;
     this.database = database;
     this.views = views;
     this.markdown = markdown;
@@ -40,6 +47,8 @@ public final class ConversationRoutes {
 
   public void mount(ConsoleRouter routes) {
     routes.get("/conversations", ConsoleRole.VIEWER, this::list);
+    // before "/conversations/:id"; a bulk copy of visitors' words: admins only, audited
+    routes.get("/conversations/export", ConsoleRole.ADMIN, this::export);
     routes.get("/conversations/:id", ConsoleRole.VIEWER, this::transcript);
     routes.get("/messages/:id/trace", ConsoleRole.VIEWER, this::trace);
   }
@@ -76,8 +85,29 @@ public final class ConversationRoutes {
           model.put("conversations", list);
           model.put("q", q);
           model.put("channel", ch);
+          model.put("intents", EXPORT_INTENTS);
           return views.render(ctx, "conversations", model);
         });
+  }
+
+  /** The export of docs/api.md ("Conversation export"), with the same query parameters, streamed. */
+  private Future<?> export(RoutingContext ctx, ConsoleSession s) {
+    ExportFilter filter;
+    ExportFormat format;
+    try {
+      filter = ExportFilter.parse(ctx.queryParams());
+      format = ExportFormat.named(ctx.request().getParam("format"));
+    } catch (ExportFilter.Invalid e) {
+      throw ConsoleException.badRequest("error.invalid", e.param());
+    }
+    return export.stream(s.tenantId(), filter, format, s.actor(), Forms.ip(ctx), ctx.response()).recover(err -> {
+      if (!(err instanceof ConversationExport.Busy)) {
+        return Future.failedFuture(err);
+      }
+      ctx.response().putHeader("Retry-After", String.valueOf(ConversationExport.Busy.RETRY_AFTER_SECONDS));
+      views.error(ctx, 429, "error.429", ConversationExport.Busy.RETRY_AFTER_SECONDS);
+      return Future.succeededFuture();
+    });
   }
 
   private Future<?> transcript(RoutingContext ctx, ConsoleSession s) {
@@ -89,9 +119,10 @@ public final class ConversationRoutes {
             throw ConsoleException.notFound();
           }
           return c.preparedQuery("SELECT id, role, content, status, intent, intent_score, citations, feedback, "
-                  + "prompt_tokens, completion_tokens, created_at, trace FROM messages WHERE conversation_id = $1 "
-                  + "AND role <> 'system' ORDER BY created_at, id").execute(Tuple.of(id))
-              .map(msgs -> {
+                  + "feedback_comment, prompt_tokens, completion_tokens, created_at, trace FROM messages "
+                  + "WHERE conversation_id = $1 AND role <> 'system' ORDER BY created_at, id").execute(Tuple.of(id))
+              .compose(msgs -> c.preparedQuery("SELECT score, comment, created_at FROM conversation_ratings "
+                  + "WHERE conversation_id = $1 ORDER BY created_at").execute(Tuple.of(id)).map(ratings -> {
                 List<Map<String, Object>> messages = new ArrayList<>();
                 for (Row r : msgs) {
                   Map<String, Object> m = Rows.map(r);
@@ -104,8 +135,9 @@ public final class ConversationRoutes {
                 model.put("section", "conversations");
                 model.put("conversation", Rows.map(conv.iterator().next()));
                 model.put("messages", messages);
+                model.put("ratings", Rows.maps(ratings));
                 return model;
-              });
+              }));
         }))
         // rendered off the event loop: a visitor's message is arbitrary Markdown
         .compose(model -> markdown.fill(messagesOf(model), "content", "html").map(model))

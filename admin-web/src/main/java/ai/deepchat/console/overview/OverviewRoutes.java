@@ -19,7 +19,9 @@ import java.util.Map;
 /**
  * The overview: the last 30 days of conversations (per channel), answers per intent, time to first token
  * and answer time as each answer measured them, feedback, the share of answers given from FAQ entries
- * without the model, and the deflection rate (conversations answered without a handoff to people).
+ * without the model, the deflection rate (conversations answered without a handoff to people), and
+ * visitors' ratings, staff's time to first reply and the queue, overall and per model version
+ * ({@link SatisfactionFigures}).
  */
 public final class OverviewRoutes {
 
@@ -91,9 +93,11 @@ public final class OverviewRoutes {
               model.put(k, r.getValue(k) == null ? null : Math.round(r.getDouble(k)));
             }
           });
-      // deflection: conversations with an answer in which no answer handed the visitor over to people
+      // deflection: conversations with an answer in which no answer handed the visitor over to people,
+      // and that never went to staff (a handoff, V26)
       Future<?> deflection = c.query("SELECT count(*) AS answered, count(*) FILTER (WHERE NOT handed_over) AS deflected "
-              + "FROM (SELECT bool_or(intent = 'handoff') AS handed_over FROM messages WHERE role = 'assistant' "
+              + "FROM (SELECT bool_or(intent = 'handoff') OR EXISTS (SELECT 1 FROM handoffs h "
+              + "WHERE h.conversation_id = m.conversation_id) AS handed_over FROM messages m WHERE role = 'assistant' "
               + "AND status = 'complete' AND created_at > now() - interval '" + DAYS + " days' "
               + "GROUP BY conversation_id) t").execute()
           .onSuccess(rows -> {
@@ -119,7 +123,8 @@ public final class OverviewRoutes {
             model.put("feedbackDown", down);
             model.put("satisfaction", up + down == 0 ? null : Math.round(100.0 * up / (up + down)));
           });
-      return Future.all(List.of(perDay, intents, latency, deflection, channels, feedback)).map(x -> model);
+      Future<?> satisfaction = SatisfactionFigures.fill(c, model, DAYS);
+      return Future.all(List.of(perDay, intents, latency, deflection, channels, feedback, satisfaction)).map(x -> model);
     }).compose(model -> views.render(ctx, "overview", model));
   }
 }

@@ -8,6 +8,8 @@ import ai.deepchat.chat.api.KnowledgeBaseModule;
 import ai.deepchat.console.ConsoleModule;
 import ai.deepchat.datasets.DatasetApiModule;
 import ai.deepchat.datasets.DatasetStore;
+import ai.deepchat.export.ConversationExport;
+import ai.deepchat.export.ExportApiModule;
 import ai.deepchat.faq.FaqApiModule;
 import ai.deepchat.faq.FaqTransfer;
 import ai.deepchat.landing.LandingModule;
@@ -45,6 +47,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
   private final Supplier<List<HttpModule>> chat;
   private final FaqApiModule faq;
   private final LandingModule landing;
+  private final ExportApiModule export;
 
   /** {@code rag} may be null (the console then says uploads are unavailable). Blocking. */
   GatewayModules(Vertx vertx, Platform platform, PolicyServices policy, CanaryServices canary, Rag rag) {
@@ -62,6 +65,8 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     this.landing = new LandingModule(vertx, platform.database(),
         seed.enabled() ? java.util.Optional.of(seed.tenantSlug()) : java.util.Optional.empty(),
         new ai.deepchat.console.web.I18n());
+    this.export = new ExportApiModule(new ApiKeyAuth(platform.database()), policy.limits(),
+        new ConversationExport(platform.database(), policy.audit()));
   }
 
   @Override
@@ -77,6 +82,7 @@ final class GatewayModules implements Supplier<List<HttpModule>> {
     modules.add(landing);
     modules.add(new DatasetApiModule(new ApiKeyAuth(platform.database()), policy.limits(),
         new DatasetStore(platform.database(), policy.audit())));
+    modules.add(export);
     return modules;
   }
 }

@@ -207,6 +207,13 @@ class BrowserE2ETest {
     assertThat(script("inbox.e2e.js")).isZero();
   }
 
+  /** Issue #18: a visitor rates a conversation staff resolved, with the widget's rating form. */
+  @Test
+  @Order(12)
+  void ratingScenario() throws Exception {
+    assertThat(script("rating.e2e.js")).isZero();
+  }
+
   /** Re-embedding a knowledge base into another model from its console page (issue #16 item 4). */
   @Test
   @Order(20)

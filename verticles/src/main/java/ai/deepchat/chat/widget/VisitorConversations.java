@@ -59,12 +59,16 @@ final class VisitorConversations {
     });
   }
 
-  /** Stores the visitor's rating; returns the tenant model version that wrote the answer (null if none). */
-  Future<UUID> feedback(VisitorTokens.Visitor visitor, UUID messageId, int value) {
-    return db.inTenant(visitor.tenantId(), c -> c.preparedQuery("UPDATE messages m SET feedback = $1, updated_at = now() "
+  /**
+   * Stores the visitor's rating and, when given, its comment (a rating without one keeps an earlier
+   * comment); returns the tenant model version that wrote the answer (null if none).
+   */
+  Future<UUID> feedback(VisitorTokens.Visitor visitor, UUID messageId, int value, String comment) {
+    return db.inTenant(visitor.tenantId(), c -> c.preparedQuery("UPDATE messages m SET feedback = $1, "
+            + "feedback_comment = coalesce($4, m.feedback_comment), updated_at = now() "
             + "FROM conversations cv WHERE m.id = $2 AND m.role = 'assistant' AND cv.id = m.conversation_id "
             + "AND cv.visitor_id = $3 AND cv.channel = 'widget' RETURNING m.model_version_id")
-        .execute(Tuple.of((short) value, messageId, visitor.visitorId()))
+        .execute(Tuple.of((short) value, messageId, visitor.visitorId(), comment))
         .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture(rows.iterator().next().getUUID(0))
             : Future.failedFuture(HttpProblem.notFound("message_not_found", "No such answer."))));
   }

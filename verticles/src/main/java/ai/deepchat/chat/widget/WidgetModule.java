@@ -32,7 +32,7 @@ import java.util.UUID;
 
 /**
  * The widget's endpoints (see the widget protocol in docs/api.md): config, session (visitor tokens),
- * history, feedback, and chat over a WebSocket or, as a fallback, SSE. Every request from a browser is
+ * history, feedback, ratings, and chat over a WebSocket or, as a fallback, SSE. Every request from a browser is
  * checked against the tenant's exact origin allow-list; CORS headers name only allowed origins.
  */
 public final class WidgetModule implements HttpModule {
@@ -45,6 +45,7 @@ public final class WidgetModule implements HttpModule {
   private final VisitorGate gate;
   private final VisitorSockets sockets;
   private final VisitorConversations conversations;
+  private final VisitorRatings ratings;
   private final ModelDispatcher models;
   private final WidgetTurns turns;
   private final CanaryServices canary;
@@ -66,6 +67,7 @@ public final class WidgetModule implements HttpModule {
     this.gate = new VisitorGate(tokens, platform.database());
     this.sockets = sockets;
     this.conversations = new VisitorConversations(platform.database());
+    this.ratings = new VisitorRatings(platform.database());
     TenantModelDispatcher plain = new TenantModelDispatcher(platform.database(), platform.config());
     // the test-model notice follows what actually serves, a platform-wide registered version included
     this.models = canary == null ? plain : new CanaryModelDispatcher(platform.database(), canary.chooser(), plain);
@@ -83,6 +85,7 @@ public final class WidgetModule implements HttpModule {
     router.post("/widget/session").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::session);
     router.get("/widget/history").handler(this::history);
     router.post("/widget/feedback").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::feedback);
+    router.post("/widget/rating").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::rating);
     // the visitor before the body, the body before the stream slot (see Authenticated)
     router.post("/widget/chat").handler(ctx -> Authenticated.first(ctx, this::visitor, v -> ctx.put(VISITOR, v)));
     router.post("/widget/chat").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY)).handler(this::chatSse);
@@ -207,7 +210,7 @@ public final class WidgetModule implements HttpModule {
             throw HttpProblem.badRequest("invalid_value", "'value' must be 1 or -1.");
           }
           int rating = (Integer) value;
-          return conversations.feedback(v, messageId, rating).onSuccess(version -> {
+          return conversations.feedback(v, messageId, rating, VisitorRatings.comment(body)).onSuccess(version -> {
             reportFeedback(v, version, rating);
             if (rating < 0) {
               handoffs.afterNegativeFeedback(v.tenantId(), v.visitorId(), messageId);
@@ -215,6 +218,14 @@ public final class WidgetModule implements HttpModule {
           });
         })
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(err -> HttpProblem.of(err).send(ctx));
+  }
+
+  /** A conversation's 1-5 rating after staff resolved it: 201 {id}, once per resolution. */
+  private void rating(RoutingContext ctx) {
+    visitor(ctx).compose(v -> ratings.rate(v, VisitorRatings.Rating.parse(StrictJson.object(ctx.body().buffer()))))
+        .onSuccess(id -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json; charset=utf-8")
+            .end(new JsonObject().put("id", id.toString()).encode()))
         .onFailure(err -> HttpProblem.of(err).send(ctx));
   }
 

@@ -84,6 +84,8 @@ class TenantIsolationTest {
         SELECT tenant_id, id, 1, 1, 0, 'a' FROM datasets WHERE tenant_id = '%1$s';
       INSERT INTO dataset_version_examples (tenant_id, dataset_id, number, example_id, kind, position, line)
         SELECT tenant_id, dataset_id, 1, id, kind, 1, original FROM dataset_examples WHERE tenant_id = '%1$s';
+      INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score)
+        SELECT tenant_id, conversation_id, id, 5 FROM handoffs WHERE tenant_id = '%1$s';
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
