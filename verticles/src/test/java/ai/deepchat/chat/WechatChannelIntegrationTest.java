@@ -177,12 +177,12 @@ class WechatChannelIntegrationTest {
     assertThat(h.string("SELECT string_agg(m.content, '|' ORDER BY m.created_at) FROM messages m JOIN conversations c "
         + "ON c.id = m.conversation_id WHERE c.visitor_id = '" + user + "' AND m.role = 'user'"))
         .isEqualTo("How do I reset my password?|what are your opening hours");
-    // a picture gets the text-only reply; a shared link is asked about by its title and description
+    // a picture: the user is told the model cannot read it; a shared link is asked about by its title and description
     Reply picture = sim.push(safeUrl, safe, "<xml><ToUserName><![CDATA[gh_safe]]></ToUserName><FromUserName><![CDATA["
         + user + "]]></FromUserName><CreateTime>1700000004</CreateTime><MsgType><![CDATA[image]]></MsgType>"
         + "<PicUrl><![CDATA[http://127.0.0.1/p.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId><MsgId>" + msgId()
         + "</MsgId></xml>", true);
-    assertThat(picture.content()).contains("text questions only");
+    assertThat(picture.content()).contains("cannot read pictures");
     sim.push(safeUrl, safe, "<xml><ToUserName><![CDATA[gh_safe]]></ToUserName><FromUserName><![CDATA[" + user
         + "]]></FromUserName><CreateTime>1700000005</CreateTime><MsgType><![CDATA[link]]></MsgType>"
         + "<Title><![CDATA[Warranty terms]]></Title><Description><![CDATA[two years]]></Description>"
