@@ -2,7 +2,9 @@ package ai.deepchat.console;
 
 import ai.deepchat.console.audit.AuditRoutes;
 import ai.deepchat.console.audit.ConsoleAudit;
+import ai.deepchat.channel.wechat.ChannelAdmin;
 import ai.deepchat.console.auth.Csrf;
+import ai.deepchat.console.channels.ChannelRoutes;
 import ai.deepchat.console.auth.LoginRoutes;
 import ai.deepchat.console.auth.SessionTokens;
 import ai.deepchat.console.auth.Sessions;
@@ -90,6 +92,7 @@ public final class ConsoleModule implements HttpModule {
   private final PlatformConfig.Chat chat;
   private final HandoffNode handoffs;
   private final DatasetStore datasets;
+  private final ChannelAdmin channels;
   private Future<Void> superAdmin; // created by the first mount, awaited by every instance's sign-in
 
   /**
@@ -115,6 +118,7 @@ public final class ConsoleModule implements HttpModule {
     this.conversationExport = new ConversationExport(platform.database(), auditLog);
     this.markdown = new MarkdownRenderer(vertx);
     this.handoffs = HandoffNode.of(vertx, platform);
+    this.channels = new ChannelAdmin(vertx, platform, auditLog);
     this.signInBackoff = RateLimiters.backoffFor(vertx, Clock.systemUTC(), platform.config().policy().rateLimitMaxBuckets());
     this.clients = new ClientAddress(platform.config().policy().trustedProxies());
     // the console's own channel: its "t:" buckets are taken by nothing else (API keys and widget have theirs)
@@ -163,6 +167,7 @@ public final class ConsoleModule implements HttpModule {
     new InboxApiRoutes(handoffs).mount(routes);
     new InboxPage(views).mount(routes);
     new DatasetRoutes(datasets, views).mount(routes);
+    new ChannelRoutes(views, channels).mount(routes);
 
     // Anything else under /console is a rendered 404; failures become rendered error pages.
     router.route(ConsoleRouter.BASE + "/*").handler(ctx -> views.error(ctx, 404, "error.404"));

@@ -2,7 +2,10 @@ package ai.deepchat.chat;
 
 import ai.deepchat.chat.WechatSimulator.Account;
 import ai.deepchat.chat.WechatSimulator.Reply;
+import ai.deepchat.channel.wechat.ChannelAdmin;
+import ai.deepchat.chat.api.HttpProblem;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,8 +18,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static ai.deepchat.platform.testing.Await.await;
 import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * WeChat and WeCom channels over real HTTP and PostgreSQL, the real pipeline behind them, and WeChat's
@@ -172,12 +177,12 @@ class WechatChannelIntegrationTest {
     assertThat(h.string("SELECT string_agg(m.content, '|' ORDER BY m.created_at) FROM messages m JOIN conversations c "
         + "ON c.id = m.conversation_id WHERE c.visitor_id = '" + user + "' AND m.role = 'user'"))
         .isEqualTo("How do I reset my password?|what are your opening hours");
-    // a picture gets the text-only reply; a shared link is asked about by its title and description
+    // a picture: the user is told the model cannot read it; a shared link is asked about by its title and description
     Reply picture = sim.push(safeUrl, safe, "<xml><ToUserName><![CDATA[gh_safe]]></ToUserName><FromUserName><![CDATA["
         + user + "]]></FromUserName><CreateTime>1700000004</CreateTime><MsgType><![CDATA[image]]></MsgType>"
         + "<PicUrl><![CDATA[http://127.0.0.1/p.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId><MsgId>" + msgId()
         + "</MsgId></xml>", true);
-    assertThat(picture.content()).contains("text questions only");
+    assertThat(picture.content()).contains("cannot read pictures");
     sim.push(safeUrl, safe, "<xml><ToUserName><![CDATA[gh_safe]]></ToUserName><FromUserName><![CDATA[" + user
         + "]]></FromUserName><CreateTime>1700000005</CreateTime><MsgType><![CDATA[link]]></MsgType>"
         + "<Title><![CDATA[Warranty terms]]></Title><Description><![CDATA[two years]]></Description>"
@@ -317,5 +322,46 @@ class WechatChannelIntegrationTest {
         h.string("SELECT status FROM channel_messages WHERE open_id = '" + user + "'")));
     assertThat(sim.textsTo(user)).isEmpty();
     assertThat(h.string("SELECT error FROM channel_messages WHERE open_id = '" + user + "'")).contains("48-hour");
+  }
+
+  @Test
+  void theConsolesTestMessageIsALoopbackRoundTripOnTheChannelsOwnConfiguration() throws Exception {
+    ChannelAdmin admin = new ChannelAdmin(h.vertx, h.platform, h.policy.audit());
+    int callsBefore = sim.calls.size();
+    JsonObject faq = await(admin.sendTestMessage(t.id(), idOf(safeUrl), "how do I reset my password", h.port));
+    assertThat(faq.getBoolean("ok")).as(faq.encode()).isTrue();
+    assertThat(faq.getBoolean("passive")).isTrue();
+    assertThat(faq.getString("answer")).isEqualTo("Open Settings, then Security, then Reset password.");
+    assertThat(faq.getLong("replyMs")).isLessThan(5000L);
+    JsonObject model = await(admin.sendTestMessage(t.id(), idOf(plainUrl), "PACED 300 2000 test " + UUID.randomUUID(), h.port));
+    assertThat(model.getBoolean("ok")).as(model.encode()).isTrue();
+    assertThat(model.getBoolean("passive")).as(model.encode()).isFalse();
+    assertThat(model.getString("answer")).isEqualTo("Paced answer.");
+    assertThat(model.getLong("answerMs")).isGreaterThanOrEqualTo(model.getLong("replyMs"));
+    JsonObject wecom = await(admin.sendTestMessage(t.id(), idOf(corpUrl), "PACED 10 300 hello " + UUID.randomUUID(), h.port));
+    assertThat(wecom.getBoolean("ok")).as(wecom.encode()).isTrue();
+    assertThat(wecom.getString("answer")).isEqualTo("Paced answer.");
+    // the answers went to the round trip's own loopback simulator, never to the configured WeChat API
+    assertThat(sim.calls.subList(callsBefore, sim.calls.size()))
+        .noneMatch(c -> String.valueOf(c.body().getString("touser")).startsWith("deepchat-test-"));
+    // another tenant's channel is not found
+    ChatHarness.Tenant other = h.tenant("wechat-other-co");
+    assertThatThrownBy(() -> await(admin.sendTestMessage(other.id(), idOf(safeUrl), "hi", h.port)))
+        .hasRootCauseInstanceOf(HttpProblem.class);
+  }
+
+  @Test
+  void aTestUsersAnswerWithNoRoundTripWaitingIsNeverSentToWeChat() throws Exception {
+    String user = "deepchat-test-" + UUID.randomUUID().toString().substring(0, 8);
+    Reply reply = sim.push(plainUrl, plain, WechatSimulator.text(plain, user, "PACED 10 300 anyone there", msgId()), false);
+    assertThat(reply.body()).isEqualTo("success");
+    until("the answer is given up", Duration.ofSeconds(20),
+        () -> "failed".equals(h.string("SELECT status FROM channel_messages WHERE open_id = '" + user + "'")));
+    assertThat(sim.textsTo(user)).isEmpty();
+    assertThat(sim.typingTo(user)).isZero();
+  }
+
+  private static UUID idOf(String callbackUrl) {
+    return UUID.fromString(callbackUrl.substring(callbackUrl.lastIndexOf('/') + 1));
   }
 }

@@ -1,5 +1,6 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.channel.wechat.LoopbackWechat;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -28,7 +29,7 @@ import java.util.regex.Pattern;
 
 /**
  * WeChat's side of an official account (and a WeCom application), written from WeChat's public
- * documentation, on loopback: it pushes signed (and in safe mode encrypted) XML to the platform as
+ * documentation, on loopback (its pushes are built by the production {@link LoopbackWechat}): it pushes signed (and in safe mode encrypted) XML to the platform as
  * WeChat does, waiting 5 s for a reply and retrying three times, and serves the API the platform calls:
  * {@code cgi-bin/token} and {@code cgi-bin/gettoken}, {@code message/custom/send},
  * {@code message/custom/typing} and WeCom's {@code message/send}. Tokens stay valid until
@@ -141,10 +142,7 @@ final class WechatSimulator {
   // ---- pushes, as WeChat sends them ----
 
   static String text(Account a, String from, String content, long msgId) {
-    return "<xml><ToUserName><![CDATA[" + a.ghId() + "]]></ToUserName><FromUserName><![CDATA[" + from
-        + "]]></FromUserName><CreateTime>" + (System.currentTimeMillis() / 1000) + "</CreateTime>"
-        + "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[" + content + "]]></Content><MsgId>" + msgId
-        + "</MsgId></xml>";
+    return LoopbackWechat.textXml(a.ghId(), from, content, msgId);
   }
 
   static String event(Account a, String from, String event, String key, long createTime) {
@@ -168,20 +166,8 @@ final class WechatSimulator {
    * reply within {@link #replyWait}, the same push is sent again, three retries at most.
    */
   Reply push(String url, Account a, String xml, boolean encrypted) throws Exception {
-    String timestamp = Long.toString(System.currentTimeMillis() / 1000);
-    String nonce = Integer.toString(Math.abs(new java.util.Random().nextInt()));
-    StringBuilder query = new StringBuilder("?signature=" + SHA1.gen(a.token(), timestamp, nonce)
-        + "&timestamp=" + timestamp + "&nonce=" + nonce + "&openid=x");
-    String body = xml;
-    WxCryptUtil crypto = encrypted ? a.crypto() : null;
-    if (encrypted) {
-      WxCryptUtil.EncryptContext sealed = crypto.encryptContext(xml);
-      body = "<xml><ToUserName><![CDATA[" + a.ghId() + "]]></ToUserName><Encrypt><![CDATA[" + sealed.getEncrypt()
-          + "]]></Encrypt></xml>";
-      query.append("&encrypt_type=aes&msg_signature=")
-          .append(SHA1.gen(a.token(), timestamp, nonce, sealed.getEncrypt()));
-    }
-    return send(url + query, body, crypto);
+    LoopbackWechat.Push signed = LoopbackWechat.sign(a.token(), a.aesKey(), a.appId(), a.ghId(), xml, encrypted, false);
+    return send(url + "?" + signed.query() + "&openid=x", signed.body(), encrypted ? a.crypto() : null);
   }
 
   /** A WeCom push: always encrypted, msg_signature only, the CorpID as receive id. */

@@ -11,7 +11,7 @@ import java.util.function.Function;
  * Each account's access_token, fetched once for the whole cluster: kept in the shared-data map (Hazelcast
  * when clustered, this JVM otherwise), refreshed five minutes before it expires, and fetched under a
  * cluster-wide lock so two nodes never fetch at once (a second fetch would invalidate the first token).
- * Outside row-level security, so keyed by tenant, channel and AppID.
+ * Outside row-level security, so keyed by tenant, channel, AppID and API base.
  */
 final class AccessTokens {
 
@@ -26,8 +26,8 @@ final class AccessTokens {
   }
 
   /** A valid token; {@code fetch} asks WeChat for {access_token, expires_in} (called by one node at a time). */
-  Future<String> get(ChannelConfig ch, Function<ChannelConfig, Future<JsonObject>> fetch) {
-    String key = key(ch);
+  Future<String> get(ChannelConfig ch, String apiBase, Function<ChannelConfig, Future<JsonObject>> fetch) {
+    String key = key(ch, apiBase);
     return map().compose(m -> m.get(key).compose(cached -> fresh(cached) ? Future.succeededFuture(token(cached))
         : vertx.sharedData().getLockWithTimeout(MAP + ":" + key, LOCK_TIMEOUT_MS).compose(lock ->
             // another node may have fetched while we waited for the lock
@@ -37,8 +37,8 @@ final class AccessTokens {
   }
 
   /** WeChat called {@code token} invalid: forget it, unless another node already replaced it. */
-  Future<Void> invalidate(ChannelConfig ch, String token) {
-    String key = key(ch);
+  Future<Void> invalidate(ChannelConfig ch, String apiBase, String token) {
+    String key = key(ch, apiBase);
     return map().compose(m -> m.get(key).compose(cached -> cached != null && token.equals(token(cached))
         ? m.removeIfPresent(key, cached).mapEmpty() : Future.succeededFuture()));
   }
@@ -65,7 +65,8 @@ final class AccessTokens {
     return vertx.sharedData().getAsyncMap(MAP);
   }
 
-  private static String key(ChannelConfig ch) {
-    return ch.tenantId() + ":" + ch.id() + ":" + ch.appId();
+  /** By API base too: a token from the console's loopback simulator must never be shown to WeChat. */
+  private static String key(ChannelConfig ch, String apiBase) {
+    return ch.tenantId() + ":" + ch.id() + ":" + ch.appId() + ":" + apiBase;
   }
 }

@@ -11,6 +11,9 @@ record Inbound(String toUser, String openId, String msgType, String dedupeKey, S
 
   static final String VOICE_NOT_ENABLED = "暂时无法识别语音，请发送文字消息。(Voice messages are not recognised "
       + "on this account: please type your question.)";
+  /** No model version reads pictures yet (none is vision-capable): the picture is neither stored nor passed on. */
+  static final String IMAGE_NOT_READ = "图片已收到，但目前的模型无法识别图片，请用文字描述您的问题。(Picture received, but the "
+      + "current model cannot read pictures: please describe your question in words.)";
   static final String TEXT_ONLY = "已收到。目前我只能回答文字问题。(Received. I can answer text questions only.)";
 
   /** Reads a decrypted, already checked push; a body WxJava's model cannot read is refused (403), not a 500. */
@@ -42,6 +45,7 @@ record Inbound(String toUser, String openId, String msgType, String dedupeKey, S
       case "location" -> question(m, key, m.getLabel());
       case "link" -> question(m, key, m.getTitle() == null ? null
           : m.getTitle() + (m.getDescription() == null ? "" : "\n" + m.getDescription()));
+      case "image" -> reply(m, key, IMAGE_NOT_READ);
       default -> reply(m, key, TEXT_ONLY);
     };
   }

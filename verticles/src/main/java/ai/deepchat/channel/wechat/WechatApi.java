@@ -42,7 +42,9 @@ final class WechatApi {
   }
 
   /** 45015 reply time limit (48 hours) passed, 45047 too many messages since the user last wrote, 40003 bad user, 43004 unsubscribed, 81013 WeCom user not found. */
-  private static final Set<Integer> PERMANENT = Set.of(45015, 45047, 40003, 43004, 81013);
+  private static final Set<Integer> PERMANENT = Set.of(45015, 45047, 40003, 43004, 81013, WechatApi.TEST_ENDED);
+  /** Ours, not WeChat's: a console test user's answer came after its round trip ended. */
+  static final int TEST_ENDED = -100;
   private static final long TIMEOUT_MS = 10_000;
 
   private final Vertx vertx;
@@ -65,9 +67,9 @@ final class WechatApi {
         .put("text", new JsonObject().put("content", text));
     if (ch.wecom()) {
       body.put("agentid", Integer.parseInt(ch.agentId()));
-      return call(ch, "/cgi-bin/message/send", body, true).mapEmpty();
+      return call(ch, user, "/cgi-bin/message/send", body, true).mapEmpty();
     }
-    return call(ch, "/cgi-bin/message/custom/send", body, true).mapEmpty();
+    return call(ch, user, "/cgi-bin/message/custom/send", body, true).mapEmpty();
   }
 
   /** "Typing…" in the user's chat while the answer is generated (official accounts only). */
@@ -75,36 +77,51 @@ final class WechatApi {
     if (ch.wecom()) {
       return Future.succeededFuture();
     }
-    return call(ch, "/cgi-bin/message/custom/typing", new JsonObject().put("touser", user).put("command", "Typing"),
+    return call(ch, user, "/cgi-bin/message/custom/typing", new JsonObject().put("touser", user).put("command", "Typing"),
         true).mapEmpty();
   }
 
-  private Future<JsonObject> call(ChannelConfig ch, String path, JsonObject body, boolean retryOnBadToken) {
-    return tokens.get(ch, this::fetchToken).compose(token ->
-        http(HttpMethod.POST, base(ch) + path + "?access_token=" + enc(token), body)
+  /** Where a call goes: WeChat's (or WeCom's) API, or the loopback simulator of a console test round trip. */
+  private record Target(String base, boolean loopback) {
+  }
+
+  private Future<JsonObject> call(ChannelConfig ch, String user, String path, JsonObject body, boolean retryOnBadToken) {
+    Target target;
+    if (Rehearsals.testUser(user)) {
+      String base = Rehearsals.apiBase(vertx, ch, user);
+      if (base == null) {
+        return Future.failedFuture(new WechatError(TEST_ENDED, "the test round trip ended; nothing is sent"));
+      }
+      target = new Target(base, true);
+    } else {
+      target = new Target(ch.wecom() ? config.wecomApiBase() : config.wechatApiBase(), false);
+    }
+    return tokens.get(ch, target.base(), c -> fetchToken(c, target)).compose(token ->
+        http(HttpMethod.POST, target, path + "?access_token=" + enc(token), body)
             .recover(err -> {
               if (retryOnBadToken && err instanceof WechatError we && WxConsts.ACCESS_TOKEN_ERROR_CODES.contains(we.code)) {
-                return tokens.invalidate(ch, token).compose(v -> call(ch, path, body, false));
+                return tokens.invalidate(ch, target.base(), token).compose(v -> call(ch, user, path, body, false));
               }
               return Future.failedFuture(err);
             }));
   }
 
-  private Future<JsonObject> fetchToken(ChannelConfig ch) {
-    String url = ch.wecom()
-        ? base(ch) + "/cgi-bin/gettoken?corpid=" + enc(ch.appId()) + "&corpsecret=" + enc(ch.appSecret())
-        : base(ch) + "/cgi-bin/token?grant_type=client_credential&appid=" + enc(ch.appId()) + "&secret="
-            + enc(ch.appSecret());
-    return http(HttpMethod.GET, url, null);
+  private Future<JsonObject> fetchToken(ChannelConfig ch, Target target) {
+    String path = ch.wecom()
+        ? "/cgi-bin/gettoken?corpid=" + enc(ch.appId()) + "&corpsecret=" + enc(ch.appSecret())
+        : "/cgi-bin/token?grant_type=client_credential&appid=" + enc(ch.appId()) + "&secret=" + enc(ch.appSecret());
+    return http(HttpMethod.GET, target, path, null);
   }
 
-  private Future<JsonObject> http(HttpMethod method, String url, JsonObject body) {
-    return outbound.resolve(vertx, url).compose(target -> {
-      var request = client.request(method, target.requestOptions(method).setConnectTimeout(TIMEOUT_MS)
-          .setIdleTimeout(TIMEOUT_MS));
-      Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendJsonObject(body);
-      return sent.compose(WechatApi::reply);
-    }).timeout(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+  private Future<JsonObject> http(HttpMethod method, Target target, String pathAndQuery, JsonObject body) {
+    String url = target.base() + pathAndQuery;
+    // the loopback simulator is this node's own server for one round trip; everything else passes the policy
+    Future<io.vertx.ext.web.client.HttpRequest<Buffer>> request = target.loopback()
+        ? Future.succeededFuture(client.requestAbs(method, url).timeout(TIMEOUT_MS))
+        : outbound.resolve(vertx, url).map(pinned -> client.request(method, pinned.requestOptions(method)
+            .setConnectTimeout(TIMEOUT_MS).setIdleTimeout(TIMEOUT_MS)));
+    return request.compose(r -> (body == null ? r.send() : r.sendJsonObject(body)).compose(WechatApi::reply))
+        .timeout(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private static Future<JsonObject> reply(HttpResponse<Buffer> resp) {
@@ -123,10 +140,6 @@ final class WechatApi {
     int code = json.getInteger("errcode", 0);
     return code == 0 ? Future.succeededFuture(json)
         : Future.failedFuture(new WechatError(code, json.getString("errmsg", "")));
-  }
-
-  private String base(ChannelConfig ch) {
-    return ch.wecom() ? config.wecomApiBase() : config.wechatApiBase();
   }
 
   private static String enc(String s) {

@@ -56,25 +56,25 @@ class AccessTokensClusterTest {
     List<Future<String>> asked = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       Vertx node = cluster.node(i % 2);
-      asked.add(new AccessTokens(node).get(ch, slowWeChat.apply(node)));
+      asked.add(new AccessTokens(node).get(ch, "https://api.weixin.qq.com", slowWeChat.apply(node)));
     }
     await(Future.all(asked));
     assertThat(new HashSet<>(asked.stream().map(Future::result).toList())).containsExactly("T1");
     assertThat(fetches.get()).isEqualTo(1);
 
     // WeChat refused T1: node 0 drops it; the next asks on both nodes fetch one new token
-    await(new AccessTokens(cluster.node(0)).invalidate(ch, "T1"));
+    await(new AccessTokens(cluster.node(0)).invalidate(ch, "https://api.weixin.qq.com", "T1"));
     List<Future<String>> again = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       Vertx node = cluster.node(i % 2);
-      again.add(new AccessTokens(node).get(ch, slowWeChat.apply(node)));
+      again.add(new AccessTokens(node).get(ch, "https://api.weixin.qq.com", slowWeChat.apply(node)));
     }
     await(Future.all(again));
     assertThat(new HashSet<>(again.stream().map(Future::result).toList())).containsExactly("T2");
     assertThat(fetches.get()).isEqualTo(2);
     assertThat(maxConcurrent.get()).isEqualTo(1);
     // a stale invalidation (of T1, already replaced) leaves T2 alone
-    await(new AccessTokens(cluster.node(1)).invalidate(ch, "T1"));
-    assertThat(await(new AccessTokens(cluster.node(1)).get(ch, slowWeChat.apply(cluster.node(1))))).isEqualTo("T2");
+    await(new AccessTokens(cluster.node(1)).invalidate(ch, "https://api.weixin.qq.com", "T1"));
+    assertThat(await(new AccessTokens(cluster.node(1)).get(ch, "https://api.weixin.qq.com", slowWeChat.apply(cluster.node(1))))).isEqualTo("T2");
   }
 }

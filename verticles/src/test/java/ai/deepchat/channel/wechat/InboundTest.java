@@ -25,6 +25,10 @@ class InboundTest {
     assertThat(Inbound.parse(push("event", "<Event>unsubscribe</Event>", null), "w").reply()).isNull();
     assertThat(Inbound.parse(push("location", "<Label>Shanghai, Nanjing Rd</Label>", "43"), "").question())
         .isEqualTo("Shanghai, Nanjing Rd");
+    // no configured model reads pictures: the user is told so, and nothing goes to the pipeline
+    Inbound picture = Inbound.parse(push("image", "<PicUrl>http://127.0.0.1/p.jpg</PicUrl><MediaId>m1</MediaId>", "44"), "");
+    assertThat(picture.question()).isNull();
+    assertThat(picture.reply()).isEqualTo(Inbound.IMAGE_NOT_READ).contains("cannot read pictures");
   }
 
   @Test
