@@ -43,7 +43,11 @@ void check_matmul(SimdLevel level) {
   set_simd_level(level);
   CHECK(simd_level() == level);
   ThreadPool pool(3);
-  const int64_t shapes[][3] = {{1, 1, 1}, {1, 7, 5}, {3, 33, 17}, {5, 100, 65}, {37, 130, 129}, {4, 8, 64}, {64, 96, 300}};
+  // {T, cols, rows}: tails of every vector width (8, 16, 32 values) in cols, of the 4x4 register
+  // blocks in rows and tokens, and of the row/token tiles.
+  const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65}, {37, 130, 129},
+                               {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},   {7, 65, 67},
+                               {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}};
   for (WFormat fmt : {WFormat::kF32, WFormat::kBF16, WFormat::kI8}) {
     for (const auto& s : shapes) {
       const int64_t T = s[0], cols = s[1], rows = s[2];
@@ -52,10 +56,21 @@ void check_matmul(SimdLevel level) {
       auto bias = testutil::random_vec(static_cast<size_t>(rows), 8);
       std::vector<float> y(static_cast<size_t>(T * rows)), ref(y.size());
       matmul(w, x.data(), T, y.data(), bias.data(), &pool);
-      matmul_reference(w, x.data(), T, ref.data(), bias.data());
+      // The bf16 dot-product kernel multiplies bf16 by bf16: its reference rounds x the same way, so
+      // the check below stays as tight as for the other paths (f32 products and sums).
+      const bool rounds_x = level == SimdLevel::kAvx512Dot && fmt == WFormat::kBF16;
+      std::vector<float> xr = x;
+      if (rounds_x)
+        for (float& v : xr) v = bf16_to_f32(f32_to_bf16(v));
+      matmul_reference(w, xr.data(), T, ref.data(), bias.data());
       // f32 accumulation over `cols` terms of magnitude <= 1: error grows like sqrt(cols) * eps.
       const double tol = 1e-5 * std::sqrt(static_cast<double>(cols)) * 4;
       for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y[i], ref[i], tol);
+      if (rounds_x) {  // and against the unrounded x: each product is off by at most 2^-8 relative
+        std::vector<float> exact(y.size());
+        matmul_reference(w, x.data(), T, exact.data(), bias.data());
+        for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y[i], exact[i], tol + cols / 256.0);
+      }
       std::vector<float> y1(y.size());
       matmul(w, x.data(), T, y1.data(), bias.data(), nullptr);  // no pool: same result
       for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y1[i], y[i], tol);
@@ -82,6 +97,14 @@ TEST(matmul_avx512_matches_reference) {
     return;
   }
   check_matmul(SimdLevel::kAvx512);
+}
+
+TEST(matmul_avx512dot_matches_reference) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  check_matmul(SimdLevel::kAvx512Dot);
 }
 
 TEST(thread_pool_covers_range_once) {
