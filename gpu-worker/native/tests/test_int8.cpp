@@ -1,4 +1,4 @@
-// INT8 weight-only quantization (per-row scales) at load: per-element error bound, and whole-model
+// INT8 weight quantization (blocks of 32 columns with their own scale) at load: per-element error bound, and whole-model
 // logits close to float32. Stated tolerance: max |logit_int8 - logit_f32| <= 2% of the logit range
 // on the fixtures, with the same greedy argmax at (nearly) every position.
 #include <algorithm>
@@ -12,17 +12,26 @@
 using namespace dse;
 
 TEST(quantize_rows_error_bound) {
-  const int64_t rows = 9, cols = 77;
+  // 77 columns: two full blocks of 32 and a tail block of 13, each with its own scale.
+  const int64_t rows = 9, cols = 77, nb = q8_blocks(cols);
+  CHECK_EQ(nb, 3);
   auto w = testutil::random_vec(rows * cols, 11, 3.f);
+  w[5] = 40.f;  // an outlier widens only its own block's scale
   std::vector<int8_t> q(w.size());
-  std::vector<float> s(rows);
+  std::vector<float> s(rows * nb);
   quantize_rows_i8(w.data(), rows, cols, q.data(), s.data());
   for (int64_t r = 0; r < rows; ++r) {
-    float amax = 0;
-    for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(w[r * cols + c]));
-    CHECK_NEAR(s[r], amax / 127, 1e-7);
-    for (int64_t c = 0; c < cols; ++c) CHECK(std::fabs(q[r * cols + c] * s[r] - w[r * cols + c]) <= s[r] / 2 + 1e-7);
+    for (int64_t b = 0; b < nb; ++b) {
+      float amax = 0;
+      for (int64_t c = b * kQ8Block; c < std::min(cols, (b + 1) * kQ8Block); ++c)
+        amax = std::max(amax, std::fabs(w[r * cols + c]));
+      const float sb = s[r * nb + b];
+      CHECK_NEAR(sb, amax / 127, 1e-7);
+      for (int64_t c = b * kQ8Block; c < std::min(cols, (b + 1) * kQ8Block); ++c)
+        CHECK(std::fabs(q[r * cols + c] * sb - w[r * cols + c]) <= sb / 2 + 1e-7);
+    }
   }
+  CHECK(s[1] < 40.f / 127 / 2);  // row 0, block 1 is not affected by the outlier in block 0
 }
 
 TEST(int8_model_logits_close_to_f32) {

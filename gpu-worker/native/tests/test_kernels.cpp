@@ -33,7 +33,7 @@ Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed) {
     for (float f : v) w.bf16.push_back(f32_to_bf16(f));
   } else {
     w.i8.resize(v.size());
-    w.scale.resize(static_cast<size_t>(rows));
+    w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
     quantize_rows_i8(v.data(), rows, cols, w.i8.data(), w.scale.data());
   }
   return w;

@@ -137,10 +137,10 @@ void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, in
     }
     case WFormat::kI8: {
       const int8_t* d = w.i8.data();
-      tile_generic([d, cols](int64_t o, int64_t i) { return static_cast<float>(d[o * cols + i]); }, cols, x,
-                   row_begin, row_end, t_begin, t_end, w.rows, y);
-      for (int64_t t = t_begin; t < t_end; ++t)
-        for (int64_t o = row_begin; o < row_end; ++o) y[t * w.rows + o] *= w.scale[o];
+      const float* s = w.scale.data();
+      const int64_t nb = q8_blocks(cols);
+      tile_generic([d, s, cols, nb](int64_t o, int64_t i) { return d[o * cols + i] * s[o * nb + i / kQ8Block]; }, cols,
+                   x, row_begin, row_end, t_begin, t_end, w.rows, y);
       break;
     }
   }
