@@ -58,18 +58,27 @@ void check_matmul(SimdLevel level) {
       matmul(w, x.data(), T, y.data(), bias.data(), &pool);
       // The bf16 dot-product kernel multiplies bf16 by bf16: its reference rounds x the same way, so
       // the check below stays as tight as for the other paths (f32 products and sums).
-      const bool rounds_x = level == SimdLevel::kAvx512Dot && fmt == WFormat::kBF16;
+      // Likewise the int8 dot-product kernel quantizes x per block of 32.
+      const bool rounds_x = level == SimdLevel::kAvx512Dot && fmt != WFormat::kF32;
       std::vector<float> xr = x;
-      if (rounds_x)
+      if (rounds_x && fmt == WFormat::kBF16)
         for (float& v : xr) v = bf16_to_f32(f32_to_bf16(v));
+      if (rounds_x && fmt == WFormat::kI8) {
+        std::vector<int8_t> q(static_cast<size_t>(cols));
+        std::vector<float> sc(static_cast<size_t>(q8_blocks(cols)));
+        for (int64_t t = 0; t < T; ++t) {
+          quantize_q8_row(x.data() + t * cols, cols, q.data(), sc.data());
+          for (int64_t i = 0; i < cols; ++i) xr[t * cols + i] = q[i] * sc[i / kQ8Block];
+        }
+      }
       matmul_reference(w, xr.data(), T, ref.data(), bias.data());
       // f32 accumulation over `cols` terms of magnitude <= 1: error grows like sqrt(cols) * eps.
       const double tol = 1e-5 * std::sqrt(static_cast<double>(cols)) * 4;
       for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y[i], ref[i], tol);
-      if (rounds_x) {  // and against the unrounded x: each product is off by at most 2^-8 relative
+      if (rounds_x) {  // and against the exact x: each x is off by at most 2^-9 (bf16) or 1/254 (int8) of its block max
         std::vector<float> exact(y.size());
         matmul_reference(w, x.data(), T, exact.data(), bias.data());
-        for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y[i], exact[i], tol + cols / 256.0);
+        for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y[i], exact[i], tol + cols / 200.0);
       }
       std::vector<float> y1(y.size());
       matmul(w, x.data(), T, y1.data(), bias.data(), nullptr);  // no pool: same result

@@ -20,8 +20,8 @@ void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, cons
 // products (AVX512_BF16 `vdpbf16ps` for bf16 weights) where present, else AVX2+FMA, else portable
 // code. AVX-512F without the dot products stays opt-in (DSE_SIMD=avx512). The env var
 // DSE_SIMD=avx512dot|avx512|avx2|none overrides (clamped to the CPU). Tests set each level.
-// kAvx512Dot rounds the activations of a bf16 matmul to bf16 (as llama.cpp does); products and
-// sums stay f32.
+// kAvx512Dot rounds the activations of a bf16 matmul to bf16 (as llama.cpp does; products and sums
+// stay f32) and quantizes those of an int8 matmul per block of 32 like the weights (as Q8_0 does).
 enum class SimdLevel : int { kNone = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Dot = 3 };
 // Best level this CPU and build support.
 SimdLevel simd_available();
@@ -41,6 +41,10 @@ void matmul_tile_avx512(WFormat fmt, const void* wdata, const float* scale, int6
 // bf16 weights x activations already rounded to bf16 (xb: [T, cols]), `vdpbf16ps`.
 void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t row_begin,
                          int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
+// int8 block weights (ws: [rows * q8_blocks(cols)]) x activations quantized the same way (xq: [T, cols],
+// xs: [T * q8_blocks(cols)]), `vpdpbusd`.
+void matmul_tile_q8dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, int64_t rows,
+                       int64_t cols, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
 }  // namespace detail
 
 }  // namespace dse
