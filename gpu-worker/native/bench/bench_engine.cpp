@@ -6,6 +6,7 @@
 // and 4 different adapters, and a single stream with and without one.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include "kernels/matmul.h"
 #include "loader/model_config.h"
 #include "loader/tensor_source.h"
+#include "loader/weight_loader.h"
 
 using namespace dse;
 using Clock = std::chrono::steady_clock;
@@ -214,6 +216,58 @@ void bench_lora(Engine& engine, const ModelConfig& cfg, int rank, int steps) {
 
 }  // namespace
 
+// --kernels: the matmul alone on the model's MLP shape, one thread, timed in thread CPU time so other
+// jobs on a shared machine skew it less than wall time; every SIMD level this CPU has, interleaved.
+double thread_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int bench_kernels() {
+  const int64_t rows = 8960, cols = 1536;  // gate/up projection
+  std::printf("matmul kernels, %lldx%lld weights, 1 thread, thread CPU time, best of 5, load average %s\n",
+              static_cast<long long>(rows), static_cast<long long>(cols), loadavg().c_str());
+  auto raw = random_bf16(rows * cols);
+  Weight wb;
+  wb.format = WFormat::kBF16;
+  wb.rows = rows;
+  wb.cols = cols;
+  wb.bf16.resize(static_cast<size_t>(rows * cols));
+  std::memcpy(wb.bf16.data(), raw.data(), raw.size());
+  Weight wq;
+  wq.format = WFormat::kI8;
+  wq.rows = rows;
+  wq.cols = cols;
+  wq.i8.resize(static_cast<size_t>(rows * cols));
+  wq.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
+  const std::vector<float> wf = wb.to_f32();
+  quantize_rows_i8(wf.data(), rows, cols, wq.i8.data(), wq.scale.data());
+  std::vector<SimdLevel> levels;
+  for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kAvx512Dot})
+    if (l <= simd_available()) levels.push_back(l);
+  for (const Weight* w : {&wb, &wq}) {
+    for (int64_t T : {int64_t{1}, int64_t{128}}) {
+      std::vector<float> x(static_cast<size_t>(T * cols)), y(static_cast<size_t>(T * rows));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<int64_t>(next_rand() % 2001) - 1000) / 1000.f;
+      std::vector<double> best(levels.size(), 1e30);
+      for (int rep = 0; rep < 5; ++rep)
+        for (size_t l = 0; l < levels.size(); ++l) {
+          set_simd_level(levels[l]);
+          const double t0 = thread_seconds();
+          matmul(*w, x.data(), T, y.data(), nullptr, nullptr);
+          best[l] = std::min(best[l], thread_seconds() - t0);
+        }
+      for (size_t l = 0; l < levels.size(); ++l)
+        std::printf("  %-5s T=%-4lld %-36s %7.1f GMAC/s  %6.1f GB/s of weights\n", w == &wb ? "bf16" : "int8",
+                    static_cast<long long>(T), simd_name(levels[l]), T * rows * cols / best[l] / 1e9,
+                    w->bytes() / best[l] / 1e9);
+    }
+  }
+  set_simd_level(simd_available());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
@@ -225,8 +279,9 @@ int main(int argc, char** argv) {
     else if (k == "--threads") a.threads = val();
     else if (k == "--int8") a.int8 = true;
     else if (k == "--lora") a.lora_rank = val();
+    else if (k == "--kernels") return bench_kernels();
     else {
-      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK]\n",
+      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK] [--kernels]\n",
                    argv[0]);
       return 2;
     }

@@ -47,6 +47,26 @@ inline void micro_bf16(const uint16_t* w, const uint16_t* x, int64_t cols, float
     for (int n = 0; n < N; ++n) out[r * N + n] = _mm512_reduce_add_ps(acc[r][n]);
 }
 
+// Decode (one token): one row at a time, four accumulators along the row, so the weights stream
+// sequentially (one prefetch stream) and the dot latency is hidden within the row.
+float gemv_row_bf16(const uint16_t* w, const uint16_t* x, int64_t cols) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 4 * kPairs <= cols; i += 4 * kPairs) {
+    a0 = _mm512_dpbf16_ps(a0, as_bh(_mm512_loadu_si512(w + i)), as_bh(_mm512_loadu_si512(x + i)));
+    a1 = _mm512_dpbf16_ps(a1, as_bh(_mm512_loadu_si512(w + i + kPairs)), as_bh(_mm512_loadu_si512(x + i + kPairs)));
+    a2 = _mm512_dpbf16_ps(a2, as_bh(_mm512_loadu_si512(w + i + 2 * kPairs)),
+                          as_bh(_mm512_loadu_si512(x + i + 2 * kPairs)));
+    a3 = _mm512_dpbf16_ps(a3, as_bh(_mm512_loadu_si512(w + i + 3 * kPairs)),
+                          as_bh(_mm512_loadu_si512(x + i + 3 * kPairs)));
+  }
+  for (; i < cols; i += kPairs) {
+    const __mmask32 m = cols - i >= kPairs ? ~__mmask32{0} : static_cast<__mmask32>((1ull << (cols - i)) - 1);
+    a0 = _mm512_dpbf16_ps(a0, as_bh(_mm512_maskz_loadu_epi16(m, w + i)), as_bh(_mm512_maskz_loadu_epi16(m, x + i)));
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
 // Rows [r0, r1) in blocks of four against N tokens starting at t.
 template <int N>
 void rows_bf16(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t r0, int64_t r1, int64_t t,
@@ -144,6 +164,10 @@ void rows_q8(const Q8Args& a, int64_t r0, int64_t r1, int64_t t, float* y) {
 void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t r0, int64_t r1,
                          int64_t t0, int64_t t1, float* y) {
   // Tokens in groups of four outermost: their activations stay in L1 while the row tile streams past.
+  if (t1 - t0 == 1) {
+    for (int64_t o = r0; o < r1; ++o) y[t0 * rows + o] = gemv_row_bf16(w + o * cols, xb + t0 * cols, cols);
+    return;
+  }
   int64_t t = t0;
   for (; t + 4 <= t1; t += 4) rows_bf16<4>(w, xb, rows, cols, r0, r1, t, y);
   switch (t1 - t) {
@@ -157,6 +181,14 @@ void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, in
 void matmul_tile_q8dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, int64_t rows,
                        int64_t cols, int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y) {
   const Q8Args a{w, ws, xq, xs, rows, cols, q8_blocks(cols)};
+  if (t1 - t0 == 1) {  // decode: one row at a time, so the weights stream sequentially (see gemv_row_bf16)
+    float out;
+    for (int64_t o = r0; o < r1; ++o) {
+      micro_q8<1, 1>(w + o * cols, ws + o * a.nb, xq + t0 * cols, xs + t0 * a.nb, cols, a.nb, &out);
+      y[t0 * rows + o] = out;
+    }
+    return;
+  }
   int64_t t = t0;
   for (; t + 4 <= t1; t += 4) rows_q8<4>(a, r0, r1, t, y);
   switch (t1 - t) {
