@@ -114,14 +114,14 @@ inline void micro_q8(const int8_t* w, const float* ws, const int8_t* x, const fl
     __m512 xsv[N];
     for (int n = 0; n < N; ++n) {
       xv[n] = _mm512_maskz_loadu_epi8(m, x + n * cols + i);
-      excess[n] = _mm512_dpbusd_epi32(zero, flip, xv[n]);
+      excess[n] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, flip, xv[n]));  // negated: the dot starts there
       xsv[n] = two_scales(xs + n * nb, b, nb);
     }
     for (int r = 0; r < R; ++r) {
       const __m512i wv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + r * cols + i), flip);
       const __m512 wsv = two_scales(ws + r * nb, b, nb);
       for (int n = 0; n < N; ++n) {
-        const __m512i d = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, wv, xv[n]), excess[n]);
+        const __m512i d = _mm512_dpbusd_epi32(excess[n], wv, xv[n]);
         acc[r][n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(wsv, xsv[n]), acc[r][n]);
       }
     }
