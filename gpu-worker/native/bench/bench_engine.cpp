@@ -6,8 +6,10 @@
 // and 4 different adapters, and a single stream with and without one.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
+#include <immintrin.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -22,6 +24,7 @@
 #include "kernels/matmul.h"
 #include "loader/model_config.h"
 #include "loader/tensor_source.h"
+#include "loader/weight_loader.h"
 
 using namespace dse;
 using Clock = std::chrono::steady_clock;
@@ -87,9 +90,35 @@ std::string loadavg() {
   return one.empty() ? "?" : one;
 }
 
-// Read bandwidth: all threads sum disjoint parts of a buffer much larger than the caches (one
-// integer accumulator per thread, which the compiler vectorises); best of several passes.
-double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf) {
+// Sum of n words read as `streams` interleaved sequential streams (each a quarter of the range, own
+// accumulators): one stream per core leaves the memory system idle between prefetches, and a
+// 1-stream probe understated what llama.cpp's decode reached. 256-bit loads where the CPU has AVX2.
+__attribute__((target("avx2"))) uint64_t sum_streams_avx2(const uint64_t* p, int64_t n) {
+  const int64_t q = n / 4 / 4 * 4;  // words per stream, a multiple of one 256-bit load
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i < q; i += 4) {
+    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + q + i)));
+    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * q + i)));
+    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 3 * q + i)));
+  }
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+  uint64_t acc = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  for (int64_t i = 4 * q; i < n; ++i) acc += p[i];
+  return acc;
+}
+
+uint64_t sum_one_stream(const uint64_t* p, int64_t n) {
+  uint64_t acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += p[i];
+  return acc;
+}
+
+// Read bandwidth: all threads sum disjoint parts of a buffer much larger than the caches; best of
+// several passes. multi: four streams per thread (the figure the roofline uses), else one.
+double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf, bool multi) {
+  const bool avx2 = multi && __builtin_cpu_supports("avx2");
   double best = 0;
   for (int rep = 0; rep < 5; ++rep) {
     std::vector<uint64_t> partial(static_cast<size_t>(pool.size()) * 8, 0);
@@ -97,10 +126,8 @@ double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf) {
     pool.parallel_for(pool.size(), [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; ++c) {
         const int64_t n = static_cast<int64_t>(buf.size());
-        const uint64_t* p = buf.data();
-        uint64_t acc = 0;
-        for (int64_t i = n * c / pool.size(), hi = n * (c + 1) / pool.size(); i < hi; ++i) acc += p[i];
-        partial[c * 8] = acc;
+        const int64_t lo = n * c / pool.size(), hi = n * (c + 1) / pool.size();
+        partial[c * 8] = avx2 ? sum_streams_avx2(buf.data() + lo, hi - lo) : sum_one_stream(buf.data() + lo, hi - lo);
       }
     });
     double s = seconds_since(t0);
@@ -214,6 +241,58 @@ void bench_lora(Engine& engine, const ModelConfig& cfg, int rank, int steps) {
 
 }  // namespace
 
+// --kernels: the matmul alone on the model's MLP shape, one thread, timed in thread CPU time so other
+// jobs on a shared machine skew it less than wall time; every SIMD level this CPU has, interleaved.
+double thread_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int bench_kernels() {
+  const int64_t rows = 8960, cols = 1536;  // gate/up projection
+  std::printf("matmul kernels, %lldx%lld weights, 1 thread, thread CPU time, best of 5, load average %s\n",
+              static_cast<long long>(rows), static_cast<long long>(cols), loadavg().c_str());
+  auto raw = random_bf16(rows * cols);
+  Weight wb;
+  wb.format = WFormat::kBF16;
+  wb.rows = rows;
+  wb.cols = cols;
+  wb.bf16.resize(static_cast<size_t>(rows * cols));
+  std::memcpy(wb.bf16.data(), raw.data(), raw.size());
+  Weight wq;
+  wq.format = WFormat::kI8;
+  wq.rows = rows;
+  wq.cols = cols;
+  wq.i8.resize(static_cast<size_t>(rows * cols));
+  wq.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
+  const std::vector<float> wf = wb.to_f32();
+  quantize_rows_i8(wf.data(), rows, cols, wq.i8.data(), wq.scale.data());
+  std::vector<SimdLevel> levels;
+  for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kAvx512Dot})
+    if (l <= simd_available()) levels.push_back(l);
+  for (const Weight* w : {&wb, &wq}) {
+    for (int64_t T : {int64_t{1}, int64_t{128}}) {
+      std::vector<float> x(static_cast<size_t>(T * cols)), y(static_cast<size_t>(T * rows));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<int64_t>(next_rand() % 2001) - 1000) / 1000.f;
+      std::vector<double> best(levels.size(), 1e30);
+      for (int rep = 0; rep < 5; ++rep)
+        for (size_t l = 0; l < levels.size(); ++l) {
+          set_simd_level(levels[l]);
+          const double t0 = thread_seconds();
+          matmul(*w, x.data(), T, y.data(), nullptr, nullptr);
+          best[l] = std::min(best[l], thread_seconds() - t0);
+        }
+      for (size_t l = 0; l < levels.size(); ++l)
+        std::printf("  %-5s T=%-4lld %-36s %7.1f GMAC/s  %6.1f GB/s of weights\n", w == &wb ? "bf16" : "int8",
+                    static_cast<long long>(T), simd_name(levels[l]), T * rows * cols / best[l] / 1e9,
+                    w->bytes() / best[l] / 1e9);
+    }
+  }
+  set_simd_level(simd_available());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
@@ -225,8 +304,9 @@ int main(int argc, char** argv) {
     else if (k == "--threads") a.threads = val();
     else if (k == "--int8") a.int8 = true;
     else if (k == "--lora") a.lora_rank = val();
+    else if (k == "--kernels") return bench_kernels();
     else {
-      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK]\n",
+      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK] [--kernels]\n",
                    argv[0]);
       return 2;
     }
@@ -304,7 +384,8 @@ int main(int argc, char** argv) {
 
   ThreadPool pool(threads);
   std::vector<uint64_t> buf(static_cast<size_t>(1) << 27, 1);  // 1 GiB
-  const double read_bw = read_bandwidth(pool, buf);
+  const double read_bw1 = read_bandwidth(pool, buf, false);
+  const double read_bw = std::max(read_bw1, read_bandwidth(pool, buf, true));
   const double copy_bw = memcpy_bandwidth(buf);
 
   const double prefill_tps = a.prompt / prefill_s;
@@ -312,8 +393,8 @@ int main(int argc, char** argv) {
   const double roofline = read_bw / bytes_per_token;
   std::printf("prefill: %d tokens in %.2f s = %.1f tokens/s\n", a.prompt, prefill_s, prefill_tps);
   std::printf("decode:  %d tokens in %.2f s = %.2f tokens/s (single stream)\n", decoded, decode_s, decode_tps);
-  std::printf("memory:  read %.1f GB/s (%d threads), memcpy %.1f GB/s (read+write, 1 thread)\n", read_bw / 1e9,
-              threads, copy_bw / 1e9);
+  std::printf("memory:  read %.1f GB/s (%d threads, 4 streams each; 1 stream: %.1f), memcpy %.1f GB/s (read+write, "
+              "1 thread)\n", read_bw / 1e9, threads, read_bw1 / 1e9, copy_bw / 1e9);
   std::printf("load average at the end: %s (above the thread count means the figures are shared)\n",
               loadavg().c_str());
   std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode reaches %.0f%% of it\n", roofline,

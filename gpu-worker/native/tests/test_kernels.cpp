@@ -33,7 +33,7 @@ Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed) {
     for (float f : v) w.bf16.push_back(f32_to_bf16(f));
   } else {
     w.i8.resize(v.size());
-    w.scale.resize(static_cast<size_t>(rows));
+    w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
     quantize_rows_i8(v.data(), rows, cols, w.i8.data(), w.scale.data());
   }
   return w;
@@ -43,7 +43,11 @@ void check_matmul(SimdLevel level) {
   set_simd_level(level);
   CHECK(simd_level() == level);
   ThreadPool pool(3);
-  const int64_t shapes[][3] = {{1, 1, 1}, {1, 7, 5}, {3, 33, 17}, {5, 100, 65}, {37, 130, 129}, {4, 8, 64}, {64, 96, 300}};
+  // {T, cols, rows}: tails of every vector width (8, 16, 32 values) in cols, of the 4x4 register
+  // blocks in rows and tokens, and of the row/token tiles.
+  const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65}, {37, 130, 129},
+                               {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},   {7, 65, 67},
+                               {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}};
   for (WFormat fmt : {WFormat::kF32, WFormat::kBF16, WFormat::kI8}) {
     for (const auto& s : shapes) {
       const int64_t T = s[0], cols = s[1], rows = s[2];
@@ -52,10 +56,30 @@ void check_matmul(SimdLevel level) {
       auto bias = testutil::random_vec(static_cast<size_t>(rows), 8);
       std::vector<float> y(static_cast<size_t>(T * rows)), ref(y.size());
       matmul(w, x.data(), T, y.data(), bias.data(), &pool);
-      matmul_reference(w, x.data(), T, ref.data(), bias.data());
+      // The bf16 dot-product kernel multiplies bf16 by bf16: its reference rounds x the same way, so
+      // the check below stays as tight as for the other paths (f32 products and sums).
+      // Likewise the int8 dot-product kernel quantizes x per block of 32.
+      const bool rounds_x = level == SimdLevel::kAvx512Dot && fmt != WFormat::kF32;
+      std::vector<float> xr = x;
+      if (rounds_x && fmt == WFormat::kBF16)
+        for (float& v : xr) v = bf16_to_f32(f32_to_bf16(v));
+      if (rounds_x && fmt == WFormat::kI8) {
+        std::vector<int8_t> q(static_cast<size_t>(cols));
+        std::vector<float> sc(static_cast<size_t>(q8_blocks(cols)));
+        for (int64_t t = 0; t < T; ++t) {
+          quantize_q8_row(x.data() + t * cols, cols, q.data(), sc.data());
+          for (int64_t i = 0; i < cols; ++i) xr[t * cols + i] = q[i] * sc[i / kQ8Block];
+        }
+      }
+      matmul_reference(w, xr.data(), T, ref.data(), bias.data());
       // f32 accumulation over `cols` terms of magnitude <= 1: error grows like sqrt(cols) * eps.
       const double tol = 1e-5 * std::sqrt(static_cast<double>(cols)) * 4;
       for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y[i], ref[i], tol);
+      if (rounds_x) {  // and against the exact x: each x is off by at most 2^-9 (bf16) or 1/254 (int8) of its block max
+        std::vector<float> exact(y.size());
+        matmul_reference(w, x.data(), T, exact.data(), bias.data());
+        for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y[i], exact[i], tol + cols / 200.0);
+      }
       std::vector<float> y1(y.size());
       matmul(w, x.data(), T, y1.data(), bias.data(), nullptr);  // no pool: same result
       for (size_t i = 0; i < y.size(); ++i) CHECK_NEAR(y1[i], y[i], tol);
@@ -82,6 +106,14 @@ TEST(matmul_avx512_matches_reference) {
     return;
   }
   check_matmul(SimdLevel::kAvx512);
+}
+
+TEST(matmul_avx512dot_matches_reference) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  check_matmul(SimdLevel::kAvx512Dot);
 }
 
 TEST(thread_pool_covers_range_once) {

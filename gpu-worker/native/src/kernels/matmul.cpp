@@ -4,6 +4,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "common/dtype.h"
 
@@ -14,26 +19,64 @@ namespace {
 constexpr int64_t kRowTile = 64;    // weight rows kept hot in L2 while tokens stream past
 constexpr int64_t kTokenTile = 32;  // activations reused across the row tile
 
+#if defined(__x86_64__)
+struct CpuRegs {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+};
+CpuRegs cpuid(unsigned leaf, unsigned sub) {
+  CpuRegs r;
+  if (__get_cpuid_max(0, nullptr) >= leaf) __cpuid_count(leaf, sub, r.a, r.b, r.c, r.d);
+  return r;
+}
+// XCR0: which register states the OS saves on a context switch. A CPU flag alone is not enough: a
+// kernel that does not save ZMM state would corrupt the registers of every thread.
+unsigned long long xcr0() {
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<unsigned long long>(hi) << 32) | lo;
+}
+#endif
+
+// Once per process (cached by simd_available's static).
 SimdLevel detect_simd() {
 #if defined(__x86_64__) && defined(DSE_HAVE_AVX2_TU)
-  __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const CpuRegs l1 = cpuid(1, 0);
+  if (!(l1.c & (1u << 27))) return SimdLevel::kNone;  // OSXSAVE: xgetbv usable
+  const unsigned long long xcr = xcr0();
+  const bool os_ymm = (xcr & 0x6) == 0x6;         // SSE + AVX state
+  const bool os_zmm = (xcr & 0xe6) == 0xe6;       // + opmask, ZMM_Hi256, Hi16_ZMM
+  const CpuRegs l7 = cpuid(7, 0), l71 = cpuid(7, 1);
+  const bool avx2 = os_ymm && (l7.b & (1u << 5)) && (l1.c & (1u << 12));  // AVX2, FMA
+  if (!avx2) return SimdLevel::kNone;
 #if defined(DSE_HAVE_AVX512_TU)
-  if (avx2 && __builtin_cpu_supports("avx512f")) return SimdLevel::kAvx512;
+  const bool f = os_zmm && (l7.b & (1u << 16));
+  const bool bw_vl = (l7.b & (1u << 30)) && (l7.b & (1u << 31));
+  const bool vnni = l7.c & (1u << 11), bf16 = l71.a & (1u << 5);
+#if defined(DSE_HAVE_AVX512DOT_TU)
+  if (f && bw_vl && vnni && bf16) return SimdLevel::kAvx512Dot;
 #endif
-  return avx2 ? SimdLevel::kAvx2 : SimdLevel::kNone;
+  if (f) return SimdLevel::kAvx512;
+#endif
+  return SimdLevel::kAvx2;
 #else
   return SimdLevel::kNone;
 #endif
 }
 
-// Default: AVX2 even where AVX-512 exists. On this project's Xeon the 512-bit kernel is only ~7%
-// faster for bf16 prefill and no faster for decode (memory bound), while older Xeons lower the
-// clock of the whole core under AVX-512. DSE_SIMD=avx512|avx2|none overrides (clamped to the CPU).
+SimdLevel cpu_simd() {
+  static const SimdLevel level = detect_simd();
+  return level;
+}
+
+// Default: the dot-product kernels where the CPU has them (they double the multiply-adds per
+// instruction); otherwise AVX2 even where AVX-512F exists: on this project's Xeon the 512-bit
+// widen-then-FMA kernel is only ~7% faster for bf16 prefill and no faster for decode (memory bound),
+// while older Xeons lower the clock of the whole core under AVX-512. DSE_SIMD overrides.
 int initial_simd() {
-  const int best = static_cast<int>(detect_simd());
+  const int best = static_cast<int>(cpu_simd());
   const char* env = std::getenv("DSE_SIMD");
-  int want = std::min(best, static_cast<int>(SimdLevel::kAvx2));
+  int want = best == static_cast<int>(SimdLevel::kAvx512Dot) ? best : std::min(best, static_cast<int>(SimdLevel::kAvx2));
+  if (env && std::strcmp(env, "avx512dot") == 0) want = static_cast<int>(SimdLevel::kAvx512Dot);
   if (env && std::strcmp(env, "avx512") == 0) want = static_cast<int>(SimdLevel::kAvx512);
   if (env && std::strcmp(env, "avx2") == 0) want = static_cast<int>(SimdLevel::kAvx2);
   if (env && std::strcmp(env, "none") == 0) want = static_cast<int>(SimdLevel::kNone);
@@ -60,13 +103,14 @@ void tile_generic(const Load& load, int64_t cols, const float* x, int64_t row_be
 
 }  // namespace
 
-SimdLevel simd_available() { return detect_simd(); }
+SimdLevel simd_available() { return cpu_simd(); }
 void set_simd_level(SimdLevel level) {
-  simd_flag().store(std::min(static_cast<int>(level), static_cast<int>(detect_simd())));
+  simd_flag().store(std::min(static_cast<int>(level), static_cast<int>(cpu_simd())));
 }
 SimdLevel simd_level() { return static_cast<SimdLevel>(simd_flag().load()); }
 const char* simd_name(SimdLevel level) {
   switch (level) {
+    case SimdLevel::kAvx512Dot: return "AVX-512 dot products (BF16, VNNI)";
     case SimdLevel::kAvx512: return "AVX-512F";
     case SimdLevel::kAvx2: return "AVX2+FMA";
     default: return "none (portable kernels)";
@@ -93,10 +137,10 @@ void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, in
     }
     case WFormat::kI8: {
       const int8_t* d = w.i8.data();
-      tile_generic([d, cols](int64_t o, int64_t i) { return static_cast<float>(d[o * cols + i]); }, cols, x,
-                   row_begin, row_end, t_begin, t_end, w.rows, y);
-      for (int64_t t = t_begin; t < t_end; ++t)
-        for (int64_t o = row_begin; o < row_end; ++o) y[t * w.rows + o] *= w.scale[o];
+      const float* s = w.scale.data();
+      const int64_t nb = q8_blocks(cols);
+      tile_generic([d, s, cols, nb](int64_t o, int64_t i) { return d[o * cols + i] * s[o * nb + i / kQ8Block]; }, cols,
+                   x, row_begin, row_end, t_begin, t_end, w.rows, y);
       break;
     }
   }
@@ -113,12 +157,39 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
   // Decode splits rows finely so both cores stream weights; prefill uses whole row tiles.
   const int64_t row_tile = T == 1 ? std::max<int64_t>(16, std::min<int64_t>(kRowTile, w.rows / 8)) : kRowTile;
   const int64_t n_tiles = (w.rows + row_tile - 1) / row_tile;
+  // vdpbf16ps multiplies bf16 by bf16: round the activations once per call, not once per tile.
+  const bool bf16dot = simd == SimdLevel::kAvx512Dot && w.format == WFormat::kBF16;
+  thread_local std::vector<uint16_t> xb_buf;  // a thread_local is not captured: the pool gets a pointer
+  const uint16_t* xb = nullptr;
+  if (bf16dot) {
+    xb_buf.resize(static_cast<size_t>(T * w.cols));
+    for (size_t i = 0; i < xb_buf.size(); ++i) xb_buf[i] = f32_to_bf16(x[i]);
+    xb = xb_buf.data();
+  }
+  // vpdpbusd multiplies bytes: quantize the activations per block of 32, as the weights are.
+  const bool q8dot = simd == SimdLevel::kAvx512Dot && w.format == WFormat::kI8;
+  thread_local std::vector<int8_t> xq_buf;
+  thread_local std::vector<float> xs_buf;
+  const int8_t* xq = nullptr;
+  const float* xs = nullptr;
+  if (q8dot) {
+    const int64_t nb = q8_blocks(w.cols);
+    xq_buf.resize(static_cast<size_t>(T * w.cols));
+    xs_buf.resize(static_cast<size_t>(T * nb));
+    for (int64_t t = 0; t < T; ++t) quantize_q8_row(x + t * w.cols, w.cols, xq_buf.data() + t * w.cols, xs_buf.data() + t * nb);
+    xq = xq_buf.data();
+    xs = xs_buf.data();
+  }
   auto body = [&](int64_t tb, int64_t te) {
     for (int64_t tile = tb; tile < te; ++tile) {
       int64_t r0 = tile * row_tile, r1 = std::min(w.rows, r0 + row_tile);
       for (int64_t t0 = 0; t0 < T; t0 += kTokenTile) {
         int64_t t1 = std::min(T, t0 + kTokenTile);
-        if (simd == SimdLevel::kAvx512)
+        if (bf16dot)
+          detail::matmul_tile_bf16dot(w.bf16.data(), xb, w.rows, w.cols, r0, r1, t0, t1, y);
+        else if (q8dot)
+          detail::matmul_tile_q8dot(w.i8.data(), w.scale.data(), xq, xs, w.rows, w.cols, r0, r1, t0, t1, y);
+        else if (simd >= SimdLevel::kAvx512)
           detail::matmul_tile_avx512(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
         else if (simd == SimdLevel::kAvx2)
           detail::matmul_tile_avx2(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);

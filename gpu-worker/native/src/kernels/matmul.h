@@ -15,10 +15,14 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
 // Plain triple loop in double precision: the reference every path is tested against.
 void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, const float* bias);
 
-// The kernel is chosen at run time from what the CPU supports (the library is built without
-// -march=native so a packaged jar runs on any x86-64): AVX2+FMA by default, AVX-512 on request
-// (env DSE_SIMD=avx512), portable code otherwise. Tests set each level to check each path.
-enum class SimdLevel : int { kNone = 0, kAvx2 = 1, kAvx512 = 2 };
+// The kernel is chosen at run time from what the CPU and the OS support (cpuid + xgetbv, once; the
+// library is built without -march=native so a packaged jar runs on any x86-64): the AVX-512 dot
+// products (AVX512_BF16 `vdpbf16ps` for bf16 weights) where present, else AVX2+FMA, else portable
+// code. AVX-512F without the dot products stays opt-in (DSE_SIMD=avx512). The env var
+// DSE_SIMD=avx512dot|avx512|avx2|none overrides (clamped to the CPU). Tests set each level.
+// kAvx512Dot rounds the activations of a bf16 matmul to bf16 (as llama.cpp does; products and sums
+// stay f32) and quantizes those of an int8 matmul per block of 32 like the weights (as Q8_0 does).
+enum class SimdLevel : int { kNone = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Dot = 3 };
 // Best level this CPU and build support.
 SimdLevel simd_available();
 // Clamped to what the CPU (and the build) supports.
@@ -34,6 +38,13 @@ void matmul_tile_avx2(WFormat fmt, const void* wdata, const float* scale, int64_
                       const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
 void matmul_tile_avx512(WFormat fmt, const void* wdata, const float* scale, int64_t rows, int64_t cols,
                         const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
+// bf16 weights x activations already rounded to bf16 (xb: [T, cols]), `vdpbf16ps`.
+void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t row_begin,
+                         int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
+// int8 block weights (ws: [rows * q8_blocks(cols)]) x activations quantized the same way (xq: [T, cols],
+// xs: [T * q8_blocks(cols)]), `vpdpbusd`.
+void matmul_tile_q8dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, int64_t rows,
+                       int64_t cols, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
 }  // namespace detail
 
 }  // namespace dse

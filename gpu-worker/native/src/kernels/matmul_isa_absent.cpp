@@ -20,5 +20,16 @@ void matmul_tile_avx512(WFormat, const void*, const float*, int64_t, int64_t, co
 }
 #endif
 
+#if !defined(DSE_HAVE_AVX512DOT_TU)
+void matmul_tile_bf16dot(const uint16_t*, const uint16_t*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                         float*) {
+  fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
+}
+void matmul_tile_q8dot(const int8_t*, const float*, const int8_t*, const float*, int64_t, int64_t, int64_t, int64_t,
+                       int64_t, int64_t, float*) {
+  fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
+}
+#endif
+
 }  // namespace detail
 }  // namespace dse

@@ -8,18 +8,7 @@
 namespace dse {
 
 void quantize_rows_i8(const float* w, int64_t rows, int64_t cols, int8_t* q, float* scale) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = w + r * cols;
-    float amax = 0.f;
-    for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(row[c]));
-    float s = amax > 0.f ? amax / 127.f : 1.f;
-    float inv = 1.f / s;
-    for (int64_t c = 0; c < cols; ++c) {
-      float v = std::nearbyint(row[c] * inv);
-      q[r * cols + c] = static_cast<int8_t>(std::max(-127.f, std::min(127.f, v)));
-    }
-    scale[r] = s;
-  }
+  for (int64_t r = 0; r < rows; ++r) quantize_q8_row(w + r * cols, cols, q + r * cols, scale + r * q8_blocks(cols));
 }
 
 const TensorView& WeightLoader::checked(const std::string& name, std::vector<int64_t> shape) const {
@@ -81,7 +70,7 @@ Weight WeightLoader::matrix(const std::string& name, int64_t rows, int64_t cols,
     std::vector<float> f = decode_f32(v);
     w.format = WFormat::kI8;
     w.i8.resize(static_cast<size_t>(rows * cols));
-    w.scale.resize(static_cast<size_t>(rows));
+    w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
     quantize_rows_i8(f.data(), rows, cols, w.i8.data(), w.scale.data());
   } else if (v.dtype == DType::kBF16) {
     w.format = WFormat::kBF16;

@@ -36,7 +36,8 @@ class WeightLoader {
   mutable size_t loaded_bytes_ = 0;
 };
 
-// Per-row symmetric int8 quantization: scale = max|w| / 127. Plain reference used by tests too.
+// Symmetric int8 per block of kQ8Block columns (quantize_q8_row on each row): scale has
+// rows * q8_blocks(cols) entries. Plain reference used by tests too.
 void quantize_rows_i8(const float* w, int64_t rows, int64_t cols, int8_t* q, float* scale);
 
 }  // namespace dse

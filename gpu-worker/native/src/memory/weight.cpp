@@ -1,8 +1,24 @@
 #include "memory/weight.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/dtype.h"
 
 namespace dse {
+
+void quantize_q8_row(const float* x, int64_t n, int8_t* q, float* scale) {
+  for (int64_t b0 = 0, b = 0; b0 < n; b0 += kQ8Block, ++b) {
+    const int64_t b1 = std::min(n, b0 + kQ8Block);
+    float amax = 0.f;
+    for (int64_t c = b0; c < b1; ++c) amax = std::max(amax, std::fabs(x[c]));
+    const float s = amax > 0.f ? amax / 127.f : 1.f;
+    const float inv = 1.f / s;
+    for (int64_t c = b0; c < b1; ++c)
+      q[c] = static_cast<int8_t>(std::max(-127.f, std::min(127.f, std::nearbyint(x[c] * inv))));
+    scale[b] = s;
+  }
+}
 
 void Weight::row_f32(int64_t r, float* out) const {
   const int64_t off = r * cols;
@@ -14,7 +30,7 @@ void Weight::row_f32(int64_t r, float* out) const {
       for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_f32(bf16[off + c]);
       break;
     case WFormat::kI8:
-      for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<float>(i8[off + c]) * scale[r];
+      for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<float>(i8[off + c]) * scale[r * q8_blocks(cols) + c / kQ8Block];
       break;
   }
 }
