@@ -25,9 +25,9 @@ import java.util.concurrent.Callable;
  *   candidate's. A pair without feedback waits for a rater's choice.</li>
  * </ul>
  *
- * Extension points, named for the work that feeds them: satisfaction ratings (min_rating) join the SFT
- * query once ratings are recorded; agents' answers in handed-off conversations and A/B pairs (the same
- * question answered by both arms) are further sources added beside {@link #sft} and {@link #preference}.
+ * SFT examples come only from conversations whose latest visitor rating is at least min_rating when the
+ * dataset sets one. Extension point, named for the work that feeds it: A/B pairs (the same question
+ * answered by both arms) are a further source added beside {@link #sft} and {@link #preference}.
  * Each build adds at most {@value #BATCH} examples of each kind; building again continues.
  */
 final class DatasetBuilder {
@@ -41,6 +41,9 @@ final class DatasetBuilder {
       + "WHERE p.conversation_id = m.conversation_id AND p.created_at < m.created_at AND p.status = 'complete' "
       + "AND p.content <> '' AND p.role IN ('system', 'user', 'assistant') ORDER BY p.created_at DESC LIMIT "
       + CONTEXT_TURNS + ") p) ctx ON true ";
+  /** The conversation's latest visitor rating is at least $5 (no rating: not selected); $5 null: any. */
+  private static final String RATED = "AND ($5::integer IS NULL OR (SELECT r.score FROM conversation_ratings r "
+      + "WHERE r.conversation_id = m.conversation_id ORDER BY r.created_at DESC, r.id LIMIT 1) >= $5) ";
   private static final String FILTERS = "AND ($2::timestamptz IS NULL OR %1$s.created_at >= $2) "
       + "AND ($3::timestamptz IS NULL OR %1$s.created_at < $3) AND ($4::text IS NULL OR m.intent = $4) ";
 
@@ -58,10 +61,10 @@ final class DatasetBuilder {
     String sql = "SELECT m.id, m.conversation_id, m.content, ctx.messages FROM messages m " + CONTEXT
         + "WHERE m.role = 'assistant' AND m.status = 'complete' AND m.content <> '' "
         + (f.positiveOnly() ? "AND m.feedback = 1 " : "AND m.feedback IS DISTINCT FROM -1 ")
-        + FILTERS.formatted("m")
+        + FILTERS.formatted("m") + RATED
         + "AND ctx.messages IS NOT NULL AND NOT EXISTS (SELECT 1 FROM dataset_examples e WHERE e.dataset_id = $1 "
         + "AND e.kind = 'sft' AND e.message_id = m.id) ORDER BY m.created_at, m.id LIMIT " + BATCH;
-    return c.preparedQuery(sql).execute(params(datasetId, f)).compose(rows -> offLoop(() -> {
+    return c.preparedQuery(sql).execute(params(datasetId, f).addValue(f.minRating())).compose(rows -> offLoop(() -> {
       List<Tuple> inserts = new ArrayList<>();
       for (Row r : rows) {
         JsonObject content = ExampleContent.sft(messages(r), r.getString("content"));

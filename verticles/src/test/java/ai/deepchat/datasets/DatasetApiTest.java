@@ -212,13 +212,66 @@ class DatasetApiTest {
         .isEqualTo("name_taken");
     for (JsonObject bad : List.of(new JsonObject(), new JsonObject().put("name", "e").put("colour", "red"),
         new JsonObject().put("name", "e").put("filters", new JsonObject().put("from", "yesterday")),
-        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", 4)))) {
+        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", 0)),
+        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", 6)),
+        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", 4.5)),
+        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", "4")))) {
       assertThat(error(400, call(keyA, HttpMethod.POST, "/v1/admin/datasets", bad))).as(bad.encode())
           .isEqualTo("invalid_value");
     }
     assertThat(error(400, call(keyA, HttpMethod.GET, "/v1/admin/datasets/" + id + "/examples?status=done", null)))
         .isEqualTo("invalid_value");
     assertThat(call(null, HttpMethod.GET, "/v1/admin/datasets", null).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void minRatingTakesSftExamplesOnlyFromConversationsRatedAtLeastThatHigh() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "ds-r");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    UUID happy = conversation(tenant, "r1");
+    message(tenant, happy, "user", "Where is my parcel?", null, null, 30);
+    message(tenant, happy, "assistant", "On its way, arriving Tuesday.", null, null, 29);
+    rating(tenant, happy, 5, 20);
+    UUID unhappy = conversation(tenant, "r2");
+    message(tenant, unhappy, "user", "Can I pay by card?", null, null, 30);
+    message(tenant, unhappy, "assistant", "Perhaps.", null, null, 29);
+    rating(tenant, unhappy, 2, 20);
+    // rated 5 first, then 3 after a second handoff: the latest rating counts
+    UUID changed = conversation(tenant, "r3");
+    message(tenant, changed, "user", "Opening hours?", null, null, 30);
+    message(tenant, changed, "assistant", "9 to 5.", null, null, 29);
+    rating(tenant, changed, 5, 20);
+    rating(tenant, changed, 3, 10);
+    UUID unrated = conversation(tenant, "r4");
+    message(tenant, unrated, "user", "Hello?", null, null, 30);
+    message(tenant, unrated, "assistant", "Hi, how can I help?", null, null, 29);
+
+    JsonObject created = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "rated")
+        .put("filters", new JsonObject().put("min_rating", 4))));
+    assertThat(created.getJsonObject("filters").getInteger("min_rating")).isEqualTo(4);
+    String id = created.getString("id");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isEqualTo(1);
+    JsonArray sft = examples(key, id, "sft");
+    assertThat(sft.getJsonObject(0).getString("conversation_id")).isEqualTo(happy.toString());
+    // min_rating 3 adds the re-rated conversation; without the filter every answer is taken
+    String three = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "three")
+        .put("filters", new JsonObject().put("min_rating", 3)))).getString("id");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + three + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isEqualTo(2);
+    String any = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "any")))
+        .getString("id");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + any + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isEqualTo(4);
+  }
+
+  /** A resolved handoff of the conversation and the visitor's rating of it, {@code minutesAgo}. */
+  private static void rating(UUID tenant, UUID conversation, int score, int minutesAgo) throws Exception {
+    await(db.inTenant(tenant, c -> c.preparedQuery("WITH h AS (INSERT INTO handoffs (tenant_id, conversation_id, state, "
+            + "reason, resolution, resolved_at) VALUES (app_tenant(), $1, 'resolved', 'button', 'closed', now()) RETURNING id) "
+            + "INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score, created_at) "
+            + "SELECT app_tenant(), $1, h.id, $2, now() - make_interval(mins => $3) FROM h")
+        .execute(Tuple.of(conversation, score, minutesAgo))));
   }
 
   private static UUID conversation(UUID tenant, String visitor) throws Exception {
