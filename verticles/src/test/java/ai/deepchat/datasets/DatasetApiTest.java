@@ -231,17 +231,17 @@ class DatasetApiTest {
     UUID happy = conversation(tenant, "r1");
     message(tenant, happy, "user", "Where is my parcel?", null, null, 30);
     message(tenant, happy, "assistant", "On its way, arriving Tuesday.", null, null, 29);
-    rating(tenant, happy, 5, 20);
+    CanaryTestSupport.rate(db, tenant, happy, 5, 20);
     UUID unhappy = conversation(tenant, "r2");
     message(tenant, unhappy, "user", "Can I pay by card?", null, null, 30);
     message(tenant, unhappy, "assistant", "Perhaps.", null, null, 29);
-    rating(tenant, unhappy, 2, 20);
+    CanaryTestSupport.rate(db, tenant, unhappy, 2, 20);
     // rated 5 first, then 3 after a second handoff: the latest rating counts
     UUID changed = conversation(tenant, "r3");
     message(tenant, changed, "user", "Opening hours?", null, null, 30);
     message(tenant, changed, "assistant", "9 to 5.", null, null, 29);
-    rating(tenant, changed, 5, 20);
-    rating(tenant, changed, 3, 10);
+    CanaryTestSupport.rate(db, tenant, changed, 5, 20);
+    CanaryTestSupport.rate(db, tenant, changed, 3, 10);
     UUID unrated = conversation(tenant, "r4");
     message(tenant, unrated, "user", "Hello?", null, null, 30);
     message(tenant, unrated, "assistant", "Hi, how can I help?", null, null, 29);
@@ -265,14 +265,54 @@ class DatasetApiTest {
         .getJsonObject("added").getInteger("sft")).isEqualTo(4);
   }
 
-  /** A resolved handoff of the conversation and the visitor's rating of it, {@code minutesAgo}. */
-  private static void rating(UUID tenant, UUID conversation, int score, int minutesAgo) throws Exception {
-    await(db.inTenant(tenant, c -> c.preparedQuery("WITH h AS (INSERT INTO handoffs (tenant_id, conversation_id, state, "
-            + "reason, resolution, resolved_at) VALUES (app_tenant(), $1, 'resolved', 'button', 'closed', now()) RETURNING id) "
-            + "INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score, created_at) "
-            + "SELECT app_tenant(), $1, h.id, $2, now() - make_interval(mins => $3) FROM h")
-        .execute(Tuple.of(conversation, score, minutesAgo))));
+  @Test
+  void agentsRepliesInHandedOffConversationsBecomeMaskedSftExamplesWithoutNotes() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "ds-h");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    UUID c = conversation(tenant, "h1");
+    message(tenant, c, "user", "My order never came.", null, "orders", 30);
+    message(tenant, c, "assistant", "Let me get a person for you.", -1, "orders", 29);
+    staff(tenant, c, "note", "Customer is angry, VIP account bob@corp.example", 28);
+    message(tenant, c, "user", "I am bob@corp.example, order 42.", null, null, 27);
+    staff(tenant, c, "agent", "Sorry Bob, order 42 is resent today; tracking goes to bob@corp.example.", 26);
+    message(tenant, c, "user", "Thanks!", null, null, 25);
+    staff(tenant, c, "agent", "You're welcome.", 24);
+
+    String id = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "agents")))
+        .getString("id");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isEqualTo(2);
+    JsonArray sft = examples(key, id, "sft");
+    // the disliked bot answer is left out of the examples but stays in the context; the note never appears
+    assertThat(sft.getJsonObject(0).getJsonObject("content").encode()).isEqualTo("{\"messages\":["
+        + "{\"role\":\"user\",\"content\":\"My order never came.\"},"
+        + "{\"role\":\"assistant\",\"content\":\"Let me get a person for you.\"},"
+        + "{\"role\":\"user\",\"content\":\"I am b***@corp.example, order 42.\"},"
+        + "{\"role\":\"assistant\",\"content\":\"Sorry Bob, order 42 is resent today; tracking goes to "
+        + "b***@corp.example.\"}]}");
+    JsonArray second = sft.getJsonObject(1).getJsonObject("content").getJsonArray("messages");
+    assertThat(second).hasSize(6);
+    assertThat(second.getJsonObject(5).getString("content")).isEqualTo("You're welcome.");
+    assertThat(second.getJsonObject(3).getString("role")).isEqualTo("assistant");
+    assertThat(sft.encode()).doesNotContain("angry");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isZero();
+    // agents' replies carry no intent and no thumbs: an intent or positive-only dataset takes none of them
+    for (JsonObject filters : List.of(new JsonObject().put("intent", "orders"), new JsonObject().put("positive_only", true))) {
+      String other = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject()
+          .put("name", filters.encode()).put("filters", filters))).getString("id");
+      assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + other + "/build", null))
+          .getJsonObject("added").getInteger("sft")).as(filters.encode()).isZero();
+    }
   }
+
+  private static void staff(UUID tenant, UUID conversation, String kind, String text, int minutesAgo) throws Exception {
+    await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO handoff_messages (tenant_id, conversation_id, kind, text, "
+            + "client_id, created_at) VALUES (app_tenant(), $1, $2, $3, gen_random_uuid()::text, "
+            + "now() - make_interval(mins => $4))")
+        .execute(Tuple.of(conversation, kind, text, minutesAgo))));
+  }
+
 
   private static UUID conversation(UUID tenant, String visitor) throws Exception {
     return await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO conversations (tenant_id, visitor_id, channel) "
