@@ -72,6 +72,16 @@ class ConsoleDatasetsTest extends ConsoleTestBase {
     assertThat(other.submit("/console/datasets/" + id + "/examples/" + example, Map.of("status", "rejected"))
         .statusCode()).isEqualTo(404);
 
+    // the minimum rating is kept as the API's filter; a value off the scale is refused and nothing is made
+    assertThat(editor.get("/console/datasets").body()).contains("name=\"min_rating\"");
+    assertThat(editor.submit("/console/datasets", Map.of("name", "rated", "min_rating", "4")).statusCode()).isEqualTo(302);
+    assertThat(editor.submit("/console/datasets", Map.of("name", "off-scale", "min_rating", "9")).statusCode())
+        .isEqualTo(400);
+    String kept = await(h.testDb.database().inTenant(h.alpha, c -> c.query("SELECT string_agg(name || ':' || "
+        + "coalesce(min_rating::text, '-'), ',' ORDER BY name) FROM datasets").execute()
+        .map(r -> r.iterator().next().getString(0))));
+    assertThat(kept).isEqualTo("parcels:-,rated:4");
+
     HttpResponse<String> zh = editor.http.send(HttpRequest.newBuilder(URI.create(h.base() + page + "?status=accepted"))
         .header("Accept-Language", "zh-CN").build(), HttpResponse.BodyHandlers.ofString());
     assertThat(zh.body()).contains("审核队列").contains("已接受");

@@ -399,6 +399,34 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
     assertThat(errorBeside(admin.submit("/console/models", typed).body(), "name")).contains("exists");
   }
 
+  /** Issue #23: the form's optional adapter makes a version of a LoRA adapter, "<base>+<adapter>", as the API's. */
+  @Test
+  void anAdapterVersionIsAddedOverItsBaseModelKey() throws Exception {
+    var admin = h.browser().signedIn("alpha", "admin@alpha.test");
+    String adapter = h.alpha + ".support";
+    announce("w-lora", "lora-base", "lora-base+" + adapter);
+    assertThat(admin.get("/console/models").body()).contains("name=\"adapter\"");
+    Map<String, String> typed = new java.util.HashMap<>(Map.of("name", "lora-v1", "backend", "openai",
+        "location", "https://api.example.com/v1", "adapter", adapter));
+    HttpResponse<String> openai = admin.submit("/console/models", typed);
+    assertThat(openai.statusCode()).isEqualTo(400);
+    assertThat(errorBeside(openai.body(), "adapter")).contains("local base model");
+    assertThat(openai.body()).contains("value=\"" + adapter + "\"");
+    typed.put("backend", "local");
+    typed.put("location", "lora-base+" + adapter);
+    assertThat(errorBeside(admin.submit("/console/models", typed).body(), "adapter")).contains("local base model");
+    // another tenant's adapter is refused by the registry, beside the location it would make
+    typed.put("location", "lora-base");
+    typed.put("adapter", h.beta + ".support");
+    assertThat(admin.submit("/console/models", typed).statusCode()).isEqualTo(400);
+    assertThat(one("SELECT count(*) FROM model_versions WHERE name = 'lora-v1'")).isEqualTo("0");
+
+    typed.put("adapter", adapter);
+    assertThat(admin.submit("/console/models", typed).statusCode()).isEqualTo(302);
+    assertThat(one("SELECT backend || ' ' || location FROM model_versions WHERE name = 'lora-v1'"))
+        .isEqualTo("local lora-base+" + adapter);
+  }
+
   /**
    * A shadow rollout's comparison on the page: agreement, the similarity histogram and the least similar
    * answer pairs side by side (rows written as the owner, as the pipeline would have stored them).

@@ -10,9 +10,8 @@ import java.util.Set;
 
 /**
  * Which stored answers a dataset draws on: answers given in [from, to) (either end open), of one intent,
- * with positive feedback only (SFT examples; preference pairs take their choice from feedback either way).
- * {@code minRating} is kept for the satisfaction ratings of the handoff work: until this node records
- * ratings the API refuses it rather than ignore it (see {@link DatasetBuilder}).
+ * with positive feedback only, from conversations whose visitor rating (the latest, 1-5) is at least
+ * {@code minRating} (both SFT examples only; preference pairs take their choice from feedback either way).
  */
 public record DatasetFilters(OffsetDateTime from, OffsetDateTime to, String intent, boolean positiveOnly, Integer minRating) {
 
@@ -44,10 +43,11 @@ public record DatasetFilters(OffsetDateTime from, OffsetDateTime to, String inte
     if (positive != null && !(positive instanceof Boolean)) {
       throw invalid("filters.positive_only must be true or false");
     }
-    if (f.getValue("min_rating") != null) {
-      throw invalid("filters.min_rating needs satisfaction ratings, which this node does not record yet");
+    Object minRating = f.getValue("min_rating");
+    if (minRating != null && (!(minRating instanceof Integer n) || n < 1 || n > 5)) {
+      throw invalid("filters.min_rating must be a whole number from 1 to 5");
     }
-    return new DatasetFilters(from, to, (String) intent, Boolean.TRUE.equals(positive), null);
+    return new DatasetFilters(from, to, (String) intent, Boolean.TRUE.equals(positive), (Integer) minRating);
   }
 
   static DatasetFilters of(Row row) {

@@ -49,8 +49,8 @@ public final class DatasetStore {
 
   public Future<JsonObject> create(UUID tenant, String name, DatasetFilters f, Actor actor) {
     return database.inTenant(tenant, c -> c.preparedQuery("INSERT INTO datasets (tenant_id, name, from_time, to_time, "
-            + "intent, positive_only) VALUES (app_tenant(), $1, $2, $3, $4, $5) RETURNING id")
-        .execute(Tuple.of(name, f.from(), f.to(), f.intent(), f.positiveOnly()))
+            + "intent, positive_only, min_rating) VALUES (app_tenant(), $1, $2, $3, $4, $5, $6::integer) RETURNING id")
+        .execute(Tuple.of(name, f.from(), f.to(), f.intent(), f.positiveOnly(), f.minRating()))
         .recover(err -> Future.failedFuture(uniqueViolation(err)
             ? new HttpProblem(409, "conflict_error", "name_taken", "A dataset named '" + name + "' exists already.")
             : err))

@@ -380,6 +380,15 @@ class CanaryApiTest {
         + " (app_tenant(), $1, 'assistant', 'b', $2, -1), (app_tenant(), $1, 'assistant', 'c', $2, NULL),"
         + " (app_tenant(), $1, 'assistant', 'd', $3, 1)")
         .execute(Tuple.of(conversation, UUID.fromString(candidate), UUID.fromString(stable)))));
+    // visitors' ratings (three more answers of the candidate, one of the stable): the shared conversation 4 (both arms answered in it); one more of the candidate's
+    // rated 5 then 2 (the latest counts), one more of the stable's rated 5; an unrated one of the candidate's
+    CanaryTestSupport.rate(db, tenant, conversation, 4, 1);
+    CanaryTestSupport.rate(db, tenant, answered(tenant, candidate), 5, 3);
+    UUID reRated = answered(tenant, candidate);
+    CanaryTestSupport.rate(db, tenant, reRated, 5, 2);
+    CanaryTestSupport.rate(db, tenant, reRated, 2, 1);
+    CanaryTestSupport.rate(db, tenant, answered(tenant, stable), 5, 1);
+    answered(tenant, candidate);
 
     Callable<JsonObject> compare = () -> ok(call(HttpMethod.GET, "/v1/admin/rollouts/" + rid + "/comparison", key,
         null), 200);
@@ -403,12 +412,15 @@ class CanaryApiTest {
     assertThat(c.getJsonObject("ttftMs").getLong("p95")).isEqualTo(280);
     assertThat(s.getJsonObject("totalMs").getLong("p95")).isEqualTo(1009);
     assertThat(c.getJsonObject("totalMs").getLong("p50")).isEqualTo(1504);
-    assertThat(c.getLong("answers")).isEqualTo(3);
+    assertThat(c.getLong("answers")).isEqualTo(6);
     assertThat(c.getLong("thumbsUp")).isEqualTo(1);
     assertThat(c.getLong("thumbsDown")).isEqualTo(1);
-    assertThat(c.getDouble("feedbackRate")).isCloseTo(2 / 3.0, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(c.getDouble("feedbackRate")).isCloseTo(2 / 6.0, org.assertj.core.data.Offset.offset(1e-9));
     assertThat(s.getDouble("positiveRate")).isEqualTo(1.0);
-    assertThat(c.containsKey("satisfaction")).isTrue();
+    assertThat(c.getDouble("satisfaction")).isEqualTo(11 / 3.0, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(c.getLong("ratedConversations")).isEqualTo(3);
+    assertThat(s.getDouble("satisfaction")).isEqualTo(4.5);
+    assertThat(s.getLong("ratedConversations")).isEqualTo(2);
     assertThat(cmp.getJsonObject("guards").getDouble("maxErrorRate")).isEqualTo(0.9);
     assertThat(cmp.getJsonObject("guards").getJsonObject("nodeWindow").getInteger("requests")).isEqualTo(10);
     assertThat(cmp.getJsonArray("events").getJsonObject(0).getString("action")).isEqualTo("rollout.started");
@@ -421,6 +433,15 @@ class CanaryApiTest {
     assertThat(ended.getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("action")))
         .containsExactly("rollout.started", "rollout.percentage", "rollout.rolled_back");
     assertThat(ended.getJsonObject("window").getString("to")).isEqualTo(ended.getJsonObject("rollout").getString("endedAt"));
+  }
+
+  /** A new conversation with one answer of the version. */
+  private static UUID answered(UUID tenant, String version) throws Exception {
+    return await(db.inTenant(tenant, c -> c.query("INSERT INTO conversations (tenant_id, title) VALUES (app_tenant(), "
+            + "'rated') RETURNING id").execute().map(rows -> rows.iterator().next().getUUID("id"))
+        .compose(id -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, model_version_id) "
+            + "VALUES (app_tenant(), $1, 'assistant', 'x', $2)").execute(Tuple.of(id, UUID.fromString(version)))
+            .map(x -> id))));
   }
 
   /** A shadow rollout's comparison: agreement, the similarity histogram and the answer pairs side by side. */

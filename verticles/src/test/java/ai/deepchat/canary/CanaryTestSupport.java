@@ -47,6 +47,15 @@ public final class CanaryTestSupport {
   }
 
   /** A fresh API key of the tenant; returns the plaintext. */
+  /** The visitor's rating of a resolved handoff of the conversation, given {@code minutesAgo}. */
+  public static void rate(Database db, UUID tenant, UUID conversation, int score, int minutesAgo) throws Exception {
+    await(db.inTenant(tenant, c -> c.preparedQuery("WITH h AS (INSERT INTO handoffs (tenant_id, conversation_id, state, "
+            + "reason, resolution, resolved_at) VALUES (app_tenant(), $1, 'resolved', 'button', 'closed', now()) RETURNING id) "
+            + "INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score, created_at) "
+            + "SELECT app_tenant(), $1, h.id, $2, now() - make_interval(mins => $3) FROM h")
+        .execute(Tuple.of(conversation, score, minutesAgo))));
+  }
+
   public static String apiKey(Database db, UUID tenant) throws Exception {
     TenantKeys.NewApiKey key = TenantKeys.newApiKey(tenant);
     await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash)"

@@ -212,7 +212,10 @@ class DatasetApiTest {
         .isEqualTo("name_taken");
     for (JsonObject bad : List.of(new JsonObject(), new JsonObject().put("name", "e").put("colour", "red"),
         new JsonObject().put("name", "e").put("filters", new JsonObject().put("from", "yesterday")),
-        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", 4)))) {
+        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", 0)),
+        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", 6)),
+        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", 4.5)),
+        new JsonObject().put("name", "e").put("filters", new JsonObject().put("min_rating", "4")))) {
       assertThat(error(400, call(keyA, HttpMethod.POST, "/v1/admin/datasets", bad))).as(bad.encode())
           .isEqualTo("invalid_value");
     }
@@ -220,6 +223,96 @@ class DatasetApiTest {
         .isEqualTo("invalid_value");
     assertThat(call(null, HttpMethod.GET, "/v1/admin/datasets", null).statusCode()).isEqualTo(401);
   }
+
+  @Test
+  void minRatingTakesSftExamplesOnlyFromConversationsRatedAtLeastThatHigh() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "ds-r");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    UUID happy = conversation(tenant, "r1");
+    message(tenant, happy, "user", "Where is my parcel?", null, null, 30);
+    message(tenant, happy, "assistant", "On its way, arriving Tuesday.", null, null, 29);
+    CanaryTestSupport.rate(db, tenant, happy, 5, 20);
+    UUID unhappy = conversation(tenant, "r2");
+    message(tenant, unhappy, "user", "Can I pay by card?", null, null, 30);
+    message(tenant, unhappy, "assistant", "Perhaps.", null, null, 29);
+    CanaryTestSupport.rate(db, tenant, unhappy, 2, 20);
+    // rated 5 first, then 3 after a second handoff: the latest rating counts
+    UUID changed = conversation(tenant, "r3");
+    message(tenant, changed, "user", "Opening hours?", null, null, 30);
+    message(tenant, changed, "assistant", "9 to 5.", null, null, 29);
+    CanaryTestSupport.rate(db, tenant, changed, 5, 20);
+    CanaryTestSupport.rate(db, tenant, changed, 3, 10);
+    UUID unrated = conversation(tenant, "r4");
+    message(tenant, unrated, "user", "Hello?", null, null, 30);
+    message(tenant, unrated, "assistant", "Hi, how can I help?", null, null, 29);
+
+    JsonObject created = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "rated")
+        .put("filters", new JsonObject().put("min_rating", 4))));
+    assertThat(created.getJsonObject("filters").getInteger("min_rating")).isEqualTo(4);
+    String id = created.getString("id");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isEqualTo(1);
+    JsonArray sft = examples(key, id, "sft");
+    assertThat(sft.getJsonObject(0).getString("conversation_id")).isEqualTo(happy.toString());
+    // min_rating 3 adds the re-rated conversation; without the filter every answer is taken
+    String three = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "three")
+        .put("filters", new JsonObject().put("min_rating", 3)))).getString("id");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + three + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isEqualTo(2);
+    String any = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "any")))
+        .getString("id");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + any + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isEqualTo(4);
+  }
+
+  @Test
+  void agentsRepliesInHandedOffConversationsBecomeMaskedSftExamplesWithoutNotes() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "ds-h");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    UUID c = conversation(tenant, "h1");
+    message(tenant, c, "user", "My order never came.", null, "orders", 30);
+    message(tenant, c, "assistant", "Let me get a person for you.", -1, "orders", 29);
+    staff(tenant, c, "note", "Customer is angry, VIP account bob@corp.example", 28);
+    message(tenant, c, "user", "I am bob@corp.example, order 42.", null, null, 27);
+    staff(tenant, c, "agent", "Sorry Bob, order 42 is resent today; tracking goes to bob@corp.example.", 26);
+    message(tenant, c, "user", "Thanks!", null, null, 25);
+    staff(tenant, c, "agent", "You're welcome.", 24);
+
+    String id = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "agents")))
+        .getString("id");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isEqualTo(2);
+    JsonArray sft = examples(key, id, "sft");
+    // the disliked bot answer is left out of the examples but stays in the context; the note never appears
+    assertThat(sft.getJsonObject(0).getJsonObject("content").encode()).isEqualTo("{\"messages\":["
+        + "{\"role\":\"user\",\"content\":\"My order never came.\"},"
+        + "{\"role\":\"assistant\",\"content\":\"Let me get a person for you.\"},"
+        + "{\"role\":\"user\",\"content\":\"I am b***@corp.example, order 42.\"},"
+        + "{\"role\":\"assistant\",\"content\":\"Sorry Bob, order 42 is resent today; tracking goes to "
+        + "b***@corp.example.\"}]}");
+    JsonArray second = sft.getJsonObject(1).getJsonObject("content").getJsonArray("messages");
+    assertThat(second).hasSize(6);
+    assertThat(second.getJsonObject(5).getString("content")).isEqualTo("You're welcome.");
+    assertThat(second.getJsonObject(3).getString("role")).isEqualTo("assistant");
+    assertThat(sft.encode()).doesNotContain("angry");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isZero();
+    // agents' replies carry no intent and no thumbs: an intent or positive-only dataset takes none of them
+    for (JsonObject filters : List.of(new JsonObject().put("intent", "orders"), new JsonObject().put("positive_only", true))) {
+      String other = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject()
+          .put("name", filters.encode()).put("filters", filters))).getString("id");
+      assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + other + "/build", null))
+          .getJsonObject("added").getInteger("sft")).as(filters.encode()).isZero();
+    }
+  }
+
+  private static void staff(UUID tenant, UUID conversation, String kind, String text, int minutesAgo) throws Exception {
+    await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO handoff_messages (tenant_id, conversation_id, kind, text, "
+            + "client_id, created_at) VALUES (app_tenant(), $1, $2, $3, gen_random_uuid()::text, "
+            + "now() - make_interval(mins => $4))")
+        .execute(Tuple.of(conversation, kind, text, minutesAgo))));
+  }
+
 
   private static UUID conversation(UUID tenant, String visitor) throws Exception {
     return await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO conversations (tenant_id, visitor_id, channel) "

@@ -64,6 +64,11 @@ public final class DatasetRoutes {
     putIfSet(filters, "to", Forms.text(ctx, "to", 40, false));
     putIfSet(filters, "intent", Forms.text(ctx, "intent", 100, false));
     filters.put("positive_only", Forms.checkbox(ctx, "positive_only"));
+    String minRating = Forms.text(ctx, "min_rating", 10, false);
+    if (minRating != null && !minRating.isEmpty()) {
+      // a digit as the API's number; anything else as typed, for the API's own refusal (400) to name it
+      filters.put("min_rating", minRating.matches("[0-9]") ? Integer.valueOf(minRating) : minRating);
+    }
     String name = Forms.text(ctx, "name", 100, true);
     return refused(Future.succeededFuture().compose(x -> store.create(s.tenantId(), name,
             DatasetFilters.parse(filters), actor(ctx, s))))

@@ -30,7 +30,8 @@ final class ComparisonView {
   private record Measure(String key, Function<JsonObject, Object> value, Kind kind, int better) {
   }
 
-  private enum Kind { COUNT, RATE, MILLIS }
+  /** SCORE: a mean visitor rating on the 1-5 scale. */
+  private enum Kind { COUNT, RATE, MILLIS, SCORE }
 
   private static final List<Measure> MEASURES = List.of(
       new Measure("models.cmp.requests", a -> a.getValue("requests"), Kind.COUNT, 0),
@@ -42,7 +43,8 @@ final class ComparisonView {
       new Measure("models.cmp.answers", a -> a.getValue("answers"), Kind.COUNT, 0),
       new Measure("models.cmp.feedbackRate", a -> a.getValue("feedbackRate"), Kind.RATE, 0),
       new Measure("models.cmp.positiveRate", a -> a.getValue("positiveRate"), Kind.RATE, 1),
-      new Measure("models.cmp.satisfaction", a -> a.getValue("satisfaction"), Kind.RATE, 1));
+      new Measure("models.cmp.satisfaction", a -> a.getValue("satisfaction"), Kind.SCORE, 1),
+      new Measure("models.cmp.ratedConversations", a -> a.getValue("ratedConversations"), Kind.COUNT, 0));
 
   private ComparisonView() {
   }
@@ -178,6 +180,7 @@ final class ComparisonView {
       case RATE -> String.format(Locale.ROOT, "%.1f%%", v.doubleValue() * 100);
       case MILLIS -> v.longValue() >= 10_000 ? String.format(Locale.ROOT, "%.1f s", v.doubleValue() / 1000)
           : v.longValue() + " ms";
+      case SCORE -> String.format(Locale.ROOT, "%.2f / 5", v.doubleValue());
     };
   }
 
@@ -185,6 +188,7 @@ final class ComparisonView {
     String sign = d > 0 ? "+" : d < 0 ? "−" : "±";
     double a = Math.abs(d);
     return kind == Kind.RATE ? String.format(Locale.ROOT, "%s%.1f pts", sign, a * 100)
+        : kind == Kind.SCORE ? String.format(Locale.ROOT, "%s%.2f", sign, a)
         : String.format(Locale.ROOT, "%s%d ms", sign, Math.round(a));
   }
 

@@ -12,6 +12,7 @@ import ai.deepchat.platform.canary.ModelAdmin;
 import ai.deepchat.platform.canary.ModelAdmin.Actor;
 import ai.deepchat.platform.canary.ModelAdmin.NewVersion;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.engine.EngineMessages;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -155,10 +156,19 @@ public final class ModelRoutes {
     String name = field(ctx, form, errors, "name", 100, true);
     String backend = field(ctx, form, errors, "backend", 10, true);
     String location = field(ctx, form, errors, "location", 500, true);
+    String adapter = field(ctx, form, errors, "adapter", 100, false);
     String paramsText = field(ctx, form, errors, "params", 10_000, false);
     String prompt = field(ctx, form, errors, "system_prompt_template", 20_000, false);
     if (!errors.containsKey("backend") && !List.of("local", "openai").contains(backend)) {
       errors.put("backend", views.message(ctx, "error.invalid", "backend"));
+    }
+    // a LoRA adapter over a local base model is served under "<base>+<adapter>", as the API's adapter field
+    if (adapter != null && !adapter.isEmpty() && location != null && !errors.containsKey("backend")) {
+      if (!"local".equals(backend) || location.contains(EngineMessages.ADAPTER_SEPARATOR)) {
+        errors.put("adapter", views.message(ctx, "models.error.adapter"));
+      } else {
+        location = EngineMessages.adapterModelKey(location, adapter);
+      }
     }
     JsonObject params = null;
     try {

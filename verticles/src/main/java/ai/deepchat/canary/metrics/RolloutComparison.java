@@ -30,7 +30,8 @@ import java.util.UUID;
  * One rollout's stable and candidate versions (or A/B arms) side by side over the rollout's window, from
  * PostgreSQL, so the same on every node: requests, error rate, time to first token and generation time
  * p50/p95 (rollout_outcomes, nearest rank as the guard measures), stored answers and their thumbs
- * (messages of each version within the window), for a shadow rollout the similarity distribution with
+ * (messages of each version within the window), visitor satisfaction (the mean of the latest 1-5 rating of
+ * each rated conversation that has an answer of the version within the window), for a shadow rollout the similarity distribution with
  * the least similar answer pairs, the guard's bounds with this node's guard window, and the rollout's
  * events from the audit log. See docs/api.md, "Rollout comparison".
  */
@@ -77,12 +78,20 @@ public final class RolloutComparison {
               + " AND created_at <= $3 GROUP BY model_version_id")
               .execute(Tuple.of(ids.toArray(UUID[]::new), r.createdAt().atOffset(ZoneOffset.UTC),
                   to.atOffset(ZoneOffset.UTC)));
-          return measured.compose(m -> rated.compose(f -> events(c, r).compose(ev -> shadow(c, r).map(sh -> {
+          Future<RowSet<Row>> satisfied = c.preparedQuery("SELECT a.v, count(*) AS conversations,"
+              + " avg(r.score)::float8 AS mean FROM (SELECT DISTINCT model_version_id AS v, conversation_id FROM messages"
+              + " WHERE role = 'assistant' AND model_version_id = ANY($1) AND created_at >= $2 AND created_at <= $3) a"
+              + " JOIN LATERAL (SELECT score FROM conversation_ratings x WHERE x.conversation_id = a.conversation_id"
+              + " ORDER BY x.created_at DESC, x.id LIMIT 1) r ON true GROUP BY a.v")
+              .execute(Tuple.of(ids.toArray(UUID[]::new), r.createdAt().atOffset(ZoneOffset.UTC),
+                  to.atOffset(ZoneOffset.UTC)));
+          return measured.compose(m -> rated.compose(f -> satisfied.compose(sat -> events(c, r)
+              .compose(ev -> shadow(c, r).map(sh -> {
             JsonObject out = new JsonObject()
                 .put("rollout", r.toJson(rollouts.guardsOf(r)))
                 .put("window", new JsonObject().put("from", r.createdAt().toString()).put("to", to.toString())
                     .put("seconds", Math.max(0, to.getEpochSecond() - r.createdAt().getEpochSecond())))
-                .put("arms", arms(r, byId, byVersion(m), byVersion(f)))
+                .put("arms", arms(r, byId, byVersion(m), byVersion(f), byVersion(sat)))
                 .put("guards", rollouts.guardsOf(r).toJson().put("nodeWindow", CanarySummary.stats(
                     r.active() ? outcomes.guardWindow(r) : new OutcomeWindow.Stats(0, 0, -1, -1, -1))))
                 .put("events", ev);
@@ -90,7 +99,7 @@ public final class RolloutComparison {
               out.put("shadow", sh);
             }
             return out;
-          }))));
+          })))));
         })));
   }
 
@@ -106,13 +115,15 @@ public final class RolloutComparison {
     return ids;
   }
 
-  private JsonArray arms(Rollout r, Map<UUID, ModelVersion> versions, Map<UUID, Row> measured, Map<UUID, Row> rated) {
+  private JsonArray arms(Rollout r, Map<UUID, ModelVersion> versions, Map<UUID, Row> measured, Map<UUID, Row> rated,
+                         Map<UUID, Row> satisfied) {
     JsonArray out = new JsonArray();
     for (UUID id : armIds(r)) {
       ModelVersion v = versions.get(id);
       boolean stable = id.equals(r.stableVersionId());
       Row m = measured.get(id);
       Row f = rated.get(id);
+      Row sat = satisfied.get(id);
       long requests = m == null ? 0 : m.getLong("requests");
       long errors = m == null ? 0 : m.getLong("errors");
       long answers = f == null ? 0 : f.getLong("answers");
@@ -134,8 +145,8 @@ public final class RolloutComparison {
           .put("thumbsDown", down)
           .put("feedbackRate", answers == 0 ? null : (double) (up + down) / answers)
           .put("positiveRate", up + down == 0 ? null : (double) up / (up + down))
-          // visitor satisfaction ratings (issue #18) join here per version once they are stored
-          .putNull("satisfaction"));
+          .put("satisfaction", sat == null ? null : sat.getDouble("mean"))
+          .put("ratedConversations", sat == null ? 0L : sat.getLong("conversations")));
     }
     return out;
   }
