@@ -97,7 +97,10 @@ abstract class BusContract extends BusPairContract {
     RouteDecision forced = request(Addresses.CHAT_ROUTE, new RouteRequest(tenant.toString(), "Can I talk to a human?"));
     assertThat(forced.intent()).isEqualTo(RouteDecision.CHAT);
     assertThat(forced.score()).isEqualTo(1.0);
-    RouteDecision plain = request(Addresses.CHAT_ROUTE, new RouteRequest(otherTenant.toString(), "Can I talk to a human?"));
+    // without the rule the same words ask for a person: the tenant's rule decided above, not the wording
+    RouteDecision person = request(Addresses.CHAT_ROUTE, new RouteRequest(otherTenant.toString(), "Can I talk to a human?"));
+    assertThat(person.intent()).isEqualTo(RouteDecision.HANDOFF);
+    RouteDecision plain = request(Addresses.CHAT_ROUTE, new RouteRequest(otherTenant.toString(), "Can I talk about pricing?"));
     assertThat(plain.intent()).isEqualTo(RouteDecision.CHAT);
     // no rule and no FAQ: the model answers, unforced (its score is the router's, never a forcing rule's 1)
     assertThat(plain.score()).as("no rule, no FAQ: the model, unforced").isLessThan(1.0);
