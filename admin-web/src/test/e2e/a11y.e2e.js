@@ -6,6 +6,19 @@
 const { env, launch, log, check, login, run } = require('./lib');
 const { axe } = require('./a11y');
 
+/** The href of the first link matching selector on path, or null. */
+async function firstLink(page, path, selector) {
+  await page.goto(env.base + path);
+  const link = page.locator(selector).first();
+  return (await link.count()) ? link.getAttribute('href') : null;
+}
+
+/** Adds the first link matching selector on path to the pages to check, when there is one. */
+async function optional(pages, page, path, selector) {
+  const href = await firstLink(page, path, selector);
+  if (href) { pages.push(href); } else { log('no link ' + selector + ' on ' + path + ' to check'); }
+}
+
 run('a11y', async () => {
   const browser = await launch({ viewport: { width: 390, height: 844 } });
   try {
@@ -17,13 +30,23 @@ run('a11y', async () => {
     const page = await login(browser.context, env.workspace, env.email, env.password);
     const paths = await page.evaluate(() => Array.from(document.querySelectorAll('nav.side a[href^="/console/"]'))
       .map((a) => a.getAttribute('href')).filter((h) => !h.startsWith('/console/lang/')));
-    const kb = await (async () => {
-      await page.goto(env.base + '/console/kb');
-      const link = page.locator('main a[href^="/console/kb/"]').first();
-      return (await link.count()) ? link.getAttribute('href') : null;
-    })();
+    const kb = await firstLink(page, '/console/kb', 'main a[href^="/console/kb/"]');
     const all = Array.from(new Set(paths.concat(kb ? [kb] : []).concat(['/console/no-such-page'])));
     check(all.length >= 12, 'the navigation lists the console pages (' + all.length + ')');
+    // the pages behind the navigation, with whatever data the scenarios before this one left
+    // (a fresh node has the demo knowledge base and its documents; a dataset is added here when none is)
+    if (kb) {
+      all.push(kb + '/search?q=' + encodeURIComponent('How many days do I have to return an item?'), kb + '/evaluation');
+      await optional(all, page, kb, 'main a[href*="/documents/"]');
+      await optional(all, page, kb + '/evaluation', 'main a[href*="/evaluation/runs/"]');
+    }
+    all.push('/console/faq/match?q=' + encodeURIComponent('How do I return an item?'));
+    await optional(all, page, '/console/conversations', 'main a[href^="/console/conversations/"]');
+    if (!(await firstLink(page, '/console/datasets', 'main a[href^="/console/datasets/"]'))) {
+      await page.fill('form[action="/console/datasets"] input[name=name]', 'a11y dataset');
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/console/datasets"] button[type=submit]')]);
+    }
+    await optional(all, page, '/console/datasets', 'main a[href^="/console/datasets/"]');
     for (const path of all) {
       await page.goto(env.base + path);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -50,6 +73,17 @@ run('a11y', async () => {
     await axe(page, '/console/ at 1280 px');
     check(page.problems.length === 0, 'no script errors or CSP violations: ' + page.problems.join(' | '));
     log('pages checked: ' + all.join(' '));
+
+    // the platform super-admin's Tenants page (signs in with an empty workspace; replaces the session)
+    if (env.superEmail) {
+      const admin = await login(browser.context, '', env.superEmail, env.superPassword);
+      check(new URL(admin.url()).pathname === '/console/platform/tenants', 'the super-admin lands on the Tenants page');
+      await axe(admin, '/console/platform/tenants (super-admin) at 1280 px');
+      await admin.setViewportSize({ width: 390, height: 844 });
+      await axe(admin, '/console/platform/tenants (super-admin) at 390 px');
+    } else {
+      log('SKIPPED tenants page: SUPERADMIN_EMAIL is not set');
+    }
   } finally {
     await browser.close();
   }

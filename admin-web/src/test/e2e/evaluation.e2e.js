@@ -6,6 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { env, launch, shot, check, login, run, upload } = require('./lib');
+const { axe } = require('./a11y');
 
 run('evaluation', async () => {
   const { context, close } = await launch();
@@ -46,6 +47,7 @@ run('evaluation', async () => {
     check(/^\d\.\d{3}$/.test(await row.locator('.recall5').innerText()), 'recall@5 shown: ' + await row.locator('.recall5').innerText());
     check(await row.locator('.recall5').innerText() === '1.000', 'both questions found in the top 5');
     await shot(page, 'console-evaluation');
+    await axe(page, 'the evaluation page with a finished run');
 
     await Promise.all([page.waitForNavigation(), row.locator('a').click()]);
     check(await page.locator('#questions tbody tr').count() === 2, 'per-question ranks listed');
@@ -53,6 +55,7 @@ run('evaluation', async () => {
     check((await page.innerText('#run-routing')).includes('0.520'), 'the saved knowledge threshold measured: '
       + await page.innerText('#run-routing'));
     await shot(page, 'console-evaluation-run');
+    await axe(page, 'an evaluation run with its per-question ranks');
 
     // candidate thresholds that cite every hit: both questions answered with their passage, for this run only
     await page.goBack();

@@ -3,6 +3,7 @@
 // capitals finds "How can I contact customer support?" with its score and the mark that it answers;
 // a greeting finds no FAQ that answers.
 const { env, launch, shot, check, login, run } = require('./lib');
+const { axe } = require('./a11y');
 
 async function test(page, question) {
   await page.goto(env.base + '/console/faq');
@@ -23,6 +24,7 @@ run('faq-match', async () => {
     check(await best.evaluate((el) => el.classList.contains('answers')), 'it is marked as the answering entry');
     check(await page.locator('#faq-candidates article.candidate').count() >= 2, 'every entry is scored (' + await page.locator('#faq-candidates article.candidate').count() + ')');
     await shot(page, 'console-faq-match');
+    await axe(page, 'the FAQ match test with its candidates');
 
     await test(page, 'Hello there, how are you today?');
     check(await page.locator('#faq-candidates article.answers').count() === 0, 'a greeting has no answering FAQ');

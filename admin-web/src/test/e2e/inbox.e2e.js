@@ -3,6 +3,7 @@
 // and an agent in the console's inbox. Escalate, queue, claim, messages both ways with typing, an
 // internal note that never reaches the visitor, resolve back to the assistant. Phone width for both.
 const { env, launch, shot, log, check, login, run, hasWidgetApi } = require('./lib');
+const { axe } = require('./a11y');
 
 const AGENT = { email: 'agent@demo.local', password: 'e2e agent password', name: 'Anna' };
 const VISITOR_Q = 'Can I speak to someone about my order?';
@@ -178,8 +179,10 @@ run('inbox', async () => {
     }
     check(!received.some((f) => f.includes('NOTE-FOR-STAFF-ONLY')), 'no frame to the visitor carried the note');
     await shot(page, 'widget-handoff-agent');
+    await axe(page, 'the widget with the handoff bar and the agent\'s messages', '[data-deepchat]');
     await agent.evaluate(() => window.scrollTo(0, 0));
     await shot(agent, 'console-inbox');
+    await axe(agent, 'the inbox in the ' + (hasAgentRole ? 'agent' : 'admin') + '\'s view, a conversation open');
 
     // ---- phone width: the conversation alone, with a way back to the lists ----
     await agent.setViewportSize({ width: 390, height: 844 });
@@ -187,6 +190,7 @@ run('inbox', async () => {
     const overflow = await agent.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, 'nothing wider than a 390 px phone (' + overflow + ' px over)');
     await shot(agent, 'console-inbox-phone');
+    await axe(agent, 'the inbox at 390 px');
     await agent.setViewportSize({ width: 1280, height: 860 });
 
     // ---- presence: the agent says they are online ----
@@ -206,6 +210,7 @@ run('inbox', async () => {
       await owner.waitForSelector('#inbox-resolve-bot:not([hidden])');
       check(await owner.isChecked('#inbox-note-mode') && await owner.isDisabled('#inbox-note-mode'),
         'an admin may transfer or resolve it, and write notes, not replies');
+      await axe(owner, 'the inbox in an admin\'s view, another agent\'s conversation open');
     }
 
     // ---- resolve: back to the assistant ----

@@ -12,6 +12,8 @@ const env = {
   workspace: process.env.ADMIN_WORKSPACE || 'demo',
   email: process.env.ADMIN_EMAIL || 'admin@demo.local',
   password: required('ADMIN_PASSWORD'),
+  superEmail: process.env.SUPERADMIN_EMAIL || '',
+  superPassword: process.env.SUPERADMIN_PASSWORD || '',
   shots: process.env.SCREENSHOT_DIR || path.resolve('target/e2e-screenshots'),
   chromium: process.env.CHROMIUM || '/usr/bin/chromium',
 };

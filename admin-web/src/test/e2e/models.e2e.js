@@ -4,6 +4,7 @@
 // canary of two versions of the test model runs, real traffic goes through the pipeline (playground
 // turns), and the comparison panel shows both arms' numbers, the guard bounds and the events.
 const { env, launch, shot, check, login, run, hasWidgetApi, log } = require('./lib');
+const { axe } = require('./a11y');
 
 const TURNS = 16;
 
@@ -42,6 +43,7 @@ run('models', async () => {
       && await again.locator('input[name=location]').inputValue() === '/models/r1-distill-1.5b', 'the form keeps what was typed');
     check(await again.locator('input[name=location]').getAttribute('aria-invalid') === 'true', 'the field is marked invalid');
     await shot(page, 'console-models-validation');
+    await axe(page, 'the Models page with a refused field');
 
     await again.locator('input[name=location]').fill('tiny-test');
     await again.locator('textarea[name=params]').fill('{"max_tokens": 24');
@@ -120,6 +122,7 @@ run('models', async () => {
     check((await page.innerText('#comparison .guard')).includes('rolled back automatically'), 'the guard bounds are stated');
     check((await page.innerText('#rollout-events')).includes('rollout.started'), 'the events timeline lists the start');
     await shot(page, 'console-models');
+    await axe(page, 'the Models page with the running canary\'s comparison panel');
     check(page.problems.length === 0, 'no script errors or CSP violations: ' + page.problems.join(' | '));
   } finally {
     await close();

@@ -39,6 +39,9 @@ class BrowserE2ETest {
 
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   static final String PASSWORD = "e2e admin password";
+  // the platform super-admin, for the Tenants page's accessibility check
+  static final String SUPERADMIN_EMAIL = "root@platform.local";
+  static final String SUPERADMIN_PASSWORD = "e2e super password";
   private static final Pattern WIDGET_KEY = Pattern.compile("pk_[0-9a-f]{32}_[A-Za-z0-9]{16}");
 
   static Path dataDir;
@@ -63,6 +66,7 @@ class BrowserE2ETest {
     // the docs site is on loopback: allow-listed as an operator would list an intranet host
     PlatformConfig config = ConfigLoader.load(Map.of("DATA_DIR", dataDir.toString(),
         "HTTP_PORT", String.valueOf(port), "HTTP_HOST", "127.0.0.1", "ADMIN_PASSWORD", PASSWORD,
+        "SUPERADMIN_EMAIL", SUPERADMIN_EMAIL, "SUPERADMIN_PASSWORD", SUPERADMIN_PASSWORD,
         "OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:" + docsSite.getAddress().getPort()), new String[0]);
     node = Node.start(config);
     hostSite = startHostSite(port);
@@ -193,7 +197,7 @@ class BrowserE2ETest {
     assertThat(script("landing.e2e.js")).isZero();
   }
 
-  /** Issue #22 item 8: axe-core on every console page at phone width, skip link, aria-current, chart figures. */
+  /** Issue #22 item 8: axe-core on every console page (and the pages behind them, tenants as super-admin) at phone width, skip link, aria-current, chart figures. */
   @Test
   @Order(10)
   void accessibilityScenario() throws Exception {
@@ -228,6 +232,8 @@ class BrowserE2ETest {
     env.put("ADMIN_WORKSPACE", "demo");
     env.put("ADMIN_EMAIL", "admin@demo.local");
     env.put("ADMIN_PASSWORD", PASSWORD);
+    env.put("SUPERADMIN_EMAIL", SUPERADMIN_EMAIL);
+    env.put("SUPERADMIN_PASSWORD", SUPERADMIN_PASSWORD);
     env.put("CHROMIUM", CHROMIUM.toString());
     env.put("SITE_URL", "http://127.0.0.1:" + docsSite.getAddress().getPort());
     env.put("SCREENSHOT_DIR", Path.of("target/e2e-screenshots").toAbsolutePath().toString());
