@@ -60,6 +60,7 @@ public final class LoadBench {
     DEFAULTS.put("gzip", "true");
     DEFAULTS.put("out", "bench/out/load");
     DEFAULTS.put("profile", "false");
+    DEFAULTS.put("upstream-rate", "0");
   }
 
   private final Map<String, String> opts;
@@ -112,8 +113,16 @@ public final class LoadBench {
     line("options: " + new java.util.TreeMap<>(opts));
     BenchNodeClient node = null;
     ServedModel peerModel = null;
+    TokenUpstream upstream = null;
     try {
       boolean selfHost = opts.containsKey("self-host");
+      if (selfHost && Double.parseDouble(opts.get("upstream-rate")) > 0) {
+        // the fast token source: the node's default model becomes this loopback upstream (not the engine)
+        upstream = new TokenUpstream(vertx, Double.parseDouble(opts.get("upstream-rate")));
+        String base = await(upstream.start());
+        opts.put("node-config", opts.get("node-config") + " DEEPSEEK_API_KEY=bench DEEPSEEK_BASE_URL=" + base);
+        line("token upstream at " + base + ": " + opts.get("upstream-rate") + " tokens/s per stream");
+      }
       if (selfHost) {
         node = startNode(out.resolve("node-" + stamp + ".log"));
       } else {
@@ -141,7 +150,10 @@ public final class LoadBench {
         // the JIT compiles for a minute or more on two busy cores; the first step should not pay for it
         int users = Integer.parseInt(opts.get("steps").split(",")[0].trim());
         line(String.format("warming up: %d users for %d s (not measured)", users, jitWarmup / 1000));
-        step(users, 0, jitWarmup);
+        StepReport warm = step(users, 0, jitWarmup);
+        // reported, not counted: the JIT's compilations would otherwise inflate the first step's cost
+        line(String.format("  warm-up cost per turn: %s; JIT %.2f cores over the warm-up",
+            warm.costPer(warm.stats().answers.sum()), warm.cores().getOrDefault("jit", 0.0)));
       }
       line("");
       line(StepReport.HEADER);
@@ -168,6 +180,9 @@ public final class LoadBench {
       }
       if (node != null) {
         node.close();
+      }
+      if (upstream != null) {
+        await(upstream.close());
       }
       line("load average at end: " + loadAverage());
       Files.writeString(out.resolve("summary-" + stamp + ".md"), report);
@@ -345,6 +360,10 @@ public final class LoadBench {
           cpu, row.machineCores(), Runtime.getRuntime().availableProcessors(),
           1e6 * row.platformCores() * seconds / tokens, 1e6 * row.cores().getOrDefault("engine", 0.0) * seconds / tokens,
           row.residentBytes() >> 20));
+    }
+    if (nodePid > 0) {
+      line("    per turn:     " + row.costPer(row.stats().answers.sum()));
+      line("    per token:    " + row.costPer(row.stats().tokens.sum()));
     }
     if (row.peer() != null) {
       line(String.format("    engine alone: %.0f tokens/s; TTFT %s; gaps %s", row.peer().tokensPerSecond(),
