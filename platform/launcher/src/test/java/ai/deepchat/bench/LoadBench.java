@@ -61,6 +61,7 @@ public final class LoadBench {
     DEFAULTS.put("out", "bench/out/load");
     DEFAULTS.put("profile", "false");
     DEFAULTS.put("upstream-rate", "0");
+    DEFAULTS.put("tx-peer", "true");
   }
 
   private final Map<String, String> opts;
@@ -144,6 +145,10 @@ public final class LoadBench {
         peerModel = ServedModel.load("peer", TinyTestModel.ensure(data), new EngineOptions("cpu",
             Integer.parseInt(opts.get("engine-threads")), false, Integer.parseInt(opts.get("engine-batch")), 0));
       }
+      if (selfHost && java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(":"))
+          .noneMatch(d -> Files.isExecutable(Path.of(d, "nginx")))) {
+        line("nginx relay peer (the floor for relaying a token): not run, nginx is not installed on this machine");
+      }
       List<StepReport> rows = new ArrayList<>();
       long jitWarmup = Long.parseLong(opts.get("jit-warmup-seconds")) * 1000;
       if (jitWarmup > 0) {
@@ -171,6 +176,9 @@ public final class LoadBench {
         rows.add(row);
         line(row.markdown());
         detail(row);
+        if (selfHost && Boolean.parseBoolean(opts.get("tx-peer"))) {
+          txPeer(row);
+        }
       }
       line("");
       verdict(rows);
@@ -294,6 +302,16 @@ public final class LoadBench {
         ScrapedHistogram.parse(metricsAfter, "deepchat_platform_added_ttft_seconds")
             .minus(ScrapedHistogram.parse(metricsBefore, "deepchat_platform_added_ttft_seconds")),
         cores, machineCores, resident, null);
+  }
+
+  /** The floor for a stored turn, after the step (the node idle), and ours as a multiple of it. */
+  private void txPeer(StepReport row) throws Exception {
+    TransactionPeer.Result floor = TransactionPeer.run(vertx, Math.min(row.users(), 100),
+        Long.parseLong(opts.get("peer-seconds")));
+    double ours = 1e6 * row.platformCores() * row.seconds() / Math.max(1, row.stats().answers.sum());
+    line(String.format("    floor:        one PostgreSQL transaction per request on a bare Vert.x handler: %.0f/s,"
+            + " %.0f us per request (event loop %.0f, postgres %.0f); ours per turn = %.1fx", floor.requestsPerSecond(),
+        floor.totalMicros(), floor.eventLoopMicros(), floor.postgresMicros(), ours / floor.totalMicros()));
   }
 
   private HttpClient httpClient(int connections, boolean gzip) {
