@@ -157,8 +157,10 @@ public final class LoadBench {
         line(String.format("warming up: %d users for %d s (not measured)", users, jitWarmup / 1000));
         StepReport warm = step(users, 0, jitWarmup);
         // reported, not counted: the JIT's compilations would otherwise inflate the first step's cost
-        line(String.format("  warm-up cost per turn: %s; JIT %.2f cores over the warm-up",
-            warm.costPer(warm.stats().answers.sum()), warm.cores().getOrDefault("jit", 0.0)));
+        StringBuilder cores = new StringBuilder();
+        warm.cores().forEach((role, c) -> cores.append(String.format("%s %.2f, ", role, c)));
+        line(String.format("  warm-up: %d answers, cpu (cores) %sJIT %.2f; per turn %s", warm.stats().answers.sum(),
+            cores, warm.cores().getOrDefault("jit", 0.0), warm.costPer(warm.stats().answers.sum())));
       }
       line("");
       line(StepReport.HEADER);
