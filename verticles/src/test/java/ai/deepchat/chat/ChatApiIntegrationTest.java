@@ -57,6 +57,24 @@ class ChatApiIntegrationTest {
     return new JsonObject().put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", text)));
   }
 
+  /** The answer and its conversation are finished in one statement: both rows change, nothing else does. */
+  @Test
+  void finishingATurnStoresTheAnswerAndMovesOnlyItsConversation() {
+    String other = h.string("SELECT id::text FROM conversations WHERE tenant_id = '" + b.id() + "' LIMIT 1");
+    if (other == null) {
+      assertThat(complete(b.apiKey(), ask("Beta's own question")).statusCode()).isEqualTo(200);
+      other = h.string("SELECT id::text FROM conversations WHERE tenant_id = '" + b.id() + "' LIMIT 1");
+    }
+    String otherBefore = h.string("SELECT updated_at::text FROM conversations WHERE id = '" + other + "'");
+    HttpResponse<String> resp = complete(a.apiKey(), ask("When do you open?"));
+    assertThat(resp.statusCode()).isEqualTo(200);
+    String conv = new JsonObject(resp.body()).getString("conversation_id");
+    assertThat(h.string("SELECT a.status || '|' || a.content || '|' || (cv.updated_at > cv.created_at) || '|' "
+        + "|| (cv.updated_at >= a.created_at) FROM conversations cv JOIN messages a ON a.conversation_id = cv.id "
+        + "AND a.role = 'assistant' WHERE cv.id = '" + conv + "'")).isEqualTo("complete|Echo: When do you open?|true|true");
+    assertThat(h.string("SELECT updated_at::text FROM conversations WHERE id = '" + other + "'")).isEqualTo(otherBefore);
+  }
+
   @Test
   void answersWholeWithReasoningUsageAndStoresTheTurnOnce() {
     HttpResponse<String> resp = complete(a.apiKey(), ask("What is DeepChat?").put("temperature", 0.7));

@@ -60,6 +60,8 @@ public final class LoadBench {
     DEFAULTS.put("gzip", "true");
     DEFAULTS.put("out", "bench/out/load");
     DEFAULTS.put("profile", "false");
+    DEFAULTS.put("upstream-rate", "0");
+    DEFAULTS.put("tx-peer", "true");
   }
 
   private final Map<String, String> opts;
@@ -112,8 +114,16 @@ public final class LoadBench {
     line("options: " + new java.util.TreeMap<>(opts));
     BenchNodeClient node = null;
     ServedModel peerModel = null;
+    TokenUpstream upstream = null;
     try {
       boolean selfHost = opts.containsKey("self-host");
+      if (selfHost && Double.parseDouble(opts.get("upstream-rate")) > 0) {
+        // the fast token source: the node's default model becomes this loopback upstream (not the engine)
+        upstream = new TokenUpstream(vertx, Double.parseDouble(opts.get("upstream-rate")));
+        String base = await(upstream.start());
+        opts.put("node-config", opts.get("node-config") + " DEEPSEEK_API_KEY=bench DEEPSEEK_BASE_URL=" + base);
+        line("token upstream at " + base + ": " + opts.get("upstream-rate") + " tokens/s per stream");
+      }
       if (selfHost) {
         node = startNode(out.resolve("node-" + stamp + ".log"));
       } else {
@@ -135,13 +145,22 @@ public final class LoadBench {
         peerModel = ServedModel.load("peer", TinyTestModel.ensure(data), new EngineOptions("cpu",
             Integer.parseInt(opts.get("engine-threads")), false, Integer.parseInt(opts.get("engine-batch")), 0));
       }
+      if (selfHost && java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(":"))
+          .noneMatch(d -> Files.isExecutable(Path.of(d, "nginx")))) {
+        line("nginx relay peer (the floor for relaying a token): not run, nginx is not installed on this machine");
+      }
       List<StepReport> rows = new ArrayList<>();
       long jitWarmup = Long.parseLong(opts.get("jit-warmup-seconds")) * 1000;
       if (jitWarmup > 0) {
         // the JIT compiles for a minute or more on two busy cores; the first step should not pay for it
         int users = Integer.parseInt(opts.get("steps").split(",")[0].trim());
         line(String.format("warming up: %d users for %d s (not measured)", users, jitWarmup / 1000));
-        step(users, 0, jitWarmup);
+        StepReport warm = step(users, 0, jitWarmup);
+        // reported, not counted: the JIT's compilations would otherwise inflate the first step's cost
+        StringBuilder cores = new StringBuilder();
+        warm.cores().forEach((role, c) -> cores.append(String.format("%s %.2f, ", role, c)));
+        line(String.format("  warm-up: %d answers, cpu (cores) %sJIT %.2f; per turn %s", warm.stats().answers.sum(),
+            cores, warm.cores().getOrDefault("jit", 0.0), warm.costPer(warm.stats().answers.sum())));
       }
       line("");
       line(StepReport.HEADER);
@@ -159,6 +178,9 @@ public final class LoadBench {
         rows.add(row);
         line(row.markdown());
         detail(row);
+        if (selfHost && Boolean.parseBoolean(opts.get("tx-peer"))) {
+          txPeer(row);
+        }
       }
       line("");
       verdict(rows);
@@ -168,6 +190,9 @@ public final class LoadBench {
       }
       if (node != null) {
         node.close();
+      }
+      if (upstream != null) {
+        await(upstream.close());
       }
       line("load average at end: " + loadAverage());
       Files.writeString(out.resolve("summary-" + stamp + ".md"), report);
@@ -281,6 +306,16 @@ public final class LoadBench {
         cores, machineCores, resident, null);
   }
 
+  /** The floor for a stored turn, after the step (the node idle), and ours as a multiple of it. */
+  private void txPeer(StepReport row) throws Exception {
+    TransactionPeer.Result floor = TransactionPeer.run(vertx, Math.min(row.users(), 100),
+        Long.parseLong(opts.get("peer-seconds")));
+    double ours = 1e6 * row.platformCores() * row.seconds() / Math.max(1, row.stats().answers.sum());
+    line(String.format("    floor:        one PostgreSQL transaction per request on a bare Vert.x handler: %.0f/s,"
+            + " %.0f us per request (event loop %.0f, postgres %.0f); ours per turn = %.1fx", floor.requestsPerSecond(),
+        floor.totalMicros(), floor.eventLoopMicros(), floor.postgresMicros(), ours / floor.totalMicros()));
+  }
+
   private HttpClient httpClient(int connections, boolean gzip) {
     return BenchClients.http(vertx, url, connections, gzip);
   }
@@ -345,6 +380,10 @@ public final class LoadBench {
           cpu, row.machineCores(), Runtime.getRuntime().availableProcessors(),
           1e6 * row.platformCores() * seconds / tokens, 1e6 * row.cores().getOrDefault("engine", 0.0) * seconds / tokens,
           row.residentBytes() >> 20));
+    }
+    if (nodePid > 0) {
+      line("    per turn:     " + row.costPer(row.stats().answers.sum()));
+      line("    per token:    " + row.costPer(row.stats().tokens.sum()));
     }
     if (row.peer() != null) {
       line(String.format("    engine alone: %.0f tokens/s; TTFT %s; gaps %s", row.peer().tokensPerSecond(),

@@ -21,6 +21,22 @@ record StepReport(int users, int apiUsers, double seconds, StepStats stats, doub
         .mapToDouble(java.util.Map.Entry::getValue).sum();
   }
 
+  /**
+   * Platform CPU per unit (a turn: an answer delivered; a token: a completion token delivered) by role, in
+   * microseconds, with the platform's total first: the figures issue #25 sets targets for.
+   */
+  String costPer(long units) {
+    double n = Math.max(1, units);
+    StringBuilder s = new StringBuilder(String.format("platform %.0f us (", 1e6 * platformCores() * seconds / n));
+    cores.forEach((role, c) -> {
+      if (!role.equals("engine") && !role.equals("load generator")) {
+        s.append(String.format("%s %.0f, ", role, 1e6 * c * seconds / n));
+      }
+    });
+    s.setLength(s.length() - 2);
+    return s.append(')').toString();
+  }
+
   double errorShare() {
     long errors = stats.errorCount();
     return (double) errors / Math.max(1, errors + stats.answers.sum());
