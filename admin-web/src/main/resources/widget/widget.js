@@ -742,11 +742,7 @@
   }
 
   function askForPerson() {
-    if (!state.conversationId) {
-      // no conversation to hand over yet: ask in words, which the router recognises and queues
-      if (!pending) { ui.input.value = ht('ask'); submit(); }
-      return;
-    }
+    // without a conversation yet the server creates one for the handoff (and names it in the answer)
     ui.human.disabled = true;
     var ready = state.visitorToken ? Promise.resolve() : session();
     ready.then(function () {

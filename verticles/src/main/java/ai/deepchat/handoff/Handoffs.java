@@ -102,6 +102,26 @@ public final class Handoffs {
         });
   }
 
+  /**
+   * The person button before the visitor wrote anything: the visitor's latest widget conversation when it
+   * has an open handoff or is still empty (a repeated click creates nothing new), else a new one, then
+   * {@link #escalate}; the answer names the conversation ({@code conversation_id}).
+   */
+  public Future<JsonObject> escalateNew(UUID tenantId, String visitorId, String reason) {
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT cv.id FROM conversations cv WHERE cv.visitor_id = $1 "
+                + "AND cv.channel = 'widget' AND (EXISTS (SELECT 1 FROM handoffs h WHERE h.conversation_id = cv.id "
+                + "AND h.state <> 'resolved') OR NOT (EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = cv.id) "
+                + "OR EXISTS (SELECT 1 FROM handoff_messages hm WHERE hm.conversation_id = cv.id))) "
+                + "AND cv.updated_at = (SELECT max(updated_at) FROM conversations WHERE visitor_id = $1 AND channel = 'widget')")
+            .execute(Tuple.of(visitorId))
+            .compose(rows -> rows.size() > 0 ? Future.succeededFuture(rows.iterator().next().getUUID(0))
+                : c.preparedQuery("INSERT INTO conversations (tenant_id, visitor_id, channel) "
+                    + "VALUES (app_tenant(), $1, 'widget') RETURNING id").execute(Tuple.of(visitorId))
+                    .map(rows2 -> rows2.iterator().next().getUUID(0))))
+        .compose(conversation -> escalate(tenantId, visitorId, conversation, reason)
+            .map(s -> s.copy().put("conversation_id", conversation.toString())));
+  }
+
   /** Where a conversation's open handoff stands (state "bot" when it has none). */
   public Future<JsonObject> status(UUID tenantId, UUID conversationId) {
     return db.inTenant(tenantId, c -> c.preparedQuery("SELECT h.state, u.display_name, "
@@ -296,9 +316,11 @@ public final class Handoffs {
         .onSuccess(m -> {
           // a retry publishes again: the stored copy is what counts, the widget and inbox drop repeats by id
           String visitor = (String) m.remove("visitor_id");
+          String name = visibleName((String) m.remove("author_name"));
           events.toVisitor(staff.tenantId(), visitor, new JsonObject().put("type", "agent.message")
               .put("conversation_id", conversationId.toString()).put("id", m.getString("id"))
-              .put("text", m.getString("text")).put("created_at", m.getString("created_at")));
+              .put("text", m.getString("text")).put("created_at", m.getString("created_at"))
+              .put("agent", new JsonObject().put("name", name))); // the display name, never the e-mail
           events.toStaff(staff.tenantId(), "message", message(conversationId, m, "agent")
               .put("agent_id", staff.userId().toString())); // the inbox names the author
         });
@@ -313,6 +335,7 @@ public final class Handoffs {
                   new JsonObject().put("message_id", m.getString("id")).put("chars", text.length())).map(m)))
         .onSuccess(m -> {
           m.remove("visitor_id");
+          m.remove("author_name");
           events.toStaff(staff.tenantId(), "message", message(conversationId, m, "note")
               .put("agent_id", staff.userId().toString())); // the inbox names the author
         });
@@ -617,8 +640,9 @@ public final class Handoffs {
 
   /** A stored staff message with this client id (a retry), or null; 409 when the id named another kind. */
   private Future<JsonObject> existing(SqlConnection c, UUID conversationId, String clientId, String kind) {
-    return c.preparedQuery("SELECT h.id, h.kind, h.text, h.created_at, cv.visitor_id FROM handoff_messages h "
-            + "JOIN conversations cv ON cv.id = h.conversation_id WHERE h.conversation_id = $1 AND h.client_id = $2")
+    return c.preparedQuery("SELECT h.id, h.kind, h.text, h.created_at, cv.visitor_id, " + AUTHOR_NAME
+            + " FROM handoff_messages h JOIN conversations cv ON cv.id = h.conversation_id "
+            + "WHERE h.conversation_id = $1 AND h.client_id = $2")
         .execute(Tuple.of(conversationId, clientId))
         .map(rows -> {
           if (rows.size() == 0) {
@@ -635,16 +659,22 @@ public final class Handoffs {
   private Future<JsonObject> insertStaffMessage(SqlConnection c, Staff staff, UUID conversationId, String kind,
                                                 String text, String clientId, String visitorId) {
     return c.preparedQuery("INSERT INTO handoff_messages (tenant_id, conversation_id, kind, author_id, text, client_id, "
-            + "created_at) VALUES (app_tenant(), $1, $2, $3, $4, $5, clock_timestamp()) RETURNING id, text, created_at")
+            + "created_at) VALUES (app_tenant(), $1, $2, $3, $4, $5, clock_timestamp()) RETURNING id, text, created_at, "
+            + AUTHOR_NAME)
         .execute(Tuple.of(conversationId, kind, staff.userId(), text, clientId))
         .compose(rows -> c.preparedQuery("UPDATE conversations SET updated_at = now() WHERE id = $1")
             .execute(Tuple.of(conversationId)).map(x -> staffMessage(rows.iterator().next(), visitorId)
                 .put("duplicate", false)));
   }
 
+  /** The author's display name of a handoff_messages row (what the visitor sees; never the e-mail). */
+  private static final String AUTHOR_NAME = "(SELECT u.display_name FROM users u WHERE u.id = author_id) AS author_name";
+
+  /** A stored staff message; {@code visitor_id} and {@code author_name} are for the events, not the answer. */
   private static JsonObject staffMessage(Row r, String visitorId) {
     return new JsonObject().put("id", r.getUUID("id").toString()).put("text", r.getString("text"))
-        .put("created_at", time(r.getOffsetDateTime("created_at"))).put("visitor_id", visitorId);
+        .put("created_at", time(r.getOffsetDateTime("created_at"))).put("visitor_id", visitorId)
+        .put("author_name", r.getString("author_name"));
   }
 
   private static JsonObject message(UUID conversationId, JsonObject m, String role) {

@@ -109,6 +109,70 @@ class HandoffIntegrationTest {
   }
 
   @Test
+  void reloadedWidgetSeesItsHandoffAndAgentsByDisplayName() throws Exception {
+    HandoffHarness.Tenant t = h.tenant("hand-reload");
+    HandoffHarness.Visitor v = h.visitor(t).connect();
+    String conv = v.conversation.toString();
+    List<JsonObject> seen = new ArrayList<>();
+    assertThat(widgetHandoff(v).getString("state")).isEqualTo("bot");
+    v.post("/widget/handoff", new JsonObject().put("conversation_id", conv));
+    JsonObject queued = widgetHandoff(v);
+    assertThat(queued.getString("state")).isEqualTo("queued");
+    assertThat(queued.getInteger("position")).isEqualTo(1);
+    assertThat(queued.getLong("expected_wait_s")).isNotNull();
+
+    HandoffHarness.Staff ann = h.new Staff(t, "ann@hand-reload.test");
+    ann.ok(ann.post("/console/api/inbox/" + conv + "/claim", new JsonObject()));
+    JsonObject assigned = widgetHandoff(v);
+    assertThat(assigned.getString("state")).isEqualTo("assigned");
+    assertThat(assigned.getJsonObject("agent").getString("name")).isEqualTo("Ann");
+
+    ann.ok(ann.post("/console/api/inbox/" + conv + "/reply", new JsonObject().put("text", "Ann here.").put("client_id", "n-1")));
+    JsonObject frame = v.next("agent.message", seen);
+    assertThat(frame.getJsonObject("agent").getString("name")).isEqualTo("Ann");
+    // a retried reply names its author too
+    ann.ok(ann.post("/console/api/inbox/" + conv + "/reply", new JsonObject().put("text", "Ann here.").put("client_id", "n-1")));
+    assertThat(v.next("agent.message", seen).getJsonObject("agent").getString("name")).isEqualTo("Ann");
+    JsonObject history = new JsonObject(v.get("/widget/history?conversationId=" + conv).body());
+    JsonObject agentRow = history.getJsonArray("messages").stream().map(o -> (JsonObject) o)
+        .filter(m -> "agent".equals(m.getString("role"))).findFirst().orElseThrow();
+    assertThat(agentRow.getJsonObject("agent").getString("name")).isEqualTo("Ann");
+    assertThat(seen.toString() + history.encode()).as("the visitor never sees an e-mail address").doesNotContain("@hand-reload");
+  }
+
+  @Test
+  void personButtonBeforeAnyMessageCreatesTheConversation() throws Exception {
+    HandoffHarness.Tenant t = h.tenant("hand-fresh");
+    HandoffHarness.Visitor v = h.visitor(t).connect();
+    List<JsonObject> seen = new ArrayList<>();
+    HttpResponse<String> first = v.post("/widget/handoff", new JsonObject());
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    JsonObject queued = new JsonObject(first.body());
+    assertThat(queued.getString("state")).isEqualTo("queued");
+    String conv = queued.getString("conversation_id");
+    assertThat(conv).isNotNull().isNotEqualTo(v.conversation.toString());
+    assertThat(v.next("handoff.queued", seen).getString("conversation_id")).isEqualTo(conv);
+    // the visitor's own widget conversation, in the staff's queue
+    assertThat(count(t, "SELECT count(*) FROM conversations WHERE id = '" + conv + "' AND channel = 'widget' "
+        + "AND visitor_id = '" + v.id + "'")).isEqualTo(1);
+    HandoffHarness.Staff ann = h.new Staff(t, "ann@hand-fresh.test");
+    assertThat(ann.ok(ann.page("/console/api/inbox")).getJsonArray("queue").encode()).contains(conv);
+    // clicking again (or with an explicit null) creates nothing new: the same place in the queue
+    JsonObject again = new JsonObject(v.post("/widget/handoff", new JsonObject().putNull("conversation_id")).body());
+    assertThat(again.getString("conversation_id")).isEqualTo(conv);
+    assertThat(again.getString("state")).isEqualTo("queued");
+    assertThat(count(t, "SELECT count(*) FROM conversations WHERE visitor_id = '" + v.id + "'")).isEqualTo(2);
+    assertThat(new JsonObject(v.post("/widget/handoff", new JsonObject().put("conversation_id", 7)).body())
+        .getJsonObject("error").getString("code")).isEqualTo("invalid_conversation_id");
+  }
+
+  private static JsonObject widgetHandoff(HandoffHarness.Visitor v) throws Exception {
+    HttpResponse<String> r = v.get("/widget/history?conversationId=" + v.conversation);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body()).getJsonObject("handoff");
+  }
+
+  @Test
   void onlyInboxStaffOfTheTenant() throws Exception {
     HandoffHarness.Visitor v = h.visitor(a);
     v.post("/widget/handoff", new JsonObject().put("conversation_id", v.conversation.toString()));

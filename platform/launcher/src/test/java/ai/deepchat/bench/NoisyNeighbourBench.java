@@ -6,7 +6,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -24,15 +23,8 @@ public final class NoisyNeighbourBench {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> opts = new HashMap<>(Map.of("quota-per-minute", "600", "multiplier", "10", "b-rate", "50",
-        "phase-seconds", "5", "pairs", "6", "allowed-increase", "0.10", "noise-ms", "0", "measured-noise", "false"));
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      if (!args[i].startsWith("--") || !opts.containsKey(args[i].substring(2))) {
-        System.err.println("unknown option " + args[i] + "; options: " + opts.keySet());
-        System.exit(2);
-      }
-      opts.put(args[i].substring(2), args[i + 1]);
-    }
+    Map<String, String> opts = BenchOptions.parse(args, Map.of("quota-per-minute", "600", "multiplier", "10",
+        "b-rate", "50", "phase-seconds", "5", "pairs", "6", "allowed-increase", "0.10", "noise-ms", "0", "measured-noise", "false"));
     int quota = Integer.parseInt(opts.get("quota-per-minute"));
     boolean passed;
     try (Node node = Node.start(ConfigLoader.load(Map.of("DATA_DIR", Files.createTempDirectory("deepchat-neighbour")

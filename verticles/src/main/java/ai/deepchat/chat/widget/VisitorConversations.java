@@ -40,10 +40,12 @@ final class VisitorConversations {
           .compose(owned -> owned.size() == 0
               ? Future.failedFuture(HttpProblem.notFound("conversation_not_found", "No such conversation."))
               // agents' replies too (never their internal notes)
-              : c.preparedQuery("SELECT id, role, content, citations, feedback, status, created_at FROM messages "
-                  + "WHERE conversation_id = $1 AND role IN ('user', 'assistant') AND status <> 'streaming' "
-                  + "UNION ALL SELECT id, 'agent', text, '[]'::jsonb, NULL, 'complete', created_at FROM handoff_messages "
-                  + "WHERE conversation_id = $1 AND kind = 'agent' "
+              // (under the agent's display name, never the e-mail)
+              : c.preparedQuery("SELECT id, role, content, citations, feedback, status, created_at, NULL AS agent "
+                  + "FROM messages WHERE conversation_id = $1 AND role IN ('user', 'assistant') AND status <> 'streaming' "
+                  + "UNION ALL SELECT h.id, 'agent', h.text, '[]'::jsonb, NULL, 'complete', h.created_at, "
+                  + "coalesce(nullif(btrim(u.display_name), ''), 'Support') FROM handoff_messages h "
+                  + "LEFT JOIN users u ON u.id = h.author_id WHERE h.conversation_id = $1 AND h.kind = 'agent' "
                   + "ORDER BY created_at, id LIMIT " + HISTORY_LIMIT).execute(Tuple.of(id)))
           .map(rows -> {
             JsonArray messages = new JsonArray();
@@ -53,6 +55,9 @@ final class VisitorConversations {
                   .put("citations", r.getJsonArray("citations") == null ? new JsonArray() : r.getJsonArray("citations"))
                   .put("feedback", r.getShort("feedback") == null ? null : r.getShort("feedback").intValue())
                   .put("status", r.getString("status")));
+              if (r.getString("agent") != null) {
+                messages.getJsonObject(messages.size() - 1).put("agent", new JsonObject().put("name", r.getString("agent")));
+              }
             }
             return new JsonObject().put("conversationId", id.toString()).put("messages", messages);
           }));

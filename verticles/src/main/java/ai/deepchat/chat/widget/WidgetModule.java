@@ -191,7 +191,10 @@ public final class WidgetModule implements HttpModule {
       HttpProblem.badRequest("invalid_conversation_id", "'conversationId' must be a UUID.").send(ctx);
       return;
     }
-    visitor(ctx).compose(v -> conversations.history(v, conversationId))
+    // the handoff state too, so a reloaded widget shows its place in the queue or its agent at once
+    visitor(ctx).compose(v -> conversations.history(v, conversationId).compose(h -> h.getString("conversationId") == null
+            ? Future.succeededFuture(h)
+            : handoffs.status(v.tenantId(), UUID.fromString(h.getString("conversationId"))).map(s -> h.put("handoff", s))))
         .onSuccess(ctx::json)
         .onFailure(err -> HttpProblem.of(err).send(ctx));
   }
@@ -233,7 +236,9 @@ public final class WidgetModule implements HttpModule {
   private void handoff(RoutingContext ctx) {
     visitor(ctx).compose(v -> {
           JsonObject body = StrictJson.object(ctx.body().buffer());
-          return handoffs.escalate(v.tenantId(), v.visitorId(), handoffId(body), "button");
+          // no conversation yet (the visitor has not written): one is created for the handoff
+          return body.getValue("conversation_id") == null ? handoffs.escalateNew(v.tenantId(), v.visitorId(), "button")
+              : handoffs.escalate(v.tenantId(), v.visitorId(), handoffId(body), "button");
         })
         .onSuccess(ctx::json)
         .onFailure(err -> handoffProblem(err).send(ctx));
