@@ -84,6 +84,7 @@ class TenantIsolationTest {
         SELECT tenant_id, id, 1, 1, 0, 'a' FROM datasets WHERE tenant_id = '%1$s';
       INSERT INTO dataset_version_examples (tenant_id, dataset_id, number, example_id, kind, position, line)
         SELECT tenant_id, dataset_id, 1, id, kind, 1, original FROM dataset_examples WHERE tenant_id = '%1$s';
+      INSERT INTO query_translation_usage (tenant_id, day, calls) VALUES ('%1$s', current_date, 1);
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
