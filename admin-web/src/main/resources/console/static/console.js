@@ -225,6 +225,11 @@
           return [h.rank, h.document_title + (h.section_path ? ' › ' + h.section_path : ''), num(h.lexical_score),
             num(h.vector_score), num(h.fused_score), h.cited ? '✓' : ''];
         })) : el('p', 'muted', label('none')));
+      var tr = trace.translation;
+      if (tr) {
+        section('translation', pairs([['status', tr.status + (tr.cached ? ' (cached)' : '')], ['text', tr.text],
+          ['ms', num(tr.ms)], ['why', tr.detail]]));
+      }
       var m = trace.model;
       section('model', m ? pairs([['name', m.name], ['arm', m.arm], ['why', m.reason],
         ['test model', m.test_model ? 'yes' : null]]) : el('p', 'muted', label('none')));

@@ -28,6 +28,10 @@ public interface Retriever {
    */
   default Future<RetrieveReply> retrieveTranslated(UUID tenantId, UUID knowledgeBaseId, String query,
                                                    String translation, int topK) {
-    return retrieve(tenantId, knowledgeBaseId, query, topK);
+    return retrieveTranslated(tenantId, knowledgeBaseId, query, translation, topK, null);
   }
+
+  /** Both: the translation searched beside the question, through the vectors of {@code embeddingModel}. */
+  Future<RetrieveReply> retrieveTranslated(UUID tenantId, UUID knowledgeBaseId, String query, String translation,
+                                           int topK, String embeddingModel);
 }

@@ -112,6 +112,11 @@ final class ChatHarness {
     return start(true, extraEnv, false);
   }
 
+  /** {@code remoteConfigured} as {@link #start(boolean)}, with {@code extraEnv}. */
+  ChatHarness start(boolean remoteConfigured, Map<String, String> extraEnv) throws Exception {
+    return start(remoteConfigured, extraEnv, false);
+  }
+
   /** With rollout routing deployed as the launcher deploys it; {@code extraEnv} e.g. guard settings. */
   ChatHarness startWithCanary(Map<String, String> extraEnv) throws Exception {
     return start(true, extraEnv, true);

@@ -55,7 +55,8 @@ class ChatMessagesWireTest {
             new TurnTrace.Retrieval("kb", 3, List.of(new TurnTrace.Hit(1, "d1", "Guide", "Setup", 1.5, 0.8, 0.03, true))),
             new TurnTrace.ModelPick("deepseek-chat", null, "default", "the platform's default model", false),
             new TurnTrace.Moderation("mask", List.of("darn"), "none", List.of()), new Usage(3, 4),
-            new TurnTrace.Latency(0.5, 1.25, 3, 20, 40, 70))),
+            new TurnTrace.Latency(0.5, 1.25, 3, 20, 40, 70),
+            new ChatMessages.QueryTranslation("translated", "退货", 12.5, true, null))),
         new ChatMessages.CancelTurn("t1"),
         new ChatMessages.RouteRequest("tenant", "q"),
         new RouteDecision(RouteDecision.KNOWLEDGE, 0.5, null, null, "kb", 9),
@@ -64,7 +65,8 @@ class ChatMessagesWireTest {
             List.of(new RetrievedChunk("1", "d", "Guide", "Setup", "text", 0.1, 0.4, 0.03)), "Call us.",
             new RouteScores(0.5, 0.2, 0.4, List.of(new FaqCandidate("faq-1", "How?", 0.5)),
                 List.of(new RetrievedChunk("1", "d", "Guide", "Setup", "text", 0.1, 0.4, 0.03)),
-                new RouteThresholds(0.68, 0.52, 0.45, 0.7), "nothing answers confidently", 12.5)));
+                new RouteThresholds(0.68, 0.52, 0.45, 0.7), "nothing answers confidently", 12.5,
+                ChatMessages.QueryTranslation.not("failed", 1500, "no translation within 1500 ms"))));
     for (Record r : samples) {
       assertThat(roundTrip(r)).isEqualTo(r);
     }

@@ -13,6 +13,8 @@ import java.util.UUID;
  *                                 for runs from before they were kept
  * @param answeredRate             share of questions retrieval would answer at them; citedRecall: answered
  *                                 with the expected passage cited
+ * @param queryTranslation         the questions were searched with their translation by the tenant's model
+ *                                 beside them (null for runs from before it was kept)
  * @param results per-question ranks (JSON, see {@link Evaluations#resultsJson}); null in listings
  */
 public record EvalRun(UUID id, UUID knowledgeBaseId, UUID evalSetId, String status, String error,
@@ -21,5 +23,5 @@ public record EvalRun(UUID id, UUID knowledgeBaseId, UUID evalSetId, String stat
                       Double crossRecallAt5, Double crossMrr, Double p95Millis,
                       OffsetDateTime startedAt, OffsetDateTime finishedAt, UUID candidateKnowledgeBaseId,
                       Double knowledgeThreshold, Double citationThreshold, Double answeredRate,
-                      Double citedRecall, JsonArray results) {
+                      Double citedRecall, Boolean queryTranslation, JsonArray results) {
 }

@@ -1,5 +1,8 @@
 package ai.deepchat.rag.eval;
 
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.chat.ChatMessages.QueryTranslation;
+import ai.deepchat.platform.chat.ChatMessages.TranslateRequest;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.rag.KnowledgeBaseService;
 import ai.deepchat.rag.RagError;
@@ -7,6 +10,7 @@ import ai.deepchat.rag.RagException;
 import ai.deepchat.rag.Retriever;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -35,7 +39,7 @@ public final class Evaluations {
   private static final String RUN_COLUMNS = "id, knowledge_base_id, eval_set_id, status, error, "
       + "knowledge_base_version, embedding_model, question_count, recall_at_1, recall_at_5, mrr, "
       + "cross_language_count, cross_recall_at_5, cross_mrr, p95_ms, started_at, finished_at, candidate_knowledge_base_id, "
-      + "knowledge_threshold, citation_threshold, answered_rate, cited_recall";
+      + "knowledge_threshold, citation_threshold, answered_rate, cited_recall, query_translation";
   /**
    * A run whose heartbeat is 30 s old died with its node (V32's eval_run_abandoned; runs of nodes of an
    * earlier version, without a heartbeat, after 5 minutes and 2 s per question). A node that starts fails
@@ -47,6 +51,8 @@ public final class Evaluations {
   static final String STALE_ERROR = "the node running this evaluation stopped before it finished; run it again";
   /** How often the node renews the heartbeat of the runs it evaluates: well inside the 30 s. */
   static final long HEARTBEAT_MS = 10_000;
+  /** Longer than the router's own translation timeout (1.5 s), so the router's answer is the one heard. */
+  private static final long TRANSLATE_TIMEOUT_MS = 5_000;
 
   private final Vertx vertx;
   private final Database database;
@@ -143,11 +149,24 @@ public final class Evaluations {
    */
   public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate,
                                Double knowledgeThreshold, Double citationThreshold, String embeddingModel) {
+    return start(tenantId, knowledgeBaseId, setId, candidate, knowledgeThreshold, citationThreshold, embeddingModel,
+        null);
+  }
+
+  /**
+   * As above, each question searched with its translation by the tenant's own model beside it when
+   * {@code translate} (null: as the tenant's query translation setting says), so a tenant measures
+   * translation before turning it on; the run records whether it translated.
+   */
+  public Future<EvalRun> start(UUID tenantId, UUID knowledgeBaseId, UUID setId, UUID candidate,
+                               Double knowledgeThreshold, Double citationThreshold, String embeddingModel,
+                               Boolean translate) {
     UUID target = candidate == null ? knowledgeBaseId : candidate;
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId)
         .compose(own -> knowledgeBases.knowledgeBase(tenantId, target))
         .compose(kb -> Future.succeededFuture(kb.searchModel(embeddingModel)).compose(model -> database.inTenant(tenantId,
-        conn -> tenantThresholds(conn).map(own -> own.with(knowledgeThreshold, citationThreshold))
+        conn -> tenantTranslates(conn, translate).compose(translated -> tenantThresholds(conn)
+            .map(own -> own.with(knowledgeThreshold, citationThreshold))
             .compose(thresholds -> conn.preparedQuery("SELECT questions FROM eval_sets WHERE id = $1 "
                 + "AND knowledge_base_id = $2")
             .execute(Tuple.of(setId, knowledgeBaseId))
@@ -158,19 +177,43 @@ public final class Evaluations {
               JsonArray questions = (JsonArray) sets.iterator().next().getValue(0);
               return failStale(conn, knowledgeBaseId).compose(v -> conn.preparedQuery("INSERT INTO eval_runs "
                       + "(tenant_id, knowledge_base_id, eval_set_id, question_count, embedding_model, "
-                      + "candidate_knowledge_base_id, knowledge_threshold, citation_threshold, heartbeat_at) "
-                      + "SELECT $1, $2, $3, $4, $5, $6, $7, $8, now() WHERE NOT EXISTS "
+                      + "candidate_knowledge_base_id, knowledge_threshold, citation_threshold, query_translation, "
+                      + "heartbeat_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, now() WHERE NOT EXISTS "
                       + "(SELECT 1 FROM eval_runs WHERE knowledge_base_id = $2 AND status = 'running') RETURNING "
                       + RUN_COLUMNS)
                   .execute(Tuple.from(java.util.Arrays.asList(tenantId, knowledgeBaseId, setId, questions.size(),
                       model, candidate, (float) thresholds.knowledge(),
-                      (float) thresholds.citation()))))
+                      (float) thresholds.citation(), translated))))
                   .compose(rows -> rows.size() == 0
                       ? Future.failedFuture(new RagException(RagError.EVALUATION_RUNNING,
                           "an evaluation of this knowledge base is running; wait for it to finish"))
                       : Future.succeededFuture(run(rows.iterator().next(), null)))
-                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions, thresholds, embeddingModel));
-            })))));
+                  .onSuccess(run -> evaluate(tenantId, target, run.id(), questions, thresholds, embeddingModel,
+                      translated ? this::translate : null));
+            }))))));
+  }
+
+  /** Whether a run translates: as asked, else as the tenant's query translation setting says. */
+  private static Future<Boolean> tenantTranslates(SqlConnection conn, Boolean asked) {
+    return asked != null ? Future.succeededFuture(asked)
+        : conn.preparedQuery("SELECT query_translation FROM tenant_settings").execute()
+            .map(rows -> rows.size() > 0 && Boolean.TRUE.equals(rows.iterator().next().getBoolean(0)));
+  }
+
+  /**
+   * The question's translation by the tenant's model, asked of the chat pipeline's router as routing
+   * would (its cache, its timeout, never the bundled test model); null when there is none or no router
+   * answers (a node without the chat pipeline in the cluster): the question is then searched as asked.
+   */
+  private Future<String> translate(UUID tenantId, String question) {
+    return vertx.eventBus().<QueryTranslation>request(Addresses.CHAT_TRANSLATE,
+            new TranslateRequest(tenantId.toString(), question),
+            new DeliveryOptions().setSendTimeout(TRANSLATE_TIMEOUT_MS))
+        .map(reply -> reply.body().searched())
+        .otherwise(err -> {
+          LOG.debug("evaluation: no translation of a question for tenant {}: {}", tenantId, err.getMessage());
+          return null;
+        });
   }
 
   /** The tenant's saved knowledge and citation thresholds (the defaults when it saved none). */
@@ -182,14 +225,14 @@ public final class Evaluations {
   }
 
   private void evaluate(UUID tenantId, UUID knowledgeBaseId, UUID runId, JsonArray questions,
-                        RunThresholds thresholds, String embeddingModel) {
+                        RunThresholds thresholds, String embeddingModel, RetrievalEvaluator.Translator translator) {
     List<EvalQuestion> list = new ArrayList<>();
     for (int i = 0; i < questions.size(); i++) {
       JsonObject q = questions.getJsonObject(i);
       list.add(new EvalQuestion(q.getString("question"), q.getString("document"), q.getString("section")));
     }
     inFlight.put(runId, tenantId);
-    evaluator.run(tenantId, knowledgeBaseId, list, thresholds, embeddingModel)
+    evaluator.run(tenantId, knowledgeBaseId, list, thresholds, embeddingModel, translator)
         .compose(report -> database.inTenant(tenantId, conn -> conn.preparedQuery("UPDATE eval_runs SET "
                 + "status = 'done', knowledge_base_version = $2, recall_at_1 = $3, recall_at_5 = $4, mrr = $5, "
                 + "cross_language_count = $6, cross_recall_at_5 = $7, cross_mrr = $8, p95_ms = $9, "
@@ -232,7 +275,7 @@ public final class Evaluations {
         .execute(Tuple.of(runId, knowledgeBaseId)))
         .compose(rows -> rows.size() == 0
             ? Future.failedFuture(new RagException(RagError.NOT_FOUND, "no such evaluation run"))
-            : Future.succeededFuture(run(rows.iterator().next(), (JsonArray) rows.iterator().next().getValue(22)))));
+            : Future.succeededFuture(run(rows.iterator().next(), (JsonArray) rows.iterator().next().getValue(23)))));
   }
 
   /** Marks the knowledge base's runs that outlived their node failed (in the caller's transaction). */
@@ -258,7 +301,7 @@ public final class Evaluations {
         row.getLong(5), row.getString(6), row.getInteger(7), number(row, 8), number(row, 9), number(row, 10),
         row.getInteger(11), number(row, 12), number(row, 13), number(row, 14), row.getOffsetDateTime(15),
         row.getOffsetDateTime(16), row.getUUID(17), number(row, 18), number(row, 19), number(row, 20),
-        number(row, 21), results);
+        number(row, 21), row.getBoolean(22), results);
   }
 
   private static Double number(Row row, int column) {

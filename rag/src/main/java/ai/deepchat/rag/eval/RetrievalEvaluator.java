@@ -43,6 +43,22 @@ public final class RetrievalEvaluator {
    */
   public Future<EvalReport> run(UUID tenantId, UUID knowledgeBaseId, List<EvalQuestion> questions,
                                 RunThresholds thresholds, String embeddingModel) {
+    return run(tenantId, knowledgeBaseId, questions, thresholds, embeddingModel, null);
+  }
+
+  /** What a question is searched with beside it: its translation, or null (none; never fails). */
+  @FunctionalInterface
+  public interface Translator {
+    Future<String> translate(UUID tenantId, String question);
+  }
+
+  /**
+   * The same, each question searched with its translation by {@code translator} beside it as routing
+   * searches it with the tenant's query translation on (null: untranslated). A question's time includes
+   * its translation's.
+   */
+  public Future<EvalReport> run(UUID tenantId, UUID knowledgeBaseId, List<EvalQuestion> questions,
+                                RunThresholds thresholds, String embeddingModel, Translator translator) {
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base ->
         knowledgeBases.listDocuments(tenantId, knowledgeBaseId).compose(documents -> {
           Map<String, DocumentStatus> byId = documents.stream()
@@ -51,7 +67,7 @@ public final class RetrievalEvaluator {
           Future<Void> chain = Future.succeededFuture();
           for (EvalQuestion question : questions) {
             chain = chain.compose(v -> ask(tenantId, knowledgeBaseId, question, documents, byId, thresholds,
-                embeddingModel)).map(r -> {
+                embeddingModel, translator)).map(r -> {
               results.add(r);
               return null;
             });
@@ -67,12 +83,15 @@ public final class RetrievalEvaluator {
 
   private Future<QuestionResult> ask(UUID tenantId, UUID knowledgeBaseId, EvalQuestion question,
                                      List<DocumentStatus> documents, Map<String, DocumentStatus> byId,
-                                     RunThresholds thresholds, String embeddingModel) {
+                                     RunThresholds thresholds, String embeddingModel, Translator translator) {
     DocumentStatus expected = documents.stream()
         .filter(d -> question.isDocument(d.title(), d.sourceName())).findFirst().orElse(null);
     boolean cross = expected != null && Script.of(question.question()) != Script.of(expected.title());
     long start = System.nanoTime();
-    return retriever.retrieve(tenantId, knowledgeBaseId, question.question(), DEPTH, embeddingModel).map(reply -> {
+    Future<String> translation = translator == null ? Future.succeededFuture(null)
+        : translator.translate(tenantId, question.question());
+    return translation.compose(translated -> retriever.retrieveTranslated(tenantId, knowledgeBaseId,
+        question.question(), translated, DEPTH, embeddingModel)).map(reply -> {
       double millis = (System.nanoTime() - start) / 1e6;
       List<RetrievedChunk> hits = reply.hits();
       int rank = 0;

@@ -25,7 +25,8 @@ import java.util.UUID;
  * GET  /{kbId}/evaluation-sets                                                          200 [set]
  * POST /{kbId}/evaluation-sets/{setId}/runs  optional {"candidate_knowledge_base_id",
  *                                        "thresholds": {"knowledge", "citation"}} (this run only),
- *                                        {"embedding_model"} of a re-embedding "ready" to switch  202 run
+ *                                        {"embedding_model"} of a re-embedding "ready" to switch,
+ *                                        {"query_translation": true|false} (default: the tenant's setting)  202 run
  * GET  /{kbId}/evaluation-runs                                                          200 [run] newest first
  * GET  /{kbId}/evaluation-runs/{runId}                                                  200 run with results
  * </pre>
@@ -35,6 +36,7 @@ final class EvalRoutes {
   private static final String CANDIDATE = "candidate_knowledge_base_id";
   private static final String THRESHOLDS = "thresholds";
   private static final String MODEL = "embedding_model";
+  private static final String TRANSLATION = "query_translation";
 
   private final Evaluations evaluations;
 
@@ -89,14 +91,21 @@ final class EvalRoutes {
     Double knowledge = null;
     Double citation = null;
     String model = null;
+    Boolean translate = null;
     if (ctx.body().length() > 0) {
       JsonObject body = RagRoutes.jsonBody(ctx);
       for (String field : body.fieldNames()) {
-        if (!field.equals(CANDIDATE) && !field.equals(THRESHOLDS) && !field.equals(MODEL)) {
+        if (!field.equals(CANDIDATE) && !field.equals(THRESHOLDS) && !field.equals(MODEL)
+            && !field.equals(TRANSLATION)) {
           throw new ApiProblem(400, "invalid_value", field, "Unknown field '" + field + "'; a run takes only "
-              + CANDIDATE + ", " + THRESHOLDS + " and " + MODEL + ".");
+              + CANDIDATE + ", " + THRESHOLDS + ", " + MODEL + " and " + TRANSLATION + ".");
         }
       }
+      Object translation = body.getValue(TRANSLATION);
+      if (translation != null && !(translation instanceof Boolean)) {
+        throw new ApiProblem(400, "invalid_value", TRANSLATION, TRANSLATION + " must be true or false.");
+      }
+      translate = (Boolean) translation;
       Object thresholds = body.getValue(THRESHOLDS);
       if (thresholds != null) {
         if (!(thresholds instanceof JsonObject given)) {
@@ -129,7 +138,7 @@ final class EvalRoutes {
       }
     }
     RagRoutes.respond(ctx, 202, evaluations.start(RagRoutes.tenant(ctx), RagRoutes.id(ctx, "kbId"),
-        RagRoutes.id(ctx, "setId"), candidate, knowledge, citation, model).map(EvalRoutes::json));
+        RagRoutes.id(ctx, "setId"), candidate, knowledge, citation, model, translate).map(EvalRoutes::json));
   }
 
   /** A candidate threshold of the run (null: the tenant's own), a number from 0 to 1. */
@@ -176,7 +185,8 @@ final class EvalRoutes {
         .put(CANDIDATE, run.candidateKnowledgeBaseId() == null ? null : run.candidateKnowledgeBaseId().toString())
         .put(THRESHOLDS, run.knowledgeThreshold() == null ? null : new JsonObject()
             .put("knowledge", run.knowledgeThreshold()).put("citation", run.citationThreshold()))
-        .put("answered_rate", run.answeredRate()).put("cited_recall", run.citedRecall());
+        .put("answered_rate", run.answeredRate()).put("cited_recall", run.citedRecall())
+        .put(TRANSLATION, run.queryTranslation());
     if (run.results() != null) {
       JsonArray results = new JsonArray();
       run.results().forEach(r -> results.add(r instanceof JsonObject o ? snakeKeys(o) : r));

@@ -76,8 +76,8 @@ public final class HybridRetriever implements Retriever {
 
   @Override
   public Future<RetrieveReply> retrieveTranslated(UUID tenantId, UUID knowledgeBaseId, String query,
-                                                  String translation, int topK) {
-    return retrieveTimed(tenantId, knowledgeBaseId, query, topK, null, translation).map(Timed::reply);
+                                                  String translation, int topK, String embeddingModel) {
+    return retrieveTimed(tenantId, knowledgeBaseId, query, topK, embeddingModel, translation).map(Timed::reply);
   }
 
   /** A reply with the time each stage took (bench/rag prints their percentiles). */

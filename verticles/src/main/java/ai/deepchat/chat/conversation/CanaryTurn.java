@@ -5,8 +5,8 @@ import ai.deepchat.canary.guard.Outcome;
 import ai.deepchat.canary.rollout.Assignment;
 import ai.deepchat.chat.dispatch.Backends;
 import ai.deepchat.chat.dispatch.CanaryModelDispatcher;
-import ai.deepchat.chat.dispatch.GenerationListener;
 import ai.deepchat.chat.dispatch.ModelChoice;
+import ai.deepchat.chat.dispatch.WholeAnswer;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -89,19 +89,11 @@ final class CanaryTurn {
       return;
     }
     ModelChoice candidate = routing.dispatcher().choiceOf(a.shadow());
-    StringBuilder answer = new StringBuilder();
     backends.forChoice(candidate).start(turnId + "-shadow", tenantId.toString(), prompt, sampling,
-        new GenerationListener() {
+        new WholeAnswer() {
           @Override
-          public void onDelta(String content, String reasoning) {
-            if (content != null) {
-              answer.append(content);
-            }
-          }
-
-          @Override
-          public void onDone(String finishReason, Usage usage) {
-            store(answer.toString(), null);
+          protected void onAnswer(String answer, String finishReason, Usage usage) {
+            store(answer, null);
           }
 
           @Override

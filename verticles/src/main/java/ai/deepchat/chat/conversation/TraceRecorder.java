@@ -3,6 +3,7 @@ package ai.deepchat.chat.conversation;
 import ai.deepchat.canary.rollout.Assignment;
 import ai.deepchat.canary.rollout.RolloutMode;
 import ai.deepchat.chat.dispatch.ModelChoice;
+import ai.deepchat.platform.chat.ChatMessages.QueryTranslation;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -36,6 +37,7 @@ final class TraceRecorder {
   private RouteDecision decision;
   private String answeredFrom = TurnTrace.FROM_MODEL;
   private RetrieveReply retrieval;
+  private QueryTranslation translation;
   private List<RetrievedChunk> used = List.of();
   private ModelChoice model;
   private String fallback;
@@ -59,6 +61,7 @@ final class TraceRecorder {
     // the time it says it waited for them is retrieval's figure, taken out of routing's
     if (d != null && d.scores() != null) {
       routerRetrievalMs = Math.max(0, d.scores().retrievalMs());
+      translation = d.scores().translation();
       if (d.scores().hits() != null && !d.scores().hits().isEmpty()) {
         retrieval = new RetrieveReply(d.knowledgeBaseId(), d.knowledgeBaseVersion(), d.scores().hits());
       }
@@ -124,7 +127,7 @@ final class TraceRecorder {
   TurnTrace build(Usage usage, List<String> outputWords) {
     long end = System.nanoTime();
     return new TurnTrace(RouteTrace.routing(decision, answeredFrom), RouteTrace.faqCandidates(decision),
-        retrieval(), modelPick(), moderation(outputWords), usage, latency(end));
+        retrieval(), modelPick(), moderation(outputWords), usage, latency(end), translation);
   }
 
   private TurnTrace.Retrieval retrieval() {

@@ -8,10 +8,12 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.cache.TenantCache;
 import ai.deepchat.platform.chat.ChatMessages.FaqCandidate;
+import ai.deepchat.platform.chat.ChatMessages.QueryTranslation;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.chat.ChatMessages.RouteScores;
 import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
+import ai.deepchat.platform.chat.ChatMessages.TranslateRequest;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.platform.embed.Vectors;
@@ -81,10 +83,12 @@ public final class IntentRouterVerticle extends VerticleBase {
   public Future<?> start() {
     embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
     backends = new Backends(vertx, platform.config().chat(), OutboundPolicy.of(platform.config()));
-    translator = new QueryTranslator(vertx, new TenantModelDispatcher(platform.database(), platform.config()), backends);
+    translator = new QueryTranslator(vertx, platform.database(),
+        new TenantModelDispatcher(platform.database(), platform.config()), backends);
     data = TenantCache.create(vertx, DATA_TTL,
         tenantId -> RoutingData.load(embeddings, faqModel, platform.database(), tenantId));
     return Future.all(vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion(),
+        vertx.eventBus().<TranslateRequest>consumer(Addresses.CHAT_TRANSLATE, this::onTranslate).completion(),
         data.ready());
   }
 
@@ -98,11 +102,8 @@ public final class IntentRouterVerticle extends VerticleBase {
 
   private void onRoute(Message<RouteRequest> msg) {
     RouteRequest req = msg.body();
-    UUID tenantId;
-    try {
-      tenantId = UUID.fromString(req.tenantId());
-    } catch (IllegalArgumentException | NullPointerException e) {
-      BusFailure.INVALID_REQUEST.fail(msg, "bad tenant id");
+    UUID tenantId = tenantOf(msg, req.tenantId());
+    if (tenantId == null) {
       return;
     }
     String text = req.text() == null ? "" : req.text();
@@ -112,6 +113,24 @@ public final class IntentRouterVerticle extends VerticleBase {
           LOG.warn("routing failed for tenant {}; answering with the model", tenantId, err);
           msg.reply(RouteDecision.chat(0));
         });
+  }
+
+  /** A question translated as routing would search it (for evaluation runs); never fails but on a bad tenant. */
+  private void onTranslate(Message<TranslateRequest> msg) {
+    UUID tenantId = tenantOf(msg, msg.body().tenantId());
+    if (tenantId != null) {
+      translator.translate(tenantId, msg.body().text() == null ? "" : msg.body().text()).onSuccess(msg::reply);
+    }
+  }
+
+  /** The request's tenant, or null: the request was answered as invalid. */
+  private static UUID tenantOf(Message<?> msg, String tenantId) {
+    try {
+      return UUID.fromString(tenantId);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      BusFailure.INVALID_REQUEST.fail(msg, "bad tenant id");
+      return null;
+    }
   }
 
   /** What the embeddings said of one question: FAQ candidates best first, and the small-talk score. */
@@ -134,7 +153,8 @@ public final class IntentRouterVerticle extends VerticleBase {
     }
     if (RouteDecision.KNOWLEDGE.equals(forced)) {
       long asked = System.nanoTime();
-      return retrieve(tenant, d, text).map(hits -> decider.retrievedIn(asked).knowledge(Similarity.NONE, hits, true));
+      return retrieve(tenant, d, text).map(r -> decider.retrievedIn(asked, r.translation())
+          .knowledge(Similarity.NONE, r.reply(), true));
     }
     boolean forcedFaq = RouteDecision.FAQ.equals(forced);
     return embeddings.executeBlocking(() -> similarity(d, text), false)
@@ -162,7 +182,8 @@ public final class IntentRouterVerticle extends VerticleBase {
                 : decider.chat(0, sim, "no knowledge base with ready documents"));
           }
           long asked = System.nanoTime();
-          return retrieve(tenant, d, text).map(hits -> decider.retrievedIn(asked).knowledge(sim, hits, false));
+          return retrieve(tenant, d, text).map(r -> decider.retrievedIn(asked, r.translation())
+              .knowledge(sim, r.reply(), false));
         });
   }
 
@@ -183,20 +204,24 @@ public final class IntentRouterVerticle extends VerticleBase {
    * The knowledge base's top hits; null when retrieval is unavailable (the model answers then). With the
    * tenant's query translation on, the question's translation by its own model is searched beside it.
    */
-  private Future<RetrieveReply> retrieve(String tenant, RoutingData d, String text) {
+  private Future<Retrieved> retrieve(String tenant, RoutingData d, String text) {
     if (!d.knowledgeReady() || text.isBlank()) {
-      return Future.succeededFuture(null);
+      return Future.succeededFuture(new Retrieved(null, null));
     }
-    Future<String> translation = d.translateQueries()
-        ? translator.translate(UUID.fromString(tenant), text) : Future.succeededFuture(null);
+    Future<QueryTranslation> translation = d.translateQueries() ? translator.translate(UUID.fromString(tenant), text)
+        : Future.succeededFuture(QueryTranslation.not(QueryTranslation.OFF, 0, null));
     return translation.compose(translated -> vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
-            new RetrieveRequest(tenant, d.knowledgeBaseId(), text, RETRIEVAL_TOP_K, translated),
-            new DeliveryOptions().setSendTimeout(platform.config().chat().retrievalTimeoutMs())))
-        .map(Message::body)
+            new RetrieveRequest(tenant, d.knowledgeBaseId(), text, RETRIEVAL_TOP_K, translated.searched()),
+            new DeliveryOptions().setSendTimeout(platform.config().chat().retrievalTimeoutMs()))
+        .map(reply -> new Retrieved(reply.body(), translated))
         .recover(err -> {
           LOG.warn("retrieval unavailable ({}); the model answers without the knowledge base", err.getMessage());
-          return Future.succeededFuture(null);
-        });
+          return Future.succeededFuture(new Retrieved(null, translated));
+        }));
+  }
+
+  /** Retrieval's reply (null: unavailable) and the translation searched beside the question. */
+  private record Retrieved(RetrieveReply reply, QueryTranslation translation) {
   }
 
   /** Blocking (embeds the question): FAQ candidates and the small-talk score. */
@@ -228,21 +253,24 @@ public final class IntentRouterVerticle extends VerticleBase {
    * Builds the decision records of one question for one tenant; {@code retrievalMs}: how long retrieval
    * took for it (0: none ran).
    */
-  private record Decider(RoutingData d, String text, double retrievalMs) {
+  private record Decider(RoutingData d, String text, double retrievalMs, QueryTranslation translation) {
 
     Decider(RoutingData d, String text) {
-      this(d, text, 0);
+      this(d, text, 0, null);
     }
 
-    /** This decider with the time from {@code asked} (System.nanoTime) to now as the retrieval's. */
-    Decider retrievedIn(long asked) {
-      return new Decider(d, text, (System.nanoTime() - asked) / 1e6);
+    /**
+     * This decider with the time from {@code asked} (System.nanoTime) to now as the retrieval's, its
+     * translation included, and what the translation did.
+     */
+    Decider retrievedIn(long asked, QueryTranslation translation) {
+      return new Decider(d, text, (System.nanoTime() - asked) / 1e6, translation);
     }
 
     RouteScores scores(Similarity sim, RetrieveReply reply, String reason) {
       List<RetrievedChunk> hits = reply == null || reply.hits() == null ? List.of() : reply.hits();
       return new RouteScores(sim.faq(), sim.smallTalk(), reply == null ? -1 : topVector(hits), sim.candidates(),
-          hits, d.thresholds(), reason, retrievalMs);
+          hits, d.thresholds(), reason, retrievalMs, translation);
     }
 
     RouteDecision faq(Similarity sim, boolean forced) {

@@ -6,6 +6,8 @@ import ai.deepchat.chat.dispatch.GenerationListener;
 import ai.deepchat.chat.dispatch.ModelBackend;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.WholeAnswer;
+import ai.deepchat.platform.chat.ChatMessages.QueryTranslation;
+import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
@@ -14,6 +16,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +29,8 @@ import java.util.UUID;
  * for retrieval across languages (issue #15): a tenant turns it on in its settings. Never with the
  * bundled test model (its output means nothing); a short, greedy, bounded call ({@link #MAX_TOKENS}),
  * given up after {@link #TIMEOUT} so the question is then searched untranslated, and cached per
- * tenant by the normalized question, so a question asked again costs no second call.
+ * tenant by the normalized question, so a question asked again costs no second call. Every call asked
+ * of the model is counted in the tenant's usage (query_translation_usage, per day).
  */
 final class QueryTranslator {
 
@@ -41,44 +45,57 @@ final class QueryTranslator {
   }
 
   private final Vertx vertx;
+  private final Database database;
   private final ModelDispatcher models;
   private final Backends backends;
   private final Cache<Key, String> cache = Caffeine.newBuilder().maximumSize(CACHE_ENTRIES)
       .expireAfterWrite(CACHE_TTL).build();
 
-  QueryTranslator(Vertx vertx, ModelDispatcher models, Backends backends) {
+  QueryTranslator(Vertx vertx, Database database, ModelDispatcher models, Backends backends) {
     this.vertx = vertx;
+    this.database = database;
     this.models = models;
     this.backends = backends;
   }
 
   /**
-   * The question in the other language (Chinese for a question in Latin script, English otherwise), or
-   * null: no real model, a long question, a failure or the timeout. Never fails.
+   * What translating the question into the other language gave: the translation, or why there is none (no
+   * real model, an empty or long question, a failure or the timeout), with the time it took. Never fails.
    */
-  Future<String> translate(UUID tenantId, String question) {
+  Future<QueryTranslation> translate(UUID tenantId, String question) {
+    long started = System.nanoTime();
     String normalized = QuestionNormalizer.normalize(question);
     if (normalized.isEmpty() || question.length() > MAX_QUESTION_CHARS) {
-      return Future.succeededFuture(null);
+      return Future.succeededFuture(QueryTranslation.not(QueryTranslation.SKIPPED, 0,
+          normalized.isEmpty() ? "empty question" : "longer than " + MAX_QUESTION_CHARS + " characters"));
     }
     Key key = new Key(tenantId, normalized);
     String cached = cache.getIfPresent(key);
     if (cached != null) {
-      return Future.succeededFuture(cached);
+      return Future.succeededFuture(new QueryTranslation(QueryTranslation.TRANSLATED, cached, millis(started), true,
+          null));
     }
     return models.choose(tenantId, null, null).compose(choice -> {
       if (choice.testModel()) {
-        return Future.<String>succeededFuture(null);
+        return Future.succeededFuture(QueryTranslation.not(QueryTranslation.TEST_MODEL, millis(started),
+            "the bundled test model does not translate"));
       }
-      return ask(tenantId, backends.forChoice(choice), question).onSuccess(translation -> {
-        if (translation != null) {
-          cache.put(key, translation);
+      return ask(tenantId, backends.forChoice(choice), question).map(translation -> {
+        if (translation == null) {
+          return QueryTranslation.not(QueryTranslation.FAILED, millis(started), "the model's reply was empty or cut");
         }
+        cache.put(key, translation);
+        return new QueryTranslation(QueryTranslation.TRANSLATED, translation, millis(started), false, null);
       });
     }).recover(failure -> {
       LOG.debug("query translation unavailable for tenant {}: {}", tenantId, failure.getMessage());
-      return Future.succeededFuture(null);
+      return Future.succeededFuture(QueryTranslation.not(QueryTranslation.FAILED, millis(started),
+          failure.getMessage()));
     });
+  }
+
+  private static double millis(long since) {
+    return ((System.nanoTime() - since) / 1_000L) / 1_000.0;
   }
 
   private Future<String> ask(UUID tenantId, ModelBackend backend, String question) {
@@ -92,6 +109,10 @@ final class QueryTranslator {
         messages, SamplingParams.greedy(MAX_TOKENS), new WholeAnswer() {
           @Override
           protected void onAnswer(String answer, String finishReason, Usage usage) {
+            if (result.future().isComplete()) {
+              return; // given up already, and counted then
+            }
+            count(tenantId, usage);
             // a translation cut by max_tokens is no translation of the whole question
             String out = answer.strip();
             result.tryComplete(out.isEmpty() || "length".equals(finishReason) ? null : out);
@@ -99,13 +120,33 @@ final class QueryTranslator {
 
           @Override
           public void onError(String code, String message) {
-            result.tryFail(code + ": " + message);
+            if (result.tryFail(code + ": " + message)) {
+              count(tenantId, null);
+            }
           }
         });
     long timer = vertx.setTimer(TIMEOUT.toMillis(), t -> {
       generation.cancel();
-      result.tryFail("no translation within " + TIMEOUT.toMillis() + " ms");
+      if (result.tryFail("no translation within " + TIMEOUT.toMillis() + " ms")) {
+        count(tenantId, null);
+      }
     });
     return result.future().onComplete(done -> vertx.cancelTimer(timer));
+  }
+
+  /**
+   * One call asked of the tenant's model, in its usage of the day (query_translation_usage), with the
+   * tokens the model reported (none when it failed or was given up). A lost count is logged, never fails
+   * the question's search.
+   */
+  private void count(UUID tenantId, Usage usage) {
+    int prompt = usage == null ? 0 : usage.promptTokens();
+    int completion = usage == null ? 0 : usage.completionTokens();
+    database.inTenant(tenantId, c -> c.preparedQuery("INSERT INTO query_translation_usage AS u "
+                + "(tenant_id, day, calls, prompt_tokens, completion_tokens) VALUES ($1, current_date, 1, $2, $3) "
+                + "ON CONFLICT (tenant_id, day) DO UPDATE SET calls = u.calls + 1, "
+                + "prompt_tokens = u.prompt_tokens + $2, completion_tokens = u.completion_tokens + $3")
+            .execute(Tuple.of(tenantId, (long) prompt, (long) completion)))
+        .onFailure(err -> LOG.warn("query translation usage of tenant {} not counted: {}", tenantId, err.toString()));
   }
 }

@@ -26,6 +26,11 @@ public final class Addresses {
   /** Intent routing of one question (request/reply). */
   public static final String CHAT_ROUTE = "chat.route";
   /**
+   * A question translated by the tenant's own model as routing would search it (request/reply:
+   * TranslateRequest, QueryTranslation); evaluation runs ask it so a tenant measures translation first.
+   */
+  public static final String CHAT_TRANSLATE = "chat.translate";
+  /**
    * A tenant's policy settings changed (word list, moderation action, rate limits, plugin configs);
    * published so every node drops its cached copies.
    */

@@ -25,7 +25,7 @@ public final class ChatMessages {
   public static final List<Class<? extends Record>> TYPES = List.of(
       TurnRequest.class, TurnAck.class, TurnEvent.class, TurnEvents.class, Citation.class, CancelTurn.class,
       RouteRequest.class, RouteDecision.class, FaqCandidate.class, RouteThresholds.class, RouteScores.class,
-      TurnTrace.class);
+      TurnTrace.class, QueryTranslation.class, TranslateRequest.class);
 
   /** Where a turn came from; matches conversations.channel. */
   public static final String CHANNEL_API = "api";
@@ -181,6 +181,10 @@ public final class ChatMessages {
   public record RouteRequest(String tenantId, String text) {
   }
 
+  /** {@code text} in the knowledge base's other language, by this tenant's model (Addresses.CHAT_TRANSLATE). */
+  public record TranslateRequest(String tenantId, String text) {
+  }
+
   /**
    * The router's choice, with everything it was decided from: intent faq (the entry and its answer),
    * knowledge (the knowledge base, its version, and the sources above the citation cut-off the answer
@@ -235,6 +239,36 @@ public final class ChatMessages {
    */
   public record RouteScores(double faq, double smallTalk, double knowledge, List<FaqCandidate> faqCandidates,
                             List<RetrievedChunk> hits, RouteThresholds thresholds, String reason,
-                            double retrievalMs) {
+                            double retrievalMs, QueryTranslation translation) {
+
+    /** Scores of a question whose retrieval did not consider a translation. */
+    public RouteScores(double faq, double smallTalk, double knowledge, List<FaqCandidate> faqCandidates,
+                       List<RetrievedChunk> hits, RouteThresholds thresholds, String reason, double retrievalMs) {
+      this(faq, smallTalk, knowledge, faqCandidates, hits, thresholds, reason, retrievalMs, null);
+    }
+  }
+
+  /**
+   * What the router's query translation did for one searched question (issue #15): {@code status}
+   * translated, off (the tenant has it off), test_model (the bundled test model never translates),
+   * skipped (empty or too long a question) or failed (an error or the timeout; {@code detail} says
+   * which); {@code text} the translation searched beside the question (translated only), {@code ms} how
+   * long it took, {@code cached} when the cache answered without asking the model.
+   */
+  public record QueryTranslation(String status, String text, double ms, boolean cached, String detail) {
+    public static final String TRANSLATED = "translated";
+    public static final String OFF = "off";
+    public static final String TEST_MODEL = "test_model";
+    public static final String SKIPPED = "skipped";
+    public static final String FAILED = "failed";
+
+    public static QueryTranslation not(String status, double ms, String detail) {
+      return new QueryTranslation(status, null, ms, false, detail);
+    }
+
+    /** The text to search beside the question, or null. */
+    public String searched() {
+      return TRANSLATED.equals(status) ? text : null;
+    }
   }
 }

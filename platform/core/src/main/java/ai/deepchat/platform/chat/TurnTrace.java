@@ -1,5 +1,6 @@
 package ai.deepchat.platform.chat;
 
+import ai.deepchat.platform.chat.ChatMessages.QueryTranslation;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 
 import java.util.List;
@@ -9,11 +10,18 @@ import java.util.Map;
  * Why one turn was answered the way it was, for staff (the console's playground and conversations) and
  * for API callers who ask for it ({@code X-DeepChat-Trace: 1}): the routing decision with its scores, the
  * FAQ candidates, the retrieval hits with their scores, the model version that answered and why,
- * moderation hits, tokens and where the time went. Filled along the pipeline, built only for turns that
- * asked for it, sent with the final event and stored with the answer (messages.trace).
+ * moderation hits, tokens, where the time went, and the query translation searched beside the question
+ * ({@code translation}: null when the router searched no knowledge base). Filled along the pipeline, built
+ * only for turns that asked for it, sent with the final event and stored with the answer (messages.trace).
  */
 public record TurnTrace(Routing routing, List<FaqCandidate> faqCandidates, Retrieval retrieval, ModelPick model,
-                        Moderation moderation, Usage tokens, Latency latency) {
+                        Moderation moderation, Usage tokens, Latency latency, QueryTranslation translation) {
+
+  /** A trace whose turn searched no knowledge base with a translation ({@code translation} null). */
+  public TurnTrace(Routing routing, List<FaqCandidate> faqCandidates, Retrieval retrieval, ModelPick model,
+                   Moderation moderation, Usage tokens, Latency latency) {
+    this(routing, faqCandidates, retrieval, model, moderation, tokens, latency, null);
+  }
 
   /** Where the answer came from, whatever the router chose. */
   public static final String FROM_FAQ = "faq";

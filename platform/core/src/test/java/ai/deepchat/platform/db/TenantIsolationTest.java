@@ -86,6 +86,7 @@ class TenantIsolationTest {
         SELECT tenant_id, dataset_id, 1, id, kind, 1, original FROM dataset_examples WHERE tenant_id = '%1$s';
       INSERT INTO conversation_ratings (tenant_id, conversation_id, handoff_id, score)
         SELECT tenant_id, conversation_id, id, 5 FROM handoffs WHERE tenant_id = '%1$s';
+      INSERT INTO query_translation_usage (tenant_id, day, calls) VALUES ('%1$s', current_date, 1);
       """;
 
   /** A refusal: row-level security's WITH CHECK, a missing grant (both 42501), a tenant reference (23503). */
