@@ -317,7 +317,7 @@ public final class ModelRegistry {
     if (backend == Backend.LOCAL && (location == null || !MODEL_KEY.matcher(location).matches())) {
       String folder = location != null && (location.contains("/") || location.contains("\\"))
           ? "'" + location + "' looks like a folder; " : "";
-      throw CanaryException.invalidField(param, folder + "a local version's " + field + " is the model key an engine"
+      throw CanaryException.invalidField(param, folder + "a local version's " + field + " is the engine model key a"
           + " worker serves (ENGINE_MODEL_KEY, for example " + EngineMessages.TEST_MODEL_KEY + "): 1-100 letters,"
           + " digits, '.', '_' or '-', then '+' and an adapter name of the same kind for a LoRA adapter");
     }
