@@ -216,7 +216,7 @@
   // human handoff (issue #18): the person button, queue status, agent messages, the offline form
   CSS += '.hbar{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:6px 10px;border-top:1px solid #e5e7eb;background:#fff;font-size:12.5px;color:#475569}' +
     '.hbar[hidden],.human[hidden],.hstatus:empty{display:none}' +
-    '.human{border:1px solid var(--c);background:#fff;color:var(--c);border-radius:999px;padding:3px 10px;cursor:pointer;font:inherit;font-weight:600}' +
+    '.human{border:1px solid var(--c);background:#fff;color:#1f2430;border-radius:999px;padding:3px 10px;cursor:pointer;font:inherit;font-weight:600}' +
     '.human:disabled{opacity:.5;cursor:default}' +
     '.m.agent{align-self:flex-start;background:#ecfdf5;border:1px solid #a7f3d0;border-bottom-left-radius:4px}' +
     '.m .who{display:block;font-size:11.5px;font-weight:650;color:#047857;margin-bottom:2px}' +
@@ -226,8 +226,8 @@
     '.ticket label{display:grid;gap:2px;font-size:12.5px;color:#374151}' +
     '.ticket input,.ticket textarea{font:inherit;border:1px solid #d1d5db;border-radius:8px;padding:6px 8px;color:#1f2430;width:100%}' +
     '.ticket textarea{resize:vertical;min-height:64px}.ticket .row{display:flex;gap:6px;justify-content:flex-end}' +
-    '.ticket .row button{border:1px solid var(--c);border-radius:8px;padding:5px 12px;cursor:pointer;font:inherit;font-weight:600;background:var(--c);color:#fff}' +
-    '.ticket .row button.plain{background:#fff;color:var(--c)}.ticket .err{color:#991b1b;font-size:12.5px}' +
+    '.ticket .row button{border:1px solid var(--c);border-radius:8px;padding:5px 12px;cursor:pointer;font:inherit;font-weight:600;background:var(--c);color:var(--ink)}' +
+    '.ticket .row button.plain{background:#fff;color:#1f2430}.ticket .err{color:#991b1b;font-size:12.5px}' +
     '.human:focus-visible,input:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}';
 
   function build() {
