@@ -37,8 +37,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Hazelcast entry event for that address changes it (it ignores {@code registrationsLost}). When that
  * event does not arrive, or when the members' cleanup of a dropped node fails part way (its scan of
  * every partition meets a partition table still moving: "Not Member! ... PartitionIteratingOperation"),
- * a node keeps sending a share of its requests to a node that is gone, for good. So 2, 10 and 20 s
- * after a change each node:
+ * a node keeps sending a share of its requests to a node that is gone, for good. So from 2 s after a
+ * change each node, at least until 20 s and then until its routes hold members only (at most 2 min):
  * <ul>
  *   <li>re-reads the subscribers of every address its selector holds, one address at a time with a
  *   short timeout (the addresses come from watching the map, not from scanning it);</li>
@@ -46,6 +46,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   every partition, which can hang while the partition table moves, so it runs on its own).</li>
  * </ul>
  * Each runs on a worker thread; one still stuck on the cluster makes the next one skip, not queue.
+ * On a loaded machine every read of a fixed few passes can time out, which left routes stale; hence
+ * the passes go on while a route still names a node that is not a member.
  */
 class RepairingClusterManager extends HazelcastClusterManager {
 
@@ -53,7 +55,10 @@ class RepairingClusterManager extends HazelcastClusterManager {
   /** vertx-hazelcast's map of event-bus subscriptions, and of the nodes' event-bus endpoints. */
   static final String SUBSCRIPTIONS = "__vertx.subs";
   static final String NODE_INFOS = "__vertx.nodeInfo";
-  private static final long[] REPAIR_DELAYS_MS = {2_000, 10_000, 20_000};
+  /** When passes run after a change; those after {@link #SETTLE_AFTER_MS} only while routes are unsettled. */
+  private static final long[] REPAIR_DELAYS_MS = {2_000, 5_000, 10_000, 15_000, 20_000, 30_000, 45_000, 60_000,
+      80_000, 100_000, 120_000};
+  private static final long SETTLE_AFTER_MS = 20_000;
   private static final long READ_TIMEOUT_MS = 2_000;
 
   private volatile Vertx vertx;
@@ -64,6 +69,8 @@ class RepairingClusterManager extends HazelcastClusterManager {
   private final ReentrantLock sweeping = new ReentrantLock();
   /** Nodes whose subscriptions the last sweep kept although they were not members (endpoint still published). */
   private Set<String> absentAtLastSweep = Set.of();
+  /** Whether the last refresh read every route it holds and found members only. */
+  private volatile boolean routesSettled;
 
   public RepairingClusterManager(Config config) {
     super(config);
@@ -137,7 +144,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
     }
     for (long delay : REPAIR_DELAYS_MS) {
       v.setTimer(delay, id -> {
-        if (!isActive()) {
+        if (!isActive() || (delay > SETTLE_AFTER_MS && routesSettled)) {
           return;
         }
         runBlocking(v, this::refreshRoutes, "refresh of event-bus routes");
@@ -170,28 +177,47 @@ class RepairingClusterManager extends HazelcastClusterManager {
     }
     try {
       int refreshed = 0;
+      boolean settled = true;
       for (String address : addresses) {
-        if (isActive() && listener.wantsUpdatesFor(address) && refresh(listener, address)) {
-          refreshed++;
+        if (isActive() && listener.wantsUpdatesFor(address)) {
+          List<RegistrationInfo> handed = refresh(listener, address);
+          if (handed == null) {
+            settled = false;
+          } else {
+            refreshed++;
+            settled &= membersOnly(handed);
+          }
         }
       }
+      routesSettled = settled;
       return refreshed;
     } finally {
       refreshing.unlock();
     }
   }
 
-  private boolean refresh(RegistrationListener listener, String address) throws InterruptedException {
+  /** Hands the selector the address's subscribers; returns those it handed last, or null if none could be read. */
+  private List<RegistrationInfo> refresh(RegistrationListener listener, String address) throws InterruptedException {
     List<RegistrationInfo> current = registrations(address);
     for (int i = 0; i < 3 && current != null; i++) {
       listener.registrationsUpdated(new RegistrationUpdateEvent(address, current));
       List<RegistrationInfo> again = registrations(address);
       if (again == null || new HashSet<>(again).equals(new HashSet<>(current))) {
-        return true;
+        return current;
       }
       current = again;
     }
-    return current != null;
+    return current;
+  }
+
+  private boolean membersOnly(List<RegistrationInfo> registrations) {
+    Set<String> members = new HashSet<>(getNodes());
+    return registrations.stream().allMatch(r -> members.contains(r.nodeId()));
+  }
+
+  /** Whether the last refresh read every route this node holds and each named members only. */
+  boolean routesSettled() {
+    return routesSettled;
   }
 
   /** The subscribers as the selector would read them (cluster-wide and local-only), or null if that takes too long. */

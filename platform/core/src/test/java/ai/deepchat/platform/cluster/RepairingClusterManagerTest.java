@@ -49,9 +49,12 @@ class RepairingClusterManagerTest {
 
     subscriptions.put(ADDRESS, GHOST);
     until("a routes some requests to the gone node", Duration.ofSeconds(30), () -> failures(a, 10) > 0);
+    assertThat(manager.refreshRoutes()).isPositive();
+    assertThat(manager.routesSettled()).as("a route names a node that is not a member: passes go on").isFalse();
     assertThat(manager.sweep()).as("no endpoint: stale at once").isEqualTo(1);
     assertThat(subscriptions.get(ADDRESS)).doesNotContain(GHOST);
     assertThat(manager.refreshRoutes()).isPositive();
+    assertThat(manager.routesSettled()).as("members only: passes may stop").isTrue();
     assertThat(failures(a, 20)).as("every request reaches b right after the pass").isZero();
 
     // an endpoint still published: it may be a node on its way back, so it waits for the next pass
