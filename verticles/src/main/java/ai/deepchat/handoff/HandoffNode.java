@@ -59,7 +59,7 @@ public final class HandoffNode implements Shareable {
     if (!streams.add(stream)) {
       return false;
     }
-    handoffs.heartbeat(stream.tenantId(), java.util.List.of(stream.userId()))
+    handoffs.assignment().heartbeat(stream.tenantId(), java.util.List.of(stream.userId()))
         .onFailure(err -> LOG.warn("agent heartbeat failed: {}", err.toString()));
     return true;
   }
@@ -69,8 +69,8 @@ public final class HandoffNode implements Shareable {
   }
 
   private void tick() {
-    streams.agents().forEach((tenant, agents) -> handoffs.heartbeat(tenant, agents)
+    streams.agents().forEach((tenant, agents) -> handoffs.assignment().heartbeat(tenant, agents)
         .onFailure(err -> LOG.warn("agent heartbeat for tenant {} failed: {}", tenant, err.toString())));
-    handoffs.requeueStale().onFailure(err -> LOG.warn("requeueing stale handoffs failed: {}", err.toString()));
+    handoffs.assignment().requeueStale().onFailure(err -> LOG.warn("requeueing stale handoffs failed: {}", err.toString()));
   }
 }

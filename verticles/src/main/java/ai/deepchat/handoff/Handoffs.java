@@ -12,12 +12,16 @@ import io.vertx.sqlclient.Tuple;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Pattern;
+
+import static ai.deepchat.handoff.HandoffFields.WAIT_FIGURES;
+import static ai.deepchat.handoff.HandoffFields.clientId;
+import static ai.deepchat.handoff.HandoffFields.frame;
+import static ai.deepchat.handoff.HandoffFields.id;
+import static ai.deepchat.handoff.HandoffFields.queued;
+import static ai.deepchat.handoff.HandoffFields.text;
+import static ai.deepchat.handoff.HandoffFields.time;
+import static ai.deepchat.handoff.HandoffFields.visibleName;
 
 /**
  * The handoff state machine in PostgreSQL (bot → queued → assigned → resolved, one open handoff per
@@ -29,19 +33,13 @@ import java.util.regex.Pattern;
 public final class Handoffs {
 
   public static final int MAX_TEXT = 4000;
-  /** Used when neither the queue's history nor the staff online says better. */
-  static final int DEFAULT_WAIT_SECONDS = 60;
-  private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
-  private static final int DISPATCH_BATCH = 50;
-  /** Queued visitors told their new place after the queue moves (later places change little). */
-  private static final int POSITION_UPDATES = 200;
-  private static final String STAFF_ROLES = "('agent', 'admin', 'owner')";
 
   private final Database db;
   private final AuditTrail audit;
   private final HandoffEvents events;
   private final int agentTimeoutSeconds;
   private final Clock clock;
+  private final HandoffAssignment assignment;
 
   Handoffs(Database db, AuditTrail audit, HandoffEvents events, int agentTimeoutSeconds, Clock clock) {
     this.db = db;
@@ -49,6 +47,12 @@ public final class Handoffs {
     this.events = events;
     this.agentTimeoutSeconds = agentTimeoutSeconds;
     this.clock = clock;
+    this.assignment = new HandoffAssignment(db, audit, events, agentTimeoutSeconds);
+  }
+
+  /** Assignment, requeueing and presence, for the node's heartbeat. */
+  HandoffAssignment assignment() {
+    return assignment;
   }
 
   // ---------------------------------------------------------------- visitor side
@@ -87,7 +91,7 @@ public final class Handoffs {
           if (offline != null) {
             return Future.succeededFuture(offline);
           }
-          Future<Void> assigned = created[0] ? dispatch(tenantId) : Future.succeededFuture();
+          Future<Void> assigned = created[0] ? assignment.dispatch(tenantId) : Future.succeededFuture();
           return assigned.compose(x -> status(tenantId, conversationId));
         })
         .onSuccess(status -> {
@@ -140,23 +144,6 @@ public final class Handoffs {
           }
           return queued(r, r.getLong("position"));
         }));
-  }
-
-  /**
-   * The recent average wait per place in the queue and the agents online ($2: the presence timeout), for
-   * the expected wait: per place times the position, over the agents online.
-   */
-  private static final String WAIT_FIGURES = "(SELECT avg(extract(epoch FROM w.assigned_at - w.queued_at)) FROM "
-      + "(SELECT assigned_at, queued_at FROM handoffs WHERE assigned_at IS NOT NULL ORDER BY assigned_at DESC LIMIT 50) w) "
-      + "AS avg_wait, (SELECT count(*) FROM agent_presence p WHERE p.presence = 'online' "
-      + "AND p.last_seen > now() - make_interval(secs => $2)) AS online ";
-
-  private static JsonObject queued(Row figures, long position) {
-    Object avg = figures.getValue("avg_wait");
-    double perPlace = avg instanceof Number n ? n.doubleValue() : DEFAULT_WAIT_SECONDS;
-    long online = Math.max(1, figures.getLong("online"));
-    return new JsonObject().put("state", "queued").put("position", position)
-        .put("expected_wait_s", Math.round(perPlace * position / online));
   }
 
   /**
@@ -277,7 +264,7 @@ public final class Handoffs {
             throw HandoffException.notFound("not_in_queue", "This conversation is not waiting for a person.");
           }
           if (staff.userId().equals(h.agentId())) {
-            return agentName(c, staff.userId()).map(name -> h.assignedTo(staff.userId(), name, false));
+            return HandoffAssignment.agentName(c, staff.userId()).map(name -> h.assignedTo(staff.userId(), name, false));
           }
           if (h.agentId() != null) {
             throw HandoffException.conflict("already_claimed", "Another agent has this conversation.");
@@ -286,12 +273,12 @@ public final class Handoffs {
               .compose(x -> assign(c, h, staff.userId()))
               .compose(x -> touchPresence(c, staff.userId()))
               .compose(x -> audit(c, staff, "handoff.claimed", conversationId, new JsonObject()))
-              .compose(x -> agentName(c, staff.userId()))
+              .compose(x -> HandoffAssignment.agentName(c, staff.userId()))
               .map(name -> h.assignedTo(staff.userId(), name, true));
         }))
         .map(h -> {
           if (h.changed()) {
-            announceAssigned(staff.tenantId(), h);
+            assignment.announceAssigned(staff.tenantId(), h);
           }
           return new JsonObject().put("conversation_id", conversationId.toString()).put("state", "assigned")
               .put("agent_id", staff.userId().toString());
@@ -362,10 +349,10 @@ public final class Handoffs {
     return db.inTenant(staff.tenantId(), c -> openHandoff(c, conversationId, true).compose(h -> {
           mayManage(staff, h, "transfer");
           if (target.equals(h.agentId())) {
-            return agentName(c, target).map(name -> h.assignedTo(target, name, false));
+            return HandoffAssignment.agentName(c, target).map(name -> h.assignedTo(target, name, false));
           }
           return c.preparedQuery("SELECT p.last_seen > now() - make_interval(secs => $2) AS here FROM users u "
-                  + "LEFT JOIN agent_presence p ON p.user_id = u.id WHERE u.id = $1 AND u.role IN " + STAFF_ROLES)
+                  + "LEFT JOIN agent_presence p ON p.user_id = u.id WHERE u.id = $1 AND u.role IN " + HandoffAssignment.STAFF_ROLES)
               .execute(Tuple.of(target, agentTimeoutSeconds))
               .compose(rows -> {
                 if (rows.size() == 0) {
@@ -380,12 +367,12 @@ public final class Handoffs {
               .compose(x -> assign(c, h, target))
               .compose(x -> audit(c, staff, "handoff.transferred", conversationId, new JsonObject()
                   .put("from", h.agentId() == null ? null : h.agentId().toString()).put("to", target.toString())))
-              .compose(x -> agentName(c, target))
+              .compose(x -> HandoffAssignment.agentName(c, target))
               .map(name -> h.assignedTo(target, name, true));
         }))
         .map(h -> {
           if (h.changed()) {
-            announceAssigned(staff.tenantId(), h);
+            assignment.announceAssigned(staff.tenantId(), h);
           }
           return new JsonObject().put("conversation_id", conversationId.toString()).put("state", "assigned")
               .put("agent_id", target.toString());
@@ -412,7 +399,7 @@ public final class Handoffs {
           events.toStaff(staff.tenantId(), "resolved", done.copy());
           events.queueChanged(staff.tenantId());
           events.toVisitor(staff.tenantId(), h.visitorId(), done.copy().put("type", "handoff.resolved").put("rate", true));
-          dispatch(staff.tenantId()); // a place under the agent's cap is free
+          assignment.dispatch(staff.tenantId()); // a place under the agent's cap is free
           return done.put("state", "resolved");
         });
   }
@@ -431,133 +418,16 @@ public final class Handoffs {
           JsonObject event = new JsonObject().put("agent_id", staff.userId().toString()).put("presence", p);
           events.toStaff(staff.tenantId(), "presence", event.copy());
           if ("online".equals(p)) {
-            dispatch(staff.tenantId());
+            assignment.dispatch(staff.tenantId());
           }
           return event;
         });
   }
 
-  /**
-   * Round-robin assignment: while the tenant assigns automatically, the longest-waiting conversation goes
-   * to the online agent (fresh heartbeat) under the cap with the fewest open conversations, the one
-   * assigned least recently first. One transaction per tenant at a time (an advisory lock).
-   */
-  public Future<Void> dispatch(UUID tenantId) {
-    List<Assigned> done = new ArrayList<>();
-    return db.inTenant(tenantId, c -> HandoffSettings.load(c).compose(s -> !s.roundRobin() ? Future.succeededFuture()
-            : c.query("SELECT pg_advisory_xact_lock(hashtext('handoff:' || app_tenant()::text))").execute()
-                .compose(x -> assignNext(c, tenantId, s.cap(), done, DISPATCH_BATCH))))
-        .map(x -> {
-          done.forEach(h -> announceAssigned(tenantId, h));
-          if (!done.isEmpty()) {
-            positions(tenantId);
-          }
-          return (Void) null;
-        })
-        .onFailure(err -> org.slf4j.LoggerFactory.getLogger(Handoffs.class)
-            .warn("handoff assignment for tenant {} failed: {}", tenantId, err.toString()));
-  }
-
-  private Future<Void> assignNext(SqlConnection c, UUID tenantId, int cap, List<Assigned> done, int left) {
-    if (left == 0) {
-      return Future.succeededFuture();
-    }
-    String load = "(SELECT count(*) FROM handoffs a WHERE a.agent_id = p.user_id AND a.state = 'assigned')";
-    return c.preparedQuery("WITH next AS (SELECT id FROM handoffs WHERE state = 'queued' ORDER BY queued_at LIMIT 1), "
-            + "agent AS (SELECT p.user_id FROM agent_presence p JOIN users u ON u.id = p.user_id "
-            + "  WHERE p.presence = 'online' AND p.last_seen > now() - make_interval(secs => $1) "
-            + "  AND u.role IN " + STAFF_ROLES + " AND " + load + " < $2 "
-            + "  ORDER BY " + load + ", p.last_assigned_at LIMIT 1) "
-            + "UPDATE handoffs h SET state = 'assigned', agent_id = agent.user_id, assigned_at = now() FROM next, agent "
-            + "WHERE h.id = next.id RETURNING h.id, h.conversation_id, h.visitor_id, h.agent_id")
-        .execute(Tuple.of(agentTimeoutSeconds, cap))
-        .compose(rows -> {
-          if (rows.size() == 0) {
-            return Future.succeededFuture();
-          }
-          Row r = rows.iterator().next();
-          UUID agent = r.getUUID("agent_id");
-          UUID conversation = r.getUUID("conversation_id");
-          return c.preparedQuery("UPDATE agent_presence SET last_assigned_at = clock_timestamp() WHERE user_id = $1")
-              .execute(Tuple.of(agent))
-              .compose(x -> audit.append(c, new AuditEntry(tenantId.toString(), "system:handoff",
-                  "handoff.assigned", "conversation:" + conversation, null, Map.of("agent_id", agent.toString()))))
-              .compose(x -> agentName(c, agent))
-              .compose(name -> {
-                done.add(new Assigned(r.getUUID("id"), conversation, r.getString("visitor_id"), agent, name, true));
-                return assignNext(c, tenantId, cap, done, left - 1);
-              });
-        });
-  }
-
-  /**
-   * Every node, every heartbeat: conversations claimed by an agent whose inbox went silent for the
-   * timeout (node died, browser gone) return to the queue, and their visitors are told so.
-   */
-  Future<Void> requeueStale() {
-    return db.global(c -> c.preparedQuery("SELECT * FROM handoff_requeue_stale(make_interval(secs => $1))")
-            .execute(Tuple.of(agentTimeoutSeconds)))
-        .map(rows -> {
-          java.util.Set<UUID> tenants = new java.util.HashSet<>();
-          for (Row r : rows) {
-            UUID tenant = r.getUUID("tenant_id");
-            tenants.add(tenant);
-            events.toStaff(tenant, "assigned", new JsonObject()
-                .put("conversation_id", r.getUUID("conversation_id").toString()).putNull("agent_id"));
-          }
-          tenants.forEach(t -> {
-            events.queueChanged(t);
-            dispatch(t).onComplete(x -> positions(t));
-          });
-          return null;
-        });
-  }
-
-  /** Refreshes the presence heartbeat of agents whose inbox stream this node holds. */
-  Future<Void> heartbeat(UUID tenantId, java.util.Collection<UUID> agents) {
-    return db.inTenant(tenantId, c -> c.preparedQuery("INSERT INTO agent_presence (tenant_id, user_id, last_seen) "
-            + "SELECT app_tenant(), u.id, now() FROM users u WHERE u.id = ANY($1) "
-            + "ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen = now()")
-        .execute(Tuple.of(agents.toArray(new UUID[0]))).mapEmpty());
-  }
-
-  /** Tells the first queued visitors of a tenant their new place and wait (one query for all of them). */
-  private void positions(UUID tenantId) {
-    db.inTenant(tenantId, c -> c.preparedQuery("SELECT q.conversation_id, q.visitor_id, q.position, " + WAIT_FIGURES
-            + "FROM (SELECT conversation_id, visitor_id, row_number() OVER (ORDER BY queued_at) AS position "
-            + "FROM handoffs WHERE state = 'queued' ORDER BY queued_at LIMIT $1) q")
-        .execute(Tuple.of(POSITION_UPDATES, agentTimeoutSeconds)))
-        .onSuccess(rows -> {
-          for (Row r : rows) {
-            UUID conversation = r.getUUID("conversation_id");
-            events.toVisitor(tenantId, r.getString("visitor_id"),
-                frame("handoff.queued", conversation, queued(r, r.getLong("position"))));
-          }
-        });
-  }
-
   // ---------------------------------------------------------------- helpers
 
-  /** An open handoff row; {@code changed}: whether this request assigned it. */
-  private record Assigned(UUID id, UUID conversationId, String visitorId, UUID agentId, String agentName,
-                          boolean changed) {
-
-    Assigned assignedTo(UUID agent, String name, boolean changed) {
-      return new Assigned(id, conversationId, visitorId, agent, name, changed);
-    }
-  }
-
-  private void announceAssigned(UUID tenantId, Assigned h) {
-    events.toStaff(tenantId, "assigned", new JsonObject().put("conversation_id", h.conversationId().toString())
-        .put("agent_id", h.agentId().toString()));
-    events.queueChanged(tenantId);
-    events.toVisitor(tenantId, h.visitorId(), new JsonObject().put("type", "handoff.assigned")
-        .put("conversation_id", h.conversationId().toString())
-        .put("agent", new JsonObject().put("name", visibleName(h.agentName()))));
-  }
-
   /** An open handoff that this staff member may transfer or resolve: its agent, an admin or an owner. */
-  private static void mayManage(Staff staff, Assigned h, String verb) {
+  private static void mayManage(Staff staff, AssignedHandoff h, String verb) {
     if (h == null) {
       throw HandoffException.notFound("not_in_queue", "This conversation has no open handoff.");
     }
@@ -566,7 +436,7 @@ public final class Handoffs {
     }
   }
 
-  private Future<Assigned> openHandoff(SqlConnection c, UUID conversationId, boolean lock) {
+  private Future<AssignedHandoff> openHandoff(SqlConnection c, UUID conversationId, boolean lock) {
     return c.preparedQuery("SELECT id, conversation_id, visitor_id, agent_id FROM handoffs WHERE conversation_id = $1 "
             + "AND state <> 'resolved'" + (lock ? " FOR UPDATE" : "")).execute(Tuple.of(conversationId))
         .map(rows -> {
@@ -574,7 +444,7 @@ public final class Handoffs {
             return null;
           }
           Row r = rows.iterator().next();
-          return new Assigned(r.getUUID("id"), conversationId, r.getString("visitor_id"), r.getUUID("agent_id"), null,
+          return new AssignedHandoff(r.getUUID("id"), conversationId, r.getString("visitor_id"), r.getUUID("agent_id"), null,
               false);
         });
   }
@@ -603,7 +473,7 @@ public final class Handoffs {
         }));
   }
 
-  private Future<Void> assign(SqlConnection c, Assigned h, UUID agent) {
+  private Future<Void> assign(SqlConnection c, AssignedHandoff h, UUID agent) {
     return c.preparedQuery("UPDATE handoffs SET state = 'assigned', agent_id = $2, assigned_at = now() WHERE id = $1")
         .execute(Tuple.of(h.id(), agent))
         .compose(x -> c.preparedQuery("UPDATE agent_presence SET last_assigned_at = clock_timestamp() WHERE user_id = $1")
@@ -614,11 +484,6 @@ public final class Handoffs {
   private Future<Void> touchPresence(SqlConnection c, UUID agent) {
     return c.preparedQuery("INSERT INTO agent_presence (tenant_id, user_id, last_seen) VALUES (app_tenant(), $1, now()) "
         + "ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_seen = now()").execute(Tuple.of(agent)).mapEmpty();
-  }
-
-  private Future<String> agentName(SqlConnection c, UUID agent) {
-    return c.preparedQuery("SELECT display_name FROM users WHERE id = $1").execute(Tuple.of(agent))
-        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
   }
 
   /** Stores a new staff message in the transaction it is given: text and client id validated. */
@@ -687,47 +552,4 @@ public final class Handoffs {
         conversationId == null ? "agent:" + staff.userId() : "conversation:" + conversationId, staff.ip(),
         details.getMap())).mapEmpty();
   }
-
-  private static JsonObject frame(String type, UUID conversationId, JsonObject status) {
-    JsonObject f = status.copy().put("type", type).put("conversation_id", conversationId.toString());
-    f.remove("state");
-    return f;
-  }
-
-  /** What a visitor sees of an agent: the display name, never the e-mail address. */
-  static String visibleName(String displayName) {
-    return displayName == null || displayName.isBlank() ? "Support" : displayName;
-  }
-
-  static String time(OffsetDateTime t) {
-    return t == null ? null : t.toInstant().toString();
-  }
-
-  static UUID id(Object value, String field) {
-    try {
-      return UUID.fromString((String) value);
-    } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
-      throw HandoffException.badRequest("invalid_" + field, "'" + field + "' must be a UUID.");
-    }
-  }
-
-  static String text(Object value, String field, int max, boolean required) {
-    if (value == null && !required) {
-      return null;
-    }
-    if (!(value instanceof String s) || (required && s.isBlank()) || s.length() > max) {
-      throw HandoffException.badRequest("invalid_" + field, "'" + field + "' must be " + (required ? "a non-empty" : "a")
-          + " string of at most " + max + " characters.");
-    }
-    return s.isBlank() ? null : s;
-  }
-
-  private static String clientId(Object value) {
-    if (!(value instanceof String s) || !CLIENT_ID.matcher(s).matches()) {
-      throw HandoffException.badRequest("invalid_client_id",
-          "'client_id' must be 1 to 100 letters, digits, '-' or '_' (a UUID is ideal).");
-    }
-    return s;
-  }
-
 }

@@ -87,8 +87,8 @@ public final class InboxQueries {
           .put("handoff_id", r.getUUID("id").toString()).put("visitor_id", r.getString("visitor_id"))
           .put("reason", r.getString("reason")).put("state", r.getString("state"))
           .put("agent_id", r.getUUID("agent_id") == null ? null : r.getUUID("agent_id").toString())
-          .put("queued_at", Handoffs.time(r.getOffsetDateTime("queued_at")))
-          .put("assigned_at", Handoffs.time(r.getOffsetDateTime("assigned_at")))
+          .put("queued_at", HandoffFields.time(r.getOffsetDateTime("queued_at")))
+          .put("assigned_at", HandoffFields.time(r.getOffsetDateTime("assigned_at")))
           .put("last_message", r.getString("last_message")));
     }
     return list;
@@ -105,7 +105,7 @@ public final class InboxQueries {
           Row conv = rows.iterator().next();
           JsonObject out = new JsonObject().put("conversation_id", conversationId.toString())
               .put("visitor_id", conv.getString("visitor_id")).put("title", conv.getString("title"))
-              .put("created_at", Handoffs.time(conv.getOffsetDateTime("created_at")));
+              .put("created_at", HandoffFields.time(conv.getOffsetDateTime("created_at")));
           return c.preparedQuery("SELECT id, state, reason, agent_id, resolution, queued_at, assigned_at, first_reply_at, "
                   + "resolved_at FROM handoffs WHERE conversation_id = $1 ORDER BY queued_at DESC LIMIT 1")
               .execute(Tuple.of(conversationId))
@@ -126,7 +126,7 @@ public final class InboxQueries {
                 for (Row m : msgs) {
                   JsonObject item = new JsonObject().put("id", m.getUUID("id").toString()).put("role", m.getString("role"))
                       .put("text", m.getString("text")).put("intent", m.getString("intent"))
-                      .put("created_at", Handoffs.time(m.getOffsetDateTime("created_at")));
+                      .put("created_at", HandoffFields.time(m.getOffsetDateTime("created_at")));
                   JsonArray citations = m.getJsonArray("citations");
                   if (citations != null && !citations.isEmpty()) {
                     item.put("citations", citations);
@@ -158,10 +158,10 @@ public final class InboxQueries {
         .put("reason", r.getString("reason"))
         .put("agent_id", r.getUUID("agent_id") == null ? null : r.getUUID("agent_id").toString())
         .put("resolution", r.getString("resolution"))
-        .put("queued_at", Handoffs.time(r.getOffsetDateTime("queued_at")))
-        .put("assigned_at", Handoffs.time(r.getOffsetDateTime("assigned_at")))
-        .put("first_reply_at", Handoffs.time(r.getOffsetDateTime("first_reply_at")))
-        .put("resolved_at", Handoffs.time(r.getOffsetDateTime("resolved_at")));
+        .put("queued_at", HandoffFields.time(r.getOffsetDateTime("queued_at")))
+        .put("assigned_at", HandoffFields.time(r.getOffsetDateTime("assigned_at")))
+        .put("first_reply_at", HandoffFields.time(r.getOffsetDateTime("first_reply_at")))
+        .put("resolved_at", HandoffFields.time(r.getOffsetDateTime("resolved_at")));
   }
 
   public Future<JsonObject> cannedReplies(Staff staff) {
@@ -177,8 +177,8 @@ public final class InboxQueries {
   }
 
   public Future<JsonObject> addCannedReply(Staff staff, JsonObject body) {
-    String title = Handoffs.text(body.getValue("title"), "title", 200, true);
-    String text = Handoffs.text(body.getValue("text"), "text", Handoffs.MAX_TEXT, true);
+    String title = HandoffFields.text(body.getValue("title"), "title", 200, true);
+    String text = HandoffFields.text(body.getValue("text"), "text", Handoffs.MAX_TEXT, true);
     return db.inTenant(staff.tenantId(), c -> c.preparedQuery("INSERT INTO canned_replies (tenant_id, title, text, created_by) "
             + "VALUES (app_tenant(), $1, $2, $3) ON CONFLICT (tenant_id, title) DO NOTHING RETURNING id")
         .execute(Tuple.of(title, text, staff.userId()))
@@ -228,7 +228,7 @@ public final class InboxQueries {
             list.add(new JsonObject().put("id", r.getUUID("id").toString())
                 .put("conversation_id", r.getUUID("conversation_id").toString()).put("message", r.getString("message"))
                 .put("name", r.getString("name")).put("email", r.getString("email")).put("phone", r.getString("phone"))
-                .put("status", r.getString("status")).put("created_at", Handoffs.time(r.getOffsetDateTime("created_at"))));
+                .put("status", r.getString("status")).put("created_at", HandoffFields.time(r.getOffsetDateTime("created_at"))));
           }
           return new JsonObject().put("tickets", list);
         });
