@@ -2,7 +2,7 @@
 // The Channels page in a real browser (issue #19): an admin creates a WeChat channel in safe mode, the
 // page shows its callback URL and only "(set)" for the secrets, then "Send test message" runs the loopback
 // simulator round trip on the channel's own (sealed) token and EncodingAESKey and the page shows the
-// passive reply of the demo tenant's seeded FAQ. axe-core on the page before and after.
+// answer of the demo tenant's seeded FAQ. axe-core on the page before and after.
 const { env, launch, shot, check, login, run } = require('./lib');
 const { axe } = require('./a11y');
 
@@ -44,7 +44,8 @@ run('channels', async () => {
     check(!text.includes('The round trip failed'), 'the round trip succeeded: ' + text.replace(/\s+/g, ' '));
     check((await result.locator('.test-answer').innerText()).includes('support@demo.example'),
       'the seeded FAQ answered the simulator push');
-    check(text.includes('passive reply'), 'as a passive reply');
+    // passive within WeChat's budget, or (a cold FAQ model on a loaded machine) through the simulated API
+    check(/passive reply|customer-service API/.test(text), 'the page says how the answer came');
     await shot(page, 'console-channels-test');
     await axe(page, 'the Channels page with a test result');
     check(page.problems.length === 0, 'no script errors or CSP violations: ' + page.problems.join(' | '));
