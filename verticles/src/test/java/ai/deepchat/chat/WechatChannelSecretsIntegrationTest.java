@@ -15,12 +15,15 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static ai.deepchat.platform.testing.Await.await;
+import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -36,6 +39,8 @@ class WechatChannelSecretsIntegrationTest {
   private static final String KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
   private static final AtomicLong MSG_IDS = new AtomicLong(7054768590064713728L);
   private static final String FAQ_ANSWER = "Open Settings, then Security, then Reset password.";
+  /** The FAQ's answer, or the emulated model's when a loaded machine routes past the FAQ in time. */
+  private static final List<String> ANSWERS = List.of(FAQ_ANSWER, "Echo: how do I reset my password");
 
   private final WechatSimulator sim = new WechatSimulator();
   private final Account sealed = new Account("wx000000000sealed", "secret-sealed-1", "toksealed1", KEY, "gh_sealed");
@@ -47,10 +52,12 @@ class WechatChannelSecretsIntegrationTest {
   @BeforeAll
   void start(Vertx vertx) throws Exception {
     sim.account(sealed).account(other).account(legacy).start(vertx, ChatHarness.ALLOWED_LOOPBACK);
-    h = new ChatHarness(vertx).start(Map.of("WECHAT_API_BASE", sim.apiBase()));
+    h = new ChatHarness(vertx).start(Map.of("WECHAT_API_BASE", sim.apiBase(), "CHANNEL_PASSIVE_BUDGET_MS", "4500"));
     t = h.tenant("secrets-co");
     h.execOwner("INSERT INTO faq_entries (tenant_id, question, answer) VALUES ('" + t.id()
         + "', 'How do I reset my password?', '" + FAQ_ANSWER + "')");
+    // the first turn of a JVM loads the FAQ embedding model, which can outlast the passive budget
+    askFaq(create(other, "Warm-up account"), other);
   }
 
   /** Created through {@code /v1/channels}; returns its id. */
@@ -67,9 +74,21 @@ class WechatChannelSecretsIntegrationTest {
     return "http://127.0.0.1:" + h.port + "/channels/wechat/" + id;
   }
 
-  private Reply askFaq(String id, Account a) throws Exception {
-    return sim.push(url(id), a, WechatSimulator.text(a, "o-" + UUID.randomUUID(), "how do I reset my password",
+  /**
+   * The answer to a push on that channel: the passive reply (opened with the channel's EncodingAESKey),
+   * or, when a loaded machine misses the passive budget, the text sent through the simulated API (which
+   * the node reaches with the channel's AppSecret).
+   */
+  private String askFaq(String id, Account a) throws Exception {
+    String user = "o-" + UUID.randomUUID();
+    Reply reply = sim.push(url(id), a, WechatSimulator.text(a, user, "how do I reset my password",
         MSG_IDS.incrementAndGet()), true);
+    assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+    if (reply.content() != null) {
+      return reply.content();
+    }
+    until("the answer through the API", Duration.ofSeconds(30), () -> !sim.textsTo(user).isEmpty());
+    return sim.textsTo(user).get(0);
   }
 
   private String row(String id) {
@@ -88,9 +107,7 @@ class WechatChannelSecretsIntegrationTest {
     // the token opens for the signature, the EncodingAESKey for safe mode's encryption
     HttpResponse<String> verified = sim.verify(url(id), sealed, "echo-sealed");
     assertThat(verified.body()).isEqualTo("echo-sealed");
-    Reply reply = askFaq(id, sealed);
-    assertThat(reply.status()).as(reply.body()).isEqualTo(200);
-    assertThat(reply.content()).isEqualTo(FAQ_ANSWER);
+    assertThat(askFaq(id, sealed)).isIn(ANSWERS);
 
     // a secret changed through the API is sealed again (fresh nonce), the others keep their values
     HttpResponse<String> patched = h.send(h.request("/v1/channels/" + id).header("Authorization", "Bearer " + t.apiKey())
@@ -121,7 +138,7 @@ class WechatChannelSecretsIntegrationTest {
     assertThat(test.getBoolean("ok")).isFalse();
     assertThat(test.getString("error")).contains("Copied-into account").contains(mine).contains("token")
         .contains("copied from another row or tenant");
-    assertThat(askFaq(donor, sealed).content()).isEqualTo(FAQ_ANSWER);
+    assertThat(askFaq(donor, sealed)).isIn(ANSWERS);
 
     // a node configured with another key: told which key the value needs, not garbled
     byte[] otherKey = new byte[32];
@@ -142,14 +159,14 @@ class WechatChannelSecretsIntegrationTest {
         + "VALUES ('" + id + "', '" + t.id() + "', 'wechat', 'Legacy account', '" + legacy.appId() + "', '"
         + legacy.secret() + "', '" + legacy.token() + "', '" + KEY + "', 'safe')");
     // until sealed, a stored plaintext value still serves
-    assertThat(askFaq(id, legacy).content()).isEqualTo(FAQ_ANSWER);
+    assertThat(askFaq(id, legacy)).isIn(ANSWERS);
 
     // a node starting (its sweep) seals it
     String sweeper = await(ChannelFeature.deploySweeper(h.vertx, h.platform, h.policy.limits()));
     String stored = row(id);
     assertThat(stored).doesNotContain(legacy.secret()).doesNotContain(legacy.token()).doesNotContain(KEY);
     assertThat(stored.split(" ")).allMatch(v -> v.startsWith("v1:"));
-    assertThat(askFaq(id, legacy).content()).isEqualTo(FAQ_ANSWER);
+    assertThat(askFaq(id, legacy)).isIn(ANSWERS);
     // again: nothing left to do, the row keeps its values
     String again = await(ChannelFeature.deploySweeper(h.vertx, h.platform, h.policy.limits()));
     assertThat(row(id)).isEqualTo(stored);
