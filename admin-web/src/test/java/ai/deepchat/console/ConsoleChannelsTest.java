@@ -62,6 +62,12 @@ class ConsoleChannelsTest extends ConsoleTestBase {
     assertThat(admin.get("/console/channels").body()).doesNotContain("ww1");
 
     // edit: blank secrets keep their values; the change is audited with secrets masked
+    String sealedSecret;
+    try (var c = h.testDb.ownerJdbc(); var st = c.createStatement();
+         var rs = st.executeQuery("SELECT app_secret FROM channels WHERE id = '" + id + "'")) {
+      assertThat(rs.next()).isTrue();
+      sealedSecret = rs.getString(1);
+    }
     HttpResponse<String> edited = admin.submit("/console/channels/" + id, Map.of("name", "Renamed", "appId",
         "wx1234567890abcd", "mode", "safe", "welcomeMessage", "", "appSecret", "", "token", "newtoken77"));
     assertThat(edited.statusCode()).as(edited.body()).isEqualTo(302);
@@ -69,8 +75,9 @@ class ConsoleChannelsTest extends ConsoleTestBase {
          var rs = st.executeQuery("SELECT name, app_secret, token, enabled FROM channels WHERE id = '" + id + "'")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getString(1)).isEqualTo("Renamed");
-      assertThat(rs.getString(2)).isEqualTo("app-secret-value-1");
-      assertThat(rs.getString(3)).isEqualTo("newtoken77");
+      // sealed at rest: the row holds neither value
+      assertThat(rs.getString(2)).startsWith("v1:").doesNotContain("app-secret-value-1").isEqualTo(sealedSecret);
+      assertThat(rs.getString(3)).startsWith("v1:").doesNotContain("newtoken77");
       assertThat(rs.getBoolean(4)).isFalse(); // the checkbox was left unticked
     }
     assertThat(admin.get("/console/audit").body()).contains("channel.update").doesNotContain("newtoken77");

@@ -218,6 +218,16 @@ class BrowserE2ETest {
     assertThat(script("rating.e2e.js")).isZero();
   }
 
+  /**
+   * Issue #19: a channel created on the Channels page and its "send test message" loopback round trip
+   * answered on the page; axe-core on the page.
+   */
+  @Test
+  @Order(13)
+  void channelsScenario() throws Exception {
+    assertThat(script("channels.e2e.js")).isZero();
+  }
+
   /** Re-embedding a knowledge base into another model from its console page (issue #16 item 4). */
   @Test
   @Order(20)

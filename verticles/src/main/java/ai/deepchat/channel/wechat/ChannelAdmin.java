@@ -23,10 +23,12 @@ public final class ChannelAdmin {
   private final ChannelSettings settings;
   private final ChannelRehearsal rehearsal;
 
+  /** Blocking (call at start-up): reads the node's secrets key, which may be a file under DATA_DIR. */
   public ChannelAdmin(Vertx vertx, Platform platform, AuditTrail audit) {
-    this.settings = new ChannelSettings(platform.database(), audit);
+    ChannelSecrets secrets = ChannelFeature.secrets(platform);
+    this.settings = new ChannelSettings(platform.database(), audit, secrets);
     this.rehearsal = new ChannelRehearsal(vertx, WebClient.create(vertx), new ChannelStore(platform.database(),
-        platform.nodeId(), platform.config().channels().leaseSeconds()), ANSWER_TIMEOUT_MS);
+        platform.nodeId(), platform.config().channels().leaseSeconds(), secrets), ANSWER_TIMEOUT_MS);
   }
 
   public Future<JsonArray> list(UUID tenant) {

@@ -14,6 +14,13 @@ record ChannelConfig(UUID id, UUID tenantId, String kind, String name, String ap
   static final String WECHAT = "wechat";
   static final String WECOM = "wecom";
 
+  /** Without the secrets: the record's own would print them into any log line or message naming the channel. */
+  @Override
+  public String toString() {
+    return "ChannelConfig[id=" + id + ", tenantId=" + tenantId + ", kind=" + kind + ", name=" + name + ", appId="
+        + appId + ", mode=" + mode + "]";
+  }
+
   boolean wecom() {
     return WECOM.equals(kind);
   }

@@ -7,6 +7,7 @@ import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.http.HttpModule;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.policy.AuditTrail;
+import ai.deepchat.platform.security.SecretBox;
 import ai.deepchat.policy.ratelimit.RequestLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -35,10 +36,11 @@ public final class ChannelFeature {
     WxMpXmlMessage.fromXml("<xml><MsgType>text</MsgType></xml>");
     WxMpXmlOutMessage.TEXT().content("").fromUser("").toUser("").build().toXml();
     PlatformConfig.Channels config = platform.config().channels();
-    ChannelStore store = new ChannelStore(platform.database(), platform.nodeId(), config.leaseSeconds());
+    ChannelSecrets secrets = secrets(platform);
+    ChannelStore store = new ChannelStore(platform.database(), platform.nodeId(), config.leaseSeconds(), secrets);
     OutboundPolicy outbound = OutboundPolicy.of(platform.config());
     ChannelApiModule api = new ChannelApiModule(new ApiKeyAuth(platform.database()), limits,
-        new ChannelSettings(platform.database(), audit));
+        new ChannelSettings(platform.database(), audit, secrets));
     return () -> {
       ChannelModule callbacks = new ChannelModule(store, answers(vertx, platform, limits, store, outbound),
           config.passiveBudgetMs());
@@ -49,13 +51,24 @@ public final class ChannelFeature {
     };
   }
 
-  /** The take-over sweep of this node; returns its deployment id. */
+  /**
+   * The take-over sweep of this node; returns its deployment id. First seals the channel secrets not yet
+   * sealed with this node's key (stored before encryption at rest, or before a key rotation).
+   */
   public static Future<String> deploySweeper(Vertx vertx, Platform platform, RequestLimits limits) {
     PlatformConfig.Channels config = platform.config().channels();
-    ChannelStore store = new ChannelStore(platform.database(), platform.nodeId(), config.leaseSeconds());
     OutboundPolicy outbound = OutboundPolicy.of(platform.config());
-    return vertx.deployVerticle(new ChannelSweepVerticle(store, v -> answers(v, platform, limits, store, outbound),
-        config.sweepIntervalMs()));
+    return vertx.executeBlocking(() -> secrets(platform)).compose(secrets -> secrets.resealAll(platform.database())
+        .compose(resealed -> {
+          ChannelStore store = new ChannelStore(platform.database(), platform.nodeId(), config.leaseSeconds(), secrets);
+          return vertx.deployVerticle(new ChannelSweepVerticle(store, v -> answers(v, platform, limits, store, outbound),
+              config.sweepIntervalMs()));
+        }));
+  }
+
+  /** The node's channel secrets (blocking: the key may come from a file under DATA_DIR). */
+  static ChannelSecrets secrets(Platform platform) {
+    return new ChannelSecrets(SecretBox.resolve(platform.config()));
   }
 
   private static ChannelAnswers answers(Vertx vertx, Platform platform, RequestLimits limits, ChannelStore store,

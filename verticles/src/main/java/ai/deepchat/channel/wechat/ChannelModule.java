@@ -104,6 +104,12 @@ final class ChannelModule implements ai.deepchat.platform.http.HttpModule {
           .send(ctx);
       return;
     }
+    if (err instanceof ChannelSecrets.Unreadable) {
+      // the operator's to fix (keys differ between nodes, or the row was changed): told in the log, not to the caller
+      LOG.error("channel push refused: {}", err.getMessage());
+      new HttpProblem(503, "server_error", "channel_unavailable", "The channel cannot answer right now.").send(ctx);
+      return;
+    }
     if (!(err instanceof HttpProblem)) {
       LOG.warn("channel push failed", err);
     }

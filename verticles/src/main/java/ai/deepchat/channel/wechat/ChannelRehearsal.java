@@ -46,7 +46,9 @@ final class ChannelRehearsal {
         Rehearsals.end(vertx, ch, user);
         wechat.close();
       });
-    });
+    }).recover(err -> err instanceof ChannelSecrets.Unreadable // the admin is told which channel and why
+        ? Future.succeededFuture(new JsonObject().put("ok", false).put("error", err.getMessage()).put("replyMs", 0))
+        : Future.failedFuture(err));
   }
 
   private Future<JsonObject> roundTrip(ChannelConfig ch, LoopbackWechat wechat, String user, String question,

@@ -20,8 +20,8 @@ import java.util.regex.Pattern;
 
 /**
  * A tenant's channels as its admins see them: validated on the way in, the secret, token and
- * EncodingAESKey written but never read back (only whether each is set), each change audited in its
- * own transaction.
+ * EncodingAESKey sealed ({@link ChannelSecrets}) and written but never read back (only whether each is
+ * set), each change audited in its own transaction.
  */
 final class ChannelSettings {
 
@@ -33,15 +33,20 @@ final class ChannelSettings {
   private static final Set<String> FIELDS = Set.of("kind", "name", "appId", "agentId", "appSecret", "token",
       "encodingAesKey", "mode", "welcomeMessage", "enabled");
   private static final Set<String> SECRETS = Set.of("appSecret", "token", "encodingAesKey");
+  private static final Map<String, String> COLUMN = Map.of("name", "name", "appId", "app_id", "agentId", "agent_id",
+      "appSecret", "app_secret", "token", "token", "encodingAesKey", "encoding_aes_key", "mode", "mode",
+      "welcomeMessage", "welcome_message", "enabled", "enabled");
   private static final String COLUMNS = "id, kind, name, app_id, agent_id, mode, welcome_message, enabled, "
       + "app_secret <> '' AS secret_set, encoding_aes_key IS NOT NULL AS key_set, created_at, updated_at";
 
   private final Database db;
   private final AuditTrail audit;
+  private final ChannelSecrets secrets;
 
-  ChannelSettings(Database db, AuditTrail audit) {
+  ChannelSettings(Database db, AuditTrail audit, ChannelSecrets secrets) {
     this.db = db;
     this.audit = audit;
+    this.secrets = secrets;
   }
 
   Future<JsonArray> list(UUID tenant) {
@@ -61,12 +66,14 @@ final class ChannelSettings {
       }
     }
     checkMode(v, (String) v.get("kind"), (String) v.get("mode"), v.get("encodingAesKey") != null, v.get("agentId"));
-    return db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO channels (tenant_id, kind, name, app_id, agent_id, "
-            + "app_secret, token, encoding_aes_key, mode, welcome_message, enabled) VALUES (app_tenant(), $1, $2, $3, $4, "
-            + "$5, $6, $7, $8, $9, $10) RETURNING " + COLUMNS)
-        .execute(Tuple.of(v.get("kind"), v.get("name"), v.get("appId"), v.get("agentId"), v.get("appSecret"),
-            v.get("token"), v.get("encodingAesKey"), v.get("mode")).addValue(v.getOrDefault("welcomeMessage", ""))
-            .addValue(v.getOrDefault("enabled", true)))
+    UUID id = UUID.randomUUID(); // the secrets are sealed for this row's id
+    return db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO channels (id, tenant_id, kind, name, app_id, agent_id, "
+            + "app_secret, token, encoding_aes_key, mode, welcome_message, enabled) VALUES ($11, app_tenant(), $1, $2, $3, "
+            + "$4, $5, $6, $7, $8, $9, $10) RETURNING " + COLUMNS)
+        .execute(Tuple.of(v.get("kind"), v.get("name"), v.get("appId"), v.get("agentId"),
+            sealed(tenant, id, "appSecret", v), sealed(tenant, id, "token", v)).addValue(sealed(tenant, id, "encodingAesKey", v))
+            .addValue(v.get("mode")).addValue(v.getOrDefault("welcomeMessage", ""))
+            .addValue(v.getOrDefault("enabled", true)).addValue(id))
         .compose(rows -> {
           JsonObject out = json(rows.iterator().next());
           return audit.append(c, entry(tenant, actor, "channel.create", out.getString("id"), ip, v)).map(out);
@@ -87,12 +94,9 @@ final class ChannelSettings {
               v.get("encodingAesKey") != null || r.getBoolean("key_set"), v.getOrDefault("agentId", r.getString("agent_id")));
           List<String> sets = new ArrayList<>();
           Tuple t = Tuple.of(id);
-          Map<String, String> columns = Map.of("name", "name", "appId", "app_id", "agentId", "agent_id", "appSecret",
-              "app_secret", "token", "token", "encodingAesKey", "encoding_aes_key", "mode", "mode",
-              "welcomeMessage", "welcome_message", "enabled", "enabled");
           v.forEach((field, value) -> {
-            t.addValue(value);
-            sets.add(columns.get(field) + " = $" + t.size());
+            t.addValue(SECRETS.contains(field) ? sealed(tenant, id, field, v) : value);
+            sets.add(COLUMN.get(field) + " = $" + t.size());
           });
           sets.add("updated_at = now()");
           return c.preparedQuery("UPDATE channels SET " + String.join(", ", sets) + " WHERE id = $1 RETURNING " + COLUMNS)
@@ -108,6 +112,11 @@ final class ChannelSettings {
         .compose(rows -> rows.rowCount() == 0
             ? Future.failedFuture(HttpProblem.notFound("channel_not_found", "No such channel."))
             : audit.append(c, entry(tenant, actor, "channel.delete", id.toString(), ip, Map.of())).mapEmpty()));
+  }
+
+  /** The value given for secret {@code field}, sealed for its column of this channel. */
+  private String sealed(UUID tenant, UUID channel, String field, Map<String, Object> v) {
+    return secrets.seal(tenant, channel, COLUMN.get(field), (String) v.get(field));
   }
 
   private static Map<String, Object> validated(JsonObject in, String immutable) {

@@ -42,11 +42,13 @@ final class ChannelStore {
   private final Database db;
   private final String nodeId;
   private final int leaseSeconds;
+  private final ChannelSecrets secrets;
 
-  ChannelStore(Database db, String nodeId, int leaseSeconds) {
+  ChannelStore(Database db, String nodeId, int leaseSeconds, ChannelSecrets secrets) {
     this.db = db;
     this.nodeId = nodeId;
     this.leaseSeconds = leaseSeconds;
+    this.secrets = secrets;
   }
 
   /** The channel a push names, or null when there is none of that kind (nothing else is told). */
@@ -57,16 +59,18 @@ final class ChannelStore {
         .map(ch -> ch != null && ch.kind().equals(kind) ? ch : null);
   }
 
+  /** The channel with its secrets opened; fails with {@link ChannelSecrets.Unreadable} when they do not open here. */
   Future<ChannelConfig> channel(UUID tenantId, UUID channelId) {
     return db.inTenant(tenantId, c -> c.preparedQuery("SELECT " + CHANNEL_COLUMNS + " FROM channels WHERE id = $1")
         .execute(Tuple.of(channelId))
         .map(rows -> rows.size() == 0 ? null : channelOf(rows.iterator().next())));
   }
 
-  private static ChannelConfig channelOf(Row r) {
+  private ChannelConfig channelOf(Row r) {
     return new ChannelConfig(r.getUUID("id"), r.getUUID("tenant_id"), r.getString("kind"), r.getString("name"),
-        r.getString("app_id"), r.getString("agent_id"), r.getString("app_secret"), r.getString("token"),
-        r.getString("encoding_aes_key"), r.getString("mode"), r.getString("welcome_message"), r.getBoolean("enabled"));
+        r.getString("app_id"), r.getString("agent_id"), secrets.open(r, "app_secret"), secrets.open(r, "token"),
+        secrets.open(r, "encoding_aes_key"), r.getString("mode"), r.getString("welcome_message"),
+        r.getBoolean("enabled"));
   }
 
   /**

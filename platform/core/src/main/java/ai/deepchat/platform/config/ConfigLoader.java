@@ -10,7 +10,9 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -123,7 +125,28 @@ public final class ConfigLoader {
             string("MANAGEMENT_HOST", "127.0.0.1"), port("MANAGEMENT_PORT", 0)),
         workers(),
         handoff(),
-        channels());
+        channels(),
+        new PlatformConfig.Secrets(optional("SECRETS_KEY").map(k -> secretsKey("SECRETS_KEY", k)),
+            Arrays.stream(string("SECRETS_OLD_KEYS", "").split(",")).map(String::trim).filter(k -> !k.isEmpty())
+                .map(k -> secretsKey("SECRETS_OLD_KEYS", k)).toList()));
+  }
+
+  /** A 32-byte key as base64, from base64 or 64 hex digits (the form of the generated key file). */
+  private static String secretsKey(String key, String value) {
+    byte[] bytes = null;
+    if (value.matches("[0-9a-fA-F]{64}")) {
+      bytes = HexFormat.of().parseHex(value);
+    } else {
+      try {
+        bytes = Base64.getDecoder().decode(value);
+      } catch (IllegalArgumentException notBase64) {
+        // told below
+      }
+    }
+    if (bytes == null || bytes.length != 32) {
+      throw new ConfigException(key, "must be a 32-byte key, as base64 (openssl rand -base64 32) or 64 hex digits");
+    }
+    return Base64.getEncoder().encodeToString(bytes);
   }
 
   private PlatformConfig.Handoff handoff() {

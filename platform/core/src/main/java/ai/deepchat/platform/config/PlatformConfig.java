@@ -29,7 +29,17 @@ public record PlatformConfig(
     Edge edge,
     Workers workers,
     Handoff handoff,
-    Channels channels) {
+    Channels channels,
+    Secrets secrets) {
+
+  /** The configuration before the secrets-at-rest keys existed: a key generated under DATA_DIR. */
+  public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
+                        Engine engine, Console console, Policy policy, Canary canary, Chat chat,
+                        Operations operations, Metrics metrics, Instances instances, Edge edge, Workers workers,
+                        Handoff handoff, Channels channels) {
+    this(roles, http, database, dataDir, cluster, seed, engine, console, policy, canary, chat, operations, metrics,
+        instances, edge, workers, handoff, channels, Secrets.defaults());
+  }
 
   /** The configuration before the handoff and messaging-channel keys existed: both at their defaults. */
   public PlatformConfig(Set<Role> roles, Http http, Database database, Path dataDir, Cluster cluster, Seed seed,
@@ -316,6 +326,17 @@ public record PlatformConfig(
                          int sweepIntervalMs) {
     public static Channels defaults() {
       return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 60, 5000);
+    }
+  }
+
+  /**
+   * Tenant secrets at rest (see {@code SecretBox}): {@code key} seals (SECRETS_KEY, 32 bytes as base64;
+   * empty = generated once under DATA_DIR/secrets/secrets-key), {@code oldKeys} only open what they sealed
+   * before a rotation (SECRETS_OLD_KEYS). Both hold the keys as base64.
+   */
+  public record Secrets(Optional<String> key, List<String> oldKeys) {
+    public static Secrets defaults() {
+      return new Secrets(Optional.empty(), List.of());
     }
   }
 }

@@ -113,6 +113,11 @@ public final class DatabaseBootstrap implements AutoCloseable {
    * replaces: processes creating it together all end up with the same secret.
    */
   public static String readOrCreateSecret(Path file) {
+    return readOrCreateSecret(file, 16);
+  }
+
+  /** As {@link #readOrCreateSecret(Path)}, with {@code bytes} random bytes (2 hex digits each). */
+  public static String readOrCreateSecret(Path file, int bytes) {
     try {
       if (Files.exists(file)) {
         return Files.readString(file).trim();
@@ -121,9 +126,9 @@ public final class DatabaseBootstrap implements AutoCloseable {
       if (POSIX) {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------")); // also one made before
       }
-      byte[] bytes = new byte[16];
-      new SecureRandom().nextBytes(bytes);
-      String secret = HexFormat.of().formatHex(bytes);
+      byte[] random = new byte[bytes];
+      new SecureRandom().nextBytes(random);
+      String secret = HexFormat.of().formatHex(random);
       // a temporary file is created owner-only (0600 on POSIX): the secret is never readable by others
       Path draft = Files.createTempFile(dir, file.getFileName().toString(), ".new");
       try {
