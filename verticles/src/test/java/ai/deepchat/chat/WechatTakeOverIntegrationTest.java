@@ -43,7 +43,7 @@ class WechatTakeOverIntegrationTest {
   void start(Vertx vertx) throws Exception {
     sim.account(account).start(vertx, ChatHarness.ALLOWED_LOOPBACK);
     // short leases and sweeps, so that a take-over happens within seconds
-    Map<String, String> env = Map.of("WECHAT_API_BASE", sim.apiBase(), "CHANNEL_LEASE_SECONDS", "2",
+    Map<String, String> env = Map.of("WECHAT_API_BASE", sim.apiBase(), "CHANNEL_LEASE_SECONDS", "2", "CHANNEL_HEARTBEAT_MS", "500",
         "CHANNEL_SWEEP_INTERVAL_MS", "300");
     vertxA = Vertx.vertx();
     vertxB = Vertx.vertx();

@@ -312,10 +312,15 @@ public record PlatformConfig(
    * can give passively (WeChat gives up after 5 s), how long a node holds a message it answers before
    * another node may take it over, and how often each node looks for such messages.
    */
+  /**
+   * {@code heartbeatMs}: how often the node answering a channel message renews its lease; another node
+   * takes the message over once the lease ({@code leaseSeconds}) ran out unrenewed and its sweep
+   * ({@code sweepIntervalMs}) comes by.
+   */
   public record Channels(String wechatApiBase, String wecomApiBase, int passiveBudgetMs, int leaseSeconds,
-                         int sweepIntervalMs) {
+                         int sweepIntervalMs, int heartbeatMs) {
     public static Channels defaults() {
-      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 60, 5000);
+      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 10, 2000, 2500);
     }
   }
 }
