@@ -127,11 +127,16 @@ final class ChannelStore {
         status, answer);
   }
 
-  /** {@code parts} parts of the answer went out; once all did, the row keeps no text. */
+  /**
+   * {@code parts} parts of the answer went out (recorded once WeChat acknowledged the last of them, and
+   * before the next is sent); once all did, the row keeps no text. The lease is renewed too: the next
+   * part goes out with a whole lease ahead, so a node stalled between this and its send is rare.
+   */
   Future<Void> sent(Message m, int parts, boolean all) {
     return update(m, "parts_sent = $3, status = CASE WHEN $4::boolean THEN 'sent' ELSE status END, "
         + "question = CASE WHEN $4::boolean THEN '' ELSE question END, "
-        + "answer = CASE WHEN $4::boolean THEN '' ELSE answer END", parts, all);
+        + "answer = CASE WHEN $4::boolean THEN '' ELSE answer END, "
+        + "lease_until = now() + make_interval(secs => $5::int)", parts, all, leaseSeconds);
   }
 
   /** Nothing more will be tried. */
