@@ -23,14 +23,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * is still generating (its model never finishes), one whose first part it sent while its second part is
  * in flight. The surviving node (each node its own Vert.x, gateway and pipeline, one database) takes both
  * over within seconds, not after the pipeline's two-minute stall: the first answer is generated again and
- * sent once, the second goes on from its second part; WeChat receives every part exactly once.
+ * sent once, the second goes on from its second part; WeChat receives every part exactly once. And a node
+ * that finds its lease taken (it stalled past it) stops generating.
  */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WechatMidGenerationTakeOverTest {
 
   /** The default lease (10 s) plus a sweep (2 s), a regeneration and a send, with a margin for a loaded machine. */
-  private static final Duration TAKE_OVER = Duration.ofSeconds(20);
+  private static final Duration TAKE_OVER = Duration.ofSeconds(25);
 
   private final WechatSimulator sim = new WechatSimulator();
   private final Account account = new Account("wx000000000000mg1", "secret-mg", "tok-mg", null, "gh_mg");
@@ -111,6 +112,26 @@ class WechatMidGenerationTakeOverTest {
         + "' AND a.status = 'complete'"));
     assertThat(row(sending)).isEqualTo("sent:3:test-node");
     System.out.printf("taken over and sent %d ms after the node died%n", tookMs);
+  }
+
+  @Test
+  void aNodeThatFindsItsLeaseTakenStopsGenerating() throws Exception {
+    String user = "o-stalled-" + UUID.randomUUID();
+    survivor.remote.allSlow = true; // a model that never finishes: only this node's own decision ends it
+    try {
+      assertThat(sim.push("http://127.0.0.1:" + survivor.port + path, account, WechatSimulator.text(account, user,
+          "tell me about returns", 7_200_000_000_000_000_003L), false).body()).isEqualTo("success");
+      until("the node generating", Duration.ofSeconds(10), () -> answers(user, "streaming") == 1);
+      // as if this node had stalled past its lease and another had taken the message over
+      survivor.execOwner("UPDATE channel_messages SET lease_owner = 'another-node', lease_until = now() + "
+          + "interval '1 hour' WHERE open_id = '" + user + "'");
+      await(survivor.remote.slowClosed.future(), Duration.ofSeconds(15)); // the next heartbeat finds the lease taken: the model call ends
+      Thread.sleep(1000);
+      assertThat(sim.textsTo(user)).isEmpty();
+      assertThat(row(user)).isEqualTo("received:0:another-node");
+    } finally {
+      survivor.remote.allSlow = false;
+    }
   }
 
   /** The channel message's status, parts sent and lease holder. */
