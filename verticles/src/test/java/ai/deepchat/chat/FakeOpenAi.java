@@ -23,6 +23,8 @@ final class FakeOpenAi {
 
   /** "PACED 300 600" in a question: a first token after 300 ms, the answer's end 600 ms later. */
   private static final java.util.regex.Pattern PACED = java.util.regex.Pattern.compile("PACED (\\d+) (\\d+)");
+  /** "LONG 4500" in a question: an answer of 4500 characters, in sentences, streamed a sentence a chunk. */
+  private static final java.util.regex.Pattern LONG = java.util.regex.Pattern.compile("LONG (\\d+)");
 
   final List<JsonObject> requests = new CopyOnWriteArrayList<>();
   final Promise<Void> slowClosed = Promise.promise();
@@ -66,6 +68,18 @@ final class FakeOpenAi {
           vertx.cancelTimer(timer);
           slowClosed.tryComplete();
         });
+        return;
+      }
+      java.util.regex.Matcher longAnswer = LONG.matcher(question);
+      if (longAnswer.find()) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 1; text.length() < Integer.parseInt(longAnswer.group(1)); i++) {
+          String sentence = "Sentence " + i + " of a long answer. ";
+          text.append(sentence);
+          resp.write(chunk(new JsonObject().put("content", sentence), null));
+        }
+        resp.write(chunk(new JsonObject(), "stop"));
+        resp.end("data: [DONE]\n\n");
         return;
       }
       java.util.regex.Matcher paced = PACED.matcher(question);

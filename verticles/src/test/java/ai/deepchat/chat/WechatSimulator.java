@@ -66,6 +66,8 @@ final class WechatSimulator {
   /** While set, message sends are held unanswered and not delivered (a node may die meanwhile). */
   volatile boolean holdSends;
   final AtomicInteger heldSends = new AtomicInteger();
+  /** While sends are held, this many more still go through first (a node dies in the middle of an answer). */
+  final AtomicInteger passBeforeHold = new AtomicInteger();
   /** WeChat waits this long for a reply before it retries. */
   volatile Duration replyWait = Duration.ofSeconds(5);
   private HttpServer server;
@@ -90,7 +92,7 @@ final class WechatSimulator {
             json(req, new JsonObject().put("errcode", 40001).put("errmsg", "invalid credential"));
             return;
           }
-          if (holdSends && path.endsWith("/send")) {
+          if (holdSends && path.endsWith("/send") && passBeforeHold.getAndDecrement() <= 0) {
             heldSends.incrementAndGet();
             return;
           }

@@ -24,8 +24,9 @@ import java.util.UUID;
  * channel), then delivers it: passively, in the push's own reply, when the whole answer is ready within
  * the passive budget (FAQ hits are); else the push is acknowledged at once and the answer goes out
  * through the customer-service API (typing status meanwhile, split at WeChat's length limit), from the
- * message's durable row. The node renews its lease on the row while it works; a node that dies leaves
- * the row to another once the lease runs out. One per event-loop context.
+ * message's durable row. The node renews its lease on the row every heartbeat while it works; a node
+ * that dies leaves the row to another once the lease runs out, and one that finds its lease taken stops
+ * generating and sends nothing more. One per event-loop context.
  */
 final class ChannelAnswers {
 
@@ -45,16 +46,19 @@ final class ChannelAnswers {
   private final RequestLimits limits;
   private final ChannelStore store;
   private final WechatApi api;
-  private final int leaseSeconds;
+  private final long heartbeatMs;
+  /** How long a failed try waits: a few leases, so that an outage of WeChat's API is not hit every sweep. */
+  private final int retrySeconds;
 
   ChannelAnswers(Vertx vertx, TurnClient turns, RequestLimits limits, ChannelStore store, WechatApi api,
-                 int leaseSeconds) {
+                 int leaseSeconds, long heartbeatMs) {
     this.vertx = vertx;
     this.turns = turns;
     this.limits = limits;
     this.store = store;
     this.api = api;
-    this.leaseSeconds = leaseSeconds;
+    this.heartbeatMs = heartbeatMs;
+    this.retrySeconds = 3 * leaseSeconds;
   }
 
   /**
@@ -66,24 +70,33 @@ final class ChannelAnswers {
     // while the model writes, the user sees "typing" (a failure to show it changes nothing)
     Passive passive = new Passive(passiveBudgetMs, () -> api.typing(ch, m.openId())
         .onFailure(err -> LOG.debug("channel {}: typing status: {}", ch.id(), err.getMessage())));
+    Promise<Void> lost = Promise.promise();
     Future<Void> work = RateLimited.checkVisitor(limits, ch.tenantId(), m.openId())
         .compose(allowed -> store.conversation(ch, m.openId()))
-        .compose(conversation -> generate(ch, m, conversation, passive))
+        .compose(conversation -> generate(ch, m, conversation, passive, lost.future()))
         .recover(err -> err instanceof RateLimited ? Future.succeededFuture(RATE_LIMITED) : Future.failedFuture(err))
-        .compose(text -> finish(ch, m, text, passive), err -> failed(ch, m, err, passive));
-    held(m, work);
+        .compose(text -> finish(ch, m, text, passive), err -> err instanceof ChannelStore.LeaseLost
+            ? Future.failedFuture(err) : failed(ch, m, err, passive));
+    held(m, work, lost);
     return passive.decided.future();
   }
 
   /** Sends a stored answer from the first part not yet sent (a message taken over). */
   Future<Void> deliver(ChannelConfig ch, ChannelStore.Message m, String answer) {
-    return held(m, send(ch, m, answer));
+    return held(m, send(ch, m, answer), Promise.promise());
   }
 
-  /** Renews the lease on {@code m} until {@code work} ends, so no other node takes a message still in hand. */
-  private Future<Void> held(ChannelStore.Message m, Future<Void> work) {
-    long timer = vertx.setPeriodic(Math.max(200, leaseSeconds * 1000L / 3), t -> store.renew(m)
-        .onFailure(err -> LOG.debug("message {}: lease not renewed: {}", m.id(), err.getMessage())));
+  /**
+   * Renews the lease on {@code m} every heartbeat until {@code work} ends, so no other node takes a
+   * message still in hand; {@code lost} fails once another node holds it (this one was stalled past its lease).
+   */
+  private Future<Void> held(ChannelStore.Message m, Future<Void> work, Promise<Void> lost) {
+    long timer = vertx.setPeriodic(heartbeatMs, t -> store.renew(m).onFailure(err -> {
+      if (err instanceof ChannelStore.LeaseLost) {
+        lost.tryFail(err);
+      }
+      LOG.debug("message {}: lease not renewed: {}", m.id(), err.getMessage());
+    }));
     return work.onComplete(x -> vertx.cancelTimer(timer)).onFailure(err -> {
       if (err instanceof ChannelStore.LeaseLost) {
         LOG.info("message {}: {}; this node stops", m.id(), err.getMessage());
@@ -108,19 +121,25 @@ final class ChannelAnswers {
         .recover(err -> {
           LOG.warn("channel {}: sending the answer to message {} failed: {}", ch.id(), m.id(), err.getMessage());
           return (err instanceof WechatApi.WechatError we && we.permanent() ? store.failed(m, err.getMessage())
-              : store.retryLater(m, err.getMessage(), leaseSeconds)).compose(v -> Future.failedFuture(err));
+              : store.retryLater(m, err.getMessage(), retrySeconds)).compose(v -> Future.failedFuture(err));
         })
         .compose(v -> store.sent(m, next + 1, next + 1 == parts.size()))
         .compose(v -> sendFrom(ch, m, parts, next + 1));
   }
 
-  private Future<String> generate(ChannelConfig ch, ChannelStore.Message m, UUID conversation, Passive passive) {
-    // the idempotency key is the push's: a node taking the message over replays or resumes the same turn
+  /** {@code lost}: fails when another node took the message over; this generation is then abandoned. */
+  private Future<String> generate(ChannelConfig ch, ChannelStore.Message m, UUID conversation, Passive passive,
+                                  Future<Void> lost) {
+    // the idempotency key is the push's: a node taking the message over replays or redoes the same turn
     TurnRequest req = new TurnRequest(UUID.randomUUID().toString(), ch.tenantId().toString(), ch.kind(),
         conversation == null ? null : conversation.toString(), m.openId(),
-        "channel:" + ch.id() + ":" + m.dedupeKey(), List.of(new ChatMessage("user", m.question())), null, null, null);
+        ChannelStore.turnKey(m), List.of(new ChatMessage("user", m.question())), null, null, null);
     TurnClient.Stream stream = turns.start(req, System.currentTimeMillis() * 1000);
     Promise<String> done = Promise.promise();
+    lost.onFailure(err -> {
+      stream.cancel();
+      done.tryFail(err);
+    });
     StringBuilder text = new StringBuilder();
     stream.ack().onFailure(done::tryFail).onSuccess(ack -> stream.handler(event -> {
       switch (event.kind()) {
@@ -158,7 +177,7 @@ final class ChannelAnswers {
     boolean inProgress = BusFailure.of(err) == BusFailure.TURN_IN_PROGRESS;
     boolean retry = inProgress || m.attempts() < MAX_ATTEMPTS
         && !(err instanceof BusFailure.Failed f && !f.failure().retryable());
-    return retry ? store.retryLater(m, err.getMessage(), leaseSeconds)
+    return retry ? store.retryLater(m, err.getMessage(), retrySeconds)
         : store.answered(m, SORRY, "answered").compose(v -> send(ch, m, SORRY));
   }
 

@@ -76,6 +76,7 @@ public final class ChannelFeature {
     var chat = platform.config().chat();
     PlatformConfig.Channels config = platform.config().channels();
     return new ChannelAnswers(vertx, new TurnClient(vertx, chat.requestTimeoutMs(), chat.idleTimeoutMs()), limits,
-        store, new WechatApi(vertx, WebClient.create(vertx), outbound, config), config.leaseSeconds());
+        store, new WechatApi(vertx, WebClient.create(vertx), outbound, config), config.leaseSeconds(),
+        config.heartbeatMs());
   }
 }

@@ -162,11 +162,17 @@ public final class ConfigLoader {
 
   private PlatformConfig.Channels channels() {
     PlatformConfig.Channels d = PlatformConfig.Channels.defaults();
+    int lease = intIn("CHANNEL_LEASE_SECONDS", d.leaseSeconds(), 1, 3600);
+    int heartbeat = intIn("CHANNEL_HEARTBEAT_MS", d.heartbeatMs(), 100, 600_000);
+    // a lease must outlive a few missed heartbeats, or a busy but live node loses its message
+    if (heartbeat * 3L > lease * 1000L) {
+      throw new ConfigException("CHANNEL_HEARTBEAT_MS", "must be at most a third of CHANNEL_LEASE_SECONDS ("
+          + lease + " s)");
+    }
     return new PlatformConfig.Channels(httpUrl("WECHAT_API_BASE", d.wechatApiBase()),
         httpUrl("WECOM_API_BASE", d.wecomApiBase()),
-        intIn("CHANNEL_PASSIVE_BUDGET_MS", d.passiveBudgetMs(), 0, 4500),
-        intIn("CHANNEL_LEASE_SECONDS", d.leaseSeconds(), 1, 3600),
-        intIn("CHANNEL_SWEEP_INTERVAL_MS", d.sweepIntervalMs(), 100, 600_000));
+        intIn("CHANNEL_PASSIVE_BUDGET_MS", d.passiveBudgetMs(), 0, 4500), lease,
+        intIn("CHANNEL_SWEEP_INTERVAL_MS", d.sweepIntervalMs(), 100, 600_000), heartbeat);
   }
 
   /** An http(s) URL with a host, without a trailing slash. */

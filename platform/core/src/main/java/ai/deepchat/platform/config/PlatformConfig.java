@@ -320,12 +320,13 @@ public record PlatformConfig(
    * WeChat and WeCom channels: the API bases (Tencent's hosts by default; tests point them at a loopback
    * simulator, which OUTBOUND_ALLOWED_HOSTS must then allow), how long a push may wait for an answer it
    * can give passively (WeChat gives up after 5 s), how long a node holds a message it answers before
-   * another node may take it over, and how often each node looks for such messages.
+   * another node may take it over, how often each node looks for such messages, and how often
+   * ({@code heartbeatMs}) the node answering a message renews its lease.
    */
   public record Channels(String wechatApiBase, String wecomApiBase, int passiveBudgetMs, int leaseSeconds,
-                         int sweepIntervalMs) {
+                         int sweepIntervalMs, int heartbeatMs) {
     public static Channels defaults() {
-      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 60, 5000);
+      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 10, 2000, 2500);
     }
   }
 
