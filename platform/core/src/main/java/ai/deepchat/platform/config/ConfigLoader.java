@@ -143,7 +143,8 @@ public final class ConfigLoader {
         httpUrl("WECOM_API_BASE", d.wecomApiBase()),
         intIn("CHANNEL_PASSIVE_BUDGET_MS", d.passiveBudgetMs(), 0, 4500),
         intIn("CHANNEL_LEASE_SECONDS", d.leaseSeconds(), 1, 3600),
-        intIn("CHANNEL_SWEEP_INTERVAL_MS", d.sweepIntervalMs(), 100, 600_000));
+        intIn("CHANNEL_SWEEP_INTERVAL_MS", d.sweepIntervalMs(), 100, 600_000),
+        intIn("CHANNEL_MEDIA_MAX_BYTES", d.mediaMaxBytes(), 1024, 64 << 20));
   }
 
   /** An http(s) URL with a host, without a trailing slash. */

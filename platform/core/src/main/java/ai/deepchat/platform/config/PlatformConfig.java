@@ -313,7 +313,16 @@ public record PlatformConfig(
    * another node may take it over, and how often each node looks for such messages.
    */
   public record Channels(String wechatApiBase, String wecomApiBase, int passiveBudgetMs, int leaseSeconds,
-                         int sweepIntervalMs) {
+                         int sweepIntervalMs, int mediaMaxBytes) {
+    /** The largest picture a channel fetches and stores (WeChat's own limit for images is 10 MB). */
+    public static final int DEFAULT_MEDIA_MAX_BYTES = 10 << 20;
+
+    /** The channel keys before the media limit existed: the limit at its default. */
+    public Channels(String wechatApiBase, String wecomApiBase, int passiveBudgetMs, int leaseSeconds,
+                    int sweepIntervalMs) {
+      this(wechatApiBase, wecomApiBase, passiveBudgetMs, leaseSeconds, sweepIntervalMs, DEFAULT_MEDIA_MAX_BYTES);
+    }
+
     public static Channels defaults() {
       return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 60, 5000);
     }
