@@ -346,6 +346,35 @@ class CanaryApiTest {
     assertThat(names).doesNotContain("folder", "unknown", "plain", "plain-fallback");
   }
 
+  /** Issue #19: params.vision sends pictures as OpenAI image parts, which the local engine cannot read. */
+  @Test
+  void onlyOpenAiCompatibleVersionsMayDeclareVision() throws Exception {
+    String path = "/v1/admin/model-versions";
+    String listed = "http://127.0.0.1:" + LISTED_PORT + "/v1";
+    services.liveWorkers().accept(new WorkerAnnouncement("w-vision", "node-3", List.of("text-only-key"), 1, false,
+        "cpu", 0));
+    JsonObject local = refused(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "local-vision")
+        .put("modelKey", "text-only-key").put("params", new JsonObject().put("vision", true))));
+    assertThat(local.getString("param")).isEqualTo("params.vision");
+    assertThat(local.getString("message")).contains("vision needs an openai backend").contains("text only");
+    JsonObject localFallback = refused(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "vision-fb")
+        .put("backend", "openai").put("location", listed).put("params", new JsonObject().put("vision", true)
+            .put("fallback", new JsonObject().put("backend", "local").put("location", "text-only-key")))));
+    assertThat(localFallback.getString("param")).isEqualTo("params.vision");
+    assertThat(localFallback.getString("message")).contains("params.fallback is local");
+    assertThat(refused(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "vision-yes")
+        .put("backend", "openai").put("location", listed).put("params", new JsonObject().put("vision", "yes"))))
+        .getString("message")).contains("vision must be true or false");
+    JsonObject vision = ok(call(HttpMethod.POST, path, keyA, new JsonObject().put("name", "vision-ok")
+        .put("backend", "openai").put("location", listed).put("params", new JsonObject().put("vision", true))), 201);
+    assertThat(vision.getJsonObject("params").getBoolean("vision")).isTrue();
+    // the draft moved to the local engine would keep a flag it cannot honour: refused, nothing changes
+    assertThat(refused(call(HttpMethod.PATCH, path + "/" + vision.getString("id"), keyA, new JsonObject()
+        .put("backend", "local").put("location", "text-only-key"))).getString("param")).isEqualTo("params.vision");
+    assertThat(ok(call(HttpMethod.GET, path + "/" + vision.getString("id"), keyA, null), 200).getString("backend"))
+        .isEqualTo("openai");
+  }
+
   /**
    * Issue #22 item 4: a canary's comparison reads the outcomes every node stored for the rollout, the
    * answers' thumbs within its window, the guard bounds and the audit trail of the rollout.

@@ -178,6 +178,7 @@ class WechatChannelIntegrationTest {
         + "ON c.id = m.conversation_id WHERE c.visitor_id = '" + user + "' AND m.role = 'user'"))
         .isEqualTo("How do I reset my password?|what are your opening hours");
     // a picture: the user is told the model cannot read it; a shared link is asked about by its title and description
+    sim.media("m1", new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xE0});
     Reply picture = sim.push(safeUrl, safe, "<xml><ToUserName><![CDATA[gh_safe]]></ToUserName><FromUserName><![CDATA["
         + user + "]]></FromUserName><CreateTime>1700000004</CreateTime><MsgType><![CDATA[image]]></MsgType>"
         + "<PicUrl><![CDATA[http://127.0.0.1/p.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId><MsgId>" + msgId()

@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  * documentation, on loopback (its pushes are built by the production {@link LoopbackWechat}): it pushes signed (and in safe mode encrypted) XML to the platform as
  * WeChat does, waiting 5 s for a reply and retrying three times, and serves the API the platform calls:
  * {@code cgi-bin/token} and {@code cgi-bin/gettoken}, {@code message/custom/send},
- * {@code message/custom/typing} and WeCom's {@code message/send}. Tokens stay valid until
+ * {@code message/custom/typing}, WeCom's {@code message/send}, and {@code media/get} for the pictures it
+ * was given ({@link #media}; any other id: 40007). Tokens stay valid until
  * {@link #expireTokens} (WeChat keeps a replaced token valid for five minutes, so two fetches are not
  * told apart by failures: {@link #tokenFetches} counts them).
  */
@@ -62,6 +63,9 @@ final class WechatSimulator {
   final AtomicInteger tokenFetches = new AtomicInteger();
   private final Map<String, Account> accounts = new ConcurrentHashMap<>();
   private final Set<String> validTokens = ConcurrentHashMap.newKeySet();
+  private final Map<String, byte[]> media = new ConcurrentHashMap<>();
+  /** How often media/get was asked for. */
+  final AtomicInteger mediaFetches = new AtomicInteger();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   /** While set, message sends are held unanswered and not delivered (a node may die meanwhile). */
   volatile boolean holdSends;
@@ -87,6 +91,18 @@ final class WechatSimulator {
       switch (path) {
         case "/cgi-bin/token" -> token(req, req.getParam("appid"), req.getParam("secret"));
         case "/cgi-bin/gettoken" -> token(req, req.getParam("corpid"), req.getParam("corpsecret"));
+        case "/cgi-bin/media/get" -> {
+          mediaFetches.incrementAndGet();
+          byte[] bytes = media.get(String.valueOf(req.getParam("media_id")));
+          if (!validTokens.contains(String.valueOf(req.getParam("access_token")))) {
+            json(req, new JsonObject().put("errcode", 40001).put("errmsg", "invalid credential"));
+          } else if (bytes == null) {
+            json(req, new JsonObject().put("errcode", 40007).put("errmsg", "invalid media_id"));
+          } else {
+            // WeChat's Content-Type says image whatever the bytes are: the platform checks the bytes
+            req.response().putHeader("Content-Type", "image/jpeg").end(io.vertx.core.buffer.Buffer.buffer(bytes));
+          }
+        }
         case "/cgi-bin/message/custom/send", "/cgi-bin/message/custom/typing", "/cgi-bin/message/send" -> {
           if (!validTokens.contains(String.valueOf(req.getParam("access_token")))) {
             json(req, new JsonObject().put("errcode", 40001).put("errmsg", "invalid credential"));
@@ -103,6 +119,12 @@ final class WechatSimulator {
       }
     }));
     port = server.listen(0, host).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+    return this;
+  }
+
+  /** media/get serves {@code bytes} under {@code mediaId}. */
+  WechatSimulator media(String mediaId, byte[] bytes) {
+    media.put(mediaId, bytes);
     return this;
   }
 
@@ -145,6 +167,10 @@ final class WechatSimulator {
 
   static String text(Account a, String from, String content, long msgId) {
     return LoopbackWechat.textXml(a.ghId(), from, content, msgId);
+  }
+
+  static String image(Account a, String from, String mediaId, long msgId) {
+    return LoopbackWechat.imageXml(a.ghId(), from, mediaId, msgId);
   }
 
   static String event(Account a, String from, String event, String key, long createTime) {

@@ -51,6 +51,7 @@ public final class ConversationRoutes {
     routes.get("/conversations/export", ConsoleRole.ADMIN, this::export);
     routes.get("/conversations/:id", ConsoleRole.VIEWER, this::transcript);
     routes.get("/messages/:id/trace", ConsoleRole.VIEWER, this::trace);
+    routes.get("/media/:id", ConsoleRole.VIEWER, this::picture);
   }
 
   private Future<?> list(RoutingContext ctx, ConsoleSession s) {
@@ -119,7 +120,7 @@ public final class ConversationRoutes {
             throw ConsoleException.notFound();
           }
           return c.preparedQuery("SELECT id, role, content, status, intent, intent_score, citations, feedback, "
-                  + "feedback_comment, prompt_tokens, completion_tokens, created_at, trace FROM messages "
+                  + "feedback_comment, prompt_tokens, completion_tokens, created_at, trace, media_id FROM messages "
                   + "WHERE conversation_id = $1 AND role <> 'system' ORDER BY created_at, id").execute(Tuple.of(id))
               .compose(msgs -> c.preparedQuery("SELECT score, comment, created_at FROM conversation_ratings "
                   + "WHERE conversation_id = $1 ORDER BY created_at").execute(Tuple.of(id)).map(ratings -> {
@@ -159,6 +160,28 @@ public final class ConversationRoutes {
                     .put("message", views.message(ctx, "error.404"))).encode());
           }
           return ctx.json(rows.iterator().next().getJsonObject("trace"));
+        });
+  }
+
+  /**
+   * A picture a channel user sent (the transcript shows it), as its checked image type; another
+   * workspace's id, or one erased or past retention, is 404 (row-level security finds nothing). The
+   * bytes are never sniffed as anything else, nor kept by the browser after an erasure.
+   */
+  private Future<?> picture(RoutingContext ctx, ConsoleSession s) {
+    UUID id = Forms.id(ctx, "id");
+    return database.inTenant(s.tenantId(), c -> c.preparedQuery("SELECT content_type, data FROM channel_media "
+            + "WHERE id = $1").execute(Tuple.of(id)))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            throw ConsoleException.notFound();
+          }
+          Row r = rows.iterator().next();
+          return ctx.response().putHeader("Content-Type", r.getString("content_type"))
+              .putHeader("X-Content-Type-Options", "nosniff")
+              .putHeader("Content-Disposition", "inline")
+              .putHeader("Cache-Control", "private, no-store")
+              .end(r.getBuffer("data"));
         });
   }
 

@@ -57,6 +57,7 @@ public final class ModelRegistry {
     try {
       validate(spec, true);
       validateAdapterOwner(scope, spec.backend(), spec.location());
+      validateVision(spec.backend(), spec.params());
     } catch (CanaryException e) {
       return Future.failedFuture(e);
     }
@@ -132,6 +133,7 @@ public final class ModelRegistry {
       String location = spec.location() == null ? current.location() : spec.location();
       validateLocation(backend, location);
       validateAdapterOwner(scope, backend, location);
+      validateVision(backend, spec.params() == null ? current.params() : spec.params());
       Map<String, Object> changed = new LinkedHashMap<>();
       if (spec.name() != null) changed.put("name", spec.name());
       if (spec.backend() != null) changed.put("backend", backend.sql());
@@ -263,6 +265,22 @@ public final class ModelRegistry {
         throw e.param() != null ? e : CanaryException.invalidField("params", e.getMessage());
       }
       validateFallback(spec.params().getJsonObject("fallback"));
+    }
+  }
+
+  /**
+   * params.vision: pictures go to the model as OpenAI image parts, which only an OpenAI-compatible
+   * endpoint takes; the local engine is text-only, as primary or as fallback.
+   */
+  static void validateVision(Backend backend, JsonObject params) {
+    if (params == null || !Boolean.TRUE.equals(params.getValue("vision"))) {
+      return;
+    }
+    JsonObject fallback = params.getJsonObject("fallback");
+    boolean localFallback = fallback != null && "local".equals(String.valueOf(fallback.getValue("backend", "openai")));
+    if (backend == Backend.LOCAL || localFallback) {
+      throw CanaryException.invalidField("params.vision", "vision needs an openai backend: the local engine reads "
+          + "text only" + (localFallback ? " (params.fallback is local)" : ""));
     }
   }
 

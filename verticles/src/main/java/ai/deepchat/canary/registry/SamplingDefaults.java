@@ -9,12 +9,12 @@ import java.util.Set;
 /**
  * A version's default sampling parameters, kept in its params JSON with the OpenAI names (temperature,
  * top_p, top_k, repetition_penalty, max_tokens, seed, stop), beside the backend settings the
- * dispatcher reads (model, api_key, context_tokens, fallback).
+ * dispatcher reads (model, api_key, context_tokens, fallback, vision: the version reads pictures).
  */
 public final class SamplingDefaults {
 
   private static final Set<String> KNOWN = Set.of("temperature", "top_p", "top_k", "repetition_penalty", "max_tokens",
-      "seed", "stop", "model", "api_key", "context_tokens", "fallback");
+      "seed", "stop", "model", "api_key", "context_tokens", "fallback", "vision");
 
   private SamplingDefaults() {
   }
@@ -52,6 +52,9 @@ public final class SamplingDefaults {
     }
     if (params.containsKey("stop") && !(params.getValue("stop") instanceof io.vertx.core.json.JsonArray)) {
       throw CanaryException.invalid("stop must be an array of strings");
+    }
+    if (params.containsKey("vision") && !(params.getValue("vision") instanceof Boolean)) {
+      throw CanaryException.invalid("vision must be true or false");
     }
     if (params.containsKey("fallback") && !(params.getValue("fallback") instanceof JsonObject)) {
       throw CanaryException.invalid("fallback must be an object {backend, location, model, api_key}");

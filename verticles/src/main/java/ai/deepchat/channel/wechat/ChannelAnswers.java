@@ -72,9 +72,13 @@ final class ChannelAnswers {
         .onFailure(err -> LOG.debug("channel {}: typing status: {}", ch.id(), err.getMessage())));
     Promise<Void> lost = Promise.promise();
     Future<Void> work = RateLimited.checkVisitor(limits, ch.tenantId(), m.openId())
-        .compose(allowed -> store.conversation(ch, m.openId()))
-        .compose(conversation -> generate(ch, m, conversation, passive, lost.future()))
-        .recover(err -> err instanceof RateLimited ? Future.succeededFuture(RATE_LIMITED) : Future.failedFuture(err))
+        .compose(allowed -> picture(ch, m))
+        .compose(picture -> store.conversation(ch, m.openId())
+            .compose(conversation -> generate(ch, m, conversation, picture, passive, lost.future())))
+        .recover(err -> err instanceof RateLimited ? Future.succeededFuture(RATE_LIMITED)
+            // WeChat refused the picture, or it is too large or no image: the user is told (the log says why)
+            : err instanceof WechatMedia.Refused refused ? Future.succeededFuture(refused.reply)
+            : Future.failedFuture(err))
         .compose(text -> finish(ch, m, text, passive), err -> err instanceof ChannelStore.LeaseLost
             ? Future.failedFuture(err) : failed(ch, m, err, passive));
     held(m, work, lost);
@@ -127,13 +131,30 @@ final class ChannelAnswers {
         .compose(v -> sendFrom(ch, m, parts, next + 1));
   }
 
+  /**
+   * The stored picture of a picture message (fetched through media/get and stored on first need; a node
+   * taking the message over finds it stored); null for other messages.
+   */
+  private Future<UUID> picture(ChannelConfig ch, ChannelStore.Message m) {
+    if (m.mediaRef() == null) {
+      return Future.succeededFuture(null);
+    }
+    if (m.mediaId() != null) {
+      return Future.succeededFuture(m.mediaId());
+    }
+    return api.media(ch, m.openId(), m.mediaRef())
+        .onFailure(err -> LOG.info("channel {}: picture of message {} not stored: {}", ch.id(), m.id(), err.getMessage()))
+        .compose(p -> store.picture(m, p));
+  }
+
   /** {@code lost}: fails when another node took the message over; this generation is then abandoned. */
-  private Future<String> generate(ChannelConfig ch, ChannelStore.Message m, UUID conversation, Passive passive,
-                                  Future<Void> lost) {
+  private Future<String> generate(ChannelConfig ch, ChannelStore.Message m, UUID conversation, UUID picture,
+                                  Passive passive, Future<Void> lost) {
     // the idempotency key is the push's: a node taking the message over replays or redoes the same turn
     TurnRequest req = new TurnRequest(UUID.randomUUID().toString(), ch.tenantId().toString(), ch.kind(),
         conversation == null ? null : conversation.toString(), m.openId(),
-        ChannelStore.turnKey(m), List.of(new ChatMessage("user", m.question())), null, null, null);
+        ChannelStore.turnKey(m), List.of(new ChatMessage("user", m.question())), null, null, null,
+        false, null, picture == null ? null : picture.toString());
     TurnClient.Stream stream = turns.start(req, System.currentTimeMillis() * 1000);
     Promise<String> done = Promise.promise();
     lost.onFailure(err -> {

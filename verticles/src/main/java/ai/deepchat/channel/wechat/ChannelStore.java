@@ -18,16 +18,19 @@ import java.util.UUID;
  */
 final class ChannelStore {
 
-  /** A message whose answer is owed (or was given), as stored. */
+  /**
+   * A message whose answer is owed (or was given), as stored; a picture's: {@code mediaRef} WeChat's
+   * MediaId, {@code mediaId} the stored picture once fetched.
+   */
   record Message(UUID id, UUID tenantId, UUID channelId, String dedupeKey, String openId, String msgType,
                  String question, String status, String answer, int partsSent, int attempts,
-                 OffsetDateTime receivedAt) {
+                 OffsetDateTime receivedAt, String mediaRef, UUID mediaId) {
 
     static Message of(Row r) {
       return new Message(r.getUUID("id"), r.getUUID("tenant_id"), r.getUUID("channel_id"), r.getString("dedupe_key"),
           r.getString("open_id"), r.getString("msg_type"), r.getString("question"), r.getString("status"),
           r.getString("answer"), r.getInteger("parts_sent"), r.getInteger("attempts"),
-          r.getOffsetDateTime("received_at"));
+          r.getOffsetDateTime("received_at"), r.getString("media_ref"), r.getUUID("media_id"));
     }
   }
 
@@ -38,7 +41,7 @@ final class ChannelStore {
   private static final String CHANNEL_COLUMNS = "id, tenant_id, kind, name, app_id, agent_id, app_secret, token, "
       + "encoding_aes_key, mode, welcome_message, enabled";
   private static final String MESSAGE_COLUMNS = "id, tenant_id, channel_id, dedupe_key, open_id, msg_type, question, "
-      + "status, answer, parts_sent, attempts, received_at";
+      + "status, answer, parts_sent, attempts, received_at, media_ref, media_id";
 
   private final Database db;
   private final String nodeId;
@@ -80,11 +83,11 @@ final class ChannelStore {
    */
   Future<Message> accept(ChannelConfig ch, Inbound in) {
     return db.inTenant(ch.tenantId(), c -> c.preparedQuery("INSERT INTO channel_messages (tenant_id, channel_id, "
-            + "dedupe_key, open_id, msg_type, question, lease_owner, lease_until, attempts) "
-            + "VALUES (app_tenant(), $1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::int), 1) "
+            + "dedupe_key, open_id, msg_type, question, lease_owner, lease_until, attempts, media_ref) "
+            + "VALUES (app_tenant(), $1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::int), 1, $8) "
             + "ON CONFLICT DO NOTHING RETURNING " + MESSAGE_COLUMNS)
-        .execute(Tuple.of(ch.id(), in.dedupeKey(), in.openId(), in.msgType(),
-            in.question() == null ? "" : in.question(), nodeId, leaseSeconds))
+        .execute(Tuple.tuple(java.util.Arrays.asList(ch.id(), in.dedupeKey(), in.openId(), in.msgType(),
+            in.question() == null ? "" : in.question(), nodeId, leaseSeconds, in.mediaRef())))
         .map(ChannelStore::first));
   }
 
@@ -141,6 +144,21 @@ final class ChannelStore {
         + "question = CASE WHEN $4::boolean THEN '' ELSE question END, "
         + "answer = CASE WHEN $4::boolean THEN '' ELSE answer END, "
         + "lease_until = now() + make_interval(secs => $5::int)", parts, all, leaseSeconds);
+  }
+
+  /**
+   * Stores the picture of {@code m} (fetched by this node, which still holds the message) and links it to
+   * the message, in one transaction; the picture's id.
+   */
+  Future<UUID> picture(Message m, WechatMedia.Picture p) {
+    return db.inTenant(m.tenantId(), c -> c.preparedQuery("INSERT INTO channel_media (tenant_id, channel_id, open_id, "
+            + "content_type, size_bytes, data) VALUES (app_tenant(), $1, $2, $3, $4, $5) RETURNING id")
+        .execute(Tuple.of(m.channelId(), m.openId(), p.contentType(), p.data().length(), p.data()))
+        .map(rows -> rows.iterator().next().getUUID(0))
+        .compose(id -> c.preparedQuery("UPDATE channel_messages SET media_id = $3, updated_at = now() "
+                + "WHERE id = $1 AND lease_owner = $2").execute(Tuple.of(m.id(), nodeId, id))
+            // another node took the message over: this transaction, picture included, is undone
+            .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture(id) : Future.failedFuture(new LeaseLost()))));
   }
 
   /** Nothing more will be tried. */

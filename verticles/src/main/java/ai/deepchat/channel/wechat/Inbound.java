@@ -5,15 +5,21 @@ import me.chanjar.weixin.mp.bean.message.WxMpXmlMessage;
 /**
  * A push as the channel handles it: who sent it, the key that makes WeChat's retries and duplicates one
  * message (MsgId; for events, sender and CreateTime), and either a question for the pipeline or a fixed
- * reply (welcome message, "voice not enabled"), or neither (unsubscribe: nothing to say).
+ * reply (welcome message, "voice not enabled"), or neither (unsubscribe: nothing to say). A picture is a
+ * question whose {@code mediaRef} is WeChat's MediaId: the answering node fetches it through media/get
+ * (never from the push's PicUrl, an outside URL).
  */
-record Inbound(String toUser, String openId, String msgType, String dedupeKey, String question, String reply) {
+record Inbound(String toUser, String openId, String msgType, String dedupeKey, String question, String reply,
+               String mediaRef) {
+
+  Inbound(String toUser, String openId, String msgType, String dedupeKey, String question, String reply) {
+    this(toUser, openId, msgType, dedupeKey, question, reply, null);
+  }
 
   static final String VOICE_NOT_ENABLED = "暂时无法识别语音，请发送文字消息。(Voice messages are not recognised "
       + "on this account: please type your question.)";
-  /** No model version reads pictures yet (none is vision-capable): the picture is neither stored nor passed on. */
-  static final String IMAGE_NOT_READ = "图片已收到，但目前的模型无法识别图片，请用文字描述您的问题。(Picture received, but the "
-      + "current model cannot read pictures: please describe your question in words.)";
+  /** The text of a picture's user message (WeChat sends none with it): the model sees it beside the picture. */
+  static final String PICTURE_TEXT = "[图片 picture]";
   static final String TEXT_ONLY = "已收到。目前我只能回答文字问题。(Received. I can answer text questions only.)";
 
   /** Reads a decrypted, already checked push; a body WxJava's model cannot read is refused (403), not a 500. */
@@ -45,7 +51,8 @@ record Inbound(String toUser, String openId, String msgType, String dedupeKey, S
       case "location" -> question(m, key, m.getLabel());
       case "link" -> question(m, key, m.getTitle() == null ? null
           : m.getTitle() + (m.getDescription() == null ? "" : "\n" + m.getDescription()));
-      case "image" -> reply(m, key, IMAGE_NOT_READ);
+      case "image" -> m.getMediaId() == null || m.getMediaId().isBlank() ? reply(m, key, WechatMedia.NOT_FETCHED)
+          : new Inbound(m.getToUser(), m.getFromUser(), "image", key, PICTURE_TEXT, null, m.getMediaId());
       default -> reply(m, key, TEXT_ONLY);
     };
   }

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * WeChat's side of one account, on loopback only, written from WeChat's public documentation: it builds
  * pushes signed (and encrypted) as WeChat does, and serves the API a node calls back ({@code cgi-bin/token},
  * {@code cgi-bin/gettoken}, {@code message/custom/send}, {@code message/custom/typing}, WeCom's
- * {@code message/send}) on 127.0.0.1. The console's "send test message" runs one round trip through it;
+ * {@code message/send}, and {@code media/get} for the pictures it was given) on 127.0.0.1. The console's "send test message" runs one round trip through it;
  * the test suite's simulator builds its pushes here too. It never reaches Tencent.
  */
 public final class LoopbackWechat {
@@ -38,6 +38,7 @@ public final class LoopbackWechat {
   private final String secret;
   private final Set<String> issued = ConcurrentHashMap.newKeySet();
   private final Map<String, Promise<String>> awaited = new ConcurrentHashMap<>();
+  private final Map<String, io.vertx.core.buffer.Buffer> media = new ConcurrentHashMap<>();
   private HttpServer server;
 
   public LoopbackWechat(Vertx vertx, String appId, String secret) {
@@ -107,6 +108,16 @@ public final class LoopbackWechat {
       switch (req.path()) {
         case "/cgi-bin/token" -> token(req, req.getParam("appid"), req.getParam("secret"));
         case "/cgi-bin/gettoken" -> token(req, req.getParam("corpid"), req.getParam("corpsecret"));
+        case "/cgi-bin/media/get" -> {
+          io.vertx.core.buffer.Buffer picture = media.get(String.valueOf(req.getParam("media_id")));
+          if (!issued.contains(String.valueOf(req.getParam("access_token")))) {
+            json(req, new JsonObject().put("errcode", 40001).put("errmsg", "invalid credential"));
+          } else if (picture == null) {
+            json(req, new JsonObject().put("errcode", 40007).put("errmsg", "invalid media_id"));
+          } else {
+            req.response().putHeader("Content-Type", "image/jpeg").end(picture);
+          }
+        }
         case "/cgi-bin/message/custom/send", "/cgi-bin/message/custom/typing", "/cgi-bin/message/send" -> {
           if (!issued.contains(String.valueOf(req.getParam("access_token")))) {
             json(req, new JsonObject().put("errcode", 40001).put("errmsg", "invalid credential"));
@@ -128,6 +139,20 @@ public final class LoopbackWechat {
       server = s;
       return this;
     });
+  }
+
+  /** media/get serves {@code bytes} under {@code mediaId} from now on (as WeChat keeps an upload three days). */
+  public LoopbackWechat media(String mediaId, byte[] bytes) {
+    media.put(mediaId, io.vertx.core.buffer.Buffer.buffer(bytes));
+    return this;
+  }
+
+  /** A picture message from {@code from}: WeChat's PicUrl (an outside URL, never fetched) and MediaId. */
+  public static String imageXml(String toUser, String from, String mediaId, long msgId) {
+    return "<xml><ToUserName><![CDATA[" + toUser + "]]></ToUserName><FromUserName><![CDATA[" + from
+        + "]]></FromUserName><CreateTime>" + (System.currentTimeMillis() / 1000) + "</CreateTime>"
+        + "<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://127.0.0.1:9/never-fetched.jpg]]></PicUrl>"
+        + "<MediaId><![CDATA[" + mediaId + "]]></MediaId><MsgId>" + msgId + "</MsgId></xml>";
   }
 
   public String apiBase() {

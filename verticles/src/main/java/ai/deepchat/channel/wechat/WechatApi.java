@@ -46,6 +46,8 @@ final class WechatApi {
   /** Ours, not WeChat's: a console test user's answer came after its round trip ended. */
   static final int TEST_ENDED = -100;
   private static final long TIMEOUT_MS = 10_000;
+  /** A picture of up to CHANNEL_MEDIA_MAX_BYTES may take longer than a message to come. */
+  private static final long MEDIA_TIMEOUT_MS = 30_000;
 
   private final Vertx vertx;
   private final WebClient client;
@@ -85,7 +87,52 @@ final class WechatApi {
   private record Target(String base, boolean loopback) {
   }
 
+  /**
+   * A picture {@code user} sent (its MediaId), through media/get of the account's API (WeChat's and WeCom's
+   * have the same path), read up to CHANNEL_MEDIA_MAX_BYTES and checked to be an image. WeChat's error
+   * (40007 invalid media id, say), a larger body, or bytes that are no image: {@link WechatMedia.Refused}.
+   */
+  Future<WechatMedia.Picture> media(ChannelConfig ch, String user, String mediaId) {
+    return withToken(ch, user, true, (target, token) -> request(HttpMethod.GET, target,
+            "/cgi-bin/media/get?access_token=" + enc(token) + "&media_id=" + enc(mediaId))
+        .compose(r -> r.as(WechatMedia.capped(config.mediaMaxBytes())).send())
+        .timeout(MEDIA_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .compose(WechatApi::picture));
+  }
+
+  /** media/get answers the bytes, or (any failure) an errcode JSON object. */
+  private static Future<WechatMedia.Picture> picture(HttpResponse<Buffer> resp) {
+    if (resp.statusCode() != 200) {
+      return Future.failedFuture(new WechatError(-resp.statusCode(), "HTTP status " + resp.statusCode()));
+    }
+    Buffer body = resp.body() == null ? Buffer.buffer() : resp.body();
+    if (body.length() > 0 && body.getByte(0) == '{') {
+      JsonObject json;
+      try {
+        json = body.toJsonObject();
+      } catch (DecodeException e) {
+        return Future.failedFuture(new WechatMedia.Refused("media/get answered malformed JSON", WechatMedia.NOT_FETCHED));
+      }
+      int code = json.getInteger("errcode", 0);
+      WechatError err = new WechatError(code, json.getString("errmsg", ""));
+      // an invalid token is retried with a new one; any other error is WeChat's last word on this picture
+      return Future.failedFuture(WxConsts.ACCESS_TOKEN_ERROR_CODES.contains(code) ? err
+          : new WechatMedia.Refused(err.getMessage(), WechatMedia.NOT_FETCHED));
+    }
+    return Future.succeededFuture(WechatMedia.picture(body));
+  }
+
   private Future<JsonObject> call(ChannelConfig ch, String user, String path, JsonObject body, boolean retryOnBadToken) {
+    return withToken(ch, user, retryOnBadToken,
+        (target, token) -> http(HttpMethod.POST, target, path + "?access_token=" + enc(token), body));
+  }
+
+  /**
+   * {@code exchange} with the account's access token, at WeChat's API or a console test's loopback one;
+   * a reply naming the token invalid drops it and tries once more with a new one.
+   */
+  private <T> Future<T> withToken(ChannelConfig ch, String user, boolean retryOnBadToken,
+                                  java.util.function.BiFunction<Target, String, Future<T>> exchange) {
     Target target;
     if (Rehearsals.testUser(user)) {
       String base = Rehearsals.apiBase(vertx, ch, user);
@@ -96,14 +143,13 @@ final class WechatApi {
     } else {
       target = new Target(ch.wecom() ? config.wecomApiBase() : config.wechatApiBase(), false);
     }
-    return tokens.get(ch, target.base(), c -> fetchToken(c, target)).compose(token ->
-        http(HttpMethod.POST, target, path + "?access_token=" + enc(token), body)
-            .recover(err -> {
-              if (retryOnBadToken && err instanceof WechatError we && WxConsts.ACCESS_TOKEN_ERROR_CODES.contains(we.code)) {
-                return tokens.invalidate(ch, target.base(), token).compose(v -> call(ch, user, path, body, false));
-              }
-              return Future.failedFuture(err);
-            }));
+    return tokens.get(ch, target.base(), c -> fetchToken(c, target)).compose(token -> exchange.apply(target, token)
+        .recover(err -> {
+          if (retryOnBadToken && err instanceof WechatError we && WxConsts.ACCESS_TOKEN_ERROR_CODES.contains(we.code)) {
+            return tokens.invalidate(ch, target.base(), token).compose(v -> withToken(ch, user, false, exchange));
+          }
+          return Future.failedFuture(err);
+        }));
   }
 
   private Future<JsonObject> fetchToken(ChannelConfig ch, Target target) {
@@ -114,14 +160,19 @@ final class WechatApi {
   }
 
   private Future<JsonObject> http(HttpMethod method, Target target, String pathAndQuery, JsonObject body) {
+    return request(method, target, pathAndQuery)
+        .compose(r -> (body == null ? r.send() : r.sendJsonObject(body)).compose(WechatApi::reply))
+        .timeout(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  private Future<io.vertx.ext.web.client.HttpRequest<Buffer>> request(HttpMethod method, Target target,
+                                                                      String pathAndQuery) {
     String url = target.base() + pathAndQuery;
     // the loopback simulator is this node's own server for one round trip; everything else passes the policy
-    Future<io.vertx.ext.web.client.HttpRequest<Buffer>> request = target.loopback()
+    return target.loopback()
         ? Future.succeededFuture(client.requestAbs(method, url).timeout(TIMEOUT_MS))
         : outbound.resolve(vertx, url).map(pinned -> client.request(method, pinned.requestOptions(method)
             .setConnectTimeout(TIMEOUT_MS).setIdleTimeout(TIMEOUT_MS)));
-    return request.compose(r -> (body == null ? r.send() : r.sendJsonObject(body)).compose(WechatApi::reply))
-        .timeout(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private static Future<JsonObject> reply(HttpResponse<Buffer> resp) {

@@ -201,10 +201,11 @@ final class ConversationStore {
         .compose(v -> history(c, req, conversationId, null))
         // the new message: the user's, or (an agent loop) a tool's result with the call it answers
         .compose(history -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, "
-                + "status, idempotency_key, tool_call_id, created_at) VALUES (app_tenant(), $1, $4, $2, 'complete', $3, "
-                + "$5, clock_timestamp()) RETURNING id")
+                + "status, idempotency_key, tool_call_id, media_id, created_at) VALUES (app_tenant(), $1, $4, $2, "
+                + "'complete', $3, $5, $6, clock_timestamp()) RETURNING id")
             .execute(Tuple.of(conversationId, PiiMasker.mask(user.content()), req.idempotencyKey(),
-                "tool".equals(user.role()) ? "tool" : "user", user.toolCallId()))
+                "tool".equals(user.role()) ? "tool" : "user", user.toolCallId(),
+                req.mediaId() == null ? null : UUID.fromString(req.mediaId())))
             .map(rows -> rows.iterator().next().getUUID(0))
             .compose(userId -> insertAnswer(c, conversationId, userId, modelVersion)
                 .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
@@ -240,6 +241,25 @@ final class ConversationStore {
           }
           Collections.reverse(h);
           return h;
+        });
+  }
+
+  /**
+   * The tenant's stored picture as a {@code data:} URL, for a vision-capable version (encoded on the
+   * tokenizer pool: up to CHANNEL_MEDIA_MAX_BYTES); fails when the picture is gone (erased, expired).
+   */
+  Future<String> picture(UUID tenantId, UUID mediaId) {
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT content_type, data FROM channel_media WHERE id = $1")
+            .execute(Tuple.of(mediaId)))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(new IllegalStateException("picture " + mediaId + " is not stored"));
+          }
+          Row r = rows.iterator().next();
+          String type = r.getString("content_type");
+          byte[] data = r.getBuffer("data").getBytes();
+          return tokenizer.executeBlocking(() -> "data:" + type + ";base64,"
+              + java.util.Base64.getEncoder().encodeToString(data), false);
         });
   }
 

@@ -47,7 +47,7 @@ final class PromptBuilder {
   static ChatMessage neutralized(ChatMessage m) {
     List<ToolCall> calls = m.toolCalls() == null ? null : m.toolCalls().stream()
         .map(c -> new ToolCall(c.id(), neutralize(c.name()), neutralize(c.arguments()))).toList();
-    return new ChatMessage(m.role(), neutralize(m.content()), calls, m.toolCallId());
+    return new ChatMessage(m.role(), neutralize(m.content()), calls, m.toolCallId(), m.imageUrl());
   }
 
   /**

@@ -9,6 +9,7 @@ import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
@@ -165,8 +166,9 @@ final class TurnRunner {
           if (postHooks.buffersAnswer()) {
             answer.buffer(); // a post hook may rewrite the answer: nothing of it is sent before the hooks ran
           }
-          // a turn with tools belongs to the caller's agent loop: no plugin answers or rewrites it
-          return toolTurn() ? Future.<PluginOutcome>succeededFuture(null)
+          // a turn with tools belongs to the caller's agent loop: no plugin answers or rewrites it (nor one
+          // with a picture, whose text says nothing of it)
+          return toolTurn() || pictureTurn() ? Future.<PluginOutcome>succeededFuture(null)
               : deps.plugins().preProcess(tenantId, question.content());
         })
         .recover(err -> {
@@ -186,6 +188,9 @@ final class TurnRunner {
 
   /** A plugin's answer, or the question, as the plugins left it, routed and answered. */
   private Future<TurnOutcome> answer(PluginOutcome plugins) {
+    if (pictureTurn()) {
+      return picture();
+    }
     if (plugins != null && plugins.answered() && !constrained()) {
       route = new RouteDecision(PLUGIN, 1, null, null, null, 0);
       trace.answeredFrom(TurnTrace.FROM_PLUGIN);
@@ -197,6 +202,26 @@ final class TurnRunner {
     // nor does the FAQ, a handoff or retrieval: the model decides which tool to call, or answers
     Future<RouteDecision> routed = toolTurn() ? Future.succeededFuture(RouteDecision.chat(0)) : route();
     return routed.compose(whileOpen(this::answerRouted));
+  }
+
+  /** The new message carries a picture (a channel user sent one). */
+  private boolean pictureTurn() {
+    return req.mediaId() != null;
+  }
+
+  /**
+   * A picture: a vision-capable version gets it with the text (no FAQ, retrieval or cache: they know only
+   * the text); any other version cannot read it, and the user is told so without asking the model.
+   */
+  private Future<TurnOutcome> picture() {
+    if (!model.vision()) {
+      return whole(ChatMessages.PICTURE_NOT_READ, null, List.of());
+    }
+    return deps.store().picture(tenantId, UUID.fromString(req.mediaId()))
+        .compose(whileOpen(dataUrl -> {
+          question = question.withImage(dataUrl);
+          return answerRouted(RouteDecision.chat(0));
+        }));
   }
 
   /** Tools offered, or a tool's result to answer from: the turn is part of the caller's agent loop. */
@@ -235,7 +260,7 @@ final class TurnRunner {
       route = RouteDecision.chat(decision.score());
     }
     // a cached answer has no log-probabilities or tool calls: such turns generate
-    boolean deterministic = sampling.temperature() == 0 && !toolTurn() && !sampling.logprobs()
+    boolean deterministic = sampling.temperature() == 0 && !toolTurn() && !pictureTurn() && !sampling.logprobs()
         && turn.history().stream().allMatch(m -> m.role().equals("system"));
     if (deterministic) {
       var hit = deps.cache().get(cacheKey());

@@ -12,15 +12,32 @@ import java.util.UUID;
  * (null when rollout routing did not), which the conversation reports the turn's outcome against.
  */
 public record ModelChoice(String versionId, String name, BackendSpec primary, BackendSpec fallback,
-                          int contextTokens, boolean testModel, Assignment assignment) {
+                          int contextTokens, boolean testModel, Assignment assignment, boolean vision) {
+
+  /**
+   * {@code vision}: the version declared it reads pictures (params.vision); it holds only where every
+   * backend that may answer is OpenAI-compatible (the engine is text-only).
+   */
+  public ModelChoice {
+    vision = vision && readsPictures(primary) && (fallback == null || readsPictures(fallback));
+  }
+
+  public ModelChoice(String versionId, String name, BackendSpec primary, BackendSpec fallback, int contextTokens,
+                     boolean testModel, Assignment assignment) {
+    this(versionId, name, primary, fallback, contextTokens, testModel, assignment, false);
+  }
 
   public ModelChoice(String versionId, String name, BackendSpec primary, BackendSpec fallback, int contextTokens,
                      boolean testModel) {
-    this(versionId, name, primary, fallback, contextTokens, testModel, null);
+    this(versionId, name, primary, fallback, contextTokens, testModel, null, false);
   }
 
   public ModelChoice withAssignment(Assignment a, BackendSpec fallbackSpec) {
-    return new ModelChoice(versionId, name, primary, fallbackSpec, contextTokens, testModel, a);
+    return new ModelChoice(versionId, name, primary, fallbackSpec, contextTokens, testModel, a, vision);
+  }
+
+  private static boolean readsPictures(BackendSpec spec) {
+    return spec.kind() == BackendSpec.Kind.OPENAI;
   }
 
   /**

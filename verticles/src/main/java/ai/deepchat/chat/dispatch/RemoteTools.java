@@ -24,6 +24,12 @@ final class RemoteTools {
   /** A message in OpenAI's shape, tool calls and the answered call's id included. */
   static JsonObject message(ChatMessage m) {
     JsonObject out = new JsonObject().put("role", m.role()).put("content", m.content());
+    if (m.imageUrl() != null) {
+      // OpenAI's vision form: the text and the picture as content parts
+      out.put("content", new JsonArray()
+          .add(new JsonObject().put("type", "text").put("text", m.content() == null ? "" : m.content()))
+          .add(new JsonObject().put("type", "image_url").put("image_url", new JsonObject().put("url", m.imageUrl()))));
+    }
     if (m.toolCalls() != null && !m.toolCalls().isEmpty()) {
       JsonArray calls = new JsonArray();
       for (ToolCall c : m.toolCalls()) {

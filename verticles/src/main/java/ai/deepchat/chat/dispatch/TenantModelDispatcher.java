@@ -20,7 +20,8 @@ import java.util.UUID;
  * runs location as the engine's model key; backend 'openai' calls location as base URL (empty: the
  * configured DEEPSEEK_BASE_URL with DEEPSEEK_API_KEY), params.model names the remote model,
  * params.api_key is the tenant's own key for its own endpoint, params.context_tokens the window, and
- * params.fallback ({backend, location, model, api_key}) the fallback backend.
+ * params.fallback ({backend, location, model, api_key}) the fallback backend, params.vision whether it reads
+ * pictures.
  */
 public final class TenantModelDispatcher implements ModelDispatcher {
 
@@ -165,7 +166,8 @@ public final class TenantModelDispatcher implements ModelDispatcher {
     BackendSpec fallback = fb == null ? null : spec(fb.getString("backend", "openai"), fb.getString("location", ""), fb);
     int context = p.getInteger("context_tokens", chat.contextTokens());
     return new ModelChoice(versionId, name, primary, fallback, context,
-        primary.kind() == BackendSpec.Kind.LOCAL && TEST_MODEL_KEY.equals(primary.target()));
+        primary.kind() == BackendSpec.Kind.LOCAL && TEST_MODEL_KEY.equals(primary.target()), null,
+        Boolean.TRUE.equals(p.getValue("vision")));
   }
 
   private BackendSpec spec(String backend, String location, JsonObject params) {

@@ -65,6 +65,11 @@ final class RetentionJob {
           return conn.preparedQuery("DELETE FROM channel_messages WHERE status IN ('replied', 'sent', 'failed') AND "
                   + "received_at < now() - make_interval(days => COALESCE((SELECT retention_days FROM tenant_settings), 365))")
               .execute()
+              // and the pictures users sent, unless an answer is still owed on one
+              .compose(channel -> conn.preparedQuery("DELETE FROM channel_media m WHERE m.received_at < now() - "
+                  + "make_interval(days => COALESCE((SELECT retention_days FROM tenant_settings), 365)) AND NOT EXISTS "
+                  + "(SELECT 1 FROM channel_messages cm WHERE cm.media_id = m.id AND cm.status IN ('received', 'answered'))")
+                  .execute())
               .compose(channel -> conn.preparedQuery("SELECT c.id, r.days FROM conversations c,"
                   + " (SELECT COALESCE((SELECT retention_days FROM tenant_settings), 365) AS days) r"
                   + " WHERE c.updated_at < now() - make_interval(days => r.days)"

@@ -83,6 +83,9 @@ public final class VisitorDeletionModule implements HttpModule {
         // a WeChat/WeCom visitor's pushes and the answers owed to them (the visitor id is the OpenID/UserID)
         .compose(messages -> conn.preparedQuery("DELETE FROM channel_messages WHERE open_id = $1")
             .execute(Tuple.of(visitorId)).map(messages))
+        // and the pictures they sent
+        .compose(messages -> conn.preparedQuery("DELETE FROM channel_media WHERE open_id = $1")
+            .execute(Tuple.of(visitorId)).map(messages))
         .compose(messages -> conn.preparedQuery("DELETE FROM conversations WHERE visitor_id = $1")
             .execute(Tuple.of(visitorId))
             .map(conversations -> new long[] {conversations.rowCount(), messages.rowCount()}))

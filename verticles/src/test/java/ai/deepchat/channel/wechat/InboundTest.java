@@ -25,10 +25,14 @@ class InboundTest {
     assertThat(Inbound.parse(push("event", "<Event>unsubscribe</Event>", null), "w").reply()).isNull();
     assertThat(Inbound.parse(push("location", "<Label>Shanghai, Nanjing Rd</Label>", "43"), "").question())
         .isEqualTo("Shanghai, Nanjing Rd");
-    // no configured model reads pictures: the user is told so, and nothing goes to the pipeline
+    // a picture is a question carrying WeChat's MediaId (fetched through media/get, never from PicUrl)
     Inbound picture = Inbound.parse(push("image", "<PicUrl>http://127.0.0.1/p.jpg</PicUrl><MediaId>m1</MediaId>", "44"), "");
-    assertThat(picture.question()).isNull();
-    assertThat(picture.reply()).isEqualTo(Inbound.IMAGE_NOT_READ).contains("cannot read pictures");
+    assertThat(picture.question()).isEqualTo(Inbound.PICTURE_TEXT);
+    assertThat(picture.mediaRef()).isEqualTo("m1");
+    assertThat(picture.toString()).doesNotContain("127.0.0.1");
+    Inbound noMedia = Inbound.parse(push("image", "<PicUrl>http://127.0.0.1/p.jpg</PicUrl>", "45"), "");
+    assertThat(noMedia.question()).isNull();
+    assertThat(noMedia.reply()).isEqualTo(WechatMedia.NOT_FETCHED);
   }
 
   @Test

@@ -76,12 +76,21 @@ class RetentionJobTest {
         + "now() - interval '40 days'), (app_tenant(), '" + channel + "', 'msg:2', 'o1', 'text', '', 'sent', "
         + "now() - interval '10 days'), (app_tenant(), '" + channel + "', 'msg:3', 'o1', 'text', 'q', 'received', "
         + "now() - interval '40 days')");
+    // pictures users sent: one past the retention, one recent, one past it whose answer is still owed
+    exec(db, shortLived, "INSERT INTO channel_media (tenant_id, channel_id, open_id, content_type, size_bytes, data, "
+        + "received_at) SELECT app_tenant(), '" + channel + "', o, 'image/png', 1, '\\x89'::bytea, now() - make_interval(days => d) "
+        + "FROM (VALUES ('o-old', 40), ('o-recent', 10), ('o-owed', 40)) AS t(o, d)");
+    exec(db, shortLived, "UPDATE channel_messages SET media_id = (SELECT id FROM channel_media WHERE open_id = 'o-owed') "
+        + "WHERE dedupe_key = 'msg:3'");
 
     RetentionJob job = new RetentionJob(db, new AuditLog(db));
     assertThat(await(job.runOnce())).isEqualTo(2);
     // a channel message past the retention goes, unless its answer is still owed
     assertThat(count("SELECT count(*) FROM channel_messages WHERE dedupe_key = 'msg:1'")).isZero();
     assertThat(count("SELECT count(*) FROM channel_messages WHERE dedupe_key IN ('msg:2', 'msg:3')")).isEqualTo(2);
+    // and so does a picture
+    assertThat(count("SELECT count(*) FROM channel_media WHERE open_id = 'o-old'")).isZero();
+    assertThat(count("SELECT count(*) FROM channel_media WHERE open_id IN ('o-recent', 'o-owed')")).isEqualTo(2);
     assertThat(count("SELECT count(*) FROM conversations WHERE title = 'expired'")).isZero();
     assertThat(count("SELECT count(*) FROM shadow_answers WHERE tenant_id = ? AND prompt = 'expired'", shortLived))
         .isZero();

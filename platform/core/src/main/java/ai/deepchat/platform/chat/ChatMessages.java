@@ -27,6 +27,10 @@ public final class ChatMessages {
       RouteRequest.class, RouteDecision.class, FaqCandidate.class, RouteThresholds.class, RouteScores.class,
       TurnTrace.class, QueryTranslation.class, TranslateRequest.class);
 
+  /** The answer to a picture when the answering version does not read pictures (it is not asked). */
+  public static final String PICTURE_NOT_READ = "图片已收到，但目前的模型无法识别图片，请用文字描述您的问题。(Picture "
+      + "received, but the current model cannot read pictures: please describe your question in words.)";
+
   /** Where a turn came from; matches conversations.channel. */
   public static final String CHANNEL_API = "api";
   public static final String CHANNEL_WIDGET = "widget";
@@ -43,7 +47,18 @@ public final class ChatMessages {
   public record TurnRequest(String turnId, String tenantId, String channel, String conversationId,
                             String visitorId, String idempotencyKey, List<ChatMessage> messages,
                             String requestedModel, SamplingParams sampling, String eventsAddress, boolean trace,
-                            List<ToolSpec> tools) {
+                            List<ToolSpec> tools, String mediaId) {
+
+    /**
+     * A turn without a picture. {@code mediaId} (else): the tenant's stored picture (channel_media) the new
+     * user message carries; the bytes stay in PostgreSQL, only the id travels on the bus.
+     */
+    public TurnRequest(String turnId, String tenantId, String channel, String conversationId, String visitorId,
+                       String idempotencyKey, List<ChatMessage> messages, String requestedModel,
+                       SamplingParams sampling, String eventsAddress, boolean trace, List<ToolSpec> tools) {
+      this(turnId, tenantId, channel, conversationId, visitorId, idempotencyKey, messages, requestedModel, sampling,
+          eventsAddress, trace, tools, null);
+    }
 
     /** A turn without tools. */
     public TurnRequest(String turnId, String tenantId, String channel, String conversationId, String visitorId,
@@ -64,13 +79,13 @@ public final class ChatMessages {
     /** The same turn, its events sent to {@code address}. */
     public TurnRequest withEventsAddress(String address) {
       return new TurnRequest(turnId, tenantId, channel, conversationId, visitorId, idempotencyKey, messages,
-          requestedModel, sampling, address, trace, tools);
+          requestedModel, sampling, address, trace, tools, mediaId);
     }
 
     /** The same turn with {@code replaced} as its messages (the new one masked, say). */
     public TurnRequest withMessages(List<ChatMessage> replaced) {
       return new TurnRequest(turnId, tenantId, channel, conversationId, visitorId, idempotencyKey, replaced,
-          requestedModel, sampling, eventsAddress, trace, tools);
+          requestedModel, sampling, eventsAddress, trace, tools, mediaId);
     }
   }
 

@@ -172,7 +172,8 @@ public final class ConfigLoader {
     return new PlatformConfig.Channels(httpUrl("WECHAT_API_BASE", d.wechatApiBase()),
         httpUrl("WECOM_API_BASE", d.wecomApiBase()),
         intIn("CHANNEL_PASSIVE_BUDGET_MS", d.passiveBudgetMs(), 0, 4500), lease,
-        intIn("CHANNEL_SWEEP_INTERVAL_MS", d.sweepIntervalMs(), 100, 600_000), heartbeat);
+        intIn("CHANNEL_SWEEP_INTERVAL_MS", d.sweepIntervalMs(), 100, 600_000), heartbeat,
+        intIn("CHANNEL_MEDIA_MAX_BYTES", d.mediaMaxBytes(), 1024, 64 << 20));
   }
 
   /** An http(s) URL with a host, without a trailing slash. */

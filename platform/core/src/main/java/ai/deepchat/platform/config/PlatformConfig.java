@@ -324,9 +324,20 @@ public record PlatformConfig(
    * ({@code heartbeatMs}) the node answering a message renews its lease.
    */
   public record Channels(String wechatApiBase, String wecomApiBase, int passiveBudgetMs, int leaseSeconds,
-                         int sweepIntervalMs, int heartbeatMs) {
+                         int sweepIntervalMs, int heartbeatMs, int mediaMaxBytes) {
+    /** The largest picture a channel fetches and stores (WeChat's own limit for images is 10 MB). */
+    public static final int DEFAULT_MEDIA_MAX_BYTES = 10 << 20;
+
+    /** The channel keys before the media limit existed: the limit at its default. */
+    public Channels(String wechatApiBase, String wecomApiBase, int passiveBudgetMs, int leaseSeconds,
+                    int sweepIntervalMs, int heartbeatMs) {
+      this(wechatApiBase, wecomApiBase, passiveBudgetMs, leaseSeconds, sweepIntervalMs, heartbeatMs,
+          DEFAULT_MEDIA_MAX_BYTES);
+    }
+
     public static Channels defaults() {
-      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 10, 2000, 2500);
+      return new Channels("https://api.weixin.qq.com", "https://qyapi.weixin.qq.com", 3000, 10, 2000, 2500,
+          DEFAULT_MEDIA_MAX_BYTES);
     }
   }
 

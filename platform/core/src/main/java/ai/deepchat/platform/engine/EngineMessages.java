@@ -37,11 +37,23 @@ public final class EngineMessages {
   /**
    * One chat message as the model sees it (role: system, user, assistant, tool). {@code toolCalls}: the
    * calls an assistant message made (null or empty when none); {@code toolCallId}: on a tool message,
-   * the call it answers.
+   * the call it answers. {@code imageUrl}: a picture the user sent with the text, as a {@code data:} URL,
+   * set only on the way to a vision-capable OpenAI-compatible version, inside the node (the engine is
+   * text-only and never gets one); null otherwise.
    */
-  public record ChatMessage(String role, String content, List<ToolCall> toolCalls, String toolCallId) {
+  public record ChatMessage(String role, String content, List<ToolCall> toolCalls, String toolCallId,
+                            String imageUrl) {
     public ChatMessage(String role, String content) {
-      this(role, content, null, null);
+      this(role, content, null, null, null);
+    }
+
+    public ChatMessage(String role, String content, List<ToolCall> toolCalls, String toolCallId) {
+      this(role, content, toolCalls, toolCallId, null);
+    }
+
+    /** The same message with a picture ({@code data:} URL) for a vision-capable version. */
+    public ChatMessage withImage(String dataUrl) {
+      return new ChatMessage(role, content, toolCalls, toolCallId, dataUrl);
     }
 
     /**
@@ -61,7 +73,7 @@ public final class EngineMessages {
 
     /** The same message with other text (masked, neutralized), its tool fields kept. */
     public ChatMessage withContent(String replaced) {
-      return new ChatMessage(role, replaced, toolCalls, toolCallId);
+      return new ChatMessage(role, replaced, toolCalls, toolCallId, imageUrl);
     }
   }
 

@@ -76,6 +76,8 @@ class TenantIsolationTest {
         VALUES ('%1$s', 'wechat', 'c', 'wx1', 's', 't', 'plaintext');
       INSERT INTO channel_messages (tenant_id, channel_id, dedupe_key, open_id, msg_type, question)
         SELECT tenant_id, id, 'msg:1', 'o1', 'text', 'q' FROM channels WHERE tenant_id = '%1$s';
+      INSERT INTO channel_media (tenant_id, channel_id, open_id, content_type, size_bytes, data)
+        SELECT tenant_id, id, 'o1', 'image/png', 1, '\\x89'::bytea FROM channels WHERE tenant_id = '%1$s';
       INSERT INTO datasets (tenant_id, name) VALUES ('%1$s', 'ds');
       INSERT INTO dataset_examples (tenant_id, dataset_id, kind, conversation_id, original)
         SELECT d.tenant_id, d.id, 'sft', c.id, '{}' FROM datasets d JOIN conversations c ON c.tenant_id = d.tenant_id
