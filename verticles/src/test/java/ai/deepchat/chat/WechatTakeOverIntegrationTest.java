@@ -51,9 +51,12 @@ class WechatTakeOverIntegrationTest {
   @BeforeAll
   void start(Vertx vertx) throws Exception {
     sim.account(account).start(vertx, ChatHarness.ALLOWED_LOOPBACK);
-    // short leases and sweeps, so that a take-over happens within seconds
+    // short leases and sweeps, so that a take-over happens within seconds; one secrets key for every
+    // node, as a cluster needs (each node's own DATA_DIR would otherwise hold a key of its own)
+    byte[] key = new byte[32];
+    new java.security.SecureRandom().nextBytes(key);
     env = Map.of("WECHAT_API_BASE", sim.apiBase(), "CHANNEL_LEASE_SECONDS", "2", "CHANNEL_HEARTBEAT_MS", "500",
-        "CHANNEL_SWEEP_INTERVAL_MS", "300");
+        "CHANNEL_SWEEP_INTERVAL_MS", "300", "SECRETS_KEY", java.util.Base64.getEncoder().encodeToString(key));
     vertxA = Vertx.vertx();
     vertxB = Vertx.vertx();
     a = new ChatHarness(vertxA).start(env);
