@@ -37,7 +37,8 @@ public final class SettingsRoutes {
    * What query translation cost the tenant's own model, per day over the last 30 (RLS keeps it to the
    * tenant), so an admin weighs the switch below against its calls and tokens.
    */
-  private static final String TRANSLATION_USAGE = "SELECT day, calls, prompt_tokens, completion_tokens "
+  private static final String TRANSLATION_USAGE = "SELECT day, calls, failed, "
+      + "round(total_ms::numeric / nullif(calls, 0))::bigint AS average_ms, prompt_tokens, completion_tokens, total_ms "
       + "FROM query_translation_usage WHERE day > current_date - 30 ORDER BY day DESC";
 
   private final Vertx vertx;
@@ -65,17 +66,22 @@ public final class SettingsRoutes {
         .compose(model -> views.render(ctx, "settings", model));
   }
 
-  /** The 30 days' sums of calls and tokens, for the usage table's last row. */
+  /** The 30 days' sums (the average time over all their calls), for the usage table's last row. */
   private static Map<String, Long> total(RowSet<Row> usage) {
     long calls = 0;
+    long failed = 0;
+    long ms = 0;
     long prompt = 0;
     long completion = 0;
     for (Row r : usage) {
       calls += r.getInteger("calls");
+      failed += r.getInteger("failed");
+      ms += r.getLong("total_ms");
       prompt += r.getLong("prompt_tokens");
       completion += r.getLong("completion_tokens");
     }
-    return Map.of("calls", calls, "prompt_tokens", prompt, "completion_tokens", completion);
+    return Map.of("calls", calls, "failed", failed, "average_ms", calls == 0 ? 0 : Math.round((double) ms / calls),
+        "prompt_tokens", prompt, "completion_tokens", completion);
   }
 
   private static int integer(RoutingContext ctx, String name, int min, int max) {
