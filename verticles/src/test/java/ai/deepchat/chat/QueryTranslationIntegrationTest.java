@@ -87,8 +87,11 @@ class QueryTranslationIntegrationTest {
     }));
     int port = model.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
         .actualPort();
+    // The API's silence watchdog (idle + 2 × request timeout) must outlast the raised retrieval timeout: a
+    // class's first questions load both bge models, which on a loaded 2-core machine took over the
+    // harness's 7 s and answered 504 before retrieval finished.
     h = new ChatHarness(vertx).start(Map.of("DEEPSEEK_BASE_URL", "http://127.0.0.1:" + port + "/v1",
-        "CHAT_RETRIEVAL_TIMEOUT_MS", "10000"));
+        "CHAT_RETRIEVAL_TIMEOUT_MS", "10000", "CHAT_IDLE_TIMEOUT_MS", "10000"));
     rag = h.withRag();
     on = tenantWithChineseBase(vertx, "translated", true);
     off = tenantWithChineseBase(vertx, "untranslated", false);
