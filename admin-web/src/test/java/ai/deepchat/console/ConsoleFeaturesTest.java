@@ -266,6 +266,36 @@ class ConsoleFeaturesTest extends ConsoleTestBase {
   }
 
   @Test
+  void assistantSettingsShowTheTenantsQueryTranslationUsageOfTheLast30Days() throws Exception {
+    var viewer = h.browser().signedIn("beta", "viewer@beta.test");
+    assertThat(viewer.get("/console/settings").body()).contains("No questions were translated in the last 30 days.")
+        .doesNotContain("<tfoot>");
+    try (Connection c = h.testDb.ownerJdbc(); var st = c.createStatement()) {
+      st.execute("INSERT INTO query_translation_usage (tenant_id, day, calls, prompt_tokens, completion_tokens, "
+          + "failed, total_ms) VALUES "
+          + "('" + h.beta + "', current_date, 17, 1301, 402, 2, 5100), "
+          + "('" + h.beta + "', current_date - 29, 3, 211, 77, 1, 1900), "
+          + "('" + h.beta + "', current_date - 30, 9001, 90011, 90012, 0, 0), " // 31 days ago: out of the window
+          + "('" + h.alpha + "', current_date, 8001, 80011, 80012, 0, 0)");  // another tenant's usage
+    }
+    String page = viewer.get("/console/settings").body();
+    String table = page.substring(page.indexOf("id=\"translation-usage\""));
+    assertThat(table).contains(java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString())
+        .contains("<td class=\"calls\">17</td>").contains("<td class=\"prompt\">1301</td>")
+        .contains("<td class=\"completion\">402</td>").contains("<td class=\"calls\">3</td>")
+        .contains("<td class=\"failed\">2</td><td class=\"average-ms\">300</td>") // 5,100 ms over 17 calls
+        .contains("<td class=\"failed\">1</td><td class=\"average-ms\">633</td>")
+        // the total row sums the 30 days shown, and averages the time over all their calls
+        .contains("<td class=\"calls\">20</td><td class=\"failed\">3</td>")
+        .contains("<td class=\"average-ms\">350</td><td class=\"prompt\">1512</td>")
+        .contains("<td class=\"completion\">479</td>")
+        .doesNotContain("9001").doesNotContain("8001").doesNotContain("80011")
+        .doesNotContain("No questions were translated");
+    var alpha = h.browser().signedIn("alpha", "viewer@alpha.test");
+    assertThat(alpha.get("/console/settings").body()).contains("<td class=\"calls\">8001</td>").doesNotContain(">1301<");
+  }
+
+  @Test
   void routingRulesNeedAValidPatternAndStayInTheirTenant() throws Exception {
     var editor = h.browser().signedIn("alpha", "editor@alpha.test");
     editor.get("/console/rules");

@@ -87,8 +87,11 @@ class QueryTranslationIntegrationTest {
     }));
     int port = model.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
         .actualPort();
+    // The API's silence watchdog (idle + 2 × request timeout) must outlast the raised retrieval timeout: a
+    // class's first questions load both bge models, which on a loaded 2-core machine took over the
+    // harness's 7 s and answered 504 before retrieval finished.
     h = new ChatHarness(vertx).start(Map.of("DEEPSEEK_BASE_URL", "http://127.0.0.1:" + port + "/v1",
-        "CHAT_RETRIEVAL_TIMEOUT_MS", "10000"));
+        "CHAT_RETRIEVAL_TIMEOUT_MS", "10000", "CHAT_IDLE_TIMEOUT_MS", "10000"));
     rag = h.withRag();
     on = tenantWithChineseBase(vertx, "translated", true);
     off = tenantWithChineseBase(vertx, "untranslated", false);
@@ -189,19 +192,25 @@ class QueryTranslationIntegrationTest {
     topHit(t, "How long does a refund take?");
     topHit(t, "How long does a refund take?"); // cached: no call
     topHit(t, "SLOW: how long does a refund take?"); // given up: a call, no tokens reported
-    String expected = "2/" + PROMPT_TOKENS + "/" + COMPLETION_TOKENS;
+    String expected = "2/" + PROMPT_TOKENS + "/" + COMPLETION_TOKENS + "/1";
     // the count is written beside the search, not before the answer: wait for it
     Await.until("the translation calls counted", Duration.ofSeconds(10), () -> expected.equals(usage(t)));
+    assertThat(Long.parseLong(one("SELECT total_ms FROM query_translation_usage WHERE tenant_id = '" + t.id()
+        + "' AND day = current_date"))).as("the given-up call's wait is in the day's time")
+        .isGreaterThanOrEqualTo(1_400L); // given up after 1.5 s
     ChatHarness.Tenant untranslated = tenantWithChineseBase(h.vertx, "uncounted", false);
     topHit(untranslated, "How long does a refund take?");
     assertThat(usage(untranslated)).as("a tenant with translation off is asked nothing").isNull();
   }
 
-  /** The tenant's translation usage today: calls/prompt tokens/completion tokens, or null: none. */
+  /** The tenant's translation usage today: calls/prompt tokens/completion tokens/failed, or null: none. */
   private String usage(ChatHarness.Tenant t) throws Exception {
-    try (Connection c = h.testDb.ownerJdbc(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT calls || '/' || prompt_tokens || '/' || completion_tokens "
-             + "FROM query_translation_usage WHERE tenant_id = '" + t.id() + "' AND day = current_date")) {
+    return one("SELECT calls || '/' || prompt_tokens || '/' || completion_tokens || '/' || failed "
+        + "FROM query_translation_usage WHERE tenant_id = '" + t.id() + "' AND day = current_date");
+  }
+
+  private String one(String sql) throws Exception {
+    try (Connection c = h.testDb.ownerJdbc(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;
     }
   }

@@ -14,6 +14,8 @@ import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.Map;
@@ -30,6 +32,14 @@ public final class SettingsRoutes {
       + "blocked_reply, requests_per_minute, visitor_requests_per_minute, api_key_requests_per_minute, "
       + "max_message_chars, knowledge_threshold, citation_threshold, small_talk_threshold, unanswered_action, "
       + "handoff_reply, query_translation";
+
+  /**
+   * What query translation cost the tenant's own model, per day over the last 30 (RLS keeps it to the
+   * tenant), so an admin weighs the switch below against its calls and tokens.
+   */
+  private static final String TRANSLATION_USAGE = "SELECT day, calls, failed, "
+      + "round(total_ms::numeric / nullif(calls, 0))::bigint AS average_ms, prompt_tokens, completion_tokens, total_ms "
+      + "FROM query_translation_usage WHERE day > current_date - 30 ORDER BY day DESC";
 
   private final Vertx vertx;
   private final Database database;
@@ -49,9 +59,29 @@ public final class SettingsRoutes {
   }
 
   private Future<?> page(RoutingContext ctx, ConsoleSession s) {
-    return database.inTenant(s.tenantId(), c -> c.query("SELECT " + COLUMNS + " FROM tenant_settings").execute())
-        .compose(rows -> views.render(ctx, "settings", Map.of("section", "settings",
-            "settings", rows.size() == 0 ? Map.of() : Rows.map(rows.iterator().next()))));
+    return database.inTenant(s.tenantId(), c -> c.query("SELECT " + COLUMNS + " FROM tenant_settings").execute()
+            .compose(settings -> c.query(TRANSLATION_USAGE).execute().map(usage -> Map.of("section", "settings",
+                "settings", settings.size() == 0 ? Map.of() : Rows.map(settings.iterator().next()),
+                "translationUsage", Rows.maps(usage), "translationTotal", total(usage)))))
+        .compose(model -> views.render(ctx, "settings", model));
+  }
+
+  /** The 30 days' sums (the average time over all their calls), for the usage table's last row. */
+  private static Map<String, Long> total(RowSet<Row> usage) {
+    long calls = 0;
+    long failed = 0;
+    long ms = 0;
+    long prompt = 0;
+    long completion = 0;
+    for (Row r : usage) {
+      calls += r.getInteger("calls");
+      failed += r.getInteger("failed");
+      ms += r.getLong("total_ms");
+      prompt += r.getLong("prompt_tokens");
+      completion += r.getLong("completion_tokens");
+    }
+    return Map.of("calls", calls, "failed", failed, "average_ms", calls == 0 ? 0 : Math.round((double) ms / calls),
+        "prompt_tokens", prompt, "completion_tokens", completion);
   }
 
   private static int integer(RoutingContext ctx, String name, int min, int max) {

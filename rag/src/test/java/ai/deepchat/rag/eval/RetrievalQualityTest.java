@@ -50,29 +50,30 @@ class RetrievalQualityTest {
 
   @Test
   void overallFiguresStayAboveTheirFloors() {
-    // measured 2026-12-06: recall@5 0.969, MRR 0.847 with English vectors blended in, the lexical hits
-    // fused per language and the score margins (0.816 before; 0.758 without English vectors; 0.553
-    // before the query bridge)
-    assertThat(report.overall().recallAt5()).isGreaterThanOrEqualTo(0.93);
-    assertThat(report.overall().mrr()).isGreaterThanOrEqualTo(0.83);
+    // measured 2026-12-06: recall@5 0.984, MRR 0.862 with the same-language lexical hits weighted 0.5
+    // (0.847 at 1; 0.816 before the blend and the per-language lists; 0.758 without English vectors;
+    // 0.553 before the query bridge). The MRR floor is issue #15's target.
+    assertThat(report.overall().recallAt5()).isGreaterThanOrEqualTo(0.95);
+    assertThat(report.overall().mrr()).isGreaterThanOrEqualTo(0.85);
     assertThat(report.sameLanguage().recallAt5()).isGreaterThanOrEqualTo(0.90);
   }
 
   @Test
   void heldOutCrossLanguageQuestionsAreFoundToo() {
     assertThat(heldOut.crossLanguage().questions()).isEqualTo(heldOut.results().size());
-    // measured: recall@5 0.875, MRR 0.755 with the blend, per-language lexical lists and margins (0.813
-    // and 0.700 before; 0.813 and 0.604 without English vectors; written after the lexicon was frozen:
-    // the honest figure)
+    // measured: recall@5 0.875, MRR 0.788 with the same-language lexical hits weighted 0.5 (0.755 at 1;
+    // 0.813 and 0.700 before the blend, per-language lists and margins; 0.813 and 0.604 without English
+    // vectors; written after the lexicon was frozen: the honest figure)
     assertThat(heldOut.crossLanguage().recallAt5()).isGreaterThanOrEqualTo(0.80);
-    assertThat(heldOut.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.72);
+    assertThat(heldOut.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.77);
   }
 
   @Test
   void crossLanguageFiguresStayAboveTheirFloors() {
-    // measured: recall@5 0.958, MRR 0.799 (0.958 and 0.761 before the blend; 1.000 and 0.722 without
-    // English vectors; 0.125 and 0.108 before the query bridge)
+    // measured: recall@5 1.000, MRR 0.826 with the same-language lexical hits weighted 0.5 (0.958 and
+    // 0.799 at 1; 0.958 and 0.761 before the blend; 1.000 and 0.722 without English vectors; 0.125 and
+    // 0.108 before the query bridge)
     assertThat(report.crossLanguage().recallAt5()).isGreaterThanOrEqualTo(0.90);
-    assertThat(report.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.76);
+    assertThat(report.crossLanguage().mrr()).isGreaterThanOrEqualTo(0.80);
   }
 }

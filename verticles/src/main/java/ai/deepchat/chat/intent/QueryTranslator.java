@@ -105,6 +105,7 @@ final class QueryTranslator {
             + ". Reply with the translation only: no quotes, no notes, no answer to the message."),
         new ChatMessage("user", question));
     Promise<String> result = Promise.promise();
+    long started = System.nanoTime();
     GenerationListener.Generation generation = backend.start("translate-" + UUID.randomUUID(), tenantId.toString(),
         messages, SamplingParams.greedy(MAX_TOKENS), new WholeAnswer() {
           @Override
@@ -112,23 +113,24 @@ final class QueryTranslator {
             if (result.future().isComplete()) {
               return; // given up already, and counted then
             }
-            count(tenantId, usage);
             // a translation cut by max_tokens is no translation of the whole question
             String out = answer.strip();
-            result.tryComplete(out.isEmpty() || "length".equals(finishReason) ? null : out);
+            boolean none = out.isEmpty() || "length".equals(finishReason);
+            count(tenantId, usage, started, none);
+            result.tryComplete(none ? null : out);
           }
 
           @Override
           public void onError(String code, String message) {
             if (result.tryFail(code + ": " + message)) {
-              count(tenantId, null);
+              count(tenantId, null, started, true);
             }
           }
         });
     long timer = vertx.setTimer(TIMEOUT.toMillis(), t -> {
       generation.cancel();
       if (result.tryFail("no translation within " + TIMEOUT.toMillis() + " ms")) {
-        count(tenantId, null);
+        count(tenantId, null, started, true);
       }
     });
     return result.future().onComplete(done -> vertx.cancelTimer(timer));
@@ -136,17 +138,21 @@ final class QueryTranslator {
 
   /**
    * One call asked of the tenant's model, in its usage of the day (query_translation_usage), with the
-   * tokens the model reported (none when it failed or was given up). A lost count is logged, never fails
-   * the question's search.
+   * tokens the model reported (none when it failed or was given up), how long it took and whether it
+   * gave no translation ({@code none}), which the console shows beside the switch. A lost count is
+   * logged, never fails the question's search.
    */
-  private void count(UUID tenantId, Usage usage) {
+  private void count(UUID tenantId, Usage usage, long started, boolean none) {
     int prompt = usage == null ? 0 : usage.promptTokens();
     int completion = usage == null ? 0 : usage.completionTokens();
+    long ms = Math.round(millis(started));
     database.inTenant(tenantId, c -> c.preparedQuery("INSERT INTO query_translation_usage AS u "
-                + "(tenant_id, day, calls, prompt_tokens, completion_tokens) VALUES ($1, current_date, 1, $2, $3) "
+                + "(tenant_id, day, calls, prompt_tokens, completion_tokens, failed, total_ms) "
+                + "VALUES ($1, current_date, 1, $2, $3, $4, $5) "
                 + "ON CONFLICT (tenant_id, day) DO UPDATE SET calls = u.calls + 1, "
-                + "prompt_tokens = u.prompt_tokens + $2, completion_tokens = u.completion_tokens + $3")
-            .execute(Tuple.of(tenantId, (long) prompt, (long) completion)))
+                + "prompt_tokens = u.prompt_tokens + $2, completion_tokens = u.completion_tokens + $3, "
+                + "failed = u.failed + $4, total_ms = u.total_ms + $5")
+            .execute(Tuple.of(tenantId, (long) prompt, (long) completion, none ? 1 : 0, ms)))
         .onFailure(err -> LOG.warn("query translation usage of tenant {} not counted: {}", tenantId, err.toString()));
   }
 }
