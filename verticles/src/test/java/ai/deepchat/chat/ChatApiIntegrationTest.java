@@ -267,6 +267,10 @@ class ChatApiIntegrationTest {
         .isEqualTo(2);
     assertThat(h.string("SELECT intent FROM messages WHERE tenant_id = '" + t.id() + "' AND role = 'assistant'"))
         .isEqualTo("faq");
+    // which entry answered is stored with the answer: its question variants feed FAQ dataset examples
+    assertThat(h.string("SELECT (m.faq_entry_id = f.id)::text FROM messages m JOIN faq_entries f ON f.tenant_id = m.tenant_id "
+        + "AND f.question = 'How do I reset my password?' WHERE m.tenant_id = '" + t.id() + "' AND m.role = 'assistant'"))
+        .isEqualTo("true");
     // an unrelated question goes to the model
     HttpResponse<String> other = complete(t.apiKey(), ask("Write a haiku about the sea").put("temperature", 1));
     assertThat(new JsonObject(other.body()).getString("intent")).isEqualTo("chat");
