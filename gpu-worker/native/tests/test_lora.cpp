@@ -1,11 +1,13 @@
 // LoRA adapters at run time against the same adapters merged into the weights by the project's
 // reference tool (scripts/merge_lora.py, fixtures from scripts/make_lora_fixtures.py): logits within
 // 1e-4 and identical greedy tokens for every architecture; two adapters and the base model in one
-// batch; adapters unloaded mid-generation; bad adapters refused with their fault named.
+// batch; adapters unloaded mid-generation; bad adapters refused with their fault named; the same over
+// an int8-quantized base (against the merged f32 model, within int8's stated tolerance).
 #include <algorithm>
 
 #include "check.h"
 #include "engine/engine.h"
+#include "kernels/matmul.h"
 #include "test_util.h"
 
 using namespace dse;
@@ -19,10 +21,12 @@ std::string lora_dir(const std::string& model, const std::string& adapter) {
   return testutil::fixtures_dir() + "/../lora/" + model + "/" + adapter;
 }
 
-std::unique_ptr<Engine> load(const std::string& dir) {
+// int8: weight matrices quantized at load (test_int8.cpp); adapters stay f32 over them.
+std::unique_ptr<Engine> load(const std::string& dir, bool int8 = false) {
   EngineOptions opts;
   opts.threads = 2;
   opts.max_sequences = 4;
+  opts.int8 = int8;
   return Engine::load(dir, opts);
 }
 
@@ -74,10 +78,10 @@ void runtime_matches_merged(const std::string& model) {
 
 // Base, adapter a and adapter b in one batch (and a again, prompt cut short, so a prompt prefills
 // while others decode): each gets exactly the tokens it gets alone.
-void mixed_batch(const std::string& model) {
+void mixed_batch(const std::string& model, bool int8 = false) {
   const std::vector<int> ids = input_ids(model);
   const std::vector<int> shorter(ids.begin(), ids.begin() + 9);
-  auto e = load(testutil::model_dir(model));
+  auto e = load(testutil::model_dir(model), int8);
   const int a = e->load_adapter(lora_dir(model, "a"));
   const int b = e->load_adapter(lora_dir(model, "b"));
   const std::vector<std::pair<std::vector<int>, int>> starts = {{ids, 0}, {ids, a}, {ids, b}, {shorter, a}};
@@ -89,6 +93,51 @@ void mixed_batch(const std::string& model) {
   CHECK(together[0] != together[1]);
   CHECK(together[1] != together[2]);
   CHECK(together[0] != together[2]);
+}
+
+// An int8 base with the adapter applied at run time (in f32, over the quantized matrices) against the
+// adapter merged into the f32 weights. Stated tolerance: max |dlogit| <= 2% of the logit range with
+// int8 weights and f32 activations (AVX2), <= 3% when activations are quantized too (VNNI, Q8_0
+// blocks); the adapter path itself adds no error (within 1.5x the int8 base's own error against f32,
+// plus 1e-3) where only the weights are quantized. Greedy tokens: identical, or they part only at a
+// near tie of the f32 reference (top-two gap within twice the worst logit error), as test_int8 allows.
+void int8_base_matches_merged_f32(const std::string& model, SimdLevel level) {
+  set_simd_level(level);
+  const bool weights_only = level < SimdLevel::kAvx512Dot;
+  const std::vector<int> ids = input_ids(model);
+  auto q = load(testutil::model_dir(model), true);
+  auto f = load(testutil::model_dir(model));
+  auto merged = load(lora_dir(model, "a-merged"));
+  const int a = q->load_adapter(lora_dir(model, "a"));
+
+  const std::vector<float> with_adapter = q->forward_logits(ids, true, a);
+  const std::vector<float> reference = merged->forward_logits(ids, true);
+  const auto [lo, hi] = std::minmax_element(reference.begin(), reference.end());
+  const double err = max_diff(with_adapter, reference);
+  const double base_err = max_diff(q->forward_logits(ids, true), f->forward_logits(ids, true));
+  const double effect = max_diff(with_adapter, q->forward_logits(ids, true));
+
+  const auto got = generate(*q, {{ids, a}}, 16)[0];
+  const auto want = generate(*merged, {{ids, 0}}, 16)[0];
+  CHECK_EQ(got.size(), 16u);
+  CHECK_EQ(want.size(), 16u);
+  size_t same = 0;
+  while (same < got.size() && got[same] == want[same]) ++same;
+  double gap = 0;  // the f32 reference's preference for its token over int8's, where they part
+  if (same < got.size()) {
+    std::vector<int> prefix = ids;
+    prefix.insert(prefix.end(), want.begin(), want.begin() + same);
+    const std::vector<float> at = merged->forward_logits(prefix, false);
+    gap = double(at[want[same]]) - at[got[same]];
+  }
+  std::printf("  %s int8 (%s): max |runtime - merged f32| = %.4f over range %.2f (int8 base vs f32 base: %.4f), "
+              "adapter moves logits by up to %.3g; greedy tokens equal for %zu/16 (f32 gap where they part: %.4f)\n",
+              model.c_str(), simd_name(level), err, double(*hi - *lo), base_err, effect, same, gap);
+  CHECK(err <= (weights_only ? 0.02 : 0.03) * (*hi - *lo));
+  if (weights_only) CHECK(err <= 1.5 * base_err + 1e-3);
+  CHECK(effect > 0.05);
+  CHECK(gap <= 2 * err);
+  set_simd_level(simd_available());
 }
 
 std::string adapter_copy(const std::string& name, const std::string& model = "tiny-llama") {
@@ -114,6 +163,26 @@ TEST(runtime_matches_merged_tiny_llama) { runtime_matches_merged("tiny-llama"); 
 
 TEST(mixed_batch_every_architecture) {
   for (const char* m : kModels) mixed_batch(m);
+}
+
+TEST(int8_base_with_runtime_adapter_close_to_merged_f32_avx2) {
+  if (simd_available() < SimdLevel::kAvx2) {
+    std::printf("  (no AVX2/FMA on this CPU or build: skipped)\n");
+    return;
+  }
+  for (const char* m : kModels) int8_base_matches_merged_f32(m, SimdLevel::kAvx2);  // int8 weights, f32 activations
+}
+
+TEST(int8_base_with_runtime_adapter_close_to_merged_f32_vnni) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  for (const char* m : kModels) int8_base_matches_merged_f32(m, SimdLevel::kAvx512Dot);  // activations Q8_0 too
+}
+
+TEST(int8_base_mixed_batch_every_architecture) {
+  for (const char* m : kModels) mixed_batch(m, true);
 }
 
 TEST(unload_keeps_running_sequences_and_refuses_new_ones) {

@@ -81,6 +81,16 @@ class ConsoleDatasetsTest extends ConsoleTestBase {
         + "coalesce(min_rating::text, '-'), ',' ORDER BY name) FROM datasets").execute()
         .map(r -> r.iterator().next().getString(0))));
     assertThat(kept).isEqualTo("parcels:-,rated:4");
+    // the sources boxes: all ticked (or a post without them) is every source; some ticked, those; none, refused
+    assertThat(editor.get("/console/datasets").body()).contains("name=\"sources\" value=\"faq\"");
+    assertThat(editor.submit("/console/datasets", Map.of("name", "faq only", "sources_form", "1", "sources", "faq"))
+        .statusCode()).isEqualTo(302);
+    assertThat(editor.submit("/console/datasets", Map.of("name", "nothing", "sources_form", "1")).statusCode())
+        .isEqualTo(400);
+    String sources = await(h.testDb.database().inTenant(h.alpha, c -> c.query("SELECT string_agg(name || ':' || "
+        + "coalesce(array_to_string(sources, '+'), 'all'), ',' ORDER BY name) FROM datasets").execute()
+        .map(r -> r.iterator().next().getString(0))));
+    assertThat(sources).isEqualTo("faq only:faq,parcels:all,rated:all");
 
     HttpResponse<String> zh = editor.http.send(HttpRequest.newBuilder(URI.create(h.base() + page + "?status=accepted"))
         .header("Accept-Language", "zh-CN").build(), HttpResponse.BodyHandlers.ofString());

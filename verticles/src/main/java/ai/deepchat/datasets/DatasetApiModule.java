@@ -69,8 +69,9 @@ public final class DatasetApiModule implements HttpModule {
     router.get(BASE + "/:id/examples").handler(json(200, ctx -> {
       String status = choice(ctx, "status", STATUSES);
       String kind = choice(ctx, "kind", KINDS);
+      String source = choice(ctx, "source", Set.copyOf(DatasetFilters.SOURCES));
       String after = ctx.queryParams().get("after");
-      return store.examples(tenant(ctx), id(ctx, "id"), status, kind, after == null ? null : uuid(after, "after"),
+      return store.examples(tenant(ctx), id(ctx, "id"), status, kind, source, after == null ? null : uuid(after, "after"),
           limit(ctx.queryParams().get("limit")));
     }));
     router.patch(BASE + "/:id/examples/:example").handler(json(200, ctx -> {

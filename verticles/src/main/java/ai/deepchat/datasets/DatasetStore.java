@@ -33,10 +33,10 @@ public final class DatasetStore {
   }
 
   private static final String DATASET_COLUMNS = "d.id, d.name, d.from_time, d.to_time, d.intent, d.positive_only, "
-      + "d.min_rating, d.created_at, d.updated_at, (SELECT jsonb_object_agg(kind || ':' || status, n) FROM (SELECT kind, "
+      + "d.min_rating, d.sources, d.created_at, d.updated_at, (SELECT jsonb_object_agg(kind || ':' || status, n) FROM (SELECT kind, "
       + "status, count(*) AS n FROM dataset_examples e WHERE e.dataset_id = d.id GROUP BY kind, status) s) AS counts, "
       + "(SELECT max(number) FROM dataset_versions v WHERE v.dataset_id = d.id) AS latest_version";
-  private static final String EXAMPLE_COLUMNS = "id, kind, status, chosen_by, conversation_id, original, edited, "
+  private static final String EXAMPLE_COLUMNS = "id, kind, source, status, chosen_by, conversation_id, original, edited, "
       + "reviewed_by, reviewed_at, created_at";
 
   private final Database database;
@@ -49,8 +49,9 @@ public final class DatasetStore {
 
   public Future<JsonObject> create(UUID tenant, String name, DatasetFilters f, Actor actor) {
     return database.inTenant(tenant, c -> c.preparedQuery("INSERT INTO datasets (tenant_id, name, from_time, to_time, "
-            + "intent, positive_only, min_rating) VALUES (app_tenant(), $1, $2, $3, $4, $5, $6::integer) RETURNING id")
-        .execute(Tuple.of(name, f.from(), f.to(), f.intent(), f.positiveOnly(), f.minRating()))
+            + "intent, positive_only, min_rating, sources) VALUES (app_tenant(), $1, $2, $3, $4, $5, $6::integer, $7::text[]) "
+            + "RETURNING id")
+        .execute(Tuple.of(name, f.from(), f.to(), f.intent(), f.positiveOnly(), f.minRating(), f.sourcesArray()))
         .recover(err -> Future.failedFuture(uniqueViolation(err)
             ? new HttpProblem(409, "conflict_error", "name_taken", "A dataset named '" + name + "' exists already.")
             : err))
@@ -86,18 +87,21 @@ public final class DatasetStore {
     return database.inTenant(tenant, c -> locked(c, id)
         .compose(row -> DatasetBuilder.build(c, id, DatasetFilters.of(row)))
         .compose(added -> audited(c, tenant, actor, "dataset.built", id.toString(),
-                Map.of("sft_added", added.sft(), "preference_added", added.preference()))
+                Map.of("sft_added", added.sft(), "preference_added", added.preference(),
+                    "faq_superseded", added.faqSuperseded()))
             .compose(v -> dataset(c, id))
-            .map(d -> d.put("added", new JsonObject().put("sft", added.sft()).put("preference", added.preference())))));
+            .map(d -> d.put("added", new JsonObject().put("sft", added.sft()).put("preference", added.preference()))
+                .put("faq_superseded", added.faqSuperseded()))));
   }
 
-  /** Examples of a dataset, oldest first, optionally of one status and kind, after a cursor (an example id). */
-  public Future<JsonObject> examples(UUID tenant, UUID id, String status, String kind, UUID after, int limit) {
+  /** Examples of a dataset, oldest first, optionally of one status, kind and source, after a cursor (an example id). */
+  public Future<JsonObject> examples(UUID tenant, UUID id, String status, String kind, String source, UUID after,
+                                     int limit) {
     return database.inTenant(tenant, c -> dataset(c, id).compose(d -> c.preparedQuery("SELECT " + EXAMPLE_COLUMNS
             + " FROM dataset_examples WHERE dataset_id = $1 AND ($2::text IS NULL OR status = $2) "
             + "AND ($3::text IS NULL OR kind = $3) AND ($4::uuid IS NULL OR seq > "
-            + "(SELECT seq FROM dataset_examples WHERE id = $4)) ORDER BY seq LIMIT $5")
-        .execute(Tuple.of(id, status, kind, after, limit + 1)).map(rows -> {
+            + "(SELECT seq FROM dataset_examples WHERE id = $4)) AND ($6::text IS NULL OR source = $6) ORDER BY seq LIMIT $5")
+        .execute(Tuple.of(id, status, kind, after, limit + 1, source)).map(rows -> {
           JsonArray data = new JsonArray();
           for (Row r : rows) {
             if (data.size() < limit) {
@@ -259,8 +263,9 @@ public final class DatasetStore {
     JsonObject original = r.getJsonObject("original");
     JsonObject edited = r.getJsonObject("edited");
     return new JsonObject().put("object", "dataset.example").put("id", r.getUUID("id").toString())
-        .put("kind", r.getString("kind")).put("status", r.getString("status")).put("chosen_by", r.getString("chosen_by"))
-        .put("conversation_id", r.getUUID("conversation_id").toString())
+        .put("kind", r.getString("kind")).put("source", r.getString("source")).put("status", r.getString("status"))
+        .put("chosen_by", r.getString("chosen_by"))
+        .put("conversation_id", r.getUUID("conversation_id") == null ? null : r.getUUID("conversation_id").toString())
         .put("content", edited != null ? edited : original).put("original", original).put("edited", edited)
         .put("reviewed_by", r.getString("reviewed_by"))
         .put("reviewed_at", r.getOffsetDateTime("reviewed_at") == null ? null : r.getOffsetDateTime("reviewed_at").toString())

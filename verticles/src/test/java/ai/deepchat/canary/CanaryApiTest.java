@@ -213,8 +213,18 @@ class CanaryApiTest {
     String c = version(key, "ab-c", new JsonObject()).getString("id");
     assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "ab")
         .put("arms", new JsonArray().add(arm(a, 50)).add(arm(b, 40)))), 400)).isEqualTo("invalid_value");
-    String rid = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "ab")
-        .put("arms", new JsonArray().add(arm(a, 34)).add(arm(b, 33)).add(arm(c, 33)))), 201).getString("id");
+    // pair sampling: a percentage, A/B only
+    assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "ab")
+        .put("arms", new JsonArray().add(arm(a, 50)).add(arm(b, 50))).put("pairSampling", 101)), 400))
+        .isEqualTo("invalid_value");
+    assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "canary")
+        .put("candidateVersionId", b).put("percentage", 10).put("pairSampling", 5)), 400)).isEqualTo("invalid_value");
+    JsonObject started = ok(call(HttpMethod.POST, "/v1/admin/rollouts", key, new JsonObject().put("mode", "ab")
+        .put("arms", new JsonArray().add(arm(a, 34)).add(arm(b, 33)).add(arm(c, 33))).put("pairSampling", 2.5)), 201);
+    assertThat(started.getDouble("pairSampling")).isEqualTo(2.5);
+    String rid = started.getString("id");
+    assertThat(ok(call(HttpMethod.GET, "/v1/admin/rollouts/" + rid, key, null), 200).getDouble("pairSampling"))
+        .isEqualTo(2.5);
     assertThat(error(call(HttpMethod.PATCH, "/v1/admin/rollouts/" + rid, key, new JsonObject().put("percentage", 5)),
         409)).isEqualTo("fixed_arms");
     assertThat(error(call(HttpMethod.POST, "/v1/admin/rollouts/" + rid + "/promote", key, null), 400))

@@ -5,6 +5,7 @@ import ai.deepchat.canary.metrics.ShadowRecorder;
 import ai.deepchat.canary.registry.ModelVersion;
 import ai.deepchat.canary.registry.Scope;
 import ai.deepchat.canary.registry.VersionState;
+import ai.deepchat.canary.rollout.Arm;
 import ai.deepchat.canary.rollout.Assignment;
 import ai.deepchat.canary.rollout.Rollout;
 import ai.deepchat.canary.rollout.RolloutMode;
@@ -198,6 +199,52 @@ class GuardAndShadowTest {
     Long visible = await(db.inTenant(other, c -> c.query("SELECT count(*) FROM shadow_answers").execute()
         .map(r -> r.iterator().next().getLong(0))));
     assertThat(visible).isZero();
+  }
+
+  /**
+   * A/B with pair sampling at 100%: every turn is answered by its own arm only, and the other arm answers the
+   * same prompt in the background into shadow_answers (shown arm as stable, other arm as candidate): the
+   * preference pairs datasets build from. Without pair sampling an A/B turn has no background answer.
+   */
+  @Test
+  void abPairSamplingAlsoAsksTheOtherArmInTheBackground() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "ab-pairs");
+    FakeModelServer aServer = server("ARM-A: we open at nine.", n -> false);
+    FakeModelServer bServer = server("ARM-B: opening time is 9 am.", n -> false);
+    ModelVersion a = CanaryTestSupport.stable(services, tenant, CanaryTestSupport.openai(services, tenant, "a", aServer.url()));
+    ModelVersion b = CanaryTestSupport.openai(services, tenant, "b", bServer.url());
+    List<Arm> arms = List.of(new Arm(a.id(), 5_000), new Arm(b.id(), 5_000));
+    Rollout plain = await(services.rollouts().start(Scope.tenant(tenant),
+        new StartRequest(RolloutMode.AB, null, 0, arms, null), ADMIN));
+    assertThat(plain.pairBasisPoints()).isZero();
+    assertThat(await(dispatch.ask(tenant, UUID.randomUUID(), "When do you open?")).shadow()).isNull();
+    await(services.rollouts().rollback(Scope.tenant(tenant), plain.id(), ADMIN, "next", Map.of()));
+
+    ModelVersion b2 = CanaryTestSupport.openai(services, tenant, "b2", bServer.url());
+    Rollout rollout = await(services.rollouts().start(Scope.tenant(tenant), new StartRequest(RolloutMode.AB, null, 0,
+        List.of(new Arm(a.id(), 5_000), new Arm(b2.id(), 5_000)), null, 10_000), ADMIN));
+    assertThat(rollout.pairBasisPoints()).isEqualTo(10_000);
+    until("the pair-sampling rollout reached the routing", Duration.ofSeconds(10), () -> await(services.chooser()
+        .choose(tenant, UUID.randomUUID())).orElseThrow().shadow() != null);
+    for (int i = 0; i < 8; i++) {
+      TestDispatch.Answer answer = await(dispatch.ask(tenant, UUID.randomUUID(), "When do you open?"));
+      String other = answer.versionId().equals(a.id()) ? "ARM-B" : "ARM-A";
+      assertThat(answer.text()).doesNotContain(other);
+      assertThat(answer.shadow()).isNotNull();
+      await(answer.shadow());
+    }
+    List<Row> rows = await(db.inTenant(tenant, c -> c.preparedQuery("SELECT * FROM shadow_answers WHERE rollout_id = $1")
+        .execute(Tuple.of(rollout.id()))).map(r -> {
+          List<Row> out = new ArrayList<>();
+          r.forEach(out::add);
+          return out;
+        }));
+    assertThat(rows).hasSize(8).allSatisfy(r -> {
+      boolean shownA = r.getUUID("stable_version_id").equals(a.id());
+      assertThat(r.getUUID("candidate_version_id")).isEqualTo(shownA ? b2.id() : a.id());
+      assertThat(r.getString("stable_answer")).startsWith(shownA ? "ARM-A" : "ARM-B");
+      assertThat(r.getString("candidate_answer")).startsWith(shownA ? "ARM-B" : "ARM-A");
+    });
   }
 
   @Test

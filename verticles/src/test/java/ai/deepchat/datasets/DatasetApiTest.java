@@ -306,6 +306,97 @@ class DatasetApiTest {
     }
   }
 
+  @Test
+  void faqAnswersBecomeExamplesPerQuestionVariantFollowingEditsAndErasure() throws Exception {
+    UUID tenant = CanaryTestSupport.createTenant(db, "ds-f");
+    String key = CanaryTestSupport.apiKey(db, tenant);
+    UUID faq = faqEntry(tenant, "How do I reset my password?", "Open Settings > Security > Reset.", true);
+    UUID off = faqEntry(tenant, "Do you sell gift cards?", "Not yet.", false);
+    // visitors' phrasings the FAQ answered (one twice, one the FAQ's own question again); one the disabled entry did
+    UUID c1 = conversation(tenant, "f1");
+    faqTurn(tenant, c1, "pwd reset pls, I am bob@example.com", faq, 30);
+    UUID c2 = conversation(tenant, "f2");
+    faqTurn(tenant, c2, "forgot my password", faq, 20);
+    faqTurn(tenant, c2, "Forgot my password ", faq, 19);
+    faqTurn(tenant, c2, "how do I reset my password?", faq, 18);
+    faqTurn(tenant, c2, "gift cards?", off, 17);
+
+    String id = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "faq")
+        .put("filters", new JsonObject().put("sources", new JsonArray().add("faq"))))).getString("id");
+    JsonObject built = ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null));
+    assertThat(built.getJsonObject("added").encode()).isEqualTo("{\"sft\":3,\"preference\":0}");
+    assertThat(built.getJsonObject("filters").getJsonArray("sources")).containsExactly("faq");
+    JsonArray sft = sourceExamples(key, id, "faq");
+    assertThat(sft.stream().map(e -> ((JsonObject) e).getJsonObject("content").encode()).toList()).containsExactly(
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"How do I reset my password?\"},"
+            + "{\"role\":\"assistant\",\"content\":\"Open Settings > Security > Reset.\"}]}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"pwd reset pls, I am b***@example.com\"},"
+            + "{\"role\":\"assistant\",\"content\":\"Open Settings > Security > Reset.\"}]}",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"forgot my password\"},"
+            + "{\"role\":\"assistant\",\"content\":\"Open Settings > Security > Reset.\"}]}");
+    // the entry's own question belongs to no visitor; a visitor's phrasing keeps its conversation
+    assertThat(sft.getJsonObject(0).getString("conversation_id")).isNull();
+    assertThat(sft.getJsonObject(1).getString("conversation_id")).isEqualTo(c1.toString());
+    assertThat(sft.getJsonObject(0).getString("source")).isEqualTo("faq");
+    // a dataset of the assistant's answers only takes none of them as FAQ examples
+    String answers = ok(201, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "answers")
+        .put("filters", new JsonObject().put("sources", new JsonArray().add("answers"))))).getString("id");
+    ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + answers + "/build", null));
+    assertThat(sourceExamples(key, answers, "faq")).isEmpty();
+    assertThat(sourceExamples(key, answers, "answers")).hasSize(5);
+
+    // a reviewer accepts the visitor f1 example; then staff edit the answer: building again teaches the new
+    // answer to every variant and rejects the pending examples of the old one (the accepted one stays)
+    ok(200, call(key, HttpMethod.PATCH, "/v1/admin/datasets/" + id + "/examples/" + id(sft, 1),
+        new JsonObject().put("status", "accepted")));
+    await(db.inTenant(tenant, c -> c.preparedQuery("UPDATE faq_entries SET answer = $2, updated_at = now() WHERE id = $1")
+        .execute(Tuple.of(faq, "Settings > Security > Reset password; support@acme.example helps."))));
+    JsonObject rebuilt = ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null));
+    assertThat(rebuilt.getJsonObject("added").getInteger("sft")).isEqualTo(3);
+    assertThat(rebuilt.getInteger("faq_superseded")).isEqualTo(2);
+    JsonArray after = sourceExamples(key, id, "faq");
+    assertThat(after.stream().map(e -> ((JsonObject) e).getString("status")).toList())
+        .containsExactly("rejected", "accepted", "rejected", "pending", "pending", "pending");
+    assertThat(after.getJsonObject(3).getJsonObject("content").getJsonArray("messages").getJsonObject(1)
+        .getString("content")).isEqualTo("Settings > Security > Reset password; s***@acme.example helps.");
+    assertThat(ok(200, call(key, HttpMethod.POST, "/v1/admin/datasets/" + id + "/build", null))
+        .getJsonObject("added").getInteger("sft")).isZero();
+
+    // erasing visitor f1 removes both of its examples; the entry's own question and f2's stay
+    assertThat(call(key, HttpMethod.DELETE, "/v1/visitors/f1", null).statusCode()).isEqualTo(200);
+    JsonArray left = sourceExamples(key, id, "faq");
+    assertThat(left).hasSize(4);
+    assertThat(left.encode()).doesNotContain("pwd reset").doesNotContain(c1.toString());
+
+    assertThat(error(400, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "x")
+        .put("filters", new JsonObject().put("sources", new JsonArray().add("faq").add("wiki")))))).isEqualTo("invalid_value");
+    assertThat(error(400, call(key, HttpMethod.POST, "/v1/admin/datasets", new JsonObject().put("name", "x")
+        .put("filters", new JsonObject().put("sources", new JsonArray()))))).isEqualTo("invalid_value");
+    assertThat(error(400, call(key, HttpMethod.GET, "/v1/admin/datasets/" + id + "/examples?source=wiki", null)))
+        .isEqualTo("invalid_value");
+  }
+
+  private static UUID faqEntry(UUID tenant, String question, String answer, boolean enabled) throws Exception {
+    return await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO faq_entries (tenant_id, question, answer, enabled) "
+            + "VALUES (app_tenant(), $1, $2, $3) RETURNING id").execute(Tuple.of(question, answer, enabled))
+        .map(r -> r.iterator().next().getUUID(0))));
+  }
+
+  /** A visitor's question and the FAQ entry's answer to it, stored as the pipeline stores an FAQ answer. */
+  private static void faqTurn(UUID tenant, UUID conversation, String question, UUID faq, int minutesAgo) throws Exception {
+    await(db.inTenant(tenant, c -> c.preparedQuery("WITH q AS (INSERT INTO messages (tenant_id, conversation_id, role, "
+            + "content, created_at) VALUES (app_tenant(), $1, 'user', $2, now() - make_interval(mins => $4)) RETURNING id) "
+            + "INSERT INTO messages (tenant_id, conversation_id, role, content, intent, reply_to, faq_entry_id, created_at) "
+            + "SELECT app_tenant(), $1, 'assistant', f.answer, 'faq', q.id, f.id, now() - make_interval(mins => $4) "
+            + "+ interval '1 second' FROM q, faq_entries f WHERE f.id = $3")
+        .execute(Tuple.of(conversation, question, faq, minutesAgo))));
+  }
+
+  private static JsonArray sourceExamples(String key, String dataset, String source) throws Exception {
+    return ok(200, call(key, HttpMethod.GET, "/v1/admin/datasets/" + dataset + "/examples?source=" + source, null))
+        .getJsonArray("data");
+  }
+
   private static void staff(UUID tenant, UUID conversation, String kind, String text, int minutesAgo) throws Exception {
     await(db.inTenant(tenant, c -> c.preparedQuery("INSERT INTO handoff_messages (tenant_id, conversation_id, kind, text, "
             + "client_id, created_at) VALUES (app_tenant(), $1, $2, $3, gen_random_uuid()::text, "

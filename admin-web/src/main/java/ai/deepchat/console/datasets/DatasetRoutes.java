@@ -55,7 +55,7 @@ public final class DatasetRoutes {
 
   private Future<?> list(RoutingContext ctx, ConsoleSession s) {
     return store.list(s.tenantId()).compose(list -> views.render(ctx, "datasets", Map.of("section", "datasets",
-        "datasets", plain(list.getJsonArray("data")))));
+        "datasets", plain(list.getJsonArray("data")), "sources", DatasetFilters.SOURCES)));
   }
 
   private Future<?> create(RoutingContext ctx, ConsoleSession s) {
@@ -69,6 +69,12 @@ public final class DatasetRoutes {
       // a digit as the API's number; anything else as typed, for the API's own refusal (400) to name it
       filters.put("min_rating", minRating.matches("[0-9]") ? Integer.valueOf(minRating) : minRating);
     }
+    // every source ticked (the form's default) is "all", which later sources join too; a post without the
+    // form's sources boxes (sources_form) means all as well
+    List<String> sources = ctx.request().formAttributes().getAll("sources");
+    if (!Forms.text(ctx, "sources_form", 1, false).isEmpty() && !sources.containsAll(DatasetFilters.SOURCES)) {
+      filters.put("sources", new JsonArray(List.copyOf(sources)));
+    }
     String name = Forms.text(ctx, "name", 100, true);
     return refused(Future.succeededFuture().compose(x -> store.create(s.tenantId(), name,
             DatasetFilters.parse(filters), actor(ctx, s))))
@@ -80,7 +86,7 @@ public final class DatasetRoutes {
     String status = ctx.queryParams().get("status");
     String shown = status != null && STATUSES.contains(status) ? status : "pending";
     return refused(store.get(s.tenantId(), id).compose(d -> store.versions(s.tenantId(), id)
-        .compose(versions -> store.examples(s.tenantId(), id, shown, null, null, 50).map(examples -> {
+        .compose(versions -> store.examples(s.tenantId(), id, shown, null, null, null, 50).map(examples -> {
           Map<String, Object> model = new HashMap<>();
           model.put("section", "datasets");
           model.put("dataset", plain(d));

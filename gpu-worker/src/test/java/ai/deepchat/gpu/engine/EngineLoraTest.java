@@ -71,6 +71,34 @@ class EngineLoraTest {
     }
   }
 
+  /**
+   * An int8 base (quantized at load) with the adapter at run time, against the adapter merged into the f32
+   * weights: within int8's stated tolerance (2% of the logit range, as test_int8) and the same greedy tokens.
+   */
+  @Test
+  void int8BaseWithRuntimeAdapterStaysCloseToMergedFloat() throws Exception {
+    try (Engine q = Engine.load(Fixtures.model(MODEL), new EngineOptions("cpu", 2, true, 4, 0));
+        Engine merged = Engine.load(Fixtures.lora(MODEL, "a-merged"), Fixtures.options())) {
+      int a = q.loadAdapter(Fixtures.lora(MODEL, "a"));
+      float[] runtime = q.forwardLogits(ids, true, a);
+      float[] reference = merged.forwardLogits(ids, true);
+      float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE, worst = 0;
+      for (int i = 0; i < reference.length; i++) {
+        lo = Math.min(lo, reference[i]);
+        hi = Math.max(hi, reference[i]);
+        worst = Math.max(worst, Math.abs(runtime[i] - reference[i]));
+      }
+      assertThat(worst).isLessThanOrEqualTo(0.02f * (hi - lo));
+      List<Integer> got = Collections.synchronizedList(new ArrayList<>());
+      q.start(ids, Sampling.greedy(12), new EngineGoldenTest.RecordingListener(got), null, a)
+          .completion().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      List<Integer> want = new ArrayList<>();
+      merged.start(ids, Sampling.greedy(12), new EngineGoldenTest.RecordingListener(want))
+          .completion().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertThat(got).hasSize(12).isEqualTo(want);
+    }
+  }
+
   @Test
   void unloadedOrUnknownAdapterIsABadRequest() throws Exception {
     int a = engine.loadAdapter(Fixtures.lora(MODEL, "b"));

@@ -214,8 +214,9 @@ public final class CanaryApiModule implements HttpModule {
       }
     }
     Integer bp = JsonBodies.basisPoints(b, "percentage");
+    Integer pairs = JsonBodies.basisPoints(b, "pairSampling");
     return new StartRequest(mode, JsonBodies.uuid(b, "candidateVersionId"), bp == null ? 0 : bp, arms,
-        JsonBodies.object(b, "guards"));
+        JsonBodies.object(b, "guards"), pairs == null ? 0 : pairs);
   }
 
   private Future<JsonObject> versionList(List<ModelVersion> list) {

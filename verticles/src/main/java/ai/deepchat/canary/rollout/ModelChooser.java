@@ -10,11 +10,13 @@ import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Chooses the model version of a conversation from an in-memory snapshot of the scope's routing,
@@ -128,12 +130,27 @@ public final class ModelChooser {
             }
           }
         }
-        if (armVersion == null || armVersion.equals(stable.id())) {
-          return new Assignment(stable, Assignment.Role.STABLE, rollout, bucket, null, null, false);
-        }
-        return candidateOrStable(r.versions().get(armVersion), stable, rollout, bucket);
+        Assignment chosen = armVersion == null || armVersion.equals(stable.id())
+            ? new Assignment(stable, Assignment.Role.STABLE, rollout, bucket, null, null, false)
+            : candidateOrStable(r.versions().get(armVersion), stable, rollout, bucket);
+        return paired(r, rollout, chosen);
       }
     }
+  }
+
+  /**
+   * Pair sampling: on this share of an A/B rollout's turns one other live arm also answers, in the
+   * background like a shadow candidate (never shown), so the rollout yields preference pairs.
+   */
+  private Assignment paired(Routing r, Rollout rollout, Assignment a) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    if (rollout.pairBasisPoints() <= 0 || random.nextInt(10_000) >= rollout.pairBasisPoints()) {
+      return a;
+    }
+    List<ModelVersion> others = rollout.arms().stream().map(arm -> r.versions().get(arm.versionId()))
+        .filter(v -> v != null && !v.id().equals(a.version().id()) && live(v)).toList();
+    return others.isEmpty() ? a : new Assignment(a.version(), a.role(), a.rollout(), a.bucket(), a.fallback(),
+        others.get(random.nextInt(others.size())), a.rerouted());
   }
 
   private Assignment candidateOrStable(ModelVersion candidate, ModelVersion stable, Rollout rollout, int bucket) {

@@ -14,14 +14,22 @@ import java.util.UUID;
 /**
  * One rollout of a scope. {@code percentage} is the candidate's share (canary) or the shadowed share
  * (shadow), in basis points; {@code arms} the A/B arms. {@code state} is active, promoted, rolled_back
- * or ended; {@code reason} says why it ended.
+ * or ended; {@code reason} says why it ended. {@code pairBasisPoints}: the share of an A/B rollout's turns
+ * on which another arm also answers in the background, for preference pairs (0: none).
  */
 public record Rollout(UUID id, Scope scope, RolloutMode mode, UUID stableVersionId, UUID candidateVersionId,
                       int basisPoints, List<Arm> arms, JsonObject guards, String state, String reason,
-                      Instant createdAt, Instant updatedAt, Instant endedAt) {
+                      Instant createdAt, Instant updatedAt, Instant endedAt, int pairBasisPoints) {
 
   static final String COLUMNS = "id, mode, stable_version_id, candidate_version_id, percentage, arms, guards, state,"
-      + " reason, created_at, updated_at, ended_at";
+      + " reason, created_at, updated_at, ended_at, pair_sampling";
+
+  public Rollout(UUID id, Scope scope, RolloutMode mode, UUID stableVersionId, UUID candidateVersionId,
+                 int basisPoints, List<Arm> arms, JsonObject guards, String state, String reason,
+                 Instant createdAt, Instant updatedAt, Instant endedAt) {
+    this(id, scope, mode, stableVersionId, candidateVersionId, basisPoints, arms, guards, state, reason, createdAt,
+        updatedAt, endedAt, 0);
+  }
 
   public boolean active() {
     return "active".equals(state);
@@ -50,7 +58,8 @@ public record Rollout(UUID id, Scope scope, RolloutMode mode, UUID stableVersion
         pct.movePointRight(2).intValue(), List.copyOf(arms), row.getJsonObject("guards"), row.getString("state"),
         row.getString("reason"), row.getOffsetDateTime("created_at").toInstant(),
         row.getOffsetDateTime("updated_at").toInstant(),
-        row.getOffsetDateTime("ended_at") == null ? null : row.getOffsetDateTime("ended_at").toInstant());
+        row.getOffsetDateTime("ended_at") == null ? null : row.getOffsetDateTime("ended_at").toInstant(),
+        row.getBigDecimal("pair_sampling").movePointRight(2).intValue());
   }
 
   static JsonArray armsJson(List<Arm> arms) {
@@ -72,6 +81,7 @@ public record Rollout(UUID id, Scope scope, RolloutMode mode, UUID stableVersion
         .put("candidateVersionId", candidateVersionId == null ? null : candidateVersionId.toString())
         .put("percentage", basisPoints / 100.0)
         .put("arms", armsOut)
+        .put("pairSampling", pairBasisPoints / 100.0)
         .put("guards", effectiveGuards.toJson())
         .put("state", state)
         .put("reason", reason)

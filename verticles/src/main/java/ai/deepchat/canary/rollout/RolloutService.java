@@ -30,9 +30,16 @@ import java.util.UUID;
  */
 public final class RolloutService {
 
-  /** What to start: a canary or shadow of one candidate at a percentage, or A/B arms. */
+  /**
+   * What to start: a canary or shadow of one candidate at a percentage, or A/B arms; for A/B, the share of
+   * turns also answered by another arm in the background (pair sampling, basis points).
+   */
   public record StartRequest(RolloutMode mode, UUID candidateVersionId, int basisPoints, List<Arm> arms,
-                             JsonObject guards) {
+                             JsonObject guards, int pairBasisPoints) {
+
+    public StartRequest(RolloutMode mode, UUID candidateVersionId, int basisPoints, List<Arm> arms, JsonObject guards) {
+      this(mode, candidateVersionId, basisPoints, arms, guards, 0);
+    }
   }
 
   private final Database database;
@@ -76,11 +83,11 @@ public final class RolloutService {
         });
       }
       String sql = "INSERT INTO " + scope.rollouts() + " (" + (scope.platform() ? "" : "tenant_id, ")
-          + "mode, stable_version_id, candidate_version_id, percentage, arms, guards) VALUES ("
-          + (scope.platform() ? "" : "$7, ") + "$1, $2, $3, $4, $5, $6) RETURNING " + Rollout.COLUMNS;
+          + "mode, stable_version_id, candidate_version_id, percentage, arms, guards, pair_sampling) VALUES ("
+          + (scope.platform() ? "" : "$8, ") + "$1, $2, $3, $4, $5, $6, $7) RETURNING " + Rollout.COLUMNS;
       Tuple args = Tuple.of(req.mode().sql(), stable.id(), req.mode() == RolloutMode.AB ? null : req.candidateVersionId(),
           BigDecimal.valueOf(req.basisPoints(), 2), Rollout.armsJson(req.mode() == RolloutMode.AB ? req.arms() : List.of()),
-          req.guards() == null ? new JsonObject() : req.guards());
+          req.guards() == null ? new JsonObject() : req.guards(), BigDecimal.valueOf(req.pairBasisPoints(), 2));
       if (!scope.platform()) {
         args.addUUID(scope.tenantId());
       }
@@ -92,6 +99,9 @@ public final class RolloutService {
             details.put("stable", stable.name());
             details.put("candidates", candidates.stream().map(UUID::toString).toList());
             details.put("percentage", r.basisPoints() / 100.0);
+            if (r.pairBasisPoints() > 0) {
+              details.put("pairSampling", r.pairBasisPoints() / 100.0);
+            }
             details.put("guards", guardsOf(r).toJson().getMap());
             return changes.record(c, scope, actor, "rollout.started", r.id().toString(), details).map(r);
           });
@@ -227,6 +237,13 @@ public final class RolloutService {
       throw CanaryException.invalid("mode must be canary, ab or shadow");
     }
     GuardSettings.from(req.guards(), defaults);
+    if (req.pairBasisPoints() != 0 && req.mode() != RolloutMode.AB) {
+      throw CanaryException.invalid("pairSampling applies to A/B rollouts only (a shadow rollout pairs every "
+          + "shadowed turn)");
+    }
+    if (req.pairBasisPoints() < 0 || req.pairBasisPoints() > 10_000) {
+      throw CanaryException.invalid("pairSampling must be within 0..100");
+    }
     if (req.mode() == RolloutMode.AB) {
       if (req.arms() == null || req.arms().size() < 2 || req.arms().size() > 10) {
         throw CanaryException.invalid("an A/B rollout needs 2 to 10 arms");

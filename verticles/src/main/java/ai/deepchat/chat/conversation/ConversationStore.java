@@ -295,19 +295,28 @@ final class ConversationStore {
                       String reasoning, List<Citation> citations, String intent, double score, Usage usage,
                       TurnTrace trace, String finishReason, List<ToolCall> toolCalls,
                       TraceRecorder.AnswerTiming timing) {
+    return finish(tenantId, conversationId, answerId, status, content, reasoning, citations, intent, score, usage,
+        trace, finishReason, toolCalls, timing, null);
+  }
+
+  /** As above, with the FAQ entry whose answer this is (null: none): its question variants feed datasets. */
+  Future<Void> finish(UUID tenantId, UUID conversationId, UUID answerId, String status, String content,
+                      String reasoning, List<Citation> citations, String intent, double score, Usage usage,
+                      TurnTrace trace, String finishReason, List<ToolCall> toolCalls,
+                      TraceRecorder.AnswerTiming timing, UUID faqEntryId) {
     JsonArray cites = Citations.toJson(citations);
     // the trace replaces an earlier attempt's (a retry generates into the same row); none: null.
     // Answer and conversation in one statement: one round trip less per turn (both updates always run)
     return db.inTenant(tenantId, c -> c.preparedQuery("WITH answer AS (UPDATE messages SET status = $2, content = $3, "
                 + "reasoning = $4, citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, "
                 + "completion_tokens = $9, trace = $10, finish_reason = $11, tool_calls = $12, first_token_ms = $13, "
-                + "answer_ms = $14, updated_at = now() WHERE id = $1 AND status = 'streaming') "
+                + "answer_ms = $14, faq_entry_id = $16, updated_at = now() WHERE id = $1 AND status = 'streaming') "
                 + "UPDATE conversations SET updated_at = now() WHERE id = $15")
             .execute(Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
                 cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
                 trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls),
                 timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs(),
-                conversationId)))
+                conversationId, faqEntryId)))
             .mapEmpty());
   }
 }

@@ -87,6 +87,7 @@ final class TurnRunner {
   private PostHooks postHooks;
   // what the answer depends on, stored with it however the turn ends
   private RouteDecision route = RouteDecision.chat(0);
+  private UUID faqEntryId; // the FAQ entry whose answer this turn gave, when it gave one
   private ModelStream stream; // the model's generation, once asked
   private TurnOutcome outcome; // written by finish only: the turn is open while it is null
 
@@ -250,6 +251,7 @@ final class TurnRunner {
     trace.routed(decision);
     if (RouteDecision.FAQ.equals(decision.intent()) && !constrained()) {
       trace.answeredFrom(TurnTrace.FROM_FAQ);
+      faqEntryId = decision.faqId() == null ? null : UUID.fromString(decision.faqId());
       return whole(decision.faqAnswer(), null, List.of());
     }
     if (RouteDecision.HANDOFF.equals(decision.intent()) && !constrained()) {
@@ -410,7 +412,7 @@ final class TurnRunner {
     TurnTrace traced = traced(usage);
     return deps.store().finish(tenantId, turn.conversationId(), turn.assistantMessageId(), status, text,
             thinking, answer.citations(), route.intent(), route.score(), usage, traced, finishReason,
-            answer.toolCalls(), trace.timing())
+            answer.toolCalls(), trace.timing(), faqEntryId)
         .map(stored -> TurnEvent.done(req.turnId(), route.intent(), usage, finishReason, route.faqId(), route.score(),
             traced))
         .otherwise(err -> {
