@@ -271,6 +271,7 @@ public final class LoadBench {
     String metricsBefore = scrape();
     double loadBefore = loadAverage();
     Map<String, Long> cpuBefore = CpuAccount.snapshot(nodePid, nodeDataDir);
+    Map<String, Long> otherBefore = CpuAccount.otherThreads(nodePid);
     long machineBefore = CpuAccount.machineBusy();
     boolean profile = Boolean.parseBoolean(opts.get("profile")) && nodePid > 0;
     if (profile) {
@@ -279,6 +280,13 @@ public final class LoadBench {
     sleepUntil(to);
     Map<String, Double> cores = CpuAccount.cores(cpuBefore, CpuAccount.snapshot(nodePid, nodeDataDir), windowMs / 1000.0);
     double machineCores = CpuAccount.toCores(CpuAccount.machineBusy() - machineBefore, windowMs / 1000.0);
+    Map<String, Double> otherCores = CpuAccount.cores(otherBefore, CpuAccount.otherThreads(nodePid), windowMs / 1000.0);
+    if (nodePid > 0) {
+      StringBuilder other = new StringBuilder();
+      otherCores.entrySet().stream().filter(e -> e.getValue() >= 0.005).limit(8)
+          .forEach(e -> other.append(String.format("%s %.3f, ", e.getKey(), e.getValue())));
+      line("  jvm other threads (cores, >= 0.005): " + (other.isEmpty() ? "none" : other.substring(0, other.length() - 2)));
+    }
     long resident = nodePid > 0 ? CpuAccount.residentBytes(nodePid) : -1;
     String metricsAfter = scrape();
     double loadAfter = loadAverage();
