@@ -216,7 +216,10 @@ final class AnswerStream {
     }
   }
 
-  /** Through the context's outbox: what one engine step gives the turns of one edge leaves as one message. */
+  /**
+   * Through the context's outbox: what one engine step gives the turns of one edge leaves as one message,
+   * and a turn's text deltas of one task (the lines of one read from a remote model) as one delta.
+   */
   void send(TurnEvent event) {
     if (event.kind() == TurnEvent.Kind.DELTA && event.logprobs() == null && !logprobs.isEmpty()) {
       List<TokenLogprob> ready = logprobs.ready(false);
@@ -225,7 +228,7 @@ final class AnswerStream {
       }
     }
     lastSentNanos = System.nanoTime();
-    StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
+    StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, address, event, TurnEvent::joined);
   }
 
   long keepAliveMs() {
