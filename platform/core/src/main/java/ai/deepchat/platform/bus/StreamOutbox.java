@@ -29,7 +29,7 @@ public final class StreamOutbox {
   private final Context context; // null: the owner flushes
   /**
    * The events held for one inbox address, their kind (which packs them into a batch), and where each
-   * stream's last held event is (what a joined send may join).
+   * stream's last held event is when it was sent joined (what a later joined send may join).
    */
   private record Pending(StreamKind<?, ?> kind, List<Object> events, Map<String, Integer> lastOfStream) {
   }
@@ -73,8 +73,8 @@ public final class StreamOutbox {
 
   /**
    * As {@link #send(Vertx, StreamKind, String, Object)}, but {@code event} is joined with its stream's
-   * last held event where {@code join} gives one event for both (null: kept apart), so what one task
-   * produced for a stream travels and is written as one event.
+   * last held event, if that was sent joined too, where {@code join} gives one event for both (null: kept
+   * apart), so what one task produced for a stream travels and is written as one event.
    */
   public static <E> void sendJoined(Vertx vertx, StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
     StreamOutbox outbox = current(vertx);
@@ -103,7 +103,11 @@ public final class StreamOutbox {
     if (joined != null) {
       held.events().set(last, joined);
     } else {
-      held.lastOfStream().put(stream, held.events().size());
+      if (join != null) {
+        held.lastOfStream().put(stream, held.events().size());
+      } else {
+        held.lastOfStream().remove(stream); // an event sent plainly stays apart: nothing later joins it
+      }
       held.events().add(event);
     }
     if (context != null && !flushScheduled) {

@@ -124,7 +124,7 @@ class StreamBatchingTest {
   }
 
   @Test
-  void aTurnsTextDeltasSentJoinedInOneTaskArriveAsOneDeltaPerRun() throws Exception {
+  void aTurnsDeltasSentJoinedInOneTaskArriveAsOneDeltaPerRun() throws Exception {
     Context edge = vertx.getOrCreateContext();
     Map<String, List<TurnEvent>> received = new ConcurrentHashMap<>();
     StreamInbox<TurnEvent> inbox = on(edge, () -> {
@@ -145,11 +145,15 @@ class StreamBatchingTest {
           TurnEvent.delta("t2", "late", null))) {
         StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, inbox.address(), e, TurnEvent::joined);
       }
+      // sent plainly (a plugin's or the policy's text): apart from the joined deltas before and after it
+      StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, inbox.address(), TurnEvent.delta("t2", "plain", null));
+      StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, inbox.address(), TurnEvent.delta("t2", "after", null),
+          TurnEvent::joined);
       return null;
     });
 
     until("both turns' events arrived", Duration.ofSeconds(10),
-        () -> received.getOrDefault("t1", List.of()).size() == 3 && received.getOrDefault("t2", List.of()).size() == 3);
+        () -> received.getOrDefault("t1", List.of()).size() == 3 && received.getOrDefault("t2", List.of()).size() == 5);
     List<TurnEvent> t1 = received.get("t1");
     assertThat(t1.get(0).content()).isEqualTo("Hello");
     assertThat(t1.get(0).reasoning()).isEqualTo("why");
@@ -160,6 +164,7 @@ class StreamBatchingTest {
     assertThat(t2.get(0).content()).isEqualTo("ab");
     assertThat(t2.get(1).kind()).isEqualTo(TurnEvent.Kind.DONE);
     assertThat(t2.get(2).content()).isEqualTo("late"); // never joined across another event of its turn
+    assertThat(t2.subList(3, 5)).extracting(TurnEvent::content).containsExactly("plain", "after");
     assertThat(messagesTo.get(inbox.address())).hasValue(1);
   }
 
