@@ -162,7 +162,7 @@ final class CpuAccount {
     return out;
   }
 
-  private static long processTicks(long pid) {
+  static long processTicks(long pid) {
     try {
       return ticks(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")));
     } catch (IOException e) {
