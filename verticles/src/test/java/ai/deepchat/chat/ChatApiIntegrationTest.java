@@ -100,6 +100,37 @@ class ChatApiIntegrationTest {
   }
 
   @Test
+  void tokensThatArriveTogetherLeaveAsOneChunkWithEveryCharacter() throws Exception {
+    // #25: the model's 20 tokens come in one network read; the client gets them in (about) one write,
+    // not one SSE event and socket write per token, and the text and stored answer are whole
+    HttpResponse<java.util.stream.Stream<String>> resp = h.http.send(h.request("/v1/chat/completions")
+        .header("Authorization", "Bearer " + a.apiKey()).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(ask("BURST please").put("stream", true).encode()))
+        .build(), HttpResponse.BodyHandlers.ofLines());
+    assertThat(resp.statusCode()).isEqualTo(200);
+    List<String> data = resp.body().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+    assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
+    StringBuilder content = new StringBuilder();
+    int withText = 0;
+    String conversation = null;
+    for (String d : data.subList(0, data.size() - 1)) {
+      JsonObject chunk = new JsonObject(d);
+      conversation = chunk.getString("conversation_id");
+      JsonArray choices = chunk.getJsonArray("choices");
+      String text = choices.isEmpty() ? "" : choices.getJsonObject(0).getJsonObject("delta").getString("content", "");
+      content.append(text);
+      withText += text.isEmpty() ? 0 : 1;
+    }
+    String expected = java.util.stream.IntStream.range(0, FakeOpenAi.BURST_TOKENS).mapToObj(i -> " w" + i)
+        .collect(java.util.stream.Collectors.joining());
+    assertThat(content.toString()).isEqualTo(expected);
+    // one read of the upstream is one chunk; a read split by the network may make it two or three
+    assertThat(withText).isBetween(1, 3);
+    assertThat(h.string("SELECT content FROM messages WHERE conversation_id = '" + conversation
+        + "' AND role = 'assistant'")).isEqualTo(expected);
+  }
+
+  @Test
   void streamsChunksWithReasoningAndUsageInTheLastChunk() throws Exception {
     HttpResponse<java.util.stream.Stream<String>> resp = h.http.send(h.request("/v1/chat/completions")
         .header("Authorization", "Bearer " + a.apiKey()).header("Content-Type", "application/json")

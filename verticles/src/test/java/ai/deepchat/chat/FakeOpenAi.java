@@ -27,6 +27,8 @@ final class FakeOpenAi {
   private static final java.util.regex.Pattern LONG = java.util.regex.Pattern.compile("LONG (\\d+)");
 
   final List<JsonObject> requests = new CopyOnWriteArrayList<>();
+  /** Tokens a question with BURST gets, " w0" to " w19", all in one write. */
+  static final int BURST_TOKENS = 20;
   final Promise<Void> slowClosed = Promise.promise();
   /** Every question answered as a "SLOW" one (a model that never finishes on this node). */
   volatile boolean allSlow;
@@ -80,6 +82,15 @@ final class FakeOpenAi {
         }
         resp.write(chunk(new JsonObject(), "stop"));
         resp.end("data: [DONE]\n\n");
+        return;
+      }
+      if (question.contains("BURST")) {
+        // a fast model's many tokens in one network write, as a busy upstream or proxy delivers them
+        StringBuilder burst = new StringBuilder(chunk(new JsonObject().put("role", "assistant").put("content", ""), null));
+        for (int i = 0; i < BURST_TOKENS; i++) {
+          burst.append(chunk(new JsonObject().put("content", " w" + i), null));
+        }
+        resp.end(burst.append(chunk(new JsonObject(), "stop")).append("data: [DONE]\n\n").toString());
         return;
       }
       java.util.regex.Matcher paced = PACED.matcher(question);

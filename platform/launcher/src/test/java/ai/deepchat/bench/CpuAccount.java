@@ -43,6 +43,22 @@ final class CpuAccount {
     return ticks;
   }
 
+  /**
+   * Ticks of the node's threads that fall in no named role ("jvm other"), by thread name with its
+   * numbering removed ({@code tokenizer-3} counts as {@code tokenizer-#}): which threads those are.
+   */
+  static Map<String, Long> otherThreads(long nodePid) {
+    Map<String, Long> ticks = new HashMap<>();
+    if (nodePid > 0) {
+      threads(nodePid).forEach((name, t) -> {
+        if (role(name).equals("jvm other")) {
+          ticks.merge(name.replaceAll("\\d+", "#"), t, Long::sum);
+        }
+      });
+    }
+    return ticks;
+  }
+
   /** Cores used by role between two snapshots {@code seconds} apart, largest first. */
   static Map<String, Double> cores(Map<String, Long> before, Map<String, Long> after, double seconds) {
     Map<String, Double> out = new TreeMap<>();
@@ -146,7 +162,7 @@ final class CpuAccount {
     return out;
   }
 
-  private static long processTicks(long pid) {
+  static long processTicks(long pid) {
     try {
       return ticks(Files.readString(Path.of("/proc", String.valueOf(pid), "stat")));
     } catch (IOException e) {

@@ -62,9 +62,12 @@ public final class LoadBench {
     DEFAULTS.put("profile", "false");
     DEFAULTS.put("upstream-rate", "0");
     DEFAULTS.put("tx-peer", "true");
+    DEFAULTS.put("nginx-peer", "true");
   }
 
   private final Map<String, String> opts;
+  /** The token upstream's base URL (--upstream-rate), which the nginx peer relays; null without one. */
+  private String upstreamBase;
   private final Vertx vertx = Vertx.vertx();
   private final java.net.http.HttpClient scraper = java.net.http.HttpClient.newHttpClient();
   private final StringBuilder report = new StringBuilder();
@@ -121,6 +124,7 @@ public final class LoadBench {
         // the fast token source: the node's default model becomes this loopback upstream (not the engine)
         upstream = new TokenUpstream(vertx, Double.parseDouble(opts.get("upstream-rate")));
         String base = await(upstream.start());
+        upstreamBase = base;
         opts.put("node-config", opts.get("node-config") + " DEEPSEEK_API_KEY=bench DEEPSEEK_BASE_URL=" + base);
         line("token upstream at " + base + ": " + opts.get("upstream-rate") + " tokens/s per stream");
       }
@@ -180,6 +184,9 @@ public final class LoadBench {
         detail(row);
         if (selfHost && Boolean.parseBoolean(opts.get("tx-peer"))) {
           txPeer(row);
+        }
+        if (upstreamBase != null && Boolean.parseBoolean(opts.get("nginx-peer"))) {
+          nginxPeer(row);
         }
       }
       line("");
@@ -271,6 +278,7 @@ public final class LoadBench {
     String metricsBefore = scrape();
     double loadBefore = loadAverage();
     Map<String, Long> cpuBefore = CpuAccount.snapshot(nodePid, nodeDataDir);
+    Map<String, Long> otherBefore = CpuAccount.otherThreads(nodePid);
     long machineBefore = CpuAccount.machineBusy();
     boolean profile = Boolean.parseBoolean(opts.get("profile")) && nodePid > 0;
     if (profile) {
@@ -279,6 +287,13 @@ public final class LoadBench {
     sleepUntil(to);
     Map<String, Double> cores = CpuAccount.cores(cpuBefore, CpuAccount.snapshot(nodePid, nodeDataDir), windowMs / 1000.0);
     double machineCores = CpuAccount.toCores(CpuAccount.machineBusy() - machineBefore, windowMs / 1000.0);
+    Map<String, Double> otherCores = CpuAccount.cores(otherBefore, CpuAccount.otherThreads(nodePid), windowMs / 1000.0);
+    if (nodePid > 0) {
+      StringBuilder other = new StringBuilder();
+      otherCores.entrySet().stream().filter(e -> e.getValue() >= 0.005).limit(8)
+          .forEach(e -> other.append(String.format("%s %.3f, ", e.getKey(), e.getValue())));
+      line("  jvm other threads (cores, >= 0.005): " + (other.isEmpty() ? "none" : other.substring(0, other.length() - 2)));
+    }
     long resident = nodePid > 0 ? CpuAccount.residentBytes(nodePid) : -1;
     String metricsAfter = scrape();
     double loadAfter = loadAverage();
@@ -314,6 +329,22 @@ public final class LoadBench {
     line(String.format("    floor:        one PostgreSQL transaction per request on a bare Vert.x handler: %.0f/s,"
             + " %.0f us per request (event loop %.0f, postgres %.0f); ours per turn = %.1fx", floor.requestsPerSecond(),
         floor.totalMicros(), floor.eventLoopMicros(), floor.postgresMicros(), ours / floor.totalMicros()));
+  }
+
+  /** The floor for relaying a token, after the step (the node idle): nginx relaying the same upstream. */
+  private void nginxPeer(StepReport row) throws Exception {
+    java.nio.file.Path nginx = NginxPeer.binary();
+    if (nginx == null) {
+      line("    relay floor:  nginx is not installed; skipped");
+      return;
+    }
+    NginxPeer.Result floor = NginxPeer.run(vertx, nginx, upstreamBase, row.users(), opts.get("message"),
+        Integer.parseInt(opts.get("max-tokens")), Long.parseLong(opts.get("think-ms")), 5_000,
+        Long.parseLong(opts.get("peer-seconds")) * 1000);
+    double ours = 1e6 * row.platformCores() * row.seconds() / Math.max(1, row.stats().tokens.sum());
+    line(String.format("    relay floor:  nginx relaying the upstream's SSE (buffering off) to %d API users: %.0f tokens/s,"
+        + " %.1f us per token; ours per token = %.1fx", row.users(), floor.tokensPerSecond(), floor.microsPerToken(),
+        ours / floor.microsPerToken()));
   }
 
   private HttpClient httpClient(int connections, boolean gzip) {

@@ -90,7 +90,7 @@ final class AnswerStream {
       logprobs.drop(); // the tokens' own text would show what was masked or stopped
     }
     logprobs.delivered(oc.text().length() + or.text().length());
-    deliver(oc.text(), or.text(), stamp);
+    deliver(oc.text(), or.text(), stamp, true);
     if (leaked) {
       return Stop.PROMPT_LEAK;
     }
@@ -132,6 +132,11 @@ final class AnswerStream {
    * {@code stamp}: the engine event this delta answers, passed on for the gateway's added-latency metrics.
    */
   void deliver(String c, String r, EngineStamp stamp) {
+    deliver(c, r, stamp, false);
+  }
+
+  /** {@code joinable}: a model delta, which may travel joined with the turn's model deltas of the same task. */
+  private void deliver(String c, String r, EngineStamp stamp, boolean joinable) {
     String content0 = c == null || c.isEmpty() ? null : c;
     String reasoning0 = r == null || r.isEmpty() ? null : r;
     if (content0 == null && reasoning0 == null) {
@@ -144,7 +149,7 @@ final class AnswerStream {
       reasoning.append(reasoning0);
     }
     if (!buffered) {
-      send(TurnEvent.delta(turnId, content0, reasoning0, stamp));
+      send(TurnEvent.delta(turnId, content0, reasoning0, stamp), joinable);
     } else if (System.nanoTime() - lastSentNanos > keepAliveMs * 1_000_000L) {
       send(TurnEvent.keepAlive(turnId));
     }
@@ -216,8 +221,15 @@ final class AnswerStream {
     }
   }
 
-  /** Through the context's outbox: what one engine step gives the turns of one edge leaves as one message. */
+  /**
+   * Through the context's outbox: what one engine step gives the turns of one edge leaves as one message,
+   * and a turn's model deltas of one task (the lines of one read from a remote model) as one delta.
+   */
   void send(TurnEvent event) {
+    send(event, false);
+  }
+
+  private void send(TurnEvent event, boolean joinable) {
     if (event.kind() == TurnEvent.Kind.DELTA && event.logprobs() == null && !logprobs.isEmpty()) {
       List<TokenLogprob> ready = logprobs.ready(false);
       if (!ready.isEmpty()) {
@@ -225,7 +237,11 @@ final class AnswerStream {
       }
     }
     lastSentNanos = System.nanoTime();
-    StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
+    if (joinable) {
+      StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, address, event, TurnEvent::joined);
+    } else {
+      StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
+    }
   }
 
   long keepAliveMs() {

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Any OpenAI-compatible chat completions endpoint (DeepSeek's API among them), always streamed so the
@@ -149,6 +150,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
     private HttpClientRequest request;
     private boolean toolCallSeen;
     private long idleTimer = -1;
+    private long idleTimerAt; // System.nanoTime() when the pending idle check fires
+    private long idleDeadline; // System.nanoTime() by which the backend must have sent something
+    private long idleMs;
     private boolean finished;
     private String finishReason;
     private Usage usage;
@@ -320,15 +324,38 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
     }
 
+    /**
+     * The backend must send something within {@code ms} from now. Called for every streamed line, so it
+     * only moves a deadline; the one pending timer checks it when it fires and waits out the rest (a
+     * timer cancelled and set again per token cost more than the token's own relay).
+     */
     void armIdle(long ms) {
-      if (idleTimer >= 0) {
-        vertx.cancelTimer(idleTimer);
+      long now = System.nanoTime();
+      idleMs = ms;
+      idleDeadline = now + TimeUnit.MILLISECONDS.toNanos(ms);
+      if (idleTimer >= 0 && idleTimerAt - idleDeadline > 0) {
+        vertx.cancelTimer(idleTimer); // a shorter limit than the pending check: check sooner
+        idleTimer = -1;
       }
-      idleTimer = vertx.setTimer(ms, t -> {
-        if (!finished) {
-          LOG.warn("request {}: {} sent nothing for {} ms", requestId, spec.describe(), ms);
-          fail(BusFailure.BACKEND_TIMEOUT, "The model backend did not answer in time.");
+      if (idleTimer < 0) {
+        checkIdleIn(idleDeadline - now);
+      }
+    }
+
+    private void checkIdleIn(long nanos) {
+      idleTimerAt = System.nanoTime() + nanos;
+      idleTimer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)), t -> {
+        idleTimer = -1;
+        if (finished) {
+          return;
         }
+        long left = idleDeadline - System.nanoTime();
+        if (left > 0) {
+          checkIdleIn(left);
+          return;
+        }
+        LOG.warn("request {}: {} sent nothing for {} ms", requestId, spec.describe(), idleMs);
+        fail(BusFailure.BACKEND_TIMEOUT, "The model backend did not answer in time.");
       });
     }
 

@@ -5,9 +5,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BinaryOperator;
 
 /**
  * Sends streamed events batched: events for a {@link StreamInbox} are held per address and go out as
@@ -25,8 +27,11 @@ public final class StreamOutbox {
 
   private final EventBus bus;
   private final Context context; // null: the owner flushes
-  /** The events held for one inbox address, and their kind (which packs them into a batch). */
-  private record Pending(StreamKind<?, ?> kind, List<Object> events) {
+  /**
+   * The events held for one inbox address, their kind (which packs them into a batch), and where each
+   * stream's last held event is when it was sent joined (what a later joined send may join).
+   */
+  private record Pending(StreamKind<?, ?> kind, List<Object> events, Map<String, Integer> lastOfStream) {
   }
 
   private final Map<String, Pending> pending = new LinkedHashMap<>();
@@ -66,13 +71,45 @@ public final class StreamOutbox {
     }
   }
 
+  /**
+   * As {@link #send(Vertx, StreamKind, String, Object)}, but {@code event} is joined with its stream's
+   * last held event, if that was sent joined too, where {@code join} gives one event for both (null: kept
+   * apart), so what one task produced for a stream travels and is written as one event.
+   */
+  public static <E> void sendJoined(Vertx vertx, StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
+    StreamOutbox outbox = current(vertx);
+    if (outbox == null) {
+      vertx.eventBus().send(address, event);
+    } else {
+      outbox.hold(kind, address, event, join);
+    }
+  }
+
   /** Holds {@code event} for the next flush if {@code address} is an inbox, else sends it now. */
-  public synchronized <E> void send(StreamKind<E, ?> kind, String address, E event) {
+  public <E> void send(StreamKind<E, ?> kind, String address, E event) {
+    hold(kind, address, event, null);
+  }
+
+  @SuppressWarnings("unchecked")
+  private synchronized <E> void hold(StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
     if (!kind.isInbox(address)) {
       bus.send(address, event);
       return;
     }
-    pending.computeIfAbsent(address, a -> new Pending(kind, new ArrayList<>())).events().add(event);
+    Pending held = pending.computeIfAbsent(address, a -> new Pending(kind, new ArrayList<>(), new HashMap<>()));
+    String stream = kind.key().apply(event);
+    Integer last = held.lastOfStream().get(stream);
+    E joined = join == null || last == null ? null : join.apply((E) held.events().get(last), event);
+    if (joined != null) {
+      held.events().set(last, joined);
+    } else {
+      if (join != null) {
+        held.lastOfStream().put(stream, held.events().size());
+      } else {
+        held.lastOfStream().remove(stream); // an event sent plainly stays apart: nothing later joins it
+      }
+      held.events().add(event);
+    }
     if (context != null && !flushScheduled) {
       flushScheduled = true;
       context.runOnContext(v -> flush());

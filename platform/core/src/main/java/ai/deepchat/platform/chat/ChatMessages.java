@@ -10,6 +10,7 @@ import ai.deepchat.platform.engine.EngineMessages.Usage;
 import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -176,6 +177,44 @@ public final class ChatMessages {
 
     public boolean terminal() {
       return kind == Kind.DONE || kind == Kind.ERROR;
+    }
+
+    /** Text (answer or reasoning) of one choice and no tool-call pieces: may travel joined with the next such delta. */
+    private boolean joinable() {
+      return kind == Kind.DELTA && (content != null || reasoning != null) && (toolCalls == null || toolCalls.isEmpty());
+    }
+
+    /**
+     * {@code earlier} and {@code later}, two text deltas of one turn and choice with nothing of that turn
+     * between them, as one delta (texts and log-probabilities in order, the first engine stamp, so the
+     * measured added latency is the longer); null when either is another event. Senders join what one
+     * task produced for a turn, so the edge writes once for it instead of once per token.
+     */
+    public static TurnEvent joined(TurnEvent earlier, TurnEvent later) {
+      return earlier.joinable() && later.joinable() && earlier.choice == later.choice
+          && earlier.turnId.equals(later.turnId) ? earlier.join(later) : null;
+    }
+
+    private TurnEvent join(TurnEvent next) {
+      return new TurnEvent(turnId, kind, concat(content, next.content), concat(reasoning, next.reasoning), null, null,
+          null, null, null, null, engine != null ? engine : next.engine, null, 0, null, null,
+          concat(logprobs, next.logprobs), choice);
+    }
+
+    private static String concat(String a, String b) {
+      return a == null ? b : b == null ? a : a + b;
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+      if (a == null || a.isEmpty()) {
+        return b;
+      }
+      if (b == null || b.isEmpty()) {
+        return a;
+      }
+      List<T> both = new ArrayList<>(a);
+      both.addAll(b);
+      return both;
     }
   }
 

@@ -124,6 +124,51 @@ class StreamBatchingTest {
   }
 
   @Test
+  void aTurnsDeltasSentJoinedInOneTaskArriveAsOneDeltaPerRun() throws Exception {
+    Context edge = vertx.getOrCreateContext();
+    Map<String, List<TurnEvent>> received = new ConcurrentHashMap<>();
+    StreamInbox<TurnEvent> inbox = on(edge, () -> {
+      StreamInbox<TurnEvent> in = StreamInbox.current(vertx, ChatMessages.TURN_STREAM);
+      for (String turn : List.of("t1", "t2")) {
+        in.register(turn, e -> received.computeIfAbsent(turn, k -> Collections.synchronizedList(new ArrayList<>())).add(e));
+      }
+      return in;
+    });
+    await(inbox.ready());
+
+    // one task of the pipeline: tokens of two turns interleaved, a citations event inside t1's run
+    on(vertx.getOrCreateContext(), () -> {
+      for (TurnEvent e : List.of(TurnEvent.delta("t1", "Hel", null, new EngineStamp(1, 2)),
+          TurnEvent.delta("t2", "a", null), TurnEvent.delta("t1", "lo", "why", new EngineStamp(3, 4)),
+          TurnEvent.citations("t1", List.of()), TurnEvent.delta("t1", " there", null),
+          TurnEvent.delta("t2", "b", null), TurnEvent.done("t2", "chat", new Usage(1, 2), "stop"),
+          TurnEvent.delta("t2", "late", null))) {
+        StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, inbox.address(), e, TurnEvent::joined);
+      }
+      // sent plainly (a plugin's or the policy's text): apart from the joined deltas before and after it
+      StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, inbox.address(), TurnEvent.delta("t2", "plain", null));
+      StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, inbox.address(), TurnEvent.delta("t2", "after", null),
+          TurnEvent::joined);
+      return null;
+    });
+
+    until("both turns' events arrived", Duration.ofSeconds(10),
+        () -> received.getOrDefault("t1", List.of()).size() == 3 && received.getOrDefault("t2", List.of()).size() == 5);
+    List<TurnEvent> t1 = received.get("t1");
+    assertThat(t1.get(0).content()).isEqualTo("Hello");
+    assertThat(t1.get(0).reasoning()).isEqualTo("why");
+    assertThat(t1.get(0).engine()).isEqualTo(new EngineStamp(1, 2)); // the run's first token: its longest wait
+    assertThat(t1.get(1).kind()).isEqualTo(TurnEvent.Kind.CITATIONS);
+    assertThat(t1.get(2).content()).isEqualTo(" there");
+    List<TurnEvent> t2 = received.get("t2");
+    assertThat(t2.get(0).content()).isEqualTo("ab");
+    assertThat(t2.get(1).kind()).isEqualTo(TurnEvent.Kind.DONE);
+    assertThat(t2.get(2).content()).isEqualTo("late"); // never joined across another event of its turn
+    assertThat(t2.subList(3, 5)).extracting(TurnEvent::content).containsExactly("plain", "after");
+    assertThat(messagesTo.get(inbox.address())).hasValue(1);
+  }
+
+  @Test
   void sendersWithoutBatchingStillReachTheirStreams() throws Exception {
     Context edge = vertx.getOrCreateContext();
     Map<String, List<String>> received = new ConcurrentHashMap<>();
