@@ -3,7 +3,7 @@
 // navigation, the sign-in page and the 404 page, each at phone width where it must also fit 390 px
 // without sideways scrolling of the page; a skip link first in the Tab order; the current page
 // announced with aria-current; the overview's charts with their figures for screen readers.
-const { env, launch, log, check, login, run } = require('./lib');
+const { env, launch, log, check, login, run, shot } = require('./lib');
 const { axe } = require('./a11y');
 
 /** The href of the first link matching selector on path, or null. */
@@ -54,7 +54,12 @@ run('a11y', async () => {
       await axe(page, path + ' at 390 px');
     }
 
-    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // the docs' screenshots of pages no other scenario shows
+    for (const [path, name] of [['/console/channels', 'console-channels'], ['/console/datasets', 'console-datasets']]) {
+      await page.goto(env.base + path);
+      await shot(page, name);
+    }
     await page.goto(env.base + '/console/kb');
     check(await page.getAttribute('nav.side a[href="/console/kb"]', 'aria-current') === 'page',
       'the current page is announced (aria-current)');

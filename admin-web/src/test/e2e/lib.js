@@ -38,12 +38,12 @@ function required(name) {
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** A fresh browser with a new, empty profile directory (removed on close). */
+/** A fresh browser with a new, empty profile directory (removed on close); 1280x800 unless told (the docs' screenshots). */
 async function launch(options = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'deepchat-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: env.chromium, headless: true, args: ARGS,
-    viewport: options.viewport || { width: 1280, height: 860 }, locale: options.locale || 'en-US',
+    viewport: options.viewport || { width: 1280, height: 800 }, locale: options.locale || 'en-US',
   });
   context.setDefaultTimeout(20000);
   const close = async () => {

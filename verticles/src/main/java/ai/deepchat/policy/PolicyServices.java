@@ -63,7 +63,8 @@ public record PolicyServices(ModerationService moderation, RequestLimits limits,
   public static Future<List<String>> deployVerticles(Vertx vertx, Platform platform) {
     List<String> ids = new ArrayList<>();
     Duration interval = Duration.ofMinutes(platform.config().policy().retentionIntervalMinutes());
-    return vertx.deployVerticle(new RetentionVerticle(platform.database(), interval, Duration.ofMinutes(1)))
+    return vertx.deployVerticle(new RetentionVerticle(platform.database(), interval, Duration.ofMinutes(1),
+            platform.config().policy().rolloutOutcomeRetentionDays()))
         .map(ids::add)
         .map(v -> ids);
   }

@@ -7,6 +7,7 @@ import ai.deepchat.canary.rollout.Rollout;
 import ai.deepchat.canary.rollout.RolloutMode;
 import ai.deepchat.canary.rollout.RolloutService.StartRequest;
 import ai.deepchat.canary.rollout.Routing;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -233,5 +234,31 @@ class RolloutRoutingIntegrationTest {
         + " AND status = 'complete' AND model_version_id IS NULL")).isEqualTo(1);
     assertThat(h.count("SELECT count(*) FROM conversations WHERE tenant_id = '" + t.id() + "'"
         + " AND model_version_id IS NULL")).isEqualTo(1);
+
+    // A platform-wide canary serves the tenant too, but it is the platform's, not the tenant's: no outcome row
+    // lands in the tenant's rollout_outcomes and the tenant's comparison does not know the rollout (404), so
+    // one tenant's traffic is never shown as another's (docs/console.md, "Models": why platform rollouts
+    // have no comparison panel).
+    VersionEndpoint candidateEndpoint = VersionEndpoint.start(vertx, "platform candidate", n -> false);
+    ModelVersion platformCandidate = await(h.canary.registry().create(Scope.PLATFORM,
+        new ai.deepchat.canary.registry.ModelRegistry.VersionSpec("platform-v2",
+            ai.deepchat.canary.registry.Backend.OPENAI, candidateEndpoint.url(), new JsonObject().put("model", "p2"), ""),
+        ADMIN));
+    Rollout platformRollout = await(h.canary.rollouts().start(Scope.PLATFORM,
+        new StartRequest(RolloutMode.CANARY, platformCandidate.id(), 10_000, List.of(), null), ADMIN));
+    try {
+      until("the platform canary reached the chooser", Duration.ofSeconds(10), () -> {
+        Routing r = await(h.canary.chooser().routing(Scope.PLATFORM));
+        return r.active() != null && r.active().id().equals(platformRollout.id());
+      });
+      assertThat(answer(complete(t, "Platform canary question"))).isEqualTo("platform candidate");
+      assertThat(h.count("SELECT count(*) FROM rollout_outcomes WHERE tenant_id = '" + t.id() + "'"))
+          .as("no outcome row in the tenant's table").isZero();
+      assertThat(await(h.canary.comparison().of(t.id(), platformRollout.id()).map(x -> "found")
+          .recover(err -> Future.succeededFuture(err instanceof ai.deepchat.canary.registry.CanaryException ce
+              ? ce.failure().name() : err.toString())))).isEqualTo("NOT_FOUND");
+    } finally {
+      await(h.canary.rollouts().rollback(Scope.PLATFORM, platformRollout.id(), ADMIN, "test over", Map.of()));
+    }
   }
 }

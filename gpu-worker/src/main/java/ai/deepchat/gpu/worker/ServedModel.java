@@ -8,6 +8,7 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 import ai.deepchat.platform.engine.EngineMessages.OutputConstraint;
 import ai.deepchat.tokenizer.DeepSeekTokenizer;
+import ai.deepchat.tokenizer.TokenizerRegistry;
 import ai.deepchat.tokenizer.template.ChatTemplate;
 
 import java.nio.file.Path;
@@ -51,7 +52,8 @@ public final class ServedModel implements AutoCloseable {
   }
 
   public static ServedModel load(String modelKey, Path modelDir, EngineOptions options) {
-    DeepSeekTokenizer tokenizer = DeepSeekTokenizer.load(modelDir);
+    // shared with the pipeline's token counter on a one-JVM node (the same tokenizer.json)
+    DeepSeekTokenizer tokenizer = TokenizerRegistry.acquire(modelDir);
     try {
       ChatTemplate template = ChatTemplate.fromConfig(tokenizer.config().orElseThrow(() ->
           new EngineException(EngineException.Kind.BAD_CHECKPOINT,

@@ -3,6 +3,7 @@ package ai.deepchat.launcher;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.tokenizer.TokenizerRegistry;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +55,9 @@ class NodeLifecycleTest {
       HttpResponse<String> ready = get(port, "/health/ready");
       assertThat(ready.statusCode()).isEqualTo(200);
       assertThat(new JsonObject(ready.body()).getString("status")).isEqualTo("UP");
+      // the pipeline's token counter (bundled copy) and the engine worker (test model's copy) read the
+      // same tokenizer.json: one native tokenizer in this JVM, not one each
+      assertThat(TokenizerRegistry.live()).as("native tokenizers built by this node").isEqualTo(1);
 
       // metrics on the management port only, never on the public one
       assertThat(get(port, "/metrics").statusCode()).isEqualTo(404);

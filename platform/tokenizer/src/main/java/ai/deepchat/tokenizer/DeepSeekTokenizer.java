@@ -39,14 +39,25 @@ public final class DeepSeekTokenizer implements AutoCloseable {
   private final AddedTokens addedTokens;
   private final Optional<TokenizerConfig> config;
   private final String source;
+  // what close() gives up: the native tokenizer itself, or a lease on one shared by TokenizerRegistry
+  private final Runnable release;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private DeepSeekTokenizer(HuggingFaceTokenizer tokenizer, AddedTokens addedTokens,
-      Optional<TokenizerConfig> config, String source) {
+      Optional<TokenizerConfig> config, String source, Runnable release) {
     this.tokenizer = tokenizer;
     this.addedTokens = addedTokens;
     this.config = config;
     this.source = source;
+    this.release = release == null ? tokenizer::close : release;
+  }
+
+  /**
+   * Another handle on this tokenizer's native tokenizer, with its own folder's config, whose close() runs
+   * {@code release} instead of freeing it.
+   */
+  DeepSeekTokenizer lease(Optional<TokenizerConfig> config, Path source, Runnable release) {
+    return new DeepSeekTokenizer(tokenizer, addedTokens, config, source.toString(), release);
   }
 
   /**
@@ -56,38 +67,48 @@ public final class DeepSeekTokenizer implements AutoCloseable {
    * @throws TokenizerException naming the file when it is missing, not JSON, or not a tokenizer
    */
   public static DeepSeekTokenizer load(Path modelDir) {
-    Path file = modelDir.resolve(FILE_NAME);
+    return load(modelDir.resolve(FILE_NAME), folderConfig(modelDir));
+  }
+
+  /** A model folder's {@code tokenizer_config.json}, when it has one. */
+  static Optional<TokenizerConfig> folderConfig(Path modelDir) {
     Path configFile = modelDir.resolve(TokenizerConfig.FILE_NAME);
-    Optional<TokenizerConfig> config = Files.exists(configFile)
-        ? Optional.of(TokenizerConfig.load(configFile)) : Optional.empty();
-    return load(file, config);
+    return Files.exists(configFile) ? Optional.of(TokenizerConfig.load(configFile)) : Optional.empty();
   }
 
   /** Loads a {@code tokenizer.json} file with an optional, separately loaded config. */
   public static DeepSeekTokenizer load(Path tokenizerJson, Optional<TokenizerConfig> config) {
-    byte[] json;
+    return fromJson(read(tokenizerJson), config, tokenizerJson, null);
+  }
+
+  /** The bytes of a {@code tokenizer.json}, with the tokenizer's own message when it cannot be read. */
+  static byte[] read(Path tokenizerJson) {
     try {
-      json = Files.readAllBytes(tokenizerJson);
+      return Files.readAllBytes(tokenizerJson);
     } catch (NoSuchFileException e) {
       throw new TokenizerException(FILE_NAME + " not found at " + tokenizerJson, e);
     } catch (IOException e) {
       throw new TokenizerException("cannot read " + tokenizerJson + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Builds the tokenizer of {@code json} (read from {@code source}); close() runs {@code release}, if given. */
+  static DeepSeekTokenizer fromJson(byte[] json, Optional<TokenizerConfig> config, Path source, Runnable release) {
     AddedTokens added;
     try {
       added = AddedTokens.parse(json);
     } catch (IOException e) {
       throw new TokenizerException(
-          tokenizerJson + " is not a valid " + FILE_NAME + ": " + e.getMessage(), e);
+          source + " is not a valid " + FILE_NAME + ": " + e.getMessage(), e);
     }
     HuggingFaceTokenizer hf;
     try {
       hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), DJL_OPTIONS);
     } catch (IOException | RuntimeException e) {
       throw new TokenizerException(
-          "HF tokenizers rejected " + tokenizerJson + ": " + e.getMessage(), e);
+          "HF tokenizers rejected " + source + ": " + e.getMessage(), e);
     }
-    return new DeepSeekTokenizer(hf, added, config, tokenizerJson.toString());
+    return new DeepSeekTokenizer(hf, added, config, source.toString(), release);
   }
 
   /** Encodes with the special tokens the tokenizer's post-processor adds (none for DeepSeek-V3). */
@@ -176,7 +197,7 @@ public final class DeepSeekTokenizer implements AutoCloseable {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      tokenizer.close();
+      release.run();
     }
   }
 

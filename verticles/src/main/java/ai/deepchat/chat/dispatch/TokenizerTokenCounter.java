@@ -3,6 +3,7 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.tokenizer.BundledTokenizer;
 import ai.deepchat.tokenizer.DeepSeekTokenizer;
+import ai.deepchat.tokenizer.TokenizerRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +18,8 @@ import java.util.Optional;
  * Exact counts with the model's own tokenizer (Hugging Face tokenizer.json through platform-tokenizer's
  * {@link DeepSeekTokenizer}). Native code: call from worker threads. Without MODEL_DIR the DeepSeek-V3
  * tokenizer bundled in platform-tokenizer (the test model's) is used, which is also the tokenizer of
- * DeepSeek's API models.
+ * DeepSeek's API models. The native tokenizer is shared with this JVM's engine worker when it reads the
+ * same tokenizer.json ({@link TokenizerRegistry}).
  */
 public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable {
 
@@ -34,9 +36,9 @@ public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable 
     try {
       Optional<Path> modelDir = config.engine().modelDir();
       if (modelDir.isPresent() && Files.exists(modelDir.get().resolve(DeepSeekTokenizer.FILE_NAME))) {
-        return new TokenizerTokenCounter(DeepSeekTokenizer.load(modelDir.get()));
+        return new TokenizerTokenCounter(TokenizerRegistry.acquire(modelDir.get()));
       }
-      return new TokenizerTokenCounter(DeepSeekTokenizer.load(bundled(config.dataDir()), Optional.empty()));
+      return new TokenizerTokenCounter(TokenizerRegistry.acquire(bundled(config.dataDir()), Optional.empty()));
     } catch (RuntimeException e) {
       LOG.warn("no tokenizer could be loaded ({}); context budgets use a conservative estimate", e.getMessage());
       return new ApproxTokenCounter();

@@ -14,7 +14,9 @@ import java.util.UUID;
 
 /**
  * Deletes conversations (and their messages) whose last activity (updated_at) is older than the
- * tenant's tenant_settings.retention_days, in batches, each batch one transaction with its audit row.
+ * tenant's tenant_settings.retention_days, in batches, each batch one transaction with its audit row;
+ * and the tenant's rollout outcomes (timings of the comparison panel, no text) older than
+ * ROLLOUT_OUTCOME_RETENTION_DAYS or the tenant's retention when shorter.
  * Idempotent and safe to run on several nodes: a tenant being purged by one node is skipped by the
  * others (transaction-scoped advisory lock).
  */
@@ -25,10 +27,13 @@ final class RetentionJob {
 
   private final Database database;
   private final AuditLog audit;
+  private final int outcomeDays;
 
-  public RetentionJob(Database database, AuditLog audit) {
+  /** {@code outcomeDays}: how long rollout outcomes are kept at most (ROLLOUT_OUTCOME_RETENTION_DAYS). */
+  public RetentionJob(Database database, AuditLog audit, int outcomeDays) {
     this.database = database;
     this.audit = audit;
+    this.outcomeDays = outcomeDays;
   }
 
   /** Purges every tenant, one after the other; returns the conversations deleted. */
@@ -50,8 +55,25 @@ final class RetentionJob {
 
   /** Purges one tenant; returns the conversations deleted. */
   public Future<Long> purgeTenant(UUID tenant) {
+    return purgeOutcomes(tenant).compose(outcomes -> purgeConversations(tenant));
+  }
+
+  private Future<Long> purgeConversations(UUID tenant) {
     return purgeBatch(tenant).compose(n -> n < BATCH ? Future.succeededFuture((long) n)
-        : purgeTenant(tenant).map(more -> n + more));
+        : purgeConversations(tenant).map(more -> n + more));
+  }
+
+  /**
+   * Deletes the tenant's expired rollout outcomes, a batch per transaction; returns how many. Measurements
+   * only (no text, no visitor): no audit row, as with the metrics they feed.
+   */
+  Future<Long> purgeOutcomes(UUID tenant) {
+    return database.inTenant(tenant, conn -> conn.preparedQuery("DELETE FROM rollout_outcomes WHERE id IN"
+            + " (SELECT id FROM rollout_outcomes WHERE created_at < now() - make_interval(days =>"
+            + " LEAST($1, COALESCE((SELECT retention_days FROM tenant_settings), 365))) LIMIT " + BATCH + ")")
+        .execute(Tuple.of(outcomeDays)).map(rows -> rows.rowCount()))
+        .compose(n -> n < BATCH ? Future.succeededFuture((long) n)
+            : purgeOutcomes(tenant).map(more -> n + more));
   }
 
   private Future<Integer> purgeBatch(UUID tenant) {

@@ -24,8 +24,9 @@ public final class RetentionVerticle extends VerticleBase {
   private long timer = -1;
   private boolean running;
 
-  public RetentionVerticle(Database database, Duration interval, Duration firstRun) {
-    this.job = new RetentionJob(database, new AuditLog(database));
+  /** {@code outcomeDays}: ROLLOUT_OUTCOME_RETENTION_DAYS, the longest rollout outcomes are kept. */
+  public RetentionVerticle(Database database, Duration interval, Duration firstRun, int outcomeDays) {
+    this.job = new RetentionJob(database, new AuditLog(database), outcomeDays);
     this.interval = interval;
     this.firstRun = firstRun;
   }

@@ -83,7 +83,7 @@ class RetentionJobTest {
     exec(db, shortLived, "UPDATE channel_messages SET media_id = (SELECT id FROM channel_media WHERE open_id = 'o-owed') "
         + "WHERE dedupe_key = 'msg:3'");
 
-    RetentionJob job = new RetentionJob(db, new AuditLog(db));
+    RetentionJob job = new RetentionJob(db, new AuditLog(db), 90);
     assertThat(await(job.runOnce())).isEqualTo(2);
     // a channel message past the retention goes, unless its answer is still owed
     assertThat(count("SELECT count(*) FROM channel_messages WHERE dedupe_key = 'msg:1'")).isZero();
@@ -115,10 +115,43 @@ class RetentionJobTest {
     exec(db, tenant, "UPDATE tenant_settings SET retention_days = 7");
     conversations(tenant, RetentionJob.BATCH * 2 + 17, 8, "old");
     conversations(tenant, 3, 6, "young");
-    assertThat(await(new RetentionJob(db, new AuditLog(db)).purgeTenant(tenant))).isEqualTo(RetentionJob.BATCH * 2 + 17);
+    assertThat(await(new RetentionJob(db, new AuditLog(db), 90).purgeTenant(tenant))).isEqualTo(RetentionJob.BATCH * 2 + 17);
     assertThat(count("SELECT count(*) FROM conversations WHERE tenant_id = ?", tenant)).isEqualTo(3);
     assertThat(count("SELECT count(*) FROM audit_log WHERE tenant_id = ?", tenant)).isEqualTo(3);
     assertThat(await(new AuditLog(db).verify(tenant)).intact()).isTrue();
+  }
+
+  /** {@code n} outcomes of a rollout of the tenant's, {@code daysOld} days old, tagged by their total_ms. */
+  private void outcomes(UUID tenant, int n, int daysOld, int tag) throws Exception {
+    exec(db, tenant, "INSERT INTO model_versions (tenant_id, name, backend, location) SELECT app_tenant(), 'm', 'local', 'x'"
+        + " WHERE NOT EXISTS (SELECT 1 FROM model_versions)");
+    exec(db, tenant, "INSERT INTO rollouts (tenant_id, mode, stable_version_id) SELECT app_tenant(), 'canary', id"
+        + " FROM model_versions WHERE NOT EXISTS (SELECT 1 FROM rollouts)");
+    exec(db, tenant, "INSERT INTO rollout_outcomes (tenant_id, rollout_id, version_id, role, ok, total_ms, created_at)"
+        + " SELECT app_tenant(), r.id, r.stable_version_id, 'stable', true, " + tag + ", now() - make_interval(days => "
+        + daysOld + ") FROM rollouts r, generate_series(1, " + n + ")");
+  }
+
+  @Test
+  void deletesRolloutOutcomesPastTheWindowOrTheTenantsShorterRetention() throws Exception {
+    UUID strict = createTenant(db, "strict");
+    UUID lenient = createTenant(db, "lenient");
+    exec(db, strict, "UPDATE tenant_settings SET retention_days = 30");
+    outcomes(strict, RetentionJob.BATCH + 3, 40, 1); // past the tenant's 30 days: more than one batch
+    outcomes(strict, 2, 20, 2);
+    outcomes(lenient, 4, 70, 3); // past the 60-day window (the tenant keeps 365 days)
+    outcomes(lenient, 5, 50, 4);
+    RetentionJob job = new RetentionJob(db, new AuditLog(db), 60);
+
+    // one tenant's purge never reaches another's rows
+    assertThat(await(job.purgeOutcomes(strict))).isEqualTo(RetentionJob.BATCH + 3);
+    assertThat(count("SELECT count(*) FROM rollout_outcomes WHERE tenant_id = ?", lenient)).isEqualTo(9);
+
+    await(job.runOnce());
+    assertThat(count("SELECT count(*) FROM rollout_outcomes WHERE total_ms IN (1, 3)")).isZero();
+    assertThat(count("SELECT count(*) FROM rollout_outcomes WHERE tenant_id = ? AND total_ms = 2", strict)).isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM rollout_outcomes WHERE tenant_id = ? AND total_ms = 4", lenient)).isEqualTo(5);
+    assertThat(count("SELECT count(*) FROM audit_log WHERE action = 'retention.purged'")).as("timings only: no audit").isZero();
   }
 
   @Test
@@ -126,7 +159,7 @@ class RetentionJobTest {
     UUID tenant = createTenant(db, "timer");
     exec(db, tenant, "UPDATE tenant_settings SET retention_days = 1");
     conversations(tenant, 1, 2, "stale");
-    await(vertx.deployVerticle(new RetentionVerticle(db, Duration.ofHours(1), Duration.ofMillis(10))));
+    await(vertx.deployVerticle(new RetentionVerticle(db, Duration.ofHours(1), Duration.ofMillis(10), 90)));
     until("the timer deleted the stale conversations", Duration.ofSeconds(30),
         () -> count("SELECT count(*) FROM conversations WHERE tenant_id = ?", tenant) == 0);
     assertThat(count("SELECT count(*) FROM conversations WHERE tenant_id = ?", tenant)).isZero();

@@ -167,10 +167,18 @@ public record PlatformConfig(
    * addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client (from anyone
    * else the header is ignored); {@code newVisitorsPerMinute}: widget visitors one client address may
    * create per tenant and minute; {@code outboundAllowedHosts}: the endpoints ({@code host} or
-   * {@code host:port}) tenant-set and platform-wide URLs may reach although internal.
+   * {@code host:port}) tenant-set and platform-wide URLs may reach although internal;
+   * {@code rolloutOutcomeRetentionDays}: the longest the retention job keeps rollout outcomes (a tenant's
+   * shorter retention_days wins).
    */
   public record Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets, List<String> trustedProxies,
-                       int newVisitorsPerMinute, List<String> outboundAllowedHosts) {
+                       int newVisitorsPerMinute, List<String> outboundAllowedHosts, int rolloutOutcomeRetentionDays) {
+
+    /** Rollout outcomes kept 90 days at most. */
+    public Policy(int retentionIntervalMinutes, int rateLimitMaxBuckets, List<String> trustedProxies,
+                  int newVisitorsPerMinute, List<String> outboundAllowedHosts) {
+      this(retentionIntervalMinutes, rateLimitMaxBuckets, trustedProxies, newVisitorsPerMinute, outboundAllowedHosts, 90);
+    }
 
     /**
      * Without the client-address keys and the outbound allow-list: no trusted proxy (the client is the
