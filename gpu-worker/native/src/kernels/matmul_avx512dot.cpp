@@ -197,26 +197,38 @@ void gemv_q8(const int8_t* w, const float* ws, const int8_t* x, const float* xs,
         _mm512_dpbusd_epi32(_mm512_loadu_si512(excess + c * 16), wv, _mm512_maskz_loadu_epi8(m, x + c * 64));
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), scale, acc);
   };
-  for (int64_t o = r0; o < r1; ++o) {
-    const int8_t* wr = w + o * cols;
-    const float* wsr = ws + o * nb;
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  // NR rows at once, from the two halves of the tile (two sequential streams, as in the bf16 GEMV).
+  auto run = [&](auto nr_tag, const int64_t* os) {
+    constexpr int NR = decltype(nr_tag)::value;
+    __m512 a0[NR], a1[NR];
+    for (int r = 0; r < NR; ++r) a0[r] = a1[r] = _mm512_setzero_ps();
     int64_t c = 0;
     for (; c + 4 <= full; c += 4) {
-      const __m512 s16 =
-          _mm512_castps256_ps512(_mm256_mul_ps(_mm256_loadu_ps(wsr + 2 * c), _mm256_loadu_ps(xs + 2 * c)));
-      a0 = chunk(wr, c, ~0ull, _mm512_permutexvar_ps(idx[0], s16), a0);
-      a1 = chunk(wr, c + 1, ~0ull, _mm512_permutexvar_ps(idx[1], s16), a1);
-      a0 = chunk(wr, c + 2, ~0ull, _mm512_permutexvar_ps(idx[2], s16), a0);
-      a1 = chunk(wr, c + 3, ~0ull, _mm512_permutexvar_ps(idx[3], s16), a1);
+      for (int r = 0; r < NR; ++r) {
+        const int8_t* wr = w + os[r] * cols;
+        const __m512 s16 = _mm512_castps256_ps512(
+            _mm256_mul_ps(_mm256_loadu_ps(ws + os[r] * nb + 2 * c), _mm256_loadu_ps(xs + 2 * c)));
+        a0[r] = chunk(wr, c, ~0ull, _mm512_permutexvar_ps(idx[0], s16), a0[r]);
+        a1[r] = chunk(wr, c + 1, ~0ull, _mm512_permutexvar_ps(idx[1], s16), a1[r]);
+        a0[r] = chunk(wr, c + 2, ~0ull, _mm512_permutexvar_ps(idx[2], s16), a0[r]);
+        a1[r] = chunk(wr, c + 3, ~0ull, _mm512_permutexvar_ps(idx[3], s16), a1[r]);
+      }
     }
     for (; c < nc; ++c) {
       const __mmask64 m = c < full ? ~0ull : (1ull << (cols - c * 64)) - 1;
-      const __m512 scale = _mm512_mul_ps(two_scales(wsr, 2 * c, nb), two_scales(xs, 2 * c, nb));
-      a0 = chunk(wr, c, m, scale, a0);
+      for (int r = 0; r < NR; ++r) {
+        const __m512 scale = _mm512_mul_ps(two_scales(ws + os[r] * nb, 2 * c, nb), two_scales(xs, 2 * c, nb));
+        a0[r] = chunk(w + os[r] * cols, c, m, scale, a0[r]);
+      }
     }
-    y[t * rows + o] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    for (int r = 0; r < NR; ++r) y[t * rows + os[r]] = _mm512_reduce_add_ps(_mm512_add_ps(a0[r], a1[r]));
+  };
+  const int64_t half = (r1 - r0) / 2, mid = r0 + half;
+  for (int64_t k = 0; k < half; ++k) {
+    const int64_t os[2] = {r0 + k, mid + k};
+    run(std::integral_constant<int, 2>{}, os);
   }
+  for (int64_t o = mid + half; o < r1; ++o) run(std::integral_constant<int, 1>{}, &o);
 }
 
 struct Q8Args {
