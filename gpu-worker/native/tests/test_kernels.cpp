@@ -1,6 +1,8 @@
 // Every kernel against a plain reference, over odd shapes; matmul over each weight format and
 // both the AVX2 and the portable path.
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <limits>
 
@@ -44,10 +46,11 @@ void check_matmul(SimdLevel level) {
   CHECK(simd_level() == level);
   ThreadPool pool(3);
   // {T, cols, rows}: tails of every vector width (8, 16, 32 values) in cols, of the 4x4 register
-  // blocks in rows and tokens, and of the row/token tiles.
+  // blocks in rows and tokens, and of the row/token tiles; {1, 333, 37}: the int8 GEMV's groups of
+  // four 64-byte chunks, a lone whole chunk after them and a 13-value tail.
   const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65}, {37, 130, 129},
                                {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},   {7, 65, 67},
-                               {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}};
+                               {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}, {1, 333, 37}};
   for (WFormat fmt : {WFormat::kF32, WFormat::kBF16, WFormat::kI8}) {
     for (const auto& s : shapes) {
       const int64_t T = s[0], cols = s[1], rows = s[2];
@@ -116,6 +119,38 @@ TEST(matmul_avx512dot_matches_reference) {
   check_matmul(SimdLevel::kAvx512Dot);
 }
 
+// The dot kernels prepare activations with their own instruction set: the values must be exactly
+// those of the scalar references the matmul tests (and the int8 accuracy figures) are built on.
+TEST(dot_activation_prep_matches_scalar) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  for (int64_t cols : {1, 15, 16, 17, 31, 32, 33, 77, 1536}) {
+    const int64_t T = 3, nb = q8_blocks(cols);
+    auto x = testutil::random_vec(static_cast<size_t>(T * cols), static_cast<uint32_t>(cols), 5.f);
+    x[0] = 0.f;
+    if (cols >= 32)
+      for (int64_t i = 0; i < 32; ++i) x[cols + i] = 0.f;  // an all-zero block: scale 1, codes 0
+    std::vector<int8_t> q(x.size()), qref(x.size());
+    std::vector<float> s(static_cast<size_t>(T * nb)), sref(s.size()), xc(s.size());
+    detail::quantize_q8_dot(x.data(), T, cols, q.data(), s.data(), xc.data());
+    for (int64_t t = 0; t < T; ++t) quantize_q8_row(x.data() + t * cols, cols, qref.data() + t * cols, sref.data() + t * nb);
+    for (size_t i = 0; i < q.size(); ++i) CHECK_EQ(static_cast<int>(q[i]), static_cast<int>(qref[i]));
+    for (size_t i = 0; i < s.size(); ++i) CHECK_EQ(s[i], sref[i]);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t b = 0; b < nb; ++b) {
+        int sum = 0;
+        for (int64_t i = b * kQ8Block; i < std::min(cols, (b + 1) * kQ8Block); ++i) sum += qref[t * cols + i];
+        CHECK_EQ(xc[t * nb + b], sref[t * nb + b] * static_cast<float>(128 * sum));
+      }
+    std::vector<uint16_t> b(x.size() + 1, 0xabcd);
+    detail::round_bf16_dot(x.data(), static_cast<int64_t>(x.size()), b.data());
+    for (size_t i = 0; i < x.size(); ++i) CHECK_EQ(b[i], f32_to_bf16(x[i]));
+    CHECK_EQ(b[x.size()], 0xabcd);  // the masked tail writes nothing past the end
+  }
+}
+
 TEST(thread_pool_covers_range_once) {
   ThreadPool pool(4);
   for (int64_t n : {1, 3, 4, 5, 1000}) {
@@ -125,6 +160,15 @@ TEST(thread_pool_covers_range_once) {
     });
     for (int h : hits) CHECK_EQ(h, 1);
   }
+  // Back-to-back jobs (workers still spinning) and jobs after a pause (workers asleep).
+  std::vector<int64_t> sums(64, 0);
+  for (int round = 0; round < 3000; ++round) {
+    if (round % 1000 == 999) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    pool.parallel_for(64, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) sums[i] += i;
+    });
+  }
+  for (int64_t i = 0; i < 64; ++i) CHECK_EQ(sums[i], 3000 * i);
   bool thrown = false;
   try {
     pool.parallel_for(8, [](int64_t b, int64_t) {

@@ -1,6 +1,11 @@
 // Fixed-size worker pool with a blocking parallel_for. Kernels split work into contiguous ranges;
 // the calling thread takes part, so a pool of N threads spawns N-1 workers.
+// A decode step is ~230 parallel_for calls of well under a millisecond each, so waking a sleeping
+// worker through the kernel (tens of microseconds on a VM) would cost several percent of a token:
+// workers and the caller spin briefly on atomics before falling back to the condition variables,
+// which idle pools still sleep on. The spin adapts, so a contended machine does not pay for it.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -33,8 +38,9 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int chunks_ = 0;
-  int pending_ = 0;
-  uint64_t generation_ = 0;
+  std::atomic<int> pending_{0};          // chunks not yet finished by workers
+  std::atomic<uint64_t> generation_{0};  // bumped (under mu_) for each job
+  std::atomic<int> spin_budget_{1 << 4};   // pause instructions before sleeping; see thread_pool.cpp
   bool stop_ = false;
   std::exception_ptr error_;
 };

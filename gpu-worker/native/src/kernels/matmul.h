@@ -42,9 +42,16 @@ void matmul_tile_avx512(WFormat fmt, const void* wdata, const float* scale, int6
 void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t row_begin,
                          int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
 // int8 block weights (ws: [rows * q8_blocks(cols)]) x activations quantized the same way (xq: [T, cols],
-// xs: [T * q8_blocks(cols)]), `vpdpbusd`.
-void matmul_tile_q8dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, int64_t rows,
-                       int64_t cols, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
+// xs and xc: [T * q8_blocks(cols)]), `vpdpbusd`.
+void matmul_tile_q8dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float* xc,
+                       int64_t rows, int64_t cols, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end,
+                       float* y);
+// The activations of one dot-product matmul, prepared once per call with the same instruction set:
+// x rounded to bf16 (n values), and x quantized per block of kQ8Block like quantize_q8_row (bit for
+// bit the same values and scales), T rows of `cols`; xc[block] = scale x 128 x the block's sum of
+// codes, the excess the int8 kernel's unsigned weights add to each block's dot.
+void round_bf16_dot(const float* x, int64_t n, uint16_t* xb);
+void quantize_q8_dot(const float* x, int64_t T, int64_t cols, int8_t* xq, float* xs, float* xc);
 }  // namespace detail
 
 }  // namespace dse
