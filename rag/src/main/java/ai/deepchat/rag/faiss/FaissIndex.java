@@ -51,6 +51,11 @@ public final class FaissIndex implements AutoCloseable {
     return withRead(NativeFaiss::ntotal);
   }
 
+  /** Whether {@link #close()} was called: every later use throws {@link IllegalStateException}. */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
   public boolean isTrained() {
     return withRead(NativeFaiss::isTrained);
   }

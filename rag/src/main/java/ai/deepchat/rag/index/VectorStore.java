@@ -62,19 +62,34 @@ public final class VectorStore implements AutoCloseable {
                                   float[] query, int k) {
     return index(new Key(tenantId, knowledgeBaseId, model), dimension)
         .compose(index -> worker.executeBlocking(() -> {
-          int n = (int) Math.min(k, index.ntotal());
-          List<Hit> hits = new ArrayList<>(n);
-          if (n == 0) {
-            return hits;
-          }
-          FaissIndex.SearchResult result = index.search(query, n);
-          for (int r = 0; r < n; r++) {
-            if (result.id(0, r) >= 0) {
-              hits.add(new Hit(result.id(0, r), result.distance(0, r)));
+          try {
+            return hits(index, query, k);
+          } catch (IllegalStateException e) {
+            if (!index.isClosed()) {
+              throw e;
             }
+            // The knowledge base switched embedding model (or was deleted) after this search picked the
+            // index: the old model's index is gone, so this one query has no vector hits (lexical still
+            // answers); the next query uses the new model's index.
+            LOG.debug("index of knowledge base {} ({}) closed under a search", knowledgeBaseId, model);
+            return List.<Hit>of();
           }
-          return hits;
         }, false));
+  }
+
+  private static List<Hit> hits(FaissIndex index, float[] query, int k) {
+    int n = (int) Math.min(k, index.ntotal());
+    List<Hit> hits = new ArrayList<>(n);
+    if (n == 0) {
+      return hits;
+    }
+    FaissIndex.SearchResult result = index.search(query, n);
+    for (int r = 0; r < n; r++) {
+      if (result.id(0, r) >= 0) {
+        hits.add(new Hit(result.id(0, r), result.distance(0, r)));
+      }
+    }
+    return hits;
   }
 
   /**
