@@ -28,9 +28,12 @@ final class TokenPieces {
 
   private final byte[][] bytes;
   private final String[] texts;
+  /** Added tokens the answer's text leaves out (skip-special decoding): their log-probabilities too. */
+  private final java.util.BitSet hidden;
 
-  private TokenPieces(byte[][] bytes) {
+  private TokenPieces(byte[][] bytes, java.util.BitSet hidden) {
     this.bytes = bytes;
+    this.hidden = hidden;
     this.texts = new String[bytes.length];
     for (int i = 0; i < bytes.length; i++) {
       texts[i] = bytes[i] == null ? null : new String(bytes[i], StandardCharsets.UTF_8);
@@ -56,12 +59,17 @@ final class TokenPieces {
         }
       }
     }
+    java.util.BitSet hidden = new java.util.BitSet(bytes.length);
     for (int id = 0; id < bytes.length; id++) {
-      if (bytes[id] == null || tokenizer.idToToken(id).isPresent()) {
+      boolean added = tokenizer.idToToken(id).isPresent();
+      if (bytes[id] == null || added) {
         bytes[id] = tokenizer.decode(new int[] {id}).getBytes(StandardCharsets.UTF_8);
       }
+      if (added && bytes[id].length > 0 && tokenizer.decode(new int[] {id}, true).isEmpty()) {
+        hidden.set(id);
+      }
     }
-    return new TokenPieces(bytes);
+    return new TokenPieces(bytes, hidden);
   }
 
   /** The OpenAI log-probability record of one generated token. */
@@ -72,6 +80,14 @@ final class TokenPieces {
       top.add(new TopLogprob(text(id), lp.topLogprobs()[i], byteList(id)));
     }
     return new TokenLogprob(text(token), lp.logprob(), byteList(token), top);
+  }
+
+  /**
+   * Whether the answer's text leaves this token out (a special or control token, as the streamed
+   * detokenizer skips them): OpenAI's log-probabilities spell the content, so it has none either.
+   */
+  boolean hidden(int id) {
+    return hidden.get(id);
   }
 
   String text(int id) {
