@@ -116,7 +116,7 @@ final class GenerationStream implements TokenListener {
 
   @Override
   public void onToken(int tokenId, Logprobs logprobs) {
-    if (pieces != null && !stoppedByString && !pieces.hidden(tokenId)) {
+    if (pieces != null && !stoppedByString) {
       pendingLogprobs.add(pieces.logprob(tokenId, logprobs));
     }
     onToken(tokenId);

@@ -28,12 +28,9 @@ final class TokenPieces {
 
   private final byte[][] bytes;
   private final String[] texts;
-  /** Added tokens the answer's text leaves out (skip-special decoding): their log-probabilities too. */
-  private final java.util.BitSet hidden;
 
-  private TokenPieces(byte[][] bytes, java.util.BitSet hidden) {
+  private TokenPieces(byte[][] bytes) {
     this.bytes = bytes;
-    this.hidden = hidden;
     this.texts = new String[bytes.length];
     for (int i = 0; i < bytes.length; i++) {
       texts[i] = bytes[i] == null ? null : new String(bytes[i], StandardCharsets.UTF_8);
@@ -59,17 +56,12 @@ final class TokenPieces {
         }
       }
     }
-    java.util.BitSet hidden = new java.util.BitSet(bytes.length);
     for (int id = 0; id < bytes.length; id++) {
-      boolean added = tokenizer.idToToken(id).isPresent();
-      if (bytes[id] == null || added) {
+      if (bytes[id] == null || tokenizer.idToToken(id).isPresent()) {
         bytes[id] = tokenizer.decode(new int[] {id}).getBytes(StandardCharsets.UTF_8);
       }
-      if (added && bytes[id].length > 0 && tokenizer.decode(new int[] {id}, true).isEmpty()) {
-        hidden.set(id);
-      }
     }
-    return new TokenPieces(bytes, hidden);
+    return new TokenPieces(bytes);
   }
 
   /** The OpenAI log-probability record of one generated token. */
@@ -80,14 +72,6 @@ final class TokenPieces {
       top.add(new TopLogprob(text(id), lp.topLogprobs()[i], byteList(id)));
     }
     return new TokenLogprob(text(token), lp.logprob(), byteList(token), top);
-  }
-
-  /**
-   * Whether the answer's text leaves this token out (a special or control token, as the streamed
-   * detokenizer skips them): OpenAI's log-probabilities spell the content, so it has none either.
-   */
-  boolean hidden(int id) {
-    return hidden.get(id);
   }
 
   String text(int id) {
