@@ -57,7 +57,9 @@ class FrozenNodeTest {
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - dropped));
       assertThat(BusProbe.failures(probe, addresses, 100, PROBE_TIMEOUT))
           .as("no stale subscription of the frozen node").isEmpty();
-      assertThat(BusProbe.pingers(probe, 30, PROBE_TIMEOUT)).hasSize(2);
+      // both live nodes serve pings again (a route refreshed while the drop settles may lag a pass)
+      until("both live nodes answer pings", Duration.ofSeconds(30),
+          () -> BusProbe.pingers(probe, 30, PROBE_TIMEOUT).size() == 2);
 
       frozen.sigcont();
       Waits.phase("resumed");
