@@ -98,9 +98,14 @@ void mixed_batch(const std::string& model, bool int8 = false) {
 // An int8 base with the adapter applied at run time (in f32, over the quantized matrices) against the
 // adapter merged into the f32 weights. Stated tolerance: max |dlogit| <= 2% of the logit range with
 // int8 weights and f32 activations (AVX2), <= 3% when activations are quantized too (VNNI, Q8_0
-// blocks); the adapter path itself adds no error (within 1.5x the int8 base's own error against f32,
-// plus 1e-3) where only the weights are quantized. Greedy tokens: identical, or they part only at a
-// near tie of the f32 reference (top-two gap within twice the worst logit error), as test_int8 allows.
+// blocks). The adapter path itself adds no error: at every position the error stays within 1.5x the
+// int8 base's own error against f32 (plus 1e-3) where only the weights are quantized, within 2x with
+// Q8_0 activations. One exception, MoE models with Q8_0 activations only: int8 may flip a router near-tie, and the position
+// that routes through another expert then errs more. tiny-deepseek-v2-lite, VNNI: at position 2 layer
+// 1's third and fourth router logits are 0.1004 and 0.0923 in f32; Q8_0 moves them by -0.004 and
+// +0.005, the token takes expert 4 instead of 1 and that position's error is 0.056 (2.9x the base's
+// 0.019), the other 23 stay within 1.3x. Greedy tokens: identical, or they part only at a near tie of
+// the f32 reference (top-two gap within twice the worst logit error), as test_int8 allows.
 void int8_base_matches_merged_f32(const std::string& model, SimdLevel level) {
   set_simd_level(level);
   const bool weights_only = level < SimdLevel::kAvx512Dot;
@@ -116,6 +121,16 @@ void int8_base_matches_merged_f32(const std::string& model, SimdLevel level) {
   const double err = max_diff(with_adapter, reference);
   const double base_err = max_diff(q->forward_logits(ids, true), f->forward_logits(ids, true));
   const double effect = max_diff(with_adapter, q->forward_logits(ids, true));
+  // Positions whose error exceeds the adapter-adds-nothing bound (see above): none, or one on MoE.
+  const size_t vocab = static_cast<size_t>(merged->config().vocab_size);
+  const double bound = (weights_only ? 1.5 : 2.0) * base_err + 1e-3;
+  size_t over = 0;
+  for (size_t p = 0; p * vocab < reference.size(); ++p) {
+    const auto at = [&](const std::vector<float>& v) {
+      return std::vector<float>(v.begin() + p * vocab, v.begin() + (p + 1) * vocab);
+    };
+    if (max_diff(at(with_adapter), at(reference)) > bound) ++over;
+  }
 
   const auto got = generate(*q, {{ids, a}}, 16)[0];
   const auto want = generate(*merged, {{ids, 0}}, 16)[0];
@@ -131,10 +146,12 @@ void int8_base_matches_merged_f32(const std::string& model, SimdLevel level) {
     gap = double(at[want[same]]) - at[got[same]];
   }
   std::printf("  %s int8 (%s): max |runtime - merged f32| = %.4f over range %.2f (int8 base vs f32 base: %.4f), "
-              "adapter moves logits by up to %.3g; greedy tokens equal for %zu/16 (f32 gap where they part: %.4f)\n",
-              model.c_str(), simd_name(level), err, double(*hi - *lo), base_err, effect, same, gap);
+              "adapter moves logits by up to %.3g; greedy tokens equal for %zu/16 (f32 gap where they part: %.4f); "
+              "positions over %.4f: %zu\n",
+              model.c_str(), simd_name(level), err, double(*hi - *lo), base_err, effect, same, gap, bound, over);
   CHECK(err <= (weights_only ? 0.02 : 0.03) * (*hi - *lo));
-  if (weights_only) CHECK(err <= 1.5 * base_err + 1e-3);
+  // (no flip was seen with weights-only int8, whose error is smaller: no exception there)
+  CHECK(over <= (!weights_only && merged->config().n_routed_experts > 0 ? 1u : 0u));
   CHECK(effect > 0.05);
   CHECK(gap <= 2 * err);
   set_simd_level(simd_available());
