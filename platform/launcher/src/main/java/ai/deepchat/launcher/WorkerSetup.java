@@ -20,8 +20,14 @@ final class WorkerSetup {
     Path dir = engine.modelDir().orElseGet(() -> TinyTestModel.ensure(platform.config().dataDir()));
     String key = engine.modelDir().isPresent()
         ? platform.config().chat().engineModelKey().orElse(modelKey(dir)) : TinyTestModel.MODEL_KEY;
-    EngineOptions options = new EngineOptions(engine.backend(), engine.threads(), false, engine.maxSequences(), 0);
-    return new EngineWorkerVerticle(key, dir, options, platform.nodeId(), Duration.ofSeconds(engine.drainSeconds()));
+    return new EngineWorkerVerticle(key, dir, options(engine), platform.nodeId(),
+        Duration.ofSeconds(engine.drainSeconds()));
+  }
+
+  /** The engine's load options from the node's configuration. */
+  static EngineOptions options(PlatformConfig.Engine engine) {
+    boolean int8 = engine.quantization() == PlatformConfig.Engine.Quantization.INT8;
+    return new EngineOptions(engine.backend(), engine.threads(), int8, engine.maxSequences(), 0);
   }
 
   /** The folder name, as Hugging Face names models ("DeepSeek-R1-Distill-Qwen-1.5B"). */

@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -96,7 +97,8 @@ public final class ConfigLoader {
             intIn("ENGINE_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024),
             intIn("ENGINE_MAX_SEQUENCES", 8, 1, 4096),
             intIn("ENGINE_DRAIN_SECONDS", 30, 0, 3600),
-            NativeLibraries.defaultCacheDirectory(values, System.getProperty("user.home", "."))),
+            NativeLibraries.defaultCacheDirectory(values, System.getProperty("user.home", ".")),
+            engineQuantization(engineBackend())),
         console(jwtSecret),
         new PlatformConfig.Policy(intIn("RETENTION_INTERVAL_MINUTES", 60, 1, 10080),
             intIn("RATE_LIMIT_MAX_BUCKETS", 100_000, 100, 10_000_000), trustedProxies(),
@@ -362,6 +364,21 @@ public final class ConfigLoader {
       throw new ConfigException("ENGINE_BACKEND", "'" + backend + "' is not cpu or cuda:N");
     }
     return backend;
+  }
+
+  /** int8 is the CPU backend's: the CUDA backend serves bf16 and would refuse it only once the model loads. */
+  private PlatformConfig.Engine.Quantization engineQuantization(String backend) {
+    String v = string("ENGINE_QUANTIZATION", "none");
+    PlatformConfig.Engine.Quantization q = switch (v.toLowerCase(Locale.ROOT)) {
+      case "none" -> PlatformConfig.Engine.Quantization.NONE;
+      case "int8" -> PlatformConfig.Engine.Quantization.INT8;
+      default -> throw new ConfigException("ENGINE_QUANTIZATION", "'" + v + "' is not none or int8");
+    };
+    if (q == PlatformConfig.Engine.Quantization.INT8 && !backend.equals("cpu")) {
+      throw new ConfigException("ENGINE_QUANTIZATION",
+          "int8 runs on the cpu backend only; ENGINE_BACKEND " + backend + " serves the checkpoint's bf16 weights");
+    }
+    return q;
   }
 
   private Optional<String> optional(String key) {

@@ -139,10 +139,20 @@ public record PlatformConfig(
    * Engine workers: the model folder served locally, the backend ("cpu", "cuda:0"), CPU threads, how
    * many sequences generate at once (more wait in the worker's queue), and how long a stopping worker
    * lets running generations finish before it cuts them; {@code nativeCacheDir} is where the jar's JNI
-   * libraries are unpacked once per version (NATIVE_CACHE_DIR).
+   * libraries are unpacked once per version (NATIVE_CACHE_DIR); {@code quantization}: how the weights
+   * are held (ENGINE_QUANTIZATION).
    */
   public record Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences,
-                       int drainSeconds, Path nativeCacheDir) {
+                       int drainSeconds, Path nativeCacheDir, Quantization quantization) {
+
+    /** How the engine holds the weight matrices: as the checkpoint stores them, or int8 quantized at load. */
+    public enum Quantization { NONE, INT8 }
+
+    /** Weights as the checkpoint stores them. */
+    public Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences, int drainSeconds,
+                  Path nativeCacheDir) {
+      this(modelDir, backend, threads, maxSequences, drainSeconds, nativeCacheDir, Quantization.NONE);
+    }
 
     /** Without a cache directory: the user's cache, as {@code NativeLibraries} picks it. */
     public Engine(Optional<Path> modelDir, String backend, int threads, int maxSequences, int drainSeconds) {
