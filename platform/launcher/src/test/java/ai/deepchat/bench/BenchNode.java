@@ -21,7 +21,8 @@ import java.util.Map;
  * stdin: {@code heap} (full GC, then {@code BENCH heap <heap bytes> <resident bytes>}), {@code gauges} (what a
  * soak watches for drift, as {@code BENCH gauges {json}}) and {@code quit}.
  * Arguments are {@code KEY=VALUE} configuration (docs/configuration.md) plus BENCH_ORIGIN,
- * BENCH_MAX_TOKENS and BENCH_TEMPERATURE for the widget tenant's settings.
+ * BENCH_MAX_TOKENS and BENCH_TEMPERATURE for the widget tenant's settings, and BENCH_FAQ (entries of
+ * {@link BenchFaq}, default 0).
  */
 public final class BenchNode {
 
@@ -37,10 +38,16 @@ public final class BenchNode {
     String origin = env.remove("BENCH_ORIGIN");
     int maxTokens = Integer.parseInt(env.remove("BENCH_MAX_TOKENS"));
     double temperature = Double.parseDouble(env.remove("BENCH_TEMPERATURE"));
+    int faqEntries = Integer.parseInt(env.getOrDefault("BENCH_FAQ", "0"));
+    env.remove("BENCH_FAQ");
     env.putIfAbsent("DATA_DIR", Files.createTempDirectory("deepchat-bench").toString());
     Node node = Node.start(ConfigLoader.load(env, new String[0]));
     try {
-      JsonObject ready = BenchTenant.create(node, origin, maxTokens, temperature)
+      JsonObject ready = BenchTenant.create(node, origin, maxTokens, temperature);
+      if (faqEntries > 0) {
+        BenchFaq.create(node, java.util.UUID.fromString(ready.getString("tenantId")), faqEntries);
+      }
+      ready
           .put("url", "http://127.0.0.1:" + node.httpPort())
           .put("metricsUrl", "http://127.0.0.1:" + node.managementPort())
           .put("pid", ProcessHandle.current().pid());
