@@ -81,6 +81,8 @@ public final class LoadBench {
   private String apiKey;
   private String origin;
   private long nodePid = -1;
+  /** The self-hosted node (null against a deployment): its database's commit count per step. */
+  private BenchNodeClient benchNode;
   private String nodeDataDir = "";
   private Path out;
   private String stamp;
@@ -147,6 +149,7 @@ public final class LoadBench {
       }
       if (selfHost) {
         node = startNode(out.resolve("node-" + stamp + ".log"));
+        benchNode = node;
       } else {
         url = require("url");
         widgetKey = require("widget-key");
@@ -309,6 +312,7 @@ public final class LoadBench {
     Map<String, Long> cpuBefore = CpuAccount.snapshot(nodePid, nodeDataDir);
     Map<String, Long> otherBefore = CpuAccount.otherThreads(nodePid);
     long machineBefore = CpuAccount.machineBusy();
+    long commitsBefore = benchNode == null ? -1 : benchNode.commits();
     boolean profile = Boolean.parseBoolean(opts.get("profile")) && nodePid > 0;
     if (profile) {
       jcmd("JFR.start", "name=bench", "settings=profile");
@@ -324,6 +328,11 @@ public final class LoadBench {
       line("  jvm other threads (cores, >= 0.005): " + (other.isEmpty() ? "none" : other.substring(0, other.length() - 2)));
     }
     long resident = nodePid > 0 ? CpuAccount.residentBytes(nodePid) : -1;
+    if (benchNode != null) {
+      long answers = Math.max(1, stats.answers.sum());
+      line(String.format("  postgres: %.2f transactions committed per answer in the window (the node's and its"
+          + " background jobs', PostgreSQL's count)", (double) (benchNode.commits() - commitsBefore) / answers));
+    }
     String metricsAfter = scrape();
     double loadAfter = loadAverage();
     if (profile) {
