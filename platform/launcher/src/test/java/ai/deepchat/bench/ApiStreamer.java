@@ -15,7 +15,7 @@ import io.vertx.core.parsetools.RecordParser;
  * An API client: {@code POST /v1/chat/completions} with {@code stream: true}, read as server-sent
  * events, one request after another. Content chunks are recognised by their shape rather than parsed
  * (the load generator's CPU is the platform's on a small machine); the usage chunk and errors are
- * parsed.
+ * parsed. With a fixed question ({@link #asking}) it asks it word for word, streamed or not (the FAQ mode).
  */
 final class ApiStreamer extends LoadClient {
 
@@ -28,6 +28,8 @@ final class ApiStreamer extends LoadClient {
   private final double temperature;
   private StepStats.Turn turn;
   private boolean ended;
+  private String question; // null: the numbered message
+  private boolean stream = true;
 
   ApiStreamer(Vertx vertx, StepStats stats, String message, long thinkMs, HttpClient http, String apiKey,
               int maxTokens, double temperature) {
@@ -36,6 +38,13 @@ final class ApiStreamer extends LoadClient {
     this.apiKey = apiKey;
     this.maxTokens = maxTokens;
     this.temperature = temperature;
+  }
+
+  /** Asks {@code fixed} every turn, word for word, as a streamed or a whole answer. */
+  ApiStreamer asking(String fixed, boolean streamed) {
+    this.question = fixed;
+    this.stream = streamed;
+    return this;
   }
 
   @Override
@@ -50,9 +59,9 @@ final class ApiStreamer extends LoadClient {
     ended = false;
     http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/v1/chat/completions")
             .putHeader("Authorization", "Bearer " + apiKey).putHeader("Content-Type", "application/json"))
-        .compose(req -> req.send(new JsonObject().put("stream", true).put("max_tokens", maxTokens)
+        .compose(req -> req.send(new JsonObject().put("stream", stream).put("max_tokens", maxTokens)
             .put("temperature", temperature).put("messages", new JsonArray().add(new JsonObject().put("role", "user")
-                .put("content", message()))).encode()))
+                .put("content", question == null ? message() : question))).encode()))
         .onSuccess(this::onResponse)
         .onFailure(err -> fail("request:" + err.getClass().getSimpleName()));
   }
@@ -68,6 +77,10 @@ final class ApiStreamer extends LoadClient {
         }
         fail(code);
       });
+      return;
+    }
+    if (!stream) {
+      resp.body().onSuccess(this::onWhole).onFailure(err -> end("stream:" + err.getClass().getSimpleName()));
       return;
     }
     resp.handler(RecordParser.newDelimited("\n", this::onLine));
@@ -89,8 +102,17 @@ final class ApiStreamer extends LoadClient {
       end(new JsonObject(data).getJsonObject("error").getString("code", "error"));
     } else if (data.contains("\"usage\"")) {
       JsonObject usage = new JsonObject(data).getJsonObject("usage");
-      turn.done(now, usage == null ? 0 : usage.getInteger("completion_tokens", 0));
+      turn.done(now, usage == null ? 0 : usage.getInteger("completion_tokens", 0), data.contains("\"intent\"")
+          ? new JsonObject(data).getString("intent") : null);
     }
+  }
+
+  private void onWhole(Buffer body) {
+    long now = System.nanoTime();
+    JsonObject answer = new JsonObject(body); // a whole answer: its time is the turn's, not a first token's
+    JsonObject usage = answer.getJsonObject("usage");
+    turn.done(now, usage == null ? 0 : usage.getInteger("completion_tokens", 0), answer.getString("intent"));
+    end(null);
   }
 
   /** The stream ended: [DONE] ({@code error} null), an error event, or the connection. */

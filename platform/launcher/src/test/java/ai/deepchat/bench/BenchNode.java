@@ -19,9 +19,11 @@ import java.util.Map;
  * here). Starts a node (embedded PostgreSQL, all roles, the bundled tiny model), creates a bench tenant
  * whose rate limits are out of the way, prints {@code BENCH ready {json}}, then answers commands on
  * stdin: {@code heap} (full GC, then {@code BENCH heap <heap bytes> <resident bytes>}), {@code gauges} (what a
- * soak watches for drift, as {@code BENCH gauges {json}}) and {@code quit}.
+ * soak watches for drift, as {@code BENCH gauges {json}}), {@code commits} (transactions committed in its
+ * database) and {@code quit}.
  * Arguments are {@code KEY=VALUE} configuration (docs/configuration.md) plus BENCH_ORIGIN,
- * BENCH_MAX_TOKENS and BENCH_TEMPERATURE for the widget tenant's settings.
+ * BENCH_MAX_TOKENS and BENCH_TEMPERATURE for the widget tenant's settings, and BENCH_FAQ (entries of
+ * {@link BenchFaq}, default 0).
  */
 public final class BenchNode {
 
@@ -37,10 +39,16 @@ public final class BenchNode {
     String origin = env.remove("BENCH_ORIGIN");
     int maxTokens = Integer.parseInt(env.remove("BENCH_MAX_TOKENS"));
     double temperature = Double.parseDouble(env.remove("BENCH_TEMPERATURE"));
+    int faqEntries = Integer.parseInt(env.getOrDefault("BENCH_FAQ", "0"));
+    env.remove("BENCH_FAQ");
     env.putIfAbsent("DATA_DIR", Files.createTempDirectory("deepchat-bench").toString());
     Node node = Node.start(ConfigLoader.load(env, new String[0]));
     try {
-      JsonObject ready = BenchTenant.create(node, origin, maxTokens, temperature)
+      JsonObject ready = BenchTenant.create(node, origin, maxTokens, temperature);
+      if (faqEntries > 0) {
+        BenchFaq.create(node, java.util.UUID.fromString(ready.getString("tenantId")), faqEntries);
+      }
+      ready
           .put("url", "http://127.0.0.1:" + node.httpPort())
           .put("metricsUrl", "http://127.0.0.1:" + node.managementPort())
           .put("pid", ProcessHandle.current().pid());
@@ -50,6 +58,8 @@ public final class BenchNode {
       while ((line = in.readLine()) != null && !line.equals("quit")) {
         if (line.equals("heap")) {
           System.out.println("BENCH heap " + heapAfterGc() + " " + residentBytes());
+        } else if (line.equals("commits")) {
+          System.out.println("BENCH commits " + commits(node));
         } else if (line.equals("gauges")) {
           System.out.println("BENCH gauges " + gauges(node).encode());
         }
@@ -73,6 +83,16 @@ public final class BenchNode {
     double handlers = io.vertx.micrometer.backends.BackendRegistries.getDefaultNow().find("vertx.eventbus.handlers").gauges().stream()
         .mapToDouble(g -> g.value()).sum();
     return new JsonObject().put("heapBytes", heap).put("dbConnections", connections).put("busHandlers", handlers);
+  }
+
+  /**
+   * Transactions committed in the node's database so far, as PostgreSQL counts them (each backend
+   * reports its counts at least once a second while busy, so a window of many seconds reads true).
+   */
+  private static long commits(Node node) {
+    return node.platform().database().global(c -> c.query("SELECT xact_commit FROM pg_stat_database"
+            + " WHERE datname = current_database()").execute().map(rows -> rows.iterator().next().getLong(0)))
+        .toCompletionStage().toCompletableFuture().join();
   }
 
   /** Heap in use after full collections (repeated: one GC may leave objects awaiting finalization). */

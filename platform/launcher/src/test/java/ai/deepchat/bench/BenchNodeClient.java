@@ -43,6 +43,11 @@ final class BenchNodeClient implements AutoCloseable {
     return new JsonObject(ask("gauges").substring("gauges ".length()));
   }
 
+  /** Transactions committed in the node's database so far (PostgreSQL's count). */
+  long commits() throws InterruptedException {
+    return Long.parseLong(ask("commits").split(" ")[1]);
+  }
+
   /** Sends {@code command} and returns the answer, which starts with the command's name. */
   private String ask(String command) throws InterruptedException {
     process.send(command);

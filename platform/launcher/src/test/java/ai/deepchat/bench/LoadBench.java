@@ -63,6 +63,9 @@ public final class LoadBench {
     DEFAULTS.put("upstream-rate", "0");
     DEFAULTS.put("tx-peer", "true");
     DEFAULTS.put("nginx-peer", "true");
+    DEFAULTS.put("mode", "chat");
+    DEFAULTS.put("faq-entries", "8");
+    DEFAULTS.put("faq-stream-share", "0.5");
   }
 
   private final Map<String, String> opts;
@@ -78,12 +81,22 @@ public final class LoadBench {
   private String apiKey;
   private String origin;
   private long nodePid = -1;
+  /** The self-hosted node (null against a deployment): its database's commit count per step. */
+  private BenchNodeClient benchNode;
   private String nodeDataDir = "";
   private Path out;
   private String stamp;
 
   private LoadBench(Map<String, String> opts) {
     this.opts = opts;
+  }
+
+  /**
+   * {@code --mode faq}: every user is an API client asking one of the bench tenant's FAQ questions word
+   * for word (answered without the model), streamed or whole; the figures are turns/s and whole-turn latency.
+   */
+  private boolean faqMode() {
+    return opts.get("mode").equals("faq");
   }
 
   public static void main(String[] args) throws Exception {
@@ -128,8 +141,15 @@ public final class LoadBench {
         opts.put("node-config", opts.get("node-config") + " DEEPSEEK_API_KEY=bench DEEPSEEK_BASE_URL=" + base);
         line("token upstream at " + base + ": " + opts.get("upstream-rate") + " tokens/s per stream");
       }
+      if (faqMode()) {
+        // FAQ answers need no engine and no memory figures: the steps are the measurement
+        opts.put("engine-peer", "false");
+        opts.put("idle-sockets", "0");
+        opts.put("node-config", opts.get("node-config") + " BENCH_FAQ=" + opts.get("faq-entries"));
+      }
       if (selfHost) {
         node = startNode(out.resolve("node-" + stamp + ".log"));
+        benchNode = node;
       } else {
         url = require("url");
         widgetKey = require("widget-key");
@@ -167,7 +187,7 @@ public final class LoadBench {
             cores, warm.cores().getOrDefault("jit", 0.0), warm.costPer(warm.stats().answers.sum())));
       }
       line("");
-      line(StepReport.HEADER);
+      line(faqMode() ? StepReport.FAQ_HEADER : StepReport.HEADER);
       for (String s : opts.get("steps").split(",")) {
         int users = Integer.parseInt(s.trim());
         StepReport row = step(users, Long.parseLong(opts.get("warmup-seconds")) * 1000,
@@ -180,7 +200,7 @@ public final class LoadBench {
               () -> reniceEngine(ProcessHandle.current().pid())));
         }
         rows.add(row);
-        line(row.markdown());
+        line(faqMode() ? row.faqMarkdown() : row.markdown());
         detail(row);
         if (selfHost && Boolean.parseBoolean(opts.get("tx-peer"))) {
           txPeer(row);
@@ -190,7 +210,11 @@ public final class LoadBench {
         }
       }
       line("");
-      verdict(rows);
+      if (faqMode()) {
+        faqVerdict(rows);
+      } else {
+        verdict(rows);
+      }
     } finally {
       if (peerModel != null) {
         peerModel.close();
@@ -245,7 +269,7 @@ public final class LoadBench {
 
   /** One step: {@code users} clients (the API share on SSE, the rest on the widget socket) for warm-up + window. */
   private StepReport step(int users, long warmupMs, long windowMs) throws Exception {
-    int apiUsers = (int) Math.round(users * Double.parseDouble(opts.get("api-share")));
+    int apiUsers = faqMode() ? users : (int) Math.round(users * Double.parseDouble(opts.get("api-share")));
     long thinkMs = Long.parseLong(opts.get("think-ms"));
     int maxTokens = Integer.parseInt(opts.get("max-tokens"));
     double temperature = Double.parseDouble(opts.get("temperature"));
@@ -255,7 +279,15 @@ public final class LoadBench {
     HttpClient sessions = httpClient(16, false);
     WebSocketClient ws = wsClient(users - apiUsers);
     List<LoadClient> clients = new ArrayList<>();
-    for (int i = 0; i < users; i++) {
+    if (faqMode()) {
+      List<String> questions = BenchFaq.questions(Integer.parseInt(opts.get("faq-entries")));
+      int streamed = (int) Math.round(users * Double.parseDouble(opts.get("faq-stream-share")));
+      for (int i = 0; i < users; i++) {
+        clients.add(new ApiStreamer(vertx, stats, message, thinkMs, api, apiKey, maxTokens, temperature)
+            .asking(questions.get(i % questions.size()), i < streamed));
+      }
+    }
+    for (int i = clients.size(); i < users; i++) {
       clients.add(i < apiUsers
           ? new ApiStreamer(vertx, stats, message, thinkMs, api, apiKey, maxTokens, temperature)
           : new WidgetVisitor(vertx, stats, message, thinkMs, sessions, ws, widgetKey, origin,
@@ -280,6 +312,7 @@ public final class LoadBench {
     Map<String, Long> cpuBefore = CpuAccount.snapshot(nodePid, nodeDataDir);
     Map<String, Long> otherBefore = CpuAccount.otherThreads(nodePid);
     long machineBefore = CpuAccount.machineBusy();
+    long commitsBefore = benchNode == null ? -1 : benchNode.commits();
     boolean profile = Boolean.parseBoolean(opts.get("profile")) && nodePid > 0;
     if (profile) {
       jcmd("JFR.start", "name=bench", "settings=profile");
@@ -295,6 +328,11 @@ public final class LoadBench {
       line("  jvm other threads (cores, >= 0.005): " + (other.isEmpty() ? "none" : other.substring(0, other.length() - 2)));
     }
     long resident = nodePid > 0 ? CpuAccount.residentBytes(nodePid) : -1;
+    if (benchNode != null) {
+      long answers = Math.max(1, stats.answers.sum());
+      line(String.format("  postgres: %.2f transactions committed per answer in the window (the node's and its"
+          + " background jobs', PostgreSQL's count)", (double) (benchNode.commits() - commitsBefore) / answers));
+    }
     String metricsAfter = scrape();
     double loadAfter = loadAverage();
     if (profile) {
@@ -414,12 +452,31 @@ public final class LoadBench {
     }
     if (nodePid > 0) {
       line("    per turn:     " + row.costPer(row.stats().answers.sum()));
-      line("    per token:    " + row.costPer(row.stats().tokens.sum()));
+      if (!faqMode()) {
+        line("    per token:    " + row.costPer(row.stats().tokens.sum()));
+      }
+    }
+    if (faqMode()) {
+      line("    answers by intent: " + row.stats().intents.byCode() + "; turn " + row.stats().turns.summary());
     }
     if (row.peer() != null) {
       line(String.format("    engine alone: %.0f tokens/s; TTFT %s; gaps %s", row.peer().tokensPerSecond(),
           row.peer().ttft().summary(), row.peer().gaps().summary()));
     }
+  }
+
+  /** Issue #25's FAQ target: >= 1,000 turns/s with p99 <= 100 ms (errors under 1%). */
+  private void faqVerdict(List<StepReport> rows) {
+    StepReport best = null;
+    for (StepReport r : rows) {
+      if (r.healthy() && r.stats().turns.millis(0.99) <= 100 && (best == null || r.turnsPerSecond() > best.turnsPerSecond())) {
+        best = r;
+      }
+    }
+    line(best == null ? "no step answered FAQ turns with p99 <= 100 ms and errors under 1%"
+        : String.format("most FAQ turns/s with p99 <= 100 ms (errors under 1%%): %.0f turns/s at %d connections",
+            best.turnsPerSecond(), best.users()));
+    line("target >= 1,000 FAQ turns/s with p99 <= 100 ms: " + (best != null && best.turnsPerSecond() >= 1000 ? "met" : "NOT met"));
   }
 
   private void verdict(List<StepReport> rows) {

@@ -9,6 +9,21 @@ record StepReport(int users, int apiUsers, double seconds, StepStats stats, doub
       + " (ms) | added TTFT p50 / p99 (ms) | ITL p50 / p99 (ms) | added per token p50 / p99 (ms) | <= 10 ms | <= 50 ms"
       + " | errors | load avg |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 
+  static final String FAQ_HEADER = "| connections | turns/s | turn p50 / p99 (ms) | streamed: first chunk p50 / p99 (ms)"
+      + " | platform CPU per turn (us) | errors | load avg |\n| --- | --- | --- | --- | --- | --- | --- |";
+
+  double turnsPerSecond() {
+    return stats.answers.sum() / seconds;
+  }
+
+  /** A row of the FAQ mode: whole turns, as the API clients saw them. */
+  String faqMarkdown() {
+    return String.format("| %d | %.0f | %s | %s | %.0f | %d (%.1f%%) | %.1f-%.1f |", users, turnsPerSecond(),
+        pair(stats.turns.millis(0.5), stats.turns.millis(0.99)), pair(stats.ttft.millis(0.5), stats.ttft.millis(0.99)),
+        1e6 * platformCores() * seconds / Math.max(1, stats.answers.sum()), stats.errorCount(), 100 * errorShare(),
+        loadBefore, loadAfter);
+  }
+
   StepReport withPeer(EnginePeer.Result result) {
     return new StepReport(users, apiUsers, seconds, stats, loadBefore, loadAfter, added, addedTtft, cores,
         machineCores, residentBytes, result);

@@ -15,11 +15,15 @@ final class StepStats {
   final Histogram gaps = new Histogram();
   /** Time per output token of each answer: first to last token over the tokens after the first. */
   final Histogram tpot = new Histogram();
+  /** Whole turns: from sending the message or request to the answer's end (its usage). */
+  final Histogram turns = new Histogram();
   /** Completion tokens of answers that ended in the window (the usage the platform reported). */
   final LongAdder tokens = new LongAdder();
   final LongAdder deltas = new LongAdder();
   final LongAdder answers = new LongAdder();
   final ErrorTally errors = new ErrorTally();
+  /** Answers by the intent the API reported (the FAQ mode checks they were the FAQ's). */
+  final ErrorTally intents = new ErrorTally();
   /** Streams in flight now (a turn sent and its answer not yet ended), sampled for the mean. */
   final AtomicInteger open = new AtomicInteger();
   private final LongAdder openSamples = new LongAdder();
@@ -84,8 +88,16 @@ final class StepStats {
     }
 
     void done(long now, int completionTokens) {
+      done(now, completionTokens, null);
+    }
+
+    void done(long now, int completionTokens, String intent) {
       if (counts(now)) {
+        if (intent != null) {
+          intents.add(intent);
+        }
         answers.increment();
+        turns.record(now - sentAt);
         tokens.add(completionTokens);
         if (completionTokens > 1 && firstTokenAt >= 0) {
           tpot.record((lastTokenAt - firstTokenAt) / (completionTokens - 1));

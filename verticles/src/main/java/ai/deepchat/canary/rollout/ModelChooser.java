@@ -55,10 +55,19 @@ public final class ModelChooser {
    * midway; a rollback or promotion still moves it.
    */
   public Future<Optional<Assignment>> choose(UUID tenantId, UUID conversationId, UUID pinnedVersionId) {
-    UUID conversation = conversationId == null ? UUID.randomUUID() : conversationId;
+    return routingFor(tenantId).map(r -> choose(r, conversationId, pinnedVersionId));
+  }
+
+  /** The snapshot a tenant routes by: its own when it configured anything, else the platform's. */
+  public Future<Routing> routingFor(UUID tenantId) {
     return routing(Scope.tenant(tenantId)).compose(own -> own.empty()
-            ? routing(Scope.PLATFORM) : Future.succeededFuture(own))
-        .map(r -> Optional.ofNullable(assign(r, conversation, pinnedVersionId)));
+        ? routing(Scope.PLATFORM) : Future.succeededFuture(own));
+  }
+
+  /** {@link #choose(UUID, UUID, UUID)} from a snapshot taken before ({@link #routingFor}). */
+  public Optional<Assignment> choose(Routing routing, UUID conversationId, UUID pinnedVersionId) {
+    UUID conversation = conversationId == null ? UUID.randomUUID() : conversationId;
+    return Optional.ofNullable(assign(routing, conversation, pinnedVersionId));
   }
 
   /** The current snapshot of a scope (loaded on first use), completing on the caller's context. */

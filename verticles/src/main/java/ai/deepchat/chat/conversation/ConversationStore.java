@@ -14,8 +14,10 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.ToolCall;
 import ai.deepchat.platform.engine.EngineMessages.Usage;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -47,29 +49,55 @@ final class ConversationStore {
                       Usage usage, String finishReason, List<ToolCall> toolCalls) {
   }
 
-  /** A begun turn: ids, the tenant's settings, earlier turns (widget), and a stored answer to replay. */
+  /**
+   * A begun turn: ids, the tenant's settings, earlier turns (widget), a stored answer to replay, and the
+   * model version chosen in the same transaction.
+   */
   record Begun(UUID conversationId, UUID userMessageId, UUID assistantMessageId, Settings settings,
-               List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling) {
+               List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling, ModelChoice model) {
+
+    Begun(UUID conversationId, UUID userMessageId, UUID assistantMessageId, Settings settings,
+          List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling) {
+      this(conversationId, userMessageId, assistantMessageId, settings, history, replay, sampling, null);
+    }
   }
+
+  /** A turn's end: answer and conversation in one statement (both updates always run). */
+  private static final String FINISH = "WITH answer AS (UPDATE messages SET status = $2, content = $3, "
+      + "reasoning = $4, citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, "
+      + "completion_tokens = $9, trace = $10, finish_reason = $11, tool_calls = $12, first_token_ms = $13, "
+      + "answer_ms = $14, faq_entry_id = $16, updated_at = now() WHERE id = $1 AND status = 'streaming') "
+      + "UPDATE conversations SET updated_at = now() WHERE id = $15";
 
   private final WorkerExecutor tokenizer;
   private final Database db;
   private final TokenCounter tokens;
+  private final FinishCommits finishes;
 
-  /** {@code tokenizer}: the node's tokenizer pool, where message tokens are counted. */
-  ConversationStore(WorkerExecutor tokenizer, Database db, TokenCounter tokens) {
+  /**
+   * {@code tokenizer}: the node's tokenizer pool, where message tokens are counted. Create it on the
+   * event loop that uses it: turns finishing there are committed together ({@link FinishCommits}).
+   */
+  ConversationStore(Vertx vertx, WorkerExecutor tokenizer, Database db, TokenCounter tokens) {
     this.tokenizer = tokenizer;
     this.db = db;
     this.tokens = tokens;
+    this.finishes = new FinishCommits(vertx, db, FINISH);
   }
 
   /**
-   * {@code tenantSampling}: sampling from the tenant's settings JSON, for turns that bring none (widget).
+   * {@code choice}: the model version, chosen as the transaction's first step (one transaction per turn
+   * less than choosing apart); {@code tenantSampling}: sampling from the chosen version and the tenant's
+   * settings JSON, for turns that bring none (widget).
    */
-  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
-                      Function<JsonObject, SamplingParams> tenantSampling) {
+  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId,
+                      Function<SqlConnection, Future<ModelChoice>> choice,
+                      BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling) {
     List<ChatMessage> msgs = req.messages();
-    return db.inTenant(tenantId, c -> settings(c).compose(settings -> {
+    // both reads sent at once: the connection pipelines them
+    return db.inTenant(tenantId, c -> Future.all(choice.apply(c), settings(c)).compose(read -> {
+      ModelChoice model = read.resultAt(0);
+      Settings settings = read.resultAt(1);
       for (ChatMessage m : msgs) {
         int chars = m.content().codePointCount(0, m.content().length());
         if (chars > settings.maxMessageChars()) {
@@ -77,12 +105,12 @@ final class ConversationStore {
               + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
         }
       }
-      SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(settings.extra());
+      SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(model, settings.extra());
       // tokenizers are native code: count on the tokenizer pool
       return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
           .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
           .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
-              b.replay(), sampling));
+              b.replay(), sampling, model));
     })).recover(err -> {
       if (SqlStates.isUniqueViolation(err)) {
         return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
@@ -306,17 +334,11 @@ final class ConversationStore {
                       TraceRecorder.AnswerTiming timing, UUID faqEntryId) {
     JsonArray cites = Citations.toJson(citations);
     // the trace replaces an earlier attempt's (a retry generates into the same row); none: null.
-    // Answer and conversation in one statement: one round trip less per turn (both updates always run)
-    return db.inTenant(tenantId, c -> c.preparedQuery("WITH answer AS (UPDATE messages SET status = $2, content = $3, "
-                + "reasoning = $4, citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, "
-                + "completion_tokens = $9, trace = $10, finish_reason = $11, tool_calls = $12, first_token_ms = $13, "
-                + "answer_ms = $14, faq_entry_id = $16, updated_at = now() WHERE id = $1 AND status = 'streaming') "
-                + "UPDATE conversations SET updated_at = now() WHERE id = $15")
-            .execute(Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
+    // Committed with the other turns finishing meanwhile (group commit), before the caller goes on
+    return finishes.execute(tenantId, Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
                 cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
                 trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls),
                 timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs(),
-                conversationId, faqEntryId)))
-            .mapEmpty());
+                conversationId, faqEntryId)));
   }
 }

@@ -4,6 +4,7 @@ import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.canary.CanaryServices;
 import ai.deepchat.chat.dispatch.Backends;
 import ai.deepchat.chat.dispatch.CanaryModelDispatcher;
+import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.ModelDispatcher;
 import ai.deepchat.chat.dispatch.TenantModelDispatcher;
 import ai.deepchat.chat.dispatch.TokenCounter;
@@ -93,7 +94,7 @@ public final class ConversationVerticle extends VerticleBase {
       dispatcher = routed;
     }
     WorkerExecutor tokenizer = WorkerPools.of(vertx).open(WorkerPools.Kind.TOKENIZER);
-    store = new ConversationStore(tokenizer, platform.database(), tokens);
+    store = new ConversationStore(vertx, tokenizer, platform.database(), tokens);
     backends = new Backends(vertx, chat, OutboundPolicy.of(platform.config()));
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
         routing, tokenizer);
@@ -151,12 +152,15 @@ public final class ConversationVerticle extends VerticleBase {
     UUID tenant = tenantId;
     TraceRecorder trace = new TraceRecorder(); // the turn's clock starts at its arrival
     turnsInFlight++;
-    moderate(tenantId, req, trace).compose(moderated -> dispatcher.choose(tenant, conversationId, moderated.request().requestedModel())
-        .compose(model -> {
+    // the model is chosen inside the turn's first transaction (its rollout snapshot taken just before)
+    moderate(tenantId, req, trace).compose(moderated -> dispatcher.inTransaction(tenant, conversationId,
+            req.conversationId() != null, moderated.request().requestedModel())
+        .compose(choice -> {
           TurnRequest turnReq = moderated.request();
-          return store.begin(tenant, turnReq, conversationId, model,
-                  extra -> VersionSampling.of(model, extra, tenantSampling(extra)))
+          return store.begin(tenant, turnReq, conversationId, choice,
+                  (model, extra) -> VersionSampling.of(model, extra, tenantSampling(extra)))
               .map(turn -> {
+                ModelChoice model = turn.model();
                 TurnRunner runner = new TurnRunner(deps, turnReq, tenant, model, turn, turn.sampling(),
                     moderated.blockedReply(), trace);
                 msg.reply(new TurnAck(req.turnId(), turn.conversationId().toString(), turn.userMessageId().toString(),

@@ -5,10 +5,12 @@ import ai.deepchat.canary.rollout.Assignment;
 import ai.deepchat.canary.rollout.ModelChooser;
 import ai.deepchat.platform.db.Database;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Rollout routing in front of {@link TenantModelDispatcher}: an unnamed request gets the version the
@@ -44,14 +46,39 @@ public final class CanaryModelDispatcher implements ModelDispatcher {
             : plain.choose(tenantId, conversationId, requestedModel));
   }
 
+  /**
+   * As {@link #choose}, on the caller's transaction; the rollout snapshot is taken first (a snapshot load
+   * needs a connection of its own), and a new conversation has no pinned version to look up.
+   */
+  @Override
+  public Future<Function<SqlConnection, Future<ModelChoice>>> inTransaction(UUID tenantId, UUID conversationId,
+                                                                            boolean stored, String requestedModel) {
+    if (!ModelNames.defaultAlias(requestedModel) && !ModelNames.unnamed(requestedModel)) {
+      return Future.succeededFuture(c -> plain.choose(c, conversationId, requestedModel));
+    }
+    return chooser.routingFor(tenantId).map(routing -> c -> {
+      Future<ModelChoice> named = ModelNames.defaultAlias(requestedModel)
+          ? plain.named(c, requestedModel) : Future.succeededFuture(null);
+      return named.compose(row -> row != null ? Future.succeededFuture(row)
+          : (stored ? pinned(c, conversationId) : Future.<UUID>succeededFuture(null))
+              .compose(pin -> chooser.choose(routing, conversationId, pin)
+                  .map(assigned -> Future.succeededFuture(toChoice(assigned)))
+                  .orElseGet(() -> plain.choose(c, conversationId, null))));
+    });
+  }
+
   /** The version a stored conversation was answered by; null for a new one (or one on the platform default). */
   private Future<UUID> pinned(UUID tenantId, UUID conversationId) {
     if (conversationId == null) {
       return Future.succeededFuture(null);
     }
-    return database.inTenant(tenantId, c -> c.preparedQuery("SELECT model_version_id FROM conversations WHERE id = $1")
+    return database.inTenant(tenantId, c -> pinned(c, conversationId));
+  }
+
+  private static Future<UUID> pinned(SqlConnection c, UUID conversationId) {
+    return c.preparedQuery("SELECT model_version_id FROM conversations WHERE id = $1")
         .execute(Tuple.of(conversationId))
-        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0)));
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0));
   }
 
   /** The assigned version as the backends run it; a candidate's fallback is the serving stable version. */

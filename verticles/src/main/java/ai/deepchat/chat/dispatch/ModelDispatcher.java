@@ -1,9 +1,11 @@
 package ai.deepchat.chat.dispatch;
 
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
 
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 
 /** Decides which model version serves a tenant's conversation. */
 public interface ModelDispatcher {
@@ -14,6 +16,15 @@ public interface ModelDispatcher {
    * platform default. Fails with {@code BusFailure.MODEL_NOT_FOUND} for an unknown name.
    */
   Future<ModelChoice> choose(UUID tenantId, UUID conversationId, String requestedModel);
+
+  /**
+   * The same choice as a step of the caller's own transaction, already scoped to {@code tenantId}: one
+   * transaction less per turn. What it needs besides that connection (rollout snapshots) is fetched before
+   * the returned future completes, so the step never waits for another connection while holding one.
+   * {@code stored}: {@code conversationId} names a stored conversation (false: a new one, nothing to look up).
+   */
+  Future<Function<SqlConnection, Future<ModelChoice>>> inTransaction(UUID tenantId, UUID conversationId,
+                                                                     boolean stored, String requestedModel);
 
   /** Every version the tenant may request, the platform default included. */
   Future<List<ModelChoice>> available(UUID tenantId);

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Chooses model versions from the tenant's model_versions and rollouts. Row mapping: backend 'local'
@@ -63,16 +64,26 @@ public final class TenantModelDispatcher implements ModelDispatcher {
 
   @Override
   public Future<ModelChoice> choose(UUID tenantId, UUID conversationId, String requestedModel) {
+    return database.inTenant(tenantId, c -> choose(c, conversationId, requestedModel));
+  }
+
+  @Override
+  public Future<Function<SqlConnection, Future<ModelChoice>>> inTransaction(UUID tenantId, UUID conversationId,
+                                                                            boolean stored, String requestedModel) {
+    return Future.succeededFuture(c -> choose(c, conversationId, requestedModel));
+  }
+
+  /** {@link #choose(UUID, UUID, String)} on the caller's transaction, scoped to the tenant. */
+  Future<ModelChoice> choose(SqlConnection c, UUID conversationId, String requestedModel) {
     boolean unnamed = ModelNames.unnamed(requestedModel);
     if (ModelNames.defaultAlias(requestedModel) && !requestedModel.equals(platformDefault.name())) {
-      return named(tenantId, requestedModel)
-          .compose(row -> row != null ? Future.succeededFuture(row) : choose(tenantId, conversationId, null));
+      return byName(c, requestedModel)
+          .compose(row -> row != null ? Future.succeededFuture(row) : choose(c, conversationId, null));
     }
     if (!unnamed && requestedModel.equals(platformDefault.name())) {
-      return database.inTenant(tenantId, c -> byName(c, requestedModel))
-          .map(row -> row == null ? platformDefault : row);
+      return byName(c, requestedModel).map(row -> row == null ? platformDefault : row);
     }
-    return database.inTenant(tenantId, c -> unnamed ? stableOrCandidate(c, conversationId) : byName(c, requestedModel))
+    return (unnamed ? stableOrCandidate(c, conversationId) : byName(c, requestedModel))
         .compose(choice -> {
           if (choice != null) {
             return Future.succeededFuture(choice);
@@ -88,6 +99,11 @@ public final class TenantModelDispatcher implements ModelDispatcher {
   /** The workspace's version of that name that is not retired; null when there is none. */
   public Future<ModelChoice> named(UUID tenantId, String name) {
     return database.inTenant(tenantId, c -> byName(c, name));
+  }
+
+  /** {@link #named(UUID, String)} on the caller's transaction, scoped to the tenant. */
+  Future<ModelChoice> named(SqlConnection c, String name) {
+    return byName(c, name);
   }
 
   @Override
