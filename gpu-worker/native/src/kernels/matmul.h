@@ -52,6 +52,17 @@ void matmul_tile_q8dot(const int8_t* w, const float* ws, const int8_t* xq, const
 // codes, the excess the int8 kernel's unsigned weights add to each block's dot.
 void round_bf16_dot(const float* x, int64_t n, uint16_t* xb);
 void quantize_q8_dot(const float* x, int64_t T, int64_t cols, int8_t* xq, float* xs, float* xc);
+// int8 weights in the panel layout (memory/q8_panels.h: w, ws) x activations quantized per block by
+// quantize_q8_panels_x (xq: [T, q8_padded_cols(cols)] codes, xs: scales, xsum: -128 x each block's sum
+// of codes, [T * q8_blocks(cols)]), `vpdpbusd`; rows [r0, r1), r0 a multiple of kQ8PanelRows.
+void matmul_q8_panels(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const int32_t* xsum,
+                      int64_t rows, int64_t cols, int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y);
+void quantize_q8_panels_x(const float* x, int64_t T, int64_t cols, int8_t* xq, float* xs, int32_t* xsum);
 }  // namespace detail
+
+// Puts a weight into the layout the selected kernels read best, once, at load: int8 weights go to the
+// VNNI panel layout (memory/q8_panels.h) when simd_level() is kAvx512Dot. Other levels read panel
+// weights too (rows unpacked per tile: correct, slower), so a later set_simd_level stays safe.
+void use_kernel_layout(Weight& w);
 
 }  // namespace dse
