@@ -192,6 +192,35 @@ TEST(dot_activation_prep_matches_scalar) {
   }
 }
 
+// The VNNI panel kernel's activations: the reference codes and scales, rows padded with zero codes to
+// whole blocks, and -128 x each block's sum of codes (what the unsigned weights' +128 adds).
+TEST(q8_panel_activation_prep_matches_scalar) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  for (int64_t cols : {1, 15, 16, 17, 31, 32, 33, 77, 1536}) {
+    const int64_t T = 3, nb = q8_blocks(cols), kpad = q8_padded_cols(cols);
+    auto x = testutil::random_vec(static_cast<size_t>(T * cols), static_cast<uint32_t>(cols), 5.f);
+    if (cols >= 32)
+      for (int64_t i = 0; i < 32; ++i) x[cols + i] = 0.f;  // an all-zero block: scale 1, codes 0
+    std::vector<int8_t> q(static_cast<size_t>(T * kpad), 99), qref(static_cast<size_t>(cols));
+    std::vector<float> s(static_cast<size_t>(T * nb)), sref(static_cast<size_t>(nb));
+    std::vector<int32_t> sum(s.size());
+    detail::quantize_q8_panels_x(x.data(), T, cols, q.data(), s.data(), sum.data());
+    for (int64_t t = 0; t < T; ++t) {
+      quantize_q8_row(x.data() + t * cols, cols, qref.data(), sref.data());
+      for (int64_t i = 0; i < kpad; ++i) CHECK_EQ(static_cast<int>(q[t * kpad + i]), i < cols ? static_cast<int>(qref[i]) : 0);
+      for (int64_t b = 0; b < nb; ++b) {
+        CHECK_EQ(s[t * nb + b], sref[b]);
+        int want = 0;
+        for (int64_t i = b * kQ8Block; i < std::min(cols, (b + 1) * kQ8Block); ++i) want += qref[i];
+        CHECK_EQ(sum[t * nb + b], -128 * want);
+      }
+    }
+  }
+}
+
 TEST(thread_pool_covers_range_once) {
   ThreadPool pool(4);
   for (int64_t n : {1, 3, 4, 5, 1000}) {
