@@ -232,23 +232,6 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
     detail::round_bf16_dot(x, T * w.cols, xb_buf.data());
     xb = xb_buf.data();
   }
-  // vpdpbusd multiplies bytes: quantize the activations per block of 32, as the weights are.
-  const bool q8dot = simd == SimdLevel::kAvx512Dot && w.format == WFormat::kI8;
-  thread_local std::vector<int8_t> xq_buf;
-  thread_local std::vector<float> xs_buf, xc_buf;
-  const int8_t* xq = nullptr;
-  const float* xs = nullptr;
-  const float* xc = nullptr;
-  if (q8dot) {
-    const int64_t nb = q8_blocks(w.cols);
-    xq_buf.resize(static_cast<size_t>(T * w.cols));
-    xs_buf.resize(static_cast<size_t>(T * nb));
-    xc_buf.resize(static_cast<size_t>(T * nb));
-    detail::quantize_q8_dot(x, T, w.cols, xq_buf.data(), xs_buf.data(), xc_buf.data());
-    xq = xq_buf.data();
-    xs = xs_buf.data();
-    xc = xc_buf.data();
-  }
   auto body = [&](int64_t tb, int64_t te) {
     for (int64_t tile = tb; tile < te; ++tile) {
       int64_t r0 = tile * row_tile, r1 = std::min(w.rows, r0 + row_tile);
@@ -256,8 +239,6 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
         int64_t t1 = std::min(T, t0 + kTokenTile);
         if (bf16dot)
           detail::matmul_tile_bf16dot(w.bf16.data(), xb, w.rows, w.cols, r0, r1, t0, t1, y);
-        else if (q8dot)
-          detail::matmul_tile_q8dot(w.i8.data(), w.scale.data(), xq, xs, xc, w.rows, w.cols, r0, r1, t0, t1, y);
         else if (simd >= SimdLevel::kAvx512)
           detail::matmul_tile_avx512(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
         else if (simd == SimdLevel::kAvx2)
