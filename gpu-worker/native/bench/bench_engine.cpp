@@ -243,6 +243,7 @@ void bench_lora(Engine& engine, const ModelConfig& cfg, int rank, int steps) {
 
 // --kernels: the matmul alone on the model's MLP shape, one thread, timed in thread CPU time so other
 // jobs on a shared machine skew it less than wall time; every SIMD level this CPU has, interleaved.
+// int8 rows: the row layout at each level; int8p: the panel layout the loader packs for VNNI.
 double thread_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -281,7 +282,7 @@ int bench_kernels() {
       std::vector<double> best(levels.size(), 1e30);
       for (int rep = 0; rep < 5; ++rep)
         for (size_t l = 0; l < levels.size(); ++l) {
-          if (w->panels && levels[l] != simd_available()) continue;
+          if (w->panels && levels[l] != simd_available()) continue;  // panels: the VNNI kernel only
           set_simd_level(levels[l]);
           const double t0 = thread_seconds();
           matmul(*w, x.data(), T, y.data(), nullptr, nullptr);
@@ -289,9 +290,9 @@ int bench_kernels() {
         }
       for (size_t l = 0; l < levels.size(); ++l)
         if (best[l] < 1e30)
-        std::printf("  %-5s T=%-4lld %-36s %7.1f GMAC/s  %6.1f GB/s of weights\n", w == &wb ? "bf16" : w == &wq ? "int8" : "int8p",
-                    static_cast<long long>(T), simd_name(levels[l]), T * rows * cols / best[l] / 1e9,
-                    w->bytes() / best[l] / 1e9);
+          std::printf("  %-5s T=%-4lld %-36s %7.1f GMAC/s  %6.1f GB/s of weights\n",
+                      w == &wb ? "bf16" : w == &wq ? "int8" : "int8p", static_cast<long long>(T), simd_name(levels[l]),
+                      T * rows * cols / best[l] / 1e9, w->bytes() / best[l] / 1e9);
     }
   }
   set_simd_level(simd_available());
