@@ -243,6 +243,7 @@ void bench_lora(Engine& engine, const ModelConfig& cfg, int rank, int steps) {
 
 // --kernels: the matmul alone on the model's MLP shape, one thread, timed in thread CPU time so other
 // jobs on a shared machine skew it less than wall time; every SIMD level this CPU has, interleaved.
+// int8 rows: the row layout at each level; int8p: the panel layout the loader packs for VNNI.
 double thread_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -271,22 +272,27 @@ int bench_kernels() {
   std::vector<SimdLevel> levels;
   for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kAvx512Dot})
     if (l <= simd_available()) levels.push_back(l);
-  for (const Weight* w : {&wb, &wq}) {
+  Weight wp = wq;  // the panel layout the loader uses for the VNNI kernel
+  set_simd_level(simd_available());
+  use_kernel_layout(wp);
+  for (const Weight* w : {&wb, &wq, &wp}) {
     for (int64_t T : {int64_t{1}, int64_t{128}}) {
       std::vector<float> x(static_cast<size_t>(T * cols)), y(static_cast<size_t>(T * rows));
       for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<int64_t>(next_rand() % 2001) - 1000) / 1000.f;
       std::vector<double> best(levels.size(), 1e30);
       for (int rep = 0; rep < 5; ++rep)
         for (size_t l = 0; l < levels.size(); ++l) {
+          if (w->panels && levels[l] != simd_available()) continue;  // panels: the VNNI kernel only
           set_simd_level(levels[l]);
           const double t0 = thread_seconds();
           matmul(*w, x.data(), T, y.data(), nullptr, nullptr);
           best[l] = std::min(best[l], thread_seconds() - t0);
         }
       for (size_t l = 0; l < levels.size(); ++l)
-        std::printf("  %-5s T=%-4lld %-36s %7.1f GMAC/s  %6.1f GB/s of weights\n", w == &wb ? "bf16" : "int8",
-                    static_cast<long long>(T), simd_name(levels[l]), T * rows * cols / best[l] / 1e9,
-                    w->bytes() / best[l] / 1e9);
+        if (best[l] < 1e30)
+          std::printf("  %-5s T=%-4lld %-36s %7.1f GMAC/s  %6.1f GB/s of weights\n",
+                      w == &wb ? "bf16" : w == &wq ? "int8" : "int8p", static_cast<long long>(T), simd_name(levels[l]),
+                      T * rows * cols / best[l] / 1e9, w->bytes() / best[l] / 1e9);
     }
   }
   set_simd_level(simd_available());

@@ -17,13 +17,14 @@
 #include "kernels/silu_mul.h"
 #include "kernels/softmax.h"
 #include "loader/weight_loader.h"
+#include "memory/q8_panels.h"
 #include "test_util.h"
 
 using namespace dse;
 
 namespace {
 
-Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed) {
+Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed, bool panels = false) {
   auto v = testutil::random_vec(static_cast<size_t>(rows * cols), seed);
   Weight w;
   w.format = fmt;
@@ -37,6 +38,7 @@ Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed) {
     w.i8.resize(v.size());
     w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
     quantize_rows_i8(v.data(), rows, cols, w.i8.data(), w.scale.data());
+    if (panels) pack_q8_panels(w);
   }
   return w;
 }
@@ -47,14 +49,20 @@ void check_matmul(SimdLevel level) {
   ThreadPool pool(3);
   // {T, cols, rows}: tails of every vector width (8, 16, 32 values) in cols, of the 4x4 register
   // blocks in rows and tokens, and of the row/token tiles; {1, 333, 37}: the int8 GEMV's groups of
-  // four 64-byte chunks, a lone whole chunk after them and a 13-value tail.
-  const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65}, {37, 130, 129},
-                               {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},   {7, 65, 67},
-                               {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}, {1, 333, 37}};
-  for (WFormat fmt : {WFormat::kF32, WFormat::kBF16, WFormat::kI8}) {
+  // four 64-byte chunks, a lone whole chunk after them and a 13-value tail. For int8 panels (16 rows,
+  // blocks of 32 columns, register tiles of 2-4 panels x 1-6 tokens): partial panels (129, 131, 37),
+  // fewer rows than a panel, cols short of a block, and token counts leaving every tail of 6.
+  const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65},  {37, 130, 129},
+                               {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},    {7, 65, 67},
+                               {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}, {1, 333, 37},  {11, 200, 80},
+                               {1, 64, 96},    {1, 96, 48}};
+  for (int f = 0; f < 4; ++f) {
+    // The fourth: int8 in the VNNI panel layout, at every level (the VNNI kernel at kAvx512Dot, the
+    // level's row kernel over unpacked rows below it).
+    const WFormat fmt = f == 0 ? WFormat::kF32 : f == 1 ? WFormat::kBF16 : WFormat::kI8;
     for (const auto& s : shapes) {
       const int64_t T = s[0], cols = s[1], rows = s[2];
-      Weight w = make_weight(fmt, rows, cols, static_cast<uint32_t>(T * 1000 + cols));
+      Weight w = make_weight(fmt, rows, cols, static_cast<uint32_t>(T * 1000 + cols), f == 3);
       auto x = testutil::random_vec(static_cast<size_t>(T * cols), 7);
       auto bias = testutil::random_vec(static_cast<size_t>(rows), 8);
       std::vector<float> y(static_cast<size_t>(T * rows)), ref(y.size());
@@ -62,7 +70,7 @@ void check_matmul(SimdLevel level) {
       // The bf16 dot-product kernel multiplies bf16 by bf16: its reference rounds x the same way, so
       // the check below stays as tight as for the other paths (f32 products and sums).
       // Likewise the int8 dot-product kernel quantizes x per block of 32.
-      const bool rounds_x = level == SimdLevel::kAvx512Dot && fmt != WFormat::kF32;
+      const bool rounds_x = level == SimdLevel::kAvx512Dot && (fmt == WFormat::kBF16 || w.panels);
       std::vector<float> xr = x;
       if (rounds_x && fmt == WFormat::kBF16)
         for (float& v : xr) v = bf16_to_f32(f32_to_bf16(v));
@@ -92,6 +100,39 @@ void check_matmul(SimdLevel level) {
 }
 
 }  // namespace
+
+// The panel layout holds exactly the row layout's codes and scales (so int8 accuracy is unchanged),
+// with padding rows and columns at code 0 and scale 0.
+TEST(q8_panels_round_trip) {
+  const int64_t shapes[][2] = {{1, 1}, {17, 33}, {40, 100}, {16, 32}, {3, 64}};
+  for (const auto& s : shapes) {
+    const int64_t rows = s[0], cols = s[1], nb = q8_blocks(cols);
+    const Weight w = make_weight(WFormat::kI8, rows, cols, static_cast<uint32_t>(rows + cols));
+    Weight p = w;
+    pack_q8_panels(p);
+    CHECK(p.panels);
+    CHECK_EQ(p.i8.size(), static_cast<size_t>(q8_panels(rows) * kQ8PanelRows * q8_padded_cols(cols)));
+    CHECK_EQ(p.scale.size(), static_cast<size_t>(q8_panels(rows) * kQ8PanelRows * nb));
+    std::vector<int8_t> q(static_cast<size_t>(rows * cols));
+    std::vector<float> sc(static_cast<size_t>(rows * nb));
+    unpack_q8_rows(p, 0, rows, q.data(), sc.data());
+    CHECK(q == w.i8);
+    CHECK(sc == w.scale);
+    std::vector<float> a(static_cast<size_t>(cols)), b(a.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      w.row_f32(r, a.data());
+      p.row_f32(r, b.data());
+      CHECK(a == b);
+    }
+    int64_t nonzero_codes = 0, nonzero_scales = 0;  // code + 128 is stored: 128 (-128 as int8) means 0
+    for (int8_t v : p.i8) nonzero_codes += v != -128;
+    for (float v : p.scale) nonzero_scales += v != 0.f;
+    int64_t want_codes = 0;
+    for (int8_t v : w.i8) want_codes += v != 0;
+    CHECK_EQ(nonzero_codes, want_codes);
+    CHECK_EQ(nonzero_scales, rows * nb);
+  }
+}
 
 TEST(matmul_portable_matches_reference) { check_matmul(SimdLevel::kNone); }
 
@@ -127,27 +168,44 @@ TEST(dot_activation_prep_matches_scalar) {
     return;
   }
   for (int64_t cols : {1, 15, 16, 17, 31, 32, 33, 77, 1536}) {
-    const int64_t T = 3, nb = q8_blocks(cols);
+    const int64_t T = 3;
     auto x = testutil::random_vec(static_cast<size_t>(T * cols), static_cast<uint32_t>(cols), 5.f);
     x[0] = 0.f;
     if (cols >= 32)
       for (int64_t i = 0; i < 32; ++i) x[cols + i] = 0.f;  // an all-zero block: scale 1, codes 0
-    std::vector<int8_t> q(x.size()), qref(x.size());
-    std::vector<float> s(static_cast<size_t>(T * nb)), sref(s.size()), xc(s.size());
-    detail::quantize_q8_dot(x.data(), T, cols, q.data(), s.data(), xc.data());
-    for (int64_t t = 0; t < T; ++t) quantize_q8_row(x.data() + t * cols, cols, qref.data() + t * cols, sref.data() + t * nb);
-    for (size_t i = 0; i < q.size(); ++i) CHECK_EQ(static_cast<int>(q[i]), static_cast<int>(qref[i]));
-    for (size_t i = 0; i < s.size(); ++i) CHECK_EQ(s[i], sref[i]);
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t b = 0; b < nb; ++b) {
-        int sum = 0;
-        for (int64_t i = b * kQ8Block; i < std::min(cols, (b + 1) * kQ8Block); ++i) sum += qref[t * cols + i];
-        CHECK_EQ(xc[t * nb + b], sref[t * nb + b] * static_cast<float>(128 * sum));
-      }
     std::vector<uint16_t> b(x.size() + 1, 0xabcd);
     detail::round_bf16_dot(x.data(), static_cast<int64_t>(x.size()), b.data());
     for (size_t i = 0; i < x.size(); ++i) CHECK_EQ(b[i], f32_to_bf16(x[i]));
     CHECK_EQ(b[x.size()], 0xabcd);  // the masked tail writes nothing past the end
+  }
+}
+
+// The VNNI panel kernel's activations: the reference codes and scales, rows padded with zero codes to
+// whole blocks, and -128 x each block's sum of codes (what the unsigned weights' +128 adds).
+TEST(q8_panel_activation_prep_matches_scalar) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  for (int64_t cols : {1, 15, 16, 17, 31, 32, 33, 77, 1536}) {
+    const int64_t T = 3, nb = q8_blocks(cols), kpad = q8_padded_cols(cols);
+    auto x = testutil::random_vec(static_cast<size_t>(T * cols), static_cast<uint32_t>(cols), 5.f);
+    if (cols >= 32)
+      for (int64_t i = 0; i < 32; ++i) x[cols + i] = 0.f;  // an all-zero block: scale 1, codes 0
+    std::vector<int8_t> q(static_cast<size_t>(T * kpad), 99), qref(static_cast<size_t>(cols));
+    std::vector<float> s(static_cast<size_t>(T * nb)), sref(static_cast<size_t>(nb));
+    std::vector<int32_t> sum(s.size());
+    detail::quantize_q8_panels_x(x.data(), T, cols, q.data(), s.data(), sum.data());
+    for (int64_t t = 0; t < T; ++t) {
+      quantize_q8_row(x.data() + t * cols, cols, qref.data(), sref.data());
+      for (int64_t i = 0; i < kpad; ++i) CHECK_EQ(static_cast<int>(q[t * kpad + i]), i < cols ? static_cast<int>(qref[i]) : 0);
+      for (int64_t b = 0; b < nb; ++b) {
+        CHECK_EQ(s[t * nb + b], sref[b]);
+        int want = 0;
+        for (int64_t i = b * kQ8Block; i < std::min(cols, (b + 1) * kQ8Block); ++i) want += qref[i];
+        CHECK_EQ(sum[t * nb + b], -128 * want);
+      }
+    }
   }
 }
 

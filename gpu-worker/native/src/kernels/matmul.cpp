@@ -11,6 +11,7 @@
 #endif
 
 #include "common/dtype.h"
+#include "memory/q8_panels.h"
 
 namespace dse {
 
@@ -101,7 +102,71 @@ void tile_generic(const Load& load, int64_t cols, const float* x, int64_t row_be
   }
 }
 
+void add_bias(const float* bias, int64_t T, int64_t rows, int64_t r0, int64_t r1, float* y) {
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t o = r0; o < r1; ++o) y[t * rows + o] += bias[o];
+}
+
+// int8 weights in the panel layout: the VNNI kernel over whole panels (all tokens of a row tile in
+// one call, which picks its own register tiles), or, where another level was chosen after load, that
+// level's row kernel on the tile's rows unpacked into a scratch buffer (y offset by the tile's
+// first row, so the row kernel indexes the buffer from 0).
+void matmul_panels(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool,
+                   SimdLevel simd) {
+  const bool vnni = simd == SimdLevel::kAvx512Dot;
+  // Decode splits rows finely, in whole panels, so both cores stream weights.
+  const int64_t row_tile =
+      T == 1 ? std::clamp<int64_t>(w.rows / 8 / kQ8PanelRows * kQ8PanelRows, kQ8PanelRows, kRowTile) : kRowTile;
+  const int64_t n_tiles = (w.rows + row_tile - 1) / row_tile, nb = q8_blocks(w.cols);
+  thread_local std::vector<int8_t> xq_buf;  // a thread_local is not captured: the pool gets pointers
+  thread_local std::vector<float> xs_buf;
+  thread_local std::vector<int32_t> xsum_buf;
+  if (vnni) {
+    xq_buf.resize(static_cast<size_t>(T * q8_padded_cols(w.cols)));
+    xs_buf.resize(static_cast<size_t>(T * nb));
+    xsum_buf.resize(static_cast<size_t>(T * nb));
+    detail::quantize_q8_panels_x(x, T, w.cols, xq_buf.data(), xs_buf.data(), xsum_buf.data());
+  }
+  const int8_t* xq = xq_buf.data();
+  const float* xs = xs_buf.data();
+  const int32_t* xsum = xsum_buf.data();
+  auto body = [&](int64_t tb, int64_t te) {
+    thread_local std::vector<int8_t> q;
+    thread_local std::vector<float> s;
+    for (int64_t tile = tb; tile < te; ++tile) {
+      const int64_t r0 = tile * row_tile, r1 = std::min(w.rows, r0 + row_tile), n = r1 - r0;
+      if (vnni) {
+        detail::matmul_q8_panels(w.i8.data(), w.scale.data(), xq, xs, xsum, w.rows, w.cols, r0, r1, 0, T, y);
+      } else {
+        q.resize(static_cast<size_t>(n * w.cols));
+        s.resize(static_cast<size_t>(n * nb));
+        unpack_q8_rows(w, r0, r1, q.data(), s.data());
+        const int8_t* qd = q.data();
+        const float* sd = s.data();
+        const int64_t cols = w.cols;
+        for (int64_t t0 = 0; t0 < T; t0 += kTokenTile) {
+          const int64_t t1 = std::min(T, t0 + kTokenTile);
+          if (simd >= SimdLevel::kAvx512)
+            detail::matmul_tile_avx512(WFormat::kI8, qd, sd, w.rows, cols, x, 0, n, t0, t1, y + r0);
+          else if (simd == SimdLevel::kAvx2)
+            detail::matmul_tile_avx2(WFormat::kI8, qd, sd, w.rows, cols, x, 0, n, t0, t1, y + r0);
+          else
+            tile_generic([qd, sd, cols, nb](int64_t o, int64_t i) { return qd[o * cols + i] * sd[o * nb + i / kQ8Block]; },
+                         cols, x, 0, n, t0, t1, w.rows, y + r0);
+        }
+      }
+      if (bias) add_bias(bias, T, w.rows, r0, r1, y);
+    }
+  };
+  if (pool) pool->parallel_for(n_tiles, body);
+  else body(0, n_tiles);
+}
+
 }  // namespace
+
+void use_kernel_layout(Weight& w) {
+  if (w.format == WFormat::kI8 && simd_level() == SimdLevel::kAvx512Dot) pack_q8_panels(w);
+}
 
 SimdLevel simd_available() { return cpu_simd(); }
 void set_simd_level(SimdLevel level) {
@@ -151,6 +216,7 @@ void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, in
 void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool) {
   if (T <= 0 || w.rows == 0) return;
   const SimdLevel simd = simd_level();
+  if (w.format == WFormat::kI8 && w.panels) return matmul_panels(w, x, T, y, bias, pool, simd);
   const void* wdata = w.format == WFormat::kF32    ? static_cast<const void*>(w.f32.data())
                       : w.format == WFormat::kBF16 ? static_cast<const void*>(w.bf16.data())
                                                    : static_cast<const void*>(w.i8.data());
@@ -166,23 +232,6 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
     detail::round_bf16_dot(x, T * w.cols, xb_buf.data());
     xb = xb_buf.data();
   }
-  // vpdpbusd multiplies bytes: quantize the activations per block of 32, as the weights are.
-  const bool q8dot = simd == SimdLevel::kAvx512Dot && w.format == WFormat::kI8;
-  thread_local std::vector<int8_t> xq_buf;
-  thread_local std::vector<float> xs_buf, xc_buf;
-  const int8_t* xq = nullptr;
-  const float* xs = nullptr;
-  const float* xc = nullptr;
-  if (q8dot) {
-    const int64_t nb = q8_blocks(w.cols);
-    xq_buf.resize(static_cast<size_t>(T * w.cols));
-    xs_buf.resize(static_cast<size_t>(T * nb));
-    xc_buf.resize(static_cast<size_t>(T * nb));
-    detail::quantize_q8_dot(x, T, w.cols, xq_buf.data(), xs_buf.data(), xc_buf.data());
-    xq = xq_buf.data();
-    xs = xs_buf.data();
-    xc = xc_buf.data();
-  }
   auto body = [&](int64_t tb, int64_t te) {
     for (int64_t tile = tb; tile < te; ++tile) {
       int64_t r0 = tile * row_tile, r1 = std::min(w.rows, r0 + row_tile);
@@ -190,8 +239,6 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
         int64_t t1 = std::min(T, t0 + kTokenTile);
         if (bf16dot)
           detail::matmul_tile_bf16dot(w.bf16.data(), xb, w.rows, w.cols, r0, r1, t0, t1, y);
-        else if (q8dot)
-          detail::matmul_tile_q8dot(w.i8.data(), w.scale.data(), xq, xs, xc, w.rows, w.cols, r0, r1, t0, t1, y);
         else if (simd >= SimdLevel::kAvx512)
           detail::matmul_tile_avx512(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
         else if (simd == SimdLevel::kAvx2)
@@ -199,9 +246,7 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
         else
           detail::matmul_tile_portable(w, x, r0, r1, t0, t1, y);
       }
-      if (bias)
-        for (int64_t t = 0; t < T; ++t)
-          for (int64_t o = r0; o < r1; ++o) y[t * w.rows + o] += bias[o];
+      if (bias) add_bias(bias, T, w.rows, r0, r1, y);
     }
   };
   if (pool) pool->parallel_for(n_tiles, body);

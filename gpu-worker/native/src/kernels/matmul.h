@@ -21,7 +21,8 @@ void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, cons
 // code. AVX-512F without the dot products stays opt-in (DSE_SIMD=avx512). The env var
 // DSE_SIMD=avx512dot|avx512|avx2|none overrides (clamped to the CPU). Tests set each level.
 // kAvx512Dot rounds the activations of a bf16 matmul to bf16 (as llama.cpp does; products and sums
-// stay f32) and quantizes those of an int8 matmul per block of 32 like the weights (as Q8_0 does).
+// stay f32) and quantizes those of an int8 matmul per block of 32 like the weights (as Q8_0 does);
+// its int8 kernel reads the panel layout (use_kernel_layout); int8 weights left by row use AVX-512F.
 enum class SimdLevel : int { kNone = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Dot = 3 };
 // Best level this CPU and build support.
 SimdLevel simd_available();
@@ -41,17 +42,19 @@ void matmul_tile_avx512(WFormat fmt, const void* wdata, const float* scale, int6
 // bf16 weights x activations already rounded to bf16 (xb: [T, cols]), `vdpbf16ps`.
 void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t row_begin,
                          int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
-// int8 block weights (ws: [rows * q8_blocks(cols)]) x activations quantized the same way (xq: [T, cols],
-// xs and xc: [T * q8_blocks(cols)]), `vpdpbusd`.
-void matmul_tile_q8dot(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const float* xc,
-                       int64_t rows, int64_t cols, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end,
-                       float* y);
-// The activations of one dot-product matmul, prepared once per call with the same instruction set:
-// x rounded to bf16 (n values), and x quantized per block of kQ8Block like quantize_q8_row (bit for
-// bit the same values and scales), T rows of `cols`; xc[block] = scale x 128 x the block's sum of
-// codes, the excess the int8 kernel's unsigned weights add to each block's dot.
+// The activations of a bf16 dot-product matmul, rounded to bf16 once per call (n values).
 void round_bf16_dot(const float* x, int64_t n, uint16_t* xb);
-void quantize_q8_dot(const float* x, int64_t T, int64_t cols, int8_t* xq, float* xs, float* xc);
+// int8 weights in the panel layout (memory/q8_panels.h: w, ws) x activations quantized per block by
+// quantize_q8_panels_x (xq: [T, q8_padded_cols(cols)] codes, xs: scales, xsum: -128 x each block's sum
+// of codes, [T * q8_blocks(cols)]), `vpdpbusd`; rows [r0, r1), r0 a multiple of kQ8PanelRows.
+void matmul_q8_panels(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const int32_t* xsum,
+                      int64_t rows, int64_t cols, int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y);
+void quantize_q8_panels_x(const float* x, int64_t T, int64_t cols, int8_t* xq, float* xs, int32_t* xsum);
 }  // namespace detail
+
+// Puts a weight into the layout the selected kernels read best, once, at load: int8 weights go to the
+// VNNI panel layout (memory/q8_panels.h) when simd_level() is kAvx512Dot. Other levels read panel
+// weights too (rows unpacked per tile: correct, slower), so a later set_simd_level stays safe.
+void use_kernel_layout(Weight& w);
 
 }  // namespace dse

@@ -25,15 +25,15 @@ void matmul_tile_bf16dot(const uint16_t*, const uint16_t*, int64_t, int64_t, int
                          float*) {
   fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
 }
-void matmul_tile_q8dot(const int8_t*, const float*, const int8_t*, const float*, const float*, int64_t, int64_t,
-                       int64_t, int64_t, int64_t, int64_t, float*) {
-  fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
-}
 void round_bf16_dot(const float*, int64_t, uint16_t*) {
   fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
 }
-void quantize_q8_dot(const float*, int64_t, int64_t, int8_t*, float*, float*) {
-  fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
+void matmul_q8_panels(const int8_t*, const float*, const int8_t*, const float*, const int32_t*, int64_t, int64_t,
+                      int64_t, int64_t, int64_t, int64_t, float*) {
+  fail(ErrorKind::kInternal, "AVX-512 VNNI kernel not built for this target");
+}
+void quantize_q8_panels_x(const float*, int64_t, int64_t, int8_t*, float*, int32_t*) {
+  fail(ErrorKind::kInternal, "AVX-512 VNNI kernel not built for this target");
 }
 #endif
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "kernels/matmul.h"
 
 namespace dse {
 
@@ -72,6 +73,7 @@ Weight WeightLoader::matrix(const std::string& name, int64_t rows, int64_t cols,
     w.i8.resize(static_cast<size_t>(rows * cols));
     w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
     quantize_rows_i8(f.data(), rows, cols, w.i8.data(), w.scale.data());
+    use_kernel_layout(w);
   } else if (v.dtype == DType::kBF16) {
     w.format = WFormat::kBF16;
     w.bf16.resize(static_cast<size_t>(rows * cols));

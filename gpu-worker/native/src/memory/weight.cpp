@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "common/dtype.h"
+#include "memory/q8_panels.h"
 
 namespace dse {
 
@@ -30,6 +32,13 @@ void Weight::row_f32(int64_t r, float* out) const {
       for (int64_t c = 0; c < cols; ++c) out[c] = bf16_to_f32(bf16[off + c]);
       break;
     case WFormat::kI8:
+      if (panels) {
+        std::vector<int8_t> q(static_cast<size_t>(cols));
+        std::vector<float> s(static_cast<size_t>(q8_blocks(cols)));
+        unpack_q8_rows(*this, r, r + 1, q.data(), s.data());
+        for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<float>(q[c]) * s[c / kQ8Block];
+        break;
+      }
       for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<float>(i8[off + c]) * scale[r * q8_blocks(cols) + c / kQ8Block];
       break;
   }

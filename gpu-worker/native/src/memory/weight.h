@@ -25,6 +25,7 @@ struct Weight {
   std::vector<uint16_t> bf16;   // [rows * cols] when kBF16
   std::vector<int8_t> i8;       // [rows * cols] when kI8
   std::vector<float> scale;     // [rows * q8_blocks(cols)] when kI8: w = i8 * scale[row block]
+  bool panels = false;          // kI8 in the VNNI kernels' panel layout (memory/q8_panels.h), not by row
 
   size_t bytes() const { return f32.size() * 4 + bf16.size() * 2 + i8.size() + scale.size() * 4; }
   // Writes row r as f32 (used for embedding lookups and weight absorption).

@@ -1,0 +1,41 @@
+#include "memory/q8_panels.h"
+
+#include <utility>
+#include <vector>
+
+namespace dse {
+
+namespace {
+inline int64_t byte_at(int64_t kpad, int64_t row, int64_t col) {
+  return row / kQ8PanelRows * kQ8PanelRows * kpad + col / 4 * 64 + row % kQ8PanelRows * 4 + col % 4;
+}
+inline int64_t scale_at(int64_t nb, int64_t row, int64_t block) {
+  return (row / kQ8PanelRows * nb + block) * kQ8PanelRows + row % kQ8PanelRows;
+}
+}  // namespace
+
+void pack_q8_panels(Weight& w) {
+  if (w.format != WFormat::kI8 || w.panels) return;
+  const int64_t nb = q8_blocks(w.cols), kpad = q8_padded_cols(w.cols), np = q8_panels(w.rows);
+  std::vector<int8_t> q(static_cast<size_t>(np * kQ8PanelRows * kpad), static_cast<int8_t>(-128));  // 0 + 128
+  std::vector<float> s(static_cast<size_t>(np * nb * kQ8PanelRows), 0.f);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    for (int64_t c = 0; c < w.cols; ++c)
+      q[byte_at(kpad, r, c)] = static_cast<int8_t>(static_cast<uint8_t>(w.i8[r * w.cols + c] + 128));
+    for (int64_t b = 0; b < nb; ++b) s[scale_at(nb, r, b)] = w.scale[r * nb + b];
+  }
+  w.i8 = std::move(q);
+  w.scale = std::move(s);
+  w.panels = true;
+}
+
+void unpack_q8_rows(const Weight& w, int64_t r0, int64_t r1, int8_t* q, float* scale) {
+  const int64_t nb = q8_blocks(w.cols), kpad = q8_padded_cols(w.cols);
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t c = 0; c < w.cols; ++c)
+      q[(r - r0) * w.cols + c] = static_cast<int8_t>(static_cast<uint8_t>(w.i8[byte_at(kpad, r, c)]) - 128);
+    for (int64_t b = 0; b < nb; ++b) scale[(r - r0) * nb + b] = w.scale[scale_at(nb, r, b)];
+  }
+}
+
+}  // namespace dse
