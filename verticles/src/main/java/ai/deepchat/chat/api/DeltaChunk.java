@@ -1,18 +1,15 @@
 package ai.deepchat.chat.api;
 
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.json.JsonObject;
 
 /**
  * The SSE line of one delta event of a streamed completion, written straight into one builder: the
- * stream's pre-encoded envelope, the texts quoted with Jackson's string escape (the escape its encoder
- * uses, so the bytes are those {@link JsonObject#encode()} gave), no JSON tree per delta (#25). Tool-call
+ * stream's pre-encoded envelope, the texts quoted by {@link JsonText} (so the bytes are those
+ * {@link JsonObject#encode()} gave), no JSON tree per delta (#25). Tool-call
  * pieces, rare and nested, still go through a tree.
  */
 final class DeltaChunk {
-
-  private static final JsonStringEncoder QUOTE = JsonStringEncoder.getInstance();
 
   private DeltaChunk() {
   }
@@ -33,13 +30,13 @@ final class DeltaChunk {
     } else {
       char sep = '{';
       if (event.content() != null) {
-        quoted(sb.append(sep).append("\"content\":"), event.content());
+        JsonText.quoted(sb.append(sep).append("\"content\":"), event.content());
         sep = ',';
       }
       if (event.reasoning() != null) {
         // both names: vLLM renamed reasoning_content to reasoning, and clients read either
-        quoted(sb.append(sep).append("\"reasoning_content\":"), event.reasoning());
-        quoted(sb.append(",\"reasoning\":"), event.reasoning());
+        JsonText.quoted(sb.append(sep).append("\"reasoning_content\":"), event.reasoning());
+        JsonText.quoted(sb.append(",\"reasoning\":"), event.reasoning());
         sep = ',';
       }
       sb.append(sep == '{' ? "{}" : "}");
@@ -48,12 +45,6 @@ final class DeltaChunk {
       sb.append(",\"logprobs\":").append(LogprobsJson.content(event.logprobs()).encode());
     }
     return sb.append(",\"finish_reason\":null}]}\n\n").toString();
-  }
-
-  private static void quoted(StringBuilder sb, String text) {
-    sb.append('"');
-    QUOTE.quoteAsString(text, sb);
-    sb.append('"');
   }
 
   private static int length(String s) {
