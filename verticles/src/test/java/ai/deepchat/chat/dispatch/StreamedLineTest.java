@@ -43,6 +43,8 @@ class StreamedLineTest {
     for (String line : List.of(
         "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"f\"}}]}}]}",
         "data: {\"choices\":[{\"delta\":{\"function_call\":{\"name\":\"f\"}}}]}",
+        // a call the general path must see even in a string (it is dropped there, logged and counted)
+        "data: {\"choices\":[{\"delta\":{\"content\":\"a\",\"function_call\":\"f\"}}]}",
         "data: {\"choices\":[{\"delta\":{\"content\":\"a\"},\"logprobs\":{\"content\":[]}}]}",
         "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5}}",
         "data: {\"error\":{\"message\":\"overloaded\"}}",
