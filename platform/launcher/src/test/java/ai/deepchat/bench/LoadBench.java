@@ -313,9 +313,11 @@ public final class LoadBench {
     Map<String, Long> otherBefore = CpuAccount.otherThreads(nodePid);
     long machineBefore = CpuAccount.machineBusy();
     long commitsBefore = benchNode == null ? -1 : benchNode.commits();
-    boolean profile = Boolean.parseBoolean(opts.get("profile")) && nodePid > 0;
+    boolean profile = !opts.get("profile").equals("false") && nodePid > 0;
     if (profile) {
-      jcmd("JFR.start", "name=bench", "settings=profile");
+      // "max": a sample every millisecond instead of ten, for a per-token path spread thin over many methods
+      jcmd("JFR.start", "name=bench", "settings=profile",
+          "method-profiling=" + (opts.get("profile").equals("max") ? "max" : "high"));
     }
     sleepUntil(to);
     Map<String, Double> cores = CpuAccount.cores(cpuBefore, CpuAccount.snapshot(nodePid, nodeDataDir), windowMs / 1000.0);

@@ -260,21 +260,7 @@ public final class ChatApiModule implements HttpModule {
           return;
         }
         switch (event.kind()) {
-          case DELTA -> {
-            JsonObject delta = new JsonObject();
-            if (event.content() != null) {
-              delta.put("content", event.content());
-            }
-            if (event.reasoning() != null) {
-              delta.put("reasoning_content", event.reasoning()).put("reasoning", event.reasoning());
-            }
-            if (event.toolCalls() != null && !event.toolCalls().isEmpty()) {
-              delta.put("tool_calls", ToolCallJson.pieces(event.toolCalls()));
-            }
-            String logprobs = event.logprobs() == null || event.logprobs().isEmpty() ? ""
-                : ",\"logprobs\":" + LogprobsJson.content(event.logprobs()).encode();
-            resp.write(deltaPrefix + delta.encode() + logprobs + ",\"finish_reason\":null}]}\n\n");
-          }
+          case DELTA -> resp.write(DeltaChunk.sse(deltaPrefix, event));
           case CITATIONS -> resp.write("data: " + envelope.copy()
               .put("choices", new JsonArray().add(new JsonObject().put("index", index).put("delta", new JsonObject())))
               .put("citations", Citations.toJson(event.citations())).encode() + "\n\n");

@@ -201,7 +201,33 @@ public final class OpenAiHttpBackend implements ModelBackend {
         return;
       }
       armIdle(idleTimeoutMs);
-      String line = raw.toString(StandardCharsets.UTF_8).strip();
+      StreamedLine.Read read = StreamedLine.read(raw);
+      if (read != null) {
+        onRead(read); // the common line (a text delta): no JSON tree per token
+      } else {
+        readTree(raw.toString(StandardCharsets.UTF_8).strip());
+      }
+    }
+
+    private void onRead(StreamedLine.Read read) {
+      switch (read.kind()) {
+        case SKIP -> { }
+        case DONE -> done();
+        case TEXT -> {
+          String content = read.content();
+          String reasoning = read.reasoning();
+          if ((content != null && !content.isEmpty()) || (reasoning != null && !reasoning.isEmpty())) {
+            listener.onDelta(content, reasoning, null, null);
+          }
+          if (read.finishReason() != null) {
+            finishReason = read.finishReason();
+          }
+        }
+      }
+    }
+
+    /** Any line, read through a JSON tree: tool calls, log-probabilities, usage, errors, the unusual. */
+    private void readTree(String line) {
       if (!line.startsWith("data:")) {
         return; // comments (": keep-alive"), event names, blank separators
       }
@@ -282,9 +308,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
         JsonObject choice = choices.isEmpty() || !(choices.getValue(0) instanceof JsonObject c0) ? new JsonObject() : c0;
         JsonObject message = choice.getValue("message") instanceof JsonObject m ? m : new JsonObject();
         // the same step a streamed chunk is, with the whole message as its delta
-        onLine(Buffer.buffer("data: " + new JsonObject().put("choices", new JsonArray().add(new JsonObject()
+        readTree("data: " + new JsonObject().put("choices", new JsonArray().add(new JsonObject()
             .put("delta", message).put("finish_reason", choice.getValue("finish_reason"))))
-            .put("usage", answer.getValue("usage")).put("error", answer.getValue("error")).encode()));
+            .put("usage", answer.getValue("usage")).put("error", answer.getValue("error")).encode());
         if (!finished) {
           done();
         }

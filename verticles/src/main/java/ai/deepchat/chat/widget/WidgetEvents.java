@@ -1,6 +1,7 @@
 package ai.deepchat.chat.widget;
 
 import ai.deepchat.chat.api.HttpProblem;
+import ai.deepchat.chat.api.JsonText;
 import ai.deepchat.chat.api.RateLimited;
 import ai.deepchat.chat.conversation.Citations;
 import ai.deepchat.chat.conversation.FaqMatchJson;
@@ -17,6 +18,25 @@ final class WidgetEvents {
   static JsonObject start(TurnAck ack) {
     return new JsonObject().put("type", "start").put("conversationId", ack.conversationId())
         .put("messageId", ack.assistantMessageId());
+  }
+
+  /**
+   * {@link #of} as JSON text; a text delta, the message sent per token, is written straight as text with
+   * the encoder's own string escape (the same bytes, no tree per delta: #25).
+   */
+  static String text(TurnEvent e, TurnAck ack) {
+    if (e.kind() != TurnEvent.Kind.DELTA) {
+      return of(e, ack).encode();
+    }
+    StringBuilder sb = new StringBuilder(32 + (e.content() == null ? 0 : e.content().length())
+        + (e.reasoning() == null ? 0 : e.reasoning().length())).append("{\"type\":\"delta\"");
+    if (e.content() != null) {
+      JsonText.quoted(sb.append(",\"content\":"), e.content());
+    }
+    if (e.reasoning() != null) {
+      JsonText.quoted(sb.append(",\"reasoning\":"), e.reasoning());
+    }
+    return sb.append('}').toString();
   }
 
   static JsonObject of(TurnEvent e, TurnAck ack) {

@@ -296,7 +296,7 @@ public final class WidgetModule implements HttpModule {
                 .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
           }
           if (!resp.ended() && !resp.closed()) {
-            resp.write("data: " + event.encode() + "\n\n");
+            resp.write("data: " + event + "\n\n");
           }
         }, () -> {
           if (!resp.ended() && !resp.closed()) {

@@ -191,7 +191,7 @@ final class WidgetSocket {
         return;
       }
       busy = true;
-      turns.run(visitor, m, receivedAtMicros, this::send, () -> {
+      turns.run(visitor, m, receivedAtMicros, this::sendText, () -> {
             busy = false;
             running = null;
             release();
@@ -261,8 +261,12 @@ final class WidgetSocket {
     }
 
     private void send(JsonObject event) {
+      sendText(event.encode());
+    }
+
+    private void sendText(String json) {
       if (!closed) {
-        ws.writeTextMessage(event.encode());
+        ws.writeTextMessage(json);
       }
     }
   }

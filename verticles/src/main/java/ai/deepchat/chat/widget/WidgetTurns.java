@@ -59,7 +59,7 @@ final class WidgetTurns {
   }
 
   /**
-   * Runs one turn; {@code out} receives start, delta, citations, then done or error. The returned
+   * Runs one turn; {@code out} receives start, delta, citations, then done or error (each a JSON object's text). The returned
    * canceller (after the ack) stops the turn when the visitor leaves; a refused turn (rate limit, bad
    * conversation) fails the future. In a conversation handed to a person the bot stays silent: the
    * message is stored for the staff and {@code out} receives one {@code visitor.stored} frame. A handoff
@@ -68,7 +68,7 @@ final class WidgetTurns {
    * microseconds), where the platform's added time to first token starts.
    */
   Future<Runnable> run(VisitorTokens.Visitor visitor, WidgetMessage m, long receivedAtMicros,
-                       Consumer<JsonObject> out, Runnable onEnd) {
+                       Consumer<String> out, Runnable onEnd) {
     return RateLimited.checkVisitor(limits, visitor.tenantId(), visitor.visitorId())
         .compose(allowed -> handoffs.visitorMessage(visitor.tenantId(), visitor.visitorId(), m.conversationId(),
             m.text(), idempotencyKey(m)))
@@ -77,7 +77,7 @@ final class WidgetTurns {
             return start(visitor, m, receivedAtMicros, out, onEnd).map(stream -> (Runnable) stream::cancel);
           }
           out.accept(new JsonObject().put("type", "visitor.stored").put("conversation_id", stored.getString("conversation_id"))
-              .put("id", stored.getString("id")).put("client_message_id", m.clientMessageId()));
+              .put("id", stored.getString("id")).put("client_message_id", m.clientMessageId()).encode());
           onEnd.run();
           return Future.succeededFuture(() -> { });
         });
@@ -88,7 +88,7 @@ final class WidgetTurns {
   }
 
   private Future<TurnClient.Stream> start(VisitorTokens.Visitor visitor, WidgetMessage m, long receivedAtMicros,
-                                          Consumer<JsonObject> out, Runnable onEnd) {
+                                          Consumer<String> out, Runnable onEnd) {
     String turnId = UUID.randomUUID().toString();
     TurnRequest req = new TurnRequest(turnId, visitor.tenantId().toString(), ChatMessages.CHANNEL_WIDGET,
         m.conversationId() == null ? null : m.conversationId().toString(), visitor.visitorId(),
@@ -96,9 +96,9 @@ final class WidgetTurns {
         null); // events address: set by TurnClient
     TurnClient.Stream stream = turns.start(req, receivedAtMicros);
     return stream.ack().map(ack -> {
-      out.accept(WidgetEvents.start(ack));
+      out.accept(WidgetEvents.start(ack).encode());
       stream.handler(event -> {
-        out.accept(WidgetEvents.of(event, ack));
+        out.accept(WidgetEvents.text(event, ack));
         if (event.terminal()) {
           onEnd.run();
           if (event.kind() == ChatMessages.TurnEvent.Kind.DONE && RouteDecision.HANDOFF.equals(event.intent())) {

@@ -171,6 +171,9 @@ public final class PromptLeakGuard {
     long at = streamed;
     pending.appendCodePoint(cp);
     streamed += Character.charCount(cp);
+    if (cp < 0x80) {
+      return feedAscii((char) cp, at); // most of most answers: no folded string per char
+    }
     String f = NormalizedText.fold(cp);
     boolean significant = false;
     for (int k = 0; k < f.length(); k++) {
@@ -187,6 +190,20 @@ public final class PromptLeakGuard {
       clearRun();
     }
     return false;
+  }
+
+  /** {@link #feed} for an ASCII char, folded in place (as {@link NormalizedText#fold} folds it). */
+  private boolean feedAscii(char c, long at) {
+    char f = c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
+    if (!Character.isLetterOrDigit(f)) {
+      if (++gap >= MAX_GAP) {
+        clearRun();
+      }
+      return false;
+    }
+    gap = 0;
+    step(f, at);
+    return runWeight >= RECITAL_WEIGHT || endsWithSecret();
   }
 
   /** The text before the copied run goes out; nothing after it ever does. */
@@ -223,6 +240,9 @@ public final class PromptLeakGuard {
   }
 
   private static int weight(char c) {
+    if (c < 0x80) {
+      return 1; // asked per char of the run: no script lookup for ASCII
+    }
     return Character.isIdeographic(c) || Character.UnicodeScript.of(c) == Character.UnicodeScript.HANGUL
         || Character.UnicodeScript.of(c) == Character.UnicodeScript.HIRAGANA
         || Character.UnicodeScript.of(c) == Character.UnicodeScript.KATAKANA ? CJK_WEIGHT : 1;

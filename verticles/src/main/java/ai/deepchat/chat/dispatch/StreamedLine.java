@@ -1,0 +1,157 @@
+package ai.deepchat.chat.dispatch;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.vertx.core.buffer.Buffer;
+
+import java.io.IOException;
+
+/**
+ * Reads the common line of a streamed chat completion, a text delta ({@code choices[0].delta.content} or
+ * reasoning, a finish reason), with one pass of Jackson's streaming parser over its bytes: no string of
+ * the line and no JSON tree per token. Anything else (tool calls, log-probabilities, usage, an error, several
+ * choices, nested values it does not know, malformed JSON, non-ASCII space around the line) reads as
+ * {@code null}: the caller's general path, which builds the tree, takes the line as before. So this only
+ * makes the common line cheaper; it never decides anything the general path would decide otherwise.
+ */
+final class StreamedLine {
+
+  /** What a line says: nothing ({@link Kind#SKIP}), the end ({@link Kind#DONE}), or a text delta. */
+  enum Kind { SKIP, DONE, TEXT }
+
+  /** {@code content} and {@code reasoning} as the delta had them (null: absent), {@code finishReason} likewise. */
+  record Read(Kind kind, String content, String reasoning, String finishReason) {
+  }
+
+  static final Read SKIP = new Read(Kind.SKIP, null, null, null);
+  static final Read DONE = new Read(Kind.DONE, null, null, null);
+
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final byte[] DATA = {'d', 'a', 't', 'a', ':'};
+  private static final byte[] DONE_MARK = {'[', 'D', 'O', 'N', 'E', ']'};
+
+  private StreamedLine() {
+  }
+
+  /** The line read, or null when only the general path may read it. */
+  static Read read(Buffer line) {
+    byte[] b = line.getBytes();
+    int from = 0;
+    int to = b.length;
+    while (from < to && isSpace(b[from])) {
+      from++;
+    }
+    while (to > from && isSpace(b[to - 1])) {
+      to--;
+    }
+    if (from < to && (b[from] < 0 || b[to - 1] < 0)) {
+      return null; // maybe a Unicode space, which the general path strips
+    }
+    if (!startsWith(b, from, to, DATA)) {
+      return SKIP; // comments (": keep-alive"), event names, blank separators
+    }
+    from += DATA.length;
+    while (from < to && isSpace(b[from])) {
+      from++;
+    }
+    if (to - from == DONE_MARK.length && startsWith(b, from, to, DONE_MARK)) {
+      return DONE;
+    }
+    try (JsonParser p = JSON.createParser(b, from, to - from)) {
+      return chunk(p);
+    } catch (IOException e) {
+      return null; // malformed: the general path says so
+    }
+  }
+
+  private static Read chunk(JsonParser p) throws IOException {
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      return null;
+    }
+    Read choice = new Read(Kind.TEXT, null, null, null);
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken value = p.nextToken();
+      if (name.equals("choices")) {
+        choice = choices(p, value);
+        if (choice == null) {
+          return null;
+        }
+      } else if (!value.isScalarValue() || value != JsonToken.VALUE_NULL && (name.equals("usage") || name.equals("error"))) {
+        return null;
+      }
+    }
+    return p.currentToken() == JsonToken.END_OBJECT && p.nextToken() == null ? choice : null;
+  }
+
+  /** The first of at most one choice: its delta's texts and its finish reason. */
+  private static Read choices(JsonParser p, JsonToken value) throws IOException {
+    if (value != JsonToken.START_ARRAY) {
+      return null;
+    }
+    JsonToken first = p.nextToken();
+    if (first == JsonToken.END_ARRAY) {
+      return new Read(Kind.TEXT, null, null, null);
+    }
+    if (first != JsonToken.START_OBJECT) {
+      return null;
+    }
+    String content = null;
+    String reasoningContent = null;
+    boolean hasReasoningContent = false;
+    String reasoning = null;
+    String finishReason = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken v = p.nextToken();
+      if (name.equals("delta") && v == JsonToken.START_OBJECT) {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String field = p.currentName();
+          JsonToken t = p.nextToken();
+          if (t != JsonToken.VALUE_STRING && t != JsonToken.VALUE_NULL
+              || t != JsonToken.VALUE_NULL && (field.equals("tool_calls") || field.equals("function_call"))) {
+            return null;
+          }
+          String text = t == JsonToken.VALUE_NULL ? null : p.getText();
+          switch (field) {
+            case "content" -> content = text;
+            case "reasoning_content" -> {
+              reasoningContent = text;
+              hasReasoningContent = true;
+            }
+            case "reasoning" -> reasoning = text;
+            default -> { } // role
+          }
+        }
+      } else if (name.equals("finish_reason") && (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NULL)) {
+        finishReason = v == JsonToken.VALUE_NULL ? null : p.getText();
+      } else if (!v.isScalarValue() && v != JsonToken.VALUE_NULL || name.equals("delta") || name.equals("finish_reason")
+          || name.equals("logprobs") && v != JsonToken.VALUE_NULL) {
+        return null;
+      }
+    }
+    if (p.nextToken() != JsonToken.END_ARRAY) {
+      return null; // more choices: the general path reads the first as it always did
+    }
+    // DeepSeek's API and older vLLM say reasoning_content, newer vLLM says reasoning (present wins, as in the tree)
+    return new Read(Kind.TEXT, content, hasReasoningContent ? reasoningContent : reasoning, finishReason);
+  }
+
+  private static boolean startsWith(byte[] b, int from, int to, byte[] prefix) {
+    if (to - from < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (b[from + i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isSpace(byte c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0B
+        || c >= 0x1C && c <= 0x1F; // what String.strip also removes in ASCII
+  }
+}
