@@ -25,6 +25,7 @@
 #include "loader/model_config.h"
 #include "loader/tensor_source.h"
 #include "loader/weight_loader.h"
+#include "memory/huge_pages.h"
 
 using namespace dse;
 using Clock = std::chrono::steady_clock;
@@ -90,22 +91,22 @@ std::string loadavg() {
   return one.empty() ? "?" : one;
 }
 
-// Sum of n words read as `streams` interleaved sequential streams (each a quarter of the range, own
-// accumulators): one stream per core leaves the memory system idle between prefetches, and a
-// 1-stream probe understated what llama.cpp's decode reached. 256-bit loads where the CPU has AVX2.
+// Sum of n words read as S interleaved sequential streams (each 1/S of the range, own
+// accumulator): one stream per core leaves the memory system idle between prefetches, so the probe
+// tries several counts and keeps the best. 256-bit loads where the CPU has AVX2.
+template <int S>
 __attribute__((target("avx2"))) uint64_t sum_streams_avx2(const uint64_t* p, int64_t n) {
-  const int64_t q = n / 4 / 4 * 4;  // words per stream, a multiple of one 256-bit load
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  for (int64_t i = 0; i < q; i += 4) {
-    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
-    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + q + i)));
-    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * q + i)));
-    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 3 * q + i)));
-  }
+  const int64_t q = n / S / 4 * 4;  // words per stream, a multiple of one 256-bit load
+  __m256i a[S];
+  for (int s = 0; s < S; ++s) a[s] = _mm256_setzero_si256();
+  for (int64_t i = 0; i < q; i += 4)
+    for (int s = 0; s < S; ++s)
+      a[s] = _mm256_add_epi64(a[s], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + s * q + i)));
+  for (int s = 1; s < S; ++s) a[0] = _mm256_add_epi64(a[0], a[s]);
   alignas(32) uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), a[0]);
   uint64_t acc = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-  for (int64_t i = 4 * q; i < n; ++i) acc += p[i];
+  for (int64_t i = S * q; i < n; ++i) acc += p[i];
   return acc;
 }
 
@@ -115,10 +116,19 @@ uint64_t sum_one_stream(const uint64_t* p, int64_t n) {
   return acc;
 }
 
-// Read bandwidth: all threads sum disjoint parts of a buffer much larger than the caches; best of
-// several passes. multi: four streams per thread (the figure the roofline uses), else one.
-double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf, bool multi) {
-  const bool avx2 = multi && __builtin_cpu_supports("avx2");
+uint64_t sum_streams(int streams, const uint64_t* p, int64_t n) {
+  if (!__builtin_cpu_supports("avx2")) return sum_one_stream(p, n);
+  switch (streams) {
+    case 1: return sum_streams_avx2<1>(p, n);
+    case 2: return sum_streams_avx2<2>(p, n);
+    case 4: return sum_streams_avx2<4>(p, n);
+    default: return sum_streams_avx2<8>(p, n);
+  }
+}
+
+// Read bandwidth: all threads sum disjoint parts of a buffer much larger than the caches, `streams`
+// streams each; best of several passes.
+double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf, int streams) {
   double best = 0;
   for (int rep = 0; rep < 5; ++rep) {
     std::vector<uint64_t> partial(static_cast<size_t>(pool.size()) * 8, 0);
@@ -127,7 +137,7 @@ double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf, bool m
       for (int64_t c = b; c < e; ++c) {
         const int64_t n = static_cast<int64_t>(buf.size());
         const int64_t lo = n * c / pool.size(), hi = n * (c + 1) / pool.size();
-        partial[c * 8] = avx2 ? sum_streams_avx2(buf.data() + lo, hi - lo) : sum_one_stream(buf.data() + lo, hi - lo);
+        partial[c * 8] = sum_streams(streams, buf.data() + lo, hi - lo);
       }
     });
     double s = seconds_since(t0);
@@ -137,6 +147,34 @@ double read_bandwidth(ThreadPool& pool, const std::vector<uint64_t>& buf, bool m
     best = std::max(best, buf.size() * 8.0 / s);
   }
   return best;
+}
+
+// The machine's read ceiling as the engine's weights see it: a 1 GiB buffer in 2 MiB pages (as the
+// weight loader asks for), 1, 2, 4 and 8 streams per thread, the best kept; then the same on plain
+// 4 KiB pages, which is what the older probe (and a loader without huge pages) got.
+struct Bandwidth {
+  double read = 0;        // bytes/s, best configuration
+  int streams = 0;        // streams per thread that reached it
+  double huge_share = 0;  // of the buffer in huge pages
+  double small_pages = 0; // bytes/s on 4 KiB pages, same stream count
+};
+
+Bandwidth probe_bandwidth(ThreadPool& pool) {
+  constexpr size_t kWords = size_t{1} << 27;  // 1 GiB
+  Bandwidth r;
+  {
+    std::vector<uint64_t> buf;
+    resize_huge(buf, kWords);
+    std::fill(buf.begin(), buf.end(), 1);
+    r.huge_share = static_cast<double>(huge_page_bytes(buf.data(), kWords * 8)) / (kWords * 8.0);
+    for (int streams : {1, 2, 4, 8}) {
+      const double bw = read_bandwidth(pool, buf, streams);
+      if (bw > r.read) r.read = bw, r.streams = streams;
+    }
+  }
+  std::vector<uint64_t> small(kWords, 1);
+  r.small_pages = read_bandwidth(pool, small, r.streams);
+  return r;
 }
 
 double memcpy_bandwidth(const std::vector<uint64_t>& buf) {
@@ -241,6 +279,13 @@ void bench_lora(Engine& engine, const ModelConfig& cfg, int rank, int steps) {
 
 }  // namespace
 
+// CPU time of the whole process: with one thread, the work a decode step costs whatever else runs.
+double process_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 // --kernels: the matmul alone on the model's MLP shape, one thread, timed in thread CPU time so other
 // jobs on a shared machine skew it less than wall time; every SIMD level this CPU has, interleaved.
 // int8 rows: the row layout at each level; int8p: the panel layout the loader packs for VNNI.
@@ -248,6 +293,34 @@ double thread_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// The decode GEMV as decode runs it: weights streamed from memory, not cache (the matrix above is
+// 28 MB, most of it in this VM's 32 MB L3). 16 copies (440 MB) read in turn, one thread, thread CPU
+// time, on 2 MiB pages (as the loader allocates them) and on 4 KiB pages.
+void bench_gemv_from_memory(const Weight& w) {
+  constexpr int kCopies = 16;
+  std::vector<float> x(static_cast<size_t>(w.cols)), y(static_cast<size_t>(w.rows));
+  for (auto& v : x) v = static_cast<float>(static_cast<int64_t>(next_rand() % 2001) - 1000) / 1000.f;
+  for (bool huge : {true, false}) {
+    std::vector<Weight> copies(kCopies, Weight{});
+    for (auto& c : copies) {
+      c.format = w.format;
+      c.rows = w.rows;
+      c.cols = w.cols;
+      if (huge) resize_huge(c.bf16, w.bf16.size());
+      else c.bf16.resize(w.bf16.size());
+      std::memcpy(c.bf16.data(), w.bf16.data(), w.bf16.size() * 2);
+    }
+    double best = 1e30;
+    for (int rep = 0; rep < 3; ++rep) {
+      const double t0 = thread_seconds();
+      for (const auto& c : copies) matmul(c, x.data(), 1, y.data(), nullptr, nullptr);
+      best = std::min(best, thread_seconds() - t0);
+    }
+    std::printf("  bf16  T=1    decode GEMV from memory, %s pages   %6.1f GB/s of weights\n", huge ? "2 MiB" : "4 KiB",
+                kCopies * w.bytes() / best / 1e9);
+  }
 }
 
 int bench_kernels() {
@@ -296,6 +369,7 @@ int bench_kernels() {
     }
   }
   set_simd_level(simd_available());
+  bench_gemv_from_memory(wb);
   return 0;
 }
 
@@ -378,6 +452,7 @@ int main(int argc, char** argv) {
   const double prefill_s = seconds_since(tp);
   int decoded = 0;
   auto td = Clock::now();
+  const double cpu0 = process_seconds();
   while (decoded < a.decode) {
     auto ev = engine.step();
     if (ev.empty()) break;
@@ -385,26 +460,29 @@ int main(int argc, char** argv) {
     if (ev[0].finish != FinishReason::kNone) break;
   }
   const double decode_s = seconds_since(td);
+  const double decode_cpu = process_seconds() - cpu0;
   (void)id;
   (void)first;
 
   ThreadPool pool(threads);
-  std::vector<uint64_t> buf(static_cast<size_t>(1) << 27, 1);  // 1 GiB
-  const double read_bw1 = read_bandwidth(pool, buf, false);
-  const double read_bw = std::max(read_bw1, read_bandwidth(pool, buf, true));
-  const double copy_bw = memcpy_bandwidth(buf);
+  const Bandwidth bw = probe_bandwidth(pool);
+  const double read_bw = bw.read;
+  const double copy_bw = memcpy_bandwidth(std::vector<uint64_t>(size_t{1} << 27, 1));
 
   const double prefill_tps = a.prompt / prefill_s;
   const double decode_tps = decoded / decode_s;
   const double roofline = read_bw / bytes_per_token;
   std::printf("prefill: %d tokens in %.2f s = %.1f tokens/s\n", a.prompt, prefill_s, prefill_tps);
-  std::printf("decode:  %d tokens in %.2f s = %.2f tokens/s (single stream)\n", decoded, decode_s, decode_tps);
-  std::printf("memory:  read %.1f GB/s (%d threads, 4 streams each; 1 stream: %.1f), memcpy %.1f GB/s (read+write, "
-              "1 thread)\n", read_bw / 1e9, threads, read_bw1 / 1e9, copy_bw / 1e9);
+  std::printf("decode:  %d tokens in %.2f s = %.2f tokens/s (single stream; %.1f ms of CPU per token, all threads)\n",
+              decoded, decode_s, decode_tps, 1e3 * decode_cpu / std::max(1, decoded));
+  std::printf("memory:  read %.1f GB/s (%d threads, best of 1/2/4/8 streams each: %d; 2 MiB pages: %.0f%% of the "
+              "buffer; 4 KiB pages: %.1f GB/s), memcpy %.1f GB/s (read+write, 1 thread)\n",
+              read_bw / 1e9, threads, bw.streams, 100 * bw.huge_share, bw.small_pages / 1e9, copy_bw / 1e9);
   std::printf("load average at the end: %s (above the thread count means the figures are shared)\n",
               loadavg().c_str());
-  std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode reaches %.0f%% of it\n", roofline,
-              bytes_per_token / 1e9, 100.0 * decode_tps / roofline);
+  std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode streams %.1f GB/s of weights, "
+              "%.0f%% of the probe\n", roofline, bytes_per_token / 1e9, decode_tps * bytes_per_token / 1e9,
+              100.0 * decode_tps / roofline);
   if (a.lora_rank > 0) bench_lora(engine, cfg, a.lora_rank, std::max(4, a.decode / 2));
   return 0;
 }

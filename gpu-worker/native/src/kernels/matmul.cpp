@@ -220,8 +220,10 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
   const void* wdata = w.format == WFormat::kF32    ? static_cast<const void*>(w.f32.data())
                       : w.format == WFormat::kBF16 ? static_cast<const void*>(w.bf16.data())
                                                    : static_cast<const void*>(w.i8.data());
-  // Decode splits rows finely so both cores stream weights; prefill uses whole row tiles.
-  const int64_t row_tile = T == 1 ? std::max<int64_t>(16, std::min<int64_t>(kRowTile, w.rows / 8)) : kRowTile;
+  // Decode: about 32 tiles per matrix, so the threads taking them in turn (below) end together,
+  // and no smaller than needed for that: each tile costs one shared counter update. Prefill uses
+  // whole row tiles.
+  const int64_t row_tile = T == 1 ? std::clamp<int64_t>(w.rows / 32, 16, 4 * kRowTile) : kRowTile;
   const int64_t n_tiles = (w.rows + row_tile - 1) / row_tile;
   // vdpbf16ps multiplies bf16 by bf16: round the activations once per call, not once per tile.
   const bool bf16dot = simd == SimdLevel::kAvx512Dot && w.format == WFormat::kBF16;
@@ -249,8 +251,16 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
       if (bias) add_bias(bias, T, w.rows, r0, r1, y);
     }
   };
-  if (pool) pool->parallel_for(n_tiles, body);
-  else body(0, n_tiles);
+  if (!pool || n_tiles == 1) {
+    body(0, n_tiles);
+    return;
+  }
+  // Tiles go to whichever thread asks next rather than in fixed halves: a thread the OS deschedules
+  // for a while (a busy machine) or that streams slower no longer leaves the other idle at the end.
+  std::atomic<int64_t> next{0};
+  pool->parallel_for(pool->size(), [&](int64_t, int64_t) {
+    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n_tiles;) body(t, t + 1);
+  });
 }
 
 void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, const float* bias) {

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "kernels/matmul.h"
+#include "memory/huge_pages.h"
 
 namespace dse {
 
@@ -70,19 +71,19 @@ Weight WeightLoader::matrix(const std::string& name, int64_t rows, int64_t cols,
   if (opts_.int8 && allow_int8) {
     std::vector<float> f = decode_f32(v);
     w.format = WFormat::kI8;
-    w.i8.resize(static_cast<size_t>(rows * cols));
-    w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
+    resize_huge(w.i8, static_cast<size_t>(rows * cols));
+    resize_huge(w.scale, static_cast<size_t>(rows * q8_blocks(cols)));
     quantize_rows_i8(f.data(), rows, cols, w.i8.data(), w.scale.data());
     use_kernel_layout(w);
   } else if (v.dtype == DType::kBF16) {
     w.format = WFormat::kBF16;
-    w.bf16.resize(static_cast<size_t>(rows * cols));
+    resize_huge(w.bf16, static_cast<size_t>(rows * cols));
     std::memcpy(w.bf16.data(), v.data, w.bf16.size() * 2);
   } else if (v.dtype == DType::kF8E4M3) {
     // Halves memory against f32; the bf16 rounding of dequantized FP8 loses at most 1 ulp of bf16.
     std::vector<float> f = decode_f32(v);
     w.format = WFormat::kBF16;
-    w.bf16.resize(f.size());
+    resize_huge(w.bf16, f.size());
     for (size_t i = 0; i < f.size(); ++i) w.bf16[i] = f32_to_bf16(f[i]);
   } else {
     w.format = WFormat::kF32;

@@ -1,5 +1,7 @@
 #include "memory/q8_panels.h"
 
+#include "memory/huge_pages.h"
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -17,8 +19,12 @@ inline int64_t scale_at(int64_t nb, int64_t row, int64_t block) {
 void pack_q8_panels(Weight& w) {
   if (w.format != WFormat::kI8 || w.panels) return;
   const int64_t nb = q8_blocks(w.cols), kpad = q8_padded_cols(w.cols), np = q8_panels(w.rows);
-  std::vector<int8_t> q(static_cast<size_t>(np * kQ8PanelRows * kpad), static_cast<int8_t>(-128));  // 0 + 128
-  std::vector<float> s(static_cast<size_t>(np * nb * kQ8PanelRows), 0.f);
+  // the packed copy is what decode streams, so it too sits in huge pages
+  std::vector<int8_t> q;
+  resize_huge(q, static_cast<size_t>(np * kQ8PanelRows * kpad));
+  std::fill(q.begin(), q.end(), static_cast<int8_t>(-128));  // 0 + 128
+  std::vector<float> s;
+  resize_huge(s, static_cast<size_t>(np * nb * kQ8PanelRows));
   for (int64_t r = 0; r < w.rows; ++r) {
     for (int64_t c = 0; c < w.cols; ++c)
       q[byte_at(kpad, r, c)] = static_cast<int8_t>(static_cast<uint8_t>(w.i8[r * w.cols + c] + 128));
