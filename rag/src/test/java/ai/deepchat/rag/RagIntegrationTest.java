@@ -1,6 +1,7 @@
 package ai.deepchat.rag;
 
 import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.platform.embed.RecentVectors;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.rag.faiss.FaissIndex;
@@ -108,6 +109,17 @@ class RagIntegrationTest {
     assertThat(top.lexicalScore()).isPositive();
     assertThat(top.vectorScore()).isPositive();
     assertThat(top.fusedScore()).isGreaterThanOrEqualTo(reply.hits().get(1).fusedScore());
+  }
+
+  @Test
+  @Order(3)
+  void aRepeatedQuestionIsEmbeddedOnceWithTheSameHits() throws Exception {
+    String question = "how many clients can connect to the relay at once";
+    RetrieveReply first = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, question, 5));
+    long hits = RecentVectors.SHARED.hits();
+    RetrieveReply again = await(f.rag.retriever().retrieve(f.tenantA, f.kbA, question, 5));
+    assertThat(RecentVectors.SHARED.hits() - hits).as("query vectors taken from the recent ones").isPositive();
+    assertThat(again.hits()).isEqualTo(first.hits());
   }
 
   @Test

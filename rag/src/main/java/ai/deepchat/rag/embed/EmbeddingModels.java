@@ -4,12 +4,9 @@ import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.bgesmallzhv15q.BgeSmallZhV15QuantizedEmbeddingModel;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
@@ -17,25 +14,20 @@ import java.util.function.Supplier;
  * {@code embedding_model}, and {@link #BGE_SMALL_ZH} for FAQ matching and shadow-answer comparison.
  * Each ONNX model is loaded once per JVM, on first use (a few seconds, on the calling worker thread),
  * and shared by every caller: the runtime is thread-safe and a second session would only cost memory.
+ * Each run stays on the calling thread, a worker of the node's {@code embeddings} pool ({@link OnnxBge}).
  */
 public final class EmbeddingModels {
 
   public static final String BGE_SMALL_ZH = "bge-small-zh-v1.5-q";
   public static final String BGE_SMALL_EN = "bge-small-en-v1.5-q";
 
-  /**
-   * Where langchain4j runs the texts of one call: on the calling thread, a worker of the node's
-   * {@code embeddings} pool. Its default is a pool of its own, one thread per core, which no pool size of
-   * ours would bound.
-   */
-  private static final Executor ON_CALLER = Runnable::run;
   private static final Map<String, EmbeddingModel> LOADED = new ConcurrentHashMap<>();
   private static final Map<String, Embedder> EMBEDDERS = Map.of(
       BGE_SMALL_ZH, new BgeEmbedder(BGE_SMALL_ZH, 512, "为这个句子生成表示以用于检索相关文章：",
-          shared(BGE_SMALL_ZH, () -> new BgeSmallZhV15QuantizedEmbeddingModel(ON_CALLER))),
+          shared(BGE_SMALL_ZH, () -> OnnxBge.load("bge-small-zh-v1.5-q", 512))),
       BGE_SMALL_EN, new BgeEmbedder(BGE_SMALL_EN, 384,
           "Represent this sentence for searching relevant passages: ",
-          shared(BGE_SMALL_EN, () -> new BgeSmallEnV15QuantizedEmbeddingModel(ON_CALLER))));
+          shared(BGE_SMALL_EN, () -> OnnxBge.load("bge-small-en-v1.5-q", 384))));
 
   private EmbeddingModels() {
   }

@@ -2,6 +2,7 @@ package ai.deepchat.rag.retrieve;
 
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.embed.Embedder;
+import ai.deepchat.platform.embed.RecentVectors;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.rag.KnowledgeBaseService;
@@ -125,7 +126,7 @@ public final class HybridRetriever implements Retriever {
       // query still, so a bridged question costs no more than before (docs/performance.md).
       String searched = searched(query, bridge.bridge(query), translation);
       Future<List<VectorStore.Hit>> vectorHits = worker
-          .executeBlocking(() -> embedder.embedQuery(searched), false)
+          .executeBlocking(() -> RecentVectors.SHARED.embedQuery(tenantId, embedder, searched), false)
           .compose(vector -> {
             clock.embedded = RetrievalStages.Clock.now();
             return vectors.search(tenantId, knowledgeBaseId, model, embedder.dimension(), vector, candidates);
@@ -136,7 +137,8 @@ public final class HybridRetriever implements Retriever {
               .onSuccess(hits -> clock.fullText = RetrievalStages.Clock.now());
       // embedded beside the other query vector, so the second model adds no wait of its own on a free pool
       Future<float[]> english = EnglishVectors.applies(model)
-          ? worker.executeBlocking(() -> EnglishVectors.model().embedQuery(searched), false)
+          ? worker.executeBlocking(() -> RecentVectors.SHARED.embedQuery(tenantId, EnglishVectors.model(), searched),
+                  false)
               .onSuccess(v -> clock.englishEmbedded = RetrievalStages.Clock.now())
           : Future.succeededFuture();
       return Future.all(vectorHits, lexicalHits, english)

@@ -16,6 +16,7 @@ import ai.deepchat.platform.chat.ChatMessages.RouteThresholds;
 import ai.deepchat.platform.chat.ChatMessages.TranslateRequest;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.embed.Embedder;
+import ai.deepchat.platform.embed.RecentVectors;
 import ai.deepchat.platform.embed.Vectors;
 import ai.deepchat.platform.outbound.OutboundPolicy;
 import ai.deepchat.platform.rag.Confidence;
@@ -44,8 +45,10 @@ import java.util.UUID;
  * cosine of bge embeddings of the normalized texts plus a little for the terms they share); else the knowledge base when retrieval is confident (its best passage at the knowledge
  * threshold; only passages at the citation threshold become sources); else the tenant's handoff
  * reply, or the model when the tenant chose so or has no knowledge base. The reply is one
- * {@link RouteDecision} with every score it was decided from. Routing data (FAQ vectors included) is
- * cached per tenant, dropped on {@link Addresses#POLICY_CHANGED} (FAQ, rule and settings edits) and
+ * {@link RouteDecision} with every score it was decided from. A question is embedded only when a
+ * score can change the path (a tenant with neither FAQ entries nor a ready knowledge base gets the
+ * model, so its questions are not), and once per tenant while it is recent ({@link RecentVectors}).
+ * Routing data (FAQ vectors included) is cached per tenant, dropped on {@link Addresses#POLICY_CHANGED} (FAQ, rule and settings edits) and
  * after a few seconds anyway, since the bus is best-effort.
  */
 public final class IntentRouterVerticle extends VerticleBase {
@@ -107,7 +110,7 @@ public final class IntentRouterVerticle extends VerticleBase {
       return;
     }
     String text = req.text() == null ? "" : req.text();
-    data.get(tenantId).compose(d -> decide(req.tenantId(), d, text))
+    data.get(tenantId).compose(d -> decide(tenantId, d, text))
         .onSuccess(msg::reply)
         .onFailure(err -> {
           LOG.warn("routing failed for tenant {}; answering with the model", tenantId, err);
@@ -142,7 +145,8 @@ public final class IntentRouterVerticle extends VerticleBase {
     }
   }
 
-  private Future<RouteDecision> decide(String tenant, RoutingData d, String text) {
+  private Future<RouteDecision> decide(UUID tenantId, RoutingData d, String text) {
+    String tenant = tenantId.toString();
     String forced = forcedIntent(d, text);
     Decider decider = new Decider(d, text);
     if (RouteDecision.CHAT.equals(forced)) {
@@ -157,7 +161,7 @@ public final class IntentRouterVerticle extends VerticleBase {
           .knowledge(Similarity.NONE, r.reply(), true));
     }
     boolean forcedFaq = RouteDecision.FAQ.equals(forced);
-    return embeddings.executeBlocking(() -> similarity(d, text), false)
+    return embeddings.executeBlocking(() -> similarity(tenantId, d, text), false)
         .recover(err -> {
           LOG.warn("embedding failed; FAQ and small-talk matching skipped", err);
           return Future.succeededFuture(Similarity.NONE);
@@ -224,13 +228,18 @@ public final class IntentRouterVerticle extends VerticleBase {
   private record Retrieved(RetrieveReply reply, QueryTranslation translation) {
   }
 
-  /** Blocking (embeds the question): FAQ candidates and the small-talk score. */
-  private Similarity similarity(RoutingData d, String text) {
+  /** Blocking (may embed the question): FAQ candidates and the small-talk score. */
+  private Similarity similarity(UUID tenantId, RoutingData d, String text) {
     String normalized = MatchText.of(text);
     if (normalized.isEmpty()) { // similar to nothing, not even to a forced FAQ
       return Similarity.NONE;
     }
-    float[] query = faqModel.embed(normalized);
+    if (d.faqs().isEmpty() && !d.knowledgeReady()) {
+      // nothing to match: the model answers whatever the scores say (a person when one is asked for),
+      // so the question is not embedded; small talk is known by its text alone (docs/performance.md)
+      return new Similarity(List.of(), null, smallTalk.lexical(text, normalized));
+    }
+    float[] query = questionVector(tenantId, d, normalized);
     RoutingData.Faq best = null;
     double bestScore = -1;
     List<FaqCandidate> candidates = new ArrayList<>();
@@ -247,6 +256,21 @@ public final class IntentRouterVerticle extends VerticleBase {
     candidates.sort(Comparator.comparingDouble(FaqCandidate::score).reversed());
     return new Similarity(List.copyOf(candidates.subList(0, Math.min(FAQ_CANDIDATES, candidates.size()))), best,
         smallTalk.score(text, query));
+  }
+
+  /**
+   * Blocking: the vector of the question in {@link MatchText} form. An FAQ entry's question or a
+   * small-talk example of the same text already has it (embedded the same way, by the same model);
+   * else the tenant's recent questions may, else the model embeds it.
+   */
+  private float[] questionVector(UUID tenantId, RoutingData d, String normalized) {
+    for (RoutingData.Faq faq : d.faqs()) {
+      if (faq.matchText().equals(normalized)) {
+        return faq.embedding();
+      }
+    }
+    float[] example = smallTalk.vectorOf(normalized);
+    return example != null ? example : RecentVectors.SHARED.embed(tenantId, faqModel, normalized);
   }
 
   /**

@@ -310,8 +310,8 @@ public record PlatformConfig(
   /**
    * Threads of the node's named worker pools, one pool per kind of blocking work, so one kind cannot
    * take the threads another needs (see {@code WorkerPools}): Argon2 password hashing (each hash holds
-   * 19 MiB and a core for tens of milliseconds), embeddings (ONNX; each call already spreads over
-   * cores), tokenizer work of the chat pipeline (token counts, prompt building, moderation word lists),
+   * 19 MiB and a core for tens of milliseconds), embeddings (ONNX, one core per call, so one per
+   * processor lets a batch use them all), tokenizer work of the chat pipeline (token counts, prompt building, moderation word lists),
    * engine admissions (chat template, encoding, handing the sequence to the engine), and the outbound
    * policy's host lookups (DNS: they wait on the network, up to the resolver's timeout, not on a core).
    */
@@ -319,7 +319,7 @@ public record PlatformConfig(
                         int outboundLookups) {
     public static Workers defaults() {
       int cpus = Instances.defaultCount();
-      return new Workers(2, 2, cpus, cpus, 4);
+      return new Workers(2, cpus, cpus, cpus, 4);
     }
   }
 

@@ -50,7 +50,8 @@ class WorkerPoolsTest {
     WorkerPools pools = WorkerPools.of(vertx);
     PlatformConfig.Workers defaults = PlatformConfig.Workers.defaults();
     assertThat(pools.size(Kind.PASSWORD_HASHING)).isEqualTo(defaults.passwordHashing()).isEqualTo(2);
-    assertThat(pools.size(Kind.EMBEDDINGS)).isEqualTo(defaults.embeddings()).isEqualTo(2);
+    assertThat(pools.size(Kind.EMBEDDINGS)).isEqualTo(defaults.embeddings())
+        .isEqualTo(Math.max(2, Runtime.getRuntime().availableProcessors()));
     assertThat(pools.size(Kind.TOKENIZER)).isEqualTo(defaults.tokenizer())
         .isEqualTo(Math.max(2, Runtime.getRuntime().availableProcessors()));
   }
