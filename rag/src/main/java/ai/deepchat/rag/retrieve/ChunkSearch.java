@@ -32,7 +32,9 @@ final class ChunkSearch {
     this.database = database;
   }
 
-  /** Full-text hits, best first (ts_rank over English lexemes and CJK bigrams). */
+  /**
+   * Full-text hits, best first (ts_rank over English lexemes and CJK bigrams).
+   */
   Future<List<Scored>> lexical(UUID tenantId, UUID knowledgeBaseId, LexicalQuery query, int limit) {
     if (query.isEmpty()) {
       return Future.succeededFuture(List.of());
@@ -48,10 +50,8 @@ final class ChunkSearch {
       // sent as text: the client cannot encode a tsquery parameter
       parts.add("$" + params.size() + "::text::tsquery");
     }
-    String sql = "SELECT c.id, ts_rank(c.lexical, q.query) AS rank FROM chunks c, "
-        + "(SELECT " + String.join(" || ", parts) + " AS query) q "
-        + "WHERE c.knowledge_base_id = $1 AND c.lexical @@ q.query "
-        + "ORDER BY rank DESC, c.id LIMIT $2";
+    // V48's function plans for this question's terms (a cached generic plan read every chunk)
+    String sql = "SELECT id, rank FROM chunk_lexical_hits($1, " + String.join(" || ", parts) + ", $2)";
     return database.inTenant(tenantId, conn -> conn.preparedQuery(sql)
         .execute(Tuple.from(params))
         .map(rows -> {
