@@ -1,8 +1,12 @@
 package ai.deepchat.rag.eval;
 
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.embed.Vectors;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBaseService;
 import ai.deepchat.rag.Rag;
@@ -53,6 +57,7 @@ public final class EvalHarness implements AutoCloseable {
   private final Rag rag;
   private final UUID tenant;
   private final Database database;
+  private boolean servingBus;
 
   /** @param config the RAG settings under test, given a fresh data directory */
   public EvalHarness(Function<Path, RagConfig> config) throws Exception {
@@ -259,6 +264,22 @@ public final class EvalHarness implements AutoCloseable {
   /** One question's retrieval with the time of each stage. */
   public HybridRetriever.Timed timed(UUID kb, String question) throws Exception {
     return await(rag.hybridRetriever().retrieveTimed(tenant, kb, question, RetrievalEvaluator.DEPTH), INGESTION);
+  }
+
+  /**
+   * One question through the retriever's event-bus address ({@link Addresses#RAG_RETRIEVE}), as the chat
+   * pipeline's intent router asks it: the message codecs and the {@code RetrieverVerticle} are set up on
+   * the first call.
+   */
+  public RetrieveReply overBus(UUID kb, String question) throws Exception {
+    if (!servingBus) {
+      Codecs.registerAll(vertx);
+      await(vertx.deployVerticle(rag.retrieverVerticle()));
+      servingBus = true;
+    }
+    return await(vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
+            new RetrieveRequest(tenant.toString(), kb.toString(), question, RetrievalEvaluator.DEPTH))
+        .map(message -> message.body()), INGESTION);
   }
 
   public EvalReport evaluate(UUID kb, List<EvalQuestion> questions) throws Exception {
