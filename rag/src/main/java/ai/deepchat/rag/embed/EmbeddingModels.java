@@ -4,8 +4,6 @@ import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.rag.RagError;
 import ai.deepchat.rag.RagException;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.bgesmallzhv15q.BgeSmallZhV15QuantizedEmbeddingModel;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,7 +13,8 @@ import java.util.function.Supplier;
 /**
  * The one registry of embedding models in the JVM: the models a knowledge base can name in
  * {@code embedding_model}, and {@link #BGE_SMALL_ZH} for FAQ matching and shadow-answer comparison.
- * Each ONNX model is loaded once per JVM, on first use (a few seconds, on the calling worker thread),
+ * Each ONNX model ({@link QuietOnnxModel}: the model jars' files, in a session that does not spin) is
+ * loaded once per JVM, on first use (a few seconds, on the calling worker thread),
  * and shared by every caller: the runtime is thread-safe and a second session would only cost memory.
  */
 public final class EmbeddingModels {
@@ -32,10 +31,12 @@ public final class EmbeddingModels {
   private static final Map<String, EmbeddingModel> LOADED = new ConcurrentHashMap<>();
   private static final Map<String, Embedder> EMBEDDERS = Map.of(
       BGE_SMALL_ZH, new BgeEmbedder(BGE_SMALL_ZH, 512, "为这个句子生成表示以用于检索相关文章：",
-          shared(BGE_SMALL_ZH, () -> new BgeSmallZhV15QuantizedEmbeddingModel(ON_CALLER))),
+          shared(BGE_SMALL_ZH, () -> QuietOnnxModel.load("bge-small-zh-v1.5-q.onnx",
+              "bge-small-zh-v1.5-q-tokenizer.json", 512, ON_CALLER))),
       BGE_SMALL_EN, new BgeEmbedder(BGE_SMALL_EN, 384,
           "Represent this sentence for searching relevant passages: ",
-          shared(BGE_SMALL_EN, () -> new BgeSmallEnV15QuantizedEmbeddingModel(ON_CALLER))));
+          shared(BGE_SMALL_EN, () -> QuietOnnxModel.load("bge-small-en-v1.5-q.onnx",
+              "bge-small-en-v1.5-q-tokenizer.json", 384, ON_CALLER))));
 
   private EmbeddingModels() {
   }

@@ -5,7 +5,10 @@ import ai.deepchat.rag.eval.EvalQuestion;
 import ai.deepchat.rag.eval.EvalReport;
 import ai.deepchat.rag.retrieve.RetrievalStages;
 
+import com.sun.management.OperatingSystemMXBean;
+
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,6 +55,9 @@ final class RetrievalLatencyBench {
     }
     List<Double> endToEnd = new ArrayList<>();
     List<RetrievalStages> stages = new ArrayList<>();
+    OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long jvmCpu = os.getProcessCpuTime();
+    double postgresCpu = harness.postgresCpuMillis();
     for (int i = 0; i < rounds; i++) {
       Round r = round(harness, kb, questions, round++);
       endToEnd.addAll(r.endToEnd());
@@ -69,6 +75,9 @@ final class RetrievalLatencyBench {
     stage("fusion", stages, RetrievalStages::fusionMs);
     stage("retriever total", stages, RetrievalStages::totalMs);
     print("end to end (event bus)", endToEnd);
+    int queries = endToEnd.size() + stages.size();
+    System.out.printf("CPU per query (both ways alike): JVM %.1f ms, PostgreSQL %.1f ms%n",
+        (os.getProcessCpuTime() - jvmCpu) / 1e6 / queries, (harness.postgresCpuMillis() - postgresCpu) / queries);
     System.out.println("load average at the end: " + loadAverage());
   }
 

@@ -282,6 +282,32 @@ public final class EvalHarness implements AutoCloseable {
         .map(message -> message.body()), INGESTION);
   }
 
+  /**
+   * CPU time in milliseconds that this harness's PostgreSQL server's processes (its backends and
+   * background workers, as pg_stat_activity lists them) have used so far, read from /proc: bench/rag's
+   * cost per query, which a busy machine does not inflate the way it does wall time.
+   */
+  public double postgresCpuMillis() throws Exception {
+    List<Integer> pids = await(database.global(c -> c.query("SELECT pid FROM pg_stat_activity").execute()
+        .map(rows -> {
+          List<Integer> out = new ArrayList<>();
+          rows.forEach(row -> out.add(row.getInteger(0)));
+          return out;
+        })));
+    double millis = 0;
+    for (int pid : pids) {
+      try {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 10 ms
+        millis += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10.0;
+      } catch (IOException gone) {
+        // a backend that ended between the query and the read
+      }
+    }
+    return millis;
+  }
+
   public EvalReport evaluate(UUID kb, List<EvalQuestion> questions) throws Exception {
     return await(new RetrievalEvaluator(rag.knowledgeBases(), rag.retriever()).run(tenant, kb, questions),
         INGESTION);
