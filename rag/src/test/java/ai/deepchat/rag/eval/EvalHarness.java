@@ -57,12 +57,14 @@ public final class EvalHarness implements AutoCloseable {
   private final Rag rag;
   private final UUID tenant;
   private final Database database;
+  private final TestDatabase testDatabase;
   private boolean servingBus;
 
   /** @param config the RAG settings under test, given a fresh data directory */
   public EvalHarness(Function<Path, RagConfig> config) throws Exception {
     vertx = Vertx.vertx();
     TestDatabase db = TestDatabase.fresh(vertx);
+    testDatabase = db;
     database = db.database();
     rag = Rag.create(vertx, db.database(), config.apply(Files.createTempDirectory("rag-eval")));
     tenant = await(db.database().global(c -> c.preparedQuery(
@@ -122,6 +124,16 @@ public final class EvalHarness implements AutoCloseable {
     }
     insert(kb, notes, vectors);
     return have + notes.size();
+  }
+
+  /**
+   * Refreshes the planner's statistics of the chunks, as autovacuum does within a minute of a bulk
+   * insert: without it the queries right after {@link #pad} are planned for the table as it was.
+   */
+  public void analyze() throws Exception {
+    try (java.sql.Connection owner = testDatabase.ownerJdbc(); java.sql.Statement st = owner.createStatement()) {
+      st.execute("ANALYZE chunks");
+    }
   }
 
   private record PadNote(int document, String sectionPath, String text) {
