@@ -10,9 +10,12 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace deepchat {
@@ -54,6 +57,25 @@ std::unique_ptr<faiss::SearchParameters> params_for(const faiss::Index* inner) {
   }
   return std::make_unique<faiss::SearchParameters>();
 }
+
+// Below this many queries a search runs on the calling thread alone. One query's scan of a knowledge
+// base is a few milliseconds of memory-bound work; FAISS 1.7.3 still opens an OpenMP team for it (the
+// id mapping, the result heaps), and the team's threads spin-wait after each region, which made a 10k
+// vector search cost three times its CPU and took the cores from the query embeddings and PostgreSQL
+// (docs/performance.md, retrieval latency). Batches (the bench, evaluation tools) keep the team.
+constexpr idx_t kSerialBelow = 16;
+
+// Sets this thread's OpenMP team size to one for its lifetime (the setting is per calling thread).
+class SerialOpenMp {
+ public:
+  SerialOpenMp() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~SerialOpenMp() { omp_set_num_threads(saved_); }
+  SerialOpenMp(const SerialOpenMp&) = delete;
+  SerialOpenMp& operator=(const SerialOpenMp&) = delete;
+
+ private:
+  int saved_;
+};
 
 }  // namespace
 
@@ -106,6 +128,10 @@ void search(const faiss::Index* index, idx_t n, const float* queries, idx_t k,
     std::fill(distances, distances + n * k, worst);
     std::fill(labels, labels + n * k, idx_t{-1});
     return;
+  }
+  std::optional<SerialOpenMp> serial;
+  if (n < kSerialBelow) {
+    serial.emplace();
   }
   if (filter == nullptr) {
     index->search(n, queries, k, distances, labels);

@@ -2,6 +2,7 @@
 #include "faiss_ops.h"
 
 #include <faiss/impl/FaissException.h>
+#include <omp.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -39,8 +40,10 @@ int main() {
   deepchat::search(empty.get(), 1, xs.data(), 1, ids.data(), 1, d, label);
   CHECK(label[0] == -1);
 
+  const int team = omp_get_max_threads();
   deepchat::search(index.get(), 1, xs.data() + 5 * dim, 1, nullptr, 0, d, label);
   CHECK(label[0] == ids[5]);
+  CHECK(omp_get_max_threads() == team);  // a single query runs serially, then the thread's setting is back
 
   deepchat::idx_t only[] = {ids[42]};
   deepchat::search(index.get(), 1, xs.data() + 5 * dim, 1, only, 1, d, label);

@@ -118,8 +118,9 @@ public final class HybridRetriever implements Retriever {
     }
     int k = Math.max(1, Math.min(topK, MAX_TOP_K));
     int candidates = Math.max(MIN_CANDIDATES, 4 * k);
+    RetrievalStages.Clock clock = new RetrievalStages.Clock();
     return knowledgeBases.knowledgeBase(tenantId, knowledgeBaseId).compose(base -> {
-      RetrievalStages.Clock clock = new RetrievalStages.Clock();
+      clock.looked = RetrievalStages.Clock.now();
       String model = base.searchModel(embeddingModel);
       Embedder embedder = EmbeddingModels.get(model);
       // The question with the other language's terms for its words: one embedding and one full-text

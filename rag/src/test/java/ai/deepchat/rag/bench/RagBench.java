@@ -38,9 +38,15 @@ public final class RagBench {
   private RagBench() {
   }
 
+  private static int intAfter(List<String> args, String flag, int otherwise) {
+    int at = args.indexOf(flag);
+    return at >= 0 && at + 1 < args.size() ? Integer.parseInt(args.get(at + 1)) : otherwise;
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--quality")) {
-      RetrievalQualityBench.run(args.length > 2 && args[1].equals("--pad") ? Integer.parseInt(args[2]) : 10_000);
+      List<String> quality = Arrays.asList(args);
+      RetrievalQualityBench.run(intAfter(quality, "--pad", 10_000), intAfter(quality, "--rounds", 5));
       return;
     }
     if (Arrays.asList(args).contains("--formats")) { // ingestion throughput per file format only

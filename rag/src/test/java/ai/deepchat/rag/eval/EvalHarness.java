@@ -1,8 +1,12 @@
 package ai.deepchat.rag.eval;
 
+import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.platform.bus.Codecs;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.embed.Vectors;
+import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
+import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.rag.DocumentStatus;
 import ai.deepchat.rag.KnowledgeBaseService;
 import ai.deepchat.rag.Rag;
@@ -53,11 +57,14 @@ public final class EvalHarness implements AutoCloseable {
   private final Rag rag;
   private final UUID tenant;
   private final Database database;
+  private final TestDatabase testDatabase;
+  private boolean servingBus;
 
   /** @param config the RAG settings under test, given a fresh data directory */
   public EvalHarness(Function<Path, RagConfig> config) throws Exception {
     vertx = Vertx.vertx();
     TestDatabase db = TestDatabase.fresh(vertx);
+    testDatabase = db;
     database = db.database();
     rag = Rag.create(vertx, db.database(), config.apply(Files.createTempDirectory("rag-eval")));
     tenant = await(db.database().global(c -> c.preparedQuery(
@@ -117,6 +124,16 @@ public final class EvalHarness implements AutoCloseable {
     }
     insert(kb, notes, vectors);
     return have + notes.size();
+  }
+
+  /**
+   * Refreshes the planner's statistics of the chunks, as autovacuum does within a minute of a bulk
+   * insert: without it the queries right after {@link #pad} are planned for the table as it was.
+   */
+  public void analyze() throws Exception {
+    try (java.sql.Connection owner = testDatabase.ownerJdbc(); java.sql.Statement st = owner.createStatement()) {
+      st.execute("ANALYZE chunks");
+    }
   }
 
   private record PadNote(int document, String sectionPath, String text) {
@@ -259,6 +276,48 @@ public final class EvalHarness implements AutoCloseable {
   /** One question's retrieval with the time of each stage. */
   public HybridRetriever.Timed timed(UUID kb, String question) throws Exception {
     return await(rag.hybridRetriever().retrieveTimed(tenant, kb, question, RetrievalEvaluator.DEPTH), INGESTION);
+  }
+
+  /**
+   * One question through the retriever's event-bus address ({@link Addresses#RAG_RETRIEVE}), as the chat
+   * pipeline's intent router asks it: the message codecs and the {@code RetrieverVerticle} are set up on
+   * the first call.
+   */
+  public RetrieveReply overBus(UUID kb, String question) throws Exception {
+    if (!servingBus) {
+      Codecs.registerAll(vertx);
+      await(vertx.deployVerticle(rag.retrieverVerticle()));
+      servingBus = true;
+    }
+    return await(vertx.eventBus().<RetrieveReply>request(Addresses.RAG_RETRIEVE,
+            new RetrieveRequest(tenant.toString(), kb.toString(), question, RetrievalEvaluator.DEPTH))
+        .map(message -> message.body()), INGESTION);
+  }
+
+  /**
+   * CPU time in milliseconds that this harness's PostgreSQL server's processes (its backends and
+   * background workers, as pg_stat_activity lists them) have used so far, read from /proc: bench/rag's
+   * cost per query, which a busy machine does not inflate the way it does wall time.
+   */
+  public double postgresCpuMillis() throws Exception {
+    List<Integer> pids = await(database.global(c -> c.query("SELECT pid FROM pg_stat_activity").execute()
+        .map(rows -> {
+          List<Integer> out = new ArrayList<>();
+          rows.forEach(row -> out.add(row.getInteger(0)));
+          return out;
+        })));
+    double millis = 0;
+    for (int pid : pids) {
+      try {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 10 ms
+        millis += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10.0;
+      } catch (IOException gone) {
+        // a backend that ended between the query and the read
+      }
+    }
+    return millis;
   }
 
   public EvalReport evaluate(UUID kb, List<EvalQuestion> questions) throws Exception {
