@@ -44,6 +44,11 @@ public final class RecentVectors {
     return vector(new Key(tenant, model.name(), true, query), model);
   }
 
+  /** Forgets every vector (benches that measure the embedding itself). */
+  public void clear() {
+    cache.invalidateAll();
+  }
+
   /** Lookups answered from the cache so far (tests, benches). */
   public long hits() {
     return cache.stats().hitCount();
