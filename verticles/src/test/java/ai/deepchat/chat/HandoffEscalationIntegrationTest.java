@@ -1,5 +1,6 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.platform.testing.WebSockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -59,7 +60,7 @@ class HandoffEscalationIntegrationTest {
       JsonObject s = new JsonObject(r.body());
       token = s.getString("visitorToken");
       id = s.getString("visitorId");
-      ws = await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)
+      ws = await(WebSockets.client(vertx).connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)
           .setURI("/widget/ws?token=" + token).addHeader("Origin", tenant.origin())));
       ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
     }

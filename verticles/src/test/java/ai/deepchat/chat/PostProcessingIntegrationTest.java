@@ -1,5 +1,6 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.platform.testing.WebSockets;
 import ai.deepchat.policy.plugin.footer.AnswerFooterPlugin;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -241,7 +242,7 @@ class PostProcessingIntegrationTest {
   void theWidgetGetsTheFooterOverTheWebSocketAndTheRewriteOverSse() throws Exception {
     ChatHarness.Tenant t = tenantWith("widget-footer", AnswerFooterPlugin.NAME, new JsonObject().put("footer", FOOTER));
     BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
-    WebSocket ws = await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
+    WebSocket ws = await(WebSockets.client(vertx).connect(new WebSocketConnectOptions()
         .setHost("127.0.0.1").setPort(h.port).setURI("/widget/ws?token=" + visitorToken(t)).addHeader("Origin", t.origin())));
     ws.textMessageHandler(text -> inbox.add(new JsonObject(text)));
     ws.writeTextMessage(widgetMessage("Hello there").encode());

@@ -1,5 +1,6 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.platform.testing.WebSockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -166,7 +167,7 @@ class WidgetIntegrationTest {
     if (origin != null) {
       options.addHeader("Origin", origin);
     }
-    WebSocket ws = await(vertx.createWebSocketClient().connect(options));
+    WebSocket ws = await(WebSockets.client(vertx).connect(options));
     ws.textMessageHandler(text -> inbox.add(new JsonObject(text)));
     return ws;
   }
@@ -289,11 +290,11 @@ class WidgetIntegrationTest {
     String token = newVisitor(a).getString("visitorToken");
     WebSocketConnectOptions wrongOrigin = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)
         .setURI("/widget/ws?token=" + token).addHeader("Origin", b.origin());
-    assertThat(vertx.createWebSocketClient().connect(wrongOrigin).toCompletionStage().toCompletableFuture())
+    assertThat(WebSockets.client(vertx).connect(wrongOrigin).toCompletionStage().toCompletableFuture())
         .failsWithin(10, TimeUnit.SECONDS);
     WebSocketConnectOptions noToken = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)
         .setURI("/widget/ws?token=garbage").addHeader("Origin", a.origin());
-    assertThat(vertx.createWebSocketClient().connect(noToken).toCompletionStage().toCompletableFuture())
+    assertThat(WebSockets.client(vertx).connect(noToken).toCompletionStage().toCompletableFuture())
         .failsWithin(10, TimeUnit.SECONDS);
     assertThat(get("/widget/ws?token=" + token, null, b.origin()).statusCode()).isEqualTo(403);
   }

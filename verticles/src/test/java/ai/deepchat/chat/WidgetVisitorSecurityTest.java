@@ -1,5 +1,6 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.platform.testing.WebSockets;
 import ai.deepchat.chat.widget.VisitorSockets;
 import ai.deepchat.chat.widget.VisitorTokens;
 import ai.deepchat.platform.security.JwtForgery;
@@ -79,7 +80,7 @@ class WidgetVisitorSecurityTest {
     BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
     Promise<Short> closed = Promise.promise();
     // handlers set on the event loop as the socket opens, so no early frame or close is missed
-    WebSocket ws = await(vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
+    WebSocket ws = await(WebSockets.client(vertx).connect(new WebSocketConnectOptions()
             .setHost("127.0.0.1").setPort(h.port).setURI("/widget/ws?token=" + token).addHeader("Origin", t.origin()))
         .map(socket -> {
           socket.textMessageHandler(text -> inbox.add(new JsonObject(text)));
@@ -159,7 +160,7 @@ class WidgetVisitorSecurityTest {
     assertThat(history(t, token)).isEqualTo(401);
     VisitorSockets.publish(vertx, t.id(), null);
     assertThat(s.awaitClose()).isEqualTo((short) 1008);
-    assertThat(vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+    assertThat(WebSockets.client(vertx).connect(new WebSocketConnectOptions().setHost("127.0.0.1")
             .setPort(h.port).setURI("/widget/ws?token=" + token).addHeader("Origin", t.origin()))
         .toCompletionStage().toCompletableFuture()).failsWithin(10, TimeUnit.SECONDS);
     // the old token with the new key: a new visitor, whose token works

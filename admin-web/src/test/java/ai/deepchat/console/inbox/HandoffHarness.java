@@ -1,5 +1,6 @@
 package ai.deepchat.console.inbox;
 
+import ai.deepchat.platform.testing.WebSockets;
 import ai.deepchat.chat.widget.VisitorSockets;
 import ai.deepchat.chat.widget.WidgetModule;
 import ai.deepchat.console.ConsoleModule;
@@ -150,7 +151,7 @@ final class HandoffHarness {
     }
 
     Visitor connect() throws Exception {
-      ws = await(vertx.createWebSocketClient().connect(new io.vertx.core.http.WebSocketConnectOptions()
+      ws = await(WebSockets.client(vertx).connect(new io.vertx.core.http.WebSocketConnectOptions()
           .setHost("127.0.0.1").setPort(port).setURI("/widget/ws?token=" + token).addHeader("Origin", tenant.origin())));
       ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
       return this;

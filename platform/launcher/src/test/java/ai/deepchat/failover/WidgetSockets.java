@@ -1,5 +1,6 @@
 package ai.deepchat.failover;
 
+import ai.deepchat.platform.testing.WebSockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -35,7 +36,7 @@ final class WidgetSockets {
   /** The visitor's socket; every frame it receives lands in {@code frames}. */
   static WebSocket connect(Vertx vertx, int port, String token, String origin, BlockingQueue<JsonObject> frames)
       throws Exception {
-    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+    WebSocket ws = WebSockets.client(vertx).connect(new WebSocketConnectOptions().setHost("127.0.0.1")
             .setPort(port).setURI("/widget/ws?token=" + token).addHeader("Origin", origin))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
