@@ -78,6 +78,8 @@ public final class ApiKeyRoutes {
           return audit.record(c, s, Forms.ip(ctx), "api_key.revoke", "api_key:" + id,
               new JsonObject().put("name", rows.iterator().next().getString("name")));
         }))
+        // refused on this node before the answer; other nodes drop it on V49's notification
+        .onSuccess(x -> database.apiKeys().invalidateKey(id))
         .compose(x -> ConsoleRouter.done(ctx, "/keys", "revoked"));
   }
 }

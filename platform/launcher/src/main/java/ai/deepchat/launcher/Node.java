@@ -8,6 +8,7 @@ import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.DatabaseBootstrap;
+import ai.deepchat.platform.security.AuthChangeVerticle;
 import ai.deepchat.platform.nativelib.NativeLibraries;
 import ai.deepchat.gateway.GatewayAdmission;
 import ai.deepchat.platform.metrics.PlatformMetrics;
@@ -84,6 +85,9 @@ public final class Node implements AutoCloseable {
         PlatformMetrics.install(new PlatformMetrics(registry,
             new TenantLabels(config.metrics().tenants(), config.metrics().tenantBuckets())));
         PlatformMetrics.get().registerCluster(quorum::members, quorum::hasMajority);
+      }
+      if (config.database().apiKeyCache()) {
+        await(vertx.deployVerticle(new AuthChangeVerticle(database.database())));
       }
       Platform platform = new Platform(config, database.database(), nodeId(config));
       Optional<DemoSeed.Created> demoCreated = config.database().embedded() && config.seed().enabled()

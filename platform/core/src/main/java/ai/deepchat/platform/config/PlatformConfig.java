@@ -87,9 +87,16 @@ public record PlatformConfig(
   /**
    * Database: {@code url} empty means the embedded PostgreSQL under {@code dataDir/postgres}.
    * {@code appPassword} empty means a generated password kept in the data directory.
+   * {@code apiKeyCache}: serve API-key lookups from a cache invalidated by LISTEN/NOTIFY (ApiKeyCache).
    */
   public record Database(Optional<String> url, int embeddedPort, int poolSize,
-                         Optional<String> appPassword) {
+                         Optional<String> appPassword, boolean apiKeyCache) {
+
+    /** With the API-key cache on (the default). */
+    public Database(Optional<String> url, int embeddedPort, int poolSize, Optional<String> appPassword) {
+      this(url, embeddedPort, poolSize, appPassword, true);
+    }
+
     public boolean embedded() {
       return url.isEmpty();
     }

@@ -1,6 +1,8 @@
 package ai.deepchat.platform.db;
 
+import ai.deepchat.platform.security.ApiKeyCache;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -16,10 +18,21 @@ import java.util.function.Function;
  */
 public final class Database {
 
+  /** Keys cached per node (per pool): enough for every active key of a large installation. */
+  private static final long API_KEY_CACHE_ENTRIES = 100_000;
+
   private final Pool pool;
+  private final PgConnectOptions connectOptions;
+  private final ApiKeyCache apiKeys = new ApiKeyCache(API_KEY_CACHE_ENTRIES);
 
   public Database(Pool pool) {
+    this(pool, null);
+  }
+
+  /** With {@code connectOptions} (the pool's), {@code AuthChangeVerticle} can open its LISTEN connection. */
+  public Database(Pool pool, PgConnectOptions connectOptions) {
     this.pool = pool;
+    this.connectOptions = connectOptions;
   }
 
   /**
@@ -49,6 +62,16 @@ public final class Database {
 
   public Pool pool() {
     return pool;
+  }
+
+  /** How the pool connects, for a connection of its own (LISTEN); null when not known. */
+  public PgConnectOptions connectOptions() {
+    return connectOptions;
+  }
+
+  /** Found API keys; serves only while an {@code AuthChangeVerticle} listens on this database. */
+  public ApiKeyCache apiKeys() {
+    return apiKeys;
   }
 
   public Future<Void> close() {

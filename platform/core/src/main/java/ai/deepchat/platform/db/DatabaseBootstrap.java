@@ -82,7 +82,7 @@ public final class DatabaseBootstrap implements AutoCloseable {
         .setUser(app.user()).setPassword(app.password())
         .setCachePreparedStatements(true);
     PoolOptions pool = new PoolOptions().setMaxSize(poolSize);
-    return new Database(PgBuilder.pool().with(pool).connectingTo(connect).using(vertx).build());
+    return new Database(PgBuilder.pool().with(pool).connectingTo(connect).using(vertx).build(), connect);
   }
 
   /**
