@@ -7,6 +7,7 @@ import ai.deepchat.platform.cluster.ClusterQuorum;
 import ai.deepchat.platform.cluster.NodeDrain;
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.PlatformConfig;
+import ai.deepchat.platform.config.Role;
 import ai.deepchat.platform.db.DatabaseBootstrap;
 import ai.deepchat.platform.security.AuthChangeVerticle;
 import ai.deepchat.platform.nativelib.NativeLibraries;
@@ -86,7 +87,7 @@ public final class Node implements AutoCloseable {
             new TenantLabels(config.metrics().tenants(), config.metrics().tenantBuckets())));
         PlatformMetrics.get().registerCluster(quorum::members, quorum::hasMajority);
       }
-      if (config.database().apiKeyCache()) {
+      if (config.database().apiKeyCache() && config.roles().contains(Role.GATEWAY)) { // the one role that checks API keys
         await(vertx.deployVerticle(new AuthChangeVerticle(database.database())));
       }
       Platform platform = new Platform(config, database.database(), nodeId(config));

@@ -59,6 +59,7 @@ class DatabaseOutageTest {
 
       assertThat(send(port, "DELETE", path, key.plaintext()).statusCode()).isEqualTo(200);
       assertThat(send(port, "GET", "/health/ready", null).statusCode()).isEqualTo(200);
+      assertThat(db.apiKeys().live()).as("a gateway node listens for key changes").isTrue();
 
       EmbeddedDatabase pg = node.database().embedded().orElseThrow();
       pg.stop();
@@ -85,6 +86,7 @@ class DatabaseOutageTest {
       until("recovered without a node restart", Duration.ofSeconds(30),
           () -> send(port, "DELETE", path, key.plaintext()).statusCode() == 200);
       assertThat(send(port, "GET", "/health/ready", null).statusCode()).isEqualTo(200);
+      until("API-key cache listening again", Duration.ofSeconds(30), () -> db.apiKeys().live());
     }
   }
 }

@@ -136,6 +136,25 @@ class ApiKeyCacheTest {
   }
 
   @Test
+  void aCacheHitRefreshesLastUsedAtOnceAMinuteOffTheRequestsPath() throws Exception {
+    Key k = newKey();
+    ApiKeyCache cache = node1.apiKeys();
+    ApiKeyLookup.Found found = find(node1, k).orElseThrow();
+    owner("UPDATE api_keys SET last_used_at = NULL WHERE id = '" + k.id + "'");
+    // cached as if its last refresh were 61 s ago
+    cache.offer(k.hash, found, cache.begin(), System.nanoTime() - 61_000_000_000L);
+    assertFound(node1, k);
+    until("last_used_at refreshed", NOTIFIED,
+        () -> "t".equals(ownerValue("SELECT last_used_at IS NOT NULL FROM api_keys WHERE id = '" + k.id + "'")));
+    owner("UPDATE api_keys SET last_used_at = NULL WHERE id = '" + k.id + "'");
+    assertFound(node1, k);
+    assertThat(cache.cached(k.hash)).as("still cached: last_used_at announces nothing").isNotNull();
+    Thread.sleep(300);
+    assertThat(ownerValue("SELECT last_used_at IS NULL FROM api_keys WHERE id = '" + k.id + "'"))
+        .as("not again within the minute").isEqualTo("t");
+  }
+
+  @Test
   void aKeyNeverResolvesToAnotherTenant() throws Exception {
     Key a = newKey();
     Key b = newKey();
