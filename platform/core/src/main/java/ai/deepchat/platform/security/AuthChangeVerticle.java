@@ -31,12 +31,19 @@ public final class AuthChangeVerticle extends VerticleBase {
   private final Database database;
   private final ApiKeyCache cache;
   private final PgConnectOptions options;
+  private final long pingMs;
   private PgConnection conn;
   private int failures;
   private long pingTimer = -1;
   private boolean stopped;
 
   public AuthChangeVerticle(Database database) {
+    this(database, PING_MS);
+  }
+
+  /** {@code pingMs}: shorter in tests. */
+  AuthChangeVerticle(Database database, long pingMs) {
+    this.pingMs = pingMs;
     this.database = Objects.requireNonNull(database);
     this.cache = database.apiKeys();
     this.options = new PgConnectOptions(Objects.requireNonNull(database.connectOptions(), "the database's connect options"))
@@ -46,7 +53,7 @@ public final class AuthChangeVerticle extends VerticleBase {
   /** Completes after the first attempt, listening or not: the node starts either way (lookups then read the database). */
   @Override
   public Future<?> start() {
-    pingTimer = vertx.setPeriodic(PING_MS, id -> ping());
+    pingTimer = vertx.setPeriodic(pingMs, id -> ping());
     return connect().recover(e -> Future.succeededFuture());
   }
 
@@ -81,7 +88,7 @@ public final class AuthChangeVerticle extends VerticleBase {
   private void ping() {
     PgConnection c = conn;
     if (c != null) {
-      c.query("SELECT 1").execute().timeout(PING_MS, TimeUnit.MILLISECONDS)
+      c.query("SELECT 1").execute().timeout(pingMs, TimeUnit.MILLISECONDS)
           .onFailure(e -> {
             lost(c, "ping failed: " + e.getMessage());
             c.close();

@@ -4,6 +4,9 @@ import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.TestDatabase;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -133,6 +136,67 @@ class ApiKeyCacheTest {
     assertThat(find(node1, k)).isEmpty();
     assertFound(node1, after);
     assertThat(cache.cached(after.hash)).as("caching again").isNotNull();
+  }
+
+  /**
+   * A LISTEN connection that stops carrying anything without closing (a firewall dropping an idle
+   * connection): the ping notices, and the cache stops serving the change it did not hear.
+   */
+  @Test
+  void aListenConnectionThatGoesSilentStopsTheCacheAfterAMissedPing() throws Exception {
+    FreezingProxy proxy = FreezingProxy.start(vertx, node1.connectOptions().getPort());
+    PgConnectOptions viaProxy = new PgConnectOptions(node1.connectOptions()).setHost("127.0.0.1").setPort(proxy.port);
+    Database node3 = new Database(node1.pool(), viaProxy);
+    String deployment = await(vertx.deployVerticle(new AuthChangeVerticle(node3, 300)));
+    try {
+      until("cache live", NOTIFIED, () -> node3.apiKeys().live());
+      Key k = newKey();
+      assertFound(node3, k);
+      assertThat(node3.apiKeys().cached(k.hash)).isNotNull();
+
+      proxy.frozen = true;
+      owner("UPDATE api_keys SET revoked_at = now() WHERE id = '" + k.id + "'"); // lost in the proxy
+      until("cache off after a missed ping", NOTIFIED, () -> !node3.apiKeys().live());
+      assertThat(find(node3, k)).isEmpty();
+    } finally {
+      proxy.frozen = false;
+      await(vertx.undeploy(deployment));
+    }
+  }
+
+  /** Relays TCP to PostgreSQL on loopback; while frozen it drops every byte and keeps the sockets open. */
+  private static final class FreezingProxy {
+    final int port;
+    volatile boolean frozen;
+
+    private FreezingProxy(int port) {
+      this.port = port;
+    }
+
+    static FreezingProxy start(Vertx vertx, int target) throws Exception {
+      NetClient client = vertx.createNetClient();
+      FreezingProxy[] self = new FreezingProxy[1];
+      NetServer server = vertx.createNetServer().connectHandler(in -> {
+        in.pause();
+        client.connect(target, "127.0.0.1").onSuccess(out -> {
+          in.handler(b -> {
+            if (!self[0].frozen) {
+              out.write(b);
+            }
+          });
+          out.handler(b -> {
+            if (!self[0].frozen) {
+              in.write(b);
+            }
+          });
+          in.closeHandler(v -> out.close());
+          out.closeHandler(v -> in.close());
+          in.resume();
+        }).onFailure(e -> in.close());
+      });
+      self[0] = new FreezingProxy(await(server.listen(0, "127.0.0.1")).actualPort());
+      return self[0];
+    }
   }
 
   @Test
