@@ -28,7 +28,6 @@ public final class AuthChangeVerticle extends VerticleBase {
   /** How operators (and tests) find this connection in pg_stat_activity. */
   public static final String APPLICATION_NAME = "deepchat-auth-listener";
 
-  private final Database database;
   private final ApiKeyCache cache;
   private final PgConnectOptions options;
   private final long pingMs;
@@ -44,7 +43,6 @@ public final class AuthChangeVerticle extends VerticleBase {
   /** {@code pingMs}: shorter in tests. */
   AuthChangeVerticle(Database database, long pingMs) {
     this.pingMs = pingMs;
-    this.database = Objects.requireNonNull(database);
     this.cache = database.apiKeys();
     this.options = new PgConnectOptions(Objects.requireNonNull(database.connectOptions(), "the database's connect options"))
         .addProperty("application_name", APPLICATION_NAME);
