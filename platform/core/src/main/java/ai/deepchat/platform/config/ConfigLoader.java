@@ -118,7 +118,7 @@ public final class ConfigLoader {
         new PlatformConfig.Metrics(metricsTenants(), intIn("METRICS_TENANT_BUCKETS", 16, 0, 256),
             intIn("GPU_METRICS_INTERVAL_SECONDS", 10, 1, 3600)),
         new PlatformConfig.Instances(intIn("GATEWAY_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256),
-            intIn("PIPELINE_INSTANCES", PlatformConfig.Instances.defaultCount(), 1, 256),
+            intIn("PIPELINE_INSTANCES", PlatformConfig.Instances.defaultPipelineCount(), 1, 256),
             intIn("INGEST_WORKERS", PlatformConfig.Instances.DEFAULT_INGEST_WORKERS, 1, 64),
             intIn("INGEST_PARSE_SECONDS", PlatformConfig.Instances.DEFAULT_INGEST_PARSE_SECONDS, 1, 3600),
             intIn("INGEST_MAX_FILE_MB", PlatformConfig.Instances.DEFAULT_INGEST_MAX_FILE_MB, 1, 10_240)),

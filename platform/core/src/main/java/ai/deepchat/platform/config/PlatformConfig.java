@@ -1,6 +1,7 @@
 package ai.deepchat.platform.config;
 
 import ai.deepchat.platform.nativelib.NativeLibraries;
+import io.vertx.core.VertxOptions;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -290,8 +291,16 @@ public record PlatformConfig(
       return Math.max(2, Runtime.getRuntime().availableProcessors());
     }
 
+    /**
+     * Vert.x's event loops (2 per processor), at least 2: the default number of conversation verticles,
+     * so that every loop a gateway lands on has one of its own and a turn stays on its edge's thread.
+     */
+    public static int defaultPipelineCount() {
+      return Math.max(2, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+    }
+
     public static Instances defaults() {
-      return new Instances(defaultCount(), defaultCount());
+      return new Instances(defaultCount(), defaultPipelineCount());
     }
   }
 
