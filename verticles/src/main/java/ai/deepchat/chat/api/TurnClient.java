@@ -29,8 +29,9 @@ import java.util.Queue;
  * The HTTP edges' side of a turn: listens for the turn's events on this context's {@link StreamInbox}
  * (the pipeline sends each inbox one message per batch of events, for all its turns), asks a
  * conversation verticle to start the turn (the one on this event loop when the node has one there:
- * {@link TurnLoops}; a short request timeout, so a dead pipeline node fails fast), and delivers events in order until the terminal one. If the pipeline goes silent (keep-alives count as a sign of life) for
- * longer than its own idle timeout the stream ends with an error event, so no client waits forever.
+ * {@link TurnLoops}; a short request timeout, so a dead pipeline node fails fast), and delivers events
+ * in order until the terminal one. If the pipeline goes silent (keep-alives count as a sign of life)
+ * for longer than its own idle timeout the stream ends with an error event, so no client waits forever.
  * Deltas from the local engine are timed here, where they are written to the client: the platform's
  * added latency (see {@link #measure}).
  */
