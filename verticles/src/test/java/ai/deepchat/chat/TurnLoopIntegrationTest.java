@@ -1,5 +1,6 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.chat.conversation.TurnLoops;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvents;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
@@ -71,6 +72,11 @@ class TurnLoopIntegrationTest {
 
   private void sentOn(TurnEvent event, String thread) {
     eventsSentOn.computeIfAbsent(event.turnId(), k -> ConcurrentHashMap.newKeySet()).add(thread);
+  }
+
+  @Test
+  void everyEventLoopHasAConversationVerticleOfItsOwn() {
+    assertThat(h.vertx.sharedData().getLocalMap("deepchat.turn.loops")).hasSize(TurnLoops.eventLoops(h.vertx));
   }
 
   @Test

@@ -4,13 +4,19 @@ import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import io.vertx.core.Context;
+import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.shareddata.LocalMap;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Which event loops of this node have a conversation verticle of their own, so an edge starts its turn
@@ -66,6 +72,39 @@ public final class TurnLoops {
 
   private static Future<Message<TurnAck>> anyPipeline(Vertx vertx, TurnRequest request, long timeoutMs) {
     return vertx.eventBus().request(Addresses.CHAT_TURN, request, new DeliveryOptions().setSendTimeout(timeoutMs));
+  }
+
+  /** The event loops of this Vert.x instance (VertxOptions' eventLoopPoolSize). */
+  public static int eventLoops(Vertx vertx) {
+    int n = 0;
+    for (var loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Deploys more single instances of {@code verticle} until every event loop of this node has a
+   * conversation verticle, trying at most twice the loops' number; returns their deployment ids. Vert.x
+   * gives instances their loops in turn, so one instance per loop covers them all, except when something
+   * else took a loop in between (seen in tests: one of four loops left without one). Extra instances are
+   * kept: each serves the cluster's turns like the others.
+   */
+  public static Future<List<String>> coverEveryLoop(Vertx vertx, Supplier<? extends Deployable> verticle) {
+    List<String> added = new ArrayList<>();
+    int loops = eventLoops(vertx);
+    return topUp(vertx, verticle, loops, 2 * loops, added).map(v -> added);
+  }
+
+  private static Future<Void> topUp(Vertx vertx, Supplier<? extends Deployable> verticle, int loops, int tries,
+                                    List<String> added) {
+    if (loops(vertx).size() >= loops || tries == 0) {
+      return Future.succeededFuture();
+    }
+    return vertx.deployVerticle(verticle.get()).compose(id -> {
+      added.add(id);
+      return topUp(vertx, verticle, loops, tries - 1, added);
+    });
   }
 
   private static LocalMap<String, String> loops(Vertx vertx) {
