@@ -58,8 +58,8 @@ public final class ChatFeature {
    * chosen by rollout routing ({@code canary}): canary and A/B candidates, shadow answers, outcomes
    * reported to the rollout guard. Null: the tenant's stable version answers.
    * PIPELINE_INSTANCES conversation verticles share the tokenizer and one response cache (both
-   * thread-safe), so a repeated question is a hit whichever instance the bus hands it to. With at least
-   * one per event loop (the default), every loop gets one of its own ({@link TurnLoops}).
+   * thread-safe), so a repeated question is a hit whichever instance the bus hands it to. With
+   * PIPELINE_ON_EDGE_LOOP more are added until every event loop has one of its own ({@link TurnLoops}).
    */
   public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform, PolicyServices policy,
                                                     CanaryServices canary, Embedder faqModel) {
@@ -77,8 +77,7 @@ public final class ChatFeature {
           return vertx.deployVerticle(conversations, new DeploymentOptions().setInstances(instances))
               .compose(id -> {
                 ids.add(id);
-                // as many instances as loops (the default): make sure each loop has its own
-                return instances >= TurnLoops.eventLoops(vertx) ? TurnLoops.coverEveryLoop(vertx, conversations)
+                return platform.config().instances().turnsOnEdgeLoop() ? TurnLoops.coverEveryLoop(vertx, conversations)
                     : Future.succeededFuture(List.<String>of());
               });
         })

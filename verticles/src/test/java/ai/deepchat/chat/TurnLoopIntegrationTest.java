@@ -28,8 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * #25: a turn that arrives at a node running the pipeline stays on the event loop of the edge that
- * took it. The node is deployed as the launcher deploys it (several gateway and conversation instances,
+ * #25, PIPELINE_ON_EDGE_LOOP: a turn that arrives at a node running the pipeline stays on the event
+ * loop of the edge that took it. The node is deployed as the launcher deploys it (several gateway and conversation instances,
  * the emulated DeepSeek API as the remote model); the bus's own interceptors (Vert.x API, no part of
  * ours replaced) note which thread sends each turn's request and which thread sends its events back to
  * the edge, i.e. the thread that read the upstream's answer and ran the pipeline for it.
@@ -47,7 +47,7 @@ class TurnLoopIntegrationTest {
 
   @BeforeAll
   void start(Vertx vertx) throws Exception {
-    h = new ChatHarness(vertx).start();
+    h = new ChatHarness(vertx).start(Map.of("PIPELINE_ON_EDGE_LOOP", "true"));
     tenant = h.tenant("loops");
     vertx.eventBus().addOutboundInterceptor(recorder);
   }

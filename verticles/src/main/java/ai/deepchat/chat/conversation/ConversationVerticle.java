@@ -43,9 +43,9 @@ import java.util.UUID;
  * is stored. Cancels arrive published; only the instance running the turn acts on one. A stopping
  * node drains it first: it stops taking turns and lets the running ones finish ({@link #drain}).
  *
- * <p>A node runs PIPELINE_INSTANCES of these (by default one per event loop); the bus hands each turn
- * from another node, or from an edge whose loop has none, to one of them, and an edge on this node hands
- * its turns to the one on its own event loop ({@link TurnLoops}). Per instance, on
+ * <p>A node runs PIPELINE_INSTANCES of these; the bus hands each turn to one of them. With
+ * PIPELINE_ON_EDGE_LOOP every event loop has one, and an edge on this node hands its turns to the one on
+ * its own loop ({@link TurnLoops}); the bus then carries the turns of other nodes. Per instance, on
  * its own event loop: the running turns, the in-flight count its drain waits for, the backends (HTTP
  * pool, worker watch) and dispatchers. Node-wide and thread-safe: the response cache, the tokenizer,
  * the policy and rollout services (their caches hand futures back on the caller's context).
@@ -103,7 +103,7 @@ public final class ConversationVerticle extends VerticleBase {
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
         routing, tokenizer);
     turns = vertx.eventBus().consumer(Addresses.CHAT_TURN, this::onTurn);
-    loopAddress = TurnLoops.claim(vertx);
+    loopAddress = platform.config().instances().turnsOnEdgeLoop() ? TurnLoops.claim(vertx) : null;
     if (loopAddress != null) {
       loopTurns = vertx.eventBus().localConsumer(loopAddress, this::onTurn);
     }

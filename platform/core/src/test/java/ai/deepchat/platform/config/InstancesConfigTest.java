@@ -29,6 +29,12 @@ class InstancesConfigTest {
   }
 
   @Test
+  void turnsRunOnTheirEdgesLoopOnlyWhenAsked() {
+    assertThat(load(Map.of()).instances().turnsOnEdgeLoop()).isFalse();
+    assertThat(load(Map.of("PIPELINE_ON_EDGE_LOOP", "true")).instances().turnsOnEdgeLoop()).isTrue();
+  }
+
+  @Test
   void ingestWorkersDefaultToTwoAndAreBounded() {
     assertThat(load(Map.of()).instances().ingestWorkers()).isEqualTo(2);
     assertThat(load(Map.of("INGEST_WORKERS", "4")).instances().ingestWorkers()).isEqualTo(4);
