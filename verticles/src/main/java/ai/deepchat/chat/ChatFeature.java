@@ -6,6 +6,7 @@ import ai.deepchat.chat.api.ChatApiModule;
 import ai.deepchat.chat.api.TextCompletionsModule;
 import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.chat.conversation.ConversationVerticle;
+import ai.deepchat.chat.conversation.TurnLoops;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
 import ai.deepchat.chat.intent.IntentRouterVerticle;
@@ -57,7 +58,8 @@ public final class ChatFeature {
    * chosen by rollout routing ({@code canary}): canary and A/B candidates, shadow answers, outcomes
    * reported to the rollout guard. Null: the tenant's stable version answers.
    * PIPELINE_INSTANCES conversation verticles share the tokenizer and one response cache (both
-   * thread-safe), so a repeated question is a hit whichever instance the bus hands it to.
+   * thread-safe), so a repeated question is a hit whichever instance the bus hands it to. With
+   * PIPELINE_ON_EDGE_LOOP more are added until every event loop has one of its own ({@link TurnLoops}).
    */
   public static Future<List<String>> deployPipeline(Vertx vertx, Platform platform, PolicyServices policy,
                                                     CanaryServices canary, Embedder faqModel) {
@@ -69,10 +71,18 @@ public final class ChatFeature {
           ids.add(id);
           return vertx.executeBlocking(() -> tokenCounter(platform));
         })
-        .compose(tokens -> vertx.deployVerticle(() -> new ConversationVerticle(platform, tokens, policy, canary, cache),
-            new DeploymentOptions().setInstances(platform.config().instances().pipeline())))
-        .compose(id -> {
-          ids.add(id);
+        .compose(tokens -> {
+          Supplier<ConversationVerticle> conversations = () -> new ConversationVerticle(platform, tokens, policy, canary, cache);
+          int instances = platform.config().instances().pipeline();
+          return vertx.deployVerticle(conversations, new DeploymentOptions().setInstances(instances))
+              .compose(id -> {
+                ids.add(id);
+                return platform.config().instances().turnsOnEdgeLoop() ? TurnLoops.coverEveryLoop(vertx, conversations)
+                    : Future.succeededFuture(List.<String>of());
+              });
+        })
+        .compose(added -> {
+          ids.addAll(added);
           // WeChat/WeCom messages a dead node left unanswered are taken over by pipeline nodes
           return ChannelFeature.deploySweeper(vertx, platform, policy.limits());
         })

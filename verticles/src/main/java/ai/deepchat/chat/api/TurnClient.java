@@ -1,5 +1,6 @@
 package ai.deepchat.chat.api;
 
+import ai.deepchat.chat.conversation.TurnLoops;
 import ai.deepchat.platform.engine.EngineMessages.ToolCall;
 import ai.deepchat.tokenizer.tools.ToolCallAssembler;
 import ai.deepchat.platform.bus.Addresses;
@@ -18,7 +19,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -28,9 +28,10 @@ import java.util.Queue;
 /**
  * The HTTP edges' side of a turn: listens for the turn's events on this context's {@link StreamInbox}
  * (the pipeline sends each inbox one message per batch of events, for all its turns), asks a
- * conversation verticle to start the turn (a short request timeout, so a dead pipeline node fails fast), and delivers events
- * in order until the terminal one. If the pipeline goes silent (keep-alives count as a sign of life) for
- * longer than its own idle timeout the stream ends with an error event, so no client waits forever.
+ * conversation verticle to start the turn (the one on this event loop when the node has one there:
+ * {@link TurnLoops}; a short request timeout, so a dead pipeline node fails fast), and delivers events
+ * in order until the terminal one. If the pipeline goes silent (keep-alives count as a sign of life)
+ * for longer than its own idle timeout the stream ends with an error event, so no client waits forever.
  * Deltas from the local engine are timed here, where they are written to the client: the platform's
  * added latency (see {@link #measure}).
  */
@@ -87,8 +88,7 @@ public final class TurnClient {
       this.receivedAtMicros = receivedAtMicros;
       inbox.register(request.turnId(), this::deliver);
       this.ack = inbox.ready()
-          .compose(v -> vertx.eventBus().<TurnAck>request(Addresses.CHAT_TURN, request,
-              new DeliveryOptions().setSendTimeout(requestTimeoutMs)))
+          .compose(v -> TurnLoops.start(vertx, request, requestTimeoutMs))
           .map(msg -> msg.body())
           .onSuccess(a -> armSilence())
           .onFailure(err -> close());

@@ -43,7 +43,9 @@ import java.util.UUID;
  * is stored. Cancels arrive published; only the instance running the turn acts on one. A stopping
  * node drains it first: it stops taking turns and lets the running ones finish ({@link #drain}).
  *
- * <p>A node runs PIPELINE_INSTANCES of these; the bus hands each turn to one of them. Per instance, on
+ * <p>A node runs PIPELINE_INSTANCES of these; the bus hands each turn to one of them. With
+ * PIPELINE_ON_EDGE_LOOP every event loop has one, and an edge on this node hands its turns to the one on
+ * its own loop ({@link TurnLoops}); the bus then carries the turns of other nodes. Per instance, on
  * its own event loop: the running turns, the in-flight count its drain waits for, the backends (HTTP
  * pool, worker watch) and dispatchers. Node-wide and thread-safe: the response cache, the tokenizer,
  * the policy and rollout services (their caches hand futures back on the caller's context).
@@ -61,6 +63,8 @@ public final class ConversationVerticle extends VerticleBase {
   private final Map<String, TurnRunner> running = new HashMap<>();
   private final NodeDrain.Participant drainer = this::drain;
   private MessageConsumer<TurnRequest> turns;
+  private MessageConsumer<TurnRequest> loopTurns; // this event loop's edges' turns; null if another instance has them
+  private String loopAddress;
   private int turnsInFlight; // from the request to the stored answer, so a drain also waits for turns still starting
   private ModelDispatcher dispatcher;
   private ConversationStore store;
@@ -99,6 +103,10 @@ public final class ConversationVerticle extends VerticleBase {
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
         routing, tokenizer);
     turns = vertx.eventBus().consumer(Addresses.CHAT_TURN, this::onTurn);
+    loopAddress = platform.config().instances().turnsOnEdgeLoop() ? TurnLoops.claim(vertx) : null;
+    if (loopAddress != null) {
+      loopTurns = vertx.eventBus().localConsumer(loopAddress, this::onTurn);
+    }
     return Future.all(
         turns.completion(),
         vertx.eventBus().<CancelTurn>consumer(Addresses.CHAT_TURN_CANCEL, msg -> {
@@ -118,7 +126,8 @@ public final class ConversationVerticle extends VerticleBase {
   private Future<Boolean> drain() {
     Promise<Boolean> done = Promise.promise();
     long deadline = System.nanoTime() + Duration.ofSeconds(platform.config().operations().shutdownGraceSeconds()).toNanos();
-    context.runOnContext(v -> NodeDrain.withdraw(vertx, Addresses.CHAT_TURN).eventually(turns::unregister)
+    context.runOnContext(v -> leaveLoop().compose(x -> NodeDrain.withdraw(vertx, Addresses.CHAT_TURN))
+        .eventually(turns::unregister)
         .onComplete(ar -> vertx.setPeriodic(1, 50, id -> {
           if (turnsInFlight == 0 || System.nanoTime() >= deadline) {
             done.tryComplete(turnsInFlight == 0); // before cancelling: see GatewayAdmission.drain
@@ -128,9 +137,21 @@ public final class ConversationVerticle extends VerticleBase {
     return done.future();
   }
 
+  /** This loop's edges send their turns to the bus from now on (a drain's first step, or the stop). */
+  private Future<Void> leaveLoop() {
+    if (loopTurns == null) {
+      return Future.succeededFuture();
+    }
+    TurnLoops.release(vertx, loopAddress);
+    MessageConsumer<TurnRequest> consumer = loopTurns;
+    loopTurns = null;
+    return consumer.unregister();
+  }
+
   @Override
   public Future<?> stop() {
     NodeDrain.of(vertx).leave(drainer);
+    leaveLoop();
     // a node going down keeps what its open turns delivered, marked interrupted
     List.copyOf(running.values()).forEach(TurnRunner::cancel);
     backends.close();

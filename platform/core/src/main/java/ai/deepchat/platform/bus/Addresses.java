@@ -21,6 +21,12 @@ public final class Addresses {
 
   /** Starts a chat turn on a conversation verticle (request/reply; the reply acknowledges it). */
   public static final String CHAT_TURN = "chat.turn";
+  /**
+   * Prefix of the node-local address of the conversation verticle on one event loop (suffix: the
+   * loop's thread name; local consumers only): an edge on that loop starts its turns there, so the turn
+   * runs on the thread that reads and writes its client's socket (see TurnLoops).
+   */
+  public static final String CHAT_TURN_ON_LOOP = "chat.turn.loop.";
   /** The client of a turn went away; published, since any pipeline node may run it. */
   public static final String CHAT_TURN_CANCEL = "chat.turn.cancel";
   /** Intent routing of one question (request/reply). */

@@ -1,6 +1,7 @@
 package ai.deepchat.platform.config;
 
 import ai.deepchat.platform.nativelib.NativeLibraries;
+import io.vertx.core.VertxOptions;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -263,10 +264,16 @@ public record PlatformConfig(
    * spreads turns over them). Each instance runs on its own event loop, so one busy loop no longer
    * holds up every connection and token of the node. Ingestion's share: documents ingested at once
    * ({@code ingestWorkers}, tenants taking turns), each one's parse budget in seconds, and the largest
-   * file an upload may bring ({@code ingestMaxFileMb}, INGEST_MAX_FILE_MB).
+   * file an upload may bring ({@code ingestMaxFileMb}, INGEST_MAX_FILE_MB). {@code turnsOnEdgeLoop}
+   * (PIPELINE_ON_EDGE_LOOP, off by default until a quiet-machine measurement shows it cuts CPU): every
+   * event loop gets a conversation verticle, and a turn this node's gateway takes runs on the gateway's loop.
    */
   public record Instances(int gateway, int pipeline, int ingestWorkers, int ingestParseSeconds,
-                          int ingestMaxFileMb) {
+                          int ingestMaxFileMb, boolean turnsOnEdgeLoop) {
+
+    public Instances(int gateway, int pipeline, int ingestWorkers, int ingestParseSeconds, int ingestMaxFileMb) {
+      this(gateway, pipeline, ingestWorkers, ingestParseSeconds, ingestMaxFileMb, false);
+    }
 
     /** Documents ingested at once per node by default (INGEST_WORKERS); tenants take turns on them. */
     public static final int DEFAULT_INGEST_WORKERS = 2;
@@ -297,8 +304,16 @@ public record PlatformConfig(
       return Math.max(2, Runtime.getRuntime().availableProcessors());
     }
 
+    /**
+     * Vert.x's event loops (2 per processor), at least 2: the default number of conversation verticles,
+     * so that every loop a gateway lands on has one of its own and a turn stays on its edge's thread.
+     */
+    public static int defaultPipelineCount() {
+      return Math.max(2, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+    }
+
     public static Instances defaults() {
-      return new Instances(defaultCount(), defaultCount());
+      return new Instances(defaultCount(), defaultPipelineCount());
     }
   }
 

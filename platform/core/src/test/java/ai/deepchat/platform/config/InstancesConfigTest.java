@@ -1,5 +1,6 @@
 package ai.deepchat.platform.config;
 
+import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -7,8 +8,8 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * GATEWAY_INSTANCES and PIPELINE_INSTANCES: at least two by default, checked like every other count;
- * likewise the sizes of the named worker pools.
+ * GATEWAY_INSTANCES and PIPELINE_INSTANCES: at least two by default (conversation verticles: one per
+ * event loop), checked like every other count; likewise the sizes of the named worker pools.
  */
 class InstancesConfigTest {
 
@@ -17,12 +18,20 @@ class InstancesConfigTest {
   }
 
   @Test
-  void defaultToTheProcessorsAndAtLeastTwo() {
+  void defaultToTheProcessorsAndOnePipelinePerEventLoop() {
     PlatformConfig.Instances instances = load(Map.of()).instances();
     int expected = Math.max(2, Runtime.getRuntime().availableProcessors());
-    assertThat(instances).isEqualTo(new PlatformConfig.Instances(expected, expected));
+    // conversation verticles: one per Vert.x event loop (2 per processor), so each edge has its own
+    assertThat(instances).isEqualTo(new PlatformConfig.Instances(expected,
+        Math.max(2, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)));
     assertThat(load(Map.of("GATEWAY_INSTANCES", "1", "PIPELINE_INSTANCES", "5")).instances())
         .isEqualTo(new PlatformConfig.Instances(1, 5));
+  }
+
+  @Test
+  void turnsRunOnTheirEdgesLoopOnlyWhenAsked() {
+    assertThat(load(Map.of()).instances().turnsOnEdgeLoop()).isFalse();
+    assertThat(load(Map.of("PIPELINE_ON_EDGE_LOOP", "true")).instances().turnsOnEdgeLoop()).isTrue();
   }
 
   @Test
