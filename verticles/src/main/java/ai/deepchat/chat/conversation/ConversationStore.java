@@ -50,15 +50,17 @@ final class ConversationStore {
   }
 
   /**
-   * A begun turn: ids, the tenant's settings, earlier turns (widget), a stored answer to replay, and the
-   * model version chosen in the same transaction.
+   * A begun turn: ids, the tenant's settings, earlier turns (widget), a stored answer to replay, the
+   * model version chosen in the same transaction, and {@code stored}: the answer known before the turn
+   * began, when it was stored complete in that same transaction (null: the turn's answer is still to come).
    */
   record Begun(UUID conversationId, UUID userMessageId, UUID assistantMessageId, Settings settings,
-               List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling, ModelChoice model) {
+               List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling, ModelChoice model,
+               KnownAnswer stored) {
 
     Begun(UUID conversationId, UUID userMessageId, UUID assistantMessageId, Settings settings,
           List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling) {
-      this(conversationId, userMessageId, assistantMessageId, settings, history, replay, sampling, null);
+      this(conversationId, userMessageId, assistantMessageId, settings, history, replay, sampling, null, null);
     }
   }
 
@@ -93,6 +95,18 @@ final class ConversationStore {
   Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId,
                       Function<SqlConnection, Future<ModelChoice>> choice,
                       BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling) {
+    return begin(tenantId, req, conversationId, choice, tenantSampling, null);
+  }
+
+  /**
+   * As above; {@code known} (null: none) is the answer known before the turn began (an FAQ's): a new turn
+   * whose answer it may be (not a retry of a stored one, no form to keep) is stored whole in the same
+   * transaction, the answer row complete as its finish would leave it ({@link Begun#stored}). A failure
+   * to store it fails the whole transaction, so nothing of the turn is kept.
+   */
+  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId,
+                      Function<SqlConnection, Future<ModelChoice>> choice,
+                      BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling, KnownAnswer known) {
     List<ChatMessage> msgs = req.messages();
     // both reads sent at once: the connection pipelines them
     return db.inTenant(tenantId, c -> Future.all(choice.apply(c), settings(c)).compose(read -> {
@@ -109,8 +123,15 @@ final class ConversationStore {
       // tokenizers are native code: count on the tokenizer pool
       return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
           .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
-          .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
-              b.replay(), sampling, model));
+          .compose(b -> {
+            KnownAnswer whole = b.replay() == null && known != null && sampling.constraint() == null
+                ? known : null;
+            Future<Void> finished = whole == null ? Future.succeededFuture()
+                : c.preparedQuery(FINISH).execute(whole.row(b.conversationId(), b.assistantMessageId())).<Void>mapEmpty()
+                    .recover(err -> Future.failedFuture(BusFailure.STORAGE_ERROR.exception("The answer could not be stored.")));
+            return finished.map(v -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(),
+                b.settings(), b.history(), b.replay(), sampling, model, whole));
+          });
     })).recover(err -> {
       if (SqlStates.isUniqueViolation(err)) {
         return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
@@ -332,13 +353,22 @@ final class ConversationStore {
                       String reasoning, List<Citation> citations, String intent, double score, Usage usage,
                       TurnTrace trace, String finishReason, List<ToolCall> toolCalls,
                       TraceRecorder.AnswerTiming timing, UUID faqEntryId) {
-    JsonArray cites = Citations.toJson(citations);
-    // the trace replaces an earlier attempt's (a retry generates into the same row); none: null.
     // Committed with the other turns finishing meanwhile (group commit), before the caller goes on
-    return finishes.execute(tenantId, Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
-                cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
-                trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls),
-                timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs(),
-                conversationId, faqEntryId)));
+    return finishes.execute(tenantId, finishRow(conversationId, answerId, status, content, reasoning, citations,
+        intent, score, usage, trace, finishReason, toolCalls, timing, faqEntryId));
+  }
+
+  /** The finish statement's parameters for one answer (stored the same whether finished apart or at begin). */
+  static Tuple finishRow(UUID conversationId, UUID answerId, String status, String content, String reasoning,
+                         List<Citation> citations, String intent, double score, Usage usage, TurnTrace trace,
+                         String finishReason, List<ToolCall> toolCalls, TraceRecorder.AnswerTiming timing,
+                         UUID faqEntryId) {
+    JsonArray cites = Citations.toJson(citations);
+    // the trace replaces an earlier attempt's (a retry generates into the same row); none: null
+    return Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
+        cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
+        trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls),
+        timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs(),
+        conversationId, faqEntryId));
   }
 }
