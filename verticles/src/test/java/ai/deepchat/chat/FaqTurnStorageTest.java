@@ -114,6 +114,9 @@ class FaqTurnStorageTest {
           + " FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id WHERE m.tenant_id = '" + fresh.id() + "'"))
           .as("stream=" + stream)
           .isEqualTo(EXPECTED_MESSAGES);
+      // the answer row's last change is not before its creation (a finish came after it)
+      assertThat(h.count("SELECT count(*) FROM messages" + where + " AND role = 'assistant' AND updated_at < created_at"))
+          .isZero();
     }
   }
 

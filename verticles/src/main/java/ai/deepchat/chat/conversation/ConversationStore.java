@@ -122,15 +122,15 @@ final class ConversationStore {
       SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(model, settings.extra());
       // tokenizers are native code: count on the tokenizer pool
       return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
-          .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
+          .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned,
+              sampling.constraint() == null ? known : null))
           .compose(b -> {
-            KnownAnswer whole = b.replay() == null && known != null && sampling.constraint() == null
-                ? known : null;
+            // a retry generating into its earlier answer row: that row is finished here, as a finish would
+            KnownAnswer whole = b.replay() == null && b.stored() == null && sampling.constraint() == null ? known : null;
             Future<Void> finished = whole == null ? Future.succeededFuture()
-                : c.preparedQuery(FINISH).execute(whole.row(b.conversationId(), b.assistantMessageId())).<Void>mapEmpty()
-                    .recover(err -> Future.failedFuture(BusFailure.STORAGE_ERROR.exception("The answer could not be stored.")));
+                : storing(c.preparedQuery(FINISH).execute(whole.row(b.conversationId(), b.assistantMessageId())));
             return finished.map(v -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(),
-                b.settings(), b.history(), b.replay(), sampling, model, whole));
+                b.settings(), b.history(), b.replay(), sampling, model, whole != null ? whole : b.stored()));
           });
     })).recover(err -> {
       if (SqlStates.isUniqueViolation(err)) {
@@ -153,8 +153,14 @@ final class ConversationStore {
     return pinned;
   }
 
+  /** A known answer's statement failed: the turn fails as a failed finish does, and its transaction rolls back. */
+  private static Future<Void> storing(Future<?> statement) {
+    return statement.<Void>mapEmpty().recover(err -> Future.failedFuture(
+        BusFailure.STORAGE_ERROR.exception("The answer could not be stored.")));
+  }
+
   private Future<Begun> begin(SqlConnection c, TurnRequest req, UUID conversationId, ModelChoice model,
-                              SamplingParams sampling, Settings settings, int pinned) {
+                              SamplingParams sampling, Settings settings, int pinned, KnownAnswer known) {
     int maxTokens = sampling.maxTokens();
     ChatMessage user = req.messages().get(req.messages().size() - 1);
     if (pinned + maxTokens > model.contextTokens()) {
@@ -165,7 +171,7 @@ final class ConversationStore {
     Future<Begun> existing = req.idempotencyKey() == null ? Future.succeededFuture(null)
         : byIdempotencyKey(c, req, settings);
     return existing.compose(found -> found != null ? Future.succeededFuture(found)
-        : insertTurn(c, req, conversationId, user, model, settings));
+        : insertTurn(c, req, conversationId, user, model, settings, known));
   }
 
   private Future<Settings> settings(SqlConnection c) {
@@ -227,8 +233,9 @@ final class ConversationStore {
         });
   }
 
+  /** {@code known} (null: none): the answer is inserted complete, as its finish would leave it. */
   private Future<Begun> insertTurn(SqlConnection c, TurnRequest req, UUID conversationId, ChatMessage user,
-                                   ModelChoice model, Settings settings) {
+                                   ModelChoice model, Settings settings, KnownAnswer known) {
     UUID modelVersion = model.storedVersionId();
     Future<Void> conversation;
     if (req.conversationId() != null) {
@@ -256,8 +263,28 @@ final class ConversationStore {
                 "tool".equals(user.role()) ? "tool" : "user", user.toolCallId(),
                 req.mediaId() == null ? null : UUID.fromString(req.mediaId())))
             .map(rows -> rows.iterator().next().getUUID(0))
-            .compose(userId -> insertAnswer(c, conversationId, userId, modelVersion)
-                .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
+            .compose(userId -> known != null
+                ? insertAnswered(c, conversationId, userId, modelVersion, known)
+                    .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null, null, known))
+                : insertAnswer(c, conversationId, userId, modelVersion)
+                    .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
+  }
+
+  /**
+   * The answer row already complete: the columns and values a finish writes (its parameters, {@link
+   * #finishRow}), in one insert instead of an insert and an update. The conversation was moved by this
+   * transaction already (inserted or updated at now(), the time a finish would set).
+   */
+  private Future<UUID> insertAnswered(SqlConnection c, UUID conversationId, UUID userId, UUID modelVersion,
+                                      KnownAnswer known) {
+    UUID answerId = UUID.randomUUID();
+    return storing(c.preparedQuery("INSERT INTO messages (id, status, content, reasoning, citations, intent, "
+            + "intent_score, prompt_tokens, completion_tokens, trace, finish_reason, tool_calls, first_token_ms, "
+            + "answer_ms, conversation_id, faq_entry_id, reply_to, model_version_id, tenant_id, role, created_at, "
+            + "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+            + "app_tenant(), 'assistant', clock_timestamp(), clock_timestamp())")
+        .execute(known.row(conversationId, answerId).addValue(userId).addValue(modelVersion)))
+        .map(answerId);
   }
 
   private Future<UUID> insertAnswer(SqlConnection c, UUID conversationId, UUID userId, UUID modelVersion) {
