@@ -35,6 +35,8 @@ import java.util.UUID;
  * and card numbers) masked before any text is stored. A turn is begun in one transaction (validation,
  * idempotency check, conversation, the user message and the assistant row in status 'streaming') before
  * it is acknowledged, so an acknowledged turn is never lost and a rejected one leaves nothing behind.
+ * An answer known before the turn began (an FAQ's, {@link KnownAnswer}) is stored complete in that same
+ * transaction; any other answer is finished later, in a transaction of its own ({@link FinishCommits}).
  */
 final class ConversationStore {
 
