@@ -35,6 +35,8 @@ import java.util.UUID;
  * and card numbers) masked before any text is stored. A turn is begun in one transaction (validation,
  * idempotency check, conversation, the user message and the assistant row in status 'streaming') before
  * it is acknowledged, so an acknowledged turn is never lost and a rejected one leaves nothing behind.
+ * An answer known before the turn began (an FAQ's, {@link KnownAnswer}) is stored complete in that same
+ * transaction; any other answer is finished later, in a transaction of its own ({@link FinishCommits}).
  */
 final class ConversationStore {
 
@@ -50,15 +52,17 @@ final class ConversationStore {
   }
 
   /**
-   * A begun turn: ids, the tenant's settings, earlier turns (widget), a stored answer to replay, and the
-   * model version chosen in the same transaction.
+   * A begun turn: ids, the tenant's settings, earlier turns (widget), a stored answer to replay, the
+   * model version chosen in the same transaction, and {@code stored}: the answer known before the turn
+   * began, when it was stored complete in that same transaction (null: the turn's answer is still to come).
    */
   record Begun(UUID conversationId, UUID userMessageId, UUID assistantMessageId, Settings settings,
-               List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling, ModelChoice model) {
+               List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling, ModelChoice model,
+               KnownAnswer stored) {
 
     Begun(UUID conversationId, UUID userMessageId, UUID assistantMessageId, Settings settings,
           List<ChatMessage> history, StoredAnswer replay, SamplingParams sampling) {
-      this(conversationId, userMessageId, assistantMessageId, settings, history, replay, sampling, null);
+      this(conversationId, userMessageId, assistantMessageId, settings, history, replay, sampling, null, null);
     }
   }
 
@@ -93,6 +97,18 @@ final class ConversationStore {
   Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId,
                       Function<SqlConnection, Future<ModelChoice>> choice,
                       BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling) {
+    return begin(tenantId, req, conversationId, choice, tenantSampling, null);
+  }
+
+  /**
+   * As above; {@code known} (null: none) is the answer known before the turn began (an FAQ's): a new turn
+   * whose answer it may be (not a retry of a stored one, no form to keep) is stored whole in the same
+   * transaction, the answer row complete as its finish would leave it ({@link Begun#stored}). A failure
+   * to store it fails the whole transaction, so nothing of the turn is kept.
+   */
+  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId,
+                      Function<SqlConnection, Future<ModelChoice>> choice,
+                      BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling, KnownAnswer known) {
     List<ChatMessage> msgs = req.messages();
     // both reads sent at once: the connection pipelines them
     return db.inTenant(tenantId, c -> Future.all(choice.apply(c), settings(c)).compose(read -> {
@@ -108,9 +124,16 @@ final class ConversationStore {
       SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(model, settings.extra());
       // tokenizers are native code: count on the tokenizer pool
       return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
-          .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned))
-          .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(), b.history(),
-              b.replay(), sampling, model));
+          .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned,
+              sampling.constraint() == null ? known : null))
+          .compose(b -> {
+            // a retry generating into its earlier answer row: that row is finished here, as a finish would
+            KnownAnswer whole = b.replay() == null && b.stored() == null && sampling.constraint() == null ? known : null;
+            Future<Void> finished = whole == null ? Future.succeededFuture()
+                : storing(c.preparedQuery(FINISH).execute(whole.row(b.conversationId(), b.assistantMessageId())));
+            return finished.map(v -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(),
+                b.settings(), b.history(), b.replay(), sampling, model, whole != null ? whole : b.stored()));
+          });
     })).recover(err -> {
       if (SqlStates.isUniqueViolation(err)) {
         return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
@@ -132,8 +155,14 @@ final class ConversationStore {
     return pinned;
   }
 
+  /** A known answer's statement failed: the turn fails as a failed finish does, and its transaction rolls back. */
+  private static Future<Void> storing(Future<?> statement) {
+    return statement.<Void>mapEmpty().recover(err -> Future.failedFuture(
+        BusFailure.STORAGE_ERROR.exception("The answer could not be stored.")));
+  }
+
   private Future<Begun> begin(SqlConnection c, TurnRequest req, UUID conversationId, ModelChoice model,
-                              SamplingParams sampling, Settings settings, int pinned) {
+                              SamplingParams sampling, Settings settings, int pinned, KnownAnswer known) {
     int maxTokens = sampling.maxTokens();
     ChatMessage user = req.messages().get(req.messages().size() - 1);
     if (pinned + maxTokens > model.contextTokens()) {
@@ -144,7 +173,7 @@ final class ConversationStore {
     Future<Begun> existing = req.idempotencyKey() == null ? Future.succeededFuture(null)
         : byIdempotencyKey(c, req, settings);
     return existing.compose(found -> found != null ? Future.succeededFuture(found)
-        : insertTurn(c, req, conversationId, user, model, settings));
+        : insertTurn(c, req, conversationId, user, model, settings, known));
   }
 
   private Future<Settings> settings(SqlConnection c) {
@@ -206,8 +235,9 @@ final class ConversationStore {
         });
   }
 
+  /** {@code known} (null: none): the answer is inserted complete, as its finish would leave it. */
   private Future<Begun> insertTurn(SqlConnection c, TurnRequest req, UUID conversationId, ChatMessage user,
-                                   ModelChoice model, Settings settings) {
+                                   ModelChoice model, Settings settings, KnownAnswer known) {
     UUID modelVersion = model.storedVersionId();
     Future<Void> conversation;
     if (req.conversationId() != null) {
@@ -235,8 +265,28 @@ final class ConversationStore {
                 "tool".equals(user.role()) ? "tool" : "user", user.toolCallId(),
                 req.mediaId() == null ? null : UUID.fromString(req.mediaId())))
             .map(rows -> rows.iterator().next().getUUID(0))
-            .compose(userId -> insertAnswer(c, conversationId, userId, modelVersion)
-                .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
+            .compose(userId -> known != null
+                ? insertAnswered(c, conversationId, userId, modelVersion, known)
+                    .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null, null, known))
+                : insertAnswer(c, conversationId, userId, modelVersion)
+                    .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
+  }
+
+  /**
+   * The answer row already complete: the columns and values a finish writes (its parameters, {@link
+   * #finishRow}), in one insert instead of an insert and an update. The conversation was moved by this
+   * transaction already (inserted or updated at now(), the time a finish would set).
+   */
+  private Future<UUID> insertAnswered(SqlConnection c, UUID conversationId, UUID userId, UUID modelVersion,
+                                      KnownAnswer known) {
+    UUID answerId = UUID.randomUUID();
+    return storing(c.preparedQuery("INSERT INTO messages (id, status, content, reasoning, citations, intent, "
+            + "intent_score, prompt_tokens, completion_tokens, trace, finish_reason, tool_calls, first_token_ms, "
+            + "answer_ms, conversation_id, faq_entry_id, reply_to, model_version_id, tenant_id, role, created_at, "
+            + "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+            + "app_tenant(), 'assistant', clock_timestamp(), clock_timestamp())")
+        .execute(known.row(conversationId, answerId).addValue(userId).addValue(modelVersion)))
+        .map(answerId);
   }
 
   private Future<UUID> insertAnswer(SqlConnection c, UUID conversationId, UUID userId, UUID modelVersion) {
@@ -332,13 +382,22 @@ final class ConversationStore {
                       String reasoning, List<Citation> citations, String intent, double score, Usage usage,
                       TurnTrace trace, String finishReason, List<ToolCall> toolCalls,
                       TraceRecorder.AnswerTiming timing, UUID faqEntryId) {
-    JsonArray cites = Citations.toJson(citations);
-    // the trace replaces an earlier attempt's (a retry generates into the same row); none: null.
     // Committed with the other turns finishing meanwhile (group commit), before the caller goes on
-    return finishes.execute(tenantId, Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
-                cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
-                trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls),
-                timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs(),
-                conversationId, faqEntryId)));
+    return finishes.execute(tenantId, finishRow(conversationId, answerId, status, content, reasoning, citations,
+        intent, score, usage, trace, finishReason, toolCalls, timing, faqEntryId));
+  }
+
+  /** The finish statement's parameters for one answer (stored the same whether finished apart or at begin). */
+  static Tuple finishRow(UUID conversationId, UUID answerId, String status, String content, String reasoning,
+                         List<Citation> citations, String intent, double score, Usage usage, TurnTrace trace,
+                         String finishReason, List<ToolCall> toolCalls, TraceRecorder.AnswerTiming timing,
+                         UUID faqEntryId) {
+    JsonArray cites = Citations.toJson(citations);
+    // the trace replaces an earlier attempt's (a retry generates into the same row); none: null
+    return Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
+        cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
+        trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls),
+        timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs(),
+        conversationId, faqEntryId));
   }
 }

@@ -70,6 +70,7 @@ public final class ConversationVerticle extends VerticleBase {
   private ConversationStore store;
   private Backends backends;
   private TurnRunner.Deps deps;
+  private EarlyRoute early;
 
   /**
    * {@code canary} null: no rollout routing, the tenant's stable version (or the platform default)
@@ -102,6 +103,7 @@ public final class ConversationVerticle extends VerticleBase {
     backends = new Backends(vertx, chat, OutboundPolicy.of(platform.config()));
     deps = new TurnRunner.Deps(vertx, store, backends, cache, tokens, policy.moderation(), policy.plugins(), chat,
         routing, tokenizer);
+    early = new EarlyRoute(vertx, chat, policy.plugins());
     turns = vertx.eventBus().consumer(Addresses.CHAT_TURN, this::onTurn);
     loopAddress = platform.config().instances().turnsOnEdgeLoop() ? TurnLoops.claim(vertx) : null;
     if (loopAddress != null) {
@@ -173,17 +175,22 @@ public final class ConversationVerticle extends VerticleBase {
     UUID tenant = tenantId;
     TraceRecorder trace = new TraceRecorder(); // the turn's clock starts at its arrival
     turnsInFlight++;
-    // the model is chosen inside the turn's first transaction (its rollout snapshot taken just before)
-    moderate(tenantId, req, trace).compose(moderated -> dispatcher.inTransaction(tenant, conversationId,
+    // routed first where nothing comes before routing: an FAQ answer is then stored with the turn, in one
+    // transaction; the model is chosen inside the turn's first transaction (its rollout snapshot taken just before)
+    moderate(tenantId, req, trace).compose(moderated -> early.route(tenant, moderated.request(),
+            moderated.blockedReply(), trace)
+        .compose(routed -> dispatcher.inTransaction(tenant, conversationId,
             req.conversationId() != null, moderated.request().requestedModel())
         .compose(choice -> {
           TurnRequest turnReq = moderated.request();
+          KnownAnswer known = routed != null && routed.succeeded()
+              ? KnownAnswer.faq(routed.result(), trace, turnReq.trace()) : null;
           return store.begin(tenant, turnReq, conversationId, choice,
-                  (model, extra) -> VersionSampling.of(model, extra, tenantSampling(extra)))
+                  (model, extra) -> VersionSampling.of(model, extra, tenantSampling(extra)), known)
               .map(turn -> {
                 ModelChoice model = turn.model();
                 TurnRunner runner = new TurnRunner(deps, turnReq, tenant, model, turn, turn.sampling(),
-                    moderated.blockedReply(), trace);
+                    moderated.blockedReply(), trace, routed);
                 msg.reply(new TurnAck(req.turnId(), turn.conversationId().toString(), turn.userMessageId().toString(),
                     turn.assistantMessageId().toString(), model.name(), model.testModel(), turn.replay() != null));
                 running.put(req.turnId(), runner);
@@ -193,7 +200,7 @@ public final class ConversationVerticle extends VerticleBase {
                 });
                 return runner;
               });
-        }))
+        })))
         .onFailure(err -> {
           turnsInFlight--;
           fail(msg, err);

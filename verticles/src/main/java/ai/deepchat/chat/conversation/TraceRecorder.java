@@ -50,13 +50,17 @@ final class TraceRecorder {
 
   /** The turn was acknowledged; its own steps start now. */
   void started() {
-    started = System.nanoTime();
+    if (started == 0) { // a turn routed before it was stored started then (ConversationVerticle)
+      started = System.nanoTime();
+    }
   }
 
   /** The router decided (after the tenant's plugins). */
   void routed(RouteDecision d) {
     decision = d;
-    routed = System.nanoTime();
+    if (routed == 0) { // routed before the turn was stored: the decision arrived then
+      routed = System.nanoTime();
+    }
     // the router retrieves for a question that no FAQ or small talk answers: its hits are the trace's, and
     // the time it says it waited for them is retrieval's figure, taken out of routing's
     if (d != null && d.scores() != null) {

@@ -14,6 +14,10 @@ sealed interface TurnOutcome {
   record Replayed(String intent, Usage usage, String finishReason) implements TurnOutcome {
   }
 
+  /** An answer known before the turn began, stored with it ({@link KnownAnswer}): "done" ends it. */
+  record Stored(ai.deepchat.platform.chat.TurnTrace trace) implements TurnOutcome {
+  }
+
   /** A whole answer: the tenant's post hooks run, then it is stored as complete and "done" ends it. */
   record Complete(Future<Usage> usage, String finishReason) implements TurnOutcome {
   }

@@ -7,12 +7,10 @@ import ai.deepchat.chat.dispatch.Backends;
 import ai.deepchat.chat.dispatch.GenerationListener;
 import ai.deepchat.chat.dispatch.ModelChoice;
 import ai.deepchat.chat.dispatch.TokenCounter;
-import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
-import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.chat.TurnTrace;
@@ -36,7 +34,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.DeliveryOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,6 +78,9 @@ final class TurnRunner {
   private final AnswerStream answer;
   private final TraceRecorder trace;
   private final Promise<Void> finished = Promise.promise();
+  /** The route asked before the turn was stored, for its question as asked (null: routed here). */
+  private final Future<RouteDecision> early;
+  private final ChatMessage asked;
 
   // set by the first step: the question as the plugins left it, the post hooks the whole turn sees
   private ChatMessage question;
@@ -91,9 +91,13 @@ final class TurnRunner {
   private ModelStream stream; // the model's generation, once asked
   private TurnOutcome outcome; // written by finish only: the turn is open while it is null
 
-  /** {@code trace}: what the turn's steps saw so far (from its arrival); built into a trace if the turn asked. */
+  /**
+   * {@code trace}: what the turn's steps saw so far (from its arrival); built into a trace if the turn
+   * asked. {@code early}: the route asked before the turn was stored ({@link EarlyRoute}; null: none).
+   */
   TurnRunner(Deps deps, TurnRequest req, UUID tenantId, ModelChoice model, ConversationStore.Begun turn,
-             SamplingParams sampling, String blockedReply, TraceRecorder trace) {
+             SamplingParams sampling, String blockedReply, TraceRecorder trace, Future<RouteDecision> early) {
+    this.early = early;
     this.blockedReply = blockedReply;
     this.trace = trace;
     this.deps = deps;
@@ -103,6 +107,7 @@ final class TurnRunner {
     this.turn = turn;
     this.sampling = sampling;
     this.question = req.messages().get(req.messages().size() - 1);
+    this.asked = question;
     this.postHooks = PostHooks.none(tenantId);
     // keep-alives well within the edge's silence limit, which is longer than the idle timeout
     this.answer = new AnswerStream(deps.vertx(), req.turnId(), req.eventsAddress(),
@@ -130,6 +135,13 @@ final class TurnRunner {
       trace.answeredFrom(TurnTrace.FROM_BLOCKED);
       answer.whole(blockedReply, null, List.of());
       finish(new TurnOutcome.Refused(Future.succeededFuture(new Usage(0, 0))));
+    } else if (turn.stored() != null) {
+      // the FAQ's answer was stored with the turn, in its one transaction: it is only sent
+      KnownAnswer known = turn.stored();
+      route = known.decision();
+      faqEntryId = known.faqEntryId();
+      answer.whole(known.text(), null, List.of());
+      finish(new TurnOutcome.Stored(known.traced()));
     } else {
       plugins().compose(whileOpen(this::answer))
           .otherwise(err -> internalError("The answer could not be produced.", err))
@@ -230,16 +242,15 @@ final class TurnRunner {
     return (req.tools() != null && !req.tools().isEmpty()) || "tool".equals(question.role());
   }
 
-  /** The path the router picked (it retrieves for knowledge questions); unavailable: the model answers. */
+  /**
+   * The path the router picked (it retrieves for knowledge questions); unavailable: the model answers.
+   * Asked before the turn was stored when the question is still the one asked then.
+   */
   private Future<RouteDecision> route() {
-    return deps.vertx().eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
-            new RouteRequest(req.tenantId(), question.content()),
-            new DeliveryOptions().setSendTimeout(deps.config().requestTimeoutMs() + deps.config().retrievalTimeoutMs()))
-        .map(msg -> msg.body())
-        .recover(err -> {
-          LOG.warn("turn {}: intent routing unavailable ({}); answering with the model", req.turnId(), err.getMessage());
-          return Future.succeededFuture(RouteDecision.chat(0));
-        });
+    if (early != null && question == asked) {
+      return early;
+    }
+    return EarlyRoute.ask(deps.vertx(), deps.config(), req.turnId(), req.tenantId(), question.content());
   }
 
   /**
@@ -358,6 +369,10 @@ final class TurnRunner {
     if (o instanceof TurnOutcome.Replayed r) {
       last = Future.succeededFuture(TurnEvent.done(req.turnId(), r.intent(), r.usage(), r.finishReason(), null, 0,
           traced(r.usage())));
+    } else if (o instanceof TurnOutcome.Stored s) {
+      streamMetrics.finish(StreamMetrics.Outcome.COMPLETE);
+      last = Future.succeededFuture(TurnEvent.done(req.turnId(), route.intent(), KnownAnswer.NO_TOKENS, "stop",
+          route.faqId(), route.score(), s.trace()));
     } else if (o instanceof TurnOutcome.Complete c) {
       last = c.usage().compose(usage -> complete(usage, c.finishReason()));
     } else if (o instanceof TurnOutcome.Refused r) {

@@ -68,7 +68,8 @@ public record TurnTrace(Routing routing, List<FaqCandidate> faqCandidates, Retri
 
   /**
    * Milliseconds, measured on the pipeline node: {@code queueMs} from the turn's arrival to its start
-   * (input moderation, model choice, the user turn stored), {@code routingMs} plugins and the router
+   * (input moderation, model choice, the user turn stored; input moderation only for a turn routed
+   * before it is stored: a tenant without plugins), {@code routingMs} plugins and the router
    * without its retrieval, {@code retrievalMs} the knowledge base search (the router's wait for it as the
    * router measured it), {@code firstTokenMs} from asking the model to its first token (its queue and
    * prefill), {@code generationMs} from the first token to the last, {@code totalMs} from arrival to the

@@ -279,6 +279,29 @@ class TenantIsolationTest {
         + "', 'k', 'p', 'h3', '" + userOf(a) + "')")).isEqualTo("rows 1");
   }
 
+  /**
+   * The PL/pgSQL same-tenant checks run only for a set reference (V50): a NULL one has nothing to check,
+   * so the inserts of a turn (no picture, no pinned version) call no function. The test above shows that a
+   * set reference is still checked.
+   */
+  @Test
+  void tenantReferenceChecksRunOnlyForSetReferences() throws Exception {
+    List<String> unconditional = new ArrayList<>();
+    int checks = 0;
+    try (Connection c = testDb.ownerJdbc(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+        "SELECT tgrelid::regclass || '.' || tgname, tgqual IS NULL FROM pg_trigger"
+            + " WHERE tgfoid = 'same_tenant_reference'::regproc")) {
+      while (rs.next()) {
+        checks++;
+        if (rs.getBoolean(2)) {
+          unconditional.add(rs.getString(1));
+        }
+      }
+    }
+    assertThat(checks).isGreaterThanOrEqualTo(7);
+    assertThat(unconditional).as("same-tenant triggers without WHEN (reference IS NOT NULL)").isEmpty();
+  }
+
   private static String sqlState(PreparedStatement st) {
     try {
       st.executeUpdate();
