@@ -75,6 +75,16 @@ void add_bf16(MemorySource& s, const std::string& name, int64_t rows, int64_t co
   s.add(name, DType::kBF16, {rows, cols}, random_bf16(rows * cols));
 }
 
+// The process's anonymous memory in huge pages (all of it, weights and probe buffers alike).
+double anon_huge_gb() {
+  std::ifstream in("/proc/self/smaps_rollup");
+  std::string key;
+  double kb = 0;
+  while (in >> key)
+    if (key == "AnonHugePages:" && (in >> kb)) return kb * 1024 / 1e9;
+  return 0;
+}
+
 std::string cpu_name() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
@@ -493,7 +503,8 @@ int main(int argc, char** argv) {
   const double embed_bytes = static_cast<double>(V * H * 2);  // bf16 table; one row read per token
   const double bytes_per_token = total_bytes - embed_bytes;
   std::printf("weights: %.2f GB in memory, %.2f GB read per decoded token (all but the embedding table); "
-              "setup %.1f s\n", total_bytes / 1e9, bytes_per_token / 1e9, seconds_since(t0));
+              "setup %.1f s; %.2f GB of the process in huge pages\n", total_bytes / 1e9, bytes_per_token / 1e9,
+              seconds_since(t0), anon_huge_gb());
 
   std::vector<int> prompt(static_cast<size_t>(a.prompt));
   for (int i = 0; i < a.prompt; ++i) prompt[i] = static_cast<int>(next_rand() % V);

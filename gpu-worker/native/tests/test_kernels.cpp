@@ -31,7 +31,7 @@ Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed, bool 
   w.rows = rows;
   w.cols = cols;
   if (fmt == WFormat::kF32) {
-    w.f32 = v;
+    w.f32.assign(v.begin(), v.end());
   } else if (fmt == WFormat::kBF16) {
     for (float f : v) w.bf16.push_back(f32_to_bf16(f));
   } else {
@@ -116,8 +116,8 @@ TEST(q8_panels_round_trip) {
     std::vector<int8_t> q(static_cast<size_t>(rows * cols));
     std::vector<float> sc(static_cast<size_t>(rows * nb));
     unpack_q8_rows(p, 0, rows, q.data(), sc.data());
-    CHECK(q == w.i8);
-    CHECK(sc == w.scale);
+    CHECK(std::equal(q.begin(), q.end(), w.i8.begin(), w.i8.end()));
+    CHECK(std::equal(sc.begin(), sc.end(), w.scale.begin(), w.scale.end()));
     std::vector<float> a(static_cast<size_t>(cols)), b(a.size());
     for (int64_t r = 0; r < rows; ++r) {
       w.row_f32(r, a.data());
