@@ -52,10 +52,12 @@ void check_matmul(SimdLevel level) {
   // four 64-byte chunks, a lone whole chunk after them and a 13-value tail. For int8 panels (16 rows,
   // blocks of 32 columns, register tiles of 2-4 panels x 1-6 tokens): partial panels (129, 131, 37),
   // fewer rows than a panel, cols short of a block, and token counts leaving every tail of 6.
+  // {1, 40, 1001} and {1, 33, 4099}: decode rows in shrinking pieces over many claims, the last piece
+  // partial (a partial panel for int8).
   const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65},  {37, 130, 129},
                                {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},    {7, 65, 67},
                                {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}, {1, 333, 37},  {11, 200, 80},
-                               {1, 64, 96},    {1, 96, 48}};
+                               {1, 64, 96},    {1, 96, 48},    {1, 40, 1001}, {1, 33, 4099}};
   for (int f = 0; f < 4; ++f) {
     // The fourth: int8 in the VNNI panel layout, at every level (the VNNI kernel at kAvx512Dot, the
     // level's row kernel over unpacked rows below it).

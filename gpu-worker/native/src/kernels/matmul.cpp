@@ -107,6 +107,45 @@ void add_bias(const float* bias, int64_t T, int64_t rows, int64_t r0, int64_t r1
     for (int64_t o = r0; o < r1; ++o) y[t * rows + o] += bias[o];
 }
 
+// Decode rows handed out in shrinking pieces: each claim takes a share of what is left (the first
+// ones long, so each thread streams long runs), down to `grain` rows at the end. The threads then
+// finish within a small piece of each other (~50 KB, microseconds), and the one that waits at the
+// end of the op is still spinning when the other is done, instead of asleep: with fixed 256-row
+// tiles the gap was up to one tile (768 KB, ~40 us), longer than the pool's spin, and each late
+// finisher paid a futex wake-up (tens of microseconds on a VM) on ~200 ops per token.
+class RowQueue {
+ public:
+  RowQueue(int64_t rows, int64_t grain, int threads) : rows_(rows), grain_(grain), div_(2 * threads) {}
+  // Claims rows [r0, r1); false when none are left. Pieces are multiples of the grain, so whole
+  // panels (int8) and whole four-row groups (bf16) until the last.
+  bool claim(int64_t& r0, int64_t& r1) {
+    int64_t at = next_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (at >= rows_) return false;
+      const int64_t end = std::min(rows_, at + std::max(grain_, (rows_ - at) / div_ / grain_ * grain_));
+      if (next_.compare_exchange_weak(at, end, std::memory_order_relaxed)) {
+        r0 = at;
+        r1 = end;
+        return true;
+      }
+    }
+  }
+
+ private:
+  std::atomic<int64_t> next_{0};
+  const int64_t rows_, grain_, div_;
+};
+
+// Runs rows(r0, r1) over [0, n_rows) on the pool in RowQueue pieces (decode), or inline.
+template <typename Rows>
+void decode_rows(int64_t n_rows, int64_t grain, ThreadPool* pool, const Rows& rows) {
+  if (!pool || n_rows <= grain) return rows(0, n_rows);
+  RowQueue queue(n_rows, grain, pool->size());
+  pool->parallel_for(pool->size(), [&](int64_t, int64_t) {
+    for (int64_t r0, r1; queue.claim(r0, r1);) rows(r0, r1);
+  });
+}
+
 // int8 weights in the panel layout: the VNNI kernel over whole panels (all tokens of a row tile in
 // one call, which picks its own register tiles), or, where another level was chosen after load, that
 // level's row kernel on the tile's rows unpacked into a scratch buffer (y offset by the tile's
@@ -114,10 +153,8 @@ void add_bias(const float* bias, int64_t T, int64_t rows, int64_t r0, int64_t r1
 void matmul_panels(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool,
                    SimdLevel simd) {
   const bool vnni = simd == SimdLevel::kAvx512Dot;
-  // Decode splits rows finely, in whole panels, so both cores stream weights.
-  const int64_t row_tile =
-      T == 1 ? std::clamp<int64_t>(w.rows / 8 / kQ8PanelRows * kQ8PanelRows, kQ8PanelRows, kRowTile) : kRowTile;
-  const int64_t n_tiles = (w.rows + row_tile - 1) / row_tile, nb = q8_blocks(w.cols);
+  // Decode: rows in shrinking pieces of whole panels (RowQueue); prefill: fixed tiles.
+  const int64_t nb = q8_blocks(w.cols);
   thread_local std::vector<int8_t> xq_buf;  // a thread_local is not captured: the pool gets pointers
   thread_local std::vector<float> xs_buf;
   thread_local std::vector<int32_t> xsum_buf;
@@ -130,34 +167,39 @@ void matmul_panels(const Weight& w, const float* x, int64_t T, float* y, const f
   const int8_t* xq = xq_buf.data();
   const float* xs = xs_buf.data();
   const int32_t* xsum = xsum_buf.data();
-  auto body = [&](int64_t tb, int64_t te) {
+  auto rows = [&](int64_t r0, int64_t r1) {
     thread_local std::vector<int8_t> q;
     thread_local std::vector<float> s;
-    for (int64_t tile = tb; tile < te; ++tile) {
-      const int64_t r0 = tile * row_tile, r1 = std::min(w.rows, r0 + row_tile), n = r1 - r0;
-      if (vnni) {
-        detail::matmul_q8_panels(w.i8.data(), w.scale.data(), xq, xs, xsum, w.rows, w.cols, r0, r1, 0, T, y);
-      } else {
+    if (vnni) {
+      detail::matmul_q8_panels(w.i8.data(), w.scale.data(), xq, xs, xsum, w.rows, w.cols, r0, r1, 0, T, y);
+    } else {
+      for (int64_t a = r0; a < r1; a += kRowTile) {  // unpacked a row tile at a time
+        const int64_t b = std::min(r1, a + kRowTile), n = b - a;
         q.resize(static_cast<size_t>(n * w.cols));
         s.resize(static_cast<size_t>(n * nb));
-        unpack_q8_rows(w, r0, r1, q.data(), s.data());
+        unpack_q8_rows(w, a, b, q.data(), s.data());
         const int8_t* qd = q.data();
         const float* sd = s.data();
         const int64_t cols = w.cols;
         for (int64_t t0 = 0; t0 < T; t0 += kTokenTile) {
           const int64_t t1 = std::min(T, t0 + kTokenTile);
           if (simd >= SimdLevel::kAvx512)
-            detail::matmul_tile_avx512(WFormat::kI8, qd, sd, w.rows, cols, x, 0, n, t0, t1, y + r0);
+            detail::matmul_tile_avx512(WFormat::kI8, qd, sd, w.rows, cols, x, 0, n, t0, t1, y + a);
           else if (simd == SimdLevel::kAvx2)
-            detail::matmul_tile_avx2(WFormat::kI8, qd, sd, w.rows, cols, x, 0, n, t0, t1, y + r0);
+            detail::matmul_tile_avx2(WFormat::kI8, qd, sd, w.rows, cols, x, 0, n, t0, t1, y + a);
           else
             tile_generic([qd, sd, cols, nb](int64_t o, int64_t i) { return qd[o * cols + i] * sd[o * nb + i / kQ8Block]; },
-                         cols, x, 0, n, t0, t1, w.rows, y + r0);
+                         cols, x, 0, n, t0, t1, w.rows, y + a);
         }
       }
-      if (bias) add_bias(bias, T, w.rows, r0, r1, y);
     }
+    if (bias) add_bias(bias, T, w.rows, r0, r1, y);
   };
+  if (T == 1) return decode_rows(w.rows, kQ8PanelRows, pool, rows);
+  auto body = [&](int64_t tb, int64_t te) {
+    for (int64_t tile = tb; tile < te; ++tile) rows(tile * kRowTile, std::min(w.rows, (tile + 1) * kRowTile));
+  };
+  const int64_t n_tiles = (w.rows + kRowTile - 1) / kRowTile;
   if (pool) pool->parallel_for(n_tiles, body);
   else body(0, n_tiles);
 }
@@ -220,10 +262,8 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
   const void* wdata = w.format == WFormat::kF32    ? static_cast<const void*>(w.f32.data())
                       : w.format == WFormat::kBF16 ? static_cast<const void*>(w.bf16.data())
                                                    : static_cast<const void*>(w.i8.data());
-  // Decode: about 32 tiles per matrix, so the threads taking them in turn (below) end together,
-  // and no smaller than needed for that: each tile costs one shared counter update. Prefill uses
-  // whole row tiles.
-  const int64_t row_tile = T == 1 ? std::clamp<int64_t>(w.rows / 32, 16, 4 * kRowTile) : kRowTile;
+  // Decode: rows in shrinking pieces (RowQueue). Prefill: whole row tiles taken in turn.
+  const int64_t row_tile = kRowTile;
   const int64_t n_tiles = (w.rows + row_tile - 1) / row_tile;
   // vdpbf16ps multiplies bf16 by bf16: round the activations once per call, not once per tile.
   const bool bf16dot = simd == SimdLevel::kAvx512Dot && w.format == WFormat::kBF16;
@@ -234,22 +274,24 @@ void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* b
     detail::round_bf16_dot(x, T * w.cols, xb_buf.data());
     xb = xb_buf.data();
   }
-  auto body = [&](int64_t tb, int64_t te) {
-    for (int64_t tile = tb; tile < te; ++tile) {
-      int64_t r0 = tile * row_tile, r1 = std::min(w.rows, r0 + row_tile);
-      for (int64_t t0 = 0; t0 < T; t0 += kTokenTile) {
-        int64_t t1 = std::min(T, t0 + kTokenTile);
-        if (bf16dot)
-          detail::matmul_tile_bf16dot(w.bf16.data(), xb, w.rows, w.cols, r0, r1, t0, t1, y);
-        else if (simd >= SimdLevel::kAvx512)
-          detail::matmul_tile_avx512(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
-        else if (simd == SimdLevel::kAvx2)
-          detail::matmul_tile_avx2(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
-        else
-          detail::matmul_tile_portable(w, x, r0, r1, t0, t1, y);
-      }
-      if (bias) add_bias(bias, T, w.rows, r0, r1, y);
+  auto rows = [&](int64_t r0, int64_t r1) {
+    for (int64_t t0 = 0; t0 < T; t0 += kTokenTile) {
+      int64_t t1 = std::min(T, t0 + kTokenTile);
+      if (bf16dot)
+        detail::matmul_tile_bf16dot(w.bf16.data(), xb, w.rows, w.cols, r0, r1, t0, t1, y);
+      else if (simd >= SimdLevel::kAvx512)
+        detail::matmul_tile_avx512(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
+      else if (simd == SimdLevel::kAvx2)
+        detail::matmul_tile_avx2(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
+      else
+        detail::matmul_tile_portable(w, x, r0, r1, t0, t1, y);
     }
+    if (bias) add_bias(bias, T, w.rows, r0, r1, y);
+  };
+  // 16 rows: whole four-row groups of the decode kernels until the last piece
+  if (T == 1) return decode_rows(w.rows, 16, pool, rows);
+  auto body = [&](int64_t tb, int64_t te) {
+    for (int64_t tile = tb; tile < te; ++tile) rows(tile * row_tile, std::min(w.rows, (tile + 1) * row_tile));
   };
   if (!pool || n_tiles == 1) {
     body(0, n_tiles);
