@@ -103,6 +103,44 @@ void check_matmul(SimdLevel level) {
 
 }  // namespace
 
+// matmul_group: decode rows of several matrices in one pass (pieces crossing from one matrix into the
+// next, matrices whose rows are not a multiple of the 16-row grain, fewer rows than a piece), and the
+// one-matmul-each fallback (T > 1, no pool), at every level and format, panels included.
+TEST(matmul_group_matches_reference) {
+  ThreadPool pool(3);
+  const int64_t cols = 65, shapes[] = {37, 5, 1001, 16};
+  for (SimdLevel level : {SimdLevel::kNone, SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kAvx512Dot}) {
+    if (level > simd_available()) continue;
+    set_simd_level(level);
+    for (int f = 0; f < 4; ++f) {
+      const WFormat fmt = f == 0 ? WFormat::kF32 : f == 1 ? WFormat::kBF16 : WFormat::kI8;
+      std::vector<Weight> ws;
+      std::vector<std::vector<float>> ys, biases;
+      for (int64_t rows : shapes) {
+        ws.push_back(make_weight(fmt, rows, cols, static_cast<uint32_t>(rows * 7 + f), f == 3));
+        biases.push_back(testutil::random_vec(static_cast<size_t>(rows), static_cast<uint32_t>(rows)));
+      }
+      for (int64_t T : {1, 3})
+        for (ThreadPool* p : {&pool, static_cast<ThreadPool*>(nullptr)}) {
+          auto x = testutil::random_vec(static_cast<size_t>(T * cols), 11);
+          std::vector<MatmulJob> jobs;
+          ys.assign(ws.size(), {});
+          for (size_t j = 0; j < ws.size(); ++j) {
+            ys[j].assign(static_cast<size_t>(T * ws[j].rows), -1.f);
+            jobs.push_back({&ws[j], ys[j].data(), j == 1 ? nullptr : biases[j].data()});
+          }
+          matmul_group(jobs.data(), static_cast<int>(jobs.size()), x.data(), T, p);
+          for (size_t j = 0; j < ws.size(); ++j) {
+            std::vector<float> want(ys[j].size());
+            matmul(ws[j], x.data(), T, want.data(), jobs[j].bias, nullptr);
+            for (size_t i = 0; i < want.size(); ++i) CHECK_NEAR(ys[j][i], want[i], 1e-4);
+          }
+        }
+    }
+  }
+  set_simd_level(simd_available());
+}
+
 // The panel layout holds exactly the row layout's codes and scales (so int8 accuracy is unchanged),
 // with padding rows and columns at code 0 and scale 0.
 TEST(q8_panels_round_trip) {
