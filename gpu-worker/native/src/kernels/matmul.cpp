@@ -107,22 +107,24 @@ void add_bias(const float* bias, int64_t T, int64_t rows, int64_t r0, int64_t r1
     for (int64_t o = r0; o < r1; ++o) y[t * rows + o] += bias[o];
 }
 
-// Decode rows handed out in shrinking pieces: each claim takes a share of what is left (the first
-// ones long, so each thread streams long runs), down to `grain` rows at the end. The threads then
-// finish within a small piece of each other (~50 KB, microseconds), and the one that waits at the
-// end of the op is still spinning when the other is done, instead of asleep: with fixed 256-row
-// tiles the gap was up to one tile (768 KB, ~40 us), longer than the pool's spin, and each late
-// finisher paid a futex wake-up (tens of microseconds on a VM) on ~200 ops per token.
+// Decode rows handed out in pieces of at most `cap` rows (the fixed tiles this replaced), shrinking
+// near the end to a share of what is left, down to `grain` rows. The threads then finish within a
+// small piece of each other (~50 KB, microseconds), and the one that waits at the end of the op is
+// still spinning when the other is done, instead of asleep: with fixed 256-row tiles the gap was up
+// to one tile (768 KB, ~40 us), longer than the pool's spin, and each late finisher paid a futex
+// wake-up (tens of microseconds on a VM) on ~200 ops per token.
 class RowQueue {
  public:
-  RowQueue(int64_t rows, int64_t grain, int threads) : rows_(rows), grain_(grain), div_(2 * threads) {}
+  RowQueue(int64_t rows, int64_t grain, int64_t cap, int threads)
+      : rows_(rows), grain_(grain), cap_(cap), div_(2 * threads) {}
   // Claims rows [r0, r1); false when none are left. Pieces are multiples of the grain, so whole
   // panels (int8) and whole four-row groups (bf16) until the last.
   bool claim(int64_t& r0, int64_t& r1) {
     int64_t at = next_.load(std::memory_order_relaxed);
     for (;;) {
       if (at >= rows_) return false;
-      const int64_t end = std::min(rows_, at + std::max(grain_, (rows_ - at) / div_ / grain_ * grain_));
+      const int64_t n = std::clamp((rows_ - at) / div_ / grain_ * grain_, grain_, cap_);
+      const int64_t end = std::min(rows_, at + n);
       if (next_.compare_exchange_weak(at, end, std::memory_order_relaxed)) {
         r0 = at;
         r1 = end;
@@ -133,14 +135,14 @@ class RowQueue {
 
  private:
   std::atomic<int64_t> next_{0};
-  const int64_t rows_, grain_, div_;
+  const int64_t rows_, grain_, cap_, div_;
 };
 
 // Runs rows(r0, r1) over [0, n_rows) on the pool in RowQueue pieces (decode), or inline.
 template <typename Rows>
-void decode_rows(int64_t n_rows, int64_t grain, ThreadPool* pool, const Rows& rows) {
+void decode_rows(int64_t n_rows, int64_t grain, int64_t cap, ThreadPool* pool, const Rows& rows) {
   if (!pool || n_rows <= grain) return rows(0, n_rows);
-  RowQueue queue(n_rows, grain, pool->size());
+  RowQueue queue(n_rows, grain, cap, pool->size());
   pool->parallel_for(pool->size(), [&](int64_t, int64_t) {
     for (int64_t r0, r1; queue.claim(r0, r1);) rows(r0, r1);
   });
@@ -242,8 +244,10 @@ class RowKernel {
   const int32_t* xsum_ = nullptr;
 };
 
-// Decode pieces are multiples of 16 rows: whole int8 panels, whole four-row groups of the bf16 GEMV.
+// Decode pieces are multiples of 16 rows (whole int8 panels, whole four-row groups of the bf16 GEMV)
+// and at most the decode tiles of before: 256 rows (768 KB of a 1536-wide bf16 matrix), 64 for int8.
 constexpr int64_t kDecodeGrain = 16;
+int64_t decode_cap(const Weight& w) { return w.format == WFormat::kI8 && w.panels ? kRowTile : 4 * kRowTile; }
 
 }  // namespace
 
@@ -299,7 +303,7 @@ void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, in
 void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool) {
   if (T <= 0 || w.rows == 0) return;
   const RowKernel kernel(w, x, T, y, bias, simd_level());
-  if (T == 1) return decode_rows(w.rows, kDecodeGrain, pool, kernel);
+  if (T == 1) return decode_rows(w.rows, kDecodeGrain, decode_cap(w), pool, kernel);
   // Prefill: whole row tiles, each reused across the tokens, taken by whichever thread asks next
   // rather than in fixed halves: a thread the OS deschedules for a while (a busy machine) or that
   // streams slower no longer leaves the other idle at the end.
@@ -333,7 +337,7 @@ void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, Threa
     start.push_back(total);
     total += (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
   }
-  decode_rows(total, kDecodeGrain, pool, [&](int64_t r0, int64_t r1) {
+  decode_rows(total, kDecodeGrain, decode_cap(*jobs[0].w), pool, [&](int64_t r0, int64_t r1) {
     for (int j = 0; j < n; ++j) {
       const int64_t a = std::max(r0, start[j]) - start[j], b = std::min(r1, start[j] + jobs[j].w->rows) - start[j];
       if (a < b) kernels[j](a, b);
