@@ -32,8 +32,6 @@ class WeightLoader {
   std::vector<float> vector(const std::string& name, int64_t n) const;
   bool has(const std::string& name) const { return src_.has(name); }
   size_t loaded_bytes() const { return loaded_bytes_; }
-  // The arena the matrices are in; null without LoadOptions::arena.
-  const std::shared_ptr<WeightArena>& arena() const { return arena_; }
 
  private:
   const TensorView& checked(const std::string& name, std::vector<int64_t> shape) const;
