@@ -31,7 +31,7 @@ Weight make_weight(WFormat fmt, int64_t rows, int64_t cols, uint32_t seed, bool 
   w.rows = rows;
   w.cols = cols;
   if (fmt == WFormat::kF32) {
-    w.f32 = v;
+    w.f32.assign(v.begin(), v.end());
   } else if (fmt == WFormat::kBF16) {
     for (float f : v) w.bf16.push_back(f32_to_bf16(f));
   } else {
@@ -52,10 +52,12 @@ void check_matmul(SimdLevel level) {
   // four 64-byte chunks, a lone whole chunk after them and a 13-value tail. For int8 panels (16 rows,
   // blocks of 32 columns, register tiles of 2-4 panels x 1-6 tokens): partial panels (129, 131, 37),
   // fewer rows than a panel, cols short of a block, and token counts leaving every tail of 6.
+  // {1, 40, 1001} and {1, 33, 4099}: decode rows in shrinking pieces over many claims, the last piece
+  // partial (a partial panel for int8).
   const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65},  {37, 130, 129},
                                {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},    {7, 65, 67},
                                {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}, {1, 333, 37},  {11, 200, 80},
-                               {1, 64, 96},    {1, 96, 48}};
+                               {1, 64, 96},    {1, 96, 48},    {1, 40, 1001}, {1, 33, 4099}};
   for (int f = 0; f < 4; ++f) {
     // The fourth: int8 in the VNNI panel layout, at every level (the VNNI kernel at kAvx512Dot, the
     // level's row kernel over unpacked rows below it).
@@ -101,6 +103,44 @@ void check_matmul(SimdLevel level) {
 
 }  // namespace
 
+// matmul_group: decode rows of several matrices in one pass (pieces crossing from one matrix into the
+// next, matrices whose rows are not a multiple of the 16-row grain, fewer rows than a piece), and the
+// one-matmul-each fallback (T > 1, no pool), at every level and format, panels included.
+TEST(matmul_group_matches_reference) {
+  ThreadPool pool(3);
+  const int64_t cols = 65, shapes[] = {37, 5, 1001, 16};
+  for (SimdLevel level : {SimdLevel::kNone, SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kAvx512Dot}) {
+    if (level > simd_available()) continue;
+    set_simd_level(level);
+    for (int f = 0; f < 4; ++f) {
+      const WFormat fmt = f == 0 ? WFormat::kF32 : f == 1 ? WFormat::kBF16 : WFormat::kI8;
+      std::vector<Weight> ws;
+      std::vector<std::vector<float>> ys, biases;
+      for (int64_t rows : shapes) {
+        ws.push_back(make_weight(fmt, rows, cols, static_cast<uint32_t>(rows * 7 + f), f == 3));
+        biases.push_back(testutil::random_vec(static_cast<size_t>(rows), static_cast<uint32_t>(rows)));
+      }
+      for (int64_t T : {1, 3})
+        for (ThreadPool* p : {&pool, static_cast<ThreadPool*>(nullptr)}) {
+          auto x = testutil::random_vec(static_cast<size_t>(T * cols), 11);
+          std::vector<MatmulJob> jobs;
+          ys.assign(ws.size(), {});
+          for (size_t j = 0; j < ws.size(); ++j) {
+            ys[j].assign(static_cast<size_t>(T * ws[j].rows), -1.f);
+            jobs.push_back({&ws[j], ys[j].data(), j == 1 ? nullptr : biases[j].data()});
+          }
+          matmul_group(jobs.data(), static_cast<int>(jobs.size()), x.data(), T, p);
+          for (size_t j = 0; j < ws.size(); ++j) {
+            std::vector<float> want(ys[j].size());
+            matmul(ws[j], x.data(), T, want.data(), jobs[j].bias, nullptr);
+            for (size_t i = 0; i < want.size(); ++i) CHECK_NEAR(ys[j][i], want[i], 1e-4);
+          }
+        }
+    }
+  }
+  set_simd_level(simd_available());
+}
+
 // The panel layout holds exactly the row layout's codes and scales (so int8 accuracy is unchanged),
 // with padding rows and columns at code 0 and scale 0.
 TEST(q8_panels_round_trip) {
@@ -116,8 +156,8 @@ TEST(q8_panels_round_trip) {
     std::vector<int8_t> q(static_cast<size_t>(rows * cols));
     std::vector<float> sc(static_cast<size_t>(rows * nb));
     unpack_q8_rows(p, 0, rows, q.data(), sc.data());
-    CHECK(q == w.i8);
-    CHECK(sc == w.scale);
+    CHECK(std::equal(q.begin(), q.end(), w.i8.begin(), w.i8.end()));
+    CHECK(std::equal(sc.begin(), sc.end(), w.scale.begin(), w.scale.end()));
     std::vector<float> a(static_cast<size_t>(cols)), b(a.size());
     for (int64_t r = 0; r < rows; ++r) {
       w.row_f32(r, a.data());

@@ -16,8 +16,16 @@ static int resolve_threads(int threads) {
   return hw ? static_cast<int>(hw) : 1;
 }
 
+namespace {
+// The CPU backend keeps its weights for the model's life: they go in one huge-page arena.
+LoadOptions resident(LoadOptions o) {
+  o.arena = true;
+  return o;
+}
+}  // namespace
+
 CpuBackend::CpuBackend(const ModelConfig& cfg, const TensorSource& src, const BackendOptions& opts)
-    : model_(make_model(cfg, src, opts.load)),
+    : model_(make_model(cfg, src, resident(opts.load))),
       pool_(resolve_threads(opts.threads)),
       kv_(cfg.num_layers, model_->kv_width(), opts.slots) {}
 

@@ -72,7 +72,8 @@ DevMatrix upload_matrix(const Weight& h) {
   return m;
 }
 
-DeviceBuffer<float> upload_vector(const std::vector<float>& v) {
+template <typename A>
+DeviceBuffer<float> upload_vector(const std::vector<float, A>& v) {
   DeviceBuffer<float> d(v.size());
   if (!v.empty()) d.upload(v.data(), v.size());
   return d;

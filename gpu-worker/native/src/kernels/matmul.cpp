@@ -107,60 +107,147 @@ void add_bias(const float* bias, int64_t T, int64_t rows, int64_t r0, int64_t r1
     for (int64_t o = r0; o < r1; ++o) y[t * rows + o] += bias[o];
 }
 
-// int8 weights in the panel layout: the VNNI kernel over whole panels (all tokens of a row tile in
-// one call, which picks its own register tiles), or, where another level was chosen after load, that
-// level's row kernel on the tile's rows unpacked into a scratch buffer (y offset by the tile's
-// first row, so the row kernel indexes the buffer from 0).
-void matmul_panels(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool,
-                   SimdLevel simd) {
-  const bool vnni = simd == SimdLevel::kAvx512Dot;
-  // Decode splits rows finely, in whole panels, so both cores stream weights.
-  const int64_t row_tile =
-      T == 1 ? std::clamp<int64_t>(w.rows / 8 / kQ8PanelRows * kQ8PanelRows, kQ8PanelRows, kRowTile) : kRowTile;
-  const int64_t n_tiles = (w.rows + row_tile - 1) / row_tile, nb = q8_blocks(w.cols);
-  thread_local std::vector<int8_t> xq_buf;  // a thread_local is not captured: the pool gets pointers
-  thread_local std::vector<float> xs_buf;
-  thread_local std::vector<int32_t> xsum_buf;
-  if (vnni) {
-    xq_buf.resize(static_cast<size_t>(T * q8_padded_cols(w.cols)));
-    xs_buf.resize(static_cast<size_t>(T * nb));
-    xsum_buf.resize(static_cast<size_t>(T * nb));
-    detail::quantize_q8_panels_x(x, T, w.cols, xq_buf.data(), xs_buf.data(), xsum_buf.data());
+// Decode rows handed out in pieces of at most `cap` rows (the fixed tiles this replaced), shrinking
+// near the end to a share of what is left, down to `grain` rows. The threads then finish within a
+// small piece of each other (~50 KB, microseconds), and the one that waits at the end of the op is
+// still spinning when the other is done, instead of asleep: with fixed 256-row tiles the gap was up
+// to one tile (768 KB, ~40 us), longer than the pool's spin, and each late finisher paid a futex
+// wake-up (tens of microseconds on a VM) on ~200 ops per token.
+class RowQueue {
+ public:
+  RowQueue(int64_t rows, int64_t grain, int64_t cap, int threads)
+      : rows_(rows), grain_(grain), cap_(cap), div_(2 * threads) {}
+  // Claims rows [r0, r1); false when none are left. Pieces are multiples of the grain, so whole
+  // panels (int8) and whole four-row groups (bf16) until the last.
+  bool claim(int64_t& r0, int64_t& r1) {
+    int64_t at = next_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (at >= rows_) return false;
+      const int64_t n = std::clamp((rows_ - at) / div_ / grain_ * grain_, grain_, cap_);
+      const int64_t end = std::min(rows_, at + n);
+      if (next_.compare_exchange_weak(at, end, std::memory_order_relaxed)) {
+        r0 = at;
+        r1 = end;
+        return true;
+      }
+    }
   }
-  const int8_t* xq = xq_buf.data();
-  const float* xs = xs_buf.data();
-  const int32_t* xsum = xsum_buf.data();
-  auto body = [&](int64_t tb, int64_t te) {
+
+ private:
+  std::atomic<int64_t> next_{0};
+  const int64_t rows_, grain_, cap_, div_;
+};
+
+// Runs rows(r0, r1) over [0, n_rows) on the pool in RowQueue pieces (decode), or inline.
+template <typename Rows>
+void decode_rows(int64_t n_rows, int64_t grain, int64_t cap, ThreadPool* pool, const Rows& rows) {
+  if (!pool || n_rows <= grain) return rows(0, n_rows);
+  RowQueue queue(n_rows, grain, cap, pool->size());
+  pool->parallel_for(pool->size(), [&](int64_t, int64_t) {
+    for (int64_t r0, r1; queue.claim(r0, r1);) rows(r0, r1);
+  });
+}
+
+// One matmul call's kernel: the activations prepared once for w's format and SIMD level (on the
+// calling thread, before the pool starts: vdpbf16ps multiplies bf16 by bf16, the VNNI kernel reads
+// codes quantized per block), then output rows [r0, r1) for all T tokens, bias included.
+// int8 weights in the panel layout go to the VNNI kernel over whole panels (all tokens in one call,
+// which picks its own register tiles), or, where another level was chosen after load, to that
+// level's row kernel on rows unpacked a row tile at a time (y offset by the tile's first row, so the
+// row kernel indexes the buffer from 0).
+class RowKernel {
+ public:
+  RowKernel(const Weight& w, const float* x, int64_t T, float* y, const float* bias, SimdLevel simd)
+      : w_(&w), x_(x), T_(T), y_(y), bias_(bias), simd_(simd) {
+    // thread_locals, not captured: the pool's threads get pointers (same x and cols within a group,
+    // so a second kernel's preparation writes the same values in place)
+    thread_local std::vector<uint16_t> xb_buf;
+    thread_local std::vector<int8_t> xq_buf;
+    thread_local std::vector<float> xs_buf;
+    thread_local std::vector<int32_t> xsum_buf;
+    const int64_t nb = q8_blocks(w.cols);
+    if (w.format == WFormat::kI8 && w.panels && simd == SimdLevel::kAvx512Dot) {
+      xq_buf.resize(static_cast<size_t>(T * q8_padded_cols(w.cols)));
+      xs_buf.resize(static_cast<size_t>(T * nb));
+      xsum_buf.resize(static_cast<size_t>(T * nb));
+      detail::quantize_q8_panels_x(x, T, w.cols, xq_buf.data(), xs_buf.data(), xsum_buf.data());
+      xq_ = xq_buf.data(), xs_ = xs_buf.data(), xsum_ = xsum_buf.data();
+    } else if (w.format == WFormat::kBF16 && simd == SimdLevel::kAvx512Dot) {
+      xb_buf.resize(static_cast<size_t>(T * w.cols));
+      detail::round_bf16_dot(x, T * w.cols, xb_buf.data());
+      xb_ = xb_buf.data();
+    }
+  }
+
+  void operator()(int64_t r0, int64_t r1) const {
+    const Weight& w = *w_;
+    if (w.format == WFormat::kI8 && w.panels) {
+      panels(r0, r1);
+    } else {
+      const void* wdata = w.format == WFormat::kF32    ? static_cast<const void*>(w.f32.data())
+                          : w.format == WFormat::kBF16 ? static_cast<const void*>(w.bf16.data())
+                                                       : static_cast<const void*>(w.i8.data());
+      for (int64_t t0 = 0; t0 < T_; t0 += kTokenTile) {
+        const int64_t t1 = std::min(T_, t0 + kTokenTile);
+        if (xb_)
+          detail::matmul_tile_bf16dot(w.bf16.data(), xb_, w.rows, w.cols, r0, r1, t0, t1, y_);
+        else if (simd_ >= SimdLevel::kAvx512)
+          detail::matmul_tile_avx512(w.format, wdata, w.scale.data(), w.rows, w.cols, x_, r0, r1, t0, t1, y_);
+        else if (simd_ == SimdLevel::kAvx2)
+          detail::matmul_tile_avx2(w.format, wdata, w.scale.data(), w.rows, w.cols, x_, r0, r1, t0, t1, y_);
+        else
+          detail::matmul_tile_portable(w, x_, r0, r1, t0, t1, y_);
+      }
+    }
+    if (bias_) add_bias(bias_, T_, w.rows, r0, r1, y_);
+  }
+
+ private:
+  void panels(int64_t r0, int64_t r1) const {
+    const Weight& w = *w_;
+    if (xq_) {
+      detail::matmul_q8_panels(w.i8.data(), w.scale.data(), xq_, xs_, xsum_, w.rows, w.cols, r0, r1, 0, T_, y_);
+      return;
+    }
     thread_local std::vector<int8_t> q;
     thread_local std::vector<float> s;
-    for (int64_t tile = tb; tile < te; ++tile) {
-      const int64_t r0 = tile * row_tile, r1 = std::min(w.rows, r0 + row_tile), n = r1 - r0;
-      if (vnni) {
-        detail::matmul_q8_panels(w.i8.data(), w.scale.data(), xq, xs, xsum, w.rows, w.cols, r0, r1, 0, T, y);
-      } else {
-        q.resize(static_cast<size_t>(n * w.cols));
-        s.resize(static_cast<size_t>(n * nb));
-        unpack_q8_rows(w, r0, r1, q.data(), s.data());
-        const int8_t* qd = q.data();
-        const float* sd = s.data();
-        const int64_t cols = w.cols;
-        for (int64_t t0 = 0; t0 < T; t0 += kTokenTile) {
-          const int64_t t1 = std::min(T, t0 + kTokenTile);
-          if (simd >= SimdLevel::kAvx512)
-            detail::matmul_tile_avx512(WFormat::kI8, qd, sd, w.rows, cols, x, 0, n, t0, t1, y + r0);
-          else if (simd == SimdLevel::kAvx2)
-            detail::matmul_tile_avx2(WFormat::kI8, qd, sd, w.rows, cols, x, 0, n, t0, t1, y + r0);
-          else
-            tile_generic([qd, sd, cols, nb](int64_t o, int64_t i) { return qd[o * cols + i] * sd[o * nb + i / kQ8Block]; },
-                         cols, x, 0, n, t0, t1, w.rows, y + r0);
-        }
+    const int64_t cols = w.cols, nb = q8_blocks(cols);
+    for (int64_t a = r0; a < r1; a += kRowTile) {
+      const int64_t b = std::min(r1, a + kRowTile), n = b - a;
+      q.resize(static_cast<size_t>(n * cols));
+      s.resize(static_cast<size_t>(n * nb));
+      unpack_q8_rows(w, a, b, q.data(), s.data());
+      const int8_t* qd = q.data();
+      const float* sd = s.data();
+      for (int64_t t0 = 0; t0 < T_; t0 += kTokenTile) {
+        const int64_t t1 = std::min(T_, t0 + kTokenTile);
+        if (simd_ >= SimdLevel::kAvx512)
+          detail::matmul_tile_avx512(WFormat::kI8, qd, sd, w.rows, cols, x_, 0, n, t0, t1, y_ + a);
+        else if (simd_ == SimdLevel::kAvx2)
+          detail::matmul_tile_avx2(WFormat::kI8, qd, sd, w.rows, cols, x_, 0, n, t0, t1, y_ + a);
+        else
+          tile_generic([qd, sd, cols, nb](int64_t o, int64_t i) { return qd[o * cols + i] * sd[o * nb + i / kQ8Block]; },
+                       cols, x_, 0, n, t0, t1, w.rows, y_ + a);
       }
-      if (bias) add_bias(bias, T, w.rows, r0, r1, y);
     }
-  };
-  if (pool) pool->parallel_for(n_tiles, body);
-  else body(0, n_tiles);
-}
+  }
+
+  const Weight* w_;
+  const float* x_;
+  int64_t T_;
+  float* y_;
+  const float* bias_;
+  SimdLevel simd_;
+  const uint16_t* xb_ = nullptr;
+  const int8_t* xq_ = nullptr;
+  const float* xs_ = nullptr;
+  const int32_t* xsum_ = nullptr;
+};
+
+// Decode pieces are multiples of 16 rows (whole int8 panels, whole four-row groups of the bf16 GEMV)
+// and at most the decode tiles of before: 256 rows (768 KB of a 1536-wide bf16 matrix), 64 for int8.
+constexpr int64_t kDecodeGrain = 16;
+int64_t decode_cap(const Weight& w) { return w.format == WFormat::kI8 && w.panels ? kRowTile : 4 * kRowTile; }
 
 }  // namespace
 
@@ -215,51 +302,46 @@ void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, in
 
 void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool) {
   if (T <= 0 || w.rows == 0) return;
-  const SimdLevel simd = simd_level();
-  if (w.format == WFormat::kI8 && w.panels) return matmul_panels(w, x, T, y, bias, pool, simd);
-  const void* wdata = w.format == WFormat::kF32    ? static_cast<const void*>(w.f32.data())
-                      : w.format == WFormat::kBF16 ? static_cast<const void*>(w.bf16.data())
-                                                   : static_cast<const void*>(w.i8.data());
-  // Decode: about 32 tiles per matrix, so the threads taking them in turn (below) end together,
-  // and no smaller than needed for that: each tile costs one shared counter update. Prefill uses
-  // whole row tiles.
-  const int64_t row_tile = T == 1 ? std::clamp<int64_t>(w.rows / 32, 16, 4 * kRowTile) : kRowTile;
-  const int64_t n_tiles = (w.rows + row_tile - 1) / row_tile;
-  // vdpbf16ps multiplies bf16 by bf16: round the activations once per call, not once per tile.
-  const bool bf16dot = simd == SimdLevel::kAvx512Dot && w.format == WFormat::kBF16;
-  thread_local std::vector<uint16_t> xb_buf;  // a thread_local is not captured: the pool gets a pointer
-  const uint16_t* xb = nullptr;
-  if (bf16dot) {
-    xb_buf.resize(static_cast<size_t>(T * w.cols));
-    detail::round_bf16_dot(x, T * w.cols, xb_buf.data());
-    xb = xb_buf.data();
-  }
-  auto body = [&](int64_t tb, int64_t te) {
-    for (int64_t tile = tb; tile < te; ++tile) {
-      int64_t r0 = tile * row_tile, r1 = std::min(w.rows, r0 + row_tile);
-      for (int64_t t0 = 0; t0 < T; t0 += kTokenTile) {
-        int64_t t1 = std::min(T, t0 + kTokenTile);
-        if (bf16dot)
-          detail::matmul_tile_bf16dot(w.bf16.data(), xb, w.rows, w.cols, r0, r1, t0, t1, y);
-        else if (simd >= SimdLevel::kAvx512)
-          detail::matmul_tile_avx512(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
-        else if (simd == SimdLevel::kAvx2)
-          detail::matmul_tile_avx2(w.format, wdata, w.scale.data(), w.rows, w.cols, x, r0, r1, t0, t1, y);
-        else
-          detail::matmul_tile_portable(w, x, r0, r1, t0, t1, y);
-      }
-      if (bias) add_bias(bias, T, w.rows, r0, r1, y);
-    }
-  };
+  const RowKernel kernel(w, x, T, y, bias, simd_level());
+  if (T == 1) return decode_rows(w.rows, kDecodeGrain, decode_cap(w), pool, kernel);
+  // Prefill: whole row tiles, each reused across the tokens, taken by whichever thread asks next
+  // rather than in fixed halves: a thread the OS deschedules for a while (a busy machine) or that
+  // streams slower no longer leaves the other idle at the end.
+  const int64_t n_tiles = (w.rows + kRowTile - 1) / kRowTile;
+  auto tile = [&](int64_t t) { kernel(t * kRowTile, std::min(w.rows, (t + 1) * kRowTile)); };
   if (!pool || n_tiles == 1) {
-    body(0, n_tiles);
+    for (int64_t t = 0; t < n_tiles; ++t) tile(t);
     return;
   }
-  // Tiles go to whichever thread asks next rather than in fixed halves: a thread the OS deschedules
-  // for a while (a busy machine) or that streams slower no longer leaves the other idle at the end.
   std::atomic<int64_t> next{0};
   pool->parallel_for(pool->size(), [&](int64_t, int64_t) {
-    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n_tiles;) body(t, t + 1);
+    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n_tiles;) tile(t);
+  });
+}
+
+void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, ThreadPool* pool) {
+  bool fused = T == 1 && pool && n > 1;
+  for (int j = 1; j < n; ++j) fused = fused && jobs[j].w->cols == jobs[0].w->cols;
+  if (!fused) {
+    for (int j = 0; j < n; ++j) matmul(*jobs[j].w, x, T, jobs[j].y, jobs[j].bias, pool);
+    return;
+  }
+  // The matrices' rows end to end, each starting on a multiple of the grain (so a piece starts on a
+  // panel boundary in every matrix), handed out as one RowQueue: one barrier for the group.
+  const SimdLevel simd = simd_level();
+  std::vector<RowKernel> kernels;
+  std::vector<int64_t> start;
+  int64_t total = 0;
+  for (int j = 0; j < n; ++j) {
+    kernels.emplace_back(*jobs[j].w, x, T, jobs[j].y, jobs[j].bias, simd);
+    start.push_back(total);
+    total += (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
+  }
+  decode_rows(total, kDecodeGrain, decode_cap(*jobs[0].w), pool, [&](int64_t r0, int64_t r1) {
+    for (int j = 0; j < n; ++j) {
+      const int64_t a = std::max(r0, start[j]) - start[j], b = std::min(r1, start[j] + jobs[j].w->rows) - start[j];
+      if (a < b) kernels[j](a, b);
+    }
   });
 }
 

@@ -12,6 +12,15 @@ namespace dse {
 // x: [T, w.cols] row-major, y: [T, w.rows] row-major, bias: [w.rows] or null.
 void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool);
 
+// Several matmuls of the same input x (q/k/v, gate/up; equal cols): for decode (T = 1) one pass of
+// the pool over all their rows, one barrier instead of one per matrix; otherwise one matmul each.
+struct MatmulJob {
+  const Weight* w;
+  float* y;            // [T, w->rows]
+  const float* bias;   // [w->rows] or null
+};
+void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, ThreadPool* pool);
+
 // Plain triple loop in double precision: the reference every path is tested against.
 void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, const float* bias);
 

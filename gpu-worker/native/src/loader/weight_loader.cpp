@@ -1,5 +1,6 @@
 #include "loader/weight_loader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -63,6 +64,21 @@ std::vector<float> WeightLoader::decode_f32(const TensorView& v) const {
   return out;
 }
 
+template <typename T>
+void WeightLoader::storage(WeightVec<T>& v, size_t n) const {
+  if (!arena_) return resize_huge(v, n);
+  v = WeightVec<T>(ArenaAllocator<T>(arena_));
+  v.resize(n);
+}
+
+template <typename T>
+void WeightLoader::adopt(WeightVec<T>& v) const {
+  if (!arena_ || v.empty()) return;
+  WeightVec<T> a{ArenaAllocator<T>(arena_)};
+  a.assign(v.begin(), v.end());
+  v = std::move(a);
+}
+
 Weight WeightLoader::matrix(const std::string& name, int64_t rows, int64_t cols, bool allow_int8) const {
   const TensorView& v = checked(name, {rows, cols});
   Weight w;
@@ -71,23 +87,28 @@ Weight WeightLoader::matrix(const std::string& name, int64_t rows, int64_t cols,
   if (opts_.int8 && allow_int8) {
     std::vector<float> f = decode_f32(v);
     w.format = WFormat::kI8;
+    // quantized and repacked on the heap, then moved: the arena never frees the row-layout copy
     resize_huge(w.i8, static_cast<size_t>(rows * cols));
     resize_huge(w.scale, static_cast<size_t>(rows * q8_blocks(cols)));
     quantize_rows_i8(f.data(), rows, cols, w.i8.data(), w.scale.data());
     use_kernel_layout(w);
+    adopt(w.i8);
+    adopt(w.scale);
   } else if (v.dtype == DType::kBF16) {
     w.format = WFormat::kBF16;
-    resize_huge(w.bf16, static_cast<size_t>(rows * cols));
+    storage(w.bf16, static_cast<size_t>(rows * cols));
     std::memcpy(w.bf16.data(), v.data, w.bf16.size() * 2);
   } else if (v.dtype == DType::kF8E4M3) {
     // Halves memory against f32; the bf16 rounding of dequantized FP8 loses at most 1 ulp of bf16.
     std::vector<float> f = decode_f32(v);
     w.format = WFormat::kBF16;
-    resize_huge(w.bf16, f.size());
+    storage(w.bf16, f.size());
     for (size_t i = 0; i < f.size(); ++i) w.bf16[i] = f32_to_bf16(f[i]);
   } else {
     w.format = WFormat::kF32;
-    w.f32 = decode_f32(v);
+    const std::vector<float> f = decode_f32(v);
+    storage(w.f32, f.size());
+    std::copy(f.begin(), f.end(), w.f32.begin());
   }
   loaded_bytes_ += w.bytes();
   return w;
@@ -99,7 +120,9 @@ Weight WeightLoader::matrix_f32(const std::string& name, int64_t rows, int64_t c
   w.rows = rows;
   w.cols = cols;
   w.format = WFormat::kF32;
-  w.f32 = decode_f32(v);
+  const std::vector<float> f = decode_f32(v);
+  storage(w.f32, f.size());
+  std::copy(f.begin(), f.end(), w.f32.begin());
   loaded_bytes_ += w.bytes();
   return w;
 }

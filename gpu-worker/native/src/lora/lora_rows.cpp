@@ -58,4 +58,10 @@ void matmul_lora(const Weight& w, const float* x, int64_t T, float* y, const flo
   if (lora.any()) lora.apply(w, x, T, y, pool);
 }
 
+void matmul_lora_group(const MatmulJob* jobs, int n, const float* x, int64_t T, ThreadPool* pool, LoraRows& lora) {
+  matmul_group(jobs, n, x, T, pool);
+  if (lora.any())
+    for (int j = 0; j < n; ++j) lora.apply(*jobs[j].w, x, T, jobs[j].y, pool);
+}
+
 }  // namespace dse

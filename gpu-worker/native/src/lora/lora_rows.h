@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/thread_pool.h"
+#include "kernels/matmul.h"
 #include "lora/lora_adapter.h"
 #include "memory/weight.h"
 #include "model/model.h"
@@ -40,5 +41,7 @@ class LoraRows {
 // matmul (kernels/matmul.h) plus each row's run-time LoRA delta.
 void matmul_lora(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool,
                  LoraRows& lora);
+// matmul_group (one decode pass over several matrices of the same input), then each one's adapters.
+void matmul_lora_group(const MatmulJob* jobs, int n, const float* x, int64_t T, ThreadPool* pool, LoraRows& lora);
 
 }  // namespace dse

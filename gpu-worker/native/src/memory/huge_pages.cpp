@@ -26,30 +26,36 @@ void advise_huge_pages(void* p, size_t bytes) {
 #endif
 }
 
-size_t huge_page_bytes(const void* p, size_t bytes) {
+size_t huge_page_bytes(const void* p, size_t bytes) { return huge_page_bytes({{p, bytes}}); }
+
+size_t huge_page_bytes(const std::vector<std::pair<const void*, size_t>>& ranges) {
+  size_t want = 0;
+  for (const auto& r : ranges) want += r.second;
 #ifdef __linux__
   // smaps lists each mapping as a "start-end perms ..." line followed by its fields (no field line
   // parses as a hex range); AnonHugePages is a mapping's bytes in huge pages. The advice splits an
-  // allocation into several mappings (the advised middle, the unaligned ends), so every mapping
-  // overlapping the range counts. For tests and benches, not hot paths.
+  // allocation into several mappings (the advised middle, the unaligned ends), and adjacent advised
+  // ranges merge into one, so every mapping overlapping a range counts, once. For tests and benches.
   FILE* f = std::fopen("/proc/self/smaps", "r");
   if (!f) return 0;
-  const uintptr_t a = reinterpret_cast<uintptr_t>(p), b = a + bytes;
   char line[4096];
   bool inside = false;
   size_t total = 0;
   while (std::fgets(line, sizeof line, f)) {
     unsigned long lo = 0, hi = 0, kb = 0;
-    if (std::sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
-      inside = lo < b && a < hi;
-    else if (inside && std::sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+    if (std::sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+      inside = false;
+      for (const auto& r : ranges) {
+        const uintptr_t a = reinterpret_cast<uintptr_t>(r.first), b = a + r.second;
+        inside = inside || (r.second > 0 && lo < b && a < hi);
+      }
+    } else if (inside && std::sscanf(line, "AnonHugePages: %lu kB", &kb) == 1) {
       total += static_cast<size_t>(kb) * 1024;
+    }
   }
   std::fclose(f);
-  return std::min(total, bytes);
+  return std::min(total, want);
 #else
-  (void)p;
-  (void)bytes;
   return 0;
 #endif
 }

@@ -4,6 +4,7 @@
 // "madvise" mode, so the storage is advised before its pages are first touched.
 #pragma once
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 namespace dse {
@@ -16,10 +17,12 @@ void advise_huge_pages(void* p, size_t bytes);
 // Bytes in huge pages of the memory mappings overlapping [p, p + bytes), at most `bytes` (Linux, from
 // /proc/self/smaps; 0 elsewhere). A mapping reaching past the range counts whole.
 size_t huge_page_bytes(const void* p, size_t bytes);
+// The same over several ranges, each mapping counted once; at most the ranges' total.
+size_t huge_page_bytes(const std::vector<std::pair<const void*, size_t>>& ranges);
 
 // Resizes an empty vector to n values whose storage was advised before it was zero-filled.
-template <typename T>
-void resize_huge(std::vector<T>& v, size_t n) {
+template <typename T, typename A>
+void resize_huge(std::vector<T, A>& v, size_t n) {
   v.reserve(n);  // allocates without touching the pages
   advise_huge_pages(v.data(), n * sizeof(T));
   v.resize(n);

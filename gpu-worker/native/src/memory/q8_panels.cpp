@@ -19,11 +19,12 @@ inline int64_t scale_at(int64_t nb, int64_t row, int64_t block) {
 void pack_q8_panels(Weight& w) {
   if (w.format != WFormat::kI8 || w.panels) return;
   const int64_t nb = q8_blocks(w.cols), kpad = q8_padded_cols(w.cols), np = q8_panels(w.rows);
-  // the packed copy is what decode streams, so it too sits in huge pages
-  std::vector<int8_t> q;
+  // the packed copy is what decode streams, so it too sits in huge pages (on the heap: the loader
+  // moves it into the model's arena afterwards, where the row copy would never be freed)
+  WeightVec<int8_t> q;
   resize_huge(q, static_cast<size_t>(np * kQ8PanelRows * kpad));
   std::fill(q.begin(), q.end(), static_cast<int8_t>(-128));  // 0 + 128
-  std::vector<float> s;
+  WeightVec<float> s;
   resize_huge(s, static_cast<size_t>(np * nb * kQ8PanelRows));
   for (int64_t r = 0; r < w.rows; ++r) {
     for (int64_t c = 0; c < w.cols; ++c)

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "memory/weight_arena.h"
+
 namespace dse {
 
 enum class WFormat { kF32, kBF16, kI8 };
@@ -21,10 +23,12 @@ struct Weight {
   WFormat format = WFormat::kF32;
   int64_t rows = 0;
   int64_t cols = 0;
-  std::vector<float> f32;       // [rows * cols] when kF32
-  std::vector<uint16_t> bf16;   // [rows * cols] when kBF16
-  std::vector<int8_t> i8;       // [rows * cols] when kI8
-  std::vector<float> scale;     // [rows * q8_blocks(cols)] when kI8: w = i8 * scale[row block]
+  // Storage in the model's weight arena (memory/weight_arena.h) when loaded for the CPU backend,
+  // else on the heap.
+  WeightVec<float> f32;         // [rows * cols] when kF32
+  WeightVec<uint16_t> bf16;     // [rows * cols] when kBF16
+  WeightVec<int8_t> i8;         // [rows * cols] when kI8
+  WeightVec<float> scale;       // [rows * q8_blocks(cols)] when kI8: w = i8 * scale[row block]
   bool panels = false;          // kI8 in the VNNI kernels' panel layout (memory/q8_panels.h), not by row
 
   size_t bytes() const { return f32.size() * 4 + bf16.size() * 2 + i8.size() + scale.size() * 4; }

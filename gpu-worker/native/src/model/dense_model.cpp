@@ -76,9 +76,10 @@ class DenseModel : public Model {
     for (int l = 0; l < cfg_.num_layers; ++l) {
       DenseLayer& L = layers_[l];
       rmsnorm(x, H, L.in_norm.data(), T, H, eps, h, H);
-      matmul_lora(L.wq, h, T, q, L.bq.empty() ? nullptr : L.bq.data(), &pool, lora_);
-      matmul_lora(L.wk, h, T, k, L.bk.empty() ? nullptr : L.bk.data(), &pool, lora_);
-      matmul_lora(L.wv, h, T, v, L.bv.empty() ? nullptr : L.bv.data(), &pool, lora_);
+      const MatmulJob qkv[] = {{&L.wq, q, L.bq.empty() ? nullptr : L.bq.data()},
+                               {&L.wk, k, L.bk.empty() ? nullptr : L.bk.data()},
+                               {&L.wv, v, L.bv.empty() ? nullptr : L.bv.data()}};
+      matmul_lora_group(qkv, 3, h, T, &pool, lora_);
       // Every row's K/V must be cached before any row attends: rows of one prompt see each other.
       for (int64_t t = 0; t < T; ++t) {
         apply_rope(rope_, q + t * qd, nh, hd, batch[t].pos, false);

@@ -18,8 +18,8 @@ inline bool skip_without_device() {
   return true;
 }
 
-template <typename T>
-dse::cuda::DeviceBuffer<T> to_device(const std::vector<T>& h) {
+template <typename T, typename A>
+dse::cuda::DeviceBuffer<T> to_device(const std::vector<T, A>& h) {
   dse::cuda::DeviceBuffer<T> d(h.size());
   if (!h.empty()) d.upload(h.data(), h.size());
   return d;

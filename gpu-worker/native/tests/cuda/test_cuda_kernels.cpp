@@ -84,7 +84,10 @@ TEST(matmul_paths_odd_shapes) {
     w.format = WFormat::kBF16;
     w.rows = s.rows;
     w.cols = s.cols;
-    w.bf16 = to_bf16(testutil::random_vec(size_t(s.rows * s.cols), seed++));
+    {
+      const auto b = to_bf16(testutil::random_vec(size_t(s.rows * s.cols), seed++));
+      w.bf16.assign(b.begin(), b.end());
+    }
     auto x = testutil::random_vec(size_t(s.T * s.ldx), seed++);
     auto bias = testutil::random_vec(size_t(s.rows), seed++);
     // Dense copy of x for the reference (which takes contiguous rows).
