@@ -209,7 +209,9 @@ final class TurnRunner {
       trace.answeredFrom(TurnTrace.FROM_PLUGIN);
       return whole(plugins.answer(), null, List.of());
     }
-    if (plugins != null && plugins.message() != null && !plugins.message().isBlank()) {
+    // only a changed text is a new question: the unchanged one keeps its early route (asked once)
+    if (plugins != null && plugins.message() != null && !plugins.message().isBlank()
+        && !plugins.message().equals(question.content())) {
       question = question.withContent(plugins.message());
     }
     // nor does the FAQ, a handoff or retrieval: the model decides which tool to call, or answers
