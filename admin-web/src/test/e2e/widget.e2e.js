@@ -191,6 +191,12 @@ run('widget', async () => {
     await page.addInitScript(() => { window.WebSocket = undefined; });
     let sseRequests = 0;
     page.on('request', (r) => { if (r.url().endsWith('/widget/chat')) { sseRequests++; } });
+    // a slow session answer: the question typed meanwhile waits for the visitor token (it went out without
+    // one, and was refused with 401, before the widget kept one session request in flight)
+    await page.route('**/widget/session', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
     await page.goto(env.host + '/?key=' + encodeURIComponent(key));
     await w(page, 'button.launcher').click();
     await ask(page, HOURS_Q, { deltas: 0 });

@@ -479,10 +479,20 @@
   }
 
   // ---- session and history ----
+  // One session request at a time: a turn sent while it is in flight waits for its token.
+  var sessionInFlight = null;
   function session() {
+    if (!sessionInFlight) {
+      var done = function () { sessionInFlight = null; };
+      sessionInFlight = openSession();
+      sessionInFlight.then(done, done);
+    }
+    return sessionInFlight;
+  }
+  function openSession() {
     return api('/widget/session', { method: 'POST', body: { key: KEY, visitorToken: state.visitorToken || undefined } })
       .then(function (r) {
-        if (r.status === 401 && state.visitorToken) { state.visitorToken = null; save(); return session(); }
+        if (r.status === 401 && state.visitorToken) { state.visitorToken = null; save(); return openSession(); }
         if (!r.ok) { throw new Error('session ' + r.status); }
         return r.json();
       }).then(function (s) {
@@ -564,10 +574,14 @@
   function retryOverSse() {
     var turn = pending;
     turn.viaSse = true;
-    fetch(BASE + '/widget/chat', { method: 'POST', mode: 'cors', credentials: 'omit',
-      headers: { 'Content-Type': 'application/json', 'Accept': 'text/event-stream', 'Authorization': 'Bearer ' + state.visitorToken },
-      body: JSON.stringify({ type: 'message', text: turn.text, conversationId: state.conversationId || null,
-        clientMessageId: turn.clientMessageId }) })
+    // the first question may be sent before the session has answered (no WebSocket to wait for)
+    (state.visitorToken ? Promise.resolve() : session()).then(function () {
+      return fetch(BASE + '/widget/chat', { method: 'POST', mode: 'cors', credentials: 'omit',
+        headers: { 'Content-Type': 'application/json', 'Accept': 'text/event-stream',
+          'Authorization': 'Bearer ' + state.visitorToken },
+        body: JSON.stringify({ type: 'message', text: turn.text, conversationId: state.conversationId || null,
+          clientMessageId: turn.clientMessageId }) });
+    })
       .then(function (r) {
         if (!r.ok || !r.body) {
           return r.json().then(function (b) { throw new Error(b && b.error && b.error.message || String(r.status)); },
