@@ -38,6 +38,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.IntStream;
@@ -78,8 +79,7 @@ final class TurnRunner {
   private final AnswerStream answer;
   private final TraceRecorder trace;
   private final Promise<Void> finished = Promise.promise();
-  /** The route asked before the turn was stored, for its question as asked (null: routed here). */
-  private final Future<RouteDecision> early;
+  private final Future<RouteDecision> early; // routed before the turn was stored, for `asked` (null: routed here)
   private final ChatMessage asked;
 
   // set by the first step: the question as the plugins left it, the post hooks the whole turn sees
@@ -91,10 +91,7 @@ final class TurnRunner {
   private ModelStream stream; // the model's generation, once asked
   private TurnOutcome outcome; // written by finish only: the turn is open while it is null
 
-  /**
-   * {@code trace}: what the turn's steps saw so far (from its arrival); built into a trace if the turn
-   * asked. {@code early}: the route asked before the turn was stored ({@link EarlyRoute}; null: none).
-   */
+  /** {@code trace}: the turn's steps since its arrival (traced if asked); {@code early}: {@link EarlyRoute}'s. */
   TurnRunner(Deps deps, TurnRequest req, UUID tenantId, ModelChoice model, ConversationStore.Begun turn,
              SamplingParams sampling, String blockedReply, TraceRecorder trace, Future<RouteDecision> early) {
     this.early = early;
@@ -209,9 +206,7 @@ final class TurnRunner {
       trace.answeredFrom(TurnTrace.FROM_PLUGIN);
       return whole(plugins.answer(), null, List.of());
     }
-    // only a changed text is a new question: the unchanged one keeps its early route (asked once)
-    if (plugins != null && plugins.message() != null && !plugins.message().isBlank()
-        && !plugins.message().equals(question.content())) {
+    if (plugins != null && plugins.message() != null && !plugins.message().isBlank()) {
       question = question.withContent(plugins.message());
     }
     // nor does the FAQ, a handoff or retrieval: the model decides which tool to call, or answers
@@ -246,10 +241,10 @@ final class TurnRunner {
 
   /**
    * The path the router picked (it retrieves for knowledge questions); unavailable: the model answers.
-   * Asked before the turn was stored when the question is still the one asked then.
+   * Asked before the turn was stored when the text is still the one asked then (plugins may hand it back).
    */
   private Future<RouteDecision> route() {
-    if (early != null && question == asked) {
+    if (early != null && Objects.equals(question.content(), asked.content())) {
       return early;
     }
     return EarlyRoute.ask(deps.vertx(), deps.config(), req.turnId(), req.tenantId(), question.content());
