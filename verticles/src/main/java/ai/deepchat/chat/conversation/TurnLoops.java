@@ -85,8 +85,9 @@ public final class TurnLoops {
 
   /**
    * Deploys more single instances of {@code verticle} until every event loop of this node has a
-   * conversation verticle, trying at most twice the loops' number; returns their deployment ids. Vert.x gives instances their loops in turn, but a deployment of one instance per
-   * loop can still leave a loop without one when something else takes a loop in between (seen in tests).
+   * conversation verticle, trying at most four times the loops' number; returns their deployment ids.
+   * Vert.x gives instances their loops in turn, but a deployment of one instance per loop can still leave
+   * a loop without one when something else takes a loop in between (seen in tests).
    * Extra instances are kept: each serves the cluster's turns like the others.
    */
   public static Future<List<String>> coverEveryLoop(Vertx vertx, Supplier<? extends Deployable> verticle) {
