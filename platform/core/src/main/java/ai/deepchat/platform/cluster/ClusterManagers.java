@@ -8,14 +8,20 @@ import io.vertx.core.net.JksOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
+import java.time.Duration;
+
 /**
  * Hazelcast membership for clustered mode: TCP-IP join with an explicit member list (no multicast)
  * or Kubernetes discovery of a headless service,
  * a short no-heartbeat timeout so dead nodes leave quickly, and graceful shutdown so a stopping node
  * hands its partitions back before it leaves; event-bus routes repaired after members leave
- * ({@link RepairingClusterManager}).
+ * ({@link RepairingClusterManager}) and each node's own subscriptions kept in the cluster map
+ * ({@link SubscriptionSelfCheck}).
  */
 public final class ClusterManagers {
+
+  /** Seconds between Hazelcast's checks for another cluster to merge with (after a split). */
+  static final int MERGE_DELAY_SECONDS = 10;
 
   private ClusterManagers() {
   }
@@ -34,8 +40,8 @@ public final class ClusterManagers {
     // A member dropped while alive (a long GC pause, a frozen VM) finds itself alone when it resumes
     // and serves as a one-node island until the split-brain check merges it back: check every 10 s
     // instead of Hazelcast's 300 s first / 100 s next (RELIABILITY.md scenario 11).
-    config.setProperty("hazelcast.merge.first.run.delay.seconds", "10");
-    config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(MERGE_DELAY_SECONDS));
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_DELAY_SECONDS));
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
     // announce CLUSTER_HOST, not whichever interface Hazelcast would pick on a host with several
@@ -55,7 +61,7 @@ public final class ClusterManagers {
           ? java.util.List.of(cluster.host()) : cluster.members());
       join.getTcpIpConfig().setConnectionTimeoutSeconds(5);
     }
-    return new RepairingClusterManager(config);
+    return new RepairingClusterManager(config, Duration.ofSeconds(cluster.selfCheckSeconds()));
   }
 
   /**

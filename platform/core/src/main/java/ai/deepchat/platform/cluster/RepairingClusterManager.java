@@ -18,6 +18,7 @@ import io.vertx.spi.cluster.hazelcast.impl.HazelcastRegistrationInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -61,8 +62,10 @@ class RepairingClusterManager extends HazelcastClusterManager {
   private static final long SETTLE_AFTER_MS = 20_000;
   private static final long READ_TIMEOUT_MS = 2_000;
 
+  private final long selfCheckPeriodMs;
   private volatile Vertx vertx;
   private volatile RegistrationListener selector;
+  private volatile SubscriptionSelfCheck selfCheck;
   /** Every address that has had a subscription since this node joined: the routes it may hold. */
   private final Set<String> addresses = ConcurrentHashMap.newKeySet();
   private final ReentrantLock refreshing = new ReentrantLock();
@@ -72,14 +75,37 @@ class RepairingClusterManager extends HazelcastClusterManager {
   /** Whether the last refresh read every route it holds and found members only. */
   private volatile boolean routesSettled;
 
-  public RepairingClusterManager(Config config) {
+  /** {@code selfCheckPeriod}: how often the node checks that the cluster map holds its own subscriptions. */
+  RepairingClusterManager(Config config, Duration selfCheckPeriod) {
     super(config);
+    this.selfCheckPeriodMs = selfCheckPeriod.toMillis();
   }
 
   @Override
   public void init(Vertx vertx) {
     this.vertx = vertx;
+    selfCheck = new SubscriptionSelfCheck(vertx, this, super::addRegistration, this::getHazelcastInstance,
+        selfCheckPeriodMs);
     super.init(vertx);
+  }
+
+  @Override
+  public void addRegistration(String address, RegistrationInfo info, Completable<Void> promise) {
+    Promise<Void> published = Promise.promise();
+    selfCheck.registering(address, info, published.future());
+    super.addRegistration(address, info, published);
+    published.future().onComplete(promise);
+  }
+
+  @Override
+  public void removeRegistration(String address, RegistrationInfo info, Completable<Void> promise) {
+    selfCheck.removing(address, info);
+    super.removeRegistration(address, info, promise);
+  }
+
+  /** This node's check of its own subscriptions (tests run it without waiting for the period). */
+  SubscriptionSelfCheck selfCheck() {
+    return selfCheck;
   }
 
   @Override
@@ -96,6 +122,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
         if (watchErr != null) {
           LOG.warn("event-bus route repair off: could not watch the subscription map", watchErr);
         }
+        selfCheck.start();
         promise.succeed();
       });
     });
@@ -119,16 +146,37 @@ class RepairingClusterManager extends HazelcastClusterManager {
   }
 
   @Override
+  public void leave(Completable<Void> promise) {
+    selfCheck.stop();
+    super.leave(promise);
+  }
+
+  @Override
   public void memberRemoved(MembershipEvent event) {
+    checkOwnSubscriptionsSoon();
     super.memberRemoved(event);
     scheduleRepair(true);
   }
 
   @Override
   public void stateChanged(LifecycleEvent event) {
+    if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+      checkOwnSubscriptionsSoon();
+    }
     super.stateChanged(event);
     if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
       scheduleRepair(false);
+    }
+  }
+
+  /**
+   * Once the peers' cleanup of a change has run (a few seconds), and again once a split the change
+   * began could have merged back: then a late cleanup of this node's id is the likeliest.
+   */
+  private void checkOwnSubscriptionsSoon() {
+    if (vertx != null && isActive()) {
+      selfCheck.checkAfter(2_000);
+      selfCheck.checkAfter(TimeUnit.SECONDS.toMillis(ClusterManagers.MERGE_DELAY_SECONDS + 2));
     }
   }
 

@@ -338,7 +338,8 @@ public final class ConfigLoader {
         0, 1000);
     return new PlatformConfig.Cluster(mode, members, string("CLUSTER_HOST", "127.0.0.1"),
         port("CLUSTER_PORT", 5701), port("EVENTBUS_PORT", 0),
-        intIn("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", 10, 2, 120), tls, discovery, service, namespace, quorum);
+        intIn("CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", 10, 2, 120), tls, discovery, service, namespace, quorum,
+        intIn("CLUSTER_SELF_CHECK_SECONDS", PlatformConfig.Cluster.SELF_CHECK_SECONDS, 1, 300));
   }
 
   private Optional<String> databaseUrl() {

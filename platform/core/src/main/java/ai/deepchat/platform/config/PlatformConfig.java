@@ -106,18 +106,22 @@ public record PlatformConfig(
   /**
    * Clustering: mode "none" or "hazelcast". Discovery "tcp" joins the explicit member list;
    * "kubernetes" asks the Kubernetes API for the endpoints of a (headless) service. {@code quorum}:
-   * the members a node must see to take new chat turns (0: no such rule), see {@code ClusterQuorum}.
+   * the members a node must see to take new chat turns (0: no such rule), see {@code ClusterQuorum};
+   * {@code selfCheckSeconds}: how often a node re-adds its own subscriptions missing from the cluster map.
    */
   public record Cluster(String mode, List<String> members, String host, int port,
                         int eventBusPort, int heartbeatTimeoutSeconds, Optional<EventBusTls> tls,
                         String discovery, String kubernetesServiceName, Optional<String> kubernetesNamespace,
-                        int quorum) {
+                        int quorum, int selfCheckSeconds) {
+
+    /** How often, by default, a node checks that the cluster map still holds its own subscriptions. */
+    public static final int SELF_CHECK_SECONDS = 5;
 
     /** TCP-IP discovery with the member list, no quorum rule. */
     public Cluster(String mode, List<String> members, String host, int port, int eventBusPort,
                    int heartbeatTimeoutSeconds, Optional<EventBusTls> tls) {
       this(mode, members, host, port, eventBusPort, heartbeatTimeoutSeconds, tls, "tcp", "deepchat-hazelcast",
-          Optional.empty(), 0);
+          Optional.empty(), 0, SELF_CHECK_SECONDS);
     }
 
     /** The default quorum: a majority of the member list when it names three or more, else none. */

@@ -170,6 +170,13 @@ public final class PlatformMetrics {
         .description("1 while this node sees the cluster quorum (takes new chats), 0 while cut off").register(registry);
   }
 
+  /** Counts {@code n} of this node's event-bus subscriptions (or its endpoint) re-added to the cluster map. */
+  public void clusterSubscriptionsHealed(int n) {
+    Counter.builder("deepchat.cluster.subscriptions.healed")
+        .description("This node's event-bus subscriptions it found missing from the cluster map and re-added")
+        .register(registry).increment(n);
+  }
+
   Timer ttft(Tags tags) {
     return Timer.builder("deepchat.time.to.first.token").tags(tags)
         .description("From request accepted to first generated token")
