@@ -70,7 +70,11 @@ final class SubscriptionSelfCheck {
     if (info.localOnly()) {
       return;
     }
-    own.computeIfAbsent(address, a -> new ConcurrentHashMap<>()).put(info, false);
+    own.compute(address, (a, infos) -> { // atomic with removing(), which drops an address's emptied map
+      Map<RegistrationInfo, Boolean> all = infos != null ? infos : new ConcurrentHashMap<>();
+      all.put(info, false);
+      return all;
+    });
     published.onSuccess(v -> own.computeIfPresent(address, (a, infos) -> {
       infos.replace(info, false, true);
       return infos;
