@@ -49,6 +49,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Each runs on a worker thread; one still stuck on the cluster makes the next one skip, not queue.
  * On a loaded machine every read of a fixed few passes can time out, which left routes stale; hence
  * the passes go on while a route still names a node that is not a member.
+ *
+ * <p>Besides, the node keeps its own subscriptions in the map ({@link SubscriptionSelfCheck}): it
+ * tracks the registrations Vert.x makes and withdraws through this manager.
  */
 class RepairingClusterManager extends HazelcastClusterManager {
 
@@ -153,6 +156,8 @@ class RepairingClusterManager extends HazelcastClusterManager {
 
   @Override
   public void memberRemoved(MembershipEvent event) {
+    // before super: its cleanup scans every partition and can hang for tens of seconds while the
+    // partition table moves, and its re-publication of this node's subscriptions waits behind it
     checkOwnSubscriptionsSoon();
     super.memberRemoved(event);
     scheduleRepair(true);
