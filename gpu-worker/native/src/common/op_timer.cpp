@@ -1,5 +1,6 @@
 #include "common/op_timer.h"
 
+#include <atomic>
 #include <ctime>
 
 namespace dse::op_timer {
@@ -13,6 +14,7 @@ const char* name(int op) {
 #ifdef DSE_OP_TIMERS
 namespace {
 Totals g_totals;
+std::atomic<int64_t> g_worker_sleeps{0}, g_caller_sleeps{0};
 int64_t now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -21,7 +23,13 @@ int64_t now_ns() {
 }  // namespace
 
 Totals& totals() { return g_totals; }
-void reset() { g_totals = Totals(); }
+void reset() {
+  g_totals = Totals();
+  g_worker_sleeps = 0;
+  g_caller_sleeps = 0;
+}
+PoolSleeps pool_sleeps() { return {g_worker_sleeps.load(), g_caller_sleeps.load()}; }
+void count_pool_sleep(bool worker) { (worker ? g_worker_sleeps : g_caller_sleeps).fetch_add(1); }
 
 Scope::Scope(Op op, size_t bytes) : op_(op), bytes_(bytes), t0_(now_ns()) {}
 Scope::~Scope() {

@@ -17,10 +17,18 @@ struct Totals {
   double bytes[kCount] = {};  // weight bytes read (GEMV ops), for GB/s
 };
 
+// Thread-pool waits that ended in a sleep on a condition variable (the spin ran out): a worker's
+// sleep makes the next parallel_for pay a wake-up through the kernel.
+struct PoolSleeps {
+  int64_t worker = 0, caller = 0;
+};
+
 #ifdef DSE_OP_TIMERS
 constexpr bool kEnabled = true;
 Totals& totals();  // the forward pass's thread; read and reset between steps by the bench
 void reset();
+PoolSleeps pool_sleeps();
+void count_pool_sleep(bool worker);
 
 class Scope {
  public:
@@ -44,6 +52,8 @@ inline Totals& totals() {
   return none;
 }
 inline void reset() {}
+inline PoolSleeps pool_sleeps() { return {}; }
+inline void count_pool_sleep(bool) {}
 #define DSE_TIME_OP(...)
 #endif
 
