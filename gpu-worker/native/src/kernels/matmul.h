@@ -57,6 +57,8 @@ void matmul_tile_avx512(WFormat fmt, const void* wdata, const float* scale, int6
 // `streams` (1, 2 or 4) rows at once (decode_streams()).
 void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t row_begin,
                          int64_t row_end, int64_t t_begin, int64_t t_end, float* y, int streams);
+// out[i] = silu(g[i]) * u[i] over n values (out may alias g), a vectorized exp (silu_mul.h dispatches).
+void silu_mul_avx512(const float* g, const float* u, int64_t n, float* out);
 // The activations of a bf16 dot-product matmul, rounded to bf16 once per call (n values).
 void round_bf16_dot(const float* x, int64_t n, uint16_t* xb);
 // int8 weights in the panel layout (memory/q8_panels.h: w, ws) x activations quantized per block by
