@@ -54,7 +54,7 @@ void check_matmul(SimdLevel level) {
   // fewer rows than a panel, cols short of a block, and token counts leaving every tail of 6.
   // {1, 40, 1001} and {1, 33, 4099}: decode rows in shrinking pieces over many claims, the last piece
   // partial (a partial panel for int8). {1, 97, 23}: for the bf16 decode GEMV's 1/2/4 streams with
-  // 4/2/1 accumulators per row, whole 64-byte chunks left over after the unrolled ones, then a tail.
+  // 2/2/1 accumulators per row, whole 64-byte chunks left over after the unrolled ones, then a tail.
   const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65},  {37, 130, 129},
                                {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},    {7, 65, 67},
                                {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}, {1, 333, 37},  {11, 200, 80},

@@ -142,7 +142,7 @@ void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, in
     const uint16_t* xt = xb + t0 * cols;
     float* yt = y + t0 * rows;
     switch (streams) {
-      case 1: return gemv_bf16<1, 4>(w, xt, cols, r0, r1, yt);
+      case 1: return gemv_bf16<1, 2>(w, xt, cols, r0, r1, yt);
       case 2: return gemv_bf16<2, 2>(w, xt, cols, r0, r1, yt);
       default: return gemv_bf16<4, 1>(w, xt, cols, r0, r1, yt);
     }
