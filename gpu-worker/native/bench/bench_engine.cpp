@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/dtype.h"
+#include "common/op_timer.h"
 #include "common/thread_pool.h"
 #include "engine/engine.h"
 #include "kernels/matmul.h"
@@ -39,6 +40,7 @@ struct Args {
   int threads = 0;
   bool int8 = false;
   int lora_rank = 16;  // 0: no LoRA phase
+  bool split = false;  // per-op decode time (a -DDSE_OP_TIMERS=ON build)
 };
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -421,6 +423,37 @@ int bench_kernels() {
   return 0;
 }
 
+// --split: where a decode step's wall time went, per kind of op (timed on the forward pass's thread,
+// so a pool op includes its barrier), and the weight GEMVs' GB/s against the in-window probe.
+void print_split(int decoded, double decode_s, double probe_bw) {
+  if (!op_timer::kEnabled) {
+    std::printf("split: not in this build (configure with -DDSE_OP_TIMERS=ON)\n");
+    return;
+  }
+  const op_timer::Totals& t = op_timer::totals();
+  const double step_ms = 1e3 * decode_s / std::max(1, decoded);
+  double timed_ms = 0, gemv_ms = 0, gemv_bytes = 0;
+  std::printf("split: %.2f ms per decode step; per op: ms per step, share, calls per step, weight GB/s\n", step_ms);
+  for (int op = 0; op < op_timer::kCount; ++op) {
+    const double ms = t.ns[op] / 1e6 / std::max(1, decoded);
+    timed_ms += ms;
+    if (t.bytes[op] > 0) gemv_ms += ms, gemv_bytes += t.bytes[op];
+    std::printf("  %-10s %7.3f ms %5.1f%% %6.1f", op_timer::name(op), ms, 100 * ms / step_ms,
+                static_cast<double>(t.calls[op]) / std::max(1, decoded));
+    if (t.bytes[op] > 0) std::printf("  %5.1f GB/s", t.bytes[op] / (t.ns[op] / 1e9) / 1e9);
+    std::printf("\n");
+  }
+  std::printf("  %-10s %7.3f ms %5.1f%% (engine step outside the timed ops)\n", "untimed", step_ms - timed_ms,
+              100 * (step_ms - timed_ms) / step_ms);
+  const op_timer::PoolSleeps sleeps = op_timer::pool_sleeps();
+  std::printf("  pool waits that ended asleep, per step: workers %.1f, caller %.1f\n",
+              static_cast<double>(sleeps.worker) / std::max(1, decoded), static_cast<double>(sleeps.caller) / std::max(1, decoded));
+  const double gemv_gbs = gemv_bytes / std::max(1, decoded) / (gemv_ms / 1e3) / 1e9;
+  std::printf("split: weight GEMVs %.1f%% of the step at %.1f GB/s = %.0f%% of the probe (%.1f GB/s); "
+              "the rest %.2f ms per step\n", 100 * gemv_ms / step_ms, gemv_gbs, 100 * gemv_gbs * 1e9 / probe_bw,
+              probe_bw / 1e9, step_ms - gemv_ms);
+}
+
 // --probe N: the bandwidth probe alone, N rounds (give --threads first), each with the spread of its
 // passes, to check that the probe is stable from one round to the next.
 int bench_probe(int threads, int rounds) {
@@ -447,10 +480,11 @@ int main(int argc, char** argv) {
     else if (k == "--threads") a.threads = val();
     else if (k == "--int8") a.int8 = true;
     else if (k == "--lora") a.lora_rank = val();
+    else if (k == "--split") a.split = true;
     else if (k == "--kernels") return bench_kernels();
     else if (k == "--probe") return bench_probe(a.threads, val());
     else {
-      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK] [--kernels] [--probe ROUNDS]\n",
+      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK] [--split] [--kernels] [--probe ROUNDS]\n",
                    argv[0]);
       return 2;
     }
@@ -467,9 +501,8 @@ int main(int argc, char** argv) {
   const int64_t H = cfg.hidden_size, I = cfg.intermediate_size, V = cfg.vocab_size;
   const int64_t hd = cfg.head_dim, qd = cfg.num_heads * hd, kvd = cfg.num_kv_heads * hd;
 
-  std::printf("engine-cpu bench: %s, %d threads, load average %s, SIMD %s\n", cpu_name().c_str(), threads,
-              loadavg().c_str(),
-              simd_name(simd_level()));
+  std::printf("engine-cpu bench: %s, %d threads, load average %s, SIMD %s, bf16 decode reads %d rows at once\n",
+              cpu_name().c_str(), threads, loadavg().c_str(), simd_name(simd_level()), decode_streams());
   // (DSE_SIMD=avx512 selects the 512-bit kernel where the CPU has it.)
   std::printf("model: R1-Distill-Qwen-1.5B shape, %d layers, bf16 random weights%s\n", a.layers,
               a.int8 ? " quantized to int8" : "");
@@ -524,6 +557,7 @@ int main(int argc, char** argv) {
   std::vector<double> window;
   int decoded = 0;
   double decode_s = 0, decode_cpu = 0;
+  op_timer::reset();
   while (decoded < a.decode) {
     window.push_back(read_pass(pool, probe_buf.words, bw.streams, probe_buf.sum));
     const double cpu0 = process_seconds();
@@ -558,6 +592,7 @@ int main(int argc, char** argv) {
   std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode streams %.1f GB/s of weights, "
               "%.0f%% of the probe\n", roofline, bytes_per_token / 1e9, decode_tps * bytes_per_token / 1e9,
               100.0 * decode_tps / roofline);
+  if (a.split) print_split(decoded, decode_s, read_bw);
   if (a.lora_rank > 0) bench_lora(engine, cfg, a.lora_rank, std::max(4, a.decode / 2));
   return 0;
 }

@@ -53,11 +53,12 @@ void check_matmul(SimdLevel level) {
   // blocks of 32 columns, register tiles of 2-4 panels x 1-6 tokens): partial panels (129, 131, 37),
   // fewer rows than a panel, cols short of a block, and token counts leaving every tail of 6.
   // {1, 40, 1001} and {1, 33, 4099}: decode rows in shrinking pieces over many claims, the last piece
-  // partial (a partial panel for int8).
+  // partial (a partial panel for int8). {1, 97, 23}: for the bf16 decode GEMV's 1/2/4 streams with
+  // 2/2/1 accumulators per row, whole 64-byte chunks left over after the unrolled ones, then a tail.
   const int64_t shapes[][3] = {{1, 1, 1},      {1, 7, 5},      {3, 33, 17},   {5, 100, 65},  {37, 130, 129},
                                {4, 8, 64},     {64, 96, 300},  {1, 31, 3},    {2, 63, 6},    {7, 65, 67},
                                {1, 1536, 259}, {33, 257, 131}, {6, 2048, 18}, {1, 333, 37},  {11, 200, 80},
-                               {1, 64, 96},    {1, 96, 48},    {1, 40, 1001}, {1, 33, 4099}};
+                               {1, 64, 96},    {1, 96, 48},    {1, 40, 1001}, {1, 33, 4099}, {1, 97, 23}};
   for (int f = 0; f < 4; ++f) {
     // The fourth: int8 in the VNNI panel layout, at every level (the VNNI kernel at kAvx512Dot, the
     // level's row kernel over unpacked rows below it).
@@ -200,6 +201,24 @@ TEST(matmul_avx512dot_matches_reference) {
   check_matmul(SimdLevel::kAvx512Dot);
 }
 
+// The bf16 decode GEMV reads 1, 2 or 4 rows at once (decode_streams): every count gives the
+// reference's results on the odd shapes above.
+TEST(matmul_avx512dot_decode_streams_match_reference) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  const int before = decode_streams();
+  for (int streams : {1, 2, 4}) {
+    set_decode_streams(streams);
+    CHECK(decode_streams() == streams);
+    check_matmul(SimdLevel::kAvx512Dot);
+  }
+  set_decode_streams(3);  // not a supported count: the default
+  CHECK(decode_streams() == 4);
+  set_decode_streams(before);
+}
+
 // The dot kernels prepare activations with their own instruction set: the values must be exactly
 // those of the scalar references the matmul tests (and the int8 accuracy figures) are built on.
 TEST(dot_activation_prep_matches_scalar) {
@@ -306,6 +325,27 @@ TEST(softmax_and_silu_match_reference) {
   std::vector<float> out(26);
   silu_mul(g.data(), 13, u.data(), 13, 2, 13, out.data(), 13);
   for (int i = 0; i < 26; ++i) CHECK_NEAR(out[i], g[i] / (1 + std::exp(-double(g[i]))) * u[i], 1e-5);
+}
+
+// silu_mul's vectorized exp (AVX-512): relative error against double-precision silu over the whole range where
+// silu is neither 0 nor g in float (and beyond it, where it must saturate cleanly), odd lengths so
+// the scalar tail runs too, and out aliasing gate as the MLP calls it.
+TEST(silu_matches_reference_over_its_range) {
+  const int64_t n = 2001;
+  std::vector<float> g(static_cast<size_t>(n)), u(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) g[i] = -110.f + 220.f * i / (n - 1), u[i] = 0.5f + (i % 7) * 0.25f;
+  g[3] = 0.f, g[4] = -0.f, g[5] = 1e-30f, g[6] = -88.5f, g[7] = 88.9f;
+  for (SimdLevel level : {SimdLevel::kNone, simd_available()}) {  // std::exp, and the vectorized exp where built
+    set_simd_level(level);
+    std::vector<float> out = g;
+    silu_mul(out.data(), n, u.data(), n, 1, n, out.data(), n);  // in place, as the MLP runs it
+    for (int64_t i = 0; i < n; ++i) {
+      const double want = g[i] / (1 + std::exp(-double(g[i]))) * u[i];
+      CHECK(std::isfinite(out[i]));
+      CHECK_NEAR(out[i], want, 1e-6 * std::fabs(want) + 1e-30);
+    }
+  }
+  set_simd_level(simd_available());
 }
 
 TEST(rope_matches_complex_rotation_in_both_layouts) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/op_timer.h"
+
 #ifdef __linux__
 #include <pthread.h>
 #endif
@@ -92,6 +94,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   }
   auto done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
   if (!spin_until(spin_budget_, done)) {
+    op_timer::count_pool_sleep(false);
     std::unique_lock<std::mutex> lk(mu_);
     cv_done_.wait(lk, done);
   }
@@ -114,6 +117,7 @@ void ThreadPool::worker_loop(int index) {
     int chunks;
     auto started = [&] { return generation_.load(std::memory_order_acquire) != seen; };
     if (!spin_until(spin_budget_, started)) {
+      op_timer::count_pool_sleep(true);
       std::unique_lock<std::mutex> lk(mu_);
       cv_start_.wait(lk, started);
     }

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "common/error.h"
+#include "common/op_timer.h"
 #include "engine/token_mask.h"
 #include "loader/safetensors.h"
 
@@ -208,7 +209,10 @@ std::vector<StepEvent> Engine::step() {
     Seq& s = *sampled[i];
     if (s.logprobs) s.logprobs->observe(logits_.data() + i * vocab, vocab, s.top_logprobs);
     if (!s.token_mask.empty()) apply_token_mask(logits_.data() + i * vocab, vocab, s.token_mask);
-    const int tok = s.sampler->sample(logits_.data() + i * vocab);
+    const int tok = [&] {
+      DSE_TIME_OP(op_timer::kSample);
+      return s.sampler->sample(logits_.data() + i * vocab);
+    }();
     ++s.generated;
     StepEvent ev;
     ev.seq_id = s.id;

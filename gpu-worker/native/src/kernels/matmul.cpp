@@ -89,6 +89,16 @@ std::atomic<int>& simd_flag() {
   return flag;
 }
 
+int valid_streams(int s) { return s == 1 || s == 2 ? s : 4; }
+
+std::atomic<int>& streams_flag() {
+  static std::atomic<int> flag{[] {
+    const char* env = std::getenv("DSE_DECODE_STREAMS");
+    return valid_streams(env ? std::atoi(env) : 4);
+  }()};
+  return flag;
+}
+
 template <typename Load>
 void tile_generic(const Load& load, int64_t cols, const float* x, int64_t row_begin, int64_t row_end,
                   int64_t t_begin, int64_t t_end, int64_t rows, float* y) {
@@ -190,7 +200,7 @@ class RowKernel {
       for (int64_t t0 = 0; t0 < T_; t0 += kTokenTile) {
         const int64_t t1 = std::min(T_, t0 + kTokenTile);
         if (xb_)
-          detail::matmul_tile_bf16dot(w.bf16.data(), xb_, w.rows, w.cols, r0, r1, t0, t1, y_);
+          detail::matmul_tile_bf16dot(w.bf16.data(), xb_, w.rows, w.cols, r0, r1, t0, t1, y_, streams_);
         else if (simd_ >= SimdLevel::kAvx512)
           detail::matmul_tile_avx512(w.format, wdata, w.scale.data(), w.rows, w.cols, x_, r0, r1, t0, t1, y_);
         else if (simd_ == SimdLevel::kAvx2)
@@ -238,6 +248,7 @@ class RowKernel {
   float* y_;
   const float* bias_;
   SimdLevel simd_;
+  int streams_ = decode_streams();
   const uint16_t* xb_ = nullptr;
   const int8_t* xq_ = nullptr;
   const float* xs_ = nullptr;
@@ -260,6 +271,8 @@ void set_simd_level(SimdLevel level) {
   simd_flag().store(std::min(static_cast<int>(level), static_cast<int>(cpu_simd())));
 }
 SimdLevel simd_level() { return static_cast<SimdLevel>(simd_flag().load()); }
+int decode_streams() { return streams_flag().load(std::memory_order_relaxed); }
+void set_decode_streams(int streams) { streams_flag().store(valid_streams(streams)); }
 const char* simd_name(SimdLevel level) {
   switch (level) {
     case SimdLevel::kAvx512Dot: return "AVX-512 dot products (BF16, VNNI)";

@@ -40,6 +40,11 @@ void set_simd_level(SimdLevel level);
 SimdLevel simd_level();
 const char* simd_name(SimdLevel level);
 
+// Rows the bf16 dot-product decode GEMV reads at once per thread, each a sequential stream: 1, 2 or 4
+// (default 4; DSE_DECODE_STREAMS overrides, for comparing them on a machine). Same results either way.
+int decode_streams();
+void set_decode_streams(int streams);
+
 namespace detail {
 // Row tile [row_begin, row_end) x token tile [t_begin, t_end); implemented per instruction set.
 void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin,
@@ -48,9 +53,12 @@ void matmul_tile_avx2(WFormat fmt, const void* wdata, const float* scale, int64_
                       const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
 void matmul_tile_avx512(WFormat fmt, const void* wdata, const float* scale, int64_t rows, int64_t cols,
                         const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
-// bf16 weights x activations already rounded to bf16 (xb: [T, cols]), `vdpbf16ps`.
+// bf16 weights x activations already rounded to bf16 (xb: [T, cols]), `vdpbf16ps`; one token reads
+// `streams` (1, 2 or 4) rows at once (decode_streams()).
 void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t row_begin,
-                         int64_t row_end, int64_t t_begin, int64_t t_end, float* y);
+                         int64_t row_end, int64_t t_begin, int64_t t_end, float* y, int streams);
+// out[i] = silu(g[i]) * u[i] over n values (out may alias g), a vectorized exp (silu_mul.h dispatches).
+void silu_mul_avx512(const float* g, const float* u, int64_t n, float* out);
 // The activations of a bf16 dot-product matmul, rounded to bf16 once per call (n values).
 void round_bf16_dot(const float* x, int64_t n, uint16_t* xb);
 // int8 weights in the panel layout (memory/q8_panels.h: w, ws) x activations quantized per block by

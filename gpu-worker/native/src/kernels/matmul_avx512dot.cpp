@@ -69,22 +69,45 @@ float gemv_row_bf16(const uint16_t* w, const uint16_t* x, int64_t cols) {
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
-// Four rows at once, one from each quarter of a decode tile: four sequential streams per thread keep
-// more reads in flight than two (one core on 2 MiB pages: 32.6-34.2 against 31.6-32.7 GB/s, seven
-// interleaved pairs), one accumulator per row (four independent chains hide the dot's latency).
-void gemv_rows4_bf16(const uint16_t* const* w, const uint16_t* x, int64_t cols, float* const* y) {
-  __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+// Decode rows, S at once, one from each S-th of the piece (S sequential streams per thread), U
+// accumulators along each row so S * U independent dot chains hide the dot's latency. S = 4, U = 1
+// was the only form (one core on 2 MiB pages: 32.6-34.2 against 31.6-32.7 GB/s for two rows, seven
+// interleaved pairs in the sixth session); fewer streams read closer to the probe's own pattern
+// (one sequential range per thread), so the count is a setting (decode_streams) to compare in place.
+template <int S, int U>
+void gemv_rows_bf16(const uint16_t* const* w, const uint16_t* x, int64_t cols, float* const* y) {
+  __m512 a[S][U];
+  for (int r = 0; r < S; ++r)
+    for (int u = 0; u < U; ++u) a[r][u] = _mm512_setzero_ps();
   int64_t i = 0;
-  for (; i + kPairs <= cols; i += kPairs) {
-    const __m512bh xv = as_bh(_mm512_loadu_si512(x + i));
-    for (int r = 0; r < 4; ++r) a[r] = _mm512_dpbf16_ps(a[r], as_bh(_mm512_loadu_si512(w[r] + i)), xv);
-  }
-  if (i < cols) {
-    const __mmask32 m = static_cast<__mmask32>((1ull << (cols - i)) - 1);
+  for (; i + U * kPairs <= cols; i += U * kPairs)
+    for (int u = 0; u < U; ++u) {
+      const __m512bh xv = as_bh(_mm512_loadu_si512(x + i + u * kPairs));
+      for (int r = 0; r < S; ++r) a[r][u] = _mm512_dpbf16_ps(a[r][u], as_bh(_mm512_loadu_si512(w[r] + i + u * kPairs)), xv);
+    }
+  for (; i < cols; i += kPairs) {
+    const __mmask32 m = cols - i >= kPairs ? ~__mmask32{0} : static_cast<__mmask32>((1ull << (cols - i)) - 1);
     const __m512bh xv = as_bh(_mm512_maskz_loadu_epi16(m, x + i));
-    for (int r = 0; r < 4; ++r) a[r] = _mm512_dpbf16_ps(a[r], as_bh(_mm512_maskz_loadu_epi16(m, w[r] + i)), xv);
+    for (int r = 0; r < S; ++r) a[r][0] = _mm512_dpbf16_ps(a[r][0], as_bh(_mm512_maskz_loadu_epi16(m, w[r] + i)), xv);
   }
-  for (int r = 0; r < 4; ++r) *y[r] = _mm512_reduce_add_ps(a[r]);
+  for (int r = 0; r < S; ++r) {
+    __m512 t = a[r][0];
+    for (int u = 1; u < U; ++u) t = _mm512_add_ps(t, a[r][u]);
+    *y[r] = _mm512_reduce_add_ps(t);
+  }
+}
+
+// One token, rows [r0, r1): S streams over the first S * q rows, the rest one row at a time.
+template <int S, int U>
+void gemv_bf16(const uint16_t* w, const uint16_t* xt, int64_t cols, int64_t r0, int64_t r1, float* yt) {
+  const int64_t q = (r1 - r0) / S;
+  for (int64_t k = 0; k < q; ++k) {
+    const uint16_t* wr[S];
+    float* yr[S];
+    for (int r = 0; r < S; ++r) wr[r] = w + (r0 + r * q + k) * cols, yr[r] = yt + r0 + r * q + k;
+    gemv_rows_bf16<S, U>(wr, xt, cols, yr);
+  }
+  for (int64_t o = r0 + S * q; o < r1; ++o) yt[o] = gemv_row_bf16(w + o * cols, xt, cols);
 }
 
 // Rows [r0, r1) in blocks of four against N tokens starting at t.
@@ -113,20 +136,16 @@ void rows_bf16(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols
 }  // namespace
 
 void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t r0, int64_t r1,
-                         int64_t t0, int64_t t1, float* y) {
+                         int64_t t0, int64_t t1, float* y, int streams) {
   // Tokens in groups of four outermost: their activations stay in L1 while the row tile streams past.
   if (t1 - t0 == 1) {
     const uint16_t* xt = xb + t0 * cols;
     float* yt = y + t0 * rows;
-    const int64_t q = (r1 - r0) / 4;
-    for (int64_t k = 0; k < q; ++k) {
-      const int64_t o[4] = {r0 + k, r0 + q + k, r0 + 2 * q + k, r0 + 3 * q + k};
-      const uint16_t* wr[4] = {w + o[0] * cols, w + o[1] * cols, w + o[2] * cols, w + o[3] * cols};
-      float* yr[4] = {yt + o[0], yt + o[1], yt + o[2], yt + o[3]};
-      gemv_rows4_bf16(wr, xt, cols, yr);
+    switch (streams) {
+      case 1: return gemv_bf16<1, 2>(w, xt, cols, r0, r1, yt);
+      case 2: return gemv_bf16<2, 2>(w, xt, cols, r0, r1, yt);
+      default: return gemv_bf16<4, 1>(w, xt, cols, r0, r1, yt);
     }
-    for (int64_t o = r0 + 4 * q; o < r1; ++o) yt[o] = gemv_row_bf16(w + o * cols, xt, cols);
-    return;
   }
   int64_t t = t0;
   for (; t + 4 <= t1; t += 4) rows_bf16<4>(w, xb, rows, cols, r0, r1, t, y);

@@ -18,11 +18,14 @@ void matmul_tile_avx512(WFormat, const void*, const float*, int64_t, int64_t, co
                         int64_t, float*) {
   fail(ErrorKind::kInternal, "AVX-512 kernel not built for this target");
 }
+void silu_mul_avx512(const float*, const float*, int64_t, float*) {
+  fail(ErrorKind::kInternal, "AVX-512 kernel not built for this target");
+}
 #endif
 
 #if !defined(DSE_HAVE_AVX512DOT_TU)
 void matmul_tile_bf16dot(const uint16_t*, const uint16_t*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                         float*) {
+                         float*, int) {
   fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
 }
 void round_bf16_dot(const float*, int64_t, uint16_t*) {

@@ -1,5 +1,6 @@
 #include "model/dense_model.h"
 
+#include "common/op_timer.h"
 #include "kernels/attention.h"
 #include "kernels/rmsnorm.h"
 #include "kernels/rope.h"
@@ -72,16 +73,26 @@ class DenseModel : public Model {
     for (const auto& b : batch) max_n = std::max<int64_t>(max_n, b.pos + 1);
 
     lora_.assign(batch);
-    head_.embed_batch(batch, cfg_.vocab_size, x);
+    {
+      DSE_TIME_OP(op_timer::kEmbed);
+      head_.embed_batch(batch, cfg_.vocab_size, x);
+    }
     for (int l = 0; l < cfg_.num_layers; ++l) {
       DenseLayer& L = layers_[l];
-      rmsnorm(x, H, L.in_norm.data(), T, H, eps, h, H);
+      {
+        DSE_TIME_OP(op_timer::kNorm);
+        rmsnorm(x, H, L.in_norm.data(), T, H, eps, h, H);
+      }
       const MatmulJob qkv[] = {{&L.wq, q, L.bq.empty() ? nullptr : L.bq.data()},
                                {&L.wk, k, L.bk.empty() ? nullptr : L.bk.data()},
                                {&L.wv, v, L.bv.empty() ? nullptr : L.bv.data()}};
-      matmul_lora_group(qkv, 3, h, T, &pool, lora_);
+      {
+        DSE_TIME_OP(op_timer::kQkv, L.wq.bytes() + L.wk.bytes() + L.wv.bytes());
+        matmul_lora_group(qkv, 3, h, T, &pool, lora_);
+      }
       // Every row's K/V must be cached before any row attends: rows of one prompt see each other.
       for (int64_t t = 0; t < T; ++t) {
+        DSE_TIME_OP(op_timer::kRope);
         apply_rope(rope_, q + t * qd, nh, hd, batch[t].pos, false);
         apply_rope(rope_, k + t * kvd, nkv, hd, batch[t].pos, false);
         float* row = kv.row(batch[t].slot, l, batch[t].pos);
@@ -89,16 +100,29 @@ class DenseModel : public Model {
         std::copy(v + t * kvd, v + (t + 1) * kvd, row + kvd);
       }
       const int64_t group = nh / nkv;
-      parallel_items(pool, T * nh, max_n, scores_, [&](int64_t item, float* sc) {
-        const int64_t t = item / nh, head = item % nh, kvh = head / group;
-        const float* base = kv.layer_base(batch[t].slot, l);
-        attention_head(q + t * qd + head * hd, base + kvh * hd, width, base + kvd + kvh * hd, width,
-                       batch[t].pos + 1, hd, hd, scale, sc, att + t * qd + head * hd);
-      });
-      matmul_lora(L.wo, att, T, h, nullptr, &pool, lora_);
-      for (int64_t i = 0; i < T * H; ++i) x[i] += h[i];
-      rmsnorm(x, H, L.post_norm.data(), T, H, eps, h, H);
+      {
+        DSE_TIME_OP(op_timer::kAttention);
+        parallel_items(pool, T * nh, max_n, scores_, [&](int64_t item, float* sc) {
+          const int64_t t = item / nh, head = item % nh, kvh = head / group;
+          const float* base = kv.layer_base(batch[t].slot, l);
+          attention_head(q + t * qd + head * hd, base + kvh * hd, width, base + kvd + kvh * hd, width,
+                         batch[t].pos + 1, hd, hd, scale, sc, att + t * qd + head * hd);
+        });
+      }
+      {
+        DSE_TIME_OP(op_timer::kWo, L.wo.bytes());
+        matmul_lora(L.wo, att, T, h, nullptr, &pool, lora_);
+      }
+      {
+        DSE_TIME_OP(op_timer::kResidual);
+        for (int64_t i = 0; i < T * H; ++i) x[i] += h[i];
+      }
+      {
+        DSE_TIME_OP(op_timer::kNorm);
+        rmsnorm(x, H, L.post_norm.data(), T, H, eps, h, H);
+      }
       L.mlp.forward(h, T, h, pool, lora_);
+      DSE_TIME_OP(op_timer::kResidual);
       for (int64_t i = 0; i < T * H; ++i) x[i] += h[i];
     }
     head_.logits(batch, x, H, eps, logits, pool);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/op_timer.h"
 #include "kernels/matmul.h"
 #include "kernels/rmsnorm.h"
 #include "kernels/silu_mul.h"
@@ -24,13 +25,24 @@ void Mlp::forward(const float* x, int64_t T, float* out, ThreadPool& pool, LoraR
   float* g = scratch(buf_gate, static_cast<size_t>(T * inter));
   float* u = scratch(buf_up, static_cast<size_t>(T * inter));
   const MatmulJob gate_up[] = {{&gate, g, nullptr}, {&up, u, nullptr}};
-  matmul_lora_group(gate_up, 2, x, T, &pool, lora);
-  // Split by columns over the pool: serial, its expf took ~30 us per token and layer here (one in
-  // ~40 of a decode step's time, the other thread idle and asleep by the end of it), T times that in
-  // prefill. Same values either way.
-  pool.parallel_for(inter, [&](int64_t c0, int64_t c1) {
-    silu_mul(g + c0, inter, u + c0, inter, T, c1 - c0, g + c0, inter);
-  });
+  {
+    DSE_TIME_OP(op_timer::kGateUp, gate.bytes() + up.bytes());
+    matmul_lora_group(gate_up, 2, x, T, &pool, lora);
+  }
+  // One decode row on the calling thread: with the vectorized exp that is ~4 us at 8960 columns,
+  // less than a pool pass costs (its dispatch, and a wake-up when the worker has gone to sleep: ~60 us
+  // per layer measured on a busy machine), and a decode step has one pass fewer per layer. Prefill
+  // rows are split by columns over the pool. Same values either way.
+  {
+    DSE_TIME_OP(op_timer::kSilu);
+    if (T == 1)
+      silu_mul(g, inter, u, inter, T, inter, g, inter);
+    else
+      pool.parallel_for(inter, [&](int64_t c0, int64_t c1) {
+        silu_mul(g + c0, inter, u + c0, inter, T, c1 - c0, g + c0, inter);
+      });
+  }
+  DSE_TIME_OP(op_timer::kDown, down.bytes());
   matmul_lora(down, g, T, out, nullptr, &pool, lora);
 }
 
@@ -72,7 +84,9 @@ void OutputHead::logits(const std::vector<BatchToken>& batch, const float* x, in
     rmsnorm(x + static_cast<int64_t>(i) * hidden, hidden, norm.data(), 1, hidden, eps, rows + r * hidden, hidden);
     ++r;
   }
-  matmul(lm_head.rows ? lm_head : embed, rows, n, out, nullptr, &pool);
+  const Weight& w = lm_head.rows ? lm_head : embed;
+  DSE_TIME_OP(op_timer::kLmHead, w.bytes());
+  matmul(w, rows, n, out, nullptr, &pool);
 }
 
 void parallel_items(ThreadPool& pool, int64_t n, int64_t scratch_floats, std::vector<float>& buf,

@@ -1,0 +1,42 @@
+#include "common/op_timer.h"
+
+#include <atomic>
+#include <ctime>
+
+namespace dse::op_timer {
+
+const char* name(int op) {
+  static const char* const names[kCount] = {"embed", "rmsnorm", "q/k/v", "rope+kv", "attention", "o_proj",
+                                            "residual", "gate/up", "silu_mul", "down", "lm_head", "sample"};
+  return op >= 0 && op < kCount ? names[op] : "?";
+}
+
+#ifdef DSE_OP_TIMERS
+namespace {
+Totals g_totals;
+std::atomic<int64_t> g_worker_sleeps{0}, g_caller_sleeps{0};
+int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+}  // namespace
+
+Totals& totals() { return g_totals; }
+void reset() {
+  g_totals = Totals();
+  g_worker_sleeps = 0;
+  g_caller_sleeps = 0;
+}
+PoolSleeps pool_sleeps() { return {g_worker_sleeps.load(), g_caller_sleeps.load()}; }
+void count_pool_sleep(bool worker) { (worker ? g_worker_sleeps : g_caller_sleeps).fetch_add(1); }
+
+Scope::Scope(Op op, size_t bytes) : op_(op), bytes_(bytes), t0_(now_ns()) {}
+Scope::~Scope() {
+  g_totals.ns[op_] += now_ns() - t0_;
+  g_totals.calls[op_] += 1;
+  g_totals.bytes[op_] += static_cast<double>(bytes_);
+}
+#endif
+
+}  // namespace dse::op_timer

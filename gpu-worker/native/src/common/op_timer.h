@@ -1,0 +1,60 @@
+// Wall time of each kind of op in the forward pass, for the bench's decode split (issue #21: is a
+// decode step's time in the weight GEMVs or around them?). Compiled in only with -DDSE_OP_TIMERS=ON,
+// a separate bench build; otherwise DSE_TIME_OP expands to nothing and its arguments are not evaluated.
+// Timed on the thread that runs the forward pass, so a pool op's time includes its barrier.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace dse::op_timer {
+
+enum Op : int { kEmbed, kNorm, kQkv, kRope, kAttention, kWo, kResidual, kGateUp, kSilu, kDown, kLmHead, kSample, kCount };
+const char* name(int op);
+
+struct Totals {
+  int64_t ns[kCount] = {};
+  int64_t calls[kCount] = {};
+  double bytes[kCount] = {};  // weight bytes read (GEMV ops), for GB/s
+};
+
+// Thread-pool waits that ended in a sleep on a condition variable (the spin ran out): a worker's
+// sleep makes the next parallel_for pay a wake-up through the kernel.
+struct PoolSleeps {
+  int64_t worker = 0, caller = 0;
+};
+
+#ifdef DSE_OP_TIMERS
+constexpr bool kEnabled = true;
+Totals& totals();  // the forward pass's thread; read and reset between steps by the bench
+void reset();
+PoolSleeps pool_sleeps();
+void count_pool_sleep(bool worker);
+
+class Scope {
+ public:
+  explicit Scope(Op op, size_t bytes = 0);
+  ~Scope();
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+ private:
+  Op op_;
+  size_t bytes_;
+  int64_t t0_;
+};
+#define DSE_OP_CAT2(a, b) a##b
+#define DSE_OP_CAT(a, b) DSE_OP_CAT2(a, b)
+#define DSE_TIME_OP(...) ::dse::op_timer::Scope DSE_OP_CAT(dse_op_scope_, __LINE__)(__VA_ARGS__)
+#else
+constexpr bool kEnabled = false;
+inline Totals& totals() {
+  static Totals none;
+  return none;
+}
+inline void reset() {}
+inline PoolSleeps pool_sleeps() { return {}; }
+inline void count_pool_sleep(bool) {}
+#define DSE_TIME_OP(...)
+#endif
+
+}  // namespace dse::op_timer
