@@ -1,5 +1,6 @@
 package ai.deepchat.platform.security;
 
+import ai.deepchat.platform.db.ListenedCache;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -18,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * invalidation bumps a generation, and a result is cached only if the generation it started with is
  * still current (checked and stored under one lock, which invalidations take too).
  */
-public final class ApiKeyCache {
+public final class ApiKeyCache implements ListenedCache {
 
   /** The NOTIFY channel of V49's triggers. */
   public static final String CHANNEL = "deepchat_auth";
@@ -54,6 +55,11 @@ public final class ApiKeyCache {
     this.entries = Caffeine.newBuilder().maximumSize(maxEntries).build();
   }
 
+  @Override
+  public String channel() {
+    return CHANNEL;
+  }
+
   /** Whether lookups are served from the cache now (a LISTEN is live). */
   public boolean live() {
     return live;
@@ -86,6 +92,7 @@ public final class ApiKeyCache {
   }
 
   /** A notification's payload: {@code <tenant>}, {@code <tenant>:<key>} or {@code *}. Unknown forms drop everything. */
+  @Override
   public void invalidate(String payload) {
     int colon = payload.indexOf(':');
     try {
@@ -118,7 +125,8 @@ public final class ApiKeyCache {
   }
 
   /** Empties the cache and starts (true: a LISTEN just succeeded) or stops (false: it was lost) serving from it. */
-  void reset(boolean listening) {
+  @Override
+  public void reset(boolean listening) {
     synchronized (lock) {
       generation++;
       live = listening;
