@@ -52,14 +52,10 @@ class WidgetHandoffLookupTest {
   }
 
   /**
-   * With the handoffs table locked by another session, a lookup would wait for the lock: the third turn is
+   * With the handoffs table locked by another session, a lookup would wait for the lock: the turn is
    * answered all the same, so it ran none.
    */
-  @Test
-  void aConversationWithoutHandoffIsNotLookedUpAgain() throws Exception {
-    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, h.tenant("lookup-once"));
-    List<JsonObject> seen = new ArrayList<>();
-    String conv = conversationOfTwoTurns(v, seen);
+  private void answeredWithHandoffsLocked(WidgetVisitorSocket v, String conv, List<JsonObject> seen) throws Exception {
     try (Connection c = h.testDb.ownerJdbc(); Statement s = c.createStatement()) {
       c.setAutoCommit(false);
       s.execute("LOCK TABLE handoffs IN ACCESS EXCLUSIVE MODE");
@@ -67,6 +63,29 @@ class WidgetHandoffLookupTest {
       assertThat(v.next("done", seen).getString("intent")).isEqualTo("chat");
       c.rollback();
     }
+  }
+
+  /** A conversation a lookup found without handoff is not looked up again. */
+  @Test
+  void aConversationWithoutHandoffIsNotLookedUpAgain() throws Exception {
+    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, h.tenant("lookup-once"));
+    List<JsonObject> seen = new ArrayList<>();
+    String conv = conversationOfTwoTurns(v, seen);
+    h.db.withoutOpenHandoff().reset(true); // forget what the first turn stored: the second turn's lookup is remembered
+    v.say("And in winter?", conv);
+    v.next("done", seen);
+    answeredWithHandoffsLocked(v, conv, seen);
+  }
+
+  /** A conversation the bot just started cannot have a handoff: its second turn runs no lookup either. */
+  @Test
+  void aNewConversationIsNotLookedUp() throws Exception {
+    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, h.tenant("lookup-new"));
+    List<JsonObject> seen = new ArrayList<>();
+    v.say("What are your opening hours?", null);
+    String conv = v.next("start", seen).getString("conversationId");
+    v.next("done", seen);
+    answeredWithHandoffsLocked(v, conv, seen);
   }
 
   @Test

@@ -8,6 +8,7 @@ import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.KnownAbsent;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.policy.privacy.PiiMasker;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
@@ -124,7 +125,7 @@ final class ConversationStore {
       SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(model, settings.extra());
       // tokenizers are native code: count on the tokenizer pool
       return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
-          .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned,
+          .compose(pinned -> begin(c, tenantId, req, conversationId, model, sampling, settings, pinned,
               sampling.constraint() == null ? known : null))
           .compose(b -> {
             // a retry generating into its earlier answer row: that row is finished here, as a finish would
@@ -161,7 +162,7 @@ final class ConversationStore {
         BusFailure.STORAGE_ERROR.exception("The answer could not be stored.")));
   }
 
-  private Future<Begun> begin(SqlConnection c, TurnRequest req, UUID conversationId, ModelChoice model,
+  private Future<Begun> begin(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
                               SamplingParams sampling, Settings settings, int pinned, KnownAnswer known) {
     int maxTokens = sampling.maxTokens();
     ChatMessage user = req.messages().get(req.messages().size() - 1);
@@ -173,7 +174,7 @@ final class ConversationStore {
     Future<Begun> existing = req.idempotencyKey() == null ? Future.succeededFuture(null)
         : byIdempotencyKey(c, req, settings);
     return existing.compose(found -> found != null ? Future.succeededFuture(found)
-        : insertTurn(c, req, conversationId, user, model, settings, known));
+        : insertTurn(c, tenantId, req, conversationId, user, model, settings, known));
   }
 
   private Future<Settings> settings(SqlConnection c) {
@@ -236,8 +237,8 @@ final class ConversationStore {
   }
 
   /** {@code known} (null: none): the answer is inserted complete, as its finish would leave it. */
-  private Future<Begun> insertTurn(SqlConnection c, TurnRequest req, UUID conversationId, ChatMessage user,
-                                   ModelChoice model, Settings settings, KnownAnswer known) {
+  private Future<Begun> insertTurn(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId,
+                                   ChatMessage user, ModelChoice model, Settings settings, KnownAnswer known) {
     UUID modelVersion = model.storedVersionId();
     Future<Void> conversation;
     if (req.conversationId() != null) {
@@ -253,7 +254,15 @@ final class ConversationStore {
       title = title.substring(0, Math.min(title.length(), 80));
       conversation = c.preparedQuery("INSERT INTO conversations (id, tenant_id, visitor_id, channel, title, "
               + "model_version_id) VALUES ($1, app_tenant(), $2, $3, $4, $5)")
-          .execute(Tuple.of(conversationId, req.visitorId(), req.channel(), title, modelVersion)).mapEmpty();
+          .execute(Tuple.of(conversationId, req.visitorId(), req.channel(), title, modelVersion)).<Void>mapEmpty()
+          .onSuccess(v -> {
+            if (ChatMessages.CHANNEL_WIDGET.equals(req.channel())) {
+              // no handoff can open on it before this transaction commits, and each one that opens later is
+              // announced: the visitor's next turn skips the handoff lookup (Handoffs.visitorMessage)
+              KnownAbsent noHandoff = db.withoutOpenHandoff();
+              noHandoff.offer(tenantId, conversationId, noHandoff.begin());
+            }
+          });
     }
     return conversation
         .compose(v -> history(c, req, conversationId, null))
