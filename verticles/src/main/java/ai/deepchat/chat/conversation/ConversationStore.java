@@ -240,6 +240,7 @@ final class ConversationStore {
   private Future<Begun> insertTurn(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId,
                                    ChatMessage user, ModelChoice model, Settings settings, KnownAnswer known) {
     UUID modelVersion = model.storedVersionId();
+    String masked = PiiMasker.mask(user.content()); // once: the title is made of it too
     Future<Void> conversation;
     if (req.conversationId() != null) {
       // the version answering now is the one the next turn is pinned to (it changes only on rollback/promotion)
@@ -250,7 +251,7 @@ final class ConversationStore {
           .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
               : Future.failedFuture(BusFailure.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
     } else {
-      String title = PiiMasker.mask(user.content()).strip();
+      String title = masked.strip();
       title = title.substring(0, Math.min(title.length(), 80));
       conversation = c.preparedQuery("INSERT INTO conversations (id, tenant_id, visitor_id, channel, title, "
               + "model_version_id) VALUES ($1, app_tenant(), $2, $3, $4, $5)")
@@ -270,7 +271,7 @@ final class ConversationStore {
         .compose(history -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, "
                 + "status, idempotency_key, tool_call_id, media_id, created_at) VALUES (app_tenant(), $1, $4, $2, "
                 + "'complete', $3, $5, $6, clock_timestamp()) RETURNING id")
-            .execute(Tuple.of(conversationId, PiiMasker.mask(user.content()), req.idempotencyKey(),
+            .execute(Tuple.of(conversationId, masked, req.idempotencyKey(),
                 "tool".equals(user.role()) ? "tool" : "user", user.toolCallId(),
                 req.mediaId() == null ? null : UUID.fromString(req.mediaId())))
             .map(rows -> rows.iterator().next().getUUID(0))
