@@ -108,8 +108,7 @@ class WidgetHandoffLookupTest {
   /** The bot's own escalation (asked for a person) silences it from the next message, as without the memory. */
   @Test
   void anEscalationSilencesTheBotOnTheNextMessage() throws Exception {
-    ChatHarness.Tenant t = h.tenant("lookup-esc");
-    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, t);
+    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, h.tenant("lookup-esc"));
     List<JsonObject> seen = new ArrayList<>();
     String conv = conversationOfTwoTurns(v, seen);
     v.say("我要转人工", conv);

@@ -11,21 +11,14 @@ import java.util.UUID;
  * open handoff), so a hot path can skip the query that would find nothing. A trigger announces on
  * {@link #channel()} every change that can make such a row appear, with the payload
  * {@code <tenant>:<id>}; the entry goes when the notification arrives. Served only while listening.
- *
- * <p>A read that began before an invalidation must not be remembered after it: every invalidation bumps
- * a generation, and an absence is kept only if the generation its read started with is still current.
+ * A read that raced an invalidation is not kept ({@link ListenGuard}).
  */
 public final class KnownAbsent implements ListenedCache {
-
-  /** Returned by {@link #begin()} when results must not be kept. */
-  private static final long NOT_CACHING = -1;
 
   private final String channel;
   private final String metric;
   private final Cache<String, Boolean> entries;
-  private final Object lock = new Object();
-  private volatile boolean live;
-  private long generation; // guarded by lock
+  private final ListenGuard guard = new ListenGuard();
 
   /** {@code metric}: the cache's name in {@code deepchat_cache_requests_total}. */
   public KnownAbsent(String channel, String metric, long maxEntries) {
@@ -41,12 +34,12 @@ public final class KnownAbsent implements ListenedCache {
 
   /** Whether absences are served now (a LISTEN is live). */
   public boolean live() {
-    return live;
+    return guard.live();
   }
 
   /** True when {@code id} of {@code tenantId} is known to have no row; false also whenever not listening. */
   public boolean absent(UUID tenantId, UUID id) {
-    if (!live) {
+    if (!guard.live()) {
       return false;
     }
     boolean hit = entries.getIfPresent(key(tenantId, id)) != null;
@@ -56,18 +49,12 @@ public final class KnownAbsent implements ListenedCache {
 
   /** To call before the database read; pass the value to {@link #offer}. */
   public long begin() {
-    synchronized (lock) {
-      return live ? generation : NOT_CACHING;
-    }
+    return guard.begin();
   }
 
   /** Remembers an absence read since {@link #begin()} returned {@code startedAt}, unless anything changed since. */
   public void offer(UUID tenantId, UUID id, long startedAt) {
-    synchronized (lock) {
-      if (live && startedAt == generation) {
-        entries.put(key(tenantId, id), Boolean.TRUE);
-      }
-    }
+    guard.keepIf(startedAt, () -> entries.put(key(tenantId, id), Boolean.TRUE));
   }
 
   /** This node made such a row appear: forget the absence now, not when its own notification comes back. */
@@ -78,19 +65,12 @@ public final class KnownAbsent implements ListenedCache {
   /** {@code <tenant>:<id>}, as the trigger sends it (uuid text is lowercase on both sides). */
   @Override
   public void invalidate(String payload) {
-    synchronized (lock) {
-      generation++;
-      entries.invalidate(payload);
-    }
+    guard.invalidate(() -> entries.invalidate(payload));
   }
 
   @Override
   public void reset(boolean listening) {
-    synchronized (lock) {
-      generation++;
-      live = listening;
-      entries.invalidateAll();
-    }
+    guard.reset(listening, entries::invalidateAll);
   }
 
   private static String key(UUID tenantId, UUID id) {
