@@ -2,6 +2,8 @@ package ai.deepchat.platform.outbound;
 
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.PlatformConfig;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -34,6 +36,8 @@ public final class OutboundPolicy {
 
   private final Set<String> allowed;
   private final HostResolver resolver;
+  /** URLs that passed {@link #check} (a refusal is not kept: it throws). */
+  private final Cache<String, OutboundUrl> passed = Caffeine.newBuilder().maximumSize(1_024).build();
 
   /** {@code allowedHosts}: entries {@code host} (any port) or {@code host:port} ({@code [v6]:port}). */
   public OutboundPolicy(List<String> allowedHosts, HostResolver resolver) {
@@ -127,7 +131,8 @@ public final class OutboundPolicy {
   public Future<PinnedTarget> resolve(Vertx vertx, String url) {
     OutboundUrl checked;
     try {
-      checked = check(url); // no I/O
+      // no I/O, and the same answer for the same URL under this policy: a model's URL is checked once
+      checked = passed.get(url, this::check);
     } catch (RuntimeException refused) {
       return later(vertx, () -> {
         throw refused;
