@@ -1,6 +1,7 @@
 package ai.deepchat.handoff;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.KnownAbsent;
 import ai.deepchat.platform.policy.AuditTrail;
 import ai.deepchat.platform.policy.PolicyMessages.AuditEntry;
 import ai.deepchat.policy.privacy.PiiMasker;
@@ -91,6 +92,10 @@ public final class Handoffs {
           if (offline != null) {
             return Future.succeededFuture(offline);
           }
+          if (created[0]) {
+            // at once on this node, not when V51's notification comes back: the visitor's next message is stored
+            db.withoutOpenHandoff().invalidate(tenantId, conversationId);
+          }
           Future<Void> assigned = created[0] ? assignment.dispatch(tenantId) : Future.succeededFuture();
           return assigned.compose(x -> status(tenantId, conversationId));
         })
@@ -156,10 +161,24 @@ public final class Handoffs {
     if (conversationId == null) {
       return Future.succeededFuture(null);
     }
+    // most widget turns are in conversations no person was ever asked into: remembered per node, so
+    // such a turn runs no transaction for this (V51 announces every handoff that opens)
+    KnownAbsent noHandoff = db.withoutOpenHandoff();
+    if (noHandoff.absent(tenantId, conversationId)) {
+      return Future.succeededFuture(null);
+    }
+    long readFrom = noHandoff.begin();
     String stored = PiiMasker.mask(text);
-    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT id FROM handoffs WHERE conversation_id = $1 "
-            + "AND visitor_id = $2 AND state <> 'resolved'").execute(Tuple.of(conversationId, visitorId))
-        .compose(open -> open.size() == 0 ? Future.succeededFuture((JsonObject) null)
+    return db.inTenant(tenantId, c -> c.preparedQuery("SELECT visitor_id FROM handoffs WHERE conversation_id = $1 "
+            + "AND state <> 'resolved'").execute(Tuple.of(conversationId))
+        .compose(open -> {
+          if (open.size() == 0) {
+            noHandoff.offer(tenantId, conversationId, readFrom);
+          }
+          // another visitor's handoff (a conversation not the visitor's): the turn refuses it as before
+          return Future.succeededFuture(open.size() == 1 && visitorId.equals(open.iterator().next().getString(0)));
+        })
+        .compose(handedOver -> !handedOver ? Future.succeededFuture((JsonObject) null)
             : c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, status, idempotency_key, "
                     + "created_at) VALUES (app_tenant(), $1, 'user', $2, 'complete', $3, clock_timestamp()) "
                     + "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id, created_at")

@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
@@ -73,6 +74,22 @@ class ChatApiIntegrationTest {
         + "|| (cv.updated_at >= a.created_at) FROM conversations cv JOIN messages a ON a.conversation_id = cv.id "
         + "AND a.role = 'assistant' WHERE cv.id = '" + conv + "'")).isEqualTo("complete|Echo: When do you open?|true|true");
     assertThat(h.string("SELECT updated_at::text FROM conversations WHERE id = '" + other + "'")).isEqualTo(otherBefore);
+  }
+
+  /**
+   * A model turn's begin writes the question and its answer row in one statement (one command id, cmin, for
+   * both rows), the answer's created_at after the question's: read while the model is still silent.
+   */
+  @Test
+  void theQuestionAndItsAnswerRowAreInsertedByOneStatement() throws Exception {
+    String question = "PACED 1500 10 one statement";
+    var pending = CompletableFuture.supplyAsync(() -> complete(a.apiKey(), ask(question)));
+    String where = " FROM messages q JOIN messages r ON r.reply_to = q.id WHERE q.tenant_id = '" + a.id()
+        + "' AND q.content = '" + question + "'";
+    until("the turn begun", Duration.ofSeconds(10), () -> h.count("SELECT count(*)" + where) == 1);
+    assertThat(h.string("SELECT r.status || '|' || (q.cmin = r.cmin) || '|' || (r.created_at > q.created_at)" + where))
+        .isEqualTo("streaming|true|true");
+    assertThat(pending.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
   }
 
   @Test

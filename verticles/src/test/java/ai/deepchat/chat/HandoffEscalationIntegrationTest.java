@@ -1,9 +1,6 @@
 package ai.deepchat.chat;
 
-import ai.deepchat.platform.testing.WebSockets;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Tuple;
@@ -12,14 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,55 +36,9 @@ class HandoffEscalationIntegrationTest {
     h = new ChatHarness(vertx).start(java.util.Map.of("CHAT_REQUEST_TIMEOUT_MS", "15000"));
   }
 
-  /** A visitor's socket and the frames it got. */
-  private final class Visitor {
-    final ChatHarness.Tenant tenant;
-    final String token;
-    final String id;
-    final BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
-    final WebSocket ws;
-
-    Visitor(ChatHarness.Tenant tenant) throws Exception {
-      this.tenant = tenant;
-      HttpResponse<String> r = h.send(h.request("/widget/session").header("Content-Type", "application/json")
-          .header("Origin", tenant.origin())
-          .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("key", tenant.widgetKey()).encode())));
-      JsonObject s = new JsonObject(r.body());
-      token = s.getString("visitorToken");
-      id = s.getString("visitorId");
-      ws = await(WebSockets.client(vertx).connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(h.port)
-          .setURI("/widget/ws?token=" + token).addHeader("Origin", tenant.origin())));
-      ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
-    }
-
-    void say(String text, String conversationId) throws Exception {
-      await(ws.writeTextMessage(new JsonObject().put("type", "message").put("text", text).put("conversationId", conversationId)
-          .put("clientMessageId", UUID.randomUUID().toString()).encode()));
-    }
-
-    JsonObject next(String type, List<JsonObject> seen) throws InterruptedException {
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (System.nanoTime() < until) {
-        JsonObject f = frames.poll(100, TimeUnit.MILLISECONDS);
-        if (f != null) {
-          seen.add(f);
-          if (type.equals(f.getString("type"))) {
-            return f;
-          }
-        }
-      }
-      throw new AssertionError("no '" + type + "' frame; saw " + seen);
-    }
-
-    HttpResponse<String> post(String path, JsonObject body) {
-      return h.send(h.request(path).header("Authorization", "Bearer " + token).header("Origin", tenant.origin())
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.encode())));
-    }
-  }
-
   @Test
   void askingForAPersonQueuesTheConversationAndSilencesTheBot() throws Exception {
-    Visitor v = new Visitor(h.tenant("esc-ask"));
+    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, h.tenant("esc-ask"));
     List<JsonObject> seen = new ArrayList<>();
     v.say("我要转人工", null);
     String conv = v.next("start", seen).getString("conversationId");
@@ -121,7 +67,7 @@ class HandoffEscalationIntegrationTest {
     ChatHarness.Tenant t = h.tenant("esc-rule");
     await(h.db.inTenant(t.id(), c -> c.preparedQuery("INSERT INTO intent_rules (tenant_id, intent, kind, pattern) "
         + "VALUES ($1, 'handoff', 'keyword', 'refund')").execute(Tuple.of(t.id()))));
-    Visitor v = new Visitor(t);
+    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, t);
     List<JsonObject> seen = new ArrayList<>();
     v.say("I would like a refund for my order", null);
     assertThat(v.next("done", seen).getString("intent")).isEqualTo("handoff");
@@ -130,7 +76,7 @@ class HandoffEscalationIntegrationTest {
 
   @Test
   void twoThumbsDownEscalate() throws Exception {
-    Visitor v = new Visitor(h.tenant("esc-thumbs"));
+    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, h.tenant("esc-thumbs"));
     List<JsonObject> seen = new ArrayList<>();
     v.say("What is the capital of Atlantis?", null);
     JsonObject first = v.next("start", seen);
@@ -150,7 +96,7 @@ class HandoffEscalationIntegrationTest {
   @Test
   void erasingTheVisitorErasesItsTickets() throws Exception {
     ChatHarness.Tenant t = h.tenant("esc-erase");
-    Visitor v = new Visitor(t);
+    WidgetVisitorSocket v = new WidgetVisitorSocket(h, vertx, t);
     List<JsonObject> seen = new ArrayList<>();
     v.say("Hello", null);
     String conv = v.next("start", seen).getString("conversationId");

@@ -8,6 +8,7 @@ import ai.deepchat.platform.chat.ChatMessages.Citation;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.KnownAbsent;
 import ai.deepchat.platform.db.SqlStates;
 import ai.deepchat.policy.privacy.PiiMasker;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
@@ -124,7 +125,7 @@ final class ConversationStore {
       SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(model, settings.extra());
       // tokenizers are native code: count on the tokenizer pool
       return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
-          .compose(pinned -> begin(c, req, conversationId, model, sampling, settings, pinned,
+          .compose(pinned -> begin(c, tenantId, req, conversationId, model, sampling, settings, pinned,
               sampling.constraint() == null ? known : null))
           .compose(b -> {
             // a retry generating into its earlier answer row: that row is finished here, as a finish would
@@ -161,7 +162,7 @@ final class ConversationStore {
         BusFailure.STORAGE_ERROR.exception("The answer could not be stored.")));
   }
 
-  private Future<Begun> begin(SqlConnection c, TurnRequest req, UUID conversationId, ModelChoice model,
+  private Future<Begun> begin(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
                               SamplingParams sampling, Settings settings, int pinned, KnownAnswer known) {
     int maxTokens = sampling.maxTokens();
     ChatMessage user = req.messages().get(req.messages().size() - 1);
@@ -173,7 +174,7 @@ final class ConversationStore {
     Future<Begun> existing = req.idempotencyKey() == null ? Future.succeededFuture(null)
         : byIdempotencyKey(c, req, settings);
     return existing.compose(found -> found != null ? Future.succeededFuture(found)
-        : insertTurn(c, req, conversationId, user, model, settings, known));
+        : insertTurn(c, tenantId, req, conversationId, user, model, settings, known));
   }
 
   private Future<Settings> settings(SqlConnection c) {
@@ -236,9 +237,10 @@ final class ConversationStore {
   }
 
   /** {@code known} (null: none): the answer is inserted complete, as its finish would leave it. */
-  private Future<Begun> insertTurn(SqlConnection c, TurnRequest req, UUID conversationId, ChatMessage user,
-                                   ModelChoice model, Settings settings, KnownAnswer known) {
+  private Future<Begun> insertTurn(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId,
+                                   ChatMessage user, ModelChoice model, Settings settings, KnownAnswer known) {
     UUID modelVersion = model.storedVersionId();
+    String masked = PiiMasker.mask(user.content()); // once: the title is made of it too
     Future<Void> conversation;
     if (req.conversationId() != null) {
       // the version answering now is the one the next turn is pinned to (it changes only on rollback/promotion)
@@ -249,28 +251,54 @@ final class ConversationStore {
           .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
               : Future.failedFuture(BusFailure.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
     } else {
-      String title = PiiMasker.mask(user.content()).strip();
+      String title = masked.strip();
       title = title.substring(0, Math.min(title.length(), 80));
       conversation = c.preparedQuery("INSERT INTO conversations (id, tenant_id, visitor_id, channel, title, "
               + "model_version_id) VALUES ($1, app_tenant(), $2, $3, $4, $5)")
-          .execute(Tuple.of(conversationId, req.visitorId(), req.channel(), title, modelVersion)).mapEmpty();
+          .execute(Tuple.of(conversationId, req.visitorId(), req.channel(), title, modelVersion)).<Void>mapEmpty()
+          .onSuccess(v -> {
+            if (ChatMessages.CHANNEL_WIDGET.equals(req.channel())) {
+              // no handoff can open on it before this transaction commits, and each one that opens later is
+              // announced: the visitor's next turn skips the handoff lookup (Handoffs.visitorMessage)
+              KnownAbsent noHandoff = db.withoutOpenHandoff();
+              noHandoff.offer(tenantId, conversationId, noHandoff.begin());
+            }
+          });
     }
+    Tuple message = Tuple.of(conversationId, masked, req.idempotencyKey(), "tool".equals(user.role()) ? "tool" : "user",
+        user.toolCallId(), req.mediaId() == null ? null : UUID.fromString(req.mediaId()));
     return conversation
-        .compose(v -> history(c, req, conversationId, null))
-        // the new message: the user's, or (an agent loop) a tool's result with the call it answers
-        .compose(history -> c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, "
-                + "status, idempotency_key, tool_call_id, media_id, created_at) VALUES (app_tenant(), $1, $4, $2, "
-                + "'complete', $3, $5, $6, clock_timestamp()) RETURNING id")
-            .execute(Tuple.of(conversationId, PiiMasker.mask(user.content()), req.idempotencyKey(),
-                "tool".equals(user.role()) ? "tool" : "user", user.toolCallId(),
-                req.mediaId() == null ? null : UUID.fromString(req.mediaId())))
-            .map(rows -> rows.iterator().next().getUUID(0))
-            .compose(userId -> known != null
-                ? insertAnswered(c, conversationId, userId, modelVersion, known)
-                    .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null, null, known))
-                : insertAnswer(c, conversationId, userId, modelVersion)
-                    .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null))));
+        .compose(v -> req.conversationId() == null && !req.channel().equals(ChatMessages.CHANNEL_API)
+            ? Future.succeededFuture(List.<ChatMessage>of()) // a conversation begun by this turn has no history
+            : history(c, req, conversationId, null))
+        .compose(history -> known != null
+            ? c.preparedQuery(INSERT_MESSAGE + " RETURNING id").execute(message)
+                .map(rows -> rows.iterator().next().getUUID(0))
+                .compose(userId -> insertAnswered(c, conversationId, userId, modelVersion, known)
+                    .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null, null, known)))
+            : c.preparedQuery(INSERT_MESSAGE_AND_ANSWER).execute(message.addValue(modelVersion))
+                .map(rows -> {
+                  Row r = rows.iterator().next();
+                  return new Begun(conversationId, r.getUUID("reply_to"), r.getUUID("id"), settings, history, null, null);
+                }));
   }
+
+  /** The new message: the user's, or (an agent loop) a tool's result with the call it answers. */
+  private static final String INSERT_MESSAGE = "INSERT INTO messages (tenant_id, conversation_id, role, content, "
+      + "status, idempotency_key, tool_call_id, media_id, created_at) VALUES (app_tenant(), $1, $4, $2, "
+      + "'complete', $3, $5, $6, clock_timestamp())";
+
+  /**
+   * The new message and its answer row ('streaming', as {@link #insertAnswer}) in one statement: one
+   * round trip and one statement less per model turn. The answer is read from the message's insert, so it
+   * is inserted after it, and its created_at is kept after the message's even within one microsecond
+   * (history is ordered by it).
+   */
+  private static final String INSERT_MESSAGE_AND_ANSWER = "WITH question AS (" + INSERT_MESSAGE
+      + " RETURNING id, created_at) INSERT INTO messages (tenant_id, conversation_id, role, content, status, reply_to, "
+      + "model_version_id, created_at) SELECT app_tenant(), $1, 'assistant', '', 'streaming', question.id, $7, "
+      + "greatest(clock_timestamp(), question.created_at + interval '1 microsecond') FROM question "
+      + "RETURNING reply_to, id";
 
   /**
    * The answer row already complete: the columns and values a finish writes (its parameters, {@link

@@ -23,9 +23,22 @@ final class MatchText {
   private MatchText() {
   }
 
+  /** Below the CJK radicals nothing is traditional Chinese: the transliterator leaves such text as it is. */
+  static final char FIRST_CJK = '\u2E80';
+
   public static String of(String text) {
     String folded = QuestionNormalizer.normalize(text);
-    String simplified = SIMPLIFIED.get().transliterate(folded);
+    String simplified = hasCjk(folded) ? SIMPLIFIED.get().transliterate(folded) : folded;
     return SPACES.matcher(PUNCTUATION.matcher(simplified).replaceAll(" ")).replaceAll(" ").strip();
+  }
+
+  /** Whether any char is at or above {@link #FIRST_CJK}: questions in other scripts skip ICU, whose rules scan every char. */
+  static boolean hasCjk(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= FIRST_CJK) {
+        return true;
+      }
+    }
+    return false;
   }
 }

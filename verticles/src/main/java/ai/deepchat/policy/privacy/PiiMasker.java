@@ -33,10 +33,27 @@ public final class PiiMasker {
   // E.164 style: '+', country code, then digit groups; 8-15 digits in all
   private static final Pattern INTERNATIONAL = Pattern.compile(
       "(?<![\\w+])\\+\\d{1,3}(?:[ .-]?\\(?\\d{1,4}\\)?){1,6}(?!\\d)");
+  /** The fewest digits any number kind needs: an international number's 8 (landlines 10, mobiles 11). */
+  static final int MIN_DIGITS = 8;
   private static final int[] ID_WEIGHTS = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
   private static final char[] ID_CHECK = "10X98765432".toCharArray();
 
   private PiiMasker() {
+  }
+
+  /**
+   * False when no pattern can match, so most texts skip the six regular expressions: an address needs an
+   * '@', and every number kind at least {@link #MIN_DIGITS} ASCII digits (what {@code \d} matches).
+   */
+  static boolean mayHold(String text) {
+    int digits = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '@' || (c >= '0' && c <= '9' && ++digits >= MIN_DIGITS)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The text with every finding masked. */
@@ -60,6 +77,11 @@ public final class PiiMasker {
 
   /** Non-overlapping findings in order; earlier kinds in {@link Kind} win overlaps. */
   public static List<Finding> find(String text) {
+    return mayHold(text) ? scan(text) : List.of();
+  }
+
+  /** {@link #find} without the cheap test first. */
+  static List<Finding> scan(String text) {
     List<Finding> all = new ArrayList<>();
     collect(all, EMAIL, text, Kind.EMAIL, s -> true);
     collect(all, ID_CARD, text, Kind.ID_CARD, PiiMasker::validIdCard);

@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Function;
@@ -24,6 +25,8 @@ public final class Database {
   private final Pool pool;
   private final PgConnectOptions connectOptions;
   private final ApiKeyCache apiKeys = new ApiKeyCache(API_KEY_CACHE_ENTRIES);
+  /** Widget conversations known to have no open handoff (V51's trigger announces every opening). */
+  private final KnownAbsent withoutOpenHandoff = new KnownAbsent("deepchat_handoff_opened", "no_open_handoff", 50_000);
 
   public Database(Pool pool) {
     this(pool, null);
@@ -72,6 +75,16 @@ public final class Database {
   /** Found API keys; serves only while an {@code AuthChangeVerticle} listens on this database. */
   public ApiKeyCache apiKeys() {
     return apiKeys;
+  }
+
+  /** Conversations known to have no open handoff; served only while an {@code AuthChangeVerticle} listens. */
+  public KnownAbsent withoutOpenHandoff() {
+    return withoutOpenHandoff;
+  }
+
+  /** Every cache kept by notifications on this database, for the one LISTEN connection that feeds them. */
+  public List<ListenedCache> listenedCaches() {
+    return List.of(apiKeys, withoutOpenHandoff);
   }
 
   public Future<Void> close() {

@@ -54,6 +54,8 @@ public final class PlatformMetrics {
   private final java.util.Set<Object> keptForMeters = ConcurrentHashMap.newKeySet();
   // recorded per delivered token: looked up once per channel, not built per call
   private final Map<String, Timer> addedLatency = new ConcurrentHashMap<>();
+  /** Per cache its miss and hit counters, found once: a lookup happens on every request. */
+  private final Map<String, Counter[]> cacheCounters = new ConcurrentHashMap<>();
   private final Map<String, Timer> addedTtft = new ConcurrentHashMap<>();
 
   public PlatformMetrics(MeterRegistry registry, TenantLabels tenants) {
@@ -95,7 +97,9 @@ public final class PlatformMetrics {
 
   /** deepchat_cache_requests_total{cache, result=hit|miss}: hit rate = hits / all. */
   public void cacheLookup(String cache, boolean hit) {
-    registry.counter("deepchat.cache.requests", "cache", cache, "result", hit ? "hit" : "miss").increment();
+    cacheCounters.computeIfAbsent(cache, c -> new Counter[] {
+        registry.counter("deepchat.cache.requests", "cache", c, "result", "miss"),
+        registry.counter("deepchat.cache.requests", "cache", c, "result", "hit")})[hit ? 1 : 0].increment();
   }
 
   /** deepchat_moderation_hits_total{tenant, direction=input|output, action=mask|block}. */

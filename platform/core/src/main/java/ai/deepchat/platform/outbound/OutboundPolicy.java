@@ -2,7 +2,10 @@ package ai.deepchat.platform.outbound;
 
 import ai.deepchat.platform.concurrent.WorkerPools;
 import ai.deepchat.platform.config.PlatformConfig;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 import java.net.InetAddress;
@@ -13,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -32,6 +36,8 @@ public final class OutboundPolicy {
 
   private final Set<String> allowed;
   private final HostResolver resolver;
+  /** URLs that passed {@link #check} (a refusal is not kept: it throws). */
+  private final Cache<String, OutboundUrl> passed = Caffeine.newBuilder().maximumSize(1_024).build();
 
   /** {@code allowedHosts}: entries {@code host} (any port) or {@code host:port} ({@code [v6]:port}). */
   public OutboundPolicy(List<String> allowedHosts, HostResolver resolver) {
@@ -123,12 +129,41 @@ public final class OutboundPolicy {
    * later, never inside the call, so callers may rely on their state being set.
    */
   public Future<PinnedTarget> resolve(Vertx vertx, String url) {
-    return WorkerPools.of(vertx).runOnce(WorkerPools.Kind.OUTBOUND_LOOKUPS, () -> pin(check(url)));
+    OutboundUrl checked;
+    try {
+      // no I/O, and the same answer for the same URL under this policy: a model's URL is checked once
+      checked = passed.get(url, this::check);
+    } catch (RuntimeException refused) {
+      return later(vertx, () -> {
+        throw refused;
+      });
+    }
+    return resolve(vertx, checked);
   }
 
-  /** {@link #pin} on the lookup pool, for a URL the caller checked (and narrowed by rules of its own). */
+  /**
+   * {@link #pin} on the lookup pool, for a URL the caller checked (and narrowed by rules of its own). An
+   * address (an IP literal, e.g. a model server next to the node) needs no lookup, so it is pinned on the
+   * caller's context instead: no worker thread and no pool handle per request.
+   */
   public Future<PinnedTarget> resolve(Vertx vertx, OutboundUrl checked) {
+    if (checked.literal() != null) {
+      return later(vertx, () -> pin(checked));
+    }
     return WorkerPools.of(vertx).runOnce(WorkerPools.Kind.OUTBOUND_LOOKUPS, () -> pin(checked));
+  }
+
+  /** {@code task} on the caller's context, on a later turn of it (never inside the call). */
+  private static Future<PinnedTarget> later(Vertx vertx, Callable<PinnedTarget> task) {
+    Promise<PinnedTarget> done = Promise.promise();
+    vertx.runOnContext(v -> {
+      try {
+        done.complete(task.call());
+      } catch (Exception e) {
+        done.fail(e);
+      }
+    });
+    return done.future();
   }
 
   /** Whether the operator listed this endpoint (OUTBOUND_ALLOWED_HOSTS, or DEEPSEEK_BASE_URL's host). */

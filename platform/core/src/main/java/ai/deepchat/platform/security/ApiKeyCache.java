@@ -1,5 +1,7 @@
 package ai.deepchat.platform.security;
 
+import ai.deepchat.platform.db.ListenGuard;
+import ai.deepchat.platform.db.ListenedCache;
 import ai.deepchat.platform.metrics.PlatformMetrics;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -14,18 +16,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * notification, never after a TTL. While not listening every lookup goes to the database, and each
  * (re)connect starts from an empty cache.
  *
- * <p>A lookup that read the database before an invalidation must not cache its result afterwards: every
- * invalidation bumps a generation, and a result is cached only if the generation it started with is
- * still current (checked and stored under one lock, which invalidations take too).
+ * <p>A lookup that read the database before an invalidation must not cache its result afterwards
+ * ({@link ListenGuard}).
  */
-public final class ApiKeyCache {
+public final class ApiKeyCache implements ListenedCache {
 
   /** The NOTIFY channel of V49's triggers. */
   public static final String CHANNEL = "deepchat_auth";
   /** Payload of a truncate: every entry goes. */
   static final String EVERYTHING = "*";
   /** Returned by {@link #begin()} when results must not be cached. */
-  static final long NOT_CACHING = -1;
+  static final long NOT_CACHING = ListenGuard.NOT_CACHING;
   private static final long REFRESH_NANOS = 60_000_000_000L;
 
   /** A cached key, with when its last_used_at was last refreshed (at most once a minute). */
@@ -46,22 +47,25 @@ public final class ApiKeyCache {
   }
 
   private final Cache<String, Entry> entries;
-  private final Object lock = new Object();
-  private volatile boolean live;
-  private long generation; // guarded by lock
+  private final ListenGuard guard = new ListenGuard();
 
   public ApiKeyCache(long maxEntries) {
     this.entries = Caffeine.newBuilder().maximumSize(maxEntries).build();
   }
 
+  @Override
+  public String channel() {
+    return CHANNEL;
+  }
+
   /** Whether lookups are served from the cache now (a LISTEN is live). */
   public boolean live() {
-    return live;
+    return guard.live();
   }
 
   /** The cached key for {@code hash}, or null (also whenever the cache is not live). */
   Entry cached(String hash) {
-    if (!live) {
+    if (!guard.live()) {
       return null;
     }
     Entry e = entries.getIfPresent(hash);
@@ -71,64 +75,48 @@ public final class ApiKeyCache {
 
   /** To call before a database lookup; pass the value to {@link #offer}. */
   long begin() {
-    synchronized (lock) {
-      return live ? generation : NOT_CACHING;
-    }
+    return guard.begin();
   }
 
   /** Caches a result read since {@link #begin()} returned {@code startedAt}, unless anything was invalidated since. */
   void offer(String hash, ApiKeyLookup.Found found, long startedAt, long nowNanos) {
-    synchronized (lock) {
-      if (live && startedAt == generation) {
-        entries.put(hash, new Entry(found, nowNanos));
-      }
-    }
+    guard.keepIf(startedAt, () -> entries.put(hash, new Entry(found, nowNanos)));
   }
 
   /** A notification's payload: {@code <tenant>}, {@code <tenant>:<key>} or {@code *}. Unknown forms drop everything. */
+  @Override
   public void invalidate(String payload) {
     int colon = payload.indexOf(':');
     try {
       if (EVERYTHING.equals(payload)) {
-        reset(live);
+        reset(guard.live());
       } else if (colon < 0) {
         invalidateTenant(UUID.fromString(payload));
       } else {
         invalidateKey(UUID.fromString(payload.substring(colon + 1)));
       }
     } catch (IllegalArgumentException e) {
-      reset(live);
+      reset(guard.live());
     }
   }
 
   /** Drops every key of a tenant (its status changed, or it was deleted). */
   public void invalidateTenant(UUID tenantId) {
-    synchronized (lock) {
-      generation++;
-      entries.asMap().values().removeIf(e -> e.found.tenantId().equals(tenantId));
-    }
+    guard.invalidate(() -> entries.asMap().values().removeIf(e -> e.found.tenantId().equals(tenantId)));
   }
 
   /** Drops one key (revoked, re-hashed or deleted). */
   public void invalidateKey(UUID keyId) {
-    synchronized (lock) {
-      generation++;
-      entries.asMap().values().removeIf(e -> e.found.keyId().equals(keyId));
-    }
+    guard.invalidate(() -> entries.asMap().values().removeIf(e -> e.found.keyId().equals(keyId)));
   }
 
   /** Empties the cache and starts (true: a LISTEN just succeeded) or stops (false: it was lost) serving from it. */
-  void reset(boolean listening) {
-    synchronized (lock) {
-      generation++;
-      live = listening;
-      entries.invalidateAll();
-    }
+  @Override
+  public void reset(boolean listening) {
+    guard.reset(listening, entries::invalidateAll);
   }
 
   long generation() {
-    synchronized (lock) {
-      return generation;
-    }
+    return guard.generation();
   }
 }

@@ -1,6 +1,7 @@
 package ai.deepchat.platform.security;
 
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.ListenedCache;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.pgclient.PgConnectOptions;
@@ -8,12 +9,15 @@ import io.vertx.pgclient.PgConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Keeps a LISTEN on {@link ApiKeyCache#CHANNEL} on a connection of its own and feeds the notifications to
- * the database's {@link ApiKeyCache}, which serves only while this LISTEN is live. Its own connection
+ * Keeps a LISTEN on {@link ApiKeyCache#CHANNEL} (and the channel of every other {@link ListenedCache} of the
+ * database) on a connection of its own and feeds the notifications to the database's {@link ApiKeyCache}
+ * (and those caches), which serve only while this LISTEN is live. Its own connection
  * (not PgSubscriber) because PgSubscriber reconnects silently: the cache must stop serving the moment
  * the connection is lost, not when reconnecting gives up. A ping every {@link #PING_MS} catches a
  * connection that died without a close (a firewall dropping it): the cache stops serving after at most
@@ -28,7 +32,7 @@ public final class AuthChangeVerticle extends VerticleBase {
   /** How operators (and tests) find this connection in pg_stat_activity. */
   public static final String APPLICATION_NAME = "deepchat-auth-listener";
 
-  private final ApiKeyCache cache;
+  private final List<ListenedCache> caches;
   private final PgConnectOptions options;
   private final long pingMs;
   private PgConnection conn;
@@ -43,7 +47,7 @@ public final class AuthChangeVerticle extends VerticleBase {
   /** {@code pingMs}: shorter in tests. */
   AuthChangeVerticle(Database database, long pingMs) {
     this.pingMs = pingMs;
-    this.cache = database.apiKeys();
+    this.caches = database.listenedCaches();
     this.options = new PgConnectOptions(Objects.requireNonNull(database.connectOptions(), "the database's connect options"))
         .addProperty("application_name", APPLICATION_NAME);
   }
@@ -59,7 +63,7 @@ public final class AuthChangeVerticle extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(pingTimer);
-    cache.reset(false);
+    reset(false);
     return conn == null ? Future.succeededFuture() : conn.close();
   }
 
@@ -69,12 +73,16 @@ public final class AuthChangeVerticle extends VerticleBase {
         return c.close();
       }
       conn = c;
-      c.notificationHandler(n -> cache.invalidate(n.getPayload()));
+      c.notificationHandler(n -> caches.stream().filter(k -> k.channel().equals(n.getChannel()))
+          .forEach(k -> k.invalidate(n.getPayload())));
       c.closeHandler(v -> lost(c, "connection closed"));
-      return c.query("LISTEN " + ApiKeyCache.CHANNEL).execute().<Void>map(rows -> {
+      String channels = caches.stream().map(ListenedCache::channel).collect(Collectors.joining(", "));
+      // one simple query, several statements: every channel is listened to before any cache serves
+      String listen = caches.stream().map(k -> "LISTEN " + k.channel()).collect(Collectors.joining("; "));
+      return c.query(listen).execute().<Void>map(rows -> {
         failures = 0;
-        cache.reset(true); // from here every change is announced: start from nothing
-        LOG.info("API-key cache live (listening on {})", ApiKeyCache.CHANNEL);
+        reset(true); // from here every change is announced: start from nothing
+        LOG.info("API-key cache live (listening on {})", channels);
         return null;
       }).onFailure(e -> {
         conn = null; // retried below, not again from the close handler
@@ -100,8 +108,12 @@ public final class AuthChangeVerticle extends VerticleBase {
       return; // already handled (a failed ping closes the connection it reported)
     }
     conn = null;
-    cache.reset(false);
+    reset(false);
     retry(why);
+  }
+
+  private void reset(boolean listening) {
+    caches.forEach(k -> k.reset(listening));
   }
 
   private void retry(String why) {

@@ -21,6 +21,14 @@ public final class TenantKeys {
   private static final Pattern WIDGET_KEY = Pattern.compile("pk_([0-9a-f]{32})_([A-Za-z0-9]{16})");
   private static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** getInstance looks the provider up on every call (every API request hashes its key): one per thread. */
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  });
 
   private TenantKeys() {
   }
@@ -63,12 +71,7 @@ public final class TenantKeys {
   }
 
   public static String sha256(String value) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(value.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return HexFormat.of().formatHex(SHA256.get().digest(value.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static String hex(UUID id) {

@@ -2,6 +2,7 @@ package ai.deepchat.platform.outbound;
 
 import ai.deepchat.platform.concurrent.BusyDefaultWorkers;
 import ai.deepchat.platform.concurrent.WorkerPools;
+import ai.deepchat.platform.config.PlatformConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -17,6 +18,8 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static ai.deepchat.platform.testing.Await.await;
@@ -85,6 +88,32 @@ class PinnedConnectionTest {
       assertThat(target.address().getHostAddress()).isEqualTo("127.0.0.2");
     }
     assertThat(threads).singleElement().asString().startsWith(WorkerPools.Kind.OUTBOUND_LOOKUPS.poolName());
+  }
+
+  /**
+   * An IP literal needs no lookup, so it takes no lookup thread (one per model request before): with the
+   * lookup pool's one thread held, an address is still pinned, and a refused one still refused.
+   */
+  @Test
+  void anAddressIsPinnedWithoutALookupThread() throws Exception {
+    Vertx own = Vertx.vertx();
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      PlatformConfig.Workers defaults = PlatformConfig.Workers.defaults();
+      WorkerPools pools = WorkerPools.install(own, new PlatformConfig.Workers(defaults.passwordHashing(),
+          defaults.embeddings(), defaults.tokenizer(), defaults.engineAdmissions(), 1));
+      pools.runOnce(WorkerPools.Kind.OUTBOUND_LOOKUPS, () -> release.await(30, TimeUnit.SECONDS));
+      OutboundPolicy policy = new OutboundPolicy(List.of("127.0.0.2:" + port), host -> {
+        throw new AssertionError("no lookup for an address");
+      });
+      PinnedTarget target = await(policy.resolve(own, "http://127.0.0.2:" + port + "/"), Duration.ofSeconds(5));
+      assertThat(target.address().getHostAddress()).isEqualTo("127.0.0.2");
+      assertThatThrownBy(() -> await(policy.resolve(own, "http://127.0.0.3:" + port + "/"), Duration.ofSeconds(5)))
+          .hasRootCauseInstanceOf(OutboundRefusedException.class);
+    } finally {
+      release.countDown();
+      await(own.close());
+    }
   }
 
   @Test
