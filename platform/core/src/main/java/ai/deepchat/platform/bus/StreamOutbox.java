@@ -20,6 +20,7 @@ import java.util.function.BinaryOperator;
  * ends (and by an inbox right after each batch it delivers), so a handler that passes on events while
  * handling a batch sends one message per destination. {@link #manual} is for a thread that is not a
  * Vert.x context (the engine's scheduler): its owner flushes it after each round of events.
+ * An inbox of this JVM gets its batch without the bus ({@link StreamInbox#deliverLocally}).
  */
 public final class StreamOutbox {
 
@@ -65,7 +66,7 @@ public final class StreamOutbox {
   public static <E> void send(Vertx vertx, StreamKind<E, ?> kind, String address, E event) {
     StreamOutbox outbox = current(vertx);
     if (outbox == null) {
-      vertx.eventBus().send(address, event);
+      sendNow(vertx.eventBus(), address, event);
     } else {
       outbox.send(kind, address, event);
     }
@@ -79,7 +80,7 @@ public final class StreamOutbox {
   public static <E> void sendJoined(Vertx vertx, StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
     StreamOutbox outbox = current(vertx);
     if (outbox == null) {
-      vertx.eventBus().send(address, event);
+      sendNow(vertx.eventBus(), address, event);
     } else {
       outbox.hold(kind, address, event, join);
     }
@@ -117,13 +118,27 @@ public final class StreamOutbox {
   }
 
   /** Sends what is held: one message per address. */
-  public synchronized void flush() {
-    flushScheduled = false;
-    if (pending.isEmpty()) {
-      return;
+  public void flush() {
+    List<Map.Entry<String, Pending>> out;
+    synchronized (this) {
+      flushScheduled = false;
+      if (pending.isEmpty()) {
+        return;
+      }
+      // taken out first: a local inbox runs its handlers within this call, and they may send again
+      out = new ArrayList<>(pending.entrySet());
+      pending.clear();
     }
-    pending.forEach((address, held) -> bus.send(address, pack(held.kind(), held.events())));
-    pending.clear();
+    for (Map.Entry<String, Pending> e : out) {
+      sendNow(bus, e.getKey(), pack(e.getValue().kind(), e.getValue().events()));
+    }
+  }
+
+  /** To an inbox of this JVM directly, else over the bus. */
+  private static void sendNow(EventBus bus, String address, Object body) {
+    if (!StreamInbox.deliverLocally(address, body)) {
+      bus.send(address, body);
+    }
   }
 
   @SuppressWarnings("unchecked")
