@@ -1,6 +1,7 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.bus.BusFailure;
+import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
@@ -179,7 +180,8 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       RecordParser lines = RecordParser.newDelimited("\n", this::onLine);
       lines.maxRecordSize(4 << 20);
-      response.handler(lines);
+      // what the lines of one read produce leaves right after the read, without a flush task of its own
+      response.handler(read -> StreamOutbox.flushAfter(vertx, () -> lines.handle(read)));
       response.exceptionHandler(err -> {
         LOG.warn("request {}: stream from {} broke: {}", requestId, spec.describe(), err.toString());
         fail(BusFailure.BACKEND_ERROR, FAILED);

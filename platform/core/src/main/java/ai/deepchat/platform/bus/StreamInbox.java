@@ -43,7 +43,7 @@ public final class StreamInbox<E> {
     this.kind = kind;
     this.address = kind.newInboxAddress(UUID.randomUUID().toString());
     this.context = ((ContextInternal) context).unwrap(); // the event loop's context, not a request's duplicate
-    this.consumer = vertx.eventBus().consumer(address, msg -> deliver(msg.body()));
+    this.consumer = vertx.eventBus().consumer(address, msg -> deliverAndFlush(msg.body()));
     LOCAL.put(address, this);
     // the bus forgets the consumer when the context closes (an undeployed edge); so does the registry
     this.context.addCloseHook(done -> {
@@ -95,9 +95,9 @@ public final class StreamInbox<E> {
       return false;
     }
     if (inbox.context.inThread()) {
-      inbox.context.emit(body, inbox::deliver);
+      inbox.context.emit(body, inbox::deliverAndFlush);
     } else {
-      inbox.context.runOnContext(v -> inbox.deliver(body));
+      inbox.context.runOnContext(v -> inbox.deliverAndFlush(body));
     }
     return true;
   }
@@ -125,6 +125,11 @@ public final class StreamInbox<E> {
     }
   }
 
+  /** Delivers {@code body}; what the handlers send on leaves as one batch right after it. */
+  private void deliverAndFlush(Object body) {
+    StreamOutbox.flushAfter(context.owner(), () -> deliver(body));
+  }
+
   private void deliver(Object body) {
     deliveries++;
     if (kind.batchType().isInstance(body)) {
@@ -134,7 +139,6 @@ public final class StreamInbox<E> {
     } else if (kind.eventType().isInstance(body)) {
       dispatch(kind.eventType().cast(body)); // from a sender that does not batch (an older node)
     }
-    StreamOutbox.flushCurrent();
   }
 
   private static <E, B> List<E> unpack(StreamKind<E, B> kind, Object batch) {

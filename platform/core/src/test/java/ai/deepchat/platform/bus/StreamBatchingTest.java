@@ -192,6 +192,25 @@ class StreamBatchingTest {
   }
 
   @Test
+  void whatOneReadSendsLeavesRightAfterTheReadNotInATaskOfItsOwn() throws Exception {
+    String remote = ChatMessages.TURN_STREAM.newInboxAddress("other-node-read");
+    await(vertx.eventBus().consumer(remote, m -> { }).completion());
+    int[] duringRead = {-1};
+    int afterRead = on(vertx.getOrCreateContext(), () -> {
+      StreamOutbox.flushAfter(vertx, () -> { // as the remote backend handles one read of its upstream
+        for (int i = 0; i < 3; i++) {
+          StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, remote, TurnEvent.delta("r", "w" + i, null),
+              TurnEvent::joined);
+        }
+        duringRead[0] = messagesTo.getOrDefault(remote, new AtomicInteger()).get();
+      });
+      return messagesTo.getOrDefault(remote, new AtomicInteger()).get(); // still in the same task
+    });
+    assertThat(duringRead[0]).isZero();
+    assertThat(afterRead).isEqualTo(1);
+  }
+
+  @Test
   void sendersWithoutBatchingStillReachTheirStreams() throws Exception {
     Context edge = vertx.getOrCreateContext();
     Map<String, List<String>> received = new ConcurrentHashMap<>();
