@@ -1,7 +1,6 @@
 package ai.deepchat.chat.dispatch;
 
 import ai.deepchat.platform.bus.BusFailure;
-import ai.deepchat.platform.bus.StreamOutbox;
 import ai.deepchat.platform.engine.EngineMessages;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
@@ -180,8 +179,10 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       RecordParser lines = RecordParser.newDelimited("\n", this::onLine);
       lines.maxRecordSize(4 << 20);
-      // what the lines of one read produce leaves right after the read, without a flush task of its own
-      response.handler(read -> StreamOutbox.flushAfter(vertx, () -> lines.handle(read)));
+      // what the lines of a read produce is flushed by the context's outbox once the event loop has
+      // handled all the reads ready in its round (a task queued at the first one): the reads of one
+      // round that carry tokens of one turn leave as one delta, one write to its client (#25)
+      response.handler(lines);
       response.exceptionHandler(err -> {
         LOG.warn("request {}: stream from {} broke: {}", requestId, spec.describe(), err.toString());
         fail(BusFailure.BACKEND_ERROR, FAILED);

@@ -87,9 +87,10 @@ public final class StreamOutbox {
   }
 
   /**
-   * Runs {@code work} (one read of a stream, one delivered batch) on the current context and flushes
-   * what it sent right after it, instead of in a task of its own queued for the purpose (#25: one
-   * task less per read). Off any context {@code work} just runs.
+   * Runs {@code work} (an inbox delivering one batch) on the current context and flushes what it sent
+   * right after it, instead of in a task queued for the purpose. Not for reads of a socket: there the
+   * queued flush runs after every read of the event loop's round, and what the round's reads gave one
+   * stream leaves joined. Off any context {@code work} just runs.
    */
   public static void flushAfter(Vertx vertx, Runnable work) {
     StreamOutbox outbox = current(vertx);

@@ -192,22 +192,22 @@ class StreamBatchingTest {
   }
 
   @Test
-  void whatOneReadSendsLeavesRightAfterTheReadNotInATaskOfItsOwn() throws Exception {
-    String remote = ChatMessages.TURN_STREAM.newInboxAddress("other-node-read");
+  void whatABatchsHandlersSendLeavesRightAfterTheBatchNotInATaskOfItsOwn() throws Exception {
+    String remote = ChatMessages.TURN_STREAM.newInboxAddress("other-node-batch");
     await(vertx.eventBus().consumer(remote, m -> { }).completion());
-    int[] duringRead = {-1};
-    int afterRead = on(vertx.getOrCreateContext(), () -> {
-      StreamOutbox.flushAfter(vertx, () -> { // as the remote backend handles one read of its upstream
+    int[] duringBatch = {-1};
+    int afterBatch = on(vertx.getOrCreateContext(), () -> {
+      StreamOutbox.flushAfter(vertx, () -> { // as an inbox hands one batch to its streams' handlers
         for (int i = 0; i < 3; i++) {
           StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, remote, TurnEvent.delta("r", "w" + i, null),
               TurnEvent::joined);
         }
-        duringRead[0] = messagesTo.getOrDefault(remote, new AtomicInteger()).get();
+        duringBatch[0] = messagesTo.getOrDefault(remote, new AtomicInteger()).get();
       });
       return messagesTo.getOrDefault(remote, new AtomicInteger()).get(); // still in the same task
     });
-    assertThat(duringRead[0]).isZero();
-    assertThat(afterRead).isEqualTo(1);
+    assertThat(duringBatch[0]).isZero();
+    assertThat(afterBatch).isEqualTo(1);
   }
 
   @Test
