@@ -117,6 +117,11 @@ public final class StreamOutbox {
     hold(kind, address, event, null);
   }
 
+  /** As {@link #sendJoined(Vertx, StreamKind, String, Object, BinaryOperator)}, on this outbox. */
+  public <E> void sendJoined(StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
+    hold(kind, address, event, join);
+  }
+
   @SuppressWarnings("unchecked")
   private synchronized <E> void hold(StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
     if (!kind.isInbox(address)) {
