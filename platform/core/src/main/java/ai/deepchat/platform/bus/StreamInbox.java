@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.ContextInternal;
 
@@ -35,6 +36,7 @@ public final class StreamInbox<E> {
   private final StreamKind<E, ?> kind;
   private final String address;
   private final ContextInternal context;
+  private final EventBus bus;
   private final Map<String, Handler<E>> streams = new HashMap<>();
   private final MessageConsumer<Object> consumer;
   private long deliveries;
@@ -43,6 +45,7 @@ public final class StreamInbox<E> {
     this.kind = kind;
     this.address = kind.newInboxAddress(UUID.randomUUID().toString());
     this.context = ((ContextInternal) context).unwrap(); // the event loop's context, not a request's duplicate
+    this.bus = vertx.eventBus();
     this.consumer = vertx.eventBus().consumer(address, msg -> deliverAndFlush(msg.body()));
     LOCAL.put(address, this);
     // the bus forgets the consumer when the context closes (an undeployed edge); so does the registry
@@ -85,13 +88,14 @@ public final class StreamInbox<E> {
   }
 
   /**
-   * Hands {@code body} (a batch or a single event) to the inbox at {@code address} if it is in this JVM:
-   * run now when the caller is on the inbox's event loop (under the inbox's context), else queued on
-   * that context. False when the inbox is elsewhere (or gone): the caller sends it over the bus.
+   * Hands {@code body} (a batch or a single event) to the inbox at {@code address} if it is in this JVM
+   * and on {@code bus}'s Vert.x instance (two nodes in one JVM, as tests run a cluster, still talk over
+   * the bus): run now when the caller is on the inbox's event loop (under the inbox's context), else
+   * queued on that context. False when the inbox is elsewhere (or gone): the caller sends it over the bus.
    */
-  static boolean deliverLocally(String address, Object body) {
+  static boolean deliverLocally(EventBus bus, String address, Object body) {
     StreamInbox<?> inbox = LOCAL.get(address);
-    if (inbox == null) {
+    if (inbox == null || inbox.bus != bus) {
       return false;
     }
     if (inbox.context.inThread()) {

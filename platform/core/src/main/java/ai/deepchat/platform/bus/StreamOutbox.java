@@ -165,9 +165,9 @@ public final class StreamOutbox {
     }
   }
 
-  /** To an inbox of this JVM directly, else over the bus. */
+  /** To an inbox of this JVM and Vert.x instance directly, else over the bus. */
   private static void sendNow(EventBus bus, String address, Object body) {
-    if (!StreamInbox.deliverLocally(address, body)) {
+    if (!StreamInbox.deliverLocally(bus, address, body)) {
       bus.send(address, body);
     }
   }

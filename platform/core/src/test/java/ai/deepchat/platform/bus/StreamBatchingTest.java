@@ -211,6 +211,30 @@ class StreamBatchingTest {
   }
 
   @Test
+  void anotherVertxInstanceInTheSameJvmStillSendsOverItsBus() throws Exception {
+    // two nodes in one JVM (as the cluster tests run them) talk over the bus, never through the registry
+    Map<String, List<String>> received = new ConcurrentHashMap<>();
+    StreamInbox<TurnEvent> inbox = on(vertx.getOrCreateContext(), () -> turnInbox(received, "t"));
+    Vertx other = Vertx.vertx();
+    try {
+      Codecs.registerAll(other);
+      AtomicInteger sent = new AtomicInteger();
+      other.eventBus().addOutboundInterceptor(dc -> {
+        sent.incrementAndGet();
+        dc.next();
+      });
+      StreamOutbox outbox = StreamOutbox.manual(other.eventBus());
+      outbox.send(ChatMessages.TURN_STREAM, inbox.address(), TurnEvent.delta("t", "x", null));
+      outbox.flush();
+      assertThat(sent).hasValue(1);
+      assertThat(on(vertx.getOrCreateContext(), () -> received)).isEmpty(); // not clustered: nowhere to go
+      assertThat(messagesTo).isEmpty();
+    } finally {
+      await(other.close());
+    }
+  }
+
+  @Test
   void sendersWithoutBatchingStillReachTheirStreams() throws Exception {
     Context edge = vertx.getOrCreateContext();
     Map<String, List<String>> received = new ConcurrentHashMap<>();
