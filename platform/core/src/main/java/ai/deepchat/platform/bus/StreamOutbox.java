@@ -98,17 +98,13 @@ public final class StreamOutbox {
       work.run();
       return;
     }
-    boolean scheduled;
     synchronized (outbox) {
-      scheduled = outbox.flushScheduled;
-      outbox.flushScheduled = true; // no flush task while the work runs: the flush below is its
+      outbox.flushScheduled = true; // no flush task queued for what the work sends: the flush below is its
     }
     try {
       work.run();
     } finally {
-      if (!scheduled) {
-        outbox.flush(); // else the task queued before the work flushes it all
-      }
+      outbox.flush(); // all that is held, as an inbox always flushed after a batch
     }
   }
 
