@@ -1,6 +1,7 @@
 package ai.deepchat.chat;
 
 import ai.deepchat.chat.conversation.TurnLoops;
+import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvents;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
@@ -31,8 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * #25, PIPELINE_ON_EDGE_LOOP: a turn that arrives at a node running the pipeline stays on the event
  * loop of the edge that took it. The node is deployed as the launcher deploys it (several gateway and conversation instances,
  * the emulated DeepSeek API as the remote model); the bus's own interceptors (Vert.x API, no part of
- * ours replaced) note which thread sends each turn's request and which thread sends its events back to
- * the edge, i.e. the thread that read the upstream's answer and ran the pipeline for it.
+ * ours replaced) note which thread sends each turn's request and which thread acknowledges it (the
+ * pipeline's, after storing the turn), and that the turn's events cross no bus message: the edge's
+ * inbox is in this JVM, so the pipeline hands them over directly (#25).
  */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -40,8 +42,12 @@ class TurnLoopIntegrationTest {
 
   private ChatHarness h;
   private ChatHarness.Tenant tenant;
-  /** Per turn id: the thread that asked for the turn, and the threads that sent its events. */
+  /**
+   * Per turn id: the thread that asked for the turn, the thread that acknowledged it, and the threads
+   * that sent its events over the bus.
+   */
   private final Map<String, String> askedOn = new ConcurrentHashMap<>();
+  private final Map<String, String> ackedOn = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> eventsSentOn = new ConcurrentHashMap<>();
   private final io.vertx.core.Handler<DeliveryContext<Object>> recorder = this::record;
 
@@ -62,6 +68,8 @@ class TurnLoopIntegrationTest {
     Object body = ctx.message().body();
     if (body instanceof TurnRequest req) {
       askedOn.putIfAbsent(req.turnId(), thread);
+    } else if (body instanceof TurnAck ack) {
+      ackedOn.putIfAbsent(ack.turnId(), thread);
     } else if (body instanceof TurnEvents batch) {
       batch.events().forEach(e -> sentOn(e, thread));
     } else if (body instanceof TurnEvent event) {
@@ -101,8 +109,10 @@ class TurnLoopIntegrationTest {
     askedOn.forEach((turn, edge) -> {
       edges.add(edge);
       assertThat(edge).as("turn %s asked from an event loop", turn).startsWith("vert.x-eventloop-thread-");
-      // every event of the turn (the answer's deltas and its end) left from the edge's own thread
-      assertThat(eventsSentOn.get(turn)).as("threads that sent turn %s's events", turn).containsExactly(edge);
+      // the pipeline that stored the turn (and read its answer) ran on the edge's own thread
+      assertThat(ackedOn.get(turn)).as("thread that acknowledged turn %s", turn).isEqualTo(edge);
+      // and handed the answer's deltas and its end to the edge without the bus
+      assertThat(eventsSentOn.get(turn)).as("threads that sent turn %s's events over the bus", turn).isNull();
     });
     assertThat(edges).as("the turns came through more than one gateway loop").hasSizeGreaterThan(1);
   }

@@ -41,6 +41,8 @@ final class AnswerStream {
   private StreamingModerator reasoningModerator;
   private PromptLeakGuard contentGuard = PromptLeakGuard.forPrompt(null);
   private PromptLeakGuard reasoningGuard = PromptLeakGuard.forPrompt(null);
+  // the turn's context's outbox, looked up once: a context-data lookup per token showed in the profile (#25)
+  private StreamOutbox outbox;
 
   /** Why a model delta ended the answer early. */
   enum Stop { NONE, BLOCKED_WORD, PROMPT_LEAK }
@@ -237,10 +239,15 @@ final class AnswerStream {
       }
     }
     lastSentNanos = System.nanoTime();
-    if (joinable) {
-      StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, address, event, TurnEvent::joined);
-    } else {
+    if (outbox == null) {
+      outbox = StreamOutbox.current(vertx);
+    }
+    if (outbox == null) { // off any context: sent at once
       StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
+    } else if (joinable) {
+      outbox.sendJoined(ChatMessages.TURN_STREAM, address, event, TurnEvent::joined);
+    } else {
+      outbox.send(ChatMessages.TURN_STREAM, address, event);
     }
   }
 

@@ -179,6 +179,9 @@ public final class OpenAiHttpBackend implements ModelBackend {
       }
       RecordParser lines = RecordParser.newDelimited("\n", this::onLine);
       lines.maxRecordSize(4 << 20);
+      // what the lines of a read produce is flushed by the context's outbox once the event loop has
+      // handled all the reads ready in its round (a task queued at the first one): the reads of one
+      // round that carry tokens of one turn leave as one delta, one write to its client (#25)
       response.handler(lines);
       response.exceptionHandler(err -> {
         LOG.warn("request {}: stream from {} broke: {}", requestId, spec.describe(), err.toString());

@@ -20,6 +20,7 @@ import java.util.function.BinaryOperator;
  * ends (and by an inbox right after each batch it delivers), so a handler that passes on events while
  * handling a batch sends one message per destination. {@link #manual} is for a thread that is not a
  * Vert.x context (the engine's scheduler): its owner flushes it after each round of events.
+ * An inbox of this JVM gets its batch without the bus ({@link StreamInbox#deliverLocally}).
  */
 public final class StreamOutbox {
 
@@ -65,7 +66,7 @@ public final class StreamOutbox {
   public static <E> void send(Vertx vertx, StreamKind<E, ?> kind, String address, E event) {
     StreamOutbox outbox = current(vertx);
     if (outbox == null) {
-      vertx.eventBus().send(address, event);
+      sendNow(vertx.eventBus(), address, event);
     } else {
       outbox.send(kind, address, event);
     }
@@ -79,15 +80,42 @@ public final class StreamOutbox {
   public static <E> void sendJoined(Vertx vertx, StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
     StreamOutbox outbox = current(vertx);
     if (outbox == null) {
-      vertx.eventBus().send(address, event);
+      sendNow(vertx.eventBus(), address, event);
     } else {
       outbox.hold(kind, address, event, join);
+    }
+  }
+
+  /**
+   * Runs {@code work} (an inbox delivering one batch) on the current context and flushes what it sent
+   * right after it, instead of in a task queued for the purpose. Not for reads of a socket: there the
+   * queued flush runs after every read of the event loop's round, and what the round's reads gave one
+   * stream leaves joined. Off any context {@code work} just runs.
+   */
+  public static void flushAfter(Vertx vertx, Runnable work) {
+    StreamOutbox outbox = current(vertx);
+    if (outbox == null) {
+      work.run();
+      return;
+    }
+    synchronized (outbox) {
+      outbox.flushScheduled = true; // no flush task queued for what the work sends: the flush below is its
+    }
+    try {
+      work.run();
+    } finally {
+      outbox.flush(); // all that is held, as an inbox always flushed after a batch
     }
   }
 
   /** Holds {@code event} for the next flush if {@code address} is an inbox, else sends it now. */
   public <E> void send(StreamKind<E, ?> kind, String address, E event) {
     hold(kind, address, event, null);
+  }
+
+  /** As {@link #sendJoined(Vertx, StreamKind, String, Object, BinaryOperator)}, on this outbox. */
+  public <E> void sendJoined(StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
+    hold(kind, address, event, join);
   }
 
   @SuppressWarnings("unchecked")
@@ -117,26 +145,31 @@ public final class StreamOutbox {
   }
 
   /** Sends what is held: one message per address. */
-  public synchronized void flush() {
-    flushScheduled = false;
-    if (pending.isEmpty()) {
-      return;
+  public void flush() {
+    List<Map.Entry<String, Pending>> out;
+    synchronized (this) {
+      flushScheduled = false;
+      if (pending.isEmpty()) {
+        return;
+      }
+      // taken out first: a local inbox runs its handlers within this call, and they may send again
+      out = new ArrayList<>(pending.entrySet());
+      pending.clear();
     }
-    pending.forEach((address, held) -> bus.send(address, pack(held.kind(), held.events())));
-    pending.clear();
+    for (Map.Entry<String, Pending> e : out) {
+      sendNow(bus, e.getKey(), pack(e.getValue().kind(), e.getValue().events()));
+    }
+  }
+
+  /** To an inbox of this JVM and Vert.x instance directly, else over the bus. */
+  private static void sendNow(EventBus bus, String address, Object body) {
+    if (!StreamInbox.deliverLocally(bus, address, body)) {
+      bus.send(address, body);
+    }
   }
 
   @SuppressWarnings("unchecked")
   private static <E> Object pack(StreamKind<E, ?> kind, List<Object> events) {
     return kind.pack().apply((List<E>) events);
-  }
-
-  /** Flushes the current context's outbox, if it has one (an inbox, after delivering a batch). */
-  static void flushCurrent() {
-    Context ctx = Vertx.currentContext();
-    StreamOutbox outbox = ctx == null ? null : ctx.get(CONTEXT_KEY);
-    if (outbox != null) {
-      outbox.flush();
-    }
   }
 }

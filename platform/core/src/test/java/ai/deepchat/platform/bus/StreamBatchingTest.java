@@ -33,9 +33,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Streamed events travel batched: one bus message per inbox per flush, each stream's events in order,
+ * Streamed events travel batched: one hand-over per inbox per flush, each stream's events in order,
  * events of streams no longer registered dropped, and what a handler passes on while handling a batch
- * leaves as one message too. Senders without batching (single events, per-stream addresses) still work.
+ * leaves as one batch too. An inbox in the same JVM gets its batches without the bus (#25), one on
+ * another node as one bus message each. Senders without batching (single events, per-stream addresses)
+ * still work.
  */
 class StreamBatchingTest {
 
@@ -58,7 +60,7 @@ class StreamBatchingTest {
   }
 
   @Test
-  void oneMessagePerInboxPerFlushWithEachStreamInOrder() throws Exception {
+  void oneBatchPerInboxPerFlushWithEachStreamInOrderWithoutTheBus() throws Exception {
     Context edgeA = vertx.getOrCreateContext();
     Context edgeB = vertx.getOrCreateContext();
     Map<String, List<String>> received = new ConcurrentHashMap<>();
@@ -83,12 +85,13 @@ class StreamBatchingTest {
     assertThat(received.get("a2")).containsExactly("a2-0", "a2-1", "a2-2");
     assertThat(received.get("b1")).containsExactly("b1-0", "b1-1", "b1-2");
     assertThat(received).doesNotContainKey("gone");
-    assertThat(messagesTo.get(a.address())).hasValue(1);
-    assertThat(messagesTo.get(b.address())).hasValue(1);
+    assertThat(on(edgeA, a::deliveries)).isEqualTo(1);
+    assertThat(on(edgeB, b::deliveries)).isEqualTo(1);
+    assertThat(messagesTo).as("bus messages to inboxes of this JVM").isEmpty();
   }
 
   @Test
-  void whatAHandlerPassesOnDuringABatchLeavesAsOneMessage() throws Exception {
+  void whatAHandlerPassesOnDuringABatchLeavesAsOneBatch() throws Exception {
     Context edge = vertx.getOrCreateContext();
     Context pipeline = vertx.getOrCreateContext();
     Map<String, List<String>> received = new ConcurrentHashMap<>();
@@ -119,8 +122,9 @@ class StreamBatchingTest {
     for (String turn : turns) {
       assertThat(received.get(turn)).containsExactly("s0", "s1");
     }
-    assertThat(messagesTo.get(pipelineInbox.address())).hasValue(2);
-    assertThat(messagesTo.get(edgeInbox.address())).hasValue(2);
+    assertThat(on(pipeline, pipelineInbox::deliveries)).isEqualTo(2);
+    assertThat(on(edge, edgeInbox::deliveries)).isEqualTo(2);
+    assertThat(messagesTo).as("bus messages to inboxes of this JVM").isEmpty();
   }
 
   @Test
@@ -165,7 +169,69 @@ class StreamBatchingTest {
     assertThat(t2.get(1).kind()).isEqualTo(TurnEvent.Kind.DONE);
     assertThat(t2.get(2).content()).isEqualTo("late"); // never joined across another event of its turn
     assertThat(t2.subList(3, 5)).extracting(TurnEvent::content).containsExactly("plain", "after");
-    assertThat(messagesTo.get(inbox.address())).hasValue(1);
+    assertThat(on(edge, inbox::deliveries)).isEqualTo(1);
+    assertThat(messagesTo).as("bus messages to inboxes of this JVM").isEmpty();
+  }
+
+  @Test
+  void anInboxOnAnotherNodeGetsOneBusMessagePerFlush() throws Exception {
+    // another node's inbox is known here only by its address: a consumer of the bus
+    String remote = ChatMessages.TURN_STREAM.newInboxAddress("other-node");
+    List<Object> bodies = Collections.synchronizedList(new ArrayList<>());
+    await(vertx.eventBus().consumer(remote, m -> bodies.add(m.body())).completion());
+    on(vertx.getOrCreateContext(), () -> {
+      for (int i = 0; i < 3; i++) {
+        StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, remote, TurnEvent.delta("r", "w" + i, null),
+            TurnEvent::joined);
+      }
+      return null;
+    });
+    until("the batch arrived", Duration.ofSeconds(10), () -> bodies.size() == 1);
+    assertThat(messagesTo.get(remote)).hasValue(1);
+    assertThat(((TurnEvents) bodies.get(0)).events()).extracting(TurnEvent::content).containsExactly("w0w1w2");
+  }
+
+  @Test
+  void whatABatchsHandlersSendLeavesRightAfterTheBatchNotInATaskOfItsOwn() throws Exception {
+    String remote = ChatMessages.TURN_STREAM.newInboxAddress("other-node-batch");
+    await(vertx.eventBus().consumer(remote, m -> { }).completion());
+    int[] duringBatch = {-1};
+    int afterBatch = on(vertx.getOrCreateContext(), () -> {
+      StreamOutbox.flushAfter(vertx, () -> { // as an inbox hands one batch to its streams' handlers
+        for (int i = 0; i < 3; i++) {
+          StreamOutbox.sendJoined(vertx, ChatMessages.TURN_STREAM, remote, TurnEvent.delta("r", "w" + i, null),
+              TurnEvent::joined);
+        }
+        duringBatch[0] = messagesTo.getOrDefault(remote, new AtomicInteger()).get();
+      });
+      return messagesTo.getOrDefault(remote, new AtomicInteger()).get(); // still in the same task
+    });
+    assertThat(duringBatch[0]).isZero();
+    assertThat(afterBatch).isEqualTo(1);
+  }
+
+  @Test
+  void anotherVertxInstanceInTheSameJvmStillSendsOverItsBus() throws Exception {
+    // two nodes in one JVM (as the cluster tests run them) talk over the bus, never through the registry
+    Map<String, List<String>> received = new ConcurrentHashMap<>();
+    StreamInbox<TurnEvent> inbox = on(vertx.getOrCreateContext(), () -> turnInbox(received, "t"));
+    Vertx other = Vertx.vertx();
+    try {
+      Codecs.registerAll(other);
+      AtomicInteger sent = new AtomicInteger();
+      other.eventBus().addOutboundInterceptor(dc -> {
+        sent.incrementAndGet();
+        dc.next();
+      });
+      StreamOutbox outbox = StreamOutbox.manual(other.eventBus());
+      outbox.send(ChatMessages.TURN_STREAM, inbox.address(), TurnEvent.delta("t", "x", null));
+      outbox.flush();
+      assertThat(sent).hasValue(1);
+      assertThat(on(vertx.getOrCreateContext(), () -> received)).isEmpty(); // not clustered: nowhere to go
+      assertThat(messagesTo).isEmpty();
+    } finally {
+      await(other.close());
+    }
   }
 
   @Test
