@@ -1,0 +1,56 @@
+package ai.deepchat.platform.cluster;
+
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.core.spi.cluster.RegistrationListener;
+import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Vert.x's node selector, remembering the subscribers it was last handed for each address, so that
+ * the node can tell from the cluster map which of its cached routes missed an update: Vert.x keeps a
+ * route until the next Hazelcast entry event for that address, and never re-reads it on its own.
+ * Handing over is cheap and thread-safe in Vert.x (a queued update per address); here it is
+ * serialized per address with the record, so the record is what the selector last got.
+ */
+final class HandedRoutes implements RegistrationListener {
+
+  private final RegistrationListener selector;
+  private final Map<String, Set<RegistrationInfo>> handed = new ConcurrentHashMap<>();
+
+  HandedRoutes(RegistrationListener selector) {
+    this.selector = selector;
+  }
+
+  @Override
+  public void registrationsUpdated(RegistrationUpdateEvent event) {
+    handed.compute(event.address(), (address, last) -> {
+      selector.registrationsUpdated(event);
+      // no subscribers: the selector drops the route and reads the map afresh when next asked
+      return event.registrations().isEmpty() ? null : new HashSet<>(event.registrations());
+    });
+  }
+
+  @Override
+  public void registrationsLost() {
+    selector.registrationsLost();
+  }
+
+  @Override
+  public boolean wantsUpdatesFor(String address) {
+    return selector.wantsUpdatesFor(address);
+  }
+
+  /**
+   * Whether the selector was last handed exactly {@code current} for {@code address}; false when it
+   * was never handed any (it read the map itself when first asked, so one hand-over may repeat that).
+   */
+  boolean holds(String address, List<RegistrationInfo> current) {
+    return Objects.equals(handed.get(address), new HashSet<>(current));
+  }
+}
