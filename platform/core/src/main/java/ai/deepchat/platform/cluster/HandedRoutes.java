@@ -47,8 +47,18 @@ final class HandedRoutes implements RegistrationListener {
   }
 
   /**
-   * Whether the selector was last handed exactly {@code current} for {@code address}; false when it
-   * was never handed any (it read the map itself when first asked, so one hand-over may repeat that).
+   * The selector read {@code found} for {@code address} from the cluster map itself (when it first
+   * sent there): what it holds, unless an update was handed to it meanwhile, which is then newer.
+   */
+  void read(String address, List<RegistrationInfo> found) {
+    if (!found.isEmpty()) {
+      handed.putIfAbsent(address, new HashSet<>(found));
+    }
+  }
+
+  /**
+   * Whether the selector holds exactly {@code current} for {@code address}, as far as this knows;
+   * false when nothing is known (a hand-over then repeats what it has at worst).
    */
   boolean holds(String address, List<RegistrationInfo> current) {
     return Objects.equals(handed.get(address), new HashSet<>(current));

@@ -214,6 +214,22 @@ class RepairingClusterManager extends HazelcastClusterManager {
     }
   }
 
+  /**
+   * The selector reads an address's subscribers here when it first sends to it (and after it dropped
+   * the route); noted as what it holds unless something was handed to it since, so that a route it
+   * read for itself is not counted as one that missed an update.
+   */
+  @Override
+  public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
+    super.getRegistrations(address, (found, err) -> {
+      HandedRoutes routes = selector;
+      if (err == null && routes != null) {
+        routes.read(address, found);
+      }
+      promise.complete(found, err);
+    });
+  }
+
   /** The node selector this manager feeds (tests hand it a stale view). */
   RegistrationListener selector() {
     return selector;
@@ -355,7 +371,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
   /** The subscribers as the selector would read them (cluster-wide and local-only), or null if that takes too long. */
   private List<RegistrationInfo> registrations(String address) throws InterruptedException {
     Promise<List<RegistrationInfo>> found = Promise.promise();
-    getRegistrations(address, found);
+    super.getRegistrations(address, found); // not as the selector's read: this one is not handed to it yet
     try {
       return found.future().toCompletionStage().toCompletableFuture().get(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
