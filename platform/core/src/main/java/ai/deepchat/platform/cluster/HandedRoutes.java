@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the node can tell from the cluster map which of its cached routes missed an update: Vert.x keeps a
  * route until the next Hazelcast entry event for that address, and never re-reads it on its own.
  * Handing over is cheap and thread-safe in Vert.x (a queued update per address); here it is
- * serialized per address with the record, so the record is what the selector last got.
+ * serialized with the record, so the record is what the selector last got (not inside the map's
+ * compute: the selector may run callbacks of pending sends as it takes the update).
  */
 final class HandedRoutes implements RegistrationListener {
 
@@ -28,12 +29,14 @@ final class HandedRoutes implements RegistrationListener {
   }
 
   @Override
-  public void registrationsUpdated(RegistrationUpdateEvent event) {
-    handed.compute(event.address(), (address, last) -> {
-      selector.registrationsUpdated(event);
-      // no subscribers: the selector drops the route and reads the map afresh when next asked
-      return event.registrations().isEmpty() ? null : new HashSet<>(event.registrations());
-    });
+  public synchronized void registrationsUpdated(RegistrationUpdateEvent event) {
+    boolean held = selector.wantsUpdatesFor(event.address()); // Vert.x ignores an update of a route it does not hold
+    selector.registrationsUpdated(event);
+    if (!held || event.registrations().isEmpty()) {
+      handed.remove(event.address()); // the selector reads the map afresh when it next sends there
+    } else {
+      handed.put(event.address(), new HashSet<>(event.registrations()));
+    }
   }
 
   @Override
@@ -50,7 +53,7 @@ final class HandedRoutes implements RegistrationListener {
    * The selector read {@code found} for {@code address} from the cluster map itself (when it first
    * sent there): what it holds, unless an update was handed to it meanwhile, which is then newer.
    */
-  void read(String address, List<RegistrationInfo> found) {
+  synchronized void read(String address, List<RegistrationInfo> found) {
     if (!found.isEmpty()) {
       handed.putIfAbsent(address, new HashSet<>(found));
     }
