@@ -69,9 +69,14 @@ class RouteResyncTest {
     Vertx c = cluster.start(ports[2]);
     await(b.eventBus().consumer(ADDRESS, msg -> msg.reply("b")).completion());
     await(c.eventBus().consumer(ADDRESS, msg -> msg.reply("c")).completion());
-    until("a reaches b and c", Duration.ofSeconds(30), () -> repliers(a, 10).containsAll(List.of("b", "c")));
     RepairingClusterManager manager = (RepairingClusterManager) ClusterMembership.clusterManager(a);
-    // the route a read for itself when it first sent agrees with the map: nothing to hand over
+    until("a's map has both", Duration.ofSeconds(30), () -> manager.getHazelcastInstance()
+        .getMultiMap(RepairingClusterManager.SUBSCRIPTIONS).valueCount(ADDRESS) == 2);
+    // a phase, not a wait for a condition: the entry events of b's and c's consumers reach a before
+    // it first sends, so its route is one it reads for itself, never one handed over
+    Thread.sleep(2_000);
+    until("a reaches b and c", Duration.ofSeconds(30), () -> repliers(a, 10).containsAll(List.of("b", "c")));
+    // that route agrees with the map: nothing to hand over
     assertThat(manager.resyncRoutes()).as("every route in line with the map").isZero();
 
     staleRouteWithoutC(manager);
