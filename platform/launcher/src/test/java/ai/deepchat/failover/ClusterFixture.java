@@ -10,6 +10,8 @@ import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -18,6 +20,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +40,8 @@ final class ClusterFixture implements AutoCloseable {
 
   final EmbeddedDatabase pg;
   final String jdbc;
+  /** The nodes' logs: {@code target/cluster-logs/<test class>/<test method>/<node>.log}, kept after the run. */
+  final Path logs;
   private final Path dir;
   private final NodeNetwork network;
   private final TcpForwarder database;
@@ -52,6 +57,7 @@ final class ClusterFixture implements AutoCloseable {
   ClusterFixture(Path dir, int nodeCount, Map<String, String> extra, NodeNetwork network) throws Exception {
     this.dir = dir;
     this.network = network;
+    this.logs = logsOfCaller();
     pg = EmbeddedDatabase.start(dir.resolve("pg"), NodeProcess.freePort());
     jdbc = createDatabase(pg);
     // nodes outside this network namespace reach PostgreSQL (listening on loopback) through a relay
@@ -66,6 +72,27 @@ final class ClusterFixture implements AutoCloseable {
         "CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", "5", "DB_POOL_SIZE", "4",
         "JWT_SECRET", "failover-test-secret-0123456789abcdef", "DATABASE_APP_PASSWORD", APP_PASSWORD));
     base.putAll(extra);
+  }
+
+  /**
+   * A folder of the module's {@code target} for the logs of the nodes the calling test starts, emptied
+   * first: the test's temporary folder is deleted in CI, and a failure there (PartitionTest's merge)
+   * could not be read afterwards. Written as the nodes run, so a test killed by a timeout keeps them too.
+   */
+  private static Path logsOfCaller() throws IOException {
+    StackWalker.StackFrame test = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE)
+        .walk(frames -> frames.filter(f -> f.getDeclaringClass() != ClusterFixture.class).findFirst()).orElseThrow();
+    Path logs = Path.of(System.getProperty("basedir", "."), "target", "cluster-logs",
+        test.getDeclaringClass().getSimpleName(), test.getMethodName()).toAbsolutePath();
+    if (Files.exists(logs)) {
+      try (var old = Files.walk(logs)) {
+        for (Path p : old.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    System.out.println("cluster node logs: " + Files.createDirectories(logs));
+    return logs;
   }
 
   /** Starts node {@code index} (its own Hazelcast port) with {@code roles}, and waits until it is ready. */
@@ -101,7 +128,7 @@ final class ClusterFixture implements AutoCloseable {
     env.put("DATABASE_URL", databaseUrl(pg, network.databaseHost(index), database == null ? pg.port() : database.port()));
     String host = network.httpHost(index);
     env.put("HTTP_HOST", host);
-    NodeProcess node = NodeProcess.start(name, dir, host, httpPort, env, network.launcher(index))
+    NodeProcess node = NodeProcess.start(name, dir, logs, host, httpPort, env, network.launcher(index))
         .awaitReady(Duration.ofSeconds(120));
     nodes.add(node);
     return node;

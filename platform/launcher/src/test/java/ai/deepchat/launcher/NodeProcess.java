@@ -74,6 +74,12 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static NodeProcess start(String name, Path dir, String host, int httpPort, Map<String, String> env,
                                   List<String> launcher) throws IOException {
+    return start(name, dir, dir, host, httpPort, env, launcher);
+  }
+
+  /** As above, its log {@code <name>.log} in {@code logs} rather than in {@code dir} (its data stays there). */
+  public static NodeProcess start(String name, Path dir, Path logs, String host, int httpPort, Map<String, String> env,
+                                  List<String> launcher) throws IOException {
     List<String> cmd = new ArrayList<>(launcher);
     cmd.addAll(java(List.of("-Xmx512m"), Main.class));
     ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -82,7 +88,8 @@ public final class NodeProcess implements AutoCloseable {
     pb.environment().putAll(Map.of("DATA_DIR", data.toString(), "HTTP_HOST", "127.0.0.1",
         "HTTP_PORT", String.valueOf(httpPort), "SEED_DEMO", "false"));
     pb.environment().putAll(env);
-    return new NodeProcess(name, host, httpPort, dir.resolve(name + ".log"), pb.redirectErrorStream(true).start());
+    Files.createDirectories(logs);
+    return new NodeProcess(name, host, httpPort, logs.resolve(name + ".log"), pb.redirectErrorStream(true).start());
   }
 
   /** Starts {@code main} of this class path with {@code jvmOptions} and {@code args}, inheriting the environment. */

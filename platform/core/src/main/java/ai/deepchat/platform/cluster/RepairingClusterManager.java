@@ -1,5 +1,6 @@
 package ai.deepchat.platform.cluster;
 
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.EntryAdapter;
@@ -50,6 +51,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * On a loaded machine every read of a fixed few passes can time out, which left routes stale; hence
  * the passes go on while a route still names a node that is not a member.
  *
+ * <p>Besides, for {@link #RESYNC_WINDOW_MS} after any membership change (a member joining included:
+ * on the larger side of a merge that is all a node hears), each self-check period compares every
+ * route the selector holds with the map and hands over those that differ ({@link #resyncRoutes}).
+ *
  * <p>Besides, the node keeps its own subscriptions in the map ({@link SubscriptionSelfCheck}): it
  * tracks the registrations Vert.x makes and withdraws through this manager.
  */
@@ -64,10 +69,12 @@ class RepairingClusterManager extends HazelcastClusterManager {
       80_000, 100_000, 120_000};
   private static final long SETTLE_AFTER_MS = 20_000;
   private static final long READ_TIMEOUT_MS = 2_000;
+  /** How long after a membership change each self-check period also compares the routes with the map. */
+  static final long RESYNC_WINDOW_MS = 180_000;
 
   private final long selfCheckPeriodMs;
   private volatile Vertx vertx;
-  private volatile RegistrationListener selector;
+  private volatile HandedRoutes selector;
   private volatile SubscriptionSelfCheck selfCheck;
   /** Every address that has had a subscription since this node joined: the routes it may hold. */
   private final Set<String> addresses = ConcurrentHashMap.newKeySet();
@@ -77,6 +84,9 @@ class RepairingClusterManager extends HazelcastClusterManager {
   private Set<String> absentAtLastSweep = Set.of();
   /** Whether the last refresh read every route it holds and found members only. */
   private volatile boolean routesSettled;
+  /** When (nanoTime) membership last changed, as this node saw it; routes are compared with the map until a window after. */
+  private volatile long changedAt = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(RESYNC_WINDOW_MS);
+  private volatile long resyncTimer = -1;
 
   /** {@code selfCheckPeriod}: how often the node checks that the cluster map holds its own subscriptions. */
   RepairingClusterManager(Config config, Duration selfCheckPeriod) {
@@ -126,6 +136,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
           LOG.warn("event-bus route repair off: could not watch the subscription map", watchErr);
         }
         selfCheck.start();
+        resyncTimer = vertx.setPeriodic(selfCheckPeriodMs, id -> resyncSoonAfterChange());
         promise.succeed();
       });
     });
@@ -144,20 +155,37 @@ class RepairingClusterManager extends HazelcastClusterManager {
 
   @Override
   public void registrationListener(RegistrationListener listener) {
-    this.selector = listener;
-    super.registrationListener(listener);
+    HandedRoutes routes = new HandedRoutes(listener);
+    this.selector = routes;
+    super.registrationListener(routes);
   }
 
   @Override
   public void leave(Completable<Void> promise) {
     selfCheck.stop();
+    vertx.cancelTimer(resyncTimer);
     super.leave(promise);
+  }
+
+  /**
+   * A member joined: on the larger side of a merge this is all a node hears (the merging side gets
+   * {@code MERGED}), and an entry event of the merged nodes' subscriptions can go missing there too.
+   */
+  @Override
+  public void memberAdded(MembershipEvent event) {
+    super.memberAdded(event);
+    membershipChanged();
+  }
+
+  private void membershipChanged() {
+    changedAt = System.nanoTime();
   }
 
   @Override
   public void memberRemoved(MembershipEvent event) {
     // before super: its cleanup scans every partition and can hang for tens of seconds while the
     // partition table moves, and its re-publication of this node's subscriptions waits behind it
+    membershipChanged();
     checkOwnSubscriptionsSoon();
     super.memberRemoved(event);
     scheduleRepair(true);
@@ -166,6 +194,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
   @Override
   public void stateChanged(LifecycleEvent event) {
     if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+      membershipChanged();
       checkOwnSubscriptionsSoon();
     }
     super.stateChanged(event);
@@ -185,9 +214,70 @@ class RepairingClusterManager extends HazelcastClusterManager {
     }
   }
 
+  /**
+   * The selector reads an address's subscribers here when it first sends to it (and after it dropped
+   * the route); noted as what it holds unless something was handed to it since, so that a route it
+   * read for itself is not counted as one that missed an update.
+   */
+  @Override
+  public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
+    super.getRegistrations(address, (found, err) -> {
+      HandedRoutes routes = selector;
+      if (err == null && routes != null) {
+        routes.read(address, found);
+      }
+      promise.complete(found, err);
+    });
+  }
+
   /** The node selector this manager feeds (tests hand it a stale view). */
   RegistrationListener selector() {
     return selector;
+  }
+
+  /** A self-check period's tick: within {@link #RESYNC_WINDOW_MS} of a membership change, compares routes with the map. */
+  private void resyncSoonAfterChange() {
+    Vertx v = vertx;
+    if (v != null && isActive()
+        && System.nanoTime() - changedAt < TimeUnit.MILLISECONDS.toNanos(RESYNC_WINDOW_MS)) {
+      runBlocking(v, this::resyncRoutes, "comparison of event-bus routes with the cluster map");
+    }
+  }
+
+  /**
+   * Hands the selector the current subscribers of each address it holds whose route differs from
+   * them (blocking: call it on a worker); returns how many. Unlike {@link #refreshRoutes} an address
+   * whose route agrees with the map is left alone, so a pass where nothing was missed costs one read
+   * per address. Catches what the passes right after a change cannot: an entry event lost later, e.g.
+   * when merged nodes re-publish their subscriptions a minute after the merge. Skips (returns 0) while
+   * a refresh runs.
+   */
+  int resyncRoutes() throws InterruptedException {
+    HandedRoutes routes = selector;
+    if (routes == null || !refreshing.tryLock()) {
+      return 0;
+    }
+    try {
+      Set<String> stale = new TreeSet<>();
+      for (String address : addresses) {
+        if (!isActive() || !routes.wantsUpdatesFor(address)) {
+          continue;
+        }
+        List<RegistrationInfo> current = registrations(address);
+        if (current != null && !routes.holds(address, current)) {
+          refresh(routes, address, current);
+          stale.add(address);
+        }
+      }
+      if (!stale.isEmpty()) {
+        LOG.info("refreshed the event-bus routes of {} addresses that differed from the cluster map {}",
+            stale.size(), stale);
+        PlatformMetrics.get().clusterRoutesRefreshed(stale.size());
+      }
+      return stale.size();
+    } finally {
+      refreshing.unlock();
+    }
   }
 
   private void scheduleRepair(boolean sweep) {
@@ -251,7 +341,12 @@ class RepairingClusterManager extends HazelcastClusterManager {
 
   /** Hands the selector the address's subscribers; returns those it handed last, or null if none could be read. */
   private List<RegistrationInfo> refresh(RegistrationListener listener, String address) throws InterruptedException {
-    List<RegistrationInfo> current = registrations(address);
+    return refresh(listener, address, registrations(address));
+  }
+
+  /** Hands the selector {@code current}, then the subscribers as read again while they change (at most 3 times). */
+  private List<RegistrationInfo> refresh(RegistrationListener listener, String address, List<RegistrationInfo> current)
+      throws InterruptedException {
     for (int i = 0; i < 3 && current != null; i++) {
       listener.registrationsUpdated(new RegistrationUpdateEvent(address, current));
       List<RegistrationInfo> again = registrations(address);
@@ -276,7 +371,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
   /** The subscribers as the selector would read them (cluster-wide and local-only), or null if that takes too long. */
   private List<RegistrationInfo> registrations(String address) throws InterruptedException {
     Promise<List<RegistrationInfo>> found = Promise.promise();
-    getRegistrations(address, found);
+    super.getRegistrations(address, found); // not as the selector's read: this one is not handed to it yet
     try {
       return found.future().toCompletionStage().toCompletableFuture().get(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {

@@ -181,6 +181,13 @@ public final class PlatformMetrics {
         .register(registry).increment(n);
   }
 
+  /** Counts {@code n} event-bus routes this node found differing from the cluster map and refreshed. */
+  public void clusterRoutesRefreshed(int n) {
+    Counter.builder("deepchat.cluster.routes.refreshed")
+        .description("Event-bus routes (addresses) whose cached subscribers differed from the cluster map and were refreshed")
+        .register(registry).increment(n);
+  }
+
   Timer ttft(Tags tags) {
     return Timer.builder("deepchat.time.to.first.token").tags(tags)
         .description("From request accepted to first generated token")

@@ -7,6 +7,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,6 +26,7 @@ public final class LoopbackCluster implements AutoCloseable {
   private final List<String> members;
   private final String name = "loopback-" + UUID.randomUUID();
   private final List<Vertx> nodes = new ArrayList<>();
+  private int selfCheckSeconds = PlatformConfig.Cluster.SELF_CHECK_SECONDS;
 
   /** A cluster whose member list is these Hazelcast ports on 127.0.0.1. */
   public LoopbackCluster(int... hazelcastPorts) {
@@ -50,6 +52,15 @@ public final class LoopbackCluster implements AutoCloseable {
     return cluster;
   }
 
+  /**
+   * Nodes started from now on run their periodic self-checks (and route comparisons) this often: a
+   * test that calls them itself sets it long, so that no tick runs beside its calls.
+   */
+  public LoopbackCluster selfCheckEvery(Duration period) {
+    selfCheckSeconds = Math.toIntExact(period.toSeconds());
+    return this;
+  }
+
   /** The {@code index}th node started and still open. */
   public Vertx node(int index) {
     return nodes.get(index);
@@ -58,7 +69,7 @@ public final class LoopbackCluster implements AutoCloseable {
   /** Starts a node on {@code hazelcastPort} and waits until it has joined. */
   public Vertx start(int hazelcastPort) throws Exception {
     PlatformConfig.Cluster cluster = new PlatformConfig.Cluster("hazelcast", members, "127.0.0.1",
-        hazelcastPort, 0, 5, Optional.empty());
+        hazelcastPort, 0, 5, Optional.empty(), "tcp", "deepchat-hazelcast", Optional.empty(), 0, selfCheckSeconds);
     HazelcastClusterManager manager = ClusterManagers.hazelcast(cluster);
     manager.getConfig().setClusterName(name);
     return track(await(Vertx.builder()
