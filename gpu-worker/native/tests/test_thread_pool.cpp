@@ -8,11 +8,14 @@
 #include <vector>
 
 #ifdef __linux__
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 #endif
 
 #include "check.h"
+#include "common/contention.h"
 #include "common/thread_pool.h"
 
 using namespace dse;
@@ -64,7 +67,60 @@ TEST(thread_pool_chunks_run_once_under_churn) {
   CHECK_EQ(hits[1], 20000);
 }
 
+// The quiet/contended decision: quiet only after a measured window, contended for the hold time after
+// any window with more than 2% run-queue delay, quiet again after it.
+TEST(contention_signal_holds_after_a_delayed_window) {
+  ContentionSignal s;
+  const int64_t w = ContentionSignal::kWindowNs, hold = ContentionSignal::kHoldNs;
+  CHECK(!s.quiet(0));  // nothing measured: not quiet
+  s.observe(w, w, w / 100);
+  CHECK(s.quiet(w));
+  s.observe(2 * w, w, w / 20);  // 5% delayed
+  CHECK(!s.quiet(2 * w));
+  s.observe(3 * w, w, 0);  // a quiet window does not end the hold
+  CHECK(!s.quiet(3 * w));
+  CHECK(!s.quiet(2 * w + hold - 1));
+  CHECK(s.quiet(2 * w + hold));
+}
+
 #ifdef __linux__
+// With every CPU the process may use shared with a busy thread, the pool's threads wait for a CPU,
+// and the pool must see the machine as contended (and so not spin long) within a few windows.
+TEST(contention_signal_sees_busy_cpus) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  CHECK(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+  const int fd = open("/proc/thread-self/schedstat", O_RDONLY);
+  if (fd < 0) {
+    std::printf("  (skipped: no /proc/thread-self/schedstat)\n");
+    return;
+  }
+  close(fd);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> hogs;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed))
+      for (int k = 0; k < 2; ++k)
+        hogs.emplace_back([&, c] {
+          cpu_set_t one;
+          CPU_ZERO(&one);
+          CPU_SET(c, &one);
+          pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+          while (!stop.load(std::memory_order_relaxed)) {
+          }
+        });
+  ThreadPool pool(2);
+  std::atomic<int64_t> sum{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(300))
+    pool.parallel_for(2, [&](int64_t b, int64_t e) { sum += e - b; });
+  const bool measured = contention().measured(), quiet = contention().quiet(monotonic_ns());
+  stop = true;
+  for (auto& h : hogs) h.join();
+  CHECK(measured);
+  CHECK(!quiet);
+}
+
 // A worker that gets no CPU (SCHED_IDLE, sharing its CPU with a busy thread: what a descheduled
 // vCPU or a busy guest looks like to the pool) must not delay the caller: it runs the chunks itself.
 // Before chunks were claimed, each job waited for that worker to run its assigned chunk, so 2000

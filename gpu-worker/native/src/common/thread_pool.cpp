@@ -1,7 +1,10 @@
 #include "common/thread_pool.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
+#include "common/contention.h"
 #include "common/op_timer.h"
 
 #ifdef __linux__
@@ -45,6 +48,42 @@ bool spin_until(std::atomic<int>& budget, const Done& done) {
   return false;
 }
 
+// On a quiet machine (common/contention.h) a wait spins up to this long before sleeping: longer than
+// the serial gaps between a decode step's passes (rope, norms: microseconds) and than the shrinking
+// tails of a GEMV, short against the idle time between requests. DSE_POOL_SPIN=adaptive turns it off
+// (the adaptive spin only), to compare the two on a machine.
+constexpr int64_t kQuietSpinNs = 200'000;
+
+bool quiet_spin_enabled() {
+  static const bool on = [] {
+    const char* env = std::getenv("DSE_POOL_SPIN");
+    return !(env && std::strcmp(env, "adaptive") == 0);
+  }();
+  return on;
+}
+
+// Spins until done(): up to kQuietSpinNs while the machine is quiet, else the adaptive budget.
+template <typename Done>
+bool wait_spinning(std::atomic<int>& budget, const Done& done) {
+  if (done()) return true;
+  if (quiet_spin_enabled()) {
+    const int64_t t0 = monotonic_ns();
+    ContentionSignal& signal = contention();
+    signal.sample(t0);
+    if (signal.quiet(t0)) {
+      op_timer::count_quiet_spin();
+      for (;;) {
+        for (int i = 0; i < 64; ++i) {
+          if (done()) return true;
+          cpu_relax();
+        }
+        if (monotonic_ns() - t0 > kQuietSpinNs) return done();
+      }
+    }
+  }
+  return spin_until(budget, done);
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
@@ -67,7 +106,7 @@ namespace {
 uint32_t generation_of(uint64_t claim) { return static_cast<uint32_t>(claim >> 32); }
 }  // namespace
 
-void ThreadPool::run_claims(uint32_t gen) {
+void ThreadPool::run_claims(uint32_t gen, bool worker) {
   uint64_t c = claim_.load(std::memory_order_acquire);
   for (;;) {
     if (generation_of(c) != gen) return;
@@ -77,6 +116,7 @@ void ThreadPool::run_claims(uint32_t gen) {
     // Success means chunk `index` of job `gen` was still unclaimed, so that job cannot finish (nor the
     // caller overwrite its fields) before this thread marks the chunk done: the fields read now are its.
     if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    if (worker) op_timer::pool_worker_claimed();
     const Fn& fn = *job_.load(std::memory_order_relaxed);
     const int64_t n = job_n_.load(std::memory_order_relaxed);
     const int64_t begin = n * index / chunks, end = n * (index + 1) / chunks;
@@ -109,14 +149,15 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   job_n_.store(n, std::memory_order_relaxed);
   chunks_.store(chunks, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
+  op_timer::pool_job_started();
   claim_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_seq_cst);  // publishes the fields above
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lk(mu_);  // a worker between its re-check and its wait holds mu_
     cv_start_.notify_all();
   }
-  run_claims(gen);
+  run_claims(gen, false);
   auto done = [this, chunks] { return done_.load(std::memory_order_seq_cst) == chunks; };
-  if (!spin_until(spin_budget_, done)) {
+  if (!wait_spinning(spin_budget_, done)) {
     op_timer::count_pool_sleep(false);
     std::unique_lock<std::mutex> lk(mu_);
     caller_asleep_.store(true, std::memory_order_seq_cst);
@@ -142,7 +183,7 @@ void ThreadPool::worker_loop() {
     return generation_of(claim_.load(std::memory_order_seq_cst)) != seen || stop_.load(std::memory_order_relaxed);
   };
   for (;;) {
-    if (!spin_until(spin_budget_, started)) {
+    if (!wait_spinning(spin_budget_, started)) {
       op_timer::count_pool_sleep(true);
       std::unique_lock<std::mutex> lk(mu_);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);  // then re-checked by the wait: see parallel_for
@@ -151,7 +192,7 @@ void ThreadPool::worker_loop() {
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_of(claim_.load(std::memory_order_acquire));
-    run_claims(seen);
+    run_claims(seen, true);
   }
 }
 

@@ -38,7 +38,7 @@ class ThreadPool {
   using Fn = std::function<void(int64_t, int64_t)>;
   void worker_loop();
   // Claims and runs chunks of job `gen` until none is left (or a newer job replaced it).
-  void run_claims(uint32_t gen);
+  void run_claims(uint32_t gen, bool worker);
 
   std::vector<std::thread> workers_;
   // The job: written by the caller before it publishes claim_, stable until all its chunks are done.
