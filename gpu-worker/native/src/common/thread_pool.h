@@ -6,8 +6,9 @@
 // caller included) takes the next unclaimed chunk, and the caller waits only for chunks that were
 // claimed, so a worker that is asleep or descheduled when a job starts is simply not waited for;
 // it helps with whatever is left when it arrives. Workers and the caller spin briefly on atomics
-// before falling back to the condition variables, which idle pools still sleep on. The spin adapts,
-// so a contended machine does not pay for it.
+// before falling back to the condition variables, which idle pools still sleep on: up to 200 us while
+// the machine is quiet (common/contention.h), else a short adaptive spin, so a contended machine
+// does not pay for it.
 #pragma once
 #include <atomic>
 #include <condition_variable>
