@@ -446,8 +446,14 @@ void print_split(int decoded, double decode_s, double probe_bw) {
   std::printf("  %-10s %7.3f ms %5.1f%% (engine step outside the timed ops)\n", "untimed", step_ms - timed_ms,
               100 * (step_ms - timed_ms) / step_ms);
   const op_timer::PoolSleeps sleeps = op_timer::pool_sleeps();
-  std::printf("  pool waits that ended asleep, per step: workers %.1f, caller %.1f\n",
-              static_cast<double>(sleeps.worker) / std::max(1, decoded), static_cast<double>(sleeps.caller) / std::max(1, decoded));
+  std::printf("  pool waits that ended asleep, per step: workers %.1f, caller %.1f; waits that spun long (quiet machine) %.1f\n",
+              static_cast<double>(sleeps.worker) / std::max(1, decoded), static_cast<double>(sleeps.caller) / std::max(1, decoded),
+              static_cast<double>(sleeps.quiet) / std::max(1, decoded));
+  const op_timer::PoolJoins joins = op_timer::pool_joins();
+  if (joins.jobs > 0)
+    std::printf("  pool jobs per step %.1f; a worker claimed a chunk in %.1f of them, %.1f us after the start on average\n",
+                static_cast<double>(joins.jobs) / std::max(1, decoded), static_cast<double>(joins.joined) / std::max(1, decoded),
+                joins.joined ? joins.join_ns / 1e3 / joins.joined : 0.0);
   const double gemv_gbs = gemv_bytes / std::max(1, decoded) / (gemv_ms / 1e3) / 1e9;
   std::printf("split: weight GEMVs %.1f%% of the step at %.1f GB/s = %.0f%% of the probe (%.1f GB/s); "
               "the rest %.2f ms per step\n", 100 * gemv_ms / step_ms, gemv_gbs, 100 * gemv_gbs * 1e9 / probe_bw,

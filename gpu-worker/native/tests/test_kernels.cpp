@@ -268,35 +268,6 @@ TEST(q8_panel_activation_prep_matches_scalar) {
   }
 }
 
-TEST(thread_pool_covers_range_once) {
-  ThreadPool pool(4);
-  for (int64_t n : {1, 3, 4, 5, 1000}) {
-    std::vector<int> hits(static_cast<size_t>(n), 0);
-    pool.parallel_for(n, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) hits[i]++;
-    });
-    for (int h : hits) CHECK_EQ(h, 1);
-  }
-  // Back-to-back jobs (workers still spinning) and jobs after a pause (workers asleep).
-  std::vector<int64_t> sums(64, 0);
-  for (int round = 0; round < 3000; ++round) {
-    if (round % 1000 == 999) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    pool.parallel_for(64, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) sums[i] += i;
-    });
-  }
-  for (int64_t i = 0; i < 64; ++i) CHECK_EQ(sums[i], 3000 * i);
-  bool thrown = false;
-  try {
-    pool.parallel_for(8, [](int64_t b, int64_t) {
-      if (b > 0) throw std::runtime_error("boom");
-    });
-  } catch (const std::runtime_error&) {
-    thrown = true;
-  }
-  CHECK(thrown);
-}
-
 TEST(rmsnorm_matches_reference) {
   for (int64_t n : {1, 7, 64, 129}) {
     auto x = testutil::random_vec(static_cast<size_t>(3 * n), 1, 3.f);

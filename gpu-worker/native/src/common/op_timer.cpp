@@ -14,7 +14,9 @@ const char* name(int op) {
 #ifdef DSE_OP_TIMERS
 namespace {
 Totals g_totals;
-std::atomic<int64_t> g_worker_sleeps{0}, g_caller_sleeps{0};
+std::atomic<int64_t> g_worker_sleeps{0}, g_caller_sleeps{0}, g_quiet_spins{0};
+std::atomic<int64_t> g_jobs{0}, g_joined{0}, g_join_ns{0}, g_job_t0{0};
+std::atomic<bool> g_job_joined{false};
 int64_t now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -27,9 +29,24 @@ void reset() {
   g_totals = Totals();
   g_worker_sleeps = 0;
   g_caller_sleeps = 0;
+  g_quiet_spins = 0;
+  g_jobs = 0, g_joined = 0, g_join_ns = 0;
 }
-PoolSleeps pool_sleeps() { return {g_worker_sleeps.load(), g_caller_sleeps.load()}; }
+PoolSleeps pool_sleeps() { return {g_worker_sleeps.load(), g_caller_sleeps.load(), g_quiet_spins.load()}; }
+void count_quiet_spin() { g_quiet_spins.fetch_add(1); }
 void count_pool_sleep(bool worker) { (worker ? g_worker_sleeps : g_caller_sleeps).fetch_add(1); }
+
+PoolJoins pool_joins() { return {g_jobs.load(), g_joined.load(), g_join_ns.load()}; }
+void pool_job_started() {
+  g_job_joined.store(false);
+  g_job_t0.store(now_ns());
+  g_jobs.fetch_add(1);
+}
+void pool_worker_claimed() {
+  if (g_job_joined.exchange(true)) return;
+  g_joined.fetch_add(1);
+  g_join_ns.fetch_add(now_ns() - g_job_t0.load());
+}
 
 Scope::Scope(Op op, size_t bytes) : op_(op), bytes_(bytes), t0_(now_ns()) {}
 Scope::~Scope() {

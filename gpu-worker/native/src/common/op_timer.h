@@ -21,6 +21,12 @@ struct Totals {
 // sleep makes the next parallel_for pay a wake-up through the kernel.
 struct PoolSleeps {
   int64_t worker = 0, caller = 0;
+  int64_t quiet = 0;  // waits that spun long (common/contention.h said the machine was quiet)
+};
+
+// Pool jobs, and how soon a worker claimed its first chunk of one (the rest the caller ran alone).
+struct PoolJoins {
+  int64_t jobs = 0, joined = 0, join_ns = 0;
 };
 
 #ifdef DSE_OP_TIMERS
@@ -29,6 +35,10 @@ Totals& totals();  // the forward pass's thread; read and reset between steps by
 void reset();
 PoolSleeps pool_sleeps();
 void count_pool_sleep(bool worker);
+void count_quiet_spin();
+PoolJoins pool_joins();
+void pool_job_started();
+void pool_worker_claimed();
 
 class Scope {
  public:
@@ -54,6 +64,10 @@ inline Totals& totals() {
 inline void reset() {}
 inline PoolSleeps pool_sleeps() { return {}; }
 inline void count_pool_sleep(bool) {}
+inline void count_quiet_spin() {}
+inline PoolJoins pool_joins() { return {}; }
+inline void pool_job_started() {}
+inline void pool_worker_claimed() {}
 #define DSE_TIME_OP(...)
 #endif
 

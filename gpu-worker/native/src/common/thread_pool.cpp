@@ -1,7 +1,10 @@
 #include "common/thread_pool.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
+#include "common/contention.h"
 #include "common/op_timer.h"
 
 #ifdef __linux__
@@ -45,107 +48,151 @@ bool spin_until(std::atomic<int>& budget, const Done& done) {
   return false;
 }
 
+// On a quiet machine (common/contention.h) a wait spins up to this long before sleeping: longer than
+// the serial gaps between a decode step's passes (rope, norms: microseconds) and than the shrinking
+// tails of a GEMV, short against the idle time between requests. DSE_POOL_SPIN=adaptive turns it off
+// (the adaptive spin only), to compare the two on a machine.
+constexpr int64_t kQuietSpinNs = 200'000;
+
+bool quiet_spin_enabled() {
+  static const bool on = [] {
+    const char* env = std::getenv("DSE_POOL_SPIN");
+    return !(env && std::strcmp(env, "adaptive") == 0);
+  }();
+  return on;
+}
+
+// Spins until done(): up to kQuietSpinNs while the machine is quiet, else the adaptive budget.
+template <typename Done>
+bool wait_spinning(std::atomic<int>& budget, const Done& done) {
+  if (done()) return true;
+  if (quiet_spin_enabled()) {
+    const int64_t t0 = monotonic_ns();
+    ContentionSignal& signal = contention();
+    signal.sample(t0);
+    if (signal.quiet(t0)) {
+      op_timer::count_quiet_spin();
+      for (;;) {
+        for (int i = 0; i < 64; ++i) {
+          if (done()) return true;
+          cpu_relax();
+        }
+        if (monotonic_ns() - t0 > kQuietSpinNs) return done();
+      }
+    }
+  }
+  return spin_until(budget, done);
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   int n = std::max(1, threads);
-  for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < n; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_seq_cst);
+  chunks_.store(0, std::memory_order_relaxed);  // the new generation below has nothing to claim
+  claim_.store(((claim_.load(std::memory_order_relaxed) >> 32) + 1) << 32, std::memory_order_seq_cst);
   {
     std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);  // ends the spin of a worker that is spinning
+    cv_start_.notify_all();
   }
-  cv_start_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-static void run_chunk(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int chunks, int i) {
-  int64_t begin = n * i / chunks;
-  int64_t end = n * (i + 1) / chunks;
-  if (begin < end) fn(begin, end);
+namespace {
+uint32_t generation_of(uint64_t claim) { return static_cast<uint32_t>(claim >> 32); }
+}  // namespace
+
+void ThreadPool::run_claims(uint32_t gen, bool worker) {
+  uint64_t c = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if (generation_of(c) != gen) return;
+    const int chunks = chunks_.load(std::memory_order_relaxed);
+    const int index = static_cast<int>(c & 0xffffffffu);
+    if (index >= chunks) return;
+    // Success means chunk `index` of job `gen` was still unclaimed, so that job cannot finish (nor the
+    // caller overwrite its fields) before this thread marks the chunk done: the fields read now are its.
+    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    if (worker) op_timer::pool_worker_claimed();
+    const Fn& fn = *job_.load(std::memory_order_relaxed);
+    const int64_t n = job_n_.load(std::memory_order_relaxed);
+    const int64_t begin = n * index / chunks, end = n * (index + 1) / chunks;
+    try {
+      if (begin < end) fn(begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (!error_) error_ = std::current_exception();
+    }
+    // seq_cst with the caller's store of caller_asleep_ and its re-check of done_ (no lost wake-up).
+    if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks && caller_asleep_.load(std::memory_order_seq_cst)) {
+      std::lock_guard<std::mutex> lk(mu_);
+      cv_done_.notify_all();
+    }
+    c = claim_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
-  int chunks = static_cast<int>(std::min<int64_t>(size(), n));
+  const int chunks = static_cast<int>(std::min<int64_t>(size(), n));
   if (chunks == 1) {
     fn(0, n);
     return;
   }
-  {
-    // Published under the mutex so a worker that checks the generation and then sleeps cannot miss it.
-    std::lock_guard<std::mutex> lk(mu_);
-    job_ = &fn;
-    job_n_ = n;
-    chunks_ = chunks;
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    error_ = nullptr;
-    generation_.fetch_add(1, std::memory_order_release);
+  // Only this thread writes generations, and every chunk of the previous job is done, so no other
+  // thread reads or writes the job's fields now (a late worker's claim fails on the generation).
+  const uint32_t gen = generation_of(claim_.load(std::memory_order_relaxed)) + 1;
+  job_.store(&fn, std::memory_order_relaxed);
+  job_n_.store(n, std::memory_order_relaxed);
+  chunks_.store(chunks, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  op_timer::pool_job_started();
+  claim_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_seq_cst);  // publishes the fields above
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard<std::mutex> lk(mu_);  // a worker between its re-check and its wait holds mu_
+    cv_start_.notify_all();
   }
-  cv_start_.notify_all();  // no system call when every worker is still spinning
-  std::exception_ptr mine;
-  try {
-    run_chunk(fn, n, chunks, 0);
-  } catch (...) {
-    mine = std::current_exception();
-  }
-  auto done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
-  if (!spin_until(spin_budget_, done)) {
+  run_claims(gen, false);
+  auto done = [this, chunks] { return done_.load(std::memory_order_seq_cst) == chunks; };
+  if (!wait_spinning(spin_budget_, done)) {
     op_timer::count_pool_sleep(false);
     std::unique_lock<std::mutex> lk(mu_);
+    caller_asleep_.store(true, std::memory_order_seq_cst);
     cv_done_.wait(lk, done);
+    caller_asleep_.store(false, std::memory_order_relaxed);
   }
-  std::lock_guard<std::mutex> lk(mu_);  // orders error_ (written under the mutex) before reading it
-  job_ = nullptr;
-  if (mine) std::rethrow_exception(mine);
-  if (error_) std::rethrow_exception(error_);
+  // Every chunk is done: no thread writes error_ until the next job.
+  if (error_) {
+    std::exception_ptr e = error_;
+    error_ = nullptr;
+    std::rethrow_exception(e);
+  }
 }
 
-void ThreadPool::worker_loop(int index) {
+void ThreadPool::worker_loop() {
 #ifdef __linux__
   // Otherwise the thread inherits its creator's name (a JVM worker thread's): named, top -H and the
   // load bench's CPU accounting can tell the engine's compute threads apart.
   pthread_setname_np(pthread_self(), "dsengine-pool");
 #endif
-  uint64_t seen = 0;
+  uint32_t seen = 0;
+  auto started = [&] {
+    return generation_of(claim_.load(std::memory_order_seq_cst)) != seen || stop_.load(std::memory_order_relaxed);
+  };
   for (;;) {
-    const std::function<void(int64_t, int64_t)>* job;
-    int64_t n;
-    int chunks;
-    auto started = [&] { return generation_.load(std::memory_order_acquire) != seen; };
-    if (!spin_until(spin_budget_, started)) {
+    if (!wait_spinning(spin_budget_, started)) {
       op_timer::count_pool_sleep(true);
       std::unique_lock<std::mutex> lk(mu_);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);  // then re-checked by the wait: see parallel_for
       cv_start_.wait(lk, started);
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
     }
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      if (stop_) return;
-      seen = generation_.load(std::memory_order_relaxed);
-      job = job_;
-      n = job_n_;
-      chunks = chunks_;
-    }
-    // Workers beyond the chunk count still acknowledge the job so pending_ stays consistent.
-    std::exception_ptr err;
-    if (index < chunks) {
-      try {
-        run_chunk(*job, n, chunks, index);
-      } catch (...) {
-        err = std::current_exception();
-      }
-    }
-    if (err) {
-      std::lock_guard<std::mutex> lk(mu_);
-      if (!error_) error_ = err;
-    }
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lk(mu_);  // the caller may be between its check and its wait
-      cv_done_.notify_all();
-    }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_of(claim_.load(std::memory_order_acquire));
+    run_claims(seen, true);
   }
 }
 

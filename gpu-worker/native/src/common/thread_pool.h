@@ -1,13 +1,19 @@
 // Fixed-size worker pool with a blocking parallel_for. Kernels split work into contiguous ranges;
 // the calling thread takes part, so a pool of N threads spawns N-1 workers.
-// A decode step is ~230 parallel_for calls of well under a millisecond each, so waking a sleeping
-// worker through the kernel (tens of microseconds on a VM) would cost several percent of a token:
-// workers and the caller spin briefly on atomics before falling back to the condition variables,
-// which idle pools still sleep on. The spin adapts, so a contended machine does not pay for it.
+// A decode step is ~140 parallel_for calls of well under a millisecond each, so waking a sleeping
+// worker through the kernel (microseconds on a VM, far more when the host or the guest is busy)
+// must not sit on the critical path: chunks are claimed, not assigned. Whoever comes first (the
+// caller included) takes the next unclaimed chunk, and the caller waits only for chunks that were
+// claimed, so a worker that is asleep or descheduled when a job starts is simply not waited for;
+// it helps with whatever is left when it arrives. Workers and the caller spin briefly on atomics
+// before falling back to the condition variables, which idle pools still sleep on: up to 200 us while
+// the machine is quiet (common/contention.h), else a short adaptive spin, so a contended machine
+// does not pay for it.
 #pragma once
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -24,25 +30,34 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Calls fn(begin, end) over [0, n) split into at most size() chunks; returns when all are done.
-  // Exceptions from any chunk are rethrown on the caller.
+  // Calls fn(begin, end) over [0, n) split into at most size() chunks, each chunk exactly once, on
+  // whichever threads claim them (possibly all on the caller); returns when all are done.
+  // Exceptions from any chunk are rethrown on the caller. Not reentrant: one caller at a time.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
-  void worker_loop(int index);
+  using Fn = std::function<void(int64_t, int64_t)>;
+  void worker_loop();
+  // Claims and runs chunks of job `gen` until none is left (or a newer job replaced it).
+  void run_claims(uint32_t gen, bool worker);
 
   std::vector<std::thread> workers_;
-  std::mutex mu_;
+  // The job: written by the caller before it publishes claim_, stable until all its chunks are done.
+  std::atomic<const Fn*> job_{nullptr};
+  std::atomic<int64_t> job_n_{0};
+  std::atomic<int> chunks_{0};
+  // generation << 32 | next unclaimed chunk: a claim is a compare-exchange that also checks the
+  // generation, so a worker that read a finished job's fields can never run one of its chunks.
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int> done_{0};             // chunks of the current job finished
+  std::atomic<int> sleepers_{0};         // workers asleep (or about to be) on cv_start_
+  std::atomic<bool> caller_asleep_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<int> spin_budget_{1 << 4};  // pause instructions before sleeping; see thread_pool.cpp
+  std::mutex mu_;                        // the sleeps and error_ only; never taken on a job's fast path
   std::condition_variable cv_start_;
   std::condition_variable cv_done_;
-  const std::function<void(int64_t, int64_t)>* job_ = nullptr;
-  int64_t job_n_ = 0;
-  int chunks_ = 0;
-  std::atomic<int> pending_{0};          // chunks not yet finished by workers
-  std::atomic<uint64_t> generation_{0};  // bumped (under mu_) for each job
-  std::atomic<int> spin_budget_{1 << 4};   // pause instructions before sleeping; see thread_pool.cpp
-  bool stop_ = false;
-  std::exception_ptr error_;
+  std::exception_ptr error_;             // first chunk exception of the current job (under mu_)
 };
 
 }  // namespace dse
