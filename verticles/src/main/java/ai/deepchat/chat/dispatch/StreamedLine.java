@@ -37,8 +37,11 @@ final class StreamedLine {
   /** The line read, or null when only the general path may read it. */
   static Read read(Buffer line) {
     byte[] b = line.getBytes();
-    int from = 0;
-    int to = b.length;
+    return read(b, 0, b.length);
+  }
+
+  /** The line in bytes {@code [from, to)} of {@code b} read, or null when only the general path may read it. */
+  static Read read(byte[] b, int from, int to) {
     while (from < to && isSpace(b[from])) {
       from++;
     }
