@@ -147,6 +147,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
     private final GenerationListener listener;
     private final String requestId;
     private final RemoteTools.Calls calls;
+    private final StreamedLine.Reader lineReader = new StreamedLine.Reader();
     private HttpClientRequest request;
     private boolean toolCallSeen;
     private long idleTimer = -1;
@@ -208,7 +209,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
         return;
       }
       armIdle(idleTimeoutMs);
-      StreamedLine.Read read = StreamedLine.read(b, from, to);
+      StreamedLine.Read read = lineReader.read(b, from, to);
       if (read != null) {
         onRead(read); // the common line (a text delta): no JSON tree per token
       } else {
