@@ -169,12 +169,14 @@ final class StreamedLine {
    * After a text delta read by Jackson, the bytes before and after its content string are kept; a later line
    * made of exactly those bytes around a plain string (printable ASCII, no quote or backslash) is read by
    * comparing them, as Jackson would have read it: the same bytes around another plain string parse the same
-   * way. Anything else goes through {@link StreamedLine#read(byte[], int, int)} (and may become the new model).
+   * way. Anything else goes through {@link StreamedLine#read(byte[], int, int)}; a text delta read there becomes
+   * the new model, other lines (the blank line after each event, a usage chunk) leave the model as it is.
    * One per stream, used on the stream's context only.
    */
   static final class Reader {
     private byte[] before;
     private byte[] after;
+    private long modelledReads;
 
     /** As {@link StreamedLine#read(byte[], int, int)}. */
     Read read(byte[] b, int from, int to) {
@@ -184,6 +186,7 @@ final class StreamedLine {
         int s = from + before.length;
         int e = to - after.length;
         if (plain(b, s, e)) {
+          modelledReads++;
           return new Read(Kind.TEXT, new String(b, s, e - s, StandardCharsets.ISO_8859_1), null, null);
         }
       }
@@ -193,14 +196,13 @@ final class StreamedLine {
       return read;
     }
 
-    /** Whether a line is kept as the model of the next ones (for tests). */
-    boolean modelled() {
-      return before != null;
+    /** How many lines were read by comparing with the model (for tests). */
+    long modelledReads() {
+      return modelledReads;
     }
 
+    /** Keeps this line as the model if it can be one; else the model stays (it is only bytes: any model is exact). */
     private void learn(byte[] b, int from, int to, Read read, Spot spot) {
-      before = null;
-      after = null;
       if (read == null || read.kind() != Kind.TEXT || read.content() == null || read.reasoning() != null
           || read.finishReason() != null || spot.contents != 1 || spot.start < 0) {
         return;
@@ -209,7 +211,7 @@ final class StreamedLine {
       int s = json + (int) spot.start; // the opening quote
       int e = json + (int) spot.end; // after the closing quote
       if (json < 0 || s < from || e > to || e - s < 2 || b[s] != '"' || b[e - 1] != '"' || !plain(b, s + 1, e - 1)) {
-        return; // an escape in the string, or offsets not where they should be: no model
+        return; // an escape in the string, or offsets not where they should be
       }
       before = Arrays.copyOfRange(b, from, s + 1);
       after = Arrays.copyOfRange(b, e - 1, to);

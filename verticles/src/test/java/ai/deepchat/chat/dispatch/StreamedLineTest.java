@@ -100,19 +100,19 @@ class StreamedLineTest {
         "  data: {\"choices\":[{\"delta\":{\"content\":%s}}]}  "};
     String[] texts = {" ok", "", "a\\\"b", "\\n", "\\u4e2d", "é中", "x\"y", "tab\there", "[DONE]", "\u007f", "  spaced  "};
     StreamedLine.Reader reader = new StreamedLine.Reader();
-    int modelled = 0;
     for (int i = 0; i < 5_000; i++) {
       String envelope = envelopes[random.nextInt(4) == 0 ? random.nextInt(envelopes.length) : 0];
       String text = random.nextBoolean() ? texts[random.nextInt(texts.length)] : "w" + random.nextInt(1000);
       String line = envelope.formatted("\"" + text + "\"");
       if (random.nextInt(50) == 0) {
         line = line.substring(0, random.nextInt(line.length())); // cut short
+      } else if (random.nextInt(3) == 0) {
+        line = random.nextBoolean() ? "" : ": keep-alive"; // the blank line after an event, a comment
       }
       byte[] b = ("xx" + line + "yy").getBytes(java.nio.charset.StandardCharsets.UTF_8);
       int to = b.length - 2;
-      modelled += reader.modelled() ? 1 : 0;
       assertThat(reader.read(b, 2, to)).as(line).isEqualTo(StreamedLine.read(b, 2, to));
     }
-    assertThat(modelled).isGreaterThan(2_000); // the model was there for most lines
+    assertThat(reader.modelledReads()).isGreaterThan(1_500); // most text deltas were read by the model
   }
 }
