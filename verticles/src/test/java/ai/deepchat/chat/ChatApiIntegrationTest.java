@@ -148,6 +148,34 @@ class ChatApiIntegrationTest {
   }
 
   @Test
+  void aStreamAskedForGzipComesCompressedWithEveryEvent() throws Exception {
+    // #25: the SSE body is compressed by the module (one deflater per stream), not by Netty's compressor;
+    // a client that accepts gzip still gets a gzip stream with the same events as an uncompressed one
+    HttpResponse<byte[]> resp = h.http.send(h.request("/v1/chat/completions")
+        .header("Authorization", "Bearer " + a.apiKey()).header("Content-Type", "application/json")
+        .header("Accept-Encoding", "gzip, deflate")
+        .POST(HttpRequest.BodyPublishers.ofString(ask("stream please").put("stream", true).put("temperature", 1).encode()))
+        .build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(resp.statusCode()).isEqualTo(200);
+    assertThat(resp.headers().firstValue("Content-Encoding")).hasValue("gzip");
+    String text;
+    try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(resp.body()))) {
+      text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8); // checks CRC and length too
+    }
+    assertThat(text).endsWith("\n\ndata: [DONE]\n\n");
+    StringBuilder content = new StringBuilder();
+    for (String line : text.split("\n")) {
+      if (line.startsWith("data: {")) {
+        JsonArray choices = new JsonObject(line.substring(6)).getJsonArray("choices");
+        if (!choices.isEmpty()) {
+          content.append(choices.getJsonObject(0).getJsonObject("delta").getString("content", ""));
+        }
+      }
+    }
+    assertThat(content.toString()).isEqualTo("Echo: stream please");
+  }
+
+  @Test
   void streamsChunksWithReasoningAndUsageInTheLastChunk() throws Exception {
     HttpResponse<java.util.stream.Stream<String>> resp = h.http.send(h.request("/v1/chat/completions")
         .header("Authorization", "Bearer " + a.apiKey()).header("Content-Type", "application/json")

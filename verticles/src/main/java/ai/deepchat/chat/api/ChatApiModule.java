@@ -233,6 +233,8 @@ public final class ChatApiModule implements HttpModule {
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no");
+    SseBody out = SseBody.of(ctx.request(), resp);
+    ctx.addEndHandler(v -> out.release()); // the client may leave before the end
     // every chunk of a completion carries the same id, created and model (as OpenAI's do), so the part
     // of a delta chunk before the delta is encoded once per stream, not once per token
     JsonObject envelope = envelope(acks.get(0), "chat.completion.chunk");
@@ -243,7 +245,7 @@ public final class ChatApiModule implements HttpModule {
     int[] open = {n};
     JsonObject[] closing = new JsonObject[1];
     for (int i = 0; i < n; i++) {
-      chunk(resp, envelope, i, new JsonObject().put("role", "assistant").put("content", ""), null);
+      chunk(out, envelope, i, new JsonObject().put("role", "assistant").put("content", ""), null);
     }
     for (int i = 0; i < n; i++) {
       int index = i;
@@ -252,7 +254,7 @@ public final class ChatApiModule implements HttpModule {
       // an SSE comment: clients skip it, proxies see a live connection while the answer is held back
       stream.keepAliveHandler(() -> {
         if (!resp.ended() && !resp.closed()) {
-          resp.write(": keep-alive\n\n");
+          out.write(": keep-alive\n\n");
         }
       });
       stream.handler(event -> {
@@ -260,27 +262,27 @@ public final class ChatApiModule implements HttpModule {
           return;
         }
         switch (event.kind()) {
-          case DELTA -> resp.write(DeltaChunk.sse(deltaPrefix, event));
-          case CITATIONS -> resp.write("data: " + envelope.copy()
+          case DELTA -> out.write(DeltaChunk.sse(deltaPrefix, event));
+          case CITATIONS -> out.write("data: " + envelope.copy()
               .put("choices", new JsonArray().add(new JsonObject().put("index", index).put("delta", new JsonObject())))
               .put("citations", Citations.toJson(event.citations())).encode() + "\n\n");
           case ERROR -> {
             streams.forEach(TurnClient.Stream::cancel);
             HttpProblem p = backendProblem(event);
-            resp.write("data: " + new JsonObject().put("error", new JsonObject().put("message", p.getMessage())
+            out.write("data: " + new JsonObject().put("error", new JsonObject().put("message", p.getMessage())
                 .put("type", p.type()).put("code", p.code())).encode() + "\n\n");
-            resp.end("data: [DONE]\n\n");
+            out.end("data: [DONE]\n\n");
           }
           case DONE -> {
-            chunk(resp, envelope, index, new JsonObject(), event.finishReason());
+            chunk(out, envelope, index, new JsonObject(), event.finishReason());
             usages[index] = event.usage();
             if (index == 0) { // choice 0's intent, FAQ match and trace close the stream
               closing[0] = withTrace(FaqMatchJson.addTo(envelope.copy(), event), event).put("intent", event.intent());
             }
             if (--open[0] == 0) {
-              resp.write("data: " + closing[0].put("choices", new JsonArray())
+              out.write("data: " + closing[0].put("choices", new JsonArray())
                   .put("usage", usage(Choices.usage(Arrays.asList(usages)))).encode() + "\n\n");
-              resp.end("data: [DONE]\n\n");
+              out.end("data: [DONE]\n\n");
             }
           }
         }
@@ -288,9 +290,9 @@ public final class ChatApiModule implements HttpModule {
     }
   }
 
-  private static void chunk(HttpServerResponse resp, JsonObject envelope, int index, JsonObject delta,
+  private static void chunk(SseBody out, JsonObject envelope, int index, JsonObject delta,
                             String finishReason) {
-    resp.write("data: " + envelope.copy()
+    out.write("data: " + envelope.copy()
         .put("choices", new JsonArray().add(new JsonObject().put("index", index).put("delta", delta)
             .put("finish_reason", finishReason)))
         .encode() + "\n\n");

@@ -22,7 +22,6 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.parsetools.RecordParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +48,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
   private static final Logger LOG = LoggerFactory.getLogger(OpenAiHttpBackend.class);
   private static final int MAX_ERROR_BODY = 2048;
   private static final int MAX_WHOLE_BODY = 4 << 20;
+  static final int MAX_LINE = 4 << 20;
   static final String UNAVAILABLE = "The model backend is not available.";
   static final String FAILED = "The model backend failed.";
 
@@ -147,6 +147,7 @@ public final class OpenAiHttpBackend implements ModelBackend {
     private final GenerationListener listener;
     private final String requestId;
     private final RemoteTools.Calls calls;
+    private final StreamedLine.Reader lineReader = new StreamedLine.Reader();
     private HttpClientRequest request;
     private boolean toolCallSeen;
     private long idleTimer = -1;
@@ -177,12 +178,16 @@ public final class OpenAiHttpBackend implements ModelBackend {
         wholeAnswer(response); // an endpoint that ignores "stream": one chat.completion object
         return;
       }
-      RecordParser lines = RecordParser.newDelimited("\n", this::onLine);
-      lines.maxRecordSize(4 << 20);
+      SseLines lines = new SseLines(MAX_LINE, this::onLine);
       // what the lines of a read produce is flushed by the context's outbox once the event loop has
       // handled all the reads ready in its round (a task queued at the first one): the reads of one
       // round that carry tokens of one turn leave as one delta, one write to its client (#25)
-      response.handler(lines);
+      response.handler(chunk -> {
+        if (!finished && !lines.accept(chunk)) {
+          LOG.warn("request {}: {} sent a line over {} bytes", requestId, spec.describe(), MAX_LINE);
+          fail(BusFailure.BACKEND_ERROR, FAILED);
+        }
+      });
       response.exceptionHandler(err -> {
         LOG.warn("request {}: stream from {} broke: {}", requestId, spec.describe(), err.toString());
         fail(BusFailure.BACKEND_ERROR, FAILED);
@@ -199,16 +204,16 @@ public final class OpenAiHttpBackend implements ModelBackend {
       });
     }
 
-    private void onLine(Buffer raw) {
+    private void onLine(byte[] b, int from, int to) {
       if (finished) {
         return;
       }
       armIdle(idleTimeoutMs);
-      StreamedLine.Read read = StreamedLine.read(raw);
+      StreamedLine.Read read = lineReader.read(b, from, to);
       if (read != null) {
         onRead(read); // the common line (a text delta): no JSON tree per token
       } else {
-        readTree(raw.toString(StandardCharsets.UTF_8).strip());
+        readTree(new String(b, from, to - from, StandardCharsets.UTF_8).strip());
       }
     }
 

@@ -38,10 +38,12 @@ class OpenAiHttpBackendIdleTest {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     // the model name says how to stream: "steady" sends a token every 50 ms for 1.5 s, then finishes;
-    // "stall" sends three tokens, then nothing (the connection stays open)
+    // "stall" sends three tokens, then nothing (the connection stays open); "huge" three tokens, then part of a
+    // line longer than the longest line taken, then nothing
     server = await(vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
       HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
-      boolean steady = body.toJsonObject().getString("model").equals("steady");
+      String model = body.toJsonObject().getString("model");
+      boolean steady = model.equals("steady");
       int tokens = steady ? 30 : 3;
       AtomicInteger sent = new AtomicInteger();
       vertx.setPeriodic(1, 50, t -> {
@@ -51,7 +53,9 @@ class OpenAiHttpBackendIdleTest {
           resp.write(TOKEN);
         } else {
           vertx.cancelTimer(t);
-          if (steady) {
+          if (model.equals("huge")) { // a line one byte over the limit, never ended
+            resp.write("data: {\"choices\":[{\"delta\":{\"content\":\"" + "x".repeat(OpenAiHttpBackend.MAX_LINE));
+          } else if (steady) {
             resp.end("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
           }
         }
@@ -119,5 +123,15 @@ class OpenAiHttpBackendIdleTest {
     assertThat(ended.outcome()).isEqualTo("backend_timeout");
     assertThat(ended.tokens()).isEqualTo(3);
     assertThat(ended.msAfterLastToken()).isBetween(IDLE_MS - 50, IDLE_MS + 5_000);
+  }
+
+  @Test
+  void aLineOverTheLimitEndsTheStreamAsABackendError() throws Exception {
+    // before #25's line reader the line parser threw inside the response handler, which Vert.x only
+    // logged: the stream then ended by the silence limit, as backend_timeout
+    Ended ended = run(backend("huge", 10_000));
+
+    assertThat(ended.outcome()).isEqualTo("backend_error");
+    assertThat(ended.tokens()).isEqualTo(3);
   }
 }

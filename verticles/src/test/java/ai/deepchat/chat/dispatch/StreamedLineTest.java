@@ -84,4 +84,35 @@ class StreamedLineTest {
   private static StreamedLine.Read text(String content, String reasoning, String finish) {
     return new StreamedLine.Read(StreamedLine.Kind.TEXT, content, reasoning, finish);
   }
+
+  @Test
+  void aStreamsReaderReadsEveryLineAsTheParserDoes() {
+    // #25: lines made of the last text delta's bytes around another plain string are read by comparing
+    // bytes; every line, modelled or not, must read exactly as StreamedLine.read reads it
+    java.util.Random random = new java.util.Random(25);
+    String[] envelopes = {
+        "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":7,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%s},\"finish_reason\":null}]}",
+        "data:{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":%s},\"logprobs\":null}]}\r",
+        "data: {\"choices\":[{\"delta\":{\"content\":%s,\"content\":\"twice\"}}]}",
+        "data: {\"choices\":[{\"delta\":{\"content\":%s},\"finish_reason\":\"stop\"}]}",
+        "data: {\"choices\":[{\"delta\":{\"content\":%s,\"reasoning_content\":\"r\"}}]}",
+        "data: {\"choices\":[{\"delta\":{\"content\":%s}}],\"usage\":{\"prompt_tokens\":1}}",
+        "  data: {\"choices\":[{\"delta\":{\"content\":%s}}]}  "};
+    String[] texts = {" ok", "", "a\\\"b", "\\n", "\\u4e2d", "é中", "x\"y", "tab\there", "[DONE]", "\u007f", "  spaced  "};
+    StreamedLine.Reader reader = new StreamedLine.Reader();
+    for (int i = 0; i < 5_000; i++) {
+      String envelope = envelopes[random.nextInt(4) == 0 ? random.nextInt(envelopes.length) : 0];
+      String text = random.nextBoolean() ? texts[random.nextInt(texts.length)] : "w" + random.nextInt(1000);
+      String line = envelope.formatted("\"" + text + "\"");
+      if (random.nextInt(50) == 0) {
+        line = line.substring(0, random.nextInt(line.length())); // cut short
+      } else if (random.nextInt(3) == 0) {
+        line = random.nextBoolean() ? "" : ": keep-alive"; // the blank line after an event, a comment
+      }
+      byte[] b = ("xx" + line + "yy").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      int to = b.length - 2;
+      assertThat(reader.read(b, 2, to)).as(line).isEqualTo(StreamedLine.read(b, 2, to));
+    }
+    assertThat(reader.modelledReads()).isGreaterThan(1_500); // most text deltas were read by the model
+  }
 }
