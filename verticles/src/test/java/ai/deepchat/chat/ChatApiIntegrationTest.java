@@ -748,6 +748,8 @@ class ChatApiIntegrationTest {
     int first = Integer.parseInt(times.split(" ")[0]);
     int total = Integer.parseInt(times.split(" ")[1]);
     assertThat(first).isBetween(400, 400 + 5_000);
-    assertThat(total).isBetween(first + 700, first + 700 + 5_000);
+    // the model takes 400 ms to its first token and 700 ms more to its last; the first token's stamp can be
+    // late under load (an event loop busy when it arrived), so the total is bounded by the pacing, not by first + 700
+    assertThat(total).isBetween(Math.max(first, 400 + 700), first + 700 + 5_000);
   }
 }
