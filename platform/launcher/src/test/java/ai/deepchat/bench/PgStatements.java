@@ -29,6 +29,8 @@ final class PgStatements {
   private long walBytes;
   private long walSyncs;
   private long commits;
+  private java.util.Map<String, Long> processTicks = java.util.Map.of();
+  private long startedNanos;
 
   private PgStatements(Path dataDir, Consumer<String> out) {
     this.dataDir = dataDir;
@@ -65,6 +67,8 @@ final class PgStatements {
         walSyncs = r.getLong(3);
       }
       commits = xactCommit(s);
+      processTicks = CpuAccount.postgresByProcess(dataDir.getParent().toString());
+      startedNanos = System.nanoTime();
     } catch (Exception e) {
       out.accept("  pg-statements: reset failed: " + e);
     }
@@ -80,6 +84,8 @@ final class PgStatements {
   /** At the end of a window: per answer, each statement's calls, times, rows and WAL; functions; WAL; tables. */
   void report(long answers) {
     double a = Math.max(1, answers);
+    java.util.Map<String, Long> ticksAfter = CpuAccount.postgresByProcess(dataDir.getParent().toString());
+    double seconds = (System.nanoTime() - startedNanos) / 1e9;
     try (Connection c = connect(); Statement s = c.createStatement()) {
       Thread.sleep(1200); // backends report their function and table counts at most every 500 ms once idle
       long xacts = xactCommit(s);
@@ -134,6 +140,13 @@ final class PgStatements {
               r.getLong(7) / a));
         }
       }
+      StringBuilder cpu = new StringBuilder();
+      CpuAccount.cores(processTicks, ticksAfter, seconds).forEach((kind, cores) -> {
+        if (cores > 0) {
+          cpu.append(String.format("%s %.0f us, ", kind, 1e6 * cores * seconds / a));
+        }
+      });
+      lines.add("    postgres cpu per answer by process: " + cpu);
       lines.forEach(out);
     } catch (Exception e) {
       out.accept("  pg-statements: report failed: " + e);

@@ -325,6 +325,18 @@ final class ConversationStore {
         .map(rows -> rows.iterator().next().getUUID(0));
   }
 
+  private static final String HISTORY_WHERE = "SELECT role, content FROM messages WHERE conversation_id = $1 "
+      + "AND status = 'complete' AND content <> '' AND role IN ('user', 'assistant') ";
+  private static final String HISTORY_ORDER = "ORDER BY created_at DESC LIMIT " + HISTORY_LIMIT;
+  /**
+   * A conversation's history, and (a retry) its history before a message: two statements, not one with
+   * "$2 IS NULL OR ...", which PostgreSQL planned afresh on every execution (its generic plan, which
+   * must allow both, costs more than the custom plans), about 0.25 ms of planning per widget turn.
+   */
+  private static final String HISTORY = HISTORY_WHERE + HISTORY_ORDER;
+  private static final String HISTORY_BEFORE = HISTORY_WHERE
+      + "AND created_at < (SELECT created_at FROM messages WHERE id = $2) " + HISTORY_ORDER;
+
   /**
    * Earlier turns: for the API the caller sends them (all but the last message); for the widget and the
    * console's playground they come from this conversation, complete answers only, before {@code before}
@@ -335,11 +347,8 @@ final class ConversationStore {
     if (req.channel().equals(ChatMessages.CHANNEL_API)) {
       return Future.succeededFuture(List.copyOf(msgs.subList(0, msgs.size() - 1)));
     }
-    return c.preparedQuery("SELECT role, content FROM messages WHERE conversation_id = $1 AND status = 'complete' "
-            + "AND content <> '' AND role IN ('user', 'assistant') "
-            + "AND ($2::uuid IS NULL OR created_at < (SELECT created_at FROM messages WHERE id = $2)) "
-            + "ORDER BY created_at DESC LIMIT " + HISTORY_LIMIT)
-        .execute(Tuple.of(conversationId, before))
+    return (before == null ? c.preparedQuery(HISTORY).execute(Tuple.of(conversationId))
+        : c.preparedQuery(HISTORY_BEFORE).execute(Tuple.of(conversationId, before)))
         .map(rows -> {
           List<ChatMessage> h = new ArrayList<>();
           for (Row r : rows) {
