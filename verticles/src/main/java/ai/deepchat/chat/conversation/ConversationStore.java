@@ -10,6 +10,7 @@ import ai.deepchat.platform.chat.TurnTrace;
 import ai.deepchat.platform.db.Database;
 import ai.deepchat.platform.db.KnownAbsent;
 import ai.deepchat.platform.db.SqlStates;
+import ai.deepchat.platform.db.TenantValues;
 import ai.deepchat.policy.privacy.PiiMasker;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.ToolCall;
@@ -112,7 +113,7 @@ final class ConversationStore {
                       BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling, KnownAnswer known) {
     List<ChatMessage> msgs = req.messages();
     // both reads sent at once: the connection pipelines them
-    return db.inTenant(tenantId, c -> Future.all(choice.apply(c), settings(c)).compose(read -> {
+    return db.inTenant(tenantId, c -> Future.all(choice.apply(c), settings(c, tenantId)).compose(read -> {
       ModelChoice model = read.resultAt(0);
       Settings settings = read.resultAt(1);
       for (ChatMessage m : msgs) {
@@ -177,16 +178,29 @@ final class ConversationStore {
         : insertTurn(c, tenantId, req, conversationId, user, model, settings, known));
   }
 
-  private Future<Settings> settings(SqlConnection c) {
+  /**
+   * The tenant's chat settings: the node's copy while it listens for their changes (V53), else read here
+   * (and kept, unless a change was announced meanwhile). Only this class stores values of this cache.
+   */
+  private Future<Settings> settings(SqlConnection c, UUID tenantId) {
+    TenantValues<Object> cache = db.chatSettings();
+    if (cache.get(tenantId) instanceof Settings known) {
+      return Future.succeededFuture(known);
+    }
+    long startedAt = cache.begin();
     return c.preparedQuery("SELECT system_prompt, max_message_chars, settings FROM tenant_settings").execute()
         .map(rows -> {
+          Settings read;
           if (rows.size() == 0) {
-            return new Settings("", 8000, new JsonObject());
+            read = new Settings("", 8000, new JsonObject());
+          } else {
+            Row r = rows.iterator().next();
+            JsonObject extra = r.getJsonObject("settings");
+            read = new Settings(r.getString("system_prompt"), r.getInteger("max_message_chars"),
+                extra == null ? new JsonObject() : extra);
           }
-          Row r = rows.iterator().next();
-          JsonObject extra = r.getJsonObject("settings");
-          return new Settings(r.getString("system_prompt"), r.getInteger("max_message_chars"),
-              extra == null ? new JsonObject() : extra);
+          cache.offer(tenantId, read, startedAt);
+          return read;
         });
   }
 
