@@ -185,6 +185,36 @@ class WidgetIntegrationTest {
   }
 
   @Test
+  void aRetryOfAStalledTurnIsPromptedWithTheHistoryBeforeItOnly() throws Exception {
+    String token = newVisitor(a).getString("visitorToken");
+    BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
+    WebSocket ws = connect(token, a.origin(), inbox);
+    ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "First question").putNull("conversationId")
+        .put("clientMessageId", UUID.randomUUID().toString()).encode());
+    String conversationId = untilEnd(inbox).get(0).getString("conversationId");
+    String second = UUID.randomUUID().toString();
+    for (String[] turn : List.of(new String[] {"Second question", second},
+        new String[] {"Third question", UUID.randomUUID().toString()})) {
+      ws.writeTextMessage(new JsonObject().put("type", "message").put("text", turn[0]).put("conversationId", conversationId)
+          .put("clientMessageId", turn[1]).encode());
+      untilEnd(inbox);
+    }
+    // the second turn's node died while streaming: a retry generates it again, seeing only what came before it
+    h.execOwner("UPDATE messages SET status = 'streaming', updated_at = now() - interval '10 minutes' WHERE reply_to = "
+        + "(SELECT id FROM messages WHERE conversation_id = '" + conversationId + "' AND content = 'Second question')");
+    ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "Second question").put("conversationId", conversationId)
+        .put("clientMessageId", second).encode());
+    List<JsonObject> retried = untilEnd(inbox);
+    assertThat(retried.get(retried.size() - 1).getString("type")).isEqualTo("done");
+    String prompt = h.remote.requests.get(h.remote.requests.size() - 1).getJsonArray("messages").encode();
+    assertThat(prompt).contains("First question").contains("Echo: First question").contains("Second question")
+        .doesNotContain("Third question");
+    assertThat(h.string("SELECT status FROM messages WHERE reply_to = (SELECT id FROM messages WHERE conversation_id = '"
+        + conversationId + "' AND content = 'Second question')")).isEqualTo("complete");
+    ws.close();
+  }
+
+  @Test
   void chatsOverTheWebSocketThenShowsHistoryAndTakesFeedback() throws Exception {
     JsonObject visitor = newVisitor(a);
     String token = visitor.getString("visitorToken");

@@ -44,6 +44,32 @@ final class CpuAccount {
   }
 
   /**
+   * Ticks of the PostgreSQL server under {@code dataDir} by process kind, from each process's title
+   * ("postgres: walwriter"; a backend "postgres: deepchat_app deepchat 127.0.0.1(port) idle" counts as
+   * "backend deepchat_app"): the connections' own work apart from the background processes'.
+   */
+  static Map<String, Long> postgresByProcess(String dataDir) {
+    Map<String, Long> ticks = new HashMap<>();
+    ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().map(c -> c.contains(" -D " + dataDir)).orElse(false))
+        .forEach(postmaster -> {
+          ticks.merge("postmaster", processTicks(postmaster.pid()), Long::sum);
+          postmaster.descendants().forEach(b -> ticks.merge(postgresKind(b.pid()), processTicks(b.pid()), Long::sum));
+        });
+    return ticks;
+  }
+
+  private static String postgresKind(long pid) {
+    try {
+      String title = Files.readString(Path.of("/proc", String.valueOf(pid), "cmdline")).replace('\0', ' ').trim();
+      String[] w = title.replaceFirst("^postgres: ", "").split("\\s+");
+      return w.length >= 3 && w[2].contains("(") ? "backend " + w[0] : title.replaceFirst("^postgres: ", "");
+    } catch (IOException e) {
+      return "gone";
+    }
+  }
+
+  /**
    * Ticks of the node's threads that fall in no named role ("jvm other"), by thread name with its
    * numbering removed ({@code tokenizer-3} counts as {@code tokenizer-#}): which threads those are.
    */

@@ -60,6 +60,8 @@ public final class LoadBench {
     DEFAULTS.put("gzip", "true");
     DEFAULTS.put("out", "bench/out/load");
     DEFAULTS.put("profile", "false");
+    DEFAULTS.put("pg-statements", "false");
+    DEFAULTS.put("analyze", "true");
     DEFAULTS.put("upstream-rate", "0");
     DEFAULTS.put("tx-peer", "true");
     DEFAULTS.put("nginx-peer", "true");
@@ -84,6 +86,7 @@ public final class LoadBench {
   /** The self-hosted node (null against a deployment): its database's commit count per step. */
   private BenchNodeClient benchNode;
   private String nodeDataDir = "";
+  private PgStatements pgStatements;
   private Path out;
   private String stamp;
 
@@ -186,6 +189,12 @@ public final class LoadBench {
         line(String.format("  warm-up: %d answers, cpu (cores) %sJIT %.2f; per turn %s", warm.stats().answers.sum(),
             cores, warm.cores().getOrDefault("jit", 0.0), warm.costPer(warm.stats().answers.sum())));
       }
+      if (selfHost && Boolean.parseBoolean(opts.get("analyze"))) {
+        // a running installation's tables have statistics (autovacuum analyzes them within a minute of growing);
+        // measured before that, the node's cached plans are those made for empty tables
+        BenchDatabase.analyze(nodeDataDir);
+        line("analyzed the node's database (statistics as autovacuum would gather them)");
+      }
       line("");
       line(faqMode() ? StepReport.FAQ_HEADER : StepReport.HEADER);
       for (String s : opts.get("steps").split(",")) {
@@ -235,6 +244,9 @@ public final class LoadBench {
     Map<String, String> config = new LinkedHashMap<>();
     nodeDataDir = Files.createTempDirectory("deepchat-bench").toString();
     config.put("DATA_DIR", nodeDataDir);
+    if (Boolean.parseBoolean(opts.get("pg-statements"))) {
+      pgStatements = PgStatements.prepare(nodeDataDir, this::line);
+    }
     config.put("HTTP_HOST", "127.0.0.1");
     config.put("HTTP_PORT", "0");
     config.put("SEED_DEMO", "false");
@@ -312,6 +324,9 @@ public final class LoadBench {
     Map<String, Long> cpuBefore = CpuAccount.snapshot(nodePid, nodeDataDir);
     Map<String, Long> otherBefore = CpuAccount.otherThreads(nodePid);
     long machineBefore = CpuAccount.machineBusy();
+    if (pgStatements != null) {
+      pgStatements.reset(); // before the commit count: it zeroes the database's counters too
+    }
     long commitsBefore = benchNode == null ? -1 : benchNode.commits();
     boolean profile = !opts.get("profile").equals("false") && nodePid > 0;
     if (profile) {
@@ -334,6 +349,9 @@ public final class LoadBench {
       long answers = Math.max(1, stats.answers.sum());
       line(String.format("  postgres: %.2f transactions committed per answer in the window (the node's and its"
           + " background jobs', PostgreSQL's count)", (double) (benchNode.commits() - commitsBefore) / answers));
+    }
+    if (pgStatements != null) {
+      pgStatements.report(stats.answers.sum());
     }
     String metricsAfter = scrape();
     double loadAfter = loadAverage();

@@ -27,6 +27,9 @@ public final class Database {
   private final ApiKeyCache apiKeys = new ApiKeyCache(API_KEY_CACHE_ENTRIES);
   /** Widget conversations known to have no open handoff (V51's trigger announces every opening). */
   private final KnownAbsent withoutOpenHandoff = new KnownAbsent("deepchat_handoff_opened", "no_open_handoff", 50_000);
+  /** Each tenant's chat settings as the turn pipeline reads them (V53's trigger announces every change). */
+  private final TenantValues<Object> chatSettings = new TenantValues<>("deepchat_tenant_settings_changed",
+      "tenant_chat_settings", 100_000);
 
   public Database(Pool pool) {
     this(pool, null);
@@ -82,9 +85,17 @@ public final class Database {
     return withoutOpenHandoff;
   }
 
+  /**
+   * Each tenant's chat settings (the turn pipeline's own record of them: values are of the one type its owner
+   * stores); served only while an {@code AuthChangeVerticle} listens.
+   */
+  public TenantValues<Object> chatSettings() {
+    return chatSettings;
+  }
+
   /** Every cache kept by notifications on this database, for the one LISTEN connection that feeds them. */
   public List<ListenedCache> listenedCaches() {
-    return List.of(apiKeys, withoutOpenHandoff);
+    return List.of(apiKeys, withoutOpenHandoff, chatSettings);
   }
 
   public Future<Void> close() {
