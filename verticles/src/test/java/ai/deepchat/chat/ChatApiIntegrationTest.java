@@ -465,6 +465,52 @@ class ChatApiIntegrationTest {
   }
 
   @Test
+  void anEngineEventLostOnTheBusIsNeverStoredAsAWholeAnswer(Vertx vertx) throws Exception {
+    ChatHarness.Tenant t = h.tenant("gap-co");
+    h.execOwner("INSERT INTO model_versions (tenant_id, name, backend, location, state) VALUES ('" + t.id()
+        + "', 'local-gap', 'local', 'gap-engine', 'stable')");
+    List<String> cancelled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    vertx.eventBus().<CancelGeneration>consumer(Addresses.ENGINE_CANCEL, m -> cancelled.add(m.body().requestId()));
+    List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // a worker on another node whose events the bus delivers at most once: here, with one number missing
+    await(vertx.eventBus().<GenerateRequest>consumer(Addresses.engineGenerate("gap-engine"), m -> {
+      GenerateRequest req = m.body();
+      started.add(req.requestId());
+      m.reply(new GenerateAccepted("gap-worker", ClusterMembership.LOCAL));
+      String q = req.messages().get(req.messages().size() - 1).content();
+      List<GenerationEvent> events = List.of(
+          new GenerationEvent(req.requestId(), GenerationEvent.Kind.DELTA, "first ", null, null, null, null),
+          new GenerationEvent(req.requestId(), GenerationEvent.Kind.DELTA, "second ", null, null, null, null),
+          new GenerationEvent(req.requestId(), GenerationEvent.Kind.DELTA, "third", null, null, null, null),
+          new GenerationEvent(req.requestId(), GenerationEvent.Kind.DONE, null, null, "stop", new Usage(4, 3), null));
+      // a later hole shows after a delta was used; an early one before any, and the retry goes through whole
+      int lost = q.contains("late") ? 2 : req.requestId().endsWith("-r1") ? 0 : 1;
+      for (int i = 0; i < events.size(); i++) {
+        if (i + 1 != lost) {
+          vertx.eventBus().send(req.eventsAddress(), events.get(i).withSeq(i + 1));
+        }
+      }
+    }).completion());
+
+    HttpResponse<String> late = complete(t.apiKey(), ask("HOLE late").put("temperature", 1));
+    assertThat(late.statusCode()).as(late.body()).isEqualTo(503);
+    assertThat(new JsonObject(late.body()).getJsonObject("error").getString("code")).isEqualTo("backend_unavailable");
+    until("the worker is told to stop", Duration.ofSeconds(5), () -> cancelled.containsAll(started));
+    String stored = "SELECT status || '|' || content FROM messages m WHERE role = 'assistant' AND reply_to IN "
+        + "(SELECT id FROM messages WHERE content = 'HOLE late')";
+    until("the answer is stored", Duration.ofSeconds(10), () -> h.string(stored) != null
+        && !h.string(stored).startsWith("streaming"));
+    assertThat(h.string(stored)).as("what was used before the hole, marked unfinished").isEqualTo("interrupted|first ");
+
+    started.clear();
+    HttpResponse<String> early = complete(t.apiKey(), ask("HOLE early").put("temperature", 1));
+    assertThat(early.statusCode()).as(early.body()).isEqualTo(200);
+    assertThat(new JsonObject(early.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("content")).isEqualTo("first second third");
+    assertThat(started).as("started again, nothing having been shown").hasSize(2);
+  }
+
+  @Test
   void aPrimaryThatFailsBeforeItsFirstTokenFallsBack() throws Exception {
     ChatHarness.Tenant t = h.tenant("fallback-co");
     h.execOwner("INSERT INTO model_versions (tenant_id, name, backend, location, params, state) VALUES ('" + t.id()

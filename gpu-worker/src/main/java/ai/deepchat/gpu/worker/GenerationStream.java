@@ -48,6 +48,7 @@ final class GenerationStream implements TokenListener {
   private volatile boolean cancelled;
   private boolean sentDelta; // guarded by this, with earlyEnd: a hand-back is only allowed before any delta
   private EarlyEnd earlyEnd;
+  private int sent; // guarded by this: events sent, each numbered for the pipeline's check of its order
 
   /** {@code generatedTokens}: the worker's count of tokens its engine produced, for its metrics. */
   GenerationStream(String requestId, String eventsAddress, StreamOutbox outbox, GenerationText text, Runnable onEnd,
@@ -197,7 +198,10 @@ final class GenerationStream implements TokenListener {
   }
 
   private void send(GenerationEvent event) {
-    outbox.send(EngineMessages.GENERATION_STREAM, eventsAddress, event);
+    // numbered as held: a cut or hand-back may send from another thread than the scheduler's
+    synchronized (this) {
+      outbox.send(EngineMessages.GENERATION_STREAM, eventsAddress, event.withSeq(++sent));
+    }
   }
 
   private EngineStamp stamp() {

@@ -173,6 +173,9 @@ class EngineWorkerVerticleTest {
     for (List<GenerationEvent> run : events.values()) {
       assertThat(new Run(run).content()).isEqualTo(expected);
       assertThat(new Run(run).last().kind()).isEqualTo(GenerationEvent.Kind.DONE);
+      // numbered in order, so a pipeline on another node would see one the bus lost
+      assertThat(run).extracting(GenerationEvent::seq)
+          .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, run.size()).boxed().toList());
       total += run.size();
     }
     // one batch per engine step for the four generations, not one per event; an inbox in this JVM gets

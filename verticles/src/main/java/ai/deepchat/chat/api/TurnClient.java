@@ -6,6 +6,7 @@ import ai.deepchat.tokenizer.tools.ToolCallAssembler;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamInbox;
+import ai.deepchat.platform.bus.StreamOrder;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.CancelTurn;
 import ai.deepchat.platform.chat.ChatMessages.Citation;
@@ -19,6 +20,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,6 +39,8 @@ import java.util.Queue;
  * added latency (see {@link #measure}).
  */
 public final class TurnClient {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TurnClient.class);
 
   /**
    * A whole answer; {@code last} is the DONE or ERROR event that ended it; {@code toolCalls}: the calls
@@ -81,6 +86,7 @@ public final class TurnClient {
     private long silenceTimer = -1;
     private long lastEventAt = System.nanoTime();
     private boolean closed;
+    private final StreamOrder order = new StreamOrder();
 
     private Stream(TurnRequest turn, long receivedAtMicros) {
       this.inbox = StreamInbox.current(vertx, ChatMessages.TURN_STREAM);
@@ -158,6 +164,11 @@ public final class TurnClient {
       if (closed) {
         return;
       }
+      int before = order.last();
+      if (!order.accept(event.seq())) {
+        lost(event.seq(), before);
+        return;
+      }
       lastEventAt = System.nanoTime();
       if (event.isKeepAlive()) {
         if (keepAliveHandler != null && handler != null) {
@@ -169,6 +180,27 @@ public final class TurnClient {
         early.add(event);
       } else {
         dispatch(event);
+      }
+    }
+
+    /**
+     * The bus lost part of the answer between the pipeline's node and this one (it delivers at most once
+     * between nodes; a connection lost while a cluster heals drops what it held). The client gets an
+     * error, not an answer with a hole: the pipeline still finishes and stores the whole answer, which a
+     * retry with the same idempotency key is given. The turn is not cancelled for that reason.
+     */
+    private void lost(int seq, int lastSeen) {
+      LOG.warn("turn {}: event {} arrived after event {}; the events between were lost on the bus",
+          request.turnId(), seq, lastSeen);
+      PlatformMetrics.get().streamGap("turn");
+      close();
+      TurnEvent error = TurnEvent.error(request.turnId(), BusFailure.BACKEND_UNAVAILABLE.apiCode(),
+          "Part of the answer was lost on its way through the cluster; retry the request with the same "
+              + "Idempotency-Key to be given the whole answer.");
+      if (handler == null) {
+        early.add(error);
+      } else {
+        handler.handle(error);
       }
     }
 

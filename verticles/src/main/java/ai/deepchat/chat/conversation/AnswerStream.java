@@ -43,6 +43,9 @@ final class AnswerStream {
   private PromptLeakGuard reasoningGuard = PromptLeakGuard.forPrompt(null);
   // the turn's context's outbox, looked up once: a context-data lookup per token showed in the profile (#25)
   private StreamOutbox outbox;
+  // how many events went out for this turn (joined ones count once): each carries its number, so the edge
+  // sees one lost between nodes
+  private int sent;
 
   /** Why a model delta ended the answer early. */
   enum Stop { NONE, BLOCKED_WORD, PROMPT_LEAK }
@@ -242,13 +245,17 @@ final class AnswerStream {
     if (outbox == null) {
       outbox = StreamOutbox.current(vertx);
     }
+    event = event.withSeq(sent + 1);
     if (outbox == null) { // off any context: sent at once
       StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
     } else if (joinable) {
-      outbox.sendJoined(ChatMessages.TURN_STREAM, address, event, TurnEvent::joined);
+      if (outbox.sendJoined(ChatMessages.TURN_STREAM, address, event, TurnEvent::joined)) {
+        return; // it travels in the held event, under that one's number
+      }
     } else {
       outbox.send(ChatMessages.TURN_STREAM, address, event);
     }
+    sent++;
   }
 
   long keepAliveMs() {

@@ -3,7 +3,9 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.bus.StreamInbox;
+import ai.deepchat.platform.bus.StreamOrder;
 import ai.deepchat.platform.engine.EngineMessages;
+import ai.deepchat.platform.metrics.PlatformMetrics;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.GenerateAccepted;
@@ -99,9 +101,19 @@ final class EngineBusBackend implements ModelBackend {
       // a fresh id per attempt: late events of a worker thought dead cannot mix into the retry
       String id = attempt == 0 ? requestId : requestId + "-r" + attempt;
       attemptId = id;
+      StreamOrder order = new StreamOrder();
       inbox.register(id, event -> {
-        if (id.equals(attemptId)) {
+        if (!id.equals(attemptId)) {
+          return;
+        }
+        int before = order.last();
+        if (order.accept(event.seq())) {
           onEvent(event);
+        } else {
+          // the bus lost an event between the worker's node and this one: the answer would have a hole
+          PlatformMetrics.get().streamGap("generation");
+          workerLost("part of the generation was lost on its way from the engine worker (event " + event.seq()
+              + " arrived after event " + before + ")");
         }
       });
       armIdle();

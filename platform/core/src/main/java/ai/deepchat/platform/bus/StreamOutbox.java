@@ -113,16 +113,21 @@ public final class StreamOutbox {
     hold(kind, address, event, null);
   }
 
-  /** As {@link #sendJoined(Vertx, StreamKind, String, Object, BinaryOperator)}, on this outbox. */
-  public <E> void sendJoined(StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
-    hold(kind, address, event, join);
+  /**
+   * As {@link #sendJoined(Vertx, StreamKind, String, Object, BinaryOperator)}, on this outbox. True when
+   * {@code event} was joined into its stream's held event (a sender numbering its events gives the next
+   * one the number this one had).
+   */
+  public <E> boolean sendJoined(StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
+    return hold(kind, address, event, join);
   }
 
+  /** True when {@code event} was joined with a held one. */
   @SuppressWarnings("unchecked")
-  private synchronized <E> void hold(StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
+  private synchronized <E> boolean hold(StreamKind<E, ?> kind, String address, E event, BinaryOperator<E> join) {
     if (!kind.isInbox(address)) {
       bus.send(address, event);
-      return;
+      return false;
     }
     Pending held = pending.computeIfAbsent(address, a -> new Pending(kind, new ArrayList<>(), new HashMap<>()));
     String stream = kind.key().apply(event);
@@ -142,6 +147,7 @@ public final class StreamOutbox {
       flushScheduled = true;
       context.runOnContext(v -> flush());
     }
+    return joined != null;
   }
 
   /** Sends what is held: one message per address. */

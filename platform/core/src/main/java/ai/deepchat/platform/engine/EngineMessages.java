@@ -183,14 +183,29 @@ public final class EngineMessages {
    * the generation again elsewhere. {@code toolCalls}: pieces of tool calls parsed from the output;
    * {@code logprobs}: one per token of this delta, when asked for; {@code choice}: which of the
    * request's n choices the event belongs to. {@code stamp}: the worker's admission and emission times (null from
-   * senders that do not stamp), for the platform's added-latency metrics.
+   * senders that do not stamp), for the platform's added-latency metrics. {@code seq}: the event's number
+   * in its generation (1, 2, ...), so the pipeline sees an event lost on the bus between nodes instead of
+   * storing a silently shortened answer; 0: not numbered.
    */
   public record GenerationEvent(String requestId, Kind kind, String content, String reasoning,
                                 String finishReason, Usage usage, String error, EngineStamp stamp,
-                                List<ToolCallDelta> toolCalls, List<TokenLogprob> logprobs, int choice) {
+                                List<ToolCallDelta> toolCalls, List<TokenLogprob> logprobs, int choice, int seq) {
     public static final String HANDED_BACK = "handed_back";
 
     public enum Kind { DELTA, DONE, ERROR }
+
+    /** A not yet numbered event. */
+    public GenerationEvent(String requestId, Kind kind, String content, String reasoning, String finishReason,
+                           Usage usage, String error, EngineStamp stamp, List<ToolCallDelta> toolCalls,
+                           List<TokenLogprob> logprobs, int choice) {
+      this(requestId, kind, content, reasoning, finishReason, usage, error, stamp, toolCalls, logprobs, choice, 0);
+    }
+
+    /** This event numbered {@code n} in its generation. */
+    public GenerationEvent withSeq(int n) {
+      return new GenerationEvent(requestId, kind, content, reasoning, finishReason, usage, error, stamp, toolCalls,
+          logprobs, choice, n);
+    }
 
     /** An event of choice 0 without tool calls or log-probabilities. */
     public GenerationEvent(String requestId, Kind kind, String content, String reasoning, String finishReason,

@@ -133,6 +133,14 @@ public final class PlatformMetrics {
         .record(Math.max(0, micros), TimeUnit.MICROSECONDS);
   }
 
+  /**
+   * deepchat_stream_gaps_total{stream=turn|generation}: streams ended because the bus lost one of their
+   * events between nodes (turn: pipeline to edge; generation: engine worker to pipeline).
+   */
+  public void streamGap(String stream) {
+    registry.counter("deepchat.stream.gaps", "stream", stream).increment();
+  }
+
   /** deepchat_gateway_shed_total{reason=overload|draining|no_majority}: requests refused with 503 at the gateway. */
   public void shed(String reason) {
     registry.counter("deepchat.gateway.shed", "reason", reason).increment();
