@@ -250,7 +250,7 @@ public final class ChatApiModule implements HttpModule {
     for (int i = 0; i < n; i++) {
       int index = i;
       TurnClient.Stream stream = streams.get(i);
-      String deltaPrefix = prefix + index + ",\"delta\":";
+      DeltaChunk.Bytes deltas = new DeltaChunk.Bytes(prefix + index + ",\"delta\":");
       // an SSE comment: clients skip it, proxies see a live connection while the answer is held back
       stream.keepAliveHandler(() -> {
         if (!resp.ended() && !resp.closed()) {
@@ -262,7 +262,7 @@ public final class ChatApiModule implements HttpModule {
           return;
         }
         switch (event.kind()) {
-          case DELTA -> out.write(DeltaChunk.sse(deltaPrefix, event));
+          case DELTA -> out.write(deltas.encode(event), deltas.length());
           case CITATIONS -> out.write("data: " + envelope.copy()
               .put("choices", new JsonArray().add(new JsonObject().put("index", index).put("delta", new JsonObject())))
               .put("citations", Citations.toJson(event.citations())).encode() + "\n\n");

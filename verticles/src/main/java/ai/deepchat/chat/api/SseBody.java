@@ -47,6 +47,9 @@ abstract class SseBody {
   /** Writes one or more SSE events (whole: a compressed stream flushes here). */
   abstract void write(String events);
 
+  /** Writes {@code len} bytes of {@code events} (whole SSE events, UTF-8), copied: the array may be reused after. */
+  abstract void write(byte[] events, int len);
+
   /** Writes the last events and ends the response. */
   abstract void end(String events);
 
@@ -94,6 +97,11 @@ abstract class SseBody {
     }
 
     @Override
+    void write(byte[] events, int len) {
+      resp.write(Buffer.buffer(len).appendBytes(events, 0, len));
+    }
+
+    @Override
     void end(String events) {
       resp.end(events);
     }
@@ -123,6 +131,11 @@ abstract class SseBody {
     }
 
     @Override
+    void write(byte[] events, int len) {
+      resp.write(Buffer.buffer(compress(events, len, false)));
+    }
+
+    @Override
     void end(String events) {
       Buffer last = Buffer.buffer(compress(events, true));
       release();
@@ -139,8 +152,12 @@ abstract class SseBody {
 
     private byte[] compress(String events, boolean finish) {
       byte[] in = events.getBytes(StandardCharsets.UTF_8);
-      crc.update(in);
-      deflater.setInput(in);
+      return compress(in, in.length, finish);
+    }
+
+    private byte[] compress(byte[] in, int len, boolean finish) {
+      crc.update(in, 0, len);
+      deflater.setInput(in, 0, len);
       int n = 0;
       if (!started) {
         started = true;

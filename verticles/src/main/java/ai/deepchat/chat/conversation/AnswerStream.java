@@ -47,6 +47,8 @@ final class AnswerStream {
   // sees one lost between nodes
   private int sent;
 
+  private static final StreamingModerator.Output NOTHING = new StreamingModerator.Output("", false, List.of());
+
   /** Why a model delta ended the answer early. */
   enum Stop { NONE, BLOCKED_WORD, PROMPT_LEAK }
 
@@ -121,8 +123,11 @@ final class AnswerStream {
 
   /** {@code text} through {@code moderator} (null when there is none); {@code last}: the stream ends with it. */
   private static StreamingModerator.Output moderate(StreamingModerator moderator, String text, boolean last) {
-    if (moderator == null || text == null) {
-      return new StreamingModerator.Output(text == null ? "" : text, false, List.of());
+    if (text == null) {
+      return NOTHING; // a delta without this part (most have no reasoning): nothing to moderate
+    }
+    if (moderator == null) {
+      return new StreamingModerator.Output(text, false, List.of());
     }
     StreamingModerator.Output out = moderator.accept(text);
     if (!last || out.stopped()) {
@@ -154,7 +159,8 @@ final class AnswerStream {
       reasoning.append(reasoning0);
     }
     if (!buffered) {
-      send(TurnEvent.delta(turnId, content0, reasoning0, stamp), joinable);
+      // numbered as send() would number it, so send() need not copy it to number it
+      send(TurnEvent.delta(turnId, content0, reasoning0, stamp, sent + 1), joinable);
     } else if (System.nanoTime() - lastSentNanos > keepAliveMs * 1_000_000L) {
       send(TurnEvent.keepAlive(turnId));
     }
@@ -245,7 +251,9 @@ final class AnswerStream {
     if (outbox == null) {
       outbox = StreamOutbox.current(vertx);
     }
-    event = event.withSeq(sent + 1);
+    if (event.seq() != sent + 1) {
+      event = event.withSeq(sent + 1);
+    }
     if (outbox == null) { // off any context: sent at once
       StreamOutbox.send(vertx, ChatMessages.TURN_STREAM, address, event);
     } else if (joinable) {

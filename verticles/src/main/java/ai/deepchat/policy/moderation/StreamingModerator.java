@@ -24,6 +24,8 @@ public final class StreamingModerator {
   private final WordMatcher matcher;
   private final boolean block;
   private final Set<String> matched = new LinkedHashSet<>();
+  // matched as an immutable list, copied again only when it grew: every delta's output carries it (#25)
+  private List<String> matchedList = List.of();
   private String pending = "";
   private int before = -1;
   private boolean stopped;
@@ -55,7 +57,10 @@ public final class StreamingModerator {
 
   /** Entries of the word list seen so far, for logs and audit. */
   public List<String> matchedWords() {
-    return List.copyOf(matched);
+    if (matchedList.size() != matched.size()) { // the set only grows
+      matchedList = List.copyOf(matched);
+    }
+    return matchedList;
   }
 
   public boolean stopped() {

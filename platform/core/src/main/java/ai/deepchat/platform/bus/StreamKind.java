@@ -6,7 +6,8 @@ import java.util.function.Function;
 /**
  * A kind of streamed event (a generation's tokens, a turn's deltas) that travels batched: many
  * streams' events to one {@link StreamInbox} as one bus message. {@code key} names the stream an event
- * belongs to; {@code pack}/{@code unpack} convert between a list of events and the batch record.
+ * belongs to; {@code pack}/{@code unpack} convert between a list of events and the batch record. {@code pack}
+ * copies the list (as {@code List.copyOf} does): the sender's outbox clears and reuses it after packing.
  */
 public record StreamKind<E, B>(String name, Class<E> eventType, Class<B> batchType, Function<E, String> key,
                                Function<List<E>, B> pack, Function<B, List<E>> unpack) {

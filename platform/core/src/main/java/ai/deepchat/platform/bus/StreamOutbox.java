@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -30,12 +31,20 @@ public final class StreamOutbox {
   private final Context context; // null: the owner flushes
   /**
    * The events held for one inbox address, their kind (which packs them into a batch), and where each
-   * stream's last held event is when it was sent joined (what a later joined send may join).
+   * stream's last held event is when it was sent joined (what a later joined send may join). Used again
+   * once flushed (a batch is packed into a copy): one flush per upstream read made these three objects
+   * and their arrays anew every time (#25).
    */
-  private record Pending(StreamKind<?, ?> kind, List<Object> events, Map<String, Integer> lastOfStream) {
+  private static final class Pending {
+    StreamKind<?, ?> kind;
+    final List<Object> events = new ArrayList<>();
+    final Map<String, Integer> lastOfStream = new HashMap<>();
   }
 
+  private static final int MAX_SPARE = 8;
+
   private final Map<String, Pending> pending = new LinkedHashMap<>();
+  private final ArrayDeque<Pending> spare = new ArrayDeque<>();
   private boolean flushScheduled;
 
   private StreamOutbox(EventBus bus, Context context) {
@@ -129,19 +138,24 @@ public final class StreamOutbox {
       bus.send(address, event);
       return false;
     }
-    Pending held = pending.computeIfAbsent(address, a -> new Pending(kind, new ArrayList<>(), new HashMap<>()));
+    Pending held = pending.get(address);
+    if (held == null) {
+      held = spare.isEmpty() ? new Pending() : spare.pop();
+      held.kind = kind;
+      pending.put(address, held);
+    }
     String stream = kind.key().apply(event);
-    Integer last = held.lastOfStream().get(stream);
-    E joined = join == null || last == null ? null : join.apply((E) held.events().get(last), event);
+    Integer last = held.lastOfStream.get(stream);
+    E joined = join == null || last == null ? null : join.apply((E) held.events.get(last), event);
     if (joined != null) {
-      held.events().set(last, joined);
+      held.events.set(last, joined);
     } else {
       if (join != null) {
-        held.lastOfStream().put(stream, held.events().size());
+        held.lastOfStream.put(stream, held.events.size());
       } else {
-        held.lastOfStream().remove(stream); // an event sent plainly stays apart: nothing later joins it
+        held.lastOfStream.remove(stream); // an event sent plainly stays apart: nothing later joins it
       }
-      held.events().add(event);
+      held.events.add(event);
     }
     if (context != null && !flushScheduled) {
       flushScheduled = true;
@@ -163,7 +177,19 @@ public final class StreamOutbox {
       pending.clear();
     }
     for (Map.Entry<String, Pending> e : out) {
-      sendNow(bus, e.getKey(), pack(e.getValue().kind(), e.getValue().events()));
+      Pending held = e.getValue();
+      Object batch = pack(held.kind, held.events); // a copy: the held lists can be used again
+      recycle(held);
+      sendNow(bus, e.getKey(), batch);
+    }
+  }
+
+  private synchronized void recycle(Pending held) {
+    held.kind = null;
+    held.events.clear();
+    held.lastOfStream.clear();
+    if (spare.size() < MAX_SPARE) {
+      spare.push(held);
     }
   }
 

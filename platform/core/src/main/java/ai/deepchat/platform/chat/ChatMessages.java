@@ -148,6 +148,12 @@ public final class ChatMessages {
       return new TurnEvent(turnId, Kind.DELTA, content, reasoning, null, null, null, null, null, null, engine);
     }
 
+    /** A text delta numbered {@code seq} in its turn: one record per model delta instead of two (#25). */
+    public static TurnEvent delta(String turnId, String content, String reasoning, EngineStamp engine, int seq) {
+      return new TurnEvent(turnId, Kind.DELTA, content, reasoning, null, null, null, null, null, null, engine, null, 0,
+          null, null, null, 0, seq);
+    }
+
     /** Nothing to show yet (an answer held back for post-processing); the edge's silence timer restarts. */
     public static TurnEvent keepAlive(String turnId) {
       return delta(turnId, null, null);
