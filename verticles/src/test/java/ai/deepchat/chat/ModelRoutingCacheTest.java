@@ -2,6 +2,7 @@ package ai.deepchat.chat;
 
 import ai.deepchat.platform.security.AuthChangeVerticle;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,9 +24,10 @@ import static ai.deepchat.platform.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A turn's model version (the tenant's serving stable version and its rollout candidate) comes from the node's
- * copy while it listens (one statement less per turn); a version, rollout or rollback written even by plain SQL
- * reaches the next turn (V54's notification), and with the LISTEN down every turn reads them.
+ * A turn's model version (the tenant's serving stable version and its rollout candidate, or a version asked for
+ * by name) comes from the node's copy while it listens (one statement less per turn); a version, rollout or
+ * rollback written even by plain SQL reaches the next turn (V54's notification), and with the LISTEN down every
+ * turn reads them.
  */
 @ExtendWith(VertxExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -63,6 +65,13 @@ class ModelRoutingCacheTest {
     return lastModel();
   }
 
+  /** An API completion asking for {@code model} by name; returns the HTTP status. */
+  private int complete(String model, String question) {
+    return h.postJson("/v1/chat/completions", t.apiKey(), new JsonObject().put("model", model)
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", question)))
+        .encode()).statusCode();
+  }
+
   private void announced() throws Exception {
     until("the change announced", Duration.ofSeconds(5), () -> h.db.modelRouting().get(t.id()) == null);
   }
@@ -82,9 +91,12 @@ class ModelRoutingCacheTest {
   @Order(1)
   void theVersionIsReadOnceAndEveryChangeReachesTheNextTurn() throws Exception {
     assertThat(turn("What are your opening hours?")).isEqualTo("deepseek-chat");
+    assertThat(complete("deepseek-chat", "Where is the harbour?")).isEqualTo(200); // the name OpenAI clients send
     h.execOwner("REVOKE SELECT ON model_versions FROM deepchat_app");
     try {
       assertThat(turn("And on Sundays?")).isEqualTo("deepseek-chat");
+      assertThat(complete("deepseek-chat", "And the ferry?")).isEqualTo(200);
+      assertThat(lastModel()).isEqualTo("deepseek-chat");
     } finally {
       h.execOwner("GRANT SELECT ON model_versions TO deepchat_app");
     }
@@ -103,6 +115,13 @@ class ModelRoutingCacheTest {
     h.execOwner("UPDATE rollouts SET state = 'rolled_back' WHERE tenant_id = '" + t.id() + "'");
     announced();
     assertThat(turn("And the day after?")).isEqualTo("harbour-v1");
+
+    // a version asked for by name: remembered, and gone from the copy with the change that retires it
+    assertThat(complete("harbour-v2", "Is the candidate there?")).isEqualTo(200);
+    assertThat(lastModel()).isEqualTo("harbour-v2");
+    h.execOwner("UPDATE model_versions SET state = 'retired' WHERE id = '" + candidate + "'");
+    announced();
+    assertThat(complete("harbour-v2", "Is it still there?")).isEqualTo(404);
   }
 
   /** Not listening, nothing is served from the node's copy: a change is in the very next turn. */

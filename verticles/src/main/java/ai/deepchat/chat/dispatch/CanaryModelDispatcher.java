@@ -60,7 +60,7 @@ public final class CanaryModelDispatcher implements ModelDispatcher {
     }
     return chooser.routingFor(tenantId).map(routing -> c -> {
       Future<ModelChoice> named = ModelNames.defaultAlias(requestedModel)
-          ? plain.named(c, requestedModel) : Future.succeededFuture(null);
+          ? plain.named(c, tenantId, requestedModel) : Future.succeededFuture(null);
       return named.compose(row -> row != null ? Future.succeededFuture(row)
           : (stored && routing.keepsPins() ? pinned(c, conversationId) : Future.<UUID>succeededFuture(null))
               .compose(pin -> chooser.choose(routing, conversationId, pin)

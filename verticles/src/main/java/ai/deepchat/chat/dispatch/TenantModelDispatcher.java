@@ -15,6 +15,7 @@ import io.vertx.sqlclient.Tuple;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -79,13 +80,13 @@ public final class TenantModelDispatcher implements ModelDispatcher {
   Future<ModelChoice> choose(SqlConnection c, UUID tenantId, UUID conversationId, String requestedModel) {
     boolean unnamed = ModelNames.unnamed(requestedModel);
     if (ModelNames.defaultAlias(requestedModel) && !requestedModel.equals(platformDefault.name())) {
-      return byName(c, requestedModel)
+      return byName(c, tenantId, requestedModel)
           .compose(row -> row != null ? Future.succeededFuture(row) : choose(c, tenantId, conversationId, null));
     }
     if (!unnamed && requestedModel.equals(platformDefault.name())) {
-      return byName(c, requestedModel).map(row -> row == null ? platformDefault : row);
+      return byName(c, tenantId, requestedModel).map(row -> row == null ? platformDefault : row);
     }
-    return (unnamed ? stableOrCandidate(c, tenantId, conversationId) : byName(c, requestedModel))
+    return (unnamed ? stableOrCandidate(c, tenantId, conversationId) : byName(c, tenantId, requestedModel))
         .compose(choice -> {
           if (choice != null) {
             return Future.succeededFuture(choice);
@@ -100,12 +101,12 @@ public final class TenantModelDispatcher implements ModelDispatcher {
 
   /** The workspace's version of that name that is not retired; null when there is none. */
   public Future<ModelChoice> named(UUID tenantId, String name) {
-    return database.inTenant(tenantId, c -> byName(c, name));
+    return database.inTenant(tenantId, c -> byName(c, tenantId, name));
   }
 
-  /** {@link #named(UUID, String)} on the caller's transaction, scoped to the tenant. */
-  Future<ModelChoice> named(SqlConnection c, String name) {
-    return byName(c, name);
+  /** {@link #named(UUID, String)} on the caller's transaction, scoped to the tenant {@code tenantId}. */
+  Future<ModelChoice> named(SqlConnection c, UUID tenantId, String name) {
+    return byName(c, tenantId, name);
   }
 
   @Override
@@ -127,10 +128,27 @@ public final class TenantModelDispatcher implements ModelDispatcher {
         });
   }
 
-  private Future<ModelChoice> byName(SqlConnection c, String name) {
+  /**
+   * The version of that name: from the node's copy of the tenant's versions when it holds one (see {@link
+   * TenantServing}; the unnamed choice makes it), else read (and added to the copy held when the read began).
+   */
+  private Future<ModelChoice> byName(SqlConnection c, UUID tenantId, String name) {
+    TenantServing held = database.modelRouting().get(tenantId) instanceof TenantServing k && k.madeWith(chat) ? k : null;
+    if (held != null) {
+      Optional<Optional<ModelChoice>> known = held.named(name);
+      if (known.isPresent()) {
+        return Future.succeededFuture(known.get().orElse(null));
+      }
+    }
     return c.preparedQuery("SELECT " + COLUMNS + " FROM model_versions WHERE name = $1 AND state <> 'retired'")
         .execute(Tuple.of(name))
-        .map(rows -> rows.size() == 0 ? null : fromRow(rows.iterator().next()));
+        .map(rows -> {
+          ModelChoice read = rows.size() == 0 ? null : fromRow(rows.iterator().next());
+          if (held != null) {
+            held.rememberNamed(name, read);
+          }
+          return read;
+        });
   }
 
   /**
