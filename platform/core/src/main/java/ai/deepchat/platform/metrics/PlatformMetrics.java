@@ -57,8 +57,6 @@ public final class PlatformMetrics {
   /** Per cache its miss and hit counters, found once: a lookup happens on every request. */
   private final Map<String, Counter[]> cacheCounters = new ConcurrentHashMap<>();
   private final Map<String, Timer> addedTtft = new ConcurrentHashMap<>();
-  /** Per (tenant, model) labels the answers' meters, found once: every answer records to them. */
-  private final Map<Tags, StreamMeters> streamMeters = new ConcurrentHashMap<>();
 
   public PlatformMetrics(MeterRegistry registry, TenantLabels tenants) {
     this.registry = registry;
@@ -94,9 +92,7 @@ public final class PlatformMetrics {
    */
   public StreamMetrics startStream(String tenant, String modelVersion) {
     Tags tags = Tags.of("tenant", tenants.label(tenant), "model", model(modelVersion));
-    // bounded as the labels are (tenant labels x MAX_MODELS + "other")
-    return new StreamMetrics(streamMeters.computeIfAbsent(tags, t -> new StreamMeters(this, t)),
-        registry.config().clock());
+    return new StreamMetrics(this, tags, registry.config().clock());
   }
 
   /** deepchat_cache_requests_total{cache, result=hit|miss}: hit rate = hits / all. */

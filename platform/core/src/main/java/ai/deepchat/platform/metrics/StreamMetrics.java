@@ -2,6 +2,7 @@ package ai.deepchat.platform.metrics;
 
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
 import java.util.concurrent.TimeUnit;
@@ -16,19 +17,21 @@ public final class StreamMetrics {
   /** Outcomes; a fixed set so the label stays bounded. */
   public enum Outcome { COMPLETE, ERROR, CANCELLED, INTERRUPTED }
 
-  private final StreamMeters meters;
+  private final PlatformMetrics metrics;
+  private final Tags tags;
   private final Clock clock;
   private final long started;
   private final AtomicBoolean finished = new AtomicBoolean();
   private long firstTokenAt = -1;
   private long lastTokenAt = -1;
   private long tokens;
-  // taken at the first token, not at every one
+  // looked up at the first token, not at every one: a registry lookup builds an id and hashes its tags
   private Timer interToken;
   private Counter generated;
 
-  StreamMetrics(StreamMeters meters, Clock clock) {
-    this.meters = meters;
+  StreamMetrics(PlatformMetrics metrics, Tags tags, Clock clock) {
+    this.metrics = metrics;
+    this.tags = tags;
     this.clock = clock;
     this.started = clock.monotonicTime();
   }
@@ -44,9 +47,9 @@ public final class StreamMetrics {
     long now = clock.monotonicTime();
     if (firstTokenAt < 0) {
       firstTokenAt = now;
-      meters.ttft().record(now - started, TimeUnit.NANOSECONDS);
-      interToken = meters.interToken();
-      generated = meters.generated();
+      metrics.ttft(tags).record(now - started, TimeUnit.NANOSECONDS);
+      interToken = metrics.interToken(tags);
+      generated = metrics.generatedTokens(tags);
     } else {
       long each = (now - lastTokenAt) / count;
       for (int i = 0; i < count; i++) {
@@ -63,10 +66,11 @@ public final class StreamMetrics {
     if (!finished.compareAndSet(false, true)) {
       return;
     }
-    meters.streams(outcome).increment();
+    metrics.streams(tags, outcome.name().toLowerCase()).increment();
     if (tokens > 1 && lastTokenAt > firstTokenAt) {
       double seconds = (lastTokenAt - firstTokenAt) / 1e9;
-      meters.tokensPerSecond().record((tokens - 1) / seconds);
+      metrics.tokensPerSecond(Tags.of(tags.stream().filter(t -> t.getKey().equals("model")).toList()))
+          .record((tokens - 1) / seconds);
     }
   }
 
