@@ -44,6 +44,15 @@ public record Routing(Scope scope, ModelVersion serving, Map<UUID, ModelVersion>
     return serving == null && active == null;
   }
 
+  /**
+   * Whether a conversation's pinned version can change what {@link ModelChooser} assigns it: only within an
+   * active canary or A/B rollout beside a serving stable version (a shadow rollout, or none, assigns the stable
+   * version whatever the pin).
+   */
+  public boolean keepsPins() {
+    return serving != null && active != null && active.mode() != RolloutMode.SHADOW;
+  }
+
   /** The stable versions kept for an instant rollback, newest first. */
   public List<ModelVersion> rollbackReady() {
     return versions.values().stream()

@@ -272,14 +272,16 @@ final class TurnRunner {
     // a cached answer has no log-probabilities or tool calls: such turns generate
     boolean deterministic = sampling.temperature() == 0 && !toolTurn() && !pictureTurn() && !sampling.logprobs()
         && turn.history().stream().allMatch(m -> m.role().equals("system"));
-    if (deterministic) {
-      var hit = deps.cache().get(cacheKey());
+    // the key once: it normalizes the whole question (NFKC, case folding)
+    ResponseCache.Key key = deterministic ? cacheKey() : null;
+    if (key != null) {
+      var hit = deps.cache().get(key);
       if (hit.isPresent()) {
         trace.answeredFrom(TurnTrace.FROM_CACHE);
         return whole(hit.get().content(), hit.get().reasoning(), hit.get().citations());
       }
     }
-    return generate(chunks, deterministic ? cacheKey() : null);
+    return generate(chunks, key);
   }
 
   /** An answer without the model (plugin, FAQ, cache), sent at once: no tokens used. */

@@ -3,6 +3,8 @@ package ai.deepchat.chat.dispatch;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.ListenGuard;
+import ai.deepchat.platform.db.TenantValues;
 import ai.deepchat.platform.engine.EngineMessages;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -13,6 +15,7 @@ import io.vertx.sqlclient.Tuple;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -64,26 +67,26 @@ public final class TenantModelDispatcher implements ModelDispatcher {
 
   @Override
   public Future<ModelChoice> choose(UUID tenantId, UUID conversationId, String requestedModel) {
-    return database.inTenant(tenantId, c -> choose(c, conversationId, requestedModel));
+    return database.inTenant(tenantId, c -> choose(c, tenantId, conversationId, requestedModel));
   }
 
   @Override
   public Future<Function<SqlConnection, Future<ModelChoice>>> inTransaction(UUID tenantId, UUID conversationId,
                                                                             boolean stored, String requestedModel) {
-    return Future.succeededFuture(c -> choose(c, conversationId, requestedModel));
+    return Future.succeededFuture(c -> choose(c, tenantId, conversationId, requestedModel));
   }
 
-  /** {@link #choose(UUID, UUID, String)} on the caller's transaction, scoped to the tenant. */
-  Future<ModelChoice> choose(SqlConnection c, UUID conversationId, String requestedModel) {
+  /** {@link #choose(UUID, UUID, String)} on the caller's transaction, scoped to the tenant {@code tenantId}. */
+  Future<ModelChoice> choose(SqlConnection c, UUID tenantId, UUID conversationId, String requestedModel) {
     boolean unnamed = ModelNames.unnamed(requestedModel);
     if (ModelNames.defaultAlias(requestedModel) && !requestedModel.equals(platformDefault.name())) {
-      return byName(c, requestedModel)
-          .compose(row -> row != null ? Future.succeededFuture(row) : choose(c, conversationId, null));
+      return byName(c, tenantId, requestedModel)
+          .compose(row -> row != null ? Future.succeededFuture(row) : choose(c, tenantId, conversationId, null));
     }
     if (!unnamed && requestedModel.equals(platformDefault.name())) {
-      return byName(c, requestedModel).map(row -> row == null ? platformDefault : row);
+      return byName(c, tenantId, requestedModel).map(row -> row == null ? platformDefault : row);
     }
-    return (unnamed ? stableOrCandidate(c, conversationId) : byName(c, requestedModel))
+    return (unnamed ? stableOrCandidate(c, tenantId, conversationId) : byName(c, tenantId, requestedModel))
         .compose(choice -> {
           if (choice != null) {
             return Future.succeededFuture(choice);
@@ -98,12 +101,12 @@ public final class TenantModelDispatcher implements ModelDispatcher {
 
   /** The workspace's version of that name that is not retired; null when there is none. */
   public Future<ModelChoice> named(UUID tenantId, String name) {
-    return database.inTenant(tenantId, c -> byName(c, name));
+    return database.inTenant(tenantId, c -> byName(c, tenantId, name));
   }
 
-  /** {@link #named(UUID, String)} on the caller's transaction, scoped to the tenant. */
-  Future<ModelChoice> named(SqlConnection c, String name) {
-    return byName(c, name);
+  /** {@link #named(UUID, String)} on the caller's transaction, scoped to the tenant {@code tenantId}. */
+  Future<ModelChoice> named(SqlConnection c, UUID tenantId, String name) {
+    return byName(c, tenantId, name);
   }
 
   @Override
@@ -125,24 +128,62 @@ public final class TenantModelDispatcher implements ModelDispatcher {
         });
   }
 
-  private Future<ModelChoice> byName(SqlConnection c, String name) {
+  /**
+   * The version of that name: from the node's copy of the tenant's versions when it holds one (see {@link
+   * TenantServing}; the unnamed choice makes it), else read (and added to the copy held when the read began).
+   */
+  private Future<ModelChoice> byName(SqlConnection c, UUID tenantId, String name) {
+    TenantServing held = database.modelRouting().get(tenantId) instanceof TenantServing k && k.madeWith(chat) ? k : null;
+    if (held != null) {
+      Optional<Optional<ModelChoice>> known = held.named(name);
+      if (known.isPresent()) {
+        return Future.succeededFuture(known.get().orElse(null));
+      }
+    }
     return c.preparedQuery("SELECT " + COLUMNS + " FROM model_versions WHERE name = $1 AND state <> 'retired'")
         .execute(Tuple.of(name))
-        .map(rows -> rows.size() == 0 ? null : fromRow(rows.iterator().next()));
+        .map(rows -> {
+          ModelChoice read = rows.size() == 0 ? null : fromRow(rows.iterator().next());
+          if (held != null) {
+            held.rememberNamed(name, read);
+          }
+          return read;
+        });
   }
 
-  /** The stable version, or an active canary/A-B candidate for the share of conversations it covers. */
-  private Future<ModelChoice> stableOrCandidate(SqlConnection c, UUID conversationId) {
+  /**
+   * The stable version, or an active canary/A-B candidate for the share of conversations it covers: the node's
+   * copy while it listens for changes of model_versions and rollouts (V54), else read here (and kept, unless a
+   * change was announced meanwhile). Only this class stores values of that cache.
+   */
+  private Future<ModelChoice> stableOrCandidate(SqlConnection c, UUID tenantId, UUID conversationId) {
+    TenantValues<Object> cache = database.modelRouting();
+    if (cache.get(tenantId) instanceof TenantServing known && known.madeWith(chat)) {
+      return Future.succeededFuture(known.choose(conversationId));
+    }
+    long startedAt = cache.begin();
+    // a copy to keep must serve every conversation; one not kept needs the candidate only for a conversation
+    boolean keeping = startedAt != ListenGuard.NOT_CACHING;
+    return serving(c, keeping || conversationId != null).map(read -> {
+      if (keeping) {
+        cache.offer(tenantId, read, startedAt);
+      }
+      return read.choose(conversationId);
+    });
+  }
+
+  /** The tenant's stable version and ({@code withCandidate}) its active canary/A-B candidate, read now. */
+  private Future<TenantServing> serving(SqlConnection c, boolean withCandidate) {
     return c.preparedQuery("SELECT " + COLUMNS + " FROM model_versions WHERE state = 'stable' "
             + "ORDER BY updated_at DESC LIMIT 1").execute()
         .compose(rows -> {
           if (rows.size() == 0) {
-            return Future.succeededFuture(null);
+            return Future.succeededFuture(new TenantServing(null, null, 0, chat));
           }
           Row stable = rows.iterator().next();
           ModelChoice stableChoice = fromRow(stable);
-          if (conversationId == null) {
-            return Future.succeededFuture(stableChoice);
+          if (!withCandidate) {
+            return Future.succeededFuture(new TenantServing(stableChoice, null, 0, chat));
           }
           return c.preparedQuery("SELECT v.id, v.name, v.backend, v.location, v.params, r.percentage "
                   + "FROM rollouts r JOIN model_versions v ON v.id = r.candidate_version_id "
@@ -151,11 +192,11 @@ public final class TenantModelDispatcher implements ModelDispatcher {
               .execute(Tuple.of(stable.getUUID("id")))
               .map(candidates -> {
                 if (candidates.size() == 0) {
-                  return stableChoice;
+                  return new TenantServing(stableChoice, null, 0, chat);
                 }
                 Row candidate = candidates.iterator().next();
-                double share = candidate.getNumeric("percentage").doubleValue();
-                return bucket(conversationId) < share ? fromRow(candidate) : stableChoice;
+                return new TenantServing(stableChoice, fromRow(candidate),
+                    candidate.getNumeric("percentage").doubleValue(), chat);
               });
         });
   }

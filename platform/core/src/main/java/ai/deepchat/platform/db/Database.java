@@ -30,6 +30,9 @@ public final class Database {
   /** Each tenant's chat settings as the turn pipeline reads them (V53's trigger announces every change). */
   private final TenantValues<Object> chatSettings = new TenantValues<>("deepchat_tenant_settings_changed",
       "tenant_chat_settings", 100_000);
+  /** Each tenant's serving model version and rollout candidate (V54's triggers announce every change). */
+  private final TenantValues<Object> modelRouting = new TenantValues<>("deepchat_model_routing_changed",
+      "tenant_model_routing", 100_000);
 
   public Database(Pool pool) {
     this(pool, null);
@@ -93,9 +96,17 @@ public final class Database {
     return chatSettings;
   }
 
+  /**
+   * Each tenant's serving model version and rollout candidate as the model dispatcher reads them (values of
+   * its own type); served only while an {@code AuthChangeVerticle} listens.
+   */
+  public TenantValues<Object> modelRouting() {
+    return modelRouting;
+  }
+
   /** Every cache kept by notifications on this database, for the one LISTEN connection that feeds them. */
   public List<ListenedCache> listenedCaches() {
-    return List.of(apiKeys, withoutOpenHandoff, chatSettings);
+    return List.of(apiKeys, withoutOpenHandoff, chatSettings, modelRouting);
   }
 
   public Future<Void> close() {
