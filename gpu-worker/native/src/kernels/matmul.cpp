@@ -216,7 +216,7 @@ class RowKernel {
   void panels(int64_t r0, int64_t r1) const {
     const Weight& w = *w_;
     if (xq_) {
-      detail::matmul_q8_panels(w.i8.data(), w.scale.data(), xq_, xs_, xsum_, w.rows, w.cols, r0, r1, 0, T_, y_);
+      detail::matmul_q8_panels(w.i8.data(), xq_, xs_, xsum_, w.rows, w.cols, r0, r1, 0, T_, y_, streams_);
       return;
     }
     thread_local std::vector<int8_t> q;
