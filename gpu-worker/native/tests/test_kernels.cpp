@@ -222,23 +222,28 @@ TEST(matmul_avx512dot_matches_reference) {
   check_matmul(SimdLevel::kAvx512Dot);
 }
 
-// The decode GEMVs read 1, 2 or 4 bf16 rows or int8 panels at once (decode_streams): every count
-// gives the reference's results on the odd shapes above (int8: partial panels, a piece's panels not a
-// multiple of the count).
+// The decode GEMVs read 1, 2 or 4 bf16 rows (decode_streams) or int8 panels (decode_panels) at once:
+// every count gives the reference's results on the odd shapes above (int8: partial panels, a piece's
+// panels not a multiple of the count).
 TEST(matmul_avx512dot_decode_streams_match_reference) {
   if (simd_available() < SimdLevel::kAvx512Dot) {
     std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
     return;
   }
-  const int before = decode_streams();
+  const int before = decode_streams(), before_panels = decode_panels();
   for (int streams : {1, 2, 4}) {
     set_decode_streams(streams);
+    set_decode_panels(streams);
     CHECK(decode_streams() == streams);
+    CHECK(decode_panels() == streams);
     check_matmul(SimdLevel::kAvx512Dot);
   }
   set_decode_streams(3);  // not a supported count: the default
+  set_decode_panels(3);
   CHECK(decode_streams() == 4);
+  CHECK(decode_panels() == 1);
   set_decode_streams(before);
+  set_decode_panels(before_panels);
 }
 
 // The dot kernels prepare activations with their own instruction set: the values must be exactly

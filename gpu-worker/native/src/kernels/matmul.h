@@ -40,11 +40,14 @@ void set_simd_level(SimdLevel level);
 SimdLevel simd_level();
 const char* simd_name(SimdLevel level);
 
-// Rows (bf16) or 16-row panels (int8) the dot-product decode GEMVs read at once per thread, each a
-// sequential stream: 1, 2 or 4 (default 4; DSE_DECODE_STREAMS overrides, for comparing them on a
-// machine). Same results either way.
+// Rows the bf16 dot-product decode GEMV reads at once per thread, each a sequential stream: 1, 2 or 4
+// (default 4; DSE_DECODE_STREAMS overrides, for comparing them on a machine). Same results either way.
 int decode_streams();
 void set_decode_streams(int streams);
+// The same for the int8 VNNI decode GEMV, in 16-row panels (each one sequential stream, codes and
+// scales): 1, 2 or 4 (default 1; DSE_DECODE_PANELS overrides). Same results either way.
+int decode_panels();
+void set_decode_panels(int panels);
 
 namespace detail {
 // Row tile [row_begin, row_end) x token tile [t_begin, t_end); implemented per instruction set.
@@ -65,7 +68,7 @@ void round_bf16_dot(const float* x, int64_t n, uint16_t* xb);
 // int8 weights in the panel layout (memory/q8_panels.h: codes and scales in w) x activations quantized
 // per block by quantize_q8_panels_x (xq: [T, q8_padded_cols(cols)] codes, xs: scales, xsum: -128 x each
 // block's sum of codes, [T * q8_blocks(cols)]), `vpdpbusd`; rows [r0, r1), r0 a multiple of
-// kQ8PanelRows; one token reads `streams` (1, 2 or 4) panels at once (decode_streams()).
+// kQ8PanelRows; one token reads `streams` (1, 2 or 4) panels at once (decode_panels()).
 void matmul_q8_panels(const int8_t* w, const int8_t* xq, const float* xs, const int32_t* xsum, int64_t rows,
                       int64_t cols, int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y, int streams);
 void quantize_q8_panels_x(const float* x, int64_t T, int64_t cols, int8_t* xq, float* xs, int32_t* xsum);

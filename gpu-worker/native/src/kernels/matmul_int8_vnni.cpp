@@ -154,8 +154,8 @@ void matmul_q8_panels(const int8_t* w, const int8_t* xq, const float* xs, const 
   const Panels a{reinterpret_cast<const uint8_t*>(w), xq, xs, xsum, rows, q8_blocks(cols), q8_padded_cols(cols)};
   const int64_t pa = r0 / kQ8PanelRows, pb = q8_panels(r1);
   if (t1 - t0 > 1) return tile<kTileP, kTileN>(a, pa, pb, t0, t1, r1, y);
-  // Decode: `streams` panels at once (decode_streams()), with 2 accumulators each below 4 panels so
-  // that at least 4 dot chains are in flight.
+  // Decode: `streams` panels at once (decode_panels()), with more accumulators per panel below 4 panels
+  // so that at least 4 dot chains are in flight.
   const Panels at{a.w, a.xq + t0 * a.kpad, a.xs + t0 * a.nb, a.xsum + t0 * a.nb, a.rows, a.nb, a.kpad};
   float* yt = y + t0 * rows;
   switch (streams) {
