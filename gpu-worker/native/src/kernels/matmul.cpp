@@ -100,8 +100,9 @@ std::atomic<int>& streams_flag() {
 }
 
 // One panel at a time: with each panel one sequential stream (scales inline), that is one stream per
-// thread, the probe's own pattern; it read 83-91% of the in-window probe where four panels read
-// 70-88% (six alternated runs at load 5-13, docs/performance.md, #21, tenth session).
+// thread, the probe's own pattern. Under load (5-13) it read 83-94% of the in-window probe where four
+// panels read 70-89% and the old kernel 73-86%; on a quiet machine all three read alike (85-93% in the
+// middle state). Not yet compared in the fast state (docs/performance.md, #21, tenth session).
 constexpr int kDefaultPanels = 1;
 std::atomic<int>& panels_flag() {
   static std::atomic<int> flag{[] {
