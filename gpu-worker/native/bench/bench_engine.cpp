@@ -507,8 +507,9 @@ int main(int argc, char** argv) {
   const int64_t H = cfg.hidden_size, I = cfg.intermediate_size, V = cfg.vocab_size;
   const int64_t hd = cfg.head_dim, qd = cfg.num_heads * hd, kvd = cfg.num_kv_heads * hd;
 
-  std::printf("engine-cpu bench: %s, %d threads, load average %s, SIMD %s, bf16 decode reads %d rows at once\n",
-              cpu_name().c_str(), threads, loadavg().c_str(), simd_name(simd_level()), decode_streams());
+  std::printf("engine-cpu bench: %s, %d threads, load average %s, SIMD %s, bf16 decode reads %d rows at once, "
+              "int8 %d panels\n",
+              cpu_name().c_str(), threads, loadavg().c_str(), simd_name(simd_level()), decode_streams(), decode_panels());
   // (DSE_SIMD=avx512 selects the 512-bit kernel where the CPU has it.)
   std::printf("model: R1-Distill-Qwen-1.5B shape, %d layers, bf16 random weights%s\n", a.layers,
               a.int8 ? " quantized to int8" : "");

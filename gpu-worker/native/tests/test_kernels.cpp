@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "check.h"
@@ -143,7 +144,8 @@ TEST(matmul_group_matches_reference) {
 }
 
 // The panel layout holds exactly the row layout's codes and scales (so int8 accuracy is unchanged),
-// with padding rows and columns at code 0 and scale 0.
+// with padding rows and columns at code 0 and scale 0; each panel's block is its 512 code bytes and
+// then its 16 scales, all in i8 (one stream per panel for decode), the scale array left empty.
 TEST(q8_panels_round_trip) {
   const int64_t shapes[][2] = {{1, 1}, {17, 33}, {40, 100}, {16, 32}, {3, 64}};
   for (const auto& s : shapes) {
@@ -152,8 +154,9 @@ TEST(q8_panels_round_trip) {
     Weight p = w;
     pack_q8_panels(p);
     CHECK(p.panels);
-    CHECK_EQ(p.i8.size(), static_cast<size_t>(q8_panels(rows) * kQ8PanelRows * q8_padded_cols(cols)));
-    CHECK_EQ(p.scale.size(), static_cast<size_t>(q8_panels(rows) * kQ8PanelRows * nb));
+    CHECK_EQ(p.i8.size(), static_cast<size_t>(q8_panels(rows) * nb * (kQ8PanelRows * kQ8Block + kQ8PanelRows * 4)));
+    CHECK(p.scale.empty());
+    CHECK_EQ(p.bytes(), p.i8.size());
     std::vector<int8_t> q(static_cast<size_t>(rows * cols));
     std::vector<float> sc(static_cast<size_t>(rows * nb));
     unpack_q8_rows(p, 0, rows, q.data(), sc.data());
@@ -165,9 +168,27 @@ TEST(q8_panels_round_trip) {
       p.row_f32(r, b.data());
       CHECK(a == b);
     }
-    int64_t nonzero_codes = 0, nonzero_scales = 0;  // code + 128 is stored: 128 (-128 as int8) means 0
-    for (int8_t v : p.i8) nonzero_codes += v != -128;
-    for (float v : p.scale) nonzero_scales += v != 0.f;
+    // Where each value sits: row r's scale of block k right after the block's codes, its code of
+    // column c in the block's (c % 32 / 4)-th 64-byte group. Padding: code byte 128 (0 + 128), scale 0.
+    int64_t nonzero_codes = 0, nonzero_scales = 0;
+    for (int64_t blk = 0; blk < q8_panels(rows) * nb; ++blk) {
+      const int8_t* at = p.i8.data() + blk * (kQ8PanelRows * kQ8Block + kQ8PanelRows * 4);
+      for (int64_t i = 0; i < kQ8PanelRows * kQ8Block; ++i) nonzero_codes += at[i] != -128;
+      for (int64_t i = 0; i < kQ8PanelRows; ++i) {
+        float v;
+        std::memcpy(&v, at + kQ8PanelRows * kQ8Block + i * 4, 4);
+        nonzero_scales += v != 0.f;
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < nb; ++k) {
+        const int8_t* blk = p.i8.data() + (r / 16 * nb + k) * 576;
+        float v;
+        std::memcpy(&v, blk + 512 + r % 16 * 4, 4);
+        CHECK_EQ(v, w.scale[r * nb + k]);
+        for (int64_t c = k * 32; c < std::min(cols, k * 32 + 32); ++c)
+          CHECK_EQ(static_cast<int>(static_cast<uint8_t>(blk[c % 32 / 4 * 64 + r % 16 * 4 + c % 4])), w.i8[r * cols + c] + 128);
+      }
     int64_t want_codes = 0;
     for (int8_t v : w.i8) want_codes += v != 0;
     CHECK_EQ(nonzero_codes, want_codes);
@@ -201,22 +222,28 @@ TEST(matmul_avx512dot_matches_reference) {
   check_matmul(SimdLevel::kAvx512Dot);
 }
 
-// The bf16 decode GEMV reads 1, 2 or 4 rows at once (decode_streams): every count gives the
-// reference's results on the odd shapes above.
+// The decode GEMVs read 1, 2 or 4 bf16 rows (decode_streams) or int8 panels (decode_panels) at once:
+// every count gives the reference's results on the odd shapes above (int8: partial panels, a piece's
+// panels not a multiple of the count).
 TEST(matmul_avx512dot_decode_streams_match_reference) {
   if (simd_available() < SimdLevel::kAvx512Dot) {
     std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
     return;
   }
-  const int before = decode_streams();
+  const int before = decode_streams(), before_panels = decode_panels();
   for (int streams : {1, 2, 4}) {
     set_decode_streams(streams);
+    set_decode_panels(streams);
     CHECK(decode_streams() == streams);
+    CHECK(decode_panels() == streams);
     check_matmul(SimdLevel::kAvx512Dot);
   }
   set_decode_streams(3);  // not a supported count: the default
+  set_decode_panels(3);
   CHECK(decode_streams() == 4);
+  CHECK(decode_panels() == 1);
   set_decode_streams(before);
+  set_decode_panels(before_panels);
 }
 
 // The dot kernels prepare activations with their own instruction set: the values must be exactly

@@ -89,12 +89,25 @@ std::atomic<int>& simd_flag() {
   return flag;
 }
 
-int valid_streams(int s) { return s == 1 || s == 2 ? s : 4; }
+int valid_streams(int s, int fallback) { return s == 1 || s == 2 || s == 4 ? s : fallback; }
 
 std::atomic<int>& streams_flag() {
   static std::atomic<int> flag{[] {
     const char* env = std::getenv("DSE_DECODE_STREAMS");
-    return valid_streams(env ? std::atoi(env) : 4);
+    return valid_streams(env ? std::atoi(env) : 4, 4);
+  }()};
+  return flag;
+}
+
+// One panel at a time: with each panel one sequential stream (scales inline), that is one stream per
+// thread, the probe's own pattern. Under load (5-13) it read 83-94% of the in-window probe where four
+// panels read 70-89% and the old kernel 73-86%; on a quiet machine all three read alike (85-93% in the
+// middle state). Not yet compared in the fast state (docs/performance.md, #21, tenth session).
+constexpr int kDefaultPanels = 1;
+std::atomic<int>& panels_flag() {
+  static std::atomic<int> flag{[] {
+    const char* env = std::getenv("DSE_DECODE_PANELS");
+    return valid_streams(env ? std::atoi(env) : kDefaultPanels, kDefaultPanels);
   }()};
   return flag;
 }
@@ -216,7 +229,7 @@ class RowKernel {
   void panels(int64_t r0, int64_t r1) const {
     const Weight& w = *w_;
     if (xq_) {
-      detail::matmul_q8_panels(w.i8.data(), w.scale.data(), xq_, xs_, xsum_, w.rows, w.cols, r0, r1, 0, T_, y_);
+      detail::matmul_q8_panels(w.i8.data(), xq_, xs_, xsum_, w.rows, w.cols, r0, r1, 0, T_, y_, panels_);
       return;
     }
     thread_local std::vector<int8_t> q;
@@ -249,6 +262,7 @@ class RowKernel {
   const float* bias_;
   SimdLevel simd_;
   int streams_ = decode_streams();
+  int panels_ = decode_panels();
   const uint16_t* xb_ = nullptr;
   const int8_t* xq_ = nullptr;
   const float* xs_ = nullptr;
@@ -272,7 +286,9 @@ void set_simd_level(SimdLevel level) {
 }
 SimdLevel simd_level() { return static_cast<SimdLevel>(simd_flag().load()); }
 int decode_streams() { return streams_flag().load(std::memory_order_relaxed); }
-void set_decode_streams(int streams) { streams_flag().store(valid_streams(streams)); }
+void set_decode_streams(int streams) { streams_flag().store(valid_streams(streams, 4)); }
+int decode_panels() { return panels_flag().load(std::memory_order_relaxed); }
+void set_decode_panels(int panels) { panels_flag().store(valid_streams(panels, kDefaultPanels)); }
 const char* simd_name(SimdLevel level) {
   switch (level) {
     case SimdLevel::kAvx512Dot: return "AVX-512 dot products (BF16, VNNI)";

@@ -44,6 +44,10 @@ const char* simd_name(SimdLevel level);
 // (default 4; DSE_DECODE_STREAMS overrides, for comparing them on a machine). Same results either way.
 int decode_streams();
 void set_decode_streams(int streams);
+// The same for the int8 VNNI decode GEMV, in 16-row panels (each one sequential stream, codes and
+// scales): 1, 2 or 4 (default 1; DSE_DECODE_PANELS overrides). Same results either way.
+int decode_panels();
+void set_decode_panels(int panels);
 
 namespace detail {
 // Row tile [row_begin, row_end) x token tile [t_begin, t_end); implemented per instruction set.
@@ -61,11 +65,12 @@ void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, in
 void silu_mul_avx512(const float* g, const float* u, int64_t n, float* out);
 // The activations of a bf16 dot-product matmul, rounded to bf16 once per call (n values).
 void round_bf16_dot(const float* x, int64_t n, uint16_t* xb);
-// int8 weights in the panel layout (memory/q8_panels.h: w, ws) x activations quantized per block by
-// quantize_q8_panels_x (xq: [T, q8_padded_cols(cols)] codes, xs: scales, xsum: -128 x each block's sum
-// of codes, [T * q8_blocks(cols)]), `vpdpbusd`; rows [r0, r1), r0 a multiple of kQ8PanelRows.
-void matmul_q8_panels(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const int32_t* xsum,
-                      int64_t rows, int64_t cols, int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y);
+// int8 weights in the panel layout (memory/q8_panels.h: codes and scales in w) x activations quantized
+// per block by quantize_q8_panels_x (xq: [T, q8_padded_cols(cols)] codes, xs: scales, xsum: -128 x each
+// block's sum of codes, [T * q8_blocks(cols)]), `vpdpbusd`; rows [r0, r1), r0 a multiple of
+// kQ8PanelRows; one token reads `streams` (1, 2 or 4) panels at once (decode_panels()).
+void matmul_q8_panels(const int8_t* w, const int8_t* xq, const float* xs, const int32_t* xsum, int64_t rows,
+                      int64_t cols, int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y, int streams);
 void quantize_q8_panels_x(const float* x, int64_t T, int64_t cols, int8_t* xq, float* xs, int32_t* xsum);
 }  // namespace detail
 

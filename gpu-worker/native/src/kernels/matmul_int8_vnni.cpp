@@ -3,8 +3,9 @@
 // (Q8_0's scheme). Per block of 32 columns, panel of 16 rows and token: 8 weight loads shared by the
 // tokens of the register tile, 8 `vpdpbusd` with the token's 4 bytes as a broadcast operand into one
 // int32 accumulator that starts at the token's -128 x block sum (which cancels the +128 of the
-// weights exactly, in integers), then one convert and one FMA by the block's 16 weight scales x the
-// token's scale. The row layout spent a convert, a multiply and an FMA per 64 bytes and pair.
+// weights exactly, in integers), then one convert and one FMA by the block's 16 weight scales (the
+// line after its codes) x the token's scale. The row layout spent a convert, a multiply and an FMA
+// per 64 bytes and pair.
 // This file alone is compiled with -mavx512f/bw/vl/vnni and is only entered after the run-time CPU
 // check; raw pointers only, so no ISA-compiled copy of a shared inline leaks.
 #include <immintrin.h>
@@ -20,19 +21,23 @@ namespace dse {
 namespace detail {
 namespace {
 
-constexpr int64_t kPanelBytes = kQ8PanelRows * kQ8Block;  // one block of one panel: 512 bytes
+constexpr int64_t kBlockBytes = kQ8PanelBlockBytes;  // one block of one panel: 512 code bytes, 64 scale bytes
 // Prefill's register tile: 2 panels x 4 tokens, 8 int32 and 8 f32 accumulators. 2x4, 2x5, 3x4 and
 // 1x8 all ran at 160-170 GMAC/s per core on this project's EPYC (2x6 at ~155, 4x3 at ~100: spills).
 constexpr int kTileP = 2, kTileN = 4;
 
 struct Panels {
   const uint8_t* w;
-  const float* ws;
   const int8_t* xq;     // [T, kpad]
   const float* xs;      // [T, nb]
   const int32_t* xsum;  // [T, nb]: -128 x the block's sum of codes
   int64_t rows, nb, kpad;
+  const uint8_t* panel(int64_t p) const { return w + p * nb * kBlockBytes; }
 };
+
+inline __m512 block_scales(const uint8_t* block) {
+  return _mm512_loadu_ps(reinterpret_cast<const float*>(block + kQ8PanelCodeBytes));
+}
 
 inline int32_t load4(const int8_t* p) {
   int32_t v;
@@ -44,11 +49,7 @@ inline int32_t load4(const int8_t* p) {
 template <int P, int N>
 inline void micro(const Panels& a, int64_t p0, int64_t t, int64_t r1, float* y) {
   const uint8_t* wp[P];
-  const float* sp[P];
-  for (int p = 0; p < P; ++p) {
-    wp[p] = a.w + (p0 + p) * kQ8PanelRows * a.kpad;
-    sp[p] = a.ws + (p0 + p) * a.nb * kQ8PanelRows;
-  }
+  for (int p = 0; p < P; ++p) wp[p] = a.panel(p0 + p);
   const int8_t* xp[N];
   for (int n = 0; n < N; ++n) xp[n] = a.xq + (t + n) * a.kpad;
   __m512 acc[P][N];
@@ -62,14 +63,14 @@ inline void micro(const Panels& a, int64_t p0, int64_t t, int64_t r1, float* y) 
     }
     for (int q = 0; q < kQ8Block / 4; ++q) {
       __m512i wv[P];
-      for (int p = 0; p < P; ++p) wv[p] = _mm512_loadu_si512(wp[p] + b * kPanelBytes + q * 64);
+      for (int p = 0; p < P; ++p) wv[p] = _mm512_loadu_si512(wp[p] + b * kBlockBytes + q * 64);
       for (int n = 0; n < N; ++n) {
         const __m512i xv = _mm512_set1_epi32(load4(xp[n] + b * kQ8Block + q * 4));
         for (int p = 0; p < P; ++p) ia[p][n] = _mm512_dpbusd_epi32(ia[p][n], wv[p], xv);
       }
     }
     for (int p = 0; p < P; ++p) {
-      const __m512 ws = _mm512_loadu_ps(sp[p] + b * kQ8PanelRows);
+      const __m512 ws = block_scales(wp[p] + b * kBlockBytes);
       for (int n = 0; n < N; ++n)
         acc[p][n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia[p][n]),
                                     _mm512_mul_ps(ws, _mm512_set1_ps(a.xs[(t + n) * a.nb + b])), acc[p][n]);
@@ -80,6 +81,46 @@ inline void micro(const Panels& a, int64_t p0, int64_t t, int64_t r1, float* y) 
     const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
     for (int n = 0; n < N; ++n) _mm512_mask_storeu_ps(y + (t + n) * a.rows + o, m, acc[p][n]);
   }
+}
+
+// Decode: panels [pa, pb) against one token, P adjacent panels at once (P sequential streams), U int32
+// accumulators per panel over a block's 8 dot steps (P * U independent dot chains), the rest of the
+// panels one at a time.
+template <int P, int U>
+void gemv(const Panels& a, int64_t pa, int64_t pb, int64_t r1, float* y) {
+  int64_t p0 = pa;
+  for (; p0 + P <= pb; p0 += P) {
+    const uint8_t* wp[P];
+    for (int p = 0; p < P; ++p) wp[p] = a.panel(p0 + p);
+    __m512 acc[P];
+    for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < a.nb; ++b) {
+      __m512i ia[P][U];
+      const __m512i c = _mm512_set1_epi32(a.xsum[b]);
+      for (int p = 0; p < P; ++p) {
+        ia[p][0] = c;
+        for (int u = 1; u < U; ++u) ia[p][u] = _mm512_setzero_si512();
+      }
+      for (int q = 0; q < kQ8Block / 4; ++q) {
+        const __m512i xv = _mm512_set1_epi32(load4(a.xq + b * kQ8Block + q * 4));
+        for (int p = 0; p < P; ++p)
+          ia[p][q % U] = _mm512_dpbusd_epi32(ia[p][q % U], _mm512_loadu_si512(wp[p] + b * kBlockBytes + q * 64), xv);
+      }
+      const __m512 xs = _mm512_set1_ps(a.xs[b]);
+      for (int p = 0; p < P; ++p) {
+        __m512i s = ia[p][0];
+        for (int u = 1; u < U; ++u) s = _mm512_add_epi32(s, ia[p][u]);
+        acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(block_scales(wp[p] + b * kBlockBytes), xs), acc[p]);
+      }
+    }
+    for (int p = 0; p < P; ++p) {
+      const int64_t o = (p0 + p) * kQ8PanelRows, left = r1 - o;
+      const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+      _mm512_mask_storeu_ps(y + o, m, acc[p]);
+    }
+  }
+  if constexpr (P > 1)
+    if (p0 < pb) gemv<1, 2>(a, p0, pb, r1, y);
 }
 
 // Panels [pa, pb) against tokens [t0, t1): token groups of N outermost (their codes stay in L1 while
@@ -108,13 +149,20 @@ void tile(const Panels& a, int64_t pa, int64_t pb, int64_t t0, int64_t t1, int64
 
 }  // namespace
 
-void matmul_q8_panels(const int8_t* w, const float* ws, const int8_t* xq, const float* xs, const int32_t* xsum,
-                      int64_t rows, int64_t cols, int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y) {
-  const Panels a{reinterpret_cast<const uint8_t*>(w), ws, xq, xs, xsum, rows, q8_blocks(cols), q8_padded_cols(cols)};
+void matmul_q8_panels(const int8_t* w, const int8_t* xq, const float* xs, const int32_t* xsum, int64_t rows,
+                      int64_t cols, int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y, int streams) {
+  const Panels a{reinterpret_cast<const uint8_t*>(w), xq, xs, xsum, rows, q8_blocks(cols), q8_padded_cols(cols)};
   const int64_t pa = r0 / kQ8PanelRows, pb = q8_panels(r1);
-  // Decode: four panels at once are four sequential streams and four independent dot chains.
-  if (t1 - t0 == 1) tile<4, 1>(a, pa, pb, t0, t1, r1, y);
-  else tile<kTileP, kTileN>(a, pa, pb, t0, t1, r1, y);
+  if (t1 - t0 > 1) return tile<kTileP, kTileN>(a, pa, pb, t0, t1, r1, y);
+  // Decode: `streams` panels at once (decode_panels()), with more accumulators per panel below 4 panels
+  // so that at least 4 dot chains are in flight.
+  const Panels at{a.w, a.xq + t0 * a.kpad, a.xs + t0 * a.nb, a.xsum + t0 * a.nb, a.rows, a.nb, a.kpad};
+  float* yt = y + t0 * rows;
+  switch (streams) {
+    case 1: return gemv<1, 4>(at, pa, pb, r1, yt);
+    case 2: return gemv<2, 2>(at, pa, pb, r1, yt);
+    default: return gemv<4, 1>(at, pa, pb, r1, yt);
+  }
 }
 
 void quantize_q8_panels_x(const float* x, int64_t T, int64_t cols, int8_t* xq, float* xs, int32_t* xsum) {

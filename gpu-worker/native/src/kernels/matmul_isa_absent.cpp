@@ -31,8 +31,8 @@ void matmul_tile_bf16dot(const uint16_t*, const uint16_t*, int64_t, int64_t, int
 void round_bf16_dot(const float*, int64_t, uint16_t*) {
   fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
 }
-void matmul_q8_panels(const int8_t*, const float*, const int8_t*, const float*, const int32_t*, int64_t, int64_t,
-                      int64_t, int64_t, int64_t, int64_t, float*) {
+void matmul_q8_panels(const int8_t*, const int8_t*, const float*, const int32_t*, int64_t, int64_t, int64_t,
+                      int64_t, int64_t, int64_t, float*, int) {
   fail(ErrorKind::kInternal, "AVX-512 VNNI kernel not built for this target");
 }
 void quantize_q8_panels_x(const float*, int64_t, int64_t, int8_t*, float*, int32_t*) {
