@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.List;
@@ -50,11 +52,23 @@ public final class Database {
    */
   public <T> Future<T> inTenant(UUID tenantId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(tenantId, "tenantId");
-    return pool.withTransaction(conn -> conn
-        .preparedQuery("SELECT set_config('app.tenant_id', $1, true)")
-        .execute(Tuple.of(tenantId.toString()))
-        .compose(ignored -> work.apply(conn)));
+    // As Pool.withTransaction, except that the tenant setting is sent right behind BEGIN instead of after
+    // its answer: one round trip for both (the connection pipelines them). The work starts only once both
+    // have succeeded, so none of it can run outside the transaction or without its tenant.
+    return pool.getConnection().compose(conn -> {
+      Future<Transaction> begun = conn.begin();
+      Future<?> scoped = conn.preparedQuery(SET_TENANT).execute(Tuple.of(tenantId.toString()));
+      return begun
+          .compose(tx -> scoped.compose(ignored -> work.apply(conn)).compose(
+              result -> tx.commit().map(result),
+              err -> err instanceof TransactionRollbackException ? Future.<T>failedFuture(err)
+                  : tx.rollback().transform(ignored -> Future.<T>failedFuture(err))))
+          // closing a connection whose transaction is still open (BEGIN or the setting failed) rolls it back
+          .onComplete(ar -> conn.close());
+    });
   }
+
+  private static final String SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";
 
   /**
    * Runs {@code work} in a transaction with no tenant: only the global tables (tenants directory,

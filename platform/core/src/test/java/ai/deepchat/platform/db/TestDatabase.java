@@ -51,6 +51,13 @@ public final class TestDatabase {
     return DatabaseBootstrap.connectApp(vertx, owner.as(DatabaseBootstrap.APP_ROLE, password), size);
   }
 
+  /** An application pool reaching this database through {@code host:port} (a proxy in front of it). */
+  public Database poolVia(Vertx vertx, String host, int port, int size) {
+    String password = DatabaseBootstrap.appPassword(owner, java.util.Optional.empty(), dataDir);
+    return DatabaseBootstrap.connectApp(vertx, new DatabaseEndpoint(host, port, owner.database(),
+        DatabaseBootstrap.APP_ROLE, password), size);
+  }
+
   /** The application's view: row-level security applies. */
   public Database database() {
     return database;
