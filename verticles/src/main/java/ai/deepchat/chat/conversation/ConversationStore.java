@@ -75,6 +75,13 @@ final class ConversationStore {
       + "answer_ms = $14, faq_entry_id = $16, updated_at = now() WHERE id = $1 AND status = 'streaming') "
       + "UPDATE conversations SET updated_at = now() WHERE id = $15";
 
+  /**
+   * The same finish as its own transaction: V55's function, which sets the tenant (its first parameter)
+   * before it runs {@link #FINISH}, so no BEGIN, tenant setting or COMMIT is sent ({@link FinishCommits}).
+   */
+  private static final String FINISH_ALONE = "SELECT finish_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+      + "$12, $13, $14, $15, $16, $17)";
+
   private final WorkerExecutor tokenizer;
   private final Database db;
   private final TokenCounter tokens;
@@ -88,7 +95,7 @@ final class ConversationStore {
     this.tokenizer = tokenizer;
     this.db = db;
     this.tokens = tokens;
-    this.finishes = new FinishCommits(vertx, db, FINISH);
+    this.finishes = new FinishCommits(vertx, db, FINISH_ALONE);
   }
 
   /**
