@@ -288,20 +288,24 @@ final class ConversationStore {
     }
     Tuple message = Tuple.of(conversationId, masked, req.idempotencyKey(), "tool".equals(user.role()) ? "tool" : "user",
         user.toolCallId(), req.mediaId() == null ? null : UUID.fromString(req.mediaId()));
-    return conversation
-        .compose(v -> req.conversationId() == null && !req.channel().equals(ChatMessages.CHANNEL_API)
-            ? Future.succeededFuture(List.<ChatMessage>of()) // a conversation begun by this turn has no history
-            : history(c, req, conversationId, null))
-        .compose(history -> known != null
-            ? c.preparedQuery(INSERT_MESSAGE + " RETURNING id").execute(message)
-                .map(rows -> rows.iterator().next().getUUID(0))
-                .compose(userId -> insertAnswered(c, conversationId, userId, modelVersion, known)
-                    .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null, null, known)))
-            : c.preparedQuery(INSERT_MESSAGE_AND_ANSWER).execute(message.addValue(modelVersion))
-                .map(rows -> {
-                  Row r = rows.iterator().next();
-                  return new Begun(conversationId, r.getUUID("reply_to"), r.getUUID("id"), settings, history, null, null);
-                }));
+    // The history read and the question's insert are sent behind the conversation's statement without waiting
+    // for it (the connection pipelines them: one round trip for all). Their outcomes are taken in the order
+    // they ran, so the first failure is the one reported, as when each waited; any failure rolls the whole
+    // transaction back, the statements that ran after it included.
+    Future<List<ChatMessage>> earlier = req.conversationId() == null && !req.channel().equals(ChatMessages.CHANNEL_API)
+        ? Future.succeededFuture(List.<ChatMessage>of()) // a conversation begun by this turn has no history
+        : history(c, req, conversationId, null);
+    if (known != null) { // the answer's insert needs the question's id: it waits for it
+      return conversation.compose(v -> earlier).compose(history -> c.preparedQuery(INSERT_MESSAGE + " RETURNING id")
+          .execute(message)
+          .map(rows -> rows.iterator().next().getUUID(0))
+          .compose(userId -> insertAnswered(c, conversationId, userId, modelVersion, known)
+              .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null, null, known))));
+    }
+    Future<Row> inserted = c.preparedQuery(INSERT_MESSAGE_AND_ANSWER).execute(message.addValue(modelVersion))
+        .map(rows -> rows.iterator().next());
+    return conversation.compose(v -> earlier).compose(history -> inserted
+        .map(r -> new Begun(conversationId, r.getUUID("reply_to"), r.getUUID("id"), settings, history, null, null)));
   }
 
   /** The new message: the user's, or (an agent loop) a tool's result with the call it answers. */
