@@ -1,0 +1,116 @@
+package ai.deepchat.chat.conversation;
+
+import ai.deepchat.platform.db.Database;
+import ai.deepchat.platform.db.TestDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static ai.deepchat.platform.testing.Await.await;
+
+/**
+ * Not a test: PostgreSQL's CPU (the one backend's utime + stime from /proc) and the client JVM's CPU per
+ * finished answer, one at a time on one connection: the finish as it was (BEGIN, then set_config, the finish
+ * statement, COMMIT, each after the previous one's answer) against V55's {@code finish_answer} alone; and a
+ * one-statement tenant transaction with the setting sent after BEGIN's answer against behind it. Process CPU,
+ * so firm-ish under load (an upper bound). Run: docs/performance.md, eleventh session, helper "pgturn".
+ */
+public class TurnTransactionsMicrobench {
+
+  private static final String FINISH = "WITH answer AS (UPDATE messages SET status = $2, content = $3, "
+      + "reasoning = $4, citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, "
+      + "completion_tokens = $9, trace = $10, finish_reason = $11, tool_calls = $12, first_token_ms = $13, "
+      + "answer_ms = $14, faq_entry_id = $16, updated_at = now() WHERE id = $1 AND status = 'streaming') "
+      + "UPDATE conversations SET updated_at = now() WHERE id = $15";
+  private static final String SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
+    Vertx vertx = Vertx.vertx();
+    TestDatabase testDb = TestDatabase.fresh(vertx);
+    Database db = testDb.pool(vertx, 1);
+    Pool pool = db.pool();
+    UUID tenant = await(testDb.database().global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES "
+        + "('micro', 'M') RETURNING id").execute().map(rows -> rows.iterator().next().getUUID(0))));
+    int backend = await(pool.query("SELECT pg_backend_pid()").execute().map(r -> r.iterator().next().getInteger(0)));
+    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    for (int round = 0; round < rounds; round++) {
+      for (String mode : new String[] {"finish: BEGIN, set_config, finish, COMMIT", "finish: finish_answer alone",
+          "tx: set_config after BEGIN's answer", "tx: set_config behind BEGIN"}) {
+        List<UUID[]> turns = mode.startsWith("finish") ? streamingTurns(testDb, tenant, n) : List.of();
+        long pg0 = backendTicks(backend);
+        long jvm0 = os.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+          UUID[] t = turns.isEmpty() ? null : turns.get(i);
+          Future<?> done = switch (mode.charAt(mode.length() - 1)) {
+            case 'T' -> pool.withTransaction(c -> c.preparedQuery(SET_TENANT).execute(Tuple.of(tenant.toString()))
+                .compose(v -> c.preparedQuery(FINISH).execute(row(t))));
+            case 'e' -> pool.preparedQuery("SELECT finish_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                + "$13, $14, $15, $16, $17)").execute(withTenant(tenant, row(t)));
+            case 'r' -> pool.withTransaction(c -> c.preparedQuery(SET_TENANT).execute(Tuple.of(tenant.toString()))
+                .compose(v -> c.preparedQuery("SELECT count(*) FROM tenant_settings").execute()));
+            default -> db.inTenant(tenant, c -> c.preparedQuery("SELECT count(*) FROM tenant_settings").execute());
+          };
+          await(done);
+        }
+        long wall = System.nanoTime() - t0;
+        long jvm = os.getProcessCpuTime() - jvm0;
+        long pg = (backendTicks(backend) - pg0) * 10_000_000L; // clock ticks of 10 ms, in ns
+        System.out.printf("round %d | %-45s | n %d | wall %6.1f us | postgres backend %6.1f us | client JVM %6.1f us%n",
+            round, mode, n, wall / 1e3 / n, pg / 1e3 / n, jvm / 1e3 / n);
+      }
+    }
+    await(vertx.close());
+    System.exit(0);
+  }
+
+  private static Tuple withTenant(UUID tenant, Tuple row) {
+    Tuple t = Tuple.of(tenant);
+    for (int i = 0; i < row.size(); i++) {
+      t.addValue(row.getValue(i));
+    }
+    return t;
+  }
+
+  private static Tuple row(UUID[] t) {
+    return ConversationStore.finishRow(t[0], t[1], "complete", "The shop opens at nine.", null, List.of(), "chat", 0.5,
+        new ai.deepchat.platform.engine.EngineMessages.Usage(12, 16), null, "stop", List.of(), null, null);
+  }
+
+  /** {@code n} conversations, each with a question and an answer row in status 'streaming' (as the owner). */
+  private static List<UUID[]> streamingTurns(TestDatabase testDb, UUID tenant, int n) throws Exception {
+    List<UUID[]> turns = new ArrayList<>();
+    try (var c = testDb.ownerJdbc(); var s = c.createStatement()) {
+      s.execute("CREATE TEMP TABLE made AS SELECT gen_random_uuid() AS conv, gen_random_uuid() AS q, "
+          + "gen_random_uuid() AS a FROM generate_series(1, " + n + ")");
+      s.execute("INSERT INTO conversations (id, tenant_id, channel) SELECT conv, '" + tenant + "', 'api' FROM made");
+      s.execute("INSERT INTO messages (id, tenant_id, conversation_id, role, content) SELECT q, '" + tenant
+          + "', conv, 'user', 'q' FROM made");
+      s.execute("INSERT INTO messages (id, tenant_id, conversation_id, role, content, status, reply_to) SELECT a, '"
+          + tenant + "', conv, 'assistant', '', 'streaming', q FROM made");
+      try (ResultSet rs = s.executeQuery("SELECT conv, a FROM made")) {
+        while (rs.next()) {
+          turns.add(new UUID[] {(UUID) rs.getObject(1), (UUID) rs.getObject(2)});
+        }
+      }
+      s.execute("ANALYZE messages; ANALYZE conversations");
+    }
+    return turns;
+  }
+
+  private static long backendTicks(int pid) throws Exception {
+    String[] f = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+  }
+}
