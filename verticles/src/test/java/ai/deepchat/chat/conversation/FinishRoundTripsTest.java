@@ -113,6 +113,40 @@ class FinishRoundTripsTest {
     assertThat(leftOnTheConnection()).isEqualTo("/0");
   }
 
+  /** RELIABILITY scenario 21 for finishes: two tenants' batches interleaved on the one connection. */
+  @Test
+  void interleavedBatchesOfTwoTenantsEachWriteOnlyTheirOwnRows() throws Exception {
+    List<UUID[]> turns = new java.util.ArrayList<>(); // even: A's, odd: B's; each finished by its tenant
+    List<UUID[]> victims = new java.util.ArrayList<>(); // even: A's, odd: B's; finished only by the other tenant
+    for (int i = 0; i < 40; i++) {
+      turns.add(streamingTurn(i % 2 == 0 ? tenantA : tenantB));
+      victims.add(streamingTurn(i % 2 == 0 ? tenantA : tenantB));
+    }
+    long commands = wire.commands();
+    io.vertx.core.Context ctx = vertx.getOrCreateContext();
+    io.vertx.core.Promise<List<Future<Void>>> started = io.vertx.core.Promise.promise();
+    ctx.runOnContext(v -> { // one event loop, as the pipeline: batches form per tenant and alternate
+      ConversationStore store = new ConversationStore(vertx, null, viaProxy, null);
+      List<Future<Void>> done = new java.util.ArrayList<>();
+      for (int i = 0; i < turns.size(); i++) {
+        UUID own = i % 2 == 0 ? tenantA : tenantB;
+        UUID other = i % 2 == 0 ? tenantB : tenantA;
+        done.add(finish(store, other, victims.get(i), "stolen " + i));
+        done.add(finish(store, own, turns.get(i), "answer " + i));
+      }
+      started.complete(done);
+    });
+    List<Future<Void>> done = await(started.future());
+    await(Future.join(done).otherwiseEmpty());
+    assertThat(done).allMatch(Future::succeeded); // row-level security: another tenant's row is no row
+    assertThat(wire.commands() - commands).as("batches formed").isLessThan(done.size());
+    for (int i = 0; i < turns.size(); i++) {
+      assertThat(stored(turns.get(i)[1])).as("turn %d", i).isEqualTo("complete/answer " + i);
+      assertThat(stored(victims.get(i)[1])).as("victim %d", i).isEqualTo("streaming/");
+    }
+    assertThat(leftOnTheConnection()).isEqualTo("/0");
+  }
+
   @Test
   void theFunctionDoesNotSwitchATransactionToAnotherTenant() throws Exception {
     UUID[] ofB = streamingTurn(tenantB);
