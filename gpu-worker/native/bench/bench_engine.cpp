@@ -454,6 +454,9 @@ void print_split(int decoded, double decode_s, double probe_bw) {
     std::printf("  pool jobs per step %.1f; a worker claimed a chunk in %.1f of them, %.1f us after the start on average\n",
                 static_cast<double>(joins.jobs) / std::max(1, decoded), static_cast<double>(joins.joined) / std::max(1, decoded),
                 joins.joined ? joins.join_ns / 1e3 / joins.joined : 0.0);
+  if (joins.hints > 0)
+    std::printf("  read-ahead hints per step %.1f; workers prefetched %.0f KB per step\n",
+                static_cast<double>(joins.hints) / std::max(1, decoded), joins.hint_bytes / 1024.0 / std::max(1, decoded));
   const double gemv_gbs = gemv_bytes / std::max(1, decoded) / (gemv_ms / 1e3) / 1e9;
   std::printf("split: weight GEMVs %.1f%% of the step at %.1f GB/s = %.0f%% of the probe (%.1f GB/s); "
               "the rest %.2f ms per step\n", 100 * gemv_ms / step_ms, gemv_gbs, 100 * gemv_gbs * 1e9 / probe_bw,

@@ -143,6 +143,41 @@ TEST(matmul_group_matches_reference) {
   set_simd_level(simd_available());
 }
 
+// The decode read-ahead hint covers the rows each chunk of the pass runs first (its own first piece):
+// chunk c's range starts at row c * piece of the first matrix, in its layout (int8 panels, bf16 rows),
+// at most `bytes` long and inside the matrix; none for a lone thread, a format the hint does not cover
+// (f32) or fewer rows than a piece. (That a chunk runs those rows first is decode_rows' own code; the
+// results of passes with 2 and 3 threads over many pieces are checked against the reference above.)
+TEST(decode_prefetch_ranges_cover_each_chunks_first_piece) {
+  Weight wi = make_weight(WFormat::kI8, 1001, 1536, 5, true);
+  Weight wb = make_weight(WFormat::kBF16, 1001, 1536, 6, false);
+  Weight wf = make_weight(WFormat::kF32, 1001, 1536, 7, false);
+  const int64_t panel = q8_blocks(1536) * kQ8PanelBlockBytes;  // 16 rows
+  for (int threads : {2, 3}) {
+    auto ri = decode_prefetch_ranges(wi, 1001, threads, 1 << 20);
+    auto rb = decode_prefetch_ranges(wb, 1001, threads, 1 << 20);
+    CHECK_EQ(static_cast<int>(ri.size()), threads);
+    CHECK_EQ(static_cast<int>(rb.size()), threads);
+    for (int c = 0; c < threads; ++c) {  // pieces of 64 rows (int8: 4 panels) and 256 rows (bf16) here
+      CHECK(static_cast<const char*>(ri[c].p) == reinterpret_cast<const char*>(wi.i8.data()) + c * 4 * panel);
+      CHECK_EQ(static_cast<int64_t>(ri[c].bytes), 4 * panel);
+      const int64_t bf16_rows = std::min<int64_t>(1001 / (2 * threads) / 16 * 16, 256);
+      CHECK(static_cast<const char*>(rb[c].p) == reinterpret_cast<const char*>(wb.bf16.data()) + c * bf16_rows * 1536 * 2);
+      CHECK_EQ(static_cast<int64_t>(rb[c].bytes), bf16_rows * 1536 * 2);
+    }
+    for (const auto& r : decode_prefetch_ranges(wi, 1001, threads, 1000)) CHECK_EQ(static_cast<int64_t>(r.bytes), 1000);
+  }
+  // A group whose first matrix has fewer rows than the pieces: clipped to it.
+  Weight small = make_weight(WFormat::kI8, 40, 1536, 8, true);
+  auto rs = decode_prefetch_ranges(small, 40 + 1008, 2, 1 << 20);
+  CHECK_EQ(static_cast<int>(rs.size()), 1);
+  CHECK_EQ(static_cast<int64_t>(rs[0].bytes), 3 * panel);
+  CHECK(decode_prefetch_ranges(wi, 1001, 1, 1 << 20).empty());
+  CHECK(decode_prefetch_ranges(wf, 1001, 2, 1 << 20).empty());
+  CHECK(decode_prefetch_ranges(wi, 1001, 2, 0).empty());
+  CHECK(decode_prefetch_ranges(wi, 16, 2, 1 << 20).empty());
+}
+
 // The panel layout holds exactly the row layout's codes and scales (so int8 accuracy is unchanged),
 // with padding rows and columns at code 0 and scale 0; each panel's block is its 512 code bytes and
 // then its 16 scales, all in i8 (one stream per panel for decode), the scale array left empty.
