@@ -193,6 +193,7 @@ struct Bandwidth {
   int streams = 0;        // streams per thread that reached it
   double huge_share = 0;  // of the buffer in huge pages
   double small_pages = 0; // bytes/s on 4 KiB pages, same stream count, median pass
+  double by_streams[4] = {};  // median pass with 1, 2, 4, 8 streams per thread
 };
 
 // The probe's 1 GiB buffer in 2 MiB pages and the sum of its words.
@@ -217,6 +218,7 @@ Bandwidth probe_bandwidth(ThreadPool& pool, const ProbeBuffer& pb) {
     for (int c = 0; c < 4; ++c) rates[c].push_back(read_pass(pool, pb.words, configs[c], pb.sum));
   for (int c = 0; c < 4; ++c) {
     const Spread sp = spread(rates[c]);
+    r.by_streams[c] = sp.median;
     if (sp.median > r.read) r.read = sp.median, r.passes = sp, r.streams = configs[c];
   }
   std::vector<uint64_t> small(pb.words.size());
@@ -597,6 +599,10 @@ int main(int argc, char** argv) {
               "(read+write, 1 thread)\n",
               read_bw / 1e9, window.size(), win.min / 1e9, win.max / 1e9, threads, bw.streams, bw.read / 1e9,
               bw.passes.min / 1e9, bw.passes.max / 1e9, 100 * bw.huge_share, bw.small_pages / 1e9, copy_bw / 1e9);
+  // Whether the ceiling needs several streams per thread (a kernel reading one stream per thread, as the
+  // int8 decode GEMV does by default, sees the 1-stream figure).
+  std::printf("probe by streams per thread (before decode, median pass): 1: %.1f, 2: %.1f, 4: %.1f, 8: %.1f GB/s\n",
+              bw.by_streams[0] / 1e9, bw.by_streams[1] / 1e9, bw.by_streams[2] / 1e9, bw.by_streams[3] / 1e9);
   std::printf("load average at the end: %s (above the thread count means the figures are shared)\n",
               loadavg().c_str());
   std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode streams %.1f GB/s of weights, "

@@ -158,14 +158,21 @@ TEST(decode_prefetch_ranges_cover_each_chunks_first_piece) {
     auto rb = decode_prefetch_ranges(wb, 1001, threads, 1 << 20);
     CHECK_EQ(static_cast<int>(ri.size()), threads);
     CHECK_EQ(static_cast<int>(rb.size()), threads);
-    for (int c = 0; c < threads; ++c) {  // pieces of 64 rows (int8: 4 panels) and 256 rows (bf16) here
-      CHECK(static_cast<const char*>(ri[c].p) == reinterpret_cast<const char*>(wi.i8.data()) + c * 4 * panel);
-      CHECK_EQ(static_cast<int64_t>(ri[c].bytes), 4 * panel);
-      const int64_t bf16_rows = std::min<int64_t>(1001 / (2 * threads) / 16 * 16, 256);
-      CHECK(static_cast<const char*>(rb[c].p) == reinterpret_cast<const char*>(wb.bf16.data()) + c * bf16_rows * 1536 * 2);
-      CHECK_EQ(static_cast<int64_t>(rb[c].bytes), bf16_rows * 1536 * 2);
+    // 1 MiB ahead: first pieces grow to a quarter of the rows per two threads (240 or 160 rows here).
+    const int64_t first = 1001 / (2 * threads) / 16 * 16;
+    for (int c = 0; c < threads; ++c) {
+      CHECK(static_cast<const char*>(ri[c].p) == reinterpret_cast<const char*>(wi.i8.data()) + c * first / 16 * panel);
+      CHECK_EQ(static_cast<int64_t>(ri[c].bytes), first / 16 * panel);
+      CHECK(static_cast<const char*>(rb[c].p) == reinterpret_cast<const char*>(wb.bf16.data()) + c * first * 1536 * 2);
+      CHECK_EQ(static_cast<int64_t>(rb[c].bytes), first * 1536 * 2);
     }
-    for (const auto& r : decode_prefetch_ranges(wi, 1001, threads, 1000)) CHECK_EQ(static_cast<int64_t>(r.bytes), 1000);
+    // 1000 bytes ahead: the queue's own first pieces (int8: 64 rows, 4 panels), read 1000 bytes into.
+    auto r1000 = decode_prefetch_ranges(wi, 1001, threads, 1000);
+    CHECK_EQ(static_cast<int>(r1000.size()), threads);
+    for (int c = 0; c < threads; ++c) {
+      CHECK(static_cast<const char*>(r1000[c].p) == reinterpret_cast<const char*>(wi.i8.data()) + c * 4 * panel);
+      CHECK_EQ(static_cast<int64_t>(r1000[c].bytes), 1000);
+    }
   }
   // A group whose first matrix has fewer rows than the pieces: clipped to it.
   Weight small = make_weight(WFormat::kI8, 40, 1536, 8, true);
@@ -176,6 +183,19 @@ TEST(decode_prefetch_ranges_cover_each_chunks_first_piece) {
   CHECK(decode_prefetch_ranges(wf, 1001, 2, 1 << 20).empty());
   CHECK(decode_prefetch_ranges(wi, 1001, 2, 0).empty());
   CHECK(decode_prefetch_ranges(wi, 16, 2, 1 << 20).empty());
+}
+
+// With a read-ahead, each decode chunk's first piece grows to cover it: the results stay the
+// reference's on every shape and format (3 threads, pieces of every size; the hints themselves only
+// prefetch).
+TEST(decode_with_read_ahead_matches_reference) {
+  const int64_t before = decode_prefetch_bytes();
+  for (int64_t bytes : {int64_t{4096}, int64_t{1} << 20}) {
+    set_decode_prefetch_bytes(bytes);
+    CHECK_EQ(decode_prefetch_bytes(), bytes);
+    check_matmul(simd_available());
+  }
+  set_decode_prefetch_bytes(before);
 }
 
 // The panel layout holds exactly the row layout's codes and scales (so int8 accuracy is unchanged),

@@ -29,7 +29,8 @@ void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, Threa
 // never depend on it, and a pass without one reads the same rows.
 void prefetch_decode(const Weight& w, ThreadPool* pool);
 void prefetch_decode(const MatmulJob* jobs, int n, ThreadPool* pool);
-// Bytes read ahead per thread (default 64 KiB; 0 turns the hints off; DSE_DECODE_PREFETCH=KiB overrides).
+// Bytes read ahead per thread (default 0: off; DSE_DECODE_PREFETCH=KiB turns it on, e.g. 64). Each
+// chunk's first piece is at least that long (up to a quarter of the rows per two threads).
 int64_t decode_prefetch_bytes();
 void set_decode_prefetch_bytes(int64_t bytes);
 // The ranges prefetch_decode hints for a pass of `threads` chunks over `group_rows` rows (w.rows alone, or
