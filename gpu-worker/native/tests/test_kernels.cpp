@@ -149,6 +149,8 @@ TEST(matmul_group_matches_reference) {
 // (f32) or fewer rows than a piece. (That a chunk runs those rows first is decode_rows' own code; the
 // results of passes with 2 and 3 threads over many pieces are checked against the reference above.)
 TEST(decode_prefetch_ranges_cover_each_chunks_first_piece) {
+  const int share = decode_first_share();
+  set_decode_first_share(0);  // the queue's first pieces (DSE_DECODE_FIRST_SHARE may be set)
   Weight wi = make_weight(WFormat::kI8, 1001, 1536, 5, true);
   Weight wb = make_weight(WFormat::kBF16, 1001, 1536, 6, false);
   Weight wf = make_weight(WFormat::kF32, 1001, 1536, 7, false);
@@ -183,6 +185,7 @@ TEST(decode_prefetch_ranges_cover_each_chunks_first_piece) {
   CHECK(decode_prefetch_ranges(wf, 1001, 2, 1 << 20).empty());
   CHECK(decode_prefetch_ranges(wi, 1001, 2, 0).empty());
   CHECK(decode_prefetch_ranges(wi, 16, 2, 1 << 20).empty());
+  set_decode_first_share(share);
 }
 
 // With a read-ahead, each decode chunk's first piece grows to cover it: the results stay the
@@ -196,6 +199,20 @@ TEST(decode_with_read_ahead_matches_reference) {
     check_matmul(simd_available());
   }
   set_decode_prefetch_bytes(before);
+}
+
+// Long first pieces (a share of the rows per thread, the rest from the queue): the same results on every
+// shape and format (3 threads; matmul_group shares the code path); the share is clamped to 0..90.
+TEST(decode_with_long_first_pieces_matches_reference) {
+  const int before = decode_first_share();
+  for (int share : {50, 90}) {
+    set_decode_first_share(share);
+    CHECK_EQ(decode_first_share(), share);
+    check_matmul(simd_available());
+  }
+  set_decode_first_share(200);
+  CHECK_EQ(decode_first_share(), 90);
+  set_decode_first_share(before);
 }
 
 // The panel layout holds exactly the row layout's codes and scales (so int8 accuracy is unchanged),

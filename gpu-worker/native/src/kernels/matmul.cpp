@@ -165,10 +165,13 @@ class RowQueue {
 // (0 when the rows are too few), then claims from the queue: so which rows a thread reads first is
 // known before the pass, and the pool's read-ahead hint (prefetch_decode) can have them read during the
 // serial work before it. n is the queue's first piece, or more where the read-ahead (`ahead` rows) is
-// longer, up to a quarter of the rows per thread pair (the queue still balances the rest).
+// longer, up to a quarter of the rows per thread pair (the queue still balances the rest); or, with
+// decode_first_share() > 0, that share of the rows (one long contiguous stream per thread, as the probe
+// reads; the queue's 64-row int8 pieces interleave the threads every 110 KB).
 int64_t first_piece(int64_t n_rows, int64_t grain, int64_t cap, int64_t ahead, int threads) {
-  const int64_t most = std::max(grain, n_rows / (2 * threads) / grain * grain);
-  const int64_t n = std::clamp(std::max(cap, (ahead + grain - 1) / grain * grain), grain, most);
+  const int64_t shared = n_rows * decode_first_share() / 100 / threads / grain * grain;
+  const int64_t most = std::max({grain, n_rows / (2 * threads) / grain * grain, shared});
+  const int64_t n = std::clamp(std::max({cap, (ahead + grain - 1) / grain * grain, shared}), grain, most);
   return n * threads <= n_rows ? n : 0;
 }
 
@@ -446,6 +449,15 @@ std::atomic<int64_t>& prefetch_flag() {
   return flag;
 }
 }  // namespace
+static std::atomic<int>& first_share_flag() {
+  static std::atomic<int> flag{[] {
+    const char* env = std::getenv("DSE_DECODE_FIRST_SHARE");
+    return env ? std::clamp(std::atoi(env), 0, 90) : 0;
+  }()};
+  return flag;
+}
+int decode_first_share() { return first_share_flag().load(std::memory_order_relaxed); }
+void set_decode_first_share(int percent) { first_share_flag().store(std::clamp(percent, 0, 90)); }
 int64_t decode_prefetch_bytes() { return prefetch_flag().load(std::memory_order_relaxed); }
 void set_decode_prefetch_bytes(int64_t bytes) { prefetch_flag().store(std::max<int64_t>(0, bytes)); }
 

@@ -33,6 +33,12 @@ void prefetch_decode(const MatmulJob* jobs, int n, ThreadPool* pool);
 // chunk's first piece is at least that long (up to a quarter of the rows per two threads).
 int64_t decode_prefetch_bytes();
 void set_decode_prefetch_bytes(int64_t bytes);
+// Percent of a decode pass's rows run as the chunks' own first pieces, all threads together (default 0:
+// the queue's first pieces; DSE_DECODE_FIRST_SHARE=0..90 overrides): e.g. 75 gives each of 2 threads a
+// contiguous 37.5% first, then the queue balances the rest. Same results either way; for comparing the
+// stream pattern in the fast bandwidth state (docs/performance.md, #21, eleventh session).
+int decode_first_share();
+void set_decode_first_share(int percent);
 // The ranges prefetch_decode hints for a pass of `threads` chunks over `group_rows` rows (w.rows alone, or
 // a group's rows end to end) whose first matrix is w: one per chunk, clipped to w and to `bytes`.
 std::vector<ThreadPool::Range> decode_prefetch_ranges(const Weight& w, int64_t group_rows, int threads, int64_t bytes);
