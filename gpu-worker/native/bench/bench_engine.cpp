@@ -193,6 +193,7 @@ struct Bandwidth {
   int streams = 0;        // streams per thread that reached it
   double huge_share = 0;  // of the buffer in huge pages
   double small_pages = 0; // bytes/s on 4 KiB pages, same stream count, median pass
+  double by_streams[4] = {};  // median pass with 1, 2, 4, 8 streams per thread
 };
 
 // The probe's 1 GiB buffer in 2 MiB pages and the sum of its words.
@@ -217,6 +218,7 @@ Bandwidth probe_bandwidth(ThreadPool& pool, const ProbeBuffer& pb) {
     for (int c = 0; c < 4; ++c) rates[c].push_back(read_pass(pool, pb.words, configs[c], pb.sum));
   for (int c = 0; c < 4; ++c) {
     const Spread sp = spread(rates[c]);
+    r.by_streams[c] = sp.median;
     if (sp.median > r.read) r.read = sp.median, r.passes = sp, r.streams = configs[c];
   }
   std::vector<uint64_t> small(pb.words.size());
@@ -454,6 +456,9 @@ void print_split(int decoded, double decode_s, double probe_bw) {
     std::printf("  pool jobs per step %.1f; a worker claimed a chunk in %.1f of them, %.1f us after the start on average\n",
                 static_cast<double>(joins.jobs) / std::max(1, decoded), static_cast<double>(joins.joined) / std::max(1, decoded),
                 joins.joined ? joins.join_ns / 1e3 / joins.joined : 0.0);
+  if (joins.hints > 0)
+    std::printf("  read-ahead hints per step %.1f; workers prefetched %.0f KB per step\n",
+                static_cast<double>(joins.hints) / std::max(1, decoded), joins.hint_bytes / 1024.0 / std::max(1, decoded));
   const double gemv_gbs = gemv_bytes / std::max(1, decoded) / (gemv_ms / 1e3) / 1e9;
   std::printf("split: weight GEMVs %.1f%% of the step at %.1f GB/s = %.0f%% of the probe (%.1f GB/s); "
               "the rest %.2f ms per step\n", 100 * gemv_ms / step_ms, gemv_gbs, 100 * gemv_gbs * 1e9 / probe_bw,
@@ -508,8 +513,9 @@ int main(int argc, char** argv) {
   const int64_t hd = cfg.head_dim, qd = cfg.num_heads * hd, kvd = cfg.num_kv_heads * hd;
 
   std::printf("engine-cpu bench: %s, %d threads, load average %s, SIMD %s, bf16 decode reads %d rows at once, "
-              "int8 %d panels\n",
-              cpu_name().c_str(), threads, loadavg().c_str(), simd_name(simd_level()), decode_streams(), decode_panels());
+              "int8 %d panels, read-ahead %lld KiB, first pieces %d%% of a pass\n",
+              cpu_name().c_str(), threads, loadavg().c_str(), simd_name(simd_level()), decode_streams(), decode_panels(),
+              static_cast<long long>(decode_prefetch_bytes() / 1024), decode_first_share());
   // (DSE_SIMD=avx512 selects the 512-bit kernel where the CPU has it.)
   std::printf("model: R1-Distill-Qwen-1.5B shape, %d layers, bf16 random weights%s\n", a.layers,
               a.int8 ? " quantized to int8" : "");
@@ -594,6 +600,10 @@ int main(int argc, char** argv) {
               "(read+write, 1 thread)\n",
               read_bw / 1e9, window.size(), win.min / 1e9, win.max / 1e9, threads, bw.streams, bw.read / 1e9,
               bw.passes.min / 1e9, bw.passes.max / 1e9, 100 * bw.huge_share, bw.small_pages / 1e9, copy_bw / 1e9);
+  // Whether the ceiling needs several streams per thread (a kernel reading one stream per thread, as the
+  // int8 decode GEMV does by default, sees the 1-stream figure).
+  std::printf("probe by streams per thread (before decode, median pass): 1: %.1f, 2: %.1f, 4: %.1f, 8: %.1f GB/s\n",
+              bw.by_streams[0] / 1e9, bw.by_streams[1] / 1e9, bw.by_streams[2] / 1e9, bw.by_streams[3] / 1e9);
   std::printf("load average at the end: %s (above the thread count means the figures are shared)\n",
               loadavg().c_str());
   std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode streams %.1f GB/s of weights, "

@@ -143,6 +143,78 @@ TEST(matmul_group_matches_reference) {
   set_simd_level(simd_available());
 }
 
+// The decode read-ahead hint covers the rows each chunk of the pass runs first (its own first piece):
+// chunk c's range starts at row c * piece of the first matrix, in its layout (int8 panels, bf16 rows),
+// at most `bytes` long and inside the matrix; none for a lone thread, a format the hint does not cover
+// (f32) or fewer rows than a piece. (That a chunk runs those rows first is decode_rows' own code; the
+// results of passes with 2 and 3 threads over many pieces are checked against the reference above.)
+TEST(decode_prefetch_ranges_cover_each_chunks_first_piece) {
+  const int share = decode_first_share();
+  set_decode_first_share(0);  // the queue's first pieces (DSE_DECODE_FIRST_SHARE may be set)
+  Weight wi = make_weight(WFormat::kI8, 1001, 1536, 5, true);
+  Weight wb = make_weight(WFormat::kBF16, 1001, 1536, 6, false);
+  Weight wf = make_weight(WFormat::kF32, 1001, 1536, 7, false);
+  const int64_t panel = q8_blocks(1536) * kQ8PanelBlockBytes;  // 16 rows
+  for (int threads : {2, 3}) {
+    auto ri = decode_prefetch_ranges(wi, 1001, threads, 1 << 20);
+    auto rb = decode_prefetch_ranges(wb, 1001, threads, 1 << 20);
+    CHECK_EQ(static_cast<int>(ri.size()), threads);
+    CHECK_EQ(static_cast<int>(rb.size()), threads);
+    // 1 MiB ahead: first pieces grow to a quarter of the rows per two threads (240 or 160 rows here).
+    const int64_t first = 1001 / (2 * threads) / 16 * 16;
+    for (int c = 0; c < threads; ++c) {
+      CHECK(static_cast<const char*>(ri[c].p) == reinterpret_cast<const char*>(wi.i8.data()) + c * first / 16 * panel);
+      CHECK_EQ(static_cast<int64_t>(ri[c].bytes), first / 16 * panel);
+      CHECK(static_cast<const char*>(rb[c].p) == reinterpret_cast<const char*>(wb.bf16.data()) + c * first * 1536 * 2);
+      CHECK_EQ(static_cast<int64_t>(rb[c].bytes), first * 1536 * 2);
+    }
+    // 1000 bytes ahead: the queue's own first pieces (int8: 64 rows, 4 panels), read 1000 bytes into.
+    auto r1000 = decode_prefetch_ranges(wi, 1001, threads, 1000);
+    CHECK_EQ(static_cast<int>(r1000.size()), threads);
+    for (int c = 0; c < threads; ++c) {
+      CHECK(static_cast<const char*>(r1000[c].p) == reinterpret_cast<const char*>(wi.i8.data()) + c * 4 * panel);
+      CHECK_EQ(static_cast<int64_t>(r1000[c].bytes), 1000);
+    }
+  }
+  // A group whose first matrix has fewer rows than the pieces: clipped to it.
+  Weight small = make_weight(WFormat::kI8, 40, 1536, 8, true);
+  auto rs = decode_prefetch_ranges(small, 40 + 1008, 2, 1 << 20);
+  CHECK_EQ(static_cast<int>(rs.size()), 1);
+  CHECK_EQ(static_cast<int64_t>(rs[0].bytes), 3 * panel);
+  CHECK(decode_prefetch_ranges(wi, 1001, 1, 1 << 20).empty());
+  CHECK(decode_prefetch_ranges(wf, 1001, 2, 1 << 20).empty());
+  CHECK(decode_prefetch_ranges(wi, 1001, 2, 0).empty());
+  CHECK(decode_prefetch_ranges(wi, 16, 2, 1 << 20).empty());
+  set_decode_first_share(share);
+}
+
+// With a read-ahead, each decode chunk's first piece grows to cover it: the results stay the
+// reference's on every shape and format (3 threads, pieces of every size; the hints themselves only
+// prefetch).
+TEST(decode_with_read_ahead_matches_reference) {
+  const int64_t before = decode_prefetch_bytes();
+  for (int64_t bytes : {int64_t{4096}, int64_t{1} << 20}) {
+    set_decode_prefetch_bytes(bytes);
+    CHECK_EQ(decode_prefetch_bytes(), bytes);
+    check_matmul(simd_available());
+  }
+  set_decode_prefetch_bytes(before);
+}
+
+// Long first pieces (a share of the rows per thread, the rest from the queue): the same results on every
+// shape and format (3 threads; matmul_group shares the code path); the share is clamped to 0..90.
+TEST(decode_with_long_first_pieces_matches_reference) {
+  const int before = decode_first_share();
+  for (int share : {50, 90}) {
+    set_decode_first_share(share);
+    CHECK_EQ(decode_first_share(), share);
+    check_matmul(simd_available());
+  }
+  set_decode_first_share(200);
+  CHECK_EQ(decode_first_share(), 90);
+  set_decode_first_share(before);
+}
+
 // The panel layout holds exactly the row layout's codes and scales (so int8 accuracy is unchanged),
 // with padding rows and columns at code 0 and scale 0; each panel's block is its 512 code bytes and
 // then its 16 scales, all in i8 (one stream per panel for decode), the scale array left empty.

@@ -71,6 +71,51 @@ TEST(thread_pool_chunks_run_once_under_churn) {
 
 // The quiet/contended decision: quiet only after a measured window, contended for the hold time after
 // any window with more than 2% run-queue delay, quiet again after it.
+// The read-ahead hint (issue #21): an idle worker prefetches the posted ranges while the caller goes
+// on; the caller never waits for it. Posted right after a job, while the worker still spins; on a busy
+// machine a worker may already sleep (hints do not wake it), so the test posts again until one is served.
+TEST(thread_pool_prefetch_hint_is_served_by_an_idle_worker) {
+  ThreadPool pool(2);
+  std::vector<char> buf(1 << 20, 1);
+  const ThreadPool::Range ranges[] = {{buf.data(), 64 << 10}, {buf.data() + (512 << 10), 64 << 10}};
+  const auto t0 = std::chrono::steady_clock::now();
+  int posts = 0;
+  while (pool.prefetched_bytes() == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
+    pool.parallel_for(2, [](int64_t, int64_t) {});
+    pool.prefetch(ranges, 2);
+    ++posts;
+    for (int i = 0; i < 2000 && pool.prefetched_bytes() == 0; ++i) std::this_thread::yield();
+  }
+  std::printf("  served after %d posts\n", posts);
+  // Both ranges of one hint, each once (a worker claims them; nobody prefetches a range twice).
+  const auto t1 = std::chrono::steady_clock::now();
+  while (pool.prefetched_bytes() % (128 << 10) != 0 && std::chrono::steady_clock::now() - t1 < std::chrono::seconds(5))
+    std::this_thread::yield();
+  CHECK(pool.prefetched_bytes() > 0);
+  CHECK_EQ(pool.prefetched_bytes() % (128 << 10), 0u);
+  ThreadPool alone(1);  // no worker: a hint is dropped at once
+  alone.prefetch(ranges, 2);
+  CHECK_EQ(alone.prefetched_bytes(), 0u);
+}
+
+// Hints interleaved with jobs (a decode step posts one after almost every pass): every chunk still
+// runs exactly once, and a hint posted while a worker reads the previous one is not torn.
+TEST(thread_pool_jobs_stay_exact_between_hints) {
+  ThreadPool pool(3);
+  std::vector<char> buf(256 << 10, 1);
+  std::vector<int64_t> sums(64, 0);
+  for (int round = 0; round < 3000; ++round) {
+    const ThreadPool::Range r[] = {{buf.data() + (round % 7) * 4096, size_t{4096} * (1 + round % 5)},
+                                   {buf.data() + (128 << 10), 8192}, {buf.data(), 64}};
+    pool.prefetch(r, 1 + round % 3);
+    if (round % 1000 == 999) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    pool.parallel_for(64, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) sums[i] += i;
+    });
+  }
+  for (int64_t i = 0; i < 64; ++i) CHECK_EQ(sums[i], 3000 * i);
+}
+
 TEST(contention_signal_holds_after_a_delayed_window) {
   ContentionSignal s;
   const int64_t w = ContentionSignal::kWindowNs, hold = ContentionSignal::kHoldNs;

@@ -17,6 +17,7 @@ Totals g_totals;
 std::atomic<int64_t> g_worker_sleeps{0}, g_caller_sleeps{0}, g_quiet_spins{0};
 std::atomic<int64_t> g_jobs{0}, g_joined{0}, g_join_ns{0}, g_job_t0{0};
 std::atomic<bool> g_job_joined{false};
+std::atomic<int64_t> g_hints{0}, g_hint_bytes{0};
 int64_t now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -31,12 +32,15 @@ void reset() {
   g_caller_sleeps = 0;
   g_quiet_spins = 0;
   g_jobs = 0, g_joined = 0, g_join_ns = 0;
+  g_hints = 0, g_hint_bytes = 0;
 }
 PoolSleeps pool_sleeps() { return {g_worker_sleeps.load(), g_caller_sleeps.load(), g_quiet_spins.load()}; }
 void count_quiet_spin() { g_quiet_spins.fetch_add(1); }
 void count_pool_sleep(bool worker) { (worker ? g_worker_sleeps : g_caller_sleeps).fetch_add(1); }
 
-PoolJoins pool_joins() { return {g_jobs.load(), g_joined.load(), g_join_ns.load()}; }
+PoolJoins pool_joins() { return {g_jobs.load(), g_joined.load(), g_join_ns.load(), g_hints.load(), g_hint_bytes.load()}; }
+void pool_hint_posted() { g_hints.fetch_add(1); }
+void pool_prefetched(int64_t bytes) { g_hint_bytes.fetch_add(bytes); }
 void pool_job_started() {
   g_job_joined.store(false);
   g_job_t0.store(now_ns());

@@ -27,6 +27,7 @@ struct PoolSleeps {
 // Pool jobs, and how soon a worker claimed its first chunk of one (the rest the caller ran alone).
 struct PoolJoins {
   int64_t jobs = 0, joined = 0, join_ns = 0;
+  int64_t hints = 0, hint_bytes = 0;  // read-ahead hints posted, bytes the workers prefetched
 };
 
 #ifdef DSE_OP_TIMERS
@@ -39,6 +40,8 @@ void count_quiet_spin();
 PoolJoins pool_joins();
 void pool_job_started();
 void pool_worker_claimed();
+void pool_hint_posted();
+void pool_prefetched(int64_t bytes);
 
 class Scope {
  public:
@@ -68,6 +71,8 @@ inline void count_quiet_spin() {}
 inline PoolJoins pool_joins() { return {}; }
 inline void pool_job_started() {}
 inline void pool_worker_claimed() {}
+inline void pool_hint_posted() {}
+inline void pool_prefetched(int64_t) {}
 #define DSE_TIME_OP(...)
 #endif
 

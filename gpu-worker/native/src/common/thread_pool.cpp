@@ -104,7 +104,58 @@ ThreadPool::~ThreadPool() {
 
 namespace {
 uint32_t generation_of(uint64_t claim) { return static_cast<uint32_t>(claim >> 32); }
+uint64_t hint_seq_of(uint64_t claim) { return claim >> 8; }
+int hint_index_of(uint64_t claim) { return static_cast<int>(claim & 0xff); }
+
+// One software prefetch per cache line, into L2 (the next pass's data; a range can be larger than L1).
+void prefetch_lines(const void* p, size_t bytes) {
+#if defined(__x86_64__) || defined(__i386__)
+  const char* c = static_cast<const char*>(p);
+  for (size_t i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T1);
+#else
+  (void)p, (void)bytes;
+#endif
+}
 }  // namespace
+
+void ThreadPool::prefetch(const Range* ranges, int n) {
+  if (workers_.empty()) return;
+  n = std::clamp(n, 0, kMaxPrefetchRanges);
+  const uint64_t seq = hint_seq_of(hint_claim_.load(std::memory_order_relaxed)) + 1;  // odd: writing
+  hint_claim_.store(seq << 8, std::memory_order_relaxed);
+  // Release stores (no fences, which TSan does not model): a worker whose acquire load sees a new field
+  // also sees the odd sequence above on its re-check, and drops the read.
+  for (int i = 0; i < n; ++i) {
+    hint_p_[i].store(ranges[i].p, std::memory_order_release);
+    hint_bytes_[i].store(ranges[i].bytes, std::memory_order_release);
+  }
+  hint_n_.store(n, std::memory_order_relaxed);
+  hint_claim_.store((seq + 1) << 8, std::memory_order_release);  // even: published, range 0 next
+  op_timer::pool_hint_posted();
+}
+
+bool ThreadPool::hint_pending() const {
+  const uint64_t c = hint_claim_.load(std::memory_order_acquire);
+  return (hint_seq_of(c) & 1) == 0 && hint_index_of(c) < hint_n_.load(std::memory_order_relaxed);
+}
+
+void ThreadPool::run_hints() {
+  uint64_t c = hint_claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((hint_seq_of(c) & 1) != 0) return;
+    const int i = hint_index_of(c);
+    if (i >= hint_n_.load(std::memory_order_relaxed) || i >= kMaxPrefetchRanges) return;
+    if (!hint_claim_.compare_exchange_weak(c, c + 1, std::memory_order_acquire, std::memory_order_acquire)) continue;
+    const void* p = hint_p_[i].load(std::memory_order_acquire);
+    const size_t bytes = hint_bytes_[i].load(std::memory_order_acquire);
+    // The caller may have begun another hint since the claim: then these fields may be torn.
+    if (hint_seq_of(hint_claim_.load(std::memory_order_relaxed)) != hint_seq_of(c)) return;
+    prefetch_lines(p, bytes);
+    prefetched_.fetch_add(bytes, std::memory_order_relaxed);
+    op_timer::pool_prefetched(static_cast<int64_t>(bytes));
+    c = hint_claim_.load(std::memory_order_acquire);
+  }
+}
 
 void ThreadPool::run_claims(uint32_t gen, bool worker) {
   uint64_t c = claim_.load(std::memory_order_acquire);
@@ -182,8 +233,10 @@ void ThreadPool::worker_loop() {
   auto started = [&] {
     return generation_of(claim_.load(std::memory_order_seq_cst)) != seen || stop_.load(std::memory_order_relaxed);
   };
+  // While spinning, a hint also ends the wait; a sleeping worker is woken for jobs only.
+  auto ready = [&] { return started() || hint_pending(); };
   for (;;) {
-    if (!wait_spinning(spin_budget_, started)) {
+    if (!wait_spinning(spin_budget_, ready)) {
       op_timer::count_pool_sleep(true);
       std::unique_lock<std::mutex> lk(mu_);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);  // then re-checked by the wait: see parallel_for
@@ -191,6 +244,10 @@ void ThreadPool::worker_loop() {
       sleepers_.fetch_sub(1, std::memory_order_relaxed);
     }
     if (stop_.load(std::memory_order_acquire)) return;
+    if (!started()) {  // a hint and no job: prefetch, then wait again
+      run_hints();
+      continue;
+    }
     seen = generation_of(claim_.load(std::memory_order_acquire));
     run_claims(seen, true);
   }

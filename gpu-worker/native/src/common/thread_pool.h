@@ -35,11 +35,29 @@ class ThreadPool {
   // Exceptions from any chunk are rethrown on the caller. Not reentrant: one caller at a time.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
+  // A hint, not a job: idle workers read these ranges into their caches (software prefetches, one
+  // range per claim) while the caller goes on with the serial work between two passes, so the next
+  // pass starts on data already near the cores instead of ramping its streams from memory (a decode
+  // step is ~141 passes; kernels/matmul.h, prefetch_decode). The caller never waits for it; a worker
+  // that is asleep or in a job skips it until it is idle again, and a later hint replaces it.
+  // Caller thread only, like parallel_for. Prefetches never fault, so a range may be stale.
+  struct Range {
+    const void* p = nullptr;
+    size_t bytes = 0;
+  };
+  static constexpr int kMaxPrefetchRanges = 4;
+  void prefetch(const Range* ranges, int n);
+  // Bytes the workers have prefetched (tests, the bench's split).
+  uint64_t prefetched_bytes() const { return prefetched_.load(std::memory_order_relaxed); }
+
  private:
   using Fn = std::function<void(int64_t, int64_t)>;
   void worker_loop();
   // Claims and runs chunks of job `gen` until none is left (or a newer job replaced it).
   void run_claims(uint32_t gen, bool worker);
+  bool hint_pending() const;
+  // Claims and prefetches the current hint's ranges until none is left or the caller posts another.
+  void run_hints();
 
   std::vector<std::thread> workers_;
   // The job: written by the caller before it publishes claim_, stable until all its chunks are done.
@@ -58,6 +76,13 @@ class ThreadPool {
   std::condition_variable cv_start_;
   std::condition_variable cv_done_;
   std::exception_ptr error_;             // first chunk exception of the current job (under mu_)
+  // The hint: (sequence << 8 | next unclaimed range); the sequence is odd while the caller writes the
+  // ranges (a seqlock: a worker re-checks it after reading a range and drops a torn read).
+  std::atomic<uint64_t> hint_claim_{0};
+  std::atomic<int> hint_n_{0};
+  std::atomic<const void*> hint_p_[kMaxPrefetchRanges] = {};
+  std::atomic<size_t> hint_bytes_[kMaxPrefetchRanges] = {};
+  std::atomic<uint64_t> prefetched_{0};
 };
 
 }  // namespace dse

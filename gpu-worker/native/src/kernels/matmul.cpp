@@ -138,8 +138,8 @@ void add_bias(const float* bias, int64_t T, int64_t rows, int64_t r0, int64_t r1
 // wake-up (tens of microseconds on a VM) on ~200 ops per token.
 class RowQueue {
  public:
-  RowQueue(int64_t rows, int64_t grain, int64_t cap, int threads)
-      : rows_(rows), grain_(grain), cap_(cap), div_(2 * threads) {}
+  RowQueue(int64_t begin, int64_t rows, int64_t grain, int64_t cap, int threads)
+      : next_(begin), rows_(rows), grain_(grain), cap_(cap), div_(2 * threads) {}
   // Claims rows [r0, r1); false when none are left. Pieces are multiples of the grain, so whole
   // panels (int8) and whole four-row groups (bf16) until the last.
   bool claim(int64_t& r0, int64_t& r1) {
@@ -157,16 +157,33 @@ class RowQueue {
   }
 
  private:
-  std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> next_;
   const int64_t rows_, grain_, cap_, div_;
 };
 
+// Each chunk of a decode pass first runs a piece of its own, [c * n, (c + 1) * n) with n this many rows
+// (0 when the rows are too few), then claims from the queue: so which rows a thread reads first is
+// known before the pass, and the pool's read-ahead hint (prefetch_decode) can have them read during the
+// serial work before it. n is the queue's first piece, or more where the read-ahead (`ahead` rows) is
+// longer, up to a quarter of the rows per thread pair (the queue still balances the rest); or, with
+// decode_first_share() > 0, that share of the rows (one long contiguous stream per thread, as the probe
+// reads; the queue's 64-row int8 pieces interleave the threads every 110 KB).
+int64_t first_piece(int64_t n_rows, int64_t grain, int64_t cap, int64_t ahead, int threads) {
+  const int64_t shared = n_rows * decode_first_share() / 100 / threads / grain * grain;
+  const int64_t most = std::max({grain, n_rows / (2 * threads) / grain * grain, shared});
+  const int64_t n = std::clamp(std::max({cap, (ahead + grain - 1) / grain * grain, shared}), grain, most);
+  return n * threads <= n_rows ? n : 0;
+}
+
 // Runs rows(r0, r1) over [0, n_rows) on the pool in RowQueue pieces (decode), or inline.
 template <typename Rows>
-void decode_rows(int64_t n_rows, int64_t grain, int64_t cap, ThreadPool* pool, const Rows& rows) {
+void decode_rows(int64_t n_rows, int64_t grain, int64_t cap, int64_t ahead, ThreadPool* pool, const Rows& rows) {
   if (!pool || n_rows <= grain) return rows(0, n_rows);
-  RowQueue queue(n_rows, grain, cap, pool->size());
-  pool->parallel_for(pool->size(), [&](int64_t, int64_t) {
+  const int threads = pool->size();
+  const int64_t first = first_piece(n_rows, grain, cap, ahead, threads);
+  RowQueue queue(first * threads, n_rows, grain, cap, threads);
+  pool->parallel_for(threads, [&](int64_t c, int64_t) {
+    if (first > 0) rows(c * first, (c + 1) * first);
     for (int64_t r0, r1; queue.claim(r0, r1);) rows(r0, r1);
   });
 }
@@ -274,6 +291,15 @@ class RowKernel {
 constexpr int64_t kDecodeGrain = 16;
 int64_t decode_cap(const Weight& w) { return w.format == WFormat::kI8 && w.panels ? kRowTile : 4 * kRowTile; }
 
+// Rows of w that hold the read-ahead's bytes (0 where the hint does not cover w's layout).
+int64_t ahead_rows(const Weight& w, int64_t bytes) {
+  const bool panels = w.format == WFormat::kI8 && w.panels;
+  if (!(panels || w.format == WFormat::kBF16) || w.cols <= 0) return 0;
+  const int64_t row_bytes = panels ? q8_blocks(w.cols) * kQ8PanelBlockBytes / kQ8PanelRows : w.cols * 2;
+  return (bytes + row_bytes - 1) / row_bytes;
+}
+int64_t ahead_rows(const Weight& w) { return ahead_rows(w, decode_prefetch_bytes()); }
+
 }  // namespace
 
 void use_kernel_layout(Weight& w) {
@@ -332,7 +358,7 @@ void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, in
 void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool) {
   if (T <= 0 || w.rows == 0) return;
   const RowKernel kernel(w, x, T, y, bias, simd_level());
-  if (T == 1) return decode_rows(w.rows, kDecodeGrain, decode_cap(w), pool, kernel);
+  if (T == 1) return decode_rows(w.rows, kDecodeGrain, decode_cap(w), ahead_rows(w), pool, kernel);
   // Prefill: whole row tiles, each reused across the tokens, taken by whichever thread asks next
   // rather than in fixed halves: a thread the OS deschedules for a while (a busy machine) or that
   // streams slower no longer leaves the other idle at the end.
@@ -366,13 +392,74 @@ void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, Threa
     start.push_back(total);
     total += (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
   }
-  decode_rows(total, kDecodeGrain, decode_cap(*jobs[0].w), pool, [&](int64_t r0, int64_t r1) {
+  decode_rows(total, kDecodeGrain, decode_cap(*jobs[0].w), ahead_rows(*jobs[0].w), pool, [&](int64_t r0, int64_t r1) {
     for (int j = 0; j < n; ++j) {
       const int64_t a = std::max(r0, start[j]) - start[j], b = std::min(r1, start[j] + jobs[j].w->rows) - start[j];
       if (a < b) kernels[j](a, b);
     }
   });
 }
+
+std::vector<ThreadPool::Range> decode_prefetch_ranges(const Weight& w, int64_t group_rows, int threads, int64_t bytes) {
+  std::vector<ThreadPool::Range> ranges;
+  const bool panels = w.format == WFormat::kI8 && w.panels;
+  if (bytes <= 0 || threads < 2 || group_rows <= kDecodeGrain || !(panels || w.format == WFormat::kBF16)) return ranges;
+  const int64_t first = first_piece(group_rows, kDecodeGrain, decode_cap(w), ahead_rows(w, bytes), threads);
+  // Byte offset of row r (a multiple of the grain, so of a panel) and the pointer to the weight's data.
+  const int64_t panel_bytes = q8_blocks(w.cols) * kQ8PanelBlockBytes;
+  auto offset = [&](int64_t r) { return panels ? r / kQ8PanelRows * panel_bytes : r * w.cols * 2; };
+  const char* base = panels ? reinterpret_cast<const char*>(w.i8.data()) : reinterpret_cast<const char*>(w.bf16.data());
+  for (int c = 0; c < threads && first > 0; ++c) {
+    const int64_t r0 = c * first, r1 = std::min(w.rows, (c + 1) * first);
+    if (r0 >= r1) break;
+    const int64_t n = std::min<int64_t>(bytes, offset(r1 == w.rows && panels ? q8_panels(r1) * kQ8PanelRows : r1) - offset(r0));
+    ranges.push_back({base + offset(r0), static_cast<size_t>(n)});
+  }
+  return ranges;
+}
+
+namespace {
+void post_hint(const Weight& w, int64_t group_rows, ThreadPool* pool) {
+  if (!pool || pool->size() < 2) return;
+  const auto ranges = decode_prefetch_ranges(w, group_rows, pool->size(), decode_prefetch_bytes());
+  if (!ranges.empty()) pool->prefetch(ranges.data(), static_cast<int>(ranges.size()));  // (at most kMaxPrefetchRanges)
+}
+}  // namespace
+
+void prefetch_decode(const Weight& w, ThreadPool* pool) { post_hint(w, w.rows, pool); }
+
+void prefetch_decode(const MatmulJob* jobs, int n, ThreadPool* pool) {
+  if (n <= 0) return;
+  int64_t total = 0;  // as matmul_group lays the rows end to end
+  for (int j = 0; j < n; ++j) total += (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
+  post_hint(*jobs[0].w, n == 1 ? jobs[0].w->rows : total, pool);
+}
+
+namespace {
+// Off by default: on the loaded machine (load 4-15, probe 17-46 GB/s) it was not faster: an 8-layer
+// pass sequence with 8 us serial gaps ran 0.97-1.00x with 64-256 KiB read ahead (median paired ratios),
+// and the engine's pairs were noise. Not yet measured in the quiet fast state it was meant for
+// (docs/performance.md, #21, eleventh session): DSE_DECODE_PREFETCH=64 there, against 0.
+constexpr int64_t kDefaultPrefetchBytes = 0;
+std::atomic<int64_t>& prefetch_flag() {
+  static std::atomic<int64_t> flag{[] {
+    const char* env = std::getenv("DSE_DECODE_PREFETCH");
+    return env ? std::max<int64_t>(0, std::atoll(env)) * 1024 : kDefaultPrefetchBytes;
+  }()};
+  return flag;
+}
+}  // namespace
+static std::atomic<int>& first_share_flag() {
+  static std::atomic<int> flag{[] {
+    const char* env = std::getenv("DSE_DECODE_FIRST_SHARE");
+    return env ? std::clamp(std::atoi(env), 0, 90) : 0;
+  }()};
+  return flag;
+}
+int decode_first_share() { return first_share_flag().load(std::memory_order_relaxed); }
+void set_decode_first_share(int percent) { first_share_flag().store(std::clamp(percent, 0, 90)); }
+int64_t decode_prefetch_bytes() { return prefetch_flag().load(std::memory_order_relaxed); }
+void set_decode_prefetch_bytes(int64_t bytes) { prefetch_flag().store(std::max<int64_t>(0, bytes)); }
 
 void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, const float* bias) {
   std::vector<float> row(static_cast<size_t>(w.cols));

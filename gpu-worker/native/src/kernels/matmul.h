@@ -3,6 +3,7 @@
 // so a weight tile is reused across many tokens).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "common/thread_pool.h"
 #include "memory/weight.h"
@@ -20,6 +21,27 @@ struct MatmulJob {
   const float* bias;   // [w->rows] or null
 };
 void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, ThreadPool* pool);
+
+// Decode (one token) only: has the pool's idle workers read ahead the rows each thread takes first in
+// the next pass over w (or over a group's matrices, w = jobs[0]): each chunk's own first piece (see
+// matmul.cpp, first_piece), up to decode_prefetch_bytes() of it, while the caller does the serial work
+// before that pass (norms, rope, attention, residuals, the activations' preparation). A hint: the results
+// never depend on it, and a pass without one reads the same rows.
+void prefetch_decode(const Weight& w, ThreadPool* pool);
+void prefetch_decode(const MatmulJob* jobs, int n, ThreadPool* pool);
+// Bytes read ahead per thread (default 0: off; DSE_DECODE_PREFETCH=KiB turns it on, e.g. 64). Each
+// chunk's first piece is at least that long (up to a quarter of the rows per two threads).
+int64_t decode_prefetch_bytes();
+void set_decode_prefetch_bytes(int64_t bytes);
+// Percent of a decode pass's rows run as the chunks' own first pieces, all threads together (default 0:
+// the queue's first pieces; DSE_DECODE_FIRST_SHARE=0..90 overrides): e.g. 75 gives each of 2 threads a
+// contiguous 37.5% first, then the queue balances the rest. Same results either way; for comparing the
+// stream pattern in the fast bandwidth state (docs/performance.md, #21, eleventh session).
+int decode_first_share();
+void set_decode_first_share(int percent);
+// The ranges prefetch_decode hints for a pass of `threads` chunks over `group_rows` rows (w.rows alone, or
+// a group's rows end to end) whose first matrix is w: one per chunk, clipped to w and to `bytes`.
+std::vector<ThreadPool::Range> decode_prefetch_ranges(const Weight& w, int64_t group_rows, int threads, int64_t bytes);
 
 // Plain triple loop in double precision: the reference every path is tested against.
 void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, const float* bias);

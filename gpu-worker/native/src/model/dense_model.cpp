@@ -73,6 +73,14 @@ class DenseModel : public Model {
     for (const auto& b : batch) max_n = std::max<int64_t>(max_n, b.pos + 1);
 
     lora_.assign(batch);
+    // Decode: after each pass, a hint for the next one (its first rows read ahead by the idle worker
+    // while this thread does the serial ops in between; kernels/matmul.h, prefetch_decode).
+    const bool decode = T == 1;
+    auto prefetch_qkv = [&](const DenseLayer& L) {
+      const MatmulJob jobs[] = {{&L.wq, nullptr, nullptr}, {&L.wk, nullptr, nullptr}, {&L.wv, nullptr, nullptr}};
+      prefetch_decode(jobs, 3, &pool);
+    };
+    if (decode && !layers_.empty()) prefetch_qkv(layers_[0]);
     {
       DSE_TIME_OP(op_timer::kEmbed);
       head_.embed_batch(batch, cfg_.vocab_size, x);
@@ -90,6 +98,7 @@ class DenseModel : public Model {
         DSE_TIME_OP(op_timer::kQkv, L.wq.bytes() + L.wk.bytes() + L.wv.bytes());
         matmul_lora_group(qkv, 3, h, T, &pool, lora_);
       }
+      if (decode) prefetch_decode(L.wo, &pool);
       // Every row's K/V must be cached before any row attends: rows of one prompt see each other.
       for (int64_t t = 0; t < T; ++t) {
         DSE_TIME_OP(op_timer::kRope);
@@ -113,6 +122,7 @@ class DenseModel : public Model {
         DSE_TIME_OP(op_timer::kWo, L.wo.bytes());
         matmul_lora(L.wo, att, T, h, nullptr, &pool, lora_);
       }
+      if (decode) L.mlp.prefetch_decode(pool);
       {
         DSE_TIME_OP(op_timer::kResidual);
         for (int64_t i = 0; i < T * H; ++i) x[i] += h[i];
@@ -122,6 +132,8 @@ class DenseModel : public Model {
         rmsnorm(x, H, L.post_norm.data(), T, H, eps, h, H);
       }
       L.mlp.forward(h, T, h, pool, lora_);
+      if (decode && l + 1 < cfg_.num_layers) prefetch_qkv(layers_[l + 1]);
+      if (decode && l + 1 == cfg_.num_layers) head_.prefetch_decode(pool);
       DSE_TIME_OP(op_timer::kResidual);
       for (int64_t i = 0; i < T * H; ++i) x[i] += h[i];
     }

@@ -29,6 +29,7 @@ void Mlp::forward(const float* x, int64_t T, float* out, ThreadPool& pool, LoraR
     DSE_TIME_OP(op_timer::kGateUp, gate.bytes() + up.bytes());
     matmul_lora_group(gate_up, 2, x, T, &pool, lora);
   }
+  if (T == 1) dse::prefetch_decode(down, &pool);  // read ahead during the SwiGLU below
   // One decode row on the calling thread: with the vectorized exp that is ~4 us at 8960 columns,
   // less than a pool pass costs (its dispatch, and a wake-up when the worker has gone to sleep: ~60 us
   // per layer measured on a busy machine), and a decode step has one pass fewer per layer. Prefill
@@ -44,6 +45,11 @@ void Mlp::forward(const float* x, int64_t T, float* out, ThreadPool& pool, LoraR
   }
   DSE_TIME_OP(op_timer::kDown, down.bytes());
   matmul_lora(down, g, T, out, nullptr, &pool, lora);
+}
+
+void Mlp::prefetch_decode(ThreadPool& pool) const {
+  const MatmulJob gate_up[] = {{&gate, nullptr, nullptr}, {&up, nullptr, nullptr}};
+  dse::prefetch_decode(gate_up, 2, &pool);
 }
 
 void Mlp::add_lora_targets(LoraTargets& targets, const std::string& module) const {
@@ -88,6 +94,8 @@ void OutputHead::logits(const std::vector<BatchToken>& batch, const float* x, in
   DSE_TIME_OP(op_timer::kLmHead, w.bytes());
   matmul(w, rows, n, out, nullptr, &pool);
 }
+
+void OutputHead::prefetch_decode(ThreadPool& pool) const { dse::prefetch_decode(lm_head.rows ? lm_head : embed, &pool); }
 
 void parallel_items(ThreadPool& pool, int64_t n, int64_t scratch_floats, std::vector<float>& buf,
                     const std::function<void(int64_t, float*)>& fn) {

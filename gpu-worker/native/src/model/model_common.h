@@ -25,6 +25,9 @@ struct Mlp {
   void forward(const float* x, int64_t T, float* out, ThreadPool& pool, LoraRows& lora);
   // Registers gate/up/down as LoRA targets under `module` (e.g. "model.layers.0.mlp").
   void add_lora_targets(LoraTargets& targets, const std::string& module) const;
+  // Decode: the read-ahead hint for the gate/up pass (kernels/matmul.h, prefetch_decode); forward posts
+  // the one for down itself.
+  void prefetch_decode(ThreadPool& pool) const;
   size_t bytes() const { return gate.bytes() + up.bytes() + down.bytes(); }
 };
 
@@ -39,6 +42,8 @@ struct OutputHead {
   void embed_batch(const std::vector<BatchToken>& batch, int64_t vocab, float* x) const;
   void logits(const std::vector<BatchToken>& batch, const float* x, int64_t hidden, float eps, float* out,
               ThreadPool& pool);
+  // Decode: the read-ahead hint for the logits pass (kernels/matmul.h, prefetch_decode).
+  void prefetch_decode(ThreadPool& pool) const;
   size_t bytes() const { return embed.bytes() + lm_head.bytes() + norm.size() * 4; }
 };
 
