@@ -195,7 +195,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
 
   /** Whether {@code nodeId} left the cluster and is not a member again. */
   private boolean departed(String nodeId) {
-    return departed.containsKey(nodeId) && !getNodes().contains(nodeId);
+    return departed.containsKey(nodeId) && isActive() && !getNodes().contains(nodeId);
   }
 
   private void membershipChanged() {
@@ -218,8 +218,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
     super.memberRemoved(event);
     long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     if (tookMs > SLOW_CLEANUP_MS && isActive()) {
-      LOG.warn("vertx-hazelcast's cleanup after node {} left took {} ms (the partition table was moving)",
-          nodeId, tookMs);
+      LOG.warn("vertx-hazelcast's cleanup after node {} left took {} ms", nodeId, tookMs);
     }
   }
 
