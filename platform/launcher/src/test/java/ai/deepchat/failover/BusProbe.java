@@ -8,14 +8,14 @@ import ai.deepchat.platform.cluster.ClusterMembership;
 import ai.deepchat.platform.cluster.ClusterMessages.ReachReport;
 import ai.deepchat.platform.engine.EngineMessages.GenerateRequest;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
+import com.hazelcast.multimap.MultiMap;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.spi.cluster.hazelcast.impl.HazelcastRegistrationInfo;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -139,17 +139,16 @@ final class BusProbe {
 
   /**
    * The cluster map's registrations of each address by node id, beside the members: tells a stale
-   * map entry from a stale selector.
+   * map entry from a stale selector. Read from the map itself: the cluster manager's reads leave out
+   * nodes that left, as the routes do.
    */
   private static String registrations(Vertx probe, Set<String> addresses) throws Exception {
     HazelcastClusterManager manager = (HazelcastClusterManager) ClusterMembership.clusterManager(probe);
+    MultiMap<String, HazelcastRegistrationInfo> map = manager.getHazelcastInstance().getMultiMap("__vertx.subs");
     StringBuilder out = new StringBuilder("members " + manager.getNodes());
     for (String address : addresses) {
-      Promise<List<RegistrationInfo>> found = Promise.promise();
-      manager.getRegistrations(address, found);
-      List<RegistrationInfo> infos = found.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       out.append("; ").append(address).append(" -> ")
-          .append(infos.stream().map(RegistrationInfo::nodeId).toList());
+          .append(map.get(address).stream().map(r -> r.unwrap().nodeId()).toList());
     }
     return out.toString();
   }

@@ -26,7 +26,7 @@ public final class ClusterMembership {
   public static final String LOCAL = "local";
 
   /** The member attribute in which vertx-hazelcast keeps the Vert.x node id. */
-  private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+  static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
 
   private ClusterMembership() {
   }

@@ -57,6 +57,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Besides, the node keeps its own subscriptions in the map ({@link SubscriptionSelfCheck}): it
  * tracks the registrations Vert.x makes and withdraws through this manager.
+ *
+ * <p>And routes leave out a node that left as soon as its departure is heard, before any of that
+ * ({@link HandedRoutes}): vertx-hazelcast removes the departed node's subscriptions in its membership
+ * handler with a scan of every partition, which after the master is lost waits for the partition
+ * table to settle (20 s and more on a loaded host), and the passes above began only after it; all
+ * that time every read of the map named the departed node, and a share of requests went to it.
  */
 class RepairingClusterManager extends HazelcastClusterManager {
 
@@ -71,6 +77,10 @@ class RepairingClusterManager extends HazelcastClusterManager {
   private static final long READ_TIMEOUT_MS = 2_000;
   /** How long after a membership change each self-check period also compares the routes with the map. */
   static final long RESYNC_WINDOW_MS = 180_000;
+  /** How long a departed node's id is remembered (its leftover subscriptions are swept long before). */
+  private static final long DEPARTED_FOR_MS = 600_000;
+  /** A membership handler of vertx-hazelcast slower than this is logged. */
+  private static final long SLOW_CLEANUP_MS = 5_000;
 
   private final long selfCheckPeriodMs;
   private volatile Vertx vertx;
@@ -87,6 +97,8 @@ class RepairingClusterManager extends HazelcastClusterManager {
   /** When (nanoTime) membership last changed, as this node saw it; routes are compared with the map until a window after. */
   private volatile long changedAt = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(RESYNC_WINDOW_MS);
   private volatile long resyncTimer = -1;
+  /** Nodes that left (node id to when, nanoTime): routes leave them out until they are members again. */
+  private final Map<String, Long> departed = new ConcurrentHashMap<>();
 
   /** {@code selfCheckPeriod}: how often the node checks that the cluster map holds its own subscriptions. */
   RepairingClusterManager(Config config, Duration selfCheckPeriod) {
@@ -155,7 +167,7 @@ class RepairingClusterManager extends HazelcastClusterManager {
 
   @Override
   public void registrationListener(RegistrationListener listener) {
-    HandedRoutes routes = new HandedRoutes(listener);
+    HandedRoutes routes = new HandedRoutes(listener, this::departed);
     this.selector = routes;
     super.registrationListener(routes);
   }
@@ -173,8 +185,17 @@ class RepairingClusterManager extends HazelcastClusterManager {
    */
   @Override
   public void memberAdded(MembershipEvent event) {
+    String nodeId = event.getMember().getAttribute(ClusterMembership.NODE_ID_ATTRIBUTE);
+    if (nodeId != null) {
+      departed.remove(nodeId); // back after a split: its routes are added again by the next update or comparison
+    }
     super.memberAdded(event);
     membershipChanged();
+  }
+
+  /** Whether {@code nodeId} left the cluster and is not a member again. */
+  private boolean departed(String nodeId) {
+    return departed.containsKey(nodeId) && isActive() && !getNodes().contains(nodeId);
   }
 
   private void membershipChanged() {
@@ -183,17 +204,40 @@ class RepairingClusterManager extends HazelcastClusterManager {
 
   @Override
   public void memberRemoved(MembershipEvent event) {
-    // before super: its cleanup scans every partition and can hang for tens of seconds while the
-    // partition table moves, and its re-publication of this node's subscriptions waits behind it
+    // all before super: its cleanup scans every partition and can hang for tens of seconds while the
+    // partition table moves (20 s seen in FrozenNodeTest after the master froze), and its
+    // re-publication of this node's subscriptions waits behind it; so would routes and repair passes
     membershipChanged();
     checkOwnSubscriptionsSoon();
-    super.memberRemoved(event);
+    String nodeId = event.getMember().getAttribute(ClusterMembership.NODE_ID_ATTRIBUTE);
+    if (nodeId != null) {
+      dropRoutesTo(nodeId);
+    }
     scheduleRepair(true);
+    long start = System.nanoTime();
+    super.memberRemoved(event);
+    long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    if (tookMs > SLOW_CLEANUP_MS && isActive()) {
+      LOG.warn("vertx-hazelcast's cleanup after node {} left took {} ms", nodeId, tookMs);
+    }
+  }
+
+  /** Remembers {@code nodeId} as departed and hands the selector every route naming it without it. */
+  private void dropRoutesTo(String nodeId) {
+    long now = System.nanoTime();
+    departed.values().removeIf(at -> now - at > TimeUnit.MILLISECONDS.toNanos(DEPARTED_FOR_MS));
+    departed.put(nodeId, now);
+    HandedRoutes routes = selector;
+    int dropped = routes != null ? routes.dropNode(nodeId) : 0;
+    if (dropped > 0) {
+      LOG.info("dropped node {}, which left the cluster, from the event-bus routes of {} addresses", nodeId, dropped);
+    }
   }
 
   @Override
   public void stateChanged(LifecycleEvent event) {
     if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+      departed.keySet().removeAll(getNodes()); // the merging side hears no memberAdded of those it joins
       membershipChanged();
       checkOwnSubscriptionsSoon();
     }
@@ -223,10 +267,12 @@ class RepairingClusterManager extends HazelcastClusterManager {
   public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
     super.getRegistrations(address, (found, err) -> {
       HandedRoutes routes = selector;
+      List<RegistrationInfo> live = found;
       if (err == null && routes != null) {
-        routes.read(address, found);
+        live = routes.live(found);
+        routes.read(address, live);
       }
-      promise.complete(found, err);
+      promise.complete(live, err);
     });
   }
 

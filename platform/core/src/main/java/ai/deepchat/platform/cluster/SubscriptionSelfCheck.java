@@ -136,19 +136,25 @@ final class SubscriptionSelfCheck {
       }
     }
     boolean endpoint = hz.getMap(RepairingClusterManager.NODE_INFOS).containsKey(cluster.getNodeId());
-    return new Missing(missing, !endpoint);
+    // read here, not on the event loop: vertx-hazelcast's getNodeInfo() waits for its membership
+    // handler, whose cleanup can take 20 s and more while the partition table moves
+    return new Missing(missing, endpoint ? null : cluster.getNodeInfo());
   }
 
-  private record Missing(List<Map.Entry<String, RegistrationInfo>> registrations, boolean endpoint) {
+  /** {@code endpoint}: this node's endpoint to publish again, null when the map has it. */
+  private record Missing(List<Map.Entry<String, RegistrationInfo>> registrations, NodeInfo endpoint) {
   }
 
   private Future<Integer> heal(Missing missing) {
     List<Future<Void>> adds = new ArrayList<>();
     Set<String> addresses = new TreeSet<>();
-    NodeInfo node = cluster.getNodeInfo();
-    if (missing.endpoint() && node != null) {
+    if (missing.endpoint() != null) {
       Promise<Void> put = Promise.promise();
-      cluster.setNodeInfo(node, put);
+      // on a worker: setNodeInfo also waits for vertx-hazelcast's membership handler
+      vertx.executeBlocking(() -> {
+        cluster.setNodeInfo(missing.endpoint(), put);
+        return null;
+      }, false).onFailure(put::tryFail);
       adds.add(put.future());
     }
     for (Map.Entry<String, RegistrationInfo> m : missing.registrations()) {
@@ -162,10 +168,10 @@ final class SubscriptionSelfCheck {
     if (healed > 0) {
       LOG.warn("re-added {} of this node's event-bus subscriptions missing from the cluster map {}", healed, addresses);
     }
-    if (missing.endpoint()) {
+    if (missing.endpoint() != null) {
       LOG.warn("re-published this node's event-bus endpoint, missing from the cluster map");
     }
-    PlatformMetrics.get().clusterSubscriptionsHealed(healed + (missing.endpoint() ? 1 : 0));
+    PlatformMetrics.get().clusterSubscriptionsHealed(healed + (missing.endpoint() != null ? 1 : 0));
     return Future.all(adds).map(healed);
   }
 

@@ -3,6 +3,7 @@ package ai.deepchat.platform.cluster;
 import ai.deepchat.platform.config.PlatformConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.multimap.MultiMap;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
@@ -93,6 +95,42 @@ class SubscriptionSelfCheckTest {
         () -> await(manager.selfCheck().check()) == 0);
     assertThat(subscriptions().get(withdrawn)).as("withdrawn stays withdrawn").isEmpty();
     assertThat(subscriptions().get(unregistered)).as("unregistered stays gone").isEmpty();
+  }
+
+  /**
+   * vertx-hazelcast's membership handler holds its cluster manager's lock while its cleanup scans the
+   * map, 20 s and more while the partition table moves (FrozenNodeTest); a check meanwhile must not
+   * wait for that lock on the event loop, which would stall every consumer on it. Before the fix the
+   * check asked for the node's endpoint there, and the event loop stood still until the lock was let go.
+   */
+  @Test
+  void aCheckWhileTheClusterManagerIsLockedLeavesTheEventLoopFree() throws Exception {
+    RepairingClusterManager manager = (RepairingClusterManager) ClusterMembership.clusterManager(b);
+    Context context = b.getOrCreateContext();
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch locked = new CountDownLatch(1);
+    Thread holder = new Thread(() -> {
+      synchronized (manager) { // as vertx-hazelcast's memberRemoved does while its cleanup runs
+        locked.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, "membership-handler");
+    holder.start();
+    try {
+      assertThat(locked.await(10, TimeUnit.SECONDS)).isTrue();
+      context.runOnContext(v -> manager.selfCheck().check());
+      Thread.sleep(1_000); // a phase: the check's map reads (milliseconds) are done, its result handled
+      CountDownLatch served = new CountDownLatch(1);
+      context.runOnContext(v -> served.countDown());
+      assertThat(served.await(3, TimeUnit.SECONDS)).as("the event loop serves while the lock is held").isTrue();
+    } finally {
+      release.countDown();
+      holder.join(10_000);
+    }
   }
 
   /** Registers a consumer on b and waits until a's requests reach it. */
