@@ -135,6 +135,33 @@ class FaqTurnStorageTest {
       + "\"idempotency_key\": null, \"replies_to_user\": true, \"feedback_comment\": null, "
       + "\"model_version_id\": null, \"completion_tokens\": 0, \"same_conversation\": true}]";
 
+  /**
+   * A retry of a turn whose node died mid-answer takes over its earlier answer row, and when the FAQ knows
+   * the answer that row is finished in the retry's own transaction: complete, with the FAQ's answer, and no
+   * row added.
+   */
+  @Test
+  void aRetryOfAStalledTurnFinishesItsAnswerRowWithTheFaqsAnswer() {
+    String conv = "55555555-5555-5555-5555-555555555555";
+    String question = "66666666-6666-6666-6666-666666666666";
+    h.execOwner("INSERT INTO conversations (id, tenant_id, channel) VALUES ('" + conv + "', '" + t.id() + "', 'api')");
+    h.execOwner("INSERT INTO messages (id, tenant_id, conversation_id, role, content, idempotency_key) VALUES ('"
+        + question + "', '" + t.id() + "', '" + conv + "', 'user', 'how do I reset my password', 'api:faq-stale-1')");
+    h.execOwner("INSERT INTO messages (tenant_id, conversation_id, role, content, status, reply_to, updated_at) VALUES ('"
+        + t.id() + "', '" + conv + "', 'assistant', 'half', 'streaming', '" + question + "', now() - interval '10 minutes')");
+    JsonObject body = new JsonObject().put("messages", new JsonArray()
+        .add(new JsonObject().put("role", "user").put("content", "how do I reset my password")));
+    HttpResponse<String> retry = h.send(h.request("/v1/chat/completions").header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + t.apiKey()).header("Idempotency-Key", "faq-stale-1")
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode())));
+    assertThat(retry.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(retry.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("content")).isEqualTo(ANSWER);
+    assertThat(h.string("SELECT status || '|' || intent || '|' || content FROM messages WHERE reply_to = '" + question + "'"))
+        .isEqualTo("complete|faq|" + ANSWER);
+    assertThat(h.count("SELECT count(*) FROM messages WHERE conversation_id = '" + conv + "'")).isEqualTo(2);
+  }
+
   /** A store that fails fails the turn with the API's error shape and keeps nothing of it. */
   @Test
   void aTurnWhoseAnswerCannotBeStoredKeepsNothing() throws Exception {
