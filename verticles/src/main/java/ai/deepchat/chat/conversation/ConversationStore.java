@@ -68,18 +68,13 @@ final class ConversationStore {
     }
   }
 
-  /** A turn's end: answer and conversation in one statement (both updates always run). */
-  private static final String FINISH = "WITH answer AS (UPDATE messages SET status = $2, content = $3, "
-      + "reasoning = $4, citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, "
-      + "completion_tokens = $9, trace = $10, finish_reason = $11, tool_calls = $12, first_token_ms = $13, "
-      + "answer_ms = $14, faq_entry_id = $16, updated_at = now() WHERE id = $1 AND status = 'streaming') "
-      + "UPDATE conversations SET updated_at = now() WHERE id = $15";
-
   /**
-   * The same finish as its own transaction: V55's function, which sets the tenant (its first parameter)
-   * before it runs {@link #FINISH}, so no BEGIN, tenant setting or COMMIT is sent ({@link FinishCommits}).
+   * A turn's end: V55's {@code finish_answer} (answer and conversation in one statement, both updates always
+   * run; the function holds the statement's only copy). Its first parameter is the tenant, which it sets
+   * itself: alone it is its own transaction ({@link FinishCommits}: no BEGIN, tenant setting or COMMIT), and
+   * inside the tenant's own transaction it is one more statement of it.
    */
-  private static final String FINISH_ALONE = "SELECT finish_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+  private static final String FINISH = "SELECT finish_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
       + "$12, $13, $14, $15, $16, $17)";
 
   private final WorkerExecutor tokenizer;
@@ -95,7 +90,7 @@ final class ConversationStore {
     this.tokenizer = tokenizer;
     this.db = db;
     this.tokens = tokens;
-    this.finishes = new FinishCommits(vertx, db, FINISH_ALONE);
+    this.finishes = new FinishCommits(vertx, db, FINISH);
   }
 
   /**
@@ -139,7 +134,8 @@ final class ConversationStore {
             // a retry generating into its earlier answer row: that row is finished here, as a finish would
             KnownAnswer whole = b.replay() == null && b.stored() == null && sampling.constraint() == null ? known : null;
             Future<Void> finished = whole == null ? Future.succeededFuture()
-                : storing(c.preparedQuery(FINISH).execute(whole.row(b.conversationId(), b.assistantMessageId())));
+                : storing(c.preparedQuery(FINISH).execute(
+                    FinishCommits.scoped(tenantId, whole.row(b.conversationId(), b.assistantMessageId()))));
             return finished.map(v -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(),
                 b.settings(), b.history(), b.replay(), sampling, model, whole != null ? whole : b.stored()));
           });

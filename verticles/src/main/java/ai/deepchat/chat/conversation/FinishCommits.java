@@ -88,7 +88,7 @@ final class FinishCommits {
   }
 
   /** The tenant as the statement's first parameter, then the row's. */
-  private static Tuple scoped(UUID tenantId, Tuple row) {
+  static Tuple scoped(UUID tenantId, Tuple row) {
     Tuple t = Tuple.of(tenantId);
     for (int i = 0; i < row.size(); i++) {
       t.addValue(row.getValue(i));
