@@ -148,6 +148,57 @@ class ChatApiIntegrationTest {
   }
 
   @Test
+  void theFinishTheUsageAndDoneLeaveInOneWrite() throws Exception {
+    // #25: the stream's closing events (the finish chunk, the usage chunk, [DONE]) and the body's end are
+    // one write to the socket, so one HTTP chunk; before, each was a write (and a system call) of its own
+    String body = ask("stream please").put("stream", true).put("temperature", 1).encode();
+    List<String> chunks = new ArrayList<>();
+    try (Socket socket = new Socket("127.0.0.1", h.port)) {
+      socket.setSoTimeout(20_000);
+      socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Authorization: Bearer " + a.apiKey() + "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+          + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+          .getBytes(StandardCharsets.UTF_8));
+      java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
+      String line;
+      while (!(line = crlfLine(in)).isEmpty()) {
+        if (line.startsWith("HTTP/1.1")) {
+          assertThat(line).startsWith("HTTP/1.1 200");
+        }
+      }
+      while (true) { // chunked: a size line, that many bytes, CRLF; size 0 ends it
+        int size = Integer.parseInt(crlfLine(in).split(";")[0].strip(), 16);
+        if (size == 0) {
+          break;
+        }
+        byte[] data = new byte[size];
+        in.readFully(data);
+        crlfLine(in);
+        chunks.add(new String(data, StandardCharsets.UTF_8));
+      }
+    }
+    String last = chunks.get(chunks.size() - 1);
+    assertThat(last).startsWith("data: {").contains("\"finish_reason\":\"stop\"").contains("\"usage\":{")
+        .endsWith("\n\ndata: [DONE]\n\n");
+    assertThat(String.join("", chunks.subList(0, chunks.size() - 1))).doesNotContain("finish_reason\":\"stop")
+        .doesNotContain("\"usage\"").doesNotContain("[DONE]");
+  }
+
+  private static String crlfLine(java.io.DataInputStream in) throws java.io.IOException {
+    StringBuilder b = new StringBuilder();
+    int c;
+    while ((c = in.read()) != '\n') {
+      if (c < 0) {
+        throw new java.io.EOFException("the response ended inside a line: " + b);
+      }
+      if (c != '\r') {
+        b.append((char) c);
+      }
+    }
+    return b.toString();
+  }
+
+  @Test
   void aStreamAskedForGzipComesCompressedWithEveryEvent() throws Exception {
     // #25: the SSE body is compressed by the module (one deflater per stream), not by Netty's compressor;
     // a client that accepts gzip still gets a gzip stream with the same events as an uncompressed one

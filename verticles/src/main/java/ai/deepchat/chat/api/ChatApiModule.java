@@ -274,15 +274,17 @@ public final class ChatApiModule implements HttpModule {
             out.end("data: [DONE]\n\n");
           }
           case DONE -> {
-            chunk(out, envelope, index, new JsonObject(), event.finishReason());
+            String finish = chunk(envelope, index, new JsonObject(), event.finishReason());
             usages[index] = event.usage();
             if (index == 0) { // choice 0's intent, FAQ match and trace close the stream
               closing[0] = withTrace(FaqMatchJson.addTo(envelope.copy(), event), event).put("intent", event.intent());
             }
             if (--open[0] == 0) {
-              out.write("data: " + closing[0].put("choices", new JsonArray())
-                  .put("usage", usage(Choices.usage(Arrays.asList(usages)))).encode() + "\n\n");
-              out.end("data: [DONE]\n\n");
+              // the last choice's finish, the usage and [DONE] leave together: one write, one chunk (#25)
+              out.end(finish + "data: " + closing[0].put("choices", new JsonArray())
+                  .put("usage", usage(Choices.usage(Arrays.asList(usages)))).encode() + "\n\n" + "data: [DONE]\n\n");
+            } else {
+              out.write(finish);
             }
           }
         }
@@ -292,10 +294,14 @@ public final class ChatApiModule implements HttpModule {
 
   private static void chunk(SseBody out, JsonObject envelope, int index, JsonObject delta,
                             String finishReason) {
-    out.write("data: " + envelope.copy()
+    out.write(chunk(envelope, index, delta, finishReason));
+  }
+
+  private static String chunk(JsonObject envelope, int index, JsonObject delta, String finishReason) {
+    return "data: " + envelope.copy()
         .put("choices", new JsonArray().add(new JsonObject().put("index", index).put("delta", delta)
             .put("finish_reason", finishReason)))
-        .encode() + "\n\n");
+        .encode() + "\n\n";
   }
 
   private static JsonObject envelope(TurnAck ack, String object) {
