@@ -65,6 +65,8 @@ public final class IntentRouterVerticle extends VerticleBase {
   static final double CLEAR_SMALL_TALK = 0.10;
   /** An FAQ entry's score: the cosine, plus this times the share of its terms the question has. */
   static final double SHARED_TERMS_WEIGHT = 0.10;
+  /** Longest question whose text-only small-talk check runs on the event loop (two regular expressions over it). */
+  static final int LEXICAL_ON_LOOP_CHARS = 2_000;
 
   private final Platform platform;
   /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
@@ -161,7 +163,7 @@ public final class IntentRouterVerticle extends VerticleBase {
           .knowledge(Similarity.NONE, r.reply(), true));
     }
     boolean forcedFaq = RouteDecision.FAQ.equals(forced);
-    return embeddings.executeBlocking(() -> similarity(tenantId, d, text), false)
+    return similar(tenantId, d, text)
         .recover(err -> {
           LOG.warn("embedding failed; FAQ and small-talk matching skipped", err);
           return Future.succeededFuture(Similarity.NONE);
@@ -226,6 +228,22 @@ public final class IntentRouterVerticle extends VerticleBase {
 
   /** Retrieval's reply (null: unavailable) and the translation searched beside the question. */
   private record Retrieved(RetrieveReply reply, QueryTranslation translation) {
+  }
+
+  /**
+   * {@link #similarity} on the embeddings pool, or here on the event loop where nothing is embedded and the
+   * text is short and folds without ICU (no char from the CJK radicals up): a few microseconds, against a
+   * worker hop per turn (the pool's thread woken, then this loop woken with the result; #25).
+   */
+  private Future<Similarity> similar(UUID tenantId, RoutingData d, String text) {
+    if (d.faqs().isEmpty() && !d.knowledgeReady() && text.length() <= LEXICAL_ON_LOOP_CHARS && !MatchText.hasCjk(text)) {
+      try {
+        return Future.succeededFuture(similarity(tenantId, d, text));
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+    }
+    return embeddings.executeBlocking(() -> similarity(tenantId, d, text), false);
   }
 
   /** Blocking (may embed the question): FAQ candidates and the small-talk score. */

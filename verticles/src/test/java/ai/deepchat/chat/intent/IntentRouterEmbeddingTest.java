@@ -9,7 +9,9 @@ import ai.deepchat.platform.config.ConfigLoader;
 import ai.deepchat.platform.db.TestDatabase;
 import ai.deepchat.platform.embed.Embedder;
 import ai.deepchat.rag.embed.EmbeddingModels;
+import ai.deepchat.platform.concurrent.WorkerPools;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -134,6 +138,39 @@ class IntentRouterEmbeddingTest {
         "Can I talk to a human?")) {
       assertThat(model.runsOf(MatchText.of(asked))).as("embeddings of " + asked).isZero();
     }
+  }
+
+  @Test
+  void aTenantWithNothingToMatchIsRoutedWithoutTheEmbeddingsPool() throws Exception {
+    // #25: where nothing is embedded, a short non-CJK question's text check runs on the router's event loop:
+    // no worker hop per turn. With every thread of the pool held, such a question is still routed at once
+    WorkerExecutor pool = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
+    int threads = WorkerPools.of(vertx).size(WorkerPools.Kind.EMBEDDINGS);
+    CountDownLatch held = new CountDownLatch(threads);
+    CountDownLatch release = new CountDownLatch(1);
+    for (int i = 0; i < threads; i++) {
+      pool.executeBlocking(() -> {
+        held.countDown();
+        return release.await(60, TimeUnit.SECONDS);
+      }, false);
+    }
+    try {
+      assertThat(held.await(20, TimeUnit.SECONDS)).as("every thread of the pool held").isTrue();
+      RouteDecision plain = await(vertx.eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
+          new RouteRequest(bare.toString(), "Is the shop open on Sunday?"), new DeliveryOptions().setSendTimeout(5_000))).body();
+      assertThat(plain.intent()).isEqualTo(RouteDecision.CHAT);
+      assertThat(plain.scores().reason()).isEqualTo("no knowledge base with ready documents");
+      RouteDecision hello = await(vertx.eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE,
+          new RouteRequest(bare.toString(), "HELLO!!"), new DeliveryOptions().setSendTimeout(5_000))).body();
+      assertThat(hello.scores().reason()).isEqualTo("small talk");
+    } finally {
+      release.countDown();
+      pool.close();
+    }
+    // a question with CJK chars (ICU folds it) still takes the pool, with the same outcome as before
+    RouteDecision cjk = route(bare, "你們幾點開門？");
+    assertThat(cjk.intent()).isEqualTo(RouteDecision.CHAT);
+    assertThat(cjk.scores().reason()).isEqualTo("no knowledge base with ready documents");
   }
 
   @Test
