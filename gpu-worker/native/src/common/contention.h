@@ -44,4 +44,7 @@ ContentionSignal& contention();
 
 int64_t monotonic_ns();
 
+// The calling thread's run-queue delay so far in ns (schedstat), or -1 where unreadable.
+int64_t own_run_delay_ns();
+
 }  // namespace dse
