@@ -66,8 +66,8 @@ void ContentionSignal::sample(int64_t now_ns) {
   const int64_t delay = own.run_delay();
   if (delay < 0) return;
   if (own.window_start != 0) {
-    observe(now_ns, now_ns - own.window_start, delay - own.delay_at_start);
-    op_timer::count_window(now_ns - own.window_start, delay - own.delay_at_start, !quiet(now_ns));
+    observe(now_ns - own.window_start, delay - own.delay_at_start);
+    op_timer::count_window(now_ns - own.window_start, delay - own.delay_at_start, !quiet());
   }
   own.window_start = now_ns;
   own.delay_at_start = delay;

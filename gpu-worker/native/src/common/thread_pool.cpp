@@ -73,7 +73,7 @@ bool wait_spinning(std::atomic<int>& budget, const Done& done, bool worker) {
     const int64_t t0 = monotonic_ns();
     ContentionSignal& signal = contention();
     signal.sample(t0);
-    if (signal.quiet(t0)) {
+    if (signal.quiet()) {
       op_timer::count_quiet_spin();
       for (;;) {
         for (int i = 0; i < 64; ++i) {
