@@ -451,6 +451,20 @@ void print_split(int decoded, double decode_s, double probe_bw) {
   std::printf("  pool waits that ended asleep, per step: workers %.1f, caller %.1f; waits that spun long (quiet machine) %.1f\n",
               static_cast<double>(sleeps.worker) / std::max(1, decoded), static_cast<double>(sleeps.caller) / std::max(1, decoded),
               static_cast<double>(sleeps.quiet) / std::max(1, decoded));
+  const op_timer::PoolWaits waits = op_timer::pool_waits();
+  const double per = 1.0 / std::max(1, decoded);
+  for (int r = 0; r < 2; ++r)
+    std::printf("  %s waits per step: at once %.1f, long spin ended by work %.1f, long spin ran out %.1f, "
+                "short spin ended by work %.1f, short spin ran out %.1f\n", r ? "worker" : "caller",
+                waits.wait[r][op_timer::kWaitImmediate] * per, waits.wait[r][op_timer::kWaitQuietDone] * per,
+                waits.wait[r][op_timer::kWaitQuietTimeout] * per, waits.wait[r][op_timer::kWaitAdaptiveDone] * per,
+                waits.wait[r][op_timer::kWaitAdaptiveOut] * per);
+  std::printf("  contention windows by run-queue delay share (0 / <0.5 / <1 / <2 / <5 / <10 / <25 / more %%):");
+  for (int b = 0; b < op_timer::kShareBuckets; ++b) std::printf(" %lld", static_cast<long long>(waits.windows[b]));
+  std::printf("; ended contended %lld\n", static_cast<long long>(waits.contended_windows));
+  std::printf("  worker sleeps by length (<20 / <50 / <200 us / <1 / <10 ms / more):");
+  for (int b = 0; b < op_timer::kSleepBuckets; ++b) std::printf(" %lld", static_cast<long long>(waits.sleep_len[b]));
+  std::printf("; run-queue delay across them %.1f us per step\n", waits.sleep_delay_ns / 1e3 * per);
   const op_timer::PoolJoins joins = op_timer::pool_joins();
   if (joins.jobs > 0)
     std::printf("  pool jobs per step %.1f; a worker claimed a chunk in %.1f of them, %.1f us after the start on average\n",

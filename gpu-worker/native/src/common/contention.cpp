@@ -1,5 +1,7 @@
 #include "common/contention.h"
 
+#include "common/op_timer.h"
+
 #include <ctime>
 
 #ifdef __linux__
@@ -47,6 +49,11 @@ struct OwnSchedstat {
 
 }  // namespace
 
+int64_t own_run_delay_ns() {
+  thread_local OwnSchedstat own;
+  return own.run_delay();
+}
+
 ContentionSignal& contention() {
   static ContentionSignal signal;
   return signal;
@@ -58,7 +65,10 @@ void ContentionSignal::sample(int64_t now_ns) {
   if (own.window_start != 0 && now_ns - own.window_start < kWindowNs) return;
   const int64_t delay = own.run_delay();
   if (delay < 0) return;
-  if (own.window_start != 0) observe(now_ns, now_ns - own.window_start, delay - own.delay_at_start);
+  if (own.window_start != 0) {
+    observe(now_ns - own.window_start, delay - own.delay_at_start);
+    op_timer::count_window(now_ns - own.window_start, delay - own.delay_at_start, !quiet());
+  }
   own.window_start = now_ns;
   own.delay_at_start = delay;
 }

@@ -25,6 +25,19 @@ struct PoolSleeps {
 };
 
 // Pool jobs, and how soon a worker claimed its first chunk of one (the rest the caller ran alone).
+// How each pool wait ended (issue #21, twelfth session: why does the worker sleep on a quiet machine?).
+enum Wait : int { kWaitImmediate, kWaitQuietDone, kWaitQuietTimeout, kWaitAdaptiveDone, kWaitAdaptiveOut, kWaitKinds };
+// The contention signal's windows by run-queue delay share, and the worker's sleeps by length.
+constexpr int kShareBuckets = 8;   // 0, <0.5%, <1%, <2%, <5%, <10%, <25%, more
+constexpr int kSleepBuckets = 6;   // <20us, <50, <200, <1ms, <10ms, more
+struct PoolWaits {
+  int64_t wait[2][kWaitKinds] = {};  // [0] caller, [1] worker
+  int64_t windows[kShareBuckets] = {};
+  int64_t contended_windows = 0;
+  int64_t sleep_len[kSleepBuckets] = {};
+  int64_t sleep_delay_ns = 0;  // run-queue delay a worker accrued across its sleeps (its wake-ups)
+};
+
 struct PoolJoins {
   int64_t jobs = 0, joined = 0, join_ns = 0;
   int64_t hints = 0, hint_bytes = 0;  // read-ahead hints posted, bytes the workers prefetched
@@ -42,6 +55,10 @@ void pool_job_started();
 void pool_worker_claimed();
 void pool_hint_posted();
 void pool_prefetched(int64_t bytes);
+PoolWaits pool_waits();
+void count_wait(bool worker, Wait how);
+void count_window(int64_t wall_ns, int64_t delay_ns, bool contended);
+void count_worker_sleep(int64_t ns, int64_t delay_ns);
 
 class Scope {
  public:
@@ -73,6 +90,10 @@ inline void pool_job_started() {}
 inline void pool_worker_claimed() {}
 inline void pool_hint_posted() {}
 inline void pool_prefetched(int64_t) {}
+inline PoolWaits pool_waits() { return {}; }
+inline void count_wait(bool, Wait) {}
+inline void count_window(int64_t, int64_t, bool) {}
+inline void count_worker_sleep(int64_t, int64_t) {}
 #define DSE_TIME_OP(...)
 #endif
 

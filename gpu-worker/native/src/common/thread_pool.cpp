@@ -64,24 +64,36 @@ bool quiet_spin_enabled() {
 
 // Spins until done(): up to kQuietSpinNs while the machine is quiet, else the adaptive budget.
 template <typename Done>
-bool wait_spinning(std::atomic<int>& budget, const Done& done) {
-  if (done()) return true;
+bool wait_spinning(std::atomic<int>& budget, const Done& done, bool worker) {
+  if (done()) {
+    op_timer::count_wait(worker, op_timer::kWaitImmediate);
+    return true;
+  }
   if (quiet_spin_enabled()) {
     const int64_t t0 = monotonic_ns();
     ContentionSignal& signal = contention();
     signal.sample(t0);
-    if (signal.quiet(t0)) {
+    if (signal.quiet()) {
       op_timer::count_quiet_spin();
       for (;;) {
         for (int i = 0; i < 64; ++i) {
-          if (done()) return true;
+          if (done()) {
+            op_timer::count_wait(worker, op_timer::kWaitQuietDone);
+            return true;
+          }
           cpu_relax();
         }
-        if (monotonic_ns() - t0 > kQuietSpinNs) return done();
+        if (monotonic_ns() - t0 > kQuietSpinNs) {
+          const bool d = done();
+          op_timer::count_wait(worker, d ? op_timer::kWaitQuietDone : op_timer::kWaitQuietTimeout);
+          return d;
+        }
       }
     }
   }
-  return spin_until(budget, done);
+  const bool d = spin_until(budget, done);
+  op_timer::count_wait(worker, d ? op_timer::kWaitAdaptiveDone : op_timer::kWaitAdaptiveOut);
+  return d;
 }
 
 }  // namespace
@@ -208,7 +220,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   }
   run_claims(gen, false);
   auto done = [this, chunks] { return done_.load(std::memory_order_seq_cst) == chunks; };
-  if (!wait_spinning(spin_budget_, done)) {
+  if (!wait_spinning(spin_budget_, done, false)) {
     op_timer::count_pool_sleep(false);
     std::unique_lock<std::mutex> lk(mu_);
     caller_asleep_.store(true, std::memory_order_seq_cst);
@@ -236,12 +248,17 @@ void ThreadPool::worker_loop() {
   // While spinning, a hint also ends the wait; a sleeping worker is woken for jobs only.
   auto ready = [&] { return started() || hint_pending(); };
   for (;;) {
-    if (!wait_spinning(spin_budget_, ready)) {
+    if (!wait_spinning(spin_budget_, ready, true)) {
       op_timer::count_pool_sleep(true);
+      const int64_t s0 = op_timer::kEnabled ? monotonic_ns() : 0, d0 = op_timer::kEnabled ? own_run_delay_ns() : 0;
       std::unique_lock<std::mutex> lk(mu_);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);  // then re-checked by the wait: see parallel_for
       cv_start_.wait(lk, started);
       sleepers_.fetch_sub(1, std::memory_order_relaxed);
+      if (op_timer::kEnabled) {
+        lk.unlock();
+        op_timer::count_worker_sleep(monotonic_ns() - s0, own_run_delay_ns() - d0);
+      }
     }
     if (stop_.load(std::memory_order_acquire)) return;
     if (!started()) {  // a hint and no job: prefetch, then wait again
