@@ -18,7 +18,7 @@
 -- channel). Anything raised (a second request with the same key racing this one: unique violation) rolls
 -- the whole call back. p_answer false: only the question is inserted (the caller inserts its known answer).
 -- The history (p_history) is read after the conversation's statement and before the question's insert, as
--- the node did; oldest first, at most 200.
+-- the node did; newest first, at most 200.
 
 CREATE FUNCTION begin_turn(p_tenant uuid, p_conversation uuid, p_continuing boolean, p_channel text,
                            p_visitor text, p_title text, p_model_version uuid, p_role text, p_content text,
@@ -58,9 +58,11 @@ CREATE FUNCTION begin_turn(p_tenant uuid, p_conversation uuid, p_continuing bool
         VALUES (p_conversation, app_tenant(), p_visitor, p_channel, p_title, p_model_version);
     END IF;
     IF p_history THEN
-      SELECT array_agg(h.role ORDER BY h.created_at), array_agg(h.content ORDER BY h.created_at)
-        INTO history_roles, history_contents
-        FROM (SELECT role, content, created_at FROM messages WHERE conversation_id = p_conversation
+      -- newest first, as the index gives them (the caller reverses them); an ORDER BY inside each aggregate
+      -- would sort twice per call. A subquery with LIMIT is never flattened: its rows reach the aggregates in
+      -- its own order
+      SELECT array_agg(h.role), array_agg(h.content) INTO history_roles, history_contents
+        FROM (SELECT role, content FROM messages WHERE conversation_id = p_conversation
                 AND status = 'complete' AND content <> '' AND role IN ('user', 'assistant')
                 ORDER BY created_at DESC LIMIT 200) h;
     END IF;

@@ -368,7 +368,7 @@ final class ConversationStore {
     String[] roles = r.getArrayOfStrings("history_roles");
     String[] contents = r.getArrayOfStrings("history_contents");
     List<ChatMessage> h = new ArrayList<>();
-    for (int i = 0; roles != null && i < roles.length; i++) {
+    for (int i = roles == null ? -1 : roles.length - 1; i >= 0; i--) { // newest first as read
       h.add(new ChatMessage(roles[i], contents[i]));
     }
     return h;
