@@ -181,7 +181,8 @@ public final class Handoffs {
         .compose(handedOver -> !handedOver ? Future.succeededFuture((JsonObject) null)
             : c.preparedQuery("INSERT INTO messages (tenant_id, conversation_id, role, content, status, idempotency_key, "
                     + "created_at) VALUES (app_tenant(), $1, 'user', $2, 'complete', $3, clock_timestamp()) "
-                    + "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id, created_at")
+                    + "ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
+                    + "RETURNING id, created_at")
                 .execute(Tuple.of(conversationId, stored, idempotencyKey))
                 .compose(rows -> rows.size() == 1 ? Future.succeededFuture(rows)
                     : c.preparedQuery("SELECT id, created_at FROM messages WHERE idempotency_key = $1")

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.conversation;
 
 import ai.deepchat.chat.dispatch.ModelChoice;
+import ai.deepchat.chat.dispatch.ModelStep;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages;
@@ -20,10 +21,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
@@ -39,6 +40,7 @@ import java.util.UUID;
  * it is acknowledged, so an acknowledged turn is never lost and a rejected one leaves nothing behind.
  * An answer known before the turn began (an FAQ's, {@link KnownAnswer}) is stored complete in that same
  * transaction; any other answer is finished later, in a transaction of its own ({@link FinishCommits}).
+ * The writes are V56's {@code begin_turn}; a common turn's begin is that one statement alone.
  */
 final class ConversationStore {
 
@@ -98,8 +100,7 @@ final class ConversationStore {
    * less than choosing apart); {@code tenantSampling}: sampling from the chosen version and the tenant's
    * settings JSON, for turns that bring none (widget).
    */
-  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId,
-                      Function<SqlConnection, Future<ModelChoice>> choice,
+  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelStep choice,
                       BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling) {
     return begin(tenantId, req, conversationId, choice, tenantSampling, null);
   }
@@ -109,43 +110,89 @@ final class ConversationStore {
    * whose answer it may be (not a retry of a stored one, no form to keep) is stored whole in the same
    * transaction, the answer row complete as its finish would leave it ({@link Begun#stored}). A failure
    * to store it fails the whole transaction, so nothing of the turn is kept.
+   *
+   * <p>Where the node's copies hold the tenant's settings and make the model choice, and no answer is known,
+   * the checks and the token count come first and the writes are one statement on their own (V56's
+   * {@code begin_turn}, its own transaction): no BEGIN, tenant setting, lookup or COMMIT. Otherwise, and for a
+   * retry (the key is in use: that call wrote nothing), the turn begins in a transaction as it always did.
    */
-  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId,
-                      Function<SqlConnection, Future<ModelChoice>> choice,
+  Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelStep choice,
                       BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling, KnownAnswer known) {
-    List<ChatMessage> msgs = req.messages();
-    // both reads sent at once: the connection pipelines them
-    return db.inTenant(tenantId, c -> Future.all(choice.apply(c), settings(c, tenantId)).compose(read -> {
-      ModelChoice model = read.resultAt(0);
-      Settings settings = read.resultAt(1);
-      for (ChatMessage m : msgs) {
-        int chars = m.content().codePointCount(0, m.content().length());
-        if (chars > settings.maxMessageChars()) {
-          return Future.failedFuture(BusFailure.MESSAGE_TOO_LONG.exception("A message has " + chars
-              + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
-        }
-      }
-      SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(model, settings.extra());
-      // tokenizers are native code: count on the tokenizer pool
-      return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
-          .compose(pinned -> begin(c, tenantId, req, conversationId, model, sampling, settings, pinned,
-              sampling.constraint() == null ? known : null))
-          .compose(b -> {
-            // a retry generating into its earlier answer row: that row is finished here, as a finish would
-            KnownAnswer whole = b.replay() == null && b.stored() == null && sampling.constraint() == null ? known : null;
-            Future<Void> finished = whole == null ? Future.succeededFuture()
-                : storing(c.preparedQuery(FINISH).execute(
-                    FinishCommits.scoped(tenantId, whole.row(b.conversationId(), b.assistantMessageId()))));
-            return finished.map(v -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(),
-                b.settings(), b.history(), b.replay(), sampling, model, whole != null ? whole : b.stored()));
-          });
-    })).recover(err -> {
+    ModelChoice chosen = known == null ? choice.withoutStatements() : null;
+    Settings held = chosen != null && db.chatSettings().get(tenantId) instanceof Settings s ? s : null;
+    Future<Begun> begun = held != null
+        ? prepare(req, chosen, held, tenantSampling).compose(p -> alone(tenantId, req, conversationId, p))
+        : inTransaction(tenantId, req, conversationId, choice, tenantSampling, known);
+    return begun.recover(err -> {
       if (SqlStates.isUniqueViolation(err)) {
         return Future.failedFuture(BusFailure.TURN_IN_PROGRESS.exception(
             "A request with this idempotency key is being processed."));
       }
       return Future.failedFuture(err);
     });
+  }
+
+  /** What the Java before a turn's writes decided: the version, the settings and the sampling, all checked. */
+  private record Prepared(ModelChoice model, Settings settings, SamplingParams sampling) {
+  }
+
+  /** The message limits, the sampling, the token count (on the tokenizer pool) and the context check. */
+  private Future<Prepared> prepare(TurnRequest req, ModelChoice model, Settings settings,
+                                   BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling) {
+    List<ChatMessage> msgs = req.messages();
+    for (ChatMessage m : msgs) {
+      int chars = m.content().codePointCount(0, m.content().length());
+      if (chars > settings.maxMessageChars()) {
+        return Future.failedFuture(BusFailure.MESSAGE_TOO_LONG.exception("A message has " + chars
+            + " characters; this workspace allows at most " + settings.maxMessageChars() + "."));
+      }
+    }
+    SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(model, settings.extra());
+    // tokenizers are native code: count on the tokenizer pool
+    return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
+        .compose(pinned -> {
+          int maxTokens = sampling.maxTokens();
+          if (pinned + maxTokens > model.contextTokens()) {
+            return Future.failedFuture(BusFailure.CONTEXT_TOO_LONG.exception("This model's context is "
+                + model.contextTokens() + " tokens; the prompt needs about " + pinned + " and max_tokens asks for "
+                + maxTokens + ". Shorten the message or lower max_tokens."));
+          }
+          return Future.succeededFuture(new Prepared(model, settings, sampling));
+        });
+  }
+
+  /**
+   * The writes as one statement on the pool, its own transaction. A key already in use wrote nothing: the
+   * retry's path (replay, in progress, or generate again) runs in a transaction as before.
+   */
+  private Future<Begun> alone(UUID tenantId, TurnRequest req, UUID conversationId, Prepared p) {
+    return beginTurn(db.pool(), tenantId, req, conversationId, p.model(), true, true).compose(r -> r != null
+        ? Future.succeededFuture(new Begun(conversationId, r.getUUID("user_id"), r.getUUID("answer_id"), p.settings(),
+            history(req, r), null, p.sampling(), p.model(), null))
+        : db.inTenant(tenantId, c -> written(c, tenantId, req, conversationId, p, null))
+            .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(),
+                b.history(), b.replay(), p.sampling(), p.model(), null)));
+  }
+
+  /** The turn's begin in one transaction: choice, settings, checks, writes (the paths {@link #alone} leaves). */
+  private Future<Begun> inTransaction(UUID tenantId, TurnRequest req, UUID conversationId, ModelStep choice,
+                                      BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling,
+                                      KnownAnswer known) {
+    // both reads sent at once: the connection pipelines them
+    return db.inTenant(tenantId, c -> Future.all(choice.apply(c), settings(c, tenantId)).compose(read ->
+        prepare(req, read.resultAt(0), read.resultAt(1), tenantSampling).compose(p -> {
+          SamplingParams sampling = p.sampling();
+          return written(c, tenantId, req, conversationId, p, sampling.constraint() == null ? known : null)
+              .compose(b -> {
+                // a retry generating into its earlier answer row: that row is finished here, as a finish would
+                KnownAnswer whole = b.replay() == null && b.stored() == null && sampling.constraint() == null ? known : null;
+                Future<Void> finished = whole == null ? Future.succeededFuture()
+                    : storing(c.preparedQuery(FINISH).execute(
+                        FinishCommits.scoped(tenantId, whole.row(b.conversationId(), b.assistantMessageId()))));
+                return finished.map(v -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(),
+                    b.settings(), b.history(), b.replay(), sampling, p.model(), whole != null ? whole : b.stored()));
+              });
+        })));
   }
 
   /**
@@ -166,19 +213,13 @@ final class ConversationStore {
         BusFailure.STORAGE_ERROR.exception("The answer could not be stored.")));
   }
 
-  private Future<Begun> begin(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
-                              SamplingParams sampling, Settings settings, int pinned, KnownAnswer known) {
-    int maxTokens = sampling.maxTokens();
-    ChatMessage user = req.messages().get(req.messages().size() - 1);
-    if (pinned + maxTokens > model.contextTokens()) {
-      return Future.failedFuture(BusFailure.CONTEXT_TOO_LONG.exception("This model's context is "
-          + model.contextTokens() + " tokens; the prompt needs about " + pinned + " and max_tokens asks for "
-          + maxTokens + ". Shorten the message or lower max_tokens."));
-    }
+  /** In the tenant's transaction: a retry's stored turn (found by its key), else the turn's writes. */
+  private Future<Begun> written(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId, Prepared p,
+                                KnownAnswer known) {
     Future<Begun> existing = req.idempotencyKey() == null ? Future.succeededFuture(null)
-        : byIdempotencyKey(c, req, settings);
+        : byIdempotencyKey(c, req, p.settings());
     return existing.compose(found -> found != null ? Future.succeededFuture(found)
-        : insertTurn(c, tenantId, req, conversationId, user, model, settings, known));
+        : insertTurn(c, tenantId, req, conversationId, p.model(), p.settings(), known));
   }
 
   /**
@@ -253,73 +294,85 @@ final class ConversationStore {
         });
   }
 
-  /** {@code known} (null: none): the answer is inserted complete, as its finish would leave it. */
+  /**
+   * The turn's writes in its transaction (V56's {@code begin_turn}, the key already looked up here). {@code
+   * known} (null: none): the answer is inserted complete, as its finish would leave it.
+   */
   private Future<Begun> insertTurn(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId,
-                                   ChatMessage user, ModelChoice model, Settings settings, KnownAnswer known) {
-    UUID modelVersion = model.storedVersionId();
-    String masked = PiiMasker.mask(user.content()); // once: the title is made of it too
-    Future<Void> conversation;
-    if (req.conversationId() != null) {
-      // the version answering now is the one the next turn is pinned to (it changes only on rollback/promotion)
-      conversation = c.preparedQuery("UPDATE conversations SET updated_at = now(), "
-              + "model_version_id = COALESCE($4, model_version_id) "
-              + "WHERE id = $1 AND channel = $2 AND visitor_id IS NOT DISTINCT FROM $3")
-          .execute(Tuple.of(conversationId, req.channel(), req.visitorId(), modelVersion))
-          .compose(rows -> rows.rowCount() == 1 ? Future.<Void>succeededFuture()
-              : Future.failedFuture(BusFailure.CONVERSATION_NOT_FOUND.exception("No such conversation.")));
-    } else {
-      String title = masked.strip();
-      title = title.substring(0, Math.min(title.length(), 80));
-      conversation = c.preparedQuery("INSERT INTO conversations (id, tenant_id, visitor_id, channel, title, "
-              + "model_version_id) VALUES ($1, app_tenant(), $2, $3, $4, $5)")
-          .execute(Tuple.of(conversationId, req.visitorId(), req.channel(), title, modelVersion)).<Void>mapEmpty()
-          .onSuccess(v -> {
-            if (ChatMessages.CHANNEL_WIDGET.equals(req.channel())) {
-              // no handoff can open on it before this transaction commits, and each one that opens later is
-              // announced: the visitor's next turn skips the handoff lookup (Handoffs.visitorMessage)
-              KnownAbsent noHandoff = db.withoutOpenHandoff();
-              noHandoff.offer(tenantId, conversationId, noHandoff.begin());
-            }
-          });
-    }
-    Tuple message = Tuple.of(conversationId, masked, req.idempotencyKey(), "tool".equals(user.role()) ? "tool" : "user",
-        user.toolCallId(), req.mediaId() == null ? null : UUID.fromString(req.mediaId()));
-    // The history read and the question's insert are sent behind the conversation's statement without waiting
-    // for it (the connection pipelines them: one round trip for all). Their outcomes are taken in the order
-    // they ran, so the first failure is the one reported, as when each waited; any failure rolls the whole
-    // transaction back, the statements that ran after it included.
-    Future<List<ChatMessage>> earlier = req.conversationId() == null && !req.channel().equals(ChatMessages.CHANNEL_API)
-        ? Future.succeededFuture(List.<ChatMessage>of()) // a conversation begun by this turn has no history
-        : history(c, req, conversationId, null);
-    if (known != null) { // the answer's insert needs the question's id: it waits for it
-      return conversation.compose(v -> earlier).compose(history -> c.preparedQuery(INSERT_MESSAGE + " RETURNING id")
-          .execute(message)
-          .map(rows -> rows.iterator().next().getUUID(0))
-          .compose(userId -> insertAnswered(c, conversationId, userId, modelVersion, known)
-              .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null, null, known))));
-    }
-    Future<Row> inserted = c.preparedQuery(INSERT_MESSAGE_AND_ANSWER).execute(message.addValue(modelVersion))
-        .map(rows -> rows.iterator().next());
-    return conversation.compose(v -> earlier).compose(history -> inserted
-        .map(r -> new Begun(conversationId, r.getUUID("reply_to"), r.getUUID("id"), settings, history, null, null)));
+                                   ModelChoice model, Settings settings, KnownAnswer known) {
+    return beginTurn(c, tenantId, req, conversationId, model, false, known == null).compose(r -> {
+      UUID userId = r.getUUID("user_id");
+      List<ChatMessage> history = history(req, r);
+      if (known == null) {
+        return Future.succeededFuture(new Begun(conversationId, userId, r.getUUID("answer_id"), settings, history,
+            null, null));
+      }
+      return insertAnswered(c, conversationId, userId, model.storedVersionId(), known)
+          .map(answerId -> new Begun(conversationId, userId, answerId, settings, history, null, null, null, known));
+    });
   }
 
-  /** The new message: the user's, or (an agent loop) a tool's result with the call it answers. */
-  private static final String INSERT_MESSAGE = "INSERT INTO messages (tenant_id, conversation_id, role, content, "
-      + "status, idempotency_key, tool_call_id, media_id, created_at) VALUES (app_tenant(), $1, $4, $2, "
-      + "'complete', $3, $5, $6, clock_timestamp())";
+  /**
+   * V56's {@code begin_turn}: {@code sql} is the pool (the call is its own transaction) or the tenant's
+   * transaction. The conversation's insert or update, the widget's history of a continuing conversation, the
+   * question and ({@code withAnswer}) its 'streaming' answer row. Completes with null when {@code checkKey} and
+   * the key is in use (nothing written); fails with {@code conversation_not_found} when a continuing turn's
+   * conversation is not this visitor's (nothing written).
+   */
+  private Future<Row> beginTurn(SqlClient sql, UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
+                                boolean checkKey, boolean withAnswer) {
+    ChatMessage user = req.messages().get(req.messages().size() - 1);
+    String masked = PiiMasker.mask(user.content()); // once: the title is made of it too
+    boolean continuing = req.conversationId() != null;
+    String title = null;
+    if (!continuing) {
+      title = masked.strip();
+      title = title.substring(0, Math.min(title.length(), 80));
+    }
+    boolean widgetStarts = !continuing && ChatMessages.CHANNEL_WIDGET.equals(req.channel());
+    // no handoff can open on a conversation before it exists, and each one that opens later is announced: the
+    // visitor's next turn skips the handoff lookup (Handoffs.visitorMessage)
+    KnownAbsent noHandoff = db.withoutOpenHandoff();
+    long absentSince = widgetStarts ? noHandoff.begin() : 0;
+    Tuple args = Tuple.tuple(java.util.Arrays.asList(tenantId, conversationId, continuing, req.channel(),
+        req.visitorId(), title, model.storedVersionId(), "tool".equals(user.role()) ? "tool" : "user", masked,
+        req.idempotencyKey(), user.toolCallId(), req.mediaId() == null ? null : UUID.fromString(req.mediaId()),
+        checkKey, continuing && !req.channel().equals(ChatMessages.CHANNEL_API), withAnswer));
+    return sql.preparedQuery(BEGIN_TURN).execute(args).compose(rows -> {
+      Row r = rows.iterator().next();
+      if (Boolean.TRUE.equals(r.getBoolean("key_used"))) {
+        return Future.succeededFuture(null);
+      }
+      if (!Boolean.TRUE.equals(r.getBoolean("conversation_found"))) {
+        return Future.failedFuture(BusFailure.CONVERSATION_NOT_FOUND.exception("No such conversation."));
+      }
+      if (widgetStarts) {
+        noHandoff.offer(tenantId, conversationId, absentSince);
+      }
+      return Future.succeededFuture(r);
+    });
+  }
+
+  private static final String BEGIN_TURN = "SELECT key_used, conversation_found, user_id, answer_id, history_roles, "
+      + "history_contents FROM begin_turn($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
   /**
-   * The new message and its answer row ('streaming', as {@link #insertAnswer}) in one statement: one
-   * round trip and one statement less per model turn. The answer is read from the message's insert, so it
-   * is inserted after it, and its created_at is kept after the message's even within one microsecond
-   * (history is ordered by it).
+   * Earlier turns: for the API the caller sends them (all but the last message); for the widget and the
+   * console's playground, the conversation's as {@code begin_turn} read them (none for a new one).
    */
-  private static final String INSERT_MESSAGE_AND_ANSWER = "WITH question AS (" + INSERT_MESSAGE
-      + " RETURNING id, created_at) INSERT INTO messages (tenant_id, conversation_id, role, content, status, reply_to, "
-      + "model_version_id, created_at) SELECT app_tenant(), $1, 'assistant', '', 'streaming', question.id, $7, "
-      + "greatest(clock_timestamp(), question.created_at + interval '1 microsecond') FROM question "
-      + "RETURNING reply_to, id";
+  private static List<ChatMessage> history(TurnRequest req, Row r) {
+    List<ChatMessage> msgs = req.messages();
+    if (req.channel().equals(ChatMessages.CHANNEL_API)) {
+      return List.copyOf(msgs.subList(0, msgs.size() - 1));
+    }
+    String[] roles = r.getArrayOfStrings("history_roles");
+    String[] contents = r.getArrayOfStrings("history_contents");
+    List<ChatMessage> h = new ArrayList<>();
+    for (int i = roles == null ? -1 : roles.length - 1; i >= 0; i--) { // newest first as read
+      h.add(new ChatMessage(roles[i], contents[i]));
+    }
+    return h;
+  }
 
   /**
    * The answer row already complete: the columns and values a finish writes (its parameters, {@link
@@ -346,30 +399,21 @@ final class ConversationStore {
         .map(rows -> rows.iterator().next().getUUID(0));
   }
 
-  private static final String HISTORY_WHERE = "SELECT role, content FROM messages WHERE conversation_id = $1 "
-      + "AND status = 'complete' AND content <> '' AND role IN ('user', 'assistant') ";
-  private static final String HISTORY_ORDER = "ORDER BY created_at DESC LIMIT " + HISTORY_LIMIT;
   /**
-   * A conversation's history, and (a retry) its history before a message: two statements, not one with
-   * "$2 IS NULL OR ...", which PostgreSQL planned afresh on every execution (its generic plan, which
-   * must allow both, costs more than the custom plans), about 0.25 ms of planning per widget turn.
+   * A retry's history: the conversation's complete turns before its own message (a turn's history otherwise
+   * comes back from {@code begin_turn}).
    */
-  private static final String HISTORY = HISTORY_WHERE + HISTORY_ORDER;
-  private static final String HISTORY_BEFORE = HISTORY_WHERE
-      + "AND created_at < (SELECT created_at FROM messages WHERE id = $2) " + HISTORY_ORDER;
+  private static final String HISTORY_BEFORE = "SELECT role, content FROM messages WHERE conversation_id = $1 "
+      + "AND status = 'complete' AND content <> '' AND role IN ('user', 'assistant') "
+      + "AND created_at < (SELECT created_at FROM messages WHERE id = $2) ORDER BY created_at DESC LIMIT " + HISTORY_LIMIT;
 
-  /**
-   * Earlier turns: for the API the caller sends them (all but the last message); for the widget and the
-   * console's playground they come from this conversation, complete answers only, before {@code before}
-   * when it is set.
-   */
+  /** Earlier turns before {@code before}: for the API the caller sends them (all but the last message). */
   private Future<List<ChatMessage>> history(SqlConnection c, TurnRequest req, UUID conversationId, UUID before) {
     List<ChatMessage> msgs = req.messages();
     if (req.channel().equals(ChatMessages.CHANNEL_API)) {
       return Future.succeededFuture(List.copyOf(msgs.subList(0, msgs.size() - 1)));
     }
-    return (before == null ? c.preparedQuery(HISTORY).execute(Tuple.of(conversationId))
-        : c.preparedQuery(HISTORY_BEFORE).execute(Tuple.of(conversationId, before)))
+    return c.preparedQuery(HISTORY_BEFORE).execute(Tuple.of(conversationId, before))
         .map(rows -> {
           List<ChatMessage> h = new ArrayList<>();
           for (Row r : rows) {

@@ -10,7 +10,6 @@ import io.vertx.sqlclient.Tuple;
 
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * Rollout routing in front of {@link TenantModelDispatcher}: an unnamed request gets the version the
@@ -53,12 +52,12 @@ public final class CanaryModelDispatcher implements ModelDispatcher {
    * such a rollout the choice is the same whatever it is (one statement less per continuing turn).
    */
   @Override
-  public Future<Function<SqlConnection, Future<ModelChoice>>> inTransaction(UUID tenantId, UUID conversationId,
-                                                                            boolean stored, String requestedModel) {
+  public Future<ModelStep> inTransaction(UUID tenantId, UUID conversationId, boolean stored, String requestedModel) {
     if (!ModelNames.defaultAlias(requestedModel) && !ModelNames.unnamed(requestedModel)) {
-      return Future.succeededFuture(c -> plain.choose(c, tenantId, conversationId, requestedModel));
+      return Future.succeededFuture(TenantModelDispatcher.step(c -> plain.choose(c, tenantId, conversationId,
+          requestedModel)));
     }
-    return chooser.routingFor(tenantId).map(routing -> c -> {
+    return chooser.routingFor(tenantId).map(routing -> TenantModelDispatcher.step(c -> {
       Future<ModelChoice> named = ModelNames.defaultAlias(requestedModel)
           ? plain.named(c, tenantId, requestedModel) : Future.succeededFuture(null);
       return named.compose(row -> row != null ? Future.succeededFuture(row)
@@ -66,7 +65,7 @@ public final class CanaryModelDispatcher implements ModelDispatcher {
               .compose(pin -> chooser.choose(routing, conversationId, pin)
                   .map(assigned -> Future.succeededFuture(toChoice(assigned)))
                   .orElseGet(() -> plain.choose(c, tenantId, conversationId, null))));
-    });
+    }));
   }
 
   /** The version a stored conversation was answered by; null for a new one (or one on the platform default). */
@@ -78,6 +77,9 @@ public final class CanaryModelDispatcher implements ModelDispatcher {
   }
 
   private static Future<UUID> pinned(SqlConnection c, UUID conversationId) {
+    if (c == TenantModelDispatcher.NO_STATEMENTS) {
+      return Future.failedFuture(TenantModelDispatcher.NEEDS_STATEMENT);
+    }
     return c.preparedQuery("SELECT model_version_id FROM conversations WHERE id = $1")
         .execute(Tuple.of(conversationId))
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0));

@@ -1,11 +1,9 @@
 package ai.deepchat.chat.dispatch;
 
 import io.vertx.core.Future;
-import io.vertx.sqlclient.SqlConnection;
 
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Function;
 
 /** Decides which model version serves a tenant's conversation. */
 public interface ModelDispatcher {
@@ -22,9 +20,9 @@ public interface ModelDispatcher {
    * transaction less per turn. What it needs besides that connection (rollout snapshots) is fetched before
    * the returned future completes, so the step never waits for another connection while holding one.
    * {@code stored}: {@code conversationId} names a stored conversation (false: a new one, nothing to look up).
+   * Where the node's copies make the choice without a statement, {@link ModelStep#withoutStatements} returns it.
    */
-  Future<Function<SqlConnection, Future<ModelChoice>>> inTransaction(UUID tenantId, UUID conversationId,
-                                                                     boolean stored, String requestedModel);
+  Future<ModelStep> inTransaction(UUID tenantId, UUID conversationId, boolean stored, String requestedModel);
 
   /** Every version the tenant may request, the platform default included. */
   Future<List<ModelChoice>> available(UUID tenantId);

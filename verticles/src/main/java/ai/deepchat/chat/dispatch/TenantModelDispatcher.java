@@ -71,12 +71,41 @@ public final class TenantModelDispatcher implements ModelDispatcher {
   }
 
   @Override
-  public Future<Function<SqlConnection, Future<ModelChoice>>> inTransaction(UUID tenantId, UUID conversationId,
-                                                                            boolean stored, String requestedModel) {
-    return Future.succeededFuture(c -> choose(c, tenantId, conversationId, requestedModel));
+  public Future<ModelStep> inTransaction(UUID tenantId, UUID conversationId, boolean stored, String requestedModel) {
+    return Future.succeededFuture(step(c -> choose(c, tenantId, conversationId, requestedModel)));
   }
 
-  /** {@link #choose(UUID, UUID, String)} on the caller's transaction, scoped to the tenant {@code tenantId}. */
+  /**
+   * A step whose choice is made by {@code choice} on the transaction's connection, or, given none ({@link
+   * #NO_STATEMENTS}), from the node's copies alone: every read below fails with {@link #NEEDS_STATEMENT} then,
+   * and the copies' answers are futures completed at once.
+   */
+  static ModelStep step(Function<SqlConnection, Future<ModelChoice>> choice) {
+    return new ModelStep() {
+      @Override
+      public Future<ModelChoice> apply(SqlConnection c) {
+        return choice.apply(c);
+      }
+
+      @Override
+      public ModelChoice withoutStatements() {
+        Future<ModelChoice> made = choice.apply(NO_STATEMENTS);
+        return made.succeeded() ? made.result() : null;
+      }
+    };
+  }
+
+  /** The connection {@link ModelStep#withoutStatements} passes: none, so nothing may be read. */
+  static final SqlConnection NO_STATEMENTS = null;
+
+  /** A read {@link #NO_STATEMENTS} cannot make (no stack: it is an answer, not an error). */
+  static final RuntimeException NEEDS_STATEMENT = new RuntimeException("needs a statement", null, false, false) {
+  };
+
+  /**
+   * {@link #choose(UUID, UUID, String)} on the caller's transaction, scoped to the tenant {@code tenantId}
+   * ({@link #NO_STATEMENTS}: from the node's copies only).
+   */
   Future<ModelChoice> choose(SqlConnection c, UUID tenantId, UUID conversationId, String requestedModel) {
     boolean unnamed = ModelNames.unnamed(requestedModel);
     if (ModelNames.defaultAlias(requestedModel) && !requestedModel.equals(platformDefault.name())) {
@@ -140,6 +169,9 @@ public final class TenantModelDispatcher implements ModelDispatcher {
         return Future.succeededFuture(known.get().orElse(null));
       }
     }
+    if (c == NO_STATEMENTS) {
+      return Future.failedFuture(NEEDS_STATEMENT);
+    }
     return c.preparedQuery("SELECT " + COLUMNS + " FROM model_versions WHERE name = $1 AND state <> 'retired'")
         .execute(Tuple.of(name))
         .map(rows -> {
@@ -160,6 +192,9 @@ public final class TenantModelDispatcher implements ModelDispatcher {
     TenantValues<Object> cache = database.modelRouting();
     if (cache.get(tenantId) instanceof TenantServing known && known.madeWith(chat)) {
       return Future.succeededFuture(known.choose(conversationId));
+    }
+    if (c == NO_STATEMENTS) {
+      return Future.failedFuture(NEEDS_STATEMENT);
     }
     long startedAt = cache.begin();
     // a copy to keep must serve every conversation; one not kept needs the candidate only for a conversation

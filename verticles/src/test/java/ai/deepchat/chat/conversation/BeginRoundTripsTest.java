@@ -25,9 +25,10 @@ import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A turn's begin on the wire (a proxy between a one-connection pool and PostgreSQL): the conversation's
- * statement, the history read and the question's insert go in one round trip, the statements and the
- * outcomes as before (the first failure reported, nothing of a failed turn kept).
+ * A turn's begin in a transaction on the wire (a proxy between a one-connection pool and PostgreSQL; no
+ * listener, so no cached settings): the conversation's statement, the history read and the question's insert
+ * are one statement (V56's begin_turn), the outcomes as before (the conversation's failure reported, nothing of
+ * a failed turn kept). The begin without a transaction: {@link BeginStatementTest}.
  */
 class BeginRoundTripsTest {
 
@@ -98,11 +99,13 @@ class BeginRoundTripsTest {
       assertThat(b.history()).isNotEmpty();
       await(finish(store, b));
     }
-    // BEGIN, set_config, the tenant's settings (no listener here, so no cached copy), the conversation's update,
-    // the history, the question and answer rows, COMMIT
-    assertThat(commands).isEqualTo(7L * TURNS);
-    // 7 per turn before (6 with the setting sent behind BEGIN); 4 now: BEGIN and setting, the settings, the
-    // three, COMMIT. The margin: a statement that reaches the proxy after the answer to the one before it
+    // BEGIN, set_config, the tenant's settings (no listener here, so no cached copy: the turn begins in a
+    // transaction), begin_turn (the conversation's update, the history, the question and answer rows), COMMIT;
+    // 7 before V56 (the three writes apart)
+    assertThat(commands).isEqualTo(5L * TURNS);
+    // 7 per turn before (6 with the setting sent behind BEGIN, 4 with the three writes in one flight); 4 now:
+    // BEGIN and setting, the settings, begin_turn, COMMIT. The margin: a statement that reaches the proxy after
+    // the answer to the one before it
     assertThat(roundTrips).isLessThanOrEqualTo(4L * TURNS + TURNS / 2);
   }
 
