@@ -65,8 +65,8 @@ class BeginStatementTest {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     testDb = TestDatabase.fresh(vertx);
-    tenantA = tenant("begin-a");
-    tenantB = tenant("begin-b");
+    tenantA = await(testDb.tenant("begin-a"));
+    tenantB = await(testDb.tenant("begin-b"));
     wire = new PgWireCounter(vertx, testDb.owner().host(), testDb.owner().port());
     int port = await(wire.start());
     viaProxy = testDb.poolVia(vertx, "127.0.0.1", port, 1);
@@ -80,10 +80,6 @@ class BeginStatementTest {
     await(vertx.close());
   }
 
-  private static UUID tenant(String slug) throws Exception {
-    return await(testDb.database().global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1)"
-        + " RETURNING id").execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID(0))));
-  }
 
   private static ConversationStore store() {
     return new ConversationStore(vertx, tokenizer, viaProxy, String::length);

@@ -36,8 +36,8 @@ class FinishRoundTripsTest {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     testDb = TestDatabase.fresh(vertx);
-    tenantA = tenant("finish-a");
-    tenantB = tenant("finish-b");
+    tenantA = await(testDb.tenant("finish-a"));
+    tenantB = await(testDb.tenant("finish-b"));
     wire = new PgWireCounter(vertx, testDb.owner().host(), testDb.owner().port());
     int port = await(wire.start());
     viaProxy = testDb.poolVia(vertx, "127.0.0.1", port, 1);
@@ -48,10 +48,6 @@ class FinishRoundTripsTest {
     await(vertx.close());
   }
 
-  private static UUID tenant(String slug) throws Exception {
-    return await(testDb.database().global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1)"
-        + " RETURNING id").execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID(0))));
-  }
 
   /** A stored conversation with a question and its answer row in status 'streaming': {conversation, answer}. */
   private static UUID[] streamingTurn(UUID tenant) throws Exception {

@@ -28,8 +28,8 @@ class MessageKeyIndexTest {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     testDb = TestDatabase.fresh(vertx);
-    tenantA = tenant("key-index-a");
-    tenantB = tenant("key-index-b");
+    tenantA = await(testDb.tenant("key-index-a"));
+    tenantB = await(testDb.tenant("key-index-b"));
   }
 
   @AfterAll
@@ -37,10 +37,6 @@ class MessageKeyIndexTest {
     await(vertx.close());
   }
 
-  private static UUID tenant(String slug) throws Exception {
-    return await(testDb.database().global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1)"
-        + " RETURNING id").execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID(0))));
-  }
 
   /** A conversation of {@code tenant} with {@code rows} messages, each with {@code key} (null: none). */
   private static Future<Object> messages(UUID tenant, int rows, String key) {

@@ -1,11 +1,14 @@
 package ai.deepchat.platform.db;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Tuple;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -61,6 +64,12 @@ public final class TestDatabase {
   /** The application's view: row-level security applies. */
   public Database database() {
     return database;
+  }
+
+  /** A new tenant named by its slug; its id. */
+  public Future<UUID> tenant(String slug) {
+    return database.global(c -> c.preparedQuery("INSERT INTO tenants (slug, name) VALUES ($1, $1) RETURNING id")
+        .execute(Tuple.of(slug)).map(rows -> rows.iterator().next().getUUID(0)));
   }
 
   /** The owning role, for assertions that must see every tenant's rows. */
