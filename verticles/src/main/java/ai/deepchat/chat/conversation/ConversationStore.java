@@ -29,6 +29,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
@@ -118,9 +119,9 @@ final class ConversationStore {
    */
   Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelStep choice,
                       BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling, KnownAnswer known) {
-    ModelChoice chosen = known == null ? choice.withoutStatements() : null;
-    Settings held = chosen != null && db.chatSettings().get(tenantId) instanceof Settings s ? s : null;
-    Future<Begun> begun = held != null
+    Settings held = known == null && db.chatSettings().get(tenantId) instanceof Settings s ? s : null;
+    ModelChoice chosen = held != null ? choice.withoutStatements() : null;
+    Future<Begun> begun = chosen != null
         ? prepare(req, chosen, held, tenantSampling).compose(p -> alone(tenantId, req, conversationId, p))
         : inTransaction(tenantId, req, conversationId, choice, tenantSampling, known);
     return begun.recover(err -> {
@@ -334,7 +335,7 @@ final class ConversationStore {
     // visitor's next turn skips the handoff lookup (Handoffs.visitorMessage)
     KnownAbsent noHandoff = db.withoutOpenHandoff();
     long absentSince = widgetStarts ? noHandoff.begin() : 0;
-    Tuple args = Tuple.tuple(java.util.Arrays.asList(tenantId, conversationId, continuing, req.channel(),
+    Tuple args = Tuple.tuple(Arrays.asList(tenantId, conversationId, continuing, req.channel(),
         req.visitorId(), title, model.storedVersionId(), "tool".equals(user.role()) ? "tool" : "user", masked,
         req.idempotencyKey(), user.toolCallId(), req.mediaId() == null ? null : UUID.fromString(req.mediaId()),
         checkKey, continuing && !req.channel().equals(ChatMessages.CHANNEL_API), withAnswer));
@@ -496,7 +497,7 @@ final class ConversationStore {
                          UUID faqEntryId) {
     JsonArray cites = Citations.toJson(citations);
     // the trace replaces an earlier attempt's (a retry generates into the same row); none: null
-    return Tuple.tuple(java.util.Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
+    return Tuple.tuple(Arrays.asList(answerId, status, PiiMasker.mask(content), reasoning == null || reasoning.isEmpty() ? "" : reasoning,
         cites, intent == null ? "chat" : intent, (float) score, usage.promptTokens(), usage.completionTokens(),
         trace == null ? null : TraceJson.toJson(trace), finishReason, StoredToolCalls.toJson(toolCalls),
         timing == null ? null : timing.firstTokenMs(), timing == null ? null : timing.answerMs(),

@@ -236,7 +236,7 @@ public final class IntentRouterVerticle extends VerticleBase {
    * worker hop per turn (the pool's thread woken, then this loop woken with the result; #25).
    */
   private Future<Similarity> similar(UUID tenantId, RoutingData d, String text) {
-    if (d.faqs().isEmpty() && !d.knowledgeReady() && text.length() <= LEXICAL_ON_LOOP_CHARS && !MatchText.hasCjk(text)) {
+    if (nothingToEmbed(d) && text.length() <= LEXICAL_ON_LOOP_CHARS && !MatchText.hasCjk(text)) {
       try {
         return Future.succeededFuture(similarity(tenantId, d, text));
       } catch (RuntimeException e) {
@@ -246,13 +246,18 @@ public final class IntentRouterVerticle extends VerticleBase {
     return embeddings.executeBlocking(() -> similarity(tenantId, d, text), false);
   }
 
+  /** No FAQ entry and no ready knowledge base: the question is matched by its text alone, never embedded. */
+  private static boolean nothingToEmbed(RoutingData d) {
+    return d.faqs().isEmpty() && !d.knowledgeReady();
+  }
+
   /** Blocking (may embed the question): FAQ candidates and the small-talk score. */
   private Similarity similarity(UUID tenantId, RoutingData d, String text) {
     String normalized = MatchText.of(text);
     if (normalized.isEmpty()) { // similar to nothing, not even to a forced FAQ
       return Similarity.NONE;
     }
-    if (d.faqs().isEmpty() && !d.knowledgeReady()) {
+    if (nothingToEmbed(d)) {
       // nothing to match: the model answers whatever the scores say (a person when one is asked for),
       // so the question is not embedded; small talk is known by its text alone (docs/performance.md)
       return new Similarity(List.of(), null, smallTalk.lexical(text, normalized));
