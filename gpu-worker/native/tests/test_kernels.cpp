@@ -439,6 +439,11 @@ TEST(rope_matches_complex_rotation_in_both_layouts) {
       }
       CHECK_EQ(y[h * 10 + 8], x[h * 10 + 8]);  // beyond the rotary part: untouched
     }
+    // Angles computed once (as a forward pass does for all its layers) give exactly the same values.
+    std::vector<float> cs(dim), z = x;
+    rope_angles(t, 17, cs.data());
+    apply_rope(t, cs.data(), z.data(), 2, 10, inter);
+    for (size_t i = 0; i < z.size(); ++i) CHECK_EQ(z[i], y[i]);
   }
 }
 
