@@ -135,30 +135,14 @@ using ValuesFn = void (*)(const float*, const float*, int64_t, int64_t, int64_t,
 constexpr ValuesFn kValues[kMaxVecs + 1] = {nullptr,   values<1>, values<2>, values<3>, values<4>,
                                             values<5>, values<6>, values<7>, values<8>};
 
-// Software prefetches of `bytes` from each of rows [t0, t1) (stride ld floats), into L1 (keys, read
-// next) or L2 (values, read after the softmax).
-template <int Hint>
-void prefetch_rows(const float* base, int64_t ld, int64_t t0, int64_t t1, int64_t floats) {
-  for (int64_t t = t0; t < t1; ++t) {
-    const char* row = reinterpret_cast<const char*>(base + t * ld);
-    for (int64_t b = 0; b < floats * 4; b += 64) _mm_prefetch(row + b, static_cast<_mm_hint>(Hint));
-  }
-}
-
 }  // namespace
 
 void attention_group_avx512(const float* q, int64_t ldq, int64_t heads, const float* k, int64_t ldk, const float* v,
                             int64_t ldv, int64_t n, int64_t d, int64_t dv, float scale, float* scores, float* out,
                             int64_t ldo) {
   // Scores, a block of key rows at a time for all heads.
-  // The cached rows are cold at decode (strided 512-byte pieces of 2 KB rows for a 1.5B model): reading
-  // ahead the next block's keys and this block's values keeps several streams in flight instead of one
-  // load-bound walk.
-  prefetch_rows<_MM_HINT_T0>(k, ldk, 0, std::min(n, kBlock), d);
   for (int64_t t0 = 0; t0 < n; t0 += kBlock) {
     const int64_t t1 = std::min(n, t0 + kBlock);
-    prefetch_rows<_MM_HINT_T0>(k, ldk, t1, std::min(n, t1 + kBlock), d);
-    prefetch_rows<_MM_HINT_T1>(v, ldv, t0, t1, dv);
     for (int64_t h = 0; h < heads; ++h) {
       const float* qh = q + h * ldq;
       float* sh = scores + h * n;
