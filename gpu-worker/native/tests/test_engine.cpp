@@ -167,6 +167,23 @@ TEST(stop_token_finishes_without_delivering_it) {
   CHECK(got == std::vector<int>(cont.begin(), cont.begin() + 3));
 }
 
+// With more pool threads than KV heads, decode splits each GQA group's query heads over several attention
+// items (model/dense_model.cpp): tiny-qwen2 (4 heads, 2 KV heads) on 3 and 5 threads (two items per group,
+// one head each) still gives HF's greedy continuation.
+TEST(greedy_continuation_with_attention_groups_split_over_threads) {
+  auto g = testutil::read_json(testutil::model_dir("tiny-qwen2") + "/golden.json");
+  auto ids = g["input_ids"].get<std::vector<int>>();
+  auto cont = g["greedy_continuation"].get<std::vector<int>>();
+  for (int threads : {3, 5}) {
+    EngineOptions o = opts();
+    o.threads = threads;
+    auto e = Engine::load(testutil::model_dir("tiny-qwen2"), o);
+    SamplingParams sp;
+    sp.max_tokens = static_cast<int>(cont.size());
+    CHECK(solo(*e, ids, sp) == cont);
+  }
+}
+
 TEST(seeded_sampling_is_reproducible_and_seed_sensitive) {
   auto e = Engine::load(testutil::model_dir("tiny-deepseek-v2-lite"), opts());
   SamplingParams sp;
