@@ -3,6 +3,7 @@
 // seeded sampling is reproducible, top-k / top-p restrict the support, repetition penalty applies.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <set>
@@ -166,6 +167,23 @@ TEST(stop_token_finishes_without_delivering_it) {
   CHECK(got == std::vector<int>(cont.begin(), cont.begin() + 3));
 }
 
+// With more pool threads than KV heads, decode splits each GQA group's query heads over several attention
+// items (model/dense_model.cpp): tiny-qwen2 (4 heads, 2 KV heads) on 3 and 5 threads (two items per group,
+// one head each) still gives HF's greedy continuation.
+TEST(greedy_continuation_with_attention_groups_split_over_threads) {
+  auto g = testutil::read_json(testutil::model_dir("tiny-qwen2") + "/golden.json");
+  auto ids = g["input_ids"].get<std::vector<int>>();
+  auto cont = g["greedy_continuation"].get<std::vector<int>>();
+  for (int threads : {3, 5}) {
+    EngineOptions o = opts();
+    o.threads = threads;
+    auto e = Engine::load(testutil::model_dir("tiny-qwen2"), o);
+    SamplingParams sp;
+    sp.max_tokens = static_cast<int>(cont.size());
+    CHECK(solo(*e, ids, sp) == cont);
+  }
+}
+
 TEST(seeded_sampling_is_reproducible_and_seed_sensitive) {
   auto e = Engine::load(testutil::model_dir("tiny-deepseek-v2-lite"), opts());
   SamplingParams sp;
@@ -323,6 +341,34 @@ TEST(top_p_sorts_only_the_head_and_still_matches_the_full_sort) {
     outside += got != 7;
   }
   CHECK(outside > 0);  // about 0.7% of picks come from the crowd
+}
+
+// The greedy choice against the one compare-and-index loop it replaced: ties go to the lowest id, -inf
+// everywhere (a token mask) gives 0, NaNs are skipped except at 0, lengths around the eight lanes.
+TEST(greedy_argmax_matches_the_scalar_loop) {
+  auto scalar = [](const float* x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; ++i)
+      if (x[i] > x[best]) best = i;
+    return best;
+  };
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  for (int n : {1, 2, 7, 8, 9, 17, 1000, 151936}) {
+    auto x = testutil::random_vec(static_cast<size_t>(n), 21, 10.f);
+    CHECK_EQ(greedy_argmax(x.data(), n), scalar(x.data(), n));
+    for (int j = n / 3; j < n; j += 5) x[j] = 20.f;  // ties: the first of them
+    CHECK_EQ(greedy_argmax(x.data(), n), scalar(x.data(), n));
+    x[n - 1] = 30.f;  // the last one, in the scalar tail or the last lane
+    CHECK_EQ(greedy_argmax(x.data(), n), n - 1);
+    std::vector<float> masked(static_cast<size_t>(n), -inf);
+    CHECK_EQ(greedy_argmax(masked.data(), n), 0);
+    masked[n / 2] = -1e30f;
+    CHECK_EQ(greedy_argmax(masked.data(), n), scalar(masked.data(), n));
+    x[n / 2] = nan;
+    CHECK_EQ(greedy_argmax(x.data(), n), scalar(x.data(), n));
+    x[0] = nan;
+    CHECK_EQ(greedy_argmax(x.data(), n), 0);
+  }
 }
 
 TEST(repetition_penalty_follows_hf) {

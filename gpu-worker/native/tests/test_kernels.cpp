@@ -439,6 +439,11 @@ TEST(rope_matches_complex_rotation_in_both_layouts) {
       }
       CHECK_EQ(y[h * 10 + 8], x[h * 10 + 8]);  // beyond the rotary part: untouched
     }
+    // Angles computed once (as a forward pass does for all its layers) give exactly the same values.
+    std::vector<float> cs(dim), z = x;
+    rope_angles(t, 17, cs.data());
+    apply_rope(t, cs.data(), z.data(), 2, 10, inter);
+    for (size_t i = 0; i < z.size(); ++i) CHECK_EQ(z[i], y[i]);
   }
 }
 
@@ -496,6 +501,52 @@ TEST(attention_head_matches_naive) {
       CHECK_NEAR(out[j], o, 1e-5);
     }
   }
+}
+
+// attention_group (a GQA group's heads over one K/V head) against a double-precision reference, on the
+// portable path and the AVX-512 kernel where built: heads from 1 to more than the kernel's 16 per call,
+// positions around its blocks of 32 and groups of 4, d and dv with vector tails and dv over its 128
+// columns per pass (MLA reads 576 / 512), strided q, out, keys and values. Scores far apart (x30) so the
+// softmax is peaked and its exp's lower range is used.
+TEST(attention_group_matches_naive) {
+  struct Shape {
+    int64_t heads, n, d, dv;
+  };
+  const Shape shapes[] = {{1, 1, 12, 5},   {6, 161, 128, 128}, {3, 4, 17, 16},  {7, 33, 16, 130},
+                          {2, 64, 33, 257}, {18, 5, 128, 128},  {1, 97, 576, 512}, {5, 31, 8, 1}};
+  for (SimdLevel level : {SimdLevel::kNone, simd_available()}) {
+    set_simd_level(level);
+    for (const Shape& s : shapes) {
+      for (float amp : {1.f, 30.f}) {
+        const int64_t ldq = s.d + 3, ldk = s.d + s.dv + 7, ldo = s.dv + 2;
+        auto q = testutil::random_vec(static_cast<size_t>(s.heads * ldq), 11, amp);
+        auto kv = testutil::random_vec(static_cast<size_t>(s.n * ldk + s.dv), 12);
+        const float* k = kv.data();
+        const float* v = kv.data() + s.d + 1;  // values after the key in each row, as the dense cache
+        std::vector<float> sc(static_cast<size_t>(s.heads * s.n), -1.f), out(static_cast<size_t>(s.heads * ldo), 7.f);
+        const float scale = 0.125f;
+        attention_group(q.data(), ldq, s.heads, k, ldk, v, ldk, s.n, s.d, s.dv, scale, sc.data(), out.data(), ldo);
+        for (int64_t h = 0; h < s.heads; ++h) {
+          std::vector<double> p(static_cast<size_t>(s.n));
+          double m = -1e300, sum = 0;
+          for (int64_t t = 0; t < s.n; ++t) {
+            double a = 0;
+            for (int64_t i = 0; i < s.d; ++i) a += double(q[h * ldq + i]) * k[t * ldk + i];
+            p[t] = a * scale;
+            m = std::max(m, p[t]);
+          }
+          for (auto& x : p) sum += (x = std::exp(x - m));
+          for (int64_t j = 0; j < s.dv; ++j) {
+            double o = 0;
+            for (int64_t t = 0; t < s.n; ++t) o += p[t] / sum * v[t * ldk + j];
+            CHECK_NEAR(out[h * ldo + j], o, 2e-5);
+          }
+          for (int64_t j = s.dv; j < ldo; ++j) CHECK_EQ(out[h * ldo + j], 7.f);  // the stride's gap untouched
+        }
+      }
+    }
+  }
+  set_simd_level(simd_available());
 }
 
 TEST(moe_route_v3_group_limited_masks_with_minus_inf) {

@@ -2,12 +2,27 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 
 #include "common/error.h"
 
 namespace dse {
+
+int greedy_argmax(const float* x, int n) {
+  if (n <= 0 || std::isnan(x[0])) return 0;
+  const float lowest = -std::numeric_limits<float>::infinity();
+  float m[8] = {lowest, lowest, lowest, lowest, lowest, lowest, lowest, lowest};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) m[k] = x[i + k] > m[k] ? x[i + k] : m[k];
+  float best = std::max(std::max(std::max(m[0], m[1]), std::max(m[2], m[3])), std::max(std::max(m[4], m[5]), std::max(m[6], m[7])));
+  for (; i < n; ++i) best = x[i] > best ? x[i] : best;
+  for (int j = 0; j < n; ++j)
+    if (x[j] == best) return j;
+  return 0;
+}
 
 void validate_sampling(const SamplingParams& p) {
   if (!(p.temperature >= 0.f) || std::isinf(p.temperature))
@@ -96,12 +111,7 @@ int Sampler::sample(float* logits) {
       logits[i] = logits[i] > 0 ? logits[i] / p_.repetition_penalty : logits[i] * p_.repetition_penalty;
     }
   }
-  if (p_.temperature <= 0.f) {
-    int best = 0;
-    for (int i = 1; i < vocab_; ++i)
-      if (logits[i] > logits[best]) best = i;
-    return best;
-  }
+  if (p_.temperature <= 0.f) return greedy_argmax(logits, vocab_);
   // Candidates in descending logit order; only as many as top-k / top-p can need are sorted.
   const float inv_t = 1.f / p_.temperature;
   int n = vocab_;

@@ -19,6 +19,11 @@ struct SamplingParams {
 // Throws EngineError(kBadRequest) naming the offending parameter.
 void validate_sampling(const SamplingParams& p);
 
+// Greedy choice: the first index of the largest value (the lowest token id on ties), 0 when x[0] is NaN or
+// no value is a number; NaNs elsewhere are never chosen. Eight running maxima (vectorised, unlike one
+// compare-and-index chain: ~0.1 ms of a decode step over a 151936-token vocabulary), then the first match.
+int greedy_argmax(const float* x, int n);
+
 class Sampler {
  public:
   Sampler(const SamplingParams& p, int vocab);

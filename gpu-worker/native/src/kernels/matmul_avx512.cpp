@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/exp_avx512.h"
 #include "kernels/matmul.h"
 
 namespace dse {
@@ -51,30 +52,8 @@ void matmul_tile_avx512(WFormat fmt, const void* wdata, const float* scale, int6
   }
 }
 
-namespace {
-
-// exp(x), 16 lanes. std::exp kept silu_mul scalar: 27 us of one core per decode step and layer at the
-// 1.5B model's 8960 columns. Cephes' expf: x = n ln2 + r with ln2 in two parts, a degree-6
-// polynomial for e^r, 2^n in the exponent bits; within a few ulp of std::exp over the clamped range,
-// which covers every finite silu (beyond it the sigmoid is 0 or 1 in float anyway).
-inline __m512 exp16(__m512 x) {
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3f)), _mm512_set1_ps(-87.3f));
-  const __m512 fn = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(fn, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(fn, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.f));
-  return _mm512_scalef_ps(p, fn);  // p * 2^n, n up to 128 without overflowing an exponent field
-}
-
-}  // namespace
-
+// The vectorized exp (kernels/exp_avx512.h): std::exp kept silu_mul scalar, 27 us of one core per decode step
+// and layer at the 1.5B model's 8960 columns.
 void silu_mul_avx512(const float* g, const float* u, int64_t n, float* out) {
   const __m512 one = _mm512_set1_ps(1.f);
   for (int64_t i = 0; i < n; i += 16) {

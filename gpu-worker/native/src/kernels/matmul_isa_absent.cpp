@@ -1,6 +1,7 @@
 // Stand-ins for targets or compilers without the x86 SIMD kernels: never called, because the
 // run-time check reports no such level when these are linked instead of matmul_avx2/avx512.cpp.
 #include "common/error.h"
+#include "kernels/attention.h"
 #include "kernels/matmul.h"
 
 namespace dse {
@@ -19,6 +20,10 @@ void matmul_tile_avx512(WFormat, const void*, const float*, int64_t, int64_t, co
   fail(ErrorKind::kInternal, "AVX-512 kernel not built for this target");
 }
 void silu_mul_avx512(const float*, const float*, int64_t, float*) {
+  fail(ErrorKind::kInternal, "AVX-512 kernel not built for this target");
+}
+void attention_group_avx512(const float*, int64_t, int64_t, const float*, int64_t, const float*, int64_t, int64_t,
+                            int64_t, int64_t, float, float*, float*, int64_t) {
   fail(ErrorKind::kInternal, "AVX-512 kernel not built for this target");
 }
 #endif

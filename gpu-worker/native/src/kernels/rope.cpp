@@ -77,12 +77,19 @@ RopeTable make_rope_table(const RopeConfig& cfg, int dim, int max_position) {
   return t;
 }
 
-void apply_rope(const RopeTable& table, float* x, int64_t heads, int64_t stride, int64_t pos, bool interleaved) {
+void rope_angles(const RopeTable& table, int64_t pos, float* cs) {
   const int half = table.dim / 2;
   for (int i = 0; i < half; ++i) {
     const float angle = static_cast<float>(pos) * table.inv_freq[i];  // float32 product, as HF
-    const float c = static_cast<float>(std::cos(static_cast<double>(angle))) * table.attention_factor;
-    const float s = static_cast<float>(std::sin(static_cast<double>(angle))) * table.attention_factor;
+    cs[i] = static_cast<float>(std::cos(static_cast<double>(angle))) * table.attention_factor;
+    cs[half + i] = static_cast<float>(std::sin(static_cast<double>(angle))) * table.attention_factor;
+  }
+}
+
+void apply_rope(const RopeTable& table, const float* cs, float* x, int64_t heads, int64_t stride, bool interleaved) {
+  const int half = table.dim / 2;
+  for (int i = 0; i < half; ++i) {
+    const float c = cs[i], s = cs[half + i];
     for (int64_t h = 0; h < heads; ++h) {
       float* v = x + h * stride;
       float* a = interleaved ? v + 2 * i : v + i;
@@ -92,6 +99,13 @@ void apply_rope(const RopeTable& table, float* x, int64_t heads, int64_t stride,
       *b = x1 * c + x0 * s;
     }
   }
+}
+
+void apply_rope(const RopeTable& table, float* x, int64_t heads, int64_t stride, int64_t pos, bool interleaved) {
+  thread_local std::vector<float> cs;
+  cs.resize(static_cast<size_t>(table.dim / 2 * 2));
+  rope_angles(table, pos, cs.data());
+  apply_rope(table, cs.data(), x, heads, stride, interleaved);
 }
 
 }  // namespace dse

@@ -1,5 +1,7 @@
 #include "model/dense_model.h"
 
+#include <algorithm>
+
 #include "common/op_timer.h"
 #include "kernels/attention.h"
 #include "kernels/rmsnorm.h"
@@ -72,6 +74,16 @@ class DenseModel : public Model {
     int64_t max_n = 0;
     for (const auto& b : batch) max_n = std::max<int64_t>(max_n, b.pos + 1);
 
+    // Attention items: the query heads of one KV head (its K/V rows read once for the group), a group
+    // split in parts only where there are fewer groups than pool threads (decode of a model with few
+    // KV heads).
+    const int64_t group = nh / nkv;
+    const int64_t parts = std::clamp<int64_t>((pool.size() + T * nkv - 1) / (T * nkv), 1, group);
+    const int64_t part_heads = (group + parts - 1) / parts;
+    // Rotary cos/sin once per row for all layers (each row's position is the same in every layer).
+    const int64_t rd = rope_.dim;
+    float* cs = scratch(rope_cs_, T * rd);
+    for (int64_t t = 0; t < T; ++t) rope_angles(rope_, batch[t].pos, cs + t * rd);
     lora_.assign(batch);
     // Decode: after each pass, a hint for the next one (its first rows read ahead by the idle worker
     // while this thread does the serial ops in between; kernels/matmul.h, prefetch_decode).
@@ -102,20 +114,20 @@ class DenseModel : public Model {
       // Every row's K/V must be cached before any row attends: rows of one prompt see each other.
       for (int64_t t = 0; t < T; ++t) {
         DSE_TIME_OP(op_timer::kRope);
-        apply_rope(rope_, q + t * qd, nh, hd, batch[t].pos, false);
-        apply_rope(rope_, k + t * kvd, nkv, hd, batch[t].pos, false);
+        apply_rope(rope_, cs + t * rd, q + t * qd, nh, hd, false);
+        apply_rope(rope_, cs + t * rd, k + t * kvd, nkv, hd, false);
         float* row = kv.row(batch[t].slot, l, batch[t].pos);
         std::copy(k + t * kvd, k + (t + 1) * kvd, row);
         std::copy(v + t * kvd, v + (t + 1) * kvd, row + kvd);
       }
-      const int64_t group = nh / nkv;
       {
         DSE_TIME_OP(op_timer::kAttention);
-        parallel_items(pool, T * nh, max_n, scores_, [&](int64_t item, float* sc) {
-          const int64_t t = item / nh, head = item % nh, kvh = head / group;
+        parallel_items(pool, T * nkv * parts, part_heads * max_n, scores_, [&](int64_t item, float* sc) {
+          const int64_t t = item / (nkv * parts), kvh = item / parts % nkv, h0 = kvh * group + item % parts * part_heads;
           const float* base = kv.layer_base(batch[t].slot, l);
-          attention_head(q + t * qd + head * hd, base + kvh * hd, width, base + kvd + kvh * hd, width,
-                         batch[t].pos + 1, hd, hd, scale, sc, att + t * qd + head * hd);
+          attention_group(q + t * qd + h0 * hd, hd, std::min(part_heads, (kvh + 1) * group - h0), base + kvh * hd,
+                          width, base + kvd + kvh * hd, width, batch[t].pos + 1, hd, hd, scale, sc, att + t * qd + h0 * hd,
+                          hd);
         });
       }
       {
@@ -148,7 +160,7 @@ class DenseModel : public Model {
   size_t weight_bytes_ = 0;
   LoraTargets targets_;
   LoraRows lora_;
-  std::vector<float> x_, h_, q_, k_, v_, att_, scores_;
+  std::vector<float> x_, h_, q_, k_, v_, att_, scores_, rope_cs_;
 };
 
 }  // namespace
