@@ -81,7 +81,11 @@ public final class NodeProcess implements AutoCloseable {
   public static NodeProcess start(String name, Path dir, Path logs, String host, int httpPort, Map<String, String> env,
                                   List<String> launcher) throws IOException {
     List<String> cmd = new ArrayList<>(launcher);
-    cmd.addAll(java(List.of("-Xmx512m"), Main.class));
+    // C1 only: a node's start-up is mostly JIT work, and a failure test starts up to five at once on
+    // two cores (half the CPU seconds to ready: docs/operations.md "Test suite time"); the model runs
+    // in native code and no test here measures the node's steady-state speed (the bench node is
+    // started with its own options, below)
+    cmd.addAll(java(List.of("-Xmx512m", "-XX:TieredStopAtLevel=1"), Main.class));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.equals("DATABASE_URL") || k.equals("ROLES") || k.startsWith("CLUSTER"));
     Path data = Files.createDirectories(dir.resolve(name));
@@ -103,9 +107,19 @@ public final class NodeProcess implements AutoCloseable {
   private static List<String> java(List<String> jvmOptions, Class<?> main) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(hazelcastProperties());
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
     return cmd;
+  }
+
+  /**
+   * This JVM's {@code hazelcast.*} system properties as options for a node: the tests' Hazelcast
+   * settings (the build's surefire configuration) hold in the nodes they start as in this JVM.
+   */
+  static List<String> hazelcastProperties() {
+    return System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("hazelcast."))
+        .sorted().map(k -> "-D" + k + "=" + System.getProperty(k)).toList();
   }
 
   private void pump(Writer logFile) {
