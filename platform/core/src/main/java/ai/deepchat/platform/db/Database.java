@@ -16,8 +16,9 @@ import java.util.function.Function;
 
 /**
  * The application's access to PostgreSQL. The pools (one per event loop by default, {@link LoopPools})
- * connect as {@code deepchat_app}, which row-level security confines to the tenant set in the current transaction. Sessions are never given a tenant:
- * a pooled connection keeps session state, so the tenant is set transaction-locally on every use.
+ * connect as {@code deepchat_app}, which row-level security confines to the tenant set in the current
+ * transaction. Sessions are never given a tenant: a pooled connection keeps session state, so the tenant
+ * is set transaction-locally on every use.
  */
 public final class Database {
 
