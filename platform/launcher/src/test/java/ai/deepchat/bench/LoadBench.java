@@ -42,6 +42,8 @@ public final class LoadBench {
     DEFAULTS.put("warmup-seconds", "10");
     DEFAULTS.put("seconds", "30");
     DEFAULTS.put("jit-warmup-seconds", "20");
+    DEFAULTS.put("jit-quiet-share", "0.05");
+    DEFAULTS.put("jit-warmup-max-seconds", "300");
     DEFAULTS.put("api-share", "0.5");
     DEFAULTS.put("think-ms", "200");
     DEFAULTS.put("max-tokens", "16");
@@ -184,10 +186,20 @@ public final class LoadBench {
         line(String.format("warming up: %d users for %d s (not measured)", users, jitWarmup / 1000));
         StepReport warm = step(users, 0, jitWarmup);
         // reported, not counted: the JIT's compilations would otherwise inflate the first step's cost
-        StringBuilder cores = new StringBuilder();
-        warm.cores().forEach((role, c) -> cores.append(String.format("%s %.2f, ", role, c)));
-        line(String.format("  warm-up: %d answers, cpu (cores) %sJIT %.2f; per turn %s", warm.stats().answers.sum(),
-            cores, warm.cores().getOrDefault("jit", 0.0), warm.costPer(warm.stats().answers.sum())));
+        warmUpLine("warm-up", warm);
+        // then rounds until the JIT threads go quiet: on two busy cores C2's queue drains for minutes (#25)
+        JitQuiet quiet = new JitQuiet(Double.parseDouble(opts.get("jit-quiet-share")),
+            Long.parseLong(opts.get("jit-warmup-max-seconds")) * 1000);
+        long warmedMs = jitWarmup;
+        while (quiet.goOn(warmedMs, warm.cores())) {
+          warm = step(users, 0, JIT_ROUND_MS);
+          warmedMs += JIT_ROUND_MS;
+          warmUpLine("warm-up to " + warmedMs / 1000 + " s", warm);
+        }
+        line(String.format("  JIT warm-up: %d s; its last round's JIT share of the platform's CPU %.1f%% (%s %.0f%%)",
+            warmedMs / 1000, 100 * JitQuiet.jitShare(warm.cores()),
+            quiet.goOn(warmedMs, warm.cores()) ? "NOT quiet, stopped at the maximum; quiet is at most" : "quiet: at most",
+            100 * quiet.quietShare()));
       }
       if (selfHost && Boolean.parseBoolean(opts.get("analyze"))) {
         // a running installation's tables have statistics (autovacuum analyzes them within a minute of growing);
@@ -238,6 +250,17 @@ public final class LoadBench {
       Files.writeString(out.resolve("summary-" + stamp + ".md"), report);
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
+  }
+
+  /** One round of a JIT warm-up between measurement and noise: reported, not counted. */
+  private static final long JIT_ROUND_MS = 10_000;
+
+  private void warmUpLine(String what, StepReport warm) {
+    StringBuilder cores = new StringBuilder();
+    warm.cores().forEach((role, c) -> cores.append(String.format("%s %.2f, ", role, c)));
+    line(String.format("  %s: %d answers, cpu (cores) %sJIT %.2f (%.0f%% of the platform's); per turn %s", what,
+        warm.stats().answers.sum(), cores, warm.cores().getOrDefault("jit", 0.0), 100 * JitQuiet.jitShare(warm.cores()),
+        warm.costPer(warm.stats().answers.sum())));
   }
 
   private BenchNodeClient startNode(Path log) throws Exception {

@@ -89,13 +89,15 @@ public record PlatformConfig(
    * Database: {@code url} empty means the embedded PostgreSQL under {@code dataDir/postgres}.
    * {@code appPassword} empty means a generated password kept in the data directory.
    * {@code apiKeyCache}: serve API-key lookups from a cache invalidated by LISTEN/NOTIFY (ApiKeyCache).
+   * {@code poolPerEventLoop}: the {@code poolSize} connections shared out over one pool per event loop, so a
+   * statement is sent and answered on its caller's thread (#25, DB_POOL_PER_EVENT_LOOP).
    */
   public record Database(Optional<String> url, int embeddedPort, int poolSize,
-                         Optional<String> appPassword, boolean apiKeyCache) {
+                         Optional<String> appPassword, boolean apiKeyCache, boolean poolPerEventLoop) {
 
-    /** With the API-key cache on (the default). */
+    /** With the API-key cache on and a pool per event loop (the defaults). */
     public Database(Optional<String> url, int embeddedPort, int poolSize, Optional<String> appPassword) {
-      this(url, embeddedPort, poolSize, appPassword, true);
+      this(url, embeddedPort, poolSize, appPassword, true, true);
     }
 
     public boolean embedded() {

@@ -15,16 +15,17 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * The application's access to PostgreSQL. The pool connects as {@code deepchat_app}, which row-level
- * security confines to the tenant set in the current transaction. Sessions are never given a tenant:
- * a pooled connection keeps session state, so the tenant is set transaction-locally on every use.
+ * The application's access to PostgreSQL. The pools (one per event loop by default, {@link LoopPools})
+ * connect as {@code deepchat_app}, which row-level security confines to the tenant set in the current
+ * transaction. Sessions are never given a tenant: a pooled connection keeps session state, so the tenant
+ * is set transaction-locally on every use.
  */
 public final class Database {
 
   /** Keys cached per node (per pool): enough for every active key of a large installation. */
   private static final long API_KEY_CACHE_ENTRIES = 100_000;
 
-  private final Pool pool;
+  private final LoopPools pools;
   private final PgConnectOptions connectOptions;
   private final ApiKeyCache apiKeys = new ApiKeyCache(API_KEY_CACHE_ENTRIES);
   /** Widget conversations known to have no open handoff (V51's trigger announces every opening). */
@@ -42,7 +43,11 @@ public final class Database {
 
   /** With {@code connectOptions} (the pool's), {@code AuthChangeVerticle} can open its LISTEN connection. */
   public Database(Pool pool, PgConnectOptions connectOptions) {
-    this.pool = pool;
+    this(LoopPools.single(pool), connectOptions);
+  }
+
+  Database(LoopPools pools, PgConnectOptions connectOptions) {
+    this.pools = pools;
     this.connectOptions = connectOptions;
   }
 
@@ -55,7 +60,7 @@ public final class Database {
     // As Pool.withTransaction, except that the tenant setting is sent right behind BEGIN instead of after
     // its answer: one round trip for both (the connection pipelines them). The work starts only once both
     // have succeeded, so none of it can run outside the transaction or without its tenant.
-    return pool.getConnection().compose(conn -> {
+    return pools.current().getConnection().compose(conn -> {
       Future<Transaction> begun = conn.begin();
       Future<?> scoped = conn.preparedQuery(SET_TENANT).execute(Tuple.of(tenantId.toString()));
       return begun
@@ -75,16 +80,25 @@ public final class Database {
    * platform admins) are visible; every tenant-owned table reads empty.
    */
   public <T> Future<T> global(Function<SqlConnection, Future<T>> work) {
-    return pool.withTransaction(work);
+    return pools.current().withTransaction(work);
   }
 
   /** A cheap round trip, for readiness checks. */
   public Future<Void> ping() {
-    return pool.query("SELECT 1").execute().mapEmpty();
+    return pools.current().query("SELECT 1").execute().mapEmpty();
   }
 
+  /**
+   * The pool to run statements on from the calling context: with a pool per event loop (#25), the calling
+   * loop's, whose connections live on that loop. Ask for it at the call, not once per verticle or node.
+   */
   public Pool pool() {
-    return pool;
+    return pools.current();
+  }
+
+  /** How many pools the connections are shared out over (1, or one per event loop). */
+  public int poolCount() {
+    return pools.all().size();
   }
 
   /** How the pool connects, for a connection of its own (LISTEN); null when not known. */
@@ -124,6 +138,6 @@ public final class Database {
   }
 
   public Future<Void> close() {
-    return pool.close();
+    return pools.close();
   }
 }

@@ -5,6 +5,7 @@ import ai.deepchat.platform.config.PlatformConfig;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
 import java.io.IOException;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.IntFunction;
 
 /**
  * Brings the database up before any verticle starts: the embedded server (or the configured one),
@@ -65,7 +67,7 @@ public final class DatabaseBootstrap implements AutoCloseable {
       checkReachable(owner, db.embedded() ? "embedded PostgreSQL" : "DATABASE_URL");
       int applied = Migrations.apply(owner);
       String appPassword = appPassword(owner, db.appPassword(), config.dataDir());
-      Database database = connectApp(vertx, owner.as(APP_ROLE, appPassword), db.poolSize());
+      Database database = connectApp(vertx, owner.as(APP_ROLE, appPassword), db.poolSize(), db.poolPerEventLoop());
       return new DatabaseBootstrap(embedded, database, applied);
     } catch (RuntimeException e) {
       if (embedded != null) {
@@ -75,14 +77,24 @@ public final class DatabaseBootstrap implements AutoCloseable {
     }
   }
 
-  /** The application pool, as {@link #APP_ROLE}; usable from any verticle. */
+  /** The application pools, as {@link #APP_ROLE}, one per event loop; usable from any verticle. */
   public static Database connectApp(Vertx vertx, DatabaseEndpoint app, int poolSize) {
+    return connectApp(vertx, app, poolSize, true);
+  }
+
+  /**
+   * The application's {@code poolSize} connections, as {@link #APP_ROLE}: shared out over one pool per event
+   * loop ({@code perEventLoop}, DB_POOL_PER_EVENT_LOOP), or one pool for the node.
+   */
+  public static Database connectApp(Vertx vertx, DatabaseEndpoint app, int poolSize, boolean perEventLoop) {
     PgConnectOptions connect = new PgConnectOptions()
         .setHost(app.host()).setPort(app.port()).setDatabase(app.database())
         .setUser(app.user()).setPassword(app.password())
         .setCachePreparedStatements(true);
-    PoolOptions pool = new PoolOptions().setMaxSize(poolSize);
-    return new Database(PgBuilder.pool().with(pool).connectingTo(connect).using(vertx).build(), connect);
+    IntFunction<Pool> poolOfSize = size -> PgBuilder.pool().with(new PoolOptions().setMaxSize(size))
+        .connectingTo(connect).using(vertx).build();
+    return new Database(perEventLoop ? LoopPools.perEventLoop(vertx, poolSize, poolOfSize)
+        : LoopPools.single(poolOfSize.apply(poolSize)), connect);
   }
 
   /**
