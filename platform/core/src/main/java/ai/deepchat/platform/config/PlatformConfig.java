@@ -95,9 +95,9 @@ public record PlatformConfig(
   public record Database(Optional<String> url, int embeddedPort, int poolSize,
                          Optional<String> appPassword, boolean apiKeyCache, boolean poolPerEventLoop) {
 
-    /** With the API-key cache on and a pool per event loop (the defaults). */
+    /** With the API-key cache on and one pool for the node (the defaults). */
     public Database(Optional<String> url, int embeddedPort, int poolSize, Optional<String> appPassword) {
-      this(url, embeddedPort, poolSize, appPassword, true, true);
+      this(url, embeddedPort, poolSize, appPassword, true, false);
     }
 
     public boolean embedded() {

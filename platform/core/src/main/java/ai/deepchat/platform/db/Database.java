@@ -15,7 +15,7 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * The application's access to PostgreSQL. The pools (one per event loop by default, {@link LoopPools})
+ * The application's access to PostgreSQL. The pool (one per event loop with DB_POOL_PER_EVENT_LOOP, {@link LoopPools})
  * connect as {@code deepchat_app}, which row-level security confines to the tenant set in the current
  * transaction. Sessions are never given a tenant: a pooled connection keeps session state, so the tenant
  * is set transaction-locally on every use.

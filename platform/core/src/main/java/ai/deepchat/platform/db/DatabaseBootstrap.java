@@ -77,9 +77,9 @@ public final class DatabaseBootstrap implements AutoCloseable {
     }
   }
 
-  /** The application pools, as {@link #APP_ROLE}, one per event loop; usable from any verticle. */
+  /** The application pool, as {@link #APP_ROLE}, one for the node (the default); usable from any verticle. */
   public static Database connectApp(Vertx vertx, DatabaseEndpoint app, int poolSize) {
-    return connectApp(vertx, app, poolSize, true);
+    return connectApp(vertx, app, poolSize, false);
   }
 
   /**

@@ -36,7 +36,7 @@ class LoopPoolsTest {
   void noConnectionServesTwoEventLoopsAndTheConfiguredSizeHolds(Vertx vertx) throws Exception {
     TestDatabase testDb = TestDatabase.fresh(vertx);
     UUID tenant = await(testDb.tenant("loops"));
-    Database db = testDb.pool(vertx, SIZE);
+    Database db = testDb.pool(vertx, SIZE, true);
     List<Context> loops = new ArrayList<>();
     for (EventExecutor loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
       loops.add(((VertxInternal) vertx).contextBuilder().withEventLoop((io.netty.channel.EventLoop) loop).build());
@@ -88,7 +88,7 @@ class LoopPoolsTest {
 
   @Test
   void aPoolOfOneConnectionStaysOne(Vertx vertx) throws Exception {
-    Database db = TestDatabase.fresh(vertx).pool(vertx, 1);
+    Database db = TestDatabase.fresh(vertx).pool(vertx, 1, true);
     assertThat(db.poolCount()).isEqualTo(1);
     await(db.ping());
   }

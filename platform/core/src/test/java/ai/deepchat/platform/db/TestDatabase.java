@@ -50,8 +50,13 @@ public final class TestDatabase {
 
   /** Another application pool on this database, of {@code size} connections. */
   public Database pool(Vertx vertx, int size) {
+    return pool(vertx, size, false);
+  }
+
+  /** As {@link #pool(Vertx, int)}, the connections shared out over one pool per event loop if {@code perEventLoop}. */
+  public Database pool(Vertx vertx, int size, boolean perEventLoop) {
     String password = DatabaseBootstrap.appPassword(owner, java.util.Optional.empty(), dataDir);
-    return DatabaseBootstrap.connectApp(vertx, owner.as(DatabaseBootstrap.APP_ROLE, password), size);
+    return DatabaseBootstrap.connectApp(vertx, owner.as(DatabaseBootstrap.APP_ROLE, password), size, perEventLoop);
   }
 
   /** An application pool reaching this database through {@code host:port} (a proxy in front of it). */
