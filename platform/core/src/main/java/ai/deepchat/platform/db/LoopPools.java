@@ -69,6 +69,9 @@ final class LoopPools {
    * the loop it is tied to does its I/O); callers off Vert.x get the first pool.
    */
   Pool current() {
+    if (byLoop.isEmpty()) {
+      return pools.get(0); // one pool for the node (the default): no context to look up per statement
+    }
     Context ctx = Vertx.currentContext();
     if (ctx instanceof ContextInternal internal) {
       EventLoop loop = internal.nettyEventLoop();
