@@ -241,6 +241,47 @@ double memcpy_bandwidth(const std::vector<uint64_t>& buf) {
   return best;
 }
 
+// Decode judged step by step against the probe passes right before and right after each step (the
+// machine's bandwidth moves from pass to pass: 32-51 GB/s within one quiet run), the higher of the two
+// (stricter than either, and than their median). share: the step's bytes over the bytes the probe would
+// have read in the same time at that rate, summed over the steps (so a slow step weighs by its time);
+// by_step: each step's own share, for the spread and the count below 90%.
+struct Adjacent {
+  double share = 0;            // sum(bytes) / sum(step seconds x higher adjacent pass)
+  std::vector<double> by_step; // bytes / seconds / higher adjacent pass, per step
+  std::vector<double> probe;   // the higher adjacent pass, per step (bytes/s)
+};
+
+Adjacent adjacent_share(const std::vector<double>& step_s, const std::vector<double>& passes, double bytes) {
+  Adjacent r;
+  double probe_bytes = 0;
+  for (size_t i = 0; i < step_s.size() && i + 1 < passes.size(); ++i) {
+    const double p = std::max(passes[i], passes[i + 1]);
+    r.probe.push_back(p);
+    r.by_step.push_back(bytes / step_s[i] / p);
+    probe_bytes += step_s[i] * p;
+  }
+  if (probe_bytes > 0) r.share = bytes * r.by_step.size() / probe_bytes;
+  return r;
+}
+
+void print_adjacent(const Adjacent& adj, const std::vector<double>& step_s, const std::vector<double>& passes) {
+  if (adj.by_step.empty()) return;
+  const Spread ms = spread(step_s), sh = spread(adj.by_step), pr = spread(adj.probe);
+  int low = 0;
+  for (double s : adj.by_step) low += s < 0.9;
+  std::printf("decode vs adjacent probe: %.1f%% (each step against the higher of the probe passes right before and "
+              "after it, %.1f GB/s median); per step %.0f / %.0f / %.0f%% (min / median / max), %d of %zu steps under "
+              "90%%; step %.2f / %.2f / %.2f ms\n",
+              100 * adj.share, pr.median / 1e9, 100 * sh.min, 100 * sh.median, 100 * sh.max, low, adj.by_step.size(),
+              1e3 * ms.min, 1e3 * ms.median, 1e3 * ms.max);
+  std::printf("decode steps, ms:");
+  for (double s : step_s) std::printf(" %.1f", 1e3 * s);
+  std::printf("\nprobe passes between them, GB/s:");
+  for (double p : passes) std::printf(" %.1f", p / 1e9);
+  std::printf("\n");
+}
+
 // LoRA phase: decode cost with 0, 1 and 4 active adapters. Adapters are real PEFT folders (written
 // to a temporary folder, rank `rank` on every projection) loaded through Engine::load_adapter, so
 // the figures include what serving does: per-row grouping, the A and B products, the scatter-add.
@@ -581,7 +622,7 @@ int main(int argc, char** argv) {
   ThreadPool pool(threads);
   const ProbeBuffer probe_buf;
   const Bandwidth bw = probe_bandwidth(pool, probe_buf);
-  std::vector<double> window;
+  std::vector<double> window, step_s;
   int decoded = 0;
   double decode_s = 0, decode_cpu = 0;
   op_timer::reset();
@@ -590,14 +631,20 @@ int main(int argc, char** argv) {
     const double cpu0 = process_seconds();
     const auto td = Clock::now();
     auto ev = engine.step();
-    decode_s += seconds_since(td);
+    step_s.push_back(seconds_since(td));
+    decode_s += step_s.back();
     decode_cpu += process_seconds() - cpu0;
     if (ev.empty()) break;
     decoded += static_cast<int>(ev.size());
     if (ev[0].finish != FinishReason::kNone) break;
   }
+  // One more pass after the last step, so every step has a probe pass right before and right after it.
+  window.push_back(read_pass(pool, probe_buf.words, bw.streams, probe_buf.sum));
   (void)id;
   (void)first;
+  const Adjacent adj = adjacent_share(step_s, window, bytes_per_token);
+  const std::vector<double> passes = window;
+  window.pop_back();  // the median below stays over the passes before the steps, as before
   const Spread win = spread(window);
   const double read_bw = win.median;
   const double copy_bw = memcpy_bandwidth(std::vector<uint64_t>(size_t{1} << 27, 1));
@@ -623,6 +670,7 @@ int main(int argc, char** argv) {
   std::printf("roofline: %.2f tokens/s = read bandwidth / %.2f GB per token; decode streams %.1f GB/s of weights, "
               "%.0f%% of the probe\n", roofline, bytes_per_token / 1e9, decode_tps * bytes_per_token / 1e9,
               100.0 * decode_tps / roofline);
+  print_adjacent(adj, step_s, passes);
   if (a.split) print_split(decoded, decode_s, read_bw);
   if (a.lora_rank > 0) bench_lora(engine, cfg, a.lora_rank, std::max(4, a.decode / 2));
   return 0;
