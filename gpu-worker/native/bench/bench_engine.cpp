@@ -568,8 +568,9 @@ int main(int argc, char** argv) {
   const int64_t hd = cfg.head_dim, qd = cfg.num_heads * hd, kvd = cfg.num_kv_heads * hd;
 
   std::printf("engine-cpu bench: %s, %d threads, load average %s, SIMD %s, bf16 decode reads %d rows at once, "
-              "int8 %d panels, read-ahead %lld KiB, first pieces %d%% of a pass\n",
+              "int8 %d panels, %d lanes, read-ahead %lld KiB, first pieces %d%% of a pass\n",
               cpu_name().c_str(), threads, loadavg().c_str(), simd_name(simd_level()), decode_streams(), decode_panels(),
+              decode_lanes(),
               static_cast<long long>(decode_prefetch_bytes() / 1024), decode_first_share());
   // (DSE_SIMD=avx512 selects the 512-bit kernel where the CPU has it.)
   std::printf("model: R1-Distill-Qwen-1.5B shape, %d layers, bf16 random weights%s\n", a.layers,

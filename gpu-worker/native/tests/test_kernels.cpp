@@ -108,7 +108,7 @@ void check_matmul(SimdLevel level) {
 // matmul_group: decode rows of several matrices in one pass (pieces crossing from one matrix into the
 // next, matrices whose rows are not a multiple of the 16-row grain, fewer rows than a piece), and the
 // one-matmul-each fallback (T > 1, no pool), at every level and format, panels included.
-TEST(matmul_group_matches_reference) {
+void check_matmul_group() {
   ThreadPool pool(3);
   const int64_t cols = 65, shapes[] = {37, 5, 1001, 16};
   for (SimdLevel level : {SimdLevel::kNone, SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kAvx512Dot}) {
@@ -142,6 +142,8 @@ TEST(matmul_group_matches_reference) {
   }
   set_simd_level(simd_available());
 }
+
+TEST(matmul_group_matches_reference) { check_matmul_group(); }
 
 // The decode read-ahead hint covers the rows each chunk of the pass runs first (its own first piece):
 // chunk c's range starts at row c * piece of the first matrix, in its layout (int8 panels, bf16 rows),
@@ -316,6 +318,27 @@ TEST(matmul_avx512dot_decode_streams_match_reference) {
   CHECK(decode_panels() == 1);
   set_decode_streams(before);
   set_decode_panels(before_panels);
+}
+
+// Decode lanes (the int8 VNNI GEMV reading 2 or 4 distant spans of a pass side by side): the reference's
+// results on every odd shape (a last lane shorter than the others or empty, partial panels, pieces of every
+// size over 3 threads), and in groups (a lane's range cut at the matrices' boundaries: up to 8 pieces of
+// 4 matrices read at once, taken 4 at a time, bias added after each). Counts other than 1, 2, 4: the default.
+TEST(decode_lanes_match_reference) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  const int before = decode_lanes();
+  for (int lanes : {2, 4}) {
+    set_decode_lanes(lanes);
+    CHECK_EQ(decode_lanes(), lanes);
+    check_matmul(SimdLevel::kAvx512Dot);
+    check_matmul_group();
+  }
+  set_decode_lanes(3);
+  CHECK_EQ(decode_lanes(), 1);
+  set_decode_lanes(before);
 }
 
 // The dot kernels prepare activations with their own instruction set: the values must be exactly

@@ -112,6 +112,16 @@ std::atomic<int>& panels_flag() {
   return flag;
 }
 
+// One lane (one stream per thread) until measured otherwise (docs/performance.md, #21, fourteenth session).
+constexpr int kDefaultLanes = 1;
+std::atomic<int>& lanes_flag() {
+  static std::atomic<int> flag{[] {
+    const char* env = std::getenv("DSE_DECODE_LANES");
+    return valid_streams(env ? std::atoi(env) : kDefaultLanes, kDefaultLanes);
+  }()};
+  return flag;
+}
+
 template <typename Load>
 void tile_generic(const Load& load, int64_t cols, const float* x, int64_t row_begin, int64_t row_end,
                   int64_t t_begin, int64_t t_end, int64_t rows, float* y) {
@@ -188,6 +198,33 @@ void decode_rows(int64_t n_rows, int64_t grain, int64_t cap, int64_t ahead, Thre
   });
 }
 
+// A row range of a decode pass, for lanes_of.
+struct RowRange {
+  int64_t r0, r1;
+};
+constexpr int kMaxLanes = 4;
+
+// decode_rows with the rows in `lanes` spans of whole grains (decode_lanes()): the queue and the first
+// pieces run over one span, and each piece [r0, r1) it hands out is run in every span at once,
+// ranges(r, n) with r[k] = [r0, r1) + k x span (clipped to n_rows; the last span may be shorter). One
+// lane, a pool-less call or too few rows for two: decode_rows.
+template <typename Ranges>
+void decode_lanes_rows(int64_t n_rows, int64_t grain, int64_t cap, int64_t ahead, int lanes, ThreadPool* pool,
+                       const Ranges& ranges) {
+  const int64_t span = ((n_rows + lanes - 1) / std::max(1, lanes) + grain - 1) / grain * grain;
+  auto one = [&](int64_t r0, int64_t r1) {
+    const RowRange r{r0, r1};
+    ranges(&r, 1);
+  };
+  if (lanes <= 1 || !pool || span >= n_rows || n_rows <= grain) return decode_rows(n_rows, grain, cap, ahead, pool, one);
+  decode_rows(span, grain, cap, ahead, pool, [&](int64_t r0, int64_t r1) {
+    RowRange r[kMaxLanes];
+    int n = 0;
+    for (int k = 0; k < lanes && r0 + k * span < n_rows; ++k) r[n++] = {r0 + k * span, std::min(n_rows, r1 + k * span)};
+    ranges(r, n);
+  });
+}
+
 // One matmul call's kernel: the activations prepared once for w's format and SIMD level (on the
 // calling thread, before the pool starts: vdpbf16ps multiplies bf16 by bf16, the VNNI kernel reads
 // codes quantized per block), then output rows [r0, r1) for all T tokens, bias included.
@@ -218,6 +255,15 @@ class RowKernel {
       xb_ = xb_buf.data();
     }
   }
+
+  // Whether rows can go to matmul_q8_streams (decode lanes): the VNNI kernel over panels. Kernels of one
+  // group share the activations' buffers (the thread_locals above), so one group's xq() is every member's.
+  bool q8_streams() const { return xq_ != nullptr; }
+  detail::Q8Stream q8_stream(int64_t r0, int64_t r1) const { return {w_->i8.data(), y_, r0, r1}; }
+  void add_bias_rows(int64_t r0, int64_t r1) const {
+    if (bias_) add_bias(bias_, T_, w_->rows, r0, r1, y_);
+  }
+  void q8_run(const detail::Q8Stream* s, int n) const { detail::matmul_q8_streams(s, n, xq_, xs_, xsum_, w_->cols); }
 
   void operator()(int64_t r0, int64_t r1) const {
     const Weight& w = *w_;
@@ -314,6 +360,8 @@ SimdLevel simd_level() { return static_cast<SimdLevel>(simd_flag().load()); }
 int decode_streams() { return streams_flag().load(std::memory_order_relaxed); }
 void set_decode_streams(int streams) { streams_flag().store(valid_streams(streams, 4)); }
 int decode_panels() { return panels_flag().load(std::memory_order_relaxed); }
+int decode_lanes() { return lanes_flag().load(std::memory_order_relaxed); }
+void set_decode_lanes(int lanes) { lanes_flag().store(valid_streams(lanes, kDefaultLanes)); }
 void set_decode_panels(int panels) { panels_flag().store(valid_streams(panels, kDefaultPanels)); }
 const char* simd_name(SimdLevel level) {
   switch (level) {
@@ -358,6 +406,15 @@ void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, in
 void matmul(const Weight& w, const float* x, int64_t T, float* y, const float* bias, ThreadPool* pool) {
   if (T <= 0 || w.rows == 0) return;
   const RowKernel kernel(w, x, T, y, bias, simd_level());
+  if (T == 1 && kernel.q8_streams() && decode_lanes() > 1) {
+    return decode_lanes_rows(w.rows, kDecodeGrain, decode_cap(w), ahead_rows(w), decode_lanes(), pool,
+                             [&](const RowRange* r, int n) {
+                               detail::Q8Stream s[kMaxLanes] = {};
+                               for (int k = 0; k < n; ++k) s[k] = kernel.q8_stream(r[k].r0, r[k].r1);
+                               kernel.q8_run(s, n);
+                               for (int k = 0; k < n; ++k) kernel.add_bias_rows(r[k].r0, r[k].r1);
+                             });
+  }
   if (T == 1) return decode_rows(w.rows, kDecodeGrain, decode_cap(w), ahead_rows(w), pool, kernel);
   // Prefill: whole row tiles, each reused across the tokens, taken by whichever thread asks next
   // rather than in fixed halves: a thread the OS deschedules for a while (a busy machine) or that
@@ -392,12 +449,38 @@ void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, Threa
     start.push_back(total);
     total += (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
   }
-  decode_rows(total, kDecodeGrain, decode_cap(*jobs[0].w), ahead_rows(*jobs[0].w), pool, [&](int64_t r0, int64_t r1) {
-    for (int j = 0; j < n; ++j) {
-      const int64_t a = std::max(r0, start[j]) - start[j], b = std::min(r1, start[j] + jobs[j].w->rows) - start[j];
-      if (a < b) kernels[j](a, b);
-    }
-  });
+  bool lanes = decode_lanes() > 1;
+  for (const RowKernel& k : kernels) lanes = lanes && k.q8_streams();
+  if (!lanes) {
+    decode_rows(total, kDecodeGrain, decode_cap(*jobs[0].w), ahead_rows(*jobs[0].w), pool, [&](int64_t r0, int64_t r1) {
+      for (int j = 0; j < n; ++j) {
+        const int64_t a = std::max(r0, start[j]) - start[j], b = std::min(r1, start[j] + jobs[j].w->rows) - start[j];
+        if (a < b) kernels[j](a, b);
+      }
+    });
+    return;
+  }
+  // Lanes: each lane's range cut at the matrices' boundaries, all the pieces read side by side.
+  decode_lanes_rows(total, kDecodeGrain, decode_cap(*jobs[0].w), ahead_rows(*jobs[0].w), decode_lanes(), pool,
+                    [&](const RowRange* r, int nr) {
+                      constexpr int kMaxPieces = 16;
+                      detail::Q8Stream s[kMaxPieces] = {};
+                      int job[kMaxPieces], ns = 0;
+                      auto flush = [&] {  // the kernel stores its sums, so the bias goes on after it
+                        kernels[0].q8_run(s, ns);
+                        for (int i = 0; i < ns; ++i) kernels[job[i]].add_bias_rows(s[i].r0, s[i].r1);
+                        ns = 0;
+                      };
+                      for (int k = 0; k < nr; ++k)
+                        for (int j = 0; j < n; ++j) {
+                          const int64_t a = std::max(r[k].r0, start[j]) - start[j];
+                          const int64_t b = std::min(r[k].r1, start[j] + jobs[j].w->rows) - start[j];
+                          if (a >= b) continue;
+                          if (ns == kMaxPieces) flush();
+                          job[ns] = j, s[ns++] = kernels[j].q8_stream(a, b);
+                        }
+                      flush();
+                    });
 }
 
 std::vector<ThreadPool::Range> decode_prefetch_ranges(const Weight& w, int64_t group_rows, int threads, int64_t bytes) {

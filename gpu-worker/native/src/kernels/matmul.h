@@ -71,7 +71,26 @@ void set_decode_streams(int streams);
 int decode_panels();
 void set_decode_panels(int panels);
 
+// The int8 VNNI decode GEMV's distant streams: 1, 2 or 4 (default 1; DSE_DECODE_LANES overrides). With
+// L > 1 a decode pass's rows (a group's end to end) are cut into L equal spans (lanes) and each piece a
+// thread claims is run at the same offset in every lane, the lanes' panels read side by side: L sequential
+// streams per thread, a pass's length / L apart, as the bandwidth probe's streams are (its best is often
+// 2-8 per thread; docs/performance.md, #21, fourteenth session). Same results either way.
+int decode_lanes();
+void set_decode_lanes(int lanes);
+
 namespace detail {
+// One stream of matmul_q8_streams: rows [r0, r1) of a panel-layout weight (w: its Weight::i8, r0 a
+// multiple of kQ8PanelRows, r1 <= its rows) into y (its output, indexed from row 0).
+struct Q8Stream {
+  const int8_t* w;
+  float* y;
+  int64_t r0, r1;
+};
+// Decode (one token, activations as for matmul_q8_panels, all streams `cols` wide): the streams' panels
+// read side by side, up to 4 streams at once (more are taken 4 at a time), each panel's result as
+// matmul_q8_panels gives it.
+void matmul_q8_streams(const Q8Stream* s, int n, const int8_t* xq, const float* xs, const int32_t* xsum, int64_t cols);
 // Row tile [row_begin, row_end) x token tile [t_begin, t_end); implemented per instruction set.
 void matmul_tile_portable(const Weight& w, const float* x, int64_t row_begin, int64_t row_end, int64_t t_begin,
                           int64_t t_end, float* y);

@@ -123,6 +123,44 @@ void gemv(const Panels& a, int64_t pa, int64_t pb, int64_t r1, float* y) {
     if (p0 < pb) gemv<1, 2>(a, p0, pb, r1, y);
 }
 
+// Decode over P streams (matmul_q8_streams): `count` panels of each, from panel p0[s] of weight base[s],
+// read side by side as gemv reads adjacent panels, but each stream anywhere (another lane, another
+// matrix of a group); U int32 accumulators per panel.
+template <int P, int U>
+void gemv_streams(const Panels& a, const uint8_t* const* base, float* const* y, const int64_t* r1, const int64_t* p0,
+                  int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    const uint8_t* wp[P];
+    for (int p = 0; p < P; ++p) wp[p] = base[p] + (p0[p] + i) * a.nb * kBlockBytes;
+    __m512 acc[P];
+    for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < a.nb; ++b) {
+      __m512i ia[P][U];
+      const __m512i c = _mm512_set1_epi32(a.xsum[b]);
+      for (int p = 0; p < P; ++p) {
+        ia[p][0] = c;
+        for (int u = 1; u < U; ++u) ia[p][u] = _mm512_setzero_si512();
+      }
+      for (int q = 0; q < kQ8Block / 4; ++q) {
+        const __m512i xv = _mm512_set1_epi32(load4(a.xq + b * kQ8Block + q * 4));
+        for (int p = 0; p < P; ++p)
+          ia[p][q % U] = _mm512_dpbusd_epi32(ia[p][q % U], _mm512_loadu_si512(wp[p] + b * kBlockBytes + q * 64), xv);
+      }
+      const __m512 xs = _mm512_set1_ps(a.xs[b]);
+      for (int p = 0; p < P; ++p) {
+        __m512i s = ia[p][0];
+        for (int u = 1; u < U; ++u) s = _mm512_add_epi32(s, ia[p][u]);
+        acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(block_scales(wp[p] + b * kBlockBytes), xs), acc[p]);
+      }
+    }
+    for (int p = 0; p < P; ++p) {
+      const int64_t o = (p0[p] + i) * kQ8PanelRows, left = r1[p] - o;
+      const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+      _mm512_mask_storeu_ps(y[p] + o, m, acc[p]);
+    }
+  }
+}
+
 // Panels [pa, pb) against tokens [t0, t1): token groups of N outermost (their codes stay in L1 while
 // the row tile's panels stream past from L2), panels in groups of P, tails with smaller tiles.
 template <int P, int N>
@@ -162,6 +200,42 @@ void matmul_q8_panels(const int8_t* w, const int8_t* xq, const float* xs, const 
     case 1: return gemv<1, 4>(at, pa, pb, r1, yt);
     case 2: return gemv<2, 2>(at, pa, pb, r1, yt);
     default: return gemv<4, 1>(at, pa, pb, r1, yt);
+  }
+}
+
+void matmul_q8_streams(const Q8Stream* s, int n, const int8_t* xq, const float* xs, const int32_t* xsum, int64_t cols) {
+  const Panels a{nullptr, xq, xs, xsum, 0, q8_blocks(cols), q8_padded_cols(cols)};
+  for (int first = 0; first < n; first += 4) {
+    const int k = std::min(4, n - first);
+    const uint8_t* base[4];
+    float* y[4];
+    int64_t r1[4], pa[4], pb[4];
+    for (int i = 0; i < k; ++i) {
+      const Q8Stream& st = s[first + i];
+      base[i] = reinterpret_cast<const uint8_t*>(st.w), y[i] = st.y, r1[i] = st.r1;
+      pa[i] = st.r0 / kQ8PanelRows, pb[i] = st.r0 < st.r1 ? q8_panels(st.r1) : pa[i];
+    }
+    // The streams still holding panels, side by side for as many panels as the shortest has left; then
+    // the rest the same way (a lane's last piece, a range split between two matrices, is shorter).
+    for (;;) {
+      const uint8_t* ab[4];
+      float* ay[4];
+      int64_t ar1[4], ap0[4], m = INT64_MAX;
+      int idx[4], live = 0;
+      for (int i = 0; i < k; ++i)
+        if (pa[i] < pb[i]) {
+          ab[live] = base[i], ay[live] = y[i], ar1[live] = r1[i], ap0[live] = pa[i], idx[live++] = i;
+          m = std::min(m, pb[i] - pa[i]);
+        }
+      if (live == 0) break;
+      switch (live) {
+        case 1: gemv_streams<1, 4>(a, ab, ay, ar1, ap0, m); break;
+        case 2: gemv_streams<2, 2>(a, ab, ay, ar1, ap0, m); break;
+        case 3: gemv_streams<3, 2>(a, ab, ay, ar1, ap0, m); break;
+        default: gemv_streams<4, 1>(a, ab, ay, ar1, ap0, m); break;
+      }
+      for (int i = 0; i < live; ++i) pa[idx[i]] += m;
+    }
   }
 }
 

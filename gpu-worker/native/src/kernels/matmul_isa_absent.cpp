@@ -40,6 +40,9 @@ void matmul_q8_panels(const int8_t*, const int8_t*, const float*, const int32_t*
                       int64_t, int64_t, int64_t, float*, int) {
   fail(ErrorKind::kInternal, "AVX-512 VNNI kernel not built for this target");
 }
+void matmul_q8_streams(const Q8Stream*, int, const int8_t*, const float*, const int32_t*, int64_t) {
+  fail(ErrorKind::kInternal, "AVX-512 VNNI kernel not built for this target");
+}
 void quantize_q8_panels_x(const float*, int64_t, int64_t, int8_t*, float*, int32_t*) {
   fail(ErrorKind::kInternal, "AVX-512 VNNI kernel not built for this target");
 }
