@@ -41,6 +41,7 @@ struct Args {
   bool int8 = false;
   int lora_rank = 16;  // 0: no LoRA phase
   bool split = false;  // per-op decode time (a -DDSE_OP_TIMERS=ON build)
+  int ab_lanes = 0;    // > 1: decode steps alternate int8 lanes 1 and this many, ABBA (--ab-lanes N)
 };
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -280,6 +281,36 @@ void print_adjacent(const Adjacent& adj, const std::vector<double>& step_s, cons
   std::printf("\nprobe passes between them, GB/s:");
   for (double p : passes) std::printf(" %.1f", p / 1e9);
   std::printf("\n");
+}
+
+// --ab-lanes N: steps 4k and 4k+3 ran with one lane, 4k+1 and 4k+2 with N (ABBA, so a drift over the
+// run, e.g. attention growing with the position, hits both alike). Pairs (4k, 4k+1) and (4k+3, 4k+2):
+// the median of their time ratios N / 1, and each setting's share of its adjacent probe passes.
+void print_ab_lanes(int lanes, const std::vector<double>& step_s, const Adjacent& adj, double bytes) {
+  std::vector<double> ratio;
+  double t[2] = {}, pb[2] = {};
+  int n[2] = {};
+  for (size_t i = 0; i < adj.by_step.size(); ++i) {
+    const int b = i % 4 == 1 || i % 4 == 2;
+    t[b] += step_s[i], pb[b] += step_s[i] * adj.probe[i], ++n[b];
+  }
+  for (size_t i = 0; i + 3 < step_s.size(); i += 4) {
+    ratio.push_back(step_s[i + 1] / step_s[i]);
+    ratio.push_back(step_s[i + 2] / step_s[i + 3]);
+  }
+  if (ratio.empty() || !n[0] || !n[1]) return;
+  const Spread r = spread(ratio);
+  // On a shared machine most steps wait for a CPU; each setting's fastest steps are what it does when
+  // it gets both: the minimum and the lower quartile of its step times.
+  std::vector<double> by[2];
+  for (size_t i = 0; i < step_s.size(); ++i) by[i % 4 == 1 || i % 4 == 2].push_back(step_s[i]);
+  for (auto& v : by) std::sort(v.begin(), v.end());
+  std::printf("ab lanes: 1 lane %.2f ms per step, %.1f%% of its adjacent probe; %d lanes %.2f ms, %.1f%%; step time "
+              "ratio %d / 1 lane, median of %zu ABBA pairs %.3f (min %.3f, max %.3f)\n",
+              1e3 * t[0] / n[0], 100 * bytes * n[0] / pb[0], lanes, 1e3 * t[1] / n[1], 100 * bytes * n[1] / pb[1], lanes,
+              ratio.size(), r.median, r.min, r.max);
+  std::printf("ab lanes, fastest steps: 1 lane min %.2f ms, lower quartile %.2f; %d lanes min %.2f, lower quartile %.2f\n",
+              1e3 * by[0].front(), 1e3 * by[0][by[0].size() / 4], lanes, 1e3 * by[1].front(), 1e3 * by[1][by[1].size() / 4]);
 }
 
 // LoRA phase: decode cost with 0, 1 and 4 active adapters. Adapters are real PEFT folders (written
@@ -547,10 +578,11 @@ int main(int argc, char** argv) {
     else if (k == "--int8") a.int8 = true;
     else if (k == "--lora") a.lora_rank = val();
     else if (k == "--split") a.split = true;
+    else if (k == "--ab-lanes") a.ab_lanes = val();
     else if (k == "--kernels") return bench_kernels();
     else if (k == "--probe") return bench_probe(a.threads, val());
     else {
-      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK] [--split] [--kernels] [--probe ROUNDS]\n",
+      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK] [--split] [--ab-lanes N] [--kernels] [--probe ROUNDS]\n",
                    argv[0]);
       return 2;
     }
@@ -631,6 +663,7 @@ int main(int argc, char** argv) {
     window.push_back(read_pass(pool, probe_buf.words, bw.streams, probe_buf.sum));
     const double cpu0 = process_seconds();
     const auto td = Clock::now();
+    if (a.ab_lanes > 1) set_decode_lanes(step_s.size() % 4 == 1 || step_s.size() % 4 == 2 ? a.ab_lanes : 1);
     auto ev = engine.step();
     step_s.push_back(seconds_since(td));
     decode_s += step_s.back();
@@ -672,6 +705,7 @@ int main(int argc, char** argv) {
               "%.0f%% of the probe\n", roofline, bytes_per_token / 1e9, decode_tps * bytes_per_token / 1e9,
               100.0 * decode_tps / roofline);
   print_adjacent(adj, step_s, passes);
+  if (a.ab_lanes > 1) print_ab_lanes(a.ab_lanes, step_s, adj, bytes_per_token);
   if (a.split) print_split(decoded, decode_s, read_bw);
   if (a.lora_rank > 0) bench_lora(engine, cfg, a.lora_rank, std::max(4, a.decode / 2));
   return 0;
