@@ -286,8 +286,9 @@ void print_adjacent(const Adjacent& adj, const std::vector<double>& step_s, cons
 // --ab-lanes N: steps 4k and 4k+3 ran with one lane, 4k+1 and 4k+2 with N (ABBA, so a drift over the
 // run, e.g. attention growing with the position, hits both alike). Pairs (4k, 4k+1) and (4k+3, 4k+2):
 // the median of their time ratios N / 1, and each setting's share of its adjacent probe passes.
-void print_ab_lanes(int lanes, const std::vector<double>& step_s, const Adjacent& adj, double bytes) {
-  std::vector<double> ratio;
+void print_ab_lanes(int lanes, const std::vector<double>& step_s, const std::vector<double>& step_cpu, const Adjacent& adj,
+                    double bytes) {
+  std::vector<double> ratio, cpu_ratio;
   double t[2] = {}, pb[2] = {};
   int n[2] = {};
   for (size_t i = 0; i < adj.by_step.size(); ++i) {
@@ -297,6 +298,8 @@ void print_ab_lanes(int lanes, const std::vector<double>& step_s, const Adjacent
   for (size_t i = 0; i + 3 < step_s.size(); i += 4) {
     ratio.push_back(step_s[i + 1] / step_s[i]);
     ratio.push_back(step_s[i + 2] / step_s[i + 3]);
+    cpu_ratio.push_back(step_cpu[i + 1] / step_cpu[i]);
+    cpu_ratio.push_back(step_cpu[i + 2] / step_cpu[i + 3]);
   }
   if (ratio.empty() || !n[0] || !n[1]) return;
   const Spread r = spread(ratio);
@@ -311,6 +314,12 @@ void print_ab_lanes(int lanes, const std::vector<double>& step_s, const Adjacent
               ratio.size(), r.median, r.min, r.max);
   std::printf("ab lanes, fastest steps: 1 lane min %.2f ms, lower quartile %.2f; %d lanes min %.2f, lower quartile %.2f\n",
               1e3 * by[0].front(), 1e3 * by[0][by[0].size() / 4], lanes, 1e3 * by[1].front(), 1e3 * by[1][by[1].size() / 4]);
+  // Process CPU time per step: with --threads 1 the one thread's time streaming (firm where the CPUs are
+  // shared: time spent waiting for a CPU is not in it); with more, the waiting threads' spins are in it too.
+  const Spread c = spread(cpu_ratio);
+  std::printf("ab lanes, CPU time per step: ratio %d / 1 lane, median of %zu pairs %.3f (quartiles %.3f-%.3f)\n", lanes,
+              cpu_ratio.size(), c.median, [&] { auto v = cpu_ratio; std::sort(v.begin(), v.end()); return v[v.size() / 4]; }(),
+              [&] { auto v = cpu_ratio; std::sort(v.begin(), v.end()); return v[3 * v.size() / 4]; }());
 }
 
 // LoRA phase: decode cost with 0, 1 and 4 active adapters. Adapters are real PEFT folders (written
@@ -655,7 +664,7 @@ int main(int argc, char** argv) {
   ThreadPool pool(threads);
   const ProbeBuffer probe_buf;
   const Bandwidth bw = probe_bandwidth(pool, probe_buf);
-  std::vector<double> window, step_s;
+  std::vector<double> window, step_s, step_cpu;
   int decoded = 0;
   double decode_s = 0, decode_cpu = 0;
   op_timer::reset();
@@ -667,7 +676,8 @@ int main(int argc, char** argv) {
     auto ev = engine.step();
     step_s.push_back(seconds_since(td));
     decode_s += step_s.back();
-    decode_cpu += process_seconds() - cpu0;
+    step_cpu.push_back(process_seconds() - cpu0);
+    decode_cpu += step_cpu.back();
     if (ev.empty()) break;
     decoded += static_cast<int>(ev.size());
     if (ev[0].finish != FinishReason::kNone) break;
@@ -705,7 +715,7 @@ int main(int argc, char** argv) {
               "%.0f%% of the probe\n", roofline, bytes_per_token / 1e9, decode_tps * bytes_per_token / 1e9,
               100.0 * decode_tps / roofline);
   print_adjacent(adj, step_s, passes);
-  if (a.ab_lanes > 1) print_ab_lanes(a.ab_lanes, step_s, adj, bytes_per_token);
+  if (a.ab_lanes > 1) print_ab_lanes(a.ab_lanes, step_s, step_cpu, adj, bytes_per_token);
   if (a.split) print_split(decoded, decode_s, read_bw);
   if (a.lora_rank > 0) bench_lora(engine, cfg, a.lora_rank, std::max(4, a.decode / 2));
   return 0;
