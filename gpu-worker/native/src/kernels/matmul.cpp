@@ -198,7 +198,7 @@ void decode_rows(int64_t n_rows, int64_t grain, int64_t cap, int64_t ahead, Thre
   });
 }
 
-// A row range of a decode pass, for lanes_of.
+// A row range of a decode pass (decode_lanes_rows).
 struct RowRange {
   int64_t r0, r1;
 };
@@ -257,7 +257,7 @@ class RowKernel {
   }
 
   // Whether rows can go to matmul_q8_streams (decode lanes): the VNNI kernel over panels. Kernels of one
-  // group share the activations' buffers (the thread_locals above), so one group's xq() is every member's.
+  // group share the activations' buffers (the thread_locals above), so any member's q8_run serves the group.
   bool q8_streams() const { return xq_ != nullptr; }
   detail::Q8Stream q8_stream(int64_t r0, int64_t r1) const { return {w_->i8.data(), y_, r0, r1}; }
   void add_bias_rows(int64_t r0, int64_t r1) const {
