@@ -71,6 +71,7 @@ final class TurnRunner {
   private final Deps deps;
   private final TurnRequest req;
   private final UUID tenantId;
+  private final TokenCounter tokens; // the tenant's: counts of texts already counted are remembered
   private final StreamMetrics streamMetrics;
   private final ModelChoice model;
   private final ConversationStore.Begun turn;
@@ -100,6 +101,7 @@ final class TurnRunner {
     this.deps = deps;
     this.req = req;
     this.tenantId = tenantId;
+    this.tokens = deps.tokens().forTenant(tenantId);
     this.model = model;
     this.turn = turn;
     this.sampling = sampling;
@@ -324,7 +326,7 @@ final class TurnRunner {
     }
     // the tools offered take their part of the window before any history does
     return deps.tokenizer().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
-            asked, model.contextTokens() - deps.tokens().countTools(req.tools()), sampling.maxTokens(), deps.tokens()),
+            asked, model.contextTokens() - tokens.countTools(req.tools()), sampling.maxTokens(), tokens),
             PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
         .compose(whileOpen(prepared -> {
           answer.guardPrompt(prepared.content(), prepared.reasoning());
@@ -466,7 +468,8 @@ final class TurnRunner {
   private Future<Usage> deliveredUsage() {
     String c = answer.content();
     String r = answer.reasoning();
-    return deps.tokenizer().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false)
+    // the answer's text comes back as history in the next turn (remembered); its reasoning never does
+    return deps.tokenizer().executeBlocking(() -> tokens.count(c) + deps.tokens().count(r), false)
         .otherwise(0)
         .map(delivered -> new Usage(stream == null ? 0 : stream.promptTokens(), delivered));
   }

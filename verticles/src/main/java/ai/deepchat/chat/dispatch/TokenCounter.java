@@ -4,6 +4,7 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 
 import java.util.List;
+import java.util.UUID;
 
 /** Counts tokens the way the serving model does, so context budgets are exact rather than guessed. */
 public interface TokenCounter {
@@ -15,6 +16,14 @@ public interface TokenCounter {
   int TOOLS_OVERHEAD = 128;
 
   int count(String text);
+
+  /**
+   * The counter for {@code tenant}'s turns: the same counts, which a counter that remembers them ({@link
+   * RecentCounts}) keeps per tenant. This one: itself.
+   */
+  default TokenCounter forTenant(UUID tenant) {
+    return this;
+  }
 
   default int count(ChatMessage message) {
     int calls = 0;
