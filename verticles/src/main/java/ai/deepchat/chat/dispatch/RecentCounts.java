@@ -49,6 +49,25 @@ public final class RecentCounts implements TokenCounter {
 
   @Override
   public TokenCounter forTenant(UUID tenant) {
-    return text -> text == null || text.isEmpty() ? 0 : counts.get(new Key(tenant, text), k -> counter.count(k.text()));
+    return new TokenCounter() {
+      @Override
+      public int count(String text) {
+        return text == null || text.isEmpty() ? 0 : counts.get(new Key(tenant, text), k -> counter.count(k.text()));
+      }
+
+      @Override
+      public TokenCounter remembered() {
+        return text -> {
+          if (text == null || text.isEmpty()) {
+            return 0;
+          }
+          Integer n = counts.getIfPresent(new Key(tenant, text));
+          if (n == null) {
+            throw NotCounted.INSTANCE;
+          }
+          return n;
+        };
+      }
+    };
   }
 }

@@ -25,6 +25,23 @@ public interface TokenCounter {
     return this;
   }
 
+  /**
+   * The counts this counter has without encoding anything (a counter that remembers them), cheap enough for an
+   * event loop: a text it does not know throws {@link NotCounted}. Null (this one): none.
+   */
+  default TokenCounter remembered() {
+    return null;
+  }
+
+  /** A text a {@link #remembered()} counter does not know: count it with the counter itself, on a worker. */
+  final class NotCounted extends RuntimeException {
+    public static final NotCounted INSTANCE = new NotCounted();
+
+    private NotCounted() {
+      super("not counted yet", null, false, false); // thrown on a hot path: no stack trace
+    }
+  }
+
   default int count(ChatMessage message) {
     int calls = 0;
     if (message.toolCalls() != null) { // name and arguments, plus the markers around each call

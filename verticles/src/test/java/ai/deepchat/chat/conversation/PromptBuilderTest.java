@@ -70,6 +70,7 @@ class PromptBuilderTest {
       return counter.count(text);
     };
     TokenCounter remembered = new RecentCounts(tokenizer, RecentCounts.DEFAULT_MAX_CHARS).forTenant(UUID.randomUUID());
+    TokenCounter rememberedOnly = remembered.remembered();
     List<ChatMessage> history = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       history.add(new ChatMessage(i % 2 == 0 ? "user" : "assistant", "turn " + i + " " + "word ".repeat(20)));
@@ -85,6 +86,10 @@ class PromptBuilderTest {
     assertThat(next.messages()).isEqualTo(afresh.messages());
     assertThat(next.promptTokens()).isEqualTo(afresh.promptTokens());
     assertThat(encoded).containsExactlyInAnyOrder("question 42", "answer 41 " + "word ".repeat(20));
+    // built again from the remembered counts alone (what a turn does on its event loop): the same prompt
+    var onLoop = PromptBuilder.build("System.", List.of(), history, new ChatMessage("user", "question 42"), 600, 100,
+        rememberedOnly);
+    assertThat(onLoop).isEqualTo(next);
   }
 
   @Test

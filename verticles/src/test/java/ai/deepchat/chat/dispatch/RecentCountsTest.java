@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class RecentCountsTest {
 
@@ -39,6 +40,23 @@ class RecentCountsTest {
     assertThat(alpha.count("")).isZero();
     assertThat(alpha.count((String) null)).isZero();
     assertThat(tokenizer.encoded).containsExactly("What are your opening hours?");
+  }
+
+  /** What an event loop may ask: the counts already made, never the tokenizer. */
+  @Test
+  void theRememberedCountsAreTheTenantsOnlyAndNeverEncode() {
+    Spy tokenizer = new Spy(1);
+    RecentCounts counts = new RecentCounts(tokenizer, RecentCounts.DEFAULT_MAX_CHARS);
+    counts.forTenant(ALPHA).count("hello there");
+    TokenCounter alpha = counts.forTenant(ALPHA).remembered();
+    assertThat(alpha.count(new String("hello there".toCharArray()))).isEqualTo(11);
+    assertThat(alpha.count("")).isZero();
+    assertThatThrownBy(() -> alpha.count("not yet")).isSameAs(TokenCounter.NotCounted.INSTANCE);
+    assertThatThrownBy(() -> counts.forTenant(BETA).remembered().count("hello there"))
+        .isSameAs(TokenCounter.NotCounted.INSTANCE);
+    assertThat(tokenizer.encoded).containsExactly("hello there");
+    assertThat(counts.remembered()).isNull();
+    assertThat(new ApproxTokenCounter().forTenant(ALPHA).remembered()).isNull();
   }
 
   @Test
