@@ -8,6 +8,7 @@ import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.chat.conversation.ConversationVerticle;
 import ai.deepchat.chat.conversation.TurnLoops;
 import ai.deepchat.chat.dispatch.TokenCounter;
+import ai.deepchat.chat.dispatch.RecentCounts;
 import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
 import ai.deepchat.chat.intent.IntentRouterVerticle;
 import ai.deepchat.chat.widget.VisitorSockets;
@@ -97,6 +98,8 @@ public final class ChatFeature {
    * tokenizer (the test model's and DeepSeek API's). Blocking: loads a tokenizer file.
    */
   public static TokenCounter tokenCounter(Platform platform) {
-    return TokenizerTokenCounter.forConfig(platform.config());
+    TokenCounter counter = TokenizerTokenCounter.forConfig(platform.config());
+    // the native tokenizer is worth remembering; the estimate costs less than a lookup
+    return counter instanceof TokenizerTokenCounter ? new RecentCounts(counter, RecentCounts.DEFAULT_MAX_CHARS) : counter;
   }
 }

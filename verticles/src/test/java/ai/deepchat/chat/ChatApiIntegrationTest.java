@@ -1,5 +1,6 @@
 package ai.deepchat.chat;
 
+import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.engine.EngineMessages.CancelGeneration;
 import ai.deepchat.platform.cluster.ClusterMembership;
@@ -27,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -90,6 +92,32 @@ class ChatApiIntegrationTest {
     assertThat(h.string("SELECT r.status || '|' || (q.cmin = r.cmin) || '|' || (r.created_at > q.created_at)" + where))
         .isEqualTo("streaming|true|true");
     assertThat(pending.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * A conversation's second turn through the API encodes only its new text: its question (once, though the
+   * context check and the prompt both count it) and the answer it sends back; the tenant's system prompt and
+   * the first question were counted by the first turn (#25). Before: six texts (the system prompt and the
+   * question twice each, the first question and its answer).
+   */
+  @Test
+  void aTurnEncodesOnlyTheTextItsTenantsTurnsHaveNotCounted() {
+    String q1 = "Which plans do you sell? " + UUID.randomUUID();
+    HttpResponse<String> first = complete(a.apiKey(), ask(q1));
+    assertThat(first.statusCode()).isEqualTo(200);
+    String a1 = new JsonObject(first.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("content");
+    JsonObject second = new JsonObject().put("messages", new JsonArray()
+        .add(new JsonObject().put("role", "user").put("content", q1))
+        .add(new JsonObject().put("role", "assistant").put("content", a1))
+        .add(new JsonObject().put("role", "user").put("content", "And the cheapest one? " + UUID.randomUUID())));
+    long before = TokenizerTokenCounter.calls();
+    HttpResponse<String> resp = complete(a.apiKey(), second);
+    assertThat(resp.statusCode()).isEqualTo(200);
+    assertThat(TokenizerTokenCounter.calls() - before).isEqualTo(2);
+    // the emulated API was sent the whole conversation
+    JsonArray sent = h.remote.requests.get(h.remote.requests.size() - 1).getJsonArray("messages");
+    assertThat(sent.getJsonObject(sent.size() - 2).getString("content")).isEqualTo(a1);
   }
 
   @Test

@@ -378,6 +378,7 @@ public final class LoadBench {
     }
     String metricsAfter = scrape();
     double loadAfter = loadAverage();
+    tokenizerLine(metricsBefore, metricsAfter, stats.answers.sum());
     if (profile) {
       Path jfr = out.resolve("node-" + stamp + "-" + users + ".jfr").toAbsolutePath();
       jcmd("JFR.stop", "name=bench", "filename=" + jfr);
@@ -468,6 +469,29 @@ public final class LoadBench {
     cmd.addAll(List.of(command));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     p.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** The node's token counting over the window (#25): texts encoded, their characters, the time, per answer. */
+  private void tokenizerLine(String before, String after, long answers) {
+    double calls = counter(after, "deepchat_tokenizer_calls_total") - counter(before, "deepchat_tokenizer_calls_total");
+    if (answers <= 0 || calls < 0 || after.indexOf("deepchat_tokenizer_calls_total") < 0) {
+      return;
+    }
+    double chars = counter(after, "deepchat_tokenizer_chars_total") - counter(before, "deepchat_tokenizer_chars_total");
+    double seconds = counter(after, "deepchat_tokenizer_seconds_total") - counter(before, "deepchat_tokenizer_seconds_total");
+    line(String.format("  tokenizer: %.2f texts encoded per answer, %.0f characters, %.1f us encoding (the node's count)",
+        calls / answers, chars / answers, 1e6 * seconds / answers));
+  }
+
+  /** A counter's value in a Prometheus scrape, summed over its labels (0 when absent). */
+  static double counter(String metricsText, String name) {
+    double sum = 0;
+    for (String line : metricsText.split("\n")) {
+      if (line.startsWith(name) && line.length() > name.length() && (line.charAt(name.length()) == ' ' || line.charAt(name.length()) == '{')) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
   }
 
   private String scrape() throws Exception {

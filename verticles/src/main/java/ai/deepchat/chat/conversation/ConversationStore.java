@@ -122,7 +122,7 @@ final class ConversationStore {
     Settings held = known == null && db.chatSettings().get(tenantId) instanceof Settings s ? s : null;
     ModelChoice chosen = held != null ? choice.withoutStatements() : null;
     Future<Begun> begun = chosen != null
-        ? prepare(req, chosen, held, tenantSampling).compose(p -> alone(tenantId, req, conversationId, p))
+        ? prepare(tenantId, req, chosen, held, tenantSampling).compose(p -> alone(tenantId, req, conversationId, p))
         : inTransaction(tenantId, req, conversationId, choice, tenantSampling, known);
     return begun.recover(err -> {
       if (SqlStates.isUniqueViolation(err)) {
@@ -138,7 +138,7 @@ final class ConversationStore {
   }
 
   /** The message limits, the sampling, the token count (on the tokenizer pool) and the context check. */
-  private Future<Prepared> prepare(TurnRequest req, ModelChoice model, Settings settings,
+  private Future<Prepared> prepare(UUID tenantId, TurnRequest req, ModelChoice model, Settings settings,
                                    BiFunction<ModelChoice, JsonObject, SamplingParams> tenantSampling) {
     List<ChatMessage> msgs = req.messages();
     for (ChatMessage m : msgs) {
@@ -149,8 +149,9 @@ final class ConversationStore {
       }
     }
     SamplingParams sampling = req.sampling() != null ? req.sampling() : tenantSampling.apply(model, settings.extra());
-    // tokenizers are native code: count on the tokenizer pool
-    return tokenizer.executeBlocking(() -> pinnedTokens(settings, msgs) + tokens.countTools(req.tools()), false)
+    // tokenizers are native code: count on the tokenizer pool; the prompt counts these texts again (remembered)
+    TokenCounter counts = tokens.forTenant(tenantId);
+    return tokenizer.executeBlocking(() -> pinnedTokens(counts, settings, msgs) + counts.countTools(req.tools()), false)
         .compose(pinned -> {
           int maxTokens = sampling.maxTokens();
           if (pinned + maxTokens > model.contextTokens()) {
@@ -181,7 +182,7 @@ final class ConversationStore {
                                       KnownAnswer known) {
     // both reads sent at once: the connection pipelines them
     return db.inTenant(tenantId, c -> Future.all(choice.apply(c), settings(c, tenantId)).compose(read ->
-        prepare(req, read.resultAt(0), read.resultAt(1), tenantSampling).compose(p -> {
+        prepare(tenantId, req, read.resultAt(0), read.resultAt(1), tenantSampling).compose(p -> {
           SamplingParams sampling = p.sampling();
           return written(c, tenantId, req, conversationId, p, sampling.constraint() == null ? known : null)
               .compose(b -> {
@@ -200,7 +201,7 @@ final class ConversationStore {
    * What the model must see whatever the history: system prompt, the caller's system messages, the question
    * (and the tools offered, added by the caller).
    */
-  private int pinnedTokens(Settings settings, List<ChatMessage> msgs) {
+  private static int pinnedTokens(TokenCounter tokens, Settings settings, List<ChatMessage> msgs) {
     int pinned = tokens.count(settings.systemPrompt()) + TokenCounter.MESSAGE_OVERHEAD + tokens.count(msgs.get(msgs.size() - 1));
     for (ChatMessage m : msgs.subList(0, msgs.size() - 1)) {
       pinned += m.role().equals("system") ? tokens.count(m) : 0;

@@ -71,6 +71,7 @@ final class TurnRunner {
   private final Deps deps;
   private final TurnRequest req;
   private final UUID tenantId;
+  private final TokenCounter tokens; // the tenant's: counts of texts already counted are remembered
   private final StreamMetrics streamMetrics;
   private final ModelChoice model;
   private final ConversationStore.Begun turn;
@@ -100,6 +101,7 @@ final class TurnRunner {
     this.deps = deps;
     this.req = req;
     this.tenantId = tenantId;
+    this.tokens = deps.tokens().forTenant(tenantId);
     this.model = model;
     this.turn = turn;
     this.sampling = sampling;
@@ -314,8 +316,9 @@ final class TurnRunner {
   }
 
   /**
-   * The prompt, built on the tokenizer pool (token counting runs the tokenizer, native code), then the model
-   * asked. The answer may not recite the tenant's system prompt, whatever the sources or the question ask.
+   * The prompt, built on the tokenizer pool (token counting runs the tokenizer, native code), or here when every
+   * count it needs is remembered, then the model asked. The answer may not recite the tenant's system prompt,
+   * whatever the sources or the question ask.
    */
   private Future<TurnOutcome> prompt(List<RetrievedChunk> chunks, ResponseCache.Key key, TenantModeration policy) {
     String systemPrompt = turn.settings().systemPrompt();
@@ -323,9 +326,28 @@ final class TurnRunner {
     record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
     }
     // the tools offered take their part of the window before any history does
-    return deps.tokenizer().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(),
-            asked, model.contextTokens() - deps.tokens().countTools(req.tools()), sampling.maxTokens(), deps.tokens()),
-            PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false)
+    Future<Prepared> built = null;
+    TokenCounter remembered = tokens.remembered();
+    PromptLeakGuard compiled = remembered == null ? null : PromptLeakGuard.ifCompiled(systemPrompt);
+    if (compiled != null) {
+      // every text counted before (the question by the context check, the history by earlier turns): built here,
+      // without the hop to the tokenizer pool and back
+      try {
+        built = Future.succeededFuture(new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(), asked,
+            model.contextTokens() - remembered.countTools(req.tools()), sampling.maxTokens(), remembered),
+            compiled, PromptLeakGuard.ifCompiled(systemPrompt)));
+      } catch (TokenCounter.NotCounted notYet) {
+        built = null; // a text new to this tenant's counts: on the pool, which counts it
+      } catch (RuntimeException e) {
+        built = Future.failedFuture(e);
+      }
+    }
+    if (built == null) {
+      built = deps.tokenizer().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks,
+              turn.history(), asked, model.contextTokens() - tokens.countTools(req.tools()), sampling.maxTokens(), tokens),
+          PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false);
+    }
+    return built
         .compose(whileOpen(prepared -> {
           answer.guardPrompt(prepared.content(), prepared.reasoning());
           return stream(prepared.prompt(), key, policy);
@@ -466,7 +488,8 @@ final class TurnRunner {
   private Future<Usage> deliveredUsage() {
     String c = answer.content();
     String r = answer.reasoning();
-    return deps.tokenizer().executeBlocking(() -> deps.tokens().count(c) + deps.tokens().count(r), false)
+    // the answer's text comes back as history in the next turn (remembered); its reasoning never does
+    return deps.tokenizer().executeBlocking(() -> tokens.count(c) + deps.tokens().count(r), false)
         .otherwise(0)
         .map(delivered -> new Usage(stream == null ? 0 : stream.promptTokens(), delivered));
   }

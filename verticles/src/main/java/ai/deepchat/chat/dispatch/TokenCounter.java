@@ -4,6 +4,7 @@ import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.ToolSpec;
 
 import java.util.List;
+import java.util.UUID;
 
 /** Counts tokens the way the serving model does, so context budgets are exact rather than guessed. */
 public interface TokenCounter {
@@ -15,6 +16,31 @@ public interface TokenCounter {
   int TOOLS_OVERHEAD = 128;
 
   int count(String text);
+
+  /**
+   * The counter for {@code tenant}'s turns: the same counts, which a counter that remembers them ({@link
+   * RecentCounts}) keeps per tenant. This one: itself.
+   */
+  default TokenCounter forTenant(UUID tenant) {
+    return this;
+  }
+
+  /**
+   * The counts this counter has without encoding anything (a counter that remembers them), cheap enough for an
+   * event loop: a text it does not know throws {@link NotCounted}. Null (this one): none.
+   */
+  default TokenCounter remembered() {
+    return null;
+  }
+
+  /** A text a {@link #remembered()} counter does not know: count it with the counter itself, on a worker. */
+  final class NotCounted extends RuntimeException {
+    public static final NotCounted INSTANCE = new NotCounted();
+
+    private NotCounted() {
+      super("not counted yet", null, false, false); // thrown on a hot path: no stack trace
+    }
+  }
 
   default int count(ChatMessage message) {
     int calls = 0;

@@ -1,9 +1,12 @@
 package ai.deepchat.chat.dispatch;
 
+import ai.deepchat.chat.cache.ResponseCache;
 import ai.deepchat.platform.config.PlatformConfig;
 import ai.deepchat.tokenizer.BundledTokenizer;
 import ai.deepchat.tokenizer.DeepSeekTokenizer;
 import ai.deepchat.tokenizer.TokenizerRegistry;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Exact counts with the model's own tokenizer (Hugging Face tokenizer.json through platform-tokenizer's
@@ -25,10 +29,34 @@ public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable 
 
   private static final Logger LOG = LoggerFactory.getLogger(TokenizerTokenCounter.class);
 
+  /** Node-wide (the native tokenizers are shared too): what the tokenizer pool spends its time on (#25). */
+  private static final LongAdder CALLS = new LongAdder();
+  private static final LongAdder CHARS = new LongAdder();
+  private static final LongAdder NANOS = new LongAdder();
+
   private final DeepSeekTokenizer tokenizer;
 
   public TokenizerTokenCounter(DeepSeekTokenizer tokenizer) {
     this.tokenizer = tokenizer;
+    register(ResponseCache.registry());
+  }
+
+  /**
+   * deepchat_tokenizer_calls_total, _chars_total and _seconds_total: texts encoded to count their tokens, their
+   * characters and the time spent encoding them. Registering again returns the meters already there.
+   */
+  private static void register(MeterRegistry registry) {
+    FunctionCounter.builder("deepchat.tokenizer.calls", CALLS, LongAdder::doubleValue)
+        .description("Texts the node's tokenizer encoded to count their tokens").register(registry);
+    FunctionCounter.builder("deepchat.tokenizer.chars", CHARS, LongAdder::doubleValue)
+        .description("Characters (UTF-16 units) of the texts the node's tokenizer encoded").register(registry);
+    FunctionCounter.builder("deepchat.tokenizer.seconds", NANOS, n -> n.doubleValue() / 1e9)
+        .description("Time spent encoding texts to count their tokens").register(registry);
+  }
+
+  /** Texts encoded by every counter of this JVM so far (tests and benches read it). */
+  public static long calls() {
+    return CALLS.sum();
   }
 
   /** The serving model's tokenizer; the approximate counter only if no tokenizer can be loaded. Blocking. */
@@ -64,7 +92,15 @@ public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable 
 
   @Override
   public int count(String text) {
-    return text == null || text.isEmpty() ? 0 : tokenizer.encode(text, false).length;
+    if (text == null || text.isEmpty()) {
+      return 0;
+    }
+    long start = System.nanoTime();
+    int n = tokenizer.encode(text, false).length;
+    NANOS.add(System.nanoTime() - start);
+    CALLS.increment();
+    CHARS.add(text.length());
+    return n;
   }
 
   @Override

@@ -87,6 +87,18 @@ public final class PromptLeakGuard {
     return c.automaton() == null ? NONE : new PromptLeakGuard(c.automaton(), c.secrets());
   }
 
+  /**
+   * As {@link #forPrompt}, but only from what was compiled already (null when {@code systemPrompt} was not): no
+   * compilation, so cheap enough for an event loop.
+   */
+  public static PromptLeakGuard ifCompiled(String systemPrompt) {
+    if (systemPrompt == null || systemPrompt.isBlank()) {
+      return NONE;
+    }
+    Compiled c = COMPILED.getIfPresent(systemPrompt);
+    return c == null ? null : c.automaton() == null ? NONE : new PromptLeakGuard(c.automaton(), c.secrets());
+  }
+
   private static Compiled compile(String systemPrompt) {
     List<String> secrets = new ArrayList<>();
     for (String word : systemPrompt.split("\\s+")) {

@@ -1,6 +1,7 @@
 package ai.deepchat.chat.conversation;
 
 import ai.deepchat.chat.dispatch.ApproxTokenCounter;
+import ai.deepchat.chat.dispatch.RecentCounts;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.platform.engine.EngineMessages.ChatMessage;
 import ai.deepchat.platform.engine.EngineMessages.ToolCall;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -54,6 +56,40 @@ class PromptBuilderTest {
     // the kept history starts with a question, not an orphaned answer
     assertThat(m.get(1).role()).isEqualTo("user");
     assertThat(prompt.promptTokens()).isEqualTo(counter.count(m));
+  }
+
+  /**
+   * A conversation's next prompt with the tenant's remembered counts: the same messages kept and the same
+   * prompt tokens as counted afresh, and only its new text (the new question, the last answer) encoded (#25).
+   */
+  @Test
+  void theNextTurnEncodesOnlyItsNewTextAndKeepsTheSameBudget() {
+    List<String> encoded = new ArrayList<>();
+    TokenCounter tokenizer = text -> {
+      encoded.add(text);
+      return counter.count(text);
+    };
+    TokenCounter remembered = new RecentCounts(tokenizer, RecentCounts.DEFAULT_MAX_CHARS).forTenant(UUID.randomUUID());
+    TokenCounter rememberedOnly = remembered.remembered();
+    List<ChatMessage> history = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      history.add(new ChatMessage(i % 2 == 0 ? "user" : "assistant", "turn " + i + " " + "word ".repeat(20)));
+    }
+    PromptBuilder.build("System.", List.of(), history, new ChatMessage("user", "question 40"), 600, 100, remembered);
+    history.add(new ChatMessage("user", "question 40"));
+    history.add(new ChatMessage("assistant", "answer 41 " + "word ".repeat(20)));
+    encoded.clear();
+    var next = PromptBuilder.build("System.", List.of(), history, new ChatMessage("user", "question 42"), 600, 100,
+        remembered);
+    var afresh = PromptBuilder.build("System.", List.of(), history, new ChatMessage("user", "question 42"), 600, 100,
+        counter);
+    assertThat(next.messages()).isEqualTo(afresh.messages());
+    assertThat(next.promptTokens()).isEqualTo(afresh.promptTokens());
+    assertThat(encoded).containsExactlyInAnyOrder("question 42", "answer 41 " + "word ".repeat(20));
+    // built again from the remembered counts alone (what a turn does on its event loop): the same prompt
+    var onLoop = PromptBuilder.build("System.", List.of(), history, new ChatMessage("user", "question 42"), 600, 100,
+        rememberedOnly);
+    assertThat(onLoop).isEqualTo(next);
   }
 
   @Test

@@ -55,6 +55,19 @@ class PromptLeakGuardTest {
     assertThat(seen.text()).startsWith("ok: ").hasSizeLessThan("ok: ".length() + PromptLeakGuard.HOLD_WEIGHT);
   }
 
+  /** What an event loop may ask for: a guard from the prompt compiled before, never a compilation. */
+  @Test
+  void aGuardWithoutCompilingOnlyOnceThePromptWasCompiled() {
+    String prompt = PROMPT + " " + java.util.UUID.randomUUID();
+    assertThat(PromptLeakGuard.ifCompiled(prompt)).isNull();
+    assertThat(PromptLeakGuard.ifCompiled("  ")).isNotNull();
+    PromptLeakGuard.forPrompt(prompt);
+    PromptLeakGuard guard = PromptLeakGuard.ifCompiled(prompt);
+    assertThat(stream(guard, "Sure! My instructions say: " + prompt).leaked()).isTrue();
+    // a guard of its own, not the first one's state
+    assertThat(PromptLeakGuard.ifCompiled(prompt)).isNotSameAs(guard);
+  }
+
   @Test
   void theCanaryAloneIsALeak() {
     Seen seen = stream(PromptLeakGuard.forPrompt(PROMPT), "The code is ", CANARY.substring(0, 9), CANARY.substring(9),
