@@ -379,8 +379,8 @@ final class ConversationStore {
    * The answer row already complete: the columns and values a finish writes (its parameters, {@link
    * #finishRow}), in one insert instead of an insert and an update. The conversation was moved by this
    * transaction already (inserted or updated at now(), the time a finish would set). The two latencies are cast to
-   * their base type: a parameter bound straight to an integer column's domain (V60) is described by the domain's
-   * type, which the client encodes only from a String.
+   * their base type: were their columns domains (as V60 made the text columns), a parameter bound straight to them
+   * would be described by the domain's type, which the client encodes only from a String.
    */
   private Future<UUID> insertAnswered(SqlConnection c, UUID conversationId, UUID userId, UUID modelVersion,
                                       KnownAnswer known) {
