@@ -379,7 +379,9 @@ final class ConversationStore {
   /**
    * The answer row already complete: the columns and values a finish writes (its parameters, {@link
    * #finishRow}), in one insert instead of an insert and an update. The conversation was moved by this
-   * transaction already (inserted or updated at now(), the time a finish would set).
+   * transaction already (inserted or updated at now(), the time a finish would set). The two latencies are cast to
+   * their base type: were their columns domains (as V60 made the text columns), a parameter bound straight to them
+   * would be described by the domain's type, which the client encodes only from a String.
    */
   private Future<UUID> insertAnswered(SqlConnection c, UUID conversationId, UUID userId, UUID modelVersion,
                                       KnownAnswer known) {
@@ -387,8 +389,8 @@ final class ConversationStore {
     return storing(c.preparedQuery("INSERT INTO messages (id, status, content, reasoning, citations, intent, "
             + "intent_score, prompt_tokens, completion_tokens, trace, finish_reason, tool_calls, first_token_ms, "
             + "answer_ms, conversation_id, faq_entry_id, reply_to, model_version_id, tenant_id, role, created_at, "
-            + "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-            + "app_tenant(), 'assistant', clock_timestamp(), clock_timestamp())")
+            + "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::integer, $14::integer, "
+            + "$15, $16, $17, $18, app_tenant(), 'assistant', clock_timestamp(), clock_timestamp())")
         .execute(known.row(conversationId, answerId).addValue(userId).addValue(modelVersion)))
         .map(answerId);
   }

@@ -69,7 +69,9 @@ final class VisitorConversations {
    * comment); returns the tenant model version that wrote the answer (null if none).
    */
   Future<UUID> feedback(VisitorTokens.Visitor visitor, UUID messageId, int value, String comment) {
-    return db.inTenant(visitor.tenantId(), c -> c.preparedQuery("UPDATE messages m SET feedback = $1, "
+    // $1 cast to the base type: were the column a domain (as V60 made the text columns), the parameter would be
+    // described by the domain's type, which the client encodes only from a String
+    return db.inTenant(visitor.tenantId(), c -> c.preparedQuery("UPDATE messages m SET feedback = $1::smallint, "
             + "feedback_comment = coalesce($4, m.feedback_comment), updated_at = now() "
             + "FROM conversations cv WHERE m.id = $2 AND m.role = 'assistant' AND cv.id = m.conversation_id "
             + "AND cv.visitor_id = $3 AND cv.channel = 'widget' RETURNING m.model_version_id")

@@ -30,8 +30,8 @@ public class TurnTransactionsMicrobench {
 
   private static final String FINISH = "WITH answer AS (UPDATE messages SET status = $2, content = $3, "
       + "reasoning = $4, citations = $5, intent = $6, intent_score = $7, prompt_tokens = $8, "
-      + "completion_tokens = $9, trace = $10, finish_reason = $11, tool_calls = $12, first_token_ms = $13, "
-      + "answer_ms = $14, faq_entry_id = $16, updated_at = now() WHERE id = $1 AND status = 'streaming') "
+      + "completion_tokens = $9, trace = $10, finish_reason = $11, tool_calls = $12, first_token_ms = $13::integer, "
+      + "answer_ms = $14::integer, faq_entry_id = $16, updated_at = now() WHERE id = $1 AND status = 'streaming') "
       + "UPDATE conversations SET updated_at = now() WHERE id = $15";
   private static final String SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";
 
