@@ -60,8 +60,7 @@ public final class Database {
     // As Pool.withTransaction, except that the tenant setting is sent right behind BEGIN instead of after
     // its answer: one round trip for both (the connection pipelines them). The work starts only once both
     // have succeeded, so none of it can run outside the transaction or without its tenant.
-    LoopPools.Lane lane = pools.take();
-    return lane.pool().getConnection().onFailure(err -> lane.done()).compose(conn -> {
+    return pools.take().compose(lane -> lane.pool().getConnection().onFailure(err -> pools.done(lane)).compose(conn -> {
       Future<Transaction> begun = conn.begin();
       Future<?> scoped = conn.preparedQuery(SET_TENANT).execute(Tuple.of(tenantId.toString()));
       return begun
@@ -71,10 +70,10 @@ public final class Database {
                   : tx.rollback().transform(ignored -> Future.<T>failedFuture(err))))
           // closing a connection whose transaction is still open (BEGIN or the setting failed) rolls it back
           .onComplete(ar -> {
-            conn.close();
-            lane.done();
+            conn.close(); // back in its pool first, so the lane's next use finds it idle
+            pools.done(lane);
           });
-    });
+    }));
   }
 
   private static final String SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";

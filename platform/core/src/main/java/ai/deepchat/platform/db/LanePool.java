@@ -33,25 +33,25 @@ final class LanePool implements Pool {
     this.pools = pools;
   }
 
-  /** {@code use} on a lane taken now, given back when the returned future completes. */
+  /** {@code use} on a lane taken now (or once one frees), given back when the returned future completes. */
   private <T> Future<T> onLane(Function<Pool, Future<T>> use) {
-    LoopPools.Lane lane = pools.take();
-    Future<T> result;
-    try {
-      result = use.apply(lane.pool());
-    } catch (RuntimeException e) {
-      lane.done();
-      throw e;
-    }
-    return result.andThen(ar -> lane.done());
+    return pools.take().compose(lane -> {
+      Future<T> result;
+      try {
+        result = use.apply(lane.pool());
+      } catch (RuntimeException e) {
+        pools.done(lane);
+        return Future.failedFuture(e);
+      }
+      return result.andThen(ar -> pools.done(lane));
+    });
   }
 
   @Override
   public Future<SqlConnection> getConnection() {
-    LoopPools.Lane lane = pools.take();
-    return lane.pool().getConnection()
-        .<SqlConnection>map(conn -> new LaneConnection(conn, lane))
-        .onFailure(err -> lane.done());
+    return pools.take().compose(lane -> lane.pool().getConnection()
+        .<SqlConnection>map(conn -> new LaneConnection(conn, () -> pools.done(lane)))
+        .onFailure(err -> pools.done(lane)));
   }
 
   @Override
@@ -157,20 +157,21 @@ final class LanePool implements Pool {
   /** A held connection of a lane: closing it (back to its pool) gives the lane back, once. */
   private static final class LaneConnection implements SqlConnection {
     private final SqlConnection conn;
-    private LoopPools.Lane lane;
+    private Runnable release;
 
-    LaneConnection(SqlConnection conn, LoopPools.Lane lane) {
+    LaneConnection(SqlConnection conn, Runnable release) {
       this.conn = conn;
-      this.lane = lane;
+      this.release = release;
     }
 
     @Override
     public Future<Void> close() {
-      if (lane != null) {
-        lane.done();
-        lane = null;
+      Future<Void> closed = conn.close(); // back in its pool first, so the lane's next use finds it idle
+      if (release != null) {
+        release.run();
+        release = null;
       }
-      return conn.close();
+      return closed;
     }
 
     @Override

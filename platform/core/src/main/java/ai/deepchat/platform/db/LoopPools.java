@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
@@ -13,6 +14,8 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
@@ -24,17 +27,18 @@ import java.util.function.IntFunction;
  * loop), so a turn's statements are sent and answered on the caller's thread. The configured size is
  * shared out, so the node holds no more connections than before.
  *
- * <p>A loop whose own pool is busy borrows (the fourteenth session): a statement waits in its own loop's
- * queue only when no other pool has an idle connection, since a wait costs more than two wake-ups (the FAQ
- * runs' p99). Each pool counts what was asked of it and not yet answered ({@link Lane}); a lender is asked
- * only while it has more open connections than asks, so borrowing never opens a connection on the wrong
- * loop. When every pool is busy, the statement joins the shortest queue.
+ * <p>A loop whose own pool is busy borrows (the fourteenth session): a wait costs more than two wake-ups
+ * (the FAQ runs' p99). Each pool counts the uses it serves ({@link Lane}); a lender is asked only while it
+ * has more open connections than uses, so borrowing never opens a connection on the wrong loop. When every
+ * pool is busy, uses wait in one queue for the node and each connection freed goes to the oldest.
  */
 final class LoopPools {
 
   private final List<Lane> lanes;
   /** Each event loop's lane; read-only after construction, so lookups need no lock. */
   private final Map<EventExecutor, Lane> byLoop;
+  /** Uses waiting for a connection while every pool is busy (per-loop pools only). */
+  private final Queue<Promise<Lane>> waiting = new ConcurrentLinkedQueue<>();
   /** What {@link Database#pool()} hands out: the one pool itself, or a pool that picks a lane per use. */
   private final Pool client;
 
@@ -75,19 +79,63 @@ final class LoopPools {
   }
 
   /**
-   * The lane for one use from the calling context, already counted: give it back with {@link Lane#done()}
-   * when the use ends. The calling loop's own pool while it has a connection free or may open one; else
-   * the pool with the most idle open connections; else the shortest queue (the caller's own on a tie).
+   * The lane for one use from the calling context, counted: give it back with {@link #done} when the use
+   * ends. The calling loop's own pool while it has a connection free or may open one; else the pool with
+   * the most idle open connections; else, every pool busy, the use waits in the node's one queue, oldest
+   * first, for the next connection any pool frees (so no use waits while another pool's connection idles,
+   * and the order is one pool's).
    */
-  Lane take() {
+  Future<Lane> take() {
     Lane own = own();
     if (byLoop.isEmpty()) {
       own.asked.incrementAndGet();
-      return own;
+      return Future.succeededFuture(own);
     }
-    if (own.takeBelow(own.maxSize)) {
-      return own;
+    Lane lane = own.takeBelow(own.maxSize) ? own : lender();
+    if (lane != null) {
+      return Future.succeededFuture(lane);
     }
+    Context ctx = Vertx.currentContext();
+    Promise<Lane> turn = ctx instanceof ContextInternal internal ? internal.promise() : Promise.promise();
+    waiting.add(turn);
+    handOff(); // a use may have ended between the look and the queueing
+    return turn.future();
+  }
+
+  /** Ends a use counted by {@link #take()}: its connection goes to the oldest waiting use, if any. */
+  void done(Lane lane) {
+    Promise<Lane> next = waiting.poll();
+    if (next != null) {
+      next.complete(lane); // still counted: the connection just freed serves the next use
+      return;
+    }
+    lane.asked.decrementAndGet();
+    if (!waiting.isEmpty()) {
+      handOff();
+    }
+  }
+
+  /** Gives idle connections to waiting uses while both are there. */
+  private void handOff() {
+    while (!waiting.isEmpty()) {
+      Lane lane = lender();
+      if (lane == null) {
+        return;
+      }
+      Promise<Lane> next = waiting.poll();
+      if (next == null) {
+        lane.asked.decrementAndGet();
+      } else {
+        next.complete(lane);
+      }
+    }
+  }
+
+  /**
+   * A pool with an idle open connection, counted, the one with most; null if none. A pool that may still
+   * grow but has no idle connection is not one: asked from another loop, it would open its connection there.
+   */
+  private Lane lender() {
     while (true) {
       Lane lender = null;
       int mostIdle = 0;
@@ -98,22 +146,10 @@ final class LoopPools {
           lender = lane;
         }
       }
-      if (lender == null) {
-        break;
-      }
-      if (lender.takeBelow(lender.pool.size())) {
+      if (lender == null || lender.takeBelow(lender.pool.size())) {
         return lender;
       }
     }
-    Lane shortest = own;
-    for (Lane lane : lanes) {
-      // a lane that may still grow is skipped: asked there, it would open a connection on this loop
-      if (lane.queued() >= 0 && lane.queued() < shortest.queued()) {
-        shortest = lane;
-      }
-    }
-    shortest.asked.incrementAndGet();
-    return shortest;
   }
 
   /** The lane of the calling context's event loop (a worker context's too); callers off Vert.x get the first. */
@@ -157,10 +193,7 @@ final class LoopPools {
     return Future.all(closing).mapEmpty();
   }
 
-  /**
-   * One pool and what is asked of it now (statements and held connections, waiting ones included), counted
-   * by every loop that uses it.
-   */
+  /** One pool and the uses it serves now (statements, transactions, held connections), counted by every loop. */
   static final class Lane {
     private final Pool pool;
     private final int maxSize;
@@ -175,19 +208,9 @@ final class LoopPools {
       return pool;
     }
 
-    /** Ends one use counted by {@link LoopPools#take()}. */
-    void done() {
-      asked.decrementAndGet();
-    }
-
-    /** Open connections nothing asked for (the pool's size is read without a lock: a hint). */
+    /** Open connections no use holds (the pool's size is read without a lock: a hint). */
     private int idle() {
       return pool.size() - asked.get();
-    }
-
-    /** Asks waiting for a connection (negative: room). */
-    private int queued() {
-      return asked.get() - maxSize;
     }
 
     /** Counts one ask if fewer than {@code limit} are out. */

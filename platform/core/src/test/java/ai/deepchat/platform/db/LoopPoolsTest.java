@@ -87,6 +87,38 @@ class LoopPoolsTest {
         .hasSize(1);
   }
 
+  /**
+   * Every pool busy: a use waits in the node's one queue and takes the first connection any loop frees, not
+   * only its own loop's (before, it waited for its own pool's, here 1.5 s longer, while another's idled).
+   */
+  @Test
+  void whenEveryPoolIsBusyAWaitingUseTakesTheFirstConnectionFreedOnAnyLoop(Vertx vertx) throws Exception {
+    TestDatabase testDb = TestDatabase.fresh(vertx);
+    UUID tenant = await(testDb.tenant("queue"));
+    Database db = testDb.pool(vertx, SIZE, true);
+    List<Context> loops = eventLoops(vertx);
+    int share = SIZE / loops.size();
+    List<Map<Integer, Set<String>>> opened = new ArrayList<>();
+    List<Future<Void>> warm = new ArrayList<>();
+    for (Context loop : loops) {
+      Map<Integer, Set<String>> own = new ConcurrentHashMap<>();
+      opened.add(own);
+      warm.add(burst(loop, db, tenant, share, own));
+    }
+    await(Future.all(warm));
+
+    // loop 1's uses end after 0.5 s, every other loop's after 2 s; then loop 0 asks for one more
+    List<Future<Void>> busy = new ArrayList<>();
+    for (int i = 0; i < loops.size(); i++) {
+      busy.add(burst(loops.get(i), db, tenant, share, new ConcurrentHashMap<>(), i == 1 ? "0.5" : "2"));
+    }
+    Thread.sleep(200);
+    Map<Integer, Set<String>> waited = new ConcurrentHashMap<>();
+    await(burst(loops.get(0), db, tenant, 1, waited));
+    assertThat(waited.keySet()).as("the connection the waiting use got").isSubsetOf(opened.get(1).keySet());
+    await(Future.all(busy));
+  }
+
   private static List<Context> eventLoops(Vertx vertx) {
     List<Context> loops = new ArrayList<>();
     for (EventExecutor loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
