@@ -39,6 +39,8 @@ final class LoopPools {
   private final Map<EventExecutor, Lane> byLoop;
   /** Uses waiting for a connection while every pool is busy (per-loop pools only). */
   private final Queue<Promise<Lane>> waiting = new ConcurrentLinkedQueue<>();
+  /** The one pool's lane, as {@link #take()} answers with one pool. */
+  private final Future<Lane> onlyLane;
   /** What {@link Database#pool()} hands out: the one pool itself, or a pool that picks a lane per use. */
   private final Pool client;
 
@@ -46,6 +48,7 @@ final class LoopPools {
     this.lanes = List.copyOf(lanes);
     this.byLoop = byLoop;
     this.client = byLoop.isEmpty() ? lanes.get(0).pool() : new LanePool(this);
+    this.onlyLane = Future.succeededFuture(lanes.get(0));
   }
 
   /** One pool for every caller, as before #25. */
@@ -86,11 +89,10 @@ final class LoopPools {
    * and the order is one pool's).
    */
   Future<Lane> take() {
-    Lane own = own();
     if (byLoop.isEmpty()) {
-      own.asked.incrementAndGet();
-      return Future.succeededFuture(own);
+      return onlyLane; // one pool (the default): its own queue orders the uses, nothing to count
     }
+    Lane own = own();
     Lane lane = own.takeBelow(own.maxSize) ? own : lender();
     if (lane != null) {
       return Future.succeededFuture(lane);
@@ -104,6 +106,9 @@ final class LoopPools {
 
   /** Ends a use counted by {@link #take()}: its connection goes to the oldest waiting use, if any. */
   void done(Lane lane) {
+    if (byLoop.isEmpty()) {
+      return;
+    }
     Promise<Lane> next = waiting.poll();
     if (next != null) {
       next.complete(lane); // still counted: the connection just freed serves the next use
