@@ -10,7 +10,7 @@ import ai.deepchat.chat.conversation.TurnLoops;
 import ai.deepchat.chat.dispatch.TokenCounter;
 import ai.deepchat.chat.dispatch.RecentCounts;
 import ai.deepchat.chat.dispatch.TokenizerTokenCounter;
-import ai.deepchat.chat.intent.IntentRouterVerticle;
+import ai.deepchat.chat.intent.RouteLoops;
 import ai.deepchat.chat.widget.VisitorSockets;
 import ai.deepchat.chat.widget.VisitorTokens;
 import ai.deepchat.chat.widget.WidgetModule;
@@ -54,7 +54,8 @@ public final class ChatFeature {
   }
 
   /**
-   * Intent routing (FAQ entries matched with {@code faqModel}), then conversations (which ask the router),
+   * Intent routing (FAQ entries matched with {@code faqModel}; a router on every event loop, {@link RouteLoops}),
+   * then conversations (which ask the router),
    * with the model's tokenizer loaded on a worker thread; returns the deployment ids. Model versions are
    * chosen by rollout routing ({@code canary}): canary and A/B candidates, shadow answers, outcomes
    * reported to the rollout guard. Null: the tenant's stable version answers.
@@ -67,9 +68,9 @@ public final class ChatFeature {
     List<String> ids = new ArrayList<>();
     var chat = platform.config().chat();
     ResponseCache cache = new ResponseCache(chat.cacheSize(), Duration.ofSeconds(chat.cacheTtlSeconds()));
-    return vertx.deployVerticle(new IntentRouterVerticle(platform, faqModel))
-        .compose(id -> {
-          ids.add(id);
+    return RouteLoops.deploy(vertx, platform, faqModel)
+        .compose(routers -> {
+          ids.addAll(routers);
           return vertx.executeBlocking(() -> tokenCounter(platform));
         })
         .compose(tokens -> {

@@ -1,6 +1,8 @@
 package ai.deepchat.chat;
 
 import ai.deepchat.chat.conversation.TurnLoops;
+import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
+import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvent;
 import ai.deepchat.platform.chat.ChatMessages.TurnEvents;
@@ -49,6 +51,9 @@ class TurnLoopIntegrationTest {
   private final Map<String, String> askedOn = new ConcurrentHashMap<>();
   private final Map<String, String> ackedOn = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> eventsSentOn = new ConcurrentHashMap<>();
+  /** Per route request's reply address: the thread that asked the router, and the thread that answered. */
+  private final Map<String, String> routeAskedOn = new ConcurrentHashMap<>();
+  private final Map<String, String> routeAnsweredOn = new ConcurrentHashMap<>();
   private final io.vertx.core.Handler<DeliveryContext<Object>> recorder = this::record;
 
   @BeforeAll
@@ -74,6 +79,10 @@ class TurnLoopIntegrationTest {
       batch.events().forEach(e -> sentOn(e, thread));
     } else if (body instanceof TurnEvent event) {
       sentOn(event, thread);
+    } else if (body instanceof RouteRequest && ctx.message().replyAddress() != null) {
+      routeAskedOn.putIfAbsent(ctx.message().replyAddress(), thread);
+    } else if (body instanceof RouteDecision) {
+      routeAnsweredOn.putIfAbsent(ctx.message().address(), thread);
     }
     ctx.next();
   }
@@ -85,6 +94,43 @@ class TurnLoopIntegrationTest {
   @Test
   void everyEventLoopHasAConversationVerticleOfItsOwn() {
     assertThat(h.vertx.sharedData().getLocalMap("deepchat.turn.loops")).hasSize(TurnLoops.eventLoops(h.vertx));
+  }
+
+  @Test
+  void everyEventLoopHasAnIntentRouterOfItsOwn() {
+    assertThat(h.vertx.sharedData().getLocalMap("deepchat.route.loops")).hasSize(TurnLoops.eventLoops(h.vertx));
+  }
+
+  /**
+   * The fourteenth session (#25): a turn's routing request is answered on the thread that asked, by the router
+   * on that loop; before, the one router's loop answered every turn, so turns on other loops woke it and were
+   * woken back.
+   */
+  @Test
+  void eachTurnIsRoutedOnTheThreadItRunsOn() throws Exception {
+    for (CompletableFuture<HttpResponse<String>> answer : burst("ROUTE")) {
+      assertThat(answer.get().statusCode()).isEqualTo(200);
+    }
+    assertThat(routeAskedOn).as("turns routed").hasSizeGreaterThanOrEqualTo(12);
+    routeAskedOn.forEach((reply, asker) -> {
+      assertThat(asker).as("route %s asked from an event loop", reply).startsWith("vert.x-eventloop-thread-");
+      assertThat(routeAnsweredOn.get(reply)).as("thread that answered route %s", reply).isEqualTo(asker);
+    });
+    assertThat(Set.copyOf(routeAskedOn.values())).as("loops that routed turns").hasSizeGreaterThan(1);
+  }
+
+  /** Twelve streamed turns at once: several connections, which Vert.x spreads over the gateway instances. */
+  private List<CompletableFuture<HttpResponse<String>>> burst(String text) {
+    List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      JsonObject body = new JsonObject().put("stream", true).put("messages", new JsonArray()
+          .add(new JsonObject().put("role", "user").put("content", text + " " + i)));
+      answers.add(h.http.sendAsync(h.request("/v1/chat/completions").timeout(Duration.ofSeconds(20))
+              .header("Authorization", "Bearer " + tenant.apiKey()).header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    return answers;
   }
 
   @Test

@@ -1,6 +1,6 @@
 package ai.deepchat.chat.conversation;
 
-import ai.deepchat.platform.bus.Addresses;
+import ai.deepchat.chat.intent.RouteLoops;
 import ai.deepchat.platform.chat.ChatMessages.RouteDecision;
 import ai.deepchat.platform.chat.ChatMessages.RouteRequest;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
@@ -10,7 +10,6 @@ import ai.deepchat.policy.plugin.PluginRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,8 +73,9 @@ final class EarlyRoute {
   /** The path the router picks for {@code question} (it retrieves for knowledge questions); unavailable: the model answers. */
   static Future<RouteDecision> ask(Vertx vertx, PlatformConfig.Chat config, String turnId, String tenantId,
                                    String question) {
-    return vertx.eventBus().<RouteDecision>request(Addresses.CHAT_ROUTE, new RouteRequest(tenantId, question),
-            new DeliveryOptions().setSendTimeout(config.requestTimeoutMs() + config.retrievalTimeoutMs()))
+    // the router on this loop if the node has one here (#25: no other thread woken), else any router
+    return RouteLoops.ask(vertx, new RouteRequest(tenantId, question),
+            config.requestTimeoutMs() + config.retrievalTimeoutMs())
         .map(msg -> msg.body())
         .recover(err -> {
           LOG.warn("turn {}: intent routing unavailable ({}); answering with the model", turnId, err.getMessage());

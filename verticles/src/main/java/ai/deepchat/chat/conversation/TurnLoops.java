@@ -1,9 +1,9 @@
 package ai.deepchat.chat.conversation;
 
+import ai.deepchat.chat.LoopAddresses;
 import ai.deepchat.platform.bus.Addresses;
 import ai.deepchat.platform.chat.ChatMessages.TurnAck;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
-import io.vertx.core.Context;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,10 +11,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.shareddata.LocalMap;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -32,7 +29,7 @@ import java.util.function.Supplier;
  */
 public final class TurnLoops {
 
-  private static final String MAP = "deepchat.turn.loops";
+  private static final LoopAddresses LOOPS = new LoopAddresses("deepchat.turn.loops", Addresses.CHAT_TURN_ON_LOOP);
 
   private TurnLoops() {
   }
@@ -43,16 +40,12 @@ public final class TurnLoops {
    * event loop). Call from the verticle's start, on its own loop.
    */
   static String claim(Vertx vertx) {
-    if (!Context.isOnEventLoopThread()) {
-      return null;
-    }
-    String address = Addresses.CHAT_TURN_ON_LOOP + Thread.currentThread().getName();
-    return loops(vertx).putIfAbsent(Thread.currentThread().getName(), address) == null ? address : null;
+    return LOOPS.claim(vertx);
   }
 
   /** Gives a claimed loop back ({@code address} from {@link #claim}): its edges' turns then go to the bus. */
   static void release(Vertx vertx, String address) {
-    loops(vertx).remove(address.substring(Addresses.CHAT_TURN_ON_LOOP.length()), address);
+    LOOPS.release(vertx, address);
   }
 
   /**
@@ -60,7 +53,7 @@ public final class TurnLoops {
    * this node has one there, else (or if it is gone by the time the request arrives) any pipeline's.
    */
   public static Future<Message<TurnAck>> start(Vertx vertx, TurnRequest request, long timeoutMs) {
-    String local = Context.isOnEventLoopThread() ? loops(vertx).get(Thread.currentThread().getName()) : null;
+    String local = LOOPS.onCallingLoop(vertx);
     if (local == null) {
       return anyPipeline(vertx, request, timeoutMs);
     }
@@ -76,44 +69,14 @@ public final class TurnLoops {
 
   /** The event loops of this Vert.x instance (VertxOptions' eventLoopPoolSize). */
   public static int eventLoops(Vertx vertx) {
-    int n = 0;
-    for (var loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
-      n++;
-    }
-    return n;
+    return LoopAddresses.eventLoops(vertx);
   }
 
   /**
    * Deploys more single instances of {@code verticle} until every event loop of this node has a
-   * conversation verticle, trying at most four times the loops' number; returns their deployment ids.
-   * Vert.x gives instances their loops in turn, but a deployment of one instance per loop can still leave
-   * a loop without one when something else takes a loop in between (seen in tests).
-   * Extra instances are kept: each serves the cluster's turns like the others.
+   * conversation verticle ({@link LoopAddresses#coverEveryLoop}); returns their deployment ids.
    */
   public static Future<List<String>> coverEveryLoop(Vertx vertx, Supplier<? extends Deployable> verticle) {
-    List<String> added = new ArrayList<>();
-    int loops = eventLoops(vertx);
-    return topUp(vertx, verticle, loops, 4 * loops, added).map(v -> added);
-  }
-
-  private static Future<Void> topUp(Vertx vertx, Supplier<? extends Deployable> verticle, int loops, int tries,
-                                    List<String> added) {
-    int claimed = loops(vertx).size();
-    if (claimed >= loops || tries == 0) {
-      return Future.succeededFuture();
-    }
-    return vertx.deployVerticle(verticle.get()).compose(id -> {
-      added.add(id);
-      if (loops(vertx).size() == claimed) {
-        // it landed on a loop that has one: a deployment may take more than one loop from the rotation
-        // (two in a launcher test, so every try met the same two loops); step the rotation on by one
-        ((VertxInternal) vertx).createEventLoopContext();
-      }
-      return topUp(vertx, verticle, loops, tries - 1, added);
-    });
-  }
-
-  private static LocalMap<String, String> loops(Vertx vertx) {
-    return vertx.sharedData().getLocalMap(MAP);
+    return LOOPS.coverEveryLoop(vertx, verticle);
   }
 }

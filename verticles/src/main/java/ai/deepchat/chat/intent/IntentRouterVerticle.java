@@ -71,17 +71,51 @@ public final class IntentRouterVerticle extends VerticleBase {
   private final Platform platform;
   /** FAQ questions and the asked question are compared as texts of one kind (no query instruction). */
   private final Embedder faqModel;
+  private final Shared shared;
   private final SmallTalk smallTalk;
   private WorkerExecutor embeddings;
   private TenantCache<RoutingData> data;
   private Backends backends;
   private QueryTranslator translator;
+  /** The node-local address of this instance's event loop ({@link RouteLoops}), or null. */
+  private String loopAddress;
 
   /** {@code faqModel}: the embedding model of FAQ matching (the launcher passes bge-small-zh). */
   public IntentRouterVerticle(Platform platform, Embedder faqModel) {
+    this(platform, faqModel, new Shared(faqModel));
+  }
+
+  private IntentRouterVerticle(Platform platform, Embedder faqModel, Shared shared) {
     this.platform = platform;
     this.faqModel = faqModel;
-    this.smallTalk = new SmallTalk(faqModel);
+    this.shared = shared;
+    this.smallTalk = shared.smallTalk;
+  }
+
+  /**
+   * Routers for every event loop of a node ({@link RouteLoops}): they share one cache of routing data and the
+   * small-talk vectors (both thread-safe), so more loops load and embed no more.
+   */
+  static java.util.function.Supplier<IntentRouterVerticle> onEveryLoop(Platform platform, Embedder faqModel) {
+    Shared shared = new Shared(faqModel);
+    return () -> new IntentRouterVerticle(platform, faqModel, shared);
+  }
+
+  /** What the instances made by one supplier share; the routing data's cache is made by the first to start. */
+  private static final class Shared {
+    final SmallTalk smallTalk;
+    private TenantCache<RoutingData> data;
+
+    Shared(Embedder faqModel) {
+      this.smallTalk = new SmallTalk(faqModel);
+    }
+
+    synchronized TenantCache<RoutingData> data(java.util.function.Supplier<TenantCache<RoutingData>> create) {
+      if (data == null) {
+        data = create.get();
+      }
+      return data;
+    }
   }
 
   @Override
@@ -90,15 +124,24 @@ public final class IntentRouterVerticle extends VerticleBase {
     backends = new Backends(vertx, platform.config().chat(), OutboundPolicy.of(platform.config()));
     translator = new QueryTranslator(vertx, platform.database(),
         new TenantModelDispatcher(platform.database(), platform.config()), backends);
-    data = TenantCache.create(vertx, DATA_TTL,
-        tenantId -> RoutingData.load(embeddings, faqModel, platform.database(), tenantId));
-    return Future.all(vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion(),
+    data = shared.data(() -> TenantCache.create(vertx, DATA_TTL,
+        tenantId -> RoutingData.load(embeddings, faqModel, platform.database(), tenantId)));
+    loopAddress = RouteLoops.LOOPS.claim(vertx);
+    List<Future<?>> consumers = new ArrayList<>(List.of(
+        vertx.eventBus().<RouteRequest>consumer(Addresses.CHAT_ROUTE, this::onRoute).completion(),
         vertx.eventBus().<TranslateRequest>consumer(Addresses.CHAT_TRANSLATE, this::onTranslate).completion(),
-        data.ready());
+        data.ready()));
+    if (loopAddress != null) {
+      consumers.add(vertx.eventBus().<RouteRequest>localConsumer(loopAddress, this::onRoute).completion());
+    }
+    return Future.all(consumers);
   }
 
   @Override
   public Future<?> stop() {
+    if (loopAddress != null) {
+      RouteLoops.LOOPS.release(vertx, loopAddress);
+    }
     if (backends != null) {
       backends.close();
     }

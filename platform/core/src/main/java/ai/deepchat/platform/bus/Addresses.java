@@ -32,6 +32,11 @@ public final class Addresses {
   /** Intent routing of one question (request/reply). */
   public static final String CHAT_ROUTE = "chat.route";
   /**
+   * Prefix of the node-local address of the intent router on one event loop (suffix: the loop's thread
+   * name; local consumers only): a turn is routed on the thread it runs on (see RouteLoops, #25).
+   */
+  public static final String CHAT_ROUTE_ON_LOOP = "chat.route.loop.";
+  /**
    * A question translated by the tenant's own model as routing would search it (request/reply:
    * TranslateRequest, QueryTranslation); evaluation runs ask it so a tenant measures translation first.
    */

@@ -60,7 +60,7 @@ public final class Database {
     // As Pool.withTransaction, except that the tenant setting is sent right behind BEGIN instead of after
     // its answer: one round trip for both (the connection pipelines them). The work starts only once both
     // have succeeded, so none of it can run outside the transaction or without its tenant.
-    return pools.current().getConnection().compose(conn -> {
+    return pools.take().compose(lane -> lane.pool().getConnection().onFailure(err -> pools.done(lane)).compose(conn -> {
       Future<Transaction> begun = conn.begin();
       Future<?> scoped = conn.preparedQuery(SET_TENANT).execute(Tuple.of(tenantId.toString()));
       return begun
@@ -69,8 +69,11 @@ public final class Database {
               err -> err instanceof TransactionRollbackException ? Future.<T>failedFuture(err)
                   : tx.rollback().transform(ignored -> Future.<T>failedFuture(err))))
           // closing a connection whose transaction is still open (BEGIN or the setting failed) rolls it back
-          .onComplete(ar -> conn.close());
-    });
+          .onComplete(ar -> {
+            conn.close(); // back in its pool first, so the lane's next use finds it idle
+            pools.done(lane);
+          });
+    }));
   }
 
   private static final String SET_TENANT = "SELECT set_config('app.tenant_id', $1, true)";
@@ -80,25 +83,26 @@ public final class Database {
    * platform admins) are visible; every tenant-owned table reads empty.
    */
   public <T> Future<T> global(Function<SqlConnection, Future<T>> work) {
-    return pools.current().withTransaction(work);
+    return pools.client().withTransaction(work);
   }
 
   /** A cheap round trip, for readiness checks. */
   public Future<Void> ping() {
-    return pools.current().query("SELECT 1").execute().mapEmpty();
+    return pools.client().query("SELECT 1").execute().mapEmpty();
   }
 
   /**
-   * The pool to run statements on from the calling context: with a pool per event loop (#25), the calling
-   * loop's, whose connections live on that loop. Ask for it at the call, not once per verticle or node.
+   * The pool to run statements on. With a pool per event loop (#25) it picks, for each statement, transaction
+   * or held connection, the calling loop's pool (whose connections live on that loop), or another loop's idle
+   * connection when the caller's are all busy ({@link LoopPools#take()}).
    */
   public Pool pool() {
-    return pools.current();
+    return pools.client();
   }
 
   /** How many pools the connections are shared out over (1, or one per event loop). */
   public int poolCount() {
-    return pools.all().size();
+    return pools.count();
   }
 
   /** How the pool connects, for a connection of its own (LISTEN); null when not known. */

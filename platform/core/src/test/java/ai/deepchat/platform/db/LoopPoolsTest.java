@@ -37,17 +37,15 @@ class LoopPoolsTest {
     TestDatabase testDb = TestDatabase.fresh(vertx);
     UUID tenant = await(testDb.tenant("loops"));
     Database db = testDb.pool(vertx, SIZE, true);
-    List<Context> loops = new ArrayList<>();
-    for (EventExecutor loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
-      loops.add(((VertxInternal) vertx).contextBuilder().withEventLoop((io.netty.channel.EventLoop) loop).build());
-    }
+    List<Context> loops = eventLoops(vertx);
     assertThat(loops).as("event loops of the test's Vert.x").hasSizeGreaterThan(1);
     Map<Integer, Set<String>> loopsByBackend = new ConcurrentHashMap<>();
-    // first one loop alone fills what a node-wide pool would open, then every loop asks at once
+    // first one loop alone fills what a node-wide pool would open, then every loop asks at once for as many
+    // connections as its own pool holds (more, and a loop borrows another's idle one: the next test)
     await(burst(loops.get(0), db, tenant, SIZE, loopsByBackend));
     List<Future<Void>> all = new ArrayList<>();
     for (Context loop : loops) {
-      all.add(burst(loop, db, tenant, SIZE, loopsByBackend));
+      all.add(burst(loop, db, tenant, SIZE / loops.size(), loopsByBackend));
     }
     await(Future.all(all));
 
@@ -58,14 +56,90 @@ class LoopPoolsTest {
         .as("loops that ran statements").isEqualTo(Math.min(loops.size(), SIZE));
   }
 
-  /** {@code n} transactions at once from {@code loop}, each noting its backend and the thread it ran on. */
+  /**
+   * The fourteenth session's borrowing: a loop whose own pool is busy takes other loops' idle connections
+   * instead of queueing for its own (before: one loop's burst waited for its two connections while six sat
+   * idle, the FAQ runs' p99), and borrowing opens no connection. Every loop first opens its own pool's
+   * connections; then one loop asks for the node's whole size at once, each transaction long enough that all
+   * are out together: every connection of the node serves it, and no new one is opened.
+   */
+  @Test
+  void aLoopWhosePoolIsBusyBorrowsIdleConnectionsOfOtherLoops(Vertx vertx) throws Exception {
+    TestDatabase testDb = TestDatabase.fresh(vertx);
+    UUID tenant = await(testDb.tenant("borrow"));
+    Database db = testDb.pool(vertx, SIZE, true);
+    List<Context> loops = eventLoops(vertx);
+    assertThat(loops).as("event loops of the test's Vert.x").hasSizeGreaterThan(1);
+    Map<Integer, Set<String>> opened = new ConcurrentHashMap<>();
+    List<Future<Void>> all = new ArrayList<>();
+    for (Context loop : loops) {
+      all.add(burst(loop, db, tenant, SIZE / loops.size(), opened));
+    }
+    await(Future.all(all));
+    assertThat(opened).as("connections the loops opened").hasSize(SIZE / loops.size() * loops.size());
+
+    Map<Integer, Set<String>> used = new ConcurrentHashMap<>();
+    await(burst(loops.get(0), db, tenant, opened.size(), used, "0.3"));
+
+    assertThat(used.keySet()).as("connections that served the one loop's burst")
+        .hasSize(opened.size()).isSubsetOf(opened.keySet());
+    assertThat(used.values().stream().flatMap(Set::stream).distinct().toList()).as("threads the answers came on")
+        .hasSize(1);
+  }
+
+  /**
+   * Every pool busy: a use waits in the node's one queue and takes the first connection any loop frees, not
+   * only its own loop's (before, it waited for its own pool's, here 1.5 s longer, while another's idled).
+   */
+  @Test
+  void whenEveryPoolIsBusyAWaitingUseTakesTheFirstConnectionFreedOnAnyLoop(Vertx vertx) throws Exception {
+    TestDatabase testDb = TestDatabase.fresh(vertx);
+    UUID tenant = await(testDb.tenant("queue"));
+    Database db = testDb.pool(vertx, SIZE, true);
+    List<Context> loops = eventLoops(vertx);
+    int share = SIZE / loops.size();
+    List<Map<Integer, Set<String>>> opened = new ArrayList<>();
+    List<Future<Void>> warm = new ArrayList<>();
+    for (Context loop : loops) {
+      Map<Integer, Set<String>> own = new ConcurrentHashMap<>();
+      opened.add(own);
+      warm.add(burst(loop, db, tenant, share, own));
+    }
+    await(Future.all(warm));
+
+    // loop 1's uses end after 0.5 s, every other loop's after 2 s; then loop 0 asks for one more
+    List<Future<Void>> busy = new ArrayList<>();
+    for (int i = 0; i < loops.size(); i++) {
+      busy.add(burst(loops.get(i), db, tenant, share, new ConcurrentHashMap<>(), i == 1 ? "0.5" : "2"));
+    }
+    Thread.sleep(200);
+    Map<Integer, Set<String>> waited = new ConcurrentHashMap<>();
+    await(burst(loops.get(0), db, tenant, 1, waited));
+    assertThat(waited.keySet()).as("the connection the waiting use got").isSubsetOf(opened.get(1).keySet());
+    await(Future.all(busy));
+  }
+
+  private static List<Context> eventLoops(Vertx vertx) {
+    List<Context> loops = new ArrayList<>();
+    for (EventExecutor loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+      loops.add(((VertxInternal) vertx).contextBuilder().withEventLoop((io.netty.channel.EventLoop) loop).build());
+    }
+    return loops;
+  }
+
   private static Future<Void> burst(Context loop, Database db, UUID tenant, int n,
                                     Map<Integer, Set<String>> loopsByBackend) {
+    return burst(loop, db, tenant, n, loopsByBackend, "0.05");
+  }
+
+  /** {@code n} transactions at once from {@code loop}, each noting its backend and the thread it ran on. */
+  private static Future<Void> burst(Context loop, Database db, UUID tenant, int n,
+                                    Map<Integer, Set<String>> loopsByBackend, String sleepSeconds) {
     Promise<Void> done = Promise.promise();
     loop.runOnContext(v -> {
       List<Future<Void>> txs = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        txs.add(db.inTenant(tenant, c -> c.query("SELECT pg_backend_pid(), pg_sleep(0.05)").execute()
+        txs.add(db.inTenant(tenant, c -> c.query("SELECT pg_backend_pid(), pg_sleep(" + sleepSeconds + ")").execute()
             .map(rows -> {
               int pid = rows.iterator().next().getInteger(0);
               loopsByBackend.computeIfAbsent(pid, k -> ConcurrentHashMap.newKeySet())
