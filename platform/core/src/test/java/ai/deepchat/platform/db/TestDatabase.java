@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
  * Real PostgreSQL for tests: one embedded server per test JVM, and a freshly migrated database for
@@ -38,7 +40,13 @@ public final class TestDatabase {
         throw new UncheckedIOException(e);
       }
       server = EmbeddedDatabase.start(dataDir.resolve("postgres"), 0);
-      Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+      // the server's files (~850 MB per test JVM) go with it: a full run starts dozens of test JVMs
+      Path dir = dataDir;
+      EmbeddedDatabase started = server;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        started.close();
+        deleteTree(dir);
+      }));
     }
     DatabaseEndpoint owner = DatabaseBootstrap.createDatabaseIfMissing(server.ownerEndpoint(),
         "test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet());
@@ -46,6 +54,14 @@ public final class TestDatabase {
     String password = DatabaseBootstrap.appPassword(owner, java.util.Optional.empty(), dataDir);
     Database db = DatabaseBootstrap.connectApp(vertx, owner.as(DatabaseBootstrap.APP_ROLE, password), 8);
     return new TestDatabase(owner, db);
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // best effort: a file still held open stays behind in the temporary directory
+    }
   }
 
   /** Another application pool on this database, of {@code size} connections. */
