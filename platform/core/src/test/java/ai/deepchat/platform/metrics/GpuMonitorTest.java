@@ -52,8 +52,9 @@ class GpuMonitorTest {
     Optional<GpuMonitor> monitor = GpuMonitor.start(vertx, registry, Optional.of(script), 1);
     assertThat(monitor).isPresent();
     try {
+      // the gauges are registered one by one on the poll's worker thread: wait for the last of them
       until("the first poll is scraped", Duration.ofSeconds(20),
-          () -> registry.scrape().contains("deepchat_gpu_memory_used_bytes"));
+          () -> registry.scrape().contains("deepchat_gpu_memory_total_bytes"));
       String text = registry.scrape();
       assertThat(text).contains("deepchat_gpu_utilization_ratio{gpu=\"0\",name=\"NVIDIA H100 80GB HBM3\"} 0.91")
           .contains("deepchat_gpu_memory_used_bytes{gpu=\"0\"} " + (double) (75000L * 1024 * 1024))
