@@ -330,14 +330,15 @@ TEST(decode_lanes_match_reference) {
     return;
   }
   const int before = decode_lanes();
-  for (int lanes : {2, 4}) {
+  // 1 as well: the other tests run the default (2 lanes), so the one-stream path is checked here
+  for (int lanes : {1, 2, 4}) {
     set_decode_lanes(lanes);
     CHECK_EQ(decode_lanes(), lanes);
     check_matmul(SimdLevel::kAvx512Dot);
     check_matmul_group();
   }
-  set_decode_lanes(3);
-  CHECK_EQ(decode_lanes(), 1);
+  set_decode_lanes(3);  // not a lane count: the default
+  CHECK_EQ(decode_lanes(), 2);
   set_decode_lanes(before);
 }
 

@@ -71,7 +71,7 @@ void set_decode_streams(int streams);
 int decode_panels();
 void set_decode_panels(int panels);
 
-// The int8 VNNI decode GEMV's distant streams: 1, 2 or 4 (default 1; DSE_DECODE_LANES overrides). With
+// The int8 VNNI decode GEMV's distant streams: 1, 2 or 4 (default 2; DSE_DECODE_LANES overrides). With
 // L > 1 a decode pass's rows (a group's end to end) are cut into L equal spans (lanes) and each piece a
 // thread claims is run at the same offset in every lane, the lanes' panels read side by side: L sequential
 // streams per thread, a pass's length / L apart, as the bandwidth probe's streams are (its best is often

@@ -89,7 +89,7 @@ public final class ConfigLoader {
         new PlatformConfig.Http(string("HTTP_HOST", "0.0.0.0"), port("HTTP_PORT", 8080)),
         new PlatformConfig.Database(databaseUrl(), port("EMBEDDED_PG_PORT", 0),
             intIn("DB_POOL_SIZE", 16, 1, 512), optional("DATABASE_APP_PASSWORD"), bool("API_KEY_CACHE", true),
-            bool("DB_POOL_PER_EVENT_LOOP", false)),
+            bool("DB_POOL_PER_EVENT_LOOP", true)),
         dataDir,
         cluster(),
         new PlatformConfig.Seed(bool("SEED_DEMO", true), string("SEED_TENANT", "demo"),
