@@ -83,41 +83,56 @@ inline void micro(const Panels& a, int64_t p0, int64_t t, int64_t r1, float* y) 
   }
 }
 
-// Decode: panels [pa, pb) against one token, P adjacent panels at once (P sequential streams), U int32
-// accumulators per panel over a block's 8 dot steps (P * U independent dot chains), the rest of the
-// panels one at a time.
+// Decode's inner loop: P panels (anywhere: adjacent, another lane, another matrix) against one token, U
+// int32 accumulators per panel over a block's 8 dot steps (P * U independent dot chains); panel p's 16
+// rows start at row o[p] of y[p], the rows from r1[p] on are not stored.
+template <int P, int U>
+inline void dot_panels(const Panels& a, const uint8_t* const* wp, float* const* y, const int64_t* o,
+                       const int64_t* r1) {
+  __m512 acc[P];
+  for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < a.nb; ++b) {
+    __m512i ia[P][U];
+    const __m512i c = _mm512_set1_epi32(a.xsum[b]);
+    for (int p = 0; p < P; ++p) {
+      ia[p][0] = c;
+      for (int u = 1; u < U; ++u) ia[p][u] = _mm512_setzero_si512();
+    }
+    for (int q = 0; q < kQ8Block / 4; ++q) {
+      const __m512i xv = _mm512_set1_epi32(load4(a.xq + b * kQ8Block + q * 4));
+      for (int p = 0; p < P; ++p)
+        ia[p][q % U] = _mm512_dpbusd_epi32(ia[p][q % U], _mm512_loadu_si512(wp[p] + b * kBlockBytes + q * 64), xv);
+    }
+    const __m512 xs = _mm512_set1_ps(a.xs[b]);
+    for (int p = 0; p < P; ++p) {
+      __m512i s = ia[p][0];
+      for (int u = 1; u < U; ++u) s = _mm512_add_epi32(s, ia[p][u]);
+      acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(block_scales(wp[p] + b * kBlockBytes), xs), acc[p]);
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    const int64_t left = r1[p] - o[p];
+    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+    _mm512_mask_storeu_ps(y[p] + o[p], m, acc[p]);
+  }
+}
+
+// Decode: panels [pa, pb) against one token, P adjacent panels at once (P sequential streams), the rest
+// of the panels one at a time.
 template <int P, int U>
 void gemv(const Panels& a, int64_t pa, int64_t pb, int64_t r1, float* y) {
   int64_t p0 = pa;
   for (; p0 + P <= pb; p0 += P) {
     const uint8_t* wp[P];
-    for (int p = 0; p < P; ++p) wp[p] = a.panel(p0 + p);
-    __m512 acc[P];
-    for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < a.nb; ++b) {
-      __m512i ia[P][U];
-      const __m512i c = _mm512_set1_epi32(a.xsum[b]);
-      for (int p = 0; p < P; ++p) {
-        ia[p][0] = c;
-        for (int u = 1; u < U; ++u) ia[p][u] = _mm512_setzero_si512();
-      }
-      for (int q = 0; q < kQ8Block / 4; ++q) {
-        const __m512i xv = _mm512_set1_epi32(load4(a.xq + b * kQ8Block + q * 4));
-        for (int p = 0; p < P; ++p)
-          ia[p][q % U] = _mm512_dpbusd_epi32(ia[p][q % U], _mm512_loadu_si512(wp[p] + b * kBlockBytes + q * 64), xv);
-      }
-      const __m512 xs = _mm512_set1_ps(a.xs[b]);
-      for (int p = 0; p < P; ++p) {
-        __m512i s = ia[p][0];
-        for (int u = 1; u < U; ++u) s = _mm512_add_epi32(s, ia[p][u]);
-        acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(block_scales(wp[p] + b * kBlockBytes), xs), acc[p]);
-      }
-    }
+    float* yp[P];
+    int64_t o[P], rr[P];
     for (int p = 0; p < P; ++p) {
-      const int64_t o = (p0 + p) * kQ8PanelRows, left = r1 - o;
-      const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-      _mm512_mask_storeu_ps(y + o, m, acc[p]);
+      wp[p] = a.panel(p0 + p);
+      yp[p] = y;
+      o[p] = (p0 + p) * kQ8PanelRows;
+      rr[p] = r1;
     }
+    dot_panels<P, U>(a, wp, yp, o, rr);
   }
   if constexpr (P > 1)
     if (p0 < pb) gemv<1, 2>(a, p0, pb, r1, y);
@@ -125,39 +140,18 @@ void gemv(const Panels& a, int64_t pa, int64_t pb, int64_t r1, float* y) {
 
 // Decode over P streams (matmul_q8_streams): `count` panels of each, from panel p0[s] of weight base[s],
 // read side by side as gemv reads adjacent panels, but each stream anywhere (another lane, another
-// matrix of a group); U int32 accumulators per panel.
+// matrix of a group).
 template <int P, int U>
 void gemv_streams(const Panels& a, const uint8_t* const* base, float* const* y, const int64_t* r1, const int64_t* p0,
                   int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     const uint8_t* wp[P];
-    for (int p = 0; p < P; ++p) wp[p] = base[p] + (p0[p] + i) * a.nb * kBlockBytes;
-    __m512 acc[P];
-    for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < a.nb; ++b) {
-      __m512i ia[P][U];
-      const __m512i c = _mm512_set1_epi32(a.xsum[b]);
-      for (int p = 0; p < P; ++p) {
-        ia[p][0] = c;
-        for (int u = 1; u < U; ++u) ia[p][u] = _mm512_setzero_si512();
-      }
-      for (int q = 0; q < kQ8Block / 4; ++q) {
-        const __m512i xv = _mm512_set1_epi32(load4(a.xq + b * kQ8Block + q * 4));
-        for (int p = 0; p < P; ++p)
-          ia[p][q % U] = _mm512_dpbusd_epi32(ia[p][q % U], _mm512_loadu_si512(wp[p] + b * kBlockBytes + q * 64), xv);
-      }
-      const __m512 xs = _mm512_set1_ps(a.xs[b]);
-      for (int p = 0; p < P; ++p) {
-        __m512i s = ia[p][0];
-        for (int u = 1; u < U; ++u) s = _mm512_add_epi32(s, ia[p][u]);
-        acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(block_scales(wp[p] + b * kBlockBytes), xs), acc[p]);
-      }
-    }
+    int64_t o[P];
     for (int p = 0; p < P; ++p) {
-      const int64_t o = (p0[p] + i) * kQ8PanelRows, left = r1[p] - o;
-      const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-      _mm512_mask_storeu_ps(y[p] + o, m, acc[p]);
+      wp[p] = base[p] + (p0[p] + i) * a.nb * kBlockBytes;
+      o[p] = (p0[p] + i) * kQ8PanelRows;
     }
+    dot_panels<P, U>(a, wp, y, o, r1);
   }
 }
 
