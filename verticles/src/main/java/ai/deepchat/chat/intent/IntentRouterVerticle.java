@@ -23,6 +23,7 @@ import ai.deepchat.platform.rag.Confidence;
 import ai.deepchat.platform.rag.RagMessages.RetrieveReply;
 import ai.deepchat.platform.rag.RagMessages.RetrieveRequest;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
+import com.github.benmanes.caffeine.cache.Cache;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -93,8 +94,9 @@ public final class IntentRouterVerticle extends VerticleBase {
   }
 
   /**
-   * Routers for every event loop of a node ({@link RouteLoops}): they share one cache of routing data and the
-   * small-talk vectors (both thread-safe), so more loops load and embed no more.
+   * Routers for every event loop of a node ({@link RouteLoops}): they share one cache of routing data, the
+   * small-talk vectors and the query translations (all thread-safe), so more loops load, embed and translate
+   * no more (a question translated on one loop is not asked of the model again on another).
    */
   static java.util.function.Supplier<IntentRouterVerticle> onEveryLoop(Platform platform, Embedder faqModel) {
     Shared shared = new Shared(faqModel);
@@ -104,6 +106,7 @@ public final class IntentRouterVerticle extends VerticleBase {
   /** What the instances made by one supplier share; the routing data's cache is made by the first to start. */
   private static final class Shared {
     final SmallTalk smallTalk;
+    final Cache<QueryTranslator.Key, String> translations = QueryTranslator.newCache();
     private TenantCache<RoutingData> data;
 
     Shared(Embedder faqModel) {
@@ -123,7 +126,7 @@ public final class IntentRouterVerticle extends VerticleBase {
     embeddings = WorkerPools.of(vertx).open(WorkerPools.Kind.EMBEDDINGS);
     backends = new Backends(vertx, platform.config().chat(), OutboundPolicy.of(platform.config()));
     translator = new QueryTranslator(vertx, platform.database(),
-        new TenantModelDispatcher(platform.database(), platform.config()), backends);
+        new TenantModelDispatcher(platform.database(), platform.config()), backends, shared.translations);
     data = shared.data(() -> TenantCache.create(vertx, DATA_TTL,
         tenantId -> RoutingData.load(embeddings, faqModel, platform.database(), tenantId)));
     loopAddress = RouteLoops.LOOPS.claim(vertx);

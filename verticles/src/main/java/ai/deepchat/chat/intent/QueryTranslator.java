@@ -41,21 +41,27 @@ final class QueryTranslator {
   private static final int CACHE_ENTRIES = 10_000;
   private static final Duration CACHE_TTL = Duration.ofHours(6);
 
-  private record Key(UUID tenantId, String question) {
+  record Key(UUID tenantId, String question) {
   }
 
   private final Vertx vertx;
   private final Database database;
   private final ModelDispatcher models;
   private final Backends backends;
-  private final Cache<Key, String> cache = Caffeine.newBuilder().maximumSize(CACHE_ENTRIES)
-      .expireAfterWrite(CACHE_TTL).build();
+  private final Cache<Key, String> cache;
 
-  QueryTranslator(Vertx vertx, Database database, ModelDispatcher models, Backends backends) {
+  /** {@code cache}: the node's translations ({@link #newCache()}), shared by every router instance of the node. */
+  QueryTranslator(Vertx vertx, Database database, ModelDispatcher models, Backends backends, Cache<Key, String> cache) {
     this.vertx = vertx;
     this.database = database;
     this.models = models;
     this.backends = backends;
+    this.cache = cache;
+  }
+
+  /** Translations by tenant and normalized question, bounded and expiring. */
+  static Cache<Key, String> newCache() {
+    return Caffeine.newBuilder().maximumSize(CACHE_ENTRIES).expireAfterWrite(CACHE_TTL).build();
   }
 
   /**
