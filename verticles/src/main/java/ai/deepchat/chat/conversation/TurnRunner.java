@@ -24,7 +24,6 @@ import ai.deepchat.platform.engine.EngineStamp;
 import ai.deepchat.platform.rag.RagMessages.RetrievedChunk;
 import ai.deepchat.policy.PolicyMetrics;
 import ai.deepchat.policy.moderation.ModerationService;
-import ai.deepchat.policy.moderation.PromptLeakGuard;
 import ai.deepchat.policy.plugin.PluginOutcome;
 import ai.deepchat.policy.plugin.PluginRegistry;
 import ai.deepchat.policy.plugin.PostHooks;
@@ -316,38 +315,17 @@ final class TurnRunner {
   }
 
   /**
-   * The prompt, built on the tokenizer pool (token counting runs the tokenizer, native code), or here when every
-   * count it needs is remembered, then the model asked. The answer may not recite the tenant's system prompt,
-   * whatever the sources or the question ask.
+   * The prompt ({@link PreparedPrompt}: on the tokenizer pool, or here when every count it needs is remembered),
+   * then the model asked. The answer may not recite the tenant's system prompt, whatever the sources or the
+   * question ask.
    */
   private Future<TurnOutcome> prompt(List<RetrievedChunk> chunks, ResponseCache.Key key, TenantModeration policy) {
     String systemPrompt = turn.settings().systemPrompt();
     ChatMessage asked = question;
-    record Prepared(PromptBuilder.Prompt prompt, PromptLeakGuard content, PromptLeakGuard reasoning) {
-    }
     // the tools offered take their part of the window before any history does
-    Future<Prepared> built = null;
-    TokenCounter remembered = tokens.remembered();
-    PromptLeakGuard compiled = remembered == null ? null : PromptLeakGuard.ifCompiled(systemPrompt);
-    if (compiled != null) {
-      // every text counted before (the question by the context check, the history by earlier turns): built here,
-      // without the hop to the tokenizer pool and back
-      try {
-        built = Future.succeededFuture(new Prepared(PromptBuilder.build(systemPrompt, chunks, turn.history(), asked,
-            model.contextTokens() - remembered.countTools(req.tools()), sampling.maxTokens(), remembered),
-            compiled, PromptLeakGuard.ifCompiled(systemPrompt)));
-      } catch (TokenCounter.NotCounted notYet) {
-        built = null; // a text new to this tenant's counts: on the pool, which counts it
-      } catch (RuntimeException e) {
-        built = Future.failedFuture(e);
-      }
-    }
-    if (built == null) {
-      built = deps.tokenizer().executeBlocking(() -> new Prepared(PromptBuilder.build(systemPrompt, chunks,
-              turn.history(), asked, model.contextTokens() - tokens.countTools(req.tools()), sampling.maxTokens(), tokens),
-          PromptLeakGuard.forPrompt(systemPrompt), PromptLeakGuard.forPrompt(systemPrompt)), false);
-    }
-    return built
+    return PreparedPrompt.prepare(systemPrompt, tokens, deps.tokenizer(), counter -> PromptBuilder.build(systemPrompt,
+            chunks, turn.history(), asked, model.contextTokens() - counter.countTools(req.tools()), sampling.maxTokens(),
+            counter))
         .compose(whileOpen(prepared -> {
           answer.guardPrompt(prepared.content(), prepared.reasoning());
           return stream(prepared.prompt(), key, policy);
