@@ -245,12 +245,13 @@ public final class ChatApiModule implements HttpModule {
     int[] open = {n};
     JsonObject[] closing = new JsonObject[1];
     for (int i = 0; i < n; i++) {
-      chunk(out, envelope, i, new JsonObject().put("role", "assistant").put("content", ""), null);
+      out.write(ChoiceChunks.opening(prefix + i));
     }
     for (int i = 0; i < n; i++) {
       int index = i;
       TurnClient.Stream stream = streams.get(i);
-      DeltaChunk.Bytes deltas = new DeltaChunk.Bytes(prefix + index + ",\"delta\":");
+      String choicePrefix = prefix + index;
+      DeltaChunk.Bytes deltas = new DeltaChunk.Bytes(choicePrefix + ",\"delta\":");
       // an SSE comment: clients skip it, proxies see a live connection while the answer is held back
       stream.keepAliveHandler(() -> {
         if (!resp.ended() && !resp.closed()) {
@@ -274,7 +275,7 @@ public final class ChatApiModule implements HttpModule {
             out.end("data: [DONE]\n\n");
           }
           case DONE -> {
-            String finish = chunk(envelope, index, new JsonObject(), event.finishReason());
+            String finish = ChoiceChunks.finish(choicePrefix, event.finishReason());
             usages[index] = event.usage();
             if (index == 0) { // choice 0's intent, FAQ match and trace close the stream
               closing[0] = withTrace(FaqMatchJson.addTo(envelope.copy(), event), event).put("intent", event.intent());
@@ -290,18 +291,6 @@ public final class ChatApiModule implements HttpModule {
         }
       });
     }
-  }
-
-  private static void chunk(SseBody out, JsonObject envelope, int index, JsonObject delta,
-                            String finishReason) {
-    out.write(chunk(envelope, index, delta, finishReason));
-  }
-
-  private static String chunk(JsonObject envelope, int index, JsonObject delta, String finishReason) {
-    return "data: " + envelope.copy()
-        .put("choices", new JsonArray().add(new JsonObject().put("index", index).put("delta", delta)
-            .put("finish_reason", finishReason)))
-        .encode() + "\n\n";
   }
 
   private static JsonObject envelope(TurnAck ack, String object) {

@@ -57,6 +57,11 @@ public final class PlatformMetrics {
   /** Per cache its miss and hit counters, found once: a lookup happens on every request. */
   private final Map<String, Counter[]> cacheCounters = new ConcurrentHashMap<>();
   private final Map<String, Timer> addedTtft = new ConcurrentHashMap<>();
+  /** Per tenant and model label their streams' meters: every turn starts a stream (bounded as the labels are). */
+  private final Map<StreamKey, StreamMeters> streamMeters = new ConcurrentHashMap<>();
+
+  private record StreamKey(String tenant, String model) {
+  }
 
   public PlatformMetrics(MeterRegistry registry, TenantLabels tenants) {
     this.registry = registry;
@@ -91,8 +96,12 @@ public final class PlatformMetrics {
    * {@link StreamMetrics#finish} once at the end (done, error, cancel).
    */
   public StreamMetrics startStream(String tenant, String modelVersion) {
-    Tags tags = Tags.of("tenant", tenants.label(tenant), "model", model(modelVersion));
-    return new StreamMetrics(this, tags, registry.config().clock());
+    StreamKey key = new StreamKey(tenants.label(tenant), model(modelVersion));
+    StreamMeters meters = streamMeters.get(key);
+    if (meters == null) {
+      meters = streamMeters.computeIfAbsent(key, k -> new StreamMeters(this, k.tenant(), k.model()));
+    }
+    return new StreamMetrics(meters, registry.config().clock());
   }
 
   /** deepchat_cache_requests_total{cache, result=hit|miss}: hit rate = hits / all. */

@@ -2,7 +2,6 @@ package ai.deepchat.platform.metrics;
 
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
 import java.util.concurrent.TimeUnit;
@@ -17,21 +16,19 @@ public final class StreamMetrics {
   /** Outcomes; a fixed set so the label stays bounded. */
   public enum Outcome { COMPLETE, ERROR, CANCELLED, INTERRUPTED }
 
-  private final PlatformMetrics metrics;
-  private final Tags tags;
+  private final StreamMeters meters;
   private final Clock clock;
   private final long started;
   private final AtomicBoolean finished = new AtomicBoolean();
   private long firstTokenAt = -1;
   private long lastTokenAt = -1;
   private long tokens;
-  // looked up at the first token, not at every one: a registry lookup builds an id and hashes its tags
+  // taken at the first token, not at every one
   private Timer interToken;
   private Counter generated;
 
-  StreamMetrics(PlatformMetrics metrics, Tags tags, Clock clock) {
-    this.metrics = metrics;
-    this.tags = tags;
+  StreamMetrics(StreamMeters meters, Clock clock) {
+    this.meters = meters;
     this.clock = clock;
     this.started = clock.monotonicTime();
   }
@@ -47,9 +44,9 @@ public final class StreamMetrics {
     long now = clock.monotonicTime();
     if (firstTokenAt < 0) {
       firstTokenAt = now;
-      metrics.ttft(tags).record(now - started, TimeUnit.NANOSECONDS);
-      interToken = metrics.interToken(tags);
-      generated = metrics.generatedTokens(tags);
+      meters.ttft().record(now - started, TimeUnit.NANOSECONDS);
+      interToken = meters.interToken();
+      generated = meters.generated();
     } else {
       long each = (now - lastTokenAt) / count;
       for (int i = 0; i < count; i++) {
@@ -66,11 +63,10 @@ public final class StreamMetrics {
     if (!finished.compareAndSet(false, true)) {
       return;
     }
-    metrics.streams(tags, outcome.name().toLowerCase()).increment();
+    meters.streams(outcome).increment();
     if (tokens > 1 && lastTokenAt > firstTokenAt) {
       double seconds = (lastTokenAt - firstTokenAt) / 1e9;
-      metrics.tokensPerSecond(Tags.of(tags.stream().filter(t -> t.getKey().equals("model")).toList()))
-          .record((tokens - 1) / seconds);
+      meters.tokensPerSecond().record((tokens - 1) / seconds);
     }
   }
 

@@ -54,6 +54,37 @@ class PlatformMetricsTest {
   }
 
   @Test
+  void streamsOfOneTenantAndModelShareMetersFoundOnlyWhenRecordedInto() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+    PlatformMetrics metrics = new PlatformMetrics(registry, new TenantLabels(List.of("acme"), 4));
+
+    // an answer without model tokens (FAQ, cache) shows no latency or speed series, as before the meters were kept
+    metrics.startStream("acme", "m").finish(StreamMetrics.Outcome.COMPLETE);
+    assertThat(registry.find("deepchat.time.to.first.token").timer()).isNull();
+    assertThat(registry.find("deepchat.inter.token.latency").timer()).isNull();
+    assertThat(registry.find("deepchat.stream.tokens.per.second").summary()).isNull();
+
+    for (int i = 0; i < 3; i++) {
+      StreamMetrics s = metrics.startStream("acme", "m");
+      s.tokens(1);
+      clock.add(Duration.ofMillis(10));
+      s.tokens(1);
+      s.finish(i == 2 ? StreamMetrics.Outcome.CANCELLED : StreamMetrics.Outcome.COMPLETE);
+    }
+    metrics.startStream("acme", "other").tokens(1);
+
+    assertThat(registry.get("deepchat.time.to.first.token").tags("tenant", "acme", "model", "m").timer().count())
+        .isEqualTo(3);
+    assertThat(registry.get("deepchat.generated.tokens").tags("model", "m").counter().count()).isEqualTo(6.0);
+    assertThat(registry.get("deepchat.generated.tokens").tags("model", "other").counter().count()).isEqualTo(1.0);
+    assertThat(registry.get("deepchat.chat.streams").tags("model", "m", "outcome", "complete").counter().count())
+        .isEqualTo(3.0);
+    assertThat(registry.get("deepchat.chat.streams").tags("model", "m", "outcome", "cancelled").counter().count())
+        .isEqualTo(1.0);
+    assertThat(registry.get("deepchat.stream.tokens.per.second").tags("model", "m").summary().count()).isEqualTo(3);
+  }
+
+  @Test
   void prometheusOutputHasSloBucketsAndTheDocumentedNames() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     PlatformMetrics metrics = new PlatformMetrics(registry, TenantLabels.hashed());
