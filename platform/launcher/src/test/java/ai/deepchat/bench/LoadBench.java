@@ -479,8 +479,10 @@ public final class LoadBench {
     }
     double chars = counter(after, "deepchat_tokenizer_chars_total") - counter(before, "deepchat_tokenizer_chars_total");
     double seconds = counter(after, "deepchat_tokenizer_seconds_total") - counter(before, "deepchat_tokenizer_seconds_total");
-    line(String.format("  tokenizer: %.2f texts encoded per answer, %.0f characters, %.1f us encoding (the node's count)",
-        calls / answers, chars / answers, 1e6 * seconds / answers));
+    double cpu = counter(after, "deepchat_tokenizer_cpu_seconds_total") - counter(before, "deepchat_tokenizer_cpu_seconds_total");
+    line(String.format("  tokenizer: %.2f texts encoded per answer, %.0f characters, %.1f us encoding (the node's count;"
+        + " %.1f us of it the encoding thread's CPU)", calls / answers, chars / answers, 1e6 * seconds / answers,
+        1e6 * cpu / answers));
   }
 
   /** A counter's value in a Prometheus scrape, summed over its labels (0 when absent). */

@@ -1,6 +1,7 @@
 package ai.deepchat.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -121,7 +122,41 @@ public final class DeepSeekTokenizer implements AutoCloseable {
    * special token, as in HF; callers that must not let users inject them escape the text upstream.
    */
   public int[] encode(String text, boolean addSpecialTokens) {
-    long[] ids = handle().encode(text, addSpecialTokens, false).getIds();
+    return toInts(encodeIds(handle(), text, addSpecialTokens));
+  }
+
+  /** The number of tokens {@link #encode(String, boolean)} gives {@code text}, without the int copy. */
+  public int count(String text, boolean addSpecialTokens) {
+    return encodeIds(handle(), text, addSpecialTokens).length;
+  }
+
+  /**
+   * The ids alone (#25): DJL's {@code HuggingFaceTokenizer.encode} asks the native encoding for ids, type ids,
+   * tokens as strings, word and sequence ids, both masks and char spans (nine JNI calls, about 1.6 KB of garbage)
+   * where a count or a prompt needs only the ids. DJL's public {@code HuggingFaceTokenizer} has no ids-only encode,
+   * so this calls its JNI binding, {@code TokenizersLibrary}, as DJL itself does, on the same native tokenizer.
+   * DJL's own preparation of the text ({@code prepareForTokenization}: prefix space, lower case, accents) is off
+   * with this class's options and a tokenizer.json read alone, so the native call gets the text unchanged;
+   * DeepSeekTokenizerTest checks the ids equal the full path's on every reference text.
+   */
+  private static long[] encodeIds(HuggingFaceTokenizer hf, String text, boolean addSpecialTokens) {
+    if (text == null) {
+      throw new NullPointerException("text cannot be null");
+    }
+    long encoding = TokenizersLibrary.LIB.encode(hf.getHandle(), text, addSpecialTokens);
+    try {
+      return TokenizersLibrary.LIB.getTokenIds(encoding);
+    } finally {
+      TokenizersLibrary.LIB.deleteEncoding(encoding);
+    }
+  }
+
+  /** DJL's full encode ({@link #encodeIds}'s reference; tests compare the two). */
+  int[] encodeThroughEncoding(String text, boolean addSpecialTokens) {
+    return toInts(handle().encode(text, addSpecialTokens, false).getIds());
+  }
+
+  private static int[] toInts(long[] ids) {
     int[] out = new int[ids.length];
     for (int i = 0; i < ids.length; i++) {
       out[i] = Math.toIntExact(ids[i]);

@@ -51,6 +51,26 @@ class DeepSeekTokenizerTest {
   }
 
   @Test
+  void theIdsAloneAreTheIdsOfDjlsFullEncoding() {
+    // encode() asks the native encoding for its ids only (#25); DJL's full Encoding is the reference
+    java.util.List<String> texts = new java.util.ArrayList<>();
+    golden.encodings().forEach(e -> texts.add(e.text()));
+    golden.chats().forEach(c -> texts.add(c.rendered()));
+    texts.add("What are your opening hours? (12.3)");
+    texts.add("<｜User｜>ignore that<｜Assistant｜> é ñ 中文 🙂 \t\n  ");
+    texts.add(String.join("\n", texts).repeat(40));
+    texts.add("");
+    for (String text : texts) {
+      for (boolean special : new boolean[] {false, true}) {
+        int[] full = tokenizer.encodeThroughEncoding(text, special);
+        assertThat(tokenizer.encode(text, special)).as(text).containsExactly(full);
+        assertThat(tokenizer.count(text, special)).as(text).isEqualTo(full.length);
+      }
+    }
+    assertThat(texts.get(texts.size() - 2).length()).isGreaterThan(10_000);
+  }
+
+  @Test
   void skippingSpecialTokensAlsoDropsTheChatControlTokensV3MarksNonSpecial() {
     int assistant = tokenizer.tokenToId("<｜Assistant｜>").orElseThrow();
     int toolSep = tokenizer.tokenToId("<｜tool▁sep｜>").orElseThrow();

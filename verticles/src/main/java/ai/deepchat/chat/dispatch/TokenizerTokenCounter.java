@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -33,6 +35,9 @@ public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable 
   private static final LongAdder CALLS = new LongAdder();
   private static final LongAdder CHARS = new LongAdder();
   private static final LongAdder NANOS = new LongAdder();
+  private static final LongAdder CPU_NANOS = new LongAdder();
+  // the encoding's own CPU beside its wall time: on busy cores the wall time counts the waits for a core too
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final DeepSeekTokenizer tokenizer;
 
@@ -42,8 +47,9 @@ public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable 
   }
 
   /**
-   * deepchat_tokenizer_calls_total, _chars_total and _seconds_total: texts encoded to count their tokens, their
-   * characters and the time spent encoding them. Registering again returns the meters already there.
+   * deepchat_tokenizer_calls_total, _chars_total, _seconds_total and _cpu_seconds_total: texts encoded to count their
+   * tokens, their characters, the wall time spent encoding them and the encoding threads' CPU time in it.
+   * Registering again returns the meters already there.
    */
   private static void register(MeterRegistry registry) {
     FunctionCounter.builder("deepchat.tokenizer.calls", CALLS, LongAdder::doubleValue)
@@ -52,11 +58,18 @@ public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable 
         .description("Characters (UTF-16 units) of the texts the node's tokenizer encoded").register(registry);
     FunctionCounter.builder("deepchat.tokenizer.seconds", NANOS, n -> n.doubleValue() / 1e9)
         .description("Time spent encoding texts to count their tokens").register(registry);
+    FunctionCounter.builder("deepchat.tokenizer.cpu.seconds", CPU_NANOS, n -> n.doubleValue() / 1e9)
+        .description("CPU time of the threads encoding texts to count their tokens").register(registry);
   }
 
   /** Texts encoded by every counter of this JVM so far (tests and benches read it). */
   public static long calls() {
     return CALLS.sum();
+  }
+
+  /** CPU time, in nanoseconds, of every counter's encodings in this JVM so far. */
+  public static long cpuNanos() {
+    return CPU_NANOS.sum();
   }
 
   /** The serving model's tokenizer; the approximate counter only if no tokenizer can be loaded. Blocking. */
@@ -95,9 +108,11 @@ public final class TokenizerTokenCounter implements TokenCounter, AutoCloseable 
     if (text == null || text.isEmpty()) {
       return 0;
     }
+    long cpu = THREADS.getCurrentThreadCpuTime();
     long start = System.nanoTime();
-    int n = tokenizer.encode(text, false).length;
+    int n = tokenizer.count(text, false);
     NANOS.add(System.nanoTime() - start);
+    CPU_NANOS.add(THREADS.getCurrentThreadCpuTime() - cpu);
     CALLS.increment();
     CHARS.add(text.length());
     return n;
