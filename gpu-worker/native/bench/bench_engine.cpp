@@ -42,6 +42,7 @@ struct Args {
   int lora_rank = 16;  // 0: no LoRA phase
   bool split = false;  // per-op decode time (a -DDSE_OP_TIMERS=ON build)
   int ab_lanes = 0;    // > 1: decode steps alternate int8 lanes 1 and this many, ABBA (--ab-lanes N)
+  int ab_prefetch = 0; // > 0: decode steps alternate the read-ahead hint off and this many KiB, ABBA (--ab-prefetch KIB)
 };
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -283,11 +284,12 @@ void print_adjacent(const Adjacent& adj, const std::vector<double>& step_s, cons
   std::printf("\n");
 }
 
-// --ab-lanes N: steps 4k and 4k+3 ran with one lane, 4k+1 and 4k+2 with N (ABBA, so a drift over the
-// run, e.g. attention growing with the position, hits both alike). Pairs (4k, 4k+1) and (4k+3, 4k+2):
-// the median of their time ratios N / 1, and each setting's share of its adjacent probe passes.
-void print_ab_lanes(int lanes, const std::vector<double>& step_s, const std::vector<double>& step_cpu, const Adjacent& adj,
-                    double bytes) {
+// --ab-lanes N / --ab-prefetch KIB: steps 4k and 4k+3 ran with setting A (one lane; no read-ahead), 4k+1 and
+// 4k+2 with B (N lanes; KIB read ahead) (ABBA, so a drift over the run, e.g. attention growing with the
+// position, hits both alike). Pairs (4k, 4k+1) and (4k+3, 4k+2): the median of their time ratios B / A, and
+// each setting's share of its adjacent probe passes. `what` names the line ("lanes"), sa and sb the settings.
+void print_ab(const char* what, const std::string& sa, const std::string& sb, const std::vector<double>& step_s,
+              const std::vector<double>& step_cpu, const Adjacent& adj, double bytes) {
   std::vector<double> ratio, cpu_ratio;
   double t[2] = {}, pb[2] = {};
   int n[2] = {};
@@ -308,16 +310,17 @@ void print_ab_lanes(int lanes, const std::vector<double>& step_s, const std::vec
   std::vector<double> by[2];
   for (size_t i = 0; i < step_s.size(); ++i) by[i % 4 == 1 || i % 4 == 2].push_back(step_s[i]);
   for (auto& v : by) std::sort(v.begin(), v.end());
-  std::printf("ab lanes: 1 lane %.2f ms per step, %.1f%% of its adjacent probe; %d lanes %.2f ms, %.1f%%; step time "
-              "ratio %d / 1 lane, median of %zu ABBA pairs %.3f (min %.3f, max %.3f)\n",
-              1e3 * t[0] / n[0], 100 * bytes * n[0] / pb[0], lanes, 1e3 * t[1] / n[1], 100 * bytes * n[1] / pb[1], lanes,
-              ratio.size(), r.median, r.min, r.max);
-  std::printf("ab lanes, fastest steps: 1 lane min %.2f ms, lower quartile %.2f; %d lanes min %.2f, lower quartile %.2f\n",
-              1e3 * by[0].front(), 1e3 * by[0][by[0].size() / 4], lanes, 1e3 * by[1].front(), 1e3 * by[1][by[1].size() / 4]);
+  const char *a = sa.c_str(), *b = sb.c_str();
+  std::printf("ab %s: %s %.2f ms per step, %.1f%% of its adjacent probe; %s %.2f ms, %.1f%%; step time "
+              "ratio %s / %s, median of %zu ABBA pairs %.3f (min %.3f, max %.3f)\n",
+              what, a, 1e3 * t[0] / n[0], 100 * bytes * n[0] / pb[0], b, 1e3 * t[1] / n[1], 100 * bytes * n[1] / pb[1], b,
+              a, ratio.size(), r.median, r.min, r.max);
+  std::printf("ab %s, fastest steps: %s min %.2f ms, lower quartile %.2f; %s min %.2f, lower quartile %.2f\n", what, a,
+              1e3 * by[0].front(), 1e3 * by[0][by[0].size() / 4], b, 1e3 * by[1].front(), 1e3 * by[1][by[1].size() / 4]);
   // Process CPU time per step: with --threads 1 the one thread's time streaming (firm where the CPUs are
   // shared: time spent waiting for a CPU is not in it); with more, the waiting threads' spins are in it too.
   const Spread c = spread(cpu_ratio);
-  std::printf("ab lanes, CPU time per step: ratio %d / 1 lane, median of %zu pairs %.3f (quartiles %.3f-%.3f)\n", lanes,
+  std::printf("ab %s, CPU time per step: ratio %s / %s, median of %zu pairs %.3f (quartiles %.3f-%.3f)\n", what, b, a,
               cpu_ratio.size(), c.median, [&] { auto v = cpu_ratio; std::sort(v.begin(), v.end()); return v[v.size() / 4]; }(),
               [&] { auto v = cpu_ratio; std::sort(v.begin(), v.end()); return v[3 * v.size() / 4]; }());
 }
@@ -588,10 +591,11 @@ int main(int argc, char** argv) {
     else if (k == "--lora") a.lora_rank = val();
     else if (k == "--split") a.split = true;
     else if (k == "--ab-lanes") a.ab_lanes = val();
+    else if (k == "--ab-prefetch") a.ab_prefetch = val();
     else if (k == "--kernels") return bench_kernels();
     else if (k == "--probe") return bench_probe(a.threads, val());
     else {
-      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK] [--split] [--ab-lanes N] [--kernels] [--probe ROUNDS]\n",
+      std::fprintf(stderr, "usage: %s [--layers N] [--prompt N] [--decode N] [--threads N] [--int8] [--lora RANK] [--split] [--ab-lanes N] [--ab-prefetch KIB] [--kernels] [--probe ROUNDS]\n",
                    argv[0]);
       return 2;
     }
@@ -672,7 +676,9 @@ int main(int argc, char** argv) {
     window.push_back(read_pass(pool, probe_buf.words, bw.streams, probe_buf.sum));
     const double cpu0 = process_seconds();
     const auto td = Clock::now();
-    if (a.ab_lanes > 1) set_decode_lanes(step_s.size() % 4 == 1 || step_s.size() % 4 == 2 ? a.ab_lanes : 1);
+    const bool ab_b = step_s.size() % 4 == 1 || step_s.size() % 4 == 2;
+    if (a.ab_lanes > 1) set_decode_lanes(ab_b ? a.ab_lanes : 1);
+    if (a.ab_prefetch > 0) set_decode_prefetch_bytes(ab_b ? int64_t{a.ab_prefetch} * 1024 : 0);
     auto ev = engine.step();
     step_s.push_back(seconds_since(td));
     decode_s += step_s.back();
@@ -715,7 +721,10 @@ int main(int argc, char** argv) {
               "%.0f%% of the probe\n", roofline, bytes_per_token / 1e9, decode_tps * bytes_per_token / 1e9,
               100.0 * decode_tps / roofline);
   print_adjacent(adj, step_s, passes);
-  if (a.ab_lanes > 1) print_ab_lanes(a.ab_lanes, step_s, step_cpu, adj, bytes_per_token);
+  if (a.ab_lanes > 1)
+    print_ab("lanes", "1 lane", std::to_string(a.ab_lanes) + " lanes", step_s, step_cpu, adj, bytes_per_token);
+  if (a.ab_prefetch > 0)
+    print_ab("prefetch", "0 KiB", std::to_string(a.ab_prefetch) + " KiB", step_s, step_cpu, adj, bytes_per_token);
   if (a.split) print_split(decoded, decode_s, read_bw);
   if (a.lora_rank > 0) bench_lora(engine, cfg, a.lora_rank, std::max(4, a.decode / 2));
   return 0;

@@ -190,6 +190,55 @@ TEST(decode_prefetch_ranges_cover_each_chunks_first_piece) {
   set_decode_first_share(share);
 }
 
+// With decode lanes (int8 panels on the VNNI kernel), a chunk's first piece is read in every lane at once
+// (decode_lanes_rows): the hint covers each lane's piece, in the group's matrix that holds it, with the
+// bytes shared between the lanes; lane 0's pieces first where the ranges would be more than the pool takes.
+// (Before, the hint covered lane 0 alone, and its pieces were cut from the whole group's rows, not a lane's.)
+TEST(decode_prefetch_ranges_cover_each_lanes_first_piece) {
+  const int share = decode_first_share();
+  set_decode_first_share(0);
+  Weight a = make_weight(WFormat::kI8, 1001, 1536, 9, true), b = make_weight(WFormat::kI8, 1001, 1536, 10, true);
+  const MatmulJob jobs[] = {{&a, nullptr, nullptr}, {&b, nullptr, nullptr}};  // rows 0-1007 and 1008-2015
+  const int64_t panel = q8_blocks(1536) * kQ8PanelBlockBytes;
+  auto at = [](const Weight& w, int64_t p) { return reinterpret_cast<const char*>(w.i8.data()) + p; };
+  if (simd_level() == SimdLevel::kAvx512Dot) {
+    // Two lanes of 1008 rows: lane 1 is b. 1 MiB ahead: first pieces of a quarter of a lane's rows per two
+    // threads (240 rows, 15 panels), 512 KiB of each read ahead (more than the piece: the whole piece).
+    auto r = decode_prefetch_ranges(jobs, 2, 2, 1 << 20, 2);
+    CHECK_EQ(static_cast<int>(r.size()), 4);
+    const char* want[] = {at(a, 0), at(a, 15 * panel), at(b, 0), at(b, 15 * panel)};
+    for (int i = 0; i < 4 && i < static_cast<int>(r.size()); ++i) {
+      CHECK(static_cast<const char*>(r[i].p) == want[i]);
+      CHECK_EQ(static_cast<int64_t>(r[i].bytes), 15 * panel);
+    }
+    // 1000 bytes ahead: the queue's 64-row pieces, 500 bytes of each.
+    auto r1000 = decode_prefetch_ranges(jobs, 2, 2, 1000, 2);
+    CHECK_EQ(static_cast<int>(r1000.size()), 4);
+    const char* want1000[] = {at(a, 0), at(a, 4 * panel), at(b, 0), at(b, 4 * panel)};
+    for (int i = 0; i < 4 && i < static_cast<int>(r1000.size()); ++i) {
+      CHECK(static_cast<const char*>(r1000[i].p) == want1000[i]);
+      CHECK_EQ(static_cast<int64_t>(r1000[i].bytes), 500);
+    }
+    // Four lanes of 512 rows over two threads: eight pieces, the pool's four: lanes 0 and 1, both in a.
+    auto r4 = decode_prefetch_ranges(jobs, 2, 2, 1000, 4);
+    CHECK_EQ(static_cast<int>(r4.size()), ThreadPool::kMaxPrefetchRanges);
+    const char* want4[] = {at(a, 0), at(a, 4 * panel), at(a, 32 * panel), at(a, 36 * panel)};
+    for (int i = 0; i < 4 && i < static_cast<int>(r4.size()); ++i) {
+      CHECK(static_cast<const char*>(r4[i].p) == want4[i]);
+      CHECK_EQ(static_cast<int64_t>(r4[i].bytes), 250);
+    }
+  }
+  // One lane: the older form's ranges (lane 0 over the group's rows).
+  auto r1 = decode_prefetch_ranges(jobs, 2, 2, 1000, 1);
+  auto old = decode_prefetch_ranges(a, 2016, 2, 1000);
+  CHECK_EQ(r1.size(), old.size());
+  for (size_t i = 0; i < r1.size() && i < old.size(); ++i) {
+    CHECK(r1[i].p == old[i].p);
+    CHECK_EQ(r1[i].bytes, old[i].bytes);
+  }
+  set_decode_first_share(share);
+}
+
 // With a read-ahead, each decode chunk's first piece grows to cover it: the results stay the
 // reference's on every shape and format (3 threads, pieces of every size; the hints themselves only
 // prefetch).

@@ -235,8 +235,17 @@ void decode_lanes_rows(int64_t n_rows, int64_t grain, int64_t cap, int64_t ahead
 // row kernel indexes the buffer from 0).
 class RowKernel {
  public:
-  RowKernel(const Weight& w, const float* x, int64_t T, float* y, const float* bias, SimdLevel simd)
+  // `same_input`: a kernel of the same group (same x, T and cols) whose prepared activations this one
+  // reuses when it needs the same preparation: a q/k/v group quantizes its input once, not three times.
+  RowKernel(const Weight& w, const float* x, int64_t T, float* y, const float* bias, SimdLevel simd,
+            const RowKernel* same_input = nullptr)
       : w_(&w), x_(x), T_(T), y_(y), bias_(bias), simd_(simd) {
+    if (same_input && same_input->x_ == x && same_input->T_ == T && same_input->w_->cols == w.cols &&
+        same_input->simd_ == simd && prepares_q8(*same_input->w_) == prepares_q8(w) &&
+        prepares_bf16(*same_input->w_) == prepares_bf16(w)) {
+      xb_ = same_input->xb_, xq_ = same_input->xq_, xs_ = same_input->xs_, xsum_ = same_input->xsum_;
+      return;
+    }
     // thread_locals, not captured: the pool's threads get pointers (same x and cols within a group,
     // so a second kernel's preparation writes the same values in place)
     thread_local std::vector<uint16_t> xb_buf;
@@ -244,13 +253,13 @@ class RowKernel {
     thread_local std::vector<float> xs_buf;
     thread_local std::vector<int32_t> xsum_buf;
     const int64_t nb = q8_blocks(w.cols);
-    if (w.format == WFormat::kI8 && w.panels && simd == SimdLevel::kAvx512Dot) {
+    if (prepares_q8(w)) {
       xq_buf.resize(static_cast<size_t>(T * q8_padded_cols(w.cols)));
       xs_buf.resize(static_cast<size_t>(T * nb));
       xsum_buf.resize(static_cast<size_t>(T * nb));
       detail::quantize_q8_panels_x(x, T, w.cols, xq_buf.data(), xs_buf.data(), xsum_buf.data());
       xq_ = xq_buf.data(), xs_ = xs_buf.data(), xsum_ = xsum_buf.data();
-    } else if (w.format == WFormat::kBF16 && simd == SimdLevel::kAvx512Dot) {
+    } else if (prepares_bf16(w)) {
       xb_buf.resize(static_cast<size_t>(T * w.cols));
       detail::round_bf16_dot(x, T * w.cols, xb_buf.data());
       xb_ = xb_buf.data();
@@ -290,6 +299,11 @@ class RowKernel {
   }
 
  private:
+  bool prepares_q8(const Weight& w) const {
+    return w.format == WFormat::kI8 && w.panels && simd_ == SimdLevel::kAvx512Dot;
+  }
+  bool prepares_bf16(const Weight& w) const { return w.format == WFormat::kBF16 && simd_ == SimdLevel::kAvx512Dot; }
+
   void panels(int64_t r0, int64_t r1) const {
     const Weight& w = *w_;
     if (xq_) {
@@ -443,10 +457,11 @@ void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, Threa
   // panel boundary in every matrix), handed out as one RowQueue: one barrier for the group.
   const SimdLevel simd = simd_level();
   std::vector<RowKernel> kernels;
+  kernels.reserve(static_cast<size_t>(n));  // the later kernels point at the first
   std::vector<int64_t> start;
   int64_t total = 0;
   for (int j = 0; j < n; ++j) {
-    kernels.emplace_back(*jobs[j].w, x, T, jobs[j].y, jobs[j].bias, simd);
+    kernels.emplace_back(*jobs[j].w, x, T, jobs[j].y, jobs[j].bias, simd, j > 0 ? &kernels[0] : nullptr);
     start.push_back(total);
     total += (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
   }
@@ -484,40 +499,77 @@ void matmul_group(const MatmulJob* jobs, int n, const float* x, int64_t T, Threa
                     });
 }
 
-std::vector<ThreadPool::Range> decode_prefetch_ranges(const Weight& w, int64_t group_rows, int threads, int64_t bytes) {
+std::vector<ThreadPool::Range> decode_prefetch_ranges(const MatmulJob* jobs, int n, int threads, int64_t bytes,
+                                                     int lanes) {
   std::vector<ThreadPool::Range> ranges;
+  if (n <= 0) return ranges;
+  const Weight& w = *jobs[0].w;
   const bool panels = w.format == WFormat::kI8 && w.panels;
+  // The rows as the pass lays them out: one matrix's, or a group's end to end (matmul_group).
+  int64_t group_rows = n == 1 ? w.rows : 0;
+  for (int j = 0; j < n && n > 1; ++j) group_rows += (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
   if (bytes <= 0 || threads < 2 || group_rows <= kDecodeGrain || !(panels || w.format == WFormat::kBF16)) return ranges;
-  const int64_t first = first_piece(group_rows, kDecodeGrain, decode_cap(w), ahead_rows(w, bytes), threads);
-  // Byte offset of row r (a multiple of the grain, so of a panel) and the pointer to the weight's data.
-  const int64_t panel_bytes = q8_blocks(w.cols) * kQ8PanelBlockBytes;
-  auto offset = [&](int64_t r) { return panels ? r / kQ8PanelRows * panel_bytes : r * w.cols * 2; };
-  const char* base = panels ? reinterpret_cast<const char*>(w.i8.data()) : reinterpret_cast<const char*>(w.bf16.data());
-  for (int c = 0; c < threads && first > 0; ++c) {
-    const int64_t r0 = c * first, r1 = std::min(w.rows, (c + 1) * first);
-    if (r0 >= r1) break;
-    const int64_t n = std::min<int64_t>(bytes, offset(r1 == w.rows && panels ? q8_panels(r1) * kQ8PanelRows : r1) - offset(r0));
-    ranges.push_back({base + offset(r0), static_cast<size_t>(n)});
-  }
+  // Lanes as decode_lanes_rows cuts them (only the VNNI kernel over panels runs lanes): each chunk's first
+  // piece is read in every lane at once, so each lane's piece gets its share of the bytes.
+  const int64_t span0 = ((group_rows + std::max(1, lanes) - 1) / std::max(1, lanes) + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
+  const bool laned = lanes > 1 && panels && simd_level() == SimdLevel::kAvx512Dot && span0 < group_rows;
+  const int nl = laned ? lanes : 1;
+  const int64_t span = laned ? span0 : group_rows;
+  const int64_t first = first_piece(span, kDecodeGrain, decode_cap(w), ahead_rows(w, bytes), threads);
+  const int64_t per_range = laned ? std::max<int64_t>(64, bytes / nl) : bytes;
+  // Byte offset of row r of matrix j (a multiple of the grain, so of a panel), clipped to its whole panels.
+  auto offset = [&](const Weight& m, int64_t r) {
+    if (!panels) return r * m.cols * 2;
+    return (r == m.rows ? q8_panels(r) : r / kQ8PanelRows) * q8_blocks(m.cols) * kQ8PanelBlockBytes;
+  };
+  auto base = [&](const Weight& m) {
+    return panels ? reinterpret_cast<const char*>(m.i8.data()) : reinterpret_cast<const char*>(m.bf16.data());
+  };
+  for (int k = 0; k < nl && first > 0; ++k)
+    for (int c = 0; c < threads; ++c) {
+      if (static_cast<int>(ranges.size()) == ThreadPool::kMaxPrefetchRanges) return ranges;
+      int64_t r0 = c * first + k * span, r1 = std::min((c + 1) * first, span) + k * span;
+      // The matrix holding r0 (a group's rows start on multiples of the grain), the range clipped to it.
+      int64_t start = 0;
+      int j = 0;
+      for (; j + 1 < n; ++j) {
+        const int64_t len = (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
+        if (r0 < start + len) break;
+        start += len;
+      }
+      const Weight& m = *jobs[j].w;
+      r0 -= start, r1 = std::min(m.rows, r1 - start);
+      if (r0 >= r1 || base(m) == nullptr) continue;  // (the older form's filler has no data)
+      const int64_t len = std::min<int64_t>(per_range, offset(m, r1) - offset(m, r0));
+      ranges.push_back({base(m) + offset(m, r0), static_cast<size_t>(len)});
+    }
   return ranges;
 }
 
+std::vector<ThreadPool::Range> decode_prefetch_ranges(const Weight& w, int64_t group_rows, int threads, int64_t bytes) {
+  // A group whose rows start with w's (the older form, one lane): w first, the rest as one filler matrix.
+  if (group_rows <= kDecodeGrain) return {};
+  Weight rest;
+  rest.format = w.format, rest.panels = w.panels, rest.cols = w.cols;
+  rest.rows = std::max<int64_t>(0, group_rows - (w.rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain);
+  const MatmulJob jobs[] = {{&w, nullptr, nullptr}, {&rest, nullptr, nullptr}};
+  return decode_prefetch_ranges(jobs, group_rows == w.rows ? 1 : 2, threads, bytes, 1);
+}
+
 namespace {
-void post_hint(const Weight& w, int64_t group_rows, ThreadPool* pool) {
+void post_hint(const MatmulJob* jobs, int n, ThreadPool* pool) {
   if (!pool || pool->size() < 2) return;
-  const auto ranges = decode_prefetch_ranges(w, group_rows, pool->size(), decode_prefetch_bytes());
-  if (!ranges.empty()) pool->prefetch(ranges.data(), static_cast<int>(ranges.size()));  // (at most kMaxPrefetchRanges)
+  const auto ranges = decode_prefetch_ranges(jobs, n, pool->size(), decode_prefetch_bytes(), decode_lanes());
+  if (!ranges.empty()) pool->prefetch(ranges.data(), static_cast<int>(ranges.size()));
 }
 }  // namespace
 
-void prefetch_decode(const Weight& w, ThreadPool* pool) { post_hint(w, w.rows, pool); }
-
-void prefetch_decode(const MatmulJob* jobs, int n, ThreadPool* pool) {
-  if (n <= 0) return;
-  int64_t total = 0;  // as matmul_group lays the rows end to end
-  for (int j = 0; j < n; ++j) total += (jobs[j].w->rows + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
-  post_hint(*jobs[0].w, n == 1 ? jobs[0].w->rows : total, pool);
+void prefetch_decode(const Weight& w, ThreadPool* pool) {
+  const MatmulJob job{&w, nullptr, nullptr};
+  post_hint(&job, 1, pool);
 }
+
+void prefetch_decode(const MatmulJob* jobs, int n, ThreadPool* pool) { post_hint(jobs, n, pool); }
 
 namespace {
 // Off by default: on the loaded machine (load 4-15, probe 17-46 GB/s) it was not faster: an 8-layer

@@ -42,6 +42,11 @@ void set_decode_first_share(int percent);
 // The ranges prefetch_decode hints for a pass of `threads` chunks over `group_rows` rows (w.rows alone, or
 // a group's rows end to end) whose first matrix is w: one per chunk, clipped to w and to `bytes`.
 std::vector<ThreadPool::Range> decode_prefetch_ranges(const Weight& w, int64_t group_rows, int threads, int64_t bytes);
+// The same for the pass prefetch_decode(jobs, n) hints, with `lanes` decode lanes: where the pass runs
+// lanes (int8 panels on the VNNI kernel), each chunk's first piece in every lane, bytes / lanes each, in
+// the matrix of the group that holds it (at most ThreadPool::kMaxPrefetchRanges, lane 0's first).
+std::vector<ThreadPool::Range> decode_prefetch_ranges(const MatmulJob* jobs, int n, int threads, int64_t bytes,
+                                                     int lanes);
 
 // Plain triple loop in double precision: the reference every path is tested against.
 void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, const float* bias);
