@@ -3,6 +3,7 @@ package ai.deepchat.failover;
 import ai.deepchat.launcher.NodeProcess;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * node is left. Once resumed it rejoins (its consumers answer again) or exits cleanly, and again every
  * address reaches a live consumer. The probes come from a cluster member in this JVM.
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class FrozenNodeTest {
 
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);

@@ -6,6 +6,7 @@ import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -42,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * mid-conversation: nothing acknowledged is lost, and after the presence timeout the conversation is back
  * in the queue, where an agent on the surviving node takes it over.
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class HandoffClusterTest {
 
   private static final String ORIGIN = "https://shop.example";

@@ -3,6 +3,7 @@ package ai.deepchat.failover;
 import ai.deepchat.launcher.NodeProcess;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * their entries). Within 60 s of the kill, 1,000 request/reply probes per address, sent from a member
  * in the test JVM, all reach live consumers.
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class KillTwoOfFiveTest {
 
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);

@@ -2,6 +2,7 @@ package ai.deepchat.failover;
 
 import ai.deepchat.failover.SseStreams.Seen;
 import ai.deepchat.launcher.NodeProcess;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * on loopback, a real PostgreSQL, and DeepSeek's API emulated as a slow streaming server. The answer
  * path is client → gateway → (event bus) → pipeline → model backend.
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class MidStreamFailoverTest {
 
   private static final String BODY = "{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a long story\"}],"

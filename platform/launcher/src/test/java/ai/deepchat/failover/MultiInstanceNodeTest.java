@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
@@ -68,6 +69,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * hands turns to the conversation instances in turn, so consecutive requests meet different instances.
  * Which instances sent and took each turn is read off the event bus (their contexts).
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class MultiInstanceNodeTest {

@@ -4,6 +4,7 @@ import ai.deepchat.launcher.NodeProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -49,6 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * </ul>
  * Needs root and iproute2 for the namespaces (skipped otherwise), and the native engine.
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class PartitionTest {
 
   private static final Set<Integer> MINORITY = Set.of(3, 4);

@@ -4,6 +4,7 @@ import ai.deepchat.launcher.NodeProcess;
 import ai.deepchat.platform.db.EmbeddedDatabase;
 import ai.deepchat.platform.security.TenantKeys;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -38,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * database_unavailable (never a 500, never a hang), and the nodes serve again within 30 s of the
  * restart without being restarted themselves.
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class PostgresRestartUnderLoadTest {
 
   private record Outcome(long atNanos, int status, long millis, String code) {

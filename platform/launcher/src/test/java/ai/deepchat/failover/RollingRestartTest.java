@@ -2,6 +2,7 @@ package ai.deepchat.failover;
 
 import ai.deepchat.launcher.NodeProcess;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -34,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * connection is refused. A request fails when it gets an error status, an error event or a broken
  * stream. Skipped where the native engine was not built.
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class RollingRestartTest {
 
   private static final String ROLES = "gateway,pipeline,worker";

@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * visitor's turn is refused at once with an "overloaded" error frame (nothing queued, no model call),
  * and is served once the first answer has finished. DeepSeek's API is emulated (slow stream).
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class WidgetStreamLimitTest {
 
   private static final String ORIGIN = "https://shop.example";

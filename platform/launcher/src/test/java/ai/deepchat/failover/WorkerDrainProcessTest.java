@@ -2,6 +2,7 @@ package ai.deepchat.failover;
 
 import ai.deepchat.launcher.NodeProcess;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * 0, and the next request is served by the other worker. While the answer streams, the workers'
  * gauges on /metrics show which of them holds it. Skipped where the native engine was not built.
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class WorkerDrainProcessTest {
 
   private static final Pattern KV = Pattern.compile("(?m)^deepchat_worker_kv_cache_usage_ratio\\{[^}]*} (\\S+)$");

@@ -6,6 +6,7 @@ import ai.deepchat.failover.SseStreams.Seen;
 import ai.deepchat.launcher.NodeProcess;
 import ai.deepchat.platform.config.ConfigLoader;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -43,6 +44,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * through cluster membership, well before the stream's idle timeout. Each stored answer is what its
  * client received. Skipped where the native engine was not built (-Dnative.skip=true).
  */
+@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
 class WorkerKillMidStreamTest {
 
   private static final int CONVERSATIONS = 20;
