@@ -128,8 +128,14 @@ final class ClusterFixture implements AutoCloseable {
     env.put("DATABASE_URL", databaseUrl(pg, network.databaseHost(index), database == null ? pg.port() : database.port()));
     String host = network.httpHost(index);
     env.put("HTTP_HOST", host);
-    NodeProcess node = NodeProcess.start(name, dir, logs, host, httpPort, env, network.launcher(index))
-        .awaitReady(Duration.ofSeconds(120));
+    NodeProcess node = NodeProcess.start(name, dir, logs, host, httpPort, env, network.launcher(index));
+    try {
+      node.awaitReady(Duration.ofSeconds(120));
+    } catch (Throwable notReady) {
+      // not yet in `nodes`, so close() would leave it running (and its /tmp) after the failed test
+      node.sigkill();
+      throw notReady;
+    }
     nodes.add(node);
     return node;
   }
