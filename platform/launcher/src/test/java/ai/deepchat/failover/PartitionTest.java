@@ -4,7 +4,6 @@ import ai.deepchat.launcher.NodeProcess;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -50,7 +49,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * </ul>
  * Needs root and iproute2 for the namespaces (skipped otherwise), and the native engine.
  */
-@Tag("failover-processes") // runs in two forks beside its peers: platform/launcher/pom.xml
+// Not tagged "failover-processes": it runs in the single fork, not beside the other failover classes. Beside
+// them it failed once in the lead's second quiet run (no chat to the healed minority's gateway began in the
+// 10 s after the merge while the other fork started nodes); its merge phase needs the machine.
 class PartitionTest {
 
   private static final Set<Integer> MINORITY = Set.of(3, 4);
