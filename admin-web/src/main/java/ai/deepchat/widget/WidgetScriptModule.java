@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -20,17 +21,28 @@ import java.util.zip.GZIPOutputStream;
  * redirect to {@code /widget/<content hash>.js}, which is immutable and cached for a year, so a new
  * release reaches every site within minutes while browsers never re-download an unchanged script. The
  * script is public (any origin may load it); the chat endpoints check the Origin themselves.
+ *
+ * <p>The source is kept in parts by concern ({@link #PARTS}), each a piece of the one function the
+ * script is; they are joined here once, in that order, byte for byte, so the served script is one file.
  */
 public final class WidgetScriptModule implements HttpModule {
 
-  static final String RESOURCE = "widget/widget.js";
+  /** The script's parts in the order they are joined: the first opens its function, the last closes it. */
+  static final List<String> PARTS = List.of(
+      "widget/01-core.js",       // the embed's key and origin, texts (en, zh), saved state, helpers
+      "widget/02-markdown.js",   // safe Markdown: DOM nodes and textContent only
+      "widget/03-panel.js",      // styles, the launcher button and the panel, focus, open and close
+      "widget/04-messages.js",   // message bubbles, citations, feedback, the rating form, errors
+      "widget/05-transport.js",  // session and history, WebSocket with reconnects, SSE fallback, stream events
+      "widget/06-handoff.js",    // human handoff: the person button, queue status, agent messages, tickets
+      "widget/07-start.js");     // config request, then build, session and history
   static final int LOADER_MAX_AGE_SECONDS = 300;
 
   private final Buffer script;
   private final String hash;
   private final int gzipBytes;
 
-  /** Reads the script from the class path (blocking: construct at start-up). */
+  /** Reads and joins the script's parts from the class path (blocking: construct at start-up). */
   public WidgetScriptModule() {
     byte[] bytes = read();
     this.script = Buffer.buffer(bytes);
@@ -83,14 +95,18 @@ public final class WidgetScriptModule implements HttpModule {
   }
 
   private static byte[] read() {
-    try (InputStream in = WidgetScriptModule.class.getClassLoader().getResourceAsStream(RESOURCE)) {
-      if (in == null) {
-        throw new IllegalStateException("missing " + RESOURCE + " on the class path");
+    ByteArrayOutputStream script = new ByteArrayOutputStream();
+    for (String part : PARTS) {
+      try (InputStream in = WidgetScriptModule.class.getClassLoader().getResourceAsStream(part)) {
+        if (in == null) {
+          throw new IllegalStateException("missing " + part + " on the class path");
+        }
+        in.transferTo(script);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-      return in.readAllBytes();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
+    return script.toByteArray();
   }
 
   static String sha256(byte[] bytes) {
