@@ -393,7 +393,7 @@ void set_decode_lanes(int lanes) { lanes_flag().store(valid_streams(lanes, kDefa
 void set_decode_panels(int panels) { panels_flag().store(valid_streams(panels, kDefaultPanels)); }
 const char* simd_name(SimdLevel level) {
   switch (level) {
-    case SimdLevel::kAmx: return "AMX tiles for prefill (BF16, INT8), AVX-512 dot products for decode";
+    case SimdLevel::kAmx: return "AMX tiles for prefill (BF16 and INT8) and AVX-512 dot products for decode";
     case SimdLevel::kAvx512Dot: return "AVX-512 dot products (BF16, VNNI)";
     case SimdLevel::kAvx512: return "AVX-512F";
     case SimdLevel::kAvx2: return "AVX2+FMA";
