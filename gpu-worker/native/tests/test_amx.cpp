@@ -11,6 +11,7 @@
 
 #include "amx_cases.h"
 #include "common/thread_pool.h"
+#include "kernels/amx/amx_kernels.h"
 #include "kernels/amx/amx_model.h"
 
 using namespace dse;
@@ -174,6 +175,44 @@ TEST(bf16_kernel_on_model_matches_reference_and_avx512dot) {
   const bool dot = simd_available() >= SimdLevel::kAvx512Dot;
   if (!dot) std::printf("  (no AVX512_BF16 here: against the reference only)\n");
   amxcases::check_bf16(detail::matmul_bf16_amx_model, dot ? amxcases::bf16dot : nullptr);
+}
+
+// The hardware kernel packs bf16 panels with AVX-512 transposes: the plain packer's bytes, for every
+// row count of a panel and odd column counts (a short last K step, half a pair); and the kernel on the
+// model with that packer.
+TEST(bf16_panel_packers_agree) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX-512 dot products here: skipped)\n");
+    return;
+  }
+  for (int64_t cols : {1, 2, 31, 32, 33, 63, 64, 65, 130, 1536})
+    for (int64_t nr : {1, 7, 15, 16}) {
+      const int64_t rows = nr + 5, o0 = 3, nk = (cols + 31) / 32;
+      std::vector<uint16_t> w;
+      for (float f : testutil::random_vec(static_cast<size_t>(rows * cols), static_cast<uint32_t>(cols + nr))) w.push_back(bf(f));
+      std::vector<uint16_t> a(static_cast<size_t>(nk * 512), 0xdead), b(a.size(), 0xbeef);
+      pack_bf16_panel(w.data(), cols, o0, o0 + nr, a.data());
+      detail::pack_bf16_panel_avx512(w.data(), cols, o0, o0 + nr, b.data());
+      if (a != b) FAILMSG("cols " << cols << ", " << nr << " rows: the packers differ");
+      CHECK_EQ(a[static_cast<size_t>((cols - 1) % 32 / 2 * 32 + 2 * (nr - 1) + (cols - 1) % 2 + (nk - 1) * 512)],
+               w[static_cast<size_t>((o0 + nr - 1) * cols + cols - 1)]);  // the last value where it belongs
+    }
+}
+
+namespace {
+void bf16_model_avx512_packing(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t r0,
+                               int64_t r1, int64_t t0, int64_t t1, float* y) {
+  AmxModel tiles;
+  std::vector<uint16_t> packed;
+  amx_bf16_rows(tiles, w, xb, rows, cols, r0, r1, t0, t1, y, packed, detail::pack_bf16_panel_avx512);
+}
+}  // namespace
+TEST(bf16_kernel_on_model_with_avx512_packing) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX-512 dot products here: skipped)\n");
+    return;
+  }
+  amxcases::check_bf16(bf16_model_avx512_packing, amxcases::bf16dot);
 }
 
 // The availability decision, from synthetic cpuid / XCR0 values and permission answers: each missing

@@ -71,7 +71,7 @@ void matmul_bf16_amx(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_
                      int64_t t0, int64_t t1, float* y) {
   thread_local std::vector<uint16_t> packed;
   AmxHw tiles;
-  amx::amx_bf16_rows(tiles, w, xb, rows, cols, r0, r1, t0, t1, y, packed);
+  amx::amx_bf16_rows(tiles, w, xb, rows, cols, r0, r1, t0, t1, y, packed, pack_bf16_panel_avx512);
   tiles.release();
 }
 

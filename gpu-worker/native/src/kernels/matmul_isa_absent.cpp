@@ -47,6 +47,9 @@ void matmul_q8_streams(const Q8Stream*, int, const int8_t*, const float*, const 
 void quantize_q8_panels_x(const float*, int64_t, int64_t, int8_t*, float*, int32_t*) {
   fail(ErrorKind::kInternal, "AVX-512 VNNI kernel not built for this target");
 }
+void pack_bf16_panel_avx512(const uint16_t*, int64_t, int64_t, int64_t, uint16_t*) {
+  fail(ErrorKind::kInternal, "AVX-512 dot-product kernel not built for this target");
+}
 #endif
 
 #if !defined(DSE_HAVE_AMX_TU)

@@ -153,6 +153,9 @@ void amx_q8_panels(Tiles& tiles, const uint8_t* w, const int8_t* xq, const float
 
 // Rows [o0, o1) (at most 16) of a row-major bf16 weight as B tiles, one per K step of 32: tile kb,
 // row k, holds for each row n its columns 32 kb + 2k and 32 kb + 2k + 1; zeros past o1 and cols.
+// Each step is a 16 x 16 transpose of column pairs (dwords): this is the plain form (the model's, and
+// the reference for pack_bf16_panel_avx512, which the hardware kernel uses).
+using PackBf16 = void (*)(const uint16_t* w, int64_t cols, int64_t o0, int64_t o1, uint16_t* out);
 inline void pack_bf16_panel(const uint16_t* w, int64_t cols, int64_t o0, int64_t o1, uint16_t* out) {
   const int64_t nk = (cols + kBf16Step - 1) / kBf16Step;
   std::memset(out, 0, static_cast<size_t>(nk * kBf16PanelStep) * 2);
@@ -163,10 +166,11 @@ inline void pack_bf16_panel(const uint16_t* w, int64_t cols, int64_t o0, int64_t
 }
 
 // bf16 weights (row-major [rows, cols]) x activations rounded to bf16 (xb: [T, cols]); output rows
-// [r0, r1), tokens [t0, t1), into y [T, rows]. `packed`: the caller's scratch for two packed panels.
+// [r0, r1), tokens [t0, t1), into y [T, rows]. `packed`: the caller's scratch for two packed panels;
+// `pack`: pack_bf16_panel or a vectorized equal.
 template <class Tiles>
 void amx_bf16_rows(Tiles& tiles, const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t r0,
-                   int64_t r1, int64_t t0, int64_t t1, float* y, std::vector<uint16_t>& packed) {
+                   int64_t r1, int64_t t0, int64_t t1, float* y, std::vector<uint16_t>& packed, PackBf16 pack) {
   const int64_t nk = (cols + kBf16Step - 1) / kBf16Step, tail = cols - (nk - 1) * kBf16Step;
   packed.resize(static_cast<size_t>(2 * nk * kBf16PanelStep));
   ConfigCache<Tiles> cfg(tiles);
@@ -175,8 +179,8 @@ void amx_bf16_rows(Tiles& tiles, const uint16_t* w, const uint16_t* xb, int64_t 
   for (int64_t o = r0; o < r1; o += 2 * kGroup) {
     const bool p1 = o + kGroup < r1;
     const uint16_t* bp[2] = {packed.data(), packed.data() + nk * kBf16PanelStep};
-    pack_bf16_panel(w, cols, o, std::min(r1, o + kGroup), packed.data());
-    if (p1) pack_bf16_panel(w, cols, o + kGroup, std::min(r1, o + 2 * kGroup), packed.data() + nk * kBf16PanelStep);
+    pack(w, cols, o, std::min(r1, o + kGroup), packed.data());
+    if (p1) pack(w, cols, o + kGroup, std::min(r1, o + 2 * kGroup), packed.data() + nk * kBf16PanelStep);
     for (int64_t t = t0; t < t1; t += 2 * kGroup) {
       const int m[2] = {static_cast<int>(std::min<int64_t>(kGroup, t1 - t)),
                         static_cast<int>(std::clamp<int64_t>(t1 - t - kGroup, 0, kGroup))};

@@ -35,7 +35,10 @@ void matmul_q8_amx_model(const int8_t* w, const int8_t* xq, const float* xs, con
 void matmul_bf16_amx(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t r0, int64_t r1,
                      int64_t t0, int64_t t1, float* y);
 void matmul_bf16_amx_model(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t r0,
-                           int64_t r1, int64_t t0, int64_t t1, float* y);
+                           int64_t r1, int64_t t0, int64_t t1, float* y);// amx::pack_bf16_panel (amx_kernels.h) with AVX-512 16 x 16 dword transposes, the same bytes: what
+// the hardware kernel packs with (in matmul_avx512dot.cpp: any CPU of the kAvx512Dot level runs it).
+void pack_bf16_panel_avx512(const uint16_t* w, int64_t cols, int64_t o0, int64_t o1, uint16_t* out);
+
 // Calls of the two model kernels so far (tests: the kAmx level did take the tile path).
 int64_t amx_model_calls();
 

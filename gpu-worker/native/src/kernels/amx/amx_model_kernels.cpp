@@ -27,7 +27,7 @@ void matmul_bf16_amx_model(const uint16_t* w, const uint16_t* xb, int64_t rows, 
   model_calls.fetch_add(1);
   thread_local amx::AmxModel tiles;
   thread_local std::vector<uint16_t> packed;
-  amx::amx_bf16_rows(tiles, w, xb, rows, cols, r0, r1, t0, t1, y, packed);
+  amx::amx_bf16_rows(tiles, w, xb, rows, cols, r0, r1, t0, t1, y, packed, amx::pack_bf16_panel);
   tiles.release();
 }
 
