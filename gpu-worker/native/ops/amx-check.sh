@@ -55,7 +55,7 @@ for fmt in bf16 int8; do
       log="$out/prefill-$fmt-$simd-$r.log"
       DSE_SIMD=$simd timeout 240 "$build/dsengine_bench" --layers "$layers" --prompt "$prompt" --decode 4 "${extra[@]}" \
         >"$log" 2>&1
-      say "$fmt $simd round $r: $(grep -m1 '^prefill:' "$log" || echo "FAILED, see $(basename "$log")") | $(grep -m1 -o 'SIMD [^,]*' "$log") | $(grep -m1 '^amx:' "$log")"
+      say "$fmt $simd round $r: $(grep -m1 '^prefill:' "$log" || echo "FAILED, see $(basename "$log")") | SIMD $(sed -n 's/.*, SIMD \(.*\), bf16 decode reads.*/\1/p' "$log" | head -1) | $(grep -m1 '^amx:' "$log")"
     done
   done
 done
