@@ -8,7 +8,7 @@
 # the kernels alone (--kernels: bf16 / int8 at T=1 and T=128, every level) and the prefill of a
 # PROMPT-token prompt (default 512) on LAYERS layers (default 4) with DSE_SIMD=avx512dot and =amx
 # alternated, bf16 and int8, ROUNDS pairs each (default 2). Logs and summary.txt go to $OUT (default
-# gpu-worker/native/build-amx/out). Takes 3-6 minutes on 16 cores. Exit status: that of the ctest run.
+# gpu-worker/native/build-amx/out). Estimated 3-6 minutes on 16 cores (not yet timed there). Exit status: ctest's.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 out="${OUT:-$root/gpu-worker/native/build-amx/out}"
