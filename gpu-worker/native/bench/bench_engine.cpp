@@ -22,6 +22,7 @@
 #include "common/op_timer.h"
 #include "common/thread_pool.h"
 #include "engine/engine.h"
+#include "kernels/amx/amx_matmul.h"
 #include "kernels/matmul.h"
 #include "loader/model_config.h"
 #include "loader/tensor_source.h"
@@ -463,6 +464,8 @@ int bench_kernels() {
   const int64_t rows = 8960, cols = 1536;  // gate/up projection
   std::printf("matmul kernels, %lldx%lld weights, 1 thread, thread CPU time, best of 5, load average %s\n",
               static_cast<long long>(rows), static_cast<long long>(cols), loadavg().c_str());
+  std::printf("amx: %s%s%s (prefill from %lld tokens)\n", amx_available() ? "" : "unavailable (", amx_status(),
+              amx_available() ? "" : ")", static_cast<long long>(amx_min_tokens()));
   auto raw = random_bf16(rows * cols);
   Weight wb;
   wb.format = WFormat::kBF16;
@@ -479,7 +482,7 @@ int bench_kernels() {
   const std::vector<float> wf = wb.to_f32();
   quantize_rows_i8(wf.data(), rows, cols, wq.i8.data(), wq.scale.data());
   std::vector<SimdLevel> levels;
-  for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kAvx512Dot})
+  for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kAvx512, SimdLevel::kAvx512Dot, SimdLevel::kAmx})
     if (l <= simd_available()) levels.push_back(l);
   Weight wp = wq;  // the panel layout the loader uses for the VNNI kernel
   set_simd_level(simd_available());
@@ -491,7 +494,7 @@ int bench_kernels() {
       std::vector<double> best(levels.size(), 1e30);
       for (int rep = 0; rep < 5; ++rep)
         for (size_t l = 0; l < levels.size(); ++l) {
-          if (w->panels && levels[l] != simd_available()) continue;  // panels: the VNNI kernel only
+          if (w->panels && levels[l] < SimdLevel::kAvx512Dot) continue;  // panels: the VNNI (and AMX) kernels only
           set_simd_level(levels[l]);
           const double t0 = thread_seconds();
           matmul(*w, x.data(), T, y.data(), nullptr, nullptr);
@@ -617,6 +620,8 @@ int main(int argc, char** argv) {
               cpu_name().c_str(), threads, loadavg().c_str(), simd_name(simd_level()), decode_streams(), decode_panels(),
               decode_lanes(),
               static_cast<long long>(decode_prefetch_bytes() / 1024), decode_first_share());
+  std::printf("amx: %s%s%s (prefill from %lld tokens)\n", amx_available() ? "" : "unavailable (", amx_status(),
+              amx_available() ? "" : ")", static_cast<long long>(amx_min_tokens()));
   // (DSE_SIMD=avx512 selects the 512-bit kernel where the CPU has it.)
   std::printf("model: R1-Distill-Qwen-1.5B shape, %d layers, bf16 random weights%s\n", a.layers,
               a.int8 ? " quantized to int8" : "");

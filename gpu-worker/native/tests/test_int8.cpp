@@ -3,9 +3,11 @@
 // on the fixtures, with the same greedy argmax at (nearly) every position.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "check.h"
 #include "engine/engine.h"
+#include "kernels/amx/amx_matmul.h"
 #include "kernels/matmul.h"
 #include "loader/weight_loader.h"
 #include "test_util.h"
@@ -95,6 +97,42 @@ TEST(int8_model_logits_close_to_f32_vnni) {
     return;
   }
   check_int8_logits(SimdLevel::kAvx512Dot);  // activations quantized per block too, as Q8_0 does
+}
+
+// The AMX level (prefill on tiles; on the instruction model where the CPU has no AMX), prompts of 2
+// tokens and more on the tiles: every model's int8 logits are the VNNI level's bit for bit (the same
+// integers and the same per-block FMA, in the engine's own matmuls, groups and row split).
+TEST(int8_model_logits_amx_level_equal_vnni) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  const bool model = !amx_available();
+  if (model) std::printf("  (amx: %s; on the instruction model)\n", amx_status());
+  set_amx_emulation(model);
+  const int64_t min_tokens = amx_min_tokens(), calls = detail::amx_model_calls();
+  set_amx_min_tokens(2);
+  for (const char* name : {"tiny-llama", "tiny-qwen2", "tiny-deepseek-v3", "tiny-deepseek-v2-lite"}) {
+    auto ids = testutil::read_json(testutil::model_dir(name) + "/golden.json")["input_ids"].get<std::vector<int>>();
+    EngineOptions o;
+    o.threads = 2;
+    o.int8 = true;
+    set_simd_level(SimdLevel::kAvx512Dot);
+    auto q = Engine::load(testutil::model_dir(name), o);
+    const auto dot = q->forward_logits(ids, true);
+    set_simd_level(SimdLevel::kAmx);
+    CHECK(simd_level() == SimdLevel::kAmx);
+    const auto amx = q->forward_logits(ids, true);
+    CHECK_EQ(dot.size(), amx.size());
+    size_t differ = 0;
+    for (size_t i = 0; i < dot.size(); ++i) differ += std::memcmp(&dot[i], &amx[i], 4) != 0;
+    std::printf("  %s: %zu tokens, %zu of %zu logits differ from the VNNI level's\n", name, ids.size(), differ, dot.size());
+    CHECK_EQ(differ, size_t{0});
+  }
+  CHECK(!model || detail::amx_model_calls() > calls);
+  set_amx_min_tokens(min_tokens);
+  set_amx_emulation(false);
+  set_simd_level(simd_available());
 }
 
 TEST_MAIN()

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "common/dtype.h"
 #include "common/thread_pool.h"
+#include "kernels/amx/amx_matmul.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "kernels/moe_route.h"
@@ -74,7 +75,7 @@ void check_matmul(SimdLevel level) {
       // The bf16 dot-product kernel multiplies bf16 by bf16: its reference rounds x the same way, so
       // the check below stays as tight as for the other paths (f32 products and sums).
       // Likewise the int8 dot-product kernel quantizes x per block of 32.
-      const bool rounds_x = level == SimdLevel::kAvx512Dot && (fmt == WFormat::kBF16 || w.panels);
+      const bool rounds_x = level >= SimdLevel::kAvx512Dot && (fmt == WFormat::kBF16 || w.panels);
       std::vector<float> xr = x;
       if (rounds_x && fmt == WFormat::kBF16)
         for (float& v : xr) v = bf16_to_f32(f32_to_bf16(v));
@@ -201,7 +202,7 @@ TEST(decode_prefetch_ranges_cover_each_lanes_first_piece) {
   const MatmulJob jobs[] = {{&a, nullptr, nullptr}, {&b, nullptr, nullptr}};  // rows 0-1007 and 1008-2015
   const int64_t panel = q8_blocks(1536) * kQ8PanelBlockBytes;
   auto at = [](const Weight& w, int64_t p) { return reinterpret_cast<const char*>(w.i8.data()) + p; };
-  if (simd_level() == SimdLevel::kAvx512Dot) {
+  if (simd_level() >= SimdLevel::kAvx512Dot) {
     // Two lanes of 1008 rows: lane 1 is b. 1 MiB ahead: first pieces of a quarter of a lane's rows per two
     // threads (240 rows, 15 panels), 512 KiB of each read ahead (more than the piece: the whole piece).
     auto r = decode_prefetch_ranges(jobs, 2, 2, 1 << 20, 2);
@@ -343,6 +344,27 @@ TEST(matmul_avx512dot_matches_reference) {
     return;
   }
   check_matmul(SimdLevel::kAvx512Dot);
+}
+
+// The AMX level (prefill on tiles, kernels/amx) on the odd shapes: on the tiles where the CPU has AMX,
+// else on the instruction model (set_amx_emulation); with the default threshold (16 tokens: three of
+// the shapes) and with 2 (every shape with more than one token).
+TEST(matmul_amx_matches_reference) {
+  if (simd_available() < SimdLevel::kAvx512Dot) {
+    std::printf("  (no AVX512_BF16/VNNI on this CPU or build: skipped)\n");
+    return;
+  }
+  const bool model = !amx_available();
+  if (model) std::printf("  (amx: %s; on the instruction model)\n", amx_status());
+  set_amx_emulation(model);
+  const int64_t before = detail::amx_model_calls(), min_tokens = amx_min_tokens();
+  check_matmul(SimdLevel::kAmx);
+  set_amx_min_tokens(2);
+  check_matmul(SimdLevel::kAmx);
+  set_amx_min_tokens(min_tokens);
+  CHECK(!model || detail::amx_model_calls() > before);
+  set_amx_emulation(false);
+  set_simd_level(simd_available());
 }
 
 // The decode GEMVs read 1, 2 or 4 bf16 rows (decode_streams) or int8 panels (decode_panels) at once:

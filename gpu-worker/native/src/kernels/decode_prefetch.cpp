@@ -30,7 +30,7 @@ std::vector<ThreadPool::Range> decode_prefetch_ranges(const MatmulJob* jobs, int
   // Lanes as decode_lanes_rows cuts them (only the VNNI kernel over panels runs lanes): each chunk's first
   // piece is read in every lane at once, so each lane's piece gets its share of the bytes.
   const int64_t span0 = ((group_rows + std::max(1, lanes) - 1) / std::max(1, lanes) + kDecodeGrain - 1) / kDecodeGrain * kDecodeGrain;
-  const bool laned = lanes > 1 && panels && simd_level() == SimdLevel::kAvx512Dot && span0 < group_rows;
+  const bool laned = lanes > 1 && panels && simd_level() >= SimdLevel::kAvx512Dot && span0 < group_rows;
   const int nl = laned ? lanes : 1;
   const int64_t span = laned ? span0 : group_rows;
   const int64_t first = first_piece(span, kDecodeGrain, decode_cap(w), ahead_rows(w, bytes), threads);

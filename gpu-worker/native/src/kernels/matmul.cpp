@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -11,6 +12,7 @@
 #endif
 
 #include "common/dtype.h"
+#include "kernels/amx/amx_matmul.h"
 #include "kernels/decode_pass.h"
 #include "memory/q8_panels.h"
 
@@ -75,14 +77,35 @@ SimdLevel cpu_simd() {
   return level;
 }
 
+// cpu_simd plus AMX: asked only when something wants the AMX level or the best level, because the
+// answer includes asking Linux for the tile state permission (once per process).
+SimdLevel best_simd() {
+  const SimdLevel cpu = cpu_simd();
+  if (cpu == SimdLevel::kAvx512Dot && (amx_emulation() || amx_available())) return SimdLevel::kAmx;
+  return cpu;
+}
+SimdLevel clamp_simd(int want) {
+  const SimdLevel limit = want >= static_cast<int>(SimdLevel::kAmx) ? best_simd() : cpu_simd();
+  return static_cast<SimdLevel>(std::min(want, static_cast<int>(limit)));
+}
+
 // Default: the dot-product kernels where the CPU has them (they double the multiply-adds per
 // instruction); otherwise AVX2 even where AVX-512F exists: on this project's Xeon the 512-bit
 // widen-then-FMA kernel is only ~7% faster for bf16 prefill and no faster for decode (memory bound),
-// while older Xeons lower the clock of the whole core under AVX-512. DSE_SIMD overrides.
+// while older Xeons lower the clock of the whole core under AVX-512. DSE_SIMD overrides. AMX stays
+// opt-in (DSE_SIMD=amx) until its kernels have been proved on an AMX host (ops/amx-check.sh).
 int initial_simd() {
   const int best = static_cast<int>(cpu_simd());
   const char* env = std::getenv("DSE_SIMD");
   int want = best == static_cast<int>(SimdLevel::kAvx512Dot) ? best : std::min(best, static_cast<int>(SimdLevel::kAvx2));
+  if (env && std::strcmp(env, "amx") == 0) {
+    const SimdLevel got = clamp_simd(static_cast<int>(SimdLevel::kAmx));
+    if (got != SimdLevel::kAmx)  // said once, on stderr: a run asked for AMX and does not get it
+      std::fprintf(stderr, "dsengine: DSE_SIMD=amx: AMX unavailable (%s); using %s\n",
+                   cpu_simd() == SimdLevel::kAvx512Dot ? amx_status() : "needs the AVX-512 dot products",
+                   simd_name(got));
+    return static_cast<int>(got);
+  }
   if (env && std::strcmp(env, "avx512dot") == 0) want = static_cast<int>(SimdLevel::kAvx512Dot);
   if (env && std::strcmp(env, "avx512") == 0) want = static_cast<int>(SimdLevel::kAvx512);
   if (env && std::strcmp(env, "avx2") == 0) want = static_cast<int>(SimdLevel::kAvx2);
@@ -231,7 +254,8 @@ class RowKernel {
   // reuses when it needs the same preparation: a q/k/v group quantizes its input once, not three times.
   RowKernel(const Weight& w, const float* x, int64_t T, float* y, const float* bias, SimdLevel simd,
             const RowKernel* same_input = nullptr)
-      : w_(&w), x_(x), T_(T), y_(y), bias_(bias), simd_(simd) {
+      : w_(&w), x_(x), T_(T), y_(y), bias_(bias), simd_(simd),
+        amx_(simd == SimdLevel::kAmx && T >= amx_min_tokens()), amx_model_(amx_ && amx_emulation()) {
     if (same_input && same_input->x_ == x && same_input->T_ == T && same_input->w_->cols == w.cols &&
         same_input->simd_ == simd && prepares_q8(*same_input->w_) == prepares_q8(w) &&
         prepares_bf16(*same_input->w_) == prepares_bf16(w)) {
@@ -271,6 +295,9 @@ class RowKernel {
     const Weight& w = *w_;
     if (w.format == WFormat::kI8 && w.panels) {
       panels(r0, r1);
+    } else if (xb_ && amx_) {  // prefill on tiles: all the tokens against each packed 16-row panel
+      (amx_model_ ? detail::matmul_bf16_amx_model : detail::matmul_bf16_amx)(w.bf16.data(), xb_, w.rows, w.cols, r0,
+                                                                            r1, 0, T_, y_);
     } else {
       const void* wdata = w.format == WFormat::kF32    ? static_cast<const void*>(w.f32.data())
                           : w.format == WFormat::kBF16 ? static_cast<const void*>(w.bf16.data())
@@ -291,13 +318,19 @@ class RowKernel {
   }
 
  private:
+  // kAmx prepares as kAvx512Dot does: its tile kernels read the same activations.
   bool prepares_q8(const Weight& w) const {
-    return w.format == WFormat::kI8 && w.panels && simd_ == SimdLevel::kAvx512Dot;
+    return w.format == WFormat::kI8 && w.panels && simd_ >= SimdLevel::kAvx512Dot;
   }
-  bool prepares_bf16(const Weight& w) const { return w.format == WFormat::kBF16 && simd_ == SimdLevel::kAvx512Dot; }
+  bool prepares_bf16(const Weight& w) const { return w.format == WFormat::kBF16 && simd_ >= SimdLevel::kAvx512Dot; }
 
   void panels(int64_t r0, int64_t r1) const {
     const Weight& w = *w_;
+    if (xq_ && amx_) {
+      (amx_model_ ? detail::matmul_q8_amx_model : detail::matmul_q8_amx)(w.i8.data(), xq_, xs_, xsum_, w.rows, w.cols,
+                                                                        r0, r1, 0, T_, y_);
+      return;
+    }
     if (xq_) {
       detail::matmul_q8_panels(w.i8.data(), xq_, xs_, xsum_, w.rows, w.cols, r0, r1, 0, T_, y_, panels_);
       return;
@@ -331,6 +364,8 @@ class RowKernel {
   float* y_;
   const float* bias_;
   SimdLevel simd_;
+  bool amx_;        // prefill on AMX tiles (kAmx and at least amx_min_tokens() tokens)
+  bool amx_model_;  // ... on the instruction model (set_amx_emulation, tests)
   int streams_ = decode_streams();
   int panels_ = decode_panels();
   const uint16_t* xb_ = nullptr;
@@ -344,13 +379,11 @@ int64_t ahead_rows(const Weight& w) { return ahead_rows(w, decode_prefetch_bytes
 }  // namespace
 
 void use_kernel_layout(Weight& w) {
-  if (w.format == WFormat::kI8 && simd_level() == SimdLevel::kAvx512Dot) pack_q8_panels(w);
+  if (w.format == WFormat::kI8 && simd_level() >= SimdLevel::kAvx512Dot) pack_q8_panels(w);
 }
 
-SimdLevel simd_available() { return cpu_simd(); }
-void set_simd_level(SimdLevel level) {
-  simd_flag().store(std::min(static_cast<int>(level), static_cast<int>(cpu_simd())));
-}
+SimdLevel simd_available() { return best_simd(); }
+void set_simd_level(SimdLevel level) { simd_flag().store(static_cast<int>(clamp_simd(static_cast<int>(level)))); }
 SimdLevel simd_level() { return static_cast<SimdLevel>(simd_flag().load()); }
 int decode_streams() { return streams_flag().load(std::memory_order_relaxed); }
 void set_decode_streams(int streams) { streams_flag().store(valid_streams(streams, 4)); }
@@ -360,6 +393,7 @@ void set_decode_lanes(int lanes) { lanes_flag().store(valid_streams(lanes, kDefa
 void set_decode_panels(int panels) { panels_flag().store(valid_streams(panels, kDefaultPanels)); }
 const char* simd_name(SimdLevel level) {
   switch (level) {
+    case SimdLevel::kAmx: return "AMX tiles for prefill (BF16 and INT8) and AVX-512 dot products for decode";
     case SimdLevel::kAvx512Dot: return "AVX-512 dot products (BF16, VNNI)";
     case SimdLevel::kAvx512: return "AVX-512F";
     case SimdLevel::kAvx2: return "AVX2+FMA";

@@ -55,12 +55,15 @@ void matmul_reference(const Weight& w, const float* x, int64_t T, float* y, cons
 // library is built without -march=native so a packaged jar runs on any x86-64): the AVX-512 dot
 // products (AVX512_BF16 `vdpbf16ps` for bf16 weights) where present, else AVX2+FMA, else portable
 // code. AVX-512F without the dot products stays opt-in (DSE_SIMD=avx512). The env var
-// DSE_SIMD=avx512dot|avx512|avx2|none overrides (clamped to the CPU). Tests set each level.
+// DSE_SIMD=amx|avx512dot|avx512|avx2|none overrides (clamped to the CPU). Tests set each level.
 // kAvx512Dot rounds the activations of a bf16 matmul to bf16 (as llama.cpp does; products and sums
 // stay f32) and quantizes those of an int8 matmul per block of 32 like the weights (as Q8_0 does);
 // its int8 kernel reads the panel layout (use_kernel_layout); int8 weights left by row use AVX-512F.
-enum class SimdLevel : int { kNone = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Dot = 3 };
-// Best level this CPU and build support.
+// kAmx is kAvx512Dot with prefill (at least amx_min_tokens() tokens) on AMX tiles (kernels/amx: the
+// same activations, tdpbf16ps / tdpbsud); it needs AMX-TILE/BF16/INT8, the OS's tile state and the
+// Linux permission (amx_status() says which is missing); opt-in for now (DSE_SIMD=amx).
+enum class SimdLevel : int { kNone = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Dot = 3, kAmx = 4 };
+// Best level this CPU and build support (kAmx included: asks Linux for the tile permission, once).
 SimdLevel simd_available();
 // Clamped to what the CPU (and the build) supports.
 void set_simd_level(SimdLevel level);
@@ -121,7 +124,7 @@ void quantize_q8_panels_x(const float* x, int64_t T, int64_t cols, int8_t* xq, f
 }  // namespace detail
 
 // Puts a weight into the layout the selected kernels read best, once, at load: int8 weights go to the
-// VNNI panel layout (memory/q8_panels.h) when simd_level() is kAvx512Dot. Other levels read panel
+// VNNI panel layout (memory/q8_panels.h) when simd_level() is kAvx512Dot or kAmx. Other levels read panel
 // weights too (rows unpacked per tile: correct, slower), so a later set_simd_level stays safe.
 void use_kernel_layout(Weight& w);
 

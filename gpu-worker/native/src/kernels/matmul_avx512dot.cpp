@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/amx/amx_matmul.h"
 #include "kernels/matmul.h"
 
 namespace dse {
@@ -133,7 +134,44 @@ void rows_bf16(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols
   }
 }
 
+// 16 x 16 dwords: out[k] = dword k of each r[n], n = 0..15 (interleave dwords, then qwords, within
+// 128-bit lanes: b[4i + j] lane L is column 4L + j of rows 4i..4i+3; then the lanes gathered).
+inline void transpose16(const __m512i* r, __m512i* out) {
+  __m512i a[16], b[16];
+  for (int i = 0; i < 8; ++i) {
+    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    b[4 * i + 0] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+    b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512i c0 = _mm512_shuffle_i32x4(b[j], b[4 + j], 0x44), c1 = _mm512_shuffle_i32x4(b[j], b[4 + j], 0xEE);
+    const __m512i c2 = _mm512_shuffle_i32x4(b[8 + j], b[12 + j], 0x44), c3 = _mm512_shuffle_i32x4(b[8 + j], b[12 + j], 0xEE);
+    out[0 + j] = _mm512_shuffle_i32x4(c0, c2, 0x88);
+    out[4 + j] = _mm512_shuffle_i32x4(c0, c2, 0xDD);
+    out[8 + j] = _mm512_shuffle_i32x4(c1, c3, 0x88);
+    out[12 + j] = _mm512_shuffle_i32x4(c1, c3, 0xDD);
+  }
+}
+
 }  // namespace
+
+void pack_bf16_panel_avx512(const uint16_t* w, int64_t cols, int64_t o0, int64_t o1, uint16_t* out) {
+  const int64_t nk = (cols + kPairs - 1) / kPairs, nr = o1 - o0;
+  __m512i r[16], t[16];
+  for (int64_t kb = 0; kb < nk; ++kb) {
+    const int64_t left = cols - kb * kPairs;
+    const __mmask32 m = left >= kPairs ? ~__mmask32{0} : static_cast<__mmask32>((1ull << left) - 1);
+    for (int n = 0; n < 16; ++n)
+      r[n] = n < nr ? _mm512_maskz_loadu_epi16(m, w + (o0 + n) * cols + kb * kPairs) : _mm512_setzero_si512();
+    transpose16(r, t);
+    for (int k = 0; k < 16; ++k) _mm512_storeu_si512(out + kb * 16 * kPairs + k * kPairs, t[k]);
+  }
+}
 
 void matmul_tile_bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t cols, int64_t r0, int64_t r1,
                          int64_t t0, int64_t t1, float* y, int streams) {
