@@ -1,7 +1,5 @@
 package ai.deepchat.chat.conversation;
 
-import ai.deepchat.chat.dispatch.ModelChoice;
-import ai.deepchat.chat.dispatch.ModelStep;
 import ai.deepchat.platform.bus.BusFailure;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
@@ -15,7 +13,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +26,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 
+import static ai.deepchat.chat.conversation.HeldChoice.HELD;
 import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,21 +45,6 @@ class BeginGroupCommitTest {
   private static WorkerExecutor tokenizer;
   private static UUID tenantA;
   private static UUID tenantB;
-
-  private static final ModelChoice MODEL = new ModelChoice(null, "m", null, null, 4096, true, null, false);
-
-  /** The node's copies made the choice: no statement needed. */
-  private static final ModelStep HELD = new ModelStep() {
-    @Override
-    public Future<ModelChoice> apply(SqlConnection c) {
-      return Future.succeededFuture(MODEL);
-    }
-
-    @Override
-    public ModelChoice withoutStatements() {
-      return MODEL;
-    }
-  };
 
   @BeforeAll
   static void start() throws Exception {
