@@ -22,8 +22,11 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import static ai.deepchat.chat.conversation.HeldChoice.HELD;
@@ -63,12 +66,21 @@ class BeginGroupCommitTest {
     await(vertx.close());
   }
 
-  /** A store made on its own event loop, as a pipeline verticle's is; every call below runs on that loop. */
-  private record Loop(Context context, ConversationStore store) {
+  /** Calls waiting for their bus message's handler, by the message's number. */
+  private static final Map<Integer, Runnable> CALLS = new ConcurrentHashMap<>();
+  private static final AtomicInteger CALLED = new AtomicInteger();
+
+  /**
+   * A store made on its own event loop, as a pipeline verticle's is; every call below runs in the handler of a
+   * message to a consumer of that loop, as a turn's (Vert.x runs each on a duplicate of the consumer's context).
+   */
+  private record Loop(ConversationStore store, String address) {
 
     <T> Future<T> run(Supplier<Future<T>> call) {
       Promise<T> done = Promise.promise();
-      context.runOnContext(v -> call.get().onComplete(done));
+      int n = CALLED.incrementAndGet();
+      CALLS.put(n, () -> call.get().onComplete(done));
+      vertx.eventBus().send(address, n);
       return done.future();
     }
 
@@ -99,9 +111,14 @@ class BeginGroupCommitTest {
 
   private static Loop loop() throws Exception {
     Context context = vertx.getOrCreateContext();
+    String address = "group-begin-" + UUID.randomUUID();
     Promise<ConversationStore> made = Promise.promise();
-    context.runOnContext(v -> made.complete(new ConversationStore(vertx, tokenizer, db, String::length)));
-    return new Loop(context, await(made.future()));
+    context.runOnContext(v -> {
+      ConversationStore store = new ConversationStore(vertx, tokenizer, db, String::length);
+      vertx.eventBus().<Integer>localConsumer(address, msg -> CALLS.remove(msg.body()).run()).completion()
+          .map(store).onComplete(made);
+    });
+    return new Loop(await(made.future()), address);
   }
 
   private static int count(String sql) throws Exception {

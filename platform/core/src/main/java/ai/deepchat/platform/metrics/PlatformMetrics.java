@@ -192,16 +192,19 @@ public final class PlatformMetrics {
         .description("1 while this node sees the cluster quorum (takes new chats), 0 while cut off").register(registry);
   }
 
+  private volatile Supplier<PoolUses> poolUses = () -> new PoolUses(0, 0, 0);
+
   /**
    * The per-event-loop pools' uses by how each was served (#25): {@code deepchat_db_pool_uses_total} with
    * {@code served} own, borrowed (another loop's idle connection) or waited (every pool busy).
    */
   public void registerPoolUses(Supplier<PoolUses> uses) {
+    poolUses = uses; // held here: a function counter keeps only a weak reference to what it reads
     for (String served : List.of("own", "borrowed", "waited")) {
-      FunctionCounter.builder("deepchat.db.pool.uses", uses, u -> switch (served) {
-            case "own" -> u.get().own();
-            case "borrowed" -> u.get().borrowed();
-            default -> u.get().waited();
+      FunctionCounter.builder("deepchat.db.pool.uses", this, m -> switch (served) {
+            case "own" -> m.poolUses.get().own();
+            case "borrowed" -> m.poolUses.get().borrowed();
+            default -> m.poolUses.get().waited();
           })
           .tag("served", served)
           .description("Uses of the per-event-loop database pools by how they were served").register(registry);
