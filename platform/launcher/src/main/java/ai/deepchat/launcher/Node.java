@@ -86,6 +86,7 @@ public final class Node implements AutoCloseable {
         PlatformMetrics.install(new PlatformMetrics(registry,
             new TenantLabels(config.metrics().tenants(), config.metrics().tenantBuckets())));
         PlatformMetrics.get().registerCluster(quorum::members, quorum::hasMajority);
+        PlatformMetrics.get().registerPoolUses(database.database()::poolUses);
       }
       if (config.database().apiKeyCache() && config.roles().contains(Role.GATEWAY)) { // the one role that checks API keys
         await(vertx.deployVerticle(new AuthChangeVerticle(database.database())));

@@ -379,6 +379,7 @@ public final class LoadBench {
     String metricsAfter = scrape();
     double loadAfter = loadAverage();
     tokenizerLine(metricsBefore, metricsAfter, stats.answers.sum());
+    poolLine(metricsBefore, metricsAfter, stats.answers.sum());
     if (profile) {
       Path jfr = out.resolve("node-" + stamp + "-" + users + ".jfr").toAbsolutePath();
       jcmd("JFR.stop", "name=bench", "filename=" + jfr);
@@ -483,6 +484,40 @@ public final class LoadBench {
     line(String.format("  tokenizer: %.2f texts encoded per answer, %.0f characters, %.1f us encoding (the node's count;"
         + " %.1f us of it the encoding thread's CPU)", calls / answers, chars / answers, 1e6 * seconds / answers,
         1e6 * cpu / answers));
+  }
+
+  /**
+   * The node's SQL pool uses over the window (#25): Vert.x's count of uses completed (every pool), and where
+   * the node counts them (per-loop pools), how each was served.
+   */
+  private void poolLine(String before, String after, long answers) {
+    if (answers <= 0 || after.indexOf("pool_type=\"sql\"") < 0) {
+      return;
+    }
+    String line = String.format("  sql pool: %.2f uses per answer (Vert.x's count)",
+        (withLabel(after, "vertx_pool_completed_total", "pool_type=\"sql\"")
+            - withLabel(before, "vertx_pool_completed_total", "pool_type=\"sql\"")) / answers);
+    if (after.contains("deepchat_db_pool_uses_total")) {
+      StringBuilder served = new StringBuilder("; per-loop pools per answer:");
+      for (String how : List.of("own", "borrowed", "waited")) {
+        String label = "served=\"" + how + "\"";
+        served.append(String.format(" %s %.2f", how, (withLabel(after, "deepchat_db_pool_uses_total", label)
+            - withLabel(before, "deepchat_db_pool_uses_total", label)) / answers));
+      }
+      line += served;
+    }
+    line(line);
+  }
+
+  /** A counter's value in a Prometheus scrape, summed over the series whose labels hold {@code label}. */
+  static double withLabel(String metricsText, String name, String label) {
+    double sum = 0;
+    for (String line : metricsText.split("\n")) {
+      if (line.startsWith(name + "{") && line.substring(0, line.indexOf('}') + 1).contains(label)) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
   }
 
   /** A counter's value in a Prometheus scrape, summed over its labels (0 when absent). */

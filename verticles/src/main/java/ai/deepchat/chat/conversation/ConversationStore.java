@@ -21,10 +21,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import ai.deepchat.platform.engine.EngineMessages.SamplingParams;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
@@ -40,8 +40,10 @@ import java.util.UUID;
  * idempotency check, conversation, the user message and the assistant row in status 'streaming') before
  * it is acknowledged, so an acknowledged turn is never lost and a rejected one leaves nothing behind.
  * An answer known before the turn began (an FAQ's, {@link KnownAnswer}) is stored complete in that same
- * transaction; any other answer is finished later, in a transaction of its own ({@link FinishCommits}).
- * The writes are V56's {@code begin_turn}; a common turn's begin is that one statement alone.
+ * transaction; any other answer is finished later, in a transaction of its own.
+ * The writes are V56's {@code begin_turn}; a common turn's begin is that one statement alone. Both lone
+ * statements, a common turn's begin and every finish, are group-committed with the same tenant's turns
+ * beginning or finishing meanwhile on this event loop ({@link GroupCommits}).
  */
 final class ConversationStore {
 
@@ -74,7 +76,7 @@ final class ConversationStore {
   /**
    * A turn's end: V55's {@code finish_answer} (answer and conversation in one statement, both updates always
    * run; the function holds the statement's only copy). Its first parameter is the tenant, which it sets
-   * itself: alone it is its own transaction ({@link FinishCommits}: no BEGIN, tenant setting or COMMIT), and
+   * itself: alone it is its own transaction ({@link GroupCommits}: no BEGIN, tenant setting or COMMIT), and
    * inside the tenant's own transaction it is one more statement of it.
    */
   private static final String FINISH = "SELECT finish_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
@@ -83,17 +85,19 @@ final class ConversationStore {
   private final WorkerExecutor tokenizer;
   private final Database db;
   private final TokenCounter tokens;
-  private final FinishCommits finishes;
+  private final GroupCommits begins;
+  private final GroupCommits finishes;
 
   /**
    * {@code tokenizer}: the node's tokenizer pool, where message tokens are counted. Create it on the
-   * event loop that uses it: turns finishing there are committed together ({@link FinishCommits}).
+   * event loop that uses it: turns beginning (or finishing) there are committed together ({@link GroupCommits}).
    */
   ConversationStore(Vertx vertx, WorkerExecutor tokenizer, Database db, TokenCounter tokens) {
     this.tokenizer = tokenizer;
     this.db = db;
     this.tokens = tokens;
-    this.finishes = new FinishCommits(vertx, db, FINISH);
+    this.begins = new GroupCommits(vertx, db, BEGIN_TURN);
+    this.finishes = new GroupCommits(vertx, db, FINISH);
   }
 
   /**
@@ -114,7 +118,8 @@ final class ConversationStore {
    *
    * <p>Where the node's copies hold the tenant's settings and make the model choice, and no answer is known,
    * the checks and the token count come first and the writes are one statement on their own (V56's
-   * {@code begin_turn}, its own transaction): no BEGIN, tenant setting, lookup or COMMIT. Otherwise, and for a
+   * {@code begin_turn}, its own transaction, group-committed with the tenant's turns beginning meanwhile on
+   * this loop): no BEGIN, tenant setting, lookup or COMMIT. Otherwise, and for a
    * retry (the key is in use: that call wrote nothing), the turn begins in a transaction as it always did.
    */
   Future<Begun> begin(UUID tenantId, TurnRequest req, UUID conversationId, ModelStep choice,
@@ -164,16 +169,19 @@ final class ConversationStore {
   }
 
   /**
-   * The writes as one statement on the pool, its own transaction. A key already in use wrote nothing: the
-   * retry's path (replay, in progress, or generate again) runs in a transaction as before.
+   * The writes as one statement on the pool, its own transaction or a batch's of the tenant's turns beginning
+   * meanwhile ({@link GroupCommits}: acknowledged once committed; a failed batch is retried a row at a time). A
+   * key already in use wrote nothing: the retry's path (replay, in progress, or generate again) runs in a
+   * transaction as before.
    */
   private Future<Begun> alone(UUID tenantId, TurnRequest req, UUID conversationId, Prepared p) {
-    return beginTurn(db.pool(), tenantId, req, conversationId, p.model(), true, true).compose(r -> r != null
-        ? Future.succeededFuture(new Begun(conversationId, r.getUUID("user_id"), r.getUUID("answer_id"), p.settings(),
-            history(req, r), null, p.sampling(), p.model(), null))
-        : db.inTenant(tenantId, c -> written(c, tenantId, req, conversationId, p, null))
-            .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(),
-                b.history(), b.replay(), p.sampling(), p.model(), null)));
+    return beginTurn(args -> begins.execute(tenantId, args), tenantId, req, conversationId, p.model(), true, true)
+        .compose(r -> r != null
+            ? Future.succeededFuture(new Begun(conversationId, r.getUUID("user_id"), r.getUUID("answer_id"),
+                p.settings(), history(req, r), null, p.sampling(), p.model(), null))
+            : db.inTenant(tenantId, c -> written(c, tenantId, req, conversationId, p, null))
+                .map(b -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(), b.settings(),
+                    b.history(), b.replay(), p.sampling(), p.model(), null)));
   }
 
   /** The turn's begin in one transaction: choice, settings, checks, writes (the paths {@link #alone} leaves). */
@@ -190,7 +198,7 @@ final class ConversationStore {
                 KnownAnswer whole = b.replay() == null && b.stored() == null && sampling.constraint() == null ? known : null;
                 Future<Void> finished = whole == null ? Future.succeededFuture()
                     : storing(c.preparedQuery(FINISH).execute(
-                        FinishCommits.scoped(tenantId, whole.row(b.conversationId(), b.assistantMessageId()))));
+                        GroupCommits.scoped(tenantId, whole.row(b.conversationId(), b.assistantMessageId()))));
                 return finished.map(v -> new Begun(b.conversationId(), b.userMessageId(), b.assistantMessageId(),
                     b.settings(), b.history(), b.replay(), sampling, p.model(), whole != null ? whole : b.stored()));
               });
@@ -302,7 +310,8 @@ final class ConversationStore {
    */
   private Future<Begun> insertTurn(SqlConnection c, UUID tenantId, TurnRequest req, UUID conversationId,
                                    ModelChoice model, Settings settings, KnownAnswer known) {
-    return beginTurn(c, tenantId, req, conversationId, model, false, known == null).compose(r -> {
+    return beginTurn(args -> c.preparedQuery(BEGIN_TURN).execute(GroupCommits.scoped(tenantId, args))
+        .map(GroupCommits::first), tenantId, req, conversationId, model, false, known == null).compose(r -> {
       UUID userId = r.getUUID("user_id");
       List<ChatMessage> history = history(req, r);
       if (known == null) {
@@ -315,13 +324,13 @@ final class ConversationStore {
   }
 
   /**
-   * V56's {@code begin_turn}: {@code sql} is the pool (the call is its own transaction) or the tenant's
-   * transaction. The conversation's insert or update, the widget's history of a continuing conversation, the
+   * V56's {@code begin_turn}: {@code call} runs it with its parameters after the tenant, grouped ({@link
+   * GroupCommits}: its own transaction or a batch's) or in the tenant's transaction. The conversation's insert or update, the widget's history of a continuing conversation, the
    * question and ({@code withAnswer}) its 'streaming' answer row. Completes with null when {@code checkKey} and
    * the key is in use (nothing written); fails with {@code conversation_not_found} when a continuing turn's
    * conversation is not this visitor's (nothing written).
    */
-  private Future<Row> beginTurn(SqlClient sql, UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
+  private Future<Row> beginTurn(Function<Tuple, Future<Row>> call, UUID tenantId, TurnRequest req, UUID conversationId, ModelChoice model,
                                 boolean checkKey, boolean withAnswer) {
     ChatMessage user = req.messages().get(req.messages().size() - 1);
     String masked = PiiMasker.mask(user.content()); // once: the title is made of it too
@@ -336,12 +345,11 @@ final class ConversationStore {
     // visitor's next turn skips the handoff lookup (Handoffs.visitorMessage)
     KnownAbsent noHandoff = db.withoutOpenHandoff();
     long absentSince = widgetStarts ? noHandoff.begin() : 0;
-    Tuple args = Tuple.tuple(Arrays.asList(tenantId, conversationId, continuing, req.channel(),
+    Tuple args = Tuple.tuple(Arrays.asList(conversationId, continuing, req.channel(),
         req.visitorId(), title, model.storedVersionId(), "tool".equals(user.role()) ? "tool" : "user", masked,
         req.idempotencyKey(), user.toolCallId(), req.mediaId() == null ? null : UUID.fromString(req.mediaId()),
         checkKey, continuing && !req.channel().equals(ChatMessages.CHANNEL_API), withAnswer));
-    return sql.preparedQuery(BEGIN_TURN).execute(args).compose(rows -> {
-      Row r = rows.iterator().next();
+    return call.apply(args).compose(r -> {
       if (Boolean.TRUE.equals(r.getBoolean("key_used"))) {
         return Future.succeededFuture(null);
       }
@@ -490,7 +498,7 @@ final class ConversationStore {
                       TraceRecorder.AnswerTiming timing, UUID faqEntryId) {
     // Committed with the other turns finishing meanwhile (group commit), before the caller goes on
     return finishes.execute(tenantId, finishRow(conversationId, answerId, status, content, reasoning, citations,
-        intent, score, usage, trace, finishReason, toolCalls, timing, faqEntryId));
+        intent, score, usage, trace, finishReason, toolCalls, timing, faqEntryId)).mapEmpty();
   }
 
   /** The finish statement's parameters for one answer (stored the same whether finished apart or at begin). */

@@ -1,7 +1,5 @@
 package ai.deepchat.chat.conversation;
 
-import ai.deepchat.chat.dispatch.ModelChoice;
-import ai.deepchat.chat.dispatch.ModelStep;
 import ai.deepchat.platform.chat.ChatMessages;
 import ai.deepchat.platform.chat.ChatMessages.TurnRequest;
 import ai.deepchat.platform.db.Database;
@@ -13,7 +11,6 @@ import ai.deepchat.platform.engine.EngineMessages.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import static ai.deepchat.chat.conversation.HeldChoice.HELD;
+import static ai.deepchat.chat.conversation.HeldChoice.MODEL;
 import static ai.deepchat.platform.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,21 +44,6 @@ class BeginStatementTest {
   private static WorkerExecutor tokenizer;
   private static UUID tenantA;
   private static UUID tenantB;
-
-  private static final ModelChoice MODEL = new ModelChoice(null, "m", null, null, 4096, true, null, false);
-
-  /** The node's copies made the choice: no statement needed. */
-  private static final ModelStep HELD = new ModelStep() {
-    @Override
-    public Future<ModelChoice> apply(SqlConnection c) {
-      return Future.succeededFuture(MODEL);
-    }
-
-    @Override
-    public ModelChoice withoutStatements() {
-      return MODEL;
-    }
-  };
 
   @BeforeAll
   static void start() throws Exception {

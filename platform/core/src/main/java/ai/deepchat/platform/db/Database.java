@@ -100,6 +100,11 @@ public final class Database {
     return pools.client();
   }
 
+  /** Uses of the per-event-loop pools so far: own, borrowed, waited (all zero with one pool). */
+  public PoolUses poolUses() {
+    return pools.uses();
+  }
+
   /** How many pools the connections are shared out over (1, or one per event loop). */
   public int poolCount() {
     return pools.count();

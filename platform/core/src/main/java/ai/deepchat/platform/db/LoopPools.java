@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntFunction;
 
 /**
@@ -43,6 +44,10 @@ final class LoopPools {
   private final Future<Lane> onlyLane;
   /** What {@link Database#pool()} hands out: the one pool itself, or a pool that picks a lane per use. */
   private final Pool client;
+  /** Uses served by the caller's own pool, by another loop's, after a wait ({@link PoolUses}). */
+  private final LongAdder ownUses = new LongAdder();
+  private final LongAdder borrowedUses = new LongAdder();
+  private final LongAdder waitedUses = new LongAdder();
 
   private LoopPools(List<Lane> lanes, Map<EventExecutor, Lane> byLoop) {
     this.lanes = List.copyOf(lanes);
@@ -95,8 +100,10 @@ final class LoopPools {
     Lane own = own();
     Lane lane = own.takeBelow(own.maxSize) ? own : lender();
     if (lane != null) {
+      (lane == own ? ownUses : borrowedUses).increment();
       return Future.succeededFuture(lane);
     }
+    waitedUses.increment();
     Context ctx = Vertx.currentContext();
     Promise<Lane> turn = ctx instanceof ContextInternal internal ? internal.promise() : Promise.promise();
     waiting.add(turn);
@@ -176,6 +183,11 @@ final class LoopPools {
   /** The pool for statements of the calling context (see {@link Database#pool()}). */
   Pool client() {
     return client;
+  }
+
+  /** The uses counted so far (per-loop pools only). */
+  PoolUses uses() {
+    return new PoolUses(ownUses.sum(), borrowedUses.sum(), waitedUses.sum());
   }
 
   /** How many pools the connections are shared out over. */

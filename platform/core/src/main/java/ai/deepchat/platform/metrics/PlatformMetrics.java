@@ -1,5 +1,6 @@
 package ai.deepchat.platform.metrics;
 
+import ai.deepchat.platform.db.PoolUses;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -189,6 +190,25 @@ public final class PlatformMetrics {
         .description("Cluster members this node sees, itself included").register(registry);
     Gauge.builder("deepchat.cluster.majority", () -> majority.get() ? 1 : 0)
         .description("1 while this node sees the cluster quorum (takes new chats), 0 while cut off").register(registry);
+  }
+
+  private volatile Supplier<PoolUses> poolUses = () -> new PoolUses(0, 0, 0);
+
+  /**
+   * The per-event-loop pools' uses by how each was served (#25): {@code deepchat_db_pool_uses_total} with
+   * {@code served} own, borrowed (another loop's idle connection) or waited (every pool busy).
+   */
+  public void registerPoolUses(Supplier<PoolUses> uses) {
+    poolUses = uses; // held here: a function counter keeps only a weak reference to what it reads
+    for (String served : List.of("own", "borrowed", "waited")) {
+      FunctionCounter.builder("deepchat.db.pool.uses", this, m -> switch (served) {
+            case "own" -> m.poolUses.get().own();
+            case "borrowed" -> m.poolUses.get().borrowed();
+            default -> m.poolUses.get().waited();
+          })
+          .tag("served", served)
+          .description("Uses of the per-event-loop database pools by how they were served").register(registry);
+    }
   }
 
   /** Counts {@code n} of this node's event-bus subscriptions (or its endpoint) re-added to the cluster map. */

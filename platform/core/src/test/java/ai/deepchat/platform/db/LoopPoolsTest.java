@@ -79,7 +79,13 @@ class LoopPoolsTest {
     assertThat(opened).as("connections the loops opened").hasSize(SIZE / loops.size() * loops.size());
 
     Map<Integer, Set<String>> used = new ConcurrentHashMap<>();
+    PoolUses before = db.poolUses();
     await(burst(loops.get(0), db, tenant, opened.size(), used, "0.3"));
+    PoolUses after = db.poolUses();
+    // counted as served (deepchat_db_pool_uses_total): the loop's own share, the rest borrowed, none waited
+    assertThat(after.own() - before.own()).as("own").isEqualTo(SIZE / loops.size());
+    assertThat(after.borrowed() - before.borrowed()).as("borrowed").isEqualTo(opened.size() - SIZE / loops.size());
+    assertThat(after.waited() - before.waited()).as("waited").isZero();
 
     assertThat(used.keySet()).as("connections that served the one loop's burst")
         .hasSize(opened.size()).isSubsetOf(opened.keySet());
@@ -114,7 +120,9 @@ class LoopPoolsTest {
     }
     Thread.sleep(200);
     Map<Integer, Set<String>> waited = new ConcurrentHashMap<>();
+    long waitedBefore = db.poolUses().waited();
     await(burst(loops.get(0), db, tenant, 1, waited));
+    assertThat(db.poolUses().waited() - waitedBefore).as("uses that waited").isEqualTo(1);
     assertThat(waited.keySet()).as("the connection the waiting use got").isSubsetOf(opened.get(1).keySet());
     await(Future.all(busy));
   }

@@ -53,6 +53,28 @@ class PlatformMetricsTest {
     assertThat(tps.totalAmount()).isCloseTo(3 / 0.14, org.assertj.core.data.Offset.offset(1e-6));
   }
 
+  /**
+   * The pools' use counts, each served kind read through the supplier given once at start at every read, also
+   * after collections (the metrics hold the supplier: a function counter keeps only a weak reference to its
+   * state, and in a bench node the counts read 0 while the counter held the supplier itself; this test does not
+   * reproduce that collection, it checks the registration).
+   */
+  @Test
+  void poolUsesAreReadThroughTheSupplierAfterAGarbageCollection() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+    PlatformMetrics metrics = new PlatformMetrics(registry, new TenantLabels(List.of("acme"), 4));
+    AtomicInteger borrowed = new AtomicInteger();
+    metrics.registerPoolUses(() -> new ai.deepchat.platform.db.PoolUses(7, borrowed.get(), 2));
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    borrowed.set(5);
+    assertThat(registry.get("deepchat.db.pool.uses").tag("served", "own").functionCounter().count()).isEqualTo(7.0);
+    assertThat(registry.get("deepchat.db.pool.uses").tag("served", "borrowed").functionCounter().count()).isEqualTo(5.0);
+    assertThat(registry.get("deepchat.db.pool.uses").tag("served", "waited").functionCounter().count()).isEqualTo(2.0);
+  }
+
   @Test
   void streamsOfOneTenantAndModelShareMetersFoundOnlyWhenRecordedInto() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
