@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "check.h"
+#include "common/thread_pool.h"
 #include "common/dtype.h"
 #include "kernels/amx/amx_matmul.h"
 #include "kernels/matmul.h"
@@ -135,6 +136,45 @@ inline void bf16dot(const uint16_t* w, const uint16_t* xb, int64_t rows, int64_t
 inline void q8vnni(const int8_t* w, const int8_t* xq, const float* xs, const int32_t* xsum, int64_t rows, int64_t cols,
                    int64_t r0, int64_t r1, int64_t t0, int64_t t1, float* y) {
   detail::matmul_q8_panels(w, xq, xs, xsum, rows, cols, r0, r1, t0, t1, y, 1);
+}
+
+// A [rows, cols] weight of random values: bf16, or int8 quantized per block and packed in panels.
+inline Weight random_weight(bool int8, int64_t rows, int64_t cols, uint32_t seed) {
+  auto wf = testutil::random_vec(static_cast<size_t>(rows * cols), seed);
+  Weight w;
+  w.format = int8 ? WFormat::kI8 : WFormat::kBF16, w.rows = rows, w.cols = cols;
+  if (!int8) {
+    for (float v : wf) w.bf16.push_back(f32_to_bf16(v));
+  } else {
+    w.i8.resize(wf.size());
+    w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
+    quantize_rows_i8(wf.data(), rows, cols, w.i8.data(), w.scale.data());
+    pack_q8_panels(w);
+  }
+  return w;
+}
+
+// The kAmx level through matmul (the pool's row split, bias) against the avx512dot level on T tokens:
+// int8 bit for bit, bf16 within rounding. Puts the level back as it found it (not at simd_available(),
+// which is kAmx while the model stands in for the tiles: latched, it would reach the tiles once the
+// model is switched off).
+inline void check_amx_level(const Weight& w, int64_t T, ThreadPool& pool, uint32_t seed) {
+  const SimdLevel was = simd_level();
+  const int64_t rows = w.rows, cols = w.cols;
+  auto x = testutil::random_vec(static_cast<size_t>(T * cols), seed);
+  auto bias = testutil::random_vec(static_cast<size_t>(rows), seed + 1);
+  std::vector<float> ya(static_cast<size_t>(T * rows)), yd(ya.size());
+  set_simd_level(SimdLevel::kAmx);
+  CHECK(simd_level() == SimdLevel::kAmx);
+  matmul(w, x.data(), T, ya.data(), bias.data(), &pool);
+  set_simd_level(SimdLevel::kAvx512Dot);
+  matmul(w, x.data(), T, yd.data(), bias.data(), &pool);
+  for (size_t i = 0; i < ya.size(); ++i) {
+    if (w.format == WFormat::kI8 && std::memcmp(&ya[i], &yd[i], 4) != 0)
+      FAILMSG("int8 at " << i << ": " << ya[i] << " vs " << yd[i]);
+    CHECK_NEAR(ya[i], yd[i], tol(cols));
+  }
+  set_simd_level(was);
 }
 
 }  // namespace amxcases

@@ -300,34 +300,11 @@ TEST(amx_level_on_model_through_matmul) {
   for (int f = 0; f < 2; ++f)
     for (const auto& s : {std::array<int64_t, 3>{37, 130, 129}, {16, 33, 200}, {15, 64, 64}, {1, 100, 70}, {20, 7, 17}}) {
       const int64_t T = s[0], cols = s[1], rows = s[2];
-      auto wf = testutil::random_vec(static_cast<size_t>(rows * cols), static_cast<uint32_t>(rows + f));
-      Weight w;
-      w.format = f == 0 ? WFormat::kBF16 : WFormat::kI8, w.rows = rows, w.cols = cols;
-      if (f == 0) {
-        for (float v : wf) w.bf16.push_back(f32_to_bf16(v));
-      } else {
-        w.i8.resize(wf.size());
-        w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
-        quantize_rows_i8(wf.data(), rows, cols, w.i8.data(), w.scale.data());
-        pack_q8_panels(w);
-      }
-      auto x = testutil::random_vec(static_cast<size_t>(T * cols), 21);
-      auto bias = testutil::random_vec(static_cast<size_t>(rows), 22);
-      std::vector<float> ya(static_cast<size_t>(T * rows)), yd(ya.size());
-      set_simd_level(SimdLevel::kAmx);
-      CHECK(simd_level() == SimdLevel::kAmx);
       const int64_t before = detail::amx_model_calls();
-      matmul(w, x.data(), T, ya.data(), bias.data(), &pool);
+      amxcases::check_amx_level(amxcases::random_weight(f == 1, rows, cols, static_cast<uint32_t>(rows + f)), T, pool, 21);
       CHECK_EQ(detail::amx_model_calls() > before, T >= amx_min_tokens());
-      set_simd_level(SimdLevel::kAvx512Dot);
-      matmul(w, x.data(), T, yd.data(), bias.data(), &pool);
-      for (size_t i = 0; i < ya.size(); ++i) {
-        if (f == 1 && std::memcmp(&ya[i], &yd[i], 4) != 0) FAILMSG("int8 at " << i << ": " << ya[i] << " vs " << yd[i]);
-        CHECK_NEAR(ya[i], yd[i], amxcases::tol(cols));
-      }
     }
   set_amx_emulation(false);
-  set_simd_level(simd_available());
 }
 
 TEST_MAIN()

@@ -39,32 +39,8 @@ TEST(hw_bf16_kernel_against_model) {
 TEST(hw_amx_level_through_matmul) {
   ThreadPool pool(4);
   for (int f = 0; f < 2; ++f) {
-    const int64_t T = 37, cols = 1536, rows = 300;
-    auto wf = testutil::random_vec(static_cast<size_t>(rows * cols), static_cast<uint32_t>(7 + f));
-    Weight w;
-    w.format = f == 0 ? WFormat::kBF16 : WFormat::kI8, w.rows = rows, w.cols = cols;
-    if (f == 0) {
-      for (float v : wf) w.bf16.push_back(f32_to_bf16(v));
-    } else {
-      w.i8.resize(wf.size());
-      w.scale.resize(static_cast<size_t>(rows * q8_blocks(cols)));
-      quantize_rows_i8(wf.data(), rows, cols, w.i8.data(), w.scale.data());
-      pack_q8_panels(w);
-    }
-    auto x = testutil::random_vec(static_cast<size_t>(T * cols), 3);
-    auto bias = testutil::random_vec(static_cast<size_t>(rows), 4);
-    std::vector<float> ya(static_cast<size_t>(T * rows)), yd(ya.size());
-    set_simd_level(SimdLevel::kAmx);
-    CHECK(simd_level() == SimdLevel::kAmx);
-    matmul(w, x.data(), T, ya.data(), bias.data(), &pool);
-    set_simd_level(SimdLevel::kAvx512Dot);
-    matmul(w, x.data(), T, yd.data(), bias.data(), &pool);
-    for (size_t i = 0; i < ya.size(); ++i) {
-      if (f == 1 && std::memcmp(&ya[i], &yd[i], 4) != 0) FAILMSG("int8 at " << i << ": " << ya[i] << " vs " << yd[i]);
-      CHECK_NEAR(ya[i], yd[i], amxcases::tol(cols));
-    }
+    amxcases::check_amx_level(amxcases::random_weight(f == 1, 300, 1536, static_cast<uint32_t>(7 + f)), 37, pool, 3);
   }
-  set_simd_level(simd_available());
 }
 
 int main(int argc, char** argv) {
