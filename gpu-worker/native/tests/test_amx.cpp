@@ -307,4 +307,30 @@ TEST(amx_level_on_model_through_matmul) {
   set_amx_emulation(false);
 }
 
+// The kAmx level chosen while the model stood in for the tiles, the model then switched off: on a CPU
+// without AMX a prefill must not reach a tile instruction (SIGILL) but run the avx512dot kernels.
+TEST(amx_level_left_selected_without_the_model_runs_no_tile) {
+  if (simd_available() < SimdLevel::kAvx512Dot || amx_available()) {
+    std::printf("  (no AVX-512 dot products here, or real AMX: skipped)\n");
+    return;
+  }
+  ThreadPool pool(2);
+  for (bool int8 : {false, true}) {
+    const Weight w = amxcases::random_weight(int8, 40, 130, 5);
+    auto x = testutil::random_vec(static_cast<size_t>(37 * 130), 6);
+    std::vector<float> ya(static_cast<size_t>(37 * 40)), yd(ya.size());
+    set_simd_level(SimdLevel::kAvx512Dot);
+    matmul(w, x.data(), 37, yd.data(), nullptr, &pool);
+    set_amx_emulation(true);
+    set_simd_level(SimdLevel::kAmx);  // the model makes the level available; switched off, it stays selected
+    set_amx_emulation(false);
+    CHECK(simd_level() == SimdLevel::kAmx);
+    const int64_t before = detail::amx_model_calls();
+    matmul(w, x.data(), 37, ya.data(), nullptr, &pool);
+    CHECK_EQ(detail::amx_model_calls(), before);
+    CHECK(std::memcmp(ya.data(), yd.data(), ya.size() * sizeof(float)) == 0);
+  }
+  set_simd_level(SimdLevel::kAvx512Dot);
+}
+
 TEST_MAIN()

@@ -255,7 +255,9 @@ class RowKernel {
   RowKernel(const Weight& w, const float* x, int64_t T, float* y, const float* bias, SimdLevel simd,
             const RowKernel* same_input = nullptr)
       : w_(&w), x_(x), T_(T), y_(y), bias_(bias), simd_(simd),
-        amx_(simd == SimdLevel::kAmx && T >= amx_min_tokens()), amx_model_(amx_ && amx_emulation()) {
+        // the level can outlive the model standing in for the tiles (tests): no tiles without AMX
+        amx_(simd == SimdLevel::kAmx && T >= amx_min_tokens() && (amx_emulation() || amx_available())),
+        amx_model_(amx_ && amx_emulation()) {
     if (same_input && same_input->x_ == x && same_input->T_ == T && same_input->w_->cols == w.cols &&
         same_input->simd_ == simd && prepares_q8(*same_input->w_) == prepares_q8(w) &&
         prepares_bf16(*same_input->w_) == prepares_bf16(w)) {
