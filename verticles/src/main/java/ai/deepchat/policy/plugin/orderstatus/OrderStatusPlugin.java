@@ -69,7 +69,9 @@ public final class OrderStatusPlugin implements ChatPlugin {
     return lookup(ctx, config, order)
         .map(answer -> PreResult.answer(userMessage, answer))
         .recover(err -> {
-          LOG.warn("tenant {}: order status lookup failed: {}", ctx.tenantId(), err.getMessage());
+          // some failures carry no message (a closed channel): then the exception's class says what it was
+          LOG.warn("tenant {}: order status lookup failed: {}", ctx.tenantId(),
+              err.getMessage() != null ? err.getMessage() : err.toString());
           return Future.succeededFuture(PreResult.proceed(userMessage));
         });
   }
